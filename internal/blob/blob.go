@@ -1,0 +1,300 @@
+// Package blob is the content-addressed file store: each file lives under
+// its SHA-256 in the data directory, reached only through an os.Root so no
+// name can escape it. Rows of the database reference blobs by hash; moving
+// a record between establishments moves references, never bytes, and a
+// collector removes blobs no row references any more.
+package blob
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"time"
+
+	"github.com/sillage/sillage"
+)
+
+// DefaultMaxSize bounds one file (attachments, documents).
+const DefaultMaxSize = 20 << 20
+
+// Store is a content-addressed file store.
+type Store struct {
+	root    *os.Root
+	dir     string
+	maxSize int64
+}
+
+// Ref names a stored blob.
+type Ref struct {
+	SHA256 string
+	Size   int64
+}
+
+// Open opens (creating it if needed) the blob store in dir. maxSize bounds
+// each Put; 0 means DefaultMaxSize.
+func Open(dir string, maxSize int64) (*Store, error) {
+	if maxSize <= 0 {
+		maxSize = DefaultMaxSize
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, sillage.Wrap(sillage.KindUnavailable, err, fmt.Sprintf("impossible de créer le dossier des fichiers %s", dir))
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, sillage.Wrap(sillage.KindUnavailable, err, fmt.Sprintf("ouverture du dossier des fichiers %s", dir))
+	}
+	for _, d := range []string{"sha256", "tmp"} {
+		if err := root.Mkdir(d, 0o750); err != nil && !errors.Is(err, fs.ErrExist) {
+			root.Close()
+			return nil, sillage.Wrap(sillage.KindUnavailable, err, fmt.Sprintf("le dossier des fichiers %s n'est pas accessible en écriture", dir))
+		}
+	}
+	return &Store{root: root, dir: dir, maxSize: maxSize}, nil
+}
+
+// Close releases the store.
+func (s *Store) Close() error { return s.root.Close() }
+
+// MaxSize is the largest file Put accepts.
+func (s *Store) MaxSize() int64 { return s.maxSize }
+
+// ErrTooLarge is returned by Put for a file over the size limit.
+var ErrTooLarge = errors.New("fichier trop volumineux")
+
+// Put stores the content of r and returns its reference. The content is
+// written to a temporary file, synced, then renamed to its address, so a
+// crash leaves either no blob or a whole one. Storing the same content twice
+// keeps one copy.
+func (s *Store) Put(r io.Reader) (Ref, error) { return s.put(r, true) }
+
+// PutDeferred is Put without the sync of each file: for work that writes
+// many small files and records them in batches (the changeover's
+// archives). Call Sync before committing the rows that reference them, so
+// that no committed row can point at a file a crash would lose.
+func (s *Store) PutDeferred(r io.Reader) (Ref, error) { return s.put(r, false) }
+
+// Sync flushes every file written so far to the disk (one syncfs for the
+// file system of the store, instead of one fsync per file).
+func (s *Store) Sync() error {
+	f, err := s.root.Open(".")
+	if err != nil {
+		return sillage.Wrap(sillage.KindUnavailable, err, "synchronisation des fichiers")
+	}
+	defer f.Close()
+	if err := syncfs(f); err != nil {
+		return sillage.Wrap(sillage.KindUnavailable, err, "synchronisation des fichiers")
+	}
+	return nil
+}
+
+func (s *Store) put(r io.Reader, sync bool) (Ref, error) {
+	tmpName := path.Join("tmp", randomName())
+	f, err := s.root.OpenFile(tmpName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	if err != nil {
+		return Ref{}, sillage.Wrap(sillage.KindUnavailable, err, "écriture du fichier")
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(r, s.maxSize+1))
+	if err == nil && n > s.maxSize {
+		err = sillage.Wrap(sillage.KindInvalid, ErrTooLarge, fmt.Sprintf("fichier trop volumineux : la limite est de %s", HumanSize(s.maxSize)))
+	}
+	if err == nil && sync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		s.root.Remove(tmpName)
+		if sillage.KindOf(err) == sillage.KindInvalid {
+			return Ref{}, err
+		}
+		return Ref{}, sillage.Wrap(sillage.KindUnavailable, err, "écriture du fichier")
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	final := s.name(sum)
+	if err := s.root.MkdirAll(path.Dir(final), 0o750); err != nil {
+		s.root.Remove(tmpName)
+		return Ref{}, sillage.Wrap(sillage.KindUnavailable, err, "écriture du fichier")
+	}
+	if _, err := s.root.Stat(final); err == nil {
+		s.root.Remove(tmpName) // already stored: content-addressed
+		return Ref{SHA256: sum, Size: n}, nil
+	}
+	if err := s.root.Rename(tmpName, final); err != nil {
+		s.root.Remove(tmpName)
+		return Ref{}, sillage.Wrap(sillage.KindUnavailable, err, "écriture du fichier")
+	}
+	return Ref{SHA256: sum, Size: n}, nil
+}
+
+func randomName() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// name is the path of a blob: sha256/ab/abcdef…
+func (s *Store) name(sum string) string { return path.Join("sha256", sum[:2], sum) }
+
+// validSum refuses anything but 64 lowercase hex digits, so a hash taken
+// from a request or a file can never name another path.
+func validSum(sum string) bool {
+	if len(sum) != 64 {
+		return false
+	}
+	for i := 0; i < len(sum); i++ {
+		c := sum[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Open returns the blob's content.
+func (s *Store) Open(sum string) (*os.File, error) {
+	if !validSum(sum) {
+		return nil, sillage.Errorf(sillage.KindNotFound, "fichier introuvable")
+	}
+	f, err := s.root.Open(s.name(sum))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, sillage.Errorf(sillage.KindNotFound, "fichier introuvable")
+	}
+	if err != nil {
+		return nil, sillage.Wrap(sillage.KindUnavailable, err, "lecture du fichier")
+	}
+	return f, nil
+}
+
+// Has reports whether the blob is stored.
+func (s *Store) Has(sum string) bool {
+	if !validSum(sum) {
+		return false
+	}
+	_, err := s.root.Stat(s.name(sum))
+	return err == nil
+}
+
+// RemoveIfUnreferenced removes one blob at once, unless referenced says a
+// row still refers to it: for files that must not wait for the collector
+// (the changeover's initialisation files carry every student's INE). Call
+// it once the rows that referred to the blob are committed as deleted,
+// outside any write transaction. It reports whether a file was removed; a
+// blob already gone is not an error.
+func (s *Store) RemoveIfUnreferenced(sum string, referenced func(sum string) (bool, error)) (bool, error) {
+	if !validSum(sum) {
+		return false, nil
+	}
+	if referenced == nil {
+		return false, errors.New("blob: RemoveIfUnreferenced without a reference check")
+	}
+	used, err := referenced(sum)
+	if err != nil || used {
+		return false, err
+	}
+	err = s.root.Remove(s.name(sum))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	case err != nil:
+		return false, sillage.Wrap(sillage.KindUnavailable, err, "suppression du fichier")
+	}
+	return true, nil
+}
+
+// CollectReport says what the collector found.
+type CollectReport struct {
+	Blobs      int   // blobs examined
+	Removed    int   // unreferenced blobs removed
+	Freed      int64 // bytes freed
+	Kept       int   // unreferenced but younger than the grace period
+	StaleTemps int   // leftover temporary files removed
+}
+
+// Collect removes the blobs that refs does not contain and that were last
+// written before olderThan. The grace period protects a blob written by a
+// transaction that has not committed its row yet. Run it outside any
+// transaction: it only reads the set of references.
+func (s *Store) Collect(ctx context.Context, refs map[string]bool, olderThan time.Time) (CollectReport, error) {
+	var rep CollectReport
+	err := fs.WalkDir(s.root.FS(), "sha256", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if d.IsDir() || !validSum(d.Name()) {
+			return nil
+		}
+		rep.Blobs++
+		if refs[d.Name()] {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if info.ModTime().After(olderThan) {
+			rep.Kept++
+			return nil
+		}
+		if err := s.root.Remove(p); err != nil {
+			return err
+		}
+		rep.Removed++
+		rep.Freed += info.Size()
+		return nil
+	})
+	if err != nil {
+		return rep, fmt.Errorf("collect blobs: %w", err)
+	}
+	entries, err := fs.ReadDir(s.root.FS(), "tmp")
+	if err != nil {
+		return rep, fmt.Errorf("collect temporary files: %w", err)
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err == nil && info.ModTime().Before(olderThan) {
+			if s.root.Remove(path.Join("tmp", e.Name())) == nil {
+				rep.StaleTemps++
+			}
+		}
+	}
+	return rep, nil
+}
+
+// HumanSize writes a size the French way: "12,5 Mo".
+func HumanSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return frenchFloat(float64(n)/(1<<30)) + " Go"
+	case n >= 1<<20:
+		return frenchFloat(float64(n)/(1<<20)) + " Mo"
+	case n >= 1<<10:
+		return frenchFloat(float64(n)/(1<<10)) + " ko"
+	}
+	return fmt.Sprintf("%d octets", n)
+}
+
+func frenchFloat(f float64) string {
+	s := fmt.Sprintf("%.1f", f)
+	if len(s) > 2 && s[len(s)-2:] == ".0" {
+		return s[:len(s)-2]
+	}
+	b := []byte(s)
+	for i := range b {
+		if b[i] == '.' {
+			b[i] = ','
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,193 @@
+package blob
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sillage/sillage"
+)
+
+func TestPutOpenDedupe(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	content := []byte("%PDF-1.4 bonjour")
+	ref, err := s.Put(bytes.NewReader(content))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(content)
+	if ref.SHA256 != hex.EncodeToString(sum[:]) || ref.Size != int64(len(content)) {
+		t.Fatalf("ref = %+v", ref)
+	}
+	again, err := s.Put(bytes.NewReader(content))
+	if err != nil || again != ref {
+		t.Fatalf("second put = %+v, %v", again, err)
+	}
+	f, err := s.Open(ref.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(f)
+	f.Close()
+	if !bytes.Equal(got, content) {
+		t.Fatalf("content = %q", got)
+	}
+	files := 0
+	filepath.WalkDir(filepath.Join(dir, "sha256"), func(p string, d os.DirEntry, err error) error {
+		if !d.IsDir() {
+			files++
+		}
+		return nil
+	})
+	if files != 1 {
+		t.Fatalf("%d files stored, want 1 (content-addressed)", files)
+	}
+}
+
+func TestPutTooLarge(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Put(strings.NewReader(strings.Repeat("x", 10))); err != nil {
+		t.Fatalf("exactly at the limit: %v", err)
+	}
+	_, err = s.Put(strings.NewReader(strings.Repeat("x", 11)))
+	if sillage.KindOf(err) != sillage.KindInvalid || !strings.Contains(err.Error(), "trop volumineux") {
+		t.Fatalf("err = %v", err)
+	}
+	tmp, _ := os.ReadDir(filepath.Join(dir, "tmp"))
+	if len(tmp) != 0 {
+		t.Fatalf("refused file left %d temporary files", len(tmp))
+	}
+}
+
+func TestOpenRefusesNonHashNames(t *testing.T) {
+	s, err := Open(t.TempDir(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, name := range []string{"../../etc/passwd", "", strings.Repeat("A", 64), strings.Repeat("a", 63) + "/", strings.Repeat("0", 64)} {
+		if _, err := s.Open(name); sillage.KindOf(err) != sillage.KindNotFound {
+			t.Errorf("Open(%q) = %v, want not found", name, err)
+		}
+	}
+}
+
+func TestCollect(t *testing.T) {
+	s, err := Open(t.TempDir(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	kept, _ := s.Put(strings.NewReader("kept"))
+	orphan, _ := s.Put(strings.NewReader("orphan"))
+	young, _ := s.Put(strings.NewReader("young"))
+	old := time.Now().Add(-48 * time.Hour)
+	for _, r := range []Ref{kept, orphan} {
+		os.Chtimes(filepath.Join(s.dir, s.name(r.SHA256)), old, old)
+	}
+	rep, err := s.Collect(context.Background(), map[string]bool{kept.SHA256: true}, time.Now().Add(-24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Blobs != 3 || rep.Removed != 1 || rep.Kept != 1 || rep.Freed != orphan.Size {
+		t.Fatalf("report = %+v", rep)
+	}
+	if !s.Has(kept.SHA256) || s.Has(orphan.SHA256) || !s.Has(young.SHA256) {
+		t.Fatal("collector removed the wrong blob")
+	}
+}
+
+func TestRemoveIfUnreferenced(t *testing.T) {
+	s, err := Open(t.TempDir(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	used, _ := s.Put(strings.NewReader("still referenced"))
+	free, _ := s.Put(strings.NewReader("nobody refers to me"))
+	refs := map[string]bool{used.SHA256: true}
+	check := func(sum string) (bool, error) { return refs[sum], nil }
+	for _, tc := range []struct {
+		name    string
+		sum     string
+		check   func(string) (bool, error)
+		removed bool
+		fails   bool
+	}{
+		{"a referenced blob stays", used.SHA256, check, false, false},
+		{"an unreferenced blob goes", free.SHA256, check, true, false},
+		{"removed twice: nothing more", free.SHA256, check, false, false},
+		{"a failing check removes nothing", used.SHA256, func(string) (bool, error) { return false, io.ErrUnexpectedEOF }, false, true},
+		{"no check removes nothing", used.SHA256, nil, false, true},
+		{"not a hash", "../../etc/passwd", check, false, false},
+	} {
+		removed, err := s.RemoveIfUnreferenced(tc.sum, tc.check)
+		if removed != tc.removed || (err != nil) != tc.fails {
+			t.Errorf("%s: removed %v, err %v", tc.name, removed, err)
+		}
+	}
+	if !s.Has(used.SHA256) || s.Has(free.SHA256) {
+		t.Fatal("the wrong blob was removed")
+	}
+}
+
+func TestOpenReadOnlyDir(t *testing.T) {
+	if os.Getuid() == 0 {
+		t.Skip("root ignores directory permissions")
+	}
+	dir := t.TempDir()
+	os.Chmod(dir, 0o500)
+	defer os.Chmod(dir, 0o700)
+	if _, err := Open(filepath.Join(dir, "blobs"), 0); sillage.KindOf(err) != sillage.KindUnavailable {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestHumanSize(t *testing.T) {
+	for n, want := range map[int64]string{12: "12 octets", 2048: "2 ko", 5 << 20: "5 Mo", 12<<20 + 512<<10: "12,5 Mo"} {
+		if got := HumanSize(n); got != want {
+			t.Errorf("HumanSize(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestPutDeferredThenSync(t *testing.T) {
+	s, err := Open(t.TempDir(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ref, err := s.PutDeferred(strings.NewReader("archive"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := s.Open(ref.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(f)
+	f.Close()
+	if string(b) != "archive" {
+		t.Fatalf("content %q", b)
+	}
+}

@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/sillage/sillage"
+)
+
+// Accounts are instance-wide (see sillage.Account): sign-in happens before
+// an establishment is chosen. Reading an account never reveals any
+// establishment's data; the persons linked to it are read per establishment.
+
+const accountCols = `id, login, password_hash, must_change_password, operator, privacy_version, privacy_acked_at,
+	created_at, password_changed_at, last_sign_in_at, closed_at, closed_reason`
+
+func scanAccount(r scanner) (sillage.Account, error) {
+	var a sillage.Account
+	err := r.Scan(&a.ID, &a.Login, &a.PasswordHash, &a.MustChangePassword, &a.Operator, &a.PrivacyVersion, ts{&a.PrivacyAckedAt},
+		ts{&a.CreatedAt}, ts{&a.PasswordChangedAt}, ts{&a.LastSignInAt}, ts{&a.ClosedAt}, &a.ClosedReason)
+	return a, err
+}
+
+// CreateAccount adds an account and sets its ID.
+func (tx *Tx) CreateAccount(ctx context.Context, a *sillage.Account) error {
+	a.Login = sillage.NormalizeLogin(a.Login)
+	if a.Login == "" {
+		return sillage.Errorf(sillage.KindInvalid, "l'identifiant est obligatoire")
+	}
+	id, err := tx.NewID(ctx)
+	if err != nil {
+		return err
+	}
+	a.ID = id
+	if a.CreatedAt.IsZero() {
+		a.CreatedAt = tx.now
+	}
+	_, err = tx.exec(ctx, `INSERT INTO accounts (id, login, password_hash, must_change_password, operator, privacy_version,
+		privacy_acked_at, created_at, password_changed_at, last_sign_in_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		a.ID, a.Login, a.PasswordHash, a.MustChangePassword, a.Operator, a.PrivacyVersion, a.PrivacyAckedAt, a.CreatedAt,
+		a.PasswordChangedAt, a.LastSignInAt)
+	if sillage.KindOf(err) == sillage.KindConflict {
+		return sillage.Errorf(sillage.KindConflict, "l'identifiant %q est déjà pris", a.Login)
+	}
+	return err
+}
+
+// LoginTaken reports whether a login is used.
+func (tx *Tx) LoginTaken(ctx context.Context, login string) (bool, error) {
+	n, err := tx.count(ctx, `SELECT COUNT(*) FROM accounts WHERE login = $1`, sillage.NormalizeLogin(login))
+	return n > 0, err
+}
+
+// GetAccount returns an account.
+func (tx *Tx) GetAccount(ctx context.Context, id int64) (sillage.Account, error) {
+	a, err := scanAccount(tx.queryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1`, id))
+	if err == sql.ErrNoRows {
+		return a, sillage.Errorf(sillage.KindNotFound, "compte introuvable")
+	}
+	return a, mapErr(err)
+}
+
+// GetAccountByLogin returns the account with this login.
+func (tx *Tx) GetAccountByLogin(ctx context.Context, login string) (sillage.Account, error) {
+	a, err := scanAccount(tx.queryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE login = $1`, sillage.NormalizeLogin(login)))
+	if err == sql.ErrNoRows {
+		return a, sillage.Errorf(sillage.KindNotFound, "compte introuvable")
+	}
+	return a, mapErr(err)
+}
+
+// SetPassword stores a new password hash; oneTime forces a change at next sign-in.
+func (tx *Tx) SetPassword(ctx context.Context, accountID int64, hash string, oneTime bool) error {
+	n, err := tx.execN(ctx, `UPDATE accounts SET password_hash = $2, must_change_password = $3, password_changed_at = $4 WHERE id = $1`,
+		accountID, hash, oneTime, tx.now)
+	return notFoundIfNone(n, err, "compte")
+}
+
+// AcknowledgePrivacy records that the account read version v of the notice.
+func (tx *Tx) AcknowledgePrivacy(ctx context.Context, accountID int64, v int) error {
+	n, err := tx.execN(ctx, `UPDATE accounts SET privacy_version = $2, privacy_acked_at = $3 WHERE id = $1`, accountID, v, tx.now)
+	return notFoundIfNone(n, err, "compte")
+}
+
+// RecordSignIn stamps the last sign-in of the account and of the person.
+func (tx *Tx) RecordSignIn(ctx context.Context, accountID int64, uai sillage.UAI, personID int64) error {
+	if _, err := tx.exec(ctx, `UPDATE accounts SET last_sign_in_at = $2 WHERE id = $1`, accountID, tx.now); err != nil {
+		return err
+	}
+	if personID == 0 {
+		return nil
+	}
+	_, err := tx.exec(ctx, `UPDATE persons SET last_sign_in_at = $3 WHERE uai = $1 AND id = $2`, uai, personID, tx.now)
+	return err
+}
+
+// LinkAccount attaches an account to a person.
+func (tx *Tx) LinkAccount(ctx context.Context, uai sillage.UAI, personID, accountID int64) error {
+	n, err := tx.execN(ctx, `UPDATE persons SET account_id = $3 WHERE uai = $1 AND id = $2`, uai, personID, accountID)
+	return notFoundIfNone(n, err, "personne")
+}
+
+// AccountMembership is one establishment where an account has a person.
+type AccountMembership struct {
+	UAI      sillage.UAI
+	Name     string // establishment name
+	PersonID int64
+	Role     sillage.Role
+	Active   bool
+	Person   sillage.Person
+}
+
+// AccountMemberships lists the persons an account is linked to, across
+// establishments: what the sign-in offers to choose from.
+func (tx *Tx) AccountMemberships(ctx context.Context, accountID int64) ([]AccountMembership, error) {
+	return collect(ctx, tx, `SELECT e.name, `+prefixed("p.", personCols)+` FROM persons p JOIN establishments e ON e.uai = p.uai
+		WHERE p.account_id = $1 ORDER BY e.name, p.uai`, []any{accountID}, func(r *sql.Rows) (AccountMembership, error) {
+		var m AccountMembership
+		var uai, role, source string
+		dest := append([]any{&m.Name}, personDest(&m.Person, &uai, &role, &source)...)
+		err := r.Scan(dest...)
+		m.Person.UAI, m.Person.Role, m.Person.Source = sillage.UAI(uai), sillage.Role(role), sillage.Source(source)
+		m.UAI, m.PersonID, m.Role, m.Active = m.Person.UAI, m.Person.ID, m.Person.Role, m.Person.Active()
+		return m, err
+	})
+}
+
+// CloseAccount marks an account closed (its person was deleted) and ends
+// its sessions: it can no longer sign in, and sign-in says why (after the
+// password is checked, so the reason is told only to its owner).
+func (tx *Tx) CloseAccount(ctx context.Context, id int64, reason string) error {
+	if _, err := tx.exec(ctx, `DELETE FROM sessions WHERE account_id = $1`, id); err != nil {
+		return err
+	}
+	n, err := tx.execN(ctx, `UPDATE accounts SET closed_at = $2, closed_reason = $3 WHERE id = $1`, id, tx.now, reason)
+	return notFoundIfNone(n, err, "compte")
+}
+
+// DeleteAccount deletes an account (persons keep their rows, unlinked).
+func (tx *Tx) DeleteAccount(ctx context.Context, id int64) error {
+	n, err := tx.execN(ctx, `DELETE FROM accounts WHERE id = $1`, id)
+	return notFoundIfNone(n, err, "compte")
+}
+
+// ListOperators returns the operator accounts.
+func (tx *Tx) ListOperators(ctx context.Context) ([]sillage.Account, error) {
+	return collect(ctx, tx, `SELECT `+accountCols+` FROM accounts WHERE operator ORDER BY login`, nil,
+		func(r *sql.Rows) (sillage.Account, error) { return scanAccount(r) })
+}
+
+// AccountUsedElsewhere reports whether an account also signs a person of
+// another establishment in: one establishment must not set its password.
+func (tx *Tx) AccountUsedElsewhere(ctx context.Context, accountID int64, uai sillage.UAI) (bool, error) {
+	n, err := tx.count(ctx, `SELECT COUNT(*) FROM persons WHERE account_id = $1 AND uai <> $2`, accountID, uai)
+	return n > 0, err
+}

@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/sillage/sillage"
+)
+
+// AppendAudit appends an entry to its establishment's chain, in the caller's
+// transaction (so the entry exists exactly when the action does). The
+// chain head row serialises concurrent appends to one chain.
+func (tx *Tx) AppendAudit(ctx context.Context, uai sillage.UAI, e *sillage.AuditEntry) error {
+	e.UAI = uai
+	if e.At.IsZero() {
+		e.At = tx.now
+	}
+	// Microsecond precision: what both engines store, so the hash verifies.
+	e.At = e.At.UTC().Truncate(time.Microsecond)
+	if _, err := tx.exec(ctx, `INSERT INTO audit_heads (uai, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (uai) DO NOTHING`, uai, sillage.GenesisHash); err != nil {
+		return err
+	}
+	if err := tx.queryRow(ctx, `UPDATE audit_heads SET seq = seq + 1 WHERE uai = $1 RETURNING seq, hash`, uai).Scan(&e.Seq, &e.PrevHash); err != nil {
+		return mapErr(err)
+	}
+	e.Hash = e.ComputeHash()
+	if _, err := tx.exec(ctx, `UPDATE audit_heads SET hash = $2 WHERE uai = $1`, uai, e.Hash); err != nil {
+		return err
+	}
+	_, err := tx.exec(ctx, `INSERT INTO audit_log (uai, seq, at, actor_id, actor_role, actor_name, action, target, details, prev_hash, hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		uai, e.Seq, e.At, e.ActorID, e.ActorRole, e.ActorName, e.Action, e.Target, e.Details, e.PrevHash, e.Hash)
+	return err
+}
+
+const auditCols = `uai, seq, at, actor_id, actor_role, actor_name, action, target, details, prev_hash, hash`
+
+func scanAudit(r scanner) (sillage.AuditEntry, error) {
+	var e sillage.AuditEntry
+	var u string
+	err := r.Scan(&u, &e.Seq, ts{&e.At}, &e.ActorID, &e.ActorRole, &e.ActorName, &e.Action, &e.Target, &e.Details, &e.PrevHash, &e.Hash)
+	e.UAI = sillage.UAI(u)
+	return e, err
+}
+
+// AuditFilter selects audit entries.
+type AuditFilter struct {
+	From, To time.Time // [From, To); zero = unbounded
+	ActorID  int64
+	Action   string // prefix, e.g. "transfer"
+	Limit    int    // 0 = no limit
+}
+
+func (f AuditFilter) where(q string, args []any) (string, []any) {
+	if !f.From.IsZero() {
+		args = append(args, f.From)
+		q += fmt.Sprintf(` AND at >= $%d`, len(args))
+	}
+	if !f.To.IsZero() {
+		args = append(args, f.To)
+		q += fmt.Sprintf(` AND at < $%d`, len(args))
+	}
+	if f.ActorID != 0 {
+		args = append(args, f.ActorID)
+		q += fmt.Sprintf(` AND actor_id = $%d`, len(args))
+	}
+	if f.Action != "" {
+		args = append(args, f.Action+"%")
+		q += fmt.Sprintf(` AND action LIKE $%d`, len(args))
+	}
+	return q, args
+}
+
+// ListAudit returns an establishment's entries, newest first.
+func (tx *Tx) ListAudit(ctx context.Context, uai sillage.UAI, f AuditFilter) ([]sillage.AuditEntry, error) {
+	q, args := f.where(`SELECT `+auditCols+` FROM audit_log WHERE uai = $1`, []any{uai})
+	q += ` ORDER BY seq DESC`
+	if f.Limit > 0 {
+		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
+	}
+	return collect(ctx, tx, q, args, func(r *sql.Rows) (sillage.AuditEntry, error) { return scanAudit(r) })
+}
+
+// ListInstanceAudit returns the entries of every chain, newest first: the
+// operator's view across the instance.
+func (tx *Tx) ListInstanceAudit(ctx context.Context, f AuditFilter) ([]sillage.AuditEntry, error) {
+	q, args := f.where(`SELECT `+auditCols+` FROM audit_log WHERE 1 = 1`, nil)
+	q += ` ORDER BY at DESC, uai, seq DESC`
+	if f.Limit > 0 {
+		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
+	}
+	return collect(ctx, tx, q, args, func(r *sql.Rows) (sillage.AuditEntry, error) { return scanAudit(r) })
+}
+
+// AuditHead is the state of a chain: its last entry and where retention cut it.
+type AuditHead struct {
+	UAI        sillage.UAI
+	Seq        int64
+	Hash       string
+	PurgedSeq  int64
+	PurgedHash string
+}
+
+// AuditChains lists the chains of the instance (” is the instance's own).
+func (tx *Tx) AuditChains(ctx context.Context) ([]AuditHead, error) {
+	return collect(ctx, tx, `SELECT uai, seq, hash, purged_seq, purged_hash FROM audit_heads ORDER BY uai`, nil,
+		func(r *sql.Rows) (AuditHead, error) {
+			var h AuditHead
+			var u string
+			err := r.Scan(&u, &h.Seq, &h.Hash, &h.PurgedSeq, &h.PurgedHash)
+			h.UAI = sillage.UAI(u)
+			return h, err
+		})
+}
+
+// WalkAudit calls fn for each entry of a chain in order; verification
+// reads chains this way without loading them whole.
+func (tx *Tx) WalkAudit(ctx context.Context, uai sillage.UAI, fn func(sillage.AuditEntry) error) error {
+	rows, err := tx.query(ctx, `SELECT `+auditCols+` FROM audit_log WHERE uai = $1 ORDER BY seq`, uai)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanAudit(rows)
+		if err != nil {
+			return mapErr(err)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return mapErr(rows.Err())
+}
+
+// PurgeAudit deletes a chain's entries older than before (retention),
+// recording where the chain now starts so verification accepts the cut.
+func (tx *Tx) PurgeAudit(ctx context.Context, uai sillage.UAI, before time.Time) (int, error) {
+	var lastSeq int64
+	var lastHash string
+	err := tx.queryRow(ctx, `SELECT seq, hash FROM audit_log WHERE uai = $1 AND at < $2 ORDER BY seq DESC LIMIT 1`, uai, before).Scan(&lastSeq, &lastHash)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	n, err := tx.execN(ctx, `DELETE FROM audit_log WHERE uai = $1 AND seq <= $2`, uai, lastSeq)
+	if err != nil {
+		return 0, err
+	}
+	_, err = tx.exec(ctx, `UPDATE audit_heads SET purged_seq = $2, purged_hash = $3 WHERE uai = $1`, uai, lastSeq, lastHash)
+	return int(n), err
+}

@@ -1,0 +1,74 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/sillage/sillage"
+)
+
+// CredentialList is a generated list of one-time passwords.
+type CredentialList struct {
+	UAI          sillage.UAI
+	ID           int64
+	SchoolYear   sillage.SchoolYear
+	DivisionCode string // "" for the staff list
+	Title        string
+	Accounts     int
+	PDFSHA256    string
+	PDFSize      int64
+	CSVSHA256    string
+	CSVSize      int64
+	CreatedAt    time.Time
+	CreatedBy    int64
+}
+
+// AddCredentialList records a generated list and sets its ID.
+func (tx *Tx) AddCredentialList(ctx context.Context, uai sillage.UAI, l *CredentialList) error {
+	id, err := tx.NewID(ctx)
+	if err != nil {
+		return err
+	}
+	l.UAI, l.ID = uai, id
+	if l.CreatedAt.IsZero() {
+		l.CreatedAt = tx.now
+	}
+	_, err = tx.exec(ctx, `INSERT INTO credential_lists (uai, id, school_year, division_code, title, accounts, pdf_sha256, pdf_size,
+		csv_sha256, csv_size, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		uai, l.ID, l.SchoolYear, l.DivisionCode, l.Title, l.Accounts, l.PDFSHA256, l.PDFSize, l.CSVSHA256, l.CSVSize, l.CreatedAt, l.CreatedBy)
+	return err
+}
+
+const credentialCols = `uai, id, school_year, division_code, title, accounts, pdf_sha256, pdf_size, csv_sha256, csv_size, created_at, created_by`
+
+func scanCredentialList(r scanner) (CredentialList, error) {
+	var l CredentialList
+	var u string
+	var year int64
+	err := r.Scan(&u, &l.ID, &year, &l.DivisionCode, &l.Title, &l.Accounts, &l.PDFSHA256, &l.PDFSize, &l.CSVSHA256, &l.CSVSize, ts{&l.CreatedAt}, &l.CreatedBy)
+	l.UAI, l.SchoolYear = sillage.UAI(u), sillage.SchoolYear(year)
+	return l, err
+}
+
+// ListCredentialLists returns an establishment's lists, newest first.
+func (tx *Tx) ListCredentialLists(ctx context.Context, uai sillage.UAI) ([]CredentialList, error) {
+	return collect(ctx, tx, `SELECT `+credentialCols+` FROM credential_lists WHERE uai = $1 ORDER BY created_at DESC, id DESC`, []any{uai},
+		func(r *sql.Rows) (CredentialList, error) { return scanCredentialList(r) })
+}
+
+// GetCredentialList returns one list.
+func (tx *Tx) GetCredentialList(ctx context.Context, uai sillage.UAI, id int64) (CredentialList, error) {
+	l, err := scanCredentialList(tx.queryRow(ctx, `SELECT `+credentialCols+` FROM credential_lists WHERE uai = $1 AND id = $2`, uai, id))
+	if err == sql.ErrNoRows {
+		return l, sillage.Errorf(sillage.KindNotFound, "liste d'identifiants introuvable")
+	}
+	return l, mapErr(err)
+}
+
+// DeleteCredentialLists deletes the lists of a school year (the changeover);
+// it returns how many went.
+func (tx *Tx) DeleteCredentialLists(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) (int, error) {
+	n, err := tx.execN(ctx, `DELETE FROM credential_lists WHERE uai = $1 AND school_year <= $2`, uai, year)
+	return int(n), err
+}

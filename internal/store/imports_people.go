@@ -1,0 +1,569 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+
+	"github.com/sillage/sillage"
+)
+
+// Set-based writes for the directory imports: an import creates thousands of
+// persons and accounts in one transaction, and one statement per row is
+// what makes an import slow (a round trip on PostgreSQL, a statement
+// preparation on SQLite). These methods write many rows per statement.
+
+// maxBatchRows bounds the rows of one multi-row statement. Statements carry
+// at most 512 rows, in sizes that are powers of two, so that SQLite's
+// query-text cache (dialect.rebind) holds a handful of shapes per statement.
+const maxBatchRows = 512
+
+// maxBatchParams stays under SQLite's 32,766 bound on parameters.
+const maxBatchParams = 30000
+
+// sqliteBatchRows is the rows of one prepared statement on SQLite, where
+// parsing a long statement costs more than running a short one often.
+const sqliteBatchRows = 64
+
+// insertRows runs head + "(…), (…)" + tail for rows of ncol values each.
+// Full chunks reuse one prepared statement; the remainder goes in
+// statements whose row counts are powers of two.
+func (tx *Tx) insertRows(ctx context.Context, head, tail string, ncol int, rows [][]any) error {
+	limit := maxBatchRows
+	if tx.s.dsn.Kind == SQLite {
+		limit = sqliteBatchRows
+	}
+	for limit*ncol > maxBatchParams {
+		limit /= 2
+	}
+	if len(rows) >= 2*limit {
+		stmt, err := tx.tx.PrepareContext(ctx, tx.d.rebind(tx.rowsSQL(head, tail, ncol, limit)))
+		if err != nil {
+			return mapErr(err)
+		}
+		defer stmt.Close()
+		args := make([]any, 0, limit*ncol)
+		for len(rows) >= limit {
+			args = args[:0]
+			for _, r := range rows[:limit] {
+				args = append(args, r...)
+			}
+			if _, err := stmt.ExecContext(ctx, tx.d.args(args)...); err != nil {
+				return mapErr(err)
+			}
+			rows = rows[limit:]
+		}
+	}
+	for len(rows) > 0 {
+		n := limit
+		for n > len(rows) {
+			n /= 2
+		}
+		args := make([]any, 0, n*ncol)
+		for _, r := range rows[:n] {
+			args = append(args, r...)
+		}
+		if _, err := tx.exec(ctx, tx.rowsSQL(head, tail, ncol, n), args...); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// rowsSQL writes a statement of n rows of ncol parameters.
+func (tx *Tx) rowsSQL(head, tail string, ncol, n int) string {
+	var b strings.Builder
+	b.Grow(len(head) + len(tail) + n*ncol*6)
+	b.WriteString(head)
+	row := "(" + strings.Repeat("?, ", ncol-1) + "?)"
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if tx.s.dsn.Kind == SQLite {
+			// Anonymous "?": the SQLite driver looks each numbered
+			// parameter's name up in a list, which is quadratic in the
+			// parameters of a statement.
+			b.WriteString(row)
+		} else {
+			b.WriteByte('(')
+			b.WriteString(impPlaceholders(i*ncol+1, ncol))
+			b.WriteByte(')')
+		}
+	}
+	b.WriteString(tail)
+	return b.String()
+}
+
+// InsertStudents adds students in a few statements and sets their IDs,
+// entry time (now) and transfer status ("new" unless set), as
+// CreateStudent does for one; each unqid joins the student's versions.
+func (tx *Tx) InsertStudents(ctx context.Context, uai sillage.UAI, ss []*sillage.Student) error {
+	if len(ss) == 0 {
+		return nil
+	}
+	ids, err := tx.NewIDs(ctx, len(ss))
+	if err != nil {
+		return err
+	}
+	rows := make([][]any, len(ss))
+	for i, s := range ss {
+		s.Role, s.ID = sillage.RoleStudent, ids[i]
+		if err := tx.stampPerson(ctx, uai, &s.Person); err != nil {
+			return err
+		}
+		if s.EnteredAt.IsZero() {
+			s.EnteredAt = tx.now
+		}
+		if s.TransferStatus == "" {
+			s.TransferStatus = sillage.TransferNew
+		}
+		rows[i] = []any{uai, s.ID, s.Role, idOrNull(s.AccountID), s.Civility, s.LastName, s.FirstName, s.Email, s.BirthDate, s.Source,
+			s.SIECLEID, s.AAFID, s.STSID, s.CreatedAt, s.UpdatedAt, s.DeactivatedAt, s.LastSignInAt,
+			s.Unqid, s.INEStatus, s.PreviousUAI, s.PreviousName, s.EnteredAt, s.SchoolEntry, s.ExitDate, s.ExitReason,
+			s.TransferStatus, s.TransferredAt, s.MEF, s.Diploma, idOrNull(s.DivisionID)}
+	}
+	if err := tx.insertRows(ctx, `INSERT INTO persons (uai, id, role, account_id, civility, last_name, first_name, email, birth_date, source,
+		siecle_id, aaf_id, sts_id, created_at, updated_at, deactivated_at, last_sign_in_at,
+		unqid, ine_status, previous_uai, previous_name, entered_at, school_entry, exit_date, exit_reason,
+		transfer_status, transferred_at, mef, diploma, division_id) VALUES `, "", 30, rows); err != nil {
+		return err
+	}
+	return tx.addNewestUnqids(ctx, uai, ss)
+}
+
+// InsertPersons adds persons who are not students and sets their IDs.
+func (tx *Tx) InsertPersons(ctx context.Context, uai sillage.UAI, ps []*sillage.Person) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	ids, err := tx.NewIDs(ctx, len(ps))
+	if err != nil {
+		return err
+	}
+	rows := make([][]any, len(ps))
+	for i, p := range ps {
+		if p.Role == sillage.RoleStudent {
+			return sillage.Errorf(sillage.KindInvalid, "un élève se crée avec InsertStudents")
+		}
+		p.ID = ids[i]
+		if err := tx.stampPerson(ctx, uai, p); err != nil {
+			return err
+		}
+		rows[i] = []any{uai, p.ID, p.Role, idOrNull(p.AccountID), p.Civility, p.LastName, p.FirstName, p.Email, p.BirthDate, p.Source,
+			p.SIECLEID, p.AAFID, p.STSID, p.CreatedAt, p.UpdatedAt, p.DeactivatedAt, p.LastSignInAt}
+	}
+	return tx.insertRows(ctx, `INSERT INTO persons (uai, id, role, account_id, civility, last_name, first_name, email, birth_date, source,
+		siecle_id, aaf_id, sts_id, created_at, updated_at, deactivated_at, last_sign_in_at) VALUES `, "", 17, rows)
+}
+
+// InsertAccounts adds accounts (logins already unique, see FindLogins) and
+// sets their IDs.
+func (tx *Tx) InsertAccounts(ctx context.Context, accs []*sillage.Account) error {
+	if len(accs) == 0 {
+		return nil
+	}
+	ids, err := tx.NewIDs(ctx, len(accs))
+	if err != nil {
+		return err
+	}
+	rows := make([][]any, len(accs))
+	for i, a := range accs {
+		a.Login = sillage.NormalizeLogin(a.Login)
+		if a.Login == "" {
+			return sillage.Errorf(sillage.KindInvalid, "l'identifiant est obligatoire")
+		}
+		a.ID = ids[i]
+		if a.CreatedAt.IsZero() {
+			a.CreatedAt = tx.now
+		}
+		rows[i] = []any{a.ID, a.Login, a.PasswordHash, a.MustChangePassword, a.Operator, a.PrivacyVersion, a.PrivacyAckedAt, a.CreatedAt}
+	}
+	err = tx.insertRows(ctx, `INSERT INTO accounts (id, login, password_hash, must_change_password, operator, privacy_version,
+		privacy_acked_at, created_at) VALUES `, "", 8, rows)
+	if sillage.KindOf(err) == sillage.KindConflict {
+		return sillage.Errorf(sillage.KindConflict, "un identifiant de connexion est déjà pris")
+	}
+	return err
+}
+
+// FindLogins returns the logins in use that start with one of bases and
+// continue with nothing or with digits (the numbered variants an import
+// gives on a collision: "lea.martin", "lea.martin2"…). One statement per
+// 500 bases: each base is a range of the unique index on login.
+func (tx *Tx) FindLogins(ctx context.Context, bases []string) ([]string, error) {
+	var out []string
+	for _, chunk := range impChunks(bases, 500) {
+		chunk = impPad(chunk)
+		var b strings.Builder
+		b.WriteString(`WITH b (lo, hi) AS (VALUES `)
+		args := make([]any, 0, 2*len(chunk))
+		for i, base := range chunk {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			base = sillage.NormalizeLogin(base)
+			// ':' follows '9': the range holds base and base + digits
+			// (and other suffixes, filtered out below).
+			args = append(args, base, base+":")
+			b.WriteString(`($` + itoa(len(args)-1) + `, $` + itoa(len(args)) + `)`)
+		}
+		b.WriteString(`) SELECT a.login, b.lo FROM b JOIN accounts a ON a.login >= b.lo AND a.login < b.hi`)
+		type hit struct{ login, base string }
+		hits, err := collect(ctx, tx, b.String(), args, func(r *sql.Rows) (hit, error) {
+			var h hit
+			return h, r.Scan(&h.login, &h.base)
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range hits {
+			if numberedLogin(h.login, h.base) {
+				out = append(out, h.login)
+			}
+		}
+	}
+	return out, nil
+}
+
+func numberedLogin(login, base string) bool {
+	if !strings.HasPrefix(login, base) {
+		return false
+	}
+	for _, c := range login[len(base):] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// SetPersonsActive deactivates (at the transaction's time) or reactivates
+// persons of an establishment.
+func (tx *Tx) SetPersonsActive(ctx context.Context, uai sillage.UAI, ids []int64, active bool) error {
+	var at any // NULL: active
+	if !active {
+		at = tx.now
+	}
+	for _, chunk := range impIDChunks(ids, 500) {
+		chunk = impPad(chunk)
+		q, args := inIDs(`UPDATE persons SET deactivated_at = $2, updated_at = $3 WHERE uai = $1`, []any{uai, at, tx.now}, "id", chunk)
+		if _, err := tx.exec(ctx, q, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DeletePersonSessions ends the sessions opened as these persons of the
+// establishment (a deactivated person is signed out); it returns how many.
+func (tx *Tx) DeletePersonSessions(ctx context.Context, uai sillage.UAI, ids []int64) (int, error) {
+	total := 0
+	for _, chunk := range impIDChunks(ids, 500) {
+		chunk = impPad(chunk)
+		q, args := inIDs(`DELETE FROM sessions WHERE uai = $1`, []any{uai}, "person_id", chunk)
+		n, err := tx.execN(ctx, q, args...)
+		if err != nil {
+			return total, err
+		}
+		total += int(n)
+	}
+	return total, nil
+}
+
+// ListAllGuardianships returns every parent–student link of an establishment.
+func (tx *Tx) ListAllGuardianships(ctx context.Context, uai sillage.UAI) ([]sillage.Guardianship, error) {
+	return collect(ctx, tx, `SELECT uai, parent_id, student_id, legal, relation FROM guardianships WHERE uai = $1 ORDER BY parent_id, student_id`,
+		[]any{uai}, func(r *sql.Rows) (sillage.Guardianship, error) {
+			var g sillage.Guardianship
+			var u string
+			err := r.Scan(&u, &g.ParentID, &g.StudentID, &g.Legal, &g.Relation)
+			g.UAI = sillage.UAI(u)
+			return g, err
+		})
+}
+
+// InsertGuardianships records parent–student links (an existing link gets
+// the new legal flag and relation). Both persons must be of uai.
+func (tx *Tx) InsertGuardianships(ctx context.Context, uai sillage.UAI, gs []sillage.Guardianship) error {
+	rows := make([][]any, len(gs))
+	for i, g := range gs {
+		rows[i] = []any{uai, g.ParentID, g.StudentID, g.Legal, g.Relation}
+	}
+	return tx.insertRows(ctx, `INSERT INTO guardianships (uai, parent_id, student_id, legal, relation) VALUES `,
+		` ON CONFLICT (uai, parent_id, student_id) DO UPDATE SET legal = excluded.legal, relation = excluded.relation`, 5, rows)
+}
+
+// DeleteGuardianships removes parent–student links.
+func (tx *Tx) DeleteGuardianships(ctx context.Context, uai sillage.UAI, gs []sillage.Guardianship) error {
+	for _, g := range gs {
+		if _, err := tx.exec(ctx, `DELETE FROM guardianships WHERE uai = $1 AND parent_id = $2 AND student_id = $3`, uai, g.ParentID, g.StudentID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// GroupMember is a person in a group.
+type GroupMember struct {
+	GroupID  int64
+	PersonID int64
+}
+
+// ListGroupMembersOfKind returns the memberships of the groups of a kind and
+// school year.
+func (tx *Tx) ListGroupMembersOfKind(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, kind sillage.GroupKind) ([]GroupMember, error) {
+	return collect(ctx, tx, `SELECT m.group_id, m.person_id FROM group_members m JOIN groups g ON g.uai = m.uai AND g.id = m.group_id
+		WHERE m.uai = $1 AND g.school_year = $2 AND g.kind = $3 ORDER BY m.group_id, m.person_id`, []any{uai, year, kind},
+		func(r *sql.Rows) (GroupMember, error) {
+			var m GroupMember
+			return m, r.Scan(&m.GroupID, &m.PersonID)
+		})
+}
+
+// AddGroupMembers adds memberships (existing ones are kept).
+func (tx *Tx) AddGroupMembers(ctx context.Context, uai sillage.UAI, ms []GroupMember) error {
+	rows := make([][]any, len(ms))
+	for i, m := range ms {
+		rows[i] = []any{uai, m.GroupID, m.PersonID}
+	}
+	return tx.insertRows(ctx, `INSERT INTO group_members (uai, group_id, person_id) VALUES `, ` ON CONFLICT DO NOTHING`, 3, rows)
+}
+
+// DeleteGroupMembers removes memberships.
+func (tx *Tx) DeleteGroupMembers(ctx context.Context, uai sillage.UAI, ms []GroupMember) error {
+	for _, m := range ms {
+		if _, err := tx.exec(ctx, `DELETE FROM group_members WHERE uai = $1 AND group_id = $2 AND person_id = $3`, uai, m.GroupID, m.PersonID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UpdateGroupLabel renames a group.
+func (tx *Tx) UpdateGroupLabel(ctx context.Context, uai sillage.UAI, id int64, label string) error {
+	if strings.TrimSpace(label) == "" {
+		return sillage.Errorf(sillage.KindInvalid, "le nom du groupe est obligatoire")
+	}
+	n, err := tx.execN(ctx, `UPDATE groups SET label = $3 WHERE uai = $1 AND id = $2`, uai, id, label)
+	return notFoundIfNone(n, err, "groupe")
+}
+
+func impIDChunks(ids []int64, n int) [][]int64 {
+	var out [][]int64
+	for len(ids) > 0 {
+		k := min(n, len(ids))
+		out = append(out, ids[:k])
+		ids = ids[k:]
+	}
+	return out
+}
+
+// ListAllStudents returns every student of an establishment, active or
+// not, by id, without the division code (an import matches thousands of
+// students at once and knows the divisions).
+func (tx *Tx) ListAllStudents(ctx context.Context, uai sillage.UAI) ([]sillage.Student, error) {
+	return collect(ctx, tx, `SELECT `+personCols+`, unqid, ine_status, previous_uai, previous_name, entered_at, school_entry,
+		exit_date, exit_reason, transfer_status, transferred_at, mef, diploma, division_id, ''
+		FROM persons WHERE uai = $1 AND role = 'student' ORDER BY id`, []any{uai},
+		func(r *sql.Rows) (sillage.Student, error) { return scanStudent(r) })
+}
+
+// AllocateLogins returns one free login per base, in order: the base
+// itself when no account has it, else the base and the next number
+// ("lea.martin2", "lea.martin3"…). The numbers come from a counter per base
+// (login_counters), so that the thousandth "marie.martin" costs no more
+// than the first; a base seen for the first time is counted from the
+// accounts. The counters are incremented with UPDATE … RETURNING: two
+// transactions allocating from the same base wait for each other instead
+// of handing out the same login. A login taken outside the counters (an
+// administrator's account) is skipped.
+func (tx *Tx) AllocateLogins(ctx context.Context, bases []string) ([]string, error) {
+	need := map[string]int{}
+	var order []string
+	for i, b := range bases {
+		b = sillage.NormalizeLogin(b)
+		bases[i] = b
+		if need[b] == 0 {
+			order = append(order, b)
+		}
+		need[b]++
+	}
+	given := map[string][]string{} // base → logins, in order
+	for len(need) > 0 {
+		got, err := tx.reserveLogins(ctx, order, need)
+		if err != nil {
+			return nil, err
+		}
+		// Skip the logins already taken by accounts the counters did not
+		// see; reserve again for them.
+		var all []string
+		for _, l := range got {
+			all = append(all, l...)
+		}
+		taken := map[string]bool{}
+		for _, chunk := range impChunks(all, 500) {
+			chunk = impPad(chunk)
+			ls, err := collect(ctx, tx, `SELECT login FROM accounts WHERE login IN (`+impPlaceholders(1, len(chunk))+`)`, impArgs(chunk),
+				func(r *sql.Rows) (string, error) {
+					var s string
+					return s, r.Scan(&s)
+				})
+			if err != nil {
+				return nil, err
+			}
+			for _, l := range ls {
+				taken[l] = true
+			}
+		}
+		next := map[string]int{}
+		var nextOrder []string
+		for _, b := range order {
+			for _, l := range got[b] {
+				if taken[l] {
+					if next[b] == 0 {
+						nextOrder = append(nextOrder, b)
+					}
+					next[b]++
+					continue
+				}
+				given[b] = append(given[b], l)
+			}
+		}
+		need, order = next, nextOrder
+	}
+	out := make([]string, len(bases))
+	for i, b := range bases {
+		out[i], given[b] = given[b][0], given[b][1:]
+	}
+	return out, nil
+}
+
+// reserveLogins takes need[b] numbers from the counter of each base and
+// returns the logins they make.
+func (tx *Tx) reserveLogins(ctx context.Context, order []string, need map[string]int) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, chunk := range impChunks(order, 500) {
+		chunk = impPad(chunk)
+		known, err := collect(ctx, tx, `SELECT base FROM login_counters WHERE base IN (`+impPlaceholders(1, len(chunk))+`)`, impArgs(chunk),
+			func(r *sql.Rows) (string, error) {
+				var s string
+				return s, r.Scan(&s)
+			})
+		if err != nil {
+			return nil, err
+		}
+		isKnown := map[string]bool{}
+		for _, b := range known {
+			isKnown[b] = true
+		}
+		var fresh []string
+		for _, b := range chunk {
+			if !isKnown[b] {
+				isKnown[b] = true // once, the chunk is padded with repeats
+				fresh = append(fresh, b)
+			}
+		}
+		if len(fresh) > 0 {
+			// First time: count the accounts already there.
+			logins, err := tx.FindLogins(ctx, fresh)
+			if err != nil {
+				return nil, err
+			}
+			last := map[string]int64{}
+			for _, l := range logins {
+				for _, b := range fresh {
+					if !numberedLogin(l, b) {
+						continue
+					}
+					n := int64(1)
+					if len(l) > len(b) {
+						v, err := strconv.ParseInt(l[len(b):], 10, 64)
+						if err != nil {
+							continue
+						}
+						n = v
+					}
+					last[b] = max(last[b], n)
+				}
+			}
+			// A new counter starts past what it hands out now: no second
+			// statement for it. One another transaction created meanwhile
+			// is not returned and goes through the update below.
+			var ins strings.Builder
+			ins.WriteString(`INSERT INTO login_counters (base, last) VALUES `)
+			args := make([]any, 0, 2*len(fresh))
+			for i, b := range fresh {
+				if i > 0 {
+					ins.WriteString(", ")
+				}
+				args = append(args, b, last[b]+int64(need[b]))
+				ins.WriteString(`($` + itoa(len(args)-1) + `, CAST($` + itoa(len(args)) + ` AS BIGINT))`)
+			}
+			ins.WriteString(` ON CONFLICT (base) DO NOTHING RETURNING base, last`)
+			created, err := collect(ctx, tx, ins.String(), args, func(r *sql.Rows) (loginCounter, error) {
+				var c loginCounter
+				return c, r.Scan(&c.base, &c.last)
+			})
+			if err != nil {
+				return nil, err
+			}
+			done := map[string]bool{}
+			for _, c := range created {
+				done[c.base] = true
+				out[c.base] = append(out[c.base], numberedLogins(c.base, c.last, need[c.base])...)
+			}
+			var rest []string
+			for _, b := range chunk {
+				if !done[b] {
+					rest = append(rest, b)
+				}
+			}
+			if len(rest) == 0 {
+				continue
+			}
+			chunk = impPad(rest)
+		}
+		var q strings.Builder
+		q.WriteString(`UPDATE login_counters SET last = last + CASE base`)
+		args := make([]any, 0, 3*len(chunk))
+		for _, b := range chunk {
+			args = append(args, b, need[b])
+			q.WriteString(` WHEN $` + itoa(len(args)-1) + ` THEN CAST($` + itoa(len(args)) + ` AS BIGINT)`)
+		}
+		q.WriteString(` ELSE 0 END WHERE base IN (` + impPlaceholders(len(args)+1, len(chunk)) + `) RETURNING base, last`)
+		args = append(args, impArgs(chunk)...)
+		got, err := collect(ctx, tx, q.String(), args, func(r *sql.Rows) (loginCounter, error) {
+			var c loginCounter
+			return c, r.Scan(&c.base, &c.last)
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range got {
+			out[c.base] = append(out[c.base], numberedLogins(c.base, c.last, need[c.base])...)
+		}
+	}
+	return out, nil
+}
+
+type loginCounter struct {
+	base string
+	last int64
+}
+
+// numberedLogins returns the n logins of base ending at number last: the
+// first is the bare base, the next ones base2, base3…
+func numberedLogins(base string, last int64, n int) []string {
+	out := make([]string, 0, n)
+	for v := last - int64(n) + 1; v <= last; v++ {
+		if v <= 1 {
+			out = append(out, base)
+		} else {
+			out = append(out, base+strconv.FormatInt(v, 10))
+		}
+	}
+	return out
+}

@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sort"
+
+	"github.com/sillage/sillage"
+)
+
+// person_unqids holds every version of a student's unqid, one per key of the
+// instance (transfer.md 2): an import that has the INE in hand computes it
+// under every key, so that after a key rotation an index entry, or a
+// student of another establishment, stored under an older version still
+// matches. persons.unqid keeps the newest version; it is always among the
+// versions (CreateStudent, InsertStudents and UpdateStudent add it), so the
+// transfer engine matches through this table alone.
+
+// PersonUnqids is the set of unqid versions of one student.
+type PersonUnqids struct {
+	PersonID int64
+	Unqids   []string
+}
+
+// ListPersonUnqids returns the unqid versions of the establishment's
+// students, by person, each sorted.
+func (tx *Tx) ListPersonUnqids(ctx context.Context, uai sillage.UAI) (map[int64][]string, error) {
+	type row struct {
+		id    int64
+		unqid string
+	}
+	rows, err := collect(ctx, tx, `SELECT person_id, unqid FROM person_unqids WHERE uai = $1 ORDER BY person_id, unqid`, []any{uai},
+		func(r *sql.Rows) (row, error) {
+			var x row
+			return x, r.Scan(&x.id, &x.unqid)
+		})
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64][]string{}
+	for _, r := range rows {
+		out[r.id] = append(out[r.id], r.unqid)
+	}
+	return out, nil
+}
+
+// ReplacePersonUnqids sets the unqid versions of these students of the
+// establishment to exactly the given ones (an empty set removes them all),
+// in a few statements per 500 students.
+func (tx *Tx) ReplacePersonUnqids(ctx context.Context, uai sillage.UAI, sets []PersonUnqids) error {
+	if len(sets) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(sets))
+	var rows [][]any
+	for i, s := range sets {
+		ids[i] = s.PersonID
+		seen := map[string]bool{}
+		for _, u := range s.Unqids {
+			if u == "" || seen[u] {
+				continue
+			}
+			seen[u] = true
+			rows = append(rows, []any{uai, s.PersonID, u})
+		}
+	}
+	for _, chunk := range impIDChunks(ids, 500) {
+		chunk = impPad(chunk)
+		q, args := inIDs(`DELETE FROM person_unqids WHERE uai = $1`, []any{uai}, "person_id", chunk)
+		if _, err := tx.exec(ctx, q, args...); err != nil {
+			return err
+		}
+	}
+	return tx.insertRows(ctx, `INSERT INTO person_unqids (uai, person_id, unqid) VALUES `, ` ON CONFLICT DO NOTHING`, 3, rows)
+}
+
+// addNewestUnqids records the newest unqid of students just written, so
+// that every stored unqid is among the versions.
+func (tx *Tx) addNewestUnqids(ctx context.Context, uai sillage.UAI, ss []*sillage.Student) error {
+	var rows [][]any
+	for _, s := range ss {
+		if s.Unqid != "" {
+			rows = append(rows, []any{uai, s.ID, s.Unqid})
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	return tx.insertRows(ctx, `INSERT INTO person_unqids (uai, person_id, unqid) VALUES `, ` ON CONFLICT DO NOTHING`, 3, rows)
+}
+
+// ListUnqidsByRef returns the unqid versions of these students, in any
+// establishment (the transfer engine re-checks a match in its
+// transaction), each sorted.
+func (tx *Tx) ListUnqidsByRef(ctx context.Context, refs []StudentRef) (map[StudentRef][]string, error) {
+	out := make(map[StudentRef][]string, len(refs))
+	for _, c := range chunks(len(refs), 2, 0) {
+		cte, args := refsCTE("r", refs[c[0]:c[1]], nil)
+		type row struct {
+			ref   StudentRef
+			unqid string
+		}
+		rows, err := collect(ctx, tx, `WITH `+cte+` SELECT u.uai, u.person_id, u.unqid FROM r
+			JOIN person_unqids u ON u.uai = r.uai AND u.person_id = r.sid`, args, func(r *sql.Rows) (row, error) {
+			var x row
+			var u string
+			err := r.Scan(&u, &x.ref.StudentID, &x.unqid)
+			x.ref.UAI = sillage.UAI(u)
+			return x, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			out[r.ref] = append(out[r.ref], r.unqid)
+		}
+	}
+	for _, v := range out {
+		sort.Strings(v)
+	}
+	return out, nil
+}

@@ -1,0 +1,382 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/sillage/sillage"
+)
+
+// CreateReferential adds a referential with its competences and sets the IDs.
+func (tx *Tx) CreateReferential(ctx context.Context, uai sillage.UAI, r *sillage.Referential) error {
+	if strings.TrimSpace(r.Diploma) == "" || strings.TrimSpace(r.Label) == "" {
+		return sillage.Errorf(sillage.KindInvalid, "le diplôme et le libellé du référentiel sont obligatoires")
+	}
+	id, err := tx.NewID(ctx)
+	if err != nil {
+		return err
+	}
+	r.UAI, r.ID = uai, id
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = tx.now
+	}
+	if r.Kind == "" {
+		r.Kind = sillage.ReferentialOther
+	}
+	_, err = tx.exec(ctx, `INSERT INTO referentials (uai, id, diploma, kind, label, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		uai, r.ID, r.Diploma, r.Kind, r.Label, r.CreatedAt)
+	if sillage.KindOf(err) == sillage.KindConflict {
+		return sillage.Errorf(sillage.KindConflict, "un référentiel existe déjà pour le diplôme %s", r.Diploma)
+	}
+	if err != nil {
+		return err
+	}
+	for i := range r.Competences {
+		c := &r.Competences[i]
+		c.ReferentialID = r.ID
+		if c.Position == 0 {
+			c.Position = i + 1
+		}
+		if err := tx.CreateCompetence(ctx, uai, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UpdateReferential renames a referential and changes its kind.
+func (tx *Tx) UpdateReferential(ctx context.Context, uai sillage.UAI, r sillage.Referential) error {
+	n, err := tx.execN(ctx, `UPDATE referentials SET label = $3, kind = $4 WHERE uai = $1 AND id = $2`, uai, r.ID, r.Label, r.Kind)
+	return notFoundIfNone(n, err, "référentiel")
+}
+
+// CreateCompetence adds a competence to a referential and sets its ID.
+func (tx *Tx) CreateCompetence(ctx context.Context, uai sillage.UAI, c *sillage.Competence) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	id, err := tx.NewID(ctx)
+	if err != nil {
+		return err
+	}
+	c.UAI, c.ID = uai, id
+	_, err = tx.exec(ctx, `INSERT INTO competences (uai, id, referential_id, domain, code, label, position) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		uai, c.ID, c.ReferentialID, c.Domain, c.Code, c.Label, c.Position)
+	if sillage.KindOf(err) == sillage.KindConflict {
+		return sillage.Errorf(sillage.KindConflict, "la compétence %s existe déjà dans ce référentiel (ou le référentiel est introuvable)", c.Code)
+	}
+	return err
+}
+
+// UpdateCompetence rewrites a competence's domain, code, label and position.
+func (tx *Tx) UpdateCompetence(ctx context.Context, uai sillage.UAI, c sillage.Competence) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	n, err := tx.execN(ctx, `UPDATE competences SET domain = $3, code = $4, label = $5, position = $6 WHERE uai = $1 AND id = $2`,
+		uai, c.ID, c.Domain, c.Code, c.Label, c.Position)
+	return notFoundIfNone(n, err, "compétence")
+}
+
+// DeleteCompetence deletes a competence and the results given on it.
+func (tx *Tx) DeleteCompetence(ctx context.Context, uai sillage.UAI, id int64) error {
+	n, err := tx.execN(ctx, `DELETE FROM competences WHERE uai = $1 AND id = $2`, uai, id)
+	return notFoundIfNone(n, err, "compétence")
+}
+
+const referentialCols = `uai, id, diploma, kind, label, created_at`
+
+func scanReferential(r scanner) (sillage.Referential, error) {
+	var ref sillage.Referential
+	var uai, kind string
+	err := r.Scan(&uai, &ref.ID, &ref.Diploma, &kind, &ref.Label, ts{&ref.CreatedAt})
+	ref.UAI, ref.Kind = sillage.UAI(uai), sillage.ReferentialKind(kind)
+	return ref, err
+}
+
+// GetReferential returns a referential with its competences.
+func (tx *Tx) GetReferential(ctx context.Context, uai sillage.UAI, id int64) (sillage.Referential, error) {
+	ref, err := scanReferential(tx.queryRow(ctx, `SELECT `+referentialCols+` FROM referentials WHERE uai = $1 AND id = $2`, uai, id))
+	if err == sql.ErrNoRows {
+		return ref, sillage.Errorf(sillage.KindNotFound, "référentiel introuvable")
+	}
+	if err != nil {
+		return ref, mapErr(err)
+	}
+	ref.Competences, err = tx.ListCompetences(ctx, uai, id)
+	return ref, err
+}
+
+// GetReferentialByDiploma returns the referential of a diploma.
+func (tx *Tx) GetReferentialByDiploma(ctx context.Context, uai sillage.UAI, diploma string) (sillage.Referential, error) {
+	ref, err := scanReferential(tx.queryRow(ctx, `SELECT `+referentialCols+` FROM referentials WHERE uai = $1 AND diploma = $2`, uai, diploma))
+	if err == sql.ErrNoRows {
+		return ref, sillage.Errorf(sillage.KindNotFound, "aucun référentiel pour le diplôme %s", diploma)
+	}
+	if err != nil {
+		return ref, mapErr(err)
+	}
+	ref.Competences, err = tx.ListCompetences(ctx, uai, ref.ID)
+	return ref, err
+}
+
+// ListReferentials returns the referentials, without their competences.
+func (tx *Tx) ListReferentials(ctx context.Context, uai sillage.UAI) ([]sillage.Referential, error) {
+	return collect(ctx, tx, `SELECT `+referentialCols+` FROM referentials WHERE uai = $1 ORDER BY label, id`, []any{uai},
+		func(r *sql.Rows) (sillage.Referential, error) { return scanReferential(r) })
+}
+
+// ListCompetences returns a referential's competences in order.
+func (tx *Tx) ListCompetences(ctx context.Context, uai sillage.UAI, referentialID int64) ([]sillage.Competence, error) {
+	return collect(ctx, tx, `SELECT uai, id, referential_id, domain, code, label, position FROM competences
+		WHERE uai = $1 AND referential_id = $2 ORDER BY position, code`, []any{uai, referentialID},
+		func(r *sql.Rows) (sillage.Competence, error) {
+			var c sillage.Competence
+			var u string
+			err := r.Scan(&u, &c.ID, &c.ReferentialID, &c.Domain, &c.Code, &c.Label, &c.Position)
+			c.UAI = sillage.UAI(u)
+			return c, err
+		})
+}
+
+const evaluationCols = `e.uai, e.id, e.title, e.date, e.level, e.diploma, e.referential_id, e.author_id,
+	COALESCE((SELECT p.last_name || ' ' || p.first_name FROM persons p WHERE p.uai = e.uai AND p.id = e.author_id), ''),
+	e.division_id, e.school_year, e.origin_uai, e.created_at, e.deleted_at, e.deleted_by`
+
+func scanEvaluation(r scanner) (sillage.Evaluation, error) {
+	var e sillage.Evaluation
+	var uai, origin string
+	var year int64
+	err := r.Scan(&uai, &e.ID, &e.Title, dt{&e.Date}, &e.Level, &e.Diploma, &e.ReferentialID, &e.AuthorID, &e.AuthorName,
+		nullID{&e.DivisionID}, &year, &origin, ts{&e.CreatedAt}, ts{&e.DeletedAt}, nullID{&e.DeletedBy})
+	e.UAI, e.SchoolYear, e.OriginUAI = sillage.UAI(uai), sillage.SchoolYear(year), sillage.UAI(origin)
+	return e, err
+}
+
+// CreateEvaluation adds an evaluation and sets its ID.
+func (tx *Tx) CreateEvaluation(ctx context.Context, uai sillage.UAI, e *sillage.Evaluation) error {
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	id, err := tx.NewID(ctx)
+	if err != nil {
+		return err
+	}
+	e.UAI, e.ID = uai, id
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = tx.now
+	}
+	if e.SchoolYear == 0 {
+		e.SchoolYear = sillage.SchoolYearOf(e.Date.Time())
+	}
+	_, err = tx.exec(ctx, `INSERT INTO evaluations (uai, id, title, date, level, diploma, referential_id, author_id, division_id,
+		school_year, origin_uai, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		uai, e.ID, e.Title, e.Date, e.Level, e.Diploma, e.ReferentialID, e.AuthorID, idOrNull(e.DivisionID),
+		e.SchoolYear, e.OriginUAI, e.CreatedAt)
+	if sillage.KindOf(err) == sillage.KindConflict {
+		return sillage.Errorf(sillage.KindInvalid, "référentiel introuvable")
+	}
+	return err
+}
+
+// UpdateEvaluation rewrites an evaluation's title, date and level.
+func (tx *Tx) UpdateEvaluation(ctx context.Context, uai sillage.UAI, e sillage.Evaluation) error {
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	n, err := tx.execN(ctx, `UPDATE evaluations SET title = $3, date = $4, level = $5 WHERE uai = $1 AND id = $2 AND deleted_at IS NULL`,
+		uai, e.ID, e.Title, e.Date, e.Level)
+	return notFoundIfNone(n, err, "évaluation")
+}
+
+// GetEvaluation returns an evaluation (also when it is in the trash).
+func (tx *Tx) GetEvaluation(ctx context.Context, uai sillage.UAI, id int64) (sillage.Evaluation, error) {
+	e, err := scanEvaluation(tx.queryRow(ctx, `SELECT `+evaluationCols+` FROM evaluations e WHERE e.uai = $1 AND e.id = $2`, uai, id))
+	if err == sql.ErrNoRows {
+		return e, sillage.Errorf(sillage.KindNotFound, "évaluation introuvable")
+	}
+	return e, mapErr(err)
+}
+
+// EvaluationFilter selects evaluations.
+type EvaluationFilter struct {
+	DivisionID int64 // 0 = any
+	AuthorID   int64 // 0 = any
+	StudentID  int64 // evaluations where this student has a result or a comment
+	Trashed    bool  // the trash instead of the live ones
+}
+
+// ListEvaluations returns evaluations, newest first.
+func (tx *Tx) ListEvaluations(ctx context.Context, uai sillage.UAI, f EvaluationFilter) ([]sillage.Evaluation, error) {
+	q, args := `SELECT `+evaluationCols+` FROM evaluations e WHERE e.uai = $1`, []any{uai}
+	if f.Trashed {
+		q += ` AND e.deleted_at IS NOT NULL`
+	} else {
+		q += ` AND e.deleted_at IS NULL`
+	}
+	if f.DivisionID != 0 {
+		args = append(args, f.DivisionID)
+		q += fmt.Sprintf(` AND e.division_id = $%d`, len(args))
+	}
+	if f.AuthorID != 0 {
+		args = append(args, f.AuthorID)
+		q += fmt.Sprintf(` AND e.author_id = $%d`, len(args))
+	}
+	if f.StudentID != 0 {
+		args = append(args, f.StudentID)
+		n := len(args)
+		q += fmt.Sprintf(` AND (EXISTS (SELECT 1 FROM results r WHERE r.uai = e.uai AND r.evaluation_id = e.id AND r.student_id = $%d)
+			OR EXISTS (SELECT 1 FROM comments c WHERE c.uai = e.uai AND c.evaluation_id = e.id AND c.student_id = $%d))`, n, n)
+	}
+	return collect(ctx, tx, q+` ORDER BY e.date DESC, e.id DESC`, args, func(r *sql.Rows) (sillage.Evaluation, error) { return scanEvaluation(r) })
+}
+
+// TrashEvaluation moves an evaluation to the trash.
+func (tx *Tx) TrashEvaluation(ctx context.Context, uai sillage.UAI, id, by int64) error {
+	n, err := tx.execN(ctx, `UPDATE evaluations SET deleted_at = $3, deleted_by = $4 WHERE uai = $1 AND id = $2 AND deleted_at IS NULL`, uai, id, tx.now, by)
+	return notFoundIfNone(n, err, "évaluation")
+}
+
+// RestoreEvaluation takes an evaluation out of the trash.
+func (tx *Tx) RestoreEvaluation(ctx context.Context, uai sillage.UAI, id int64) error {
+	n, err := tx.execN(ctx, `UPDATE evaluations SET deleted_at = NULL, deleted_by = NULL WHERE uai = $1 AND id = $2 AND deleted_at IS NOT NULL`, uai, id)
+	return notFoundIfNone(n, err, "évaluation dans la corbeille")
+}
+
+// DeleteEvaluation deletes an evaluation with its results and comments.
+func (tx *Tx) DeleteEvaluation(ctx context.Context, uai sillage.UAI, id int64) error {
+	n, err := tx.execN(ctx, `DELETE FROM evaluations WHERE uai = $1 AND id = $2`, uai, id)
+	return notFoundIfNone(n, err, "évaluation")
+}
+
+// SetResult sets one result; an empty value removes it.
+func (tx *Tx) SetResult(ctx context.Context, uai sillage.UAI, r sillage.Result) error {
+	if r.Value == "" {
+		_, err := tx.exec(ctx, `DELETE FROM results WHERE uai = $1 AND evaluation_id = $2 AND student_id = $3 AND competence_id = $4`,
+			uai, r.EvaluationID, r.StudentID, r.CompetenceID)
+		return err
+	}
+	_, err := tx.exec(ctx, `INSERT INTO results (uai, evaluation_id, student_id, competence_id, value) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (uai, evaluation_id, student_id, competence_id) DO UPDATE SET value = excluded.value`,
+		uai, r.EvaluationID, r.StudentID, r.CompetenceID, r.Value)
+	if sillage.KindOf(err) == sillage.KindConflict {
+		return sillage.Errorf(sillage.KindInvalid, "élève, évaluation ou compétence introuvable")
+	}
+	return err
+}
+
+// ResultFilter selects results.
+type ResultFilter struct {
+	EvaluationID int64
+	StudentID    int64
+}
+
+// ListResults returns results, by evaluation, student and competence.
+func (tx *Tx) ListResults(ctx context.Context, uai sillage.UAI, f ResultFilter) ([]sillage.Result, error) {
+	q, args := `SELECT uai, evaluation_id, student_id, competence_id, value FROM results WHERE uai = $1`, []any{uai}
+	if f.EvaluationID != 0 {
+		args = append(args, f.EvaluationID)
+		q += fmt.Sprintf(` AND evaluation_id = $%d`, len(args))
+	}
+	if f.StudentID != 0 {
+		args = append(args, f.StudentID)
+		q += fmt.Sprintf(` AND student_id = $%d`, len(args))
+	}
+	return collect(ctx, tx, q+` ORDER BY evaluation_id, student_id, competence_id`, args, func(r *sql.Rows) (sillage.Result, error) {
+		var res sillage.Result
+		var u string
+		err := r.Scan(&u, &res.EvaluationID, &res.StudentID, &res.CompetenceID, &res.Value)
+		res.UAI = sillage.UAI(u)
+		return res, err
+	})
+}
+
+// InsertResults bulk-inserts new results (they must not exist yet): the
+// path of the demo generator and of records imports. PostgreSQL uses COPY
+// inside the transaction; SQLite a prepared statement.
+func (tx *Tx) InsertResults(ctx context.Context, uai sillage.UAI, rs []sillage.Result) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	if tx.Kind() == Postgres {
+		return tx.copyResults(ctx, uai, rs)
+	}
+	stmt, err := tx.tx.PrepareContext(ctx, tx.d.rebind(`INSERT INTO results (uai, evaluation_id, student_id, competence_id, value) VALUES ($1, $2, $3, $4, $5)`))
+	if err != nil {
+		return mapErr(err)
+	}
+	defer stmt.Close()
+	u := string(uai)
+	for _, r := range rs {
+		if _, err := stmt.ExecContext(ctx, u, r.EvaluationID, r.StudentID, r.CompetenceID, r.Value); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
+func (tx *Tx) copyResults(ctx context.Context, uai sillage.UAI, rs []sillage.Result) error {
+	u := string(uai)
+	i := 0
+	src := pgx.CopyFromFunc(func() ([]any, error) {
+		if i == len(rs) {
+			return nil, nil
+		}
+		r := rs[i]
+		i++
+		return []any{u, r.EvaluationID, r.StudentID, r.CompetenceID, r.Value}, nil
+	})
+	return tx.copyFrom(ctx, "results", []string{"uai", "evaluation_id", "student_id", "competence_id", "value"}, src)
+}
+
+// copyFrom runs COPY on the transaction's own connection: the rows are part
+// of the transaction.
+func (tx *Tx) copyFrom(ctx context.Context, table string, cols []string, src pgx.CopyFromSource) error {
+	return mapErr(tx.conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("store: COPY needs a pgx connection, got %T", dc)
+		}
+		_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{table}, cols, src)
+		return err
+	}))
+}
+
+// SetComment sets a student's comment on an evaluation; empty removes it.
+func (tx *Tx) SetComment(ctx context.Context, uai sillage.UAI, c sillage.Comment) error {
+	if strings.TrimSpace(c.Text) == "" {
+		_, err := tx.exec(ctx, `DELETE FROM comments WHERE uai = $1 AND evaluation_id = $2 AND student_id = $3`, uai, c.EvaluationID, c.StudentID)
+		return err
+	}
+	_, err := tx.exec(ctx, `INSERT INTO comments (uai, evaluation_id, student_id, text) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (uai, evaluation_id, student_id) DO UPDATE SET text = excluded.text`, uai, c.EvaluationID, c.StudentID, c.Text)
+	if sillage.KindOf(err) == sillage.KindConflict {
+		return sillage.Errorf(sillage.KindInvalid, "élève ou évaluation introuvable")
+	}
+	return err
+}
+
+// ListComments returns comments of an evaluation and/or a student.
+func (tx *Tx) ListComments(ctx context.Context, uai sillage.UAI, f ResultFilter) ([]sillage.Comment, error) {
+	q, args := `SELECT uai, evaluation_id, student_id, text FROM comments WHERE uai = $1`, []any{uai}
+	if f.EvaluationID != 0 {
+		args = append(args, f.EvaluationID)
+		q += fmt.Sprintf(` AND evaluation_id = $%d`, len(args))
+	}
+	if f.StudentID != 0 {
+		args = append(args, f.StudentID)
+		q += fmt.Sprintf(` AND student_id = $%d`, len(args))
+	}
+	return collect(ctx, tx, q+` ORDER BY evaluation_id, student_id`, args, func(r *sql.Rows) (sillage.Comment, error) {
+		var c sillage.Comment
+		var u string
+		err := r.Scan(&u, &c.EvaluationID, &c.StudentID, &c.Text)
+		c.UAI = sillage.UAI(u)
+		return c, err
+	})
+}

@@ -1,0 +1,296 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/sillage/sillage"
+)
+
+// The end-of-year changeover's own state (rollover.md): the calendar the
+// operator sets per school year, each establishment's steps with their
+// checkpoints, and the messages already sent. internal/rollover gives them
+// their meaning; the store only keeps them.
+
+// RolloverCalendar is the stored calendar of the changeover closing a
+// school year: Calendar is internal/rollover's JSON document.
+type RolloverCalendar struct {
+	SchoolYear sillage.SchoolYear
+	Calendar   string
+	UpdatedAt  time.Time
+	UpdatedBy  string
+}
+
+// GetRolloverCalendar returns the calendar of year; not found when unset.
+func (tx *Tx) GetRolloverCalendar(ctx context.Context, year sillage.SchoolYear) (RolloverCalendar, error) {
+	c := RolloverCalendar{SchoolYear: year}
+	err := tx.queryRow(ctx, `SELECT calendar, updated_at, updated_by FROM rollover_calendars WHERE school_year = $1`, year).
+		Scan(&c.Calendar, ts{&c.UpdatedAt}, &c.UpdatedBy)
+	if err == sql.ErrNoRows {
+		return c, sillage.Errorf(sillage.KindNotFound, "aucun calendrier de changement d'année pour %s", year)
+	}
+	return c, mapErr(err)
+}
+
+// SetRolloverCalendar stores the calendar of year (the operator's).
+func (tx *Tx) SetRolloverCalendar(ctx context.Context, year sillage.SchoolYear, calendar, by string) error {
+	_, err := tx.exec(ctx, `INSERT INTO rollover_calendars (school_year, calendar, updated_at, updated_by) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (school_year) DO UPDATE SET calendar = excluded.calendar, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+		year, calendar, tx.now, by)
+	return err
+}
+
+// Rollover step states.
+const (
+	StepQueued  = "queued"
+	StepRunning = "running"
+	StepDone    = "done"
+	StepFailed  = "failed"
+)
+
+// RolloverStep is one step of one establishment's changeover.
+type RolloverStep struct {
+	UAI           sillage.UAI
+	SchoolYear    sillage.SchoolYear
+	Step          int
+	State         string // "" (not started), queued, running, done, failed
+	Attempts      int
+	QueuedAt      time.Time
+	StartedAt     time.Time
+	FinishedAt    time.Time
+	LeaseUntil    time.Time
+	ProgressDone  int
+	ProgressTotal int
+	Error         string
+	Report        string // JSON (internal/rollover StepReport)
+	Actor         string
+}
+
+const rolloverStepCols = `uai, school_year, step, state, attempts, queued_at, started_at, finished_at, lease_until,
+	progress_done, progress_total, error, report, actor`
+
+func scanRolloverStep(r scanner) (RolloverStep, error) {
+	var s RolloverStep
+	var u string
+	var y int64
+	err := r.Scan(&u, &y, &s.Step, &s.State, &s.Attempts, ts{&s.QueuedAt}, ts{&s.StartedAt}, ts{&s.FinishedAt}, ts{&s.LeaseUntil},
+		&s.ProgressDone, &s.ProgressTotal, &s.Error, &s.Report, &s.Actor)
+	s.UAI, s.SchoolYear = sillage.UAI(u), sillage.SchoolYear(y)
+	return s, err
+}
+
+// GetRolloverStep returns a step of an establishment; not found for a
+// step never run.
+func (tx *Tx) GetRolloverStep(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, step int) (RolloverStep, error) {
+	s, err := scanRolloverStep(tx.queryRow(ctx, `SELECT `+rolloverStepCols+` FROM rollover_steps WHERE uai = $1 AND school_year = $2 AND step = $3`,
+		uai, year, step))
+	if err == sql.ErrNoRows {
+		return s, sillage.Errorf(sillage.KindNotFound, "étape jamais lancée")
+	}
+	return s, mapErr(err)
+}
+
+// ListRolloverStepsOf returns the steps of one establishment for year.
+func (tx *Tx) ListRolloverStepsOf(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) ([]RolloverStep, error) {
+	return collect(ctx, tx, `SELECT `+rolloverStepCols+` FROM rollover_steps WHERE uai = $1 AND school_year = $2 ORDER BY step`,
+		[]any{uai, year}, func(r *sql.Rows) (RolloverStep, error) { return scanRolloverStep(r) })
+}
+
+// ListRolloverSteps returns the steps of every establishment for year: the
+// operator's page (states and counts, never a record's content).
+func (tx *Tx) ListRolloverSteps(ctx context.Context, year sillage.SchoolYear) ([]RolloverStep, error) {
+	return collect(ctx, tx, `SELECT `+rolloverStepCols+` FROM rollover_steps WHERE school_year = $1 ORDER BY uai, step`,
+		[]any{year}, func(r *sql.Rows) (RolloverStep, error) { return scanRolloverStep(r) })
+}
+
+// SetRolloverStepQueued marks a step as asked for (not when it is running
+// or done): a worker will run it. It reports whether the step was queued.
+func (tx *Tx) SetRolloverStepQueued(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, step int, actor string) (bool, error) {
+	n, err := tx.execN(ctx, `INSERT INTO rollover_steps (uai, school_year, step, state, queued_at, actor) VALUES ($1, $2, $3, 'queued', $4, $5)
+		ON CONFLICT (uai, school_year, step) DO UPDATE SET state = 'queued', queued_at = excluded.queued_at, actor = excluded.actor, error = ''
+		WHERE rollover_steps.state IN ('failed', '')`, uai, year, step, tx.now, actor)
+	return n > 0, err
+}
+
+// UpdateRolloverStepClaim takes a step for a run until lease: it succeeds
+// when the step is not done and nobody holds a live lease on it. It
+// reports whether the claim was taken.
+func (tx *Tx) UpdateRolloverStepClaim(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, step int, lease time.Time, actor string) (bool, error) {
+	if _, err := tx.exec(ctx, `INSERT INTO rollover_steps (uai, school_year, step, state, actor) VALUES ($1, $2, $3, '', $4)
+		ON CONFLICT (uai, school_year, step) DO NOTHING`, uai, year, step, actor); err != nil {
+		return false, err
+	}
+	n, err := tx.execN(ctx, `UPDATE rollover_steps SET state = 'running', attempts = attempts + 1, lease_until = $4, error = '',
+		started_at = COALESCE(started_at, $5), actor = CASE WHEN actor = '' THEN $6 ELSE actor END
+		WHERE uai = $1 AND school_year = $2 AND step = $3 AND state <> 'done' AND (state <> 'running' OR lease_until < $5)`,
+		uai, year, step, lease, tx.now, actor)
+	return n > 0, err
+}
+
+// UpdateRolloverStepProgress records a running step's progress and extends its lease.
+func (tx *Tx) UpdateRolloverStepProgress(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, step int, done, total int, lease time.Time) error {
+	_, err := tx.exec(ctx, `UPDATE rollover_steps SET progress_done = $4, progress_total = $5, lease_until = $6
+		WHERE uai = $1 AND school_year = $2 AND step = $3 AND state = 'running'`, uai, year, step, done, total, lease)
+	return err
+}
+
+// SetRolloverStepDone records a step finished with its report.
+func (tx *Tx) SetRolloverStepDone(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, step int, report string) error {
+	n, err := tx.execN(ctx, `UPDATE rollover_steps SET state = 'done', finished_at = $4, lease_until = NULL, report = $5, error = '',
+		progress_done = progress_total WHERE uai = $1 AND school_year = $2 AND step = $3`, uai, year, step, tx.now, report)
+	return notFoundIfNone(n, err, "étape")
+}
+
+// SetRolloverStepFailed records a step's failure (a later run resumes it).
+func (tx *Tx) SetRolloverStepFailed(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, step int, msg string) error {
+	_, err := tx.exec(ctx, `UPDATE rollover_steps SET state = 'failed', finished_at = $4, lease_until = NULL, error = $5
+		WHERE uai = $1 AND school_year = $2 AND step = $3 AND state <> 'done'`, uai, year, step, tx.now, msg)
+	return err
+}
+
+// DeleteRolloverSteps forgets the state, checkpoints and notices of the
+// changeovers before year (their reports are kept until the next changeover).
+func (tx *Tx) DeleteRolloverSteps(ctx context.Context, uai sillage.UAI, before sillage.SchoolYear) (int, error) {
+	n, err := tx.execN(ctx, `DELETE FROM rollover_steps WHERE uai = $1 AND school_year < $2`, uai, before)
+	if err != nil {
+		return 0, err
+	}
+	for _, q := range []string{`DELETE FROM rollover_checkpoints WHERE uai = $1 AND school_year < $2`,
+		`DELETE FROM rollover_notices WHERE uai = $1 AND school_year < $2`} {
+		if _, err := tx.exec(ctx, q, uai, before); err != nil {
+			return 0, err
+		}
+	}
+	return int(n), nil
+}
+
+// RolloverCheckpoint is an item a step has finished.
+type RolloverCheckpoint struct {
+	UAI        sillage.UAI
+	SchoolYear sillage.SchoolYear
+	Step       int
+	Item       string
+	RefID      int64
+	Size       int64
+	Detail     string
+	DoneAt     time.Time
+}
+
+// AddRolloverCheckpoint records a finished item (in the transaction of the
+// work it stands for); recording the same item twice keeps the first.
+func (tx *Tx) AddRolloverCheckpoint(ctx context.Context, uai sillage.UAI, c RolloverCheckpoint) error {
+	_, err := tx.exec(ctx, `INSERT INTO rollover_checkpoints (uai, school_year, step, item, ref_id, size, detail, done_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (uai, school_year, step, item) DO NOTHING`,
+		uai, c.SchoolYear, c.Step, c.Item, c.RefID, c.Size, c.Detail, tx.now)
+	return err
+}
+
+// SetRolloverCheckpoint records an item, replacing what was recorded
+// under the same name (a running count).
+func (tx *Tx) SetRolloverCheckpoint(ctx context.Context, uai sillage.UAI, c RolloverCheckpoint) error {
+	_, err := tx.exec(ctx, `INSERT INTO rollover_checkpoints (uai, school_year, step, item, ref_id, size, detail, done_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (uai, school_year, step, item)
+		DO UPDATE SET ref_id = excluded.ref_id, size = excluded.size, detail = excluded.detail, done_at = excluded.done_at`,
+		uai, c.SchoolYear, c.Step, c.Item, c.RefID, c.Size, c.Detail, tx.now)
+	return err
+}
+
+// ListRolloverCheckpoints returns the finished items of a step.
+func (tx *Tx) ListRolloverCheckpoints(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, step int) ([]RolloverCheckpoint, error) {
+	return collect(ctx, tx, `SELECT uai, school_year, step, item, ref_id, size, detail, done_at FROM rollover_checkpoints
+		WHERE uai = $1 AND school_year = $2 AND step = $3 ORDER BY item`, []any{uai, year, step},
+		func(r *sql.Rows) (RolloverCheckpoint, error) {
+			var c RolloverCheckpoint
+			var u string
+			var y int64
+			err := r.Scan(&u, &y, &c.Step, &c.Item, &c.RefID, &c.Size, &c.Detail, ts{&c.DoneAt})
+			c.UAI, c.SchoolYear = sillage.UAI(u), sillage.SchoolYear(y)
+			return c, err
+		})
+}
+
+// RolloverNotice is a message the changeover sent.
+type RolloverNotice struct {
+	UAI         sillage.UAI
+	SchoolYear  sillage.SchoolYear
+	Kind        string
+	RecipientID int64
+	MessageID   int64
+	SentAt      time.Time
+}
+
+// AddRolloverNotice records a message sent; it reports false when the
+// same notice was already recorded (the caller then rolls back its message).
+func (tx *Tx) AddRolloverNotice(ctx context.Context, uai sillage.UAI, n RolloverNotice) (bool, error) {
+	c, err := tx.execN(ctx, `INSERT INTO rollover_notices (uai, school_year, kind, recipient_id, message_id, sent_at)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (uai, school_year, kind, recipient_id) DO NOTHING`,
+		uai, n.SchoolYear, n.Kind, n.RecipientID, n.MessageID, tx.now)
+	return c > 0, err
+}
+
+// ListRolloverNotices returns the notices of a kind sent for year ("" kind: all).
+func (tx *Tx) ListRolloverNotices(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, kind string) ([]RolloverNotice, error) {
+	q, args := `SELECT uai, school_year, kind, recipient_id, message_id, sent_at FROM rollover_notices WHERE uai = $1 AND school_year = $2`, []any{uai, year}
+	if kind != "" {
+		q += ` AND kind = $3`
+		args = append(args, kind)
+	}
+	return collect(ctx, tx, q+` ORDER BY kind, recipient_id`, args, func(r *sql.Rows) (RolloverNotice, error) {
+		var n RolloverNotice
+		var u string
+		var y int64
+		err := r.Scan(&u, &y, &n.Kind, &n.RecipientID, &n.MessageID, ts{&n.SentAt})
+		n.UAI, n.SchoolYear = sillage.UAI(u), sillage.SchoolYear(y)
+		return n, err
+	})
+}
+
+// RolloverFile is an uploaded initialisation file of year N+1 (step 4).
+type RolloverFile struct {
+	UAI        sillage.UAI
+	ID         int64
+	SchoolYear sillage.SchoolYear // N: the changeover's year
+	Name       string
+	SHA256     string
+	Size       int64
+	UploadedAt time.Time
+	UploadedBy int64
+}
+
+// AddRolloverFile records an uploaded initialisation file and sets its ID.
+func (tx *Tx) AddRolloverFile(ctx context.Context, uai sillage.UAI, f *RolloverFile) error {
+	id, err := tx.NewID(ctx)
+	if err != nil {
+		return err
+	}
+	f.UAI, f.ID = uai, id
+	if f.UploadedAt.IsZero() {
+		f.UploadedAt = tx.now
+	}
+	_, err = tx.exec(ctx, `INSERT INTO rollover_files (uai, id, school_year, name, sha256, size, uploaded_at, uploaded_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, uai, f.ID, f.SchoolYear, f.Name, f.SHA256, f.Size, f.UploadedAt, f.UploadedBy)
+	return err
+}
+
+// GetRolloverFile returns the newest initialisation file uploaded for year.
+func (tx *Tx) GetRolloverFile(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) (RolloverFile, error) {
+	var f RolloverFile
+	var u string
+	var y int64
+	err := tx.queryRow(ctx, `SELECT uai, id, school_year, name, sha256, size, uploaded_at, uploaded_by FROM rollover_files
+		WHERE uai = $1 AND school_year = $2 ORDER BY uploaded_at DESC, id DESC LIMIT 1`, uai, year).
+		Scan(&u, &f.ID, &y, &f.Name, &f.SHA256, &f.Size, ts{&f.UploadedAt}, &f.UploadedBy)
+	if err == sql.ErrNoRows {
+		return f, sillage.Errorf(sillage.KindNotFound, "aucun fichier d'initialisation déposé")
+	}
+	f.UAI, f.SchoolYear = sillage.UAI(u), sillage.SchoolYear(y)
+	return f, mapErr(err)
+}
+
+// DeleteRolloverFiles deletes the initialisation files of the changeovers
+// up to year (their blobs are then collected).
+func (tx *Tx) DeleteRolloverFiles(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) (int, error) {
+	n, err := tx.execN(ctx, `DELETE FROM rollover_files WHERE uai = $1 AND school_year <= $2`, uai, year)
+	return int(n), err
+}

@@ -1,0 +1,220 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/sillage/sillage"
+)
+
+// Session is a signed-in browser. The token itself is only in the cookie;
+// the table keeps its hash, so a database dump signs nobody in.
+type Session struct {
+	TokenHash  string
+	AccountID  int64
+	UAI        sillage.UAI // the establishment chosen at sign-in ("" before choosing, and for operators)
+	PersonID   int64
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+	Flash      string
+}
+
+// CreateSession stores a new session.
+func (tx *Tx) CreateSession(ctx context.Context, s Session) error {
+	_, err := tx.exec(ctx, `INSERT INTO sessions (token_hash, account_id, uai, person_id, created_at, last_seen_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, s.TokenHash, s.AccountID, s.UAI, s.PersonID, s.CreatedAt, s.LastSeenAt, s.ExpiresAt)
+	return err
+}
+
+// GetSession returns the session whose token hashes to tokenHash, if it has
+// not expired at now.
+func (tx *Tx) GetSession(ctx context.Context, tokenHash string, now time.Time) (Session, error) {
+	var s Session
+	var u string
+	err := tx.queryRow(ctx, `SELECT token_hash, account_id, uai, person_id, created_at, last_seen_at, expires_at, flash FROM sessions
+		WHERE token_hash = $1 AND expires_at > $2`, tokenHash, now).Scan(&s.TokenHash, &s.AccountID, &u, &s.PersonID,
+		ts{&s.CreatedAt}, ts{&s.LastSeenAt}, ts{&s.ExpiresAt}, &s.Flash)
+	s.UAI = sillage.UAI(u)
+	if err == sql.ErrNoRows {
+		return s, sillage.Errorf(sillage.KindNotFound, "session expirée")
+	}
+	return s, mapErr(err)
+}
+
+// TouchSession records activity and pushes the expiry back.
+func (tx *Tx) TouchSession(ctx context.Context, tokenHash string, now, expires time.Time) error {
+	_, err := tx.exec(ctx, `UPDATE sessions SET last_seen_at = $2, expires_at = $3 WHERE token_hash = $1`, tokenHash, now, expires)
+	return err
+}
+
+// SelectSessionEstablishment records the establishment chosen in a session.
+func (tx *Tx) SelectSessionEstablishment(ctx context.Context, tokenHash string, uai sillage.UAI, personID int64) error {
+	_, err := tx.exec(ctx, `UPDATE sessions SET uai = $2, person_id = $3 WHERE token_hash = $1`, tokenHash, uai, personID)
+	return err
+}
+
+// SetFlash stores the message the next page shows ("" clears it).
+func (tx *Tx) SetFlash(ctx context.Context, tokenHash, msg string) error {
+	_, err := tx.exec(ctx, `UPDATE sessions SET flash = $2 WHERE token_hash = $1`, tokenHash, msg)
+	return err
+}
+
+// DeleteSession signs one browser out.
+func (tx *Tx) DeleteSession(ctx context.Context, tokenHash string) error {
+	_, err := tx.exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash)
+	return err
+}
+
+// DeleteAccountSessions signs an account out everywhere; it returns how
+// many sessions ended.
+func (tx *Tx) DeleteAccountSessions(ctx context.Context, accountID int64) (int, error) {
+	n, err := tx.execN(ctx, `DELETE FROM sessions WHERE account_id = $1`, accountID)
+	return int(n), err
+}
+
+// DeleteOtherAccountSessions ends an account's sessions but one (the one
+// that changed the password); it returns how many ended.
+func (tx *Tx) DeleteOtherAccountSessions(ctx context.Context, accountID int64, keepTokenHash string) (int, error) {
+	n, err := tx.execN(ctx, `DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2`, accountID, keepTokenHash)
+	return int(n), err
+}
+
+// DeleteExpiredSessions removes sessions expired at now.
+func (tx *Tx) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
+	n, err := tx.execN(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, now)
+	return int(n), err
+}
+
+// APIToken is a bearer token an administrator issued for the machine
+// interface; it acts with the issuer's role in the issuer's establishment.
+type APIToken struct {
+	UAI        sillage.UAI
+	ID         int64
+	TokenHash  string
+	Label      string
+	PersonID   int64
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	RevokedAt  time.Time
+}
+
+// CreateAPIToken stores a token's hash and sets its ID.
+func (tx *Tx) CreateAPIToken(ctx context.Context, uai sillage.UAI, t *APIToken) error {
+	id, err := tx.NewID(ctx)
+	if err != nil {
+		return err
+	}
+	t.UAI, t.ID, t.CreatedAt = uai, id, tx.now
+	_, err = tx.exec(ctx, `INSERT INTO api_tokens (uai, id, token_hash, label, person_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		uai, t.ID, t.TokenHash, t.Label, t.PersonID, t.CreatedAt)
+	return err
+}
+
+const apiTokenCols = `uai, id, token_hash, label, person_id, created_at, last_used_at, revoked_at`
+
+func scanAPIToken(r scanner) (APIToken, error) {
+	var t APIToken
+	var u string
+	err := r.Scan(&u, &t.ID, &t.TokenHash, &t.Label, &t.PersonID, ts{&t.CreatedAt}, ts{&t.LastUsedAt}, ts{&t.RevokedAt})
+	t.UAI = sillage.UAI(u)
+	return t, err
+}
+
+// FindAPIToken returns the live token with this hash, in any establishment:
+// the token itself says which establishment it belongs to.
+func (tx *Tx) FindAPIToken(ctx context.Context, tokenHash string) (APIToken, error) {
+	t, err := scanAPIToken(tx.queryRow(ctx, `SELECT `+apiTokenCols+` FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL`, tokenHash))
+	if err == sql.ErrNoRows {
+		return t, sillage.Errorf(sillage.KindNotFound, "jeton inconnu ou révoqué")
+	}
+	return t, mapErr(err)
+}
+
+// ListAPITokens returns an establishment's tokens, newest first.
+func (tx *Tx) ListAPITokens(ctx context.Context, uai sillage.UAI) ([]APIToken, error) {
+	return collect(ctx, tx, `SELECT `+apiTokenCols+` FROM api_tokens WHERE uai = $1 ORDER BY created_at DESC, id DESC`, []any{uai},
+		func(r *sql.Rows) (APIToken, error) { return scanAPIToken(r) })
+}
+
+// RevokeAPIToken revokes a token.
+func (tx *Tx) RevokeAPIToken(ctx context.Context, uai sillage.UAI, id int64) error {
+	n, err := tx.execN(ctx, `UPDATE api_tokens SET revoked_at = $3 WHERE uai = $1 AND id = $2 AND revoked_at IS NULL`, uai, id, tx.now)
+	return notFoundIfNone(n, err, "jeton")
+}
+
+// TouchAPIToken records a token's use.
+func (tx *Tx) TouchAPIToken(ctx context.Context, uai sillage.UAI, id int64) error {
+	_, err := tx.exec(ctx, `UPDATE api_tokens SET last_used_at = $3 WHERE uai = $1 AND id = $2`, uai, id, tx.now)
+	return err
+}
+
+// Message is a message of the internal message box.
+type Message struct {
+	UAI         sillage.UAI
+	ID          int64
+	RecipientID int64
+	Sender      string
+	Subject     string
+	Body        string
+	CreatedAt   time.Time
+	ReadAt      time.Time
+}
+
+// SendMessage delivers a message to a person's box and sets its ID.
+func (tx *Tx) SendMessage(ctx context.Context, uai sillage.UAI, m *Message) error {
+	id, err := tx.NewID(ctx)
+	if err != nil {
+		return err
+	}
+	m.UAI, m.ID = uai, id
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = tx.now
+	}
+	_, err = tx.exec(ctx, `INSERT INTO messages (uai, id, recipient_id, sender, subject, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		uai, m.ID, m.RecipientID, m.Sender, m.Subject, m.Body, m.CreatedAt)
+	if sillage.KindOf(err) == sillage.KindConflict {
+		return sillage.Errorf(sillage.KindInvalid, "destinataire introuvable")
+	}
+	return err
+}
+
+const messageCols = `uai, id, recipient_id, sender, subject, body, created_at, read_at`
+
+func scanMessage(r scanner) (Message, error) {
+	var m Message
+	var u string
+	err := r.Scan(&u, &m.ID, &m.RecipientID, &m.Sender, &m.Subject, &m.Body, ts{&m.CreatedAt}, ts{&m.ReadAt})
+	m.UAI = sillage.UAI(u)
+	return m, err
+}
+
+// ListMessages returns a person's messages, newest first.
+func (tx *Tx) ListMessages(ctx context.Context, uai sillage.UAI, recipientID int64) ([]Message, error) {
+	return collect(ctx, tx, `SELECT `+messageCols+` FROM messages WHERE uai = $1 AND recipient_id = $2 ORDER BY created_at DESC, id DESC`,
+		[]any{uai, recipientID}, func(r *sql.Rows) (Message, error) { return scanMessage(r) })
+}
+
+// GetMessage returns one message of a recipient.
+func (tx *Tx) GetMessage(ctx context.Context, uai sillage.UAI, recipientID, id int64) (Message, error) {
+	m, err := scanMessage(tx.queryRow(ctx, `SELECT `+messageCols+` FROM messages WHERE uai = $1 AND recipient_id = $2 AND id = $3`, uai, recipientID, id))
+	if err == sql.ErrNoRows {
+		return m, sillage.Errorf(sillage.KindNotFound, "message introuvable")
+	}
+	return m, mapErr(err)
+}
+
+// SetMessageRead marks a message read.
+func (tx *Tx) SetMessageRead(ctx context.Context, uai sillage.UAI, recipientID, id int64) error {
+	n, err := tx.execN(ctx, `UPDATE messages SET read_at = $4 WHERE uai = $1 AND recipient_id = $2 AND id = $3 AND read_at IS NULL`, uai, recipientID, id, tx.now)
+	if err == nil && n == 0 {
+		_, err = tx.GetMessage(ctx, uai, recipientID, id)
+	}
+	return err
+}
+
+// CountUnreadMessages counts a person's unread messages.
+func (tx *Tx) CountUnreadMessages(ctx context.Context, uai sillage.UAI, recipientID int64) (int, error) {
+	return tx.count(ctx, `SELECT COUNT(*) FROM messages WHERE uai = $1 AND recipient_id = $2 AND read_at IS NULL`, uai, recipientID)
+}

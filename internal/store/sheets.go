@@ -1,0 +1,180 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/sillage/sillage"
+)
+
+const sheetCols = `s.uai, s.id, s.student_id, s.kind, s.title, s.description, s.context, s.class, s.pfmp_start, s.pfmp_end,
+	s.host, s.activities, s.author_id,
+	COALESCE((SELECT p.last_name || ' ' || p.first_name FROM persons p WHERE p.uai = s.uai AND p.id = s.author_id), s.author_name),
+	s.result, s.comment, s.origin_uai, s.created_at, s.updated_at, s.deleted_at, s.deleted_by`
+
+func scanSheet(r scanner) (sillage.Sheet, error) {
+	var s sillage.Sheet
+	var uai, kind, context, origin string
+	err := r.Scan(&uai, &s.ID, &s.StudentID, &kind, &s.Title, &s.Description, &context, &s.Class, dt{&s.PFMPStart}, dt{&s.PFMPEnd},
+		&s.Host, &s.Activities, &s.AuthorID, &s.AuthorName, &s.Result, &s.Comment, &origin, ts{&s.CreatedAt}, ts{&s.UpdatedAt},
+		ts{&s.DeletedAt}, nullID{&s.DeletedBy})
+	s.UAI, s.Kind, s.Context, s.OriginUAI = sillage.UAI(uai), sillage.SheetKind(kind), sillage.SituationContext(context), sillage.UAI(origin)
+	return s, err
+}
+
+// CreateSheet adds a professional-situation sheet and sets its ID.
+func (tx *Tx) CreateSheet(ctx context.Context, uai sillage.UAI, s *sillage.Sheet) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	id, err := tx.NewID(ctx)
+	if err != nil {
+		return err
+	}
+	s.UAI, s.ID = uai, id
+	if s.CreatedAt.IsZero() {
+		s.CreatedAt = tx.now
+	}
+	s.UpdatedAt = tx.now
+	_, err = tx.exec(ctx, `INSERT INTO sheets (uai, id, student_id, kind, title, description, context, class, pfmp_start, pfmp_end,
+		host, activities, author_id, result, comment, origin_uai, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+		uai, s.ID, s.StudentID, s.Kind, s.Title, s.Description, s.Context, s.Class, s.PFMPStart, s.PFMPEnd,
+		s.Host, s.Activities, s.AuthorID, s.Result, s.Comment, s.OriginUAI, s.CreatedAt, s.UpdatedAt)
+	if sillage.KindOf(err) == sillage.KindConflict {
+		return sillage.Errorf(sillage.KindInvalid, "élève introuvable")
+	}
+	return err
+}
+
+// UpdateSheet rewrites the descriptive fields and the evaluation of a sheet.
+func (tx *Tx) UpdateSheet(ctx context.Context, uai sillage.UAI, s sillage.Sheet) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	n, err := tx.execN(ctx, `UPDATE sheets SET kind = $3, title = $4, description = $5, context = $6, class = $7, pfmp_start = $8,
+		pfmp_end = $9, host = $10, activities = $11, author_id = $12, result = $13, comment = $14, updated_at = $15
+		WHERE uai = $1 AND id = $2 AND deleted_at IS NULL`,
+		uai, s.ID, s.Kind, s.Title, s.Description, s.Context, s.Class, s.PFMPStart, s.PFMPEnd, s.Host, s.Activities,
+		s.AuthorID, s.Result, s.Comment, tx.now)
+	return notFoundIfNone(n, err, "fiche")
+}
+
+// GetSheet returns a sheet with its attachments.
+func (tx *Tx) GetSheet(ctx context.Context, uai sillage.UAI, id int64) (sillage.Sheet, error) {
+	s, err := scanSheet(tx.queryRow(ctx, `SELECT `+sheetCols+` FROM sheets s WHERE s.uai = $1 AND s.id = $2`, uai, id))
+	if err == sql.ErrNoRows {
+		return s, sillage.Errorf(sillage.KindNotFound, "fiche introuvable")
+	}
+	if err != nil {
+		return s, mapErr(err)
+	}
+	s.Attachments, err = tx.ListAttachments(ctx, uai, id)
+	return s, err
+}
+
+// SheetFilter selects sheets.
+type SheetFilter struct {
+	StudentID  int64
+	DivisionID int64 // sheets of the students of a division
+	Trashed    bool
+}
+
+// ListSheets returns sheets (without attachments), newest first.
+func (tx *Tx) ListSheets(ctx context.Context, uai sillage.UAI, f SheetFilter) ([]sillage.Sheet, error) {
+	q, args := `SELECT `+sheetCols+` FROM sheets s WHERE s.uai = $1`, []any{uai}
+	if f.Trashed {
+		q += ` AND s.deleted_at IS NOT NULL`
+	} else {
+		q += ` AND s.deleted_at IS NULL`
+	}
+	if f.StudentID != 0 {
+		args = append(args, f.StudentID)
+		q += fmt.Sprintf(` AND s.student_id = $%d`, len(args))
+	}
+	if f.DivisionID != 0 {
+		args = append(args, f.DivisionID)
+		q += fmt.Sprintf(` AND s.student_id IN (SELECT id FROM persons WHERE uai = $1 AND division_id = $%d)`, len(args))
+	}
+	return collect(ctx, tx, q+` ORDER BY s.created_at DESC, s.id DESC`, args, func(r *sql.Rows) (sillage.Sheet, error) { return scanSheet(r) })
+}
+
+// TrashSheet moves a sheet to the trash.
+func (tx *Tx) TrashSheet(ctx context.Context, uai sillage.UAI, id, by int64) error {
+	n, err := tx.execN(ctx, `UPDATE sheets SET deleted_at = $3, deleted_by = $4 WHERE uai = $1 AND id = $2 AND deleted_at IS NULL`, uai, id, tx.now, by)
+	return notFoundIfNone(n, err, "fiche")
+}
+
+// RestoreSheet takes a sheet out of the trash.
+func (tx *Tx) RestoreSheet(ctx context.Context, uai sillage.UAI, id int64) error {
+	n, err := tx.execN(ctx, `UPDATE sheets SET deleted_at = NULL, deleted_by = NULL WHERE uai = $1 AND id = $2 AND deleted_at IS NOT NULL`, uai, id)
+	return notFoundIfNone(n, err, "fiche dans la corbeille")
+}
+
+// DeleteSheet deletes a sheet and its attachments' rows (the blobs are
+// collected later, outside any transaction).
+func (tx *Tx) DeleteSheet(ctx context.Context, uai sillage.UAI, id int64) error {
+	n, err := tx.execN(ctx, `DELETE FROM sheets WHERE uai = $1 AND id = $2`, uai, id)
+	return notFoundIfNone(n, err, "fiche")
+}
+
+// AddAttachment records a file attached to a sheet and sets its ID; the
+// bytes are already in the blob store under a.SHA256.
+func (tx *Tx) AddAttachment(ctx context.Context, uai sillage.UAI, a *sillage.Attachment) error {
+	id, err := tx.NewID(ctx)
+	if err != nil {
+		return err
+	}
+	a.UAI, a.ID = uai, id
+	if a.UploadedAt.IsZero() {
+		a.UploadedAt = tx.now
+	}
+	_, err = tx.exec(ctx, `INSERT INTO attachments (uai, id, sheet_id, name, sha256, size, content_type, uploaded_at, uploaded_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		uai, a.ID, a.SheetID, a.Name, a.SHA256, a.Size, a.ContentType, a.UploadedAt, a.UploadedBy)
+	if sillage.KindOf(err) == sillage.KindConflict {
+		return sillage.Errorf(sillage.KindInvalid, "fiche introuvable")
+	}
+	return err
+}
+
+// HasAttachmentContent reports whether a sheet of the establishment, live or
+// in the trash, has a file with the content sum: the only blobs a records
+// file may name by their sum alone. Another establishment's file is not
+// there, even when the instance holds it.
+func (tx *Tx) HasAttachmentContent(ctx context.Context, uai sillage.UAI, sum string) (bool, error) {
+	n, err := tx.count(ctx, `SELECT COUNT(*) FROM attachments WHERE sha256 = $1 AND uai = $2`, sum, uai)
+	return n > 0, err
+}
+
+const attachmentCols = `uai, id, sheet_id, name, sha256, size, content_type, uploaded_at, uploaded_by`
+
+func scanAttachment(r scanner) (sillage.Attachment, error) {
+	var a sillage.Attachment
+	var u string
+	err := r.Scan(&u, &a.ID, &a.SheetID, &a.Name, &a.SHA256, &a.Size, &a.ContentType, ts{&a.UploadedAt}, &a.UploadedBy)
+	a.UAI = sillage.UAI(u)
+	return a, err
+}
+
+// ListAttachments returns a sheet's attachments by upload time.
+func (tx *Tx) ListAttachments(ctx context.Context, uai sillage.UAI, sheetID int64) ([]sillage.Attachment, error) {
+	return collect(ctx, tx, `SELECT `+attachmentCols+` FROM attachments WHERE uai = $1 AND sheet_id = $2 ORDER BY uploaded_at, id`,
+		[]any{uai, sheetID}, func(r *sql.Rows) (sillage.Attachment, error) { return scanAttachment(r) })
+}
+
+// GetAttachment returns one attachment.
+func (tx *Tx) GetAttachment(ctx context.Context, uai sillage.UAI, id int64) (sillage.Attachment, error) {
+	a, err := scanAttachment(tx.queryRow(ctx, `SELECT `+attachmentCols+` FROM attachments WHERE uai = $1 AND id = $2`, uai, id))
+	if err == sql.ErrNoRows {
+		return a, sillage.Errorf(sillage.KindNotFound, "fichier introuvable")
+	}
+	return a, mapErr(err)
+}
+
+// DeleteAttachment removes an attachment's row.
+func (tx *Tx) DeleteAttachment(ctx context.Context, uai sillage.UAI, id int64) error {
+	n, err := tx.execN(ctx, `DELETE FROM attachments WHERE uai = $1 AND id = $2`, uai, id)
+	return notFoundIfNone(n, err, "fichier")
+}

@@ -1,0 +1,498 @@
+// Package store is Sillage's one store: hand-written SQL over database/sql,
+// running unchanged on SQLite (modernc.org/sqlite, embedded, the default) and
+// PostgreSQL (pgx). Every method that touches an establishment's data takes
+// its UAI right after the context, so a query without the establishment
+// cannot be written through this API.
+//
+// All work happens in transactions: Read for queries, Write for changes.
+// SQLite has one writer connection (writes are serialised; a Write must not
+// call Write) and a pool of readers on the WAL.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/sillage/sillage"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Kind names a database engine.
+type Kind string
+
+const (
+	SQLite   Kind = "sqlite"
+	Postgres Kind = "postgres"
+)
+
+// DSN is a parsed SILLAGE_DB value: "sqlite:PATH" or a postgres:// URL.
+type DSN struct {
+	Kind Kind
+	Path string // SQLite file
+	URL  string // PostgreSQL URL
+}
+
+// ParseDSN reads a SILLAGE_DB / --db value.
+func ParseDSN(s string) (DSN, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case strings.HasPrefix(s, "sqlite:"):
+		p := strings.TrimPrefix(s, "sqlite:")
+		p = strings.TrimPrefix(p, "//")
+		if p == "" {
+			return DSN{}, sillage.Errorf(sillage.KindInvalid, "base de données %q invalide : chemin du fichier SQLite manquant (sqlite:CHEMIN)", s)
+		}
+		return DSN{Kind: SQLite, Path: p}, nil
+	case strings.HasPrefix(s, "postgres://"), strings.HasPrefix(s, "postgresql://"):
+		u, err := url.Parse(s)
+		if err != nil || u.Host == "" {
+			return DSN{}, sillage.Errorf(sillage.KindInvalid, "base de données invalide : URL PostgreSQL mal formée (postgres://utilisateur@hôte:port/base)")
+		}
+		return DSN{Kind: Postgres, URL: s}, nil
+	}
+	return DSN{}, sillage.Errorf(sillage.KindInvalid, "base de données %q invalide : sqlite:CHEMIN ou postgres://… attendu", redact(s))
+}
+
+// String returns the DSN with any password masked.
+func (d DSN) String() string {
+	if d.Kind == SQLite {
+		return "sqlite:" + d.Path
+	}
+	return redact(d.URL)
+}
+
+func redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// Options tune Open.
+type Options struct {
+	Clock sillage.Clock // stamps created_at/updated_at; SystemClock when nil
+	// NoMigrate skips applying migrations (the caller checks Pending).
+	NoMigrate bool
+	// MaxConns bounds the PostgreSQL pool and the SQLite readers.
+	MaxConns int
+}
+
+// Store is the database.
+type Store struct {
+	dsn   DSN
+	d     dialect
+	w     *sql.DB // writes (SQLite: one connection)
+	r     *sql.DB // reads (SQLite: the readers; PostgreSQL: same pool as w)
+	clock sillage.Clock
+}
+
+// Open connects, checks the database is reachable and applies migrations.
+func Open(ctx context.Context, dsn DSN, opts Options) (*Store, error) {
+	if opts.Clock == nil {
+		opts.Clock = sillage.SystemClock{}
+	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = 8
+	}
+	s := &Store{dsn: dsn, clock: opts.Clock}
+	var err error
+	switch dsn.Kind {
+	case SQLite:
+		err = s.openSQLite(opts)
+	case Postgres:
+		err = s.openPostgres(opts)
+	default:
+		err = sillage.Errorf(sillage.KindInvalid, "moteur de base de données inconnu")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.w.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, sillage.Wrap(sillage.KindUnavailable, err, fmt.Sprintf("base de données %s injoignable", dsn))
+	}
+	if !opts.NoMigrate {
+		if err := s.Migrate(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func (s *Store) openSQLite(opts Options) error {
+	s.d = sqliteDialect{}
+	dir := filepath.Dir(s.dsn.Path)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return sillage.Wrap(sillage.KindUnavailable, err, fmt.Sprintf("impossible de créer le dossier de la base %s", dir))
+	}
+	if err := checkWritableDir(dir); err != nil {
+		return err
+	}
+	// busy_timeout first, so the other pragmas wait instead of failing
+	// when another process holds the lock.
+	base := "file:" + s.dsn.Path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return sillage.Wrap(sillage.KindUnavailable, err, "ouverture de la base SQLite")
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return sillage.Wrap(sillage.KindUnavailable, err, "ouverture de la base SQLite")
+	}
+	r.SetMaxOpenConns(opts.MaxConns)
+	r.SetMaxIdleConns(opts.MaxConns)
+	s.w, s.r = w, r
+	return nil
+}
+
+// checkWritableDir refuses a read-only data directory up front, with one
+// clear line, instead of a driver error at the first write.
+func checkWritableDir(dir string) error {
+	f, err := os.CreateTemp(dir, ".sillage-write-check-*")
+	if err != nil {
+		return sillage.Wrap(sillage.KindUnavailable, err, fmt.Sprintf("le dossier %s n'est pas accessible en écriture", dir))
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+func (s *Store) openPostgres(opts Options) error {
+	s.d = postgresDialect{}
+	cfg, err := pgx.ParseConfig(s.dsn.URL)
+	if err != nil {
+		return sillage.Wrap(sillage.KindInvalid, err, "URL PostgreSQL invalide")
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 5 * time.Second
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(opts.MaxConns)
+	db.SetMaxIdleConns(opts.MaxConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	s.w, s.r = db, db
+	return nil
+}
+
+// Close closes the pools.
+func (s *Store) Close() error {
+	err := s.w.Close()
+	if s.r != s.w {
+		if rerr := s.r.Close(); err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
+
+// Kind returns the database engine.
+func (s *Store) Kind() Kind { return s.dsn.Kind }
+
+// DSN returns the data source (print it with String: the password is masked).
+func (s *Store) DSN() DSN { return s.dsn }
+
+// Clock returns the store's clock.
+func (s *Store) Clock() sillage.Clock { return s.clock }
+
+// SQLDB returns the writer pool, for the job queue and raw benchmarks.
+func (s *Store) SQLDB() *sql.DB { return s.w }
+
+func (s *Store) migrationFS() (fs.FS, goose.Dialect, error) {
+	dir, dialect := "migrations/sqlite", goose.DialectSQLite3
+	if s.dsn.Kind == Postgres {
+		dir, dialect = "migrations/postgres", goose.DialectPostgres
+	}
+	sub, err := fs.Sub(migrations, dir)
+	return sub, dialect, err
+}
+
+func (s *Store) provider() (*goose.Provider, error) {
+	fsys, dialect, err := s.migrationFS()
+	if err != nil {
+		return nil, err
+	}
+	var opts []goose.ProviderOption
+	if s.dsn.Kind == Postgres {
+		// Two processes starting at once must not both migrate.
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	// Capabilities add their migrations with reserved numbers; a database
+	// migrated before a lower-numbered one landed must still accept it.
+	opts = append(opts, goose.WithDisableGlobalRegistry(true), goose.WithAllowOutofOrder(true))
+	return goose.NewProvider(dialect, s.w, fsys, opts...)
+}
+
+// Migrate applies the pending migrations.
+func (s *Store) Migrate(ctx context.Context) error {
+	p, err := s.provider()
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return sillage.Wrap(sillage.KindUnavailable, err, "application des migrations")
+	}
+	return nil
+}
+
+// MigrationState is the applied and latest migration versions.
+type MigrationState struct {
+	Current, Latest int64
+}
+
+// Migrations reports the applied and the latest migration versions.
+func (s *Store) Migrations(ctx context.Context) (MigrationState, error) {
+	p, err := s.provider()
+	if err != nil {
+		return MigrationState{}, err
+	}
+	cur, latest, err := p.GetVersions(ctx)
+	if err != nil {
+		return MigrationState{}, mapErr(err)
+	}
+	return MigrationState{Current: cur, Latest: latest}, nil
+}
+
+// Ready checks the database answers and every migration is applied.
+func (s *Store) Ready(ctx context.Context) error {
+	if err := s.r.PingContext(ctx); err != nil {
+		return sillage.Wrap(sillage.KindUnavailable, err, "base de données injoignable")
+	}
+	st, err := s.Migrations(ctx)
+	if err != nil {
+		return err
+	}
+	if st.Current != st.Latest {
+		return sillage.Errorf(sillage.KindUnavailable, "migrations en attente : version %d appliquée, %d attendue", st.Current, st.Latest)
+	}
+	return nil
+}
+
+// Read runs fn in a read-only transaction.
+func (s *Store) Read(ctx context.Context, fn func(*Tx) error) error {
+	return s.run(ctx, s.r, true, fn)
+}
+
+// Write runs fn in a read-write transaction, committed when fn returns nil.
+func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
+	return s.run(ctx, s.w, false, fn)
+}
+
+func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(*Tx) error) (err error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return sillage.Wrap(sillage.KindUnavailable, err, "connexion à la base de données")
+	}
+	defer conn.Close()
+	var opts *sql.TxOptions
+	if readOnly && s.dsn.Kind == Postgres {
+		opts = &sql.TxOptions{ReadOnly: true}
+	}
+	sqlTx, err := conn.BeginTx(ctx, opts)
+	if err != nil {
+		return mapErr(fmt.Errorf("begin: %w", err))
+	}
+	tx := &Tx{s: s, d: s.d, tx: sqlTx, conn: conn, now: s.clock.Now().UTC(), readOnly: readOnly}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = sqlTx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return mapErr(fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// Tx is a transaction. Its methods are the store's API.
+type Tx struct {
+	s        *Store
+	d        dialect
+	tx       *sql.Tx
+	conn     *sql.Conn
+	now      time.Time
+	readOnly bool
+	ids      []idRange
+}
+
+// Now is the time the transaction started, by the store's clock: every
+// row a transaction stamps gets the same instant.
+func (tx *Tx) Now() time.Time { return tx.now }
+
+// Kind returns the database engine.
+func (tx *Tx) Kind() Kind { return tx.s.dsn.Kind }
+
+func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	q, args = tx.d.bind(q, args)
+	res, err := tx.tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return res, nil
+}
+
+// execN runs a statement and returns the number of rows it affected.
+func (tx *Tx) execN(ctx context.Context, q string, args ...any) (int64, error) {
+	res, err := tx.exec(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	return n, nil
+}
+
+func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	q, args = tx.d.bind(q, args)
+	rows, err := tx.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return rows, nil
+}
+
+func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	q, args = tx.d.bind(q, args)
+	return tx.tx.QueryRowContext(ctx, q, args...)
+}
+
+// scanOne runs a one-row query; no row is sillage.ErrNotFound with what.
+func (tx *Tx) scanOne(ctx context.Context, what string, q string, args []any, dest ...any) error {
+	err := tx.queryRow(ctx, q, args...).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return sillage.Errorf(sillage.KindNotFound, "%s introuvable", what)
+	}
+	return mapErr(err)
+}
+
+// count runs a query returning one integer.
+func (tx *Tx) count(ctx context.Context, q string, args ...any) (int, error) {
+	var n int
+	if err := tx.queryRow(ctx, q, args...).Scan(&n); err != nil {
+		return 0, mapErr(err)
+	}
+	return n, nil
+}
+
+// collect runs a query and scans every row with scan.
+func collect[T any](ctx context.Context, tx *Tx, q string, args []any, scan func(*sql.Rows) (T, error)) ([]T, error) {
+	rows, err := tx.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err)
+	}
+	return out, nil
+}
+
+type idRange struct{ next, end int64 }
+
+// idBlock is how many ids one reservation takes.
+const idBlock = 1000
+
+// NewID returns an identifier unique in the instance.
+func (tx *Tx) NewID(ctx context.Context) (int64, error) {
+	ids, err := tx.NewIDs(ctx, 1)
+	if err != nil {
+		return 0, err
+	}
+	return ids[0], nil
+}
+
+// NewIDs returns n identifiers unique in the instance.
+func (tx *Tx) NewIDs(ctx context.Context, n int) ([]int64, error) {
+	if tx.readOnly {
+		return nil, errors.New("store: NewIDs in a read-only transaction")
+	}
+	out := make([]int64, 0, n)
+	for len(out) < n {
+		if len(tx.ids) == 0 {
+			blocks := (n - len(out) + idBlock - 1) / idBlock
+			r, err := tx.d.reserveIDs(ctx, tx, blocks)
+			if err != nil {
+				return nil, fmt.Errorf("reserve ids: %w", err)
+			}
+			tx.ids = r
+		}
+		r := &tx.ids[0]
+		for r.next < r.end && len(out) < n {
+			out = append(out, r.next)
+			r.next++
+		}
+		if r.next >= r.end {
+			tx.ids = tx.ids[1:]
+		}
+	}
+	return out, nil
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// prefixed qualifies every column of a column list with a table alias.
+func prefixed(alias, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, p := range parts {
+		parts[i] = alias + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Analyze refreshes the planner's statistics on PostgreSQL (a no-op on
+// SQLite, whose planner needs none for these queries). Call it after a
+// bulk load into fresh tables: PostgreSQL plans the foreign-key checks of a
+// connection once, and plans made while the tables looked empty scan them
+// whole, which makes every later insert slower as they grow.
+func (s *Store) Analyze(ctx context.Context) error {
+	if s.dsn.Kind != Postgres {
+		return nil
+	}
+	_, err := s.w.ExecContext(ctx, "ANALYZE")
+	return mapErr(err)
+}

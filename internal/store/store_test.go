@@ -1,0 +1,86 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/store"
+	"github.com/sillage/sillage/internal/store/storetest"
+)
+
+func TestMigrationsUpFromEmpty(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, _ *storetest.Clock) {
+		ctx := context.Background()
+		m, err := st.Migrations(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Current == 0 || m.Current != m.Latest {
+			t.Fatalf("migrations = %+v, want all applied", m)
+		}
+		if err := st.Ready(ctx); err != nil {
+			t.Fatalf("Ready: %v", err)
+		}
+		// Applying again is a no-op.
+		if err := st.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestEstablishments(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
+		ctx := context.Background()
+		e := sillage.Establishment{UAI: "0860012W", Name: "Lycée Rosa Bonheur", Kind: sillage.KindLP}
+		if err := st.Write(ctx, func(tx *store.Tx) error { return tx.CreateEstablishment(ctx, e) }); err != nil {
+			t.Fatal(err)
+		}
+		err := st.Write(ctx, func(tx *store.Tx) error { return tx.CreateEstablishment(ctx, e) })
+		if sillage.KindOf(err) != sillage.KindConflict {
+			t.Fatalf("second create: err = %v, want conflict", err)
+		}
+		err = st.Read(ctx, func(tx *store.Tx) error {
+			got, err := tx.GetEstablishment(ctx, e.UAI)
+			if err != nil {
+				return err
+			}
+			if got.Name != e.Name || got.Kind != e.Kind || got.Transfer.Enabled || !got.CreatedAt.Equal(clock.T) {
+				t.Errorf("got %+v", got)
+			}
+			_, err = tx.GetEstablishment(ctx, "0010856A")
+			if sillage.KindOf(err) != sillage.KindNotFound {
+				t.Errorf("unknown establishment: err = %v", err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestParseDSN(t *testing.T) {
+	tests := []struct {
+		in      string
+		kind    store.Kind
+		wantErr bool
+	}{
+		{"sqlite:./data/sillage.db", store.SQLite, false},
+		{"sqlite:", "", true},
+		{"postgres://u:secret@localhost:5432/sillage", store.Postgres, false},
+		{"postgres://", "", true},
+		{"mysql://x", "", true},
+		{"", "", true},
+	}
+	for _, tt := range tests {
+		d, err := store.ParseDSN(tt.in)
+		if (err != nil) != tt.wantErr || d.Kind != tt.kind {
+			t.Errorf("ParseDSN(%q) = %+v, %v", tt.in, d, err)
+		}
+	}
+	d, _ := store.ParseDSN("postgres://u:secret@localhost:5432/sillage")
+	if got := d.String(); got != "postgres://u:xxxxx@localhost:5432/sillage" {
+		t.Errorf("String() = %q, want the password masked", got)
+	}
+}

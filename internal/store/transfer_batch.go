@@ -1,0 +1,506 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sillage/sillage"
+)
+
+// Set-based statements of the transfer engine: a batch of transfers moves
+// in one transaction with a handful of INSERT … SELECT statements, instead
+// of a dozen statements per student. Identifiers are unique in the
+// instance, so a student or an evaluation is named by its id alone; the
+// UAI travels beside it for the indexes.
+
+// TransferPair is one transfer of a batch: the origin student, the
+// destination student, and the destination's generic author.
+type TransferPair struct {
+	OriginUAI       sillage.UAI
+	OriginStudentID int64
+	DestUAI         sillage.UAI
+	DestStudentID   int64
+	AuthorID        int64
+}
+
+// EvalCopy maps an origin evaluation, for one origin student, to the id of
+// its copy at that student's destination.
+type EvalCopy struct {
+	Old, Student, New int64
+}
+
+// maxParams keeps statements under SQLite's parameter limit (32766).
+const maxParams = 30000
+
+// refsCTE writes "name (uai, sid) AS (VALUES …)" for refs.
+func refsCTE(name string, refs []StudentRef, args []any) (string, []any) {
+	var b strings.Builder
+	b.WriteString(name + " (uai, sid) AS (VALUES ")
+	for i, r := range refs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		args = append(args, string(r.UAI), r.StudentID)
+		fmt.Fprintf(&b, "($%d, CAST($%d AS BIGINT))", len(args)-1, len(args))
+	}
+	b.WriteString(")")
+	return b.String(), args
+}
+
+// pairsCTE writes "p (ou, os, du, ds, au) AS (VALUES …)".
+func pairsCTE(pairs []TransferPair, args []any) (string, []any) {
+	var b strings.Builder
+	b.WriteString("p (ou, os, du, ds, au) AS (VALUES ")
+	for i, p := range pairs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		args = append(args, string(p.OriginUAI), p.OriginStudentID, string(p.DestUAI), p.DestStudentID, p.AuthorID)
+		n := len(args)
+		fmt.Fprintf(&b, "($%d, CAST($%d AS BIGINT), $%d, CAST($%d AS BIGINT), CAST($%d AS BIGINT))", n-4, n-3, n-2, n-1, n)
+	}
+	b.WriteString(")")
+	return b.String(), args
+}
+
+// copiesCTE writes "m (old_id, os, new_id) AS (VALUES …)".
+func copiesCTE(copies []EvalCopy, args []any) (string, []any) {
+	var b strings.Builder
+	b.WriteString("m (old_id, os, new_id) AS (VALUES ")
+	for i, c := range copies {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		args = append(args, c.Old, c.Student, c.New)
+		n := len(args)
+		fmt.Fprintf(&b, "(CAST($%d AS BIGINT), CAST($%d AS BIGINT), CAST($%d AS BIGINT))", n-2, n-1, n)
+	}
+	b.WriteString(")")
+	return b.String(), args
+}
+
+// chunks splits n items so that each chunk's statement stays under the
+// parameter limit, per items of perItem parameters beside fixed ones.
+func chunks(n, perItem, fixed int) [][2]int {
+	size := max(1, (maxParams-fixed)/perItem)
+	var out [][2]int
+	for start := 0; start < n; start += size {
+		out = append(out, [2]int{start, min(n, start+size)})
+	}
+	return out
+}
+
+// DeleteIndexEntries claims the index entries of these origin students for
+// a batch of transfers (see DeleteIndexEntry) and returns those it got: an
+// entry another run holds is waited for (PostgreSQL) and then missing.
+func (tx *Tx) DeleteIndexEntries(ctx context.Context, refs []StudentRef) ([]IndexEntry, error) {
+	var out []IndexEntry
+	for _, c := range chunks(len(refs), 2, 0) {
+		cte, args := refsCTE("r", refs[c[0]:c[1]], nil)
+		es, err := collect(ctx, tx, `WITH `+cte+` DELETE FROM transfer_index WHERE (origin_uai, origin_student_id) IN (SELECT uai, sid FROM r)
+			RETURNING unqid, origin_uai, origin_student_id, diploma, deactivated_at`, args,
+			func(r *sql.Rows) (IndexEntry, error) { return scanIndexEntry(r) })
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, es...)
+	}
+	return out, nil
+}
+
+// PutIndexEntries puts entries back (an impossible transfer keeps its entry).
+func (tx *Tx) PutIndexEntries(ctx context.Context, entries []IndexEntry) error {
+	for _, e := range entries {
+		if err := tx.PutIndexEntry(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ListStudentsByRef returns the students named by refs (any establishment),
+// those that exist.
+func (tx *Tx) ListStudentsByRef(ctx context.Context, refs []StudentRef) ([]sillage.Student, error) {
+	var out []sillage.Student
+	for _, c := range chunks(len(refs), 2, 0) {
+		cte, args := refsCTE("r", refs[c[0]:c[1]], nil)
+		// A filter, not a join: the student columns are unqualified and r
+		// has a uai column too (PostgreSQL refuses the ambiguity).
+		ss, err := collect(ctx, tx, `WITH `+cte+` SELECT `+studentCols+` FROM persons
+			WHERE role = 'student' AND (uai, id) IN (SELECT uai, sid FROM r)`, args, func(r *sql.Rows) (sillage.Student, error) { return scanStudent(r) })
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ss...)
+	}
+	return out, nil
+}
+
+// GetTransferRecords reads what a transfer moves for each of these origin
+// students (see TransferRecord): their results and comments with their
+// live evaluations, their live sheets with files. Students with nothing get
+// an empty record.
+func (tx *Tx) GetTransferRecords(ctx context.Context, refs []StudentRef) (map[StudentRef]TransferRecord, error) {
+	out := make(map[StudentRef]TransferRecord, len(refs))
+	type evalKey struct{ student, eval int64 }
+	for _, c := range chunks(len(refs), 2, 0) {
+		part := refs[c[0]:c[1]]
+		evals := map[evalKey]*TransferEvaluation{}
+		order := map[int64][]evalKey{}
+		addEval := func(student int64, e TransferEvaluation) *TransferEvaluation {
+			k := evalKey{student, e.ID}
+			if p, ok := evals[k]; ok {
+				return p
+			}
+			p := &e
+			evals[k] = p
+			order[student] = append(order[student], k)
+			return p
+		}
+		const evalCols = `e.id, e.title, e.date, e.level, e.diploma, e.school_year, e.referential_id, rf.diploma`
+		var year int64
+		evalDest := func(e *TransferEvaluation) []any {
+			return []any{&e.ID, &e.Title, dt{&e.Date}, &e.Level, &e.Diploma, &year, &e.ReferentialID, &e.ReferentialDiploma}
+		}
+		cte, args := refsCTE("r", part, nil)
+		rows, err := tx.query(ctx, `WITH `+cte+` SELECT x.student_id, `+evalCols+`, x.competence_id, c.referential_id, c.code, x.value
+			FROM r JOIN results x ON x.uai = r.uai AND x.student_id = r.sid
+			JOIN evaluations e ON e.uai = x.uai AND e.id = x.evaluation_id AND e.deleted_at IS NULL
+			JOIN referentials rf ON rf.uai = e.uai AND rf.id = e.referential_id
+			JOIN competences c ON c.uai = x.uai AND c.id = x.competence_id
+			ORDER BY x.student_id, e.id, c.code`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var sid int64
+			var e TransferEvaluation
+			var res TransferResult
+			dest := append(append([]any{&sid}, evalDest(&e)...), &res.CompetenceID, &res.ReferentialID, &res.Code, &res.Value)
+			if err := rows.Scan(dest...); err != nil {
+				rows.Close()
+				return nil, mapErr(err)
+			}
+			e.SchoolYear = sillage.SchoolYear(year)
+			p := addEval(sid, e)
+			p.Results = append(p.Results, res)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, mapErr(err)
+		}
+		rows, err = tx.query(ctx, `WITH `+cte+` SELECT x.student_id, `+evalCols+`, x.text
+			FROM r JOIN comments x ON x.uai = r.uai AND x.student_id = r.sid
+			JOIN evaluations e ON e.uai = x.uai AND e.id = x.evaluation_id AND e.deleted_at IS NULL
+			JOIN referentials rf ON rf.uai = e.uai AND rf.id = e.referential_id
+			ORDER BY x.student_id, e.id`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var sid int64
+			var e TransferEvaluation
+			var text string
+			if err := rows.Scan(append(append([]any{&sid}, evalDest(&e)...), &text)...); err != nil {
+				rows.Close()
+				return nil, mapErr(err)
+			}
+			e.SchoolYear = sillage.SchoolYear(year)
+			p := addEval(sid, e)
+			p.Comment, p.HasComment = text, true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, mapErr(err)
+		}
+		sheets, err := collect(ctx, tx, `WITH `+cte+` SELECT `+sheetCols+` FROM r JOIN sheets s ON s.uai = r.uai AND s.student_id = r.sid
+			WHERE s.deleted_at IS NULL ORDER BY s.student_id, s.created_at DESC, s.id DESC`, args,
+			func(r *sql.Rows) (sillage.Sheet, error) { return scanSheet(r) })
+		if err != nil {
+			return nil, err
+		}
+		atts, err := collect(ctx, tx, `WITH `+cte+` SELECT a.uai, a.id, a.sheet_id, a.name, a.sha256, a.size, a.content_type, a.uploaded_at, a.uploaded_by
+			FROM r JOIN sheets s ON s.uai = r.uai AND s.student_id = r.sid AND s.deleted_at IS NULL
+			JOIN attachments a ON a.uai = s.uai AND a.sheet_id = s.id ORDER BY a.uploaded_at, a.id`, args,
+			func(r *sql.Rows) (sillage.Attachment, error) { return scanAttachment(r) })
+		if err != nil {
+			return nil, err
+		}
+		bySheet := map[int64][]sillage.Attachment{}
+		for _, a := range atts {
+			bySheet[a.SheetID] = append(bySheet[a.SheetID], a)
+		}
+		sheetsOf := map[int64][]sillage.Sheet{}
+		for _, s := range sheets {
+			s.Attachments = bySheet[s.ID]
+			sheetsOf[s.StudentID] = append(sheetsOf[s.StudentID], s)
+		}
+		for _, r := range part {
+			var rec TransferRecord
+			for _, k := range order[r.StudentID] {
+				rec.Evaluations = append(rec.Evaluations, *evals[k])
+			}
+			rec.Sheets = sheetsOf[r.StudentID]
+			out[r] = rec
+		}
+	}
+	return out, nil
+}
+
+// TransferReferential is a destination referential as the engine checks
+// it: its id and its competences' ids by code.
+type TransferReferential struct {
+	ID    int64
+	Codes map[string]int64
+}
+
+// ListTransferReferentials returns, for each of these establishments, its
+// referentials by diploma with their competence codes.
+func (tx *Tx) ListTransferReferentials(ctx context.Context, uais []sillage.UAI) (map[sillage.UAI]map[string]TransferReferential, error) {
+	out := map[sillage.UAI]map[string]TransferReferential{}
+	if len(uais) == 0 {
+		return out, nil
+	}
+	q, args := `SELECT r.uai, r.diploma, r.id, COALESCE(c.code, ''), COALESCE(c.id, 0) FROM referentials r LEFT JOIN competences c ON c.uai = r.uai AND c.referential_id = r.id
+		WHERE r.uai IN (`, []any{}
+	for i, u := range uais {
+		if i > 0 {
+			q += ", "
+		}
+		args = append(args, string(u))
+		q += "$" + itoa(len(args))
+	}
+	rows, err := tx.query(ctx, q+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var u, diploma, code string
+		var id, cid int64
+		if err := rows.Scan(&u, &diploma, &id, &code, &cid); err != nil {
+			return nil, mapErr(err)
+		}
+		m := out[sillage.UAI(u)]
+		if m == nil {
+			m = map[string]TransferReferential{}
+			out[sillage.UAI(u)] = m
+		}
+		r, ok := m[diploma]
+		if !ok {
+			r = TransferReferential{ID: id, Codes: map[string]int64{}}
+		}
+		if code != "" {
+			r.Codes[code] = cid
+		}
+		m[diploma] = r
+	}
+	return out, mapErr(rows.Err())
+}
+
+// InsertBatchEvaluations creates the copies of copies (see
+// InsertTransferEvaluations), each at its student's destination.
+func (tx *Tx) InsertBatchEvaluations(ctx context.Context, pairs []TransferPair, copies []EvalCopy) (int64, error) {
+	return tx.batchCopies(ctx, pairs, copies, `INSERT INTO evaluations (uai, id, title, date, level, diploma, referential_id, author_id, division_id,
+		school_year, origin_uai, created_at)
+		SELECT p.du, m.new_id, e.title, e.date, e.level, e.diploma, dr.id, p.au, NULL, e.school_year,
+			CASE WHEN e.origin_uai <> '' THEN e.origin_uai ELSE p.ou END, $1
+		FROM m JOIN p ON p.os = m.os JOIN evaluations e ON e.uai = p.ou AND e.id = m.old_id
+		JOIN referentials r ON r.uai = e.uai AND r.id = e.referential_id
+		JOIN referentials dr ON dr.uai = p.du AND dr.diploma = r.diploma`, true)
+}
+
+// InsertBatchComments copies each origin student's comments of the copied
+// evaluations to the copies, for the destination student.
+func (tx *Tx) InsertBatchComments(ctx context.Context, pairs []TransferPair, copies []EvalCopy) (int64, error) {
+	return tx.batchCopies(ctx, pairs, copies, `INSERT INTO comments (uai, evaluation_id, student_id, text)
+		SELECT p.du, m.new_id, p.ds, c.text
+		FROM m JOIN p ON p.os = m.os JOIN comments c ON c.uai = p.ou AND c.evaluation_id = m.old_id AND c.student_id = m.os`, false)
+}
+
+// batchCopies runs an INSERT … SELECT over the pairs p and the copies m,
+// in as many statements as the parameter limit needs ($1 is the
+// transaction's time when withNow).
+func (tx *Tx) batchCopies(ctx context.Context, pairs []TransferPair, copies []EvalCopy, insert string, withNow bool) (int64, error) {
+	if len(copies) == 0 {
+		return 0, nil
+	}
+	var total int64
+	for _, c := range chunks(len(copies), 3, 5*len(pairs)+1) {
+		var args []any
+		if withNow {
+			args = []any{tx.now}
+		}
+		pc, args := pairsCTE(pairs, args)
+		mc, args := copiesCTE(copies[c[0]:c[1]], args)
+		n, err := tx.execN(ctx, `WITH `+pc+`, `+mc+` `+insert, args...)
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// InsertBatchSheets copies each origin student's live sheets to their
+// destination (see InsertTransferSheets).
+func (tx *Tx) InsertBatchSheets(ctx context.Context, pairs []TransferPair) (int64, error) {
+	return tx.batchPairs(ctx, pairs, `INSERT INTO sheets (uai, id, student_id, kind, title, description, context, class, pfmp_start, pfmp_end,
+		host, activities, author_id, author_name, result, comment, origin_uai, created_at, updated_at)
+		SELECT p.du, s.id, p.ds, s.kind, s.title, s.description, s.context, s.class, s.pfmp_start, s.pfmp_end,
+			s.host, s.activities, 0,
+			COALESCE((SELECT a.last_name || ' ' || a.first_name FROM persons a WHERE a.uai = s.uai AND a.id = s.author_id), s.author_name),
+			s.result, s.comment, CASE WHEN s.origin_uai <> '' THEN s.origin_uai ELSE p.ou END, s.created_at, s.updated_at
+		FROM p JOIN sheets s ON s.uai = p.ou AND s.student_id = p.os WHERE s.deleted_at IS NULL`)
+}
+
+// InsertBatchAttachments re-creates the rows of the files of the copied
+// sheets at their destination (see InsertTransferAttachments).
+func (tx *Tx) InsertBatchAttachments(ctx context.Context, pairs []TransferPair) (int64, error) {
+	return tx.batchPairs(ctx, pairs, `INSERT INTO attachments (uai, id, sheet_id, name, sha256, size, content_type, uploaded_at, uploaded_by)
+		SELECT p.du, a.id, a.sheet_id, a.name, a.sha256, a.size, a.content_type, a.uploaded_at,
+			CASE WHEN a.uploaded_by = p.os THEN p.ds ELSE 0 END
+		FROM p JOIN sheets s ON s.uai = p.ou AND s.student_id = p.os AND s.deleted_at IS NULL
+		JOIN attachments a ON a.uai = s.uai AND a.sheet_id = s.id`)
+}
+
+func (tx *Tx) batchPairs(ctx context.Context, pairs []TransferPair, insert string) (int64, error) {
+	var total int64
+	for _, c := range chunks(len(pairs), 5, 0) {
+		pc, args := pairsCTE(pairs[c[0]:c[1]], nil)
+		n, err := tx.execN(ctx, `WITH `+pc+` `+insert, args...)
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// DeleteStudentsByRef deletes these students with everything hanging from
+// them (cascade): the origin side of a batch of transfers.
+func (tx *Tx) DeleteStudentsByRef(ctx context.Context, refs []StudentRef) (int64, error) {
+	var total int64
+	for _, c := range chunks(len(refs), 2, 0) {
+		cte, args := refsCTE("r", refs[c[0]:c[1]], nil)
+		n, err := tx.execN(ctx, `WITH `+cte+` DELETE FROM persons WHERE role = 'student'
+			AND (uai, id) IN (SELECT uai, sid FROM r)`, args...)
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// SetStudentsTransferred marks these students transferred, now.
+func (tx *Tx) SetStudentsTransferred(ctx context.Context, refs []StudentRef) (int64, error) {
+	var total int64
+	for _, c := range chunks(len(refs), 2, 1) {
+		cte, args := refsCTE("r", refs[c[0]:c[1]], []any{tx.now})
+		n, err := tx.execN(ctx, `WITH `+cte+` UPDATE persons SET transfer_status = 'transferred', transferred_at = $1
+			WHERE role = 'student' AND (uai, id) IN (SELECT uai, sid FROM r)`, args...)
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// RecordTransferLogs writes lines of the log (see RecordTransferLog), a
+// few hundred per statement.
+func (tx *Tx) RecordTransferLogs(ctx context.Context, es []TransferLogEntry) error {
+	if len(es) == 0 {
+		return nil
+	}
+	ids, err := tx.NewIDs(ctx, len(es))
+	if err != nil {
+		return err
+	}
+	for _, c := range chunks(len(es), 13, 0) {
+		var b strings.Builder
+		b.WriteString(`INSERT INTO transfer_log (id, at, origin_uai, dest_uai, origin_student_id, dest_student_id, done, final, reason,
+			dest_name, origin_initials, counts, manifest) VALUES `)
+		var args []any
+		for i := c[0]; i < c[1]; i++ {
+			e := es[i]
+			if e.At.IsZero() {
+				e.At = tx.now
+			}
+			if i > c[0] {
+				b.WriteString(", ")
+			}
+			n := len(args)
+			b.WriteString("(")
+			for k := 1; k <= 13; k++ {
+				if k > 1 {
+					b.WriteString(", ")
+				}
+				fmt.Fprintf(&b, "$%d", n+k)
+			}
+			b.WriteString(")")
+			args = append(args, ids[i], e.At, string(e.OriginUAI), string(e.DestUAI), e.OriginStudentID, e.DestStudentID, e.Done, e.Final, e.Reason,
+				e.DestName, e.OriginInitials, e.Counts, e.Manifest)
+		}
+		b.WriteString(` ON CONFLICT (dest_uai, dest_student_id, origin_uai, origin_student_id) DO UPDATE SET at = excluded.at, done = excluded.done,
+			final = excluded.final, reason = excluded.reason, dest_name = excluded.dest_name, origin_initials = excluded.origin_initials,
+			counts = excluded.counts, manifest = excluded.manifest
+			WHERE transfer_log.done <> excluded.done OR transfer_log.final <> excluded.final OR transfer_log.reason <> excluded.reason`)
+		if _, err := tx.exec(ctx, b.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AppendAuditEntries appends entries to one establishment's chain in a few
+// statements (AppendAudit does one entry): the head is advanced once, the
+// hashes chained in order, the rows inserted together.
+func (tx *Tx) AppendAuditEntries(ctx context.Context, uai sillage.UAI, es []*sillage.AuditEntry) error {
+	if len(es) == 0 {
+		return nil
+	}
+	if _, err := tx.exec(ctx, `INSERT INTO audit_heads (uai, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (uai) DO NOTHING`, uai, sillage.GenesisHash); err != nil {
+		return err
+	}
+	var last int64
+	var prev string
+	if err := tx.queryRow(ctx, `UPDATE audit_heads SET seq = seq + $2 WHERE uai = $1 RETURNING seq, hash`, uai, int64(len(es))).Scan(&last, &prev); err != nil {
+		return mapErr(err)
+	}
+	seq := last - int64(len(es))
+	for _, e := range es {
+		seq++
+		e.UAI, e.Seq, e.PrevHash = uai, seq, prev
+		if e.At.IsZero() {
+			e.At = tx.now
+		}
+		e.At = e.At.UTC().Truncate(time.Microsecond)
+		e.Hash = e.ComputeHash()
+		prev = e.Hash
+	}
+	if _, err := tx.exec(ctx, `UPDATE audit_heads SET hash = $2 WHERE uai = $1`, uai, prev); err != nil {
+		return err
+	}
+	for _, c := range chunks(len(es), 11, 0) {
+		var b strings.Builder
+		b.WriteString(`INSERT INTO audit_log (uai, seq, at, actor_id, actor_role, actor_name, action, target, details, prev_hash, hash) VALUES `)
+		var args []any
+		for i, e := range es[c[0]:c[1]] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
+			args = append(args, uai, e.Seq, e.At, e.ActorID, e.ActorRole, e.ActorName, e.Action, e.Target, e.Details, e.PrevHash, e.Hash)
+		}
+		if _, err := tx.exec(ctx, b.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}

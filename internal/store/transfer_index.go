@@ -1,0 +1,61 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/sillage/sillage"
+)
+
+// IndexEntry is a deactivated student in the instance-wide index the
+// transfer engine searches (transfer.md 4). It holds no name and no INE:
+// the unqid, where the data is, and the diploma.
+type IndexEntry struct {
+	Unqid           string
+	OriginUAI       sillage.UAI
+	OriginStudentID int64
+	Diploma         string
+	DeactivatedAt   time.Time
+}
+
+// PutIndexEntry adds (or refreshes) the index entry of a deactivated
+// student, in the transaction that deactivates them.
+func (tx *Tx) PutIndexEntry(ctx context.Context, e IndexEntry) error {
+	if e.Unqid == "" {
+		return sillage.Errorf(sillage.KindInvalid, "un élève sans INE n'entre pas dans l'index")
+	}
+	_, err := tx.exec(ctx, `INSERT INTO transfer_index (unqid, origin_uai, origin_student_id, diploma, deactivated_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (origin_uai, origin_student_id) DO UPDATE SET unqid = excluded.unqid, diploma = excluded.diploma, deactivated_at = excluded.deactivated_at`,
+		e.Unqid, e.OriginUAI, e.OriginStudentID, e.Diploma, e.DeactivatedAt)
+	return err
+}
+
+// RemoveIndexEntry removes a student's entry; it reports whether there was one.
+func (tx *Tx) RemoveIndexEntry(ctx context.Context, uai sillage.UAI, studentID int64) (bool, error) {
+	n, err := tx.execN(ctx, `DELETE FROM transfer_index WHERE origin_uai = $1 AND origin_student_id = $2`, uai, studentID)
+	return n > 0, err
+}
+
+func scanIndexEntry(r scanner) (IndexEntry, error) {
+	var e IndexEntry
+	var u string
+	err := r.Scan(&e.Unqid, &u, &e.OriginStudentID, &e.Diploma, ts{&e.DeactivatedAt})
+	e.OriginUAI = sillage.UAI(u)
+	return e, err
+}
+
+// GetIndexEntry returns the entry of one origin student.
+func (tx *Tx) GetIndexEntry(ctx context.Context, uai sillage.UAI, studentID int64) (IndexEntry, error) {
+	e, err := scanIndexEntry(tx.queryRow(ctx, `SELECT unqid, origin_uai, origin_student_id, diploma, deactivated_at FROM transfer_index
+		WHERE origin_uai = $1 AND origin_student_id = $2`, uai, studentID))
+	if err == sql.ErrNoRows {
+		return e, sillage.Errorf(sillage.KindNotFound, "élève absent de l'index")
+	}
+	return e, mapErr(err)
+}
+
+// CountIndexEntries counts an establishment's entries in the index.
+func (tx *Tx) CountIndexEntries(ctx context.Context, uai sillage.UAI) (int, error) {
+	return tx.count(ctx, `SELECT COUNT(*) FROM transfer_index WHERE origin_uai = $1`, uai)
+}

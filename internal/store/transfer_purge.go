@@ -1,0 +1,89 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/sillage/sillage"
+)
+
+// The weekly purge (transfer.md 6): students deactivated before a cut-off
+// are deleted with all their data, their index entries removed and their
+// accounts closed when no other person uses them.
+
+// CountPurgeable returns, per establishment, how many students were
+// deactivated before cutoff (across the instance).
+func (tx *Tx) CountPurgeable(ctx context.Context, cutoff time.Time) (map[sillage.UAI]int, error) {
+	rows, err := tx.query(ctx, `SELECT uai, COUNT(*) FROM persons WHERE role = 'student' AND deactivated_at IS NOT NULL AND deactivated_at < $1
+		GROUP BY uai ORDER BY uai`, cutoff)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[sillage.UAI]int{}
+	for rows.Next() {
+		var u string
+		var n int
+		if err := rows.Scan(&u, &n); err != nil {
+			return nil, mapErr(err)
+		}
+		out[sillage.UAI(u)] = n
+	}
+	return out, mapErr(rows.Err())
+}
+
+// PurgeCandidate is a student the purge deletes.
+type PurgeCandidate struct {
+	ID        int64
+	AccountID int64
+}
+
+// ListPurgeable returns up to limit students of uai deactivated before
+// cutoff, oldest deactivation first.
+func (tx *Tx) ListPurgeable(ctx context.Context, uai sillage.UAI, cutoff time.Time, limit int) ([]PurgeCandidate, error) {
+	return collect(ctx, tx, `SELECT id, account_id FROM persons WHERE uai = $1 AND role = 'student' AND deactivated_at IS NOT NULL
+		AND deactivated_at < $2 ORDER BY deactivated_at, id LIMIT `+itoa(max(limit, 1)), []any{uai, cutoff},
+		func(r *sql.Rows) (PurgeCandidate, error) {
+			var c PurgeCandidate
+			err := r.Scan(&c.ID, nullID{&c.AccountID})
+			return c, err
+		})
+}
+
+// RemoveIndexEntries removes the index entries of these students of uai.
+func (tx *Tx) RemoveIndexEntries(ctx context.Context, uai sillage.UAI, studentIDs []int64) (int64, error) {
+	if len(studentIDs) == 0 {
+		return 0, nil
+	}
+	q, args := inIDs(`DELETE FROM transfer_index WHERE origin_uai = $1`, []any{uai}, "origin_student_id", studentIDs)
+	return tx.execN(ctx, q, args...)
+}
+
+// DeleteDeactivatedStudents deletes these students of uai — only those
+// deactivated before cutoff — with everything hanging from them
+// (cascade), and returns how many.
+func (tx *Tx) DeleteDeactivatedStudents(ctx context.Context, uai sillage.UAI, studentIDs []int64, cutoff time.Time) (int64, error) {
+	if len(studentIDs) == 0 {
+		return 0, nil
+	}
+	q, args := inIDs(`DELETE FROM persons WHERE uai = $1 AND role = 'student' AND deactivated_at IS NOT NULL AND deactivated_at < $2`,
+		[]any{uai, cutoff}, "id", studentIDs)
+	return tx.execN(ctx, q, args...)
+}
+
+// CloseOrphanAccounts closes, for reason, those of these accounts that no
+// person of any establishment uses any more (their sessions end), and
+// returns how many it closed.
+func (tx *Tx) CloseOrphanAccounts(ctx context.Context, accountIDs []int64, reason string) (int64, error) {
+	if len(accountIDs) == 0 {
+		return 0, nil
+	}
+	q, args := inIDs(`DELETE FROM sessions WHERE NOT EXISTS (SELECT 1 FROM persons p WHERE p.account_id = sessions.account_id)`, nil, "account_id", accountIDs)
+	if _, err := tx.exec(ctx, q, args...); err != nil {
+		return 0, err
+	}
+	q, args = inIDs(`UPDATE accounts SET closed_at = $1, closed_reason = $2 WHERE closed_at IS NULL AND NOT operator
+		AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.account_id = accounts.id)`, []any{tx.now, reason}, "id", accountIDs)
+	return tx.execN(ctx, q, args...)
+}
