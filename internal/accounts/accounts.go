@@ -1,0 +1,241 @@
+// Package accounts holds what administrators do with accounts: create one,
+// reset a password, change a role, delete an account, and issue the
+// credential lists ("fichiers d'identifiants") of one-time passwords.
+package accounts
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/alexedwards/argon2id"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/audit"
+	"github.com/sillage/sillage/internal/auth"
+	"github.com/sillage/sillage/internal/store"
+)
+
+// otpParams hash one-time passwords more cheaply than chosen ones: they are
+// random (about 50 bits), short-lived and must be changed at first sign-in,
+// and a list of a whole division is hashed at once. They stay Argon2id, so
+// the same check verifies both.
+var otpParams = &argon2id.Params{Memory: 8 * 1024, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+// HashOneTime hashes a one-time password.
+func HashOneTime(pw string) (string, error) { return argon2id.CreateHash(pw, otpParams) }
+
+// UniqueLogin returns a login free in the instance, from a person's names.
+func UniqueLogin(ctx context.Context, tx *store.Tx, first, last string) (string, error) {
+	base := auth.LoginBase(first, last)
+	login := base
+	for n := 2; ; n++ {
+		taken, err := tx.LoginTaken(ctx, login)
+		if err != nil {
+			return "", err
+		}
+		if !taken {
+			return login, nil
+		}
+		login = fmt.Sprintf("%s%d", base, n)
+	}
+}
+
+// NewPerson is what an administrator types to create an account.
+type NewPerson struct {
+	Role      sillage.Role
+	Civility  string
+	FirstName string
+	LastName  string
+	Email     string
+}
+
+// Created is a new account with its one-time password (shown once).
+type Created struct {
+	Person   sillage.Person
+	Login    string
+	Password string
+}
+
+// Create adds a person with an account and a one-time password.
+func Create(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit.Actor, n NewPerson) (Created, error) {
+	role, err := sillage.ParseRole(string(n.Role))
+	if err != nil {
+		return Created{}, err
+	}
+	if role == sillage.RoleStudent {
+		return Created{}, sillage.Errorf(sillage.KindInvalid, "les élèves viennent des imports SIECLE, AAF ou ONDE : ils ne se créent pas à la main")
+	}
+	first, last := strings.TrimSpace(n.FirstName), strings.TrimSpace(n.LastName)
+	if first == "" || last == "" {
+		return Created{}, sillage.Errorf(sillage.KindInvalid, "le prénom et le nom sont obligatoires")
+	}
+	login, err := UniqueLogin(ctx, tx, first, last)
+	if err != nil {
+		return Created{}, err
+	}
+	otp := auth.OneTimePassword()
+	hash, err := HashOneTime(otp)
+	if err != nil {
+		return Created{}, err
+	}
+	acc := sillage.Account{Login: login, PasswordHash: hash, MustChangePassword: true}
+	if err := tx.CreateAccount(ctx, &acc); err != nil {
+		return Created{}, err
+	}
+	p := sillage.Person{Role: role, Civility: strings.TrimSpace(n.Civility), FirstName: first, LastName: last,
+		Email: strings.TrimSpace(n.Email), Source: sillage.SourceManual, AccountID: acc.ID}
+	if err := tx.CreatePerson(ctx, uai, &p); err != nil {
+		return Created{}, err
+	}
+	if err := audit.Record(ctx, tx, uai, who, audit.AccountCreated, p.FullName()+" ("+role.Label()+")", "identifiant "+login); err != nil {
+		return Created{}, err
+	}
+	return Created{Person: p, Login: login, Password: otp}, nil
+}
+
+// ResetPassword gives a person a new one-time password and ends their sessions.
+func ResetPassword(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit.Actor, personID int64) (Created, error) {
+	p, err := tx.GetPerson(ctx, uai, personID)
+	if err != nil {
+		return Created{}, err
+	}
+	if p.AccountID == 0 {
+		login, err := UniqueLogin(ctx, tx, p.FirstName, p.LastName)
+		if err != nil {
+			return Created{}, err
+		}
+		acc := sillage.Account{Login: login, MustChangePassword: true}
+		if err := tx.CreateAccount(ctx, &acc); err != nil {
+			return Created{}, err
+		}
+		if err := tx.LinkAccount(ctx, uai, p.ID, acc.ID); err != nil {
+			return Created{}, err
+		}
+		p.AccountID = acc.ID
+	}
+	acc, err := tx.GetAccount(ctx, p.AccountID)
+	if err != nil {
+		return Created{}, err
+	}
+	if shared, err := tx.AccountUsedElsewhere(ctx, acc.ID, uai); err != nil {
+		return Created{}, err
+	} else if shared {
+		return Created{}, sillage.Errorf(sillage.KindConflict,
+			"le compte « %s » sert aussi dans un autre établissement : seul l'opérateur de l'instance peut en réinitialiser le mot de passe (sillage user reset-password)", acc.Login)
+	}
+	otp := auth.OneTimePassword()
+	hash, err := HashOneTime(otp)
+	if err != nil {
+		return Created{}, err
+	}
+	if err := tx.SetPassword(ctx, acc.ID, hash, true); err != nil {
+		return Created{}, err
+	}
+	if _, err := tx.DeleteAccountSessions(ctx, acc.ID); err != nil {
+		return Created{}, err
+	}
+	if err := audit.Record(ctx, tx, uai, who, audit.AccountPasswordReset, p.FullName(), "identifiant "+acc.Login); err != nil {
+		return Created{}, err
+	}
+	return Created{Person: p, Login: acc.Login, Password: otp}, nil
+}
+
+// ResetAccount gives any account of the instance a new one-time password
+// and ends its sessions: the operator's way for an account several
+// establishments share, which none of their administrators may reset. The
+// reset is journaled in the chain of each establishment the account serves
+// and in the instance's.
+func ResetAccount(ctx context.Context, tx *store.Tx, who audit.Actor, login string) (string, error) {
+	acc, err := tx.GetAccountByLogin(ctx, login)
+	if err != nil {
+		return "", err
+	}
+	if !acc.ClosedAt.IsZero() {
+		return "", sillage.Errorf(sillage.KindConflict, "le compte « %s » est fermé : il ne permet plus de se connecter", acc.Login)
+	}
+	ms, err := tx.AccountMemberships(ctx, acc.ID)
+	if err != nil {
+		return "", err
+	}
+	otp := auth.OneTimePassword()
+	hash, err := HashOneTime(otp)
+	if err != nil {
+		return "", err
+	}
+	if err := tx.SetPassword(ctx, acc.ID, hash, true); err != nil {
+		return "", err
+	}
+	if _, err := tx.DeleteAccountSessions(ctx, acc.ID); err != nil {
+		return "", err
+	}
+	chains := []sillage.UAI{""}
+	for _, m := range ms {
+		if !slices.Contains(chains, m.UAI) {
+			chains = append(chains, m.UAI)
+		}
+	}
+	for _, uai := range chains {
+		if err := audit.Record(ctx, tx, uai, who, audit.AccountPasswordReset, "identifiant "+acc.Login, "par l'opérateur de l'instance"); err != nil {
+			return "", err
+		}
+	}
+	return otp, nil
+}
+
+// ChangeRole changes the role of a member of staff (never to or from student).
+func ChangeRole(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit.Actor, personID int64, role sillage.Role) error {
+	p, err := tx.GetPerson(ctx, uai, personID)
+	if err != nil {
+		return err
+	}
+	if _, err := sillage.ParseRole(string(role)); err != nil {
+		return err
+	}
+	if p.Role == sillage.RoleStudent || role == sillage.RoleStudent || p.Role == sillage.RoleParent || role == sillage.RoleParent {
+		return sillage.Errorf(sillage.KindInvalid, "seul le rôle d'un personnel peut changer (enseignant, chef d'établissement, administrateur, personnel)")
+	}
+	if p.Role == role {
+		return nil
+	}
+	if err := tx.SetPersonRole(ctx, uai, personID, role); err != nil {
+		return err
+	}
+	if p.AccountID != 0 {
+		if _, err := tx.DeleteAccountSessions(ctx, p.AccountID); err != nil {
+			return err
+		}
+	}
+	return audit.Record(ctx, tx, uai, who, audit.RoleChanged, p.FullName(), fmt.Sprintf("%s → %s", p.Role.Label(), role.Label()))
+}
+
+// Delete deletes a person with all their data; their account is closed when
+// it belongs to no other establishment. It is logged.
+func Delete(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit.Actor, personID int64, reason string) error {
+	p, err := tx.GetPerson(ctx, uai, personID)
+	if err != nil {
+		return err
+	}
+	if err := tx.DeletePerson(ctx, uai, personID); err != nil {
+		return err
+	}
+	if p.AccountID != 0 {
+		if err := CloseIfOrphan(ctx, tx, p.AccountID, reason); err != nil {
+			return err
+		}
+	}
+	return audit.Record(ctx, tx, uai, who, audit.AccountDeleted, p.FullName()+" ("+p.Role.Label()+")", "")
+}
+
+// CloseIfOrphan closes an account whose last person was deleted.
+func CloseIfOrphan(ctx context.Context, tx *store.Tx, accountID int64, reason string) error {
+	ms, err := tx.AccountMemberships(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	if len(ms) > 0 {
+		return nil
+	}
+	return tx.CloseAccount(ctx, accountID, reason)
+}

@@ -1,0 +1,112 @@
+package accounts_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/accounts"
+	"github.com/sillage/sillage/internal/audit"
+	"github.com/sillage/sillage/internal/blob"
+	"github.com/sillage/sillage/internal/store"
+	"github.com/sillage/sillage/internal/store/storetest"
+)
+
+// TestSharedAccount: a teacher works in two establishments with one
+// account. Neither establishment's administrator may set its password (a
+// reset is refused, a credential list leaves it out); the operator resets
+// it, every session ends, and each chain journals it.
+func TestSharedAccount(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
+		ctx := context.Background()
+		const a, b = sillage.UAI("0860012W"), sillage.UAI("0860001J")
+		var shared, local sillage.Person
+		var acc sillage.Account
+		err := st.Write(ctx, func(tx *store.Tx) error {
+			for _, u := range []sillage.UAI{a, b} {
+				if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: u, Name: "Établissement " + string(u), Kind: sillage.KindLP}); err != nil {
+					return err
+				}
+			}
+			acc = sillage.Account{Login: "anne.martin", MustChangePassword: true}
+			if err := tx.CreateAccount(ctx, &acc); err != nil {
+				return err
+			}
+			shared = sillage.Person{Role: sillage.RoleTeacher, LastName: "MARTIN", FirstName: "Anne", Source: sillage.SourceManual, AccountID: acc.ID}
+			if err := tx.CreatePerson(ctx, a, &shared); err != nil {
+				return err
+			}
+			there := sillage.Person{Role: sillage.RoleTeacher, LastName: "MARTIN", FirstName: "Anne", Source: sillage.SourceManual, AccountID: acc.ID}
+			if err := tx.CreatePerson(ctx, b, &there); err != nil {
+				return err
+			}
+			local = sillage.Person{Role: sillage.RoleTeacher, LastName: "PETIT", FirstName: "Luc", Source: sillage.SourceManual}
+			if err := tx.CreatePerson(ctx, a, &local); err != nil {
+				return err
+			}
+			return tx.CreateSession(ctx, store.Session{TokenHash: "jeton", AccountID: acc.ID, CreatedAt: clock.T, LastSeenAt: clock.T, ExpiresAt: clock.T.Add(time.Hour)})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		admin := audit.Actor{ID: 1, Role: string(sillage.RoleAdministrator), Name: "Admin"}
+		err = st.Write(ctx, func(tx *store.Tx) error {
+			_, err := accounts.ResetPassword(ctx, tx, a, admin, shared.ID)
+			return err
+		})
+		if sillage.KindOf(err) != sillage.KindConflict || !strings.Contains(sillage.Message(err), "autre établissement") {
+			t.Fatalf("reset of a shared account by one establishment: %v", err)
+		}
+		blobs, err := blob.Open(t.TempDir(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer blobs.Close()
+		var creds []accounts.Credential
+		err = st.Write(ctx, func(tx *store.Tx) (err error) {
+			_, creds, err = accounts.IssueStaff(ctx, tx, blobs, a, admin, 2025)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(creds) != 1 || creds[0].Name != local.FullName() {
+			t.Fatalf("staff list of A: %+v, want the local teacher only", creds)
+		}
+		var otp string
+		err = st.Write(ctx, func(tx *store.Tx) (err error) {
+			otp, err = accounts.ResetAccount(ctx, tx, audit.Actor{Role: "operator", Name: "ligne de commande"}, "Anne.Martin")
+			return err
+		})
+		if err != nil || len(otp) != 10 {
+			t.Fatalf("operator reset: %q %v", otp, err)
+		}
+		err = st.Read(ctx, func(tx *store.Tx) error {
+			if _, err := tx.GetSession(ctx, "jeton", clock.T); sillage.KindOf(err) != sillage.KindNotFound {
+				t.Errorf("the account's session after the reset: %v", err)
+			}
+			got, err := tx.GetAccount(ctx, acc.ID)
+			if err != nil {
+				return err
+			}
+			if !got.MustChangePassword || got.PasswordHash == "" {
+				t.Errorf("account after the reset: %+v", got)
+			}
+			for _, u := range []sillage.UAI{"", a, b} {
+				entries, err := tx.ListAudit(ctx, u, store.AuditFilter{Action: audit.AccountPasswordReset})
+				if err != nil {
+					return err
+				}
+				if len(entries) != 1 || entries[0].Target != "identifiant anne.martin" {
+					t.Errorf("chain %q: %+v", u, entries)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}

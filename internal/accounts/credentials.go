@@ -1,0 +1,216 @@
+package accounts
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/audit"
+	"github.com/sillage/sillage/internal/auth"
+	"github.com/sillage/sillage/internal/blob"
+	"github.com/sillage/sillage/internal/csvout"
+	"github.com/sillage/sillage/internal/store"
+)
+
+// Credential is one line of a credential list.
+type Credential struct {
+	Name     string // "NOM Prénom"
+	Role     string // "Élève", or "Responsable de NOM Prénom"
+	Login    string
+	Password string
+}
+
+// needsCredentials reports whether an account still waits for its first
+// sign-in: no password yet, or a one-time password never used.
+func needsCredentials(acc sillage.Account) bool {
+	return acc.ClosedAt.IsZero() && (acc.PasswordHash == "" || acc.MustChangePassword && acc.LastSignInAt.IsZero())
+}
+
+// IssueDivision issues one-time passwords to the students of a division and
+// their legal guardians whose accounts were never activated, and stores the
+// list (PDF and CSV) in the blob store. Issuing again replaces the passwords
+// of the previous list for accounts still not activated.
+func IssueDivision(ctx context.Context, tx *store.Tx, blobs *blob.Store, uai sillage.UAI, who audit.Actor, divisionID int64) (store.CredentialList, []Credential, error) {
+	div, err := tx.GetDivision(ctx, uai, divisionID)
+	if err != nil {
+		return store.CredentialList{}, nil, err
+	}
+	students, err := tx.ListStudents(ctx, uai, store.StudentFilter{DivisionID: divisionID, ActiveOnly: true})
+	if err != nil {
+		return store.CredentialList{}, nil, err
+	}
+	type target struct {
+		person sillage.Person
+		role   string
+	}
+	var targets []target
+	for _, s := range students {
+		targets = append(targets, target{s.Person, sillage.RoleStudent.Label()})
+		links, err := tx.ListGuardians(ctx, uai, s.ID)
+		if err != nil {
+			return store.CredentialList{}, nil, err
+		}
+		for _, g := range links {
+			if !g.Legal {
+				continue
+			}
+			p, err := tx.GetPerson(ctx, uai, g.ParentID)
+			if err != nil {
+				return store.CredentialList{}, nil, err
+			}
+			if p.Active() {
+				targets = append(targets, target{p, "Responsable de " + s.FullName()})
+			}
+		}
+	}
+	persons := make([]sillage.Person, len(targets))
+	roles := make([]string, len(targets))
+	for i, t := range targets {
+		persons[i], roles[i] = t.person, t.role
+	}
+	return issue(ctx, tx, blobs, uai, who, div.SchoolYear, div.Code, "Identifiants de la classe "+div.Code, persons, roles)
+}
+
+// IssueStaff issues one-time passwords to the active staff (teachers,
+// direction, administrators, other staff) whose accounts were never activated.
+func IssueStaff(ctx context.Context, tx *store.Tx, blobs *blob.Store, uai sillage.UAI, who audit.Actor, year sillage.SchoolYear) (store.CredentialList, []Credential, error) {
+	var persons []sillage.Person
+	var roles []string
+	for _, role := range []sillage.Role{sillage.RoleTeacher, sillage.RoleDirector, sillage.RoleAdministrator, sillage.RoleStaff} {
+		ps, err := tx.ListPersons(ctx, uai, store.PersonFilter{Role: role, ActiveOnly: true})
+		if err != nil {
+			return store.CredentialList{}, nil, err
+		}
+		for _, p := range ps {
+			persons = append(persons, p)
+			roles = append(roles, role.Label())
+		}
+	}
+	return issue(ctx, tx, blobs, uai, who, year, "", "Identifiants des personnels", persons, roles)
+}
+
+func issue(ctx context.Context, tx *store.Tx, blobs *blob.Store, uai sillage.UAI, who audit.Actor, year sillage.SchoolYear,
+	division, title string, persons []sillage.Person, roles []string) (store.CredentialList, []Credential, error) {
+	var creds []Credential
+	var accountIDs []int64
+	shared := 0
+	for i, p := range persons {
+		if p.AccountID == 0 {
+			login, err := UniqueLogin(ctx, tx, p.FirstName, p.LastName)
+			if err != nil {
+				return store.CredentialList{}, nil, err
+			}
+			acc := sillage.Account{Login: login, MustChangePassword: true}
+			if err := tx.CreateAccount(ctx, &acc); err != nil {
+				return store.CredentialList{}, nil, err
+			}
+			if err := tx.LinkAccount(ctx, uai, p.ID, acc.ID); err != nil {
+				return store.CredentialList{}, nil, err
+			}
+			p.AccountID = acc.ID
+		}
+		acc, err := tx.GetAccount(ctx, p.AccountID)
+		if err != nil {
+			return store.CredentialList{}, nil, err
+		}
+		if !needsCredentials(acc) {
+			continue
+		}
+		// An account another establishment also uses got its password
+		// there: it is not this establishment's to replace.
+		if elsewhere, err := tx.AccountUsedElsewhere(ctx, acc.ID, uai); err != nil {
+			return store.CredentialList{}, nil, err
+		} else if elsewhere {
+			shared++
+			continue
+		}
+		creds = append(creds, Credential{Name: p.FullName(), Role: roles[i], Login: acc.Login, Password: auth.OneTimePassword()})
+		accountIDs = append(accountIDs, acc.ID)
+	}
+	if len(creds) == 0 {
+		return store.CredentialList{}, nil, sillage.Errorf(sillage.KindInvalid, "tous les comptes concernés sont déjà activés : aucun identifiant à éditer")
+	}
+	hashes, err := hashAll(creds)
+	if err != nil {
+		return store.CredentialList{}, nil, err
+	}
+	for i, id := range accountIDs {
+		if err := tx.SetPassword(ctx, id, hashes[i], true); err != nil {
+			return store.CredentialList{}, nil, err
+		}
+	}
+	pdfRef, csvRef, err := storeFiles(blobs, title, tx.Now(), creds)
+	if err != nil {
+		return store.CredentialList{}, nil, err
+	}
+	l := store.CredentialList{SchoolYear: year, DivisionCode: division, Title: title, Accounts: len(creds),
+		PDFSHA256: pdfRef.SHA256, PDFSize: pdfRef.Size, CSVSHA256: csvRef.SHA256, CSVSize: csvRef.Size, CreatedBy: who.ID}
+	if err := tx.AddCredentialList(ctx, uai, &l); err != nil {
+		return store.CredentialList{}, nil, err
+	}
+	details := fmt.Sprintf("%d mots de passe provisoires", len(creds))
+	if shared > 0 {
+		details += fmt.Sprintf(" ; %d comptes communs à un autre établissement laissés inchangés", shared)
+	}
+	if err := audit.Record(ctx, tx, uai, who, audit.CredentialsIssued, title, details); err != nil {
+		return store.CredentialList{}, nil, err
+	}
+	return l, creds, nil
+}
+
+// hashAll hashes the one-time passwords on every core.
+func hashAll(creds []Credential) ([]string, error) {
+	hashes := make([]string, len(creds))
+	errs := make([]error, len(creds))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 2)
+	for i := range creds {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			hashes[i], errs[i] = HashOneTime(creds[i].Password)
+		}(i)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return hashes, nil
+}
+
+func storeFiles(blobs *blob.Store, title string, at time.Time, creds []Credential) (blob.Ref, blob.Ref, error) {
+	sorted := append([]Credential(nil), creds...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	var pdf bytes.Buffer
+	if err := WritePDF(&pdf, title, at, sorted); err != nil {
+		return blob.Ref{}, blob.Ref{}, err
+	}
+	pdfRef, err := blobs.Put(&pdf)
+	if err != nil {
+		return blob.Ref{}, blob.Ref{}, err
+	}
+	var c bytes.Buffer
+	if err := WriteCSV(&c, sorted); err != nil {
+		return blob.Ref{}, blob.Ref{}, err
+	}
+	csvRef, err := blobs.Put(&c)
+	return pdfRef, csvRef, err
+}
+
+// WriteCSV writes a credential list as CSV for spreadsheets (csvout).
+func WriteCSV(w *bytes.Buffer, creds []Credential) error {
+	cw := csvout.NewWriter(w)
+	cw.Write([]string{"Nom", "Profil", "Identifiant", "Mot de passe provisoire"})
+	for _, c := range creds {
+		cw.Write([]string{c.Name, c.Role, c.Login, c.Password})
+	}
+	return cw.Flush()
+}

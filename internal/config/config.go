@@ -1,0 +1,372 @@
+// Package config is Sillage's one configuration: defaults that make
+// `sillage demo` work with nothing set, overridden by SILLAGE_* environment
+// variables, overridden by command-line flags; validated once at start and
+// printable with secrets masked.
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/store"
+)
+
+// Config holds every setting.
+type Config struct {
+	DB        string // SILLAGE_DB: sqlite:PATH or postgres://…
+	DataDir   string // SILLAGE_DATA_DIR: files (blobs), the default id key
+	Addr      string // SILLAGE_ADDR: listen address of `serve`
+	BaseURL   string // SILLAGE_BASE_URL: public URL, for links in messages
+	IDKeyFile string // SILLAGE_ID_KEY_FILE: the INE hashing key (outside the database)
+	Now       string // --now: fixes the clock (RFC 3339 or YYYY-MM-DD)
+
+	TLSCert, TLSKey string // serve TLS directly (else behind a proxy)
+
+	Retention sillage.Retention
+
+	MaxUpload          int64          // bytes, per uploaded file
+	MaxImport          int64          // bytes, per directory file (expanded)
+	SessionIdle        time.Duration  // inactivity before a session expires
+	MassDeactivation   float64        // share of active students an import may deactivate without confirmation
+	TransferSweepAt    string         // HH:MM, daily transfer sweep
+	PurgeWeekday       time.Weekday   // weekly purge day
+	LSUSchemaDir       string         // folder of the official LSU XSDs (laid out as shared/reference/lsu)
+	TimeZone           string         // the schools' calendar zone (SILLAGE_TIMEZONE)
+	PrivacyContact     string         // who to contact about personal data (privacy notice)
+	PrivacyController  string         // who is responsible for the processing
+	SecureCookies      bool           // Secure flag on cookies (HTTPS)
+	JobWorkers         int            // concurrent background jobs
+	TrustedProxies     []netip.Prefix // reverse proxies whose X-Forwarded-For is believed (SILLAGE_TRUSTED_PROXIES)
+	MetricsFrom        []netip.Prefix // besides the loopback, who may read /metrics (SILLAGE_METRICS_FROM)
+	DefaultIDKeyCreate bool           // create the key file when it is missing (embedded default only)
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		DB:                "sqlite:sillage-data/sillage.db",
+		DataDir:           "sillage-data",
+		Addr:              "127.0.0.1:8080",
+		Retention:         sillage.DefaultRetention(),
+		MaxUpload:         20 << 20,
+		MaxImport:         512 << 20,
+		SessionIdle:       30 * time.Minute,
+		MassDeactivation:  0.30,
+		TransferSweepAt:   "02:00",
+		PurgeWeekday:      time.Sunday,
+		TimeZone:          "Europe/Paris",
+		PrivacyContact:    "le délégué à la protection des données de l'académie",
+		PrivacyController: "le chef d'établissement",
+		JobWorkers:        2,
+	}
+}
+
+type envVar struct {
+	name string
+	set  func(*Config, string) error
+}
+
+func intVar(dst func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, s string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("nombre entier attendu")
+		}
+		*dst(c) = n
+		return nil
+	}
+}
+
+var envVars = []envVar{
+	{"SILLAGE_DB", func(c *Config, s string) error { c.DB = s; return nil }},
+	{"SILLAGE_DATA_DIR", func(c *Config, s string) error { c.DataDir = s; return nil }},
+	{"SILLAGE_ADDR", func(c *Config, s string) error { c.Addr = s; return nil }},
+	{"SILLAGE_BASE_URL", func(c *Config, s string) error { c.BaseURL = s; return nil }},
+	{"SILLAGE_ID_KEY_FILE", func(c *Config, s string) error { c.IDKeyFile = s; return nil }},
+	{"SILLAGE_TLS_CERT", func(c *Config, s string) error { c.TLSCert = s; return nil }},
+	{"SILLAGE_TLS_KEY", func(c *Config, s string) error { c.TLSKey = s; return nil }},
+	{"SILLAGE_LSU_SCHEMA_DIR", func(c *Config, s string) error { c.LSUSchemaDir = s; return nil }},
+	{"SILLAGE_PRIVACY_CONTACT", func(c *Config, s string) error { c.PrivacyContact = s; return nil }},
+	{"SILLAGE_PRIVACY_CONTROLLER", func(c *Config, s string) error { c.PrivacyController = s; return nil }},
+	{"SILLAGE_TRANSFER_SWEEP_AT", func(c *Config, s string) error { c.TransferSweepAt = s; return nil }},
+	{"SILLAGE_TIMEZONE", func(c *Config, s string) error { c.TimeZone = s; return nil }},
+	{"SILLAGE_RETENTION_STUDENT_MONTHS", intVar(func(c *Config) *int { return &c.Retention.StudentMonths })},
+	{"SILLAGE_RETENTION_NEW_STUDENT_MONTHS", intVar(func(c *Config) *int { return &c.Retention.NewStudentMonths })},
+	{"SILLAGE_RETENTION_DEPARTED_ACCESS_MONTHS", intVar(func(c *Config) *int { return &c.Retention.DepartedAccessMonths })},
+	{"SILLAGE_RETENTION_OTHER_ACCOUNT_YEARS", intVar(func(c *Config) *int { return &c.Retention.OtherAccountYears })},
+	{"SILLAGE_RETENTION_ARCHIVE_YEARS", intVar(func(c *Config) *int { return &c.Retention.ArchiveYears })},
+	{"SILLAGE_RETENTION_AUDIT_MONTHS", intVar(func(c *Config) *int { return &c.Retention.AuditMonths })},
+	{"SILLAGE_JOB_WORKERS", intVar(func(c *Config) *int { return &c.JobWorkers })},
+	{"SILLAGE_MAX_UPLOAD", func(c *Config, s string) error { n, err := parseSize(s); c.MaxUpload = n; return err }},
+	{"SILLAGE_MAX_IMPORT", func(c *Config, s string) error { n, err := parseSize(s); c.MaxImport = n; return err }},
+	{"SILLAGE_SESSION_IDLE", func(c *Config, s string) error {
+		d, err := time.ParseDuration(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("durée attendue, par exemple 30m")
+		}
+		c.SessionIdle = d
+		return nil
+	}},
+	{"SILLAGE_MASS_DEACTIVATION", func(c *Config, s string) error {
+		f, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
+		if err != nil {
+			return fmt.Errorf("part attendue, par exemple 0.3 ou 30%%")
+		}
+		if strings.HasSuffix(strings.TrimSpace(s), "%") {
+			f /= 100
+		}
+		c.MassDeactivation = f
+		return nil
+	}},
+	{"SILLAGE_PURGE_WEEKDAY", func(c *Config, s string) error {
+		d, err := parseWeekday(s)
+		c.PurgeWeekday = d
+		return err
+	}},
+	{"SILLAGE_TRUSTED_PROXIES", func(c *Config, s string) error {
+		ps, err := ParseProxies(s)
+		c.TrustedProxies = ps
+		return err
+	}},
+	{"SILLAGE_METRICS_FROM", func(c *Config, s string) error {
+		ps, err := ParseProxies(s)
+		c.MetricsFrom = ps
+		return err
+	}},
+	{"SILLAGE_SECURE_COOKIES", func(c *Config, s string) error {
+		b, err := strconv.ParseBool(strings.TrimSpace(s))
+		c.SecureCookies = b
+		if err != nil {
+			return fmt.Errorf("true ou false attendu")
+		}
+		return nil
+	}},
+}
+
+// FromEnv applies the SILLAGE_* variables getenv returns.
+func (c *Config) FromEnv(getenv func(string) string) error {
+	for _, v := range envVars {
+		s := getenv(v.name)
+		if s == "" {
+			continue
+		}
+		if err := v.set(c, s); err != nil {
+			return sillage.Errorf(sillage.KindInvalid, "variable %s=%q invalide : %v", v.name, s, err)
+		}
+	}
+	return nil
+}
+
+// BindFlags declares the global flags on fs, defaulting to c's values (so
+// a flag overrides the environment, which overrides the defaults).
+func (c *Config) BindFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.DB, "db", c.DB, "base de données : sqlite:CHEMIN ou postgres://… (SILLAGE_DB)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "dossier des données : fichiers, clé d'identification (SILLAGE_DATA_DIR)")
+	fs.StringVar(&c.IDKeyFile, "id-key-file", c.IDKeyFile, "fichier de la clé de hachage des INE (SILLAGE_ID_KEY_FILE)")
+	fs.StringVar(&c.Now, "now", c.Now, "date et heure à utiliser au lieu de l'horloge (AAAA-MM-JJ ou RFC 3339)")
+}
+
+// Validate checks the configuration and fills derived defaults.
+func (c *Config) Validate() error {
+	if _, err := store.ParseDSN(c.DB); err != nil {
+		return err
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		return sillage.Errorf(sillage.KindInvalid, "le dossier des données (SILLAGE_DATA_DIR) est obligatoire")
+	}
+	if c.IDKeyFile == "" {
+		// The embedded default: a key file beside the data, created on
+		// first use; the README tells the operator to back it up.
+		c.IDKeyFile = filepath.Join(c.DataDir, "id-key")
+		c.DefaultIDKeyCreate = true
+	}
+	if c.Now != "" {
+		if _, err := sillage.ParseNow(c.Now); err != nil {
+			return err
+		}
+	}
+	if err := c.Retention.Validate(); err != nil {
+		return err
+	}
+	if c.MaxUpload <= 0 || c.MaxImport <= 0 {
+		return sillage.Errorf(sillage.KindInvalid, "les tailles maximales doivent être positives")
+	}
+	if c.SessionIdle < time.Minute {
+		return sillage.Errorf(sillage.KindInvalid, "l'expiration des sessions doit être d'au moins une minute")
+	}
+	if c.MassDeactivation <= 0 || c.MassDeactivation > 1 {
+		return sillage.Errorf(sillage.KindInvalid, "la part de désactivation massive doit être comprise entre 0 et 1")
+	}
+	if _, _, err := c.SweepTime(); err != nil {
+		return err
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return sillage.Errorf(sillage.KindInvalid, "SILLAGE_TLS_CERT et SILLAGE_TLS_KEY vont ensemble")
+	}
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return sillage.Errorf(sillage.KindInvalid, "fuseau horaire %q inconnu (SILLAGE_TIMEZONE), par exemple Europe/Paris ou Indian/Reunion", c.TimeZone)
+	}
+	// One process, one calendar: "today" is read in this zone everywhere.
+	sillage.SchoolZone = loc
+	if c.JobWorkers < 1 {
+		return sillage.Errorf(sillage.KindInvalid, "SILLAGE_JOB_WORKERS doit être au moins 1")
+	}
+	if c.TLSCert != "" {
+		c.SecureCookies = true
+	}
+	return nil
+}
+
+// SweepTime returns the hour and minute of the daily transfer sweep.
+func (c *Config) SweepTime() (int, int, error) {
+	t, err := time.Parse("15:04", strings.TrimSpace(c.TransferSweepAt))
+	if err != nil {
+		return 0, 0, sillage.Errorf(sillage.KindInvalid, "heure du transfert quotidien %q invalide : HH:MM attendu", c.TransferSweepAt)
+	}
+	return t.Hour(), t.Minute(), nil
+}
+
+// DSN returns the parsed database setting.
+func (c *Config) DSN() store.DSN {
+	d, _ := store.ParseDSN(c.DB)
+	return d
+}
+
+// Clock returns the clock: fixed by --now, the system's otherwise.
+func (c *Config) Clock() sillage.Clock {
+	if c.Now != "" {
+		t, err := sillage.ParseNow(c.Now)
+		if err == nil {
+			return sillage.FixedClock{T: t}
+		}
+	}
+	return sillage.SystemClock{}
+}
+
+// BlobDir is where files are stored.
+func (c *Config) BlobDir() string { return filepath.Join(c.DataDir, "files") }
+
+// Setting is one line of `sillage config`.
+type Setting struct {
+	Name  string `json:"name"`
+	Env   string `json:"env"`
+	Value string `json:"value"`
+}
+
+// Settings lists the configuration with secrets masked.
+func (c *Config) Settings() []Setting {
+	dsn := c.DSN()
+	now := c.Now
+	if now == "" {
+		now = "(horloge du système)"
+	}
+	return []Setting{
+		{"base de données", "SILLAGE_DB", dsn.String()},
+		{"dossier des données", "SILLAGE_DATA_DIR", c.DataDir},
+		{"fichier de la clé des INE", "SILLAGE_ID_KEY_FILE", c.IDKeyFile},
+		{"adresse d'écoute", "SILLAGE_ADDR", c.Addr},
+		{"URL publique", "SILLAGE_BASE_URL", c.BaseURL},
+		{"certificat TLS", "SILLAGE_TLS_CERT", c.TLSCert},
+		{"clé TLS", "SILLAGE_TLS_KEY", c.TLSKey},
+		{"horloge", "--now", now},
+		{"conservation d'un élève désactivé (mois)", "SILLAGE_RETENTION_STUDENT_MONTHS", strconv.Itoa(c.Retention.StudentMonths)},
+		{"fenêtre de réception d'un nouvel élève (mois)", "SILLAGE_RETENTION_NEW_STUDENT_MONTHS", strconv.Itoa(c.Retention.NewStudentMonths)},
+		{"accès d'un élève parti (mois)", "SILLAGE_RETENTION_DEPARTED_ACCESS_MONTHS", strconv.Itoa(c.Retention.DepartedAccessMonths)},
+		{"conservation des autres comptes désactivés (ans)", "SILLAGE_RETENTION_OTHER_ACCOUNT_YEARS", strconv.Itoa(c.Retention.OtherAccountYears)},
+		{"conservation des archives de classe (ans)", "SILLAGE_RETENTION_ARCHIVE_YEARS", strconv.Itoa(c.Retention.ArchiveYears)},
+		{"conservation du journal d'audit (mois)", "SILLAGE_RETENTION_AUDIT_MONTHS", strconv.Itoa(c.Retention.AuditMonths)},
+		{"taille maximale d'un fichier déposé", "SILLAGE_MAX_UPLOAD", strconv.FormatInt(c.MaxUpload, 10)},
+		{"taille maximale d'un fichier importé", "SILLAGE_MAX_IMPORT", strconv.FormatInt(c.MaxImport, 10)},
+		{"expiration des sessions inactives", "SILLAGE_SESSION_IDLE", c.SessionIdle.String()},
+		{"part de désactivation soumise à confirmation", "SILLAGE_MASS_DEACTIVATION", strconv.FormatFloat(c.MassDeactivation, 'f', -1, 64)},
+		{"heure du transfert quotidien", "SILLAGE_TRANSFER_SWEEP_AT", c.TransferSweepAt},
+		{"fuseau horaire des établissements", "SILLAGE_TIMEZONE", c.TimeZone},
+		{"jour de la purge hebdomadaire", "SILLAGE_PURGE_WEEKDAY", frenchWeekdays[c.PurgeWeekday]},
+		{"schémas LSU officiels", "SILLAGE_LSU_SCHEMA_DIR", c.LSUSchemaDir},
+		{"contact données personnelles", "SILLAGE_PRIVACY_CONTACT", c.PrivacyContact},
+		{"responsable du traitement", "SILLAGE_PRIVACY_CONTROLLER", c.PrivacyController},
+		{"cookies sécurisés (HTTPS)", "SILLAGE_SECURE_COOKIES", strconv.FormatBool(c.SecureCookies)},
+		{"tâches de fond simultanées", "SILLAGE_JOB_WORKERS", strconv.Itoa(c.JobWorkers)},
+		{"mandataires inverses de confiance", "SILLAGE_TRUSTED_PROXIES", proxiesString(c.TrustedProxies, "aucun (adresse de la connexion)")},
+		{"lecteurs des métriques", "SILLAGE_METRICS_FROM", proxiesString(c.MetricsFrom, "boucle locale seulement")},
+	}
+}
+
+var frenchWeekdays = [...]string{"dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"}
+
+func parseWeekday(s string) (time.Weekday, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	for i, d := range frenchWeekdays {
+		if s == d || s == strings.ToLower(time.Weekday(i).String()) || s == strconv.Itoa(i) {
+			return time.Weekday(i), nil
+		}
+	}
+	return 0, fmt.Errorf("jour de la semaine attendu (lundi … dimanche)")
+}
+
+func parseSize(s string) (int64, error) {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	mult := int64(1)
+	for suffix, m := range map[string]int64{"K": 1 << 10, "M": 1 << 20, "G": 1 << 30} {
+		if strings.HasSuffix(s, suffix) {
+			s, mult = strings.TrimSuffix(s, suffix), m
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("taille attendue, par exemple 20M")
+	}
+	return n * mult, nil
+}
+
+// Exists reports whether a path exists (for the id key default).
+func Exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// ParseProxies reads a comma-separated list of addresses and networks
+// (192.0.2.10, 10.0.0.0/8, ::1).
+func ParseProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if strings.Contains(f, "/") {
+			p, err := netip.ParsePrefix(f)
+			if err != nil {
+				return nil, fmt.Errorf("réseau %q illisible (attendu par exemple 10.0.0.0/8)", f)
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("adresse %q illisible (attendu par exemple 192.0.2.10)", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
+
+func proxiesString(ps []netip.Prefix, none string) string {
+	if len(ps) == 0 {
+		return none
+	}
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return strings.Join(out, ", ")
+}

@@ -1,0 +1,61 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestPrecedence(t *testing.T) {
+	c := Default()
+	if err := c.FromEnv(env(map[string]string{"SILLAGE_DB": "postgres://u:pw@db:5432/s", "SILLAGE_SESSION_IDLE": "45m", "SILLAGE_MASS_DEACTIVATION": "25%"})); err != nil {
+		t.Fatal(err)
+	}
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	c.BindFlags(fs)
+	if err := fs.Parse([]string{"--data-dir", "/srv/sillage"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.DB != "postgres://u:pw@db:5432/s" || c.DataDir != "/srv/sillage" || c.SessionIdle != 45*time.Minute || c.MassDeactivation != 0.25 {
+		t.Fatalf("config = %+v", c)
+	}
+	if c.IDKeyFile != "/srv/sillage/id-key" || !c.DefaultIDKeyCreate {
+		t.Fatalf("id key default = %q %v", c.IDKeyFile, c.DefaultIDKeyCreate)
+	}
+	for _, s := range c.Settings() {
+		if strings.Contains(s.Value, "pw@") {
+			t.Fatalf("setting %q shows the password: %q", s.Name, s.Value)
+		}
+	}
+}
+
+func TestInvalid(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"SILLAGE_DB": "mysql://x"}, "sqlite:CHEMIN ou postgres"},
+		{map[string]string{"SILLAGE_SESSION_IDLE": "soon"}, "SILLAGE_SESSION_IDLE"},
+		{map[string]string{"SILLAGE_RETENTION_STUDENT_MONTHS": "0"}, "au moins un mois"},
+		{map[string]string{"SILLAGE_TRANSFER_SWEEP_AT": "25h"}, "HH:MM"},
+		{map[string]string{"SILLAGE_MAX_UPLOAD": "-3"}, "SILLAGE_MAX_UPLOAD"},
+		{map[string]string{"SILLAGE_TLS_CERT": "a.pem"}, "vont ensemble"},
+	}
+	for _, tt := range tests {
+		c := Default()
+		err := c.FromEnv(env(tt.env))
+		if err == nil {
+			err = c.Validate()
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: err = %v, want %q", tt.env, err, tt.want)
+		}
+	}
+}
