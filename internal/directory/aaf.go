@@ -1,0 +1,882 @@
+package directory
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/aaf"
+	"github.com/sillage/sillage/internal/store"
+	"github.com/sillage/sillage/internal/xmlfile"
+)
+
+// AAFResult is what an AAF import did: one report per establishment found
+// in the files, and what could not be attached to an establishment.
+type AAFResult struct {
+	Reports  []*Report          `json:"etablissements"`
+	Ignored  []IgnoredStructure `json:"structures_ignorees"`
+	Files    int                `json:"fichiers"`
+	Requests int                `json:"enregistrements"`
+	// Relatives are counted over the whole run, each relative once.
+	Relatives RunRelatives `json:"responsables"`
+	// Unrouted counts the records whose structure is neither in the files'
+	// EtabEducNat nor known to Sillage.
+	Unrouted int      `json:"enregistrements_sans_etablissement"`
+	Rejects  []Reject `json:"rejets"`
+	Warnings []string `json:"avertissements"`
+}
+
+// RunRelatives counts the relatives the students of the files name.
+type RunRelatives struct {
+	Referenced int `json:"references"`          // distinct relatives named by a student
+	Legal      int `json:"responsables_legaux"` // of which legal guardian of at least one student
+	Found      int `json:"presents"`            // referenced and present in the PersRelEleve files
+}
+
+// IgnoredStructure is an AAF structure whose records were not imported.
+type IgnoredStructure struct {
+	JoinID  string `json:"identifiant"`
+	UAI     string `json:"uai"`
+	Name    string `json:"nom"`
+	Reason  string `json:"motif"`
+	Records int    `json:"enregistrements"`
+}
+
+// Refused reports whether an establishment was refused or held, or a
+// structure ignored: the command line exits with 1.
+func (r *AAFResult) Refused() bool {
+	if len(r.Ignored) > 0 {
+		return true
+	}
+	for _, rep := range r.Reports {
+		if rep.Status == StatusRefused || rep.Status == StatusHeld {
+			return true
+		}
+	}
+	return false
+}
+
+// AAFFiles lists the AAF files of paths (files, or folders whose AAF files
+// are taken), in the order an import applies them.
+func AAFFiles(paths []string) ([]aaf.File, error) {
+	var files []aaf.File
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, sillage.Wrap(sillage.KindInvalid, err, fmt.Sprintf("%s introuvable", p))
+		}
+		if st.IsDir() {
+			fs, err := aaf.ListDir(p)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, fs...)
+			continue
+		}
+		name, err := aaf.ParseFileName(p)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, aaf.File{Path: p, Name: name})
+	}
+	if len(files) == 0 {
+		return nil, sillage.Errorf(sillage.KindInvalid, "aucun fichier AAF (…_Complet_…_Eleve_0000.xml, …) parmi les fichiers donnés")
+	}
+	aaf.SortFiles(files)
+	return files, nil
+}
+
+// relBuckets is how many hash buckets hold the relatives and the links
+// while the relatives are routed to their establishments: one bucket's
+// links are in memory at a time.
+const relBuckets = 64
+
+// AAF imports AAF files (ficAlimMENESR, Complet or Delta), which cover any
+// number of establishments. The records are first spilled to temporary
+// files, one per establishment (so memory does not grow with the files),
+// then each establishment is imported in one transaction of its own. The
+// files of one date form one import; several dates are imported one after
+// the other, in date order.
+//
+// Establishments are found through the files' EtabEducNat structures (or,
+// in a Delta, the structures of earlier imports). A structure whose UAI is
+// invalid (a wrong check letter, as in every public sample) is ignored,
+// with its records, unless opts.UAIMap gives its establishment. An unknown
+// establishment with a valid UAI is created from its EtabEducNat record.
+//
+// When opts.UAI is set (an administrator's upload), only that
+// establishment is imported: the records of the others are left aside.
+func (im *Importer) AAF(ctx context.Context, paths []string, opts Options) (*AAFResult, error) {
+	files, err := AAFFiles(paths)
+	if err != nil {
+		return nil, err
+	}
+	return im.ImportAAF(ctx, files, opts)
+}
+
+// ImportAAF imports AAF files already listed: their Name says what each
+// holds (the web page keeps uploads under names of its own).
+func (im *Importer) ImportAAF(ctx context.Context, files []aaf.File, opts Options) (*AAFResult, error) {
+	if err := im.checkKeyring(); err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, sillage.Errorf(sillage.KindInvalid, "aucun fichier AAF à importer")
+	}
+	files = append([]aaf.File(nil), files...)
+	aaf.SortFiles(files)
+	res := &AAFResult{Reports: []*Report{}, Ignored: []IgnoredStructure{}, Rejects: []Reject{}, Warnings: []string{}}
+	var read int64
+	for len(files) > 0 {
+		n := 1
+		for n < len(files) && files[n].Name.Date.Equal(files[0].Name.Date) && files[n].Name.Complete == files[0].Name.Complete {
+			n++
+		}
+		run := &aafRun{im: im, ctx: ctx, opts: opts, res: res, files: files[:n], complete: files[0].Name.Complete, date: files[0].Name.Date,
+			read: &read}
+		err := run.run()
+		if err != nil {
+			return res, err
+		}
+		files = files[n:]
+	}
+	return res, nil
+}
+
+// aafRun is the import of the files of one date.
+type aafRun struct {
+	im       *Importer
+	ctx      context.Context
+	opts     Options
+	res      *AAFResult
+	files    []aaf.File
+	complete bool
+	date     time.Time
+	read     *int64
+
+	sp       *spill
+	has      map[aaf.Category]bool
+	structs  map[string]*aaf.Structure
+	joinEst  map[string]int // structure join id → establishment index; -1: none
+	ests     []*aafEst
+	estByUAI map[sillage.UAI]int
+	ignored  map[string]*IgnoredStructure
+	unknown  map[string]bool // structures cited but known nowhere
+	mefs     map[string]string
+	subjects map[string]string
+	buf      []byte
+}
+
+// aafEst is an establishment of the run.
+type aafEst struct {
+	uai    sillage.UAI
+	create *sillage.Establishment // unknown to Sillage: created from its EtabEducNat record
+	joins  map[string]string      // its structures: join id → name
+}
+
+func (r *aafRun) fileLabel() string {
+	if len(r.files) == 1 {
+		return filepath.Base(r.files[0].Path)
+	}
+	kind := "Delta"
+	if r.complete {
+		kind = "Complet"
+	}
+	if r.date.IsZero() {
+		return fmt.Sprintf("%d fichiers AAF %s", len(r.files), kind)
+	}
+	return fmt.Sprintf("%d fichiers AAF %s du %s", len(r.files), kind, r.date.Format("02/01/2006"))
+}
+
+func (r *aafRun) run() error {
+	sp, err := newSpill(r.im.TempDir)
+	if err != nil {
+		return err
+	}
+	defer sp.remove()
+	r.sp = sp
+	r.has = map[aaf.Category]bool{}
+	r.structs = map[string]*aaf.Structure{}
+	r.joinEst = map[string]int{}
+	r.estByUAI = map[sillage.UAI]int{}
+	r.ignored = map[string]*IgnoredStructure{}
+	r.unknown = map[string]bool{}
+	r.mefs, r.subjects = map[string]string{}, map[string]string{}
+	// Phase 1: read every file, spill each record under its establishment
+	// (students, staff) or its hash bucket (relatives, and the students'
+	// links to them). A file that fails to parse stops the run here,
+	// before anything is written.
+	if err := r.parseAll(); err != nil {
+		return err
+	}
+	// Establishments named by an EtabEducNat record but by no record.
+	ids := make([]string, 0, len(r.structs))
+	for id := range r.structs {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		if _, err := r.estOf(id); err != nil {
+			return err
+		}
+	}
+	// Phase 2: route the relatives to the establishments of the students
+	// who name them, one bucket at a time.
+	if err := r.routeRelatives(); err != nil {
+		return err
+	}
+	for _, ig := range r.ignored {
+		r.res.Ignored = append(r.res.Ignored, *ig)
+	}
+	sort.Slice(r.res.Ignored, func(i, j int) bool { return r.res.Ignored[i].JoinID < r.res.Ignored[j].JoinID })
+	if len(r.unknown) > 0 {
+		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("%d structures citées par des personnes sont inconnues (absentes des fichiers EtabEducNat et de Sillage) : "+
+			"ces rattachements sont ignorés", len(r.unknown)))
+	}
+	// Phase 3: each establishment in its own transaction.
+	order := make([]int, len(r.ests))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(i, j int) bool { return r.ests[order[i]].uai < r.ests[order[j]].uai })
+	skipped := 0
+	for _, i := range order {
+		if r.opts.UAI != "" && r.ests[i].uai != r.opts.UAI {
+			r.sp.drop(estKey(i))
+			skipped++
+			continue
+		}
+		if err := r.applyEst(i); err != nil {
+			return err
+		}
+	}
+	if skipped > 0 {
+		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("%d autres établissements présents dans les fichiers : non importés ici", skipped))
+	}
+	if r.opts.UAI != "" && len(r.res.Reports) == 0 {
+		return sillage.Errorf(sillage.KindInvalid, "les fichiers ne contiennent aucun enregistrement de l'établissement %s : import refusé, rien n'a été enregistré", r.opts.UAI)
+	}
+	return nil
+}
+
+// countingReader reports the bytes read (by several parsers at once).
+type countingReader struct {
+	r    io.Reader
+	n    *int64
+	tick func(int64)
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	total := atomic.AddInt64(c.n, int64(n))
+	if c.tick != nil && n > 0 {
+		c.tick(total)
+	}
+	return n, err
+}
+
+// parseAll reads the files category by category, in the import order. The
+// chunks of one category of a Complet set are parsed by two goroutines at
+// once (the XML decoding is most of the reading); the records are routed
+// by this one. The order they arrive in does not matter: an
+// establishment's records are sorted back into file order when it is
+// imported.
+func (r *aafRun) parseAll() error {
+	workers := min(2, runtime.GOMAXPROCS(0))
+	files := r.files
+	for len(files) > 0 {
+		n := 1
+		for n < len(files) && files[n].Name.Category == files[0].Name.Category {
+			n++
+		}
+		group := files[:n]
+		files = files[n:]
+		r.has[group[0].Name.Category] = true
+		r.res.Files += len(group)
+		if !r.complete || workers < 2 || len(group) < 2 {
+			for _, f := range group {
+				if err := r.parseInto(r.ctx, f, r.route); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if err := r.parseParallel(group, workers); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *aafRun) parseParallel(group []aaf.File, workers int) error {
+	type item struct {
+		file string
+		req  *aaf.Request
+	}
+	ctx, cancel := context.WithCancel(r.ctx)
+	defer cancel()
+	items := make(chan item, 256)
+	jobs := make(chan aaf.File)
+	errc := make(chan error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range jobs {
+				err := r.parseInto(ctx, f, func(file string, req *aaf.Request) error {
+					select {
+					case items <- item{file, req}:
+						return nil
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				})
+				if err != nil {
+					errc <- err
+					cancel()
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for _, f := range group {
+			select {
+			case jobs <- f:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(items)
+	}()
+	var first error
+	for it := range items {
+		if first != nil {
+			continue // drain
+		}
+		if err := r.route(it.file, it.req); err != nil {
+			first = err
+			cancel()
+		}
+	}
+	close(errc)
+	for err := range errc {
+		if first == nil || errors.Is(first, context.Canceled) {
+			first = err
+		}
+	}
+	return first
+}
+
+// parseInto reads one file and hands each request to emit.
+func (r *aafRun) parseInto(ctx context.Context, f aaf.File, emit func(file string, req *aaf.Request) error) error {
+	xf, err := xmlfile.OpenFile(f.Path, r.im.MaxExpanded)
+	if err != nil {
+		return sillage.Wrap(sillage.KindInvalid, err, fmt.Sprintf("fichier AAF %s illisible", filepath.Base(f.Path)))
+	}
+	defer xf.Close()
+	base := filepath.Base(f.Path)
+	_, err = aaf.Parse(&countingReader{r: xf, n: r.read, tick: r.opts.Progress}, func(req *aaf.Request) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if req.Category != f.Name.Category {
+			return sillage.Errorf(sillage.KindInvalid, "ligne %d : enregistrement %s dans un fichier de catégorie %s", req.Line, req.Category, f.Name.Category)
+		}
+		if f.Name.Complete && req.Op != aaf.OpAdd {
+			return sillage.Errorf(sillage.KindInvalid, "ligne %d : %s dans un fichier Complet, qui ne peut contenir que des addRequest", req.Line, req.Op)
+		}
+		return emit(base, req)
+	})
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return err
+		}
+		return sillage.Wrap(sillage.KindOf(err), err, fmt.Sprintf("%s : import refusé, rien n'a été enregistré", base))
+	}
+	return nil
+}
+
+func (r *aafRun) reject(file string, req *aaf.Request, err error) {
+	r.res.Rejects = append(r.res.Rejects, Reject{Location: fmt.Sprintf("%s, ligne %d", file, req.Line), Reason: sillage.Message(err)})
+}
+
+// route spills one record.
+func (r *aafRun) route(file string, req *aaf.Request) error {
+	r.res.Requests++
+	switch req.Category {
+	case aaf.CategoryStructure:
+		s, err := aaf.DecodeStructure(req)
+		if err != nil {
+			r.reject(file, req, err)
+			return nil
+		}
+		if req.Op == aaf.OpDelete {
+			r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("%s, ligne %d : suppression de la structure %s ignorée (un établissement ne se supprime pas par un import)", file, req.Line, req.ID))
+			return nil
+		}
+		r.structs[s.ID] = s
+	case aaf.CategoryMEF:
+		m, err := aaf.DecodeMEF(req)
+		if err != nil {
+			r.reject(file, req, err)
+			return nil
+		}
+		r.mefs[m.ID] = m.Label
+	case aaf.CategorySubject:
+		s, err := aaf.DecodeSubject(req)
+		if err != nil {
+			r.reject(file, req, err)
+			return nil
+		}
+		r.subjects[s.ID] = s.Label
+	case aaf.CategoryStudent:
+		s, err := aaf.DecodeStudent(req)
+		if err != nil {
+			r.reject(file, req, err)
+			return nil
+		}
+		ests, err := r.targets(req, s.Structures, sillage.RoleStudent)
+		if err != nil {
+			return err
+		}
+		for _, e := range ests {
+			if err := r.spillRequest(estKey(e), file, req); err != nil {
+				return err
+			}
+			for _, l := range s.Relatives {
+				if err := r.spillLink(l.RelativeID, e, l.Legal == aaf.RespLegal); err != nil {
+					return err
+				}
+			}
+		}
+	case aaf.CategoryRelative:
+		if _, err := aaf.DecodeRelative(req); err != nil {
+			r.reject(file, req, err)
+			return nil
+		}
+		return r.spillRequest(relKey(req.ID), file, req)
+	case aaf.CategoryStaff:
+		s, err := aaf.DecodeStaff(req)
+		if err != nil {
+			r.reject(file, req, err)
+			return nil
+		}
+		structures := append([]string(nil), s.Structures...)
+		for _, f := range s.Functions {
+			structures = append(structures, f.StructureID)
+		}
+		for _, tg := range append(append([]aaf.Teaching(nil), s.ClassTeachings...), s.GroupTeachings...) {
+			structures = append(structures, tg.StructureID)
+		}
+		for _, m := range s.HeadTeacherOf {
+			structures = append(structures, m.StructureID)
+		}
+		ests, err := r.targets(req, structures, sillage.RoleTeacher)
+		if err != nil {
+			return err
+		}
+		for _, e := range ests {
+			if err := r.spillRequest(estKey(e), file, req); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func estKey(i int) string { return fmt.Sprintf("e%d", i) }
+
+func bucketOf(id string) int {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return int(h.Sum32() % relBuckets)
+}
+
+func relKey(id string) string  { return fmt.Sprintf("r%d", bucketOf(id)) }
+func linkKey(id string) string { return fmt.Sprintf("l%d", bucketOf(id)) }
+func (r *aafRun) spillLink(rel string, est int, legal bool) error {
+	r.buf = appendString(r.buf[:0], rel)
+	r.buf = binary.AppendUvarint(r.buf, uint64(est))
+	if legal {
+		r.buf = append(r.buf, 1)
+	} else {
+		r.buf = append(r.buf, 0)
+	}
+	return r.sp.append(linkKey(rel), r.buf)
+}
+
+// spillRequest stores a request with the file it came from.
+func (r *aafRun) spillRequest(key, file string, req *aaf.Request) error {
+	r.buf = appendString(r.buf[:0], file)
+	r.buf = encodeRequest(r.buf, req)
+	return r.sp.append(key, r.buf)
+}
+
+func decodeSpilled(rec []byte) (string, *aaf.Request, error) {
+	d := decoder{b: rec}
+	file := d.string()
+	if d.err != nil {
+		return "", nil, d.err
+	}
+	req, err := decodeRequest(d.b)
+	return file, req, err
+}
+
+// targets returns the establishments a person's record goes to: those of
+// the structures it names; for a modification or a deletion, also those
+// where the person already is (a Delta names the person by join id only).
+func (r *aafRun) targets(req *aaf.Request, structures []string, role sillage.Role) ([]int, error) {
+	seen := map[int]bool{}
+	var out []int
+	for _, s := range structures {
+		if s == "" {
+			continue
+		}
+		i, err := r.estOf(s)
+		if err != nil {
+			return nil, err
+		}
+		if i < 0 {
+			if ig := r.ignored[s]; ig != nil {
+				ig.Records++
+			}
+			continue
+		}
+		if !seen[i] {
+			seen[i] = true
+			out = append(out, i)
+		}
+	}
+	if req.Op != aaf.OpAdd {
+		locs, err := r.locations(req.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range locs {
+			student := l.Role == sillage.RoleStudent
+			if (role == sillage.RoleStudent) != student || l.Role == sillage.RoleParent {
+				continue
+			}
+			i := r.est(l.UAI, nil)
+			if !seen[i] {
+				seen[i] = true
+				out = append(out, i)
+			}
+		}
+	}
+	if len(out) == 0 {
+		r.res.Unrouted++
+	}
+	return out, nil
+}
+
+// locations finds where a person with this AAF join id already is.
+func (r *aafRun) locations(id string) ([]store.PersonLocation, error) {
+	var locs []store.PersonLocation
+	err := r.im.Store.Read(r.ctx, func(tx *store.Tx) (err error) {
+		locs, err = tx.FindAAFPersons(r.ctx, []string{id})
+		return err
+	})
+	return locs, err
+}
+
+// est returns the index of an establishment of the run.
+func (r *aafRun) est(uai sillage.UAI, create *sillage.Establishment) int {
+	if i, ok := r.estByUAI[uai]; ok {
+		if create != nil && r.ests[i].create == nil {
+			r.ests[i].create = create
+		}
+		return i
+	}
+	r.ests = append(r.ests, &aafEst{uai: uai, create: create, joins: map[string]string{}})
+	r.estByUAI[uai] = len(r.ests) - 1
+	return len(r.ests) - 1
+}
+
+// estOf resolves a structure join id: through the run's EtabEducNat
+// record (its UAI, or the mapping the operator gave), else through the
+// structures of earlier imports. -1: no establishment.
+func (r *aafRun) estOf(join string) (int, error) {
+	if i, ok := r.joinEst[join]; ok {
+		return i, nil
+	}
+	s := r.structs[join]
+	if mapped, ok := r.opts.UAIMap[join]; ok && s == nil {
+		// The operator names the establishment of a structure the files
+		// cite without describing it.
+		if _, err := sillage.ParseUAI(string(mapped)); err != nil {
+			r.ignored[join] = &IgnoredStructure{JoinID: join, UAI: string(mapped), Reason: sillage.Message(err)}
+			r.joinEst[join] = -1
+			return -1, nil
+		}
+		i := r.est(mapped, nil)
+		r.ests[i].joins[join] = ""
+		r.joinEst[join] = i
+		return i, nil
+	}
+	if s == nil {
+		var found []store.AAFStructure
+		err := r.im.Store.Read(r.ctx, func(tx *store.Tx) (err error) {
+			found, err = tx.FindAAFStructures(r.ctx, []string{join})
+			return err
+		})
+		if err != nil {
+			return 0, err
+		}
+		switch {
+		case len(found) == 1:
+			i := r.est(found[0].UAI, nil)
+			r.ests[i].joins[join] = found[0].Name
+			r.joinEst[join] = i
+			return i, nil
+		case len(found) > 1:
+			r.ignored[join] = &IgnoredStructure{JoinID: join, Reason: "structure rattachée à plusieurs établissements de Sillage : ambiguë"}
+		default:
+			r.unknown[join] = true
+		}
+		r.joinEst[join] = -1
+		return -1, nil
+	}
+	raw := s.UAI
+	uai, mapped := r.opts.UAIMap[raw]
+	if !mapped {
+		uai, mapped = r.opts.UAIMap[join]
+	}
+	var err error
+	if !mapped {
+		uai, err = sillage.ParseUAI(raw)
+	} else {
+		_, err = sillage.ParseUAI(string(uai))
+	}
+	if err != nil {
+		r.ignored[join] = &IgnoredStructure{JoinID: join, UAI: raw, Name: s.Name,
+			Reason: sillage.Message(err) + " : la structure et ses personnes ne sont pas importées (associez-la à un établissement : --uai-map " + raw + "=UAI)"}
+		r.joinEst[join] = -1
+		return -1, nil
+	}
+	name := strings.TrimSpace(s.Name)
+	if name == "" {
+		name = "Établissement " + string(uai)
+	}
+	i := r.est(uai, &sillage.Establishment{UAI: uai, Name: name, Kind: kindOfStructure(s)})
+	r.ests[i].joins[join] = s.Name
+	r.joinEst[join] = i
+	return i, nil
+}
+
+// kindOfStructure guesses the kind of a new establishment from its type.
+func kindOfStructure(s *aaf.Structure) sillage.EstablishmentKind {
+	t := strings.ToUpper(s.Type + " " + s.Name)
+	switch {
+	case strings.Contains(t, "PROF") || strings.HasPrefix(strings.TrimSpace(t), "LP "):
+		return sillage.KindLP
+	case strings.Contains(t, "COLLEGE") || strings.Contains(t, "CLG"):
+		return sillage.KindCollege
+	case strings.Contains(t, "ECOLE") || strings.Contains(t, "ELEMENTAIRE") || strings.Contains(t, "MATERNELLE"):
+		return sillage.KindEcole
+	}
+	return sillage.KindLGT
+}
+
+// routeRelatives sends each relative to the establishments where a
+// student names them as legal guardian (and, for a Delta's modification,
+// where they already are). One bucket of links is in memory at a time.
+func (r *aafRun) routeRelatives() error {
+	type target struct {
+		est   int
+		legal bool
+	}
+	for b := 0; b < relBuckets; b++ {
+		links := map[string][]target{}
+		err := r.sp.read(fmt.Sprintf("l%d", b), func(rec []byte) error {
+			d := decoder{b: rec}
+			rel := d.string()
+			est := int(d.uint())
+			if d.err != nil || len(d.b) != 1 {
+				return errSpillCorrupt
+			}
+			legal := d.b[0] == 1
+			ts := links[rel]
+			for i := range ts {
+				if ts[i].est == est {
+					ts[i].legal = ts[i].legal || legal
+					return nil
+				}
+			}
+			links[rel] = append(ts, target{est, legal})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		r.sp.drop(fmt.Sprintf("l%d", b))
+		for _, ts := range links {
+			r.res.Relatives.Referenced++
+			for _, t := range ts {
+				if t.legal {
+					r.res.Relatives.Legal++
+					break
+				}
+			}
+		}
+		found := map[string]bool{}
+		err = r.sp.read(fmt.Sprintf("r%d", b), func(rec []byte) error {
+			file, req, err := decodeSpilled(rec)
+			if err != nil {
+				return err
+			}
+			sent := map[int]bool{}
+			if _, ok := links[req.ID]; ok && !found[req.ID] {
+				found[req.ID] = true
+				r.res.Relatives.Found++
+			}
+			for _, t := range links[req.ID] {
+				if t.legal && !sent[t.est] {
+					sent[t.est] = true
+					if err := r.spillRequest(estKey(t.est), file, req); err != nil {
+						return err
+					}
+				}
+			}
+			if req.Op != aaf.OpAdd || !r.complete {
+				locs, err := r.locations(req.ID)
+				if err != nil {
+					return err
+				}
+				for _, l := range locs {
+					if l.Role != sillage.RoleParent {
+						continue
+					}
+					i := r.est(l.UAI, nil)
+					if !sent[i] {
+						sent[i] = true
+						if err := r.spillRequest(estKey(i), file, req); err != nil {
+							return err
+						}
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		r.sp.drop(fmt.Sprintf("r%d", b))
+	}
+	return nil
+}
+
+// estRecords are an establishment's records, decoded.
+type estRecords struct {
+	students  []*aaf.Student
+	relatives []*aaf.Relative
+	staff     []*aaf.Staff
+	files     map[*aaf.Record]string
+}
+
+func (r *aafRun) loadEst(i int) (*estRecords, error) {
+	recs := &estRecords{files: map[*aaf.Record]string{}}
+	err := r.sp.read(estKey(i), func(rec []byte) error {
+		file, req, err := decodeSpilled(rec)
+		if err != nil {
+			return err
+		}
+		switch req.Category {
+		case aaf.CategoryStudent:
+			s, err := aaf.DecodeStudent(req)
+			if err != nil {
+				return err
+			}
+			recs.students = append(recs.students, s)
+			recs.files[&s.Record] = file
+		case aaf.CategoryRelative:
+			p, err := aaf.DecodeRelative(req)
+			if err != nil {
+				return err
+			}
+			recs.relatives = append(recs.relatives, p)
+			recs.files[&p.Record] = file
+		case aaf.CategoryStaff:
+			s, err := aaf.DecodeStaff(req)
+			if err != nil {
+				return err
+			}
+			recs.staff = append(recs.staff, s)
+			recs.files[&s.Record] = file
+		}
+		return nil
+	})
+	r.sp.drop(estKey(i))
+	if err != nil {
+		return nil, err
+	}
+	// Back into file order: the chunks may have been read in parallel,
+	// and the relatives come from their hash buckets.
+	fileIdx := make(map[string]int, len(r.files))
+	for k, f := range r.files {
+		fileIdx[filepath.Base(f.Path)] = k
+	}
+	less := func(a, b *aaf.Record) bool {
+		fa, fb := fileIdx[recs.files[a]], fileIdx[recs.files[b]]
+		return fa < fb || fa == fb && a.Line < b.Line
+	}
+	sort.SliceStable(recs.students, func(i, j int) bool { return less(&recs.students[i].Record, &recs.students[j].Record) })
+	sort.SliceStable(recs.relatives, func(i, j int) bool { return less(&recs.relatives[i].Record, &recs.relatives[j].Record) })
+	sort.SliceStable(recs.staff, func(i, j int) bool { return less(&recs.staff[i].Record, &recs.staff[j].Record) })
+	return recs, nil
+}
+
+// applyEst imports one establishment in its transaction.
+func (r *aafRun) applyEst(i int) error {
+	e := r.ests[i]
+	recs, err := r.loadEst(i)
+	if err != nil {
+		return err
+	}
+	rep := newReport(SourceAAF, e.uai, r.fileLabel(), r.im.Store.Clock().Now())
+	var year sillage.SchoolYear
+	if !r.date.IsZero() {
+		year = sillage.SchoolYearOf(r.date)
+	}
+	create := e.create
+	if create != nil && create.Validate() != nil {
+		create = nil
+	}
+	spec := txSpec{source: SourceAAF, src: sillage.SourceAAF, uai: e.uai, year: year, complete: r.complete, create: create,
+		aafStructures: e.joins, apply: func(t *txn) error { return r.apply(t, e, recs) }}
+	err = r.im.transact(r.ctx, spec, r.opts, rep)
+	if r.opts.OnReport != nil {
+		r.opts.OnReport(rep)
+		rep = rep.summaryOnly()
+	}
+	r.res.Reports = append(r.res.Reports, rep)
+	switch sillage.KindOf(err) {
+	case sillage.KindInternal:
+		var held *MassDeactivationError
+		if err != nil && !errors.As(err, &held) {
+			return err
+		}
+	}
+	if err != nil {
+		r.im.log().Warn("AAF import refused for an establishment", "uai", e.uai, "err", sillage.Message(err))
+	}
+	return nil
+}

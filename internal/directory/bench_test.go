@@ -1,0 +1,300 @@
+package directory_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/aaf"
+	"github.com/sillage/sillage/internal/demo"
+	"github.com/sillage/sillage/internal/directory"
+	"github.com/sillage/sillage/internal/siecle"
+	"github.com/sillage/sillage/internal/store"
+	"github.com/sillage/sillage/internal/store/storetest"
+)
+
+// benchStudents is the size of the SIECLE import benchmark's file.
+const benchStudents = 2000
+
+// benchSIECLE returns a 2,000-student ElevesSansAdresses.xml of the real
+// structure (the demo academy's establishment 0 as SIECLE would export it).
+func benchSIECLE(b *testing.B) ([]byte, sillage.UAI) {
+	b.Helper()
+	now := storetest.Epoch
+	o := demo.DefaultOptions(now)
+	o.Establishments, o.Students = 1, benchStudents+benchStudents/5
+	p := demo.Plan(o, 0)
+	f := p.SIECLE(now)
+	var present []siecle.JoinedStudent
+	for _, s := range f.Students {
+		if s.ExitDate.IsZero() && len(present) < benchStudents {
+			present = append(present, s)
+		}
+	}
+	if len(present) != benchStudents {
+		b.Fatalf("%d students planned", len(present))
+	}
+	f.Students = present
+	var buf bytes.Buffer
+	if err := siecle.WriteStudents(&buf, f); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes(), f.Header.UAJ
+}
+
+// nthUAI returns a valid UAI for establishment n of the benchmark.
+func nthUAI(n int) sillage.UAI {
+	digits := fmt.Sprintf("07%05d", n)
+	l, _ := sillage.UAICheckLetter(digits)
+	return sillage.UAI(digits + string(l))
+}
+
+// BenchmarkSIECLEImport imports a 2,000-student SIECLE export into a new
+// establishment in each iteration (students, accounts with unique logins,
+// divisions, unqids), and measures in the same iteration, outside the
+// timer, the decoding alone of the same bytes (siecle.DecodeOnly):
+// ratio-to-decode is the import rate over the decode rate.
+func BenchmarkSIECLEImport(b *testing.B) {
+	data, fileUAI := benchSIECLE(b)
+	for _, kind := range storetest.Engines(b) {
+		b.Run(string(kind), func(b *testing.B) {
+			clock := &storetest.Clock{T: storetest.Epoch}
+			st := storetest.Open(b, kind, clock)
+			im := &directory.Importer{Store: st, Keyring: testKeyring, MassDeactivation: 1}
+			ctx := context.Background()
+			var decode time.Duration
+			n := 0
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				b.StopTimer()
+				uai := nthUAI(n)
+				n++
+				if err := st.Write(ctx, func(tx *store.Tx) error {
+					return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Bench " + strconv.Itoa(n), Kind: sillage.KindLP})
+				}); err != nil {
+					b.Fatal(err)
+				}
+				file := bytes.Replace(data, []byte("<UAJ>"+string(fileUAI)+"</UAJ>"), []byte("<UAJ>"+string(uai)+"</UAJ>"), 1)
+				start := time.Now()
+				if got, err := siecle.DecodeOnly(bytes.NewReader(file)); err != nil || got != benchStudents {
+					b.Fatalf("decode: %d, %v", got, err)
+				}
+				decode += time.Since(start)
+				b.StartTimer()
+				rep, err := im.SIECLE(ctx, bytes.NewReader(file), directory.Options{UAI: uai})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if c := rep.Count(directory.KindStudents); c.Created != benchStudents {
+					b.Fatalf("%d students created", c.Created)
+				}
+			}
+			elapsed := b.Elapsed()
+			b.ReportMetric(float64(benchStudents*n)/elapsed.Seconds(), "students/s")
+			b.ReportMetric(decode.Seconds()/elapsed.Seconds(), "ratio-to-decode")
+			b.ReportMetric(elapsed.Seconds()/float64(n), "s/import")
+		})
+	}
+}
+
+// BenchmarkSIECLEReimport imports the same file again: every student
+// unchanged (the daily case once the year has started).
+func BenchmarkSIECLEReimport(b *testing.B) {
+	data, uai := benchSIECLE(b)
+	for _, kind := range storetest.Engines(b) {
+		b.Run(string(kind), func(b *testing.B) {
+			clock := &storetest.Clock{T: storetest.Epoch}
+			st := storetest.Open(b, kind, clock)
+			im := &directory.Importer{Store: st, Keyring: testKeyring}
+			ctx := context.Background()
+			if err := st.Write(ctx, func(tx *store.Tx) error {
+				return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Bench", Kind: sillage.KindLP})
+			}); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := im.SIECLE(ctx, bytes.NewReader(data), directory.Options{UAI: uai}); err != nil {
+				b.Fatal(err)
+			}
+			var decode time.Duration
+			n := 0
+			for b.Loop() {
+				b.StopTimer()
+				start := time.Now()
+				siecle.DecodeOnly(bytes.NewReader(data))
+				decode += time.Since(start)
+				b.StartTimer()
+				rep, err := im.SIECLE(ctx, bytes.NewReader(data), directory.Options{UAI: uai})
+				if err != nil || rep.Changed() {
+					b.Fatalf("reimport: %v", err)
+				}
+				n++
+			}
+			b.ReportMetric(float64(benchStudents*n)/b.Elapsed().Seconds(), "students/s")
+			b.ReportMetric(decode.Seconds()/b.Elapsed().Seconds(), "ratio-to-decode")
+		})
+	}
+}
+
+// aafBenchEnv is the size of the AAF benchmark: SILLAGE_BENCH_AAF_STUDENTS
+// students (none: skipped), 1,000 per establishment, two legal
+// guardians each.
+func aafBenchStudents(b *testing.B) int {
+	v := os.Getenv("SILLAGE_BENCH_AAF_STUDENTS")
+	if v == "" {
+		b.Skip("set SILLAGE_BENCH_AAF_STUDENTS (e.g. 500000) to run the AAF import benchmark")
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		b.Fatalf("SILLAGE_BENCH_AAF_STUDENTS=%q", v)
+	}
+	return n
+}
+
+// writeAAFAcademy writes a Complet AAF set of n students into dir: one
+// establishment per 1,000 students, each student with two legal guardians
+// (one in ten shares them with a sibling), 60 teachers per establishment,
+// in chunks of 50,000 records as the national files are.
+func writeAAFAcademy(tb testing.TB, dir string, n int) {
+	tb.Helper()
+	const perEst, chunk = 1000, 50_000
+	ests := (n + perEst - 1) / perEst
+	create := func(cat aaf.Category, i int) (*os.File, *aaf.Writer) {
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("BENCH_Complet_20250825_%s_%04d.xml", cat, i)))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return f, aaf.NewWriter(f, cat)
+	}
+	closeW := func(f *os.File, w *aaf.Writer) {
+		if err := w.Close(); err != nil {
+			tb.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	f, w := create(aaf.CategoryStructure, 0)
+	for e := 0; e < ests; e++ {
+		id := strconv.Itoa(80000 + e)
+		if err := w.Add(id, map[string][]string{aaf.AttrStructJoin: {id}, aaf.AttrUAI: {string(nthUAI(20000 + e))},
+			aaf.AttrStructName: {"LYCEE " + id}, aaf.AttrStructType: {"LYCEE PROFESSIONNEL"}}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	closeW(f, w)
+	first := []string{"Léa", "Hugo", "Jade", "Louis", "Emma", "Noé", "Inès", "Tom", "Zoé", "Adam", "Chloé", "Nathan"}
+	last := []string{"Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois", "Moreau", "Laurent", "Simon", "Michel", "Lefèvre", "Leroy"}
+	var sw, pw *aaf.Writer
+	var sf, pf *os.File
+	parent := 0
+	for i := 0; i < n; i++ {
+		if i%chunk == 0 {
+			if sw != nil {
+				closeW(sf, sw)
+			}
+			sf, sw = create(aaf.CategoryStudent, i/chunk)
+		}
+		e := strconv.Itoa(80000 + i/perEst)
+		id := strconv.Itoa(1_000_000 + i)
+		if i%10 != 1 { // one in ten is the sibling of the previous student
+			parent += 2
+		}
+		p1, p2 := strconv.Itoa(5_000_000+parent-2), strconv.Itoa(5_000_000+parent-1)
+		attrs := map[string][]string{aaf.AttrJoin: {id}, aaf.AttrSIECLEID: {strconv.Itoa(i)}, aaf.AttrINE: {fmt.Sprintf("%09dBA", 100_000_000+i)},
+			aaf.AttrLastName: {last[i%len(last)]}, aaf.AttrFirstName: {first[(i/len(last))%len(first)]}, aaf.AttrBirthDate: {"14/09/2009"},
+			aaf.AttrCivility: {"M."}, aaf.AttrStructures: {e}, aaf.AttrClasses: {fmt.Sprintf("%s$2PRO%02d", e, (i%perEst)/30)},
+			aaf.AttrStudentMEF: {"24025510110"}, aaf.AttrRelatives: {p1 + "$20$1$1$1$1", p2 + "$10$0$1$1$0"}}
+		if err := sw.Add(id, attrs); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	closeW(sf, sw)
+	for p := 0; p < parent; p++ {
+		if p%chunk == 0 {
+			if pw != nil {
+				closeW(pf, pw)
+			}
+			pf, pw = create(aaf.CategoryRelative, p/chunk)
+		}
+		id := strconv.Itoa(5_000_000 + p)
+		if err := pw.Add(id, map[string][]string{aaf.AttrJoin: {id}, aaf.AttrLastName: {last[(p/2)%len(last)]}, aaf.AttrFirstName: {first[(p+3)%len(first)]},
+			aaf.AttrCivility: {"Mme"}, aaf.AttrEmail: {"parent" + id + "@example.org"}}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	closeW(pf, pw)
+	f, w = create(aaf.CategoryStaff, 0)
+	for e := 0; e < ests; e++ {
+		es := strconv.Itoa(80000 + e)
+		for k := 0; k < 60; k++ {
+			id := fmt.Sprintf("9%04d%02d", e, k)
+			if err := w.Add(id, map[string][]string{aaf.AttrJoin: {id}, aaf.AttrLastName: {last[k%len(last)]}, aaf.AttrFirstName: {first[k%len(first)]},
+				aaf.AttrStructures: {es}, aaf.AttrFunctions: {es + "$ENS$ENSEIGNEMENT$L1300$MATHS"},
+				aaf.AttrClassSubjects: {fmt.Sprintf("%s$2PRO%02d$061300", es, k%34)}}); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+	closeW(f, w)
+}
+
+// TestWriteAAFAcademy writes the generated académie of the AAF benchmark
+// into SILLAGE_BENCH_AAF_DIR, for a run of the command line under
+// /usr/bin/time -v (docs in the report).
+func TestWriteAAFAcademy(t *testing.T) {
+	dir := os.Getenv("SILLAGE_BENCH_AAF_DIR")
+	if dir == "" {
+		t.Skip("set SILLAGE_BENCH_AAF_DIR and SILLAGE_BENCH_AAF_STUDENTS to write the generated AAF académie")
+	}
+	n := aafBenchStudentsT(t)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeAAFAcademy(t, dir, n)
+}
+
+func aafBenchStudentsT(tb testing.TB) int {
+	v := os.Getenv("SILLAGE_BENCH_AAF_STUDENTS")
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		tb.Skip("set SILLAGE_BENCH_AAF_STUDENTS (e.g. 500000)")
+	}
+	return n
+}
+
+// BenchmarkAAFImport imports a generated Complet set of
+// SILLAGE_BENCH_AAF_STUDENTS students (with their parents and teachers)
+// into a fresh database, on each engine; run it with -benchtime 1x.
+func BenchmarkAAFImport(b *testing.B) {
+	n := aafBenchStudents(b)
+	dir := b.TempDir()
+	writeAAFAcademy(b, dir, n)
+	for _, kind := range storetest.Engines(b) {
+		b.Run(string(kind), func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				st := storetest.Open(b, kind, &storetest.Clock{T: storetest.Epoch})
+				im := &directory.Importer{Store: st, Keyring: testKeyring, TempDir: b.TempDir()}
+				b.StartTimer()
+				res, err := im.AAF(context.Background(), []string{dir}, directory.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				created := 0
+				for _, rep := range res.Reports {
+					created += rep.Count(directory.KindStudents).Created
+				}
+				if created != n {
+					b.Fatalf("%d students created, want %d", created, n)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "students/s")
+		})
+	}
+}

@@ -1,0 +1,313 @@
+package directory
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/siecle"
+	"github.com/sillage/sillage/internal/store"
+)
+
+// Responsables imports a SIECLE guardians export (ResponsablesAvecAdresses,
+// root BEE_RESPONSABLES), a complete file. Only legal guardians are
+// imported (RESP_LEGAL 1 or 2, NIVEAU_RESPONSABILITE 1): each gets a parent
+// person with an account, linked to the students of the establishment the
+// file names; persons in charge and contacts are counted, not stored. The
+// students must have been imported first (they are found by ELEVE_ID).
+func (im *Importer) Responsables(ctx context.Context, r io.Reader, opts Options) (*Report, error) {
+	if err := im.checkEstablishment(ctx, opts.UAI); err != nil {
+		return nil, err
+	}
+	rep := newReport(SourceResponsables, opts.UAI, opts.FileName, im.Store.Clock().Now())
+	var hdr siecle.Header
+	persons := map[string]siecle.Person{}
+	var links []siecle.Link
+	err := siecle.DecodeGuardians(r, siecle.GuardiansHandler{
+		Header: func(h siecle.Header) error {
+			if h.UAJ != opts.UAI {
+				return wrongUAI(h.UAJ, opts.UAI)
+			}
+			hdr = h
+			return nil
+		},
+		Person: func(p siecle.Person) error {
+			if len(persons) >= 4*MaxStudentsPerFile {
+				return sillage.Errorf(sillage.KindInvalid, "trop de responsables : ce fichier ne peut pas être celui d'un seul établissement")
+			}
+			if _, dup := persons[p.PersonID]; dup {
+				rep.reject(siecleLoc(p.Line, "PERSONNE"), p.Name(), "PERSONNE_ID en double : enregistrement ignoré")
+				return nil
+			}
+			persons[p.PersonID] = p
+			return nil
+		},
+		Link: func(l siecle.Link) error {
+			links = append(links, l)
+			return nil
+		},
+		Reject: func(rj siecle.Reject) error {
+			rep.reject(siecleLoc(rj.Line, rj.Element), rj.Name, rj.Reason)
+			return nil
+		},
+	})
+	if err != nil {
+		if sillage.KindOf(err) == sillage.KindInvalid {
+			rep.setStatus(StatusRefused, sillage.Message(err))
+		}
+		return rep, err
+	}
+	spec := txSpec{source: SourceResponsables, src: sillage.SourceSIECLE, uai: opts.UAI, year: sillage.SchoolYear(hdr.Year), complete: true,
+		apply: func(t *txn) error {
+			studs, err := t.tx.ListStudents(t.ctx, t.uai, store.StudentFilter{})
+			if err != nil {
+				return err
+			}
+			bySIECLE := map[string]int64{}
+			for _, s := range studs {
+				if s.SIECLEID != "" {
+					bySIECLE[s.SIECLEID] = s.ID
+				}
+			}
+			var ins []*personIn
+			inByID := map[string]*personIn{}
+			var wanted []wantLink
+			notLegal := map[string]bool{}
+			for _, l := range links {
+				loc := siecleLoc(l.Line, "RESPONSABLE_ELEVE")
+				if !l.LegalGuardian {
+					notLegal[l.PersonID] = true
+					continue
+				}
+				sid, ok := bySIECLE[l.EleveID]
+				if !ok {
+					rep.reject(loc, "", fmt.Sprintf("élève %s inconnu de l'établissement (importez d'abord le fichier des élèves) : lien ignoré", l.EleveID))
+					continue
+				}
+				p, ok := persons[l.PersonID]
+				if !ok {
+					rep.reject(loc, "", fmt.Sprintf("responsable %s absent du fichier : lien ignoré", l.PersonID))
+					continue
+				}
+				in := inByID[l.PersonID]
+				if in == nil {
+					last := p.UsageName
+					if strings.TrimSpace(last) == "" {
+						last = p.LastName
+					}
+					in = &personIn{loc: siecleLoc(p.Line, "PERSONNE"), op: opAdd, fields: fName | fCivility | fEmail,
+						p: sillage.Person{Role: sillage.RoleParent, Civility: civility(p.Civility), LastName: last, FirstName: p.FirstName,
+							Email: p.Email, SIECLEID: p.PersonID, Source: sillage.SourceSIECLE}}
+					inByID[l.PersonID] = in
+					ins = append(ins, in)
+				}
+				wanted = append(wanted, wantLink{parent: in, studentID: sid, relation: l.Relationship})
+			}
+			rep.counts(KindParents) // the line shows even when no legal guardian remains
+			others := 0
+			for id := range notLegal {
+				if inByID[id] == nil {
+					others++
+				}
+			}
+			if others > 0 {
+				rep.warn("%d personnes qui ne sont pas responsables légales (personnes en charge, contacts) : non importées", others)
+			}
+			return t.applyParents(ins, wanted, true, linkOwner{all: true})
+		}}
+	return rep, im.transact(ctx, spec, opts, rep)
+}
+
+// wantLink is a legal guardianship a file asks for.
+type wantLink struct {
+	parent    *personIn
+	studentID int64            // an existing student (SIECLE)
+	student   *sillage.Student // or the student as the import leaves it (AAF; ID set once written)
+	relation  string
+}
+
+func (l wantLink) sid() int64 {
+	if l.student != nil {
+		return l.student.ID
+	}
+	return l.studentID
+}
+
+// linkOwner says whose links a file defines: every student's (SIECLE
+// Responsables, a complete file) or those of the students it lists with
+// their relatives (AAF). A link of a student the file does not own is
+// never removed.
+type linkOwner struct {
+	all      bool
+	students []*sillage.Student // AAF: the students whose relatives the file gives
+}
+
+func (o linkOwner) owns() map[int64]bool {
+	m := map[int64]bool{}
+	for _, s := range o.students {
+		if s.ID != 0 {
+			m[s.ID] = true
+		}
+	}
+	return m
+}
+
+// parentsPlan is what an import does to the parents and their links.
+type parentsPlan struct {
+	p     *personPlan
+	gs    []sillage.Guardianship
+	links []wantLink
+	owner linkOwner
+}
+
+// planParents plans the parents of a file and their legal links.
+func (t *txn) planParents(ins []*personIn, links []wantLink, complete bool, owner linkOwner) (*parentsPlan, error) {
+	p, err := t.planPersons(ins, familyParents, complete)
+	if err != nil {
+		return nil, err
+	}
+	gs, err := t.tx.ListAllGuardianships(t.ctx, t.uai)
+	if err != nil {
+		return nil, err
+	}
+	t.markLinkChanges(p, gs, links, owner)
+	return &parentsPlan{p: p, gs: gs, links: links, owner: owner}, nil
+}
+
+// finish writes the parents' updates and (de)activations, then the links.
+func (pp *parentsPlan) finish(t *txn) error {
+	if _, err := pp.p.finish(t); err != nil {
+		return err
+	}
+	return t.writeLinks(pp.gs, pp.links, pp.owner)
+}
+
+// applyParents plans and writes the parents of a SIECLE Responsables file.
+func (t *txn) applyParents(ins []*personIn, links []wantLink, complete bool, owner linkOwner) error {
+	pp, err := t.planParents(ins, links, complete, owner)
+	if err != nil {
+		return err
+	}
+	if err := t.enforceGuards(); err != nil {
+		return err
+	}
+	pp.p.prepare(t)
+	if err := t.allocateAccounts(); err != nil {
+		return err
+	}
+	if err := t.step("accounts"); err != nil {
+		return err
+	}
+	if err := pp.p.insert(t); err != nil {
+		return err
+	}
+	return pp.finish(t)
+}
+
+// markLinkChanges counts a parent whose legal links change as updated.
+func (t *txn) markLinkChanges(p *personPlan, gs []sillage.Guardianship, links []wantLink, owner linkOwner) {
+	owned := owner.owns()
+	have := map[int64]map[int64]string{}
+	for _, g := range gs {
+		if !g.Legal || !owner.all && !owned[g.StudentID] {
+			continue
+		}
+		if have[g.ParentID] == nil {
+			have[g.ParentID] = map[int64]string{}
+		}
+		have[g.ParentID][g.StudentID] = g.Relation
+	}
+	want := map[*personIn]map[int64]string{}
+	newStudent := map[*personIn]bool{}
+	for _, l := range links {
+		if want[l.parent] == nil {
+			want[l.parent] = map[int64]string{}
+		}
+		if id := l.sid(); id != 0 {
+			want[l.parent][id] = l.relation
+		} else {
+			newStudent[l.parent] = true // a student this import creates
+		}
+	}
+	for _, in := range p.ins {
+		if in.cur == nil || in.created || in.update || in.deactivate || in.reactivate {
+			continue
+		}
+		h, w := have[in.cur.ID], want[in]
+		same := len(h) == len(w) && !newStudent[in]
+		for sid, rel := range w {
+			if r, ok := h[sid]; !ok || r != rel {
+				same = false
+			}
+		}
+		if !same {
+			in.update = true
+			c := t.rep.counts(kindOfRole(in.next.Role))
+			c.Unchanged--
+			c.Updated++
+		}
+	}
+}
+
+// writeLinks adds the wanted legal links and removes the legal links of the
+// owned students that the file no longer gives.
+func (t *txn) writeLinks(gs []sillage.Guardianship, links []wantLink, owner linkOwner) error {
+	owned := owner.owns()
+	want := map[[2]int64]wantLink{}
+	for _, l := range links {
+		if l.parent.next.ID == 0 || l.sid() == 0 {
+			continue
+		}
+		want[[2]int64{l.parent.next.ID, l.sid()}] = l
+	}
+	have := map[[2]int64]sillage.Guardianship{}
+	var del []sillage.Guardianship
+	for _, g := range gs {
+		k := [2]int64{g.ParentID, g.StudentID}
+		have[k] = g
+		if _, ok := want[k]; !ok && g.Legal && (owner.all || owned[g.StudentID]) {
+			del = append(del, g)
+		}
+	}
+	var add []sillage.Guardianship
+	for k, l := range want {
+		if g, ok := have[k]; ok && g.Legal && g.Relation == l.relation {
+			continue
+		}
+		add = append(add, sillage.Guardianship{ParentID: k[0], StudentID: k[1], Legal: true, Relation: l.relation})
+	}
+	sortLinks(add)
+	sortLinks(del)
+	if err := t.tx.InsertGuardianships(t.ctx, t.uai, add); err != nil {
+		return err
+	}
+	if err := t.tx.DeleteGuardianships(t.ctx, t.uai, del); err != nil {
+		return err
+	}
+	return t.step("guardians")
+}
+
+func sortLinks(gs []sillage.Guardianship) {
+	sort.Slice(gs, func(i, j int) bool {
+		return gs[i].ParentID < gs[j].ParentID || gs[i].ParentID == gs[j].ParentID && gs[i].StudentID < gs[j].StudentID
+	})
+}
+
+// civility normalises the civility of the national files: "M", "M." → "M.";
+// "MME", "Mme" → "Mme"; "MLLE" → "Mlle".
+func civility(s string) string {
+	switch strings.ToUpper(strings.TrimSuffix(strings.TrimSpace(s), ".")) {
+	case "":
+		return ""
+	case "M", "MR", "MONSIEUR":
+		return "M."
+	case "MME", "MADAME":
+		return "Mme"
+	case "MLLE", "MADEMOISELLE":
+		return "Mlle"
+	}
+	return strings.TrimSpace(s)
+}

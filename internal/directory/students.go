@@ -1,0 +1,715 @@
+package directory
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/ident"
+	"github.com/sillage/sillage/internal/store"
+)
+
+// op is what a file record asks for.
+type op int
+
+const (
+	opAdd    op = iota // the whole record (SIECLE, ONDE, AAF addRequest)
+	opModify           // the fields it names (AAF modifyRequest)
+	opDelete           // the person leaves (AAF deleteRequest)
+)
+
+// fields says which fields of a record carry values to apply: every field
+// for a whole record, the named ones for an AAF modifyRequest.
+type fields uint32
+
+const (
+	fLastName fields = 1 << iota
+	fFirstName
+	fBirth
+	fCivility
+	fEmail
+	fINE
+	fSIECLEID
+	fMEF
+	fDivision
+	fGroups
+	fPrevious
+	fSchooling // entry date, exit date and reason
+	fName      = fLastName | fFirstName
+	fAll       = fName | fBirth | fCivility | fEmail | fINE | fSIECLEID | fMEF | fDivision | fGroups | fPrevious | fSchooling
+)
+
+// studentIn is a student as a file gives it.
+type studentIn struct {
+	loc      string          // where in the file, for rejects
+	s        sillage.Student // the file's values (Unqid and INEStatus from setINE)
+	unqids   []string        // the unqid under every key version, for matching
+	division string          // division code
+	divLabel string          // division label for a new division ("": the code)
+	groups   []string        // option group codes
+	exited   bool            // DATE_SORTIE is past: the student has left
+	fields   fields
+	op       op
+
+	cur  *sillage.Student // the student matched in the establishment
+	next sillage.Student  // what the student becomes
+	// created, deactivate, reactivate, update are the plan's decision.
+	created, deactivate, reactivate, update bool
+	groupsChanged                           bool
+	// versionsChanged: the file's unqid versions differ from the stored
+	// ones (person_unqids), replaced at write time.
+	versionsChanged bool
+}
+
+func (in *studentIn) name() string { return in.s.FullName() }
+
+// setINE records the INE found in the file: its unqid under every key
+// version, or why there is none. The INE itself goes no further.
+func (t *txn) setINE(in *studentIn, ine ident.INE, err error) error {
+	if err != nil || ine.IsZero() {
+		in.s.INEStatus = sillage.INEInvalid
+		if ine.IsZero() && (err == nil || errors.Is(err, ident.ErrNoINE)) {
+			in.s.INEStatus = sillage.INEMissing
+		}
+		return nil
+	}
+	unqids, err := t.im.Keyring.Unqids(ine)
+	if err != nil {
+		if sillage.KindOf(err) == sillage.KindUnavailable {
+			return err // no key: the import stops
+		}
+		in.s.INEStatus = sillage.INEInvalid
+		return nil
+	}
+	in.unqids, in.s.Unqid, in.s.INEStatus = unqids, unqids[0], sillage.INEValid
+	return nil
+}
+
+// checkKeyring stops an import when no unqid can be computed (transfer.md §2).
+func (im *Importer) checkKeyring() error {
+	if im.Keyring.Version() == 0 {
+		return ident.ErrNoKey
+	}
+	return nil
+}
+
+// loadStructures reads this year's divisions and option groups.
+func (t *txn) loadStructures() error {
+	if t.divisions != nil {
+		return nil
+	}
+	divs, err := t.tx.ListDivisions(t.ctx, t.uai, t.year)
+	if err != nil {
+		return err
+	}
+	t.divisions = make(map[string]*sillage.Division, len(divs))
+	for i := range divs {
+		t.divisions[divs[i].Code] = &divs[i]
+	}
+	groups, err := t.tx.ListGroups(t.ctx, t.uai, t.year)
+	if err != nil {
+		return err
+	}
+	t.groups = map[string]*sillage.Group{}
+	for i := range groups {
+		if groups[i].Kind == sillage.GroupOption && groups[i].Code != "" {
+			t.groups[groups[i].Code] = &groups[i]
+		}
+	}
+	return nil
+}
+
+// ensureDivision creates a division of this year from the students present
+// in it (imports.md rule 6).
+func (t *txn) ensureDivision(code, label string) error {
+	if _, ok := t.divisions[code]; ok {
+		return nil
+	}
+	if label == "" {
+		label = code
+	}
+	d := &sillage.Division{SchoolYear: t.year, Code: code, Label: label}
+	if err := t.tx.CreateDivision(t.ctx, t.uai, d); err != nil {
+		return err
+	}
+	t.divisions[code] = d
+	t.rep.DivisionsCreated = append(t.rep.DivisionsCreated, code)
+	t.rep.counts(KindDivisions).Created++
+	return nil
+}
+
+// ensureGroup creates an option group of this year.
+func (t *txn) ensureGroup(code, label string) (*sillage.Group, error) {
+	if g, ok := t.groups[code]; ok {
+		return g, nil
+	}
+	if label == "" {
+		label = code
+	}
+	g := &sillage.Group{SchoolYear: t.year, Code: code, Label: label, Kind: sillage.GroupOption, Lifetime: sillage.LifetimeYear}
+	if err := t.tx.CreateGroup(t.ctx, t.uai, g); err != nil {
+		return nil, err
+	}
+	t.groups[code] = g
+	t.rep.counts(KindGroups).Created++
+	return g, nil
+}
+
+// studentPlan is what an import does to the students of an establishment.
+type studentPlan struct {
+	ins      []*studentIn
+	absent   []*sillage.Student // active, not in a complete file: deactivated
+	newDivs  []string
+	divLabel map[string]string
+	members  map[int64][]int64 // existing option-group memberships, by student
+	complete bool
+}
+
+// planStudents matches the file's students with the establishment's and
+// decides, without writing, what happens to each (rules 2–5).
+func (t *txn) planStudents(ins []*studentIn, complete bool) (*studentPlan, error) {
+	if err := t.loadStructures(); err != nil {
+		return nil, err
+	}
+	existing, err := t.tx.ListAllStudents(t.ctx, t.uai)
+	if err != nil {
+		return nil, err
+	}
+	versions, err := t.tx.ListPersonUnqids(t.ctx, t.uai)
+	if err != nil {
+		return nil, err
+	}
+	bySIECLE := make(map[string]*sillage.Student, len(existing))
+	byAAF := map[string]*sillage.Student{}
+	byUnqid := make(map[string]*sillage.Student, len(existing))
+	byONDE := map[string][]*sillage.Student{} // by name key, without the suffix
+	occupied := make(map[string]bool, len(existing))
+	active := 0
+	addUnqid := func(u string, s *sillage.Student) {
+		if _, dup := byUnqid[u]; !dup && u != "" {
+			byUnqid[u] = s
+		}
+	}
+	for i := range existing {
+		s := &existing[i]
+		if s.SIECLEID != "" {
+			bySIECLE[s.SIECLEID] = s
+			occupied[s.SIECLEID] = true
+			if strings.HasPrefix(s.SIECLEID, ondeKeyPrefix) {
+				base := ondeBase(s.SIECLEID)
+				byONDE[base] = append(byONDE[base], s)
+			}
+		}
+		if s.AAFID != "" {
+			byAAF[s.AAFID] = s
+		}
+		addUnqid(s.Unqid, s)
+		if s.Active() {
+			active++
+		}
+	}
+	for i := range existing {
+		for _, u := range versions[existing[i].ID] {
+			addUnqid(u, &existing[i])
+		}
+	}
+	p := &studentPlan{complete: complete, divLabel: map[string]string{}}
+	taken := map[int64]bool{}
+	seenSIECLE, seenAAF, seenUnqid := map[string]string{}, map[string]string{}, map[string]string{}
+	newDivs := map[string]bool{}
+	c := t.rep.counts(KindStudents)
+	dup := func(seen map[string]string, key, what string, in *studentIn) bool {
+		if key == "" {
+			return false
+		}
+		if first, ok := seen[key]; ok {
+			t.rep.reject(in.loc, in.name(), fmt.Sprintf("%s que l'élève de la %s : enregistrement ignoré", what, first))
+			return true
+		}
+		seen[key] = in.loc
+		return false
+	}
+	// Match: the file's own key, then the unqid under any key version;
+	// never the name (rule 3). An ONDE pupil's only key is built from the
+	// name and birth date: the unqid comes first, and that key finds only a
+	// pupil without INE, or a stored pupil without one, in a second pass,
+	// once every pupil with an INE has found theirs.
+	var kept []*studentIn
+	for _, in := range ins {
+		isONDE := strings.HasPrefix(in.s.SIECLEID, ondeKeyPrefix)
+		fileKey := in.s.SIECLEID
+		if isONDE && len(in.unqids) > 0 {
+			fileKey = "" // homonyms with an INE each are two pupils
+		}
+		sameKey := "même identifiant SIECLE (ELEVE_ID)"
+		if isONDE {
+			sameKey = "même nom, prénom et date de naissance, sans INE,"
+		}
+		if dup(seenAAF, in.s.AAFID, "même identifiant AAF", in) || dup(seenSIECLE, fileKey, sameKey, in) ||
+			dup(seenUnqid, in.s.Unqid, "même INE", in) {
+			continue
+		}
+		kept = append(kept, in)
+		cands := []*sillage.Student{byAAF[in.s.AAFID]}
+		if !isONDE {
+			cands = append(cands, bySIECLE[in.s.SIECLEID])
+		}
+		for _, cand := range cands {
+			if cand != nil && !taken[cand.ID] {
+				in.cur = cand
+				break
+			}
+		}
+		if in.cur == nil {
+			for _, u := range in.unqids {
+				if cand := byUnqid[u]; cand != nil && !taken[cand.ID] {
+					in.cur = cand
+					break
+				}
+			}
+		}
+		if in.cur != nil {
+			taken[in.cur.ID] = true
+		}
+	}
+	var matched []*studentIn
+	for _, in := range kept {
+		if in.cur == nil && strings.HasPrefix(in.s.SIECLEID, ondeKeyPrefix) {
+			var found []*sillage.Student
+			for _, cand := range byONDE[in.s.SIECLEID] {
+				if !taken[cand.ID] && (len(in.unqids) == 0 || cand.Unqid == "") {
+					found = append(found, cand)
+				}
+			}
+			switch {
+			case len(found) == 1:
+				in.cur = found[0]
+				taken[in.cur.ID] = true
+			case len(found) > 1 && len(in.unqids) == 0:
+				t.rep.reject(in.loc, in.name(), "plusieurs élèves de l'école ont ces nom, prénom et date de naissance : "+
+					"sans INE, l'élève ne peut être rapproché d'aucun ; enregistrement ignoré")
+				continue
+			}
+		}
+		matched = append(matched, in)
+	}
+	for _, in := range matched {
+		cur := in.cur
+		switch {
+		case cur == nil && in.op == opDelete:
+			t.rep.reject(in.loc, "", "suppression d'un élève inconnu de l'établissement : ignorée")
+			continue
+		case cur == nil && in.op == opModify:
+			t.rep.reject(in.loc, in.name(), "modification d'un élève inconnu de l'établissement : ignorée")
+			continue
+		case cur == nil && in.exited:
+			t.rep.ExitedNotCreated++
+			continue
+		}
+		p.ins = append(p.ins, in)
+		if in.op == opDelete {
+			in.next = *cur
+			in.deactivate = cur.Active()
+			continue
+		}
+		present := !in.exited
+		in.next = mergeStudent(cur, in, t)
+		if strings.HasPrefix(in.s.SIECLEID, ondeKeyPrefix) {
+			in.next.SIECLEID = ondeStoredKey(cur, in.s.SIECLEID, occupied)
+		}
+		// Every unqid version of a file holding the INE replaces the stored
+		// ones (a file without it keeps them, rule 3).
+		if len(in.unqids) > 0 && in.fields&fINE != 0 {
+			if cur == nil {
+				in.versionsChanged = len(in.unqids) > 1 // InsertStudents stores the newest
+			} else {
+				in.versionsChanged = !sameSet(versions[cur.ID], in.unqids)
+			}
+		}
+		// Division: present students create theirs; a student who
+		// left keeps a division only if it exists.
+		if in.fields&fDivision != 0 {
+			switch d, ok := t.divisions[in.division]; {
+			case in.division == "":
+				in.next.DivisionID = 0
+			case ok:
+				in.next.DivisionID = d.ID
+			case present:
+				in.next.DivisionID = -1 // created at write time
+				if !newDivs[in.division] {
+					newDivs[in.division] = true
+					p.newDivs = append(p.newDivs, in.division)
+					p.divLabel[in.division] = in.divLabel
+				}
+			}
+		}
+		switch {
+		case cur == nil:
+			in.created = true
+			continue
+		case !present && cur.Active():
+			in.deactivate = true
+		case present && !cur.Active():
+			in.reactivate = true
+		}
+		in.update = studentChanged(*cur, in.next)
+	}
+	// Option groups: compare the memberships of the students whose groups
+	// the file gives.
+	if err := t.planMemberships(p); err != nil {
+		return nil, err
+	}
+	for _, in := range p.ins {
+		switch {
+		case in.created:
+			c.Created++
+		case in.deactivate:
+			c.Deactivated++
+		case in.reactivate:
+			c.Reactivated++
+		case in.update:
+			c.Updated++
+		default:
+			c.Unchanged++
+		}
+	}
+	if complete {
+		for i := range existing {
+			s := &existing[i]
+			if s.Active() && !taken[s.ID] {
+				p.absent = append(p.absent, s)
+				c.Deactivated++
+			}
+		}
+	}
+	deact := len(p.absent)
+	for _, in := range p.ins {
+		if in.deactivate {
+			deact++
+		}
+	}
+	if complete {
+		// Rule 2 protects from a truncated or wrong complete file; a
+		// Delta deactivates only whom it names.
+		t.guard(KindStudents, deact, active)
+	}
+	sort.Strings(p.newDivs)
+	return p, nil
+}
+
+// sameSet reports whether two lists hold the same strings.
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	x, y := slices.Clone(a), slices.Clone(b)
+	sort.Strings(x)
+	sort.Strings(y)
+	return slices.Equal(x, y)
+}
+
+// planMemberships finds the students whose option groups change.
+func (t *txn) planMemberships(p *studentPlan) error {
+	members, err := t.tx.ListGroupMembersOfKind(t.ctx, t.uai, t.year, sillage.GroupOption)
+	if err != nil {
+		return err
+	}
+	p.members = map[int64][]int64{}
+	for _, m := range members {
+		p.members[m.PersonID] = append(p.members[m.PersonID], m.GroupID)
+	}
+	codeOf := map[int64]string{}
+	for code, g := range t.groups {
+		codeOf[g.ID] = code
+	}
+	for _, in := range p.ins {
+		if in.fields&fGroups == 0 || in.cur == nil || in.op == opDelete || in.exited {
+			continue
+		}
+		var have []string
+		for _, gid := range p.members[in.cur.ID] {
+			have = append(have, codeOf[gid])
+		}
+		want := append([]string(nil), in.groups...)
+		sort.Strings(have)
+		sort.Strings(want)
+		want = slices.Compact(want)
+		if strings.Join(have, "\x00") != strings.Join(want, "\x00") {
+			in.groupsChanged, in.update = true, true
+		}
+	}
+	return nil
+}
+
+// mergeStudent applies the file's fields to the stored student (or to a
+// new one). A known INE is never erased because a file lacks it (rule 3),
+// nor is the previous school.
+func mergeStudent(cur *sillage.Student, in *studentIn, t *txn) sillage.Student {
+	var n sillage.Student
+	if cur != nil {
+		n = *cur
+	} else {
+		n = sillage.Student{Person: sillage.Person{Role: sillage.RoleStudent, Source: t.src}}
+	}
+	f := in.fields
+	if cur == nil {
+		f = fAll // a new student takes every field the file has
+	}
+	s := in.s
+	if f&fLastName != 0 {
+		n.LastName = s.LastName
+	}
+	if f&fFirstName != 0 {
+		n.FirstName = s.FirstName
+	}
+	if f&fBirth != 0 {
+		n.BirthDate = s.BirthDate
+	}
+	if f&fCivility != 0 {
+		n.Civility = s.Civility
+	}
+	if f&fEmail != 0 {
+		n.Email = s.Email
+	}
+	if f&fSIECLEID != 0 && s.SIECLEID != "" {
+		n.SIECLEID = s.SIECLEID
+	}
+	if s.AAFID != "" {
+		n.AAFID = s.AAFID
+	}
+	if f&fINE != 0 {
+		switch {
+		case s.Unqid != "":
+			n.Unqid, n.INEStatus = s.Unqid, sillage.INEValid
+		case n.Unqid == "":
+			n.INEStatus = s.INEStatus
+		}
+	}
+	if f&fMEF != 0 {
+		n.MEF = s.MEF
+		if s.MEF != "" {
+			n.Diploma = sillage.DiplomaOfMEF(s.MEF)
+		}
+	}
+	if f&fPrevious != 0 && (s.PreviousUAI != "" || s.PreviousName != "") {
+		n.PreviousUAI, n.PreviousName = s.PreviousUAI, s.PreviousName
+	}
+	if f&fSchooling != 0 {
+		n.SchoolEntry, n.ExitDate, n.ExitReason = s.SchoolEntry, s.ExitDate, s.ExitReason
+	}
+	return n
+}
+
+// studentChanged compares what an import maintains.
+func studentChanged(a, b sillage.Student) bool {
+	return a.Civility != b.Civility || a.LastName != b.LastName || a.FirstName != b.FirstName || a.Email != b.Email ||
+		a.BirthDate != b.BirthDate || a.SIECLEID != b.SIECLEID || a.AAFID != b.AAFID || a.Unqid != b.Unqid ||
+		a.INEStatus != b.INEStatus || a.PreviousUAI != b.PreviousUAI || a.PreviousName != b.PreviousName ||
+		a.SchoolEntry != b.SchoolEntry || a.ExitDate != b.ExitDate || a.ExitReason != b.ExitReason ||
+		a.MEF != b.MEF || a.Diploma != b.Diploma || a.DivisionID != b.DivisionID
+}
+
+// prepare creates the new divisions and option groups and queues the new
+// students' accounts.
+func (p *studentPlan) prepare(t *txn) error {
+	for _, code := range p.newDivs {
+		if err := t.ensureDivision(code, p.divLabel[code]); err != nil {
+			return err
+		}
+	}
+	if err := t.step("divisions"); err != nil {
+		return err
+	}
+	for _, in := range p.ins {
+		if in.next.DivisionID == -1 {
+			in.next.DivisionID = t.divisions[in.division].ID
+		}
+		if in.created {
+			t.newAccountFor(&in.next.Person)
+		}
+	}
+	return nil
+}
+
+// insert writes the new students.
+func (p *studentPlan) insert(t *txn) error {
+	var created []*sillage.Student
+	for _, in := range p.ins {
+		if in.created {
+			created = append(created, &in.next)
+		}
+	}
+	if err := t.tx.InsertStudents(t.ctx, t.uai, created); err != nil {
+		return err
+	}
+	if err := p.writeVersions(t, true); err != nil {
+		return err
+	}
+	return t.step("students.created")
+}
+
+// writeVersions replaces the stored unqid versions of the new students
+// (created) or of the others, where the file's differ.
+func (p *studentPlan) writeVersions(t *txn, created bool) error {
+	var sets []store.PersonUnqids
+	for _, in := range p.ins {
+		if in.versionsChanged && in.created == created && in.op != opDelete {
+			sets = append(sets, store.PersonUnqids{PersonID: in.next.ID, Unqids: in.unqids})
+		}
+	}
+	return t.tx.ReplacePersonUnqids(t.ctx, t.uai, sets)
+}
+
+// finish writes the updates, (de)activations with their index entries and
+// sessions, and the option-group memberships.
+func (p *studentPlan) finish(t *txn) error {
+	ctx, tx := t.ctx, t.tx
+	for _, in := range p.ins {
+		if in.update && in.op != opDelete && studentChanged(*in.cur, in.next) {
+			if err := tx.UpdateStudent(ctx, t.uai, in.next); err != nil {
+				return err
+			}
+		}
+	}
+	if err := p.writeVersions(t, false); err != nil {
+		return err
+	}
+	if err := t.step("students.updated"); err != nil {
+		return err
+	}
+	var react, deact []int64
+	var leaving []*sillage.Student
+	var entering []*sillage.Student
+	for _, in := range p.ins {
+		switch {
+		case in.reactivate:
+			react = append(react, in.cur.ID)
+			leaving = append(leaving, &in.next)
+		case in.deactivate:
+			deact = append(deact, in.cur.ID)
+			entering = append(entering, &in.next)
+		}
+	}
+	for _, s := range p.absent {
+		deact = append(deact, s.ID)
+		entering = append(entering, s)
+	}
+	if err := tx.SetPersonsActive(ctx, t.uai, react, true); err != nil {
+		return err
+	}
+	for _, s := range leaving {
+		removed, err := tx.RemoveIndexEntry(ctx, t.uai, s.ID)
+		if err != nil {
+			return err
+		}
+		if removed {
+			t.rep.Index.Leaving = append(t.rep.Index.Leaving, t.line(s, ""))
+		}
+	}
+	if err := t.step("students.reactivated"); err != nil {
+		return err
+	}
+	if err := tx.SetPersonsActive(ctx, t.uai, deact, false); err != nil {
+		return err
+	}
+	if _, err := tx.DeletePersonSessions(ctx, t.uai, deact); err != nil {
+		return err
+	}
+	if err := t.step("students.deactivated"); err != nil {
+		return err
+	}
+	// The index entry is written in the transaction that deactivates
+	// (transfer.md §4).
+	for _, s := range entering {
+		if s.Unqid == "" {
+			continue
+		}
+		e := store.IndexEntry{Unqid: s.Unqid, OriginUAI: t.uai, OriginStudentID: s.ID, Diploma: s.Diploma, DeactivatedAt: tx.Now()}
+		if err := tx.PutIndexEntry(ctx, e); err != nil {
+			return err
+		}
+		t.rep.Index.Entering = append(t.rep.Index.Entering, t.line(s, ""))
+	}
+	if err := t.step("index"); err != nil {
+		return err
+	}
+	if err := p.writeMemberships(t); err != nil {
+		return err
+	}
+	for _, in := range p.ins {
+		s := &in.next
+		if in.created && s.Unqid != "" {
+			t.rep.Index.NewWaiting = append(t.rep.Index.NewWaiting, t.line(s, ""))
+		}
+		if !in.exited && in.op != opDelete && s.Unqid == "" {
+			t.rep.WithoutINE = append(t.rep.WithoutINE, t.line(s, s.INEStatus.Label()))
+		}
+	}
+	return nil
+}
+
+// writeMemberships sets the option groups of the students whose groups the
+// file gives: missing groups are created, memberships added and removed.
+func (p *studentPlan) writeMemberships(t *txn) error {
+	var add, del []store.GroupMember
+	for _, in := range p.ins {
+		if in.fields&fGroups == 0 || in.op == opDelete || in.exited {
+			continue
+		}
+		if !in.created && !in.groupsChanged {
+			continue
+		}
+		want := map[int64]bool{}
+		for _, code := range in.groups {
+			g, err := t.ensureGroup(code, "")
+			if err != nil {
+				return err
+			}
+			want[g.ID] = true
+		}
+		have := map[int64]bool{}
+		if in.cur != nil {
+			for _, gid := range p.members[in.cur.ID] {
+				have[gid] = true
+				if !want[gid] {
+					del = append(del, store.GroupMember{GroupID: gid, PersonID: in.cur.ID})
+				}
+			}
+		}
+		for gid := range want {
+			if !have[gid] {
+				add = append(add, store.GroupMember{GroupID: gid, PersonID: in.next.ID})
+			}
+		}
+	}
+	sort.Slice(add, func(i, j int) bool {
+		return add[i].GroupID < add[j].GroupID || add[i].GroupID == add[j].GroupID && add[i].PersonID < add[j].PersonID
+	})
+	if err := t.tx.AddGroupMembers(t.ctx, t.uai, add); err != nil {
+		return err
+	}
+	if err := t.tx.DeleteGroupMembers(t.ctx, t.uai, del); err != nil {
+		return err
+	}
+	return t.step("groups")
+}
+
+// line names a student in the report: name and division.
+func (t *txn) line(s *sillage.Student, reason string) StudentLine {
+	l := StudentLine{Name: s.FullName(), Reason: reason, Division: s.DivisionCode}
+	if s.DivisionID != 0 {
+		if len(t.divByID) != len(t.divisions) {
+			t.divByID = make(map[int64]string, len(t.divisions))
+			for code, d := range t.divisions {
+				t.divByID[d.ID] = code
+			}
+		}
+		if code, ok := t.divByID[s.DivisionID]; ok {
+			l.Division = code
+		}
+	}
+	return l
+}
