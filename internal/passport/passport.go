@@ -1,0 +1,206 @@
+// Package passport writes a student's full record ("passeport
+// professionnel", transfer.md 8 and privacy.md "rights of the people") as
+// one ZIP: a readable PDF of the evaluations and professional situations,
+// every file attached to the sheets, and the same data as records JSON
+// (docs/records-json.md) for portability.
+//
+// The ZIP is streamed: the database is read once, then the archive is
+// written entry by entry to the destination, the attached files copied
+// from the blob store through one fixed buffer, so memory does not grow
+// with the size of the files.
+package passport
+
+import (
+	"archive/zip"
+	"context"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/blob"
+	"github.com/sillage/sillage/internal/records"
+	"github.com/sillage/sillage/internal/store"
+)
+
+// Names of the entries of the archive.
+const (
+	PDFName     = "livret.pdf"
+	JSONName    = "livret.json"
+	ReadmeName  = "LISEZMOI.txt"
+	FilesDir    = "fichiers"
+	MissingName = "fichiers-manquants.txt"
+)
+
+// Write streams the full record of a student of an establishment as a ZIP
+// to w. External ids (ELEVE_ID, STS-web ids) are left out: the archive goes
+// to the student, a parent or the direction, who may not see them.
+func Write(ctx context.Context, st *store.Store, blobs *blob.Store, uai sillage.UAI, studentID int64, w io.Writer) error {
+	var recs *records.Records
+	var sr *records.StudentRecord
+	var now time.Time
+	err := st.Read(ctx, func(tx *store.Tx) (err error) {
+		now = tx.Now()
+		recs, sr, err = records.LoadStudent(ctx, tx, uai, studentID)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	files := placeFiles(sr.Sheets)
+	paths := make(map[int64]string, len(files))
+	for _, f := range files {
+		paths[f.att.ID] = f.path
+	}
+
+	zw := zip.NewWriter(w)
+	entry := func(name string, method uint16, modified time.Time) (io.Writer, error) {
+		return zw.CreateHeader(&zip.FileHeader{Name: name, Method: method, Modified: modified.UTC()})
+	}
+	ew, err := entry(ReadmeName, zip.Deflate, now)
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(ew, readme(recs, sr, now, len(files))); err != nil {
+		return err
+	}
+	ew, err = entry(PDFName, zip.Deflate, now)
+	if err != nil {
+		return err
+	}
+	if err := writePDF(ew, recs, sr, paths, now); err != nil {
+		return err
+	}
+	ew, err = entry(JSONName, zip.Deflate, now)
+	if err != nil {
+		return err
+	}
+	one := *recs
+	one.Students = []records.StudentRecord{*sr}
+	if err := records.Encode(ew, records.ToFile(&one, records.ExportOptions{Paths: paths, Now: now, BirthDate: true})); err != nil {
+		return err
+	}
+	buf := make([]byte, 64<<10)
+	var missing []string
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		src, err := blobs.Open(f.att.SHA256)
+		if sillage.KindOf(err) == sillage.KindNotFound {
+			missing = append(missing, f.path)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		// The files are PDF or ZIP, compressed already: stored as they are.
+		ew, err := entry(f.path, zip.Store, f.att.UploadedAt)
+		if err == nil {
+			// Hide WriterTo so the one buffer is used for every file.
+			_, err = io.CopyBuffer(ew, struct{ io.Reader }{src}, buf)
+		}
+		src.Close()
+		if err != nil {
+			return fmt.Errorf("copie de %s : %w", f.path, err)
+		}
+	}
+	if len(missing) > 0 {
+		ew, err := entry(MissingName, zip.Deflate, now)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(ew, "Ces fichiers joints n'ont pas pu être relus sur le serveur ; signalez-le à l'administrateur de l'établissement :")
+		for _, m := range missing {
+			fmt.Fprintln(ew, "- "+m)
+		}
+	}
+	return zw.Close()
+}
+
+type placedFile struct {
+	att  sillage.Attachment
+	path string
+}
+
+// placeFiles gives each attachment its path in the archive:
+// fichiers/<NN-sheet title>/<name>, names cleaned and made unique.
+func placeFiles(sheets []sillage.Sheet) []placedFile {
+	var out []placedFile
+	for i, sh := range sheets {
+		dir := path.Join(FilesDir, fmt.Sprintf("%02d-%s", i+1, Clean(sh.Title, "fiche")))
+		used := map[string]bool{}
+		for _, a := range sh.Attachments {
+			name := Unique(Clean(a.Name, "fichier"), used)
+			out = append(out, placedFile{att: a, path: dir + "/" + name})
+		}
+	}
+	return out
+}
+
+// Clean makes s a safe file or folder name on every system: no path
+// separator, no control or reserved character, no leading dot, at most 80
+// characters; fallback when nothing is left.
+func Clean(s, fallback string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == utf8.RuneError, unicode.IsControl(r), unicode.Is(unicode.Cf, r):
+			continue
+		case strings.ContainsRune(`/\:*?"<>|`, r):
+			b.WriteRune('_')
+		case unicode.IsSpace(r):
+			b.WriteRune(' ')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	out := strings.Join(strings.Fields(b.String()), " ")
+	for strings.Contains(out, "..") {
+		out = strings.ReplaceAll(out, "..", ".")
+	}
+	out = strings.Trim(out, ". ")
+	if utf8.RuneCountInString(out) > 80 {
+		ext := path.Ext(out)
+		if utf8.RuneCountInString(ext) > 10 {
+			ext = ""
+		}
+		r := []rune(strings.TrimSuffix(out, ext))
+		out = strings.TrimRight(string(r[:80-utf8.RuneCountInString(ext)]), ". ") + ext
+	}
+	if out == "" {
+		return fallback
+	}
+	return out
+}
+
+// Unique returns name, or "name (2).ext", "name (3).ext"... the first not
+// in used (compared without case: not every system tells them apart), and
+// marks it used.
+func Unique(name string, used map[string]bool) string {
+	ext := path.Ext(name)
+	base := strings.TrimSuffix(name, ext)
+	cand := name
+	for n := 2; used[strings.ToLower(cand)]; n++ {
+		cand = fmt.Sprintf("%s (%d)%s", base, n, ext)
+	}
+	used[strings.ToLower(cand)] = true
+	return cand
+}
+
+func readme(recs *records.Records, sr *records.StudentRecord, now time.Time, nfiles int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Livret de %s\n", sr.Student.FullName())
+	fmt.Fprintf(&b, "Établissement : %s (%s)\n", recs.Establishment.Name, recs.Establishment.UAI)
+	fmt.Fprintf(&b, "Édité le %s par Sillage.\n\n", now.Format("02/01/2006"))
+	fmt.Fprintf(&b, "Contenu de cette archive :\n")
+	fmt.Fprintf(&b, "- %s : le livret lisible (évaluations, résultats par compétence, commentaires, situations professionnelles) ;\n", PDFName)
+	fmt.Fprintf(&b, "- %s : les mêmes données au format JSON « %s » (version %d), pour les reprendre dans un autre logiciel ;\n",
+		JSONName, records.FormatName, records.FormatVersion)
+	fmt.Fprintf(&b, "- %s/ : les %d fichier(s) joint(s) aux fiches de situation professionnelle, un dossier par fiche.\n", FilesDir, nfiles)
+	return b.String()
+}

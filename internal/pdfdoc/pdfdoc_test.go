@@ -1,0 +1,41 @@
+package pdfdoc
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+func render(t *testing.T) []byte {
+	t.Helper()
+	d := New("Dossier de Léa Œuvray", time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC))
+	d.Title("Livret de compétences — 1re PRO SN")
+	d.Heading("Évaluations")
+	d.Field("Élève", "ŒUVRAY Léa")
+	d.Table([]string{"Compétence", "Niveau"}, []float64{0.7, 0.3}, [][]string{
+		{"C1 — S'informer sur l'intervention (coût : 12 €)", "Maîtrisé"},
+		{strings.Repeat("long libellé ", 30), "Très bien maîtrisé"},
+	})
+	for i := 0; i < 80; i++ {
+		d.Para("Ligne de texte pour forcer un saut de page.")
+	}
+	var buf bytes.Buffer
+	if err := d.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestDeterministicPDF(t *testing.T) {
+	a, b := render(t), render(t)
+	if !bytes.HasPrefix(a, []byte("%PDF-")) {
+		t.Fatalf("not a PDF: %q", a[:8])
+	}
+	if !bytes.Equal(a, b) {
+		t.Fatal("the same content gave two different PDFs")
+	}
+	if n := bytes.Count(a, []byte("/Type /Page")) - bytes.Count(a, []byte("/Type /Pages")); n < 2 {
+		t.Fatalf("%d pages, want at least 2", n)
+	}
+}
