@@ -1,0 +1,163 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/audit"
+	"github.com/sillage/sillage/internal/store"
+	"github.com/sillage/sillage/internal/transfer"
+)
+
+type transferWorker struct {
+	river.WorkerDefaults[TransferArgs]
+	q *Queue
+}
+
+func (w *transferWorker) Timeout(*river.Job[TransferArgs]) time.Duration { return w.q.cfg.JobTimeout }
+
+// Work runs the transfer; a failed run is retried by River (the transfers
+// already done stay done, the others are redone from the start).
+func (w *transferWorker) Work(ctx context.Context, job *river.Job[TransferArgs]) error {
+	cfg := w.q.cfg
+	rep, err := transfer.Run(ctx, cfg.Store, transfer.Options{Retention: cfg.Retention, Failpoint: cfg.Failpoint, Logger: cfg.Logger})
+	if rep != nil {
+		summary := fmt.Sprintf("%d transféré(s), %d impossible(s), %d en attente, %d installé(s)", len(rep.Transferred), len(rep.Impossible),
+			len(rep.Pending), len(rep.Settled))
+		cfg.Logger.Info("transfer run", "trigger", job.Args.Trigger, "transferred", len(rep.Transferred), "impossible", len(rep.Impossible),
+			"pending", len(rep.Pending), "settled", len(rep.Settled), "elapsed", rep.Elapsed)
+		_ = river.RecordOutput(ctx, summary)
+		if len(rep.Transferred) > 0 || rep.Stale > 0 {
+			w.q.afterChange(ctx)
+		}
+	}
+	return err
+}
+
+type purgeWorker struct {
+	river.WorkerDefaults[PurgeArgs]
+	q *Queue
+}
+
+func (w *purgeWorker) Timeout(*river.Job[PurgeArgs]) time.Duration { return w.q.cfg.JobTimeout }
+
+// Work runs the purge.
+func (w *purgeWorker) Work(ctx context.Context, job *river.Job[PurgeArgs]) error {
+	cfg := w.q.cfg
+	rep, err := transfer.Purge(ctx, cfg.Store, transfer.Options{Retention: cfg.Retention, Failpoint: cfg.Failpoint, Logger: cfg.Logger})
+	if rep != nil {
+		cfg.Logger.Info("purge", "trigger", job.Args.Trigger, "students", rep.Students, "accounts", rep.Accounts, "elapsed", rep.Elapsed)
+		_ = river.RecordOutput(ctx, fmt.Sprintf("%d élève(s) supprimé(s), %d compte(s) fermé(s)", rep.Students, rep.Accounts))
+		if rep.Students > 0 {
+			w.q.afterChange(ctx)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return w.q.housekeeping(ctx)
+}
+
+// housekeeping applies the other rolling rules with the weekly purge: audit
+// entries past Retention.AuditMonths and expired sessions.
+func (q *Queue) housekeeping(ctx context.Context) error {
+	cfg := q.cfg
+	now := cfg.Store.Clock().Now()
+	n, err := audit.PurgeExpired(ctx, cfg.Store, cfg.Retention.AuditCutoff(now))
+	if err != nil {
+		return err
+	}
+	var sessions int
+	err = cfg.Store.Write(ctx, func(tx *store.Tx) (err error) { sessions, err = tx.DeleteExpiredSessions(ctx, now); return err })
+	cfg.Logger.Info("housekeeping", "audit_entries", n, "sessions", sessions)
+	return err
+}
+
+// afterChange queues the collection of the files nobody refers to any more.
+func (q *Queue) afterChange(ctx context.Context) {
+	if q.cfg.Blobs == nil {
+		return
+	}
+	if _, err := q.EnqueueCollect(ctx, "after"); err != nil {
+		q.cfg.Logger.Warn("enqueue blob collection", "err", err)
+	}
+}
+
+type collectWorker struct {
+	river.WorkerDefaults[CollectArgs]
+	q *Queue
+}
+
+func (w *collectWorker) Timeout(*river.Job[CollectArgs]) time.Duration { return w.q.cfg.JobTimeout }
+
+// Work removes the files no row refers to, older than the grace period (a
+// file uploaded just now may not have its row committed yet). File times
+// are the file system's: the grace period is measured on the real clock.
+func (w *collectWorker) Work(ctx context.Context, job *river.Job[CollectArgs]) error {
+	cfg := w.q.cfg
+	if cfg.Blobs == nil {
+		return river.JobCancel(errNoBlobs)
+	}
+	var refs map[string]bool
+	if err := cfg.Store.Read(ctx, func(tx *store.Tx) (err error) { refs, err = tx.BlobRefs(ctx); return err }); err != nil {
+		return err
+	}
+	rep, err := cfg.Blobs.Collect(ctx, refs, time.Now().Add(-cfg.CollectGrace))
+	if err != nil {
+		return err
+	}
+	cfg.Logger.Info("blob collection", "removed", rep.Removed, "freed", rep.Freed, "kept", rep.Kept)
+	_ = river.RecordOutput(ctx, fmt.Sprintf("%d fichier(s) supprimé(s), %d conservé(s) (délai de grâce)", rep.Removed, rep.Kept))
+	return nil
+}
+
+// daily is the schedule of the transfer sweep: every day at hour:minute
+// in the schools' time zone.
+type daily struct{ hour, minute int }
+
+// Next returns the first hour:minute strictly after t.
+func (d daily) Next(t time.Time) time.Time {
+	t = t.In(sillage.SchoolZone)
+	next := time.Date(t.Year(), t.Month(), t.Day(), d.hour, d.minute, 0, 0, sillage.SchoolZone)
+	if !next.After(t) {
+		next = time.Date(t.Year(), t.Month(), t.Day()+1, d.hour, d.minute, 0, 0, sillage.SchoolZone)
+	}
+	return next
+}
+
+// weekly is the schedule of the purge: on day at hour:00 in the schools'
+// time zone.
+type weekly struct {
+	day  time.Weekday
+	hour int
+}
+
+// Next returns the first weekday at hour:00 strictly after t.
+func (w weekly) Next(t time.Time) time.Time {
+	t = t.In(sillage.SchoolZone)
+	for i := 0; i <= 7; i++ {
+		d := time.Date(t.Year(), t.Month(), t.Day()+i, w.hour, 0, 0, 0, sillage.SchoolZone)
+		if d.Weekday() == w.day && d.After(t) {
+			return d
+		}
+	}
+	return time.Date(t.Year(), t.Month(), t.Day()+7, w.hour, 0, 0, 0, sillage.SchoolZone)
+}
+
+// periodic returns the daily sweep and the weekly purge. Only the elected
+// leader of the running processes enqueues them, and each is unique for
+// its day or week anyway.
+func (q *Queue) periodic() []*river.PeriodicJob {
+	return []*river.PeriodicJob{
+		river.NewPeriodicJob(daily{q.cfg.SweepHour, q.cfg.SweepMinute}, func() (river.JobArgs, *river.InsertOpts) {
+			return sweepArgs(time.Now())
+		}, &river.PeriodicJobOpts{ID: "transfer_sweep"}),
+		river.NewPeriodicJob(weekly{q.cfg.PurgeWeekday, q.cfg.PurgeHour}, func() (river.JobArgs, *river.InsertOpts) {
+			return weeklyPurgeArgs(time.Now())
+		}, &river.PeriodicJobOpts{ID: "weekly_purge"}),
+	}
+}
