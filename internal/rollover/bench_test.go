@@ -1,0 +1,217 @@
+package rollover_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/flate"
+	"context"
+	"encoding/binary"
+	"io"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sillage/sillage/internal/rollover"
+	"github.com/sillage/sillage/internal/store"
+	"github.com/sillage/sillage/internal/store/storetest"
+)
+
+// Benchmarks of rollover.md's scale target (performance.md): the archives
+// of step 2 against raw deflate of the same bytes, and the whole
+// changeover. Sizes come from the environment, so the same benchmarks run
+// small in the suite and large by hand:
+//
+//	SILLAGE_BENCH_STUDENTS=20000 SILLAGE_BENCH_ESTABLISHMENTS=20 go test ./internal/rollover -run x -bench . -benchtime 1x
+
+func benchSize(b *testing.B) (establishments, students int) {
+	establishments, students = 3, 360
+	if v, err := strconv.Atoi(os.Getenv("SILLAGE_BENCH_ESTABLISHMENTS")); err == nil && v > 0 {
+		establishments = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("SILLAGE_BENCH_STUDENTS")); err == nil && v > 0 {
+		students = v
+	}
+	return
+}
+
+// benchWorld builds a world ready for step 2 (step 1 done).
+func benchWorld(b *testing.B, kind store.Kind) *world {
+	est, students := benchSize(b)
+	clock := &storetest.Clock{}
+	st := storetest.Open(b, kind, clock)
+	w := newWorld(b, st, clock, est, students)
+	bigAttachments(b, w)
+	w.clock.T = at(N, time.July, 15, 8)
+	w.run(N, rollover.StepPurge)
+	w.clock.T = at(N, time.July, 16, 8)
+	return w
+}
+
+// bigAttachments gives every sheet's file SILLAGE_BENCH_ATTACHMENT_KB
+// kilobytes of its own (the demo's files are tiny; real ones are scans and
+// photos, stored in the archives as they are).
+func bigAttachments(b *testing.B, w *world) {
+	kb, _ := strconv.Atoi(os.Getenv("SILLAGE_BENCH_ATTACHMENT_KB"))
+	if kb <= 0 {
+		return
+	}
+	rows := queryLines(b, w.st.SQLDB(), `SELECT uai || '|' || id FROM attachments`)
+	rng := rand.New(rand.NewPCG(1, 2))
+	buf := make([]byte, kb<<10)
+	for _, row := range rows {
+		uai, id, _ := strings.Cut(row, "|")
+		copy(buf, "%PDF-1.4\n")
+		for i := 9; i+8 <= len(buf); i += 8 {
+			binary.LittleEndian.PutUint64(buf[i:], rng.Uint64())
+		}
+		ref, err := w.blobs.Put(bytes.NewReader(buf))
+		if err != nil {
+			b.Fatal(err)
+		}
+		q := `UPDATE attachments SET sha256 = $1, size = $2 WHERE uai = $3 AND id = $4`
+		if w.st.Kind() == store.SQLite {
+			q = `UPDATE attachments SET sha256 = ?1, size = ?2 WHERE uai = ?3 AND id = ?4`
+		}
+		n, _ := strconv.ParseInt(id, 10, 64)
+		if _, err := w.st.SQLDB().Exec(q, ref.SHA256, ref.Size, uai, n); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// resetArchives forgets step 2 (its archives, documents and checkpoints),
+// so the next iteration writes everything again.
+func resetArchives(b *testing.B, st *store.Store) {
+	db := st.SQLDB()
+	for _, q := range []string{`DELETE FROM archives`, `DELETE FROM documents WHERE kind = 'archive'`,
+		`DELETE FROM rollover_checkpoints WHERE step = 2`, `DELETE FROM rollover_steps WHERE step = 2`} {
+		if _, err := db.Exec(q); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// rawBytes returns the uncompressed content of every archive of the blob
+// store's rows: the bytes the archives hold.
+func rawBytes(b *testing.B, w *world) []byte {
+	var out bytes.Buffer
+	lines := queryLines(w.t, w.st.SQLDB(), `SELECT sha256 FROM archives UNION ALL SELECT sha256 FROM documents WHERE kind = 'archive'`)
+	for _, sha := range lines {
+		f, err := w.blobs.Open(sha)
+		if err != nil {
+			b.Fatal(err)
+		}
+		st, _ := f.Stat()
+		zr, err := zip.NewReader(f, st.Size())
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, e := range zr.File {
+			rc, err := e.Open()
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(&out, rc)
+			rc.Close()
+		}
+		f.Close()
+	}
+	return out.Bytes()
+}
+
+// BenchmarkArchive measures step 2 (every class and student archive of the
+// instance, streamed into the file store) in students/s, and the same bytes
+// through raw deflate at the archives' level in the same run.
+func BenchmarkArchive(b *testing.B) {
+	for _, kind := range storetest.Engines(b) {
+		b.Run(string(kind), func(b *testing.B) {
+			w := benchWorld(b, kind)
+			ctx := context.Background()
+			var students int
+			var archiveTime time.Duration
+			var raw []byte
+			for b.Loop() {
+				b.StopTimer()
+				resetArchives(b, w.st)
+				b.StartTimer()
+				start := time.Now()
+				res, err := w.e.Run(ctx, rollover.Request{Year: N, Step: rollover.StepArchive})
+				if err != nil || res.Failed() {
+					b.Fatalf("%v %+v", err, res)
+				}
+				archiveTime += time.Since(start)
+				for _, o := range res.Outcomes {
+					students += int(o.Report.Get("student_archives"))
+				}
+				b.StopTimer()
+				raw = rawBytes(b, w)
+				b.StartTimer()
+			}
+			// The raw limit: the same bytes through deflate, same level.
+			start := time.Now()
+			fw, _ := flate.NewWriter(io.Discard, flate.BestSpeed)
+			for i := 0; i < b.N; i++ {
+				fw.Reset(io.Discard)
+				fw.Write(raw)
+				fw.Close()
+			}
+			deflateTime := time.Since(start)
+			rawRate := float64(len(raw)) * float64(b.N) / deflateTime.Seconds()
+			archiveRate := float64(len(raw)) * float64(b.N) / archiveTime.Seconds()
+			b.ReportMetric(float64(students)/archiveTime.Seconds(), "students/s")
+			b.ReportMetric(archiveRate/1e6, "MB/s")
+			b.ReportMetric(rawRate/1e6, "raw-MB/s")
+			b.ReportMetric(archiveRate/rawRate, "ratio-to-raw")
+		})
+	}
+}
+
+// BenchmarkChangeover runs the five steps of a generated instance (step 4
+// imports a SIECLE file of N+1 per establishment) and reports students/s
+// and the time a 1,000,000-student instance would take at that rate.
+func BenchmarkChangeover(b *testing.B) {
+	for _, kind := range storetest.Engines(b) {
+		b.Run(string(kind), func(b *testing.B) {
+			est, students := benchSize(b)
+			var total time.Duration
+			var perStep [rollover.StepCount]time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				clock := &storetest.Clock{}
+				st := storetest.Open(b, kind, clock)
+				w := newWorld(b, st, clock, est, students)
+				files := w.nextYearFiles(N)
+				b.StartTimer()
+				for _, s := range rollover.Steps {
+					w.clock.T = at(N, time.July, 14+int(s), 8)
+					if s >= rollover.StepDirectory {
+						w.clock.T = at(N, time.August, 13+int(s), 8)
+					}
+					start := time.Now()
+					w.run(N, s, func(r *rollover.Request) { r.Files = files })
+					d := time.Since(start)
+					perStep[s-1] += d
+					total += d
+				}
+			}
+			n := float64(b.N)
+			rate := float64(students) * n / total.Seconds()
+			b.ReportMetric(rate, "students/s")
+			b.ReportMetric(1e6/rate/60, "min-per-1M-students")
+			for i, d := range perStep {
+				b.ReportMetric(d.Seconds()/n, "s-step"+strconv.Itoa(i+1))
+			}
+		})
+	}
+}
+
+// benchWorkers is the archive writers (SILLAGE_BENCH_WORKERS, default 2).
+func benchWorkers() int {
+	if v, err := strconv.Atoi(os.Getenv("SILLAGE_BENCH_WORKERS")); err == nil && v > 0 {
+		return v
+	}
+	return 2
+}

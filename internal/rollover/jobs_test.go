@@ -1,0 +1,81 @@
+package rollover_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/sillage/sillage/internal/jobs"
+	"github.com/sillage/sillage/internal/rollover"
+	"github.com/sillage/sillage/internal/store"
+	"github.com/sillage/sillage/internal/store/storetest"
+)
+
+// TestStepJobs: the operator's button enqueues one durable job per
+// establishment; the queue's workers run them; a job for a step out of
+// order is refused and shows as failed with the reason.
+func TestStepJobs(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
+		ctx := context.Background()
+		w := newWorld(t, st, clock, 2, 40)
+		clock.T = at(N, time.July, 15, 8)
+		rollover.SetJobEngine(w.e)
+		t.Cleanup(func() { rollover.SetJobEngine(nil) })
+		q, err := jobs.Open(ctx, jobs.Config{Store: st, PollInterval: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(q.Close)
+		queued, refused, err := rollover.Enqueue(ctx, st, q, N, rollover.StepPurge, nil, "operateur", rollover.Confirmations{})
+		if err != nil || len(queued) != 2 || len(refused) != 0 {
+			t.Fatalf("enqueue: %v %v %v", queued, refused, err)
+		}
+		// Enqueued again while waiting: nothing more.
+		if again, _, err := rollover.Enqueue(ctx, st, q, N, rollover.StepPurge, nil, "operateur", rollover.Confirmations{}); err != nil || len(again) != 0 {
+			t.Fatalf("second enqueue: %v %v", again, err)
+		}
+		// Step 3 asked for one establishment before step 2: refused at once.
+		if _, refused, _ := rollover.Enqueue(ctx, st, q, N, rollover.StepCleanup, w.uais[:1], "operateur", rollover.Confirmations{}); len(refused) != 1 {
+			t.Fatalf("step 3 before step 2: %v", refused)
+		}
+		if err := q.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			done := 0
+			w.read(func(tx *store.Tx) error {
+				steps, err := tx.ListRolloverSteps(ctx, N)
+				for _, s := range steps {
+					if s.Step == 1 && s.State == store.StepDone {
+						done++
+					}
+				}
+				return err
+			})
+			if done == 2 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the step jobs did not finish")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		list, err := q.List(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, j := range list {
+			if j.Kind == rollover.JobKind {
+				n++
+				if j.KindLabel() != "Changement d'année (étape d'un établissement)" {
+					t.Fatalf("job label %q", j.KindLabel())
+				}
+			}
+		}
+		if n != 2 {
+			t.Fatalf("%d step jobs", n)
+		}
+	})
+}
