@@ -1,0 +1,321 @@
+package lsureport
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/audit"
+	"github.com/sillage/sillage/internal/blob"
+	"github.com/sillage/sillage/internal/lsu"
+	"github.com/sillage/sillage/internal/onde"
+	"github.com/sillage/sillage/internal/store"
+)
+
+// ErrNoSchemas refuses an export when the official XSDs cannot be found:
+// a file that was not validated is never offered.
+var ErrNoSchemas = sillage.Errorf(sillage.KindUnavailable,
+	"schémas LSU officiels introuvables : définissez SILLAGE_LSU_SCHEMA_DIR (dossier contenant 2d/ et 1d/, comme shared/reference/lsu) ; "+
+		"aucun fichier LSU n'est proposé sans avoir été validé")
+
+// SchemaDir returns the folder of the official LSU schemas: the configured
+// one (SILLAGE_LSU_SCHEMA_DIR), else ../shared/reference/lsu relative to
+// the working directory or to the executable. It refuses when none exists.
+func SchemaDir(configured string) (string, error) {
+	if c := strings.TrimSpace(configured); c != "" {
+		if isSchemaDir(c) {
+			return c, nil
+		}
+		return "", sillage.Errorf(sillage.KindUnavailable, "SILLAGE_LSU_SCHEMA_DIR (%s) ne contient pas les schémas LSU (dossiers 2d/ et 1d/) : "+
+			"corrigez ce réglage ; aucun fichier LSU n'est proposé sans avoir été validé", c)
+	}
+	var candidates []string
+	if wd, err := os.Getwd(); err == nil {
+		candidates = append(candidates, filepath.Join(wd, "..", "shared", "reference", "lsu"))
+	}
+	if exe, err := os.Executable(); err == nil {
+		candidates = append(candidates, filepath.Join(filepath.Dir(exe), "..", "shared", "reference", "lsu"))
+	}
+	for _, c := range candidates {
+		if isSchemaDir(c) {
+			return filepath.Clean(c), nil
+		}
+	}
+	return "", ErrNoSchemas
+}
+
+func isSchemaDir(dir string) bool {
+	for _, sub := range []string{"2d", "1d"} {
+		if fi, err := os.Stat(filepath.Join(dir, sub)); err != nil || !fi.IsDir() {
+			return false
+		}
+	}
+	return true
+}
+
+// Split modes of an export.
+const (
+	SplitNone     = ""
+	SplitDivision = "division"
+	SplitLevel    = "niveau"
+)
+
+// Request is one export.
+type Request struct {
+	Selection  Selection
+	Version    string           // "" : the establishment's setting
+	Split      string           // SplitNone, SplitDivision or SplitLevel
+	ONDE       *onde.PupilsFile // 1st degree: the latest ONDE extraction
+	SchemaDir  string           // see SchemaDir
+	AppVersion string
+	Actor      audit.Actor
+}
+
+// Outcome is what an export produced. File is a temporary copy of the
+// file (empty when refused) that Cleanup removes: the web page hands it
+// over, the command line copies it to --out.
+type Outcome struct {
+	Export  store.LSUExport
+	Report  *lsu.Report
+	File    string
+	Cleanup func()
+}
+
+// Refused reports whether no file was produced.
+func (o *Outcome) Refused() bool { return o.Export.Outcome != store.ExportFile }
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
+
+func slug(s string) string {
+	s = strings.Trim(unsafeName.ReplaceAllString(fold(s), "_"), "_")
+	if s == "" {
+		return "export"
+	}
+	return s
+}
+
+func addLine(r *lsu.Report, l lsu.Line) {
+	r.Lines = append(r.Lines, l)
+	switch l.Kind {
+	case lsu.Blocking:
+		r.Counts.Blocking++
+	case lsu.Fixed:
+		r.Counts.Fixed++
+	case lsu.Ignored:
+		r.Counts.Ignored++
+	case lsu.Warning:
+		r.Counts.Warnings++
+	}
+}
+
+// Run exports the Livret Scolaire to LSU: reads the store, collects (checks
+// and fixes), generates one file or one per part, validates each against the
+// official XSD, and records the export with its report (and, in the 2nd
+// degree, the file) as blobs, with an audit entry when a file was produced.
+// A refused export is recorded too, so its report can be read. Errors are
+// what prevents an export from running at all (bad selection, no schemas,
+// no xmllint); the outcome carries the report otherwise.
+func Run(ctx context.Context, st *store.Store, blobs *blob.Store, uai sillage.UAI, req Request) (out *Outcome, err error) {
+	if req.SchemaDir == "" {
+		return nil, ErrNoSchemas
+	}
+	var loaded *Loaded
+	err = st.Read(ctx, func(tx *store.Tx) (err error) {
+		loaded, err = Load(ctx, tx, uai, req.Selection, LoadOptions{Version: req.Version, ONDE: req.ONDE, AppVersion: req.AppVersion, Now: st.Clock().Now()})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "sillage-lsu-")
+	if err != nil {
+		return nil, fmt.Errorf("dossier temporaire de l'export LSU : %w", err)
+	}
+	out = &Outcome{Cleanup: func() { os.RemoveAll(dir) }}
+	defer func() {
+		if err != nil {
+			out.Cleanup()
+			out = nil
+		}
+	}()
+
+	plan, rep := lsu.Collect(loaded.Input)
+	for _, n := range loaded.Notes {
+		addLine(rep, n)
+	}
+	out.Report = rep
+	// The report is final once collected: it is kept while the file is
+	// generated and validated (the blob store syncs to disk).
+	type stored struct {
+		ref blob.Ref
+		err error
+	}
+	reportDone := make(chan stored, 1)
+	go func() {
+		var rj bytes.Buffer
+		enc := json.NewEncoder(&rj)
+		enc.SetIndent("", " ")
+		if err := enc.Encode(rep); err != nil {
+			reportDone <- stored{err: err}
+			return
+		}
+		ref, err := blobs.Put(&rj)
+		reportDone <- stored{ref, err}
+	}()
+	defer func() {
+		if reportDone != nil {
+			<-reportDone
+		}
+	}()
+	now := st.Clock().Now()
+	base := fmt.Sprintf("LSU_%s_%d_%s", uai, int(loaded.Year), slug(loaded.Selection))
+	exp := store.LSUExport{SchoolYear: loaded.Year, Degree: string(loaded.Degree), Version: rep.Target.Version, Selection: loaded.Selection,
+		Outcome: store.ExportRefused, Students: rep.Counts.StudentsExported, Blocked: rep.Counts.StudentsBlocked, Fixed: rep.Counts.Fixed,
+		Ignored: rep.Counts.Ignored, Warnings: rep.Counts.Warnings, CreatedBy: req.Actor.ID, CreatedName: req.Actor.Name}
+	if req.Split != SplitNone {
+		exp.Selection += " (découpé par " + req.Split + ")"
+	}
+	if plan == nil {
+		exp.Refusal = "aucun fichier LSU généré : voir le rapport"
+		for _, l := range rep.Lines {
+			if l.Kind == lsu.Blocking && l.Student == "" {
+				exp.Refusal = "aucun fichier LSU généré : " + l.Message
+				break
+			}
+		}
+	} else {
+		file, name, err := produce(ctx, plan, req, dir, base, now)
+		switch {
+		case err == nil:
+			out.File, exp.FileName, exp.Outcome = file, name, store.ExportFile
+		case sillage.KindOf(err) == sillage.KindInternal:
+			// The validator refused the generated file: it is not offered.
+			exp.Refusal = sillage.Message(err)
+			var verr *lsu.ValidationError
+			if errors.As(err, &verr) {
+				exp.Refusal += " : " + strings.Join(verr.Messages, " ; ")
+			}
+		default:
+			return nil, err
+		}
+	}
+
+	kept := <-reportDone
+	reportDone = nil
+	if kept.err != nil {
+		return nil, kept.err
+	}
+	exp.ReportSHA256, exp.ReportSize = kept.ref.SHA256, kept.ref.Size
+	// A 1st-degree file holds INEs: handed over once, never kept.
+	if out.File != "" && loaded.Degree == lsu.SecondDegree {
+		f, err := os.Open(out.File)
+		if err != nil {
+			return nil, err
+		}
+		ref, err := blobs.Put(f)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		exp.FileSHA256, exp.FileSize = ref.SHA256, ref.Size
+	} else if out.File != "" {
+		if fi, err := os.Stat(out.File); err == nil {
+			exp.FileSize = fi.Size()
+		}
+	}
+	err = st.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateLSUExport(ctx, uai, &exp); err != nil {
+			return err
+		}
+		if exp.Outcome != store.ExportFile {
+			// Nothing left Sillage, but the attempt and its report are
+			// part of the export's history.
+			details := fmt.Sprintf("%s ; aucun fichier remis (%s) ; %d élèves bloqués ; rapport sha256 %s", exp.Selection, exp.Refusal, exp.Blocked, exp.ReportSHA256)
+			return audit.Record(ctx, tx, uai, req.Actor, audit.ExportLSU, fmt.Sprintf("export LSU n° %d (refusé)", exp.ID), details)
+		}
+		kept := "fichier conservé (sha256 " + exp.FileSHA256 + ")"
+		if exp.FileSHA256 == "" {
+			kept = "fichier du 1er degré remis sans être conservé (il contient les INE)"
+		}
+		details := fmt.Sprintf("%s ; schéma %s %s ; %d élèves exportés, %d bloqués ; %d lignes bloquantes, %d corrections, %d ignorées, %d avertissements ; rapport sha256 %s ; %s",
+			exp.Selection, exp.Degree, exp.Version, exp.Students, exp.Blocked, rep.Counts.Blocking, exp.Fixed, exp.Ignored, exp.Warnings, exp.ReportSHA256, kept)
+		return audit.Record(ctx, tx, uai, req.Actor, audit.ExportLSU, fmt.Sprintf("export LSU n° %d", exp.ID), details)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.Export = exp
+	return out, nil
+}
+
+// produce writes the validated file of a plan, or a ZIP of its validated
+// parts, in dir.
+func produce(ctx context.Context, plan *lsu.Plan, req Request, dir, base string, now time.Time) (path, name string, err error) {
+	if req.Split == SplitNone {
+		name = base + ".xml"
+		path = filepath.Join(dir, name)
+		return path, name, lsu.ExportPlan(ctx, plan, req.SchemaDir, path)
+	}
+	by := lsu.ByDivision
+	if req.Split == SplitLevel {
+		by = lsu.ByLevel
+	}
+	parts := lsu.Split(plan, by)
+	name = base + ".zip"
+	path = filepath.Join(dir, name)
+	zf, err := os.Create(path)
+	if err != nil {
+		return "", "", err
+	}
+	defer zf.Close()
+	zw := zip.NewWriter(zf)
+	for _, part := range parts {
+		partName := base + "_" + slug(part.Part) + ".xml"
+		partPath := filepath.Join(dir, partName)
+		if err := lsu.ExportPlan(ctx, part, req.SchemaDir, partPath); err != nil {
+			return "", "", err
+		}
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: partName, Method: zip.Deflate, Modified: now})
+		if err != nil {
+			return "", "", err
+		}
+		f, err := os.Open(partPath)
+		if err != nil {
+			return "", "", err
+		}
+		_, err = io.Copy(w, f)
+		f.Close()
+		os.Remove(partPath)
+		if err != nil {
+			return "", "", err
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return "", "", err
+	}
+	return path, name, zf.Sync()
+}
+
+// ReadReport reads the report kept with an export.
+func ReadReport(blobs *blob.Store, e store.LSUExport) (*lsu.Report, error) {
+	f, err := blobs.Open(e.ReportSHA256)
+	if err != nil {
+		return nil, sillage.Wrap(sillage.KindNotFound, err, "rapport de l'export introuvable")
+	}
+	defer f.Close()
+	var r lsu.Report
+	if err := json.NewDecoder(f).Decode(&r); err != nil {
+		return nil, fmt.Errorf("rapport de l'export %d illisible : %w", e.ID, err)
+	}
+	return &r, nil
+}

@@ -1,0 +1,156 @@
+package lsureport
+
+import (
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/sillage/sillage/internal/lsu"
+	"github.com/sillage/sillage/internal/pdfdoc"
+)
+
+// PeriodicPDF writes a periodic report as a readable PDF, dated by its last
+// closing (or its last change while a draft), so the same report gives the
+// same bytes.
+func PeriodicPDF(w io.Writer, v *ReportView) error {
+	at := v.Report.ClosedAt
+	if !v.Report.Closed() || at.IsZero() {
+		at = v.Report.UpdatedAt
+	}
+	title := "Bilan périodique — " + v.Period.Label() + " " + v.Period.SchoolYear.String()
+	d := pdfdoc.New(title, at)
+	d.Title(title)
+	d.Field("Établissement", v.Establishment.Name+" ("+string(v.Establishment.UAI)+")")
+	d.Field("Élève", v.Student.FullName())
+	d.Field("Classe", strings.TrimSpace(v.Division.Code+" "+v.Division.Label))
+	d.Field("Période", "du "+v.Period.Start.French()+" au "+v.Period.End.French())
+	d.Field("Professeur(s) principal(aux)", strings.Join(v.HeadTeachers, ", "))
+	d.Field("État", stateText(v.Report.Closed(), v.Report.ClosedAt.Format("02/01/2006")))
+
+	d.Heading("Suivi des acquis scolaires")
+	if len(v.Lines) == 0 {
+		d.Note("Aucune matière renseignée.")
+	} else {
+		headers := []string{"Matière", "Enseignant(s)", "Éléments de programme travaillés", "Évaluation", "Appréciation"}
+		widths := []float64{0.16, 0.16, 0.22, 0.14, 0.32}
+		var rows [][]string
+		for _, l := range v.Lines {
+			rows = append(rows, []string{l.Subject.Label, strings.Join(l.Teachers, ", "), strings.Join(l.Elements, " ; "), evaluationText(v.Degree, l), l.Result.Appreciation})
+		}
+		d.Table(headers, widths, rows)
+	}
+	d.Heading("Appréciation générale")
+	d.Para(orDash(v.Report.GeneralAppreciation))
+	if v.Degree == lsu.SecondDegree {
+		d.Heading("Vie scolaire")
+		d.Field("Retards", counterText(v.Report.Late))
+		d.Field("Demi-journées d'absence", counterText(v.Report.Absences))
+		d.Field("dont non justifiées", counterText(v.Report.Unjustified))
+		d.Field("Heures de cours manquées", counterText(v.Report.MissedHours))
+		if c := strings.TrimSpace(v.Report.SchoolLifeComment); c != "" {
+			d.Para(c)
+		}
+	}
+	if len(v.Report.Support) > 0 {
+		d.Heading("Modalités d'accompagnement")
+		for _, c := range v.Report.Support {
+			line := c + " — " + SupportLabels[c]
+			if c == "PPRE" && strings.TrimSpace(v.Report.PPREComplement) != "" {
+				line += " : " + v.Report.PPREComplement
+			}
+			d.Para(line)
+		}
+	}
+	if !v.Report.CouncilDate.IsZero() {
+		d.Field("Conseil de classe", v.Report.CouncilDate.French())
+	}
+	if len(v.Heads) > 0 {
+		d.Field("Chef d'établissement", strings.Join(v.Heads, ", "))
+	}
+	return d.Write(w)
+}
+
+func stateText(closed bool, date string) string {
+	if closed {
+		return "fermé le " + date
+	}
+	return "brouillon (non fermé)"
+}
+
+func orDash(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "—"
+	}
+	return s
+}
+
+func counterText(v *int) string {
+	if v == nil {
+		return "non renseigné"
+	}
+	return strconv.Itoa(*v)
+}
+
+// evaluationText shows a subject line's average, positioning or status.
+func evaluationText(d lsu.Degree, l ReportLine) string {
+	var parts []string
+	if l.Result.Status > 0 && l.Result.Status < len(StatusLabels) {
+		parts = append(parts, StatusLabels[l.Result.Status])
+	}
+	if l.Result.Average != nil {
+		s := FormatAverage(l.Result.Average) + "/20"
+		if l.ClassAverage != nil {
+			s += " (classe : " + FormatAverage(l.ClassAverage) + ")"
+		}
+		parts = append(parts, s)
+	}
+	if p := l.Result.Positioning; p > 0 && p < len(PositioningLabels) {
+		parts = append(parts, strconv.Itoa(p)+" — "+PositioningLabels[p])
+	}
+	return strings.Join(parts, " ; ")
+}
+
+// CyclePDF writes an end-of-cycle report as a readable PDF.
+func CyclePDF(w io.Writer, v *CycleView) error {
+	at := v.Report.ClosedAt
+	if !v.Report.Closed() || at.IsZero() {
+		at = v.Report.UpdatedAt
+	}
+	title := "Bilan de fin de cycle " + strconv.Itoa(v.Cycle) + " — " + v.Report.SchoolYear.String()
+	d := pdfdoc.New(title, at)
+	d.Title(title)
+	d.Field("Établissement", v.Establishment.Name+" ("+string(v.Establishment.UAI)+")")
+	d.Field("Élève", v.Student.FullName())
+	d.Field("Classe", strings.TrimSpace(v.Division.Code+" "+v.Division.Label))
+	d.Field("État", stateText(v.Report.Closed(), v.Report.ClosedAt.Format("02/01/2006")))
+	d.Heading("Maîtrise des composantes du socle commun")
+	var rows [][]string
+	for _, dom := range v.Domains {
+		rows = append(rows, []string{SocleLabels[dom.Code], dom.LevelLabel()})
+	}
+	d.Table([]string{"Domaine", "Positionnement"}, []float64{0.7, 0.3}, rows)
+	d.Heading("Synthèse des acquis scolaires")
+	d.Para(orDash(v.Report.Synthesis))
+	if c := v.Report.ComplementCode; c != "" {
+		d.Field("Enseignement de complément", ComplementLabels[c]+optionLevel(c, v.Report.ComplementLevel))
+	}
+	if c := v.Report.RegionalCode; c != "" {
+		d.Field("Langue et culture régionale", RegionalLabels[c]+optionLevel(c, v.Report.RegionalLevel))
+	}
+	if len(v.Heads) > 0 {
+		d.Field("Chef d'établissement", strings.Join(v.Heads, ", "))
+	}
+	return d.Write(w)
+}
+
+func optionLevel(code string, level int) string {
+	switch {
+	case code == "AUC":
+		return ""
+	case level == 1:
+		return " — objectif atteint"
+	case level == 2:
+		return " — objectif dépassé"
+	}
+	return ""
+}
