@@ -1,0 +1,345 @@
+package web
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/accounts"
+	"github.com/sillage/sillage/internal/audit"
+	"github.com/sillage/sillage/internal/auth"
+	"github.com/sillage/sillage/internal/store"
+)
+
+// accountRow is a line of the accounts page.
+type accountRow struct {
+	Person   sillage.Person
+	Login    string
+	State    string // "à activer", "actif", "sans compte", "fermé"
+	Division string
+}
+
+func accountState(p sillage.Person, acc sillage.Account, has bool) string {
+	switch {
+	case !has:
+		return "sans compte"
+	case !acc.ClosedAt.IsZero():
+		return "fermé"
+	case !p.Active():
+		return "désactivé"
+	case acc.PasswordHash == "" || acc.MustChangePassword && acc.LastSignInAt.IsZero():
+		return "à activer"
+	}
+	return "actif"
+}
+
+var staffRoles = []sillage.Role{sillage.RoleTeacher, sillage.RoleDirector, sillage.RoleAdministrator, sillage.RoleStaff}
+
+func (s *Server) accountsPage(w http.ResponseWriter, r *http.Request, req *Request) error {
+	ctx := r.Context()
+	role := sillage.Role(r.URL.Query().Get("role"))
+	if _, err := sillage.ParseRole(string(role)); err != nil {
+		role = sillage.RoleTeacher
+	}
+	q := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("q")))
+	var rows []accountRow
+	err := s.store.Read(ctx, func(tx *store.Tx) error {
+		persons, err := tx.ListPersons(ctx, req.P.UAI, store.PersonFilter{Role: role})
+		if err != nil {
+			return err
+		}
+		divisions := map[int64]string{}
+		if role == sillage.RoleStudent {
+			students, err := tx.ListStudents(ctx, req.P.UAI, store.StudentFilter{})
+			if err != nil {
+				return err
+			}
+			for _, st := range students {
+				divisions[st.ID] = st.DivisionCode
+			}
+		}
+		for _, p := range persons {
+			if q != "" && !strings.Contains(strings.ToLower(p.FullName()), q) {
+				continue
+			}
+			row := accountRow{Person: p, Division: divisions[p.ID]}
+			var acc sillage.Account
+			has := p.AccountID != 0
+			if has {
+				if acc, err = tx.GetAccount(ctx, p.AccountID); err != nil {
+					return err
+				}
+				row.Login = acc.Login
+			}
+			row.State = accountState(p, acc, has)
+			rows = append(rows, row)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, req, http.StatusOK, "accounts.html", "Comptes", map[string]any{
+		"Rows": rows, "Role": role, "Roles": sillage.Roles, "StaffRoles": staffRoles, "Q": q})
+}
+
+func (s *Server) createAccount(w http.ResponseWriter, r *http.Request, req *Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	var created accounts.Created
+	err := s.store.Write(ctx, func(tx *store.Tx) (err error) {
+		created, err = accounts.Create(ctx, tx, req.P.UAI, req.Actor(), accounts.NewPerson{
+			Role: sillage.Role(r.PostFormValue("role")), Civility: r.PostFormValue("civility"),
+			FirstName: r.PostFormValue("first_name"), LastName: r.PostFormValue("last_name"), Email: r.PostFormValue("email")})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, req, http.StatusOK, "account_secret.html", "Compte créé", map[string]any{"Created": created, "New": true})
+}
+
+func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request, req *Request) error {
+	id, err := pathID(r, "person")
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	var created accounts.Created
+	err = s.store.Write(ctx, func(tx *store.Tx) (err error) {
+		created, err = accounts.ResetPassword(ctx, tx, req.P.UAI, req.Actor(), id)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, req, http.StatusOK, "account_secret.html", "Nouveau mot de passe provisoire", map[string]any{"Created": created})
+}
+
+// personInReach resolves a person of the establishment (not found otherwise)
+// before any form is validated, so another establishment's id is "not found".
+func (s *Server) personInReach(r *http.Request, req *Request) (sillage.Person, error) {
+	id, err := pathID(r, "person")
+	if err != nil {
+		return sillage.Person{}, err
+	}
+	ctx := r.Context()
+	var p sillage.Person
+	err = s.store.Read(ctx, func(tx *store.Tx) (err error) { p, err = tx.GetPerson(ctx, req.P.UAI, id); return err })
+	return p, err
+}
+
+func (s *Server) changeRole(w http.ResponseWriter, r *http.Request, req *Request) error {
+	p, err := s.personInReach(r, req)
+	if err != nil {
+		return err
+	}
+	id := p.ID
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	role := sillage.Role(r.PostFormValue("role"))
+	if role == "" {
+		return sillage.Errorf(sillage.KindInvalid, "choisissez un rôle")
+	}
+	if id == req.P.PersonID {
+		return sillage.Errorf(sillage.KindInvalid, "vous ne pouvez pas changer votre propre rôle")
+	}
+	ctx := r.Context()
+	err = s.store.Write(ctx, func(tx *store.Tx) error { return accounts.ChangeRole(ctx, tx, req.P.UAI, req.Actor(), id, role) })
+	if err != nil {
+		return err
+	}
+	return s.redirect(w, r, req, "/comptes?role="+string(role), "Le rôle a été changé.")
+}
+
+func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, req *Request) error {
+	p, err := s.personInReach(r, req)
+	if err != nil {
+		return err
+	}
+	id := p.ID
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	if id == req.P.PersonID {
+		return sillage.Errorf(sillage.KindInvalid, "vous ne pouvez pas supprimer votre propre compte")
+	}
+	if r.PostFormValue("confirm") != "1" {
+		return sillage.Errorf(sillage.KindInvalid, "confirmez la suppression : elle efface la personne et toutes ses données")
+	}
+	ctx := r.Context()
+	err = s.store.Write(ctx, func(tx *store.Tx) error {
+		return accounts.Delete(ctx, tx, req.P.UAI, req.Actor(), id, sillage.ClosedDeleted)
+	})
+	if err != nil {
+		return err
+	}
+	return s.redirect(w, r, req, "/comptes", "Le compte et les données de la personne ont été supprimés.")
+}
+
+func (s *Server) credentialsPage(w http.ResponseWriter, r *http.Request, req *Request) error {
+	ctx := r.Context()
+	var lists []store.CredentialList
+	var divisions []sillage.Division
+	err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
+		if lists, err = tx.ListCredentialLists(ctx, req.P.UAI); err != nil {
+			return err
+		}
+		divisions, err = tx.ListDivisions(ctx, req.P.UAI, sillage.SchoolYearOf(s.clock.Now()))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, req, http.StatusOK, "credentials.html", "Fichiers d'identifiants", map[string]any{"Lists": lists, "Divisions": divisions})
+}
+
+func (s *Server) issueCredentials(w http.ResponseWriter, r *http.Request, req *Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	target := r.PostFormValue("division")
+	if target == "" {
+		return sillage.Errorf(sillage.KindInvalid, "choisissez une classe ou les personnels")
+	}
+	var list store.CredentialList
+	err := s.store.Write(ctx, func(tx *store.Tx) error {
+		var err error
+		if target == "staff" {
+			list, _, err = accounts.IssueStaff(ctx, tx, s.blobs, req.P.UAI, req.Actor(), sillage.SchoolYearOf(s.clock.Now()))
+			return err
+		}
+		id, err := formID(r, "division")
+		if err != nil || id == 0 {
+			return sillage.Errorf(sillage.KindInvalid, "classe inconnue")
+		}
+		list, _, err = accounts.IssueDivision(ctx, tx, s.blobs, req.P.UAI, req.Actor(), id)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return s.redirect(w, r, req, "/comptes/identifiants", fmt.Sprintf("%s : %d mots de passe provisoires édités. Téléchargez la liste ci-dessous.", list.Title, list.Accounts))
+}
+
+func (s *Server) downloadCredentials(format string) handler {
+	return func(w http.ResponseWriter, r *http.Request, req *Request) error {
+		return s.serveCredentials(w, r, req, format)
+	}
+}
+
+func (s *Server) serveCredentials(w http.ResponseWriter, r *http.Request, req *Request, format string) error {
+	id, err := pathID(r, "list")
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	var l store.CredentialList
+	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { l, err = tx.GetCredentialList(ctx, req.P.UAI, id); return err }); err != nil {
+		return err
+	}
+	sum, ctype, ext := l.PDFSHA256, "application/pdf", "pdf"
+	switch format {
+	case "pdf":
+	case "csv":
+		sum, ctype, ext = l.CSVSHA256, "text/csv; charset=utf-8", "csv"
+	default:
+		return sillage.Errorf(sillage.KindNotFound, "format inconnu")
+	}
+	f, err := s.blobs.Open(sum)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	name := fmt.Sprintf("identifiants-%s-%s.%s", strings.ToLower(string(req.P.UAI)), safeFileName(l.DivisionCode, "personnels"), ext)
+	// The list holds passwords: who took it again, and when, is journaled.
+	if err := s.store.Write(ctx, func(tx *store.Tx) error {
+		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), audit.CredentialsIssued, name, fmt.Sprintf("téléchargement de la liste n° %d", l.ID))
+	}); err != nil {
+		return err
+	}
+	serveDownload(w, ctype, name)
+	_, err = io.Copy(w, f)
+	return err
+}
+
+// safeFileName keeps a code usable in a file name.
+func safeFileName(s, empty string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+			b.WriteRune(r)
+		case r == ' ':
+			b.WriteByte('_')
+		}
+	}
+	if b.Len() == 0 {
+		return empty
+	}
+	return b.String()
+}
+
+// serveDownload sets the headers of a file download.
+func serveDownload(w http.ResponseWriter, contentType, name string) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
+}
+
+func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request, req *Request) error {
+	ctx := r.Context()
+	var tokens []store.APIToken
+	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { tokens, err = tx.ListAPITokens(ctx, req.P.UAI); return err }); err != nil {
+		return err
+	}
+	return s.render(w, r, req, http.StatusOK, "tokens.html", "Jetons d'API", map[string]any{"Tokens": tokens})
+}
+
+func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, req *Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	label := strings.TrimSpace(r.PostFormValue("label"))
+	if label == "" || len([]rune(label)) > 80 {
+		return sillage.Errorf(sillage.KindInvalid, "donnez un nom au jeton (80 caractères au plus), par exemple le script qui l'utilisera")
+	}
+	ctx := r.Context()
+	token, hash := auth.NewToken()
+	err := s.store.Write(ctx, func(tx *store.Tx) error {
+		t := store.APIToken{TokenHash: hash, Label: label, PersonID: req.P.PersonID}
+		if err := tx.CreateAPIToken(ctx, req.P.UAI, &t); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), audit.APITokenIssued, label, "")
+	})
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, req, http.StatusOK, "token_secret.html", "Jeton créé", map[string]any{"Label": label, "Token": token})
+}
+
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, req *Request) error {
+	id, err := pathID(r, "token")
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	err = s.store.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.RevokeAPIToken(ctx, req.P.UAI, id); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), audit.APITokenRevoked, fmt.Sprint(id), "")
+	})
+	if err != nil {
+		return err
+	}
+	return s.redirect(w, r, req, "/comptes/jetons", "Le jeton a été révoqué.")
+}

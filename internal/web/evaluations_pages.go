@@ -1,0 +1,737 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/audit"
+	"github.com/sillage/sillage/internal/records"
+	"github.com/sillage/sillage/internal/store"
+)
+
+// Evaluations, per division: teachers for the divisions they teach or
+// head, administrators for every division. The author and the
+// administrators change an evaluation; the other teachers of the division
+// read it.
+
+func (s *Server) evaluationsPage(w http.ResponseWriter, r *http.Request, req *Request) error {
+	ctx := r.Context()
+	sel := r.URL.Query().Get("division")
+	var divisions []sillage.Division
+	var evals []sillage.Evaluation
+	var current sillage.Division
+	err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
+		if divisions, err = divisionsInReach(ctx, tx, req.P); err != nil {
+			return err
+		}
+		switch {
+		case sel == "sans":
+			all, err := tx.ListEvaluations(ctx, req.P.UAI, store.EvaluationFilter{AuthorID: authorFilter(req)})
+			if err != nil {
+				return err
+			}
+			for _, e := range all {
+				if e.DivisionID == 0 {
+					evals = append(evals, e)
+				}
+			}
+			return nil
+		case sel != "":
+			id, err := strconv.ParseInt(sel, 10, 64)
+			if err != nil {
+				return sillage.Errorf(sillage.KindNotFound, "division introuvable")
+			}
+			for _, d := range divisions {
+				if d.ID == id {
+					current = d
+				}
+			}
+			if current.ID == 0 {
+				return sillage.Errorf(sillage.KindNotFound, "division introuvable")
+			}
+		case len(divisions) > 0:
+			current = divisions[len(divisions)-1]
+			for _, d := range divisions {
+				if d.SchoolYear == sillage.SchoolYearOf(tx.Now()) {
+					current = d
+					break
+				}
+			}
+		}
+		if current.ID != 0 {
+			evals, err = tx.ListEvaluations(ctx, req.P.UAI, store.EvaluationFilter{DivisionID: current.ID})
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, req, http.StatusOK, "evaluations.html", "Évaluations", map[string]any{
+		"Divisions": divisions, "Current": current, "Without": sel == "sans", "Evaluations": evals, "Me": req.P.PersonID,
+		"Admin": req.P.Role == sillage.RoleAdministrator,
+	})
+}
+
+// authorFilter: a teacher's evaluations without division are theirs; an
+// administrator sees all of them.
+func authorFilter(req *Request) int64 {
+	if req.P.Role == sillage.RoleAdministrator {
+		return 0
+	}
+	return req.P.PersonID
+}
+
+// evaluationForm is the data of the evaluation form.
+type evaluationForm struct {
+	Evaluation   sillage.Evaluation
+	Division     sillage.Division
+	Referentials []sillage.Referential
+	Referential  sillage.Referential
+	Groups       []domainGroup
+	Checked      map[int64]bool
+	WithResults  map[int64]bool
+	Errors       []string
+	Action       string
+	Cancel       string
+	New          bool
+}
+
+// divisionInReach returns a division whose evaluations the principal handles.
+func divisionInReach(ctx context.Context, tx *store.Tx, req *Request, id int64) (sillage.Division, error) {
+	d, err := tx.GetDivision(ctx, req.P.UAI, id)
+	if err != nil {
+		return d, err
+	}
+	if req.P.Role == sillage.RoleAdministrator {
+		return d, nil
+	}
+	ok, err := tx.TeachesDivision(ctx, req.P.UAI, req.P.PersonID, id)
+	if err != nil {
+		return d, err
+	}
+	if !ok {
+		return sillage.Division{}, sillage.Errorf(sillage.KindNotFound, "division introuvable")
+	}
+	return d, nil
+}
+
+// fillEvaluationForm loads the referentials, the chosen one and its
+// competences grouped by domain.
+func fillEvaluationForm(ctx context.Context, tx *store.Tx, uai sillage.UAI, f *evaluationForm, refID int64) error {
+	refs, err := tx.ListReferentials(ctx, uai)
+	if err != nil {
+		return err
+	}
+	f.Referentials = refs
+	if refID == 0 {
+		// The division's diploma, else the first referential.
+		for _, m := range f.Division.MEFs {
+			for _, ref := range refs {
+				if ref.Diploma == sillage.DiplomaOfMEF(m) && refID == 0 {
+					refID = ref.ID
+				}
+			}
+		}
+		if refID == 0 && len(refs) > 0 {
+			refID = refs[0].ID
+		}
+	}
+	if refID == 0 {
+		return nil
+	}
+	if f.Referential, err = tx.GetReferential(ctx, uai, refID); err != nil {
+		return err
+	}
+	f.Groups = nil
+	for _, c := range f.Referential.Competences {
+		if len(f.Groups) == 0 || f.Groups[len(f.Groups)-1].Name != c.Domain {
+			f.Groups = append(f.Groups, domainGroup{Name: c.Domain})
+		}
+		g := &f.Groups[len(f.Groups)-1]
+		g.Competences = append(g.Competences, competenceRow{Competence: c})
+	}
+	return nil
+}
+
+// defaultLevel proposes the level of a new evaluation: the label of the
+// division's MEF.
+func defaultLevel(ctx context.Context, tx *store.Tx, uai sillage.UAI, d sillage.Division) string {
+	if len(d.MEFs) == 0 {
+		return ""
+	}
+	mefs, err := tx.ListMEFs(ctx, uai)
+	if err != nil {
+		return ""
+	}
+	for _, m := range mefs {
+		if m.Code == d.MEFs[0] {
+			return m.Label
+		}
+	}
+	return ""
+}
+
+func (s *Server) newEvaluationPage(w http.ResponseWriter, r *http.Request, req *Request) error {
+	divID, err := formID(r, "division")
+	if err != nil {
+		return err
+	}
+	refID, err := formID(r, "referentiel")
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	f := evaluationForm{Action: "/evaluations", Checked: map[int64]bool{}, New: true}
+	err = s.store.Read(ctx, func(tx *store.Tx) (err error) {
+		if divID == 0 {
+			divs, err := divisionsInReach(ctx, tx, req.P)
+			if err != nil {
+				return err
+			}
+			if len(divs) == 0 {
+				return sillage.Errorf(sillage.KindNotFound, "aucune division : vous n'enseignez dans aucune classe")
+			}
+			divID = divs[len(divs)-1].ID
+		}
+		if f.Division, err = divisionInReach(ctx, tx, req, divID); err != nil {
+			return err
+		}
+		f.Evaluation = sillage.Evaluation{Date: sillage.Today(tx.Now()), Level: defaultLevel(ctx, tx, req.P.UAI, f.Division)}
+		return fillEvaluationForm(ctx, tx, req.P.UAI, &f, refID)
+	})
+	if err != nil {
+		return err
+	}
+	f.Cancel = fmt.Sprintf("/evaluations?division=%d", f.Division.ID)
+	if r.Header.Get("HX-Request") == "true" {
+		return s.renderFragment(w, r, req, "evaluation_form.html", "competences-fragment", f)
+	}
+	return s.render(w, r, req, http.StatusOK, "evaluation_form.html", "Nouvelle évaluation — "+f.Division.Code, f)
+}
+
+// parseEvaluation reads the evaluation form's own fields and the chosen
+// competences.
+func parseEvaluation(r *http.Request, e *sillage.Evaluation) ([]int64, []string) {
+	var errs []string
+	e.Title = strings.TrimSpace(r.FormValue("titre"))
+	e.Level = strings.TrimSpace(r.FormValue("niveau"))
+	d, err := sillage.ParseDate(r.FormValue("date"))
+	if err != nil {
+		errs = append(errs, sillage.Message(err))
+	}
+	e.Date = d
+	if err := e.Validate(); err != nil && len(errs) == 0 {
+		errs = append(errs, sillage.Message(err))
+	}
+	var comps []int64
+	for _, v := range r.Form["competences"] {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err == nil && id > 0 {
+			comps = append(comps, id)
+		}
+	}
+	if len(comps) == 0 {
+		errs = append(errs, "Cochez au moins une compétence évaluée.")
+	}
+	return comps, errs
+}
+
+func (s *Server) createEvaluation(w http.ResponseWriter, r *http.Request, req *Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	divID, err := formID(r, "division")
+	if err != nil {
+		return err
+	}
+	refID, err := formID(r, "referentiel")
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	f := evaluationForm{Action: "/evaluations", Checked: map[int64]bool{}, New: true}
+	var e sillage.Evaluation
+	comps, errs := parseEvaluation(r, &e)
+	for _, c := range comps {
+		f.Checked[c] = true
+	}
+	err = s.store.Write(ctx, func(tx *store.Tx) (err error) {
+		if divID == 0 {
+			return sillage.Errorf(sillage.KindInvalid, "choisissez la division de l'évaluation")
+		}
+		if f.Division, err = divisionInReach(ctx, tx, req, divID); err != nil {
+			return err
+		}
+		if err := fillEvaluationForm(ctx, tx, req.P.UAI, &f, refID); err != nil {
+			return err
+		}
+		if f.Referential.ID == 0 {
+			errs = append(errs, "Aucun référentiel : un administrateur doit d'abord créer celui du diplôme.")
+		}
+		if len(errs) > 0 {
+			return nil
+		}
+		e.ReferentialID, e.Diploma, e.DivisionID, e.AuthorID = f.Referential.ID, f.Referential.Diploma, f.Division.ID, req.P.PersonID
+		e.SchoolYear = f.Division.SchoolYear
+		if err := tx.CreateEvaluation(ctx, req.P.UAI, &e); err != nil {
+			return err
+		}
+		return tx.SetEvaluationCompetences(ctx, req.P.UAI, e.ID, comps)
+	})
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		f.Evaluation, f.Errors, f.Cancel = e, errs, fmt.Sprintf("/evaluations?division=%d", f.Division.ID)
+		return s.render(w, r, req, http.StatusBadRequest, "evaluation_form.html", "Nouvelle évaluation", f)
+	}
+	return s.redirect(w, r, req, fmt.Sprintf("/evaluations/%d", e.ID), "Évaluation créée : saisissez les résultats.")
+}
+
+func (s *Server) editEvaluationPage(w http.ResponseWriter, r *http.Request, req *Request) error {
+	id, err := pathID(r, "evaluation")
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	f := evaluationForm{Checked: map[int64]bool{}, WithResults: map[int64]bool{}}
+	err = s.store.Read(ctx, func(tx *store.Tx) error {
+		e, err := evaluationInReach(ctx, tx, req.P, id)
+		if err != nil {
+			return err
+		}
+		if !mayEditEvaluation(req.P, e) {
+			return sillage.Errorf(sillage.KindForbidden, "seuls l'auteur de l'évaluation et les administrateurs la modifient")
+		}
+		f.Evaluation = e
+		if e.DivisionID != 0 {
+			if f.Division, err = tx.GetDivision(ctx, req.P.UAI, e.DivisionID); err != nil {
+				return err
+			}
+		}
+		return s.fillEditForm(ctx, tx, req.P.UAI, &f)
+	})
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, req, http.StatusOK, "evaluation_form.html", "Modifier l'évaluation", f)
+}
+
+func (s *Server) fillEditForm(ctx context.Context, tx *store.Tx, uai sillage.UAI, f *evaluationForm) error {
+	e := f.Evaluation
+	f.Action, f.Cancel = fmt.Sprintf("/evaluations/%d/modifier", e.ID), fmt.Sprintf("/evaluations/%d", e.ID)
+	if err := fillEvaluationForm(ctx, tx, uai, f, e.ReferentialID); err != nil {
+		return err
+	}
+	f.Referentials = []sillage.Referential{f.Referential}
+	grid, err := tx.ListEvaluationCompetences(ctx, uai, e.ID)
+	if err != nil {
+		return err
+	}
+	if len(f.Checked) == 0 {
+		for _, c := range grid {
+			f.Checked[c.ID] = true
+		}
+	}
+	rs, err := tx.ListResults(ctx, uai, store.ResultFilter{EvaluationID: e.ID})
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		f.WithResults[r.CompetenceID] = true
+	}
+	return nil
+}
+
+func (s *Server) updateEvaluation(w http.ResponseWriter, r *http.Request, req *Request) error {
+	id, err := pathID(r, "evaluation")
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	f := evaluationForm{Checked: map[int64]bool{}, WithResults: map[int64]bool{}}
+	var errs []string
+	err = s.store.Write(ctx, func(tx *store.Tx) error {
+		e, err := evaluationInReach(ctx, tx, req.P, id)
+		if err != nil {
+			return err
+		}
+		if !mayEditEvaluation(req.P, e) {
+			return sillage.Errorf(sillage.KindForbidden, "seuls l'auteur de l'évaluation et les administrateurs la modifient")
+		}
+		var comps []int64
+		comps, errs = parseEvaluation(r, &e)
+		if len(errs) > 0 {
+			f.Evaluation = e
+			for _, c := range comps {
+				f.Checked[c] = true
+			}
+			if e.DivisionID != 0 {
+				f.Division, _ = tx.GetDivision(ctx, req.P.UAI, e.DivisionID)
+			}
+			return s.fillEditForm(ctx, tx, req.P.UAI, &f)
+		}
+		if err := tx.UpdateEvaluation(ctx, req.P.UAI, e); err != nil {
+			return err
+		}
+		return tx.SetEvaluationCompetences(ctx, req.P.UAI, e.ID, comps)
+	})
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		f.Errors = errs
+		return s.render(w, r, req, http.StatusBadRequest, "evaluation_form.html", "Modifier l'évaluation", f)
+	}
+	return s.redirect(w, r, req, fmt.Sprintf("/evaluations/%d", id), "Évaluation enregistrée.")
+}
+
+// gridData is the entry grid of an evaluation.
+type gridData struct {
+	Evaluation sillage.Evaluation
+	Division   sillage.Division
+	Domains    []domainGroup
+	Columns    []sillage.Competence
+	Rows       []gridRow
+	Scale      sillage.Scale
+	Editable   bool
+}
+
+type gridRow struct {
+	Student sillage.Student
+	Cells   []gridCell
+	Comment commentCell
+	Left    bool // no longer in the division
+}
+
+// gridCell is one student × competence cell (also the htmx fragment).
+type gridCell struct {
+	EvaluationID int64
+	StudentID    int64
+	CompetenceID int64
+	Name         string // for the label read by screen readers
+	Value        string
+	Row, Col     int
+	Editable     bool
+	State        string // "", "saved", "failed"
+	Message      string
+}
+
+type commentCell struct {
+	EvaluationID int64
+	StudentID    int64
+	Name         string
+	Text         string
+	Row, Col     int
+	Editable     bool
+	State        string
+	Message      string
+}
+
+// gridStudents returns the rows of an evaluation's grid: the active
+// students of its division, then those with a result or a comment who are
+// no longer in it.
+func gridStudents(ctx context.Context, tx *store.Tx, uai sillage.UAI, e sillage.Evaluation) ([]sillage.Student, map[int64]bool, error) {
+	var rows []sillage.Student
+	in := map[int64]bool{}
+	if e.DivisionID != 0 {
+		sts, err := tx.ListStudents(ctx, uai, store.StudentFilter{DivisionID: e.DivisionID, ActiveOnly: true})
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, st := range sts {
+			rows = append(rows, st)
+			in[st.ID] = true
+		}
+	}
+	rs, err := tx.ListResults(ctx, uai, store.ResultFilter{EvaluationID: e.ID})
+	if err != nil {
+		return nil, nil, err
+	}
+	cs, err := tx.ListComments(ctx, uai, store.ResultFilter{EvaluationID: e.ID})
+	if err != nil {
+		return nil, nil, err
+	}
+	var extra []int64
+	seen := map[int64]bool{}
+	for _, r := range rs {
+		if !in[r.StudentID] && !seen[r.StudentID] {
+			seen[r.StudentID] = true
+			extra = append(extra, r.StudentID)
+		}
+	}
+	for _, c := range cs {
+		if !in[c.StudentID] && !seen[c.StudentID] {
+			seen[c.StudentID] = true
+			extra = append(extra, c.StudentID)
+		}
+	}
+	if len(extra) > 0 {
+		sts, err := tx.ListStudents(ctx, uai, store.StudentFilter{IDs: extra})
+		if err != nil {
+			return nil, nil, err
+		}
+		rows = append(rows, sts...)
+	}
+	return rows, in, nil
+}
+
+func (s *Server) evaluationPage(w http.ResponseWriter, r *http.Request, req *Request) error {
+	id, err := pathID(r, "evaluation")
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	var g gridData
+	err = s.store.Read(ctx, func(tx *store.Tx) error {
+		e, err := evaluationInReach(ctx, tx, req.P, id)
+		if err != nil {
+			return err
+		}
+		g.Evaluation, g.Editable = e, mayEditEvaluation(req.P, e)
+		if e.DivisionID != 0 {
+			if g.Division, err = tx.GetDivision(ctx, req.P.UAI, e.DivisionID); err != nil {
+				return err
+			}
+		}
+		if g.Scale, err = scaleOf(ctx, tx, req.P.UAI); err != nil {
+			return err
+		}
+		if g.Columns, err = tx.ListEvaluationCompetences(ctx, req.P.UAI, e.ID); err != nil {
+			return err
+		}
+		for _, c := range g.Columns {
+			if len(g.Domains) == 0 || g.Domains[len(g.Domains)-1].Name != c.Domain {
+				g.Domains = append(g.Domains, domainGroup{Name: c.Domain})
+			}
+			d := &g.Domains[len(g.Domains)-1]
+			d.Competences = append(d.Competences, competenceRow{Competence: c})
+		}
+		students, in, err := gridStudents(ctx, tx, req.P.UAI, e)
+		if err != nil {
+			return err
+		}
+		rs, err := tx.ListResults(ctx, req.P.UAI, store.ResultFilter{EvaluationID: e.ID})
+		if err != nil {
+			return err
+		}
+		values := map[[2]int64]string{}
+		for _, r := range rs {
+			values[[2]int64{r.StudentID, r.CompetenceID}] = r.Value
+		}
+		cs, err := tx.ListComments(ctx, req.P.UAI, store.ResultFilter{EvaluationID: e.ID})
+		if err != nil {
+			return err
+		}
+		comments := map[int64]string{}
+		for _, c := range cs {
+			comments[c.StudentID] = c.Text
+		}
+		for i, st := range students {
+			row := gridRow{Student: st, Left: !in[st.ID]}
+			for j, c := range g.Columns {
+				row.Cells = append(row.Cells, gridCell{EvaluationID: e.ID, StudentID: st.ID, CompetenceID: c.ID, Name: st.FullName() + " — " + c.Code,
+					Value: values[[2]int64{st.ID, c.ID}], Row: i, Col: j, Editable: g.Editable})
+			}
+			row.Comment = commentCell{EvaluationID: e.ID, StudentID: st.ID, Name: st.FullName(), Text: comments[st.ID], Row: i, Col: len(g.Columns),
+				Editable: g.Editable}
+			g.Rows = append(g.Rows, row)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, req, http.StatusOK, "evaluation.html", g.Evaluation.Title, g)
+}
+
+// cellTarget checks a grid cell's evaluation, student and competence: the
+// evaluation editable by the principal, the student a row of its grid, the
+// competence a column.
+func cellTarget(ctx context.Context, tx *store.Tx, req *Request, evalID, studentID, compID int64) (sillage.Evaluation, error) {
+	e, err := evaluationInReach(ctx, tx, req.P, evalID)
+	if err != nil {
+		return e, err
+	}
+	if !mayEditEvaluation(req.P, e) {
+		return e, sillage.Errorf(sillage.KindForbidden, "seuls l'auteur de l'évaluation et les administrateurs saisissent ses résultats")
+	}
+	if studentID == 0 {
+		return e, sillage.Errorf(sillage.KindInvalid, "élève manquant")
+	}
+	students, _, err := gridStudents(ctx, tx, req.P.UAI, e)
+	if err != nil {
+		return e, err
+	}
+	found := false
+	for _, st := range students {
+		found = found || st.ID == studentID
+	}
+	if !found {
+		return e, sillage.Errorf(sillage.KindInvalid, "cet élève n'est pas dans la grille de l'évaluation")
+	}
+	if compID != -1 {
+		cols, err := tx.ListEvaluationCompetences(ctx, req.P.UAI, e.ID)
+		if err != nil {
+			return e, err
+		}
+		found = false
+		for _, c := range cols {
+			found = found || c.ID == compID
+		}
+		if !found {
+			return e, sillage.Errorf(sillage.KindInvalid, "cette compétence n'est pas évaluée dans cette évaluation")
+		}
+	}
+	return e, nil
+}
+
+// setResultCell saves one cell of the grid and answers the cell, marked
+// saved or failed (htmx swaps it in place).
+func (s *Server) setResultCell(w http.ResponseWriter, r *http.Request, req *Request) error {
+	id, err := pathID(r, "evaluation")
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	studentID, err1 := formID(r, "eleve")
+	compID, err2 := formID(r, "competence")
+	value := records.NormalizeValue(r.FormValue("valeur"))
+	cell := gridCell{EvaluationID: id, StudentID: studentID, CompetenceID: compID, Value: value, Editable: true,
+		Row: atoiOr(r.FormValue("ligne")), Col: atoiOr(r.FormValue("colonne")), Name: r.FormValue("nom")}
+	ctx := r.Context()
+	err = s.store.Write(ctx, func(tx *store.Tx) error {
+		if _, err := evaluationInReach(ctx, tx, req.P, id); err != nil {
+			return err
+		}
+		if err1 != nil || err2 != nil || compID == 0 {
+			return sillage.Errorf(sillage.KindInvalid, "cellule inconnue : élève ou compétence manquant")
+		}
+		if _, err := cellTarget(ctx, tx, req, id, studentID, compID); err != nil {
+			return err
+		}
+		sc, err := scaleOf(ctx, tx, req.P.UAI)
+		if err != nil {
+			return err
+		}
+		if err := sc.Check(value); err != nil {
+			return err
+		}
+		return tx.SetResult(ctx, req.P.UAI, sillage.Result{EvaluationID: id, StudentID: studentID, CompetenceID: compID, Value: value})
+	})
+	status := http.StatusOK
+	switch k := sillage.KindOf(err); {
+	case err == nil:
+		cell.State, cell.Message = "saved", "enregistré"
+	case k == sillage.KindInvalid || k == sillage.KindForbidden || k == sillage.KindConflict:
+		status, cell.State, cell.Message = statusOf(err), "failed", sillage.Message(err)
+	default:
+		return err
+	}
+	return s.renderTemplate(w, r, req, status, "evaluation.html", "cell-fragment", "", cell)
+}
+
+func (s *Server) setCommentCell(w http.ResponseWriter, r *http.Request, req *Request) error {
+	id, err := pathID(r, "evaluation")
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	studentID, err1 := formID(r, "eleve")
+	text := strings.TrimSpace(r.FormValue("commentaire"))
+	cell := commentCell{EvaluationID: id, StudentID: studentID, Text: text, Editable: true,
+		Row: atoiOr(r.FormValue("ligne")), Col: atoiOr(r.FormValue("colonne")), Name: r.FormValue("nom")}
+	ctx := r.Context()
+	err = s.store.Write(ctx, func(tx *store.Tx) error {
+		if _, err := evaluationInReach(ctx, tx, req.P, id); err != nil {
+			return err
+		}
+		if err1 != nil || studentID == 0 {
+			return sillage.Errorf(sillage.KindInvalid, "élève manquant")
+		}
+		if _, err := cellTarget(ctx, tx, req, id, studentID, -1); err != nil {
+			return err
+		}
+		if len([]rune(text)) > 2000 {
+			return sillage.Errorf(sillage.KindInvalid, "le commentaire dépasse 2 000 caractères")
+		}
+		return tx.SetComment(ctx, req.P.UAI, sillage.Comment{EvaluationID: id, StudentID: studentID, Text: text})
+	})
+	status := http.StatusOK
+	switch k := sillage.KindOf(err); {
+	case err == nil:
+		cell.State, cell.Message = "saved", "enregistré"
+	case k == sillage.KindInvalid || k == sillage.KindForbidden || k == sillage.KindConflict:
+		status, cell.State, cell.Message = statusOf(err), "failed", sillage.Message(err)
+	default:
+		return err
+	}
+	return s.renderTemplate(w, r, req, status, "evaluation.html", "comment-fragment", "", cell)
+}
+
+func atoiOr(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+// trashEvaluation moves an evaluation to the trash after confirmation; its
+// author or an administrator restores it until the changeover purges it.
+func (s *Server) trashEvaluation(w http.ResponseWriter, r *http.Request, req *Request) error {
+	id, err := pathID(r, "evaluation")
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	confirmed := r.FormValue("confirmer") == "1"
+	var e sillage.Evaluation
+	var results int
+	err = s.store.Write(ctx, func(tx *store.Tx) (err error) {
+		if e, err = evaluationInReach(ctx, tx, req.P, id); err != nil {
+			return err
+		}
+		if !mayEditEvaluation(req.P, e) {
+			return sillage.Errorf(sillage.KindForbidden, "seuls l'auteur de l'évaluation et les administrateurs la suppriment")
+		}
+		rs, err := tx.ListResults(ctx, req.P.UAI, store.ResultFilter{EvaluationID: id})
+		if err != nil {
+			return err
+		}
+		results = len(rs)
+		if !confirmed {
+			return nil
+		}
+		if err := tx.TrashEvaluation(ctx, req.P.UAI, id, req.P.PersonID); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), audit.EvaluationTrashed, e.Title,
+			fmt.Sprintf("évaluation n° %d du %s, %d résultat(s)", id, e.Date.French(), results))
+	})
+	if err != nil {
+		return err
+	}
+	if !confirmed {
+		return s.render(w, r, req, http.StatusOK, "confirm.html", "Supprimer l'évaluation", confirmData{
+			Question: fmt.Sprintf("Mettre l'évaluation « %s » du %s à la corbeille ?", e.Title, e.Date.French()),
+			Details:  []string{fmt.Sprintf("Ses %d résultat(s) et ses commentaires la suivent. Vous (ou un administrateur) pourrez la restaurer depuis la corbeille jusqu'au changement d'année.", results)},
+			Action:   r.URL.Path, Cancel: fmt.Sprintf("/evaluations/%d", id), Button: "Mettre à la corbeille"})
+	}
+	back := "/evaluations"
+	if e.DivisionID != 0 {
+		back = fmt.Sprintf("/evaluations?division=%d", e.DivisionID)
+	}
+	return s.redirect(w, r, req, back, "Évaluation « "+e.Title+" » mise à la corbeille.")
+}

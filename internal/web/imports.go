@@ -1,0 +1,435 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/aaf"
+	"github.com/sillage/sillage/internal/blob"
+	"github.com/sillage/sillage/internal/directory"
+	"github.com/sillage/sillage/internal/ident"
+	"github.com/sillage/sillage/internal/store"
+)
+
+// The administrators' import page: upload a national file, read the
+// report, confirm a mass deactivation, read the reports kept until the
+// changeover. The import itself is internal/directory's, as on the command
+// line.
+
+// importSource describes a file type of the upload form.
+type importSource struct {
+	Source   directory.Source
+	Label    string
+	Help     string
+	Accept   string
+	Multiple bool
+}
+
+var importSources = []importSource{
+	{directory.SourceSIECLE, "Élèves (SIECLE)", "SIECLE › Exploitation › Exports standard › Exports XML génériques › Élèves sans adresses (ou avec adresses) : le fichier ExportXML_ElevesSansAdresses.zip, tel quel ou décompressé. Fichier complet : les élèves absents sont désactivés.", ".xml,.zip", false},
+	{directory.SourceResponsables, "Responsables (SIECLE)", "SIECLE › Exploitation › Exports standard › Exports XML génériques › Responsables avec adresses. Seuls les responsables légaux sont importés ; importez d'abord les élèves.", ".xml,.zip", false},
+	{directory.SourceNomenclature, "Nomenclature (SIECLE)", "SIECLE › Exploitation › Exports standard › Exports XML génériques › Nomenclatures : MEF, matières et programmes.", ".xml,.zip", false},
+	{directory.SourceSTS, "Services (STS-web)", "STS-web › Mise à jour › Exports › Emplois du temps : le fichier sts_emp_UAI_année.xml. Les divisions ne sont jamais créées par ce fichier, seulement mises à jour.", ".xml,.zip", false},
+	{directory.SourceAAF, "Annuaire académique (AAF)", "Les fichiers AAF de l'académie (…_Complet_AAAAMMJJ_Eleve_0000.xml, PersRelEleve, PersEducNat, EtabEducNat…), sous leur nom d'origine : seuls les enregistrements de votre établissement sont importés.", ".xml,.zip", true},
+	{directory.SourceONDE, "Élèves du premier degré (ONDE)", "ONDE › Élèves › Extractions : le fichier CSVExtraction.csv (élèves).", ".csv", false},
+}
+
+// pendingTTL is how long an upload held for a mass-deactivation
+// confirmation is kept.
+const pendingTTL = time.Hour
+
+func (s *Server) importsPage(w http.ResponseWriter, r *http.Request, req *Request) error {
+	s.dropExpiredPending()
+	return s.renderImports(w, r, req, http.StatusOK, nil, "", nil)
+}
+
+// importListItem is a line of the kept reports.
+type importListItem struct {
+	store.ImportReport
+	Label string
+}
+
+func (s *Server) renderImports(w http.ResponseWriter, r *http.Request, req *Request, status int, reports []*directory.Report, token string, extra *directory.AAFResult) error {
+	ctx := r.Context()
+	var kept []store.ImportReport
+	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { kept, err = tx.ListImportReports(ctx, req.P.UAI); return err }); err != nil {
+		return err
+	}
+	items := make([]importListItem, len(kept))
+	for i, k := range kept {
+		label := k.Source
+		if src, err := directory.ParseSource(k.Source); err == nil {
+			label = src.Label()
+		}
+		items[i] = importListItem{k, label}
+	}
+	return s.render(w, r, req, status, "imports.html", "Imports de l'annuaire", map[string]any{
+		"View": "list", "Sources": importSources, "MaxImport": blob.HumanSize(s.cfg.MaxImport), "Reports": reports, "Token": token,
+		"AAF": extra, "Kept": items, "Threshold": int(100*s.cfg.MassDeactivation + 0.5)})
+}
+
+// upload is what the import form sent.
+type upload struct {
+	source   directory.Source
+	dryRun   bool
+	confirm  string // token of a held import being confirmed
+	fileUAI  string // AAF: the UAI of the establishment as written in the files
+	files    []uploadFile
+	dir      string // the temporary folder of the files
+	fileName string
+}
+
+type uploadFile struct {
+	path string // where the upload is kept, under a name of Sillage's
+	orig string // the browser's name: shown in the report, parsed for AAF, never a path
+}
+
+// readUpload stores the uploaded files in a temporary folder, never under
+// the name the browser gave.
+func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, dir string) (*upload, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxImport+1<<20)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, sillage.Errorf(sillage.KindInvalid, "aucun fichier reçu : choisissez le type de fichier et le fichier à importer")
+	}
+	u := &upload{dir: dir}
+	var total int64
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, sillage.Errorf(sillage.KindInvalid, "fichier trop volumineux : la limite est de %s", blob.HumanSize(s.cfg.MaxImport))
+			}
+			return nil, sillage.Errorf(sillage.KindInvalid, "envoi du fichier interrompu ou illisible")
+		}
+		switch part.FormName() {
+		case "type":
+			v, _ := io.ReadAll(io.LimitReader(part, 64))
+			if u.source, err = directory.ParseSource(string(v)); err != nil {
+				return nil, err
+			}
+		case "simulation":
+			u.dryRun = true
+		case "jeton":
+			v, _ := io.ReadAll(io.LimitReader(part, 128))
+			u.confirm = strings.TrimSpace(string(v))
+		case "uai_fichier":
+			v, _ := io.ReadAll(io.LimitReader(part, 64))
+			u.fileUAI = strings.ToUpper(strings.TrimSpace(string(v)))
+		case "fichier":
+			if part.FileName() == "" {
+				continue
+			}
+			f, err := os.CreateTemp(dir, "import-*")
+			if err != nil {
+				return nil, err
+			}
+			n, err := io.Copy(f, io.LimitReader(part, s.cfg.MaxImport+1-total))
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			total += n
+			if err != nil {
+				var mbe *http.MaxBytesError
+				if errors.As(err, &mbe) {
+					return nil, sillage.Errorf(sillage.KindInvalid, "fichier trop volumineux : la limite est de %s", blob.HumanSize(s.cfg.MaxImport))
+				}
+				return nil, sillage.Errorf(sillage.KindInvalid, "envoi du fichier interrompu ou illisible")
+			}
+			if total > s.cfg.MaxImport {
+				return nil, sillage.Errorf(sillage.KindInvalid, "fichier trop volumineux : la limite est de %s", blob.HumanSize(s.cfg.MaxImport))
+			}
+			u.files = append(u.files, uploadFile{path: f.Name(), orig: filepath.Base(part.FileName())})
+		}
+		part.Close()
+	}
+	return u, nil
+}
+
+func (s *Server) importUpload(w http.ResponseWriter, r *http.Request, req *Request) error {
+	s.dropExpiredPending()
+	// Uploads wait beside the pending ones (same file system: a held one
+	// is moved, not copied).
+	if err := os.MkdirAll(s.pendingDir(), 0o700); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp(s.pendingDir(), "envoi-*")
+	if err != nil {
+		return err
+	}
+	keep := false
+	defer func() {
+		if !keep {
+			os.RemoveAll(dir)
+		}
+	}()
+	u, err := s.readUpload(w, r, dir)
+	if err != nil {
+		return err
+	}
+	confirmed := false
+	if u.confirm != "" {
+		// A held import confirmed: its files were kept.
+		p, err := s.takePending(req.P.UAI, u.confirm)
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(p.dir)
+		u, confirmed = p, true
+	}
+	if u.source == "" {
+		return sillage.Errorf(sillage.KindInvalid, "choisissez le type de fichier à importer")
+	}
+	if len(u.files) == 0 {
+		return sillage.Errorf(sillage.KindInvalid, "aucun fichier reçu : choisissez le fichier à importer")
+	}
+	if len(u.files) > 1 && u.source != directory.SourceAAF {
+		return sillage.Errorf(sillage.KindInvalid, "un seul fichier à la fois pour ce type d'import")
+	}
+	im, err := s.importer()
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	opts := directory.Options{UAI: req.P.UAI, DryRun: u.dryRun, ConfirmMassDeactivation: confirmed, Actor: req.Actor()}
+	var reports []*directory.Report
+	var aafRes *directory.AAFResult
+	var runErr error
+	if u.source == directory.SourceAAF {
+		var files []aaf.File
+		for _, f := range u.files {
+			name, err := aaf.ParseFileName(f.orig)
+			if err != nil {
+				return err
+			}
+			files = append(files, aaf.File{Path: f.path, Name: name})
+		}
+		if u.fileUAI != "" {
+			// Only a wrong UAI may be mapped: a valid one is another
+			// establishment's.
+			if v, err := sillage.ParseUAI(u.fileUAI); err == nil && v != req.P.UAI {
+				return sillage.Errorf(sillage.KindInvalid, "%s est l'UAI valide d'un autre établissement : seul un UAI erroné peut être associé au vôtre", v)
+			}
+			opts.UAIMap = map[string]sillage.UAI{u.fileUAI: req.P.UAI}
+		}
+		aafRes, runErr = im.ImportAAF(ctx, files, opts)
+		if aafRes != nil {
+			reports = aafRes.Reports
+		}
+	} else {
+		f := u.files[0]
+		opts.FileName = f.orig
+		in, err := directory.OpenInput(f.path, s.cfg.MaxImport, nil)
+		if err != nil {
+			return err
+		}
+		var rep *directory.Report
+		switch u.source {
+		case directory.SourceSIECLE:
+			rep, runErr = im.SIECLE(ctx, in, opts)
+		case directory.SourceResponsables:
+			rep, runErr = im.Responsables(ctx, in, opts)
+		case directory.SourceNomenclature:
+			rep, runErr = im.Nomenclature(ctx, in, opts)
+		case directory.SourceSTS:
+			rep, runErr = im.STS(ctx, in, opts)
+		case directory.SourceONDE:
+			rep, runErr = im.ONDE(ctx, in, opts)
+		}
+		in.Close()
+		if rep != nil {
+			reports = append(reports, rep)
+		}
+	}
+	token := ""
+	var held *directory.MassDeactivationError
+	isHeld := errors.As(runErr, &held)
+	for _, rep := range reports {
+		if rep.Status == directory.StatusHeld && runErr == nil {
+			isHeld, runErr = true, sillage.Errorf(sillage.KindConflict, "%s", rep.Message)
+		}
+	}
+	if isHeld && !u.dryRun {
+		// Keep the files for the confirmation, under the session's
+		// establishment.
+		if token, err = s.keepPending(req.P.UAI, u); err != nil {
+			return err
+		}
+		keep = true
+	} else if runErr != nil && len(reports) == 0 {
+		return runErr
+	}
+	var touched []sillage.UAI
+	for _, rep := range reports {
+		if rep.TouchesTransfer() {
+			touched = append(touched, rep.UAI)
+		}
+	}
+	if len(touched) > 0 && s.hooks.AfterImport != nil {
+		if err := s.hooks.AfterImport(ctx, touched); err != nil {
+			s.log.Warn("transfer run not queued after an import", "uai", req.P.UAI, "err", err)
+		}
+	}
+	status := http.StatusOK
+	if runErr != nil {
+		status = statusOf(runErr)
+	}
+	return s.renderImports(w, r, req, status, reports, token, aafRes)
+}
+
+// importer builds the importer of a request: the store and the INE key.
+func (s *Server) importer() (*directory.Importer, error) {
+	var kr ident.Keyring
+	var err error
+	if s.cfg.DefaultIDKeyCreate {
+		kr, err = ident.LoadOrCreate(s.cfg.IDKeyFile)
+	} else {
+		kr, err = ident.Load(s.cfg.IDKeyFile)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &directory.Importer{Store: s.store, Keyring: kr, MassDeactivation: s.cfg.MassDeactivation, MaxExpanded: s.cfg.MaxImport, Log: s.log}, nil
+}
+
+// pendingMeta describes an upload held for confirmation.
+type pendingMeta struct {
+	UAI     sillage.UAI      `json:"uai"`
+	Source  directory.Source `json:"source"`
+	FileUAI string           `json:"uai_fichier,omitempty"`
+	Files   []pendingFile    `json:"files"`
+	Created time.Time        `json:"created"`
+}
+
+type pendingFile struct {
+	Path string `json:"path"`
+	Orig string `json:"orig"`
+}
+
+func (s *Server) pendingDir() string { return filepath.Join(s.cfg.DataDir, "imports-en-attente") }
+
+// keepPending keeps a held upload until it is confirmed (or expires).
+func (s *Server) keepPending(uai sillage.UAI, u *upload) (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	token := hex.EncodeToString(b[:])
+	if err := os.MkdirAll(s.pendingDir(), 0o700); err != nil {
+		return "", err
+	}
+	dest := filepath.Join(s.pendingDir(), token)
+	if err := os.Rename(u.dir, dest); err != nil {
+		return "", err
+	}
+	meta := pendingMeta{UAI: uai, Source: u.source, FileUAI: u.fileUAI, Created: s.clock.Now()}
+	for _, f := range u.files {
+		meta.Files = append(meta.Files, pendingFile{Path: filepath.Base(f.path), Orig: f.orig})
+	}
+	data, _ := json.Marshal(meta)
+	return token, os.WriteFile(filepath.Join(dest, "meta.json"), data, 0o600)
+}
+
+// takePending returns a held upload of the establishment; another
+// establishment's token is "not found".
+func (s *Server) takePending(uai sillage.UAI, token string) (*upload, error) {
+	if len(token) != 32 || strings.Trim(token, "0123456789abcdef") != "" {
+		return nil, sillage.Errorf(sillage.KindNotFound, "import en attente introuvable")
+	}
+	dir := filepath.Join(s.pendingDir(), token)
+	data, err := os.ReadFile(filepath.Join(dir, "meta.json"))
+	var meta pendingMeta
+	if err != nil || json.Unmarshal(data, &meta) != nil || meta.UAI != uai {
+		return nil, sillage.Errorf(sillage.KindNotFound, "import en attente introuvable ou expiré : envoyez le fichier à nouveau")
+	}
+	if s.clock.Now().Sub(meta.Created) > pendingTTL {
+		os.RemoveAll(dir)
+		return nil, sillage.Errorf(sillage.KindNotFound, "import en attente expiré : envoyez le fichier à nouveau")
+	}
+	u := &upload{source: meta.Source, fileUAI: meta.FileUAI, dir: dir}
+	for _, f := range meta.Files {
+		u.files = append(u.files, uploadFile{path: filepath.Join(dir, filepath.Base(f.Path)), orig: f.Orig})
+	}
+	return u, nil
+}
+
+// dropExpiredPending removes the held uploads past their time, and the
+// leftovers of uploads a crash interrupted: their files carry INEs and must
+// not outlive the hour they were held for. It runs when the server starts
+// and at every visit of the imports page and upload.
+func (s *Server) dropExpiredPending() {
+	entries, err := os.ReadDir(s.pendingDir())
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		dir := filepath.Join(s.pendingDir(), e.Name())
+		var meta pendingMeta
+		if data, err := os.ReadFile(filepath.Join(dir, "meta.json")); err == nil && json.Unmarshal(data, &meta) == nil {
+			if s.clock.Now().Sub(meta.Created) > pendingTTL {
+				os.RemoveAll(dir)
+			}
+			continue
+		}
+		// An upload in progress or abandoned: its age on the disk (the
+		// injected clock does not date files).
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > 2*pendingTTL {
+			os.RemoveAll(dir)
+		}
+	}
+}
+
+func (s *Server) loadImportReport(ctx context.Context, req *Request, r *http.Request) (store.ImportReport, *directory.Report, error) {
+	id, err := pathID(r, "report")
+	if err != nil {
+		return store.ImportReport{}, nil, err
+	}
+	var ir store.ImportReport
+	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { ir, err = tx.GetImportReport(ctx, req.P.UAI, id); return err }); err != nil {
+		return ir, nil, err
+	}
+	rep, err := directory.ParseReport([]byte(ir.Report))
+	if err != nil {
+		return ir, nil, err
+	}
+	rep.ID = ir.ID
+	return ir, rep, nil
+}
+
+func (s *Server) importReportPage(w http.ResponseWriter, r *http.Request, req *Request) error {
+	_, rep, err := s.loadImportReport(r.Context(), req, r)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, req, http.StatusOK, "imports.html", "Rapport d'import", map[string]any{"View": "report", "Reports": []*directory.Report{rep}})
+}
+
+func (s *Server) importReportJSON(w http.ResponseWriter, r *http.Request, req *Request) error {
+	ir, rep, err := s.loadImportReport(r.Context(), req, r)
+	if err != nil {
+		return err
+	}
+	body, err := rep.JSON()
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Disposition", contentDisposition("rapport-import-"+ir.Source+"-"+ir.CreatedAt.Format("2006-01-02")+".json"))
+	w.Header().Set("Cache-Control", "private, no-store")
+	_, err = w.Write(append(body, '\n'))
+	return err
+}

@@ -1,0 +1,245 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/directory"
+	"github.com/sillage/sillage/internal/sharedref"
+	"github.com/sillage/sillage/internal/store"
+	"github.com/sillage/sillage/internal/web"
+)
+
+// Every tenant of the fixture has an import report: the {report} of the
+// import pages.
+func init() {
+	fixtureSetups = append(fixtureSetups, func(ctx context.Context, tx *store.Tx, f *fixture, tn *tenant) error {
+		body := fmt.Sprintf(`{"uai":%q,"source":"siecle","type_de_fichier":"SIECLE — élèves","fichier":"ElevesSansAdresses.xml","statut":"applique","personnes":[{"type":"eleves","libelle":"Élèves","crees":1}]}`, tn.UAI)
+		ir := store.ImportReport{Source: "siecle", FileName: "ElevesSansAdresses.xml", SchoolYear: sillage.SchoolYearOf(f.clock.T), Report: body}
+		if err := tx.CreateImportReport(ctx, tn.UAI, &ir); err != nil {
+			return err
+		}
+		tn.IDs["report"] = ir.ID
+		return nil
+	})
+}
+
+type importFile struct {
+	name string
+	data []byte
+}
+
+// postImport sends the import form.
+func postImport(t *testing.T, c *http.Client, url string, fields map[string]string, files ...importFile) (int, string) {
+	t.Helper()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	for k, v := range fields {
+		mw.WriteField(k, v)
+	}
+	for _, f := range files {
+		w, _ := mw.CreateFormFile("fichier", f.name)
+		w.Write(f.data)
+	}
+	mw.Close()
+	req, _ := http.NewRequest("POST", url+"/imports", &b)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func testdataFile(t *testing.T, name string) importFile {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "directory", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return importFile{name, data}
+}
+
+// TestImportPages: an administrator uploads the SIECLE exports of the
+// scenario (fixture establishment A is 0860012W): dry run, import, a
+// mass deactivation held then confirmed without sending the file again;
+// the reports kept, one page each, a JSON download; the transfer hook.
+func TestImportPages(t *testing.T) {
+	f := newFixture(t)
+	var hooked [][]sillage.UAI
+	srv, err := web.NewServer(web.Deps{Config: f.cfg, Store: f.st, Blobs: f.blobs, Clock: f.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Hooks: web.Hooks{AfterImport: func(ctx context.Context, uais []sillage.UAI) error { hooked = append(hooked, uais); return nil }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	admin := f.session(f.a, sillage.RoleAdministrator)
+
+	status, body := f.do(admin, "GET", "/imports", nil)
+	if status != 200 || !strings.Contains(body, "Importer un fichier") || !strings.Contains(body, "ElevesSansAdresses.xml") {
+		t.Fatalf("page: %d", status)
+	}
+	f1 := testdataFile(t, "siecle_0860012W_1.xml")
+	status, body = postImport(t, admin, ts.URL, map[string]string{"type": "siecle", "simulation": "1"}, f1)
+	if status != 200 || !strings.Contains(body, "simulation") || len(hooked) != 0 {
+		t.Fatalf("dry run: %d %.500s", status, body)
+	}
+	status, body = postImport(t, admin, ts.URL, map[string]string{"type": "siecle"}, f1)
+	if status != 200 || !strings.Contains(body, "appliqué") || !strings.Contains(body, "PETIT Zoé") || len(hooked) != 1 || hooked[0][0] != uaiA {
+		t.Fatalf("import: %d hooks %v %.500s", status, hooked, body)
+	}
+	// The held import: 2 of 7 active students (6 + the fixture's).
+	f2 := testdataFile(t, "siecle_0860012W_2.xml")
+	status, body = postImport(t, admin, ts.URL, map[string]string{"type": "siecle"}, f2)
+	token := regexp.MustCompile(`name="jeton" value="([0-9a-f]{32})"`).FindStringSubmatch(body)
+	if status != http.StatusConflict || !strings.Contains(body, "en attente de confirmation") || token == nil {
+		t.Fatalf("held: %d %.800s", status, body)
+	}
+	// Another establishment's administrator cannot confirm it.
+	other := f.session(f.b, sillage.RoleAdministrator)
+	if status, _ := postImport(t, other, ts.URL, map[string]string{"jeton": token[1]}); status != http.StatusNotFound {
+		t.Fatalf("confirmation from B: %d", status)
+	}
+	status, body = postImport(t, admin, ts.URL, map[string]string{"jeton": token[1]})
+	if status != 200 || !strings.Contains(body, "appliqué") || !strings.Contains(body, "BERNARD Chloé") || len(hooked) != 2 {
+		t.Fatalf("confirmed: %d %.800s", status, body)
+	}
+	if status, _ := postImport(t, admin, ts.URL, map[string]string{"jeton": token[1]}); status != http.StatusNotFound {
+		t.Fatalf("a confirmation is used once: %d", status)
+	}
+	var kept []store.ImportReport
+	f.st.Read(context.Background(), func(tx *store.Tx) (err error) {
+		kept, err = tx.ListImportReports(context.Background(), uaiA)
+		return err
+	})
+	if len(kept) != 3 {
+		t.Fatalf("%d reports kept, want 3 (fixture, import, confirmed import)", len(kept))
+	}
+	status, body = f.do(admin, "GET", fmt.Sprintf("/imports/%d", kept[0].ID), nil)
+	if status != 200 || !strings.Contains(body, "Élèves entrant dans l") || !strings.Contains(body, "MOREAU Jade") {
+		t.Fatalf("report page: %d %.500s", status, body)
+	}
+	status, body = f.do(admin, "GET", fmt.Sprintf("/imports/%d/json", kept[0].ID), nil)
+	var rep directory.Report
+	if status != 200 || json.Unmarshal([]byte(body), &rep) != nil || rep.Count(directory.KindStudents).Deactivated != 2 || rep.ID != kept[0].ID {
+		t.Fatalf("json: %d %.300s", status, body)
+	}
+	for _, ine := range []string{"998000001ZX", "9900000002T"} {
+		if strings.Contains(body, ine) {
+			t.Errorf("the report holds an INE")
+		}
+	}
+	// Another establishment's report is not found.
+	if status, _ := f.do(admin, "GET", fmt.Sprintf("/imports/%d", f.b.IDs["report"]), nil); status != http.StatusNotFound {
+		t.Errorf("B's report seen from A: %d", status)
+	}
+
+	// Refusals: another establishment's file, a missing type, a file too large.
+	status, body = postImport(t, other, ts.URL, map[string]string{"type": "siecle"}, f1)
+	if status != http.StatusBadRequest || !strings.Contains(body, "pas 0010856A") {
+		t.Fatalf("wrong establishment: %d %.300s", status, body)
+	}
+	status, body = postImport(t, admin, ts.URL, nil, f1)
+	if status != http.StatusBadRequest || !strings.Contains(body, "type de fichier") {
+		t.Fatalf("no type: %d", status)
+	}
+	f.cfg.MaxImport = 100
+	status, body = postImport(t, admin, ts.URL, map[string]string{"type": "siecle"}, f1)
+	if status != http.StatusBadRequest || !strings.Contains(body, "trop volumineux") {
+		t.Fatalf("too large: %d", status)
+	}
+}
+
+// TestImportAAFUpload: AAF files uploaded under their national names; the
+// structure's wrong UAI is mapped to the administrator's establishment;
+// the other establishments of the files are left aside.
+func TestImportAAFUpload(t *testing.T) {
+	f := newFixture(t)
+	admin := f.session(f.b, sillage.RoleAdministrator)
+	var files []importFile
+	dir := sharedref.Path(t, "aaf", "springboard-plugin-aaf-duplicates-test")
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".xml") {
+			data, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+			files = append(files, importFile{e.Name(), data})
+		}
+	}
+	status, body := postImport(t, admin, f.ts.URL, map[string]string{"type": "aaf"}, files...)
+	if status != http.StatusBadRequest || !strings.Contains(body, "aucun enregistrement de l&#39;établissement 0010856A") {
+		t.Fatalf("unmapped: %d %.800s", status, body)
+	}
+	// Mapped: the fixture's student of B is not in the files, a complete
+	// import would deactivate all of B's students: held, then confirmed.
+	status, body = postImport(t, admin, f.ts.URL, map[string]string{"type": "aaf", "uai_fichier": "0123456z"}, files...)
+	token := regexp.MustCompile(`name="jeton" value="([0-9a-f]{32})"`).FindStringSubmatch(body)
+	if status != http.StatusConflict || token == nil || !strings.Contains(body, "1 sur 1 actifs") {
+		t.Fatalf("mapped: %d %s", status, body[strings.Index(body, "<main"):])
+	}
+	status, body = postImport(t, admin, f.ts.URL, map[string]string{"jeton": token[1]})
+	if status != 200 || !strings.Contains(body, "appliqué") || !strings.Contains(body, "1TES 2") {
+		t.Fatalf("confirmed: %d %s", status, body[strings.Index(body, "<main"):])
+	}
+	if status, body := postImport(t, admin, f.ts.URL, map[string]string{"type": "aaf", "uai_fichier": "0860012W"}, files...); status != http.StatusBadRequest || !strings.Contains(body, "autre établissement") {
+		t.Fatalf("mapping another establishment's UAI: %d", status)
+	}
+	bad := []importFile{{"../../etc/passwd.xml", files[0].data}}
+	if status, body := postImport(t, admin, f.ts.URL, map[string]string{"type": "aaf"}, bad...); status != http.StatusBadRequest {
+		t.Fatalf("a file without an AAF name: %d %.300s", status, body)
+	}
+}
+
+// TestHeldImportExpires: a held upload carries INEs; an hour later it is
+// gone from the disk at the next visit of the imports page, and its token
+// no longer confirms anything.
+func TestHeldImportExpires(t *testing.T) {
+	f := newFixture(t)
+	srv, err := web.NewServer(web.Deps{Config: f.cfg, Store: f.st, Blobs: f.blobs, Clock: f.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	admin := f.session(f.a, sillage.RoleAdministrator)
+	if status, body := postImport(t, admin, ts.URL, map[string]string{"type": "siecle"}, testdataFile(t, "siecle_0860012W_1.xml")); status != 200 {
+		t.Fatalf("import: %d %.500s", status, body)
+	}
+	status, body := postImport(t, admin, ts.URL, map[string]string{"type": "siecle"}, testdataFile(t, "siecle_0860012W_2.xml"))
+	token := regexp.MustCompile(`name="jeton" value="([0-9a-f]{32})"`).FindStringSubmatch(body)
+	if status != http.StatusConflict || token == nil {
+		t.Fatalf("held: %d %.500s", status, body)
+	}
+	held := filepath.Join(f.cfg.DataDir, "imports-en-attente", token[1])
+	if _, err := os.Stat(held); err != nil {
+		t.Fatalf("the held upload is not on the disk: %v", err)
+	}
+	f.clock.T = f.clock.T.Add(61 * time.Minute)
+	delete(f.tokens, string(f.a.UAI)+"/"+string(sillage.RoleAdministrator)) // the idle session expired meanwhile
+	admin = f.session(f.a, sillage.RoleAdministrator)
+	if status, _ := f.do(admin, "GET", "/imports", nil); status != 200 {
+		t.Fatalf("imports page: %d", status)
+	}
+	if _, err := os.Stat(held); !os.IsNotExist(err) {
+		t.Fatalf("the expired held upload is still on the disk: %v", err)
+	}
+	if status, _ := postImport(t, admin, ts.URL, map[string]string{"jeton": token[1]}); status != http.StatusNotFound {
+		t.Fatalf("an expired confirmation: %d", status)
+	}
+}

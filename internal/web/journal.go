@@ -1,0 +1,171 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/audit"
+	"github.com/sillage/sillage/internal/privacy"
+	"github.com/sillage/sillage/internal/store"
+)
+
+// auditFilter reads the journal's filters from the query string:
+// du/au (YYYY-MM-DD), acteur (id), action (prefix).
+func auditFilter(r *http.Request) (store.AuditFilter, map[string]string, error) {
+	q := r.URL.Query()
+	f := store.AuditFilter{Action: strings.TrimSpace(q.Get("action")), Limit: 500}
+	values := map[string]string{"du": q.Get("du"), "au": q.Get("au"), "acteur": q.Get("acteur"), "action": f.Action}
+	if d, err := sillage.ParseDate(q.Get("du")); err != nil {
+		return f, values, err
+	} else if !d.IsZero() {
+		f.From = d.Time()
+	}
+	if d, err := sillage.ParseDate(q.Get("au")); err != nil {
+		return f, values, err
+	} else if !d.IsZero() {
+		f.To = d.Time().Add(24 * time.Hour)
+	}
+	if a := strings.TrimSpace(q.Get("acteur")); a != "" {
+		id, err := strconv.ParseInt(a, 10, 64)
+		if err != nil {
+			return f, values, sillage.Errorf(sillage.KindInvalid, "acteur %q invalide", a)
+		}
+		f.ActorID = id
+	}
+	return f, values, nil
+}
+
+type journalRow struct {
+	sillage.AuditEntry
+	Label string
+}
+
+func rowsOf(entries []sillage.AuditEntry) []journalRow {
+	out := make([]journalRow, len(entries))
+	for i, e := range entries {
+		out[i] = journalRow{e, audit.ActionLabel(e.Action)}
+	}
+	return out
+}
+
+func (s *Server) journalPage(w http.ResponseWriter, r *http.Request, req *Request) error {
+	f, values, err := auditFilter(r)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	var entries []sillage.AuditEntry
+	var actors []sillage.Person
+	err = s.store.Read(ctx, func(tx *store.Tx) error {
+		if entries, err = tx.ListAudit(ctx, req.P.UAI, f); err != nil {
+			return err
+		}
+		for _, role := range staffRoles {
+			ps, err := tx.ListPersons(ctx, req.P.UAI, store.PersonFilter{Role: role})
+			if err != nil {
+				return err
+			}
+			actors = append(actors, ps...)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, req, http.StatusOK, "journal.html", "Journal d'audit", map[string]any{
+		"Rows": rowsOf(entries), "Filter": values, "Actors": actors, "Actions": actionChoices(), "CSV": "/journal.csv?" + r.URL.RawQuery})
+}
+
+func (s *Server) journalCSV(w http.ResponseWriter, r *http.Request, req *Request) error {
+	f, _, err := auditFilter(r)
+	if err != nil {
+		return err
+	}
+	f.Limit = 0
+	ctx := r.Context()
+	var entries []sillage.AuditEntry
+	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { entries, err = tx.ListAudit(ctx, req.P.UAI, f); return err }); err != nil {
+		return err
+	}
+	serveDownload(w, "text/csv; charset=utf-8", "journal-"+strings.ToLower(string(req.P.UAI))+".csv")
+	return audit.WriteCSV(w, entries)
+}
+
+// redactedForOperator is what the operator reads in place of an
+// establishment entry's actor, target and details.
+const redactedForOperator = "masqué (données de l'établissement)"
+
+// forOperator hides who did what to whom inside the establishments: the
+// operator runs the instance, and an entry's target or details may name a
+// student or a staff member (privacy.md: the operator never sees records).
+// The instance's own entries stay whole.
+func forOperator(entries []sillage.AuditEntry) []sillage.AuditEntry {
+	for i := range entries {
+		if entries[i].UAI == "" {
+			continue
+		}
+		entries[i].ActorName = ""
+		if entries[i].Target != "" {
+			entries[i].Target = redactedForOperator
+		}
+		if entries[i].Details != "" {
+			entries[i].Details = redactedForOperator
+		}
+	}
+	return entries
+}
+
+func (s *Server) operatorJournalPage(w http.ResponseWriter, r *http.Request, req *Request) error {
+	f, values, err := auditFilter(r)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	var entries []sillage.AuditEntry
+	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { entries, err = tx.ListInstanceAudit(ctx, f); return err }); err != nil {
+		return err
+	}
+	return s.render(w, r, req, http.StatusOK, "journal.html", "Journal de l'instance", map[string]any{
+		"Rows": rowsOf(forOperator(entries)), "Filter": values, "Actions": actionChoices(), "Instance": true, "CSV": "/operateur/journal.csv?" + r.URL.RawQuery})
+}
+
+func (s *Server) operatorJournalCSV(w http.ResponseWriter, r *http.Request, req *Request) error {
+	f, _, err := auditFilter(r)
+	if err != nil {
+		return err
+	}
+	f.Limit = 0
+	ctx := r.Context()
+	var entries []sillage.AuditEntry
+	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { entries, err = tx.ListInstanceAudit(ctx, f); return err }); err != nil {
+		return err
+	}
+	serveDownload(w, "text/csv; charset=utf-8", "journal-instance.csv")
+	return audit.WriteCSV(w, forOperator(entries))
+}
+
+type choice struct{ Value, Label string }
+
+func actionChoices() []choice {
+	var out []choice
+	for _, a := range []string{audit.Import, audit.TransferSettings, audit.TransferSent, audit.TransferReceived, audit.Purge,
+		audit.AccountCreated, audit.AccountDeleted, audit.AccountPasswordReset, audit.CredentialsIssued, audit.RoleChanged,
+		audit.SignInLocked, audit.SignOutEverywhere, audit.APITokenIssued, audit.APITokenRevoked, audit.ReferentialDeleted,
+		audit.EvaluationTrashed, audit.EvaluationRestored, audit.ExportLSU, audit.RecordDownloaded, audit.RecordsExported,
+		audit.RecordsImported, audit.RolloverStep, audit.RetentionDeletion, audit.EstablishmentCreated} {
+		out = append(out, choice{a, audit.ActionLabel(a)})
+	}
+	return out
+}
+
+func (s *Server) retentionPage(w http.ResponseWriter, r *http.Request, req *Request) error {
+	return s.render(w, r, req, http.StatusOK, "retention.html", "Durées de conservation", map[string]any{
+		"Notice": privacy.NewNotice(s.cfg), "Retention": s.cfg.Retention, "Settings": s.cfg.Settings()})
+}
+
+func (s *Server) registerPage(w http.ResponseWriter, r *http.Request, req *Request) error {
+	return s.render(w, r, req, http.StatusOK, "register.html", "Registre des traitements", map[string]any{"Register": privacy.Register(s.cfg)})
+}

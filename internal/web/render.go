@@ -1,0 +1,218 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/auth"
+	"github.com/sillage/sillage/internal/blob"
+)
+
+// page is what every template receives.
+type page struct {
+	Title     string
+	P         auth.Principal
+	Etab      sillage.Establishment
+	Nav       []navItem
+	Flash     string
+	ExpiresAt time.Time
+	Now       time.Time
+	Path      string
+	Data      any
+}
+
+type navItem struct {
+	Label, Href string
+	Active      bool
+}
+
+var months = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
+
+var funcs = template.FuncMap{
+	"date": func(v any) string {
+		switch d := v.(type) {
+		case sillage.Date:
+			return d.French()
+		case time.Time:
+			if d.IsZero() {
+				return ""
+			}
+			return d.Format("02/01/2006")
+		}
+		return ""
+	},
+	"datetime": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.Format("02/01/2006 à 15h04")
+	},
+	"longdate": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return fmt.Sprintf("%d %s %d", t.Day(), months[t.Month()-1], t.Year())
+	},
+	"iso":      func(d sillage.Date) string { return d.String() },
+	"role":     func(r sillage.Role) string { return r.Label() },
+	"size":     blob.HumanSize,
+	"unix":     func(t time.Time) int64 { return t.Unix() },
+	"add":      func(a, b int) int { return a + b },
+	"plural":   func(n int, one, many string) string { return map[bool]string{true: one, false: many}[n <= 1] },
+	"join":     strings.Join,
+	"contains": func(list []string, s string) bool { return containsString(list, s) },
+	"allowed":  func(p auth.Principal, a string) bool { return p.Allowed(auth.Action(a)) },
+	"nl2br": func(s string) template.HTML {
+		return template.HTML(strings.ReplaceAll(template.HTMLEscapeString(s), "\n", "<br>"))
+	},
+	"schoolyear": func(y sillage.SchoolYear) string { return y.String() },
+	// linkify is nl2br with Sillage's own paths (/groupes/12) made links.
+	"linkify": linkify,
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// parseTemplates builds one template set per page: the layout, the
+// partials and the page.
+func (s *Server) parseTemplates() error {
+	s.pages = map[string]*template.Template{}
+	files, err := fs.Glob(assets, "templates/*.html")
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		name := path.Base(f)
+		if name == "layout.html" {
+			continue
+		}
+		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/partials/*.html", f)
+		if err != nil {
+			return fmt.Errorf("template %s: %w", name, err)
+		}
+		s.pages[name] = t
+	}
+	return nil
+}
+
+// render writes a full page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, req *Request, status int, name, title string, data any) error {
+	return s.renderTemplate(w, r, req, status, name, "layout", title, data)
+}
+
+// renderFragment writes one named template of a page, for htmx swaps.
+func (s *Server) renderFragment(w http.ResponseWriter, r *http.Request, req *Request, name, fragment string, data any) error {
+	return s.renderTemplate(w, r, req, http.StatusOK, name, fragment, "", data)
+}
+
+func (s *Server) renderTemplate(w http.ResponseWriter, r *http.Request, req *Request, status int, name, tmpl, title string, data any) error {
+	t, ok := s.pages[name]
+	if !ok {
+		return fmt.Errorf("web: no template %q", name)
+	}
+	if req == nil {
+		req = &Request{}
+	}
+	p := page{Title: title, P: req.P, Etab: req.Establish, Flash: req.Flash, ExpiresAt: req.Session.ExpiresAt,
+		Now: s.clock.Now(), Path: r.URL.Path, Data: data}
+	p.Nav = s.nav(req.P, r.URL.Path)
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, tmpl, p); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if req.P.AccountID != 0 {
+		w.Header().Set("Cache-Control", "no-store")
+	}
+	w.WriteHeader(status)
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// renderError writes an error page.
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	req, _ := s.identify(r, route{})
+	if err := s.render(w, r, req, status, "error.html", http.StatusText(status), map[string]any{"Status": status, "Message": msg}); err != nil {
+		s.log.Error("render error page", "err", err)
+		http.Error(w, msg, status)
+	}
+}
+
+func (s *Server) renderBlocked(w http.ResponseWriter, r *http.Request, req *Request, msg string) {
+	// Only the message: no menu leading to pages that are blocked too.
+	only := *req
+	only.P = auth.Principal{AccountID: req.P.AccountID, Login: req.P.Login, Name: req.P.Name}
+	if err := s.render(w, r, &only, http.StatusServiceUnavailable, "blocked.html", "Espace indisponible", map[string]any{"Message": msg}); err != nil {
+		s.log.Error("render blocked page", "err", err)
+	}
+}
+
+// menu lists the entries of the menu with the action each needs.
+var menu = []struct {
+	label, href string
+	action      auth.Action
+}{
+	{"Accueil", "/", auth.ViewHome},
+	{"Mon livret", "/mon-livret", auth.ViewOwnRecord},
+	{"Mes documents", "/mes-documents", auth.ViewOwnRecord},
+	{"Mes enfants", "/mes-enfants", auth.ViewChildRecord},
+	{"Élèves", "/eleves", auth.ViewStudents},
+	{"Évaluations", "/evaluations", auth.EditEvaluations},
+	{"Référentiels", "/referentiels", auth.ViewReferentials},
+	{"Livret scolaire", "/livret", auth.EnterReports},
+	{"Imports", "/imports", auth.ImportDirectory},
+	{"Comptes", "/comptes", auth.ManageAccounts},
+	{"Transferts", "/transferts", auth.TransferDashboard},
+	{"Export LSU", "/lsu", auth.ExportLSU},
+	{"Périodes", "/periodes", auth.ManagePeriods},
+	{"Corbeille", "/corbeille", auth.RestoreTrash},
+	{"Archives", "/archives", auth.ViewArchives},
+	{"Espaces de classe", "/classes", auth.ViewClassSpaces},
+	{"Groupes", "/groupes", auth.ManageGroups},
+	{"Changement d'année", "/changement-annee", auth.ViewRollover},
+	{"Journal", "/journal", auth.ReadAudit},
+	{"Établissements", "/operateur", auth.OperatorHome},
+	{"Changement d'année", "/operateur/changement-annee", auth.OperatorRollover},
+	{"Tâches", "/operateur/taches", auth.OperatorJobs},
+	{"Journal de l'instance", "/operateur/journal", auth.OperatorAudit},
+	{"Conservation", "/operateur/conservation", auth.OperatorRetention},
+	{"Registre des traitements", "/operateur/registre", auth.OperatorPrivacy},
+	{"Messages", "/messages", auth.ReadMessages},
+}
+
+func (s *Server) nav(p auth.Principal, current string) []navItem {
+	if p.AccountID == 0 && !p.APIToken {
+		return nil
+	}
+	var items []navItem
+	for _, m := range menu {
+		if !p.Allowed(m.action) || !s.hasRoute("GET", m.href) {
+			continue
+		}
+		active := current == m.href || (m.href != "/" && strings.HasPrefix(current, m.href+"/"))
+		items = append(items, navItem{Label: m.label, Href: m.href, Active: active})
+	}
+	return items
+}
+
+func (s *Server) hasRoute(method, p string) bool {
+	for _, rt := range s.routes {
+		if rt.method == method && rt.path == p {
+			return true
+		}
+	}
+	return false
+}

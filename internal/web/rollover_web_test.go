@@ -1,0 +1,383 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/jobs"
+	"github.com/sillage/sillage/internal/rollover"
+	"github.com/sillage/sillage/internal/siecle"
+	"github.com/sillage/sillage/internal/store"
+	"github.com/sillage/sillage/internal/web"
+)
+
+// The changeover's entities in every tenant of the fixture: a class space
+// of the division with a document, an archive, a free group managed by
+// every role that manages groups.
+func init() {
+	fixtureSetups = append(fixtureSetups, func(ctx context.Context, tx *store.Tx, f *fixture, tn *tenant) error {
+		sp, err := tx.CreateClassSpace(ctx, tn.UAI, tn.Division.ID)
+		if err != nil {
+			return err
+		}
+		tn.IDs["space"] = sp.ID
+		ref, err := f.blobs.Put(strings.NewReader("%PDF-1.4 cours " + string(tn.UAI)))
+		if err != nil {
+			return err
+		}
+		file := store.ClassSpaceFile{SpaceID: sp.ID, Name: "cours.pdf", SHA256: ref.SHA256, Size: ref.Size, ContentType: "application/pdf",
+			PostedBy: tn.Persons[sillage.RoleTeacher].ID}
+		if err := tx.AddClassSpaceFile(ctx, tn.UAI, &file); err != nil {
+			return err
+		}
+		tn.IDs["spacefile"] = file.ID
+		zipRef, err := f.blobs.Put(strings.NewReader("PK\x05\x06" + strings.Repeat("\x00", 18)))
+		if err != nil {
+			return err
+		}
+		a := sillage.Archive{SchoolYear: tn.Division.SchoolYear - 1, DivisionCode: "1SN", Name: "Archive 2024-2025 — 1SN.zip", SHA256: zipRef.SHA256, Size: zipRef.Size}
+		if err := tx.AddArchive(ctx, tn.UAI, &a); err != nil {
+			return err
+		}
+		tn.IDs["archive"] = a.ID
+		g := sillage.Group{SchoolYear: tn.Division.SchoolYear, Label: "Club théâtre", Kind: sillage.GroupFree, Lifetime: sillage.LifetimeYear,
+			Managers: []int64{tn.Persons[sillage.RoleTeacher].ID, tn.Persons[sillage.RoleDirector].ID, tn.Persons[sillage.RoleStaff].ID}}
+		if err := tx.CreateGroup(ctx, tn.UAI, &g); err != nil {
+			return err
+		}
+		tn.IDs["group"] = g.ID
+		return nil
+	})
+}
+
+// fakeQueue records the jobs the operator's button enqueues.
+type fakeQueue struct{ inserted []river.JobArgs }
+
+func (q *fakeQueue) List(ctx context.Context, limit int) ([]jobs.Job, error) { return nil, nil }
+func (q *fakeQueue) EnqueueTransfer(ctx context.Context, trigger string, uais []sillage.UAI) (int64, error) {
+	return 0, nil
+}
+func (q *fakeQueue) EnqueuePurge(ctx context.Context, trigger string) (int64, error) { return 0, nil }
+func (q *fakeQueue) Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (int64, error) {
+	q.inserted = append(q.inserted, args)
+	return int64(len(q.inserted)), nil
+}
+
+// serveWith starts another server over the fixture's store with hooks.
+func (f *fixture) serveWith(h web.Hooks) {
+	f.t.Helper()
+	srv, err := web.NewServer(web.Deps{Config: f.cfg, Store: f.st, Blobs: f.blobs, Clock: f.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Hooks: h})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.srv = srv
+	f.ts = httptest.NewServer(srv)
+	f.t.Cleanup(f.ts.Close)
+}
+
+func TestRolloverOperatorPageAndQueue(t *testing.T) {
+	f := newFixture(t)
+	q := &fakeQueue{}
+	f.serveWith(web.Hooks{Jobs: q})
+	op := f.session(f.a, "operator")
+	year := sillage.SchoolYearOf(f.clock.T)
+	status, body := f.do(op, "GET", "/operateur/changement-annee", nil)
+	if status != http.StatusOK || !strings.Contains(body, "Changement d'année "+year.String()) || !strings.Contains(body, `id="rollover-table"`) {
+		t.Fatalf("operator page: %d %.300s", status, body)
+	}
+	for _, uai := range []sillage.UAI{uaiA, uaiB} {
+		if !strings.Contains(body, string(uai)) {
+			t.Fatalf("establishment %s missing", uai)
+		}
+	}
+	// The dry run of one establishment: counts, never a name.
+	status, body = f.do(op, "GET", "/operateur/changement-annee?plan=1&uai="+string(uaiA), nil)
+	if status != http.StatusOK || !strings.Contains(body, "Passage à blanc") || !strings.Contains(body, "Archives de classe à écrire") {
+		t.Fatalf("plan: %d %.300s", status, body)
+	}
+	if strings.Contains(body, f.a.Student.LastName) {
+		t.Fatal("the operator's plan names a student")
+	}
+	// Step 2 before step 1: refused with the reason.
+	status, body = f.do(op, "POST", "/operateur/changement-annee/etape", url.Values{"etape": {"2"}, "uai": {string(uaiA)}})
+	if status != http.StatusConflict || !strings.Contains(body, "l&#39;étape 1") {
+		t.Fatalf("step 2 first: %d %.300s", status, body)
+	}
+	// Step 1 for every establishment: two jobs, states "queued".
+	status, _ = f.do(op, "POST", "/operateur/changement-annee/etape", url.Values{"etape": {"1"}})
+	if status != http.StatusSeeOther || len(q.inserted) != 2 {
+		t.Fatalf("enqueue: %d, %d jobs", status, len(q.inserted))
+	}
+	if a := q.inserted[0].(rollover.JobArgs); a.Step != 1 || a.Year != int(year) {
+		t.Fatalf("job args %+v", a)
+	}
+	_, body = f.do(op, "GET", "/operateur/changement-annee/avancement", nil)
+	if !strings.Contains(body, "en attente") || !strings.Contains(body, `hx-trigger="every 2s"`) {
+		t.Fatalf("progress fragment: %.500s", body)
+	}
+	// Enqueued twice: nothing more.
+	f.do(op, "POST", "/operateur/changement-annee/etape", url.Values{"etape": {"1"}})
+	if len(q.inserted) != 2 {
+		t.Fatalf("%d jobs after a second click", len(q.inserted))
+	}
+}
+
+func TestRolloverCalendarForm(t *testing.T) {
+	f := newFixture(t)
+	op := f.session(f.a, "operator")
+	year := sillage.SchoolYearOf(f.clock.T)
+	c := rollover.DefaultCalendar(year)
+	form := url.Values{"annee": {fmt.Sprint(int(year))}}
+	for i, w := range c.Steps {
+		form.Set(fmt.Sprintf("etape%d_du", i+1), w.From.String())
+		form.Set(fmt.Sprintf("etape%d_au", i+1), w.To.String())
+	}
+	form.Set("corbeille", c.TrashWarning.String())
+	form.Set("groupes", c.GroupWarning.String())
+	form.Set("rappel", sillage.NewDate(int(year)+1, time.July, 8).String())
+	form.Set("rentree", c.TermStart.String())
+	form.Set("blocage_du", c.Blocking.From.String())
+	form.Set("blocage_au", c.Blocking.Until.String())
+	form.Set("blocage_min", c.Blocking.EarliestFrom.String())
+	form.Set("blocage_max", c.Blocking.LatestUntil.String())
+	form.Set("blocage_message", "Fermé du {debut} au {fin}.")
+	form.Set("blocage_modifiable", "1")
+	form["blocage_profils"] = []string{"student", "parent"}
+	if status, body := f.do(op, "POST", "/operateur/changement-annee/calendrier", form); status != http.StatusSeeOther {
+		t.Fatalf("save: %d %.300s", status, body)
+	}
+	var got rollover.Calendar
+	if err := f.st.Read(context.Background(), func(tx *store.Tx) (err error) {
+		got, err = rollover.LoadCalendar(context.Background(), tx, year)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !got.Saved || got.GroupReminder != sillage.NewDate(int(year)+1, time.July, 8) || got.Blocking.Message != "Fermé du {debut} au {fin}." {
+		t.Fatalf("calendar %+v", got)
+	}
+	// A reminder after step 3 is refused, with the reason.
+	form.Set("rappel", sillage.NewDate(int(year)+1, time.July, 30).String())
+	if status, body := f.do(op, "POST", "/operateur/changement-annee/calendrier", form); status != http.StatusBadRequest || !strings.Contains(body, "rappel") {
+		t.Fatalf("bad reminder: %d %.300s", status, body)
+	}
+}
+
+// TestBlockedStudent: during the window, a student and a parent see only
+// the message; a teacher works; the administrator changes the window.
+func TestBlockedStudent(t *testing.T) {
+	f := newFixture(t)
+	blocker := rollover.NewBlocker(f.st)
+	f.serveWith(web.Hooks{AccessBlocked: blocker.Blocked})
+	year := sillage.SchoolYearOf(f.clock.T)
+	f.clock.T = time.Date(int(year)+1, time.August, 20, 10, 0, 0, 0, time.UTC)
+	student := f.session(f.a, sillage.RoleStudent)
+	for _, path := range []string{"/", "/mon-livret", "/messages"} {
+		status, body := f.do(student, "GET", path, nil)
+		if status != http.StatusServiceUnavailable || !strings.Contains(body, "Votre espace Sillage est indisponible du 17 août au 31 août") {
+			t.Fatalf("student on %s: %d %.300s", path, status, body)
+		}
+	}
+	if status, _ := f.do(f.session(f.a, sillage.RoleParent), "GET", "/mes-enfants", nil); status != http.StatusServiceUnavailable {
+		t.Fatalf("parent: %d", status)
+	}
+	if status, _ := f.do(f.session(f.a, sillage.RoleTeacher), "GET", "/", nil); status != http.StatusOK {
+		t.Fatalf("teacher: %d", status)
+	}
+	// The administrator ends the blocking earlier, with its own message.
+	admin := f.session(f.a, sillage.RoleAdministrator)
+	status, body := f.do(admin, "POST", "/changement-annee/blocage", url.Values{"annee": {fmt.Sprint(int(year))}, "du": {fmt.Sprintf("%d-08-17", int(year)+1)},
+		"au": {fmt.Sprintf("%d-08-19", int(year)+1)}, "message": {"Retour le {fin}"}})
+	if status != http.StatusSeeOther {
+		t.Fatalf("override: %d %.300s", status, body)
+	}
+	if status, _ := f.do(student, "GET", "/", nil); status == http.StatusServiceUnavailable {
+		t.Fatal("still blocked after the administrator shortened the window")
+	}
+	// Beyond the operator's limits: refused.
+	status, body = f.do(admin, "POST", "/changement-annee/blocage", url.Values{"annee": {fmt.Sprint(int(year))}, "du": {fmt.Sprintf("%d-08-01", int(year)+1)},
+		"au": {fmt.Sprintf("%d-08-19", int(year)+1)}})
+	if status != http.StatusBadRequest || !strings.Contains(body, "limites") {
+		t.Fatalf("beyond the limits: %d %.300s", status, body)
+	}
+	// B's students are still blocked: the override is A's.
+	if status, _ := f.do(f.session(f.b, sillage.RoleStudent), "GET", "/", nil); status != http.StatusServiceUnavailable {
+		t.Fatalf("B's student: %d", status)
+	}
+}
+
+// TestGroupLifetimeFromMessage: the manager follows the link of the
+// warning and makes the group permanent.
+func TestGroupLifetimeFromMessage(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	year := sillage.SchoolYearOf(f.clock.T)
+	f.clock.T = time.Date(int(year)+1, time.June, 30, 9, 0, 0, 0, time.UTC)
+	if _, err := rollover.SendDueNotices(ctx, f.st); err != nil {
+		t.Fatal(err)
+	}
+	teacher := f.session(f.a, sillage.RoleTeacher)
+	_, body := f.do(teacher, "GET", "/messages", nil)
+	i := strings.Index(body, "/messages/")
+	if i < 0 || !strings.Contains(body, "Suppression des groupes libres limités à l&#39;année scolaire") {
+		t.Fatalf("no warning in the box: %.500s", body)
+	}
+	var msgID int64
+	var msgs []store.Message
+	f.st.Read(ctx, func(tx *store.Tx) (err error) {
+		msgs, err = tx.ListMessages(ctx, uaiA, f.a.Persons[sillage.RoleTeacher].ID)
+		return err
+	})
+	for _, m := range msgs {
+		if m.Subject == rollover.SubjectGroupWarning {
+			msgID = m.ID
+		}
+	}
+	_, body = f.do(teacher, "GET", fmt.Sprintf("/messages/%d", msgID), nil)
+	link := fmt.Sprintf(`<a href="/groupes/%d">/groupes/%d</a>`, f.a.IDs["group"], f.a.IDs["group"])
+	if !strings.Contains(body, link) {
+		t.Fatalf("the message's link is not clickable: %.800s", body)
+	}
+	status, body := f.do(teacher, "POST", fmt.Sprintf("/groupes/%d/duree", f.a.IDs["group"]), url.Values{"duree": {"permanent"}})
+	if status != http.StatusSeeOther {
+		t.Fatalf("lifetime: %d %.300s", status, body)
+	}
+	f.st.Read(ctx, func(tx *store.Tx) error {
+		g, err := tx.GetGroup(ctx, uaiA, f.a.IDs["group"])
+		if err != nil || g.Lifetime != sillage.LifetimePermanent {
+			t.Fatalf("group %+v %v", g, err)
+		}
+		return nil
+	})
+	// A teacher of B cannot reach A's group.
+	if status, _ := f.do(f.session(f.b, sillage.RoleTeacher), "GET", fmt.Sprintf("/groupes/%d", f.a.IDs["group"]), nil); status != http.StatusNotFound {
+		t.Fatalf("B's teacher: %d", status)
+	}
+}
+
+func TestLinkifyKeepsTextSafe(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	body := "Voir /corbeille.\n<script>alert(1)</script> //evil.example /groupes/12?x=1&y=2 et javascript:alert(1)"
+	var id int64
+	if err := f.st.Write(ctx, func(tx *store.Tx) error {
+		m := store.Message{RecipientID: f.a.Persons[sillage.RoleTeacher].ID, Sender: "Test", Subject: "Liens", Body: body}
+		err := tx.SendMessage(ctx, uaiA, &m)
+		id = m.ID
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, page := f.do(f.session(f.a, sillage.RoleTeacher), "GET", fmt.Sprintf("/messages/%d", id), nil)
+	for _, want := range []string{`<a href="/corbeille">/corbeille</a>.<br>`, `&lt;script&gt;`, `<a href="/groupes/12?x=1&amp;y=2">`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("missing %s", want)
+		}
+	}
+	for _, bad := range []string{`href="//evil`, `href="javascript`, "<script>alert"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("unsafe %s", bad)
+		}
+	}
+}
+
+// TestClassSpaceReach: the division's student reads, its teacher posts,
+// the parent has no access; in the trash, teachers read and the student
+// does not.
+func TestClassSpaceReach(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	space := fmt.Sprintf("/classes/%d", f.a.IDs["space"])
+	if status, body := f.do(f.session(f.a, sillage.RoleStudent), "GET", space, nil); status != http.StatusOK || !strings.Contains(body, "lecteur") {
+		t.Fatalf("student: %d", status)
+	}
+	teacher := f.session(f.a, sillage.RoleTeacher)
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	w, _ := mw.CreateFormFile("fichier", "exercices.pdf")
+	w.Write([]byte("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"))
+	mw.Close()
+	req, _ := http.NewRequest("POST", f.ts.URL+space+"/documents", &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := teacher.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("teacher's upload: %d", resp.StatusCode)
+	}
+	if _, body := f.do(teacher, "GET", space, nil); !strings.Contains(body, "exercices.pdf") {
+		t.Fatal("document not listed")
+	}
+	// The space goes to the trash.
+	if err := f.st.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.TrashClassSpace(ctx, uaiA, f.a.IDs["space"], nil)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if status, _ := f.do(f.session(f.a, sillage.RoleStudent), "GET", space, nil); status != http.StatusNotFound {
+		t.Fatalf("student on a trashed space: %d", status)
+	}
+	if status, body := f.do(teacher, "GET", space, nil); status != http.StatusOK || !strings.Contains(body, "corbeille") {
+		t.Fatalf("teacher on a trashed space: %d", status)
+	}
+}
+
+// TestEstablishmentUpload: the administrator uploads the N+1 file; a file
+// of another year or establishment is refused.
+func TestEstablishmentUpload(t *testing.T) {
+	f := newFixture(t)
+	year := sillage.SchoolYearOf(f.clock.T)
+	admin := f.session(f.a, sillage.RoleAdministrator)
+	post := func(uai sillage.UAI, y int) (int, string) {
+		sf := &siecle.StudentsFile{Header: siecle.Header{UAJ: uai, Year: y, ExportDate: time.Date(y, 8, 1, 0, 0, 0, 0, time.UTC)},
+			Students: []siecle.JoinedStudent{{Student: siecle.Student{EleveID: "1", LastName: "Dupont", FirstName: "Léa", Sex: "F",
+				BirthDate: time.Date(2010, 1, 2, 0, 0, 0, 0, time.UTC), MEF: "24732205310", Status: "ST"}, Division: "1SN"}}}
+		var x bytes.Buffer
+		if err := siecle.WriteStudents(&x, sf); err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		mw.WriteField("annee", fmt.Sprint(int(year)))
+		w, _ := mw.CreateFormFile("fichier", "ElevesSansAdresses.xml")
+		w.Write(x.Bytes())
+		mw.Close()
+		req, _ := http.NewRequest("POST", f.ts.URL+"/changement-annee/fichier", &buf)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		resp, err := admin.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if status, body := post(uaiA, int(year)); status != http.StatusBadRequest || !strings.Contains(body, "attend un fichier de l&#39;année") {
+		t.Fatalf("year-N file: %d %.300s", status, body)
+	}
+	if status, body := post(uaiB, int(year)+1); status != http.StatusBadRequest || !strings.Contains(body, string(uaiB)) {
+		t.Fatalf("other establishment's file: %d %.300s", status, body)
+	}
+	if status, body := post(uaiA, int(year)+1); status != http.StatusSeeOther {
+		t.Fatalf("upload: %d %.300s", status, body)
+	}
+	if _, body := f.do(admin, "GET", "/changement-annee", nil); !strings.Contains(body, "ElevesSansAdresses.xml") {
+		t.Fatal("uploaded file not shown")
+	}
+}

@@ -1,0 +1,359 @@
+// Package web is Sillage's HTTP surface: French pages (html/template and
+// htmx) and the JSON API under /api/v1/. Every route is declared once, in
+// routes.go, with the policy action it needs; handlers are thin and call
+// the store and the domain packages, never SQL.
+package web
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/auth"
+	"github.com/sillage/sillage/internal/blob"
+	"github.com/sillage/sillage/internal/config"
+	"github.com/sillage/sillage/internal/privacy"
+	"github.com/sillage/sillage/internal/store"
+)
+
+//go:embed templates static
+var assets embed.FS
+
+// Deps are what the server needs.
+type Deps struct {
+	Config *config.Config
+	Store  *store.Store
+	Blobs  *blob.Store
+	Clock  sillage.Clock
+	Logger *slog.Logger
+	// NoticeVersion is the privacy notice version users must have
+	// acknowledged (0: privacy.NoticeVersion).
+	NoticeVersion int
+	// Hooks lets the capabilities that run outside the request (jobs,
+	// imports, transfers) plug in; nil hooks are skipped.
+	Hooks Hooks
+}
+
+// Hooks are optional collaborators the server calls.
+type Hooks struct {
+	// AfterImport is called after an import that created or deactivated
+	// students (the transfer run follows in the background).
+	AfterImport func(ctx context.Context, uais []sillage.UAI) error
+	// AccessBlocked says whether a role of an establishment is blocked now
+	// by the changeover's access-blocking window, and the message to show.
+	AccessBlocked func(ctx context.Context, uai sillage.UAI, role sillage.Role) (bool, string)
+	// Jobs is the durable job queue: the operator's page lists it and runs
+	// the transfer and the purge on demand (nil: the page says so).
+	Jobs JobQueue
+}
+
+// Server serves the web interface and the API.
+type Server struct {
+	cfg      *config.Config
+	store    *store.Store
+	blobs    *blob.Store
+	clock    sillage.Clock
+	log      *slog.Logger
+	hooks    Hooks
+	sessions *auth.Sessions
+	limiter  *auth.Limiter
+	pages    map[string]*template.Template
+	routes   []route
+	mux      *http.ServeMux
+	handler  http.Handler
+	metrics  *metrics
+	// noticeVersion is the privacy notice version to acknowledge.
+	noticeVersion int
+}
+
+// NewServer builds the server: templates parsed, routes registered.
+func NewServer(d Deps) (*Server, error) {
+	if d.Clock == nil {
+		d.Clock = sillage.SystemClock{}
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	s := &Server{
+		cfg:      d.Config,
+		store:    d.Store,
+		blobs:    d.Blobs,
+		clock:    d.Clock,
+		log:      d.Logger,
+		hooks:    d.Hooks,
+		sessions: &auth.Sessions{Store: d.Store, Clock: d.Clock, Idle: d.Config.SessionIdle},
+		limiter:  auth.NewLimiter(d.Clock),
+		mux:      http.NewServeMux(),
+		metrics:  newMetrics(),
+	}
+	s.noticeVersion = d.NoticeVersion
+	if s.noticeVersion == 0 {
+		s.noticeVersion = privacy.NoticeVersion
+	}
+	if err := s.parseTemplates(); err != nil {
+		return nil, err
+	}
+	s.dropExpiredPending()
+	s.routes = s.routeTable()
+	for _, rt := range s.routes {
+		if rt.action != "" && !auth.Known(rt.action) {
+			return nil, fmt.Errorf("route %s %s: unknown action %q", rt.method, rt.path, rt.action)
+		}
+		s.mux.Handle(rt.method+" "+rt.path, s.metrics.instrument(rt.method+" "+rt.path, s.wrap(rt)))
+	}
+	static, _ := fs.Sub(assets, "static")
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.Handle("GET /metrics", s.metricsGate(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
+	s.mux.HandleFunc("/", s.notFound)
+
+	protect := http.NewCrossOriginProtection()
+	protect.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.renderError(w, r, http.StatusForbidden, "Requête refusée : elle ne provient pas de Sillage (protection contre la falsification de requête).")
+	}))
+	s.handler = s.securityHeaders(protect.Handler(s.mux))
+	return s, nil
+}
+
+// ServeHTTP serves a request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Routes lists the routes (method, path pattern, action), for the
+// authorization matrix test and the API description.
+func (s *Server) Routes() []RouteInfo {
+	out := make([]RouteInfo, len(s.routes))
+	for i, rt := range s.routes {
+		out[i] = RouteInfo{Method: rt.method, Path: rt.path, Action: rt.action, API: rt.api, Onboarding: rt.onboarding}
+	}
+	return out
+}
+
+// RouteInfo describes a route.
+type RouteInfo struct {
+	Method, Path string
+	Action       auth.Action // "" for public routes
+	API          bool
+	Onboarding   bool
+}
+
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+			"connect-src 'self'; font-src 'self'; object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if s.cfg.SecureCookies {
+			h.Set("Strict-Transport-Security", "max-age=63072000")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func cacheStatic(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := s.store.Ready(ctx); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, sillage.Message(err))
+		return
+	}
+	fmt.Fprintln(w, "ok")
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		writeJSONError(w, http.StatusNotFound, "introuvable")
+		return
+	}
+	s.renderError(w, r, http.StatusNotFound, "Cette page n'existe pas.")
+}
+
+// statusOf maps an error kind to an HTTP status.
+func statusOf(err error) int {
+	switch sillage.KindOf(err) {
+	case sillage.KindNotFound:
+		return http.StatusNotFound
+	case sillage.KindInvalid:
+		return http.StatusBadRequest
+	case sillage.KindConflict:
+		return http.StatusConflict
+	case sillage.KindForbidden:
+		return http.StatusForbidden
+	case sillage.KindUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// fail answers a handler's error: the domain message for the user, the
+// cause in the log for operators.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, rt route, err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	status := statusOf(err)
+	msg := sillage.Message(err)
+	if status == http.StatusInternalServerError {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		msg = "Une erreur interne est survenue. Réessayez ; si elle persiste, prévenez l'administrateur."
+	} else if status == http.StatusServiceUnavailable {
+		s.log.Warn("request unavailable", "path", r.URL.Path, "err", err)
+	}
+	if status == http.StatusNotFound {
+		msg = "Introuvable."
+	}
+	if rt.api {
+		writeJSONError(w, status, msg)
+		return
+	}
+	s.renderError(w, r, status, msg)
+}
+
+// clientAddr is the remote address without port, for rate limiting.
+// metricsGate serves the metrics to the loopback and to SILLAGE_METRICS_FROM
+// only, judged on the connection's address (a forwarded header proves
+// nothing here): route names and volumes tell an outsider too much.
+func (s *Server) metricsGate(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		a, err := netip.ParseAddr(host)
+		allowed := err == nil && a.Unmap().IsLoopback()
+		for _, p := range s.cfg.MetricsFrom {
+			allowed = allowed || err == nil && p.Contains(a.Unmap())
+		}
+		if !allowed {
+			s.notFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) clientAddr(r *http.Request) string {
+	return ClientAddr(r, s.cfg.TrustedProxies)
+}
+
+// ClientAddr is the address a request comes from: the connection's, or,
+// when the connection comes from a trusted reverse proxy, the nearest
+// untrusted address of X-Forwarded-For read from the right (the left part
+// is whatever the client chose to send). Without trusted proxies the header
+// is ignored: anyone could forge it to dodge the per-address sign-in limit.
+func ClientAddr(r *http.Request, trusted []netip.Prefix) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	isTrusted := func(s string) bool {
+		a, err := netip.ParseAddr(strings.TrimSpace(s))
+		if err != nil {
+			return false
+		}
+		a = a.Unmap()
+		for _, p := range trusted {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	if len(trusted) == 0 || !isTrusted(host) {
+		return host
+	}
+	var hops []string
+	for _, h := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(h, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		if a, err := netip.ParseAddr(hop); err != nil {
+			break // a malformed hop: stop at the last address we can vouch for
+		} else if !isTrusted(hop) {
+			return a.Unmap().String()
+		} else {
+			host = hop
+		}
+	}
+	return host
+}
+
+type metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sillage_http_requests_total", Help: "HTTP requests by route and status."}, []string{"route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sillage_http_request_duration_seconds", Help: "HTTP request duration by route.", Buckets: prometheus.DefBuckets}, []string{"route"}),
+	}
+	m.registry.MustRegister(m.requests, m.duration, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (m *metrics) instrument(name string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		m.requests.WithLabelValues(name, fmt.Sprint(sw.status)).Inc()
+		m.duration.WithLabelValues(name).Observe(time.Since(start).Seconds())
+	})
+}
+
+// Registry exposes the metrics registry so jobs can add their gauges.
+func (s *Server) Registry() *prometheus.Registry { return s.metrics.registry }

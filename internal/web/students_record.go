@@ -1,0 +1,327 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/audit"
+	"github.com/sillage/sillage/internal/auth"
+	"github.com/sillage/sillage/internal/passport"
+	"github.com/sillage/sillage/internal/records"
+	"github.com/sillage/sillage/internal/store"
+)
+
+// recordView is a student's record as the pages show it, the same for the
+// student, their parents and the staff (each reaches it by their own path).
+type recordView struct {
+	Student     sillage.Student
+	Evaluations []evalView
+	Sheets      []sheetView
+	Documents   []sillage.Document
+	Scale       sillage.Scale
+	// Base is the path the record's links start from: /mon-livret,
+	// /mes-enfants/{id} or /eleves/{id}.
+	Base     string
+	Download string // the full-record download, "" when not allowed
+	Files    string // prefix of attachment downloads
+	Docs     string // prefix of document downloads
+	Sheet    string // prefix of sheet pages, "" when sheets open no page
+}
+
+type evalView struct {
+	records.EvaluationRecord
+	Domains []domainView
+	Author  string
+}
+
+type domainView struct {
+	Name string
+	Rows []resultView
+}
+
+type resultView struct {
+	Code, Label, Value, ValueLabel, Class string
+}
+
+type sheetView struct {
+	sillage.Sheet
+	ResultLabel string
+	ResultClass string
+}
+
+// levelClass is the CSS class of a value: its place on the scale.
+func levelClass(sc sillage.Scale, v string) string {
+	l, ok := sc.Level(v)
+	switch {
+	case !ok:
+		return "lvl-unknown"
+	case l.Points < 0:
+		return "lvl-na"
+	}
+	return fmt.Sprintf("lvl-%d", l.Points)
+}
+
+func buildRecordView(recs *records.Records, sr *records.StudentRecord) recordView {
+	v := recordView{Student: sr.Student, Scale: recs.Scale, Documents: sr.Documents}
+	for _, e := range sr.Evaluations {
+		ev := evalView{EvaluationRecord: e, Author: e.AuthorName}
+		if p, ok := recs.Authors[e.AuthorID]; ok {
+			ev.Author = p.FullName()
+		}
+		for _, d := range e.Domains() {
+			dv := domainView{Name: d.Name}
+			for _, r := range d.Results {
+				dv.Rows = append(dv.Rows, resultView{Code: r.Competence.Code, Label: r.Competence.Label, Value: r.Value,
+					ValueLabel: records.ValueLabel(recs.Scale, r.Value), Class: levelClass(recs.Scale, r.Value)})
+			}
+			ev.Domains = append(ev.Domains, dv)
+		}
+		v.Evaluations = append(v.Evaluations, ev)
+	}
+	for _, sh := range sr.Sheets {
+		if p, ok := recs.Authors[sh.AuthorID]; ok {
+			sh.AuthorName = p.FullName()
+		}
+		v.Sheets = append(v.Sheets, sheetView{Sheet: sh, ResultLabel: records.ValueLabel(recs.Scale, sh.Result), ResultClass: levelClass(recs.Scale, sh.Result)})
+	}
+	return v
+}
+
+// loadRecordView reads the record of a student within reach.
+func (s *Server) loadRecordView(ctx context.Context, p auth.Principal, studentID int64) (recordView, error) {
+	var v recordView
+	err := s.store.Read(ctx, func(tx *store.Tx) error {
+		if _, err := studentInReach(ctx, tx, p, studentID); err != nil {
+			return err
+		}
+		recs, sr, err := records.LoadStudent(ctx, tx, p.UAI, studentID)
+		if err != nil {
+			return err
+		}
+		v = buildRecordView(recs, sr)
+		return nil
+	})
+	return v, err
+}
+
+// myRecordPage is the student's own record.
+func (s *Server) myRecordPage(w http.ResponseWriter, r *http.Request, req *Request) error {
+	v, err := s.loadRecordView(r.Context(), req.P, req.P.PersonID)
+	if err != nil {
+		return err
+	}
+	v.Base, v.Files, v.Docs, v.Sheet = "/mon-livret", "/mon-livret/fichiers/", "/mes-documents/", "/mon-livret/fiches/"
+	if req.P.Allowed(auth.DownloadOwnRecord) {
+		v.Download = "/mon-livret/telecharger"
+	}
+	return s.render(w, r, req, http.StatusOK, "my_record.html", "Mon livret", v)
+}
+
+func (s *Server) childrenPage(w http.ResponseWriter, r *http.Request, req *Request) error {
+	ctx := r.Context()
+	var children []sillage.Student
+	err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
+		children, err = tx.ListChildren(ctx, req.P.UAI, req.P.PersonID)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, req, http.StatusOK, "children.html", "Mes enfants", map[string]any{"Children": children})
+}
+
+func (s *Server) childPage(w http.ResponseWriter, r *http.Request, req *Request) error {
+	id, err := pathID(r, "student")
+	if err != nil {
+		return err
+	}
+	v, err := s.loadRecordView(r.Context(), req.P, id)
+	if err != nil {
+		return err
+	}
+	v.Base = fmt.Sprintf("/mes-enfants/%d", id)
+	v.Files, v.Docs = v.Base+"/fichiers/", v.Base+"/documents/"
+	if req.P.Allowed(auth.DownloadChildRecord) {
+		v.Download = v.Base + "/telecharger"
+	}
+	return s.render(w, r, req, http.StatusOK, "child.html", "Livret de "+v.Student.FirstName+" "+v.Student.LastName, v)
+}
+
+// studentRow is a line of the staff's list of students.
+type studentRow struct {
+	sillage.Student
+	Login string
+}
+
+func (s *Server) studentsPage(w http.ResponseWriter, r *http.Request, req *Request) error {
+	ctx := r.Context()
+	divisionID, err := formID(r, "division")
+	if err != nil {
+		return err
+	}
+	q := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("q")))
+	former := r.URL.Query().Get("anciens") == "1"
+	var rows []studentRow
+	var divisions []sillage.Division
+	err = s.store.Read(ctx, func(tx *store.Tx) error {
+		f := store.StudentFilter{DivisionID: divisionID, ActiveOnly: !former, InactiveOnly: former}
+		students, err := studentsInReach(ctx, tx, req.P, f)
+		if err != nil {
+			return err
+		}
+		for _, st := range students {
+			if q != "" && !strings.Contains(strings.ToLower(st.FullName()), q) {
+				continue
+			}
+			row := studentRow{Student: st}
+			if req.P.Allowed(auth.ViewLogins) && st.AccountID != 0 {
+				if acc, err := tx.GetAccount(ctx, st.AccountID); err == nil {
+					row.Login = acc.Login
+				}
+			}
+			rows = append(rows, row)
+		}
+		divisions, err = divisionsInReach(ctx, tx, req.P)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, req, http.StatusOK, "students.html", "Élèves", map[string]any{
+		"Rows": rows, "Divisions": divisions, "Division": divisionID, "Q": r.URL.Query().Get("q"), "Former": former,
+		"Logins": req.P.Allowed(auth.ViewLogins), "SignIns": req.P.Allowed(auth.ViewLastSignIns), "Bulk": req.P.Allowed(auth.RecordsBulk),
+	})
+}
+
+// guardianView is a parent as the student's page shows them.
+type guardianView struct {
+	sillage.Person
+	Legal    bool
+	Relation string
+	Login    string
+}
+
+func (s *Server) studentPage(w http.ResponseWriter, r *http.Request, req *Request) error {
+	id, err := pathID(r, "student")
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	v, err := s.loadRecordView(ctx, req.P, id)
+	if err != nil {
+		return err
+	}
+	v.Base = fmt.Sprintf("/eleves/%d", id)
+	v.Files, v.Docs, v.Sheet = "/fichiers/", v.Base+"/documents/", "/fiches/"
+	if req.P.Allowed(auth.DownloadAnyRecord) {
+		v.Download = v.Base + "/telecharger"
+	}
+	var guardians []guardianView
+	var login string
+	logins := req.P.Allowed(auth.ViewLogins)
+	err = s.store.Read(ctx, func(tx *store.Tx) error {
+		links, err := tx.ListGuardians(ctx, req.P.UAI, id)
+		if err != nil {
+			return err
+		}
+		for _, l := range links {
+			p, err := tx.GetPerson(ctx, req.P.UAI, l.ParentID)
+			if err != nil {
+				return err
+			}
+			g := guardianView{Person: p, Legal: l.Legal, Relation: l.Relation}
+			if logins && p.AccountID != 0 {
+				if acc, err := tx.GetAccount(ctx, p.AccountID); err == nil {
+					g.Login = acc.Login
+				}
+			}
+			guardians = append(guardians, g)
+		}
+		if logins && v.Student.AccountID != 0 {
+			if acc, err := tx.GetAccount(ctx, v.Student.AccountID); err == nil {
+				login = acc.Login
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	sort.SliceStable(guardians, func(i, j int) bool { return guardians[i].Legal && !guardians[j].Legal })
+	return s.render(w, r, req, http.StatusOK, "student.html", v.Student.FirstName+" "+v.Student.LastName, map[string]any{
+		"Record": v, "Guardians": guardians, "Login": login, "Logins": logins, "SignIns": req.P.Allowed(auth.ViewLastSignIns),
+		"NewSheet": req.P.Allowed(auth.EvaluateSheets),
+	})
+}
+
+// downloadRecord streams a student's full record (passport ZIP) after
+// writing the audit entry: the download is recorded even if the
+// connection drops half way.
+func (s *Server) downloadRecord(w http.ResponseWriter, r *http.Request, req *Request, studentID int64) error {
+	ctx := r.Context()
+	var st sillage.Student
+	err := s.store.Write(ctx, func(tx *store.Tx) (err error) {
+		if st, err = studentInReach(ctx, tx, req.P, studentID); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), audit.RecordDownloaded, st.FullName(), "dossier complet (ZIP)")
+	})
+	if err != nil {
+		return err
+	}
+	name := "livret-" + passport.Clean(strings.ToLower(st.LastName+"-"+st.FirstName), "eleve") + ".zip"
+	name = strings.ReplaceAll(name, " ", "-")
+	lw := &lazyHeaders{w: w, set: func(h http.Header) {
+		h.Set("Content-Type", "application/zip")
+		h.Set("Content-Disposition", contentDisposition(name))
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "private, no-store")
+	}}
+	err = passport.Write(ctx, s.store, s.blobs, req.P.UAI, studentID, lw)
+	if err != nil && lw.started {
+		// The headers are gone: the truncated archive tells the browser.
+		s.log.Error("full record download failed", "uai", req.P.UAI, "student", studentID, "err", err)
+		return nil
+	}
+	return err
+}
+
+// lazyHeaders sets a download's headers with its first byte, so that a
+// failure before any byte is still answered as an error page.
+type lazyHeaders struct {
+	w       http.ResponseWriter
+	set     func(http.Header)
+	started bool
+}
+
+func (l *lazyHeaders) Write(p []byte) (int, error) {
+	if !l.started {
+		l.started = true
+		l.set(l.w.Header())
+	}
+	return l.w.Write(p)
+}
+
+func (s *Server) downloadMyRecord(w http.ResponseWriter, r *http.Request, req *Request) error {
+	return s.downloadRecord(w, r, req, req.P.PersonID)
+}
+
+func (s *Server) downloadChildRecord(w http.ResponseWriter, r *http.Request, req *Request) error {
+	id, err := pathID(r, "student")
+	if err != nil {
+		return err
+	}
+	return s.downloadRecord(w, r, req, id)
+}
+
+func (s *Server) downloadStudentRecord(w http.ResponseWriter, r *http.Request, req *Request) error {
+	id, err := pathID(r, "student")
+	if err != nil {
+		return err
+	}
+	return s.downloadRecord(w, r, req, id)
+}
