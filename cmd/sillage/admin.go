@@ -1,0 +1,394 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/accounts"
+	"github.com/sillage/sillage/internal/audit"
+	"github.com/sillage/sillage/internal/auth"
+	"github.com/sillage/sillage/internal/ident"
+	"github.com/sillage/sillage/internal/privacy"
+	"github.com/sillage/sillage/internal/store"
+)
+
+func (a *app) migrateCmd() *cobra.Command {
+	var status bool
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Applique les migrations de la base de données",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			st, err := store.Open(ctx, a.cfg.DSN(), store.Options{Clock: a.clock(), NoMigrate: status})
+			if err != nil {
+				return err
+			}
+			a.st = st
+			m, err := st.Migrations(ctx)
+			if err != nil {
+				return err
+			}
+			if status && m.Current != m.Latest {
+				fmt.Fprintf(a.stdout, "Base %s : version %d, %d disponible — lancez « sillage migrate ».\n", st.DSN(), m.Current, m.Latest)
+				return nil
+			}
+			fmt.Fprintf(a.stdout, "Base %s à jour (version %d).\n", st.DSN(), m.Current)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&status, "status", false, "affiche l'état sans rien appliquer")
+	return cmd
+}
+
+func (a *app) configCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "config",
+		Short: "Affiche la configuration (secrets masqués)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			settings := a.cfg.Settings()
+			if asJSON {
+				return a.printJSON(settings)
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			for _, s := range settings {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Env, s.Value, s.Name)
+			}
+			return tw.Flush()
+		},
+	}
+	jsonFlag(cmd.Flags(), &asJSON)
+	return cmd
+}
+
+func (a *app) establishmentCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "establishment", Short: "Gère les établissements de l'instance"}
+	var uai, name, kind string
+	add := &cobra.Command{
+		Use:   "add --uai UAI --name NOM [--kind lp|lgt|college|ecole]",
+		Short: "Ajoute un établissement",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			u, err := sillage.ParseUAI(uai)
+			if err != nil {
+				return usageError{err}
+			}
+			k, err := sillage.ParseEstablishmentKind(kind)
+			if err != nil {
+				return usageError{err}
+			}
+			if strings.TrimSpace(name) == "" {
+				return usagef("le nom de l'établissement est obligatoire (--name)")
+			}
+			ctx := cmd.Context()
+			st, err := a.open(ctx)
+			if err != nil {
+				return err
+			}
+			err = st.Write(ctx, func(tx *store.Tx) error {
+				if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: u, Name: strings.TrimSpace(name), Kind: k}); err != nil {
+					return err
+				}
+				return audit.Record(ctx, tx, "", audit.Actor{Role: "operator", Name: "ligne de commande"}, audit.EstablishmentCreated, string(u), name)
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "Établissement %s (%s) ajouté.\n", u, strings.TrimSpace(name))
+			return nil
+		},
+	}
+	add.Flags().StringVar(&uai, "uai", "", "code UAI : 7 chiffres et la lettre de contrôle")
+	add.Flags().StringVar(&name, "name", "", "nom de l'établissement")
+	add.Flags().StringVar(&kind, "kind", "lp", "type : lp, lgt, college ou ecole")
+	add.MarkFlagRequired("uai")
+	add.MarkFlagRequired("name")
+
+	var asJSON bool
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "Liste les établissements avec leurs effectifs",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			st, err := a.open(ctx)
+			if err != nil {
+				return err
+			}
+			type row struct {
+				UAI              sillage.UAI `json:"uai"`
+				Name             string      `json:"nom"`
+				Kind             string      `json:"type"`
+				TransferEnabled  bool        `json:"transfert_active"`
+				ActiveStudents   int         `json:"eleves_actifs"`
+				Students         int         `json:"eleves"`
+				Teachers         int         `json:"enseignants"`
+				Divisions        int         `json:"divisions"`
+				EvaluationsCount int         `json:"evaluations"`
+			}
+			var rows []row
+			err = st.Read(ctx, func(tx *store.Tx) error {
+				es, err := tx.ListEstablishments(ctx)
+				if err != nil {
+					return err
+				}
+				counts, err := tx.AllEstablishmentCounts(ctx)
+				if err != nil {
+					return err
+				}
+				for _, e := range es {
+					c := counts[e.UAI]
+					rows = append(rows, row{e.UAI, e.Name, string(e.Kind), e.Transfer.Enabled, c.ActiveStudents, c.Students, c.Teachers, c.Divisions, c.Evaluations})
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if rows == nil {
+					rows = []row{}
+				}
+				return a.printJSON(rows)
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "UAI\tÉtablissement\tType\tÉlèves actifs\tEnseignants\tDivisions\tTransfert")
+			for _, r := range rows {
+				on := "non"
+				if r.TransferEnabled {
+					on = "oui"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\n", r.UAI, r.Name, r.Kind, r.ActiveStudents, r.Teachers, r.Divisions, on)
+			}
+			return tw.Flush()
+		},
+	}
+	jsonFlag(list.Flags(), &asJSON)
+	cmd.AddCommand(add, list, a.establishmentTransferCmd())
+	return cmd
+}
+
+func (a *app) userCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "user", Short: "Gère les comptes de l'instance"}
+	var login string
+	addOp := &cobra.Command{
+		Use:   "add-operator --login IDENTIFIANT",
+		Short: "Crée un compte d'opérateur de l'instance, avec un mot de passe provisoire",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			login = sillage.NormalizeLogin(login)
+			if login == "" {
+				return usagef("l'identifiant est obligatoire (--login)")
+			}
+			ctx := cmd.Context()
+			st, err := a.open(ctx)
+			if err != nil {
+				return err
+			}
+			otp := auth.OneTimePassword()
+			hash, err := auth.HashPassword(ctx, otp)
+			if err != nil {
+				return err
+			}
+			err = st.Write(ctx, func(tx *store.Tx) error {
+				acc := sillage.Account{Login: login, PasswordHash: hash, MustChangePassword: true, Operator: true}
+				if err := tx.CreateAccount(ctx, &acc); err != nil {
+					return err
+				}
+				return audit.Record(ctx, tx, "", audit.Actor{Role: "operator", Name: "ligne de commande"}, audit.AccountCreated, "opérateur "+login, "")
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "Compte d'opérateur « %s » créé.\nMot de passe provisoire : %s\n(à changer à la première connexion)\n", login, otp)
+			return nil
+		},
+	}
+	addOp.Flags().StringVar(&login, "login", "", "identifiant de connexion")
+	addOp.MarkFlagRequired("login")
+	var resetLogin string
+	reset := &cobra.Command{
+		Use:   "reset-password --login IDENTIFIANT",
+		Short: "Donne un mot de passe provisoire à un compte (y compris un compte commun à plusieurs établissements) et ferme ses sessions",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if strings.TrimSpace(resetLogin) == "" {
+				return usagef("l'identifiant est obligatoire (--login)")
+			}
+			ctx := cmd.Context()
+			st, err := a.open(ctx)
+			if err != nil {
+				return err
+			}
+			var otp string
+			err = st.Write(ctx, func(tx *store.Tx) (err error) {
+				otp, err = accounts.ResetAccount(ctx, tx, audit.Actor{Role: "operator", Name: "ligne de commande"}, resetLogin)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "Mot de passe provisoire de « %s » : %s\n(à changer à la première connexion ; ses sessions ouvertes sont fermées)\n", sillage.NormalizeLogin(resetLogin), otp)
+			return nil
+		},
+	}
+	reset.Flags().StringVar(&resetLogin, "login", "", "identifiant de connexion du compte")
+	reset.MarkFlagRequired("login")
+	cmd.AddCommand(addOp, reset)
+	return cmd
+}
+
+func (a *app) auditCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "audit", Short: "Journal d'audit"}
+	var uai string
+	var asJSON bool
+	verify := &cobra.Command{
+		Use:   "verify [--uai UAI]",
+		Short: "Vérifie le chaînage du journal et signale la première entrée modifiée ou manquante",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			st, err := a.open(ctx)
+			if err != nil {
+				return err
+			}
+			var problems []audit.Problem
+			var checked int
+			if uai != "" {
+				u, err := sillage.ParseUAI(uai)
+				if err != nil {
+					return usageError{err}
+				}
+				p, n, err := audit.Verify(ctx, st, u)
+				if err != nil {
+					return err
+				}
+				checked = n
+				if p != nil {
+					problems = append(problems, *p)
+				}
+			} else if problems, checked, err = audit.VerifyAll(ctx, st); err != nil {
+				return err
+			}
+			if asJSON {
+				out := map[string]any{"entrees_verifiees": checked, "intact": len(problems) == 0, "problemes": []map[string]any{}}
+				var list []map[string]any
+				for _, p := range problems {
+					list = append(list, map[string]any{"uai": p.UAI, "entree": p.Seq, "raison": p.Reason})
+				}
+				if list != nil {
+					out["problemes"] = list
+				}
+				if err := a.printJSON(out); err != nil {
+					return err
+				}
+			} else if len(problems) == 0 {
+				fmt.Fprintf(a.stdout, "Journal intact : %d entrées vérifiées.\n", checked)
+			} else {
+				for _, p := range problems {
+					fmt.Fprintf(a.stdout, "ALTÉRATION : %s\n", p)
+				}
+			}
+			if len(problems) > 0 {
+				return fmt.Errorf("journal d'audit altéré (%d chaîne(s))", len(problems))
+			}
+			return nil
+		},
+	}
+	verify.Flags().StringVar(&uai, "uai", "", "ne vérifier que le journal de cet établissement")
+	jsonFlag(verify.Flags(), &asJSON)
+	purge := &cobra.Command{
+		Use:   "purge [--now DATE]",
+		Short: "Supprime les entrées plus anciennes que la durée de conservation du journal (la purge hebdomadaire le fait aussi)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			st, err := a.open(ctx)
+			if err != nil {
+				return err
+			}
+			cutoff := a.cfg.Retention.AuditCutoff(a.clock().Now())
+			n, err := audit.PurgeExpired(ctx, st, cutoff)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "%d entrées antérieures au %s supprimées ; chaque journal reste vérifiable.\n", n, cutoff.Format("02/01/2006"))
+			return nil
+		},
+	}
+	cmd.AddCommand(verify, purge)
+	return cmd
+}
+
+func (a *app) privacyCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "privacy", Short: "Données personnelles"}
+	var asJSON bool
+	register := &cobra.Command{
+		Use:   "register",
+		Short: "Affiche le registre des traitements (ce qui est conservé, pourquoi, combien de temps, qui le voit)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reg := privacy.Register(&a.cfg)
+			if asJSON {
+				return a.printJSON(reg)
+			}
+			fmt.Fprintln(a.stdout, "Registre des traitements de l'instance Sillage")
+			for i, p := range reg {
+				fmt.Fprintf(a.stdout, "\n%d. %s\n   Finalité : %s\n   Durée : %s\n   Destinataires : %s\n   Base légale : %s\n", i+1, p.Data, p.Why, p.HowLong, p.WhoSees, p.Legality)
+			}
+			return nil
+		},
+	}
+	jsonFlag(register.Flags(), &asJSON)
+	cmd.AddCommand(register)
+	return cmd
+}
+
+func (a *app) idKeyCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "idkey", Short: "Clé de hachage des INE (hors de la base de données)"}
+	rotate := &cobra.Command{
+		Use:   "rotate",
+		Short: "Ajoute une nouvelle version de la clé ; les anciennes restent utilisées pour la correspondance",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kr, err := ident.Rotate(a.cfg.IDKeyFile)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "Nouvelle clé ajoutée à %s : %s\nSauvegardez ce fichier : sans lui, les élèves ne peuvent plus être rapprochés.\n", a.cfg.IDKeyFile, kr)
+			return nil
+		},
+	}
+	status := &cobra.Command{
+		Use:   "status",
+		Short: "Indique les versions de clé présentes (jamais les clés)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kr, err := ident.Load(a.cfg.IDKeyFile)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "%s : %s\n", a.cfg.IDKeyFile, kr)
+			return nil
+		},
+	}
+	cmd.AddCommand(rotate, status)
+	return cmd
+}
+
+// sortedKeys returns a map's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sillage/sillage/internal/directory"
+	"github.com/sillage/sillage/internal/sharedref"
+	"github.com/sillage/sillage/internal/store/storetest"
+)
+
+func directoryTestdata(name string) string {
+	return filepath.Join("..", "..", "internal", "directory", "testdata", name)
+}
+
+func TestImportCommands(t *testing.T) {
+	for _, kind := range storetest.Engines(t) {
+		t.Run(string(kind), func(t *testing.T) {
+			c := newCLI(t, kind)
+			f1, f2 := directoryTestdata("siecle_0860012W_1.xml"), directoryTestdata("siecle_0860012W_2.xml")
+
+			code, _, errs := c.run("import", "siecle", "--uai", "0860012W", f1)
+			if code != exitFailure || !strings.Contains(errs, "établissement 0860012W inconnu") {
+				t.Fatalf("unknown establishment: %d %q", code, errs)
+			}
+			if code, _, errs := c.run("establishment", "add", "--uai", "0860012W", "--name", "LP des Écluses"); code != exitOK {
+				t.Fatal(errs)
+			}
+			if code, _, errs := c.run("establishment", "add", "--uai", "0010856A", "--name", "Autre"); code != exitOK {
+				t.Fatal(errs)
+			}
+			code, _, errs = c.run("import", "siecle", "--uai", "0010856A", f1)
+			if code != exitFailure || !strings.Contains(errs, "concerne l'établissement 0860012W, pas 0010856A") || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+				t.Fatalf("wrong UAI: %d %q", code, errs)
+			}
+			code, _, errs = c.run("import", "siecle", f1)
+			if code != exitUsage {
+				t.Fatalf("no --uai: %d %q", code, errs)
+			}
+
+			code, out, errs := c.run("--now", "2025-10-06", "import", "siecle", "--uai", "0860012W", "--dry-run", f1)
+			if code != exitOK || !strings.Contains(out, "simulation") || !strings.Contains(out, "Élèves") || !strings.Contains(out, "créés 6") {
+				t.Fatalf("dry run: %d %q %q", code, out, errs)
+			}
+			code, out, errs = c.run("--now", "2025-10-06", "import", "siecle", "--uai", "0860012W", "--json", f1)
+			var rep directory.Report
+			if code != exitOK || json.Unmarshal([]byte(out), &rep) != nil || rep.Count(directory.KindStudents).Created != 6 || rep.Status != directory.StatusApplied {
+				t.Fatalf("import: %d %q %q", code, out, errs)
+			}
+			code, out, _ = c.run("--now", "2025-10-06", "import", "siecle", "--uai", "0860012W", "--json", f1)
+			json.Unmarshal([]byte(out), &rep)
+			if code != exitOK || rep.Changed() {
+				t.Fatalf("second import: %d %s", code, out)
+			}
+			// Two of six students deactivated: held, then confirmed.
+			code, out, errs = c.run("--now", "2025-10-06", "import", "siecle", "--uai", "0860012W", f2)
+			if code != exitFailure || !strings.Contains(errs, "--confirm-mass-deactivation") || !strings.Contains(out, "en attente de confirmation") {
+				t.Fatalf("mass deactivation: %d %q %q", code, out, errs)
+			}
+			code, out, errs = c.run("--now", "2025-10-06", "import", "siecle", "--uai", "0860012W", "--confirm-mass-deactivation", f2)
+			if code != exitOK || !strings.Contains(out, "désactivés 2") || !strings.Contains(out, "entrant dans l'index") {
+				t.Fatalf("confirmed: %d %q %q", code, out, errs)
+			}
+			code, out, errs = c.run("import", "sts", "--uai", "0860012W", directoryTestdata("sts_emp_0860012W_2025.xml"))
+			if code != exitOK || !strings.Contains(out, "Enseignants") {
+				t.Fatalf("sts: %d %q %q", code, out, errs)
+			}
+
+			// AAF: the structure's UAI is wrong; refused, then mapped.
+			dir := sharedref.Path(t, "aaf", "springboard-plugin-aaf-duplicates-test")
+			code, out, errs = c.run("import", "aaf", dir)
+			if code != exitFailure || !strings.Contains(out, "Structure ignorée 42") || !strings.Contains(errs, "refusés") {
+				t.Fatalf("aaf without mapping: %d %q %q", code, out, errs)
+			}
+			code, out, errs = c.run("import", "aaf", "--uai-map", "0123456Z=0123456S", "--json", dir)
+			var res directory.AAFResult
+			if code != exitOK || json.Unmarshal([]byte(out), &res) != nil || len(res.Reports) != 1 || res.Reports[0].UAI != "0123456S" {
+				t.Fatalf("aaf: %d %q %q", code, out, errs)
+			}
+			code, _, errs = c.run("import", "aaf", "--uai-map", "0123456Z=0123456Y", dir)
+			if code != exitUsage || !strings.Contains(errs, "--uai-map") {
+				t.Fatalf("bad mapping: %d %q", code, errs)
+			}
+		})
+	}
+}
