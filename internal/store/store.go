@@ -323,16 +323,19 @@ func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(*Tx)
 		return mapErr(fmt.Errorf("begin: %w", err))
 	}
 	tx := &Tx{s: s, d: s.d, tx: sqlTx, conn: conn, now: s.clock.Now().UTC(), readOnly: readOnly}
+	// Roll back unless committed: fn may return an error, panic, or end
+	// its goroutine (runtime.Goexit, as t.Fatal in a test does), and in
+	// each case the connection must be given back without the transaction.
+	committed := false
 	defer func() {
-		if p := recover(); p != nil {
+		if !committed {
 			_ = sqlTx.Rollback()
-			panic(p)
 		}
 	}()
 	if err := fn(tx); err != nil {
-		_ = sqlTx.Rollback()
 		return err
 	}
+	committed = true
 	if err := sqlTx.Commit(); err != nil {
 		return mapErr(fmt.Errorf("commit: %w", err))
 	}

@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/store"
@@ -83,4 +85,50 @@ func TestParseDSN(t *testing.T) {
 	if got := d.String(); got != "postgres://u:xxxxx@localhost:5432/sillage" {
 		t.Errorf("String() = %q, want the password masked", got)
 	}
+}
+
+// TestTransactionEndsWithItsGoroutine: a callback that ends its goroutine
+// (runtime.Goexit, as t.Fatal does) or panics leaves no transaction open
+// and gives its connection back; on SQLite the single writer connection
+// would otherwise block every later write.
+func TestTransactionEndsWithItsGoroutine(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, _ *storetest.Clock) {
+		ctx := context.Background()
+		e := sillage.Establishment{UAI: "0860012W", Name: "Lycée A", Kind: sillage.KindLP}
+		ends := map[string]func(){
+			"goexit": runtime.Goexit,
+			"panic":  func() { panic("boom") },
+		}
+		for name, end := range ends {
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				defer func() { _ = recover() }()
+				_ = st.Write(ctx, func(tx *store.Tx) error {
+					if err := tx.CreateEstablishment(ctx, e); err != nil {
+						return err
+					}
+					end()
+					return nil
+				})
+			}()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s: the interrupted write never gave its connection back", name)
+			}
+			wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			err := st.Write(wctx, func(tx *store.Tx) error {
+				_, err := tx.GetEstablishment(wctx, e.UAI)
+				if sillage.KindOf(err) != sillage.KindNotFound {
+					t.Errorf("%s: establishment after the interrupted write: %v, want not found (rolled back)", name, err)
+				}
+				return nil
+			})
+			cancel()
+			if err != nil {
+				t.Fatalf("%s: a write after the interrupted one: %v", name, err)
+			}
+		}
+	})
 }
