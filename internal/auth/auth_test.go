@@ -20,6 +20,8 @@ func TestPolicyMatchesPrivacyTable(t *testing.T) {
 		{ViewStudents, []sillage.Role{sillage.RoleTeacher, sillage.RoleDirector, sillage.RoleAdministrator}},
 		// Logins and external ids: the administrator only (privacy.md).
 		{ViewLogins, []sillage.Role{sillage.RoleAdministrator}},
+		// Birth dates: the student, their guardians, the administrator.
+		{ViewBirthDate, []sillage.Role{sillage.RoleStudent, sillage.RoleParent, sillage.RoleAdministrator}},
 		{ReadAudit, []sillage.Role{sillage.RoleAdministrator}},
 		{TransferSettings, []sillage.Role{sillage.RoleDirector, sillage.RoleAdministrator}},
 		{ExportLSU, []sillage.Role{sillage.RoleDirector, sillage.RoleAdministrator}},

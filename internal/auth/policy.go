@@ -48,7 +48,11 @@ const (
 	ReopenReports      Action = "lsu.reports.reopen" // a closed Livret Scolaire report
 
 	// Establishment administration.
-	ViewLogins        Action = "accounts.logins" // logins and external (join) ids
+	ViewLogins Action = "accounts.logins" // logins and external (join) ids
+	// ViewBirthDate: a student's birth date, in their record and its
+	// download. privacy.md gives directors and teachers names and results
+	// only; the student and their guardians see their own.
+	ViewBirthDate     Action = "students.birthdate"
 	ManageAccounts    Action = "accounts.manage"
 	IssueCredentials  Action = "accounts.credentials"
 	ManageAPITokens   Action = "api.tokens"
@@ -110,6 +114,7 @@ var establishmentPolicy = map[Action][]sillage.Role{
 	ReopenReports:      {director, administrator},
 
 	ViewLogins:        {administrator},
+	ViewBirthDate:     {student, parent, administrator},
 	ManageAccounts:    {administrator},
 	IssueCredentials:  {administrator},
 	ManageAPITokens:   {administrator},

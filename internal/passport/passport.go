@@ -36,10 +36,18 @@ const (
 	MissingName = "fichiers-manquants.txt"
 )
 
+// Options shape the archive for the person it is written for.
+type Options struct {
+	// BirthDate includes the student's birth date. The student, their
+	// legal guardians and the administrator see it; a director does not
+	// (privacy.md: names and results only).
+	BirthDate bool
+}
+
 // Write streams the full record of a student of an establishment as a ZIP
 // to w. External ids (ELEVE_ID, STS-web ids) are left out: the archive goes
 // to the student, a parent or the direction, who may not see them.
-func Write(ctx context.Context, st *store.Store, blobs *blob.Store, uai sillage.UAI, studentID int64, w io.Writer) error {
+func Write(ctx context.Context, st *store.Store, blobs *blob.Store, uai sillage.UAI, studentID int64, w io.Writer, opts Options) error {
 	var recs *records.Records
 	var sr *records.StudentRecord
 	var now time.Time
@@ -72,7 +80,7 @@ func Write(ctx context.Context, st *store.Store, blobs *blob.Store, uai sillage.
 	if err != nil {
 		return err
 	}
-	if err := writePDF(ew, recs, sr, paths, now); err != nil {
+	if err := writePDF(ew, recs, sr, paths, now, opts.BirthDate); err != nil {
 		return err
 	}
 	ew, err = entry(JSONName, zip.Deflate, now)
@@ -81,7 +89,7 @@ func Write(ctx context.Context, st *store.Store, blobs *blob.Store, uai sillage.
 	}
 	one := *recs
 	one.Students = []records.StudentRecord{*sr}
-	if err := records.Encode(ew, records.ToFile(&one, records.ExportOptions{Paths: paths, Now: now, BirthDate: true})); err != nil {
+	if err := records.Encode(ew, records.ToFile(&one, records.ExportOptions{Paths: paths, Now: now, BirthDate: opts.BirthDate})); err != nil {
 		return err
 	}
 	buf := make([]byte, 64<<10)

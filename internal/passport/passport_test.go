@@ -130,7 +130,7 @@ func TestWrite(t *testing.T) {
 		ctx := context.Background()
 		b := build(t, st, t.TempDir(), 3, 5, 2, 2, 4096)
 		var buf bytes.Buffer
-		if err := passport.Write(ctx, st, b.blobs, uai, b.student.ID, &buf); err != nil {
+		if err := passport.Write(ctx, st, b.blobs, uai, b.student.ID, &buf, passport.Options{BirthDate: true}); err != nil {
 			t.Fatal(err)
 		}
 		zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
@@ -210,7 +210,7 @@ func TestWriteOtherEstablishmentAndMissingFile(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	err := passport.Write(ctx, st, b.blobs, "0010856A", b.student.ID, io.Discard)
+	err := passport.Write(ctx, st, b.blobs, "0010856A", b.student.ID, io.Discard, passport.Options{})
 	if sillage.KindOf(err) != sillage.KindNotFound {
 		t.Fatalf("another establishment's student: %v", err)
 	}
@@ -221,7 +221,7 @@ func TestWriteOtherEstablishmentAndMissingFile(t *testing.T) {
 		}
 	}
 	var buf bytes.Buffer
-	if err := passport.Write(ctx, st, b.blobs, uai, b.student.ID, &buf); err != nil {
+	if err := passport.Write(ctx, st, b.blobs, uai, b.student.ID, &buf, passport.Options{BirthDate: true}); err != nil {
 		t.Fatal(err)
 	}
 	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
@@ -268,7 +268,7 @@ func BenchmarkWrite(b *testing.B) {
 			n := 0
 			for b.Loop() {
 				cw := &countWriter{}
-				if err := passport.Write(ctx, st, bt.blobs, uai, bt.student.ID, cw); err != nil {
+				if err := passport.Write(ctx, st, bt.blobs, uai, bt.student.ID, cw, passport.Options{}); err != nil {
 					b.Fatal(err)
 				}
 				total = cw.n
@@ -283,3 +283,61 @@ func BenchmarkWrite(b *testing.B) {
 type countWriter struct{ n int64 }
 
 func (w *countWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }
+
+// TestBirthDateForWhomItMayConcern: the birth date is in the archive only
+// when asked for (the student, a guardian, the administrator), in the JSON
+// and in the PDF. Without it, the PDF is the one of a student with no birth
+// date known: the field is gone, nothing else changed.
+func TestBirthDateForWhomItMayConcern(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, _ *storetest.Clock) {
+		ctx := context.Background()
+		b := build(t, st, t.TempDir(), 1, 2, 1, 1, 512)
+		entries := func(opts passport.Options) map[string][]byte {
+			t.Helper()
+			var buf bytes.Buffer
+			if err := passport.Write(ctx, st, b.blobs, uai, b.student.ID, &buf, opts); err != nil {
+				t.Fatal(err)
+			}
+			zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := map[string][]byte{}
+			for _, f := range zr.File {
+				rc, err := f.Open()
+				if err != nil {
+					t.Fatal(err)
+				}
+				out[f.Name], err = io.ReadAll(rc)
+				rc.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			return out
+		}
+		with, without := entries(passport.Options{BirthDate: true}), entries(passport.Options{})
+		if !bytes.Contains(with[passport.JSONName], []byte(`"2009-03-14"`)) {
+			t.Error("the birth date is missing from the JSON asked with it")
+		}
+		for name, data := range without {
+			if bytes.Contains(data, []byte("2009-03-14")) || bytes.Contains(data, []byte("14/03/2009")) {
+				t.Errorf("%s holds the birth date, not asked for", name)
+			}
+		}
+		if bytes.Equal(with[passport.PDFName], without[passport.PDFName]) {
+			t.Fatal("the PDF is the same with and without the birth date")
+		}
+		err := st.Write(ctx, func(tx *store.Tx) error {
+			s := b.student
+			s.BirthDate = sillage.Date{}
+			return tx.UpdateStudent(ctx, uai, s)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if unknown := entries(passport.Options{BirthDate: true}); !bytes.Equal(unknown[passport.PDFName], without[passport.PDFName]) {
+			t.Error("the PDF without the birth date differs from the PDF of a student whose birth date is unknown")
+		}
+	})
+}

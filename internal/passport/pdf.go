@@ -14,12 +14,14 @@ import (
 // writePDF writes the readable record: identity, evaluations with their
 // results per competence and comments, the scale, the sheets with their
 // evaluation and attached files.
-func writePDF(w io.Writer, recs *records.Records, sr *records.StudentRecord, paths map[int64]string, now time.Time) error {
+func writePDF(w io.Writer, recs *records.Records, sr *records.StudentRecord, paths map[int64]string, now time.Time, birthDate bool) error {
 	s := sr.Student
 	d := pdfdoc.New("Livret de "+s.FullName(), now)
 	d.Title("Livret de " + s.FullName())
 	d.Field("Établissement", fmt.Sprintf("%s (%s)", recs.Establishment.Name, recs.Establishment.UAI))
-	d.Field("Né(e) le", s.BirthDate.French())
+	if birthDate && !s.BirthDate.IsZero() {
+		d.Field("Né(e) le", s.BirthDate.French())
+	}
 	d.Field("Division", s.DivisionCode)
 	for _, r := range recs.Referentials {
 		if r.Diploma == s.Diploma {

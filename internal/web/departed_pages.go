@@ -51,7 +51,7 @@ func (s *Server) departedDownload(w http.ResponseWriter, r *http.Request, req *R
 	}
 	name := "livret-" + passport.Clean(strings.ToLower(p.LastName+"-"+p.FirstName), "eleve") + ".zip"
 	dw := &departedWriter{w: w, name: strings.ReplaceAll(name, " ", "-")}
-	err = passport.Write(ctx, s.store, s.blobs, req.P.UAI, req.P.PersonID, dw)
+	err = passport.Write(ctx, s.store, s.blobs, req.P.UAI, req.P.PersonID, dw, passport.Options{BirthDate: true}) // their own
 	if err != nil && dw.started {
 		s.log.Error("departed record download failed", "uai", req.P.UAI, "student", req.P.PersonID, "err", err)
 		return nil // the truncated archive tells the browser

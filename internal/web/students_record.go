@@ -281,7 +281,7 @@ func (s *Server) downloadRecord(w http.ResponseWriter, r *http.Request, req *Req
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Cache-Control", "private, no-store")
 	}}
-	err = passport.Write(ctx, s.store, s.blobs, req.P.UAI, studentID, lw)
+	err = passport.Write(ctx, s.store, s.blobs, req.P.UAI, studentID, lw, passport.Options{BirthDate: req.P.Allowed(auth.ViewBirthDate)})
 	if err != nil && lw.started {
 		// The headers are gone: the truncated archive tells the browser.
 		s.log.Error("full record download failed", "uai", req.P.UAI, "student", studentID, "err", err)
