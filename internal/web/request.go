@@ -204,9 +204,12 @@ func (s *Server) gate(r *http.Request, rt route, req *Request) string {
 }
 
 // accessBlocked reports whether the changeover's access blocking applies to
-// the principal now, with the message to show.
+// the principal now, with the message to show. A departed student is never
+// blocked: step 4 deactivates the students who left just as the blocking
+// starts, and their download window (transfer.md 8) runs from that day;
+// their one page reads their own record and sets nothing up.
 func (s *Server) accessBlocked(ctx context.Context, req *Request) (bool, string) {
-	if s.hooks.AccessBlocked == nil || req.P.Operator || req.P.UAI == "" {
+	if s.hooks.AccessBlocked == nil || req.P.Operator || req.P.Departed || req.P.UAI == "" {
 		return false, ""
 	}
 	return s.hooks.AccessBlocked(ctx, req.P.UAI, req.P.Role)

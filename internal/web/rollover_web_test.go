@@ -217,6 +217,21 @@ func TestBlockedStudent(t *testing.T) {
 	if status, _ := f.do(f.session(f.b, sillage.RoleStudent), "GET", "/", nil); status != http.StatusServiceUnavailable {
 		t.Fatalf("B's student: %d", status)
 	}
+	// A student of B who left (deactivated by step 4) still reaches their
+	// one page and its download: the blocking would eat their window.
+	ctx := context.Background()
+	if err := f.st.Write(ctx, func(tx *store.Tx) error { return tx.SetPersonActive(ctx, uaiB, f.b.Student.ID, false) }); err != nil {
+		t.Fatal(err)
+	}
+	c := f.anonymous()
+	if status, _, body := transferSignIn(t, f, c, "student."+strings.ToLower(string(uaiB))); status != http.StatusSeeOther {
+		t.Fatalf("departed sign-in during the blocking: %d %.300s", status, body)
+	}
+	for _, path := range []string{"/depart", "/depart/livret.zip"} {
+		if status, body := f.do(c, "GET", path, nil); status != http.StatusOK {
+			t.Fatalf("departed student on %s during the blocking: %d %.300s", path, status, body)
+		}
+	}
 }
 
 // TestGroupLifetimeFromMessage: the manager follows the link of the
