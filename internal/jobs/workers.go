@@ -106,6 +106,8 @@ func (w *collectWorker) Work(ctx context.Context, job *river.Job[CollectArgs]) e
 	if err := cfg.Store.Read(ctx, func(tx *store.Tx) (err error) { refs, err = tx.BlobRefs(ctx); return err }); err != nil {
 		return err
 	}
+	// The grace period is compared with the files' modification times,
+	// which the file system stamps from the wall clock.
 	rep, err := cfg.Blobs.Collect(ctx, refs, time.Now().Add(-cfg.CollectGrace))
 	if err != nil {
 		return err
@@ -150,7 +152,9 @@ func (w weekly) Next(t time.Time) time.Time {
 
 // periodic returns the daily sweep and the weekly purge. Only the elected
 // leader of the running processes enqueues them, and each is unique for
-// its day or week anyway.
+// its day or week anyway. River's scheduler runs on the wall clock, so the
+// day or week of the unique key is read from the same clock (the rules
+// with durations inside the jobs read the injected one).
 func (q *Queue) periodic() []*river.PeriodicJob {
 	return []*river.PeriodicJob{
 		river.NewPeriodicJob(daily{q.cfg.SweepHour, q.cfg.SweepMinute}, func() (river.JobArgs, *river.InsertOpts) {
