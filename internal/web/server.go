@@ -220,6 +220,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, rt route, err erro
 	if errors.Is(err, context.Canceled) {
 		return
 	}
+	if responseStarted(w) {
+		// The answer has begun (most often a page written to a client
+		// that went away): an error page now would be a second answer.
+		s.log.Warn("request failed after its answer began", "method", r.Method, "path", r.URL.Path, "err", err)
+		return
+	}
 	status := statusOf(err)
 	msg := sillage.Message(err)
 	if status == http.StatusInternalServerError {
@@ -238,7 +244,21 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, rt route, err erro
 	s.renderError(w, r, status, msg)
 }
 
-// clientAddr is the remote address without port, for rate limiting.
+// responseStarted reports whether the status line of w has been written,
+// looking through the writers wrapping the instrumented one.
+func responseStarted(w http.ResponseWriter) bool {
+	for {
+		switch x := w.(type) {
+		case *statusWriter:
+			return x.status != 0
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = x.Unwrap()
+		default:
+			return false
+		}
+	}
+}
+
 // metricsGate serves the metrics to the loopback and to SILLAGE_METRICS_FROM
 // only, judged on the connection's address (a forwarded header proves
 // nothing here): route names and volumes tell an outsider too much.

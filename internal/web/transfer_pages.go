@@ -185,10 +185,14 @@ func transferFilter(r *http.Request) (transfer.StatusFilter, map[string]string, 
 // statusCache keeps an establishment's lists for a few seconds: the
 // dashboard of a large establishment, opened by many people at once, is
 // read from the database once per period (the lists change only when a
-// transfer run or an import happens).
+// transfer run or an import happens). One request at a time refreshes an
+// entry; while it does, the others get the previous lists (up to
+// statusCacheStale old) or, when there are none, wait for the refresh
+// instead of all reading the database at once.
 type statusCache struct {
-	mu sync.Mutex
-	m  map[string]statusCacheEntry
+	mu      sync.Mutex
+	m       map[string]statusCacheEntry
+	loading map[string]chan struct{} // closed when the key's refresh ends
 }
 
 type statusCacheEntry struct {
@@ -199,20 +203,54 @@ type statusCacheEntry struct {
 	tables template.HTML
 }
 
-// statusCacheTTL is how long a dashboard may lag behind the database.
-const statusCacheTTL = 3 * time.Second
+const (
+	// statusCacheTTL is how long lists are served without a refresh.
+	statusCacheTTL = 3 * time.Second
+	// statusCacheStale is how old lists may be served while a refresh
+	// is under way: how long a dashboard may lag behind the database.
+	statusCacheStale = 2 * statusCacheTTL
+)
 
-var dashboardCache = statusCache{m: map[string]statusCacheEntry{}}
+var dashboardCache = statusCache{m: map[string]statusCacheEntry{}, loading: map[string]chan struct{}{}}
 
 func (c *statusCache) load(r *http.Request, s *Server, uai sillage.UAI, f transfer.StatusFilter) (statusCacheEntry, error) {
 	key := fmt.Sprintf("%p|%s|%v|%v|%s", s, uai, f.Since.Unix(), f.Until.Unix(), f.Done)
-	now := time.Now()
-	c.mu.Lock()
-	e, ok := c.m[key]
-	c.mu.Unlock()
-	if ok && now.Sub(e.at) < statusCacheTTL {
-		return e, nil
+	for {
+		now := time.Now()
+		c.mu.Lock()
+		e, ok := c.m[key]
+		if ok && now.Sub(e.at) < statusCacheTTL {
+			c.mu.Unlock()
+			return e, nil
+		}
+		done, busy := c.loading[key]
+		if !busy {
+			done = make(chan struct{})
+			c.loading[key] = done
+			c.mu.Unlock()
+			return c.refresh(r, s, key, uai, f, done)
+		}
+		c.mu.Unlock()
+		if ok && now.Sub(e.at) < statusCacheStale {
+			return e, nil
+		}
+		select {
+		case <-done: // look again: the refresh stored the lists, or failed
+		case <-r.Context().Done():
+			return statusCacheEntry{}, r.Context().Err()
+		}
 	}
+}
+
+// refresh reads and renders the lists of key, stores them and ends the
+// key's refresh (done), whatever the outcome.
+func (c *statusCache) refresh(r *http.Request, s *Server, key string, uai sillage.UAI, f transfer.StatusFilter, done chan struct{}) (statusCacheEntry, error) {
+	defer func() {
+		c.mu.Lock()
+		delete(c.loading, key)
+		c.mu.Unlock()
+		close(done)
+	}()
 	st, err := transfer.LoadStatus(r.Context(), s.store, uai, f, s.cfg.Retention)
 	if err != nil {
 		return statusCacheEntry{}, err
@@ -221,11 +259,12 @@ func (c *statusCache) load(r *http.Request, s *Server, uai sillage.UAI, f transf
 	if err != nil {
 		return statusCacheEntry{}, err
 	}
-	e = statusCacheEntry{at: now, st: st, tables: tables}
+	now := time.Now()
+	e := statusCacheEntry{at: now, st: st, tables: tables}
 	c.mu.Lock()
 	if len(c.m) > 1000 {
 		for k, v := range c.m {
-			if now.Sub(v.at) >= statusCacheTTL {
+			if now.Sub(v.at) >= statusCacheStale {
 				delete(c.m, k)
 			}
 		}
