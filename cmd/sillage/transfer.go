@@ -258,6 +258,8 @@ func (a *app) purgeCmd() *cobra.Command {
 					fmt.Fprintf(a.stdout, ", %d compte(s) fermé(s)", rep.Accounts)
 				}
 				fmt.Fprintln(a.stdout)
+				lines := map[bool]string{true: "à supprimer", false: "supprimée(s)"}[dry]
+				fmt.Fprintf(a.stdout, "Suivi des transferts : %d ligne(s) antérieure(s) au %s %s\n", rep.LogLines, schoolDate(rep.LogCutoff), lines)
 			}
 			if err != nil {
 				return err

@@ -51,7 +51,8 @@ func (w *purgeWorker) Work(ctx context.Context, job *river.Job[PurgeArgs]) error
 	rep, err := transfer.Purge(ctx, cfg.Store, transfer.Options{Retention: cfg.Retention, Failpoint: cfg.Failpoint, Logger: cfg.Logger})
 	if rep != nil {
 		cfg.Logger.Info("purge", "trigger", job.Args.Trigger, "students", rep.Students, "accounts", rep.Accounts, "elapsed", rep.Elapsed)
-		_ = river.RecordOutput(ctx, fmt.Sprintf("%d élève(s) supprimé(s), %d compte(s) fermé(s)", rep.Students, rep.Accounts))
+		_ = river.RecordOutput(ctx, fmt.Sprintf("%d élève(s) supprimé(s), %d compte(s) fermé(s), %d ligne(s) du suivi des transferts supprimée(s)",
+			rep.Students, rep.Accounts, rep.LogLines))
 		if rep.Students > 0 {
 			w.q.afterChange(ctx)
 		}
@@ -106,8 +107,6 @@ func (w *collectWorker) Work(ctx context.Context, job *river.Job[CollectArgs]) e
 	if err := cfg.Store.Read(ctx, func(tx *store.Tx) (err error) { refs, err = tx.BlobRefs(ctx); return err }); err != nil {
 		return err
 	}
-	// The grace period is compared with the files' modification times,
-	// which the file system stamps from the wall clock.
 	rep, err := cfg.Blobs.Collect(ctx, refs, time.Now().Add(-cfg.CollectGrace))
 	if err != nil {
 		return err

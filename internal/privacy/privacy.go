@@ -79,6 +79,7 @@ func NewNotice(c *config.Config) Notice {
 			{"Éléments mis à la corbeille", "jusqu'à la purge de la corbeille du changement d'année suivant (au plus 1 an)"},
 			{"Archives des classes de l'année", years(r.ArchiveYears)},
 			{"Journal d'audit", months(r.AuditMonths) + ", en continu"},
+			{"Suivi des transferts (élèves reçus, envoyés, transferts impossibles)", months(r.AuditMonths) + " après le dernier changement de chaque ligne"},
 		},
 		Rights: []string{
 			"Droit d'accès et de portabilité : chaque élève (et chaque responsable légal pour son enfant) peut télécharger à tout moment l'ensemble de son dossier (document lisible, fichiers joints et données au format JSON).",
@@ -123,6 +124,8 @@ func Register(c *config.Config) []Processing {
 			"année scolaire, puis archives de classe " + years(r.ArchiveYears), "enseignants, direction, administrateur, application LSU", "obligation légale (RGPD art. 6-1-c)"},
 		{"Archives de classe de l'année", "conservation du dossier de l'année", years(r.ArchiveYears), "direction, administrateur", mission},
 		{"Journal d'audit (actions sensibles)", "sécurité et traçabilité", months(r.AuditMonths), "administrateur de l'établissement, opérateur de l'instance", "obligation de sécurité (RGPD art. 32)"},
+		{"Suivi des transferts (nom de l'élève à l'arrivée, initiales au départ, date, cause, nombres transférés)", "suivi des transferts par les deux établissements",
+			months(r.AuditMonths) + " après le dernier changement", "direction, administrateur des deux établissements", mission},
 		{"Index des élèves désactivés (empreinte de l'INE, établissement d'origine, diplôme)", "transfert du dossier vers le nouvel établissement",
 			months(r.StudentMonths), "aucune personne : utilisé par le moteur de transfert", mission},
 	}

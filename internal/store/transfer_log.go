@@ -191,3 +191,19 @@ func (tx *Tx) ListPendingTransfers(ctx context.Context, uai sillage.UAI, f Pendi
 		return p, err
 	})
 }
+
+// CountTransferLogBefore counts the lines of the transfer log that last
+// changed before cutoff (the purge's dry run).
+func (tx *Tx) CountTransferLogBefore(ctx context.Context, cutoff time.Time) (int, error) {
+	var n int
+	err := tx.queryRow(ctx, `SELECT COUNT(*) FROM transfer_log WHERE at < $1`, cutoff).Scan(&n)
+	return n, mapErr(err)
+}
+
+// DeleteTransferLogBefore deletes at most limit lines of the transfer log
+// that last changed before cutoff, and reports how many. The log holds the
+// student's name at the destination: it goes once its retention is over.
+func (tx *Tx) DeleteTransferLogBefore(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	n, err := tx.execN(ctx, `DELETE FROM transfer_log WHERE id IN (SELECT id FROM transfer_log WHERE at < $1 ORDER BY id LIMIT `+itoa(limit)+`)`, cutoff)
+	return int(n), err
+}

@@ -38,8 +38,16 @@ type PurgeReport struct {
 	Students       int                  `json:"eleves"`
 	Accounts       int                  `json:"comptes_fermes"`
 	IndexEntries   int                  `json:"entrees_index"`
-	Elapsed        time.Duration        `json:"-"`
+	// LogCutoff and LogLines: the lines of the transfer log (the
+	// follow-up's lists) that last changed before LogCutoff are deleted
+	// with the purge; they hold names and are kept as long as the audit log.
+	LogCutoff time.Time     `json:"suivi_avant"`
+	LogLines  int           `json:"lignes_suivi"`
+	Elapsed   time.Duration `json:"-"`
 }
+
+// LogBatch is how many lines of the transfer log one transaction deletes.
+const LogBatch = 5000
 
 // PurgeEstablishment is the count of one establishment.
 type PurgeEstablishment struct {
@@ -95,8 +103,43 @@ func Purge(ctx context.Context, st *store.Store, o Options) (*PurgeReport, error
 			rep.Students += done
 		}
 	}
+	if err := e.purgeLog(ctx, rep); err != nil {
+		return rep, fmt.Errorf("purge du suivi des transferts : %w", err)
+	}
 	rep.Elapsed = time.Since(start)
 	return rep, nil
+}
+
+// purgeLog deletes the lines of the transfer log past the audit log's
+// retention, LogBatch per transaction, each batch counted in the
+// instance's audit log (the log is the instance's, not one
+// establishment's). A batch is one DELETE: interrupted, the next purge
+// takes up what is left.
+func (e *engine) purgeLog(ctx context.Context, rep *PurgeReport) error {
+	rep.LogCutoff = e.o.Retention.AuditCutoff(e.now)
+	if e.o.DryRun {
+		return e.st.Read(ctx, func(tx *store.Tx) (err error) {
+			rep.LogLines, err = tx.CountTransferLogBefore(ctx, rep.LogCutoff)
+			return err
+		})
+	}
+	for {
+		var n int
+		err := e.st.Write(ctx, func(tx *store.Tx) (err error) {
+			if n, err = tx.DeleteTransferLogBefore(ctx, rep.LogCutoff, LogBatch); err != nil || n == 0 {
+				return err
+			}
+			return audit.Record(ctx, tx, "", audit.System, audit.Purge, fmt.Sprintf("suivi des transferts antérieur au %s", rep.LogCutoff.In(sillage.SchoolZone).Format("02/01/2006")),
+				fmt.Sprintf("%d ligne(s) du suivi des transferts supprimée(s)", n))
+		})
+		if err != nil {
+			return err
+		}
+		rep.LogLines += n
+		if n < LogBatch {
+			return nil
+		}
+	}
 }
 
 func (e *engine) purgeBatch(ctx context.Context, uai sillage.UAI, cutoff time.Time) (students, accounts, index int, err error) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/store/storetest"
 	"github.com/sillage/sillage/internal/transfer"
@@ -382,6 +383,62 @@ func TestDryRunChangesNothing(t *testing.T) {
 		}
 		if after := w.state(); after != before {
 			t.Fatalf("dry purge changed the database:\n%s", diffLines(before, after))
+		}
+	})
+}
+
+// TestTransferLogKeptAsLongAsTheAuditLog: the weekly purge deletes the
+// lines of the follow-up that last changed before the audit log's
+// retention, counts them in the instance's audit log, and keeps the
+// recent ones; its dry run counts without deleting.
+func TestTransferLogKeptAsLongAsTheAuditLog(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
+		ctx := context.Background()
+		w := newWorld(t, st, clock)
+		lea := w.student(uaiA, "Léa", "Durand", "v1:LEA", diplomaMELEC)
+		w.record(uaiA, lea, w.student(uaiA, "Tom", "Martin", "v1:TOM", diplomaMELEC))
+		newLea := w.arrival(uaiB, "Léa", "Durand", "v1:LEA", diplomaMELEC)
+		w.deactivate(uaiA, lea)
+		if rep := w.run(transfer.Options{}); len(rep.Transferred) != 1 {
+			t.Fatalf("first transfer: %+v", rep)
+		}
+		// Fourteen months later, another student moves.
+		clock.T = clock.T.AddDate(0, 14, 0)
+		max := w.student(uaiA, "Max", "Petit", "v1:MAX", diplomaMELEC)
+		w.record(uaiA, max, w.student(uaiA, "Noé", "Roux", "v1:NOE", diplomaMELEC))
+		newMax := w.arrival(uaiB, "Max", "Petit", "v1:MAX", diplomaMELEC)
+		w.deactivate(uaiA, max)
+		if rep := w.run(transfer.Options{}); len(rep.Transferred) != 1 {
+			t.Fatalf("second transfer: %+v", rep)
+		}
+
+		dry, err := transfer.Purge(ctx, st, transfer.Options{DryRun: true})
+		if err != nil || dry.LogLines != 1 {
+			t.Fatalf("dry run: %+v, %v; want 1 line to delete", dry, err)
+		}
+		if _, ok := w.logOf(uaiB, newLea.ID, uaiA, lea.ID); !ok {
+			t.Fatal("the dry run deleted a line")
+		}
+		rep, err := transfer.Purge(ctx, st, transfer.Options{})
+		if err != nil || rep.LogLines != 1 {
+			t.Fatalf("purge: %+v, %v; want 1 line deleted", rep, err)
+		}
+		if _, ok := w.logOf(uaiB, newLea.ID, uaiA, lea.ID); ok {
+			t.Error("the line of fourteen months ago is still there")
+		}
+		if _, ok := w.logOf(uaiB, newMax.ID, uaiA, max.ID); !ok {
+			t.Error("the recent line was deleted")
+		}
+		var entries []sillage.AuditEntry
+		st.Read(ctx, func(tx *store.Tx) (err error) {
+			entries, err = tx.ListAudit(ctx, "", store.AuditFilter{Action: audit.Purge})
+			return err
+		})
+		if len(entries) != 1 || !strings.Contains(entries[0].Details, "1 ligne(s) du suivi des transferts") || strings.Contains(entries[0].Details, "Durand") {
+			t.Errorf("instance audit: %+v", entries)
+		}
+		if again, err := transfer.Purge(ctx, st, transfer.Options{}); err != nil || again.LogLines != 0 {
+			t.Errorf("second purge: %+v, %v; want nothing left", again, err)
 		}
 	})
 }
