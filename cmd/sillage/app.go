@@ -58,8 +58,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	refuseUnknownSubcommands(root)
 	if _, _, err := root.Find(args); err != nil {
-		fmt.Fprintln(stderr, "sillage:", oneLine(err))
+		fmt.Fprintln(stderr, "sillage:", oneLine(frenchUsage(err)))
 		fmt.Fprintln(stderr, "Voir « sillage --help ».")
 		return exitUsage
 	}
@@ -68,6 +69,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err == nil {
 		return exitOK
 	}
+	err = frenchUsage(err)
 	fmt.Fprintln(stderr, "sillage:", oneLine(err))
 	var ue usageError
 	if errors.As(err, &ue) {
@@ -83,9 +85,9 @@ func newApp(getenv func(string) string, stdin io.Reader, stdout, stderr io.Write
 	return a, a.cfg.FromEnv(getenv)
 }
 
-// oneLine keeps an error on one line of stderr.
+// oneLine keeps an error on one line of stderr, in French.
 func oneLine(err error) string {
-	return strings.Join(strings.Fields(err.Error()), " ")
+	return strings.Join(strings.Fields(frenchFileErrors(err)), " ")
 }
 
 func (a *app) rootCmd() *cobra.Command {

@@ -75,9 +75,17 @@ func TestBadInput(t *testing.T) {
 		wantCode int
 		wantErr  string
 	}{
-		{"unknown subcommand", nil, []string{"frobnicate"}, exitUsage, "unknown command"},
-		{"unknown flag", nil, []string{"migrate", "--nope"}, exitUsage, "unknown flag"},
-		{"extra argument", nil, []string{"migrate", "extra"}, exitUsage, "unknown command"},
+		{"unknown subcommand", nil, []string{"frobnicate"}, exitUsage, "commande inconnue « frobnicate » pour « sillage »"},
+		{"unknown sub-subcommand", nil, []string{"transfer", "statu"}, exitUsage, "commande inconnue « statu » pour « sillage transfer »"},
+		{"unknown flag", nil, []string{"migrate", "--nope"}, exitUsage, "option inconnue : --nope"},
+		{"unknown shorthand", nil, []string{"migrate", "-z"}, exitUsage, "option inconnue : -z"},
+		{"extra argument", nil, []string{"migrate", "extra"}, exitUsage, "commande inconnue « extra » pour « sillage migrate »"},
+		{"missing required flag", nil, []string{"transfer", "status"}, exitUsage, "option obligatoire manquante : --uai"},
+		{"flag without its value", nil, []string{"transfer", "status", "--uai"}, exitUsage, "l'option --uai attend une valeur"},
+		{"bad flag value", nil, []string{"demo", "--no-serve", "--students", "beaucoup"}, exitUsage, `valeur "beaucoup" invalide pour l'option --students`},
+		{"missing file", map[string]string{"SILLAGE_DB": "sqlite:" + filepath.Join(dir, "files.db")}, []string{"import", "siecle", "--uai", "0860012W", filepath.Join(dir, "absent.xml")},
+			exitFailure, "absent.xml : fichier ou dossier introuvable"},
+		{"missing argument", nil, []string{"import", "siecle", "--uai", "0860012W"}, exitUsage, "1 argument(s) attendu(s), 0 reçu(s)"},
 		{"malformed SILLAGE_DB", map[string]string{"SILLAGE_DB": "mysql://x"}, []string{"migrate"}, exitFailure, "sqlite:CHEMIN ou postgres"},
 		{"unreachable PostgreSQL", map[string]string{"SILLAGE_DB": "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"}, []string{"migrate"}, exitFailure, "injoignable"},
 		{"data directory under a file", map[string]string{"SILLAGE_DB": "sqlite:" + filepath.Join(readOnlyParent, "db", "s.db")}, []string{"migrate"}, exitFailure, "impossible de créer le dossier"},
