@@ -37,3 +37,14 @@ func TestFailAfterTheAnswerBegan(t *testing.T) {
 		t.Errorf("before any answer: %d, want 500", rec.Code)
 	}
 }
+
+// TestStatusTitlesInFrench: every error status a page can answer has a
+// French title (http.StatusText is English).
+func TestStatusTitlesInFrench(t *testing.T) {
+	for _, status := range []int{400, 401, 403, 404, 405, 409, 413, 415, 429, 500, 503} {
+		title := statusTitle(status)
+		if title == "" || title == http.StatusText(status) {
+			t.Errorf("%d: title %q", status, title)
+		}
+	}
+}

@@ -145,7 +145,8 @@ func (s *Server) renderTemplate(w http.ResponseWriter, r *http.Request, req *Req
 // renderError writes an error page.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	req, _ := s.identify(r, route{})
-	if err := s.render(w, r, req, status, "error.html", http.StatusText(status), map[string]any{"Status": status, "Message": msg}); err != nil {
+	title := statusTitle(status)
+	if err := s.render(w, r, req, status, "error.html", title, map[string]any{"Status": status, "Title": title, "Message": msg}); err != nil {
 		s.log.Error("render error page", "err", err)
 		http.Error(w, msg, status)
 	}
@@ -215,4 +216,33 @@ func (s *Server) hasRoute(method, p string) bool {
 		}
 	}
 	return false
+}
+
+// statusTitle names an error status for the page's title and heading, in
+// French (http.StatusText is English).
+func statusTitle(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "Demande invalide"
+	case http.StatusUnauthorized:
+		return "Connexion requise"
+	case http.StatusForbidden:
+		return "Accès refusé"
+	case http.StatusNotFound:
+		return "Introuvable"
+	case http.StatusMethodNotAllowed:
+		return "Action non permise"
+	case http.StatusConflict:
+		return "Conflit"
+	case http.StatusRequestEntityTooLarge:
+		return "Fichier trop volumineux"
+	case http.StatusUnsupportedMediaType:
+		return "Type de fichier refusé"
+	case http.StatusTooManyRequests:
+		return "Trop de tentatives"
+	case http.StatusServiceUnavailable:
+		return "Service indisponible"
+	default:
+		return "Erreur"
+	}
 }

@@ -370,3 +370,12 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 		t.Fatalf("right current password after 5 failures: %d %.300s", status, body)
 	}
 }
+
+// TestErrorPageInFrench: an error page's title and heading are French.
+func TestErrorPageInFrench(t *testing.T) {
+	f := newFixture(t)
+	status, body := f.do(f.session(f.a, sillage.RoleTeacher), "GET", "/eleves/999999999", nil)
+	if status != http.StatusNotFound || !strings.Contains(body, "<title>Introuvable — Sillage</title>") || !strings.Contains(body, "<h1>Introuvable</h1>") {
+		t.Fatalf("not found page: %d %.400s", status, body)
+	}
+}
