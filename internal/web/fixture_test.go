@@ -319,6 +319,26 @@ func (f *fixture) session(tn *tenant, role sillage.Role) *http.Client {
 	return f.clientWithToken(token)
 }
 
+// apiToken returns an API token of a person of a tenant (made once, kept
+// with the sessions' tokens).
+func (f *fixture) apiToken(tn *tenant, role sillage.Role) string {
+	f.t.Helper()
+	key := "api/" + string(tn.UAI) + "/" + string(role)
+	if token, ok := f.tokens[key]; ok {
+		return token
+	}
+	token, _ := auth.NewToken()
+	ctx := context.Background()
+	err := f.st.Write(ctx, func(tx *store.Tx) error {
+		return tx.CreateAPIToken(ctx, tn.UAI, &store.APIToken{TokenHash: auth.HashToken(token), Label: "matrice", PersonID: tn.Persons[role].ID})
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.tokens[key] = token
+	return token
+}
+
 func (f *fixture) clientWithToken(token string) *http.Client {
 	jar, _ := cookiejar.New(nil)
 	u, _ := url.Parse(f.ts.URL)

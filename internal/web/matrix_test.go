@@ -8,6 +8,7 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/auth"
+	"github.com/sillage/sillage/internal/web"
 )
 
 // principals of the matrix: every role of an establishment, and the operator.
@@ -21,19 +22,63 @@ func principalOf(role sillage.Role, uai sillage.UAI, personID int64) auth.Princi
 	return auth.Principal{AccountID: 1, UAI: uai, PersonID: personID, Role: role}
 }
 
+// publicRoutes are the only routes open without signing in. A route added
+// without an action would be public: it must be listed here on purpose.
+var publicRoutes = map[string]bool{
+	"GET /": true, "GET /connexion": true, "POST /connexion": true, "GET /confidentialite": true,
+	"POST /deconnexion": true, "GET /api/v1/openapi.json": true,
+}
+
+func TestPublicRoutesAreListed(t *testing.T) {
+	f := newFixture(t)
+	seen := map[string]bool{}
+	for _, rt := range f.srv.Routes() {
+		key := rt.Method + " " + rt.Path
+		if rt.Action == "" {
+			seen[key] = true
+			if !publicRoutes[key] {
+				t.Errorf("%s has no rule: it is open to anyone; give it an action or list it in publicRoutes", key)
+			}
+		}
+	}
+	for key := range publicRoutes {
+		if !seen[key] {
+			t.Errorf("%s is listed as public but is not a public route", key)
+		}
+	}
+}
+
+// bearerClient calls the API with a token in the Authorization header, as
+// a script does (no session cookie).
+func bearerClient(token string) *http.Client {
+	return &http.Client{
+		Transport:     bearer{token},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+type bearer struct{ token string }
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
 // TestAuthorizationMatrix walks every route of the route table for every
-// role, in its own establishment and from the other one. The expected
-// status comes from the policy: a role the policy refuses gets 403; a user
-// of establishment B asking for an entity of A gets 404; an allowed request
-// is never refused (no 401/403/404) and never fails (no 500). POST routes
-// run on a fresh fixture each, since an allowed POST may change the data.
+// role, in its own establishment and from the other one; the API routes
+// also with each role's API token. The expected status comes from the
+// policy: a role the policy refuses gets 403; a user of establishment B
+// asking for an entity of A gets 404; an allowed request is never refused
+// (no 401/403/404) and never fails (no 500). POST routes run on a fresh
+// fixture each, since an allowed POST may change the data.
 func TestAuthorizationMatrix(t *testing.T) {
 	base := newFixture(t)
 	routes := base.srv.Routes()
 	checked := 0
 	for _, rt := range routes {
 		if rt.Action == "" {
-			continue // public
+			continue // public: TestPublicRoutesAreListed
 		}
 		f := base
 		if rt.Method != http.MethodGet {
@@ -49,32 +94,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s %s: %v", rt.Method, rt.Path, err)
 				}
-				hasEntity := strings.Contains(rt.Path, "{")
-				p := principalOf(role, caller.UAI, caller.Persons[role].ID)
-				var form url.Values
-				if rt.Method != http.MethodGet {
-					form = url.Values{}
+				ways := []string{"session"}
+				if rt.API && role != "operator" {
+					ways = append(ways, "jeton")
 				}
-				status, body := f.do(f.session(caller, role), rt.Method, path, form)
-				checked++
-				name := rt.Method + " " + rt.Path + " as " + string(role) + " (" + side + ")"
-				switch {
-				case rt.Action == auth.SignedIn:
-					if status == http.StatusForbidden || status == http.StatusNotFound && !hasEntity || status >= 500 {
-						t.Errorf("%s: status %d", name, status)
-					}
-				case !p.Allowed(rt.Action):
-					if status != http.StatusForbidden && !(rt.Onboarding && status == http.StatusSeeOther) {
-						t.Errorf("%s: status %d, want 403 (policy refuses %s)", name, status, rt.Action)
-					}
-				case hasEntity && side == "other" && role != "operator":
-					if status != http.StatusNotFound {
-						t.Errorf("%s: status %d, want 404 (an entity of another establishment)", name, status)
-					}
-				default:
-					if status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusNotFound || status >= 500 {
-						t.Errorf("%s: status %d, want the request served: %.200s", name, status, body)
-					}
+				for _, way := range ways {
+					checked++
+					checkRoute(t, f, rt, role, side, way, caller, path)
 				}
 			}
 		}
@@ -83,6 +109,43 @@ func TestAuthorizationMatrix(t *testing.T) {
 		t.Fatal("no route checked")
 	}
 	t.Logf("%d requests checked over %d routes", checked, len(routes))
+}
+
+// checkRoute sends one request of the matrix and checks its status
+// against the policy.
+func checkRoute(t *testing.T, f *fixture, rt web.RouteInfo, role sillage.Role, side, way string, caller *tenant, path string) {
+	t.Helper()
+	hasEntity := strings.Contains(rt.Path, "{")
+	p := principalOf(role, caller.UAI, caller.Persons[role].ID)
+	client := f.session(caller, role)
+	if way == "jeton" {
+		p.APIToken = true
+		client = bearerClient(f.apiToken(caller, role))
+	}
+	var form url.Values
+	if rt.Method != http.MethodGet {
+		form = url.Values{}
+	}
+	status, body := f.do(client, rt.Method, path, form)
+	name := rt.Method + " " + rt.Path + " as " + string(role) + " (" + side + ", " + way + ")"
+	switch {
+	case rt.Action == auth.SignedIn && !p.APIToken:
+		if status == http.StatusForbidden || status == http.StatusNotFound && !hasEntity || status >= 500 {
+			t.Errorf("%s: status %d", name, status)
+		}
+	case !p.Allowed(rt.Action):
+		if status != http.StatusForbidden && !(rt.Onboarding && status == http.StatusSeeOther) {
+			t.Errorf("%s: status %d, want 403 (policy refuses %s)", name, status, rt.Action)
+		}
+	case hasEntity && side == "other" && role != "operator":
+		if status != http.StatusNotFound {
+			t.Errorf("%s: status %d, want 404 (an entity of another establishment)", name, status)
+		}
+	default:
+		if status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusNotFound || status >= 500 {
+			t.Errorf("%s: status %d, want the request served: %.200s", name, status, body)
+		}
+	}
 }
 
 func TestUnauthenticatedIsSentToSignIn(t *testing.T) {
