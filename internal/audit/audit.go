@@ -17,11 +17,12 @@ import (
 
 // Actions recorded (privacy.md's list, and the capabilities' own).
 const (
-	SignInLocked         = "signin.locked"          // failures beyond the rate limit
-	AccountCreated       = "account.created"        // an administrator created an account
-	AccountDeleted       = "account.deleted"        // by an administrator or by retention
-	AccountPasswordReset = "account.password_reset" // administrator reset
-	CredentialsIssued    = "account.credentials"    // one-time passwords issued (list downloaded)
+	SignInLocked         = "signin.locked"               // failures beyond the rate limit
+	AccountCreated       = "account.created"             // an administrator created an account
+	AccountDeleted       = "account.deleted"             // by an administrator or by retention
+	AccountPasswordReset = "account.password_reset"      // administrator reset
+	CredentialsIssued    = "account.credentials"         // one-time passwords issued (list downloaded)
+	CredentialsExpired   = "account.credentials_expired" // lists of one-time passwords deleted after their days
 	RoleChanged          = "account.role"
 	SignOutEverywhere    = "account.signout_all"
 	APITokenIssued       = "api.token_issued"
@@ -178,6 +179,7 @@ var actionLabels = map[string]string{
 	AccountDeleted:       "Suppression de compte",
 	AccountPasswordReset: "Réinitialisation de mot de passe",
 	CredentialsIssued:    "Édition des identifiants",
+	CredentialsExpired:   "Suppression des listes d'identifiants",
 	RoleChanged:          "Changement de rôle",
 	SignOutEverywhere:    "Déconnexion de toutes les sessions",
 	APITokenIssued:       "Création d'un jeton d'API",

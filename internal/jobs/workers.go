@@ -8,6 +8,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/accounts"
 	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/transfer"
@@ -64,7 +65,8 @@ func (w *purgeWorker) Work(ctx context.Context, job *river.Job[PurgeArgs]) error
 }
 
 // housekeeping applies the other rolling rules with the weekly purge: audit
-// entries past Retention.AuditMonths and expired sessions.
+// entries past Retention.AuditMonths, expired sessions, and credential
+// lists past their days (their files then go with the blob collection).
 func (q *Queue) housekeeping(ctx context.Context) error {
 	cfg := q.cfg
 	now := cfg.Store.Clock().Now()
@@ -74,8 +76,18 @@ func (q *Queue) housekeeping(ctx context.Context) error {
 	}
 	var sessions int
 	err = cfg.Store.Write(ctx, func(tx *store.Tx) (err error) { sessions, err = tx.DeleteExpiredSessions(ctx, now); return err })
-	cfg.Logger.Info("housekeeping", "audit_entries", n, "sessions", sessions)
-	return err
+	if err != nil {
+		return err
+	}
+	lists, err := accounts.ExpireCredentialLists(ctx, cfg.Store)
+	if err != nil {
+		return err
+	}
+	if lists > 0 {
+		q.afterChange(ctx)
+	}
+	cfg.Logger.Info("housekeeping", "audit_entries", n, "sessions", sessions, "credential_lists", lists)
+	return nil
 }
 
 // afterChange queues the collection of the files nobody refers to any more.

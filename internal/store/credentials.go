@@ -72,3 +72,33 @@ func (tx *Tx) DeleteCredentialLists(ctx context.Context, uai sillage.UAI, year s
 	n, err := tx.execN(ctx, `DELETE FROM credential_lists WHERE uai = $1 AND school_year <= $2`, uai, year)
 	return int(n), err
 }
+
+// ExpireCredentialLists deletes, in every establishment, the lists created
+// before cutoff, and returns how many went per establishment. The lists
+// hold one-time passwords in clear: they are kept only as long as it takes
+// to hand them out.
+func (tx *Tx) ExpireCredentialLists(ctx context.Context, cutoff time.Time) (map[sillage.UAI]int, error) {
+	counts := map[sillage.UAI]int{}
+	rows, err := tx.query(ctx, `SELECT uai, COUNT(*) FROM credential_lists WHERE created_at < $1 GROUP BY uai`, cutoff)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var u string
+		var n int
+		if err := rows.Scan(&u, &n); err != nil {
+			return nil, mapErr(err)
+		}
+		counts[sillage.UAI(u)] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err)
+	}
+	rows.Close()
+	if len(counts) == 0 {
+		return counts, nil
+	}
+	_, err = tx.exec(ctx, `DELETE FROM credential_lists WHERE created_at < $1`, cutoff)
+	return counts, err
+}

@@ -1,0 +1,61 @@
+package accounts
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/audit"
+	"github.com/sillage/sillage/internal/store"
+)
+
+// CredentialListDays is how long a credential list (PDF and CSV of
+// one-time passwords, in clear) can be downloaded again after it was
+// issued. privacy.md: nobody sees a password; the lists exist only to hand
+// the first passwords out, so they do not stay for the whole year. An
+// account still not activated afterwards gets a new list.
+const CredentialListDays = 30
+
+// CredentialListExpiry is when a list issued at created stops being
+// offered and is deleted.
+func CredentialListExpiry(created time.Time) time.Time {
+	return created.AddDate(0, 0, CredentialListDays)
+}
+
+// CredentialListExpired reports whether the list is past its expiry at now.
+func CredentialListExpired(l store.CredentialList, now time.Time) bool {
+	return !now.Before(CredentialListExpiry(l.CreatedAt))
+}
+
+// ExpireCredentialLists deletes the lists past their expiry in every
+// establishment, in one transaction, with one audit entry per
+// establishment (counts only), and returns how many went. Their files are
+// left to the blob collector, which removes unreferenced files.
+func ExpireCredentialLists(ctx context.Context, st *store.Store) (int, error) {
+	total := 0
+	err := st.Write(ctx, func(tx *store.Tx) error {
+		total = 0
+		cutoff := tx.Now().AddDate(0, 0, -CredentialListDays)
+		counts, err := tx.ExpireCredentialLists(ctx, cutoff)
+		if err != nil {
+			return err
+		}
+		uais := make([]sillage.UAI, 0, len(counts))
+		for u := range counts {
+			uais = append(uais, u)
+		}
+		sort.Slice(uais, func(i, j int) bool { return uais[i] < uais[j] })
+		for _, u := range uais {
+			total += counts[u]
+			err := audit.Record(ctx, tx, u, audit.System, audit.CredentialsExpired, "listes d'identifiants",
+				fmt.Sprintf("%d liste(s) de plus de %d jours supprimée(s) (mots de passe provisoires)", counts[u], CredentialListDays))
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return total, err
+}
