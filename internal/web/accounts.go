@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/sillage/sillage"
@@ -19,6 +20,26 @@ type accountRow struct {
 	Login    string
 	State    string // "à activer", "actif", "sans compte", "fermé"
 	Division string
+	Imported string // the directory the person comes from ("SIECLE"…), "" when created by hand
+	// Civilities offered by the rectification form: the usual ones, and
+	// the person's own when an import wrote another ("MME").
+	Civilities []string
+}
+
+// importedFrom names the directory whose next import rewrites a person's
+// identity, "" for a person created in Sillage.
+func importedFrom(src sillage.Source) string {
+	switch src {
+	case sillage.SourceSIECLE:
+		return "SIECLE"
+	case sillage.SourceSTS:
+		return "STS-web"
+	case sillage.SourceAAF:
+		return "l'annuaire (AAF)"
+	case sillage.SourceONDE:
+		return "ONDE"
+	}
+	return ""
 }
 
 func accountState(p sillage.Person, acc sillage.Account, has bool) string {
@@ -64,7 +85,10 @@ func (s *Server) accountsPage(w http.ResponseWriter, r *http.Request, req *Reque
 			if q != "" && !strings.Contains(strings.ToLower(p.FullName()), q) {
 				continue
 			}
-			row := accountRow{Person: p, Division: divisions[p.ID]}
+			row := accountRow{Person: p, Division: divisions[p.ID], Imported: importedFrom(p.Source), Civilities: accounts.Civilities}
+			if p.Civility != "" && !slices.Contains(accounts.Civilities, p.Civility) {
+				row.Civilities = append(slices.Clip(accounts.Civilities), p.Civility)
+			}
 			var acc sillage.Account
 			has := p.AccountID != 0
 			if has {
@@ -180,6 +204,34 @@ func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, req *Requ
 		return err
 	}
 	return s.redirect(w, r, req, "/comptes", "Le compte et les données de la personne ont été supprimés.")
+}
+
+// rectifyPerson corrects a person's civility, names and e-mail
+// (privacy.md: rectification through the administrator, journaled).
+func (s *Server) rectifyPerson(w http.ResponseWriter, r *http.Request, req *Request) error {
+	p, err := s.personInReach(r, req)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	var changed bool
+	err = s.store.Write(ctx, func(tx *store.Tx) (err error) {
+		changed, err = accounts.Rectify(ctx, tx, req.P.UAI, req.Actor(), p.ID, accounts.Identity{
+			Civility: r.PostFormValue("civility"), LastName: r.PostFormValue("last_name"),
+			FirstName: r.PostFormValue("first_name"), Email: r.PostFormValue("email")})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	msg := "Aucune modification."
+	if changed {
+		msg = "Identité corrigée."
+	}
+	return s.redirect(w, r, req, "/comptes?role="+string(p.Role), msg)
 }
 
 func (s *Server) credentialsPage(w http.ResponseWriter, r *http.Request, req *Request) error {

@@ -34,6 +34,7 @@ func (s *Server) routeTable() []route {
 		{method: "POST", path: "/comptes/{person}/mot-de-passe", action: auth.ManageAccounts, h: s.resetPassword},
 		{method: "POST", path: "/comptes/{person}/role", action: auth.ManageAccounts, h: s.changeRole},
 		{method: "POST", path: "/comptes/{person}/supprimer", action: auth.ManageAccounts, h: s.deleteAccount},
+		{method: "POST", path: "/comptes/{person}/identite", action: auth.ManageAccounts, h: s.rectifyPerson},
 		{method: "GET", path: "/comptes/identifiants", action: auth.IssueCredentials, h: s.credentialsPage},
 		{method: "POST", path: "/comptes/identifiants", action: auth.IssueCredentials, h: s.issueCredentials},
 		{method: "GET", path: "/comptes/identifiants/{list}/pdf", action: auth.IssueCredentials, h: s.downloadCredentials("pdf")},
