@@ -197,7 +197,7 @@ var actionLabels = map[string]string{
 	RecordsExported:      "Export des données d'apprentissage",
 	RecordsImported:      "Import des données d'apprentissage",
 	RolloverStep:         "Étape du changement d'année",
-	Rectification:        "Rectification",
+	Rectification:        "Rectification des données",
 	EstablishmentCreated: "Création d'établissement",
 	RetentionDeletion:    "Suppression par durée de conservation",
 	AuditPurged:          "Purge du journal d'audit",

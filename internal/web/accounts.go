@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/accounts"
@@ -248,7 +249,20 @@ func (s *Server) credentialsPage(w http.ResponseWriter, r *http.Request, req *Re
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, req, http.StatusOK, "credentials.html", "Fichiers d'identifiants", map[string]any{"Lists": lists, "Divisions": divisions})
+	// Lists past their days are not offered, even before the weekly
+	// housekeeping deletes them.
+	type listRow struct {
+		store.CredentialList
+		Until time.Time
+	}
+	var rows []listRow
+	for _, l := range lists {
+		if !accounts.CredentialListExpired(l, s.clock.Now()) {
+			rows = append(rows, listRow{l, accounts.CredentialListExpiry(l.CreatedAt)})
+		}
+	}
+	return s.render(w, r, req, http.StatusOK, "credentials.html", "Fichiers d'identifiants",
+		map[string]any{"Lists": rows, "Divisions": divisions, "Days": accounts.CredentialListDays})
 }
 
 func (s *Server) issueCredentials(w http.ResponseWriter, r *http.Request, req *Request) error {
@@ -295,6 +309,10 @@ func (s *Server) serveCredentials(w http.ResponseWriter, r *http.Request, req *R
 	var l store.CredentialList
 	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { l, err = tx.GetCredentialList(ctx, req.P.UAI, id); return err }); err != nil {
 		return err
+	}
+	if accounts.CredentialListExpired(l, s.clock.Now()) {
+		return s.redirect(w, r, req, "/comptes/identifiants", fmt.Sprintf("Cette liste a plus de %d jours : elle n'est plus disponible. "+
+			"Éditez une nouvelle liste pour les comptes encore inactifs.", accounts.CredentialListDays))
 	}
 	sum, ctype, ext := l.PDFSHA256, "application/pdf", "pdf"
 	switch format {

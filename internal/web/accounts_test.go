@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/accounts"
@@ -129,6 +130,24 @@ func TestCredentialListForADivision(t *testing.T) {
 	}
 	if len(entries) != 3 || downloads != 2 {
 		t.Fatalf("audit entries: %+v", entries)
+	}
+	// The page says until when; past its days the list is neither
+	// offered nor served.
+	listURL := "/comptes/identifiants/" + itoa(div.ID) + "/pdf"
+	if _, page := f.do(admin, "GET", "/comptes/identifiants", nil); !strings.Contains(page, listURL) || !strings.Contains(page, "Disponible jusqu") {
+		t.Fatalf("the page does not offer the list with its end: %.500s", page)
+	}
+	f.clock.T = div.CreatedAt.AddDate(0, 0, accounts.CredentialListDays).Add(time.Minute)
+	delete(f.tokens, string(uaiA)+"/"+string(sillage.RoleAdministrator)) // the old session expired meanwhile
+	admin = f.session(f.a, sillage.RoleAdministrator)
+	if status, page := f.do(admin, "GET", "/comptes/identifiants", nil); status != http.StatusOK || strings.Contains(page, listURL) {
+		t.Errorf("an expired list is still offered: %d", status)
+	}
+	if status, body := f.do(admin, "GET", listURL, nil); status != http.StatusSeeOther {
+		t.Errorf("expired list download: %d %.300s, want back to the page", status, body)
+	}
+	if _, page := f.do(admin, "GET", "/comptes/identifiants", nil); !strings.Contains(page, "plus disponible") {
+		t.Error("the page does not say why the list is gone")
 	}
 }
 
