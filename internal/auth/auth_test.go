@@ -22,6 +22,8 @@ func TestPolicyMatchesPrivacyTable(t *testing.T) {
 		{ViewLogins, []sillage.Role{sillage.RoleAdministrator}},
 		// Birth dates: the student, their guardians, the administrator.
 		{ViewBirthDate, []sillage.Role{sillage.RoleStudent, sillage.RoleParent, sillage.RoleAdministrator}},
+		// Last sign-ins of every user: the director and the administrator.
+		{ViewAllSignIns, []sillage.Role{sillage.RoleDirector, sillage.RoleAdministrator}},
 		{ReadAudit, []sillage.Role{sillage.RoleAdministrator}},
 		{TransferSettings, []sillage.Role{sillage.RoleDirector, sillage.RoleAdministrator}},
 		{ExportLSU, []sillage.Role{sillage.RoleDirector, sillage.RoleAdministrator}},

@@ -52,7 +52,10 @@ const (
 	// ViewBirthDate: a student's birth date, in their record and its
 	// download. privacy.md gives directors and teachers names and results
 	// only; the student and their guardians see their own.
-	ViewBirthDate     Action = "students.birthdate"
+	ViewBirthDate Action = "students.birthdate"
+	// ViewAllSignIns: the last sign-in dates of every user of the
+	// establishment (privacy.md: the director's row), names only.
+	ViewAllSignIns    Action = "accounts.signins"
 	ManageAccounts    Action = "accounts.manage"
 	IssueCredentials  Action = "accounts.credentials"
 	ManageAPITokens   Action = "api.tokens"
@@ -115,6 +118,7 @@ var establishmentPolicy = map[Action][]sillage.Role{
 
 	ViewLogins:        {administrator},
 	ViewBirthDate:     {student, parent, administrator},
+	ViewAllSignIns:    {director, administrator},
 	ManageAccounts:    {administrator},
 	IssueCredentials:  {administrator},
 	ManageAPITokens:   {administrator},

@@ -176,6 +176,7 @@ var menu = []struct {
 	{"Livret scolaire", "/livret", auth.EnterReports},
 	{"Imports", "/imports", auth.ImportDirectory},
 	{"Comptes", "/comptes", auth.ManageAccounts},
+	{"Connexions", "/connexions", auth.ViewAllSignIns},
 	{"Transferts", "/transferts", auth.TransferDashboard},
 	{"Export LSU", "/lsu", auth.ExportLSU},
 	{"Périodes", "/periodes", auth.ManagePeriods},

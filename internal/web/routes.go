@@ -29,6 +29,7 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/messages/{message}", action: auth.ReadMessages, h: s.messagePage},
 
 		// Accounts, credentials, API tokens, audit (administrators).
+		{method: "GET", path: "/connexions", action: auth.ViewAllSignIns, h: s.signInsPage},
 		{method: "GET", path: "/comptes", action: auth.ManageAccounts, h: s.accountsPage},
 		{method: "POST", path: "/comptes", action: auth.ManageAccounts, h: s.createAccount},
 		{method: "POST", path: "/comptes/{person}/mot-de-passe", action: auth.ManageAccounts, h: s.resetPassword},
