@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -59,46 +60,72 @@ func accountState(p sillage.Person, acc sillage.Account, has bool) string {
 
 var staffRoles = []sillage.Role{sillage.RoleTeacher, sillage.RoleDirector, sillage.RoleAdministrator, sillage.RoleStaff}
 
-func (s *Server) accountsPage(w http.ResponseWriter, r *http.Request, req *Request) error {
-	ctx := r.Context()
+// peopleQuery is the profile and name filter of the people lists
+// (accounts, last sign-ins): a teacher unless another profile is asked.
+func peopleQuery(r *http.Request) (sillage.Role, string) {
 	role := sillage.Role(r.URL.Query().Get("role"))
 	if _, err := sillage.ParseRole(string(role)); err != nil {
 		role = sillage.RoleTeacher
 	}
-	q := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("q")))
+	return role, strings.ToLower(strings.TrimSpace(r.URL.Query().Get("q")))
+}
+
+// listedPerson is a person of a people list with their account (zero when
+// they have none) and, for a student, their division.
+type listedPerson struct {
+	sillage.Person
+	Account  sillage.Account
+	Division string
+}
+
+// listPeople returns the people of one profile whose name contains q.
+func listPeople(ctx context.Context, tx *store.Tx, uai sillage.UAI, role sillage.Role, q string) ([]listedPerson, error) {
+	persons, err := tx.ListPersons(ctx, uai, store.PersonFilter{Role: role})
+	if err != nil {
+		return nil, err
+	}
+	divisions := map[int64]string{}
+	if role == sillage.RoleStudent {
+		students, err := tx.ListStudents(ctx, uai, store.StudentFilter{})
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range students {
+			divisions[st.ID] = st.DivisionCode
+		}
+	}
+	var out []listedPerson
+	for _, p := range persons {
+		if q != "" && !strings.Contains(strings.ToLower(p.FullName()), q) {
+			continue
+		}
+		lp := listedPerson{Person: p, Division: divisions[p.ID]}
+		if p.AccountID != 0 {
+			if lp.Account, err = tx.GetAccount(ctx, p.AccountID); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, lp)
+	}
+	return out, nil
+}
+
+func (s *Server) accountsPage(w http.ResponseWriter, r *http.Request, req *Request) error {
+	ctx := r.Context()
+	role, q := peopleQuery(r)
 	var rows []accountRow
 	err := s.store.Read(ctx, func(tx *store.Tx) error {
-		persons, err := tx.ListPersons(ctx, req.P.UAI, store.PersonFilter{Role: role})
+		people, err := listPeople(ctx, tx, req.P.UAI, role, q)
 		if err != nil {
 			return err
 		}
-		divisions := map[int64]string{}
-		if role == sillage.RoleStudent {
-			students, err := tx.ListStudents(ctx, req.P.UAI, store.StudentFilter{})
-			if err != nil {
-				return err
-			}
-			for _, st := range students {
-				divisions[st.ID] = st.DivisionCode
-			}
-		}
-		for _, p := range persons {
-			if q != "" && !strings.Contains(strings.ToLower(p.FullName()), q) {
-				continue
-			}
-			row := accountRow{Person: p, Division: divisions[p.ID], Imported: importedFrom(p.Source), Civilities: accounts.Civilities}
+		for _, lp := range people {
+			p := lp.Person
+			row := accountRow{Person: p, Division: lp.Division, Imported: importedFrom(p.Source), Civilities: accounts.Civilities,
+				Login: lp.Account.Login, State: accountState(p, lp.Account, p.AccountID != 0)}
 			if p.Civility != "" && !slices.Contains(accounts.Civilities, p.Civility) {
 				row.Civilities = append(slices.Clip(accounts.Civilities), p.Civility)
 			}
-			var acc sillage.Account
-			has := p.AccountID != 0
-			if has {
-				if acc, err = tx.GetAccount(ctx, p.AccountID); err != nil {
-					return err
-				}
-				row.Login = acc.Login
-			}
-			row.State = accountState(p, acc, has)
 			rows = append(rows, row)
 		}
 		return nil

@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/sillage/sillage"
@@ -29,42 +28,15 @@ var signInRoles = []sillage.Role{sillage.RoleTeacher, sillage.RoleDirector, sill
 // most recent first, those who never signed in last.
 func (s *Server) signInsPage(w http.ResponseWriter, r *http.Request, req *Request) error {
 	ctx := r.Context()
-	role := sillage.Role(r.URL.Query().Get("role"))
-	if _, err := sillage.ParseRole(string(role)); err != nil {
-		role = sillage.RoleTeacher
-	}
-	q := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("q")))
+	role, q := peopleQuery(r)
 	var rows []signInRow
 	err := s.store.Read(ctx, func(tx *store.Tx) error {
-		persons, err := tx.ListPersons(ctx, req.P.UAI, store.PersonFilter{Role: role})
-		if err != nil {
-			return err
+		people, err := listPeople(ctx, tx, req.P.UAI, role, q)
+		for _, lp := range people {
+			rows = append(rows, signInRow{Name: lp.FullName(), Division: lp.Division, Active: lp.Active(),
+				HasAccount: lp.AccountID != 0, LastSignIn: lp.Account.LastSignInAt})
 		}
-		divisions := map[int64]string{}
-		if role == sillage.RoleStudent {
-			students, err := tx.ListStudents(ctx, req.P.UAI, store.StudentFilter{})
-			if err != nil {
-				return err
-			}
-			for _, st := range students {
-				divisions[st.ID] = st.DivisionCode
-			}
-		}
-		for _, p := range persons {
-			if q != "" && !strings.Contains(strings.ToLower(p.FullName()), q) {
-				continue
-			}
-			row := signInRow{Name: p.FullName(), Division: divisions[p.ID], Active: p.Active(), HasAccount: p.AccountID != 0}
-			if row.HasAccount {
-				acc, err := tx.GetAccount(ctx, p.AccountID)
-				if err != nil {
-					return err
-				}
-				row.LastSignIn = acc.LastSignInAt
-			}
-			rows = append(rows, row)
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return err
