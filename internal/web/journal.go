@@ -152,16 +152,11 @@ type choice struct{ Value, Label string }
 func actionChoices() []choice {
 	var out []choice
 	for _, a := range []string{audit.Import, audit.TransferSettings, audit.TransferSent, audit.TransferReceived, audit.Purge,
-		audit.AccountCreated, audit.AccountDeleted, audit.AccountPasswordReset, audit.CredentialsIssued, audit.RoleChanged,
-		audit.Rectification,
-		audit.SignInLocked, audit.SignOutEverywhere, audit.APITokenIssued, audit.APITokenRevoked, audit.ReferentialDeleted,
+		audit.AccountCreated, audit.AccountDeleted, audit.AccountPasswordReset, audit.CredentialsIssued, audit.CredentialsExpired,
+		audit.RoleChanged, audit.Rectification, audit.SignInLocked, audit.SignOutEverywhere, audit.APITokenIssued, audit.APITokenRevoked, audit.ReferentialDeleted,
 		audit.EvaluationTrashed, audit.EvaluationRestored, audit.ExportLSU, audit.RecordDownloaded, audit.RecordsExported,
 		audit.RecordsImported, audit.RolloverStep, audit.RetentionDeletion, audit.EstablishmentCreated} {
-		label := audit.ActionLabel(a)
-		if a == audit.Rectification {
-			label = "Rectification des données"
-		}
-		out = append(out, choice{a, label})
+		out = append(out, choice{a, audit.ActionLabel(a)})
 	}
 	return out
 }
