@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/alexedwards/argon2id"
 
@@ -67,11 +66,13 @@ func Create(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit.Actor,
 	if role == sillage.RoleStudent {
 		return Created{}, sillage.Errorf(sillage.KindInvalid, "les élèves viennent des imports SIECLE, AAF ou ONDE : ils ne se créent pas à la main")
 	}
-	first, last := strings.TrimSpace(n.FirstName), strings.TrimSpace(n.LastName)
-	if first == "" || last == "" {
-		return Created{}, sillage.Errorf(sillage.KindInvalid, "le prénom et le nom sont obligatoires")
+	// The same rules as a rectification: what may be corrected later may
+	// not be entered wrong in the first place.
+	id, err := cleanIdentity(Identity{Civility: n.Civility, LastName: n.LastName, FirstName: n.FirstName, Email: n.Email}, "")
+	if err != nil {
+		return Created{}, err
 	}
-	login, err := UniqueLogin(ctx, tx, first, last)
+	login, err := UniqueLogin(ctx, tx, id.FirstName, id.LastName)
 	if err != nil {
 		return Created{}, err
 	}
@@ -84,8 +85,8 @@ func Create(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit.Actor,
 	if err := tx.CreateAccount(ctx, &acc); err != nil {
 		return Created{}, err
 	}
-	p := sillage.Person{Role: role, Civility: strings.TrimSpace(n.Civility), FirstName: first, LastName: last,
-		Email: strings.TrimSpace(n.Email), Source: sillage.SourceManual, AccountID: acc.ID}
+	p := sillage.Person{Role: role, Civility: id.Civility, FirstName: id.FirstName, LastName: id.LastName,
+		Email: id.Email, Source: sillage.SourceManual, AccountID: acc.ID}
 	if err := tx.CreatePerson(ctx, uai, &p); err != nil {
 		return Created{}, err
 	}

@@ -156,3 +156,51 @@ func countRectifications(ctx context.Context, t *testing.T, tx *store.Tx, uai si
 	}
 	return len(list)
 }
+
+// TestCreateChecksTheIdentity: an account created by hand follows the
+// rectification's rules; a refused creation leaves no account behind.
+func TestCreateChecksTheIdentity(t *testing.T) {
+	const uai = sillage.UAI("0860012W")
+	cases := []struct {
+		name string
+		in   accounts.NewPerson
+		ok   bool
+	}{
+		{"valid", accounts.NewPerson{Role: sillage.RoleTeacher, Civility: "Mme", LastName: " Martin ", FirstName: "Anne", Email: "anne.martin@example.fr"}, true},
+		{"invalid e-mail", accounts.NewPerson{Role: sillage.RoleTeacher, LastName: "Martin", FirstName: "Anne", Email: "anne.martin"}, false},
+		{"unknown civility", accounts.NewPerson{Role: sillage.RoleTeacher, Civility: "Dr", LastName: "Martin", FirstName: "Anne"}, false},
+		{"surname too long", accounts.NewPerson{Role: sillage.RoleTeacher, LastName: strings.Repeat("a", 101), FirstName: "Anne"}, false},
+		{"no first name", accounts.NewPerson{Role: sillage.RoleTeacher, LastName: "Martin", FirstName: " "}, false},
+	}
+	storetest.Run(t, func(t *testing.T, st *store.Store, _ *storetest.Clock) {
+		ctx := context.Background()
+		if err := st.Write(ctx, func(tx *store.Tx) error {
+			return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Lycée", Kind: sillage.KindLP})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range cases {
+			var created accounts.Created
+			err := st.Write(ctx, func(tx *store.Tx) (err error) {
+				created, err = accounts.Create(ctx, tx, uai, audit.System, tc.in)
+				return err
+			})
+			switch {
+			case tc.ok && err != nil:
+				t.Errorf("%s: %v", tc.name, err)
+			case tc.ok && (created.Person.LastName != "Martin" || created.Person.Email != tc.in.Email):
+				t.Errorf("%s: created %+v", tc.name, created.Person)
+			case !tc.ok && sillage.KindOf(err) != sillage.KindInvalid:
+				t.Errorf("%s: error %v, want invalid", tc.name, err)
+			}
+		}
+		var persons []sillage.Person
+		st.Read(ctx, func(tx *store.Tx) (err error) {
+			persons, err = tx.ListPersons(ctx, uai, store.PersonFilter{})
+			return err
+		})
+		if len(persons) != 1 {
+			t.Errorf("%d persons after one valid creation and four refused", len(persons))
+		}
+	})
+}
