@@ -78,27 +78,17 @@ func (tx *Tx) DeleteCredentialLists(ctx context.Context, uai sillage.UAI, year s
 // hold one-time passwords in clear: they are kept only as long as it takes
 // to hand them out.
 func (tx *Tx) ExpireCredentialLists(ctx context.Context, cutoff time.Time) (map[sillage.UAI]int, error) {
-	counts := map[sillage.UAI]int{}
-	rows, err := tx.query(ctx, `SELECT uai, COUNT(*) FROM credential_lists WHERE created_at < $1 GROUP BY uai`, cutoff)
+	uais, err := collect(ctx, tx, `DELETE FROM credential_lists WHERE created_at < $1 RETURNING uai`, []any{cutoff},
+		func(r *sql.Rows) (string, error) {
+			var u string
+			return u, r.Scan(&u)
+		})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var u string
-		var n int
-		if err := rows.Scan(&u, &n); err != nil {
-			return nil, mapErr(err)
-		}
-		counts[sillage.UAI(u)] = n
+	counts := map[sillage.UAI]int{}
+	for _, u := range uais {
+		counts[sillage.UAI(u)]++
 	}
-	if err := rows.Err(); err != nil {
-		return nil, mapErr(err)
-	}
-	rows.Close()
-	if len(counts) == 0 {
-		return counts, nil
-	}
-	_, err = tx.exec(ctx, `DELETE FROM credential_lists WHERE created_at < $1`, cutoff)
-	return counts, err
+	return counts, nil
 }
