@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 
 	"github.com/sillage/sillage"
 )
@@ -14,10 +15,11 @@ import (
 const accountCols = `id, login, password_hash, must_change_password, operator, privacy_version, privacy_acked_at,
 	created_at, password_changed_at, last_sign_in_at, closed_at, closed_reason`
 
-func scanAccount(r scanner) (sillage.Account, error) {
+// scanAccount scans accountCols, then the extra columns that follow.
+func scanAccount(r scanner, extra ...any) (sillage.Account, error) {
 	var a sillage.Account
-	err := r.Scan(&a.ID, &a.Login, &a.PasswordHash, &a.MustChangePassword, &a.Operator, &a.PrivacyVersion, ts{&a.PrivacyAckedAt},
-		ts{&a.CreatedAt}, ts{&a.PasswordChangedAt}, ts{&a.LastSignInAt}, ts{&a.ClosedAt}, &a.ClosedReason)
+	err := r.Scan(append([]any{&a.ID, &a.Login, &a.PasswordHash, &a.MustChangePassword, &a.Operator, &a.PrivacyVersion, ts{&a.PrivacyAckedAt},
+		ts{&a.CreatedAt}, ts{&a.PasswordChangedAt}, ts{&a.LastSignInAt}, ts{&a.ClosedAt}, &a.ClosedReason}, extra...)...)
 	return a, err
 }
 
@@ -153,4 +155,38 @@ func (tx *Tx) ListOperators(ctx context.Context) ([]sillage.Account, error) {
 func (tx *Tx) AccountUsedElsewhere(ctx context.Context, accountID int64, uai sillage.UAI) (bool, error) {
 	n, err := tx.count(ctx, `SELECT COUNT(*) FROM persons WHERE account_id = $1 AND uai <> $2`, accountID, uai)
 	return n > 0, err
+}
+
+// accountColsOf is accountCols of the accounts table aliased "a".
+var accountColsOf = func() string {
+	cols := strings.Split(accountCols, ",")
+	for i, c := range cols {
+		cols[i] = "a." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}()
+
+// ListRoleAccounts returns the accounts of an establishment's persons of
+// one role, keyed by person id, in one query (the people lists show every
+// person's account state and last sign-in).
+func (tx *Tx) ListRoleAccounts(ctx context.Context, uai sillage.UAI, role sillage.Role) (map[int64]sillage.Account, error) {
+	type pair struct {
+		person  int64
+		account sillage.Account
+	}
+	pairs, err := collect(ctx, tx, `SELECT `+accountColsOf+`, p.id FROM persons p JOIN accounts a ON a.id = p.account_id
+		WHERE p.uai = $1 AND p.role = $2`, []any{uai, role},
+		func(r *sql.Rows) (pair, error) {
+			var pid int64
+			a, err := scanAccount(r, &pid)
+			return pair{pid, a}, err
+		})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]sillage.Account, len(pairs))
+	for _, p := range pairs {
+		out[p.person] = p.account
+	}
+	return out, nil
 }

@@ -230,6 +230,11 @@ func candidates(typ reflect.Type, a *tenantA, b sillage.UAI) []reflect.Value {
 	case reflect.TypeFor[sillage.UAI]():
 		add(b)
 		return out
+	case reflect.TypeFor[sillage.Role]():
+		for _, r := range sillage.Roles {
+			add(r)
+		}
+		return out
 	case reflect.TypeFor[sillage.SchoolYear]():
 		add(a.year, sillage.SchoolYear(0))
 		return out

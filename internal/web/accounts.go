@@ -94,18 +94,16 @@ func listPeople(ctx context.Context, tx *store.Tx, uai sillage.UAI, role sillage
 			divisions[st.ID] = st.DivisionCode
 		}
 	}
+	accs, err := tx.ListRoleAccounts(ctx, uai, role)
+	if err != nil {
+		return nil, err
+	}
 	var out []listedPerson
 	for _, p := range persons {
 		if q != "" && !strings.Contains(strings.ToLower(p.FullName()), q) {
 			continue
 		}
-		lp := listedPerson{Person: p, Division: divisions[p.ID]}
-		if p.AccountID != 0 {
-			if lp.Account, err = tx.GetAccount(ctx, p.AccountID); err != nil {
-				return nil, err
-			}
-		}
-		out = append(out, lp)
+		out = append(out, listedPerson{Person: p, Account: accs[p.ID], Division: divisions[p.ID]})
 	}
 	return out, nil
 }
