@@ -5,6 +5,7 @@ package xmlfile
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"encoding/xml"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/text/encoding/ianaindex"
 
@@ -142,16 +144,47 @@ func OpenFile(name string, maxExpanded int64) (*File, error) {
 // NewDecoder returns a strict decoder that honours the declared encoding
 // (ISO-8859-1, ISO-8859-15, UTF-8, or any IANA name) and knows the HTML
 // named entities some AAF files carry.
+//
+// A UTF-8 byte order mark at the start is skipped and makes the content
+// UTF-8 whatever the prolog declares: software that writes a BOM writes
+// UTF-8. Without one, a file declared in a single-byte Latin encoding
+// (ISO-8859-1, ISO-8859-15, Windows-1252) whose bytes are really UTF-8, or
+// that carries bytes 0x80 to 0x9F (Windows-1252 characters, or control
+// characters in ISO-8859), is refused with the first line concerned: it
+// would otherwise store "NoÃ©mie" or control characters (docs/imports.md).
 func NewDecoder(r io.Reader) *xml.Decoder {
-	d := xml.NewDecoder(r)
+	br := bufio.NewReaderSize(r, 64<<10)
+	bom := false
+	if head, _ := br.Peek(3); bytes.Equal(head, utf8BOM) {
+		br.Discard(3)
+		bom = true
+	}
+	d := xml.NewDecoder(br)
 	d.Strict = true
 	d.Entity = xml.HTMLEntity
-	d.CharsetReader = charsetReader
+	d.CharsetReader = func(label string, input io.Reader) (io.Reader, error) {
+		if bom {
+			return input, nil
+		}
+		return charsetReader(label, input)
+	}
 	return d
 }
 
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// SkipBOM returns r without the UTF-8 byte order mark it may start with.
+func SkipBOM(r io.Reader) io.Reader {
+	br := bufio.NewReader(r)
+	if head, _ := br.Peek(3); bytes.Equal(head, utf8BOM) {
+		br.Discard(3)
+	}
+	return br
+}
+
 func charsetReader(label string, input io.Reader) (io.Reader, error) {
-	switch strings.ToLower(strings.TrimSpace(label)) {
+	name := strings.ToLower(strings.TrimSpace(label))
+	switch name {
 	case "utf-8", "utf8":
 		return input, nil
 	}
@@ -159,7 +192,91 @@ func charsetReader(label string, input io.Reader) (io.Reader, error) {
 	if err != nil || enc == nil {
 		return nil, sillage.Errorf(sillage.KindInvalid, "encodage %q non pris en charge", label)
 	}
+	if latin[name] {
+		// Windows-1252 gives 0x80–0x9F characters of their own.
+		c1 := name != "windows-1252" && name != "cp1252"
+		input = &latinCheck{r: bufio.NewReader(input), label: strings.ToUpper(strings.TrimSpace(label)), line: 1, c1: c1}
+	}
 	return enc.NewDecoder().Reader(input), nil
+}
+
+// latin are the single-byte encodings whose content latinCheck checks.
+var latin = map[string]bool{
+	"iso-8859-1": true, "iso8859-1": true, "iso_8859-1": true, "latin1": true, "l1": true,
+	"iso-8859-15": true, "iso8859-15": true, "iso_8859-15": true, "latin-9": true, "latin9": true,
+	"windows-1252": true, "cp1252": true,
+}
+
+// latinCheck passes the bytes of a file declared in a single-byte Latin
+// encoding through, and fails at the first sign that they are not in it:
+// a valid multi-byte UTF-8 sequence ("é" written C3 A9 reads "Ã©"), or a
+// byte 0x80–0x9F (a control character in ISO-8859, a Windows-1252
+// character such as ’ or œ).
+type latinCheck struct {
+	r     *bufio.Reader
+	label string
+	line  int
+	c1    bool // bytes 0x80–0x9F are refused
+	err   error
+}
+
+func (c *latinCheck) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.r.Read(p)
+	for i := 0; i < n; i++ {
+		b := p[i]
+		if b < 0x80 {
+			if b == '\n' {
+				c.line++
+			}
+			continue
+		}
+		if size := c.utf8Seq(p[i:n]); size > 0 {
+			c.err = sillage.Errorf(sillage.KindInvalid, "ligne %d : le fichier déclare l'encodage %s, mais son contenu est en UTF-8 "+
+				"(les lettres accentuées deviendraient « Ã© ») : import refusé, rien n'a été enregistré ; corrigez le prologue "+
+				"(<?xml version=\"1.0\" encoding=\"UTF-8\"?>) ou enregistrez à nouveau le fichier en %s", c.line, c.label, c.label)
+			return 0, c.err
+		}
+		if b <= 0x9F && c.c1 {
+			c.err = sillage.Errorf(sillage.KindInvalid, "ligne %d : octet 0x%02X, qui n'est pas un caractère en %s (c'est un caractère "+
+				"Windows-1252, comme ’ ou œ, ou un caractère de contrôle) : import refusé, rien n'a été enregistré ; "+
+				"enregistrez à nouveau le fichier en %s ou en UTF-8 avec le prologue correspondant", c.line, b, c.label, c.label)
+			return 0, c.err
+		}
+	}
+	return n, err
+}
+
+// utf8Seq returns the length of the valid multi-byte UTF-8 sequence that
+// starts b, 0 when there is none. Bytes beyond b are peeked from the
+// reader without being consumed.
+func (c *latinCheck) utf8Seq(b []byte) int {
+	lead := b[0]
+	var size int
+	switch {
+	case lead >= 0xC2 && lead <= 0xDF:
+		size = 2
+	case lead >= 0xE0 && lead <= 0xEF:
+		size = 3
+	case lead >= 0xF0 && lead <= 0xF4:
+		size = 4
+	default:
+		return 0
+	}
+	seq := b
+	if len(seq) < size {
+		more, _ := c.r.Peek(size - len(seq))
+		seq = append(append([]byte(nil), b...), more...)
+	}
+	if len(seq) < size {
+		return 0
+	}
+	if r, n := utf8.DecodeRune(seq[:size]); r == utf8.RuneError || n != size {
+		return 0
+	}
+	return size
 }
 
 // Text returns the trimmed text content of the element whose start token was

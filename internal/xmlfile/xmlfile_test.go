@@ -130,3 +130,81 @@ func TestUnknownEncoding(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// firstText decodes data up to the first leaf and returns its text, or the
+// first error.
+func firstText(data []byte) (string, error) {
+	d := NewDecoder(bytes.NewReader(data))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return "", err
+		}
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "B" {
+			return Text(d, se)
+		}
+	}
+}
+
+func TestDecoderByteOrderMark(t *testing.T) {
+	bom := "\xEF\xBB\xBF"
+	tests := []struct {
+		name string
+		data string
+		want string
+	}{
+		{"bom and utf-8 prolog", bom + `<?xml version="1.0" encoding="UTF-8"?><A><B>Noémie</B></A>`, "Noémie"},
+		{"bom without prolog", bom + `<A><B>Noémie</B></A>`, "Noémie"},
+		// The BOM wins over a prolog that declares a Latin encoding.
+		{"bom and iso prolog", bom + `<?xml version="1.0" encoding="ISO-8859-15"?>` + "\n<A><B>Noémie</B></A>", "Noémie"},
+		{"no bom", `<?xml version="1.0" encoding="UTF-8"?><A><B>Noémie</B></A>`, "Noémie"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := firstText([]byte(tt.data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Fatalf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecoderWrongLatinContent(t *testing.T) {
+	iso := func(enc string, body ...byte) []byte {
+		return append([]byte(`<?xml version="1.0" encoding="`+enc+`"?>`+"\n<A>\n<B>"), append(body, []byte("</B></A>")...)...)
+	}
+	tests := []struct {
+		name    string
+		data    []byte
+		want    string // text when accepted
+		wantErr string // part of the refusal
+	}{
+		{"utf-8 bytes declared iso-8859-15", iso("ISO-8859-15", []byte("Noémie")...), "", "ligne 3 : le fichier déclare l'encodage ISO-8859-15, mais son contenu est en UTF-8"},
+		{"utf-8 bytes declared iso-8859-1", iso("ISO-8859-1", []byte("Zoë")...), "", "ligne 3 : le fichier déclare l'encodage ISO-8859-1, mais son contenu est en UTF-8"},
+		{"windows-1252 quote declared iso-8859-15", iso("ISO-8859-15", 'O', 0x92, 'N', 'e', 'i', 'l', 'l'), "", "ligne 3 : octet 0x92"},
+		{"windows-1252 oe declared iso-8859-1", iso("ISO-8859-1", 'C', 0x9C, 'u', 'r'), "", "octet 0x9C"},
+		{"real iso-8859-15", iso("ISO-8859-15", 'N', 'o', 0xE9, 'm', 'i', 'e', ' ', 0xBD), "Noémie œ", ""},
+		{"real iso-8859-1 capital", iso("ISO-8859-1", 0xC9, 'L', 'O', 0xCF, 'S', 'E'), "ÉLOÏSE", ""},
+		{"windows-1252 declared", iso("windows-1252", 'O', 0x92, 'N'), "O’N", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := firstText(tt.data)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q (text %q)", err, tt.wantErr, got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Fatalf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
