@@ -139,9 +139,21 @@ type txn struct {
 	// a login in one batch before they are written.
 	pending []*sillage.Person
 
+	// present holds the identities the file's rejected records name
+	// (see presence); nil when none.
+	present *presence
+
 	divisions map[string]*sillage.Division // this year's, by code
 	groups    map[string]*sillage.Group    // this year's option groups, by code
 	divByID   map[int64]string
+}
+
+// presence returns t.present, made on first use.
+func (t *txn) presence() *presence {
+	if t.present == nil {
+		t.present = newPresence()
+	}
+	return t.present
 }
 
 // step calls the failpoint.
@@ -166,7 +178,9 @@ type txSpec struct {
 	create *sillage.Establishment
 	// aafStructures are recorded for the establishment (AAF).
 	aafStructures map[string]string
-	apply         func(t *txn) error
+	// present are the identities the file's rejected records name.
+	present *presence
+	apply   func(t *txn) error
 }
 
 // transact runs spec in one transaction: the establishment must exist (or be
@@ -177,7 +191,7 @@ func (im *Importer) transact(ctx context.Context, spec txSpec, opts Options, rep
 	rep.Complete = spec.complete
 	err := im.Store.Write(ctx, func(tx *store.Tx) error {
 		t := &txn{im: im, ctx: ctx, tx: tx, uai: spec.uai, year: spec.year, opts: opts, rep: rep, src: spec.src,
-			today: sillage.Today(tx.Now())}
+			today: sillage.Today(tx.Now()), present: spec.present}
 		if t.year == 0 {
 			t.year = sillage.SchoolYearOf(tx.Now())
 		}

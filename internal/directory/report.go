@@ -166,6 +166,10 @@ type Report struct {
 	Relatives        *Relatives    `json:"responsables_aaf,omitempty"`
 	Guards           []Guard       `json:"garde_desactivation,omitempty"`
 	Rejects          []Reject      `json:"rejets"`
+	// LeftInPlace are the students a complete file names in records it
+	// rejects: present, they are neither deactivated nor moved; the
+	// reason says which record and why ("rejeté — laissé en l'état").
+	LeftInPlace []StudentLine `json:"rejetes_laisses_en_l_etat"`
 	Warnings         []string      `json:"avertissements"`
 	// ExitedNotCreated counts students the file lists as having left
 	// before Sillage knew them: they are not created.
@@ -176,13 +180,14 @@ func newReport(src Source, uai sillage.UAI, fileName string, at time.Time) *Repo
 	return &Report{UAI: uai, Source: src, SourceLabel: src.Label(), FileName: fileName, At: at,
 		People: []Counts{}, Structures: []Counts{}, DivisionsCreated: []string{}, WithoutINE: []StudentLine{},
 		Index:   IndexEffects{Entering: []StudentLine{}, Leaving: []StudentLine{}, NewWaiting: []StudentLine{}},
-		Rejects: []Reject{}, Warnings: []string{}}
+		Rejects: []Reject{}, Warnings: []string{}, LeftInPlace: []StudentLine{}}
 }
 
 // summaryOnly is a copy without the lists of students and rejects.
 func (r *Report) summaryOnly() *Report {
 	c := *r
 	c.WithoutINE, c.Rejects, c.Warnings, c.DivisionsCreated = []StudentLine{}, []Reject{}, []string{}, []string{}
+	c.LeftInPlace = []StudentLine{}
 	c.Index = IndexEffects{Entering: []StudentLine{}, Leaving: []StudentLine{}, NewWaiting: []StudentLine{}}
 	return &c
 }
@@ -374,6 +379,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			b.WriteString(line + "\n")
 		}
 	}
+	studentList("Rejetés — laissés en l'état (présents dans le fichier : ni désactivés, ni changés de division)", r.LeftInPlace)
 	studentList("Élèves sans INE", r.WithoutINE)
 	studentList("Élèves entrant dans l'index des transferts", r.Index.Entering)
 	studentList("Élèves sortant de l'index des transferts", r.Index.Leaving)

@@ -62,6 +62,10 @@ func (im *Importer) SIECLE(ctx context.Context, r io.Reader, opts Options) (*Rep
 	byID := map[string]*studentIn{}
 	var t0 txn // setINE needs the keyring only
 	t0.im = im
+	present := newPresence()
+	// The STRUCTURES block may come before or after ELEVES (the format
+	// guarantees no order): structures are joined once the file is read.
+	var structures []siecle.StudentStructures
 	err := siecle.DecodeStudents(r, siecle.StudentsHandler{
 		Header: func(h siecle.Header) error {
 			if h.UAJ != opts.UAI {
@@ -109,17 +113,24 @@ func (im *Importer) SIECLE(ctx context.Context, r io.Reader, opts Options) (*Rep
 			return nil
 		},
 		Structures: func(ss siecle.StudentStructures) error {
-			in := byID[ss.EleveID]
-			if in == nil {
-				rep.reject(siecleLoc(ss.Line, "STRUCTURES_ELEVE"), "", fmt.Sprintf("structures de l'élève %s, absent du fichier : ignorées", ss.EleveID))
-				return nil
+			if len(structures) >= MaxStudentsPerFile {
+				return sillage.Errorf(sillage.KindInvalid, "plus de %d structures d'élèves : ce fichier ne peut pas être celui d'un seul établissement", MaxStudentsPerFile)
 			}
-			in.division, in.groups = ss.Division, ss.Groups
-			in.fields |= fDivision | fGroups
+			structures = append(structures, ss)
 			return nil
 		},
 		Reject: func(rj siecle.Reject) error {
-			rep.reject(siecleLoc(rj.Line, rj.Element), rj.Name, rj.Reason)
+			loc := siecleLoc(rj.Line, rj.Element)
+			rep.reject(loc, rj.Name, rj.Reason)
+			if rj.Element != "STRUCTURES_ELEVE" && rj.Element != "OPTION" {
+				// The record still names its student: by ELEVE_ID
+				// and by INE, they are present (see presence). A
+				// student whose STRUCTURES_ELEVE is rejected gets no
+				// fDivision: they keep the division they have.
+				h := heldRecord{loc: loc, reason: rj.Reason}
+				addHeld(present.siecle, rj.EleveID, h)
+				present.addINE(im.Keyring, h, rj.IDNational, rj.INERNIE, rj.INEBEA)
+			}
 			return nil
 		},
 	})
@@ -129,7 +140,26 @@ func (im *Importer) SIECLE(ctx context.Context, r io.Reader, opts Options) (*Rep
 		}
 		return rep, err
 	}
-	spec := txSpec{source: SourceSIECLE, src: sillage.SourceSIECLE, uai: opts.UAI, year: sillage.SchoolYear(hdr.Year), complete: true,
+	rejectedIDs := map[string]bool{}
+	for id := range present.siecle {
+		rejectedIDs[id] = true
+	}
+	for _, ss := range structures {
+		in := byID[ss.EleveID]
+		if in == nil {
+			if !rejectedIDs[ss.EleveID] {
+				rep.reject(siecleLoc(ss.Line, "STRUCTURES_ELEVE"), "", fmt.Sprintf("structures de l'élève %s, absent du bloc <ELEVES> : ignorées", ss.EleveID))
+			}
+			continue
+		}
+		if in.fields&fDivision != 0 {
+			rep.reject(siecleLoc(ss.Line, "STRUCTURES_ELEVE"), in.name(), "structures en double pour cet élève : les premières sont gardées")
+			continue
+		}
+		in.division, in.groups = ss.Division, ss.Groups
+		in.fields |= fDivision | fGroups
+	}
+	spec := txSpec{source: SourceSIECLE, src: sillage.SourceSIECLE, uai: opts.UAI, year: sillage.SchoolYear(hdr.Year), complete: true, present: present,
 		apply: func(t *txn) error {
 			for _, in := range ins {
 				in.exited = !in.s.ExitDate.IsZero() && in.s.ExitDate.Before(t.today)

@@ -226,7 +226,15 @@ func (t *txn) planStudents(ins []*studentIn, complete bool) (*studentPlan, error
 			return false
 		}
 		if first, ok := seen[key]; ok {
-			t.rep.reject(in.loc, in.name(), fmt.Sprintf("%s que l'élève de la %s : enregistrement ignoré", what, first))
+			reason := fmt.Sprintf("%s que l'élève de la %s : enregistrement ignoré", what, first)
+			t.rep.reject(in.loc, in.name(), reason)
+			// The record still names its own student (an INE typed
+			// twice must not make the second student absent).
+			h := heldRecord{loc: in.loc, reason: reason}
+			addHeld(t.presence().aaf, in.s.AAFID, h)
+			if !strings.HasPrefix(in.s.SIECLEID, ondeKeyPrefix) || len(in.unqids) == 0 {
+				addHeld(t.presence().siecle, in.s.SIECLEID, h)
+			}
 			return true
 		}
 		seen[key] = in.loc
@@ -289,8 +297,10 @@ func (t *txn) planStudents(ins []*studentIn, complete bool) (*studentPlan, error
 				in.cur = found[0]
 				taken[in.cur.ID] = true
 			case len(found) > 1 && len(in.unqids) == 0:
-				t.rep.reject(in.loc, in.name(), "plusieurs élèves de l'école ont ces nom, prénom et date de naissance : "+
-					"sans INE, l'élève ne peut être rapproché d'aucun ; enregistrement ignoré")
+				reason := "plusieurs élèves de l'école ont ces nom, prénom et date de naissance : " +
+					"sans INE, l'élève ne peut être rapproché d'aucun ; enregistrement ignoré"
+				t.rep.reject(in.loc, in.name(), reason)
+				addHeld(t.presence().siecle, in.s.SIECLEID, heldRecord{loc: in.loc, reason: reason})
 				continue
 			}
 		}
@@ -377,9 +387,18 @@ func (t *txn) planStudents(ins []*studentIn, complete bool) (*studentPlan, error
 		}
 	}
 	if complete {
+		// Presence is decided by identity, never by acceptance: a
+		// student a rejected record names is left as they are.
 		for i := range existing {
 			s := &existing[i]
-			if s.Active() && !taken[s.ID] {
+			if taken[s.ID] {
+				continue
+			}
+			if h, held := t.present.holds(s, versions[s.ID]); held {
+				t.rep.LeftInPlace = append(t.rep.LeftInPlace, t.line(s, h.loc+" : "+h.reason))
+				continue
+			}
+			if s.Active() {
 				p.absent = append(p.absent, s)
 				c.Deactivated++
 			}

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/ident"
 	"github.com/sillage/sillage/internal/siecle/xmlrec"
 )
 
@@ -54,6 +55,10 @@ type Reject struct {
 	EleveID string // SIECLE ELEVE_ID when known (not personal: LSU uses it as id-be)
 	Name    string // who or what: the student's or person's "NOM Prénom", a label for a code list entry
 	Reason  string // in French
+	// IDNational, INERNIE and INEBEA are a rejected ELEVE's raw INE fields
+	// (masked when printed, never in Error): a complete import recognises
+	// by them the student a rejected record still names.
+	IDNational, INERNIE, INEBEA ident.INE `json:"-"`
 }
 
 func (r Reject) Error() string {

@@ -316,7 +316,11 @@ func (x reader) student(start xml.StartElement) (Student, *Reject, error) {
 	if s.FirstName == "" {
 		p.add("prénom absent")
 	}
-	return s, p.reject(s.Line, "ELEVE", s.EleveID, s.Name()), nil
+	rj := p.reject(s.Line, "ELEVE", s.EleveID, s.Name())
+	if rj != nil {
+		rj.IDNational, rj.INERNIE, rj.INEBEA = s.IDNational, s.INERNIE, s.INEBEA
+	}
+	return s, rj, nil
 }
 
 // ine reads an INE element into dst, raw.

@@ -156,7 +156,7 @@ func TestDecodeStudentsFileErrors(t *testing.T) {
 		{"unknown encoding", `<?xml version="1.0" encoding="X-INCONNU"?><BEE_ELEVES/>`, []string{"encodage", "X-INCONNU"}},
 		{"element after root", head + `<BEE_ELEVES>` + params + `<DONNEES/></BEE_ELEVES>` + "\n<BEE_ELEVES/>", []string{"après la fin de l'élément racine"}},
 		{"text after root", head + `<BEE_ELEVES>` + params + `<DONNEES/></BEE_ELEVES>x`, []string{"texte après"}},
-		{"element in a leaf", head + `<BEE_ELEVES>` + params + "<DONNEES><ELEVES><ELEVE ELEVE_ID=\"1\">\n<PRENOM><B>Zoé</B></PRENOM></ELEVE></ELEVES></DONNEES></BEE_ELEVES>", []string{"ligne 3", "<B> inattendu dans <PRENOM>"}},
+		{"element in a leaf", head + `<BEE_ELEVES>` + params + "<DONNEES><ELEVES><ELEVE ELEVE_ID=\"1\">\n<PRENOM><B>Zoe</B></PRENOM></ELEVE></ELEVES></DONNEES></BEE_ELEVES>", []string{"ligne 3", "<B> inattendu dans <PRENOM>"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -64,6 +64,12 @@ func (x *Reader) readError(err error) error {
 	case strings.HasPrefix(msg, "xml: unsupported version"):
 		return Invalidf("version XML non prise en charge : seule la version 1.0 est acceptée")
 	}
+	// The content checks of xmlfile (a Latin-declared file that is not in
+	// Latin) name their line themselves.
+	var de *sillage.Error
+	if errors.As(err, &de) && sillage.KindOf(err) == sillage.KindInvalid && strings.HasPrefix(de.Msg, "ligne ") {
+		return err
+	}
 	// Not a property of the content (an I/O error, a ZIP limit): keep the
 	// cause for errors.Is and operators.
 	return fmt.Errorf("lecture du fichier, ligne %d : %w", x.Line(), err)
