@@ -170,7 +170,7 @@ type Report struct {
 	// rejects: present, they are neither deactivated nor moved; the
 	// reason says which record and why ("rejeté — laissé en l'état").
 	LeftInPlace []StudentLine `json:"rejetes_laisses_en_l_etat"`
-	Warnings         []string      `json:"avertissements"`
+	Warnings    []string      `json:"avertissements"`
 	// ExitedNotCreated counts students the file lists as having left
 	// before Sillage knew them: they are not created.
 	ExitedNotCreated int `json:"sortis_non_crees,omitempty"`
