@@ -91,7 +91,7 @@ func ok(t *testing.T) func(*directory.Report, error) *directory.Report {
 		if err != nil {
 			t.Fatalf("import: %v", err)
 		}
-		if rep.Status != directory.StatusApplied && rep.Status != directory.StatusDryRun {
+		if !rep.Status.Applied() && rep.Status != directory.StatusDryRun {
 			t.Fatalf("status %s", rep.Status)
 		}
 		return rep

@@ -18,6 +18,12 @@ import (
 // of one kind a complete file may deactivate without confirmation.
 const DefaultMassDeactivation = 0.30
 
+// DefaultMaxRejectShare is the share of a file's person records that may
+// be rejected: beyond it (and whenever every record is rejected) the file
+// is refused and nothing is written — it is not the file it claims to be,
+// or it is damaged (docs/imports.md, "Statut d'un import").
+const DefaultMaxRejectShare = 0.20
+
 // ClosedYearSetting is the per-establishment setting the changeover sets
 // between its steps 2 and 4: the school year whose ordinary imports are
 // refused (imports.md rule 10).
@@ -32,6 +38,9 @@ type Importer struct {
 	// MassDeactivation is the share of the active persons of one kind a
 	// complete file may deactivate without confirmation (0: the default).
 	MassDeactivation float64
+	// MaxRejectShare is the share of a file's person records that may be
+	// rejected before the import is refused (0: the default).
+	MaxRejectShare float64
 	// TempDir holds the AAF import's per-establishment spill files ("":
 	// the system's temporary folder).
 	TempDir string
@@ -234,6 +243,9 @@ func (im *Importer) transact(ctx context.Context, spec txSpec, opts Options, rep
 		if err := spec.apply(t); err != nil {
 			return err
 		}
+		if err := im.checkRejects(rep); err != nil {
+			return err
+		}
 		if err := t.step("report"); err != nil {
 			return err
 		}
@@ -242,6 +254,9 @@ func (im *Importer) transact(ctx context.Context, spec txSpec, opts Options, rep
 			return errDryRun
 		}
 		rep.setStatus(StatusApplied, "")
+		if len(rep.Rejects) > 0 {
+			rep.setStatus(StatusAppliedWithRejects, "")
+		}
 		body, err := rep.JSON()
 		if err != nil {
 			return err
@@ -270,6 +285,32 @@ func (im *Importer) transact(ctx context.Context, spec txSpec, opts Options, rep
 		return err
 	}
 	return nil
+}
+
+func (im *Importer) maxRejectShare() float64 {
+	if im.MaxRejectShare > 0 {
+		return im.MaxRejectShare
+	}
+	return DefaultMaxRejectShare
+}
+
+// checkRejects refuses a file whose person records are all rejected, or
+// more than the allowed share of them.
+func (im *Importer) checkRejects(rep *Report) error {
+	n, bad := rep.Records, rep.RejectedRecords
+	if n == 0 || bad == 0 {
+		return nil
+	}
+	share := float64(bad) / float64(n)
+	if bad < n && share <= im.maxRejectShare() {
+		return nil
+	}
+	what := "tous les enregistrements du fichier sont rejetés"
+	if bad < n {
+		what = fmt.Sprintf("%d enregistrements sur %d sont rejetés (%.0f %%, au-delà du seuil de %.0f %%)", bad, n, 100*share, 100*im.maxRejectShare())
+	}
+	return sillage.Errorf(sillage.KindInvalid, "%s : import refusé, rien n'a été enregistré ; le fichier est abîmé ou n'est pas celui attendu — "+
+		"corrigez les enregistrements listés dans les rejets (ou exportez à nouveau le fichier) puis importez-le à nouveau", what)
 }
 
 // summary is the audit entry's details: the counts, no names.

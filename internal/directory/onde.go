@@ -80,6 +80,7 @@ func (im *Importer) ONDE(ctx context.Context, r io.Reader, opts Options) (*Repor
 	}
 	var ins []*studentIn
 	t0 := txn{im: im}
+	present := newPresence()
 	err := onde.DecodePupils(br, onde.PupilsHandler{
 		Pupil: func(p onde.Pupil) error {
 			if len(ins) >= MaxStudentsPerFile {
@@ -108,7 +109,24 @@ func (im *Importer) ONDE(ctx context.Context, r io.Reader, opts Options) (*Repor
 			return nil
 		},
 		Reject: func(rj onde.Reject) error {
-			rep.reject(fmt.Sprintf("ligne %d", rj.Row), rj.Name, rj.Reason)
+			loc := fmt.Sprintf("ligne %d", rj.Row)
+			rep.rejectRecord(loc, rj.Name, rj.Reason)
+			rep.Records++
+			// The row still names its pupil: by INE, by the identity
+			// key when the birth date is readable, else by the name
+			// alone — which only ever keeps a pupil, never matches one.
+			h, p := heldRecord{loc: loc, reason: rj.Reason}, rj.Pupil
+			present.addINE(im.Keyring, h, p.INE)
+			switch {
+			case p.LastName == "" || p.FirstName == "":
+			case !p.BirthDate.IsZero():
+				addHeld(present.siecle, ondeKey(p), h)
+			default:
+				addHeld(present.names, nameKey(p.LastName, p.FirstName), h)
+				if p.UsageName != "" {
+					addHeld(present.names, nameKey(p.UsageName, p.FirstName), h)
+				}
+			}
 			return nil
 		},
 	})
@@ -118,7 +136,8 @@ func (im *Importer) ONDE(ctx context.Context, r io.Reader, opts Options) (*Repor
 		}
 		return rep, err
 	}
-	spec := txSpec{source: SourceONDE, src: sillage.SourceONDE, uai: opts.UAI, complete: true,
+	rep.Records += len(ins)
+	spec := txSpec{source: SourceONDE, src: sillage.SourceONDE, uai: opts.UAI, complete: true, present: present,
 		apply: func(t *txn) error {
 			p, err := t.planStudents(ins, true)
 			if err != nil {

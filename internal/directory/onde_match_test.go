@@ -78,10 +78,14 @@ func TestONDEHomonymsWithTheirINE(t *testing.T) {
 			}
 		}
 		// Without an INE, two homonyms are indistinguishable: the row is
-		// refused rather than given to one of them.
-		rep = ok(t)(e.im.ONDE(ctx, ondeCSV(t, "LÉGER;Zoé;03/02/2016;;70001"), directory.Options{UAI: school, DryRun: true, ConfirmMassDeactivation: true}))
+		// refused rather than given to one of them; the only row of the
+		// file being rejected, the whole file is refused.
+		rep, err := e.im.ONDE(ctx, ondeCSV(t, "LÉGER;Zoé;03/02/2016;;70001"), directory.Options{UAI: school, DryRun: true, ConfirmMassDeactivation: true})
 		if len(rep.Rejects) != 1 || !strings.Contains(rep.Rejects[0].Reason, "plusieurs élèves") {
 			t.Errorf("rejects %+v, want the ambiguous row refused", rep.Rejects)
+		}
+		if sillage.KindOf(err) != sillage.KindInvalid || rep.Status != directory.StatusRefused {
+			t.Errorf("status %s, err %v: want the file refused, every row being rejected", rep.Status, err)
 		}
 	})
 }

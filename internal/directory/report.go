@@ -59,7 +59,10 @@ func (s Source) Label() string {
 type Status string
 
 const (
-	StatusApplied Status = "applique"    // written
+	StatusApplied Status = "applique" // written, no record rejected
+	// StatusAppliedWithRejects: written, some records rejected (fewer
+	// than the share that refuses the file, see MaxRejectShare).
+	StatusAppliedWithRejects Status = "applique_avec_rejets"
 	StatusDryRun  Status = "simulation"  // --dry-run: computed, nothing written
 	StatusHeld    Status = "a_confirmer" // a mass deactivation awaits confirmation: nothing written
 	StatusRefused Status = "refuse"      // wrong establishment, closed year, invalid UAI: nothing written
@@ -70,6 +73,8 @@ func (s Status) Label() string {
 	switch s {
 	case StatusApplied:
 		return "appliqué"
+	case StatusAppliedWithRejects:
+		return "appliqué avec rejets : les enregistrements rejetés sont listés plus bas"
 	case StatusDryRun:
 		return "simulation : rien n'a été enregistré"
 	case StatusHeld:
@@ -79,6 +84,9 @@ func (s Status) Label() string {
 	}
 	return string(s)
 }
+
+// Applied reports whether the import was written (with rejects or not).
+func (s Status) Applied() bool { return s == StatusApplied || s == StatusAppliedWithRejects }
 
 // Counts are the figures of one kind of person or structure.
 type Counts struct {
@@ -171,6 +179,11 @@ type Report struct {
 	// reason says which record and why ("rejeté — laissé en l'état").
 	LeftInPlace []StudentLine `json:"rejetes_laisses_en_l_etat"`
 	Warnings    []string      `json:"avertissements"`
+	// Records and RejectedRecords count the person records of the file
+	// (students, pupils) and those rejected: the share decides whether
+	// the import is refused (MaxRejectShare).
+	Records         int `json:"enregistrements,omitempty"`
+	RejectedRecords int `json:"enregistrements_rejetes,omitempty"`
 	// ExitedNotCreated counts students the file lists as having left
 	// before Sillage knew them: they are not created.
 	ExitedNotCreated int `json:"sortis_non_crees,omitempty"`
@@ -297,11 +310,18 @@ func (r *Report) Changed() bool {
 // students: the transfer run should follow (imports.md, last line).
 func (r *Report) TouchesTransfer() bool {
 	c := r.Count(KindStudents)
-	return r.Status == StatusApplied && (c.Created > 0 || c.Deactivated > 0)
+	return r.Status.Applied() && (c.Created > 0 || c.Deactivated > 0)
 }
 
 func (r *Report) reject(loc, name, reason string) {
 	r.Rejects = append(r.Rejects, Reject{Location: loc, Name: name, Reason: reason})
+}
+
+// rejectRecord rejects a person record of the file: it counts towards
+// the share that refuses the import.
+func (r *Report) rejectRecord(loc, name, reason string) {
+	r.reject(loc, name, reason)
+	r.RejectedRecords++
 }
 
 func (r *Report) warn(format string, args ...any) {

@@ -121,7 +121,12 @@ func (im *Importer) SIECLE(ctx context.Context, r io.Reader, opts Options) (*Rep
 		},
 		Reject: func(rj siecle.Reject) error {
 			loc := siecleLoc(rj.Line, rj.Element)
-			rep.reject(loc, rj.Name, rj.Reason)
+			if rj.Element == "ELEVE" {
+				rep.rejectRecord(loc, rj.Name, rj.Reason)
+				rep.Records++
+			} else {
+				rep.reject(loc, rj.Name, rj.Reason)
+			}
 			if rj.Element != "STRUCTURES_ELEVE" && rj.Element != "OPTION" {
 				// The record still names its student: by ELEVE_ID
 				// and by INE, they are present (see presence). A
@@ -140,6 +145,7 @@ func (im *Importer) SIECLE(ctx context.Context, r io.Reader, opts Options) (*Rep
 		}
 		return rep, err
 	}
+	rep.Records += len(ins)
 	rejectedIDs := map[string]bool{}
 	for id := range present.siecle {
 		rejectedIDs[id] = true

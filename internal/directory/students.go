@@ -227,7 +227,7 @@ func (t *txn) planStudents(ins []*studentIn, complete bool) (*studentPlan, error
 		}
 		if first, ok := seen[key]; ok {
 			reason := fmt.Sprintf("%s que l'élève de la %s : enregistrement ignoré", what, first)
-			t.rep.reject(in.loc, in.name(), reason)
+			t.rep.rejectRecord(in.loc, in.name(), reason)
 			// The record still names its own student (an INE typed
 			// twice must not make the second student absent).
 			h := heldRecord{loc: in.loc, reason: reason}
@@ -299,7 +299,7 @@ func (t *txn) planStudents(ins []*studentIn, complete bool) (*studentPlan, error
 			case len(found) > 1 && len(in.unqids) == 0:
 				reason := "plusieurs élèves de l'école ont ces nom, prénom et date de naissance : " +
 					"sans INE, l'élève ne peut être rapproché d'aucun ; enregistrement ignoré"
-				t.rep.reject(in.loc, in.name(), reason)
+				t.rep.rejectRecord(in.loc, in.name(), reason)
 				addHeld(t.presence().siecle, in.s.SIECLEID, heldRecord{loc: in.loc, reason: reason})
 				continue
 			}

@@ -53,6 +53,10 @@ type Reject struct {
 	Row    int    // line of the row in the file; the header is line 1
 	Name   string // "NOM Prénom" of the pupil, teacher or guardian, when known
 	Reason string // in French
+	// Pupil is what a rejected pupils row gives, partial (zero for the
+	// other extractions): a complete import recognises by it, INE first,
+	// the pupil the row still names. Its INE is masked when printed.
+	Pupil Pupil `json:"-"`
 }
 
 func (r Reject) Error() string {

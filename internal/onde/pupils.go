@@ -170,7 +170,7 @@ func (t *table) pupil(line int, rec []string, pos []int) (Pupil, *Reject) {
 		problems = append(problems, fmt.Sprintf("sexe %q inconnu (M ou F attendu)", sex))
 	}
 	if len(problems) > 0 {
-		return p, &Reject{Row: line, Name: p.Name(), Reason: strings.Join(problems, " ; ")}
+		return p, &Reject{Row: line, Name: p.Name(), Reason: strings.Join(problems, " ; "), Pupil: p}
 	}
 	return p, nil
 }

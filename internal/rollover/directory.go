@@ -393,7 +393,7 @@ func (r *run) importErr(rep *directory.Report, file string, err error) error {
 		return &HeldError{UAI: r.uai, File: file, Guards: md.Guards}
 	case err == nil && rep != nil && rep.Status == directory.StatusHeld:
 		return &HeldError{UAI: r.uai, File: file, Guards: rep.Guards}
-	case err == nil && rep != nil && rep.Status != directory.StatusApplied && rep.Status != directory.StatusDryRun:
+	case err == nil && rep != nil && !rep.Status.Applied() && rep.Status != directory.StatusDryRun:
 		return sillage.Errorf(sillage.KindInvalid, "import %s : %s", rep.StatusLabel, rep.Message)
 	}
 	return err
