@@ -63,9 +63,9 @@ const (
 	// StatusAppliedWithRejects: written, some records rejected (fewer
 	// than the share that refuses the file, see MaxRejectShare).
 	StatusAppliedWithRejects Status = "applique_avec_rejets"
-	StatusDryRun  Status = "simulation"  // --dry-run: computed, nothing written
-	StatusHeld    Status = "a_confirmer" // a mass deactivation awaits confirmation: nothing written
-	StatusRefused Status = "refuse"      // wrong establishment, closed year, invalid UAI: nothing written
+	StatusDryRun             Status = "simulation"  // --dry-run: computed, nothing written
+	StatusHeld               Status = "a_confirmer" // a mass deactivation awaits confirmation: nothing written
+	StatusRefused            Status = "refuse"      // wrong establishment, closed year, invalid UAI: nothing written
 )
 
 // Label is the French name of the status.
