@@ -235,6 +235,9 @@ func (t *txn) planStudents(ins []*studentIn, complete bool) (*studentPlan, error
 			if !strings.HasPrefix(in.s.SIECLEID, ondeKeyPrefix) || len(in.unqids) == 0 {
 				addHeld(t.presence().siecle, in.s.SIECLEID, h)
 			}
+			for _, u := range in.unqids {
+				addHeld(t.presence().unqid, u, h)
+			}
 			return true
 		}
 		seen[key] = in.loc
@@ -245,9 +248,19 @@ func (t *txn) planStudents(ins []*studentIn, complete bool) (*studentPlan, error
 	// name and birth date: the unqid comes first, and that key finds only a
 	// pupil without INE, or a stored pupil without one, in a second pass,
 	// once every pupil with an INE has found theirs.
+	losers := t.sharedINEs(ins, bySIECLE, byAAF, byONDE)
 	var kept []*studentIn
 	for _, in := range ins {
 		isONDE := strings.HasPrefix(in.s.SIECLEID, ondeKeyPrefix)
+		if owner, lost := losers[in]; lost {
+			reason := fmt.Sprintf("même INE que l'élève de la %s, qui le porte déjà : INE saisi deux fois par erreur ? "+
+				"Enregistrement ignoré ; corrigez l'INE dans l'application nationale", owner.loc)
+			t.rep.rejectRecord(in.loc, in.name(), reason)
+			h := heldRecord{loc: in.loc, reason: reason}
+			addHeld(t.presence().aaf, in.s.AAFID, h)
+			addHeld(t.presence().siecle, in.s.SIECLEID, h)
+			continue
+		}
 		fileKey := in.s.SIECLEID
 		if isONDE && len(in.unqids) > 0 {
 			fileKey = "" // homonyms with an INE each are two pupils
@@ -417,6 +430,71 @@ func (t *txn) planStudents(ins []*studentIn, complete bool) (*studentPlan, error
 	}
 	sort.Strings(p.newDivs)
 	return p, nil
+}
+
+// sharedINEs finds the records of a file that share an INE with another
+// record naming another student (an INE typed twice). The record whose own
+// key (ELEVE_ID, AAF id, ONDE identity key) finds the stored student that
+// holds the INE keeps it; without one, the first in the file does. The
+// others are returned with the record that keeps the INE: they are
+// rejected, and their own student, present, is left as they are.
+func (t *txn) sharedINEs(ins []*studentIn, bySIECLE, byAAF map[string]*sillage.Student, byONDE map[string][]*sillage.Student) map[*studentIn]*studentIn {
+	groups := map[string][]*studentIn{}
+	var order []string
+	for _, in := range ins {
+		if in.s.Unqid == "" || in.op == opDelete {
+			continue
+		}
+		if _, ok := groups[in.s.Unqid]; !ok {
+			order = append(order, in.s.Unqid)
+		}
+		groups[in.s.Unqid] = append(groups[in.s.Unqid], in)
+	}
+	losers := map[*studentIn]*studentIn{}
+	for _, u := range order {
+		g := groups[u]
+		if len(g) < 2 {
+			continue
+		}
+		// Records of the same student (the same own key) are the
+		// duplicates planStudents rejects already.
+		own := func(in *studentIn) []*sillage.Student {
+			var out []*sillage.Student
+			if s := byAAF[in.s.AAFID]; s != nil && in.s.AAFID != "" {
+				out = append(out, s)
+			}
+			if strings.HasPrefix(in.s.SIECLEID, ondeKeyPrefix) {
+				out = append(out, byONDE[in.s.SIECLEID]...)
+			} else if s := bySIECLE[in.s.SIECLEID]; s != nil && in.s.SIECLEID != "" {
+				out = append(out, s)
+			}
+			return out
+		}
+		key := func(in *studentIn) string { return in.s.AAFID + "\x00" + in.s.SIECLEID }
+		distinct := map[string]bool{}
+		for _, in := range g {
+			distinct[key(in)] = true
+		}
+		if len(distinct) < 2 {
+			continue
+		}
+		owner := g[0]
+	find:
+		for _, in := range g {
+			for _, s := range own(in) {
+				if s.Unqid == u || slices.Contains(in.unqids, s.Unqid) && s.Unqid != "" {
+					owner = in
+					break find
+				}
+			}
+		}
+		for _, in := range g {
+			if key(in) != key(owner) {
+				losers[in] = owner
+			}
+		}
+	}
+	return losers
 }
 
 // sameSet reports whether two lists hold the same strings.
