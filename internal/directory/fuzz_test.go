@@ -3,6 +3,7 @@ package directory_test
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,8 +58,74 @@ func FuzzSIECLEImport(f *testing.F) {
 			}
 			return
 		}
-		if rep.Status != directory.StatusApplied {
+		if !rep.Status.Applied() {
 			t.Fatalf("status %s without an error", rep.Status)
 		}
+	})
+}
+
+// FuzzPresence fuzzes the property of issue 11 point 1: for a complete
+// file (SIECLE or ONDE) and any subset of its records made invalid (the
+// fuzzer picks the records and the faults), no student the file names is
+// deactivated, put in the transfer index, or moved when their record is
+// rejected.
+func FuzzPresence(f *testing.F) {
+	f.Add(uint64(1), uint8(10), []byte{0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6}, false, false)
+	f.Add(uint64(2), uint8(5), []byte{1, 1, 1, 1, 1}, false, true)
+	f.Add(uint64(3), uint8(12), []byte{5, 0, 0, 6, 0, 0, 5}, true, false)
+	f.Add(uint64(4), uint8(3), []byte{}, true, false)
+	clock := &storetest.Clock{T: storetest.Epoch}
+	st := storetest.Open(f, store.SQLite, clock)
+	ctx := context.Background()
+	for _, e := range []struct {
+		uai  sillage.UAI
+		kind sillage.EstablishmentKind
+	}{{genLycee, sillage.KindLP}, {genEcole, sillage.KindEcole}} {
+		if err := st.Write(ctx, func(tx *store.Tx) error {
+			return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: e.uai, Name: "Fuzz", Kind: e.kind})
+		}); err != nil {
+			f.Fatal(err)
+		}
+	}
+	im := &directory.Importer{Store: st, Keyring: testKeyring}
+	f.Fuzz(func(t *testing.T, seed uint64, size uint8, mask []byte, isONDE, structuresFirst bool) {
+		n := 1 + int(size)%40
+		r := rand.New(rand.NewPCG(seed, 7))
+		g := genFile{uai: genLycee, year: 2025, students: genStudents(r, n), faults: map[int]fault{}, structuresFirst: structuresFirst}
+		for i, b := range mask {
+			if f := fault(b) % nFaults; i < n && f.applies(i, n, isONDE) {
+				g.faults[i] = f
+			}
+		}
+		next := g
+		next.students = append([]genStudent(nil), g.students...)
+		for i := range next.students {
+			next.students[i].division = "N" + next.students[i].division
+		}
+		base := g
+		base.faults = nil
+		file := func(g genFile) []byte { return g.siecleXML() }
+		run := im.SIECLE
+		if isONDE {
+			base.uai, next.uai = genEcole, genEcole
+			file = func(g genFile) []byte { return g.ondeCSVOf() }
+			run = im.ONDE
+		}
+		opts := directory.Options{UAI: base.uai}
+		confirmed := opts
+		confirmed.ConfirmMassDeactivation = true
+		if _, err := run(ctx, bytes.NewReader(file(base)), confirmed); err != nil {
+			t.Fatalf("base file: %v", err)
+		}
+		keys := make([]string, n)
+		for i, s := range g.students {
+			keys[i] = s.id
+			if isONDE {
+				keys[i] = ondeKeyOf(t, s.ine)
+			}
+		}
+		before := snapshot(t, st, base.uai)
+		rep, err := run(ctx, bytes.NewReader(file(next)), opts)
+		checkPresence(t, before, snapshot(t, st, base.uai), keys, next.faults, rep, err)
 	})
 }

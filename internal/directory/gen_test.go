@@ -74,13 +74,28 @@ func genStudents(r *rand.Rand, n int) []genStudent {
 }
 
 // randomFaults makes a random subset of n records faulty.
-func randomFaults(r *rand.Rand, n int) map[int]fault {
+func randomFaults(r *rand.Rand, n int, onde bool) map[int]fault {
 	faults := map[int]fault{}
 	k := r.IntN(n + 1)
 	for _, i := range r.Perm(n)[:k] {
-		faults[i] = fault(1 + r.IntN(int(nFaults)-1))
+		if f := fault(1 + r.IntN(int(nFaults)-1)); f.applies(i, n, onde) {
+			faults[i] = f
+		}
 	}
 	return faults
+}
+
+// applies reports whether f makes record i of n faulty: an INE copied
+// from the next record needs another record, an ELEVE_ID copied from the
+// previous one a previous record.
+func (f fault) applies(i, n int, onde bool) bool {
+	switch f {
+	case faultDupINE:
+		return n > 1
+	case faultDupELEVEID:
+		return onde || i > 0
+	}
+	return f != faultNone
 }
 
 // siecleXML writes the file as a SIECLE students export in ISO-8859-15.

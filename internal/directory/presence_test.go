@@ -122,7 +122,7 @@ func TestPresenceByIdentitySIECLE(t *testing.T) {
 			if _, err := e.im.SIECLE(ctx, bytes.NewReader(base.siecleXML()), directory.Options{UAI: genLycee, ConfirmMassDeactivation: true}); err != nil {
 				t.Fatalf("run %d, base file: %v", run, err)
 			}
-			g.faults = randomFaults(r, n)
+			g.faults = randomFaults(r, n, false)
 			g.structuresFirst = r.IntN(2) == 0
 			before := snapshot(t, st, genLycee)
 			rep, err := e.im.SIECLE(ctx, bytes.NewReader(g.siecleXML()), directory.Options{UAI: genLycee})
@@ -160,7 +160,7 @@ func TestPresenceByIdentityONDE(t *testing.T) {
 			if _, err := e.im.ONDE(ctx, bytes.NewReader(base.ondeCSVOf()), directory.Options{UAI: genEcole, ConfirmMassDeactivation: true}); err != nil {
 				t.Fatalf("run %d, base file: %v", run, err)
 			}
-			g.faults = randomFaults(r, n)
+			g.faults = randomFaults(r, n, true)
 			before := snapshot(t, st, genEcole)
 			rep, err := e.im.ONDE(ctx, bytes.NewReader(g.ondeCSVOf()), directory.Options{UAI: genEcole})
 			keys := make([]string, n)

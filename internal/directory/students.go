@@ -273,11 +273,29 @@ func (t *txn) planStudents(ins []*studentIn, complete bool) (*studentPlan, error
 			dup(seenUnqid, in.s.Unqid, "même INE", in) {
 			continue
 		}
-		kept = append(kept, in)
 		cands := []*sillage.Student{byAAF[in.s.AAFID]}
 		if !isONDE {
 			cands = append(cands, bySIECLE[in.s.SIECLEID])
 		}
+		own := cands
+		if isONDE {
+			own = append(own, byONDE[in.s.SIECLEID]...)
+		}
+		if a, b := contradiction(in, own, byUnqid); a != nil && in.op != opDelete {
+			// Its file key names one student and its INE another: which
+			// one the record is cannot be told. Both are left as they are.
+			reason := fmt.Sprintf("identifiants contradictoires : l'identifiant de l'enregistrement désigne %s et son INE %s ; "+
+				"enregistrement ignoré, les deux élèves sont laissés en l'état ; corrigez-le dans l'application nationale", a.FullName(), b.FullName())
+			t.rep.rejectRecord(in.loc, in.name(), reason)
+			h := heldRecord{loc: in.loc, reason: reason}
+			addHeld(t.presence().aaf, in.s.AAFID, h)
+			addHeld(t.presence().siecle, in.s.SIECLEID, h)
+			for _, u := range in.unqids {
+				addHeld(t.presence().unqid, u, h)
+			}
+			continue
+		}
+		kept = append(kept, in)
 		for _, cand := range cands {
 			if cand != nil && !taken[cand.ID] {
 				in.cur = cand
@@ -294,6 +312,24 @@ func (t *txn) planStudents(ins []*studentIn, complete bool) (*studentPlan, error
 		}
 		if in.cur != nil {
 			taken[in.cur.ID] = true
+		}
+	}
+	// Every identifier of an accepted record names a present student too:
+	// a record whose ELEVE_ID finds one student and whose INE is
+	// another's (a typo) leaves that other student as they are. An ONDE
+	// key with an INE beside it names no one: homonyms share it.
+	for _, in := range kept {
+		if in.op == opDelete {
+			continue
+		}
+		h := heldRecord{loc: in.loc, reason: "identifiants contradictoires : cet enregistrement porte l'INE ou l'identifiant " +
+			"de l'élève, mais il est rapproché d'un autre élève par ses autres identifiants ; corrigez-le dans l'application nationale"}
+		addHeld(t.presence().aaf, in.s.AAFID, h)
+		if !strings.HasPrefix(in.s.SIECLEID, ondeKeyPrefix) {
+			addHeld(t.presence().siecle, in.s.SIECLEID, h)
+		}
+		for _, u := range in.unqids {
+			addHeld(t.presence().unqid, u, h)
 		}
 	}
 	var matched []*studentIn
@@ -430,6 +466,35 @@ func (t *txn) planStudents(ins []*studentIn, complete bool) (*studentPlan, error
 	}
 	sort.Strings(p.newDivs)
 	return p, nil
+}
+
+// contradiction returns, when the record's own key (own: the students it
+// finds) names other students than its INE does, one of each.
+func contradiction(in *studentIn, own []*sillage.Student, byUnqid map[string]*sillage.Student) (byKey, byINE *sillage.Student) {
+	for _, u := range in.unqids {
+		if c := byUnqid[u]; c != nil {
+			byINE = c
+			break
+		}
+	}
+	if byINE == nil {
+		return nil, nil
+	}
+	for _, c := range own {
+		if c == nil {
+			continue
+		}
+		if c.ID == byINE.ID {
+			return nil, nil
+		}
+		if byKey == nil {
+			byKey = c
+		}
+	}
+	if byKey == nil {
+		return nil, nil
+	}
+	return byKey, byINE
 }
 
 // sharedINEs finds the records of a file that share an INE with another
