@@ -65,7 +65,7 @@ func (a *app) importCmd() *cobra.Command {
 	}
 	for _, s := range single {
 		var uai string
-		var dry, asJSON, confirm bool
+		var dry, asJSON, confirm, confirmOld bool
 		c := &cobra.Command{
 			Use:   s.use,
 			Short: s.short,
@@ -89,7 +89,8 @@ func (a *app) importCmd() *cobra.Command {
 					return err
 				}
 				defer in.Close()
-				opts := directory.Options{UAI: u, FileName: filepath.Base(args[0]), DryRun: dry, ConfirmMassDeactivation: confirm, Actor: importActor}
+				opts := directory.Options{UAI: u, FileName: filepath.Base(args[0]), DryRun: dry, ConfirmMassDeactivation: confirm,
+					ConfirmOldFile: confirmOld, Actor: importActor}
 				rep, runErr := s.run(im, ctx, in, opts)
 				bar.finish()
 				if rep != nil {
@@ -105,6 +106,7 @@ func (a *app) importCmd() *cobra.Command {
 			},
 		}
 		c.Flags().StringVar(&uai, "uai", "", "établissement (UAI) auquel le fichier est destiné")
+		c.Flags().BoolVar(&confirmOld, "confirm-old-file", false, "confirme l'import d'un fichier d'une année scolaire passée, ou plus ancien que le dernier fichier appliqué")
 		a.importFlags(c, &dry, &asJSON, &confirm)
 		cmd.AddCommand(c)
 	}

@@ -84,6 +84,9 @@ func (e *env) siecle(path string, uai sillage.UAI, mod ...func(*directory.Option
 func dryRun(o *directory.Options)  { o.DryRun = true }
 func confirm(o *directory.Options) { o.ConfirmMassDeactivation = true }
 
+// oldFile confirms a file of a past school year (the reference files are).
+func oldFile(o *directory.Options) { o.ConfirmOldFile = true }
+
 // ok fails the test on an import error: ok(t)(e.siecle(…)).
 func ok(t *testing.T) func(*directory.Report, error) *directory.Report {
 	return func(rep *directory.Report, err error) *directory.Report {

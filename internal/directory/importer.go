@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
@@ -63,6 +64,10 @@ type Options struct {
 	// ConfirmMassDeactivation lets a complete file deactivate more than
 	// the configured share of an establishment's active persons.
 	ConfirmMassDeactivation bool
+	// ConfirmOldFile applies a file of a school year older than the
+	// establishment's current one, or older than the last applied file of
+	// the same kind, which is otherwise held (see OldFileError).
+	ConfirmOldFile bool
 	// Actor is who imports, for the audit log and the report's author.
 	Actor audit.Actor
 	// UAIMap maps a structure's UAI as written in AAF files (or its
@@ -110,6 +115,27 @@ func (e *MassDeactivationError) Error() string {
 
 // Unwrap makes the error one of kind Conflict (sillage.KindOf).
 func (e *MassDeactivationError) Unwrap() error {
+	return sillage.Errorf(sillage.KindConflict, "%s", e.Error())
+}
+
+// OldFileError holds an import whose file is older than the
+// establishment's current school year or than the last applied file of the
+// same kind: applied, it would undo what the newer file did (move students
+// back into last year's divisions). Nothing was written; confirming
+// (ConfirmOldFile) applies it.
+type OldFileError struct {
+	UAI    sillage.UAI
+	Reason string
+}
+
+func (e *OldFileError) Error() string {
+	return fmt.Sprintf("%s : %s ; l'appliquer annulerait ce que des fichiers plus récents ont fait (élèves replacés dans les "+
+		"divisions d'alors, services d'une autre année). Importez un export récent, ou, si c'est bien ce fichier que vous voulez appliquer, confirmez "+
+		"(en ligne de commande : --confirm-old-file)", e.UAI, e.Reason)
+}
+
+// Unwrap makes the error one of kind Conflict (sillage.KindOf).
+func (e *OldFileError) Unwrap() error {
 	return sillage.Errorf(sillage.KindConflict, "%s", e.Error())
 }
 
@@ -183,6 +209,13 @@ type txSpec struct {
 	uai      sillage.UAI
 	year     sillage.SchoolYear // the file's school year; 0: the clock's
 	complete bool
+	// fileYear is the school year the file is of, for the check of its
+	// age (0: unknown); estimated when the file does not say it (ONDE).
+	fileYear      sillage.SchoolYear
+	yearEstimated bool
+	// exported is when the file was exported (SIECLE DATE_EXPORT and
+	// HORODATAGE); zero when unknown.
+	exported time.Time
 	// create, when set, creates the establishment if it is unknown (AAF).
 	create *sillage.Establishment
 	// aafStructures are recorded for the establishment (AAF).
@@ -232,6 +265,9 @@ func (im *Importer) transact(ctx context.Context, spec txSpec, opts Options, rep
 			return sillage.Errorf(sillage.KindUnavailable, "l'année %s est close pour %s (changement d'année en cours) : importez le fichier d'initialisation de l'année %s",
 				t.year, spec.uai, t.year+1)
 		}
+		if err := t.checkAge(spec, closed); err != nil {
+			return err
+		}
 		for id, name := range spec.aafStructures {
 			if err := tx.SetAAFStructure(ctx, spec.uai, id, name); err != nil {
 				return err
@@ -276,7 +312,8 @@ func (im *Importer) transact(ctx context.Context, spec txSpec, opts Options, rep
 		return nil
 	case err != nil:
 		var held *MassDeactivationError
-		if errors.As(err, &held) {
+		var old *OldFileError
+		if errors.As(err, &held) || errors.As(err, &old) {
 			rep.setStatus(StatusHeld, err.Error())
 		} else {
 			rep.setStatus(StatusRefused, sillage.Message(err))
@@ -311,6 +348,73 @@ func (im *Importer) checkRejects(rep *Report) error {
 	}
 	return sillage.Errorf(sillage.KindInvalid, "%s : import refusé, rien n'a été enregistré ; le fichier est abîmé ou n'est pas celui attendu — "+
 		"corrigez les enregistrements listés dans les rejets (ou exportez à nouveau le fichier) puis importez-le à nouveau", what)
+}
+
+// checkAge holds a file older than the establishment's current school
+// year (the clock's, or the one after a closed year) or than the last
+// applied file of the same source: its school year, then its export date.
+func (t *txn) checkAge(spec txSpec, closed string) error {
+	rep := t.rep
+	rep.FileYear, rep.YearEstimated, rep.Exported = spec.fileYear, spec.yearEstimated, spec.exported
+	if spec.fileYear == 0 || t.opts.ConfirmOldFile {
+		return nil
+	}
+	what := "le fichier est"
+	if spec.yearEstimated {
+		what = "d'après les dates de naissance et les niveaux de ses élèves, le fichier semble"
+	}
+	current := sillage.SchoolYearOf(t.tx.Now())
+	if c, err := strconv.Atoi(closed); err == nil && sillage.SchoolYear(c+1) > current {
+		current = sillage.SchoolYear(c + 1)
+	}
+	if spec.fileYear < current {
+		return &OldFileError{UAI: t.uai, Reason: fmt.Sprintf("%s de l'année scolaire %s, antérieure à l'année en cours de l'établissement (%s)",
+			what, spec.fileYear, current)}
+	}
+	last, err := t.lastApplied(spec.source)
+	if err != nil || last == nil {
+		return err
+	}
+	switch {
+	case last.FileYear != 0 && spec.fileYear < last.FileYear:
+		return &OldFileError{UAI: t.uai, Reason: fmt.Sprintf("%s de l'année scolaire %s, alors que le dernier fichier appliqué (%s, le %s) est de l'année %s",
+			what, spec.fileYear, last.FileName, frenchDate(last.At, true), last.FileYear)}
+	case !spec.exported.IsZero() && !last.Exported.IsZero() && spec.fileYear == last.FileYear && spec.exported.Before(last.Exported):
+		return &OldFileError{UAI: t.uai, Reason: fmt.Sprintf("le fichier a été exporté le %s, avant le dernier fichier appliqué (%s), exporté le %s",
+			frenchDate(spec.exported, false), last.FileName, frenchDate(last.Exported, false))}
+	}
+	return nil
+}
+
+// frenchDate writes a date as "5 octobre 2025". Export dates are French
+// wall-clock readings kept as they are; instants (when a report was
+// written) are shown in the school zone.
+func frenchDate(t time.Time, instant bool) string {
+	months := [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
+	if instant {
+		t = t.In(sillage.SchoolZone)
+	}
+	return fmt.Sprintf("%d %s %d", t.Day(), months[t.Month()-1], t.Year())
+}
+
+// lastApplied returns the report of the last applied import of source
+// for the establishment, nil when there is none.
+func (t *txn) lastApplied(source Source) (*Report, error) {
+	list, err := t.tx.ListImportReports(t.ctx, t.uai)
+	if err != nil {
+		return nil, err
+	}
+	for _, ir := range list {
+		if ir.Source != string(source) {
+			continue
+		}
+		full, err := t.tx.GetImportReport(t.ctx, t.uai, ir.ID)
+		if err != nil {
+			return nil, err
+		}
+		return ParseReport([]byte(full.Report))
+	}
+	return nil, nil
 }
 
 // summary is the audit entry's details: the counts, no names.

@@ -45,7 +45,7 @@ func TestReferenceSIECLERefused(t *testing.T) {
 		before := dump(t, st)
 		// Malformed: <STRICTURES_ELEVE> closed by </STRUCTURES_ELEVE>, after
 		// the students were read.
-		rep, err := e.siecle(ref(t, "siecle", "fixtures_dossiersco", "eleves_avec_adresse_simple.xml"), "0752387M")
+		rep, err := e.siecle(ref(t, "siecle", "fixtures_dossiersco", "eleves_avec_adresse_simple.xml"), "0752387M", oldFile)
 		refused(t, st, before, err, "ligne 139", "STRICTURES_ELEVE")
 		if rep.Status != directory.StatusRefused {
 			t.Errorf("status %s", rep.Status)
@@ -59,7 +59,7 @@ func TestReferenceSIECLERefused(t *testing.T) {
 			t.Errorf("%d files in %s, want 7", len(entries), dir)
 		}
 		for _, en := range entries {
-			_, err := e.siecle(filepath.Join(dir, en.Name()), "0750680G")
+			_, err := e.siecle(filepath.Join(dir, en.Name()), "0750680G", oldFile)
 			want := "<BEE_ELEVES> est attendu"
 			if strings.HasSuffix(en.Name(), ".xml") {
 				want = "fichier d'import vers SIECLE"
@@ -122,7 +122,7 @@ func TestReferenceResponsables(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
 		e := newEnv(t, st, clock)
 		e.establishment("0140070A", sillage.KindCollege)
-		ok(t)(e.siecle(testdata("siecle_0140070A.xml"), "0140070A"))
+		ok(t)(e.siecle(testdata("siecle_0140070A.xml"), "0140070A", oldFile))
 		ctx := context.Background()
 		path := ref(t, "siecle", "fixtures_dossiersco", "responsables_avec_adresses_simple.xml")
 		resp := func() *directory.Report {

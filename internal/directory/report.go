@@ -161,6 +161,12 @@ type Report struct {
 	FileName      string             `json:"fichier"`
 	SchoolYear    sillage.SchoolYear `json:"annee_scolaire"`
 	Complete      bool               `json:"fichier_complet"`
+	// FileYear is the school year the file is of (estimated from the
+	// pupils for ONDE, YearEstimated); Exported is its export date when
+	// it says it. A file older than the last applied one is held.
+	FileYear      sillage.SchoolYear `json:"annee_du_fichier,omitempty"`
+	YearEstimated bool               `json:"annee_estimee,omitempty"`
+	Exported      time.Time          `json:"date_export,omitempty"`
 	At            time.Time          `json:"date"`
 	Status        Status             `json:"statut"`
 	StatusLabel   string             `json:"statut_libelle"`

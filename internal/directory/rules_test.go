@@ -355,7 +355,7 @@ func TestFailpoints(t *testing.T) {
 		{"siecle exits and arrivals", []importStep{siecleStep("siecle_0860012W_1.xml")}, siecleStep("siecle_0860012W_2.xml", confirm)},
 		{"siecle return", []importStep{siecleStep("siecle_0860012W_1.xml"), siecleStep("siecle_0860012W_2.xml", confirm)}, siecleStep("siecle_0860012W_3.xml")},
 		{"responsables", []importStep{{"students", func(e *env) error {
-			_, err := e.siecle(testdata("siecle_0140070A.xml"), "0140070A")
+			_, err := e.siecle(testdata("siecle_0140070A.xml"), "0140070A", oldFile)
 			return err
 		}}}, importStep{"responsables", func(e *env) error {
 			_, err := e.im.Responsables(context.Background(), open(e.t, ref(e.t, "siecle", "fixtures_dossiersco", "responsables_avec_adresses_simple.xml")), directory.Options{UAI: "0140070A"})

@@ -165,7 +165,12 @@ func (im *Importer) SIECLE(ctx context.Context, r io.Reader, opts Options) (*Rep
 		in.division, in.groups = ss.Division, ss.Groups
 		in.fields |= fDivision | fGroups
 	}
+	exported := hdr.Timestamp
+	if exported.IsZero() {
+		exported = hdr.ExportDate
+	}
 	spec := txSpec{source: SourceSIECLE, src: sillage.SourceSIECLE, uai: opts.UAI, year: sillage.SchoolYear(hdr.Year), complete: true, present: present,
+		fileYear: sillage.SchoolYear(hdr.Year), exported: exported,
 		apply: func(t *txn) error {
 			for _, in := range ins {
 				in.exited = !in.s.ExitDate.IsZero() && in.s.ExitDate.Before(t.today)

@@ -17,7 +17,7 @@ func TestSIECLEReferenceDoubleStructure(t *testing.T) {
 		e := newEnv(t, st, clock)
 		e.establishment("0660864F", sillage.KindCollege)
 		path := ref(t, "siecle", "fixtures_dossiersco", "eleves_avec_adresse_avec_double_structure.xml")
-		rep := ok(t)(e.siecle(path, "0660864F"))
+		rep := ok(t)(e.siecle(path, "0660864F", oldFile))
 		want(t, rep, directory.KindStudents, 1, 0, 0, 0, 0)
 		want(t, rep, directory.KindDivisions, 1, 0, 0, 0, 0)
 		want(t, rep, directory.KindGroups, 1, 0, 0, 0, 0)
@@ -29,7 +29,7 @@ func TestSIECLEReferenceDoubleStructure(t *testing.T) {
 			s.TransferStatus != sillage.TransferNew || s.EnteredAt.IsZero() || s.AccountID == 0 {
 			t.Errorf("student = %+v", s)
 		}
-		allUnchanged(t, ok(t)(e.siecle(path, "0660864F")))
+		allUnchanged(t, ok(t)(e.siecle(path, "0660864F", oldFile)))
 	})
 }
 

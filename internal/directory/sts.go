@@ -48,7 +48,8 @@ func (im *Importer) STS(ctx context.Context, r io.Reader, opts Options) (*Report
 		return rep, err
 	}
 	spec := txSpec{source: SourceSTS, src: sillage.SourceSTS, uai: opts.UAI, year: sillage.SchoolYear(f.Header.Year), complete: true,
-		apply: func(t *txn) error { return t.applySTS(&f) }}
+		fileYear: sillage.SchoolYear(f.Header.Year),
+		apply:    func(t *txn) error { return t.applySTS(&f) }}
 	return rep, im.transact(ctx, spec, opts, rep)
 }
 

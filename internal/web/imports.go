@@ -205,7 +205,9 @@ func (s *Server) importUpload(w http.ResponseWriter, r *http.Request, req *Reque
 		return err
 	}
 	ctx := r.Context()
-	opts := directory.Options{UAI: req.P.UAI, DryRun: u.dryRun, ConfirmMassDeactivation: confirmed, Actor: req.Actor()}
+	// The confirmation of a held import confirms what held it: a mass
+	// deactivation or a file older than the last one.
+	opts := directory.Options{UAI: req.P.UAI, DryRun: u.dryRun, ConfirmMassDeactivation: confirmed, ConfirmOldFile: confirmed, Actor: req.Actor()}
 	var reports []*directory.Report
 	var aafRes *directory.AAFResult
 	var runErr error
