@@ -139,6 +139,11 @@ type txn struct {
 	// a login in one batch before they are written.
 	pending []*sillage.Person
 
+	// kept are the persons named by a record the file has but rejected:
+	// present, so a complete file never deactivates them (rule 1). Keys
+	// from keyAAF, keySTS, keySIECLE.
+	kept map[string]bool
+
 	divisions map[string]*sillage.Division // this year's, by code
 	groups    map[string]*sillage.Group    // this year's option groups, by code
 	divByID   map[int64]string
@@ -271,6 +276,28 @@ func (r *Report) summary() string {
 		parts = append(parts, fmt.Sprintf("%d rejets", len(r.Rejects)))
 	}
 	return strings.Join(parts, " ; ")
+}
+
+// Keys of t.kept.
+func keyAAF(id string) string    { return "aaf\x00" + id }
+func keySTS(id string) string    { return "sts\x00" + id }
+func keySIECLE(id string) string { return "siecle\x00" + id }
+
+// keep marks the person a rejected record names as present.
+func (t *txn) keep(key string) {
+	if t.kept == nil {
+		t.kept = map[string]bool{}
+	}
+	t.kept[key] = true
+}
+
+// isKept reports whether p is named by a record the file rejected.
+func (t *txn) isKept(p *sillage.Person) bool {
+	if len(t.kept) == 0 {
+		return false
+	}
+	return p.AAFID != "" && t.kept[keyAAF(p.AAFID)] || p.STSID != "" && t.kept[keySTS(p.STSID)] ||
+		p.SIECLEID != "" && t.kept[keySIECLE(p.SIECLEID)]
 }
 
 // guard records a planned deactivation of kind and holds the import when

@@ -150,17 +150,16 @@ func (t *txn) planPersons(ins []*personIn, fam family, complete bool) (*personPl
 	}
 	if complete {
 		for _, e := range mine {
-			if e.Active() && !taken[e.ID] && e.Source == t.src && e.Role != sillage.RoleAdministrator {
+			if e.Active() && !taken[e.ID] && e.Source == t.src && e.Role != sillage.RoleAdministrator && !t.isKept(e) {
 				p.absent = append(p.absent, e)
 				t.rep.counts(kindOfRole(e.Role)).Deactivated++
 				deact[kindOfRole(e.Role)]++
 			}
 		}
 	}
-	if complete {
-		for _, k := range []string{KindParents, KindTeachers, KindStaff} {
-			t.guard(k, deact[k], active[k])
-		}
+	// The guard holds a Delta too (rule 9).
+	for _, k := range []string{KindParents, KindTeachers, KindStaff} {
+		t.guard(k, deact[k], active[k])
 	}
 	return p, nil
 }

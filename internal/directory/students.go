@@ -379,7 +379,7 @@ func (t *txn) planStudents(ins []*studentIn, complete bool) (*studentPlan, error
 	if complete {
 		for i := range existing {
 			s := &existing[i]
-			if s.Active() && !taken[s.ID] {
+			if s.Active() && !taken[s.ID] && !t.isKept(&s.Person) {
 				p.absent = append(p.absent, s)
 				c.Deactivated++
 			}
@@ -391,11 +391,9 @@ func (t *txn) planStudents(ins []*studentIn, complete bool) (*studentPlan, error
 			deact++
 		}
 	}
-	if complete {
-		// Rule 2 protects from a truncated or wrong complete file; a
-		// Delta deactivates only whom it names.
-		t.guard(KindStudents, deact, active)
-	}
+	// Rule 2 protects from a truncated or wrong complete file, and from a
+	// Delta deleting most of an establishment's students.
+	t.guard(KindStudents, deact, active)
 	sort.Strings(p.newDivs)
 	return p, nil
 }
