@@ -477,7 +477,14 @@ func (r *aafRun) routeRejected() error {
 				continue
 			}
 			i, ok := r.estByUAI[l.UAI]
+			if !ok && !r.complete {
+				// A Delta touches only whom it names: the establishment's
+				// report shows the record, nothing else changes there.
+				i, ok = r.est(l.UAI, nil), true
+			}
 			if !ok {
+				// A Complet without this establishment's records does
+				// not import it.
 				continue
 			}
 			if n := len(r.ests[i].kept); n == 0 || r.ests[i].kept[n-1].id != rj.id {

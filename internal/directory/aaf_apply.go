@@ -2,7 +2,9 @@ package directory
 
 import (
 	"fmt"
+	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/sillage/sillage"
@@ -375,8 +377,8 @@ func (r *aafRun) checkOrder(t *txn) error {
 		kind = "Complet"
 	}
 	refuse := func(what, todo string) error {
-		return sillage.Errorf(sillage.KindConflict, "%s : fichier AAF %s du %s plus ancien que %s déjà appliqué à l'établissement %s : "+
-			"import refusé, rien n'a été enregistré ; %s", r.fileLabel(), kind, day(r.date), what, t.uai, todo)
+		return sillage.Errorf(sillage.KindConflict, "%s : ce %s du %s (date du nom des fichiers) est plus ancien que %s déjà appliqué à l'établissement %s : "+
+			"import refusé, rien n'a été enregistré ; %s", r.fileNames(), kind, day(r.date), what, t.uai, todo)
 	}
 	switch {
 	case r.complete && r.date.Before(lastComplete):
@@ -388,6 +390,18 @@ func (r *aafRun) checkOrder(t *txn) error {
 			day(lastComplete)+" ou après")
 	}
 	return nil
+}
+
+// fileNames names the run's files: all of them when they are few.
+func (r *aafRun) fileNames() string {
+	var names []string
+	for _, f := range r.files {
+		names = append(names, filepath.Base(f.Path))
+	}
+	if len(names) > 3 {
+		return fmt.Sprintf("%s, %s et %d autres fichiers", names[0], names[1], len(names)-2)
+	}
+	return strings.Join(names, ", ")
 }
 
 // recordOrder stores the date of the file just applied.
