@@ -147,6 +147,18 @@ func (g genAAF) write(t testing.TB, dir string) {
 	})
 }
 
+// ownTempDir is a new folder removed at cleanup (fuzzing workers may be
+// given the same t.TempDir name).
+func ownTempDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "sillage-aaf-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
 // aafPerson is what the property looks at for one person.
 type aafPerson struct {
 	student  bool
@@ -213,8 +225,7 @@ func checkAAFKeepsPresent(t testing.TB, e *env, g genAAF) {
 	t.Helper()
 	bad := g.bad
 	g.bad, g.complete, g.date = nil, true, "20250901"
-	dir := filepath.Join(e.t.TempDir(), "1")
-	os.Mkdir(dir, 0o755)
+	dir := ownTempDir(t)
 	g.write(t, dir)
 	res, err := e.im.AAF(context.Background(), []string{dir}, directory.Options{})
 	if err != nil || len(res.Reports) != 1 || res.Reports[0].Status != directory.StatusApplied {
@@ -223,8 +234,7 @@ func checkAAFKeepsPresent(t testing.TB, e *env, g genAAF) {
 	before := aafState(t, e.st, g.uai)
 
 	g.bad, g.date, g.moved = bad, "20250902", true
-	dir = filepath.Join(e.t.TempDir(), "2")
-	os.Mkdir(dir, 0o755)
+	dir = ownTempDir(t)
 	g.write(t, dir)
 	res, err = e.im.AAF(context.Background(), []string{dir}, directory.Options{})
 	if err != nil || len(res.Reports) != 1 {
