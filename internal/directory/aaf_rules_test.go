@@ -529,3 +529,23 @@ func stateActive(t *testing.T, st *store.Store, uai sillage.UAI) int {
 	}
 	return n
 }
+
+// rejectsAAF is a generated Complet, then (second) the next day's with
+// students moved and two records invalid: the failpoint scenario of rule 1.
+func rejectsAAF(second bool) genAAF {
+	g := genAAF{join: "990", uai: "0869900U", date: "20250901", complete: true, students: 6, staff: 2}
+	if second {
+		g.date, g.moved, g.bad = "20250902", true, map[int]int{1: aafBadDate, 6: aafTwoNames}
+	}
+	return g
+}
+
+func aafGenStep(g genAAF) importStep {
+	return importStep{"aaf " + g.date, func(e *env) error {
+		res, err := e.aafGen(g)
+		if err == nil && res.Refused() {
+			err = fmt.Errorf("refused: %+v", res.Reports[0].Message)
+		}
+		return err
+	}}
+}

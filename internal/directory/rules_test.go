@@ -379,6 +379,9 @@ func TestFailpoints(t *testing.T) {
 		{"sts", []importStep{siecleStep("siecle_0860012W_1.xml"), stsStep("sts_emp_0860012W_2025.xml")}, stsStep("sts_emp_0860012W_2025_b.xml")},
 		{"aaf complet", nil, aafStep("small complet", writeSmallAAF)},
 		{"aaf delta", []importStep{aafStep("small complet", writeSmallAAF)}, aafStep("small delta", writeSmallDelta, confirm)},
+		{"aaf complet with rejects", []importStep{aafGenStep(rejectsAAF(false))}, aafGenStep(rejectsAAF(true))},
+		{"sts with rejects", []importStep{{"sts setup", func(e *env) error { e.stsSetup(rejectsSTS(false).uai); return nil }},
+			stsGenStep(rejectsSTS(false))}, stsGenStep(rejectsSTS(true))},
 		{"onde", []importStep{{"onde 1", func(e *env) error {
 			_, err := e.im.ONDE(context.Background(), open(e.t, testdata("onde_0860001J_1.csv")), directory.Options{UAI: "0860001J"})
 			return err

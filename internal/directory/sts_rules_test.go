@@ -347,3 +347,24 @@ func TestSTSSchoolYear(t *testing.T) {
 		}
 	})
 }
+
+// rejectsSTS is a generated export, then (second) one with the teachers
+// moved, an individual and a division invalid: the failpoint scenario of
+// rule 1.
+func rejectsSTS(second bool) genSTS {
+	g := genSTS{uai: "0869901V", year: 2025, individuals: 4}
+	if second {
+		g.moved, g.bad = true, map[int]int{0: stsBadBirth, 4 + 1: stsMisspelt}
+	}
+	return g
+}
+
+func stsGenStep(g genSTS) importStep {
+	return importStep{"sts", func(e *env) error {
+		rep, err := e.stsGen(g)
+		if err == nil && rep.Status != directory.StatusApplied {
+			err = fmt.Errorf("%s: %s", rep.Status, rep.Message)
+		}
+		return err
+	}}
+}
