@@ -63,7 +63,7 @@ func TestImportCommands(t *testing.T) {
 			if code != exitOK || !strings.Contains(out, "désactivés 2") || !strings.Contains(out, "entrant dans l'index") {
 				t.Fatalf("confirmed: %d %q %q", code, out, errs)
 			}
-			code, out, errs = c.run("import", "sts", "--uai", "0860012W", directoryTestdata("sts_emp_0860012W_2025.xml"))
+			code, out, errs = c.run("--now", "2025-10-06", "import", "sts", "--uai", "0860012W", directoryTestdata("sts_emp_0860012W_2025.xml"))
 			if code != exitOK || !strings.Contains(out, "Enseignants") {
 				t.Fatalf("sts: %d %q %q", code, out, errs)
 			}
