@@ -187,6 +187,7 @@ type rejectedRecord struct {
 	id       string
 	category aaf.Category
 	reject   Reject
+	personID int64 // the person in the establishment it is attached to
 }
 
 // aafEst is an establishment of the run.
@@ -488,7 +489,9 @@ func (r *aafRun) routeRejected() error {
 				continue
 			}
 			if n := len(r.ests[i].kept); n == 0 || r.ests[i].kept[n-1].id != rj.id {
-				r.ests[i].kept = append(r.ests[i].kept, rj)
+				k := rj
+				k.personID = l.ID
+				r.ests[i].kept = append(r.ests[i].kept, k)
 			}
 			attached = true
 		}

@@ -64,6 +64,16 @@ func (r *aafRun) apply(t *txn, e *aafEst, recs *estRecords) error {
 	// The persons named by a rejected record stay as they are (rule 1).
 	for _, k := range e.kept {
 		t.keep(keyAAF(k.id))
+		if k.category == aaf.CategoryStudent && k.personID != 0 {
+			// The record may have named their guardians: they stay too.
+			gs, err := t.tx.ListGuardians(t.ctx, t.uai, k.personID)
+			if err != nil {
+				return err
+			}
+			for _, g := range gs {
+				t.keep(keyPerson(g.ParentID))
+			}
+		}
 		rj := k.reject
 		rj.LeftAsIs = true
 		t.rep.Rejects = append(t.rep.Rejects, rj)

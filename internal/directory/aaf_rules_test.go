@@ -39,7 +39,8 @@ const (
 )
 
 // genAAF is a generated AAF académie of one structure: students in
-// divisions 2A and 2B, teachers with a service and a head-teacher class.
+// divisions 2A and 2B, each with a legal guardian, teachers with a service
+// and a head-teacher class.
 type genAAF struct {
 	join     string // the structure's join id
 	uai      sillage.UAI
@@ -51,12 +52,27 @@ type genAAF struct {
 	// teaches the other one (what a valid record changes).
 	moved bool
 	// bad: the records made invalid, and how (index: students first,
-	// then staff).
+	// then staff, then one relative per student).
 	bad map[int]int
 }
 
+// records is the number of person records.
+func (g genAAF) records() int { return 2*g.students + g.staff }
+
 func (g genAAF) studentID(i int) string { return fmt.Sprintf("%s-e%d", g.join, i) }
 func (g genAAF) staffID(i int) string   { return fmt.Sprintf("%s-p%d", g.join, i) }
+func (g genAAF) relID(i int) string     { return fmt.Sprintf("%s-r%d", g.join, i) }
+
+// recordID is the identifier of record i, and its kind.
+func (g genAAF) recordID(i int) (string, string) {
+	switch {
+	case i < g.students:
+		return g.studentID(i), "student"
+	case i < g.students+g.staff:
+		return g.staffID(i - g.students), "staff"
+	}
+	return g.relID(i - g.students - g.staff), "relative"
+}
 
 func (g genAAF) division(i int) string {
 	if (i%2 == 0) != g.moved {
@@ -83,6 +99,10 @@ func spoil(attrs map[string][]string, how int, classAttr string) {
 		delete(attrs, aaf.AttrLastName)
 		delete(attrs, aaf.AttrFirstName)
 	case aafBadClass:
+		if classAttr == "" {
+			attrs[aaf.AttrBirthDate] = []string{"1980"}
+			return
+		}
 		attrs[classAttr] = []string{"sans-dollar"}
 	}
 }
@@ -117,12 +137,26 @@ func (g genAAF) write(t testing.TB, dir string) {
 			id := g.studentID(i)
 			a := map[string][]string{aaf.AttrJoin: {id}, aaf.AttrLastName: {fmt.Sprintf("ELEVE%d", i)}, aaf.AttrFirstName: {"Prénom"},
 				aaf.AttrBirthDate: {"01/02/2009"}, aaf.AttrStructures: {g.join}, aaf.AttrClasses: {g.join + "$" + g.division(i)},
-				aaf.AttrStudentMEF: {"24025510110"}}
+				aaf.AttrStudentMEF: {"24025510110"}, aaf.AttrRelatives: {g.relID(i) + "$2$1$1$0$0"}}
 			if i%3 != 2 {
 				a[aaf.AttrINE] = []string{beaINE(5000+i, true)}
 			}
 			if how, ok := g.bad[i]; ok {
 				spoil(a, how, aaf.AttrClasses)
+			}
+			if err := w.Add(id, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	write(aaf.CategoryRelative, func(w *aaf.Writer) error {
+		for i := 0; i < g.students; i++ {
+			id := g.relID(i)
+			a := map[string][]string{aaf.AttrJoin: {id}, aaf.AttrLastName: {fmt.Sprintf("PARENT%d", i)}, aaf.AttrFirstName: {"Rose"},
+				aaf.AttrBirthDate: {"03/04/1980"}}
+			if how, ok := g.bad[g.students+g.staff+i]; ok {
+				spoil(a, how, "")
 			}
 			if err := w.Add(id, a); err != nil {
 				return err
@@ -245,11 +279,9 @@ func checkAAFKeepsPresent(t testing.TB, e *env, g genAAF) {
 		t.Fatalf("second import %s: %s", rep.Status, rep.Message)
 	}
 	after := aafState(t, e.st, g.uai)
-	for i := 0; i < g.students+g.staff; i++ {
-		id, isStudent := g.studentID(i), i < g.students
-		if !isStudent {
-			id = g.staffID(i - g.students)
-		}
+	for i := 0; i < g.records(); i++ {
+		id, kind := g.recordID(i)
+		isStudent := kind == "student"
 		b, a := before[id], after[id]
 		if !a.active || a.indexed {
 			t.Errorf("%s (invalid: %v) deactivated or indexed: %+v", id, bad[i], a)
@@ -260,7 +292,7 @@ func checkAAFKeepsPresent(t testing.TB, e *env, g genAAF) {
 			t.Errorf("%s rejected but changed: %+v → %+v", id, b, a)
 		case !invalid && isStudent && a.division == b.division:
 			t.Errorf("%s valid but not moved: %+v", id, a)
-		case !invalid && !isStudent && a.services == b.services:
+		case !invalid && kind == "staff" && a.services == b.services:
 			t.Errorf("%s valid but services unchanged: %q", id, a.services)
 		}
 	}
@@ -293,7 +325,7 @@ func TestAAFRejectedKeepsPresentProperty(t *testing.T) {
 		for iter := 0; iter < 8; iter++ {
 			g := genAAF{join: fmt.Sprintf("8%02d", iter), uai: validUAI(t, fmt.Sprintf("08620%02d", iter)), students: 3 + rng.IntN(10), staff: 1 + rng.IntN(3),
 				bad: map[int]int{}}
-			n := g.students + g.staff
+			n := g.records()
 			k := rng.IntN(n + 1) // from none to all
 			for _, i := range rng.Perm(n)[:k] {
 				g.bad[i] = rng.IntN(aafBadKinds)

@@ -102,7 +102,7 @@ func FuzzAAFRejectedKeepsPresent(f *testing.F) {
 	f.Add(uint8(4), uint8(1), uint64(0b11111), uint64(0x1b))
 	f.Fuzz(func(t *testing.T, students, staff uint8, mask, kinds uint64) {
 		g := genAAF{join: "F1", uai: validUAI(t, "0900001"), students: 1 + int(students)%12, staff: int(staff) % 4}
-		g.bad = fuzzBad(g.students+g.staff, mask, kinds, aafBadKinds)
+		g.bad = fuzzBad(g.records(), mask, kinds, aafBadKinds)
 		clock := &storetest.Clock{T: storetest.Epoch}
 		checkAAFKeepsPresent(t, newEnv(t, fuzzStore(t, clock), clock), g)
 	})

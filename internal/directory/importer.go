@@ -283,6 +283,10 @@ func keyAAF(id string) string    { return "aaf\x00" + id }
 func keySTS(id string) string    { return "sts\x00" + id }
 func keySIECLE(id string) string { return "siecle\x00" + id }
 
+// keyPerson names a stored person: the guardians of a kept student, whom
+// the rejected record may have named.
+func keyPerson(id int64) string { return "id\x00" + strconv.FormatInt(id, 10) }
+
 // keep marks the person a rejected record names as present.
 func (t *txn) keep(key string) {
 	if t.kept == nil {
@@ -297,7 +301,7 @@ func (t *txn) isKept(p *sillage.Person) bool {
 		return false
 	}
 	return p.AAFID != "" && t.kept[keyAAF(p.AAFID)] || p.STSID != "" && t.kept[keySTS(p.STSID)] ||
-		p.SIECLEID != "" && t.kept[keySIECLE(p.SIECLEID)]
+		p.SIECLEID != "" && t.kept[keySIECLE(p.SIECLEID)] || p.ID != 0 && t.kept[keyPerson(p.ID)]
 }
 
 // guard records a planned deactivation of kind and holds the import when
