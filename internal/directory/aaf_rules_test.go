@@ -514,6 +514,16 @@ func TestAAFDeltaRules(t *testing.T) {
 		}
 		want(t, repA, directory.KindStudents, 0, 0, 1, 0, 0)
 		want(t, repA, directory.KindTeachers, 0, 0, 1, 0, 0)
+		// B does not know them: a modification cannot create them, and
+		// B's report says so and what will.
+		for _, r := range res.Reports {
+			if r.UAI != uaiB {
+				continue
+			}
+			if len(r.Rejects) != 2 || !strings.Contains(r.Rejects[0].Reason, "prochain fichier Complet") {
+				t.Errorf("B's rejects: %+v", r.Rejects)
+			}
+		}
 
 		// A Delta deleting every pupil left in A is held; nothing is written.
 		ddir = t.TempDir()

@@ -108,7 +108,8 @@ func (t *txn) planPersons(ins []*personIn, fam family, complete bool) (*personPl
 			t.rep.reject(in.loc, "", "suppression d'une personne inconnue de l'établissement : ignorée")
 			continue
 		case cur == nil && in.op == opModify:
-			t.rep.reject(in.loc, in.p.FullName(), "modification d'une personne inconnue de l'établissement : ignorée")
+			t.rep.reject(in.loc, in.p.FullName(), "modification d'une personne inconnue de l'établissement (une modification ne porte pas "+
+				"toute la fiche) : ignorée ; elle sera importée ici par le prochain fichier Complet, ou par un addRequest qui la décrit en entier")
 			continue
 		}
 		in.cur = cur

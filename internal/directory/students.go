@@ -303,7 +303,8 @@ func (t *txn) planStudents(ins []*studentIn, complete bool) (*studentPlan, error
 			t.rep.reject(in.loc, "", "suppression d'un élève inconnu de l'établissement : ignorée")
 			continue
 		case cur == nil && in.op == opModify:
-			t.rep.reject(in.loc, in.name(), "modification d'un élève inconnu de l'établissement : ignorée")
+			t.rep.reject(in.loc, in.name(), "modification d'un élève inconnu de l'établissement (une modification ne porte pas "+
+				"toute la fiche) : ignorée ; il sera importé ici par le prochain fichier Complet, ou par un addRequest qui le décrit en entier")
 			continue
 		case cur == nil && in.exited:
 			t.rep.ExitedNotCreated++
