@@ -141,7 +141,7 @@ type txn struct {
 
 	// kept are the persons named by a record the file has but rejected:
 	// present, so a complete file never deactivates them (rule 1). Keys
-	// from keyAAF, keySTS, keySIECLE.
+	// from keyAAF, keySTS, keyPerson.
 	kept map[string]bool
 
 	divisions map[string]*sillage.Division // this year's, by code
@@ -279,9 +279,8 @@ func (r *Report) summary() string {
 }
 
 // Keys of t.kept.
-func keyAAF(id string) string    { return "aaf\x00" + id }
-func keySTS(id string) string    { return "sts\x00" + id }
-func keySIECLE(id string) string { return "siecle\x00" + id }
+func keyAAF(id string) string { return "aaf\x00" + id }
+func keySTS(id string) string { return "sts\x00" + id }
 
 // keyPerson names a stored person: the guardians of a kept student, whom
 // the rejected record may have named.
@@ -301,7 +300,7 @@ func (t *txn) isKept(p *sillage.Person) bool {
 		return false
 	}
 	return p.AAFID != "" && t.kept[keyAAF(p.AAFID)] || p.STSID != "" && t.kept[keySTS(p.STSID)] ||
-		p.SIECLEID != "" && t.kept[keySIECLE(p.SIECLEID)] || p.ID != 0 && t.kept[keyPerson(p.ID)]
+		p.ID != 0 && t.kept[keyPerson(p.ID)]
 }
 
 // guard records a planned deactivation of kind and holds the import when
