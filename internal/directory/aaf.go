@@ -196,6 +196,17 @@ type aafEst struct {
 	create *sillage.Establishment // unknown to Sillage: created from its EtabEducNat record
 	joins  map[string]string      // its structures: join id → name
 	kept   []rejectedRecord       // rejected records naming one of its persons
+	// described: one of its structures is described by the run's
+	// EtabEducNat records, or mapped by the operator.
+	described bool
+}
+
+// completeFor reports whether the run's Complet is complete for e: a
+// Complet whose EtabEducNat files do not describe an establishment (one a
+// pupil of another establishment also attends, in a set packaged per
+// establishment) holds only some of its people.
+func (r *aafRun) completeFor(e *aafEst) bool {
+	return r.complete && (e.described || !r.has[aaf.CategoryStructure])
 }
 
 func (r *aafRun) fileLabel() string {
@@ -713,6 +724,7 @@ func (r *aafRun) estOf(join string) (int, error) {
 		}
 		i := r.est(mapped, nil)
 		r.ests[i].joins[join] = ""
+		r.ests[i].described = true
 		r.joinEst[join] = i
 		return i, nil
 	}
@@ -762,6 +774,7 @@ func (r *aafRun) estOf(join string) (int, error) {
 	}
 	i := r.est(uai, &sillage.Establishment{UAI: uai, Name: name, Kind: kindOfStructure(s)})
 	r.ests[i].joins[join] = s.Name
+	r.ests[i].described = true
 	r.joinEst[join] = i
 	return i, nil
 }
@@ -944,7 +957,7 @@ func (r *aafRun) applyEst(i int) error {
 	if create != nil && create.Validate() != nil {
 		create = nil
 	}
-	spec := txSpec{source: SourceAAF, src: sillage.SourceAAF, uai: e.uai, year: year, complete: r.complete, create: create,
+	spec := txSpec{source: SourceAAF, src: sillage.SourceAAF, uai: e.uai, year: year, complete: r.completeFor(e), create: create,
 		aafStructures: e.joins, apply: func(t *txn) error { return r.apply(t, e, recs) }}
 	err = r.im.transact(r.ctx, spec, r.opts, rep)
 	if r.opts.OnReport != nil {

@@ -78,9 +78,13 @@ func (r *aafRun) apply(t *txn, e *aafEst, recs *estRecords) error {
 		rj.LeftAsIs = true
 		t.rep.Rejects = append(t.rep.Rejects, rj)
 	}
-	studentsComplete := r.complete && r.has[aaf.CategoryStudent]
+	if r.complete && !r.completeFor(e) {
+		t.rep.warn("l'établissement %s n'est pas décrit par les fichiers EtabEducNat de ce Complet : seules les personnes qui y sont "+
+			"rattachées sont importées, personne n'y est désactivé (importez le Complet de cet établissement pour le mettre à jour en entier)", t.uai)
+	}
+	studentsComplete := r.completeFor(e) && r.has[aaf.CategoryStudent]
 	parentsComplete := studentsComplete && r.has[aaf.CategoryRelative]
-	staffComplete := r.complete && r.has[aaf.CategoryStaff]
+	staffComplete := r.completeFor(e) && r.has[aaf.CategoryStaff]
 
 	// MEFs and subjects this establishment's people use.
 	mefs := map[string]string{}

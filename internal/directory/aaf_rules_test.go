@@ -591,3 +591,69 @@ func aafGenStep(g genAAF) importStep {
 		return err
 	}}
 }
+
+// TestAAFCompletOfOneEstablishment: a Complet packaged per establishment
+// (Lyon's) names, through a pupil of two establishments, an establishment
+// its EtabEducNat files do not describe. That one is not emptied: only
+// the pupil is imported there, with a warning (rule 9).
+func TestAAFCompletOfOneEstablishment(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
+		e := newEnv(t, st, clock)
+		uaiA, uaiB := validUAI(t, "0864100"), validUAI(t, "0864101")
+		write := func(date string, structs map[string]sillage.UAI, students [][3]string) string {
+			dir := t.TempDir()
+			writeAAF(t, dir, "ENT_Complet_"+date+"_EtabEducNat_0000.xml", aaf.CategoryStructure, func(w *aaf.Writer) error {
+				for _, join := range []string{"A", "B"} {
+					if uai, ok := structs[join]; ok {
+						if err := w.Add(join, map[string][]string{aaf.AttrStructJoin: {join}, aaf.AttrUAI: {string(uai)}, aaf.AttrStructName: {"LYCEE " + join}}); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			})
+			writeAAF(t, dir, "ENT_Complet_"+date+"_Eleve_0000.xml", aaf.CategoryStudent, func(w *aaf.Writer) error {
+				for _, s := range students {
+					if err := w.Add(s[0], map[string][]string{aaf.AttrJoin: {s[0]}, aaf.AttrLastName: {strings.ToUpper(s[0])}, aaf.AttrFirstName: {"Élève"},
+						aaf.AttrStructures: strings.Split(s[1], ","), aaf.AttrClasses: strings.Split(s[2], ",")}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			return dir
+		}
+		all := [][3]string{{"s1", "A", "A$2A"}, {"s4", "B", "B$1A"}, {"s5", "B", "B$1A"}, {"both", "A,B", "A$2A,B$1A"}}
+		res := must(t)(e.aaf(nil, write("20250901", map[string]sillage.UAI{"A": uaiA, "B": uaiB}, all)))
+		if len(res.Reports) != 2 || res.Refused() {
+			t.Fatalf("reports %+v", res.Reports)
+		}
+		// A's own Complet: its EtabEducNat only, its pupils, "both" too.
+		res = must(t)(e.aaf(nil, write("20250902", map[string]sillage.UAI{"A": uaiA}, [][3]string{all[0], all[3]})))
+		if len(res.Reports) != 2 || res.Refused() {
+			t.Fatalf("reports %+v", res.Reports)
+		}
+		for _, rep := range res.Reports {
+			switch rep.UAI {
+			case uaiA:
+				if !rep.Complete || len(rep.Warnings) != 0 {
+					t.Errorf("A: complete %v, warnings %q", rep.Complete, rep.Warnings)
+				}
+			case uaiB:
+				if rep.Complete || len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "n'est pas décrit par les fichiers EtabEducNat") {
+					t.Errorf("B: complete %v, warnings %q", rep.Complete, rep.Warnings)
+				}
+				want(t, rep, directory.KindStudents, 0, 0, 0, 0, 1)
+			}
+		}
+		stB := aafState(t, st, uaiB)
+		for _, id := range []string{"s4", "s5", "both"} {
+			if !stB[id].active {
+				t.Errorf("%s deactivated in B by A's Complet", id)
+			}
+		}
+		if s := aafState(t, st, uaiA)["both"]; !s.active || s.division != "2A" {
+			t.Errorf("both in A: %+v", s)
+		}
+	})
+}
