@@ -67,6 +67,11 @@ func TestImportCommands(t *testing.T) {
 			if code != exitOK || !strings.Contains(out, "Enseignants") {
 				t.Fatalf("sts: %d %q %q", code, out, errs)
 			}
+			// A year later, last year's export is refused (rule 4).
+			code, out, errs = c.run("--now", "2026-10-06", "import", "sts", "--uai", "0860012W", directoryTestdata("sts_emp_0860012W_2025.xml"))
+			if code != exitFailure || !strings.Contains(errs, "antérieure à l'année en cours") || !strings.Contains(out, "refusé") {
+				t.Fatalf("sts of last year: %d %q %q", code, out, errs)
+			}
 
 			// AAF: the structure's UAI is wrong; refused, then mapped.
 			dir := sharedref.Path(t, "aaf", "springboard-plugin-aaf-duplicates-test")

@@ -177,6 +177,17 @@ type aafRun struct {
 	mefs     map[string]string
 	subjects map[string]string
 	buf      []byte
+	// rejected are the person records the run could not decode: the
+	// persons they name are left as they are where they already are.
+	rejected []rejectedRecord
+}
+
+// rejectedRecord is a person record rejected as a whole.
+type rejectedRecord struct {
+	id       string
+	category aaf.Category
+	reject   Reject
+	personID int64 // the person in the establishment it is attached to
 }
 
 // aafEst is an establishment of the run.
@@ -184,6 +195,18 @@ type aafEst struct {
 	uai    sillage.UAI
 	create *sillage.Establishment // unknown to Sillage: created from its EtabEducNat record
 	joins  map[string]string      // its structures: join id → name
+	kept   []rejectedRecord       // rejected records naming one of its persons
+	// described: one of its structures is described by the run's
+	// EtabEducNat records, or mapped by the operator.
+	described bool
+}
+
+// completeFor reports whether the run's Complet is complete for e: a
+// Complet whose EtabEducNat files do not describe an establishment (one a
+// pupil of another establishment also attends, in a set packaged per
+// establishment) holds only some of its people.
+func (r *aafRun) completeFor(e *aafEst) bool {
+	return r.complete && (e.described || !r.has[aaf.CategoryStructure])
 }
 
 func (r *aafRun) fileLabel() string {
@@ -235,6 +258,9 @@ func (r *aafRun) run() error {
 	// Phase 2: route the relatives to the establishments of the students
 	// who name them, one bucket at a time.
 	if err := r.routeRelatives(); err != nil {
+		return err
+	}
+	if err := r.routeRejected(); err != nil {
 		return err
 	}
 	for _, ig := range r.ignored {
@@ -418,6 +444,75 @@ func (r *aafRun) reject(file string, req *aaf.Request, err error) {
 	r.res.Rejects = append(r.res.Rejects, Reject{Location: fmt.Sprintf("%s, ligne %d", file, req.Line), Reason: sillage.Message(err)})
 }
 
+// rejectPerson keeps a person record that cannot be used: the person it
+// names is in the file, so they are not deactivated (rule 1).
+func (r *aafRun) rejectPerson(file string, req *aaf.Request, err error) {
+	if req.ID == "" {
+		r.reject(file, req, err)
+		return
+	}
+	name := strings.TrimSpace(strings.Join(append(append([]string(nil), req.Attrs[aaf.AttrLastName]...), req.Attrs[aaf.AttrFirstName]...), " "))
+	r.rejected = append(r.rejected, rejectedRecord{id: req.ID, category: req.Category,
+		reject: Reject{Location: fmt.Sprintf("%s, ligne %d", file, req.Line), Name: name, Reason: sillage.Message(err)}})
+}
+
+// routeRejected attaches each rejected person record to the
+// establishments of the run where the person it names already is; the
+// others are the run's rejects.
+func (r *aafRun) routeRejected() error {
+	if len(r.rejected) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(r.rejected))
+	for _, rj := range r.rejected {
+		ids = append(ids, rj.id)
+	}
+	var locs []store.PersonLocation
+	err := r.im.Store.Read(r.ctx, func(tx *store.Tx) (err error) {
+		locs, err = tx.FindAAFPersons(r.ctx, ids)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	byID := map[string][]store.PersonLocation{}
+	for _, l := range locs {
+		byID[l.AAFID] = append(byID[l.AAFID], l)
+	}
+	for _, rj := range r.rejected {
+		attached := false
+		for _, l := range byID[rj.id] {
+			switch {
+			case rj.category == aaf.CategoryStudent && l.Role != sillage.RoleStudent,
+				rj.category == aaf.CategoryRelative && l.Role != sillage.RoleParent,
+				rj.category == aaf.CategoryStaff && (l.Role == sillage.RoleStudent || l.Role == sillage.RoleParent):
+				continue
+			}
+			i, ok := r.estByUAI[l.UAI]
+			if !ok && !r.complete {
+				// A Delta touches only whom it names: the establishment's
+				// report shows the record, nothing else changes there.
+				i, ok = r.est(l.UAI, nil), true
+			}
+			if !ok {
+				// A Complet without this establishment's records does
+				// not import it.
+				continue
+			}
+			if n := len(r.ests[i].kept); n == 0 || r.ests[i].kept[n-1].id != rj.id {
+				k := rj
+				k.personID = l.ID
+				r.ests[i].kept = append(r.ests[i].kept, k)
+			}
+			attached = true
+		}
+		if !attached {
+			r.res.Rejects = append(r.res.Rejects, rj.reject)
+		}
+	}
+	return nil
+}
+
 // route spills one record.
 func (r *aafRun) route(file string, req *aaf.Request) error {
 	r.res.Requests++
@@ -450,7 +545,7 @@ func (r *aafRun) route(file string, req *aaf.Request) error {
 	case aaf.CategoryStudent:
 		s, err := aaf.DecodeStudent(req)
 		if err != nil {
-			r.reject(file, req, err)
+			r.rejectPerson(file, req, err)
 			return nil
 		}
 		ests, err := r.targets(req, s.Structures, sillage.RoleStudent)
@@ -469,14 +564,14 @@ func (r *aafRun) route(file string, req *aaf.Request) error {
 		}
 	case aaf.CategoryRelative:
 		if _, err := aaf.DecodeRelative(req); err != nil {
-			r.reject(file, req, err)
+			r.rejectPerson(file, req, err)
 			return nil
 		}
 		return r.spillRequest(relKey(req.ID), file, req)
 	case aaf.CategoryStaff:
 		s, err := aaf.DecodeStaff(req)
 		if err != nil {
-			r.reject(file, req, err)
+			r.rejectPerson(file, req, err)
 			return nil
 		}
 		structures := append([]string(nil), s.Structures...)
@@ -629,6 +724,7 @@ func (r *aafRun) estOf(join string) (int, error) {
 		}
 		i := r.est(mapped, nil)
 		r.ests[i].joins[join] = ""
+		r.ests[i].described = true
 		r.joinEst[join] = i
 		return i, nil
 	}
@@ -678,6 +774,7 @@ func (r *aafRun) estOf(join string) (int, error) {
 	}
 	i := r.est(uai, &sillage.Establishment{UAI: uai, Name: name, Kind: kindOfStructure(s)})
 	r.ests[i].joins[join] = s.Name
+	r.ests[i].described = true
 	r.joinEst[join] = i
 	return i, nil
 }
@@ -860,7 +957,7 @@ func (r *aafRun) applyEst(i int) error {
 	if create != nil && create.Validate() != nil {
 		create = nil
 	}
-	spec := txSpec{source: SourceAAF, src: sillage.SourceAAF, uai: e.uai, year: year, complete: r.complete, create: create,
+	spec := txSpec{source: SourceAAF, src: sillage.SourceAAF, uai: e.uai, year: year, complete: r.completeFor(e), create: create,
 		aafStructures: e.joins, apply: func(t *txn) error { return r.apply(t, e, recs) }}
 	err = r.im.transact(r.ctx, spec, r.opts, rep)
 	if r.opts.OnReport != nil {

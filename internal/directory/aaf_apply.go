@@ -2,7 +2,10 @@ package directory
 
 import (
 	"fmt"
+	"path/filepath"
 	"sort"
+	"strings"
+	"time"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/aaf"
@@ -54,10 +57,34 @@ func (e *aafEst) has(join string) bool { _, ok := e.joins[join]; return ok }
 // apply imports an establishment's records: MEFs and subjects used,
 // students, their legal guardians, staff with services and head teachers.
 func (r *aafRun) apply(t *txn, e *aafEst, recs *estRecords) error {
+	if err := r.checkOrder(t); err != nil {
+		return err
+	}
 	loc := func(rec *aaf.Record) string { return fmt.Sprintf("%s, ligne %d", recs.files[rec], rec.Line) }
-	studentsComplete := r.complete && r.has[aaf.CategoryStudent]
+	// The persons named by a rejected record stay as they are (rule 1).
+	for _, k := range e.kept {
+		t.keep(keyAAF(k.id))
+		if k.category == aaf.CategoryStudent && k.personID != 0 {
+			// The record may have named their guardians: they stay too.
+			gs, err := t.tx.ListGuardians(t.ctx, t.uai, k.personID)
+			if err != nil {
+				return err
+			}
+			for _, g := range gs {
+				t.keep(keyPerson(g.ParentID))
+			}
+		}
+		rj := k.reject
+		rj.LeftAsIs = true
+		t.rep.Rejects = append(t.rep.Rejects, rj)
+	}
+	if r.complete && !r.completeFor(e) {
+		t.rep.warn("l'établissement %s n'est pas décrit par les fichiers EtabEducNat de ce Complet : seules les personnes qui y sont "+
+			"rattachées sont importées, personne n'y est désactivé (importez le Complet de cet établissement pour le mettre à jour en entier)", t.uai)
+	}
+	studentsComplete := r.completeFor(e) && r.has[aaf.CategoryStudent]
 	parentsComplete := studentsComplete && r.has[aaf.CategoryRelative]
-	staffComplete := r.complete && r.has[aaf.CategoryStaff]
+	staffComplete := r.completeFor(e) && r.has[aaf.CategoryStaff]
 
 	// MEFs and subjects this establishment's people use.
 	mefs := map[string]string{}
@@ -259,6 +286,20 @@ func (r *aafRun) apply(t *txn, e *aafEst, recs *estRecords) error {
 		if s.Op == aaf.OpAdd || s.Updates(aaf.FieldFunctions) || s.Updates(aaf.FieldClassTeachings) {
 			in.p.Role = aafStaffRole(s, e)
 		}
+		// A modification moving the person to other structures ends
+		// their role here (rule 9), as for a student.
+		if in.op == opModify && s.Updates(aaf.FieldStructures) {
+			here := false
+			for _, st := range s.Structures {
+				here = here || e.has(st)
+			}
+			for _, f := range s.Functions {
+				here = here || e.has(f.StructureID)
+			}
+			if !here {
+				in.op = opDelete
+			}
+		}
 		sins = append(sins, in)
 	}
 	stp, err := t.planPersons(sins, familyStaff, staffComplete)
@@ -300,7 +341,100 @@ func (r *aafRun) apply(t *txn, e *aafEst, recs *estRecords) error {
 	if err != nil {
 		return err
 	}
-	return r.applyServices(t, e, recs, stp, deact)
+	if err := r.applyServices(t, e, recs, stp, deact); err != nil {
+		return err
+	}
+	return r.recordOrder(t)
+}
+
+// The settings holding the dates of the last AAF files applied to an
+// establishment (YYYYMMDD, from the file names).
+const (
+	AAFLastCompleteSetting = "import.aaf.last_complete"
+	AAFLastDeltaSetting    = "import.aaf.last_delta"
+)
+
+const aafSettingDate = "20060102"
+
+// checkOrder refuses a file older than what the establishment already had
+// (rule 4): a Complet older than the last Complet or a Delta applied would
+// undo them; a Delta older than the last Complet is already in it, or was
+// undone by it. The dates come from the file names; a name without a date
+// is not checked (a warning says so).
+func (r *aafRun) checkOrder(t *txn) error {
+	if r.date.IsZero() {
+		t.rep.warn("le nom du fichier %s ne porte pas de date : l'ordre des fichiers AAF n'a pas pu être vérifié", r.fileLabel())
+		return nil
+	}
+	read := func(key string) (time.Time, error) {
+		v, err := t.tx.GetSetting(t.ctx, t.uai, key, "")
+		if err != nil || v == "" {
+			return time.Time{}, err
+		}
+		d, err := time.Parse(aafSettingDate, v)
+		if err != nil {
+			return time.Time{}, nil // unreadable: as if none
+		}
+		return d, nil
+	}
+	lastComplete, err := read(AAFLastCompleteSetting)
+	if err != nil {
+		return err
+	}
+	lastDelta, err := read(AAFLastDeltaSetting)
+	if err != nil {
+		return err
+	}
+	day := func(d time.Time) string { return d.Format("02/01/2006") }
+	kind := "Delta"
+	if r.complete {
+		kind = "Complet"
+	}
+	refuse := func(what, todo string) error {
+		return sillage.Errorf(sillage.KindConflict, "%s : ce %s du %s (date du nom des fichiers) est plus ancien que %s déjà appliqué à l'établissement %s : "+
+			"import refusé, rien n'a été enregistré ; %s", r.fileNames(), kind, day(r.date), what, t.uai, todo)
+	}
+	switch {
+	case r.complete && r.date.Before(lastComplete):
+		return refuse("le Complet du "+day(lastComplete), "importez un Complet daté du "+day(lastComplete)+" ou après")
+	case r.complete && r.date.Before(lastDelta):
+		return refuse("le Delta du "+day(lastDelta), "il déferait ses changements : importez un Complet daté du "+day(lastDelta)+" ou après")
+	case !r.complete && r.date.Before(lastComplete):
+		return refuse("le Complet du "+day(lastComplete), "ses changements y sont déjà ou en ont été retirés : n'importez que les Deltas datés du "+
+			day(lastComplete)+" ou après")
+	}
+	return nil
+}
+
+// fileNames names the run's files: all of them when they are few.
+func (r *aafRun) fileNames() string {
+	var names []string
+	for _, f := range r.files {
+		names = append(names, filepath.Base(f.Path))
+	}
+	if len(names) > 3 {
+		return fmt.Sprintf("%s, %s et %d autres fichiers", names[0], names[1], len(names)-2)
+	}
+	return strings.Join(names, ", ")
+}
+
+// recordOrder stores the date of the file just applied.
+func (r *aafRun) recordOrder(t *txn) error {
+	if r.date.IsZero() {
+		return nil
+	}
+	key := AAFLastDeltaSetting
+	if r.complete {
+		key = AAFLastCompleteSetting
+	}
+	cur, err := t.tx.GetSetting(t.ctx, t.uai, key, "")
+	if err != nil {
+		return err
+	}
+	if v := r.date.Format(aafSettingDate); v > cur {
+		return t.tx.SetSetting(t.ctx, t.uai, key, v)
+	}
+	return nil
 }
 
 // aafStaffRole reads the role from the functions in this establishment:

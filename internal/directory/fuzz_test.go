@@ -129,3 +129,70 @@ func FuzzPresence(f *testing.F) {
 		checkPresence(t, before, snapshot(t, st, base.uai), keys, next.faults, rep, err)
 	})
 }
+
+// fuzzStore opens a fresh SQLite store in a folder of its own: the fuzzing
+// workers may be given the same t.TempDir name.
+func fuzzStore(t *testing.T, clock *storetest.Clock) *store.Store {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "sillage-fuzz-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	st, err := store.Open(context.Background(), store.DSN{Kind: store.SQLite, Path: filepath.Join(dir, "sillage.db")}, store.Options{Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// fuzzBad picks the records made invalid from a mask and their way from
+// kinds (two bits each).
+func fuzzBad(n int, mask, kinds uint64, ways int) map[int]int {
+	bad := map[int]int{}
+	for i := 0; i < n && i < 64; i++ {
+		if mask&(1<<i) != 0 {
+			bad[i] = int(kinds>>(2*(i%32))&3) % ways
+		}
+	}
+	return bad
+}
+
+// FuzzAAFRejectedKeepsPresent fuzzes rule 1 for AAF: a Complet of any size
+// with any subset of its records made invalid (in any of the ways of
+// aafBad*) deactivates no one it names, changes no rejected person and
+// applies the valid records.
+func FuzzAAFRejectedKeepsPresent(f *testing.F) {
+	f.Add(uint8(3), uint8(1), uint64(0), uint64(0))
+	f.Add(uint8(5), uint8(2), uint64(0b1010101), uint64(0xe4e4))
+	f.Add(uint8(4), uint8(1), uint64(0b11111), uint64(0x1b))
+	f.Fuzz(func(t *testing.T, students, staff uint8, mask, kinds uint64) {
+		g := genAAF{join: "F1", uai: validUAI(t, "0900001"), students: 1 + int(students)%12, staff: int(staff) % 4}
+		g.bad = fuzzBad(g.records(), mask, kinds, aafBadKinds)
+		clock := &storetest.Clock{T: storetest.Epoch}
+		checkAAFKeepsPresent(t, newEnv(t, fuzzStore(t, clock), clock), g)
+	})
+}
+
+// FuzzSTSRejectedKeepsPresent fuzzes rule 1 for STS-web: any subset of the
+// individuals and divisions made invalid deactivates no one the file names
+// and keeps the services of what was rejected.
+func FuzzSTSRejectedKeepsPresent(f *testing.F) {
+	f.Add(uint8(3), uint64(0), uint64(0))
+	f.Add(uint8(6), uint64(0b101100101), uint64(0x1e4))
+	f.Add(uint8(2), uint64(0b11111), uint64(0xff))
+	f.Fuzz(func(t *testing.T, individuals uint8, mask, kinds uint64) {
+		g := genSTS{uai: validUAI(t, "0900001"), year: 2025, individuals: 1 + int(individuals)%10}
+		g.bad = fuzzBad(g.individuals+stsNoDivisions, mask, kinds, stsBadKinds)
+		for k := range stsDivisions {
+			if _, ok := g.bad[g.individuals+k]; ok {
+				g.bad[g.individuals+k] = stsMisspelt
+			}
+		}
+		clock := &storetest.Clock{T: storetest.Epoch}
+		e := newEnv(t, fuzzStore(t, clock), clock)
+		e.stsSetup(g.uai)
+		checkSTSKeepsPresent(t, e, g)
+	})
+}

@@ -177,6 +177,10 @@ type txn struct {
 	// present holds the identities the file's rejected records name
 	// (see presence); nil when none.
 	present *presence
+	// kept are the persons named by a record the file has but rejected:
+	// present, so a complete file never deactivates them (rule 1). Keys
+	// from keyAAF, keySTS, keyPerson.
+	kept map[string]bool
 
 	divisions map[string]*sillage.Division // this year's, by code
 	groups    map[string]*sillage.Group    // this year's option groups, by code
@@ -430,6 +434,31 @@ func (r *Report) summary() string {
 		parts = append(parts, fmt.Sprintf("%d rejets", len(r.Rejects)))
 	}
 	return strings.Join(parts, " ; ")
+}
+
+// Keys of t.kept.
+func keyAAF(id string) string { return "aaf\x00" + id }
+func keySTS(id string) string { return "sts\x00" + id }
+
+// keyPerson names a stored person: the guardians of a kept student, whom
+// the rejected record may have named.
+func keyPerson(id int64) string { return "id\x00" + strconv.FormatInt(id, 10) }
+
+// keep marks the person a rejected record names as present.
+func (t *txn) keep(key string) {
+	if t.kept == nil {
+		t.kept = map[string]bool{}
+	}
+	t.kept[key] = true
+}
+
+// isKept reports whether p is named by a record the file rejected.
+func (t *txn) isKept(p *sillage.Person) bool {
+	if len(t.kept) == 0 {
+		return false
+	}
+	return p.AAFID != "" && t.kept[keyAAF(p.AAFID)] || p.STSID != "" && t.kept[keySTS(p.STSID)] ||
+		p.ID != 0 && t.kept[keyPerson(p.ID)]
 }
 
 // guard records a planned deactivation of kind and holds the import when

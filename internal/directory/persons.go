@@ -108,7 +108,8 @@ func (t *txn) planPersons(ins []*personIn, fam family, complete bool) (*personPl
 			t.rep.reject(in.loc, "", "suppression d'une personne inconnue de l'établissement : ignorée")
 			continue
 		case cur == nil && in.op == opModify:
-			t.rep.reject(in.loc, in.p.FullName(), "modification d'une personne inconnue de l'établissement : ignorée")
+			t.rep.reject(in.loc, in.p.FullName(), "modification d'une personne inconnue de l'établissement (une modification ne porte pas "+
+				"toute la fiche) : ignorée ; elle sera importée ici par le prochain fichier Complet, ou par un addRequest qui la décrit en entier")
 			continue
 		}
 		in.cur = cur
@@ -150,17 +151,16 @@ func (t *txn) planPersons(ins []*personIn, fam family, complete bool) (*personPl
 	}
 	if complete {
 		for _, e := range mine {
-			if e.Active() && !taken[e.ID] && e.Source == t.src && e.Role != sillage.RoleAdministrator {
+			if e.Active() && !taken[e.ID] && e.Source == t.src && e.Role != sillage.RoleAdministrator && !t.isKept(e) {
 				p.absent = append(p.absent, e)
 				t.rep.counts(kindOfRole(e.Role)).Deactivated++
 				deact[kindOfRole(e.Role)]++
 			}
 		}
 	}
-	if complete {
-		for _, k := range []string{KindParents, KindTeachers, KindStaff} {
-			t.guard(k, deact[k], active[k])
-		}
+	// The guard holds a Delta too (rule 9).
+	for _, k := range []string{KindParents, KindTeachers, KindStaff} {
+		t.guard(k, deact[k], active[k])
 	}
 	return p, nil
 }

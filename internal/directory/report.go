@@ -118,7 +118,14 @@ type Reject struct {
 	Location string `json:"emplacement"` // "ligne 12 (ELEVE)", "ligne 4 du fichier …"
 	Name     string `json:"nom,omitempty"`
 	Reason   string `json:"motif"`
+	// LeftAsIs: the record names a person (or a division) Sillage knows;
+	// being in the file, they are neither deactivated nor changed
+	// ("rejeté — laissé en l'état", imports.md rule 1).
+	LeftAsIs bool `json:"laisse_en_l_etat,omitempty"`
 }
+
+// LeftAsIsLabel is how a report shows a reject whose person is kept.
+const LeftAsIsLabel = "rejeté — laissé en l'état"
 
 // IndexEffects are the consequences for the transfer engine (transfer.md §4).
 type IndexEffects struct {
@@ -420,7 +427,11 @@ func (r *Report) WriteText(w io.Writer) error {
 			if rj.Name != "" {
 				line += ", " + rj.Name
 			}
-			b.WriteString(line + " : " + rj.Reason + "\n")
+			line += " : " + rj.Reason
+			if rj.LeftAsIs {
+				line += " (" + LeftAsIsLabel + ")"
+			}
+			b.WriteString(line + "\n")
 		}
 	}
 	for _, w := range r.Warnings {

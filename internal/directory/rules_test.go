@@ -116,11 +116,22 @@ func TestAAFSmallComplet(t *testing.T) {
 		})
 		allUnchanged(t, must(t)(e.aaf(nil, dir)).Reports[0])
 
+		// The Delta deletes 1 of 3 students and 1 of 2 legal guardians:
+		// over the threshold, it is held as a complete file would be
+		// (rule 9), then applied once confirmed.
 		ddir := t.TempDir()
 		writeSmallDelta(t, ddir)
-		rep = must(t)(e.aaf(nil, ddir)).Reports[0]
-		if rep.Status != directory.StatusApplied || len(rep.Guards) != 0 {
-			t.Fatalf("a Delta is never held: %s %s", rep.Status, rep.Message)
+		before := dump(t, st)
+		res = must(t)(e.aaf(nil, ddir))
+		if rep = res.Reports[0]; rep.Status != directory.StatusHeld || len(rep.Guards) != 2 || !res.Refused() {
+			t.Fatalf("a Delta deleting a third of the students: %s %s", rep.Status, rep.Message)
+		}
+		if dump(t, st) != before {
+			t.Fatal("a held Delta wrote something")
+		}
+		rep = must(t)(e.aaf(confirm, ddir)).Reports[0]
+		if rep.Status != directory.StatusApplied {
+			t.Fatalf("confirmed Delta: %s %s", rep.Status, rep.Message)
 		}
 		want(t, rep, directory.KindStudents, 1, 1, 1, 0, 0)
 		want(t, rep, directory.KindParents, 0, 1, 1, 0, 0) // r1 gains a child; r3 deleted
@@ -330,11 +341,15 @@ func stsStep(name string) importStep {
 	return importStep{name, func(e *env) error { _, err := e.sts(testdata(name)); return err }}
 }
 
-func aafStep(name string, write func(*testing.T, string)) importStep {
+func aafStep(name string, write func(*testing.T, string), mod ...func(*directory.Options)) importStep {
 	return importStep{name, func(e *env) error {
 		dir := e.t.TempDir()
 		write(e.t, dir)
-		res, err := e.aaf(nil, dir)
+		res, err := e.aaf(func(o *directory.Options) {
+			for _, m := range mod {
+				m(o)
+			}
+		}, dir)
 		if err == nil && res.Refused() {
 			err = errors.New("refused")
 		}
@@ -363,7 +378,10 @@ func TestFailpoints(t *testing.T) {
 		}}},
 		{"sts", []importStep{siecleStep("siecle_0860012W_1.xml"), stsStep("sts_emp_0860012W_2025.xml")}, stsStep("sts_emp_0860012W_2025_b.xml")},
 		{"aaf complet", nil, aafStep("small complet", writeSmallAAF)},
-		{"aaf delta", []importStep{aafStep("small complet", writeSmallAAF)}, aafStep("small delta", writeSmallDelta)},
+		{"aaf delta", []importStep{aafStep("small complet", writeSmallAAF)}, aafStep("small delta", writeSmallDelta, confirm)},
+		{"aaf complet with rejects", []importStep{aafGenStep(rejectsAAF(false))}, aafGenStep(rejectsAAF(true))},
+		{"sts with rejects", []importStep{{"sts setup", func(e *env) error { e.stsSetup(rejectsSTS(false).uai); return nil }},
+			stsGenStep(rejectsSTS(false))}, stsGenStep(rejectsSTS(true))},
 		{"onde", []importStep{{"onde 1", func(e *env) error {
 			_, err := e.im.ONDE(context.Background(), open(e.t, testdata("onde_0860001J_1.csv")), directory.Options{UAI: "0860001J"})
 			return err

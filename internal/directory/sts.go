@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strconv"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/sts"
@@ -37,7 +38,20 @@ func (im *Importer) STS(ctx context.Context, r io.Reader, opts Options) (*Report
 		Division:   func(d sts.Division) error { f.Divisions = append(f.Divisions, d); return nil },
 		Group:      func(g sts.Group) error { f.Groups = append(f.Groups, g); return nil },
 		Reject: func(rj sts.Reject) error {
+			f.Rejects = append(f.Rejects, rj)
 			rep.reject(siecleLoc(rj.Line, rj.Element), rj.Name, rj.Reason)
+			if rj.Key != "" && (rj.Block == "INDIVIDUS" || rj.Block == "DIVISIONS" || rj.Block == "GROUPES") {
+				// In the file, so left as it is (rule 1).
+				rep.Rejects[len(rep.Rejects)-1].LeftAsIs = true
+			}
+			return nil
+		},
+		Warning: func(w sts.Reject) error {
+			where := siecleLoc(w.Line, w.Element)
+			if w.Key != "" {
+				where += " " + w.Key
+			}
+			rep.warn("%s : %s", where, w.Reason)
 			return nil
 		},
 	})
@@ -66,13 +80,72 @@ func staffRole(function string) sillage.Role {
 	return sillage.RoleStaff
 }
 
+// STSYearSetting holds the school year of the last STS-web file applied
+// to an establishment.
+const STSYearSetting = "import.sts.last_year"
+
+// checkSTSYear refuses a file of a school year older than the
+// establishment's current year (the clock's, or the one after the year
+// the changeover closed) or than the last STS-web file applied (rule 4):
+// last year's file would give this year's divisions last year's services.
+func (t *txn) checkSTSYear() error {
+	current := sillage.SchoolYearOf(t.tx.Now())
+	closed, err := t.tx.GetSetting(t.ctx, t.uai, ClosedYearSetting, "")
+	if err != nil {
+		return err
+	}
+	if y, err := strconv.Atoi(closed); err == nil && sillage.SchoolYear(y+1) > current {
+		current = sillage.SchoolYear(y + 1)
+	}
+	last, err := t.tx.GetSetting(t.ctx, t.uai, STSYearSetting, "")
+	if err != nil {
+		return err
+	}
+	name := t.opts.FileName
+	if name == "" {
+		name = "le fichier STS-web"
+	}
+	todo := fmt.Sprintf("import refusé, rien n'a été enregistré ; exportez de STS-web le fichier de l'année %s (sts_emp_%s_%d.xml)", current, t.uai, int(current))
+	if t.year < current {
+		return sillage.Errorf(sillage.KindConflict, "%s : fichier STS-web de l'année %s, antérieure à l'année en cours de l'établissement %s (%s) : %s",
+			name, t.year, t.uai, current, todo)
+	}
+	if y, err := strconv.Atoi(last); err == nil && t.year < sillage.SchoolYear(y) {
+		return sillage.Errorf(sillage.KindConflict, "%s : fichier STS-web de l'année %s, antérieure à celle du dernier fichier STS-web appliqué à l'établissement %s (%s) : "+
+			"import refusé, rien n'a été enregistré ; importez un fichier de l'année %s ou d'une année suivante", name, t.year, t.uai, sillage.SchoolYear(y), sillage.SchoolYear(y))
+	}
+	return nil
+}
+
 func (t *txn) applySTS(f *sts.File) error {
+	if err := t.checkSTSYear(); err != nil {
+		return err
+	}
+	if err := t.tx.SetSetting(t.ctx, t.uai, STSYearSetting, strconv.Itoa(int(t.year))); err != nil {
+		return err
+	}
 	subjects := make([]sillage.Subject, 0, len(f.Subjects))
 	for _, s := range f.Subjects {
 		subjects = append(subjects, sillage.Subject{Code: s.Code, ShortLabel: s.ShortLabel, LongLabel: s.LongLabel})
 	}
 	if err := t.applySubjects(subjects, false); err != nil {
 		return err
+	}
+	// The records rejected but named: their person, division or group
+	// stays as it is, services included (rule 1).
+	keptDivs, keptGroups := map[string]bool{}, map[string]bool{}
+	for _, rj := range f.Rejects {
+		if rj.Key == "" {
+			continue
+		}
+		switch rj.Block {
+		case "INDIVIDUS":
+			t.keep(keySTS(rj.Key))
+		case "DIVISIONS":
+			keptDivs[rj.Key] = true
+		case "GROUPES":
+			keptGroups[rj.Key] = true
+		}
 	}
 	var ins []*personIn
 	for _, i := range f.Individuals {
@@ -121,7 +194,7 @@ func (t *txn) applySTS(f *sts.File) error {
 	}
 	sort.Strings(codes)
 	for _, code := range codes {
-		if d := t.divisions[code]; d.FromSTS && !listed[code] {
+		if d := t.divisions[code]; d.FromSTS && !listed[code] && !keptDivs[code] {
 			d.FromSTS = false
 			if err := t.tx.UpdateDivision(t.ctx, t.uai, *d); err != nil {
 				return err
@@ -230,6 +303,11 @@ func (t *txn) applySTS(f *sts.File) error {
 	for _, in := range p.ins {
 		teachers = append(teachers, in.next.ID)
 	}
+	if len(keptDivs)+len(keptGroups) > 0 {
+		if err := t.keepServices(keptDivs, keptGroups, bySTS, want); err != nil {
+			return err
+		}
+	}
 	teachers = append(teachers, deact...)
 	if err := t.replaceServices(teachers, want); err != nil {
 		return err
@@ -248,6 +326,36 @@ func (t *txn) applySTS(f *sts.File) error {
 		}
 	}
 	return t.updateHeadTeachers(heads, deact)
+}
+
+// keepServices adds to want the services the teachers of the file have in
+// the divisions and groups whose records were rejected: they stay.
+func (t *txn) keepServices(divs, groups map[string]bool, bySTS map[string]*sillage.Person, want map[int64][]sillage.Service) error {
+	have, err := t.tx.ListServices(t.ctx, t.uai, 0)
+	if err != nil {
+		return err
+	}
+	keptDiv, keptGroup := map[int64]bool{}, map[int64]bool{}
+	for code := range divs {
+		if d, ok := t.divisions[code]; ok {
+			keptDiv[d.ID] = true
+		}
+	}
+	for code := range groups {
+		if g, ok := t.groups[code]; ok {
+			keptGroup[g.ID] = true
+		}
+	}
+	active := map[int64]bool{}
+	for _, p := range bySTS {
+		active[p.ID] = true
+	}
+	for _, s := range have {
+		if active[s.TeacherID] && (s.DivisionID != 0 && keptDiv[s.DivisionID] || s.GroupID != 0 && keptGroup[s.GroupID]) {
+			want[s.TeacherID] = append(want[s.TeacherID], s)
+		}
+	}
+	return nil
 }
 
 // replaceServices sets the services of these teachers (want: by teacher;

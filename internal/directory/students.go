@@ -362,7 +362,8 @@ func (t *txn) planStudents(ins []*studentIn, complete bool) (*studentPlan, error
 			t.rep.reject(in.loc, "", "suppression d'un élève inconnu de l'établissement : ignorée")
 			continue
 		case cur == nil && in.op == opModify:
-			t.rep.reject(in.loc, in.name(), "modification d'un élève inconnu de l'établissement : ignorée")
+			t.rep.reject(in.loc, in.name(), "modification d'un élève inconnu de l'établissement (une modification ne porte pas "+
+				"toute la fiche) : ignorée ; il sera importé ici par le prochain fichier Complet, ou par un addRequest qui le décrit en entier")
 			continue
 		case cur == nil && in.exited:
 			t.rep.ExitedNotCreated++
@@ -447,6 +448,9 @@ func (t *txn) planStudents(ins []*studentIn, complete bool) (*studentPlan, error
 				t.rep.LeftInPlace = append(t.rep.LeftInPlace, t.line(s, h.loc+" : "+h.reason))
 				continue
 			}
+			if t.isKept(&s.Person) {
+				continue
+			}
 			if s.Active() {
 				p.absent = append(p.absent, s)
 				c.Deactivated++
@@ -459,11 +463,9 @@ func (t *txn) planStudents(ins []*studentIn, complete bool) (*studentPlan, error
 			deact++
 		}
 	}
-	if complete {
-		// Rule 2 protects from a truncated or wrong complete file; a
-		// Delta deactivates only whom it names.
-		t.guard(KindStudents, deact, active)
-	}
+	// Rule 2 protects from a truncated or wrong complete file, and from a
+	// Delta deleting most of an establishment's students.
+	t.guard(KindStudents, deact, active)
 	sort.Strings(p.newDivs)
 	return p, nil
 }

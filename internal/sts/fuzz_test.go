@@ -62,7 +62,8 @@ func FuzzDecode(f *testing.F) {
 				checkServices(t, g.Services)
 				return nil
 			},
-			Reject: checkReject,
+			Reject:  checkReject,
+			Warning: checkReject,
 		})
 		if err != nil {
 			if k := sillage.KindOf(err); k != sillage.KindInvalid {
@@ -82,7 +83,7 @@ func checkServices(t *testing.T, services []Service) {
 			t.Error("service delivered without subject")
 		}
 		for _, r := range s.Teachers {
-			if r.ID == "" || (r.Type != "epp" && r.Type != "local") {
+			if r.ID == "" || (r.Type != "epp" && r.Type != "local" && r.Type != "") {
 				t.Errorf("teacher reference delivered incomplete: %+v", r)
 			}
 		}

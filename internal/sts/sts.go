@@ -122,9 +122,13 @@ type TeacherRef struct {
 type Reject struct {
 	Line    int    // line of the record's start tag
 	Element string // INDIVIDU, DIVISION, GROUPE, MATIERE
-	Key     string // the record's ID or CODE when known
-	Name    string // "NOM Prénom" of an individual, a subject's label, when known
-	Reason  string // in French
+	// Block is the list the record was read in (INDIVIDUS, DIVISIONS,
+	// GROUPES, MATIERES): a misspelt element still names its block, so
+	// that the person or division it carries is left as it is.
+	Block  string
+	Key    string // the record's ID or CODE when known
+	Name   string // "NOM Prénom" of an individual, a subject's label, when known
+	Reason string // in French
 }
 
 func (r Reject) Error() string {
@@ -155,6 +159,11 @@ type Handler struct {
 	// Reject receives each record left out. When Reject is nil, the first
 	// reject stops the reading and is returned as the error.
 	Reject func(Reject) error
+	// Warning receives what was skipped inside a record that is kept: an
+	// unexpected element in a known block, a service without subject, a
+	// teacher reference without ID. The record is delivered without it.
+	// A nil Warning ignores them.
+	Warning func(Reject) error
 }
 
 const stsFile = "un export STS-web (sts_emp_<UAI>_<année>.xml)"
@@ -164,7 +173,7 @@ const stsFile = "un export STS-web (sts_emp_<UAI>_<année>.xml)"
 // other way, from timetabling software to STS-web (root EDT_STS), is refused
 // with an error that says so.
 func Decode(r io.Reader, h Handler) error {
-	x := reader{xmlrec.New(r)}
+	x := reader{xmlrec.New(r), h.Warning}
 	if _, err := x.Root("STS_EDT", stsFile); err != nil {
 		return err
 	}
@@ -226,7 +235,19 @@ func Decode(r io.Reader, h Handler) error {
 }
 
 // reader is the XML reader the STS record decoders hang on.
-type reader struct{ *xmlrec.Reader }
+type reader struct {
+	*xmlrec.Reader
+	warning func(Reject) error
+}
+
+// warn reports something skipped inside a record that is kept (point 8 of
+// the import rules: never the loss of a whole division for one element).
+func (x reader) warn(element, key, format string, args ...any) error {
+	if x.warning == nil {
+		return nil
+	}
+	return x.warning(Reject{Line: x.Line(), Element: element, Key: key, Reason: fmt.Sprintf(format, args...)})
+}
 
 func (x reader) data(h Handler) error {
 	return x.Children(func(block xml.StartElement) error {
@@ -287,6 +308,7 @@ func (x reader) records(block xml.StartElement, name string, reject func(Reject)
 		if rj == nil {
 			return nil
 		}
+		rj.Block = block.Name.Local
 		if reject == nil {
 			return xmlrec.Invalidf("%s", rj.Error())
 		}
@@ -456,6 +478,9 @@ func (x reader) individual(start xml.StartElement) (Individual, *Reject, error) 
 func (x reader) headOf(ind *Individual, p *problems) error {
 	return x.Children(func(el xml.StartElement) error {
 		if el.Name.Local != "PROF_PRINC" {
+			if err := x.warn("INDIVIDU", ind.ID, "élément <%s> ignoré dans <PROFS_PRINC> (<PROF_PRINC> attendu)", el.Name.Local); err != nil {
+				return err
+			}
 			return x.Skip()
 		}
 		var code string
@@ -469,8 +494,7 @@ func (x reader) headOf(ind *Individual, p *problems) error {
 			return err
 		}
 		if code == "" {
-			p.add("PROF_PRINC sans CODE_STRUCTURE")
-			return nil
+			return x.warn("INDIVIDU", ind.ID, "PROF_PRINC sans CODE_STRUCTURE ignoré")
 		}
 		ind.HeadOf = append(ind.HeadOf, code)
 		return nil
@@ -480,6 +504,9 @@ func (x reader) headOf(ind *Individual, p *problems) error {
 func (x reader) disciplines(ind *Individual, p *problems) error {
 	return x.Children(func(el xml.StartElement) error {
 		if el.Name.Local != "DISCIPLINE" {
+			if err := x.warn("INDIVIDU", ind.ID, "élément <%s> ignoré dans <DISCIPLINES> (<DISCIPLINE> attendu)", el.Name.Local); err != nil {
+				return err
+			}
 			return x.Skip()
 		}
 		d := Discipline{Code: xmlrec.Attr(el, "CODE")}
@@ -493,8 +520,7 @@ func (x reader) disciplines(ind *Individual, p *problems) error {
 			return err
 		}
 		if d.Code == "" {
-			p.add("DISCIPLINE sans attribut CODE")
-			return nil
+			return x.warn("INDIVIDU", ind.ID, "DISCIPLINE sans attribut CODE ignorée")
 		}
 		ind.Disciplines = append(ind.Disciplines, d)
 		return nil
@@ -509,9 +535,9 @@ func (x reader) division(start xml.StartElement) (Division, *Reject, error) {
 		case "LIBELLE_LONG":
 			return xmlrec.TextInto(x.Reader, el, &d.LongLabel)
 		case "MEFS_APPARTENANCE":
-			return x.mefs(&d, &p)
+			return x.mefs(&d)
 		case "SERVICES":
-			return x.services(&d.Services, &p)
+			return x.services("DIVISION", d.Code, &d.Services)
 		}
 		return x.Skip()
 	})
@@ -526,10 +552,12 @@ func (x reader) division(start xml.StartElement) (Division, *Reject, error) {
 
 // mefs reads MEFS_APPARTENANCE. STS-web puts the code in the CODE attribute;
 // Structures.xml uses a CODE_MEF child, accepted too (formats-notes §5.14).
-func (x reader) mefs(d *Division, p *problems) error {
+func (x reader) mefs(d *Division) error {
 	return x.Children(func(el xml.StartElement) error {
 		if el.Name.Local != "MEF_APPARTENANCE" {
-			p.add("élément <%s> dans <MEFS_APPARTENANCE> (<MEF_APPARTENANCE> attendu)", el.Name.Local)
+			if err := x.warn("DIVISION", d.Code, "élément <%s> ignoré dans <MEFS_APPARTENANCE> (<MEF_APPARTENANCE> attendu)", el.Name.Local); err != nil {
+				return err
+			}
 			return x.Skip()
 		}
 		code := xmlrec.Attr(el, "CODE")
@@ -543,35 +571,53 @@ func (x reader) mefs(d *Division, p *problems) error {
 			return err
 		}
 		if code == "" {
-			p.add("MEF_APPARTENANCE sans code")
-			return nil
+			return x.warn("DIVISION", d.Code, "MEF_APPARTENANCE sans code ignoré")
 		}
 		d.MEFs = append(d.MEFs, code)
 		return nil
 	})
 }
 
-func (x reader) services(dst *[]Service, p *problems) error {
+// services reads the SERVICES of a division or a group. What cannot be
+// used (a service without subject, a teacher without ID, an unexpected
+// element) is a warning: the division or group and its other services
+// are kept.
+func (x reader) services(element, code string, dst *[]Service) error {
 	return x.Children(func(el xml.StartElement) error {
 		if el.Name.Local != "SERVICE" {
+			if err := x.warn(element, code, "élément <%s> ignoré dans <SERVICES> (<SERVICE> attendu)", el.Name.Local); err != nil {
+				return err
+			}
 			return x.Skip()
 		}
 		s := Service{Subject: xmlrec.Attr(el, "CODE_MATIERE"), CourseMode: xmlrec.Attr(el, "CODE_MOD_COURS")}
-		if s.Subject == "" {
-			p.add("SERVICE sans CODE_MATIERE")
-		}
+		line := x.Line()
 		err := x.Children(func(f xml.StartElement) error {
 			if f.Name.Local != "ENSEIGNANTS" {
 				return x.Skip()
 			}
 			return x.Children(func(e xml.StartElement) error {
 				if e.Name.Local != "ENSEIGNANT" {
+					if err := x.warn(element, code, "élément <%s> ignoré dans <ENSEIGNANTS> (<ENSEIGNANT> attendu)", e.Name.Local); err != nil {
+						return err
+					}
 					return x.Skip()
 				}
 				t := TeacherRef{ID: xmlrec.Attr(e, "ID")}
-				t.Type = staffType(xmlrec.Attr(e, "TYPE"), p, "ENSEIGNANT")
+				var p problems
+				t.Type = staffType(xmlrec.Attr(e, "TYPE"), &p, "ENSEIGNANT")
 				if t.ID == "" {
-					p.add("ENSEIGNANT sans ID dans le service %q", s.Subject)
+					if err := x.warn(element, code, "ENSEIGNANT sans ID ignoré dans le service %q", s.Subject); err != nil {
+						return err
+					}
+					return x.Skip()
+				}
+				if len(p) > 0 {
+					// The type only informs LSU: the teacher keeps the service.
+					t.Type = ""
+					if err := x.warn(element, code, "%s (enseignant %s, service %q) : type ignoré", p[0], t.ID, s.Subject); err != nil {
+						return err
+					}
 				}
 				s.Teachers = append(s.Teachers, t)
 				return x.Skip()
@@ -580,9 +626,20 @@ func (x reader) services(dst *[]Service, p *problems) error {
 		if err != nil {
 			return err
 		}
+		if s.Subject == "" {
+			return x.warnAt(line, element, code, "SERVICE sans CODE_MATIERE ignoré")
+		}
 		*dst = append(*dst, s)
 		return nil
 	})
+}
+
+// warnAt is warn at a given line.
+func (x reader) warnAt(line int, element, key, reason string) error {
+	if x.warning == nil {
+		return nil
+	}
+	return x.warning(Reject{Line: line, Element: element, Key: key, Reason: reason})
 }
 
 func (x reader) group(start xml.StartElement) (Group, *Reject, error) {
@@ -595,18 +652,20 @@ func (x reader) group(start xml.StartElement) (Group, *Reject, error) {
 		case "DIVISIONS_APPARTENANCE":
 			return x.Children(func(f xml.StartElement) error {
 				if f.Name.Local != "DIVISION_APPARTENANCE" {
-					p.add("élément <%s> dans <DIVISIONS_APPARTENANCE> (<DIVISION_APPARTENANCE> attendu)", f.Name.Local)
+					if err := x.warn("GROUPE", g.Code, "élément <%s> ignoré dans <DIVISIONS_APPARTENANCE> (<DIVISION_APPARTENANCE> attendu)", f.Name.Local); err != nil {
+						return err
+					}
 					return x.Skip()
 				}
 				if code := xmlrec.Attr(f, "CODE"); code != "" {
 					g.Divisions = append(g.Divisions, code)
-				} else {
-					p.add("DIVISION_APPARTENANCE sans attribut CODE")
+				} else if err := x.warn("GROUPE", g.Code, "DIVISION_APPARTENANCE sans attribut CODE ignorée"); err != nil {
+					return err
 				}
 				return x.Skip()
 			})
 		case "SERVICES":
-			return x.services(&g.Services, &p)
+			return x.services("GROUPE", g.Code, &g.Services)
 		}
 		return x.Skip()
 	})
@@ -635,6 +694,7 @@ type File struct {
 	Divisions   []Division
 	Groups      []Group
 	Rejects     []Reject
+	Warnings    []Reject
 }
 
 // Read reads a whole STS-web export into memory, for small callers and
@@ -648,6 +708,7 @@ func Read(r io.Reader) (*File, error) {
 		Division:   func(d Division) error { f.Divisions = append(f.Divisions, d); return nil },
 		Group:      func(g Group) error { f.Groups = append(f.Groups, g); return nil },
 		Reject:     func(r Reject) error { f.Rejects = append(f.Rejects, r); return nil },
+		Warning:    func(r Reject) error { f.Warnings = append(f.Warnings, r); return nil },
 	})
 	if err != nil {
 		return nil, err

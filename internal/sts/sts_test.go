@@ -137,23 +137,83 @@ func TestReadRejects(t *testing.T) {
 	want := []string{
 		"ligne 10, <MATIERE> (SANS CODE) : attribut CODE absent",
 		"ligne 17, <INDIVIDU> (SANSID Paul) : attribut ID absent",
-		`ligne 21, <INDIVIDU> 5 (TOUTFAUX) : INDIVIDU TYPE "vacataire" inconnu (epp ou local attendu) ; PROF_PRINC sans CODE_STRUCTURE ; SEXE "3" inconnu (1 ou 2 attendu) ; CIVILITE "4" inconnue (1, 2 ou 3 attendu) ; DATE_NAISSANCE "12/04/1978" invalide : AAAA-MM-JJ attendu`,
+		`ligne 21, <INDIVIDU> 5 (TOUTFAUX) : INDIVIDU TYPE "vacataire" inconnu (epp ou local attendu) ; SEXE "3" inconnu (1 ou 2 attendu) ; CIVILITE "4" inconnue (1, 2 ou 3 attendu) ; DATE_NAISSANCE "12/04/1978" invalide : AAAA-MM-JJ attendu`,
 		"ligne 28, <INDIVIDU> 6 (Sansnom) : nom absent (ni NOM_USAGE ni NOM_PATRONYMIQUE)",
 		"ligne 31, <PERSONNEL> 7 : élément inconnu dans <INDIVIDUS> (<INDIVIDU> attendu)",
 		"ligne 39, <DIVISION> : attribut CODE absent",
-		"ligne 42, <DIVISION> 3 A : MEF_APPARTENANCE sans code ; SERVICE sans CODE_MATIERE ; ENSEIGNANT sans ID dans le service \"\"",
-		"ligne 60, <GROUPE> G1 : DIVISION_APPARTENANCE sans attribut CODE",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("rejects:\n got %q\nwant %q", got, want)
+	}
+	// Each reject names its block: the person or division it carries is
+	// left as it is by an import.
+	for _, r := range f.Rejects {
+		if wantBlock := map[string]string{"MATIERE": "MATIERES", "DIVISION": "DIVISIONS"}[r.Element]; wantBlock != "" && r.Block != wantBlock ||
+			(r.Element == "INDIVIDU" || r.Element == "PERSONNEL") && r.Block != "INDIVIDUS" {
+			t.Errorf("reject %s: block %q", r.Error(), r.Block)
+		}
+	}
+	// What is wrong inside a division or a group that has a code is a
+	// warning: the division and its other services are kept (rule 8).
+	var warned []string
+	for _, r := range f.Warnings {
+		warned = append(warned, r.Error())
+	}
+	wantWarnings := []string{
+		"ligne 26, <INDIVIDU> 5 : PROF_PRINC sans CODE_STRUCTURE ignoré",
+		"ligne 44, <DIVISION> 3 A : MEF_APPARTENANCE sans code ignoré",
+		"ligne 49, <DIVISION> 3 A : ENSEIGNANT sans ID ignoré dans le service \"\"",
+		"ligne 48, <DIVISION> 3 A : SERVICE sans CODE_MATIERE ignoré",
+		"ligne 61, <GROUPE> G1 : DIVISION_APPARTENANCE sans attribut CODE ignorée",
+	}
+	if !slices.Equal(warned, wantWarnings) {
+		t.Errorf("warnings:\n got %q\nwant %q", warned, wantWarnings)
 	}
 	// What is valid is still delivered, the Structures.xml form of the MEF
 	// included; a TYPE in capitals is accepted.
 	if len(f.Individuals) != 1 || f.Individuals[0].Name() != "VALIDE Inès" {
 		t.Errorf("individuals = %+v", f.Individuals)
 	}
-	if len(f.Divisions) != 1 || f.Divisions[0].Code != "3 B" || !slices.Equal(f.Divisions[0].MEFs, []string{"10310019110"}) {
+	if len(f.Divisions) != 2 || f.Divisions[0].Code != "3 A" || !slices.Equal(f.Divisions[0].MEFs, []string{"10310019110"}) ||
+		len(f.Divisions[0].Services) != 0 || f.Divisions[1].Code != "3 B" || !slices.Equal(f.Divisions[1].MEFs, []string{"10310019110"}) {
 		t.Errorf("divisions = %+v", f.Divisions)
+	}
+	if len(f.Groups) != 1 || f.Groups[0].Code != "G1" || len(f.Groups[0].Divisions) != 0 {
+		t.Errorf("groups = %+v", f.Groups)
+	}
+}
+
+// TestUnexpectedElementKeepsDivision: an element STS-web does not put
+// there (here <COMMENTAIRE> among the services, the MEFs and the
+// teachers, and a teacher of an unknown TYPE) costs a warning, never the
+// division or its services (rule 8).
+func TestUnexpectedElementKeepsDivision(t *testing.T) {
+	data := `<STS_EDT><PARAMETRES><UAJ CODE="0860012W"/><ANNEE_SCOLAIRE ANNEE="2025"/></PARAMETRES><DONNEES><STRUCTURE><DIVISIONS>
+<DIVISION CODE="3 A"><MEFS_APPARTENANCE><COMMENTAIRE>x</COMMENTAIRE><MEF_APPARTENANCE CODE="10310019110"/></MEFS_APPARTENANCE>
+<SERVICES><COMMENTAIRE/><SERVICE CODE_MATIERE="061300" CODE_MOD_COURS="CG"><ENSEIGNANTS><REMPLACANT ID="9"/><ENSEIGNANT ID="1" TYPE="vacataire"/><ENSEIGNANT ID="2" TYPE="epp"/></ENSEIGNANTS></SERVICE></SERVICES>
+</DIVISION></DIVISIONS><GROUPES><GROUPE CODE="G"><DIVISIONS_APPARTENANCE><NOTE/><DIVISION_APPARTENANCE CODE="3 A"/></DIVISIONS_APPARTENANCE>
+<SERVICES><SERVICE CODE_MATIERE="030201"><ENSEIGNANTS><ENSEIGNANT ID="2" TYPE="epp"/></ENSEIGNANTS></SERVICE></SERVICES></GROUPE></GROUPES></STRUCTURE></DONNEES></STS_EDT>`
+	f, err := Read(strings.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Rejects) != 0 {
+		t.Errorf("rejects = %v", f.Rejects)
+	}
+	if len(f.Warnings) != 5 {
+		t.Errorf("warnings = %v", f.Warnings)
+	}
+	for _, w := range f.Warnings {
+		if w.Line <= 0 || w.Key == "" || !strings.Contains(w.Reason, "ignoré") {
+			t.Errorf("warning %+v", w)
+		}
+	}
+	wantServices := []Service{{Subject: "061300", CourseMode: "CG", Teachers: []TeacherRef{{ID: "1"}, {ID: "2", Type: "epp"}}}}
+	if len(f.Divisions) != 1 || !slices.Equal(f.Divisions[0].MEFs, []string{"10310019110"}) || fmt.Sprint(f.Divisions[0].Services) != fmt.Sprint(wantServices) {
+		t.Errorf("divisions = %+v", f.Divisions)
+	}
+	if len(f.Groups) != 1 || !slices.Equal(f.Groups[0].Divisions, []string{"3 A"}) || len(f.Groups[0].Services) != 1 {
+		t.Errorf("groups = %+v", f.Groups)
 	}
 }
 
