@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
@@ -34,11 +35,14 @@ type handler func(w http.ResponseWriter, r *http.Request, req *Request) error
 
 // Request is what a handler knows about the request.
 type Request struct {
-	P         auth.Principal
-	Session   store.Session // zero for public and API requests
-	Account   sillage.Account
-	Flash     string
-	Establish sillage.Establishment
+	P auth.Principal
+	// TokenRefused says why a bearer token was refused (expired), for the
+	// 401 answer.
+	TokenRefused string
+	Session      store.Session // zero for public and API requests
+	Account      sillage.Account
+	Flash        string
+	Establish    sillage.Establishment
 }
 
 // Actor is the principal as the audit log names it.
@@ -65,7 +69,11 @@ func (s *Server) wrap(rt route) http.Handler {
 		if rt.action != "" {
 			if req.P.AccountID == 0 && !req.P.APIToken {
 				if rt.api {
-					writeJSONError(w, http.StatusUnauthorized, "authentification requise")
+					msg := "authentification requise"
+					if req.TokenRefused != "" {
+						msg = req.TokenRefused
+					}
+					writeJSONError(w, http.StatusUnauthorized, msg)
 					return
 				}
 				http.Redirect(w, r, "/connexion?retour="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -92,6 +100,11 @@ func (s *Server) wrap(rt route) http.Handler {
 					return
 				}
 				s.renderError(w, r, http.StatusForbidden, "Cette page n'est pas accessible avec votre profil.")
+				return
+			}
+			if req.P.ReadOnly && r.Method != http.MethodGet && r.Method != http.MethodHead {
+				s.refuseReadOnlyToken(r, req)
+				writeJSONError(w, http.StatusForbidden, "ce jeton est en lecture seule : il ne peut rien modifier (créez un jeton « lecture et écriture »)")
 				return
 			}
 		}
@@ -174,16 +187,55 @@ func (s *Server) identifyToken(ctx context.Context, token string, req *Request) 
 	return s.store.Write(ctx, func(tx *store.Tx) error {
 		t, err := tx.FindAPIToken(ctx, auth.HashToken(token))
 		if err != nil {
-			return nil // unknown token: unauthenticated
+			return nil // unknown or revoked token: unauthenticated
+		}
+		if exp := s.tokenExpiry(t); !tx.Now().Before(exp) {
+			// First use after the expiry: the token is revoked for good
+			// and the refusal journaled (later uses find no token).
+			req.TokenRefused = "ce jeton a expiré le " + exp.In(sillage.SchoolZone).Format("02/01/2006") + " : créez-en un autre"
+			if err := tx.RevokeAPIToken(ctx, t.UAI, t.ID, "expiration"); err != nil {
+				return err
+			}
+			return audit.Record(ctx, tx, t.UAI, audit.Actor{ID: t.PersonID, Role: "api", Name: "jeton « " + t.Label + " »"},
+				audit.SecurityRefused, "jeton « "+t.Label+" »", "jeton expiré le "+exp.In(sillage.SchoolZone).Format("02/01/2006")+" : refusé et révoqué")
 		}
 		person, err := tx.GetPerson(ctx, t.UAI, t.PersonID)
 		if err != nil || !person.Active() {
 			return nil
 		}
-		req.P = auth.Principal{UAI: t.UAI, PersonID: person.ID, Role: person.Role, Name: "jeton « " + t.Label + " »", APIToken: true}
+		req.P = auth.Principal{UAI: t.UAI, PersonID: person.ID, Role: person.Role, Name: "jeton « " + t.Label + " »", APIToken: true,
+			ReadOnly: t.Scope != store.ScopeReadWrite}
 		req.Establish, _ = tx.GetEstablishment(ctx, t.UAI)
 		return tx.TouchAPIToken(ctx, t.UAI, t.ID)
 	})
+}
+
+// tokenExpiry is when a token stops working: its own expiry, or for a
+// token issued before expiries existed, its creation plus the lifetime.
+func (s *Server) tokenExpiry(t store.APIToken) time.Time {
+	if !t.ExpiresAt.IsZero() {
+		return t.ExpiresAt
+	}
+	return t.CreatedAt.Add(s.tokenLifetime())
+}
+
+func (s *Server) tokenLifetime() time.Duration {
+	if s.cfg == nil || s.cfg.APITokenLifetime <= 0 {
+		return 90 * 24 * time.Hour
+	}
+	return s.cfg.APITokenLifetime
+}
+
+// refuseReadOnlyToken journals a write refused to a read-only token.
+func (s *Server) refuseReadOnlyToken(r *http.Request, req *Request) {
+	ctx := r.Context()
+	err := s.store.Write(ctx, func(tx *store.Tx) error {
+		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), audit.SecurityRefused, req.P.Name,
+			"écriture refusée à un jeton en lecture seule : "+r.Method+" "+r.URL.Path)
+	})
+	if err != nil {
+		s.log.Error("journal du refus d'un jeton", "err", err)
+	}
 }
 
 // gate returns where a signed-in person must go before anything else.

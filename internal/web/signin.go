@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/accounts"
 	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/auth"
 	"github.com/sillage/sillage/internal/privacy"
@@ -335,7 +336,11 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, req *Req
 		if err := tx.SetPassword(ctx, req.P.AccountID, hash, false); err != nil {
 			return err
 		}
-		ended, err = tx.DeleteOtherAccountSessions(ctx, req.P.AccountID, req.Session.TokenHash)
+		if ended, err = tx.DeleteOtherAccountSessions(ctx, req.P.AccountID, req.Session.TokenHash); err != nil {
+			return err
+		}
+		// A token minted from a hijacked session dies with the password.
+		_, err = accounts.RevokeAccountTokens(ctx, tx, req.Actor(), req.P.AccountID, "changement de mot de passe")
 		return err
 	})
 	if err != nil {
@@ -357,6 +362,9 @@ func (s *Server) signoutEverywhere(w http.ResponseWriter, r *http.Request, req *
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
 		n, err := tx.DeleteAccountSessions(ctx, req.P.AccountID)
 		if err != nil {
+			return err
+		}
+		if _, err := accounts.RevokeAccountTokens(ctx, tx, req.Actor(), req.P.AccountID, "déconnexion de toutes les sessions"); err != nil {
 			return err
 		}
 		uai := req.P.UAI
