@@ -17,7 +17,7 @@ import (
 
 // Actions recorded (privacy.md's list, and the capabilities' own).
 const (
-	SignInLocked         = "signin.locked"               // failures beyond the rate limit
+	SignInLocked         = "signin.locked"               // failures beyond the free ones: attempts delayed
 	AccountCreated       = "account.created"             // an administrator created an account
 	AccountDeleted       = "account.deleted"             // by an administrator or by retention
 	AccountPasswordReset = "account.password_reset"      // administrator reset
@@ -266,7 +266,7 @@ func ActionLabel(action string) string {
 }
 
 var actionLabels = map[string]string{
-	SignInLocked:         "Connexions bloquées (trop d'échecs)",
+	SignInLocked:         "Connexions ralenties (trop d'échecs)",
 	AccountCreated:       "Création de compte",
 	AccountDeleted:       "Suppression de compte",
 	AccountPasswordReset: "Réinitialisation de mot de passe",
