@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/auth"
 	"github.com/sillage/sillage/internal/store"
+	"github.com/sillage/sillage/internal/zipcheck"
 )
 
 // route is one entry of the route table.
@@ -109,6 +111,9 @@ func (s *Server) wrap(rt route) http.Handler {
 			}
 		}
 		if err := rt.h(w, r, req); err != nil {
+			if errors.Is(err, zipcheck.ErrInconsistent) {
+				s.auditRefusal(r, req, "archive ZIP refusée : "+sillage.Message(err))
+			}
 			s.fail(w, r, rt, err)
 		}
 	})
@@ -228,13 +233,22 @@ func (s *Server) tokenLifetime() time.Duration {
 
 // refuseReadOnlyToken journals a write refused to a read-only token.
 func (s *Server) refuseReadOnlyToken(r *http.Request, req *Request) {
+	s.auditRefusal(r, req, "écriture refusée à un jeton en lecture seule : "+r.Method+" "+r.URL.Path)
+}
+
+// auditRefusal journals a security refusal in the chain of the
+// principal's establishment (the instance's for the operator).
+func (s *Server) auditRefusal(r *http.Request, req *Request, details string) {
 	ctx := r.Context()
+	target := req.P.Name
+	if target == "" {
+		target = req.P.Login
+	}
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
-		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), audit.SecurityRefused, req.P.Name,
-			"écriture refusée à un jeton en lecture seule : "+r.Method+" "+r.URL.Path)
+		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), audit.SecurityRefused, target, details)
 	})
 	if err != nil {
-		s.log.Error("journal du refus d'un jeton", "err", err)
+		s.log.Error("journal d'un refus de sécurité", "err", err)
 	}
 }
 
