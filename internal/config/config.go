@@ -45,7 +45,7 @@ type Config struct {
 	SecureCookies      bool           // Secure flag on cookies (HTTPS)
 	JobWorkers         int            // concurrent background jobs
 	TrustedProxies     []netip.Prefix // reverse proxies whose X-Forwarded-For is believed (SILLAGE_TRUSTED_PROXIES)
-	MetricsFrom        []netip.Prefix // besides the loopback, who may read /metrics (SILLAGE_METRICS_FROM)
+	MetricsFrom        []netip.Prefix // who may read /metrics without the token, by connection address (SILLAGE_METRICS_FROM)
 	DefaultIDKeyCreate bool           // create the key file when it is missing (embedded default only)
 
 	AuditKeyFile                 string        // SILLAGE_AUDIT_KEY_FILE: seals the audit chains (HMAC), outside the database
@@ -260,7 +260,7 @@ func (c *Config) Validate() error {
 		// travel in clear.
 		c.SecureCookies = true
 	}
-	if c.MetricsAddr != "" && c.MetricsAddr == c.Addr {
+	if c.MetricsAddr != "" && c.MetricsAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
 		return sillage.Errorf(sillage.KindInvalid, "SILLAGE_METRICS_ADDR doit différer de l'adresse d'écoute du site (SILLAGE_ADDR)")
 	}
 	return nil
@@ -339,7 +339,7 @@ func (c *Config) Settings() []Setting {
 		{"cookies sécurisés (HTTPS)", "SILLAGE_SECURE_COOKIES", strconv.FormatBool(c.SecureCookies)},
 		{"tâches de fond simultanées", "SILLAGE_JOB_WORKERS", strconv.Itoa(c.JobWorkers)},
 		{"mandataires inverses de confiance", "SILLAGE_TRUSTED_PROXIES", proxiesString(c.TrustedProxies, "aucun (adresse de la connexion)")},
-		{"lecteurs des métriques", "SILLAGE_METRICS_FROM", proxiesString(c.MetricsFrom, "boucle locale seulement")},
+		{"lecteurs des métriques", "SILLAGE_METRICS_FROM", proxiesString(c.MetricsFrom, "aucun (jeton ou adresse dédiée)")},
 		{"jeton des métriques", "SILLAGE_METRICS_TOKEN", masked(c.MetricsToken)},
 		{"adresse d'écoute des métriques", "SILLAGE_METRICS_ADDR", orNone(c.MetricsAddr, "aucune (sur le site)")},
 		{"durée de vie des jetons d'API", "SILLAGE_API_TOKEN_DAYS", sillage.FrenchDuration(c.APITokenLifetime)},
