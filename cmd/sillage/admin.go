@@ -396,7 +396,31 @@ func (a *app) auditCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(verify, checkpoint, seal, purge)
+	var signing bool
+	rotate := &cobra.Command{
+		Use:   "rotate-key [--signing]",
+		Short: "Ajoute une version à la clé du journal (ou à la clé de signature) ; les anciennes vérifient ce qu'elles ont scellé ou signé",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := a.cfg.AuditKeyFile
+			load := a.auditKey
+			if signing {
+				path = a.cfg.AuditSigningKeyFile
+				load = func() (*audit.Key, error) { _, err := a.signer(); return nil, err }
+			}
+			if _, err := load(); err != nil { // created first when it is the default
+				return err
+			}
+			kr, err := ident.Rotate(path)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "Nouvelle version v%d ajoutée à %s (versions %v) : sauvegardez ce fichier.\n", kr.Version(), path, kr.Versions())
+			return nil
+		},
+	}
+	rotate.Flags().BoolVar(&signing, "signing", false, "la clé de signature des points de contrôle plutôt que la clé du journal")
+	cmd.AddCommand(verify, checkpoint, seal, rotate, purge)
 	return cmd
 }
 

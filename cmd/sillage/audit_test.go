@@ -87,6 +87,18 @@ func TestAuditSealCheckpointVerify(t *testing.T) {
 			if code, out, _ = c.run("audit", "verify", "--checkpoint", cpFile); code != exitFailure || !strings.Contains(out, "dernières entrées supprimées : le point de contrôle atteste l'entrée n° 3, le journal s'arrête à la n° 2") {
 				t.Fatalf("verify with checkpoint after truncation: %d %q", code, out)
 			}
+			// A rotated audit key seals from now on under v2 and still
+			// verifies the v1 entries; a rotated signing key still reads the
+			// v1 checkpoint.
+			if code, out, errs = c.run("audit", "rotate-key"); code != exitOK || !strings.Contains(out, "Nouvelle version v2") {
+				t.Fatalf("rotate-key: %d %q %q", code, out, errs)
+			}
+			if code, out, errs = c.run("audit", "rotate-key", "--signing"); code != exitOK || !strings.Contains(out, "Nouvelle version v2") {
+				t.Fatalf("rotate-key --signing: %d %q %q", code, out, errs)
+			}
+			if code, out, _ = c.run("audit", "verify", "--uai", "0860012W", "--checkpoint", cpFile); code != exitOK {
+				t.Fatalf("verify after rotations: %d %q", code, out)
+			}
 			data, _ := os.ReadFile(cpFile)
 			forged := filepath.Join(t.TempDir(), "faux.json")
 			os.WriteFile(forged, []byte(strings.Replace(string(data), `"seq": 3`, `"seq": 2`, 1)), 0o600)
