@@ -393,8 +393,10 @@ func serveDownload(w http.ResponseWriter, contentType, name string) {
 type tokenRow struct {
 	store.APIToken
 	Expires time.Time
-	Live    bool
-	State   string // "actif", "expiré le …", "révoqué le … (raison)"
+	// ExpiresOn is the expiry's day in the schools' zone.
+	ExpiresOn string
+	Live      bool
+	State     string // "actif", "expiré le …", "révoqué le … (raison)"
 }
 
 func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request, req *Request) error {
@@ -407,6 +409,7 @@ func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request, req *Request
 	rows := make([]tokenRow, len(tokens))
 	for i, t := range tokens {
 		row := tokenRow{APIToken: t, Expires: s.tokenExpiry(t)}
+		row.ExpiresOn = row.Expires.In(sillage.SchoolZone).Format("02/01/2006")
 		switch {
 		case !t.RevokedAt.IsZero():
 			row.State = "révoqué le " + t.RevokedAt.In(sillage.SchoolZone).Format("02/01/2006")
@@ -455,7 +458,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, req *Request
 		return err
 	}
 	return s.render(w, r, req, http.StatusOK, "token_secret.html", "Jeton créé", map[string]any{"Label": label, "Token": token,
-		"Scope": scope.Label(), "Expires": t.ExpiresAt, "Lifetime": sillage.FrenchDuration(s.tokenLifetime())})
+		"Scope": scope.Label(), "ExpiresOn": t.ExpiresAt.In(sillage.SchoolZone).Format("02/01/2006"), "Lifetime": sillage.FrenchDuration(s.tokenLifetime())})
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, req *Request) error {

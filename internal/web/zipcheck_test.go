@@ -11,13 +11,19 @@ import (
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/store"
+	"github.com/sillage/sillage/internal/store/storetest"
 )
 
 // TestImportRefusesTwoNamedZIP: a ZIP whose local header names another
 // file than its central directory is refused, nothing is imported, and the
 // refusal is journaled.
 func TestImportRefusesTwoNamedZIP(t *testing.T) {
-	f := newFixture(t)
+	for _, kind := range storetest.Engines(t) {
+		t.Run(string(kind), func(t *testing.T) { twoNamedZIP(t, newFixtureOn(t, kind)) })
+	}
+}
+
+func twoNamedZIP(t *testing.T, f *fixture) {
 	admin := f.session(f.a, sillage.RoleAdministrator)
 	xmlData := testdataFile(t, "siecle_0860012W_1.xml").data
 	var b bytes.Buffer
