@@ -28,9 +28,17 @@ type AuditEntry struct {
 // GenesisHash is the previous hash of a chain's first entry.
 const GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000"
 
-// ComputeHash returns the entry's hash over its previous hash and fields.
-// Fields are length-prefixed so no two entries encode alike.
+// ComputeHash returns the entry's unkeyed hash (SHA-256) over its previous
+// hash and fields: the entries written before the chain was sealed under
+// the audit key (see AuditKey).
 func (e AuditEntry) ComputeHash() string {
+	sum := sha256.Sum256(e.Canonical())
+	return hex.EncodeToString(sum[:])
+}
+
+// Canonical is the entry's previous hash and fields, length-prefixed so no
+// two entries encode alike: what its hash, keyed or not, covers.
+func (e AuditEntry) Canonical() []byte {
 	var b strings.Builder
 	field := func(s string) {
 		b.WriteString(strconv.Itoa(len(s)))
@@ -47,6 +55,26 @@ func (e AuditEntry) ComputeHash() string {
 	field(e.Action)
 	field(e.Target)
 	field(e.Details)
-	sum := sha256.Sum256([]byte(b.String()))
-	return hex.EncodeToString(sum[:])
+	return []byte(b.String())
+}
+
+// AuditKey seals audit entries with a key kept outside the database: the
+// hash of a sealed entry is "v<N>:" + a keyed MAC, so whoever can write the
+// database but lacks the key cannot recompute the chain after an edit.
+type AuditKey interface {
+	// Seal returns the keyed hash of e under the newest key version.
+	Seal(e AuditEntry) string
+}
+
+// KeyedHash reports whether hash is a keyed one ("v<N>:…") and its version.
+func KeyedHash(hash string) (version int, ok bool) {
+	prefix, _, found := strings.Cut(hash, ":")
+	if !found || len(prefix) < 2 || prefix[0] != 'v' {
+		return 0, false
+	}
+	v, err := strconv.Atoi(prefix[1:])
+	if err != nil || v < 1 {
+		return 0, false
+	}
+	return v, true
 }

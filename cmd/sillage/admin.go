@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -247,17 +248,37 @@ func (a *app) userCmd() *cobra.Command {
 
 func (a *app) auditCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "Journal d'audit"}
-	var uai string
+	var uai, checkpointFile string
 	var asJSON bool
 	verify := &cobra.Command{
-		Use:   "verify [--uai UAI]",
-		Short: "Vérifie le chaînage du journal et signale la première entrée modifiée ou manquante",
+		Use:   "verify [--uai UAI] [--checkpoint FICHIER]",
+		Short: "Vérifie le journal avec sa clé (et un point de contrôle signé) et signale la première entrée modifiée, supprimée ou renumérotée",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			st, err := a.open(ctx)
 			if err != nil {
 				return err
+			}
+			key, err := a.auditKey()
+			if err != nil {
+				return err
+			}
+			opts := audit.VerifyOptions{Key: key}
+			if checkpointFile != "" {
+				signer, err := a.signer()
+				if err != nil {
+					return err
+				}
+				data, err := os.ReadFile(checkpointFile)
+				if err != nil {
+					return fmt.Errorf("point de contrôle %s : %w", checkpointFile, err)
+				}
+				cp, err := audit.ReadCheckpoint(data, signer)
+				if err != nil {
+					return fmt.Errorf("%s : %w", checkpointFile, err)
+				}
+				opts.Checkpoint = &cp
 			}
 			var problems []audit.Problem
 			var checked int
@@ -266,7 +287,7 @@ func (a *app) auditCmd() *cobra.Command {
 				if err != nil {
 					return usageError{err}
 				}
-				p, n, err := audit.Verify(ctx, st, u)
+				p, n, err := audit.Verify(ctx, st, u, opts)
 				if err != nil {
 					return err
 				}
@@ -274,7 +295,7 @@ func (a *app) auditCmd() *cobra.Command {
 				if p != nil {
 					problems = append(problems, *p)
 				}
-			} else if problems, checked, err = audit.VerifyAll(ctx, st); err != nil {
+			} else if problems, checked, err = audit.VerifyAll(ctx, st, opts); err != nil {
 				return err
 			}
 			if asJSON {
@@ -290,7 +311,11 @@ func (a *app) auditCmd() *cobra.Command {
 					return err
 				}
 			} else if len(problems) == 0 {
-				fmt.Fprintf(a.stdout, "Journal intact : %d entrées vérifiées.\n", checked)
+				fmt.Fprintf(a.stdout, "Journal intact : %d entrées vérifiées avec la clé du journal", checked)
+				if opts.Checkpoint != nil {
+					fmt.Fprintf(a.stdout, " et le point de contrôle du %s", opts.Checkpoint.CreatedAt.In(sillage.SchoolZone).Format("02/01/2006 à 15:04"))
+				}
+				fmt.Fprintln(a.stdout, ".")
 			} else {
 				for _, p := range problems {
 					fmt.Fprintf(a.stdout, "ALTÉRATION : %s\n", p)
@@ -303,7 +328,55 @@ func (a *app) auditCmd() *cobra.Command {
 		},
 	}
 	verify.Flags().StringVar(&uai, "uai", "", "ne vérifier que le journal de cet établissement")
+	verify.Flags().StringVar(&checkpointFile, "checkpoint", "", "vérifier aussi contre ce point de contrôle signé (sillage audit checkpoint)")
 	jsonFlag(verify.Flags(), &asJSON)
+	var outFile string
+	checkpoint := &cobra.Command{
+		Use:   "checkpoint [--out FICHIER]",
+		Short: "Exporte un point de contrôle signé (Ed25519) de la tête de chaque journal, à conserver hors du serveur",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			st, err := a.open(ctx)
+			if err != nil {
+				return err
+			}
+			signer, err := a.signer()
+			if err != nil {
+				return err
+			}
+			cp, err := audit.MakeCheckpoint(ctx, st, signer, a.clock().Now())
+			if err != nil {
+				return err
+			}
+			if outFile == "" {
+				return audit.WriteCheckpoint(a.stdout, cp)
+			}
+			var b strings.Builder
+			if err := audit.WriteCheckpoint(&b, cp); err != nil {
+				return err
+			}
+			if err := os.WriteFile(outFile, []byte(b.String()), 0o600); err != nil {
+				return fmt.Errorf("écriture du point de contrôle %s : %w", outFile, err)
+			}
+			fmt.Fprintf(a.stdout, "Point de contrôle de %d journaux écrit dans %s : conservez-le hors du serveur.\n", len(cp.Heads), outFile)
+			return nil
+		},
+	}
+	checkpoint.Flags().StringVarP(&outFile, "out", "o", "", "fichier à écrire (sinon la sortie standard)")
+	seal := &cobra.Command{
+		Use:   "seal",
+		Short: "Scelle par la clé du journal les chaînes qui ne le sont pas encore (chaque commande le fait aussi)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			// a.open seals; report what it sealed.
+			if _, err := a.open(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "%d journal(aux) scellé(s) par la clé du journal ; les autres l'étaient déjà.\n", a.sealed)
+			return nil
+		},
+	}
 	purge := &cobra.Command{
 		Use:   "purge [--now DATE]",
 		Short: "Supprime les entrées plus anciennes que la durée de conservation du journal (la purge hebdomadaire le fait aussi)",
@@ -323,7 +396,31 @@ func (a *app) auditCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(verify, purge)
+	var signing bool
+	rotate := &cobra.Command{
+		Use:   "rotate-key [--signing]",
+		Short: "Ajoute une version à la clé du journal (ou à la clé de signature) ; les anciennes vérifient ce qu'elles ont scellé ou signé",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := a.cfg.AuditKeyFile
+			load := a.auditKey
+			if signing {
+				path = a.cfg.AuditSigningKeyFile
+				load = func() (*audit.Key, error) { _, err := a.signer(); return nil, err }
+			}
+			if _, err := load(); err != nil { // created first when it is the default
+				return err
+			}
+			kr, err := ident.Rotate(path)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "Nouvelle version v%d ajoutée à %s (versions %v) : sauvegardez ce fichier.\n", kr.Version(), path, kr.Versions())
+			return nil
+		},
+	}
+	rotate.Flags().BoolVar(&signing, "signing", false, "la clé de signature des points de contrôle plutôt que la clé du journal")
+	cmd.AddCommand(verify, checkpoint, seal, rotate, purge)
 	return cmd
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/config"
 	"github.com/sillage/sillage/internal/ident"
@@ -36,8 +37,9 @@ type app struct {
 	stderr io.Writer
 	log    *slog.Logger
 
-	st    *store.Store
-	blobs *blob.Store
+	st     *store.Store
+	sealed int // audit chains this run sealed under the audit key
+	blobs  *blob.Store
 }
 
 // usageError marks an error of the command line itself (exit code 2).
@@ -158,12 +160,53 @@ func (a *app) open(ctx context.Context) (*store.Store, error) {
 	if a.st != nil {
 		return a.st, nil
 	}
-	st, err := store.Open(ctx, a.cfg.DSN(), store.Options{Clock: a.clock()})
+	key, err := a.auditKey()
 	if err != nil {
 		return nil, err
 	}
+	st, err := store.Open(ctx, a.cfg.DSN(), store.Options{Clock: a.clock(), AuditKey: key})
+	if err != nil {
+		return nil, err
+	}
+	// Chains written before the audit key existed are sealed under it from
+	// their current head, by one journal entry each (once).
+	sealed, err := audit.SealChains(ctx, st)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	a.sealed = sealed
 	a.st = st
 	return st, nil
+}
+
+// auditKey loads the key that seals the audit chains: created on first use
+// for the embedded default (beside the INE key), required otherwise.
+func (a *app) auditKey() (*audit.Key, error) {
+	load := ident.Load
+	if a.cfg.DefaultAuditKeyCreate {
+		load = func(p string) (ident.Keyring, error) { return ident.LoadOrCreateWithHeader(p, audit.KeyFileHeader) }
+	}
+	kr, err := load(a.cfg.AuditKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("clé du journal d'audit : %w", err)
+	}
+	return audit.NewKey(kr), nil
+}
+
+// signer loads the checkpoint signing key, like auditKey.
+func (a *app) signer() (*audit.Signer, error) {
+	load := ident.Load
+	if a.cfg.DefaultAuditSigningKeyCreate {
+		load = func(p string) (ident.Keyring, error) {
+			return ident.LoadOrCreateWithHeader(p, audit.SigningKeyFileHeader)
+		}
+	}
+	kr, err := load(a.cfg.AuditSigningKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("clé de signature des points de contrôle : %w", err)
+	}
+	return audit.NewSigner(kr), nil
 }
 
 // files opens the blob store once.

@@ -18,6 +18,7 @@ import (
 type cli struct {
 	t   *testing.T
 	env map[string]string
+	dsn store.DSN
 }
 
 func newCLI(t *testing.T, kind store.Kind) *cli {
@@ -25,6 +26,7 @@ func newCLI(t *testing.T, kind store.Kind) *cli {
 	dir := t.TempDir()
 	c := &cli{t: t, env: map[string]string{"SILLAGE_DATA_DIR": filepath.Join(dir, "data")}}
 	dsn := storetest.DSN(t, kind)
+	c.dsn = dsn
 	c.env["SILLAGE_DB"] = dsn.String()
 	if kind == store.Postgres {
 		c.env["SILLAGE_DB"] = dsn.URL

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -50,7 +51,18 @@ func (a *app) serve(ctx context.Context, ready func(addr string)) error {
 	if err != nil {
 		return fmt.Errorf("écoute sur %s impossible : %w", a.cfg.Addr, err)
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	hs := newHTTPServer(srv, a.log)
+	var metrics *http.Server
+	if a.cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", a.cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("écoute des métriques sur %s impossible : %w", a.cfg.MetricsAddr, err)
+		}
+		metrics = newHTTPServer(srv.MetricsHandler(), a.log)
+		fmt.Fprintf(a.stdout, "Métriques sur http://%s/metrics\n", mln.Addr())
+		go metrics.Serve(mln)
+	}
 	scheme := "http"
 	if a.cfg.TLSCert != "" {
 		scheme = "https"
@@ -70,6 +82,9 @@ func (a *app) serve(ctx context.Context, ready func(addr string)) error {
 	}()
 	select {
 	case err := <-errc:
+		if metrics != nil {
+			metrics.Close()
+		}
 		runner.stop()
 		return err
 	case <-ctx.Done():
@@ -78,9 +93,34 @@ func (a *app) serve(ctx context.Context, ready func(addr string)) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	err = hs.Shutdown(shutdownCtx)
+	if metrics != nil {
+		metrics.Shutdown(shutdownCtx)
+	}
 	runner.stop()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
+}
+
+// serverTimeouts bound what a slow or idle client holds: the headers, the
+// whole request body (an import of SILLAGE_MAX_IMPORT over a slow line),
+// the whole answer (a changeover archive download), an idle keep-alive.
+var serverTimeouts = struct {
+	ReadHeader, Read, Write, Idle time.Duration
+}{ReadHeader: 10 * time.Second, Read: 15 * time.Minute, Write: 30 * time.Minute, Idle: 2 * time.Minute}
+
+// maxHeaderBytes bounds the request line and headers.
+const maxHeaderBytes = 64 << 10
+
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: serverTimeouts.ReadHeader,
+		ReadTimeout:       serverTimeouts.Read,
+		WriteTimeout:      serverTimeouts.Write,
+		IdleTimeout:       serverTimeouts.Idle,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }

@@ -137,6 +137,9 @@ func ResetPassword(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit
 	if _, err := tx.DeleteAccountSessions(ctx, acc.ID); err != nil {
 		return Created{}, err
 	}
+	if _, err := RevokeAccountTokens(ctx, tx, who, acc.ID, "réinitialisation du mot de passe"); err != nil {
+		return Created{}, err
+	}
 	if err := audit.Record(ctx, tx, uai, who, audit.AccountPasswordReset, p.FullName(), "identifiant "+acc.Login); err != nil {
 		return Created{}, err
 	}
@@ -169,6 +172,9 @@ func ResetAccount(ctx context.Context, tx *store.Tx, who audit.Actor, login stri
 		return "", err
 	}
 	if _, err := tx.DeleteAccountSessions(ctx, acc.ID); err != nil {
+		return "", err
+	}
+	if _, err := RevokeAccountTokens(ctx, tx, who, acc.ID, "réinitialisation du mot de passe"); err != nil {
 		return "", err
 	}
 	chains := []sillage.UAI{""}
@@ -208,6 +214,9 @@ func ChangeRole(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit.Ac
 			return err
 		}
 	}
+	if err := revokePersonTokens(ctx, tx, uai, who, p, "changement de rôle"); err != nil {
+		return err
+	}
 	return audit.Record(ctx, tx, uai, who, audit.RoleChanged, p.FullName(), fmt.Sprintf("%s → %s", p.Role.Label(), role.Label()))
 }
 
@@ -216,6 +225,9 @@ func ChangeRole(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit.Ac
 func Delete(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit.Actor, personID int64, reason string) error {
 	p, err := tx.GetPerson(ctx, uai, personID)
 	if err != nil {
+		return err
+	}
+	if err := revokePersonTokens(ctx, tx, uai, who, p, "suppression du compte"); err != nil {
 		return err
 	}
 	if err := tx.DeletePerson(ctx, uai, personID); err != nil {
@@ -239,4 +251,38 @@ func CloseIfOrphan(ctx context.Context, tx *store.Tx, accountID int64, reason st
 		return nil
 	}
 	return tx.CloseAccount(ctx, accountID, reason)
+}
+
+// RevokeAccountTokens revokes the API tokens of every person of an account
+// (password change or reset, sign-out everywhere) and journals it in each
+// establishment whose tokens it revoked. It returns how many.
+func RevokeAccountTokens(ctx context.Context, tx *store.Tx, who audit.Actor, accountID int64, reason string) (int, error) {
+	uais, err := tx.RevokeAccountAPITokens(ctx, accountID, reason)
+	if err != nil {
+		return 0, err
+	}
+	counts := map[sillage.UAI]int{}
+	var order []sillage.UAI
+	for _, u := range uais {
+		if counts[u] == 0 {
+			order = append(order, u)
+		}
+		counts[u]++
+	}
+	for _, u := range order {
+		if err := audit.Record(ctx, tx, u, who, audit.APITokenRevoked, fmt.Sprintf("%d jeton(s) du compte", counts[u]), "révoqué(s) : "+reason); err != nil {
+			return 0, err
+		}
+	}
+	return len(uais), nil
+}
+
+// revokePersonTokens revokes the API tokens a person issued (role change,
+// deletion), journaled when there were any.
+func revokePersonTokens(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit.Actor, p sillage.Person, reason string) error {
+	n, err := tx.RevokePersonAPITokens(ctx, uai, p.ID, reason)
+	if err != nil || n == 0 {
+		return err
+	}
+	return audit.Record(ctx, tx, uai, who, audit.APITokenRevoked, fmt.Sprintf("%d jeton(s) de %s", n, p.FullName()), "révoqué(s) : "+reason)
 }

@@ -17,7 +17,7 @@ import (
 
 // Actions recorded (privacy.md's list, and the capabilities' own).
 const (
-	SignInLocked         = "signin.locked"               // failures beyond the rate limit
+	SignInLocked         = "signin.locked"               // failures beyond the free ones: attempts delayed
 	AccountCreated       = "account.created"             // an administrator created an account
 	AccountDeleted       = "account.deleted"             // by an administrator or by retention
 	AccountPasswordReset = "account.password_reset"      // administrator reset
@@ -44,6 +44,8 @@ const (
 	EstablishmentCreated = "establishment.created"
 	RetentionDeletion    = "retention.deletion"
 	AuditPurged          = "audit.purged"
+	ChainSealed          = "audit.sealed" // the chain is sealed under the audit key from here on
+	SecurityRefused      = "security.refused"
 )
 
 // Actor is who acts: a person of the establishment, the operator, an API
@@ -81,11 +83,36 @@ func (p Problem) String() string {
 	return fmt.Sprintf("%s, entrée n° %d : %s", chain, p.Seq, p.Reason)
 }
 
+// VerifyOptions are what verification checks against besides the chain
+// itself: the audit key (keyed entries, and every chain must be sealed)
+// and a signed checkpoint (what the chains held when it was made).
+type VerifyOptions struct {
+	Key        *Key
+	Checkpoint *Checkpoint
+}
+
+func (o VerifyOptions) checkpointHead(uai sillage.UAI) *CheckpointHead {
+	if o.Checkpoint == nil {
+		return nil
+	}
+	for i, h := range o.Checkpoint.Heads {
+		if h.UAI == uai {
+			return &o.Checkpoint.Heads[i]
+		}
+	}
+	return nil
+}
+
+func purgeTarget(lastSeq int64) string {
+	return fmt.Sprintf("journal d'audit jusqu'à l'entrée n° %d", lastSeq)
+}
+
 // Verify checks one chain and returns its first problem, or nil, with the
 // number of entries checked.
-func Verify(ctx context.Context, st *store.Store, uai sillage.UAI) (*Problem, int, error) {
+func Verify(ctx context.Context, st *store.Store, uai sillage.UAI, opts VerifyOptions) (*Problem, int, error) {
 	var problem *Problem
 	checked := 0
+	cp := opts.checkpointHead(uai)
 	err := st.Read(ctx, func(tx *store.Tx) error {
 		var head store.AuditHead
 		heads, err := tx.AuditChains(ctx)
@@ -99,24 +126,41 @@ func Verify(ctx context.Context, st *store.Store, uai sillage.UAI) (*Problem, in
 			}
 		}
 		if !found {
+			if cp != nil && cp.Seq > 0 {
+				problem = &Problem{uai, 1, fmt.Sprintf("journal supprimé : le point de contrôle du %s atteste %d entrées",
+					opts.Checkpoint.CreatedAt.In(sillage.SchoolZone).Format("02/01/2006 à 15:04"), cp.Seq)}
+			}
 			return nil // an empty chain is intact
 		}
 		wantSeq, wantPrev := head.PurgedSeq+1, head.PurgedHash
 		if head.PurgedSeq == 0 {
 			wantPrev = sillage.GenesisHash
 		}
+		keyedSeen, firstKeyed, attested, first := false, false, false, true
 		errStop := fmt.Errorf("stop")
 		err = tx.WalkAudit(ctx, uai, func(e sillage.AuditEntry) error {
 			switch {
 			case e.Seq != wantSeq:
-				problem = &Problem{uai, wantSeq, "entrée manquante"}
+				problem = &Problem{uai, wantSeq, "entrée manquante ou renumérotée"}
 			case e.PrevHash != wantPrev:
 				problem = &Problem{uai, e.Seq, "chaînage rompu : l'entrée précédente a été modifiée ou supprimée"}
-			case e.ComputeHash() != e.Hash:
-				problem = &Problem{uai, e.Seq, "entrée modifiée"}
+			}
+			if problem == nil {
+				problem = checkHash(uai, e, opts.Key, keyedSeen)
+			}
+			if problem == nil && cp != nil && e.Seq == cp.Seq && e.Hash != cp.Hash {
+				problem = &Problem{uai, e.Seq, "entrée différente de celle attestée par le point de contrôle"}
 			}
 			if problem != nil {
 				return errStop
+			}
+			_, keyed := sillage.KeyedHash(e.Hash)
+			if first {
+				firstKeyed, first = keyed, false
+			}
+			keyedSeen = keyedSeen || keyed
+			if e.Action == AuditPurged && e.Target == purgeTarget(head.PurgedSeq) {
+				attested = true
 			}
 			checked++
 			wantSeq, wantPrev = e.Seq+1, e.Hash
@@ -125,24 +169,72 @@ func Verify(ctx context.Context, st *store.Store, uai sillage.UAI) (*Problem, in
 		if err != nil && err != errStop {
 			return err
 		}
-		if problem == nil && (wantSeq-1 != head.Seq || (head.Seq > head.PurgedSeq && wantPrev != head.Hash)) {
+		if problem != nil {
+			return nil
+		}
+		switch {
+		case wantSeq-1 != head.Seq || (head.Seq > head.PurgedSeq && wantPrev != head.Hash):
 			problem = &Problem{uai, wantSeq, "dernières entrées manquantes"}
+		case cp != nil && head.Seq < cp.Seq:
+			problem = &Problem{uai, head.Seq + 1, fmt.Sprintf("dernières entrées supprimées : le point de contrôle atteste l'entrée n° %d, le journal s'arrête à la n° %d", cp.Seq, head.Seq)}
+		case cp != nil && cp.Seq == head.PurgedSeq && cp.Seq > 0 && head.PurgedHash != cp.Hash:
+			problem = &Problem{uai, cp.Seq, "entrée différente de celle attestée par le point de contrôle"}
+		case opts.Key != nil && head.Seq > head.PurgedSeq && !keyedSeen:
+			problem = &Problem{uai, head.Seq, "chaîne non scellée par la clé du journal : elle a pu être réécrite (« sillage audit seal » scelle une chaîne existante)"}
+		case opts.Key != nil && head.PurgedSeq > 0 && firstKeyed && !attested:
+			problem = &Problem{uai, head.PurgedSeq, "début du journal supprimé sans purge enregistrée"}
 		}
 		return nil
 	})
 	return problem, checked, err
 }
 
-// VerifyAll checks every chain of the instance.
-func VerifyAll(ctx context.Context, st *store.Store) ([]Problem, int, error) {
+// checkHash checks an entry's own hash: keyed under the audit key, or the
+// plain SHA-256 of the entries written before the chain was sealed.
+func checkHash(uai sillage.UAI, e sillage.AuditEntry, key *Key, keyedSeen bool) *Problem {
+	v, keyed := sillage.KeyedHash(e.Hash)
+	switch {
+	case keyed && key == nil:
+		return &Problem{uai, e.Seq, "entrée scellée : la clé du journal est nécessaire pour la vérifier"}
+	case keyed:
+		ok, known := key.check(e)
+		if !known {
+			return &Problem{uai, e.Seq, fmt.Sprintf("entrée scellée par la version v%d de la clé du journal, absente du fichier de clé", v)}
+		}
+		if !ok {
+			return &Problem{uai, e.Seq, "entrée modifiée"}
+		}
+	case keyedSeen:
+		return &Problem{uai, e.Seq, "entrée non scellée après le scellement de la chaîne : le journal a été réécrit"}
+	case e.ComputeHash() != e.Hash:
+		return &Problem{uai, e.Seq, "entrée modifiée"}
+	}
+	return nil
+}
+
+// VerifyAll checks every chain of the instance, and every chain the
+// checkpoint names.
+func VerifyAll(ctx context.Context, st *store.Store, opts VerifyOptions) ([]Problem, int, error) {
 	var chains []store.AuditHead
 	if err := st.Read(ctx, func(tx *store.Tx) (err error) { chains, err = tx.AuditChains(ctx); return err }); err != nil {
 		return nil, 0, err
 	}
+	uais := make([]sillage.UAI, 0, len(chains))
+	seen := map[sillage.UAI]bool{}
+	for _, c := range chains {
+		uais, seen[c.UAI] = append(uais, c.UAI), true
+	}
+	if opts.Checkpoint != nil {
+		for _, h := range opts.Checkpoint.Heads {
+			if !seen[h.UAI] {
+				uais, seen[h.UAI] = append(uais, h.UAI), true
+			}
+		}
+	}
 	var problems []Problem
 	total := 0
-	for _, c := range chains {
-		p, n, err := Verify(ctx, st, c.UAI)
+	for _, u := range uais {
+		p, n, err := Verify(ctx, st, u, opts)
 		if err != nil {
 			return nil, total, err
 		}
@@ -174,7 +266,7 @@ func ActionLabel(action string) string {
 }
 
 var actionLabels = map[string]string{
-	SignInLocked:         "Connexions bloquées (trop d'échecs)",
+	SignInLocked:         "Connexions ralenties (trop d'échecs)",
 	AccountCreated:       "Création de compte",
 	AccountDeleted:       "Suppression de compte",
 	AccountPasswordReset: "Réinitialisation de mot de passe",
@@ -201,6 +293,8 @@ var actionLabels = map[string]string{
 	EstablishmentCreated: "Création d'établissement",
 	RetentionDeletion:    "Suppression par durée de conservation",
 	AuditPurged:          "Purge du journal d'audit",
+	ChainSealed:          "Scellement du journal d'audit",
+	SecurityRefused:      "Refus pour raison de sécurité",
 }
 
 // PurgeExpired deletes the entries older than before in every chain (the
@@ -218,8 +312,20 @@ func PurgeExpired(ctx context.Context, st *store.Store, before time.Time) (int, 
 			if err != nil || n == 0 {
 				return err
 			}
+			heads, err := tx.AuditChains(ctx)
+			if err != nil {
+				return err
+			}
+			var cut int64
+			for _, h := range heads {
+				if h.UAI == c.UAI {
+					cut = h.PurgedSeq
+				}
+			}
 			total += n
-			return Record(ctx, tx, c.UAI, System, AuditPurged, "journal d'audit",
+			// The target names the cut: verification asks the cut in the
+			// chain's head to be attested by this (keyed) entry.
+			return Record(ctx, tx, c.UAI, System, AuditPurged, purgeTarget(cut),
 				fmt.Sprintf("%d entrées antérieures au %s supprimées", n, before.Format("02/01/2006")))
 		})
 		if err != nil {

@@ -51,7 +51,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				problems, _, err := audit.VerifyAll(ctx, st)
+				problems, _, err := audit.VerifyAll(ctx, st, audit.VerifyOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -83,7 +83,7 @@ func TestPurgeKeepsChainVerifiable(t *testing.T) {
 		if n != 3 {
 			t.Fatalf("purged %d, want 3", n)
 		}
-		p, checked, err := audit.Verify(ctx, st, "")
+		p, checked, err := audit.Verify(ctx, st, "", audit.VerifyOptions{})
 		if err != nil || p != nil || checked != 2 {
 			t.Fatalf("after purge: problem %v, checked %d, err %v", p, checked, err)
 		}
@@ -111,7 +111,7 @@ func TestPurgeExpiredRecordsTheCut(t *testing.T) {
 		if len(entries) != 2 || entries[0].Action != audit.AuditPurged {
 			t.Fatalf("entries after the purge: %+v", entries)
 		}
-		if problems, _, err := audit.VerifyAll(ctx, st); err != nil || len(problems) != 0 {
+		if problems, _, err := audit.VerifyAll(ctx, st, audit.VerifyOptions{}); err != nil || len(problems) != 0 {
 			t.Fatalf("verify after the purge: %v %v", problems, err)
 		}
 	})

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -55,46 +56,110 @@ func TestPolicyMatchesPrivacyTable(t *testing.T) {
 	}
 }
 
-func TestLimiter(t *testing.T) {
+// TestLimiterDelayGrowsButOwnerPasses: failures of a login make the next
+// attempt wait longer and longer, never more than MaxDelay; once the wait
+// is over the correct password passes, whoever caused the failures.
+func TestLimiterDelayGrowsButOwnerPasses(t *testing.T) {
 	clock := &sillage.FixedClock{T: time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)}
 	l := NewLimiter(clock)
-	locked := false
-	for i := 0; i < 5; i++ {
-		if ok, _ := l.Allow("Lea.Durand", "10.0.0.1"); !ok {
-			t.Fatalf("attempt %d refused", i+1)
-		}
-		locked = l.Fail("lea.durand", "10.0.0.1")
-	}
-	if !locked {
-		t.Fatal("the fifth failure must report the lock (audit entry)")
-	}
-	ok, until := l.Allow("lea.durand", "10.0.0.2")
-	if ok || !until.Equal(clock.T.Add(15*time.Minute)) {
-		t.Fatalf("locked login: ok=%v until=%v", ok, until)
-	}
-	if ok, _ := l.Allow("autre.eleve", "10.0.0.1"); !ok {
-		t.Fatal("another login from the same address is still allowed under the address limit")
-	}
-	clock.T = clock.T.Add(15 * time.Minute)
-	if ok, _ := l.Allow("lea.durand", "10.0.0.1"); !ok {
-		t.Fatal("the lock must end with the window")
-	}
-	// Per address: many logins from one address.
 	reports := 0
-	for i := 0; i < 30; i++ {
-		login := "login" + string(rune('a'+i%26)) + string(rune('a'+i/26))
-		if ok, _ := l.Allow(login, "10.9.9.9"); !ok {
-			t.Fatalf("address attempt %d refused", i+1)
+	var waits []time.Duration
+	for i := 0; i < 12; i++ {
+		addr := fmt.Sprintf("10.0.%d.1", i) // the attacker changes address
+		ok, until := l.Allow("Lea.Durand", addr)
+		if !ok {
+			waits = append(waits, until.Sub(clock.T))
+			clock.T = until
+			if ok, _ = l.Allow("lea.durand", addr); !ok {
+				t.Fatalf("attempt %d refused after its delay", i+1)
+			}
 		}
-		if l.Fail(login, "10.9.9.9") {
+		if l.Fail("lea.durand", addr) {
 			reports++
 		}
 	}
-	if ok, _ := l.Allow("new.login", "10.9.9.9"); ok {
-		t.Fatal("an address over its limit must be locked")
+	want := []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 32 * time.Second, 64 * time.Second,
+		128 * time.Second, 256 * time.Second, 5 * time.Minute}
+	if fmt.Sprint(waits) != fmt.Sprint(want) {
+		t.Fatalf("waits %v, want %v", waits, want)
 	}
 	if reports != 1 {
-		t.Errorf("the address lock was reported %d times, want once", reports)
+		t.Errorf("the delay was reported %d times, want once", reports)
+	}
+	// During the delay even the right password is not checked...
+	ok, until := l.Allow("lea.durand", "192.0.2.7")
+	if ok || until.Sub(clock.T) != 5*time.Minute {
+		t.Fatalf("during the delay: ok=%v until=%v", ok, until)
+	}
+	// ...and after it, the owner passes: no lock.
+	clock.T = until
+	if ok, _ := l.Allow("lea.durand", "192.0.2.7"); !ok {
+		t.Fatal("the owner must pass once the delay is over")
+	}
+	l.Succeed("lea.durand", "192.0.2.7")
+	for i := 0; i < l.FreeFailures; i++ {
+		if ok, _ := l.Allow("lea.durand", "192.0.2.7"); !ok {
+			t.Fatalf("after a success, attempt %d refused", i+1)
+		}
+		l.Fail("lea.durand", "192.0.2.7")
+	}
+	// A quiet hour forgets the failures: the free ones are free again.
+	clock.T = clock.T.Add(time.Hour)
+	for i := 0; i < l.FreeFailures; i++ {
+		if ok, _ := l.Allow("lea.durand", "192.0.2.7"); !ok {
+			t.Fatalf("after a quiet hour, attempt %d refused", i+1)
+		}
+		l.Fail("lea.durand", "192.0.2.7")
+	}
+	if got := RetryIn(clock.T.Add(4*time.Minute+10*time.Second), clock.T); got != "5 minutes" {
+		t.Errorf("RetryIn = %q", got)
+	}
+	if got := RetryIn(clock.T.Add(1500*time.Millisecond), clock.T); got != "2 secondes" {
+		t.Errorf("RetryIn = %q", got)
+	}
+}
+
+// TestLimiterPerAddress: an address (an IPv6 /64) over its limit is
+// refused; another address is not.
+func TestLimiterPerAddress(t *testing.T) {
+	tests := []struct {
+		name            string
+		attacker, other string
+		otherLimited    bool
+	}{
+		{"IPv4 address", "10.9.9.9", "10.9.9.10", false},
+		{"IPv6 same /64", "2001:db8:1:2::1", "2001:db8:1:2:ffff:0:0:99", true},
+		{"IPv6 other /64", "2001:db8:1:2::1", "2001:db8:1:3::1", false},
+		{"IPv4-mapped IPv6", "::ffff:10.9.9.9", "10.9.9.9", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := &sillage.FixedClock{T: time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)}
+			l := NewLimiter(clock)
+			reports := 0
+			for i := 0; i < l.MaxPerAddr; i++ {
+				login := fmt.Sprintf("login%d", i)
+				if ok, _ := l.Allow(login, tt.attacker); !ok {
+					t.Fatalf("address attempt %d refused", i+1)
+				}
+				if l.Fail(login, tt.attacker) {
+					reports++
+				}
+			}
+			if ok, _ := l.Allow("new.login", tt.attacker); ok {
+				t.Fatal("an address over its limit must be refused")
+			}
+			if ok, _ := l.Allow("new.login", tt.other); ok == tt.otherLimited {
+				t.Fatalf("%s after %s reached its limit: allowed=%v", tt.other, tt.attacker, ok)
+			}
+			if reports != 1 {
+				t.Errorf("the address limit was reported %d times, want once", reports)
+			}
+			clock.T = clock.T.Add(l.Window)
+			if ok, _ := l.Allow("new.login", tt.attacker); !ok {
+				t.Fatal("the address limit must end with the window")
+			}
+		})
 	}
 }
 
@@ -109,24 +174,23 @@ func TestLimiterBurst(t *testing.T) {
 			allowed++
 		}
 	}
-	if allowed != l.MaxPerLogin {
-		t.Fatalf("%d attempts in flight allowed, want %d", allowed, l.MaxPerLogin)
+	if allowed != l.FreeFailures {
+		t.Fatalf("%d attempts in flight allowed, want %d", allowed, l.FreeFailures)
 	}
-	// Released attempts (a storage error) and a success give the
-	// attempts back.
+	// A released attempt (a storage error) is given back.
 	l.Release("lea.durand", "10.0.0.1")
 	if ok, _ := l.Allow("lea.durand", "10.0.0.1"); !ok {
 		t.Fatal("a released attempt must be given back")
 	}
 	l.Succeed("lea.durand", "10.0.0.1")
-	for i := 0; i < l.MaxPerLogin; i++ {
+	for i := 0; i < l.FreeFailures; i++ {
 		if ok, _ := l.Allow("lea.durand", "10.0.0.1"); !ok {
 			t.Fatalf("after a success, attempt %d refused", i+1)
 		}
 	}
-	// The address kept the other attempts: 5 + 5 allowed, one success.
-	if n := len(l.failures["a:10.0.0.1"]); n != 2*l.MaxPerLogin-1 {
-		t.Errorf("address attempts counted: %d, want %d", n, 2*l.MaxPerLogin-1)
+	// The address kept the other attempts: 3 + 1 + 3 allowed, one release, one success.
+	if n := len(l.failures[AddrKey("10.0.0.1")]); n != 2*l.FreeFailures-1 {
+		t.Errorf("address attempts counted: %d, want %d", n, 2*l.FreeFailures-1)
 	}
 }
 

@@ -162,6 +162,9 @@ type Principal struct {
 	Departed bool
 	// APIToken: the request came with a bearer token (no session).
 	APIToken bool
+	// ReadOnly: the token's scope is read: it changes nothing (the routes
+	// refuse it every method but GET and HEAD).
+	ReadOnly bool
 }
 
 // Allowed reports whether p may do a.

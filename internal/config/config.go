@@ -45,8 +45,16 @@ type Config struct {
 	SecureCookies      bool           // Secure flag on cookies (HTTPS)
 	JobWorkers         int            // concurrent background jobs
 	TrustedProxies     []netip.Prefix // reverse proxies whose X-Forwarded-For is believed (SILLAGE_TRUSTED_PROXIES)
-	MetricsFrom        []netip.Prefix // besides the loopback, who may read /metrics (SILLAGE_METRICS_FROM)
+	MetricsFrom        []netip.Prefix // who may read /metrics without the token, by connection address (SILLAGE_METRICS_FROM)
 	DefaultIDKeyCreate bool           // create the key file when it is missing (embedded default only)
+
+	AuditKeyFile                 string        // SILLAGE_AUDIT_KEY_FILE: seals the audit chains (HMAC), outside the database
+	AuditSigningKeyFile          string        // SILLAGE_AUDIT_SIGNING_KEY_FILE: signs the audit checkpoints (Ed25519 seed)
+	DefaultAuditKeyCreate        bool          // create the audit key file when missing (embedded default only)
+	DefaultAuditSigningKeyCreate bool          // create the signing key file when missing (embedded default only)
+	APITokenLifetime             time.Duration // SILLAGE_API_TOKEN_DAYS: an API token expires after this
+	MetricsToken                 string        // SILLAGE_METRICS_TOKEN: bearer token that opens /metrics (secret)
+	MetricsAddr                  string        // SILLAGE_METRICS_ADDR: /metrics on its own listen address only
 }
 
 // Default returns the configuration used when nothing is set.
@@ -66,6 +74,7 @@ func Default() Config {
 		PrivacyContact:    "le délégué à la protection des données de l'académie",
 		PrivacyController: "le chef d'établissement",
 		JobWorkers:        2,
+		APITokenLifetime:  90 * 24 * time.Hour,
 	}
 }
 
@@ -104,6 +113,18 @@ var envVars = []envVar{
 	{"SILLAGE_RETENTION_OTHER_ACCOUNT_YEARS", intVar(func(c *Config) *int { return &c.Retention.OtherAccountYears })},
 	{"SILLAGE_RETENTION_ARCHIVE_YEARS", intVar(func(c *Config) *int { return &c.Retention.ArchiveYears })},
 	{"SILLAGE_RETENTION_AUDIT_MONTHS", intVar(func(c *Config) *int { return &c.Retention.AuditMonths })},
+	{"SILLAGE_AUDIT_KEY_FILE", func(c *Config, s string) error { c.AuditKeyFile = s; return nil }},
+	{"SILLAGE_AUDIT_SIGNING_KEY_FILE", func(c *Config, s string) error { c.AuditSigningKeyFile = s; return nil }},
+	{"SILLAGE_METRICS_TOKEN", func(c *Config, s string) error { c.MetricsToken = strings.TrimSpace(s); return nil }},
+	{"SILLAGE_METRICS_ADDR", func(c *Config, s string) error { c.MetricsAddr = strings.TrimSpace(s); return nil }},
+	{"SILLAGE_API_TOKEN_DAYS", func(c *Config, s string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return fmt.Errorf("nombre de jours attendu (au moins 1)")
+		}
+		c.APITokenLifetime = time.Duration(n) * 24 * time.Hour
+		return nil
+	}},
 	{"SILLAGE_JOB_WORKERS", intVar(func(c *Config) *int { return &c.JobWorkers })},
 	{"SILLAGE_MAX_UPLOAD", func(c *Config, s string) error { n, err := parseSize(s); c.MaxUpload = n; return err }},
 	{"SILLAGE_MAX_IMPORT", func(c *Config, s string) error { n, err := parseSize(s); c.MaxImport = n; return err }},
@@ -171,6 +192,8 @@ func (c *Config) BindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.DB, "db", c.DB, "base de données : sqlite:CHEMIN ou postgres://… (SILLAGE_DB)")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "dossier des données : fichiers, clé d'identification (SILLAGE_DATA_DIR)")
 	fs.StringVar(&c.IDKeyFile, "id-key-file", c.IDKeyFile, "fichier de la clé de hachage des INE (SILLAGE_ID_KEY_FILE)")
+	fs.StringVar(&c.AuditKeyFile, "audit-key-file", c.AuditKeyFile, "fichier de la clé qui scelle le journal d'audit (SILLAGE_AUDIT_KEY_FILE)")
+	fs.StringVar(&c.AuditSigningKeyFile, "audit-signing-key-file", c.AuditSigningKeyFile, "fichier de la clé qui signe les points de contrôle du journal (SILLAGE_AUDIT_SIGNING_KEY_FILE)")
 	fs.StringVar(&c.Now, "now", c.Now, "date et heure à utiliser au lieu de l'horloge (AAAA-MM-JJ ou RFC 3339)")
 }
 
@@ -187,6 +210,18 @@ func (c *Config) Validate() error {
 		// first use; the README tells the operator to back it up.
 		c.IDKeyFile = filepath.Join(c.DataDir, "id-key")
 		c.DefaultIDKeyCreate = true
+	}
+	if c.AuditKeyFile == "" {
+		// Beside the INE key by default: outside the database.
+		c.AuditKeyFile = filepath.Join(c.DataDir, "audit-key")
+		c.DefaultAuditKeyCreate = true
+	}
+	if c.AuditSigningKeyFile == "" {
+		c.AuditSigningKeyFile = filepath.Join(c.DataDir, "audit-signing-key")
+		c.DefaultAuditSigningKeyCreate = true
+	}
+	if c.APITokenLifetime < 24*time.Hour {
+		return sillage.Errorf(sillage.KindInvalid, "la durée de vie des jetons d'API doit être d'au moins un jour")
 	}
 	if c.Now != "" {
 		if _, err := sillage.ParseNow(c.Now); err != nil {
@@ -220,8 +255,13 @@ func (c *Config) Validate() error {
 	if c.JobWorkers < 1 {
 		return sillage.Errorf(sillage.KindInvalid, "SILLAGE_JOB_WORKERS doit être au moins 1")
 	}
-	if c.TLSCert != "" {
+	if c.TLSCert != "" || strings.HasPrefix(strings.ToLower(strings.TrimSpace(c.BaseURL)), "https://") {
+		// Served over HTTPS, directly or behind a proxy: cookies never
+		// travel in clear.
 		c.SecureCookies = true
+	}
+	if c.MetricsAddr != "" && c.MetricsAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
+		return sillage.Errorf(sillage.KindInvalid, "SILLAGE_METRICS_ADDR doit différer de l'adresse d'écoute du site (SILLAGE_ADDR)")
 	}
 	return nil
 }
@@ -273,6 +313,8 @@ func (c *Config) Settings() []Setting {
 		{"base de données", "SILLAGE_DB", dsn.String()},
 		{"dossier des données", "SILLAGE_DATA_DIR", c.DataDir},
 		{"fichier de la clé des INE", "SILLAGE_ID_KEY_FILE", c.IDKeyFile},
+		{"fichier de la clé du journal d'audit", "SILLAGE_AUDIT_KEY_FILE", c.AuditKeyFile},
+		{"fichier de la clé de signature des points de contrôle", "SILLAGE_AUDIT_SIGNING_KEY_FILE", c.AuditSigningKeyFile},
 		{"adresse d'écoute", "SILLAGE_ADDR", c.Addr},
 		{"URL publique", "SILLAGE_BASE_URL", c.BaseURL},
 		{"certificat TLS", "SILLAGE_TLS_CERT", c.TLSCert},
@@ -297,7 +339,10 @@ func (c *Config) Settings() []Setting {
 		{"cookies sécurisés (HTTPS)", "SILLAGE_SECURE_COOKIES", strconv.FormatBool(c.SecureCookies)},
 		{"tâches de fond simultanées", "SILLAGE_JOB_WORKERS", strconv.Itoa(c.JobWorkers)},
 		{"mandataires inverses de confiance", "SILLAGE_TRUSTED_PROXIES", proxiesString(c.TrustedProxies, "aucun (adresse de la connexion)")},
-		{"lecteurs des métriques", "SILLAGE_METRICS_FROM", proxiesString(c.MetricsFrom, "boucle locale seulement")},
+		{"lecteurs des métriques", "SILLAGE_METRICS_FROM", proxiesString(c.MetricsFrom, "aucun (jeton ou adresse dédiée)")},
+		{"jeton des métriques", "SILLAGE_METRICS_TOKEN", masked(c.MetricsToken)},
+		{"adresse d'écoute des métriques", "SILLAGE_METRICS_ADDR", orNone(c.MetricsAddr, "aucune (sur le site)")},
+		{"durée de vie des jetons d'API", "SILLAGE_API_TOKEN_DAYS", sillage.FrenchDuration(c.APITokenLifetime)},
 	}
 }
 
@@ -369,4 +414,18 @@ func proxiesString(ps []netip.Prefix, none string) string {
 		out[i] = p.String()
 	}
 	return strings.Join(out, ", ")
+}
+
+func masked(secret string) string {
+	if secret == "" {
+		return "(aucun)"
+	}
+	return "(masqué)"
+}
+
+func orNone(s, none string) string {
+	if s == "" {
+		return none
+	}
+	return s
 }

@@ -47,6 +47,9 @@ func TestInvalid(t *testing.T) {
 		{map[string]string{"SILLAGE_TRANSFER_SWEEP_AT": "25h"}, "HH:MM"},
 		{map[string]string{"SILLAGE_MAX_UPLOAD": "-3"}, "SILLAGE_MAX_UPLOAD"},
 		{map[string]string{"SILLAGE_TLS_CERT": "a.pem"}, "vont ensemble"},
+		{map[string]string{"SILLAGE_API_TOKEN_DAYS": "0"}, "au moins 1"},
+		{map[string]string{"SILLAGE_API_TOKEN_DAYS": "trois mois"}, "SILLAGE_API_TOKEN_DAYS"},
+		{map[string]string{"SILLAGE_ADDR": "127.0.0.1:8080", "SILLAGE_METRICS_ADDR": "127.0.0.1:8080"}, "doit différer"},
 	}
 	for _, tt := range tests {
 		c := Default()
@@ -57,5 +60,48 @@ func TestInvalid(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: err = %v, want %q", tt.env, err, tt.want)
 		}
+	}
+}
+
+// TestSecurityDefaults: cookies are Secure whenever the public URL is
+// https; the audit keys live beside the INE key; the token lifetime and the
+// metrics token are read, the token masked.
+func TestSecurityDefaults(t *testing.T) {
+	tests := []struct {
+		env        map[string]string
+		wantSecure bool
+	}{
+		{map[string]string{"SILLAGE_BASE_URL": "https://sillage.ac-exemple.fr"}, true},
+		{map[string]string{"SILLAGE_BASE_URL": "HTTPS://sillage.ac-exemple.fr/"}, true},
+		{map[string]string{"SILLAGE_BASE_URL": "http://localhost:8080"}, false},
+		{map[string]string{}, false},
+		{map[string]string{"SILLAGE_BASE_URL": "http://x", "SILLAGE_SECURE_COOKIES": "true"}, true},
+	}
+	for _, tt := range tests {
+		c := Default()
+		if err := c.FromEnv(env(tt.env)); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if c.SecureCookies != tt.wantSecure {
+			t.Errorf("%v: secure cookies %v, want %v", tt.env, c.SecureCookies, tt.wantSecure)
+		}
+	}
+	c := Default()
+	c.FromEnv(env(map[string]string{"SILLAGE_DATA_DIR": "/srv/s", "SILLAGE_API_TOKEN_DAYS": "30", "SILLAGE_METRICS_TOKEN": "jeton-secret-des-metriques"}))
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.AuditKeyFile != "/srv/s/audit-key" || c.AuditSigningKeyFile != "/srv/s/audit-signing-key" || !c.DefaultAuditKeyCreate || c.APITokenLifetime != 30*24*time.Hour {
+		t.Fatalf("defaults: %+v", c)
+	}
+	shown := ""
+	for _, s := range c.Settings() {
+		shown += s.Env + "=" + s.Value + "\n"
+	}
+	if strings.Contains(shown, "jeton-secret") || !strings.Contains(shown, "SILLAGE_API_TOKEN_DAYS=30 jours") || !strings.Contains(shown, "SILLAGE_METRICS_TOKEN=(masqué)") {
+		t.Fatalf("settings:\n%s", shown)
 	}
 }

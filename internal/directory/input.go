@@ -52,7 +52,8 @@ func OpenInput(path string, maxExpanded int64, progress func(read, total int64))
 	rc, err := xmlfile.Open(ra, st.Size(), maxExpanded)
 	if err != nil {
 		f.Close()
-		return nil, sillage.Wrap(sillage.KindOf(err), err, filepath.Base(path))
+		// The reason first: on the web the path is a temporary name.
+		return nil, sillage.Wrap(sillage.KindOf(err), err, sillage.Message(err)+" ("+filepath.Base(path)+")")
 	}
 	return &Input{Reader: rc, Size: st.Size(), f: f, rc: rc}, nil
 }

@@ -128,6 +128,23 @@ func (k *key) unqid(ine string) string {
 	return "v" + strconv.Itoa(k.version) + ":" + unqidEncoding.EncodeToString(mac.Sum(nil))
 }
 
+// MAC returns HMAC-SHA256 of label and msg under the given key version, or
+// false when the keyring does not hold it. Other secrets of the instance
+// (the audit chain's key, the checkpoint signing seed) share the key file
+// format and use this with their own label, so no secret leaves the keyring.
+func (kr Keyring) MAC(version int, label string, msg []byte) ([]byte, bool) {
+	for _, k := range kr.keys {
+		if k.version == version {
+			mac := k.newMAC()
+			mac.Write([]byte(label))
+			mac.Write([]byte{0})
+			mac.Write(msg)
+			return mac.Sum(nil), true
+		}
+	}
+	return nil, false
+}
+
 // UnqidVersion returns the key version an unqid was computed with.
 func UnqidVersion(unqid string) (int, bool) {
 	prefix, _, ok := strings.Cut(unqid, ":")
@@ -262,6 +279,12 @@ const keyFileHeader = `# Clé d'identification de Sillage : calcule les unqid (e
 // half-written key, and when several processes start at once exactly one
 // key is created and all of them end up using it.
 func LoadOrCreate(path string) (Keyring, error) {
+	return LoadOrCreateWithHeader(path, keyFileHeader)
+}
+
+// LoadOrCreateWithHeader is LoadOrCreate for another key of the instance
+// kept in the same format: header (comment lines) opens a created file.
+func LoadOrCreateWithHeader(path, header string) (Keyring, error) {
 	kr, err := Load(path)
 	if !errors.Is(err, ErrNoKey) || fileExists(path) {
 		return kr, err
@@ -270,7 +293,7 @@ func LoadOrCreate(path string) (Keyring, error) {
 	if err != nil {
 		return Keyring{}, err
 	}
-	content := keyFileHeader + keyLine(1, secret)
+	content := header + keyLine(1, secret)
 	if err := createExclusive(path, []byte(content)); err != nil && !errors.Is(err, fs.ErrExist) {
 		return Keyring{}, err
 	}

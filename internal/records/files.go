@@ -14,6 +14,7 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/blob"
+	"github.com/sillage/sillage/internal/zipcheck"
 )
 
 // Content types of the files a student may attach.
@@ -103,7 +104,7 @@ func CheckFile(name string, r io.ReaderAt, size int64, lim FileLimits) (string, 
 			return "", "", sillage.Errorf(sillage.KindInvalid, "le fichier %q est une archive ZIP : son nom doit finir par .zip", n)
 		}
 		if err := checkZIP(r, size, lim); err != nil {
-			return "", "", sillage.Wrap(sillage.KindInvalid, err, fmt.Sprintf("archive ZIP %q refusée : %s", n, err))
+			return "", "", sillage.Wrap(sillage.KindInvalid, err, fmt.Sprintf("archive ZIP %q refusée : %s", n, err.Error()))
 		}
 		return n, TypeZIP, nil
 	}
@@ -143,6 +144,10 @@ func checkZIP(r io.ReaderAt, size int64, lim FileLimits) error {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return zipError("répertoire central illisible")
+	}
+	// One name per entry: the one checked below is the one extracted.
+	if err := zipcheck.Check(r, size, zr); err != nil {
+		return err
 	}
 	if lim.MaxEntries > 0 && len(zr.File) > lim.MaxEntries {
 		return zipError(fmt.Sprintf("%d fichiers dans l'archive, au plus %d", len(zr.File), lim.MaxEntries))

@@ -60,6 +60,9 @@ func TestCheckFile(t *testing.T) {
 		{"vide.pdf", nil, "", "vide"},
 		{"beaucoup.zip", zipOf(t, many, zip.Store), "", "au plus 50"},
 		{"evasion.zip", zipOf(t, map[string][]byte{"../../etc/passwd": []byte("x")}, zip.Store), "", "hors de l'archive"},
+		// The central directory says a.jpg, the local header ../a.jp: the
+		// name checked would not be the name extracted.
+		{"deux-noms.zip", localRenamed(zipOf(t, map[string][]byte{"xx/a.jpg": []byte("x")}, zip.Store), "xx/a.jpg", "../a.jpg"), "", "porte deux noms"},
 		{"../rapport.pdf", samplePDF("ok"), "", "séparateur"},
 		{"..\\rapport.pdf", samplePDF("ok"), "", "séparateur"},
 		{"dossier/rapport.pdf", samplePDF("ok"), "", "séparateur"},
@@ -148,4 +151,12 @@ func FuzzCheckFile(f *testing.F) {
 			t.Fatalf("type %q", typ)
 		}
 	})
+}
+
+// localRenamed rewrites an entry's name in its local header only (the
+// first occurrence), same length.
+func localRenamed(data []byte, from, to string) []byte {
+	out := bytes.Clone(data)
+	copy(out[bytes.Index(out, []byte(from)):], to)
+	return out
 }

@@ -9,6 +9,20 @@ import (
 	"github.com/sillage/sillage"
 )
 
+// SetAuditKey sets the key that seals the audit entries appended from now
+// on (at start, before any write; tests).
+func (s *Store) SetAuditKey(k sillage.AuditKey) { s.auditKey = k }
+
+// AuditKeyed reports whether new audit entries are sealed under a key.
+func (s *Store) AuditKeyed() bool { return s.auditKey != nil }
+
+func (s *Store) sealAudit(e sillage.AuditEntry) string {
+	if s.auditKey == nil {
+		return e.ComputeHash()
+	}
+	return s.auditKey.Seal(e)
+}
+
 // AppendAudit appends an entry to its establishment's chain, in the caller's
 // transaction (so the entry exists exactly when the action does). The
 // chain head row serialises concurrent appends to one chain.
@@ -25,7 +39,7 @@ func (tx *Tx) AppendAudit(ctx context.Context, uai sillage.UAI, e *sillage.Audit
 	if err := tx.queryRow(ctx, `UPDATE audit_heads SET seq = seq + 1 WHERE uai = $1 RETURNING seq, hash`, uai).Scan(&e.Seq, &e.PrevHash); err != nil {
 		return mapErr(err)
 	}
-	e.Hash = e.ComputeHash()
+	e.Hash = tx.s.sealAudit(*e)
 	if _, err := tx.exec(ctx, `UPDATE audit_heads SET hash = $2 WHERE uai = $1`, uai, e.Hash); err != nil {
 		return err
 	}

@@ -88,42 +88,72 @@ func (tx *Tx) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, er
 }
 
 // APIToken is a bearer token an administrator issued for the machine
-// interface; it acts with the issuer's role in the issuer's establishment.
+// interface; it acts with the issuer's role in the issuer's establishment,
+// within its scope, until it expires or is revoked.
 type APIToken struct {
 	UAI        sillage.UAI
 	ID         int64
 	TokenHash  string
 	Label      string
 	PersonID   int64
+	Scope      TokenScope
 	CreatedAt  time.Time
+	ExpiresAt  time.Time // zero: issued before expiries, CreatedAt + the configured lifetime
 	LastUsedAt time.Time
 	RevokedAt  time.Time
+	// RevokedReason says why it was revoked ("" when revoked by hand).
+	RevokedReason string
+}
+
+// TokenScope is what a token may do: read, or read and write.
+type TokenScope string
+
+// The scopes.
+const (
+	ScopeRead      TokenScope = "read"
+	ScopeReadWrite TokenScope = "read_write"
+)
+
+// Label is the French name of the scope.
+func (s TokenScope) Label() string {
+	if s == ScopeReadWrite {
+		return "lecture et écriture"
+	}
+	return "lecture seule"
 }
 
 // CreateAPIToken stores a token's hash and sets its ID.
 func (tx *Tx) CreateAPIToken(ctx context.Context, uai sillage.UAI, t *APIToken) error {
+	if t.Scope != ScopeRead && t.Scope != ScopeReadWrite {
+		t.Scope = ScopeRead
+	}
 	id, err := tx.NewID(ctx)
 	if err != nil {
 		return err
 	}
 	t.UAI, t.ID, t.CreatedAt = uai, id, tx.now
-	_, err = tx.exec(ctx, `INSERT INTO api_tokens (uai, id, token_hash, label, person_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		uai, t.ID, t.TokenHash, t.Label, t.PersonID, t.CreatedAt)
+	var expires any
+	if !t.ExpiresAt.IsZero() {
+		expires = t.ExpiresAt.UTC()
+	}
+	_, err = tx.exec(ctx, `INSERT INTO api_tokens (uai, id, token_hash, label, person_id, scope, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		uai, t.ID, t.TokenHash, t.Label, t.PersonID, string(t.Scope), t.CreatedAt, expires)
 	return err
 }
 
-const apiTokenCols = `uai, id, token_hash, label, person_id, created_at, last_used_at, revoked_at`
+const apiTokenCols = `uai, id, token_hash, label, person_id, scope, created_at, expires_at, last_used_at, revoked_at, revoked_reason`
 
 func scanAPIToken(r scanner) (APIToken, error) {
 	var t APIToken
-	var u string
-	err := r.Scan(&u, &t.ID, &t.TokenHash, &t.Label, &t.PersonID, ts{&t.CreatedAt}, ts{&t.LastUsedAt}, ts{&t.RevokedAt})
-	t.UAI = sillage.UAI(u)
+	var u, scope string
+	err := r.Scan(&u, &t.ID, &t.TokenHash, &t.Label, &t.PersonID, &scope, ts{&t.CreatedAt}, ts{&t.ExpiresAt}, ts{&t.LastUsedAt}, ts{&t.RevokedAt}, &t.RevokedReason)
+	t.UAI, t.Scope = sillage.UAI(u), TokenScope(scope)
 	return t, err
 }
 
-// FindAPIToken returns the live token with this hash, in any establishment:
-// the token itself says which establishment it belongs to.
+// FindAPIToken returns the unrevoked token with this hash, in any
+// establishment: the token itself says which establishment it belongs to.
+// The caller checks its expiry (which depends on the configuration).
 func (tx *Tx) FindAPIToken(ctx context.Context, tokenHash string) (APIToken, error) {
 	t, err := scanAPIToken(tx.queryRow(ctx, `SELECT `+apiTokenCols+` FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL`, tokenHash))
 	if err == sql.ErrNoRows {
@@ -138,10 +168,33 @@ func (tx *Tx) ListAPITokens(ctx context.Context, uai sillage.UAI) ([]APIToken, e
 		func(r *sql.Rows) (APIToken, error) { return scanAPIToken(r) })
 }
 
-// RevokeAPIToken revokes a token.
-func (tx *Tx) RevokeAPIToken(ctx context.Context, uai sillage.UAI, id int64) error {
-	n, err := tx.execN(ctx, `UPDATE api_tokens SET revoked_at = $3 WHERE uai = $1 AND id = $2 AND revoked_at IS NULL`, uai, id, tx.now)
+// RevokeAPIToken revokes a token; reason says why ("" by hand).
+func (tx *Tx) RevokeAPIToken(ctx context.Context, uai sillage.UAI, id int64, reason string) error {
+	n, err := tx.execN(ctx, `UPDATE api_tokens SET revoked_at = $3, revoked_reason = $4 WHERE uai = $1 AND id = $2 AND revoked_at IS NULL`, uai, id, tx.now, reason)
 	return notFoundIfNone(n, err, "jeton")
+}
+
+// RevokePersonAPITokens revokes the live tokens a person issued in an
+// establishment (role change, deletion); it returns how many.
+func (tx *Tx) RevokePersonAPITokens(ctx context.Context, uai sillage.UAI, personID int64, reason string) (int, error) {
+	n, err := tx.execN(ctx, `UPDATE api_tokens SET revoked_at = $3, revoked_reason = $4 WHERE uai = $1 AND person_id = $2 AND revoked_at IS NULL`,
+		uai, personID, tx.now, reason)
+	return int(n), err
+}
+
+// RevokeAccountAPITokens revokes the live tokens of every person of an
+// account, in every establishment (password change or reset, sign-out
+// everywhere): like its sessions, the account's tokens end with its
+// security events. It returns the establishment of each token revoked.
+func (tx *Tx) RevokeAccountAPITokens(ctx context.Context, accountID int64, reason string) ([]sillage.UAI, error) {
+	return collect(ctx, tx, `UPDATE api_tokens SET revoked_at = $2, revoked_reason = $3
+		WHERE revoked_at IS NULL AND EXISTS (SELECT 1 FROM persons p WHERE p.uai = api_tokens.uai AND p.id = api_tokens.person_id AND p.account_id = $1)
+		RETURNING uai`, []any{accountID, tx.now, reason},
+		func(r *sql.Rows) (sillage.UAI, error) {
+			var u string
+			err := r.Scan(&u)
+			return sillage.UAI(u), err
+		})
 }
 
 // TouchAPIToken records a token's use.

@@ -97,6 +97,9 @@ type Options struct {
 	NoMigrate bool
 	// MaxConns bounds the PostgreSQL pool and the SQLite readers.
 	MaxConns int
+	// AuditKey seals new audit entries (keyed hashes); nil keeps the
+	// unkeyed SHA-256 chain.
+	AuditKey sillage.AuditKey
 }
 
 // Store is the database.
@@ -106,6 +109,8 @@ type Store struct {
 	w     *sql.DB // writes (SQLite: one connection)
 	r     *sql.DB // reads (SQLite: the readers; PostgreSQL: same pool as w)
 	clock sillage.Clock
+
+	auditKey sillage.AuditKey
 }
 
 // Open connects, checks the database is reachable and applies migrations.
@@ -116,7 +121,7 @@ func Open(ctx context.Context, dsn DSN, opts Options) (*Store, error) {
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = 8
 	}
-	s := &Store{dsn: dsn, clock: opts.Clock}
+	s := &Store{dsn: dsn, clock: opts.Clock, auditKey: opts.AuditKey}
 	var err error
 	switch dsn.Kind {
 	case SQLite:

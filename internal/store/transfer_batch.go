@@ -480,7 +480,7 @@ func (tx *Tx) AppendAuditEntries(ctx context.Context, uai sillage.UAI, es []*sil
 			e.At = tx.now
 		}
 		e.At = e.At.UTC().Truncate(time.Microsecond)
-		e.Hash = e.ComputeHash()
+		e.Hash = tx.s.sealAudit(*e)
 		prev = e.Hash
 	}
 	if _, err := tx.exec(ctx, `UPDATE audit_heads SET hash = $2 WHERE uai = $1`, uai, prev); err != nil {

@@ -389,13 +389,42 @@ func serveDownload(w http.ResponseWriter, contentType, name string) {
 	w.Header().Set("Cache-Control", "no-store")
 }
 
+// tokenRow is a token as its page shows it.
+type tokenRow struct {
+	store.APIToken
+	Expires time.Time
+	// ExpiresOn is the expiry's day in the schools' zone.
+	ExpiresOn string
+	Live      bool
+	State     string // "actif", "expiré le …", "révoqué le … (raison)"
+}
+
 func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request, req *Request) error {
 	ctx := r.Context()
 	var tokens []store.APIToken
 	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { tokens, err = tx.ListAPITokens(ctx, req.P.UAI); return err }); err != nil {
 		return err
 	}
-	return s.render(w, r, req, http.StatusOK, "tokens.html", "Jetons d'API", map[string]any{"Tokens": tokens})
+	now := s.clock.Now()
+	rows := make([]tokenRow, len(tokens))
+	for i, t := range tokens {
+		row := tokenRow{APIToken: t, Expires: s.tokenExpiry(t)}
+		row.ExpiresOn = row.Expires.In(sillage.SchoolZone).Format("02/01/2006")
+		switch {
+		case !t.RevokedAt.IsZero():
+			row.State = "révoqué le " + t.RevokedAt.In(sillage.SchoolZone).Format("02/01/2006")
+			if t.RevokedReason != "" {
+				row.State += " (" + t.RevokedReason + ")"
+			}
+		case !now.Before(row.Expires):
+			row.State = "expiré le " + row.Expires.In(sillage.SchoolZone).Format("02/01/2006")
+		default:
+			row.State, row.Live = "actif", true
+		}
+		rows[i] = row
+	}
+	return s.render(w, r, req, http.StatusOK, "tokens.html", "Jetons d'API", map[string]any{"Tokens": rows,
+		"Lifetime": sillage.FrenchDuration(s.tokenLifetime())})
 }
 
 func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, req *Request) error {
@@ -406,19 +435,30 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, req *Request
 	if label == "" || len([]rune(label)) > 80 {
 		return sillage.Errorf(sillage.KindInvalid, "donnez un nom au jeton (80 caractères au plus), par exemple le script qui l'utilisera")
 	}
+	scope := store.TokenScope(r.PostFormValue("portee"))
+	switch scope {
+	case "":
+		scope = store.ScopeRead
+	case store.ScopeRead, store.ScopeReadWrite:
+	default:
+		return sillage.Errorf(sillage.KindInvalid, "portée du jeton inconnue : « lecture seule » ou « lecture et écriture »")
+	}
 	ctx := r.Context()
 	token, hash := auth.NewToken()
+	var t store.APIToken
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
-		t := store.APIToken{TokenHash: hash, Label: label, PersonID: req.P.PersonID}
+		t = store.APIToken{TokenHash: hash, Label: label, PersonID: req.P.PersonID, Scope: scope, ExpiresAt: tx.Now().Add(s.tokenLifetime())}
 		if err := tx.CreateAPIToken(ctx, req.P.UAI, &t); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), audit.APITokenIssued, label, "")
+		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), audit.APITokenIssued, label,
+			scope.Label()+", expire le "+t.ExpiresAt.In(sillage.SchoolZone).Format("02/01/2006"))
 	})
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, req, http.StatusOK, "token_secret.html", "Jeton créé", map[string]any{"Label": label, "Token": token})
+	return s.render(w, r, req, http.StatusOK, "token_secret.html", "Jeton créé", map[string]any{"Label": label, "Token": token,
+		"Scope": scope.Label(), "ExpiresOn": t.ExpiresAt.In(sillage.SchoolZone).Format("02/01/2006"), "Lifetime": sillage.FrenchDuration(s.tokenLifetime())})
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, req *Request) error {
@@ -428,7 +468,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, req *Reques
 	}
 	ctx := r.Context()
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.RevokeAPIToken(ctx, req.P.UAI, id); err != nil {
+		if err := tx.RevokeAPIToken(ctx, req.P.UAI, id, ""); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), audit.APITokenRevoked, fmt.Sprint(id), "")

@@ -321,16 +321,16 @@ func (f *fixture) session(tn *tenant, role sillage.Role) *http.Client {
 
 // apiToken returns an API token of a person of a tenant (made once, kept
 // with the sessions' tokens).
-func (f *fixture) apiToken(tn *tenant, role sillage.Role) string {
+func (f *fixture) apiToken(tn *tenant, role sillage.Role, scope store.TokenScope) string {
 	f.t.Helper()
-	key := "api/" + string(tn.UAI) + "/" + string(role)
+	key := "api/" + string(tn.UAI) + "/" + string(role) + "/" + string(scope)
 	if token, ok := f.tokens[key]; ok {
 		return token
 	}
 	token, _ := auth.NewToken()
 	ctx := context.Background()
 	err := f.st.Write(ctx, func(tx *store.Tx) error {
-		return tx.CreateAPIToken(ctx, tn.UAI, &store.APIToken{TokenHash: auth.HashToken(token), Label: "matrice", PersonID: tn.Persons[role].ID})
+		return tx.CreateAPIToken(ctx, tn.UAI, &store.APIToken{TokenHash: auth.HashToken(token), Label: "matrice", PersonID: tn.Persons[role].ID, Scope: scope})
 	})
 	if err != nil {
 		f.t.Fatal(err)

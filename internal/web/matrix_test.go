@@ -8,6 +8,7 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/auth"
+	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/web"
 )
 
@@ -96,7 +97,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 				ways := []string{"session"}
 				if rt.API && role != "operator" {
-					ways = append(ways, "jeton")
+					ways = append(ways, "jeton", "jeton lecture seule")
 				}
 				for _, way := range ways {
 					checked++
@@ -118,9 +119,13 @@ func checkRoute(t *testing.T, f *fixture, rt web.RouteInfo, role sillage.Role, s
 	hasEntity := strings.Contains(rt.Path, "{")
 	p := principalOf(role, caller.UAI, caller.Persons[role].ID)
 	client := f.session(caller, role)
-	if way == "jeton" {
+	switch way {
+	case "jeton":
 		p.APIToken = true
-		client = bearerClient(f.apiToken(caller, role))
+		client = bearerClient(f.apiToken(caller, role, store.ScopeReadWrite))
+	case "jeton lecture seule":
+		p.APIToken, p.ReadOnly = true, true
+		client = bearerClient(f.apiToken(caller, role, store.ScopeRead))
 	}
 	var form url.Values
 	if rt.Method != http.MethodGet {
@@ -136,6 +141,11 @@ func checkRoute(t *testing.T, f *fixture, rt web.RouteInfo, role sillage.Role, s
 	case !p.Allowed(rt.Action):
 		if status != http.StatusForbidden && !(rt.Onboarding && status == http.StatusSeeOther) {
 			t.Errorf("%s: status %d, want 403 (policy refuses %s)", name, status, rt.Action)
+		}
+	case p.ReadOnly && rt.Method != http.MethodGet:
+		// The scope: a read-only token changes nothing, whatever its role.
+		if status != http.StatusForbidden || !strings.Contains(body, "lecture seule") {
+			t.Errorf("%s: status %d, want 403 (read-only token on a write route): %.200s", name, status, body)
 		}
 	case hasEntity && side == "other" && role != "operator":
 		if status != http.StatusNotFound {

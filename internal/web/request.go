@@ -3,15 +3,18 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/auth"
 	"github.com/sillage/sillage/internal/store"
+	"github.com/sillage/sillage/internal/zipcheck"
 )
 
 // route is one entry of the route table.
@@ -34,11 +37,14 @@ type handler func(w http.ResponseWriter, r *http.Request, req *Request) error
 
 // Request is what a handler knows about the request.
 type Request struct {
-	P         auth.Principal
-	Session   store.Session // zero for public and API requests
-	Account   sillage.Account
-	Flash     string
-	Establish sillage.Establishment
+	P auth.Principal
+	// TokenRefused says why a bearer token was refused (expired), for the
+	// 401 answer.
+	TokenRefused string
+	Session      store.Session // zero for public and API requests
+	Account      sillage.Account
+	Flash        string
+	Establish    sillage.Establishment
 }
 
 // Actor is the principal as the audit log names it.
@@ -65,7 +71,11 @@ func (s *Server) wrap(rt route) http.Handler {
 		if rt.action != "" {
 			if req.P.AccountID == 0 && !req.P.APIToken {
 				if rt.api {
-					writeJSONError(w, http.StatusUnauthorized, "authentification requise")
+					msg := "authentification requise"
+					if req.TokenRefused != "" {
+						msg = req.TokenRefused
+					}
+					writeJSONError(w, http.StatusUnauthorized, msg)
 					return
 				}
 				http.Redirect(w, r, "/connexion?retour="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -94,8 +104,16 @@ func (s *Server) wrap(rt route) http.Handler {
 				s.renderError(w, r, http.StatusForbidden, "Cette page n'est pas accessible avec votre profil.")
 				return
 			}
+			if req.P.ReadOnly && r.Method != http.MethodGet && r.Method != http.MethodHead {
+				s.refuseReadOnlyToken(r, req)
+				writeJSONError(w, http.StatusForbidden, "ce jeton est en lecture seule : il ne peut rien modifier (créez un jeton « lecture et écriture »)")
+				return
+			}
 		}
 		if err := rt.h(w, r, req); err != nil {
+			if errors.Is(err, zipcheck.ErrInconsistent) {
+				s.auditRefusal(r, req, "archive ZIP refusée : "+sillage.Message(err))
+			}
 			s.fail(w, r, rt, err)
 		}
 	})
@@ -174,16 +192,64 @@ func (s *Server) identifyToken(ctx context.Context, token string, req *Request) 
 	return s.store.Write(ctx, func(tx *store.Tx) error {
 		t, err := tx.FindAPIToken(ctx, auth.HashToken(token))
 		if err != nil {
-			return nil // unknown token: unauthenticated
+			return nil // unknown or revoked token: unauthenticated
+		}
+		if exp := s.tokenExpiry(t); !tx.Now().Before(exp) {
+			// First use after the expiry: the token is revoked for good
+			// and the refusal journaled (later uses find no token).
+			req.TokenRefused = "ce jeton a expiré le " + exp.In(sillage.SchoolZone).Format("02/01/2006") + " : créez-en un autre"
+			if err := tx.RevokeAPIToken(ctx, t.UAI, t.ID, "expiration"); err != nil {
+				return err
+			}
+			return audit.Record(ctx, tx, t.UAI, audit.Actor{ID: t.PersonID, Role: "api", Name: "jeton « " + t.Label + " »"},
+				audit.SecurityRefused, "jeton « "+t.Label+" »", "jeton expiré le "+exp.In(sillage.SchoolZone).Format("02/01/2006")+" : refusé et révoqué")
 		}
 		person, err := tx.GetPerson(ctx, t.UAI, t.PersonID)
 		if err != nil || !person.Active() {
 			return nil
 		}
-		req.P = auth.Principal{UAI: t.UAI, PersonID: person.ID, Role: person.Role, Name: "jeton « " + t.Label + " »", APIToken: true}
+		req.P = auth.Principal{UAI: t.UAI, PersonID: person.ID, Role: person.Role, Name: "jeton « " + t.Label + " »", APIToken: true,
+			ReadOnly: t.Scope != store.ScopeReadWrite}
 		req.Establish, _ = tx.GetEstablishment(ctx, t.UAI)
 		return tx.TouchAPIToken(ctx, t.UAI, t.ID)
 	})
+}
+
+// tokenExpiry is when a token stops working: its own expiry, or for a
+// token issued before expiries existed, its creation plus the lifetime.
+func (s *Server) tokenExpiry(t store.APIToken) time.Time {
+	if !t.ExpiresAt.IsZero() {
+		return t.ExpiresAt
+	}
+	return t.CreatedAt.Add(s.tokenLifetime())
+}
+
+func (s *Server) tokenLifetime() time.Duration {
+	if s.cfg == nil || s.cfg.APITokenLifetime <= 0 {
+		return 90 * 24 * time.Hour
+	}
+	return s.cfg.APITokenLifetime
+}
+
+// refuseReadOnlyToken journals a write refused to a read-only token.
+func (s *Server) refuseReadOnlyToken(r *http.Request, req *Request) {
+	s.auditRefusal(r, req, "écriture refusée à un jeton en lecture seule : "+r.Method+" "+r.URL.Path)
+}
+
+// auditRefusal journals a security refusal in the chain of the
+// principal's establishment (the instance's for the operator).
+func (s *Server) auditRefusal(r *http.Request, req *Request, details string) {
+	ctx := r.Context()
+	target := req.P.Name
+	if target == "" {
+		target = req.P.Login
+	}
+	err := s.store.Write(ctx, func(tx *store.Tx) error {
+		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), audit.SecurityRefused, target, details)
+	})
+	if err != nil {
+		s.log.Error("journal d'un refus de sécurité", "err", err)
+	}
 }
 
 // gate returns where a signed-in person must go before anything else.

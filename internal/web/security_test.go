@@ -45,17 +45,20 @@ func TestSignInAndSessionExpiry(t *testing.T) {
 	}
 }
 
+// TestSignInRateLimit: failures delay the next attempts of the login, the
+// delay is journaled once, and the owner's right password passes once the
+// delay is over, even while an attacker keeps failing from elsewhere.
 func TestSignInRateLimit(t *testing.T) {
 	f := newFixture(t)
 	login := "director." + strings.ToLower(string(uaiA))
-	for i := 0; i < 5; i++ {
+	for i := 0; i < 3; i++ {
 		if _, status, _ := signIn(t, f, login, "mauvais-mot-de-passe"); status != http.StatusUnauthorized {
 			t.Fatalf("failure %d: %d", i+1, status)
 		}
 	}
 	_, status, body := signIn(t, f, login, fixturePassword)
-	if status != http.StatusUnauthorized || !strings.Contains(body, "Trop de tentatives") {
-		t.Fatalf("right password while locked: %d", status)
+	if status != http.StatusUnauthorized || !strings.Contains(body, "Trop de tentatives de connexion : réessayez dans 2 secondes.") {
+		t.Fatalf("right password during the delay: %d", status)
 	}
 	ctx := context.Background()
 	var entries []sillage.AuditEntry
@@ -63,12 +66,22 @@ func TestSignInRateLimit(t *testing.T) {
 		entries, err = tx.ListAudit(ctx, uaiA, store.AuditFilter{Action: audit.SignInLocked})
 		return err
 	})
-	if len(entries) != 1 || !strings.Contains(entries[0].Target, login) {
-		t.Fatalf("lockout audit: %+v", entries)
+	if len(entries) != 1 || !strings.Contains(entries[0].Target, login) || !strings.Contains(entries[0].Details, "ralenties") {
+		t.Fatalf("delay audit: %+v", entries)
 	}
-	f.clock.Advance(16 * time.Minute)
+	// The attacker keeps trying as soon as each delay ends: the delay grows
+	// to its ceiling, never a lock.
+	for i := 0; i < 12; i++ {
+		f.clock.Advance(5 * time.Minute)
+		signIn(t, f, login, "mauvais-mot-de-passe")
+	}
+	_, _, body = signIn(t, f, login, fixturePassword)
+	if !strings.Contains(body, "réessayez dans 5 minutes") {
+		t.Fatalf("during the longest delay: %.300s", body[strings.Index(body, "<main"):])
+	}
+	f.clock.Advance(5 * time.Minute)
 	if _, status, _ := signIn(t, f, login, fixturePassword); status != http.StatusSeeOther {
-		t.Fatalf("after the window: %d", status)
+		t.Fatalf("the owner after the delay: %d", status)
 	}
 }
 
@@ -361,13 +374,13 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 	if status, _ := f.do(other, "GET", "/", nil); status != http.StatusSeeOther {
 		t.Fatalf("the other session after the change: %d, want a redirect to sign-in", status)
 	}
-	for i := 0; i < 5; i++ {
+	for i := 0; i < 3; i++ {
 		if status, body := change("mauvais-mot-de-passe"); status != http.StatusBadRequest || !strings.Contains(body, "actuel est incorrect") {
 			t.Fatalf("wrong current password %d: %d", i+1, status)
 		}
 	}
-	if status, body := change("nouveau-secret-2026"); status != http.StatusBadRequest || !strings.Contains(body, "Trop de tentatives") {
-		t.Fatalf("right current password after 5 failures: %d %.300s", status, body)
+	if status, body := change("nouveau-secret-2026"); status != http.StatusBadRequest || !strings.Contains(body, "Trop de tentatives : réessayez dans 2 secondes") {
+		t.Fatalf("right current password after 3 failures: %d %.300s", status, body)
 	}
 }
 

@@ -6,6 +6,7 @@ package web
 
 import (
 	"context"
+	"crypto/subtle"
 	"embed"
 	"errors"
 	"fmt"
@@ -128,7 +129,7 @@ func NewServer(d Deps) (*Server, error) {
 	protect.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusForbidden, "Requête refusée : elle ne provient pas de Sillage (protection contre la falsification de requête).")
 	}))
-	s.handler = s.securityHeaders(protect.Handler(s.mux))
+	s.handler = s.securityHeaders(s.limitBody(protect.Handler(s.mux)))
 	return s, nil
 }
 
@@ -165,6 +166,28 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		if s.cfg.SecureCookies {
 			h.Set("Strict-Transport-Security", "max-age=63072000")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBody bounds every request body by the largest any route accepts
+// (an import file and its form), so that no handler reads without end; the
+// routes set their own, smaller limits. A body announced larger is refused
+// before it is read.
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	limit := s.cfg.MaxImport + 2<<20
+	if s.cfg.MaxUpload+2<<20 > limit {
+		limit = s.cfg.MaxUpload + 2<<20
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > limit {
+			s.renderError(w, r, http.StatusRequestEntityTooLarge,
+				fmt.Sprintf("Requête trop volumineuse : %s au plus.", blob.HumanSize(limit)))
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -259,26 +282,60 @@ func responseStarted(w http.ResponseWriter) bool {
 	}
 }
 
-// metricsGate serves the metrics to the loopback and to SILLAGE_METRICS_FROM
-// only, judged on the connection's address (a forwarded header proves
-// nothing here): route names and volumes tell an outsider too much.
+// metricsGate guards /metrics on the site's listener: route names and
+// volumes tell an outsider too much. The loopback is not trusted by itself
+// (a reverse proxy on the same host makes every visitor the loopback):
+// the metrics need the bearer token SILLAGE_METRICS_TOKEN when it is set,
+// or a connection address listed in SILLAGE_METRICS_FROM (judged on the
+// connection, a forwarded header proves nothing here). With
+// SILLAGE_METRICS_ADDR, the metrics are served there only (MetricsHandler).
 func (s *Server) metricsGate(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			host = r.RemoteAddr
-		}
-		a, err := netip.ParseAddr(host)
-		allowed := err == nil && a.Unmap().IsLoopback()
-		for _, p := range s.cfg.MetricsFrom {
-			allowed = allowed || err == nil && p.Contains(a.Unmap())
-		}
-		if !allowed {
+		if s.cfg.MetricsAddr != "" || !s.metricsAllowed(r, false) {
 			s.notFound(w, r)
 			return
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+func (s *Server) metricsAllowed(r *http.Request, ownListener bool) bool {
+	if s.cfg.MetricsToken != "" {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		return ok && subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.MetricsToken)) == 1
+	}
+	if ownListener {
+		return true // the operator chose who reaches that address
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	for _, p := range s.cfg.MetricsFrom {
+		if p.Contains(a.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
+// MetricsHandler serves /metrics alone, for its own listener
+// (SILLAGE_METRICS_ADDR); the token applies there too when set.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	prom := promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})
+	mux.Handle("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.metricsAllowed(r, true) {
+			http.NotFound(w, r)
+			return
+		}
+		prom.ServeHTTP(w, r)
+	}))
+	return mux
 }
 
 func (s *Server) clientAddr(r *http.Request) string {

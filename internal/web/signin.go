@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/accounts"
 	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/auth"
 	"github.com/sillage/sillage/internal/privacy"
@@ -93,7 +94,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request, req *Request) er
 	}
 	addr := s.clientAddr(r)
 	if ok, until := s.limiter.Allow(login, addr); !ok {
-		return again(fmt.Sprintf("Trop de tentatives de connexion : réessayez après %s.", until.In(sillage.SchoolZone).Format("15h04")))
+		return again(fmt.Sprintf("Trop de tentatives de connexion : réessayez dans %s.", auth.RetryIn(until, s.clock.Now())))
 	}
 	var acc sillage.Account
 	var memberships []store.AccountMembership
@@ -153,7 +154,8 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request, req *Request) er
 	return nil
 }
 
-// auditLockout records that a login or address reached the failure limit,
+// auditLockout records that a login's attempts are now delayed or an
+// address reached its failure limit,
 // in the chains of the establishments the login belongs to (or the
 // instance's own chain for an unknown login).
 func (s *Server) auditLockout(ctx context.Context, login, addr string, ms []store.AccountMembership) {
@@ -166,7 +168,8 @@ func (s *Server) auditLockout(ctx context.Context, login, addr string, ms []stor
 	}
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
 		for uai := range uais {
-			if err := audit.Record(ctx, tx, uai, audit.System, audit.SignInLocked, "identifiant "+login, "adresse "+addr); err != nil {
+			if err := audit.Record(ctx, tx, uai, audit.System, audit.SignInLocked, "identifiant "+login,
+				"adresse "+addr+" : tentatives ralenties (délai croissant entre deux essais)"); err != nil {
 				return err
 			}
 		}
@@ -296,7 +299,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, req *Req
 	// The current password is guessed here as at the sign-in: same limits.
 	addr := s.clientAddr(r)
 	if ok, until := s.limiter.Allow(req.Account.Login, addr); !ok {
-		return again(fmt.Sprintf("Trop de tentatives : réessayez après %s.", until.In(sillage.SchoolZone).Format("15h04")))
+		return again(fmt.Sprintf("Trop de tentatives : réessayez dans %s.", auth.RetryIn(until, s.clock.Now())))
 	}
 	ok, err := auth.CheckPassword(ctx, r.PostFormValue("current"), req.Account.PasswordHash)
 	if err != nil {
@@ -335,7 +338,11 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, req *Req
 		if err := tx.SetPassword(ctx, req.P.AccountID, hash, false); err != nil {
 			return err
 		}
-		ended, err = tx.DeleteOtherAccountSessions(ctx, req.P.AccountID, req.Session.TokenHash)
+		if ended, err = tx.DeleteOtherAccountSessions(ctx, req.P.AccountID, req.Session.TokenHash); err != nil {
+			return err
+		}
+		// A token minted from a hijacked session dies with the password.
+		_, err = accounts.RevokeAccountTokens(ctx, tx, req.Actor(), req.P.AccountID, "changement de mot de passe")
 		return err
 	})
 	if err != nil {
@@ -357,6 +364,9 @@ func (s *Server) signoutEverywhere(w http.ResponseWriter, r *http.Request, req *
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
 		n, err := tx.DeleteAccountSessions(ctx, req.P.AccountID)
 		if err != nil {
+			return err
+		}
+		if _, err := accounts.RevokeAccountTokens(ctx, tx, req.Actor(), req.P.AccountID, "déconnexion de toutes les sessions"); err != nil {
 			return err
 		}
 		uai := req.P.UAI

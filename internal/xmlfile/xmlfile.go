@@ -19,6 +19,7 @@ import (
 	"golang.org/x/text/encoding/ianaindex"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/zipcheck"
 )
 
 // DefaultMaxExpanded bounds the uncompressed size of a ZIP member. A SIECLE
@@ -51,6 +52,10 @@ func openZip(ra io.ReaderAt, size int64, maxExpanded int64) (io.ReadCloser, erro
 	zr, err := zip.NewReader(ra, size)
 	if err != nil {
 		return nil, sillage.Wrap(sillage.KindInvalid, err, "archive ZIP illisible")
+	}
+	// One name per entry: the member checked is the member read.
+	if err := zipcheck.Check(ra, size, zr); err != nil {
+		return nil, sillage.Wrap(sillage.KindInvalid, err, "archive ZIP refusée : "+err.Error())
 	}
 	var files []*zip.File
 	for _, f := range zr.File {

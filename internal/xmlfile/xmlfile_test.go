@@ -51,6 +51,8 @@ func TestOpen(t *testing.T) {
 		{name: "zip of two", data: zipOf(t, map[string][]byte{"a.xml": xmlDoc, "b.xml": xmlDoc}), wantErr: "contient 2 fichiers"},
 		{name: "zip of a pdf", data: zipOf(t, map[string][]byte{"a.pdf": []byte("%PDF")}), wantErr: "n'est pas un fichier XML"},
 		{name: "zip bomb", data: zipOf(t, map[string][]byte{"a.xml": bytes.Repeat([]byte{' '}, 10000)}), limit: 100, wantErr: "dépasse la limite"},
+		{name: "zip whose local header names another file", data: localRenamed(zipOf(t, map[string][]byte{"ElevesSansAdresses.xml": xmlDoc}), "ElevesSansAdresses.xml", "ElevesSansAdresses.exe"),
+			wantErr: "porte deux noms"},
 		{name: "zip at the limit", data: zipOf(t, map[string][]byte{"a.xml": bytes.Repeat([]byte{' '}, 100)}), limit: 100, want: strings.Repeat(" ", 100)},
 	}
 	for _, tt := range tests {
@@ -207,4 +209,10 @@ func TestDecoderWrongLatinContent(t *testing.T) {
 			}
 		})
 	}
+}
+
+func localRenamed(data []byte, from, to string) []byte {
+	out := bytes.Clone(data)
+	copy(out[bytes.Index(out, []byte(from)):], to)
+	return out
 }
