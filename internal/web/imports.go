@@ -17,7 +17,7 @@ import (
 	"github.com/sillage/sillage/internal/aaf"
 	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/directory"
-	"github.com/sillage/sillage/internal/ident"
+	"github.com/sillage/sillage/internal/keyreg"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -200,7 +200,7 @@ func (s *Server) importUpload(w http.ResponseWriter, r *http.Request, req *Reque
 	if len(u.files) > 1 && u.source != directory.SourceAAF {
 		return sillage.Errorf(sillage.KindInvalid, "un seul fichier à la fois pour ce type d'import")
 	}
-	im, err := s.importer()
+	im, err := s.importer(r.Context())
 	if err != nil {
 		return err
 	}
@@ -292,14 +292,8 @@ func (s *Server) importUpload(w http.ResponseWriter, r *http.Request, req *Reque
 }
 
 // importer builds the importer of a request: the store and the INE key.
-func (s *Server) importer() (*directory.Importer, error) {
-	var kr ident.Keyring
-	var err error
-	if s.cfg.DefaultIDKeyCreate {
-		kr, err = ident.LoadOrCreate(s.cfg.IDKeyFile)
-	} else {
-		kr, err = ident.Load(s.cfg.IDKeyFile)
-	}
+func (s *Server) importer(ctx context.Context) (*directory.Importer, error) {
+	kr, err := keyreg.LoadIDKey(ctx, s.store, s.cfg.IDKeyFile, s.cfg.DefaultIDKeyCreate)
 	if err != nil {
 		return nil, err
 	}
