@@ -332,4 +332,3 @@ func firstDiff(want, got string) string {
 	}
 	return "same"
 }
-

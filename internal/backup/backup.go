@@ -43,7 +43,7 @@ import (
 // Names inside a backup.
 const (
 	MetaFile     = "sauvegarde.json"
-	SumsFile     = "SHA256SUMS"     // sha256sum -c format, every file of the backup
+	SumsFile     = "SHA256SUMS"      // sha256sum -c format, every file of the backup
 	BlobListFile = "fichiers.sha256" // the blobs the snapshot references, relative to the blob store
 	SQLiteFile   = "base.sqlite"
 	PGDumpFile   = "base.pgdump"
