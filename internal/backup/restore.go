@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/blob"
+	"github.com/sillage/sillage/internal/scratch"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -83,6 +85,10 @@ func Restore(ctx context.Context, src string, target Target) (*RestoreReport, er
 		return nil, err
 	}
 	defer list.Close()
+	// Files are written in a temporary folder of the blob store that
+	// blob.Open sweeps if this process dies, then renamed into place.
+	var tmpDir *scratch.Dir
+	defer func() { tmpDir.Close() }()
 	sc := bufio.NewScanner(list)
 	for sc.Scan() {
 		sum, rel, ok := strings.Cut(sc.Text(), "  ")
@@ -98,10 +104,12 @@ func Restore(ctx context.Context, src string, target Target) (*RestoreReport, er
 			rep.BlobsMissing++
 			continue
 		}
-		tmp := filepath.Join(target.BlobDir, "tmp", "restauration-"+sum)
-		if err := os.MkdirAll(filepath.Dir(tmp), 0o750); err != nil {
-			return nil, err
+		if tmpDir == nil {
+			if tmpDir, err = scratch.New(filepath.Join(target.BlobDir, "tmp"), blob.ScratchPrefix); err != nil {
+				return nil, err
+			}
 		}
+		tmp := filepath.Join(tmpDir.Path, sum)
 		_, got, err := copyFile(filepath.Join(src, BlobsDir, filepath.FromSlash(rel)), tmp, 0o640)
 		if err != nil {
 			return nil, err

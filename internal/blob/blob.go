@@ -66,7 +66,7 @@ func Open(dir string, maxSize int64) (*Store, error) {
 	// collector's grace period; those of live processes stay.
 	tmpDir := filepath.Join(dir, "tmp")
 	SweepTemporary(tmpDir)
-	sd, err := scratch.New(tmpDir, scratchPrefix)
+	sd, err := scratch.New(tmpDir, ScratchPrefix)
 	if err != nil {
 		root.Close()
 		return nil, sillage.Wrap(sillage.KindUnavailable, err, fmt.Sprintf("le dossier des fichiers %s n'est pas accessible en écriture", dir))
@@ -74,8 +74,9 @@ func Open(dir string, maxSize int64) (*Store, error) {
 	return &Store{root: root, dir: dir, maxSize: maxSize, scratch: sd, tmpRel: path.Join("tmp", filepath.Base(sd.Path))}, nil
 }
 
-// scratchPrefix names the temporary folder of each process in tmp/.
-const scratchPrefix = "p-"
+// ScratchPrefix names the temporary folder of each process in tmp/ (a
+// restore writes its files there too).
+const ScratchPrefix = "p-"
 
 // legacyTempAge is how old a loose file of tmp/ must be to be removed when
 // a store opens: such files come from versions that wrote there directly
@@ -86,10 +87,10 @@ const legacyTempAge = time.Hour
 // folders of dead processes and the loose files older than an hour, and
 // returns how many it removed. Open calls it.
 func SweepTemporary(tmpDir string) int {
-	n, _ := scratch.Sweep(tmpDir, scratchPrefix)
+	n, _ := scratch.Sweep(tmpDir, ScratchPrefix)
 	entries, _ := os.ReadDir(tmpDir)
 	for _, e := range entries {
-		if e.IsDir() || strings.HasPrefix(e.Name(), scratchPrefix) {
+		if e.IsDir() || strings.HasPrefix(e.Name(), ScratchPrefix) {
 			continue
 		}
 		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > legacyTempAge {
@@ -308,7 +309,7 @@ func (s *Store) Collect(ctx context.Context, refs map[string]bool, olderThan tim
 		return rep, fmt.Errorf("collect temporary files: %w", err)
 	}
 	for _, e := range entries {
-		if e.IsDir() || strings.HasPrefix(e.Name(), scratchPrefix) {
+		if e.IsDir() || strings.HasPrefix(e.Name(), ScratchPrefix) {
 			continue // the folders of live processes
 		}
 		info, err := e.Info()
