@@ -282,8 +282,13 @@ const keyFileHeader = `# Clé d'identification de Sillage : calcule les unqid (e
 // key is created and all of them end up using it.
 func LoadOrCreate(path string) (Keyring, error) {
 	kr, err := Load(path)
-	if !errors.Is(err, ErrNoKey) || fileExists(path) {
+	if !errors.Is(err, ErrNoKey) {
 		return kr, err
+	}
+	if fileExists(path) {
+		// Created by another process since (or a file without a key:
+		// Load says so again).
+		return Load(path)
 	}
 	if err := create(path, 1); err != nil && !errors.Is(err, fs.ErrExist) {
 		return Keyring{}, err
