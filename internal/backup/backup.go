@@ -311,6 +311,7 @@ func runPGTool(ctx context.Context, name string, args []string, password string)
 		return sillage.Errorf(sillage.KindUnavailable, "%s introuvable : installez les outils clients de PostgreSQL (paquet postgresql-client) de la même version que le serveur", name)
 	}
 	cmd := exec.CommandContext(ctx, name, args...)
+	dieWithParent(cmd)
 	cmd.Env = os.Environ()
 	if password != "" {
 		cmd.Env = append(cmd.Env, "PGPASSWORD="+password)

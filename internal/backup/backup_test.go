@@ -138,7 +138,6 @@ func TestKilledBackup(t *testing.T) {
 					}
 					continue
 				}
-				time.Sleep(100 * time.Millisecond) // a pg_dump the kill orphaned ends
 				meta, err := backup.Create(context.Background(), dest, in.options())
 				if err != nil {
 					t.Fatalf("trial %d: backup after a killed one: %v", i, err)
