@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -112,7 +113,14 @@ func TestKilledBackup(t *testing.T) {
 	for _, kind := range storetest.Engines(t) {
 		t.Run(string(kind), func(t *testing.T) {
 			in := newInstance(t, kind, 400)
-			const trials = 8
+			// One backup undisturbed gives how long the kills spread over:
+			// snapshot, keys, files, sums, rename.
+			t0 := time.Now()
+			if _, err := backup.Create(context.Background(), filepath.Join(t.TempDir(), "ref"), in.options()); err != nil {
+				t.Fatal(err)
+			}
+			span := time.Since(t0) + 50*time.Millisecond
+			const trials = 10
 			killed, finished := 0, 0
 			for i := 0; i < trials; i++ {
 				dest := filepath.Join(t.TempDir(), "sauvegarde")
@@ -123,7 +131,7 @@ func TestKilledBackup(t *testing.T) {
 					t.Fatal(err)
 				}
 				bufio.NewReader(out).ReadString('\n')
-				time.Sleep(time.Duration(rand.IntN(120)) * time.Millisecond)
+				time.Sleep(time.Duration(rand.Int64N(int64(span))))
 				cmd.Process.Signal(syscall.SIGKILL)
 				err := cmd.Wait()
 				if ee, ok := err.(*exec.ExitError); ok && ee.Sys().(syscall.WaitStatus).Signaled() {
@@ -149,7 +157,7 @@ func TestKilledBackup(t *testing.T) {
 					t.Fatalf("trial %d: %v", i, err)
 				}
 			}
-			t.Logf("%s: %d backups killed at random (%d finished before the kill); each next backup complete and verified", kind, killed, finished)
+			t.Logf("%s: %d trials over %v: %d backups killed at random, %d finished before the kill; after each kill, no finished-looking folder and the next backup complete and verified", kind, trials, span.Round(time.Millisecond), killed, finished)
 			if killed == 0 {
 				t.Error("no backup was killed: the trials test nothing")
 			}
@@ -177,10 +185,26 @@ func TestBackupRefusals(t *testing.T) {
 			}
 			os.WriteFile(in.keyFile, good, 0o600)
 
+			// A referenced file gone from the data directory is named.
+			var victim string
+			filepath.WalkDir(filepath.Join(in.dataDir, "files", "sha256"), func(p string, d fs.DirEntry, err error) error {
+				if err == nil && !d.IsDir() && victim == "" {
+					victim = p
+				}
+				return nil
+			})
+			saved, _ := os.ReadFile(victim)
+			os.Remove(victim)
+			meta, err := backup.Create(ctx, filepath.Join(t.TempDir(), "b"), in.options())
+			if err != nil || len(meta.MissingBlobs) != 1 || meta.MissingBlobs[0] != filepath.Base(victim) || meta.Blobs != 4 {
+				t.Fatalf("missing file: %+v %v", meta, err)
+			}
+			os.WriteFile(victim, saved, 0o640)
+
 			o := in.options()
 			o.SkipBlobs = true
 			dest := filepath.Join(t.TempDir(), "b")
-			meta, err := backup.Create(ctx, dest, o)
+			meta, err = backup.Create(ctx, dest, o)
 			if err != nil || meta.BlobsCopied || meta.Blobs != 5 {
 				t.Fatalf("skip blobs: %+v %v", meta, err)
 			}
