@@ -14,6 +14,7 @@ import (
 	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/auth"
 	"github.com/sillage/sillage/internal/ident"
+	"github.com/sillage/sillage/internal/keyreg"
 	"github.com/sillage/sillage/internal/privacy"
 	"github.com/sillage/sillage/internal/store"
 )
@@ -450,13 +451,53 @@ func (a *app) privacyCmd() *cobra.Command {
 
 func (a *app) idKeyCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "idkey", Short: "Clé de hachage des INE (hors de la base de données)"}
+	var replace bool
+	initCmd := &cobra.Command{
+		Use:   "init [--replace]",
+		Short: "Crée la clé d'une nouvelle instance (jamais par-dessus un fichier existant)",
+		Long: "Crée le fichier de clé (SILLAGE_ID_KEY_FILE) et inscrit l'empreinte de la clé dans la base.\n" +
+			"Refusé si la base connaît déjà une clé ou des élèves : restaurez alors le fichier sauvegardé.\n" +
+			"--replace crée malgré tout une nouvelle clé, pour une clé perdue pour de bon : les élèves déjà importés\n" +
+			"ne seront plus reconnus d'un établissement à l'autre.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			st, err := a.open(ctx)
+			if err != nil {
+				return err
+			}
+			kr, retired, err := keyreg.InitIDKey(ctx, st, a.cfg.IDKeyFile, replace)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "Clé créée dans %s : %s\n", a.cfg.IDKeyFile, kr)
+			if retired > 0 {
+				fmt.Fprintf(a.stdout, "%d ancienne(s) version(s) abandonnée(s) : les élèves déjà importés ne seront plus reconnus d'un établissement à l'autre.\n", retired)
+			}
+			fmt.Fprintln(a.stdout, "Sauvegardez ce fichier : sans lui, les élèves ne peuvent plus être rapprochés.")
+			return nil
+		},
+	}
+	initCmd.Flags().BoolVar(&replace, "replace", false, "remplace une clé perdue (les anciennes versions sont abandonnées)")
 	rotate := &cobra.Command{
 		Use:   "rotate",
 		Short: "Ajoute une nouvelle version de la clé ; les anciennes restent utilisées pour la correspondance",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			st, err := a.open(ctx)
+			if err != nil {
+				return err
+			}
+			// The file must hold what the database knows before it grows.
+			if err := a.checkKeys(ctx, st); err != nil {
+				return err
+			}
 			kr, err := ident.Rotate(a.cfg.IDKeyFile)
 			if err != nil {
+				return err
+			}
+			if err := keyreg.Check(ctx, st, keyreg.IDKey, a.cfg.IDKeyFile, kr.Fingerprints()); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "Nouvelle clé ajoutée à %s : %s\nSauvegardez ce fichier : sans lui, les élèves ne peuvent plus être rapprochés.\n", a.cfg.IDKeyFile, kr)
@@ -465,18 +506,37 @@ func (a *app) idKeyCmd() *cobra.Command {
 	}
 	status := &cobra.Command{
 		Use:   "status",
-		Short: "Indique les versions de clé présentes (jamais les clés)",
+		Short: "Indique les versions de clé présentes et leurs empreintes (jamais les clés)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			kr, err := ident.Load(a.cfg.IDKeyFile)
+			ctx := cmd.Context()
+			st, err := a.open(ctx)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "%s : %s\n", a.cfg.IDKeyFile, kr)
-			return nil
+			known, err := keyreg.Active(ctx, st, keyreg.IDKey)
+			if err != nil {
+				return err
+			}
+			kr, loadErr := ident.Load(a.cfg.IDKeyFile)
+			if loadErr == nil {
+				fmt.Fprintf(a.stdout, "%s : %s\n", a.cfg.IDKeyFile, kr)
+				fps := kr.Fingerprints()
+				for _, v := range kr.Versions() {
+					fmt.Fprintf(a.stdout, "  v%d : empreinte %s\n", v, keyreg.Short(fps[v]))
+				}
+			}
+			fmt.Fprintf(a.stdout, "Versions connues de la base : %d\n", len(known))
+			for _, k := range known {
+				fmt.Fprintf(a.stdout, "  v%d : empreinte %s, inscrite le %s\n", k.Version, keyreg.Short(k.Fingerprint), k.RecordedAt.In(sillage.SchoolZone).Format("02/01/2006 à 15:04"))
+			}
+			if loadErr != nil {
+				return loadErr
+			}
+			return a.checkKeys(ctx, st)
 		},
 	}
-	cmd.AddCommand(rotate, status)
+	cmd.AddCommand(initCmd, rotate, status)
 	return cmd
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/config"
 	"github.com/sillage/sillage/internal/ident"
+	"github.com/sillage/sillage/internal/keyreg"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -222,13 +223,21 @@ func (a *app) files() (*blob.Store, error) {
 	return b, nil
 }
 
-// keyring loads the INE hashing key: created on first use for the embedded
-// default, required otherwise.
-func (a *app) keyring() (ident.Keyring, error) {
-	if a.cfg.DefaultIDKeyCreate {
-		return ident.LoadOrCreate(a.cfg.IDKeyFile)
+// keyring loads the INE hashing key, checked against the versions the
+// database knows (internal/keyreg): created on first use only for an empty
+// instance with the embedded default, required otherwise.
+func (a *app) keyring(ctx context.Context) (ident.Keyring, error) {
+	st, err := a.open(ctx)
+	if err != nil {
+		return ident.Keyring{}, err
 	}
-	return ident.Load(a.cfg.IDKeyFile)
+	return keyreg.LoadIDKey(ctx, st, a.cfg.IDKeyFile, a.cfg.DefaultIDKeyCreate)
+}
+
+// checkKeys refuses to go on when the database knows key versions the key
+// files lack (serve, transfer): see internal/keyreg.
+func (a *app) checkKeys(ctx context.Context, st *store.Store) error {
+	return keyreg.CheckIDKey(ctx, st, a.cfg.IDKeyFile)
 }
 
 func (a *app) close() {

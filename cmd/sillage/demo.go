@@ -109,7 +109,7 @@ func (a *app) fillDemo(ctx context.Context, opts demo.Options, runTransfer bool)
 	if err != nil {
 		return nil, err
 	}
-	kr, err := a.keyring()
+	kr, err := a.keyring(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -200,7 +200,7 @@ func (a *app) importer(ctx context.Context) (*directory.Importer, error) {
 	if err != nil {
 		return nil, err
 	}
-	kr, err := a.keyring()
+	kr, err := a.keyring(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -633,7 +633,7 @@ func startRollover(ctx context.Context, a *app, deps *web.Deps) (func(), error) 
 	queue := &lazyQueue{st: deps.Store, log: a.log}
 	e := &rollover.Engine{Store: deps.Store, Blobs: files, Retention: a.cfg.Retention, Log: a.log,
 		OnChange: blocker.Invalidate, AfterImport: queue.afterImport, Collect: queue.collect}
-	if kr, err := a.keyring(); err == nil {
+	if kr, err := a.keyring(ctx); err == nil {
 		e.Importer = &directory.Importer{Store: deps.Store, Keyring: kr, MassDeactivation: a.cfg.MassDeactivation, MaxExpanded: a.cfg.MaxImport, Log: a.log}
 	} else {
 		a.log.Warn("rollover: no INE key, step 4 will fail until it is configured", "err", err)

@@ -34,6 +34,9 @@ func (a *app) serve(ctx context.Context, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
+	if err := a.checkKeys(ctx, st); err != nil {
+		return err
+	}
 	files, err := a.files()
 	if err != nil {
 		return err

@@ -42,6 +42,9 @@ func (a *app) transferCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := a.checkKeys(ctx, st); err != nil {
+				return err
+			}
 			rep, runErr := transfer.Run(ctx, st, transfer.Options{Retention: a.cfg.Retention, DryRun: dry, Logger: a.log})
 			if rep == nil {
 				return runErr

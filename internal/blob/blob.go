@@ -16,9 +16,12 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/scratch"
 )
 
 // DefaultMaxSize bounds one file (attachments, documents).
@@ -29,6 +32,8 @@ type Store struct {
 	root    *os.Root
 	dir     string
 	maxSize int64
+	scratch *scratch.Dir // this process's temporary files, under tmp/
+	tmpRel  string       // its path relative to root
 }
 
 // Ref names a stored blob.
@@ -56,11 +61,52 @@ func Open(dir string, maxSize int64) (*Store, error) {
 			return nil, sillage.Wrap(sillage.KindUnavailable, err, fmt.Sprintf("le dossier des fichiers %s n'est pas accessible en écriture", dir))
 		}
 	}
-	return &Store{root: root, dir: dir, maxSize: maxSize}, nil
+	// The partial files of processes that died writing (killed in the
+	// middle of an upload, of an archive) go now, not after the
+	// collector's grace period; those of live processes stay.
+	tmpDir := filepath.Join(dir, "tmp")
+	SweepTemporary(tmpDir)
+	sd, err := scratch.New(tmpDir, ScratchPrefix)
+	if err != nil {
+		root.Close()
+		return nil, sillage.Wrap(sillage.KindUnavailable, err, fmt.Sprintf("le dossier des fichiers %s n'est pas accessible en écriture", dir))
+	}
+	return &Store{root: root, dir: dir, maxSize: maxSize, scratch: sd, tmpRel: path.Join("tmp", filepath.Base(sd.Path))}, nil
 }
 
-// Close releases the store.
-func (s *Store) Close() error { return s.root.Close() }
+// ScratchPrefix names the temporary folder of each process in tmp/ (a
+// restore writes its files there too).
+const ScratchPrefix = "p-"
+
+// legacyTempAge is how old a loose file of tmp/ must be to be removed when
+// a store opens: such files come from versions that wrote there directly
+// (and from other tools); a live write never takes that long.
+const legacyTempAge = time.Hour
+
+// SweepTemporary removes from a blob store's tmp folder the temporary
+// folders of dead processes and the loose files older than an hour, and
+// returns how many it removed. Open calls it.
+func SweepTemporary(tmpDir string) int {
+	n, _ := scratch.Sweep(tmpDir, ScratchPrefix)
+	entries, _ := os.ReadDir(tmpDir)
+	for _, e := range entries {
+		if e.IsDir() || strings.HasPrefix(e.Name(), ScratchPrefix) {
+			continue
+		}
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > legacyTempAge {
+			if os.Remove(filepath.Join(tmpDir, e.Name())) == nil {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// Close releases the store and removes its temporary folder.
+func (s *Store) Close() error {
+	s.scratch.Close()
+	return s.root.Close()
+}
 
 // MaxSize is the largest file Put accepts.
 func (s *Store) MaxSize() int64 { return s.maxSize }
@@ -95,7 +141,7 @@ func (s *Store) Sync() error {
 }
 
 func (s *Store) put(r io.Reader, sync bool) (Ref, error) {
-	tmpName := path.Join("tmp", randomName())
+	tmpName := path.Join(s.tmpRel, randomName())
 	f, err := s.root.OpenFile(tmpName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
 	if err != nil {
 		return Ref{}, sillage.Wrap(sillage.KindUnavailable, err, "écriture du fichier")
@@ -257,11 +303,15 @@ func (s *Store) Collect(ctx context.Context, refs map[string]bool, olderThan tim
 	if err != nil {
 		return rep, fmt.Errorf("collect blobs: %w", err)
 	}
+	rep.StaleTemps += SweepTemporary(filepath.Join(s.dir, "tmp"))
 	entries, err := fs.ReadDir(s.root.FS(), "tmp")
 	if err != nil {
 		return rep, fmt.Errorf("collect temporary files: %w", err)
 	}
 	for _, e := range entries {
+		if e.IsDir() || strings.HasPrefix(e.Name(), ScratchPrefix) {
+			continue // the folders of live processes
+		}
 		info, err := e.Info()
 		if err == nil && info.ModTime().Before(olderThan) {
 			if s.root.Remove(path.Join("tmp", e.Name())) == nil {

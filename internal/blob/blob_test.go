@@ -70,7 +70,7 @@ func TestPutTooLarge(t *testing.T) {
 	if sillage.KindOf(err) != sillage.KindInvalid || !strings.Contains(err.Error(), "trop volumineux") {
 		t.Fatalf("err = %v", err)
 	}
-	tmp, _ := os.ReadDir(filepath.Join(dir, "tmp"))
+	tmp, _ := os.ReadDir(s.scratch.Path)
 	if len(tmp) != 0 {
 		t.Fatalf("refused file left %d temporary files", len(tmp))
 	}

@@ -12,6 +12,7 @@ import (
 	"sort"
 
 	"github.com/sillage/sillage/internal/aaf"
+	"github.com/sillage/sillage/internal/scratch"
 )
 
 // spill keeps records on disk, grouped by key (an establishment, a hash
@@ -22,6 +23,7 @@ import (
 // thousands of establishments, more than a process may keep open).
 type spill struct {
 	dir    string
+	owned  *scratch.Dir
 	bufs   map[string]*bytes.Buffer
 	total  int
 	sizes  map[string]int64
@@ -33,12 +35,20 @@ const (
 	spillKeyFlush    = 256 << 10 // one key's buffer
 )
 
+const spillPrefix = "sillage-aaf-"
+
 func newSpill(parent string) (*spill, error) {
-	dir, err := os.MkdirTemp(parent, "sillage-aaf-*")
+	if parent == "" {
+		parent = os.TempDir()
+	}
+	// The spill files of an import killed in the middle (they hold
+	// identities) go when the next one starts.
+	scratch.Sweep(parent, spillPrefix)
+	d, err := scratch.New(parent, spillPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("dossier temporaire de l'import AAF : %w", err)
 	}
-	return &spill{dir: dir, bufs: map[string]*bytes.Buffer{}, sizes: map[string]int64{}}, nil
+	return &spill{dir: d.Path, owned: d, bufs: map[string]*bytes.Buffer{}, sizes: map[string]int64{}}, nil
 }
 
 // append adds one record under key.
@@ -162,7 +172,7 @@ func (s *spill) drop(key string) {
 // remove deletes every spill file.
 func (s *spill) remove() error {
 	s.bufs = nil
-	return os.RemoveAll(s.dir)
+	return s.owned.Close()
 }
 
 // encodeRequest appends an AAF request to buf: operation, line, category,

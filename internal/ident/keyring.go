@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
@@ -143,6 +144,24 @@ func (kr Keyring) MAC(version int, label string, msg []byte) ([]byte, bool) {
 		}
 	}
 	return nil, false
+}
+
+// FingerprintLabel is what a key's fingerprint is the HMAC of. The
+// fingerprint identifies a key version in the database (internal/keyreg)
+// without revealing it: HMAC-SHA256 is a PRF, so its output on a public
+// label says nothing of the key.
+const FingerprintLabel = "sillage:empreinte-de-cle:v1"
+
+// Fingerprints returns the fingerprint of every version, in hex:
+// HMAC-SHA256(key, FingerprintLabel). Never the key.
+func (kr Keyring) Fingerprints() map[int]string {
+	out := make(map[int]string, len(kr.keys))
+	for _, k := range kr.keys {
+		mac := k.newMAC()
+		mac.Write([]byte(FingerprintLabel))
+		out[k.version] = hex.EncodeToString(mac.Sum(nil))
+	}
+	return out
 }
 
 // UnqidVersion returns the key version an unqid was computed with.
@@ -286,19 +305,48 @@ func LoadOrCreate(path string) (Keyring, error) {
 // kept in the same format: header (comment lines) opens a created file.
 func LoadOrCreateWithHeader(path, header string) (Keyring, error) {
 	kr, err := Load(path)
-	if !errors.Is(err, ErrNoKey) || fileExists(path) {
+	if !errors.Is(err, ErrNoKey) {
 		return kr, err
 	}
-	secret, err := newSecret()
-	if err != nil {
-		return Keyring{}, err
+	if fileExists(path) {
+		// Created by another process since (or a file without a key:
+		// Load says so again).
+		return Load(path)
 	}
-	content := header + keyLine(1, secret)
-	if err := createExclusive(path, []byte(content)); err != nil && !errors.Is(err, fs.ErrExist) {
+	if err := create(path, header, 1); err != nil && !errors.Is(err, fs.ErrExist) {
 		return Keyring{}, err
 	}
 	// Whoever won the race, the file now holds the key everyone uses.
 	return Load(path)
+}
+
+// Create writes a new key file at path holding one random key of the
+// given version (≥ 1), and refuses when the file exists: it never replaces
+// a key. The version is above 1 when a lost key is replaced deliberately,
+// so that the new unqids never share a prefix with the old ones.
+func Create(path string, version int) (Keyring, error) {
+	if version < 1 {
+		return Keyring{}, sillage.Errorf(sillage.KindInvalid, "version de clé v%d invalide : les versions commencent à v1", version)
+	}
+	if err := create(path, keyFileHeader, version); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return Keyring{}, sillage.Errorf(sillage.KindConflict, "le fichier de clé %s existe déjà : il n'est jamais remplacé", path)
+		}
+		return Keyring{}, err
+	}
+	return Load(path)
+}
+
+// FileExists reports whether something exists at path (a key file that
+// cannot be read is not a missing one).
+func FileExists(path string) bool { return fileExists(path) }
+
+func create(path, header string, version int) error {
+	secret, err := newSecret()
+	if err != nil {
+		return err
+	}
+	return createExclusive(path, []byte(header+keyLine(version, secret)))
 }
 
 // Rotate adds a new key version to the key file at path and returns the

@@ -19,6 +19,7 @@ import (
 	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/lsu"
 	"github.com/sillage/sillage/internal/onde"
+	"github.com/sillage/sillage/internal/scratch"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -137,11 +138,15 @@ func Run(ctx context.Context, st *store.Store, blobs *blob.Store, uai sillage.UA
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "sillage-lsu-")
+	// An export killed in the middle leaves files of students' results:
+	// the next export removes them (internal/scratch).
+	scratch.Sweep(os.TempDir(), "sillage-lsu-")
+	sd, err := scratch.New(os.TempDir(), "sillage-lsu-")
 	if err != nil {
 		return nil, fmt.Errorf("dossier temporaire de l'export LSU : %w", err)
 	}
-	out = &Outcome{Cleanup: func() { os.RemoveAll(dir) }}
+	dir := sd.Path
+	out = &Outcome{Cleanup: func() { sd.Close() }}
 	defer func() {
 		if err != nil {
 			out.Cleanup()

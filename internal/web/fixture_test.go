@@ -20,6 +20,7 @@ import (
 	"github.com/sillage/sillage/internal/auth"
 	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/config"
+	"github.com/sillage/sillage/internal/ident"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/store/storetest"
 	"github.com/sillage/sillage/internal/web"
@@ -210,6 +211,11 @@ func (f *fixture) serve() {
 	cfg := config.Default()
 	cfg.DataDir = f.t.TempDir()
 	if err := cfg.Validate(); err != nil {
+		f.t.Fatal(err)
+	}
+	// The fixture's students carry unqids: their instance has its key
+	// (a missing one would be refused, internal/keyreg).
+	if _, err := ident.LoadOrCreate(cfg.IDKeyFile); err != nil {
 		f.t.Fatal(err)
 	}
 	f.cfg = &cfg

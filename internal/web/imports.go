@@ -17,7 +17,8 @@ import (
 	"github.com/sillage/sillage/internal/aaf"
 	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/directory"
-	"github.com/sillage/sillage/internal/ident"
+	"github.com/sillage/sillage/internal/keyreg"
+	"github.com/sillage/sillage/internal/scratch"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -167,16 +168,15 @@ func (s *Server) importUpload(w http.ResponseWriter, r *http.Request, req *Reque
 	if err := os.MkdirAll(s.pendingDir(), 0o700); err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp(s.pendingDir(), "envoi-*")
+	// The upload's folder is this process's until the request ends (a
+	// held one is renamed away first): if the server dies meanwhile, the
+	// next start removes it (dropExpiredPending).
+	sd, err := scratch.New(s.pendingDir(), uploadPrefix)
 	if err != nil {
 		return err
 	}
-	keep := false
-	defer func() {
-		if !keep {
-			os.RemoveAll(dir)
-		}
-	}()
+	defer sd.Close()
+	dir := sd.Path
 	u, err := s.readUpload(w, r, dir)
 	if err != nil {
 		return err
@@ -200,7 +200,7 @@ func (s *Server) importUpload(w http.ResponseWriter, r *http.Request, req *Reque
 	if len(u.files) > 1 && u.source != directory.SourceAAF {
 		return sillage.Errorf(sillage.KindInvalid, "un seul fichier à la fois pour ce type d'import")
 	}
-	im, err := s.importer()
+	im, err := s.importer(r.Context())
 	if err != nil {
 		return err
 	}
@@ -271,7 +271,6 @@ func (s *Server) importUpload(w http.ResponseWriter, r *http.Request, req *Reque
 		if token, err = s.keepPending(req.P.UAI, u); err != nil {
 			return err
 		}
-		keep = true
 	} else if runErr != nil && len(reports) == 0 {
 		return runErr
 	}
@@ -294,14 +293,8 @@ func (s *Server) importUpload(w http.ResponseWriter, r *http.Request, req *Reque
 }
 
 // importer builds the importer of a request: the store and the INE key.
-func (s *Server) importer() (*directory.Importer, error) {
-	var kr ident.Keyring
-	var err error
-	if s.cfg.DefaultIDKeyCreate {
-		kr, err = ident.LoadOrCreate(s.cfg.IDKeyFile)
-	} else {
-		kr, err = ident.Load(s.cfg.IDKeyFile)
-	}
+func (s *Server) importer(ctx context.Context) (*directory.Importer, error) {
+	kr, err := keyreg.LoadIDKey(ctx, s.store, s.cfg.IDKeyFile, s.cfg.DefaultIDKeyCreate)
 	if err != nil {
 		return nil, err
 	}
@@ -321,6 +314,9 @@ type pendingFile struct {
 	Path string `json:"path"`
 	Orig string `json:"orig"`
 }
+
+// uploadPrefix names the folders of uploads in progress.
+const uploadPrefix = "envoi-"
 
 func (s *Server) pendingDir() string { return filepath.Join(s.cfg.DataDir, "imports-en-attente") }
 
@@ -374,11 +370,16 @@ func (s *Server) takePending(uai sillage.UAI, token string) (*upload, error) {
 // not outlive the hour they were held for. It runs when the server starts
 // and at every visit of the imports page and upload.
 func (s *Server) dropExpiredPending() {
+	// Uploads in progress when their process died go at once.
+	scratch.Sweep(s.pendingDir(), uploadPrefix)
 	entries, err := os.ReadDir(s.pendingDir())
 	if err != nil {
 		return
 	}
 	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), uploadPrefix) {
+			continue // an upload in progress (scratch.Sweep's business)
+		}
 		dir := filepath.Join(s.pendingDir(), e.Name())
 		var meta pendingMeta
 		if data, err := os.ReadFile(filepath.Join(dir, "meta.json")); err == nil && json.Unmarshal(data, &meta) == nil {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/directory"
+	"github.com/sillage/sillage/internal/scratch"
 	"github.com/sillage/sillage/internal/sharedref"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/web"
@@ -241,5 +242,32 @@ func TestHeldImportExpires(t *testing.T) {
 	}
 	if status, _ := postImport(t, admin, ts.URL, map[string]string{"jeton": token[1]}); status != http.StatusNotFound {
 		t.Fatalf("an expired confirmation: %d", status)
+	}
+}
+
+// TestDeadUploadsRemovedAtStart: the folder of an upload whose server died
+// (its lock released) goes when the next server starts, at once; an upload
+// in progress in a live process stays.
+func TestDeadUploadsRemovedAtStart(t *testing.T) {
+	f := newFixture(t)
+	pending := filepath.Join(f.cfg.DataDir, "imports-en-attente")
+	dead := filepath.Join(pending, "envoi-mort")
+	if err := os.MkdirAll(dead, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dead, "import-1"), []byte("<BEE_ELEVES>"), 0o600)
+	live, err := scratch.New(pending, "envoi-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	if _, err := web.NewServer(web.Deps{Config: f.cfg, Store: f.st, Blobs: f.blobs, Clock: f.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Errorf("the dead upload's folder survived the start: %v", err)
+	}
+	if _, err := os.Stat(live.Path); err != nil {
+		t.Errorf("a live upload's folder was removed: %v", err)
 	}
 }

@@ -1,0 +1,269 @@
+// Package keyreg is the registry of the instance's secret keys: for each
+// key (a name) and version, the database keeps a fingerprint (an HMAC of a
+// fixed label under the key, never the key). A process that is about to
+// use a key file checks it against the registry first and refuses to start
+// when the database knows a version the file lacks, or holds a different
+// key under the same version: a lost key file is restored, never replaced
+// silently. New versions found in the file (a rotation) are recorded.
+//
+// The INE key ("id-key") is the first user; any other key (audit chain,
+// signatures) uses the same calls with its own name: Fingerprint for each
+// version's secret, then Check.
+package keyreg
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/ident"
+	"github.com/sillage/sillage/internal/store"
+)
+
+// IDKey is the registry name of the INE hashing key.
+const IDKey = "id-key"
+
+// labels name the keys in messages.
+var labels = map[string]string{IDKey: "la clé des INE"}
+
+// Label returns how messages name a key.
+func Label(name string) string {
+	if l, ok := labels[name]; ok {
+		return l
+	}
+	return "la clé « " + name + " »"
+}
+
+// Fingerprint is the fingerprint of one secret: hex HMAC-SHA256 of
+// ident.FingerprintLabel under the secret (the same as
+// ident.Keyring.Fingerprints).
+func Fingerprint(secret []byte) string {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(ident.FingerprintLabel))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// Short is the beginning of a fingerprint, enough for an operator to
+// compare two of them.
+func Short(fp string) string {
+	if len(fp) > 16 {
+		return fp[:16]
+	}
+	return fp
+}
+
+// Active returns the versions of a key the database requires (not retired).
+func Active(ctx context.Context, st *store.Store, name string) ([]store.KeyVersion, error) {
+	var all []store.KeyVersion
+	if err := st.Read(ctx, func(tx *store.Tx) (err error) { all, err = tx.ListKeyVersions(ctx, name); return err }); err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(all, func(k store.KeyVersion) bool { return k.Retired }), nil
+}
+
+// Check compares the versions held by a key file (version → fingerprint)
+// with the registry, in one transaction: it refuses, with what to
+// restore, when a version the database requires is missing from the file
+// or differs; otherwise it records the versions the database did not know
+// yet. file names the key file in messages.
+func Check(ctx context.Context, st *store.Store, name, file string, have map[int]string) error {
+	return st.Write(ctx, func(tx *store.Tx) error {
+		known, err := tx.ListKeyVersions(ctx, name)
+		if err != nil {
+			return err
+		}
+		if err := compare(name, file, known, have); err != nil {
+			return err
+		}
+		byVersion := map[int]bool{}
+		for _, k := range known {
+			byVersion[k.Version] = true
+		}
+		versions := make([]int, 0, len(have))
+		for v := range have {
+			versions = append(versions, v)
+		}
+		slices.Sort(versions)
+		for _, v := range versions {
+			if !byVersion[v] {
+				if err := tx.RecordKeyVersion(ctx, name, v, have[v]); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// compare refuses a file that lacks or changes a version the database
+// requires.
+func compare(name, file string, known []store.KeyVersion, have map[int]string) error {
+	var missing, changed []string
+	for _, k := range known {
+		if k.Retired {
+			continue
+		}
+		fp, ok := have[k.Version]
+		switch {
+		case !ok:
+			missing = append(missing, fmt.Sprintf("v%d (empreinte %s)", k.Version, Short(k.Fingerprint)))
+		case fp != k.Fingerprint:
+			changed = append(changed, fmt.Sprintf("v%d (empreinte attendue %s, trouvée %s)", k.Version, Short(k.Fingerprint), Short(fp)))
+		}
+	}
+	if len(missing) == 0 && len(changed) == 0 {
+		return nil
+	}
+	var what []string
+	if len(missing) > 0 {
+		what = append(what, fmt.Sprintf("le fichier %s ne contient pas %s %s, avec laquelle la base de données a été construite", file, Label(name), strings.Join(missing, ", ")))
+	}
+	if len(changed) > 0 {
+		what = append(what, fmt.Sprintf("le fichier %s contient une autre clé que celle de la base de données pour %s", file, strings.Join(changed, ", ")))
+	}
+	return sillage.Errorf(sillage.KindUnavailable,
+		"démarrage refusé : %s. Restaurez le fichier de clé sauvegardé avec cette base (sauvegarde « cles/ », voir docs/operations.md) ; ne créez pas de nouvelle clé : les élèves ne seraient plus reconnus d'un établissement à l'autre",
+		strings.Join(what, " ; "))
+}
+
+// errNoFile builds the refusal for a missing key file.
+func errNoFile(name, file string, known []store.KeyVersion) error {
+	vs := make([]string, len(known))
+	for i, k := range known {
+		vs[i] = fmt.Sprintf("v%d (empreinte %s)", k.Version, Short(k.Fingerprint))
+	}
+	return sillage.Errorf(sillage.KindUnavailable,
+		"démarrage refusé : le fichier %s est introuvable, alors que la base de données a été construite avec %s %s. Restaurez ce fichier depuis la sauvegarde (dossier « cles/ », voir docs/operations.md) ; ne créez pas de nouvelle clé : les élèves ne seraient plus reconnus d'un établissement à l'autre",
+		file, Label(name), strings.Join(vs, ", "))
+}
+
+// CheckIDKey checks the INE key file against the registry without needing
+// the key: it refuses when the database requires versions and the file is
+// missing, or lacks or changes one of them. A database that knows no
+// version accepts a missing file (nothing was hashed yet). For the
+// commands that rely on stored unqids only (transfer, serve).
+func CheckIDKey(ctx context.Context, st *store.Store, file string) error {
+	kr, err := ident.Load(file)
+	if err != nil {
+		if !errors.Is(err, ident.ErrNoKey) || ident.FileExists(file) {
+			return err
+		}
+		known, kerr := Active(ctx, st, IDKey)
+		if kerr != nil {
+			return kerr
+		}
+		if len(known) > 0 {
+			return errNoFile(IDKey, file, known)
+		}
+		return nil
+	}
+	return Check(ctx, st, IDKey, file, kr.Fingerprints())
+}
+
+// LoadIDKey returns the INE keyring for an import. A missing key file is
+// created only for an empty instance (no key version known, no unqid
+// stored) and only when mayCreate (the file is the embedded default, not
+// one the operator named); otherwise the refusal says what to restore or
+// that `sillage idkey init` creates the key of a new instance.
+func LoadIDKey(ctx context.Context, st *store.Store, file string, mayCreate bool) (ident.Keyring, error) {
+	kr, err := ident.Load(file)
+	if err != nil {
+		if !errors.Is(err, ident.ErrNoKey) || ident.FileExists(file) {
+			return ident.Keyring{}, err
+		}
+		known, kerr := Active(ctx, st, IDKey)
+		if kerr != nil {
+			return ident.Keyring{}, kerr
+		}
+		if len(known) > 0 {
+			return ident.Keyring{}, errNoFile(IDKey, file, known)
+		}
+		var used bool
+		if kerr := st.Read(ctx, func(tx *store.Tx) (err error) { used, err = tx.HasPseudonyms(ctx); return err }); kerr != nil {
+			return ident.Keyring{}, kerr
+		}
+		if used {
+			return ident.Keyring{}, sillage.Errorf(sillage.KindUnavailable,
+				"import refusé : le fichier %s est introuvable, alors que des élèves sont déjà enregistrés avec une clé des INE. Restaurez ce fichier depuis la sauvegarde (voir docs/operations.md) ; si la clé est perdue pour de bon, « sillage idkey init --replace » en crée une nouvelle, en connaissance de cause : les élèves déjà importés ne seront plus reconnus d'un établissement à l'autre",
+				file)
+		}
+		if !mayCreate {
+			return ident.Keyring{}, sillage.Errorf(sillage.KindUnavailable,
+				"import refusé : le fichier de clé %s est introuvable. Pour une nouvelle instance, créez la clé avec « sillage idkey init » et sauvegardez-la ; sinon restaurez le fichier depuis la sauvegarde", file)
+		}
+		if kr, err = ident.LoadOrCreate(file); err != nil {
+			return ident.Keyring{}, err
+		}
+	}
+	if err := Check(ctx, st, IDKey, file, kr.Fingerprints()); err != nil {
+		return ident.Keyring{}, err
+	}
+	return kr, nil
+}
+
+// InitIDKey creates the INE key file of an instance, explicitly (`sillage
+// idkey init`). It refuses when the file exists, and when the database
+// already knows a key or stores unqids unless replace: a deliberate
+// replacement of a lost key, which retires the old versions and starts the
+// new key above them, so that no new unqid shares a version with an old
+// one. It returns the new keyring and the number of versions retired.
+func InitIDKey(ctx context.Context, st *store.Store, file string, replace bool) (ident.Keyring, int, error) {
+	if ident.FileExists(file) {
+		return ident.Keyring{}, 0, sillage.Errorf(sillage.KindConflict, "le fichier de clé %s existe déjà : il n'est jamais remplacé. « sillage idkey rotate » ajoute une version", file)
+	}
+	var all []store.KeyVersion
+	var newest string
+	if err := st.Read(ctx, func(tx *store.Tx) (err error) {
+		if all, err = tx.ListKeyVersions(ctx, IDKey); err != nil {
+			return err
+		}
+		newest, err = tx.NewestPseudonym(ctx)
+		return err
+	}); err != nil {
+		return ident.Keyring{}, 0, err
+	}
+	used := newest != ""
+	next := 1
+	if v, ok := ident.UnqidVersion(newest); ok {
+		next = v + 1 // unqids made under versions the registry never saw (an instance older than it)
+	}
+	active := 0
+	for _, k := range all {
+		next = max(next, k.Version+1)
+		if !k.Retired {
+			active++
+		}
+	}
+	if (active > 0 || used) && !replace {
+		if active > 0 {
+			return ident.Keyring{}, 0, errNoFile(IDKey, file, slices.DeleteFunc(all, func(k store.KeyVersion) bool { return k.Retired }))
+		}
+		return ident.Keyring{}, 0, sillage.Errorf(sillage.KindConflict,
+			"des élèves sont déjà enregistrés avec une clé des INE : restaurez le fichier %s depuis la sauvegarde ; « --replace » crée une nouvelle clé en connaissance de cause (les élèves déjà importés ne seront plus reconnus d'un établissement à l'autre)", file)
+	}
+	kr, err := ident.Create(file, next)
+	if err != nil {
+		return ident.Keyring{}, 0, err
+	}
+	var retired int64
+	err = st.Write(ctx, func(tx *store.Tx) error {
+		if replace {
+			if retired, err = tx.RetireKeyVersions(ctx, IDKey); err != nil {
+				return err
+			}
+		}
+		for v, fp := range kr.Fingerprints() {
+			if err := tx.RecordKeyVersion(ctx, IDKey, v, fp); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return kr, int(retired), err
+}
