@@ -261,13 +261,13 @@ func (a *app) auditCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			key, err := a.auditKey()
+			key, err := a.auditKey(ctx, st)
 			if err != nil {
 				return err
 			}
 			opts := audit.VerifyOptions{Key: key}
 			if checkpointFile != "" {
-				signer, err := a.signer()
+				signer, err := a.signer(ctx)
 				if err != nil {
 					return err
 				}
@@ -342,7 +342,7 @@ func (a *app) auditCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			signer, err := a.signer()
+			signer, err := a.signer(ctx)
 			if err != nil {
 				return err
 			}
@@ -403,17 +403,25 @@ func (a *app) auditCmd() *cobra.Command {
 		Short: "Ajoute une version à la clé du journal (ou à la clé de signature) ; les anciennes vérifient ce qu'elles ont scellé ou signé",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			st, err := a.open(ctx) // checks (or creates, for the default) the audit key
+			if err != nil {
+				return err
+			}
 			path := a.cfg.AuditKeyFile
-			load := a.auditKey
+			load := func() error { _, err := a.auditKey(ctx, st); return err }
 			if signing {
 				path = a.cfg.AuditSigningKeyFile
-				load = func() (*audit.Key, error) { _, err := a.signer(); return nil, err }
+				load = func() error { _, err := a.signer(ctx); return err }
 			}
-			if _, err := load(); err != nil { // created first when it is the default
+			if err := load(); err != nil { // created first when it is the default
 				return err
 			}
 			kr, err := ident.Rotate(path)
 			if err != nil {
+				return err
+			}
+			if err := load(); err != nil { // records the new version in the key registry
 				return err
 			}
 			fmt.Fprintf(a.stdout, "Nouvelle version v%d ajoutée à %s (versions %v) : sauvegardez ce fichier.\n", kr.Version(), path, kr.Versions())

@@ -161,14 +161,18 @@ func (a *app) open(ctx context.Context) (*store.Store, error) {
 	if a.st != nil {
 		return a.st, nil
 	}
-	key, err := a.auditKey()
+	st, err := store.Open(ctx, a.cfg.DSN(), store.Options{Clock: a.clock()})
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(ctx, a.cfg.DSN(), store.Options{Clock: a.clock(), AuditKey: key})
+	// The audit key is checked against the key registry before any entry
+	// is sealed with it: a lost key file is restored, never replaced.
+	key, err := a.auditKey(ctx, st)
 	if err != nil {
+		st.Close()
 		return nil, err
 	}
+	st.SetAuditKey(key)
 	// Chains written before the audit key existed are sealed under it from
 	// their current head, by one journal entry each (once).
 	sealed, err := audit.SealChains(ctx, st)
@@ -181,14 +185,11 @@ func (a *app) open(ctx context.Context) (*store.Store, error) {
 	return st, nil
 }
 
-// auditKey loads the key that seals the audit chains: created on first use
-// for the embedded default (beside the INE key), required otherwise.
-func (a *app) auditKey() (*audit.Key, error) {
-	load := ident.Load
-	if a.cfg.DefaultAuditKeyCreate {
-		load = func(p string) (ident.Keyring, error) { return ident.LoadOrCreateWithHeader(p, audit.KeyFileHeader) }
-	}
-	kr, err := load(a.cfg.AuditKeyFile)
+// auditKey loads the key that seals the audit chains, checked against the
+// key registry: created on first use for the embedded default (beside the
+// INE key) while the database knows none, required otherwise.
+func (a *app) auditKey(ctx context.Context, st *store.Store) (*audit.Key, error) {
+	kr, err := keyreg.LoadKey(ctx, st, keyreg.AuditKey, a.cfg.AuditKeyFile, audit.KeyFileHeader, a.cfg.DefaultAuditKeyCreate)
 	if err != nil {
 		return nil, fmt.Errorf("clé du journal d'audit : %w", err)
 	}
@@ -196,14 +197,12 @@ func (a *app) auditKey() (*audit.Key, error) {
 }
 
 // signer loads the checkpoint signing key, like auditKey.
-func (a *app) signer() (*audit.Signer, error) {
-	load := ident.Load
-	if a.cfg.DefaultAuditSigningKeyCreate {
-		load = func(p string) (ident.Keyring, error) {
-			return ident.LoadOrCreateWithHeader(p, audit.SigningKeyFileHeader)
-		}
+func (a *app) signer(ctx context.Context) (*audit.Signer, error) {
+	st, err := a.open(ctx)
+	if err != nil {
+		return nil, err
 	}
-	kr, err := load(a.cfg.AuditSigningKeyFile)
+	kr, err := keyreg.LoadKey(ctx, st, keyreg.AuditSigningKey, a.cfg.AuditSigningKeyFile, audit.SigningKeyFileHeader, a.cfg.DefaultAuditSigningKeyCreate)
 	if err != nil {
 		return nil, fmt.Errorf("clé de signature des points de contrôle : %w", err)
 	}

@@ -17,11 +17,23 @@ func init() {
 	commandFactories = append(commandFactories, (*app).backupCmd, (*app).restoreCmd)
 }
 
-// backupKeys are the key files saved with the database, by registry name.
-// A key added later (audit chain, signatures) is added here and in the
-// registry (internal/keyreg).
+// backupKeys are the key files saved with the database, by registry name
+// (internal/keyreg): a key added later is added here.
 func (a *app) backupKeys() []backup.Key {
-	return []backup.Key{{Name: keyreg.IDKey, Path: a.cfg.IDKeyFile}}
+	return []backup.Key{
+		{Name: keyreg.IDKey, Path: a.cfg.IDKeyFile},
+		{Name: keyreg.AuditKey, Path: a.cfg.AuditKeyFile},
+		{Name: keyreg.AuditSigningKey, Path: a.cfg.AuditSigningKeyFile},
+	}
+}
+
+// restoreKeys says where restore writes each key file.
+func (a *app) restoreKeys() map[string]string {
+	keys := map[string]string{}
+	for _, k := range a.backupKeys() {
+		keys[k.Name] = k.Path
+	}
+	return keys
 }
 
 func (a *app) backupCmd() *cobra.Command {
@@ -97,7 +109,7 @@ func (a *app) restoreCmd() *cobra.Command {
 				return nil
 			}
 			dsn := a.cfg.DSN()
-			rep, err := backup.Restore(ctx, args[0], backup.Target{DSN: dsn, BlobDir: a.cfg.BlobDir(), Keys: map[string]string{keyreg.IDKey: a.cfg.IDKeyFile}})
+			rep, err := backup.Restore(ctx, args[0], backup.Target{DSN: dsn, BlobDir: a.cfg.BlobDir(), Keys: a.restoreKeys()})
 			if err != nil {
 				return err
 			}

@@ -159,18 +159,17 @@ func Create(ctx context.Context, dest string, o Options) (*Meta, error) {
 		if err != nil {
 			return nil, fmt.Errorf("lecture du fichier de clé %s : %w", k.Path, err)
 		}
-		if k.Name == keyreg.IDKey {
-			kr, err := ident.ParseKeyFile(data)
-			if err != nil {
-				return nil, fmt.Errorf("fichier de clé %s : %w", k.Path, err)
-			}
-			have := kr.Fingerprints()
-			for _, v := range required {
-				if have[v.Version] != v.Fingerprint {
-					return nil, sillage.Errorf(sillage.KindConflict,
-						"sauvegarde refusée : le fichier %s ne contient pas %s v%d (empreinte %s) avec laquelle la base a été construite ; restaurez-le d'abord",
-						k.Path, keyreg.Label(k.Name), v.Version, keyreg.Short(v.Fingerprint))
-				}
+		// Every key file of the instance has the INE key's format.
+		kr, err := ident.ParseKeyFile(data)
+		if err != nil {
+			return nil, fmt.Errorf("fichier de clé %s : %w", k.Path, err)
+		}
+		have := kr.Fingerprints()
+		for _, v := range required {
+			if have[v.Version] != v.Fingerprint {
+				return nil, sillage.Errorf(sillage.KindConflict,
+					"sauvegarde refusée : le fichier %s ne contient pas %s v%d (empreinte %s) avec laquelle la base a été construite ; restaurez-le d'abord",
+					k.Path, keyreg.Label(k.Name), v.Version, keyreg.Short(v.Fingerprint))
 			}
 		}
 		name := filepath.Join(KeysDir, k.Name)

@@ -26,11 +26,34 @@ import (
 	"github.com/sillage/sillage/internal/store"
 )
 
-// IDKey is the registry name of the INE hashing key.
-const IDKey = "id-key"
+// The registry names of the instance's keys.
+const (
+	IDKey           = "id-key"            // the INE hashing key
+	AuditKey        = "audit-key"         // seals the audit chains (HMAC)
+	AuditSigningKey = "audit-signing-key" // signs the audit checkpoints (Ed25519 seed)
+)
 
 // labels name the keys in messages.
-var labels = map[string]string{IDKey: "la clé des INE"}
+var labels = map[string]string{
+	IDKey:           "la clé des INE",
+	AuditKey:        "la clé du journal d'audit",
+	AuditSigningKey: "la clé de signature des points de contrôle",
+}
+
+// losses say what a new key in place of a lost one would break.
+var losses = map[string]string{
+	IDKey:           "les élèves ne seraient plus reconnus d'un établissement à l'autre",
+	AuditKey:        "le journal d'audit déjà écrit ne pourrait plus être vérifié",
+	AuditSigningKey: "les points de contrôle déjà exportés ne pourraient plus être vérifiés",
+}
+
+// loss says what replacing a key would break.
+func loss(name string) string {
+	if l, ok := losses[name]; ok {
+		return l
+	}
+	return "ce qui a été fait avec l'ancienne ne pourrait plus être vérifié"
+}
 
 // Label returns how messages name a key.
 func Label(name string) string {
@@ -128,8 +151,8 @@ func compare(name, file string, known []store.KeyVersion, have map[int]string) e
 		what = append(what, fmt.Sprintf("le fichier %s contient une autre clé que celle de la base de données pour %s", file, strings.Join(changed, ", ")))
 	}
 	return sillage.Errorf(sillage.KindUnavailable,
-		"démarrage refusé : %s. Restaurez le fichier de clé sauvegardé avec cette base (sauvegarde « cles/ », voir docs/operations.md) ; ne créez pas de nouvelle clé : les élèves ne seraient plus reconnus d'un établissement à l'autre",
-		strings.Join(what, " ; "))
+		"démarrage refusé : %s. Restaurez le fichier de clé sauvegardé avec cette base (sauvegarde « cles/ », voir docs/operations.md) ; ne créez pas de nouvelle clé : %s",
+		strings.Join(what, " ; "), loss(name))
 }
 
 // errNoFile builds the refusal for a missing key file.
@@ -139,8 +162,8 @@ func errNoFile(name, file string, known []store.KeyVersion) error {
 		vs[i] = fmt.Sprintf("v%d (empreinte %s)", k.Version, Short(k.Fingerprint))
 	}
 	return sillage.Errorf(sillage.KindUnavailable,
-		"démarrage refusé : le fichier %s est introuvable, alors que la base de données a été construite avec %s %s. Restaurez ce fichier depuis la sauvegarde (dossier « cles/ », voir docs/operations.md) ; ne créez pas de nouvelle clé : les élèves ne seraient plus reconnus d'un établissement à l'autre",
-		file, Label(name), strings.Join(vs, ", "))
+		"démarrage refusé : le fichier %s est introuvable, alors que la base de données a été construite avec %s %s. Restaurez ce fichier depuis la sauvegarde (dossier « cles/ », voir docs/operations.md) ; ne créez pas de nouvelle clé : %s",
+		file, Label(name), strings.Join(vs, ", "), loss(name))
 }
 
 // CheckIDKey checks the INE key file against the registry without needing
@@ -266,4 +289,36 @@ func InitIDKey(ctx context.Context, st *store.Store, file string, replace bool) 
 		return nil
 	})
 	return kr, int(retired), err
+}
+
+// LoadKey returns another key of the instance (the audit chain's, the
+// checkpoint signing seed), checked against the registry like the INE key.
+// A missing file is created (with header) only when the database knows no
+// version of that key and mayCreate (the file is the embedded default);
+// when it knows one, the refusal says what to restore.
+func LoadKey(ctx context.Context, st *store.Store, name, file, header string, mayCreate bool) (ident.Keyring, error) {
+	kr, err := ident.Load(file)
+	if err != nil {
+		if !errors.Is(err, ident.ErrNoKey) || ident.FileExists(file) {
+			return ident.Keyring{}, err
+		}
+		known, kerr := Active(ctx, st, name)
+		if kerr != nil {
+			return ident.Keyring{}, kerr
+		}
+		if len(known) > 0 {
+			return ident.Keyring{}, errNoFile(name, file, known)
+		}
+		if !mayCreate {
+			return ident.Keyring{}, sillage.Errorf(sillage.KindUnavailable,
+				"démarrage refusé : le fichier de %s %s est introuvable ; restaurez-le depuis la sauvegarde (voir docs/operations.md)", Label(name), file)
+		}
+		if kr, err = ident.LoadOrCreateWithHeader(file, header); err != nil {
+			return ident.Keyring{}, err
+		}
+	}
+	if err := Check(ctx, st, name, file, kr.Fingerprints()); err != nil {
+		return ident.Keyring{}, err
+	}
+	return kr, nil
 }
