@@ -16,6 +16,7 @@ import (
 	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/config"
 	"github.com/sillage/sillage/internal/ident"
+	"github.com/sillage/sillage/internal/jobs"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -38,6 +39,7 @@ type app struct {
 
 	st    *store.Store
 	blobs *blob.Store
+	jq    *jobs.Queue
 }
 
 // usageError marks an error of the command line itself (exit code 2).
@@ -188,7 +190,38 @@ func (a *app) keyring() (ident.Keyring, error) {
 	return ident.Load(a.cfg.IDKeyFile)
 }
 
+// jobQueue opens the job queue once, to enqueue only (the server's
+// workers run the jobs): the commands queue the jobs that follow their
+// changes in the changes' own transactions.
+func (a *app) jobQueue(ctx context.Context) (*jobs.Queue, error) {
+	if a.jq != nil {
+		return a.jq, nil
+	}
+	st, err := a.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q, err := jobs.Open(ctx, jobs.Config{Store: st, Logger: a.log})
+	if err != nil {
+		return nil, err
+	}
+	a.jq = q
+	return q, nil
+}
+
+// collectTx queues the collection of unreferenced files inside a change's
+// transaction (transfer.Options.AfterChangeTx).
+func (a *app) collectTx(q *jobs.Queue) func(ctx context.Context, tx *store.Tx) error {
+	return func(ctx context.Context, tx *store.Tx) error {
+		_, err := q.EnqueueCollectTx(ctx, tx, jobs.TriggerCLI)
+		return err
+	}
+}
+
 func (a *app) close() {
+	if a.jq != nil {
+		a.jq.Close()
+	}
 	if a.st != nil {
 		a.st.Close()
 	}

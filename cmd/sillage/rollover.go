@@ -3,14 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"sort"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -272,11 +269,17 @@ func (a *app) rolloverRunCmd() *cobra.Command {
 				}
 			}
 			e.ConfirmMassDeactivation = confirm
-			// The transfer run follows an import that created or
-			// deactivated students (the server's workers run it).
-			queue := &lazyQueue{st: e.Store, log: a.log}
-			defer queue.close()
-			e.AfterImport = queue.afterImport
+			if !dry {
+				// Steps 1 and 3 queue the collection of the files they
+				// leave unreferenced in the transaction that marks them
+				// done; step 4's importer queues the transfer run in its
+				// own (the server's workers run both).
+				q, err := a.jobQueue(ctx)
+				if err != nil {
+					return err
+				}
+				e.CollectTx = a.collectTx(q)
+			}
 			bars := a.stepBars()
 			e.Progress = bars.update
 			res, err := e.Run(ctx, req)
@@ -302,9 +305,6 @@ func (a *app) rolloverRunCmd() *cobra.Command {
 				}
 			} else {
 				printRun(a.stdout, res)
-			}
-			if !dry && (s == rollover.StepPurge || s == rollover.StepCleanup) {
-				a.enqueueCollect(ctx, e.Store)
 			}
 			if res.Failed() {
 				n, held := 0, 0
@@ -562,62 +562,6 @@ func (a *app) rolloverEnqueueCmd() *cobra.Command {
 	return c
 }
 
-// lazyQueue opens the job queue the first time a hook of the changeover
-// enqueues (to enqueue only: the server's workers run the jobs).
-type lazyQueue struct {
-	st   *store.Store
-	log  *slog.Logger
-	mu   sync.Mutex
-	q    *jobs.Queue
-	done bool
-}
-
-func (l *lazyQueue) get(ctx context.Context) (*jobs.Queue, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.done {
-		return nil, errors.New("file des tâches fermée")
-	}
-	if l.q == nil {
-		q, err := jobs.Open(context.WithoutCancel(ctx), jobs.Config{Store: l.st, Logger: l.log})
-		if err != nil {
-			return nil, err
-		}
-		l.q = q
-	}
-	return l.q, nil
-}
-
-// afterImport queues the transfer run of the establishments (rollover.Engine.AfterImport).
-func (l *lazyQueue) afterImport(ctx context.Context, uais []sillage.UAI) error {
-	q, err := l.get(ctx)
-	if err != nil {
-		return err
-	}
-	_, err = q.EnqueueTransfer(ctx, jobs.TriggerImport, uais)
-	return err
-}
-
-// collect queues the collection of unreferenced files (rollover.Engine.Collect).
-func (l *lazyQueue) collect(ctx context.Context) error {
-	q, err := l.get(ctx)
-	if err != nil {
-		return err
-	}
-	_, err = q.EnqueueCollect(ctx, "after")
-	return err
-}
-
-func (l *lazyQueue) close() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.q != nil {
-		l.q.Close()
-		l.q = nil
-	}
-	l.done = true
-}
-
 // startRollover runs beside `sillage serve`: the step jobs' engine, the
 // access-blocking hook, and the messages due, every ten minutes.
 func startRollover(ctx context.Context, a *app, deps *web.Deps) (func(), error) {
@@ -628,13 +572,22 @@ func startRollover(ctx context.Context, a *app, deps *web.Deps) (func(), error) 
 	blocker := rollover.NewBlocker(deps.Store)
 	// Step 4's import is followed by the transfer run, steps 1 and 3 by the
 	// collection of the files nobody refers to any more: both queued
-	// through internal/jobs (its own client: the server's queue may start
-	// after this one).
-	queue := &lazyQueue{st: deps.Store, log: a.log}
+	// through internal/jobs in the transactions of the changes (its own
+	// client, opened now: a transaction cannot wait for River's
+	// migration on SQLite's single writer).
+	queue, err := jobs.Open(ctx, jobs.Config{Store: deps.Store, Logger: a.log})
+	if err != nil {
+		files.Close()
+		return nil, err
+	}
 	e := &rollover.Engine{Store: deps.Store, Blobs: files, Retention: a.cfg.Retention, Log: a.log,
-		OnChange: blocker.Invalidate, AfterImport: queue.afterImport, Collect: queue.collect}
+		OnChange: blocker.Invalidate, CollectTx: func(ctx context.Context, tx *store.Tx) error {
+			_, err := queue.EnqueueCollectTx(ctx, tx, "after")
+			return err
+		}}
 	if kr, err := a.keyring(); err == nil {
-		e.Importer = &directory.Importer{Store: deps.Store, Keyring: kr, MassDeactivation: a.cfg.MassDeactivation, MaxExpanded: a.cfg.MaxImport, Log: a.log}
+		e.Importer = &directory.Importer{Store: deps.Store, Keyring: kr, MassDeactivation: a.cfg.MassDeactivation, MaxExpanded: a.cfg.MaxImport, Log: a.log,
+			QueueTransfer: queue.ImportHook()}
 	} else {
 		a.log.Warn("rollover: no INE key, step 4 will fail until it is configured", "err", err)
 	}
@@ -663,7 +616,7 @@ func startRollover(ctx context.Context, a *app, deps *web.Deps) (func(), error) 
 		cancel()
 		<-done
 		rollover.SetJobEngine(nil)
-		queue.close()
+		queue.Close()
 		files.Close()
 	}, nil
 }

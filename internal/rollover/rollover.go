@@ -118,14 +118,16 @@ type Engine struct {
 	// OnChange is called after a run changed an establishment's changeover
 	// (the access-blocking cache listens).
 	OnChange func(uai sillage.UAI)
-	// AfterImport is called after step 4's import created or deactivated
-	// students: the transfer run follows (transfer.md 5(a); serve and the
-	// command line queue it through internal/jobs). A failure is a
-	// warning of the step's report.
+	// AfterImport, for an Importer without QueueTransfer (which queues the
+	// run in the import's own transaction, as serve and the command line
+	// do), is called after step 4's import created or deactivated
+	// students: the transfer run follows (transfer.md 5(a)). A failure is
+	// a warning of the step's report.
 	AfterImport func(ctx context.Context, uais []sillage.UAI) error
-	// Collect is called after a step deleted rows referring to files
-	// (steps 1 and 3): the collection of unreferenced files follows.
-	Collect func(ctx context.Context) error
+	// CollectTx is called inside the transaction that marks steps 1 and 3
+	// done (they deleted rows referring to files): the collection of
+	// unreferenced files is queued there, so it cannot be lost.
+	CollectTx func(ctx context.Context, tx *store.Tx) error
 
 	aafMu   sync.Mutex
 	aafKey  string
@@ -403,11 +405,6 @@ func (e *Engine) RunOne(ctx context.Context, req Request, uai sillage.UAI) Outco
 		o.Status, o.Message, o.Err = OutcomeFailed, sillage.Message(err), err
 	default:
 		o.Status, o.Report = OutcomeDone, rep
-		if e.Collect != nil && (req.Step == StepPurge || req.Step == StepCleanup) {
-			if err := e.Collect(ctx); err != nil {
-				e.log().Warn("rollover: collection of unreferenced files not queued", "uai", uai, "step", int(req.Step), "err", err)
-			}
-		}
 	}
 	if e.OnChange != nil {
 		e.OnChange(uai)
@@ -530,6 +527,11 @@ func (e *Engine) runOne(ctx context.Context, req Request, uai sillage.UAI) (*Ste
 			}
 			if err := tx.SetRolloverStepDone(ctx, uai, year, int(s), string(b)); err != nil {
 				return err
+			}
+			if e.CollectTx != nil && (s == StepPurge || s == StepCleanup) {
+				if err := e.CollectTx(ctx, tx); err != nil {
+					return err
+				}
 			}
 			return audit.Record(ctx, tx, uai, auditActor(req.Actor), audit.RolloverStep,
 				fmt.Sprintf("Étape %d — %s (année %s)", s, s.Label(), year), r.rep.Summary())

@@ -49,9 +49,11 @@ type Deps struct {
 
 // Hooks are optional collaborators the server calls.
 type Hooks struct {
-	// AfterImport is called after an import that created or deactivated
-	// students (the transfer run follows in the background).
-	AfterImport func(ctx context.Context, uais []sillage.UAI) error
+	// QueueTransfer is called inside the transaction of an import that
+	// created or deactivated students: the transfer run follows in the
+	// background, queued with the import itself
+	// (directory.Importer.QueueTransfer).
+	QueueTransfer func(ctx context.Context, tx *store.Tx, uai sillage.UAI) error
 	// AccessBlocked says whether a role of an establishment is blocked now
 	// by the changeover's access-blocking window, and the message to show.
 	AccessBlocked func(ctx context.Context, uai sillage.UAI, role sillage.Role) (bool, string)

@@ -1,0 +1,209 @@
+package jobs_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/directory"
+	"github.com/sillage/sillage/internal/ident"
+	"github.com/sillage/sillage/internal/jobs"
+	"github.com/sillage/sillage/internal/store"
+	"github.com/sillage/sillage/internal/store/storetest"
+)
+
+const siecleUAI = sillage.UAI("0860012W")
+
+var siecleFile = filepath.Join("..", "directory", "testdata", "siecle_0860012W_1.xml")
+
+func testKeyring(t testing.TB) ident.Keyring {
+	kr, err := ident.NewKeyring(map[int][]byte{1: bytes.Repeat([]byte{7}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kr
+}
+
+// importSIECLE imports the SIECLE file of the directory's tests with the
+// queue's hook; failpoint fails (or kills) the import at a step.
+func importSIECLE(ctx context.Context, t testing.TB, st *store.Store, q *jobs.Queue, failpoint func(string) error) (*directory.Report, error) {
+	data, err := os.ReadFile(siecleFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := &directory.Importer{Store: st, Keyring: testKeyring(t), QueueTransfer: q.ImportHook(), Failpoint: failpoint}
+	return im.SIECLE(ctx, bytes.NewReader(data), directory.Options{UAI: siecleUAI, FileName: "siecle.xml"})
+}
+
+func createSIECLEEstablishment(t testing.TB, st *store.Store) {
+	ctx := context.Background()
+	if err := st.Write(ctx, func(tx *store.Tx) error {
+		return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: siecleUAI, Name: "Lycée de test", Kind: sillage.KindLP})
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// state is what a trial left: applied import reports, and transfer jobs
+// queued by an import (with their establishments).
+type state struct {
+	reports, jobs int
+	uais          []string
+}
+
+func stateOf(t *testing.T, st *store.Store, q *jobs.Queue) state {
+	t.Helper()
+	ctx := context.Background()
+	var s state
+	if err := st.Read(ctx, func(tx *store.Tx) error {
+		rs, err := tx.ListImportReports(ctx, siecleUAI)
+		s.reports = len(rs)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := q.List(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range list {
+		if j.Kind == jobs.KindTransfer && j.Trigger == jobs.TriggerImport {
+			s.jobs++
+		}
+	}
+	return s
+}
+
+var errFault = errors.New("panne injectée")
+
+// TestTransferQueuedInImportTransaction: the transfer run that follows an
+// import is queued in the import's transaction. A failure at any step of
+// the transaction (the last one just before the commit) leaves neither
+// the import nor a job; a failure right after the commit (the process
+// goes on to crash before doing anything else) still leaves the job.
+func TestTransferQueuedInImportTransaction(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
+		ctx := context.Background()
+		createSIECLEEstablishment(t, st)
+		q := openQueue(t, jobs.Config{Store: st})
+		for _, step := range []string{"start", "report", "commit"} {
+			_, err := importSIECLE(ctx, t, st, q, func(s string) error {
+				if s == step {
+					return errFault
+				}
+				return nil
+			})
+			if !errors.Is(err, errFault) {
+				t.Fatalf("fault at %s: %v", step, err)
+			}
+			if s := stateOf(t, st, q); s.reports != 0 || s.jobs != 0 {
+				t.Fatalf("fault at %s: %+v left behind, want nothing", step, s)
+			}
+		}
+		rep, err := importSIECLE(ctx, t, st, q, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.TouchesTransfer() || !rep.TransferQueued {
+			t.Fatalf("report: touches %v queued %v", rep.TouchesTransfer(), rep.TransferQueued)
+		}
+		if s := stateOf(t, st, q); s.reports != 1 || s.jobs != 1 {
+			t.Fatalf("after the import: %+v, want 1 report and 1 job", s)
+		}
+		// The same file again changes nothing: no transfer to run.
+		if _, err := importSIECLE(ctx, t, st, q, nil); err != nil {
+			t.Fatal(err)
+		}
+		if s := stateOf(t, st, q); s.reports != 2 || s.jobs != 1 {
+			t.Fatalf("after an import creating nobody: %+v, want 2 reports and still 1 job", s)
+		}
+	})
+}
+
+// TestImportKilledAroundCommit kills an importing process (SIGKILL) either
+// inside the import's transaction, after the job is queued, or right
+// after the commit, before it prints its report: the import and its
+// transfer job are there together or not at all.
+func TestImportKilledAroundCommit(t *testing.T) {
+	const trials = 3
+	for _, kind := range storetest.Engines(t) {
+		t.Run(string(kind), func(t *testing.T) {
+			for _, at := range []string{"commit", "after"} {
+				for i := 0; i < trials; i++ {
+					dsn := storetest.DSN(t, kind)
+					st, err := store.Open(context.Background(), dsn, store.Options{Clock: &storetest.Clock{T: storetest.Epoch}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					createSIECLEEstablishment(t, st)
+					url := "sqlite:" + dsn.Path
+					if dsn.Kind == store.Postgres {
+						url = dsn.URL
+					}
+					cmd := exec.Command(os.Args[0], "-test.run=^TestImportKillHelper$", "-test.count=1")
+					cmd.Env = append(os.Environ(), "SILLAGE_JOBS_KILL_DSN="+url, "SILLAGE_JOBS_KILL_AT="+at)
+					out, err := cmd.CombinedOutput()
+					var ee *exec.ExitError
+					if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+						t.Fatalf("helper not killed at %s: %v\n%s", at, err, out)
+					}
+					q := openQueue(t, jobs.Config{Store: st})
+					want := state{reports: 1, jobs: 1}
+					if at == "commit" {
+						want = state{}
+					}
+					if s := stateOf(t, st, q); s.reports != want.reports || s.jobs != want.jobs {
+						t.Errorf("killed at %s (trial %d): %+v, want %+v", at, i+1, s, want)
+					}
+					q.Close()
+					st.Close()
+				}
+			}
+			t.Logf("%d kills inside the transaction, %d right after the commit", trials, trials)
+		})
+	}
+}
+
+// TestImportKillHelper is an importing process killed at a point.
+func TestImportKillHelper(t *testing.T) {
+	url := os.Getenv("SILLAGE_JOBS_KILL_DSN")
+	if url == "" {
+		t.Skip("helper process only")
+	}
+	at := os.Getenv("SILLAGE_JOBS_KILL_AT")
+	ctx := context.Background()
+	d, _ := store.ParseDSN(url)
+	st, err := store.Open(ctx, d, store.Options{Clock: &storetest.Clock{T: storetest.Epoch}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := jobs.Open(ctx, jobs.Config{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kill := func() {
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		time.Sleep(time.Minute)
+	}
+	_, err = importSIECLE(ctx, t, st, q, func(step string) error {
+		if step == at {
+			kill()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at == "after" {
+		kill()
+	}
+	t.Fatal(fmt.Sprintf("not killed at %s", at))
+}
