@@ -65,7 +65,7 @@ type Options struct {
 	// queues the collection of the files nobody refers to any more there,
 	// so that a crash after the commit cannot lose it.
 	AfterChangeTx func(ctx context.Context, tx *store.Tx) error
-		// Workers is how many batches run at once (default 2 on PostgreSQL,
+	// Workers is how many batches run at once (default 2 on PostgreSQL,
 	// 1 on SQLite, which has one writer). Batches never share a student:
 	// the claims keep them apart, as between two runs.
 	Workers int
