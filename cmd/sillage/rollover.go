@@ -80,7 +80,8 @@ func (a *app) rolloverCmd() *cobra.Command {
 		Long: "Le changement d'année archive l'année N, purge ce qui ne devait durer qu'un an et prépare l'année N+1,\n" +
 			"étape par étape, pour chaque établissement (voir docs/rollover.md). --year est l'année close (2025 pour 2025-2026) ;\n" +
 			"par défaut, l'année scolaire en cours à la date de --now."}
-	cmd.AddCommand(a.rolloverPlanCmd(), a.rolloverRunCmd(), a.rolloverCalendarCmd(), a.rolloverNoticesCmd(), a.rolloverEnqueueCmd())
+	cmd.AddCommand(a.rolloverPlanCmd(), a.rolloverRunCmd(), a.rolloverCalendarCmd(), a.rolloverNoticesCmd(), a.rolloverEnqueueCmd(),
+		a.rolloverStuckCmd(), a.rolloverRelaunchCmd())
 	return cmd
 }
 
@@ -536,16 +537,22 @@ func (a *app) rolloverEnqueueCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			q, err := jobs.Open(ctx, jobs.Config{Store: st, Logger: a.log})
+			q, err := a.jobQueue(ctx)
 			if err != nil {
 				return err
 			}
-			defer q.Close()
 			queued, refused, err := rollover.Enqueue(ctx, st, q, a.yearFlag(year), s, only, cliActor.Name, rollover.Confirmations{All: confirm})
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "Étape %d confiée aux tâches de fond pour %d établissement(s)\n", s, len(queued))
+			if len(queued) == 0 && only == nil {
+				skipped, err := rollover.Skipped(ctx, st, a.yearFlag(year), s)
+				if err != nil {
+					return err
+				}
+				printSkipped(a.stdout, skipped)
+			}
 			for u, why := range refused {
 				fmt.Fprintf(a.stdout, "%s : %s\n", u, why)
 			}
