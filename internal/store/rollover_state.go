@@ -51,15 +51,15 @@ const (
 
 // RolloverStep is one step of one establishment's changeover.
 type RolloverStep struct {
-	UAI           sillage.UAI
-	SchoolYear    sillage.SchoolYear
-	Step          int
-	State         string // "" (not started), queued, running, done, failed
-	Attempts      int
-	QueuedAt      time.Time
-	StartedAt     time.Time
-	FinishedAt    time.Time
-	LeaseUntil    time.Time
+	UAI        sillage.UAI
+	SchoolYear sillage.SchoolYear
+	Step       int
+	State      string // "" (not started), queued, running, done, failed
+	Attempts   int
+	QueuedAt   time.Time
+	StartedAt  time.Time
+	FinishedAt time.Time
+	LeaseUntil time.Time
 	// HeartbeatAt is the last sign of life of the process running the
 	// step, LeaseOwner that process (host and pid).
 	HeartbeatAt   time.Time
