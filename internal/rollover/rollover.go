@@ -546,13 +546,13 @@ func (e *Engine) runOne(ctx context.Context, req Request, uai sillage.UAI) (*Ste
 	r := &run{e: e, ctx: rctx, req: req, uai: uai, est: est, year: year, step: s, started: cur.StartedAt,
 		rep: &StepReport{Year: year, Step: s, UAI: uai, Establishment: est.Name, StartedAt: cur.StartedAt}}
 	finish, err := r.work()
-	stopBeat()
-	if errors.Is(context.Cause(rctx), errLeaseLost) {
-		e.log().Warn("rollover: lease taken over, run abandoned", "uai", uai, "year", year, "step", int(s))
-		return nil, errRefused{msg: fmt.Sprintf("étape %d pour %s : reprise par un autre processus pendant qu'elle tournait ici ; ce processus l'a abandonnée", s, uai), busy: true}
-	}
 	if err == nil {
 		err = r.fail("finish")
+	}
+	if errors.Is(context.Cause(rctx), errLeaseLost) {
+		stopBeat()
+		e.log().Warn("rollover: lease taken over, run abandoned", "uai", uai, "year", year, "step", int(s))
+		return nil, errRefused{msg: fmt.Sprintf("étape %d pour %s : reprise par un autre processus pendant qu'elle tournait ici ; ce processus l'a abandonnée", s, uai), busy: true}
 	}
 	if err == nil {
 		err = e.Store.Write(ctx, func(tx *store.Tx) error {
@@ -578,6 +578,7 @@ func (e *Engine) runOne(ctx context.Context, req Request, uai sillage.UAI) (*Ste
 				fmt.Sprintf("Étape %d — %s (année %s)", s, s.Label(), year), r.rep.Summary())
 		})
 	}
+	stopBeat()
 	if err != nil {
 		msg := sillage.Message(err)
 		if sillage.KindOf(err) == sillage.KindInternal || msg == "" {
