@@ -100,7 +100,9 @@ func TestHeartbeatKeepsALiveRun(t *testing.T) {
 				return nil
 			}
 			done := make(chan rollover.Outcome)
-			go func() { done <- a.RunOne(context.Background(), rollover.Request{Year: N, Step: rollover.StepPurge}, leaseUAI) }()
+			go func() {
+				done <- a.RunOne(context.Background(), rollover.Request{Year: N, Step: rollover.StepPurge}, leaseUAI)
+			}()
 			<-reached
 			claimed := stepOf(t, st, 1)
 			clock.Advance(time.Second) // the claim's lease has expired
