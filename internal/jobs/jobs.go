@@ -397,8 +397,16 @@ func (q *Queue) EnqueueCollect(ctx context.Context, trigger string) (int64, erro
 	return q.insert(ctx, CollectArgs{Trigger: trigger}, collectOpts())
 }
 
+// insert enqueues a job in a transaction of its own. A database busy
+// (SQLite's write lock held by another process past its timeout) or
+// unreachable is waited for with back-off: an insert that failed so did
+// not happen, so trying again is safe.
 func (q *Queue) insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (int64, error) {
-	res, err := q.client.Insert(ctx, args, opts)
+	var res *rivertype.JobInsertResult
+	err := store.Retry(ctx, func() (err error) {
+		res, err = q.client.Insert(ctx, args, opts)
+		return err
+	})
 	if err != nil {
 		return 0, sillage.Wrap(sillage.KindUnavailable, err, "impossible d'ajouter la tâche à la file")
 	}

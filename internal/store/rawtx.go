@@ -31,6 +31,7 @@ func (tx *Tx) Driver(ctx context.Context, fn func(DriverTx) error) error {
 	if tx.readOnly {
 		return errors.New("store: Driver in a read-only transaction")
 	}
+	tx.issued++
 	if tx.s.dsn.Kind != Postgres {
 		return fn(DriverTx{SQL: tx.tx})
 	}
