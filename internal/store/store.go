@@ -97,6 +97,10 @@ type Options struct {
 	NoMigrate bool
 	// MaxConns bounds the PostgreSQL pool and the SQLite readers.
 	MaxConns int
+	// BusyTimeout is how long SQLite waits for a lock another process
+	// holds before BEGIN fails (then retried with back-off); default 10
+	// seconds.
+	BusyTimeout time.Duration
 }
 
 // Store is the database.
@@ -153,7 +157,11 @@ func (s *Store) openSQLite(opts Options) error {
 	}
 	// busy_timeout first, so the other pragmas wait instead of failing
 	// when another process holds the lock.
-	base := "file:" + s.dsn.Path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
+	busy := opts.BusyTimeout
+	if busy <= 0 {
+		busy = 10 * time.Second
+	}
+	base := "file:" + s.dsn.Path + "?_pragma=busy_timeout(" + strconv.FormatInt(busy.Milliseconds(), 10) + ")&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
 	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
 	if err != nil {
 		return sillage.Wrap(sillage.KindUnavailable, err, "ouverture de la base SQLite")
