@@ -207,3 +207,43 @@ func TestImportKillHelper(t *testing.T) {
 	}
 	t.Fatal(fmt.Sprintf("not killed at %s", at))
 }
+
+// TestEnqueueWaitsForABusyWriter: another process holds SQLite's write
+// lock longer than the busy timeout: `jobs enqueue` waits with back-off
+// and queues its job once the lock is released.
+func TestEnqueueWaitsForABusyWriter(t *testing.T) {
+	ctx := context.Background()
+	dsn := storetest.DSN(t, store.SQLite)
+	open := func() *store.Store {
+		st, err := store.Open(ctx, dsn, store.Options{Clock: &storetest.Clock{T: storetest.Epoch}, BusyTimeout: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	other, st := open(), open()
+	q := openQueue(t, jobs.Config{Store: st})
+	for _, hold := range []time.Duration{300 * time.Millisecond, 1500 * time.Millisecond} {
+		locked, done := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(done)
+			other.Write(ctx, func(tx *store.Tx) error {
+				if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uaiN(int(hold / time.Millisecond)), Name: "Verrou", Kind: sillage.KindLP}); err != nil {
+					return err
+				}
+				close(locked)
+				time.Sleep(hold)
+				return nil
+			})
+		}()
+		<-locked
+		start := time.Now()
+		id, err := q.EnqueueTransfer(ctx, jobs.TriggerCLI, nil)
+		if err != nil || id == 0 {
+			t.Fatalf("enqueue behind a lock held %v: %d %v", hold, id, err)
+		}
+		t.Logf("lock held %v: the enqueue waited %v", hold, time.Since(start).Round(10*time.Millisecond))
+		<-done
+	}
+}

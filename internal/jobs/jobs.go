@@ -305,7 +305,9 @@ func (q *Queue) openPostgres(ctx context.Context, rc *river.Config) error {
 
 func (q *Queue) openSQLite(ctx context.Context, rc *river.Config) error {
 	driver := riversqlite.New(q.cfg.Store.SQLDB())
-	if err := migrate(ctx, driver, q.cfg.Logger); err != nil {
+	// Another process may hold the write lock past the busy timeout: the
+	// migration (applied or not, as a whole) is tried again.
+	if err := store.Retry(ctx, func() error { return migrate(ctx, driver, q.cfg.Logger) }); err != nil {
 		return err
 	}
 	rc.PollOnly = true

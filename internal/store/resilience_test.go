@@ -2,112 +2,15 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"io"
-	"net"
-	"net/url"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	_ "github.com/jackc/pgx/v5/stdlib" // the admin connection
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/store/storetest"
 )
-
-// proxy forwards TCP connections to PostgreSQL; cut breaks every
-// connection it carries (a restart, a network cut), stop refuses new ones.
-type proxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	conns  []net.Conn
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{ln: ln, target: target}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, s)
-			p.mu.Unlock()
-			go func() { io.Copy(s, c); s.Close() }()
-			go func() { io.Copy(c, s); c.Close() }()
-		}
-	}()
-	t.Cleanup(p.stop)
-	return p
-}
-
-func (p *proxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-func (p *proxy) stop() {
-	p.ln.Close()
-	p.cut()
-}
-
-// proxiedStore opens a fresh PostgreSQL store whose connections go
-// through a proxy, and returns how to end its server processes.
-func proxiedStore(t *testing.T) (*store.Store, *proxy, func()) {
-	t.Helper()
-	dsn := storetest.DSN(t, store.Postgres)
-	u, err := url.Parse(dsn.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := newProxy(t, u.Host)
-	admin, err := sql.Open("pgx", dsn.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	app := "sillage-resilience-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	terminate := func() {
-		// What a PostgreSQL restart does to this store's connections
-		// (and only to them: other tests share the server).
-		if _, err := admin.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, app); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	q := u.Query()
-	q.Set("application_name", app)
-	u.RawQuery = q.Encode()
-	u.Host = p.ln.Addr().String()
-	st, err := store.Open(context.Background(), store.DSN{Kind: store.Postgres, URL: u.String()},
-		store.Options{Clock: &storetest.Clock{T: storetest.Epoch}, MaxConns: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st, p, terminate
-}
 
 func countEstablishments(ctx context.Context, st *store.Store) (int, error) {
 	var n int
@@ -130,13 +33,13 @@ func TestBrokenPostgresConnection(t *testing.T) {
 		t.Skip("PostgreSQL not configured")
 	}
 	ctx := context.Background()
-	st, p, terminate := proxiedStore(t)
+	st, p, terminate := storetest.Proxied(t, &storetest.Clock{T: storetest.Epoch}, store.Options{MaxConns: 2})
 	const trials = 20
 	for i := 0; i < trials; i++ {
 		if i%4 < 2 {
 			terminate()
 		} else {
-			p.cut()
+			p.Cut()
 		}
 		if i%2 == 0 {
 			if _, err := countEstablishments(ctx, st); err != nil {
@@ -162,7 +65,7 @@ func TestBrokenPostgresConnection(t *testing.T) {
 		err := st.Read(ctx, func(tx *store.Tx) error {
 			calls++
 			if calls == 1 {
-				p.cut()
+				p.Cut()
 			}
 			es, err := tx.ListEstablishments(ctx)
 			n = len(es)
@@ -175,7 +78,7 @@ func TestBrokenPostgresConnection(t *testing.T) {
 	calls := 0
 	err := st.Read(ctx, func(tx *store.Tx) error {
 		calls++
-		p.cut()
+		p.Cut()
 		_, err := tx.ListEstablishments(ctx)
 		return err
 	})
@@ -187,7 +90,7 @@ func TestBrokenPostgresConnection(t *testing.T) {
 		if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uaiN(100), Name: "Lycée", Kind: sillage.KindLP}); err != nil {
 			return err
 		}
-		p.cut()
+		p.Cut()
 		return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uaiN(101), Name: "Lycée", Kind: sillage.KindLP})
 	})
 	if sillage.KindOf(err) != sillage.KindUnavailable || strings.Contains(sillage.Message(err), "driver") {
@@ -197,7 +100,7 @@ func TestBrokenPostgresConnection(t *testing.T) {
 		t.Fatalf("after the cut write: %d establishments, %v", n, err)
 	}
 	// Unreachable.
-	p.stop()
+	p.Stop()
 	_, err = countEstablishments(ctx, st)
 	if sillage.KindOf(err) != sillage.KindUnavailable || !strings.Contains(sillage.Message(err), "injoignable") {
 		t.Fatalf("unreachable: %v (%q)", err, sillage.Message(err))
