@@ -82,25 +82,12 @@ func (q *Queue) housekeeping(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	lists, err := accounts.ExpireCredentialLists(ctx, cfg.Store)
+	lists, err := accounts.ExpireCredentialListsThen(ctx, cfg.Store, q.collectTx)
 	if err != nil {
 		return err
 	}
-	if lists > 0 {
-		q.afterChange(ctx)
-	}
 	cfg.Logger.Info("housekeeping", "audit_entries", n, "sessions", sessions, "credential_lists", lists)
 	return nil
-}
-
-// afterChange queues the collection of the files nobody refers to any more.
-func (q *Queue) afterChange(ctx context.Context) {
-	if q.cfg.Blobs == nil {
-		return
-	}
-	if _, err := q.EnqueueCollect(ctx, "after"); err != nil {
-		q.cfg.Logger.Warn("enqueue blob collection", "err", err)
-	}
 }
 
 // collectTx queues the collection inside the transaction of a change
