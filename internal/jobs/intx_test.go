@@ -13,11 +13,13 @@ import (
 	"time"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/directory"
 	"github.com/sillage/sillage/internal/ident"
 	"github.com/sillage/sillage/internal/jobs"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/store/storetest"
+	"github.com/sillage/sillage/internal/transfer"
 )
 
 const siecleUAI = sillage.UAI("0860012W")
@@ -246,4 +248,92 @@ func TestEnqueueWaitsForABusyWriter(t *testing.T) {
 		t.Logf("lock held %v: the enqueue waited %v", hold, time.Since(start).Round(10*time.Millisecond))
 		<-done
 	}
+}
+
+func collectJobs(t *testing.T, q *jobs.Queue) int {
+	t.Helper()
+	list, err := q.List(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, j := range list {
+		if j.Kind == jobs.KindCollect {
+			n++
+		}
+	}
+	return n
+}
+
+// TestCollectionQueuedWithTransferAndPurge: the collection of the files a
+// transfer or a purge leaves behind is queued in the transaction that
+// moved or deleted the students: a failure before the commit leaves no
+// job (and no change), a failure right after it leaves the job.
+func TestCollectionQueuedWithTransferAndPurge(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
+		ctx := context.Background()
+		blobs, err := blob.Open(t.TempDir(), 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { blobs.Close() })
+		originID, destID, _ := mover(t, st, blobs)
+		q := openQueue(t, jobs.Config{Store: st})
+		hook := func(ctx context.Context, tx *store.Tx) error {
+			_, err := q.EnqueueCollectTx(ctx, tx, "after")
+			return err
+		}
+		failAt := func(step string) func(string) error {
+			return func(s string) error {
+				if s == step {
+					return errFault
+				}
+				return nil
+			}
+		}
+		for _, step := range []string{transfer.StepStatus, transfer.StepLog, transfer.StepAudit} {
+			transfer.Run(ctx, st, transfer.Options{BatchSize: 1, Failpoint: failAt(step), AfterChangeTx: hook})
+			if n := collectJobs(t, q); n != 0 || transferred(t, st, destID, originID) {
+				t.Fatalf("transfer failed at %s: %d collection job(s), transferred %v", step, n, transferred(t, st, destID, originID))
+			}
+		}
+		if _, err := transfer.Run(ctx, st, transfer.Options{BatchSize: 1, Failpoint: failAt(transfer.StepCommitted), AfterChangeTx: hook}); err == nil {
+			t.Fatal("the failure after the commit was not reported")
+		}
+		if n := collectJobs(t, q); n != 1 || !transferred(t, st, destID, originID) {
+			t.Fatalf("transfer failed right after its commit: %d collection job(s), transferred %v", n, transferred(t, st, destID, originID))
+		}
+		// The purge of a student who left eight months ago.
+		if err := st.Write(ctx, func(tx *store.Tx) error {
+			s := sillage.Student{Person: sillage.Person{FirstName: "Paul", LastName: "Parti", Source: sillage.SourceSIECLE}, Unqid: "v1:PAUL", Diploma: "24732205"}
+			if err := tx.CreateStudent(ctx, uaiA, &s); err != nil {
+				return err
+			}
+			return tx.SetPersonActive(ctx, uaiA, s.ID, false)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(8 * 31 * 24 * time.Hour)
+		if _, err := q.EnqueueCollect(ctx, "test"); err != nil { // within ten minutes: merged with the first
+			t.Fatal(err)
+		}
+		if _, err := st.SQLDB().ExecContext(ctx, "DELETE FROM river_job WHERE kind = 'blob_collect'"); err != nil {
+			t.Fatal(err)
+		}
+		for _, step := range []string{transfer.StepPurgeDelete, transfer.StepPurgeAudit} {
+			rep, _ := transfer.Purge(ctx, st, transfer.Options{Failpoint: failAt(step), AfterChangeTx: hook})
+			if n := collectJobs(t, q); n != 0 || rep != nil && rep.Students != 0 {
+				t.Fatalf("purge failed at %s: %d collection job(s), report %+v", step, n, rep)
+			}
+		}
+		if _, err := transfer.Purge(ctx, st, transfer.Options{Failpoint: failAt(transfer.StepPurgeCommitted), AfterChangeTx: hook}); err == nil {
+			t.Fatal("the failure after the purge's commit was not reported")
+		}
+		if n := collectJobs(t, q); n != 1 {
+			t.Fatalf("purge failed right after its commit: %d collection job(s)", n)
+		}
+		if rep, err := transfer.Purge(ctx, st, transfer.Options{AfterChangeTx: hook}); err != nil || rep.Students != 0 {
+			t.Fatalf("purge again: %+v %v, want nothing left", rep, err)
+		}
+	})
 }

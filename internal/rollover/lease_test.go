@@ -144,7 +144,8 @@ func (r *recorder) InsertTx(ctx context.Context, tx *store.Tx, args river.JobArg
 	return int64(len(r.args)), nil
 }
 
-// TestStuckStepRelaunched: the step of a process that died (its lease is
+// TestStuckStepRelaunched: a step is queued with its job or not at all;
+// the step of a process that died (its lease is
 // never renewed) is "running" for 30 seconds, then stuck: enqueue says
 // so and since when, and the operator's relaunch queues it again, in one
 // transaction with its job (a job that cannot be queued leaves the step
@@ -163,6 +164,17 @@ func TestStuckStepRelaunched(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(q.Close)
+		// A job that cannot be queued: the step is not "queued" either.
+		if _, _, err := rollover.Enqueue(ctx, st, &recorder{err: errors.New("file indisponible")}, N, rollover.StepPurge, nil, "operateur",
+			rollover.Confirmations{}); err == nil {
+			t.Fatal("enqueue without its job succeeded")
+		}
+		if err := st.Read(ctx, func(tx *store.Tx) error {
+			_, err := tx.GetRolloverStep(ctx, leaseUAI, N, 1)
+			return err
+		}); sillage.KindOf(err) != sillage.KindNotFound {
+			t.Fatalf("step recorded without its job: %v", err)
+		}
 		queued, _, err := rollover.Enqueue(ctx, st, q, N, rollover.StepPurge, nil, "operateur", rollover.Confirmations{})
 		if err != nil || len(queued) != 1 {
 			t.Fatalf("enqueue: %v %v", queued, err)
