@@ -135,7 +135,7 @@ func TestTransferQueuedInImportTransaction(t *testing.T) {
 // after the commit, before it prints its report: the import and its
 // transfer job are there together or not at all.
 func TestImportKilledAroundCommit(t *testing.T) {
-	const trials = 3
+	const trials = 5
 	for _, kind := range storetest.Engines(t) {
 		t.Run(string(kind), func(t *testing.T) {
 			for _, at := range []string{"commit", "after"} {

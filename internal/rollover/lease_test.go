@@ -248,7 +248,7 @@ func TestStuckStepRelaunched(t *testing.T) {
 // middle of step 1: the step is "running" under its lease, refused to
 // another process for 30 seconds, then stuck, and taken over at once.
 func TestStepKilledIsTakenOverAfterLease(t *testing.T) {
-	const trials = 2
+	const trials = 3
 	for _, kind := range storetest.Engines(t) {
 		t.Run(string(kind), func(t *testing.T) {
 			for i := 0; i < trials; i++ {
