@@ -201,13 +201,25 @@ func (a *app) jobQueue(ctx context.Context) (*jobs.Queue, error) {
 	if err != nil {
 		return nil, err
 	}
-	q, err := jobs.Open(ctx, jobs.Config{Store: st, Logger: a.log})
+	// The queue's own news (River's migrations) would bury the command's
+	// answer: only its warnings are shown.
+	q, err := jobs.Open(ctx, jobs.Config{Store: st, Logger: slog.New(warnOnly{a.log.Handler()})})
 	if err != nil {
 		return nil, err
 	}
 	a.jq = q
 	return q, nil
 }
+
+// warnOnly passes on the records of level warning and above.
+type warnOnly struct{ slog.Handler }
+
+func (h warnOnly) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && h.Handler.Enabled(ctx, l)
+}
+
+func (h warnOnly) WithAttrs(attrs []slog.Attr) slog.Handler { return warnOnly{h.Handler.WithAttrs(attrs)} }
+func (h warnOnly) WithGroup(name string) slog.Handler       { return warnOnly{h.Handler.WithGroup(name)} }
 
 // collectTx queues the collection of unreferenced files inside a change's
 // transaction (transfer.Options.AfterChangeTx).
