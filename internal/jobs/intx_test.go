@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -334,6 +335,53 @@ func TestCollectionQueuedWithTransferAndPurge(t *testing.T) {
 		}
 		if rep, err := transfer.Purge(ctx, st, transfer.Options{AfterChangeTx: hook}); err != nil || rep.Students != 0 {
 			t.Fatalf("purge again: %+v %v, want nothing left", rep, err)
+		}
+	})
+}
+
+// TestTransferRunsCoalesce: an AAF import queues one transfer run per
+// establishment; a run that starts while a later one waits leaves the work
+// to it.
+func TestTransferRunsCoalesce(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
+		ctx := context.Background()
+		q := openQueue(t, jobs.Config{Store: st, Workers: 1})
+		var ids []int64
+		if err := st.Write(ctx, func(tx *store.Tx) error {
+			for _, u := range []sillage.UAI{uaiA, uaiB, uaiN(3)} {
+				id, err := q.EnqueueTransferTx(ctx, tx, jobs.TriggerImport, []sillage.UAI{u})
+				if err != nil {
+					return err
+				}
+				ids = append(ids, id)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		out := map[int64]string{}
+		waitFor(t, 30*time.Second, "the three runs", func() bool {
+			list, err := q.List(ctx, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := 0
+			for _, j := range list {
+				if j.State == "completed" {
+					out[j.ID] = j.Output
+					done++
+				}
+			}
+			return done == 3
+		})
+		for i, id := range ids {
+			coalesced := strings.HasPrefix(out[id], "regroupée avec la tâche n° ")
+			if last := i == len(ids)-1; coalesced == last {
+				t.Errorf("job %d (%d of %d): output %q", id, i+1, len(ids), out[id])
+			}
 		}
 	})
 }
