@@ -2,6 +2,7 @@ package sillage
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // the schools' zone even on a machine without zoneinfo
@@ -175,3 +176,35 @@ func (y SchoolYear) String() string { return fmt.Sprintf("%d-%d", int(y), int(y)
 // MonthsBefore returns t minus n calendar months: the cut-off of the
 // month-based retention rules.
 func MonthsBefore(t time.Time, n int) time.Time { return t.AddDate(0, -n, 0) }
+
+// FormatDuration writes a duration in French words, to the second:
+// "30 secondes", "2 minutes", "1 heure 5 minutes", "moins d'une seconde".
+func FormatDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	if d < time.Second {
+		return "moins d'une seconde"
+	}
+	h, m, s := int(d/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second)
+	var parts []string
+	for _, p := range []struct {
+		n         int
+		one, many string
+	}{{h, "heure", "heures"}, {m, "minute", "minutes"}, {s, "seconde", "secondes"}} {
+		switch {
+		case p.n == 1:
+			parts = append(parts, "1 "+p.one)
+		case p.n > 1:
+			parts = append(parts, strconv.Itoa(p.n)+" "+p.many)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// FormatDateTime writes an instant as the pages do, in the schools' time
+// zone: "06/10/2025 à 11h00".
+func FormatDateTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(SchoolZone).Format("02/01/2006 à 15h04")
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/config"
 	"github.com/sillage/sillage/internal/ident"
+	"github.com/sillage/sillage/internal/jobs"
 	"github.com/sillage/sillage/internal/keyreg"
 	"github.com/sillage/sillage/internal/store"
 )
@@ -41,6 +42,7 @@ type app struct {
 	st     *store.Store
 	sealed int // audit chains this run sealed under the audit key
 	blobs  *blob.Store
+	jq     *jobs.Queue
 }
 
 // usageError marks an error of the command line itself (exit code 2).
@@ -239,7 +241,52 @@ func (a *app) checkKeys(ctx context.Context, st *store.Store) error {
 	return keyreg.CheckIDKey(ctx, st, a.cfg.IDKeyFile)
 }
 
+// jobQueue opens the job queue once, to enqueue only (the server's
+// workers run the jobs): the commands queue the jobs that follow their
+// changes in the changes' own transactions.
+func (a *app) jobQueue(ctx context.Context) (*jobs.Queue, error) {
+	if a.jq != nil {
+		return a.jq, nil
+	}
+	st, err := a.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The queue's own news (River's migrations) would bury the command's
+	// answer: only its warnings are shown.
+	q, err := jobs.Open(ctx, jobs.Config{Store: st, Logger: slog.New(warnOnly{a.log.Handler()})})
+	if err != nil {
+		return nil, err
+	}
+	a.jq = q
+	return q, nil
+}
+
+// warnOnly passes on the records of level warning and above.
+type warnOnly struct{ slog.Handler }
+
+func (h warnOnly) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && h.Handler.Enabled(ctx, l)
+}
+
+func (h warnOnly) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return warnOnly{h.Handler.WithAttrs(attrs)}
+}
+func (h warnOnly) WithGroup(name string) slog.Handler { return warnOnly{h.Handler.WithGroup(name)} }
+
+// collectTx queues the collection of unreferenced files inside a change's
+// transaction (transfer.Options.AfterChangeTx).
+func (a *app) collectTx(q *jobs.Queue) func(ctx context.Context, tx *store.Tx) error {
+	return func(ctx context.Context, tx *store.Tx) error {
+		_, err := q.EnqueueCollectTx(ctx, tx, jobs.TriggerCLI)
+		return err
+	}
+}
+
 func (a *app) close() {
+	if a.jq != nil {
+		a.jq.Close()
+	}
 	if a.st != nil {
 		a.st.Close()
 	}

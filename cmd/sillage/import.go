@@ -14,7 +14,6 @@ import (
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/directory"
-	"github.com/sillage/sillage/internal/jobs"
 )
 
 func init() {
@@ -101,7 +100,6 @@ func (a *app) importCmd() *cobra.Command {
 				if runErr != nil {
 					return runErr
 				}
-				a.afterImport(ctx, []*directory.Report{rep})
 				return nil
 			},
 		}
@@ -174,7 +172,6 @@ func (a *app) importCmd() *cobra.Command {
 				return runErr
 			}
 			if res != nil {
-				a.afterImport(ctx, res.Reports)
 				if res.Refused() {
 					return fmt.Errorf("import AAF incomplet : des établissements ou des structures ont été refusés (voir le rapport)")
 				}
@@ -204,7 +201,14 @@ func (a *app) importer(ctx context.Context) (*directory.Importer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &directory.Importer{Store: st, Keyring: kr, MassDeactivation: a.cfg.MassDeactivation, MaxExpanded: a.cfg.MaxImport, Log: a.log}, nil
+	// The transfer run that follows an import creating or deactivating
+	// students is queued in the import's own transaction.
+	q, err := a.jobQueue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &directory.Importer{Store: st, Keyring: kr, MassDeactivation: a.cfg.MassDeactivation, MaxExpanded: a.cfg.MaxImport, Log: a.log,
+		QueueTransfer: q.ImportHook()}, nil
 }
 
 func (a *app) printReport(rep *directory.Report, asJSON bool) error {
@@ -230,23 +234,6 @@ func (a *app) printAAF(res *directory.AAFResult) {
 	}
 	for _, w := range res.Warnings {
 		fmt.Fprintf(a.stdout, "Attention : %s\n", w)
-	}
-}
-
-// afterImport queues the transfer run for the establishments where an
-// applied import created or deactivated students.
-func (a *app) afterImport(ctx context.Context, reps []*directory.Report) {
-	var uais []sillage.UAI
-	for _, r := range reps {
-		if r != nil && r.TouchesTransfer() {
-			uais = append(uais, r.UAI)
-		}
-	}
-	if len(uais) == 0 || a.st == nil {
-		return
-	}
-	if err := jobs.AfterImport(ctx, a.st, uais); err != nil {
-		a.log.Warn("transfer run not queued after the import", "err", err)
 	}
 }
 

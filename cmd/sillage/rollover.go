@@ -3,14 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"sort"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -83,7 +80,8 @@ func (a *app) rolloverCmd() *cobra.Command {
 		Long: "Le changement d'année archive l'année N, purge ce qui ne devait durer qu'un an et prépare l'année N+1,\n" +
 			"étape par étape, pour chaque établissement (voir docs/rollover.md). --year est l'année close (2025 pour 2025-2026) ;\n" +
 			"par défaut, l'année scolaire en cours à la date de --now."}
-	cmd.AddCommand(a.rolloverPlanCmd(), a.rolloverRunCmd(), a.rolloverCalendarCmd(), a.rolloverNoticesCmd(), a.rolloverEnqueueCmd())
+	cmd.AddCommand(a.rolloverPlanCmd(), a.rolloverRunCmd(), a.rolloverCalendarCmd(), a.rolloverNoticesCmd(), a.rolloverEnqueueCmd(),
+		a.rolloverStuckCmd(), a.rolloverRelaunchCmd())
 	return cmd
 }
 
@@ -272,11 +270,17 @@ func (a *app) rolloverRunCmd() *cobra.Command {
 				}
 			}
 			e.ConfirmMassDeactivation = confirm
-			// The transfer run follows an import that created or
-			// deactivated students (the server's workers run it).
-			queue := &lazyQueue{st: e.Store, log: a.log}
-			defer queue.close()
-			e.AfterImport = queue.afterImport
+			if !dry {
+				// Steps 1 and 3 queue the collection of the files they
+				// leave unreferenced in the transaction that marks them
+				// done; step 4's importer queues the transfer run in its
+				// own (the server's workers run both).
+				q, err := a.jobQueue(ctx)
+				if err != nil {
+					return err
+				}
+				e.CollectTx = a.collectTx(q)
+			}
 			bars := a.stepBars()
 			e.Progress = bars.update
 			res, err := e.Run(ctx, req)
@@ -302,9 +306,6 @@ func (a *app) rolloverRunCmd() *cobra.Command {
 				}
 			} else {
 				printRun(a.stdout, res)
-			}
-			if !dry && (s == rollover.StepPurge || s == rollover.StepCleanup) {
-				a.enqueueCollect(ctx, e.Store)
 			}
 			if res.Failed() {
 				n, held := 0, 0
@@ -536,16 +537,22 @@ func (a *app) rolloverEnqueueCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			q, err := jobs.Open(ctx, jobs.Config{Store: st, Logger: a.log})
+			q, err := a.jobQueue(ctx)
 			if err != nil {
 				return err
 			}
-			defer q.Close()
 			queued, refused, err := rollover.Enqueue(ctx, st, q, a.yearFlag(year), s, only, cliActor.Name, rollover.Confirmations{All: confirm})
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "Étape %d confiée aux tâches de fond pour %d établissement(s)\n", s, len(queued))
+			if len(queued) == 0 && only == nil {
+				skipped, err := rollover.Skipped(ctx, st, a.yearFlag(year), s)
+				if err != nil {
+					return err
+				}
+				printSkipped(a.stdout, skipped)
+			}
 			for u, why := range refused {
 				fmt.Fprintf(a.stdout, "%s : %s\n", u, why)
 			}
@@ -562,62 +569,6 @@ func (a *app) rolloverEnqueueCmd() *cobra.Command {
 	return c
 }
 
-// lazyQueue opens the job queue the first time a hook of the changeover
-// enqueues (to enqueue only: the server's workers run the jobs).
-type lazyQueue struct {
-	st   *store.Store
-	log  *slog.Logger
-	mu   sync.Mutex
-	q    *jobs.Queue
-	done bool
-}
-
-func (l *lazyQueue) get(ctx context.Context) (*jobs.Queue, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.done {
-		return nil, errors.New("file des tâches fermée")
-	}
-	if l.q == nil {
-		q, err := jobs.Open(context.WithoutCancel(ctx), jobs.Config{Store: l.st, Logger: l.log})
-		if err != nil {
-			return nil, err
-		}
-		l.q = q
-	}
-	return l.q, nil
-}
-
-// afterImport queues the transfer run of the establishments (rollover.Engine.AfterImport).
-func (l *lazyQueue) afterImport(ctx context.Context, uais []sillage.UAI) error {
-	q, err := l.get(ctx)
-	if err != nil {
-		return err
-	}
-	_, err = q.EnqueueTransfer(ctx, jobs.TriggerImport, uais)
-	return err
-}
-
-// collect queues the collection of unreferenced files (rollover.Engine.Collect).
-func (l *lazyQueue) collect(ctx context.Context) error {
-	q, err := l.get(ctx)
-	if err != nil {
-		return err
-	}
-	_, err = q.EnqueueCollect(ctx, "after")
-	return err
-}
-
-func (l *lazyQueue) close() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.q != nil {
-		l.q.Close()
-		l.q = nil
-	}
-	l.done = true
-}
-
 // startRollover runs beside `sillage serve`: the step jobs' engine, the
 // access-blocking hook, and the messages due, every ten minutes.
 func startRollover(ctx context.Context, a *app, deps *web.Deps) (func(), error) {
@@ -628,13 +579,22 @@ func startRollover(ctx context.Context, a *app, deps *web.Deps) (func(), error) 
 	blocker := rollover.NewBlocker(deps.Store)
 	// Step 4's import is followed by the transfer run, steps 1 and 3 by the
 	// collection of the files nobody refers to any more: both queued
-	// through internal/jobs (its own client: the server's queue may start
-	// after this one).
-	queue := &lazyQueue{st: deps.Store, log: a.log}
+	// through internal/jobs in the transactions of the changes (its own
+	// client, opened now: a transaction cannot wait for River's
+	// migration on SQLite's single writer).
+	queue, err := jobs.Open(ctx, jobs.Config{Store: deps.Store, Logger: a.log})
+	if err != nil {
+		files.Close()
+		return nil, err
+	}
 	e := &rollover.Engine{Store: deps.Store, Blobs: files, Retention: a.cfg.Retention, Log: a.log,
-		OnChange: blocker.Invalidate, AfterImport: queue.afterImport, Collect: queue.collect}
+		OnChange: blocker.Invalidate, CollectTx: func(ctx context.Context, tx *store.Tx) error {
+			_, err := queue.EnqueueCollectTx(ctx, tx, "after")
+			return err
+		}}
 	if kr, err := a.keyring(ctx); err == nil {
-		e.Importer = &directory.Importer{Store: deps.Store, Keyring: kr, MassDeactivation: a.cfg.MassDeactivation, MaxExpanded: a.cfg.MaxImport, Log: a.log}
+		e.Importer = &directory.Importer{Store: deps.Store, Keyring: kr, MassDeactivation: a.cfg.MassDeactivation, MaxExpanded: a.cfg.MaxImport, Log: a.log,
+			QueueTransfer: queue.ImportHook()}
 	} else {
 		a.log.Warn("rollover: no INE key, step 4 will fail until it is configured", "err", err)
 	}
@@ -663,7 +623,7 @@ func startRollover(ctx context.Context, a *app, deps *web.Deps) (func(), error) 
 		cancel()
 		<-done
 		rollover.SetJobEngine(nil)
-		queue.close()
+		queue.Close()
 		files.Close()
 	}, nil
 }

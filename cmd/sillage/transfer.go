@@ -45,7 +45,15 @@ func (a *app) transferCmd() *cobra.Command {
 			if err := a.checkKeys(ctx, st); err != nil {
 				return err
 			}
-			rep, runErr := transfer.Run(ctx, st, transfer.Options{Retention: a.cfg.Retention, DryRun: dry, Logger: a.log})
+			opts := transfer.Options{Retention: a.cfg.Retention, DryRun: dry, Logger: a.log}
+			if !dry {
+				q, err := a.jobQueue(ctx)
+				if err != nil {
+					return err
+				}
+				opts.AfterChangeTx = a.collectTx(q)
+			}
+			rep, runErr := transfer.Run(ctx, st, opts)
 			if rep == nil {
 				return runErr
 			}
@@ -58,9 +66,6 @@ func (a *app) transferCmd() *cobra.Command {
 			}
 			if runErr != nil {
 				return fmt.Errorf("%d transfert(s) en échec, réessayés au prochain passage", len(rep.Errors))
-			}
-			if !dry && (len(rep.Transferred) > 0 || rep.Stale > 0) {
-				a.enqueueCollect(ctx, st)
 			}
 			return nil
 		},
@@ -238,7 +243,15 @@ func (a *app) purgeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rep, err := transfer.Purge(ctx, st, transfer.Options{Retention: a.cfg.Retention, DryRun: dry, Logger: a.log})
+			opts := transfer.Options{Retention: a.cfg.Retention, DryRun: dry, Logger: a.log}
+			if !dry {
+				q, err := a.jobQueue(ctx)
+				if err != nil {
+					return err
+				}
+				opts.AfterChangeTx = a.collectTx(q)
+			}
+			rep, err := transfer.Purge(ctx, st, opts)
 			if rep == nil {
 				return err
 			}
@@ -267,9 +280,6 @@ func (a *app) purgeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if !dry && rep.Students > 0 {
-				a.enqueueCollect(ctx, st)
-			}
 			return nil
 		},
 	}
@@ -277,20 +287,6 @@ func (a *app) purgeCmd() *cobra.Command {
 	jsonFlag(run.Flags(), &asJSON)
 	cmd.AddCommand(run)
 	return cmd
-}
-
-// enqueueCollect asks the server's workers to collect the files the run
-// left unreferenced (the command line deletes no file itself).
-func (a *app) enqueueCollect(ctx context.Context, st *store.Store) {
-	q, err := jobs.Open(ctx, jobs.Config{Store: st, Logger: a.log})
-	if err != nil {
-		a.log.Warn("file des tâches indisponible : le nettoyage des fichiers attendra", "err", err)
-		return
-	}
-	defer q.Close()
-	if _, err := q.EnqueueCollect(ctx, jobs.TriggerCLI); err != nil {
-		a.log.Warn("nettoyage des fichiers non programmé", "err", err)
-	}
 }
 
 func (a *app) jobsCmd() *cobra.Command {
@@ -302,11 +298,10 @@ func (a *app) jobsCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			q, err := a.queue(ctx)
+			q, err := a.jobQueue(ctx)
 			if err != nil {
 				return err
 			}
-			defer q.Close()
 			js, err := q.List(ctx, 50)
 			if err != nil {
 				return err
@@ -348,11 +343,10 @@ func (a *app) jobsCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			q, err := a.queue(ctx)
+			q, err := a.jobQueue(ctx)
 			if err != nil {
 				return err
 			}
-			defer q.Close()
 			var id int64
 			switch args[0] {
 			case "transfer":
@@ -373,15 +367,6 @@ func (a *app) jobsCmd() *cobra.Command {
 	}
 	cmd.AddCommand(list, enqueue)
 	return cmd
-}
-
-// queue opens the job queue without starting workers.
-func (a *app) queue(ctx context.Context) (*jobs.Queue, error) {
-	st, err := a.open(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return jobs.Open(ctx, jobs.Config{Store: st, Logger: a.log})
 }
 
 // establishmentTransferCmd is `sillage establishment transfer`.
@@ -456,10 +441,7 @@ func startJobs(ctx context.Context, a *app, deps *web.Deps) (func(), error) {
 		q.Close()
 		return nil, err
 	}
-	deps.Hooks.AfterImport = func(ctx context.Context, uais []sillage.UAI) error {
-		_, err := q.EnqueueTransfer(ctx, jobs.TriggerImport, uais)
-		return err
-	}
+	deps.Hooks.QueueTransfer = q.ImportHook()
 	deps.Hooks.Jobs = q
 	return q.Close, nil
 }

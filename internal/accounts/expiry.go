@@ -34,6 +34,13 @@ func CredentialListExpired(l store.CredentialList, now time.Time) bool {
 // establishment (counts only), and returns how many went. Their files are
 // left to the blob collector, which removes unreferenced files.
 func ExpireCredentialLists(ctx context.Context, st *store.Store) (int, error) {
+	return ExpireCredentialListsThen(ctx, st, nil)
+}
+
+// ExpireCredentialListsThen is ExpireCredentialLists calling then inside
+// its transaction when lists were deleted, before it commits: the job
+// queue queues the collection of their files there.
+func ExpireCredentialListsThen(ctx context.Context, st *store.Store, then func(ctx context.Context, tx *store.Tx) error) (int, error) {
 	total := 0
 	err := st.Write(ctx, func(tx *store.Tx) error {
 		total = 0
@@ -54,6 +61,9 @@ func ExpireCredentialLists(ctx context.Context, st *store.Store) (int, error) {
 			if err != nil {
 				return err
 			}
+		}
+		if total > 0 && then != nil {
+			return then(ctx, tx)
 		}
 		return nil
 	})

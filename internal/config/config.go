@@ -34,6 +34,7 @@ type Config struct {
 
 	MaxUpload          int64          // bytes, per uploaded file
 	MaxImport          int64          // bytes, per directory file (expanded)
+	MinFreeSpace       int64          // bytes free the data directory must keep for /readyz (SILLAGE_MIN_FREE_SPACE)
 	SessionIdle        time.Duration  // inactivity before a session expires
 	MassDeactivation   float64        // share of active students an import may deactivate without confirmation
 	TransferSweepAt    string         // HH:MM, daily transfer sweep
@@ -66,6 +67,7 @@ func Default() Config {
 		Retention:         sillage.DefaultRetention(),
 		MaxUpload:         20 << 20,
 		MaxImport:         512 << 20,
+		MinFreeSpace:      1 << 30,
 		SessionIdle:       30 * time.Minute,
 		MassDeactivation:  0.30,
 		TransferSweepAt:   "02:00",
@@ -128,6 +130,7 @@ var envVars = []envVar{
 	{"SILLAGE_JOB_WORKERS", intVar(func(c *Config) *int { return &c.JobWorkers })},
 	{"SILLAGE_MAX_UPLOAD", func(c *Config, s string) error { n, err := parseSize(s); c.MaxUpload = n; return err }},
 	{"SILLAGE_MAX_IMPORT", func(c *Config, s string) error { n, err := parseSize(s); c.MaxImport = n; return err }},
+	{"SILLAGE_MIN_FREE_SPACE", func(c *Config, s string) error { n, err := parseSize(s); c.MinFreeSpace = n; return err }},
 	{"SILLAGE_SESSION_IDLE", func(c *Config, s string) error {
 		d, err := time.ParseDuration(strings.TrimSpace(s))
 		if err != nil {
@@ -328,6 +331,7 @@ func (c *Config) Settings() []Setting {
 		{"conservation du journal d'audit (mois)", "SILLAGE_RETENTION_AUDIT_MONTHS", strconv.Itoa(c.Retention.AuditMonths)},
 		{"taille maximale d'un fichier déposé", "SILLAGE_MAX_UPLOAD", strconv.FormatInt(c.MaxUpload, 10)},
 		{"taille maximale d'un fichier importé", "SILLAGE_MAX_IMPORT", strconv.FormatInt(c.MaxImport, 10)},
+		{"place libre exigée par /readyz", "SILLAGE_MIN_FREE_SPACE", strconv.FormatInt(c.MinFreeSpace, 10)},
 		{"expiration des sessions inactives", "SILLAGE_SESSION_IDLE", c.SessionIdle.String()},
 		{"part de désactivation soumise à confirmation", "SILLAGE_MASS_DEACTIVATION", strconv.FormatFloat(c.MassDeactivation, 'f', -1, 64)},
 		{"heure du transfert quotidien", "SILLAGE_TRANSFER_SWEEP_AT", c.TransferSweepAt},

@@ -48,6 +48,11 @@ type Importer struct {
 	// MaxExpanded bounds a ZIP member's expanded size (0: xmlfile's default).
 	MaxExpanded int64
 	Log         *slog.Logger
+	// QueueTransfer, when set, is called inside the transaction of an
+	// applied import that created or deactivated students, before it
+	// commits: the job queue queues the transfer run there (transfer.md
+	// 5(a)), so the run is queued exactly when the import commits.
+	QueueTransfer func(ctx context.Context, tx *store.Tx, uai sillage.UAI) error
 	// Failpoint is called at each step of an establishment's transaction;
 	// an error it returns fails the import at that step. Tests only.
 	Failpoint func(step string) error
@@ -309,6 +314,12 @@ func (im *Importer) transact(ctx context.Context, spec txSpec, opts Options, rep
 		if err := audit.Record(ctx, tx, spec.uai, opts.actor(), audit.Import, spec.source.Label()+" "+rep.FileName, rep.summary()); err != nil {
 			return err
 		}
+		if im.QueueTransfer != nil && rep.TouchesTransfer() {
+			if err := im.QueueTransfer(ctx, tx, spec.uai); err != nil {
+				return err
+			}
+			rep.TransferQueued = true
+		}
 		return t.step("commit")
 	})
 	switch {
@@ -322,7 +333,7 @@ func (im *Importer) transact(ctx context.Context, spec txSpec, opts Options, rep
 		} else {
 			rep.setStatus(StatusRefused, sillage.Message(err))
 		}
-		rep.ID = 0
+		rep.ID, rep.TransferQueued = 0, false
 		return err
 	}
 	return nil

@@ -200,6 +200,9 @@ type Report struct {
 	// ExitedNotCreated counts students the file lists as having left
 	// before Sillage knew them: they are not created.
 	ExitedNotCreated int `json:"sortis_non_crees,omitempty"`
+	// TransferQueued: the transfer run was queued in the import's own
+	// transaction (Importer.QueueTransfer).
+	TransferQueued bool `json:"transfert_programme,omitempty"`
 }
 
 func newReport(src Source, uai sillage.UAI, fileName string, at time.Time) *Report {

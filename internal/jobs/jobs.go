@@ -224,10 +224,13 @@ type client interface {
 
 // Queue is Sillage's job queue.
 type Queue struct {
-	cfg     Config
-	client  client
-	closers []func()
-	started bool
+	cfg    Config
+	client client
+	// insertTx inserts a job inside a store transaction (River's InsertTx
+	// on the driver's view of it).
+	insertTx func(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	closers  []func()
+	started  bool
 }
 
 // Open migrates River's tables and builds the queue, with its workers and
@@ -293,12 +296,18 @@ func (q *Queue) openPostgres(ctx context.Context, rc *river.Config) error {
 		return fmt.Errorf("file des tâches : %w", err)
 	}
 	q.client = c
+	q.insertTx = func(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (res *rivertype.JobInsertResult, err error) {
+		err = tx.Driver(ctx, func(d store.DriverTx) (err error) { res, err = c.InsertTx(ctx, d.Pgx, args, opts); return err })
+		return res, err
+	}
 	return nil
 }
 
 func (q *Queue) openSQLite(ctx context.Context, rc *river.Config) error {
 	driver := riversqlite.New(q.cfg.Store.SQLDB())
-	if err := migrate(ctx, driver, q.cfg.Logger); err != nil {
+	// Another process may hold the write lock past the busy timeout: the
+	// migration (applied or not, as a whole) is tried again.
+	if err := store.Retry(ctx, func() error { return migrate(ctx, driver, q.cfg.Logger) }); err != nil {
 		return err
 	}
 	rc.PollOnly = true
@@ -307,6 +316,10 @@ func (q *Queue) openSQLite(ctx context.Context, rc *river.Config) error {
 		return fmt.Errorf("file des tâches : %w", err)
 	}
 	q.client = c
+	q.insertTx = func(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (res *rivertype.JobInsertResult, err error) {
+		err = tx.Driver(ctx, func(d store.DriverTx) (err error) { res, err = c.InsertTx(ctx, d.SQL, args, opts); return err })
+		return res, err
+	}
 	return nil
 }
 
@@ -383,15 +396,65 @@ func (q *Queue) EnqueueWeeklyPurge(ctx context.Context, day time.Time) (int64, e
 // EnqueueCollect asks for a collection of unreferenced files; requests
 // within ten minutes of each other make one job.
 func (q *Queue) EnqueueCollect(ctx context.Context, trigger string) (int64, error) {
-	return q.insert(ctx, CollectArgs{Trigger: trigger}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: 10 * time.Minute}})
+	return q.insert(ctx, CollectArgs{Trigger: trigger}, collectOpts())
 }
 
+// insert enqueues a job in a transaction of its own. A database busy
+// (SQLite's write lock held by another process past its timeout) or
+// unreachable is waited for with back-off: an insert that failed so did
+// not happen, so trying again is safe.
 func (q *Queue) insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (int64, error) {
-	res, err := q.client.Insert(ctx, args, opts)
+	var res *rivertype.JobInsertResult
+	err := store.Retry(ctx, func() (err error) {
+		res, err = q.client.Insert(ctx, args, opts)
+		return err
+	})
 	if err != nil {
 		return 0, sillage.Wrap(sillage.KindUnavailable, err, "impossible d'ajouter la tâche à la file")
 	}
 	return res.Job.ID, nil
+}
+
+// InsertTx enqueues a job inside tx: the job exists once tx commits, and
+// not at all if it rolls back. Every job that follows a committed change
+// is queued this way, so that no crash between the change and the job
+// can lose it.
+func (q *Queue) InsertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (int64, error) {
+	res, err := q.insertTx(ctx, tx, args, opts)
+	if err != nil {
+		return 0, sillage.Wrap(sillage.KindUnavailable, err, "impossible d'ajouter la tâche à la file")
+	}
+	return res.Job.ID, nil
+}
+
+// EnqueueTransferTx queues a transfer run inside tx (the import that
+// created or deactivated students).
+func (q *Queue) EnqueueTransferTx(ctx context.Context, tx *store.Tx, trigger string, uais []sillage.UAI) (int64, error) {
+	args := TransferArgs{Trigger: trigger}
+	for _, u := range uais {
+		args.UAIs = append(args.UAIs, string(u))
+	}
+	return q.InsertTx(ctx, tx, args, nil)
+}
+
+// EnqueueCollectTx queues the collection of unreferenced files inside tx
+// (the change that left files without rows); requests within ten minutes
+// of each other make one job.
+func (q *Queue) EnqueueCollectTx(ctx context.Context, tx *store.Tx, trigger string) (int64, error) {
+	return q.InsertTx(ctx, tx, CollectArgs{Trigger: trigger}, collectOpts())
+}
+
+// ImportHook is the importers' QueueTransfer: the transfer run queued in
+// the import's own transaction.
+func (q *Queue) ImportHook() func(ctx context.Context, tx *store.Tx, uai sillage.UAI) error {
+	return func(ctx context.Context, tx *store.Tx, uai sillage.UAI) error {
+		_, err := q.EnqueueTransferTx(ctx, tx, TriggerImport, []sillage.UAI{uai})
+		return err
+	}
+}
+
+func collectOpts() *river.InsertOpts {
+	return &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: 10 * time.Minute}}
 }
 
 func sweepArgs(day time.Time) (TransferArgs, *river.InsertOpts) {
@@ -441,20 +504,6 @@ func triggerOf(args []byte) string {
 	}
 	_ = json.Unmarshal(args, &a)
 	return a.Trigger
-}
-
-// AfterImport is what the imports call once an import that created or
-// deactivated students has committed: a transfer run is queued at once
-// and the server's workers do it in the background. It opens the queue
-// just to enqueue (no worker), so the command line can call it too.
-func AfterImport(ctx context.Context, st *store.Store, uais []sillage.UAI) error {
-	q, err := Open(ctx, Config{Store: st})
-	if err != nil {
-		return err
-	}
-	defer q.Close()
-	_, err = q.EnqueueTransfer(ctx, TriggerImport, uais)
-	return err
 }
 
 // errNoBlobs is returned by the collector without a file store.

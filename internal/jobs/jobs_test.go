@@ -131,8 +131,11 @@ func TestAfterImportTransfers(t *testing.T) {
 			t.Fatal(err)
 		}
 		start := time.Now()
-		// What the import calls once it has committed.
-		if err := jobs.AfterImport(ctx, st, []sillage.UAI{uaiB}); err != nil {
+		// What the import does in its transaction.
+		if err := st.Write(ctx, func(tx *store.Tx) error {
+			_, err := q.EnqueueTransferTx(ctx, tx, jobs.TriggerImport, []sillage.UAI{uaiB})
+			return err
+		}); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, 20*time.Second, "the transfer", func() bool { return transferred(t, st, destID, originID) })

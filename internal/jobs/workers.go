@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/accounts"
@@ -25,16 +26,20 @@ func (w *transferWorker) Timeout(*river.Job[TransferArgs]) time.Duration { retur
 // already done stay done, the others are redone from the start).
 func (w *transferWorker) Work(ctx context.Context, job *river.Job[TransferArgs]) error {
 	cfg := w.q.cfg
-	rep, err := transfer.Run(ctx, cfg.Store, transfer.Options{Retention: cfg.Retention, Failpoint: cfg.Failpoint, Logger: cfg.Logger})
+	if later, err := w.q.laterTransfer(ctx, job.ID); err == nil && later != 0 {
+		// A run queued after this one waits: it will see everything this
+		// one would (an AAF import queues one per establishment).
+		_ = river.RecordOutput(ctx, fmt.Sprintf("regroupée avec la tâche n° %d", later))
+		return nil
+	}
+	rep, err := transfer.Run(ctx, cfg.Store, transfer.Options{Retention: cfg.Retention, Failpoint: cfg.Failpoint, Logger: cfg.Logger,
+		AfterChangeTx: w.q.collectTx})
 	if rep != nil {
 		summary := fmt.Sprintf("%d transféré(s), %d impossible(s), %d en attente, %d installé(s)", len(rep.Transferred), len(rep.Impossible),
 			len(rep.Pending), len(rep.Settled))
 		cfg.Logger.Info("transfer run", "trigger", job.Args.Trigger, "transferred", len(rep.Transferred), "impossible", len(rep.Impossible),
 			"pending", len(rep.Pending), "settled", len(rep.Settled), "elapsed", rep.Elapsed)
 		_ = river.RecordOutput(ctx, summary)
-		if len(rep.Transferred) > 0 || rep.Stale > 0 {
-			w.q.afterChange(ctx)
-		}
 	}
 	return err
 }
@@ -49,14 +54,12 @@ func (w *purgeWorker) Timeout(*river.Job[PurgeArgs]) time.Duration { return w.q.
 // Work runs the purge.
 func (w *purgeWorker) Work(ctx context.Context, job *river.Job[PurgeArgs]) error {
 	cfg := w.q.cfg
-	rep, err := transfer.Purge(ctx, cfg.Store, transfer.Options{Retention: cfg.Retention, Failpoint: cfg.Failpoint, Logger: cfg.Logger})
+	rep, err := transfer.Purge(ctx, cfg.Store, transfer.Options{Retention: cfg.Retention, Failpoint: cfg.Failpoint, Logger: cfg.Logger,
+		AfterChangeTx: w.q.collectTx})
 	if rep != nil {
 		cfg.Logger.Info("purge", "trigger", job.Args.Trigger, "students", rep.Students, "accounts", rep.Accounts, "elapsed", rep.Elapsed)
 		_ = river.RecordOutput(ctx, fmt.Sprintf("%d élève(s) supprimé(s), %d compte(s) fermé(s), %d ligne(s) du suivi des transferts supprimée(s)",
 			rep.Students, rep.Accounts, rep.LogLines))
-		if rep.Students > 0 {
-			w.q.afterChange(ctx)
-		}
 	}
 	if err != nil {
 		return err
@@ -79,25 +82,33 @@ func (q *Queue) housekeeping(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	lists, err := accounts.ExpireCredentialLists(ctx, cfg.Store)
+	lists, err := accounts.ExpireCredentialListsThen(ctx, cfg.Store, q.collectTx)
 	if err != nil {
 		return err
-	}
-	if lists > 0 {
-		q.afterChange(ctx)
 	}
 	cfg.Logger.Info("housekeeping", "audit_entries", n, "sessions", sessions, "credential_lists", lists)
 	return nil
 }
 
-// afterChange queues the collection of the files nobody refers to any more.
-func (q *Queue) afterChange(ctx context.Context) {
+// collectTx queues the collection inside the transaction of a change
+// (transfer.Options.AfterChangeTx).
+func (q *Queue) collectTx(ctx context.Context, tx *store.Tx) error {
 	if q.cfg.Blobs == nil {
-		return
+		return nil
 	}
-	if _, err := q.EnqueueCollect(ctx, "after"); err != nil {
-		q.cfg.Logger.Warn("enqueue blob collection", "err", err)
+	_, err := q.EnqueueCollectTx(ctx, tx, "after")
+	return err
+}
+
+// laterTransfer returns the id of a transfer run queued after id and not
+// started yet (0: none).
+func (q *Queue) laterTransfer(ctx context.Context, id int64) (int64, error) {
+	res, err := q.client.JobList(ctx, river.NewJobListParams().Kinds(KindTransfer).States(rivertype.JobStateAvailable).
+		OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(1))
+	if err != nil || len(res.Jobs) == 0 || res.Jobs[0].ID <= id {
+		return 0, err
 	}
+	return res.Jobs[0].ID, nil
 }
 
 type collectWorker struct {

@@ -39,6 +39,9 @@ type importSummary struct {
 	// Transfer: the import created or deactivated students, so the
 	// transfer run follows it (transfer.md 5(a)).
 	Transfer bool `json:"transfert,omitempty"`
+	// TransferQueued: the importer queued the run in the import's own
+	// transaction (directory.Importer.QueueTransfer).
+	TransferQueued bool `json:"transfert_programme,omitempty"`
 	// InitFiles are the hashes of the uploaded initialisation files whose
 	// rows went with the import's checkpoint: their blobs are removed.
 	InitFiles []string `json:"fichiers_initialisation,omitempty"`
@@ -81,6 +84,7 @@ func (r *run) directory() (func(*store.Tx) error, error) {
 		}
 		sum = summarize(rep, name)
 		sum.Transfer = rep.TouchesTransfer()
+		sum.TransferQueued = rep.TransferQueued
 		err = r.e.Store.Write(ctx, func(tx *store.Tx) error {
 			files, err := tx.ListRolloverFiles(ctx, uai, year)
 			if err != nil {
@@ -264,7 +268,7 @@ func (r *run) afterImport(sum importSummary, cps map[string]store.RolloverCheckp
 	if !sum.Transfer {
 		return false
 	}
-	if cps["transfer"].Item != "" {
+	if sum.TransferQueued || cps["transfer"].Item != "" {
 		return true
 	}
 	if r.e.AfterImport == nil {

@@ -123,8 +123,8 @@ func TestFaultInjection(t *testing.T) {
 func normalized(t testing.TB, st *store.Store) string { return stateDigest(t, st) }
 
 // TestCrashedRunIsTakenAgain: a run whose process died leaves its step
-// "running" under a lease; another run is refused until the lease ends,
-// then resumes the step.
+// "running" under a short lease nobody renews; another run is refused
+// until the lease ends (30 seconds, not minutes), then resumes the step.
 func TestCrashedRunIsTakenAgain(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
 		w := newWorld(t, st, clock, 1, 30)
@@ -132,17 +132,18 @@ func TestCrashedRunIsTakenAgain(t *testing.T) {
 		clock.T = at(N, time.July, 15, 8)
 		// The dead process's claim.
 		w.write(func(tx *store.Tx) error {
-			ok, err := tx.UpdateRolloverStepClaim(w.ctx, uai, N, 1, tx.Now().Add(2*time.Minute), "processus mort")
+			ok, err := tx.UpdateRolloverStepClaim(w.ctx, uai, N, 1, tx.Now().Add(rollover.DefaultLease), "operateur", "hôte-mort, processus 4242")
 			if !ok {
 				t.Fatal("claim not taken")
 			}
 			return err
 		})
 		o := w.e.RunOne(w.ctx, rollover.Request{Year: N, Step: rollover.StepPurge}, uai)
-		if o.Status != rollover.OutcomeRefused || !strings.Contains(o.Message, "déjà en cours") {
+		if o.Status != rollover.OutcomeRefused || !strings.Contains(o.Message, "déjà en cours") || !strings.Contains(o.Message, "hôte-mort, processus 4242") ||
+			!strings.Contains(o.Message, "30 secondes") {
 			t.Fatalf("run during the lease: %+v", o)
 		}
-		clock.Advance(3 * time.Minute)
+		clock.Advance(rollover.DefaultLease + time.Second)
 		o = w.e.RunOne(w.ctx, rollover.Request{Year: N, Step: rollover.StepPurge}, uai)
 		if o.Status != rollover.OutcomeDone {
 			t.Fatalf("run after the lease: %+v", o)

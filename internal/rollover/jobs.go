@@ -35,6 +35,10 @@ type JobArgs struct {
 	// ConfirmMassDeactivation: the operator confirmed that step 4 may
 	// deactivate more than the mass-deactivation share.
 	ConfirmMassDeactivation bool `json:"confirmer_desactivation_massive,omitempty"`
+	// Relaunch numbers the operator's relaunches of a stuck step: the new
+	// job is not merged with the job of the dead process, which River
+	// still counts as running until its rescue.
+	Relaunch int `json:"relance,omitempty" river:"unique"`
 }
 
 // Kind is River's job kind.
@@ -90,9 +94,15 @@ func (w *worker) Work(ctx context.Context, job *river.Job[JobArgs]) error {
 		// stays failed with the guard's figures.
 		return river.JobCancel(o.Err)
 	case OutcomeRefused:
-		_ = e.Store.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
-			return tx.SetRolloverStepFailed(ctx, uai, year, int(step), o.Message)
-		})
+		// Out of order: the step fails with why. Running in another
+		// process (a relaunch, or the job of a process believed dead that
+		// River rescued late): that process's run stands.
+		var refused errRefused
+		if !errors.As(o.Err, &refused) || !refused.busy {
+			_ = e.Store.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+				return tx.SetRolloverStepFailed(ctx, uai, year, int(step), o.Message)
+			})
+		}
 		return river.JobCancel(o.Err)
 	case OutcomeFailed:
 		return o.Err
@@ -100,9 +110,9 @@ func (w *worker) Work(ctx context.Context, job *river.Job[JobArgs]) error {
 	return nil
 }
 
-// Inserter enqueues jobs (internal/jobs.Queue).
+// Inserter enqueues jobs in a store transaction (internal/jobs.Queue).
 type Inserter interface {
-	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (int64, error)
+	InsertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (int64, error)
 }
 
 // Enqueue asks for step s of every establishment given (nil: every
@@ -152,21 +162,106 @@ func Enqueue(ctx context.Context, st *store.Store, q Inserter, year sillage.Scho
 			if err != nil {
 				return err
 			}
-			if ok {
-				queued = append(queued, uai)
+			if !ok {
+				continue
 			}
+			// The job commits with the state "queued", or neither does.
+			args := JobArgs{Year: int(year), Step: int(s), UAI: string(uai), Actor: actor, Trigger: "operator",
+				ConfirmMassDeactivation: s == StepDirectory && confirm.Has(uai)}
+			if _, err := q.InsertTx(ctx, tx, args, nil); err != nil {
+				return err
+			}
+			queued = append(queued, uai)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, uai := range queued {
-		args := JobArgs{Year: int(year), Step: int(s), UAI: string(uai), Actor: actor, Trigger: "operator",
-			ConfirmMassDeactivation: s == StepDirectory && confirm.Has(uai)}
-		if _, err := q.Insert(ctx, args, nil); err != nil {
-			return queued, refused, err
-		}
-	}
 	return queued, refused, nil
+}
+
+// Relaunch hands a stuck step (its process stopped renewing its lease)
+// back to the background jobs, deliberately: the step becomes "queued" and
+// a new job is enqueued in the same transaction. A step that is not stuck
+// is refused, with its state.
+func Relaunch(ctx context.Context, st *store.Store, q Inserter, year sillage.SchoolYear, s Step, uai sillage.UAI, actor string) error {
+	if q == nil {
+		return sillage.Errorf(sillage.KindUnavailable, "la file des tâches n'est pas démarrée : reprenez l'étape en ligne de commande (sillage rollover run)")
+	}
+	return st.Write(ctx, func(tx *store.Tx) error {
+		cur, err := getStep(ctx, tx, uai, year, int(s))
+		if err != nil {
+			return err
+		}
+		if !cur.Stuck(tx.Now()) {
+			return sillage.Errorf(sillage.KindConflict, "étape %d pour %s : elle n'est pas bloquée (état : %s) ; seule une étape en cours dont le processus "+
+				"ne donne plus signe de vie peut être relancée", s, uai, StateLabel(cur.State))
+		}
+		ok, err := tx.SetRolloverStepRelaunched(ctx, uai, year, int(s), actor)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return sillage.Errorf(sillage.KindConflict, "étape %d pour %s : elle n'est plus bloquée", s, uai)
+		}
+		args := JobArgs{Year: int(year), Step: int(s), UAI: string(uai), Actor: actor, Trigger: "operator", Relaunch: cur.Attempts}
+		if _, err := q.InsertTx(ctx, tx, args, nil); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, uai, audit.Actor{Role: "operator", Name: actor}, audit.RolloverStep,
+			fmt.Sprintf("Étape %d — %s (année %s) relancée", s, s.Label(), year),
+			fmt.Sprintf("bloquée depuis %s (%s)", sillage.FormatDateTime(cur.StuckSince()), cur.LeaseOwner))
+	})
+}
+
+// Skip is an establishment an enqueue of every establishment left out, and why.
+type Skip struct {
+	UAI sillage.UAI
+	Why string
+	// Stuck: the step is running under an expired lease since Since (its
+	// process died); Relaunch hands it back to the jobs.
+	Stuck bool
+	Since time.Time
+}
+
+// Skipped says, for every establishment, why step s would not be
+// enqueued for it now (none when it would be): done, queued, running,
+// stuck since when, or its previous step not done. `rollover enqueue`
+// prints it when it enqueues nothing.
+func Skipped(ctx context.Context, st *store.Store, year sillage.SchoolYear, s Step) ([]Skip, error) {
+	var out []Skip
+	err := st.Read(ctx, func(tx *store.Tx) error {
+		es, err := tx.ListEstablishments(ctx)
+		if err != nil {
+			return err
+		}
+		for _, e := range es {
+			cur, err := getStep(ctx, tx, e.UAI, year, int(s))
+			if err != nil {
+				return err
+			}
+			sk := Skip{UAI: e.UAI}
+			switch {
+			case cur.Stuck(tx.Now()):
+				sk.Stuck, sk.Since = true, cur.StuckSince()
+				sk.Why = fmt.Sprintf("étape %d bloquée depuis %s : le processus qui la faisait (%s) ne donne plus signe de vie ; relancez-la "+
+					"(sillage rollover relaunch --step %d --uai %s, ou le bouton « Relancer » de la page du changement d'année)",
+					s, sillage.FormatDateTime(sk.Since), cur.LeaseOwner, s, e.UAI)
+			case cur.State == store.StepDone || cur.State == store.StepRunning || cur.State == store.StepQueued:
+				sk.Why = fmt.Sprintf("étape %d %s", s, StateLabel(cur.State))
+			default:
+				why, err := Order(ctx, tx, year, s, e.UAI)
+				if err != nil {
+					return err
+				}
+				sk.Why = why
+			}
+			if sk.Why != "" {
+				out = append(out, sk)
+			}
+		}
+		return nil
+	})
+	return out, err
 }

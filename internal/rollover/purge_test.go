@@ -44,7 +44,7 @@ func TestExpiredArchivesPurged(t *testing.T) {
 			return nil
 		})
 		var collects atomic.Int32
-		w.e.Collect = func(context.Context) error { collects.Add(1); return nil }
+		w.e.CollectTx = func(context.Context, *store.Tx) error { collects.Add(1); return nil }
 		clock.T = at(N, time.July, 15, 8)
 		p, err := w.e.PlanOne(ctx, N, uai)
 		if err != nil {

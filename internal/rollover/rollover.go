@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -106,9 +107,14 @@ type Engine struct {
 	// Workers write archives in parallel (default 4: each archive waits for
 	// its file to reach the disk, so writers overlap those waits).
 	Workers int
-	// Lease is how long a claimed step stays claimed without progress
-	// (default 2 minutes); a step whose process died is taken again after.
+	// Lease is how long a claimed step stays claimed without a sign of
+	// life (default 30 seconds): the running process renews it every
+	// third of it (its heartbeat), so a step whose process died is
+	// recognised as stuck, and taken again, once it expires.
 	Lease time.Duration
+	// Owner names this process in the leases it takes (default: host and
+	// pid); tests give two engines of one process different owners.
+	Owner string
 	// Progress, when set, is told each step's progress (command line).
 	Progress func(uai sillage.UAI, step Step, done, total int)
 	// Failpoint is called at each checkpoint; an error fails the run there
@@ -118,14 +124,16 @@ type Engine struct {
 	// OnChange is called after a run changed an establishment's changeover
 	// (the access-blocking cache listens).
 	OnChange func(uai sillage.UAI)
-	// AfterImport is called after step 4's import created or deactivated
-	// students: the transfer run follows (transfer.md 5(a); serve and the
-	// command line queue it through internal/jobs). A failure is a
-	// warning of the step's report.
+	// AfterImport, for an Importer without QueueTransfer (which queues the
+	// run in the import's own transaction, as serve and the command line
+	// do), is called after step 4's import created or deactivated
+	// students: the transfer run follows (transfer.md 5(a)). A failure is
+	// a warning of the step's report.
 	AfterImport func(ctx context.Context, uais []sillage.UAI) error
-	// Collect is called after a step deleted rows referring to files
-	// (steps 1 and 3): the collection of unreferenced files follows.
-	Collect func(ctx context.Context) error
+	// CollectTx is called inside the transaction that marks steps 1 and 3
+	// done (they deleted rows referring to files): the collection of
+	// unreferenced files is queued there, so it cannot be lost.
+	CollectTx func(ctx context.Context, tx *store.Tx) error
 
 	aafMu   sync.Mutex
 	aafKey  string
@@ -139,11 +147,30 @@ func (e *Engine) log() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
+// DefaultLease is a step's lease when Engine.Lease is not set.
+const DefaultLease = 30 * time.Second
+
 func (e *Engine) lease() time.Duration {
 	if e.Lease > 0 {
 		return e.Lease
 	}
-	return 2 * time.Minute
+	return DefaultLease
+}
+
+// processOwner names this process in the leases: host and pid.
+var processOwner = func() string {
+	h, _ := os.Hostname()
+	if h == "" {
+		h = "hôte inconnu"
+	}
+	return fmt.Sprintf("%s, processus %d", h, os.Getpid())
+}()
+
+func (e *Engine) owner() string {
+	if e.Owner != "" {
+		return e.Owner
+	}
+	return processOwner
 }
 
 func (e *Engine) workers() int {
@@ -375,8 +402,15 @@ func (e *Engine) dryRun(ctx context.Context, req Request, uai sillage.UAI) Outco
 	return o
 }
 
-// errRefused marks a refusal (out of order, running elsewhere).
-type errRefused struct{ msg string }
+// errRefused marks a refusal (out of order, running elsewhere: busy).
+type errRefused struct {
+	msg  string
+	busy bool
+}
+
+// errLeaseLost ends a run whose lease another process took over (the
+// operator relaunched the step believing this process dead).
+var errLeaseLost = errors.New("bail perdu")
 
 func (e errRefused) Error() string { return e.msg }
 
@@ -403,11 +437,6 @@ func (e *Engine) RunOne(ctx context.Context, req Request, uai sillage.UAI) Outco
 		o.Status, o.Message, o.Err = OutcomeFailed, sillage.Message(err), err
 	default:
 		o.Status, o.Report = OutcomeDone, rep
-		if e.Collect != nil && (req.Step == StepPurge || req.Step == StepCleanup) {
-			if err := e.Collect(ctx); err != nil {
-				e.log().Warn("rollover: collection of unreferenced files not queued", "uai", uai, "step", int(req.Step), "err", err)
-			}
-		}
 	}
 	if e.OnChange != nil {
 		e.OnChange(uai)
@@ -480,7 +509,7 @@ func (e *Engine) runOne(ctx context.Context, req Request, uai sillage.UAI) (*Ste
 		return rep, errAlreadyDone
 	}
 	if why != "" {
-		return nil, errRefused{why}
+		return nil, errRefused{msg: why}
 	}
 	actor := actorName(req.Actor)
 	var claimed bool
@@ -489,7 +518,7 @@ func (e *Engine) runOne(ctx context.Context, req Request, uai sillage.UAI) (*Ste
 		if why, err = Order(ctx, tx, year, s, uai); err != nil || why != "" {
 			return err
 		}
-		claimed, err = tx.UpdateRolloverStepClaim(ctx, uai, year, int(s), tx.Now().Add(e.lease()), actor)
+		claimed, err = tx.UpdateRolloverStepClaim(ctx, uai, year, int(s), tx.Now().Add(e.lease()), actor, e.owner())
 		if err == nil && claimed {
 			cur, err = getStep(ctx, tx, uai, year, int(s))
 		}
@@ -499,7 +528,7 @@ func (e *Engine) runOne(ctx context.Context, req Request, uai sillage.UAI) (*Ste
 	case err != nil:
 		return nil, err
 	case why != "":
-		return nil, errRefused{why}
+		return nil, errRefused{msg: why}
 	case !claimed:
 		var again store.RolloverStep
 		_ = e.Store.Read(ctx, func(tx *store.Tx) (err error) { again, err = getStep(ctx, tx, uai, year, int(s)); return err })
@@ -507,14 +536,23 @@ func (e *Engine) runOne(ctx context.Context, req Request, uai sillage.UAI) (*Ste
 			rep, _ := ParseReport(again.Report)
 			return rep, errAlreadyDone
 		}
-		return nil, errRefused{fmt.Sprintf("étape %d pour %s : déjà en cours dans un autre processus (jusqu'à %s au moins)", s, uai,
-			again.LeaseUntil.Local().Format("15:04:05"))}
+		return nil, errRefused{msg: BusyMessage(again, s, e.lease()), busy: true}
 	}
-	r := &run{e: e, ctx: ctx, req: req, uai: uai, est: est, year: year, step: s, started: cur.StartedAt,
+	// The heartbeat renews the lease while the step runs; a lease taken
+	// over by another process ends this run.
+	rctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stopBeat := e.heartbeat(rctx, cancel, uai, year, s)
+	r := &run{e: e, ctx: rctx, req: req, uai: uai, est: est, year: year, step: s, started: cur.StartedAt,
 		rep: &StepReport{Year: year, Step: s, UAI: uai, Establishment: est.Name, StartedAt: cur.StartedAt}}
 	finish, err := r.work()
 	if err == nil {
 		err = r.fail("finish")
+	}
+	if errors.Is(context.Cause(rctx), errLeaseLost) {
+		stopBeat()
+		e.log().Warn("rollover: lease taken over, run abandoned", "uai", uai, "year", year, "step", int(s))
+		return nil, errRefused{msg: fmt.Sprintf("étape %d pour %s : reprise par un autre processus pendant qu'elle tournait ici ; ce processus l'a abandonnée", s, uai), busy: true}
 	}
 	if err == nil {
 		err = e.Store.Write(ctx, func(tx *store.Tx) error {
@@ -531,10 +569,16 @@ func (e *Engine) runOne(ctx context.Context, req Request, uai sillage.UAI) (*Ste
 			if err := tx.SetRolloverStepDone(ctx, uai, year, int(s), string(b)); err != nil {
 				return err
 			}
+			if e.CollectTx != nil && (s == StepPurge || s == StepCleanup) {
+				if err := e.CollectTx(ctx, tx); err != nil {
+					return err
+				}
+			}
 			return audit.Record(ctx, tx, uai, auditActor(req.Actor), audit.RolloverStep,
 				fmt.Sprintf("Étape %d — %s (année %s)", s, s.Label(), year), r.rep.Summary())
 		})
 	}
+	stopBeat()
 	if err != nil {
 		msg := sillage.Message(err)
 		if sillage.KindOf(err) == sillage.KindInternal || msg == "" {
@@ -550,6 +594,56 @@ func (e *Engine) runOne(ctx context.Context, req Request, uai sillage.UAI) (*Ste
 	}
 	e.log().Info("rollover step done", "uai", uai, "year", year, "step", int(s), "summary", r.rep.Summary())
 	return r.rep, nil
+}
+
+// BusyMessage says why a step cannot be taken: another process holds its
+// lease, renewed by its heartbeat; the times are the schools'.
+func BusyMessage(st store.RolloverStep, s Step, lease time.Duration) string {
+	who := st.LeaseOwner
+	if who == "" {
+		who = "processus inconnu"
+	}
+	return fmt.Sprintf("étape %d pour %s : déjà en cours dans un autre processus (%s, dernier signe de vie à %s) ; "+
+		"si ce processus est arrêté, l'étape sera reprise après %s sans signe de vie", s, st.UAI, who,
+		st.StuckSince().In(sillage.SchoolZone).Format("15:04:05"), sillage.FormatDuration(lease))
+}
+
+// heartbeat renews the lease of a claimed step every third of the lease
+// until the function it returns is called (which waits for it). When the
+// lease is no longer this process's, it cancels the run with errLeaseLost.
+func (e *Engine) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, uai sillage.UAI, year sillage.SchoolYear, s Step) func() {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(max(e.lease()/3, 10*time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			var held bool
+			err := e.Store.Write(ctx, func(tx *store.Tx) (err error) {
+				held, err = tx.UpdateRolloverStepHeartbeat(ctx, uai, year, int(s), tx.Now().Add(e.lease()), e.owner())
+				return err
+			})
+			switch {
+			case err != nil:
+				e.log().Warn("rollover: heartbeat", "uai", uai, "step", int(s), "err", err)
+			case !held:
+				cancel(errLeaseLost)
+				return
+			}
+		}
+	}()
+	return func() {
+		close(stop)
+		<-done
+	}
 }
 
 func actorName(a audit.Actor) string {

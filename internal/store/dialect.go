@@ -261,6 +261,9 @@ func mapErr(err error) error {
 		}
 		return err
 	}
+	if connBroken(err) {
+		return sillage.Wrap(sillage.KindUnavailable, err, errUnreachable)
+	}
 	return err
 }
 

@@ -38,6 +38,7 @@ func (tx *Tx) insertRows(ctx context.Context, head, tail string, ncol int, rows 
 		limit /= 2
 	}
 	if len(rows) >= 2*limit {
+		tx.issued++
 		stmt, err := tx.tx.PrepareContext(ctx, tx.d.rebind(tx.rowsSQL(head, tail, ncol, limit)))
 		if err != nil {
 			return mapErr(err)

@@ -306,6 +306,7 @@ func (tx *Tx) InsertResults(ctx context.Context, uai sillage.UAI, rs []sillage.R
 	if tx.Kind() == Postgres {
 		return tx.copyResults(ctx, uai, rs)
 	}
+	tx.issued++
 	stmt, err := tx.tx.PrepareContext(ctx, tx.d.rebind(`INSERT INTO results (uai, evaluation_id, student_id, competence_id, value) VALUES ($1, $2, $3, $4, $5)`))
 	if err != nil {
 		return mapErr(err)

@@ -51,15 +51,19 @@ const (
 
 // RolloverStep is one step of one establishment's changeover.
 type RolloverStep struct {
-	UAI           sillage.UAI
-	SchoolYear    sillage.SchoolYear
-	Step          int
-	State         string // "" (not started), queued, running, done, failed
-	Attempts      int
-	QueuedAt      time.Time
-	StartedAt     time.Time
-	FinishedAt    time.Time
-	LeaseUntil    time.Time
+	UAI        sillage.UAI
+	SchoolYear sillage.SchoolYear
+	Step       int
+	State      string // "" (not started), queued, running, done, failed
+	Attempts   int
+	QueuedAt   time.Time
+	StartedAt  time.Time
+	FinishedAt time.Time
+	LeaseUntil time.Time
+	// HeartbeatAt is the last sign of life of the process running the
+	// step, LeaseOwner that process (host and pid).
+	HeartbeatAt   time.Time
+	LeaseOwner    string
 	ProgressDone  int
 	ProgressTotal int
 	Error         string
@@ -68,14 +72,14 @@ type RolloverStep struct {
 }
 
 const rolloverStepCols = `uai, school_year, step, state, attempts, queued_at, started_at, finished_at, lease_until,
-	progress_done, progress_total, error, report, actor`
+	progress_done, progress_total, error, report, actor, heartbeat_at, lease_owner`
 
 func scanRolloverStep(r scanner) (RolloverStep, error) {
 	var s RolloverStep
 	var u string
 	var y int64
 	err := r.Scan(&u, &y, &s.Step, &s.State, &s.Attempts, ts{&s.QueuedAt}, ts{&s.StartedAt}, ts{&s.FinishedAt}, ts{&s.LeaseUntil},
-		&s.ProgressDone, &s.ProgressTotal, &s.Error, &s.Report, &s.Actor)
+		&s.ProgressDone, &s.ProgressTotal, &s.Error, &s.Report, &s.Actor, ts{&s.HeartbeatAt}, &s.LeaseOwner)
 	s.UAI, s.SchoolYear = sillage.UAI(u), sillage.SchoolYear(y)
 	return s, err
 }
@@ -113,25 +117,57 @@ func (tx *Tx) SetRolloverStepQueued(ctx context.Context, uai sillage.UAI, year s
 	return n > 0, err
 }
 
-// UpdateRolloverStepClaim takes a step for a run until lease: it succeeds
-// when the step is not done and nobody holds a live lease on it. It
-// reports whether the claim was taken.
-func (tx *Tx) UpdateRolloverStepClaim(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, step int, lease time.Time, actor string) (bool, error) {
+// Stuck reports whether the step is "running" under a lease that expired
+// at now: the process that held it stopped renewing it (it died).
+func (s RolloverStep) Stuck(now time.Time) bool {
+	return s.State == StepRunning && !s.LeaseUntil.IsZero() && s.LeaseUntil.Before(now)
+}
+
+// StuckSince is the last sign of life of a stuck step's process.
+func (s RolloverStep) StuckSince() time.Time {
+	if !s.HeartbeatAt.IsZero() {
+		return s.HeartbeatAt
+	}
+	return s.StartedAt
+}
+
+// UpdateRolloverStepClaim takes a step for a run until lease, for the
+// process owner: it succeeds when the step is not done and nobody holds a
+// live lease on it. It reports whether the claim was taken.
+func (tx *Tx) UpdateRolloverStepClaim(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, step int, lease time.Time, actor, owner string) (bool, error) {
 	if _, err := tx.exec(ctx, `INSERT INTO rollover_steps (uai, school_year, step, state, actor) VALUES ($1, $2, $3, '', $4)
 		ON CONFLICT (uai, school_year, step) DO NOTHING`, uai, year, step, actor); err != nil {
 		return false, err
 	}
 	n, err := tx.execN(ctx, `UPDATE rollover_steps SET state = 'running', attempts = attempts + 1, lease_until = $4, error = '',
-		started_at = COALESCE(started_at, $5), actor = CASE WHEN actor = '' THEN $6 ELSE actor END
-		WHERE uai = $1 AND school_year = $2 AND step = $3 AND state <> 'done' AND (state <> 'running' OR lease_until < $5)`,
-		uai, year, step, lease, tx.now, actor)
+		started_at = COALESCE(started_at, $5), actor = CASE WHEN actor = '' THEN $6 ELSE actor END, heartbeat_at = $5, lease_owner = $7
+		WHERE uai = $1 AND school_year = $2 AND step = $3 AND state <> 'done' AND (state <> 'running' OR lease_until IS NULL OR lease_until < $5)`,
+		uai, year, step, lease, tx.now, actor, owner)
+	return n > 0, err
+}
+
+// UpdateRolloverStepHeartbeat renews the lease of a running step held by
+// owner until lease. It reports false when owner no longer holds it
+// (another process took it over, or the operator relaunched it).
+func (tx *Tx) UpdateRolloverStepHeartbeat(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, step int, lease time.Time, owner string) (bool, error) {
+	n, err := tx.execN(ctx, `UPDATE rollover_steps SET lease_until = $4, heartbeat_at = $5
+		WHERE uai = $1 AND school_year = $2 AND step = $3 AND state = 'running' AND lease_owner = $6`, uai, year, step, lease, tx.now, owner)
+	return n > 0, err
+}
+
+// SetRolloverStepRelaunched gives a stuck step (running under an expired
+// lease) back to the queue: it becomes "queued" for actor. It reports
+// whether the step was stuck.
+func (tx *Tx) SetRolloverStepRelaunched(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, step int, actor string) (bool, error) {
+	n, err := tx.execN(ctx, `UPDATE rollover_steps SET state = 'queued', queued_at = $4, actor = $5, lease_until = NULL, lease_owner = '', error = ''
+		WHERE uai = $1 AND school_year = $2 AND step = $3 AND state = 'running' AND lease_until < $4`, uai, year, step, tx.now, actor)
 	return n > 0, err
 }
 
 // UpdateRolloverStepProgress records a running step's progress and extends its lease.
 func (tx *Tx) UpdateRolloverStepProgress(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, step int, done, total int, lease time.Time) error {
-	_, err := tx.exec(ctx, `UPDATE rollover_steps SET progress_done = $4, progress_total = $5, lease_until = $6
-		WHERE uai = $1 AND school_year = $2 AND step = $3 AND state = 'running'`, uai, year, step, done, total, lease)
+	_, err := tx.exec(ctx, `UPDATE rollover_steps SET progress_done = $4, progress_total = $5, lease_until = $6, heartbeat_at = $7
+		WHERE uai = $1 AND school_year = $2 AND step = $3 AND state = 'running'`, uai, year, step, done, total, lease, tx.now)
 	return err
 }
 

@@ -150,7 +150,7 @@ func populate(t *testing.T, st *store.Store, uai sillage.UAI) *tenantA {
 		a.initFile = store.RolloverFile{SchoolYear: a.year, Name: "ElevesSansAdresses.xml", SHA256: strings.Repeat("4", 64), Size: 3}
 		must(tx.AddRolloverFile(ctx, uai, &a.initFile))
 		must(tx.SetRolloverCalendar(ctx, a.year, "{}", "test"))
-		_, err = tx.UpdateRolloverStepClaim(ctx, uai, a.year, 1, tx.Now().Add(time.Minute), "test")
+		_, err = tx.UpdateRolloverStepClaim(ctx, uai, a.year, 1, tx.Now().Add(time.Minute), "test", "test-owner")
 		must(err)
 		must(tx.AddRolloverCheckpoint(ctx, uai, store.RolloverCheckpoint{SchoolYear: a.year, Step: 1, Item: "deleted:evaluations", RefID: 1}))
 		_, err = tx.AddRolloverNotice(ctx, uai, store.RolloverNotice{SchoolYear: a.year, Kind: "trash_warning", RecipientID: a.teacher.ID, MessageID: 1})

@@ -100,6 +100,10 @@ type Options struct {
 	// AuditKey seals new audit entries (keyed hashes); nil keeps the
 	// unkeyed SHA-256 chain.
 	AuditKey sillage.AuditKey
+	// BusyTimeout is how long SQLite waits for a lock another process
+	// holds before BEGIN fails (then retried with back-off); default 10
+	// seconds.
+	BusyTimeout time.Duration
 }
 
 // Store is the database.
@@ -158,7 +162,11 @@ func (s *Store) openSQLite(opts Options) error {
 	}
 	// busy_timeout first, so the other pragmas wait instead of failing
 	// when another process holds the lock.
-	base := "file:" + s.dsn.Path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
+	busy := opts.BusyTimeout
+	if busy <= 0 {
+		busy = 10 * time.Second
+	}
+	base := "file:" + s.dsn.Path + "?_pragma=busy_timeout(" + strconv.FormatInt(busy.Milliseconds(), 10) + ")&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
 	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
 	if err != nil {
 		return sillage.Wrap(sillage.KindUnavailable, err, "ouverture de la base SQLite")
@@ -288,17 +296,21 @@ func (s *Store) Migrations(ctx context.Context) (MigrationState, error) {
 	return MigrationState{Current: cur, Latest: latest}, nil
 }
 
-// Ready checks the database answers and every migration is applied.
+// Ready checks the database answers and every migration is applied. It
+// reads through the readers only: on SQLite, a long write holding the one
+// writer connection does not make the instance look down.
 func (s *Store) Ready(ctx context.Context) error {
-	if err := s.r.PingContext(ctx); err != nil {
+	var cur int64
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(version_id), 0) FROM goose_db_version WHERE is_applied`).Scan(&cur)
+	if err != nil {
 		return sillage.Wrap(sillage.KindUnavailable, err, "base de données injoignable")
 	}
-	st, err := s.Migrations(ctx)
+	latest, err := s.latestMigration()
 	if err != nil {
 		return err
 	}
-	if st.Current != st.Latest {
-		return sillage.Errorf(sillage.KindUnavailable, "migrations en attente : version %d appliquée, %d attendue", st.Current, st.Latest)
+	if cur < latest {
+		return sillage.Errorf(sillage.KindUnavailable, "migrations en attente : version %d appliquée, %d attendue", cur, latest)
 	}
 	return nil
 }
@@ -313,10 +325,50 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 	return s.run(ctx, s.w, false, fn)
 }
 
-func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(*Tx) error) (err error) {
+func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(*Tx) error) error {
+	busy := 0
+	for broken := 0; ; {
+		err, again := s.runOnce(ctx, db, readOnly, fn)
+		switch {
+		case err == nil || ctx.Err() != nil:
+			return err
+		case again == retryBroken && broken == 0:
+			broken++
+		case again == retryBusy && busy < len(busyBackoff):
+			select {
+			case <-ctx.Done():
+				return err
+			case <-time.After(busyBackoff[busy]):
+			}
+			busy++
+		default:
+			var se *sillage.Error
+			switch {
+			case errors.As(err, &se):
+			case sqliteBusy(err):
+				return sillage.Wrap(sillage.KindUnavailable, err, errBusy)
+			case connBroken(err):
+				return sillage.Wrap(sillage.KindUnavailable, err, errUnreachable)
+			}
+			return err
+		}
+	}
+}
+
+// Why a transaction may be run again.
+const (
+	retryNone   = iota
+	retryBroken // the connection broke before the first statement answered
+	retryBusy   // SQLite's write lock was held by another process at BEGIN
+)
+
+func (s *Store) runOnce(ctx context.Context, db *sql.DB, readOnly bool, fn func(*Tx) error) (err error, again int) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return sillage.Wrap(sillage.KindUnavailable, err, "connexion à la base de données")
+		if connBroken(err) {
+			return err, retryBroken
+		}
+		return sillage.Wrap(sillage.KindUnavailable, err, "connexion à la base de données"), retryNone
 	}
 	defer conn.Close()
 	var opts *sql.TxOptions
@@ -325,7 +377,13 @@ func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(*Tx)
 	}
 	sqlTx, err := conn.BeginTx(ctx, opts)
 	if err != nil {
-		return mapErr(fmt.Errorf("begin: %w", err))
+		switch {
+		case connBroken(err):
+			return err, retryBroken
+		case sqliteBusy(err):
+			return err, retryBusy
+		}
+		return mapErr(fmt.Errorf("begin: %w", err)), retryNone
 	}
 	tx := &Tx{s: s, d: s.d, tx: sqlTx, conn: conn, now: s.clock.Now().UTC(), readOnly: readOnly}
 	// Roll back unless committed: fn may return an error, panic, or end
@@ -338,13 +396,18 @@ func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(*Tx)
 		}
 	}()
 	if err := fn(tx); err != nil {
-		return err
+		if tx.issued <= 1 && connBroken(err) {
+			return err, retryBroken
+		}
+		return err, retryNone
 	}
 	committed = true
 	if err := sqlTx.Commit(); err != nil {
-		return mapErr(fmt.Errorf("commit: %w", err))
+		// Whether a commit whose connection broke took effect is unknown:
+		// never run again.
+		return mapErr(fmt.Errorf("commit: %w", err)), retryNone
 	}
-	return nil
+	return nil, retryNone
 }
 
 // Tx is a transaction. Its methods are the store's API.
@@ -356,6 +419,9 @@ type Tx struct {
 	now      time.Time
 	readOnly bool
 	ids      []idRange
+	// issued counts the statements sent: a connection broken on the first
+	// one is retried (nothing reached the database, fn saw nothing).
+	issued int
 }
 
 // Now is the time the transaction started, by the store's clock: every
@@ -366,6 +432,7 @@ func (tx *Tx) Now() time.Time { return tx.now }
 func (tx *Tx) Kind() Kind { return tx.s.dsn.Kind }
 
 func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	tx.issued++
 	q, args = tx.d.bind(q, args)
 	res, err := tx.tx.ExecContext(ctx, q, args...)
 	if err != nil {
@@ -388,6 +455,7 @@ func (tx *Tx) execN(ctx context.Context, q string, args ...any) (int64, error) {
 }
 
 func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	tx.issued++
 	q, args = tx.d.bind(q, args)
 	rows, err := tx.tx.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -397,6 +465,7 @@ func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 }
 
 func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	tx.issued++
 	q, args = tx.d.bind(q, args)
 	return tx.tx.QueryRowContext(ctx, q, args...)
 }

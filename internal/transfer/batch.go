@@ -298,6 +298,9 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 		if err := e.fp(StepStatus); err != nil {
 			return err
 		}
+		if err := e.changed(ctx, tx); err != nil {
+			return err
+		}
 		logs = logs[:0]
 		chains := map[sillage.UAI][]*sillage.AuditEntry{}
 		for k, i := range moving {

@@ -202,6 +202,9 @@ func (e *engine) move(ctx context.Context, c store.TransferCandidate, want store
 		if err := e.fp(StepStatus); err != nil {
 			return err
 		}
+		if err := e.changed(ctx, tx); err != nil {
+			return err
+		}
 		if err := tx.RecordTransferLog(ctx, store.TransferLogEntry{OriginUAI: entry.OriginUAI, DestUAI: c.UAI,
 			OriginStudentID: entry.OriginStudentID, DestStudentID: c.StudentID, Done: true, Final: true,
 			DestName: dest.FullName(), OriginInitials: origin.Initials(), Counts: counts.JSON(), Manifest: manifest}); err != nil {

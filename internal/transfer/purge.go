@@ -172,6 +172,11 @@ func (e *engine) purgeBatch(ctx context.Context, uai sillage.UAI, cutoff time.Ti
 			return err
 		}
 		students = int(n)
+		if students > 0 {
+			if err := e.changed(ctx, tx); err != nil {
+				return err
+			}
+		}
 		if err := e.fp(StepPurgeDelete); err != nil {
 			return err
 		}

@@ -60,6 +60,11 @@ type Options struct {
 	// BatchSize is how many transfers share one transaction (default
 	// DefaultBatch; 1 moves each student in a transaction of its own).
 	BatchSize int
+	// AfterChangeTx, when set, is called inside every transaction that
+	// transferred or purged students, before it commits: the job queue
+	// queues the collection of the files nobody refers to any more there,
+	// so that a crash after the commit cannot lose it.
+	AfterChangeTx func(ctx context.Context, tx *store.Tx) error
 	// Workers is how many batches run at once (default 2 on PostgreSQL,
 	// 1 on SQLite, which has one writer). Batches never share a student:
 	// the claims keep them apart, as between two runs.
@@ -172,6 +177,15 @@ type engine struct {
 	o   Options
 	now time.Time
 	log *slog.Logger
+}
+
+// changed calls Options.AfterChangeTx in a transaction that moved or
+// deleted students.
+func (e *engine) changed(ctx context.Context, tx *store.Tx) error {
+	if e.o.AfterChangeTx == nil || e.o.DryRun {
+		return nil
+	}
+	return e.o.AfterChangeTx(ctx, tx)
 }
 
 func (e *engine) fp(step string) error {

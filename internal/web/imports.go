@@ -274,17 +274,6 @@ func (s *Server) importUpload(w http.ResponseWriter, r *http.Request, req *Reque
 	} else if runErr != nil && len(reports) == 0 {
 		return runErr
 	}
-	var touched []sillage.UAI
-	for _, rep := range reports {
-		if rep.TouchesTransfer() {
-			touched = append(touched, rep.UAI)
-		}
-	}
-	if len(touched) > 0 && s.hooks.AfterImport != nil {
-		if err := s.hooks.AfterImport(ctx, touched); err != nil {
-			s.log.Warn("transfer run not queued after an import", "uai", req.P.UAI, "err", err)
-		}
-	}
 	status := http.StatusOK
 	if runErr != nil {
 		status = statusOf(runErr)
@@ -298,7 +287,8 @@ func (s *Server) importer(ctx context.Context) (*directory.Importer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &directory.Importer{Store: s.store, Keyring: kr, MassDeactivation: s.cfg.MassDeactivation, MaxExpanded: s.cfg.MaxImport, Log: s.log}, nil
+	return &directory.Importer{Store: s.store, Keyring: kr, MassDeactivation: s.cfg.MassDeactivation, MaxExpanded: s.cfg.MaxImport, Log: s.log,
+		QueueTransfer: s.hooks.QueueTransfer}, nil
 }
 
 // pendingMeta describes an upload held for confirmation.

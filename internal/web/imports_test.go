@@ -85,7 +85,10 @@ func TestImportPages(t *testing.T) {
 	f := newFixture(t)
 	var hooked [][]sillage.UAI
 	srv, err := web.NewServer(web.Deps{Config: f.cfg, Store: f.st, Blobs: f.blobs, Clock: f.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Hooks: web.Hooks{AfterImport: func(ctx context.Context, uais []sillage.UAI) error { hooked = append(hooked, uais); return nil }}})
+		Hooks: web.Hooks{QueueTransfer: func(ctx context.Context, tx *store.Tx, uai sillage.UAI) error {
+			hooked = append(hooked, []sillage.UAI{uai})
+			return nil
+		}}})
 	if err != nil {
 		t.Fatal(err)
 	}

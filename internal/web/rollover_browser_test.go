@@ -37,7 +37,7 @@ func TestBrowserRollover(t *testing.T) {
 
 	// Step 1 of A is running: 12 items of 40 done.
 	err := f.st.Write(ctx, func(tx *store.Tx) error {
-		if _, err := tx.UpdateRolloverStepClaim(ctx, uaiA, year, 1, tx.Now().Add(time.Hour), "test"); err != nil {
+		if _, err := tx.UpdateRolloverStepClaim(ctx, uaiA, year, 1, tx.Now().Add(time.Hour), "test", "test-owner"); err != nil {
 			return err
 		}
 		return tx.UpdateRolloverStepProgress(ctx, uaiA, year, 1, 12, 40, tx.Now().Add(time.Hour))

@@ -45,6 +45,11 @@ type stepCell struct {
 	ProgressTotal int
 	Percent       int
 	Error         string
+	// Stuck: running under an expired lease (its process died) since
+	// Since (the schools' time), last held by Owner; it can be relaunched.
+	Stuck bool
+	Since string
+	Owner string
 }
 
 type rolloverRow struct {
@@ -79,6 +84,8 @@ type rolloverPageData struct {
 	// Guarded are the rows whose step 4 would trip (or tripped) the
 	// mass-deactivation guard.
 	Guarded []rolloverRow
+	// Stuck counts the steps whose process died (relaunch them).
+	Stuck int
 }
 
 type calStep struct {
@@ -97,6 +104,7 @@ func (s *Server) rolloverStates(r *http.Request, year sillage.SchoolYear) (*roll
 	ctx := r.Context()
 	d := &rolloverPageData{Year: year, Prev: year - 1, Next: year + 1, Steps: rollover.Steps, Ready: map[rollover.Step]int{}, Queue: s.hooks.Jobs != nil,
 		Roles: []sillage.Role{sillage.RoleStudent, sillage.RoleParent, sillage.RoleTeacher, sillage.RoleDirector, sillage.RoleStaff}}
+	now := s.clock.Now()
 	err := s.store.Read(ctx, func(tx *store.Tx) error {
 		var err error
 		if d.Calendar, err = rollover.LoadCalendar(ctx, tx, year); err != nil {
@@ -127,6 +135,10 @@ func (s *Server) rolloverStates(r *http.Request, year sillage.SchoolYear) (*roll
 				if st.ProgressTotal > 0 {
 					c.Percent = 100 * st.ProgressDone / st.ProgressTotal
 				}
+				if st.Stuck(now) {
+					c.Stuck, c.Since, c.Owner = true, sillage.FormatDateTime(st.StuckSince()), st.LeaseOwner
+					d.Stuck++
+				}
 				if st.State == store.StepRunning || st.State == store.StepQueued {
 					d.Active = true
 				}
@@ -135,6 +147,8 @@ func (s *Server) rolloverStates(r *http.Request, year sillage.SchoolYear) (*roll
 					switch {
 					case !prevDone:
 						row.Why = "étape précédente non terminée"
+					case c.Stuck:
+						row.Why = "étape " + strconv.Itoa(int(step)) + " bloquée depuis le " + c.Since
 					case st.State == store.StepRunning || st.State == store.StepQueued:
 						row.Why = "étape " + strconv.Itoa(int(step)) + " " + rollover.StateLabel(st.State)
 					default:
@@ -269,6 +283,37 @@ func (s *Server) rolloverEnqueue(w http.ResponseWriter, r *http.Request, req *Re
 		msg += " Désactivation massive confirmée."
 	}
 	return s.redirect(w, r, req, to, msg)
+}
+
+// rolloverRelaunch hands a stuck step of one establishment back to the
+// background jobs (its process died: the step is running under an expired
+// lease).
+func (s *Server) rolloverRelaunch(w http.ResponseWriter, r *http.Request, req *Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("etape")))
+	if err != nil {
+		return sillage.Errorf(sillage.KindInvalid, "choisissez l'étape à relancer (1 à 5)")
+	}
+	step, err := rollover.ParseStep(n)
+	if err != nil {
+		return err
+	}
+	year, err := s.rolloverYear(r)
+	if err != nil {
+		return err
+	}
+	uai, err := sillage.ParseUAI(strings.TrimSpace(r.PostFormValue("uai")))
+	if err != nil {
+		return err
+	}
+	q, _ := s.hooks.Jobs.(rollover.Inserter)
+	if err := rollover.Relaunch(r.Context(), s.store, q, year, step, uai, req.P.Login); err != nil {
+		return err
+	}
+	return s.redirect(w, r, req, fmt.Sprintf("/operateur/changement-annee?annee=%d", int(year)),
+		fmt.Sprintf("Étape %d relancée pour %s : une tâche de fond la reprend à ses points de reprise.", step, uai))
 }
 
 // rolloverReportPage shows one step's report for one establishment.

@@ -71,7 +71,7 @@ func (q *fakeQueue) EnqueueTransfer(ctx context.Context, trigger string, uais []
 	return 0, nil
 }
 func (q *fakeQueue) EnqueuePurge(ctx context.Context, trigger string) (int64, error) { return 0, nil }
-func (q *fakeQueue) Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (int64, error) {
+func (q *fakeQueue) InsertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (int64, error) {
 	q.inserted = append(q.inserted, args)
 	return int64(len(q.inserted)), nil
 }
@@ -132,6 +132,42 @@ func TestRolloverOperatorPageAndQueue(t *testing.T) {
 	f.do(op, "POST", "/operateur/changement-annee/etape", url.Values{"etape": {"1"}})
 	if len(q.inserted) != 2 {
 		t.Fatalf("%d jobs after a second click", len(q.inserted))
+	}
+	// A worker takes A's step 1, then its process dies: 30 seconds
+	// later the step is shown stuck since its last sign of life, with a
+	// button that relaunches it.
+	ctx := context.Background()
+	died := f.clock.T
+	if err := f.st.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.UpdateRolloverStepClaim(ctx, uaiA, year, 1, tx.Now().Add(rollover.DefaultLease), "operateur", "serveur-2, processus 77")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, body = f.do(op, "GET", "/operateur/changement-annee", nil)
+	if strings.Contains(body, "bloquée depuis") {
+		t.Fatal("a step shown stuck while its lease runs")
+	}
+	status, body = f.do(op, "POST", "/operateur/changement-annee/relancer", url.Values{"etape": {"1"}, "uai": {string(uaiA)}})
+	if status != http.StatusConflict || !strings.Contains(body, "pas bloquée") {
+		t.Fatalf("relaunch of a live step: %d %.300s", status, body)
+	}
+	f.clock.T = f.clock.T.Add(rollover.DefaultLease + time.Second)
+	_, body = f.do(op, "GET", "/operateur/changement-annee", nil)
+	if !strings.Contains(body, "bloquée depuis le "+sillage.FormatDateTime(died)) || !strings.Contains(body, "serveur-2, processus 77") ||
+		!strings.Contains(body, `action="/operateur/changement-annee/relancer"`) || !strings.Contains(body, "1 étape(s) bloquée(s)") {
+		t.Fatalf("stuck step not shown: %.2000s", body)
+	}
+	status, _ = f.do(op, "POST", "/operateur/changement-annee/relancer", url.Values{"etape": {"1"}, "uai": {string(uaiA)}})
+	if status != http.StatusSeeOther || len(q.inserted) != 3 {
+		t.Fatalf("relaunch: %d, %d jobs", status, len(q.inserted))
+	}
+	if a := q.inserted[2].(rollover.JobArgs); a.UAI != string(uaiA) || a.Step != 1 || a.Relaunch != 1 {
+		t.Fatalf("relaunch job %+v", a)
+	}
+	_, body = f.do(op, "GET", "/operateur/changement-annee", nil)
+	if strings.Contains(body, "bloquée depuis") {
+		t.Fatal("the relaunched step is still shown stuck")
 	}
 }
 

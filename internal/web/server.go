@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -50,9 +51,11 @@ type Deps struct {
 
 // Hooks are optional collaborators the server calls.
 type Hooks struct {
-	// AfterImport is called after an import that created or deactivated
-	// students (the transfer run follows in the background).
-	AfterImport func(ctx context.Context, uais []sillage.UAI) error
+	// QueueTransfer is called inside the transaction of an import that
+	// created or deactivated students: the transfer run follows in the
+	// background, queued with the import itself
+	// (directory.Importer.QueueTransfer).
+	QueueTransfer func(ctx context.Context, tx *store.Tx, uai sillage.UAI) error
 	// AccessBlocked says whether a role of an establishment is blocked now
 	// by the changeover's access-blocking window, and the message to show.
 	AccessBlocked func(ctx context.Context, uai sillage.UAI, role sillage.Role) (bool, string)
@@ -200,13 +203,36 @@ func cacheStatic(next http.Handler) http.Handler {
 	})
 }
 
+// readyz answers whether the instance can serve and keep what it is
+// given: the database answers (through its readers: on SQLite a long write
+// holding the single writer does not make it look down) with every
+// migration applied, and the data directory — and SQLite's folder — can
+// be written and keeps SILLAGE_MIN_FREE_SPACE free. Each failure is one
+// French line.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	var problems []string
 	if err := s.store.Ready(ctx); err != nil {
+		problems = append(problems, sillage.Message(err))
+	}
+	if s.blobs != nil {
+		if err := s.blobs.Check(s.cfg.MinFreeSpace); err != nil {
+			problems = append(problems, sillage.Message(err))
+		}
+	}
+	if dsn := s.store.DSN(); dsn.Kind == store.SQLite {
+		if err := blob.CheckDir(filepath.Dir(dsn.Path), s.cfg.MinFreeSpace); err != nil {
+			problems = append(problems, "base SQLite : "+sillage.Message(err))
+		}
+	}
+	if len(problems) > 0 {
+		w.Header().Set("Retry-After", "10")
 		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintln(w, sillage.Message(err))
+		for _, p := range problems {
+			fmt.Fprintln(w, p)
+		}
 		return
 	}
 	fmt.Fprintln(w, "ok")
@@ -256,6 +282,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, rt route, err erro
 		msg = "Une erreur interne est survenue. Réessayez ; si elle persiste, prévenez l'administrateur."
 	} else if status == http.StatusServiceUnavailable {
 		s.log.Warn("request unavailable", "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "5")
 	}
 	if status == http.StatusNotFound {
 		msg = "Introuvable."

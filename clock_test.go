@@ -1,0 +1,40 @@
+package sillage
+
+import (
+	"testing"
+	"time"
+)
+
+func TestFormatDuration(t *testing.T) {
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "moins d'une seconde"},
+		{400 * time.Millisecond, "moins d'une seconde"},
+		{time.Second, "1 seconde"},
+		{30 * time.Second, "30 secondes"},
+		{2 * time.Minute, "2 minutes"},
+		{time.Hour + 5*time.Minute, "1 heure 5 minutes"},
+		{2*time.Hour + time.Minute + 3*time.Second, "2 heures 1 minute 3 secondes"},
+	} {
+		if got := FormatDuration(c.d); got != c.want {
+			t.Errorf("FormatDuration(%v) = %q, want %q", c.d, got, c.want)
+		}
+	}
+}
+
+func TestFormatDateTime(t *testing.T) {
+	for _, c := range []struct {
+		t    time.Time
+		want string
+	}{
+		{time.Time{}, ""},
+		{time.Date(2026, time.July, 15, 8, 0, 0, 0, time.UTC), "15/07/2026 à 10h00"},      // summer time
+		{time.Date(2026, time.January, 15, 23, 30, 0, 0, time.UTC), "16/01/2026 à 00h30"}, // winter time, next day
+	} {
+		if got := FormatDateTime(c.t); got != c.want {
+			t.Errorf("FormatDateTime(%v) = %q, want %q", c.t, got, c.want)
+		}
+	}
+}
