@@ -78,7 +78,7 @@ var packTree = map[string][]packChild{
 // Links (columns set back) come last, once every row is back.
 var packRank = map[string]int{
 	"divisions": 0, "groups": 0, "periods": 0, "class_spaces": 0, "import_reports": 0, "credential_lists": 0, "rollover_files": 0, "archives": 0,
-	"persons": 1,
+	"persons":       1,
 	"guardianships": 2, "group_members": 2, "group_managers": 2, "services": 2, "head_teachers": 2, "messages": 2, "person_unqids": 2,
 	"class_space_rights": 2, "class_space_files": 2, "evaluations": 2, "sheets": 2, "documents": 2, "lsu_periodic_reports": 2,
 	"lsu_cycle_reports": 2, "lsu_programme_elements": 2,
@@ -86,13 +86,15 @@ var packRank = map[string]int{
 }
 
 // packLinkCols are the columns a pack may set back by UPDATE.
-var packLinkCols = map[string]bool{"persons.division_id": true, "evaluations.division_id": true, "class_spaces.trashed_at": true}
+var packLinkCols = map[string]bool{"persons.division_id": true, "evaluations.division_id": true, "class_spaces.trashed_at": true,
+	"class_spaces.division_id": true}
 
 // Pack row kinds.
 const (
 	packRow     = "row"
 	packLink    = "link"
 	packAccount = "account"
+	packClear   = "clear" // the rights of a class space, removed before its packed rights go back
 )
 
 // packValue is a typed column value (JSON keeps the type, so the restore
@@ -271,6 +273,43 @@ func (tx *Tx) AddRolloverPackAccounts(ctx context.Context, uai sillage.UAI, pack
 		}
 		for _, r := range recs {
 			if err := w.add(ctx, "accounts", packAccount, r); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return w.n, w.close(ctx)
+}
+
+// AddRolloverPackSpaces copies the state of live class spaces a step is
+// about to move to the trash: where they stand (trashed_at, division_id)
+// and their explicit rights, which the move rewrites.
+func (tx *Tx) AddRolloverPackSpaces(ctx context.Context, uai sillage.UAI, packID int64, ids []int64) (int, error) {
+	w, err := tx.packWriter(ctx, uai, packID)
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	for _, col := range []string{"trashed_at", "division_id"} {
+		if err := w.links(ctx, "class_spaces", col, "id", ids); err != nil {
+			return 0, err
+		}
+	}
+	for _, id := range ids {
+		if err := w.add(ctx, "class_space_rights", packClear, map[string]packValue{"space_id": {K: "i", I: id}}); err != nil {
+			return 0, err
+		}
+	}
+	for _, chunk := range packChunks(ids) {
+		ph, args := placeholders(2, chunk)
+		rows, err := tx.query(ctx, `SELECT * FROM class_space_rights WHERE uai = $1 AND space_id IN (`+ph+`)`, append([]any{uai}, args...)...)
+		if err != nil {
+			return 0, err
+		}
+		recs, err := scanPackRows(rows)
+		if err != nil {
+			return 0, err
+		}
+		for _, r := range recs {
+			if err := w.add(ctx, "class_space_rights", packRow, r); err != nil {
 				return 0, err
 			}
 		}
@@ -465,7 +504,10 @@ func (tx *Tx) RestoreRolloverPackRows(ctx context.Context, uai sillage.UAI, pack
 		return 0, err
 	}
 	rank := func(p packed) int {
-		if p.kind != packRow {
+		switch p.kind {
+		case packClear:
+			return -1
+		case packLink, packAccount:
 			return 9
 		}
 		return packRank[p.table]
@@ -522,6 +564,8 @@ func (tx *Tx) RestoreRolloverPackRows(ctx context.Context, uai sillage.UAI, pack
 				return n, err
 			}
 			q, args = `UPDATE `+p.table+` SET `+col+` = $3 WHERE uai = $1 AND id = $2`, []any{uai, rec["id"].I, v}
+		case packClear:
+			q, args = `DELETE FROM class_space_rights WHERE uai = $1 AND space_id = $2`, []any{uai, rec["space_id"].I}
 		case packAccount:
 			closedAt, err := rec["closed_at"].value()
 			if err != nil {
