@@ -83,10 +83,17 @@ func (q *Queue) housekeeping(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if lists > 0 {
+	// The changeover's undo packs past their days (their files then go
+	// with the collection).
+	var packs int
+	err = cfg.Store.Write(ctx, func(tx *store.Tx) (err error) { packs, err = tx.PurgeExpiredRolloverPacks(ctx, now); return err })
+	if err != nil {
+		return err
+	}
+	if lists > 0 || packs > 0 {
 		q.afterChange(ctx)
 	}
-	cfg.Logger.Info("housekeeping", "audit_entries", n, "sessions", sessions, "credential_lists", lists)
+	cfg.Logger.Info("housekeeping", "audit_entries", n, "sessions", sessions, "credential_lists", lists, "rollover_packs", packs)
 	return nil
 }
 
