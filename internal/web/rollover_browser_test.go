@@ -150,8 +150,14 @@ func TestBrowserRolloverGuardAndUndo(t *testing.T) {
 		t.Fatalf("story %q", story)
 	}
 	b.Screenshot("historique-annulable")
-	b.Do(chromedp.Click(chromedp.CSS("#undo-"+string(uaiA)+"-1")), chromedp.WaitVisible(chromedp.CSS(`tr.story[data-uai="`+string(uaiA)+`"]`)))
-	if got := b.Text("main"); !strings.Contains(got, "étape 1 annulée pour "+string(uaiA)) {
+	// The retention page counts the live pack and names its duration.
+	b.Do(chromedp.Navigate(f.ts.URL+"/operateur/conservation"), chromedp.WaitVisible(chromedp.CSS("#rollover-packs")))
+	if got := b.Text("#rollover-packs"); !strings.Contains(got, "en cours : 1 (") || !strings.Contains(b.Text("#retention"), "30 jours après l'étape") {
+		t.Fatalf("retention page: %q", got)
+	}
+	b.Do(chromedp.Navigate(f.ts.URL+"/operateur/changement-annee"), chromedp.WaitVisible(chromedp.CSS("#undo-"+string(uaiA)+"-1")))
+	b.Do(chromedp.Click(chromedp.CSS("#undo-"+string(uaiA)+"-1")), chromedp.WaitVisible(chromedp.CSS(`p.flash`)))
+	if got := b.Text("p.flash"); !strings.Contains(got, "étape 1 annulée pour "+string(uaiA)) {
 		t.Fatalf("after the undo: %.400s", got)
 	}
 	if story := b.Text(`tr.story[data-uai="` + string(uaiA) + `"]`); !strings.Contains(story, "annulée le") {
