@@ -562,7 +562,7 @@ func (a *app) rolloverEnqueueCmd() *cobra.Command {
 				return err
 			}
 			e := &rollover.Engine{Store: st, Retention: a.cfg.Retention, Log: a.log}
-			_, err = e.Guard(ctx, a.yearFlag(year), s, only, rollover.Guards{OffCalendar: offCalendar, Preview: digest})
+			preview, err := e.Guard(ctx, a.yearFlag(year), s, only, rollover.Guards{OffCalendar: offCalendar, Preview: digest})
 			var ge *rollover.GuardError
 			if errors.As(err, &ge) {
 				printPreview(a.stdout, ge.Preview)
@@ -575,7 +575,8 @@ func (a *app) rolloverEnqueueCmd() *cobra.Command {
 				return err
 			}
 			defer q.Close()
-			queued, refused, err := rollover.Enqueue(ctx, st, q, a.yearFlag(year), s, only, cliActor.Name, rollover.Confirmations{All: confirm})
+			queued, refused, err := rollover.Enqueue(ctx, st, q, a.yearFlag(year), s, only, cliActor.Name,
+				rollover.Confirmations{All: confirm, Previews: preview.Digests()})
 			if err != nil {
 				return err
 			}

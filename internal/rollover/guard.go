@@ -48,7 +48,9 @@ type PreviewRow struct {
 	Counts []Count     `json:"comptes"`
 	// Blocked says why the step would be refused for it (its predecessor).
 	Blocked string `json:"refus,omitempty"`
-	digest  string
+	// Digest covers what the step would delete for it (steps 1, 3, 4): the
+	// job that runs the step checks it again before starting.
+	Digest string `json:"empreinte,omitempty"`
 }
 
 // Preview is what a step would do, per establishment, with the digest a
@@ -132,14 +134,14 @@ func (e *Engine) Preview(ctx context.Context, year sillage.SchoolYear, s Step, u
 		sp := ep.Steps[s-1]
 		row := PreviewRow{UAI: uai, Name: ep.Name, Counts: sp.Counts, Blocked: sp.Blocked}
 		if Deletes(s) {
-			if row.digest, err = e.targetDigest(ctx, year, s, uai); err != nil {
+			if row.Digest, err = e.targetDigest(ctx, year, s, uai); err != nil {
 				return nil, err
 			}
 		}
 		for _, c := range sp.Counts {
 			p.Totals = addCount(p.Totals, c)
 		}
-		fmt.Fprintf(h, "%s %s %q\n", uai, row.digest, row.Blocked)
+		fmt.Fprintf(h, "%s %s %q\n", uai, row.Digest, row.Blocked)
 		p.Rows = append(p.Rows, row)
 	}
 	p.Digest = hex.EncodeToString(h.Sum(nil))[:16]
@@ -204,6 +206,39 @@ func (e *Engine) targetDigest(ctx context.Context, year sillage.SchoolYear, s St
 		return nil
 	})
 	return hex.EncodeToString(h.Sum(nil)), err
+}
+
+// Digests returns the establishments' digests of a preview (for Enqueue).
+func (p *Preview) Digests() map[sillage.UAI]string {
+	out := map[sillage.UAI]string{}
+	for _, r := range p.Rows {
+		if r.Digest != "" {
+			out[r.UAI] = r.Digest
+		}
+	}
+	return out
+}
+
+// StalePreview says why a step job confirmed on a preview must not start
+// ("" when it may): the step has not started yet and what it would delete
+// for uai is no longer what the operator saw. A step already started (a
+// retry) is not checked: its own deletions changed the digest.
+func (e *Engine) StalePreview(ctx context.Context, year sillage.SchoolYear, s Step, uai sillage.UAI, digest string) (string, error) {
+	if digest == "" || !Deletes(s) {
+		return "", nil
+	}
+	var cur store.RolloverStep
+	if err := e.Store.Read(ctx, func(tx *store.Tx) (err error) { cur, err = getStep(ctx, tx, uai, year, int(s)); return err }); err != nil {
+		return "", err
+	}
+	if cur.Attempts > 0 || cur.State == store.StepDone {
+		return "", nil
+	}
+	now, err := e.targetDigest(ctx, year, s, uai)
+	if err != nil || now == digest {
+		return "", err
+	}
+	return fmt.Sprintf("étape %d pour %s refusée : les données ont changé depuis l'aperçu confirmé ; relancez l'étape pour voir le nouvel aperçu", s, uai), nil
 }
 
 // Guard checks an operator's run of step s for uais against the calendar

@@ -35,6 +35,10 @@ type JobArgs struct {
 	// ConfirmMassDeactivation: the operator confirmed that step 4 may
 	// deactivate more than the mass-deactivation share.
 	ConfirmMassDeactivation bool `json:"confirmer_desactivation_massive,omitempty"`
+	// Preview is the digest of what the step deletes for the establishment
+	// in the preview the operator confirmed: checked again before the step
+	// starts.
+	Preview string `json:"apercu,omitempty"`
 }
 
 // Kind is River's job kind.
@@ -81,6 +85,17 @@ func (w *worker) Work(ctx context.Context, job *river.Job[JobArgs]) error {
 	req := Request{Year: year, Step: step, Actor: audit.Actor{Role: "operator", Name: job.Args.Actor}}
 	if job.Args.ConfirmMassDeactivation {
 		req.Confirm.UAIs = []sillage.UAI{uai}
+	}
+	why, err := e.StalePreview(ctx, year, step, uai, job.Args.Preview)
+	if err != nil {
+		return err
+	}
+	if why != "" {
+		_ = river.RecordOutput(ctx, why)
+		_ = e.Store.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+			return tx.SetRolloverStepFailed(ctx, uai, year, int(step), why)
+		})
+		return river.JobCancel(sillage.Errorf(sillage.KindConflict, "%s", why))
 	}
 	o := e.RunOne(ctx, req, uai)
 	_ = river.RecordOutput(ctx, fmt.Sprintf("%s : étape %d %s", uai, step, o.StatusLabel()))
@@ -163,7 +178,7 @@ func Enqueue(ctx context.Context, st *store.Store, q Inserter, year sillage.Scho
 	}
 	for _, uai := range queued {
 		args := JobArgs{Year: int(year), Step: int(s), UAI: string(uai), Actor: actor, Trigger: "operator",
-			ConfirmMassDeactivation: s == StepDirectory && confirm.Has(uai)}
+			ConfirmMassDeactivation: s == StepDirectory && confirm.Has(uai), Preview: confirm.Previews[uai]}
 		if _, err := q.Insert(ctx, args, nil); err != nil {
 			return queued, refused, err
 		}

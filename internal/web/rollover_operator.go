@@ -272,7 +272,8 @@ func (s *Server) rolloverEnqueue(w http.ResponseWriter, r *http.Request, req *Re
 	}
 	// The guards: the calendar, and the preview for a step that deletes.
 	g := rollover.Guards{OffCalendar: strings.TrimSpace(r.PostFormValue("hors_calendrier")), Preview: strings.TrimSpace(r.PostFormValue("apercu"))}
-	if _, err := s.rolloverEngine().Guard(r.Context(), year, step, uais, g); err != nil {
+	preview, err := s.rolloverEngine().Guard(r.Context(), year, step, uais, g)
+	if err != nil {
 		var ge *rollover.GuardError
 		if !errors.As(err, &ge) {
 			return err
@@ -289,6 +290,7 @@ func (s *Server) rolloverEnqueue(w http.ResponseWriter, r *http.Request, req *Re
 			"Preview": ge.Preview, "Msg": ge.Msg, "Refused": status != http.StatusOK, "UAI": uai, "Confirm": r.PostFormValue("confirmer") != "",
 			"Deletes": rollover.Deletes(step), "UndoDays": s.cfg.Retention.RolloverUndoDays})
 	}
+	confirm.Previews = preview.Digests()
 	q, _ := s.hooks.Jobs.(rollover.Inserter)
 	queued, refused, err := rollover.Enqueue(r.Context(), s.store, q, year, step, uais, req.P.Login, confirm)
 	if err != nil {
