@@ -317,15 +317,25 @@ func (tx *Tx) AddRolloverPackSpaces(ctx context.Context, uai sillage.UAI, packID
 	return w.n, w.close(ctx)
 }
 
-// packWriter appends rows to a pack of uai.
+// packWriter appends rows to a pack of uai; they are written in batches
+// by close.
 type packWriter struct {
-	tx    *Tx
-	uai   sillage.UAI
-	pack  int64
-	seq   int64
-	n     int
-	blobs map[string]bool
+	tx      *Tx
+	uai     sillage.UAI
+	pack    int64
+	seq     int64
+	n       int
+	blobs   map[string]bool
+	pending []packedRow
 }
+
+type packedRow struct {
+	seq               int64
+	table, kind, data string
+}
+
+// packInsertBatch is how many pack rows one INSERT writes.
+const packInsertBatch = 200
 
 func (tx *Tx) packWriter(ctx context.Context, uai sillage.UAI, packID int64) (*packWriter, error) {
 	var seq int64
@@ -354,12 +364,33 @@ func (w *packWriter) add(ctx context.Context, table, kind string, rec map[string
 			w.blobs[rec[col].S] = true
 		}
 	}
-	_, err = w.tx.exec(ctx, `INSERT INTO rollover_pack_rows (uai, pack_id, seq, tbl, kind, data) VALUES ($1, $2, $3, $4, $5, $6)`,
-		w.uai, w.pack, w.seq, table, kind, string(b))
+	w.pending = append(w.pending, packedRow{w.seq, table, kind, string(b)})
+	if len(w.pending) >= packInsertBatch {
+		return w.flush(ctx)
+	}
+	return nil
+}
+
+func (w *packWriter) flush(ctx context.Context) error {
+	if len(w.pending) == 0 {
+		return nil
+	}
+	values := make([]string, len(w.pending))
+	args := []any{w.uai, w.pack}
+	for i, r := range w.pending {
+		n := len(args)
+		values[i] = fmt.Sprintf("($1, $2, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4)
+		args = append(args, r.seq, r.table, r.kind, r.data)
+	}
+	w.pending = w.pending[:0]
+	_, err := w.tx.exec(ctx, `INSERT INTO rollover_pack_rows (uai, pack_id, seq, tbl, kind, data) VALUES `+strings.Join(values, ", "), args...)
 	return err
 }
 
 func (w *packWriter) close(ctx context.Context) error {
+	if err := w.flush(ctx); err != nil {
+		return err
+	}
 	for sum := range w.blobs {
 		if _, err := w.tx.exec(ctx, `INSERT INTO rollover_pack_blobs (uai, pack_id, sha256) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
 			w.uai, w.pack, sum); err != nil {
