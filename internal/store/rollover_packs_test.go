@@ -129,3 +129,58 @@ func recordsDigest(t *testing.T, st *store.Store, uai sillage.UAI) string {
 	}
 	return fmt.Sprintf("%x", h.Sum(nil))
 }
+
+// TestPackTreeCoversCascades: every foreign key ON DELETE CASCADE of the
+// schema whose parent a pack copies is followed by the pack (a table added
+// later with such a key must be added to packTree, or an undo would not
+// bring its rows back).
+func TestPackTreeCoversCascades(t *testing.T) {
+	st := storetest.Open(t, store.SQLite, &storetest.Clock{T: storetest.Epoch})
+	db := st.SQLDB()
+	tables := map[string]bool{}
+	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		tables[n] = true
+	}
+	rows.Close()
+	packed := store.PackCascades()
+	has := func(parent, child string) bool {
+		for _, c := range packed[parent] {
+			if c == child {
+				return true
+			}
+		}
+		return false
+	}
+	checked := 0
+	for table := range tables {
+		fks, err := db.Query(`SELECT "table", "from", on_delete FROM pragma_foreign_key_list(?)`, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for fks.Next() {
+			var parent, from, onDelete string
+			if err := fks.Scan(&parent, &from, &onDelete); err != nil {
+				t.Fatal(err)
+			}
+			if from == "uai" || onDelete != "CASCADE" || packed[parent] == nil {
+				continue
+			}
+			checked++
+			if !has(parent, table+"."+from) {
+				t.Errorf("%s.%s cascades from %s but the undo packs do not copy it (store.packTree)", table, from, parent)
+			}
+		}
+		fks.Close()
+	}
+	if checked < 20 {
+		t.Fatalf("only %d cascading keys checked: the test lost its reach", checked)
+	}
+}
