@@ -22,6 +22,9 @@ type Retention struct {
 	ArchiveYears int
 	// AuditMonths: audit entries older than this are deleted (rolling).
 	AuditMonths int
+	// RolloverUndoDays: what a changeover step deletes is kept this many
+	// days in a restorable pack, then purged by the weekly housekeeping.
+	RolloverUndoDays int
 }
 
 // DefaultRetention is privacy.md's table.
@@ -33,6 +36,7 @@ func DefaultRetention() Retention {
 		OtherAccountYears:    3,
 		ArchiveYears:         10,
 		AuditMonths:          12,
+		RolloverUndoDays:     30,
 	}
 }
 
@@ -45,6 +49,8 @@ func (r Retention) Validate() error {
 		return Errorf(KindInvalid, "l'accès d'un élève parti (%d mois) ne peut dépasser la conservation de ses données (%d mois)", r.DepartedAccessMonths, r.StudentMonths)
 	case r.OtherAccountYears < 1, r.ArchiveYears < 1:
 		return Errorf(KindInvalid, "les durées de conservation en années doivent être d'au moins un an")
+	case r.RolloverUndoDays < 1:
+		return Errorf(KindInvalid, "le délai d'annulation du changement d'année doit être d'au moins un jour")
 	}
 	return nil
 }
@@ -73,4 +79,9 @@ func (r Retention) OtherAccountCutoff(now time.Time) time.Time {
 // AuditCutoff: audit entries before it are deleted.
 func (r Retention) AuditCutoff(now time.Time) time.Time {
 	return MonthsBefore(now, r.AuditMonths)
+}
+
+// RolloverUndoEnds returns when a changeover pack made at t expires.
+func (r Retention) RolloverUndoEnds(t time.Time) time.Time {
+	return t.AddDate(0, 0, r.RolloverUndoDays)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -81,7 +82,7 @@ func (a *app) rolloverCmd() *cobra.Command {
 			"étape par étape, pour chaque établissement (voir docs/rollover.md). --year est l'année close (2025 pour 2025-2026) ;\n" +
 			"par défaut, l'année scolaire en cours à la date de --now."}
 	cmd.AddCommand(a.rolloverPlanCmd(), a.rolloverRunCmd(), a.rolloverCalendarCmd(), a.rolloverNoticesCmd(), a.rolloverEnqueueCmd(),
-		a.rolloverStuckCmd(), a.rolloverRelaunchCmd())
+		a.rolloverStuckCmd(), a.rolloverRelaunchCmd(), a.rolloverUndoCmd())
 	return cmd
 }
 
@@ -199,10 +200,10 @@ func rolesText(rs []sillage.Role) string {
 func (a *app) rolloverRunCmd() *cobra.Command {
 	var year, step int
 	var uais, files, aafPaths, periodDates []string
-	var dir, periods, termStart string
+	var dir, periods, termStart, offCalendar, digest string
 	var dry, asJSON, confirm bool
 	c := &cobra.Command{
-		Use:   "run --step K [--year N] [--uai UAI]… [--dry-run] [--json] [--now T]",
+		Use:   "run --step K [--year N] [--uai UAI]… [--dry-run] [--apercu EMPREINTE] [--hors-calendrier K/N] [--json] [--now T]",
 		Short: "Lance une étape du changement d'année pour chaque établissement (ou ceux de --uai)",
 		Long: "Étapes : 1 purge de la corbeille, 2 archivage de l'année, 3 suppression des données de l'année,\n" +
 			"4 initialisation de l'annuaire N+1, 5 initialisation de la vie scolaire N+1.\n" +
@@ -210,7 +211,11 @@ func (a *app) rolloverRunCmd() *cobra.Command {
 			"déjà faite ne refait rien ; une étape interrompue reprend où elle s'était arrêtée.\n" +
 			"Étape 4 : le fichier d'initialisation N+1 de chaque établissement (--file UAI=CHEMIN, --dir DOSSIER de fichiers\n" +
 			"SIECLE et AAF, --aaf pour des fichiers AAF), sinon celui déposé sur la page de l'établissement.\n" +
-			"Étape 5 : --periods trimestre|semestre, --term-start AAAA-MM-JJ, --period-dates AAAA-MM-JJ..AAAA-MM-JJ,… (sinon l'assistant).",
+			"Étape 5 : --periods trimestre|semestre, --term-start AAAA-MM-JJ, --period-dates AAAA-MM-JJ..AAAA-MM-JJ,… (sinon l'assistant).\n" +
+			"Gardes : une étape hors de ses dates au calendrier est refusée sans --hors-calendrier=K/N (l'étape et l'année) ;\n" +
+			"les étapes 1, 3 et 4, qui suppriment, demandent --apercu=EMPREINTE, l'empreinte de l'aperçu affiché par --dry-run :\n" +
+			"si les données ont changé depuis, l'étape est refusée et le nouvel aperçu affiché. Ce qu'elles suppriment reste\n" +
+			"restaurable (sillage rollover undo) pendant SILLAGE_ROLLOVER_UNDO_DAYS jours.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -271,6 +276,14 @@ func (a *app) rolloverRunCmd() *cobra.Command {
 			}
 			e.ConfirmMassDeactivation = confirm
 			if !dry {
+				_, err := e.Guard(ctx, req.Year, s, only, rollover.Guards{OffCalendar: offCalendar, Preview: digest})
+				var ge *rollover.GuardError
+				if errors.As(err, &ge) {
+					printPreview(a.stdout, ge.Preview)
+				}
+				if err != nil {
+					return err
+				}
 				// Steps 1 and 3 queue the collection of the files they
 				// leave unreferenced in the transaction that marks them
 				// done; step 4's importer queues the transfer run in its
@@ -306,6 +319,14 @@ func (a *app) rolloverRunCmd() *cobra.Command {
 				}
 			} else {
 				printRun(a.stdout, res)
+				if dry {
+					p, err := e.Preview(ctx, req.Year, s, only)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintln(a.stdout)
+					printPreview(a.stdout, p)
+				}
 			}
 			if res.Failed() {
 				n, held := 0, 0
@@ -329,7 +350,9 @@ func (a *app) rolloverRunCmd() *cobra.Command {
 	c.Flags().IntVar(&year, "year", 0, "année close (2025 pour 2025-2026) ; par défaut l'année scolaire en cours")
 	c.Flags().IntVar(&step, "step", 0, "étape (1 à 5)")
 	c.Flags().StringSliceVar(&uais, "uai", nil, "limite à ces établissements")
-	c.Flags().BoolVar(&dry, "dry-run", false, "passage à blanc : affiche ce que ferait l'étape, sans rien modifier")
+	c.Flags().BoolVar(&dry, "dry-run", false, "passage à blanc : affiche ce que ferait l'étape, sans rien modifier, et l'empreinte de l'aperçu")
+	c.Flags().StringVar(&digest, "apercu", "", "étapes 1, 3 et 4 : empreinte de l'aperçu confirmé (affichée par --dry-run)")
+	c.Flags().StringVar(&offCalendar, "hors-calendrier", "", "confirme une étape lancée hors de ses dates : K/N, l'étape et l'année (1/2025)")
 	c.Flags().StringArrayVar(&files, "file", nil, "étape 4 : fichier d'initialisation N+1 d'un établissement, UAI=CHEMIN (répétable)")
 	c.Flags().StringVar(&dir, "dir", "", "étape 4 : dossier des fichiers d'initialisation N+1 (SIECLE, reconnus par leur en-tête, et AAF)")
 	c.Flags().StringArrayVar(&aafPaths, "aaf", nil, "étape 4 : fichiers ou dossiers AAF complets N+1 (importés une fois pour tous les établissements)")
@@ -519,8 +542,9 @@ func (a *app) rolloverEnqueueCmd() *cobra.Command {
 	var year, step int
 	var uais []string
 	var confirm bool
+	var offCalendar, digest string
 	c := &cobra.Command{
-		Use:   "enqueue --step K [--year N] [--uai UAI]…",
+		Use:   "enqueue --step K [--year N] [--uai UAI]… [--apercu EMPREINTE] [--hors-calendrier K/N]",
 		Short: "Confie une étape aux tâches de fond du serveur (une tâche durable par établissement)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -537,11 +561,21 @@ func (a *app) rolloverEnqueueCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			e := &rollover.Engine{Store: st, Retention: a.cfg.Retention, Log: a.log}
+			preview, err := e.Guard(ctx, a.yearFlag(year), s, only, rollover.Guards{OffCalendar: offCalendar, Preview: digest})
+			var ge *rollover.GuardError
+			if errors.As(err, &ge) {
+				printPreview(a.stdout, ge.Preview)
+			}
+			if err != nil {
+				return err
+			}
 			q, err := a.jobQueue(ctx)
 			if err != nil {
 				return err
 			}
-			queued, refused, err := rollover.Enqueue(ctx, st, q, a.yearFlag(year), s, only, cliActor.Name, rollover.Confirmations{All: confirm})
+			queued, refused, err := rollover.Enqueue(ctx, st, q, a.yearFlag(year), s, only, cliActor.Name,
+				rollover.Confirmations{All: confirm, Previews: preview.Digests()})
 			if err != nil {
 				return err
 			}
@@ -566,6 +600,97 @@ func (a *app) rolloverEnqueueCmd() *cobra.Command {
 	c.Flags().IntVar(&step, "step", 0, "étape (1 à 5)")
 	c.Flags().StringSliceVar(&uais, "uai", nil, "limite à ces établissements")
 	c.Flags().BoolVar(&confirm, "confirm-mass-deactivation", false, "étape 4 : confirme les désactivations massives des établissements confiés")
+	c.Flags().StringVar(&digest, "apercu", "", "étapes 1, 3 et 4 : empreinte de l'aperçu confirmé (sillage rollover run --dry-run)")
+	c.Flags().StringVar(&offCalendar, "hors-calendrier", "", "confirme une étape lancée hors de ses dates : K/N, l'étape et l'année (1/2025)")
+	return c
+}
+
+// printPreview prints a step's preview: per establishment, what it would
+// do, and the digest that confirms it.
+func printPreview(w io.Writer, p *rollover.Preview) {
+	if p == nil {
+		return
+	}
+	fmt.Fprintf(w, "Aperçu de l'étape %d — %s, année %s (dates au calendrier : %s)\n", p.Step, p.Step.Label(), p.Year, p.Window.French())
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, r := range p.Rows {
+		fmt.Fprintf(tw, "%s\t%s", r.UAI, r.Name)
+		for _, c := range r.Counts {
+			fmt.Fprintf(tw, "\t%s : %d", c.Label, c.N)
+		}
+		if r.Blocked != "" {
+			fmt.Fprintf(tw, "\t(refusée : %s)", r.Blocked)
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+	if p.OutOfWindow {
+		fmt.Fprintf(w, "Hors calendrier (nous sommes le %s) : confirmez avec --hors-calendrier=%s\n", p.Today.French(), p.Token)
+	}
+	if rollover.Deletes(p.Step) {
+		fmt.Fprintf(w, "Empreinte de l'aperçu : %s (confirmez la suppression avec --apercu=%s)\n", p.Digest, p.Digest)
+	}
+}
+
+func (a *app) rolloverUndoCmd() *cobra.Command {
+	var year, step int
+	var uais []string
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "undo --step K [--year N] [--uai UAI]… [--json]",
+		Short: "Annule une étape du changement d'année : restaure exactement ce qu'elle a supprimé (étapes 1 à 4)",
+		Long: "Ce que les étapes 1, 3 et 4 suppriment est gardé SILLAGE_ROLLOVER_UNDO_DAYS jours (30 par défaut) ;\n" +
+			"l'étape 2 s'annule tant que l'étape 3 n'a pas été lancée. Une annulation déjà faite ne refait rien.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := rollover.ParseStep(step)
+			if err != nil {
+				return usageError{err}
+			}
+			only, err := parseUAIs(uais)
+			if err != nil {
+				return err
+			}
+			st, err := a.open(ctx)
+			if err != nil {
+				return err
+			}
+			e := &rollover.Engine{Store: st, Retention: a.cfg.Retention, Log: a.log}
+			res, err := e.Undo(ctx, rollover.UndoRequest{Year: a.yearFlag(year), Step: s, UAIs: only, Actor: cliActor})
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if err := a.printJSON(res); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintf(a.stdout, "Annulation de l'étape %d — %s, année %s\n", res.Step, res.Step.Label(), res.Year)
+				if len(res.Outcomes) == 0 {
+					fmt.Fprintln(a.stdout, "Aucun établissement n'a de sauvegarde d'annulation de cette étape.")
+				}
+				for _, o := range res.Outcomes {
+					fmt.Fprintf(a.stdout, "%s : %s — %s\n", o.UAI, o.StatusLabel(), o.Message)
+				}
+			}
+			// The files the restored packs no longer hold go with the next
+			// collection (the daily one would find them too).
+			if q, err := a.jobQueue(ctx); err == nil {
+				if _, err := q.EnqueueCollect(ctx, jobs.TriggerCLI); err != nil {
+					a.log.Warn("rollover undo: collection not queued", "err", err)
+				}
+			}
+			if res.Failed() {
+				return fmt.Errorf("annulation de l'étape %d : un établissement au moins en échec ou refusé", s)
+			}
+			return nil
+		},
+	}
+	c.Flags().IntVar(&year, "year", 0, "année close (2025 pour 2025-2026) ; par défaut l'année scolaire en cours")
+	c.Flags().IntVar(&step, "step", 0, "étape à annuler (1 à 4)")
+	c.Flags().StringSliceVar(&uais, "uai", nil, "limite à ces établissements")
+	jsonFlag(c.Flags(), &asJSON)
 	return c
 }
 

@@ -101,12 +101,37 @@ func TestRolloverCommands(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, `"statut": "planned"`) {
 		t.Fatalf("dry run: %d %q", code, out)
 	}
-	for step, now := range map[int]string{1: "2026-07-15T08:00:00Z"} {
-		if code, out, errs := c.run("rollover", "run", "--year", "2025", "--step", fmt.Sprint(step), "--now", now); code != exitOK || !strings.Contains(out, "terminée") {
-			t.Fatalf("step %d: %d %q %q", step, code, out, errs)
-		}
+	// Step 1 deletes: without the preview's digest it is refused and the
+	// preview shown; out of its window it also needs --hors-calendrier.
+	code, out, _ = c.run("rollover", "run", "--year", "2025", "--step", "1", "--now", "2026-07-15T08:00:00Z")
+	if code != exitFailure || !strings.Contains(out, "Empreinte de l'aperçu") {
+		t.Fatalf("step 1 without its preview: %d %q", code, out)
 	}
-	if code, out, _ := c.run("rollover", "run", "--year", "2025", "--step", "1", "--now", "2026-07-15T09:00:00Z"); code != exitOK || !strings.Contains(out, "déjà faite") {
+	d1 := previewDigest(t, c, "1", "2026-07-15T08:00:00Z")
+	code, out, errs = c.run("rollover", "run", "--year", "2025", "--step", "1", "--now", "2026-12-06T08:00:00Z", "--apercu", d1)
+	if code != exitFailure || !strings.Contains(out, "--hors-calendrier=1/2025") || !strings.Contains(errs, "hors de ses dates") {
+		t.Fatalf("step 1 on 6 December: %d %q %q", code, out, errs)
+	}
+	code, out, errs = c.run("rollover", "run", "--year", "2025", "--step", "1", "--now", "2026-07-15T08:00:00Z", "--apercu", "0000000000000000")
+	if code != exitFailure || !strings.Contains(errs, "ont changé depuis l'aperçu") || !strings.Contains(out, d1) {
+		t.Fatalf("step 1 with a stale preview: %d %q %q", code, out, errs)
+	}
+	if code, out, errs := c.run("rollover", "run", "--year", "2025", "--step", "1", "--now", "2026-07-15T08:00:00Z", "--apercu", d1); code != exitOK || !strings.Contains(out, "terminée") {
+		t.Fatalf("step 1: %d %q %q", code, out, errs)
+	}
+	// Undone, then run again.
+	if code, out, errs := c.run("rollover", "undo", "--year", "2025", "--step", "1", "--now", "2026-07-15T08:30:00Z"); code != exitOK || !strings.Contains(out, "annulée") {
+		t.Fatalf("undo of step 1: %d %q %q", code, out, errs)
+	}
+	if code, out, _ := c.run("rollover", "undo", "--year", "2025", "--step", "1", "--now", "2026-07-15T08:40:00Z"); code != exitOK || !strings.Contains(out, "déjà annulée") {
+		t.Fatalf("second undo of step 1: %d %q", code, out)
+	}
+	d1 = previewDigest(t, c, "1", "2026-07-15T08:45:00Z")
+	if code, out, errs := c.run("rollover", "run", "--year", "2025", "--step", "1", "--now", "2026-07-15T08:45:00Z", "--apercu", d1); code != exitOK || !strings.Contains(out, "terminée") {
+		t.Fatalf("step 1 after its undo: %d %q %q", code, out, errs)
+	}
+	d1 = previewDigest(t, c, "1", "2026-07-15T09:00:00Z")
+	if code, out, _ := c.run("rollover", "run", "--year", "2025", "--step", "1", "--now", "2026-07-15T09:00:00Z", "--apercu", d1); code != exitOK || !strings.Contains(out, "déjà faite") {
 		t.Fatalf("step 1 again: %d %q", code, out)
 	}
 	code, out, errs = c.run("rollover", "run", "--year", "2025", "--step", "2", "--now", "2026-07-16T08:00:00Z", "--json")
@@ -116,15 +141,18 @@ func TestRolloverCommands(t *testing.T) {
 	if !strings.Contains(out, `"cle": "class_archives"`) {
 		t.Fatalf("step 2 report: %.500s", out)
 	}
-	if code, out, errs := c.run("rollover", "run", "--year", "2025", "--step", "3", "--now", "2026-07-17T08:00:00Z"); code != exitOK {
+	d3 := previewDigest(t, c, "3", "2026-07-17T08:00:00Z")
+	if code, out, errs := c.run("rollover", "run", "--year", "2025", "--step", "3", "--now", "2026-07-17T08:00:00Z", "--apercu", d3); code != exitOK {
 		t.Fatalf("step 3: %d %q %q", code, out, errs)
 	}
 	// Step 4 without a file: refused for the establishment, exit 1.
-	code, out, _ = c.run("rollover", "run", "--year", "2025", "--step", "4", "--uai", string(uais[0]), "--now", "2026-08-17T08:00:00Z")
+	d4 := previewDigest(t, c, "4", "2026-08-17T08:00:00Z", "--uai", string(uais[0]))
+	code, out, _ = c.run("rollover", "run", "--year", "2025", "--step", "4", "--uai", string(uais[0]), "--now", "2026-08-17T08:00:00Z", "--apercu", d4)
 	if code != exitFailure || !strings.Contains(out, "aucun fichier d'initialisation") {
 		t.Fatalf("step 4 without a file: %d %q", code, out)
 	}
-	code, out, errs = c.run("rollover", "run", "--year", "2025", "--step", "4", "--dir", files, "--confirm-mass-deactivation", "--now", "2026-08-17T08:00:00Z")
+	d4 = previewDigest(t, c, "4", "2026-08-17T08:00:00Z")
+	code, out, errs = c.run("rollover", "run", "--year", "2025", "--step", "4", "--dir", files, "--confirm-mass-deactivation", "--now", "2026-08-17T08:00:00Z", "--apercu", d4)
 	if code != exitOK || !strings.Contains(out, "Élèves mis à jour") {
 		t.Fatalf("step 4: %d %q %q", code, out, errs)
 	}
@@ -142,4 +170,17 @@ func TestRolloverCommands(t *testing.T) {
 	if code, out, errs := c.run("audit", "verify"); code != exitOK {
 		t.Fatalf("audit verify: %d %q %q", code, out, errs)
 	}
+}
+
+// previewDigest runs a step's dry run and returns its preview's digest.
+func previewDigest(t *testing.T, c *cli, step, now string, extra ...string) string {
+	t.Helper()
+	args := append([]string{"rollover", "run", "--year", "2025", "--step", step, "--dry-run", "--now", now}, extra...)
+	code, out, errs := c.run(args...)
+	const marker = "Empreinte de l'aperçu : "
+	i := strings.Index(out, marker)
+	if code != exitOK || i < 0 {
+		t.Fatalf("dry run of step %s: %d %q %q", step, code, out, errs)
+	}
+	return strings.Fields(out[i+len(marker):])[0]
 }

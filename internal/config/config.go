@@ -127,6 +127,7 @@ var envVars = []envVar{
 		c.APITokenLifetime = time.Duration(n) * 24 * time.Hour
 		return nil
 	}},
+	{"SILLAGE_ROLLOVER_UNDO_DAYS", intVar(func(c *Config) *int { return &c.Retention.RolloverUndoDays })},
 	{"SILLAGE_JOB_WORKERS", intVar(func(c *Config) *int { return &c.JobWorkers })},
 	{"SILLAGE_MAX_UPLOAD", func(c *Config, s string) error { n, err := parseSize(s); c.MaxUpload = n; return err }},
 	{"SILLAGE_MAX_IMPORT", func(c *Config, s string) error { n, err := parseSize(s); c.MaxImport = n; return err }},
@@ -329,6 +330,7 @@ func (c *Config) Settings() []Setting {
 		{"conservation des autres comptes désactivés (ans)", "SILLAGE_RETENTION_OTHER_ACCOUNT_YEARS", strconv.Itoa(c.Retention.OtherAccountYears)},
 		{"conservation des archives de classe (ans)", "SILLAGE_RETENTION_ARCHIVE_YEARS", strconv.Itoa(c.Retention.ArchiveYears)},
 		{"conservation du journal d'audit (mois)", "SILLAGE_RETENTION_AUDIT_MONTHS", strconv.Itoa(c.Retention.AuditMonths)},
+		{"délai d'annulation d'une étape du changement d'année (jours)", "SILLAGE_ROLLOVER_UNDO_DAYS", strconv.Itoa(c.Retention.RolloverUndoDays)},
 		{"taille maximale d'un fichier déposé", "SILLAGE_MAX_UPLOAD", strconv.FormatInt(c.MaxUpload, 10)},
 		{"taille maximale d'un fichier importé", "SILLAGE_MAX_IMPORT", strconv.FormatInt(c.MaxImport, 10)},
 		{"place libre exigée par /readyz", "SILLAGE_MIN_FREE_SPACE", strconv.FormatInt(c.MinFreeSpace, 10)},

@@ -295,3 +295,86 @@ func TestJobsHelperProcess(t *testing.T) {
 	time.Sleep(30 * time.Second)
 	t.Fatal("the job never reached the failpoint")
 }
+
+// TestHousekeepingPurgesExpiredRolloverPacks: the weekly purge deletes the
+// changeover's undo packs past their days (by the store's clock), keeps
+// the others, and the collection then removes the files only an expired
+// pack kept.
+func TestHousekeepingPurgesExpiredRolloverPacks(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
+		ctx := context.Background()
+		blobs, err := blob.Open(t.TempDir(), 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { blobs.Close() })
+		var sums []string
+		for _, content := range []string{"%PDF-1.4 fiche purgée", "%PDF-1.4 fiche encore annulable"} {
+			ref, err := blobs.Put(bytes.NewReader([]byte(content)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sums = append(sums, ref.SHA256)
+		}
+		// Two packs of A, each holding a deleted sheet and its file: one
+		// made 31 days ago, one 10 days ago (30 days each).
+		err = st.Write(ctx, func(tx *store.Tx) error {
+			if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uaiA, Name: "Lycée A", Kind: sillage.KindLP}); err != nil {
+				return err
+			}
+			s := sillage.Student{Person: sillage.Person{FirstName: "Léa", LastName: "Durand", Source: sillage.SourceSIECLE}}
+			if err := tx.CreateStudent(ctx, uaiA, &s); err != nil {
+				return err
+			}
+			for i, sum := range sums {
+				sh := sillage.Sheet{StudentID: s.ID, Kind: sillage.SheetBacPro, Title: "Fiche", Context: sillage.ContextClass}
+				if err := tx.CreateSheet(ctx, uaiA, &sh); err != nil {
+					return err
+				}
+				a := sillage.Attachment{SheetID: sh.ID, Name: "f.pdf", SHA256: sum, Size: 10, ContentType: "application/pdf"}
+				if err := tx.AddAttachment(ctx, uaiA, &a); err != nil {
+					return err
+				}
+				made := []time.Duration{31 * 24 * time.Hour, 10 * 24 * time.Hour}[i]
+				pack, err := tx.CreateRolloverPack(ctx, uaiA, 2025, i+1, "op", tx.Now().Add(-made).AddDate(0, 0, 30))
+				if err != nil {
+					return err
+				}
+				if _, err := tx.AddRolloverPackRows(ctx, uaiA, pack, "sheets", []int64{sh.ID}); err != nil {
+					return err
+				}
+				if err := tx.DeleteSheet(ctx, uaiA, sh.ID); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := openQueue(t, jobs.Config{Store: st, Blobs: blobs, CollectGrace: time.Nanosecond})
+		if err := q.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := q.EnqueueWeeklyPurge(ctx, clock.T); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 20*time.Second, "the expired pack's file collected", func() bool { return !blobs.Has(sums[0]) })
+		if !blobs.Has(sums[1]) {
+			t.Fatal("the file of a pack still within its days was collected")
+		}
+		err = st.Read(ctx, func(tx *store.Tx) error {
+			packs, err := tx.ListRolloverPacks(ctx, uaiA)
+			if err != nil {
+				return err
+			}
+			if len(packs) != 1 || packs[0].Step != 2 {
+				t.Fatalf("packs left %+v, want step 2's only", packs)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}

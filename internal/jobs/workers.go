@@ -86,7 +86,19 @@ func (q *Queue) housekeeping(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg.Logger.Info("housekeeping", "audit_entries", n, "sessions", sessions, "credential_lists", lists)
+	// The changeover's undo packs past their days; the collection of the
+	// files they kept is queued in the same transaction.
+	var packs int
+	err = cfg.Store.Write(ctx, func(tx *store.Tx) (err error) {
+		if packs, err = tx.PurgeExpiredRolloverPacks(ctx, now); err != nil || packs == 0 {
+			return err
+		}
+		return q.collectTx(ctx, tx)
+	})
+	if err != nil {
+		return err
+	}
+	cfg.Logger.Info("housekeeping", "audit_entries", n, "sessions", sessions, "credential_lists", lists, "rollover_packs", packs)
 	return nil
 }
 

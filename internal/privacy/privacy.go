@@ -39,6 +39,13 @@ func months(n int) string {
 	return fmt.Sprintf("%d mois", n)
 }
 
+func days(n int) string {
+	if n == 1 {
+		return "1 jour"
+	}
+	return fmt.Sprintf("%d jours", n)
+}
+
 func years(n int) string {
 	if n == 1 {
 		return "1 an"
@@ -78,6 +85,8 @@ func NewNotice(c *config.Config) Notice {
 			{"Autres comptes désactivés (enseignants, responsables, personnels)", years(r.OtherAccountYears) + ", puis suppression lors de l'initialisation annuelle"},
 			{"Éléments mis à la corbeille", "jusqu'à la purge de la corbeille du changement d'année suivant (au plus 1 an)"},
 			{"Archives des classes de l'année", years(r.ArchiveYears)},
+			{"Sauvegardes d'annulation du changement d'année (ce que la purge de la corbeille, la suppression des données de l'année et la suppression des comptes anciens effacent)",
+				days(r.RolloverUndoDays) + " après l'étape, pour pouvoir l'annuler, puis suppression par la purge hebdomadaire"},
 			{"Journal d'audit", months(r.AuditMonths) + ", en continu"},
 			{"Suivi des transferts (élèves reçus, envoyés, transferts impossibles)", months(r.AuditMonths) + " après le dernier changement de chaque ligne"},
 		},
@@ -123,6 +132,9 @@ func Register(c *config.Config) []Processing {
 		{"Livret scolaire (bilans périodiques et de fin de cycle)", "transmission à l'application nationale LSU",
 			"année scolaire, puis archives de classe " + years(r.ArchiveYears), "enseignants, direction, administrateur, application LSU", "obligation légale (RGPD art. 6-1-c)"},
 		{"Archives de classe de l'année", "conservation du dossier de l'année", years(r.ArchiveYears), "direction, administrateur", mission},
+		{"Sauvegardes d'annulation du changement d'année (copie des éléments de la corbeille, des données de l'année et des comptes anciens supprimés, avec leurs fichiers)",
+			"annulation d'une étape du changement d'année lancée par erreur", days(r.RolloverUndoDays) + " après l'étape",
+			"aucune personne : restaurées seulement par l'opérateur de l'instance", mission},
 		{"Journal d'audit (actions sensibles)", "sécurité et traçabilité", months(r.AuditMonths), "administrateur de l'établissement, opérateur de l'instance", "obligation de sécurité (RGPD art. 32)"},
 		{"Suivi des transferts (nom de l'élève à l'arrivée, initiales au départ, date, cause, nombres transférés)", "suivi des transferts par les deux établissements",
 			months(r.AuditMonths) + " après le dernier changement", "direction, administrateur des deux établissements", mission},

@@ -156,6 +156,18 @@ func (r *run) archive() (func(*store.Tx) error, error) {
 	// The class spaces go to the trash with their rights rewritten.
 	if cps["spaces"].Item == "" {
 		err := r.e.Store.Write(ctx, func(tx *store.Tx) error {
+			// The spaces' state and rights go to the undo pack first (the
+			// pack exists even without a space: the undo needs it).
+			scoped, err := tx.ListYearScopedIDs(ctx, uai, year)
+			if err != nil {
+				return err
+			}
+			if _, err := r.packID(tx); err != nil {
+				return err
+			}
+			if err := r.packSpaces(tx, scoped["class_spaces"]); err != nil {
+				return err
+			}
 			n, err := trashSpaces(ctx, tx, uai, year)
 			if err != nil {
 				return err
@@ -206,6 +218,10 @@ func (r *run) archive() (func(*store.Tx) error, error) {
 		r.rep.Details = append(r.rep.Details, fmt.Sprintf("Archives d'élève : %d, %s en tout, %s en moyenne", students, humanSize(studentBytes), humanSize(studentBytes/int64(students))))
 	}
 	return func(tx *store.Tx) error {
+		// The settings as they were, for the undo.
+		if err := keepSettings(ctx, tx, r, ClosedYearSetting, ArchivedYearSetting); err != nil {
+			return err
+		}
 		if err := tx.SetSetting(ctx, uai, ClosedYearSetting, strconv.Itoa(int(year))); err != nil {
 			return err
 		}

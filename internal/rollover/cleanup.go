@@ -48,6 +48,22 @@ func (r *run) cleanup() (func(*store.Tx) error, error) {
 			if cal, err = LoadCalendar(ctx, tx, year); err != nil {
 				return err
 			}
+			// What the step deletes is kept in the undo pack first.
+			scoped, err := tx.ListYearScopedIDs(ctx, uai, year)
+			if err != nil {
+				return err
+			}
+			if err := r.packSpaces(tx, scoped["class_spaces"]); err != nil {
+				return err
+			}
+			for _, table := range []string{"groups", "periods", "divisions", "import_reports", "credential_lists", "rollover_files"} {
+				if err := r.packRows(tx, table, scoped[table]); err != nil {
+					return err
+				}
+			}
+			if err := r.fail("pack"); err != nil {
+				return err
+			}
 			// Spaces opened after step 2 go to the trash before their division goes.
 			if c.ClassSpaces, err = trashSpaces(ctx, tx, uai, year); err != nil {
 				return err

@@ -131,6 +131,9 @@ func (r *run) directory() (func(*store.Tx) error, error) {
 					old = old[:retentionBatch]
 				}
 				reason := fmt.Sprintf("compte désactivé depuis plus de %d ans : supprimé à l'initialisation annuelle", r.e.retention().OtherAccountYears)
+				if err := r.packPersons(tx, old); err != nil {
+					return err
+				}
 				for _, p := range old {
 					if err := accounts.Delete(ctx, tx, uai, audit.System, p.ID, reason); err != nil {
 						return err

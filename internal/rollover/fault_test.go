@@ -20,7 +20,7 @@ import (
 var failpoints = []string{
 	"step1.batch", "step1.finish",
 	"step2.division", "step2.student", "step2.spaces", "step2.finish",
-	"step3.groups", "step3.delete", "step3.finish",
+	"step3.pack", "step3.groups", "step3.delete", "step3.finish",
 	"step4.import", "step4.retention", "step4.invite", "step4.finish",
 	"step5.periods", "step5.finish",
 }

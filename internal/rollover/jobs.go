@@ -39,6 +39,10 @@ type JobArgs struct {
 	// job is not merged with the job of the dead process, which River
 	// still counts as running until its rescue.
 	Relaunch int `json:"relance,omitempty" river:"unique"`
+	// Preview is the digest of what the step deletes for the establishment
+	// in the preview the operator confirmed: checked again before the step
+	// starts.
+	Preview string `json:"apercu,omitempty"`
 }
 
 // Kind is River's job kind.
@@ -85,6 +89,17 @@ func (w *worker) Work(ctx context.Context, job *river.Job[JobArgs]) error {
 	req := Request{Year: year, Step: step, Actor: audit.Actor{Role: "operator", Name: job.Args.Actor}}
 	if job.Args.ConfirmMassDeactivation {
 		req.Confirm.UAIs = []sillage.UAI{uai}
+	}
+	why, err := e.StalePreview(ctx, year, step, uai, job.Args.Preview)
+	if err != nil {
+		return err
+	}
+	if why != "" {
+		_ = river.RecordOutput(ctx, why)
+		_ = e.Store.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+			return tx.SetRolloverStepFailed(ctx, uai, year, int(step), why)
+		})
+		return river.JobCancel(sillage.Errorf(sillage.KindConflict, "%s", why))
 	}
 	o := e.RunOne(ctx, req, uai)
 	_ = river.RecordOutput(ctx, fmt.Sprintf("%s : étape %d %s", uai, step, o.StatusLabel()))
@@ -167,7 +182,7 @@ func Enqueue(ctx context.Context, st *store.Store, q Inserter, year sillage.Scho
 			}
 			// The job commits with the state "queued", or neither does.
 			args := JobArgs{Year: int(year), Step: int(s), UAI: string(uai), Actor: actor, Trigger: "operator",
-				ConfirmMassDeactivation: s == StepDirectory && confirm.Has(uai)}
+				ConfirmMassDeactivation: s == StepDirectory && confirm.Has(uai), Preview: confirm.Previews[uai]}
 			if _, err := q.InsertTx(ctx, tx, args, nil); err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package rollover_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,4 +79,68 @@ func TestStepJobs(t *testing.T) {
 			t.Fatalf("%d step jobs", n)
 		}
 	})
+}
+
+// TestStepJobRefusesStalePreview: the preview confirmed, the jobs queued,
+// then an establishment's trash changes before its job starts: that job
+// refuses to start (the step shows failed with the reason), the other runs.
+func TestStepJobRefusesStalePreview(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
+		ctx := context.Background()
+		w := newWorld(t, st, clock, 2, 20)
+		clock.T = at(N, time.July, 15, 8)
+		rollover.SetJobEngine(w.e)
+		t.Cleanup(func() { rollover.SetJobEngine(nil) })
+		q, err := jobs.Open(ctx, jobs.Config{Store: st, PollInterval: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(q.Close)
+		p, err := w.e.Guard(ctx, N, rollover.StepPurge, nil, rollover.Guards{Preview: previewOf(t, w).Digest})
+		if err != nil {
+			t.Fatal(err)
+		}
+		queued, _, err := rollover.Enqueue(ctx, st, q, N, rollover.StepPurge, nil, "operateur", rollover.Confirmations{Previews: p.Digests()})
+		if err != nil || len(queued) != 2 {
+			t.Fatalf("enqueue: %v %v", queued, err)
+		}
+		clock.T = clock.T.Add(-time.Minute) // trashed before the step starts: it would be purged
+		w.trashUniqueDoc(w.uais[0])
+		clock.T = at(N, time.July, 15, 8)
+		if err := q.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			var states []store.RolloverStep
+			w.read(func(tx *store.Tx) (err error) { states, err = tx.ListRolloverSteps(ctx, N); return err })
+			by := map[string]store.RolloverStep{}
+			for _, s := range states {
+				by[string(s.UAI)] = s
+			}
+			a, b := by[string(w.uais[0])], by[string(w.uais[1])]
+			if a.State == store.StepFailed && b.State == store.StepDone {
+				if !strings.Contains(a.Error, "ont changé depuis l'aperçu") {
+					t.Fatalf("stale job's error %q", a.Error)
+				}
+				break
+			}
+			if a.State == store.StepDone {
+				t.Fatal("the job ran on a stale preview")
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("states %+v %+v", a, b)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+}
+
+func previewOf(t *testing.T, w *world) *rollover.Preview {
+	t.Helper()
+	p, err := w.e.Preview(w.ctx, N, rollover.StepPurge, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

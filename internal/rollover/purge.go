@@ -62,20 +62,36 @@ func (r *run) purge() (func(*store.Tx) error, error) {
 		del            func(context.Context, *store.Tx) (int, error)
 	}{
 		{"evaluations", "Évaluations supprimées", audit.Purge, trash, func(ctx context.Context, tx *store.Tx) (int, error) {
+			if err := r.packTrash(tx, "evaluations", cutoff); err != nil {
+				return 0, err
+			}
 			return tx.DeleteTrashedEvaluations(ctx, uai, cutoff, purgeBatch)
 		}},
 		{"sheets", "Fiches supprimées", audit.Purge, trash, func(ctx context.Context, tx *store.Tx) (int, error) {
+			if err := r.packTrash(tx, "sheets", cutoff); err != nil {
+				return 0, err
+			}
 			return tx.DeleteTrashedSheets(ctx, uai, cutoff, purgeBatch)
 		}},
 		{"documents", "Documents supprimés", audit.Purge, trash, func(ctx context.Context, tx *store.Tx) (int, error) {
+			if err := r.packTrash(tx, "documents", cutoff); err != nil {
+				return 0, err
+			}
 			return tx.DeleteTrashedDocuments(ctx, uai, cutoff, purgeBatch)
 		}},
 		{"class_spaces", "Espaces de classe supprimés", audit.Purge, trash, func(ctx context.Context, tx *store.Tx) (int, error) {
+			ids, err := tx.ListTrashedIDs(ctx, uai, "class_spaces", cutoff, 0)
+			if err == nil {
+				err = r.packRows(tx, "class_spaces", ids)
+			}
+			if err != nil {
+				return 0, err
+			}
 			return tx.DeleteTrashedClassSpaces(ctx, uai, cutoff)
 		}},
 		{"archives", fmt.Sprintf("Archives de classe supprimées (conservation de %d ans échue)", r.e.retention().ArchiveYears), audit.RetentionDeletion, retention,
 			func(ctx context.Context, tx *store.Tx) (int, error) {
-				return deleteExpiredArchives(ctx, tx, uai, lastYear, purgeBatch)
+				return deleteExpiredArchives(ctx, tx, uai, lastYear, purgeBatch, r.packRows)
 			}},
 	}
 	// What earlier attempts deleted is counted from their checkpoints.
@@ -149,13 +165,21 @@ func countExpiredArchives(ctx context.Context, tx *store.Tx, uai sillage.UAI, la
 
 // deleteExpiredArchives deletes at most limit archives of lastYear and
 // before (their files go with the next collection).
-func deleteExpiredArchives(ctx context.Context, tx *store.Tx, uai sillage.UAI, lastYear sillage.SchoolYear, limit int) (int, error) {
+func deleteExpiredArchives(ctx context.Context, tx *store.Tx, uai sillage.UAI, lastYear sillage.SchoolYear, limit int,
+	pack func(*store.Tx, string, []int64) error) (int, error) {
 	list, err := expiredArchives(ctx, tx, uai, lastYear)
 	if err != nil {
 		return 0, err
 	}
 	if len(list) > limit {
 		list = list[:limit]
+	}
+	ids := make([]int64, len(list))
+	for i, a := range list {
+		ids[i] = a.ID
+	}
+	if err := pack(tx, "archives", ids); err != nil {
+		return 0, err
 	}
 	for _, a := range list {
 		if err := tx.DeleteArchive(ctx, uai, a.ID); err != nil {

@@ -545,7 +545,15 @@ func (e *Engine) runOne(ctx context.Context, req Request, uai sillage.UAI) (*Ste
 	stopBeat := e.heartbeat(rctx, cancel, uai, year, s)
 	r := &run{e: e, ctx: rctx, req: req, uai: uai, est: est, year: year, step: s, started: cur.StartedAt,
 		rep: &StepReport{Year: year, Step: s, UAI: uai, Establishment: est.Name, StartedAt: cur.StartedAt}}
-	finish, err := r.work()
+	var finish func(*store.Tx) error
+	if Undoable(s) {
+		// The undo pack exists from the start, even if the step ends up
+		// deleting nothing: its undo then just reopens the step.
+		err = e.Store.Write(ctx, func(tx *store.Tx) error { _, err := r.packID(tx); return err })
+	}
+	if err == nil {
+		finish, err = r.work()
+	}
 	if err == nil {
 		err = r.fail("finish")
 	}

@@ -28,10 +28,15 @@ import (
 const SimulationSetting = "rollover.step4_simulation"
 
 // Confirmations are the establishments whose step 4 may deactivate more
-// than the mass-deactivation share (the operator's choice).
+// than the mass-deactivation share (the operator's choice), and the
+// previews the operator confirmed.
 type Confirmations struct {
 	All  bool          `json:"tous,omitempty"`
 	UAIs []sillage.UAI `json:"uai,omitempty"`
+	// Previews are the digests of the preview the operator confirmed, by
+	// establishment (Preview.Digests): each step job checks its own
+	// before starting.
+	Previews map[sillage.UAI]string `json:"-"`
 }
 
 // Has reports whether uai's mass deactivation is confirmed.

@@ -138,7 +138,7 @@ func (tx *Tx) BlobRefs(ctx context.Context) (map[string]bool, error) {
 	rows, err := tx.query(ctx, `SELECT sha256 FROM attachments UNION SELECT sha256 FROM documents UNION SELECT sha256 FROM archives
 		UNION SELECT pdf_sha256 FROM credential_lists UNION SELECT csv_sha256 FROM credential_lists
 		UNION SELECT sha256 FROM lsu_report_pdfs UNION SELECT report_sha256 FROM lsu_exports UNION SELECT file_sha256 FROM lsu_exports WHERE file_sha256 <> ''
-		UNION SELECT sha256 FROM class_space_files UNION SELECT sha256 FROM rollover_files`)
+		UNION SELECT sha256 FROM class_space_files UNION SELECT sha256 FROM rollover_files UNION SELECT sha256 FROM rollover_pack_blobs`)
 	if err != nil {
 		return nil, err
 	}

@@ -71,6 +71,12 @@ func (tx *Tx) GetSetting(ctx context.Context, uai sillage.UAI, key, def string) 
 	return v, mapErr(err)
 }
 
+// DeleteSetting removes an establishment setting (it reads as its default again).
+func (tx *Tx) DeleteSetting(ctx context.Context, uai sillage.UAI, key string) error {
+	_, err := tx.exec(ctx, `DELETE FROM settings WHERE uai = $1 AND key = $2`, uai, key)
+	return err
+}
+
 // SetSetting stores an establishment setting.
 func (tx *Tx) SetSetting(ctx context.Context, uai sillage.UAI, key, value string) error {
 	_, err := tx.exec(ctx, `INSERT INTO settings (uai, key, value) VALUES ($1, $2, $3)

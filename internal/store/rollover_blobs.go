@@ -27,7 +27,7 @@ func (tx *Tx) ListRolloverFiles(ctx context.Context, uai sillage.UAI, year silla
 // reads (TestBlobReferenced keeps the two in step).
 var blobColumns = []string{"attachments.sha256", "documents.sha256", "archives.sha256", "credential_lists.pdf_sha256",
 	"credential_lists.csv_sha256", "lsu_report_pdfs.sha256", "lsu_exports.report_sha256", "lsu_exports.file_sha256",
-	"class_space_files.sha256", "rollover_files.sha256"}
+	"class_space_files.sha256", "rollover_files.sha256", "rollover_pack_blobs.sha256"}
 
 // IsBlobReferenced reports whether a row of the instance still refers to
 // the blob sum: the targeted form of BlobRefs, for removing one file at

@@ -47,13 +47,14 @@ type tenantA struct {
 	space     store.ClassSpace
 	spaceFile store.ClassSpaceFile
 	initFile  store.RolloverFile
+	pack      int64
 }
 
 func (a *tenantA) ids() []int64 {
 	ids := []int64{a.teacher.ID, a.parent.ID, a.student.ID, a.division.ID, a.group.ID, a.ref.ID, a.ref.Competences[0].ID,
 		a.eval.ID, a.trashed.ID, a.sheet.ID, a.attachment.ID, a.document.ID, a.archive.ID, a.period.ID}
 	ids = append(ids, a.lsuReport.ID, a.lsuCycle.ID, a.lsuElement.ID, a.lsuPDF.ID, a.lsuExport.ID)
-	ids = append(ids, a.space.ID, a.spaceFile.ID, a.initFile.ID)
+	ids = append(ids, a.space.ID, a.spaceFile.ID, a.initFile.ID, a.pack)
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	return ids
 }
@@ -155,6 +156,11 @@ func populate(t *testing.T, st *store.Store, uai sillage.UAI) *tenantA {
 		must(tx.AddRolloverCheckpoint(ctx, uai, store.RolloverCheckpoint{SchoolYear: a.year, Step: 1, Item: "deleted:evaluations", RefID: 1}))
 		_, err = tx.AddRolloverNotice(ctx, uai, store.RolloverNotice{SchoolYear: a.year, Kind: "trash_warning", RecipientID: a.teacher.ID, MessageID: 1})
 		must(err)
+		// An undo pack holding a copy of the sheet and its attachment.
+		a.pack, err = tx.CreateRolloverPack(ctx, uai, a.year, 1, "test", tx.Now().Add(30*24*time.Hour))
+		must(err)
+		_, err = tx.AddRolloverPackRows(ctx, uai, a.pack, "sheets", []int64{a.sheet.ID})
+		must(err)
 		return nil
 	})
 	if err != nil {
@@ -169,7 +175,7 @@ var tenantTables = []string{"credential_lists", "audit_log", "messages", "api_to
 	"sheets", "attachments", "documents", "archives", "periods", "settings", "evaluation_competences", "import_reports", "aaf_structures",
 	"lsu_periodic_reports", "lsu_subject_results", "lsu_programme_elements", "lsu_cycle_reports", "lsu_report_pdfs", "lsu_exports",
 	"rollover_steps", "rollover_checkpoints", "rollover_notices", "rollover_files", "class_spaces", "class_space_rights", "class_space_files",
-	"person_unqids"}
+	"person_unqids", "rollover_packs", "rollover_pack_rows", "rollover_pack_blobs"}
 
 // snapshot digests every row of uai in every tenant table.
 func snapshot(t *testing.T, st *store.Store, uai sillage.UAI) string {

@@ -162,8 +162,12 @@ func actionChoices() []choice {
 }
 
 func (s *Server) retentionPage(w http.ResponseWriter, r *http.Request, req *Request) error {
+	var packs store.RolloverPackStats
+	if err := s.store.Read(r.Context(), func(tx *store.Tx) (err error) { packs, err = tx.RolloverPacksSummary(r.Context()); return err }); err != nil {
+		return err
+	}
 	return s.render(w, r, req, http.StatusOK, "retention.html", "Durées de conservation", map[string]any{
-		"Notice": privacy.NewNotice(s.cfg), "Retention": s.cfg.Retention, "Settings": s.cfg.Settings()})
+		"Notice": privacy.NewNotice(s.cfg), "Retention": s.cfg.Retention, "Settings": s.cfg.Settings(), "Packs": packs})
 }
 
 func (s *Server) registerPage(w http.ResponseWriter, r *http.Request, req *Request) error {

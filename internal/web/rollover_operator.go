@@ -1,11 +1,14 @@
 package web
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/rollover"
@@ -62,6 +65,18 @@ type rolloverRow struct {
 	// Guard is step 4's mass-deactivation guard when the file would trip
 	// it (simulated at upload) or a run was held by it: its figures.
 	Guard *rollover.Simulation
+	// Story is what was done, when, by whom, and what can be undone until when.
+	Story []storyLine
+}
+
+// storyLine is one step of an establishment's changeover as it happened.
+type storyLine struct {
+	Step rollover.Step
+	Text string
+	// UndoUntil is when the step's undo pack expires (zero: no undo).
+	UndoUntil time.Time
+	// UndoBlocked says why the undo is not possible now.
+	UndoBlocked string
 }
 
 type rolloverPageData struct {
@@ -162,6 +177,11 @@ func (s *Server) rolloverStates(r *http.Request, year sillage.SchoolYear) (*roll
 			if err == nil {
 				row.File = f.Name
 			}
+			packs, err := tx.ListRolloverPacks(ctx, e.UAI)
+			if err != nil {
+				return err
+			}
+			row.Story = rolloverStory(year, by[e.UAI], packs, tx.Now())
 			if by[e.UAI][int(rollover.StepDirectory)].State != store.StepDone {
 				sim, err := rollover.LoadSimulation(ctx, tx, e.UAI, year)
 				if err != nil {
@@ -264,6 +284,27 @@ func (s *Server) rolloverEnqueue(w http.ResponseWriter, r *http.Request, req *Re
 			confirm.UAIs = uais
 		}
 	}
+	// The guards: the calendar, and the preview for a step that deletes.
+	g := rollover.Guards{OffCalendar: strings.TrimSpace(r.PostFormValue("hors_calendrier")), Preview: strings.TrimSpace(r.PostFormValue("apercu"))}
+	preview, err := s.rolloverEngine().Guard(r.Context(), year, step, uais, g)
+	if err != nil {
+		var ge *rollover.GuardError
+		if !errors.As(err, &ge) {
+			return err
+		}
+		status := http.StatusOK
+		if g.OffCalendar != "" || g.Preview != "" {
+			status = http.StatusConflict
+		}
+		uai := ""
+		if uais != nil {
+			uai = string(uais[0])
+		}
+		return s.render(w, r, req, status, "rollover_preview.html", fmt.Sprintf("Aperçu de l'étape %d", step), map[string]any{
+			"Preview": ge.Preview, "Msg": ge.Msg, "Refused": status != http.StatusOK, "UAI": uai, "Confirm": r.PostFormValue("confirmer") != "",
+			"Deletes": rollover.Deletes(step), "UndoDays": s.cfg.Retention.RolloverUndoDays})
+	}
+	confirm.Previews = preview.Digests()
 	q, _ := s.hooks.Jobs.(rollover.Inserter)
 	queued, refused, err := rollover.Enqueue(r.Context(), s.store, q, year, step, uais, req.P.Login, confirm)
 	if err != nil {
@@ -314,6 +355,56 @@ func (s *Server) rolloverRelaunch(w http.ResponseWriter, r *http.Request, req *R
 	}
 	return s.redirect(w, r, req, fmt.Sprintf("/operateur/changement-annee?annee=%d", int(year)),
 		fmt.Sprintf("Étape %d relancée pour %s : une tâche de fond la reprend à ses points de reprise.", step, uai))
+}
+
+// rolloverUndo undoes a step for one establishment (or every one with a
+// pack of the step): what it deleted comes back exactly.
+func (s *Server) rolloverUndo(w http.ResponseWriter, r *http.Request, req *Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("etape")))
+	if err != nil {
+		return sillage.Errorf(sillage.KindInvalid, "choisissez l'étape à annuler (1 à 4)")
+	}
+	step, err := rollover.ParseStep(n)
+	if err != nil {
+		return err
+	}
+	year, err := s.rolloverYear(r)
+	if err != nil {
+		return err
+	}
+	var uais []sillage.UAI
+	if u := strings.TrimSpace(r.PostFormValue("uai")); u != "" {
+		uai, err := sillage.ParseUAI(u)
+		if err != nil {
+			return err
+		}
+		uais = []sillage.UAI{uai}
+	}
+	res, err := s.rolloverEngine().Undo(r.Context(), rollover.UndoRequest{Year: year, Step: step, UAIs: uais, Actor: req.Actor()})
+	if err != nil {
+		return err
+	}
+	var msgs []string
+	for _, o := range res.Outcomes {
+		if o.Status == rollover.UndoFailed || o.Status == rollover.UndoRefused {
+			return sillage.Errorf(sillage.KindConflict, "%s", o.Message)
+		}
+		msgs = append(msgs, o.Message+".")
+	}
+	if len(msgs) == 0 {
+		return sillage.Errorf(sillage.KindNotFound, "aucun établissement n'a de sauvegarde d'annulation de l'étape %d", step)
+	}
+	if s.hooks.Jobs != nil {
+		if q, ok := s.hooks.Jobs.(interface {
+			EnqueueCollect(ctx context.Context, trigger string) (int64, error)
+		}); ok {
+			_, _ = q.EnqueueCollect(r.Context(), "after")
+		}
+	}
+	return s.redirect(w, r, req, fmt.Sprintf("/operateur/changement-annee?annee=%d", int(year)), strings.Join(msgs, " "))
 }
 
 // rolloverReportPage shows one step's report for one establishment.
@@ -423,4 +514,61 @@ func (s *Server) rolloverNoticesNow(w http.ResponseWriter, r *http.Request, req 
 // rolloverUploadOperator stores an establishment's initialisation file.
 func (s *Server) rolloverUploadOperator(w http.ResponseWriter, r *http.Request, req *Request) error {
 	return s.rolloverUpload(w, r, req, "", "/operateur/changement-annee")
+}
+
+// rolloverStory tells an establishment's changeover: each step done or
+// failed (when, by whom), each undo (when, by whom), and until when what
+// a step deleted can still be restored.
+func rolloverStory(year sillage.SchoolYear, steps map[int]store.RolloverStep, packs []store.RolloverPack, now time.Time) []storyLine {
+	var out []storyLine
+	for _, step := range rollover.Steps {
+		st := steps[int(step)]
+		line := storyLine{Step: step}
+		switch st.State {
+		case store.StepDone:
+			line.Text = fmt.Sprintf("terminée le %s par %s", frenchDateTime(st.FinishedAt), actorOrDash(st.Actor))
+		case store.StepFailed:
+			line.Text = fmt.Sprintf("en échec le %s : %s", frenchDateTime(st.FinishedAt), st.Error)
+		case store.StepRunning, store.StepQueued:
+			line.Text = rollover.StateLabel(st.State)
+		}
+		for _, p := range packs {
+			if p.SchoolYear != year || p.Step != int(step) {
+				continue
+			}
+			switch {
+			case p.Restored():
+				undone := fmt.Sprintf("annulée le %s par %s", frenchDateTime(p.RestoredAt), actorOrDash(p.RestoredBy))
+				if line.Text == "" {
+					line.Text = undone
+				} else {
+					line.Text += " ; " + undone
+				}
+			case now.Before(p.ExpiresAt) && st.State != store.StepRunning && st.State != store.StepQueued && st.State != "":
+				line.UndoUntil = p.ExpiresAt
+				if next := steps[int(step)+1]; (step == rollover.StepArchive || step == rollover.StepCleanup) && next.State != "" {
+					line.UndoBlocked = fmt.Sprintf("l'étape %d a été lancée", step+1)
+				}
+			}
+		}
+		if line.Text != "" {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+func actorOrDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// frenchDateTime is "15/07/2026 à 08h00" in the schools' time zone.
+func frenchDateTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(sillage.SchoolZone).Format("02/01/2006 à 15h04")
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -111,13 +112,32 @@ func TestRolloverOperatorPageAndQueue(t *testing.T) {
 	if strings.Contains(body, f.a.Student.LastName) {
 		t.Fatal("the operator's plan names a student")
 	}
-	// Step 2 before step 1: refused with the reason.
+	token := fmt.Sprintf("%d/%d", 2, int(year))
+	// Out of its window, without the confirmation naming step and year:
+	// the preview and the off-calendar form, nothing queued.
 	status, body = f.do(op, "POST", "/operateur/changement-annee/etape", url.Values{"etape": {"2"}, "uai": {string(uaiA)}})
+	if status != http.StatusOK || !strings.Contains(body, `id="off-calendar-form"`) || len(q.inserted) != 0 {
+		t.Fatalf("step 2 out of its window: %d %.300s", status, body)
+	}
+	// Step 2 before step 1, confirmed off calendar: refused with the reason.
+	status, body = f.do(op, "POST", "/operateur/changement-annee/etape", url.Values{"etape": {"2"}, "uai": {string(uaiA)}, "hors_calendrier": {token}})
 	if status != http.StatusConflict || !strings.Contains(body, "l&#39;étape 1") {
 		t.Fatalf("step 2 first: %d %.300s", status, body)
 	}
+	// Step 1 deletes: the preview first, with its digest.
+	status, body = f.do(op, "POST", "/operateur/changement-annee/etape", url.Values{"etape": {"1"}})
+	m := regexp.MustCompile(`id="preview-digest">([0-9a-f]+)<`).FindStringSubmatch(body)
+	if status != http.StatusOK || m == nil || len(q.inserted) != 0 {
+		t.Fatalf("step 1 preview: %d %.300s", status, body)
+	}
+	token = fmt.Sprintf("1/%d", int(year))
+	// A stale digest: refused, the new preview shown.
+	status, body = f.do(op, "POST", "/operateur/changement-annee/etape", url.Values{"etape": {"1"}, "apercu": {"0000000000000000"}, "hors_calendrier": {token}})
+	if status != http.StatusConflict || !strings.Contains(body, m[1]) || len(q.inserted) != 0 {
+		t.Fatalf("stale preview: %d %.300s", status, body)
+	}
 	// Step 1 for every establishment: two jobs, states "queued".
-	status, _ = f.do(op, "POST", "/operateur/changement-annee/etape", url.Values{"etape": {"1"}})
+	status, _ = f.do(op, "POST", "/operateur/changement-annee/etape", url.Values{"etape": {"1"}, "apercu": {m[1]}, "hors_calendrier": {token}})
 	if status != http.StatusSeeOther || len(q.inserted) != 2 {
 		t.Fatalf("enqueue: %d, %d jobs", status, len(q.inserted))
 	}
@@ -129,7 +149,7 @@ func TestRolloverOperatorPageAndQueue(t *testing.T) {
 		t.Fatalf("progress fragment: %.500s", body)
 	}
 	// Enqueued twice: nothing more.
-	f.do(op, "POST", "/operateur/changement-annee/etape", url.Values{"etape": {"1"}})
+	f.do(op, "POST", "/operateur/changement-annee/etape", url.Values{"etape": {"1"}, "apercu": {m[1]}, "hors_calendrier": {token}})
 	if len(q.inserted) != 2 {
 		t.Fatalf("%d jobs after a second click", len(q.inserted))
 	}

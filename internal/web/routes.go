@@ -169,6 +169,7 @@ func (s *Server) routeTable() []route {
 		{method: "POST", path: "/operateur/changement-annee/calendrier", action: auth.OperatorRollover, h: s.rolloverCalendarSave},
 		{method: "POST", path: "/operateur/changement-annee/etape", action: auth.OperatorRollover, h: s.rolloverEnqueue},
 		{method: "POST", path: "/operateur/changement-annee/relancer", action: auth.OperatorRollover, h: s.rolloverRelaunch},
+		{method: "POST", path: "/operateur/changement-annee/annuler", action: auth.OperatorRollover, h: s.rolloverUndo},
 		{method: "POST", path: "/operateur/changement-annee/messages", action: auth.OperatorRollover, h: s.rolloverNoticesNow},
 		{method: "POST", path: "/operateur/changement-annee/fichier", action: auth.OperatorRollover, h: s.rolloverUploadOperator},
 		{method: "GET", path: "/changement-annee", action: auth.ViewRollover, h: s.rolloverEstablishmentPage},
