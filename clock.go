@@ -178,18 +178,20 @@ func (y SchoolYear) String() string { return fmt.Sprintf("%d-%d", int(y), int(y)
 func MonthsBefore(t time.Time, n int) time.Time { return t.AddDate(0, -n, 0) }
 
 // FormatDuration writes a duration in French words, to the second:
-// "30 secondes", "2 minutes", "1 heure 5 minutes", "moins d'une seconde".
+// "30 secondes", "2 minutes", "1 heure 5 minutes", "90 jours", "moins
+// d'une seconde"; pages never show "30m0s".
 func FormatDuration(d time.Duration) string {
 	d = d.Round(time.Second)
 	if d < time.Second {
 		return "moins d'une seconde"
 	}
-	h, m, s := int(d/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second)
+	day := 24 * time.Hour
+	j, h, m, s := int(d/day), int(d%day/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second)
 	var parts []string
 	for _, p := range []struct {
 		n         int
 		one, many string
-	}{{h, "heure", "heures"}, {m, "minute", "minutes"}, {s, "seconde", "secondes"}} {
+	}{{j, "jour", "jours"}, {h, "heure", "heures"}, {m, "minute", "minutes"}, {s, "seconde", "secondes"}} {
 		switch {
 		case p.n == 1:
 			parts = append(parts, "1 "+p.one)

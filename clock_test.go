@@ -17,6 +17,8 @@ func TestFormatDuration(t *testing.T) {
 		{2 * time.Minute, "2 minutes"},
 		{time.Hour + 5*time.Minute, "1 heure 5 minutes"},
 		{2*time.Hour + time.Minute + 3*time.Second, "2 heures 1 minute 3 secondes"},
+		{90 * 24 * time.Hour, "90 jours"},
+		{24*time.Hour + 30*time.Minute, "1 jour 30 minutes"},
 	} {
 		if got := FormatDuration(c.d); got != c.want {
 			t.Errorf("FormatDuration(%v) = %q, want %q", c.d, got, c.want)

@@ -215,7 +215,7 @@ func RetryIn(t, now time.Time) string {
 		d = time.Second
 	}
 	if d > 2*time.Minute {
-		return sillage.FrenchDuration((d + time.Minute - 1) / time.Minute * time.Minute)
+		return sillage.FormatDuration((d + time.Minute - 1) / time.Minute * time.Minute)
 	}
-	return sillage.FrenchDuration((d + time.Second - 1) / time.Second * time.Second)
+	return sillage.FormatDuration((d + time.Second - 1) / time.Second * time.Second)
 }

@@ -334,7 +334,7 @@ func (c *Config) Settings() []Setting {
 		{"taille maximale d'un fichier déposé", "SILLAGE_MAX_UPLOAD", strconv.FormatInt(c.MaxUpload, 10)},
 		{"taille maximale d'un fichier importé", "SILLAGE_MAX_IMPORT", strconv.FormatInt(c.MaxImport, 10)},
 		{"place libre exigée par /readyz", "SILLAGE_MIN_FREE_SPACE", strconv.FormatInt(c.MinFreeSpace, 10)},
-		{"expiration des sessions inactives", "SILLAGE_SESSION_IDLE", c.SessionIdle.String()},
+		{"expiration des sessions inactives", "SILLAGE_SESSION_IDLE", sillage.FormatDuration(c.SessionIdle)},
 		{"part de désactivation soumise à confirmation", "SILLAGE_MASS_DEACTIVATION", strconv.FormatFloat(c.MassDeactivation, 'f', -1, 64)},
 		{"heure du transfert quotidien", "SILLAGE_TRANSFER_SWEEP_AT", c.TransferSweepAt},
 		{"fuseau horaire des établissements", "SILLAGE_TIMEZONE", c.TimeZone},
@@ -348,7 +348,7 @@ func (c *Config) Settings() []Setting {
 		{"lecteurs des métriques", "SILLAGE_METRICS_FROM", proxiesString(c.MetricsFrom, "aucun (jeton ou adresse dédiée)")},
 		{"jeton des métriques", "SILLAGE_METRICS_TOKEN", masked(c.MetricsToken)},
 		{"adresse d'écoute des métriques", "SILLAGE_METRICS_ADDR", orNone(c.MetricsAddr, "aucune (sur le site)")},
-		{"durée de vie des jetons d'API", "SILLAGE_API_TOKEN_DAYS", sillage.FrenchDuration(c.APITokenLifetime)},
+		{"durée de vie des jetons d'API", "SILLAGE_API_TOKEN_DAYS", sillage.FormatDuration(c.APITokenLifetime)},
 	}
 }
 

@@ -6,6 +6,7 @@ package privacy
 import (
 	"fmt"
 
+	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/config"
 )
 
@@ -96,7 +97,7 @@ func NewNotice(c *config.Config) Notice {
 			"Pour toute question sur vos données, ou pour exercer vos droits, contactez " + c.PrivacyContact + ". Vous pouvez aussi adresser une réclamation à la CNIL (www.cnil.fr).",
 		},
 		Cookies: []Item{
-			{"Session", "cookie « sillage_session » : maintient votre connexion ; supprimé à la déconnexion et sans effet après " + c.SessionIdle.String() + " d'inactivité"},
+			{"Session", "cookie « sillage_session » : maintient votre connexion ; supprimé à la déconnexion et sans effet après " + sillage.FormatDuration(c.SessionIdle) + " d'inactivité"},
 			{"Établissement choisi", "cookie « sillage_etablissement » : retient l'établissement choisi lorsque votre compte en a plusieurs"},
 			{"Mode de connexion", "retenu uniquement lorsque plusieurs modes de connexion sont proposés (aucun cookie n'est déposé aujourd'hui)"},
 			{"Temps restant", "le temps restant avant la fin de la session est affiché par la page elle-même, sans cookie"},

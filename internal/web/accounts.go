@@ -424,7 +424,7 @@ func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request, req *Request
 		rows[i] = row
 	}
 	return s.render(w, r, req, http.StatusOK, "tokens.html", "Jetons d'API", map[string]any{"Tokens": rows,
-		"Lifetime": sillage.FrenchDuration(s.tokenLifetime())})
+		"Lifetime": sillage.FormatDuration(s.tokenLifetime())})
 }
 
 func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, req *Request) error {
@@ -458,7 +458,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, req *Request
 		return err
 	}
 	return s.render(w, r, req, http.StatusOK, "token_secret.html", "Jeton créé", map[string]any{"Label": label, "Token": token,
-		"Scope": scope.Label(), "ExpiresOn": t.ExpiresAt.In(sillage.SchoolZone).Format("02/01/2006"), "Lifetime": sillage.FrenchDuration(s.tokenLifetime())})
+		"Scope": scope.Label(), "ExpiresOn": t.ExpiresAt.In(sillage.SchoolZone).Format("02/01/2006"), "Lifetime": sillage.FormatDuration(s.tokenLifetime())})
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, req *Request) error {
