@@ -43,7 +43,9 @@ func TestRolloverStuckCommands(t *testing.T) {
 			st.Close()
 			at := func(d time.Duration) string { return died.Add(d).Format(time.RFC3339) }
 
-			code, out, errs := c.run("rollover", "enqueue", "--year", "2025", "--step", "1", "--now", at(10*time.Second))
+			// Step 1 deletes: enqueue needs the digest of its preview.
+			digest := previewDigest(t, c, "1", at(10*time.Second))
+			code, out, errs := c.run("rollover", "enqueue", "--year", "2025", "--step", "1", "--now", at(10*time.Second), "--apercu", digest)
 			if code != exitOK || !strings.Contains(out, "0 établissement(s)") || !strings.Contains(out, uai+" : étape 1 en cours") {
 				t.Fatalf("enqueue while the lease runs: %d %q %q", code, out, errs)
 			}
@@ -56,7 +58,7 @@ func TestRolloverStuckCommands(t *testing.T) {
 				t.Fatalf("relaunch while the lease runs: %d %q %q", code, out, errs)
 			}
 			since := sillage.FormatDateTime(died)
-			code, out, _ = c.run("rollover", "enqueue", "--year", "2025", "--step", "1", "--now", at(40*time.Second))
+			code, out, _ = c.run("rollover", "enqueue", "--year", "2025", "--step", "1", "--now", at(40*time.Second), "--apercu", digest)
 			if code != exitOK || !strings.Contains(out, "bloquée depuis "+since) || !strings.Contains(out, "serveur-1, processus 4242") ||
 				!strings.Contains(out, "sillage rollover relaunch --step 1 --uai "+uai) {
 				t.Fatalf("enqueue once stuck: %d %q", code, out)
