@@ -249,7 +249,7 @@ func TestTransferStatusText(t *testing.T) {
 				t.Fatalf("status: %d %q %q", code, out, errs)
 			}
 			for _, want := range []string{"Ancien établissement", "0170001A (Collège du Port)", "22/11/2026",
-				"Encore actif dans 0860012W ; ancien établissement indiqué : 0170001A"} {
+				"Encore actif dans un autre établissement ; ancien établissement indiqué : 0170001A"} {
 				if !strings.Contains(out, want) {
 					t.Errorf("status lacks %q:\n%s", want, out)
 				}
