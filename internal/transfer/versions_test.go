@@ -189,8 +189,8 @@ func TestPendingNoSchoolOracle(t *testing.T) {
 		w.student(uaiA, "Léa", "Durand", "v1:LEA", diplomaMELEC)
 		w.student(uaiD, "Léa", "Durand", "v1:LEA", diplomaMELEC)
 		w.student(uaiD, "Tom", "Martin", "v1:TOM", diplomaMELEC)
-		declared := w.arrivalFrom(uaiB, "Léa", "Durand", "v1:LEA", uaiD) // the file says D
-		probe := w.arrivalFrom(uaiC, "Tom", "Martin", "v1:TOM", "")      // no previous school: a probe
+		declared := w.arrivalFrom(uaiB, "Léa", "Durand", "v1:LEA", uaiD)     // the file says D
+		probe := w.arrivalFrom(uaiC, "Tom", "Martin", "v1:TOM", "")          // no previous school: a probe
 		elsewhere := w.arrivalFrom(uaiC, "Léa", "Durand", "v1:LEA", uaiN(9)) // not active there
 		want := map[int64]string{
 			declared.ID:  "Encore actif dans " + string(uaiD) + " (ancien établissement indiqué)",
