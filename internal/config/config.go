@@ -26,7 +26,12 @@ type Config struct {
 	Addr      string // SILLAGE_ADDR: listen address of `serve`
 	BaseURL   string // SILLAGE_BASE_URL: public URL, for links in messages
 	IDKeyFile string // SILLAGE_ID_KEY_FILE: the INE hashing key (outside the database)
-	Now       string // --now: fixes the clock (RFC 3339 or YYYY-MM-DD)
+	// SecretsKeyFile (SILLAGE_SECRETS_KEY_FILE) is the key that encrypts the
+	// files kept with secrets or INEs in clear (credential lists, changeover
+	// initialisation files, held imports): outside the database and the
+	// data directory.
+	SecretsKeyFile string
+	Now            string // --now: fixes the clock (RFC 3339 or YYYY-MM-DD)
 
 	TLSCert, TLSKey string // serve TLS directly (else behind a proxy)
 
@@ -47,25 +52,29 @@ type Config struct {
 	TrustedProxies     []netip.Prefix // reverse proxies whose X-Forwarded-For is believed (SILLAGE_TRUSTED_PROXIES)
 	MetricsFrom        []netip.Prefix // besides the loopback, who may read /metrics (SILLAGE_METRICS_FROM)
 	DefaultIDKeyCreate bool           // create the key file when it is missing (embedded default only)
+	// CredentialListDays: how long a credential list (one-time passwords)
+	// is kept (SILLAGE_CREDENTIAL_LIST_DAYS, 1 to 30).
+	CredentialListDays int
 }
 
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
-		DB:                "sqlite:sillage-data/sillage.db",
-		DataDir:           "sillage-data",
-		Addr:              "127.0.0.1:8080",
-		Retention:         sillage.DefaultRetention(),
-		MaxUpload:         20 << 20,
-		MaxImport:         512 << 20,
-		SessionIdle:       30 * time.Minute,
-		MassDeactivation:  0.30,
-		TransferSweepAt:   "02:00",
-		PurgeWeekday:      time.Sunday,
-		TimeZone:          "Europe/Paris",
-		PrivacyContact:    "le délégué à la protection des données de l'académie",
-		PrivacyController: "le chef d'établissement",
-		JobWorkers:        2,
+		DB:                 "sqlite:sillage-data/sillage.db",
+		DataDir:            "sillage-data",
+		Addr:               "127.0.0.1:8080",
+		Retention:          sillage.DefaultRetention(),
+		MaxUpload:          20 << 20,
+		MaxImport:          512 << 20,
+		SessionIdle:        30 * time.Minute,
+		MassDeactivation:   0.30,
+		TransferSweepAt:    "02:00",
+		PurgeWeekday:       time.Sunday,
+		TimeZone:           "Europe/Paris",
+		PrivacyContact:     "le délégué à la protection des données de l'académie",
+		PrivacyController:  "le chef d'établissement",
+		JobWorkers:         2,
+		CredentialListDays: 7,
 	}
 }
 
@@ -91,6 +100,8 @@ var envVars = []envVar{
 	{"SILLAGE_ADDR", func(c *Config, s string) error { c.Addr = s; return nil }},
 	{"SILLAGE_BASE_URL", func(c *Config, s string) error { c.BaseURL = s; return nil }},
 	{"SILLAGE_ID_KEY_FILE", func(c *Config, s string) error { c.IDKeyFile = s; return nil }},
+	{"SILLAGE_SECRETS_KEY_FILE", func(c *Config, s string) error { c.SecretsKeyFile = s; return nil }},
+	{"SILLAGE_CREDENTIAL_LIST_DAYS", intVar(func(c *Config) *int { return &c.CredentialListDays })},
 	{"SILLAGE_TLS_CERT", func(c *Config, s string) error { c.TLSCert = s; return nil }},
 	{"SILLAGE_TLS_KEY", func(c *Config, s string) error { c.TLSKey = s; return nil }},
 	{"SILLAGE_LSU_SCHEMA_DIR", func(c *Config, s string) error { c.LSUSchemaDir = s; return nil }},
@@ -171,6 +182,7 @@ func (c *Config) BindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.DB, "db", c.DB, "base de données : sqlite:CHEMIN ou postgres://… (SILLAGE_DB)")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "dossier des données : fichiers, clé d'identification (SILLAGE_DATA_DIR)")
 	fs.StringVar(&c.IDKeyFile, "id-key-file", c.IDKeyFile, "fichier de la clé de hachage des INE (SILLAGE_ID_KEY_FILE)")
+	fs.StringVar(&c.SecretsKeyFile, "secrets-key-file", c.SecretsKeyFile, "fichier de la clé de chiffrement des fichiers sensibles (SILLAGE_SECRETS_KEY_FILE)")
 	fs.StringVar(&c.Now, "now", c.Now, "date et heure à utiliser au lieu de l'horloge (AAAA-MM-JJ ou RFC 3339)")
 }
 
@@ -187,6 +199,18 @@ func (c *Config) Validate() error {
 		// first use; the README tells the operator to back it up.
 		c.IDKeyFile = filepath.Join(c.DataDir, "id-key")
 		c.DefaultIDKeyCreate = true
+	}
+	if c.SecretsKeyFile == "" {
+		// Beside the data directory, never inside it: a copy of the data
+		// alone must not open the files it encrypts.
+		c.SecretsKeyFile = filepath.Join(filepath.Dir(filepath.Clean(c.DataDir)), "sillage-secrets-key")
+	}
+	if inside(c.SecretsKeyFile, c.DataDir) {
+		return sillage.Errorf(sillage.KindInvalid,
+			"la clé de chiffrement (SILLAGE_SECRETS_KEY_FILE=%s) ne doit pas être dans le dossier des données (%s) : une copie des données l'emporterait avec elles", c.SecretsKeyFile, c.DataDir)
+	}
+	if c.CredentialListDays < 1 || c.CredentialListDays > 30 {
+		return sillage.Errorf(sillage.KindInvalid, "SILLAGE_CREDENTIAL_LIST_DAYS doit être compris entre 1 et 30 jours")
 	}
 	if c.Now != "" {
 		if _, err := sillage.ParseNow(c.Now); err != nil {
@@ -224,6 +248,17 @@ func (c *Config) Validate() error {
 		c.SecureCookies = true
 	}
 	return nil
+}
+
+// inside reports whether path is dir or under it (paths made absolute).
+func inside(path, dir string) bool {
+	p, err1 := filepath.Abs(path)
+	d, err2 := filepath.Abs(dir)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(d, p)
+	return err == nil && (rel == "." || (rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))))
 }
 
 // SweepTime returns the hour and minute of the daily transfer sweep.
@@ -273,6 +308,8 @@ func (c *Config) Settings() []Setting {
 		{"base de données", "SILLAGE_DB", dsn.String()},
 		{"dossier des données", "SILLAGE_DATA_DIR", c.DataDir},
 		{"fichier de la clé des INE", "SILLAGE_ID_KEY_FILE", c.IDKeyFile},
+		{"fichier de la clé de chiffrement des fichiers sensibles", "SILLAGE_SECRETS_KEY_FILE", c.SecretsKeyFile},
+		{"conservation des listes d'identifiants (jours)", "SILLAGE_CREDENTIAL_LIST_DAYS", strconv.Itoa(c.CredentialListDays)},
 		{"adresse d'écoute", "SILLAGE_ADDR", c.Addr},
 		{"URL publique", "SILLAGE_BASE_URL", c.BaseURL},
 		{"certificat TLS", "SILLAGE_TLS_CERT", c.TLSCert},
