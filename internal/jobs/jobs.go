@@ -46,6 +46,7 @@ const (
 	KindTransfer = "transfer_run"
 	KindPurge    = "purge_run"
 	KindCollect  = "blob_collect"
+	KindExpire   = "expire_run"
 )
 
 // Triggers of a transfer run.
@@ -85,6 +86,15 @@ type CollectArgs struct {
 // Kind is River's job kind.
 func (CollectArgs) Kind() string { return KindCollect }
 
+// ExpireArgs are the hourly expiry's arguments; Hour makes it unique.
+type ExpireArgs struct {
+	Trigger string `json:"trigger"`
+	Hour    string `json:"hour,omitempty" river:"unique"`
+}
+
+// Kind is River's job kind.
+func (ExpireArgs) Kind() string { return KindExpire }
+
 // Config is what the queue needs.
 type Config struct {
 	Store     *store.Store
@@ -108,6 +118,12 @@ type Config struct {
 	// (PostgreSQL is notified at once). Default 1 second.
 	PollInterval time.Duration
 	Logger       *slog.Logger
+	// HeldImportsDir is the folder of the imports held for a
+	// confirmation, expired every hour ("" : none).
+	HeldImportsDir string
+	// CredentialListDays: the credential lists older than this are
+	// deleted every hour (default accounts.DefaultCredentialListDays).
+	CredentialListDays int
 	// Failpoint is passed to the runs (tests only).
 	Failpoint func(step string) error
 }
@@ -164,6 +180,8 @@ func (j Job) KindLabel() string {
 		return "Purge des élèves partis"
 	case KindCollect:
 		return "Nettoyage des fichiers"
+	case KindExpire:
+		return "Expiration des fichiers sensibles"
 	}
 	if l, ok := extensionLabel(j.Kind); ok {
 		return l
@@ -186,6 +204,8 @@ func (j Job) TriggerLabel() string {
 		return "passage hebdomadaire"
 	case "after":
 		return "après un transfert ou une purge"
+	case "hourly":
+		return "passage horaire"
 	}
 	return j.Trigger
 }
@@ -240,6 +260,7 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 	river.AddWorker(workers, &transferWorker{q: q})
 	river.AddWorker(workers, &purgeWorker{q: q})
 	river.AddWorker(workers, &collectWorker{q: q})
+	river.AddWorker(workers, &expireWorker{q: q})
 	addExtensions(workers)
 	rc := &river.Config{
 		Logger:                      cfg.Logger,

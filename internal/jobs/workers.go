@@ -10,6 +10,7 @@ import (
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/accounts"
 	"github.com/sillage/sillage/internal/audit"
+	"github.com/sillage/sillage/internal/directory"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/transfer"
 )
@@ -79,15 +80,47 @@ func (q *Queue) housekeeping(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	lists, err := accounts.ExpireCredentialLists(ctx, cfg.Store)
+	cfg.Logger.Info("housekeeping", "audit_entries", n, "sessions", sessions)
+	return nil
+}
+
+type expireWorker struct {
+	river.WorkerDefaults[ExpireArgs]
+	q *Queue
+}
+
+func (w *expireWorker) Timeout(*river.Job[ExpireArgs]) time.Duration { return w.q.cfg.JobTimeout }
+
+// Work deletes, every hour, what holds secrets or INEs past its time: the
+// credential lists past their days (their sealed files then go with the
+// blob collection) and the imports held for a confirmation past an hour.
+func (w *expireWorker) Work(ctx context.Context, job *river.Job[ExpireArgs]) error {
+	n, held, err := w.q.Expire(ctx)
 	if err != nil {
 		return err
+	}
+	_ = river.RecordOutput(ctx, fmt.Sprintf("%d liste(s) d'identifiants supprimée(s), %d import(s) en attente supprimé(s)", n, held))
+	return nil
+}
+
+// Expire is the hourly expiry (the job's work, callable directly).
+func (q *Queue) Expire(ctx context.Context) (lists, held int, err error) {
+	cfg := q.cfg
+	lists, err = accounts.ExpireCredentialLists(ctx, cfg.Store, cfg.CredentialListDays)
+	if err != nil {
+		return 0, 0, err
 	}
 	if lists > 0 {
 		q.afterChange(ctx)
 	}
-	cfg.Logger.Info("housekeeping", "audit_entries", n, "sessions", sessions, "credential_lists", lists)
-	return nil
+	if cfg.HeldImportsDir != "" {
+		h := directory.HeldImports{Dir: cfg.HeldImportsDir}
+		if held, err = h.Expire(cfg.Store.Clock().Now()); err != nil {
+			return lists, held, sillage.Wrap(sillage.KindUnavailable, err, "suppression des imports en attente expirés")
+		}
+	}
+	cfg.Logger.Info("expiry", "credential_lists", lists, "held_imports", held)
+	return lists, held, nil
 }
 
 // afterChange queues the collection of the files nobody refers to any more.
@@ -174,5 +207,8 @@ func (q *Queue) periodic() []*river.PeriodicJob {
 		river.NewPeriodicJob(weekly{q.cfg.PurgeWeekday, q.cfg.PurgeHour}, func() (river.JobArgs, *river.InsertOpts) {
 			return weeklyPurgeArgs(time.Now())
 		}, &river.PeriodicJobOpts{ID: "weekly_purge"}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
+			return ExpireArgs{Trigger: "hourly", Hour: time.Now().UTC().Format("2006-01-02T15")}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+		}, &river.PeriodicJobOpts{ID: "hourly_expiry", RunOnStart: true}),
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/sillage/sillage/internal/auth"
 	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/config"
+	"github.com/sillage/sillage/internal/sealbox"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/store/storetest"
 	"github.com/sillage/sillage/internal/web"
@@ -79,6 +80,9 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if template.dir != "" {
 		os.RemoveAll(template.dir)
+	}
+	if fixtureKey.dir != "" {
+		os.RemoveAll(fixtureKey.dir)
 	}
 	os.Exit(code)
 }
@@ -205,10 +209,35 @@ func (f *fixture) populate(ctx context.Context) {
 	}
 }
 
+// fixtureKey is the secrets key of every fixture (the template's sealed
+// files open with it): one file outside every data directory.
+var fixtureKey struct {
+	once sync.Once
+	dir  string
+	path string
+	box  *sealbox.Box
+	err  error
+}
+
+func fixtureBox(t testing.TB) (*sealbox.Box, string) {
+	fixtureKey.once.Do(func() {
+		fixtureKey.dir, fixtureKey.err = os.MkdirTemp("", "sillage-web-key-")
+		if fixtureKey.err == nil {
+			fixtureKey.path = filepath.Join(fixtureKey.dir, "secrets-key")
+			fixtureKey.box, fixtureKey.err = sealbox.LoadOrCreate(fixtureKey.path)
+		}
+	})
+	if fixtureKey.err != nil {
+		t.Fatal(fixtureKey.err)
+	}
+	return fixtureKey.box, fixtureKey.path
+}
+
 // serve starts the web server over the fixture's store.
 func (f *fixture) serve() {
 	cfg := config.Default()
 	cfg.DataDir = f.t.TempDir()
+	_, cfg.SecretsKeyFile = fixtureBox(f.t)
 	if err := cfg.Validate(); err != nil {
 		f.t.Fatal(err)
 	}
