@@ -23,6 +23,7 @@ import (
 	"github.com/sillage/sillage/internal/directory"
 	"github.com/sillage/sillage/internal/jobs"
 	"github.com/sillage/sillage/internal/rollover"
+	"github.com/sillage/sillage/internal/sealbox"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/web"
 )
@@ -49,6 +50,10 @@ func (a *app) rolloverEngine(ctx context.Context, withImporter bool) (*rollover.
 	}
 	e := &rollover.Engine{Store: st, Blobs: files, Retention: a.cfg.Retention, Log: a.log}
 	if withImporter {
+		if e.Box, err = sealbox.LoadOrCreate(a.cfg.SecretsKeyFile); err != nil {
+			files.Close()
+			return nil, err
+		}
 		if e.Importer, err = a.importer(ctx); err != nil {
 			files.Close()
 			return nil, err
@@ -633,6 +638,11 @@ func startRollover(ctx context.Context, a *app, deps *web.Deps) (func(), error) 
 	queue := &lazyQueue{st: deps.Store, log: a.log}
 	e := &rollover.Engine{Store: deps.Store, Blobs: files, Retention: a.cfg.Retention, Log: a.log,
 		OnChange: blocker.Invalidate, AfterImport: queue.afterImport, Collect: queue.collect}
+	if box, err := sealbox.LoadOrCreate(a.cfg.SecretsKeyFile); err == nil {
+		e.Box = box
+	} else {
+		a.log.Warn("rollover: no secrets key, step 4 cannot read the uploaded initialisation files", "err", err)
+	}
 	if kr, err := a.keyring(); err == nil {
 		e.Importer = &directory.Importer{Store: deps.Store, Keyring: kr, MassDeactivation: a.cfg.MassDeactivation, MaxExpanded: a.cfg.MaxImport, Log: a.log}
 	} else {

@@ -445,7 +445,8 @@ func startJobs(ctx context.Context, a *app, deps *web.Deps) (func(), error) {
 		return nil, err
 	}
 	q, err := jobs.Open(ctx, jobs.Config{Store: deps.Store, Blobs: deps.Blobs, Retention: a.cfg.Retention, SweepHour: h, SweepMinute: m,
-		PurgeWeekday: a.cfg.PurgeWeekday, Workers: a.cfg.JobWorkers, Logger: a.log})
+		PurgeWeekday: a.cfg.PurgeWeekday, Workers: a.cfg.JobWorkers, Logger: a.log, HeldImportsDir: a.cfg.HeldImportsDir(),
+		CredentialListDays: a.cfg.CredentialListDays})
 	if err != nil {
 		return nil, err
 	}

@@ -290,6 +290,9 @@ func (c *Config) Clock() sillage.Clock {
 // BlobDir is where files are stored.
 func (c *Config) BlobDir() string { return filepath.Join(c.DataDir, "files") }
 
+// HeldImportsDir is where the imports held for a confirmation wait, sealed.
+func (c *Config) HeldImportsDir() string { return filepath.Join(c.DataDir, "imports-en-attente") }
+
 // Setting is one line of `sillage config`.
 type Setting struct {
 	Name  string `json:"name"`

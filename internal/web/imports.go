@@ -308,7 +308,7 @@ func (s *Server) importer() (*directory.Importer, error) {
 	return &directory.Importer{Store: s.store, Keyring: kr, MassDeactivation: s.cfg.MassDeactivation, MaxExpanded: s.cfg.MaxImport, Log: s.log}, nil
 }
 
-func (s *Server) pendingDir() string { return filepath.Join(s.cfg.DataDir, "imports-en-attente") }
+func (s *Server) pendingDir() string { return s.cfg.HeldImportsDir() }
 
 // heldImports returns the sealed store of the held uploads.
 func (s *Server) heldImports() (*directory.HeldImports, error) {
