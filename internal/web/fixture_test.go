@@ -54,16 +54,17 @@ type tenant struct {
 }
 
 type fixture struct {
-	t      *testing.T
-	st     *store.Store
-	blobs  *blob.Store
-	clock  *storetest.Clock
-	cfg    *config.Config
-	srv    *web.Server
-	ts     *httptest.Server
-	a, b   *tenant
-	opAcc  sillage.Account
-	tokens map[string]string // "A/teacher" -> session token
+	t       *testing.T
+	st      *store.Store
+	blobs   *blob.Store
+	blobDir string
+	clock   *storetest.Clock
+	cfg     *config.Config
+	srv     *web.Server
+	ts      *httptest.Server
+	a, b    *tenant
+	opAcc   sillage.Account
+	tokens  map[string]string // "A/teacher" -> session token
 }
 
 // fixtureSetups lets the capabilities' tests add their entities (with the
@@ -113,7 +114,8 @@ func newFixtureOn(t *testing.T, kind store.Kind) *fixture {
 	if kind != store.SQLite {
 		f := &fixture{t: t, clock: &storetest.Clock{T: storetest.Epoch}, tokens: map[string]string{}}
 		f.st = storetest.Open(t, kind, f.clock)
-		f.blobs = openBlobs(t, t.TempDir())
+		f.blobDir = t.TempDir()
+		f.blobs = openBlobs(t, f.blobDir)
 		f.populate(ctx)
 		f.serve()
 		return f
@@ -134,7 +136,8 @@ func newFixtureOn(t *testing.T, kind store.Kind) *fixture {
 	}
 	t.Cleanup(func() { st.Close() })
 	f.st = st
-	f.blobs = openBlobs(t, template.blobs)
+	f.blobDir = template.blobs
+	f.blobs = openBlobs(t, f.blobDir)
 	f.serve()
 	return f
 }
