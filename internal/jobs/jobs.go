@@ -1,8 +1,9 @@
 // Package jobs runs Sillage's durable background work on River, on both
 // databases: the transfer run (right after an import that creates or
 // deactivates students, every day at the configured time, and on demand),
-// the weekly purge, and the collection of unreferenced files that follows
-// them.
+// the weekly purge, the collection of unreferenced files that follows
+// them, and the hourly expiry of the files holding secrets or INEs
+// (credential lists, held imports).
 //
 // River keeps its tables in the same database (and, on PostgreSQL, the same
 // schema) as Sillage's, migrated at start with rivermigrate. On PostgreSQL

@@ -66,8 +66,8 @@ func (w *purgeWorker) Work(ctx context.Context, job *river.Job[PurgeArgs]) error
 }
 
 // housekeeping applies the other rolling rules with the weekly purge: audit
-// entries past Retention.AuditMonths, expired sessions, and credential
-// lists past their days (their files then go with the blob collection).
+// entries past Retention.AuditMonths and expired sessions (the credential
+// lists go with the hourly expiry).
 func (q *Queue) housekeeping(ctx context.Context) error {
 	cfg := q.cfg
 	now := cfg.Store.Clock().Now()
@@ -194,7 +194,8 @@ func (w weekly) Next(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day()+7, w.hour, 0, 0, 0, sillage.SchoolZone)
 }
 
-// periodic returns the daily sweep and the weekly purge. Only the elected
+// periodic returns the daily sweep, the weekly purge and the hourly expiry
+// (also run when the workers start). Only the elected
 // leader of the running processes enqueues them, and each is unique for
 // its day or week anyway. River's scheduler runs on the wall clock, so the
 // day or week of the unique key is read from the same clock (the rules
