@@ -189,7 +189,7 @@ func hashAll(creds []Credential) ([]string, error) {
 }
 
 // Purpose is the sealbox purpose of the credential lists' files.
-const Purpose = "credentials"
+const Purpose = sealbox.PurposeCredentials
 
 // storeFiles stores the PDF and the CSV sealed: the blob store never holds
 // a one-time password in clear.

@@ -21,7 +21,7 @@ import (
 const HeldTTL = time.Hour
 
 // HeldPurpose is the sealbox purpose of the held uploads.
-const HeldPurpose = "held-import"
+const HeldPurpose = sealbox.PurposeHeldImport
 
 // HeldImports keeps the uploads an import held for a mass-deactivation
 // confirmation (the file is needed again when the administrator confirms).

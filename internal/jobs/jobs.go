@@ -39,6 +39,7 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/blob"
+	"github.com/sillage/sillage/internal/sealbox"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -119,6 +120,9 @@ type Config struct {
 	// (PostgreSQL is notified at once). Default 1 second.
 	PollInterval time.Duration
 	Logger       *slog.Logger
+	// Box seals the files written in clear before Sillage sealed them
+	// (credential lists, initialisation files), every hour (nil: none).
+	Box *sealbox.Box
 	// HeldImportsDir is the folder of the imports held for a
 	// confirmation, expired every hour ("" : none).
 	HeldImportsDir string

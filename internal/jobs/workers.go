@@ -93,13 +93,19 @@ func (w *expireWorker) Timeout(*river.Job[ExpireArgs]) time.Duration { return w.
 
 // Work deletes, every hour, what holds secrets or INEs past its time: the
 // credential lists past their days (their sealed files then go with the
-// blob collection) and the imports held for a confirmation past an hour.
+// blob collection) and the imports held for a confirmation past an hour;
+// then it seals the files an older version wrote in clear.
 func (w *expireWorker) Work(ctx context.Context, job *river.Job[ExpireArgs]) error {
 	n, held, err := w.q.Expire(ctx)
 	if err != nil {
 		return err
 	}
-	_ = river.RecordOutput(ctx, fmt.Sprintf("%d liste(s) d'identifiants supprimée(s), %d import(s) en attente supprimé(s)", n, held))
+	sealed, err := w.q.sealLegacy(ctx)
+	if err != nil {
+		return err
+	}
+	_ = river.RecordOutput(ctx, fmt.Sprintf("%d liste(s) d'identifiants supprimée(s), %d import(s) en attente supprimé(s), %d fichier(s) écrit(s) en clair chiffré(s)",
+		n, held, sealed))
 	return nil
 }
 

@@ -534,7 +534,7 @@ func (e *Engine) aafOnce(ctx context.Context, paths []string, opts directory.Opt
 }
 
 // InitFilePurpose is the sealbox purpose of the uploaded initialisation files.
-const InitFilePurpose = "init-file"
+const InitFilePurpose = sealbox.PurposeInitFile
 
 // SealedPut returns the put function of UploadInitFile that stores the file
 // sealed by box: the blob store never holds the INEs in clear while the

@@ -39,6 +39,14 @@ import (
 // Magic opens every sealed file.
 const Magic = "SLGSEAL1"
 
+// Purposes of the files sealed: a file sealed for one does not open for
+// another.
+const (
+	PurposeCredentials = "credentials" // credential lists (PDF, CSV)
+	PurposeInitFile    = "init-file"   // changeover initialisation files
+	PurposeHeldImport  = "held-import" // imports held for a confirmation
+)
+
 const (
 	keySize   = 32
 	saltSize  = 32
