@@ -568,8 +568,10 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 // openInitFile opens an uploaded initialisation file for the import: a
-// sealed one is opened into a temporary file of dir, removed by done when
-// the import is over (the step's run is the only time it is in clear).
+// sealed one is opened into a temporary file of dir, unlinked at once
+// where the system allows it (a crash leaves nothing in clear) and closed
+// by done when the import is over: the step's run is the only time it is
+// in clear.
 func (e *Engine) openInitFile(sum, dir string) (io.ReaderAt, int64, func(), error) {
 	src, err := e.Blobs.Open(sum)
 	if err != nil {
@@ -594,9 +596,12 @@ func (e *Engine) openInitFile(sum, dir string) (io.ReaderAt, int64, func(), erro
 	if err != nil {
 		return nil, 0, nil, err
 	}
+	unlinked := os.Remove(tmp.Name()) == nil
 	done := func() {
 		tmp.Close()
-		os.Remove(tmp.Name())
+		if !unlinked {
+			os.Remove(tmp.Name())
+		}
 	}
 	size, err := e.Box.Decrypt(tmp, src, InitFilePurpose)
 	if err != nil {
