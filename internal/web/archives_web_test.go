@@ -56,6 +56,23 @@ func TestArchivesFollowTheReadersRole(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// An archive that does not open is an error page, not half a download.
+			var broken sillage.Archive
+			err = f.st.Write(ctx, func(tx *store.Tx) error {
+				ref, err := f.blobs.Put(strings.NewReader("pas une archive"))
+				if err != nil {
+					return err
+				}
+				broken = sillage.Archive{SchoolYear: 2024, DivisionCode: "2SN", Name: "Archive 2024-2025 — 2SN.zip", SHA256: ref.SHA256, Size: ref.Size}
+				return tx.AddArchive(ctx, f.a.UAI, &broken)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp := f.get(f.session(f.a, sillage.RoleDirector), fmt.Sprintf("/archives/%d", broken.ID))
+			if body, _ := io.ReadAll(resp.Body); resp.StatusCode == 200 || resp.Header.Get("Content-Disposition") != "" || !strings.Contains(string(body), "archive illisible") {
+				t.Fatalf("a broken archive: %d %v", resp.StatusCode, resp.Header)
+			}
 			classPath := fmt.Sprintf("/archives/%d", archiveID)
 			docPath := fmt.Sprintf("/eleves/%d/documents/%d", f.a.Student.ID, docID)
 			for _, c := range []struct {

@@ -207,12 +207,19 @@ func (s *Server) serveArchive(w http.ResponseWriter, p auth.Principal, sum, name
 		return err
 	}
 	defer f.Close()
-	h := w.Header()
-	h.Set("Content-Type", "application/zip")
-	h.Set("Content-Disposition", contentDisposition(name))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "private, no-store")
-	return rollover.WithoutBirthDates(w, f, size)
+	lw := &lazyHeaders{w: w, set: func(h http.Header) {
+		h.Set("Content-Type", "application/zip")
+		h.Set("Content-Disposition", contentDisposition(name))
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "private, no-store")
+	}}
+	err = rollover.WithoutBirthDates(lw, f, size)
+	if err != nil && lw.started {
+		// The headers are gone: the truncated archive tells the browser.
+		s.log.Error("archive download failed", "name", name, "err", err)
+		return nil
+	}
+	return err
 }
 
 // contentDisposition is an attachment header whose name survives every
