@@ -88,6 +88,9 @@ func TestImportCommands(t *testing.T) {
 			if code != exitUsage || !strings.Contains(errs, "--uai-map") {
 				t.Fatalf("bad mapping: %d %q", code, errs)
 			}
+			// No INE of the files rests in the database or the data directory.
+			aafFiles, _ := filepath.Glob(filepath.Join(dir, "*.xml"))
+			c.noINEAtRest(storetest.INEsIn(t, append([]string{f1, f2}, aafFiles...)...))
 		})
 	}
 }

@@ -34,6 +34,22 @@ func newCLI(t *testing.T, kind store.Kind) *cli {
 	return c
 }
 
+// noINEAtRest opens the command's database and looks for ines in it and
+// in the data directory (storetest.NoINEAtRest).
+func (c *cli) noINEAtRest(ines []string) {
+	c.t.Helper()
+	dsn, err := store.ParseDSN(c.env["SILLAGE_DB"])
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), dsn, store.Options{})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer st.Close()
+	storetest.NoINEAtRest(c.t, st, ines, c.env["SILLAGE_DATA_DIR"])
+}
+
 func (c *cli) run(args ...string) (int, string, string) {
 	c.t.Helper()
 	var out, errb bytes.Buffer

@@ -96,6 +96,17 @@ func TestRecordsCommands(t *testing.T) {
 			if code != exitOK || json.Unmarshal([]byte(out), &rep) != nil || rep.Changed() {
 				t.Fatalf("re-import of the export: %d %s %s", code, out, errs)
 			}
+			// A file from another tool carrying INEs (unknown keys): they
+			// are read and ignored, and rest nowhere.
+			withINE := filepath.Join(t.TempDir(), "livrets-ine.json")
+			os.WriteFile(withINE, []byte(`{"format": "sillage-livrets", "version": 1, "ine_etablissement": "9900000002T", "eleves": [
+  {"eleve_id": "E1", "ine": "998000001ZX", "evaluations": [{"titre": "Devis", "date": "2025-10-01", "diplome": "24732205",
+    "resultats": [{"competence": "C1", "valeur": "3"}]}]}]}`), 0o600)
+			code, out, errs = c.run("records", "import", "--uai", "0860012W", withINE, "--json")
+			if code != exitOK || json.Unmarshal([]byte(out), &rep) != nil || strings.Contains(out, "998000001ZX") || strings.Contains(out, "9900000002T") {
+				t.Fatalf("import of a file with INEs: %d %s %s", code, out, errs)
+			}
+			c.noINEAtRest(storetest.INEsIn(t, withINE))
 			// Errors: unknown establishment, bad UAI, missing file, not a records file.
 			if code, _, errs := c.run("records", "export", "--uai", "0010856A"); code != exitFailure || !strings.Contains(errs, "inconnu") {
 				t.Errorf("unknown establishment: %d %q", code, errs)

@@ -21,6 +21,7 @@ import (
 	"github.com/sillage/sillage/internal/directory"
 	"github.com/sillage/sillage/internal/jobs"
 	"github.com/sillage/sillage/internal/rollover"
+	"github.com/sillage/sillage/internal/sealbox"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/web"
 )
@@ -47,6 +48,10 @@ func (a *app) rolloverEngine(ctx context.Context, withImporter bool) (*rollover.
 	}
 	e := &rollover.Engine{Store: st, Blobs: files, Retention: a.cfg.Retention, Log: a.log}
 	if withImporter {
+		if e.Box, err = sealbox.LoadOrCreate(a.cfg.SecretsKeyFile); err != nil {
+			files.Close()
+			return nil, err
+		}
 		if e.Importer, err = a.importer(ctx); err != nil {
 			files.Close()
 			return nil, err
@@ -717,6 +722,11 @@ func startRollover(ctx context.Context, a *app, deps *web.Deps) (func(), error) 
 			_, err := queue.EnqueueCollectTx(ctx, tx, "after")
 			return err
 		}}
+	if box, err := sealbox.LoadOrCreate(a.cfg.SecretsKeyFile); err == nil {
+		e.Box = box
+	} else {
+		a.log.Warn("rollover: no secrets key, step 4 cannot read the uploaded initialisation files", "err", err)
+	}
 	if kr, err := a.keyring(ctx); err == nil {
 		e.Importer = &directory.Importer{Store: deps.Store, Keyring: kr, MassDeactivation: a.cfg.MassDeactivation, MaxExpanded: a.cfg.MaxImport, Log: a.log,
 			QueueTransfer: queue.ImportHook()}

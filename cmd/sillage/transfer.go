@@ -13,6 +13,7 @@ import (
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/jobs"
+	"github.com/sillage/sillage/internal/sealbox"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/transfer"
 	"github.com/sillage/sillage/internal/web"
@@ -432,8 +433,13 @@ func startJobs(ctx context.Context, a *app, deps *web.Deps) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	q, err := jobs.Open(ctx, jobs.Config{Store: deps.Store, Blobs: deps.Blobs, Retention: a.cfg.Retention, SweepHour: h, SweepMinute: m,
-		PurgeWeekday: a.cfg.PurgeWeekday, Workers: a.cfg.JobWorkers, Logger: a.log})
+	box, err := sealbox.LoadOrCreate(a.cfg.SecretsKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	q, err := jobs.Open(ctx, jobs.Config{Store: deps.Store, Blobs: deps.Blobs, Box: box, Retention: a.cfg.Retention, SweepHour: h, SweepMinute: m,
+		PurgeWeekday: a.cfg.PurgeWeekday, Workers: a.cfg.JobWorkers, Logger: a.log, HeldImportsDir: a.cfg.HeldImportsDir(),
+		CredentialListDays: a.cfg.CredentialListDays})
 	if err != nil {
 		return nil, err
 	}

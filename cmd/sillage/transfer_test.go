@@ -77,11 +77,20 @@ func TestEstablishmentTransferCommand(t *testing.T) {
 // establishment for the next: a dry run lists them, a run moves them, the
 // status shows them, and a purge has nothing to do yet.
 func TestTransferCommandsOnTheDemo(t *testing.T) {
-	dir := t.TempDir()
-	c := &cli{t: t, env: map[string]string{"SILLAGE_DB": "sqlite:" + filepath.Join(dir, "demo.db"), "SILLAGE_DATA_DIR": filepath.Join(dir, "data")}}
-	if code, out, errs := c.run("demo", "--no-serve", "--no-transfer", "--establishments", "4", "--students", "800"); code != exitOK {
+	for _, kind := range storetest.Engines(t) {
+		t.Run(string(kind), func(t *testing.T) { testTransferCommandsOnTheDemo(t, newCLI(t, kind)) })
+	}
+}
+
+func testTransferCommandsOnTheDemo(t *testing.T, c *cli) {
+	// The demo's students, with their INEs, as SIECLE exports outside the
+	// data directory: what the flow must not leave at rest.
+	exports := filepath.Join(t.TempDir(), "siecle")
+	if code, out, errs := c.run("demo", "--no-serve", "--no-transfer", "--establishments", "4", "--students", "800", "--siecle-out", exports); code != exitOK {
 		t.Fatalf("demo: %d %q %q", code, out, errs)
 	}
+	zips, _ := filepath.Glob(filepath.Join(exports, "*", "*.zip"))
+	ines := storetest.INEsIn(t, zips...)
 	code, out, errs := c.run("transfer", "run", "--dry-run", "--json")
 	var dry transfer.Report
 	if code != exitOK || json.Unmarshal([]byte(out), &dry) != nil {
@@ -143,6 +152,9 @@ func TestTransferCommandsOnTheDemo(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "blob_collect") {
 		t.Errorf("jobs: %d %q (the runs queue a collection)", code, out)
 	}
+	// After the transfers and the purge, no INE of the academy rests in
+	// the database or the data directory.
+	c.noINEAtRest(ines)
 }
 
 // TestBrowserOperatorRunsTheTransfer serves the demo academy with its job
@@ -249,7 +261,7 @@ func TestTransferStatusText(t *testing.T) {
 				t.Fatalf("status: %d %q %q", code, out, errs)
 			}
 			for _, want := range []string{"Ancien établissement", "0170001A (Collège du Port)", "22/11/2026",
-				"Encore actif dans 0860012W ; ancien établissement indiqué : 0170001A"} {
+				"Encore actif dans un autre établissement ; ancien établissement indiqué : 0170001A"} {
 				if !strings.Contains(out, want) {
 					t.Errorf("status lacks %q:\n%s", want, out)
 				}

@@ -1,7 +1,10 @@
 package accounts_test
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +13,7 @@ import (
 	"github.com/sillage/sillage/internal/accounts"
 	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/blob"
+	"github.com/sillage/sillage/internal/sealbox"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/store/storetest"
 )
@@ -65,8 +69,10 @@ func TestSharedAccount(t *testing.T) {
 		}
 		defer blobs.Close()
 		var creds []accounts.Credential
+		var list store.CredentialList
+		box := testBox(t)
 		err = st.Write(ctx, func(tx *store.Tx) (err error) {
-			_, creds, err = accounts.IssueStaff(ctx, tx, blobs, a, admin, 2025)
+			list, creds, err = accounts.IssueStaff(ctx, tx, blobs, box, a, admin, 2025)
 			return err
 		})
 		if err != nil {
@@ -75,6 +81,7 @@ func TestSharedAccount(t *testing.T) {
 		if len(creds) != 1 || creds[0].Name != local.FullName() {
 			t.Fatalf("staff list of A: %+v, want the local teacher only", creds)
 		}
+		checkSealedList(t, blobs, box, list, creds)
 		var otp string
 		err = st.Write(ctx, func(tx *store.Tx) (err error) {
 			otp, err = accounts.ResetAccount(ctx, tx, audit.Actor{Role: "operator", Name: "ligne de commande"}, "Anne.Martin")
@@ -109,4 +116,53 @@ func TestSharedAccount(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+func testBox(t *testing.T) *sealbox.Box {
+	t.Helper()
+	box, err := sealbox.LoadOrCreate(filepath.Join(t.TempDir(), "secrets-key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return box
+}
+
+// checkSealedList: the files of a credential list hold no one-time
+// password or login in clear in the blob store; they open with the key
+// into the PDF and the CSV with every password.
+func checkSealedList(t *testing.T, blobs *blob.Store, box *sealbox.Box, l store.CredentialList, creds []accounts.Credential) {
+	t.Helper()
+	for _, sum := range []string{l.PDFSHA256, l.CSVSHA256} {
+		f, err := blobs.Open(sum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := io.ReadAll(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sealbox.IsSealed(raw) {
+			t.Fatalf("list file %s is not sealed", sum)
+		}
+		for _, c := range creds {
+			if bytes.Contains(raw, []byte(c.Password)) || bytes.Contains(raw, []byte(c.Login)) {
+				t.Fatalf("list file %s holds %s's credentials in clear", sum, c.Name)
+			}
+		}
+		plain, err := box.Open(raw, accounts.Purpose)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum == l.PDFSHA256 && !bytes.HasPrefix(plain, []byte("%PDF-")) {
+			t.Fatal("the sealed PDF does not open into a PDF")
+		}
+		if sum == l.CSVSHA256 {
+			for _, c := range creds {
+				if !bytes.Contains(plain, []byte(c.Password)) {
+					t.Fatalf("the CSV lacks %s's password", c.Name)
+				}
+			}
+		}
+	}
 }

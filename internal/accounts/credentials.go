@@ -13,6 +13,7 @@ import (
 	"github.com/sillage/sillage/internal/auth"
 	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/csvout"
+	"github.com/sillage/sillage/internal/sealbox"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -32,9 +33,10 @@ func needsCredentials(acc sillage.Account) bool {
 
 // IssueDivision issues one-time passwords to the students of a division and
 // their legal guardians whose accounts were never activated, and stores the
-// list (PDF and CSV) in the blob store. Issuing again replaces the passwords
+// list (PDF and CSV) in the blob store, sealed by box (the lists hold
+// passwords in clear: privacy.md, docs/securite.md). Issuing again replaces the passwords
 // of the previous list for accounts still not activated.
-func IssueDivision(ctx context.Context, tx *store.Tx, blobs *blob.Store, uai sillage.UAI, who audit.Actor, divisionID int64) (store.CredentialList, []Credential, error) {
+func IssueDivision(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Box, uai sillage.UAI, who audit.Actor, divisionID int64) (store.CredentialList, []Credential, error) {
 	div, err := tx.GetDivision(ctx, uai, divisionID)
 	if err != nil {
 		return store.CredentialList{}, nil, err
@@ -72,12 +74,12 @@ func IssueDivision(ctx context.Context, tx *store.Tx, blobs *blob.Store, uai sil
 	for i, t := range targets {
 		persons[i], roles[i] = t.person, t.role
 	}
-	return issue(ctx, tx, blobs, uai, who, div.SchoolYear, div.Code, "Identifiants de la classe "+div.Code, persons, roles)
+	return issue(ctx, tx, blobs, box, uai, who, div.SchoolYear, div.Code, "Identifiants de la classe "+div.Code, persons, roles)
 }
 
 // IssueStaff issues one-time passwords to the active staff (teachers,
 // direction, administrators, other staff) whose accounts were never activated.
-func IssueStaff(ctx context.Context, tx *store.Tx, blobs *blob.Store, uai sillage.UAI, who audit.Actor, year sillage.SchoolYear) (store.CredentialList, []Credential, error) {
+func IssueStaff(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Box, uai sillage.UAI, who audit.Actor, year sillage.SchoolYear) (store.CredentialList, []Credential, error) {
 	var persons []sillage.Person
 	var roles []string
 	for _, role := range []sillage.Role{sillage.RoleTeacher, sillage.RoleDirector, sillage.RoleAdministrator, sillage.RoleStaff} {
@@ -90,10 +92,10 @@ func IssueStaff(ctx context.Context, tx *store.Tx, blobs *blob.Store, uai sillag
 			roles = append(roles, role.Label())
 		}
 	}
-	return issue(ctx, tx, blobs, uai, who, year, "", "Identifiants des personnels", persons, roles)
+	return issue(ctx, tx, blobs, box, uai, who, year, "", "Identifiants des personnels", persons, roles)
 }
 
-func issue(ctx context.Context, tx *store.Tx, blobs *blob.Store, uai sillage.UAI, who audit.Actor, year sillage.SchoolYear,
+func issue(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Box, uai sillage.UAI, who audit.Actor, year sillage.SchoolYear,
 	division, title string, persons []sillage.Person, roles []string) (store.CredentialList, []Credential, error) {
 	var creds []Credential
 	var accountIDs []int64
@@ -143,7 +145,7 @@ func issue(ctx context.Context, tx *store.Tx, blobs *blob.Store, uai sillage.UAI
 			return store.CredentialList{}, nil, err
 		}
 	}
-	pdfRef, csvRef, err := storeFiles(blobs, title, tx.Now(), creds)
+	pdfRef, csvRef, err := storeFiles(blobs, box, title, tx.Now(), creds)
 	if err != nil {
 		return store.CredentialList{}, nil, err
 	}
@@ -186,22 +188,34 @@ func hashAll(creds []Credential) ([]string, error) {
 	return hashes, nil
 }
 
-func storeFiles(blobs *blob.Store, title string, at time.Time, creds []Credential) (blob.Ref, blob.Ref, error) {
+// Purpose is the sealbox purpose of the credential lists' files.
+const Purpose = sealbox.PurposeCredentials
+
+// storeFiles stores the PDF and the CSV sealed: the blob store never holds
+// a one-time password in clear.
+func storeFiles(blobs *blob.Store, box *sealbox.Box, title string, at time.Time, creds []Credential) (blob.Ref, blob.Ref, error) {
+	if box == nil {
+		return blob.Ref{}, blob.Ref{}, sillage.Errorf(sillage.KindUnavailable, "clé de chiffrement absente (SILLAGE_SECRETS_KEY_FILE) : les listes d'identifiants ne peuvent pas être conservées")
+	}
 	sorted := append([]Credential(nil), creds...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
-	var pdf bytes.Buffer
-	if err := WritePDF(&pdf, title, at, sorted); err != nil {
-		return blob.Ref{}, blob.Ref{}, err
+	put := func(write func(*bytes.Buffer) error) (blob.Ref, error) {
+		var plain bytes.Buffer
+		if err := write(&plain); err != nil {
+			return blob.Ref{}, err
+		}
+		sealed, err := box.Seal(plain.Bytes(), Purpose)
+		clear(plain.Bytes())
+		if err != nil {
+			return blob.Ref{}, err
+		}
+		return blobs.Put(bytes.NewReader(sealed))
 	}
-	pdfRef, err := blobs.Put(&pdf)
+	pdfRef, err := put(func(b *bytes.Buffer) error { return WritePDF(b, title, at, sorted) })
 	if err != nil {
 		return blob.Ref{}, blob.Ref{}, err
 	}
-	var c bytes.Buffer
-	if err := WriteCSV(&c, sorted); err != nil {
-		return blob.Ref{}, blob.Ref{}, err
-	}
-	csvRef, err := blobs.Put(&c)
+	csvRef, err := put(func(b *bytes.Buffer) error { return WriteCSV(b, sorted) })
 	return pdfRef, csvRef, err
 }
 

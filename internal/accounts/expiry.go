@@ -11,40 +11,44 @@ import (
 	"github.com/sillage/sillage/internal/store"
 )
 
-// CredentialListDays is how long a credential list (PDF and CSV of
-// one-time passwords, in clear) can be downloaded again after it was
-// issued. privacy.md: nobody sees a password; the lists exist only to hand
-// the first passwords out, so they do not stay for the whole year. An
-// account still not activated afterwards gets a new list.
-const CredentialListDays = 30
+// DefaultCredentialListDays is how long a credential list (PDF and CSV of
+// one-time passwords, sealed) can be downloaded again after it was issued,
+// unless configured otherwise (SILLAGE_CREDENTIAL_LIST_DAYS). privacy.md:
+// nobody sees a password; the lists exist only to hand the first passwords
+// out, so they stay a week at most. An account still not activated
+// afterwards gets a new list.
+const DefaultCredentialListDays = 7
 
 // CredentialListExpiry is when a list issued at created stops being
 // offered and is deleted.
-func CredentialListExpiry(created time.Time) time.Time {
-	return created.AddDate(0, 0, CredentialListDays)
+func CredentialListExpiry(created time.Time, days int) time.Time {
+	return created.AddDate(0, 0, days)
 }
 
 // CredentialListExpired reports whether the list is past its expiry at now.
-func CredentialListExpired(l store.CredentialList, now time.Time) bool {
-	return !now.Before(CredentialListExpiry(l.CreatedAt))
+func CredentialListExpired(l store.CredentialList, now time.Time, days int) bool {
+	return !now.Before(CredentialListExpiry(l.CreatedAt, days))
 }
 
 // ExpireCredentialLists deletes the lists past their expiry in every
 // establishment, in one transaction, with one audit entry per
 // establishment (counts only), and returns how many went. Their files are
 // left to the blob collector, which removes unreferenced files.
-func ExpireCredentialLists(ctx context.Context, st *store.Store) (int, error) {
-	return ExpireCredentialListsThen(ctx, st, nil)
+func ExpireCredentialLists(ctx context.Context, st *store.Store, days int) (int, error) {
+	return ExpireCredentialListsThen(ctx, st, days, nil)
 }
 
 // ExpireCredentialListsThen is ExpireCredentialLists calling then inside
 // its transaction when lists were deleted, before it commits: the job
 // queue queues the collection of their files there.
-func ExpireCredentialListsThen(ctx context.Context, st *store.Store, then func(ctx context.Context, tx *store.Tx) error) (int, error) {
+func ExpireCredentialListsThen(ctx context.Context, st *store.Store, days int, then func(ctx context.Context, tx *store.Tx) error) (int, error) {
+	if days < 1 {
+		days = DefaultCredentialListDays
+	}
 	total := 0
 	err := st.Write(ctx, func(tx *store.Tx) error {
 		total = 0
-		cutoff := tx.Now().AddDate(0, 0, -CredentialListDays)
+		cutoff := tx.Now().AddDate(0, 0, -days)
 		counts, err := tx.ExpireCredentialLists(ctx, cutoff)
 		if err != nil {
 			return err
@@ -57,7 +61,7 @@ func ExpireCredentialListsThen(ctx context.Context, st *store.Store, then func(c
 		for _, u := range uais {
 			total += counts[u]
 			err := audit.Record(ctx, tx, u, audit.System, audit.CredentialsExpired, "listes d'identifiants",
-				fmt.Sprintf("%d liste(s) de plus de %d jours supprimée(s) (mots de passe provisoires)", counts[u], CredentialListDays))
+				fmt.Sprintf("%d liste(s) de plus de %d jours supprimée(s) (mots de passe provisoires)", counts[u], days))
 			if err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package accounts_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,15 @@ import (
 // CredentialListDays have passed, in every establishment, with a count in
 // each journal; a recent list stays; a second run finds nothing.
 func TestCredentialListsExpire(t *testing.T) {
+	if accounts.DefaultCredentialListDays != 7 {
+		t.Fatalf("credential lists are kept %d days by default, want 7 at most", accounts.DefaultCredentialListDays)
+	}
+	for _, days := range []int{accounts.DefaultCredentialListDays, 2} {
+		t.Run(fmt.Sprintf("%d-days", days), func(t *testing.T) { testCredentialListsExpire(t, days) })
+	}
+}
+
+func testCredentialListsExpire(t *testing.T, days int) {
 	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
 		ctx := context.Background()
 		const a, b = sillage.UAI("0860012W"), sillage.UAI("0860001J")
@@ -44,16 +54,16 @@ func TestCredentialListsExpire(t *testing.T) {
 		}
 		add(a, "ancienne A")
 		add(b, "ancienne B")
-		clock.T = start.AddDate(0, 0, accounts.CredentialListDays-2)
+		clock.T = start.AddDate(0, 0, days-1).Add(-time.Hour)
 		add(a, "récente A")
 
-		clock.T = start.AddDate(0, 0, accounts.CredentialListDays-1)
-		if n, err := accounts.ExpireCredentialLists(ctx, st); err != nil || n != 0 {
+		clock.T = start.AddDate(0, 0, days).Add(-time.Second)
+		if n, err := accounts.ExpireCredentialLists(ctx, st, days); err != nil || n != 0 {
 			t.Fatalf("the day before: %d deleted, %v; want none", n, err)
 		}
-		clock.T = start.AddDate(0, 0, accounts.CredentialListDays).Add(time.Second)
-		if n, err := accounts.ExpireCredentialLists(ctx, st); err != nil || n != 2 {
-			t.Fatalf("after %d days: %d deleted, %v; want 2", accounts.CredentialListDays, n, err)
+		clock.T = start.AddDate(0, 0, days).Add(time.Second)
+		if n, err := accounts.ExpireCredentialLists(ctx, st, days); err != nil || n != 2 {
+			t.Fatalf("after %d days: %d deleted, %v; want 2", days, n, err)
 		}
 		err = st.Read(ctx, func(tx *store.Tx) error {
 			for uai, want := range map[sillage.UAI]string{a: "récente A", b: ""} {
@@ -77,7 +87,7 @@ func TestCredentialListsExpire(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n, err := accounts.ExpireCredentialLists(ctx, st); err != nil || n != 0 {
+		if n, err := accounts.ExpireCredentialLists(ctx, st, days); err != nil || n != 0 {
 			t.Fatalf("second run: %d, %v", n, err)
 		}
 	})

@@ -26,7 +26,12 @@ type Config struct {
 	Addr      string // SILLAGE_ADDR: listen address of `serve`
 	BaseURL   string // SILLAGE_BASE_URL: public URL, for links in messages
 	IDKeyFile string // SILLAGE_ID_KEY_FILE: the INE hashing key (outside the database)
-	Now       string // --now: fixes the clock (RFC 3339 or YYYY-MM-DD)
+	// SecretsKeyFile (SILLAGE_SECRETS_KEY_FILE) is the key that encrypts the
+	// files kept with secrets or INEs in clear (credential lists, changeover
+	// initialisation files, held imports): outside the database and the
+	// data directory.
+	SecretsKeyFile string
+	Now            string // --now: fixes the clock (RFC 3339 or YYYY-MM-DD)
 
 	TLSCert, TLSKey string // serve TLS directly (else behind a proxy)
 
@@ -56,27 +61,31 @@ type Config struct {
 	APITokenLifetime             time.Duration // SILLAGE_API_TOKEN_DAYS: an API token expires after this
 	MetricsToken                 string        // SILLAGE_METRICS_TOKEN: bearer token that opens /metrics (secret)
 	MetricsAddr                  string        // SILLAGE_METRICS_ADDR: /metrics on its own listen address only
+	// CredentialListDays: how long a credential list (one-time passwords)
+	// is kept (SILLAGE_CREDENTIAL_LIST_DAYS, 1 to 30).
+	CredentialListDays int
 }
 
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
-		DB:                "sqlite:sillage-data/sillage.db",
-		DataDir:           "sillage-data",
-		Addr:              "127.0.0.1:8080",
-		Retention:         sillage.DefaultRetention(),
-		MaxUpload:         20 << 20,
-		MaxImport:         512 << 20,
-		MinFreeSpace:      1 << 30,
-		SessionIdle:       30 * time.Minute,
-		MassDeactivation:  0.30,
-		TransferSweepAt:   "02:00",
-		PurgeWeekday:      time.Sunday,
-		TimeZone:          "Europe/Paris",
-		PrivacyContact:    "le délégué à la protection des données de l'académie",
-		PrivacyController: "le chef d'établissement",
-		JobWorkers:        2,
-		APITokenLifetime:  90 * 24 * time.Hour,
+		DB:                 "sqlite:sillage-data/sillage.db",
+		DataDir:            "sillage-data",
+		Addr:               "127.0.0.1:8080",
+		Retention:          sillage.DefaultRetention(),
+		MaxUpload:          20 << 20,
+		MaxImport:          512 << 20,
+		MinFreeSpace:       1 << 30,
+		SessionIdle:        30 * time.Minute,
+		MassDeactivation:   0.30,
+		TransferSweepAt:    "02:00",
+		PurgeWeekday:       time.Sunday,
+		TimeZone:           "Europe/Paris",
+		PrivacyContact:     "le délégué à la protection des données de l'académie",
+		PrivacyController:  "le chef d'établissement",
+		JobWorkers:         2,
+		APITokenLifetime:   90 * 24 * time.Hour,
+		CredentialListDays: 7,
 	}
 }
 
@@ -102,6 +111,8 @@ var envVars = []envVar{
 	{"SILLAGE_ADDR", func(c *Config, s string) error { c.Addr = s; return nil }},
 	{"SILLAGE_BASE_URL", func(c *Config, s string) error { c.BaseURL = s; return nil }},
 	{"SILLAGE_ID_KEY_FILE", func(c *Config, s string) error { c.IDKeyFile = s; return nil }},
+	{"SILLAGE_SECRETS_KEY_FILE", func(c *Config, s string) error { c.SecretsKeyFile = s; return nil }},
+	{"SILLAGE_CREDENTIAL_LIST_DAYS", intVar(func(c *Config) *int { return &c.CredentialListDays })},
 	{"SILLAGE_TLS_CERT", func(c *Config, s string) error { c.TLSCert = s; return nil }},
 	{"SILLAGE_TLS_KEY", func(c *Config, s string) error { c.TLSKey = s; return nil }},
 	{"SILLAGE_LSU_SCHEMA_DIR", func(c *Config, s string) error { c.LSUSchemaDir = s; return nil }},
@@ -198,6 +209,7 @@ func (c *Config) BindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.IDKeyFile, "id-key-file", c.IDKeyFile, "fichier de la clé de hachage des INE (SILLAGE_ID_KEY_FILE)")
 	fs.StringVar(&c.AuditKeyFile, "audit-key-file", c.AuditKeyFile, "fichier de la clé qui scelle le journal d'audit (SILLAGE_AUDIT_KEY_FILE)")
 	fs.StringVar(&c.AuditSigningKeyFile, "audit-signing-key-file", c.AuditSigningKeyFile, "fichier de la clé qui signe les points de contrôle du journal (SILLAGE_AUDIT_SIGNING_KEY_FILE)")
+	fs.StringVar(&c.SecretsKeyFile, "secrets-key-file", c.SecretsKeyFile, "fichier de la clé de chiffrement des fichiers sensibles (SILLAGE_SECRETS_KEY_FILE)")
 	fs.StringVar(&c.Now, "now", c.Now, "date et heure à utiliser au lieu de l'horloge (AAAA-MM-JJ ou RFC 3339)")
 }
 
@@ -226,6 +238,18 @@ func (c *Config) Validate() error {
 	}
 	if c.APITokenLifetime < 24*time.Hour {
 		return sillage.Errorf(sillage.KindInvalid, "la durée de vie des jetons d'API doit être d'au moins un jour")
+	}
+	if c.SecretsKeyFile == "" {
+		// Beside the data directory, never inside it: a copy of the data
+		// alone must not open the files it encrypts.
+		c.SecretsKeyFile = filepath.Join(filepath.Dir(filepath.Clean(c.DataDir)), "sillage-secrets-key")
+	}
+	if inside(c.SecretsKeyFile, c.DataDir) {
+		return sillage.Errorf(sillage.KindInvalid,
+			"la clé de chiffrement (SILLAGE_SECRETS_KEY_FILE=%s) ne doit pas être dans le dossier des données (%s) : une copie des données l'emporterait avec elles", c.SecretsKeyFile, c.DataDir)
+	}
+	if c.CredentialListDays < 1 || c.CredentialListDays > 30 {
+		return sillage.Errorf(sillage.KindInvalid, "SILLAGE_CREDENTIAL_LIST_DAYS doit être compris entre 1 et 30 jours")
 	}
 	if c.Now != "" {
 		if _, err := sillage.ParseNow(c.Now); err != nil {
@@ -270,6 +294,17 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// inside reports whether path is dir or under it (paths made absolute).
+func inside(path, dir string) bool {
+	p, err1 := filepath.Abs(path)
+	d, err2 := filepath.Abs(dir)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(d, p)
+	return err == nil && (rel == "." || (rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))))
+}
+
 // SweepTime returns the hour and minute of the daily transfer sweep.
 func (c *Config) SweepTime() (int, int, error) {
 	t, err := time.Parse("15:04", strings.TrimSpace(c.TransferSweepAt))
@@ -299,6 +334,9 @@ func (c *Config) Clock() sillage.Clock {
 // BlobDir is where files are stored.
 func (c *Config) BlobDir() string { return filepath.Join(c.DataDir, "files") }
 
+// HeldImportsDir is where the imports held for a confirmation wait, sealed.
+func (c *Config) HeldImportsDir() string { return filepath.Join(c.DataDir, "imports-en-attente") }
+
 // Setting is one line of `sillage config`.
 type Setting struct {
 	Name  string `json:"name"`
@@ -319,6 +357,8 @@ func (c *Config) Settings() []Setting {
 		{"fichier de la clé des INE", "SILLAGE_ID_KEY_FILE", c.IDKeyFile},
 		{"fichier de la clé du journal d'audit", "SILLAGE_AUDIT_KEY_FILE", c.AuditKeyFile},
 		{"fichier de la clé de signature des points de contrôle", "SILLAGE_AUDIT_SIGNING_KEY_FILE", c.AuditSigningKeyFile},
+		{"fichier de la clé de chiffrement des fichiers sensibles", "SILLAGE_SECRETS_KEY_FILE", c.SecretsKeyFile},
+		{"conservation des listes d'identifiants (jours)", "SILLAGE_CREDENTIAL_LIST_DAYS", strconv.Itoa(c.CredentialListDays)},
 		{"adresse d'écoute", "SILLAGE_ADDR", c.Addr},
 		{"URL publique", "SILLAGE_BASE_URL", c.BaseURL},
 		{"certificat TLS", "SILLAGE_TLS_CERT", c.TLSCert},

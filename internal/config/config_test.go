@@ -29,6 +29,11 @@ func TestPrecedence(t *testing.T) {
 	if c.IDKeyFile != "/srv/sillage/id-key" || !c.DefaultIDKeyCreate {
 		t.Fatalf("id key default = %q %v", c.IDKeyFile, c.DefaultIDKeyCreate)
 	}
+	// The secrets key defaults beside the data directory, not inside it;
+	// credential lists are kept 7 days.
+	if c.SecretsKeyFile != "/srv/sillage-secrets-key" || c.CredentialListDays != 7 {
+		t.Fatalf("secrets key default = %q, credential lists %d days", c.SecretsKeyFile, c.CredentialListDays)
+	}
 	for _, s := range c.Settings() {
 		if strings.Contains(s.Value, "pw@") {
 			t.Fatalf("setting %q shows the password: %q", s.Name, s.Value)
@@ -50,6 +55,10 @@ func TestInvalid(t *testing.T) {
 		{map[string]string{"SILLAGE_API_TOKEN_DAYS": "0"}, "au moins 1"},
 		{map[string]string{"SILLAGE_API_TOKEN_DAYS": "trois mois"}, "SILLAGE_API_TOKEN_DAYS"},
 		{map[string]string{"SILLAGE_ADDR": "127.0.0.1:8080", "SILLAGE_METRICS_ADDR": "127.0.0.1:8080"}, "doit différer"},
+		{map[string]string{"SILLAGE_DATA_DIR": "/srv/data", "SILLAGE_SECRETS_KEY_FILE": "/srv/data/cles/secrets"}, "ne doit pas être dans le dossier des données"},
+		{map[string]string{"SILLAGE_DATA_DIR": "/srv/data", "SILLAGE_SECRETS_KEY_FILE": "/srv/data"}, "ne doit pas être dans le dossier des données"},
+		{map[string]string{"SILLAGE_CREDENTIAL_LIST_DAYS": "0"}, "entre 1 et 30"},
+		{map[string]string{"SILLAGE_CREDENTIAL_LIST_DAYS": "31"}, "entre 1 et 30"},
 	}
 	for _, tt := range tests {
 		c := Default()

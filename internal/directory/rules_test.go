@@ -499,9 +499,13 @@ func TestPrivacyNoINE(t *testing.T) {
 		for _, f := range []string{"onde_0860001J_1.csv", "onde_0860001J_2.csv"} {
 			keep(e.im.ONDE(ctx, open(t, testdata(f)), directory.Options{UAI: "0860001J", ConfirmMassDeactivation: true}))
 		}
+		inputs := []string{testdata("siecle_0860012W_1.xml"), testdata("siecle_0860012W_2.xml"), testdata("siecle_0860012W_3.xml"),
+			testdata("onde_0860001J_1.csv"), testdata("onde_0860001J_2.csv")}
 		for _, write := range []func(*testing.T, string){writeSmallAAF, writeSmallDelta} {
 			dir := t.TempDir()
 			write(t, dir)
+			aafFiles, _ := filepath.Glob(filepath.Join(dir, "*.xml"))
+			inputs = append(inputs, aafFiles...)
 			res, err := e.aaf(nil, dir)
 			if err != nil {
 				t.Fatal(err)
@@ -527,6 +531,9 @@ func TestPrivacyNoINE(t *testing.T) {
 		if len(reports) < 10 || !strings.Contains(texts[len(texts)-1], "v1:") {
 			t.Fatalf("the scenario did too little: %d reports", len(reports))
 		}
+		// At rest: the database files (or tables) and the importer's
+		// temporary folder (the AAF spill files) hold none of the inputs' INEs.
+		storetest.NoINEAtRest(t, st, storetest.INEsIn(t, inputs...), e.im.TempDir)
 	})
 }
 

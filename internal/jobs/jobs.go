@@ -1,8 +1,9 @@
 // Package jobs runs Sillage's durable background work on River, on both
 // databases: the transfer run (right after an import that creates or
 // deactivates students, every day at the configured time, and on demand),
-// the weekly purge, and the collection of unreferenced files that follows
-// them.
+// the weekly purge, the collection of unreferenced files that follows
+// them, and the hourly expiry of the files holding secrets or INEs
+// (credential lists, held imports).
 //
 // River keeps its tables in the same database (and, on PostgreSQL, the same
 // schema) as Sillage's, migrated at start with rivermigrate. On PostgreSQL
@@ -38,6 +39,7 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/blob"
+	"github.com/sillage/sillage/internal/sealbox"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -46,6 +48,7 @@ const (
 	KindTransfer = "transfer_run"
 	KindPurge    = "purge_run"
 	KindCollect  = "blob_collect"
+	KindExpire   = "expire_run"
 )
 
 // Triggers of a transfer run.
@@ -85,6 +88,15 @@ type CollectArgs struct {
 // Kind is River's job kind.
 func (CollectArgs) Kind() string { return KindCollect }
 
+// ExpireArgs are the hourly expiry's arguments; Hour makes it unique.
+type ExpireArgs struct {
+	Trigger string `json:"trigger"`
+	Hour    string `json:"hour,omitempty" river:"unique"`
+}
+
+// Kind is River's job kind.
+func (ExpireArgs) Kind() string { return KindExpire }
+
 // Config is what the queue needs.
 type Config struct {
 	Store     *store.Store
@@ -108,6 +120,15 @@ type Config struct {
 	// (PostgreSQL is notified at once). Default 1 second.
 	PollInterval time.Duration
 	Logger       *slog.Logger
+	// Box seals the files written in clear before Sillage sealed them
+	// (credential lists, initialisation files), every hour (nil: none).
+	Box *sealbox.Box
+	// HeldImportsDir is the folder of the imports held for a
+	// confirmation, expired every hour ("" : none).
+	HeldImportsDir string
+	// CredentialListDays: the credential lists older than this are
+	// deleted every hour (default accounts.DefaultCredentialListDays).
+	CredentialListDays int
 	// Failpoint is passed to the runs (tests only).
 	Failpoint func(step string) error
 }
@@ -164,6 +185,8 @@ func (j Job) KindLabel() string {
 		return "Purge des élèves partis"
 	case KindCollect:
 		return "Nettoyage des fichiers"
+	case KindExpire:
+		return "Expiration des fichiers sensibles"
 	}
 	if l, ok := extensionLabel(j.Kind); ok {
 		return l
@@ -186,6 +209,8 @@ func (j Job) TriggerLabel() string {
 		return "passage hebdomadaire"
 	case "after":
 		return "après un transfert ou une purge"
+	case "hourly":
+		return "passage horaire"
 	}
 	return j.Trigger
 }
@@ -243,6 +268,7 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 	river.AddWorker(workers, &transferWorker{q: q})
 	river.AddWorker(workers, &purgeWorker{q: q})
 	river.AddWorker(workers, &collectWorker{q: q})
+	river.AddWorker(workers, &expireWorker{q: q})
 	addExtensions(workers)
 	rc := &river.Config{
 		Logger:                      cfg.Logger,

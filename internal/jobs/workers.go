@@ -11,6 +11,7 @@ import (
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/accounts"
 	"github.com/sillage/sillage/internal/audit"
+	"github.com/sillage/sillage/internal/directory"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/transfer"
 )
@@ -68,8 +69,8 @@ func (w *purgeWorker) Work(ctx context.Context, job *river.Job[PurgeArgs]) error
 }
 
 // housekeeping applies the other rolling rules with the weekly purge: audit
-// entries past Retention.AuditMonths, expired sessions, and credential
-// lists past their days (their files then go with the blob collection).
+// entries past Retention.AuditMonths and expired sessions (the credential
+// lists go with the hourly expiry).
 func (q *Queue) housekeeping(ctx context.Context) error {
 	cfg := q.cfg
 	now := cfg.Store.Clock().Now()
@@ -79,10 +80,6 @@ func (q *Queue) housekeeping(ctx context.Context) error {
 	}
 	var sessions int
 	err = cfg.Store.Write(ctx, func(tx *store.Tx) (err error) { sessions, err = tx.DeleteExpiredSessions(ctx, now); return err })
-	if err != nil {
-		return err
-	}
-	lists, err := accounts.ExpireCredentialListsThen(ctx, cfg.Store, q.collectTx)
 	if err != nil {
 		return err
 	}
@@ -98,8 +95,52 @@ func (q *Queue) housekeeping(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg.Logger.Info("housekeeping", "audit_entries", n, "sessions", sessions, "credential_lists", lists, "rollover_packs", packs)
+	cfg.Logger.Info("housekeeping", "audit_entries", n, "sessions", sessions, "rollover_packs", packs)
 	return nil
+}
+
+type expireWorker struct {
+	river.WorkerDefaults[ExpireArgs]
+	q *Queue
+}
+
+func (w *expireWorker) Timeout(*river.Job[ExpireArgs]) time.Duration { return w.q.cfg.JobTimeout }
+
+// Work deletes, every hour, what holds secrets or INEs past its time: the
+// credential lists past their days (their sealed files then go with the
+// blob collection) and the imports held for a confirmation past an hour;
+// then it seals the files an older version wrote in clear.
+func (w *expireWorker) Work(ctx context.Context, job *river.Job[ExpireArgs]) error {
+	n, held, err := w.q.Expire(ctx)
+	if err != nil {
+		return err
+	}
+	sealed, err := w.q.sealLegacy(ctx)
+	if err != nil {
+		return err
+	}
+	_ = river.RecordOutput(ctx, fmt.Sprintf("%d liste(s) d'identifiants supprimée(s), %d import(s) en attente supprimé(s), %d fichier(s) écrit(s) en clair chiffré(s)",
+		n, held, sealed))
+	return nil
+}
+
+// Expire is the hourly expiry (the job's work, callable directly).
+func (q *Queue) Expire(ctx context.Context) (lists, held int, err error) {
+	cfg := q.cfg
+	// The collection of their sealed files is queued in the same
+	// transaction.
+	lists, err = accounts.ExpireCredentialListsThen(ctx, cfg.Store, cfg.CredentialListDays, q.collectTx)
+	if err != nil {
+		return 0, 0, err
+	}
+	if cfg.HeldImportsDir != "" {
+		h := directory.HeldImports{Dir: cfg.HeldImportsDir}
+		if held, err = h.Expire(cfg.Store.Clock().Now()); err != nil {
+			return lists, held, sillage.Wrap(sillage.KindUnavailable, err, "suppression des imports en attente expirés")
+		}
+	}
+	cfg.Logger.Info("expiry", "credential_lists", lists, "held_imports", held)
+	return lists, held, nil
 }
 
 // collectTx queues the collection inside the transaction of a change
@@ -184,7 +225,8 @@ func (w weekly) Next(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day()+7, w.hour, 0, 0, 0, sillage.SchoolZone)
 }
 
-// periodic returns the daily sweep and the weekly purge. Only the elected
+// periodic returns the daily sweep, the weekly purge and the hourly expiry
+// (also run when the workers start). Only the elected
 // leader of the running processes enqueues them, and each is unique for
 // its day or week anyway. River's scheduler runs on the wall clock, so the
 // day or week of the unique key is read from the same clock (the rules
@@ -197,5 +239,8 @@ func (q *Queue) periodic() []*river.PeriodicJob {
 		river.NewPeriodicJob(weekly{q.cfg.PurgeWeekday, q.cfg.PurgeHour}, func() (river.JobArgs, *river.InsertOpts) {
 			return weeklyPurgeArgs(time.Now())
 		}, &river.PeriodicJobOpts{ID: "weekly_purge"}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
+			return ExpireArgs{Trigger: "hourly", Hour: time.Now().UTC().Format("2006-01-02T15")}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+		}, &river.PeriodicJobOpts{ID: "hourly_expiry", RunOnStart: true}),
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -438,7 +439,7 @@ func (w *world) checkClassArchives(uai sillage.UAI, year sillage.SchoolYear) {
 	ctx := w.ctx
 	var archives []sillage.Archive
 	w.read(func(tx *store.Tx) (err error) { archives, err = tx.ListArchives(ctx, uai); return err })
-	var count, lsuEst, withResults int
+	var count, lsuEst, withResults, classBirthDates int
 	for _, a := range archives {
 		if a.SchoolYear != year {
 			continue
@@ -462,6 +463,7 @@ func (w *world) checkClassArchives(uai sillage.UAI, year sillage.SchoolYear) {
 		}
 		students := readCSV(w.t, entries[rollover.StudentsCSV])
 		results := readCSV(w.t, entries[rollover.EvaluationsCSV])
+		classBirthDates += w.checkWithoutBirthDates(a.SHA256, entries)
 		// Against the database: the division's students (still there in
 		// year 1: the archive names them) and its evaluations' results.
 		if year == N {
@@ -507,6 +509,103 @@ func (w *world) checkClassArchives(uai sillage.UAI, year sillage.SchoolYear) {
 	if count == 0 || withResults == 0 || (year == N && lsuEst != 1) {
 		w.t.Fatalf("%s: %d class archives (%d result lines), %d establishment archives for %s", uai, count, withResults, lsuEst, year)
 	}
+	if classBirthDates == 0 {
+		w.t.Fatalf("%s: no birth date in the class archives of %s: the filter is not tested", uai, year)
+	}
+}
+
+// checkWithoutBirthDates checks the archive a reader who may not see
+// birth dates downloads (privacy.md: teachers, directors): every birth
+// date the archive holds is gone from eleves.csv and the HTML records, and
+// every other entry is the same. It returns how many birth dates the
+// archive held.
+func (w *world) checkWithoutBirthDates(sha string, entries map[string][]byte) int {
+	w.t.Helper()
+	f, err := w.blobs.Open(sha)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := rollover.WithoutBirthDates(&out, f, info.Size()); err != nil {
+		w.t.Fatal(err)
+	}
+	filtered := zipEntries(w.t, out.Bytes())
+	if len(filtered) != len(entries) {
+		w.t.Fatalf("filtered archive: %v, want %v", keys(filtered), keys(entries))
+	}
+	dates := map[string]bool{}
+	if b := entries[rollover.StudentsCSV]; b != nil {
+		rows := readCSV(w.t, b)
+		if len(rows) == 0 || rows[0][2] != "Né(e) le" {
+			w.t.Fatalf("eleves.csv header %v", rows)
+		}
+		for _, r := range rows[1:] {
+			if r[2] != "" {
+				dates[r[2]] = true
+			}
+		}
+		got := readCSV(w.t, filtered[rollover.StudentsCSV])
+		if len(got) != len(rows) {
+			w.t.Fatalf("filtered eleves.csv: %d rows, want %d", len(got), len(rows))
+		}
+		for i, r := range got {
+			want := append(append([]string{}, rows[i][:2]...), rows[i][3:]...)
+			if strings.Join(r, "|") != strings.Join(want, "|") {
+				w.t.Fatalf("filtered eleves.csv row %d: %v, want %v", i, r, want)
+			}
+		}
+	}
+	for name, b := range entries {
+		if strings.HasSuffix(name, ".html") && !strings.Contains(name, "/") {
+			if m := regexp.MustCompile(`né\(e\) le ([0-9/]+)`).FindSubmatch(b); m != nil {
+				dates[string(m[1])] = true
+			}
+		}
+	}
+	for name, b := range filtered {
+		if name == rollover.StudentsCSV || (strings.HasSuffix(name, ".html") && !strings.Contains(name, "/")) {
+			for d := range dates {
+				if bytes.Contains(b, []byte(d)) {
+					w.t.Fatalf("filtered %s still holds the birth date %s", name, d)
+				}
+			}
+			if bytes.Contains(b, []byte("né(e) le")) || bytes.Contains(b, []byte("Né(e) le")) {
+				w.t.Fatalf("filtered %s still mentions a birth date", name)
+			}
+			continue
+		}
+		if !bytes.Equal(b, entries[name]) {
+			w.t.Fatalf("filtered archive: %s changed", name)
+		}
+	}
+	return len(dates)
+}
+
+func zipEntries(t testing.TB, data []byte) map[string][]byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatalf("archive does not open: %v", err)
+	}
+	out := map[string][]byte{}
+	for _, zf := range zr.File {
+		rc, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatalf("entry %s: %v", zf.Name, err)
+		}
+		out[zf.Name] = b
+	}
+	return out
 }
 
 func keys(m map[string][]byte) []string {
@@ -552,7 +651,7 @@ func (w *world) checkStudentArchives(uai sillage.UAI, year sillage.SchoolYear) {
 		students, err = tx.ListStudents(ctx, uai, store.StudentFilter{})
 		return err
 	})
-	found := 0
+	found, studentBirthDates := 0, 0
 	for _, s := range students {
 		var docs []sillage.Document
 		var recs *records.Records
@@ -609,6 +708,7 @@ func (w *world) checkStudentArchives(uai sillage.UAI, year sillage.SchoolYear) {
 		if !strings.Contains(string(entries[base+".html"]), "Livret de l'année "+year.String()) {
 			w.t.Fatal("readable record without its title")
 		}
+		studentBirthDates += w.checkWithoutBirthDates(archive.SHA256, entries)
 		if year == N && s.DivisionID == w.fx[uai].division.ID && s.Active() {
 			pdf := 0
 			for name := range entries {
@@ -623,6 +723,9 @@ func (w *world) checkStudentArchives(uai sillage.UAI, year sillage.SchoolYear) {
 	}
 	if found == 0 {
 		w.t.Fatalf("%s: no student archive of %s", uai, year)
+	}
+	if studentBirthDates == 0 {
+		w.t.Fatalf("%s: no birth date in the student archives of %s: the filter is not tested", uai, year)
 	}
 }
 

@@ -16,7 +16,9 @@ import (
 	"github.com/sillage/sillage/internal/aaf"
 	"github.com/sillage/sillage/internal/accounts"
 	"github.com/sillage/sillage/internal/audit"
+	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/directory"
+	"github.com/sillage/sillage/internal/sealbox"
 	"github.com/sillage/sillage/internal/siecle"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/xmlfile"
@@ -363,16 +365,12 @@ func (r *run) importFile(dry bool) (rep *directory.Report, name, sha string, err
 	err = r.e.Store.Read(ctx, func(tx *store.Tx) (err error) { up, err = tx.GetRolloverFile(ctx, uai, r.year); return err })
 	switch {
 	case err == nil:
-		src, err := r.e.Blobs.Open(up.SHA256)
-		if err != nil {
-			return nil, "", up.SHA256, sillage.Wrap(sillage.KindUnavailable, err, "fichier d'initialisation déposé introuvable")
-		}
-		defer src.Close()
-		st, err := src.Stat()
+		src, size, done, err := r.e.openInitFile(up.SHA256, im.TempDir)
 		if err != nil {
 			return nil, "", up.SHA256, err
 		}
-		xr, err := xmlfile.Open(src, st.Size(), im.MaxExpanded)
+		defer done()
+		xr, err := xmlfile.Open(src, size, im.MaxExpanded)
 		if err != nil {
 			return nil, "", up.SHA256, err
 		}
@@ -540,6 +538,84 @@ func (e *Engine) aafOnce(ctx context.Context, paths []string, opts directory.Opt
 	}
 	e.aafKey, e.aafDone = key, res
 	return res, nil
+}
+
+// InitFilePurpose is the sealbox purpose of the uploaded initialisation files.
+const InitFilePurpose = sealbox.PurposeInitFile
+
+// SealedPut returns the put function of UploadInitFile that stores the file
+// sealed by box: the blob store never holds the INEs in clear while the
+// file waits for step 4 (weeks). The size returned is the file's own.
+func SealedPut(blobs *blob.Store, box *sealbox.Box) func(io.Reader) (string, int64, error) {
+	return func(r io.Reader) (string, int64, error) {
+		if box == nil {
+			return "", 0, sillage.Errorf(sillage.KindUnavailable, "clé de chiffrement absente (SILLAGE_SECRETS_KEY_FILE) : le fichier d'initialisation ne peut pas être conservé")
+		}
+		cr := &countingReader{r: r}
+		pr, pw := io.Pipe()
+		go func() {
+			_, err := box.Encrypt(pw, cr, InitFilePurpose)
+			pw.CloseWithError(err)
+		}()
+		ref, err := blobs.Put(pr)
+		pr.CloseWithError(io.ErrClosedPipe) // stops the encryption if Put gave up
+		return ref.SHA256, cr.n, err
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// openInitFile opens an uploaded initialisation file for the import: a
+// sealed one is opened into a temporary file of dir, unlinked at once
+// where the system allows it (a crash leaves nothing in clear) and closed
+// by done when the import is over: the step's run is the only time it is
+// in clear.
+func (e *Engine) openInitFile(sum, dir string) (io.ReaderAt, int64, func(), error) {
+	src, err := e.Blobs.Open(sum)
+	if err != nil {
+		return nil, 0, nil, sillage.Wrap(sillage.KindUnavailable, err, "fichier d'initialisation déposé introuvable")
+	}
+	var head [len(sealbox.Magic)]byte
+	n, _ := src.ReadAt(head[:], 0)
+	if !sealbox.IsSealed(head[:n]) {
+		// Deposited before the files were sealed: read as it is.
+		st, err := src.Stat()
+		if err != nil {
+			src.Close()
+			return nil, 0, nil, err
+		}
+		return src, st.Size(), func() { src.Close() }, nil
+	}
+	defer src.Close()
+	if e.Box == nil {
+		return nil, 0, nil, sillage.Errorf(sillage.KindUnavailable, "clé de chiffrement absente (SILLAGE_SECRETS_KEY_FILE) : le fichier d'initialisation déposé ne peut pas être relu")
+	}
+	tmp, err := os.CreateTemp(dir, "sillage-init-*")
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	unlinked := os.Remove(tmp.Name()) == nil
+	done := func() {
+		tmp.Close()
+		if !unlinked {
+			os.Remove(tmp.Name())
+		}
+	}
+	size, err := e.Box.Decrypt(tmp, src, InitFilePurpose)
+	if err != nil {
+		done()
+		return nil, 0, nil, sillage.Wrap(sillage.KindInvalid, err, "fichier d'initialisation déposé illisible : déposez-le à nouveau")
+	}
+	return tmp, size, done, nil
 }
 
 // UploadInitFile stores an establishment's initialisation file of year+1

@@ -36,6 +36,7 @@ import (
 	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/directory"
+	"github.com/sillage/sillage/internal/sealbox"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -98,6 +99,9 @@ type Engine struct {
 	// largest archive: the command opens it without the upload limit.
 	Blobs     *blob.Store
 	Retention sillage.Retention
+	// Box opens the uploaded initialisation files, kept sealed (they hold
+	// every student's INE).
+	Box *sealbox.Box
 	// Importer applies the initialisation files of step 4.
 	Importer *directory.Importer
 	// ConfirmMassDeactivation lets step 4's imports deactivate more than

@@ -3,7 +3,6 @@ package rollover_test
 import (
 	"bytes"
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -50,11 +49,7 @@ func (w *world) upload(uai sillage.UAI, path string) string {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	put := func(r io.Reader) (string, int64, error) {
-		ref, err := w.blobs.Put(r)
-		return ref.SHA256, ref.Size, err
-	}
-	f, err := rollover.UploadInitFile(w.ctx, w.st, put, uai, N, filepath.Base(path),
+	f, err := rollover.UploadInitFile(w.ctx, w.st, rollover.SealedPut(w.blobs, w.e.Box), uai, N, filepath.Base(path),
 		bytes.NewReader(data), int64(len(data)), w.fx[uai].admin, audit.Actor{Role: "administrator", Name: "admin"})
 	if err != nil {
 		w.t.Fatal(err)
@@ -250,13 +245,20 @@ func TestInitFileDeletedAtImport(t *testing.T) {
 		clock.T = at(N, time.August, 17, 8)
 		files := w.nextYearFiles(N)
 		sums := map[sillage.UAI]string{}
+		var inputs []string
 		for _, uai := range w.uais {
 			w.upload(uai, files[uai]) // an earlier upload, replaced
-			sums[uai] = w.upload(uai, w.rewrite(files[uai]))
+			rewritten := w.rewrite(files[uai])
+			sums[uai] = w.upload(uai, rewritten)
 			if !w.blobs.Has(sums[uai]) {
 				t.Fatal("uploaded file not stored")
 			}
+			inputs = append(inputs, files[uai], rewritten)
 		}
+		// While the files wait for step 4 (weeks), no INE rests in clear:
+		// the uploads are sealed.
+		ines := storetest.INEsIn(t, inputs...)
+		storetest.NoINEAtRest(t, st, ines, w.blobDir, w.e.Importer.TempDir)
 		// The same content kept by another row (a document) is not removed
 		// with the initialisation file.
 		shared := w.uais[1]
@@ -295,28 +297,9 @@ func TestInitFileDeletedAtImport(t *testing.T) {
 		if got, want := hooks.got(), slices.Sorted(slices.Values(w.uais)); !slices.Equal(got, want) {
 			t.Fatalf("transfer asked for %v, want once for %v", got, want)
 		}
-		// No INE of the files is left in the blob store.
-		var ines []string
-		for _, list := range w.roster {
-			for _, s := range list {
-				ines = append(ines, s.IDNational.Value())
-			}
-		}
-		err := filepath.Walk(w.blobDir, func(p string, info os.FileInfo, err error) error {
-			if err != nil || info.IsDir() || p == filepath.Join(w.blobDir, "sha256", sums[shared][:2], sums[shared]) {
-				return err
-			}
-			b, err := os.ReadFile(p)
-			for _, ine := range ines {
-				if ine != "" && bytes.Contains(b, []byte(ine)) {
-					t.Fatalf("an INE is left in %s", p)
-				}
-			}
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		// No INE of the files is left in the database, the blob store or
+		// the importer's temporary folder.
+		storetest.NoINEAtRest(t, st, ines, w.blobDir, w.e.Importer.TempDir)
 		w.twice(N, rollover.StepDirectory)
 	})
 }

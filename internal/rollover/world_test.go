@@ -20,6 +20,7 @@ import (
 	"github.com/sillage/sillage/internal/directory"
 	"github.com/sillage/sillage/internal/ident"
 	"github.com/sillage/sillage/internal/rollover"
+	"github.com/sillage/sillage/internal/sealbox"
 	"github.com/sillage/sillage/internal/siecle"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/store/storetest"
@@ -94,6 +95,10 @@ func newWorld(t testing.TB, st *store.Store, clock *storetest.Clock, establishme
 	}
 	w.e = &rollover.Engine{Store: st, Blobs: blobs, Workers: benchWorkers(),
 		Importer: &directory.Importer{Store: st, Keyring: testKeyring, TempDir: t.TempDir()}, ConfirmMassDeactivation: true}
+	// The secrets key, outside the data (blobs) and the database.
+	if w.e.Box, err = sealbox.LoadOrCreate(filepath.Join(t.TempDir(), "secrets-key")); err != nil {
+		t.Fatal(err)
+	}
 	for _, uai := range w.uais {
 		w.fx[uai] = w.decorate(uai)
 	}

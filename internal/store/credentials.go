@@ -66,6 +66,24 @@ func (tx *Tx) GetCredentialList(ctx context.Context, uai sillage.UAI, id int64) 
 	return l, mapErr(err)
 }
 
+// ListAllCredentialLists returns the lists of every establishment (the
+// hourly job seals the files of the lists written before they were sealed).
+func (tx *Tx) ListAllCredentialLists(ctx context.Context) ([]CredentialList, error) {
+	return collect(ctx, tx, `SELECT `+credentialCols+` FROM credential_lists ORDER BY uai, id`, nil,
+		func(r *sql.Rows) (CredentialList, error) { return scanCredentialList(r) })
+}
+
+// ReplaceCredentialListFiles points a list at other files (their sealed
+// copies).
+func (tx *Tx) ReplaceCredentialListFiles(ctx context.Context, uai sillage.UAI, id int64, pdfSHA256 string, pdfSize int64, csvSHA256 string, csvSize int64) error {
+	n, err := tx.execN(ctx, `UPDATE credential_lists SET pdf_sha256 = $3, pdf_size = $4, csv_sha256 = $5, csv_size = $6 WHERE uai = $1 AND id = $2`,
+		uai, id, pdfSHA256, pdfSize, csvSHA256, csvSize)
+	if err == nil && n == 0 {
+		err = sillage.Errorf(sillage.KindNotFound, "liste d'identifiants introuvable")
+	}
+	return err
+}
+
 // DeleteCredentialLists deletes the lists of a school year (the changeover);
 // it returns how many went.
 func (tx *Tx) DeleteCredentialLists(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) (int, error) {

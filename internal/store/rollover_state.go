@@ -324,6 +324,31 @@ func (tx *Tx) GetRolloverFile(ctx context.Context, uai sillage.UAI, year sillage
 	return f, mapErr(err)
 }
 
+// ListAllRolloverFiles returns the uploaded initialisation files of every
+// establishment (the hourly job seals those uploaded before they were
+// sealed).
+func (tx *Tx) ListAllRolloverFiles(ctx context.Context) ([]RolloverFile, error) {
+	return collect(ctx, tx, `SELECT uai, id, school_year, name, sha256, size, uploaded_at, uploaded_by FROM rollover_files ORDER BY uai, id`, nil,
+		func(r *sql.Rows) (RolloverFile, error) {
+			var f RolloverFile
+			var u string
+			var y int64
+			err := r.Scan(&u, &f.ID, &y, &f.Name, &f.SHA256, &f.Size, ts{&f.UploadedAt}, &f.UploadedBy)
+			f.UAI, f.SchoolYear = sillage.UAI(u), sillage.SchoolYear(y)
+			return f, err
+		})
+}
+
+// ReplaceRolloverFileBlob points an uploaded initialisation file at
+// another blob (its sealed copy); the size stays the file's own.
+func (tx *Tx) ReplaceRolloverFileBlob(ctx context.Context, uai sillage.UAI, id int64, sha256 string) error {
+	n, err := tx.execN(ctx, `UPDATE rollover_files SET sha256 = $3 WHERE uai = $1 AND id = $2`, uai, id, sha256)
+	if err == nil && n == 0 {
+		err = sillage.Errorf(sillage.KindNotFound, "fichier d'initialisation introuvable")
+	}
+	return err
+}
+
 // DeleteRolloverFiles deletes the initialisation files of the changeovers
 // up to year (their blobs are then collected).
 func (tx *Tx) DeleteRolloverFiles(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) (int, error) {

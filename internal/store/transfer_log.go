@@ -141,7 +141,7 @@ type PendingTransfer struct {
 	EnteredAt     time.Time
 	PreviousUAI   sillage.UAI
 	PreviousName  string
-	ActiveIn      sillage.UAI // still active in another establishment ("" if not)
+	ActiveIn      sillage.UAI // still active in another establishment ("" if not): the previous one of the file when it is one of them
 	EntryWaiting  bool        // an index entry matches: the next run will act on it
 	ImpossibleLog bool        // a line of the log, in the window, says it is impossible for now
 }
@@ -171,7 +171,7 @@ func (tx *Tx) ListPendingTransfers(ctx context.Context, uai sillage.UAI, f Pendi
 		entered += fmt.Sprintf(` AND p.entered_at < $%d`, len(args))
 	}
 	return collect(ctx, tx, `SELECT p.id, p.last_name, p.first_name, COALESCE(d.code, ''), p.entered_at, p.previous_uai, p.previous_name,
-		COALESCE((SELECT MIN(q.uai) FROM person_unqids pu JOIN person_unqids qu ON qu.unqid = pu.unqid AND qu.uai <> pu.uai
+		COALESCE((SELECT COALESCE(MAX(CASE WHEN q.uai = p.previous_uai THEN q.uai END), MIN(q.uai)) FROM person_unqids pu JOIN person_unqids qu ON qu.unqid = pu.unqid AND qu.uai <> pu.uai
 			JOIN persons q ON q.uai = qu.uai AND q.id = qu.person_id
 			WHERE pu.uai = p.uai AND pu.person_id = p.id AND q.role = 'student' AND q.deactivated_at IS NULL), ''),
 		EXISTS (SELECT 1 FROM person_unqids pu JOIN transfer_index i ON i.unqid = pu.unqid AND i.origin_uai <> pu.uai

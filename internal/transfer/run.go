@@ -137,18 +137,32 @@ type Pending struct {
 	Reason      string        `json:"raison"`
 }
 
-// PendingReason is the French text of step 2: where the student is still
-// active, and the previous school the file gave, both when both are known.
+// PendingReason is the French text of step 2. It names an establishment
+// where the student is still active only when it is the previous one the
+// student's own file declared: naming any other would let an
+// administrator learn where any INE is enrolled by importing it
+// (transfer.md 5.2). The previous establishment, declared by the file, is
+// always shown.
 func PendingReason(activeIn []sillage.UAI, previous sillage.UAI) string {
 	if len(activeIn) > 0 {
-		s := "Encore actif dans " + string(activeIn[0])
-		for _, u := range activeIn[1:] {
-			s += ", " + string(u)
+		inPrevious, elsewhere := false, false
+		for _, u := range activeIn {
+			if previous != "" && u == previous {
+				inPrevious = true
+			} else {
+				elsewhere = true
+			}
 		}
-		if previous != "" {
-			s += " ; ancien établissement indiqué : " + string(previous)
+		switch {
+		case inPrevious && elsewhere:
+			return "Encore actif dans " + string(previous) + " (ancien établissement indiqué) et dans un autre établissement"
+		case inPrevious:
+			return "Encore actif dans " + string(previous) + " (ancien établissement indiqué)"
+		case previous != "":
+			return "Encore actif dans un autre établissement ; ancien établissement indiqué : " + string(previous)
+		default:
+			return "Encore actif dans un autre établissement"
 		}
-		return s
 	}
 	if previous != "" {
 		return "Aucun dossier à recevoir pour l'instant (ancien établissement indiqué : " + string(previous) + ")"

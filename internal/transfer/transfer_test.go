@@ -35,7 +35,7 @@ func newBasic(t *testing.T, st *store.Store, clock *storetest.Clock, deactivateF
 		if len(rep.Pending) != 1 || len(rep.Pending[0].ActiveIn) != 1 || rep.Pending[0].ActiveIn[0] != uaiA {
 			t.Fatalf("before the deactivation: pending = %+v, want still active in %s", rep.Pending, uaiA)
 		}
-		if !strings.Contains(rep.Pending[0].Reason, "Encore actif dans "+string(uaiA)) {
+		if rep.Pending[0].Reason != "Encore actif dans un autre établissement" {
 			t.Errorf("pending reason %q", rep.Pending[0].Reason)
 		}
 		w.deactivate(uaiA, b.lea)

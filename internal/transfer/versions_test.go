@@ -3,6 +3,7 @@ package transfer_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,8 +61,8 @@ func TestMatchUnderAnyKeyVersion(t *testing.T) {
 
 				rep := w.run(o)
 				want := map[int64]string{
-					newLea.ID: "Encore actif dans " + string(uaiA) + " ; ancien établissement indiqué : " + string(uaiC),
-					newTom.ID: "Encore actif dans " + string(uaiA),
+					newLea.ID: "Encore actif dans un autre établissement ; ancien établissement indiqué : " + string(uaiC),
+					newTom.ID: "Encore actif dans un autre établissement",
 				}
 				if len(rep.Pending) != 2 {
 					t.Fatalf("pending %+v, want Léa and Tom still active in A", rep.Pending)
@@ -163,11 +164,70 @@ func TestPendingReason(t *testing.T) {
 	}{
 		{nil, "", "Aucun dossier à recevoir pour l'instant"},
 		{nil, uaiC, "Aucun dossier à recevoir pour l'instant (ancien établissement indiqué : " + string(uaiC) + ")"},
-		{[]sillage.UAI{uaiA}, "", "Encore actif dans " + string(uaiA)},
-		{[]sillage.UAI{uaiA, uaiD}, uaiC, "Encore actif dans " + string(uaiA) + ", " + string(uaiD) + " ; ancien établissement indiqué : " + string(uaiC)},
+		// Another establishment is never named unless the file declared it
+		// (transfer.md 5.2: no INE -> school oracle).
+		{[]sillage.UAI{uaiA}, "", "Encore actif dans un autre établissement"},
+		{[]sillage.UAI{uaiA, uaiD}, uaiC, "Encore actif dans un autre établissement ; ancien établissement indiqué : " + string(uaiC)},
+		{[]sillage.UAI{uaiA}, uaiA, "Encore actif dans " + string(uaiA) + " (ancien établissement indiqué)"},
+		{[]sillage.UAI{uaiD, uaiA}, uaiA, "Encore actif dans " + string(uaiA) + " (ancien établissement indiqué) et dans un autre établissement"},
 	} {
 		if got := transfer.PendingReason(c.active, c.previous); got != c.want {
 			t.Errorf("PendingReason(%v, %q) = %q, want %q", c.active, c.previous, got, c.want)
 		}
 	}
+}
+
+// TestPendingNoSchoolOracle: importing a file with someone's INE does not
+// tell the importing establishment where that student is enrolled; the
+// establishment is named only when the file itself declared it as the
+// previous one (transfer.md 5.2), in the run's report and on the
+// dashboard, even when the student is active in several establishments.
+func TestPendingNoSchoolOracle(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
+		w := newWorld(t, st, clock)
+		// Léa is active in A and in D (a double enrolment); Tom in D only.
+		w.student(uaiA, "Léa", "Durand", "v1:LEA", diplomaMELEC)
+		w.student(uaiD, "Léa", "Durand", "v1:LEA", diplomaMELEC)
+		w.student(uaiD, "Tom", "Martin", "v1:TOM", diplomaMELEC)
+		declared := w.arrivalFrom(uaiB, "Léa", "Durand", "v1:LEA", uaiD)     // the file says D
+		probe := w.arrivalFrom(uaiC, "Tom", "Martin", "v1:TOM", "")          // no previous school: a probe
+		elsewhere := w.arrivalFrom(uaiC, "Léa", "Durand", "v1:LEA", uaiN(9)) // not active there
+		want := map[int64]string{
+			declared.ID:  "Encore actif dans " + string(uaiD) + " (ancien établissement indiqué)",
+			probe.ID:     "Encore actif dans un autre établissement",
+			elsewhere.ID: "Encore actif dans un autre établissement ; ancien établissement indiqué : " + string(uaiN(9)),
+		}
+		rep := w.run(transfer.Options{})
+		runWant := map[int64]string{
+			declared.ID:  "Encore actif dans " + string(uaiD) + " (ancien établissement indiqué) et dans un autre établissement",
+			probe.ID:     want[probe.ID],
+			elsewhere.ID: want[elsewhere.ID],
+		}
+		if len(rep.Pending) != 3 {
+			t.Fatalf("pending %+v, want 3", rep.Pending)
+		}
+		for _, p := range rep.Pending {
+			if p.Reason != runWant[p.StudentID] {
+				t.Errorf("run, pending n° %d: %q, want %q", p.StudentID, p.Reason, runWant[p.StudentID])
+			}
+		}
+		for _, u := range []sillage.UAI{uaiB, uaiC} {
+			s, err := transfer.LoadStatus(context.Background(), st, u, transfer.StatusFilter{}, sillage.Retention{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range s.Pending {
+				if p.Reason != want[p.StudentID] {
+					t.Errorf("dashboard of %s, pending n° %d: %q, want %q", u, p.StudentID, p.Reason, want[p.StudentID])
+				}
+			}
+			var csv strings.Builder
+			if err := transfer.WriteCSV(&csv, s, "en-attente"); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(csv.String(), string(uaiA)) || (u == uaiC && (strings.Contains(csv.String(), string(uaiD)) || strings.Contains(csv.String(), string(uaiB)))) {
+				t.Errorf("the CSV of %s names an establishment the file did not declare:\n%s", u, csv.String())
+			}
+		}
+	})
 }

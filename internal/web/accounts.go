@@ -282,12 +282,12 @@ func (s *Server) credentialsPage(w http.ResponseWriter, r *http.Request, req *Re
 	}
 	var rows []listRow
 	for _, l := range lists {
-		if !accounts.CredentialListExpired(l, s.clock.Now()) {
-			rows = append(rows, listRow{l, accounts.CredentialListExpiry(l.CreatedAt)})
+		if !accounts.CredentialListExpired(l, s.clock.Now(), s.cfg.CredentialListDays) {
+			rows = append(rows, listRow{l, accounts.CredentialListExpiry(l.CreatedAt, s.cfg.CredentialListDays)})
 		}
 	}
 	return s.render(w, r, req, http.StatusOK, "credentials.html", "Fichiers d'identifiants",
-		map[string]any{"Lists": rows, "Divisions": divisions, "Days": accounts.CredentialListDays})
+		map[string]any{"Lists": rows, "Divisions": divisions, "Days": s.cfg.CredentialListDays})
 }
 
 func (s *Server) issueCredentials(w http.ResponseWriter, r *http.Request, req *Request) error {
@@ -299,18 +299,22 @@ func (s *Server) issueCredentials(w http.ResponseWriter, r *http.Request, req *R
 	if target == "" {
 		return sillage.Errorf(sillage.KindInvalid, "choisissez une classe ou les personnels")
 	}
+	box, err := s.secrets()
+	if err != nil {
+		return err
+	}
 	var list store.CredentialList
-	err := s.store.Write(ctx, func(tx *store.Tx) error {
+	err = s.store.Write(ctx, func(tx *store.Tx) error {
 		var err error
 		if target == "staff" {
-			list, _, err = accounts.IssueStaff(ctx, tx, s.blobs, req.P.UAI, req.Actor(), sillage.SchoolYearOf(s.clock.Now()))
+			list, _, err = accounts.IssueStaff(ctx, tx, s.blobs, box, req.P.UAI, req.Actor(), sillage.SchoolYearOf(s.clock.Now()))
 			return err
 		}
 		id, err := formID(r, "division")
 		if err != nil || id == 0 {
 			return sillage.Errorf(sillage.KindInvalid, "classe inconnue")
 		}
-		list, _, err = accounts.IssueDivision(ctx, tx, s.blobs, req.P.UAI, req.Actor(), id)
+		list, _, err = accounts.IssueDivision(ctx, tx, s.blobs, box, req.P.UAI, req.Actor(), id)
 		return err
 	})
 	if err != nil {
@@ -335,9 +339,9 @@ func (s *Server) serveCredentials(w http.ResponseWriter, r *http.Request, req *R
 	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { l, err = tx.GetCredentialList(ctx, req.P.UAI, id); return err }); err != nil {
 		return err
 	}
-	if accounts.CredentialListExpired(l, s.clock.Now()) {
+	if accounts.CredentialListExpired(l, s.clock.Now(), s.cfg.CredentialListDays) {
 		return s.redirect(w, r, req, "/comptes/identifiants", fmt.Sprintf("Cette liste a plus de %d jours : elle n'est plus disponible. "+
-			"Éditez une nouvelle liste pour les comptes encore inactifs.", accounts.CredentialListDays))
+			"Éditez une nouvelle liste pour les comptes encore inactifs.", s.cfg.CredentialListDays))
 	}
 	sum, ctype, ext := l.PDFSHA256, "application/pdf", "pdf"
 	switch format {
@@ -352,6 +356,20 @@ func (s *Server) serveCredentials(w http.ResponseWriter, r *http.Request, req *R
 		return err
 	}
 	defer f.Close()
+	// The list is sealed; it is opened in memory (a few hundred lines) so
+	// that a list that does not open is an error page, not half a file.
+	sealed, err := io.ReadAll(f)
+	if err != nil {
+		return err
+	}
+	box, err := s.secrets()
+	if err != nil {
+		return err
+	}
+	content, err := box.Open(sealed, accounts.Purpose)
+	if err != nil {
+		return sillage.Wrap(sillage.KindUnavailable, err, "liste d'identifiants illisible (clé de chiffrement changée ?) : éditez une nouvelle liste")
+	}
 	name := fmt.Sprintf("identifiants-%s-%s.%s", strings.ToLower(string(req.P.UAI)), safeFileName(l.DivisionCode, "personnels"), ext)
 	// The list holds passwords: who took it again, and when, is journaled.
 	if err := s.store.Write(ctx, func(tx *store.Tx) error {
@@ -360,7 +378,7 @@ func (s *Server) serveCredentials(w http.ResponseWriter, r *http.Request, req *R
 		return err
 	}
 	serveDownload(w, ctype, name)
-	_, err = io.Copy(w, f)
+	_, err = w.Write(content)
 	return err
 }
 

@@ -1,7 +1,9 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -27,7 +29,12 @@ func init() {
 			return err
 		}
 		tn.IDs["person"] = target.ID
-		pdf, err := f.blobs.Put(strings.NewReader("%PDF-1.4 liste"))
+		box, _ := fixtureBox(f.t)
+		sealed, err := box.Seal([]byte("%PDF-1.4 liste"), accounts.Purpose)
+		if err != nil {
+			return err
+		}
+		pdf, err := f.blobs.Put(bytes.NewReader(sealed))
 		if err != nil {
 			return err
 		}
@@ -102,6 +109,20 @@ func TestCredentialListForADivision(t *testing.T) {
 	}
 	fields := strings.Split(strings.TrimSpace(lines[1]), ";")
 	login, otp := fields[2], fields[3]
+	// At rest, the list is sealed: neither file holds the password.
+	var stored store.CredentialList
+	f.st.Read(ctx, func(tx *store.Tx) (err error) { stored, err = tx.GetCredentialList(ctx, uaiA, div.ID); return err })
+	for _, sum := range []string{stored.PDFSHA256, stored.CSVSHA256} {
+		var raw []byte
+		rf, err := f.blobs.Open(sum)
+		if err == nil {
+			raw, err = io.ReadAll(rf)
+			rf.Close()
+		}
+		if err != nil || !bytes.HasPrefix(raw, []byte("SLGSEAL1")) || bytes.Contains(raw, []byte(otp)) {
+			t.Fatalf("credential list file %s at rest: sealed %v, err %v", sum, bytes.HasPrefix(raw, []byte("SLGSEAL1")), err)
+		}
+	}
 	// The one-time password signs in and forces a change.
 	c := f.anonymous()
 	status, _ = f.do(c, "POST", "/connexion", url.Values{"login": {login}, "password": {otp}, "retour": {"/"}})
@@ -137,7 +158,7 @@ func TestCredentialListForADivision(t *testing.T) {
 	if _, page := f.do(admin, "GET", "/comptes/identifiants", nil); !strings.Contains(page, listURL) || !strings.Contains(page, "Disponible jusqu") {
 		t.Fatalf("the page does not offer the list with its end: %.500s", page)
 	}
-	f.clock.T = div.CreatedAt.AddDate(0, 0, accounts.CredentialListDays).Add(time.Minute)
+	f.clock.T = div.CreatedAt.AddDate(0, 0, f.cfg.CredentialListDays).Add(time.Minute)
 	delete(f.tokens, string(uaiA)+"/"+string(sillage.RoleAdministrator)) // the old session expired meanwhile
 	admin = f.session(f.a, sillage.RoleAdministrator)
 	if status, page := f.do(admin, "GET", "/comptes/identifiants", nil); status != http.StatusOK || strings.Contains(page, listURL) {

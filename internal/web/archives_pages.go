@@ -54,5 +54,5 @@ func (s *Server) downloadArchive(w http.ResponseWriter, r *http.Request, req *Re
 	if err != nil {
 		return err
 	}
-	return s.serveBlob(w, a.SHA256, a.Name, "application/zip", a.Size)
+	return s.serveArchive(w, req.P, a.SHA256, a.Name, a.Size)
 }

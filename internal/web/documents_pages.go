@@ -34,6 +34,9 @@ func (s *Server) downloadDocument(w http.ResponseWriter, r *http.Request, req *R
 	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { d, err = documentInReach(ctx, tx, req.P, studentID, id); return err }); err != nil {
 		return err
 	}
+	if d.Kind == sillage.DocumentArchive {
+		return s.serveArchive(w, req.P, d.SHA256, d.Name, d.Size)
+	}
 	return s.serveBlob(w, d.SHA256, d.Name, d.ContentType, d.Size)
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/config"
 	"github.com/sillage/sillage/internal/ident"
+	"github.com/sillage/sillage/internal/sealbox"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/store/storetest"
 	"github.com/sillage/sillage/internal/web"
@@ -54,16 +55,17 @@ type tenant struct {
 }
 
 type fixture struct {
-	t      *testing.T
-	st     *store.Store
-	blobs  *blob.Store
-	clock  *storetest.Clock
-	cfg    *config.Config
-	srv    *web.Server
-	ts     *httptest.Server
-	a, b   *tenant
-	opAcc  sillage.Account
-	tokens map[string]string // "A/teacher" -> session token
+	t       *testing.T
+	st      *store.Store
+	blobs   *blob.Store
+	blobDir string
+	clock   *storetest.Clock
+	cfg     *config.Config
+	srv     *web.Server
+	ts      *httptest.Server
+	a, b    *tenant
+	opAcc   sillage.Account
+	tokens  map[string]string // "A/teacher" -> session token
 }
 
 // fixtureSetups lets the capabilities' tests add their entities (with the
@@ -80,6 +82,9 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if template.dir != "" {
 		os.RemoveAll(template.dir)
+	}
+	if fixtureKey.dir != "" {
+		os.RemoveAll(fixtureKey.dir)
 	}
 	os.Exit(code)
 }
@@ -110,7 +115,8 @@ func newFixtureOn(t *testing.T, kind store.Kind) *fixture {
 	if kind != store.SQLite {
 		f := &fixture{t: t, clock: &storetest.Clock{T: storetest.Epoch}, tokens: map[string]string{}}
 		f.st = storetest.Open(t, kind, f.clock)
-		f.blobs = openBlobs(t, t.TempDir())
+		f.blobDir = t.TempDir()
+		f.blobs = openBlobs(t, f.blobDir)
 		f.populate(ctx)
 		f.serve()
 		return f
@@ -131,7 +137,8 @@ func newFixtureOn(t *testing.T, kind store.Kind) *fixture {
 	}
 	t.Cleanup(func() { st.Close() })
 	f.st = st
-	f.blobs = openBlobs(t, template.blobs)
+	f.blobDir = template.blobs
+	f.blobs = openBlobs(t, f.blobDir)
 	f.serve()
 	return f
 }
@@ -206,10 +213,35 @@ func (f *fixture) populate(ctx context.Context) {
 	}
 }
 
+// fixtureKey is the secrets key of every fixture (the template's sealed
+// files open with it): one file outside every data directory.
+var fixtureKey struct {
+	once sync.Once
+	dir  string
+	path string
+	box  *sealbox.Box
+	err  error
+}
+
+func fixtureBox(t testing.TB) (*sealbox.Box, string) {
+	fixtureKey.once.Do(func() {
+		fixtureKey.dir, fixtureKey.err = os.MkdirTemp("", "sillage-web-key-")
+		if fixtureKey.err == nil {
+			fixtureKey.path = filepath.Join(fixtureKey.dir, "secrets-key")
+			fixtureKey.box, fixtureKey.err = sealbox.LoadOrCreate(fixtureKey.path)
+		}
+	})
+	if fixtureKey.err != nil {
+		t.Fatal(fixtureKey.err)
+	}
+	return fixtureKey.box, fixtureKey.path
+}
+
 // serve starts the web server over the fixture's store.
 func (f *fixture) serve() {
 	cfg := config.Default()
 	cfg.DataDir = f.t.TempDir()
+	_, cfg.SecretsKeyFile = fixtureBox(f.t)
 	if err := cfg.Validate(); err != nil {
 		f.t.Fatal(err)
 	}

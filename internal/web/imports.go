@@ -2,16 +2,12 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/aaf"
@@ -44,10 +40,6 @@ var importSources = []importSource{
 	{directory.SourceAAF, "Annuaire académique (AAF)", "Les fichiers AAF de l'académie (…_Complet_AAAAMMJJ_Eleve_0000.xml, PersRelEleve, PersEducNat, EtabEducNat…), sous leur nom d'origine : seuls les enregistrements de votre établissement sont importés.", ".xml,.zip", true},
 	{directory.SourceONDE, "Élèves du premier degré (ONDE)", "ONDE › Élèves › Extractions : le fichier CSVExtraction.csv (élèves).", ".csv", false},
 }
-
-// pendingTTL is how long an upload held for a mass-deactivation
-// confirmation is kept.
-const pendingTTL = time.Hour
 
 func (s *Server) importsPage(w http.ResponseWriter, r *http.Request, req *Request) error {
 	s.dropExpiredPending()
@@ -183,13 +175,21 @@ func (s *Server) importUpload(w http.ResponseWriter, r *http.Request, req *Reque
 	}
 	confirmed := false
 	if u.confirm != "" {
-		// A held import confirmed: its files were kept.
-		p, err := s.takePending(req.P.UAI, u.confirm)
+		// A held import confirmed: its files were kept sealed; they are
+		// opened into this request's folder, removed when it ends.
+		held, err := s.heldImports()
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(p.dir)
-		u, confirmed = p, true
+		m, err := held.Take(req.P.UAI, u.confirm, s.clock.Now(), dir)
+		if err != nil {
+			return err
+		}
+		u = &upload{source: m.Source, fileUAI: m.FileUAI, dir: dir}
+		for _, f := range m.Files {
+			u.files = append(u.files, uploadFile{path: f.Path, orig: f.Orig})
+		}
+		confirmed = true
 	}
 	if u.source == "" {
 		return sillage.Errorf(sillage.KindInvalid, "choisissez le type de fichier à importer")
@@ -266,9 +266,17 @@ func (s *Server) importUpload(w http.ResponseWriter, r *http.Request, req *Reque
 		}
 	}
 	if isHeld && !u.dryRun {
-		// Keep the files for the confirmation, under the session's
-		// establishment.
-		if token, err = s.keepPending(req.P.UAI, u); err != nil {
+		// Keep the files, sealed, for the confirmation, under the
+		// session's establishment; the clear upload goes with the request.
+		held, err := s.heldImports()
+		if err != nil {
+			return err
+		}
+		m := directory.HeldMeta{UAI: req.P.UAI, Source: u.source, FileUAI: u.fileUAI, Created: s.clock.Now()}
+		for _, f := range u.files {
+			m.Files = append(m.Files, directory.HeldFile{Path: f.path, Orig: f.orig})
+		}
+		if token, err = held.Keep(m); err != nil {
 			return err
 		}
 	} else if runErr != nil && len(reports) == 0 {
@@ -291,98 +299,30 @@ func (s *Server) importer(ctx context.Context) (*directory.Importer, error) {
 		QueueTransfer: s.hooks.QueueTransfer}, nil
 }
 
-// pendingMeta describes an upload held for confirmation.
-type pendingMeta struct {
-	UAI     sillage.UAI      `json:"uai"`
-	Source  directory.Source `json:"source"`
-	FileUAI string           `json:"uai_fichier,omitempty"`
-	Files   []pendingFile    `json:"files"`
-	Created time.Time        `json:"created"`
-}
-
-type pendingFile struct {
-	Path string `json:"path"`
-	Orig string `json:"orig"`
-}
+func (s *Server) pendingDir() string { return s.cfg.HeldImportsDir() }
 
 // uploadPrefix names the folders of uploads in progress.
 const uploadPrefix = "envoi-"
 
-func (s *Server) pendingDir() string { return filepath.Join(s.cfg.DataDir, "imports-en-attente") }
-
-// keepPending keeps a held upload until it is confirmed (or expires).
-func (s *Server) keepPending(uai sillage.UAI, u *upload) (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
+// heldImports returns the sealed store of the held uploads.
+func (s *Server) heldImports() (*directory.HeldImports, error) {
+	box, err := s.secrets()
+	if err != nil {
+		return nil, err
 	}
-	token := hex.EncodeToString(b[:])
-	if err := os.MkdirAll(s.pendingDir(), 0o700); err != nil {
-		return "", err
-	}
-	dest := filepath.Join(s.pendingDir(), token)
-	if err := os.Rename(u.dir, dest); err != nil {
-		return "", err
-	}
-	meta := pendingMeta{UAI: uai, Source: u.source, FileUAI: u.fileUAI, Created: s.clock.Now()}
-	for _, f := range u.files {
-		meta.Files = append(meta.Files, pendingFile{Path: filepath.Base(f.path), Orig: f.orig})
-	}
-	data, _ := json.Marshal(meta)
-	return token, os.WriteFile(filepath.Join(dest, "meta.json"), data, 0o600)
+	return &directory.HeldImports{Dir: s.pendingDir(), Box: box}, nil
 }
 
-// takePending returns a held upload of the establishment; another
-// establishment's token is "not found".
-func (s *Server) takePending(uai sillage.UAI, token string) (*upload, error) {
-	if len(token) != 32 || strings.Trim(token, "0123456789abcdef") != "" {
-		return nil, sillage.Errorf(sillage.KindNotFound, "import en attente introuvable")
-	}
-	dir := filepath.Join(s.pendingDir(), token)
-	data, err := os.ReadFile(filepath.Join(dir, "meta.json"))
-	var meta pendingMeta
-	if err != nil || json.Unmarshal(data, &meta) != nil || meta.UAI != uai {
-		return nil, sillage.Errorf(sillage.KindNotFound, "import en attente introuvable ou expiré : envoyez le fichier à nouveau")
-	}
-	if s.clock.Now().Sub(meta.Created) > pendingTTL {
-		os.RemoveAll(dir)
-		return nil, sillage.Errorf(sillage.KindNotFound, "import en attente expiré : envoyez le fichier à nouveau")
-	}
-	u := &upload{source: meta.Source, fileUAI: meta.FileUAI, dir: dir}
-	for _, f := range meta.Files {
-		u.files = append(u.files, uploadFile{path: filepath.Join(dir, filepath.Base(f.Path)), orig: f.Orig})
-	}
-	return u, nil
-}
-
-// dropExpiredPending removes the held uploads past their time, and the
-// leftovers of uploads a crash interrupted: their files carry INEs and must
-// not outlive the hour they were held for. It runs when the server starts
-// and at every visit of the imports page and upload.
+// dropExpiredPending removes the held uploads past their time and the
+// leftovers of uploads a crash interrupted. The background jobs do it
+// every hour; the server does it at start and at every visit of the
+// imports page and upload too.
 func (s *Server) dropExpiredPending() {
 	// Uploads in progress when their process died go at once.
 	scratch.Sweep(s.pendingDir(), uploadPrefix)
-	entries, err := os.ReadDir(s.pendingDir())
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), uploadPrefix) {
-			continue // an upload in progress (scratch.Sweep's business)
-		}
-		dir := filepath.Join(s.pendingDir(), e.Name())
-		var meta pendingMeta
-		if data, err := os.ReadFile(filepath.Join(dir, "meta.json")); err == nil && json.Unmarshal(data, &meta) == nil {
-			if s.clock.Now().Sub(meta.Created) > pendingTTL {
-				os.RemoveAll(dir)
-			}
-			continue
-		}
-		// An upload in progress or abandoned: its age on the disk (the
-		// injected clock does not date files).
-		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > 2*pendingTTL {
-			os.RemoveAll(dir)
-		}
+	h := directory.HeldImports{Dir: s.pendingDir()}
+	if _, err := h.Expire(s.clock.Now()); err != nil {
+		s.log.Warn("expire held imports", "err", err)
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/sillage/sillage/internal/scratch"
 	"github.com/sillage/sillage/internal/sharedref"
 	"github.com/sillage/sillage/internal/store"
+	"github.com/sillage/sillage/internal/store/storetest"
 	"github.com/sillage/sillage/internal/web"
 )
 
@@ -82,7 +83,12 @@ func testdataFile(t *testing.T, name string) importFile {
 // mass deactivation held then confirmed without sending the file again;
 // the reports kept, one page each, a JSON download; the transfer hook.
 func TestImportPages(t *testing.T) {
-	f := newFixture(t)
+	for _, kind := range storetest.Engines(t) {
+		t.Run(string(kind), func(t *testing.T) { testImportPages(t, newFixtureOn(t, kind)) })
+	}
+}
+
+func testImportPages(t *testing.T, f *fixture) {
 	var hooked [][]sillage.UAI
 	srv, err := web.NewServer(web.Deps{Config: f.cfg, Store: f.st, Blobs: f.blobs, Clock: f.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Hooks: web.Hooks{QueueTransfer: func(ctx context.Context, tx *store.Tx, uai sillage.UAI) error {
@@ -116,6 +122,14 @@ func TestImportPages(t *testing.T) {
 	if status != http.StatusConflict || !strings.Contains(body, "en attente de confirmation") || token == nil {
 		t.Fatalf("held: %d %.800s", status, body)
 	}
+	// Held, the upload is sealed: no INE of the files rests in the
+	// database or the data directory (point 3 of docs/securite.md).
+	ines := storetest.INEsIn(t, filepath.Join("..", "directory", "testdata", "siecle_0860012W_1.xml"),
+		filepath.Join("..", "directory", "testdata", "siecle_0860012W_2.xml"))
+	storetest.NoINEAtRest(t, f.st, ines, f.cfg.DataDir, f.blobDir)
+	if entries, _ := os.ReadDir(filepath.Join(f.cfg.HeldImportsDir(), token[1])); len(entries) != 2 {
+		t.Fatalf("the held folder holds %d files, want the sealed file and its description", len(entries))
+	}
 	// Another establishment's administrator cannot confirm it.
 	other := f.session(f.b, sillage.RoleAdministrator)
 	if status, _ := postImport(t, other, ts.URL, map[string]string{"jeton": token[1]}); status != http.StatusNotFound {
@@ -127,6 +141,11 @@ func TestImportPages(t *testing.T) {
 	}
 	if status, _ := postImport(t, admin, ts.URL, map[string]string{"jeton": token[1]}); status != http.StatusNotFound {
 		t.Fatalf("a confirmation is used once: %d", status)
+	}
+	// Confirmed, nothing of the upload is left.
+	storetest.NoINEAtRest(t, f.st, ines, f.cfg.DataDir, f.blobDir)
+	if entries, _ := os.ReadDir(f.cfg.HeldImportsDir()); len(entries) != 0 {
+		t.Fatalf("the held imports' folder keeps %d entries after the confirmation", len(entries))
 	}
 	var kept []store.ImportReport
 	f.st.Read(context.Background(), func(tx *store.Tx) (err error) {

@@ -12,6 +12,7 @@ import (
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/auth"
 	"github.com/sillage/sillage/internal/records"
+	"github.com/sillage/sillage/internal/rollover"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -191,6 +192,33 @@ func (s *Server) serveBlob(w http.ResponseWriter, sum, name, contentType string,
 	h.Set("Cache-Control", "private, no-store")
 	h.Set("Content-Length", strconv.FormatInt(size, 10))
 	_, err = io.Copy(w, f)
+	return err
+}
+
+// serveArchive sends a changeover archive as the reader may see it: whole
+// when their role sees birth dates (privacy.md), otherwise rewritten
+// without them as it is sent (no Content-Length then).
+func (s *Server) serveArchive(w http.ResponseWriter, p auth.Principal, sum, name string, size int64) error {
+	if p.Allowed(auth.ViewBirthDate) {
+		return s.serveBlob(w, sum, name, "application/zip", size)
+	}
+	f, err := s.blobs.Open(sum)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	lw := &lazyHeaders{w: w, set: func(h http.Header) {
+		h.Set("Content-Type", "application/zip")
+		h.Set("Content-Disposition", contentDisposition(name))
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "private, no-store")
+	}}
+	err = rollover.WithoutBirthDates(lw, f, size)
+	if err != nil && lw.started {
+		// The headers are gone: the truncated archive tells the browser.
+		s.log.Error("archive download failed", "name", name, "err", err)
+		return nil
+	}
 	return err
 }
 

@@ -36,7 +36,13 @@ func (s *Server) rolloverYear(r *http.Request) (sillage.SchoolYear, error) {
 }
 
 func (s *Server) rolloverEngine() *rollover.Engine {
-	return &rollover.Engine{Store: s.store, Blobs: s.blobs, Retention: s.cfg.Retention, Log: s.log}
+	e := &rollover.Engine{Store: s.store, Blobs: s.blobs, Retention: s.cfg.Retention, Log: s.log}
+	if box, err := s.secrets(); err == nil {
+		e.Box = box
+	} else {
+		s.log.Warn("rollover: no secrets key, the uploaded initialisation files cannot be read", "err", err)
+	}
+	return e
 }
 
 // stepCell is one step of one establishment on the page.

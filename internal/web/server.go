@@ -18,6 +18,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,6 +29,7 @@ import (
 	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/config"
 	"github.com/sillage/sillage/internal/privacy"
+	"github.com/sillage/sillage/internal/sealbox"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -81,6 +83,9 @@ type Server struct {
 	metrics  *metrics
 	// noticeVersion is the privacy notice version to acknowledge.
 	noticeVersion int
+	// box seals the files kept with secrets (loaded on first use).
+	boxMu sync.Mutex
+	box   *sealbox.Box
 }
 
 // NewServer builds the server: templates parsed, routes registered.
@@ -461,3 +466,20 @@ func (m *metrics) instrument(name string, next http.Handler) http.Handler {
 
 // Registry exposes the metrics registry so jobs can add their gauges.
 func (s *Server) Registry() *prometheus.Registry { return s.metrics.registry }
+
+// secrets returns the key that seals the files kept with secrets or INEs
+// (credential lists, initialisation files, held imports), created on first
+// use outside the data directory (SILLAGE_SECRETS_KEY_FILE).
+func (s *Server) secrets() (*sealbox.Box, error) {
+	s.boxMu.Lock()
+	defer s.boxMu.Unlock()
+	if s.box != nil {
+		return s.box, nil
+	}
+	box, err := sealbox.LoadOrCreate(s.cfg.SecretsKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	s.box = box
+	return box, nil
+}
