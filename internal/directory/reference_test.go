@@ -165,9 +165,12 @@ func TestReferenceONDE(t *testing.T) {
 		e.establishment("0860001J", sillage.KindEcole)
 		ctx := context.Background()
 		onde := func(name string) (*directory.Report, error) {
-			return e.im.ONDE(ctx, open(t, ref(t, "onde", "be1d_entcore_sample", name)), directory.Options{UAI: "0860001J", FileName: name})
+			return e.im.ONDE(ctx, open(t, ref(t, "onde", "be1d_entcore_sample", name)), directory.Options{UAI: "0860001J", FileName: name, ConfirmOldFile: true})
 		}
 		rep := ok(t)(onde("CSVExtraction-eleves.csv"))
+		if rep.FileYear != 2013 || !rep.YearEstimated {
+			t.Errorf("the 2013 BE1D sample is estimated of year %d (estimated %v)", rep.FileYear, rep.YearEstimated)
+		}
 		want(t, rep, directory.KindStudents, 247, 0, 0, 0, 0)
 		want(t, rep, directory.KindDivisions, 10, 0, 0, 0, 0)
 		if len(rep.WithoutINE) != 247 || len(rep.Index.NewWaiting) != 0 {
