@@ -86,6 +86,13 @@ func (a *app) importCmd() *cobra.Command {
 				bar := a.progress(args[0])
 				in, err := directory.OpenInput(args[0], a.cfg.MaxImport, bar.update)
 				if err != nil {
+					if asJSON {
+						// A machine reads a report whatever fails.
+						rep := directory.RefusedReport(s.source, u, filepath.Base(args[0]), im.Store.Clock().Now(), oneLine(err))
+						if perr := a.printJSON(rep); perr != nil {
+							return perr
+						}
+					}
 					return err
 				}
 				defer in.Close()

@@ -317,3 +317,31 @@ func TestRejectShareRefuses(t *testing.T) {
 		}
 	})
 }
+
+// TestINECheckLetterReported: a wrong check letter is reported as such in
+// the students without INE, and the INE is printed nowhere.
+func TestINECheckLetterReported(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
+		e := newEnv(t, st, clock)
+		e.establishment(scenarioUAI, sillage.KindLP)
+		rep := ok(t)(e.siecle(testdata("siecle_0860012W_1.xml"), scenarioUAI))
+		reasons := map[string]string{}
+		for _, l := range rep.WithoutINE {
+			reasons[l.Name] = l.Reason
+		}
+		if r := reasons["ROUX Hugo"]; !strings.Contains(r, "lettre de contrôle de l'INE fausse") {
+			t.Errorf("ROUX Hugo (wrong check letter): reason %q", r)
+		}
+		if r := reasons["PETIT Zoé"]; r != sillage.INEMissing.Label() {
+			t.Errorf("PETIT Zoé (no INE): reason %q", r)
+		}
+		body, _ := rep.JSON()
+		var text strings.Builder
+		rep.WriteText(&text)
+		for _, ine := range scenarioINEs {
+			if strings.Contains(string(body), ine) || strings.Contains(text.String(), ine) {
+				t.Errorf("the report prints an INE")
+			}
+		}
+	})
+}
