@@ -54,8 +54,8 @@ type studentIn struct {
 	// ineReason says why the INE is not used, when more precise than the
 	// status (a wrong check letter); never the INE itself.
 	ineReason string
-	fields   fields
-	op       op
+	fields    fields
+	op        op
 
 	cur  *sillage.Student // the student matched in the establishment
 	next sillage.Student  // what the student becomes
