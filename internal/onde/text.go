@@ -119,7 +119,7 @@ func (t *textReader) decodeNonASCII() error {
 		}
 		b, _ := t.br.ReadByte()
 		r := charmap.Windows1252.DecodeByte(b)
-		if r >= 0x80 && r <= 0x9F {
+		if r == utf8.RuneError || r >= 0x80 && r <= 0x9F {
 			// 0x81, 0x8D, 0x8F, 0x90, 0x9D: no character in
 			// Windows-1252, a control character otherwise.
 			return invalidf("ligne %d : octet 0x%02X, qui n'est un caractère ni en ISO-8859-1 ni en Windows-1252 : le fichier est abîmé "+
