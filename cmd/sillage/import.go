@@ -88,7 +88,7 @@ func (a *app) importCmd() *cobra.Command {
 				if err != nil {
 					if asJSON {
 						// A machine reads a report whatever fails.
-						rep := directory.RefusedReport(s.source, u, filepath.Base(args[0]), im.Store.Clock().Now(), oneLine(err))
+						rep := directory.RefusedReport(s.source, u, filepath.Base(args[0]), a.clock().Now(), oneLine(err))
 						if perr := a.printJSON(rep); perr != nil {
 							return perr
 						}
@@ -141,9 +141,18 @@ func (a *app) importCmd() *cobra.Command {
 				uaiMap[strings.TrimSpace(from)] = u
 			}
 			ctx := cmd.Context()
+			// Under --json, a machine reads a report whatever fails.
+			refused := func(err error) error {
+				if asJSON {
+					if perr := a.printJSON(directory.RefusedReport(directory.SourceAAF, "", strings.Join(args, ", "), a.clock().Now(), oneLine(err))); perr != nil {
+						return perr
+					}
+				}
+				return err
+			}
 			files, err := directory.AAFFiles(args)
 			if err != nil {
-				return err
+				return refused(err)
 			}
 			var total int64
 			for _, f := range files {
@@ -168,6 +177,9 @@ func (a *app) importCmd() *cobra.Command {
 			}
 			res, runErr := im.AAF(ctx, args, opts)
 			bar.finish()
+			if res == nil && runErr != nil {
+				return refused(runErr)
+			}
 			if res != nil {
 				if asJSON {
 					if err := a.printJSON(res); err != nil {

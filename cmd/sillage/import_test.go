@@ -125,6 +125,12 @@ func TestImportStatusCommands(t *testing.T) {
 				!strings.Contains(rep.Message, "contient 2 fichiers") || rep.FileName != "ExportXML.zip" {
 				t.Fatalf("zip under --json: %d %q %q", code, out, errs)
 			}
+			// AAF: a path that is no AAF file, under --json.
+			code, out, errs = c.run("import", "aaf", "--json", filepath.Join(dir, "absent"))
+			rep = directory.Report{}
+			if code != exitFailure || json.Unmarshal([]byte(out), &rep) != nil || rep.Status != directory.StatusRefused || rep.Message == "" {
+				t.Fatalf("aaf under --json: %d %q %q", code, out, errs)
+			}
 			// Every student rejected (no first name): refused.
 			f1 := readTestdata(t, "siecle_0860012W_1.xml")
 			noFirst := regexp.MustCompile(`<PRENOM>[^<]*</PRENOM>`).ReplaceAll(f1, nil)
