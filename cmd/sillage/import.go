@@ -85,6 +85,13 @@ func (a *app) importCmd() *cobra.Command {
 				bar := a.progress(args[0])
 				in, err := directory.OpenInput(args[0], a.cfg.MaxImport, bar.update)
 				if err != nil {
+					if asJSON {
+						// A machine reads a report whatever fails.
+						rep := directory.RefusedReport(s.source, u, filepath.Base(args[0]), a.clock().Now(), oneLine(err))
+						if perr := a.printJSON(rep); perr != nil {
+							return perr
+						}
+					}
 					return err
 				}
 				defer in.Close()
@@ -132,9 +139,18 @@ func (a *app) importCmd() *cobra.Command {
 				uaiMap[strings.TrimSpace(from)] = u
 			}
 			ctx := cmd.Context()
+			// Under --json, a machine reads a report whatever fails.
+			refused := func(err error) error {
+				if asJSON {
+					if perr := a.printJSON(directory.RefusedReport(directory.SourceAAF, "", strings.Join(args, ", "), a.clock().Now(), oneLine(err))); perr != nil {
+						return perr
+					}
+				}
+				return err
+			}
 			files, err := directory.AAFFiles(args)
 			if err != nil {
-				return err
+				return refused(err)
 			}
 			var total int64
 			for _, f := range files {
@@ -159,6 +175,9 @@ func (a *app) importCmd() *cobra.Command {
 			}
 			res, runErr := im.AAF(ctx, args, opts)
 			bar.finish()
+			if res == nil && runErr != nil {
+				return refused(runErr)
+			}
 			if res != nil {
 				if asJSON {
 					if err := a.printJSON(res); err != nil {

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -93,4 +97,74 @@ func TestImportCommands(t *testing.T) {
 			c.noINEAtRest(storetest.INEsIn(t, append([]string{f1, f2}, aafFiles...)...))
 		})
 	}
+}
+
+// TestImportStatusCommands: the exit code and the report tell the truth —
+// a ZIP that cannot be read still prints a JSON report under --json, a
+// file whose records are all rejected is refused (exit 1), a file of a
+// past school year is held until --confirm-old-file.
+func TestImportStatusCommands(t *testing.T) {
+	for _, kind := range storetest.Engines(t) {
+		t.Run(string(kind), func(t *testing.T) {
+			c := newCLI(t, kind)
+			if code, _, errs := c.run("establishment", "add", "--uai", "0860012W", "--name", "LP des Écluses"); code != exitOK {
+				t.Fatal(errs)
+			}
+			dir := t.TempDir()
+			write := func(name string, data []byte) string {
+				t.Helper()
+				p := filepath.Join(dir, name)
+				if err := os.WriteFile(p, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return p
+			}
+			// A ZIP of two files.
+			var buf bytes.Buffer
+			zw := zip.NewWriter(&buf)
+			for _, n := range []string{"a.xml", "b.xml"} {
+				w, _ := zw.Create(n)
+				w.Write([]byte("<A/>"))
+			}
+			zw.Close()
+			code, out, errs := c.run("--now", "2025-10-06", "import", "siecle", "--uai", "0860012W", "--json", write("ExportXML.zip", buf.Bytes()))
+			var rep directory.Report
+			if code != exitFailure || json.Unmarshal([]byte(out), &rep) != nil || rep.Status != directory.StatusRefused ||
+				!strings.Contains(rep.Message, "contient 2 fichiers") || rep.FileName != "ExportXML.zip" {
+				t.Fatalf("zip under --json: %d %q %q", code, out, errs)
+			}
+			// AAF: a path that is no AAF file, under --json.
+			code, out, errs = c.run("import", "aaf", "--json", filepath.Join(dir, "absent"))
+			rep = directory.Report{}
+			if code != exitFailure || json.Unmarshal([]byte(out), &rep) != nil || rep.Status != directory.StatusRefused || rep.Message == "" {
+				t.Fatalf("aaf under --json: %d %q %q", code, out, errs)
+			}
+			// Every student rejected (no first name): refused.
+			f1 := readTestdata(t, "siecle_0860012W_1.xml")
+			noFirst := regexp.MustCompile(`<PRENOM>[^<]*</PRENOM>`).ReplaceAll(f1, nil)
+			code, out, errs = c.run("--now", "2025-10-06", "import", "siecle", "--uai", "0860012W", write("rejets.xml", noFirst))
+			if code != exitFailure || !strings.Contains(out, "refusé") || !strings.Contains(errs, "tous les enregistrements du fichier sont rejetés") {
+				t.Fatalf("all rejected: %d %q %q", code, out, errs)
+			}
+			// The same school year next year: held, then confirmed.
+			code, out, errs = c.run("--now", "2026-10-06", "import", "siecle", "--uai", "0860012W", directoryTestdata("siecle_0860012W_1.xml"))
+			if code != exitFailure || !strings.Contains(out, "en attente de confirmation") || !strings.Contains(errs, "--confirm-old-file") ||
+				!strings.Contains(errs, "année scolaire 2025-2026, antérieure à l'année en cours de l'établissement (2026-2027)") {
+				t.Fatalf("old year: %d %q %q", code, out, errs)
+			}
+			code, out, errs = c.run("--now", "2026-10-06", "import", "siecle", "--uai", "0860012W", "--confirm-old-file", directoryTestdata("siecle_0860012W_1.xml"))
+			if code != exitOK || !strings.Contains(out, "Résultat : appliqué") {
+				t.Fatalf("old year confirmed: %d %q %q", code, out, errs)
+			}
+		})
+	}
+}
+
+func readTestdata(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(directoryTestdata(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

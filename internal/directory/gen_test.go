@@ -179,10 +179,12 @@ func (g genFile) ondeCSVOf() []byte {
 	b.WriteString("Nom élève;Nom d'usage élève;Prénom élève;Date naissance;Sexe;INE;Niveau;Libellé classe;Identifiant classe\r\n")
 	for i, s := range g.students {
 		f := g.faults[i]
-		last, first, birth, sex, ine := s.last, s.first, s.birth, "F", s.ine
+		// Pupils of CE2, on time: born eight years before the rentrée.
+		birth := fmt.Sprintf("%s%d", s.birth[:6], g.year-8)
+		last, first, sex, ine := s.last, s.first, "F", s.ine
 		switch f {
 		case faultBirth:
-			birth = "31/02/" + s.birth[6:]
+			birth = "31/02/" + birth[6:]
 		case faultFirstName:
 			first = ""
 		case faultSex, faultEntry:

@@ -26,6 +26,7 @@ func (im *Importer) Responsables(ctx context.Context, r io.Reader, opts Options)
 	var hdr siecle.Header
 	persons := map[string]siecle.Person{}
 	var links []siecle.Link
+	present := newPresence()
 	err := siecle.DecodeGuardians(r, siecle.GuardiansHandler{
 		Header: func(h siecle.Header) error {
 			if h.UAJ != opts.UAI {
@@ -50,7 +51,10 @@ func (im *Importer) Responsables(ctx context.Context, r io.Reader, opts Options)
 			return nil
 		},
 		Reject: func(rj siecle.Reject) error {
-			rep.reject(siecleLoc(rj.Line, rj.Element), rj.Name, rj.Reason)
+			loc := siecleLoc(rj.Line, rj.Element)
+			rep.reject(loc, rj.Name, rj.Reason)
+			// The guardian a rejected record names is present.
+			addHeld(present.siecle, rj.PersonID, heldRecord{loc: loc, reason: rj.Reason})
 			return nil
 		},
 	})
@@ -61,6 +65,7 @@ func (im *Importer) Responsables(ctx context.Context, r io.Reader, opts Options)
 		return rep, err
 	}
 	spec := txSpec{source: SourceResponsables, src: sillage.SourceSIECLE, uai: opts.UAI, year: sillage.SchoolYear(hdr.Year), complete: true,
+		present: present, fileYear: sillage.SchoolYear(hdr.Year), exported: exportedAt(hdr),
 		apply: func(t *txn) error {
 			studs, err := t.tx.ListStudents(t.ctx, t.uai, store.StudentFilter{})
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"golang.org/x/text/encoding/charmap"
@@ -81,6 +82,7 @@ func (im *Importer) ONDE(ctx context.Context, r io.Reader, opts Options) (*Repor
 	var ins []*studentIn
 	t0 := txn{im: im}
 	present := newPresence()
+	var years ondeYears
 	err := onde.DecodePupils(br, onde.PupilsHandler{
 		Pupil: func(p onde.Pupil) error {
 			if len(ins) >= MaxStudentsPerFile {
@@ -106,6 +108,7 @@ func (im *Importer) ONDE(ctx context.Context, r io.Reader, opts Options) (*Repor
 				return err
 			}
 			ins = append(ins, in)
+			years.add(p)
 			return nil
 		},
 		Reject: func(rj onde.Reject) error {
@@ -138,6 +141,7 @@ func (im *Importer) ONDE(ctx context.Context, r io.Reader, opts Options) (*Repor
 	}
 	rep.Records += len(ins)
 	spec := txSpec{source: SourceONDE, src: sillage.SourceONDE, uai: opts.UAI, complete: true, present: present,
+		fileYear: years.estimate(), yearEstimated: true,
 		apply: func(t *txn) error {
 			p, err := t.planStudents(ins, true)
 			if err != nil {
@@ -176,4 +180,37 @@ func ondeKind(br *bufio.Reader) error {
 
 func isUTF8(s string) bool {
 	return strings.ToValidUTF8(s, "\uFFFD") == s && !strings.Contains(s, "\uFFFD")
+}
+
+// ondeLevelAge is the age, in the calendar year of the rentrée, of a
+// pupil of each level who follows the usual course: a pupil born in 2018
+// enters CP at the rentrée 2024.
+var ondeLevelAge = map[string]int{"TPS": 2, "PS": 3, "MS": 4, "GS": 5, "CP": 6, "CE1": 7, "CE2": 8, "CM1": 9, "CM2": 10}
+
+// minEstimate is the number of pupils with a level and a birth date an
+// estimate of the school year needs.
+const minEstimate = 5
+
+// ondeYears estimates the school year of an ONDE extraction, which does not
+// say it: for each pupil of a known level, the birth year plus the usual
+// age of the level is the rentrée of a pupil on time; the median over the
+// school is the year of the file (a few pupils ahead or behind do not move
+// it). An extraction of last year gives last year.
+type ondeYears []int
+
+func (y *ondeYears) add(p onde.Pupil) {
+	level := strings.ToUpper(strings.Join(strings.Fields(p.Level), ""))
+	if age, ok := ondeLevelAge[level]; ok && !p.BirthDate.IsZero() {
+		*y = append(*y, p.BirthDate.Year()+age)
+	}
+}
+
+// estimate returns the median, 0 with too few pupils to tell.
+func (y ondeYears) estimate() sillage.SchoolYear {
+	if len(y) < minEstimate {
+		return 0
+	}
+	s := slices.Clone([]int(y))
+	slices.Sort(s)
+	return sillage.SchoolYear(s[len(s)/2])
 }

@@ -151,7 +151,17 @@ func (t *txn) planPersons(ins []*personIn, fam family, complete bool) (*personPl
 	}
 	if complete {
 		for _, e := range mine {
-			if e.Active() && !taken[e.ID] && e.Source == t.src && e.Role != sillage.RoleAdministrator && !t.isKept(e) {
+			if taken[e.ID] || e.Source != t.src || e.Role == sillage.RoleAdministrator {
+				continue
+			}
+			if h, held := t.present.holdsPerson(e); held {
+				t.rep.LeftInPlace = append(t.rep.LeftInPlace, StudentLine{Name: e.FullName(), Reason: h.loc + " : " + h.reason})
+				continue
+			}
+			if t.isKept(e) {
+				continue
+			}
+			if e.Active() {
 				p.absent = append(p.absent, e)
 				t.rep.counts(kindOfRole(e.Role)).Deactivated++
 				deact[kindOfRole(e.Role)]++

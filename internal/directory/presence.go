@@ -17,6 +17,7 @@ type presence struct {
 	aaf    map[string]heldRecord // AAF join id
 	unqid  map[string]heldRecord // the unqid of the record's INE, under every key version
 	names  map[string]heldRecord // nameKey: an ONDE row with neither a valid INE nor a birth date
+	sts    map[string]heldRecord // STS-web INDIVIDU id
 }
 
 // heldRecord is the rejected record that names a student.
@@ -25,7 +26,8 @@ type heldRecord struct {
 }
 
 func newPresence() *presence {
-	return &presence{siecle: map[string]heldRecord{}, aaf: map[string]heldRecord{}, unqid: map[string]heldRecord{}, names: map[string]heldRecord{}}
+	return &presence{siecle: map[string]heldRecord{}, aaf: map[string]heldRecord{}, unqid: map[string]heldRecord{}, names: map[string]heldRecord{},
+		sts: map[string]heldRecord{}}
 }
 
 func addHeld(m map[string]heldRecord, key string, h heldRecord) {
@@ -91,6 +93,23 @@ func (p *presence) holds(s *sillage.Student, versions []string) (heldRecord, boo
 	}
 	if len(p.names) > 0 && strings.HasPrefix(s.SIECLEID, ondeKeyPrefix) {
 		if h, ok := p.names[nameKey(s.LastName, s.FirstName)]; ok {
+			return h, true
+		}
+	}
+	return heldRecord{}, false
+}
+
+// holdsPerson returns the rejected record that names a guardian or a
+// member of staff, if any: by PERSONNE_ID, AAF join id or STS-web id.
+func (p *presence) holdsPerson(e *sillage.Person) (heldRecord, bool) {
+	if p == nil {
+		return heldRecord{}, false
+	}
+	for _, c := range []struct {
+		m   map[string]heldRecord
+		key string
+	}{{p.siecle, e.SIECLEID}, {p.aaf, e.AAFID}, {p.sts, e.STSID}} {
+		if h, ok := c.m[c.key]; ok && c.key != "" {
 			return h, true
 		}
 	}

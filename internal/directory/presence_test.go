@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/text/encoding/charmap"
+
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/directory"
 	"github.com/sillage/sillage/internal/store"
@@ -314,6 +316,62 @@ func TestRejectShareRefuses(t *testing.T) {
 					t.Errorf("status %s, want %s", rep.Status, want)
 				}
 			})
+		}
+	})
+}
+
+// TestINECheckLetterReported: a wrong check letter is reported as such in
+// the students without INE, and the INE is printed nowhere.
+func TestINECheckLetterReported(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
+		e := newEnv(t, st, clock)
+		e.establishment(scenarioUAI, sillage.KindLP)
+		rep := ok(t)(e.siecle(testdata("siecle_0860012W_1.xml"), scenarioUAI))
+		reasons := map[string]string{}
+		for _, l := range rep.WithoutINE {
+			reasons[l.Name] = l.Reason
+		}
+		if r := reasons["ROUX Hugo"]; !strings.Contains(r, "lettre de contrôle de l'INE fausse") {
+			t.Errorf("ROUX Hugo (wrong check letter): reason %q", r)
+		}
+		if r := reasons["PETIT Zoé"]; r != sillage.INEMissing.Label() {
+			t.Errorf("PETIT Zoé (no INE): reason %q", r)
+		}
+		body, _ := rep.JSON()
+		var text strings.Builder
+		rep.WriteText(&text)
+		for _, ine := range scenarioINEs {
+			if strings.Contains(string(body), ine) || strings.Contains(text.String(), ine) {
+				t.Errorf("the report prints an INE")
+			}
+		}
+	})
+}
+
+// TestHeaderAfterData: a students export whose PARAMETRES block follows
+// DONNEES is read; its UAJ is still checked before anything is written.
+func TestHeaderAfterData(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
+		e := newEnv(t, st, clock)
+		e.establishment(genLycee, sillage.KindLP)
+		e.establishment("0010856A", sillage.KindLP)
+		ctx := context.Background()
+		g := genFile{uai: genLycee, year: 2025, students: genStudents(rand.New(rand.NewPCG(4, 4)), 5)}
+		data := decodeLatin9(t, g.siecleXML())
+		start, end := strings.Index(data, "<PARAMETRES>"), strings.Index(data, "</PARAMETRES>")+len("</PARAMETRES>")
+		params := data[start:end]
+		moved := strings.Replace(data[:start]+data[end:], "</BEE_ELEVES>", params+"\n</BEE_ELEVES>", 1)
+		latin, err := charmap.ISO8859_15.NewEncoder().String(moved)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := dump(t, st)
+		if _, err := e.im.SIECLE(ctx, strings.NewReader(latin), directory.Options{UAI: "0010856A"}); sillage.KindOf(err) != sillage.KindInvalid || dump(t, st) != before {
+			t.Fatalf("wrong establishment with the header last: %v", err)
+		}
+		rep := ok(t)(e.im.SIECLE(ctx, strings.NewReader(latin), directory.Options{UAI: genLycee}))
+		if c := rep.Count(directory.KindStudents); c.Created != 5 || len(rep.DivisionsCreated) != 3 {
+			t.Errorf("counts %+v, divisions %v", c, rep.DivisionsCreated)
 		}
 	})
 }

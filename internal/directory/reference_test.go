@@ -1,6 +1,7 @@
 package directory_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -126,7 +127,7 @@ func TestReferenceResponsables(t *testing.T) {
 		ctx := context.Background()
 		path := ref(t, "siecle", "fixtures_dossiersco", "responsables_avec_adresses_simple.xml")
 		resp := func() *directory.Report {
-			return ok(t)(e.im.Responsables(ctx, open(t, path), directory.Options{UAI: "0140070A", FileName: filepath.Base(path)}))
+			return ok(t)(e.im.Responsables(ctx, open(t, path), directory.Options{UAI: "0140070A", FileName: filepath.Base(path), ConfirmOldFile: true}))
 		}
 		rep := resp()
 		want(t, rep, directory.KindParents, 3, 0, 0, 0, 0)
@@ -156,6 +157,16 @@ func TestReferenceResponsables(t *testing.T) {
 			t.Fatal(err)
 		}
 		allUnchanged(t, resp())
+		// One guardian's record rejected (no name): present, they stay
+		// active, listed as left in place.
+		broken := bytes.Replace(readFile(t, path), []byte("<NOM_DE_FAMILLE>ROCK</NOM_DE_FAMILLE>"), nil, 1)
+		rep, err = e.im.Responsables(ctx, bytes.NewReader(broken), directory.Options{UAI: "0140070A", ConfirmOldFile: true, ConfirmMassDeactivation: true})
+		if err != nil || rep.Status != directory.StatusAppliedWithRejects {
+			t.Fatalf("broken record: %v, status %s", err, rep.Status)
+		}
+		if c := rep.Count(directory.KindParents); c.Deactivated != 0 || len(rep.LeftInPlace) != 1 || !strings.Contains(rep.LeftInPlace[0].Reason, "nom de famille absent") {
+			t.Errorf("parents %+v, left in place %+v", c, rep.LeftInPlace)
+		}
 	})
 }
 
@@ -165,9 +176,12 @@ func TestReferenceONDE(t *testing.T) {
 		e.establishment("0860001J", sillage.KindEcole)
 		ctx := context.Background()
 		onde := func(name string) (*directory.Report, error) {
-			return e.im.ONDE(ctx, open(t, ref(t, "onde", "be1d_entcore_sample", name)), directory.Options{UAI: "0860001J", FileName: name})
+			return e.im.ONDE(ctx, open(t, ref(t, "onde", "be1d_entcore_sample", name)), directory.Options{UAI: "0860001J", FileName: name, ConfirmOldFile: true})
 		}
 		rep := ok(t)(onde("CSVExtraction-eleves.csv"))
+		if rep.FileYear != 2013 || !rep.YearEstimated {
+			t.Errorf("the 2013 BE1D sample is estimated of year %d (estimated %v)", rep.FileYear, rep.YearEstimated)
+		}
 		want(t, rep, directory.KindStudents, 247, 0, 0, 0, 0)
 		want(t, rep, directory.KindDivisions, 10, 0, 0, 0, 0)
 		if len(rep.WithoutINE) != 247 || len(rep.Index.NewWaiting) != 0 {

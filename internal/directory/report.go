@@ -212,6 +212,15 @@ func newReport(src Source, uai sillage.UAI, fileName string, at time.Time) *Repo
 		Rejects: []Reject{}, Warnings: []string{}, LeftInPlace: []StudentLine{}}
 }
 
+// RefusedReport is the report of an import refused before its file could
+// be read (an unreadable ZIP, a folder): the command line prints it under
+// --json, so that a machine always reads a report.
+func RefusedReport(src Source, uai sillage.UAI, fileName string, at time.Time, msg string) *Report {
+	r := newReport(src, uai, fileName, at)
+	r.setStatus(StatusRefused, msg)
+	return r
+}
+
 // summaryOnly is a copy without the lists of students and rejects.
 func (r *Report) summaryOnly() *Report {
 	c := *r

@@ -373,7 +373,7 @@ func TestFailpoints(t *testing.T) {
 			_, err := e.siecle(testdata("siecle_0140070A.xml"), "0140070A", oldFile)
 			return err
 		}}}, importStep{"responsables", func(e *env) error {
-			_, err := e.im.Responsables(context.Background(), open(e.t, ref(e.t, "siecle", "fixtures_dossiersco", "responsables_avec_adresses_simple.xml")), directory.Options{UAI: "0140070A"})
+			_, err := e.im.Responsables(context.Background(), open(e.t, ref(e.t, "siecle", "fixtures_dossiersco", "responsables_avec_adresses_simple.xml")), directory.Options{UAI: "0140070A", ConfirmOldFile: true})
 			return err
 		}}},
 		{"sts", []importStep{siecleStep("siecle_0860012W_1.xml"), stsStep("sts_emp_0860012W_2025.xml")}, stsStep("sts_emp_0860012W_2025_b.xml")},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/ident"
@@ -165,12 +166,8 @@ func (im *Importer) SIECLE(ctx context.Context, r io.Reader, opts Options) (*Rep
 		in.division, in.groups = ss.Division, ss.Groups
 		in.fields |= fDivision | fGroups
 	}
-	exported := hdr.Timestamp
-	if exported.IsZero() {
-		exported = hdr.ExportDate
-	}
 	spec := txSpec{source: SourceSIECLE, src: sillage.SourceSIECLE, uai: opts.UAI, year: sillage.SchoolYear(hdr.Year), complete: true, present: present,
-		fileYear: sillage.SchoolYear(hdr.Year), exported: exported,
+		fileYear: sillage.SchoolYear(hdr.Year), exported: exportedAt(hdr),
 		apply: func(t *txn) error {
 			for _, in := range ins {
 				in.exited = !in.s.ExitDate.IsZero() && in.s.ExitDate.Before(t.today)
@@ -202,4 +199,12 @@ func (t *txn) writeStudents(p *studentPlan) error {
 		return err
 	}
 	return p.finish(t)
+}
+
+// exportedAt is when a BEE export was made: HORODATAGE, else DATE_EXPORT.
+func exportedAt(h siecle.Header) time.Time {
+	if !h.Timestamp.IsZero() {
+		return h.Timestamp
+	}
+	return h.ExportDate
 }

@@ -54,7 +54,7 @@ func TestSIECLEScenario(t *testing.T) {
 		for _, l := range rep.WithoutINE {
 			noINE[l.Name] = l.Reason + "/" + l.Division
 		}
-		if len(noINE) != 2 || noINE["PETIT Zoé"] != "INE absent/T MELEC" || noINE["ROUX Hugo"] != "INE mal formé/T MELEC" {
+		if len(noINE) != 2 || noINE["PETIT Zoé"] != "INE absent/T MELEC" || noINE["ROUX Hugo"] != "lettre de contrôle de l'INE fausse (l'INE est à corriger dans l'application nationale)/T MELEC" {
 			t.Errorf("without INE = %v", rep.WithoutINE)
 		}
 		ss := students(t, st, scenarioUAI)

@@ -51,8 +51,11 @@ type studentIn struct {
 	divLabel string          // division label for a new division ("": the code)
 	groups   []string        // option group codes
 	exited   bool            // DATE_SORTIE is past: the student has left
-	fields   fields
-	op       op
+	// ineReason says why the INE is not used, when more precise than the
+	// status (a wrong check letter); never the INE itself.
+	ineReason string
+	fields    fields
+	op        op
 
 	cur  *sillage.Student // the student matched in the establishment
 	next sillage.Student  // what the student becomes
@@ -73,6 +76,9 @@ func (t *txn) setINE(in *studentIn, ine ident.INE, err error) error {
 		in.s.INEStatus = sillage.INEInvalid
 		if ine.IsZero() && (err == nil || errors.Is(err, ident.ErrNoINE)) {
 			in.s.INEStatus = sillage.INEMissing
+		}
+		if errors.Is(err, ident.ErrINECheckLetter) {
+			in.ineReason = "lettre de contrôle de l'INE fausse (l'INE est à corriger dans l'application nationale)"
 		}
 		return nil
 	}
@@ -809,7 +815,11 @@ func (p *studentPlan) finish(t *txn) error {
 			t.rep.Index.NewWaiting = append(t.rep.Index.NewWaiting, t.line(s, ""))
 		}
 		if !in.exited && in.op != opDelete && s.Unqid == "" {
-			t.rep.WithoutINE = append(t.rep.WithoutINE, t.line(s, s.INEStatus.Label()))
+			reason := s.INEStatus.Label()
+			if in.ineReason != "" && s.INEStatus == sillage.INEInvalid {
+				reason = in.ineReason
+			}
+			t.rep.WithoutINE = append(t.rep.WithoutINE, t.line(s, reason))
 		}
 	}
 	return nil

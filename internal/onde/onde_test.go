@@ -208,7 +208,7 @@ func TestReadPupilsONDE(t *testing.T) {
 	wantRejects := []string{
 		`ligne 6 (GARNIER Théo) : date de naissance : date "31/02/2015" invalide : JJ/MM/AAAA ou AAAA-MM-JJ attendu`,
 		"ligne 7 (SANSCHAMPS Paul) : la ligne a 6 champs alors que la ligne d'en-tête en a 22 (séparateur ou guillemet manquant ?)",
-		`ligne 9 (BÉNARD Maël) : sexe "X" inconnu (M ou F attendu)`,
+		`ligne 9 (BÉNARD Maël) : sexe "X" inconnu (M ou F attendu, ou MASCULIN, FEMININ)`,
 	}
 	if !slices.Equal(rejects, wantRejects) {
 		t.Errorf("rejects:\n got %q\nwant %q", rejects, wantRejects)

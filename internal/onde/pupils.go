@@ -17,7 +17,8 @@ type Pupil struct {
 	UsageName string // "Nom d'usage élève"
 	FirstName string // "Prénom élève"
 	BirthDate time.Time
-	// Sex is "M" or "F" ("H" in BE1D files is read as M); "" when empty.
+	// Sex is "M" or "F" ("H" in BE1D files, and the legacy MASCULIN and
+	// FEMININ, are read too); "" when empty.
 	Sex string
 	// INE is the pupil's national identifier, raw (see ident.ParseINE);
 	// zero in BE1D files, which have none, and when the cell is empty.
@@ -69,7 +70,7 @@ func pupilColumns(f Format) []column {
 		colCycle:      {label: "Cycle", names: []string{"Cycle"}},
 		colLevel:      {label: "Niveau", names: []string{"Niveau"}, required: true},
 		colClassLabel: {label: "Libellé classe", names: []string{"Libellé classe"}, required: onde},
-		colClass:      {label: "Classe", names: []string{"Classe"}, required: !onde},
+		colClass:      {label: "Classe", names: []string{"Classe", "Classe ou regroupement"}, required: !onde},
 		colClassID:    {label: "Identifiant classe", names: []string{"Identifiant classe"}, required: onde},
 	}
 }
@@ -161,13 +162,13 @@ func (t *table) pupil(line int, rec []string, pos []int) (Pupil, *Reject) {
 		p.BirthDate = d
 	}
 	switch sex := strings.ToUpper(field(rec, pos[colSex])); sex {
-	case "M", "H":
+	case "M", "H", "MASCULIN", "GARCON", "GARÇON", "1":
 		p.Sex = "M"
-	case "F":
+	case "F", "FEMININ", "FÉMININ", "FILLE", "2":
 		p.Sex = "F"
 	case "":
 	default:
-		problems = append(problems, fmt.Sprintf("sexe %q inconnu (M ou F attendu)", sex))
+		problems = append(problems, fmt.Sprintf("sexe %q inconnu (M ou F attendu, ou MASCULIN, FEMININ)", sex))
 	}
 	if len(problems) > 0 {
 		return p, &Reject{Row: line, Name: p.Name(), Reason: strings.Join(problems, " ; "), Pupil: p}

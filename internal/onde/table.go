@@ -36,7 +36,13 @@ func newTable(r io.Reader) (*table, error) {
 	if err != nil {
 		return nil, t.csvError(err)
 	}
-	for _, h := range header {
+	// Empty names at the end of the header are a trailing ";" that the
+	// rows may have or not: they are no columns.
+	end := len(header)
+	for end > 0 && strings.TrimSpace(header[end-1]) == "" {
+		end--
+	}
+	for _, h := range header[:end] {
 		t.header = append(t.header, strings.TrimSpace(h))
 		t.keys = append(t.keys, headerKey(h))
 	}

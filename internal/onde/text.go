@@ -109,8 +109,23 @@ func (t *textReader) decodeNonASCII() error {
 		}
 	}
 	if t.enc == encWindows1252 {
+		// A valid multi-byte UTF-8 sequence in a file taken as
+		// Windows-1252 ("é" written C3 A9) is a file that mixes two
+		// encodings: read as Windows-1252 it would store "Ã©".
+		peek, _ := t.br.Peek(utf8.UTFMax)
+		if r, size := utf8.DecodeRune(peek); size > 1 && r != utf8.RuneError {
+			return invalidf("ligne %d : caractère écrit en UTF-8, alors que le début du fichier est en ISO-8859-1 : le fichier mélange deux encodages "+
+				"(les lettres accentuées deviendraient « Ã© ») ; enregistrez-le à nouveau en UTF-8 ou en ISO-8859-1", t.line+1)
+		}
 		b, _ := t.br.ReadByte()
-		t.pending = utf8.AppendRune(t.pending[:0], charmap.Windows1252.DecodeByte(b))
+		r := charmap.Windows1252.DecodeByte(b)
+		if r == utf8.RuneError || r >= 0x80 && r <= 0x9F {
+			// 0x81, 0x8D, 0x8F, 0x90, 0x9D: no character in
+			// Windows-1252, a control character otherwise.
+			return invalidf("ligne %d : octet 0x%02X, qui n'est un caractère ni en ISO-8859-1 ni en Windows-1252 : le fichier est abîmé "+
+				"ou dans un autre encodage ; enregistrez-le à nouveau en UTF-8 ou en ISO-8859-1", t.line+1, b)
+		}
+		t.pending = utf8.AppendRune(t.pending[:0], r)
 		return nil
 	}
 	r, size, err := t.br.ReadRune()

@@ -169,7 +169,11 @@ func (x reader) person(start xml.StartElement) (Person, *Reject, error) {
 	if p.LastName == "" {
 		pb.add("nom de famille absent")
 	}
-	return p, pb.reject(p.Line, "PERSONNE", "", p.Name()), nil
+	rj := pb.reject(p.Line, "PERSONNE", "", p.Name())
+	if rj != nil {
+		rj.PersonID = p.PersonID
+	}
+	return p, rj, nil
 }
 
 func (x reader) link() (Link, *Reject, error) {
@@ -224,7 +228,11 @@ func (x reader) link() (Link, *Reject, error) {
 	if l.PersonID == "" {
 		pb.add("PERSONNE_ID absent")
 	}
-	return l, pb.reject(l.Line, "RESPONSABLE_ELEVE", l.EleveID, ""), nil
+	rj := pb.reject(l.Line, "RESPONSABLE_ELEVE", l.EleveID, "")
+	if rj != nil {
+		rj.PersonID = l.PersonID
+	}
+	return l, rj, nil
 }
 
 func (x reader) address(start xml.StartElement) (Address, *Reject, error) {

@@ -59,6 +59,9 @@ type Reject struct {
 	// (masked when printed, never in Error): a complete import recognises
 	// by them the student a rejected record still names.
 	IDNational, INERNIE, INEBEA ident.INE `json:"-"`
+	// PersonID is the PERSONNE_ID a rejected PERSONNE or RESPONSABLE_ELEVE
+	// names, when known: the guardian stays present.
+	PersonID string `json:"-"`
 }
 
 func (r Reject) Error() string {

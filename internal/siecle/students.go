@@ -87,7 +87,8 @@ type Option struct {
 	Subject  string // CODE_MATIERE
 }
 
-// StudentsHandler receives the records of a students export in file order.
+// StudentsHandler receives the records of a students export in file order
+// (the header too: it may follow the records).
 // A nil function skips its records. An error returned by a function stops
 // the reading and is returned as is.
 type StudentsHandler struct {
@@ -124,8 +125,11 @@ func DecodeStudents(r io.Reader, h StudentsHandler) error {
 			haveHeader = true
 			return call(h.Header, hd)
 		case "DONNEES":
-			if !haveHeader {
-				return xmlrec.Invalidf("ligne %d : le bloc <DONNEES> précède l'en-tête <PARAMETRES>", x.Line())
+			// The format does not say that PARAMETRES comes first:
+			// records may reach the handler before the header, which
+			// callers check before they apply anything.
+			if haveData {
+				return xmlrec.Invalidf("ligne %d : second bloc <DONNEES>", x.Line())
 			}
 			haveData = true
 			return x.studentsData(h)

@@ -143,7 +143,7 @@ func TestDecodeStudentsFileErrors(t *testing.T) {
 		{"nomenclature file", head + `<BEE_NOMENCLATURES/>`, []string{"nomenclatures"}},
 		{"STS file", head + `<STS_EDT/>`, []string{"STS-web"}},
 		{"unknown root", head + `<RACINE/>`, []string{"<RACINE>", "<BEE_ELEVES>"}},
-		{"no header", head + `<BEE_ELEVES><DONNEES/></BEE_ELEVES>`, []string{"<DONNEES>", "<PARAMETRES>"}},
+		{"no header", head + `<BEE_ELEVES><DONNEES/></BEE_ELEVES>`, []string{"en-tête <PARAMETRES> absent"}},
 		{"two headers", head + `<BEE_ELEVES>` + params + "\n" + `<PARAMETRES><UAJ>0860001J</UAJ><ANNEE_SCOLAIRE>2025</ANNEE_SCOLAIRE></PARAMETRES><DONNEES/></BEE_ELEVES>`, []string{"ligne 3", "second en-tête"}},
 		{"header only", head + `<BEE_ELEVES>` + params + `</BEE_ELEVES>`, []string{"<DONNEES> absent"}},
 		{"no UAJ", head + `<BEE_ELEVES><PARAMETRES><ANNEE_SCOLAIRE>2025</ANNEE_SCOLAIRE></PARAMETRES><DONNEES/></BEE_ELEVES>`, []string{"UAJ"}},

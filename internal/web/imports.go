@@ -259,7 +259,8 @@ func (s *Server) importUpload(w http.ResponseWriter, r *http.Request, req *Reque
 	}
 	token := ""
 	var held *directory.MassDeactivationError
-	isHeld := errors.As(runErr, &held)
+	var old *directory.OldFileError
+	isHeld := errors.As(runErr, &held) || errors.As(runErr, &old)
 	for _, rep := range reports {
 		if rep.Status == directory.StatusHeld && runErr == nil {
 			isHeld, runErr = true, sillage.Errorf(sillage.KindConflict, "%s", rep.Message)

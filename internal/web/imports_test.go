@@ -293,3 +293,43 @@ func TestDeadUploadsRemovedAtStart(t *testing.T) {
 		t.Errorf("a live upload's folder was removed: %v", err)
 	}
 }
+
+// TestImportPagesRejectsAndOldFiles: a file with a rejected record is
+// "appliqué avec rejets" and its student is listed as left in place; a
+// file of a past school year is held, then confirmed without sending it
+// again.
+func TestImportPagesRejectsAndOldFiles(t *testing.T) {
+	f := newFixture(t)
+	srv, err := web.NewServer(web.Deps{Config: f.cfg, Store: f.st, Blobs: f.blobs, Clock: f.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	admin := f.session(f.a, sillage.RoleAdministrator)
+	f1 := testdataFile(t, "siecle_0860012W_1.xml")
+	if status, body := postImport(t, admin, ts.URL, map[string]string{"type": "siecle"}, f1); status != 200 || !strings.Contains(body, "badge ok") {
+		t.Fatalf("import: %d %.500s", status, body)
+	}
+	// PETIT Zoé's birth date made impossible: she stays, left in place.
+	broken := importFile{f1.name, bytes.Replace(f1.data, []byte("<DATE_NAISS>09/01/2008</DATE_NAISS>"), []byte("<DATE_NAISS>31/02/2008</DATE_NAISS>"), 1)}
+	if bytes.Equal(broken.data, f1.data) {
+		t.Fatal("the test file was not changed")
+	}
+	status, body := postImport(t, admin, ts.URL, map[string]string{"type": "siecle"}, broken)
+	if status != 200 || !strings.Contains(body, `badge warn">appliqué avec rejets`) || !strings.Contains(body, `id="left-in-place"`) ||
+		!regexp.MustCompile(`(?s)id="left-in-place".*PETIT Zoé.*date de naissance`).MatchString(body) {
+		t.Fatalf("rejects: %d %.2000s", status, body)
+	}
+	// Last year's file: held with the reason, confirmed with the token.
+	old := importFile{f1.name, bytes.Replace(f1.data, []byte("<ANNEE_SCOLAIRE>2025</ANNEE_SCOLAIRE>"), []byte("<ANNEE_SCOLAIRE>2024</ANNEE_SCOLAIRE>"), 1)}
+	status, body = postImport(t, admin, ts.URL, map[string]string{"type": "siecle"}, old)
+	token := regexp.MustCompile(`name="jeton" value="([0-9a-f]{32})"`).FindStringSubmatch(body)
+	if status != http.StatusConflict || !strings.Contains(body, "année scolaire 2024-2025, antérieure") || !strings.Contains(body, "plus ancien que l'année en cours") || token == nil {
+		t.Fatalf("old file: %d %.3000s", status, body)
+	}
+	status, body = postImport(t, admin, ts.URL, map[string]string{"jeton": token[1]})
+	if status != 200 || !strings.Contains(body, "appliqué") {
+		t.Fatalf("old file confirmed: %d %.800s", status, body)
+	}
+}
