@@ -71,9 +71,11 @@ func TestImportCommands(t *testing.T) {
 			if code != exitOK || !strings.Contains(out, "Enseignants") {
 				t.Fatalf("sts: %d %q %q", code, out, errs)
 			}
-			// A year later, last year's export is refused (rule 4).
+			// A year later, last year's export is held for an explicit
+			// confirmation (rule 4).
 			code, out, errs = c.run("--now", "2026-10-06", "import", "sts", "--uai", "0860012W", directoryTestdata("sts_emp_0860012W_2025.xml"))
-			if code != exitFailure || !strings.Contains(errs, "antérieure à l'année en cours") || !strings.Contains(out, "refusé") {
+			if code != exitFailure || !strings.Contains(errs, "antérieure à l'année en cours") || !strings.Contains(errs, "--confirm-old-file") ||
+				!strings.Contains(out, "en attente de confirmation") {
 				t.Fatalf("sts of last year: %d %q %q", code, out, errs)
 			}
 

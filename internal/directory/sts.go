@@ -6,7 +6,6 @@ import (
 	"io"
 	"slices"
 	"sort"
-	"strconv"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/sts"
@@ -80,50 +79,9 @@ func staffRole(function string) sillage.Role {
 	return sillage.RoleStaff
 }
 
-// STSYearSetting holds the school year of the last STS-web file applied
-// to an establishment.
-const STSYearSetting = "import.sts.last_year"
-
-// checkSTSYear refuses a file of a school year older than the
-// establishment's current year (the clock's, or the one after the year
-// the changeover closed) or than the last STS-web file applied (rule 4):
-// last year's file would give this year's divisions last year's services.
-func (t *txn) checkSTSYear() error {
-	current := sillage.SchoolYearOf(t.tx.Now())
-	closed, err := t.tx.GetSetting(t.ctx, t.uai, ClosedYearSetting, "")
-	if err != nil {
-		return err
-	}
-	if y, err := strconv.Atoi(closed); err == nil && sillage.SchoolYear(y+1) > current {
-		current = sillage.SchoolYear(y + 1)
-	}
-	last, err := t.tx.GetSetting(t.ctx, t.uai, STSYearSetting, "")
-	if err != nil {
-		return err
-	}
-	name := t.opts.FileName
-	if name == "" {
-		name = "le fichier STS-web"
-	}
-	todo := fmt.Sprintf("import refusé, rien n'a été enregistré ; exportez de STS-web le fichier de l'année %s (sts_emp_%s_%d.xml)", current, t.uai, int(current))
-	if t.year < current {
-		return sillage.Errorf(sillage.KindConflict, "%s : fichier STS-web de l'année %s, antérieure à l'année en cours de l'établissement %s (%s) : %s",
-			name, t.year, t.uai, current, todo)
-	}
-	if y, err := strconv.Atoi(last); err == nil && t.year < sillage.SchoolYear(y) {
-		return sillage.Errorf(sillage.KindConflict, "%s : fichier STS-web de l'année %s, antérieure à celle du dernier fichier STS-web appliqué à l'établissement %s (%s) : "+
-			"import refusé, rien n'a été enregistré ; importez un fichier de l'année %s ou d'une année suivante", name, t.year, t.uai, sillage.SchoolYear(y), sillage.SchoolYear(y))
-	}
-	return nil
-}
-
 func (t *txn) applySTS(f *sts.File) error {
-	if err := t.checkSTSYear(); err != nil {
-		return err
-	}
-	if err := t.tx.SetSetting(t.ctx, t.uai, STSYearSetting, strconv.Itoa(int(t.year))); err != nil {
-		return err
-	}
+	// A file older than the establishment's year or than the last one
+	// applied is held by checkAge (rule 4), like SIECLE's and ONDE's.
 	subjects := make([]sillage.Subject, 0, len(f.Subjects))
 	for _, s := range f.Subjects {
 		subjects = append(subjects, sillage.Subject{Code: s.Code, ShortLabel: s.ShortLabel, LongLabel: s.LongLabel})

@@ -2,6 +2,7 @@ package directory_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sort"
@@ -194,7 +195,7 @@ func checkSTSKeepsPresent(t testing.TB, e *env, g genSTS) {
 	people, divs := stsState(t, e.st, g.uai)
 	g.bad, g.moved = bad, true
 	rep, err := e.stsGen(g)
-	if err != nil || rep.Status != directory.StatusApplied {
+	if err != nil || rep.Status != expectedStatus(len(rep.Rejects)) {
 		t.Fatalf("second import: %v %+v", err, rep)
 	}
 	after, divsAfter := stsState(t, e.st, g.uai)
@@ -314,26 +315,29 @@ func TestSTSSchoolYear(t *testing.T) {
 		e := newEnv(t, st, clock)
 		uai := validUAI(t, "0867000")
 		e.stsSetup(uai)
-		refused := func(g genSTS, words ...string) {
+		held := func(g genSTS, words ...string) {
 			t.Helper()
 			before := dump(t, st)
 			rep, err := e.stsGen(g)
-			if err == nil || rep.Status != directory.StatusRefused {
+			var old *directory.OldFileError
+			if !errors.As(err, &old) || rep.Status != directory.StatusHeld {
 				t.Fatalf("year %d: err %v, status %s", g.year, err, rep.Status)
 			}
-			for _, w := range append(words, fmt.Sprintf("sts_emp_%s_%d.xml", uai, g.year), "rien n'a été enregistré") {
-				if !strings.Contains(rep.Message, w) {
-					t.Errorf("message %q lacks %q", rep.Message, w)
+			for _, w := range append(words, "--confirm-old-file") {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("message %q lacks %q", err.Error(), w)
 				}
 			}
 			if dump(t, st) != before {
-				t.Error("a refused STS-web file wrote something")
+				t.Error("a held STS-web file wrote something")
 			}
 		}
 		// The clock is in 2025-2026.
-		refused(genSTS{uai: uai, year: 2024, individuals: 2}, "année 2024-2025", "année en cours", "2025-2026", fmt.Sprintf("sts_emp_%s_2025.xml", uai))
+		held(genSTS{uai: uai, year: 2024, individuals: 2}, "année scolaire 2024-2025", "année en cours", "2025-2026")
 		ok(t)(e.stsGen(genSTS{uai: uai, year: 2026, individuals: 2}))
-		refused(genSTS{uai: uai, year: 2025, individuals: 2}, "année 2025-2026", "dernier fichier STS-web appliqué", "2026-2027")
+		held(genSTS{uai: uai, year: 2025, individuals: 2}, "année scolaire 2025-2026", "dernier fichier appliqué", "2026-2027")
+		// Confirmed explicitly, the older file is applied.
+		ok(t)(e.stsGen(genSTS{uai: uai, year: 2025, individuals: 2}, func(o *directory.Options) { o.ConfirmOldFile = true }))
 		// After the changeover closed 2025, the current year is 2026.
 		uai2 := validUAI(t, "0867001")
 		e.stsSetup(uai2)
@@ -341,8 +345,11 @@ func TestSTSSchoolYear(t *testing.T) {
 		if err := st.Write(ctx, func(tx *store.Tx) error { return tx.SetSetting(ctx, uai2, directory.ClosedYearSetting, "2025") }); err != nil {
 			t.Fatal(err)
 		}
+		// A file of the closed year itself is refused outright (the year is
+		// being changed over).
+		before := dump(t, st)
 		rep, err := e.stsGen(genSTS{uai: uai2, year: 2025, individuals: 2})
-		if err == nil || rep.Status != directory.StatusRefused {
+		if err == nil || rep.Status != directory.StatusRefused || dump(t, st) != before {
 			t.Fatalf("closed year: %v %s", err, rep.Status)
 		}
 	})
@@ -362,9 +369,17 @@ func rejectsSTS(second bool) genSTS {
 func stsGenStep(g genSTS) importStep {
 	return importStep{"sts", func(e *env) error {
 		rep, err := e.stsGen(g)
-		if err == nil && rep.Status != directory.StatusApplied {
+		if err == nil && rep.Status != expectedStatus(len(rep.Rejects)) {
 			err = fmt.Errorf("%s: %s", rep.Status, rep.Message)
 		}
 		return err
 	}}
+}
+
+// expectedStatus is the status of an applied import with n rejects.
+func expectedStatus(n int) directory.Status {
+	if n > 0 {
+		return directory.StatusAppliedWithRejects
+	}
+	return directory.StatusApplied
 }
