@@ -40,10 +40,7 @@ func (a *app) demoCmd() *cobra.Command {
 				a.cfg.DB = "sqlite:" + filepath.Join("sillage-demo", "sillage.db")
 			}
 			if !cmd.Flags().Changed("data-dir") && a.getenv("SILLAGE_DATA_DIR") == "" {
-				a.cfg.DataDir = "sillage-demo"
-				if !cmd.Flags().Changed("id-key-file") && a.getenv("SILLAGE_ID_KEY_FILE") == "" {
-					a.cfg.IDKeyFile = filepath.Join("sillage-demo", "id-key")
-				}
+				a.cfg.UseDataDir("sillage-demo")
 			}
 			if err := a.cfg.Validate(); err != nil {
 				return err

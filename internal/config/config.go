@@ -214,6 +214,22 @@ func (c *Config) BindFlags(fs *pflag.FlagSet) {
 }
 
 // Validate checks the configuration and fills derived defaults.
+// UseDataDir moves the data directory and the key files that were only
+// placed in it by default (the demo's own folder); Validate places them
+// again. A key file the operator named stays where it is.
+func (c *Config) UseDataDir(dir string) {
+	c.DataDir = dir
+	if c.DefaultIDKeyCreate {
+		c.IDKeyFile, c.DefaultIDKeyCreate = "", false
+	}
+	if c.DefaultAuditKeyCreate {
+		c.AuditKeyFile, c.DefaultAuditKeyCreate = "", false
+	}
+	if c.DefaultAuditSigningKeyCreate {
+		c.AuditSigningKeyFile, c.DefaultAuditSigningKeyCreate = "", false
+	}
+}
+
 func (c *Config) Validate() error {
 	if _, err := store.ParseDSN(c.DB); err != nil {
 		return err

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -112,5 +113,32 @@ func TestSecurityDefaults(t *testing.T) {
 	}
 	if strings.Contains(shown, "jeton-secret") || !strings.Contains(shown, "SILLAGE_API_TOKEN_DAYS=30 jours") || !strings.Contains(shown, "SILLAGE_METRICS_TOKEN=(masqué)") {
 		t.Fatalf("settings:\n%s", shown)
+	}
+}
+
+// TestUseDataDir: the key files placed in the data directory by default
+// follow it to another folder (the demo's); a key file the operator named
+// stays.
+func TestUseDataDir(t *testing.T) {
+	c := Default()
+	c.AuditKeyFile = "/srv/cles/audit-key"
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c.UseDataDir("sillage-demo")
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ got, want string }{
+		{c.IDKeyFile, filepath.Join("sillage-demo", "id-key")},
+		{c.AuditSigningKeyFile, filepath.Join("sillage-demo", "audit-signing-key")},
+		{c.AuditKeyFile, "/srv/cles/audit-key"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("key file %q, want %q", tt.got, tt.want)
+		}
+	}
+	if !c.DefaultIDKeyCreate || c.DefaultAuditKeyCreate {
+		t.Errorf("created by default: id key %v (want true), audit key %v (want false)", c.DefaultIDKeyCreate, c.DefaultAuditKeyCreate)
 	}
 }
