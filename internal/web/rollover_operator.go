@@ -255,33 +255,50 @@ func (s *Server) rolloverProgress(w http.ResponseWriter, r *http.Request, req *R
 	return s.renderFragment(w, r, req, "rollover_operator.html", "rollover-states", d)
 }
 
+// stepForm is what the operator's step forms carry: the step, the year and
+// at most one establishment (none: every one).
+type stepForm struct {
+	step rollover.Step
+	year sillage.SchoolYear
+	uais []sillage.UAI
+}
+
+// parseStepForm reads a step form; verb completes "choisissez l'étape à …"
+// when the step is missing.
+func (s *Server) parseStepForm(w http.ResponseWriter, r *http.Request, verb string) (stepForm, error) {
+	var f stepForm
+	if err := parseForm(w, r); err != nil {
+		return f, err
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("etape")))
+	if err != nil {
+		return f, sillage.Errorf(sillage.KindInvalid, "choisissez l'étape à %s", verb)
+	}
+	if f.step, err = rollover.ParseStep(n); err != nil {
+		return f, err
+	}
+	if f.year, err = s.rolloverYear(r); err != nil {
+		return f, err
+	}
+	if u := strings.TrimSpace(r.PostFormValue("uai")); u != "" {
+		uai, err := sillage.ParseUAI(u)
+		if err != nil {
+			return f, err
+		}
+		f.uais = []sillage.UAI{uai}
+	}
+	return f, nil
+}
+
 // rolloverEnqueue hands a step to the background jobs, for every ready
 // establishment or one of them; for step 4, "confirmer" confirms the mass
 // deactivation of the establishments enqueued.
 func (s *Server) rolloverEnqueue(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if err := parseForm(w, r); err != nil {
-		return err
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("etape")))
-	if err != nil {
-		return sillage.Errorf(sillage.KindInvalid, "choisissez l'étape à lancer (1 à 5)")
-	}
-	step, err := rollover.ParseStep(n)
+	f, err := s.parseStepForm(w, r, "lancer (1 à 5)")
 	if err != nil {
 		return err
 	}
-	year, err := s.rolloverYear(r)
-	if err != nil {
-		return err
-	}
-	var uais []sillage.UAI
-	if u := strings.TrimSpace(r.PostFormValue("uai")); u != "" {
-		uai, err := sillage.ParseUAI(u)
-		if err != nil {
-			return err
-		}
-		uais = []sillage.UAI{uai}
-	}
+	step, year, uais := f.step, f.year, f.uais
 	var confirm rollover.Confirmations
 	if r.PostFormValue("confirmer") != "" {
 		if uais == nil {
@@ -336,25 +353,14 @@ func (s *Server) rolloverEnqueue(w http.ResponseWriter, r *http.Request, req *Re
 // background jobs (its process died: the step is running under an expired
 // lease).
 func (s *Server) rolloverRelaunch(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if err := parseForm(w, r); err != nil {
-		return err
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("etape")))
-	if err != nil {
-		return sillage.Errorf(sillage.KindInvalid, "choisissez l'étape à relancer (1 à 5)")
-	}
-	step, err := rollover.ParseStep(n)
+	f, err := s.parseStepForm(w, r, "relancer (1 à 5)")
 	if err != nil {
 		return err
 	}
-	year, err := s.rolloverYear(r)
-	if err != nil {
-		return err
+	if len(f.uais) != 1 {
+		return sillage.Errorf(sillage.KindInvalid, "choisissez l'établissement dont l'étape est à relancer")
 	}
-	uai, err := sillage.ParseUAI(strings.TrimSpace(r.PostFormValue("uai")))
-	if err != nil {
-		return err
-	}
+	step, year, uai := f.step, f.year, f.uais[0]
 	q, _ := s.hooks.Jobs.(rollover.Inserter)
 	if err := rollover.Relaunch(r.Context(), s.store, q, year, step, uai, req.P.Login); err != nil {
 		return err
@@ -366,29 +372,11 @@ func (s *Server) rolloverRelaunch(w http.ResponseWriter, r *http.Request, req *R
 // rolloverUndo undoes a step for one establishment (or every one with a
 // pack of the step): what it deleted comes back exactly.
 func (s *Server) rolloverUndo(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if err := parseForm(w, r); err != nil {
-		return err
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("etape")))
-	if err != nil {
-		return sillage.Errorf(sillage.KindInvalid, "choisissez l'étape à annuler (1 à 4)")
-	}
-	step, err := rollover.ParseStep(n)
+	f, err := s.parseStepForm(w, r, "annuler (1 à 4)")
 	if err != nil {
 		return err
 	}
-	year, err := s.rolloverYear(r)
-	if err != nil {
-		return err
-	}
-	var uais []sillage.UAI
-	if u := strings.TrimSpace(r.PostFormValue("uai")); u != "" {
-		uai, err := sillage.ParseUAI(u)
-		if err != nil {
-			return err
-		}
-		uais = []sillage.UAI{uai}
-	}
+	step, year, uais := f.step, f.year, f.uais
 	res, err := s.rolloverEngine().Undo(r.Context(), rollover.UndoRequest{Year: year, Step: step, UAIs: uais, Actor: req.Actor()})
 	if err != nil {
 		return err
