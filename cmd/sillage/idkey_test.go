@@ -55,7 +55,8 @@ func TestKeyFileCannotBeReplacedSilently(t *testing.T) {
 				return exitOK, ""
 			}
 			other := filepath.Join(t.TempDir(), "other")
-			if code, _, errs := (&cli{t: t, env: map[string]string{"SILLAGE_DB": "sqlite:" + filepath.Join(t.TempDir(), "x.db"), "SILLAGE_ID_KEY_FILE": other}}).run("idkey", "init"); code != exitOK {
+			if code, _, errs := (&cli{t: t, env: map[string]string{"SILLAGE_DB": "sqlite:" + filepath.Join(t.TempDir(), "x.db"), "SILLAGE_ID_KEY_FILE": other,
+				"SILLAGE_DATA_DIR": filepath.Join(t.TempDir(), "data")}}).run("idkey", "init"); code != exitOK {
 				t.Fatalf("idkey init on an empty instance: %q", errs)
 			}
 			otherData, _ := os.ReadFile(other)
