@@ -46,15 +46,30 @@ func (tx *Tx) Driver(ctx context.Context, fn func(DriverTx) error) error {
 
 // pgxInTx is a pgx.Tx over a connection already inside a transaction
 // opened through database/sql: the statements run in that transaction.
+// Every method of pgx.Tx is written out, so that the compiler says when a
+// new pgx version adds one.
 type pgxInTx struct {
-	pgx.Tx // not implemented: nil
-	c      *pgx.Conn
+	c *pgx.Conn
 }
+
+var _ pgx.Tx = pgxInTx{}
 
 func (p pgxInTx) Begin(context.Context) (pgx.Tx, error) { return nil, errNestedTx }
 func (p pgxInTx) Commit(context.Context) error          { return errNestedTx }
 func (p pgxInTx) Rollback(context.Context) error        { return errNestedTx }
 func (p pgxInTx) Conn() *pgx.Conn                       { return p.c }
+
+func (p pgxInTx) Prepare(ctx context.Context, name, sql string) (*pgconn.StatementDescription, error) {
+	return p.c.Prepare(ctx, name, sql)
+}
+
+// LargeObjects cannot be offered: pgx builds them only over its own
+// transaction type (an unexported field), and Sillage stores no large
+// object. A library that asks for them gets a clear panic rather than a
+// nil dereference deep inside pgx.
+func (p pgxInTx) LargeObjects() pgx.LargeObjects {
+	panic("store: large objects are not available in a store transaction")
+}
 
 func (p pgxInTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	return p.c.Exec(ctx, sql, args...)
