@@ -91,11 +91,23 @@ func Active(ctx context.Context, st *store.Store, name string) ([]store.KeyVersi
 }
 
 // Check compares the versions held by a key file (version → fingerprint)
-// with the registry, in one transaction: it refuses, with what to
-// restore, when a version the database requires is missing from the file
-// or differs; otherwise it records the versions the database did not know
-// yet. file names the key file in messages.
+// with the registry: it refuses, with what to restore, when a version the
+// database requires is missing from the file or differs; otherwise it
+// records the versions the database did not know yet. Every command and
+// the server check their keys at start, so the usual case (nothing new) is
+// one read, without the write lock; only a new version takes it, and
+// compares again there. file names the key file in messages.
 func Check(ctx context.Context, st *store.Store, name, file string, have map[int]string) error {
+	var known []store.KeyVersion
+	if err := st.Read(ctx, func(tx *store.Tx) (err error) { known, err = tx.ListKeyVersions(ctx, name); return err }); err != nil {
+		return err
+	}
+	if err := compare(name, file, known, have); err != nil {
+		return err
+	}
+	if len(newVersions(known, have)) == 0 {
+		return nil
+	}
 	return st.Write(ctx, func(tx *store.Tx) error {
 		known, err := tx.ListKeyVersions(ctx, name)
 		if err != nil {
@@ -104,24 +116,30 @@ func Check(ctx context.Context, st *store.Store, name, file string, have map[int
 		if err := compare(name, file, known, have); err != nil {
 			return err
 		}
-		byVersion := map[int]bool{}
-		for _, k := range known {
-			byVersion[k.Version] = true
-		}
-		versions := make([]int, 0, len(have))
-		for v := range have {
-			versions = append(versions, v)
-		}
-		slices.Sort(versions)
-		for _, v := range versions {
-			if !byVersion[v] {
-				if err := tx.RecordKeyVersion(ctx, name, v, have[v]); err != nil {
-					return err
-				}
+		for _, v := range newVersions(known, have) {
+			if err := tx.RecordKeyVersion(ctx, name, v, have[v]); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
+}
+
+// newVersions are the versions of the file the registry does not know, in
+// order.
+func newVersions(known []store.KeyVersion, have map[int]string) []int {
+	byVersion := map[int]bool{}
+	for _, k := range known {
+		byVersion[k.Version] = true
+	}
+	var out []int
+	for v := range have {
+		if !byVersion[v] {
+			out = append(out, v)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // compare refuses a file that lacks or changes a version the database
