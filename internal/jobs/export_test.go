@@ -2,5 +2,6 @@ package jobs
 
 import "context"
 
-// SealLegacy exposes the hourly sealing of clear files to the tests.
-func (q *Queue) SealLegacy(ctx context.Context) (int, error) { return q.sealLegacy(ctx) }
+// SealLegacy exposes the sealing of clear files to the tests (every call
+// looks at every file, unlike the once-per-process sealLegacy).
+func (q *Queue) SealLegacy(ctx context.Context) (int, error) { return q.sealLegacyFiles(ctx) }

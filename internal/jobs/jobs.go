@@ -27,6 +27,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -256,6 +257,10 @@ type Queue struct {
 	insertTx func(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 	closers  []func()
 	started  bool
+	// legacySealed: this process has sealed the files older versions
+	// wrote in clear; this version never writes such files, so the
+	// hourly expiry need not look again.
+	legacySealed atomic.Bool
 }
 
 // Open migrates River's tables and builds the queue, with its workers and

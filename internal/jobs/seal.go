@@ -14,13 +14,23 @@ import (
 // sealed them (docs/securite.md): the credential lists' PDF and CSV and
 // the uploaded initialisation files. Each row is pointed at its sealed
 // copy and the clear file is removed at once unless another row refers to
-// it. It runs with the hourly expiry; sealed files are left alone, so a
-// second run does nothing. It returns how many files it sealed.
+// it. It runs with the first hourly expiry of the process (at start), and
+// again only if that run failed; sealed files are left alone, so a second
+// run does nothing. It returns how many files it sealed.
 func (q *Queue) sealLegacy(ctx context.Context) (int, error) {
 	cfg := q.cfg
-	if cfg.Box == nil || cfg.Blobs == nil {
+	if cfg.Box == nil || cfg.Blobs == nil || q.legacySealed.Load() {
 		return 0, nil
 	}
+	n, err := q.sealLegacyFiles(ctx)
+	if err == nil {
+		q.legacySealed.Store(true)
+	}
+	return n, err
+}
+
+func (q *Queue) sealLegacyFiles(ctx context.Context) (int, error) {
+	cfg := q.cfg
 	var lists []store.CredentialList
 	var files []store.RolloverFile
 	err := cfg.Store.Read(ctx, func(tx *store.Tx) (err error) {

@@ -96,9 +96,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[JobArgs]) error {
 	}
 	if why != "" {
 		_ = river.RecordOutput(ctx, why)
-		_ = e.Store.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
-			return tx.SetRolloverStepFailed(ctx, uai, year, int(step), why)
-		})
+		e.markFailed(ctx, uai, year, step, why)
 		return river.JobCancel(sillage.Errorf(sillage.KindConflict, "%s", why))
 	}
 	o := e.RunOne(ctx, req, uai)
@@ -114,9 +112,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[JobArgs]) error {
 		// River rescued late): that process's run stands.
 		var refused errRefused
 		if !errors.As(o.Err, &refused) || !refused.busy {
-			_ = e.Store.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
-				return tx.SetRolloverStepFailed(ctx, uai, year, int(step), o.Message)
-			})
+			e.markFailed(ctx, uai, year, step, o.Message)
 		}
 		return river.JobCancel(o.Err)
 	case OutcomeFailed:
@@ -279,4 +275,18 @@ func Skipped(ctx context.Context, st *store.Store, year sillage.SchoolYear, s St
 		return nil
 	})
 	return out, err
+}
+
+// markFailed records why a step's job gave up, even when the job's context
+// is cancelled: otherwise the step would stay "queued" with no job behind
+// it. A failure to record is logged (the operator then sees the step as
+// queued, and the job's output says why).
+func (e *Engine) markFailed(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, step Step, why string) {
+	wctx := context.WithoutCancel(ctx)
+	err := e.Store.Write(wctx, func(tx *store.Tx) error {
+		return tx.SetRolloverStepFailed(wctx, uai, year, int(step), why)
+	})
+	if err != nil {
+		e.log().Error("rollover: step failure not recorded", "uai", uai, "step", int(step), "err", err)
+	}
 }

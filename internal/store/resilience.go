@@ -6,9 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"io"
-	"io/fs"
 	"net"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -105,26 +103,16 @@ func Retry(ctx context.Context, op func() error) error {
 	return err
 }
 
-// latestMigration is the highest migration number of the embedded files
-// of the engine.
+// latestMigration is the highest migration of the engine, as goose reads
+// the embedded files (read once, at Open).
 func (s *Store) latestMigration() (int64, error) {
-	fsys, _, err := s.migrationFS()
-	if err != nil {
-		return 0, err
-	}
-	entries, err := fs.ReadDir(fsys, ".")
+	p, err := s.provider()
 	if err != nil {
 		return 0, err
 	}
 	var latest int64
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		if !ok || !strings.HasSuffix(e.Name(), ".sql") {
-			continue
-		}
-		if n, err := strconv.ParseInt(num, 10, 64); err == nil && n > latest {
-			latest = n
-		}
+	for _, src := range p.ListSources() {
+		latest = max(latest, src.Version)
 	}
 	return latest, nil
 }

@@ -115,6 +115,7 @@ type Store struct {
 	clock sillage.Clock
 
 	auditKey sillage.AuditKey
+	latest   int64 // the highest embedded migration: what Ready expects
 }
 
 // Open connects, checks the database is reachable and applies migrations.
@@ -147,6 +148,10 @@ func Open(ctx context.Context, dsn DSN, opts Options) (*Store, error) {
 			s.Close()
 			return nil, err
 		}
+	}
+	if s.latest, err = s.latestMigration(); err != nil {
+		s.Close()
+		return nil, err
 	}
 	return s, nil
 }
@@ -305,12 +310,8 @@ func (s *Store) Ready(ctx context.Context) error {
 	if err != nil {
 		return sillage.Wrap(sillage.KindUnavailable, err, "base de données injoignable")
 	}
-	latest, err := s.latestMigration()
-	if err != nil {
-		return err
-	}
-	if cur < latest {
-		return sillage.Errorf(sillage.KindUnavailable, "migrations en attente : version %d appliquée, %d attendue", cur, latest)
+	if cur < s.latest {
+		return sillage.Errorf(sillage.KindUnavailable, "migrations en attente : version %d appliquée, %d attendue", cur, s.latest)
 	}
 	return nil
 }
