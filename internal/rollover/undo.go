@@ -283,9 +283,11 @@ func (e *Engine) UndoOne(ctx context.Context, req UndoRequest, uai sillage.UAI) 
 			o.Err = sillage.Errorf(sillage.KindConflict, "%s", u.msg)
 		}
 	case err != nil:
+		// As for the steps: the operator reads French, the technical
+		// detail goes to the server's log just below.
 		o.Status, o.Message, o.Err = UndoFailed, sillage.Message(err), err
-		if o.Message == "" || sillage.KindOf(err) == sillage.KindInternal {
-			o.Message = err.Error()
+		if sillage.KindOf(err) == sillage.KindInternal {
+			o.Message += " (le détail est dans le journal du serveur) ; rien n'a été restauré, relancez l'annulation"
 		}
 		e.log().Warn("rollover undo failed", "uai", uai, "year", year, "step", int(s), "err", err)
 	default:

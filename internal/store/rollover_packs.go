@@ -260,10 +260,10 @@ func (tx *Tx) AddRolloverPackAccounts(ctx context.Context, uai sillage.UAI, pack
 	if err != nil || len(ids) == 0 {
 		return 0, err
 	}
-	for _, chunk := range packChunks(ids) {
-		ph, args := placeholders(2, chunk)
+	for _, chunk := range impIDChunks(ids, packChunk) {
+		ph, args := inUAI(uai, chunk)
 		rows, err := tx.query(ctx, `SELECT a.id, a.closed_at, a.closed_reason FROM accounts a WHERE a.id IN
-			(SELECT account_id FROM persons WHERE uai = $1 AND account_id IS NOT NULL AND id IN (`+ph+`)) ORDER BY a.id`, append([]any{uai}, args...)...)
+			(SELECT account_id FROM persons WHERE uai = $1 AND account_id IS NOT NULL AND id IN (`+ph+`)) ORDER BY a.id`, args...)
 		if err != nil {
 			return 0, err
 		}
@@ -298,9 +298,9 @@ func (tx *Tx) AddRolloverPackSpaces(ctx context.Context, uai sillage.UAI, packID
 			return 0, err
 		}
 	}
-	for _, chunk := range packChunks(ids) {
-		ph, args := placeholders(2, chunk)
-		rows, err := tx.query(ctx, `SELECT * FROM class_space_rights WHERE uai = $1 AND space_id IN (`+ph+`)`, append([]any{uai}, args...)...)
+	for _, chunk := range impIDChunks(ids, packChunk) {
+		ph, args := inUAI(uai, chunk)
+		rows, err := tx.query(ctx, `SELECT * FROM class_space_rights WHERE uai = $1 AND space_id IN (`+ph+`)`, args...)
 		if err != nil {
 			return 0, err
 		}
@@ -406,9 +406,9 @@ func (w *packWriter) rows(ctx context.Context, table, col string, ids []int64, d
 	if depth > 4 {
 		return fmt.Errorf("store: pack: tables too deep at %s", table)
 	}
-	for _, chunk := range packChunks(ids) {
-		ph, args := placeholders(2, chunk)
-		rows, err := w.tx.query(ctx, `SELECT * FROM `+table+` WHERE uai = $1 AND `+col+` IN (`+ph+`)`, append([]any{w.uai}, args...)...)
+	for _, chunk := range impIDChunks(ids, packChunk) {
+		ph, args := inUAI(w.uai, chunk)
+		rows, err := w.tx.query(ctx, `SELECT * FROM `+table+` WHERE uai = $1 AND `+col+` IN (`+ph+`)`, args...)
 		if err != nil {
 			return err
 		}
@@ -445,9 +445,9 @@ func (w *packWriter) rows(ctx context.Context, table, col string, ids []int64, d
 
 // links copies (id, col) of the rows of table whose by column is in ids.
 func (w *packWriter) links(ctx context.Context, table, col, by string, ids []int64) error {
-	for _, chunk := range packChunks(ids) {
-		ph, args := placeholders(2, chunk)
-		rows, err := w.tx.query(ctx, `SELECT id, `+col+` FROM `+table+` WHERE uai = $1 AND `+by+` IN (`+ph+`) ORDER BY id`, append([]any{w.uai}, args...)...)
+	for _, chunk := range impIDChunks(ids, packChunk) {
+		ph, args := inUAI(w.uai, chunk)
+		rows, err := w.tx.query(ctx, `SELECT id, `+col+` FROM `+table+` WHERE uai = $1 AND `+by+` IN (`+ph+`) ORDER BY id`, args...)
 		if err != nil {
 			return err
 		}
@@ -493,28 +493,18 @@ func scanPackRows(rows *sql.Rows) ([]map[string]packValue, error) {
 	return out, mapErr(rows.Err())
 }
 
-func packChunks(ids []int64) [][]int64 {
-	const size = 400
-	var out [][]int64
-	for len(ids) > size {
-		out = append(out, ids[:size])
-		ids = ids[size:]
-	}
-	if len(ids) > 0 {
-		out = append(out, ids)
-	}
-	return out
-}
+// packChunk is how many ids a pack query names at once.
+const packChunk = 400
 
-// placeholders returns "$from, $from+1, ..." and ids as arguments.
-func placeholders(from int, ids []int64) (string, []any) {
-	ph := make([]string, len(ids))
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		ph[i] = fmt.Sprintf("$%d", from+i)
-		args[i] = id
+// inUAI returns the placeholders of ids after $1 (the establishment) and
+// the arguments of both.
+func inUAI(uai any, ids []int64) (string, []any) {
+	args := make([]any, 0, len(ids)+1)
+	args = append(args, uai)
+	for _, id := range ids {
+		args = append(args, id)
 	}
-	return strings.Join(ph, ", "), args
+	return impPlaceholders(2, len(ids)), args
 }
 
 // RestoreRolloverPackRows writes the rows of a live pack back: deleted
