@@ -17,7 +17,8 @@ type presence struct {
 	aaf    map[string]heldRecord // AAF join id
 	unqid  map[string]heldRecord // the unqid of the record's INE, under every key version
 	names  map[string]heldRecord // nameKey: an ONDE row with neither a valid INE nor a birth date
-	sts    map[string]heldRecord // STS-web INDIVIDU id
+	// STS-web and AAF rejects that name staff are kept through txn.keep
+	// (keySTS, keyAAF), which also keeps their services.
 }
 
 // heldRecord is the rejected record that names a student.
@@ -26,8 +27,7 @@ type heldRecord struct {
 }
 
 func newPresence() *presence {
-	return &presence{siecle: map[string]heldRecord{}, aaf: map[string]heldRecord{}, unqid: map[string]heldRecord{}, names: map[string]heldRecord{},
-		sts: map[string]heldRecord{}}
+	return &presence{siecle: map[string]heldRecord{}, aaf: map[string]heldRecord{}, unqid: map[string]heldRecord{}, names: map[string]heldRecord{}}
 }
 
 func addHeld(m map[string]heldRecord, key string, h heldRecord) {
@@ -108,7 +108,7 @@ func (p *presence) holdsPerson(e *sillage.Person) (heldRecord, bool) {
 	for _, c := range []struct {
 		m   map[string]heldRecord
 		key string
-	}{{p.siecle, e.SIECLEID}, {p.aaf, e.AAFID}, {p.sts, e.STSID}} {
+	}{{p.siecle, e.SIECLEID}, {p.aaf, e.AAFID}} {
 		if h, ok := c.m[c.key]; ok && c.key != "" {
 			return h, true
 		}
