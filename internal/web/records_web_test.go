@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -170,12 +171,19 @@ func TestStudentsSeeOnlyTheirOwn(t *testing.T) {
 	c := f.session(f.a, sillage.RoleStudent)
 	status, body := f.do(c, "GET", "/mon-livret", nil)
 	expectStatus(t, "own record", status, 200, body)
-	for _, want := range []string{"Câblage d&#39;un coffret", "Travail soigné.", "Installation d&#39;un réseau", "rapport de stage.pdf", "Maîtrisé"} {
-		if !strings.Contains(body, want) {
-			t.Errorf("own record lacks %q", want)
+	pg := parsePage(t, body)
+	for _, want := range [][2]string{
+		{".evaluation-card h3", "Câblage d'un coffret"},
+		{".evaluation-card .eval-comment", "Travail soigné."},
+		{".evaluation-card .results .level-label", "Maîtrisé"},
+		{".sheet-card h3", "Installation d'un réseau"},
+		{".sheet-card .files a", "rapport de stage.pdf"},
+	} {
+		if !pg.has(want[0], want[1]) {
+			t.Errorf("own record lacks %q in %s", want[1], want[0])
 		}
 	}
-	if strings.Contains(body, "Commentaire du camarade") || strings.Contains(body, "Dépannage") {
+	if pg.has("main", "Commentaire du camarade") || pg.has("main", "Dépannage") {
 		t.Error("own record shows a classmate's data")
 	}
 	for _, p := range []string{
@@ -203,7 +211,7 @@ func TestStudentsSeeOnlyTheirOwn(t *testing.T) {
 	// The document space: own archive downloadable, with safe headers.
 	status, body = f.do(c, "GET", "/mes-documents", nil)
 	expectStatus(t, "documents", status, 200, body)
-	if !strings.Contains(body, "Archive 2024-2025.zip") {
+	if !parsePage(t, body).has("table.list td a[download]", "Archive 2024-2025.zip") {
 		t.Error("document space lacks the yearly archive")
 	}
 	resp := f.get(c, fmt.Sprintf("/mes-documents/%d", f.a.IDs["document"]))
@@ -233,12 +241,12 @@ func TestParentsSeeOnlyTheirChildren(t *testing.T) {
 	c := f.session(f.a, sillage.RoleParent)
 	status, body := f.do(c, "GET", "/mes-enfants", nil)
 	expectStatus(t, "children", status, 200, body)
-	if !strings.Contains(body, "Léa") || strings.Contains(body, "Hugo") {
+	if pg := parsePage(t, body); !pg.has("ul.cards li a", "Léa") || pg.has("main", "Hugo") {
 		t.Errorf("children list: %.400s", body)
 	}
 	status, body = f.do(c, "GET", fmt.Sprintf("/mes-enfants/%d", f.a.Student.ID), nil)
 	expectStatus(t, "child's record", status, 200, body)
-	if !strings.Contains(body, "Travail soigné.") || strings.Contains(body, "Commentaire du camarade") {
+	if pg := parsePage(t, body); !pg.has(".evaluation-card .eval-comment", "Travail soigné.") || pg.has("main", "Commentaire du camarade") {
 		t.Error("child's record shows the wrong comments")
 	}
 	for _, p := range []string{
@@ -268,7 +276,7 @@ func TestTeachersSeeOnlyTheirDivisions(t *testing.T) {
 	c := f.session(f.a, sillage.RoleTeacher)
 	status, body := f.do(c, "GET", "/eleves", nil)
 	expectStatus(t, "students", status, 200, body)
-	if !strings.Contains(body, "Léa") || !strings.Contains(body, "Hugo") || strings.Contains(body, "Zoé") {
+	if pg := parsePage(t, body); !pg.has("table.list td a", "Léa") || !pg.has("table.list td a", "Hugo") || pg.has("main", "Zoé") {
 		t.Errorf("teacher's students: %.600s", body)
 	}
 	for _, p := range []string{
@@ -300,14 +308,15 @@ func TestTeachersSeeOnlyTheirDivisions(t *testing.T) {
 	_, directorView := f.do(f.session(f.a, sillage.RoleDirector), "GET", fmt.Sprintf("/eleves/%d", f.a.Student.ID), nil)
 	_, adminView := f.do(f.session(f.a, sillage.RoleAdministrator), "GET", fmt.Sprintf("/eleves/%d", f.a.Student.ID), nil)
 	for name, view := range map[string]string{"teacher": teacherView, "director": directorView} {
-		if strings.Contains(view, "student.0860012w") || strings.Contains(view, "ELEVE_ID") || strings.Contains(view, ">1001<") {
+		pg := parsePage(t, view)
+		if pg.has("main", "student.0860012w") || pg.has("main", "ELEVE_ID") || slices.Contains(pg.texts("dl.facts dd"), "1001") {
 			t.Errorf("%s sees a login or an external id", name)
 		}
-		if !strings.Contains(view, "Dernière connexion") {
+		if !pg.has("dl.facts dt", "Dernière connexion") {
 			t.Errorf("%s must see the last sign-in dates", name)
 		}
 	}
-	if !strings.Contains(adminView, "student.0860012w") || !strings.Contains(adminView, "1001") {
+	if pg := parsePage(t, adminView); !slices.Contains(pg.texts("dl.facts dd"), "student.0860012w") || !slices.Contains(pg.texts("dl.facts dd"), "1001") {
 		t.Error("the administrator sees logins and external ids")
 	}
 }
@@ -325,7 +334,8 @@ func TestGridCells(t *testing.T) {
 			evalPath := fmt.Sprintf("/evaluations/%d", f.a.IDs["evaluation"])
 			status, body := f.do(c, "GET", evalPath, nil)
 			expectStatus(t, "grid", status, 200, body)
-			if strings.Count(body, `class="code"`) != 4 || !strings.Contains(body, `value="3"`) {
+			pg := parsePage(t, body)
+			if pg.count("td.cell input.code") != 4 || pg.attr(fmt.Sprintf("#in-%d-%d", f.a.Student.ID, f.a.IDs["competence"]), "value") != "3" {
 				t.Errorf("grid: want 2 students × 2 competences with the saved 3: %.2000s", body)
 			}
 			var c2 int64
@@ -336,16 +346,16 @@ func TestGridCells(t *testing.T) {
 			})
 			cell := url.Values{"eleve": {fmt.Sprint(f.a.Student.ID)}, "competence": {fmt.Sprint(c2)}, "valeur": {"abs"}}
 			status, body = f.do(c, "POST", evalPath+"/resultat", cell)
-			if status != 200 || !strings.Contains(body, "saved") || !strings.Contains(body, `value="ABS"`) {
+			if pg := parseCell(t, body); status != 200 || pg.count("td.cell.saved") != 1 || pg.attr("td.cell input.code", "value") != "ABS" {
 				t.Fatalf("save a cell: %d %s", status, body)
 			}
 			cell.Set("valeur", "9")
 			status, body = f.do(c, "POST", evalPath+"/resultat", cell)
-			if status != 400 || !strings.Contains(body, "failed") || !strings.Contains(body, "hors de l&#39;échelle") || !strings.Contains(body, `value="9"`) {
+			if pg := parseCell(t, body); status != 400 || pg.count("td.cell.failed") != 1 || !pg.has("td.cell .cell-status", "hors de l'échelle") || pg.attr("td.cell input.code", "value") != "9" {
 				t.Fatalf("refused cell: %d %s", status, body)
 			}
 			status, body = f.do(c, "POST", evalPath+"/commentaire", url.Values{"eleve": {fmt.Sprint(o.classmate.ID)}, "commentaire": {"Des progrès."}})
-			if status != 200 || !strings.Contains(body, "saved") {
+			if pg := parseCell(t, body); status != 200 || pg.count("td.comment-cell.saved") != 1 {
 				t.Fatalf("save a comment: %d %s", status, body)
 			}
 			// A competence of the referential that is not a column is refused.
@@ -361,7 +371,7 @@ func TestGridCells(t *testing.T) {
 			}
 			colleague := f.sessionOf(f.a.UAI, o.colleague)
 			status, body = f.do(colleague, "GET", evalPath, nil)
-			if status != 200 || strings.Contains(body, `class="code"`) {
+			if pg := parsePage(t, body); status != 200 || pg.count("td.cell") == 0 || pg.count("input.code") != 0 {
 				t.Errorf("colleague reads the grid without inputs: %d", status)
 			}
 			status, _ = f.do(colleague, "POST", evalPath+"/resultat", url.Values{"eleve": {fmt.Sprint(f.a.Student.ID)}, "competence": {fmt.Sprint(c2)}, "valeur": {"1"}})
@@ -474,7 +484,7 @@ func TestUploadRefusals(t *testing.T) {
 				data           []byte
 				want           string
 			}{
-				{"fake PDF", "devoir.pdf", []byte("Bonjour, ceci est un texte et pas un PDF."), "n&#39;est pas un PDF"},
+				{"fake PDF", "devoir.pdf", []byte("Bonjour, ceci est un texte et pas un PDF."), "n'est pas un PDF"},
 				{"PDF without trailer", "tronque.pdf", []byte("%PDF-1.4\n1 0 obj << >> endobj\n"), "%%EOF"},
 				{"oversized", "gros.pdf", oversized, "trop volumineux"},
 				{"bomb-shaped ZIP", "photos.zip", bomb, "bombe"},
@@ -485,7 +495,7 @@ func TestUploadRefusals(t *testing.T) {
 			}
 			for _, tc := range cases {
 				status, body := f.upload(c, path, tc.filename, tc.data)
-				if status != 400 || !strings.Contains(body, tc.want) {
+				if status != 400 || !parsePage(t, body).has(".error-message", tc.want) {
 					i := strings.Index(body, "<main")
 					t.Errorf("%s: status %d, want 400 mentioning %q: %.600s", tc.name, status, tc.want, body[max(i, 0):])
 				}
@@ -542,22 +552,22 @@ func TestTrashAndRestoreEvaluation(t *testing.T) {
 	c := f.session(f.a, sillage.RoleTeacher)
 	id := f.a.IDs["evaluation"]
 	status, body := f.do(c, "POST", fmt.Sprintf("/evaluations/%d/supprimer", id), url.Values{})
-	if status != 200 || !strings.Contains(body, "corbeille") || !strings.Contains(body, "2 résultat(s)") {
+	if pg := parsePage(t, body); status != 200 || !pg.has("p.callout", "corbeille") || !pg.has("main p", "2 résultat(s)") {
 		t.Fatalf("confirmation: %d %.500s", status, body)
 	}
 	status, body = f.do(c, "POST", fmt.Sprintf("/evaluations/%d/supprimer", id), url.Values{"confirmer": {"1"}})
 	expectStatus(t, "trash", status, http.StatusSeeOther, body)
 	_, mine := f.do(f.session(f.a, sillage.RoleStudent), "GET", "/mon-livret", nil)
-	if strings.Contains(mine, "Câblage d&#39;un coffret") {
+	if parsePage(t, mine).has("main", "Câblage d'un coffret") {
 		t.Error("a trashed evaluation still shows in the student's record")
 	}
 	_, trash := f.do(c, "GET", "/corbeille", nil)
-	if !strings.Contains(trash, "Câblage d&#39;un coffret") {
+	if !parsePage(t, trash).has("table td", "Câblage d'un coffret") {
 		t.Fatalf("trash page: %.800s", trash)
 	}
 	colleague := f.sessionOf(f.a.UAI, o.colleague)
 	_, ctrash := f.do(colleague, "GET", "/corbeille", nil)
-	if strings.Contains(ctrash, "Câblage") {
+	if parsePage(t, ctrash).has("main", "Câblage") {
 		t.Error("a colleague sees another teacher's trash")
 	}
 	form := url.Values{"type": {"evaluation"}, "id": {fmt.Sprint(id)}}
@@ -594,7 +604,7 @@ func TestDeleteCompetence(t *testing.T) {
 	c := f.session(f.a, sillage.RoleAdministrator)
 	p := fmt.Sprintf("/competences/%d/supprimer", f.a.IDs["competence"])
 	status, body := f.do(c, "POST", p, url.Values{})
-	if status != 200 || !strings.Contains(body, "1 résultat(s)") {
+	if status != 200 || !parsePage(t, body).has("main p", "1 résultat(s)") {
 		t.Fatalf("confirmation: %d %.500s", status, body)
 	}
 	status, body = f.do(c, "POST", p, url.Values{"confirmer": {"1"}})
@@ -698,7 +708,7 @@ func TestReferentialEditing(t *testing.T) {
 	// A teacher reads, does not manage.
 	tc := f.session(f.a, sillage.RoleTeacher)
 	status, body = f.do(tc, "GET", fmt.Sprintf("/referentiels/%d", ref.ID), nil)
-	if status != 200 || strings.Contains(body, "/competences/") {
+	if status != 200 || parsePage(t, body).count(`[action*="/competences/"], [href*="/competences/"]`) != 0 {
 		t.Errorf("teacher's view of a referential: %d", status)
 	}
 }
@@ -710,7 +720,7 @@ func TestEvaluationCreation(t *testing.T) {
 	ctx := context.Background()
 	c := f.session(f.a, sillage.RoleTeacher)
 	status, body := f.do(c, "GET", fmt.Sprintf("/evaluations/nouvelle?division=%d", f.a.Division.ID), nil)
-	if status != 200 || !strings.Contains(body, `name="competences"`) {
+	if status != 200 || parsePage(t, body).count(`input[type="checkbox"][name="competences"]`) == 0 {
 		t.Fatalf("form: %d", status)
 	}
 	var comps []sillage.Competence
@@ -721,7 +731,7 @@ func TestEvaluationCreation(t *testing.T) {
 	form := url.Values{"division": {fmt.Sprint(f.a.Division.ID)}, "referentiel": {fmt.Sprint(f.a.IDs["referential"])}, "titre": {"Mise en service"},
 		"date": {"2025-10-06"}, "niveau": {"Première professionnelle"}}
 	status, body = f.do(c, "POST", "/evaluations", form)
-	if status != 400 || !strings.Contains(body, "Cochez au moins une compétence") {
+	if status != 400 || !parsePage(t, body).has(".errors li", "Cochez au moins une compétence") {
 		t.Fatalf("no competence: %d %.300s", status, body)
 	}
 	form["competences"] = []string{fmt.Sprint(comps[0].ID), fmt.Sprint(comps[2].ID)}
@@ -763,7 +773,7 @@ func TestSheets(t *testing.T) {
 	sc := f.session(f.a, sillage.RoleStudent)
 	status, body := f.do(sc, "POST", "/mon-livret/fiches", url.Values{"type": {"bacpro"}, "intitule": {"Stage chez un installateur"}, "contexte": {"pfmp"},
 		"pfmp_debut": {"2025-12-01"}, "pfmp_fin": {"2025-11-01"}, "organisme": {"Élec 86"}})
-	if status != 400 || !strings.Contains(body, "précède son début") {
+	if status != 400 || !parsePage(t, body).has(".errors li", "précède son début") {
 		t.Fatalf("bad PFMP dates: %d %.300s", status, body)
 	}
 	status, body = f.do(sc, "POST", "/mon-livret/fiches", url.Values{"type": {"bacpro"}, "intitule": {"Stage chez un installateur"}, "contexte": {"pfmp"},
@@ -808,10 +818,11 @@ func TestSheets(t *testing.T) {
 		t.Errorf("the evaluated sheet changed: %q, %d files", sh.Title, len(files))
 	}
 	_, page := f.do(sc, "GET", fmt.Sprintf("/mon-livret/fiches/%d", sh.ID), nil)
-	if !strings.Contains(page, "Excellent.") || !strings.Contains(page, "Très bien maîtrisé") {
+	pg := parsePage(t, page)
+	if !pg.has("main p", "Excellent.") || !pg.has("main p", "Très bien maîtrisé") {
 		t.Error("the student's sheet page lacks the evaluation")
 	}
-	if !strings.Contains(page, "a été évaluée") || strings.Contains(page, "Joindre le fichier") || strings.Contains(page, "Modifier la description") {
+	if !pg.has("p.hint", "a été évaluée") || pg.has("main button", "Joindre le fichier") || pg.has("main a", "Modifier la description") {
 		t.Error("the student's evaluated sheet still offers changes")
 	}
 	// A teacher creates a sheet for a student of their division.
