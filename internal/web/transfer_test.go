@@ -75,15 +75,16 @@ func TestTransferSettingsPage(t *testing.T) {
 	})
 	admin := f.session(f.b, sillage.RoleAdministrator)
 	status, body := f.do(admin, "GET", "/transferts/parametres", nil)
-	if status != http.StatusOK || !strings.Contains(body, "CARRIE Stéphanie (1SN)") || !strings.Contains(body, "transfert désactivé") {
+	pg := parsePage(t, body)
+	if status != http.StatusOK || !pg.has("ul.without-ine li", "CARRIE Stéphanie (1SN)") || !pg.has("#transfer-state .badge", "transfert désactivé") {
 		t.Fatalf("settings page: %d %s", status, body)
 	}
-	if strings.Contains(body, "DURAND Léa") {
+	if pg.has("main", "DURAND Léa") {
 		t.Error("a student with an INE is listed without INE")
 	}
 	// Turning on without a number is refused with a clear message.
 	status, body = f.do(admin, "POST", "/transferts/parametres", url.Values{"transfert": {"oui"}, "reference": {"   "}})
-	if status != http.StatusBadRequest || !strings.Contains(body, "numéro de déclaration CNIL") {
+	if status != http.StatusBadRequest || !parsePage(t, body).has(".errors li", "numéro de déclaration CNIL") {
 		t.Fatalf("enable without reference: %d %s", status, body)
 	}
 	long := strings.Repeat("x", 65)
@@ -141,24 +142,25 @@ func TestTransferDashboard(t *testing.T) {
 	// B receives: the name as B knows it.
 	adminB := f.session(f.b, sillage.RoleAdministrator)
 	status, body := f.do(adminB, "GET", "/transferts", nil)
-	if status != http.StatusOK || !strings.Contains(body, "DURAND Léa") || !strings.Contains(body, string(uaiA)) || !strings.Contains(body, "Lycée A") {
+	pg := parsePage(t, body)
+	if status != http.StatusOK || !pg.has("#incoming td", "DURAND Léa") || !pg.has("#incoming td", string(uaiA)) || !pg.has("#incoming td .meta", "Lycée A") {
 		t.Fatalf("incoming: %d %s", status, body)
 	}
-	if !strings.Contains(body, "ATTENTE Hugo") || !strings.Contains(body, "0170001A") {
+	if !pg.has("#pending td", "ATTENTE Hugo") || !pg.has("#pending td", "0170001A") {
 		t.Errorf("pending student missing: %s", body)
 	}
 	// A sent: initials only.
 	status, body = f.do(f.session(f.a, sillage.RoleDirector), "GET", "/transferts", nil)
-	if status != http.StatusOK || !strings.Contains(body, "L. É.") || strings.Contains(body, "Élève Lycée A") {
+	if pg := parsePage(t, body); status != http.StatusOK || !pg.has("#outgoing td", "L. É.") || pg.has("main", "Élève Lycée A") {
 		t.Fatalf("outgoing: %d %s", status, body)
 	}
 	// Filters: nothing "not done", nothing before.
 	_, body = f.do(adminB, "GET", "/transferts?effectue=non", nil)
-	if strings.Contains(body, "DURAND Léa") {
+	if parsePage(t, body).has("main", "DURAND Léa") {
 		t.Error("filter effectue=non shows a done transfer")
 	}
 	_, body = f.do(adminB, "GET", "/transferts?du=2020-01-01&au=2020-12-31", nil)
-	if strings.Contains(body, "DURAND Léa") {
+	if parsePage(t, body).has("main", "DURAND Léa") {
 		t.Error("date filter ignored")
 	}
 	status, _ = f.do(adminB, "GET", "/transferts?du=hier", nil)
@@ -219,7 +221,7 @@ func TestDepartedStudent(t *testing.T) {
 		t.Fatalf("first page: %d", status)
 	}
 	status, body = f.do(c, "GET", "/depart", nil)
-	if status != http.StatusOK || !strings.Contains(body, "Télécharger mon livret") || !strings.Contains(body, "/depart/livret.zip") {
+	if pg := parsePage(t, body); status != http.StatusOK || !pg.has("a#download", "Télécharger mon livret") || pg.attr("a#download", "href") != "/depart/livret.zip" {
 		t.Fatalf("departed page: %d %s", status, body)
 	}
 	// One page: everything else leads back to it.
@@ -267,7 +269,7 @@ func TestDepartedStudent(t *testing.T) {
 	// Three months after leaving: sign-in refused, the open session ends.
 	f.clock.T = f.clock.T.AddDate(0, 3, 1)
 	status, _, body = transferSignIn(t, f, f.anonymous(), login)
-	if status != http.StatusUnauthorized || !strings.Contains(body, "a pris fin") {
+	if status != http.StatusUnauthorized || !parsePage(t, body).has("p.errors", "a pris fin") {
 		t.Errorf("after 3 months: %d %s", status, body)
 	}
 	status, _ = f.do(c, "GET", "/depart", nil)
@@ -291,7 +293,7 @@ func TestSignInAfterTransferAndPurge(t *testing.T) {
 		t.Fatal(err)
 	}
 	status, _, body := transferSignIn(t, f, f.anonymous(), loginA)
-	if status != http.StatusUnauthorized || !strings.Contains(body, "transféré vers votre nouvel établissement") {
+	if status != http.StatusUnauthorized || !parsePage(t, body).has("p.errors", "transféré vers votre nouvel établissement") {
 		t.Errorf("after the transfer: %d %s", status, body)
 	}
 	if status, _ := f.do(c, "GET", "/depart", nil); status != http.StatusSeeOther {
@@ -307,7 +309,7 @@ func TestSignInAfterTransferAndPurge(t *testing.T) {
 		t.Fatalf("purge %+v %v", rep, err)
 	}
 	status, _, body = transferSignIn(t, f, f.anonymous(), loginB)
-	if status != http.StatusUnauthorized || !strings.Contains(body, "supprimé au terme de sa durée de conservation") {
+	if status != http.StatusUnauthorized || !parsePage(t, body).has("p.errors", "supprimé au terme de sa durée de conservation") {
 		t.Errorf("after the purge: %d %s", status, body)
 	}
 }
@@ -317,7 +319,7 @@ func TestOperatorJobsPageWithoutQueue(t *testing.T) {
 	moveStudent(t, f, false)
 	op := f.session(f.a, "operator")
 	status, body := f.do(op, "GET", "/operateur/taches", nil)
-	if status != http.StatusOK || !strings.Contains(body, "Lancer le transfert maintenant") {
+	if status != http.StatusOK || !parsePage(t, body).has("button#run-transfer", "Lancer le transfert maintenant") {
 		t.Fatalf("jobs page: %d %s", status, body)
 	}
 	status, _ = f.do(op, "POST", "/operateur/taches/transfert", url.Values{})
@@ -325,7 +327,7 @@ func TestOperatorJobsPageWithoutQueue(t *testing.T) {
 		t.Fatalf("run now: %d", status)
 	}
 	_, body = f.do(op, "GET", "/operateur/taches", nil)
-	if !strings.Contains(body, "1 transféré(s)") {
+	if !parsePage(t, body).has("p.flash", "1 transféré(s)") {
 		t.Errorf("flash after the run: %s", body)
 	}
 	if status, _ = f.do(op, "POST", "/operateur/taches/purge", url.Values{}); status != http.StatusSeeOther {
@@ -382,16 +384,17 @@ func TestTransferDashboardSchoolDays(t *testing.T) {
 				t.Fatalf("dashboard: %d %s", status, body)
 			}
 			content := fmt.Sprintf("%d évaluation(s), %d résultat(s), %d commentaire(s), %d fiche(s), %d fichier(s)", c.Evaluations, c.Results, c.Comments, c.Sheets, c.Files)
-			for _, want := range []string{"DURAND Léa", "07/10/2025", content, "ATTENTE Hugo"} {
-				if !strings.Contains(body, want) {
-					t.Errorf("dashboard from the 7th (Paris) lacks %q", want)
+			pg := parsePage(t, body)
+			for _, want := range [][2]string{{"#incoming td", "DURAND Léa"}, {"#incoming td", "07/10/2025"}, {"#incoming td", content}, {"#pending td", "ATTENTE Hugo"}} {
+				if !pg.has(want[0], want[1]) {
+					t.Errorf("dashboard from the 7th (Paris) lacks %q in %s", want[1], want[0])
 				}
 			}
-			if strings.Contains(body, "06/10/2025") {
+			if pg.has("main", "06/10/2025") {
 				t.Error("a date shown in UTC, not in the schools' zone")
 			}
 			_, body = f.do(adminB, "GET", "/transferts?du=2025-10-08", nil)
-			if strings.Contains(body, "DURAND Léa") || strings.Contains(body, "ATTENTE Hugo") {
+			if pg := parsePage(t, body); pg.has("main", "DURAND Léa") || pg.has("main", "ATTENTE Hugo") {
 				t.Error("the dashboard from the 8th shows the transfer or the pending student of the 7th")
 			}
 			req, _ := http.NewRequest("GET", f.ts.URL+"/transferts/recus.csv?du=2025-10-07", nil)
