@@ -96,48 +96,50 @@ func TestRolloverOperatorPageAndQueue(t *testing.T) {
 	op := f.session(f.a, "operator")
 	year := sillage.SchoolYearOf(f.clock.T)
 	status, body := f.do(op, "GET", "/operateur/changement-annee", nil)
-	if status != http.StatusOK || !strings.Contains(body, "Changement d'année "+year.String()) || !strings.Contains(body, `id="rollover-table"`) {
+	pg := parsePage(t, body)
+	if status != http.StatusOK || !pg.has("h1", "Changement d'année "+year.String()) || pg.count("table#rollover-table") != 1 {
 		t.Fatalf("operator page: %d %.300s", status, body)
 	}
 	for _, uai := range []sillage.UAI{uaiA, uaiB} {
-		if !strings.Contains(body, string(uai)) {
+		if !pg.has("#rollover-table td", string(uai)) {
 			t.Fatalf("establishment %s missing", uai)
 		}
 	}
 	// The dry run of one establishment: counts, never a name.
 	status, body = f.do(op, "GET", "/operateur/changement-annee?plan=1&uai="+string(uaiA), nil)
-	if status != http.StatusOK || !strings.Contains(body, "Passage à blanc") || !strings.Contains(body, "Archives de classe à écrire") {
+	pg = parsePage(t, body)
+	if status != http.StatusOK || !pg.has("h2#plan", "Passage à blanc") || !pg.has("table.plan-step td", "Archives de classe à écrire") {
 		t.Fatalf("plan: %d %.300s", status, body)
 	}
-	if strings.Contains(body, f.a.Student.LastName) {
+	if pg.has("main", f.a.Student.LastName) {
 		t.Fatal("the operator's plan names a student")
 	}
 	token := fmt.Sprintf("%d/%d", 2, int(year))
 	// Out of its window, without the confirmation naming step and year:
 	// the preview and the off-calendar form, nothing queued.
 	status, body = f.do(op, "POST", "/operateur/changement-annee/etape", url.Values{"etape": {"2"}, "uai": {string(uaiA)}})
-	if status != http.StatusOK || !strings.Contains(body, `id="off-calendar-form"`) || len(q.inserted) != 0 {
+	if status != http.StatusOK || parsePage(t, body).count("form#off-calendar-form") != 1 || len(q.inserted) != 0 {
 		t.Fatalf("step 2 out of its window: %d %.300s", status, body)
 	}
 	// Step 2 before step 1, confirmed off calendar: refused with the reason.
 	status, body = f.do(op, "POST", "/operateur/changement-annee/etape", url.Values{"etape": {"2"}, "uai": {string(uaiA)}, "hors_calendrier": {token}})
-	if status != http.StatusConflict || !strings.Contains(body, "l&#39;étape 1") {
+	if status != http.StatusConflict || !parsePage(t, body).has(".error-message", "l'étape 1") {
 		t.Fatalf("step 2 first: %d %.300s", status, body)
 	}
 	// Step 1 deletes: the preview first, with its digest.
 	status, body = f.do(op, "POST", "/operateur/changement-annee/etape", url.Values{"etape": {"1"}})
-	m := regexp.MustCompile(`id="preview-digest">([0-9a-f]+)<`).FindStringSubmatch(body)
-	if status != http.StatusOK || m == nil || len(q.inserted) != 0 {
+	digest := parsePage(t, body).text("#preview-digest")
+	if status != http.StatusOK || !regexp.MustCompile(`^[0-9a-f]+$`).MatchString(digest) || len(q.inserted) != 0 {
 		t.Fatalf("step 1 preview: %d %.300s", status, body)
 	}
 	token = fmt.Sprintf("1/%d", int(year))
 	// A stale digest: refused, the new preview shown.
 	status, body = f.do(op, "POST", "/operateur/changement-annee/etape", url.Values{"etape": {"1"}, "apercu": {"0000000000000000"}, "hors_calendrier": {token}})
-	if status != http.StatusConflict || !strings.Contains(body, m[1]) || len(q.inserted) != 0 {
+	if status != http.StatusConflict || parsePage(t, body).text("#preview-digest") != digest || len(q.inserted) != 0 {
 		t.Fatalf("stale preview: %d %.300s", status, body)
 	}
 	// Step 1 for every establishment: two jobs, states "queued".
-	status, _ = f.do(op, "POST", "/operateur/changement-annee/etape", url.Values{"etape": {"1"}, "apercu": {m[1]}, "hors_calendrier": {token}})
+	status, _ = f.do(op, "POST", "/operateur/changement-annee/etape", url.Values{"etape": {"1"}, "apercu": {digest}, "hors_calendrier": {token}})
 	if status != http.StatusSeeOther || len(q.inserted) != 2 {
 		t.Fatalf("enqueue: %d, %d jobs", status, len(q.inserted))
 	}
@@ -145,11 +147,11 @@ func TestRolloverOperatorPageAndQueue(t *testing.T) {
 		t.Fatalf("job args %+v", a)
 	}
 	_, body = f.do(op, "GET", "/operateur/changement-annee/avancement", nil)
-	if !strings.Contains(body, "en attente") || !strings.Contains(body, `hx-trigger="every 2s"`) {
+	if pg := parsePage(t, body); !pg.has("#rollover-table td .badge", "en attente") || pg.attr("#rollover-states", "hx-trigger") != "every 2s" {
 		t.Fatalf("progress fragment: %.500s", body)
 	}
 	// Enqueued twice: nothing more.
-	f.do(op, "POST", "/operateur/changement-annee/etape", url.Values{"etape": {"1"}, "apercu": {m[1]}, "hors_calendrier": {token}})
+	f.do(op, "POST", "/operateur/changement-annee/etape", url.Values{"etape": {"1"}, "apercu": {digest}, "hors_calendrier": {token}})
 	if len(q.inserted) != 2 {
 		t.Fatalf("%d jobs after a second click", len(q.inserted))
 	}
@@ -165,17 +167,18 @@ func TestRolloverOperatorPageAndQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, body = f.do(op, "GET", "/operateur/changement-annee", nil)
-	if strings.Contains(body, "bloquée depuis") {
+	if parsePage(t, body).has("#rollover-table", "bloquée depuis") {
 		t.Fatal("a step shown stuck while its lease runs")
 	}
 	status, body = f.do(op, "POST", "/operateur/changement-annee/relancer", url.Values{"etape": {"1"}, "uai": {string(uaiA)}})
-	if status != http.StatusConflict || !strings.Contains(body, "pas bloquée") {
+	if status != http.StatusConflict || !parsePage(t, body).has(".error-message", "pas bloquée") {
 		t.Fatalf("relaunch of a live step: %d %.300s", status, body)
 	}
 	f.clock.T = f.clock.T.Add(rollover.DefaultLease + time.Second)
 	_, body = f.do(op, "GET", "/operateur/changement-annee", nil)
-	if !strings.Contains(body, "bloquée depuis le "+sillage.FormatDateTime(died)) || !strings.Contains(body, "serveur-2, processus 77") ||
-		!strings.Contains(body, `action="/operateur/changement-annee/relancer"`) || !strings.Contains(body, "1 étape(s) bloquée(s)") {
+	pg = parsePage(t, body)
+	if !pg.has("#rollover-table .badge.stuck", "bloquée depuis le "+sillage.FormatDateTime(died)) || !pg.has("#rollover-table .meta", "serveur-2, processus 77") ||
+		pg.count(`#rollover-table form[action="/operateur/changement-annee/relancer"]`) != 1 || !pg.has("#rollover-stuck", "1 étape(s) bloquée(s)") {
 		t.Fatalf("stuck step not shown: %.2000s", body)
 	}
 	status, _ = f.do(op, "POST", "/operateur/changement-annee/relancer", url.Values{"etape": {"1"}, "uai": {string(uaiA)}})
@@ -186,7 +189,7 @@ func TestRolloverOperatorPageAndQueue(t *testing.T) {
 		t.Fatalf("relaunch job %+v", a)
 	}
 	_, body = f.do(op, "GET", "/operateur/changement-annee", nil)
-	if strings.Contains(body, "bloquée depuis") {
+	if parsePage(t, body).has("#rollover-table", "bloquée depuis") {
 		t.Fatal("the relaunched step is still shown stuck")
 	}
 }
@@ -227,7 +230,7 @@ func TestRolloverCalendarForm(t *testing.T) {
 	}
 	// A reminder after step 3 is refused, with the reason.
 	form.Set("rappel", sillage.NewDate(int(year)+1, time.July, 30).String())
-	if status, body := f.do(op, "POST", "/operateur/changement-annee/calendrier", form); status != http.StatusBadRequest || !strings.Contains(body, "rappel") {
+	if status, body := f.do(op, "POST", "/operateur/changement-annee/calendrier", form); status != http.StatusBadRequest || !parsePage(t, body).has(".error-message", "rappel") {
 		t.Fatalf("bad reminder: %d %.300s", status, body)
 	}
 }
@@ -243,7 +246,7 @@ func TestBlockedStudent(t *testing.T) {
 	student := f.session(f.a, sillage.RoleStudent)
 	for _, path := range []string{"/", "/mon-livret", "/messages"} {
 		status, body := f.do(student, "GET", path, nil)
-		if status != http.StatusServiceUnavailable || !strings.Contains(body, "Votre espace Sillage est indisponible du 17 août au 31 août") {
+		if status != http.StatusServiceUnavailable || !parsePage(t, body).has("#blocked-message", "Votre espace Sillage est indisponible du 17 août au 31 août") {
 			t.Fatalf("student on %s: %d %.300s", path, status, body)
 		}
 	}
@@ -266,7 +269,7 @@ func TestBlockedStudent(t *testing.T) {
 	// Beyond the operator's limits: refused.
 	status, body = f.do(admin, "POST", "/changement-annee/blocage", url.Values{"annee": {fmt.Sprint(int(year))}, "du": {fmt.Sprintf("%d-08-01", int(year)+1)},
 		"au": {fmt.Sprintf("%d-08-19", int(year)+1)}})
-	if status != http.StatusBadRequest || !strings.Contains(body, "limites") {
+	if status != http.StatusBadRequest || !parsePage(t, body).has(".error-message", "limites") {
 		t.Fatalf("beyond the limits: %d %.300s", status, body)
 	}
 	// B's students are still blocked: the override is A's.
@@ -302,8 +305,8 @@ func TestGroupLifetimeFromMessage(t *testing.T) {
 	}
 	teacher := f.session(f.a, sillage.RoleTeacher)
 	_, body := f.do(teacher, "GET", "/messages", nil)
-	i := strings.Index(body, "/messages/")
-	if i < 0 || !strings.Contains(body, "Suppression des groupes libres limités à l&#39;année scolaire") {
+	if pg := parsePage(t, body); !strings.HasPrefix(pg.attr("table.list td a", "href"), "/messages/") ||
+		!pg.has("table.list td a", "Suppression des groupes libres limités à l'année scolaire") {
 		t.Fatalf("no warning in the box: %.500s", body)
 	}
 	var msgID int64
@@ -318,8 +321,8 @@ func TestGroupLifetimeFromMessage(t *testing.T) {
 		}
 	}
 	_, body = f.do(teacher, "GET", fmt.Sprintf("/messages/%d", msgID), nil)
-	link := fmt.Sprintf(`<a href="/groupes/%d">/groupes/%d</a>`, f.a.IDs["group"], f.a.IDs["group"])
-	if !strings.Contains(body, link) {
+	link := fmt.Sprintf("/groupes/%d", f.a.IDs["group"])
+	if parsePage(t, body).text(fmt.Sprintf(`.message-body a[href="%s"]`, link)) != link {
 		t.Fatalf("the message's link is not clickable: %.800s", body)
 	}
 	status, body := f.do(teacher, "POST", fmt.Sprintf("/groupes/%d/duree", f.a.IDs["group"]), url.Values{"duree": {"permanent"}})
@@ -353,15 +356,23 @@ func TestLinkifyKeepsTextSafe(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, page := f.do(f.session(f.a, sillage.RoleTeacher), "GET", fmt.Sprintf("/messages/%d", id), nil)
-	for _, want := range []string{`<a href="/corbeille">/corbeille</a>.<br>`, `&lt;script&gt;`, `<a href="/groupes/12?x=1&amp;y=2">`} {
-		if !strings.Contains(page, want) {
-			t.Errorf("missing %s", want)
-		}
+	pg := parsePage(t, page)
+	if pg.text(`.message-body a[href="/corbeille"]`) != "/corbeille" || pg.count(".message-body br") != 1 || !pg.has(".message-body", "Voir /corbeille.") {
+		t.Error("missing the link to /corbeille, its period outside, then the line break")
 	}
-	for _, bad := range []string{`href="//evil`, `href="javascript`, "<script>alert"} {
-		if strings.Contains(page, bad) {
+	if !pg.has(".message-body", "<script>alert(1)</script>") {
+		t.Error("missing the escaped script tag as text")
+	}
+	if pg.count(`.message-body a[href="/groupes/12?x=1&y=2"]`) != 1 {
+		t.Error("missing the link to /groupes/12 with its query")
+	}
+	for _, bad := range []string{`a[href^="//evil"]`, `a[href^="javascript"]`, ".message-body script"} {
+		if pg.count(bad) != 0 {
 			t.Errorf("unsafe %s", bad)
 		}
+	}
+	if pg.has("script", "alert") {
+		t.Error("unsafe script element")
 	}
 }
 
@@ -372,7 +383,7 @@ func TestClassSpaceReach(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	space := fmt.Sprintf("/classes/%d", f.a.IDs["space"])
-	if status, body := f.do(f.session(f.a, sillage.RoleStudent), "GET", space, nil); status != http.StatusOK || !strings.Contains(body, "lecteur") {
+	if status, body := f.do(f.session(f.a, sillage.RoleStudent), "GET", space, nil); status != http.StatusOK || !parsePage(t, body).has("#space-right", "lecteur") {
 		t.Fatalf("student: %d", status)
 	}
 	teacher := f.session(f.a, sillage.RoleTeacher)
@@ -391,7 +402,7 @@ func TestClassSpaceReach(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("teacher's upload: %d", resp.StatusCode)
 	}
-	if _, body := f.do(teacher, "GET", space, nil); !strings.Contains(body, "exercices.pdf") {
+	if _, body := f.do(teacher, "GET", space, nil); !parsePage(t, body).has("#space-files td a", "exercices.pdf") {
 		t.Fatal("document not listed")
 	}
 	// The space goes to the trash.
@@ -404,7 +415,7 @@ func TestClassSpaceReach(t *testing.T) {
 	if status, _ := f.do(f.session(f.a, sillage.RoleStudent), "GET", space, nil); status != http.StatusNotFound {
 		t.Fatalf("student on a trashed space: %d", status)
 	}
-	if status, body := f.do(teacher, "GET", space, nil); status != http.StatusOK || !strings.Contains(body, "corbeille") {
+	if status, body := f.do(teacher, "GET", space, nil); status != http.StatusOK || !parsePage(t, body).has("#space-trashed", "corbeille") {
 		t.Fatalf("teacher on a trashed space: %d", status)
 	}
 }
@@ -439,16 +450,16 @@ func TestEstablishmentUpload(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	if status, body := post(uaiA, int(year)); status != http.StatusBadRequest || !strings.Contains(body, "attend un fichier de l&#39;année") {
+	if status, body := post(uaiA, int(year)); status != http.StatusBadRequest || !parsePage(t, body).has(".error-message", "attend un fichier de l'année") {
 		t.Fatalf("year-N file: %d %.300s", status, body)
 	}
-	if status, body := post(uaiB, int(year)+1); status != http.StatusBadRequest || !strings.Contains(body, string(uaiB)) {
+	if status, body := post(uaiB, int(year)+1); status != http.StatusBadRequest || !parsePage(t, body).has(".error-message", string(uaiB)) {
 		t.Fatalf("other establishment's file: %d %.300s", status, body)
 	}
 	if status, body := post(uaiA, int(year)+1); status != http.StatusSeeOther {
 		t.Fatalf("upload: %d %.300s", status, body)
 	}
-	if _, body := f.do(admin, "GET", "/changement-annee", nil); !strings.Contains(body, "ElevesSansAdresses.xml") {
+	if _, body := f.do(admin, "GET", "/changement-annee", nil); !parsePage(t, body).has("#init-file strong", "ElevesSansAdresses.xml") {
 		t.Fatal("uploaded file not shown")
 	}
 }
