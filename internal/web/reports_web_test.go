@@ -41,11 +41,13 @@ func TestEntryGridPages(t *testing.T) {
 			base := fmt.Sprintf("/livret/saisie/%d/%d", div.ID, period.ID)
 
 			st, home := f.do(french, "GET", "/livret", nil)
-			if st != 200 || !strings.Contains(home, base+"?matiere=020700") || strings.Contains(home, "?matiere=061300") {
+			pg := parsePage(t, home)
+			if st != 200 || pg.count(`#grids td a[href="`+base+`?matiere=020700"]`) != 1 || pg.count(`a[href*="?matiere=061300"]`) != 0 {
 				t.Fatalf("teacher's Livret page: %d", st)
 			}
 			st, grid := f.do(french, "GET", base+"?matiere=020700", nil)
-			if st != 200 || !strings.Contains(grid, s.FullName()) || !strings.Contains(grid, `hx-post="`+base+`"`) {
+			pg = parsePage(t, grid)
+			if st != 200 || !pg.has("form.lsu-row .student", s.FullName()) || pg.attr(fmt.Sprintf("form#eleve-%d", s.ID), "hx-post") != base {
 				t.Fatalf("grid: %d", st)
 			}
 			if st, _ := f.do(french, "GET", base+"?matiere=061300", nil); st != http.StatusNotFound {
@@ -53,12 +55,14 @@ func TestEntryGridPages(t *testing.T) {
 			}
 			row := url.Values{"eleve": {fmt.Sprint(s.ID)}, "matiere": {"020700"}, "moyenne": {"16,5"}, "positionnement": {"3"}, "appreciation": {"Très bon trimestre."}}
 			st, frag := f.htmx(french, base, row)
-			if st != 200 || !strings.Contains(frag, `class="lsu-row saved"`) || !strings.Contains(frag, `value="16,5"`) || strings.Contains(frag, "<html") {
+			pg = parsePage(t, frag)
+			if st != 200 || pg.count("form.lsu-row.saved") != 1 || pg.attr("form.lsu-row input.average", "value") != "16,5" || pg.count("main, header") != 0 {
 				t.Fatalf("htmx save: %d %s", st, frag)
 			}
 			row.Set("moyenne", "25")
 			st, frag = f.htmx(french, base, row)
-			if st != http.StatusBadRequest || !strings.Contains(frag, "failed") || !strings.Contains(frag, "un nombre de 0 à 20") || !strings.Contains(frag, `value="25"`) {
+			pg = parsePage(t, frag)
+			if st != http.StatusBadRequest || pg.count("form.lsu-row.failed") != 1 || !pg.has("form.lsu-row .row-status", "un nombre de 0 à 20") || pg.attr("form.lsu-row input.average", "value") != "25" {
 				t.Fatalf("refused row: %d %s", st, frag)
 			}
 			row.Set("moyenne", "12")
@@ -72,7 +76,7 @@ func TestEntryGridPages(t *testing.T) {
 			if st, _ := f.do(french, "POST", base+"/elements", url.Values{"matiere": {"020700"}, "libelle": {"La poésie lyrique"}}); st != http.StatusSeeOther {
 				t.Fatalf("add element: %d", st)
 			}
-			if _, g := f.do(french, "GET", base+"?matiere=020700", nil); !strings.Contains(g, "La poésie lyrique") {
+			if _, g := f.do(french, "GET", base+"?matiere=020700", nil); !parsePage(t, g).has("ul.elements li", "La poésie lyrique") {
 				t.Error("the element is not listed")
 			}
 
@@ -90,10 +94,11 @@ func TestEntryGridPages(t *testing.T) {
 				t.Fatalf("close: %d %.300s", st, body)
 			}
 			_, page := f.do(french, "GET", report, nil)
-			if !strings.Contains(page, "fermé le") || !strings.Contains(page, "/livret/pdf/") || strings.Contains(page, `id="head-form"`) {
+			pg = parsePage(t, page)
+			if !pg.has("#state .badge", "fermé le") || pg.count(`#pdfs a[href^="/livret/pdf/"]`) == 0 || pg.count("#head-form") != 0 {
 				t.Fatal("the closed report page")
 			}
-			if st, frag := f.htmx(french, base, row); st != http.StatusConflict || !strings.Contains(frag, "fermé") {
+			if st, frag := f.htmx(french, base, row); st != http.StatusConflict || !parsePage(t, frag).has(".row-status", "fermé") {
 				t.Errorf("entering into a closed report: %d", st)
 			}
 			if st, _ := f.do(french, "POST", report+"/rouvrir", url.Values{}); st != http.StatusForbidden {
@@ -134,7 +139,7 @@ func TestCycleReportPages(t *testing.T) {
 	head := f.sessionOf(uaiCollege, lf.Teachers[1]) // heads 5E1 and 3E1 (4 divisions, 2 teachers)
 	s := lf.Students[6]                             // 3E1
 	st, page := f.do(head, "GET", fmt.Sprintf("/livret/cycle/classe/%d", lf.Divisions[3].ID), nil)
-	if st != 200 || !strings.Contains(page, "fin de cycle 4") || !strings.Contains(page, s.FullName()) {
+	if pg := parsePage(t, page); st != 200 || !pg.has("h1", "fin de cycle 4") || !pg.has("table td", s.FullName()) {
 		t.Fatalf("3e cycle page: %d", st)
 	}
 	form := url.Values{"cycle": {"4"}, "synthese": {"Fin de cycle réussie."}, "complement": {"LCA"}, "complement_niveau": {"1"}}
@@ -148,7 +153,7 @@ func TestCycleReportPages(t *testing.T) {
 		t.Fatal("close")
 	}
 	_, page = f.do(head, "GET", fmt.Sprintf("/livret/cycle/eleve/%d?cycle=4", s.ID), nil)
-	if !strings.Contains(page, "fermé le") || !strings.Contains(page, `value="3" checked disabled`) {
+	if pg := parsePage(t, page); !pg.has("#state .badge", "fermé le") || pg.count(`input[value="3"][checked][disabled]`) == 0 {
 		t.Fatal("the closed cycle report")
 	}
 	if r := f.get(head, fmt.Sprintf("/livret/cycle/eleve/%d/pdf?cycle=4", s.ID)); r.StatusCode != 200 || r.Header.Get("Content-Type") != "application/pdf" {
@@ -174,7 +179,7 @@ func TestPeriodsPage(t *testing.T) {
 		t.Fatalf("term start: %d", st)
 	}
 	st, body := f.do(c, "POST", "/periodes", url.Values{"type": {"trimestre"}, "rang": {"2"}, "debut": {"2025-08-25"}, "fin": {"2026-02-28"}})
-	if st != http.StatusBadRequest || !strings.Contains(body, "avant la rentrée") {
+	if st != http.StatusBadRequest || !parsePage(t, body).has(".error-message", "avant la rentrée") {
 		t.Fatalf("a period before the first day of term: %d", st)
 	}
 	if st, _ := f.do(c, "POST", "/periodes", url.Values{"type": {"semestre"}, "rang": {"2"}, "debut": {"2026-02-01"}, "fin": {"2026-06-30"}}); st != http.StatusConflict {
@@ -184,7 +189,7 @@ func TestPeriodsPage(t *testing.T) {
 		t.Fatalf("second trimester: %d", st)
 	}
 	_, page := f.do(c, "GET", "/periodes", nil)
-	if !strings.Contains(page, "Trimestre 2") || !strings.Contains(page, `value="2025-09-02"`) {
+	if pg := parsePage(t, page); !pg.has("table td", "Trimestre 2") || pg.attr("#rentree", "value") != "2025-09-02" {
 		t.Fatal("the periods page")
 	}
 	if st, _ := f.do(c, "POST", fmt.Sprintf("/periodes/%d/supprimer", pid), url.Values{}); st != http.StatusConflict {
