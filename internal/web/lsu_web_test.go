@@ -116,7 +116,7 @@ func TestLSUExportPage(t *testing.T) {
 			lf := f.lsuEstablishment(lsutest.Options{UAI: uaiCollege, Divisions: 4, PerDivision: 3, Periods: 2, Subjects: 4, Cycle: true})
 			c := f.sessionOf(uaiCollege, lf.Director)
 			page := f.get(c, "/lsu")
-			if page.StatusCode != 200 || !strings.Contains(bodyOf(page), "Prérequis") || !strings.Contains(bodyOf(page), "3E1") {
+			if pg := parsePage(t, bodyOf(page)); page.StatusCode != 200 || !pg.has("h2", "Prérequis") || !pg.has(`select[name="division"] option`, "3E1") {
 				t.Fatalf("/lsu: %d", page.StatusCode)
 			}
 			form := url.Values{"portee": {"division"}, "division": {"3E1"}, "periode": {fmt.Sprint(lf.Periods[0].ID), fmt.Sprint(lf.Periods[1].ID)}, "cycle": {"1"}}
@@ -127,7 +127,7 @@ func TestLSUExportPage(t *testing.T) {
 			}
 			view := f.get(c, loc)
 			body := bodyOf(view)
-			if view.StatusCode != 200 || !strings.Contains(body, "fichier produit et validé") || !strings.Contains(body, "3 élève(s) exporté(s)") {
+			if pg := parsePage(t, body); view.StatusCode != 200 || !pg.has("#outcome .badge", "fichier produit et validé") || !pg.has("#counts li", "3 élève(s) exporté(s)") {
 				t.Fatalf("export page: %d %.2000s", view.StatusCode, body)
 			}
 			file := f.get(c, loc+"/fichier")
@@ -146,7 +146,7 @@ func TestLSUExportPage(t *testing.T) {
 				t.Fatalf("CSV report: %d %.100q", csv.StatusCode, bodyOf(csv))
 			}
 			// Only the kept file and report: filtering by kind.
-			if fixed := f.get(c, loc+"?type=fixed"); !strings.Contains(bodyOf(fixed), "Corrigé") {
+			if fixed := f.get(c, loc+"?type=fixed"); !parsePage(t, bodyOf(fixed)).has("#report tr.kind-fixed td .badge", "Corrigé") {
 				t.Error("the filter by kind shows no fix")
 			}
 			ctx := context.Background()
@@ -167,7 +167,7 @@ func TestLSUExportPage(t *testing.T) {
 			}
 			// An empty selection is refused with a message.
 			bad := postMultipart(t, c, f.ts.URL+"/lsu", url.Values{"portee": {"division"}, "division": {"3E1"}}, "", nil)
-			if bad.StatusCode != http.StatusBadRequest || !strings.Contains(bodyOf(bad), "au moins une période") {
+			if bad.StatusCode != http.StatusBadRequest || !parsePage(t, bodyOf(bad)).has(".error-message", "au moins une période") {
 				t.Errorf("no period: %d", bad.StatusCode)
 			}
 		})
@@ -181,7 +181,7 @@ func TestLSUExportRefusedWithoutSchemas(t *testing.T) {
 	f.cfg.LSUSchemaDir = t.TempDir()
 	c := f.sessionOf(uaiCollege, lf.Director)
 	resp := postMultipart(t, c, f.ts.URL+"/lsu", url.Values{"portee": {"division"}, "division": {"6E1"}, "periode": {fmt.Sprint(lf.Periods[0].ID)}}, "", nil)
-	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(bodyOf(resp), "SILLAGE_LSU_SCHEMA_DIR") {
+	if resp.StatusCode != http.StatusServiceUnavailable || !parsePage(t, bodyOf(resp)).has(".error-message", "SILLAGE_LSU_SCHEMA_DIR") {
 		t.Fatalf("without schemas: %d %.300s", resp.StatusCode, bodyOf(resp))
 	}
 	var exps []store.LSUExport
@@ -214,7 +214,7 @@ func TestLSUFirstDegreeNoINEKeptOrLogged(t *testing.T) {
 			defer ts.Close()
 			f.ts = ts
 			c := f.sessionOf(uaiEcole, lf.Director)
-			if page := f.get(c, "/lsu"); !strings.Contains(bodyOf(page), "CSVExtraction.csv") {
+			if page := f.get(c, "/lsu"); !parsePage(t, bodyOf(page)).has(`label[for="onde"]`, "CSVExtraction.csv") {
 				t.Fatal("the 1st-degree page must ask for the ONDE file")
 			}
 			form := url.Values{"portee": {"etablissement"}, "periode": {fmt.Sprint(lf.Periods[0].ID)}, "cycle": {"1"}}
@@ -230,7 +230,7 @@ func TestLSUFirstDegreeNoINEKeptOrLogged(t *testing.T) {
 			}
 			// Without the ONDE file: refused with the message.
 			none := postMultipart(t, c, ts.URL+"/lsu", form, "", nil)
-			if none.StatusCode != http.StatusBadRequest || !strings.Contains(bodyOf(none), "ONDE") {
+			if none.StatusCode != http.StatusBadRequest || !parsePage(t, bodyOf(none)).has(".error-message", "ONDE") {
 				t.Fatalf("without ONDE: %d", none.StatusCode)
 			}
 			// A stale file (one class unknown) and a broken one.
@@ -339,7 +339,7 @@ func TestLSUSettingsPage(t *testing.T) {
 		t.Fatalf("settings: %d %.300s", st, body)
 	}
 	_, body := f.do(c, "GET", "/lsu", nil)
-	if !strings.Contains(body, `<option selected>7.0</option>`) || !strings.Contains(body, `value="1,5 ; 2,5 ; 3,4"`) {
+	if pg := parsePage(t, body); pg.text("#version option[selected]") != "7.0" || pg.attr("#seuils", "value") != "1,5 ; 2,5 ; 3,4" {
 		t.Fatal("the settings are not shown back")
 	}
 	for _, bad := range []url.Values{
