@@ -155,19 +155,19 @@ func TestCredentialListForADivision(t *testing.T) {
 	// The page says until when; past its days the list is neither
 	// offered nor served.
 	listURL := "/comptes/identifiants/" + itoa(div.ID) + "/pdf"
-	if _, page := f.do(admin, "GET", "/comptes/identifiants", nil); !strings.Contains(page, listURL) || !strings.Contains(page, "Disponible jusqu") {
+	if _, page := f.do(admin, "GET", "/comptes/identifiants", nil); parsePage(t, page).count(`#credential-lists td a[href="`+listURL+`"]`) != 1 || !parsePage(t, page).has("#credential-lists th", "Disponible jusqu") {
 		t.Fatalf("the page does not offer the list with its end: %.500s", page)
 	}
 	f.clock.T = div.CreatedAt.AddDate(0, 0, f.cfg.CredentialListDays).Add(time.Minute)
 	delete(f.tokens, string(uaiA)+"/"+string(sillage.RoleAdministrator)) // the old session expired meanwhile
 	admin = f.session(f.a, sillage.RoleAdministrator)
-	if status, page := f.do(admin, "GET", "/comptes/identifiants", nil); status != http.StatusOK || strings.Contains(page, listURL) {
+	if status, page := f.do(admin, "GET", "/comptes/identifiants", nil); status != http.StatusOK || parsePage(t, page).count(`a[href="`+listURL+`"]`) != 0 {
 		t.Errorf("an expired list is still offered: %d", status)
 	}
 	if status, body := f.do(admin, "GET", listURL, nil); status != http.StatusSeeOther {
 		t.Errorf("expired list download: %d %.300s, want back to the page", status, body)
 	}
-	if _, page := f.do(admin, "GET", "/comptes/identifiants", nil); !strings.Contains(page, "plus disponible") {
+	if _, page := f.do(admin, "GET", "/comptes/identifiants", nil); !parsePage(t, page).has("p.flash", "plus disponible") {
 		t.Error("the page does not say why the list is gone")
 	}
 }
@@ -177,7 +177,7 @@ func TestAdministratorResetsAPassword(t *testing.T) {
 	admin := f.session(f.a, sillage.RoleAdministrator)
 	teacher := f.a.Persons[sillage.RoleTeacher]
 	status, body := f.do(admin, "POST", "/comptes/"+itoa(teacher.ID)+"/mot-de-passe", url.Values{})
-	if status != http.StatusOK || !strings.Contains(body, "Mot de passe provisoire") {
+	if status != http.StatusOK || !parsePage(t, body).has("dl dt", "Mot de passe provisoire") {
 		t.Fatalf("reset: %d", status)
 	}
 	// The teacher's open session ended.
@@ -196,11 +196,11 @@ func TestLoginsAreShownToAdministratorsOnly(t *testing.T) {
 	f := newFixture(t)
 	login := "teacher." + strings.ToLower(string(uaiA))
 	_, body := f.do(f.session(f.a, sillage.RoleAdministrator), "GET", "/comptes?role=teacher", nil)
-	if !strings.Contains(body, login) {
+	if !parsePage(t, body).has("table.list td", login) {
 		t.Fatal("the administrator must see logins")
 	}
 	status, body := f.do(f.session(f.a, sillage.RoleDirector), "GET", "/comptes?role=teacher", nil)
-	if status != http.StatusForbidden || strings.Contains(body, login) {
+	if status != http.StatusForbidden || parsePage(t, body).has("main", login) {
 		t.Fatalf("director: %d", status)
 	}
 }

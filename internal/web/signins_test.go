@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/sillage/sillage"
@@ -31,14 +30,15 @@ func TestDirectorSeesLastSignIns(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("page: %d %.300s", status, body)
 	}
-	if !strings.Contains(body, teacher.FullName()) || !strings.Contains(body, acc.LastSignInAt.In(sillage.SchoolZone).Format("02/01/2006")) {
+	pg := parsePage(t, body)
+	if !pg.has("#signins td", teacher.FullName()) || !pg.has("#signins td", acc.LastSignInAt.In(sillage.SchoolZone).Format("02/01/2006")) {
 		t.Errorf("the teacher's last sign-in is not shown: %.1500s", body)
 	}
-	if strings.Contains(body, acc.Login) {
+	if pg.has("main", acc.Login) {
 		t.Errorf("the page shows the login %q", acc.Login)
 	}
 	// The menu leads there.
-	if _, home := f.do(f.session(f.a, sillage.RoleDirector), "GET", "/", nil); !strings.Contains(home, `href="/connexions"`) {
+	if _, home := f.do(f.session(f.a, sillage.RoleDirector), "GET", "/", nil); parsePage(t, home).count(`nav.menu a[href="/connexions"]`) != 1 {
 		t.Error("no menu entry for the director")
 	}
 }
