@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +40,10 @@ func init() {
 		return nil
 	})
 }
+
+// heldToken is the shape of the token a held import's confirmation form
+// carries.
+var heldToken = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 type importFile struct {
 	name string
@@ -103,23 +108,24 @@ func testImportPages(t *testing.T, f *fixture) {
 	admin := f.session(f.a, sillage.RoleAdministrator)
 
 	status, body := f.do(admin, "GET", "/imports", nil)
-	if status != 200 || !strings.Contains(body, "Importer un fichier") || !strings.Contains(body, "ElevesSansAdresses.xml") {
+	if pg := parsePage(t, body); status != 200 || !pg.has("h2", "Importer un fichier") || !pg.has("#kept-reports td", "ElevesSansAdresses.xml") {
 		t.Fatalf("page: %d", status)
 	}
 	f1 := testdataFile(t, "siecle_0860012W_1.xml")
 	status, body = postImport(t, admin, ts.URL, map[string]string{"type": "siecle", "simulation": "1"}, f1)
-	if status != 200 || !strings.Contains(body, "simulation") || len(hooked) != 0 {
+	if status != 200 || !parsePage(t, body).has(".import-report .badge", "simulation") || len(hooked) != 0 {
 		t.Fatalf("dry run: %d %.500s", status, body)
 	}
 	status, body = postImport(t, admin, ts.URL, map[string]string{"type": "siecle"}, f1)
-	if status != 200 || !strings.Contains(body, "appliqué") || !strings.Contains(body, "PETIT Zoé") || len(hooked) != 1 || hooked[0][0] != uaiA {
+	if pg := parsePage(t, body); status != 200 || !pg.has(".import-report .badge.ok", "appliqué") || !pg.has(".import-report li, .import-report td", "PETIT Zoé") || len(hooked) != 1 || hooked[0][0] != uaiA {
 		t.Fatalf("import: %d hooks %v %.500s", status, hooked, body)
 	}
 	// The held import: 2 of 7 active students (6 + the fixture's).
 	f2 := testdataFile(t, "siecle_0860012W_2.xml")
 	status, body = postImport(t, admin, ts.URL, map[string]string{"type": "siecle"}, f2)
-	token := regexp.MustCompile(`name="jeton" value="([0-9a-f]{32})"`).FindStringSubmatch(body)
-	if status != http.StatusConflict || !strings.Contains(body, "en attente de confirmation") || token == nil {
+	pg := parsePage(t, body)
+	token := pg.attr(`form#confirmation input[name="jeton"]`, "value")
+	if status != http.StatusConflict || !pg.has(".import-report .badge.ko", "en attente de confirmation") || !heldToken.MatchString(token) {
 		t.Fatalf("held: %d %.800s", status, body)
 	}
 	// Held, the upload is sealed: no INE of the files rests in the
@@ -127,19 +133,19 @@ func testImportPages(t *testing.T, f *fixture) {
 	ines := storetest.INEsIn(t, filepath.Join("..", "directory", "testdata", "siecle_0860012W_1.xml"),
 		filepath.Join("..", "directory", "testdata", "siecle_0860012W_2.xml"))
 	storetest.NoINEAtRest(t, f.st, ines, f.cfg.DataDir, f.blobDir)
-	if entries, _ := os.ReadDir(filepath.Join(f.cfg.HeldImportsDir(), token[1])); len(entries) != 2 {
+	if entries, _ := os.ReadDir(filepath.Join(f.cfg.HeldImportsDir(), token)); len(entries) != 2 {
 		t.Fatalf("the held folder holds %d files, want the sealed file and its description", len(entries))
 	}
 	// Another establishment's administrator cannot confirm it.
 	other := f.session(f.b, sillage.RoleAdministrator)
-	if status, _ := postImport(t, other, ts.URL, map[string]string{"jeton": token[1]}); status != http.StatusNotFound {
+	if status, _ := postImport(t, other, ts.URL, map[string]string{"jeton": token}); status != http.StatusNotFound {
 		t.Fatalf("confirmation from B: %d", status)
 	}
-	status, body = postImport(t, admin, ts.URL, map[string]string{"jeton": token[1]})
-	if status != 200 || !strings.Contains(body, "appliqué") || !strings.Contains(body, "BERNARD Chloé") || len(hooked) != 2 {
+	status, body = postImport(t, admin, ts.URL, map[string]string{"jeton": token})
+	if pg := parsePage(t, body); status != 200 || !pg.has(".import-report .badge.ok", "appliqué") || !pg.has(".import-report li, .import-report td", "BERNARD Chloé") || len(hooked) != 2 {
 		t.Fatalf("confirmed: %d %.800s", status, body)
 	}
-	if status, _ := postImport(t, admin, ts.URL, map[string]string{"jeton": token[1]}); status != http.StatusNotFound {
+	if status, _ := postImport(t, admin, ts.URL, map[string]string{"jeton": token}); status != http.StatusNotFound {
 		t.Fatalf("a confirmation is used once: %d", status)
 	}
 	// Confirmed, nothing of the upload is left.
@@ -156,7 +162,7 @@ func testImportPages(t *testing.T, f *fixture) {
 		t.Fatalf("%d reports kept, want 3 (fixture, import, confirmed import)", len(kept))
 	}
 	status, body = f.do(admin, "GET", fmt.Sprintf("/imports/%d", kept[0].ID), nil)
-	if status != 200 || !strings.Contains(body, "Élèves entrant dans l") || !strings.Contains(body, "MOREAU Jade") {
+	if pg := parsePage(t, body); status != 200 || !pg.has(".import-report dl.facts dt", "Élèves entrant dans l") || !pg.has(".import-report details li", "MOREAU Jade") {
 		t.Fatalf("report page: %d %.500s", status, body)
 	}
 	status, body = f.do(admin, "GET", fmt.Sprintf("/imports/%d/json", kept[0].ID), nil)
@@ -176,16 +182,16 @@ func testImportPages(t *testing.T, f *fixture) {
 
 	// Refusals: another establishment's file, a missing type, a file too large.
 	status, body = postImport(t, other, ts.URL, map[string]string{"type": "siecle"}, f1)
-	if status != http.StatusBadRequest || !strings.Contains(body, "pas 0010856A") {
+	if status != http.StatusBadRequest || !parsePage(t, body).has(".import-report .errors", "pas 0010856A") {
 		t.Fatalf("wrong establishment: %d %.300s", status, body)
 	}
 	status, body = postImport(t, admin, ts.URL, nil, f1)
-	if status != http.StatusBadRequest || !strings.Contains(body, "type de fichier") {
+	if status != http.StatusBadRequest || !parsePage(t, body).has(".error-message", "type de fichier") {
 		t.Fatalf("no type: %d", status)
 	}
 	f.cfg.MaxImport = 100
 	status, body = postImport(t, admin, ts.URL, map[string]string{"type": "siecle"}, f1)
-	if status != http.StatusBadRequest || !strings.Contains(body, "trop volumineux") {
+	if status != http.StatusBadRequest || !parsePage(t, body).has(".error-message", "trop volumineux") {
 		t.Fatalf("too large: %d", status)
 	}
 }
@@ -206,21 +212,22 @@ func TestImportAAFUpload(t *testing.T) {
 		}
 	}
 	status, body := postImport(t, admin, f.ts.URL, map[string]string{"type": "aaf"}, files...)
-	if status != http.StatusBadRequest || !strings.Contains(body, "aucun enregistrement de l&#39;établissement 0010856A") {
+	if status != http.StatusBadRequest || !parsePage(t, body).has(".error-message", "aucun enregistrement de l'établissement 0010856A") {
 		t.Fatalf("unmapped: %d %.800s", status, body)
 	}
 	// Mapped: the fixture's student of B is not in the files, a complete
 	// import would deactivate all of B's students: held, then confirmed.
 	status, body = postImport(t, admin, f.ts.URL, map[string]string{"type": "aaf", "uai_fichier": "0123456z"}, files...)
-	token := regexp.MustCompile(`name="jeton" value="([0-9a-f]{32})"`).FindStringSubmatch(body)
-	if status != http.StatusConflict || token == nil || !strings.Contains(body, "1 sur 1 actifs") {
+	pg := parsePage(t, body)
+	token := pg.attr(`form#confirmation input[name="jeton"]`, "value")
+	if status != http.StatusConflict || !heldToken.MatchString(token) || !pg.has(".import-report p.callout", "1 sur 1 actifs") {
 		t.Fatalf("mapped: %d %s", status, body[strings.Index(body, "<main"):])
 	}
-	status, body = postImport(t, admin, f.ts.URL, map[string]string{"jeton": token[1]})
-	if status != 200 || !strings.Contains(body, "appliqué") || !strings.Contains(body, "1TES 2") {
+	status, body = postImport(t, admin, f.ts.URL, map[string]string{"jeton": token})
+	if pg := parsePage(t, body); status != 200 || !pg.has(".import-report .badge.ok", "appliqué") || !pg.has(".import-report p", "Divisions créées : 1TES 2") {
 		t.Fatalf("confirmed: %d %s", status, body[strings.Index(body, "<main"):])
 	}
-	if status, body := postImport(t, admin, f.ts.URL, map[string]string{"type": "aaf", "uai_fichier": "0860012W"}, files...); status != http.StatusBadRequest || !strings.Contains(body, "autre établissement") {
+	if status, body := postImport(t, admin, f.ts.URL, map[string]string{"type": "aaf", "uai_fichier": "0860012W"}, files...); status != http.StatusBadRequest || !parsePage(t, body).has(".error-message", "autre établissement") {
 		t.Fatalf("mapping another establishment's UAI: %d", status)
 	}
 	bad := []importFile{{"../../etc/passwd.xml", files[0].data}}
@@ -245,11 +252,11 @@ func TestHeldImportExpires(t *testing.T) {
 		t.Fatalf("import: %d %.500s", status, body)
 	}
 	status, body := postImport(t, admin, ts.URL, map[string]string{"type": "siecle"}, testdataFile(t, "siecle_0860012W_2.xml"))
-	token := regexp.MustCompile(`name="jeton" value="([0-9a-f]{32})"`).FindStringSubmatch(body)
-	if status != http.StatusConflict || token == nil {
+	token := parsePage(t, body).attr(`form#confirmation input[name="jeton"]`, "value")
+	if status != http.StatusConflict || !heldToken.MatchString(token) {
 		t.Fatalf("held: %d %.500s", status, body)
 	}
-	held := filepath.Join(f.cfg.DataDir, "imports-en-attente", token[1])
+	held := filepath.Join(f.cfg.DataDir, "imports-en-attente", token)
 	if _, err := os.Stat(held); err != nil {
 		t.Fatalf("the held upload is not on the disk: %v", err)
 	}
@@ -262,7 +269,7 @@ func TestHeldImportExpires(t *testing.T) {
 	if _, err := os.Stat(held); !os.IsNotExist(err) {
 		t.Fatalf("the expired held upload is still on the disk: %v", err)
 	}
-	if status, _ := postImport(t, admin, ts.URL, map[string]string{"jeton": token[1]}); status != http.StatusNotFound {
+	if status, _ := postImport(t, admin, ts.URL, map[string]string{"jeton": token}); status != http.StatusNotFound {
 		t.Fatalf("an expired confirmation: %d", status)
 	}
 }
@@ -308,7 +315,7 @@ func TestImportPagesRejectsAndOldFiles(t *testing.T) {
 	defer ts.Close()
 	admin := f.session(f.a, sillage.RoleAdministrator)
 	f1 := testdataFile(t, "siecle_0860012W_1.xml")
-	if status, body := postImport(t, admin, ts.URL, map[string]string{"type": "siecle"}, f1); status != 200 || !strings.Contains(body, "badge ok") {
+	if status, body := postImport(t, admin, ts.URL, map[string]string{"type": "siecle"}, f1); status != 200 || parsePage(t, body).count(".import-report .badge.ok") != 1 {
 		t.Fatalf("import: %d %.500s", status, body)
 	}
 	// PETIT Zoé's birth date made impossible: she stays, left in place.
@@ -317,19 +324,21 @@ func TestImportPagesRejectsAndOldFiles(t *testing.T) {
 		t.Fatal("the test file was not changed")
 	}
 	status, body := postImport(t, admin, ts.URL, map[string]string{"type": "siecle"}, broken)
-	if status != 200 || !strings.Contains(body, `badge warn">appliqué avec rejets`) || !strings.Contains(body, `id="left-in-place"`) ||
-		!regexp.MustCompile(`(?s)id="left-in-place".*PETIT Zoé.*date de naissance`).MatchString(body) {
+	pg := parsePage(t, body)
+	if status != 200 || !pg.has(".import-report .badge.warn", "appliqué avec rejets") || pg.count("table#left-in-place") != 1 ||
+		!slices.ContainsFunc(pg.texts("#left-in-place tbody tr"), regexp.MustCompile(`PETIT Zoé.*date de naissance`).MatchString) {
 		t.Fatalf("rejects: %d %.2000s", status, body)
 	}
 	// Last year's file: held with the reason, confirmed with the token.
 	old := importFile{f1.name, bytes.Replace(f1.data, []byte("<ANNEE_SCOLAIRE>2025</ANNEE_SCOLAIRE>"), []byte("<ANNEE_SCOLAIRE>2024</ANNEE_SCOLAIRE>"), 1)}
 	status, body = postImport(t, admin, ts.URL, map[string]string{"type": "siecle"}, old)
-	token := regexp.MustCompile(`name="jeton" value="([0-9a-f]{32})"`).FindStringSubmatch(body)
-	if status != http.StatusConflict || !strings.Contains(body, "année scolaire 2024-2025, antérieure") || !strings.Contains(body, "plus ancien que l'année en cours") || token == nil {
+	pg = parsePage(t, body)
+	token := pg.attr(`form#confirmation input[name="jeton"]`, "value")
+	if status != http.StatusConflict || !pg.has(".import-report .errors", "année scolaire 2024-2025, antérieure") || !pg.has("#confirmation p.callout", "plus ancien que l'année en cours") || !heldToken.MatchString(token) {
 		t.Fatalf("old file: %d %.3000s", status, body)
 	}
-	status, body = postImport(t, admin, ts.URL, map[string]string{"jeton": token[1]})
-	if status != 200 || !strings.Contains(body, "appliqué") {
+	status, body = postImport(t, admin, ts.URL, map[string]string{"jeton": token})
+	if status != 200 || !parsePage(t, body).has(".import-report .badge", "appliqué") {
 		t.Fatalf("old file confirmed: %d %.800s", status, body)
 	}
 }
