@@ -57,7 +57,7 @@ func TestSignInRateLimit(t *testing.T) {
 		}
 	}
 	_, status, body := signIn(t, f, login, fixturePassword)
-	if status != http.StatusUnauthorized || !strings.Contains(body, "Trop de tentatives de connexion : réessayez dans 2 secondes.") {
+	if status != http.StatusUnauthorized || parsePage(t, body).text("p.errors") != "Trop de tentatives de connexion : réessayez dans 2 secondes." {
 		t.Fatalf("right password during the delay: %d", status)
 	}
 	ctx := context.Background()
@@ -76,7 +76,7 @@ func TestSignInRateLimit(t *testing.T) {
 		signIn(t, f, login, "mauvais-mot-de-passe")
 	}
 	_, _, body = signIn(t, f, login, fixturePassword)
-	if !strings.Contains(body, "réessayez dans 5 minutes") {
+	if !parsePage(t, body).has("p.errors", "réessayez dans 5 minutes") {
 		t.Fatalf("during the longest delay: %.300s", body[strings.Index(body, "<main"):])
 	}
 	f.clock.Advance(5 * time.Minute)
@@ -159,7 +159,7 @@ func TestNewPrivacyVersionAsksAgain(t *testing.T) {
 		t.Fatalf("with an older acknowledgement: %d, want a redirect to the notice", status)
 	}
 	status, body := f.do(c, "GET", "/premiere-connexion", nil)
-	if status != http.StatusOK || !strings.Contains(body, "La notice a changé") {
+	if status != http.StatusOK || !parsePage(t, body).has("main p strong", "La notice a changé") {
 		t.Fatalf("notice page: %d", status)
 	}
 	if status, _ := f.do(c, "POST", "/premiere-connexion", url.Values{"ack": {"1"}}); status != http.StatusSeeOther {
@@ -267,11 +267,11 @@ func TestClosedAccountSignInExplains(t *testing.T) {
 		return tx.CloseAccount(ctx, student.AccountID, sillage.ClosedTransferred)
 	})
 	_, status, body := signIn(t, f, "student."+strings.ToLower(string(uaiA)), fixturePassword)
-	if status != http.StatusUnauthorized || !strings.Contains(body, "transféré") {
+	if status != http.StatusUnauthorized || !parsePage(t, body).has("p.errors", "transféré") {
 		t.Fatalf("closed account: %d %.200s", status, body)
 	}
 	_, _, body = signIn(t, f, "student."+strings.ToLower(string(uaiA)), "autre-mot-de-passe-1")
-	if strings.Contains(body, "transféré") {
+	if parsePage(t, body).has("main", "transféré") {
 		t.Fatal("the reason must be told only with the right password")
 	}
 }
@@ -297,7 +297,7 @@ func TestEstablishmentChosenAtSignIn(t *testing.T) {
 		t.Fatalf("before choosing: %d, want a redirect to the choice", status)
 	}
 	status, body := f.do(c, "GET", "/etablissement", nil)
-	if status != http.StatusOK || !strings.Contains(body, string(uaiA)) || !strings.Contains(body, string(uaiB)) {
+	if pg := parsePage(t, body); status != http.StatusOK || !pg.has("form label.choice", string(uaiA)) || !pg.has("form label.choice", string(uaiB)) {
 		t.Fatalf("choice page: %d", status)
 	}
 	if status, _ := f.do(c, "POST", "/etablissement", url.Values{"uai": {"0750680G"}}); status != http.StatusNotFound {
@@ -307,7 +307,7 @@ func TestEstablishmentChosenAtSignIn(t *testing.T) {
 		t.Fatalf("choose B: %d", status)
 	}
 	status, body = f.do(c, "GET", "/", nil)
-	if status != http.StatusOK || !strings.Contains(body, "Collège B") {
+	if status != http.StatusOK || !parsePage(t, body).has("header .etab", "Collège B") {
 		t.Fatalf("home in B: %d", status)
 	}
 }
@@ -375,11 +375,11 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 		t.Fatalf("the other session after the change: %d, want a redirect to sign-in", status)
 	}
 	for i := 0; i < 3; i++ {
-		if status, body := change("mauvais-mot-de-passe"); status != http.StatusBadRequest || !strings.Contains(body, "actuel est incorrect") {
+		if status, body := change("mauvais-mot-de-passe"); status != http.StatusBadRequest || !parsePage(t, body).has("p.errors", "actuel est incorrect") {
 			t.Fatalf("wrong current password %d: %d", i+1, status)
 		}
 	}
-	if status, body := change("nouveau-secret-2026"); status != http.StatusBadRequest || !strings.Contains(body, "Trop de tentatives : réessayez dans 2 secondes") {
+	if status, body := change("nouveau-secret-2026"); status != http.StatusBadRequest || !parsePage(t, body).has("p.errors", "Trop de tentatives : réessayez dans 2 secondes") {
 		t.Fatalf("right current password after 3 failures: %d %.300s", status, body)
 	}
 }
@@ -388,7 +388,7 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 func TestErrorPageInFrench(t *testing.T) {
 	f := newFixture(t)
 	status, body := f.do(f.session(f.a, sillage.RoleTeacher), "GET", "/eleves/999999999", nil)
-	if status != http.StatusNotFound || !strings.Contains(body, "<title>Introuvable — Sillage</title>") || !strings.Contains(body, "<h1>Introuvable</h1>") {
+	if pg := parsePage(t, body); status != http.StatusNotFound || pg.text("title") != "Introuvable — Sillage" || pg.text("h1") != "Introuvable" {
 		t.Fatalf("not found page: %d %.400s", status, body)
 	}
 }
