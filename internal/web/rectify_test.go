@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/sillage/sillage"
@@ -44,7 +43,8 @@ func TestAdministratorRectifiesAPerson(t *testing.T) {
 	// The page offers the form, prefilled.
 	admin := f.session(f.a, sillage.RoleAdministrator)
 	status, body := f.do(admin, "GET", "/comptes?role=teacher", nil)
-	if status != http.StatusOK || !strings.Contains(body, `action="`+path+`"`) || !strings.Contains(body, `name="last_name" value="`+teacher.LastName+`"`) {
+	rectifyName := `details.rectify form[action="` + path + `"] input[name="last_name"]`
+	if status != http.StatusOK || parsePage(t, body).attr(rectifyName, "value") != teacher.LastName {
 		t.Fatalf("accounts page: %d, no prefilled rectification form", status)
 	}
 
@@ -60,7 +60,7 @@ func TestAdministratorRectifiesAPerson(t *testing.T) {
 	// An invalid address is refused and changes nothing.
 	bad := url.Values{"civility": {"Mme"}, "last_name": {"Durant"}, "first_name": {teacher.FirstName}, "email": {"pas-une-adresse"}}
 	status, body = f.do(admin, "POST", path, bad)
-	if status != http.StatusBadRequest || !strings.Contains(body, "adresse valide") {
+	if status != http.StatusBadRequest || !parsePage(t, body).has(".error-message", "adresse valide") {
 		t.Fatalf("invalid e-mail: %d", status)
 	}
 	if p := person(); p.LastName != teacher.LastName || len(rectifications()) != 0 {
@@ -84,7 +84,7 @@ func TestAdministratorRectifiesAPerson(t *testing.T) {
 		t.Fatalf("entry: %q %q %q, want details %q", e.ActorRole, e.Target, e.Details, want)
 	}
 	_, body = f.do(admin, "GET", "/comptes?role=teacher", nil)
-	if !strings.Contains(body, "Identité corrigée.") || !strings.Contains(body, `name="last_name" value="Durant"`) {
+	if pg := parsePage(t, body); pg.text("p.flash") != "Identité corrigée." || pg.attr(rectifyName, "value") != "Durant" {
 		t.Fatal("no flash or the old name after the correction")
 	}
 
@@ -94,13 +94,13 @@ func TestAdministratorRectifiesAPerson(t *testing.T) {
 		t.Fatalf("unchanged form: %d, %d entries", status, len(rectifications()))
 	}
 	_, body = f.do(admin, "GET", "/comptes?role=teacher", nil)
-	if !strings.Contains(body, "Aucune modification.") {
+	if parsePage(t, body).text("p.flash") != "Aucune modification." {
 		t.Fatal("no flash for an unchanged form")
 	}
 
 	// The journal offers the action in its filter.
 	_, body = f.do(admin, "GET", "/journal?action=rectification", nil)
-	if !strings.Contains(body, "Rectification des données") {
+	if !parsePage(t, body).has(`select[name="action"] option`, "Rectification des données") {
 		t.Fatal("the journal's filter lacks the rectification")
 	}
 

@@ -106,15 +106,15 @@ func TestAPITokenExpiryScopeAndLastUse(t *testing.T) {
 			issue := func(label, scope string) (int, string) {
 				return f.do(admin, "POST", "/comptes/jetons", url.Values{"label": {label}, "portee": {scope}})
 			}
-			if status, body := issue("mauvais", "tout"); status != http.StatusBadRequest || !strings.Contains(body, "portée du jeton inconnue") {
+			if status, body := issue("mauvais", "tout"); status != http.StatusBadRequest || !parsePage(t, body).has(".error-message", "portée du jeton inconnue") {
 				t.Fatalf("unknown scope: %d %.300s", status, body)
 			}
 			status, body := issue("lecteur", "read")
-			if status != http.StatusOK || !strings.Contains(body, "Portée : lecture seule") || !strings.Contains(body, "expire dans 90 jours") {
+			pg := parsePage(t, body)
+			if status != http.StatusOK || !pg.has("main p", "Portée : lecture seule") || !pg.has("main p", "expire dans 90 jours") {
 				t.Fatalf("issue: %d %.500s", status, body)
 			}
-			i := strings.Index(body, "<code>")
-			token := body[i+len("<code>") : i+strings.Index(body[i:], "</code>")]
+			token := pg.text("dl.secret dd code")
 			if status, _ = callAPI(t, f, token); status != http.StatusOK {
 				t.Fatalf("read with a read-only token: %d", status)
 			}
@@ -124,11 +124,11 @@ func TestAPITokenExpiryScopeAndLastUse(t *testing.T) {
 			}
 			f.clock.Advance(10 * time.Minute)
 			status, page := f.do(admin, "GET", "/comptes/jetons", nil)
-			row := page[strings.Index(page, "<td>lecteur</td>"):]
-			row = row[:strings.Index(row, "</tr>")]
-			if status != http.StatusOK || !strings.Contains(row, "<td>lecture seule</td>") || strings.Contains(row, "jamais") || !strings.Contains(row, "actif") ||
-				!strings.Contains(page, "expire 90 jours après sa création") {
-				t.Fatalf("tokens page: %d %s", status, row)
+			pg = parsePage(t, page)
+			row := `#tokens tbody tr:has(td:first-child:contains("lecteur"))`
+			if status != http.StatusOK || pg.count(row) != 1 || pg.text(row+" td:nth-child(2)") != "lecture seule" || pg.text(row+" td:nth-child(5)") == "jamais" ||
+				!pg.has(row+" td:nth-child(6) .badge", "actif") || !pg.has("main p", "expire 90 jours après sa création") {
+				t.Fatalf("tokens page: %d %q", status, pg.texts(row+" td"))
 			}
 			// 90 days later: refused, revoked, journaled.
 			f.clock.Advance(90 * 24 * time.Hour)
@@ -151,7 +151,7 @@ func TestAPITokenExpiryScopeAndLastUse(t *testing.T) {
 				t.Fatalf("security refusals journaled: %+v", entries)
 			}
 			delete(f.tokens, string(uaiA)+"/"+string(sillage.RoleAdministrator)) // the old session expired
-			if _, page = f.do(f.session(f.a, sillage.RoleAdministrator), "GET", "/comptes/jetons", nil); !strings.Contains(page, "(expiration)") {
+			if _, page = f.do(f.session(f.a, sillage.RoleAdministrator), "GET", "/comptes/jetons", nil); !parsePage(t, page).has("#tokens td .badge", "(expiration)") {
 				t.Fatalf("tokens page after the expiry: %.2000s", page)
 			}
 		})
