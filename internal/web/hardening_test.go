@@ -60,7 +60,7 @@ func TestRequestBodyIsBounded(t *testing.T) {
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		w := httptest.NewRecorder()
 		srv.ServeHTTP(w, r)
-		tooLarge := w.Code == http.StatusRequestEntityTooLarge && strings.Contains(w.Body.String(), "Requête trop volumineuse")
+		tooLarge := w.Code == http.StatusRequestEntityTooLarge && parsePage(t, w.Body.String()).has(".error-message", "Requête trop volumineuse")
 		if tooLarge != (size > 2<<20) {
 			t.Errorf("body of %d bytes: %d", size, w.Code)
 		}

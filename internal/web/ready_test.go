@@ -106,7 +106,8 @@ func TestUnreachableDatabasePage(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	body := string(b)
-	if resp.StatusCode != 503 || !strings.Contains(body, "injoignable") || strings.Contains(body, "driver") || resp.Header.Get("Retry-After") == "" ||
+	pg := parsePage(t, body)
+	if resp.StatusCode != 503 || !pg.has(".error-message", "injoignable") || pg.has("main", "driver") || resp.Header.Get("Retry-After") == "" ||
 		!strings.Contains(resp.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("sign-in with the database gone: %d %v %.600s", resp.StatusCode, resp.Header, body)
 	}

@@ -41,7 +41,7 @@ func twoNamedZIP(t *testing.T, f *fixture) {
 	}
 	before := countReports()
 	status, body := postImport(t, admin, f.ts.URL, map[string]string{"type": "siecle"}, importFile{"export.zip", data})
-	if status != http.StatusBadRequest || !strings.Contains(body, "porte deux noms") {
+	if status != http.StatusBadRequest || !parsePage(t, body).has(".error-message", "porte deux noms") {
 		t.Fatalf("two-named zip: %d %s", status, body[strings.Index(body, "<main"):])
 	}
 	var entries []sillage.AuditEntry
