@@ -88,7 +88,7 @@ func (s *Server) apiStudents(w http.ResponseWriter, r *http.Request, req *Reques
 	}
 	var sts []sillage.Student
 	err = s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		sts, err = studentsInReach(ctx, tx, req.P, store.StudentFilter{DivisionID: divisionID})
+		sts, err = records.StudentsInReach(ctx, tx, recordsWho(req.P), store.StudentFilter{DivisionID: divisionID})
 		return err
 	})
 	if err != nil {
@@ -108,7 +108,7 @@ func (s *Server) apiStudentRecord(w http.ResponseWriter, r *http.Request, req *R
 	// The whole record leaves Sillage, as with the ZIP download: journaled
 	// in the same transaction.
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
-		st, err := studentInReach(ctx, tx, req.P, studentID)
+		st, err := records.Reach(ctx, tx, recordsWho(req.P), studentID)
 		if err != nil {
 			return err
 		}
@@ -176,7 +176,7 @@ func (s *Server) apiEvaluations(w http.ResponseWriter, r *http.Request, req *Req
 	}
 	out := []apiEvaluation{}
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
-		divs, err := divisionsInReach(ctx, tx, req.P)
+		divs, err := records.DivisionsInReach(ctx, tx, recordsWho(req.P))
 		if err != nil {
 			return err
 		}
@@ -219,7 +219,7 @@ func (s *Server) apiEvaluation(w http.ResponseWriter, r *http.Request, req *Requ
 	ctx := r.Context()
 	var out apiEvaluation
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
-		e, err := evaluationInReach(ctx, tx, req.P, id)
+		e, err := records.EvaluationInReach(ctx, tx, recordsWho(req.P), id)
 		if err != nil {
 			return err
 		}
@@ -279,7 +279,10 @@ func (s *Server) apiSetResults(w http.ResponseWriter, r *http.Request, req *Requ
 	var out apiEvaluation
 	// Reach first (another establishment's evaluation is "not found"
 	// whatever the body), then the body, read outside any transaction.
-	if err := s.store.Read(ctx, func(tx *store.Tx) error { _, err := evaluationInReach(ctx, tx, req.P, id); return err }); err != nil {
+	if err := s.store.Read(ctx, func(tx *store.Tx) error {
+		_, err := records.EvaluationInReach(ctx, tx, recordsWho(req.P), id)
+		return err
+	}); err != nil {
 		return err
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<20)).Decode(&body); err != nil {
@@ -288,65 +291,21 @@ func (s *Server) apiSetResults(w http.ResponseWriter, r *http.Request, req *Requ
 	if len(body.Results)+len(body.Comments) == 0 {
 		return sillage.Errorf(sillage.KindInvalid, "aucun résultat ni commentaire dans la demande")
 	}
+	in := records.Entry{}
+	for _, x := range body.Results {
+		in.Results = append(in.Results, records.ResultInput{StudentID: x.Student, Code: x.Competence, Value: x.Value})
+	}
+	for _, c := range body.Comments {
+		in.Comments = append(in.Comments, records.CommentInput{StudentID: c.Student, Text: c.Text})
+	}
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		e, err := evaluationInReach(ctx, tx, req.P, id)
+		e, err := records.EnterResults(ctx, tx, recordsWho(req.P), id, in)
+		var item *records.ItemError
+		if errors.As(err, &item) {
+			return sillage.Errorf(sillage.KindOf(err), "%s[%d] : %s", item.List, item.Index, sillage.Message(err))
+		}
 		if err != nil {
 			return err
-		}
-		if !mayEditEvaluation(req.P, e) {
-			return sillage.Errorf(sillage.KindForbidden, "seuls l'auteur de l'évaluation et les administrateurs saisissent ses résultats")
-		}
-		cols, err := tx.ListEvaluationCompetences(ctx, req.P.UAI, e.ID)
-		if err != nil {
-			return err
-		}
-		byCode := map[string]int64{}
-		for _, c := range cols {
-			byCode[c.Code] = c.ID
-		}
-		ref, err := tx.GetReferential(ctx, req.P.UAI, e.ReferentialID)
-		if err != nil {
-			return err
-		}
-		sc, err := scaleOf(ctx, tx, req.P.UAI)
-		if err != nil {
-			return err
-		}
-		var added []int64
-		for i, x := range body.Results {
-			compID, ok := byCode[x.Competence]
-			if !ok {
-				for _, c := range ref.Competences {
-					if c.Code == x.Competence {
-						compID, ok = c.ID, true
-						added = append(added, c.ID)
-					}
-				}
-			}
-			if !ok {
-				return sillage.Errorf(sillage.KindInvalid, "resultats[%d] : compétence « %s » inconnue dans le référentiel de l'évaluation", i, x.Competence)
-			}
-			if _, err := cellTarget(ctx, tx, req, id, x.Student, -1); err != nil {
-				return sillage.Errorf(sillage.KindOf(err), "resultats[%d] : %s", i, sillage.Message(err))
-			}
-			v := records.NormalizeValue(x.Value)
-			if err := sc.Check(v); err != nil {
-				return sillage.Errorf(sillage.KindInvalid, "resultats[%d] : %s", i, sillage.Message(err))
-			}
-			if err := tx.SetResult(ctx, req.P.UAI, sillage.Result{EvaluationID: id, StudentID: x.Student, CompetenceID: compID, Value: v}); err != nil {
-				return err
-			}
-		}
-		if err := tx.AddEvaluationCompetences(ctx, req.P.UAI, id, added); err != nil {
-			return err
-		}
-		for i, c := range body.Comments {
-			if _, err := cellTarget(ctx, tx, req, id, c.Student, -1); err != nil {
-				return sillage.Errorf(sillage.KindOf(err), "commentaires[%d] : %s", i, sillage.Message(err))
-			}
-			if err := tx.SetComment(ctx, req.P.UAI, sillage.Comment{EvaluationID: id, StudentID: c.Student, Text: strings.TrimSpace(c.Text)}); err != nil {
-				return err
-			}
 		}
 		out = toAPIEvaluation(e)
 		return fillAPIEvaluation(r, tx, req, &out)
@@ -371,7 +330,10 @@ func (s *Server) apiSheet(w http.ResponseWriter, r *http.Request, req *Request) 
 	}
 	ctx := r.Context()
 	var sh sillage.Sheet
-	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { sh, err = sheetInReach(ctx, tx, req.P, id); return err }); err != nil {
+	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
+		sh, err = records.SheetInReach(ctx, tx, recordsWho(req.P), id)
+		return err
+	}); err != nil {
 		return err
 	}
 	out := apiSheet{ID: sh.ID, Student: sh.StudentID, Author: sh.AuthorName, Sheet: records.Sheet{Kind: string(sh.Kind), Title: sh.Title,
