@@ -66,12 +66,12 @@ func EnterResults(ctx context.Context, tx *store.Tx, who Who, evaluationID int64
 	if !who.MayEdit(e) {
 		return e, sillage.Errorf(sillage.KindForbidden, "seuls l'auteur de l'évaluation et les administrateurs saisissent ses résultats")
 	}
-	students, _, err := GridStudents(ctx, tx, who.UAI, e)
+	g, err := LoadGrid(ctx, tx, who.UAI, e)
 	if err != nil {
 		return e, err
 	}
 	rows := map[int64]bool{}
-	for _, st := range students {
+	for _, st := range g.Students {
 		rows[st.ID] = true
 	}
 	row := func(studentID int64) error {
@@ -84,7 +84,7 @@ func EnterResults(ctx context.Context, tx *store.Tx, who Who, evaluationID int64
 		return nil
 	}
 	if len(in.Results) > 0 {
-		if err := enterResults(ctx, tx, who.UAI, e, row, in.Results); err != nil {
+		if err := enterResults(ctx, tx, who.UAI, g, row, in.Results); err != nil {
 			return e, err
 		}
 	}
@@ -104,13 +104,10 @@ func EnterResults(ctx context.Context, tx *store.Tx, who Who, evaluationID int64
 	return e, nil
 }
 
-func enterResults(ctx context.Context, tx *store.Tx, uai sillage.UAI, e sillage.Evaluation, row func(int64) error, results []ResultInput) error {
-	cols, err := tx.ListEvaluationCompetences(ctx, uai, e.ID)
-	if err != nil {
-		return err
-	}
+func enterResults(ctx context.Context, tx *store.Tx, uai sillage.UAI, g *Grid, row func(int64) error, results []ResultInput) error {
+	e := g.Evaluation
 	columns, byCode := map[int64]bool{}, map[string]int64{}
-	for _, c := range cols {
+	for _, c := range g.Columns {
 		columns[c.ID], byCode[c.Code] = true, c.ID
 	}
 	ref, err := tx.GetReferential(ctx, uai, e.ReferentialID)
@@ -161,49 +158,63 @@ func enterResults(ctx context.Context, tx *store.Tx, uai sillage.UAI, e sillage.
 	return tx.AddEvaluationCompetences(ctx, uai, e.ID, added)
 }
 
-// GridStudents returns the rows of an evaluation's grid: the active
-// students of its division, then those with a result or a comment who are
-// no longer in it; in tells those of the division.
-func GridStudents(ctx context.Context, tx *store.Tx, uai sillage.UAI, e sillage.Evaluation) (rows []sillage.Student, in map[int64]bool, err error) {
-	in = map[int64]bool{}
+// Grid is an evaluation as its entry grid shows it: the competences
+// evaluated (columns), the students (rows: the active students of its
+// division, then those with a result or a comment who are no longer in
+// it), the results and the comments.
+type Grid struct {
+	Evaluation sillage.Evaluation
+	Columns    []sillage.Competence
+	Students   []sillage.Student
+	InDivision map[int64]bool
+	Results    []sillage.Result
+	Comments   []sillage.Comment
+}
+
+// LoadGrid reads the grid of an evaluation already within reach (see
+// EvaluationInReach).
+func LoadGrid(ctx context.Context, tx *store.Tx, uai sillage.UAI, e sillage.Evaluation) (*Grid, error) {
+	g := &Grid{Evaluation: e, InDivision: map[int64]bool{}}
+	var err error
+	if g.Columns, err = tx.ListEvaluationCompetences(ctx, uai, e.ID); err != nil {
+		return nil, err
+	}
 	if e.DivisionID != 0 {
 		sts, err := tx.ListStudents(ctx, uai, store.StudentFilter{DivisionID: e.DivisionID, ActiveOnly: true})
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		for _, st := range sts {
-			rows = append(rows, st)
-			in[st.ID] = true
+			g.Students = append(g.Students, st)
+			g.InDivision[st.ID] = true
 		}
 	}
-	rs, err := tx.ListResults(ctx, uai, store.ResultFilter{EvaluationID: e.ID})
-	if err != nil {
-		return nil, nil, err
+	if g.Results, err = tx.ListResults(ctx, uai, store.ResultFilter{EvaluationID: e.ID}); err != nil {
+		return nil, err
 	}
-	cs, err := tx.ListComments(ctx, uai, store.ResultFilter{EvaluationID: e.ID})
-	if err != nil {
-		return nil, nil, err
+	if g.Comments, err = tx.ListComments(ctx, uai, store.ResultFilter{EvaluationID: e.ID}); err != nil {
+		return nil, err
 	}
 	var extra []int64
 	seen := map[int64]bool{}
-	for _, r := range rs {
-		if !in[r.StudentID] && !seen[r.StudentID] {
-			seen[r.StudentID] = true
-			extra = append(extra, r.StudentID)
+	add := func(id int64) {
+		if !g.InDivision[id] && !seen[id] {
+			seen[id] = true
+			extra = append(extra, id)
 		}
 	}
-	for _, c := range cs {
-		if !in[c.StudentID] && !seen[c.StudentID] {
-			seen[c.StudentID] = true
-			extra = append(extra, c.StudentID)
-		}
+	for _, r := range g.Results {
+		add(r.StudentID)
+	}
+	for _, c := range g.Comments {
+		add(c.StudentID)
 	}
 	if len(extra) > 0 {
 		sts, err := tx.ListStudents(ctx, uai, store.StudentFilter{IDs: extra})
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		rows = append(rows, sts...)
+		g.Students = append(g.Students, sts...)
 	}
-	return rows, in, nil
+	return g, nil
 }

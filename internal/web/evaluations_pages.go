@@ -309,20 +309,16 @@ func (s *Server) fillEditForm(ctx context.Context, tx *store.Tx, uai sillage.UAI
 		return err
 	}
 	f.Referentials = []sillage.Referential{f.Referential}
-	grid, err := tx.ListEvaluationCompetences(ctx, uai, e.ID)
+	grid, err := records.LoadGrid(ctx, tx, uai, e)
 	if err != nil {
 		return err
 	}
 	if len(f.Checked) == 0 {
-		for _, c := range grid {
+		for _, c := range grid.Columns {
 			f.Checked[c.ID] = true
 		}
 	}
-	rs, err := tx.ListResults(ctx, uai, store.ResultFilter{EvaluationID: e.ID})
-	if err != nil {
-		return err
-	}
-	for _, r := range rs {
+	for _, r := range grid.Results {
 		f.WithResults[r.CompetenceID] = true
 	}
 	return nil
@@ -437,9 +433,11 @@ func (s *Server) evaluationPage(w http.ResponseWriter, r *http.Request, req *Req
 		if g.Scale, err = scaleOf(ctx, tx, req.P.UAI); err != nil {
 			return err
 		}
-		if g.Columns, err = tx.ListEvaluationCompetences(ctx, req.P.UAI, e.ID); err != nil {
+		grid, err := records.LoadGrid(ctx, tx, req.P.UAI, e)
+		if err != nil {
 			return err
 		}
+		g.Columns = grid.Columns
 		for _, c := range g.Columns {
 			if len(g.Domains) == 0 || g.Domains[len(g.Domains)-1].Name != c.Domain {
 				g.Domains = append(g.Domains, domainGroup{Name: c.Domain})
@@ -447,28 +445,16 @@ func (s *Server) evaluationPage(w http.ResponseWriter, r *http.Request, req *Req
 			d := &g.Domains[len(g.Domains)-1]
 			d.Competences = append(d.Competences, competenceRow{Competence: c})
 		}
-		students, in, err := records.GridStudents(ctx, tx, req.P.UAI, e)
-		if err != nil {
-			return err
-		}
-		rs, err := tx.ListResults(ctx, req.P.UAI, store.ResultFilter{EvaluationID: e.ID})
-		if err != nil {
-			return err
-		}
 		values := map[[2]int64]string{}
-		for _, r := range rs {
+		for _, r := range grid.Results {
 			values[[2]int64{r.StudentID, r.CompetenceID}] = r.Value
 		}
-		cs, err := tx.ListComments(ctx, req.P.UAI, store.ResultFilter{EvaluationID: e.ID})
-		if err != nil {
-			return err
-		}
 		comments := map[int64]string{}
-		for _, c := range cs {
+		for _, c := range grid.Comments {
 			comments[c.StudentID] = c.Text
 		}
-		for i, st := range students {
-			row := gridRow{Student: st, Left: !in[st.ID]}
+		for i, st := range grid.Students {
+			row := gridRow{Student: st, Left: !grid.InDivision[st.ID]}
 			for j, c := range g.Columns {
 				row.Cells = append(row.Cells, gridCell{EvaluationID: e.ID, StudentID: st.ID, CompetenceID: c.ID, Name: st.FullName() + " — " + c.Code,
 					Value: values[[2]int64{st.ID, c.ID}], Row: i, Col: j, Editable: g.Editable})
@@ -588,11 +574,11 @@ func (s *Server) trashEvaluation(w http.ResponseWriter, r *http.Request, req *Re
 		if !recordsWho(req.P).MayEdit(e) {
 			return sillage.Errorf(sillage.KindForbidden, "seuls l'auteur de l'évaluation et les administrateurs la suppriment")
 		}
-		rs, err := tx.ListResults(ctx, req.P.UAI, store.ResultFilter{EvaluationID: id})
+		grid, err := records.LoadGrid(ctx, tx, req.P.UAI, e)
 		if err != nil {
 			return err
 		}
-		results = len(rs)
+		results = len(grid.Results)
 		if !confirmed {
 			return nil
 		}

@@ -224,7 +224,7 @@ func (s *Server) apiEvaluation(w http.ResponseWriter, r *http.Request, req *Requ
 			return err
 		}
 		out = toAPIEvaluation(e)
-		return fillAPIEvaluation(r, tx, req, &out)
+		return fillAPIEvaluation(r, tx, req, e, &out)
 	})
 	if err != nil {
 		return err
@@ -232,31 +232,23 @@ func (s *Server) apiEvaluation(w http.ResponseWriter, r *http.Request, req *Requ
 	return writeJSON(w, http.StatusOK, out)
 }
 
-func fillAPIEvaluation(r *http.Request, tx *store.Tx, req *Request, out *apiEvaluation) error {
-	ctx := r.Context()
-	cols, err := tx.ListEvaluationCompetences(ctx, req.P.UAI, out.ID)
+// fillAPIEvaluation adds the grid of an evaluation within reach.
+func fillAPIEvaluation(r *http.Request, tx *store.Tx, req *Request, e sillage.Evaluation, out *apiEvaluation) error {
+	g, err := records.LoadGrid(r.Context(), tx, req.P.UAI, e)
 	if err != nil {
 		return err
 	}
 	codes := map[int64]string{}
-	for _, c := range cols {
+	for _, c := range g.Columns {
 		codes[c.ID] = c.Code
 		out.Competences = append(out.Competences, records.Competence{Domain: c.Domain, Code: c.Code, Label: c.Label})
 	}
-	rs, err := tx.ListResults(ctx, req.P.UAI, store.ResultFilter{EvaluationID: out.ID})
-	if err != nil {
-		return err
-	}
 	out.Results = []apiResult{}
-	for _, x := range rs {
+	for _, x := range g.Results {
 		out.Results = append(out.Results, apiResult{Student: x.StudentID, Competence: codes[x.CompetenceID], Value: x.Value})
 	}
-	cs, err := tx.ListComments(ctx, req.P.UAI, store.ResultFilter{EvaluationID: out.ID})
-	if err != nil {
-		return err
-	}
 	out.Comments = []apiComment{}
-	for _, c := range cs {
+	for _, c := range g.Comments {
 		out.Comments = append(out.Comments, apiComment{Student: c.StudentID, Text: c.Text})
 	}
 	return nil
@@ -308,7 +300,7 @@ func (s *Server) apiSetResults(w http.ResponseWriter, r *http.Request, req *Requ
 			return err
 		}
 		out = toAPIEvaluation(e)
-		return fillAPIEvaluation(r, tx, req, &out)
+		return fillAPIEvaluation(r, tx, req, e, &out)
 	})
 	if err != nil {
 		return err
