@@ -218,3 +218,19 @@ func LoadGrid(ctx context.Context, tx *store.Tx, uai sillage.UAI, e sillage.Eval
 	}
 	return g, nil
 }
+
+// SaveEvaluation stores an evaluation (new when its id is 0) with the
+// competences it evaluates, the columns of its grid, together: an
+// evaluation is never left without them.
+func SaveEvaluation(ctx context.Context, tx *store.Tx, uai sillage.UAI, e *sillage.Evaluation, competenceIDs []int64) error {
+	var err error
+	if e.ID == 0 {
+		err = tx.CreateEvaluation(ctx, uai, e)
+	} else {
+		err = tx.UpdateEvaluation(ctx, uai, *e)
+	}
+	if err != nil {
+		return err
+	}
+	return tx.SetEvaluationCompetences(ctx, uai, e.ID, competenceIDs)
+}

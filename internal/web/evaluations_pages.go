@@ -258,10 +258,7 @@ func (s *Server) createEvaluation(w http.ResponseWriter, r *http.Request, req *R
 		}
 		e.ReferentialID, e.Diploma, e.DivisionID, e.AuthorID = f.Referential.ID, f.Referential.Diploma, f.Division.ID, req.P.PersonID
 		e.SchoolYear = f.Division.SchoolYear
-		if err := tx.CreateEvaluation(ctx, req.P.UAI, &e); err != nil {
-			return err
-		}
-		return tx.SetEvaluationCompetences(ctx, req.P.UAI, e.ID, comps)
+		return records.SaveEvaluation(ctx, tx, req.P.UAI, &e, comps)
 	})
 	if err != nil {
 		return err
@@ -355,10 +352,7 @@ func (s *Server) updateEvaluation(w http.ResponseWriter, r *http.Request, req *R
 			}
 			return s.fillEditForm(ctx, tx, req.P.UAI, &f)
 		}
-		if err := tx.UpdateEvaluation(ctx, req.P.UAI, e); err != nil {
-			return err
-		}
-		return tx.SetEvaluationCompetences(ctx, req.P.UAI, e.ID, comps)
+		return records.SaveEvaluation(ctx, tx, req.P.UAI, &e, comps)
 	})
 	if err != nil {
 		return err
