@@ -150,6 +150,27 @@ func EvaluationInReach(ctx context.Context, tx *store.Tx, who Who, id int64) (si
 	return sillage.Evaluation{}, sillage.Errorf(sillage.KindNotFound, "évaluation introuvable")
 }
 
+// EvaluationsWithoutDivision lists the evaluations attached to no
+// division that who handles: a teacher's own, every one for an
+// administrator.
+func EvaluationsWithoutDivision(ctx context.Context, tx *store.Tx, who Who) ([]sillage.Evaluation, error) {
+	author := who.PersonID
+	if who.Role == sillage.RoleAdministrator {
+		author = 0
+	}
+	all, err := tx.ListEvaluations(ctx, who.UAI, store.EvaluationFilter{AuthorID: author})
+	if err != nil {
+		return nil, err
+	}
+	var out []sillage.Evaluation
+	for _, e := range all {
+		if e.DivisionID == 0 {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
 // SheetInReach returns a live sheet whose student is within who's reach.
 func SheetInReach(ctx context.Context, tx *store.Tx, who Who, id int64) (sillage.Sheet, error) {
 	sh, err := tx.GetSheet(ctx, who.UAI, id)

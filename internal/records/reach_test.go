@@ -211,3 +211,48 @@ func TestEnterResults(t *testing.T) {
 		}
 	})
 }
+
+// TestEvaluationsWithoutDivision: a teacher lists their own evaluations
+// without division, an administrator every one, and none has a division.
+func TestEvaluationsWithoutDivision(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, _ *storetest.Clock) {
+		ctx := context.Background()
+		w := newReachWorld(t, st)
+		err := st.Write(ctx, func(tx *store.Tx) error {
+			for _, author := range []int64{w.school.teacher.ID, w.idle.ID} {
+				e := sillage.Evaluation{Title: "Atelier", Date: sillage.NewDate(2025, 11, 3), Diploma: w.ref.Diploma, ReferentialID: w.ref.ID,
+					AuthorID: author, SchoolYear: 2025}
+				if err := records.SaveEvaluation(ctx, tx, uai, &e, []int64{w.ref.Competences[0].ID}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			name string
+			who  records.Who
+			want int
+		}{
+			{"teacher", w.teacher, 1}, {"teacher of nothing", w.idleW, 1}, {"administrator", w.adminW, 2}, {"director", w.directorW, 0},
+		} {
+			err := st.Read(ctx, func(tx *store.Tx) error {
+				evals, err := records.EvaluationsWithoutDivision(ctx, tx, c.who)
+				if err != nil || len(evals) != c.want {
+					t.Errorf("%s: %+v %v, want %d", c.name, evals, err, c.want)
+				}
+				for _, e := range evals {
+					if e.DivisionID != 0 {
+						t.Errorf("%s: evaluation %d of a division", c.name, e.ID)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}

@@ -30,16 +30,8 @@ func (s *Server) evaluationsPage(w http.ResponseWriter, r *http.Request, req *Re
 		}
 		switch {
 		case sel == "sans":
-			all, err := tx.ListEvaluations(ctx, req.P.UAI, store.EvaluationFilter{AuthorID: authorFilter(req)})
-			if err != nil {
-				return err
-			}
-			for _, e := range all {
-				if e.DivisionID == 0 {
-					evals = append(evals, e)
-				}
-			}
-			return nil
+			evals, err = records.EvaluationsWithoutDivision(ctx, tx, recordsWho(req.P))
+			return err
 		case sel != "":
 			id, err := strconv.ParseInt(sel, 10, 64)
 			if err != nil {
@@ -74,15 +66,6 @@ func (s *Server) evaluationsPage(w http.ResponseWriter, r *http.Request, req *Re
 		"Divisions": divisions, "Current": current, "Without": sel == "sans", "Evaluations": evals, "Me": req.P.PersonID,
 		"Admin": req.P.Role == sillage.RoleAdministrator,
 	})
-}
-
-// authorFilter: a teacher's evaluations without division are theirs; an
-// administrator sees all of them.
-func authorFilter(req *Request) int64 {
-	if req.P.Role == sillage.RoleAdministrator {
-		return 0
-	}
-	return req.P.PersonID
 }
 
 // evaluationForm is the data of the evaluation form.

@@ -193,14 +193,12 @@ func (s *Server) apiEvaluations(w http.ResponseWriter, r *http.Request, req *Req
 			}
 		}
 		if divisionID == 0 {
-			mine, err := tx.ListEvaluations(ctx, req.P.UAI, store.EvaluationFilter{AuthorID: authorFilter(req)})
+			mine, err := records.EvaluationsWithoutDivision(ctx, tx, recordsWho(req.P))
 			if err != nil {
 				return err
 			}
 			for _, e := range mine {
-				if e.DivisionID == 0 {
-					out = append(out, toAPIEvaluation(e))
-				}
+				out = append(out, toAPIEvaluation(e))
 			}
 		}
 		return nil
