@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -37,6 +38,19 @@ const Sender = "Sillage — changement d'année"
 
 // GroupPath is the page where a manager changes a group's lifetime.
 func GroupPath(id int64) string { return fmt.Sprintf("/groupes/%d", id) }
+
+// GroupInReach returns a group whose lifetime the person changes: one of
+// its managers, or an administrator; to anyone else it is "not found".
+func GroupInReach(ctx context.Context, tx *store.Tx, uai sillage.UAI, personID int64, role sillage.Role, id int64) (sillage.Group, error) {
+	g, err := tx.GetGroup(ctx, uai, id)
+	if err != nil {
+		return g, err
+	}
+	if role != sillage.RoleAdministrator && !slices.Contains(g.Managers, personID) {
+		return g, sillage.Errorf(sillage.KindNotFound, "groupe introuvable")
+	}
+	return g, nil
+}
 
 // TrashPath is the establishment's trash page.
 const TrashPath = "/corbeille"

@@ -196,6 +196,44 @@ func TestPeriodBeforeTermRefused(t *testing.T) {
 	})
 }
 
+// TestPeriodsStepKeepsThePeriodRules: step 5 creates the periods through
+// the store's checks, those of the periods page: periods by hand that
+// overlap, leave the school year or end before they start are refused
+// and nothing is written.
+func TestPeriodsStepKeepsThePeriodRules(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
+		w := newWorld(t, st, clock, 1, 30)
+		uai := w.uais[0]
+		w.changeoverUpTo(rollover.StepDirectory)
+		clock.T = at(N, time.August, 25, 8)
+		term := sillage.NewDate(2026, time.September, 2)
+		for _, c := range []struct {
+			name  string
+			dates []rollover.Window
+			want  string
+		}{
+			{"overlap", []rollover.Window{{From: term, To: sillage.NewDate(2027, time.February, 15)},
+				{From: sillage.NewDate(2027, time.February, 1), To: sillage.NewDate(2027, time.July, 3)}}, "chevauche"},
+			{"beyond the school year", []rollover.Window{{From: term, To: sillage.NewDate(2027, time.January, 31)},
+				{From: sillage.NewDate(2027, time.February, 1), To: sillage.NewDate(2027, time.September, 3)}}, "tenir dans l'année scolaire"},
+			{"end before start", []rollover.Window{{From: term, To: sillage.NewDate(2027, time.January, 31)},
+				{From: sillage.NewDate(2027, time.July, 3), To: sillage.NewDate(2027, time.February, 1)}}, "finit avant de commencer"},
+		} {
+			choice := &rollover.PeriodsChoice{Kind: sillage.Semester, TermStart: term, Dates: c.dates}
+			o := w.e.RunOne(w.ctx, rollover.Request{Year: N, Step: rollover.StepPeriods, Periods: choice}, uai)
+			if o.Status != rollover.OutcomeFailed || !strings.Contains(o.Message, c.want) {
+				t.Errorf("%s: %+v, want a failure saying %q", c.name, o, c.want)
+			}
+			w.read(func(tx *store.Tx) error {
+				if ps, _ := tx.ListPeriods(w.ctx, uai, N+1); len(ps) != 0 {
+					t.Fatalf("%s: periods written: %+v", c.name, ps)
+				}
+				return nil
+			})
+		}
+	})
+}
+
 // changeoverUpTo runs the steps before last (included) on their dates.
 func (w *world) changeoverUpTo(last rollover.Step) {
 	w.t.Helper()

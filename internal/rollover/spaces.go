@@ -17,6 +17,31 @@ const (
 	RightManager       // also removes documents and gives rights
 )
 
+// SpaceInReach returns a class space of the establishment and the right
+// the person has on it, when it is at least need; a space the person has
+// no right on is "not found".
+func SpaceInReach(ctx context.Context, tx *store.Tx, uai sillage.UAI, personID, id int64, need Right) (store.ClassSpace, Right, error) {
+	sp, err := tx.GetClassSpace(ctx, uai, id)
+	if err != nil {
+		return sp, RightNone, err
+	}
+	person, err := tx.GetPerson(ctx, uai, personID)
+	if err != nil {
+		return sp, RightNone, err
+	}
+	right, err := SpaceAccess(ctx, tx, uai, sp, person)
+	if err != nil {
+		return sp, right, err
+	}
+	if right == RightNone {
+		return sp, right, sillage.Errorf(sillage.KindNotFound, "espace de classe introuvable")
+	}
+	if right < need {
+		return sp, right, sillage.Errorf(sillage.KindForbidden, "votre droit sur cet espace (%s) ne permet pas cette action", right.Label())
+	}
+	return sp, right, nil
+}
+
 // Label is the right's French name.
 func (r Right) Label() string {
 	switch r {

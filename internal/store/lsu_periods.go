@@ -59,10 +59,22 @@ func (tx *Tx) SetPeriodDates(ctx context.Context, uai sillage.UAI, id int64, sta
 }
 
 // CreatePeriodChecked adds a period after the checks of SetPeriodDates
-// (CreatePeriod itself only checks the order of the dates).
+// (CreatePeriod itself only checks the order of the dates), in a year not
+// already cut in periods of the other kind. Every creation of a period
+// but the demo's and the tests' goes through it: the periods page and
+// step 5 of the changeover.
 func (tx *Tx) CreatePeriodChecked(ctx context.Context, uai sillage.UAI, p *sillage.Period) error {
 	if p.Kind != sillage.Trimester && p.Kind != sillage.Semester {
 		return sillage.Errorf(sillage.KindInvalid, "type de période inconnu : trimestre ou semestre")
+	}
+	ps, err := tx.ListPeriods(ctx, uai, p.SchoolYear)
+	if err != nil {
+		return err
+	}
+	for _, o := range ps {
+		if o.Kind != p.Kind {
+			return sillage.Errorf(sillage.KindConflict, "l'année %s est déjà découpée en %ss : une année ne mélange pas trimestres et semestres", p.SchoolYear, o.Kind)
+		}
 	}
 	if p.Index < 1 || p.Index > p.Kind.Count() {
 		return sillage.Errorf(sillage.KindInvalid, "rang de période %d invalide pour un %s", p.Index, p.Kind)

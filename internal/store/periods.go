@@ -55,8 +55,16 @@ func (tx *Tx) ListPeriods(ctx context.Context, uai sillage.UAI, year sillage.Sch
 	return collect(ctx, tx, q+` ORDER BY school_year, kind, idx`, args, func(r *sql.Rows) (sillage.Period, error) { return scanPeriod(r) })
 }
 
-// DeletePeriod deletes a period.
+// DeletePeriod deletes a period without reports: those entered for it
+// would be lost (the dates are corrected instead).
 func (tx *Tx) DeletePeriod(ctx context.Context, uai sillage.UAI, id int64) error {
+	rs, err := tx.ListPeriodicReports(ctx, uai, ReportFilter{PeriodIDs: []int64{id}})
+	if err != nil {
+		return err
+	}
+	if len(rs) > 0 {
+		return sillage.Errorf(sillage.KindConflict, "%d bilans ont été saisis pour cette période : elle ne peut pas être supprimée (corrigez plutôt ses dates)", len(rs))
+	}
 	n, err := tx.execN(ctx, `DELETE FROM periods WHERE uai = $1 AND id = $2`, uai, id)
 	return notFoundIfNone(n, err, "période")
 }

@@ -18,30 +18,6 @@ import (
 // to the trash with their rights rewritten (administrators manage them,
 // every teacher reads them) and stay there one year.
 
-// spaceInReach returns a space and what the principal may do in it; a
-// space out of reach is "not found".
-func spaceInReach(ctx context.Context, tx *store.Tx, p auth.Principal, id int64, need rollover.Right) (store.ClassSpace, rollover.Right, error) {
-	sp, err := tx.GetClassSpace(ctx, p.UAI, id)
-	if err != nil {
-		return sp, rollover.RightNone, err
-	}
-	person, err := tx.GetPerson(ctx, p.UAI, p.PersonID)
-	if err != nil {
-		return sp, rollover.RightNone, err
-	}
-	right, err := rollover.SpaceAccess(ctx, tx, p.UAI, sp, person)
-	if err != nil {
-		return sp, right, err
-	}
-	if right == rollover.RightNone {
-		return sp, right, sillage.Errorf(sillage.KindNotFound, "espace de classe introuvable")
-	}
-	if right < need {
-		return sp, right, sillage.Errorf(sillage.KindForbidden, "votre droit sur cet espace (%s) ne permet pas cette action", right.Label())
-	}
-	return sp, right, nil
-}
-
 type spaceRow struct {
 	store.ClassSpace
 	Right rollover.Right
@@ -198,7 +174,7 @@ func (s *Server) classSpacePage(w http.ResponseWriter, r *http.Request, req *Req
 	var rights []rightRow
 	var staff []sillage.Person
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
-		if sp, right, err = spaceInReach(ctx, tx, req.P, id, rollover.RightReader); err != nil {
+		if sp, right, err = rollover.SpaceInReach(ctx, tx, req.P.UAI, req.P.PersonID, id, rollover.RightReader); err != nil {
 			return err
 		}
 		if files, err = tx.ListClassSpaceFiles(ctx, req.P.UAI, sp.ID); err != nil {
@@ -244,7 +220,7 @@ func (s *Server) postClassSpaceFile(w http.ResponseWriter, r *http.Request, req 
 	}
 	ctx := r.Context()
 	if err := s.store.Read(ctx, func(tx *store.Tx) error {
-		sp, _, err := spaceInReach(ctx, tx, req.P, id, rollover.RightWriter)
+		sp, _, err := rollover.SpaceInReach(ctx, tx, req.P.UAI, req.P.PersonID, id, rollover.RightWriter)
 		if err == nil && !sp.TrashedAt.IsZero() {
 			err = sillage.Errorf(sillage.KindConflict, "cet espace est dans la corbeille : on n'y dépose plus rien")
 		}
@@ -257,7 +233,7 @@ func (s *Server) postClassSpaceFile(w http.ResponseWriter, r *http.Request, req 
 		return err
 	}
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		if _, _, err := spaceInReach(ctx, tx, req.P, id, rollover.RightWriter); err != nil {
+		if _, _, err := rollover.SpaceInReach(ctx, tx, req.P.UAI, req.P.PersonID, id, rollover.RightWriter); err != nil {
 			return err
 		}
 		return tx.AddClassSpaceFile(ctx, req.P.UAI, &store.ClassSpaceFile{SpaceID: id, Name: f.Name, SHA256: f.Ref.SHA256, Size: f.Ref.Size,
@@ -281,7 +257,7 @@ func (s *Server) downloadClassSpaceFile(w http.ResponseWriter, r *http.Request, 
 	ctx := r.Context()
 	var f store.ClassSpaceFile
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
-		if _, _, err := spaceInReach(ctx, tx, req.P, id, rollover.RightReader); err != nil {
+		if _, _, err := rollover.SpaceInReach(ctx, tx, req.P.UAI, req.P.PersonID, id, rollover.RightReader); err != nil {
 			return err
 		}
 		f, err = tx.GetClassSpaceFile(ctx, req.P.UAI, fid)
@@ -308,7 +284,7 @@ func (s *Server) deleteClassSpaceFile(w http.ResponseWriter, r *http.Request, re
 	}
 	ctx := r.Context()
 	if err := s.store.Read(ctx, func(tx *store.Tx) error {
-		if _, _, err := spaceInReach(ctx, tx, req.P, id, rollover.RightWriter); err != nil {
+		if _, _, err := rollover.SpaceInReach(ctx, tx, req.P.UAI, req.P.PersonID, id, rollover.RightWriter); err != nil {
 			return err
 		}
 		f, err := tx.GetClassSpaceFile(ctx, req.P.UAI, fid)
@@ -327,7 +303,7 @@ func (s *Server) deleteClassSpaceFile(w http.ResponseWriter, r *http.Request, re
 	}
 	var name string
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		_, right, err := spaceInReach(ctx, tx, req.P, id, rollover.RightWriter)
+		_, right, err := rollover.SpaceInReach(ctx, tx, req.P.UAI, req.P.PersonID, id, rollover.RightWriter)
 		if err != nil {
 			return err
 		}
@@ -355,7 +331,7 @@ func (s *Server) setClassSpaceRight(w http.ResponseWriter, r *http.Request, req 
 	}
 	ctx := r.Context()
 	if err := s.store.Read(ctx, func(tx *store.Tx) error {
-		_, _, err := spaceInReach(ctx, tx, req.P, id, rollover.RightManager)
+		_, _, err := rollover.SpaceInReach(ctx, tx, req.P.UAI, req.P.PersonID, id, rollover.RightManager)
 		return err
 	}); err != nil {
 		return err
@@ -372,7 +348,7 @@ func (s *Server) setClassSpaceRight(w http.ResponseWriter, r *http.Request, req 
 		return sillage.Errorf(sillage.KindInvalid, "choisissez une personne et un droit (gestionnaire, lecteur ou aucun)")
 	}
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		sp, _, err := spaceInReach(ctx, tx, req.P, id, rollover.RightManager)
+		sp, _, err := rollover.SpaceInReach(ctx, tx, req.P.UAI, req.P.PersonID, id, rollover.RightManager)
 		if err != nil {
 			return err
 		}

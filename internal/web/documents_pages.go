@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/records"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -31,7 +32,10 @@ func (s *Server) downloadDocument(w http.ResponseWriter, r *http.Request, req *R
 	}
 	ctx := r.Context()
 	var d sillage.Document
-	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { d, err = documentInReach(ctx, tx, req.P, studentID, id); return err }); err != nil {
+	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
+		d, err = records.DocumentInReach(ctx, tx, recordsWho(req.P), studentID, id)
+		return err
+	}); err != nil {
 		return err
 	}
 	if d.Kind == sillage.DocumentArchive {

@@ -25,21 +25,13 @@ func (s *Server) evaluationsPage(w http.ResponseWriter, r *http.Request, req *Re
 	var evals []sillage.Evaluation
 	var current sillage.Division
 	err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		if divisions, err = divisionsInReach(ctx, tx, req.P); err != nil {
+		if divisions, err = records.DivisionsInReach(ctx, tx, recordsWho(req.P)); err != nil {
 			return err
 		}
 		switch {
 		case sel == "sans":
-			all, err := tx.ListEvaluations(ctx, req.P.UAI, store.EvaluationFilter{AuthorID: authorFilter(req)})
-			if err != nil {
-				return err
-			}
-			for _, e := range all {
-				if e.DivisionID == 0 {
-					evals = append(evals, e)
-				}
-			}
-			return nil
+			evals, err = records.EvaluationsWithoutDivision(ctx, tx, recordsWho(req.P))
+			return err
 		case sel != "":
 			id, err := strconv.ParseInt(sel, 10, 64)
 			if err != nil {
@@ -76,15 +68,6 @@ func (s *Server) evaluationsPage(w http.ResponseWriter, r *http.Request, req *Re
 	})
 }
 
-// authorFilter: a teacher's evaluations without division are theirs; an
-// administrator sees all of them.
-func authorFilter(req *Request) int64 {
-	if req.P.Role == sillage.RoleAdministrator {
-		return 0
-	}
-	return req.P.PersonID
-}
-
 // evaluationForm is the data of the evaluation form.
 type evaluationForm struct {
 	Evaluation   sillage.Evaluation
@@ -98,25 +81,6 @@ type evaluationForm struct {
 	Action       string
 	Cancel       string
 	New          bool
-}
-
-// divisionInReach returns a division whose evaluations the principal handles.
-func divisionInReach(ctx context.Context, tx *store.Tx, req *Request, id int64) (sillage.Division, error) {
-	d, err := tx.GetDivision(ctx, req.P.UAI, id)
-	if err != nil {
-		return d, err
-	}
-	if req.P.Role == sillage.RoleAdministrator {
-		return d, nil
-	}
-	ok, err := tx.TeachesDivision(ctx, req.P.UAI, req.P.PersonID, id)
-	if err != nil {
-		return d, err
-	}
-	if !ok {
-		return sillage.Division{}, sillage.Errorf(sillage.KindNotFound, "division introuvable")
-	}
-	return d, nil
 }
 
 // fillEvaluationForm loads the referentials, the chosen one and its
@@ -188,7 +152,7 @@ func (s *Server) newEvaluationPage(w http.ResponseWriter, r *http.Request, req *
 	f := evaluationForm{Action: "/evaluations", Checked: map[int64]bool{}, New: true}
 	err = s.store.Read(ctx, func(tx *store.Tx) (err error) {
 		if divID == 0 {
-			divs, err := divisionsInReach(ctx, tx, req.P)
+			divs, err := records.DivisionsInReach(ctx, tx, recordsWho(req.P))
 			if err != nil {
 				return err
 			}
@@ -197,7 +161,7 @@ func (s *Server) newEvaluationPage(w http.ResponseWriter, r *http.Request, req *
 			}
 			divID = divs[len(divs)-1].ID
 		}
-		if f.Division, err = divisionInReach(ctx, tx, req, divID); err != nil {
+		if f.Division, err = records.DivisionInReach(ctx, tx, recordsWho(req.P), divID); err != nil {
 			return err
 		}
 		f.Evaluation = sillage.Evaluation{Date: sillage.Today(tx.Now()), Level: defaultLevel(ctx, tx, req.P.UAI, f.Division)}
@@ -263,7 +227,7 @@ func (s *Server) createEvaluation(w http.ResponseWriter, r *http.Request, req *R
 		if divID == 0 {
 			return sillage.Errorf(sillage.KindInvalid, "choisissez la division de l'évaluation")
 		}
-		if f.Division, err = divisionInReach(ctx, tx, req, divID); err != nil {
+		if f.Division, err = records.DivisionInReach(ctx, tx, recordsWho(req.P), divID); err != nil {
 			return err
 		}
 		if err := fillEvaluationForm(ctx, tx, req.P.UAI, &f, refID); err != nil {
@@ -277,10 +241,7 @@ func (s *Server) createEvaluation(w http.ResponseWriter, r *http.Request, req *R
 		}
 		e.ReferentialID, e.Diploma, e.DivisionID, e.AuthorID = f.Referential.ID, f.Referential.Diploma, f.Division.ID, req.P.PersonID
 		e.SchoolYear = f.Division.SchoolYear
-		if err := tx.CreateEvaluation(ctx, req.P.UAI, &e); err != nil {
-			return err
-		}
-		return tx.SetEvaluationCompetences(ctx, req.P.UAI, e.ID, comps)
+		return records.SaveEvaluation(ctx, tx, req.P.UAI, &e, comps)
 	})
 	if err != nil {
 		return err
@@ -300,11 +261,11 @@ func (s *Server) editEvaluationPage(w http.ResponseWriter, r *http.Request, req 
 	ctx := r.Context()
 	f := evaluationForm{Checked: map[int64]bool{}, WithResults: map[int64]bool{}}
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
-		e, err := evaluationInReach(ctx, tx, req.P, id)
+		e, err := records.EvaluationInReach(ctx, tx, recordsWho(req.P), id)
 		if err != nil {
 			return err
 		}
-		if !mayEditEvaluation(req.P, e) {
+		if !recordsWho(req.P).MayEdit(e) {
 			return sillage.Errorf(sillage.KindForbidden, "seuls l'auteur de l'évaluation et les administrateurs la modifient")
 		}
 		f.Evaluation = e
@@ -328,20 +289,16 @@ func (s *Server) fillEditForm(ctx context.Context, tx *store.Tx, uai sillage.UAI
 		return err
 	}
 	f.Referentials = []sillage.Referential{f.Referential}
-	grid, err := tx.ListEvaluationCompetences(ctx, uai, e.ID)
+	grid, err := records.LoadGrid(ctx, tx, uai, e)
 	if err != nil {
 		return err
 	}
 	if len(f.Checked) == 0 {
-		for _, c := range grid {
+		for _, c := range grid.Columns {
 			f.Checked[c.ID] = true
 		}
 	}
-	rs, err := tx.ListResults(ctx, uai, store.ResultFilter{EvaluationID: e.ID})
-	if err != nil {
-		return err
-	}
-	for _, r := range rs {
+	for _, r := range grid.Results {
 		f.WithResults[r.CompetenceID] = true
 	}
 	return nil
@@ -359,11 +316,11 @@ func (s *Server) updateEvaluation(w http.ResponseWriter, r *http.Request, req *R
 	f := evaluationForm{Checked: map[int64]bool{}, WithResults: map[int64]bool{}}
 	var errs []string
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		e, err := evaluationInReach(ctx, tx, req.P, id)
+		e, err := records.EvaluationInReach(ctx, tx, recordsWho(req.P), id)
 		if err != nil {
 			return err
 		}
-		if !mayEditEvaluation(req.P, e) {
+		if !recordsWho(req.P).MayEdit(e) {
 			return sillage.Errorf(sillage.KindForbidden, "seuls l'auteur de l'évaluation et les administrateurs la modifient")
 		}
 		var comps []int64
@@ -378,10 +335,7 @@ func (s *Server) updateEvaluation(w http.ResponseWriter, r *http.Request, req *R
 			}
 			return s.fillEditForm(ctx, tx, req.P.UAI, &f)
 		}
-		if err := tx.UpdateEvaluation(ctx, req.P.UAI, e); err != nil {
-			return err
-		}
-		return tx.SetEvaluationCompetences(ctx, req.P.UAI, e.ID, comps)
+		return records.SaveEvaluation(ctx, tx, req.P.UAI, &e, comps)
 	})
 	if err != nil {
 		return err
@@ -435,54 +389,6 @@ type commentCell struct {
 	Message      string
 }
 
-// gridStudents returns the rows of an evaluation's grid: the active
-// students of its division, then those with a result or a comment who are
-// no longer in it.
-func gridStudents(ctx context.Context, tx *store.Tx, uai sillage.UAI, e sillage.Evaluation) ([]sillage.Student, map[int64]bool, error) {
-	var rows []sillage.Student
-	in := map[int64]bool{}
-	if e.DivisionID != 0 {
-		sts, err := tx.ListStudents(ctx, uai, store.StudentFilter{DivisionID: e.DivisionID, ActiveOnly: true})
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, st := range sts {
-			rows = append(rows, st)
-			in[st.ID] = true
-		}
-	}
-	rs, err := tx.ListResults(ctx, uai, store.ResultFilter{EvaluationID: e.ID})
-	if err != nil {
-		return nil, nil, err
-	}
-	cs, err := tx.ListComments(ctx, uai, store.ResultFilter{EvaluationID: e.ID})
-	if err != nil {
-		return nil, nil, err
-	}
-	var extra []int64
-	seen := map[int64]bool{}
-	for _, r := range rs {
-		if !in[r.StudentID] && !seen[r.StudentID] {
-			seen[r.StudentID] = true
-			extra = append(extra, r.StudentID)
-		}
-	}
-	for _, c := range cs {
-		if !in[c.StudentID] && !seen[c.StudentID] {
-			seen[c.StudentID] = true
-			extra = append(extra, c.StudentID)
-		}
-	}
-	if len(extra) > 0 {
-		sts, err := tx.ListStudents(ctx, uai, store.StudentFilter{IDs: extra})
-		if err != nil {
-			return nil, nil, err
-		}
-		rows = append(rows, sts...)
-	}
-	return rows, in, nil
-}
-
 func (s *Server) evaluationPage(w http.ResponseWriter, r *http.Request, req *Request) error {
 	id, err := pathID(r, "evaluation")
 	if err != nil {
@@ -491,11 +397,11 @@ func (s *Server) evaluationPage(w http.ResponseWriter, r *http.Request, req *Req
 	ctx := r.Context()
 	var g gridData
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
-		e, err := evaluationInReach(ctx, tx, req.P, id)
+		e, err := records.EvaluationInReach(ctx, tx, recordsWho(req.P), id)
 		if err != nil {
 			return err
 		}
-		g.Evaluation, g.Editable = e, mayEditEvaluation(req.P, e)
+		g.Evaluation, g.Editable = e, recordsWho(req.P).MayEdit(e)
 		if e.DivisionID != 0 {
 			if g.Division, err = tx.GetDivision(ctx, req.P.UAI, e.DivisionID); err != nil {
 				return err
@@ -504,9 +410,11 @@ func (s *Server) evaluationPage(w http.ResponseWriter, r *http.Request, req *Req
 		if g.Scale, err = scaleOf(ctx, tx, req.P.UAI); err != nil {
 			return err
 		}
-		if g.Columns, err = tx.ListEvaluationCompetences(ctx, req.P.UAI, e.ID); err != nil {
+		grid, err := records.LoadGrid(ctx, tx, req.P.UAI, e)
+		if err != nil {
 			return err
 		}
+		g.Columns = grid.Columns
 		for _, c := range g.Columns {
 			if len(g.Domains) == 0 || g.Domains[len(g.Domains)-1].Name != c.Domain {
 				g.Domains = append(g.Domains, domainGroup{Name: c.Domain})
@@ -514,28 +422,16 @@ func (s *Server) evaluationPage(w http.ResponseWriter, r *http.Request, req *Req
 			d := &g.Domains[len(g.Domains)-1]
 			d.Competences = append(d.Competences, competenceRow{Competence: c})
 		}
-		students, in, err := gridStudents(ctx, tx, req.P.UAI, e)
-		if err != nil {
-			return err
-		}
-		rs, err := tx.ListResults(ctx, req.P.UAI, store.ResultFilter{EvaluationID: e.ID})
-		if err != nil {
-			return err
-		}
 		values := map[[2]int64]string{}
-		for _, r := range rs {
+		for _, r := range grid.Results {
 			values[[2]int64{r.StudentID, r.CompetenceID}] = r.Value
 		}
-		cs, err := tx.ListComments(ctx, req.P.UAI, store.ResultFilter{EvaluationID: e.ID})
-		if err != nil {
-			return err
-		}
 		comments := map[int64]string{}
-		for _, c := range cs {
+		for _, c := range grid.Comments {
 			comments[c.StudentID] = c.Text
 		}
-		for i, st := range students {
-			row := gridRow{Student: st, Left: !in[st.ID]}
+		for i, st := range grid.Students {
+			row := gridRow{Student: st, Left: !grid.InDivision[st.ID]}
 			for j, c := range g.Columns {
 				row.Cells = append(row.Cells, gridCell{EvaluationID: e.ID, StudentID: st.ID, CompetenceID: c.ID, Name: st.FullName() + " — " + c.Code,
 					Value: values[[2]int64{st.ID, c.ID}], Row: i, Col: j, Editable: g.Editable})
@@ -550,47 +446,6 @@ func (s *Server) evaluationPage(w http.ResponseWriter, r *http.Request, req *Req
 		return err
 	}
 	return s.render(w, r, req, http.StatusOK, "evaluation.html", g.Evaluation.Title, g)
-}
-
-// cellTarget checks a grid cell's evaluation, student and competence: the
-// evaluation editable by the principal, the student a row of its grid, the
-// competence a column.
-func cellTarget(ctx context.Context, tx *store.Tx, req *Request, evalID, studentID, compID int64) (sillage.Evaluation, error) {
-	e, err := evaluationInReach(ctx, tx, req.P, evalID)
-	if err != nil {
-		return e, err
-	}
-	if !mayEditEvaluation(req.P, e) {
-		return e, sillage.Errorf(sillage.KindForbidden, "seuls l'auteur de l'évaluation et les administrateurs saisissent ses résultats")
-	}
-	if studentID == 0 {
-		return e, sillage.Errorf(sillage.KindInvalid, "élève manquant")
-	}
-	students, _, err := gridStudents(ctx, tx, req.P.UAI, e)
-	if err != nil {
-		return e, err
-	}
-	found := false
-	for _, st := range students {
-		found = found || st.ID == studentID
-	}
-	if !found {
-		return e, sillage.Errorf(sillage.KindInvalid, "cet élève n'est pas dans la grille de l'évaluation")
-	}
-	if compID != -1 {
-		cols, err := tx.ListEvaluationCompetences(ctx, req.P.UAI, e.ID)
-		if err != nil {
-			return e, err
-		}
-		found = false
-		for _, c := range cols {
-			found = found || c.ID == compID
-		}
-		if !found {
-			return e, sillage.Errorf(sillage.KindInvalid, "cette compétence n'est pas évaluée dans cette évaluation")
-		}
-	}
-	return e, nil
 }
 
 // setResultCell saves one cell of the grid and answers the cell, marked
@@ -610,23 +465,17 @@ func (s *Server) setResultCell(w http.ResponseWriter, r *http.Request, req *Requ
 		Row: atoiOr(r.FormValue("ligne")), Col: atoiOr(r.FormValue("colonne")), Name: r.FormValue("nom")}
 	ctx := r.Context()
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		if _, err := evaluationInReach(ctx, tx, req.P, id); err != nil {
-			return err
-		}
 		if err1 != nil || err2 != nil || compID == 0 {
+			// Reach first: an evaluation out of reach is not found
+			// whatever the form says.
+			if _, err := records.EvaluationInReach(ctx, tx, recordsWho(req.P), id); err != nil {
+				return err
+			}
 			return sillage.Errorf(sillage.KindInvalid, "cellule inconnue : élève ou compétence manquant")
 		}
-		if _, err := cellTarget(ctx, tx, req, id, studentID, compID); err != nil {
-			return err
-		}
-		sc, err := scaleOf(ctx, tx, req.P.UAI)
-		if err != nil {
-			return err
-		}
-		if err := sc.Check(value); err != nil {
-			return err
-		}
-		return tx.SetResult(ctx, req.P.UAI, sillage.Result{EvaluationID: id, StudentID: studentID, CompetenceID: compID, Value: value})
+		_, err := records.EnterResults(ctx, tx, recordsWho(req.P), id, records.Entry{
+			Results: []records.ResultInput{{StudentID: studentID, CompetenceID: compID, Value: value}}})
+		return err
 	})
 	status := http.StatusOK
 	switch k := sillage.KindOf(err); {
@@ -654,19 +503,15 @@ func (s *Server) setCommentCell(w http.ResponseWriter, r *http.Request, req *Req
 		Row: atoiOr(r.FormValue("ligne")), Col: atoiOr(r.FormValue("colonne")), Name: r.FormValue("nom")}
 	ctx := r.Context()
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		if _, err := evaluationInReach(ctx, tx, req.P, id); err != nil {
-			return err
-		}
 		if err1 != nil || studentID == 0 {
+			if _, err := records.EvaluationInReach(ctx, tx, recordsWho(req.P), id); err != nil {
+				return err
+			}
 			return sillage.Errorf(sillage.KindInvalid, "élève manquant")
 		}
-		if _, err := cellTarget(ctx, tx, req, id, studentID, -1); err != nil {
-			return err
-		}
-		if len([]rune(text)) > 2000 {
-			return sillage.Errorf(sillage.KindInvalid, "le commentaire dépasse 2 000 caractères")
-		}
-		return tx.SetComment(ctx, req.P.UAI, sillage.Comment{EvaluationID: id, StudentID: studentID, Text: text})
+		_, err := records.EnterResults(ctx, tx, recordsWho(req.P), id, records.Entry{
+			Comments: []records.CommentInput{{StudentID: studentID, Text: text}}})
+		return err
 	})
 	status := http.StatusOK
 	switch k := sillage.KindOf(err); {
@@ -700,17 +545,17 @@ func (s *Server) trashEvaluation(w http.ResponseWriter, r *http.Request, req *Re
 	var e sillage.Evaluation
 	var results int
 	err = s.store.Write(ctx, func(tx *store.Tx) (err error) {
-		if e, err = evaluationInReach(ctx, tx, req.P, id); err != nil {
+		if e, err = records.EvaluationInReach(ctx, tx, recordsWho(req.P), id); err != nil {
 			return err
 		}
-		if !mayEditEvaluation(req.P, e) {
+		if !recordsWho(req.P).MayEdit(e) {
 			return sillage.Errorf(sillage.KindForbidden, "seuls l'auteur de l'évaluation et les administrateurs la suppriment")
 		}
-		rs, err := tx.ListResults(ctx, req.P.UAI, store.ResultFilter{EvaluationID: id})
+		grid, err := records.LoadGrid(ctx, tx, req.P.UAI, e)
 		if err != nil {
 			return err
 		}
-		results = len(rs)
+		results = len(grid.Results)
 		if !confirmed {
 			return nil
 		}

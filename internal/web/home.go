@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/instance"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -83,40 +84,16 @@ func (s *Server) messagePage(w http.ResponseWriter, r *http.Request, req *Reques
 	return s.render(w, r, req, http.StatusOK, "message.html", m.Subject, map[string]any{"Message": m})
 }
 
-// establishmentRow is a line of the operator's first page.
-type establishmentRow struct {
-	sillage.Establishment
-	Counts sillage.EstablishmentCounts
-}
-
 func (s *Server) operatorHome(w http.ResponseWriter, r *http.Request, req *Request) error {
 	ctx := r.Context()
-	var rows []establishmentRow
-	var total sillage.EstablishmentCounts
-	err := s.store.Read(ctx, func(tx *store.Tx) error {
-		es, err := tx.ListEstablishments(ctx)
-		if err != nil {
-			return err
-		}
-		counts, err := tx.AllEstablishmentCounts(ctx)
-		if err != nil {
-			return err
-		}
-		for _, e := range es {
-			c := counts[e.UAI]
-			rows = append(rows, establishmentRow{e, c})
-			total.Students += c.Students
-			total.ActiveStudents += c.ActiveStudents
-			total.Teachers += c.Teachers
-			total.Parents += c.Parents
-			total.Divisions += c.Divisions
-			total.Evaluations += c.Evaluations
-		}
-		return nil
+	var o instance.Overview
+	err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
+		o, err = instance.Establishments(ctx, tx)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
-	return s.render(w, r, req, http.StatusOK, "operator.html", "Établissements de l'instance", map[string]any{"Rows": rows, "Total": total})
+	sort.Slice(o.Rows, func(i, j int) bool { return o.Rows[i].Name < o.Rows[j].Name })
+	return s.render(w, r, req, http.StatusOK, "operator.html", "Établissements de l'instance", map[string]any{"Rows": o.Rows, "Total": o.Total})
 }

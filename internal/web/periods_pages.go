@@ -119,15 +119,6 @@ func (s *Server) createPeriod(w http.ResponseWriter, r *http.Request, req *Reque
 	p := sillage.Period{SchoolYear: year, Kind: kind, Index: idx, Start: start, End: end}
 	ctx := r.Context()
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		ps, err := tx.ListPeriods(ctx, req.P.UAI, year)
-		if err != nil {
-			return err
-		}
-		for _, o := range ps {
-			if o.Kind != kind {
-				return sillage.Errorf(sillage.KindConflict, "l'année %s est déjà découpée en %ss : une année ne mélange pas trimestres et semestres", year, o.Kind)
-			}
-		}
 		if err := tx.CreatePeriodChecked(ctx, req.P.UAI, &p); err != nil {
 			return err
 		}
@@ -189,13 +180,6 @@ func (s *Server) deletePeriod(w http.ResponseWriter, r *http.Request, req *Reque
 	}
 	ctx := r.Context()
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		rs, err := tx.ListPeriodicReports(ctx, req.P.UAI, store.ReportFilter{PeriodIDs: []int64{p.ID}})
-		if err != nil {
-			return err
-		}
-		if len(rs) > 0 {
-			return sillage.Errorf(sillage.KindConflict, "%d bilans ont été saisis pour cette période : elle ne peut pas être supprimée (corrigez plutôt ses dates)", len(rs))
-		}
 		if err := tx.DeletePeriod(ctx, req.P.UAI, p.ID); err != nil {
 			return err
 		}

@@ -88,7 +88,7 @@ func (s *Server) apiStudents(w http.ResponseWriter, r *http.Request, req *Reques
 	}
 	var sts []sillage.Student
 	err = s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		sts, err = studentsInReach(ctx, tx, req.P, store.StudentFilter{DivisionID: divisionID})
+		sts, err = records.StudentsInReach(ctx, tx, recordsWho(req.P), store.StudentFilter{DivisionID: divisionID})
 		return err
 	})
 	if err != nil {
@@ -108,7 +108,7 @@ func (s *Server) apiStudentRecord(w http.ResponseWriter, r *http.Request, req *R
 	// The whole record leaves Sillage, as with the ZIP download: journaled
 	// in the same transaction.
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
-		st, err := studentInReach(ctx, tx, req.P, studentID)
+		st, err := records.Reach(ctx, tx, recordsWho(req.P), studentID)
 		if err != nil {
 			return err
 		}
@@ -176,7 +176,7 @@ func (s *Server) apiEvaluations(w http.ResponseWriter, r *http.Request, req *Req
 	}
 	out := []apiEvaluation{}
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
-		divs, err := divisionsInReach(ctx, tx, req.P)
+		divs, err := records.DivisionsInReach(ctx, tx, recordsWho(req.P))
 		if err != nil {
 			return err
 		}
@@ -193,14 +193,12 @@ func (s *Server) apiEvaluations(w http.ResponseWriter, r *http.Request, req *Req
 			}
 		}
 		if divisionID == 0 {
-			mine, err := tx.ListEvaluations(ctx, req.P.UAI, store.EvaluationFilter{AuthorID: authorFilter(req)})
+			mine, err := records.EvaluationsWithoutDivision(ctx, tx, recordsWho(req.P))
 			if err != nil {
 				return err
 			}
 			for _, e := range mine {
-				if e.DivisionID == 0 {
-					out = append(out, toAPIEvaluation(e))
-				}
+				out = append(out, toAPIEvaluation(e))
 			}
 		}
 		return nil
@@ -219,12 +217,12 @@ func (s *Server) apiEvaluation(w http.ResponseWriter, r *http.Request, req *Requ
 	ctx := r.Context()
 	var out apiEvaluation
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
-		e, err := evaluationInReach(ctx, tx, req.P, id)
+		e, err := records.EvaluationInReach(ctx, tx, recordsWho(req.P), id)
 		if err != nil {
 			return err
 		}
 		out = toAPIEvaluation(e)
-		return fillAPIEvaluation(r, tx, req, &out)
+		return fillAPIEvaluation(r, tx, req, e, &out)
 	})
 	if err != nil {
 		return err
@@ -232,31 +230,23 @@ func (s *Server) apiEvaluation(w http.ResponseWriter, r *http.Request, req *Requ
 	return writeJSON(w, http.StatusOK, out)
 }
 
-func fillAPIEvaluation(r *http.Request, tx *store.Tx, req *Request, out *apiEvaluation) error {
-	ctx := r.Context()
-	cols, err := tx.ListEvaluationCompetences(ctx, req.P.UAI, out.ID)
+// fillAPIEvaluation adds the grid of an evaluation within reach.
+func fillAPIEvaluation(r *http.Request, tx *store.Tx, req *Request, e sillage.Evaluation, out *apiEvaluation) error {
+	g, err := records.LoadGrid(r.Context(), tx, req.P.UAI, e)
 	if err != nil {
 		return err
 	}
 	codes := map[int64]string{}
-	for _, c := range cols {
+	for _, c := range g.Columns {
 		codes[c.ID] = c.Code
 		out.Competences = append(out.Competences, records.Competence{Domain: c.Domain, Code: c.Code, Label: c.Label})
 	}
-	rs, err := tx.ListResults(ctx, req.P.UAI, store.ResultFilter{EvaluationID: out.ID})
-	if err != nil {
-		return err
-	}
 	out.Results = []apiResult{}
-	for _, x := range rs {
+	for _, x := range g.Results {
 		out.Results = append(out.Results, apiResult{Student: x.StudentID, Competence: codes[x.CompetenceID], Value: x.Value})
 	}
-	cs, err := tx.ListComments(ctx, req.P.UAI, store.ResultFilter{EvaluationID: out.ID})
-	if err != nil {
-		return err
-	}
 	out.Comments = []apiComment{}
-	for _, c := range cs {
+	for _, c := range g.Comments {
 		out.Comments = append(out.Comments, apiComment{Student: c.StudentID, Text: c.Text})
 	}
 	return nil
@@ -279,7 +269,10 @@ func (s *Server) apiSetResults(w http.ResponseWriter, r *http.Request, req *Requ
 	var out apiEvaluation
 	// Reach first (another establishment's evaluation is "not found"
 	// whatever the body), then the body, read outside any transaction.
-	if err := s.store.Read(ctx, func(tx *store.Tx) error { _, err := evaluationInReach(ctx, tx, req.P, id); return err }); err != nil {
+	if err := s.store.Read(ctx, func(tx *store.Tx) error {
+		_, err := records.EvaluationInReach(ctx, tx, recordsWho(req.P), id)
+		return err
+	}); err != nil {
 		return err
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<20)).Decode(&body); err != nil {
@@ -288,68 +281,24 @@ func (s *Server) apiSetResults(w http.ResponseWriter, r *http.Request, req *Requ
 	if len(body.Results)+len(body.Comments) == 0 {
 		return sillage.Errorf(sillage.KindInvalid, "aucun résultat ni commentaire dans la demande")
 	}
+	in := records.Entry{}
+	for _, x := range body.Results {
+		in.Results = append(in.Results, records.ResultInput{StudentID: x.Student, Code: x.Competence, Value: x.Value})
+	}
+	for _, c := range body.Comments {
+		in.Comments = append(in.Comments, records.CommentInput{StudentID: c.Student, Text: c.Text})
+	}
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		e, err := evaluationInReach(ctx, tx, req.P, id)
+		e, err := records.EnterResults(ctx, tx, recordsWho(req.P), id, in)
+		var item *records.ItemError
+		if errors.As(err, &item) {
+			return sillage.Errorf(sillage.KindOf(err), "%s[%d] : %s", item.List, item.Index, sillage.Message(err))
+		}
 		if err != nil {
 			return err
-		}
-		if !mayEditEvaluation(req.P, e) {
-			return sillage.Errorf(sillage.KindForbidden, "seuls l'auteur de l'évaluation et les administrateurs saisissent ses résultats")
-		}
-		cols, err := tx.ListEvaluationCompetences(ctx, req.P.UAI, e.ID)
-		if err != nil {
-			return err
-		}
-		byCode := map[string]int64{}
-		for _, c := range cols {
-			byCode[c.Code] = c.ID
-		}
-		ref, err := tx.GetReferential(ctx, req.P.UAI, e.ReferentialID)
-		if err != nil {
-			return err
-		}
-		sc, err := scaleOf(ctx, tx, req.P.UAI)
-		if err != nil {
-			return err
-		}
-		var added []int64
-		for i, x := range body.Results {
-			compID, ok := byCode[x.Competence]
-			if !ok {
-				for _, c := range ref.Competences {
-					if c.Code == x.Competence {
-						compID, ok = c.ID, true
-						added = append(added, c.ID)
-					}
-				}
-			}
-			if !ok {
-				return sillage.Errorf(sillage.KindInvalid, "resultats[%d] : compétence « %s » inconnue dans le référentiel de l'évaluation", i, x.Competence)
-			}
-			if _, err := cellTarget(ctx, tx, req, id, x.Student, -1); err != nil {
-				return sillage.Errorf(sillage.KindOf(err), "resultats[%d] : %s", i, sillage.Message(err))
-			}
-			v := records.NormalizeValue(x.Value)
-			if err := sc.Check(v); err != nil {
-				return sillage.Errorf(sillage.KindInvalid, "resultats[%d] : %s", i, sillage.Message(err))
-			}
-			if err := tx.SetResult(ctx, req.P.UAI, sillage.Result{EvaluationID: id, StudentID: x.Student, CompetenceID: compID, Value: v}); err != nil {
-				return err
-			}
-		}
-		if err := tx.AddEvaluationCompetences(ctx, req.P.UAI, id, added); err != nil {
-			return err
-		}
-		for i, c := range body.Comments {
-			if _, err := cellTarget(ctx, tx, req, id, c.Student, -1); err != nil {
-				return sillage.Errorf(sillage.KindOf(err), "commentaires[%d] : %s", i, sillage.Message(err))
-			}
-			if err := tx.SetComment(ctx, req.P.UAI, sillage.Comment{EvaluationID: id, StudentID: c.Student, Text: strings.TrimSpace(c.Text)}); err != nil {
-				return err
-			}
 		}
 		out = toAPIEvaluation(e)
-		return fillAPIEvaluation(r, tx, req, &out)
+		return fillAPIEvaluation(r, tx, req, e, &out)
 	})
 	if err != nil {
 		return err
@@ -371,7 +320,10 @@ func (s *Server) apiSheet(w http.ResponseWriter, r *http.Request, req *Request) 
 	}
 	ctx := r.Context()
 	var sh sillage.Sheet
-	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { sh, err = sheetInReach(ctx, tx, req.P, id); return err }); err != nil {
+	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
+		sh, err = records.SheetInReach(ctx, tx, recordsWho(req.P), id)
+		return err
+	}); err != nil {
 		return err
 	}
 	out := apiSheet{ID: sh.ID, Student: sh.StudentID, Author: sh.AuthorName, Sheet: records.Sheet{Kind: string(sh.Kind), Title: sh.Title,

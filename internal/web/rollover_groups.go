@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"slices"
 
 	"github.com/sillage/sillage"
-	"github.com/sillage/sillage/internal/auth"
 	"github.com/sillage/sillage/internal/rollover"
 	"github.com/sillage/sillage/internal/store"
 )
@@ -15,18 +13,6 @@ import (
 // Groups' lifetime: the managers of a free group choose whether it lasts
 // the school year (deleted at the changeover's step 3) or is permanent.
 // The changeover's warning links each group to its page here.
-
-// groupInReach returns a group its manager (or an administrator) may change.
-func groupInReach(ctx context.Context, tx *store.Tx, p auth.Principal, id int64) (sillage.Group, error) {
-	g, err := tx.GetGroup(ctx, p.UAI, id)
-	if err != nil {
-		return g, err
-	}
-	if p.Role != sillage.RoleAdministrator && !slices.Contains(g.Managers, p.PersonID) {
-		return g, sillage.Errorf(sillage.KindNotFound, "groupe introuvable")
-	}
-	return g, nil
-}
 
 type groupsPageData struct {
 	Groups   []sillage.Group
@@ -38,7 +24,7 @@ func (s *Server) groupsData(ctx context.Context, req *Request, only int64) (*gro
 	d := &groupsPageData{Managers: map[int64]string{}}
 	err := s.store.Read(ctx, func(tx *store.Tx) error {
 		if only != 0 {
-			g, err := groupInReach(ctx, tx, req.P, only)
+			g, err := rollover.GroupInReach(ctx, tx, req.P.UAI, req.P.PersonID, req.P.Role, only)
 			if err != nil {
 				return err
 			}
@@ -98,7 +84,10 @@ func (s *Server) setGroupLifetime(w http.ResponseWriter, r *http.Request, req *R
 		return err
 	}
 	ctx := r.Context()
-	if err := s.store.Read(ctx, func(tx *store.Tx) error { _, err := groupInReach(ctx, tx, req.P, id); return err }); err != nil {
+	if err := s.store.Read(ctx, func(tx *store.Tx) error {
+		_, err := rollover.GroupInReach(ctx, tx, req.P.UAI, req.P.PersonID, req.P.Role, id)
+		return err
+	}); err != nil {
 		return err
 	}
 	if err := parseForm(w, r); err != nil {
@@ -110,7 +99,7 @@ func (s *Server) setGroupLifetime(w http.ResponseWriter, r *http.Request, req *R
 	}
 	var g sillage.Group
 	err = s.store.Write(ctx, func(tx *store.Tx) (err error) {
-		if g, err = groupInReach(ctx, tx, req.P, id); err != nil {
+		if g, err = rollover.GroupInReach(ctx, tx, req.P.UAI, req.P.PersonID, req.P.Role, id); err != nil {
 			return err
 		}
 		if g.Kind != sillage.GroupFree {

@@ -1,0 +1,51 @@
+// Package instance holds what the operator of the instance reads across
+// its establishments (overview.md): the figures of every tenant side by
+// side, on the operator's first page. It is the one place outside the store that reads
+// tenant data of several establishments at once, so that the pages of
+// internal/web stay within one establishment.
+package instance
+
+import (
+	"context"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/store"
+)
+
+// Row is an establishment with its figures.
+type Row struct {
+	sillage.Establishment
+	Counts sillage.EstablishmentCounts
+}
+
+// Overview is the instance as the operator sees it: every establishment,
+// in the store's order, and the sum of their figures.
+type Overview struct {
+	Rows  []Row
+	Total sillage.EstablishmentCounts
+}
+
+// Establishments reads the overview: one grouped query per table, not one
+// per tenant.
+func Establishments(ctx context.Context, tx *store.Tx) (Overview, error) {
+	var o Overview
+	es, err := tx.ListEstablishments(ctx)
+	if err != nil {
+		return o, err
+	}
+	counts, err := tx.AllEstablishmentCounts(ctx)
+	if err != nil {
+		return o, err
+	}
+	for _, e := range es {
+		c := counts[e.UAI]
+		o.Rows = append(o.Rows, Row{e, c})
+		o.Total.Students += c.Students
+		o.Total.ActiveStudents += c.ActiveStudents
+		o.Total.Teachers += c.Teachers
+		o.Total.Parents += c.Parents
+		o.Total.Divisions += c.Divisions
+		o.Total.Evaluations += c.Evaluations
+	}
+	return o, nil
+}

@@ -1,0 +1,220 @@
+package records
+
+import (
+	"context"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/store"
+)
+
+// The reach of each role over students (privacy.md), checked with the
+// establishment: a student sees themself, a parent the students they are
+// legal guardian of, a teacher the students of their divisions and
+// groups, the director and the administrator every student. Out of reach
+// is "not found", never "forbidden": nothing says the student exists.
+
+// Who is the person reading or writing records, in their establishment.
+// It is not auth.Principal so that the record's rules hold the same for
+// the pages, the API and any other caller.
+type Who struct {
+	UAI      sillage.UAI
+	PersonID int64
+	Role     sillage.Role
+}
+
+// Staff reports whether who sees every student and every division of the
+// establishment: the director and the administrators.
+func (w Who) Staff() bool {
+	return w.Role == sillage.RoleDirector || w.Role == sillage.RoleAdministrator
+}
+
+// MayEdit reports whether who changes an evaluation: its author and the
+// administrators; the other teachers of the division read it.
+func (w Who) MayEdit(e sillage.Evaluation) bool {
+	return w.Role == sillage.RoleAdministrator || w.PersonID == e.AuthorID
+}
+
+// Reach returns a student of who's establishment within their reach.
+func Reach(ctx context.Context, tx *store.Tx, who Who, studentID int64) (sillage.Student, error) {
+	st, err := tx.GetStudent(ctx, who.UAI, studentID)
+	if err != nil {
+		return st, err
+	}
+	ok, err := reaches(ctx, tx, who, studentID)
+	if err != nil {
+		return st, err
+	}
+	if !ok {
+		return sillage.Student{}, sillage.Errorf(sillage.KindNotFound, "élève introuvable")
+	}
+	return st, nil
+}
+
+func reaches(ctx context.Context, tx *store.Tx, who Who, studentID int64) (bool, error) {
+	switch who.Role {
+	case sillage.RoleStudent:
+		return who.PersonID == studentID, nil
+	case sillage.RoleParent:
+		return tx.IsGuardianOf(ctx, who.UAI, who.PersonID, studentID)
+	case sillage.RoleTeacher:
+		return tx.TeachesStudent(ctx, who.UAI, who.PersonID, studentID)
+	case sillage.RoleDirector, sillage.RoleAdministrator:
+		return true, nil
+	}
+	return false, nil
+}
+
+// StudentsInReach lists the students a member of staff may see, within
+// the filter (nil for the other roles).
+func StudentsInReach(ctx context.Context, tx *store.Tx, who Who, f store.StudentFilter) ([]sillage.Student, error) {
+	if who.Role == sillage.RoleTeacher {
+		ids, err := tx.TeacherStudentIDs(ctx, who.UAI, who.PersonID)
+		if err != nil {
+			return nil, err
+		}
+		if ids == nil {
+			ids = []int64{}
+		}
+		f.IDs = ids
+	} else if !who.Staff() {
+		return nil, nil
+	}
+	return tx.ListStudents(ctx, who.UAI, f)
+}
+
+// DivisionsInReach lists the divisions whose evaluations a member of
+// staff handles: a teacher's own (taught or headed), every division for
+// the director and the administrators.
+func DivisionsInReach(ctx context.Context, tx *store.Tx, who Who) ([]sillage.Division, error) {
+	all, err := tx.ListDivisions(ctx, who.UAI, 0)
+	if err != nil || who.Staff() {
+		return all, err
+	}
+	ids, err := tx.TeacherDivisionIDs(ctx, who.UAI, who.PersonID)
+	if err != nil {
+		return nil, err
+	}
+	mine := map[int64]bool{}
+	for _, id := range ids {
+		mine[id] = true
+	}
+	var out []sillage.Division
+	for _, d := range all {
+		if mine[d.ID] {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// DivisionInReach returns a division in which who creates evaluations:
+// any for an administrator, one they teach for a teacher.
+func DivisionInReach(ctx context.Context, tx *store.Tx, who Who, id int64) (sillage.Division, error) {
+	d, err := tx.GetDivision(ctx, who.UAI, id)
+	if err != nil {
+		return d, err
+	}
+	if who.Role == sillage.RoleAdministrator {
+		return d, nil
+	}
+	ok, err := tx.TeachesDivision(ctx, who.UAI, who.PersonID, id)
+	if err != nil {
+		return d, err
+	}
+	if !ok {
+		return sillage.Division{}, sillage.Errorf(sillage.KindNotFound, "division introuvable")
+	}
+	return d, nil
+}
+
+// EvaluationInReach returns a live evaluation who may see: an
+// administrator every one; a teacher those they wrote and those of the
+// divisions they teach.
+func EvaluationInReach(ctx context.Context, tx *store.Tx, who Who, id int64) (sillage.Evaluation, error) {
+	e, err := tx.GetEvaluation(ctx, who.UAI, id)
+	if err != nil {
+		return e, err
+	}
+	if !e.DeletedAt.IsZero() {
+		return sillage.Evaluation{}, sillage.Errorf(sillage.KindNotFound, "évaluation introuvable")
+	}
+	switch {
+	case who.Role == sillage.RoleAdministrator, who.Role == sillage.RoleTeacher && e.AuthorID == who.PersonID:
+		return e, nil
+	case who.Role == sillage.RoleTeacher && e.DivisionID != 0:
+		ok, err := tx.TeachesDivision(ctx, who.UAI, who.PersonID, e.DivisionID)
+		if err != nil || ok {
+			return e, err
+		}
+	}
+	return sillage.Evaluation{}, sillage.Errorf(sillage.KindNotFound, "évaluation introuvable")
+}
+
+// EvaluationsWithoutDivision lists the evaluations attached to no
+// division that who handles: a teacher's own, every one for an
+// administrator.
+func EvaluationsWithoutDivision(ctx context.Context, tx *store.Tx, who Who) ([]sillage.Evaluation, error) {
+	author := who.PersonID
+	if who.Role == sillage.RoleAdministrator {
+		author = 0
+	}
+	all, err := tx.ListEvaluations(ctx, who.UAI, store.EvaluationFilter{AuthorID: author})
+	if err != nil {
+		return nil, err
+	}
+	var out []sillage.Evaluation
+	for _, e := range all {
+		if e.DivisionID == 0 {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// SheetInReach returns a live sheet whose student is within who's reach.
+func SheetInReach(ctx context.Context, tx *store.Tx, who Who, id int64) (sillage.Sheet, error) {
+	sh, err := tx.GetSheet(ctx, who.UAI, id)
+	if err != nil {
+		return sh, err
+	}
+	if !sh.DeletedAt.IsZero() {
+		return sillage.Sheet{}, sillage.Errorf(sillage.KindNotFound, "fiche introuvable")
+	}
+	ok, err := reaches(ctx, tx, who, sh.StudentID)
+	if err != nil {
+		return sh, err
+	}
+	if !ok {
+		return sillage.Sheet{}, sillage.Errorf(sillage.KindNotFound, "fiche introuvable")
+	}
+	return sh, nil
+}
+
+// AttachmentInReach returns an attachment of a live sheet within reach,
+// with its sheet.
+func AttachmentInReach(ctx context.Context, tx *store.Tx, who Who, id int64) (sillage.Attachment, sillage.Sheet, error) {
+	a, err := tx.GetAttachment(ctx, who.UAI, id)
+	if err != nil {
+		return a, sillage.Sheet{}, err
+	}
+	sh, err := SheetInReach(ctx, tx, who, a.SheetID)
+	if err != nil {
+		return sillage.Attachment{}, sh, sillage.Errorf(sillage.KindNotFound, "fichier introuvable")
+	}
+	return a, sh, nil
+}
+
+// DocumentInReach returns a live document of a student within reach.
+func DocumentInReach(ctx context.Context, tx *store.Tx, who Who, studentID, id int64) (sillage.Document, error) {
+	d, err := tx.GetDocument(ctx, who.UAI, id)
+	if err != nil {
+		return d, err
+	}
+	if d.StudentID != studentID || !d.DeletedAt.IsZero() {
+		return sillage.Document{}, sillage.Errorf(sillage.KindNotFound, "document introuvable")
+	}
+	if _, err := Reach(ctx, tx, who, studentID); err != nil {
+		return sillage.Document{}, sillage.Errorf(sillage.KindNotFound, "document introuvable")
+	}
+	return d, nil
+}
