@@ -94,8 +94,12 @@ func chunks(n, perItem, fixed int) [][2]int {
 }
 
 // DeleteIndexEntries claims the index entries of these origin students for
-// a batch of transfers (see DeleteIndexEntry) and returns those it got: an
-// entry another run holds is waited for (PostgreSQL) and then missing.
+// a batch of transfers: they are deleted and returned, inside the caller's
+// transaction. Of two runs claiming the same entry at once, one gets it and
+// the other does not find it (PostgreSQL makes the second wait on the row
+// lock until the first ends; SQLite has one writer). A transfer that turns
+// out impossible puts its entry back with PutIndexEntries in the same
+// transaction.
 func (tx *Tx) DeleteIndexEntries(ctx context.Context, refs []StudentRef) ([]IndexEntry, error) {
 	var out []IndexEntry
 	for _, c := range chunks(len(refs), 2, 0) {
@@ -166,11 +170,12 @@ func (tx *Tx) GetTransferRecords(ctx context.Context, refs []StudentRef) (map[St
 			return []any{&e.ID, &e.Title, dt{&e.Date}, &e.Level, &e.Diploma, &year, &e.ReferentialID, &e.ReferentialDiploma}
 		}
 		cte, args := refsCTE("r", part, nil)
-		rows, err := tx.query(ctx, `WITH `+cte+` SELECT x.student_id, `+evalCols+`, x.competence_id, c.referential_id, c.code, x.value
+		rows, err := tx.query(ctx, `WITH `+cte+` SELECT x.student_id, `+evalCols+`, x.competence_id, c.referential_id, crf.diploma, c.code, x.value
 			FROM r JOIN results x ON x.uai = r.uai AND x.student_id = r.sid
 			JOIN evaluations e ON e.uai = x.uai AND e.id = x.evaluation_id AND e.deleted_at IS NULL
 			JOIN referentials rf ON rf.uai = e.uai AND rf.id = e.referential_id
 			JOIN competences c ON c.uai = x.uai AND c.id = x.competence_id
+			JOIN referentials crf ON crf.uai = c.uai AND crf.id = c.referential_id
 			ORDER BY x.student_id, e.id, c.code`, args...)
 		if err != nil {
 			return nil, err
@@ -179,7 +184,7 @@ func (tx *Tx) GetTransferRecords(ctx context.Context, refs []StudentRef) (map[St
 			var sid int64
 			var e TransferEvaluation
 			var res TransferResult
-			dest := append(append([]any{&sid}, evalDest(&e)...), &res.CompetenceID, &res.ReferentialID, &res.Code, &res.Value)
+			dest := append(append([]any{&sid}, evalDest(&e)...), &res.CompetenceID, &res.ReferentialID, &res.ReferentialDiploma, &res.Code, &res.Value)
 			if err := rows.Scan(dest...); err != nil {
 				rows.Close()
 				return nil, mapErr(err)
@@ -301,8 +306,12 @@ func (tx *Tx) ListTransferReferentials(ctx context.Context, uais []sillage.UAI) 
 	return out, mapErr(rows.Err())
 }
 
-// InsertBatchEvaluations creates the copies of copies (see
-// InsertTransferEvaluations), each at its student's destination.
+// InsertBatchEvaluations creates the copies of copies, each at its
+// student's destination (pair of the copy's origin student): same title,
+// date, level, diploma and school year, authored by the pair's author, in
+// the destination's referential of the same diploma, tied to no division,
+// origin_uai kept when already set (a record that moved twice) or set to
+// the origin.
 func (tx *Tx) InsertBatchEvaluations(ctx context.Context, pairs []TransferPair, copies []EvalCopy) (int64, error) {
 	return tx.batchCopies(ctx, pairs, copies, `INSERT INTO evaluations (uai, id, title, date, level, diploma, referential_id, author_id, division_id,
 		school_year, origin_uai, created_at)
@@ -346,7 +355,9 @@ func (tx *Tx) batchCopies(ctx context.Context, pairs []TransferPair, copies []Ev
 }
 
 // InsertBatchSheets copies each origin student's live sheets to their
-// destination (see InsertTransferSheets).
+// destination student, keeping their ids (unique in the instance): the
+// evaluating teacher, a person of the origin, is kept by name (author_id 0,
+// author_name set).
 func (tx *Tx) InsertBatchSheets(ctx context.Context, pairs []TransferPair) (int64, error) {
 	return tx.batchPairs(ctx, pairs, `INSERT INTO sheets (uai, id, student_id, kind, title, description, context, class, pfmp_start, pfmp_end,
 		host, activities, author_id, author_name, result, comment, origin_uai, created_at, updated_at)
@@ -357,8 +368,9 @@ func (tx *Tx) InsertBatchSheets(ctx context.Context, pairs []TransferPair) (int6
 		FROM p JOIN sheets s ON s.uai = p.ou AND s.student_id = p.os WHERE s.deleted_at IS NULL`)
 }
 
-// InsertBatchAttachments re-creates the rows of the files of the copied
-// sheets at their destination (see InsertTransferAttachments).
+// InsertBatchAttachments re-creates at their destination the rows of the
+// files of the copied sheets, keeping ids, names and blob hashes: the
+// references move, the bytes stay in the content-addressed store.
 func (tx *Tx) InsertBatchAttachments(ctx context.Context, pairs []TransferPair) (int64, error) {
 	return tx.batchPairs(ctx, pairs, `INSERT INTO attachments (uai, id, sheet_id, name, sha256, size, content_type, uploaded_at, uploaded_by)
 		SELECT p.du, a.id, a.sheet_id, a.name, a.sha256, a.size, a.content_type, a.uploaded_at,
@@ -411,8 +423,10 @@ func (tx *Tx) SetStudentsTransferred(ctx context.Context, refs []StudentRef) (in
 	return total, nil
 }
 
-// RecordTransferLogs writes lines of the log (see RecordTransferLog), a
-// few hundred per statement.
+// RecordTransferLogs writes the lines of pairs, a few hundred per
+// statement: each inserted the first time, rewritten when its state (done,
+// final, reason) changes, left alone otherwise (an impossible transfer
+// retried at every run keeps the date it became impossible).
 func (tx *Tx) RecordTransferLogs(ctx context.Context, es []TransferLogEntry) error {
 	if len(es) == 0 {
 		return nil

@@ -32,29 +32,6 @@ type TransferLogEntry struct {
 	DestEstab  string
 }
 
-// RecordTransferLog writes the line of a pair: inserted the first time,
-// rewritten when its state (done, final, reason) changes, left alone
-// otherwise (an impossible transfer retried at every run keeps the date it
-// became impossible).
-func (tx *Tx) RecordTransferLog(ctx context.Context, e TransferLogEntry) error {
-	id, err := tx.NewID(ctx)
-	if err != nil {
-		return err
-	}
-	if e.At.IsZero() {
-		e.At = tx.now
-	}
-	_, err = tx.exec(ctx, `INSERT INTO transfer_log (id, at, origin_uai, dest_uai, origin_student_id, dest_student_id, done, final, reason,
-		dest_name, origin_initials, counts, manifest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-		ON CONFLICT (dest_uai, dest_student_id, origin_uai, origin_student_id) DO UPDATE SET at = excluded.at, done = excluded.done,
-			final = excluded.final, reason = excluded.reason, dest_name = excluded.dest_name, origin_initials = excluded.origin_initials,
-			counts = excluded.counts, manifest = excluded.manifest
-		WHERE transfer_log.done <> excluded.done OR transfer_log.final <> excluded.final OR transfer_log.reason <> excluded.reason`,
-		id, e.At, e.OriginUAI, e.DestUAI, e.OriginStudentID, e.DestStudentID, e.Done, e.Final, e.Reason,
-		e.DestName, e.OriginInitials, e.Counts, e.Manifest)
-	return err
-}
-
 const transferLogCols = `l.id, l.at, l.origin_uai, l.dest_uai, l.origin_student_id, l.dest_student_id, l.done, l.final, l.reason,
 	l.dest_name, l.origin_initials, l.counts, l.manifest, COALESCE(o.name, ''), COALESCE(d.name, '')`
 

@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/sillage/sillage"
@@ -128,24 +126,6 @@ func (tx *Tx) FindActiveElsewhere(ctx context.Context, refs []StudentRef) (map[S
 	return out, nil
 }
 
-// DeleteIndexEntry claims a student's index entry for a transfer: it is
-// deleted and returned, inside the caller's transaction. Of two runs
-// claiming the same entry at once, one gets it and the other gets "not
-// found" (PostgreSQL makes the second wait on the row lock until the first
-// ends; SQLite has one writer). A transfer that turns out impossible puts
-// the entry back with PutIndexEntry in the same transaction.
-func (tx *Tx) DeleteIndexEntry(ctx context.Context, uai sillage.UAI, studentID int64) (IndexEntry, error) {
-	e, err := scanIndexEntry(tx.queryRow(ctx, `DELETE FROM transfer_index WHERE origin_uai = $1 AND origin_student_id = $2
-		RETURNING unqid, origin_uai, origin_student_id, diploma, deactivated_at`, uai, studentID))
-	if err == sql.ErrNoRows {
-		return IndexEntry{}, sillage.Errorf(sillage.KindNotFound, "élève absent de l'index")
-	}
-	if err != nil {
-		return IndexEntry{}, mapErr(err)
-	}
-	return e, nil
-}
-
 // FormerEstablishmentName is the name of the generic author of the
 // evaluations a transfer brings in (transfer.md 5, the seed's « ancien
 // établissement »).
@@ -200,12 +180,15 @@ type TransferEvaluation struct {
 	HasComment         bool
 }
 
-// TransferResult is one result with its competence.
+// TransferResult is one result with its competence. The competence's
+// referential is usually the evaluation's; when it is another one, the
+// result goes to the destination's referential of that one's diploma.
 type TransferResult struct {
-	CompetenceID  int64
-	ReferentialID int64
-	Code          string
-	Value         string
+	CompetenceID       int64
+	ReferentialID      int64
+	ReferentialDiploma string
+	Code               string
+	Value              string
 }
 
 // GetTransferRecord reads what a transfer of the student would move.
@@ -272,108 +255,4 @@ func (tx *Tx) UpsertTransferReferentials(ctx context.Context, dest sillage.UAI, 
 		}
 	}
 	return refs, comps, nil
-}
-
-// IDPair maps an origin id to the id of its copy.
-type IDPair struct{ Old, New int64 }
-
-// idMap writes the CTE "m(old_id, new_id)" of pairs, numbering parameters
-// after the first n. The casts type the parameters on PostgreSQL (a bare
-// parameter in VALUES would be text).
-func idMap(pairs []IDPair, n int) (string, []any) {
-	var b strings.Builder
-	args := make([]any, 0, 2*len(pairs))
-	b.WriteString("WITH m (old_id, new_id) AS (VALUES ")
-	for i, p := range pairs {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "(CAST($%d AS BIGINT), CAST($%d AS BIGINT))", n+2*i+1, n+2*i+2)
-		args = append(args, p.Old, p.New)
-	}
-	b.WriteString(") ")
-	return b.String(), args
-}
-
-// InsertTransferEvaluations creates in dest a copy of each origin
-// evaluation of pairs (Old at origin, New its id in dest): same title, date,
-// level, diploma and school year, authored by authorID, in dest's
-// referential of the same diploma, tied to no division, origin_uai kept when
-// already set (a record that moved twice) or set to origin.
-func (tx *Tx) InsertTransferEvaluations(ctx context.Context, dest sillage.UAI, origin sillage.UAI, authorID int64, pairs []IDPair) (int64, error) {
-	if len(pairs) == 0 {
-		return 0, nil
-	}
-	cte, args := idMap(pairs, 4)
-	return tx.execN(ctx, cte+`INSERT INTO evaluations (uai, id, title, date, level, diploma, referential_id, author_id, division_id,
-		school_year, origin_uai, created_at)
-		SELECT $1, m.new_id, e.title, e.date, e.level, e.diploma, dr.id, CAST($3 AS BIGINT), NULL, e.school_year,
-			CASE WHEN e.origin_uai <> '' THEN e.origin_uai ELSE $2 END, $4
-		FROM m JOIN evaluations e ON e.uai = $2 AND e.id = m.old_id
-		JOIN referentials r ON r.uai = e.uai AND r.id = e.referential_id
-		JOIN referentials dr ON dr.uai = $1 AND dr.diploma = r.diploma`,
-		append([]any{dest, origin, authorID, tx.now}, args...)...)
-}
-
-// InsertTransferResults copies the origin student's results of the
-// evaluations of pairs to the copies, for the destination student, each
-// competence mapped by code into dest's referential of the same diploma.
-func (tx *Tx) InsertTransferResults(ctx context.Context, dest sillage.UAI, origin sillage.UAI, originStudentID, destStudentID int64, pairs []IDPair) (int64, error) {
-	if len(pairs) == 0 {
-		return 0, nil
-	}
-	cte, args := idMap(pairs, 4)
-	return tx.execN(ctx, cte+`INSERT INTO results (uai, evaluation_id, student_id, competence_id, value)
-		SELECT $1, m.new_id, CAST($3 AS BIGINT), dc.id, x.value
-		FROM m JOIN results x ON x.uai = $2 AND x.evaluation_id = m.old_id AND x.student_id = $4
-		JOIN competences oc ON oc.uai = x.uai AND oc.id = x.competence_id
-		JOIN referentials orf ON orf.uai = oc.uai AND orf.id = oc.referential_id
-		JOIN referentials drf ON drf.uai = $1 AND drf.diploma = orf.diploma
-		JOIN competences dc ON dc.uai = drf.uai AND dc.referential_id = drf.id AND dc.code = oc.code`,
-		append([]any{dest, origin, destStudentID, originStudentID}, args...)...)
-}
-
-// InsertTransferComments copies the origin student's comments of the
-// evaluations of pairs to the copies, for the destination student.
-func (tx *Tx) InsertTransferComments(ctx context.Context, dest sillage.UAI, origin sillage.UAI, originStudentID, destStudentID int64, pairs []IDPair) (int64, error) {
-	if len(pairs) == 0 {
-		return 0, nil
-	}
-	cte, args := idMap(pairs, 4)
-	return tx.execN(ctx, cte+`INSERT INTO comments (uai, evaluation_id, student_id, text)
-		SELECT $1, m.new_id, CAST($3 AS BIGINT), c.text
-		FROM m JOIN comments c ON c.uai = $2 AND c.evaluation_id = m.old_id AND c.student_id = $4`,
-		append([]any{dest, origin, destStudentID, originStudentID}, args...)...)
-}
-
-// InsertTransferSheets copies the origin student's live sheets to dest for
-// the destination student, keeping their ids (unique in the instance): the
-// evaluating teacher, a person of the origin, is kept by name (author_id 0,
-// author_name set).
-func (tx *Tx) InsertTransferSheets(ctx context.Context, dest sillage.UAI, origin sillage.UAI, originStudentID, destStudentID int64) (int64, error) {
-	return tx.execN(ctx, `INSERT INTO sheets (uai, id, student_id, kind, title, description, context, class, pfmp_start, pfmp_end,
-		host, activities, author_id, author_name, result, comment, origin_uai, created_at, updated_at)
-		SELECT $1, s.id, CAST($3 AS BIGINT), s.kind, s.title, s.description, s.context, s.class, s.pfmp_start, s.pfmp_end,
-			s.host, s.activities, 0,
-			COALESCE((SELECT p.last_name || ' ' || p.first_name FROM persons p WHERE p.uai = s.uai AND p.id = s.author_id), s.author_name),
-			s.result, s.comment, CASE WHEN s.origin_uai <> '' THEN s.origin_uai ELSE $2 END, s.created_at, s.updated_at
-		FROM sheets s WHERE s.uai = $2 AND s.student_id = $4 AND s.deleted_at IS NULL`, dest, origin, destStudentID, originStudentID)
-}
-
-// InsertTransferAttachments re-creates in dest the rows of the files of the
-// origin student's live sheets (already copied by InsertTransferSheets),
-// keeping ids, names and blob hashes: the references move, the bytes stay
-// in the content-addressed store.
-func (tx *Tx) InsertTransferAttachments(ctx context.Context, dest sillage.UAI, origin sillage.UAI, originStudentID, destStudentID int64) (int64, error) {
-	return tx.execN(ctx, `INSERT INTO attachments (uai, id, sheet_id, name, sha256, size, content_type, uploaded_at, uploaded_by)
-		SELECT $1, a.id, a.sheet_id, a.name, a.sha256, a.size, a.content_type, a.uploaded_at,
-			CASE WHEN a.uploaded_by = $4 THEN CAST($3 AS BIGINT) ELSE 0 END
-		FROM attachments a JOIN sheets s ON s.uai = a.uai AND s.id = a.sheet_id
-		WHERE a.uai = $2 AND s.student_id = $4 AND s.deleted_at IS NULL`, dest, origin, destStudentID, originStudentID)
-}
-
-// CountAccountPersons counts the persons, in any establishment, an account
-// is linked to: a transfer or a purge closes an account left with none.
-func (tx *Tx) CountAccountPersons(ctx context.Context, accountID int64) (int, error) {
-	return tx.count(ctx, `SELECT COUNT(*) FROM persons WHERE account_id = $1`, accountID)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -18,29 +19,59 @@ type pair struct {
 	entry store.IndexEntry
 }
 
+// outcome is what one pair came to.
+type outcome struct {
+	move       *Move
+	impossible *Impossible
+	stale      bool // the entry pointed at a student deleted or active again: removed
+	skipped    bool // claimed by another run, or the destination is no longer waiting
+}
+
 // itemResult is what became of one pair of a batch.
 type itemResult struct {
 	outcome
 	err error
 }
 
-// moveBatchOrEach moves a batch in one transaction; when the database is
-// busy it tries again, and when the batch fails otherwise, each pair is
-// moved in a transaction of its own, so that a faulty record fails alone.
-// A failure injected by a test stops everything, as a crash would.
+// moveAttempts is how many times a batch is tried while the database
+// reports a conflict.
+const moveAttempts = 5
+
+// moveBatchOrEach moves a batch in one transaction; when the batch fails
+// otherwise than by a busy database, each pair is moved again as a batch of
+// one, so that a faulty record fails alone. A failure injected by a test
+// stops everything, as a crash would.
 func (e *engine) moveBatchOrEach(ctx context.Context, items []pair) ([]itemResult, error) {
+	outs, err := e.moveRetrying(ctx, items)
+	var fe *failpointError
+	if err == nil || len(items) == 1 || errors.As(err, &fe) || ctx.Err() != nil {
+		return outs, err
+	}
+	e.log.Warn("transfer batch failed: moving its students one by one", "students", len(items), "err", err)
+	for i, it := range items {
+		one, err := e.moveRetrying(ctx, []pair{it})
+		outs[i] = itemResult{outcome: one[0].outcome, err: err}
+		if errors.As(err, &fe) {
+			return outs, err
+		}
+	}
+	return outs, nil
+}
+
+// moveRetrying runs moveBatch, again when the database reports a conflict
+// (two runs creating the same referential, a deadlock, a busy SQLite):
+// every attempt starts from scratch in a new transaction. On failure the
+// results are empty, one per pair.
+func (e *engine) moveRetrying(ctx context.Context, items []pair) ([]itemResult, error) {
 	var err error
-	for attempt := 0; attempt < 3; attempt++ {
+	for attempt := 0; attempt < moveAttempts; attempt++ {
 		var outs []itemResult
 		outs, err = e.moveBatch(ctx, items)
 		if err == nil {
 			return outs, nil
 		}
 		var fe *failpointError
-		if errors.As(err, &fe) || ctx.Err() != nil {
-			return make([]itemResult, len(items)), err
-		}
-		if k := sillage.KindOf(err); k != sillage.KindConflict && k != sillage.KindUnavailable {
+		if k := sillage.KindOf(err); errors.As(err, &fe) || ctx.Err() != nil || k != sillage.KindConflict && k != sillage.KindUnavailable {
 			break
 		}
 		select {
@@ -49,22 +80,13 @@ func (e *engine) moveBatchOrEach(ctx context.Context, items []pair) ([]itemResul
 		case <-time.After(time.Duration(attempt+1) * 50 * time.Millisecond):
 		}
 	}
-	e.log.Warn("transfer batch failed: moving its students one by one", "students", len(items), "err", err)
-	outs := make([]itemResult, len(items))
-	for i, it := range items {
-		outs[i].outcome, outs[i].err = e.moveWithRetry(ctx, it.c, it.entry)
-		var fe *failpointError
-		if errors.As(outs[i].err, &fe) {
-			return outs, outs[i].err
-		}
-	}
-	return outs, nil
+	return make([]itemResult, len(items)), err
 }
 
 // moveBatch is transfer.md 5 steps 3 and 4 for a batch of pairs (each
 // destination student appearing once), in one transaction, with
-// set-based statements. Every pair ends as in move: skipped, stale,
-// impossible or transferred.
+// set-based statements. Every pair ends skipped, stale, impossible or
+// transferred; a student is a batch of one.
 func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, error) {
 	outs := make([]itemResult, len(items))
 	err := e.st.Write(ctx, func(tx *store.Tx) error {
@@ -352,7 +374,8 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 // insertResults writes the copies of the results, read already for the
 // manifest, in bulk (COPY on PostgreSQL): each result goes to the copy of
 // its evaluation, for the destination student, on the competence of the
-// same code in the destination's referential of the same diploma. It
+// same code in the destination's referential of the diploma of the
+// competence's referential (the evaluation's, nearly always). It
 // returns how many it wrote (a result whose competence cannot be mapped is
 // not written, and the count check stops the batch).
 func insertResults(ctx context.Context, tx *store.Tx, items []pair, moving []int, origins []store.StudentRef, recs map[store.StudentRef]store.TransferRecord,
@@ -367,16 +390,9 @@ func insertResults(ctx context.Context, tx *store.Tx, items []pair, moving []int
 		it := items[i]
 		refs := have[it.c.UAI]
 		for _, ev := range recs[origins[i]].Evaluations {
-			ref, ok := refs[ev.ReferentialDiploma]
-			if !ok {
-				continue
-			}
 			for _, r := range ev.Results {
-				cid, ok := ref.Codes[r.Code]
-				if !ok || r.ReferentialID != ev.ReferentialID {
-					// A competence of another referential than its
-					// evaluation's: left out here, so the count check sends
-					// the batch to the one-by-one path, which maps it.
+				cid, ok := refs[r.ReferentialDiploma].Codes[r.Code]
+				if !ok {
 					continue
 				}
 				if _, seen := byDest[it.c.UAI]; !seen {
@@ -405,17 +421,64 @@ func (c Counts) add(d Counts) Counts {
 // the record needs: a referential per diploma, every competence code.
 func covered(have map[string]store.TransferReferential, rec store.TransferRecord) bool {
 	for _, ev := range rec.Evaluations {
-		ref, ok := have[ev.ReferentialDiploma]
-		if !ok {
+		if _, ok := have[ev.ReferentialDiploma]; !ok {
 			return false
 		}
 		for _, r := range ev.Results {
-			if _, ok := ref.Codes[r.Code]; r.ReferentialID != ev.ReferentialID || !ok {
+			if _, ok := have[r.ReferentialDiploma].Codes[r.Code]; !ok {
 				return false
 			}
 		}
 	}
 	return true
+}
+
+// matches reports whether an index entry designates the student whose
+// unqid versions are dest (transfer.md 2: matched under every key version):
+// the entry's unqid is one of them, or the origin student, whose versions
+// are origin, shares one. It is the match ListTransferCandidates makes,
+// checked again on fresh rows inside the transfer's transaction.
+func matches(entry store.IndexEntry, dest, origin []string) bool {
+	for _, u := range dest {
+		if u == entry.Unqid || slices.Contains(origin, u) {
+			return true
+		}
+	}
+	return false
+}
+
+// expect checks a copy wrote as many rows as the record holds: a row the
+// mapping lost would be a loss, so the transfer stops there instead.
+func expect(n int64, err error) func(want int, what string) error {
+	return func(want int, what string) error {
+		if err != nil {
+			return err
+		}
+		if n != int64(want) {
+			return fmt.Errorf("transfert incomplet : %d %s copiés sur %d", n, what, want)
+		}
+		return nil
+	}
+}
+
+// referencesOf lists the origin referentials and competences the record uses.
+func referencesOf(rec store.TransferRecord) (refs, comps []int64) {
+	seen := map[int64]bool{}
+	for _, ev := range rec.Evaluations {
+		if !seen[ev.ReferentialID] {
+			seen[ev.ReferentialID] = true
+			refs = append(refs, ev.ReferentialID)
+		}
+		for _, r := range ev.Results {
+			comps = append(comps, r.CompetenceID)
+			if !seen[r.ReferentialID] {
+				seen[r.ReferentialID] = true
+				refs = append(refs, r.ReferentialID)
+			}
+		}
+	}
+	sort.Slice(refs, func(i, j int) bool { return refs[i] < refs[j] })
+	return refs, comps
 }
 
 // auditOf returns the entries of both establishments for one transfer.

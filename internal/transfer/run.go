@@ -323,7 +323,8 @@ func Run(ctx context.Context, st *store.Store, o Options) (*Report, error) {
 
 	// Steps 3 and 4. A destination student with one entry (nearly all)
 	// goes into a batch; one with several entries is done entry by entry,
-	// oldest first, as a diploma change stops the others.
+	// each a batch of one, oldest first, as a diploma change stops the
+	// others.
 	var errs []error
 	record := func(c store.TransferCandidate, entry store.IndexEntry, out outcome, err error) bool {
 		if err != nil {
@@ -407,9 +408,9 @@ func Run(ctx context.Context, st *store.Store, o Options) (*Report, error) {
 			continue
 		}
 		for _, entry := range d.entries {
-			out, err := e.moveWithRetry(ctx, d.c, entry)
+			outs, err := e.moveRetrying(ctx, []pair{{c: d.c, entry: entry}})
 			mu.Lock()
-			goOn := record(d.c, entry, out, err)
+			goOn := record(d.c, entry, outs[0].outcome, err)
 			mu.Unlock()
 			if !goOn {
 				break

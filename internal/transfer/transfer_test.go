@@ -2,6 +2,7 @@ package transfer_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -235,4 +236,70 @@ func diffLines(a, b string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestTransferResultOfAnotherReferential: a result on a competence of
+// another referential than its evaluation's goes to the destination's
+// referential of that competence's diploma (copied when absent), in the
+// batch itself, whether the batch holds many students or one.
+func TestTransferResultOfAnotherReferential(t *testing.T) {
+	for _, size := range []int{0, 1} {
+		t.Run(fmt.Sprintf("lot-%d", size), func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
+				ctx := context.Background()
+				w := newWorld(t, st, clock)
+				lea := w.student(uaiA, "Léa", "Durand", "v1:LEA", diplomaMELEC)
+				mate := w.student(uaiA, "Tom", "Martin", "v1:TOM", diplomaMELEC)
+				w.record(uaiA, lea, mate)
+				w.write(func(tx *store.Tx) error {
+					other := sillage.Referential{Diploma: diplomaCommerce, Kind: sillage.ReferentialBacPro, Label: "Bac pro Commerce",
+						Competences: []sillage.Competence{{Domain: "V", Code: "V1", Label: "Vendre"}}}
+					if err := tx.CreateReferential(ctx, uaiA, &other); err != nil {
+						return err
+					}
+					evals, err := tx.ListEvaluations(ctx, uaiA, store.EvaluationFilter{StudentID: lea.ID})
+					if err != nil || len(evals) == 0 {
+						return fmt.Errorf("evaluations of Léa: %d, %v", len(evals), err)
+					}
+					return tx.SetResult(ctx, uaiA, sillage.Result{EvaluationID: evals[0].ID, StudentID: lea.ID, CompetenceID: other.Competences[0].ID, Value: "4"})
+				})
+				w.deactivate(uaiA, lea)
+				newLea := w.arrival(uaiB, "Léa", "Durand", "v1:LEA", diplomaMELEC)
+				before := readRecord(t, st, uaiA, lea.ID)
+				rep := w.run(transfer.Options{BatchSize: size})
+				if len(rep.Transferred) != 1 || rep.Transferred[0].Counts.Results != 9 {
+					t.Fatalf("report %+v, want one transfer of 9 results", rep)
+				}
+				if got := transfer.Manifest(readRecord(t, st, uaiB, newLea.ID)); got != transfer.Manifest(before) {
+					t.Errorf("digest of what arrived %s ≠ digest of what left %s", got, transfer.Manifest(before))
+				}
+				err := st.Read(ctx, func(tx *store.Tx) error {
+					ref, err := tx.GetReferentialByDiploma(ctx, uaiB, diplomaCommerce)
+					if err != nil {
+						return err
+					}
+					if len(ref.Competences) != 1 || ref.Competences[0].Code != "V1" {
+						t.Errorf("B's copied Commerce referential %+v", ref.Competences)
+					}
+					rs, err := tx.ListResults(ctx, uaiB, store.ResultFilter{StudentID: newLea.ID})
+					if err != nil {
+						return err
+					}
+					n := 0
+					for _, r := range rs {
+						if r.CompetenceID == ref.Competences[0].ID && r.Value == "4" {
+							n++
+						}
+					}
+					if n != 1 {
+						t.Errorf("%d results on B's V1, want 1", n)
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			})
+		})
+	}
 }
