@@ -86,6 +86,8 @@ type Server struct {
 	// box seals the files kept with secrets (loaded on first use).
 	boxMu sync.Mutex
 	box   *sealbox.Box
+	// dashboard keeps the transfer dashboards' lists a few seconds.
+	dashboard *statusCache
 }
 
 // NewServer builds the server: templates parsed, routes registered.
@@ -97,16 +99,17 @@ func NewServer(d Deps) (*Server, error) {
 		d.Logger = slog.Default()
 	}
 	s := &Server{
-		cfg:      d.Config,
-		store:    d.Store,
-		blobs:    d.Blobs,
-		clock:    d.Clock,
-		log:      d.Logger,
-		hooks:    d.Hooks,
-		sessions: &auth.Sessions{Store: d.Store, Clock: d.Clock, Idle: d.Config.SessionIdle},
-		limiter:  auth.NewLimiter(d.Clock),
-		mux:      http.NewServeMux(),
-		metrics:  newMetrics(),
+		cfg:       d.Config,
+		store:     d.Store,
+		blobs:     d.Blobs,
+		clock:     d.Clock,
+		log:       d.Logger,
+		hooks:     d.Hooks,
+		sessions:  &auth.Sessions{Store: d.Store, Clock: d.Clock, Idle: d.Config.SessionIdle},
+		limiter:   auth.NewLimiter(d.Clock),
+		mux:       http.NewServeMux(),
+		metrics:   newMetrics(),
+		dashboard: newStatusCache(),
 	}
 	s.noticeVersion = d.NoticeVersion
 	if s.noticeVersion == 0 {
