@@ -42,7 +42,7 @@ func (a *app) serve(ctx context.Context, ready func(addr string)) error {
 		return err
 	}
 	deps := web.Deps{Config: &a.cfg, Store: st, Blobs: files, Clock: a.clock(), Logger: a.log}
-	runner, err := a.startBackground(ctx, &deps)
+	stopBackground, err := a.startBackground(ctx, st, files, &deps.Hooks)
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func (a *app) serve(ctx context.Context, ready func(addr string)) error {
 		if metrics != nil {
 			metrics.Close()
 		}
-		runner.stop()
+		stopBackground()
 		return err
 	case <-ctx.Done():
 	}
@@ -99,7 +99,7 @@ func (a *app) serve(ctx context.Context, ready func(addr string)) error {
 	if metrics != nil {
 		metrics.Shutdown(shutdownCtx)
 	}
-	runner.stop()
+	stopBackground()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

@@ -491,7 +491,7 @@ func (s *Server) rolloverCalendarSave(w http.ResponseWriter, r *http.Request, re
 	if err != nil {
 		return err
 	}
-	rollover.Notify("")
+	s.blockingChanged("")
 	return s.redirect(w, r, req, fmt.Sprintf("/operateur/changement-annee?annee=%d", int(year)), "Calendrier du changement d'année enregistré.")
 }
 

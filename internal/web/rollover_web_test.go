@@ -237,7 +237,7 @@ func TestRolloverCalendarForm(t *testing.T) {
 func TestBlockedStudent(t *testing.T) {
 	f := newFixture(t)
 	blocker := rollover.NewBlocker(f.st)
-	f.serveWith(web.Hooks{AccessBlocked: blocker.Blocked})
+	f.serveWith(web.Hooks{AccessBlocked: blocker.Blocked, BlockingChanged: blocker.Invalidate})
 	year := sillage.SchoolYearOf(f.clock.T)
 	f.clock.T = time.Date(int(year)+1, time.August, 20, 10, 0, 0, 0, time.UTC)
 	student := f.session(f.a, sillage.RoleStudent)

@@ -61,6 +61,10 @@ type Hooks struct {
 	// AccessBlocked says whether a role of an establishment is blocked now
 	// by the changeover's access-blocking window, and the message to show.
 	AccessBlocked func(ctx context.Context, uai sillage.UAI, role sillage.Role) (bool, string)
+	// BlockingChanged is told that the access blocking of an
+	// establishment changed ("" for every establishment: the calendar
+	// changed), so that AccessBlocked answers from the new one at once.
+	BlockingChanged func(uai sillage.UAI)
 	// Jobs is the durable job queue: the operator's page lists it and runs
 	// the transfer and the purge on demand (nil: the page says so).
 	Jobs JobQueue
