@@ -42,7 +42,7 @@ func (a *app) serve(ctx context.Context, ready func(addr string)) error {
 		return err
 	}
 	deps := web.Deps{Config: &a.cfg, Store: st, Blobs: files, Clock: a.clock(), Logger: a.log}
-	stopBackground, err := a.startBackground(ctx, st, files, &deps.Hooks)
+	stopBackground, err := a.startBackground(ctx, &deps)
 	if err != nil {
 		return err
 	}

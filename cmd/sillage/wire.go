@@ -213,12 +213,13 @@ func (a *app) rolloverEngine(st *store.Store, archives *blob.Store, box *sealbox
 	return &rollover.Engine{Store: st, Blobs: archives, Retention: a.cfg.Retention, Log: a.log, Box: box, Importer: im}
 }
 
-// startBackground starts what runs beside the web server and plugs it into
-// the server's hooks: the job queue with its workers (transfer runs, purge,
+// startBackground starts what runs beside the web server and gives the
+// server its part: the job queue with its workers (transfer runs, purge,
 // collection, expiry, and the changeover's steps on the one engine of this
-// process), the access blocking of the changeover, and its messages due,
-// every ten minutes. stop stops them all.
-func (a *app) startBackground(ctx context.Context, st *store.Store, files *blob.Store, hooks *web.Hooks) (stop func(), err error) {
+// process, which the changeover pages use too), the access blocking of the
+// changeover, and its messages due, every ten minutes. stop stops them all.
+func (a *app) startBackground(ctx context.Context, deps *web.Deps) (stop func(), err error) {
+	st, files := deps.Store, deps.Blobs
 	h, m, err := a.cfg.SweepTime()
 	if err != nil {
 		return nil, err
@@ -264,10 +265,11 @@ func (a *app) startBackground(ctx context.Context, st *store.Store, files *blob.
 		archives.Close()
 		return nil, err
 	}
-	hooks.QueueTransfer = q.ImportHook()
-	hooks.Jobs = q
-	hooks.AccessBlocked = blocker.Blocked
-	hooks.BlockingChanged = blocker.Invalidate
+	deps.Rollover = e
+	deps.Hooks.QueueTransfer = q.ImportHook()
+	deps.Hooks.Jobs = q
+	deps.Hooks.AccessBlocked = blocker.Blocked
+	deps.Hooks.BlockingChanged = blocker.Invalidate
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

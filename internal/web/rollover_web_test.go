@@ -80,7 +80,8 @@ func (q *fakeQueue) InsertTx(ctx context.Context, tx *store.Tx, args river.JobAr
 // serveWith starts another server over the fixture's store with hooks.
 func (f *fixture) serveWith(h web.Hooks) {
 	f.t.Helper()
-	srv, err := web.NewServer(web.Deps{Config: f.cfg, Store: f.st, Blobs: f.blobs, Clock: f.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Hooks: h})
+	srv, err := web.NewServer(web.Deps{Config: f.cfg, Store: f.st, Blobs: f.blobs, Clock: f.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Rollover: f.rolloverEngine(), Hooks: h})
 	if err != nil {
 		f.t.Fatal(err)
 	}

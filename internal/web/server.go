@@ -29,6 +29,7 @@ import (
 	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/config"
 	"github.com/sillage/sillage/internal/privacy"
+	"github.com/sillage/sillage/internal/rollover"
 	"github.com/sillage/sillage/internal/sealbox"
 	"github.com/sillage/sillage/internal/store"
 )
@@ -46,6 +47,9 @@ type Deps struct {
 	// NoticeVersion is the privacy notice version users must have
 	// acknowledged (0: privacy.NoticeVersion).
 	NoticeVersion int
+	// Rollover is the changeover's engine, the one the background jobs
+	// run the steps with (the changeover pages need it).
+	Rollover *rollover.Engine
 	// Hooks lets the capabilities that run outside the request (jobs,
 	// imports, transfers) plug in; nil hooks are skipped.
 	Hooks Hooks
@@ -77,6 +81,7 @@ type Server struct {
 	blobs    *blob.Store
 	clock    sillage.Clock
 	log      *slog.Logger
+	rollover *rollover.Engine
 	hooks    Hooks
 	sessions *auth.Sessions
 	limiter  *auth.Limiter
@@ -108,6 +113,7 @@ func NewServer(d Deps) (*Server, error) {
 		blobs:     d.Blobs,
 		clock:     d.Clock,
 		log:       d.Logger,
+		rollover:  d.Rollover,
 		hooks:     d.Hooks,
 		sessions:  &auth.Sessions{Store: d.Store, Clock: d.Clock, Idle: d.Config.SessionIdle},
 		limiter:   auth.NewLimiter(d.Clock),
