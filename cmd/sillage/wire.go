@@ -149,8 +149,15 @@ func (a *app) importer(ctx context.Context) (*directory.Importer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &directory.Importer{Store: st, Keyring: kr, MassDeactivation: a.cfg.MassDeactivation, MaxExpanded: a.cfg.MaxImport, Log: a.log,
-		QueueTransfer: q.ImportHook()}, nil
+	im := a.newImporter(st, kr)
+	im.QueueTransfer = q.ImportHook()
+	return im, nil
+}
+
+// newImporter is the directory's importer over st with the INE key kr;
+// its QueueTransfer is set by who opened the job queue.
+func (a *app) newImporter(st *store.Store, kr ident.Keyring) *directory.Importer {
+	return &directory.Importer{Store: st, Keyring: kr, MassDeactivation: a.cfg.MassDeactivation, MaxExpanded: a.cfg.MaxImport, Log: a.log}
 }
 
 // jobQueue opens the job queue once, to enqueue only (the server's
@@ -213,30 +220,42 @@ func (a *app) rolloverEngine(st *store.Store, archives *blob.Store, box *sealbox
 	return &rollover.Engine{Store: st, Blobs: archives, Retention: a.cfg.Retention, Log: a.log, Box: box, Importer: im}
 }
 
-// startBackground starts what runs beside the web server and gives the
-// server its part: the job queue with its workers (transfer runs, purge,
-// collection, expiry, and the changeover's steps on the one engine of this
-// process, which the changeover pages use too), the access blocking of the
-// changeover, and its messages due, every ten minutes. stop stops them all.
-func (a *app) startBackground(ctx context.Context, deps *web.Deps) (stop func(), err error) {
-	st, files := deps.Store, deps.Blobs
+// server builds what `sillage serve` runs, in the order it starts: the
+// store, the INE key's check, the file store, the secrets key, the
+// changeover's engine (one for the step jobs and the changeover pages), the
+// access blocking, the job queue with its workers (transfer runs, purge,
+// collection, expiry, the changeover's steps), the web server, and the
+// changeover's messages due, every ten minutes. stop stops what runs
+// beside the web server.
+func (a *app) server(ctx context.Context) (srv *web.Server, stop func(), err error) {
+	st, err := a.open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := a.checkKeys(ctx, st); err != nil {
+		return nil, nil, err
+	}
+	files, err := a.files()
+	if err != nil {
+		return nil, nil, err
+	}
 	h, m, err := a.cfg.SweepTime()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	box, err := sealbox.LoadOrCreate(a.cfg.SecretsKeyFile)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	archives, err := a.archives()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Step 4 fails, saying why, until the INE key is configured; the rest
 	// of the server runs without it.
 	var im *directory.Importer
 	if kr, err := a.keyring(ctx); err == nil {
-		im = &directory.Importer{Store: st, Keyring: kr, MassDeactivation: a.cfg.MassDeactivation, MaxExpanded: a.cfg.MaxImport, Log: a.log}
+		im = a.newImporter(st, kr)
 	} else {
 		a.log.Warn("rollover: no INE key, step 4 will fail until it is configured", "err", err)
 	}
@@ -248,7 +267,7 @@ func (a *app) startBackground(ctx context.Context, deps *web.Deps) (stop func(),
 		CredentialListDays: a.cfg.CredentialListDays, Extensions: []jobs.Extension{rollover.Jobs(e)}})
 	if err != nil {
 		archives.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	// Step 4's import is followed by the transfer run, steps 1 and 3 by the
 	// collection of the files nobody refers to any more: both queued in the
@@ -263,13 +282,15 @@ func (a *app) startBackground(ctx context.Context, deps *web.Deps) (stop func(),
 	if err := q.Start(ctx); err != nil {
 		q.Close()
 		archives.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	deps.Rollover = e
-	deps.Hooks.QueueTransfer = q.ImportHook()
-	deps.Hooks.Jobs = q
-	deps.Hooks.AccessBlocked = blocker.Blocked
-	deps.Hooks.BlockingChanged = blocker.Invalidate
+	srv, err = web.NewServer(web.Deps{Config: &a.cfg, Store: st, Blobs: files, Clock: a.clock(), Logger: a.log, Rollover: e,
+		Hooks: web.Hooks{QueueTransfer: q.ImportHook(), Jobs: q, AccessBlocked: blocker.Blocked, BlockingChanged: blocker.Invalidate}})
+	if err != nil {
+		q.Close()
+		archives.Close()
+		return nil, nil, err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -289,7 +310,7 @@ func (a *app) startBackground(ctx context.Context, deps *web.Deps) (stop func(),
 			}
 		}
 	}()
-	return func() {
+	return srv, func() {
 		q.Close()
 		cancel()
 		<-done
