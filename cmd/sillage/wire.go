@@ -22,8 +22,8 @@ import (
 
 // The wiring of Sillage, read top to bottom: every command, then what they
 // open on demand (the store with its audit key, the INE key, the file
-// store, the importer, the job queue, the changeover's engine), then what
-// `sillage serve` runs beside the web server. Nothing registers itself.
+// store, the importer, the job queue, the changeover's engine), then all
+// that `sillage serve` runs (server). Nothing registers itself.
 
 // commands are every command of sillage, in the order of the help; each is
 // built in its own file.
