@@ -13,10 +13,6 @@ import (
 	"github.com/sillage/sillage/internal/store"
 )
 
-func init() {
-	commandFactories = append(commandFactories, (*app).backupCmd, (*app).restoreCmd)
-}
-
 // backupKeys are the key files saved with the database, by registry name
 // (internal/keyreg): a key added later is added here.
 func (a *app) backupKeys() []backup.Key {

@@ -15,10 +15,6 @@ import (
 	"github.com/sillage/sillage/internal/onde"
 )
 
-func init() {
-	commandFactories = append(commandFactories, (*app).exportCmd)
-}
-
 // lsuActor is who exports from the command line, in the establishment's
 // audit log.
 var lsuActor = audit.Actor{Role: "operator", Name: "ligne de commande (sillage export lsu)"}

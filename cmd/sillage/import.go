@@ -16,10 +16,6 @@ import (
 	"github.com/sillage/sillage/internal/directory"
 )
 
-func init() {
-	commandFactories = append(commandFactories, (*app).importCmd)
-}
-
 // importActor is who imports from the command line, in the audit log.
 var importActor = audit.Actor{Role: "operator", Name: "ligne de commande (sillage import)"}
 
@@ -208,26 +204,6 @@ func (a *app) importFlags(c *cobra.Command, dry, asJSON, confirm *bool) {
 	c.Flags().BoolVar(dry, "dry-run", false, "affiche le rapport sans rien enregistrer")
 	c.Flags().BoolVar(confirm, "confirm-mass-deactivation", false, fmt.Sprintf("confirme un import complet qui désactiverait plus de %.0f %% des personnes actives", 100*a.cfg.MassDeactivation))
 	jsonFlag(c.Flags(), asJSON)
-}
-
-// importer opens what an import needs: the store and the INE key.
-func (a *app) importer(ctx context.Context) (*directory.Importer, error) {
-	st, err := a.open(ctx)
-	if err != nil {
-		return nil, err
-	}
-	kr, err := a.keyring(ctx)
-	if err != nil {
-		return nil, err
-	}
-	// The transfer run that follows an import creating or deactivating
-	// students is queued in the import's own transaction.
-	q, err := a.jobQueue(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &directory.Importer{Store: st, Keyring: kr, MassDeactivation: a.cfg.MassDeactivation, MaxExpanded: a.cfg.MaxImport, Log: a.log,
-		QueueTransfer: q.ImportHook()}, nil
 }
 
 func (a *app) printReport(rep *directory.Report, asJSON bool) error {

@@ -14,10 +14,6 @@ import (
 	"github.com/sillage/sillage/internal/store"
 )
 
-func init() {
-	commandFactories = append(commandFactories, (*app).recordsCmd)
-}
-
 // recordsActor is who imports or exports from the command line, in the
 // establishment's audit log.
 var recordsActor = audit.Actor{Role: "operator", Name: "ligne de commande (sillage records)"}

@@ -17,47 +17,38 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sillage/sillage"
-	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/directory"
 	"github.com/sillage/sillage/internal/jobs"
 	"github.com/sillage/sillage/internal/rollover"
 	"github.com/sillage/sillage/internal/sealbox"
 	"github.com/sillage/sillage/internal/store"
-	"github.com/sillage/sillage/internal/web"
 )
 
-func init() {
-	commandFactories = append(commandFactories, (*app).rolloverCmd)
-	backgroundStarters = append(backgroundStarters, startRollover)
-}
-
-// archiveLimit bounds one archive in the file store: the upload limit does
-// not apply to what the changeover writes.
-const archiveLimit = 1 << 40
-
-// rolloverEngine builds the changeover's engine; step 4 also needs the INE
-// key (the importer), read only when withImporter.
-func (a *app) rolloverEngine(ctx context.Context, withImporter bool) (*rollover.Engine, error) {
+// openEngine opens the store and the archives and builds the changeover's
+// engine for a command; step 4 also needs the secrets key and the INE key
+// (the importer), read only when withImporter.
+func (a *app) openEngine(ctx context.Context, withImporter bool) (*rollover.Engine, error) {
 	st, err := a.open(ctx)
 	if err != nil {
 		return nil, err
 	}
-	files, err := blob.Open(a.cfg.BlobDir(), archiveLimit)
+	archives, err := a.archives()
 	if err != nil {
 		return nil, err
 	}
-	e := &rollover.Engine{Store: st, Blobs: files, Retention: a.cfg.Retention, Log: a.log}
+	var box *sealbox.Box
+	var im *directory.Importer
 	if withImporter {
-		if e.Box, err = sealbox.LoadOrCreate(a.cfg.SecretsKeyFile); err != nil {
-			files.Close()
+		if box, err = sealbox.LoadOrCreate(a.cfg.SecretsKeyFile); err != nil {
+			archives.Close()
 			return nil, err
 		}
-		if e.Importer, err = a.importer(ctx); err != nil {
-			files.Close()
+		if im, err = a.importer(ctx); err != nil {
+			archives.Close()
 			return nil, err
 		}
 	}
-	return e, nil
+	return a.rolloverEngine(st, archives, box, im), nil
 }
 
 // defaultYear is the school year a changeover closes by default: the
@@ -105,7 +96,7 @@ func (a *app) rolloverPlanCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			e, err := a.rolloverEngine(ctx, false)
+			e, err := a.openEngine(ctx, false)
 			if err != nil {
 				return err
 			}
@@ -267,7 +258,7 @@ func (a *app) rolloverRunCmd() *cobra.Command {
 				}
 				req.Periods = pc
 			}
-			e, err := a.rolloverEngine(ctx, s == rollover.StepDirectory && !dry)
+			e, err := a.openEngine(ctx, s == rollover.StepDirectory && !dry)
 			if err != nil {
 				return err
 			}
@@ -566,7 +557,7 @@ func (a *app) rolloverEnqueueCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			e := &rollover.Engine{Store: st, Retention: a.cfg.Retention, Log: a.log}
+			e := a.rolloverEngine(st, nil, nil, nil)
 			preview, err := e.Guard(ctx, a.yearFlag(year), s, only, rollover.Guards{OffCalendar: offCalendar, Preview: digest})
 			var ge *rollover.GuardError
 			if errors.As(err, &ge) {
@@ -661,7 +652,7 @@ func (a *app) rolloverUndoCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			e := &rollover.Engine{Store: st, Retention: a.cfg.Retention, Log: a.log}
+			e := a.rolloverEngine(st, nil, nil, nil)
 			res, err := e.Undo(ctx, rollover.UndoRequest{Year: a.yearFlag(year), Step: s, UAIs: only, Actor: cliActor})
 			if err != nil {
 				return err
@@ -697,68 +688,4 @@ func (a *app) rolloverUndoCmd() *cobra.Command {
 	c.Flags().StringSliceVar(&uais, "uai", nil, "limite à ces établissements")
 	jsonFlag(c.Flags(), &asJSON)
 	return c
-}
-
-// startRollover runs beside `sillage serve`: the step jobs' engine, the
-// access-blocking hook, and the messages due, every ten minutes.
-func startRollover(ctx context.Context, a *app, deps *web.Deps) (func(), error) {
-	files, err := blob.Open(a.cfg.BlobDir(), archiveLimit)
-	if err != nil {
-		return nil, err
-	}
-	blocker := rollover.NewBlocker(deps.Store)
-	// Step 4's import is followed by the transfer run, steps 1 and 3 by the
-	// collection of the files nobody refers to any more: both queued
-	// through internal/jobs in the transactions of the changes (its own
-	// client, opened now: a transaction cannot wait for River's
-	// migration on SQLite's single writer).
-	queue, err := jobs.Open(ctx, jobs.Config{Store: deps.Store, Logger: a.log})
-	if err != nil {
-		files.Close()
-		return nil, err
-	}
-	e := &rollover.Engine{Store: deps.Store, Blobs: files, Retention: a.cfg.Retention, Log: a.log,
-		OnChange: blocker.Invalidate, CollectTx: func(ctx context.Context, tx *store.Tx) error {
-			_, err := queue.EnqueueCollectTx(ctx, tx, "after")
-			return err
-		}}
-	if box, err := sealbox.LoadOrCreate(a.cfg.SecretsKeyFile); err == nil {
-		e.Box = box
-	} else {
-		a.log.Warn("rollover: no secrets key, step 4 cannot read the uploaded initialisation files", "err", err)
-	}
-	if kr, err := a.keyring(ctx); err == nil {
-		e.Importer = &directory.Importer{Store: deps.Store, Keyring: kr, MassDeactivation: a.cfg.MassDeactivation, MaxExpanded: a.cfg.MaxImport, Log: a.log,
-			QueueTransfer: queue.ImportHook()}
-	} else {
-		a.log.Warn("rollover: no INE key, step 4 will fail until it is configured", "err", err)
-	}
-	rollover.SetJobEngine(e)
-	deps.Hooks.AccessBlocked = blocker.Blocked
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(10 * time.Minute)
-		defer t.Stop()
-		for {
-			if rep, err := rollover.SendDueNotices(ctx, deps.Store); err != nil {
-				a.log.Warn("rollover notices", "err", err)
-			} else if n := rep.Sent[rollover.NoticeTrash] + rep.Sent[rollover.NoticeGroupWarning] + rep.Sent[rollover.NoticeGroupReminder]; n > 0 {
-				a.log.Info("rollover notices sent", "count", n)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() {
-		cancel()
-		<-done
-		rollover.SetJobEngine(nil)
-		queue.Close()
-		files.Close()
-	}, nil
 }

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/sillage/sillage/internal/web"
 )
 
 func (a *app) serveCmd() *cobra.Command {
@@ -30,23 +28,7 @@ func (a *app) serveCmd() *cobra.Command {
 // serve runs the web server until ctx ends, then shuts it down gracefully.
 // ready, when set, receives the listening address.
 func (a *app) serve(ctx context.Context, ready func(addr string)) error {
-	st, err := a.open(ctx)
-	if err != nil {
-		return err
-	}
-	if err := a.checkKeys(ctx, st); err != nil {
-		return err
-	}
-	files, err := a.files()
-	if err != nil {
-		return err
-	}
-	deps := web.Deps{Config: &a.cfg, Store: st, Blobs: files, Clock: a.clock(), Logger: a.log}
-	runner, err := a.startBackground(ctx, &deps)
-	if err != nil {
-		return err
-	}
-	srv, err := web.NewServer(deps)
+	srv, stopBackground, err := a.server(ctx)
 	if err != nil {
 		return err
 	}
@@ -88,7 +70,7 @@ func (a *app) serve(ctx context.Context, ready func(addr string)) error {
 		if metrics != nil {
 			metrics.Close()
 		}
-		runner.stop()
+		stopBackground()
 		return err
 	case <-ctx.Done():
 	}
@@ -99,7 +81,7 @@ func (a *app) serve(ctx context.Context, ready func(addr string)) error {
 	if metrics != nil {
 		metrics.Shutdown(shutdownCtx)
 	}
-	runner.stop()
+	stopBackground()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

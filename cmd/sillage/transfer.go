@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -13,16 +12,9 @@ import (
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/jobs"
-	"github.com/sillage/sillage/internal/sealbox"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/transfer"
-	"github.com/sillage/sillage/internal/web"
 )
-
-func init() {
-	commandFactories = append(commandFactories, (*app).transferCmd, (*app).purgeCmd, (*app).jobsCmd)
-	backgroundStarters = append(backgroundStarters, startJobs)
-}
 
 // cliActor is who acts from the command line, in the audit log.
 var cliActor = audit.Actor{Role: "operator", Name: "ligne de commande"}
@@ -424,30 +416,4 @@ func (a *app) establishmentTransferCmd() *cobra.Command {
 	cmd.Flags().StringVar(&reference, "reference", "", "numéro de déclaration CNIL ou référence au registre RGPD")
 	cmd.MarkFlagRequired("uai")
 	return cmd
-}
-
-// startJobs runs the job queue beside the web server, and plugs the
-// import hook and the operator's page into it.
-func startJobs(ctx context.Context, a *app, deps *web.Deps) (func(), error) {
-	h, m, err := a.cfg.SweepTime()
-	if err != nil {
-		return nil, err
-	}
-	box, err := sealbox.LoadOrCreate(a.cfg.SecretsKeyFile)
-	if err != nil {
-		return nil, err
-	}
-	q, err := jobs.Open(ctx, jobs.Config{Store: deps.Store, Blobs: deps.Blobs, Box: box, Retention: a.cfg.Retention, SweepHour: h, SweepMinute: m,
-		PurgeWeekday: a.cfg.PurgeWeekday, Workers: a.cfg.JobWorkers, Logger: a.log, HeldImportsDir: a.cfg.HeldImportsDir(),
-		CredentialListDays: a.cfg.CredentialListDays})
-	if err != nil {
-		return nil, err
-	}
-	if err := q.Start(ctx); err != nil {
-		q.Close()
-		return nil, err
-	}
-	deps.Hooks.QueueTransfer = q.ImportHook()
-	deps.Hooks.Jobs = q
-	return q.Close, nil
 }

@@ -2,14 +2,13 @@ package jobs
 
 import (
 	"context"
-	"sync"
 
 	"github.com/riverqueue/river"
 )
 
 // Other capabilities (the changeover) run their durable jobs on the same
-// queue: they register their workers before the queue is opened, and
-// enqueue through Insert.
+// queue: whoever opens the queue gives their workers in Config.Extensions,
+// and they enqueue through Insert.
 
 // Extension is another capability's jobs: its kind, its French label (the
 // operator's jobs page) and the function adding its worker.
@@ -19,39 +18,17 @@ type Extension struct {
 	Add   func(*river.Workers)
 }
 
-var (
-	extMu      sync.Mutex
-	extensions []Extension
-)
-
-// Register adds a capability's worker to every queue opened afterwards
-// (call it from an init function).
-func Register(e Extension) {
-	extMu.Lock()
-	defer extMu.Unlock()
-	extensions = append(extensions, e)
-}
-
-func addExtensions(w *river.Workers) {
-	extMu.Lock()
-	defer extMu.Unlock()
-	for _, e := range extensions {
-		e.Add(w)
-	}
-}
-
-func extensionLabel(kind string) (string, bool) {
-	extMu.Lock()
-	defer extMu.Unlock()
-	for _, e := range extensions {
+// extensionLabel is the label of an extension's kind, if one has it.
+func (q *Queue) extensionLabel(kind string) string {
+	for _, e := range q.cfg.Extensions {
 		if e.Kind == kind {
-			return e.Label, true
+			return e.Label
 		}
 	}
-	return "", false
+	return ""
 }
 
-// Insert enqueues a job of a registered capability.
+// Insert enqueues a job of a capability given in Config.Extensions.
 func (q *Queue) Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (int64, error) {
 	return q.insert(ctx, args, opts)
 }

@@ -132,6 +132,10 @@ type Config struct {
 	CredentialListDays int
 	// Failpoint is passed to the runs (tests only).
 	Failpoint func(step string) error
+	// Extensions are the other capabilities' jobs run by this queue's
+	// workers (and enqueued through it: River refuses a kind it has no
+	// worker for).
+	Extensions []Extension
 }
 
 func (c *Config) defaults() {
@@ -175,6 +179,8 @@ type Job struct {
 	FinalizedAt time.Time
 	Errors      []string
 	Output      string
+	// extLabel is the label of an extension's kind (Config.Extensions).
+	extLabel string
 }
 
 // KindLabel is the French name of the job.
@@ -189,8 +195,8 @@ func (j Job) KindLabel() string {
 	case KindExpire:
 		return "Expiration des fichiers sensibles"
 	}
-	if l, ok := extensionLabel(j.Kind); ok {
-		return l
+	if j.extLabel != "" {
+		return j.extLabel
 	}
 	return j.Kind
 }
@@ -274,7 +280,9 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 	river.AddWorker(workers, &purgeWorker{q: q})
 	river.AddWorker(workers, &collectWorker{q: q})
 	river.AddWorker(workers, &expireWorker{q: q})
-	addExtensions(workers)
+	for _, e := range cfg.Extensions {
+		e.Add(workers)
+	}
 	rc := &river.Config{
 		Logger:                      cfg.Logger,
 		Queues:                      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
@@ -509,7 +517,7 @@ func (q *Queue) List(ctx context.Context, limit int) ([]Job, error) {
 	out := make([]Job, 0, len(res.Jobs))
 	for _, r := range res.Jobs {
 		j := Job{ID: r.ID, Kind: r.Kind, State: string(r.State), Attempt: r.Attempt, MaxAttempts: r.MaxAttempts, CreatedAt: r.CreatedAt,
-			ScheduledAt: r.ScheduledAt, Trigger: triggerOf(r.EncodedArgs)}
+			ScheduledAt: r.ScheduledAt, Trigger: triggerOf(r.EncodedArgs), extLabel: q.extensionLabel(r.Kind)}
 		if r.AttemptedAt != nil {
 			j.AttemptedAt = *r.AttemptedAt
 		}

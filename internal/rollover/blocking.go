@@ -153,29 +153,11 @@ type blockEntry struct {
 	loaded time.Time
 }
 
-var (
-	blockersMu sync.Mutex
-	blockers   []*Blocker
-)
-
-// NewBlocker returns a blocker over st; Notify reaches it.
+// NewBlocker returns a blocker over st. Whoever changes a blocking (the
+// calendar, an establishment's override, a step) tells it through
+// Invalidate: serve wires the web pages and the engine to it.
 func NewBlocker(st *store.Store) *Blocker {
-	b := &Blocker{Store: st}
-	blockersMu.Lock()
-	blockers = append(blockers, b)
-	blockersMu.Unlock()
-	return b
-}
-
-// Notify tells the blockers of this process that an establishment's
-// blocking changed ("" for every establishment: the calendar changed).
-func Notify(uai sillage.UAI) {
-	blockersMu.Lock()
-	list := append([]*Blocker(nil), blockers...)
-	blockersMu.Unlock()
-	for _, b := range list {
-		b.Invalidate(uai)
-	}
+	return &Blocker{Store: st}
 }
 
 // Invalidate forgets an establishment's windows ("" forgets all).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -54,20 +53,18 @@ func (JobArgs) InsertOpts() river.InsertOpts {
 		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
 }
 
-// engine is the engine the workers of this process use (set by serve).
-var engine atomic.Pointer[Engine]
-
-// SetJobEngine gives the queue's workers their engine.
-func SetJobEngine(e *Engine) { engine.Store(e) }
-
-func init() {
-	jobs.Register(jobs.Extension{Kind: JobKind, Label: "Changement d'année (étape d'un établissement)", Add: func(w *river.Workers) {
-		river.AddWorker(w, &worker{})
-	}})
+// Jobs is the changeover's worker for the queue (internal/jobs
+// Config.Extensions), running the steps with e. A queue opened only to
+// enqueue (the command line) gives nil: its workers never run.
+func Jobs(e *Engine) jobs.Extension {
+	return jobs.Extension{Kind: JobKind, Label: "Changement d'année (étape d'un établissement)", Add: func(w *river.Workers) {
+		river.AddWorker(w, &worker{e: e})
+	}}
 }
 
 type worker struct {
 	river.WorkerDefaults[JobArgs]
+	e *Engine
 }
 
 // Timeout: archiving the largest establishment takes minutes, not hours.
@@ -76,7 +73,7 @@ func (w *worker) Timeout(*river.Job[JobArgs]) time.Duration { return 2 * time.Ho
 // Work runs the step; a failure is retried by River, and the retry resumes
 // from the checkpoints. A refusal (out of order) is final.
 func (w *worker) Work(ctx context.Context, job *river.Job[JobArgs]) error {
-	e := engine.Load()
+	e := w.e
 	if e == nil {
 		return errors.New("moteur du changement d'année absent de ce processus")
 	}

@@ -20,9 +20,7 @@ func TestStepJobs(t *testing.T) {
 		ctx := context.Background()
 		w := newWorld(t, st, clock, 2, 40)
 		clock.T = at(N, time.July, 15, 8)
-		rollover.SetJobEngine(w.e)
-		t.Cleanup(func() { rollover.SetJobEngine(nil) })
-		q, err := jobs.Open(ctx, jobs.Config{Store: st, PollInterval: 50 * time.Millisecond})
+		q, err := jobs.Open(ctx, jobs.Config{Store: st, PollInterval: 50 * time.Millisecond, Extensions: []jobs.Extension{rollover.Jobs(w.e)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,9 +87,7 @@ func TestStepJobRefusesStalePreview(t *testing.T) {
 		ctx := context.Background()
 		w := newWorld(t, st, clock, 2, 20)
 		clock.T = at(N, time.July, 15, 8)
-		rollover.SetJobEngine(w.e)
-		t.Cleanup(func() { rollover.SetJobEngine(nil) })
-		q, err := jobs.Open(ctx, jobs.Config{Store: st, PollInterval: 50 * time.Millisecond})
+		q, err := jobs.Open(ctx, jobs.Config{Store: st, PollInterval: 50 * time.Millisecond, Extensions: []jobs.Extension{rollover.Jobs(w.e)}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -296,7 +296,7 @@ func TestBlockingOverride(t *testing.T) {
 		if err := st.Write(ctx, func(tx *store.Tx) error { return rollover.SetOverride(ctx, tx, uai, cal, o) }); err != nil {
 			t.Fatal(err)
 		}
-		rollover.Notify(uai)
+		blocker.Invalidate(uai)
 		if b, _ := blocked(sillage.NewDate(2026, 8, 20), sillage.RoleStudent); b {
 			t.Fatal("blocked before the establishment's window")
 		}
@@ -311,7 +311,7 @@ func TestBlockingOverride(t *testing.T) {
 		if err := st.Write(ctx, func(tx *store.Tx) error { return rollover.SaveCalendar(ctx, tx, cal, "test") }); err != nil {
 			t.Fatal(err)
 		}
-		rollover.Notify("")
+		blocker.Invalidate("")
 		if b, _ := blocked(sillage.NewDate(2026, 8, 20), sillage.RoleStudent); !b {
 			t.Fatal("operator's window not applied")
 		}

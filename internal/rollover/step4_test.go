@@ -354,9 +354,7 @@ func TestStepFourJobs(t *testing.T) {
 			sums[uai] = w.upload(uai, files[uai])
 		}
 		a, b := w.uais[0], w.uais[1]
-		rollover.SetJobEngine(w.e)
-		t.Cleanup(func() { rollover.SetJobEngine(nil) })
-		q, err := jobs.Open(ctx, jobs.Config{Store: st, PollInterval: 50 * time.Millisecond})
+		q, err := jobs.Open(ctx, jobs.Config{Store: st, PollInterval: 50 * time.Millisecond, Extensions: []jobs.Extension{rollover.Jobs(w.e)}})
 		if err != nil {
 			t.Fatal(err)
 		}

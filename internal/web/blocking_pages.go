@@ -88,6 +88,6 @@ func (s *Server) blockingSave(w http.ResponseWriter, r *http.Request, req *Reque
 	if err != nil {
 		return err
 	}
-	rollover.Notify(req.P.UAI)
+	s.blockingChanged(req.P.UAI)
 	return s.redirect(w, r, req, "/changement-annee/blocage", "Blocage des accès enregistré.")
 }

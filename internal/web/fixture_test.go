@@ -20,7 +20,9 @@ import (
 	"github.com/sillage/sillage/internal/auth"
 	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/config"
+	"github.com/sillage/sillage/internal/directory"
 	"github.com/sillage/sillage/internal/ident"
+	"github.com/sillage/sillage/internal/rollover"
 	"github.com/sillage/sillage/internal/sealbox"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/store/storetest"
@@ -237,6 +239,20 @@ func fixtureBox(t testing.TB) (*sealbox.Box, string) {
 	return fixtureKey.box, fixtureKey.path
 }
 
+// rolloverEngine is the changeover's engine over the fixture, with what
+// serve gives it (cmd/sillage wire.go): the secrets key and step 4's
+// importer.
+func (f *fixture) rolloverEngine() *rollover.Engine {
+	f.t.Helper()
+	box, _ := fixtureBox(f.t)
+	kr, err := ident.LoadOrCreate(f.cfg.IDKeyFile)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return &rollover.Engine{Store: f.st, Blobs: f.blobs, Retention: f.cfg.Retention, Box: box,
+		Importer: &directory.Importer{Store: f.st, Keyring: kr, MassDeactivation: f.cfg.MassDeactivation, MaxExpanded: f.cfg.MaxImport}}
+}
+
 // serve starts the web server over the fixture's store.
 func (f *fixture) serve() {
 	cfg := config.Default()
@@ -252,7 +268,8 @@ func (f *fixture) serve() {
 	}
 	f.cfg = &cfg
 	var err error
-	f.srv, err = web.NewServer(web.Deps{Config: &cfg, Store: f.st, Blobs: f.blobs, Clock: f.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	f.srv, err = web.NewServer(web.Deps{Config: &cfg, Store: f.st, Blobs: f.blobs, Clock: f.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Rollover: f.rolloverEngine()})
 	if err != nil {
 		f.t.Fatal(err)
 	}

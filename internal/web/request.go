@@ -281,6 +281,14 @@ func (s *Server) accessBlocked(ctx context.Context, req *Request) (bool, string)
 	return s.hooks.AccessBlocked(ctx, req.P.UAI, req.P.Role)
 }
 
+// blockingChanged tells the access blocking that uai's window changed (""
+// for every establishment).
+func (s *Server) blockingChanged(uai sillage.UAI) {
+	if s.hooks.BlockingChanged != nil {
+		s.hooks.BlockingChanged(uai)
+	}
+}
+
 // setFlash shows msg on the next page of this session.
 func (s *Server) setFlash(ctx context.Context, req *Request, msg string) {
 	if req.Session.TokenHash == "" {

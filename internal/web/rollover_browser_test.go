@@ -23,7 +23,7 @@ func TestBrowserRollover(t *testing.T) {
 	b := browsertest.New(t)
 	f := newFixture(t)
 	blocker := rollover.NewBlocker(f.st)
-	f.serveWith(web.Hooks{AccessBlocked: blocker.Blocked, Jobs: &fakeQueue{}})
+	f.serveWith(web.Hooks{AccessBlocked: blocker.Blocked, BlockingChanged: blocker.Invalidate, Jobs: &fakeQueue{}})
 	ctx := context.Background()
 	year := sillage.SchoolYearOf(f.clock.T)
 

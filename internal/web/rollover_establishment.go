@@ -139,13 +139,11 @@ func (s *Server) rolloverUpload(w http.ResponseWriter, r *http.Request, req *Req
 // and keeps the result for the plan and the operator's page (nil when it
 // cannot: no INE key, a file the import refuses — step 4 will say why).
 func (s *Server) simulateInitFile(r *http.Request, year sillage.SchoolYear, uai sillage.UAI) *rollover.Simulation {
-	im, err := s.importer(r.Context())
-	if err != nil {
-		s.log.Warn("rollover: the uploaded file cannot be simulated without the INE key", "uai", uai, "err", err)
+	e := s.rolloverEngine()
+	if e.Importer == nil {
+		s.log.Warn("rollover: the uploaded file cannot be simulated without the INE key", "uai", uai)
 		return nil
 	}
-	e := s.rolloverEngine()
-	e.Importer = im
 	sim, err := e.RecordSimulation(r.Context(), year, uai)
 	if err != nil {
 		s.log.Warn("rollover: simulation of the uploaded file", "uai", uai, "err", err)

@@ -35,15 +35,8 @@ func (s *Server) rolloverYear(r *http.Request) (sillage.SchoolYear, error) {
 	return sillage.SchoolYear(n), nil
 }
 
-func (s *Server) rolloverEngine() *rollover.Engine {
-	e := &rollover.Engine{Store: s.store, Blobs: s.blobs, Retention: s.cfg.Retention, Log: s.log}
-	if box, err := s.secrets(); err == nil {
-		e.Box = box
-	} else {
-		s.log.Warn("rollover: no secrets key, the uploaded initialisation files cannot be read", "err", err)
-	}
-	return e
-}
+// rolloverEngine is the changeover's engine (Deps.Rollover).
+func (s *Server) rolloverEngine() *rollover.Engine { return s.rollover }
 
 // stepCell is one step of one establishment on the page.
 type stepCell struct {
@@ -491,7 +484,7 @@ func (s *Server) rolloverCalendarSave(w http.ResponseWriter, r *http.Request, re
 	if err != nil {
 		return err
 	}
-	rollover.Notify("")
+	s.blockingChanged("")
 	return s.redirect(w, r, req, fmt.Sprintf("/operateur/changement-annee?annee=%d", int(year)), "Calendrier du changement d'année enregistré.")
 }
 

@@ -80,7 +80,8 @@ func (q *fakeQueue) InsertTx(ctx context.Context, tx *store.Tx, args river.JobAr
 // serveWith starts another server over the fixture's store with hooks.
 func (f *fixture) serveWith(h web.Hooks) {
 	f.t.Helper()
-	srv, err := web.NewServer(web.Deps{Config: f.cfg, Store: f.st, Blobs: f.blobs, Clock: f.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Hooks: h})
+	srv, err := web.NewServer(web.Deps{Config: f.cfg, Store: f.st, Blobs: f.blobs, Clock: f.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Rollover: f.rolloverEngine(), Hooks: h})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -240,7 +241,7 @@ func TestRolloverCalendarForm(t *testing.T) {
 func TestBlockedStudent(t *testing.T) {
 	f := newFixture(t)
 	blocker := rollover.NewBlocker(f.st)
-	f.serveWith(web.Hooks{AccessBlocked: blocker.Blocked})
+	f.serveWith(web.Hooks{AccessBlocked: blocker.Blocked, BlockingChanged: blocker.Invalidate})
 	year := sillage.SchoolYearOf(f.clock.T)
 	f.clock.T = time.Date(int(year)+1, time.August, 20, 10, 0, 0, 0, time.UTC)
 	student := f.session(f.a, sillage.RoleStudent)

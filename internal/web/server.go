@@ -29,6 +29,7 @@ import (
 	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/config"
 	"github.com/sillage/sillage/internal/privacy"
+	"github.com/sillage/sillage/internal/rollover"
 	"github.com/sillage/sillage/internal/sealbox"
 	"github.com/sillage/sillage/internal/store"
 )
@@ -46,6 +47,9 @@ type Deps struct {
 	// NoticeVersion is the privacy notice version users must have
 	// acknowledged (0: privacy.NoticeVersion).
 	NoticeVersion int
+	// Rollover is the changeover's engine, the one the background jobs
+	// run the steps with (the changeover pages need it).
+	Rollover *rollover.Engine
 	// Hooks lets the capabilities that run outside the request (jobs,
 	// imports, transfers) plug in; nil hooks are skipped.
 	Hooks Hooks
@@ -61,6 +65,10 @@ type Hooks struct {
 	// AccessBlocked says whether a role of an establishment is blocked now
 	// by the changeover's access-blocking window, and the message to show.
 	AccessBlocked func(ctx context.Context, uai sillage.UAI, role sillage.Role) (bool, string)
+	// BlockingChanged is told that the access blocking of an
+	// establishment changed ("" for every establishment: the calendar
+	// changed), so that AccessBlocked answers from the new one at once.
+	BlockingChanged func(uai sillage.UAI)
 	// Jobs is the durable job queue: the operator's page lists it and runs
 	// the transfer and the purge on demand (nil: the page says so).
 	Jobs JobQueue
@@ -73,6 +81,7 @@ type Server struct {
 	blobs    *blob.Store
 	clock    sillage.Clock
 	log      *slog.Logger
+	rollover *rollover.Engine
 	hooks    Hooks
 	sessions *auth.Sessions
 	limiter  *auth.Limiter
@@ -86,6 +95,8 @@ type Server struct {
 	// box seals the files kept with secrets (loaded on first use).
 	boxMu sync.Mutex
 	box   *sealbox.Box
+	// dashboard keeps the transfer dashboards' lists a few seconds.
+	dashboard *statusCache
 }
 
 // NewServer builds the server: templates parsed, routes registered.
@@ -97,16 +108,18 @@ func NewServer(d Deps) (*Server, error) {
 		d.Logger = slog.Default()
 	}
 	s := &Server{
-		cfg:      d.Config,
-		store:    d.Store,
-		blobs:    d.Blobs,
-		clock:    d.Clock,
-		log:      d.Logger,
-		hooks:    d.Hooks,
-		sessions: &auth.Sessions{Store: d.Store, Clock: d.Clock, Idle: d.Config.SessionIdle},
-		limiter:  auth.NewLimiter(d.Clock),
-		mux:      http.NewServeMux(),
-		metrics:  newMetrics(),
+		cfg:       d.Config,
+		store:     d.Store,
+		blobs:     d.Blobs,
+		clock:     d.Clock,
+		log:       d.Logger,
+		rollover:  d.Rollover,
+		hooks:     d.Hooks,
+		sessions:  &auth.Sessions{Store: d.Store, Clock: d.Clock, Idle: d.Config.SessionIdle},
+		limiter:   auth.NewLimiter(d.Clock),
+		mux:       http.NewServeMux(),
+		metrics:   newMetrics(),
+		dashboard: newStatusCache(),
 	}
 	s.noticeVersion = d.NoticeVersion
 	if s.noticeVersion == 0 {

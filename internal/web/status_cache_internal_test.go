@@ -18,9 +18,9 @@ func TestStatusCacheOneRefreshAtATime(t *testing.T) {
 	s := &Server{}
 	uai := sillage.UAI("0860012W")
 	f := transfer.StatusFilter{}
-	key := fmt.Sprintf("%p|%s|%v|%v|%s", s, uai, f.Since.Unix(), f.Until.Unix(), f.Done)
+	key := fmt.Sprintf("%s|%v|%v|%s", uai, f.Since.Unix(), f.Until.Unix(), f.Done)
 	r := httptest.NewRequest("GET", "/transferts", nil)
-	c := statusCache{m: map[string]statusCacheEntry{}, loading: map[string]chan struct{}{}}
+	c := newStatusCache()
 	done := make(chan struct{})
 	c.loading[key] = done // another request is refreshing
 

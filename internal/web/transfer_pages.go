@@ -211,10 +211,12 @@ const (
 	statusCacheStale = 2 * statusCacheTTL
 )
 
-var dashboardCache = statusCache{m: map[string]statusCacheEntry{}, loading: map[string]chan struct{}{}}
+func newStatusCache() *statusCache {
+	return &statusCache{m: map[string]statusCacheEntry{}, loading: map[string]chan struct{}{}}
+}
 
 func (c *statusCache) load(r *http.Request, s *Server, uai sillage.UAI, f transfer.StatusFilter) (statusCacheEntry, error) {
-	key := fmt.Sprintf("%p|%s|%v|%v|%s", s, uai, f.Since.Unix(), f.Until.Unix(), f.Done)
+	key := fmt.Sprintf("%s|%v|%v|%s", uai, f.Since.Unix(), f.Until.Unix(), f.Done)
 	for {
 		now := time.Now()
 		c.mu.Lock()
@@ -309,7 +311,7 @@ func (s *Server) transferDashboard(w http.ResponseWriter, r *http.Request, req *
 		// The default window, to the day, so that the cache key is stable.
 		f.Since = sillage.MonthsBefore(transfer.DayStart(sillage.Today(s.clock.Now())), s.cfg.Retention.NewStudentMonths)
 	}
-	entry, err := dashboardCache.load(r, s, req.P.UAI, f)
+	entry, err := s.dashboard.load(r, s, req.P.UAI, f)
 	if err != nil {
 		return err
 	}
