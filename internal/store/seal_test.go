@@ -212,7 +212,7 @@ func snapshot(t *testing.T, st *store.Store, uai sillage.UAI) string {
 
 var readPrefixes = []string{"Get", "List", "Is", "Has", "Teaches", "Teacher", "EstablishmentCounts", "Login", "Walk", "Count", "Find"}
 var writePrefixes = []string{"Create", "Update", "Set", "Delete", "Trash", "Restore", "Add", "Remove", "Replace", "Link",
-	"Unlink", "Upsert", "Insert", "Record", "Acknowledge", "Append", "Purge", "Revoke", "Touch", "Send", "Select"}
+	"Unlink", "Upsert", "Insert", "Record", "Acknowledge", "Append", "Purge", "Revoke", "Touch", "Send", "Select", "Deactivate", "Reactivate"}
 
 func hasPrefix(name string, prefixes []string) bool {
 	for _, p := range prefixes {
@@ -280,6 +280,9 @@ func candidates(typ reflect.Type, a *tenantA, b sillage.UAI) []reflect.Value {
 		return out
 	case reflect.TypeFor[[]int64]():
 		add([]int64(nil), a.ids())
+		return out
+	case reflect.TypeFor[[]sillage.Student]():
+		add([]sillage.Student(nil), []sillage.Student{a.student})
 		return out
 	}
 	switch typ.Kind() {
