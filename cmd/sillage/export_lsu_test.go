@@ -90,7 +90,7 @@ func TestExportLSUCommand(t *testing.T) {
 			}
 			// Two selections at once: a usage error.
 			none := filepath.Join(t.TempDir(), "none.xml")
-			code, stdout, errs = c.run("export", "lsu", "--uai", "0861234Z", "--division", "3E1", "--period", p1, "--schema", "10.0", "--out", none, "--level", "3EME")
+			code, _, errs = c.run("export", "lsu", "--uai", "0861234Z", "--division", "3E1", "--period", p1, "--schema", "10.0", "--out", none, "--level", "3EME")
 			if code != exitUsage {
 				t.Fatalf("two selections: %d %s", code, errs)
 			}
@@ -128,11 +128,11 @@ func TestExportLSUFirstDegreeCommand(t *testing.T) {
 	os.WriteFile(ondeFile, f.ONDE, 0o600)
 	out := filepath.Join(dir, "ecole.xml")
 	p1 := fmt.Sprint(f.Periods[0].ID)
-	code, stdout, errs := c.run("export", "lsu", "--uai", "0860012W", "--period", p1, "--cycle", "--out", out)
+	code, _, errs := c.run("export", "lsu", "--uai", "0860012W", "--period", p1, "--cycle", "--out", out)
 	if code != exitFailure || !strings.Contains(errs, "ONDE") {
 		t.Fatalf("without --onde: %d %q", code, errs)
 	}
-	code, stdout, errs = c.run("export", "lsu", "--uai", "0860012W", "--period", p1, "--cycle", "--onde", ondeFile, "--out", out, "--json")
+	code, stdout, errs := c.run("export", "lsu", "--uai", "0860012W", "--period", p1, "--cycle", "--onde", ondeFile, "--out", out, "--json")
 	if code != exitOK {
 		t.Fatalf("1st degree: %d %s %s", code, stdout, errs)
 	}

@@ -414,7 +414,6 @@ func (g *generator) sheets(ctx context.Context, tx *store.Tx, r *rand.Rand, uai 
 // Accounts lists the demo accounts of an academy already stored: those
 // holding the demo password are the ones Generate printed.
 func Accounts(ctx context.Context, st *store.Store, o Options) ([]Account, error) {
-	o = o.withDefaults()
 	var out []Account
 	err := st.Read(ctx, func(tx *store.Tx) error {
 		if acc, err := tx.GetAccountByLogin(ctx, "operateur"); err == nil && acc.Operator {

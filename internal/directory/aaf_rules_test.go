@@ -551,7 +551,7 @@ func TestAAFDeltaRules(t *testing.T) {
 		if dumpOf(t, st, uaiA) != beforeA || stateActive(t, st, uaiA) != 3 {
 			t.Error("a held Delta wrote something in A")
 		}
-		res = must(t)(e.aaf(confirm, ddir))
+		must(t)(e.aaf(confirm, ddir))
 		if stateActive(t, st, uaiA) != 0 {
 			t.Error("the confirmed Delta left pupils in A")
 		}

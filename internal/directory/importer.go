@@ -25,11 +25,6 @@ const DefaultMassDeactivation = 0.30
 // or it is damaged (docs/imports.md, "Statut d'un import").
 const DefaultMaxRejectShare = 0.20
 
-// ClosedYearSetting is the per-establishment setting the changeover sets
-// between its steps 2 and 4: the school year whose ordinary imports are
-// refused (imports.md rule 10).
-const ClosedYearSetting = "rollover.closed_year"
-
 // Importer applies the national directory files to the establishments
 // through the store. It never parses XML itself: the readers of
 // internal/siecle, internal/sts, internal/aaf and internal/onde do.
@@ -266,15 +261,17 @@ func (im *Importer) transact(ctx context.Context, spec txSpec, opts Options, rep
 			rep.counts(KindStructures).Unchanged++
 		}
 		rep.Establishment = est.Name
-		closed, err := tx.GetSetting(ctx, spec.uai, ClosedYearSetting, "")
+		// Between the changeover's steps 2 and 4 the year is closed
+		// (imports.md rule 10).
+		years, err := tx.GetYearState(ctx, spec.uai)
 		if err != nil {
 			return err
 		}
-		if closed != "" && closed == strconv.Itoa(int(t.year)) {
+		if years.IsClosed(t.year) {
 			return sillage.Errorf(sillage.KindUnavailable, "l'année %s est close pour %s (changement d'année en cours) : importez le fichier d'initialisation de l'année %s",
 				t.year, spec.uai, t.year+1)
 		}
-		if err := t.checkAge(spec, closed); err != nil {
+		if err := t.checkAge(spec, years); err != nil {
 			return err
 		}
 		for id, name := range spec.aafStructures {
@@ -368,7 +365,7 @@ func (im *Importer) checkRejects(rep *Report) error {
 // checkAge holds a file older than the establishment's current school
 // year (the clock's, or the one after a closed year) or than the last
 // applied file of the same source: its school year, then its export date.
-func (t *txn) checkAge(spec txSpec, closed string) error {
+func (t *txn) checkAge(spec txSpec, years sillage.YearState) error {
 	rep := t.rep
 	rep.FileYear, rep.YearEstimated, rep.Exported = spec.fileYear, spec.yearEstimated, spec.exported
 	if spec.fileYear == 0 || t.opts.ConfirmOldFile {
@@ -378,10 +375,7 @@ func (t *txn) checkAge(spec txSpec, closed string) error {
 	if spec.yearEstimated {
 		what = "d'après les dates de naissance et les niveaux de ses élèves, le fichier semble"
 	}
-	current := sillage.SchoolYearOf(t.tx.Now())
-	if c, err := strconv.Atoi(closed); err == nil && sillage.SchoolYear(c+1) > current {
-		current = sillage.SchoolYear(c + 1)
-	}
+	current := years.CurrentYear(t.tx.Now())
 	if spec.fileYear < current {
 		return &OldFileError{UAI: t.uai, Reason: fmt.Sprintf("%s de l'année scolaire %s, antérieure à l'année en cours de l'établissement (%s)",
 			what, spec.fileYear, current)}

@@ -145,7 +145,7 @@ func TestClosedYear(t *testing.T) {
 		e := newEnv(t, st, clock)
 		e.establishment(scenarioUAI, sillage.KindLP)
 		ctx := context.Background()
-		if err := st.Write(ctx, func(tx *store.Tx) error { return tx.SetSetting(ctx, scenarioUAI, directory.ClosedYearSetting, "2025") }); err != nil {
+		if err := st.Write(ctx, func(tx *store.Tx) error { return tx.SetYearState(ctx, scenarioUAI, sillage.YearState{Closed: 2025}) }); err != nil {
 			t.Fatal(err)
 		}
 		before := dump(t, st)
@@ -157,7 +157,7 @@ func TestClosedYear(t *testing.T) {
 		if dump(t, st) != before {
 			t.Fatal("an import of a closed year wrote something")
 		}
-		if err := st.Write(ctx, func(tx *store.Tx) error { return tx.SetSetting(ctx, scenarioUAI, directory.ClosedYearSetting, "2024") }); err != nil {
+		if err := st.Write(ctx, func(tx *store.Tx) error { return tx.SetYearState(ctx, scenarioUAI, sillage.YearState{Closed: 2024}) }); err != nil {
 			t.Fatal(err)
 		}
 		ok(t)(e.siecle(testdata("siecle_0860012W_1.xml"), scenarioUAI))

@@ -22,12 +22,11 @@ import (
 // (each file opened in append mode, written, closed: an académie has
 // thousands of establishments, more than a process may keep open).
 type spill struct {
-	dir    string
-	owned  *scratch.Dir
-	bufs   map[string]*bytes.Buffer
-	total  int
-	sizes  map[string]int64
-	closed bool
+	dir   string
+	owned *scratch.Dir
+	bufs  map[string]*bytes.Buffer
+	total int
+	sizes map[string]int64
 }
 
 const (

@@ -342,7 +342,7 @@ func TestSTSSchoolYear(t *testing.T) {
 		uai2 := validUAI(t, "0867001")
 		e.stsSetup(uai2)
 		ctx := context.Background()
-		if err := st.Write(ctx, func(tx *store.Tx) error { return tx.SetSetting(ctx, uai2, directory.ClosedYearSetting, "2025") }); err != nil {
+		if err := st.Write(ctx, func(tx *store.Tx) error { return tx.SetYearState(ctx, uai2, sillage.YearState{Closed: 2025}) }); err != nil {
 			t.Fatal(err)
 		}
 		// A file of the closed year itself is refused outright (the year is

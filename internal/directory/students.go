@@ -751,59 +751,40 @@ func (p *studentPlan) finish(t *txn) error {
 		return err
 	}
 	var react, deact []int64
-	var leaving []*sillage.Student
-	var entering []*sillage.Student
+	var leaving, entering []sillage.Student
 	for _, in := range p.ins {
 		switch {
 		case in.reactivate:
 			react = append(react, in.cur.ID)
-			leaving = append(leaving, &in.next)
+			leaving = append(leaving, in.next)
 		case in.deactivate:
 			deact = append(deact, in.cur.ID)
-			entering = append(entering, &in.next)
+			entering = append(entering, in.next)
 		}
 	}
 	for _, s := range p.absent {
 		deact = append(deact, s.ID)
-		entering = append(entering, s)
+		entering = append(entering, *s)
 	}
-	if err := tx.SetPersonsActive(ctx, t.uai, react, true); err != nil {
+	// The store writes the transfer index in the transaction that
+	// deactivates or reactivates (transfer.md §4).
+	left, err := tx.ReactivateStudents(ctx, t.uai, react)
+	if err != nil {
 		return err
 	}
-	for _, s := range leaving {
-		removed, err := tx.RemoveIndexEntry(ctx, t.uai, s.ID)
-		if err != nil {
-			return err
-		}
-		if removed {
-			t.rep.Index.Leaving = append(t.rep.Index.Leaving, t.line(s, ""))
-		}
-	}
+	t.rep.Index.Leaving = append(t.rep.Index.Leaving, t.lines(leaving, left)...)
 	if err := t.step("students.reactivated"); err != nil {
 		return err
 	}
-	if err := tx.SetPersonsActive(ctx, t.uai, deact, false); err != nil {
+	entered, err := tx.DeactivateStudents(ctx, t.uai, entering)
+	if err != nil {
 		return err
 	}
 	if _, err := tx.DeletePersonSessions(ctx, t.uai, deact); err != nil {
 		return err
 	}
+	t.rep.Index.Entering = append(t.rep.Index.Entering, t.lines(entering, entered)...)
 	if err := t.step("students.deactivated"); err != nil {
-		return err
-	}
-	// The index entry is written in the transaction that deactivates
-	// (transfer.md §4).
-	for _, s := range entering {
-		if s.Unqid == "" {
-			continue
-		}
-		e := store.IndexEntry{Unqid: s.Unqid, OriginUAI: t.uai, OriginStudentID: s.ID, Diploma: s.Diploma, DeactivatedAt: tx.Now()}
-		if err := tx.PutIndexEntry(ctx, e); err != nil {
-			return err
-		}
-		t.rep.Index.Entering = append(t.rep.Index.Entering, t.line(s, ""))
-	}
-	if err := t.step("index"); err != nil {
 		return err
 	}
 	if err := p.writeMemberships(t); err != nil {
@@ -869,6 +850,22 @@ func (p *studentPlan) writeMemberships(t *txn) error {
 		return err
 	}
 	return t.step("groups")
+}
+
+// lines are the report lines of those students whose IDs are in ids, in
+// the order of students.
+func (t *txn) lines(students []sillage.Student, ids []int64) []StudentLine {
+	in := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		in[id] = true
+	}
+	var out []StudentLine
+	for i := range students {
+		if in[students[i].ID] {
+			out = append(out, t.line(&students[i], ""))
+		}
+	}
+	return out
 }
 
 // line names a student in the report: name and division.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,10 +56,9 @@ func createSIECLEEstablishment(t testing.TB, st *store.Store) {
 }
 
 // state is what a trial left: applied import reports, and transfer jobs
-// queued by an import (with their establishments).
+// queued by an import.
 type state struct {
 	reports, jobs int
-	uais          []string
 }
 
 func stateOf(t *testing.T, st *store.Store, q *jobs.Queue) state {
@@ -209,7 +207,7 @@ func TestImportKillHelper(t *testing.T) {
 	if at == "after" {
 		kill()
 	}
-	t.Fatal(fmt.Sprintf("not killed at %s", at))
+	t.Fatalf("not killed at %s", at)
 }
 
 // TestEnqueueWaitsForABusyWriter: another process holds SQLite's write

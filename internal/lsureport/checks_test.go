@@ -143,7 +143,7 @@ func TestBlockingChecksFromStore(t *testing.T) {
 			}},
 		{name: "year already rolled over", file: true, message: "l'année scolaire a été basculée",
 			mutate: func(ctx context.Context, tx *store.Tx, f *lsutest.Fixture) error {
-				return tx.SetSetting(ctx, f.UAI, lsureport.SettingArchivedYear, "2025")
+				return tx.SetYearState(ctx, f.UAI, sillage.YearState{Archived: 2025})
 			}},
 		{name: "1st degree: class absent from the latest ONDE file", ecole: true, student: true, file: true, message: "absente du dernier import ONDE",
 			onde: func(f *lsutest.Fixture) []byte {

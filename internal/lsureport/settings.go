@@ -19,9 +19,6 @@ const (
 	SettingModalityN  = "lsu.modality_n"             // modality written for SIECLE's "N"; "" refuses those subjects
 	SettingMode       = "lsu.positioning_mode"       // "moyennes" or "positionnements", as declared in LSU
 	SettingThresholds = "lsu.positioning_thresholds" // "1.5;2.5;3.5": mean points → positioning
-	// SettingArchivedYear is set by the changeover to N once its step 2
-	// archived year N: LSU no longer accepts that year's reports.
-	SettingArchivedYear = "rollover.archived_year"
 )
 
 // Audit actions of the Livret Scolaire (besides audit.ExportLSU).
@@ -156,13 +153,9 @@ func orNone(s string) string {
 // one): LSU no longer accepts its reports ("plus possible une fois la
 // bascule de l'année scolaire effectuée").
 func RolledOver(ctx context.Context, tx *store.Tx, uai sillage.UAI, year sillage.SchoolYear) (bool, error) {
-	v, err := tx.GetSetting(ctx, uai, SettingArchivedYear, "")
-	if err != nil || strings.TrimSpace(v) == "" {
+	years, err := tx.GetYearState(ctx, uai)
+	if err != nil {
 		return false, err
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil {
-		return false, nil
-	}
-	return n >= int(year), nil
+	return years.IsArchived(year), nil
 }

@@ -218,14 +218,16 @@ func (r *run) archive() (func(*store.Tx) error, error) {
 		r.rep.Details = append(r.rep.Details, fmt.Sprintf("Archives d'élève : %d, %s en tout, %s en moyenne", students, humanSize(studentBytes), humanSize(studentBytes/int64(students))))
 	}
 	return func(tx *store.Tx) error {
-		// The settings as they were, for the undo.
-		if err := keepSettings(ctx, tx, r, ClosedYearSetting, ArchivedYearSetting); err != nil {
+		// Year N is closed to ordinary imports until step 4, and archived
+		// for the Livret; the state as it was is kept for the undo.
+		before, err := tx.GetYearState(ctx, uai)
+		if err != nil {
 			return err
 		}
-		if err := tx.SetSetting(ctx, uai, ClosedYearSetting, strconv.Itoa(int(year))); err != nil {
+		if err := keepYearState(tx, r, before); err != nil {
 			return err
 		}
-		return tx.SetSetting(ctx, uai, ArchivedYearSetting, strconv.Itoa(int(year)))
+		return tx.SetYearState(ctx, uai, before.Close(year))
 	}, nil
 }
 

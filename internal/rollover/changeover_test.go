@@ -118,10 +118,8 @@ func TestFullChangeover(t *testing.T) {
 			w.checkStudentArchives(uai, N)
 			w.checkTrashedSpaceRights(uai)
 			w.read(func(tx *store.Tx) error {
-				for _, k := range []string{rollover.ClosedYearSetting, rollover.ArchivedYearSetting} {
-					if v, _ := tx.GetSetting(ctx, uai, k, ""); v != "2025" {
-						t.Fatalf("%s = %q", k, v)
-					}
+				if s, err := tx.GetYearState(ctx, uai); err != nil || s != (sillage.YearState{Closed: 2025, Archived: 2025}) {
+					t.Fatalf("year state %+v, %v", s, err)
 				}
 				return nil
 			})
@@ -185,8 +183,8 @@ func TestFullChangeover(t *testing.T) {
 		for _, uai := range w.uais {
 			fx := w.fx[uai]
 			w.read(func(tx *store.Tx) error {
-				if v, _ := tx.GetSetting(ctx, uai, rollover.ClosedYearSetting, ""); v != "" {
-					t.Fatalf("closed year still set: %q", v)
+				if s, err := tx.GetYearState(ctx, uai); err != nil || s.Closed != 0 || s.Archived != 2025 {
+					t.Fatalf("year state after step 4: %+v, %v", s, err)
 				}
 				if _, err := tx.GetPerson(ctx, uai, fx.oldTeacher); sillage.KindOf(err) != sillage.KindNotFound {
 					t.Fatalf("teacher deactivated 4 years ago not deleted: %v", err)

@@ -221,7 +221,11 @@ func (r *run) directory() (func(*store.Tx) error, error) {
 	}
 	return func(tx *store.Tx) error {
 		// Year N is over: its imports are no longer refused as "closed".
-		if err := tx.SetSetting(ctx, uai, ClosedYearSetting, ""); err != nil {
+		state, err := tx.GetYearState(ctx, uai)
+		if err != nil {
+			return err
+		}
+		if err := tx.SetYearState(ctx, uai, state.Reopen()); err != nil {
 			return err
 		}
 		// The simulation of the file imported is of no more use.

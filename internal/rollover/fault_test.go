@@ -66,6 +66,7 @@ func stateDigest(t testing.TB, st *store.Store) string {
 		"groups":     `SELECT uai, label, kind, lifetime FROM groups`,
 		"periods":    `SELECT uai, school_year, kind, idx, start_date, end_date FROM periods`,
 		"settings":   `SELECT uai, key, value FROM settings`,
+		"years":      `SELECT uai, closed_year, archived_year FROM year_states`,
 		"spaces":     `SELECT uai, division_code, school_year, trashed_at FROM class_spaces`,
 		"rights":     `SELECT r.uai, s.division_code, r.person_id, r.role FROM class_space_rights r JOIN class_spaces s ON s.uai = r.uai AND s.id = r.space_id`,
 		"messages":   `SELECT uai, recipient_id, subject, body, created_at FROM messages`,

@@ -81,16 +81,6 @@ func (s Step) Label() string {
 	return fmt.Sprintf("étape %d", int(s))
 }
 
-// Settings the changeover writes for the other capabilities.
-const (
-	// ClosedYearSetting is set to N at the end of step 2 and cleared at the
-	// end of step 4: the directory import refuses year-N files meanwhile.
-	ClosedYearSetting = directory.ClosedYearSetting
-	// ArchivedYearSetting is set to N at the end of step 2: the LSU export
-	// no longer accepts year N's reports.
-	ArchivedYearSetting = "rollover.archived_year"
-)
-
 // Engine runs the steps.
 type Engine struct {
 	Store *store.Store

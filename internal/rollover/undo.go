@@ -331,50 +331,29 @@ func undoArchives(ctx context.Context, tx *store.Tx, uai sillage.UAI, year silla
 		}
 		err = nil
 	}
-	var before map[string]*string
 	for _, c := range cps {
-		if c.Item == "settings" {
+		if c.Item == yearStateItem {
+			var before sillage.YearState
 			if err := json.Unmarshal([]byte(c.Detail), &before); err != nil {
-				return err
+				return fmt.Errorf("year state kept by step 2: %w", err)
 			}
-		}
-	}
-	for key, v := range before {
-		if v == nil {
-			err = tx.DeleteSetting(ctx, uai, key)
-		} else {
-			err = tx.SetSetting(ctx, uai, key, *v)
-		}
-		if err != nil {
-			return err
+			return tx.SetYearState(ctx, uai, before)
 		}
 	}
 	return nil
 }
 
-// missing is the default GetSetting cannot return for a stored setting.
-const missing = "\x00"
+// yearStateItem is the checkpoint of step 2 holding the year state as it
+// was before the step, for the undo.
+const yearStateItem = "year_state"
 
-// keepSettings records, in the step's checkpoint "settings", the values
-// of keys before the step changes them (nil: unset).
-func keepSettings(ctx context.Context, tx *store.Tx, r *run, keys ...string) error {
-	before := map[string]*string{}
-	for _, k := range keys {
-		v, err := tx.GetSetting(ctx, r.uai, k, missing)
-		if err != nil {
-			return err
-		}
-		if v != missing {
-			before[k] = &v
-		} else {
-			before[k] = nil
-		}
-	}
+// keepYearState records the year state before step 2 changes it.
+func keepYearState(tx *store.Tx, r *run, before sillage.YearState) error {
 	b, err := json.Marshal(before)
 	if err != nil {
 		return err
 	}
-	return r.checkpoint(tx, "settings", 0, 0, string(b))
+	return r.checkpoint(tx, yearStateItem, 0, 0, string(b))
 }
 
 // frenchTime is "06/12/2026 à 21h30" in the schools' time zone.

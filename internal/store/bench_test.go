@@ -56,6 +56,9 @@ func BenchmarkStoreBulkInsert(b *testing.B) {
 					return err
 				}
 				ss, err := tx.ListStudents(ctx, uai, store.StudentFilter{})
+				if err != nil {
+					return err
+				}
 				for _, s := range ss {
 					studentIDs = append(studentIDs, s.ID)
 				}

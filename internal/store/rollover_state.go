@@ -355,3 +355,27 @@ func (tx *Tx) DeleteRolloverFiles(ctx context.Context, uai sillage.UAI, year sil
 	n, err := tx.execN(ctx, `DELETE FROM rollover_files WHERE uai = $1 AND school_year <= $2`, uai, year)
 	return int(n), err
 }
+
+// GetYearState returns where uai stands in the changeover between school
+// years; the zero state when the changeover has never run there.
+func (tx *Tx) GetYearState(ctx context.Context, uai sillage.UAI) (sillage.YearState, error) {
+	var s sillage.YearState
+	err := tx.queryRow(ctx, `SELECT closed_year, archived_year FROM year_states WHERE uai = $1`, uai).Scan(&s.Closed, &s.Archived)
+	if err == sql.ErrNoRows {
+		return sillage.YearState{}, nil
+	}
+	return s, mapErr(err)
+}
+
+// SetYearState stores uai's year state. The zero state is stored as no
+// row, so that undoing the first changeover leaves the tables as they were.
+func (tx *Tx) SetYearState(ctx context.Context, uai sillage.UAI, s sillage.YearState) error {
+	if s == (sillage.YearState{}) {
+		_, err := tx.exec(ctx, `DELETE FROM year_states WHERE uai = $1`, uai)
+		return err
+	}
+	_, err := tx.exec(ctx, `INSERT INTO year_states (uai, closed_year, archived_year) VALUES ($1, $2, $3)
+		ON CONFLICT (uai) DO UPDATE SET closed_year = excluded.closed_year, archived_year = excluded.archived_year`,
+		uai, s.Closed, s.Archived)
+	return err
+}

@@ -121,6 +121,7 @@ func populate(t *testing.T, st *store.Store, uai sillage.UAI) *tenantA {
 		a.period = sillage.Period{SchoolYear: a.year, Kind: sillage.Trimester, Index: 1, Start: sillage.NewDate(2025, 9, 1), End: sillage.NewDate(2025, 11, 30)}
 		must(tx.CreatePeriod(ctx, uai, &a.period))
 		must(tx.SetSetting(ctx, uai, "scale", "x"))
+		must(tx.SetYearState(ctx, uai, sillage.YearState{Closed: a.year, Archived: a.year}))
 		must(tx.AppendAudit(ctx, uai, &sillage.AuditEntry{Action: "test", ActorID: a.teacher.ID}))
 		must(tx.SendMessage(ctx, uai, &store.Message{RecipientID: a.teacher.ID, Sender: "Sillage", Subject: "s", Body: "b"}))
 		must(tx.CreateAPIToken(ctx, uai, &store.APIToken{TokenHash: "h-" + string(uai), Label: "script", PersonID: a.teacher.ID}))
@@ -175,7 +176,7 @@ var tenantTables = []string{"credential_lists", "audit_log", "messages", "api_to
 	"sheets", "attachments", "documents", "archives", "periods", "settings", "evaluation_competences", "import_reports", "aaf_structures",
 	"lsu_periodic_reports", "lsu_subject_results", "lsu_programme_elements", "lsu_cycle_reports", "lsu_report_pdfs", "lsu_exports",
 	"rollover_steps", "rollover_checkpoints", "rollover_notices", "rollover_files", "class_spaces", "class_space_rights", "class_space_files",
-	"person_unqids", "rollover_packs", "rollover_pack_rows", "rollover_pack_blobs"}
+	"person_unqids", "rollover_packs", "rollover_pack_rows", "rollover_pack_blobs", "year_states"}
 
 // snapshot digests every row of uai in every tenant table.
 func snapshot(t *testing.T, st *store.Store, uai sillage.UAI) string {
@@ -211,7 +212,7 @@ func snapshot(t *testing.T, st *store.Store, uai sillage.UAI) string {
 
 var readPrefixes = []string{"Get", "List", "Is", "Has", "Teaches", "Teacher", "EstablishmentCounts", "Login", "Walk", "Count", "Find"}
 var writePrefixes = []string{"Create", "Update", "Set", "Delete", "Trash", "Restore", "Add", "Remove", "Replace", "Link",
-	"Unlink", "Upsert", "Insert", "Record", "Acknowledge", "Append", "Purge", "Revoke", "Touch", "Send", "Select"}
+	"Unlink", "Upsert", "Insert", "Record", "Acknowledge", "Append", "Purge", "Revoke", "Touch", "Send", "Select", "Deactivate", "Reactivate"}
 
 func hasPrefix(name string, prefixes []string) bool {
 	for _, p := range prefixes {
@@ -279,6 +280,9 @@ func candidates(typ reflect.Type, a *tenantA, b sillage.UAI) []reflect.Value {
 		return out
 	case reflect.TypeFor[[]int64]():
 		add([]int64(nil), a.ids())
+		return out
+	case reflect.TypeFor[[]sillage.Student]():
+		add([]sillage.Student(nil), []sillage.Student{a.student})
 		return out
 	}
 	switch typ.Kind() {

@@ -329,7 +329,7 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(*Tx) error) error {
 	busy := 0
 	for broken := 0; ; {
-		err, again := s.runOnce(ctx, db, readOnly, fn)
+		again, err := s.runOnce(ctx, db, readOnly, fn)
 		switch {
 		case err == nil || ctx.Err() != nil:
 			return err
@@ -363,13 +363,13 @@ const (
 	retryBusy   // SQLite's write lock was held by another process at BEGIN
 )
 
-func (s *Store) runOnce(ctx context.Context, db *sql.DB, readOnly bool, fn func(*Tx) error) (err error, again int) {
+func (s *Store) runOnce(ctx context.Context, db *sql.DB, readOnly bool, fn func(*Tx) error) (again int, err error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		if connBroken(err) {
-			return err, retryBroken
+			return retryBroken, err
 		}
-		return sillage.Wrap(sillage.KindUnavailable, err, "connexion à la base de données"), retryNone
+		return retryNone, sillage.Wrap(sillage.KindUnavailable, err, "connexion à la base de données")
 	}
 	defer conn.Close()
 	var opts *sql.TxOptions
@@ -380,11 +380,11 @@ func (s *Store) runOnce(ctx context.Context, db *sql.DB, readOnly bool, fn func(
 	if err != nil {
 		switch {
 		case connBroken(err):
-			return err, retryBroken
+			return retryBroken, err
 		case sqliteBusy(err):
-			return err, retryBusy
+			return retryBusy, err
 		}
-		return mapErr(fmt.Errorf("begin: %w", err)), retryNone
+		return retryNone, mapErr(fmt.Errorf("begin: %w", err))
 	}
 	tx := &Tx{s: s, d: s.d, tx: sqlTx, conn: conn, now: s.clock.Now().UTC(), readOnly: readOnly}
 	// Roll back unless committed: fn may return an error, panic, or end
@@ -398,17 +398,17 @@ func (s *Store) runOnce(ctx context.Context, db *sql.DB, readOnly bool, fn func(
 	}()
 	if err := fn(tx); err != nil {
 		if tx.issued <= 1 && connBroken(err) {
-			return err, retryBroken
+			return retryBroken, err
 		}
-		return err, retryNone
+		return retryNone, err
 	}
 	committed = true
 	if err := sqlTx.Commit(); err != nil {
 		// Whether a commit whose connection broke took effect is unknown:
 		// never run again.
-		return mapErr(fmt.Errorf("commit: %w", err)), retryNone
+		return retryNone, mapErr(fmt.Errorf("commit: %w", err))
 	}
-	return nil, retryNone
+	return retryNone, nil
 }
 
 // Tx is a transaction. Its methods are the store's API.
@@ -469,15 +469,6 @@ func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	tx.issued++
 	q, args = tx.d.bind(q, args)
 	return tx.tx.QueryRowContext(ctx, q, args...)
-}
-
-// scanOne runs a one-row query; no row is sillage.ErrNotFound with what.
-func (tx *Tx) scanOne(ctx context.Context, what string, q string, args []any, dest ...any) error {
-	err := tx.queryRow(ctx, q, args...).Scan(dest...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return sillage.Errorf(sillage.KindNotFound, "%s introuvable", what)
-	}
-	return mapErr(err)
 }
 
 // count runs a query returning one integer.

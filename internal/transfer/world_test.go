@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/store"
@@ -346,6 +345,3 @@ func (w *world) state() string {
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
 }
-
-// runAt runs with the clock moved to t.
-func (w *world) at(t time.Time) { w.clock.T = t }

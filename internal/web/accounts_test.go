@@ -129,7 +129,7 @@ func TestCredentialListForADivision(t *testing.T) {
 	if status != http.StatusSeeOther {
 		t.Fatalf("sign-in with the one-time password: %d", status)
 	}
-	status, body = f.do(c, "GET", "/", nil)
+	status, _ = f.do(c, "GET", "/", nil)
 	if status != http.StatusSeeOther {
 		t.Fatalf("home before changing the password: %d", status)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/sillage/sillage"
@@ -69,12 +68,12 @@ func (s *Server) classSpacesPage(w http.ResponseWriter, r *http.Request, req *Re
 		if err != nil {
 			return err
 		}
-		archived, err := archivedYear(ctx, tx, req.P.UAI)
+		years, err := tx.GetYearState(ctx, req.P.UAI)
 		if err != nil {
 			return err
 		}
 		for _, d := range divs {
-			if open[d.ID] || d.SchoolYear <= archived {
+			if open[d.ID] || years.IsArchived(d.SchoolYear) {
 				continue
 			}
 			ok, err := mayOpenSpace(ctx, tx, req.P, d.ID)
@@ -91,16 +90,6 @@ func (s *Server) classSpacesPage(w http.ResponseWriter, r *http.Request, req *Re
 		return err
 	}
 	return s.render(w, r, req, http.StatusOK, "classspaces.html", "Espaces de classe", map[string]any{"Live": live, "Trashed": trashed, "ToOpen": toOpen})
-}
-
-// archivedYear is the last school year the changeover archived (0: none).
-func archivedYear(ctx context.Context, tx *store.Tx, uai sillage.UAI) (sillage.SchoolYear, error) {
-	v, err := tx.GetSetting(ctx, uai, rollover.ArchivedYearSetting, "")
-	if err != nil || v == "" {
-		return 0, err
-	}
-	n, _ := strconv.Atoi(v)
-	return sillage.SchoolYear(n), nil
 }
 
 // mayOpenSpace: administrators open any division's space, a teacher those
@@ -141,11 +130,11 @@ func (s *Server) openClassSpace(w http.ResponseWriter, r *http.Request, req *Req
 		if !ok {
 			return sillage.Errorf(sillage.KindNotFound, "division introuvable")
 		}
-		archived, err := archivedYear(ctx, tx, req.P.UAI)
+		years, err := tx.GetYearState(ctx, req.P.UAI)
 		if err != nil {
 			return err
 		}
-		if d.SchoolYear <= archived {
+		if years.IsArchived(d.SchoolYear) {
 			return sillage.Errorf(sillage.KindConflict, "l'année %s est archivée : on n'ouvre plus d'espace pour ses divisions", d.SchoolYear)
 		}
 		sp, err = tx.CreateClassSpace(ctx, req.P.UAI, d.ID)

@@ -73,13 +73,12 @@ func (s *Server) renderImports(w http.ResponseWriter, r *http.Request, req *Requ
 
 // upload is what the import form sent.
 type upload struct {
-	source   directory.Source
-	dryRun   bool
-	confirm  string // token of a held import being confirmed
-	fileUAI  string // AAF: the UAI of the establishment as written in the files
-	files    []uploadFile
-	dir      string // the temporary folder of the files
-	fileName string
+	source  directory.Source
+	dryRun  bool
+	confirm string // token of a held import being confirmed
+	fileUAI string // AAF: the UAI of the establishment as written in the files
+	files   []uploadFile
+	dir     string // the temporary folder of the files
 }
 
 type uploadFile struct {
