@@ -10,8 +10,8 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
+	"github.com/sillage/sillage/internal/livret"
 	"github.com/sillage/sillage/internal/lsu"
-	"github.com/sillage/sillage/internal/lsureport"
 	"github.com/sillage/sillage/internal/onde"
 )
 
@@ -54,7 +54,7 @@ func (a *app) exportCmd() *cobra.Command {
 			if len(periods) == 0 && !cycle {
 				return usagef("choisissez au moins une période (--period ID) ou les bilans de fin de cycle (--cycle)")
 			}
-			if split != lsureport.SplitNone && split != lsureport.SplitDivision && split != lsureport.SplitLevel {
+			if split != livret.SplitNone && split != livret.SplitDivision && split != livret.SplitLevel {
 				return usagef("--split : division ou niveau")
 			}
 			if out == "" {
@@ -80,7 +80,7 @@ func (a *app) exportCmd() *cobra.Command {
 					return err
 				}
 			}
-			dir, err := lsureport.SchemaDir(a.cfg.LSUSchemaDir)
+			dir, err := livret.SchemaDir(a.cfg.LSUSchemaDir)
 			if err != nil {
 				return err
 			}
@@ -88,8 +88,8 @@ func (a *app) exportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := lsureport.Run(ctx, st, files, u, lsureport.Request{
-				Selection: lsureport.Selection{DivisionCode: division, Level: level, EleveID: eleveID, PeriodIDs: periods, Cycle: cycle},
+			res, err := livret.Run(ctx, st, files, u, livret.Request{
+				Selection: livret.Selection{DivisionCode: division, Level: level, EleveID: eleveID, PeriodIDs: periods, Cycle: cycle},
 				Version:   schema, Split: split, ONDE: pupils, SchemaDir: dir, AppVersion: "1", Actor: lsuActor})
 			if err != nil {
 				return err
@@ -138,14 +138,14 @@ type exportSummary struct {
 	Report  *lsu.Report `json:"rapport"`
 }
 
-func fileOrEmpty(res *lsureport.Outcome, out string) string {
+func fileOrEmpty(res *livret.Outcome, out string) string {
 	if res.Refused() {
 		return ""
 	}
 	return out
 }
 
-func printReport(w io.Writer, res *lsureport.Outcome, out string) {
+func printReport(w io.Writer, res *livret.Outcome, out string) {
 	e, r := res.Export, res.Report
 	fmt.Fprintf(w, "Export LSU n° %d — %s — schéma %s %s\n", e.ID, e.Selection, e.Degree, e.Version)
 	if res.Refused() {

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sillage/sillage/internal/livret/lsutest"
 	"github.com/sillage/sillage/internal/lsu"
-	"github.com/sillage/sillage/internal/lsureport/lsutest"
 	"github.com/sillage/sillage/internal/sharedref"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/store/storetest"

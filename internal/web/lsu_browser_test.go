@@ -11,7 +11,7 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/browsertest"
-	"github.com/sillage/sillage/internal/lsureport/lsutest"
+	"github.com/sillage/sillage/internal/livret/lsutest"
 	"github.com/sillage/sillage/internal/store"
 )
 

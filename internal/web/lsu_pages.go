@@ -11,8 +11,8 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
+	"github.com/sillage/sillage/internal/livret"
 	"github.com/sillage/sillage/internal/lsu"
-	"github.com/sillage/sillage/internal/lsureport"
 	"github.com/sillage/sillage/internal/onde"
 	"github.com/sillage/sillage/internal/store"
 )
@@ -30,7 +30,7 @@ type lsuPrereq struct {
 type lsuPageData struct {
 	Degree     lsu.Degree
 	Year       sillage.SchoolYear
-	Settings   lsureport.Settings
+	Settings   livret.Settings
 	Thresholds string
 	Versions   []string
 	Periods    []sillage.Period
@@ -46,16 +46,16 @@ type lsuPageData struct {
 func (s *Server) lsuPage(w http.ResponseWriter, r *http.Request, req *Request) error {
 	ctx := r.Context()
 	year := sillage.SchoolYearOf(s.clock.Now())
-	d := lsuPageData{Year: year, Degree: lsureport.DegreeOf(req.Establish)}
+	d := lsuPageData{Year: year, Degree: livret.DegreeOf(req.Establish)}
 	d.Versions = lsu.Versions(d.Degree)
-	if _, err := lsureport.SchemaDir(s.cfg.LSUSchemaDir); err != nil {
+	if _, err := livret.SchemaDir(s.cfg.LSUSchemaDir); err != nil {
 		d.SchemaErr = sillage.Message(err)
 	}
 	err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		if d.Settings, err = lsureport.LoadSettings(ctx, tx, req.P.UAI, d.Degree); err != nil {
+		if d.Settings, err = livret.LoadSettings(ctx, tx, req.P.UAI, d.Degree); err != nil {
 			return err
 		}
-		d.Thresholds = lsureport.FormatThresholds(d.Settings.Thresholds)
+		d.Thresholds = livret.FormatThresholds(d.Settings.Thresholds)
 		if d.Periods, err = tx.ListPeriods(ctx, req.P.UAI, year); err != nil {
 			return err
 		}
@@ -83,7 +83,7 @@ func (s *Server) lsuPage(w http.ResponseWriter, r *http.Request, req *Request) e
 				continue
 			}
 			d.Students = append(d.Students, st)
-			if l := lsureport.LevelOf(mefMap, st.MEF); l != "" && !slices.Contains(d.Levels, l) {
+			if l := livret.LevelOf(mefMap, st.MEF); l != "" && !slices.Contains(d.Levels, l) {
 				d.Levels = append(d.Levels, l)
 			}
 		}
@@ -91,7 +91,7 @@ func (s *Server) lsuPage(w http.ResponseWriter, r *http.Request, req *Request) e
 		if d.Exports, err = tx.ListLSUExports(ctx, req.P.UAI, year); err != nil {
 			return err
 		}
-		if d.RolledOver, err = lsureport.RolledOver(ctx, tx, req.P.UAI, year); err != nil {
+		if d.RolledOver, err = livret.RolledOver(ctx, tx, req.P.UAI, year); err != nil {
 			return err
 		}
 		d.Prereqs, err = s.lsuPrereqs(r, tx, req, d)
@@ -191,8 +191,8 @@ func (s *Server) parseExportForm(w http.ResponseWriter, r *http.Request) error {
 func sizeText(n int64) string { return strconv.FormatInt(n>>20, 10) + " Mo" }
 
 // exportSelection reads what to export from the form.
-func exportSelection(r *http.Request) (lsureport.Selection, string, error) {
-	var sel lsureport.Selection
+func exportSelection(r *http.Request) (livret.Selection, string, error) {
+	var sel livret.Selection
 	for _, v := range r.Form["periode"] {
 		id, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		if err != nil || id <= 0 {
@@ -221,7 +221,7 @@ func exportSelection(r *http.Request) (lsureport.Selection, string, error) {
 		return sel, "", sillage.Errorf(sillage.KindInvalid, "choisissez au moins une période ou les bilans de fin de cycle")
 	}
 	split := r.FormValue("decoupage")
-	if split != lsureport.SplitNone && split != lsureport.SplitDivision && split != lsureport.SplitLevel {
+	if split != livret.SplitNone && split != livret.SplitDivision && split != livret.SplitLevel {
 		return sel, "", sillage.Errorf(sillage.KindInvalid, "découpage %q inconnu", split)
 	}
 	return sel, split, nil
@@ -264,11 +264,11 @@ func (s *Server) runLSUExport(w http.ResponseWriter, r *http.Request, req *Reque
 	if err != nil {
 		return err
 	}
-	dir, err := lsureport.SchemaDir(s.cfg.LSUSchemaDir)
+	dir, err := livret.SchemaDir(s.cfg.LSUSchemaDir)
 	if err != nil {
 		return err
 	}
-	out, err := lsureport.Run(r.Context(), s.store, s.blobs, req.P.UAI, lsureport.Request{Selection: sel, Split: split, ONDE: pupils,
+	out, err := livret.Run(r.Context(), s.store, s.blobs, req.P.UAI, livret.Request{Selection: sel, Split: split, ONDE: pupils,
 		SchemaDir: dir, AppVersion: appVersion, Actor: req.Actor()})
 	if err != nil {
 		return err
@@ -328,7 +328,7 @@ func (s *Server) lsuExportPage(w http.ResponseWriter, r *http.Request, req *Requ
 	if err != nil {
 		return err
 	}
-	rep, err := lsureport.ReadReport(s.blobs, e)
+	rep, err := livret.ReadReport(s.blobs, e)
 	if err != nil {
 		return err
 	}
@@ -373,7 +373,7 @@ func (s *Server) lsuExportCSV(w http.ResponseWriter, r *http.Request, req *Reque
 	if err != nil {
 		return err
 	}
-	rep, err := lsureport.ReadReport(s.blobs, e)
+	rep, err := livret.ReadReport(s.blobs, e)
 	if err != nil {
 		return err
 	}
@@ -387,17 +387,17 @@ func (s *Server) saveLSUSettings(w http.ResponseWriter, r *http.Request, req *Re
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	degree := lsureport.DegreeOf(req.Establish)
-	set := lsureport.Settings{Version: r.PostFormValue("version"), ModalityN: r.PostFormValue("modalite_n"),
+	degree := livret.DegreeOf(req.Establish)
+	set := livret.Settings{Version: r.PostFormValue("version"), ModalityN: r.PostFormValue("modalite_n"),
 		Mode: lsu.PositioningMode(r.PostFormValue("mode"))}
-	th, err := lsureport.ParseThresholds(r.PostFormValue("seuils"))
+	th, err := livret.ParseThresholds(r.PostFormValue("seuils"))
 	if err != nil {
 		return err
 	}
 	set.Thresholds = th
 	ctx := r.Context()
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		return lsureport.SaveSettings(ctx, tx, req.P.UAI, degree, req.Actor(), set)
+		return livret.SaveSettings(ctx, tx, req.P.UAI, degree, req.Actor(), set)
 	})
 	if err != nil {
 		return err

@@ -19,8 +19,8 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
+	"github.com/sillage/sillage/internal/livret/lsutest"
 	"github.com/sillage/sillage/internal/lsu"
-	"github.com/sillage/sillage/internal/lsureport/lsutest"
 	"github.com/sillage/sillage/internal/sharedref"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/store/storetest"

@@ -8,7 +8,7 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
-	"github.com/sillage/sillage/internal/lsureport"
+	"github.com/sillage/sillage/internal/livret"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -87,7 +87,7 @@ func (s *Server) setTermStart(w http.ResponseWriter, r *http.Request, req *Reque
 		if err := tx.SetTermStart(ctx, req.P.UAI, year, d); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), lsureport.AuditPeriods, "rentrée "+year.String(), "date de rentrée : "+d.French())
+		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), livret.AuditPeriods, "rentrée "+year.String(), "date de rentrée : "+d.French())
 	})
 	if err != nil {
 		return err
@@ -122,7 +122,7 @@ func (s *Server) createPeriod(w http.ResponseWriter, r *http.Request, req *Reque
 		if err := tx.CreatePeriodChecked(ctx, req.P.UAI, &p); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), lsureport.AuditPeriods, p.Label()+" "+year.String(),
+		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), livret.AuditPeriods, p.Label()+" "+year.String(),
 			"créée : du "+start.French()+" au "+end.French())
 	})
 	if err != nil {
@@ -164,7 +164,7 @@ func (s *Server) updatePeriod(w http.ResponseWriter, r *http.Request, req *Reque
 		if err := tx.SetPeriodDates(ctx, req.P.UAI, p.ID, start, end); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), lsureport.AuditPeriods, p.Label()+" "+p.SchoolYear.String(),
+		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), livret.AuditPeriods, p.Label()+" "+p.SchoolYear.String(),
 			fmt.Sprintf("dates : du %s au %s (avant : du %s au %s)", start.French(), end.French(), p.Start.French(), p.End.French()))
 	})
 	if err != nil {
@@ -183,7 +183,7 @@ func (s *Server) deletePeriod(w http.ResponseWriter, r *http.Request, req *Reque
 		if err := tx.DeletePeriod(ctx, req.P.UAI, p.ID); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), lsureport.AuditPeriods, p.Label()+" "+p.SchoolYear.String(), "supprimée")
+		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), livret.AuditPeriods, p.Label()+" "+p.SchoolYear.String(), "supprimée")
 	})
 	if err != nil {
 		return err

@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/livret"
 	"github.com/sillage/sillage/internal/lsu"
-	"github.com/sillage/sillage/internal/lsureport"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -19,8 +19,8 @@ import (
 // appreciation, school life and support measures, then closes the reports;
 // the director and the administrators see everything and reopen.
 
-func whoOf(req *Request) lsureport.Who {
-	return lsureport.Who{PersonID: req.P.PersonID, Role: req.P.Role}
+func whoOf(req *Request) livret.Who {
+	return livret.Who{PersonID: req.P.PersonID, Role: req.P.Role}
 }
 
 func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }
@@ -28,9 +28,9 @@ func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" 
 func (s *Server) livretHome(w http.ResponseWriter, r *http.Request, req *Request) error {
 	ctx := r.Context()
 	periodID, _ := strconv.ParseInt(r.URL.Query().Get("periode"), 10, 64)
-	var h *lsureport.Home
+	var h *livret.Home
 	err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		h, err = lsureport.LoadHome(ctx, tx, req.P.UAI, whoOf(req), s.clock.Now(), periodID)
+		h, err = livret.LoadHome(ctx, tx, req.P.UAI, whoOf(req), s.clock.Now(), periodID)
 		return err
 	})
 	if err != nil {
@@ -41,7 +41,7 @@ func (s *Server) livretHome(w http.ResponseWriter, r *http.Request, req *Request
 
 // gridView is the grid page's data; rows carry what their fragment needs.
 type gridView struct {
-	*lsureport.Grid
+	*livret.Grid
 	Base string // the grid's URL
 	Rows []gridRowView
 }
@@ -50,13 +50,13 @@ type gridRowView struct {
 	Base, Subject string
 	Degree        lsu.Degree
 	Mode          lsu.PositioningMode
-	Row           lsureport.GridRow
+	Row           livret.GridRow
 	// Typed values shown back when they were refused.
 	Average, Positioning, Status, Appreciation string
 	State, Message                             string // "saved" / "failed", and why
 }
 
-func newRowView(g *lsureport.Grid, base string, row lsureport.GridRow) gridRowView {
+func newRowView(g *livret.Grid, base string, row livret.GridRow) gridRowView {
 	v := gridRowView{Base: base, Subject: g.Subject.Code, Degree: g.Degree, Mode: g.Mode, Row: row, Average: row.AverageText(),
 		Appreciation: row.Result.Appreciation}
 	if row.Result.Positioning > 0 {
@@ -87,9 +87,9 @@ func (s *Server) gridPage(w http.ResponseWriter, r *http.Request, req *Request) 
 		return err
 	}
 	ctx := r.Context()
-	var g *lsureport.Grid
+	var g *livret.Grid
 	err = s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		g, err = lsureport.LoadGrid(ctx, tx, req.P.UAI, whoOf(req), divisionID, periodID, r.URL.Query().Get("matiere"))
+		g, err = livret.LoadGrid(ctx, tx, req.P.UAI, whoOf(req), divisionID, periodID, r.URL.Query().Get("matiere"))
 		return err
 	})
 	if err != nil {
@@ -112,19 +112,19 @@ func (s *Server) saveGridRow(w http.ResponseWriter, r *http.Request, req *Reques
 	}
 	studentID, _ := formID(r, "eleve")
 	subject := strings.TrimSpace(r.PostFormValue("matiere"))
-	in := lsureport.ResultInput{Average: r.PostFormValue("moyenne"), Positioning: r.PostFormValue("positionnement"),
+	in := livret.ResultInput{Average: r.PostFormValue("moyenne"), Positioning: r.PostFormValue("positionnement"),
 		Status: r.PostFormValue("statut"), Appreciation: r.PostFormValue("appreciation")}
 	if v := r.PostFormValue("retenir"); v != "" {
 		in.Positioning = v // the teacher confirms the proposal
 	}
 	ctx := r.Context()
-	var g *lsureport.Grid
-	var row lsureport.GridRow
+	var g *livret.Grid
+	var row livret.GridRow
 	err = s.store.Write(ctx, func(tx *store.Tx) (err error) {
-		if row, err = lsureport.SaveResult(ctx, tx, req.P.UAI, whoOf(req), divisionID, periodID, studentID, subject, in); err != nil {
+		if row, err = livret.SaveResult(ctx, tx, req.P.UAI, whoOf(req), divisionID, periodID, studentID, subject, in); err != nil {
 			return err
 		}
-		g, err = lsureport.LoadGrid(ctx, tx, req.P.UAI, whoOf(req), divisionID, periodID, subject)
+		g, err = livret.LoadGrid(ctx, tx, req.P.UAI, whoOf(req), divisionID, periodID, subject)
 		if err == nil {
 			for _, gr := range g.Rows {
 				if gr.Student.ID == studentID {
@@ -148,10 +148,10 @@ func (s *Server) saveGridRow(w http.ResponseWriter, r *http.Request, req *Reques
 		return s.renderTemplate(w, r, req, http.StatusOK, "reports_grid.html", "grid-row-fragment", "", v)
 	case k == sillage.KindInvalid || k == sillage.KindConflict || k == sillage.KindForbidden:
 		// Show the line back as typed, with the reason, nothing saved.
-		var shown lsureport.Grid
-		var current lsureport.GridRow
+		var shown livret.Grid
+		var current livret.GridRow
 		if rerr := s.store.Read(ctx, func(tx *store.Tx) error {
-			g, err := lsureport.LoadGrid(ctx, tx, req.P.UAI, whoOf(req), divisionID, periodID, subject)
+			g, err := livret.LoadGrid(ctx, tx, req.P.UAI, whoOf(req), divisionID, periodID, subject)
 			if err != nil {
 				return err
 			}
@@ -186,7 +186,7 @@ func (s *Server) addGridElement(w http.ResponseWriter, r *http.Request, req *Req
 	subject := strings.TrimSpace(r.PostFormValue("matiere"))
 	ctx := r.Context()
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		return lsureport.AddElement(ctx, tx, req.P.UAI, whoOf(req), divisionID, periodID, subject, r.PostFormValue("libelle"))
+		return livret.AddElement(ctx, tx, req.P.UAI, whoOf(req), divisionID, periodID, subject, r.PostFormValue("libelle"))
 	})
 	if err != nil {
 		return err
@@ -206,7 +206,7 @@ func (s *Server) removeGridElement(w http.ResponseWriter, r *http.Request, req *
 	ctx := r.Context()
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
 		// Reach first: another establishment's grid is "not found".
-		if _, err := lsureport.LoadGrid(ctx, tx, req.P.UAI, whoOf(req), divisionID, periodID, ""); err != nil {
+		if _, err := livret.LoadGrid(ctx, tx, req.P.UAI, whoOf(req), divisionID, periodID, ""); err != nil {
 			return err
 		}
 		id, err := formID(r, "element")
@@ -216,7 +216,7 @@ func (s *Server) removeGridElement(w http.ResponseWriter, r *http.Request, req *
 		if id == 0 {
 			return sillage.Errorf(sillage.KindInvalid, "élément de programme manquant")
 		}
-		return lsureport.RemoveElement(ctx, tx, req.P.UAI, whoOf(req), divisionID, periodID, subject, id)
+		return livret.RemoveElement(ctx, tx, req.P.UAI, whoOf(req), divisionID, periodID, subject, id)
 	})
 	if err != nil {
 		return err
@@ -230,9 +230,9 @@ func (s *Server) classPage(w http.ResponseWriter, r *http.Request, req *Request)
 		return err
 	}
 	ctx := r.Context()
-	var v *lsureport.ClassView
+	var v *livret.ClassView
 	err = s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		v, err = lsureport.LoadClass(ctx, tx, req.P.UAI, whoOf(req), divisionID, periodID)
+		v, err = livret.LoadClass(ctx, tx, req.P.UAI, whoOf(req), divisionID, periodID)
 		return err
 	})
 	if err != nil {
@@ -246,7 +246,7 @@ func (s *Server) closeClassReports(w http.ResponseWriter, r *http.Request, req *
 	if err != nil {
 		return err
 	}
-	n, err := lsureport.CloseClass(r.Context(), s.store, s.blobs, req.P.UAI, whoOf(req), req.Actor(), divisionID, periodID)
+	n, err := livret.CloseClass(r.Context(), s.store, s.blobs, req.P.UAI, whoOf(req), req.Actor(), divisionID, periodID)
 	if err != nil {
 		return err
 	}
@@ -280,9 +280,9 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request, req *Request
 		return err
 	}
 	ctx := r.Context()
-	var v *lsureport.ReportView
+	var v *livret.ReportView
 	err = s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		v, err = lsureport.LoadReport(ctx, tx, req.P.UAI, whoOf(req), studentID, periodID)
+		v, err = livret.LoadReport(ctx, tx, req.P.UAI, whoOf(req), studentID, periodID)
 		return err
 	})
 	if err != nil {
@@ -299,13 +299,13 @@ func (s *Server) saveReportHead(w http.ResponseWriter, r *http.Request, req *Req
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	in := lsureport.HeadInput{GeneralAppreciation: r.PostFormValue("appreciation"), Late: r.PostFormValue("retards"),
+	in := livret.HeadInput{GeneralAppreciation: r.PostFormValue("appreciation"), Late: r.PostFormValue("retards"),
 		Absences: r.PostFormValue("absences"), Unjustified: r.PostFormValue("injustifiees"), MissedHours: r.PostFormValue("heures"),
 		SchoolLifeComment: r.PostFormValue("commentaire"), Support: r.PostForm["accompagnement"], PPREComplement: r.PostFormValue("ppre"),
 		CouncilDate: r.PostFormValue("conseil")}
 	ctx := r.Context()
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		return lsureport.SaveHead(ctx, tx, req.P.UAI, whoOf(req), studentID, periodID, in)
+		return livret.SaveHead(ctx, tx, req.P.UAI, whoOf(req), studentID, periodID, in)
 	})
 	if err != nil {
 		return err
@@ -318,7 +318,7 @@ func (s *Server) closeStudentReport(w http.ResponseWriter, r *http.Request, req 
 	if err != nil {
 		return err
 	}
-	if err := lsureport.CloseReport(r.Context(), s.store, s.blobs, req.P.UAI, whoOf(req), req.Actor(), studentID, periodID); err != nil {
+	if err := livret.CloseReport(r.Context(), s.store, s.blobs, req.P.UAI, whoOf(req), req.Actor(), studentID, periodID); err != nil {
 		return err
 	}
 	return s.redirect(w, r, req, reportURL(studentID, periodID), "Bilan fermé : il ne peut plus être modifié, son PDF est archivé.")
@@ -331,7 +331,7 @@ func (s *Server) reopenStudentReport(w http.ResponseWriter, r *http.Request, req
 	}
 	ctx := r.Context()
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		return lsureport.ReopenReport(ctx, tx, req.P.UAI, whoOf(req), req.Actor(), studentID, periodID)
+		return livret.ReopenReport(ctx, tx, req.P.UAI, whoOf(req), req.Actor(), studentID, periodID)
 	})
 	if err != nil {
 		return err
@@ -356,12 +356,12 @@ func (s *Server) reportPDF(w http.ResponseWriter, r *http.Request, req *Request)
 	var buf bytes.Buffer
 	var name string
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
-		v, err := lsureport.LoadReport(ctx, tx, req.P.UAI, whoOf(req), studentID, periodID)
+		v, err := livret.LoadReport(ctx, tx, req.P.UAI, whoOf(req), studentID, periodID)
 		if err != nil {
 			return err
 		}
 		name = fmt.Sprintf("bilan_%s_%s.pdf", strings.ReplaceAll(strings.ToLower(v.Period.Label()), " ", "-"), strconv.FormatInt(studentID, 10))
-		return lsureport.PeriodicPDF(&buf, v)
+		return livret.PeriodicPDF(&buf, v)
 	})
 	if err != nil {
 		return err
@@ -378,7 +378,7 @@ func (s *Server) archivedPDF(w http.ResponseWriter, r *http.Request, req *Reques
 	ctx := r.Context()
 	var p store.ReportPDF
 	err = s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		p, err = lsureport.PDFOfStudent(ctx, tx, req.P.UAI, whoOf(req), id)
+		p, err = livret.PDFOfStudent(ctx, tx, req.P.UAI, whoOf(req), id)
 		return err
 	})
 	if err != nil {
@@ -408,9 +408,9 @@ func (s *Server) cycleClassPage(w http.ResponseWriter, r *http.Request, req *Req
 		return err
 	}
 	ctx := r.Context()
-	var c *lsureport.CycleClass
+	var c *livret.CycleClass
 	err = s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		c, err = lsureport.LoadCycleClass(ctx, tx, req.P.UAI, whoOf(req), divisionID, cycleParam(r))
+		c, err = livret.LoadCycleClass(ctx, tx, req.P.UAI, whoOf(req), divisionID, cycleParam(r))
 		return err
 	})
 	if err != nil {
@@ -429,9 +429,9 @@ func (s *Server) cyclePage(w http.ResponseWriter, r *http.Request, req *Request)
 		return err
 	}
 	ctx := r.Context()
-	var v *lsureport.CycleView
+	var v *livret.CycleView
 	err = s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		v, err = lsureport.LoadCycle(ctx, tx, req.P.UAI, whoOf(req), studentID, cycleParam(r))
+		v, err = livret.LoadCycle(ctx, tx, req.P.UAI, whoOf(req), studentID, cycleParam(r))
 		return err
 	})
 	if err != nil {
@@ -448,7 +448,7 @@ func (s *Server) saveCycleReport(w http.ResponseWriter, r *http.Request, req *Re
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	in := lsureport.CycleInput{Socle: map[string]string{}, Synthesis: r.PostFormValue("synthese"),
+	in := livret.CycleInput{Socle: map[string]string{}, Synthesis: r.PostFormValue("synthese"),
 		ComplementCode: r.PostFormValue("complement"), ComplementLevel: r.PostFormValue("complement_niveau"),
 		RegionalCode: r.PostFormValue("langue"), RegionalLevel: r.PostFormValue("langue_niveau")}
 	for _, d := range store.SocleDomains {
@@ -457,12 +457,12 @@ func (s *Server) saveCycleReport(w http.ResponseWriter, r *http.Request, req *Re
 	cycle := cycleParam(r)
 	ctx := r.Context()
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		v, err := lsureport.LoadCycle(ctx, tx, req.P.UAI, whoOf(req), studentID, cycle)
+		v, err := livret.LoadCycle(ctx, tx, req.P.UAI, whoOf(req), studentID, cycle)
 		if err != nil {
 			return err
 		}
 		cycle = v.Cycle
-		return lsureport.SaveCycle(ctx, tx, req.P.UAI, whoOf(req), studentID, cycle, in)
+		return livret.SaveCycle(ctx, tx, req.P.UAI, whoOf(req), studentID, cycle, in)
 	})
 	if err != nil {
 		return err
@@ -479,7 +479,7 @@ func (s *Server) closeCycleReport(w http.ResponseWriter, r *http.Request, req *R
 		return err
 	}
 	cycle := cycleParam(r)
-	if err := lsureport.CloseCycle(r.Context(), s.store, s.blobs, req.P.UAI, whoOf(req), req.Actor(), studentID, cycle); err != nil {
+	if err := livret.CloseCycle(r.Context(), s.store, s.blobs, req.P.UAI, whoOf(req), req.Actor(), studentID, cycle); err != nil {
 		return err
 	}
 	return s.redirect(w, r, req, cycleURL(studentID, cycle), "Bilan de fin de cycle fermé : son PDF est archivé.")
@@ -496,7 +496,7 @@ func (s *Server) reopenCycleReport(w http.ResponseWriter, r *http.Request, req *
 	cycle := cycleParam(r)
 	ctx := r.Context()
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		return lsureport.ReopenCycle(ctx, tx, req.P.UAI, whoOf(req), req.Actor(), studentID, cycle)
+		return livret.ReopenCycle(ctx, tx, req.P.UAI, whoOf(req), req.Actor(), studentID, cycle)
 	})
 	if err != nil {
 		return err
@@ -513,12 +513,12 @@ func (s *Server) cyclePDF(w http.ResponseWriter, r *http.Request, req *Request) 
 	var buf bytes.Buffer
 	var cycle int
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
-		v, err := lsureport.LoadCycle(ctx, tx, req.P.UAI, whoOf(req), studentID, cycleParam(r))
+		v, err := livret.LoadCycle(ctx, tx, req.P.UAI, whoOf(req), studentID, cycleParam(r))
 		if err != nil {
 			return err
 		}
 		cycle = v.Cycle
-		return lsureport.CyclePDF(&buf, v)
+		return livret.CyclePDF(&buf, v)
 	})
 	if err != nil {
 		return err

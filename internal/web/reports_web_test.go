@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/sillage/sillage"
-	"github.com/sillage/sillage/internal/lsureport/lsutest"
+	"github.com/sillage/sillage/internal/livret/lsutest"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/store/storetest"
 )

@@ -1,4 +1,4 @@
-package lsureport_test
+package livret_test
 
 import (
 	"archive/zip"
@@ -15,9 +15,9 @@ import (
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/blob"
+	"github.com/sillage/sillage/internal/livret"
+	"github.com/sillage/sillage/internal/livret/lsutest"
 	"github.com/sillage/sillage/internal/lsu"
-	"github.com/sillage/sillage/internal/lsureport"
-	"github.com/sillage/sillage/internal/lsureport/lsutest"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/store/storetest"
 )
@@ -179,7 +179,7 @@ func TestBlockingChecksFromStore(t *testing.T) {
 			if tt.mutate != nil {
 				write(t, st, func(ctx context.Context, tx *store.Tx) error { return tt.mutate(ctx, tx, f) })
 			}
-			req := lsureport.Request{Selection: lsureport.Selection{DivisionCode: div, PeriodIDs: f.PeriodIDs(1), Cycle: true}}
+			req := livret.Request{Selection: livret.Selection{DivisionCode: div, PeriodIDs: f.PeriodIDs(1), Cycle: true}}
 			if tt.ecole {
 				data := f.ONDE
 				if tt.onde != nil {
@@ -253,7 +253,7 @@ func TestFixLinesFromStore(t *testing.T) {
 		}
 		return nil
 	})
-	out := run(t, st, openBlobs(t), f.UAI, lsureport.Request{Selection: lsureport.Selection{DivisionCode: "6E1", PeriodIDs: f.PeriodIDs(1)}})
+	out := run(t, st, openBlobs(t), f.UAI, livret.Request{Selection: livret.Selection{DivisionCode: "6E1", PeriodIDs: f.PeriodIDs(1)}})
 	if out.Refused() {
 		t.Fatalf("refused: %s", out.Export.Refusal)
 	}
@@ -295,17 +295,17 @@ func TestVersionSettingChangesTheOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	blobs := openBlobs(t)
-	sel := lsureport.Selection{DivisionCode: "6E1", PeriodIDs: f.PeriodIDs(1)}
-	v10 := run(t, st, blobs, f.UAI, lsureport.Request{Selection: sel})
+	sel := livret.Selection{DivisionCode: "6E1", PeriodIDs: f.PeriodIDs(1)}
+	v10 := run(t, st, blobs, f.UAI, livret.Request{Selection: sel})
 	write(t, st, func(ctx context.Context, tx *store.Tx) error {
-		s, err := lsureport.LoadSettings(ctx, tx, f.UAI, lsu.SecondDegree)
+		s, err := livret.LoadSettings(ctx, tx, f.UAI, lsu.SecondDegree)
 		if err != nil {
 			return err
 		}
 		s.Version = lsu.Version7
-		return lsureport.SaveSettings(ctx, tx, f.UAI, lsu.SecondDegree, actor, s)
+		return livret.SaveSettings(ctx, tx, f.UAI, lsu.SecondDegree, actor, s)
 	})
-	v7 := run(t, st, blobs, f.UAI, lsureport.Request{Selection: sel})
+	v7 := run(t, st, blobs, f.UAI, livret.Request{Selection: sel})
 	if v10.Export.Version != "10.0" || v7.Export.Version != "7.0" {
 		t.Fatalf("versions: %s, %s", v10.Export.Version, v7.Export.Version)
 	}
@@ -323,11 +323,11 @@ func TestVersionSettingChangesTheOutput(t *testing.T) {
 		t.Fatal("the 10.0 file validates against 7.0: the setting changed nothing")
 	}
 	// The command line's --schema overrides the setting for one export.
-	over := run(t, st, blobs, f.UAI, lsureport.Request{Selection: sel, Version: "10.0"})
+	over := run(t, st, blobs, f.UAI, livret.Request{Selection: sel, Version: "10.0"})
 	if over.Export.Version != "10.0" {
 		t.Fatalf("override: %s", over.Export.Version)
 	}
-	if _, err := lsureport.Run(context.Background(), st, blobs, f.UAI, lsureport.Request{Selection: sel, Version: "1.0b", SchemaDir: v10.File}); sillage.KindOf(err) != sillage.KindInvalid {
+	if _, err := livret.Run(context.Background(), st, blobs, f.UAI, livret.Request{Selection: sel, Version: "1.0b", SchemaDir: v10.File}); sillage.KindOf(err) != sillage.KindInvalid {
 		t.Fatalf("a 1st-degree version for a collège: %v", err)
 	}
 }
@@ -340,8 +340,8 @@ func TestSplitByDivision(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, by := range []string{lsureport.SplitDivision, lsureport.SplitLevel} {
-		out := run(t, st, openBlobs(t), f.UAI, lsureport.Request{Selection: lsureport.Selection{PeriodIDs: f.PeriodIDs(1)}, Split: by})
+	for _, by := range []string{livret.SplitDivision, livret.SplitLevel} {
+		out := run(t, st, openBlobs(t), f.UAI, livret.Request{Selection: livret.Selection{PeriodIDs: f.PeriodIDs(1)}, Split: by})
 		if out.Refused() || !strings.HasSuffix(out.Export.FileName, ".zip") {
 			t.Fatalf("split by %s: %+v", by, out.Export)
 		}
@@ -379,40 +379,40 @@ func TestSelection(t *testing.T) {
 		t.Fatal(err)
 	}
 	blobs := openBlobs(t)
-	lvl := run(t, st, blobs, f.UAI, lsureport.Request{Selection: lsureport.Selection{Level: "6eme", PeriodIDs: f.PeriodIDs(1)}})
+	lvl := run(t, st, blobs, f.UAI, livret.Request{Selection: livret.Selection{Level: "6eme", PeriodIDs: f.PeriodIDs(1)}})
 	if lvl.Report.Counts.StudentsExported != 4 { // 6E1 and 6E2
 		t.Fatalf("level 6EME: %d students", lvl.Report.Counts.StudentsExported)
 	}
-	one := run(t, st, blobs, f.UAI, lsureport.Request{Selection: lsureport.Selection{EleveID: f.Students[3].SIECLEID, PeriodIDs: f.PeriodIDs(2)}})
+	one := run(t, st, blobs, f.UAI, livret.Request{Selection: livret.Selection{EleveID: f.Students[3].SIECLEID, PeriodIDs: f.PeriodIDs(2)}})
 	if one.Report.Counts.StudentsExported != 1 || one.Report.Counts.PeriodicReports != 2 || !strings.Contains(one.Export.Selection, f.Students[3].FullName()) {
 		t.Fatalf("one student: %+v %s", one.Report.Counts, one.Export.Selection)
 	}
 	ctx := context.Background()
-	for _, sel := range []lsureport.Selection{
+	for _, sel := range []livret.Selection{
 		{EleveID: "424242", PeriodIDs: f.PeriodIDs(1)},
 		{DivisionCode: "9Z9", PeriodIDs: f.PeriodIDs(1)},
 		{DivisionCode: "6E1", PeriodIDs: []int64{123456789}},
 	} {
-		if _, err := lsureport.Run(ctx, st, blobs, f.UAI, lsureport.Request{Selection: sel, SchemaDir: "x"}); sillage.KindOf(err) != sillage.KindNotFound {
+		if _, err := livret.Run(ctx, st, blobs, f.UAI, livret.Request{Selection: sel, SchemaDir: "x"}); sillage.KindOf(err) != sillage.KindNotFound {
 			t.Errorf("selection %+v: %v, want not found", sel, err)
 		}
 	}
-	if _, err := lsureport.Run(ctx, st, blobs, f.UAI, lsureport.Request{Selection: lsureport.Selection{DivisionCode: "6E1"}, SchemaDir: "x"}); sillage.KindOf(err) != sillage.KindInvalid {
+	if _, err := livret.Run(ctx, st, blobs, f.UAI, livret.Request{Selection: livret.Selection{DivisionCode: "6E1"}, SchemaDir: "x"}); sillage.KindOf(err) != sillage.KindInvalid {
 		t.Errorf("no period and no cycle: %v", err)
 	}
-	if _, err := lsureport.Run(ctx, st, blobs, f.UAI, lsureport.Request{Selection: lsureport.Selection{DivisionCode: "6E1", PeriodIDs: f.PeriodIDs(1)}}); sillage.KindOf(err) != sillage.KindUnavailable {
+	if _, err := livret.Run(ctx, st, blobs, f.UAI, livret.Request{Selection: livret.Selection{DivisionCode: "6E1", PeriodIDs: f.PeriodIDs(1)}}); sillage.KindOf(err) != sillage.KindUnavailable {
 		t.Errorf("no schema folder: %v", err)
 	}
 }
 
 func TestSchemaDir(t *testing.T) {
-	if _, err := lsureport.SchemaDir(t.TempDir()); sillage.KindOf(err) != sillage.KindUnavailable || !strings.Contains(sillage.Message(err), "SILLAGE_LSU_SCHEMA_DIR") {
+	if _, err := livret.SchemaDir(t.TempDir()); sillage.KindOf(err) != sillage.KindUnavailable || !strings.Contains(sillage.Message(err), "SILLAGE_LSU_SCHEMA_DIR") {
 		t.Errorf("a configured folder without schemas: %v", err)
 	}
 	wd, _ := os.Getwd()
 	defer os.Chdir(wd)
 	os.Chdir(t.TempDir())
-	if _, err := lsureport.SchemaDir(""); err != lsureport.ErrNoSchemas {
+	if _, err := livret.SchemaDir(""); err != livret.ErrNoSchemas {
 		t.Errorf("no schemas anywhere: %v", err)
 	}
 	root := t.TempDir()
@@ -420,7 +420,7 @@ func TestSchemaDir(t *testing.T) {
 	os.MkdirAll(filepath.Join(root, "shared", "reference", "lsu", "1d"), 0o755)
 	os.MkdirAll(filepath.Join(root, "main"), 0o755)
 	os.Chdir(filepath.Join(root, "main"))
-	got, err := lsureport.SchemaDir("")
+	got, err := livret.SchemaDir("")
 	if err != nil || !strings.HasSuffix(got, filepath.Join("shared", "reference", "lsu")) {
 		t.Errorf("../shared/reference/lsu from the working directory: %q %v", got, err)
 	}
@@ -431,14 +431,14 @@ func TestSchemaDir(t *testing.T) {
 func TestFirstDegreeNeedsONDE(t *testing.T) {
 	st := storetest.Open(t, store.SQLite, &storetest.Clock{T: storetest.Epoch})
 	f := ecole(t, st)
-	_, err := lsureport.Run(context.Background(), st, openBlobs(t), f.UAI, lsureport.Request{Selection: lsureport.Selection{PeriodIDs: f.PeriodIDs(1)}, SchemaDir: "x"})
-	if err != lsureport.ErrNoONDE {
+	_, err := livret.Run(context.Background(), st, openBlobs(t), f.UAI, livret.Request{Selection: livret.Selection{PeriodIDs: f.PeriodIDs(1)}, SchemaDir: "x"})
+	if err != livret.ErrNoONDE {
 		t.Fatalf("without ONDE: %v", err)
 	}
 	be1d := "Nom Elève;Nom d'usage Elève;Prénom Elève;Date naissance;Sexe;Adresse1; Cycle;Niveau;Classe\n\"A\";;\"B\";\"2017-01-01\";\"F\";;\"CYCLE II\";\"CE2\";\"CE2 A\"\n"
-	_, err = lsureport.Run(context.Background(), st, openBlobs(t), f.UAI, lsureport.Request{Selection: lsureport.Selection{PeriodIDs: f.PeriodIDs(1)}, SchemaDir: "x",
+	_, err = livret.Run(context.Background(), st, openBlobs(t), f.UAI, livret.Request{Selection: livret.Selection{PeriodIDs: f.PeriodIDs(1)}, SchemaDir: "x",
 		ONDE: readONDE(t, []byte(be1d))})
-	if err != lsureport.ErrBE1D {
+	if err != livret.ErrBE1D {
 		t.Fatalf("with a BE1D file: %v", err)
 	}
 }
@@ -456,7 +456,7 @@ func TestNoINEKept(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer blobs.Close()
-		ok := run(t, st, blobs, f.UAI, lsureport.Request{Selection: lsureport.Selection{PeriodIDs: f.PeriodIDs(1), Cycle: true}, ONDE: readONDE(t, f.ONDE)})
+		ok := run(t, st, blobs, f.UAI, livret.Request{Selection: livret.Selection{PeriodIDs: f.PeriodIDs(1), Cycle: true}, ONDE: readONDE(t, f.ONDE)})
 		if ok.Refused() {
 			t.Fatalf("refused: %s", ok.Export.Refusal)
 		}
@@ -470,7 +470,7 @@ func TestNoINEKept(t *testing.T) {
 		write(t, st, func(ctx context.Context, tx *store.Tx) error {
 			return tx.SetPersonActive(ctx, f.UAI, f.Director.ID, false)
 		})
-		refused := run(t, st, blobs, f.UAI, lsureport.Request{Selection: lsureport.Selection{PeriodIDs: f.PeriodIDs(1)}, ONDE: readONDE(t, f.ONDE)})
+		refused := run(t, st, blobs, f.UAI, livret.Request{Selection: livret.Selection{PeriodIDs: f.PeriodIDs(1)}, ONDE: readONDE(t, f.ONDE)})
 		if !refused.Refused() {
 			t.Fatal("expected a refusal")
 		}

@@ -1,4 +1,4 @@
-// Package lsureport is the Livret Scolaire of an establishment in the
+// Package livret is the Livret Scolaire of an establishment in the
 // database: the entry of the periodic and end-of-cycle reports (who may
 // enter what, the proposal of a positioning from the period's competence
 // results, closing and reopening with the PDF archived at each closing),
@@ -14,4 +14,4 @@
 // students by name, birth date and class, written into the file and
 // nowhere else. For the same reason a 1st-degree file is handed over once
 // and not kept; its report is.
-package lsureport
+package livret

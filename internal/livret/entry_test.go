@@ -1,4 +1,4 @@
-package lsureport_test
+package livret_test
 
 import (
 	"bytes"
@@ -7,9 +7,9 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
+	"github.com/sillage/sillage/internal/livret"
+	"github.com/sillage/sillage/internal/livret/lsutest"
 	"github.com/sillage/sillage/internal/lsu"
-	"github.com/sillage/sillage/internal/lsureport"
-	"github.com/sillage/sillage/internal/lsureport/lsutest"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/store/storetest"
 )
@@ -29,34 +29,34 @@ func TestPropose(t *testing.T) {
 		{[]string{"inconnu", "3"}, 3},
 	}
 	for _, tt := range tests {
-		if got := lsureport.Propose(tt.values, sc, lsureport.DefaultThresholds); got.Positioning != tt.want {
+		if got := livret.Propose(tt.values, sc, livret.DefaultThresholds); got.Positioning != tt.want {
 			t.Errorf("Propose(%v) = %+v, want %d", tt.values, got, tt.want)
 		}
 	}
-	if got := lsureport.Propose([]string{"2", "3"}, sc, [3]float64{1, 2, 2.4}); got.Positioning != 4 {
+	if got := livret.Propose([]string{"2", "3"}, sc, [3]float64{1, 2, 2.4}); got.Positioning != 4 {
 		t.Errorf("with lower thresholds: %+v", got)
 	}
-	if _, err := lsureport.ParseThresholds("2;1;3"); err == nil {
+	if _, err := livret.ParseThresholds("2;1;3"); err == nil {
 		t.Error("decreasing thresholds accepted")
 	}
-	if th, err := lsureport.ParseThresholds("1,25 ; 2,5 ; 3,75"); err != nil || th != [3]float64{1.25, 2.5, 3.75} {
+	if th, err := livret.ParseThresholds("1,25 ; 2,5 ; 3,75"); err != nil || th != [3]float64{1.25, 2.5, 3.75} {
 		t.Errorf("French thresholds: %v %v", th, err)
 	}
 }
 
 func TestParseAverage(t *testing.T) {
 	for in, want := range map[string]int{"15": 1500, "15,5": 1550, "0": 0, "20": 2000, " 12.25 ": 1225} {
-		got, err := lsureport.ParseAverage(in)
+		got, err := livret.ParseAverage(in)
 		if err != nil || *got != want {
 			t.Errorf("ParseAverage(%q) = %v %v", in, got, err)
 		}
 	}
 	for _, in := range []string{"21", "-1", "abc", "12,345", "NaN"} {
-		if _, err := lsureport.ParseAverage(in); sillage.KindOf(err) != sillage.KindInvalid {
+		if _, err := livret.ParseAverage(in); sillage.KindOf(err) != sillage.KindInvalid {
 			t.Errorf("ParseAverage(%q): %v", in, err)
 		}
 	}
-	if v, err := lsureport.ParseAverage(""); v != nil || err != nil {
+	if v, err := livret.ParseAverage(""); v != nil || err != nil {
 		t.Errorf("empty average: %v %v", v, err)
 	}
 }
@@ -71,7 +71,7 @@ func entryFixture(t *testing.T, st *store.Store) *lsutest.Fixture {
 	return f
 }
 
-func teacherWho(p sillage.Person) lsureport.Who { return lsureport.Who{PersonID: p.ID, Role: p.Role} }
+func teacherWho(p sillage.Person) livret.Who { return livret.Who{PersonID: p.ID, Role: p.Role} }
 
 func TestGridReachAndEntry(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
@@ -84,57 +84,57 @@ func TestGridReachAndEntry(t *testing.T) {
 			return tx.CreatePerson(ctx, f.UAI, &newcomer)
 		})
 		write(t, st, func(ctx context.Context, tx *store.Tx) error {
-			g, err := lsureport.LoadGrid(ctx, tx, f.UAI, teacherWho(french), div.ID, period.ID, "")
+			g, err := livret.LoadGrid(ctx, tx, f.UAI, teacherWho(french), div.ID, period.ID, "")
 			if err != nil {
 				return err
 			}
 			if g.Subject.Code != "020700" || len(g.Subjects) != 1 || len(g.Rows) != 3 || g.Rows[0].Result.Average == nil {
 				t.Fatalf("French teacher's grid: %+v", g)
 			}
-			if _, err := lsureport.LoadGrid(ctx, tx, f.UAI, teacherWho(french), div.ID, period.ID, "061300"); sillage.KindOf(err) != sillage.KindNotFound {
+			if _, err := livret.LoadGrid(ctx, tx, f.UAI, teacherWho(french), div.ID, period.ID, "061300"); sillage.KindOf(err) != sillage.KindNotFound {
 				t.Errorf("another teacher's subject: %v", err)
 			}
-			if _, err := lsureport.LoadGrid(ctx, tx, f.UAI, teacherWho(newcomer), div.ID, period.ID, ""); sillage.KindOf(err) != sillage.KindNotFound {
+			if _, err := livret.LoadGrid(ctx, tx, f.UAI, teacherWho(newcomer), div.ID, period.ID, ""); sillage.KindOf(err) != sillage.KindNotFound {
 				t.Errorf("a teacher without a service in the division: %v", err)
 			}
-			staff, err := lsureport.LoadGrid(ctx, tx, f.UAI, lsureport.Who{PersonID: f.Director.ID, Role: sillage.RoleDirector}, div.ID, period.ID, "061300")
+			staff, err := livret.LoadGrid(ctx, tx, f.UAI, livret.Who{PersonID: f.Director.ID, Role: sillage.RoleDirector}, div.ID, period.ID, "061300")
 			if err != nil || len(staff.Subjects) != 3 {
 				t.Fatalf("the director's grid: %+v %v", staff, err)
 			}
 
 			s := g.Rows[1].Student
-			row, err := lsureport.SaveResult(ctx, tx, f.UAI, teacherWho(french), div.ID, period.ID, s.ID, "020700",
-				lsureport.ResultInput{Average: "14,75", Positioning: "3", Appreciation: " Bon travail. "})
+			row, err := livret.SaveResult(ctx, tx, f.UAI, teacherWho(french), div.ID, period.ID, s.ID, "020700",
+				livret.ResultInput{Average: "14,75", Positioning: "3", Appreciation: " Bon travail. "})
 			if err != nil {
 				return err
 			}
 			if *row.Result.Average != 1475 || row.Result.Positioning != 3 || row.Result.Appreciation != "Bon travail." || row.Result.TeacherID != french.ID {
 				t.Fatalf("saved row: %+v", row.Result)
 			}
-			for _, bad := range []lsureport.ResultInput{{Average: "21"}, {Positioning: "5"}, {Status: "4"}} {
-				if _, err := lsureport.SaveResult(ctx, tx, f.UAI, teacherWho(french), div.ID, period.ID, s.ID, "020700", bad); sillage.KindOf(err) != sillage.KindInvalid {
+			for _, bad := range []livret.ResultInput{{Average: "21"}, {Positioning: "5"}, {Status: "4"}} {
+				if _, err := livret.SaveResult(ctx, tx, f.UAI, teacherWho(french), div.ID, period.ID, s.ID, "020700", bad); sillage.KindOf(err) != sillage.KindInvalid {
 					t.Errorf("SaveResult(%+v): %v", bad, err)
 				}
 			}
-			if _, err := lsureport.SaveResult(ctx, tx, f.UAI, teacherWho(maths), div.ID, period.ID, s.ID, "020700", lsureport.ResultInput{Average: "10"}); sillage.KindOf(err) != sillage.KindNotFound {
+			if _, err := livret.SaveResult(ctx, tx, f.UAI, teacherWho(maths), div.ID, period.ID, s.ID, "020700", livret.ResultInput{Average: "10"}); sillage.KindOf(err) != sillage.KindNotFound {
 				t.Errorf("the maths teacher entering French: %v", err)
 			}
-			if _, err := lsureport.SaveResult(ctx, tx, f.UAI, teacherWho(french), div.ID, period.ID, f.Students[4].ID, "020700", lsureport.ResultInput{Average: "10"}); sillage.KindOf(err) != sillage.KindNotFound {
+			if _, err := livret.SaveResult(ctx, tx, f.UAI, teacherWho(french), div.ID, period.ID, f.Students[4].ID, "020700", livret.ResultInput{Average: "10"}); sillage.KindOf(err) != sillage.KindNotFound {
 				t.Errorf("a student of another division: %v", err)
 			}
 			// Programme elements of the subject.
-			if err := lsureport.AddElement(ctx, tx, f.UAI, teacherWho(french), div.ID, period.ID, "020700", "Le récit d'aventures"); err != nil {
+			if err := livret.AddElement(ctx, tx, f.UAI, teacherWho(french), div.ID, period.ID, "020700", "Le récit d'aventures"); err != nil {
 				return err
 			}
-			if err := lsureport.AddElement(ctx, tx, f.UAI, teacherWho(french), div.ID, period.ID, "020700", "le récit d'aventures"); sillage.KindOf(err) != sillage.KindConflict {
+			if err := livret.AddElement(ctx, tx, f.UAI, teacherWho(french), div.ID, period.ID, "020700", "le récit d'aventures"); sillage.KindOf(err) != sillage.KindConflict {
 				t.Errorf("the same element twice: %v", err)
 			}
-			g, _ = lsureport.LoadGrid(ctx, tx, f.UAI, teacherWho(french), div.ID, period.ID, "020700")
+			g, _ = livret.LoadGrid(ctx, tx, f.UAI, teacherWho(french), div.ID, period.ID, "020700")
 			last := g.Elements[len(g.Elements)-1]
-			if err := lsureport.RemoveElement(ctx, tx, f.UAI, teacherWho(maths), div.ID, period.ID, "061300", last.ID); sillage.KindOf(err) != sillage.KindNotFound {
+			if err := livret.RemoveElement(ctx, tx, f.UAI, teacherWho(maths), div.ID, period.ID, "061300", last.ID); sillage.KindOf(err) != sillage.KindNotFound {
 				t.Errorf("removing another subject's element: %v", err)
 			}
-			return lsureport.RemoveElement(ctx, tx, f.UAI, teacherWho(french), div.ID, period.ID, "020700", last.ID)
+			return livret.RemoveElement(ctx, tx, f.UAI, teacherWho(french), div.ID, period.ID, "020700", last.ID)
 		})
 	})
 }
@@ -172,11 +172,11 @@ func TestPositioningProposal(t *testing.T) {
 				return err
 			}
 		}
-		g, err := lsureport.LoadGrid(ctx, tx, f.UAI, teacherWho(french), div.ID, period.ID, "020700")
+		g, err := livret.LoadGrid(ctx, tx, f.UAI, teacherWho(french), div.ID, period.ID, "020700")
 		if err != nil {
 			return err
 		}
-		byStudent := map[int64]lsureport.Proposal{}
+		byStudent := map[int64]livret.Proposal{}
 		for _, r := range g.Rows {
 			byStudent[r.Student.ID] = r.Proposal
 		}
@@ -187,12 +187,12 @@ func TestPositioningProposal(t *testing.T) {
 			t.Errorf("proposal of b (1, absent): %+v", p)
 		}
 		// The establishment's thresholds change the proposal.
-		s, _ := lsureport.LoadSettings(ctx, tx, f.UAI, lsu.SecondDegree)
+		s, _ := livret.LoadSettings(ctx, tx, f.UAI, lsu.SecondDegree)
 		s.Thresholds = [3]float64{2, 3, 3.6}
-		if err := lsureport.SaveSettings(ctx, tx, f.UAI, lsu.SecondDegree, actor, s); err != nil {
+		if err := livret.SaveSettings(ctx, tx, f.UAI, lsu.SecondDegree, actor, s); err != nil {
 			return err
 		}
-		g, _ = lsureport.LoadGrid(ctx, tx, f.UAI, teacherWho(french), div.ID, period.ID, "020700")
+		g, _ = livret.LoadGrid(ctx, tx, f.UAI, teacherWho(french), div.ID, period.ID, "020700")
 		for _, r := range g.Rows {
 			if r.Student.ID == a.ID && r.Proposal.Positioning != 3 {
 				t.Errorf("with thresholds 2 ; 3 ; 3,6 the mean 3.5 proposes %d, want 3", r.Proposal.Positioning)
@@ -211,44 +211,44 @@ func TestCloseFreezeReopen(t *testing.T) {
 		head := f.Teachers[0] // head teacher of the first division
 		notHead := f.Teachers[1]
 		s := f.Students[0]
-		director := lsureport.Who{PersonID: f.Director.ID, Role: sillage.RoleDirector}
+		director := livret.Who{PersonID: f.Director.ID, Role: sillage.RoleDirector}
 		headActor := audit.Actor{ID: head.ID, Role: string(sillage.RoleTeacher), Name: "Prof principal"}
 		write(t, st, func(ctx context.Context, tx *store.Tx) error {
-			in := lsureport.HeadInput{GeneralAppreciation: "Trimestre encourageant.", Late: "1", Absences: "4", Unjustified: "2", MissedHours: "3",
+			in := livret.HeadInput{GeneralAppreciation: "Trimestre encourageant.", Late: "1", Absences: "4", Unjustified: "2", MissedHours: "3",
 				Support: []string{"PAP", "PPRE"}, PPREComplement: "Lecture", CouncilDate: "28/11/2025"}
-			if err := lsureport.SaveHead(ctx, tx, f.UAI, teacherWho(notHead), s.ID, period.ID, in); sillage.KindOf(err) != sillage.KindForbidden {
+			if err := livret.SaveHead(ctx, tx, f.UAI, teacherWho(notHead), s.ID, period.ID, in); sillage.KindOf(err) != sillage.KindForbidden {
 				t.Errorf("a teacher who is not the head teacher: %v", err)
 			}
-			if err := lsureport.SaveHead(ctx, tx, f.UAI, teacherWho(head), s.ID, period.ID, lsureport.HeadInput{Late: "1000"}); sillage.KindOf(err) != sillage.KindInvalid {
+			if err := livret.SaveHead(ctx, tx, f.UAI, teacherWho(head), s.ID, period.ID, livret.HeadInput{Late: "1000"}); sillage.KindOf(err) != sillage.KindInvalid {
 				t.Errorf("1000 late arrivals: %v", err)
 			}
-			if err := lsureport.SaveHead(ctx, tx, f.UAI, teacherWho(head), s.ID, period.ID, lsureport.HeadInput{Support: []string{"RASED"}}); sillage.KindOf(err) != sillage.KindInvalid {
+			if err := livret.SaveHead(ctx, tx, f.UAI, teacherWho(head), s.ID, period.ID, livret.HeadInput{Support: []string{"RASED"}}); sillage.KindOf(err) != sillage.KindInvalid {
 				t.Errorf("a 1st-degree measure in a collège: %v", err)
 			}
-			return lsureport.SaveHead(ctx, tx, f.UAI, teacherWho(head), s.ID, period.ID, in)
+			return livret.SaveHead(ctx, tx, f.UAI, teacherWho(head), s.ID, period.ID, in)
 		})
-		if err := lsureport.CloseReport(ctx, st, blobs, f.UAI, teacherWho(notHead), headActor, s.ID, period.ID); sillage.KindOf(err) != sillage.KindForbidden {
+		if err := livret.CloseReport(ctx, st, blobs, f.UAI, teacherWho(notHead), headActor, s.ID, period.ID); sillage.KindOf(err) != sillage.KindForbidden {
 			t.Errorf("closing by a teacher who is not the head teacher: %v", err)
 		}
 		clock.T = clock.T.Add(86400e9)
-		if err := lsureport.CloseReport(ctx, st, blobs, f.UAI, teacherWho(head), headActor, s.ID, period.ID); err != nil {
+		if err := livret.CloseReport(ctx, st, blobs, f.UAI, teacherWho(head), headActor, s.ID, period.ID); err != nil {
 			t.Fatal(err)
 		}
 		write(t, st, func(ctx context.Context, tx *store.Tx) error {
-			v, err := lsureport.LoadReport(ctx, tx, f.UAI, teacherWho(head), s.ID, period.ID)
+			v, err := livret.LoadReport(ctx, tx, f.UAI, teacherWho(head), s.ID, period.ID)
 			if err != nil {
 				return err
 			}
 			if !v.Report.Closed() || v.CanEdit || v.CanReopen || len(v.PDFs) != 1 || *v.Report.Unjustified != 2 || v.Report.CouncilDate != sillage.NewDate(2025, 11, 28) {
 				t.Fatalf("closed report: %+v", v)
 			}
-			if _, err := lsureport.SaveResult(ctx, tx, f.UAI, teacherWho(head), div.ID, period.ID, s.ID, "020700", lsureport.ResultInput{Average: "3"}); sillage.KindOf(err) != sillage.KindConflict {
+			if _, err := livret.SaveResult(ctx, tx, f.UAI, teacherWho(head), div.ID, period.ID, s.ID, "020700", livret.ResultInput{Average: "3"}); sillage.KindOf(err) != sillage.KindConflict {
 				t.Errorf("entering into a closed report: %v", err)
 			}
-			if err := lsureport.SaveHead(ctx, tx, f.UAI, teacherWho(head), s.ID, period.ID, lsureport.HeadInput{}); sillage.KindOf(err) != sillage.KindConflict {
+			if err := livret.SaveHead(ctx, tx, f.UAI, teacherWho(head), s.ID, period.ID, livret.HeadInput{}); sillage.KindOf(err) != sillage.KindConflict {
 				t.Errorf("head fields of a closed report: %v", err)
 			}
-			if err := lsureport.ReopenReport(ctx, tx, f.UAI, teacherWho(head), headActor, s.ID, period.ID); sillage.KindOf(err) != sillage.KindForbidden {
+			if err := livret.ReopenReport(ctx, tx, f.UAI, teacherWho(head), headActor, s.ID, period.ID); sillage.KindOf(err) != sillage.KindForbidden {
 				t.Errorf("reopening by the head teacher: %v", err)
 			}
 			// The PDF is in the year's report PDFs of its division.
@@ -266,10 +266,10 @@ func TestCloseFreezeReopen(t *testing.T) {
 			if !bytes.HasPrefix(b.Bytes(), []byte("%PDF-")) {
 				t.Fatal("the archived report is not a PDF")
 			}
-			return lsureport.ReopenReport(ctx, tx, f.UAI, director, audit.Actor{ID: f.Director.ID, Role: "director"}, s.ID, period.ID)
+			return livret.ReopenReport(ctx, tx, f.UAI, director, audit.Actor{ID: f.Director.ID, Role: "director"}, s.ID, period.ID)
 		})
 		// Closing again archives a second PDF; closing the class closes the rest.
-		n, err := lsureport.CloseClass(ctx, st, blobs, f.UAI, teacherWho(head), headActor, div.ID, period.ID)
+		n, err := livret.CloseClass(ctx, st, blobs, f.UAI, teacherWho(head), headActor, div.ID, period.ID)
 		if err != nil || n != 3 {
 			t.Fatalf("close the class: %d %v", n, err)
 		}
@@ -301,31 +301,31 @@ func TestCycleReportEntry(t *testing.T) {
 		t.Fatalf("fixture: student %s is in %s", s.FullName(), s.DivisionCode)
 	}
 	write(t, st, func(ctx context.Context, tx *store.Tx) error {
-		c, err := lsureport.LoadCycleClass(ctx, tx, f.UAI, teacherWho(head), third.ID, 0)
+		c, err := livret.LoadCycleClass(ctx, tx, f.UAI, teacherWho(head), third.ID, 0)
 		if err != nil {
 			return err
 		}
 		if c.Cycle != 4 || !c.Head || len(c.Rows) != 2 {
 			t.Fatalf("3e class: %+v", c)
 		}
-		in := lsureport.CycleInput{Socle: map[string]string{}, Synthesis: "Très bonne fin de cycle.", ComplementCode: "LCA", ComplementLevel: "2"}
+		in := livret.CycleInput{Socle: map[string]string{}, Synthesis: "Très bonne fin de cycle.", ComplementCode: "LCA", ComplementLevel: "2"}
 		for i, d := range store.SocleDomains {
 			if i < 7 {
 				in.Socle[d] = "3"
 			}
 		}
-		if err := lsureport.SaveCycle(ctx, tx, f.UAI, teacherWho(f.Teachers[0]), s.ID, 4, in); sillage.KindOf(err) != sillage.KindForbidden {
+		if err := livret.SaveCycle(ctx, tx, f.UAI, teacherWho(f.Teachers[0]), s.ID, 4, in); sillage.KindOf(err) != sillage.KindForbidden {
 			t.Errorf("a teacher who is not the head teacher: %v", err)
 		}
 		in.Socle["REP_MND"] = "5"
-		if err := lsureport.SaveCycle(ctx, tx, f.UAI, teacherWho(head), s.ID, 4, in); sillage.KindOf(err) != sillage.KindInvalid {
+		if err := livret.SaveCycle(ctx, tx, f.UAI, teacherWho(head), s.ID, 4, in); sillage.KindOf(err) != sillage.KindInvalid {
 			t.Errorf("positioning 5: %v", err)
 		}
 		in.Socle["REP_MND"] = ""
-		if err := lsureport.SaveCycle(ctx, tx, f.UAI, teacherWho(head), s.ID, 4, in); err != nil {
+		if err := livret.SaveCycle(ctx, tx, f.UAI, teacherWho(head), s.ID, 4, in); err != nil {
 			return err
 		}
-		v, err := lsureport.LoadCycle(ctx, tx, f.UAI, teacherWho(head), s.ID, 0)
+		v, err := livret.LoadCycle(ctx, tx, f.UAI, teacherWho(head), s.ID, 0)
 		if err != nil {
 			return err
 		}
@@ -334,18 +334,18 @@ func TestCycleReportEntry(t *testing.T) {
 		}
 		return nil
 	})
-	if err := lsureport.CloseCycle(ctx, st, openBlobs(t), f.UAI, teacherWho(head), actor, s.ID, 4); err != nil {
+	if err := livret.CloseCycle(ctx, st, openBlobs(t), f.UAI, teacherWho(head), actor, s.ID, 4); err != nil {
 		t.Fatal(err)
 	}
 	write(t, st, func(ctx context.Context, tx *store.Tx) error {
-		if err := lsureport.SaveCycle(ctx, tx, f.UAI, teacherWho(head), s.ID, 4, lsureport.CycleInput{}); sillage.KindOf(err) != sillage.KindConflict {
+		if err := livret.SaveCycle(ctx, tx, f.UAI, teacherWho(head), s.ID, 4, livret.CycleInput{}); sillage.KindOf(err) != sillage.KindConflict {
 			t.Errorf("a closed cycle report: %v", err)
 		}
 		pdfs, _ := tx.ListReportPDFs(ctx, f.UAI, lsutest.Year)
 		if len(pdfs) != 1 || pdfs[0].Kind != store.ReportPDFCycle || pdfs[0].DivisionCode != "3E1" {
 			t.Errorf("cycle PDF: %+v", pdfs)
 		}
-		return lsureport.ReopenCycle(ctx, tx, f.UAI, lsureport.Who{PersonID: f.Director.ID, Role: sillage.RoleDirector}, actor, s.ID, 4)
+		return livret.ReopenCycle(ctx, tx, f.UAI, livret.Who{PersonID: f.Director.ID, Role: sillage.RoleDirector}, actor, s.ID, 4)
 	})
 }
 
@@ -373,18 +373,18 @@ func TestGroupServiceReach(t *testing.T) {
 		return tx.ReplaceServices(ctx, f.UAI, latin.ID, []sillage.Service{{GroupID: g.ID, SubjectCode: "020300"}})
 	})
 	write(t, st, func(ctx context.Context, tx *store.Tx) error {
-		g, err := lsureport.LoadGrid(ctx, tx, f.UAI, teacherWho(latin), f.Divisions[0].ID, f.Periods[0].ID, "")
+		g, err := livret.LoadGrid(ctx, tx, f.UAI, teacherWho(latin), f.Divisions[0].ID, f.Periods[0].ID, "")
 		if err != nil {
 			return err
 		}
 		if g.Subject.Code != "020300" || len(g.Rows) != 1 || g.Rows[0].Student.ID != f.Students[1].ID {
 			t.Fatalf("group grid: %+v", g.Rows)
 		}
-		if _, err := lsureport.SaveResult(ctx, tx, f.UAI, teacherWho(latin), f.Divisions[0].ID, f.Periods[0].ID, f.Students[0].ID, "020300",
-			lsureport.ResultInput{Positioning: "2"}); sillage.KindOf(err) != sillage.KindNotFound {
+		if _, err := livret.SaveResult(ctx, tx, f.UAI, teacherWho(latin), f.Divisions[0].ID, f.Periods[0].ID, f.Students[0].ID, "020300",
+			livret.ResultInput{Positioning: "2"}); sillage.KindOf(err) != sillage.KindNotFound {
 			t.Errorf("a student outside the group: %v", err)
 		}
-		home, err := lsureport.LoadHome(ctx, tx, f.UAI, teacherWho(latin), storetest.Epoch, 0)
+		home, err := livret.LoadHome(ctx, tx, f.UAI, teacherWho(latin), storetest.Epoch, 0)
 		if err != nil {
 			return err
 		}
@@ -393,10 +393,10 @@ func TestGroupServiceReach(t *testing.T) {
 		}
 		// The class's reports and end-of-cycle reports stay closed: the
 		// group's teacher does not reach the rest of the class.
-		if _, err := lsureport.LoadClass(ctx, tx, f.UAI, teacherWho(latin), f.Divisions[0].ID, f.Periods[0].ID); sillage.KindOf(err) != sillage.KindNotFound {
+		if _, err := livret.LoadClass(ctx, tx, f.UAI, teacherWho(latin), f.Divisions[0].ID, f.Periods[0].ID); sillage.KindOf(err) != sillage.KindNotFound {
 			t.Errorf("class reports for the group's teacher: %v", err)
 		}
-		if _, err := lsureport.LoadCycleClass(ctx, tx, f.UAI, teacherWho(latin), f.Divisions[0].ID, 0); sillage.KindOf(err) != sillage.KindNotFound {
+		if _, err := livret.LoadCycleClass(ctx, tx, f.UAI, teacherWho(latin), f.Divisions[0].ID, 0); sillage.KindOf(err) != sillage.KindNotFound {
 			t.Errorf("cycle reports for the group's teacher: %v", err)
 		}
 		return nil

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/sillage/sillage"
-	"github.com/sillage/sillage/internal/lsureport"
+	"github.com/sillage/sillage/internal/livret"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -135,7 +135,7 @@ func (f *Fixture) build(ctx context.Context, tx *store.Tx, o Options) error {
 	type subj struct{ code, label, modality string }
 	var subjects []subj
 	if o.Ecole {
-		for i, d := range lsureport.Domains1D {
+		for i, d := range livret.Domains1D {
 			if i < o.Subjects {
 				subjects = append(subjects, subj{d.Code, d.Label, ""})
 			}

@@ -1,4 +1,4 @@
-package lsureport_test
+package livret_test
 
 import (
 	"context"
@@ -6,14 +6,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sillage/sillage/internal/livret"
+	"github.com/sillage/sillage/internal/livret/lsutest"
 	"github.com/sillage/sillage/internal/lsu"
-	"github.com/sillage/sillage/internal/lsureport"
-	"github.com/sillage/sillage/internal/lsureport/lsutest"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/store/storetest"
 )
 
-func benchExport(b *testing.B, o lsutest.Options, sel func(f *lsutest.Fixture) lsureport.Selection, split string, unit string) {
+func benchExport(b *testing.B, o lsutest.Options, sel func(f *lsutest.Fixture) livret.Selection, split string, unit string) {
 	requireXmllint(b)
 	st := storetest.Open(b, store.SQLite, &storetest.Clock{T: storetest.Epoch})
 	start := time.Now()
@@ -23,14 +23,14 @@ func benchExport(b *testing.B, o lsutest.Options, sel func(f *lsutest.Fixture) l
 	}
 	b.Logf("fixture of %d students built in %s", len(f.Students), time.Since(start).Round(time.Millisecond))
 	blobs := openBlobs(b)
-	req := lsureport.Request{Selection: sel(f), Split: split, AppVersion: "bench", Actor: actor}
+	req := livret.Request{Selection: sel(f), Split: split, AppVersion: "bench", Actor: actor}
 	req.SchemaDir = schemaDirFor(b)
 	// The raw floor, measured in the same run: lsu.Export alone (collect,
 	// generate, validate) on the input already read from the store.
 	ctx := context.Background()
-	var loaded *lsureport.Loaded
+	var loaded *livret.Loaded
 	if err := st.Read(ctx, func(tx *store.Tx) (err error) {
-		loaded, err = lsureport.Load(ctx, tx, o.UAI, req.Selection, lsureport.LoadOptions{AppVersion: "bench"})
+		loaded, err = livret.Load(ctx, tx, o.UAI, req.Selection, livret.LoadOptions{AppVersion: "bench"})
 		return err
 	}); err != nil {
 		b.Fatal(err)
@@ -40,7 +40,7 @@ func benchExport(b *testing.B, o lsutest.Options, sel func(f *lsutest.Fixture) l
 	var full, raw time.Duration
 	for b.Loop() {
 		t0 := time.Now()
-		out, err := lsureport.Run(ctx, st, blobs, o.UAI, req)
+		out, err := livret.Run(ctx, st, blobs, o.UAI, req)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -50,7 +50,7 @@ func benchExport(b *testing.B, o lsutest.Options, sel func(f *lsutest.Fixture) l
 		}
 		students = out.Report.Counts.StudentsExported
 		out.Cleanup()
-		if split == lsureport.SplitNone {
+		if split == livret.SplitNone {
 			t1 := time.Now()
 			if _, err := lsu.Export(ctx, loaded.Input, req.SchemaDir, rawOut); err != nil {
 				b.Fatal(err)
@@ -73,9 +73,9 @@ func benchExport(b *testing.B, o lsutest.Options, sel func(f *lsutest.Fixture) l
 // the official 10.0 XSD, kept as blobs with its report and audit entry.
 func BenchmarkLSUExportClass(b *testing.B) {
 	benchExport(b, lsutest.Options{UAI: uaiCollege, Divisions: 1, PerDivision: 30, Periods: 3, Subjects: 12},
-		func(f *lsutest.Fixture) lsureport.Selection {
-			return lsureport.Selection{DivisionCode: "6E1", PeriodIDs: f.PeriodIDs(3)}
-		}, lsureport.SplitNone, "ms/class")
+		func(f *lsutest.Fixture) livret.Selection {
+			return livret.Selection{DivisionCode: "6E1", PeriodIDs: f.PeriodIDs(3)}
+		}, livret.SplitNone, "ms/class")
 }
 
 // BenchmarkLSUExportCollege exports a whole collège of 600 students (20
@@ -83,9 +83,9 @@ func BenchmarkLSUExportClass(b *testing.B) {
 // file, then split by division (a ZIP of 20 validated files).
 func BenchmarkLSUExportCollege(b *testing.B) {
 	o := lsutest.Options{UAI: uaiCollege, Divisions: 20, PerDivision: 30, Periods: 3, Subjects: 12, Cycle: true}
-	sel := func(f *lsutest.Fixture) lsureport.Selection {
-		return lsureport.Selection{PeriodIDs: f.PeriodIDs(3), Cycle: true}
+	sel := func(f *lsutest.Fixture) livret.Selection {
+		return livret.Selection{PeriodIDs: f.PeriodIDs(3), Cycle: true}
 	}
-	b.Run("one-file", func(b *testing.B) { benchExport(b, o, sel, lsureport.SplitNone, "ms/collège") })
-	b.Run("split-by-division", func(b *testing.B) { benchExport(b, o, sel, lsureport.SplitDivision, "ms/collège") })
+	b.Run("one-file", func(b *testing.B) { benchExport(b, o, sel, livret.SplitNone, "ms/collège") })
+	b.Run("split-by-division", func(b *testing.B) { benchExport(b, o, sel, livret.SplitDivision, "ms/collège") })
 }

@@ -1,4 +1,4 @@
-package lsureport
+package livret
 
 import (
 	"archive/zip"

@@ -1,4 +1,4 @@
-package lsureport_test
+package livret_test
 
 import (
 	"bytes"
@@ -14,9 +14,9 @@ import (
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/blob"
+	"github.com/sillage/sillage/internal/livret"
+	"github.com/sillage/sillage/internal/livret/lsutest"
 	"github.com/sillage/sillage/internal/lsu"
-	"github.com/sillage/sillage/internal/lsureport"
-	"github.com/sillage/sillage/internal/lsureport/lsutest"
 	"github.com/sillage/sillage/internal/onde"
 	"github.com/sillage/sillage/internal/sharedref"
 	"github.com/sillage/sillage/internal/store"
@@ -81,14 +81,14 @@ func readONDE(t testing.TB, data []byte) *onde.PupilsFile {
 	return pf
 }
 
-func run(t testing.TB, st *store.Store, blobs *blob.Store, uai sillage.UAI, req lsureport.Request) *lsureport.Outcome {
+func run(t testing.TB, st *store.Store, blobs *blob.Store, uai sillage.UAI, req livret.Request) *livret.Outcome {
 	t.Helper()
 	req.SchemaDir = sharedref.Path(t, "lsu")
 	req.Actor = actor
 	if req.AppVersion == "" {
 		req.AppVersion = "test"
 	}
-	out, err := lsureport.Run(context.Background(), st, blobs, uai, req)
+	out, err := livret.Run(context.Background(), st, blobs, uai, req)
 	if err != nil {
 		t.Fatalf("export: %v", err)
 	}
@@ -170,7 +170,7 @@ func TestExportGoldenCollege(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store, _ *storetest.Clock) {
 		f := college(t, st)
 		blobs := openBlobs(t)
-		out := run(t, st, blobs, uaiCollege, lsureport.Request{Selection: lsureport.Selection{DivisionCode: "3E1", PeriodIDs: f.PeriodIDs(2), Cycle: true}})
+		out := run(t, st, blobs, uaiCollege, livret.Request{Selection: livret.Selection{DivisionCode: "3E1", PeriodIDs: f.PeriodIDs(2), Cycle: true}})
 		if out.Refused() {
 			t.Fatalf("refused: %s\n%s", out.Export.Refusal, reportCSV(t, out.Report))
 		}
@@ -197,7 +197,7 @@ func TestExportGoldenCollege(t *testing.T) {
 		if !bytes.Equal(b.Bytes(), xml) {
 			t.Fatal("the kept file differs from the one handed over")
 		}
-		rep, err := lsureport.ReadReport(blobs, out.Export)
+		rep, err := livret.ReadReport(blobs, out.Export)
 		if err != nil || rep.Counts != out.Report.Counts {
 			t.Fatalf("kept report: %+v %v", rep, err)
 		}
@@ -220,7 +220,7 @@ func TestExportGoldenEcole(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store, _ *storetest.Clock) {
 		f := ecole(t, st)
 		blobs := openBlobs(t)
-		out := run(t, st, blobs, uaiEcole, lsureport.Request{Selection: lsureport.Selection{DivisionCode: "70001", PeriodIDs: f.PeriodIDs(1), Cycle: true},
+		out := run(t, st, blobs, uaiEcole, livret.Request{Selection: livret.Selection{DivisionCode: "70001", PeriodIDs: f.PeriodIDs(1), Cycle: true},
 			ONDE: readONDE(t, f.ONDE)})
 		if out.Refused() {
 			t.Fatalf("refused: %s\n%s", out.Export.Refusal, reportCSV(t, out.Report))
@@ -254,9 +254,9 @@ func TestLoadCarriesTheSTSType(t *testing.T) {
 		if err := st.Write(ctx, func(tx *store.Tx) error { _, err := tx.SetSTSTypes(ctx, uaiCollege, types); return err }); err != nil {
 			t.Fatal(err)
 		}
-		var loaded *lsureport.Loaded
+		var loaded *livret.Loaded
 		err := st.Read(ctx, func(tx *store.Tx) (err error) {
-			loaded, err = lsureport.Load(ctx, tx, uaiCollege, lsureport.Selection{DivisionCode: "3E1", PeriodIDs: f.PeriodIDs(2)}, lsureport.LoadOptions{})
+			loaded, err = livret.Load(ctx, tx, uaiCollege, livret.Selection{DivisionCode: "3E1", PeriodIDs: f.PeriodIDs(2)}, livret.LoadOptions{})
 			return err
 		})
 		if err != nil {
