@@ -32,3 +32,29 @@ const (
 
 // NormalizeLogin lowercases and trims a login.
 func NormalizeLogin(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// AccountMembership is one establishment where an account has a person.
+type AccountMembership struct {
+	UAI      UAI
+	Name     string // establishment name
+	PersonID int64
+	Role     Role
+	Active   bool
+	Person   Person
+}
+
+// CredentialList is a generated list of one-time passwords.
+type CredentialList struct {
+	UAI          UAI
+	ID           int64
+	SchoolYear   SchoolYear
+	DivisionCode string // "" for the staff list
+	Title        string
+	Accounts     int
+	PDFSHA256    string
+	PDFSize      int64
+	CSVSHA256    string
+	CSVSize      int64
+	CreatedAt    time.Time
+	CreatedBy    int64
+}

@@ -78,3 +78,20 @@ func KeyedHash(hash string) (version int, ok bool) {
 	}
 	return v, true
 }
+
+// AuditFilter selects audit entries.
+type AuditFilter struct {
+	From, To time.Time // [From, To); zero = unbounded
+	ActorID  int64
+	Action   string // prefix, e.g. "transfer"
+	Limit    int    // 0 = no limit
+}
+
+// AuditHead is the state of a chain: its last entry and where retention cut it.
+type AuditHead struct {
+	UAI        UAI
+	Seq        int64
+	Hash       string
+	PurgedSeq  int64
+	PurgedHash string
+}

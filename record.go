@@ -370,3 +370,31 @@ func (p Period) Label() string {
 	}
 	return "Trimestre " + strconv.Itoa(p.Index)
 }
+
+// EvaluationFilter selects evaluations.
+type EvaluationFilter struct {
+	DivisionID int64 // 0 = any
+	AuthorID   int64 // 0 = any
+	StudentID  int64 // evaluations where this student has a result or a comment
+	Trashed    bool  // the trash instead of the live ones
+}
+
+// ResultFilter selects results.
+type ResultFilter struct {
+	EvaluationID int64
+	StudentID    int64
+}
+
+// EvaluationRef is what the records import needs to find an evaluation
+// again: its id, whether it is in the trash.
+type EvaluationRef struct {
+	ID      int64
+	Trashed bool
+}
+
+// SheetFilter selects sheets.
+type SheetFilter struct {
+	StudentID  int64
+	DivisionID int64 // sheets of the students of a division
+	Trashed    bool
+}

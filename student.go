@@ -282,3 +282,37 @@ type Subject struct {
 	LongLabel    string
 	NationalCode string // CODE_MATIERE_NATIONALE, LSU code-national
 }
+
+// PersonFilter selects persons.
+type PersonFilter struct {
+	Role       Role // "" = every role
+	ActiveOnly bool
+	IDs        []int64 // when set, only these
+}
+
+// StudentFilter selects students.
+type StudentFilter struct {
+	DivisionID     int64 // 0 = any
+	ActiveOnly     bool
+	InactiveOnly   bool
+	TransferStatus TransferStatus // "" = any
+	WithoutUnqid   bool           // students without (valid) INE
+	IDs            []int64
+}
+
+// GroupMember is a person in a group.
+type GroupMember struct {
+	GroupID  int64
+	PersonID int64
+}
+
+// PersonUnqids is the set of unqid versions of one student.
+type PersonUnqids struct {
+	PersonID int64
+	Unqids   []string
+}
+
+// Programme is a subject taught in a MEF with a modality of election (Nomenclature).
+type Programme struct {
+	MEF, SubjectCode, Modality, Hours string
+}

@@ -36,7 +36,7 @@ func recordDigests(t *testing.T, st *store.Store) string {
 	var lines []string
 	err := st.Read(ctx, func(tx *store.Tx) error {
 		for _, e := range mustEstablishments(t, tx) {
-			students, err := tx.ListStudents(ctx, e.UAI, store.StudentFilter{})
+			students, err := tx.ListStudents(ctx, e.UAI, sillage.StudentFilter{})
 			if err != nil {
 				return err
 			}

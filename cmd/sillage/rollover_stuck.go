@@ -30,7 +30,7 @@ func (a *app) rolloverStuckCmd() *cobra.Command {
 				return err
 			}
 			y := a.yearFlag(year)
-			var stuck []store.RolloverStep
+			var stuck []sillage.RolloverStep
 			now := a.clock().Now()
 			err = st.Read(ctx, func(tx *store.Tx) error {
 				steps, err := tx.ListRolloverSteps(ctx, y)
@@ -66,7 +66,7 @@ func (a *app) rolloverStuckCmd() *cobra.Command {
 	return c
 }
 
-func printStuck(w io.Writer, y sillage.SchoolYear, stuck []store.RolloverStep) {
+func printStuck(w io.Writer, y sillage.SchoolYear, stuck []sillage.RolloverStep) {
 	if len(stuck) == 0 {
 		fmt.Fprintf(w, "Aucune étape bloquée pour le changement d'année %s.\n", y)
 		return

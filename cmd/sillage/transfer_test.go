@@ -59,7 +59,7 @@ func TestEstablishmentTransferCommand(t *testing.T) {
 			defer st.Close()
 			var entries []sillage.AuditEntry
 			st.Read(context.Background(), func(tx *store.Tx) (err error) {
-				entries, err = tx.ListAudit(context.Background(), "0860012W", store.AuditFilter{Action: audit.TransferSettings})
+				entries, err = tx.ListAudit(context.Background(), "0860012W", sillage.AuditFilter{Action: audit.TransferSettings})
 				return err
 			})
 			if len(entries) != 2 || !strings.Contains(entries[1].Details, "transfert activé") || entries[1].ActorName != "ligne de commande" {

@@ -50,7 +50,7 @@ func TestSharedAccount(t *testing.T) {
 			if err := tx.CreatePerson(ctx, a, &local); err != nil {
 				return err
 			}
-			return tx.CreateSession(ctx, store.Session{TokenHash: "jeton", AccountID: acc.ID, CreatedAt: clock.T, LastSeenAt: clock.T, ExpiresAt: clock.T.Add(time.Hour)})
+			return tx.CreateSession(ctx, sillage.Session{TokenHash: "jeton", AccountID: acc.ID, CreatedAt: clock.T, LastSeenAt: clock.T, ExpiresAt: clock.T.Add(time.Hour)})
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -69,7 +69,7 @@ func TestSharedAccount(t *testing.T) {
 		}
 		defer blobs.Close()
 		var creds []accounts.Credential
-		var list store.CredentialList
+		var list sillage.CredentialList
 		box := testBox(t)
 		err = st.Write(ctx, func(tx *store.Tx) (err error) {
 			list, creds, err = accounts.IssueStaff(ctx, tx, blobs, box, a, admin, 2025)
@@ -102,7 +102,7 @@ func TestSharedAccount(t *testing.T) {
 				t.Errorf("account after the reset: %+v", got)
 			}
 			for _, u := range []sillage.UAI{"", a, b} {
-				entries, err := tx.ListAudit(ctx, u, store.AuditFilter{Action: audit.AccountPasswordReset})
+				entries, err := tx.ListAudit(ctx, u, sillage.AuditFilter{Action: audit.AccountPasswordReset})
 				if err != nil {
 					return err
 				}
@@ -130,7 +130,7 @@ func testBox(t *testing.T) *sealbox.Box {
 // checkSealedList: the files of a credential list hold no one-time
 // password or login in clear in the blob store; they open with the key
 // into the PDF and the CSV with every password.
-func checkSealedList(t *testing.T, blobs *blob.Store, box *sealbox.Box, l store.CredentialList, creds []accounts.Credential) {
+func checkSealedList(t *testing.T, blobs *blob.Store, box *sealbox.Box, l sillage.CredentialList, creds []accounts.Credential) {
 	t.Helper()
 	for _, sum := range []string{l.PDFSHA256, l.CSVSHA256} {
 		f, err := blobs.Open(sum)

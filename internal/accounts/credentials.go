@@ -36,14 +36,14 @@ func needsCredentials(acc sillage.Account) bool {
 // list (PDF and CSV) in the blob store, sealed by box (the lists hold
 // passwords in clear: privacy.md, docs/securite.md). Issuing again replaces the passwords
 // of the previous list for accounts still not activated.
-func IssueDivision(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Box, uai sillage.UAI, who audit.Actor, divisionID int64) (store.CredentialList, []Credential, error) {
+func IssueDivision(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Box, uai sillage.UAI, who audit.Actor, divisionID int64) (sillage.CredentialList, []Credential, error) {
 	div, err := tx.GetDivision(ctx, uai, divisionID)
 	if err != nil {
-		return store.CredentialList{}, nil, err
+		return sillage.CredentialList{}, nil, err
 	}
-	students, err := tx.ListStudents(ctx, uai, store.StudentFilter{DivisionID: divisionID, ActiveOnly: true})
+	students, err := tx.ListStudents(ctx, uai, sillage.StudentFilter{DivisionID: divisionID, ActiveOnly: true})
 	if err != nil {
-		return store.CredentialList{}, nil, err
+		return sillage.CredentialList{}, nil, err
 	}
 	type target struct {
 		person sillage.Person
@@ -54,7 +54,7 @@ func IssueDivision(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *se
 		targets = append(targets, target{s.Person, sillage.RoleStudent.Label()})
 		links, err := tx.ListGuardians(ctx, uai, s.ID)
 		if err != nil {
-			return store.CredentialList{}, nil, err
+			return sillage.CredentialList{}, nil, err
 		}
 		for _, g := range links {
 			if !g.Legal {
@@ -62,7 +62,7 @@ func IssueDivision(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *se
 			}
 			p, err := tx.GetPerson(ctx, uai, g.ParentID)
 			if err != nil {
-				return store.CredentialList{}, nil, err
+				return sillage.CredentialList{}, nil, err
 			}
 			if p.Active() {
 				targets = append(targets, target{p, "Responsable de " + s.FullName()})
@@ -79,13 +79,13 @@ func IssueDivision(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *se
 
 // IssueStaff issues one-time passwords to the active staff (teachers,
 // direction, administrators, other staff) whose accounts were never activated.
-func IssueStaff(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Box, uai sillage.UAI, who audit.Actor, year sillage.SchoolYear) (store.CredentialList, []Credential, error) {
+func IssueStaff(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Box, uai sillage.UAI, who audit.Actor, year sillage.SchoolYear) (sillage.CredentialList, []Credential, error) {
 	var persons []sillage.Person
 	var roles []string
 	for _, role := range []sillage.Role{sillage.RoleTeacher, sillage.RoleDirector, sillage.RoleAdministrator, sillage.RoleStaff} {
-		ps, err := tx.ListPersons(ctx, uai, store.PersonFilter{Role: role, ActiveOnly: true})
+		ps, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{Role: role, ActiveOnly: true})
 		if err != nil {
-			return store.CredentialList{}, nil, err
+			return sillage.CredentialList{}, nil, err
 		}
 		for _, p := range ps {
 			persons = append(persons, p)
@@ -96,7 +96,7 @@ func IssueStaff(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealb
 }
 
 func issue(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Box, uai sillage.UAI, who audit.Actor, year sillage.SchoolYear,
-	division, title string, persons []sillage.Person, roles []string) (store.CredentialList, []Credential, error) {
+	division, title string, persons []sillage.Person, roles []string) (sillage.CredentialList, []Credential, error) {
 	var creds []Credential
 	var accountIDs []int64
 	shared := 0
@@ -104,20 +104,20 @@ func issue(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Bo
 		if p.AccountID == 0 {
 			login, err := UniqueLogin(ctx, tx, p.FirstName, p.LastName)
 			if err != nil {
-				return store.CredentialList{}, nil, err
+				return sillage.CredentialList{}, nil, err
 			}
 			acc := sillage.Account{Login: login, MustChangePassword: true}
 			if err := tx.CreateAccount(ctx, &acc); err != nil {
-				return store.CredentialList{}, nil, err
+				return sillage.CredentialList{}, nil, err
 			}
 			if err := tx.LinkAccount(ctx, uai, p.ID, acc.ID); err != nil {
-				return store.CredentialList{}, nil, err
+				return sillage.CredentialList{}, nil, err
 			}
 			p.AccountID = acc.ID
 		}
 		acc, err := tx.GetAccount(ctx, p.AccountID)
 		if err != nil {
-			return store.CredentialList{}, nil, err
+			return sillage.CredentialList{}, nil, err
 		}
 		if !needsCredentials(acc) {
 			continue
@@ -125,7 +125,7 @@ func issue(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Bo
 		// An account another establishment also uses got its password
 		// there: it is not this establishment's to replace.
 		if elsewhere, err := tx.AccountUsedElsewhere(ctx, acc.ID, uai); err != nil {
-			return store.CredentialList{}, nil, err
+			return sillage.CredentialList{}, nil, err
 		} else if elsewhere {
 			shared++
 			continue
@@ -134,32 +134,32 @@ func issue(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Bo
 		accountIDs = append(accountIDs, acc.ID)
 	}
 	if len(creds) == 0 {
-		return store.CredentialList{}, nil, sillage.Errorf(sillage.KindInvalid, "tous les comptes concernés sont déjà activés : aucun identifiant à éditer")
+		return sillage.CredentialList{}, nil, sillage.Errorf(sillage.KindInvalid, "tous les comptes concernés sont déjà activés : aucun identifiant à éditer")
 	}
 	hashes, err := hashAll(creds)
 	if err != nil {
-		return store.CredentialList{}, nil, err
+		return sillage.CredentialList{}, nil, err
 	}
 	for i, id := range accountIDs {
 		if err := tx.SetPassword(ctx, id, hashes[i], true); err != nil {
-			return store.CredentialList{}, nil, err
+			return sillage.CredentialList{}, nil, err
 		}
 	}
 	pdfRef, csvRef, err := storeFiles(blobs, box, title, tx.Now(), creds)
 	if err != nil {
-		return store.CredentialList{}, nil, err
+		return sillage.CredentialList{}, nil, err
 	}
-	l := store.CredentialList{SchoolYear: year, DivisionCode: division, Title: title, Accounts: len(creds),
+	l := sillage.CredentialList{SchoolYear: year, DivisionCode: division, Title: title, Accounts: len(creds),
 		PDFSHA256: pdfRef.SHA256, PDFSize: pdfRef.Size, CSVSHA256: csvRef.SHA256, CSVSize: csvRef.Size, CreatedBy: who.ID}
 	if err := tx.AddCredentialList(ctx, uai, &l); err != nil {
-		return store.CredentialList{}, nil, err
+		return sillage.CredentialList{}, nil, err
 	}
 	details := fmt.Sprintf("%d mots de passe provisoires", len(creds))
 	if shared > 0 {
 		details += fmt.Sprintf(" ; %d comptes communs à un autre établissement laissés inchangés", shared)
 	}
 	if err := audit.Record(ctx, tx, uai, who, audit.CredentialsIssued, title, details); err != nil {
-		return store.CredentialList{}, nil, err
+		return sillage.CredentialList{}, nil, err
 	}
 	return l, creds, nil
 }

@@ -26,7 +26,7 @@ func CredentialListExpiry(created time.Time, days int) time.Time {
 }
 
 // CredentialListExpired reports whether the list is past its expiry at now.
-func CredentialListExpired(l store.CredentialList, now time.Time, days int) bool {
+func CredentialListExpired(l sillage.CredentialList, now time.Time, days int) bool {
 	return !now.Before(CredentialListExpiry(l.CreatedAt, days))
 }
 

@@ -34,7 +34,7 @@ func testCredentialListsExpire(t *testing.T, days int) {
 		add := func(uai sillage.UAI, title string) {
 			t.Helper()
 			err := st.Write(ctx, func(tx *store.Tx) error {
-				return tx.AddCredentialList(ctx, uai, &store.CredentialList{SchoolYear: sillage.SchoolYearOf(start), DivisionCode: "1SN", Title: title,
+				return tx.AddCredentialList(ctx, uai, &sillage.CredentialList{SchoolYear: sillage.SchoolYearOf(start), DivisionCode: "1SN", Title: title,
 					Accounts: 2, PDFSHA256: strings.Repeat("a", 64), PDFSize: 1, CSVSHA256: strings.Repeat("b", 64), CSVSize: 1})
 			})
 			if err != nil {
@@ -74,7 +74,7 @@ func testCredentialListsExpire(t *testing.T, days int) {
 				if want == "" && len(lists) != 0 || want != "" && (len(lists) != 1 || lists[0].Title != want) {
 					t.Errorf("%s keeps %+v, want %q", uai, lists, want)
 				}
-				entries, err := tx.ListAudit(ctx, uai, store.AuditFilter{Action: audit.CredentialsExpired})
+				entries, err := tx.ListAudit(ctx, uai, sillage.AuditFilter{Action: audit.CredentialsExpired})
 				if err != nil {
 					return err
 				}

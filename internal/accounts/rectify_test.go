@@ -113,7 +113,7 @@ func TestRectify(t *testing.T) {
 					if after, err = tx.GetPerson(ctx, home, before.ID); err != nil {
 						return err
 					}
-					list, err = tx.ListAudit(ctx, a, store.AuditFilter{Action: audit.Rectification})
+					list, err = tx.ListAudit(ctx, a, sillage.AuditFilter{Action: audit.Rectification})
 					return err
 				})
 				if err != nil {
@@ -150,7 +150,7 @@ func TestRectify(t *testing.T) {
 
 func countRectifications(ctx context.Context, t *testing.T, tx *store.Tx, uai sillage.UAI) int {
 	t.Helper()
-	list, err := tx.ListAudit(ctx, uai, store.AuditFilter{Action: audit.Rectification})
+	list, err := tx.ListAudit(ctx, uai, sillage.AuditFilter{Action: audit.Rectification})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestCreateChecksTheIdentity(t *testing.T) {
 		}
 		var persons []sillage.Person
 		st.Read(ctx, func(tx *store.Tx) (err error) {
-			persons, err = tx.ListPersons(ctx, uai, store.PersonFilter{})
+			persons, err = tx.ListPersons(ctx, uai, sillage.PersonFilter{})
 			return err
 		})
 		if len(persons) != 1 {

@@ -114,7 +114,7 @@ func Verify(ctx context.Context, st *store.Store, uai sillage.UAI, opts VerifyOp
 	checked := 0
 	cp := opts.checkpointHead(uai)
 	err := st.Read(ctx, func(tx *store.Tx) error {
-		var head store.AuditHead
+		var head sillage.AuditHead
 		heads, err := tx.AuditChains(ctx)
 		if err != nil {
 			return err
@@ -215,7 +215,7 @@ func checkHash(uai sillage.UAI, e sillage.AuditEntry, key *Key, keyedSeen bool) 
 // VerifyAll checks every chain of the instance, and every chain the
 // checkpoint names.
 func VerifyAll(ctx context.Context, st *store.Store, opts VerifyOptions) ([]Problem, int, error) {
-	var chains []store.AuditHead
+	var chains []sillage.AuditHead
 	if err := st.Read(ctx, func(tx *store.Tx) (err error) { chains, err = tx.AuditChains(ctx); return err }); err != nil {
 		return nil, 0, err
 	}
@@ -301,7 +301,7 @@ var actionLabels = map[string]string{
 // audit log's rolling retention, privacy.md) and records the count in each
 // chain it cut. The chains stay verifiable: each remembers where it was cut.
 func PurgeExpired(ctx context.Context, st *store.Store, before time.Time) (int, error) {
-	var chains []store.AuditHead
+	var chains []sillage.AuditHead
 	if err := st.Read(ctx, func(tx *store.Tx) (err error) { chains, err = tx.AuditChains(ctx); return err }); err != nil {
 		return 0, err
 	}

@@ -105,7 +105,7 @@ func TestPurgeExpiredRecordsTheCut(t *testing.T) {
 		}
 		var entries []sillage.AuditEntry
 		st.Read(ctx, func(tx *store.Tx) (err error) {
-			entries, err = tx.ListAudit(ctx, "0860012W", store.AuditFilter{})
+			entries, err = tx.ListAudit(ctx, "0860012W", sillage.AuditFilter{})
 			return err
 		})
 		if len(entries) != 2 || entries[0].Action != audit.AuditPurged {

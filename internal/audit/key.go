@@ -163,7 +163,7 @@ type Checkpoint struct {
 
 // MakeCheckpoint reads every chain head and signs them.
 func MakeCheckpoint(ctx context.Context, st *store.Store, s *Signer, now time.Time) (Checkpoint, error) {
-	var chains []store.AuditHead
+	var chains []sillage.AuditHead
 	if err := st.Read(ctx, func(tx *store.Tx) (err error) { chains, err = tx.AuditChains(ctx); return err }); err != nil {
 		return Checkpoint{}, err
 	}

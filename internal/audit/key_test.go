@@ -176,7 +176,7 @@ func TestKeyedChainNeedsTheRightKey(t *testing.T) {
 		}
 		var last sillage.AuditEntry
 		st.Read(ctx, func(tx *store.Tx) error {
-			es, err := tx.ListAudit(ctx, uaiA, store.AuditFilter{Limit: 1})
+			es, err := tx.ListAudit(ctx, uaiA, sillage.AuditFilter{Limit: 1})
 			last = es[0]
 			return err
 		})

@@ -36,18 +36,18 @@ func HashToken(token string) string {
 }
 
 // Create starts a session for an account and returns its token.
-func (s *Sessions) Create(ctx context.Context, tx *store.Tx, accountID int64) (string, store.Session, error) {
+func (s *Sessions) Create(ctx context.Context, tx *store.Tx, accountID int64) (string, sillage.Session, error) {
 	token, hash := NewToken()
 	now := s.Clock.Now()
-	sess := store.Session{TokenHash: hash, AccountID: accountID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.Idle)}
+	sess := sillage.Session{TokenHash: hash, AccountID: accountID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.Idle)}
 	return token, sess, tx.CreateSession(ctx, sess)
 }
 
 // Find returns the live session of a token, in the caller's transaction
 // (the request reads its session, account and person in one go).
-func (s *Sessions) Find(ctx context.Context, tx *store.Tx, token string) (store.Session, error) {
+func (s *Sessions) Find(ctx context.Context, tx *store.Tx, token string) (sillage.Session, error) {
 	if token == "" {
-		return store.Session{}, sillage.Errorf(sillage.KindNotFound, "pas de session")
+		return sillage.Session{}, sillage.Errorf(sillage.KindNotFound, "pas de session")
 	}
 	return tx.GetSession(ctx, HashToken(token), s.Clock.Now())
 }
@@ -55,7 +55,7 @@ func (s *Sessions) Find(ctx context.Context, tx *store.Tx, token string) (store.
 // Touch records activity, pushing the expiry back by the idle duration. It
 // writes at most once a minute per session, so that browsing does not
 // queue behind SQLite's single writer.
-func (s *Sessions) Touch(ctx context.Context, sess store.Session) (store.Session, error) {
+func (s *Sessions) Touch(ctx context.Context, sess sillage.Session) (sillage.Session, error) {
 	now := s.Clock.Now()
 	if now.Sub(sess.LastSeenAt) < time.Minute {
 		return sess, nil

@@ -96,7 +96,7 @@ type KeyRef struct {
 // snapshotState is what the database copy says.
 type snapshotState struct {
 	refs      map[string]bool
-	keys      map[string][]store.KeyVersion
+	keys      map[string][]sillage.KeyVersion
 	migration int64
 }
 
@@ -148,7 +148,7 @@ func Create(ctx context.Context, dest string, o Options) (*Meta, error) {
 		return nil, err
 	}
 	for _, k := range o.Keys {
-		required := slices.DeleteFunc(snap.keys[k.Name], func(v store.KeyVersion) bool { return v.Retired })
+		required := slices.DeleteFunc(snap.keys[k.Name], func(v sillage.KeyVersion) bool { return v.Retired })
 		for _, v := range required {
 			meta.Keys[k.Name] = append(meta.Keys[k.Name], KeyRef{Version: v.Version, Fingerprint: v.Fingerprint})
 		}
@@ -284,7 +284,7 @@ func snapshotPostgres(ctx context.Context, st *store.Store, path string, meta *M
 }
 
 func readSnapshot(ctx context.Context, st *store.Store, read func(func(tx *store.Tx) error) error) (*snapshotState, error) {
-	snap := &snapshotState{keys: map[string][]store.KeyVersion{}}
+	snap := &snapshotState{keys: map[string][]sillage.KeyVersion{}}
 	err := read(func(tx *store.Tx) (err error) {
 		if snap.refs, err = tx.BlobRefs(ctx); err != nil {
 			return err

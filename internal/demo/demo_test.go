@@ -82,7 +82,7 @@ func TestGenerate(t *testing.T) {
 				if n == 0 {
 					t.Errorf("%s: no student in the transfer index", e.UAI)
 				}
-				news, err := tx.ListStudents(ctx, e.UAI, store.StudentFilter{TransferStatus: sillage.TransferNew})
+				news, err := tx.ListStudents(ctx, e.UAI, sillage.StudentFilter{TransferStatus: sillage.TransferNew})
 				if err != nil {
 					return err
 				}

@@ -231,7 +231,7 @@ func (g *generator) establishment(ctx context.Context, tx *store.Tx, p Establish
 		studentIDs[k] = s.ID
 		g.res.Students++
 		if sp.Left {
-			if err := tx.PutIndexEntry(ctx, store.IndexEntry{Unqid: s.Unqid, OriginUAI: uai, OriginStudentID: s.ID, Diploma: s.Diploma, DeactivatedAt: sp.LeftAt}); err != nil {
+			if err := tx.PutIndexEntry(ctx, sillage.TransferIndexEntry{Unqid: s.Unqid, OriginUAI: uai, OriginStudentID: s.ID, Diploma: s.Diploma, DeactivatedAt: sp.LeftAt}); err != nil {
 				return err
 			}
 		} else {
@@ -424,7 +424,7 @@ func Accounts(ctx context.Context, st *store.Store, o Options) ([]Account, error
 			return err
 		}
 		for _, e := range es {
-			persons, err := tx.ListPersons(ctx, e.UAI, store.PersonFilter{})
+			persons, err := tx.ListPersons(ctx, e.UAI, sillage.PersonFilter{})
 			if err != nil {
 				return err
 			}

@@ -467,7 +467,7 @@ func (r *aafRun) routeRejected() error {
 	for _, rj := range r.rejected {
 		ids = append(ids, rj.id)
 	}
-	var locs []store.PersonLocation
+	var locs []sillage.PersonLocation
 	err := r.im.Store.Read(r.ctx, func(tx *store.Tx) (err error) {
 		locs, err = tx.FindAAFPersons(r.ctx, ids)
 		return err
@@ -475,7 +475,7 @@ func (r *aafRun) routeRejected() error {
 	if err != nil {
 		return err
 	}
-	byID := map[string][]store.PersonLocation{}
+	byID := map[string][]sillage.PersonLocation{}
 	for _, l := range locs {
 		byID[l.AAFID] = append(byID[l.AAFID], l)
 	}
@@ -684,8 +684,8 @@ func (r *aafRun) targets(req *aaf.Request, structures []string, role sillage.Rol
 }
 
 // locations finds where a person with this AAF join id already is.
-func (r *aafRun) locations(id string) ([]store.PersonLocation, error) {
-	var locs []store.PersonLocation
+func (r *aafRun) locations(id string) ([]sillage.PersonLocation, error) {
+	var locs []sillage.PersonLocation
 	err := r.im.Store.Read(r.ctx, func(tx *store.Tx) (err error) {
 		locs, err = tx.FindAAFPersons(r.ctx, []string{id})
 		return err
@@ -729,7 +729,7 @@ func (r *aafRun) estOf(join string) (int, error) {
 		return i, nil
 	}
 	if s == nil {
-		var found []store.AAFStructure
+		var found []sillage.AAFStructure
 		err := r.im.Store.Read(r.ctx, func(tx *store.Tx) (err error) {
 			found, err = tx.FindAAFStructures(r.ctx, []string{join})
 			return err

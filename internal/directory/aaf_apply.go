@@ -9,7 +9,6 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/aaf"
-	"github.com/sillage/sillage/internal/store"
 )
 
 // aafFields maps the fields an AAF record carries to the fields it changes
@@ -189,7 +188,7 @@ func (r *aafRun) apply(t *txn, e *aafEst, recs *estRecords) error {
 		rels[p.ID] = p
 	}
 	existingParents := map[string]bool{}
-	persons, err := t.tx.ListPersons(t.ctx, t.uai, store.PersonFilter{Role: sillage.RoleParent})
+	persons, err := t.tx.ListPersons(t.ctx, t.uai, sillage.PersonFilter{Role: sillage.RoleParent})
 	if err != nil {
 		return err
 	}

@@ -224,7 +224,7 @@ func aafState(t testing.TB, st *store.Store, uai sillage.UAI) map[string]aafPers
 			_, ierr := tx.GetIndexEntry(ctx, uai, s.ID)
 			out[s.AAFID] = aafPerson{student: true, active: s.Active(), division: code[s.DivisionID], indexed: ierr == nil}
 		}
-		ps, err := tx.ListPersons(ctx, uai, store.PersonFilter{})
+		ps, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{})
 		if err != nil {
 			return err
 		}

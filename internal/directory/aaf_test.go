@@ -107,7 +107,7 @@ func TestAAFReference2013(t *testing.T) {
 		distinct := map[string]bool{}
 		err = st.Read(ctx, func(tx *store.Tx) error {
 			for _, u := range uais2013 {
-				ps, err := tx.ListPersons(ctx, fixUAI(t, u), store.PersonFilter{Role: sillage.RoleParent})
+				ps, err := tx.ListPersons(ctx, fixUAI(t, u), sillage.PersonFilter{Role: sillage.RoleParent})
 				if err != nil {
 					return err
 				}
@@ -217,7 +217,7 @@ func TestAAFDelta(t *testing.T) {
 		}
 		ctx := context.Background()
 		err := st.Read(ctx, func(tx *store.Tx) error {
-			ss, err := tx.ListStudents(ctx, uai, store.StudentFilter{})
+			ss, err := tx.ListStudents(ctx, uai, sillage.StudentFilter{})
 			if err != nil {
 				return err
 			}
@@ -234,7 +234,7 @@ func TestAAFDelta(t *testing.T) {
 			if s := byAAF["2605746"]; s.Active() {
 				t.Error("deleted student still active")
 			}
-			ps, err := tx.ListPersons(ctx, uai, store.PersonFilter{Role: sillage.RoleParent})
+			ps, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{Role: sillage.RoleParent})
 			if err != nil {
 				return err
 			}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/siecle"
-	"github.com/sillage/sillage/internal/store"
 )
 
 // Responsables imports a SIECLE guardians export (ResponsablesAvecAdresses,
@@ -67,7 +66,7 @@ func (im *Importer) Responsables(ctx context.Context, r io.Reader, opts Options)
 	spec := txSpec{source: SourceResponsables, src: sillage.SourceSIECLE, uai: opts.UAI, year: sillage.SchoolYear(hdr.Year), complete: true,
 		present: present, fileYear: sillage.SchoolYear(hdr.Year), exported: exportedAt(hdr),
 		apply: func(t *txn) error {
-			studs, err := t.tx.ListStudents(t.ctx, t.uai, store.StudentFilter{})
+			studs, err := t.tx.ListStudents(t.ctx, t.uai, sillage.StudentFilter{})
 			if err != nil {
 				return err
 			}

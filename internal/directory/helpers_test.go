@@ -222,7 +222,7 @@ func students(t *testing.T, st *store.Store, uai sillage.UAI) map[string]sillage
 	ctx := context.Background()
 	out := map[string]sillage.Student{}
 	err := st.Read(ctx, func(tx *store.Tx) error {
-		ss, err := tx.ListStudents(ctx, uai, store.StudentFilter{})
+		ss, err := tx.ListStudents(ctx, uai, sillage.StudentFilter{})
 		for _, s := range ss {
 			key := s.SIECLEID
 			if key == "" {

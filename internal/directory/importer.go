@@ -303,7 +303,7 @@ func (im *Importer) transact(ctx context.Context, spec txSpec, opts Options, rep
 		if err != nil {
 			return err
 		}
-		ir := store.ImportReport{Source: string(spec.source), FileName: rep.FileName, SchoolYear: t.year, CreatedBy: opts.Actor.ID, Report: string(body)}
+		ir := sillage.ImportReport{Source: string(spec.source), FileName: rep.FileName, SchoolYear: t.year, CreatedBy: opts.Actor.ID, Report: string(body)}
 		if err := tx.CreateImportReport(ctx, spec.uai, &ir); err != nil {
 			return err
 		}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/siecle"
-	"github.com/sillage/sillage/internal/store"
 )
 
 // Nomenclature imports a SIECLE Nomenclature export (root
@@ -137,16 +136,16 @@ func (t *txn) applyProgrammes(ps []siecle.Programme) error {
 	if err != nil {
 		return err
 	}
-	old := map[store.Programme]bool{}
+	old := map[sillage.Programme]bool{}
 	for _, p := range have {
 		old[p] = true
 	}
 	c := t.rep.counts(KindProgrammes)
-	want := make([]store.Programme, 0, len(ps))
-	seen := map[store.Programme]bool{}
+	want := make([]sillage.Programme, 0, len(ps))
+	seen := map[sillage.Programme]bool{}
 	for _, p := range ps {
-		sp := store.Programme{MEF: p.MEF, SubjectCode: p.Subject, Modality: p.Modality, Hours: strconv.FormatFloat(p.Hours, 'f', -1, 64)}
-		key := store.Programme{MEF: sp.MEF, SubjectCode: sp.SubjectCode, Modality: sp.Modality}
+		sp := sillage.Programme{MEF: p.MEF, SubjectCode: p.Subject, Modality: p.Modality, Hours: strconv.FormatFloat(p.Hours, 'f', -1, 64)}
+		key := sillage.Programme{MEF: sp.MEF, SubjectCode: sp.SubjectCode, Modality: sp.Modality}
 		if seen[key] {
 			continue // (MEF, subject, modality) is unique: the first wins
 		}

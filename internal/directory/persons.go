@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/sillage/sillage"
-	"github.com/sillage/sillage/internal/store"
 )
 
 // personIn is a parent or a member of staff as a file gives them.
@@ -60,7 +59,7 @@ type personPlan struct {
 // decides what happens to each. A complete file deactivates the active
 // persons of the family that came from the same source and are absent.
 func (t *txn) planPersons(ins []*personIn, fam family, complete bool) (*personPlan, error) {
-	existing, err := t.tx.ListPersons(t.ctx, t.uai, store.PersonFilter{})
+	existing, err := t.tx.ListPersons(t.ctx, t.uai, sillage.PersonFilter{})
 	if err != nil {
 		return nil, err
 	}

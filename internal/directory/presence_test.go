@@ -36,7 +36,7 @@ func snapshot(t *testing.T, st *store.Store, uai sillage.UAI) map[string]stored 
 	ctx := context.Background()
 	out := map[string]stored{}
 	err := st.Read(ctx, func(tx *store.Tx) error {
-		ss, err := tx.ListStudents(ctx, uai, store.StudentFilter{})
+		ss, err := tx.ListStudents(ctx, uai, sillage.StudentFilter{})
 		if err != nil {
 			return err
 		}

@@ -235,7 +235,7 @@ func TestAccountsAndSessions(t *testing.T) {
 		if chloe.Login != "chloe.bernard" {
 			t.Errorf("Chloé's login %q", chloe.Login)
 		}
-		sess := store.Session{TokenHash: "t-chloe", AccountID: chloe.ID, UAI: scenarioUAI, PersonID: ss["1007"].ID,
+		sess := sillage.Session{TokenHash: "t-chloe", AccountID: chloe.ID, UAI: scenarioUAI, PersonID: ss["1007"].ID,
 			CreatedAt: clock.T, LastSeenAt: clock.T, ExpiresAt: clock.T.AddDate(0, 0, 1)}
 		other := sess
 		other.TokenHash, other.PersonID = "t-lea", ss["1001"].ID

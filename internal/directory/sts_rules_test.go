@@ -144,7 +144,7 @@ func stsState(t testing.TB, st *store.Store, uai sillage.UAI) (map[string]aafPer
 		for _, d := range divs {
 			code[d.ID] = d.Code
 		}
-		ps, err := tx.ListPersons(ctx, uai, store.PersonFilter{})
+		ps, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{})
 		if err != nil {
 			return err
 		}

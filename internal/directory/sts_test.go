@@ -68,7 +68,7 @@ func TestSTS(t *testing.T) {
 		look := func() view {
 			v := view{byName: map[string]sillage.Person{}, heads: map[string][]string{}, services: map[string]int{}, divs: map[string]sillage.Division{}}
 			err := st.Read(ctx, func(tx *store.Tx) error {
-				ps, err := tx.ListPersons(ctx, scenarioUAI, store.PersonFilter{})
+				ps, err := tx.ListPersons(ctx, scenarioUAI, sillage.PersonFilter{})
 				if err != nil {
 					return err
 				}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/ident"
-	"github.com/sillage/sillage/internal/store"
 )
 
 // op is what a file record asks for.
@@ -724,10 +723,10 @@ func (p *studentPlan) insert(t *txn) error {
 // writeVersions replaces the stored unqid versions of the new students
 // (created) or of the others, where the file's differ.
 func (p *studentPlan) writeVersions(t *txn, created bool) error {
-	var sets []store.PersonUnqids
+	var sets []sillage.PersonUnqids
 	for _, in := range p.ins {
 		if in.versionsChanged && in.created == created && in.op != opDelete {
-			sets = append(sets, store.PersonUnqids{PersonID: in.next.ID, Unqids: in.unqids})
+			sets = append(sets, sillage.PersonUnqids{PersonID: in.next.ID, Unqids: in.unqids})
 		}
 	}
 	return t.tx.ReplacePersonUnqids(t.ctx, t.uai, sets)
@@ -809,7 +808,7 @@ func (p *studentPlan) finish(t *txn) error {
 // writeMemberships sets the option groups of the students whose groups the
 // file gives: missing groups are created, memberships added and removed.
 func (p *studentPlan) writeMemberships(t *txn) error {
-	var add, del []store.GroupMember
+	var add, del []sillage.GroupMember
 	for _, in := range p.ins {
 		if in.fields&fGroups == 0 || in.op == opDelete || in.exited {
 			continue
@@ -830,13 +829,13 @@ func (p *studentPlan) writeMemberships(t *txn) error {
 			for _, gid := range p.members[in.cur.ID] {
 				have[gid] = true
 				if !want[gid] {
-					del = append(del, store.GroupMember{GroupID: gid, PersonID: in.cur.ID})
+					del = append(del, sillage.GroupMember{GroupID: gid, PersonID: in.cur.ID})
 				}
 			}
 		}
 		for gid := range want {
 			if !have[gid] {
-				add = append(add, store.GroupMember{GroupID: gid, PersonID: in.next.ID})
+				add = append(add, sillage.GroupMember{GroupID: gid, PersonID: in.next.ID})
 			}
 		}
 	}

@@ -28,7 +28,7 @@ func TestHourlyExpiry(t *testing.T) {
 		add := func(title string, at time.Time) {
 			t.Helper()
 			err := st.Write(ctx, func(tx *store.Tx) error {
-				return tx.AddCredentialList(ctx, uaiA, &store.CredentialList{SchoolYear: 2025, Title: title, Accounts: 1,
+				return tx.AddCredentialList(ctx, uaiA, &sillage.CredentialList{SchoolYear: 2025, Title: title, Accounts: 1,
 					PDFSHA256: strings.Repeat("a", 64), CSVSHA256: strings.Repeat("b", 64), CreatedAt: at})
 			})
 			if err != nil {
@@ -131,22 +131,22 @@ func TestLegacyFilesSealed(t *testing.T) {
 		initFile := put("<BEE_ELEVES><ID_NATIONAL>9900000002T</ID_NATIONAL></BEE_ELEVES>")
 		sealedCSV, _ := box.Seal([]byte("déjà chiffrée"), sealbox.PurposeCredentials)
 		already := put(string(sealedCSV))
-		var list, other store.CredentialList
-		var file store.RolloverFile
+		var list, other sillage.CredentialList
+		var file sillage.RolloverFile
 		err = st.Write(ctx, func(tx *store.Tx) error {
 			if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uaiA, Name: "Lycée A", Kind: sillage.KindLP}); err != nil {
 				return err
 			}
-			list = store.CredentialList{SchoolYear: 2025, Title: "1SN", Accounts: 1, PDFSHA256: pdf.SHA256, PDFSize: pdf.Size, CSVSHA256: csv.SHA256, CSVSize: csv.Size}
+			list = sillage.CredentialList{SchoolYear: 2025, Title: "1SN", Accounts: 1, PDFSHA256: pdf.SHA256, PDFSize: pdf.Size, CSVSHA256: csv.SHA256, CSVSize: csv.Size}
 			if err := tx.AddCredentialList(ctx, uaiA, &list); err != nil {
 				return err
 			}
 			// Half sealed already; its PDF is the same clear file as the first list's.
-			other = store.CredentialList{SchoolYear: 2025, Title: "2SN", Accounts: 1, PDFSHA256: pdf.SHA256, PDFSize: pdf.Size, CSVSHA256: already.SHA256, CSVSize: already.Size}
+			other = sillage.CredentialList{SchoolYear: 2025, Title: "2SN", Accounts: 1, PDFSHA256: pdf.SHA256, PDFSize: pdf.Size, CSVSHA256: already.SHA256, CSVSize: already.Size}
 			if err := tx.AddCredentialList(ctx, uaiA, &other); err != nil {
 				return err
 			}
-			file = store.RolloverFile{SchoolYear: 2025, Name: "eleves.xml", SHA256: initFile.SHA256, Size: initFile.Size}
+			file = sillage.RolloverFile{SchoolYear: 2025, Name: "eleves.xml", SHA256: initFile.SHA256, Size: initFile.Size}
 			return tx.AddRolloverFile(ctx, uaiA, &file)
 		})
 		if err != nil {

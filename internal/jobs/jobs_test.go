@@ -64,7 +64,7 @@ func mover(t *testing.T, st *store.Store, blobs *blob.Store) (originID, destID i
 		if err := tx.SetPersonActive(ctx, uaiA, s.ID, false); err != nil {
 			return err
 		}
-		if err := tx.PutIndexEntry(ctx, store.IndexEntry{Unqid: s.Unqid, OriginUAI: uaiA, OriginStudentID: s.ID, Diploma: s.Diploma, DeactivatedAt: tx.Now()}); err != nil {
+		if err := tx.PutIndexEntry(ctx, sillage.TransferIndexEntry{Unqid: s.Unqid, OriginUAI: uaiA, OriginStudentID: s.ID, Diploma: s.Diploma, DeactivatedAt: tx.Now()}); err != nil {
 			return err
 		}
 		originID = s.ID

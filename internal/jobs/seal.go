@@ -31,8 +31,8 @@ func (q *Queue) sealLegacy(ctx context.Context) (int, error) {
 
 func (q *Queue) sealLegacyFiles(ctx context.Context) (int, error) {
 	cfg := q.cfg
-	var lists []store.CredentialList
-	var files []store.RolloverFile
+	var lists []sillage.CredentialList
+	var files []sillage.RolloverFile
 	err := cfg.Store.Read(ctx, func(tx *store.Tx) (err error) {
 		if lists, err = tx.ListAllCredentialLists(ctx); err != nil {
 			return err

@@ -82,12 +82,12 @@ func Short(fp string) string {
 }
 
 // Active returns the versions of a key the database requires (not retired).
-func Active(ctx context.Context, st *store.Store, name string) ([]store.KeyVersion, error) {
-	var all []store.KeyVersion
+func Active(ctx context.Context, st *store.Store, name string) ([]sillage.KeyVersion, error) {
+	var all []sillage.KeyVersion
 	if err := st.Read(ctx, func(tx *store.Tx) (err error) { all, err = tx.ListKeyVersions(ctx, name); return err }); err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(all, func(k store.KeyVersion) bool { return k.Retired }), nil
+	return slices.DeleteFunc(all, func(k sillage.KeyVersion) bool { return k.Retired }), nil
 }
 
 // Check compares the versions held by a key file (version → fingerprint)
@@ -98,7 +98,7 @@ func Active(ctx context.Context, st *store.Store, name string) ([]store.KeyVersi
 // one read, without the write lock; only a new version takes it, and
 // compares again there. file names the key file in messages.
 func Check(ctx context.Context, st *store.Store, name, file string, have map[int]string) error {
-	var known []store.KeyVersion
+	var known []sillage.KeyVersion
 	if err := st.Read(ctx, func(tx *store.Tx) (err error) { known, err = tx.ListKeyVersions(ctx, name); return err }); err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func Check(ctx context.Context, st *store.Store, name, file string, have map[int
 
 // newVersions are the versions of the file the registry does not know, in
 // order.
-func newVersions(known []store.KeyVersion, have map[int]string) []int {
+func newVersions(known []sillage.KeyVersion, have map[int]string) []int {
 	byVersion := map[int]bool{}
 	for _, k := range known {
 		byVersion[k.Version] = true
@@ -144,7 +144,7 @@ func newVersions(known []store.KeyVersion, have map[int]string) []int {
 
 // compare refuses a file that lacks or changes a version the database
 // requires.
-func compare(name, file string, known []store.KeyVersion, have map[int]string) error {
+func compare(name, file string, known []sillage.KeyVersion, have map[int]string) error {
 	var missing, changed []string
 	for _, k := range known {
 		if k.Retired {
@@ -174,7 +174,7 @@ func compare(name, file string, known []store.KeyVersion, have map[int]string) e
 }
 
 // errNoFile builds the refusal for a missing key file.
-func errNoFile(name, file string, known []store.KeyVersion) error {
+func errNoFile(name, file string, known []sillage.KeyVersion) error {
 	vs := make([]string, len(known))
 	for i, k := range known {
 		vs[i] = fmt.Sprintf("v%d (empreinte %s)", k.Version, Short(k.Fingerprint))
@@ -258,7 +258,7 @@ func InitIDKey(ctx context.Context, st *store.Store, file string, replace bool) 
 	if ident.FileExists(file) {
 		return ident.Keyring{}, 0, sillage.Errorf(sillage.KindConflict, "le fichier de clé %s existe déjà : il n'est jamais remplacé. « sillage idkey rotate » ajoute une version", file)
 	}
-	var all []store.KeyVersion
+	var all []sillage.KeyVersion
 	var newest string
 	if err := st.Read(ctx, func(tx *store.Tx) (err error) {
 		if all, err = tx.ListKeyVersions(ctx, IDKey); err != nil {
@@ -283,7 +283,7 @@ func InitIDKey(ctx context.Context, st *store.Store, file string, replace bool) 
 	}
 	if (active > 0 || used) && !replace {
 		if active > 0 {
-			return ident.Keyring{}, 0, errNoFile(IDKey, file, slices.DeleteFunc(all, func(k store.KeyVersion) bool { return k.Retired }))
+			return ident.Keyring{}, 0, errNoFile(IDKey, file, slices.DeleteFunc(all, func(k sillage.KeyVersion) bool { return k.Retired }))
 		}
 		return ident.Keyring{}, 0, sillage.Errorf(sillage.KindConflict,
 			"des élèves sont déjà enregistrés avec une clé des INE : restaurez le fichier %s depuis la sauvegarde ; « --replace » crée une nouvelle clé en connaissance de cause (les élèves déjà importés ne seront plus reconnus d'un établissement à l'autre)", file)

@@ -98,13 +98,13 @@ func TestBlockingChecksFromStore(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				if err := tx.SetPeriodicReportState(ctx, f.UAI, r.ID, store.ReportDraft, 0); err != nil {
+				if err := tx.SetPeriodicReportState(ctx, f.UAI, r.ID, sillage.ReportDraft, 0); err != nil {
 					return err
 				}
-				if err := tx.SetSubjectResult(ctx, f.UAI, store.SubjectResult{ReportID: r.ID, SubjectCode: "DOCUM", Positioning: 3, Appreciation: "Recherches documentaires soignées."}); err != nil {
+				if err := tx.SetSubjectResult(ctx, f.UAI, sillage.SubjectResult{ReportID: r.ID, SubjectCode: "DOCUM", Positioning: 3, Appreciation: "Recherches documentaires soignées."}); err != nil {
 					return err
 				}
-				return tx.SetPeriodicReportState(ctx, f.UAI, r.ID, store.ReportClosed, 0)
+				return tx.SetPeriodicReportState(ctx, f.UAI, r.ID, sillage.ReportClosed, 0)
 			}},
 		{name: "modality N refused by configuration", student: true, message: "modalité d'élection N refusée",
 			mutate: func(ctx context.Context, tx *store.Tx, f *lsutest.Fixture) error {
@@ -126,14 +126,14 @@ func TestBlockingChecksFromStore(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				if err := tx.SetCycleReportState(ctx, f.UAI, c.ID, store.ReportDraft, 0); err != nil {
+				if err := tx.SetCycleReportState(ctx, f.UAI, c.ID, sillage.ReportDraft, 0); err != nil {
 					return err
 				}
 				delete(c.Socle, "SYS_NAT")
 				if err := tx.UpsertCycleReport(ctx, f.UAI, &c); err != nil {
 					return err
 				}
-				return tx.SetCycleReportState(ctx, f.UAI, c.ID, store.ReportClosed, 0)
+				return tx.SetCycleReportState(ctx, f.UAI, c.ID, sillage.ReportClosed, 0)
 			}},
 		{name: "student without ELEVE_ID", student: true, message: "sans identifiant SIECLE",
 			mutate: func(ctx context.Context, tx *store.Tx, f *lsutest.Fixture) error {
@@ -240,14 +240,14 @@ func TestFixLinesFromStore(t *testing.T) {
 				r.Late, r.Absences, r.Unjustified, r.MissedHours = nil, nil, nil, nil
 				r.CouncilDate = sillage.Date{}
 			case 2: // an appreciation over the limit
-				if err := tx.SetSubjectResult(ctx, f.UAI, store.SubjectResult{ReportID: r.ID, SubjectCode: "020700", Average: new(1200), Appreciation: long}); err != nil {
+				if err := tx.SetSubjectResult(ctx, f.UAI, sillage.SubjectResult{ReportID: r.ID, SubjectCode: "020700", Average: new(1200), Appreciation: long}); err != nil {
 					return err
 				}
 			}
 			if err := tx.UpdatePeriodicReport(ctx, f.UAI, r); err != nil {
 				return err
 			}
-			if err := tx.SetPeriodicReportState(ctx, f.UAI, r.ID, store.ReportClosed, 0); err != nil {
+			if err := tx.SetPeriodicReportState(ctx, f.UAI, r.ID, sillage.ReportClosed, 0); err != nil {
 				return err
 			}
 		}
@@ -477,7 +477,7 @@ func TestNoINEKept(t *testing.T) {
 		// The refused attempt is journaled with its report's hash.
 		var entries []sillage.AuditEntry
 		write(t, st, func(ctx context.Context, tx *store.Tx) (err error) {
-			entries, err = tx.ListAudit(ctx, f.UAI, store.AuditFilter{Action: audit.ExportLSU})
+			entries, err = tx.ListAudit(ctx, f.UAI, sillage.AuditFilter{Action: audit.ExportLSU})
 			return err
 		})
 		journaled := false

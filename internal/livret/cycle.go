@@ -23,13 +23,13 @@ type CycleView struct {
 	Division      sillage.Division
 	Cycle         int
 	Cycles        []int
-	Report        store.CycleReport // ID 0: nothing entered yet
+	Report        sillage.CycleReport // ID 0: nothing entered yet
 	Domains       []DomainValue
 	Heads         []string
 	CanEdit       bool
 	CanClose      bool
 	CanReopen     bool
-	PDFs          []store.ReportPDF
+	PDFs          []sillage.ReportPDF
 }
 
 // DomainValue is a socle domain and its positioning (nil: not positioned).
@@ -73,7 +73,7 @@ type CycleClass struct {
 // CycleRow is one student's end-of-cycle report state.
 type CycleRow struct {
 	Student    sillage.Student
-	Report     store.CycleReport
+	Report     sillage.CycleReport
 	Positioned int
 }
 
@@ -117,7 +117,7 @@ func LoadCycleClass(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who,
 	if c.Head, err = e.isHead(divisionID); err != nil {
 		return nil, err
 	}
-	students, err := tx.ListStudents(ctx, uai, store.StudentFilter{DivisionID: divisionID, ActiveOnly: true})
+	students, err := tx.ListStudents(ctx, uai, sillage.StudentFilter{DivisionID: divisionID, ActiveOnly: true})
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +180,7 @@ func LoadCycle(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, stud
 	}
 	v.CanEdit, v.CanClose = head && !r.Closed(), head && !r.Closed()
 	v.CanReopen = who.Staff() && r.Closed()
-	directors, err := tx.ListPersons(ctx, uai, store.PersonFilter{Role: sillage.RoleDirector, ActiveOnly: true})
+	directors, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{Role: sillage.RoleDirector, ActiveOnly: true})
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +287,7 @@ func CloseCycle(ctx context.Context, st *store.Store, blobs *blob.Store, uai sil
 				return err
 			}
 		}
-		if err := tx.SetCycleReportState(ctx, uai, r.ID, store.ReportClosed, who.PersonID); err != nil {
+		if err := tx.SetCycleReportState(ctx, uai, r.ID, sillage.ReportClosed, who.PersonID); err != nil {
 			return err
 		}
 		if v, err = LoadCycle(ctx, tx, uai, who, studentID, v.Cycle); err != nil {
@@ -318,7 +318,7 @@ func ReopenCycle(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, ac
 	if !v.Report.Closed() {
 		return sillage.Errorf(sillage.KindConflict, "ce bilan n'est pas fermé")
 	}
-	if err := tx.SetCycleReportState(ctx, uai, v.Report.ID, store.ReportDraft, who.PersonID); err != nil {
+	if err := tx.SetCycleReportState(ctx, uai, v.Report.ID, sillage.ReportDraft, who.PersonID); err != nil {
 		return err
 	}
 	return audit.Record(ctx, tx, uai, actor, AuditReportOpened, fmt.Sprintf("bilan de fin de cycle n° %d", v.Report.ID),

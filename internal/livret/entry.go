@@ -171,7 +171,7 @@ func (e *entry) services(divisionID, teacherID int64) (map[string]*serviceScope,
 	if err != nil {
 		return nil, err
 	}
-	students, err := e.tx.ListStudents(e.ctx, e.uai, store.StudentFilter{DivisionID: divisionID})
+	students, err := e.tx.ListStudents(e.ctx, e.uai, sillage.StudentFilter{DivisionID: divisionID})
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +236,7 @@ func (e *entry) subjects(divisionID int64) ([]SubjectChoice, map[string]*service
 			codes = append(codes, c)
 		}
 		if e.who.Staff() {
-			reports, err := e.tx.ListPeriodicReports(e.ctx, e.uai, store.ReportFilter{DivisionID: divisionID})
+			reports, err := e.tx.ListPeriodicReports(e.ctx, e.uai, sillage.ReportFilter{DivisionID: divisionID})
 			if err != nil {
 				return nil, nil, err
 			}
@@ -271,11 +271,11 @@ func (e *entry) subjects(divisionID int64) ([]SubjectChoice, map[string]*service
 // of the teacher's groups in it; departed students who have a report for
 // the period stay.
 func (e *entry) gridStudents(divisionID, periodID int64, scope *serviceScope) ([]sillage.Student, error) {
-	students, err := e.tx.ListStudents(e.ctx, e.uai, store.StudentFilter{DivisionID: divisionID})
+	students, err := e.tx.ListStudents(e.ctx, e.uai, sillage.StudentFilter{DivisionID: divisionID})
 	if err != nil {
 		return nil, err
 	}
-	reports, err := e.tx.ListPeriodicReports(e.ctx, e.uai, store.ReportFilter{DivisionID: divisionID, PeriodIDs: []int64{periodID}})
+	reports, err := e.tx.ListPeriodicReports(e.ctx, e.uai, sillage.ReportFilter{DivisionID: divisionID, PeriodIDs: []int64{periodID}})
 	if err != nil {
 		return nil, err
 	}
@@ -317,7 +317,7 @@ type Grid struct {
 	Subject  SubjectChoice
 	Subjects []SubjectChoice
 	Rows     []GridRow
-	Elements []store.ProgrammeElement
+	Elements []sillage.ProgrammeElement
 	Mode     lsu.PositioningMode
 }
 
@@ -326,7 +326,7 @@ type GridRow struct {
 	Student  sillage.Student
 	ReportID int64
 	Closed   bool
-	Result   store.SubjectResult
+	Result   sillage.SubjectResult
 	Proposal Proposal
 }
 
@@ -408,11 +408,11 @@ func LoadGrid(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, divis
 	if err != nil {
 		return nil, err
 	}
-	reports, err := tx.ListPeriodicReports(ctx, uai, store.ReportFilter{DivisionID: divisionID, PeriodIDs: []int64{periodID}})
+	reports, err := tx.ListPeriodicReports(ctx, uai, sillage.ReportFilter{DivisionID: divisionID, PeriodIDs: []int64{periodID}})
 	if err != nil {
 		return nil, err
 	}
-	byStudent := map[int64]store.PeriodicReport{}
+	byStudent := map[int64]sillage.PeriodicReport{}
 	for _, r := range reports {
 		byStudent[r.StudentID] = r
 	}
@@ -511,7 +511,7 @@ func SaveResult(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, div
 		return GridRow{}, notFound()
 	}
 	row := g.Rows[i]
-	res := store.SubjectResult{SubjectCode: subject, Appreciation: strings.TrimSpace(in.Appreciation)}
+	res := sillage.SubjectResult{SubjectCode: subject, Appreciation: strings.TrimSpace(in.Appreciation)}
 	if res.Average, err = ParseAverage(in.Average); err != nil {
 		return row, err
 	}
@@ -540,7 +540,7 @@ func SaveResult(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, div
 	}
 	row.ReportID, row.Closed = r.ID, r.Closed()
 	if res.Empty() {
-		row.Result = store.SubjectResult{}
+		row.Result = sillage.SubjectResult{}
 	} else {
 		row.Result = res
 	}
@@ -564,7 +564,7 @@ func AddElement(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, div
 			return sillage.Errorf(sillage.KindConflict, "cet élément de programme est déjà dans la liste")
 		}
 	}
-	return tx.AddProgrammeElement(ctx, uai, &store.ProgrammeElement{DivisionID: divisionID, PeriodID: periodID, SubjectCode: subject, Label: label})
+	return tx.AddProgrammeElement(ctx, uai, &sillage.ProgrammeElement{DivisionID: divisionID, PeriodID: periodID, SubjectCode: subject, Label: label})
 }
 
 // RemoveElement removes a programme element of a grid's subject.
@@ -573,7 +573,7 @@ func RemoveElement(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, 
 	if err != nil {
 		return err
 	}
-	if !slices.ContainsFunc(g.Elements, func(el store.ProgrammeElement) bool { return el.ID == elementID }) {
+	if !slices.ContainsFunc(g.Elements, func(el sillage.ProgrammeElement) bool { return el.ID == elementID }) {
 		return notFound()
 	}
 	return tx.DeleteProgrammeElement(ctx, uai, elementID)

@@ -278,7 +278,7 @@ func TestCloseFreezeReopen(t *testing.T) {
 			if len(pdfs) != 4 {
 				t.Errorf("%d PDFs, want 4 (one reopened and closed again)", len(pdfs))
 			}
-			entries, _ := tx.ListAudit(ctx, f.UAI, store.AuditFilter{Action: "lsu.report"})
+			entries, _ := tx.ListAudit(ctx, f.UAI, sillage.AuditFilter{Action: "lsu.report"})
 			if len(entries) != 5 {
 				t.Errorf("%d audit entries of closing and reopening, want 5", len(entries))
 			}

@@ -86,7 +86,7 @@ type Request struct {
 // file (empty when refused) that Cleanup removes: the web page hands it
 // over, the command line copies it to --out.
 type Outcome struct {
-	Export  store.LSUExport
+	Export  sillage.LSUExport
 	Report  *lsu.Report
 	File    string
 	Cleanup func()
@@ -184,7 +184,7 @@ func Run(ctx context.Context, st *store.Store, blobs *blob.Store, uai sillage.UA
 	}()
 	now := st.Clock().Now()
 	base := fmt.Sprintf("LSU_%s_%d_%s", uai, int(loaded.Year), slug(loaded.Selection))
-	exp := store.LSUExport{SchoolYear: loaded.Year, Degree: string(loaded.Degree), Version: rep.Target.Version, Selection: loaded.Selection,
+	exp := sillage.LSUExport{SchoolYear: loaded.Year, Degree: string(loaded.Degree), Version: rep.Target.Version, Selection: loaded.Selection,
 		Outcome: store.ExportRefused, Students: rep.Counts.StudentsExported, Blocked: rep.Counts.StudentsBlocked, Fixed: rep.Counts.Fixed,
 		Ignored: rep.Counts.Ignored, Warnings: rep.Counts.Warnings, CreatedBy: req.Actor.ID, CreatedName: req.Actor.Name}
 	if req.Split != SplitNone {
@@ -312,7 +312,7 @@ func produce(ctx context.Context, plan *lsu.Plan, req Request, dir, base string,
 }
 
 // ReadReport reads the report kept with an export.
-func ReadReport(blobs *blob.Store, e store.LSUExport) (*lsu.Report, error) {
+func ReadReport(blobs *blob.Store, e sillage.LSUExport) (*lsu.Report, error) {
 	f, err := blobs.Open(e.ReportSHA256)
 	if err != nil {
 		return nil, sillage.Wrap(sillage.KindNotFound, err, "rapport de l'export introuvable")

@@ -204,7 +204,7 @@ func TestExportGoldenCollege(t *testing.T) {
 		// The audit entry names the export and the digests.
 		var entries []sillage.AuditEntry
 		st.Read(context.Background(), func(tx *store.Tx) (err error) {
-			entries, err = tx.ListAudit(context.Background(), uaiCollege, store.AuditFilter{Action: audit.ExportLSU})
+			entries, err = tx.ListAudit(context.Background(), uaiCollege, sillage.AuditFilter{Action: audit.ExportLSU})
 			return err
 		})
 		if len(entries) != 1 || !strings.Contains(entries[0].Details, out.Export.ReportSHA256) || !strings.Contains(entries[0].Details, out.Export.FileSHA256) {

@@ -79,7 +79,7 @@ type loader struct {
 	uai     sillage.UAI
 	degree  lsu.Degree
 	mefs    map[string]sillage.MEF
-	progs   map[string][]store.Programme // by MEF
+	progs   map[string][]sillage.Programme // by MEF
 	onde    *ondeIndex
 	notes   []lsu.Line
 	noted   map[string]bool
@@ -241,13 +241,13 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 	if err != nil {
 		return nil, err
 	}
-	l.progs = map[string][]store.Programme{}
+	l.progs = map[string][]sillage.Programme{}
 	for _, p := range progList {
 		l.progs[p.MEF] = append(l.progs[p.MEF], p)
 	}
 
 	// Students of the year's divisions, and the selected ones.
-	filter := store.StudentFilter{}
+	filter := sillage.StudentFilter{}
 	if sel.DivisionCode != "" {
 		// One class: its students are all the export reads (classmates
 		// included, for the class averages).
@@ -310,10 +310,10 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 	for _, p := range periods {
 		periodIDs = append(periodIDs, p.ID)
 	}
-	var reports []store.PeriodicReport
-	var results []store.SubjectResult
+	var reports []sillage.PeriodicReport
+	var results []sillage.SubjectResult
 	if len(periodIDs) > 0 {
-		if reports, err = tx.ListPeriodicReports(ctx, uai, store.ReportFilter{PeriodIDs: periodIDs, StudentIDs: classIDs}); err != nil {
+		if reports, err = tx.ListPeriodicReports(ctx, uai, sillage.ReportFilter{PeriodIDs: periodIDs, StudentIDs: classIDs}); err != nil {
 			return nil, err
 		}
 		var reportIDs []int64
@@ -326,7 +326,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 			}
 		}
 	}
-	var cycles []store.CycleReport
+	var cycles []sillage.CycleReport
 	if sel.Cycle {
 		var ids []int64
 		for _, s := range selected {
@@ -357,7 +357,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 	l.persons = map[int64]sillage.Person{}
 	var persons []sillage.Person
 	for _, role := range []sillage.Role{sillage.RoleDirector, sillage.RoleTeacher} {
-		ps, err := tx.ListPersons(ctx, uai, store.PersonFilter{Role: role})
+		ps, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{Role: role})
 		if err != nil {
 			return nil, err
 		}
@@ -476,7 +476,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 	}
 
 	// Class averages per division, period and subject.
-	reportByID := map[int64]store.PeriodicReport{}
+	reportByID := map[int64]sillage.PeriodicReport{}
 	for _, r := range reports {
 		reportByID[r.ID] = r
 	}
@@ -488,7 +488,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 		total, n int
 	}
 	classAvg := map[string]*sum{}
-	resultsOf := map[int64][]store.SubjectResult{}
+	resultsOf := map[int64][]sillage.SubjectResult{}
 	for _, res := range results {
 		resultsOf[res.ReportID] = append(resultsOf[res.ReportID], res)
 		r := reportByID[res.ReportID]

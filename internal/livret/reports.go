@@ -134,7 +134,7 @@ type ClassView struct {
 // ClassRow is one student's report of the period.
 type ClassRow struct {
 	Student  sillage.Student
-	Report   store.PeriodicReport // ID 0: nothing entered yet
+	Report   sillage.PeriodicReport // ID 0: nothing entered yet
 	Subjects int
 }
 
@@ -160,11 +160,11 @@ func LoadClass(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, divi
 	if err != nil {
 		return nil, err
 	}
-	reports, err := tx.ListPeriodicReports(ctx, uai, store.ReportFilter{DivisionID: divisionID, PeriodIDs: []int64{periodID}})
+	reports, err := tx.ListPeriodicReports(ctx, uai, sillage.ReportFilter{DivisionID: divisionID, PeriodIDs: []int64{periodID}})
 	if err != nil {
 		return nil, err
 	}
-	byStudent := map[int64]store.PeriodicReport{}
+	byStudent := map[int64]sillage.PeriodicReport{}
 	var ids []int64
 	for _, r := range reports {
 		byStudent[r.StudentID] = r
@@ -197,7 +197,7 @@ type ReportView struct {
 	Student       sillage.Student
 	Division      sillage.Division
 	Period        sillage.Period
-	Report        store.PeriodicReport // ID 0: nothing entered yet
+	Report        sillage.PeriodicReport // ID 0: nothing entered yet
 	Lines         []ReportLine
 	Missing       []SubjectChoice // subjects taught in the division without a line
 	HeadTeachers  []string
@@ -206,7 +206,7 @@ type ReportView struct {
 	CanEdit       bool // head-teacher fields, while a draft
 	CanClose      bool
 	CanReopen     bool
-	PDFs          []store.ReportPDF
+	PDFs          []sillage.ReportPDF
 }
 
 // ReportLine is a subject line as shown.
@@ -214,7 +214,7 @@ type ReportLine struct {
 	Subject      SubjectChoice
 	Teachers     []string
 	Elements     []string
-	Result       store.SubjectResult
+	Result       sillage.SubjectResult
 	ClassAverage *int
 }
 
@@ -282,7 +282,7 @@ func LoadReport(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, stu
 	v.CanClose = head && !r.Closed()
 	v.CanReopen = who.Staff() && r.Closed()
 
-	persons, err := tx.ListPersons(ctx, uai, store.PersonFilter{})
+	persons, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{})
 	if err != nil {
 		return nil, err
 	}
@@ -312,7 +312,7 @@ func LoadReport(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, stu
 			return nil, err
 		}
 	}
-	var results []store.SubjectResult
+	var results []sillage.SubjectResult
 	if r.ID != 0 {
 		if results, err = tx.ListSubjectResults(ctx, uai, []int64{r.ID}); err != nil {
 			return nil, err
@@ -501,7 +501,7 @@ func closeReport(ctx context.Context, tx *store.Tx, blobs *blob.Store, uai silla
 	if err != nil {
 		return err
 	}
-	if err := tx.SetPeriodicReportState(ctx, uai, r.ID, store.ReportClosed, who.PersonID); err != nil {
+	if err := tx.SetPeriodicReportState(ctx, uai, r.ID, sillage.ReportClosed, who.PersonID); err != nil {
 		return err
 	}
 	if v, err = LoadReport(ctx, tx, uai, who, studentID, periodID); err != nil {
@@ -557,7 +557,7 @@ func ReopenReport(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, a
 	if !v.Report.Closed() {
 		return sillage.Errorf(sillage.KindConflict, "ce bilan n'est pas fermé")
 	}
-	if err := tx.SetPeriodicReportState(ctx, uai, v.Report.ID, store.ReportDraft, who.PersonID); err != nil {
+	if err := tx.SetPeriodicReportState(ctx, uai, v.Report.ID, sillage.ReportDraft, who.PersonID); err != nil {
 		return err
 	}
 	return audit.Record(ctx, tx, uai, actor, AuditReportOpened, fmt.Sprintf("bilan périodique n° %d", v.Report.ID),
@@ -571,12 +571,12 @@ func archivePDF(ctx context.Context, tx *store.Tx, blobs *blob.Store, uai sillag
 		return err
 	}
 	name := fmt.Sprintf("%s_%s_%s.pdf", slug(title), slug(s.LastName+" "+s.FirstName), tx.Now().Format("20060102-150405"))
-	return tx.AddReportPDF(ctx, uai, &store.ReportPDF{Kind: kind, ReportID: reportID, StudentID: s.ID, SchoolYear: year,
+	return tx.AddReportPDF(ctx, uai, &sillage.ReportPDF{Kind: kind, ReportID: reportID, StudentID: s.ID, SchoolYear: year,
 		DivisionCode: d.Code, StudentName: s.FullName(), Title: title, Name: name, SHA256: ref.SHA256, Size: ref.Size, CreatedBy: who.PersonID})
 }
 
 // PDFOfStudent returns an archived report PDF of a student within reach.
-func PDFOfStudent(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, pdfID int64) (store.ReportPDF, error) {
+func PDFOfStudent(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, pdfID int64) (sillage.ReportPDF, error) {
 	p, err := tx.GetReportPDF(ctx, uai, pdfID)
 	if err != nil {
 		return p, err

@@ -180,7 +180,7 @@ func LoadGrid(ctx context.Context, tx *store.Tx, uai sillage.UAI, e sillage.Eval
 		return nil, err
 	}
 	if e.DivisionID != 0 {
-		sts, err := tx.ListStudents(ctx, uai, store.StudentFilter{DivisionID: e.DivisionID, ActiveOnly: true})
+		sts, err := tx.ListStudents(ctx, uai, sillage.StudentFilter{DivisionID: e.DivisionID, ActiveOnly: true})
 		if err != nil {
 			return nil, err
 		}
@@ -189,10 +189,10 @@ func LoadGrid(ctx context.Context, tx *store.Tx, uai sillage.UAI, e sillage.Eval
 			g.InDivision[st.ID] = true
 		}
 	}
-	if g.Results, err = tx.ListResults(ctx, uai, store.ResultFilter{EvaluationID: e.ID}); err != nil {
+	if g.Results, err = tx.ListResults(ctx, uai, sillage.ResultFilter{EvaluationID: e.ID}); err != nil {
 		return nil, err
 	}
-	if g.Comments, err = tx.ListComments(ctx, uai, store.ResultFilter{EvaluationID: e.ID}); err != nil {
+	if g.Comments, err = tx.ListComments(ctx, uai, sillage.ResultFilter{EvaluationID: e.ID}); err != nil {
 		return nil, err
 	}
 	var extra []int64
@@ -210,7 +210,7 @@ func LoadGrid(ctx context.Context, tx *store.Tx, uai sillage.UAI, e sillage.Eval
 		add(c.StudentID)
 	}
 	if len(extra) > 0 {
-		sts, err := tx.ListStudents(ctx, uai, store.StudentFilter{IDs: extra})
+		sts, err := tx.ListStudents(ctx, uai, sillage.StudentFilter{IDs: extra})
 		if err != nil {
 			return nil, err
 		}

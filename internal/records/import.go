@@ -195,7 +195,7 @@ func (im *importer) run(r io.Reader) error {
 	if im.scale, err = LoadScale(ctx, tx, uai); err != nil {
 		return err
 	}
-	students, err := tx.ListStudents(ctx, uai, store.StudentFilter{})
+	students, err := tx.ListStudents(ctx, uai, sillage.StudentFilter{})
 	if err != nil {
 		return err
 	}
@@ -413,7 +413,7 @@ func (im *importer) author(a *Author) (authorEntry, error) {
 		return e, nil
 	}
 	if im.staff == nil {
-		ps, err := im.tx.ListPersons(im.ctx, im.req.UAI, store.PersonFilter{})
+		ps, err := im.tx.ListPersons(im.ctx, im.req.UAI, sillage.PersonFilter{})
 		if err != nil {
 			return authorEntry{}, err
 		}
@@ -505,7 +505,7 @@ func (im *importer) evaluation(pos, eleve string, st sillage.Student, e Evaluati
 	if ev == nil {
 		ev = &evalEntry{results: map[[2]int64]string{}, comments: map[int64]string{}, pending: map[[2]int64]string{}}
 		im.evals[ck] = ev
-		var found store.EvaluationRef
+		var found sillage.EvaluationRef
 		if key != "" {
 			found, err = tx.FindEvaluationByKey(ctx, uai, key)
 		} else {
@@ -693,7 +693,7 @@ func (im *importer) sheet(pos, eleve string, st sillage.Student, s Sheet) error 
 		sh.AuthorID, sh.Result, sh.Comment = au.id, v, strings.TrimSpace(s.Evaluation.Comment)
 	}
 	key := strings.TrimSpace(s.Key)
-	var found store.EvaluationRef
+	var found sillage.EvaluationRef
 	if key != "" {
 		found, err = tx.FindSheetByKey(ctx, uai, st.ID, key)
 	} else {

@@ -229,7 +229,7 @@ func TestImportMixedThenAgain(t *testing.T) {
 		// The good items are in: the shared evaluation has both students'
 		// results, matched on the natural key.
 		err = st.Read(ctx, func(tx *store.Tx) error {
-			evals, err := tx.ListEvaluations(ctx, uai, store.EvaluationFilter{})
+			evals, err := tx.ListEvaluations(ctx, uai, sillage.EvaluationFilter{})
 			if err != nil {
 				return err
 			}
@@ -245,7 +245,7 @@ func TestImportMixedThenAgain(t *testing.T) {
 			if cablage.AuthorID != s.teacher.ID || cablage.DivisionID != s.division.ID || cablage.Diploma != "24732205" || cablage.Level != "Première" {
 				t.Errorf("evaluation = %+v", cablage)
 			}
-			rs, err := tx.ListResults(ctx, uai, store.ResultFilter{EvaluationID: cablage.ID})
+			rs, err := tx.ListResults(ctx, uai, sillage.ResultFilter{EvaluationID: cablage.ID})
 			if err != nil {
 				return err
 			}
@@ -268,7 +268,7 @@ func TestImportMixedThenAgain(t *testing.T) {
 			if err != nil || len(grid) != 3 {
 				t.Errorf("grid = %+v, %v; want C1, C3, C4", grid, err)
 			}
-			sheets, err := tx.ListSheets(ctx, uai, store.SheetFilter{StudentID: s.students["E1"].ID})
+			sheets, err := tx.ListSheets(ctx, uai, sillage.SheetFilter{StudentID: s.students["E1"].ID})
 			if err != nil {
 				return err
 			}
@@ -286,7 +286,7 @@ func TestImportMixedThenAgain(t *testing.T) {
 			if !blobs.Has(fmt.Sprintf("%x", sum)) {
 				t.Error("the attached file is not in the blob store")
 			}
-			entries, err := tx.ListAudit(ctx, uai, store.AuditFilter{})
+			entries, err := tx.ListAudit(ctx, uai, sillage.AuditFilter{})
 			if err != nil {
 				return err
 			}
@@ -393,7 +393,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 			t.Fatal("re-import of the export changed the tables")
 		}
 		err = st.Read(ctx, func(tx *store.Tx) error {
-			entries, err := tx.ListAudit(ctx, uai, store.AuditFilter{Action: audit.RecordsExported})
+			entries, err := tx.ListAudit(ctx, uai, sillage.AuditFilter{Action: audit.RecordsExported})
 			if err != nil || len(entries) != 1 || entries[0].Target != "établissement" {
 				t.Errorf("audit of the export: %+v %v", entries, err)
 			}

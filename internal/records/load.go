@@ -75,7 +75,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, studentIDs []int64
 	if out.Scale, err = LoadScale(ctx, tx, uai); err != nil {
 		return nil, err
 	}
-	students, err := tx.ListStudents(ctx, uai, store.StudentFilter{IDs: studentIDs})
+	students, err := tx.ListStudents(ctx, uai, sillage.StudentFilter{IDs: studentIDs})
 	if err != nil {
 		return nil, err
 	}
@@ -86,19 +86,19 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, studentIDs []int64
 	if len(studentIDs) == 1 {
 		one = studentIDs[0]
 	}
-	evals, err := tx.ListEvaluations(ctx, uai, store.EvaluationFilter{StudentID: one})
+	evals, err := tx.ListEvaluations(ctx, uai, sillage.EvaluationFilter{StudentID: one})
 	if err != nil {
 		return nil, err
 	}
-	results, err := tx.ListResults(ctx, uai, store.ResultFilter{StudentID: one})
+	results, err := tx.ListResults(ctx, uai, sillage.ResultFilter{StudentID: one})
 	if err != nil {
 		return nil, err
 	}
-	comments, err := tx.ListComments(ctx, uai, store.ResultFilter{StudentID: one})
+	comments, err := tx.ListComments(ctx, uai, sillage.ResultFilter{StudentID: one})
 	if err != nil {
 		return nil, err
 	}
-	sheets, err := tx.ListSheets(ctx, uai, store.SheetFilter{StudentID: one})
+	sheets, err := tx.ListSheets(ctx, uai, sillage.SheetFilter{StudentID: one})
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +203,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, studentIDs []int64
 			ids = append(ids, id)
 		}
 	}
-	authors, err := tx.ListPersons(ctx, uai, store.PersonFilter{IDs: ids})
+	authors, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{IDs: ids})
 	if err != nil {
 		return nil, err
 	}

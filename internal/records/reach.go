@@ -66,7 +66,7 @@ func reaches(ctx context.Context, tx *store.Tx, who Who, studentID int64) (bool,
 
 // StudentsInReach lists the students a member of staff may see, within
 // the filter (nil for the other roles).
-func StudentsInReach(ctx context.Context, tx *store.Tx, who Who, f store.StudentFilter) ([]sillage.Student, error) {
+func StudentsInReach(ctx context.Context, tx *store.Tx, who Who, f sillage.StudentFilter) ([]sillage.Student, error) {
 	if who.Role == sillage.RoleTeacher {
 		ids, err := tx.TeacherStudentIDs(ctx, who.UAI, who.PersonID)
 		if err != nil {
@@ -158,7 +158,7 @@ func EvaluationsWithoutDivision(ctx context.Context, tx *store.Tx, who Who) ([]s
 	if who.Role == sillage.RoleAdministrator {
 		author = 0
 	}
-	all, err := tx.ListEvaluations(ctx, who.UAI, store.EvaluationFilter{AuthorID: author})
+	all, err := tx.ListEvaluations(ctx, who.UAI, sillage.EvaluationFilter{AuthorID: author})
 	if err != nil {
 		return nil, err
 	}

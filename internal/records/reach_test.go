@@ -122,7 +122,7 @@ func TestReach(t *testing.T) {
 			{"teacher", w.teacher, 3}, {"teacher of nothing", w.idleW, 0}, {"parent", w.parentW, 0}, {"director", w.directorW, 4},
 		} {
 			err := st.Read(ctx, func(tx *store.Tx) error {
-				sts, err := records.StudentsInReach(ctx, tx, c.who, store.StudentFilter{})
+				sts, err := records.StudentsInReach(ctx, tx, c.who, sillage.StudentFilter{})
 				if err != nil || len(sts) != c.want {
 					t.Errorf("students in reach of the %s: %d %v, want %d", c.name, len(sts), err, c.want)
 				}
@@ -185,7 +185,7 @@ func TestEnterResults(t *testing.T) {
 			}
 		}
 		err := st.Read(ctx, func(tx *store.Tx) error {
-			rs, err := tx.ListResults(ctx, uai, store.ResultFilter{EvaluationID: w.eval.ID})
+			rs, err := tx.ListResults(ctx, uai, sillage.ResultFilter{EvaluationID: w.eval.ID})
 			if err != nil {
 				return err
 			}
@@ -200,7 +200,7 @@ func TestEnterResults(t *testing.T) {
 			if err != nil || len(cols) != 3 {
 				t.Errorf("columns %+v %v, want C1, C2, C3", cols, err)
 			}
-			cs, err := tx.ListComments(ctx, uai, store.ResultFilter{EvaluationID: w.eval.ID})
+			cs, err := tx.ListComments(ctx, uai, sillage.ResultFilter{EvaluationID: w.eval.ID})
 			if err != nil || len(cs) != 1 || cs[0].Text != "Bien" {
 				t.Errorf("comments %+v %v", cs, err)
 			}

@@ -51,7 +51,7 @@ type ArchiveStats struct {
 func (r *run) archive() (func(*store.Tx) error, error) {
 	ctx, uai, year := r.ctx, r.uai, r.year
 	d := &yearData{year: year, est: r.est, students: map[int64]*records.StudentRecord{}, byDivision: map[int64][]*classEval{},
-		pdfsOf: map[int64][]store.ReportPDF{}, exports: map[string][]store.LSUExport{}}
+		pdfsOf: map[int64][]sillage.ReportPDF{}, exports: map[string][]sillage.LSUExport{}}
 	d.from, d.to = YearSpan(year)
 	var concerned []int64
 	var cal Calendar
@@ -233,7 +233,7 @@ func (r *run) archive() (func(*store.Tx) error, error) {
 
 // trashSpaces moves the live class spaces of year and before to the trash.
 func trashSpaces(ctx context.Context, tx *store.Tx, uai sillage.UAI, year sillage.SchoolYear) (int, error) {
-	spaces, err := tx.ListClassSpaces(ctx, uai, store.ClassSpaceFilter{})
+	spaces, err := tx.ListClassSpaces(ctx, uai, sillage.ClassSpaceFilter{})
 	if err != nil {
 		return 0, err
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/sillage/sillage/internal/passport"
 	"github.com/sillage/sillage/internal/pdfdoc"
 	"github.com/sillage/sillage/internal/records"
-	"github.com/sillage/sillage/internal/store"
 )
 
 // The archives of step 2, written entry by entry to a zip.Writer that
@@ -199,9 +198,9 @@ type yearData struct {
 	divisions []sillage.Division
 	// evaluations of year N by division, with every student's results.
 	byDivision map[int64][]*classEval
-	pdfs       map[string][]store.ReportPDF // by division code
-	pdfsOf     map[int64][]store.ReportPDF  // by student
-	exports    map[string][]store.LSUExport // by division code ("" for the rest)
+	pdfs       map[string][]sillage.ReportPDF // by division code
+	pdfsOf     map[int64][]sillage.ReportPDF  // by student
+	exports    map[string][]sillage.LSUExport // by division code ("" for the rest)
 	from, to   time.Time
 }
 
@@ -242,7 +241,7 @@ func (d *yearData) authorName(id int64, joined string) string {
 }
 
 // lastPDFs keeps the last closing of each report (the final version).
-func lastPDFs(ps []store.ReportPDF) []store.ReportPDF {
+func lastPDFs(ps []sillage.ReportPDF) []sillage.ReportPDF {
 	type key struct {
 		kind string
 		id   int64
@@ -251,7 +250,7 @@ func lastPDFs(ps []store.ReportPDF) []store.ReportPDF {
 	for i, p := range ps {
 		last[key{p.Kind, p.ReportID}] = i
 	}
-	var out []store.ReportPDF
+	var out []sillage.ReportPDF
 	for i, p := range ps {
 		if last[key{p.Kind, p.ReportID}] == i {
 			out = append(out, p)
@@ -639,7 +638,7 @@ func (d *yearData) writeStudent(a *archiveWriter, blobs *blob.Store, sr *records
 }
 
 // studentHTML is the readable record of the year, one self-contained page.
-func (d *yearData) studentHTML(w io.Writer, yr *records.StudentRecord, paths map[int64]string, pdfs []store.ReportPDF) error {
+func (d *yearData) studentHTML(w io.Writer, yr *records.StudentRecord, paths map[int64]string, pdfs []sillage.ReportPDF) error {
 	e := html.EscapeString
 	s := yr.Student
 	var b strings.Builder

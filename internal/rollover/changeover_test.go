@@ -141,7 +141,7 @@ func TestFullChangeover(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				if c != (store.YearCounts{}) {
+				if c != (sillage.YearCounts{}) {
 					t.Fatalf("%s: year-scoped data left after step 3: %+v", uai, c)
 				}
 				if _, err := tx.GetGroup(ctx, uai, fx.permanentGroup); err != nil {
@@ -201,7 +201,7 @@ func TestFullChangeover(t *testing.T) {
 						t.Fatalf("unexpected division %s", d.Code)
 					}
 				}
-				entries, err := tx.ListAudit(ctx, uai, store.AuditFilter{Action: "retention.deletion"})
+				entries, err := tx.ListAudit(ctx, uai, sillage.AuditFilter{Action: "retention.deletion"})
 				if err != nil || len(entries) != 1 || !strings.Contains(entries[0].Details, "1 compte") {
 					t.Fatalf("retention audit: %+v %v", entries, err)
 				}
@@ -314,9 +314,9 @@ func (w *world) notices(trash, groups, reminders int) {
 	}
 }
 
-func (w *world) messages(uai sillage.UAI, to int64, subject string) []store.Message {
+func (w *world) messages(uai sillage.UAI, to int64, subject string) []sillage.InboxMessage {
 	w.t.Helper()
-	var out []store.Message
+	var out []sillage.InboxMessage
 	w.read(func(tx *store.Tx) error {
 		ms, err := tx.ListMessages(w.ctx, uai, to)
 		for _, m := range ms {
@@ -478,7 +478,7 @@ func (w *world) checkClassArchives(uai sillage.UAI, year sillage.SchoolYear) {
 				}
 				var members []sillage.Student
 				w.read(func(tx *store.Tx) (err error) {
-					members, err = tx.ListStudents(ctx, uai, store.StudentFilter{IDs: w.classIDs(uai, a.DivisionCode)})
+					members, err = tx.ListStudents(ctx, uai, sillage.StudentFilter{IDs: w.classIDs(uai, a.DivisionCode)})
 					return err
 				})
 				if pdfs != len(w.activeMembers(uai)) || lsu != 1 {
@@ -618,7 +618,7 @@ func keys(m map[string][]byte) []string {
 func (w *world) classIDs(uai sillage.UAI, code string) []int64 {
 	var ids []int64
 	w.read(func(tx *store.Tx) error {
-		ss, err := tx.ListStudents(w.ctx, uai, store.StudentFilter{})
+		ss, err := tx.ListStudents(w.ctx, uai, sillage.StudentFilter{})
 		for _, s := range ss {
 			if s.DivisionCode == code {
 				ids = append(ids, s.ID)
@@ -632,7 +632,7 @@ func (w *world) classIDs(uai sillage.UAI, code string) []int64 {
 func (w *world) activeMembers(uai sillage.UAI) []sillage.Student {
 	var out []sillage.Student
 	w.read(func(tx *store.Tx) (err error) {
-		out, err = tx.ListStudents(w.ctx, uai, store.StudentFilter{DivisionID: w.fx[uai].division.ID, ActiveOnly: true})
+		out, err = tx.ListStudents(w.ctx, uai, sillage.StudentFilter{DivisionID: w.fx[uai].division.ID, ActiveOnly: true})
 		return err
 	})
 	return out
@@ -646,7 +646,7 @@ func (w *world) checkStudentArchives(uai sillage.UAI, year sillage.SchoolYear) {
 	ctx := w.ctx
 	var students []sillage.Student
 	w.read(func(tx *store.Tx) (err error) {
-		students, err = tx.ListStudents(ctx, uai, store.StudentFilter{})
+		students, err = tx.ListStudents(ctx, uai, sillage.StudentFilter{})
 		return err
 	})
 	found, studentBirthDates := 0, 0
@@ -739,7 +739,7 @@ func (w *world) checkTrashedSpaceRights(uai sillage.UAI) {
 		if sp.TrashedAt.IsZero() {
 			w.t.Fatal("class space not in the trash")
 		}
-		persons, err := tx.ListPersons(ctx, uai, store.PersonFilter{ActiveOnly: true})
+		persons, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{ActiveOnly: true})
 		if err != nil {
 			return err
 		}
@@ -799,7 +799,7 @@ func (w *world) yearTwoWork() {
 				return err
 			}
 			d := divs[0]
-			members, err := tx.ListStudents(ctx, uai, store.StudentFilter{DivisionID: d.ID, ActiveOnly: true})
+			members, err := tx.ListStudents(ctx, uai, sillage.StudentFilter{DivisionID: d.ID, ActiveOnly: true})
 			if err != nil || len(members) == 0 {
 				w.t.Fatalf("no student in %s: %v", d.Code, err)
 			}

@@ -168,7 +168,7 @@ func (r *run) directory() (func(*store.Tx) error, error) {
 
 	if cps["invite"].Item == "" {
 		err := r.e.Store.Write(ctx, func(tx *store.Tx) error {
-			admins, err := tx.ListPersons(ctx, uai, store.PersonFilter{Role: sillage.RoleAdministrator, ActiveOnly: true})
+			admins, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{Role: sillage.RoleAdministrator, ActiveOnly: true})
 			if err != nil {
 				return err
 			}
@@ -365,7 +365,7 @@ func (r *run) importFile(dry bool) (rep *directory.Report, name, sha string, err
 		rep, err := im.SIECLE(ctx, f, opts)
 		return rep, opts.FileName, "", r.importErr(rep, opts.FileName, err)
 	}
-	var up store.RolloverFile
+	var up sillage.RolloverFile
 	err = r.e.Store.Read(ctx, func(tx *store.Tx) (err error) { up, err = tx.GetRolloverFile(ctx, uai, r.year); return err })
 	switch {
 	case err == nil:
@@ -626,28 +626,28 @@ func (e *Engine) openInitFile(sum, dir string) (io.ReaderAt, int64, func(), erro
 // (checked: a SIECLE students export of the establishment and of that
 // year) for step 4.
 func UploadInitFile(ctx context.Context, st *store.Store, put func(io.Reader) (string, int64, error), uai sillage.UAI, year sillage.SchoolYear,
-	name string, content io.ReaderAt, size int64, by int64, who audit.Actor) (store.RolloverFile, error) {
+	name string, content io.ReaderAt, size int64, by int64, who audit.Actor) (sillage.RolloverFile, error) {
 	xr, err := xmlfile.Open(content, size, 0)
 	if err != nil {
-		return store.RolloverFile{}, err
+		return sillage.RolloverFile{}, err
 	}
 	var h siecle.Header
 	err = siecle.DecodeStudents(xr, siecle.StudentsHandler{Header: func(x siecle.Header) error { h = x; return errHeader }})
 	xr.Close()
 	if err != nil && !errors.Is(err, errHeader) {
-		return store.RolloverFile{}, sillage.Wrap(sillage.KindInvalid, err, "ce fichier n'est pas un export SIECLE des élèves (ElevesSansAdresses.xml) lisible")
+		return sillage.RolloverFile{}, sillage.Wrap(sillage.KindInvalid, err, "ce fichier n'est pas un export SIECLE des élèves (ElevesSansAdresses.xml) lisible")
 	}
 	if h.UAJ != uai {
-		return store.RolloverFile{}, sillage.Errorf(sillage.KindInvalid, "ce fichier concerne l'établissement %s, pas %s", h.UAJ, uai)
+		return sillage.RolloverFile{}, sillage.Errorf(sillage.KindInvalid, "ce fichier concerne l'établissement %s, pas %s", h.UAJ, uai)
 	}
 	if sillage.SchoolYear(h.Year) != year+1 {
-		return store.RolloverFile{}, sillage.Errorf(sillage.KindInvalid, "ce fichier est de l'année %s : l'initialisation attend un fichier de l'année %s", sillage.SchoolYear(h.Year), year+1)
+		return sillage.RolloverFile{}, sillage.Errorf(sillage.KindInvalid, "ce fichier est de l'année %s : l'initialisation attend un fichier de l'année %s", sillage.SchoolYear(h.Year), year+1)
 	}
 	sha, n, err := put(io.NewSectionReader(content, 0, size))
 	if err != nil {
-		return store.RolloverFile{}, err
+		return sillage.RolloverFile{}, err
 	}
-	f := store.RolloverFile{SchoolYear: year, Name: name, SHA256: sha, Size: n, UploadedBy: by}
+	f := sillage.RolloverFile{SchoolYear: year, Name: name, SHA256: sha, Size: n, UploadedBy: by}
 	err = st.Write(ctx, func(tx *store.Tx) error {
 		if err := tx.AddRolloverFile(ctx, uai, &f); err != nil {
 			return err

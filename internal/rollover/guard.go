@@ -113,7 +113,7 @@ func (e *Engine) Preview(ctx context.Context, year sillage.SchoolYear, s Step, u
 			if err != nil {
 				return err
 			}
-			if cur.State == store.StepDone || cur.State == store.StepRunning || cur.State == store.StepQueued {
+			if cur.State == sillage.StepDone || cur.State == sillage.StepRunning || cur.State == sillage.StepQueued {
 				continue
 			}
 			targets = append(targets, est.UAI)
@@ -227,11 +227,11 @@ func (e *Engine) StalePreview(ctx context.Context, year sillage.SchoolYear, s St
 	if digest == "" || !Deletes(s) {
 		return "", nil
 	}
-	var cur store.RolloverStep
+	var cur sillage.RolloverStep
 	if err := e.Store.Read(ctx, func(tx *store.Tx) (err error) { cur, err = getStep(ctx, tx, uai, year, int(s)); return err }); err != nil {
 		return "", err
 	}
-	if cur.Attempts > 0 || cur.State == store.StepDone {
+	if cur.Attempts > 0 || cur.State == sillage.StepDone {
 		return "", nil
 	}
 	now, err := e.targetDigest(ctx, year, s, uai)

@@ -150,7 +150,7 @@ func Enqueue(ctx context.Context, st *store.Store, q Inserter, year sillage.Scho
 			if err != nil {
 				return err
 			}
-			if cur.State == store.StepDone || cur.State == store.StepRunning || cur.State == store.StepQueued {
+			if cur.State == sillage.StepDone || cur.State == sillage.StepRunning || cur.State == sillage.StepQueued {
 				if !all {
 					refused[uai] = fmt.Sprintf("étape %d pour %s : %s", s, uai, StateLabel(cur.State))
 				}
@@ -256,7 +256,7 @@ func Skipped(ctx context.Context, st *store.Store, year sillage.SchoolYear, s St
 				sk.Why = fmt.Sprintf("étape %d bloquée depuis %s : le processus qui la faisait (%s) ne donne plus signe de vie ; relancez-la "+
 					"(sillage rollover relaunch --step %d --uai %s, ou le bouton « Relancer » de la page du changement d'année)",
 					s, sillage.FormatDateTime(sk.Since), cur.LeaseOwner, s, e.UAI)
-			case cur.State == store.StepDone || cur.State == store.StepRunning || cur.State == store.StepQueued:
+			case cur.State == sillage.StepDone || cur.State == sillage.StepRunning || cur.State == sillage.StepQueued:
 				sk.Why = fmt.Sprintf("étape %d %s", s, StateLabel(cur.State))
 			default:
 				why, err := Order(ctx, tx, year, s, e.UAI)

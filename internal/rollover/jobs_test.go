@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/jobs"
 	"github.com/sillage/sillage/internal/rollover"
 	"github.com/sillage/sillage/internal/store"
@@ -46,7 +47,7 @@ func TestStepJobs(t *testing.T) {
 			w.read(func(tx *store.Tx) error {
 				steps, err := tx.ListRolloverSteps(ctx, N)
 				for _, s := range steps {
-					if s.Step == 1 && s.State == store.StepDone {
+					if s.Step == 1 && s.State == sillage.StepDone {
 						done++
 					}
 				}
@@ -108,20 +109,20 @@ func TestStepJobRefusesStalePreview(t *testing.T) {
 		}
 		deadline := time.Now().Add(30 * time.Second)
 		for {
-			var states []store.RolloverStep
+			var states []sillage.RolloverStep
 			w.read(func(tx *store.Tx) (err error) { states, err = tx.ListRolloverSteps(ctx, N); return err })
-			by := map[string]store.RolloverStep{}
+			by := map[string]sillage.RolloverStep{}
 			for _, s := range states {
 				by[string(s.UAI)] = s
 			}
 			a, b := by[string(w.uais[0])], by[string(w.uais[1])]
-			if a.State == store.StepFailed && b.State == store.StepDone {
+			if a.State == sillage.StepFailed && b.State == sillage.StepDone {
 				if !strings.Contains(a.Error, "ont changé depuis l'aperçu") {
 					t.Fatalf("stale job's error %q", a.Error)
 				}
 				break
 			}
-			if a.State == store.StepDone {
+			if a.State == sillage.StepDone {
 				t.Fatal("the job ran on a stale preview")
 			}
 			if time.Now().After(deadline) {

@@ -69,9 +69,9 @@ func leaseEngine(t *testing.T, st *store.Store, owner string) *rollover.Engine {
 	return &rollover.Engine{Store: st, Blobs: blobs, Owner: owner}
 }
 
-func stepOf(t *testing.T, st *store.Store, step int) store.RolloverStep {
+func stepOf(t *testing.T, st *store.Store, step int) sillage.RolloverStep {
 	t.Helper()
-	var s store.RolloverStep
+	var s sillage.RolloverStep
 	if err := st.Read(context.Background(), func(tx *store.Tx) (err error) {
 		s, err = tx.GetRolloverStep(context.Background(), leaseUAI, N, step)
 		return err
@@ -208,13 +208,13 @@ func TestStuckStepRelaunched(t *testing.T) {
 		if err := rollover.Relaunch(ctx, st, &recorder{err: errors.New("file indisponible")}, N, rollover.StepPurge, leaseUAI, "operateur"); err == nil {
 			t.Fatal("relaunch without its job succeeded")
 		}
-		if s := stepOf(t, st, 1); s.State != store.StepRunning || !s.Stuck(clock.Now()) {
+		if s := stepOf(t, st, 1); s.State != sillage.StepRunning || !s.Stuck(clock.Now()) {
 			t.Fatalf("after a failed relaunch: %+v", s)
 		}
 		if err := rollover.Relaunch(ctx, st, q, N, rollover.StepPurge, leaseUAI, "operateur"); err != nil {
 			t.Fatal(err)
 		}
-		if s := stepOf(t, st, 1); s.State != store.StepQueued || s.Stuck(clock.Now()) || s.LeaseOwner != "" {
+		if s := stepOf(t, st, 1); s.State != sillage.StepQueued || s.Stuck(clock.Now()) || s.LeaseOwner != "" {
 			t.Fatalf("after the relaunch: %+v", s)
 		}
 		list, err := q.List(ctx, 10)
@@ -233,7 +233,7 @@ func TestStuckStepRelaunched(t *testing.T) {
 		// The relaunch is in the journal.
 		var found bool
 		st.Read(ctx, func(tx *store.Tx) error {
-			es, err := tx.ListAudit(ctx, leaseUAI, store.AuditFilter{})
+			es, err := tx.ListAudit(ctx, leaseUAI, sillage.AuditFilter{})
 			for _, e := range es {
 				found = found || strings.Contains(e.Target, "relancée")
 			}
@@ -269,7 +269,7 @@ func TestStepKilledIsTakenOverAfterLease(t *testing.T) {
 					t.Fatalf("helper not killed: %v\n%s", err, out)
 				}
 				s := stepOf(t, st, 1)
-				if s.State != store.StepRunning || !strings.Contains(s.LeaseOwner, fmt.Sprintf("processus %d", cmd.Process.Pid)) || s.Stuck(clock.Now()) {
+				if s.State != sillage.StepRunning || !strings.Contains(s.LeaseOwner, fmt.Sprintf("processus %d", cmd.Process.Pid)) || s.Stuck(clock.Now()) {
 					t.Fatalf("after the kill: %+v", s)
 				}
 				e := leaseEngine(t, st, "")
@@ -283,7 +283,7 @@ func TestStepKilledIsTakenOverAfterLease(t *testing.T) {
 				if o := e.RunOne(context.Background(), rollover.Request{Year: N, Step: rollover.StepPurge}, leaseUAI); o.Status != rollover.OutcomeDone {
 					t.Fatalf("taken over: %+v", o)
 				}
-				if s := stepOf(t, st, 1); s.State != store.StepDone || s.Attempts != 2 {
+				if s := stepOf(t, st, 1); s.State != sillage.StepDone || s.Attempts != 2 {
 					t.Fatalf("finished: %+v", s)
 				}
 			}

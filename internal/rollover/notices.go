@@ -69,11 +69,11 @@ func send(ctx context.Context, tx *store.Tx, uai sillage.UAI, year sillage.Schoo
 			return false, nil
 		}
 	}
-	m := store.Message{RecipientID: to, Sender: Sender, Subject: subject, Body: body}
+	m := sillage.InboxMessage{RecipientID: to, Sender: Sender, Subject: subject, Body: body}
 	if err := tx.SendMessage(ctx, uai, &m); err != nil {
 		return false, err
 	}
-	ok, err := tx.AddRolloverNotice(ctx, uai, store.RolloverNotice{SchoolYear: year, Kind: kind, RecipientID: to, MessageID: m.ID})
+	ok, err := tx.AddRolloverNotice(ctx, uai, sillage.RolloverNotice{SchoolYear: year, Kind: kind, RecipientID: to, MessageID: m.ID})
 	if err == nil && !ok {
 		return false, errNoticeSent
 	}
@@ -159,7 +159,7 @@ func SendDueNotices(ctx context.Context, st *store.Store) (*NoticeReport, error)
 // stepDone reports whether step s of the changeover is done for uai.
 func stepDone(ctx context.Context, tx *store.Tx, uai sillage.UAI, year sillage.SchoolYear, s Step) (bool, error) {
 	st, err := getStep(ctx, tx, uai, year, int(s))
-	return st.State == store.StepDone, err
+	return st.State == sillage.StepDone, err
 }
 
 // pending reports whether some of recipients have not received kind yet
@@ -194,7 +194,7 @@ func pending(ctx context.Context, st *store.Store, uai sillage.UAI, year sillage
 
 func adminIDs(ctx context.Context, uai sillage.UAI) func(tx *store.Tx) ([]int64, error) {
 	return func(tx *store.Tx) ([]int64, error) {
-		admins, err := tx.ListPersons(ctx, uai, store.PersonFilter{Role: sillage.RoleAdministrator, ActiveOnly: true})
+		admins, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{Role: sillage.RoleAdministrator, ActiveOnly: true})
 		var ids []int64
 		for _, a := range admins {
 			ids = append(ids, a.ID)
@@ -220,7 +220,7 @@ func sendTrashWarnings(ctx context.Context, st *store.Store, uai sillage.UAI, ca
 		if done, err := stepDone(ctx, tx, uai, cal.Year, StepPurge); err != nil || done {
 			return err
 		}
-		admins, err := tx.ListPersons(ctx, uai, store.PersonFilter{Role: sillage.RoleAdministrator, ActiveOnly: true})
+		admins, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{Role: sillage.RoleAdministrator, ActiveOnly: true})
 		if err != nil || len(admins) == 0 {
 			return err
 		}
@@ -248,7 +248,7 @@ func sendTrashWarnings(ctx context.Context, st *store.Store, uai sillage.UAI, ca
 }
 
 // TrashWarningBody is the trash warning sent to administrators.
-func TrashWarningBody(cal Calendar, c store.TrashCounts) string {
+func TrashWarningBody(cal Calendar, c sillage.TrashCounts) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Bonjour,\n\nDans le cadre de la procédure de changement d'année, la corbeille de l'établissement sera vidée définitivement le %s (étape 1).\n\n",
 		LongDate(cal.Steps[0].From))

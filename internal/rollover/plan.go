@@ -137,12 +137,12 @@ func (e *Engine) planOne(ctx context.Context, year sillage.SchoolYear, uai silla
 				if st.Step == int(s) {
 					sp.State, sp.StateLabel, sp.Error = st.State, StateLabel(st.State), st.Error
 					sp.ProgressDone, sp.ProgressTotal = st.ProgressDone, st.ProgressTotal
-					if st.State == store.StepDone {
+					if st.State == sillage.StepDone {
 						sp.Report, _ = ParseReport(st.Report)
 					}
 				}
 			}
-			if sp.State != store.StepDone {
+			if sp.State != sillage.StepDone {
 				if ep.Next == 0 {
 					ep.Next = s
 				}
@@ -207,7 +207,7 @@ func (pl planner) purge(sp *StepPlan) error {
 			sp.Details = append(sp.Details, fmt.Sprintf("Archives de classe de %s supprimées : %d", y, years[y]))
 		}
 	}
-	admins, err := pl.tx.ListPersons(pl.ctx, pl.uai, store.PersonFilter{Role: sillage.RoleAdministrator, ActiveOnly: true})
+	admins, err := pl.tx.ListPersons(pl.ctx, pl.uai, sillage.PersonFilter{Role: sillage.RoleAdministrator, ActiveOnly: true})
 	if err != nil {
 		return err
 	}
@@ -251,7 +251,7 @@ func (pl planner) archive(sp *StepPlan) error {
 	if err != nil {
 		return err
 	}
-	spaces, err := pl.tx.ListClassSpaces(pl.ctx, pl.uai, store.ClassSpaceFilter{SchoolYear: pl.year})
+	spaces, err := pl.tx.ListClassSpaces(pl.ctx, pl.uai, sillage.ClassSpaceFilter{SchoolYear: pl.year})
 	if err != nil {
 		return err
 	}
@@ -319,7 +319,7 @@ func (pl planner) directory(sp *StepPlan) error {
 	case err == nil:
 		sp.Details = append(sp.Details, fmt.Sprintf("Fichier d'initialisation %s déposé : %s (%s), le %s", pl.year+1, f.Name, humanSize(f.Size), f.UploadedAt.Format("02/01/2006")))
 	case sillage.KindOf(err) == sillage.KindNotFound:
-		if sp.State != store.StepDone {
+		if sp.State != sillage.StepDone {
 			sp.Warnings = append(sp.Warnings, fmt.Sprintf("Aucun fichier d'initialisation %s déposé : à donner en ligne de commande (--file %s=CHEMIN) ou à déposer sur la page de l'établissement", pl.year+1, pl.uai))
 		}
 	default:
@@ -329,7 +329,7 @@ func (pl planner) directory(sp *StepPlan) error {
 	// would hold it: the dry run's simulation, else the one kept when the
 	// file was uploaded (or when the guard held a run).
 	sim := pl.sim
-	if sim == nil && sp.State != store.StepDone {
+	if sim == nil && sp.State != sillage.StepDone {
 		kept, err := LoadSimulation(pl.ctx, pl.tx, pl.uai, pl.year)
 		if err != nil {
 			return err
@@ -356,7 +356,7 @@ func (pl planner) directory(sp *StepPlan) error {
 			sp.Details = append(sp.Details, fmt.Sprintf("dont %d %s", byRole[r], r.Label()))
 		}
 	}
-	admins, err := pl.tx.ListPersons(pl.ctx, pl.uai, store.PersonFilter{Role: sillage.RoleAdministrator, ActiveOnly: true})
+	admins, err := pl.tx.ListPersons(pl.ctx, pl.uai, sillage.PersonFilter{Role: sillage.RoleAdministrator, ActiveOnly: true})
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ const purgeBatch = 500
 func (r *run) purge() (func(*store.Tx) error, error) {
 	ctx, uai, cutoff := r.ctx, r.uai, r.started
 	lastYear := expiredArchiveYear(r.year, r.e.retention())
-	var before store.TrashCounts
+	var before sillage.TrashCounts
 	var expired int
 	var warned int
 	var cal Calendar

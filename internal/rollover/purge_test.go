@@ -71,7 +71,7 @@ func TestExpiredArchivesPurged(t *testing.T) {
 					t.Fatalf("archive %d within its retention deleted: %v", id, err)
 				}
 			}
-			entries, err := tx.ListAudit(ctx, uai, store.AuditFilter{Action: "retention.deletion"})
+			entries, err := tx.ListAudit(ctx, uai, sillage.AuditFilter{Action: "retention.deletion"})
 			if err != nil {
 				return err
 			}
@@ -115,7 +115,7 @@ func TestPurgeAuditEachBatch(t *testing.T) {
 			t.Fatalf("step 1 report: %+v", rep.Counts)
 		}
 		w.read(func(tx *store.Tx) error {
-			entries, err := tx.ListAudit(ctx, uai, store.AuditFilter{Action: "purge"})
+			entries, err := tx.ListAudit(ctx, uai, sillage.AuditFilter{Action: "purge"})
 			if err != nil {
 				return err
 			}

@@ -18,7 +18,7 @@ func TestSpaceAndGroupReach(t *testing.T) {
 		ctx := context.Background()
 		const uai = sillage.UAI("0860012W")
 		var manager, other, admin, director, student sillage.Person
-		var space store.ClassSpace
+		var space sillage.ClassSpace
 		var group sillage.Group
 		err := st.Write(ctx, func(tx *store.Tx) error {
 			if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Lycée", Kind: sillage.KindLP}); err != nil {

@@ -449,7 +449,7 @@ func Order(ctx context.Context, tx *store.Tx, year sillage.SchoolYear, s Step, u
 	if err != nil {
 		return "", err
 	}
-	if prev.State == store.StepDone {
+	if prev.State == sillage.StepDone {
 		return "", nil
 	}
 	return fmt.Sprintf("étape %d (%s) refusée pour %s : l'étape %d (%s) n'est pas terminée pour cet établissement (état : %s)",
@@ -457,10 +457,10 @@ func Order(ctx context.Context, tx *store.Tx, year sillage.SchoolYear, s Step, u
 }
 
 // getStep returns a step's state; a step never run has an empty state.
-func getStep(ctx context.Context, tx *store.Tx, uai sillage.UAI, year sillage.SchoolYear, step int) (store.RolloverStep, error) {
+func getStep(ctx context.Context, tx *store.Tx, uai sillage.UAI, year sillage.SchoolYear, step int) (sillage.RolloverStep, error) {
 	s, err := tx.GetRolloverStep(ctx, uai, year, step)
 	if sillage.KindOf(err) == sillage.KindNotFound {
-		return store.RolloverStep{UAI: uai, SchoolYear: year, Step: step}, nil
+		return sillage.RolloverStep{UAI: uai, SchoolYear: year, Step: step}, nil
 	}
 	return s, err
 }
@@ -468,13 +468,13 @@ func getStep(ctx context.Context, tx *store.Tx, uai sillage.UAI, year sillage.Sc
 // StateLabel is a step state's French name.
 func StateLabel(state string) string {
 	switch state {
-	case store.StepQueued:
+	case sillage.StepQueued:
 		return "en attente"
-	case store.StepRunning:
+	case sillage.StepRunning:
 		return "en cours"
-	case store.StepDone:
+	case sillage.StepDone:
 		return "terminée"
-	case store.StepFailed:
+	case sillage.StepFailed:
 		return "en échec"
 	}
 	return "non commencée"
@@ -482,7 +482,7 @@ func StateLabel(state string) string {
 
 func (e *Engine) runOne(ctx context.Context, req Request, uai sillage.UAI) (*StepReport, error) {
 	year, s := req.Year, req.Step
-	var cur store.RolloverStep
+	var cur sillage.RolloverStep
 	var why string
 	var est sillage.Establishment
 	err := e.Store.Read(ctx, func(tx *store.Tx) (err error) {
@@ -498,7 +498,7 @@ func (e *Engine) runOne(ctx context.Context, req Request, uai sillage.UAI) (*Ste
 	if err != nil {
 		return nil, err
 	}
-	if cur.State == store.StepDone {
+	if cur.State == sillage.StepDone {
 		rep, _ := ParseReport(cur.Report)
 		return rep, errAlreadyDone
 	}
@@ -524,9 +524,9 @@ func (e *Engine) runOne(ctx context.Context, req Request, uai sillage.UAI) (*Ste
 	case why != "":
 		return nil, errRefused{msg: why}
 	case !claimed:
-		var again store.RolloverStep
+		var again sillage.RolloverStep
 		_ = e.Store.Read(ctx, func(tx *store.Tx) (err error) { again, err = getStep(ctx, tx, uai, year, int(s)); return err })
-		if again.State == store.StepDone {
+		if again.State == sillage.StepDone {
 			rep, _ := ParseReport(again.Report)
 			return rep, errAlreadyDone
 		}
@@ -600,7 +600,7 @@ func (e *Engine) runOne(ctx context.Context, req Request, uai sillage.UAI) (*Ste
 
 // BusyMessage says why a step cannot be taken: another process holds its
 // lease, renewed by its heartbeat; the times are the schools'.
-func BusyMessage(st store.RolloverStep, s Step, lease time.Duration) string {
+func BusyMessage(st sillage.RolloverStep, s Step, lease time.Duration) string {
 	who := st.LeaseOwner
 	if who == "" {
 		who = "processus inconnu"

@@ -221,12 +221,12 @@ func addSimulation(sp *StepPlan, s *Simulation, live bool) {
 // is done (nothing more to import); a Simulation saying why when the file
 // cannot be simulated.
 func (e *Engine) dryRunImport(ctx context.Context, req Request, uai sillage.UAI) *Simulation {
-	var cur store.RolloverStep
+	var cur sillage.RolloverStep
 	err := e.Store.Read(ctx, func(tx *store.Tx) (err error) {
 		cur, err = getStep(ctx, tx, uai, req.Year, int(StepDirectory))
 		return err
 	})
-	if err == nil && cur.State == store.StepDone {
+	if err == nil && cur.State == sillage.StepDone {
 		return nil
 	}
 	if err == nil {

@@ -20,7 +20,7 @@ const (
 // SpaceInReach returns a class space of the establishment and the right
 // the person has on it, when it is at least need; a space the person has
 // no right on is "not found".
-func SpaceInReach(ctx context.Context, tx *store.Tx, uai sillage.UAI, personID, id int64, need Right) (store.ClassSpace, Right, error) {
+func SpaceInReach(ctx context.Context, tx *store.Tx, uai sillage.UAI, personID, id int64, need Right) (sillage.ClassSpace, Right, error) {
 	sp, err := tx.GetClassSpace(ctx, uai, id)
 	if err != nil {
 		return sp, RightNone, err
@@ -75,7 +75,7 @@ func rightOf(role string) Right {
 // In the trash (rollover.md step 2): administrators manage it; every
 // teacher of the establishment reads it; so do its former managers (their
 // rights were rewritten to reader); nobody else has access.
-func SpaceAccess(ctx context.Context, tx *store.Tx, uai sillage.UAI, sp store.ClassSpace, p sillage.Person) (Right, error) {
+func SpaceAccess(ctx context.Context, tx *store.Tx, uai sillage.UAI, sp sillage.ClassSpace, p sillage.Person) (Right, error) {
 	if p.UAI != uai || !p.Active() {
 		return RightNone, nil
 	}
@@ -130,7 +130,7 @@ func SpaceAccess(ctx context.Context, tx *store.Tx, uai sillage.UAI, sp store.Cl
 
 // SpaceManagers returns a live space's managers other than the
 // administrators: its explicit managers and its division's head teachers.
-func SpaceManagers(ctx context.Context, tx *store.Tx, uai sillage.UAI, sp store.ClassSpace) ([]int64, error) {
+func SpaceManagers(ctx context.Context, tx *store.Tx, uai sillage.UAI, sp sillage.ClassSpace) ([]int64, error) {
 	rights, err := tx.ListClassSpaceRights(ctx, uai, sp.ID)
 	if err != nil {
 		return nil, err

@@ -61,15 +61,15 @@ func (w *world) upload(uai sillage.UAI, path string) string {
 func (w *world) activeStudents(uai sillage.UAI) int {
 	var n int
 	w.read(func(tx *store.Tx) error {
-		ss, err := tx.ListStudents(w.ctx, uai, store.StudentFilter{ActiveOnly: true})
+		ss, err := tx.ListStudents(w.ctx, uai, sillage.StudentFilter{ActiveOnly: true})
 		n = len(ss)
 		return err
 	})
 	return n
 }
 
-func (w *world) stepState(uai sillage.UAI, s rollover.Step) store.RolloverStep {
-	var st store.RolloverStep
+func (w *world) stepState(uai sillage.UAI, s rollover.Step) sillage.RolloverStep {
+	var st sillage.RolloverStep
 	w.read(func(tx *store.Tx) (err error) { st, err = tx.GetRolloverStep(w.ctx, uai, N, int(s)); return err })
 	return st
 }
@@ -123,7 +123,7 @@ func TestMassDeactivationGuard(t *testing.T) {
 		if sillage.KindOf(o.Err) != sillage.KindConflict {
 			t.Fatalf("held of kind %v", sillage.KindOf(o.Err))
 		}
-		if s := w.stepState(uai, rollover.StepDirectory); s.State != store.StepFailed || s.Error != o.Message {
+		if s := w.stepState(uai, rollover.StepDirectory); s.State != sillage.StepFailed || s.Error != o.Message {
 			t.Fatalf("step state %s %q", s.State, s.Error)
 		}
 		if n := w.activeStudents(uai); n != active {
@@ -366,8 +366,8 @@ func TestStepFourJobs(t *testing.T) {
 		if err := q.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
-		w.waitStep(a, rollover.StepDirectory, store.StepDone)
-		w.waitStep(b, rollover.StepDirectory, store.StepFailed)
+		w.waitStep(a, rollover.StepDirectory, sillage.StepDone)
+		w.waitStep(b, rollover.StepDirectory, sillage.StepFailed)
 		if s := w.stepState(b, rollover.StepDirectory); !strings.Contains(s.Error, "désactivation massive à confirmer") {
 			t.Fatalf("held step's error: %q", s.Error)
 		}
@@ -407,7 +407,7 @@ func TestStepFourJobs(t *testing.T) {
 		if err != nil || len(queued) != 1 {
 			t.Fatalf("enqueue B: %v %v", queued, err)
 		}
-		w.waitStep(b, rollover.StepDirectory, store.StepDone)
+		w.waitStep(b, rollover.StepDirectory, sillage.StepDone)
 		w.checkInitFileGone(b, sums[b], true)
 		if got, want := hooks.got(), slices.Sorted(slices.Values(w.uais)); !slices.Equal(got, want) {
 			t.Fatalf("transfer asked for %v", got)

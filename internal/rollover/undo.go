@@ -230,10 +230,10 @@ func (e *Engine) UndoOne(ctx context.Context, req UndoRequest, uai sillage.UAI) 
 		if err != nil {
 			return err
 		}
-		if cur.State == store.StepRunning || cur.State == store.StepQueued {
+		if cur.State == sillage.StepRunning || cur.State == sillage.StepQueued {
 			return errUndo{UndoRefused, fmt.Sprintf("étape %d pour %s : %s, attendez qu'elle s'arrête avant de l'annuler", s, uai, StateLabel(cur.State))}
 		}
-		next := store.RolloverStep{}
+		next := sillage.RolloverStep{}
 		if s < StepPeriods {
 			if next, err = getStep(ctx, tx, uai, year, int(s+1)); err != nil {
 				return err

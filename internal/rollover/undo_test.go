@@ -167,7 +167,7 @@ func TestUndoRestoresEachStep(t *testing.T) {
 					if sillage.KindOf(err) != sillage.KindNotFound {
 						t.Fatalf("step %d after its undo: %+v %v, want not started", s, st, err)
 					}
-					entries, err := tx.ListAudit(w.ctx, uai, store.AuditFilter{Action: rollover.AuditUndoAction})
+					entries, err := tx.ListAudit(w.ctx, uai, sillage.AuditFilter{Action: rollover.AuditUndoAction})
 					if err != nil {
 						return err
 					}
@@ -228,7 +228,7 @@ func TestUndoRetention(t *testing.T) {
 		}
 		w.read(func(tx *store.Tx) error {
 			s, err := tx.GetRolloverStep(w.ctx, uai, N, int(rollover.StepDirectory))
-			if err != nil || s.State != store.StepDone {
+			if err != nil || s.State != sillage.StepDone {
 				t.Fatalf("step 4 after the undo of its retention: %+v %v, want still done", s, err)
 			}
 			return nil
@@ -252,7 +252,7 @@ func TestUndoRefusals(t *testing.T) {
 			t.Fatalf("undo of step 3: %+v", o)
 		}
 		// Step 1's pack: 30 days from its run (15 July).
-		var pack store.RolloverPack
+		var pack sillage.RolloverPack
 		w.read(func(tx *store.Tx) (err error) { pack, err = tx.GetRolloverPack(w.ctx, uai, N, 1); return err })
 		if want := at(N, time.July, 15, 8).AddDate(0, 0, 30); !pack.ExpiresAt.Equal(want) {
 			t.Fatalf("pack expires %v, want %v", pack.ExpiresAt, want)

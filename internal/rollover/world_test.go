@@ -142,7 +142,7 @@ func (w *world) decorate(uai sillage.UAI) *fixtureIDs {
 				w.t.Fatal(err)
 			}
 		}
-		persons, err := tx.ListPersons(ctx, uai, store.PersonFilter{})
+		persons, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{})
 		must(err)
 		var teachers []sillage.Person
 		for _, p := range persons {
@@ -168,7 +168,7 @@ func (w *world) decorate(uai sillage.UAI) *fixtureIDs {
 		divs, err := tx.ListDivisions(ctx, uai, N)
 		must(err)
 		fx.division = divs[0]
-		members, err := tx.ListStudents(ctx, uai, store.StudentFilter{DivisionID: divs[0].ID, ActiveOnly: true})
+		members, err := tx.ListStudents(ctx, uai, sillage.StudentFilter{DivisionID: divs[0].ID, ActiveOnly: true})
 		must(err)
 		fx.student = members[0].ID
 
@@ -194,7 +194,7 @@ func (w *world) decorate(uai sillage.UAI) *fixtureIDs {
 		must(tx.SetClassSpaceRight(ctx, uai, sp.ID, fx.director, store.SpaceManager))
 		must(tx.SetClassSpaceRight(ctx, uai, sp.ID, members[1].ID, store.SpaceReader))
 		doc := w.put("%PDF-1.4 cours de " + string(uai))
-		must(tx.AddClassSpaceFile(ctx, uai, &store.ClassSpaceFile{SpaceID: sp.ID, Name: "cours.pdf", SHA256: doc.SHA256, Size: doc.Size,
+		must(tx.AddClassSpaceFile(ctx, uai, &sillage.ClassSpaceFile{SpaceID: sp.ID, Name: "cours.pdf", SHA256: doc.SHA256, Size: doc.Size,
 			ContentType: "application/pdf", PostedBy: fx.teacher}))
 		if len(divs) > 1 {
 			_, err := tx.CreateClassSpace(ctx, uai, divs[1].ID)
@@ -203,12 +203,12 @@ func (w *world) decorate(uai sillage.UAI) *fixtureIDs {
 
 		// Trash: an evaluation, a sheet, a document; another evaluation
 		// trashed then restored before step 1 (it must survive).
-		evals, err := tx.ListEvaluations(ctx, uai, store.EvaluationFilter{DivisionID: divs[0].ID})
+		evals, err := tx.ListEvaluations(ctx, uai, sillage.EvaluationFilter{DivisionID: divs[0].ID})
 		must(err)
 		fx.trashedEval, fx.restored = evals[0].ID, evals[1].ID
 		must(tx.TrashEvaluation(ctx, uai, fx.trashedEval, fx.teacher))
 		must(tx.TrashEvaluation(ctx, uai, fx.restored, fx.teacher))
-		sheets, err := tx.ListSheets(ctx, uai, store.SheetFilter{})
+		sheets, err := tx.ListSheets(ctx, uai, sillage.SheetFilter{})
 		must(err)
 		if len(sheets) == 0 {
 			sh := sillage.Sheet{StudentID: fx.student, Kind: sillage.SheetBacPro, Title: "Situation", Context: sillage.ContextClass}
@@ -235,21 +235,21 @@ func (w *world) decorate(uai sillage.UAI) *fixtureIDs {
 			rep, err := tx.UpsertPeriodicReport(ctx, uai, m.ID, periods[0].ID, fx.teacher)
 			must(err)
 			pdf := w.put(fmt.Sprintf("%%PDF-1.4 bilan %d %s", i, uai))
-			must(tx.AddReportPDF(ctx, uai, &store.ReportPDF{Kind: store.ReportPDFPeriodic, ReportID: rep.ID, StudentID: m.ID, SchoolYear: N,
+			must(tx.AddReportPDF(ctx, uai, &sillage.ReportPDF{Kind: store.ReportPDFPeriodic, ReportID: rep.ID, StudentID: m.ID, SchoolYear: N,
 				DivisionCode: divs[0].Code, StudentName: m.FullName(), Title: "Bilan périodique — Trimestre 1", Name: "bilan-t1.pdf",
 				SHA256: pdf.SHA256, Size: pdf.Size}))
 		}
 		xml := w.put("<lsu>division " + divs[0].Code + "</lsu>")
 		rj := w.put(`{"rapport":1}`)
-		must(tx.CreateLSUExport(ctx, uai, &store.LSUExport{SchoolYear: N, Degree: "2D", Version: "10.0", Selection: "division " + divs[0].Code + " — Trimestre 1",
+		must(tx.CreateLSUExport(ctx, uai, &sillage.LSUExport{SchoolYear: N, Degree: "2D", Version: "10.0", Selection: "division " + divs[0].Code + " — Trimestre 1",
 			Outcome: store.ExportFile, ReportSHA256: rj.SHA256, ReportSize: rj.Size, FileName: "LSU_" + string(uai) + "_" + divs[0].Code + ".xml",
 			FileSHA256: xml.SHA256, FileSize: xml.Size}))
 		all := w.put("<lsu>établissement</lsu>")
-		must(tx.CreateLSUExport(ctx, uai, &store.LSUExport{SchoolYear: N, Degree: "2D", Version: "10.0", Selection: "tout l'établissement — Trimestre 1",
+		must(tx.CreateLSUExport(ctx, uai, &sillage.LSUExport{SchoolYear: N, Degree: "2D", Version: "10.0", Selection: "tout l'établissement — Trimestre 1",
 			Outcome: store.ExportFile, ReportSHA256: rj.SHA256, ReportSize: rj.Size, FileName: "LSU_" + string(uai) + ".xml", FileSHA256: all.SHA256, FileSize: all.Size}))
-		must(tx.CreateImportReport(ctx, uai, &store.ImportReport{Source: "siecle", FileName: "ElevesSansAdresses.xml", SchoolYear: N, Report: `{"statut":"applique"}`}))
+		must(tx.CreateImportReport(ctx, uai, &sillage.ImportReport{Source: "siecle", FileName: "ElevesSansAdresses.xml", SchoolYear: N, Report: `{"statut":"applique"}`}))
 		cred := w.put("identifiants")
-		must(tx.AddCredentialList(ctx, uai, &store.CredentialList{SchoolYear: N, DivisionCode: divs[0].Code, Title: divs[0].Code, Accounts: 2,
+		must(tx.AddCredentialList(ctx, uai, &sillage.CredentialList{SchoolYear: N, DivisionCode: divs[0].Code, Title: divs[0].Code, Accounts: 2,
 			PDFSHA256: cred.SHA256, PDFSize: cred.Size, CSVSHA256: cred.SHA256, CSVSize: cred.Size}))
 		return nil
 	})

@@ -102,22 +102,12 @@ func (tx *Tx) LinkAccount(ctx context.Context, uai sillage.UAI, personID, accoun
 	return notFoundIfNone(n, err, "personne")
 }
 
-// AccountMembership is one establishment where an account has a person.
-type AccountMembership struct {
-	UAI      sillage.UAI
-	Name     string // establishment name
-	PersonID int64
-	Role     sillage.Role
-	Active   bool
-	Person   sillage.Person
-}
-
 // AccountMemberships lists the persons an account is linked to, across
 // establishments: what the sign-in offers to choose from.
-func (tx *Tx) AccountMemberships(ctx context.Context, accountID int64) ([]AccountMembership, error) {
+func (tx *Tx) AccountMemberships(ctx context.Context, accountID int64) ([]sillage.AccountMembership, error) {
 	return collect(ctx, tx, `SELECT e.name, `+prefixed("p.", personCols)+` FROM persons p JOIN establishments e ON e.uai = p.uai
-		WHERE p.account_id = $1 ORDER BY e.name, p.uai`, []any{accountID}, func(r *sql.Rows) (AccountMembership, error) {
-		var m AccountMembership
+		WHERE p.account_id = $1 ORDER BY e.name, p.uai`, []any{accountID}, func(r *sql.Rows) (sillage.AccountMembership, error) {
+		var m sillage.AccountMembership
 		var uai, role, source string
 		dest := append([]any{&m.Name}, personDest(&m.Person, &uai, &role, &source)...)
 		err := r.Scan(dest...)

@@ -59,15 +59,7 @@ func scanAudit(r scanner) (sillage.AuditEntry, error) {
 	return e, err
 }
 
-// AuditFilter selects audit entries.
-type AuditFilter struct {
-	From, To time.Time // [From, To); zero = unbounded
-	ActorID  int64
-	Action   string // prefix, e.g. "transfer"
-	Limit    int    // 0 = no limit
-}
-
-func (f AuditFilter) where(q string, args []any) (string, []any) {
+func auditWhere(f sillage.AuditFilter, q string, args []any) (string, []any) {
 	if !f.From.IsZero() {
 		args = append(args, f.From)
 		q += fmt.Sprintf(` AND at >= $%d`, len(args))
@@ -88,8 +80,8 @@ func (f AuditFilter) where(q string, args []any) (string, []any) {
 }
 
 // ListAudit returns an establishment's entries, newest first.
-func (tx *Tx) ListAudit(ctx context.Context, uai sillage.UAI, f AuditFilter) ([]sillage.AuditEntry, error) {
-	q, args := f.where(`SELECT `+auditCols+` FROM audit_log WHERE uai = $1`, []any{uai})
+func (tx *Tx) ListAudit(ctx context.Context, uai sillage.UAI, f sillage.AuditFilter) ([]sillage.AuditEntry, error) {
+	q, args := auditWhere(f, `SELECT `+auditCols+` FROM audit_log WHERE uai = $1`, []any{uai})
 	q += ` ORDER BY seq DESC`
 	if f.Limit > 0 {
 		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
@@ -99,8 +91,8 @@ func (tx *Tx) ListAudit(ctx context.Context, uai sillage.UAI, f AuditFilter) ([]
 
 // ListInstanceAudit returns the entries of every chain, newest first: the
 // operator's view across the instance.
-func (tx *Tx) ListInstanceAudit(ctx context.Context, f AuditFilter) ([]sillage.AuditEntry, error) {
-	q, args := f.where(`SELECT `+auditCols+` FROM audit_log WHERE 1 = 1`, nil)
+func (tx *Tx) ListInstanceAudit(ctx context.Context, f sillage.AuditFilter) ([]sillage.AuditEntry, error) {
+	q, args := auditWhere(f, `SELECT `+auditCols+` FROM audit_log WHERE 1 = 1`, nil)
 	q += ` ORDER BY at DESC, uai, seq DESC`
 	if f.Limit > 0 {
 		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
@@ -108,20 +100,11 @@ func (tx *Tx) ListInstanceAudit(ctx context.Context, f AuditFilter) ([]sillage.A
 	return collect(ctx, tx, q, args, func(r *sql.Rows) (sillage.AuditEntry, error) { return scanAudit(r) })
 }
 
-// AuditHead is the state of a chain: its last entry and where retention cut it.
-type AuditHead struct {
-	UAI        sillage.UAI
-	Seq        int64
-	Hash       string
-	PurgedSeq  int64
-	PurgedHash string
-}
-
 // AuditChains lists the chains of the instance (” is the instance's own).
-func (tx *Tx) AuditChains(ctx context.Context) ([]AuditHead, error) {
+func (tx *Tx) AuditChains(ctx context.Context) ([]sillage.AuditHead, error) {
 	return collect(ctx, tx, `SELECT uai, seq, hash, purged_seq, purged_hash FROM audit_heads ORDER BY uai`, nil,
-		func(r *sql.Rows) (AuditHead, error) {
-			var h AuditHead
+		func(r *sql.Rows) (sillage.AuditHead, error) {
+			var h sillage.AuditHead
 			var u string
 			err := r.Scan(&u, &h.Seq, &h.Hash, &h.PurgedSeq, &h.PurgedHash)
 			h.UAI = sillage.UAI(u)

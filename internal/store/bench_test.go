@@ -55,14 +55,14 @@ func BenchmarkStoreBulkInsert(b *testing.B) {
 				if ref, err = tx.GetReferential(ctx, uai, refs[0].ID); err != nil {
 					return err
 				}
-				ss, err := tx.ListStudents(ctx, uai, store.StudentFilter{})
+				ss, err := tx.ListStudents(ctx, uai, sillage.StudentFilter{})
 				if err != nil {
 					return err
 				}
 				for _, s := range ss {
 					studentIDs = append(studentIDs, s.ID)
 				}
-				ts, err := tx.ListPersons(ctx, uai, store.PersonFilter{Role: sillage.RoleTeacher})
+				ts, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{Role: sillage.RoleTeacher})
 				author = ts[0].ID
 				return err
 			})

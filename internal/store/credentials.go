@@ -8,24 +8,8 @@ import (
 	"github.com/sillage/sillage"
 )
 
-// CredentialList is a generated list of one-time passwords.
-type CredentialList struct {
-	UAI          sillage.UAI
-	ID           int64
-	SchoolYear   sillage.SchoolYear
-	DivisionCode string // "" for the staff list
-	Title        string
-	Accounts     int
-	PDFSHA256    string
-	PDFSize      int64
-	CSVSHA256    string
-	CSVSize      int64
-	CreatedAt    time.Time
-	CreatedBy    int64
-}
-
 // AddCredentialList records a generated list and sets its ID.
-func (tx *Tx) AddCredentialList(ctx context.Context, uai sillage.UAI, l *CredentialList) error {
+func (tx *Tx) AddCredentialList(ctx context.Context, uai sillage.UAI, l *sillage.CredentialList) error {
 	id, err := tx.NewID(ctx)
 	if err != nil {
 		return err
@@ -42,8 +26,8 @@ func (tx *Tx) AddCredentialList(ctx context.Context, uai sillage.UAI, l *Credent
 
 const credentialCols = `uai, id, school_year, division_code, title, accounts, pdf_sha256, pdf_size, csv_sha256, csv_size, created_at, created_by`
 
-func scanCredentialList(r scanner) (CredentialList, error) {
-	var l CredentialList
+func scanCredentialList(r scanner) (sillage.CredentialList, error) {
+	var l sillage.CredentialList
 	var u string
 	var year int64
 	err := r.Scan(&u, &l.ID, &year, &l.DivisionCode, &l.Title, &l.Accounts, &l.PDFSHA256, &l.PDFSize, &l.CSVSHA256, &l.CSVSize, ts{&l.CreatedAt}, &l.CreatedBy)
@@ -52,13 +36,13 @@ func scanCredentialList(r scanner) (CredentialList, error) {
 }
 
 // ListCredentialLists returns an establishment's lists, newest first.
-func (tx *Tx) ListCredentialLists(ctx context.Context, uai sillage.UAI) ([]CredentialList, error) {
+func (tx *Tx) ListCredentialLists(ctx context.Context, uai sillage.UAI) ([]sillage.CredentialList, error) {
 	return collect(ctx, tx, `SELECT `+credentialCols+` FROM credential_lists WHERE uai = $1 ORDER BY created_at DESC, id DESC`, []any{uai},
-		func(r *sql.Rows) (CredentialList, error) { return scanCredentialList(r) })
+		func(r *sql.Rows) (sillage.CredentialList, error) { return scanCredentialList(r) })
 }
 
 // GetCredentialList returns one list.
-func (tx *Tx) GetCredentialList(ctx context.Context, uai sillage.UAI, id int64) (CredentialList, error) {
+func (tx *Tx) GetCredentialList(ctx context.Context, uai sillage.UAI, id int64) (sillage.CredentialList, error) {
 	l, err := scanCredentialList(tx.queryRow(ctx, `SELECT `+credentialCols+` FROM credential_lists WHERE uai = $1 AND id = $2`, uai, id))
 	if err == sql.ErrNoRows {
 		return l, sillage.Errorf(sillage.KindNotFound, "liste d'identifiants introuvable")
@@ -68,9 +52,9 @@ func (tx *Tx) GetCredentialList(ctx context.Context, uai sillage.UAI, id int64) 
 
 // ListAllCredentialLists returns the lists of every establishment (the
 // hourly job seals the files of the lists written before they were sealed).
-func (tx *Tx) ListAllCredentialLists(ctx context.Context) ([]CredentialList, error) {
+func (tx *Tx) ListAllCredentialLists(ctx context.Context) ([]sillage.CredentialList, error) {
 	return collect(ctx, tx, `SELECT `+credentialCols+` FROM credential_lists ORDER BY uai, id`, nil,
-		func(r *sql.Rows) (CredentialList, error) { return scanCredentialList(r) })
+		func(r *sql.Rows) (sillage.CredentialList, error) { return scanCredentialList(r) })
 }
 
 // ReplaceCredentialListFiles points a list at other files (their sealed

@@ -4,29 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"strings"
-	"time"
 
 	"github.com/sillage/sillage"
 )
 
-// ImportReport is the stored report of a directory import (imports.md
-// rule 9), kept per establishment until the changeover deletes it. Report
-// is the JSON document internal/directory writes; it never holds an INE.
-type ImportReport struct {
-	UAI        sillage.UAI
-	ID         int64
-	Source     string // siecle, responsables, nomenclature, sts, aaf, onde
-	FileName   string
-	SchoolYear sillage.SchoolYear
-	CreatedAt  time.Time
-	CreatedBy  int64 // the person who imported (0: command line, operator)
-	Report     string
-}
-
 const importReportCols = `uai, id, source, file_name, school_year, created_at, created_by`
 
-func scanImportReport(r scanner, withBody bool) (ImportReport, error) {
-	var ir ImportReport
+func scanImportReport(r scanner, withBody bool) (sillage.ImportReport, error) {
+	var ir sillage.ImportReport
 	var uai string
 	var year int64
 	dest := []any{&uai, &ir.ID, &ir.Source, &ir.FileName, &year, ts{&ir.CreatedAt}, &ir.CreatedBy}
@@ -39,7 +24,7 @@ func scanImportReport(r scanner, withBody bool) (ImportReport, error) {
 }
 
 // CreateImportReport stores a report and sets its ID.
-func (tx *Tx) CreateImportReport(ctx context.Context, uai sillage.UAI, r *ImportReport) error {
+func (tx *Tx) CreateImportReport(ctx context.Context, uai sillage.UAI, r *sillage.ImportReport) error {
 	if strings.TrimSpace(r.Report) == "" {
 		return sillage.Errorf(sillage.KindInvalid, "rapport d'import vide")
 	}
@@ -58,13 +43,13 @@ func (tx *Tx) CreateImportReport(ctx context.Context, uai sillage.UAI, r *Import
 
 // ListImportReports returns the reports of an establishment, newest first,
 // without their body.
-func (tx *Tx) ListImportReports(ctx context.Context, uai sillage.UAI) ([]ImportReport, error) {
+func (tx *Tx) ListImportReports(ctx context.Context, uai sillage.UAI) ([]sillage.ImportReport, error) {
 	return collect(ctx, tx, `SELECT `+importReportCols+` FROM import_reports WHERE uai = $1 ORDER BY created_at DESC, id DESC`,
-		[]any{uai}, func(r *sql.Rows) (ImportReport, error) { return scanImportReport(r, false) })
+		[]any{uai}, func(r *sql.Rows) (sillage.ImportReport, error) { return scanImportReport(r, false) })
 }
 
 // GetImportReport returns one report with its body.
-func (tx *Tx) GetImportReport(ctx context.Context, uai sillage.UAI, id int64) (ImportReport, error) {
+func (tx *Tx) GetImportReport(ctx context.Context, uai sillage.UAI, id int64) (sillage.ImportReport, error) {
 	ir, err := scanImportReport(tx.queryRow(ctx, `SELECT `+importReportCols+`, report FROM import_reports WHERE uai = $1 AND id = $2`, uai, id), true)
 	if err == sql.ErrNoRows {
 		return ir, sillage.Errorf(sillage.KindNotFound, "rapport d'import introuvable")
@@ -79,13 +64,6 @@ func (tx *Tx) DeleteImportReports(ctx context.Context, uai sillage.UAI, year sil
 	return int(n), err
 }
 
-// AAFStructure is an AAF structure (EtabEducNat) attached to an establishment.
-type AAFStructure struct {
-	UAI    sillage.UAI
-	JoinID string // ENTStructureJointure
-	Name   string
-}
-
 // SetAAFStructure records that the AAF structure joinID is the establishment.
 func (tx *Tx) SetAAFStructure(ctx context.Context, uai sillage.UAI, joinID, name string) error {
 	if strings.TrimSpace(joinID) == "" {
@@ -97,10 +75,10 @@ func (tx *Tx) SetAAFStructure(ctx context.Context, uai sillage.UAI, joinID, name
 }
 
 // ListAAFStructures returns the AAF structures of an establishment.
-func (tx *Tx) ListAAFStructures(ctx context.Context, uai sillage.UAI) ([]AAFStructure, error) {
+func (tx *Tx) ListAAFStructures(ctx context.Context, uai sillage.UAI) ([]sillage.AAFStructure, error) {
 	return collect(ctx, tx, `SELECT uai, join_id, name FROM aaf_structures WHERE uai = $1 ORDER BY join_id`, []any{uai},
-		func(r *sql.Rows) (AAFStructure, error) {
-			var s AAFStructure
+		func(r *sql.Rows) (sillage.AAFStructure, error) {
+			var s sillage.AAFStructure
 			var u string
 			err := r.Scan(&u, &s.JoinID, &s.Name)
 			s.UAI = sillage.UAI(u)
@@ -111,13 +89,13 @@ func (tx *Tx) ListAAFStructures(ctx context.Context, uai sillage.UAI) ([]AAFStru
 // FindAAFStructures returns the establishments of AAF structure join ids,
 // across the instance: an AAF import routes each record to its
 // establishment with it (it reveals no establishment's data).
-func (tx *Tx) FindAAFStructures(ctx context.Context, joinIDs []string) ([]AAFStructure, error) {
-	var out []AAFStructure
+func (tx *Tx) FindAAFStructures(ctx context.Context, joinIDs []string) ([]sillage.AAFStructure, error) {
+	var out []sillage.AAFStructure
 	for _, chunk := range impChunks(joinIDs, 500) {
 		chunk = impPad(chunk)
 		q, args := `SELECT uai, join_id, name FROM aaf_structures WHERE join_id IN (`+impPlaceholders(1, len(chunk))+`) ORDER BY join_id, uai`, impArgs(chunk)
-		part, err := collect(ctx, tx, q, args, func(r *sql.Rows) (AAFStructure, error) {
-			var s AAFStructure
+		part, err := collect(ctx, tx, q, args, func(r *sql.Rows) (sillage.AAFStructure, error) {
+			var s sillage.AAFStructure
 			var u string
 			err := r.Scan(&u, &s.JoinID, &s.Name)
 			s.UAI = sillage.UAI(u)
@@ -131,24 +109,15 @@ func (tx *Tx) FindAAFStructures(ctx context.Context, joinIDs []string) ([]AAFStr
 	return out, nil
 }
 
-// PersonLocation says where a person with an AAF join id is: the AAF
-// Delta import routes a modification or a deletion with it.
-type PersonLocation struct {
-	UAI   sillage.UAI
-	ID    int64
-	Role  sillage.Role
-	AAFID string
-}
-
 // FindAAFPersons returns the persons, in any establishment, whose AAF join
 // id is one of ids (their establishment and role only).
-func (tx *Tx) FindAAFPersons(ctx context.Context, ids []string) ([]PersonLocation, error) {
-	var out []PersonLocation
+func (tx *Tx) FindAAFPersons(ctx context.Context, ids []string) ([]sillage.PersonLocation, error) {
+	var out []sillage.PersonLocation
 	for _, chunk := range impChunks(ids, 500) {
 		chunk = impPad(chunk)
 		q := `SELECT uai, id, role, aaf_id FROM persons WHERE aaf_id IN (` + impPlaceholders(1, len(chunk)) + `) ORDER BY aaf_id, uai`
-		part, err := collect(ctx, tx, q, impArgs(chunk), func(r *sql.Rows) (PersonLocation, error) {
-			var p PersonLocation
+		part, err := collect(ctx, tx, q, impArgs(chunk), func(r *sql.Rows) (sillage.PersonLocation, error) {
+			var p sillage.PersonLocation
 			var u, role string
 			err := r.Scan(&u, &p.ID, &role, &p.AAFID)
 			p.UAI, p.Role = sillage.UAI(u), sillage.Role(role)

@@ -307,25 +307,19 @@ func (tx *Tx) DeleteGuardianships(ctx context.Context, uai sillage.UAI, gs []sil
 	return nil
 }
 
-// GroupMember is a person in a group.
-type GroupMember struct {
-	GroupID  int64
-	PersonID int64
-}
-
 // ListGroupMembersOfKind returns the memberships of the groups of a kind and
 // school year.
-func (tx *Tx) ListGroupMembersOfKind(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, kind sillage.GroupKind) ([]GroupMember, error) {
+func (tx *Tx) ListGroupMembersOfKind(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, kind sillage.GroupKind) ([]sillage.GroupMember, error) {
 	return collect(ctx, tx, `SELECT m.group_id, m.person_id FROM group_members m JOIN groups g ON g.uai = m.uai AND g.id = m.group_id
 		WHERE m.uai = $1 AND g.school_year = $2 AND g.kind = $3 ORDER BY m.group_id, m.person_id`, []any{uai, year, kind},
-		func(r *sql.Rows) (GroupMember, error) {
-			var m GroupMember
+		func(r *sql.Rows) (sillage.GroupMember, error) {
+			var m sillage.GroupMember
 			return m, r.Scan(&m.GroupID, &m.PersonID)
 		})
 }
 
 // AddGroupMembers adds memberships (existing ones are kept).
-func (tx *Tx) AddGroupMembers(ctx context.Context, uai sillage.UAI, ms []GroupMember) error {
+func (tx *Tx) AddGroupMembers(ctx context.Context, uai sillage.UAI, ms []sillage.GroupMember) error {
 	rows := make([][]any, len(ms))
 	for i, m := range ms {
 		rows[i] = []any{uai, m.GroupID, m.PersonID}
@@ -334,7 +328,7 @@ func (tx *Tx) AddGroupMembers(ctx context.Context, uai sillage.UAI, ms []GroupMe
 }
 
 // DeleteGroupMembers removes memberships.
-func (tx *Tx) DeleteGroupMembers(ctx context.Context, uai sillage.UAI, ms []GroupMember) error {
+func (tx *Tx) DeleteGroupMembers(ctx context.Context, uai sillage.UAI, ms []sillage.GroupMember) error {
 	for _, m := range ms {
 		if _, err := tx.exec(ctx, `DELETE FROM group_members WHERE uai = $1 AND group_id = $2 AND person_id = $3`, uai, m.GroupID, m.PersonID); err != nil {
 			return err

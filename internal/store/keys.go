@@ -4,25 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"time"
+	"github.com/sillage/sillage"
 )
-
-// KeyVersion is one version of a secret key of the instance, as the
-// database knows it: its fingerprint only, never the key.
-type KeyVersion struct {
-	Name        string // "id-key", …
-	Version     int
-	Fingerprint string
-	RecordedAt  time.Time
-	Retired     bool // replaced deliberately: no longer required
-}
 
 // ListKeyVersions returns the versions of the key name the database knows,
 // oldest first. Instance-wide: keys are not an establishment's data.
-func (tx *Tx) ListKeyVersions(ctx context.Context, name string) ([]KeyVersion, error) {
+func (tx *Tx) ListKeyVersions(ctx context.Context, name string) ([]sillage.KeyVersion, error) {
 	return collect(ctx, tx, `SELECT name, version, fingerprint, recorded_at, retired FROM key_registry WHERE name = $1 ORDER BY version`,
-		[]any{name}, func(r *sql.Rows) (KeyVersion, error) {
-			var k KeyVersion
+		[]any{name}, func(r *sql.Rows) (sillage.KeyVersion, error) {
+			var k sillage.KeyVersion
 			var retired int
 			err := r.Scan(&k.Name, &k.Version, &k.Fingerprint, ts{&k.RecordedAt}, &retired)
 			k.Retired = retired != 0

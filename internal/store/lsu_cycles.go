@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"strings"
-	"time"
 
 	"github.com/sillage/sillage"
 )
@@ -13,37 +12,12 @@ import (
 // columns of lsu_cycle_reports carry the same names in lower case.
 var SocleDomains = []string{"CPD_FRA", "CPD_ETR", "CPD_SCI", "CPD_ART", "MET_APP", "FRM_CIT", "SYS_NAT", "REP_MND"}
 
-// CycleReport is a student's end-of-cycle report (bilan de fin de cycle).
-type CycleReport struct {
-	UAI        sillage.UAI
-	ID         int64
-	StudentID  int64
-	Cycle      int // 2 (CE2), 3 (6e) or 4 (3e)
-	SchoolYear sillage.SchoolYear
-	State      ReportState
-	ClosedAt   time.Time
-	ClosedBy   int64
-	// Socle maps a domain code to its positioning 0–4 (0 = exempt); a
-	// missing domain is not positioned yet.
-	Socle           map[string]int
-	Synthesis       string
-	ComplementCode  string // enseignement de complément (AUC, LCA…); "" none
-	ComplementLevel int    // 1 objectif atteint, 2 dépassé
-	RegionalCode    string // langue et culture régionale (BRE, OCI…)
-	RegionalLevel   int
-	UpdatedAt       time.Time
-	UpdatedBy       int64
-}
-
-// Closed reports whether the report is closed.
-func (r CycleReport) Closed() bool { return r.State == ReportClosed }
-
 var cycleReportCols = `uai, id, student_id, cycle, school_year, state, closed_at, closed_by, ` +
 	strings.ToLower(strings.Join(SocleDomains, ", ")) +
 	`, synthesis, complement_code, complement_level, regional_code, regional_level, updated_at, updated_by`
 
-func scanCycleReport(r scanner) (CycleReport, error) {
-	var c CycleReport
+func scanCycleReport(r scanner) (sillage.CycleReport, error) {
+	var c sillage.CycleReport
 	var u, state string
 	var year int64
 	socle := make([]*int, len(SocleDomains))
@@ -53,7 +27,7 @@ func scanCycleReport(r scanner) (CycleReport, error) {
 	}
 	dest = append(dest, &c.Synthesis, &c.ComplementCode, &c.ComplementLevel, &c.RegionalCode, &c.RegionalLevel, ts{&c.UpdatedAt}, &c.UpdatedBy)
 	err := r.Scan(dest...)
-	c.UAI, c.SchoolYear, c.State = sillage.UAI(u), sillage.SchoolYear(year), ReportState(state)
+	c.UAI, c.SchoolYear, c.State = sillage.UAI(u), sillage.SchoolYear(year), sillage.ReportState(state)
 	c.Socle = map[string]int{}
 	for i, v := range socle {
 		if v != nil {
@@ -65,7 +39,7 @@ func scanCycleReport(r scanner) (CycleReport, error) {
 
 // UpsertCycleReport creates or rewrites a student's end-of-cycle report
 // (a draft; a closed one is refused) and sets its ID.
-func (tx *Tx) UpsertCycleReport(ctx context.Context, uai sillage.UAI, c *CycleReport) error {
+func (tx *Tx) UpsertCycleReport(ctx context.Context, uai sillage.UAI, c *sillage.CycleReport) error {
 	if c.Cycle < 2 || c.Cycle > 4 {
 		return sillage.Errorf(sillage.KindInvalid, "cycle %d invalide (2, 3 ou 4)", c.Cycle)
 	}
@@ -124,7 +98,7 @@ func (tx *Tx) UpsertCycleReport(ctx context.Context, uai sillage.UAI, c *CycleRe
 }
 
 // GetCycleReport returns an end-of-cycle report.
-func (tx *Tx) GetCycleReport(ctx context.Context, uai sillage.UAI, id int64) (CycleReport, error) {
+func (tx *Tx) GetCycleReport(ctx context.Context, uai sillage.UAI, id int64) (sillage.CycleReport, error) {
 	c, err := scanCycleReport(tx.queryRow(ctx, `SELECT `+cycleReportCols+` FROM lsu_cycle_reports WHERE uai = $1 AND id = $2`, uai, id))
 	if err == sql.ErrNoRows {
 		return c, sillage.Errorf(sillage.KindNotFound, "bilan de fin de cycle introuvable")
@@ -133,7 +107,7 @@ func (tx *Tx) GetCycleReport(ctx context.Context, uai sillage.UAI, id int64) (Cy
 }
 
 // FindCycleReport returns a student's report for a cycle.
-func (tx *Tx) FindCycleReport(ctx context.Context, uai sillage.UAI, studentID int64, cycle int) (CycleReport, error) {
+func (tx *Tx) FindCycleReport(ctx context.Context, uai sillage.UAI, studentID int64, cycle int) (sillage.CycleReport, error) {
 	c, err := scanCycleReport(tx.queryRow(ctx, `SELECT `+cycleReportCols+` FROM lsu_cycle_reports
 		WHERE uai = $1 AND student_id = $2 AND cycle = $3`, uai, studentID, cycle))
 	if err == sql.ErrNoRows {
@@ -144,13 +118,13 @@ func (tx *Tx) FindCycleReport(ctx context.Context, uai sillage.UAI, studentID in
 
 // ListCycleReports returns the end-of-cycle reports of students (nil:
 // every student), by student then cycle.
-func (tx *Tx) ListCycleReports(ctx context.Context, uai sillage.UAI, studentIDs []int64) ([]CycleReport, error) {
+func (tx *Tx) ListCycleReports(ctx context.Context, uai sillage.UAI, studentIDs []int64) ([]sillage.CycleReport, error) {
 	q, args := `SELECT `+cycleReportCols+` FROM lsu_cycle_reports WHERE uai = $1`, []any{uai}
 	q, args = inIDs(q, args, "student_id", studentIDs)
-	return collect(ctx, tx, q+` ORDER BY student_id, cycle`, args, func(r *sql.Rows) (CycleReport, error) { return scanCycleReport(r) })
+	return collect(ctx, tx, q+` ORDER BY student_id, cycle`, args, func(r *sql.Rows) (sillage.CycleReport, error) { return scanCycleReport(r) })
 }
 
 // SetCycleReportState closes or reopens an end-of-cycle report.
-func (tx *Tx) SetCycleReportState(ctx context.Context, uai sillage.UAI, id int64, state ReportState, by int64) error {
+func (tx *Tx) SetCycleReportState(ctx context.Context, uai sillage.UAI, id int64, state sillage.ReportState, by int64) error {
 	return tx.setReportState(ctx, uai, "lsu_cycle_reports", id, state, by)
 }

@@ -3,30 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
-	"time"
 
 	"github.com/sillage/sillage"
 )
-
-// ReportPDF is the PDF of a Livret Scolaire report, archived when the
-// report was closed (one row per closing: a report closed, reopened and
-// closed again has two).
-type ReportPDF struct {
-	UAI          sillage.UAI
-	ID           int64
-	Kind         string // "periodic" or "cycle"
-	ReportID     int64
-	StudentID    int64
-	SchoolYear   sillage.SchoolYear
-	DivisionCode string
-	StudentName  string
-	Title        string // "Bilan périodique — Trimestre 1"
-	Name         string // file name
-	SHA256       string
-	Size         int64
-	CreatedAt    time.Time
-	CreatedBy    int64
-}
 
 // Report PDF kinds.
 const (
@@ -36,8 +15,8 @@ const (
 
 const reportPDFCols = `uai, id, kind, report_id, student_id, school_year, division_code, student_name, title, name, sha256, size, created_at, created_by`
 
-func scanReportPDF(r scanner) (ReportPDF, error) {
-	var p ReportPDF
+func scanReportPDF(r scanner) (sillage.ReportPDF, error) {
+	var p sillage.ReportPDF
 	var u string
 	var year int64
 	err := r.Scan(&u, &p.ID, &p.Kind, &p.ReportID, &p.StudentID, &year, &p.DivisionCode, &p.StudentName, &p.Title, &p.Name,
@@ -47,7 +26,7 @@ func scanReportPDF(r scanner) (ReportPDF, error) {
 }
 
 // AddReportPDF records an archived report PDF and sets its ID.
-func (tx *Tx) AddReportPDF(ctx context.Context, uai sillage.UAI, p *ReportPDF) error {
+func (tx *Tx) AddReportPDF(ctx context.Context, uai sillage.UAI, p *sillage.ReportPDF) error {
 	if p.SHA256 == "" || p.Name == "" {
 		return sillage.Errorf(sillage.KindInvalid, "PDF du bilan incomplet")
 	}
@@ -70,20 +49,20 @@ func (tx *Tx) AddReportPDF(ctx context.Context, uai sillage.UAI, p *ReportPDF) e
 // division, student and date: what the changeover's step 2 puts in each
 // class archive. Every closing is there; the last one of a report is its
 // final version.
-func (tx *Tx) ListReportPDFs(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) ([]ReportPDF, error) {
+func (tx *Tx) ListReportPDFs(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) ([]sillage.ReportPDF, error) {
 	return collect(ctx, tx, `SELECT `+reportPDFCols+` FROM lsu_report_pdfs WHERE uai = $1 AND school_year = $2
 		ORDER BY division_code, student_name, student_id, created_at, id`, []any{uai, year},
-		func(r *sql.Rows) (ReportPDF, error) { return scanReportPDF(r) })
+		func(r *sql.Rows) (sillage.ReportPDF, error) { return scanReportPDF(r) })
 }
 
 // ListReportPDFsByDivision returns a year's report PDFs grouped by division
 // code ("" for students without a division).
-func (tx *Tx) ListReportPDFsByDivision(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) (map[string][]ReportPDF, error) {
+func (tx *Tx) ListReportPDFsByDivision(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) (map[string][]sillage.ReportPDF, error) {
 	all, err := tx.ListReportPDFs(ctx, uai, year)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string][]ReportPDF{}
+	out := map[string][]sillage.ReportPDF{}
 	for _, p := range all {
 		out[p.DivisionCode] = append(out[p.DivisionCode], p)
 	}
@@ -91,46 +70,18 @@ func (tx *Tx) ListReportPDFsByDivision(ctx context.Context, uai sillage.UAI, yea
 }
 
 // ListReportPDFsOfReport returns the PDFs archived for one report, oldest first.
-func (tx *Tx) ListReportPDFsOfReport(ctx context.Context, uai sillage.UAI, kind string, reportID int64) ([]ReportPDF, error) {
+func (tx *Tx) ListReportPDFsOfReport(ctx context.Context, uai sillage.UAI, kind string, reportID int64) ([]sillage.ReportPDF, error) {
 	return collect(ctx, tx, `SELECT `+reportPDFCols+` FROM lsu_report_pdfs WHERE uai = $1 AND kind = $2 AND report_id = $3
-		ORDER BY created_at, id`, []any{uai, kind, reportID}, func(r *sql.Rows) (ReportPDF, error) { return scanReportPDF(r) })
+		ORDER BY created_at, id`, []any{uai, kind, reportID}, func(r *sql.Rows) (sillage.ReportPDF, error) { return scanReportPDF(r) })
 }
 
 // GetReportPDF returns one archived report PDF.
-func (tx *Tx) GetReportPDF(ctx context.Context, uai sillage.UAI, id int64) (ReportPDF, error) {
+func (tx *Tx) GetReportPDF(ctx context.Context, uai sillage.UAI, id int64) (sillage.ReportPDF, error) {
 	p, err := scanReportPDF(tx.queryRow(ctx, `SELECT `+reportPDFCols+` FROM lsu_report_pdfs WHERE uai = $1 AND id = $2`, uai, id))
 	if err == sql.ErrNoRows {
 		return p, sillage.Errorf(sillage.KindNotFound, "PDF du bilan introuvable")
 	}
 	return p, mapErr(err)
-}
-
-// LSUExport is an export to LSU with its report: kept so the file and the
-// report can be downloaded again and archived by the changeover.
-type LSUExport struct {
-	UAI        sillage.UAI
-	ID         int64
-	SchoolYear sillage.SchoolYear
-	Degree     string // "2D" or "1D"
-	Version    string // schema version
-	Selection  string // what was exported, in French
-	Outcome    string // "file" (a validated file) or "refused"
-	Refusal    string // why no file was produced
-	Students   int    // students in the file
-	Blocked    int    // students with a blocked report
-	Fixed      int
-	Ignored    int
-	Warnings   int
-	// The report as JSON (lsu.Report), and the file (XML or ZIP of parts).
-	// A 1st-degree file holds INEs: it is handed over once and never kept.
-	ReportSHA256 string
-	ReportSize   int64
-	FileName     string
-	FileSHA256   string
-	FileSize     int64
-	CreatedAt    time.Time
-	CreatedBy    int64
-	CreatedName  string
 }
 
 // Export outcomes.
@@ -142,8 +93,8 @@ const (
 const lsuExportCols = `uai, id, school_year, degree, version, selection, outcome, refusal, students, blocked, fixed, ignored, warnings,
 	report_sha256, report_size, file_name, file_sha256, file_size, created_at, created_by, created_name`
 
-func scanLSUExport(r scanner) (LSUExport, error) {
-	var e LSUExport
+func scanLSUExport(r scanner) (sillage.LSUExport, error) {
+	var e sillage.LSUExport
 	var u string
 	var year int64
 	err := r.Scan(&u, &e.ID, &year, &e.Degree, &e.Version, &e.Selection, &e.Outcome, &e.Refusal, &e.Students, &e.Blocked, &e.Fixed,
@@ -153,7 +104,7 @@ func scanLSUExport(r scanner) (LSUExport, error) {
 }
 
 // CreateLSUExport records an export and sets its ID.
-func (tx *Tx) CreateLSUExport(ctx context.Context, uai sillage.UAI, e *LSUExport) error {
+func (tx *Tx) CreateLSUExport(ctx context.Context, uai sillage.UAI, e *sillage.LSUExport) error {
 	if e.ReportSHA256 == "" {
 		return sillage.Errorf(sillage.KindInvalid, "export LSU sans rapport")
 	}
@@ -173,7 +124,7 @@ func (tx *Tx) CreateLSUExport(ctx context.Context, uai sillage.UAI, e *LSUExport
 }
 
 // GetLSUExport returns an export.
-func (tx *Tx) GetLSUExport(ctx context.Context, uai sillage.UAI, id int64) (LSUExport, error) {
+func (tx *Tx) GetLSUExport(ctx context.Context, uai sillage.UAI, id int64) (sillage.LSUExport, error) {
 	e, err := scanLSUExport(tx.queryRow(ctx, `SELECT `+lsuExportCols+` FROM lsu_exports WHERE uai = $1 AND id = $2`, uai, id))
 	if err == sql.ErrNoRows {
 		return e, sillage.Errorf(sillage.KindNotFound, "export introuvable")
@@ -182,11 +133,11 @@ func (tx *Tx) GetLSUExport(ctx context.Context, uai sillage.UAI, id int64) (LSUE
 }
 
 // ListLSUExports returns the exports of a school year (0: all), newest first.
-func (tx *Tx) ListLSUExports(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) ([]LSUExport, error) {
+func (tx *Tx) ListLSUExports(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) ([]sillage.LSUExport, error) {
 	q, args := `SELECT `+lsuExportCols+` FROM lsu_exports WHERE uai = $1`, []any{uai}
 	if year != 0 {
 		q += ` AND school_year = $2`
 		args = append(args, year)
 	}
-	return collect(ctx, tx, q+` ORDER BY created_at DESC, id DESC`, args, func(r *sql.Rows) (LSUExport, error) { return scanLSUExport(r) })
+	return collect(ctx, tx, q+` ORDER BY created_at DESC, id DESC`, args, func(r *sql.Rows) (sillage.LSUExport, error) { return scanLSUExport(r) })
 }

@@ -5,83 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/sillage/sillage"
 )
-
-// ReportState is where a Livret Scolaire report stands: a draft is being
-// entered; a closed report is frozen (only a director or an administrator
-// reopens it) and is what LSU receives.
-type ReportState string
-
-const (
-	ReportDraft  ReportState = "draft"
-	ReportClosed ReportState = "closed"
-)
-
-// Label is the French name of the state.
-func (s ReportState) Label() string {
-	if s == ReportClosed {
-		return "fermé"
-	}
-	return "brouillon"
-}
-
-// PeriodicReport is a student's report for one period (bilan périodique),
-// without its subject lines (ListSubjectResults).
-type PeriodicReport struct {
-	UAI                 sillage.UAI
-	ID                  int64
-	StudentID           int64
-	PeriodID            int64
-	State               ReportState
-	ClosedAt            time.Time // the last closing; kept when reopened
-	ClosedBy            int64
-	CouncilDate         sillage.Date // class council; zero: the closing date is used
-	GeneralAppreciation string
-	// School-life counters of the period (half-days for absences); nil:
-	// not recorded.
-	Late, Absences, Unjustified, MissedHours *int
-	SchoolLifeComment                        string
-	Support                                  []string // PAP, PPS, UPE2A, SEGPA, ULIS, PAI, PPRE, RASED
-	PPREComplement                           string
-	UpdatedAt                                time.Time
-	UpdatedBy                                int64
-}
-
-// Closed reports whether the report is closed.
-func (r PeriodicReport) Closed() bool { return r.State == ReportClosed }
-
-// SubjectResult is one subject line of a periodic report.
-type SubjectResult struct {
-	UAI          sillage.UAI
-	ReportID     int64
-	SubjectCode  string // SIECLE CODE_MATIERE (2D) or LSU domain code (1D)
-	Average      *int   // hundredths of a point: 1550 is 15,50/20; nil: none
-	Positioning  int    // 1–4; 0: none
-	Status       int    // 1 non noté, 2 en attente, 3 dispensé; 0: none
-	Appreciation string
-	TeacherID    int64 // who entered it last (0: director or administrator)
-	UpdatedAt    time.Time
-}
-
-// Empty reports whether the line holds nothing.
-func (r SubjectResult) Empty() bool {
-	return r.Average == nil && r.Positioning == 0 && r.Status == 0 && strings.TrimSpace(r.Appreciation) == ""
-}
-
-// ProgrammeElement is a programme element a division worked on in a
-// subject during a period (élément de programme travaillé).
-type ProgrammeElement struct {
-	UAI         sillage.UAI
-	ID          int64
-	DivisionID  int64
-	PeriodID    int64
-	SubjectCode string
-	Label       string
-	CreatedAt   time.Time
-}
 
 func intOrNull(v *int) any {
 	if v == nil {
@@ -117,19 +43,19 @@ func splitList(s string) []string {
 const periodicReportCols = `uai, id, student_id, period_id, state, closed_at, closed_by, council_date, general_appreciation,
 	late, absences, unjustified, missed_hours, school_life_comment, support, ppre_complement, updated_at, updated_by`
 
-func scanPeriodicReport(r scanner) (PeriodicReport, error) {
-	var p PeriodicReport
+func scanPeriodicReport(r scanner) (sillage.PeriodicReport, error) {
+	var p sillage.PeriodicReport
 	var u, state, support string
 	err := r.Scan(&u, &p.ID, &p.StudentID, &p.PeriodID, &state, ts{&p.ClosedAt}, &p.ClosedBy, dt{&p.CouncilDate}, &p.GeneralAppreciation,
 		nullInt{&p.Late}, nullInt{&p.Absences}, nullInt{&p.Unjustified}, nullInt{&p.MissedHours}, &p.SchoolLifeComment, &support,
 		&p.PPREComplement, ts{&p.UpdatedAt}, &p.UpdatedBy)
-	p.UAI, p.State, p.Support = sillage.UAI(u), ReportState(state), splitList(support)
+	p.UAI, p.State, p.Support = sillage.UAI(u), sillage.ReportState(state), splitList(support)
 	return p, err
 }
 
 // UpsertPeriodicReport returns the report of a student for a period,
 // creating it as a draft when there is none.
-func (tx *Tx) UpsertPeriodicReport(ctx context.Context, uai sillage.UAI, studentID, periodID int64, by int64) (PeriodicReport, error) {
+func (tx *Tx) UpsertPeriodicReport(ctx context.Context, uai sillage.UAI, studentID, periodID int64, by int64) (sillage.PeriodicReport, error) {
 	r, err := tx.FindPeriodicReport(ctx, uai, studentID, periodID)
 	if sillage.KindOf(err) != sillage.KindNotFound {
 		return r, err
@@ -157,7 +83,7 @@ func (tx *Tx) UpsertPeriodicReport(ctx context.Context, uai sillage.UAI, student
 }
 
 // GetPeriodicReport returns a periodic report.
-func (tx *Tx) GetPeriodicReport(ctx context.Context, uai sillage.UAI, id int64) (PeriodicReport, error) {
+func (tx *Tx) GetPeriodicReport(ctx context.Context, uai sillage.UAI, id int64) (sillage.PeriodicReport, error) {
 	r, err := scanPeriodicReport(tx.queryRow(ctx, `SELECT `+periodicReportCols+` FROM lsu_periodic_reports WHERE uai = $1 AND id = $2`, uai, id))
 	if err == sql.ErrNoRows {
 		return r, sillage.Errorf(sillage.KindNotFound, "bilan introuvable")
@@ -166,7 +92,7 @@ func (tx *Tx) GetPeriodicReport(ctx context.Context, uai sillage.UAI, id int64) 
 }
 
 // FindPeriodicReport returns the report of a student for a period.
-func (tx *Tx) FindPeriodicReport(ctx context.Context, uai sillage.UAI, studentID, periodID int64) (PeriodicReport, error) {
+func (tx *Tx) FindPeriodicReport(ctx context.Context, uai sillage.UAI, studentID, periodID int64) (sillage.PeriodicReport, error) {
 	r, err := scanPeriodicReport(tx.queryRow(ctx, `SELECT `+periodicReportCols+` FROM lsu_periodic_reports
 		WHERE uai = $1 AND student_id = $2 AND period_id = $3`, uai, studentID, periodID))
 	if err == sql.ErrNoRows {
@@ -175,15 +101,8 @@ func (tx *Tx) FindPeriodicReport(ctx context.Context, uai sillage.UAI, studentID
 	return r, mapErr(err)
 }
 
-// ReportFilter selects periodic reports.
-type ReportFilter struct {
-	PeriodIDs  []int64 // nil: every period
-	StudentIDs []int64 // nil: every student
-	DivisionID int64   // students currently in this division; 0: any
-}
-
 // ListPeriodicReports returns periodic reports, by student then period.
-func (tx *Tx) ListPeriodicReports(ctx context.Context, uai sillage.UAI, f ReportFilter) ([]PeriodicReport, error) {
+func (tx *Tx) ListPeriodicReports(ctx context.Context, uai sillage.UAI, f sillage.ReportFilter) ([]sillage.PeriodicReport, error) {
 	q, args := `SELECT `+periodicReportCols+` FROM lsu_periodic_reports WHERE uai = $1`, []any{uai}
 	q, args = inIDs(q, args, "period_id", f.PeriodIDs)
 	q, args = inIDs(q, args, "student_id", f.StudentIDs)
@@ -191,7 +110,7 @@ func (tx *Tx) ListPeriodicReports(ctx context.Context, uai sillage.UAI, f Report
 		args = append(args, f.DivisionID)
 		q += fmt.Sprintf(` AND student_id IN (SELECT id FROM persons WHERE uai = $1 AND division_id = $%d)`, len(args))
 	}
-	return collect(ctx, tx, q+` ORDER BY student_id, period_id`, args, func(r *sql.Rows) (PeriodicReport, error) { return scanPeriodicReport(r) })
+	return collect(ctx, tx, q+` ORDER BY student_id, period_id`, args, func(r *sql.Rows) (sillage.PeriodicReport, error) { return scanPeriodicReport(r) })
 }
 
 // errReportClosed refuses a change to a closed report.
@@ -209,7 +128,7 @@ func (tx *Tx) lockDraft(ctx context.Context, uai sillage.UAI, table string, id i
 	if err != nil {
 		return mapErr(err)
 	}
-	if ReportState(state) == ReportClosed {
+	if sillage.ReportState(state) == sillage.ReportClosed {
 		return errReportClosed()
 	}
 	return nil
@@ -218,7 +137,7 @@ func (tx *Tx) lockDraft(ctx context.Context, uai sillage.UAI, table string, id i
 // UpdatePeriodicReport rewrites what the head teacher enters: general
 // appreciation, school life, support measures and class council date. A
 // closed report is refused.
-func (tx *Tx) UpdatePeriodicReport(ctx context.Context, uai sillage.UAI, r PeriodicReport) error {
+func (tx *Tx) UpdatePeriodicReport(ctx context.Context, uai sillage.UAI, r sillage.PeriodicReport) error {
 	if err := tx.lockDraft(ctx, uai, "lsu_periodic_reports", r.ID); err != nil {
 		return err
 	}
@@ -231,18 +150,18 @@ func (tx *Tx) UpdatePeriodicReport(ctx context.Context, uai sillage.UAI, r Perio
 
 // SetPeriodicReportState closes a report (stamping the closing instant and
 // who closed it) or reopens it (the last closing date is kept).
-func (tx *Tx) SetPeriodicReportState(ctx context.Context, uai sillage.UAI, id int64, state ReportState, by int64) error {
+func (tx *Tx) SetPeriodicReportState(ctx context.Context, uai sillage.UAI, id int64, state sillage.ReportState, by int64) error {
 	return tx.setReportState(ctx, uai, "lsu_periodic_reports", id, state, by)
 }
 
-func (tx *Tx) setReportState(ctx context.Context, uai sillage.UAI, table string, id int64, state ReportState, by int64) error {
+func (tx *Tx) setReportState(ctx context.Context, uai sillage.UAI, table string, id int64, state sillage.ReportState, by int64) error {
 	var n int64
 	var err error
 	switch state {
-	case ReportClosed:
+	case sillage.ReportClosed:
 		n, err = tx.execN(ctx, `UPDATE `+table+` SET state = 'closed', closed_at = $3, closed_by = $4, updated_at = $3, updated_by = $4
 			WHERE uai = $1 AND id = $2 AND state = 'draft'`, uai, id, tx.now, by)
-	case ReportDraft:
+	case sillage.ReportDraft:
 		n, err = tx.execN(ctx, `UPDATE `+table+` SET state = 'draft', updated_at = $3, updated_by = $4
 			WHERE uai = $1 AND id = $2 AND state = 'closed'`, uai, id, tx.now, by)
 	default:
@@ -259,7 +178,7 @@ func (tx *Tx) setReportState(ctx context.Context, uai sillage.UAI, table string,
 	if err != nil {
 		return mapErr(err)
 	}
-	if state == ReportClosed {
+	if state == sillage.ReportClosed {
 		return sillage.Errorf(sillage.KindConflict, "ce bilan est déjà fermé")
 	}
 	return sillage.Errorf(sillage.KindConflict, "ce bilan n'est pas fermé")
@@ -267,8 +186,8 @@ func (tx *Tx) setReportState(ctx context.Context, uai sillage.UAI, table string,
 
 const subjectResultCols = `uai, report_id, subject_code, average, positioning, status, appreciation, teacher_id, updated_at`
 
-func scanSubjectResult(r scanner) (SubjectResult, error) {
-	var s SubjectResult
+func scanSubjectResult(r scanner) (sillage.SubjectResult, error) {
+	var s sillage.SubjectResult
 	var u string
 	err := r.Scan(&u, &s.ReportID, &s.SubjectCode, nullInt{&s.Average}, &s.Positioning, &s.Status, &s.Appreciation, &s.TeacherID, ts{&s.UpdatedAt})
 	s.UAI = sillage.UAI(u)
@@ -277,7 +196,7 @@ func scanSubjectResult(r scanner) (SubjectResult, error) {
 
 // SetSubjectResult writes a subject line of a draft report; an empty line
 // is removed. Values are checked here so no path stores what LSU refuses.
-func (tx *Tx) SetSubjectResult(ctx context.Context, uai sillage.UAI, s SubjectResult) error {
+func (tx *Tx) SetSubjectResult(ctx context.Context, uai sillage.UAI, s sillage.SubjectResult) error {
 	switch {
 	case strings.TrimSpace(s.SubjectCode) == "":
 		return sillage.Errorf(sillage.KindInvalid, "matière manquante")
@@ -305,15 +224,15 @@ func (tx *Tx) SetSubjectResult(ctx context.Context, uai sillage.UAI, s SubjectRe
 
 // ListSubjectResults returns the subject lines of reports (nil: every
 // report of the establishment), by report then subject.
-func (tx *Tx) ListSubjectResults(ctx context.Context, uai sillage.UAI, reportIDs []int64) ([]SubjectResult, error) {
+func (tx *Tx) ListSubjectResults(ctx context.Context, uai sillage.UAI, reportIDs []int64) ([]sillage.SubjectResult, error) {
 	q, args := `SELECT `+subjectResultCols+` FROM lsu_subject_results WHERE uai = $1`, []any{uai}
 	q, args = inIDs(q, args, "report_id", reportIDs)
-	return collect(ctx, tx, q+` ORDER BY report_id, subject_code`, args, func(r *sql.Rows) (SubjectResult, error) { return scanSubjectResult(r) })
+	return collect(ctx, tx, q+` ORDER BY report_id, subject_code`, args, func(r *sql.Rows) (sillage.SubjectResult, error) { return scanSubjectResult(r) })
 }
 
 // ListPeriodSubjectResults returns the subject lines of one subject for
 // a period's reports of the students of a division, keyed by student.
-func (tx *Tx) ListPeriodSubjectResults(ctx context.Context, uai sillage.UAI, divisionID, periodID int64, subjectCode string) (map[int64]SubjectResult, error) {
+func (tx *Tx) ListPeriodSubjectResults(ctx context.Context, uai sillage.UAI, divisionID, periodID int64, subjectCode string) (map[int64]sillage.SubjectResult, error) {
 	rows, err := tx.query(ctx, `SELECT r.student_id, `+prefixed("s.", subjectResultCols)+` FROM lsu_subject_results s
 		JOIN lsu_periodic_reports r ON r.uai = s.uai AND r.id = s.report_id
 		WHERE s.uai = $1 AND r.period_id = $2 AND s.subject_code = $3
@@ -322,10 +241,10 @@ func (tx *Tx) ListPeriodSubjectResults(ctx context.Context, uai sillage.UAI, div
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[int64]SubjectResult{}
+	out := map[int64]sillage.SubjectResult{}
 	for rows.Next() {
 		var student int64
-		var s SubjectResult
+		var s sillage.SubjectResult
 		var u string
 		if err := rows.Scan(&student, &u, &s.ReportID, &s.SubjectCode, nullInt{&s.Average}, &s.Positioning, &s.Status, &s.Appreciation,
 			&s.TeacherID, ts{&s.UpdatedAt}); err != nil {
@@ -340,7 +259,7 @@ func (tx *Tx) ListPeriodSubjectResults(ctx context.Context, uai sillage.UAI, div
 const elementCols = `uai, id, division_id, period_id, subject_code, label, created_at`
 
 // AddProgrammeElement records a programme element worked on and sets its ID.
-func (tx *Tx) AddProgrammeElement(ctx context.Context, uai sillage.UAI, e *ProgrammeElement) error {
+func (tx *Tx) AddProgrammeElement(ctx context.Context, uai sillage.UAI, e *sillage.ProgrammeElement) error {
 	e.Label = strings.TrimSpace(e.Label)
 	if e.Label == "" || strings.TrimSpace(e.SubjectCode) == "" {
 		return sillage.Errorf(sillage.KindInvalid, "le libellé de l'élément de programme est obligatoire")
@@ -365,7 +284,7 @@ func (tx *Tx) AddProgrammeElement(ctx context.Context, uai sillage.UAI, e *Progr
 
 // ListProgrammeElements returns the elements of a division and period
 // (0: every one), in the order they were added.
-func (tx *Tx) ListProgrammeElements(ctx context.Context, uai sillage.UAI, divisionID, periodID int64) ([]ProgrammeElement, error) {
+func (tx *Tx) ListProgrammeElements(ctx context.Context, uai sillage.UAI, divisionID, periodID int64) ([]sillage.ProgrammeElement, error) {
 	q, args := `SELECT `+elementCols+` FROM lsu_programme_elements WHERE uai = $1`, []any{uai}
 	if divisionID != 0 {
 		args = append(args, divisionID)
@@ -375,8 +294,8 @@ func (tx *Tx) ListProgrammeElements(ctx context.Context, uai sillage.UAI, divisi
 		args = append(args, periodID)
 		q += fmt.Sprintf(` AND period_id = $%d`, len(args))
 	}
-	return collect(ctx, tx, q+` ORDER BY division_id, period_id, subject_code, created_at, id`, args, func(r *sql.Rows) (ProgrammeElement, error) {
-		var e ProgrammeElement
+	return collect(ctx, tx, q+` ORDER BY division_id, period_id, subject_code, created_at, id`, args, func(r *sql.Rows) (sillage.ProgrammeElement, error) {
+		var e sillage.ProgrammeElement
 		var u string
 		err := r.Scan(&u, &e.ID, &e.DivisionID, &e.PeriodID, &e.SubjectCode, &e.Label, ts{&e.CreatedAt})
 		e.UAI = sillage.UAI(u)
@@ -390,22 +309,15 @@ func (tx *Tx) DeleteProgrammeElement(ctx context.Context, uai sillage.UAI, id in
 	return notFoundIfNone(n, err, "élément de programme")
 }
 
-// CompetenceValue is one competence result of a student, for the proposal
-// of a positioning.
-type CompetenceValue struct {
-	StudentID int64
-	Value     string
-}
-
 // ListCompetenceValues returns the results a teacher gave in a division's
 // evaluations dated within [from, to] (live evaluations only).
-func (tx *Tx) ListCompetenceValues(ctx context.Context, uai sillage.UAI, divisionID, authorID int64, from, to sillage.Date) ([]CompetenceValue, error) {
+func (tx *Tx) ListCompetenceValues(ctx context.Context, uai sillage.UAI, divisionID, authorID int64, from, to sillage.Date) ([]sillage.CompetenceValue, error) {
 	return collect(ctx, tx, `SELECT r.student_id, r.value FROM results r
 		JOIN evaluations e ON e.uai = r.uai AND e.id = r.evaluation_id
 		WHERE r.uai = $1 AND e.division_id = $2 AND e.author_id = $3 AND e.deleted_at IS NULL AND e.date >= $4 AND e.date <= $5
 		ORDER BY r.student_id, e.date, r.evaluation_id, r.competence_id`, []any{uai, divisionID, authorID, from, to},
-		func(r *sql.Rows) (CompetenceValue, error) {
-			var v CompetenceValue
+		func(r *sql.Rows) (sillage.CompetenceValue, error) {
+			var v sillage.CompetenceValue
 			return v, r.Scan(&v.StudentID, &v.Value)
 		})
 }

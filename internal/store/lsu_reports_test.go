@@ -21,7 +21,7 @@ func TestLSUPeriodicReports(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if r.ID != a.lsuReport.ID || r.State != store.ReportDraft {
+			if r.ID != a.lsuReport.ID || r.State != sillage.ReportDraft {
 				t.Fatalf("upsert returned %+v, want the existing draft %d", r, a.lsuReport.ID)
 			}
 			late, abs, unj := 2, 4, 6
@@ -38,11 +38,11 @@ func TestLSUPeriodicReports(t *testing.T) {
 				strings.Join(got.Support, ",") != "PAP,PPRE" || got.CouncilDate != sillage.NewDate(2025, 11, 28) {
 				t.Fatalf("report read back: %+v", got)
 			}
-			pos := store.SubjectResult{ReportID: r.ID, SubjectCode: "030201", Positioning: 3, Appreciation: "Progrès", TeacherID: a.teacher.ID}
+			pos := sillage.SubjectResult{ReportID: r.ID, SubjectCode: "030201", Positioning: 3, Appreciation: "Progrès", TeacherID: a.teacher.ID}
 			if err := tx.SetSubjectResult(ctx, uai, pos); err != nil {
 				return err
 			}
-			for _, bad := range []store.SubjectResult{
+			for _, bad := range []sillage.SubjectResult{
 				{ReportID: r.ID, SubjectCode: "030201", Positioning: 5},
 				{ReportID: r.ID, SubjectCode: "030201", Average: new(2001)},
 				{ReportID: r.ID, SubjectCode: "", Positioning: 1},
@@ -59,7 +59,7 @@ func TestLSUPeriodicReports(t *testing.T) {
 				t.Fatalf("results: %+v", results)
 			}
 			// An empty line removes the subject.
-			if err := tx.SetSubjectResult(ctx, uai, store.SubjectResult{ReportID: r.ID, SubjectCode: "030201"}); err != nil {
+			if err := tx.SetSubjectResult(ctx, uai, sillage.SubjectResult{ReportID: r.ID, SubjectCode: "030201"}); err != nil {
 				return err
 			}
 			byStudent, err := tx.ListPeriodSubjectResults(ctx, uai, a.division.ID, a.period.ID, "000000")
@@ -71,10 +71,10 @@ func TestLSUPeriodicReports(t *testing.T) {
 			}
 
 			clock.T = clock.T.Add(3600e9)
-			if err := tx.SetPeriodicReportState(ctx, uai, r.ID, store.ReportClosed, a.teacher.ID); err != nil {
+			if err := tx.SetPeriodicReportState(ctx, uai, r.ID, sillage.ReportClosed, a.teacher.ID); err != nil {
 				return err
 			}
-			if err := tx.SetPeriodicReportState(ctx, uai, r.ID, store.ReportClosed, a.teacher.ID); sillage.KindOf(err) != sillage.KindConflict {
+			if err := tx.SetPeriodicReportState(ctx, uai, r.ID, sillage.ReportClosed, a.teacher.ID); sillage.KindOf(err) != sillage.KindConflict {
 				t.Errorf("closing twice: %v, want conflict", err)
 			}
 			if err := tx.SetSubjectResult(ctx, uai, pos); sillage.KindOf(err) != sillage.KindConflict {
@@ -87,14 +87,14 @@ func TestLSUPeriodicReports(t *testing.T) {
 			if !closed.Closed() || closed.ClosedBy != a.teacher.ID || closed.ClosedAt.IsZero() {
 				t.Fatalf("closed report: %+v", closed)
 			}
-			if err := tx.SetPeriodicReportState(ctx, uai, r.ID, store.ReportDraft, 1); err != nil {
+			if err := tx.SetPeriodicReportState(ctx, uai, r.ID, sillage.ReportDraft, 1); err != nil {
 				return err
 			}
 			reopened, _ := tx.GetPeriodicReport(ctx, uai, r.ID)
 			if reopened.Closed() || !reopened.ClosedAt.Equal(closed.ClosedAt) {
 				t.Fatalf("reopened report must keep its last closing date: %+v", reopened)
 			}
-			list, err := tx.ListPeriodicReports(ctx, uai, store.ReportFilter{DivisionID: a.division.ID, PeriodIDs: []int64{a.period.ID}})
+			list, err := tx.ListPeriodicReports(ctx, uai, sillage.ReportFilter{DivisionID: a.division.ID, PeriodIDs: []int64{a.period.ID}})
 			if err != nil {
 				return err
 			}
@@ -118,7 +118,7 @@ func TestLSUCycleReportsAndElements(t *testing.T) {
 		a := populate(t, st, "0860012W")
 		uai := a.uai
 		err := st.Write(ctx, func(tx *store.Tx) error {
-			c := store.CycleReport{StudentID: a.student.ID, Cycle: 4, SchoolYear: a.year, Socle: map[string]int{}, Synthesis: "Synthèse",
+			c := sillage.CycleReport{StudentID: a.student.ID, Cycle: 4, SchoolYear: a.year, Socle: map[string]int{}, Synthesis: "Synthèse",
 				ComplementCode: "LCA", ComplementLevel: 2}
 			for _, d := range store.SocleDomains {
 				c.Socle[d] = 3
@@ -142,7 +142,7 @@ func TestLSUCycleReportsAndElements(t *testing.T) {
 			if err := tx.UpsertCycleReport(ctx, uai, &bad); sillage.KindOf(err) != sillage.KindInvalid {
 				t.Errorf("positioning 5: %v", err)
 			}
-			if err := tx.SetCycleReportState(ctx, uai, c.ID, store.ReportClosed, a.teacher.ID); err != nil {
+			if err := tx.SetCycleReportState(ctx, uai, c.ID, sillage.ReportClosed, a.teacher.ID); err != nil {
 				return err
 			}
 			if err := tx.UpsertCycleReport(ctx, uai, &c); sillage.KindOf(err) != sillage.KindConflict {
@@ -153,7 +153,7 @@ func TestLSUCycleReportsAndElements(t *testing.T) {
 				t.Fatalf("cycle reports: %+v %v", all, err)
 			}
 
-			e := store.ProgrammeElement{DivisionID: a.division.ID, PeriodID: a.period.ID, SubjectCode: "000000", Label: "  Proportionnalité "}
+			e := sillage.ProgrammeElement{DivisionID: a.division.ID, PeriodID: a.period.ID, SubjectCode: "000000", Label: "  Proportionnalité "}
 			if err := tx.AddProgrammeElement(ctx, uai, &e); err != nil {
 				return err
 			}
@@ -164,7 +164,7 @@ func TestLSUCycleReportsAndElements(t *testing.T) {
 			if err := tx.DeleteProgrammeElement(ctx, uai, e.ID); err != nil {
 				return err
 			}
-			if err := tx.AddProgrammeElement(ctx, uai, &store.ProgrammeElement{DivisionID: a.division.ID, PeriodID: a.period.ID, SubjectCode: "000000"}); sillage.KindOf(err) != sillage.KindInvalid {
+			if err := tx.AddProgrammeElement(ctx, uai, &sillage.ProgrammeElement{DivisionID: a.division.ID, PeriodID: a.period.ID, SubjectCode: "000000"}); sillage.KindOf(err) != sillage.KindInvalid {
 				t.Errorf("element without label: %v", err)
 			}
 

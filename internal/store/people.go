@@ -202,15 +202,8 @@ func (tx *Tx) GetStudentBySIECLEID(ctx context.Context, uai sillage.UAI, eleveID
 	return s, mapErr(err)
 }
 
-// PersonFilter selects persons.
-type PersonFilter struct {
-	Role       sillage.Role // "" = every role
-	ActiveOnly bool
-	IDs        []int64 // when set, only these
-}
-
 // ListPersons returns the persons of an establishment, by name.
-func (tx *Tx) ListPersons(ctx context.Context, uai sillage.UAI, f PersonFilter) ([]sillage.Person, error) {
+func (tx *Tx) ListPersons(ctx context.Context, uai sillage.UAI, f sillage.PersonFilter) ([]sillage.Person, error) {
 	q, args := `SELECT `+personCols+` FROM persons WHERE uai = $1`, []any{uai}
 	if f.Role != "" {
 		args = append(args, f.Role)
@@ -224,18 +217,8 @@ func (tx *Tx) ListPersons(ctx context.Context, uai sillage.UAI, f PersonFilter) 
 	return collect(ctx, tx, q, args, func(r *sql.Rows) (sillage.Person, error) { return scanPerson(r) })
 }
 
-// StudentFilter selects students.
-type StudentFilter struct {
-	DivisionID     int64 // 0 = any
-	ActiveOnly     bool
-	InactiveOnly   bool
-	TransferStatus sillage.TransferStatus // "" = any
-	WithoutUnqid   bool                   // students without (valid) INE
-	IDs            []int64
-}
-
 // ListStudents returns students, by division then name.
-func (tx *Tx) ListStudents(ctx context.Context, uai sillage.UAI, f StudentFilter) ([]sillage.Student, error) {
+func (tx *Tx) ListStudents(ctx context.Context, uai sillage.UAI, f sillage.StudentFilter) ([]sillage.Student, error) {
 	q, args := `SELECT `+studentCols+` FROM persons WHERE uai = $1 AND role = 'student'`, []any{uai}
 	if f.DivisionID != 0 {
 		args = append(args, f.DivisionID)

@@ -16,12 +16,6 @@ import (
 // versions (CreateStudent, InsertStudents and UpdateStudent add it), so the
 // transfer engine matches through this table alone.
 
-// PersonUnqids is the set of unqid versions of one student.
-type PersonUnqids struct {
-	PersonID int64
-	Unqids   []string
-}
-
 // ListPersonUnqids returns the unqid versions of the establishment's
 // students, by person, each sorted.
 func (tx *Tx) ListPersonUnqids(ctx context.Context, uai sillage.UAI) (map[int64][]string, error) {
@@ -47,7 +41,7 @@ func (tx *Tx) ListPersonUnqids(ctx context.Context, uai sillage.UAI) (map[int64]
 // ReplacePersonUnqids sets the unqid versions of these students of the
 // establishment to exactly the given ones (an empty set removes them all),
 // in a few statements per 500 students.
-func (tx *Tx) ReplacePersonUnqids(ctx context.Context, uai sillage.UAI, sets []PersonUnqids) error {
+func (tx *Tx) ReplacePersonUnqids(ctx context.Context, uai sillage.UAI, sets []sillage.PersonUnqids) error {
 	if len(sets) == 0 {
 		return nil
 	}
@@ -92,12 +86,12 @@ func (tx *Tx) addNewestUnqids(ctx context.Context, uai sillage.UAI, ss []*sillag
 // ListUnqidsByRef returns the unqid versions of these students, in any
 // establishment (the transfer engine re-checks a match in its
 // transaction), each sorted.
-func (tx *Tx) ListUnqidsByRef(ctx context.Context, refs []StudentRef) (map[StudentRef][]string, error) {
-	out := make(map[StudentRef][]string, len(refs))
+func (tx *Tx) ListUnqidsByRef(ctx context.Context, refs []sillage.StudentRef) (map[sillage.StudentRef][]string, error) {
+	out := make(map[sillage.StudentRef][]string, len(refs))
 	for _, c := range chunks(len(refs), 2, 0) {
 		cte, args := refsCTE("r", refs[c[0]:c[1]], nil)
 		type row struct {
-			ref   StudentRef
+			ref   sillage.StudentRef
 			unqid string
 		}
 		rows, err := collect(ctx, tx, `WITH `+cte+` SELECT u.uai, u.person_id, u.unqid FROM r

@@ -58,7 +58,7 @@ func (tx *Tx) ListPeriods(ctx context.Context, uai sillage.UAI, year sillage.Sch
 // DeletePeriod deletes a period without reports: those entered for it
 // would be lost (the dates are corrected instead).
 func (tx *Tx) DeletePeriod(ctx context.Context, uai sillage.UAI, id int64) error {
-	rs, err := tx.ListPeriodicReports(ctx, uai, ReportFilter{PeriodIDs: []int64{id}})
+	rs, err := tx.ListPeriodicReports(ctx, uai, sillage.ReportFilter{PeriodIDs: []int64{id}})
 	if err != nil {
 		return err
 	}

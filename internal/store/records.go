@@ -203,16 +203,8 @@ func (tx *Tx) GetEvaluation(ctx context.Context, uai sillage.UAI, id int64) (sil
 	return e, mapErr(err)
 }
 
-// EvaluationFilter selects evaluations.
-type EvaluationFilter struct {
-	DivisionID int64 // 0 = any
-	AuthorID   int64 // 0 = any
-	StudentID  int64 // evaluations where this student has a result or a comment
-	Trashed    bool  // the trash instead of the live ones
-}
-
 // ListEvaluations returns evaluations, newest first.
-func (tx *Tx) ListEvaluations(ctx context.Context, uai sillage.UAI, f EvaluationFilter) ([]sillage.Evaluation, error) {
+func (tx *Tx) ListEvaluations(ctx context.Context, uai sillage.UAI, f sillage.EvaluationFilter) ([]sillage.Evaluation, error) {
 	q, args := `SELECT `+evaluationCols+` FROM evaluations e WHERE e.uai = $1`, []any{uai}
 	if f.Trashed {
 		q += ` AND e.deleted_at IS NOT NULL`
@@ -270,14 +262,8 @@ func (tx *Tx) SetResult(ctx context.Context, uai sillage.UAI, r sillage.Result) 
 	return err
 }
 
-// ResultFilter selects results.
-type ResultFilter struct {
-	EvaluationID int64
-	StudentID    int64
-}
-
 // ListResults returns results, by evaluation, student and competence.
-func (tx *Tx) ListResults(ctx context.Context, uai sillage.UAI, f ResultFilter) ([]sillage.Result, error) {
+func (tx *Tx) ListResults(ctx context.Context, uai sillage.UAI, f sillage.ResultFilter) ([]sillage.Result, error) {
 	q, args := `SELECT uai, evaluation_id, student_id, competence_id, value FROM results WHERE uai = $1`, []any{uai}
 	if f.EvaluationID != 0 {
 		args = append(args, f.EvaluationID)
@@ -363,7 +349,7 @@ func (tx *Tx) SetComment(ctx context.Context, uai sillage.UAI, c sillage.Comment
 }
 
 // ListComments returns comments of an evaluation and/or a student.
-func (tx *Tx) ListComments(ctx context.Context, uai sillage.UAI, f ResultFilter) ([]sillage.Comment, error) {
+func (tx *Tx) ListComments(ctx context.Context, uai sillage.UAI, f sillage.ResultFilter) ([]sillage.Comment, error) {
 	q, args := `SELECT uai, evaluation_id, student_id, text FROM comments WHERE uai = $1`, []any{uai}
 	if f.EvaluationID != 0 {
 		args = append(args, f.EvaluationID)

@@ -148,27 +148,20 @@ func (tx *Tx) ListCommentsOfEvaluations(ctx context.Context, uai sillage.UAI, ev
 	})
 }
 
-// EvaluationRef is what the records import needs to find an evaluation
-// again: its id, whether it is in the trash.
-type EvaluationRef struct {
-	ID      int64
-	Trashed bool
-}
-
 // FindEvaluationByKey returns the evaluation imported under an external key.
-func (tx *Tx) FindEvaluationByKey(ctx context.Context, uai sillage.UAI, key string) (EvaluationRef, error) {
+func (tx *Tx) FindEvaluationByKey(ctx context.Context, uai sillage.UAI, key string) (sillage.EvaluationRef, error) {
 	return tx.findEvaluation(ctx, `SELECT id, deleted_at FROM evaluations WHERE uai = $1 AND external_key = $2 AND external_key <> ''`, uai, key)
 }
 
 // FindEvaluationNatural returns the evaluation without external key with
 // this title, date, diploma and author: the natural key of an import.
-func (tx *Tx) FindEvaluationNatural(ctx context.Context, uai sillage.UAI, title string, date sillage.Date, diploma string, authorID int64) (EvaluationRef, error) {
+func (tx *Tx) FindEvaluationNatural(ctx context.Context, uai sillage.UAI, title string, date sillage.Date, diploma string, authorID int64) (sillage.EvaluationRef, error) {
 	return tx.findEvaluation(ctx, `SELECT id, deleted_at FROM evaluations WHERE uai = $1 AND title = $2 AND date = $3 AND diploma = $4
 		AND author_id = $5 AND external_key = '' ORDER BY id`, uai, title, date, diploma, authorID)
 }
 
-func (tx *Tx) findEvaluation(ctx context.Context, q string, args ...any) (EvaluationRef, error) {
-	var ref EvaluationRef
+func (tx *Tx) findEvaluation(ctx context.Context, q string, args ...any) (sillage.EvaluationRef, error) {
+	var ref sillage.EvaluationRef
 	var deleted time.Time
 	err := tx.queryRow(ctx, q, args...).Scan(&ref.ID, ts{&deleted})
 	if err == sql.ErrNoRows {
@@ -222,21 +215,21 @@ func (tx *Tx) keys(ctx context.Context, q string, uai sillage.UAI) (map[int64]st
 
 // FindSheetByKey returns the id of a student's sheet imported under an
 // external key (live or in the trash) and whether it is in the trash.
-func (tx *Tx) FindSheetByKey(ctx context.Context, uai sillage.UAI, studentID int64, key string) (EvaluationRef, error) {
+func (tx *Tx) FindSheetByKey(ctx context.Context, uai sillage.UAI, studentID int64, key string) (sillage.EvaluationRef, error) {
 	return tx.findSheet(ctx, `SELECT id, deleted_at FROM sheets WHERE uai = $1 AND student_id = $2 AND external_key = $3 AND external_key <> ''`,
 		uai, studentID, key)
 }
 
 // FindSheetNatural returns a student's sheet without external key of this
 // kind, title, context and PFMP start: the natural key of an import.
-func (tx *Tx) FindSheetNatural(ctx context.Context, uai sillage.UAI, s sillage.Sheet) (EvaluationRef, error) {
+func (tx *Tx) FindSheetNatural(ctx context.Context, uai sillage.UAI, s sillage.Sheet) (sillage.EvaluationRef, error) {
 	return tx.findSheet(ctx, `SELECT id, deleted_at FROM sheets WHERE uai = $1 AND student_id = $2 AND kind = $3 AND title = $4
 		AND context = $5 AND (pfmp_start = $6 OR (pfmp_start IS NULL AND $6 IS NULL)) AND external_key = '' ORDER BY id`,
 		uai, s.StudentID, s.Kind, s.Title, s.Context, s.PFMPStart)
 }
 
-func (tx *Tx) findSheet(ctx context.Context, q string, args ...any) (EvaluationRef, error) {
-	var ref EvaluationRef
+func (tx *Tx) findSheet(ctx context.Context, q string, args ...any) (sillage.EvaluationRef, error) {
+	var ref sillage.EvaluationRef
 	var deleted time.Time
 	err := tx.queryRow(ctx, q, args...).Scan(&ref.ID, ts{&deleted})
 	if err == sql.ErrNoRows {

@@ -47,11 +47,11 @@ func TestStudentRoundTrip(t *testing.T) {
 			if !s.DeactivatedAt.Equal(clock.T) || s.Active() {
 				t.Errorf("deactivated_at = %v, want %v", s.DeactivatedAt, clock.T)
 			}
-			active, err := tx.ListStudents(ctx, a.uai, store.StudentFilter{ActiveOnly: true})
+			active, err := tx.ListStudents(ctx, a.uai, sillage.StudentFilter{ActiveOnly: true})
 			if err != nil {
 				return err
 			}
-			inactive, err := tx.ListStudents(ctx, a.uai, store.StudentFilter{InactiveOnly: true})
+			inactive, err := tx.ListStudents(ctx, a.uai, sillage.StudentFilter{InactiveOnly: true})
 			if err != nil {
 				return err
 			}
@@ -76,9 +76,9 @@ func TestStudentRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		err = st.Read(ctx, func(tx *store.Tx) error {
-			rs, _ := tx.ListResults(ctx, a.uai, store.ResultFilter{EvaluationID: a.eval.ID})
-			cs, _ := tx.ListComments(ctx, a.uai, store.ResultFilter{EvaluationID: a.eval.ID})
-			sh, _ := tx.ListSheets(ctx, a.uai, store.SheetFilter{StudentID: a.student.ID})
+			rs, _ := tx.ListResults(ctx, a.uai, sillage.ResultFilter{EvaluationID: a.eval.ID})
+			cs, _ := tx.ListComments(ctx, a.uai, sillage.ResultFilter{EvaluationID: a.eval.ID})
+			sh, _ := tx.ListSheets(ctx, a.uai, sillage.SheetFilter{StudentID: a.student.ID})
 			_, attErr := tx.GetAttachment(ctx, a.uai, a.attachment.ID)
 			_, docErr := tx.GetDocument(ctx, a.uai, a.document.ID)
 			if len(rs)+len(cs)+len(sh) != 0 || sillage.KindOf(attErr) != sillage.KindNotFound || sillage.KindOf(docErr) != sillage.KindNotFound {
@@ -164,7 +164,7 @@ func TestResultsUpsertAndBulk(t *testing.T) {
 		}
 		var rs []sillage.Result
 		st.Read(ctx, func(tx *store.Tx) (err error) {
-			rs, err = tx.ListResults(ctx, a.uai, store.ResultFilter{StudentID: a.student.ID})
+			rs, err = tx.ListResults(ctx, a.uai, sillage.ResultFilter{StudentID: a.student.ID})
 			return err
 		})
 		if len(rs) != 2 || rs[0].Value != "4" || rs[1].Value != "2" {
@@ -179,7 +179,7 @@ func TestResultsUpsertAndBulk(t *testing.T) {
 		}
 		// The failed transaction left nothing behind.
 		st.Read(ctx, func(tx *store.Tx) (err error) {
-			rs, err = tx.ListResults(ctx, a.uai, store.ResultFilter{})
+			rs, err = tx.ListResults(ctx, a.uai, sillage.ResultFilter{})
 			return err
 		})
 		if len(rs) != 2 {

@@ -10,11 +10,11 @@ import (
 
 // ListRolloverFiles returns the initialisation files uploaded for the
 // changeovers up to year, newest first.
-func (tx *Tx) ListRolloverFiles(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) ([]RolloverFile, error) {
+func (tx *Tx) ListRolloverFiles(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) ([]sillage.RolloverFile, error) {
 	return collect(ctx, tx, `SELECT uai, id, school_year, name, sha256, size, uploaded_at, uploaded_by FROM rollover_files
 		WHERE uai = $1 AND school_year <= $2 ORDER BY uploaded_at DESC, id DESC`, []any{uai, year},
-		func(r *sql.Rows) (RolloverFile, error) {
-			var f RolloverFile
+		func(r *sql.Rows) (sillage.RolloverFile, error) {
+			var f sillage.RolloverFile
 			var u string
 			var y int64
 			err := r.Scan(&u, &f.ID, &y, &f.Name, &f.SHA256, &f.Size, ts{&f.UploadedAt}, &f.UploadedBy)

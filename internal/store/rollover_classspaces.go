@@ -13,51 +13,17 @@ import (
 // post, its students read) plus the explicit rights below; once in the
 // trash only the rights rewritten by the changeover count.
 
-// ClassSpace is a division's shared space.
-type ClassSpace struct {
-	UAI          sillage.UAI
-	ID           int64
-	SchoolYear   sillage.SchoolYear
-	DivisionID   int64 // 0 once the division is deleted
-	DivisionCode string
-	Label        string
-	CreatedAt    time.Time
-	TrashedAt    time.Time // in the trash when set
-	Files        int       // read-only: number of documents
-}
-
 // Class space rights.
 const (
 	SpaceManager = "manager"
 	SpaceReader  = "reader"
 )
 
-// ClassSpaceRight is an explicit right of a person on a class space.
-type ClassSpaceRight struct {
-	SpaceID  int64
-	PersonID int64
-	Role     string // SpaceManager or SpaceReader
-}
-
-// ClassSpaceFile is a document posted in a class space.
-type ClassSpaceFile struct {
-	UAI         sillage.UAI
-	ID          int64
-	SpaceID     int64
-	Name        string
-	SHA256      string
-	Size        int64
-	ContentType string
-	PostedBy    int64
-	PostedName  string // read-only, joined
-	PostedAt    time.Time
-}
-
 const classSpaceCols = `s.uai, s.id, s.school_year, s.division_id, s.division_code, s.label, s.created_at, s.trashed_at,
 	(SELECT COUNT(*) FROM class_space_files f WHERE f.uai = s.uai AND f.space_id = s.id)`
 
-func scanClassSpace(r scanner) (ClassSpace, error) {
-	var c ClassSpace
+func scanClassSpace(r scanner) (sillage.ClassSpace, error) {
+	var c sillage.ClassSpace
 	var u string
 	var y int64
 	err := r.Scan(&u, &c.ID, &y, nullID{&c.DivisionID}, &c.DivisionCode, &c.Label, ts{&c.CreatedAt}, ts{&c.TrashedAt}, &c.Files)
@@ -67,7 +33,7 @@ func scanClassSpace(r scanner) (ClassSpace, error) {
 
 // FindClassSpace returns the live class space of a division, creating it
 // on first use (the division's first visit).
-func (tx *Tx) FindClassSpace(ctx context.Context, uai sillage.UAI, divisionID int64) (ClassSpace, error) {
+func (tx *Tx) FindClassSpace(ctx context.Context, uai sillage.UAI, divisionID int64) (sillage.ClassSpace, error) {
 	c, err := scanClassSpace(tx.queryRow(ctx, `SELECT `+classSpaceCols+` FROM class_spaces s
 		WHERE s.uai = $1 AND s.division_id = $2 AND s.trashed_at IS NULL`, uai, divisionID))
 	if err == sql.ErrNoRows {
@@ -78,17 +44,17 @@ func (tx *Tx) FindClassSpace(ctx context.Context, uai sillage.UAI, divisionID in
 
 // CreateClassSpace opens the space of a division (idempotent: the existing
 // live space is returned).
-func (tx *Tx) CreateClassSpace(ctx context.Context, uai sillage.UAI, divisionID int64) (ClassSpace, error) {
+func (tx *Tx) CreateClassSpace(ctx context.Context, uai sillage.UAI, divisionID int64) (sillage.ClassSpace, error) {
 	if c, err := tx.FindClassSpace(ctx, uai, divisionID); err == nil || sillage.KindOf(err) != sillage.KindNotFound {
 		return c, err
 	}
 	d, err := tx.GetDivision(ctx, uai, divisionID)
 	if err != nil {
-		return ClassSpace{}, err
+		return sillage.ClassSpace{}, err
 	}
 	id, err := tx.NewID(ctx)
 	if err != nil {
-		return ClassSpace{}, err
+		return sillage.ClassSpace{}, err
 	}
 	label := d.Label
 	if label == "" {
@@ -96,13 +62,13 @@ func (tx *Tx) CreateClassSpace(ctx context.Context, uai sillage.UAI, divisionID 
 	}
 	if _, err := tx.exec(ctx, `INSERT INTO class_spaces (uai, id, school_year, division_id, division_code, label, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, uai, id, d.SchoolYear, d.ID, d.Code, label, tx.now); err != nil {
-		return ClassSpace{}, err
+		return sillage.ClassSpace{}, err
 	}
 	return tx.GetClassSpace(ctx, uai, id)
 }
 
 // GetClassSpace returns a class space (live or in the trash).
-func (tx *Tx) GetClassSpace(ctx context.Context, uai sillage.UAI, id int64) (ClassSpace, error) {
+func (tx *Tx) GetClassSpace(ctx context.Context, uai sillage.UAI, id int64) (sillage.ClassSpace, error) {
 	c, err := scanClassSpace(tx.queryRow(ctx, `SELECT `+classSpaceCols+` FROM class_spaces s WHERE s.uai = $1 AND s.id = $2`, uai, id))
 	if err == sql.ErrNoRows {
 		return c, sillage.Errorf(sillage.KindNotFound, "espace de classe introuvable")
@@ -110,14 +76,8 @@ func (tx *Tx) GetClassSpace(ctx context.Context, uai sillage.UAI, id int64) (Cla
 	return c, mapErr(err)
 }
 
-// ClassSpaceFilter selects class spaces.
-type ClassSpaceFilter struct {
-	Trashed    bool               // the trash instead of the live ones
-	SchoolYear sillage.SchoolYear // 0 = any
-}
-
 // ListClassSpaces returns class spaces, by year and division code.
-func (tx *Tx) ListClassSpaces(ctx context.Context, uai sillage.UAI, f ClassSpaceFilter) ([]ClassSpace, error) {
+func (tx *Tx) ListClassSpaces(ctx context.Context, uai sillage.UAI, f sillage.ClassSpaceFilter) ([]sillage.ClassSpace, error) {
 	q, args := `SELECT `+classSpaceCols+` FROM class_spaces s WHERE s.uai = $1`, []any{uai}
 	if f.Trashed {
 		q += ` AND s.trashed_at IS NOT NULL`
@@ -129,14 +89,14 @@ func (tx *Tx) ListClassSpaces(ctx context.Context, uai sillage.UAI, f ClassSpace
 		q += ` AND s.school_year = $2`
 	}
 	return collect(ctx, tx, q+` ORDER BY s.school_year DESC, s.division_code, s.id`, args,
-		func(r *sql.Rows) (ClassSpace, error) { return scanClassSpace(r) })
+		func(r *sql.Rows) (sillage.ClassSpace, error) { return scanClassSpace(r) })
 }
 
 // ListClassSpaceRights returns the explicit rights on a space, by person.
-func (tx *Tx) ListClassSpaceRights(ctx context.Context, uai sillage.UAI, spaceID int64) ([]ClassSpaceRight, error) {
+func (tx *Tx) ListClassSpaceRights(ctx context.Context, uai sillage.UAI, spaceID int64) ([]sillage.ClassSpaceRight, error) {
 	return collect(ctx, tx, `SELECT space_id, person_id, role FROM class_space_rights WHERE uai = $1 AND space_id = $2 ORDER BY person_id`,
-		[]any{uai, spaceID}, func(r *sql.Rows) (ClassSpaceRight, error) {
-			var c ClassSpaceRight
+		[]any{uai, spaceID}, func(r *sql.Rows) (sillage.ClassSpaceRight, error) {
+			var c sillage.ClassSpaceRight
 			return c, r.Scan(&c.SpaceID, &c.PersonID, &c.Role)
 		})
 }
@@ -205,7 +165,7 @@ func (tx *Tx) DeleteTrashedClassSpaces(ctx context.Context, uai sillage.UAI, cut
 }
 
 // AddClassSpaceFile records a document posted in a space and sets its ID.
-func (tx *Tx) AddClassSpaceFile(ctx context.Context, uai sillage.UAI, f *ClassSpaceFile) error {
+func (tx *Tx) AddClassSpaceFile(ctx context.Context, uai sillage.UAI, f *sillage.ClassSpaceFile) error {
 	id, err := tx.NewID(ctx)
 	if err != nil {
 		return err
@@ -223,8 +183,8 @@ func (tx *Tx) AddClassSpaceFile(ctx context.Context, uai sillage.UAI, f *ClassSp
 const classSpaceFileCols = `f.uai, f.id, f.space_id, f.name, f.sha256, f.size, f.content_type, f.posted_by,
 	COALESCE((SELECT p.first_name || ' ' || p.last_name FROM persons p WHERE p.uai = f.uai AND p.id = f.posted_by), ''), f.posted_at`
 
-func scanClassSpaceFile(r scanner) (ClassSpaceFile, error) {
-	var f ClassSpaceFile
+func scanClassSpaceFile(r scanner) (sillage.ClassSpaceFile, error) {
+	var f sillage.ClassSpaceFile
 	var u string
 	err := r.Scan(&u, &f.ID, &f.SpaceID, &f.Name, &f.SHA256, &f.Size, &f.ContentType, &f.PostedBy, &f.PostedName, ts{&f.PostedAt})
 	f.UAI = sillage.UAI(u)
@@ -232,13 +192,13 @@ func scanClassSpaceFile(r scanner) (ClassSpaceFile, error) {
 }
 
 // ListClassSpaceFiles returns the documents of a space, newest first.
-func (tx *Tx) ListClassSpaceFiles(ctx context.Context, uai sillage.UAI, spaceID int64) ([]ClassSpaceFile, error) {
+func (tx *Tx) ListClassSpaceFiles(ctx context.Context, uai sillage.UAI, spaceID int64) ([]sillage.ClassSpaceFile, error) {
 	return collect(ctx, tx, `SELECT `+classSpaceFileCols+` FROM class_space_files f WHERE f.uai = $1 AND f.space_id = $2
-		ORDER BY f.posted_at DESC, f.id DESC`, []any{uai, spaceID}, func(r *sql.Rows) (ClassSpaceFile, error) { return scanClassSpaceFile(r) })
+		ORDER BY f.posted_at DESC, f.id DESC`, []any{uai, spaceID}, func(r *sql.Rows) (sillage.ClassSpaceFile, error) { return scanClassSpaceFile(r) })
 }
 
 // GetClassSpaceFile returns one document of a space.
-func (tx *Tx) GetClassSpaceFile(ctx context.Context, uai sillage.UAI, id int64) (ClassSpaceFile, error) {
+func (tx *Tx) GetClassSpaceFile(ctx context.Context, uai sillage.UAI, id int64) (sillage.ClassSpaceFile, error) {
 	f, err := scanClassSpaceFile(tx.queryRow(ctx, `SELECT `+classSpaceFileCols+` FROM class_space_files f WHERE f.uai = $1 AND f.id = $2`, uai, id))
 	if err == sql.ErrNoRows {
 		return f, sillage.Errorf(sillage.KindNotFound, "document introuvable")

@@ -12,23 +12,12 @@ import (
 // tables: the trash purge of step 1, the year-scoped data of step 3, the
 // students concerned by step 2's archives, step 4's retention.
 
-// TrashCounts are the items of an establishment's trash.
-type TrashCounts struct {
-	Evaluations int
-	Sheets      int
-	Documents   int
-	ClassSpaces int
-}
-
-// Total is the number of items.
-func (c TrashCounts) Total() int { return c.Evaluations + c.Sheets + c.Documents + c.ClassSpaces }
-
 // CountTrash counts the items moved to the trash before cutoff (zero: all).
-func (tx *Tx) CountTrash(ctx context.Context, uai sillage.UAI, cutoff time.Time) (TrashCounts, error) {
+func (tx *Tx) CountTrash(ctx context.Context, uai sillage.UAI, cutoff time.Time) (sillage.TrashCounts, error) {
 	if cutoff.IsZero() {
 		cutoff = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
-	var c TrashCounts
+	var c sillage.TrashCounts
 	err := tx.queryRow(ctx, `SELECT
 		(SELECT COUNT(*) FROM evaluations WHERE uai = $1 AND deleted_at IS NOT NULL AND deleted_at < $2),
 		(SELECT COUNT(*) FROM sheets WHERE uai = $1 AND deleted_at IS NOT NULL AND deleted_at < $2),
@@ -63,21 +52,9 @@ func (tx *Tx) DeleteTrashedDocuments(ctx context.Context, uai sillage.UAI, cutof
 	return int(n), err
 }
 
-// YearCounts are the year-scoped data of a school year (and earlier).
-type YearCounts struct {
-	Divisions       int
-	OptionGroups    int
-	FreeYearGroups  int // free groups limited to the school year
-	TimetableGroups int
-	Periods         int
-	ImportReports   int
-	CredentialLists int
-	ClassSpaces     int // live ones
-}
-
 // CountYearScoped counts what step 3 deletes for year (and the years before).
-func (tx *Tx) CountYearScoped(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) (YearCounts, error) {
-	var c YearCounts
+func (tx *Tx) CountYearScoped(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) (sillage.YearCounts, error) {
+	var c sillage.YearCounts
 	err := tx.queryRow(ctx, `SELECT
 		(SELECT COUNT(*) FROM divisions WHERE uai = $1 AND school_year <= $2),
 		(SELECT COUNT(*) FROM groups WHERE uai = $1 AND kind = 'option' AND school_year <= $2),
@@ -191,20 +168,9 @@ func (tx *Tx) ListRetentionCandidates(ctx context.Context, uai sillage.UAI, cuto
 		func(r *sql.Rows) (sillage.Person, error) { return scanPerson(r) })
 }
 
-// DivisionArchiveCounts are what a division's year archive will hold.
-type DivisionArchiveCounts struct {
-	DivisionID  int64
-	Code        string
-	Students    int
-	Evaluations int
-	Results     int
-	Comments    int
-	ReportPDFs  int
-}
-
 // ListDivisionArchiveCounts counts, for each division of year, what its
 // archive will hold (the dry run's figures).
-func (tx *Tx) ListDivisionArchiveCounts(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) ([]DivisionArchiveCounts, error) {
+func (tx *Tx) ListDivisionArchiveCounts(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) ([]sillage.DivisionArchiveCounts, error) {
 	return collect(ctx, tx, `SELECT d.id, d.code,
 		(SELECT COUNT(*) FROM persons p WHERE p.uai = d.uai AND p.role = 'student' AND p.division_id = d.id),
 		(SELECT COUNT(*) FROM evaluations e WHERE e.uai = d.uai AND e.division_id = d.id AND e.deleted_at IS NULL),
@@ -214,8 +180,8 @@ func (tx *Tx) ListDivisionArchiveCounts(ctx context.Context, uai sillage.UAI, ye
 			WHERE c.uai = d.uai AND e.division_id = d.id AND e.deleted_at IS NULL),
 		(SELECT COUNT(*) FROM lsu_report_pdfs l WHERE l.uai = d.uai AND l.school_year = d.school_year AND l.division_code = d.code)
 		FROM divisions d WHERE d.uai = $1 AND d.school_year = $2 ORDER BY d.code`, []any{uai, year},
-		func(r *sql.Rows) (DivisionArchiveCounts, error) {
-			var c DivisionArchiveCounts
+		func(r *sql.Rows) (sillage.DivisionArchiveCounts, error) {
+			var c sillage.DivisionArchiveCounts
 			return c, r.Scan(&c.DivisionID, &c.Code, &c.Students, &c.Evaluations, &c.Results, &c.Comments, &c.ReportPDFs)
 		})
 }

@@ -19,27 +19,10 @@ import (
 // same values) until it expires; while it lives, the files its rows refer
 // to are kept by the collection of unreferenced files.
 
-// RolloverPack is one establishment's undo pack of one step.
-type RolloverPack struct {
-	UAI        sillage.UAI
-	ID         int64
-	SchoolYear sillage.SchoolYear
-	Step       int
-	CreatedAt  time.Time
-	CreatedBy  string
-	ExpiresAt  time.Time
-	Rows       int
-	RestoredAt time.Time
-	RestoredBy string
-}
-
-// Restored reports whether the pack was restored.
-func (p RolloverPack) Restored() bool { return !p.RestoredAt.IsZero() }
-
 const rolloverPackCols = `uai, id, school_year, step, created_at, created_by, expires_at, row_count, restored_at, restored_by`
 
-func scanRolloverPack(r scanner) (RolloverPack, error) {
-	var p RolloverPack
+func scanRolloverPack(r scanner) (sillage.RolloverPack, error) {
+	var p sillage.RolloverPack
 	var u string
 	var y int64
 	err := r.Scan(&u, &p.ID, &y, &p.Step, ts{&p.CreatedAt}, &p.CreatedBy, ts{&p.ExpiresAt}, &p.Rows, ts{&p.RestoredAt}, &p.RestoredBy)
@@ -179,7 +162,7 @@ func (tx *Tx) CreateRolloverPack(ctx context.Context, uai sillage.UAI, year sill
 }
 
 // GetRolloverPack returns the pack of a step; not found when none.
-func (tx *Tx) GetRolloverPack(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, step int) (RolloverPack, error) {
+func (tx *Tx) GetRolloverPack(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, step int) (sillage.RolloverPack, error) {
 	p, err := scanRolloverPack(tx.queryRow(ctx, `SELECT `+rolloverPackCols+` FROM rollover_packs WHERE uai = $1 AND school_year = $2 AND step = $3`,
 		uai, year, step))
 	if err == sql.ErrNoRows {
@@ -189,22 +172,14 @@ func (tx *Tx) GetRolloverPack(ctx context.Context, uai sillage.UAI, year sillage
 }
 
 // ListRolloverPacks returns an establishment's packs, by year and step.
-func (tx *Tx) ListRolloverPacks(ctx context.Context, uai sillage.UAI) ([]RolloverPack, error) {
+func (tx *Tx) ListRolloverPacks(ctx context.Context, uai sillage.UAI) ([]sillage.RolloverPack, error) {
 	return collect(ctx, tx, `SELECT `+rolloverPackCols+` FROM rollover_packs WHERE uai = $1 ORDER BY school_year, step`, []any{uai},
-		func(r *sql.Rows) (RolloverPack, error) { return scanRolloverPack(r) })
-}
-
-// RolloverPackStats are the instance's live packs (the privacy register
-// and the retention page show them).
-type RolloverPackStats struct {
-	Packs    int
-	Rows     int
-	Earliest time.Time // first expiry
+		func(r *sql.Rows) (sillage.RolloverPack, error) { return scanRolloverPack(r) })
 }
 
 // RolloverPacksSummary counts the packs not restored, in the whole instance.
-func (tx *Tx) RolloverPacksSummary(ctx context.Context) (RolloverPackStats, error) {
-	var s RolloverPackStats
+func (tx *Tx) RolloverPacksSummary(ctx context.Context) (sillage.RolloverPackStats, error) {
+	var s sillage.RolloverPackStats
 	err := tx.queryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(row_count), 0), MIN(expires_at) FROM rollover_packs WHERE restored_at IS NULL`).
 		Scan(&s.Packs, &s.Rows, ts{&s.Earliest})
 	return s, mapErr(err)

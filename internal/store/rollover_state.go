@@ -13,18 +13,9 @@ import (
 // checkpoints, and the messages already sent. internal/rollover gives them
 // their meaning; the store only keeps them.
 
-// RolloverCalendar is the stored calendar of the changeover closing a
-// school year: Calendar is internal/rollover's JSON document.
-type RolloverCalendar struct {
-	SchoolYear sillage.SchoolYear
-	Calendar   string
-	UpdatedAt  time.Time
-	UpdatedBy  string
-}
-
 // GetRolloverCalendar returns the calendar of year; not found when unset.
-func (tx *Tx) GetRolloverCalendar(ctx context.Context, year sillage.SchoolYear) (RolloverCalendar, error) {
-	c := RolloverCalendar{SchoolYear: year}
+func (tx *Tx) GetRolloverCalendar(ctx context.Context, year sillage.SchoolYear) (sillage.RolloverCalendar, error) {
+	c := sillage.RolloverCalendar{SchoolYear: year}
 	err := tx.queryRow(ctx, `SELECT calendar, updated_at, updated_by FROM rollover_calendars WHERE school_year = $1`, year).
 		Scan(&c.Calendar, ts{&c.UpdatedAt}, &c.UpdatedBy)
 	if err == sql.ErrNoRows {
@@ -41,41 +32,11 @@ func (tx *Tx) SetRolloverCalendar(ctx context.Context, year sillage.SchoolYear, 
 	return err
 }
 
-// Rollover step states.
-const (
-	StepQueued  = "queued"
-	StepRunning = "running"
-	StepDone    = "done"
-	StepFailed  = "failed"
-)
-
-// RolloverStep is one step of one establishment's changeover.
-type RolloverStep struct {
-	UAI        sillage.UAI
-	SchoolYear sillage.SchoolYear
-	Step       int
-	State      string // "" (not started), queued, running, done, failed
-	Attempts   int
-	QueuedAt   time.Time
-	StartedAt  time.Time
-	FinishedAt time.Time
-	LeaseUntil time.Time
-	// HeartbeatAt is the last sign of life of the process running the
-	// step, LeaseOwner that process (host and pid).
-	HeartbeatAt   time.Time
-	LeaseOwner    string
-	ProgressDone  int
-	ProgressTotal int
-	Error         string
-	Report        string // JSON (internal/rollover StepReport)
-	Actor         string
-}
-
 const rolloverStepCols = `uai, school_year, step, state, attempts, queued_at, started_at, finished_at, lease_until,
 	progress_done, progress_total, error, report, actor, heartbeat_at, lease_owner`
 
-func scanRolloverStep(r scanner) (RolloverStep, error) {
-	var s RolloverStep
+func scanRolloverStep(r scanner) (sillage.RolloverStep, error) {
+	var s sillage.RolloverStep
 	var u string
 	var y int64
 	err := r.Scan(&u, &y, &s.Step, &s.State, &s.Attempts, ts{&s.QueuedAt}, ts{&s.StartedAt}, ts{&s.FinishedAt}, ts{&s.LeaseUntil},
@@ -86,7 +47,7 @@ func scanRolloverStep(r scanner) (RolloverStep, error) {
 
 // GetRolloverStep returns a step of an establishment; not found for a
 // step never run.
-func (tx *Tx) GetRolloverStep(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, step int) (RolloverStep, error) {
+func (tx *Tx) GetRolloverStep(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, step int) (sillage.RolloverStep, error) {
 	s, err := scanRolloverStep(tx.queryRow(ctx, `SELECT `+rolloverStepCols+` FROM rollover_steps WHERE uai = $1 AND school_year = $2 AND step = $3`,
 		uai, year, step))
 	if err == sql.ErrNoRows {
@@ -96,16 +57,16 @@ func (tx *Tx) GetRolloverStep(ctx context.Context, uai sillage.UAI, year sillage
 }
 
 // ListRolloverStepsOf returns the steps of one establishment for year.
-func (tx *Tx) ListRolloverStepsOf(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) ([]RolloverStep, error) {
+func (tx *Tx) ListRolloverStepsOf(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) ([]sillage.RolloverStep, error) {
 	return collect(ctx, tx, `SELECT `+rolloverStepCols+` FROM rollover_steps WHERE uai = $1 AND school_year = $2 ORDER BY step`,
-		[]any{uai, year}, func(r *sql.Rows) (RolloverStep, error) { return scanRolloverStep(r) })
+		[]any{uai, year}, func(r *sql.Rows) (sillage.RolloverStep, error) { return scanRolloverStep(r) })
 }
 
 // ListRolloverSteps returns the steps of every establishment for year: the
 // operator's page (states and counts, never a record's content).
-func (tx *Tx) ListRolloverSteps(ctx context.Context, year sillage.SchoolYear) ([]RolloverStep, error) {
+func (tx *Tx) ListRolloverSteps(ctx context.Context, year sillage.SchoolYear) ([]sillage.RolloverStep, error) {
 	return collect(ctx, tx, `SELECT `+rolloverStepCols+` FROM rollover_steps WHERE school_year = $1 ORDER BY uai, step`,
-		[]any{year}, func(r *sql.Rows) (RolloverStep, error) { return scanRolloverStep(r) })
+		[]any{year}, func(r *sql.Rows) (sillage.RolloverStep, error) { return scanRolloverStep(r) })
 }
 
 // SetRolloverStepQueued marks a step as asked for (not when it is running
@@ -115,20 +76,6 @@ func (tx *Tx) SetRolloverStepQueued(ctx context.Context, uai sillage.UAI, year s
 		ON CONFLICT (uai, school_year, step) DO UPDATE SET state = 'queued', queued_at = excluded.queued_at, actor = excluded.actor, error = ''
 		WHERE rollover_steps.state IN ('failed', '')`, uai, year, step, tx.now, actor)
 	return n > 0, err
-}
-
-// Stuck reports whether the step is "running" under a lease that expired
-// at now: the process that held it stopped renewing it (it died).
-func (s RolloverStep) Stuck(now time.Time) bool {
-	return s.State == StepRunning && !s.LeaseUntil.IsZero() && s.LeaseUntil.Before(now)
-}
-
-// StuckSince is the last sign of life of a stuck step's process.
-func (s RolloverStep) StuckSince() time.Time {
-	if !s.HeartbeatAt.IsZero() {
-		return s.HeartbeatAt
-	}
-	return s.StartedAt
 }
 
 // UpdateRolloverStepClaim takes a step for a run until lease, for the
@@ -246,19 +193,9 @@ func (tx *Tx) ListRolloverCheckpoints(ctx context.Context, uai sillage.UAI, year
 		})
 }
 
-// RolloverNotice is a message the changeover sent.
-type RolloverNotice struct {
-	UAI         sillage.UAI
-	SchoolYear  sillage.SchoolYear
-	Kind        string
-	RecipientID int64
-	MessageID   int64
-	SentAt      time.Time
-}
-
 // AddRolloverNotice records a message sent; it reports false when the
 // same notice was already recorded (the caller then rolls back its message).
-func (tx *Tx) AddRolloverNotice(ctx context.Context, uai sillage.UAI, n RolloverNotice) (bool, error) {
+func (tx *Tx) AddRolloverNotice(ctx context.Context, uai sillage.UAI, n sillage.RolloverNotice) (bool, error) {
 	c, err := tx.execN(ctx, `INSERT INTO rollover_notices (uai, school_year, kind, recipient_id, message_id, sent_at)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (uai, school_year, kind, recipient_id) DO NOTHING`,
 		uai, n.SchoolYear, n.Kind, n.RecipientID, n.MessageID, tx.now)
@@ -266,14 +203,14 @@ func (tx *Tx) AddRolloverNotice(ctx context.Context, uai sillage.UAI, n Rollover
 }
 
 // ListRolloverNotices returns the notices of a kind sent for year ("" kind: all).
-func (tx *Tx) ListRolloverNotices(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, kind string) ([]RolloverNotice, error) {
+func (tx *Tx) ListRolloverNotices(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, kind string) ([]sillage.RolloverNotice, error) {
 	q, args := `SELECT uai, school_year, kind, recipient_id, message_id, sent_at FROM rollover_notices WHERE uai = $1 AND school_year = $2`, []any{uai, year}
 	if kind != "" {
 		q += ` AND kind = $3`
 		args = append(args, kind)
 	}
-	return collect(ctx, tx, q+` ORDER BY kind, recipient_id`, args, func(r *sql.Rows) (RolloverNotice, error) {
-		var n RolloverNotice
+	return collect(ctx, tx, q+` ORDER BY kind, recipient_id`, args, func(r *sql.Rows) (sillage.RolloverNotice, error) {
+		var n sillage.RolloverNotice
 		var u string
 		var y int64
 		err := r.Scan(&u, &y, &n.Kind, &n.RecipientID, &n.MessageID, ts{&n.SentAt})
@@ -282,20 +219,8 @@ func (tx *Tx) ListRolloverNotices(ctx context.Context, uai sillage.UAI, year sil
 	})
 }
 
-// RolloverFile is an uploaded initialisation file of year N+1 (step 4).
-type RolloverFile struct {
-	UAI        sillage.UAI
-	ID         int64
-	SchoolYear sillage.SchoolYear // N: the changeover's year
-	Name       string
-	SHA256     string
-	Size       int64
-	UploadedAt time.Time
-	UploadedBy int64
-}
-
 // AddRolloverFile records an uploaded initialisation file and sets its ID.
-func (tx *Tx) AddRolloverFile(ctx context.Context, uai sillage.UAI, f *RolloverFile) error {
+func (tx *Tx) AddRolloverFile(ctx context.Context, uai sillage.UAI, f *sillage.RolloverFile) error {
 	id, err := tx.NewID(ctx)
 	if err != nil {
 		return err
@@ -310,8 +235,8 @@ func (tx *Tx) AddRolloverFile(ctx context.Context, uai sillage.UAI, f *RolloverF
 }
 
 // GetRolloverFile returns the newest initialisation file uploaded for year.
-func (tx *Tx) GetRolloverFile(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) (RolloverFile, error) {
-	var f RolloverFile
+func (tx *Tx) GetRolloverFile(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) (sillage.RolloverFile, error) {
+	var f sillage.RolloverFile
 	var u string
 	var y int64
 	err := tx.queryRow(ctx, `SELECT uai, id, school_year, name, sha256, size, uploaded_at, uploaded_by FROM rollover_files
@@ -327,10 +252,10 @@ func (tx *Tx) GetRolloverFile(ctx context.Context, uai sillage.UAI, year sillage
 // ListAllRolloverFiles returns the uploaded initialisation files of every
 // establishment (the hourly job seals those uploaded before they were
 // sealed).
-func (tx *Tx) ListAllRolloverFiles(ctx context.Context) ([]RolloverFile, error) {
+func (tx *Tx) ListAllRolloverFiles(ctx context.Context) ([]sillage.RolloverFile, error) {
 	return collect(ctx, tx, `SELECT uai, id, school_year, name, sha256, size, uploaded_at, uploaded_by FROM rollover_files ORDER BY uai, id`, nil,
-		func(r *sql.Rows) (RolloverFile, error) {
-			var f RolloverFile
+		func(r *sql.Rows) (sillage.RolloverFile, error) {
+			var f sillage.RolloverFile
 			var u string
 			var y int64
 			err := r.Scan(&u, &f.ID, &y, &f.Name, &f.SHA256, &f.Size, ts{&f.UploadedAt}, &f.UploadedBy)

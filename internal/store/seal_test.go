@@ -38,15 +38,15 @@ type tenantA struct {
 	comment    sillage.Comment
 	guardian   sillage.Guardianship
 	// Livret Scolaire (lsu_*.go).
-	lsuReport  store.PeriodicReport
-	lsuCycle   store.CycleReport
-	lsuElement store.ProgrammeElement
-	lsuPDF     store.ReportPDF
-	lsuExport  store.LSUExport
+	lsuReport  sillage.PeriodicReport
+	lsuCycle   sillage.CycleReport
+	lsuElement sillage.ProgrammeElement
+	lsuPDF     sillage.ReportPDF
+	lsuExport  sillage.LSUExport
 	// Changeover (rollover_*.go).
-	space     store.ClassSpace
-	spaceFile store.ClassSpaceFile
-	initFile  store.RolloverFile
+	space     sillage.ClassSpace
+	spaceFile sillage.ClassSpaceFile
+	initFile  sillage.RolloverFile
 	pack      int64
 }
 
@@ -85,7 +85,7 @@ func populate(t *testing.T, st *store.Store, uai sillage.UAI) *tenantA {
 		a.student = sillage.Student{Person: sillage.Person{LastName: "Durand", FirstName: "Léa", Source: sillage.SourceSIECLE, SIECLEID: "E123"},
 			Unqid: "v1:ABC", MEF: "24732000000", Diploma: "24732000", DivisionID: a.division.ID}
 		must(tx.CreateStudent(ctx, uai, &a.student))
-		must(tx.ReplacePersonUnqids(ctx, uai, []store.PersonUnqids{{PersonID: a.student.ID, Unqids: []string{"v2:ABC", "v1:ABC"}}}))
+		must(tx.ReplacePersonUnqids(ctx, uai, []sillage.PersonUnqids{{PersonID: a.student.ID, Unqids: []string{"v2:ABC", "v1:ABC"}}}))
 		a.guardian = sillage.Guardianship{ParentID: a.parent.ID, StudentID: a.student.ID, Legal: true}
 		must(tx.LinkGuardian(ctx, uai, a.guardian))
 		a.group = sillage.Group{SchoolYear: a.year, Label: "Atelier", Kind: sillage.GroupFree, Managers: []int64{a.teacher.ID}}
@@ -95,7 +95,7 @@ func populate(t *testing.T, st *store.Store, uai sillage.UAI) *tenantA {
 		must(tx.SetHeadTeachers(ctx, uai, a.division.ID, []int64{a.teacher.ID}))
 		must(tx.UpsertMEF(ctx, uai, sillage.MEF{Code: "24732000000", Label: "1PRO SN"}))
 		must(tx.UpsertSubject(ctx, uai, sillage.Subject{Code: "000000", LongLabel: "Maths"}))
-		must(tx.ReplaceProgrammes(ctx, uai, []store.Programme{{MEF: "24732000000", SubjectCode: "000000", Modality: "S"}}))
+		must(tx.ReplaceProgrammes(ctx, uai, []sillage.Programme{{MEF: "24732000000", SubjectCode: "000000", Modality: "S"}}))
 		a.ref = sillage.Referential{Diploma: "2473200", Kind: sillage.ReferentialBacPro, Label: "Bac pro SN",
 			Competences: []sillage.Competence{{Code: "C1", Label: "S'informer", Domain: "D1"}}}
 		must(tx.CreateReferential(ctx, uai, &a.ref))
@@ -123,39 +123,39 @@ func populate(t *testing.T, st *store.Store, uai sillage.UAI) *tenantA {
 		must(tx.SetSetting(ctx, uai, "scale", "x"))
 		must(tx.SetYearState(ctx, uai, sillage.YearState{Closed: a.year, Archived: a.year}))
 		must(tx.AppendAudit(ctx, uai, &sillage.AuditEntry{Action: "test", ActorID: a.teacher.ID}))
-		must(tx.SendMessage(ctx, uai, &store.Message{RecipientID: a.teacher.ID, Sender: "Sillage", Subject: "s", Body: "b"}))
-		must(tx.CreateAPIToken(ctx, uai, &store.APIToken{TokenHash: "h-" + string(uai), Label: "script", PersonID: a.teacher.ID}))
-		must(tx.CreateImportReport(ctx, uai, &store.ImportReport{Source: "siecle", FileName: "ElevesSansAdresses.xml", SchoolYear: a.year, Report: `{"statut":"applique"}`}))
+		must(tx.SendMessage(ctx, uai, &sillage.InboxMessage{RecipientID: a.teacher.ID, Sender: "Sillage", Subject: "s", Body: "b"}))
+		must(tx.CreateAPIToken(ctx, uai, &sillage.APIToken{TokenHash: "h-" + string(uai), Label: "script", PersonID: a.teacher.ID}))
+		must(tx.CreateImportReport(ctx, uai, &sillage.ImportReport{Source: "siecle", FileName: "ElevesSansAdresses.xml", SchoolYear: a.year, Report: `{"statut":"applique"}`}))
 		must(tx.SetAAFStructure(ctx, uai, "52000", "Lycée A"))
-		must(tx.AddCredentialList(ctx, uai, &store.CredentialList{SchoolYear: a.year, DivisionCode: "1SN", Title: "1SN", Accounts: 2,
+		must(tx.AddCredentialList(ctx, uai, &sillage.CredentialList{SchoolYear: a.year, DivisionCode: "1SN", Title: "1SN", Accounts: 2,
 			PDFSHA256: strings.Repeat("d", 64), CSVSHA256: strings.Repeat("e", 64)}))
 		var err error
 		a.lsuReport, err = tx.UpsertPeriodicReport(ctx, uai, a.student.ID, a.period.ID, a.teacher.ID)
 		must(err)
 		avg := 1450
-		must(tx.SetSubjectResult(ctx, uai, store.SubjectResult{ReportID: a.lsuReport.ID, SubjectCode: "000000", Average: &avg, Appreciation: "Bien"}))
-		a.lsuElement = store.ProgrammeElement{DivisionID: a.division.ID, PeriodID: a.period.ID, SubjectCode: "000000", Label: "Fractions"}
+		must(tx.SetSubjectResult(ctx, uai, sillage.SubjectResult{ReportID: a.lsuReport.ID, SubjectCode: "000000", Average: &avg, Appreciation: "Bien"}))
+		a.lsuElement = sillage.ProgrammeElement{DivisionID: a.division.ID, PeriodID: a.period.ID, SubjectCode: "000000", Label: "Fractions"}
 		must(tx.AddProgrammeElement(ctx, uai, &a.lsuElement))
-		a.lsuCycle = store.CycleReport{StudentID: a.student.ID, Cycle: 4, SchoolYear: a.year, Socle: map[string]int{"CPD_FRA": 3}, Synthesis: "s"}
+		a.lsuCycle = sillage.CycleReport{StudentID: a.student.ID, Cycle: 4, SchoolYear: a.year, Socle: map[string]int{"CPD_FRA": 3}, Synthesis: "s"}
 		must(tx.UpsertCycleReport(ctx, uai, &a.lsuCycle))
-		a.lsuPDF = store.ReportPDF{Kind: store.ReportPDFPeriodic, ReportID: a.lsuReport.ID, StudentID: a.student.ID, SchoolYear: a.year,
+		a.lsuPDF = sillage.ReportPDF{Kind: store.ReportPDFPeriodic, ReportID: a.lsuReport.ID, StudentID: a.student.ID, SchoolYear: a.year,
 			DivisionCode: "1SN", Title: "Bilan", Name: "b.pdf", SHA256: strings.Repeat("f", 64), Size: 3}
 		must(tx.AddReportPDF(ctx, uai, &a.lsuPDF))
-		a.lsuExport = store.LSUExport{SchoolYear: a.year, Degree: "2D", Version: "10.0", Selection: "1SN", Outcome: store.ExportFile,
+		a.lsuExport = sillage.LSUExport{SchoolYear: a.year, Degree: "2D", Version: "10.0", Selection: "1SN", Outcome: store.ExportFile,
 			ReportSHA256: strings.Repeat("1", 64), ReportSize: 2, FileName: "lsu.xml", FileSHA256: strings.Repeat("2", 64), FileSize: 2}
 		must(tx.CreateLSUExport(ctx, uai, &a.lsuExport))
 		a.space, err = tx.CreateClassSpace(ctx, uai, a.division.ID)
 		must(err)
 		must(tx.SetClassSpaceRight(ctx, uai, a.space.ID, a.teacher.ID, store.SpaceManager))
-		a.spaceFile = store.ClassSpaceFile{SpaceID: a.space.ID, Name: "cours.pdf", SHA256: strings.Repeat("3", 64), Size: 3, ContentType: "application/pdf", PostedBy: a.teacher.ID}
+		a.spaceFile = sillage.ClassSpaceFile{SpaceID: a.space.ID, Name: "cours.pdf", SHA256: strings.Repeat("3", 64), Size: 3, ContentType: "application/pdf", PostedBy: a.teacher.ID}
 		must(tx.AddClassSpaceFile(ctx, uai, &a.spaceFile))
-		a.initFile = store.RolloverFile{SchoolYear: a.year, Name: "ElevesSansAdresses.xml", SHA256: strings.Repeat("4", 64), Size: 3}
+		a.initFile = sillage.RolloverFile{SchoolYear: a.year, Name: "ElevesSansAdresses.xml", SHA256: strings.Repeat("4", 64), Size: 3}
 		must(tx.AddRolloverFile(ctx, uai, &a.initFile))
 		must(tx.SetRolloverCalendar(ctx, a.year, "{}", "test"))
 		_, err = tx.UpdateRolloverStepClaim(ctx, uai, a.year, 1, tx.Now().Add(time.Minute), "test", "test-owner")
 		must(err)
 		must(tx.AddRolloverCheckpoint(ctx, uai, store.RolloverCheckpoint{SchoolYear: a.year, Step: 1, Item: "deleted:evaluations", RefID: 1}))
-		_, err = tx.AddRolloverNotice(ctx, uai, store.RolloverNotice{SchoolYear: a.year, Kind: "trash_warning", RecipientID: a.teacher.ID, MessageID: 1})
+		_, err = tx.AddRolloverNotice(ctx, uai, sillage.RolloverNotice{SchoolYear: a.year, Kind: "trash_warning", RecipientID: a.teacher.ID, MessageID: 1})
 		must(err)
 		// An undo pack holding a copy of the sheet and its attachment.
 		a.pack, err = tx.CreateRolloverPack(ctx, uai, a.year, 1, "test", tx.Now().Add(30*24*time.Hour))

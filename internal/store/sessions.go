@@ -8,21 +8,8 @@ import (
 	"github.com/sillage/sillage"
 )
 
-// Session is a signed-in browser. The token itself is only in the cookie;
-// the table keeps its hash, so a database dump signs nobody in.
-type Session struct {
-	TokenHash  string
-	AccountID  int64
-	UAI        sillage.UAI // the establishment chosen at sign-in ("" before choosing, and for operators)
-	PersonID   int64
-	CreatedAt  time.Time
-	LastSeenAt time.Time
-	ExpiresAt  time.Time
-	Flash      string
-}
-
 // CreateSession stores a new session.
-func (tx *Tx) CreateSession(ctx context.Context, s Session) error {
+func (tx *Tx) CreateSession(ctx context.Context, s sillage.Session) error {
 	_, err := tx.exec(ctx, `INSERT INTO sessions (token_hash, account_id, uai, person_id, created_at, last_seen_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, s.TokenHash, s.AccountID, s.UAI, s.PersonID, s.CreatedAt, s.LastSeenAt, s.ExpiresAt)
 	return err
@@ -30,8 +17,8 @@ func (tx *Tx) CreateSession(ctx context.Context, s Session) error {
 
 // GetSession returns the session whose token hashes to tokenHash, if it has
 // not expired at now.
-func (tx *Tx) GetSession(ctx context.Context, tokenHash string, now time.Time) (Session, error) {
-	var s Session
+func (tx *Tx) GetSession(ctx context.Context, tokenHash string, now time.Time) (sillage.Session, error) {
+	var s sillage.Session
 	var u string
 	err := tx.queryRow(ctx, `SELECT token_hash, account_id, uai, person_id, created_at, last_seen_at, expires_at, flash FROM sessions
 		WHERE token_hash = $1 AND expires_at > $2`, tokenHash, now).Scan(&s.TokenHash, &s.AccountID, &u, &s.PersonID,
@@ -87,45 +74,10 @@ func (tx *Tx) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, er
 	return int(n), err
 }
 
-// APIToken is a bearer token an administrator issued for the machine
-// interface; it acts with the issuer's role in the issuer's establishment,
-// within its scope, until it expires or is revoked.
-type APIToken struct {
-	UAI        sillage.UAI
-	ID         int64
-	TokenHash  string
-	Label      string
-	PersonID   int64
-	Scope      TokenScope
-	CreatedAt  time.Time
-	ExpiresAt  time.Time // zero: issued before expiries, CreatedAt + the configured lifetime
-	LastUsedAt time.Time
-	RevokedAt  time.Time
-	// RevokedReason says why it was revoked ("" when revoked by hand).
-	RevokedReason string
-}
-
-// TokenScope is what a token may do: read, or read and write.
-type TokenScope string
-
-// The scopes.
-const (
-	ScopeRead      TokenScope = "read"
-	ScopeReadWrite TokenScope = "read_write"
-)
-
-// Label is the French name of the scope.
-func (s TokenScope) Label() string {
-	if s == ScopeReadWrite {
-		return "lecture et écriture"
-	}
-	return "lecture seule"
-}
-
 // CreateAPIToken stores a token's hash and sets its ID.
-func (tx *Tx) CreateAPIToken(ctx context.Context, uai sillage.UAI, t *APIToken) error {
-	if t.Scope != ScopeRead && t.Scope != ScopeReadWrite {
-		t.Scope = ScopeRead
+func (tx *Tx) CreateAPIToken(ctx context.Context, uai sillage.UAI, t *sillage.APIToken) error {
+	if t.Scope != sillage.ScopeRead && t.Scope != sillage.ScopeReadWrite {
+		t.Scope = sillage.ScopeRead
 	}
 	id, err := tx.NewID(ctx)
 	if err != nil {
@@ -143,18 +95,18 @@ func (tx *Tx) CreateAPIToken(ctx context.Context, uai sillage.UAI, t *APIToken) 
 
 const apiTokenCols = `uai, id, token_hash, label, person_id, scope, created_at, expires_at, last_used_at, revoked_at, revoked_reason`
 
-func scanAPIToken(r scanner) (APIToken, error) {
-	var t APIToken
+func scanAPIToken(r scanner) (sillage.APIToken, error) {
+	var t sillage.APIToken
 	var u, scope string
 	err := r.Scan(&u, &t.ID, &t.TokenHash, &t.Label, &t.PersonID, &scope, ts{&t.CreatedAt}, ts{&t.ExpiresAt}, ts{&t.LastUsedAt}, ts{&t.RevokedAt}, &t.RevokedReason)
-	t.UAI, t.Scope = sillage.UAI(u), TokenScope(scope)
+	t.UAI, t.Scope = sillage.UAI(u), sillage.TokenScope(scope)
 	return t, err
 }
 
 // FindAPIToken returns the unrevoked token with this hash, in any
 // establishment: the token itself says which establishment it belongs to.
 // The caller checks its expiry (which depends on the configuration).
-func (tx *Tx) FindAPIToken(ctx context.Context, tokenHash string) (APIToken, error) {
+func (tx *Tx) FindAPIToken(ctx context.Context, tokenHash string) (sillage.APIToken, error) {
 	t, err := scanAPIToken(tx.queryRow(ctx, `SELECT `+apiTokenCols+` FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL`, tokenHash))
 	if err == sql.ErrNoRows {
 		return t, sillage.Errorf(sillage.KindNotFound, "jeton inconnu ou révoqué")
@@ -163,9 +115,9 @@ func (tx *Tx) FindAPIToken(ctx context.Context, tokenHash string) (APIToken, err
 }
 
 // ListAPITokens returns an establishment's tokens, newest first.
-func (tx *Tx) ListAPITokens(ctx context.Context, uai sillage.UAI) ([]APIToken, error) {
+func (tx *Tx) ListAPITokens(ctx context.Context, uai sillage.UAI) ([]sillage.APIToken, error) {
 	return collect(ctx, tx, `SELECT `+apiTokenCols+` FROM api_tokens WHERE uai = $1 ORDER BY created_at DESC, id DESC`, []any{uai},
-		func(r *sql.Rows) (APIToken, error) { return scanAPIToken(r) })
+		func(r *sql.Rows) (sillage.APIToken, error) { return scanAPIToken(r) })
 }
 
 // RevokeAPIToken revokes a token; reason says why ("" by hand).
@@ -203,20 +155,8 @@ func (tx *Tx) TouchAPIToken(ctx context.Context, uai sillage.UAI, id int64) erro
 	return err
 }
 
-// Message is a message of the internal message box.
-type Message struct {
-	UAI         sillage.UAI
-	ID          int64
-	RecipientID int64
-	Sender      string
-	Subject     string
-	Body        string
-	CreatedAt   time.Time
-	ReadAt      time.Time
-}
-
 // SendMessage delivers a message to a person's box and sets its ID.
-func (tx *Tx) SendMessage(ctx context.Context, uai sillage.UAI, m *Message) error {
+func (tx *Tx) SendMessage(ctx context.Context, uai sillage.UAI, m *sillage.InboxMessage) error {
 	id, err := tx.NewID(ctx)
 	if err != nil {
 		return err
@@ -235,8 +175,8 @@ func (tx *Tx) SendMessage(ctx context.Context, uai sillage.UAI, m *Message) erro
 
 const messageCols = `uai, id, recipient_id, sender, subject, body, created_at, read_at`
 
-func scanMessage(r scanner) (Message, error) {
-	var m Message
+func scanMessage(r scanner) (sillage.InboxMessage, error) {
+	var m sillage.InboxMessage
 	var u string
 	err := r.Scan(&u, &m.ID, &m.RecipientID, &m.Sender, &m.Subject, &m.Body, ts{&m.CreatedAt}, ts{&m.ReadAt})
 	m.UAI = sillage.UAI(u)
@@ -244,13 +184,13 @@ func scanMessage(r scanner) (Message, error) {
 }
 
 // ListMessages returns a person's messages, newest first.
-func (tx *Tx) ListMessages(ctx context.Context, uai sillage.UAI, recipientID int64) ([]Message, error) {
+func (tx *Tx) ListMessages(ctx context.Context, uai sillage.UAI, recipientID int64) ([]sillage.InboxMessage, error) {
 	return collect(ctx, tx, `SELECT `+messageCols+` FROM messages WHERE uai = $1 AND recipient_id = $2 ORDER BY created_at DESC, id DESC`,
-		[]any{uai, recipientID}, func(r *sql.Rows) (Message, error) { return scanMessage(r) })
+		[]any{uai, recipientID}, func(r *sql.Rows) (sillage.InboxMessage, error) { return scanMessage(r) })
 }
 
 // GetMessage returns one message of a recipient.
-func (tx *Tx) GetMessage(ctx context.Context, uai sillage.UAI, recipientID, id int64) (Message, error) {
+func (tx *Tx) GetMessage(ctx context.Context, uai sillage.UAI, recipientID, id int64) (sillage.InboxMessage, error) {
 	m, err := scanMessage(tx.queryRow(ctx, `SELECT `+messageCols+` FROM messages WHERE uai = $1 AND recipient_id = $2 AND id = $3`, uai, recipientID, id))
 	if err == sql.ErrNoRows {
 		return m, sillage.Errorf(sillage.KindNotFound, "message introuvable")

@@ -74,15 +74,8 @@ func (tx *Tx) GetSheet(ctx context.Context, uai sillage.UAI, id int64) (sillage.
 	return s, err
 }
 
-// SheetFilter selects sheets.
-type SheetFilter struct {
-	StudentID  int64
-	DivisionID int64 // sheets of the students of a division
-	Trashed    bool
-}
-
 // ListSheets returns sheets (without attachments), newest first.
-func (tx *Tx) ListSheets(ctx context.Context, uai sillage.UAI, f SheetFilter) ([]sillage.Sheet, error) {
+func (tx *Tx) ListSheets(ctx context.Context, uai sillage.UAI, f sillage.SheetFilter) ([]sillage.Sheet, error) {
 	q, args := `SELECT `+sheetCols+` FROM sheets s WHERE s.uai = $1`, []any{uai}
 	if f.Trashed {
 		q += ` AND s.deleted_at IS NOT NULL`

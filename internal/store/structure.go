@@ -300,13 +300,8 @@ func (tx *Tx) ListSubjects(ctx context.Context, uai sillage.UAI) ([]sillage.Subj
 		})
 }
 
-// Programme is a subject taught in a MEF with a modality of election (Nomenclature).
-type Programme struct {
-	MEF, SubjectCode, Modality, Hours string
-}
-
 // ReplaceProgrammes replaces the Nomenclature's programmes of an establishment.
-func (tx *Tx) ReplaceProgrammes(ctx context.Context, uai sillage.UAI, ps []Programme) error {
+func (tx *Tx) ReplaceProgrammes(ctx context.Context, uai sillage.UAI, ps []sillage.Programme) error {
 	if _, err := tx.exec(ctx, `DELETE FROM programmes WHERE uai = $1`, uai); err != nil {
 		return err
 	}
@@ -320,10 +315,10 @@ func (tx *Tx) ReplaceProgrammes(ctx context.Context, uai sillage.UAI, ps []Progr
 }
 
 // ListProgrammes returns the programmes of an establishment.
-func (tx *Tx) ListProgrammes(ctx context.Context, uai sillage.UAI) ([]Programme, error) {
+func (tx *Tx) ListProgrammes(ctx context.Context, uai sillage.UAI) ([]sillage.Programme, error) {
 	return collect(ctx, tx, `SELECT mef, subject_code, modality, hours FROM programmes WHERE uai = $1 ORDER BY mef, subject_code, modality`, []any{uai},
-		func(r *sql.Rows) (Programme, error) {
-			var p Programme
+		func(r *sql.Rows) (sillage.Programme, error) {
+			var p sillage.Programme
 			return p, r.Scan(&p.MEF, &p.SubjectCode, &p.Modality, &p.Hours)
 		})
 }

@@ -36,7 +36,7 @@ type EvalCopy struct {
 const maxParams = 30000
 
 // refsCTE writes "name (uai, sid) AS (VALUES …)" for refs.
-func refsCTE(name string, refs []StudentRef, args []any) (string, []any) {
+func refsCTE(name string, refs []sillage.StudentRef, args []any) (string, []any) {
 	var b strings.Builder
 	b.WriteString(name + " (uai, sid) AS (VALUES ")
 	for i, r := range refs {
@@ -100,13 +100,13 @@ func chunks(n, perItem, fixed int) [][2]int {
 // lock until the first ends; SQLite has one writer). A transfer that turns
 // out impossible puts its entry back with PutIndexEntries in the same
 // transaction.
-func (tx *Tx) DeleteIndexEntries(ctx context.Context, refs []StudentRef) ([]IndexEntry, error) {
-	var out []IndexEntry
+func (tx *Tx) DeleteIndexEntries(ctx context.Context, refs []sillage.StudentRef) ([]sillage.TransferIndexEntry, error) {
+	var out []sillage.TransferIndexEntry
 	for _, c := range chunks(len(refs), 2, 0) {
 		cte, args := refsCTE("r", refs[c[0]:c[1]], nil)
 		es, err := collect(ctx, tx, `WITH `+cte+` DELETE FROM transfer_index WHERE (origin_uai, origin_student_id) IN (SELECT uai, sid FROM r)
 			RETURNING unqid, origin_uai, origin_student_id, diploma, deactivated_at`, args,
-			func(r *sql.Rows) (IndexEntry, error) { return scanIndexEntry(r) })
+			func(r *sql.Rows) (sillage.TransferIndexEntry, error) { return scanIndexEntry(r) })
 		if err != nil {
 			return nil, err
 		}
@@ -116,7 +116,7 @@ func (tx *Tx) DeleteIndexEntries(ctx context.Context, refs []StudentRef) ([]Inde
 }
 
 // PutIndexEntries puts entries back (an impossible transfer keeps its entry).
-func (tx *Tx) PutIndexEntries(ctx context.Context, entries []IndexEntry) error {
+func (tx *Tx) PutIndexEntries(ctx context.Context, entries []sillage.TransferIndexEntry) error {
 	for _, e := range entries {
 		if err := tx.PutIndexEntry(ctx, e); err != nil {
 			return err
@@ -127,7 +127,7 @@ func (tx *Tx) PutIndexEntries(ctx context.Context, entries []IndexEntry) error {
 
 // ListStudentsByRef returns the students named by refs (any establishment),
 // those that exist.
-func (tx *Tx) ListStudentsByRef(ctx context.Context, refs []StudentRef) ([]sillage.Student, error) {
+func (tx *Tx) ListStudentsByRef(ctx context.Context, refs []sillage.StudentRef) ([]sillage.Student, error) {
 	var out []sillage.Student
 	for _, c := range chunks(len(refs), 2, 0) {
 		cte, args := refsCTE("r", refs[c[0]:c[1]], nil)
@@ -147,14 +147,14 @@ func (tx *Tx) ListStudentsByRef(ctx context.Context, refs []StudentRef) ([]silla
 // students (see TransferRecord): their results and comments with their
 // live evaluations, their live sheets with files. Students with nothing get
 // an empty record.
-func (tx *Tx) GetTransferRecords(ctx context.Context, refs []StudentRef) (map[StudentRef]TransferRecord, error) {
-	out := make(map[StudentRef]TransferRecord, len(refs))
+func (tx *Tx) GetTransferRecords(ctx context.Context, refs []sillage.StudentRef) (map[sillage.StudentRef]sillage.TransferRecord, error) {
+	out := make(map[sillage.StudentRef]sillage.TransferRecord, len(refs))
 	type evalKey struct{ student, eval int64 }
 	for _, c := range chunks(len(refs), 2, 0) {
 		part := refs[c[0]:c[1]]
-		evals := map[evalKey]*TransferEvaluation{}
+		evals := map[evalKey]*sillage.TransferEvaluation{}
 		order := map[int64][]evalKey{}
-		addEval := func(student int64, e TransferEvaluation) *TransferEvaluation {
+		addEval := func(student int64, e sillage.TransferEvaluation) *sillage.TransferEvaluation {
 			k := evalKey{student, e.ID}
 			if p, ok := evals[k]; ok {
 				return p
@@ -166,7 +166,7 @@ func (tx *Tx) GetTransferRecords(ctx context.Context, refs []StudentRef) (map[St
 		}
 		const evalCols = `e.id, e.title, e.date, e.level, e.diploma, e.school_year, e.referential_id, rf.diploma`
 		var year int64
-		evalDest := func(e *TransferEvaluation) []any {
+		evalDest := func(e *sillage.TransferEvaluation) []any {
 			return []any{&e.ID, &e.Title, dt{&e.Date}, &e.Level, &e.Diploma, &year, &e.ReferentialID, &e.ReferentialDiploma}
 		}
 		cte, args := refsCTE("r", part, nil)
@@ -182,8 +182,8 @@ func (tx *Tx) GetTransferRecords(ctx context.Context, refs []StudentRef) (map[St
 		}
 		for rows.Next() {
 			var sid int64
-			var e TransferEvaluation
-			var res TransferResult
+			var e sillage.TransferEvaluation
+			var res sillage.TransferResult
 			dest := append(append([]any{&sid}, evalDest(&e)...), &res.CompetenceID, &res.ReferentialID, &res.ReferentialDiploma, &res.Code, &res.Value)
 			if err := rows.Scan(dest...); err != nil {
 				rows.Close()
@@ -207,7 +207,7 @@ func (tx *Tx) GetTransferRecords(ctx context.Context, refs []StudentRef) (map[St
 		}
 		for rows.Next() {
 			var sid int64
-			var e TransferEvaluation
+			var e sillage.TransferEvaluation
 			var text string
 			if err := rows.Scan(append(append([]any{&sid}, evalDest(&e)...), &text)...); err != nil {
 				rows.Close()
@@ -244,7 +244,7 @@ func (tx *Tx) GetTransferRecords(ctx context.Context, refs []StudentRef) (map[St
 			sheetsOf[s.StudentID] = append(sheetsOf[s.StudentID], s)
 		}
 		for _, r := range part {
-			var rec TransferRecord
+			var rec sillage.TransferRecord
 			for _, k := range order[r.StudentID] {
 				rec.Evaluations = append(rec.Evaluations, *evals[k])
 			}
@@ -394,7 +394,7 @@ func (tx *Tx) batchPairs(ctx context.Context, pairs []TransferPair, insert strin
 
 // DeleteStudentsByRef deletes these students with everything hanging from
 // them (cascade): the origin side of a batch of transfers.
-func (tx *Tx) DeleteStudentsByRef(ctx context.Context, refs []StudentRef) (int64, error) {
+func (tx *Tx) DeleteStudentsByRef(ctx context.Context, refs []sillage.StudentRef) (int64, error) {
 	var total int64
 	for _, c := range chunks(len(refs), 2, 0) {
 		cte, args := refsCTE("r", refs[c[0]:c[1]], nil)
@@ -409,7 +409,7 @@ func (tx *Tx) DeleteStudentsByRef(ctx context.Context, refs []StudentRef) (int64
 }
 
 // SetStudentsTransferred marks these students transferred, now.
-func (tx *Tx) SetStudentsTransferred(ctx context.Context, refs []StudentRef) (int64, error) {
+func (tx *Tx) SetStudentsTransferred(ctx context.Context, refs []sillage.StudentRef) (int64, error) {
 	var total int64
 	for _, c := range chunks(len(refs), 2, 1) {
 		cte, args := refsCTE("r", refs[c[0]:c[1]], []any{tx.now})
@@ -427,7 +427,7 @@ func (tx *Tx) SetStudentsTransferred(ctx context.Context, refs []StudentRef) (in
 // statement: each inserted the first time, rewritten when its state (done,
 // final, reason) changes, left alone otherwise (an impossible transfer
 // retried at every run keeps the date it became impossible).
-func (tx *Tx) RecordTransferLogs(ctx context.Context, es []TransferLogEntry) error {
+func (tx *Tx) RecordTransferLogs(ctx context.Context, es []sillage.TransferLogEntry) error {
 	if len(es) == 0 {
 		return nil
 	}

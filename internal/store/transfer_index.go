@@ -3,25 +3,13 @@ package store
 import (
 	"context"
 	"database/sql"
-	"time"
 
 	"github.com/sillage/sillage"
 )
 
-// IndexEntry is a deactivated student in the instance-wide index the
-// transfer engine searches (transfer.md 4). It holds no name and no INE:
-// the unqid, where the data is, and the diploma.
-type IndexEntry struct {
-	Unqid           string
-	OriginUAI       sillage.UAI
-	OriginStudentID int64
-	Diploma         string
-	DeactivatedAt   time.Time
-}
-
 // PutIndexEntry adds (or refreshes) the index entry of a deactivated
 // student, in the transaction that deactivates them.
-func (tx *Tx) PutIndexEntry(ctx context.Context, e IndexEntry) error {
+func (tx *Tx) PutIndexEntry(ctx context.Context, e sillage.TransferIndexEntry) error {
 	if e.Unqid == "" {
 		return sillage.Errorf(sillage.KindInvalid, "un élève sans INE n'entre pas dans l'index")
 	}
@@ -91,8 +79,8 @@ func (tx *Tx) RemoveIndexEntry(ctx context.Context, uai sillage.UAI, studentID i
 	return n > 0, err
 }
 
-func scanIndexEntry(r scanner) (IndexEntry, error) {
-	var e IndexEntry
+func scanIndexEntry(r scanner) (sillage.TransferIndexEntry, error) {
+	var e sillage.TransferIndexEntry
 	var u string
 	err := r.Scan(&e.Unqid, &u, &e.OriginStudentID, &e.Diploma, ts{&e.DeactivatedAt})
 	e.OriginUAI = sillage.UAI(u)
@@ -100,7 +88,7 @@ func scanIndexEntry(r scanner) (IndexEntry, error) {
 }
 
 // GetIndexEntry returns the entry of one origin student.
-func (tx *Tx) GetIndexEntry(ctx context.Context, uai sillage.UAI, studentID int64) (IndexEntry, error) {
+func (tx *Tx) GetIndexEntry(ctx context.Context, uai sillage.UAI, studentID int64) (sillage.TransferIndexEntry, error) {
 	e, err := scanIndexEntry(tx.queryRow(ctx, `SELECT unqid, origin_uai, origin_student_id, diploma, deactivated_at FROM transfer_index
 		WHERE origin_uai = $1 AND origin_student_id = $2`, uai, studentID))
 	if err == sql.ErrNoRows {

@@ -9,36 +9,13 @@ import (
 	"github.com/sillage/sillage"
 )
 
-// TransferLogEntry is one line of the transfer log, the record both
-// establishments read (transfer.md 5 step 4 and 7): one line per pair
-// (destination student, origin student), rewritten as the attempts go.
-type TransferLogEntry struct {
-	ID              int64
-	At              time.Time // when the line last changed state
-	OriginUAI       sillage.UAI
-	DestUAI         sillage.UAI
-	OriginStudentID int64
-	DestStudentID   int64
-	Done            bool
-	Final           bool   // an impossible transfer that will not be retried
-	Reason          string // a reason code of the transfer engine ("" when done)
-	DestName        string // the student's name as the destination knows them
-	OriginInitials  string // the departed student, masked
-	Counts          string // JSON of what moved
-	Manifest        string // SHA-256 of the canonical list of what moved
-
-	// Joined on read: the establishments' names ("" when not in the instance).
-	OriginName string
-	DestEstab  string
-}
-
 const transferLogCols = `l.id, l.at, l.origin_uai, l.dest_uai, l.origin_student_id, l.dest_student_id, l.done, l.final, l.reason,
 	l.dest_name, l.origin_initials, l.counts, l.manifest, COALESCE(o.name, ''), COALESCE(d.name, '')`
 
 const transferLogFrom = ` FROM transfer_log l LEFT JOIN establishments o ON o.uai = l.origin_uai LEFT JOIN establishments d ON d.uai = l.dest_uai`
 
-func scanTransferLog(r scanner) (TransferLogEntry, error) {
-	var e TransferLogEntry
+func scanTransferLog(r scanner) (sillage.TransferLogEntry, error) {
+	var e sillage.TransferLogEntry
 	var o, d string
 	err := r.Scan(&e.ID, ts{&e.At}, &o, &d, &e.OriginStudentID, &e.DestStudentID, &e.Done, &e.Final, &e.Reason,
 		&e.DestName, &e.OriginInitials, &e.Counts, &e.Manifest, &e.OriginName, &e.DestEstab)
@@ -46,29 +23,10 @@ func scanTransferLog(r scanner) (TransferLogEntry, error) {
 	return e, err
 }
 
-// TransferSide selects the lines of an establishment as destination
-// (incoming) or origin (outgoing).
-type TransferSide int
-
-const (
-	Incoming TransferSide = iota
-	Outgoing
-)
-
-// TransferLogFilter selects lines of the log.
-type TransferLogFilter struct {
-	Side   TransferSide
-	Since  time.Time // inclusive; zero = unbounded
-	Until  time.Time // exclusive; zero = unbounded
-	Done   int       // 0 = any, 1 = done only, 2 = not done only
-	Limit  int       // 0 = no limit
-	Reason string    // "" = any
-}
-
 // ListTransferLog returns an establishment's lines on one side, newest first.
-func (tx *Tx) ListTransferLog(ctx context.Context, uai sillage.UAI, f TransferLogFilter) ([]TransferLogEntry, error) {
+func (tx *Tx) ListTransferLog(ctx context.Context, uai sillage.UAI, f sillage.TransferLogFilter) ([]sillage.TransferLogEntry, error) {
 	col := "l.dest_uai"
-	if f.Side == Outgoing {
+	if f.Side == sillage.TransferOutgoing {
 		col = "l.origin_uai"
 	}
 	q, args := `SELECT `+transferLogCols+transferLogFrom+` WHERE `+col+` = $1`, []any{uai}
@@ -94,11 +52,11 @@ func (tx *Tx) ListTransferLog(ctx context.Context, uai sillage.UAI, f TransferLo
 	if f.Limit > 0 {
 		q += ` LIMIT ` + itoa(f.Limit)
 	}
-	return collect(ctx, tx, q, args, func(r *sql.Rows) (TransferLogEntry, error) { return scanTransferLog(r) })
+	return collect(ctx, tx, q, args, func(r *sql.Rows) (sillage.TransferLogEntry, error) { return scanTransferLog(r) })
 }
 
 // FindTransferLog returns the line of a pair (cross-tenant: the engine's).
-func (tx *Tx) FindTransferLog(ctx context.Context, destUAI sillage.UAI, destStudentID int64, originUAI sillage.UAI, originStudentID int64) (TransferLogEntry, error) {
+func (tx *Tx) FindTransferLog(ctx context.Context, destUAI sillage.UAI, destStudentID int64, originUAI sillage.UAI, originStudentID int64) (sillage.TransferLogEntry, error) {
 	e, err := scanTransferLog(tx.queryRow(ctx, `SELECT `+transferLogCols+transferLogFrom+`
 		WHERE l.dest_uai = $1 AND l.dest_student_id = $2 AND l.origin_uai = $3 AND l.origin_student_id = $4`,
 		destUAI, destStudentID, originUAI, originStudentID))
@@ -108,33 +66,11 @@ func (tx *Tx) FindTransferLog(ctx context.Context, destUAI sillage.UAI, destStud
 	return e, mapErr(err)
 }
 
-// PendingTransfer is a new student of an establishment still waiting for
-// a record, with what the dashboard says about why (transfer.md 5 step 2).
-type PendingTransfer struct {
-	StudentID     int64
-	LastName      string
-	FirstName     string
-	DivisionCode  string
-	EnteredAt     time.Time
-	PreviousUAI   sillage.UAI
-	PreviousName  string
-	ActiveIn      sillage.UAI // still active in another establishment ("" if not): the previous one of the file when it is one of them
-	EntryWaiting  bool        // an index entry matches: the next run will act on it
-	ImpossibleLog bool        // a line of the log, in the window, says it is impossible for now
-}
-
-// PendingFilter is the window of the pending list: students entered in
-// it, and the impossible lines of the log in it.
-type PendingFilter struct {
-	Since time.Time // inclusive; zero = unbounded
-	Until time.Time // exclusive; zero = unbounded
-}
-
 // ListPendingTransfers returns the establishment's new, active students
 // with an unqid that have not received a record, entered in the window, by
 // name. Matches (another establishment's active student, an index entry)
 // are under any key version, as the transfer run makes them.
-func (tx *Tx) ListPendingTransfers(ctx context.Context, uai sillage.UAI, f PendingFilter) ([]PendingTransfer, error) {
+func (tx *Tx) ListPendingTransfers(ctx context.Context, uai sillage.UAI, f sillage.PendingTransferFilter) ([]sillage.PendingTransfer, error) {
 	args := []any{uai}
 	var window, entered string
 	if !f.Since.IsZero() {
@@ -159,8 +95,8 @@ func (tx *Tx) ListPendingTransfers(ctx context.Context, uai sillage.UAI, f Pendi
 		EXISTS (SELECT 1 FROM transfer_log l WHERE l.dest_uai = p.uai AND l.dest_student_id = p.id AND NOT l.done`+window+`)
 		FROM persons p LEFT JOIN divisions d ON d.uai = p.uai AND d.id = p.division_id
 		WHERE p.uai = $1 AND p.role = 'student' AND p.transfer_status = 'new' AND p.deactivated_at IS NULL AND p.unqid <> ''`+entered+`
-		ORDER BY p.last_name, p.first_name, p.id`, args, func(r *sql.Rows) (PendingTransfer, error) {
-		var p PendingTransfer
+		ORDER BY p.last_name, p.first_name, p.id`, args, func(r *sql.Rows) (sillage.PendingTransfer, error) {
+		var p sillage.PendingTransfer
 		var prev, active string
 		err := r.Scan(&p.StudentID, &p.LastName, &p.FirstName, &p.DivisionCode, ts{&p.EnteredAt}, &prev, &p.PreviousName, &active,
 			&p.EntryWaiting, &p.ImpossibleLog)

@@ -14,19 +14,6 @@ import (
 // establishment's rows take it right after the context, like every tenant
 // method, and filter on it in every statement.
 
-// TransferCandidate is a new, active student with an unqid, and one index
-// entry of another establishment that matches them (Entry nil: none).
-type TransferCandidate struct {
-	UAI          sillage.UAI
-	StudentID    int64
-	Unqid        string // the newest version
-	EnteredAt    time.Time
-	Diploma      string
-	PreviousUAI  sillage.UAI
-	PreviousName string
-	Entry        *IndexEntry
-}
-
 // transferMatches is the CTE "m (uai, sid, ou, os)": every pair of a student
 // (uai, sid) and an index entry of another establishment (ou, os) that
 // match under some key version (transfer.md 2, "matched under both
@@ -46,15 +33,15 @@ const transferMatches = `m (uai, sid, ou, os) AS (
 // that has an unqid, once per index entry of another establishment that
 // matches them under any key version (once with a nil Entry when there is
 // none), by establishment, student and deactivation date.
-func (tx *Tx) ListTransferCandidates(ctx context.Context) ([]TransferCandidate, error) {
+func (tx *Tx) ListTransferCandidates(ctx context.Context) ([]sillage.TransferCandidate, error) {
 	return collect(ctx, tx, `WITH `+transferMatches+`
 		SELECT p.uai, p.id, p.unqid, p.entered_at, p.diploma, p.previous_uai, p.previous_name,
 		i.unqid, i.origin_uai, i.origin_student_id, i.diploma, i.deactivated_at
 		FROM persons p LEFT JOIN m ON m.uai = p.uai AND m.sid = p.id
 		LEFT JOIN transfer_index i ON i.origin_uai = m.ou AND i.origin_student_id = m.os
 		WHERE p.role = 'student' AND p.transfer_status = 'new' AND p.deactivated_at IS NULL AND p.unqid <> ''
-		ORDER BY p.uai, p.id, i.deactivated_at, i.origin_uai`, nil, func(r *sql.Rows) (TransferCandidate, error) {
-		var c TransferCandidate
+		ORDER BY p.uai, p.id, i.deactivated_at, i.origin_uai`, nil, func(r *sql.Rows) (sillage.TransferCandidate, error) {
+		var c sillage.TransferCandidate
 		var uai, prev string
 		var oUnqid, oUAI, oDiploma sql.NullString
 		var oID sql.NullInt64
@@ -62,24 +49,18 @@ func (tx *Tx) ListTransferCandidates(ctx context.Context) ([]TransferCandidate, 
 		err := r.Scan(&uai, &c.StudentID, &c.Unqid, ts{&c.EnteredAt}, &c.Diploma, &prev, &c.PreviousName, &oUnqid, &oUAI, &oID, &oDiploma, ts{&oAt})
 		c.UAI, c.PreviousUAI = sillage.UAI(uai), sillage.UAI(prev)
 		if oUAI.Valid {
-			c.Entry = &IndexEntry{Unqid: oUnqid.String, OriginUAI: sillage.UAI(oUAI.String), OriginStudentID: oID.Int64, Diploma: oDiploma.String, DeactivatedAt: oAt}
+			c.Entry = &sillage.TransferIndexEntry{Unqid: oUnqid.String, OriginUAI: sillage.UAI(oUAI.String), OriginStudentID: oID.Int64, Diploma: oDiploma.String, DeactivatedAt: oAt}
 		}
 		return c, err
 	})
 }
 
-// StudentRef names a student of an establishment.
-type StudentRef struct {
-	UAI       sillage.UAI `json:"uai"`
-	StudentID int64       `json:"eleve"`
-}
-
 // ListStudentsToSettle returns the new students entered before cutoff
 // (transfer.md 5 step 1), across the instance.
-func (tx *Tx) ListStudentsToSettle(ctx context.Context, cutoff time.Time) ([]StudentRef, error) {
+func (tx *Tx) ListStudentsToSettle(ctx context.Context, cutoff time.Time) ([]sillage.StudentRef, error) {
 	return collect(ctx, tx, `SELECT uai, id FROM persons WHERE role = 'student' AND transfer_status = 'new' AND entered_at < $1
-		ORDER BY uai, id`, []any{cutoff}, func(r *sql.Rows) (StudentRef, error) {
-		var s StudentRef
+		ORDER BY uai, id`, []any{cutoff}, func(r *sql.Rows) (sillage.StudentRef, error) {
+		var s sillage.StudentRef
 		var u string
 		err := r.Scan(&u, &s.StudentID)
 		s.UAI = sillage.UAI(u)
@@ -96,12 +77,12 @@ func (tx *Tx) SettleNewStudents(ctx context.Context, cutoff time.Time) (int64, e
 // FindActiveElsewhere returns, for each of these students, the
 // establishments other than their own where an active student shares one
 // of their unqid versions ("still active in <UAI>"), each once, in order.
-func (tx *Tx) FindActiveElsewhere(ctx context.Context, refs []StudentRef) (map[StudentRef][]sillage.UAI, error) {
-	out := map[StudentRef][]sillage.UAI{}
+func (tx *Tx) FindActiveElsewhere(ctx context.Context, refs []sillage.StudentRef) (map[sillage.StudentRef][]sillage.UAI, error) {
+	out := map[sillage.StudentRef][]sillage.UAI{}
 	for _, c := range chunks(len(refs), 2, 0) {
 		cte, args := refsCTE("r", refs[c[0]:c[1]], nil)
 		type row struct {
-			ref   StudentRef
+			ref   sillage.StudentRef
 			other sillage.UAI
 		}
 		rows, err := collect(ctx, tx, `WITH `+cte+` SELECT DISTINCT pu.uai, pu.person_id, q.uai
@@ -157,44 +138,10 @@ func (tx *Tx) UpsertSystemAuthor(ctx context.Context, uai sillage.UAI) (int64, e
 	return id, mapErr(err)
 }
 
-// TransferRecord is what a transfer moves of one student: the live
-// evaluations where they have a result or a comment (with their results and
-// comment only), and their live sheets with the files.
-type TransferRecord struct {
-	Evaluations []TransferEvaluation
-	Sheets      []sillage.Sheet // AuthorName resolved, Attachments filled
-}
-
-// TransferEvaluation is an origin evaluation with the student's part.
-type TransferEvaluation struct {
-	ID                 int64
-	Title              string
-	Date               sillage.Date
-	Level              string
-	Diploma            string
-	SchoolYear         sillage.SchoolYear
-	ReferentialID      int64
-	ReferentialDiploma string
-	Results            []TransferResult // by competence code
-	Comment            string
-	HasComment         bool
-}
-
-// TransferResult is one result with its competence. The competence's
-// referential is usually the evaluation's; when it is another one, the
-// result goes to the destination's referential of that one's diploma.
-type TransferResult struct {
-	CompetenceID       int64
-	ReferentialID      int64
-	ReferentialDiploma string
-	Code               string
-	Value              string
-}
-
 // GetTransferRecord reads what a transfer of the student would move.
-func (tx *Tx) GetTransferRecord(ctx context.Context, uai sillage.UAI, studentID int64) (TransferRecord, error) {
-	ref := StudentRef{UAI: uai, StudentID: studentID}
-	recs, err := tx.GetTransferRecords(ctx, []StudentRef{ref})
+func (tx *Tx) GetTransferRecord(ctx context.Context, uai sillage.UAI, studentID int64) (sillage.TransferRecord, error) {
+	ref := sillage.StudentRef{UAI: uai, StudentID: studentID}
+	recs, err := tx.GetTransferRecords(ctx, []sillage.StudentRef{ref})
 	return recs[ref], err
 }
 

@@ -15,8 +15,8 @@ import (
 
 // pair is a destination student and the index entry of their origin.
 type pair struct {
-	c     store.TransferCandidate
-	entry store.IndexEntry
+	c     sillage.TransferCandidate
+	entry sillage.TransferIndexEntry
 }
 
 // outcome is what one pair came to.
@@ -96,32 +96,32 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 		if err := e.fp(StepBegin); err != nil {
 			return err
 		}
-		origins := make([]store.StudentRef, len(items))
+		origins := make([]sillage.StudentRef, len(items))
 		for i, it := range items {
-			origins[i] = store.StudentRef{UAI: it.entry.OriginUAI, StudentID: it.entry.OriginStudentID}
+			origins[i] = sillage.StudentRef{UAI: it.entry.OriginUAI, StudentID: it.entry.OriginStudentID}
 		}
 		claimed, err := tx.DeleteIndexEntries(ctx, origins)
 		if err != nil {
 			return err
 		}
-		entries := make(map[store.StudentRef]store.IndexEntry, len(claimed))
+		entries := make(map[sillage.StudentRef]sillage.TransferIndexEntry, len(claimed))
 		for _, en := range claimed {
-			entries[store.StudentRef{UAI: en.OriginUAI, StudentID: en.OriginStudentID}] = en
+			entries[sillage.StudentRef{UAI: en.OriginUAI, StudentID: en.OriginStudentID}] = en
 		}
 		if err := e.fp(StepClaim); err != nil {
 			return err
 		}
-		refs := append([]store.StudentRef(nil), origins...)
+		refs := append([]sillage.StudentRef(nil), origins...)
 		for _, it := range items {
-			refs = append(refs, store.StudentRef{UAI: it.c.UAI, StudentID: it.c.StudentID})
+			refs = append(refs, sillage.StudentRef{UAI: it.c.UAI, StudentID: it.c.StudentID})
 		}
 		list, err := tx.ListStudentsByRef(ctx, refs)
 		if err != nil {
 			return err
 		}
-		students := make(map[store.StudentRef]sillage.Student, len(list))
+		students := make(map[sillage.StudentRef]sillage.Student, len(list))
 		for _, s := range list {
-			students[store.StudentRef{UAI: s.UAI, StudentID: s.ID}] = s
+			students[sillage.StudentRef{UAI: s.UAI, StudentID: s.ID}] = s
 		}
 		versions, err := tx.ListUnqidsByRef(ctx, refs)
 		if err != nil {
@@ -137,8 +137,8 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 		}
 
 		// Step 3 for each pair.
-		var putBack []store.IndexEntry
-		var logs []store.TransferLogEntry
+		var putBack []sillage.TransferIndexEntry
+		var logs []sillage.TransferLogEntry
 		var moving []int // indexes into items
 		for i, it := range items {
 			oref := origins[i]
@@ -147,7 +147,7 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 				outs[i].skipped = true // another run took it
 				continue
 			}
-			dref := store.StudentRef{UAI: it.c.UAI, StudentID: it.c.StudentID}
+			dref := sillage.StudentRef{UAI: it.c.UAI, StudentID: it.c.StudentID}
 			dest, ok := students[dref]
 			if !ok || !dest.Active() || !matches(entry, versions[dref], versions[oref]) ||
 				dest.TransferStatus != sillage.TransferNew && dest.TransferStatus != sillage.TransferTransferred {
@@ -169,7 +169,7 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 				}
 				outs[i].impossible = &Impossible{OriginUAI: entry.OriginUAI, OriginStudentID: entry.OriginStudentID, DestUAI: it.c.UAI,
 					DestStudentID: it.c.StudentID, Reason: reason, Label: reason.Label(), Final: reason.Final()}
-				logs = append(logs, store.TransferLogEntry{OriginUAI: entry.OriginUAI, DestUAI: it.c.UAI, OriginStudentID: entry.OriginStudentID,
+				logs = append(logs, sillage.TransferLogEntry{OriginUAI: entry.OriginUAI, DestUAI: it.c.UAI, OriginStudentID: entry.OriginStudentID,
 					DestStudentID: it.c.StudentID, Final: reason.Final(), Reason: string(reason), DestName: dest.FullName(), OriginInitials: origin.Initials()})
 				continue
 			}
@@ -189,7 +189,7 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 		}
 
 		// Step 4: read, then copy everything with a few statements.
-		movingRefs := make([]store.StudentRef, len(moving))
+		movingRefs := make([]sillage.StudentRef, len(moving))
 		for k, i := range moving {
 			movingRefs[k] = origins[i]
 		}
@@ -310,9 +310,9 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 		if err := e.fp(StepAccount); err != nil {
 			return err
 		}
-		destRefs := make([]store.StudentRef, len(moving))
+		destRefs := make([]sillage.StudentRef, len(moving))
 		for k, i := range moving {
-			destRefs[k] = store.StudentRef{UAI: items[i].c.UAI, StudentID: items[i].c.StudentID}
+			destRefs[k] = sillage.StudentRef{UAI: items[i].c.UAI, StudentID: items[i].c.StudentID}
 		}
 		if err := expect(tx.SetStudentsTransferred(ctx, destRefs))(len(moving), "statuts"); err != nil {
 			return err
@@ -328,7 +328,7 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 		for k, i := range moving {
 			it := items[i]
 			origin, dest := students[origins[i]], students[destRefs[k]]
-			logs = append(logs, store.TransferLogEntry{OriginUAI: origins[i].UAI, DestUAI: it.c.UAI, OriginStudentID: origins[i].StudentID,
+			logs = append(logs, sillage.TransferLogEntry{OriginUAI: origins[i].UAI, DestUAI: it.c.UAI, OriginStudentID: origins[i].StudentID,
 				DestStudentID: it.c.StudentID, Done: true, Final: true, DestName: dest.FullName(), OriginInitials: origin.Initials(),
 				Counts: counts[k].JSON(), Manifest: manifests[k]})
 			for _, a := range auditOf(estabs[origins[i].UAI], estabs[it.c.UAI], origin, dest, counts[k], manifests[k]) {
@@ -378,7 +378,7 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 // competence's referential (the evaluation's, nearly always). It
 // returns how many it wrote (a result whose competence cannot be mapped is
 // not written, and the count check stops the batch).
-func insertResults(ctx context.Context, tx *store.Tx, items []pair, moving []int, origins []store.StudentRef, recs map[store.StudentRef]store.TransferRecord,
+func insertResults(ctx context.Context, tx *store.Tx, items []pair, moving []int, origins []sillage.StudentRef, recs map[sillage.StudentRef]sillage.TransferRecord,
 	have map[sillage.UAI]map[string]store.TransferReferential, copies []store.EvalCopy) (int64, error) {
 	newID := make(map[[2]int64]int64, len(copies))
 	for _, c := range copies {
@@ -419,7 +419,7 @@ func (c Counts) add(d Counts) Counts {
 
 // covered reports whether the destination's referentials hold everything
 // the record needs: a referential per diploma, every competence code.
-func covered(have map[string]store.TransferReferential, rec store.TransferRecord) bool {
+func covered(have map[string]store.TransferReferential, rec sillage.TransferRecord) bool {
 	for _, ev := range rec.Evaluations {
 		if _, ok := have[ev.ReferentialDiploma]; !ok {
 			return false
@@ -438,7 +438,7 @@ func covered(have map[string]store.TransferReferential, rec store.TransferRecord
 // the entry's unqid is one of them, or the origin student, whose versions
 // are origin, shares one. It is the match ListTransferCandidates makes,
 // checked again on fresh rows inside the transfer's transaction.
-func matches(entry store.IndexEntry, dest, origin []string) bool {
+func matches(entry sillage.TransferIndexEntry, dest, origin []string) bool {
 	for _, u := range dest {
 		if u == entry.Unqid || slices.Contains(origin, u) {
 			return true
@@ -462,7 +462,7 @@ func expect(n int64, err error) func(want int, what string) error {
 }
 
 // referencesOf lists the origin referentials and competences the record uses.
-func referencesOf(rec store.TransferRecord) (refs, comps []int64) {
+func referencesOf(rec sillage.TransferRecord) (refs, comps []int64) {
 	seen := map[int64]bool{}
 	for _, ev := range rec.Evaluations {
 		if !seen[ev.ReferentialID] {

@@ -104,7 +104,7 @@ func genInstance(b *testing.B, st *store.Store, students int, arrivals bool, lef
 				}
 				if leaving {
 					movers = append(movers, s.ID)
-					if err := tx.PutIndexEntry(ctx, store.IndexEntry{Unqid: s.Unqid, OriginUAI: u, OriginStudentID: s.ID, Diploma: benchDiploma, DeactivatedAt: leftAt}); err != nil {
+					if err := tx.PutIndexEntry(ctx, sillage.TransferIndexEntry{Unqid: s.Unqid, OriginUAI: u, OriginStudentID: s.ID, Diploma: benchDiploma, DeactivatedAt: leftAt}); err != nil {
 						return err
 					}
 				}
@@ -284,7 +284,7 @@ func afterImportLatency(b *testing.B, st *store.Store, inst *instance) time.Dura
 			if err := tx.SetPersonActive(ctx, from, s.ID, false); err != nil {
 				return err
 			}
-			if err := tx.PutIndexEntry(ctx, store.IndexEntry{Unqid: s.Unqid, OriginUAI: from, OriginStudentID: s.ID, Diploma: benchDiploma, DeactivatedAt: tx.Now()}); err != nil {
+			if err := tx.PutIndexEntry(ctx, sillage.TransferIndexEntry{Unqid: s.Unqid, OriginUAI: from, OriginStudentID: s.ID, Diploma: benchDiploma, DeactivatedAt: tx.Now()}); err != nil {
 				return err
 			}
 			d := sillage.Student{Person: sillage.Person{FirstName: "Tardif", LastName: fmt.Sprint(k), Source: sillage.SourceDemo}, Unqid: s.Unqid, Diploma: benchDiploma}

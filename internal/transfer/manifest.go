@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sillage/sillage/internal/store"
+	"github.com/sillage/sillage"
 )
 
 // Counts is what a transfer moved.
@@ -37,7 +37,7 @@ func ParseCounts(s string) Counts {
 }
 
 // CountsOf counts a record.
-func CountsOf(rec store.TransferRecord) Counts {
+func CountsOf(rec sillage.TransferRecord) Counts {
 	c := Counts{Evaluations: len(rec.Evaluations), Sheets: len(rec.Sheets)}
 	for _, e := range rec.Evaluations {
 		c.Results += len(e.Results)
@@ -66,12 +66,12 @@ func CountsOf(rec store.TransferRecord) Counts {
 //
 // Every field is length-prefixed; evaluation blocks and sheet blocks are
 // each sorted by their encoding.
-func Manifest(rec store.TransferRecord) string {
+func Manifest(rec sillage.TransferRecord) string {
 	var evals, sheets []string
 	for _, e := range rec.Evaluations {
 		var b strings.Builder
 		field(&b, "evaluation", e.Date.String(), e.Title, e.Level, e.Diploma, e.ReferentialDiploma)
-		res := append([]store.TransferResult(nil), e.Results...)
+		res := append([]sillage.TransferResult(nil), e.Results...)
 		sort.Slice(res, func(i, j int) bool {
 			if res[i].Code != res[j].Code {
 				return res[i].Code < res[j].Code

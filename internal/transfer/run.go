@@ -106,16 +106,16 @@ var TransferSteps = []string{StepBegin, StepClaim, StepCheck, StepRead, StepRefe
 // Report is what a run did (or, dry, would do). It names students by
 // establishment and internal number only: the operator reads it.
 type Report struct {
-	At          time.Time          `json:"date"`
-	DryRun      bool               `json:"simulation"`
-	Settled     []store.StudentRef `json:"installes"`
-	Transferred []Move             `json:"transferes"`
-	Pending     []Pending          `json:"en_attente"`
-	Impossible  []Impossible       `json:"impossibles"`
-	Skipped     int                `json:"ignores"`          // claimed by another run, or no longer eligible
-	Stale       int                `json:"entrees_perimees"` // entries of a deleted or reactivated student, removed
-	Errors      []string           `json:"erreurs,omitempty"`
-	Elapsed     time.Duration      `json:"-"`
+	At          time.Time            `json:"date"`
+	DryRun      bool                 `json:"simulation"`
+	Settled     []sillage.StudentRef `json:"installes"`
+	Transferred []Move               `json:"transferes"`
+	Pending     []Pending            `json:"en_attente"`
+	Impossible  []Impossible         `json:"impossibles"`
+	Skipped     int                  `json:"ignores"`          // claimed by another run, or no longer eligible
+	Stale       int                  `json:"entrees_perimees"` // entries of a deleted or reactivated student, removed
+	Errors      []string             `json:"erreurs,omitempty"`
+	Elapsed     time.Duration        `json:"-"`
 }
 
 // Move is a transfer done (or to do).
@@ -234,7 +234,7 @@ func Run(ctx context.Context, st *store.Store, o Options) (*Report, error) {
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
-	rep := &Report{At: e.now, DryRun: o.DryRun, Settled: []store.StudentRef{}, Transferred: []Move{}, Pending: []Pending{}, Impossible: []Impossible{}}
+	rep := &Report{At: e.now, DryRun: o.DryRun, Settled: []sillage.StudentRef{}, Transferred: []Move{}, Pending: []Pending{}, Impossible: []Impossible{}}
 
 	// Step 1: settle those here for longer than the window.
 	settleCutoff := o.Retention.SettledCutoff(e.now)
@@ -259,15 +259,15 @@ func Run(ctx context.Context, st *store.Store, o Options) (*Report, error) {
 		}
 	}
 	if rep.Settled == nil {
-		rep.Settled = []store.StudentRef{}
+		rep.Settled = []sillage.StudentRef{}
 	}
-	settled := map[store.StudentRef]bool{}
+	settled := map[sillage.StudentRef]bool{}
 	for _, s := range rep.Settled {
 		settled[s] = true
 	}
 
 	// Step 2: the candidates and their entries.
-	var cands []store.TransferCandidate
+	var cands []sillage.TransferCandidate
 	estabs := map[sillage.UAI]sillage.Establishment{}
 	err := st.Read(ctx, func(tx *store.Tx) error {
 		var err error
@@ -284,13 +284,13 @@ func Run(ctx context.Context, st *store.Store, o Options) (*Report, error) {
 		return nil, err
 	}
 	type dest struct {
-		c       store.TransferCandidate
-		entries []store.IndexEntry
+		c       sillage.TransferCandidate
+		entries []sillage.TransferIndexEntry
 	}
 	var dests []*dest
-	byRef := map[store.StudentRef]*dest{}
+	byRef := map[sillage.StudentRef]*dest{}
 	for _, c := range cands {
-		ref := store.StudentRef{UAI: c.UAI, StudentID: c.StudentID}
+		ref := sillage.StudentRef{UAI: c.UAI, StudentID: c.StudentID}
 		if settled[ref] {
 			continue
 		}
@@ -304,13 +304,13 @@ func Run(ctx context.Context, st *store.Store, o Options) (*Report, error) {
 			d.entries = append(d.entries, *c.Entry)
 		}
 	}
-	var pendingRefs []store.StudentRef
+	var pendingRefs []sillage.StudentRef
 	for _, d := range dests {
 		if len(d.entries) == 0 {
-			pendingRefs = append(pendingRefs, store.StudentRef{UAI: d.c.UAI, StudentID: d.c.StudentID})
+			pendingRefs = append(pendingRefs, sillage.StudentRef{UAI: d.c.UAI, StudentID: d.c.StudentID})
 		}
 	}
-	var active map[store.StudentRef][]sillage.UAI
+	var active map[sillage.StudentRef][]sillage.UAI
 	if len(pendingRefs) > 0 {
 		err := st.Read(ctx, func(tx *store.Tx) (err error) {
 			active, err = tx.FindActiveElsewhere(ctx, pendingRefs)
@@ -326,7 +326,7 @@ func Run(ctx context.Context, st *store.Store, o Options) (*Report, error) {
 	// each a batch of one, oldest first, as a diploma change stops the
 	// others.
 	var errs []error
-	record := func(c store.TransferCandidate, entry store.IndexEntry, out outcome, err error) bool {
+	record := func(c sillage.TransferCandidate, entry sillage.TransferIndexEntry, out outcome, err error) bool {
 		if err != nil {
 			e.log.Error("transfer failed", "origin", entry.OriginUAI, "origin_student", entry.OriginStudentID, "destination", c.UAI,
 				"student", c.StudentID, "err", err)
@@ -388,7 +388,7 @@ func Run(ctx context.Context, st *store.Store, o Options) (*Report, error) {
 	}
 	for _, d := range dests {
 		if len(d.entries) == 0 {
-			ref := store.StudentRef{UAI: d.c.UAI, StudentID: d.c.StudentID}
+			ref := sillage.StudentRef{UAI: d.c.UAI, StudentID: d.c.StudentID}
 			rep.Pending = append(rep.Pending, Pending{UAI: d.c.UAI, StudentID: d.c.StudentID, ActiveIn: active[ref], PreviousUAI: d.c.PreviousUAI,
 				Reason: PendingReason(active[ref], d.c.PreviousUAI)})
 			continue
@@ -433,7 +433,7 @@ func Run(ctx context.Context, st *store.Store, o Options) (*Report, error) {
 }
 
 // dryRun reports what a run would do for one destination student.
-func (e *engine) dryRun(ctx context.Context, rep *Report, estabs map[sillage.UAI]sillage.Establishment, c store.TransferCandidate, entries []store.IndexEntry) {
+func (e *engine) dryRun(ctx context.Context, rep *Report, estabs map[sillage.UAI]sillage.Establishment, c sillage.TransferCandidate, entries []sillage.TransferIndexEntry) {
 	for _, entry := range entries {
 		reason := e.decide(estabs[entry.OriginUAI], estabs[c.UAI], entry, c.Diploma)
 		if reason != "" {
@@ -444,7 +444,7 @@ func (e *engine) dryRun(ctx context.Context, rep *Report, estabs map[sillage.UAI
 			}
 			continue
 		}
-		var rec store.TransferRecord
+		var rec sillage.TransferRecord
 		err := e.st.Read(ctx, func(tx *store.Tx) (err error) {
 			rec, err = tx.GetTransferRecord(ctx, entry.OriginUAI, entry.OriginStudentID)
 			return err
@@ -459,7 +459,7 @@ func (e *engine) dryRun(ctx context.Context, rep *Report, estabs map[sillage.UAI
 }
 
 // decide applies the checks of step 3, in order; "" means transfer.
-func (e *engine) decide(origin, dest sillage.Establishment, entry store.IndexEntry, destDiploma string) Reason {
+func (e *engine) decide(origin, dest sillage.Establishment, entry sillage.TransferIndexEntry, destDiploma string) Reason {
 	switch {
 	case !origin.Transfer.Enabled:
 		return ReasonOriginDisabled

@@ -95,11 +95,11 @@ func TestDestinationOff(t *testing.T) {
 		// Both establishments see it.
 		for _, side := range []struct {
 			uai sillage.UAI
-			s   store.TransferSide
-		}{{uaiD, store.Incoming}, {uaiA, store.Outgoing}} {
-			var lines []store.TransferLogEntry
+			s   sillage.TransferSide
+		}{{uaiD, sillage.TransferIncoming}, {uaiA, sillage.TransferOutgoing}} {
+			var lines []sillage.TransferLogEntry
 			err := st.Read(context.Background(), func(tx *store.Tx) (err error) {
-				lines, err = tx.ListTransferLog(context.Background(), side.uai, store.TransferLogFilter{Side: side.s})
+				lines, err = tx.ListTransferLog(context.Background(), side.uai, sillage.TransferLogFilter{Side: side.s})
 				return err
 			})
 			if err != nil || len(lines) != 1 || lines[0].Done || lines[0].DestStudentID != newLea.ID {
@@ -251,7 +251,7 @@ func TestMovesTwice(t *testing.T) {
 		}
 		ctx := context.Background()
 		err := st.Read(ctx, func(tx *store.Tx) error {
-			evals, err := tx.ListEvaluations(ctx, uaiC, store.EvaluationFilter{StudentID: atC.ID})
+			evals, err := tx.ListEvaluations(ctx, uaiC, sillage.EvaluationFilter{StudentID: atC.ID})
 			if err != nil {
 				return err
 			}
@@ -269,7 +269,7 @@ func TestMovesTwice(t *testing.T) {
 			if len(ref.Competences) != 4 {
 				t.Errorf("C's copied referential has %d competences", len(ref.Competences))
 			}
-			sheets, err := tx.ListSheets(ctx, uaiC, store.SheetFilter{StudentID: atC.ID})
+			sheets, err := tx.ListSheets(ctx, uaiC, sillage.SheetFilter{StudentID: atC.ID})
 			if err != nil {
 				return err
 			}
@@ -279,13 +279,13 @@ func TestMovesTwice(t *testing.T) {
 			if n, _ := tx.CountIndexEntries(ctx, uaiB); n != 0 {
 				t.Errorf("B's entry left in the index")
 			}
-			evalsB, err := tx.ListEvaluations(ctx, uaiB, store.EvaluationFilter{})
+			evalsB, err := tx.ListEvaluations(ctx, uaiB, sillage.EvaluationFilter{})
 			if err != nil {
 				return err
 			}
 			// The copies at B stay (empty): evaluations stay where they are.
 			for _, e := range evalsB {
-				if rs, _ := tx.ListResults(ctx, uaiB, store.ResultFilter{EvaluationID: e.ID}); len(rs) != 0 && e.OriginUAI == uaiA {
+				if rs, _ := tx.ListResults(ctx, uaiB, sillage.ResultFilter{EvaluationID: e.ID}); len(rs) != 0 && e.OriginUAI == uaiA {
 					t.Errorf("B's copy %q still has results", e.Title)
 				}
 			}
@@ -330,7 +330,7 @@ func TestTimeRules(t *testing.T) {
 		}
 		var entries []sillage.AuditEntry
 		st.Read(context.Background(), func(tx *store.Tx) (err error) {
-			entries, err = tx.ListAudit(context.Background(), uaiA, store.AuditFilter{Action: "purge"})
+			entries, err = tx.ListAudit(context.Background(), uaiA, sillage.AuditFilter{Action: "purge"})
 			return err
 		})
 		if len(entries) != 1 || !strings.Contains(entries[0].Details, "1 élève(s)") || strings.Contains(entries[0].Details+entries[0].Target, "Moreau") {
@@ -431,7 +431,7 @@ func TestTransferLogKeptAsLongAsTheAuditLog(t *testing.T) {
 		}
 		var entries []sillage.AuditEntry
 		st.Read(ctx, func(tx *store.Tx) (err error) {
-			entries, err = tx.ListAudit(ctx, "", store.AuditFilter{Action: audit.Purge})
+			entries, err = tx.ListAudit(ctx, "", sillage.AuditFilter{Action: audit.Purge})
 			return err
 		})
 		if len(entries) != 1 || !strings.Contains(entries[0].Details, "1 ligne(s) du suivi des transferts") || strings.Contains(entries[0].Details, "Durand") {

@@ -92,11 +92,11 @@ func LoadStatus(ctx context.Context, st *store.Store, uai sillage.UAI, f StatusF
 	s := &Status{UAI: uai, Since: f.Since, Until: f.Until, Done: f.Done, Incoming: []Line{}, Outgoing: []Line{}, Pending: []PendingLine{}, Impossible: []Line{}}
 	done := map[string]int{"": 0, "oui": 1, "non": 2}[f.Done]
 	err := st.Read(ctx, func(tx *store.Tx) error {
-		in, err := tx.ListTransferLog(ctx, uai, store.TransferLogFilter{Side: store.Incoming, Since: f.Since, Until: f.Until, Done: done})
+		in, err := tx.ListTransferLog(ctx, uai, sillage.TransferLogFilter{Side: sillage.TransferIncoming, Since: f.Since, Until: f.Until, Done: done})
 		if err != nil {
 			return err
 		}
-		out, err := tx.ListTransferLog(ctx, uai, store.TransferLogFilter{Side: store.Outgoing, Since: f.Since, Until: f.Until, Done: done})
+		out, err := tx.ListTransferLog(ctx, uai, sillage.TransferLogFilter{Side: sillage.TransferOutgoing, Since: f.Since, Until: f.Until, Done: done})
 		if err != nil {
 			return err
 		}
@@ -121,7 +121,7 @@ func LoadStatus(ctx context.Context, st *store.Store, uai sillage.UAI, f StatusF
 		// The window applies to the pending list too: students entered in
 		// it, less those whose impossible line is in the impossible list
 		// (in the same window), with its reason.
-		pending, err := tx.ListPendingTransfers(ctx, uai, store.PendingFilter{Since: f.Since, Until: f.Until})
+		pending, err := tx.ListPendingTransfers(ctx, uai, sillage.PendingTransferFilter{Since: f.Since, Until: f.Until})
 		if err != nil {
 			return err
 		}
@@ -148,7 +148,7 @@ func LoadStatus(ctx context.Context, st *store.Store, uai sillage.UAI, f StatusF
 	return s, nil
 }
 
-func lineOf(e store.TransferLogEntry, incoming bool) Line {
+func lineOf(e sillage.TransferLogEntry, incoming bool) Line {
 	l := Line{Date: e.At, Done: e.Done, Final: e.Final, Reason: ReasonLabel(e.Reason), Manifest: e.Manifest}
 	if e.Counts != "" {
 		c := ParseCounts(e.Counts)

@@ -69,7 +69,7 @@ func TestTransferMovesTheRecord(t *testing.T) {
 			t.Errorf("digest of what arrived %s ≠ digest of what left %s", got, m.Manifest)
 		}
 		err := st.Read(ctx, func(tx *store.Tx) error {
-			evals, err := tx.ListEvaluations(ctx, uaiB, store.EvaluationFilter{StudentID: b.newLea.ID})
+			evals, err := tx.ListEvaluations(ctx, uaiB, sillage.EvaluationFilter{StudentID: b.newLea.ID})
 			if err != nil {
 				return err
 			}
@@ -94,7 +94,7 @@ func TestTransferMovesTheRecord(t *testing.T) {
 			if len(ref.Competences) != 4 {
 				t.Errorf("B's referential has %d competences, want the 2 missing ones added", len(ref.Competences))
 			}
-			sheets, err := tx.ListSheets(ctx, uaiB, store.SheetFilter{StudentID: b.newLea.ID})
+			sheets, err := tx.ListSheets(ctx, uaiB, sillage.SheetFilter{StudentID: b.newLea.ID})
 			if err != nil {
 				return err
 			}
@@ -131,7 +131,7 @@ func TestTransferMovesTheRecord(t *testing.T) {
 			if _, err := tx.GetStudent(ctx, uaiA, b.lea.ID); sillage.KindOf(err) != sillage.KindNotFound {
 				t.Errorf("origin student still there: %v", err)
 			}
-			mate, err := tx.ListResults(ctx, uaiA, store.ResultFilter{StudentID: b.mate.ID})
+			mate, err := tx.ListResults(ctx, uaiA, sillage.ResultFilter{StudentID: b.mate.ID})
 			if err != nil {
 				return err
 			}
@@ -152,7 +152,7 @@ func TestTransferMovesTheRecord(t *testing.T) {
 				uai    sillage.UAI
 				action string
 			}{{uaiA, audit.TransferSent}, {uaiB, audit.TransferReceived}} {
-				es, err := tx.ListAudit(ctx, side.uai, store.AuditFilter{Action: side.action})
+				es, err := tx.ListAudit(ctx, side.uai, sillage.AuditFilter{Action: side.action})
 				if err != nil {
 					return err
 				}
@@ -183,9 +183,9 @@ func TestTransferMovesTheRecord(t *testing.T) {
 }
 
 // readRecord reads a student's record as the manifest sees it.
-func readRecord(t *testing.T, st *store.Store, u sillage.UAI, id int64) store.TransferRecord {
+func readRecord(t *testing.T, st *store.Store, u sillage.UAI, id int64) sillage.TransferRecord {
 	t.Helper()
-	var rec store.TransferRecord
+	var rec sillage.TransferRecord
 	err := st.Read(context.Background(), func(tx *store.Tx) (err error) {
 		rec, err = tx.GetTransferRecord(context.Background(), u, id)
 		return err
@@ -257,7 +257,7 @@ func TestTransferResultOfAnotherReferential(t *testing.T) {
 					if err := tx.CreateReferential(ctx, uaiA, &other); err != nil {
 						return err
 					}
-					evals, err := tx.ListEvaluations(ctx, uaiA, store.EvaluationFilter{StudentID: lea.ID})
+					evals, err := tx.ListEvaluations(ctx, uaiA, sillage.EvaluationFilter{StudentID: lea.ID})
 					if err != nil || len(evals) == 0 {
 						return fmt.Errorf("evaluations of Léa: %d, %v", len(evals), err)
 					}
@@ -281,7 +281,7 @@ func TestTransferResultOfAnotherReferential(t *testing.T) {
 					if len(ref.Competences) != 1 || ref.Competences[0].Code != "V1" {
 						t.Errorf("B's copied Commerce referential %+v", ref.Competences)
 					}
-					rs, err := tx.ListResults(ctx, uaiB, store.ResultFilter{StudentID: newLea.ID})
+					rs, err := tx.ListResults(ctx, uaiB, sillage.ResultFilter{StudentID: newLea.ID})
 					if err != nil {
 						return err
 					}

@@ -18,7 +18,7 @@ import (
 func (w *world) versions(u sillage.UAI, id int64, unqids ...string) {
 	w.t.Helper()
 	w.write(func(tx *store.Tx) error {
-		return tx.ReplacePersonUnqids(context.Background(), u, []store.PersonUnqids{{PersonID: id, Unqids: unqids}})
+		return tx.ReplacePersonUnqids(context.Background(), u, []sillage.PersonUnqids{{PersonID: id, Unqids: unqids}})
 	})
 }
 

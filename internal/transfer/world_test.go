@@ -215,7 +215,7 @@ func (w *world) deactivate(u sillage.UAI, s sillage.Student) {
 		if s.Unqid == "" {
 			return nil
 		}
-		return tx.PutIndexEntry(ctx, store.IndexEntry{Unqid: s.Unqid, OriginUAI: u, OriginStudentID: s.ID, Diploma: s.Diploma, DeactivatedAt: tx.Now()})
+		return tx.PutIndexEntry(ctx, sillage.TransferIndexEntry{Unqid: s.Unqid, OriginUAI: u, OriginStudentID: s.ID, Diploma: s.Diploma, DeactivatedAt: tx.Now()})
 	})
 }
 
@@ -270,9 +270,9 @@ func (w *world) studentRow(u sillage.UAI, id int64) (sillage.Student, bool) {
 	return s, true
 }
 
-func (w *world) logOf(dest sillage.UAI, destID int64, origin sillage.UAI, originID int64) (store.TransferLogEntry, bool) {
+func (w *world) logOf(dest sillage.UAI, destID int64, origin sillage.UAI, originID int64) (sillage.TransferLogEntry, bool) {
 	w.t.Helper()
-	var e store.TransferLogEntry
+	var e sillage.TransferLogEntry
 	err := w.st.Read(context.Background(), func(tx *store.Tx) (err error) {
 		e, err = tx.FindTransferLog(context.Background(), dest, destID, origin, originID)
 		return err

@@ -80,13 +80,13 @@ type listedPerson struct {
 
 // listPeople returns the people of one profile whose name contains q.
 func listPeople(ctx context.Context, tx *store.Tx, uai sillage.UAI, role sillage.Role, q string) ([]listedPerson, error) {
-	persons, err := tx.ListPersons(ctx, uai, store.PersonFilter{Role: role})
+	persons, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{Role: role})
 	if err != nil {
 		return nil, err
 	}
 	divisions := map[int64]string{}
 	if role == sillage.RoleStudent {
-		students, err := tx.ListStudents(ctx, uai, store.StudentFilter{})
+		students, err := tx.ListStudents(ctx, uai, sillage.StudentFilter{})
 		if err != nil {
 			return nil, err
 		}
@@ -262,7 +262,7 @@ func (s *Server) rectifyPerson(w http.ResponseWriter, r *http.Request, req *Requ
 
 func (s *Server) credentialsPage(w http.ResponseWriter, r *http.Request, req *Request) error {
 	ctx := r.Context()
-	var lists []store.CredentialList
+	var lists []sillage.CredentialList
 	var divisions []sillage.Division
 	err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
 		if lists, err = tx.ListCredentialLists(ctx, req.P.UAI); err != nil {
@@ -277,7 +277,7 @@ func (s *Server) credentialsPage(w http.ResponseWriter, r *http.Request, req *Re
 	// Lists past their days are not offered, even before the weekly
 	// housekeeping deletes them.
 	type listRow struct {
-		store.CredentialList
+		sillage.CredentialList
 		Until time.Time
 	}
 	var rows []listRow
@@ -303,7 +303,7 @@ func (s *Server) issueCredentials(w http.ResponseWriter, r *http.Request, req *R
 	if err != nil {
 		return err
 	}
-	var list store.CredentialList
+	var list sillage.CredentialList
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
 		var err error
 		if target == "staff" {
@@ -335,7 +335,7 @@ func (s *Server) serveCredentials(w http.ResponseWriter, r *http.Request, req *R
 		return err
 	}
 	ctx := r.Context()
-	var l store.CredentialList
+	var l sillage.CredentialList
 	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { l, err = tx.GetCredentialList(ctx, req.P.UAI, id); return err }); err != nil {
 		return err
 	}
@@ -409,7 +409,7 @@ func serveDownload(w http.ResponseWriter, contentType, name string) {
 
 // tokenRow is a token as its page shows it.
 type tokenRow struct {
-	store.APIToken
+	sillage.APIToken
 	Expires time.Time
 	// ExpiresOn is the expiry's day in the schools' zone.
 	ExpiresOn string
@@ -419,7 +419,7 @@ type tokenRow struct {
 
 func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request, req *Request) error {
 	ctx := r.Context()
-	var tokens []store.APIToken
+	var tokens []sillage.APIToken
 	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { tokens, err = tx.ListAPITokens(ctx, req.P.UAI); return err }); err != nil {
 		return err
 	}
@@ -453,19 +453,19 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, req *Request
 	if label == "" || len([]rune(label)) > 80 {
 		return sillage.Errorf(sillage.KindInvalid, "donnez un nom au jeton (80 caractères au plus), par exemple le script qui l'utilisera")
 	}
-	scope := store.TokenScope(r.PostFormValue("portee"))
+	scope := sillage.TokenScope(r.PostFormValue("portee"))
 	switch scope {
 	case "":
-		scope = store.ScopeRead
-	case store.ScopeRead, store.ScopeReadWrite:
+		scope = sillage.ScopeRead
+	case sillage.ScopeRead, sillage.ScopeReadWrite:
 	default:
 		return sillage.Errorf(sillage.KindInvalid, "portée du jeton inconnue : « lecture seule » ou « lecture et écriture »")
 	}
 	ctx := r.Context()
 	token, hash := auth.NewToken()
-	var t store.APIToken
+	var t sillage.APIToken
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
-		t = store.APIToken{TokenHash: hash, Label: label, PersonID: req.P.PersonID, Scope: scope, ExpiresAt: tx.Now().Add(s.tokenLifetime())}
+		t = sillage.APIToken{TokenHash: hash, Label: label, PersonID: req.P.PersonID, Scope: scope, ExpiresAt: tx.Now().Add(s.tokenLifetime())}
 		if err := tx.CreateAPIToken(ctx, req.P.UAI, &t); err != nil {
 			return err
 		}

@@ -38,13 +38,13 @@ func init() {
 		if err != nil {
 			return err
 		}
-		l := store.CredentialList{SchoolYear: sillage.SchoolYearOf(f.clock.T), Title: "Identifiants des personnels", Accounts: 1,
+		l := sillage.CredentialList{SchoolYear: sillage.SchoolYearOf(f.clock.T), Title: "Identifiants des personnels", Accounts: 1,
 			PDFSHA256: pdf.SHA256, PDFSize: pdf.Size, CSVSHA256: pdf.SHA256, CSVSize: pdf.Size}
 		if err := tx.AddCredentialList(ctx, tn.UAI, &l); err != nil {
 			return err
 		}
 		tn.IDs["list"] = l.ID
-		t := store.APIToken{TokenHash: "fixture-" + string(tn.UAI), Label: "script", PersonID: tn.Persons[sillage.RoleAdministrator].ID}
+		t := sillage.APIToken{TokenHash: "fixture-" + string(tn.UAI), Label: "script", PersonID: tn.Persons[sillage.RoleAdministrator].ID}
 		if err := tx.CreateAPIToken(ctx, tn.UAI, &t); err != nil {
 			return err
 		}
@@ -86,9 +86,9 @@ func TestCredentialListForADivision(t *testing.T) {
 	if status != http.StatusSeeOther {
 		t.Fatalf("issue: %d %s", status, body)
 	}
-	var lists []store.CredentialList
+	var lists []sillage.CredentialList
 	f.st.Read(ctx, func(tx *store.Tx) (err error) { lists, err = tx.ListCredentialLists(ctx, uaiA); return err })
-	var div *store.CredentialList
+	var div *sillage.CredentialList
 	for i := range lists {
 		if lists[i].DivisionCode == "1SN" {
 			div = &lists[i]
@@ -110,7 +110,7 @@ func TestCredentialListForADivision(t *testing.T) {
 	fields := strings.Split(strings.TrimSpace(lines[1]), ";")
 	login, otp := fields[2], fields[3]
 	// At rest, the list is sealed: neither file holds the password.
-	var stored store.CredentialList
+	var stored sillage.CredentialList
 	f.st.Read(ctx, func(tx *store.Tx) (err error) { stored, err = tx.GetCredentialList(ctx, uaiA, div.ID); return err })
 	for _, sum := range []string{stored.PDFSHA256, stored.CSVSHA256} {
 		var raw []byte
@@ -139,7 +139,7 @@ func TestCredentialListForADivision(t *testing.T) {
 	}
 	var entries []sillage.AuditEntry
 	f.st.Read(ctx, func(tx *store.Tx) (err error) {
-		entries, err = tx.ListAudit(ctx, uaiA, store.AuditFilter{Action: audit.CredentialsIssued})
+		entries, err = tx.ListAudit(ctx, uaiA, sillage.AuditFilter{Action: audit.CredentialsIssued})
 		return err
 	})
 	// The issue, then the two downloads of the division's list (CSV, PDF).

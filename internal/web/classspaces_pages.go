@@ -18,7 +18,7 @@ import (
 // every teacher reads them) and stay there one year.
 
 type spaceRow struct {
-	store.ClassSpace
+	sillage.ClassSpace
 	Right rollover.Right
 }
 
@@ -37,7 +37,7 @@ func (s *Server) classSpacesPage(w http.ResponseWriter, r *http.Request, req *Re
 		if err != nil {
 			return err
 		}
-		for _, f := range []store.ClassSpaceFilter{{}, {Trashed: true}} {
+		for _, f := range []sillage.ClassSpaceFilter{{}, {Trashed: true}} {
 			spaces, err := tx.ListClassSpaces(ctx, req.P.UAI, f)
 			if err != nil {
 				return err
@@ -117,7 +117,7 @@ func (s *Server) openClassSpace(w http.ResponseWriter, r *http.Request, req *Req
 		return sillage.Errorf(sillage.KindInvalid, "choisissez la division dont ouvrir l'espace")
 	}
 	ctx := r.Context()
-	var sp store.ClassSpace
+	var sp sillage.ClassSpace
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
 		d, err := tx.GetDivision(ctx, req.P.UAI, divID)
 		if err != nil {
@@ -157,9 +157,9 @@ func (s *Server) classSpacePage(w http.ResponseWriter, r *http.Request, req *Req
 		return err
 	}
 	ctx := r.Context()
-	var sp store.ClassSpace
+	var sp sillage.ClassSpace
 	var right rollover.Right
-	var files []store.ClassSpaceFile
+	var files []sillage.ClassSpaceFile
 	var rights []rightRow
 	var staff []sillage.Person
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
@@ -184,7 +184,7 @@ func (s *Server) classSpacePage(w http.ResponseWriter, r *http.Request, req *Req
 			rights = append(rights, rightRow{p, x.Role})
 		}
 		for _, role := range []sillage.Role{sillage.RoleTeacher, sillage.RoleDirector, sillage.RoleStaff} {
-			ps, err := tx.ListPersons(ctx, req.P.UAI, store.PersonFilter{Role: role, ActiveOnly: true})
+			ps, err := tx.ListPersons(ctx, req.P.UAI, sillage.PersonFilter{Role: role, ActiveOnly: true})
 			if err != nil {
 				return err
 			}
@@ -225,7 +225,7 @@ func (s *Server) postClassSpaceFile(w http.ResponseWriter, r *http.Request, req 
 		if _, _, err := rollover.SpaceInReach(ctx, tx, req.P.UAI, req.P.PersonID, id, rollover.RightWriter); err != nil {
 			return err
 		}
-		return tx.AddClassSpaceFile(ctx, req.P.UAI, &store.ClassSpaceFile{SpaceID: id, Name: f.Name, SHA256: f.Ref.SHA256, Size: f.Ref.Size,
+		return tx.AddClassSpaceFile(ctx, req.P.UAI, &sillage.ClassSpaceFile{SpaceID: id, Name: f.Name, SHA256: f.Ref.SHA256, Size: f.Ref.Size,
 			ContentType: f.ContentType, PostedBy: req.P.PersonID})
 	})
 	if err != nil {
@@ -244,7 +244,7 @@ func (s *Server) downloadClassSpaceFile(w http.ResponseWriter, r *http.Request, 
 		return err
 	}
 	ctx := r.Context()
-	var f store.ClassSpaceFile
+	var f sillage.ClassSpaceFile
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
 		if _, _, err := rollover.SpaceInReach(ctx, tx, req.P.UAI, req.P.PersonID, id, rollover.RightReader); err != nil {
 			return err

@@ -55,7 +55,7 @@ func (s *Server) evaluationsPage(w http.ResponseWriter, r *http.Request, req *Re
 			}
 		}
 		if current.ID != 0 {
-			evals, err = tx.ListEvaluations(ctx, req.P.UAI, store.EvaluationFilter{DivisionID: current.ID})
+			evals, err = tx.ListEvaluations(ctx, req.P.UAI, sillage.EvaluationFilter{DivisionID: current.ID})
 		}
 		return err
 	})

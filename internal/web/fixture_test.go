@@ -333,7 +333,7 @@ func (f *fixture) tenant(ctx context.Context, tx *store.Tx, uai sillage.UAI, nam
 		return nil, err
 	}
 	for role, p := range tn.Persons {
-		m := store.Message{RecipientID: p.ID, Sender: "Sillage", Subject: "Bienvenue", Body: "Bonjour"}
+		m := sillage.InboxMessage{RecipientID: p.ID, Sender: "Sillage", Subject: "Bienvenue", Body: "Bonjour"}
 		if err := tx.SendMessage(ctx, uai, &m); err != nil {
 			return nil, err
 		}
@@ -357,7 +357,7 @@ func (f *fixture) session(tn *tenant, role sillage.Role) *http.Client {
 		ctx := context.Background()
 		token, _ = auth.NewToken()
 		err := f.st.Write(ctx, func(tx *store.Tx) error {
-			sess := store.Session{TokenHash: auth.HashToken(token), CreatedAt: f.clock.T, LastSeenAt: f.clock.T, ExpiresAt: f.clock.T.Add(f.cfg.SessionIdle)}
+			sess := sillage.Session{TokenHash: auth.HashToken(token), CreatedAt: f.clock.T, LastSeenAt: f.clock.T, ExpiresAt: f.clock.T.Add(f.cfg.SessionIdle)}
 			if role == "operator" {
 				sess.AccountID = f.opAcc.ID
 			} else {
@@ -376,7 +376,7 @@ func (f *fixture) session(tn *tenant, role sillage.Role) *http.Client {
 
 // apiToken returns an API token of a person of a tenant (made once, kept
 // with the sessions' tokens).
-func (f *fixture) apiToken(tn *tenant, role sillage.Role, scope store.TokenScope) string {
+func (f *fixture) apiToken(tn *tenant, role sillage.Role, scope sillage.TokenScope) string {
 	f.t.Helper()
 	key := "api/" + string(tn.UAI) + "/" + string(role) + "/" + string(scope)
 	if token, ok := f.tokens[key]; ok {
@@ -385,7 +385,7 @@ func (f *fixture) apiToken(tn *tenant, role sillage.Role, scope store.TokenScope
 	token, _ := auth.NewToken()
 	ctx := context.Background()
 	err := f.st.Write(ctx, func(tx *store.Tx) error {
-		return tx.CreateAPIToken(ctx, tn.UAI, &store.APIToken{TokenHash: auth.HashToken(token), Label: "matrice", PersonID: tn.Persons[role].ID, Scope: scope})
+		return tx.CreateAPIToken(ctx, tn.UAI, &sillage.APIToken{TokenHash: auth.HashToken(token), Label: "matrice", PersonID: tn.Persons[role].ID, Scope: scope})
 	})
 	if err != nil {
 		f.t.Fatal(err)

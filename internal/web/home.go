@@ -53,7 +53,7 @@ func (s *Server) root(w http.ResponseWriter, r *http.Request, req *Request) erro
 
 func (s *Server) messagesPage(w http.ResponseWriter, r *http.Request, req *Request) error {
 	ctx := r.Context()
-	var msgs []store.Message
+	var msgs []sillage.InboxMessage
 	err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
 		msgs, err = tx.ListMessages(ctx, req.P.UAI, req.P.PersonID)
 		return err
@@ -70,7 +70,7 @@ func (s *Server) messagePage(w http.ResponseWriter, r *http.Request, req *Reques
 		return err
 	}
 	ctx := r.Context()
-	var m store.Message
+	var m sillage.InboxMessage
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
 		if err := tx.SetMessageRead(ctx, req.P.UAI, req.P.PersonID, id); err != nil {
 			return err

@@ -48,13 +48,13 @@ func (s *Server) importsPage(w http.ResponseWriter, r *http.Request, req *Reques
 
 // importListItem is a line of the kept reports.
 type importListItem struct {
-	store.ImportReport
+	sillage.ImportReport
 	Label string
 }
 
 func (s *Server) renderImports(w http.ResponseWriter, r *http.Request, req *Request, status int, reports []*directory.Report, token string, extra *directory.AAFResult) error {
 	ctx := r.Context()
-	var kept []store.ImportReport
+	var kept []sillage.ImportReport
 	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { kept, err = tx.ListImportReports(ctx, req.P.UAI); return err }); err != nil {
 		return err
 	}
@@ -326,12 +326,12 @@ func (s *Server) dropExpiredPending() {
 	}
 }
 
-func (s *Server) loadImportReport(ctx context.Context, req *Request, r *http.Request) (store.ImportReport, *directory.Report, error) {
+func (s *Server) loadImportReport(ctx context.Context, req *Request, r *http.Request) (sillage.ImportReport, *directory.Report, error) {
 	id, err := pathID(r, "report")
 	if err != nil {
-		return store.ImportReport{}, nil, err
+		return sillage.ImportReport{}, nil, err
 	}
-	var ir store.ImportReport
+	var ir sillage.ImportReport
 	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { ir, err = tx.GetImportReport(ctx, req.P.UAI, id); return err }); err != nil {
 		return ir, nil, err
 	}

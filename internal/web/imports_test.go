@@ -32,7 +32,7 @@ import (
 func init() {
 	fixtureSetups = append(fixtureSetups, func(ctx context.Context, tx *store.Tx, f *fixture, tn *tenant) error {
 		body := fmt.Sprintf(`{"uai":%q,"source":"siecle","type_de_fichier":"SIECLE — élèves","fichier":"ElevesSansAdresses.xml","statut":"applique","personnes":[{"type":"eleves","libelle":"Élèves","crees":1}]}`, tn.UAI)
-		ir := store.ImportReport{Source: "siecle", FileName: "ElevesSansAdresses.xml", SchoolYear: sillage.SchoolYearOf(f.clock.T), Report: body}
+		ir := sillage.ImportReport{Source: "siecle", FileName: "ElevesSansAdresses.xml", SchoolYear: sillage.SchoolYearOf(f.clock.T), Report: body}
 		if err := tx.CreateImportReport(ctx, tn.UAI, &ir); err != nil {
 			return err
 		}
@@ -153,7 +153,7 @@ func testImportPages(t *testing.T, f *fixture) {
 	if entries, _ := os.ReadDir(f.cfg.HeldImportsDir()); len(entries) != 0 {
 		t.Fatalf("the held imports' folder keeps %d entries after the confirmation", len(entries))
 	}
-	var kept []store.ImportReport
+	var kept []sillage.ImportReport
 	f.st.Read(context.Background(), func(tx *store.Tx) (err error) {
 		kept, err = tx.ListImportReports(context.Background(), uaiA)
 		return err

@@ -14,9 +14,9 @@ import (
 
 // auditFilter reads the journal's filters from the query string:
 // du/au (YYYY-MM-DD), acteur (id), action (prefix).
-func auditFilter(r *http.Request) (store.AuditFilter, map[string]string, error) {
+func auditFilter(r *http.Request) (sillage.AuditFilter, map[string]string, error) {
 	q := r.URL.Query()
-	f := store.AuditFilter{Action: strings.TrimSpace(q.Get("action")), Limit: 500}
+	f := sillage.AuditFilter{Action: strings.TrimSpace(q.Get("action")), Limit: 500}
 	values := map[string]string{"du": q.Get("du"), "au": q.Get("au"), "acteur": q.Get("acteur"), "action": f.Action}
 	if d, err := sillage.ParseDate(q.Get("du")); err != nil {
 		return f, values, err
@@ -64,7 +64,7 @@ func (s *Server) journalPage(w http.ResponseWriter, r *http.Request, req *Reques
 			return err
 		}
 		for _, role := range staffRoles {
-			ps, err := tx.ListPersons(ctx, req.P.UAI, store.PersonFilter{Role: role})
+			ps, err := tx.ListPersons(ctx, req.P.UAI, sillage.PersonFilter{Role: role})
 			if err != nil {
 				return err
 			}
@@ -162,7 +162,7 @@ func actionChoices() []choice {
 }
 
 func (s *Server) retentionPage(w http.ResponseWriter, r *http.Request, req *Request) error {
-	var packs store.RolloverPackStats
+	var packs sillage.RolloverPackStats
 	if err := s.store.Read(r.Context(), func(tx *store.Tx) (err error) { packs, err = tx.RolloverPacksSummary(r.Context()); return err }); err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func TestBrowserLivretGridAndExport(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if err := tx.SetSubjectResult(ctx, lf.UAI, store.SubjectResult{ReportID: r.ID, SubjectCode: "020700", Appreciation: "Bon travail."}); err != nil {
+			if err := tx.SetSubjectResult(ctx, lf.UAI, sillage.SubjectResult{ReportID: r.ID, SubjectCode: "020700", Appreciation: "Bon travail."}); err != nil {
 				return err
 			}
 		}
@@ -104,7 +104,7 @@ func TestBrowserLivretGridAndExport(t *testing.T) {
 		chromedp.WaitReady(chromedp.CSS(row1+`.saved select[name="positionnement"] option[value="4"][selected]`)),
 	)
 	b.Screenshot("grille-enregistree")
-	var res map[int64]store.SubjectResult
+	var res map[int64]sillage.SubjectResult
 	f.st.Read(ctx, func(tx *store.Tx) (err error) {
 		res, err = tx.ListPeriodSubjectResults(ctx, lf.UAI, div.ID, period.ID, "020700")
 		return err

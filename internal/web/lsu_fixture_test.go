@@ -36,7 +36,7 @@ func init() {
 			return err
 		}
 		avg := 1325
-		if err := tx.SetSubjectResult(ctx, tn.UAI, store.SubjectResult{ReportID: r.ID, SubjectCode: "000000", Average: &avg,
+		if err := tx.SetSubjectResult(ctx, tn.UAI, sillage.SubjectResult{ReportID: r.ID, SubjectCode: "000000", Average: &avg,
 			Appreciation: "Travail régulier.", TeacherID: teacher.ID}); err != nil {
 			return err
 		}
@@ -44,7 +44,7 @@ func init() {
 		if err != nil {
 			return err
 		}
-		pdf := store.ReportPDF{Kind: store.ReportPDFPeriodic, ReportID: r.ID, StudentID: tn.Student.ID, SchoolYear: period.SchoolYear,
+		pdf := sillage.ReportPDF{Kind: store.ReportPDFPeriodic, ReportID: r.ID, StudentID: tn.Student.ID, SchoolYear: period.SchoolYear,
 			DivisionCode: tn.Division.Code, StudentName: tn.Student.FullName(), Title: "Bilan périodique — " + period.Label(),
 			Name: "bilan.pdf", SHA256: ref.SHA256, Size: ref.Size}
 		if err := tx.AddReportPDF(ctx, tn.UAI, &pdf); err != nil {
@@ -61,7 +61,7 @@ func init() {
 		if err != nil {
 			return err
 		}
-		exp := store.LSUExport{SchoolYear: period.SchoolYear, Degree: "2D", Version: "10.0", Selection: "division " + tn.Division.Code + " — " + period.Label(),
+		exp := sillage.LSUExport{SchoolYear: period.SchoolYear, Degree: "2D", Version: "10.0", Selection: "division " + tn.Division.Code + " — " + period.Label(),
 			Outcome: store.ExportFile, Students: 1, Fixed: 1, ReportSHA256: rep.SHA256, ReportSize: rep.Size, FileName: "LSU.xml",
 			FileSHA256: file.SHA256, FileSize: file.Size}
 		if err := tx.CreateLSUExport(ctx, tn.UAI, &exp); err != nil {

@@ -37,7 +37,7 @@ type lsuPageData struct {
 	Divisions  []sillage.Division
 	Levels     []string
 	Students   []sillage.Student
-	Exports    []store.LSUExport
+	Exports    []sillage.LSUExport
 	Prereqs    []lsuPrereq
 	SchemaErr  string
 	RolledOver bool
@@ -66,7 +66,7 @@ func (s *Server) lsuPage(w http.ResponseWriter, r *http.Request, req *Request) e
 		for _, div := range d.Divisions {
 			inYear[div.ID] = true
 		}
-		students, err := tx.ListStudents(ctx, req.P.UAI, store.StudentFilter{}) // departed students too: export before they leave LSU
+		students, err := tx.ListStudents(ctx, req.P.UAI, sillage.StudentFilter{}) // departed students too: export before they leave LSU
 		if err != nil {
 			return err
 		}
@@ -110,7 +110,7 @@ func (s *Server) lsuPrereqs(r *http.Request, tx *store.Tx, req *Request, d lsuPa
 	add := func(ok bool, label, detail string) {
 		out = append(out, lsuPrereq{Label: label, Detail: detail, OK: ok})
 	}
-	directors, err := tx.ListPersons(ctx, req.P.UAI, store.PersonFilter{Role: sillage.RoleDirector, ActiveOnly: true})
+	directors, err := tx.ListPersons(ctx, req.P.UAI, sillage.PersonFilter{Role: sillage.RoleDirector, ActiveOnly: true})
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +153,7 @@ func (s *Server) lsuPrereqs(r *http.Request, tx *store.Tx, req *Request, d lsuPa
 	}
 	add(len(d.Periods) > 0 && !term.IsZero(), "Périodes et date de rentrée", fmt.Sprintf("%d période(s) ; rentrée %s", len(d.Periods), orDash(term.French())))
 	for _, p := range d.Periods {
-		reports, err := tx.ListPeriodicReports(ctx, req.P.UAI, store.ReportFilter{PeriodIDs: []int64{p.ID}})
+		reports, err := tx.ListPeriodicReports(ctx, req.P.UAI, sillage.ReportFilter{PeriodIDs: []int64{p.ID}})
 		if err != nil {
 			return nil, err
 		}
@@ -304,19 +304,19 @@ func contentTypeOf(name string) string {
 	return "application/xml"
 }
 
-func (s *Server) lsuExportOf(r *http.Request, req *Request) (store.LSUExport, error) {
+func (s *Server) lsuExportOf(r *http.Request, req *Request) (sillage.LSUExport, error) {
 	id, err := pathID(r, "export")
 	if err != nil {
-		return store.LSUExport{}, err
+		return sillage.LSUExport{}, err
 	}
 	ctx := r.Context()
-	var e store.LSUExport
+	var e sillage.LSUExport
 	err = s.store.Read(ctx, func(tx *store.Tx) (err error) { e, err = tx.GetLSUExport(ctx, req.P.UAI, id); return err })
 	return e, err
 }
 
 type lsuExportData struct {
-	Export store.LSUExport
+	Export sillage.LSUExport
 	Report *lsu.Report
 	Kinds  []lsu.Kind
 	Kind   lsu.Kind

@@ -152,7 +152,7 @@ func TestLSUExportPage(t *testing.T) {
 			ctx := context.Background()
 			var entries []sillage.AuditEntry
 			f.st.Read(ctx, func(tx *store.Tx) (err error) {
-				entries, err = tx.ListAudit(ctx, uaiCollege, store.AuditFilter{Action: audit.ExportLSU})
+				entries, err = tx.ListAudit(ctx, uaiCollege, sillage.AuditFilter{Action: audit.ExportLSU})
 				return err
 			})
 			// The export, then the download of its file: both journaled.
@@ -184,7 +184,7 @@ func TestLSUExportRefusedWithoutSchemas(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable || !parsePage(t, bodyOf(resp)).has(".error-message", "SILLAGE_LSU_SCHEMA_DIR") {
 		t.Fatalf("without schemas: %d %.300s", resp.StatusCode, bodyOf(resp))
 	}
-	var exps []store.LSUExport
+	var exps []sillage.LSUExport
 	f.st.Read(context.Background(), func(tx *store.Tx) (err error) {
 		exps, err = tx.ListLSUExports(context.Background(), uaiCollege, 0)
 		return err
@@ -243,7 +243,7 @@ func TestLSUFirstDegreeNoINEKeptOrLogged(t *testing.T) {
 				t.Fatalf("broken ONDE file: %d", r.StatusCode)
 			}
 			// The report pages of the exports.
-			var exps []store.LSUExport
+			var exps []sillage.LSUExport
 			f.st.Read(context.Background(), func(tx *store.Tx) (err error) {
 				exps, err = tx.ListLSUExports(context.Background(), uaiEcole, 0)
 				return err

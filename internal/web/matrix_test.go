@@ -8,7 +8,6 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/auth"
-	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/web"
 )
 
@@ -122,10 +121,10 @@ func checkRoute(t *testing.T, f *fixture, rt web.RouteInfo, role sillage.Role, s
 	switch way {
 	case "jeton":
 		p.APIToken = true
-		client = bearerClient(f.apiToken(caller, role, store.ScopeReadWrite))
+		client = bearerClient(f.apiToken(caller, role, sillage.ScopeReadWrite))
 	case "jeton lecture seule":
 		p.APIToken, p.ReadOnly = true, true
-		client = bearerClient(f.apiToken(caller, role, store.ScopeRead))
+		client = bearerClient(f.apiToken(caller, role, sillage.ScopeRead))
 	}
 	var form url.Values
 	if rt.Method != http.MethodGet {

@@ -44,7 +44,7 @@ func (s *Server) periodsPage(w http.ResponseWriter, r *http.Request, req *Reques
 			return err
 		}
 		for _, p := range d.Periods {
-			rs, err := tx.ListPeriodicReports(ctx, req.P.UAI, store.ReportFilter{PeriodIDs: []int64{p.ID}})
+			rs, err := tx.ListPeriodicReports(ctx, req.P.UAI, sillage.ReportFilter{PeriodIDs: []int64{p.ID}})
 			if err != nil {
 				return err
 			}

@@ -88,7 +88,7 @@ func (s *Server) apiStudents(w http.ResponseWriter, r *http.Request, req *Reques
 	}
 	var sts []sillage.Student
 	err = s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		sts, err = records.StudentsInReach(ctx, tx, recordsWho(req.P), store.StudentFilter{DivisionID: divisionID})
+		sts, err = records.StudentsInReach(ctx, tx, recordsWho(req.P), sillage.StudentFilter{DivisionID: divisionID})
 		return err
 	})
 	if err != nil {
@@ -184,7 +184,7 @@ func (s *Server) apiEvaluations(w http.ResponseWriter, r *http.Request, req *Req
 			if divisionID != 0 && d.ID != divisionID {
 				continue
 			}
-			evals, err := tx.ListEvaluations(ctx, req.P.UAI, store.EvaluationFilter{DivisionID: d.ID})
+			evals, err := tx.ListEvaluations(ctx, req.P.UAI, sillage.EvaluationFilter{DivisionID: d.ID})
 			if err != nil {
 				return err
 			}

@@ -86,7 +86,7 @@ func TestBrowserTeacherFillsGrid(t *testing.T) {
 	waitFor(t, "the results in the database", func() bool {
 		values = map[string]string{}
 		f.st.Read(ctx, func(tx *store.Tx) error {
-			rs, _ := tx.ListResults(ctx, f.a.UAI, store.ResultFilter{EvaluationID: f.a.IDs["evaluation"]})
+			rs, _ := tx.ListResults(ctx, f.a.UAI, sillage.ResultFilter{EvaluationID: f.a.IDs["evaluation"]})
 			ref, _ := tx.GetReferential(ctx, f.a.UAI, f.a.IDs["referential"])
 			codes := map[int64]string{}
 			for _, c := range ref.Competences {
@@ -99,7 +99,7 @@ func TestBrowserTeacherFillsGrid(t *testing.T) {
 				}
 				values[who+"/"+codes[r.CompetenceID]] = r.Value
 			}
-			cs, _ := tx.ListComments(ctx, f.a.UAI, store.ResultFilter{EvaluationID: f.a.IDs["evaluation"], StudentID: f.a.Student.ID})
+			cs, _ := tx.ListComments(ctx, f.a.UAI, sillage.ResultFilter{EvaluationID: f.a.IDs["evaluation"], StudentID: f.a.Student.ID})
 			if len(cs) == 1 {
 				comment = cs[0].Text
 			}

@@ -36,7 +36,7 @@ func (f *fixture) sessionOf(uai sillage.UAI, p sillage.Person) *http.Client {
 	ctx := context.Background()
 	token, _ := auth.NewToken()
 	err := f.st.Write(ctx, func(tx *store.Tx) error {
-		return tx.CreateSession(ctx, store.Session{TokenHash: auth.HashToken(token), AccountID: p.AccountID, UAI: uai, PersonID: p.ID,
+		return tx.CreateSession(ctx, sillage.Session{TokenHash: auth.HashToken(token), AccountID: p.AccountID, UAI: uai, PersonID: p.ID,
 			CreatedAt: f.clock.T, LastSeenAt: f.clock.T, ExpiresAt: f.clock.T.Add(f.cfg.SessionIdle)})
 	})
 	if err != nil {
@@ -381,8 +381,8 @@ func TestGridCells(t *testing.T) {
 			var rs []sillage.Result
 			var cs []sillage.Comment
 			f.st.Read(ctx, func(tx *store.Tx) (err error) {
-				rs, _ = tx.ListResults(ctx, f.a.UAI, store.ResultFilter{EvaluationID: f.a.IDs["evaluation"], StudentID: f.a.Student.ID})
-				cs, err = tx.ListComments(ctx, f.a.UAI, store.ResultFilter{EvaluationID: f.a.IDs["evaluation"], StudentID: o.classmate.ID})
+				rs, _ = tx.ListResults(ctx, f.a.UAI, sillage.ResultFilter{EvaluationID: f.a.IDs["evaluation"], StudentID: f.a.Student.ID})
+				cs, err = tx.ListComments(ctx, f.a.UAI, sillage.ResultFilter{EvaluationID: f.a.IDs["evaluation"], StudentID: o.classmate.ID})
 				return err
 			})
 			got := map[int64]string{}
@@ -398,7 +398,7 @@ func TestGridCells(t *testing.T) {
 				t.Fatalf("clear a cell: %d %s", status, body)
 			}
 			f.st.Read(ctx, func(tx *store.Tx) (err error) {
-				rs, err = tx.ListResults(ctx, f.a.UAI, store.ResultFilter{EvaluationID: f.a.IDs["evaluation"], StudentID: f.a.Student.ID})
+				rs, err = tx.ListResults(ctx, f.a.UAI, sillage.ResultFilter{EvaluationID: f.a.IDs["evaluation"], StudentID: f.a.Student.ID})
 				return err
 			})
 			if len(rs) != 1 {
@@ -579,7 +579,7 @@ func TestTrashAndRestoreEvaluation(t *testing.T) {
 	var entries []sillage.AuditEntry
 	f.st.Read(ctx, func(tx *store.Tx) (err error) {
 		e, _ = tx.GetEvaluation(ctx, f.a.UAI, id)
-		entries, err = tx.ListAudit(ctx, f.a.UAI, store.AuditFilter{Action: "evaluation"})
+		entries, err = tx.ListAudit(ctx, f.a.UAI, sillage.AuditFilter{Action: "evaluation"})
 		return err
 	})
 	if !e.DeletedAt.IsZero() {
@@ -610,8 +610,8 @@ func TestDeleteCompetence(t *testing.T) {
 	status, body = f.do(c, "POST", p, url.Values{"confirmer": {"1"}})
 	expectStatus(t, "delete", status, http.StatusSeeOther, body)
 	f.st.Read(ctx, func(tx *store.Tx) error {
-		rs, _ := tx.ListResults(ctx, f.a.UAI, store.ResultFilter{EvaluationID: f.a.IDs["evaluation"]})
-		entries, err := tx.ListAudit(ctx, f.a.UAI, store.AuditFilter{Action: audit.ReferentialDeleted})
+		rs, _ := tx.ListResults(ctx, f.a.UAI, sillage.ResultFilter{EvaluationID: f.a.IDs["evaluation"]})
+		entries, err := tx.ListAudit(ctx, f.a.UAI, sillage.AuditFilter{Action: audit.ReferentialDeleted})
 		if len(rs) != 0 || err != nil || len(entries) != 1 || !strings.Contains(entries[0].Target, "C1") || !strings.Contains(entries[0].Details, "1 résultat") {
 			t.Errorf("after delete: %d results, audit %+v %v", len(rs), entries, err)
 		}
@@ -740,7 +740,7 @@ func TestEvaluationCreation(t *testing.T) {
 	var e sillage.Evaluation
 	var grid []sillage.Competence
 	f.st.Read(ctx, func(tx *store.Tx) error {
-		evals, err := tx.ListEvaluations(ctx, f.a.UAI, store.EvaluationFilter{DivisionID: f.a.Division.ID})
+		evals, err := tx.ListEvaluations(ctx, f.a.UAI, sillage.EvaluationFilter{DivisionID: f.a.Division.ID})
 		for _, x := range evals {
 			if x.Title == "Mise en service" {
 				e = x
@@ -781,7 +781,7 @@ func TestSheets(t *testing.T) {
 	expectStatus(t, "create", status, http.StatusSeeOther, body)
 	var sh sillage.Sheet
 	f.st.Read(ctx, func(tx *store.Tx) error {
-		shs, err := tx.ListSheets(ctx, f.a.UAI, store.SheetFilter{StudentID: f.a.Student.ID})
+		shs, err := tx.ListSheets(ctx, f.a.UAI, sillage.SheetFilter{StudentID: f.a.Student.ID})
 		sh = shs[0]
 		return err
 	})
@@ -867,7 +867,7 @@ func TestFullRecordDownloads(t *testing.T) {
 	}
 	var entries []sillage.AuditEntry
 	f.st.Read(ctx, func(tx *store.Tx) (err error) {
-		entries, err = tx.ListAudit(ctx, f.a.UAI, store.AuditFilter{Action: audit.RecordDownloaded})
+		entries, err = tx.ListAudit(ctx, f.a.UAI, sillage.AuditFilter{Action: audit.RecordDownloaded})
 		return err
 	})
 	roles := map[string]bool{}
@@ -968,7 +968,7 @@ func TestScale(t *testing.T) {
 		t.Errorf("old code accepted: %d", status)
 	}
 	f.st.Read(ctx, func(tx *store.Tx) error {
-		entries, err := tx.ListAudit(ctx, f.a.UAI, store.AuditFilter{Action: records.AuditScaleChanged})
+		entries, err := tx.ListAudit(ctx, f.a.UAI, sillage.AuditFilter{Action: records.AuditScaleChanged})
 		if err != nil || len(entries) != 1 {
 			t.Errorf("audit of the scale: %+v %v", entries, err)
 		}
@@ -986,7 +986,7 @@ func TestAPIRecordJournaled(t *testing.T) {
 	count := func() []sillage.AuditEntry {
 		var entries []sillage.AuditEntry
 		f.st.Read(ctx, func(tx *store.Tx) (err error) {
-			entries, err = tx.ListAudit(ctx, f.a.UAI, store.AuditFilter{Action: audit.RecordDownloaded})
+			entries, err = tx.ListAudit(ctx, f.a.UAI, sillage.AuditFilter{Action: audit.RecordDownloaded})
 			return err
 		})
 		return entries

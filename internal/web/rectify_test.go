@@ -24,7 +24,7 @@ func TestAdministratorRectifiesAPerson(t *testing.T) {
 		t.Helper()
 		var entries []sillage.AuditEntry
 		if err := f.st.Read(ctx, func(tx *store.Tx) (err error) {
-			entries, err = tx.ListAudit(ctx, uaiA, store.AuditFilter{Action: audit.Rectification})
+			entries, err = tx.ListAudit(ctx, uaiA, sillage.AuditFilter{Action: audit.Rectification})
 			return err
 		}); err != nil {
 			t.Fatal(err)

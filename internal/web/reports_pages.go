@@ -376,7 +376,7 @@ func (s *Server) archivedPDF(w http.ResponseWriter, r *http.Request, req *Reques
 		return err
 	}
 	ctx := r.Context()
-	var p store.ReportPDF
+	var p sillage.ReportPDF
 	err = s.store.Read(ctx, func(tx *store.Tx) (err error) {
 		p, err = livret.PDFOfStudent(ctx, tx, req.P.UAI, whoOf(req), id)
 		return err

@@ -115,7 +115,7 @@ func TestEntryGridPages(t *testing.T) {
 			if st, _ := f.do(french, "POST", fmt.Sprintf("/livret/classe/%d/%d/fermer", div.ID, period.ID), url.Values{}); st != http.StatusSeeOther {
 				t.Fatal("closing the class")
 			}
-			var pdfs []store.ReportPDF
+			var pdfs []sillage.ReportPDF
 			f.st.Read(context.Background(), func(tx *store.Tx) (err error) {
 				pdfs, err = tx.ListReportPDFs(context.Background(), uaiCollege, lsutest.Year)
 				return err
@@ -201,7 +201,7 @@ func TestPeriodsPage(t *testing.T) {
 	}
 	var entries []sillage.AuditEntry
 	f.st.Read(context.Background(), func(tx *store.Tx) (err error) {
-		entries, err = tx.ListAudit(context.Background(), uaiA, store.AuditFilter{Action: "periods"})
+		entries, err = tx.ListAudit(context.Background(), uaiA, sillage.AuditFilter{Action: "periods"})
 		return err
 	})
 	if len(entries) != 4 {

@@ -41,7 +41,7 @@ type Request struct {
 	// TokenRefused says why a bearer token was refused (expired), for the
 	// 401 answer.
 	TokenRefused string
-	Session      store.Session // zero for public and API requests
+	Session      sillage.Session // zero for public and API requests
 	Account      sillage.Account
 	Flash        string
 	Establish    sillage.Establishment
@@ -132,7 +132,7 @@ func (s *Server) identify(r *http.Request, rt route) (*Request, error) {
 	}
 	// One read for the session, the account, the person and the
 	// establishment; a write only when the session must be touched.
-	var sess store.Session
+	var sess sillage.Session
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
 		var err error
 		if sess, err = s.sessions.Find(ctx, tx, c.Value); err != nil {
@@ -209,7 +209,7 @@ func (s *Server) identifyToken(ctx context.Context, token string, req *Request) 
 			return nil
 		}
 		req.P = auth.Principal{UAI: t.UAI, PersonID: person.ID, Role: person.Role, Name: "jeton « " + t.Label + " »", APIToken: true,
-			ReadOnly: t.Scope != store.ScopeReadWrite}
+			ReadOnly: t.Scope != sillage.ScopeReadWrite}
 		req.Establish, _ = tx.GetEstablishment(ctx, t.UAI)
 		return tx.TouchAPIToken(ctx, t.UAI, t.ID)
 	})
@@ -217,7 +217,7 @@ func (s *Server) identifyToken(ctx context.Context, token string, req *Request) 
 
 // tokenExpiry is when a token stops working: its own expiry, or for a
 // token issued before expiries existed, its creation plus the lifetime.
-func (s *Server) tokenExpiry(t store.APIToken) time.Time {
+func (s *Server) tokenExpiry(t sillage.APIToken) time.Time {
 	if !t.ExpiresAt.IsZero() {
 		return t.ExpiresAt
 	}

@@ -95,7 +95,7 @@ func TestBrowserRolloverGuardAndUndo(t *testing.T) {
 	token := fmt.Sprintf("1/%d", int(year))
 
 	count := func() int {
-		var n store.TrashCounts
+		var n sillage.TrashCounts
 		if err := f.st.Read(ctx, func(tx *store.Tx) (err error) { n, err = tx.CountTrash(ctx, uaiA, time.Time{}); return err }); err != nil {
 			t.Fatal(err)
 		}

@@ -22,7 +22,7 @@ type establishmentRollover struct {
 	Next     sillage.SchoolYear
 	Calendar rollover.Calendar
 	Plan     *rollover.EstablishmentPlan
-	File     *store.RolloverFile
+	File     *sillage.RolloverFile
 	Blocking rollover.BlockingWindow
 }
 

@@ -43,7 +43,7 @@ func (s *Server) groupsData(ctx context.Context, req *Request, only int64) (*gro
 		for _, g := range d.Groups {
 			ids = append(ids, g.Managers...)
 		}
-		ps, err := tx.ListPersons(ctx, req.P.UAI, store.PersonFilter{IDs: ids})
+		ps, err := tx.ListPersons(ctx, req.P.UAI, sillage.PersonFilter{IDs: ids})
 		if err != nil {
 			return err
 		}

@@ -132,10 +132,10 @@ func (s *Server) rolloverStates(r *http.Request, year sillage.SchoolYear) (*roll
 		if err != nil {
 			return err
 		}
-		by := map[sillage.UAI]map[int]store.RolloverStep{}
+		by := map[sillage.UAI]map[int]sillage.RolloverStep{}
 		for _, st := range steps {
 			if by[st.UAI] == nil {
-				by[st.UAI] = map[int]store.RolloverStep{}
+				by[st.UAI] = map[int]sillage.RolloverStep{}
 			}
 			by[st.UAI][st.Step] = st
 		}
@@ -153,23 +153,23 @@ func (s *Server) rolloverStates(r *http.Request, year sillage.SchoolYear) (*roll
 					c.Stuck, c.Since, c.Owner = true, sillage.FormatDateTime(st.StuckSince()), st.LeaseOwner
 					d.Stuck++
 				}
-				if st.State == store.StepRunning || st.State == store.StepQueued {
+				if st.State == sillage.StepRunning || st.State == sillage.StepQueued {
 					d.Active = true
 				}
-				if st.State != store.StepDone && row.Next == 0 {
+				if st.State != sillage.StepDone && row.Next == 0 {
 					row.Next = step
 					switch {
 					case !prevDone:
 						row.Why = "étape précédente non terminée"
 					case c.Stuck:
 						row.Why = "étape " + strconv.Itoa(int(step)) + " bloquée depuis le " + c.Since
-					case st.State == store.StepRunning || st.State == store.StepQueued:
+					case st.State == sillage.StepRunning || st.State == sillage.StepQueued:
 						row.Why = "étape " + strconv.Itoa(int(step)) + " " + rollover.StateLabel(st.State)
 					default:
 						d.Ready[step]++
 					}
 				}
-				prevDone = st.State == store.StepDone
+				prevDone = st.State == sillage.StepDone
 				row.Steps = append(row.Steps, c)
 			}
 			f, err := tx.GetRolloverFile(ctx, e.UAI, year)
@@ -181,7 +181,7 @@ func (s *Server) rolloverStates(r *http.Request, year sillage.SchoolYear) (*roll
 				return err
 			}
 			row.Story = rolloverStory(year, by[e.UAI], packs, tx.Now())
-			if by[e.UAI][int(rollover.StepDirectory)].State != store.StepDone {
+			if by[e.UAI][int(rollover.StepDirectory)].State != sillage.StepDone {
 				sim, err := rollover.LoadSimulation(ctx, tx, e.UAI, year)
 				if err != nil {
 					return err
@@ -414,7 +414,7 @@ func (s *Server) rolloverReportPage(w http.ResponseWriter, r *http.Request, req 
 
 func (s *Server) renderStepReport(w http.ResponseWriter, r *http.Request, req *Request, year sillage.SchoolYear, step rollover.Step, uai sillage.UAI, back string) error {
 	ctx := r.Context()
-	var st store.RolloverStep
+	var st sillage.RolloverStep
 	var est sillage.Establishment
 	err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
 		if est, err = tx.GetEstablishment(ctx, uai); err != nil {
@@ -422,7 +422,7 @@ func (s *Server) renderStepReport(w http.ResponseWriter, r *http.Request, req *R
 		}
 		st, err = tx.GetRolloverStep(ctx, uai, year, int(step))
 		if sillage.KindOf(err) == sillage.KindNotFound {
-			st, err = store.RolloverStep{UAI: uai, SchoolYear: year, Step: int(step)}, nil
+			st, err = sillage.RolloverStep{UAI: uai, SchoolYear: year, Step: int(step)}, nil
 		}
 		return err
 	})
@@ -506,17 +506,17 @@ func (s *Server) rolloverUploadOperator(w http.ResponseWriter, r *http.Request, 
 // rolloverStory tells an establishment's changeover: each step done or
 // failed (when, by whom), each undo (when, by whom), and until when what
 // a step deleted can still be restored.
-func rolloverStory(year sillage.SchoolYear, steps map[int]store.RolloverStep, packs []store.RolloverPack, now time.Time) []storyLine {
+func rolloverStory(year sillage.SchoolYear, steps map[int]sillage.RolloverStep, packs []sillage.RolloverPack, now time.Time) []storyLine {
 	var out []storyLine
 	for _, step := range rollover.Steps {
 		st := steps[int(step)]
 		line := storyLine{Step: step}
 		switch st.State {
-		case store.StepDone:
+		case sillage.StepDone:
 			line.Text = fmt.Sprintf("terminée le %s par %s", frenchDateTime(st.FinishedAt), actorOrDash(st.Actor))
-		case store.StepFailed:
+		case sillage.StepFailed:
 			line.Text = fmt.Sprintf("en échec le %s : %s", frenchDateTime(st.FinishedAt), st.Error)
-		case store.StepRunning, store.StepQueued:
+		case sillage.StepRunning, sillage.StepQueued:
 			line.Text = rollover.StateLabel(st.State)
 		}
 		for _, p := range packs {
@@ -531,7 +531,7 @@ func rolloverStory(year sillage.SchoolYear, steps map[int]store.RolloverStep, pa
 				} else {
 					line.Text += " ; " + undone
 				}
-			case now.Before(p.ExpiresAt) && st.State != store.StepRunning && st.State != store.StepQueued && st.State != "":
+			case now.Before(p.ExpiresAt) && st.State != sillage.StepRunning && st.State != sillage.StepQueued && st.State != "":
 				line.UndoUntil = p.ExpiresAt
 				if next := steps[int(step)+1]; (step == rollover.StepArchive || step == rollover.StepCleanup) && next.State != "" {
 					line.UndoBlocked = fmt.Sprintf("l'étape %d a été lancée", step+1)

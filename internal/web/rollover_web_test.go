@@ -39,7 +39,7 @@ func init() {
 		if err != nil {
 			return err
 		}
-		file := store.ClassSpaceFile{SpaceID: sp.ID, Name: "cours.pdf", SHA256: ref.SHA256, Size: ref.Size, ContentType: "application/pdf",
+		file := sillage.ClassSpaceFile{SpaceID: sp.ID, Name: "cours.pdf", SHA256: ref.SHA256, Size: ref.Size, ContentType: "application/pdf",
 			PostedBy: tn.Persons[sillage.RoleTeacher].ID}
 		if err := tx.AddClassSpaceFile(ctx, tn.UAI, &file); err != nil {
 			return err
@@ -311,7 +311,7 @@ func TestGroupLifetimeFromMessage(t *testing.T) {
 		t.Fatalf("no warning in the box: %.500s", body)
 	}
 	var msgID int64
-	var msgs []store.Message
+	var msgs []sillage.InboxMessage
 	f.st.Read(ctx, func(tx *store.Tx) (err error) {
 		msgs, err = tx.ListMessages(ctx, uaiA, f.a.Persons[sillage.RoleTeacher].ID)
 		return err
@@ -349,7 +349,7 @@ func TestLinkifyKeepsTextSafe(t *testing.T) {
 	body := "Voir /corbeille.\n<script>alert(1)</script> //evil.example /groupes/12?x=1&y=2 et javascript:alert(1)"
 	var id int64
 	if err := f.st.Write(ctx, func(tx *store.Tx) error {
-		m := store.Message{RecipientID: f.a.Persons[sillage.RoleTeacher].ID, Sender: "Test", Subject: "Liens", Body: body}
+		m := sillage.InboxMessage{RecipientID: f.a.Persons[sillage.RoleTeacher].ID, Sender: "Test", Subject: "Liens", Body: body}
 		err := tx.SendMessage(ctx, uaiA, &m)
 		id = m.ID
 		return err

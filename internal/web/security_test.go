@@ -63,7 +63,7 @@ func TestSignInRateLimit(t *testing.T) {
 	ctx := context.Background()
 	var entries []sillage.AuditEntry
 	f.st.Read(ctx, func(tx *store.Tx) (err error) {
-		entries, err = tx.ListAudit(ctx, uaiA, store.AuditFilter{Action: audit.SignInLocked})
+		entries, err = tx.ListAudit(ctx, uaiA, sillage.AuditFilter{Action: audit.SignInLocked})
 		return err
 	})
 	if len(entries) != 1 || !strings.Contains(entries[0].Target, login) || !strings.Contains(entries[0].Details, "ralenties") {
@@ -101,7 +101,7 @@ func TestCrossSiteFormIsRefused(t *testing.T) {
 		t.Fatalf("cross-site POST: %d, want 403", resp.StatusCode)
 	}
 	ctx := context.Background()
-	var tokens []store.APIToken
+	var tokens []sillage.APIToken
 	f.st.Read(ctx, func(tx *store.Tx) (err error) { tokens, err = tx.ListAPITokens(ctx, uaiA); return err })
 	for _, tk := range tokens {
 		if tk.Label == "pirate" {
@@ -199,7 +199,7 @@ func TestAPITokens(t *testing.T) {
 		t.Fatalf("unknown token: %d", status)
 	}
 	ctx := context.Background()
-	var tokens []store.APIToken
+	var tokens []sillage.APIToken
 	f.st.Read(ctx, func(tx *store.Tx) (err error) { tokens, err = tx.ListAPITokens(ctx, uaiA); return err })
 	var id int64
 	for _, tk := range tokens {

@@ -51,8 +51,8 @@ func (s *Server) signinPage(w http.ResponseWriter, r *http.Request, req *Request
 
 // usable returns the memberships an account may sign in to now, and the
 // reason to give when there is none.
-func (s *Server) usable(ms []store.AccountMembership) ([]store.AccountMembership, string) {
-	var out []store.AccountMembership
+func (s *Server) usable(ms []sillage.AccountMembership) ([]sillage.AccountMembership, string) {
+	var out []sillage.AccountMembership
 	reason := "Ce compte n'est rattaché à aucun établissement."
 	now := s.clock.Now()
 	for _, m := range ms {
@@ -97,7 +97,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request, req *Request) er
 		return again(fmt.Sprintf("Trop de tentatives de connexion : réessayez dans %s.", auth.RetryIn(until, s.clock.Now())))
 	}
 	var acc sillage.Account
-	var memberships []store.AccountMembership
+	var memberships []sillage.AccountMembership
 	err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
 		acc, err = tx.GetAccountByLogin(ctx, login)
 		if err != nil {
@@ -130,7 +130,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request, req *Request) er
 		return again(reason)
 	}
 	var token string
-	var sess store.Session
+	var sess sillage.Session
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
 		var err error
 		token, sess, err = s.sessions.Create(ctx, tx, acc.ID)
@@ -158,7 +158,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request, req *Request) er
 // address reached its failure limit,
 // in the chains of the establishments the login belongs to (or the
 // instance's own chain for an unknown login).
-func (s *Server) auditLockout(ctx context.Context, login, addr string, ms []store.AccountMembership) {
+func (s *Server) auditLockout(ctx context.Context, login, addr string, ms []sillage.AccountMembership) {
 	uais := map[sillage.UAI]bool{}
 	for _, m := range ms {
 		uais[m.UAI] = true
@@ -191,8 +191,8 @@ func (s *Server) signout(w http.ResponseWriter, r *http.Request, req *Request) e
 	return nil
 }
 
-func (s *Server) memberships(ctx context.Context, accountID int64) ([]store.AccountMembership, error) {
-	var ms []store.AccountMembership
+func (s *Server) memberships(ctx context.Context, accountID int64) ([]sillage.AccountMembership, error) {
+	var ms []sillage.AccountMembership
 	err := s.store.Read(ctx, func(tx *store.Tx) (err error) { ms, err = tx.AccountMemberships(ctx, accountID); return err })
 	usable, _ := s.usable(ms)
 	return usable, err
@@ -308,9 +308,9 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, req *Req
 	}
 	if !ok {
 		if s.limiter.Fail(req.Account.Login, addr) {
-			var ms []store.AccountMembership
+			var ms []sillage.AccountMembership
 			if req.P.UAI != "" {
-				ms = append(ms, store.AccountMembership{UAI: req.P.UAI})
+				ms = append(ms, sillage.AccountMembership{UAI: req.P.UAI})
 			}
 			s.auditLockout(ctx, req.Account.Login, addr, ms)
 		}

@@ -168,7 +168,7 @@ func (s *Server) studentsPage(w http.ResponseWriter, r *http.Request, req *Reque
 	var rows []studentRow
 	var divisions []sillage.Division
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
-		f := store.StudentFilter{DivisionID: divisionID, ActiveOnly: !former, InactiveOnly: former}
+		f := sillage.StudentFilter{DivisionID: divisionID, ActiveOnly: !former, InactiveOnly: former}
 		students, err := records.StudentsInReach(ctx, tx, recordsWho(req.P), f)
 		if err != nil {
 			return err

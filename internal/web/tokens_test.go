@@ -53,8 +53,8 @@ func TestAPITokensDieWithAccountEvents(t *testing.T) {
 			t.Run(string(kind)+"/"+ev.name, func(t *testing.T) {
 				f := newFixtureOn(t, kind)
 				teacher := f.a.Persons[sillage.RoleTeacher]
-				token := f.apiToken(f.a, sillage.RoleTeacher, store.ScopeReadWrite)
-				other := f.apiToken(f.a, sillage.RoleDirector, store.ScopeReadWrite)
+				token := f.apiToken(f.a, sillage.RoleTeacher, sillage.ScopeReadWrite)
+				other := f.apiToken(f.a, sillage.RoleDirector, sillage.ScopeReadWrite)
 				if status, body := callAPI(t, f, token); status != http.StatusOK {
 					t.Fatalf("before: %d %.200s", status, body)
 				}
@@ -68,13 +68,13 @@ func TestAPITokensDieWithAccountEvents(t *testing.T) {
 					t.Fatalf("another person's token after %s: %d, want it alive", ev.name, status)
 				}
 				ctx := context.Background()
-				var tokens []store.APIToken
+				var tokens []sillage.APIToken
 				var entries []sillage.AuditEntry
 				f.st.Read(ctx, func(tx *store.Tx) (err error) {
 					if tokens, err = tx.ListAPITokens(ctx, uaiA); err != nil {
 						return err
 					}
-					entries, err = tx.ListAudit(ctx, uaiA, store.AuditFilter{Action: audit.APITokenRevoked})
+					entries, err = tx.ListAudit(ctx, uaiA, sillage.AuditFilter{Action: audit.APITokenRevoked})
 					return err
 				})
 				revoked := 0
@@ -144,7 +144,7 @@ func TestAPITokenExpiryScopeAndLastUse(t *testing.T) {
 			ctx := context.Background()
 			var entries []sillage.AuditEntry
 			f.st.Read(ctx, func(tx *store.Tx) (err error) {
-				entries, err = tx.ListAudit(ctx, uaiA, store.AuditFilter{Action: audit.SecurityRefused})
+				entries, err = tx.ListAudit(ctx, uaiA, sillage.AuditFilter{Action: audit.SecurityRefused})
 				return err
 			})
 			if len(entries) != 2 || !strings.Contains(entries[0].Details, "jeton expiré") || !strings.Contains(entries[1].Details, "écriture refusée à un jeton en lecture seule") {

@@ -77,7 +77,7 @@ func TestTransferDashboardLoad(t *testing.T) {
 			if err := tx.SetPersonActive(ctx, uaiA, o.ID, false); err != nil {
 				return err
 			}
-			if err := tx.PutIndexEntry(ctx, store.IndexEntry{Unqid: o.Unqid, OriginUAI: uaiA, OriginStudentID: o.ID, Diploma: o.Diploma, DeactivatedAt: tx.Now()}); err != nil {
+			if err := tx.PutIndexEntry(ctx, sillage.TransferIndexEntry{Unqid: o.Unqid, OriginUAI: uaiA, OriginStudentID: o.ID, Diploma: o.Diploma, DeactivatedAt: tx.Now()}); err != nil {
 				return err
 			}
 		}

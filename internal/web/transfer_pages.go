@@ -39,7 +39,7 @@ func (s *Server) loadTransferSettings(r *http.Request, req *Request) (*transferS
 		if !d.ChangedAt.IsZero() {
 			d.ChangedAt = d.ChangedAt.In(sillage.SchoolZone) // shown as the schools' wall clock
 		}
-		d.WithoutINE, err = tx.ListStudents(ctx, req.P.UAI, store.StudentFilter{ActiveOnly: true, WithoutUnqid: true})
+		d.WithoutINE, err = tx.ListStudents(ctx, req.P.UAI, sillage.StudentFilter{ActiveOnly: true, WithoutUnqid: true})
 		return err
 	})
 	return d, err

@@ -36,7 +36,7 @@ func moveStudent(t *testing.T, f *fixture, run bool) sillage.Student {
 		if err := tx.SetPersonActive(ctx, uaiA, s.ID, false); err != nil {
 			return err
 		}
-		if err := tx.PutIndexEntry(ctx, store.IndexEntry{Unqid: s.Unqid, OriginUAI: uaiA, OriginStudentID: s.ID, Diploma: s.Diploma, DeactivatedAt: tx.Now()}); err != nil {
+		if err := tx.PutIndexEntry(ctx, sillage.TransferIndexEntry{Unqid: s.Unqid, OriginUAI: uaiA, OriginStudentID: s.ID, Diploma: s.Diploma, DeactivatedAt: tx.Now()}); err != nil {
 			return err
 		}
 		arrived = sillage.Student{Person: sillage.Person{FirstName: "Léa", LastName: "Durand", Source: sillage.SourceSIECLE, SIECLEID: "9001"},
@@ -111,7 +111,7 @@ func TestTransferSettingsPage(t *testing.T) {
 		if est, err = tx.GetEstablishment(ctx, uaiB); err != nil {
 			return err
 		}
-		entries, err = tx.ListAudit(ctx, uaiB, store.AuditFilter{Action: audit.TransferSettings})
+		entries, err = tx.ListAudit(ctx, uaiB, sillage.AuditFilter{Action: audit.TransferSettings})
 		return err
 	})
 	if est.Transfer.Enabled || est.Transfer.Reference != "REG-2026-07" {
@@ -259,7 +259,7 @@ func TestDepartedStudent(t *testing.T) {
 	}
 	var downloads []sillage.AuditEntry
 	f.st.Read(ctx, func(tx *store.Tx) (err error) {
-		downloads, err = tx.ListAudit(ctx, uaiA, store.AuditFilter{Action: audit.RecordDownloaded})
+		downloads, err = tx.ListAudit(ctx, uaiA, sillage.AuditFilter{Action: audit.RecordDownloaded})
 		return err
 	})
 	if len(downloads) != 1 {

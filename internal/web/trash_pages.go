@@ -56,7 +56,7 @@ func (s *Server) trashItems(ctx context.Context, tx *store.Tx, p auth.Principal)
 	for id := range ids {
 		list = append(list, id)
 	}
-	persons, err := tx.ListPersons(ctx, p.UAI, store.PersonFilter{IDs: list})
+	persons, err := tx.ListPersons(ctx, p.UAI, sillage.PersonFilter{IDs: list})
 	if err != nil {
 		return nil, err
 	}

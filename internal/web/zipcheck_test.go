@@ -35,7 +35,7 @@ func twoNamedZIP(t *testing.T, f *fixture) {
 	copy(data[bytes.Index(data, []byte("ElevesSansAdresses.xml")):], "ElevesSansAdresses.exe")
 	ctx := context.Background()
 	countReports := func() int {
-		var kept []store.ImportReport
+		var kept []sillage.ImportReport
 		f.st.Read(ctx, func(tx *store.Tx) (err error) { kept, err = tx.ListImportReports(ctx, uaiA); return err })
 		return len(kept)
 	}
@@ -46,7 +46,7 @@ func twoNamedZIP(t *testing.T, f *fixture) {
 	}
 	var entries []sillage.AuditEntry
 	f.st.Read(ctx, func(tx *store.Tx) (err error) {
-		entries, err = tx.ListAudit(ctx, uaiA, store.AuditFilter{Action: audit.SecurityRefused})
+		entries, err = tx.ListAudit(ctx, uaiA, sillage.AuditFilter{Action: audit.SecurityRefused})
 		return err
 	})
 	if n := countReports(); n != before {

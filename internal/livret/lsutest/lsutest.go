@@ -149,13 +149,13 @@ func (f *Fixture) build(ctx context.Context, tx *store.Tx, o Options) error {
 				}
 			}
 		}
-		var progs []store.Programme
+		var progs []sillage.Programme
 		for _, l := range levels {
 			if err := tx.UpsertMEF(ctx, uai, sillage.MEF{Code: l.mef, Formation: l.formation, Label: l.formation}); err != nil {
 				return err
 			}
 			for _, s := range subjects {
-				progs = append(progs, store.Programme{MEF: l.mef, SubjectCode: s.code, Modality: s.modality, Hours: "3.00"})
+				progs = append(progs, sillage.Programme{MEF: l.mef, SubjectCode: s.code, Modality: s.modality, Hours: "3.00"})
 			}
 		}
 		if err := tx.ReplaceProgrammes(ctx, uai, progs); err != nil {
@@ -262,7 +262,7 @@ func (f *Fixture) build(ctx context.Context, tx *store.Tx, o Options) error {
 				return err
 			}
 			for k, sub := range subjects {
-				res := store.SubjectResult{ReportID: r.ID, SubjectCode: sub.code, Appreciation: appreciation}
+				res := sillage.SubjectResult{ReportID: r.ID, SubjectCode: sub.code, Appreciation: appreciation}
 				if o.Ecole {
 					res.Positioning, res.TeacherID = 1+(si+k+pi)%4, f.Teachers[d%len(f.Teachers)].ID
 				} else {
@@ -277,7 +277,7 @@ func (f *Fixture) build(ctx context.Context, tx *store.Tx, o Options) error {
 				}
 			}
 			if !o.Draft {
-				if err := tx.SetPeriodicReportState(ctx, uai, r.ID, store.ReportClosed, f.Director.ID); err != nil {
+				if err := tx.SetPeriodicReportState(ctx, uai, r.ID, sillage.ReportClosed, f.Director.ID); err != nil {
 					return err
 				}
 			}
@@ -286,7 +286,7 @@ func (f *Fixture) build(ctx context.Context, tx *store.Tx, o Options) error {
 			for _, p := range f.Periods[:o.Periods] {
 				for k, sub := range subjects {
 					for e := 0; e < 2; e++ {
-						el := store.ProgrammeElement{DivisionID: div.ID, PeriodID: p.ID, SubjectCode: sub.code,
+						el := sillage.ProgrammeElement{DivisionID: div.ID, PeriodID: p.ID, SubjectCode: sub.code,
 							Label: fmt.Sprintf("%s — élément de programme %d (%s)", strings.ToLower(sub.label), e+1, p.Label())}
 						if k%3 == 2 && e == 1 {
 							continue
@@ -311,7 +311,7 @@ func (f *Fixture) build(ctx context.Context, tx *store.Tx, o Options) error {
 			if cycle == 0 {
 				continue
 			}
-			c := store.CycleReport{StudentID: s.ID, Cycle: cycle, SchoolYear: Year, Socle: map[string]int{},
+			c := sillage.CycleReport{StudentID: s.ID, Cycle: cycle, SchoolYear: Year, Socle: map[string]int{},
 				Synthesis: "Acquis solides dans l'ensemble des domaines ; l'autonomie reste à consolider.", UpdatedBy: f.Director.ID}
 			for i, dom := range store.SocleDomains {
 				c.Socle[dom] = 1 + (si+i)%4
@@ -322,7 +322,7 @@ func (f *Fixture) build(ctx context.Context, tx *store.Tx, o Options) error {
 			if err := tx.UpsertCycleReport(ctx, uai, &c); err != nil {
 				return err
 			}
-			if err := tx.SetCycleReportState(ctx, uai, c.ID, store.ReportClosed, f.Director.ID); err != nil {
+			if err := tx.SetCycleReportState(ctx, uai, c.ID, sillage.ReportClosed, f.Director.ID); err != nil {
 				return err
 			}
 		}
