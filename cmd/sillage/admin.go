@@ -94,7 +94,7 @@ func (a *app) establishmentCmd() *cobra.Command {
 				return err
 			}
 			err = st.Write(ctx, func(tx *store.Tx) error {
-				if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: u, Name: strings.TrimSpace(name), Kind: k}); err != nil {
+				if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: u, Name: strings.TrimSpace(name), Kind: k}); err != nil {
 					return err
 				}
 				return audit.Record(ctx, tx, "", audit.Actor{Role: "operator", Name: "ligne de commande"}, audit.EstablishmentCreated, string(u), name)
@@ -136,11 +136,11 @@ func (a *app) establishmentCmd() *cobra.Command {
 			}
 			var rows []row
 			err = st.Read(ctx, func(tx *store.Tx) error {
-				es, err := tx.ListEstablishments(ctx)
+				es, err := tx.Establishments().ListEstablishments(ctx)
 				if err != nil {
 					return err
 				}
-				counts, err := tx.AllEstablishmentCounts(ctx)
+				counts, err := tx.CrossTenant().AllEstablishmentCounts(ctx)
 				if err != nil {
 					return err
 				}
@@ -200,7 +200,7 @@ func (a *app) userCmd() *cobra.Command {
 			}
 			err = st.Write(ctx, func(tx *store.Tx) error {
 				acc := sillage.Account{Login: login, PasswordHash: hash, MustChangePassword: true, Operator: true}
-				if err := tx.CreateAccount(ctx, &acc); err != nil {
+				if err := tx.Accounts().CreateAccount(ctx, &acc); err != nil {
 					return err
 				}
 				return audit.Record(ctx, tx, "", audit.Actor{Role: "operator", Name: "ligne de commande"}, audit.AccountCreated, "opérateur "+login, "")

@@ -33,7 +33,7 @@ func TestAuditSealCheckpointVerify(t *testing.T) {
 				}
 			}
 			if err := st.Write(ctx, func(tx *store.Tx) error {
-				if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: "0860012W", Name: "A", Kind: sillage.KindLP}); err != nil {
+				if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: "0860012W", Name: "A", Kind: sillage.KindLP}); err != nil {
 					return err
 				}
 				return audit.Record(ctx, tx, "0860012W", audit.System, audit.Import, "c", "")

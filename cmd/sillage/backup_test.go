@@ -36,12 +36,12 @@ func recordDigests(t *testing.T, st *store.Store) string {
 	var lines []string
 	err := st.Read(ctx, func(tx *store.Tx) error {
 		for _, e := range mustEstablishments(t, tx) {
-			students, err := tx.ListStudents(ctx, e.UAI, sillage.StudentFilter{})
+			students, err := tx.People().ListStudents(ctx, e.UAI, sillage.StudentFilter{})
 			if err != nil {
 				return err
 			}
 			for _, s := range students {
-				rec, err := tx.GetTransferRecord(ctx, e.UAI, s.ID)
+				rec, err := tx.CrossTenant().GetTransferRecord(ctx, e.UAI, s.ID)
 				if err != nil {
 					return err
 				}
@@ -72,7 +72,7 @@ func recordDigests(t *testing.T, st *store.Store) string {
 }
 
 func mustEstablishments(t *testing.T, tx *store.Tx) []sillage.Establishment {
-	es, err := tx.ListEstablishments(context.Background())
+	es, err := tx.Establishments().ListEstablishments(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +288,7 @@ func TestBackupRestoreUnderLoad(t *testing.T) {
 				t.Fatalf("restored records differ from the source at the backup's moment:\n%s", firstDiff(atBackup, got))
 			}
 			var refs map[string]bool
-			restored.Read(ctx, func(tx *store.Tx) (err error) { refs, err = tx.BlobRefs(ctx); return err })
+			restored.Read(ctx, func(tx *store.Tx) (err error) { refs, err = tx.CrossTenant().BlobRefs(ctx); return err })
 			for sum := range refs {
 				if _, err := os.Stat(filepath.Join(rc.env["SILLAGE_DATA_DIR"], "files", "sha256", sum[:2], sum)); err != nil {
 					t.Errorf("restored instance lacks file %s", sum)

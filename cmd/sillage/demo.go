@@ -92,7 +92,7 @@ func (a *app) fillDemo(ctx context.Context, opts demo.Options, runTransfer bool)
 	}
 	var existing int
 	if err := st.Read(ctx, func(tx *store.Tx) error {
-		es, err := tx.ListEstablishments(ctx)
+		es, err := tx.Establishments().ListEstablishments(ctx)
 		existing = len(es)
 		return err
 	}); err != nil {

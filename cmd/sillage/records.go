@@ -141,7 +141,7 @@ func (a *app) recordsCmd() *cobra.Command {
 func establishmentExists(cmd *cobra.Command, st *store.Store, u sillage.UAI) error {
 	ctx := cmd.Context()
 	return st.Read(ctx, func(tx *store.Tx) error {
-		_, err := tx.GetEstablishment(ctx, u)
+		_, err := tx.Establishments().GetEstablishment(ctx, u)
 		if sillage.KindOf(err) == sillage.KindNotFound {
 			return sillage.Errorf(sillage.KindNotFound, "établissement %s inconnu de l'instance", u)
 		}

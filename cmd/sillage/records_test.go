@@ -29,17 +29,17 @@ func seedRecords(t *testing.T, c *cli) {
 	}
 	defer st.Close()
 	err = st.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: "0860012W", Name: "Lycée Rosa Bonheur", Kind: sillage.KindLP}); err != nil {
+		if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: "0860012W", Name: "Lycée Rosa Bonheur", Kind: sillage.KindLP}); err != nil {
 			return err
 		}
 		ref := sillage.Referential{Diploma: "24732205", Kind: sillage.ReferentialBacPro, Label: "Bac pro SN",
 			Competences: []sillage.Competence{{Code: "C1", Label: "S'informer"}, {Code: "C2", Label: "Réaliser"}}}
-		if err := tx.CreateReferential(ctx, "0860012W", &ref); err != nil {
+		if err := tx.Records().CreateReferential(ctx, "0860012W", &ref); err != nil {
 			return err
 		}
 		for _, id := range []string{"E1", "E2"} {
 			s := sillage.Student{Person: sillage.Person{LastName: "Élève", FirstName: id, SIECLEID: id, Source: sillage.SourceSIECLE}}
-			if err := tx.CreateStudent(ctx, "0860012W", &s); err != nil {
+			if err := tx.People().CreateStudent(ctx, "0860012W", &s); err != nil {
 				return err
 			}
 		}

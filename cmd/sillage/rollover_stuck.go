@@ -33,7 +33,7 @@ func (a *app) rolloverStuckCmd() *cobra.Command {
 			var stuck []sillage.RolloverStep
 			now := a.clock().Now()
 			err = st.Read(ctx, func(tx *store.Tx) error {
-				steps, err := tx.ListRolloverSteps(ctx, y)
+				steps, err := tx.Rollover().ListRolloverSteps(ctx, y)
 				for _, s := range steps {
 					if s.Stuck(now) {
 						stuck = append(stuck, s)

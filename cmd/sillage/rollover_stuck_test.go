@@ -35,7 +35,7 @@ func TestRolloverStuckCommands(t *testing.T) {
 			}
 			ctx := context.Background()
 			if err := st.Write(ctx, func(tx *store.Tx) error {
-				_, err := tx.UpdateRolloverStepClaim(ctx, uai, 2025, 1, tx.Now().Add(rollover.DefaultLease), "ligne de commande", "serveur-1, processus 4242")
+				_, err := tx.Rollover().UpdateRolloverStepClaim(ctx, uai, 2025, 1, tx.Now().Add(rollover.DefaultLease), "ligne de commande", "serveur-1, processus 4242")
 				return err
 			}); err != nil {
 				t.Fatal(err)

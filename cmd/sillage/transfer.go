@@ -86,7 +86,7 @@ func (a *app) transferCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := st.Read(ctx, func(tx *store.Tx) error { _, err := tx.GetEstablishment(ctx, u); return err }); err != nil {
+			if err := st.Read(ctx, func(tx *store.Tx) error { _, err := tx.Establishments().GetEstablishment(ctx, u); return err }); err != nil {
 				return err
 			}
 			s, err := transfer.LoadStatus(ctx, st, u, f, a.cfg.Retention)

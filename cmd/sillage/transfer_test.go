@@ -59,7 +59,7 @@ func TestEstablishmentTransferCommand(t *testing.T) {
 			defer st.Close()
 			var entries []sillage.AuditEntry
 			st.Read(context.Background(), func(tx *store.Tx) (err error) {
-				entries, err = tx.ListAudit(context.Background(), "0860012W", sillage.AuditFilter{Action: audit.TransferSettings})
+				entries, err = tx.Audit().ListAudit(context.Background(), "0860012W", sillage.AuditFilter{Action: audit.TransferSettings})
 				return err
 			})
 			if len(entries) != 2 || !strings.Contains(entries[1].Details, "transfert activé") || entries[1].ActorName != "ligne de commande" {
@@ -245,12 +245,12 @@ func TestTransferStatusText(t *testing.T) {
 			err = st.Write(ctx, func(tx *store.Tx) error {
 				there := sillage.Student{Person: sillage.Person{FirstName: "Léa", LastName: "Durand", Source: sillage.SourceSIECLE, SIECLEID: "1"},
 					Unqid: "v1:LEA", Diploma: "24732205", TransferStatus: sillage.TransferSettled, EnteredAt: entered.AddDate(-1, 0, 0)}
-				if err := tx.CreateStudent(ctx, "0860012W", &there); err != nil {
+				if err := tx.People().CreateStudent(ctx, "0860012W", &there); err != nil {
 					return err
 				}
 				here := sillage.Student{Person: sillage.Person{FirstName: "Léa", LastName: "Durand", Source: sillage.SourceSIECLE, SIECLEID: "2"},
 					Unqid: "v1:LEA", Diploma: "24732205", PreviousUAI: "0170001A", PreviousName: "Collège du Port", EnteredAt: entered}
-				return tx.CreateStudent(ctx, "0010856A", &here)
+				return tx.People().CreateStudent(ctx, "0010856A", &here)
 			})
 			st.Close()
 			if err != nil {

@@ -30,7 +30,7 @@ func UniqueLogin(ctx context.Context, tx *store.Tx, first, last string) (string,
 	base := auth.LoginBase(first, last)
 	login := base
 	for n := 2; ; n++ {
-		taken, err := tx.LoginTaken(ctx, login)
+		taken, err := tx.Accounts().LoginTaken(ctx, login)
 		if err != nil {
 			return "", err
 		}
@@ -82,12 +82,12 @@ func Create(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit.Actor,
 		return Created{}, err
 	}
 	acc := sillage.Account{Login: login, PasswordHash: hash, MustChangePassword: true}
-	if err := tx.CreateAccount(ctx, &acc); err != nil {
+	if err := tx.Accounts().CreateAccount(ctx, &acc); err != nil {
 		return Created{}, err
 	}
 	p := sillage.Person{Role: role, Civility: id.Civility, FirstName: id.FirstName, LastName: id.LastName,
 		Email: id.Email, Source: sillage.SourceManual, AccountID: acc.ID}
-	if err := tx.CreatePerson(ctx, uai, &p); err != nil {
+	if err := tx.People().CreatePerson(ctx, uai, &p); err != nil {
 		return Created{}, err
 	}
 	if err := audit.Record(ctx, tx, uai, who, audit.AccountCreated, p.FullName()+" ("+role.Label()+")", "identifiant "+login); err != nil {
@@ -98,7 +98,7 @@ func Create(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit.Actor,
 
 // ResetPassword gives a person a new one-time password and ends their sessions.
 func ResetPassword(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit.Actor, personID int64) (Created, error) {
-	p, err := tx.GetPerson(ctx, uai, personID)
+	p, err := tx.People().GetPerson(ctx, uai, personID)
 	if err != nil {
 		return Created{}, err
 	}
@@ -108,19 +108,19 @@ func ResetPassword(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit
 			return Created{}, err
 		}
 		acc := sillage.Account{Login: login, MustChangePassword: true}
-		if err := tx.CreateAccount(ctx, &acc); err != nil {
+		if err := tx.Accounts().CreateAccount(ctx, &acc); err != nil {
 			return Created{}, err
 		}
-		if err := tx.LinkAccount(ctx, uai, p.ID, acc.ID); err != nil {
+		if err := tx.Accounts().LinkAccount(ctx, uai, p.ID, acc.ID); err != nil {
 			return Created{}, err
 		}
 		p.AccountID = acc.ID
 	}
-	acc, err := tx.GetAccount(ctx, p.AccountID)
+	acc, err := tx.Accounts().GetAccount(ctx, p.AccountID)
 	if err != nil {
 		return Created{}, err
 	}
-	if shared, err := tx.AccountUsedElsewhere(ctx, acc.ID, uai); err != nil {
+	if shared, err := tx.CrossTenant().AccountUsedElsewhere(ctx, acc.ID, uai); err != nil {
 		return Created{}, err
 	} else if shared {
 		return Created{}, sillage.Errorf(sillage.KindConflict,
@@ -131,10 +131,10 @@ func ResetPassword(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit
 	if err != nil {
 		return Created{}, err
 	}
-	if err := tx.SetPassword(ctx, acc.ID, hash, true); err != nil {
+	if err := tx.Accounts().SetPassword(ctx, acc.ID, hash, true); err != nil {
 		return Created{}, err
 	}
-	if _, err := tx.DeleteAccountSessions(ctx, acc.ID); err != nil {
+	if _, err := tx.Accounts().DeleteAccountSessions(ctx, acc.ID); err != nil {
 		return Created{}, err
 	}
 	if _, err := RevokeAccountTokens(ctx, tx, who, acc.ID, "réinitialisation du mot de passe"); err != nil {
@@ -152,14 +152,14 @@ func ResetPassword(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit
 // reset is journaled in the chain of each establishment the account serves
 // and in the instance's.
 func ResetAccount(ctx context.Context, tx *store.Tx, who audit.Actor, login string) (string, error) {
-	acc, err := tx.GetAccountByLogin(ctx, login)
+	acc, err := tx.Accounts().GetAccountByLogin(ctx, login)
 	if err != nil {
 		return "", err
 	}
 	if !acc.ClosedAt.IsZero() {
 		return "", sillage.Errorf(sillage.KindConflict, "le compte « %s » est fermé : il ne permet plus de se connecter", acc.Login)
 	}
-	ms, err := tx.AccountMemberships(ctx, acc.ID)
+	ms, err := tx.Accounts().AccountMemberships(ctx, acc.ID)
 	if err != nil {
 		return "", err
 	}
@@ -168,10 +168,10 @@ func ResetAccount(ctx context.Context, tx *store.Tx, who audit.Actor, login stri
 	if err != nil {
 		return "", err
 	}
-	if err := tx.SetPassword(ctx, acc.ID, hash, true); err != nil {
+	if err := tx.Accounts().SetPassword(ctx, acc.ID, hash, true); err != nil {
 		return "", err
 	}
-	if _, err := tx.DeleteAccountSessions(ctx, acc.ID); err != nil {
+	if _, err := tx.Accounts().DeleteAccountSessions(ctx, acc.ID); err != nil {
 		return "", err
 	}
 	if _, err := RevokeAccountTokens(ctx, tx, who, acc.ID, "réinitialisation du mot de passe"); err != nil {
@@ -193,7 +193,7 @@ func ResetAccount(ctx context.Context, tx *store.Tx, who audit.Actor, login stri
 
 // ChangeRole changes the role of a member of staff (never to or from student).
 func ChangeRole(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit.Actor, personID int64, role sillage.Role) error {
-	p, err := tx.GetPerson(ctx, uai, personID)
+	p, err := tx.People().GetPerson(ctx, uai, personID)
 	if err != nil {
 		return err
 	}
@@ -206,11 +206,11 @@ func ChangeRole(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit.Ac
 	if p.Role == role {
 		return nil
 	}
-	if err := tx.SetPersonRole(ctx, uai, personID, role); err != nil {
+	if err := tx.People().SetPersonRole(ctx, uai, personID, role); err != nil {
 		return err
 	}
 	if p.AccountID != 0 {
-		if _, err := tx.DeleteAccountSessions(ctx, p.AccountID); err != nil {
+		if _, err := tx.Accounts().DeleteAccountSessions(ctx, p.AccountID); err != nil {
 			return err
 		}
 	}
@@ -223,14 +223,14 @@ func ChangeRole(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit.Ac
 // Delete deletes a person with all their data; their account is closed when
 // it belongs to no other establishment. It is logged.
 func Delete(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit.Actor, personID int64, reason string) error {
-	p, err := tx.GetPerson(ctx, uai, personID)
+	p, err := tx.People().GetPerson(ctx, uai, personID)
 	if err != nil {
 		return err
 	}
 	if err := revokePersonTokens(ctx, tx, uai, who, p, "suppression du compte"); err != nil {
 		return err
 	}
-	if err := tx.DeletePerson(ctx, uai, personID); err != nil {
+	if err := tx.People().DeletePerson(ctx, uai, personID); err != nil {
 		return err
 	}
 	if p.AccountID != 0 {
@@ -243,21 +243,21 @@ func Delete(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit.Actor,
 
 // CloseIfOrphan closes an account whose last person was deleted.
 func CloseIfOrphan(ctx context.Context, tx *store.Tx, accountID int64, reason string) error {
-	ms, err := tx.AccountMemberships(ctx, accountID)
+	ms, err := tx.Accounts().AccountMemberships(ctx, accountID)
 	if err != nil {
 		return err
 	}
 	if len(ms) > 0 {
 		return nil
 	}
-	return tx.CloseAccount(ctx, accountID, reason)
+	return tx.Accounts().CloseAccount(ctx, accountID, reason)
 }
 
 // RevokeAccountTokens revokes the API tokens of every person of an account
 // (password change or reset, sign-out everywhere) and journals it in each
 // establishment whose tokens it revoked. It returns how many.
 func RevokeAccountTokens(ctx context.Context, tx *store.Tx, who audit.Actor, accountID int64, reason string) (int, error) {
-	uais, err := tx.RevokeAccountAPITokens(ctx, accountID, reason)
+	uais, err := tx.Accounts().RevokeAccountAPITokens(ctx, accountID, reason)
 	if err != nil {
 		return 0, err
 	}
@@ -280,7 +280,7 @@ func RevokeAccountTokens(ctx context.Context, tx *store.Tx, who audit.Actor, acc
 // revokePersonTokens revokes the API tokens a person issued (role change,
 // deletion), journaled when there were any.
 func revokePersonTokens(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit.Actor, p sillage.Person, reason string) error {
-	n, err := tx.RevokePersonAPITokens(ctx, uai, p.ID, reason)
+	n, err := tx.Accounts().RevokePersonAPITokens(ctx, uai, p.ID, reason)
 	if err != nil || n == 0 {
 		return err
 	}

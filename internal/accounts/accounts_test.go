@@ -30,27 +30,27 @@ func TestSharedAccount(t *testing.T) {
 		var acc sillage.Account
 		err := st.Write(ctx, func(tx *store.Tx) error {
 			for _, u := range []sillage.UAI{a, b} {
-				if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: u, Name: "Établissement " + string(u), Kind: sillage.KindLP}); err != nil {
+				if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: u, Name: "Établissement " + string(u), Kind: sillage.KindLP}); err != nil {
 					return err
 				}
 			}
 			acc = sillage.Account{Login: "anne.martin", MustChangePassword: true}
-			if err := tx.CreateAccount(ctx, &acc); err != nil {
+			if err := tx.Accounts().CreateAccount(ctx, &acc); err != nil {
 				return err
 			}
 			shared = sillage.Person{Role: sillage.RoleTeacher, LastName: "MARTIN", FirstName: "Anne", Source: sillage.SourceManual, AccountID: acc.ID}
-			if err := tx.CreatePerson(ctx, a, &shared); err != nil {
+			if err := tx.People().CreatePerson(ctx, a, &shared); err != nil {
 				return err
 			}
 			there := sillage.Person{Role: sillage.RoleTeacher, LastName: "MARTIN", FirstName: "Anne", Source: sillage.SourceManual, AccountID: acc.ID}
-			if err := tx.CreatePerson(ctx, b, &there); err != nil {
+			if err := tx.People().CreatePerson(ctx, b, &there); err != nil {
 				return err
 			}
 			local = sillage.Person{Role: sillage.RoleTeacher, LastName: "PETIT", FirstName: "Luc", Source: sillage.SourceManual}
-			if err := tx.CreatePerson(ctx, a, &local); err != nil {
+			if err := tx.People().CreatePerson(ctx, a, &local); err != nil {
 				return err
 			}
-			return tx.CreateSession(ctx, sillage.Session{TokenHash: "jeton", AccountID: acc.ID, CreatedAt: clock.T, LastSeenAt: clock.T, ExpiresAt: clock.T.Add(time.Hour)})
+			return tx.Accounts().CreateSession(ctx, sillage.Session{TokenHash: "jeton", AccountID: acc.ID, CreatedAt: clock.T, LastSeenAt: clock.T, ExpiresAt: clock.T.Add(time.Hour)})
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -91,10 +91,10 @@ func TestSharedAccount(t *testing.T) {
 			t.Fatalf("operator reset: %q %v", otp, err)
 		}
 		err = st.Read(ctx, func(tx *store.Tx) error {
-			if _, err := tx.GetSession(ctx, "jeton", clock.T); sillage.KindOf(err) != sillage.KindNotFound {
+			if _, err := tx.Accounts().GetSession(ctx, "jeton", clock.T); sillage.KindOf(err) != sillage.KindNotFound {
 				t.Errorf("the account's session after the reset: %v", err)
 			}
-			got, err := tx.GetAccount(ctx, acc.ID)
+			got, err := tx.Accounts().GetAccount(ctx, acc.ID)
 			if err != nil {
 				return err
 			}
@@ -102,7 +102,7 @@ func TestSharedAccount(t *testing.T) {
 				t.Errorf("account after the reset: %+v", got)
 			}
 			for _, u := range []sillage.UAI{"", a, b} {
-				entries, err := tx.ListAudit(ctx, u, sillage.AuditFilter{Action: audit.AccountPasswordReset})
+				entries, err := tx.Audit().ListAudit(ctx, u, sillage.AuditFilter{Action: audit.AccountPasswordReset})
 				if err != nil {
 					return err
 				}

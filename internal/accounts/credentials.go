@@ -37,11 +37,11 @@ func needsCredentials(acc sillage.Account) bool {
 // passwords in clear: privacy.md, docs/securite.md). Issuing again replaces the passwords
 // of the previous list for accounts still not activated.
 func IssueDivision(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Box, uai sillage.UAI, who audit.Actor, divisionID int64) (sillage.CredentialList, []Credential, error) {
-	div, err := tx.GetDivision(ctx, uai, divisionID)
+	div, err := tx.People().GetDivision(ctx, uai, divisionID)
 	if err != nil {
 		return sillage.CredentialList{}, nil, err
 	}
-	students, err := tx.ListStudents(ctx, uai, sillage.StudentFilter{DivisionID: divisionID, ActiveOnly: true})
+	students, err := tx.People().ListStudents(ctx, uai, sillage.StudentFilter{DivisionID: divisionID, ActiveOnly: true})
 	if err != nil {
 		return sillage.CredentialList{}, nil, err
 	}
@@ -52,7 +52,7 @@ func IssueDivision(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *se
 	var targets []target
 	for _, s := range students {
 		targets = append(targets, target{s.Person, sillage.RoleStudent.Label()})
-		links, err := tx.ListGuardians(ctx, uai, s.ID)
+		links, err := tx.People().ListGuardians(ctx, uai, s.ID)
 		if err != nil {
 			return sillage.CredentialList{}, nil, err
 		}
@@ -60,7 +60,7 @@ func IssueDivision(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *se
 			if !g.Legal {
 				continue
 			}
-			p, err := tx.GetPerson(ctx, uai, g.ParentID)
+			p, err := tx.People().GetPerson(ctx, uai, g.ParentID)
 			if err != nil {
 				return sillage.CredentialList{}, nil, err
 			}
@@ -83,7 +83,7 @@ func IssueStaff(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealb
 	var persons []sillage.Person
 	var roles []string
 	for _, role := range []sillage.Role{sillage.RoleTeacher, sillage.RoleDirector, sillage.RoleAdministrator, sillage.RoleStaff} {
-		ps, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{Role: role, ActiveOnly: true})
+		ps, err := tx.People().ListPersons(ctx, uai, sillage.PersonFilter{Role: role, ActiveOnly: true})
 		if err != nil {
 			return sillage.CredentialList{}, nil, err
 		}
@@ -107,15 +107,15 @@ func issue(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Bo
 				return sillage.CredentialList{}, nil, err
 			}
 			acc := sillage.Account{Login: login, MustChangePassword: true}
-			if err := tx.CreateAccount(ctx, &acc); err != nil {
+			if err := tx.Accounts().CreateAccount(ctx, &acc); err != nil {
 				return sillage.CredentialList{}, nil, err
 			}
-			if err := tx.LinkAccount(ctx, uai, p.ID, acc.ID); err != nil {
+			if err := tx.Accounts().LinkAccount(ctx, uai, p.ID, acc.ID); err != nil {
 				return sillage.CredentialList{}, nil, err
 			}
 			p.AccountID = acc.ID
 		}
-		acc, err := tx.GetAccount(ctx, p.AccountID)
+		acc, err := tx.Accounts().GetAccount(ctx, p.AccountID)
 		if err != nil {
 			return sillage.CredentialList{}, nil, err
 		}
@@ -124,7 +124,7 @@ func issue(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Bo
 		}
 		// An account another establishment also uses got its password
 		// there: it is not this establishment's to replace.
-		if elsewhere, err := tx.AccountUsedElsewhere(ctx, acc.ID, uai); err != nil {
+		if elsewhere, err := tx.CrossTenant().AccountUsedElsewhere(ctx, acc.ID, uai); err != nil {
 			return sillage.CredentialList{}, nil, err
 		} else if elsewhere {
 			shared++
@@ -141,7 +141,7 @@ func issue(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Bo
 		return sillage.CredentialList{}, nil, err
 	}
 	for i, id := range accountIDs {
-		if err := tx.SetPassword(ctx, id, hashes[i], true); err != nil {
+		if err := tx.Accounts().SetPassword(ctx, id, hashes[i], true); err != nil {
 			return sillage.CredentialList{}, nil, err
 		}
 	}
@@ -151,7 +151,7 @@ func issue(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Bo
 	}
 	l := sillage.CredentialList{SchoolYear: year, DivisionCode: division, Title: title, Accounts: len(creds),
 		PDFSHA256: pdfRef.SHA256, PDFSize: pdfRef.Size, CSVSHA256: csvRef.SHA256, CSVSize: csvRef.Size, CreatedBy: who.ID}
-	if err := tx.AddCredentialList(ctx, uai, &l); err != nil {
+	if err := tx.Accounts().AddCredentialList(ctx, uai, &l); err != nil {
 		return sillage.CredentialList{}, nil, err
 	}
 	details := fmt.Sprintf("%d mots de passe provisoires", len(creds))

@@ -49,7 +49,7 @@ func ExpireCredentialListsThen(ctx context.Context, st *store.Store, days int, t
 	err := st.Write(ctx, func(tx *store.Tx) error {
 		total = 0
 		cutoff := tx.Now().AddDate(0, 0, -days)
-		counts, err := tx.ExpireCredentialLists(ctx, cutoff)
+		counts, err := tx.Accounts().ExpireCredentialLists(ctx, cutoff)
 		if err != nil {
 			return err
 		}

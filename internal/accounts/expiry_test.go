@@ -34,7 +34,7 @@ func testCredentialListsExpire(t *testing.T, days int) {
 		add := func(uai sillage.UAI, title string) {
 			t.Helper()
 			err := st.Write(ctx, func(tx *store.Tx) error {
-				return tx.AddCredentialList(ctx, uai, &sillage.CredentialList{SchoolYear: sillage.SchoolYearOf(start), DivisionCode: "1SN", Title: title,
+				return tx.Accounts().AddCredentialList(ctx, uai, &sillage.CredentialList{SchoolYear: sillage.SchoolYearOf(start), DivisionCode: "1SN", Title: title,
 					Accounts: 2, PDFSHA256: strings.Repeat("a", 64), PDFSize: 1, CSVSHA256: strings.Repeat("b", 64), CSVSize: 1})
 			})
 			if err != nil {
@@ -43,7 +43,7 @@ func testCredentialListsExpire(t *testing.T, days int) {
 		}
 		err := st.Write(ctx, func(tx *store.Tx) error {
 			for _, u := range []sillage.UAI{a, b} {
-				if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: u, Name: "Établissement " + string(u), Kind: sillage.KindLP}); err != nil {
+				if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: u, Name: "Établissement " + string(u), Kind: sillage.KindLP}); err != nil {
 					return err
 				}
 			}
@@ -67,14 +67,14 @@ func testCredentialListsExpire(t *testing.T, days int) {
 		}
 		err = st.Read(ctx, func(tx *store.Tx) error {
 			for uai, want := range map[sillage.UAI]string{a: "récente A", b: ""} {
-				lists, err := tx.ListCredentialLists(ctx, uai)
+				lists, err := tx.Accounts().ListCredentialLists(ctx, uai)
 				if err != nil {
 					return err
 				}
 				if want == "" && len(lists) != 0 || want != "" && (len(lists) != 1 || lists[0].Title != want) {
 					t.Errorf("%s keeps %+v, want %q", uai, lists, want)
 				}
-				entries, err := tx.ListAudit(ctx, uai, sillage.AuditFilter{Action: audit.CredentialsExpired})
+				entries, err := tx.Audit().ListAudit(ctx, uai, sillage.AuditFilter{Action: audit.CredentialsExpired})
 				if err != nil {
 					return err
 				}

@@ -38,7 +38,7 @@ const maxEmailLen = 254
 // current data. The journal names the fields with their old and new values,
 // the e-mail address excepted ("courriel modifié").
 func Rectify(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit.Actor, personID int64, in Identity) (bool, error) {
-	p, err := tx.GetPerson(ctx, uai, personID)
+	p, err := tx.People().GetPerson(ctx, uai, personID)
 	if err != nil {
 		return false, err
 	}
@@ -70,7 +70,7 @@ func Rectify(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit.Actor
 		return false, nil
 	}
 	p.Civility, p.LastName, p.FirstName, p.Email = in.Civility, in.LastName, in.FirstName, in.Email
-	if err := tx.UpdatePerson(ctx, uai, p); err != nil {
+	if err := tx.People().UpdatePerson(ctx, uai, p); err != nil {
 		return false, err
 	}
 	if err := audit.Record(ctx, tx, uai, who, audit.Rectification, p.FullName(), strings.Join(changes, " ; ")); err != nil {

@@ -60,7 +60,7 @@ func TestRectify(t *testing.T) {
 		ctx := context.Background()
 		err := st.Write(ctx, func(tx *store.Tx) error {
 			for _, u := range []sillage.UAI{a, b} {
-				if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: u, Name: "Établissement " + string(u), Kind: sillage.KindLP}); err != nil {
+				if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: u, Name: "Établissement " + string(u), Kind: sillage.KindLP}); err != nil {
 					return err
 				}
 			}
@@ -80,7 +80,7 @@ func TestRectify(t *testing.T) {
 					Source: sillage.SourceSTS, STSID: "sts-" + strings.ReplaceAll(c.name, " ", "-")}
 				var entries int
 				err := st.Write(ctx, func(tx *store.Tx) error {
-					if err := tx.CreatePerson(ctx, home, &before); err != nil {
+					if err := tx.People().CreatePerson(ctx, home, &before); err != nil {
 						return err
 					}
 					entries = countRectifications(ctx, t, tx, a)
@@ -110,10 +110,10 @@ func TestRectify(t *testing.T) {
 				var after sillage.Person
 				var list []sillage.AuditEntry
 				err = st.Read(ctx, func(tx *store.Tx) (err error) {
-					if after, err = tx.GetPerson(ctx, home, before.ID); err != nil {
+					if after, err = tx.People().GetPerson(ctx, home, before.ID); err != nil {
 						return err
 					}
-					list, err = tx.ListAudit(ctx, a, sillage.AuditFilter{Action: audit.Rectification})
+					list, err = tx.Audit().ListAudit(ctx, a, sillage.AuditFilter{Action: audit.Rectification})
 					return err
 				})
 				if err != nil {
@@ -150,7 +150,7 @@ func TestRectify(t *testing.T) {
 
 func countRectifications(ctx context.Context, t *testing.T, tx *store.Tx, uai sillage.UAI) int {
 	t.Helper()
-	list, err := tx.ListAudit(ctx, uai, sillage.AuditFilter{Action: audit.Rectification})
+	list, err := tx.Audit().ListAudit(ctx, uai, sillage.AuditFilter{Action: audit.Rectification})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestCreateChecksTheIdentity(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store, _ *storetest.Clock) {
 		ctx := context.Background()
 		if err := st.Write(ctx, func(tx *store.Tx) error {
-			return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Lycée", Kind: sillage.KindLP})
+			return tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Lycée", Kind: sillage.KindLP})
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -196,7 +196,7 @@ func TestCreateChecksTheIdentity(t *testing.T) {
 		}
 		var persons []sillage.Person
 		st.Read(ctx, func(tx *store.Tx) (err error) {
-			persons, err = tx.ListPersons(ctx, uai, sillage.PersonFilter{})
+			persons, err = tx.People().ListPersons(ctx, uai, sillage.PersonFilter{})
 			return err
 		})
 		if len(persons) != 1 {

@@ -62,7 +62,7 @@ var System = Actor{Role: "system", Name: "Sillage"}
 // Record appends an entry in tx: the entry exists exactly when the action does.
 func Record(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Actor, action, target, details string) error {
 	e := sillage.AuditEntry{ActorID: who.ID, ActorRole: who.Role, ActorName: who.Name, Action: action, Target: target, Details: details}
-	if err := tx.AppendAudit(ctx, uai, &e); err != nil {
+	if err := tx.Audit().AppendAudit(ctx, uai, &e); err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
 	return nil
@@ -115,7 +115,7 @@ func Verify(ctx context.Context, st *store.Store, uai sillage.UAI, opts VerifyOp
 	cp := opts.checkpointHead(uai)
 	err := st.Read(ctx, func(tx *store.Tx) error {
 		var head sillage.AuditHead
-		heads, err := tx.AuditChains(ctx)
+		heads, err := tx.CrossTenant().AuditChains(ctx)
 		if err != nil {
 			return err
 		}
@@ -138,7 +138,7 @@ func Verify(ctx context.Context, st *store.Store, uai sillage.UAI, opts VerifyOp
 		}
 		keyedSeen, firstKeyed, attested, first := false, false, false, true
 		errStop := fmt.Errorf("stop")
-		err = tx.WalkAudit(ctx, uai, func(e sillage.AuditEntry) error {
+		err = tx.Audit().WalkAudit(ctx, uai, func(e sillage.AuditEntry) error {
 			switch {
 			case e.Seq != wantSeq:
 				problem = &Problem{uai, wantSeq, "entrée manquante ou renumérotée"}
@@ -216,7 +216,7 @@ func checkHash(uai sillage.UAI, e sillage.AuditEntry, key *Key, keyedSeen bool) 
 // checkpoint names.
 func VerifyAll(ctx context.Context, st *store.Store, opts VerifyOptions) ([]Problem, int, error) {
 	var chains []sillage.AuditHead
-	if err := st.Read(ctx, func(tx *store.Tx) (err error) { chains, err = tx.AuditChains(ctx); return err }); err != nil {
+	if err := st.Read(ctx, func(tx *store.Tx) (err error) { chains, err = tx.CrossTenant().AuditChains(ctx); return err }); err != nil {
 		return nil, 0, err
 	}
 	uais := make([]sillage.UAI, 0, len(chains))
@@ -302,17 +302,17 @@ var actionLabels = map[string]string{
 // chain it cut. The chains stay verifiable: each remembers where it was cut.
 func PurgeExpired(ctx context.Context, st *store.Store, before time.Time) (int, error) {
 	var chains []sillage.AuditHead
-	if err := st.Read(ctx, func(tx *store.Tx) (err error) { chains, err = tx.AuditChains(ctx); return err }); err != nil {
+	if err := st.Read(ctx, func(tx *store.Tx) (err error) { chains, err = tx.CrossTenant().AuditChains(ctx); return err }); err != nil {
 		return 0, err
 	}
 	total := 0
 	for _, c := range chains {
 		err := st.Write(ctx, func(tx *store.Tx) error {
-			n, err := tx.PurgeAudit(ctx, c.UAI, before)
+			n, err := tx.Audit().PurgeAudit(ctx, c.UAI, before)
 			if err != nil || n == 0 {
 				return err
 			}
-			heads, err := tx.AuditChains(ctx)
+			heads, err := tx.CrossTenant().AuditChains(ctx)
 			if err != nil {
 				return err
 			}

@@ -42,7 +42,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 			storetest.Run(t, func(t *testing.T, st *store.Store, _ *storetest.Clock) {
 				ctx := context.Background()
 				st.Write(ctx, func(tx *store.Tx) error {
-					return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: "0860012W", Name: "A", Kind: sillage.KindLP})
+					return tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: "0860012W", Name: "A", Kind: sillage.KindLP})
 				})
 				appendN(t, st, "0860012W", 5)
 				appendN(t, st, "", 2)
@@ -77,7 +77,7 @@ func TestPurgeKeepsChainVerifiable(t *testing.T) {
 		appendN(t, st, "", 2)
 		var n int
 		st.Write(ctx, func(tx *store.Tx) (err error) {
-			n, err = tx.PurgeAudit(ctx, "", clock.T.AddDate(-1, 0, 0))
+			n, err = tx.Audit().PurgeAudit(ctx, "", clock.T.AddDate(-1, 0, 0))
 			return err
 		})
 		if n != 3 {
@@ -94,7 +94,7 @@ func TestPurgeExpiredRecordsTheCut(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
 		ctx := context.Background()
 		st.Write(ctx, func(tx *store.Tx) error {
-			return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: "0860012W", Name: "A", Kind: sillage.KindLP})
+			return tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: "0860012W", Name: "A", Kind: sillage.KindLP})
 		})
 		appendN(t, st, "0860012W", 4)
 		clock.Advance(400 * 24 * time.Hour)
@@ -105,7 +105,7 @@ func TestPurgeExpiredRecordsTheCut(t *testing.T) {
 		}
 		var entries []sillage.AuditEntry
 		st.Read(ctx, func(tx *store.Tx) (err error) {
-			entries, err = tx.ListAudit(ctx, "0860012W", sillage.AuditFilter{})
+			entries, err = tx.Audit().ListAudit(ctx, "0860012W", sillage.AuditFilter{})
 			return err
 		})
 		if len(entries) != 2 || entries[0].Action != audit.AuditPurged {

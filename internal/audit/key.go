@@ -80,7 +80,7 @@ func SealChains(ctx context.Context, st *store.Store) (int, error) {
 	}
 	n := 0
 	err := st.Write(ctx, func(tx *store.Tx) error {
-		chains, err := tx.AuditChains(ctx)
+		chains, err := tx.CrossTenant().AuditChains(ctx)
 		if err != nil {
 			return err
 		}
@@ -164,7 +164,7 @@ type Checkpoint struct {
 // MakeCheckpoint reads every chain head and signs them.
 func MakeCheckpoint(ctx context.Context, st *store.Store, s *Signer, now time.Time) (Checkpoint, error) {
 	var chains []sillage.AuditHead
-	if err := st.Read(ctx, func(tx *store.Tx) (err error) { chains, err = tx.AuditChains(ctx); return err }); err != nil {
+	if err := st.Read(ctx, func(tx *store.Tx) (err error) { chains, err = tx.CrossTenant().AuditChains(ctx); return err }); err != nil {
 		return Checkpoint{}, err
 	}
 	b := checkpointBody{Format: CheckpointFormat, CreatedAt: now.UTC().Truncate(time.Second), KeyVersion: s.version,

@@ -35,7 +35,7 @@ func keyedChain(t *testing.T, st *store.Store, key *audit.Key) {
 	t.Helper()
 	ctx := context.Background()
 	st.Write(ctx, func(tx *store.Tx) error {
-		return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uaiA, Name: "A", Kind: sillage.KindLP})
+		return tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uaiA, Name: "A", Kind: sillage.KindLP})
 	})
 	appendN(t, st, uaiA, 2)
 	st.SetAuditKey(key)
@@ -56,7 +56,7 @@ func TestKeyedChainDetectsRewrites(t *testing.T) {
 		ctx := context.Background()
 		var entries []sillage.AuditEntry
 		st.Read(ctx, func(tx *store.Tx) error {
-			return tx.WalkAudit(ctx, uaiA, func(e sillage.AuditEntry) error { entries = append(entries, e); return nil })
+			return tx.Audit().WalkAudit(ctx, uaiA, func(e sillage.AuditEntry) error { entries = append(entries, e); return nil })
 		})
 		prev := sillage.GenesisHash
 		db := st.SQLDB()
@@ -176,7 +176,7 @@ func TestKeyedChainNeedsTheRightKey(t *testing.T) {
 		}
 		var last sillage.AuditEntry
 		st.Read(ctx, func(tx *store.Tx) error {
-			es, err := tx.ListAudit(ctx, uaiA, sillage.AuditFilter{Limit: 1})
+			es, err := tx.Audit().ListAudit(ctx, uaiA, sillage.AuditFilter{Limit: 1})
 			last = es[0]
 			return err
 		})

@@ -40,7 +40,7 @@ func (s *Sessions) Create(ctx context.Context, tx *store.Tx, accountID int64) (s
 	token, hash := NewToken()
 	now := s.Clock.Now()
 	sess := sillage.Session{TokenHash: hash, AccountID: accountID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.Idle)}
-	return token, sess, tx.CreateSession(ctx, sess)
+	return token, sess, tx.Accounts().CreateSession(ctx, sess)
 }
 
 // Find returns the live session of a token, in the caller's transaction
@@ -49,7 +49,7 @@ func (s *Sessions) Find(ctx context.Context, tx *store.Tx, token string) (sillag
 	if token == "" {
 		return sillage.Session{}, sillage.Errorf(sillage.KindNotFound, "pas de session")
 	}
-	return tx.GetSession(ctx, HashToken(token), s.Clock.Now())
+	return tx.Accounts().GetSession(ctx, HashToken(token), s.Clock.Now())
 }
 
 // Touch records activity, pushing the expiry back by the idle duration. It
@@ -61,6 +61,6 @@ func (s *Sessions) Touch(ctx context.Context, sess sillage.Session) (sillage.Ses
 		return sess, nil
 	}
 	sess.LastSeenAt, sess.ExpiresAt = now, now.Add(s.Idle)
-	err := s.Store.Write(ctx, func(tx *store.Tx) error { return tx.TouchSession(ctx, sess.TokenHash, now, sess.ExpiresAt) })
+	err := s.Store.Write(ctx, func(tx *store.Tx) error { return tx.Accounts().TouchSession(ctx, sess.TokenHash, now, sess.ExpiresAt) })
 	return sess, err
 }

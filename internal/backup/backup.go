@@ -286,10 +286,10 @@ func snapshotPostgres(ctx context.Context, st *store.Store, path string, meta *M
 func readSnapshot(ctx context.Context, st *store.Store, read func(func(tx *store.Tx) error) error) (*snapshotState, error) {
 	snap := &snapshotState{keys: map[string][]sillage.KeyVersion{}}
 	err := read(func(tx *store.Tx) (err error) {
-		if snap.refs, err = tx.BlobRefs(ctx); err != nil {
+		if snap.refs, err = tx.CrossTenant().BlobRefs(ctx); err != nil {
 			return err
 		}
-		snap.keys[keyreg.IDKey], err = tx.ListKeyVersions(ctx, keyreg.IDKey)
+		snap.keys[keyreg.IDKey], err = tx.Keys().ListKeyVersions(ctx, keyreg.IDKey)
 		return err
 	})
 	if err != nil {

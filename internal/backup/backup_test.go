@@ -53,7 +53,7 @@ func newInstance(t *testing.T, kind store.Kind, files int) *instance {
 	defer b.Close()
 	// Every file referenced, as a year's archive of a division.
 	err = in.st.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: "0860012W", Name: "Lycée", Kind: sillage.KindLP}); err != nil {
+		if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: "0860012W", Name: "Lycée", Kind: sillage.KindLP}); err != nil {
 			return err
 		}
 		for i := 0; i < files; i++ {
@@ -62,7 +62,7 @@ func newInstance(t *testing.T, kind store.Kind, files int) *instance {
 				return err
 			}
 			a := sillage.Archive{SchoolYear: 2024, DivisionCode: fmt.Sprint("D", i), Name: fmt.Sprint("archive-", i, ".zip"), SHA256: ref.SHA256, Size: ref.Size}
-			if err := tx.AddArchive(ctx, "0860012W", &a); err != nil {
+			if err := tx.Records().AddArchive(ctx, "0860012W", &a); err != nil {
 				return err
 			}
 		}

@@ -59,7 +59,7 @@ func TestGenerate(t *testing.T) {
 			t.Fatalf("result %+v", res)
 		}
 		err := st.Read(ctx, func(tx *store.Tx) error {
-			counts, err := tx.AllEstablishmentCounts(ctx)
+			counts, err := tx.CrossTenant().AllEstablishmentCounts(ctx)
 			if err != nil {
 				return err
 			}
@@ -75,14 +75,14 @@ func TestGenerate(t *testing.T) {
 					t.Errorf("establishment %d: %v", i, err)
 				}
 				// Those who left wait in the index with their unqid.
-				n, err := tx.CountIndexEntries(ctx, e.UAI)
+				n, err := tx.Transfer().CountIndexEntries(ctx, e.UAI)
 				if err != nil {
 					return err
 				}
 				if n == 0 {
 					t.Errorf("%s: no student in the transfer index", e.UAI)
 				}
-				news, err := tx.ListStudents(ctx, e.UAI, sillage.StudentFilter{TransferStatus: sillage.TransferNew})
+				news, err := tx.People().ListStudents(ctx, e.UAI, sillage.StudentFilter{TransferStatus: sillage.TransferNew})
 				if err != nil {
 					return err
 				}

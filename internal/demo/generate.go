@@ -77,7 +77,7 @@ type generator struct {
 func (g *generator) operator(ctx context.Context) error {
 	return g.st.Write(ctx, func(tx *store.Tx) error {
 		acc := sillage.Account{Login: "operateur", PasswordHash: g.demoHash, Operator: true}
-		if err := tx.CreateAccount(ctx, &acc); err != nil {
+		if err := tx.Accounts().CreateAccount(ctx, &acc); err != nil {
 			return err
 		}
 		g.logins[acc.Login] = true
@@ -102,7 +102,7 @@ func (g *generator) account(ctx context.Context, tx *store.Tx, p *sillage.Person
 	if demo && g.demoHash != "" {
 		acc.PasswordHash, acc.MustChangePassword = g.demoHash, false
 	}
-	if err := tx.CreateAccount(ctx, &acc); err != nil {
+	if err := tx.Accounts().CreateAccount(ctx, &acc); err != nil {
 		return err
 	}
 	p.AccountID = acc.ID
@@ -116,22 +116,22 @@ func (g *generator) establishment(ctx context.Context, tx *store.Tx, p Establish
 	r := rng(g.o.Seed, p.Index, 2)
 	uai := p.Establishment.UAI
 	first := p.Index == 0
-	if err := tx.CreateEstablishment(ctx, p.Establishment); err != nil {
+	if err := tx.Establishments().CreateEstablishment(ctx, p.Establishment); err != nil {
 		return err
 	}
 	refs := make([]sillage.Referential, len(diplomas))
 	for d, dip := range diplomas {
 		refs[d] = dip.referential()
-		if err := tx.CreateReferential(ctx, uai, &refs[d]); err != nil {
+		if err := tx.Records().CreateReferential(ctx, uai, &refs[d]); err != nil {
 			return err
 		}
 		for lvl := 1; lvl <= 3; lvl++ {
-			if err := tx.UpsertMEF(ctx, uai, sillage.MEF{Code: dip.mef(lvl), Formation: fmt.Sprintf("%d%s", lvl, dip.Short), Label: dip.Label}); err != nil {
+			if err := tx.People().UpsertMEF(ctx, uai, sillage.MEF{Code: dip.mef(lvl), Formation: fmt.Sprintf("%d%s", lvl, dip.Short), Label: dip.Label}); err != nil {
 				return err
 			}
 		}
 		for s, subj := range dip.Subjects {
-			if err := tx.UpsertSubject(ctx, uai, sillage.Subject{Code: fmt.Sprintf("0%02d%d00", 30+s, d), ShortLabel: strings.ToUpper(subj[:min(6, len(subj))]), LongLabel: subj}); err != nil {
+			if err := tx.People().UpsertSubject(ctx, uai, sillage.Subject{Code: fmt.Sprintf("0%02d%d00", 30+s, d), ShortLabel: strings.ToUpper(subj[:min(6, len(subj))]), LongLabel: subj}); err != nil {
 				return err
 			}
 		}
@@ -139,7 +139,7 @@ func (g *generator) establishment(ctx context.Context, tx *store.Tx, p Establish
 	divs := make([]sillage.Division, len(p.Divisions))
 	for d, dp := range p.Divisions {
 		divs[d] = sillage.Division{SchoolYear: p.Year, Code: dp.Code, Label: dp.Label, MEFs: []string{dp.MEF()}, FromSTS: true}
-		if err := tx.CreateDivision(ctx, uai, &divs[d]); err != nil {
+		if err := tx.People().CreateDivision(ctx, uai, &divs[d]); err != nil {
 			return err
 		}
 	}
@@ -153,7 +153,7 @@ func (g *generator) establishment(ctx context.Context, tx *store.Tx, p Establish
 		if err := g.account(ctx, tx, &person, true, p.Establishment.Name); err != nil {
 			return err
 		}
-		if err := tx.CreatePerson(ctx, uai, &person); err != nil {
+		if err := tx.People().CreatePerson(ctx, uai, &person); err != nil {
 			return err
 		}
 	}
@@ -165,7 +165,7 @@ func (g *generator) establishment(ctx context.Context, tx *store.Tx, p Establish
 		if err := g.account(ctx, tx, &person, first && t == 0, p.Establishment.Name); err != nil {
 			return err
 		}
-		if err := tx.CreatePerson(ctx, uai, &person); err != nil {
+		if err := tx.People().CreatePerson(ctx, uai, &person); err != nil {
 			return err
 		}
 		teacherIDs[t] = person.ID
@@ -175,18 +175,18 @@ func (g *generator) establishment(ctx context.Context, tx *store.Tx, p Establish
 			services = append(services, sillage.Service{DivisionID: divs[d].ID, SubjectCode: fmt.Sprintf("0%02d%d00", 30+t%len(dip.Subjects), p.Divisions[d].Diploma), Modality: "CG"})
 			teachersOf[d] = append(teachersOf[d], person.ID)
 		}
-		if err := tx.ReplaceServices(ctx, uai, person.ID, services); err != nil {
+		if err := tx.People().ReplaceServices(ctx, uai, person.ID, services); err != nil {
 			return err
 		}
 	}
 	for d := range p.Divisions {
 		if len(teachersOf[d]) == 0 {
 			teachersOf[d] = []int64{teacherIDs[d%len(teacherIDs)]}
-			if err := tx.ReplaceServices(ctx, uai, teacherIDs[d%len(teacherIDs)], nil); err != nil {
+			if err := tx.People().ReplaceServices(ctx, uai, teacherIDs[d%len(teacherIDs)], nil); err != nil {
 				return err
 			}
 		}
-		if err := tx.SetHeadTeachers(ctx, uai, divs[d].ID, teachersOf[d][:1]); err != nil {
+		if err := tx.People().SetHeadTeachers(ctx, uai, divs[d].ID, teachersOf[d][:1]); err != nil {
 			return err
 		}
 	}
@@ -225,13 +225,13 @@ func (g *generator) establishment(ctx context.Context, tx *store.Tx, p Establish
 			return err
 		}
 		demoStudent = demoStudent && !isDemo
-		if err := tx.CreateStudent(ctx, uai, &s); err != nil {
+		if err := tx.People().CreateStudent(ctx, uai, &s); err != nil {
 			return err
 		}
 		studentIDs[k] = s.ID
 		g.res.Students++
 		if sp.Left {
-			if err := tx.PutIndexEntry(ctx, sillage.TransferIndexEntry{Unqid: s.Unqid, OriginUAI: uai, OriginStudentID: s.ID, Diploma: s.Diploma, DeactivatedAt: sp.LeftAt}); err != nil {
+			if err := tx.CrossTenant().PutIndexEntry(ctx, sillage.TransferIndexEntry{Unqid: s.Unqid, OriginUAI: uai, OriginStudentID: s.ID, Diploma: s.Diploma, DeactivatedAt: sp.LeftAt}); err != nil {
 				return err
 			}
 		} else {
@@ -245,10 +245,10 @@ func (g *generator) establishment(ctx context.Context, tx *store.Tx, p Establish
 				return err
 			}
 			demoParent = demoParent && !isDemoParent
-			if err := tx.CreatePerson(ctx, uai, &parent); err != nil {
+			if err := tx.People().CreatePerson(ctx, uai, &parent); err != nil {
 				return err
 			}
-			if err := tx.LinkGuardian(ctx, uai, sillage.Guardianship{ParentID: parent.ID, StudentID: s.ID, Legal: true, Relation: []string{"20", "10"}[n]}); err != nil {
+			if err := tx.People().LinkGuardian(ctx, uai, sillage.Guardianship{ParentID: parent.ID, StudentID: s.ID, Legal: true, Relation: []string{"20", "10"}[n]}); err != nil {
 				return err
 			}
 			g.res.Persons++
@@ -274,7 +274,7 @@ func (g *generator) periods(ctx context.Context, tx *store.Tx, uai sillage.UAI, 
 	}
 	for i, b := range bounds {
 		p := sillage.Period{SchoolYear: year, Kind: sillage.Trimester, Index: i + 1, Start: b[0], End: b[1]}
-		if err := tx.CreatePeriod(ctx, uai, &p); err != nil {
+		if err := tx.Periods().CreatePeriod(ctx, uai, &p); err != nil {
 			return err
 		}
 	}
@@ -307,7 +307,7 @@ func (g *generator) evaluations(ctx context.Context, tx *store.Tx, r *rand.Rand,
 				DivisionID:    divs[d].ID,
 				SchoolYear:    p.Year,
 			}
-			if err := tx.CreateEvaluation(ctx, uai, &ev); err != nil {
+			if err := tx.Records().CreateEvaluation(ctx, uai, &ev); err != nil {
 				return err
 			}
 			g.res.Evaluations++
@@ -318,7 +318,7 @@ func (g *generator) evaluations(ctx context.Context, tx *store.Tx, r *rand.Rand,
 					results = append(results, sillage.Result{EvaluationID: ev.ID, StudentID: sid, CompetenceID: ref.Competences[c].ID, Value: v})
 				}
 				if r.IntN(10) < 3 {
-					if err := tx.SetComment(ctx, uai, sillage.Comment{EvaluationID: ev.ID, StudentID: sid, Text: pick(r, comments)}); err != nil {
+					if err := tx.Records().SetComment(ctx, uai, sillage.Comment{EvaluationID: ev.ID, StudentID: sid, Text: pick(r, comments)}); err != nil {
 						return err
 					}
 				}
@@ -335,19 +335,19 @@ func (g *generator) evaluations(ctx context.Context, tx *store.Tx, r *rand.Rand,
 		ev := sillage.Evaluation{Title: "Bilan de fin d'année", Date: sillage.NewDate(int(p.Year), time.June, 10), Level: dp.Label, Diploma: ref.Diploma,
 			ReferentialID: ref.ID, AuthorID: teachersOf[sp.Division][0], SchoolYear: p.Year - 1}
 		ev.SchoolYear = sillage.SchoolYearOf(ev.Date.Time())
-		if err := tx.CreateEvaluation(ctx, uai, &ev); err != nil {
+		if err := tx.Records().CreateEvaluation(ctx, uai, &ev); err != nil {
 			return err
 		}
 		g.res.Evaluations++
 		for c := 0; c < min(5, len(ref.Competences)); c++ {
 			results = append(results, sillage.Result{EvaluationID: ev.ID, StudentID: studentIDs[k], CompetenceID: ref.Competences[c].ID, Value: fmt.Sprint(2 + r.IntN(3))})
 		}
-		if err := tx.SetComment(ctx, uai, sillage.Comment{EvaluationID: ev.ID, StudentID: studentIDs[k], Text: pick(r, comments)}); err != nil {
+		if err := tx.Records().SetComment(ctx, uai, sillage.Comment{EvaluationID: ev.ID, StudentID: studentIDs[k], Text: pick(r, comments)}); err != nil {
 			return err
 		}
 	}
 	g.res.Results += len(results)
-	return tx.InsertResults(ctx, uai, results)
+	return tx.Records().InsertResults(ctx, uai, results)
 }
 
 var hosts = []string{"Électricité Dupuis SARL", "Supermarché du Centre", "Mairie de la commune", "Atelier Moreau et fils", "Clinique des Lilas", "Boutique Le Comptoir"}
@@ -381,7 +381,7 @@ func (g *generator) sheets(ctx context.Context, tx *store.Tx, r *rand.Rand, uai 
 				sh.Result = []string{"2", "3", "3", "4"}[r.IntN(4)]
 				sh.Comment = pick(r, comments)
 			}
-			if err := tx.CreateSheet(ctx, uai, &sh); err != nil {
+			if err := tx.Records().CreateSheet(ctx, uai, &sh); err != nil {
 				return err
 			}
 			g.res.Sheets++
@@ -402,7 +402,7 @@ func (g *generator) sheets(ctx context.Context, tx *store.Tx, r *rand.Rand, uai 
 			}
 			a := sillage.Attachment{SheetID: sh.ID, Name: strings.ReplaceAll(strings.ToLower(title), " ", "-") + ".pdf", SHA256: ref.SHA256,
 				Size: ref.Size, ContentType: "application/pdf", UploadedBy: studentIDs[k]}
-			if err := tx.AddAttachment(ctx, uai, &a); err != nil {
+			if err := tx.Records().AddAttachment(ctx, uai, &a); err != nil {
 				return err
 			}
 			g.res.Files++
@@ -416,15 +416,15 @@ func (g *generator) sheets(ctx context.Context, tx *store.Tx, r *rand.Rand, uai 
 func Accounts(ctx context.Context, st *store.Store, o Options) ([]Account, error) {
 	var out []Account
 	err := st.Read(ctx, func(tx *store.Tx) error {
-		if acc, err := tx.GetAccountByLogin(ctx, "operateur"); err == nil && acc.Operator {
+		if acc, err := tx.Accounts().GetAccountByLogin(ctx, "operateur"); err == nil && acc.Operator {
 			out = append(out, Account{Login: acc.Login, Role: "Opérateur de l'instance", Name: "Opérateur"})
 		}
-		es, err := tx.ListEstablishments(ctx)
+		es, err := tx.Establishments().ListEstablishments(ctx)
 		if err != nil {
 			return err
 		}
 		for _, e := range es {
-			persons, err := tx.ListPersons(ctx, e.UAI, sillage.PersonFilter{})
+			persons, err := tx.People().ListPersons(ctx, e.UAI, sillage.PersonFilter{})
 			if err != nil {
 				return err
 			}
@@ -432,7 +432,7 @@ func Accounts(ctx context.Context, st *store.Store, o Options) ([]Account, error
 				if p.AccountID == 0 {
 					continue
 				}
-				acc, err := tx.GetAccount(ctx, p.AccountID)
+				acc, err := tx.Accounts().GetAccount(ctx, p.AccountID)
 				if err != nil {
 					return err
 				}

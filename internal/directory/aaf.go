@@ -469,7 +469,7 @@ func (r *aafRun) routeRejected() error {
 	}
 	var locs []sillage.PersonLocation
 	err := r.im.Store.Read(r.ctx, func(tx *store.Tx) (err error) {
-		locs, err = tx.FindAAFPersons(r.ctx, ids)
+		locs, err = tx.CrossTenant().FindAAFPersons(r.ctx, ids)
 		return err
 	})
 	if err != nil {
@@ -687,7 +687,7 @@ func (r *aafRun) targets(req *aaf.Request, structures []string, role sillage.Rol
 func (r *aafRun) locations(id string) ([]sillage.PersonLocation, error) {
 	var locs []sillage.PersonLocation
 	err := r.im.Store.Read(r.ctx, func(tx *store.Tx) (err error) {
-		locs, err = tx.FindAAFPersons(r.ctx, []string{id})
+		locs, err = tx.CrossTenant().FindAAFPersons(r.ctx, []string{id})
 		return err
 	})
 	return locs, err
@@ -731,7 +731,7 @@ func (r *aafRun) estOf(join string) (int, error) {
 	if s == nil {
 		var found []sillage.AAFStructure
 		err := r.im.Store.Read(r.ctx, func(tx *store.Tx) (err error) {
-			found, err = tx.FindAAFStructures(r.ctx, []string{join})
+			found, err = tx.CrossTenant().FindAAFStructures(r.ctx, []string{join})
 			return err
 		})
 		if err != nil {

@@ -65,7 +65,7 @@ func (r *aafRun) apply(t *txn, e *aafEst, recs *estRecords) error {
 		t.keep(keyAAF(k.id))
 		if k.category == aaf.CategoryStudent && k.personID != 0 {
 			// The record may have named their guardians: they stay too.
-			gs, err := t.tx.ListGuardians(t.ctx, t.uai, k.personID)
+			gs, err := t.tx.People().ListGuardians(t.ctx, t.uai, k.personID)
 			if err != nil {
 				return err
 			}
@@ -188,7 +188,7 @@ func (r *aafRun) apply(t *txn, e *aafEst, recs *estRecords) error {
 		rels[p.ID] = p
 	}
 	existingParents := map[string]bool{}
-	persons, err := t.tx.ListPersons(t.ctx, t.uai, sillage.PersonFilter{Role: sillage.RoleParent})
+	persons, err := t.tx.People().ListPersons(t.ctx, t.uai, sillage.PersonFilter{Role: sillage.RoleParent})
 	if err != nil {
 		return err
 	}
@@ -366,7 +366,7 @@ func (r *aafRun) checkOrder(t *txn) error {
 		return nil
 	}
 	read := func(key string) (time.Time, error) {
-		v, err := t.tx.GetSetting(t.ctx, t.uai, key, "")
+		v, err := t.tx.Periods().GetSetting(t.ctx, t.uai, key, "")
 		if err != nil || v == "" {
 			return time.Time{}, err
 		}
@@ -426,12 +426,12 @@ func (r *aafRun) recordOrder(t *txn) error {
 	if r.complete {
 		key = AAFLastCompleteSetting
 	}
-	cur, err := t.tx.GetSetting(t.ctx, t.uai, key, "")
+	cur, err := t.tx.Periods().GetSetting(t.ctx, t.uai, key, "")
 	if err != nil {
 		return err
 	}
 	if v := r.date.Format(aafSettingDate); v > cur {
-		return t.tx.SetSetting(t.ctx, t.uai, key, v)
+		return t.tx.Periods().SetSetting(t.ctx, t.uai, key, v)
 	}
 	return nil
 }

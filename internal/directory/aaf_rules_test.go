@@ -208,7 +208,7 @@ func aafState(t testing.TB, st *store.Store, uai sillage.UAI) map[string]aafPers
 	ctx := context.Background()
 	out := map[string]aafPerson{}
 	err := st.Read(ctx, func(tx *store.Tx) error {
-		divs, err := tx.ListDivisions(ctx, uai, 2025)
+		divs, err := tx.People().ListDivisions(ctx, uai, 2025)
 		if err != nil {
 			return err
 		}
@@ -216,15 +216,15 @@ func aafState(t testing.TB, st *store.Store, uai sillage.UAI) map[string]aafPers
 		for _, d := range divs {
 			code[d.ID] = d.Code
 		}
-		ss, err := tx.ListAllStudents(ctx, uai)
+		ss, err := tx.Imports().ListAllStudents(ctx, uai)
 		if err != nil {
 			return err
 		}
 		for _, s := range ss {
-			_, ierr := tx.GetIndexEntry(ctx, uai, s.ID)
+			_, ierr := tx.CrossTenant().GetIndexEntry(ctx, uai, s.ID)
 			out[s.AAFID] = aafPerson{student: true, active: s.Active(), division: code[s.DivisionID], indexed: ierr == nil}
 		}
-		ps, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{})
+		ps, err := tx.People().ListPersons(ctx, uai, sillage.PersonFilter{})
 		if err != nil {
 			return err
 		}
@@ -232,7 +232,7 @@ func aafState(t testing.TB, st *store.Store, uai sillage.UAI) map[string]aafPers
 			if p.Role == sillage.RoleStudent || p.AAFID == "" {
 				continue
 			}
-			svc, err := tx.ListServices(ctx, uai, p.ID)
+			svc, err := tx.People().ListServices(ctx, uai, p.ID)
 			if err != nil {
 				return err
 			}

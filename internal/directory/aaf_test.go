@@ -107,7 +107,7 @@ func TestAAFReference2013(t *testing.T) {
 		distinct := map[string]bool{}
 		err = st.Read(ctx, func(tx *store.Tx) error {
 			for _, u := range uais2013 {
-				ps, err := tx.ListPersons(ctx, fixUAI(t, u), sillage.PersonFilter{Role: sillage.RoleParent})
+				ps, err := tx.People().ListPersons(ctx, fixUAI(t, u), sillage.PersonFilter{Role: sillage.RoleParent})
 				if err != nil {
 					return err
 				}
@@ -217,7 +217,7 @@ func TestAAFDelta(t *testing.T) {
 		}
 		ctx := context.Background()
 		err := st.Read(ctx, func(tx *store.Tx) error {
-			ss, err := tx.ListStudents(ctx, uai, sillage.StudentFilter{})
+			ss, err := tx.People().ListStudents(ctx, uai, sillage.StudentFilter{})
 			if err != nil {
 				return err
 			}
@@ -234,14 +234,14 @@ func TestAAFDelta(t *testing.T) {
 			if s := byAAF["2605746"]; s.Active() {
 				t.Error("deleted student still active")
 			}
-			ps, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{Role: sillage.RoleParent})
+			ps, err := tx.People().ListPersons(ctx, uai, sillage.PersonFilter{Role: sillage.RoleParent})
 			if err != nil {
 				return err
 			}
 			for _, p := range ps {
 				switch p.AAFID {
 				case "9100001":
-					kids, err := tx.ListChildren(ctx, uai, p.ID)
+					kids, err := tx.People().ListChildren(ctx, uai, p.ID)
 					if err != nil {
 						return err
 					}

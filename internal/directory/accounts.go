@@ -22,7 +22,7 @@ func (t *txn) allocateAccounts() error {
 	for i, p := range t.pending {
 		bases[i] = auth.LoginBase(p.FirstName, p.LastName)
 	}
-	logins, err := t.tx.AllocateLogins(t.ctx, bases)
+	logins, err := t.tx.Imports().AllocateLogins(t.ctx, bases)
 	if err != nil {
 		return err
 	}
@@ -30,7 +30,7 @@ func (t *txn) allocateAccounts() error {
 	for i, login := range logins {
 		accs[i] = &sillage.Account{Login: login, MustChangePassword: true}
 	}
-	if err := t.tx.InsertAccounts(t.ctx, accs); err != nil {
+	if err := t.tx.Imports().InsertAccounts(t.ctx, accs); err != nil {
 		return err
 	}
 	for i, p := range t.pending {

@@ -76,7 +76,7 @@ func BenchmarkSIECLEImport(b *testing.B) {
 				uai := nthUAI(n)
 				n++
 				if err := st.Write(ctx, func(tx *store.Tx) error {
-					return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Bench " + strconv.Itoa(n), Kind: sillage.KindLP})
+					return tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Bench " + strconv.Itoa(n), Kind: sillage.KindLP})
 				}); err != nil {
 					b.Fatal(err)
 				}
@@ -114,7 +114,7 @@ func BenchmarkSIECLEReimport(b *testing.B) {
 			im := &directory.Importer{Store: st, Keyring: testKeyring}
 			ctx := context.Background()
 			if err := st.Write(ctx, func(tx *store.Tx) error {
-				return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Bench", Kind: sillage.KindLP})
+				return tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Bench", Kind: sillage.KindLP})
 			}); err != nil {
 				b.Fatal(err)
 			}

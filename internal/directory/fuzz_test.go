@@ -37,7 +37,7 @@ func FuzzSIECLEImport(f *testing.F) {
 	st := storetest.Open(f, store.SQLite, clock)
 	ctx := context.Background()
 	if err := st.Write(ctx, func(tx *store.Tx) error {
-		return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: scenarioUAI, Name: "Fuzz", Kind: sillage.KindLP})
+		return tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: scenarioUAI, Name: "Fuzz", Kind: sillage.KindLP})
 	}); err != nil {
 		f.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func FuzzPresence(f *testing.F) {
 		kind sillage.EstablishmentKind
 	}{{genLycee, sillage.KindLP}, {genEcole, sillage.KindEcole}} {
 		if err := st.Write(ctx, func(tx *store.Tx) error {
-			return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: e.uai, Name: "Fuzz", Kind: e.kind})
+			return tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: e.uai, Name: "Fuzz", Kind: e.kind})
 		}); err != nil {
 			f.Fatal(err)
 		}

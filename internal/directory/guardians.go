@@ -66,7 +66,7 @@ func (im *Importer) Responsables(ctx context.Context, r io.Reader, opts Options)
 	spec := txSpec{source: SourceResponsables, src: sillage.SourceSIECLE, uai: opts.UAI, year: sillage.SchoolYear(hdr.Year), complete: true,
 		present: present, fileYear: sillage.SchoolYear(hdr.Year), exported: exportedAt(hdr),
 		apply: func(t *txn) error {
-			studs, err := t.tx.ListStudents(t.ctx, t.uai, sillage.StudentFilter{})
+			studs, err := t.tx.People().ListStudents(t.ctx, t.uai, sillage.StudentFilter{})
 			if err != nil {
 				return err
 			}
@@ -173,7 +173,7 @@ func (t *txn) planParents(ins []*personIn, links []wantLink, complete bool, owne
 	if err != nil {
 		return nil, err
 	}
-	gs, err := t.tx.ListAllGuardianships(t.ctx, t.uai)
+	gs, err := t.tx.Imports().ListAllGuardianships(t.ctx, t.uai)
 	if err != nil {
 		return nil, err
 	}
@@ -285,10 +285,10 @@ func (t *txn) writeLinks(gs []sillage.Guardianship, links []wantLink, owner link
 	}
 	sortLinks(add)
 	sortLinks(del)
-	if err := t.tx.InsertGuardianships(t.ctx, t.uai, add); err != nil {
+	if err := t.tx.Imports().InsertGuardianships(t.ctx, t.uai, add); err != nil {
 		return err
 	}
-	if err := t.tx.DeleteGuardianships(t.ctx, t.uai, del); err != nil {
+	if err := t.tx.Imports().DeleteGuardianships(t.ctx, t.uai, del); err != nil {
 		return err
 	}
 	return t.step("guardians")

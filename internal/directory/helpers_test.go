@@ -47,7 +47,7 @@ func (e *env) establishment(uai sillage.UAI, kind sillage.EstablishmentKind) {
 	e.t.Helper()
 	ctx := context.Background()
 	if err := e.st.Write(ctx, func(tx *store.Tx) error {
-		return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Établissement " + string(uai), Kind: kind})
+		return tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Établissement " + string(uai), Kind: kind})
 	}); err != nil {
 		e.t.Fatal(err)
 	}
@@ -222,7 +222,7 @@ func students(t *testing.T, st *store.Store, uai sillage.UAI) map[string]sillage
 	ctx := context.Background()
 	out := map[string]sillage.Student{}
 	err := st.Read(ctx, func(tx *store.Tx) error {
-		ss, err := tx.ListStudents(ctx, uai, sillage.StudentFilter{})
+		ss, err := tx.People().ListStudents(ctx, uai, sillage.StudentFilter{})
 		for _, s := range ss {
 			key := s.SIECLEID
 			if key == "" {

@@ -242,10 +242,10 @@ func (im *Importer) transact(ctx context.Context, spec txSpec, opts Options, rep
 			t.year = sillage.SchoolYearOf(tx.Now())
 		}
 		rep.SchoolYear = t.year
-		est, err := tx.GetEstablishment(ctx, spec.uai)
+		est, err := tx.Establishments().GetEstablishment(ctx, spec.uai)
 		switch {
 		case sillage.KindOf(err) == sillage.KindNotFound && spec.create != nil:
-			if err := tx.CreateEstablishment(ctx, *spec.create); err != nil {
+			if err := tx.Establishments().CreateEstablishment(ctx, *spec.create); err != nil {
 				return err
 			}
 			if err := audit.Record(ctx, tx, "", opts.actor(), audit.EstablishmentCreated, string(spec.uai), spec.create.Name+" (import AAF)"); err != nil {
@@ -263,7 +263,7 @@ func (im *Importer) transact(ctx context.Context, spec txSpec, opts Options, rep
 		rep.Establishment = est.Name
 		// Between the changeover's steps 2 and 4 the year is closed
 		// (imports.md rule 10).
-		years, err := tx.GetYearState(ctx, spec.uai)
+		years, err := tx.Rollover().GetYearState(ctx, spec.uai)
 		if err != nil {
 			return err
 		}
@@ -275,7 +275,7 @@ func (im *Importer) transact(ctx context.Context, spec txSpec, opts Options, rep
 			return err
 		}
 		for id, name := range spec.aafStructures {
-			if err := tx.SetAAFStructure(ctx, spec.uai, id, name); err != nil {
+			if err := tx.Imports().SetAAFStructure(ctx, spec.uai, id, name); err != nil {
 				return err
 			}
 		}
@@ -304,7 +304,7 @@ func (im *Importer) transact(ctx context.Context, spec txSpec, opts Options, rep
 			return err
 		}
 		ir := sillage.ImportReport{Source: string(spec.source), FileName: rep.FileName, SchoolYear: t.year, CreatedBy: opts.Actor.ID, Report: string(body)}
-		if err := tx.CreateImportReport(ctx, spec.uai, &ir); err != nil {
+		if err := tx.Imports().CreateImportReport(ctx, spec.uai, &ir); err != nil {
 			return err
 		}
 		rep.ID = ir.ID
@@ -409,7 +409,7 @@ func frenchDate(t time.Time, instant bool) string {
 // lastApplied returns the report of the last applied import of source
 // for the establishment, nil when there is none.
 func (t *txn) lastApplied(source Source) (*Report, error) {
-	list, err := t.tx.ListImportReports(t.ctx, t.uai)
+	list, err := t.tx.Imports().ListImportReports(t.ctx, t.uai)
 	if err != nil {
 		return nil, err
 	}
@@ -417,7 +417,7 @@ func (t *txn) lastApplied(source Source) (*Report, error) {
 		if ir.Source != string(source) {
 			continue
 		}
-		full, err := t.tx.GetImportReport(t.ctx, t.uai, ir.ID)
+		full, err := t.tx.Imports().GetImportReport(t.ctx, t.uai, ir.ID)
 		if err != nil {
 			return nil, err
 		}

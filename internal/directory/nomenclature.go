@@ -59,7 +59,7 @@ func (im *Importer) Nomenclature(ctx context.Context, r io.Reader, opts Options)
 
 // applyMEFs records MEF codes and labels.
 func (t *txn) applyMEFs(mefs []sillage.MEF) error {
-	have, err := t.tx.ListMEFs(t.ctx, t.uai)
+	have, err := t.tx.People().ListMEFs(t.ctx, t.uai)
 	if err != nil {
 		return err
 	}
@@ -80,7 +80,7 @@ func (t *txn) applyMEFs(mefs []sillage.MEF) error {
 			c.Updated++
 		}
 		cur[want.Code] = want
-		if err := t.tx.UpsertMEF(t.ctx, t.uai, want); err != nil {
+		if err := t.tx.People().UpsertMEF(t.ctx, t.uai, want); err != nil {
 			return err
 		}
 	}
@@ -91,7 +91,7 @@ func (t *txn) applyMEFs(mefs []sillage.MEF) error {
 // every field; another file (STS, which has no national code) only fills
 // in: a field it leaves empty keeps the stored value.
 func (t *txn) applySubjects(subjects []sillage.Subject, authoritative bool) error {
-	have, err := t.tx.ListSubjects(t.ctx, t.uai)
+	have, err := t.tx.People().ListSubjects(t.ctx, t.uai)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (t *txn) applySubjects(subjects []sillage.Subject, authoritative bool) erro
 			c.Updated++
 		}
 		cur[s.Code] = want
-		if err := t.tx.UpsertSubject(t.ctx, t.uai, want); err != nil {
+		if err := t.tx.People().UpsertSubject(t.ctx, t.uai, want); err != nil {
 			return err
 		}
 	}
@@ -132,7 +132,7 @@ func (t *txn) applySubjects(subjects []sillage.Subject, authoritative bool) erro
 }
 
 func (t *txn) applyProgrammes(ps []siecle.Programme) error {
-	have, err := t.tx.ListProgrammes(t.ctx, t.uai)
+	have, err := t.tx.People().ListProgrammes(t.ctx, t.uai)
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ func (t *txn) applyProgrammes(ps []siecle.Programme) error {
 	if c.Created == 0 && c.Deleted == 0 {
 		return nil
 	}
-	if err := t.tx.ReplaceProgrammes(t.ctx, t.uai, want); err != nil {
+	if err := t.tx.People().ReplaceProgrammes(t.ctx, t.uai, want); err != nil {
 		return err
 	}
 	return t.step("programmes")

@@ -59,7 +59,7 @@ type personPlan struct {
 // decides what happens to each. A complete file deactivates the active
 // persons of the family that came from the same source and are absent.
 func (t *txn) planPersons(ins []*personIn, fam family, complete bool) (*personPlan, error) {
-	existing, err := t.tx.ListPersons(t.ctx, t.uai, sillage.PersonFilter{})
+	existing, err := t.tx.People().ListPersons(t.ctx, t.uai, sillage.PersonFilter{})
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func (p *personPlan) insert(t *txn) error {
 			created = append(created, &in.next)
 		}
 	}
-	if err := t.tx.InsertPersons(t.ctx, t.uai, created); err != nil {
+	if err := t.tx.Imports().InsertPersons(t.ctx, t.uai, created); err != nil {
 		return err
 	}
 	return t.step(fmt.Sprintf("persons.%d.created", p.fam))
@@ -245,11 +245,11 @@ func (p *personPlan) finish(t *txn) ([]int64, error) {
 			continue
 		}
 		if in.op != opDelete && personChanged(*in.cur, in.next) {
-			if err := tx.UpdatePerson(ctx, t.uai, in.next); err != nil {
+			if err := tx.People().UpdatePerson(ctx, t.uai, in.next); err != nil {
 				return nil, err
 			}
 			if in.roleChanged {
-				if err := tx.SetPersonRole(ctx, t.uai, in.next.ID, in.next.Role); err != nil {
+				if err := tx.People().SetPersonRole(ctx, t.uai, in.next.ID, in.next.Role); err != nil {
 					return nil, err
 				}
 			}
@@ -264,13 +264,13 @@ func (p *personPlan) finish(t *txn) ([]int64, error) {
 	for _, e := range p.absent {
 		deact = append(deact, e.ID)
 	}
-	if err := tx.SetPersonsActive(ctx, t.uai, react, true); err != nil {
+	if err := tx.Imports().SetPersonsActive(ctx, t.uai, react, true); err != nil {
 		return nil, err
 	}
-	if err := tx.SetPersonsActive(ctx, t.uai, deact, false); err != nil {
+	if err := tx.Imports().SetPersonsActive(ctx, t.uai, deact, false); err != nil {
 		return nil, err
 	}
-	if _, err := tx.DeletePersonSessions(ctx, t.uai, deact); err != nil {
+	if _, err := tx.Imports().DeletePersonSessions(ctx, t.uai, deact); err != nil {
 		return nil, err
 	}
 	return deact, t.step(fmt.Sprintf("persons.%d.finished", p.fam))

@@ -36,12 +36,12 @@ func snapshot(t *testing.T, st *store.Store, uai sillage.UAI) map[string]stored 
 	ctx := context.Background()
 	out := map[string]stored{}
 	err := st.Read(ctx, func(tx *store.Tx) error {
-		ss, err := tx.ListStudents(ctx, uai, sillage.StudentFilter{})
+		ss, err := tx.People().ListStudents(ctx, uai, sillage.StudentFilter{})
 		if err != nil {
 			return err
 		}
 		for _, s := range ss {
-			_, ierr := tx.GetIndexEntry(ctx, uai, s.ID)
+			_, ierr := tx.CrossTenant().GetIndexEntry(ctx, uai, s.ID)
 			if ierr != nil && sillage.KindOf(ierr) != sillage.KindNotFound {
 				return ierr
 			}

@@ -108,7 +108,7 @@ func TestReferenceNomenclature(t *testing.T) {
 		}
 		allUnchanged(t, nomenclature("0750680G", "nomenclature_dossiersco_0750680G", "Nomenclature-2019-20.xml"))
 		var mefs []sillage.MEF
-		st.Read(ctx, func(tx *store.Tx) (err error) { mefs, err = tx.ListMEFs(ctx, "0750680G"); return err })
+		st.Read(ctx, func(tx *store.Tx) (err error) { mefs, err = tx.People().ListMEFs(ctx, "0750680G"); return err })
 		if len(mefs) != 92 || mefs[0].Label == "" {
 			t.Errorf("%d MEFs stored, first %+v", len(mefs), mefs[0])
 		}
@@ -134,7 +134,7 @@ func TestReferenceResponsables(t *testing.T) {
 		ss := students(t, st, "0140070A")
 		err := st.Read(ctx, func(tx *store.Tx) error {
 			for id, n := range map[string]int{"610308": 2, "610305": 1, "610399": 0} {
-				gs, err := tx.ListGuardians(ctx, "0140070A", ss[id].ID)
+				gs, err := tx.People().ListGuardians(ctx, "0140070A", ss[id].ID)
 				if err != nil {
 					return err
 				}
@@ -142,7 +142,7 @@ func TestReferenceResponsables(t *testing.T) {
 					t.Errorf("student %s has %d legal guardians, want %d", id, len(gs), n)
 				}
 				for _, g := range gs {
-					p, err := tx.GetPerson(ctx, "0140070A", g.ParentID)
+					p, err := tx.People().GetPerson(ctx, "0140070A", g.ParentID)
 					if err != nil {
 						return err
 					}

@@ -32,7 +32,7 @@ func enableTransfer(t *testing.T, st *store.Store, uais ...sillage.UAI) {
 	ctx := context.Background()
 	if err := st.Write(ctx, func(tx *store.Tx) error {
 		for _, u := range uais {
-			if err := tx.SetTransferSettings(ctx, u, sillage.TransferSettings{Enabled: true, Reference: "CNIL-" + string(u)}); err != nil {
+			if err := tx.Establishments().SetTransferSettings(ctx, u, sillage.TransferSettings{Enabled: true, Reference: "CNIL-" + string(u)}); err != nil {
 				return err
 			}
 		}
@@ -48,7 +48,7 @@ func versionsOf(t *testing.T, st *store.Store, uai sillage.UAI, id int64) []stri
 	ctx := context.Background()
 	var out []string
 	if err := st.Read(ctx, func(tx *store.Tx) error {
-		all, err := tx.ListPersonUnqids(ctx, uai)
+		all, err := tx.Imports().ListPersonUnqids(ctx, uai)
 		out = all[id]
 		return err
 	}); err != nil {

@@ -104,11 +104,11 @@ func TestAAFSmallComplet(t *testing.T) {
 		}
 		ctx := context.Background()
 		st.Read(ctx, func(tx *store.Tx) error {
-			est, err := tx.GetEstablishment(ctx, smallUAI)
+			est, err := tx.Establishments().GetEstablishment(ctx, smallUAI)
 			if err != nil || est.Kind != sillage.KindLP || est.Name != "LYCEE DU PORT" {
 				t.Errorf("establishment %+v, %v", est, err)
 			}
-			structs, _ := tx.ListAAFStructures(ctx, smallUAI)
+			structs, _ := tx.Imports().ListAAFStructures(ctx, smallUAI)
 			if len(structs) != 1 || structs[0].JoinID != "700" {
 				t.Errorf("structures %+v", structs)
 			}
@@ -145,7 +145,9 @@ func TestClosedYear(t *testing.T) {
 		e := newEnv(t, st, clock)
 		e.establishment(scenarioUAI, sillage.KindLP)
 		ctx := context.Background()
-		if err := st.Write(ctx, func(tx *store.Tx) error { return tx.SetYearState(ctx, scenarioUAI, sillage.YearState{Closed: 2025}) }); err != nil {
+		if err := st.Write(ctx, func(tx *store.Tx) error {
+			return tx.Rollover().SetYearState(ctx, scenarioUAI, sillage.YearState{Closed: 2025})
+		}); err != nil {
 			t.Fatal(err)
 		}
 		before := dump(t, st)
@@ -157,7 +159,9 @@ func TestClosedYear(t *testing.T) {
 		if dump(t, st) != before {
 			t.Fatal("an import of a closed year wrote something")
 		}
-		if err := st.Write(ctx, func(tx *store.Tx) error { return tx.SetYearState(ctx, scenarioUAI, sillage.YearState{Closed: 2024}) }); err != nil {
+		if err := st.Write(ctx, func(tx *store.Tx) error {
+			return tx.Rollover().SetYearState(ctx, scenarioUAI, sillage.YearState{Closed: 2024})
+		}); err != nil {
 			t.Fatal(err)
 		}
 		ok(t)(e.siecle(testdata("siecle_0860012W_1.xml"), scenarioUAI))
@@ -213,7 +217,7 @@ func TestAccountsAndSessions(t *testing.T) {
 		ctx := context.Background()
 		if err := st.Write(ctx, func(tx *store.Tx) error {
 			for _, l := range []string{"lea.martin", "lea.martin2", "lea.martinez"} {
-				if err := tx.CreateAccount(ctx, &sillage.Account{Login: l}); err != nil {
+				if err := tx.Accounts().CreateAccount(ctx, &sillage.Account{Login: l}); err != nil {
 					return err
 				}
 			}
@@ -225,11 +229,11 @@ func TestAccountsAndSessions(t *testing.T) {
 		ss := students(t, st, scenarioUAI)
 		var chloe sillage.Account
 		st.Read(ctx, func(tx *store.Tx) error {
-			acc, err := tx.GetAccount(ctx, ss["1001"].AccountID)
+			acc, err := tx.Accounts().GetAccount(ctx, ss["1001"].AccountID)
 			if err != nil || acc.Login != "lea.martin3" || acc.PasswordHash != "" || !acc.MustChangePassword {
 				t.Errorf("Léa's account %+v, %v", acc, err)
 			}
-			chloe, _ = tx.GetAccount(ctx, ss["1007"].AccountID)
+			chloe, _ = tx.Accounts().GetAccount(ctx, ss["1007"].AccountID)
 			return nil
 		})
 		if chloe.Login != "chloe.bernard" {
@@ -240,19 +244,19 @@ func TestAccountsAndSessions(t *testing.T) {
 		other := sess
 		other.TokenHash, other.PersonID = "t-lea", ss["1001"].ID
 		if err := st.Write(ctx, func(tx *store.Tx) error {
-			if err := tx.CreateSession(ctx, sess); err != nil {
+			if err := tx.Accounts().CreateSession(ctx, sess); err != nil {
 				return err
 			}
-			return tx.CreateSession(ctx, other)
+			return tx.Accounts().CreateSession(ctx, other)
 		}); err != nil {
 			t.Fatal(err)
 		}
 		ok(t)(e.siecle(testdata("siecle_0860012W_2.xml"), scenarioUAI, confirm))
 		st.Read(ctx, func(tx *store.Tx) error {
-			if _, err := tx.GetSession(ctx, "t-chloe", clock.T); sillage.KindOf(err) != sillage.KindNotFound {
+			if _, err := tx.Accounts().GetSession(ctx, "t-chloe", clock.T); sillage.KindOf(err) != sillage.KindNotFound {
 				t.Errorf("the deactivated student's session survived: %v", err)
 			}
-			if _, err := tx.GetSession(ctx, "t-lea", clock.T); err != nil {
+			if _, err := tx.Accounts().GetSession(ctx, "t-lea", clock.T); err != nil {
 				t.Errorf("an active student's session ended: %v", err)
 			}
 			return nil
@@ -313,7 +317,7 @@ func TestONDEScenario(t *testing.T) {
 		rep = onde("onde_0860001J_2.csv")
 		want(t, rep, directory.KindStudents, 0, 2, 1, 0, 1) // Aïssatou stays in class 70002
 		var divs []sillage.Division
-		st.Read(ctx, func(tx *store.Tx) (err error) { divs, err = tx.ListDivisions(ctx, "0860001J", 0); return err })
+		st.Read(ctx, func(tx *store.Tx) (err error) { divs, err = tx.People().ListDivisions(ctx, "0860001J", 0); return err })
 		if len(divs) != 3 || divs[0].Code != "70001" || divs[0].Label != "CE2 Mme Béranger" {
 			t.Errorf("divisions %+v", divs)
 		}

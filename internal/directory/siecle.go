@@ -26,7 +26,7 @@ func (im *Importer) checkEstablishment(ctx context.Context, uai sillage.UAI) err
 		return sillage.Errorf(sillage.KindInvalid, "l'établissement (--uai) est obligatoire")
 	}
 	return im.Store.Read(ctx, func(tx *store.Tx) error {
-		_, err := tx.GetEstablishment(ctx, uai)
+		_, err := tx.Establishments().GetEstablishment(ctx, uai)
 		if sillage.KindOf(err) == sillage.KindNotFound {
 			return sillage.Errorf(sillage.KindNotFound, "établissement %s inconnu de Sillage : l'opérateur doit d'abord le créer (sillage establishment add --uai %s --name …)", uai, uai)
 		}

@@ -133,7 +133,7 @@ func hasIndexEntry(t *testing.T, st *store.Store, uai sillage.UAI, id int64) boo
 	ctx := context.Background()
 	found := false
 	err := st.Read(ctx, func(tx *store.Tx) error {
-		_, err := tx.GetIndexEntry(ctx, uai, id)
+		_, err := tx.CrossTenant().GetIndexEntry(ctx, uai, id)
 		if err == nil {
 			found = true
 		}

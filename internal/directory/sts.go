@@ -140,7 +140,7 @@ func (t *txn) applySTS(f *sts.File) error {
 			dc.Unchanged++
 			continue
 		}
-		if err := t.tx.UpdateDivision(t.ctx, t.uai, next); err != nil {
+		if err := t.tx.People().UpdateDivision(t.ctx, t.uai, next); err != nil {
 			return err
 		}
 		*cur = next
@@ -154,7 +154,7 @@ func (t *txn) applySTS(f *sts.File) error {
 	for _, code := range codes {
 		if d := t.divisions[code]; d.FromSTS && !listed[code] && !keptDivs[code] {
 			d.FromSTS = false
-			if err := t.tx.UpdateDivision(t.ctx, t.uai, *d); err != nil {
+			if err := t.tx.People().UpdateDivision(t.ctx, t.uai, *d); err != nil {
 				return err
 			}
 			dc.Updated++
@@ -188,7 +188,7 @@ func (t *txn) applySTS(f *sts.File) error {
 			groups[g.Code] = ng
 			continue
 		case cur.Label != label:
-			if err := t.tx.UpdateGroupLabel(t.ctx, t.uai, cur.ID, label); err != nil {
+			if err := t.tx.Imports().UpdateGroupLabel(t.ctx, t.uai, cur.ID, label); err != nil {
 				return err
 			}
 			cur.Label = label
@@ -223,7 +223,7 @@ func (t *txn) applySTS(f *sts.File) error {
 			types[i.ID] = i.Type
 		}
 	}
-	if _, err := t.tx.SetSTSTypes(t.ctx, t.uai, types); err != nil {
+	if _, err := t.tx.Imports().SetSTSTypes(t.ctx, t.uai, types); err != nil {
 		return err
 	}
 	// Services and head teachers of the persons of the file.
@@ -289,7 +289,7 @@ func (t *txn) applySTS(f *sts.File) error {
 // keepServices adds to want the services the teachers of the file have in
 // the divisions and groups whose records were rejected: they stay.
 func (t *txn) keepServices(divs, groups map[string]bool, bySTS map[string]*sillage.Person, want map[int64][]sillage.Service) error {
-	have, err := t.tx.ListServices(t.ctx, t.uai, 0)
+	have, err := t.tx.People().ListServices(t.ctx, t.uai, 0)
 	if err != nil {
 		return err
 	}
@@ -319,7 +319,7 @@ func (t *txn) keepServices(divs, groups map[string]bool, bySTS map[string]*silla
 // replaceServices sets the services of these teachers (want: by teacher;
 // absent means none) and counts the changes.
 func (t *txn) replaceServices(teachers []int64, want map[int64][]sillage.Service) error {
-	have, err := t.tx.ListServices(t.ctx, t.uai, 0)
+	have, err := t.tx.People().ListServices(t.ctx, t.uai, 0)
 	if err != nil {
 		return err
 	}
@@ -361,7 +361,7 @@ func (t *txn) replaceServices(teachers []int64, want map[int64][]sillage.Service
 		if slices.Equal(w, h) {
 			continue
 		}
-		if err := t.tx.ReplaceServices(t.ctx, t.uai, id, services); err != nil {
+		if err := t.tx.People().ReplaceServices(t.ctx, t.uai, id, services); err != nil {
 			return err
 		}
 	}
@@ -396,7 +396,7 @@ func (t *txn) updateHeadTeachers(given map[int64][]int64, deactivated []int64) e
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		cur, err := t.tx.ListHeadTeachers(t.ctx, t.uai, id)
+		cur, err := t.tx.People().ListHeadTeachers(t.ctx, t.uai, id)
 		if err != nil {
 			return err
 		}
@@ -412,7 +412,7 @@ func (t *txn) updateHeadTeachers(given map[int64][]int64, deactivated []int64) e
 		if slices.Equal(want, cur) {
 			continue
 		}
-		if err := t.tx.SetHeadTeachers(t.ctx, t.uai, id, want); err != nil {
+		if err := t.tx.People().SetHeadTeachers(t.ctx, t.uai, id, want); err != nil {
 			return err
 		}
 	}

@@ -119,7 +119,7 @@ func (e *env) stsSetup(uai sillage.UAI) {
 	ctx := context.Background()
 	if err := e.st.Write(ctx, func(tx *store.Tx) error {
 		for _, code := range stsDivisions {
-			if err := tx.CreateDivision(ctx, uai, &sillage.Division{SchoolYear: 2025, Code: code, Label: code}); err != nil {
+			if err := tx.People().CreateDivision(ctx, uai, &sillage.Division{SchoolYear: 2025, Code: code, Label: code}); err != nil {
 				return err
 			}
 		}
@@ -136,7 +136,7 @@ func stsState(t testing.TB, st *store.Store, uai sillage.UAI) (map[string]aafPer
 	ctx := context.Background()
 	people, byDiv := map[string]aafPerson{}, map[string]string{}
 	err := st.Read(ctx, func(tx *store.Tx) error {
-		divs, err := tx.ListDivisions(ctx, uai, 2025)
+		divs, err := tx.People().ListDivisions(ctx, uai, 2025)
 		if err != nil {
 			return err
 		}
@@ -144,7 +144,7 @@ func stsState(t testing.TB, st *store.Store, uai sillage.UAI) (map[string]aafPer
 		for _, d := range divs {
 			code[d.ID] = d.Code
 		}
-		ps, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{})
+		ps, err := tx.People().ListPersons(ctx, uai, sillage.PersonFilter{})
 		if err != nil {
 			return err
 		}
@@ -152,7 +152,7 @@ func stsState(t testing.TB, st *store.Store, uai sillage.UAI) (map[string]aafPer
 		for _, p := range ps {
 			sts[p.ID] = p.STSID
 		}
-		all, err := tx.ListServices(ctx, uai, 0)
+		all, err := tx.People().ListServices(ctx, uai, 0)
 		if err != nil {
 			return err
 		}
@@ -296,7 +296,7 @@ func TestSTSUnexpectedElement(t *testing.T) {
 		}
 		ctx := context.Background()
 		st.Read(ctx, func(tx *store.Tx) error {
-			divs, err := tx.ListDivisions(ctx, uai, 2025)
+			divs, err := tx.People().ListDivisions(ctx, uai, 2025)
 			for _, d := range divs {
 				if len(d.MEFs) != 1 || !d.FromSTS {
 					t.Errorf("division %+v", d)
@@ -342,7 +342,9 @@ func TestSTSSchoolYear(t *testing.T) {
 		uai2 := validUAI(t, "0867001")
 		e.stsSetup(uai2)
 		ctx := context.Background()
-		if err := st.Write(ctx, func(tx *store.Tx) error { return tx.SetYearState(ctx, uai2, sillage.YearState{Closed: 2025}) }); err != nil {
+		if err := st.Write(ctx, func(tx *store.Tx) error {
+			return tx.Rollover().SetYearState(ctx, uai2, sillage.YearState{Closed: 2025})
+		}); err != nil {
 			t.Fatal(err)
 		}
 		// A file of the closed year itself is refused outright (the year is

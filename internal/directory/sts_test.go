@@ -40,7 +40,7 @@ func TestSTS(t *testing.T) {
 		want(t, rep, directory.KindSubjects, 4, 0, 0, 0, 0)
 		// The STS type of each individual is kept for LSU.
 		var types map[string]string
-		if err := st.Read(ctx, func(tx *store.Tx) (err error) { types, err = tx.ListSTSTypes(ctx, scenarioUAI); return err }); err != nil {
+		if err := st.Read(ctx, func(tx *store.Tx) (err error) { types, err = tx.Imports().ListSTSTypes(ctx, scenarioUAI); return err }); err != nil {
 			t.Fatal(err)
 		}
 		epp, local := 0, 0
@@ -68,7 +68,7 @@ func TestSTS(t *testing.T) {
 		look := func() view {
 			v := view{byName: map[string]sillage.Person{}, heads: map[string][]string{}, services: map[string]int{}, divs: map[string]sillage.Division{}}
 			err := st.Read(ctx, func(tx *store.Tx) error {
-				ps, err := tx.ListPersons(ctx, scenarioUAI, sillage.PersonFilter{})
+				ps, err := tx.People().ListPersons(ctx, scenarioUAI, sillage.PersonFilter{})
 				if err != nil {
 					return err
 				}
@@ -79,13 +79,13 @@ func TestSTS(t *testing.T) {
 						names[p.ID] = p.LastName
 					}
 				}
-				divs, err := tx.ListDivisions(ctx, scenarioUAI, 2025)
+				divs, err := tx.People().ListDivisions(ctx, scenarioUAI, 2025)
 				if err != nil {
 					return err
 				}
 				for _, d := range divs {
 					v.divs[d.Code] = d
-					hs, err := tx.ListHeadTeachers(ctx, scenarioUAI, d.ID)
+					hs, err := tx.People().ListHeadTeachers(ctx, scenarioUAI, d.ID)
 					if err != nil {
 						return err
 					}
@@ -93,7 +93,7 @@ func TestSTS(t *testing.T) {
 						v.heads[d.Code] = append(v.heads[d.Code], names[h])
 					}
 				}
-				svcs, err := tx.ListServices(ctx, scenarioUAI, 0)
+				svcs, err := tx.People().ListServices(ctx, scenarioUAI, 0)
 				for _, s := range svcs {
 					v.services[names[s.TeacherID]]++
 				}

@@ -106,7 +106,7 @@ func (t *txn) loadStructures() error {
 	if t.divisions != nil {
 		return nil
 	}
-	divs, err := t.tx.ListDivisions(t.ctx, t.uai, t.year)
+	divs, err := t.tx.People().ListDivisions(t.ctx, t.uai, t.year)
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func (t *txn) loadStructures() error {
 	for i := range divs {
 		t.divisions[divs[i].Code] = &divs[i]
 	}
-	groups, err := t.tx.ListGroups(t.ctx, t.uai, t.year)
+	groups, err := t.tx.People().ListGroups(t.ctx, t.uai, t.year)
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func (t *txn) ensureDivision(code, label string) error {
 		label = code
 	}
 	d := &sillage.Division{SchoolYear: t.year, Code: code, Label: label}
-	if err := t.tx.CreateDivision(t.ctx, t.uai, d); err != nil {
+	if err := t.tx.People().CreateDivision(t.ctx, t.uai, d); err != nil {
 		return err
 	}
 	t.divisions[code] = d
@@ -155,7 +155,7 @@ func (t *txn) ensureGroup(code, label string) (*sillage.Group, error) {
 		label = code
 	}
 	g := &sillage.Group{SchoolYear: t.year, Code: code, Label: label, Kind: sillage.GroupOption, Lifetime: sillage.LifetimeYear}
-	if err := t.tx.CreateGroup(t.ctx, t.uai, g); err != nil {
+	if err := t.tx.People().CreateGroup(t.ctx, t.uai, g); err != nil {
 		return nil, err
 	}
 	t.groups[code] = g
@@ -179,11 +179,11 @@ func (t *txn) planStudents(ins []*studentIn, complete bool) (*studentPlan, error
 	if err := t.loadStructures(); err != nil {
 		return nil, err
 	}
-	existing, err := t.tx.ListAllStudents(t.ctx, t.uai)
+	existing, err := t.tx.Imports().ListAllStudents(t.ctx, t.uai)
 	if err != nil {
 		return nil, err
 	}
-	versions, err := t.tx.ListPersonUnqids(t.ctx, t.uai)
+	versions, err := t.tx.Imports().ListPersonUnqids(t.ctx, t.uai)
 	if err != nil {
 		return nil, err
 	}
@@ -582,7 +582,7 @@ func sameSet(a, b []string) bool {
 
 // planMemberships finds the students whose option groups change.
 func (t *txn) planMemberships(p *studentPlan) error {
-	members, err := t.tx.ListGroupMembersOfKind(t.ctx, t.uai, t.year, sillage.GroupOption)
+	members, err := t.tx.Imports().ListGroupMembersOfKind(t.ctx, t.uai, t.year, sillage.GroupOption)
 	if err != nil {
 		return err
 	}
@@ -711,7 +711,7 @@ func (p *studentPlan) insert(t *txn) error {
 			created = append(created, &in.next)
 		}
 	}
-	if err := t.tx.InsertStudents(t.ctx, t.uai, created); err != nil {
+	if err := t.tx.Imports().InsertStudents(t.ctx, t.uai, created); err != nil {
 		return err
 	}
 	if err := p.writeVersions(t, true); err != nil {
@@ -729,7 +729,7 @@ func (p *studentPlan) writeVersions(t *txn, created bool) error {
 			sets = append(sets, sillage.PersonUnqids{PersonID: in.next.ID, Unqids: in.unqids})
 		}
 	}
-	return t.tx.ReplacePersonUnqids(t.ctx, t.uai, sets)
+	return t.tx.Imports().ReplacePersonUnqids(t.ctx, t.uai, sets)
 }
 
 // finish writes the updates, (de)activations with their index entries and
@@ -738,7 +738,7 @@ func (p *studentPlan) finish(t *txn) error {
 	ctx, tx := t.ctx, t.tx
 	for _, in := range p.ins {
 		if in.update && in.op != opDelete && studentChanged(*in.cur, in.next) {
-			if err := tx.UpdateStudent(ctx, t.uai, in.next); err != nil {
+			if err := tx.People().UpdateStudent(ctx, t.uai, in.next); err != nil {
 				return err
 			}
 		}
@@ -767,7 +767,7 @@ func (p *studentPlan) finish(t *txn) error {
 	}
 	// The store writes the transfer index in the transaction that
 	// deactivates or reactivates (transfer.md §4).
-	left, err := tx.ReactivateStudents(ctx, t.uai, react)
+	left, err := tx.People().ReactivateStudents(ctx, t.uai, react)
 	if err != nil {
 		return err
 	}
@@ -775,11 +775,11 @@ func (p *studentPlan) finish(t *txn) error {
 	if err := t.step("students.reactivated"); err != nil {
 		return err
 	}
-	entered, err := tx.DeactivateStudents(ctx, t.uai, entering)
+	entered, err := tx.People().DeactivateStudents(ctx, t.uai, entering)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.DeletePersonSessions(ctx, t.uai, deact); err != nil {
+	if _, err := tx.Imports().DeletePersonSessions(ctx, t.uai, deact); err != nil {
 		return err
 	}
 	t.rep.Index.Entering = append(t.rep.Index.Entering, t.lines(entering, entered)...)
@@ -842,10 +842,10 @@ func (p *studentPlan) writeMemberships(t *txn) error {
 	sort.Slice(add, func(i, j int) bool {
 		return add[i].GroupID < add[j].GroupID || add[i].GroupID == add[j].GroupID && add[i].PersonID < add[j].PersonID
 	})
-	if err := t.tx.AddGroupMembers(t.ctx, t.uai, add); err != nil {
+	if err := t.tx.Imports().AddGroupMembers(t.ctx, t.uai, add); err != nil {
 		return err
 	}
-	if err := t.tx.DeleteGroupMembers(t.ctx, t.uai, del); err != nil {
+	if err := t.tx.Imports().DeleteGroupMembers(t.ctx, t.uai, del); err != nil {
 		return err
 	}
 	return t.step("groups")

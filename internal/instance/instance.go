@@ -29,11 +29,11 @@ type Overview struct {
 // per tenant.
 func Establishments(ctx context.Context, tx *store.Tx) (Overview, error) {
 	var o Overview
-	es, err := tx.ListEstablishments(ctx)
+	es, err := tx.Establishments().ListEstablishments(ctx)
 	if err != nil {
 		return o, err
 	}
-	counts, err := tx.AllEstablishmentCounts(ctx)
+	counts, err := tx.CrossTenant().AllEstablishmentCounts(ctx)
 	if err != nil {
 		return o, err
 	}

@@ -33,32 +33,32 @@ func TestEstablishments(t *testing.T) {
 		}
 		err := st.Write(ctx, func(tx *store.Tx) error {
 			for i, s := range shapes {
-				if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: s.uai, Name: fmt.Sprintf("Lycée %d", i), Kind: sillage.KindLP}); err != nil {
+				if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: s.uai, Name: fmt.Sprintf("Lycée %d", i), Kind: sillage.KindLP}); err != nil {
 					return err
 				}
 				var div sillage.Division
 				for d := 0; d < s.divisions; d++ {
 					div = sillage.Division{SchoolYear: 2025, Code: fmt.Sprintf("D%d", d)}
-					if err := tx.CreateDivision(ctx, s.uai, &div); err != nil {
+					if err := tx.People().CreateDivision(ctx, s.uai, &div); err != nil {
 						return err
 					}
 				}
 				for n := 0; n < s.students; n++ {
 					p := sillage.Student{Person: sillage.Person{LastName: "Élève", FirstName: fmt.Sprint(n), SIECLEID: fmt.Sprintf("E%d", n), Source: sillage.SourceSIECLE},
 						DivisionID: div.ID}
-					if err := tx.CreateStudent(ctx, s.uai, &p); err != nil {
+					if err := tx.People().CreateStudent(ctx, s.uai, &p); err != nil {
 						return err
 					}
 				}
 				for n := 0; n < s.teachers; n++ {
 					p := sillage.Person{Role: sillage.RoleTeacher, LastName: "Prof", FirstName: fmt.Sprint(n), STSID: fmt.Sprint(100 + n), Source: sillage.SourceSTS}
-					if err := tx.CreatePerson(ctx, s.uai, &p); err != nil {
+					if err := tx.People().CreatePerson(ctx, s.uai, &p); err != nil {
 						return err
 					}
 				}
 				for n := 0; n < s.parent; n++ {
 					p := sillage.Person{Role: sillage.RoleParent, LastName: "Parent", FirstName: fmt.Sprint(n), Source: sillage.SourceSIECLE}
-					if err := tx.CreatePerson(ctx, s.uai, &p); err != nil {
+					if err := tx.People().CreatePerson(ctx, s.uai, &p); err != nil {
 						return err
 					}
 				}

@@ -28,7 +28,7 @@ func TestHourlyExpiry(t *testing.T) {
 		add := func(title string, at time.Time) {
 			t.Helper()
 			err := st.Write(ctx, func(tx *store.Tx) error {
-				return tx.AddCredentialList(ctx, uaiA, &sillage.CredentialList{SchoolYear: 2025, Title: title, Accounts: 1,
+				return tx.Accounts().AddCredentialList(ctx, uaiA, &sillage.CredentialList{SchoolYear: 2025, Title: title, Accounts: 1,
 					PDFSHA256: strings.Repeat("a", 64), CSVSHA256: strings.Repeat("b", 64), CreatedAt: at})
 			})
 			if err != nil {
@@ -36,7 +36,7 @@ func TestHourlyExpiry(t *testing.T) {
 			}
 		}
 		err := st.Write(ctx, func(tx *store.Tx) error {
-			return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uaiA, Name: "Lycée A", Kind: sillage.KindLP})
+			return tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uaiA, Name: "Lycée A", Kind: sillage.KindLP})
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -69,7 +69,7 @@ func TestHourlyExpiry(t *testing.T) {
 		titles := func() []string {
 			var out []string
 			st.Read(ctx, func(tx *store.Tx) error {
-				lists, err := tx.ListCredentialLists(ctx, uaiA)
+				lists, err := tx.Accounts().ListCredentialLists(ctx, uaiA)
 				for _, l := range lists {
 					out = append(out, l.Title)
 				}
@@ -134,20 +134,20 @@ func TestLegacyFilesSealed(t *testing.T) {
 		var list, other sillage.CredentialList
 		var file sillage.RolloverFile
 		err = st.Write(ctx, func(tx *store.Tx) error {
-			if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uaiA, Name: "Lycée A", Kind: sillage.KindLP}); err != nil {
+			if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uaiA, Name: "Lycée A", Kind: sillage.KindLP}); err != nil {
 				return err
 			}
 			list = sillage.CredentialList{SchoolYear: 2025, Title: "1SN", Accounts: 1, PDFSHA256: pdf.SHA256, PDFSize: pdf.Size, CSVSHA256: csv.SHA256, CSVSize: csv.Size}
-			if err := tx.AddCredentialList(ctx, uaiA, &list); err != nil {
+			if err := tx.Accounts().AddCredentialList(ctx, uaiA, &list); err != nil {
 				return err
 			}
 			// Half sealed already; its PDF is the same clear file as the first list's.
 			other = sillage.CredentialList{SchoolYear: 2025, Title: "2SN", Accounts: 1, PDFSHA256: pdf.SHA256, PDFSize: pdf.Size, CSVSHA256: already.SHA256, CSVSize: already.Size}
-			if err := tx.AddCredentialList(ctx, uaiA, &other); err != nil {
+			if err := tx.Accounts().AddCredentialList(ctx, uaiA, &other); err != nil {
 				return err
 			}
 			file = sillage.RolloverFile{SchoolYear: 2025, Name: "eleves.xml", SHA256: initFile.SHA256, Size: initFile.Size}
-			return tx.AddRolloverFile(ctx, uaiA, &file)
+			return tx.Rollover().AddRolloverFile(ctx, uaiA, &file)
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -170,13 +170,13 @@ func TestLegacyFilesSealed(t *testing.T) {
 			}
 		}
 		err = st.Read(ctx, func(tx *store.Tx) error {
-			l, err := tx.GetCredentialList(ctx, uaiA, list.ID)
+			l, err := tx.Accounts().GetCredentialList(ctx, uaiA, list.ID)
 			if err != nil {
 				return err
 			}
 			opens(l.PDFSHA256, sealbox.PurposeCredentials, "%PDF-1.4 mot de passe Xy12")
 			opens(l.CSVSHA256, sealbox.PurposeCredentials, "Nom;Mot de passe\nDURAND;Xy12\n")
-			o, err := tx.GetCredentialList(ctx, uaiA, other.ID)
+			o, err := tx.Accounts().GetCredentialList(ctx, uaiA, other.ID)
 			if err != nil {
 				return err
 			}
@@ -184,7 +184,7 @@ func TestLegacyFilesSealed(t *testing.T) {
 			if o.CSVSHA256 != already.SHA256 {
 				t.Errorf("a sealed file was sealed again")
 			}
-			f, err := tx.GetRolloverFile(ctx, uaiA, 2025)
+			f, err := tx.Rollover().GetRolloverFile(ctx, uaiA, 2025)
 			if err != nil {
 				return err
 			}

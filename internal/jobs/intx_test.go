@@ -49,7 +49,7 @@ func importSIECLE(ctx context.Context, t testing.TB, st *store.Store, q *jobs.Qu
 func createSIECLEEstablishment(t testing.TB, st *store.Store) {
 	ctx := context.Background()
 	if err := st.Write(ctx, func(tx *store.Tx) error {
-		return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: siecleUAI, Name: "Lycée de test", Kind: sillage.KindLP})
+		return tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: siecleUAI, Name: "Lycée de test", Kind: sillage.KindLP})
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func stateOf(t *testing.T, st *store.Store, q *jobs.Queue) state {
 	ctx := context.Background()
 	var s state
 	if err := st.Read(ctx, func(tx *store.Tx) error {
-		rs, err := tx.ListImportReports(ctx, siecleUAI)
+		rs, err := tx.Imports().ListImportReports(ctx, siecleUAI)
 		s.reports = len(rs)
 		return err
 	}); err != nil {
@@ -231,7 +231,7 @@ func TestEnqueueWaitsForABusyWriter(t *testing.T) {
 		go func() {
 			defer close(done)
 			other.Write(ctx, func(tx *store.Tx) error {
-				if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uaiN(int(hold / time.Millisecond)), Name: "Verrou", Kind: sillage.KindLP}); err != nil {
+				if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uaiN(int(hold / time.Millisecond)), Name: "Verrou", Kind: sillage.KindLP}); err != nil {
 					return err
 				}
 				close(locked)
@@ -306,10 +306,10 @@ func TestCollectionQueuedWithTransferAndPurge(t *testing.T) {
 		// The purge of a student who left eight months ago.
 		if err := st.Write(ctx, func(tx *store.Tx) error {
 			s := sillage.Student{Person: sillage.Person{FirstName: "Paul", LastName: "Parti", Source: sillage.SourceSIECLE}, Unqid: "v1:PAUL", Diploma: "24732205"}
-			if err := tx.CreateStudent(ctx, uaiA, &s); err != nil {
+			if err := tx.People().CreateStudent(ctx, uaiA, &s); err != nil {
 				return err
 			}
-			return tx.SetPersonActive(ctx, uaiA, s.ID, false)
+			return tx.People().SetPersonActive(ctx, uaiA, s.ID, false)
 		}); err != nil {
 			t.Fatal(err)
 		}

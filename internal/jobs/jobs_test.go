@@ -40,36 +40,36 @@ func mover(t *testing.T, st *store.Store, blobs *blob.Store) (originID, destID i
 	err = st.Write(ctx, func(tx *store.Tx) error {
 		for _, u := range []sillage.UAI{uaiA, uaiB} {
 			e := sillage.Establishment{UAI: u, Name: "Lycée " + string(u), Kind: sillage.KindLP, Transfer: sillage.TransferSettings{Enabled: true, Reference: "CNIL-1"}}
-			if err := tx.CreateEstablishment(ctx, e); err != nil {
+			if err := tx.Establishments().CreateEstablishment(ctx, e); err != nil {
 				return err
 			}
 		}
 		s := sillage.Student{Person: sillage.Person{FirstName: "Léa", LastName: "Durand", Source: sillage.SourceSIECLE},
 			Unqid: "v1:LEA", Diploma: "24732205", TransferStatus: sillage.TransferSettled}
-		if err := tx.CreateStudent(ctx, uaiA, &s); err != nil {
+		if err := tx.People().CreateStudent(ctx, uaiA, &s); err != nil {
 			return err
 		}
 		sh := sillage.Sheet{StudentID: s.ID, Kind: sillage.SheetBacPro, Title: "Installation", Context: sillage.ContextClass}
-		if err := tx.CreateSheet(ctx, uaiA, &sh); err != nil {
+		if err := tx.Records().CreateSheet(ctx, uaiA, &sh); err != nil {
 			return err
 		}
 		a := sillage.Attachment{SheetID: sh.ID, Name: "cr.pdf", SHA256: ref.SHA256, Size: ref.Size, ContentType: "application/pdf"}
-		if err := tx.AddAttachment(ctx, uaiA, &a); err != nil {
+		if err := tx.Records().AddAttachment(ctx, uaiA, &a); err != nil {
 			return err
 		}
 		d := sillage.Document{StudentID: s.ID, Kind: sillage.DocumentFile, Name: "b.pdf", SHA256: gone.SHA256, Size: gone.Size, ContentType: "application/pdf", SchoolYear: 2025}
-		if err := tx.AddDocument(ctx, uaiA, &d); err != nil {
+		if err := tx.Records().AddDocument(ctx, uaiA, &d); err != nil {
 			return err
 		}
-		if err := tx.SetPersonActive(ctx, uaiA, s.ID, false); err != nil {
+		if err := tx.People().SetPersonActive(ctx, uaiA, s.ID, false); err != nil {
 			return err
 		}
-		if err := tx.PutIndexEntry(ctx, sillage.TransferIndexEntry{Unqid: s.Unqid, OriginUAI: uaiA, OriginStudentID: s.ID, Diploma: s.Diploma, DeactivatedAt: tx.Now()}); err != nil {
+		if err := tx.CrossTenant().PutIndexEntry(ctx, sillage.TransferIndexEntry{Unqid: s.Unqid, OriginUAI: uaiA, OriginStudentID: s.ID, Diploma: s.Diploma, DeactivatedAt: tx.Now()}); err != nil {
 			return err
 		}
 		originID = s.ID
 		n := sillage.Student{Person: sillage.Person{FirstName: "Léa", LastName: "Durand", Source: sillage.SourceSIECLE}, Unqid: "v1:LEA", Diploma: "24732205"}
-		if err := tx.CreateStudent(ctx, uaiB, &n); err != nil {
+		if err := tx.People().CreateStudent(ctx, uaiB, &n); err != nil {
 			return err
 		}
 		destID = n.ID
@@ -84,7 +84,7 @@ func mover(t *testing.T, st *store.Store, blobs *blob.Store) (originID, destID i
 func transferred(t *testing.T, st *store.Store, destID, originID int64) bool {
 	var done bool
 	st.Read(context.Background(), func(tx *store.Tx) error {
-		e, err := tx.FindTransferLog(context.Background(), uaiB, destID, uaiA, originID)
+		e, err := tx.CrossTenant().FindTransferLog(context.Background(), uaiB, destID, uaiA, originID)
 		done = err == nil && e.Done
 		return nil
 	})
@@ -319,31 +319,31 @@ func TestHousekeepingPurgesExpiredRolloverPacks(t *testing.T) {
 		// Two packs of A, each holding a deleted sheet and its file: one
 		// made 31 days ago, one 10 days ago (30 days each).
 		err = st.Write(ctx, func(tx *store.Tx) error {
-			if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uaiA, Name: "Lycée A", Kind: sillage.KindLP}); err != nil {
+			if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uaiA, Name: "Lycée A", Kind: sillage.KindLP}); err != nil {
 				return err
 			}
 			s := sillage.Student{Person: sillage.Person{FirstName: "Léa", LastName: "Durand", Source: sillage.SourceSIECLE}}
-			if err := tx.CreateStudent(ctx, uaiA, &s); err != nil {
+			if err := tx.People().CreateStudent(ctx, uaiA, &s); err != nil {
 				return err
 			}
 			for i, sum := range sums {
 				sh := sillage.Sheet{StudentID: s.ID, Kind: sillage.SheetBacPro, Title: "Fiche", Context: sillage.ContextClass}
-				if err := tx.CreateSheet(ctx, uaiA, &sh); err != nil {
+				if err := tx.Records().CreateSheet(ctx, uaiA, &sh); err != nil {
 					return err
 				}
 				a := sillage.Attachment{SheetID: sh.ID, Name: "f.pdf", SHA256: sum, Size: 10, ContentType: "application/pdf"}
-				if err := tx.AddAttachment(ctx, uaiA, &a); err != nil {
+				if err := tx.Records().AddAttachment(ctx, uaiA, &a); err != nil {
 					return err
 				}
 				made := []time.Duration{31 * 24 * time.Hour, 10 * 24 * time.Hour}[i]
-				pack, err := tx.CreateRolloverPack(ctx, uaiA, 2025, i+1, "op", tx.Now().Add(-made).AddDate(0, 0, 30))
+				pack, err := tx.Rollover().CreateRolloverPack(ctx, uaiA, 2025, i+1, "op", tx.Now().Add(-made).AddDate(0, 0, 30))
 				if err != nil {
 					return err
 				}
-				if _, err := tx.AddRolloverPackRows(ctx, uaiA, pack, "sheets", []int64{sh.ID}); err != nil {
+				if _, err := tx.Rollover().AddRolloverPackRows(ctx, uaiA, pack, "sheets", []int64{sh.ID}); err != nil {
 					return err
 				}
-				if err := tx.DeleteSheet(ctx, uaiA, sh.ID); err != nil {
+				if err := tx.Records().DeleteSheet(ctx, uaiA, sh.ID); err != nil {
 					return err
 				}
 			}
@@ -364,7 +364,7 @@ func TestHousekeepingPurgesExpiredRolloverPacks(t *testing.T) {
 			t.Fatal("the file of a pack still within its days was collected")
 		}
 		err = st.Read(ctx, func(tx *store.Tx) error {
-			packs, err := tx.ListRolloverPacks(ctx, uaiA)
+			packs, err := tx.Rollover().ListRolloverPacks(ctx, uaiA)
 			if err != nil {
 				return err
 			}

@@ -34,10 +34,10 @@ func (q *Queue) sealLegacyFiles(ctx context.Context) (int, error) {
 	var lists []sillage.CredentialList
 	var files []sillage.RolloverFile
 	err := cfg.Store.Read(ctx, func(tx *store.Tx) (err error) {
-		if lists, err = tx.ListAllCredentialLists(ctx); err != nil {
+		if lists, err = tx.CrossTenant().ListAllCredentialLists(ctx); err != nil {
 			return err
 		}
-		files, err = tx.ListAllRolloverFiles(ctx)
+		files, err = tx.CrossTenant().ListAllRolloverFiles(ctx)
 		return err
 	})
 	if err != nil {
@@ -64,7 +64,7 @@ func (q *Queue) sealLegacyFiles(ctx context.Context) (int, error) {
 			csv = blob.Ref{SHA256: l.CSVSHA256, Size: l.CSVSize}
 		}
 		err = cfg.Store.Write(ctx, func(tx *store.Tx) error {
-			return tx.ReplaceCredentialListFiles(ctx, l.UAI, l.ID, pdf.SHA256, pdf.Size, csv.SHA256, csv.Size)
+			return tx.Accounts().ReplaceCredentialListFiles(ctx, l.UAI, l.ID, pdf.SHA256, pdf.Size, csv.SHA256, csv.Size)
 		})
 		if sillage.KindOf(err) == sillage.KindNotFound {
 			continue // expired meanwhile: the sealed copies go with the collection
@@ -87,7 +87,7 @@ func (q *Queue) sealLegacyFiles(ctx context.Context) (int, error) {
 		if !done {
 			continue
 		}
-		err = cfg.Store.Write(ctx, func(tx *store.Tx) error { return tx.ReplaceRolloverFileBlob(ctx, f.UAI, f.ID, ref.SHA256) })
+		err = cfg.Store.Write(ctx, func(tx *store.Tx) error { return tx.Rollover().ReplaceRolloverFileBlob(ctx, f.UAI, f.ID, ref.SHA256) })
 		if sillage.KindOf(err) == sillage.KindNotFound {
 			continue
 		}
@@ -98,7 +98,7 @@ func (q *Queue) sealLegacyFiles(ctx context.Context) (int, error) {
 		cleared = append(cleared, f.SHA256)
 	}
 	referenced := func(sum string) (used bool, err error) {
-		err = cfg.Store.Read(ctx, func(tx *store.Tx) (err error) { used, err = tx.IsBlobReferenced(ctx, sum); return err })
+		err = cfg.Store.Read(ctx, func(tx *store.Tx) (err error) { used, err = tx.CrossTenant().IsBlobReferenced(ctx, sum); return err })
 		return used, err
 	}
 	for _, sum := range cleared {

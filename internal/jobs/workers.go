@@ -79,7 +79,10 @@ func (q *Queue) housekeeping(ctx context.Context) error {
 		return err
 	}
 	var sessions int
-	err = cfg.Store.Write(ctx, func(tx *store.Tx) (err error) { sessions, err = tx.DeleteExpiredSessions(ctx, now); return err })
+	err = cfg.Store.Write(ctx, func(tx *store.Tx) (err error) {
+		sessions, err = tx.Accounts().DeleteExpiredSessions(ctx, now)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -87,7 +90,7 @@ func (q *Queue) housekeeping(ctx context.Context) error {
 	// files they kept is queued in the same transaction.
 	var packs int
 	err = cfg.Store.Write(ctx, func(tx *store.Tx) (err error) {
-		if packs, err = tx.PurgeExpiredRolloverPacks(ctx, now); err != nil || packs == 0 {
+		if packs, err = tx.CrossTenant().PurgeExpiredRolloverPacks(ctx, now); err != nil || packs == 0 {
 			return err
 		}
 		return q.collectTx(ctx, tx)
@@ -180,7 +183,7 @@ func (w *collectWorker) Work(ctx context.Context, job *river.Job[CollectArgs]) e
 		return river.JobCancel(errNoBlobs)
 	}
 	var refs map[string]bool
-	if err := cfg.Store.Read(ctx, func(tx *store.Tx) (err error) { refs, err = tx.BlobRefs(ctx); return err }); err != nil {
+	if err := cfg.Store.Read(ctx, func(tx *store.Tx) (err error) { refs, err = tx.CrossTenant().BlobRefs(ctx); return err }); err != nil {
 		return err
 	}
 	rep, err := cfg.Blobs.Collect(ctx, refs, time.Now().Add(-cfg.CollectGrace))

@@ -84,7 +84,7 @@ func Short(fp string) string {
 // Active returns the versions of a key the database requires (not retired).
 func Active(ctx context.Context, st *store.Store, name string) ([]sillage.KeyVersion, error) {
 	var all []sillage.KeyVersion
-	if err := st.Read(ctx, func(tx *store.Tx) (err error) { all, err = tx.ListKeyVersions(ctx, name); return err }); err != nil {
+	if err := st.Read(ctx, func(tx *store.Tx) (err error) { all, err = tx.Keys().ListKeyVersions(ctx, name); return err }); err != nil {
 		return nil, err
 	}
 	return slices.DeleteFunc(all, func(k sillage.KeyVersion) bool { return k.Retired }), nil
@@ -99,7 +99,7 @@ func Active(ctx context.Context, st *store.Store, name string) ([]sillage.KeyVer
 // compares again there. file names the key file in messages.
 func Check(ctx context.Context, st *store.Store, name, file string, have map[int]string) error {
 	var known []sillage.KeyVersion
-	if err := st.Read(ctx, func(tx *store.Tx) (err error) { known, err = tx.ListKeyVersions(ctx, name); return err }); err != nil {
+	if err := st.Read(ctx, func(tx *store.Tx) (err error) { known, err = tx.Keys().ListKeyVersions(ctx, name); return err }); err != nil {
 		return err
 	}
 	if err := compare(name, file, known, have); err != nil {
@@ -109,7 +109,7 @@ func Check(ctx context.Context, st *store.Store, name, file string, have map[int
 		return nil
 	}
 	return st.Write(ctx, func(tx *store.Tx) error {
-		known, err := tx.ListKeyVersions(ctx, name)
+		known, err := tx.Keys().ListKeyVersions(ctx, name)
 		if err != nil {
 			return err
 		}
@@ -117,7 +117,7 @@ func Check(ctx context.Context, st *store.Store, name, file string, have map[int
 			return err
 		}
 		for _, v := range newVersions(known, have) {
-			if err := tx.RecordKeyVersion(ctx, name, v, have[v]); err != nil {
+			if err := tx.Keys().RecordKeyVersion(ctx, name, v, have[v]); err != nil {
 				return err
 			}
 		}
@@ -226,7 +226,7 @@ func LoadIDKey(ctx context.Context, st *store.Store, file string, mayCreate bool
 			return ident.Keyring{}, errNoFile(IDKey, file, known)
 		}
 		var used bool
-		if kerr := st.Read(ctx, func(tx *store.Tx) (err error) { used, err = tx.HasPseudonyms(ctx); return err }); kerr != nil {
+		if kerr := st.Read(ctx, func(tx *store.Tx) (err error) { used, err = tx.Keys().HasPseudonyms(ctx); return err }); kerr != nil {
 			return ident.Keyring{}, kerr
 		}
 		if used {
@@ -261,10 +261,10 @@ func InitIDKey(ctx context.Context, st *store.Store, file string, replace bool) 
 	var all []sillage.KeyVersion
 	var newest string
 	if err := st.Read(ctx, func(tx *store.Tx) (err error) {
-		if all, err = tx.ListKeyVersions(ctx, IDKey); err != nil {
+		if all, err = tx.Keys().ListKeyVersions(ctx, IDKey); err != nil {
 			return err
 		}
-		newest, err = tx.NewestPseudonym(ctx)
+		newest, err = tx.Keys().NewestPseudonym(ctx)
 		return err
 	}); err != nil {
 		return ident.Keyring{}, 0, err
@@ -295,12 +295,12 @@ func InitIDKey(ctx context.Context, st *store.Store, file string, replace bool) 
 	var retired int64
 	err = st.Write(ctx, func(tx *store.Tx) error {
 		if replace {
-			if retired, err = tx.RetireKeyVersions(ctx, IDKey); err != nil {
+			if retired, err = tx.Keys().RetireKeyVersions(ctx, IDKey); err != nil {
 				return err
 			}
 		}
 		for v, fp := range kr.Fingerprints() {
-			if err := tx.RecordKeyVersion(ctx, IDKey, v, fp); err != nil {
+			if err := tx.Keys().RecordKeyVersion(ctx, IDKey, v, fp); err != nil {
 				return err
 			}
 		}

@@ -19,11 +19,11 @@ func addPseudonym(t *testing.T, st *store.Store, unqid string) {
 	t.Helper()
 	ctx := context.Background()
 	err := st.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: "0860012W", Name: "Lycée", Kind: sillage.KindLP}); err != nil && sillage.KindOf(err) != sillage.KindConflict {
+		if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: "0860012W", Name: "Lycée", Kind: sillage.KindLP}); err != nil && sillage.KindOf(err) != sillage.KindConflict {
 			return err
 		}
 		s := sillage.Student{Person: sillage.Person{LastName: "Durand", FirstName: "Léa", Source: sillage.SourceSIECLE}, Unqid: unqid}
-		return tx.CreateStudent(ctx, "0860012W", &s)
+		return tx.People().CreateStudent(ctx, "0860012W", &s)
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -65,19 +65,19 @@ func TestBlockingChecksFromStore(t *testing.T) {
 		{name: "report not closed", draft: true, student: true, message: "bilan non fermé"}, // the end-of-cycle reports still go
 		{name: "no head of establishment", file: true, message: "aucun chef d'établissement",
 			mutate: func(ctx context.Context, tx *store.Tx, f *lsutest.Fixture) error {
-				return tx.SetPersonActive(ctx, f.UAI, f.Director.ID, false)
+				return tx.People().SetPersonActive(ctx, f.UAI, f.Director.ID, false)
 			}},
 		{name: "division absent from the latest STS import", student: true, file: true, message: "absente du dernier import STS-web",
 			mutate: func(ctx context.Context, tx *store.Tx, f *lsutest.Fixture) error {
 				d := f.Divisions[3]
 				d.FromSTS = false
-				return tx.UpdateDivision(ctx, f.UAI, d)
+				return tx.People().UpdateDivision(ctx, f.UAI, d)
 			}},
 		{name: "no STS import at all", file: true, message: "aucune division issue d'un import STS-web",
 			mutate: func(ctx context.Context, tx *store.Tx, f *lsutest.Fixture) error {
 				for _, d := range f.Divisions {
 					d.FromSTS = false
-					if err := tx.UpdateDivision(ctx, f.UAI, d); err != nil {
+					if err := tx.People().UpdateDivision(ctx, f.UAI, d); err != nil {
 						return err
 					}
 				}
@@ -86,29 +86,29 @@ func TestBlockingChecksFromStore(t *testing.T) {
 		{name: "subject not linked to a SIECLE subject code", student: true, message: "non rattachée à un code matière SIECLE",
 			mutate: func(ctx context.Context, tx *store.Tx, f *lsutest.Fixture) error {
 				s := first(f, "3E1")
-				svcs, err := tx.ListServices(ctx, f.UAI, f.Teachers[0].ID)
+				svcs, err := tx.People().ListServices(ctx, f.UAI, f.Teachers[0].ID)
 				if err != nil {
 					return err
 				}
 				svcs = append(svcs, sillage.Service{DivisionID: f.Divisions[3].ID, SubjectCode: "DOCUM"})
-				if err := tx.ReplaceServices(ctx, f.UAI, f.Teachers[0].ID, svcs); err != nil {
+				if err := tx.People().ReplaceServices(ctx, f.UAI, f.Teachers[0].ID, svcs); err != nil {
 					return err
 				}
-				r, err := tx.FindPeriodicReport(ctx, f.UAI, s.ID, f.Periods[0].ID)
+				r, err := tx.Livret().FindPeriodicReport(ctx, f.UAI, s.ID, f.Periods[0].ID)
 				if err != nil {
 					return err
 				}
-				if err := tx.SetPeriodicReportState(ctx, f.UAI, r.ID, sillage.ReportDraft, 0); err != nil {
+				if err := tx.Livret().SetPeriodicReportState(ctx, f.UAI, r.ID, sillage.ReportDraft, 0); err != nil {
 					return err
 				}
-				if err := tx.SetSubjectResult(ctx, f.UAI, sillage.SubjectResult{ReportID: r.ID, SubjectCode: "DOCUM", Positioning: 3, Appreciation: "Recherches documentaires soignées."}); err != nil {
+				if err := tx.Livret().SetSubjectResult(ctx, f.UAI, sillage.SubjectResult{ReportID: r.ID, SubjectCode: "DOCUM", Positioning: 3, Appreciation: "Recherches documentaires soignées."}); err != nil {
 					return err
 				}
-				return tx.SetPeriodicReportState(ctx, f.UAI, r.ID, sillage.ReportClosed, 0)
+				return tx.Livret().SetPeriodicReportState(ctx, f.UAI, r.ID, sillage.ReportClosed, 0)
 			}},
 		{name: "modality N refused by configuration", student: true, message: "modalité d'élection N refusée",
 			mutate: func(ctx context.Context, tx *store.Tx, f *lsutest.Fixture) error {
-				ps, err := tx.ListProgrammes(ctx, f.UAI)
+				ps, err := tx.People().ListProgrammes(ctx, f.UAI)
 				if err != nil {
 					return err
 				}
@@ -117,33 +117,33 @@ func TestBlockingChecksFromStore(t *testing.T) {
 						ps[i].Modality = "N"
 					}
 				}
-				return tx.ReplaceProgrammes(ctx, f.UAI, ps)
+				return tx.People().ReplaceProgrammes(ctx, f.UAI, ps)
 			}},
 		{name: "end-of-cycle report with a domain not positioned", student: true, message: "domaines du socle sans positionnement",
 			mutate: func(ctx context.Context, tx *store.Tx, f *lsutest.Fixture) error {
 				s := first(f, "3E1")
-				c, err := tx.FindCycleReport(ctx, f.UAI, s.ID, 4)
+				c, err := tx.Livret().FindCycleReport(ctx, f.UAI, s.ID, 4)
 				if err != nil {
 					return err
 				}
-				if err := tx.SetCycleReportState(ctx, f.UAI, c.ID, sillage.ReportDraft, 0); err != nil {
+				if err := tx.Livret().SetCycleReportState(ctx, f.UAI, c.ID, sillage.ReportDraft, 0); err != nil {
 					return err
 				}
 				delete(c.Socle, "SYS_NAT")
-				if err := tx.UpsertCycleReport(ctx, f.UAI, &c); err != nil {
+				if err := tx.Livret().UpsertCycleReport(ctx, f.UAI, &c); err != nil {
 					return err
 				}
-				return tx.SetCycleReportState(ctx, f.UAI, c.ID, sillage.ReportClosed, 0)
+				return tx.Livret().SetCycleReportState(ctx, f.UAI, c.ID, sillage.ReportClosed, 0)
 			}},
 		{name: "student without ELEVE_ID", student: true, message: "sans identifiant SIECLE",
 			mutate: func(ctx context.Context, tx *store.Tx, f *lsutest.Fixture) error {
 				s := first(f, "3E1")
 				s.SIECLEID = ""
-				return tx.UpdateStudent(ctx, f.UAI, s)
+				return tx.People().UpdateStudent(ctx, f.UAI, s)
 			}},
 		{name: "year already rolled over", file: true, message: "l'année scolaire a été basculée",
 			mutate: func(ctx context.Context, tx *store.Tx, f *lsutest.Fixture) error {
-				return tx.SetYearState(ctx, f.UAI, sillage.YearState{Archived: 2025})
+				return tx.Rollover().SetYearState(ctx, f.UAI, sillage.YearState{Archived: 2025})
 			}},
 		{name: "1st degree: class absent from the latest ONDE file", ecole: true, student: true, file: true, message: "absente du dernier import ONDE",
 			onde: func(f *lsutest.Fixture) []byte {
@@ -228,7 +228,7 @@ func TestFixLinesFromStore(t *testing.T) {
 	long := strings.Repeat("Très bon travail. ", 70) // 1260 characters: over 10.0's 1000
 	write(t, st, func(ctx context.Context, tx *store.Tx) error {
 		for i, s := range f.Students {
-			r, err := tx.FindPeriodicReport(ctx, f.UAI, s.ID, f.Periods[0].ID)
+			r, err := tx.Livret().FindPeriodicReport(ctx, f.UAI, s.ID, f.Periods[0].ID)
 			if err != nil {
 				return err
 			}
@@ -240,14 +240,14 @@ func TestFixLinesFromStore(t *testing.T) {
 				r.Late, r.Absences, r.Unjustified, r.MissedHours = nil, nil, nil, nil
 				r.CouncilDate = sillage.Date{}
 			case 2: // an appreciation over the limit
-				if err := tx.SetSubjectResult(ctx, f.UAI, sillage.SubjectResult{ReportID: r.ID, SubjectCode: "020700", Average: new(1200), Appreciation: long}); err != nil {
+				if err := tx.Livret().SetSubjectResult(ctx, f.UAI, sillage.SubjectResult{ReportID: r.ID, SubjectCode: "020700", Average: new(1200), Appreciation: long}); err != nil {
 					return err
 				}
 			}
-			if err := tx.UpdatePeriodicReport(ctx, f.UAI, r); err != nil {
+			if err := tx.Livret().UpdatePeriodicReport(ctx, f.UAI, r); err != nil {
 				return err
 			}
-			if err := tx.SetPeriodicReportState(ctx, f.UAI, r.ID, sillage.ReportClosed, 0); err != nil {
+			if err := tx.Livret().SetPeriodicReportState(ctx, f.UAI, r.ID, sillage.ReportClosed, 0); err != nil {
 				return err
 			}
 		}
@@ -468,7 +468,7 @@ func TestNoINEKept(t *testing.T) {
 		}
 		// A refused export (no director) with the same file.
 		write(t, st, func(ctx context.Context, tx *store.Tx) error {
-			return tx.SetPersonActive(ctx, f.UAI, f.Director.ID, false)
+			return tx.People().SetPersonActive(ctx, f.UAI, f.Director.ID, false)
 		})
 		refused := run(t, st, blobs, f.UAI, livret.Request{Selection: livret.Selection{PeriodIDs: f.PeriodIDs(1)}, ONDE: readONDE(t, f.ONDE)})
 		if !refused.Refused() {
@@ -477,7 +477,7 @@ func TestNoINEKept(t *testing.T) {
 		// The refused attempt is journaled with its report's hash.
 		var entries []sillage.AuditEntry
 		write(t, st, func(ctx context.Context, tx *store.Tx) (err error) {
-			entries, err = tx.ListAudit(ctx, f.UAI, sillage.AuditFilter{Action: audit.ExportLSU})
+			entries, err = tx.Audit().ListAudit(ctx, f.UAI, sillage.AuditFilter{Action: audit.ExportLSU})
 			return err
 		})
 		journaled := false

@@ -84,7 +84,7 @@ func (e *entry) cycleOrDefault(d sillage.Division, cycle int) (int, error) {
 		}
 		return cycle, nil
 	}
-	mefs, err := e.tx.ListMEFs(e.ctx, e.uai)
+	mefs, err := e.tx.People().ListMEFs(e.ctx, e.uai)
 	if err != nil {
 		return 0, err
 	}
@@ -117,7 +117,7 @@ func LoadCycleClass(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who,
 	if c.Head, err = e.isHead(divisionID); err != nil {
 		return nil, err
 	}
-	students, err := tx.ListStudents(ctx, uai, sillage.StudentFilter{DivisionID: divisionID, ActiveOnly: true})
+	students, err := tx.People().ListStudents(ctx, uai, sillage.StudentFilter{DivisionID: divisionID, ActiveOnly: true})
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +125,7 @@ func LoadCycleClass(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who,
 	for _, s := range students {
 		ids = append(ids, s.ID)
 	}
-	reports, err := tx.ListCycleReports(ctx, uai, ids)
+	reports, err := tx.Livret().ListCycleReports(ctx, uai, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -156,10 +156,10 @@ func LoadCycle(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, stud
 	if v.Cycle, err = e.cycleOrDefault(d, cycle); err != nil {
 		return nil, err
 	}
-	if v.Establishment, err = tx.GetEstablishment(ctx, uai); err != nil {
+	if v.Establishment, err = tx.Establishments().GetEstablishment(ctx, uai); err != nil {
 		return nil, err
 	}
-	r, err := tx.FindCycleReport(ctx, uai, studentID, v.Cycle)
+	r, err := tx.Livret().FindCycleReport(ctx, uai, studentID, v.Cycle)
 	if err != nil && sillage.KindOf(err) != sillage.KindNotFound {
 		return nil, err
 	}
@@ -180,7 +180,7 @@ func LoadCycle(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, stud
 	}
 	v.CanEdit, v.CanClose = head && !r.Closed(), head && !r.Closed()
 	v.CanReopen = who.Staff() && r.Closed()
-	directors, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{Role: sillage.RoleDirector, ActiveOnly: true})
+	directors, err := tx.People().ListPersons(ctx, uai, sillage.PersonFilter{Role: sillage.RoleDirector, ActiveOnly: true})
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +188,7 @@ func LoadCycle(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, stud
 		v.Heads = append(v.Heads, personName(p))
 	}
 	if r.ID != 0 {
-		if v.PDFs, err = tx.ListReportPDFsOfReport(ctx, uai, store.ReportPDFCycle, r.ID); err != nil {
+		if v.PDFs, err = tx.Livret().ListReportPDFsOfReport(ctx, uai, store.ReportPDFCycle, r.ID); err != nil {
 			return nil, err
 		}
 	}
@@ -246,7 +246,7 @@ func SaveCycle(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, stud
 		return sillage.Errorf(sillage.KindInvalid, "enseignement de complément et langue régionale n'existent qu'en fin de cycle 4")
 	}
 	r.SchoolYear, r.UpdatedBy = sillage.SchoolYearOf(tx.Now()), who.PersonID
-	return tx.UpsertCycleReport(ctx, uai, &r)
+	return tx.Livret().UpsertCycleReport(ctx, uai, &r)
 }
 
 func option(code, level string, labels map[string]string, what string) (string, int, error) {
@@ -283,11 +283,11 @@ func CloseCycle(ctx context.Context, st *store.Store, blobs *blob.Store, uai sil
 		r := v.Report
 		if r.ID == 0 {
 			r.UpdatedBy = who.PersonID
-			if err := tx.UpsertCycleReport(ctx, uai, &r); err != nil {
+			if err := tx.Livret().UpsertCycleReport(ctx, uai, &r); err != nil {
 				return err
 			}
 		}
-		if err := tx.SetCycleReportState(ctx, uai, r.ID, sillage.ReportClosed, who.PersonID); err != nil {
+		if err := tx.Livret().SetCycleReportState(ctx, uai, r.ID, sillage.ReportClosed, who.PersonID); err != nil {
 			return err
 		}
 		if v, err = LoadCycle(ctx, tx, uai, who, studentID, v.Cycle); err != nil {
@@ -318,7 +318,7 @@ func ReopenCycle(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, ac
 	if !v.Report.Closed() {
 		return sillage.Errorf(sillage.KindConflict, "ce bilan n'est pas fermé")
 	}
-	if err := tx.SetCycleReportState(ctx, uai, v.Report.ID, sillage.ReportDraft, who.PersonID); err != nil {
+	if err := tx.Livret().SetCycleReportState(ctx, uai, v.Report.ID, sillage.ReportDraft, who.PersonID); err != nil {
 		return err
 	}
 	return audit.Record(ctx, tx, uai, actor, AuditReportOpened, fmt.Sprintf("bilan de fin de cycle n° %d", v.Report.ID),

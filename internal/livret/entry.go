@@ -81,7 +81,7 @@ type entry struct {
 }
 
 func newEntry(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who) (*entry, error) {
-	est, err := tx.GetEstablishment(ctx, uai)
+	est, err := tx.Establishments().GetEstablishment(ctx, uai)
 	if err != nil {
 		return nil, err
 	}
@@ -94,18 +94,18 @@ func notFound() error { return sillage.Errorf(sillage.KindNotFound, "introuvable
 // division returns a division whose whole class is within reach: every
 // division for the staff, those a teacher teaches or heads.
 func (e *entry) division(id int64) (sillage.Division, error) {
-	return e.divisionReach(id, e.tx.TeachesDivision)
+	return e.divisionReach(id, e.tx.People().TeachesDivision)
 }
 
 // gridDivision returns a division a teacher enters results in: those of
 // division, and those a group they teach draws students from (the grid then
 // keeps only the group's students).
 func (e *entry) gridDivision(id int64) (sillage.Division, error) {
-	return e.divisionReach(id, e.tx.TeachesInDivision)
+	return e.divisionReach(id, e.tx.People().TeachesInDivision)
 }
 
 func (e *entry) divisionReach(id int64, teaches func(context.Context, sillage.UAI, int64, int64) (bool, error)) (sillage.Division, error) {
-	d, err := e.tx.GetDivision(e.ctx, e.uai, id)
+	d, err := e.tx.People().GetDivision(e.ctx, e.uai, id)
 	if err != nil {
 		return d, err
 	}
@@ -134,7 +134,7 @@ func (e *entry) isHead(divisionID int64) (bool, error) {
 	if e.who.Role != sillage.RoleTeacher || divisionID == 0 {
 		return false, nil
 	}
-	heads, err := e.tx.ListHeadTeachers(e.ctx, e.uai, divisionID)
+	heads, err := e.tx.People().ListHeadTeachers(e.ctx, e.uai, divisionID)
 	return slices.Contains(heads, e.who.PersonID), err
 }
 
@@ -146,7 +146,7 @@ func (e *entry) subjectLabels() (map[string]string, error) {
 		}
 		return out, nil
 	}
-	subs, err := e.tx.ListSubjects(e.ctx, e.uai)
+	subs, err := e.tx.People().ListSubjects(e.ctx, e.uai)
 	if err != nil {
 		return nil, err
 	}
@@ -167,11 +167,11 @@ type serviceScope struct {
 // services lists, per subject, the services in a division (of one
 // teacher, or of everyone when teacherID is 0).
 func (e *entry) services(divisionID, teacherID int64) (map[string]*serviceScope, error) {
-	svcs, err := e.tx.ListServices(e.ctx, e.uai, teacherID)
+	svcs, err := e.tx.People().ListServices(e.ctx, e.uai, teacherID)
 	if err != nil {
 		return nil, err
 	}
-	students, err := e.tx.ListStudents(e.ctx, e.uai, sillage.StudentFilter{DivisionID: divisionID})
+	students, err := e.tx.People().ListStudents(e.ctx, e.uai, sillage.StudentFilter{DivisionID: divisionID})
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +195,7 @@ func (e *entry) services(divisionID, teacherID int64) (map[string]*serviceScope,
 		case s.GroupID != 0:
 			ms, ok := members[s.GroupID]
 			if !ok {
-				if ms, err = e.tx.ListGroupMembers(e.ctx, e.uai, s.GroupID); err != nil {
+				if ms, err = e.tx.People().ListGroupMembers(e.ctx, e.uai, s.GroupID); err != nil {
 					return nil, err
 				}
 				members[s.GroupID] = ms
@@ -236,7 +236,7 @@ func (e *entry) subjects(divisionID int64) ([]SubjectChoice, map[string]*service
 			codes = append(codes, c)
 		}
 		if e.who.Staff() {
-			reports, err := e.tx.ListPeriodicReports(e.ctx, e.uai, sillage.ReportFilter{DivisionID: divisionID})
+			reports, err := e.tx.Livret().ListPeriodicReports(e.ctx, e.uai, sillage.ReportFilter{DivisionID: divisionID})
 			if err != nil {
 				return nil, nil, err
 			}
@@ -245,7 +245,7 @@ func (e *entry) subjects(divisionID int64) ([]SubjectChoice, map[string]*service
 				for i, r := range reports {
 					ids[i] = r.ID
 				}
-				res, err := e.tx.ListSubjectResults(e.ctx, e.uai, ids)
+				res, err := e.tx.Livret().ListSubjectResults(e.ctx, e.uai, ids)
 				if err != nil {
 					return nil, nil, err
 				}
@@ -271,11 +271,11 @@ func (e *entry) subjects(divisionID int64) ([]SubjectChoice, map[string]*service
 // of the teacher's groups in it; departed students who have a report for
 // the period stay.
 func (e *entry) gridStudents(divisionID, periodID int64, scope *serviceScope) ([]sillage.Student, error) {
-	students, err := e.tx.ListStudents(e.ctx, e.uai, sillage.StudentFilter{DivisionID: divisionID})
+	students, err := e.tx.People().ListStudents(e.ctx, e.uai, sillage.StudentFilter{DivisionID: divisionID})
 	if err != nil {
 		return nil, err
 	}
-	reports, err := e.tx.ListPeriodicReports(e.ctx, e.uai, sillage.ReportFilter{DivisionID: divisionID, PeriodIDs: []int64{periodID}})
+	reports, err := e.tx.Livret().ListPeriodicReports(e.ctx, e.uai, sillage.ReportFilter{DivisionID: divisionID, PeriodIDs: []int64{periodID}})
 	if err != nil {
 		return nil, err
 	}
@@ -286,7 +286,7 @@ func (e *entry) gridStudents(divisionID, periodID int64, scope *serviceScope) ([
 	members := map[int64]bool{}
 	if scope != nil && !scope.whole && !e.who.Staff() && e.degree == lsu.SecondDegree {
 		for g := range scope.groups {
-			ms, err := e.tx.ListGroupMembers(e.ctx, e.uai, g)
+			ms, err := e.tx.People().ListGroupMembers(e.ctx, e.uai, g)
 			if err != nil {
 				return nil, err
 			}
@@ -362,7 +362,7 @@ func ParseAverage(s string) (*int, error) {
 
 // period returns a period of the establishment.
 func (e *entry) period(id int64) (sillage.Period, error) {
-	return e.tx.GetPeriod(e.ctx, e.uai, id)
+	return e.tx.Periods().GetPeriod(e.ctx, e.uai, id)
 }
 
 // LoadGrid reads the grid of a subject (the first one within reach when
@@ -404,11 +404,11 @@ func LoadGrid(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, divis
 	if err != nil {
 		return nil, err
 	}
-	results, err := tx.ListPeriodSubjectResults(ctx, uai, divisionID, periodID, g.Subject.Code)
+	results, err := tx.Livret().ListPeriodSubjectResults(ctx, uai, divisionID, periodID, g.Subject.Code)
 	if err != nil {
 		return nil, err
 	}
-	reports, err := tx.ListPeriodicReports(ctx, uai, sillage.ReportFilter{DivisionID: divisionID, PeriodIDs: []int64{periodID}})
+	reports, err := tx.Livret().ListPeriodicReports(ctx, uai, sillage.ReportFilter{DivisionID: divisionID, PeriodIDs: []int64{periodID}})
 	if err != nil {
 		return nil, err
 	}
@@ -427,7 +427,7 @@ func LoadGrid(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, divis
 		}
 		g.Rows = append(g.Rows, row)
 	}
-	els, err := tx.ListProgrammeElements(ctx, uai, divisionID, periodID)
+	els, err := tx.Livret().ListProgrammeElements(ctx, uai, divisionID, periodID)
 	if err != nil {
 		return nil, err
 	}
@@ -455,7 +455,7 @@ func (e *entry) proposals(d sillage.Division, p sillage.Period, scope *serviceSc
 	}
 	values := map[int64][]string{}
 	for _, t := range teachers {
-		vs, err := e.tx.ListCompetenceValues(e.ctx, e.uai, d.ID, t, p.Start, p.End)
+		vs, err := e.tx.Livret().ListCompetenceValues(e.ctx, e.uai, d.ID, t, p.Start, p.End)
 		if err != nil {
 			return nil, err
 		}
@@ -530,12 +530,12 @@ func SaveResult(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, div
 	if row.ReportID == 0 && res.Empty() {
 		return row, nil // nothing to record
 	}
-	r, err := tx.UpsertPeriodicReport(ctx, uai, studentID, periodID, who.PersonID)
+	r, err := tx.Livret().UpsertPeriodicReport(ctx, uai, studentID, periodID, who.PersonID)
 	if err != nil {
 		return row, err
 	}
 	res.ReportID = r.ID
-	if err := tx.SetSubjectResult(ctx, uai, res); err != nil {
+	if err := tx.Livret().SetSubjectResult(ctx, uai, res); err != nil {
 		return row, err
 	}
 	row.ReportID, row.Closed = r.ID, r.Closed()
@@ -564,7 +564,7 @@ func AddElement(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, div
 			return sillage.Errorf(sillage.KindConflict, "cet élément de programme est déjà dans la liste")
 		}
 	}
-	return tx.AddProgrammeElement(ctx, uai, &sillage.ProgrammeElement{DivisionID: divisionID, PeriodID: periodID, SubjectCode: subject, Label: label})
+	return tx.Livret().AddProgrammeElement(ctx, uai, &sillage.ProgrammeElement{DivisionID: divisionID, PeriodID: periodID, SubjectCode: subject, Label: label})
 }
 
 // RemoveElement removes a programme element of a grid's subject.
@@ -576,5 +576,5 @@ func RemoveElement(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, 
 	if !slices.ContainsFunc(g.Elements, func(el sillage.ProgrammeElement) bool { return el.ID == elementID }) {
 		return notFound()
 	}
-	return tx.DeleteProgrammeElement(ctx, uai, elementID)
+	return tx.Livret().DeleteProgrammeElement(ctx, uai, elementID)
 }

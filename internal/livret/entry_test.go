@@ -81,7 +81,7 @@ func TestGridReachAndEntry(t *testing.T) {
 		var newcomer sillage.Person
 		write(t, st, func(ctx context.Context, tx *store.Tx) error {
 			newcomer = sillage.Person{Role: sillage.RoleTeacher, LastName: "NOUVEAU", FirstName: "Paul", Source: sillage.SourceManual}
-			return tx.CreatePerson(ctx, f.UAI, &newcomer)
+			return tx.People().CreatePerson(ctx, f.UAI, &newcomer)
 		})
 		write(t, st, func(ctx context.Context, tx *store.Tx) error {
 			g, err := livret.LoadGrid(ctx, tx, f.UAI, teacherWho(french), div.ID, period.ID, "")
@@ -149,14 +149,14 @@ func TestPositioningProposal(t *testing.T) {
 	write(t, st, func(ctx context.Context, tx *store.Tx) error {
 		ref := sillage.Referential{Diploma: "CYCLE4", Kind: sillage.ReferentialOther, Label: "Socle",
 			Competences: []sillage.Competence{{Code: "C1", Label: "Lire"}, {Code: "C2", Label: "Écrire"}}}
-		if err := tx.CreateReferential(ctx, f.UAI, &ref); err != nil {
+		if err := tx.Records().CreateReferential(ctx, f.UAI, &ref); err != nil {
 			return err
 		}
 		in := sillage.Evaluation{Title: "Dictée", Date: sillage.NewDate(2025, 10, 1), ReferentialID: ref.ID, AuthorID: french.ID, DivisionID: div.ID}
 		out := sillage.Evaluation{Title: "Hors période", Date: sillage.NewDate(2025, 12, 15), ReferentialID: ref.ID, AuthorID: french.ID, DivisionID: div.ID}
 		other := sillage.Evaluation{Title: "Maths", Date: sillage.NewDate(2025, 10, 2), ReferentialID: ref.ID, AuthorID: f.Teachers[1].ID, DivisionID: div.ID}
 		for _, e := range []*sillage.Evaluation{&in, &out, &other} {
-			if err := tx.CreateEvaluation(ctx, f.UAI, e); err != nil {
+			if err := tx.Records().CreateEvaluation(ctx, f.UAI, e); err != nil {
 				return err
 			}
 		}
@@ -168,7 +168,7 @@ func TestPositioningProposal(t *testing.T) {
 			{EvaluationID: out.ID, StudentID: b.ID, CompetenceID: ref.Competences[0].ID, Value: "4"},   // another period
 			{EvaluationID: other.ID, StudentID: b.ID, CompetenceID: ref.Competences[0].ID, Value: "4"}, // another teacher
 		} {
-			if err := tx.SetResult(ctx, f.UAI, r); err != nil {
+			if err := tx.Records().SetResult(ctx, f.UAI, r); err != nil {
 				return err
 			}
 		}
@@ -252,7 +252,7 @@ func TestCloseFreezeReopen(t *testing.T) {
 				t.Errorf("reopening by the head teacher: %v", err)
 			}
 			// The PDF is in the year's report PDFs of its division.
-			pdfs, err := tx.ListReportPDFsByDivision(ctx, f.UAI, lsutest.Year)
+			pdfs, err := tx.Livret().ListReportPDFsByDivision(ctx, f.UAI, lsutest.Year)
 			if err != nil {
 				return err
 			}
@@ -274,11 +274,11 @@ func TestCloseFreezeReopen(t *testing.T) {
 			t.Fatalf("close the class: %d %v", n, err)
 		}
 		write(t, st, func(ctx context.Context, tx *store.Tx) error {
-			pdfs, _ := tx.ListReportPDFs(ctx, f.UAI, lsutest.Year)
+			pdfs, _ := tx.Livret().ListReportPDFs(ctx, f.UAI, lsutest.Year)
 			if len(pdfs) != 4 {
 				t.Errorf("%d PDFs, want 4 (one reopened and closed again)", len(pdfs))
 			}
-			entries, _ := tx.ListAudit(ctx, f.UAI, sillage.AuditFilter{Action: "lsu.report"})
+			entries, _ := tx.Audit().ListAudit(ctx, f.UAI, sillage.AuditFilter{Action: "lsu.report"})
 			if len(entries) != 5 {
 				t.Errorf("%d audit entries of closing and reopening, want 5", len(entries))
 			}
@@ -341,7 +341,7 @@ func TestCycleReportEntry(t *testing.T) {
 		if err := livret.SaveCycle(ctx, tx, f.UAI, teacherWho(head), s.ID, 4, livret.CycleInput{}); sillage.KindOf(err) != sillage.KindConflict {
 			t.Errorf("a closed cycle report: %v", err)
 		}
-		pdfs, _ := tx.ListReportPDFs(ctx, f.UAI, lsutest.Year)
+		pdfs, _ := tx.Livret().ListReportPDFs(ctx, f.UAI, lsutest.Year)
 		if len(pdfs) != 1 || pdfs[0].Kind != store.ReportPDFCycle || pdfs[0].DivisionCode != "3E1" {
 			t.Errorf("cycle PDF: %+v", pdfs)
 		}
@@ -357,20 +357,20 @@ func TestGroupServiceReach(t *testing.T) {
 	var latin sillage.Person
 	write(t, st, func(ctx context.Context, tx *store.Tx) error {
 		latin = sillage.Person{Role: sillage.RoleTeacher, LastName: "CICÉRON", FirstName: "Marc", Source: sillage.SourceSTS, STSID: "7777"}
-		if err := tx.CreatePerson(ctx, f.UAI, &latin); err != nil {
+		if err := tx.People().CreatePerson(ctx, f.UAI, &latin); err != nil {
 			return err
 		}
 		g := sillage.Group{SchoolYear: lsutest.Year, Label: "Latin 5e", Kind: sillage.GroupOption}
-		if err := tx.CreateGroup(ctx, f.UAI, &g); err != nil {
+		if err := tx.People().CreateGroup(ctx, f.UAI, &g); err != nil {
 			return err
 		}
-		if err := tx.AddGroupMember(ctx, f.UAI, g.ID, f.Students[1].ID); err != nil {
+		if err := tx.People().AddGroupMember(ctx, f.UAI, g.ID, f.Students[1].ID); err != nil {
 			return err
 		}
-		if err := tx.UpsertSubject(ctx, f.UAI, sillage.Subject{Code: "020300", LongLabel: "LATIN"}); err != nil {
+		if err := tx.People().UpsertSubject(ctx, f.UAI, sillage.Subject{Code: "020300", LongLabel: "LATIN"}); err != nil {
 			return err
 		}
-		return tx.ReplaceServices(ctx, f.UAI, latin.ID, []sillage.Service{{GroupID: g.ID, SubjectCode: "020300"}})
+		return tx.People().ReplaceServices(ctx, f.UAI, latin.ID, []sillage.Service{{GroupID: g.ID, SubjectCode: "020300"}})
 	})
 	write(t, st, func(ctx context.Context, tx *store.Tx) error {
 		g, err := livret.LoadGrid(ctx, tx, f.UAI, teacherWho(latin), f.Divisions[0].ID, f.Periods[0].ID, "")

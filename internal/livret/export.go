@@ -239,7 +239,7 @@ func Run(ctx context.Context, st *store.Store, blobs *blob.Store, uai sillage.UA
 		}
 	}
 	err = st.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.CreateLSUExport(ctx, uai, &exp); err != nil {
+		if err := tx.Livret().CreateLSUExport(ctx, uai, &exp); err != nil {
 			return err
 		}
 		if exp.Outcome != store.ExportFile {

@@ -204,7 +204,7 @@ func TestExportGoldenCollege(t *testing.T) {
 		// The audit entry names the export and the digests.
 		var entries []sillage.AuditEntry
 		st.Read(context.Background(), func(tx *store.Tx) (err error) {
-			entries, err = tx.ListAudit(context.Background(), uaiCollege, sillage.AuditFilter{Action: audit.ExportLSU})
+			entries, err = tx.Audit().ListAudit(context.Background(), uaiCollege, sillage.AuditFilter{Action: audit.ExportLSU})
 			return err
 		})
 		if len(entries) != 1 || !strings.Contains(entries[0].Details, out.Export.ReportSHA256) || !strings.Contains(entries[0].Details, out.Export.FileSHA256) {
@@ -251,7 +251,7 @@ func TestLoadCarriesTheSTSType(t *testing.T) {
 		for i, p := range f.Teachers {
 			types[p.STSID] = []string{"epp", "local"}[i%2]
 		}
-		if err := st.Write(ctx, func(tx *store.Tx) error { _, err := tx.SetSTSTypes(ctx, uaiCollege, types); return err }); err != nil {
+		if err := st.Write(ctx, func(tx *store.Tx) error { _, err := tx.Imports().SetSTSTypes(ctx, uaiCollege, types); return err }); err != nil {
 			t.Fatal(err)
 		}
 		var loaded *livret.Loaded

@@ -137,7 +137,7 @@ func (l *loader) modalityOf(mefs []string, code string) (string, bool) {
 
 // Load reads what an export needs from the store.
 func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opts LoadOptions) (*Loaded, error) {
-	est, err := tx.GetEstablishment(ctx, uai)
+	est, err := tx.Establishments().GetEstablishment(ctx, uai)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +173,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 	var periods []sillage.Period
 	year := sillage.SchoolYearOf(opts.Now)
 	for i, id := range sel.PeriodIDs {
-		p, err := tx.GetPeriod(ctx, uai, id)
+		p, err := tx.Periods().GetPeriod(ctx, uai, id)
 		if err != nil {
 			return nil, sillage.Errorf(sillage.KindNotFound, "période %d introuvable", id)
 		}
@@ -187,7 +187,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 		}
 	}
 	out.Year = year
-	termStart, err := tx.GetTermStart(ctx, uai, year)
+	termStart, err := tx.Livret().GetTermStart(ctx, uai, year)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +212,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 	}
 
 	// Structure of the year.
-	divList, err := tx.ListDivisions(ctx, uai, year)
+	divList, err := tx.People().ListDivisions(ctx, uai, year)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 	if sel.DivisionCode != "" && !slices.ContainsFunc(divList, func(d sillage.Division) bool { return d.Code == sel.DivisionCode }) {
 		return nil, sillage.Errorf(sillage.KindNotFound, "division « %s » introuvable pour l'année %s", sel.DivisionCode, year)
 	}
-	mefList, err := tx.ListMEFs(ctx, uai)
+	mefList, err := tx.People().ListMEFs(ctx, uai)
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +237,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 	for _, m := range mefList {
 		l.mefs[m.Code] = m
 	}
-	progList, err := tx.ListProgrammes(ctx, uai)
+	progList, err := tx.People().ListProgrammes(ctx, uai)
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +257,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 			}
 		}
 	}
-	all, err := tx.ListStudents(ctx, uai, filter)
+	all, err := tx.People().ListStudents(ctx, uai, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -313,7 +313,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 	var reports []sillage.PeriodicReport
 	var results []sillage.SubjectResult
 	if len(periodIDs) > 0 {
-		if reports, err = tx.ListPeriodicReports(ctx, uai, sillage.ReportFilter{PeriodIDs: periodIDs, StudentIDs: classIDs}); err != nil {
+		if reports, err = tx.Livret().ListPeriodicReports(ctx, uai, sillage.ReportFilter{PeriodIDs: periodIDs, StudentIDs: classIDs}); err != nil {
 			return nil, err
 		}
 		var reportIDs []int64
@@ -321,7 +321,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 			reportIDs = append(reportIDs, r.ID)
 		}
 		if len(reportIDs) > 0 {
-			if results, err = tx.ListSubjectResults(ctx, uai, reportIDs); err != nil {
+			if results, err = tx.Livret().ListSubjectResults(ctx, uai, reportIDs); err != nil {
 				return nil, err
 			}
 		}
@@ -332,7 +332,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 		for _, s := range selected {
 			ids = append(ids, s.ID)
 		}
-		if cycles, err = tx.ListCycleReports(ctx, uai, ids); err != nil {
+		if cycles, err = tx.Livret().ListCycleReports(ctx, uai, ids); err != nil {
 			return nil, err
 		}
 	}
@@ -357,7 +357,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 	l.persons = map[int64]sillage.Person{}
 	var persons []sillage.Person
 	for _, role := range []sillage.Role{sillage.RoleDirector, sillage.RoleTeacher} {
-		ps, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{Role: role})
+		ps, err := tx.People().ListPersons(ctx, uai, sillage.PersonFilter{Role: role})
 		if err != nil {
 			return nil, err
 		}
@@ -383,7 +383,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 
 	// Who teaches what: division services, and group services reaching
 	// the students who belong to the group.
-	services, err := tx.ListServices(ctx, uai, 0)
+	services, err := tx.People().ListServices(ctx, uai, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -402,7 +402,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 	}
 	studentGroupTeachers := map[int64]map[string][]int64{} // student → subject → teachers
 	for gid, svcs := range groupTeachers {
-		members, err := tx.ListGroupMembers(ctx, uai, gid)
+		members, err := tx.People().ListGroupMembers(ctx, uai, gid)
 		if err != nil {
 			return nil, err
 		}
@@ -422,7 +422,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 	}
 	headTeachers := map[int64][]int64{}
 	for id := range involved {
-		if headTeachers[id], err = tx.ListHeadTeachers(ctx, uai, id); err != nil {
+		if headTeachers[id], err = tx.People().ListHeadTeachers(ctx, uai, id); err != nil {
 			return nil, err
 		}
 	}
@@ -431,7 +431,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 	elements := map[string][]string{} // "division/period/subject" → element ids
 	for id := range involved {
 		for _, p := range periods {
-			els, err := tx.ListProgrammeElements(ctx, uai, id, p.ID)
+			els, err := tx.Livret().ListProgrammeElements(ctx, uai, id, p.ID)
 			if err != nil {
 				return nil, err
 			}
@@ -445,7 +445,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 	}
 
 	// Subjects of the Nomenclature.
-	subjList, err := tx.ListSubjects(ctx, uai)
+	subjList, err := tx.People().ListSubjects(ctx, uai)
 	if err != nil {
 		return nil, err
 	}
@@ -609,7 +609,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	stsTypes, err := l.tx.ListSTSTypes(l.ctx, l.uai)
+	stsTypes, err := l.tx.Imports().ListSTSTypes(l.ctx, l.uai)
 	if err != nil {
 		return nil, err
 	}

@@ -48,7 +48,7 @@ func LoadHome(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, now t
 		return nil, err
 	}
 	h := &Home{Degree: e.degree, Year: sillage.SchoolYearOf(now)}
-	if h.Periods, err = tx.ListPeriods(ctx, uai, h.Year); err != nil {
+	if h.Periods, err = tx.Periods().ListPeriods(ctx, uai, h.Year); err != nil {
 		return nil, err
 	}
 	today := sillage.Today(now)
@@ -63,11 +63,11 @@ func LoadHome(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, now t
 		}
 		h.Period = h.Periods[0]
 	}
-	divisions, err := tx.ListDivisions(ctx, uai, h.Year)
+	divisions, err := tx.People().ListDivisions(ctx, uai, h.Year)
 	if err != nil {
 		return nil, err
 	}
-	mefs, err := tx.ListMEFs(ctx, uai)
+	mefs, err := tx.People().ListMEFs(ctx, uai)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +160,7 @@ func LoadClass(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, divi
 	if err != nil {
 		return nil, err
 	}
-	reports, err := tx.ListPeriodicReports(ctx, uai, sillage.ReportFilter{DivisionID: divisionID, PeriodIDs: []int64{periodID}})
+	reports, err := tx.Livret().ListPeriodicReports(ctx, uai, sillage.ReportFilter{DivisionID: divisionID, PeriodIDs: []int64{periodID}})
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func LoadClass(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, divi
 	}
 	count := map[int64]int{}
 	if len(ids) > 0 {
-		res, err := tx.ListSubjectResults(ctx, uai, ids)
+		res, err := tx.Livret().ListSubjectResults(ctx, uai, ids)
 		if err != nil {
 			return nil, err
 		}
@@ -224,7 +224,7 @@ func (v *ReportView) HasSupport(code string) bool { return slices.Contains(v.Rep
 // student returns a student within reach: every student for the staff;
 // for a teacher, the students of the divisions they teach or head.
 func (e *entry) student(id int64) (sillage.Student, sillage.Division, error) {
-	s, err := e.tx.GetStudent(e.ctx, e.uai, id)
+	s, err := e.tx.People().GetStudent(e.ctx, e.uai, id)
 	if err != nil {
 		return s, sillage.Division{}, err
 	}
@@ -235,7 +235,7 @@ func (e *entry) student(id int64) (sillage.Student, sillage.Division, error) {
 		return s, sillage.Division{}, notFound()
 	}
 	if !e.who.Staff() {
-		ok, err := e.tx.TeachesStudent(e.ctx, e.uai, e.who.PersonID, id)
+		ok, err := e.tx.Records().TeachesStudent(e.ctx, e.uai, e.who.PersonID, id)
 		if err != nil {
 			return s, sillage.Division{}, err
 		}
@@ -243,7 +243,7 @@ func (e *entry) student(id int64) (sillage.Student, sillage.Division, error) {
 			return s, sillage.Division{}, notFound()
 		}
 	}
-	d, err := e.tx.GetDivision(e.ctx, e.uai, s.DivisionID)
+	d, err := e.tx.People().GetDivision(e.ctx, e.uai, s.DivisionID)
 	return s, d, err
 }
 
@@ -266,10 +266,10 @@ func LoadReport(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, stu
 		return nil, err
 	}
 	v := &ReportView{Degree: e.degree, Student: s, Division: d, Period: p, SupportCodes: SupportCodes(e.degree)}
-	if v.Establishment, err = tx.GetEstablishment(ctx, uai); err != nil {
+	if v.Establishment, err = tx.Establishments().GetEstablishment(ctx, uai); err != nil {
 		return nil, err
 	}
-	r, err := tx.FindPeriodicReport(ctx, uai, studentID, periodID)
+	r, err := tx.Livret().FindPeriodicReport(ctx, uai, studentID, periodID)
 	if err != nil && sillage.KindOf(err) != sillage.KindNotFound {
 		return nil, err
 	}
@@ -282,7 +282,7 @@ func LoadReport(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, stu
 	v.CanClose = head && !r.Closed()
 	v.CanReopen = who.Staff() && r.Closed()
 
-	persons, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{})
+	persons, err := tx.People().ListPersons(ctx, uai, sillage.PersonFilter{})
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +294,7 @@ func LoadReport(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, stu
 		}
 	}
 	if d.ID != 0 {
-		heads, err := tx.ListHeadTeachers(ctx, uai, d.ID)
+		heads, err := tx.People().ListHeadTeachers(ctx, uai, d.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -314,13 +314,13 @@ func LoadReport(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, stu
 	}
 	var results []sillage.SubjectResult
 	if r.ID != 0 {
-		if results, err = tx.ListSubjectResults(ctx, uai, []int64{r.ID}); err != nil {
+		if results, err = tx.Livret().ListSubjectResults(ctx, uai, []int64{r.ID}); err != nil {
 			return nil, err
 		}
 	}
 	elements := map[string][]string{}
 	if d.ID != 0 {
-		els, err := tx.ListProgrammeElements(ctx, uai, d.ID, periodID)
+		els, err := tx.Livret().ListProgrammeElements(ctx, uai, d.ID, periodID)
 		if err != nil {
 			return nil, err
 		}
@@ -347,7 +347,7 @@ func LoadReport(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, stu
 			line.Teachers = append(line.Teachers, personName(byID[t]))
 		}
 		if e.degree == lsu.SecondDegree && d.ID != 0 {
-			class, err := tx.ListPeriodSubjectResults(ctx, uai, d.ID, periodID, res.SubjectCode)
+			class, err := tx.Livret().ListPeriodSubjectResults(ctx, uai, d.ID, periodID, res.SubjectCode)
 			if err != nil {
 				return nil, err
 			}
@@ -374,7 +374,7 @@ func LoadReport(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, stu
 	}
 	slices.SortFunc(v.Missing, func(a, b SubjectChoice) int { return strings.Compare(a.Label, b.Label) })
 	if r.ID != 0 {
-		if v.PDFs, err = tx.ListReportPDFsOfReport(ctx, uai, store.ReportPDFPeriodic, r.ID); err != nil {
+		if v.PDFs, err = tx.Livret().ListReportPDFsOfReport(ctx, uai, store.ReportPDFPeriodic, r.ID); err != nil {
 			return nil, err
 		}
 	}
@@ -464,14 +464,14 @@ func SaveHead(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, stude
 		r.Support = append(r.Support, c)
 	}
 	if r.ID == 0 {
-		created, err := tx.UpsertPeriodicReport(ctx, uai, studentID, periodID, who.PersonID)
+		created, err := tx.Livret().UpsertPeriodicReport(ctx, uai, studentID, periodID, who.PersonID)
 		if err != nil {
 			return err
 		}
 		r.ID = created.ID
 	}
 	r.UpdatedBy = who.PersonID
-	return tx.UpdatePeriodicReport(ctx, uai, r)
+	return tx.Livret().UpdatePeriodicReport(ctx, uai, r)
 }
 
 func errClosed() error {
@@ -497,11 +497,11 @@ func closeReport(ctx context.Context, tx *store.Tx, blobs *blob.Store, uai silla
 		}
 		return sillage.Errorf(sillage.KindForbidden, "seuls le professeur principal, le chef d'établissement et les administrateurs ferment les bilans")
 	}
-	r, err := tx.UpsertPeriodicReport(ctx, uai, studentID, periodID, who.PersonID)
+	r, err := tx.Livret().UpsertPeriodicReport(ctx, uai, studentID, periodID, who.PersonID)
 	if err != nil {
 		return err
 	}
-	if err := tx.SetPeriodicReportState(ctx, uai, r.ID, sillage.ReportClosed, who.PersonID); err != nil {
+	if err := tx.Livret().SetPeriodicReportState(ctx, uai, r.ID, sillage.ReportClosed, who.PersonID); err != nil {
 		return err
 	}
 	if v, err = LoadReport(ctx, tx, uai, who, studentID, periodID); err != nil {
@@ -557,7 +557,7 @@ func ReopenReport(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, a
 	if !v.Report.Closed() {
 		return sillage.Errorf(sillage.KindConflict, "ce bilan n'est pas fermé")
 	}
-	if err := tx.SetPeriodicReportState(ctx, uai, v.Report.ID, sillage.ReportDraft, who.PersonID); err != nil {
+	if err := tx.Livret().SetPeriodicReportState(ctx, uai, v.Report.ID, sillage.ReportDraft, who.PersonID); err != nil {
 		return err
 	}
 	return audit.Record(ctx, tx, uai, actor, AuditReportOpened, fmt.Sprintf("bilan périodique n° %d", v.Report.ID),
@@ -571,13 +571,13 @@ func archivePDF(ctx context.Context, tx *store.Tx, blobs *blob.Store, uai sillag
 		return err
 	}
 	name := fmt.Sprintf("%s_%s_%s.pdf", slug(title), slug(s.LastName+" "+s.FirstName), tx.Now().Format("20060102-150405"))
-	return tx.AddReportPDF(ctx, uai, &sillage.ReportPDF{Kind: kind, ReportID: reportID, StudentID: s.ID, SchoolYear: year,
+	return tx.Livret().AddReportPDF(ctx, uai, &sillage.ReportPDF{Kind: kind, ReportID: reportID, StudentID: s.ID, SchoolYear: year,
 		DivisionCode: d.Code, StudentName: s.FullName(), Title: title, Name: name, SHA256: ref.SHA256, Size: ref.Size, CreatedBy: who.PersonID})
 }
 
 // PDFOfStudent returns an archived report PDF of a student within reach.
 func PDFOfStudent(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, pdfID int64) (sillage.ReportPDF, error) {
-	p, err := tx.GetReportPDF(ctx, uai, pdfID)
+	p, err := tx.Livret().GetReportPDF(ctx, uai, pdfID)
 	if err != nil {
 		return p, err
 	}

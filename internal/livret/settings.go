@@ -59,7 +59,7 @@ func DefaultVersion(d lsu.Degree) string { return lsu.Versions(d)[0] }
 // LoadSettings reads the settings, with their defaults.
 func LoadSettings(ctx context.Context, tx *store.Tx, uai sillage.UAI, d lsu.Degree) (Settings, error) {
 	s := Settings{Version: DefaultVersion(d), Mode: lsu.ModeAverages, Thresholds: DefaultThresholds}
-	get := func(key string) (string, error) { return tx.GetSetting(ctx, uai, key, "") }
+	get := func(key string) (string, error) { return tx.Periods().GetSetting(ctx, uai, key, "") }
 	v, err := get(SettingVersion)
 	if err != nil {
 		return s, err
@@ -134,7 +134,7 @@ func SaveSettings(ctx context.Context, tx *store.Tx, uai sillage.UAI, d lsu.Degr
 	}
 	for k, v := range map[string]string{SettingVersion: s.Version, SettingModalityN: s.ModalityN, SettingMode: string(s.Mode),
 		SettingThresholds: FormatThresholds(s.Thresholds)} {
-		if err := tx.SetSetting(ctx, uai, k, v); err != nil {
+		if err := tx.Periods().SetSetting(ctx, uai, k, v); err != nil {
 			return err
 		}
 	}
@@ -153,7 +153,7 @@ func orNone(s string) string {
 // one): LSU no longer accepts its reports ("plus possible une fois la
 // bascule de l'année scolaire effectuée").
 func RolledOver(ctx context.Context, tx *store.Tx, uai sillage.UAI, year sillage.SchoolYear) (bool, error) {
-	years, err := tx.GetYearState(ctx, uai)
+	years, err := tx.Rollover().GetYearState(ctx, uai)
 	if err != nil {
 		return false, err
 	}

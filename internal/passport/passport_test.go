@@ -54,52 +54,52 @@ func build(tb testing.TB, st *store.Store, blobsDir string, nEval, resultsPer, n
 	tb.Cleanup(func() { blobs.Close() })
 	out := &built{blobs: blobs, files: map[string][]byte{}}
 	err = st.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Lycée des métiers Édouard-Branly", Kind: sillage.KindLP}); err != nil {
+		if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Lycée des métiers Édouard-Branly", Kind: sillage.KindLP}); err != nil {
 			return err
 		}
 		ref := sillage.Referential{Diploma: "24732205", Kind: sillage.ReferentialBacPro, Label: "Bac pro Systèmes numériques"}
 		for i := 0; i < resultsPer; i++ {
 			ref.Competences = append(ref.Competences, sillage.Competence{Domain: fmt.Sprintf("Domaine %d", i/4+1), Code: fmt.Sprintf("C%d", i+1), Label: fmt.Sprintf("Compétence n° %d : œuvrer", i+1)})
 		}
-		if err := tx.CreateReferential(ctx, uai, &ref); err != nil {
+		if err := tx.Records().CreateReferential(ctx, uai, &ref); err != nil {
 			return err
 		}
 		d := sillage.Division{SchoolYear: 2025, Code: "1SN"}
-		if err := tx.CreateDivision(ctx, uai, &d); err != nil {
+		if err := tx.People().CreateDivision(ctx, uai, &d); err != nil {
 			return err
 		}
 		teacher := sillage.Person{Role: sillage.RoleTeacher, LastName: "Martin", FirstName: "Anne", STSID: "STS-SECRET", Source: sillage.SourceSTS}
-		if err := tx.CreatePerson(ctx, uai, &teacher); err != nil {
+		if err := tx.People().CreatePerson(ctx, uai, &teacher); err != nil {
 			return err
 		}
 		out.student = sillage.Student{Person: sillage.Person{LastName: "Durand", FirstName: "Léa", SIECLEID: "ELEVE-SECRET", Source: sillage.SourceSIECLE,
 			BirthDate: sillage.NewDate(2009, 3, 14)}, Diploma: "24732205", DivisionID: d.ID}
-		if err := tx.CreateStudent(ctx, uai, &out.student); err != nil {
+		if err := tx.People().CreateStudent(ctx, uai, &out.student); err != nil {
 			return err
 		}
 		var rs []sillage.Result
 		for e := 0; e < nEval; e++ {
 			ev := sillage.Evaluation{Title: fmt.Sprintf("Évaluation %d", e+1), Date: sillage.NewDate(2025, 9, 8+e%20), Diploma: ref.Diploma,
 				ReferentialID: ref.ID, AuthorID: teacher.ID, DivisionID: d.ID, Level: "Première professionnelle"}
-			if err := tx.CreateEvaluation(ctx, uai, &ev); err != nil {
+			if err := tx.Records().CreateEvaluation(ctx, uai, &ev); err != nil {
 				return err
 			}
 			for c := 0; c < resultsPer; c++ {
 				rs = append(rs, sillage.Result{EvaluationID: ev.ID, StudentID: out.student.ID, CompetenceID: ref.Competences[c].ID, Value: fmt.Sprint(1 + (e+c)%4)})
 			}
-			if err := tx.SetComment(ctx, uai, sillage.Comment{EvaluationID: ev.ID, StudentID: out.student.ID, Text: "Travail soigné, à poursuivre."}); err != nil {
+			if err := tx.Records().SetComment(ctx, uai, sillage.Comment{EvaluationID: ev.ID, StudentID: out.student.ID, Text: "Travail soigné, à poursuivre."}); err != nil {
 				return err
 			}
 		}
 		out.results = len(rs)
-		if err := tx.InsertResults(ctx, uai, rs); err != nil {
+		if err := tx.Records().InsertResults(ctx, uai, rs); err != nil {
 			return err
 		}
 		for s := 0; s < nSheets; s++ {
 			sh := sillage.Sheet{StudentID: out.student.ID, Kind: sillage.SheetBacPro, Title: fmt.Sprintf("Situation %d : installer / dépanner", s+1),
 				Context: sillage.ContextPFMP, PFMPStart: sillage.NewDate(2025, 11, 3), PFMPEnd: sillage.NewDate(2025, 11, 28), Host: "Électricité Dupont",
 				Description: "Pose d'un tableau.", AuthorID: teacher.ID, Result: "3", Comment: "Bien."}
-			if err := tx.CreateSheet(ctx, uai, &sh); err != nil {
+			if err := tx.Records().CreateSheet(ctx, uai, &sh); err != nil {
 				return err
 			}
 			for f := 0; f < filesPer; f++ {
@@ -112,7 +112,7 @@ func build(tb testing.TB, st *store.Store, blobsDir string, nEval, resultsPer, n
 				// Two files of a sheet share a name: the archive must keep both.
 				a := sillage.Attachment{SheetID: sh.ID, Name: "compte-rendu.pdf", SHA256: ref.SHA256, Size: ref.Size, ContentType: records.TypePDF,
 					UploadedBy: out.student.ID}
-				if err := tx.AddAttachment(ctx, uai, &a); err != nil {
+				if err := tx.Records().AddAttachment(ctx, uai, &a); err != nil {
 					return err
 				}
 			}
@@ -206,7 +206,7 @@ func TestWriteOtherEstablishmentAndMissingFile(t *testing.T) {
 	dir := t.TempDir()
 	b := build(t, st, dir, 1, 2, 1, 1, 1000)
 	if err := st.Write(ctx, func(tx *store.Tx) error {
-		return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: "0010856A", Name: "B", Kind: sillage.KindCollege})
+		return tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: "0010856A", Name: "B", Kind: sillage.KindCollege})
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +331,7 @@ func TestBirthDateForWhomItMayConcern(t *testing.T) {
 		err := st.Write(ctx, func(tx *store.Tx) error {
 			s := b.student
 			s.BirthDate = sillage.Date{}
-			return tx.UpdateStudent(ctx, uai, s)
+			return tx.People().UpdateStudent(ctx, uai, s)
 		})
 		if err != nil {
 			t.Fatal(err)

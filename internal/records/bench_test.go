@@ -44,14 +44,14 @@ func benchSchool(b testing.TB, st *store.Store, u sillage.UAI, sh benchShape, ev
 	ctx := context.Background()
 	evals = map[int64][]int64{}
 	err := st.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: u, Name: "Lycée " + string(u), Kind: sillage.KindLP}); err != nil {
+		if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: u, Name: "Lycée " + string(u), Kind: sillage.KindLP}); err != nil {
 			return err
 		}
 		ref := sillage.Referential{Diploma: "24732205", Kind: sillage.ReferentialBacPro, Label: "Bac pro SN"}
 		for c := 0; c < sh.comps; c++ {
 			ref.Competences = append(ref.Competences, sillage.Competence{Domain: fmt.Sprintf("D%d", c/4), Code: fmt.Sprintf("C%d", c+1), Label: "Compétence"})
 		}
-		if err := tx.CreateReferential(ctx, u, &ref); err != nil {
+		if err := tx.Records().CreateReferential(ctx, u, &ref); err != nil {
 			return err
 		}
 		comps = ref.Competences
@@ -59,13 +59,13 @@ func benchSchool(b testing.TB, st *store.Store, u sillage.UAI, sh benchShape, ev
 		for i := 0; i < sh.students; i++ {
 			if i%sh.perDivision == 0 {
 				div = sillage.Division{SchoolYear: 2025, Code: fmt.Sprintf("D%03d", i/sh.perDivision)}
-				if err := tx.CreateDivision(ctx, u, &div); err != nil {
+				if err := tx.People().CreateDivision(ctx, u, &div); err != nil {
 					return err
 				}
 				for e := 0; e < sh.evals && evaluations; e++ {
 					ev := sillage.Evaluation{Title: fmt.Sprintf("%s évaluation %d", div.Code, e+1), Date: sillage.NewDate(2025, 10, 1+e), Diploma: ref.Diploma,
 						ReferentialID: ref.ID, DivisionID: div.ID}
-					if err := tx.CreateEvaluation(ctx, u, &ev); err != nil {
+					if err := tx.Records().CreateEvaluation(ctx, u, &ev); err != nil {
 						return err
 					}
 					evals[div.ID] = append(evals[div.ID], ev.ID)
@@ -73,7 +73,7 @@ func benchSchool(b testing.TB, st *store.Store, u sillage.UAI, sh benchShape, ev
 			}
 			s := sillage.Student{Person: sillage.Person{LastName: "Élève", FirstName: strconv.Itoa(i), SIECLEID: fmt.Sprintf("E%06d", i), Source: sillage.SourceSIECLE},
 				Diploma: ref.Diploma, DivisionID: div.ID}
-			if err := tx.CreateStudent(ctx, u, &s); err != nil {
+			if err := tx.People().CreateStudent(ctx, u, &s); err != nil {
 				return err
 			}
 			students = append(students, s)
@@ -166,7 +166,7 @@ func BenchmarkImport(b *testing.B) {
 					}
 				}
 				start = time.Now()
-				err = st.Write(ctx, func(tx *store.Tx) error { return tx.InsertResults(ctx, raw, rs) })
+				err = st.Write(ctx, func(tx *store.Tx) error { return tx.Records().InsertResults(ctx, raw, rs) })
 				rawTime += time.Since(start)
 				if err != nil {
 					b.Fatal(err)

@@ -45,24 +45,24 @@ func TestDocumentationExample(t *testing.T) {
 	st := storetest.Open(t, store.SQLite, &storetest.Clock{T: storetest.Epoch})
 	ctx := context.Background()
 	err := st.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Lycée", Kind: sillage.KindLP}); err != nil {
+		if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Lycée", Kind: sillage.KindLP}); err != nil {
 			return err
 		}
 		ref := sillage.Referential{Diploma: "24725510", Kind: sillage.ReferentialBacPro, Label: "Bac pro MELEC",
 			Competences: []sillage.Competence{{Code: "C1", Label: "a"}, {Code: "C3", Label: "b"}}}
-		if err := tx.CreateReferential(ctx, uai, &ref); err != nil {
+		if err := tx.Records().CreateReferential(ctx, uai, &ref); err != nil {
 			return err
 		}
 		d := sillage.Division{SchoolYear: 2025, Code: "1MELEC"}
-		if err := tx.CreateDivision(ctx, uai, &d); err != nil {
+		if err := tx.People().CreateDivision(ctx, uai, &d); err != nil {
 			return err
 		}
 		p := sillage.Person{Role: sillage.RoleTeacher, LastName: "Martin", FirstName: "Anne", STSID: "12345", Source: sillage.SourceSTS}
-		if err := tx.CreatePerson(ctx, uai, &p); err != nil {
+		if err := tx.People().CreatePerson(ctx, uai, &p); err != nil {
 			return err
 		}
 		s := sillage.Student{Person: sillage.Person{LastName: "Durand", FirstName: "Léa", SIECLEID: "4521337", Source: sillage.SourceSIECLE}, DivisionID: d.ID}
-		return tx.CreateStudent(ctx, uai, &s)
+		return tx.People().CreateStudent(ctx, uai, &s)
 	})
 	if err != nil {
 		t.Fatal(err)

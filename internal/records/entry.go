@@ -97,7 +97,7 @@ func EnterResults(ctx context.Context, tx *store.Tx, who Who, evaluationID int64
 		if err != nil {
 			return e, &ItemError{List: "commentaires", Index: i, Err: err}
 		}
-		if err := tx.SetComment(ctx, who.UAI, sillage.Comment{EvaluationID: e.ID, StudentID: c.StudentID, Text: text}); err != nil {
+		if err := tx.Records().SetComment(ctx, who.UAI, sillage.Comment{EvaluationID: e.ID, StudentID: c.StudentID, Text: text}); err != nil {
 			return e, err
 		}
 	}
@@ -110,7 +110,7 @@ func enterResults(ctx context.Context, tx *store.Tx, uai sillage.UAI, g *Grid, r
 	for _, c := range g.Columns {
 		columns[c.ID], byCode[c.Code] = true, c.ID
 	}
-	ref, err := tx.GetReferential(ctx, uai, e.ReferentialID)
+	ref, err := tx.Records().GetReferential(ctx, uai, e.ReferentialID)
 	if err != nil {
 		return err
 	}
@@ -151,11 +151,11 @@ func enterResults(ctx context.Context, tx *store.Tx, uai sillage.UAI, g *Grid, r
 		if err != nil {
 			return &ItemError{List: "resultats", Index: i, Err: err}
 		}
-		if err := tx.SetResult(ctx, uai, sillage.Result{EvaluationID: e.ID, StudentID: x.StudentID, CompetenceID: compID, Value: v}); err != nil {
+		if err := tx.Records().SetResult(ctx, uai, sillage.Result{EvaluationID: e.ID, StudentID: x.StudentID, CompetenceID: compID, Value: v}); err != nil {
 			return err
 		}
 	}
-	return tx.AddEvaluationCompetences(ctx, uai, e.ID, added)
+	return tx.Records().AddEvaluationCompetences(ctx, uai, e.ID, added)
 }
 
 // Grid is an evaluation as its entry grid shows it: the competences
@@ -176,11 +176,11 @@ type Grid struct {
 func LoadGrid(ctx context.Context, tx *store.Tx, uai sillage.UAI, e sillage.Evaluation) (*Grid, error) {
 	g := &Grid{Evaluation: e, InDivision: map[int64]bool{}}
 	var err error
-	if g.Columns, err = tx.ListEvaluationCompetences(ctx, uai, e.ID); err != nil {
+	if g.Columns, err = tx.Records().ListEvaluationCompetences(ctx, uai, e.ID); err != nil {
 		return nil, err
 	}
 	if e.DivisionID != 0 {
-		sts, err := tx.ListStudents(ctx, uai, sillage.StudentFilter{DivisionID: e.DivisionID, ActiveOnly: true})
+		sts, err := tx.People().ListStudents(ctx, uai, sillage.StudentFilter{DivisionID: e.DivisionID, ActiveOnly: true})
 		if err != nil {
 			return nil, err
 		}
@@ -189,10 +189,10 @@ func LoadGrid(ctx context.Context, tx *store.Tx, uai sillage.UAI, e sillage.Eval
 			g.InDivision[st.ID] = true
 		}
 	}
-	if g.Results, err = tx.ListResults(ctx, uai, sillage.ResultFilter{EvaluationID: e.ID}); err != nil {
+	if g.Results, err = tx.Records().ListResults(ctx, uai, sillage.ResultFilter{EvaluationID: e.ID}); err != nil {
 		return nil, err
 	}
-	if g.Comments, err = tx.ListComments(ctx, uai, sillage.ResultFilter{EvaluationID: e.ID}); err != nil {
+	if g.Comments, err = tx.Records().ListComments(ctx, uai, sillage.ResultFilter{EvaluationID: e.ID}); err != nil {
 		return nil, err
 	}
 	var extra []int64
@@ -210,7 +210,7 @@ func LoadGrid(ctx context.Context, tx *store.Tx, uai sillage.UAI, e sillage.Eval
 		add(c.StudentID)
 	}
 	if len(extra) > 0 {
-		sts, err := tx.ListStudents(ctx, uai, sillage.StudentFilter{IDs: extra})
+		sts, err := tx.People().ListStudents(ctx, uai, sillage.StudentFilter{IDs: extra})
 		if err != nil {
 			return nil, err
 		}
@@ -225,12 +225,12 @@ func LoadGrid(ctx context.Context, tx *store.Tx, uai sillage.UAI, e sillage.Eval
 func SaveEvaluation(ctx context.Context, tx *store.Tx, uai sillage.UAI, e *sillage.Evaluation, competenceIDs []int64) error {
 	var err error
 	if e.ID == 0 {
-		err = tx.CreateEvaluation(ctx, uai, e)
+		err = tx.Records().CreateEvaluation(ctx, uai, e)
 	} else {
-		err = tx.UpdateEvaluation(ctx, uai, *e)
+		err = tx.Records().UpdateEvaluation(ctx, uai, *e)
 	}
 	if err != nil {
 		return err
 	}
-	return tx.SetEvaluationCompetences(ctx, uai, e.ID, competenceIDs)
+	return tx.Records().SetEvaluationCompetences(ctx, uai, e.ID, competenceIDs)
 }

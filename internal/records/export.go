@@ -29,7 +29,7 @@ func Export(ctx context.Context, st *store.Store, req ExportRequest, w io.Writer
 	err := st.Read(ctx, func(tx *store.Tx) error {
 		var ids []int64
 		if req.EleveID != "" {
-			s, err := tx.GetStudentBySIECLEID(ctx, req.UAI, req.EleveID)
+			s, err := tx.People().GetStudentBySIECLEID(ctx, req.UAI, req.EleveID)
 			if err != nil {
 				return err
 			}

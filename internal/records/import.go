@@ -195,7 +195,7 @@ func (im *importer) run(r io.Reader) error {
 	if im.scale, err = LoadScale(ctx, tx, uai); err != nil {
 		return err
 	}
-	students, err := tx.ListStudents(ctx, uai, sillage.StudentFilter{})
+	students, err := tx.People().ListStudents(ctx, uai, sillage.StudentFilter{})
 	if err != nil {
 		return err
 	}
@@ -265,7 +265,7 @@ func (im *importer) run(r io.Reader) error {
 	if err := step("resultats"); err != nil {
 		return err
 	}
-	if err := tx.InsertResults(ctx, uai, im.pending); err != nil {
+	if err := tx.Records().InsertResults(ctx, uai, im.pending); err != nil {
 		return err
 	}
 	if err := step("grille"); err != nil {
@@ -276,7 +276,7 @@ func (im *importer) run(r io.Reader) error {
 		for c := range comps {
 			ids = append(ids, c)
 		}
-		if err := tx.AddEvaluationCompetences(ctx, uai, evalID, ids); err != nil {
+		if err := tx.Records().AddEvaluationCompetences(ctx, uai, evalID, ids); err != nil {
 			return err
 		}
 	}
@@ -389,7 +389,7 @@ func (im *importer) referential(diploma string) *refEntry {
 		return e
 	}
 	e := &refEntry{}
-	ref, err := im.tx.GetReferentialByDiploma(im.ctx, im.req.UAI, diploma)
+	ref, err := im.tx.Records().GetReferentialByDiploma(im.ctx, im.req.UAI, diploma)
 	if err != nil {
 		e.err = err
 	} else {
@@ -413,7 +413,7 @@ func (im *importer) author(a *Author) (authorEntry, error) {
 		return e, nil
 	}
 	if im.staff == nil {
-		ps, err := im.tx.ListPersons(im.ctx, im.req.UAI, sillage.PersonFilter{})
+		ps, err := im.tx.People().ListPersons(im.ctx, im.req.UAI, sillage.PersonFilter{})
 		if err != nil {
 			return authorEntry{}, err
 		}
@@ -453,7 +453,7 @@ func (im *importer) division(year sillage.SchoolYear, code string) (int64, error
 	if id, ok := im.divisions[k]; ok {
 		return id, nil
 	}
-	d, err := im.tx.GetDivisionByCode(im.ctx, im.req.UAI, year, code)
+	d, err := im.tx.People().GetDivisionByCode(im.ctx, im.req.UAI, year, code)
 	if sillage.KindOf(err) == sillage.KindNotFound {
 		im.divisions[k] = 0
 		return 0, nil
@@ -507,15 +507,15 @@ func (im *importer) evaluation(pos, eleve string, st sillage.Student, e Evaluati
 		im.evals[ck] = ev
 		var found sillage.EvaluationRef
 		if key != "" {
-			found, err = tx.FindEvaluationByKey(ctx, uai, key)
+			found, err = tx.Records().FindEvaluationByKey(ctx, uai, key)
 		} else {
-			found, err = tx.FindEvaluationNatural(ctx, uai, title, date, ref.ref.Diploma, au.id)
+			found, err = tx.Records().FindEvaluationNatural(ctx, uai, title, date, ref.ref.Diploma, au.id)
 		}
 		switch {
 		case err == nil && found.Trashed:
 			ev.err = "l'évaluation existe dans la corbeille : restaurez-la pour y importer des résultats"
 		case err == nil:
-			existing, err := tx.GetEvaluation(ctx, uai, found.ID)
+			existing, err := tx.Records().GetEvaluation(ctx, uai, found.ID)
 			if err != nil {
 				return err
 			}
@@ -525,14 +525,14 @@ func (im *importer) evaluation(pos, eleve string, st sillage.Student, e Evaluati
 			}
 			ev.id, ev.refID = found.ID, existing.ReferentialID
 			im.rep.EvaluationsFound++
-			rs, err := tx.ListResultsOfEvaluations(ctx, uai, []int64{found.ID})
+			rs, err := tx.Records().ListResultsOfEvaluations(ctx, uai, []int64{found.ID})
 			if err != nil {
 				return err
 			}
 			for _, r := range rs {
 				ev.results[[2]int64{r.StudentID, r.CompetenceID}] = r.Value
 			}
-			cs, err := tx.ListCommentsOfEvaluations(ctx, uai, []int64{found.ID})
+			cs, err := tx.Records().ListCommentsOfEvaluations(ctx, uai, []int64{found.ID})
 			if err != nil {
 				return err
 			}
@@ -553,11 +553,11 @@ func (im *importer) evaluation(pos, eleve string, st sillage.Student, e Evaluati
 					im.warn(pos, eleve, "division « %s » inconnue pour l'année %s : évaluation enregistrée sans division", code, sillage.SchoolYearOf(date.Time()))
 				}
 			}
-			if err := tx.CreateEvaluation(ctx, uai, &n); err != nil {
+			if err := tx.Records().CreateEvaluation(ctx, uai, &n); err != nil {
 				return err
 			}
 			if key != "" {
-				if err := tx.SetEvaluationKey(ctx, uai, n.ID, key); err != nil {
+				if err := tx.Records().SetEvaluationKey(ctx, uai, n.ID, key); err != nil {
 					return err
 				}
 			}
@@ -607,7 +607,7 @@ func (im *importer) evaluation(pos, eleve string, st sillage.Student, e Evaluati
 		case exists && old == v:
 			im.rep.ResultsUnchanged++
 		case exists:
-			if err := tx.SetResult(ctx, uai, sillage.Result{EvaluationID: ev.id, StudentID: st.ID, CompetenceID: compID, Value: v}); err != nil {
+			if err := tx.Records().SetResult(ctx, uai, sillage.Result{EvaluationID: ev.id, StudentID: st.ID, CompetenceID: compID, Value: v}); err != nil {
 				return err
 			}
 			ev.results[rk] = v
@@ -624,7 +624,7 @@ func (im *importer) evaluation(pos, eleve string, st sillage.Student, e Evaluati
 		case exists && old == c:
 			im.rep.CommentsUnchanged++
 		default:
-			if err := tx.SetComment(ctx, uai, sillage.Comment{EvaluationID: ev.id, StudentID: st.ID, Text: c}); err != nil {
+			if err := tx.Records().SetComment(ctx, uai, sillage.Comment{EvaluationID: ev.id, StudentID: st.ID, Text: c}); err != nil {
 				return err
 			}
 			if exists {
@@ -695,16 +695,16 @@ func (im *importer) sheet(pos, eleve string, st sillage.Student, s Sheet) error 
 	key := strings.TrimSpace(s.Key)
 	var found sillage.EvaluationRef
 	if key != "" {
-		found, err = tx.FindSheetByKey(ctx, uai, st.ID, key)
+		found, err = tx.Records().FindSheetByKey(ctx, uai, st.ID, key)
 	} else {
-		found, err = tx.FindSheetNatural(ctx, uai, sh)
+		found, err = tx.Records().FindSheetNatural(ctx, uai, sh)
 	}
 	switch {
 	case err == nil && found.Trashed:
 		im.reject(pos, eleve, "la fiche existe dans la corbeille : restaurez-la pour la mettre à jour")
 		return nil
 	case err == nil:
-		old, err := tx.GetSheet(ctx, uai, found.ID)
+		old, err := tx.Records().GetSheet(ctx, uai, found.ID)
 		if err != nil {
 			return err
 		}
@@ -715,21 +715,21 @@ func (im *importer) sheet(pos, eleve string, st sillage.Student, s Sheet) error 
 		if sameSheet(old, sh) {
 			im.rep.SheetsUnchanged++
 		} else {
-			if err := tx.UpdateSheet(ctx, uai, sh); err != nil {
+			if err := tx.Records().UpdateSheet(ctx, uai, sh); err != nil {
 				return err
 			}
 			im.rep.SheetsUpdated++
 		}
 		sh.Attachments = old.Attachments
 	case sillage.KindOf(err) == sillage.KindNotFound:
-		if err := tx.CreateSheet(ctx, uai, &sh); err != nil {
+		if err := tx.Records().CreateSheet(ctx, uai, &sh); err != nil {
 			return err
 		}
 		if err := step("fiche"); err != nil {
 			return err
 		}
 		if key != "" {
-			if err := tx.SetSheetKey(ctx, uai, sh.ID, key); err != nil {
+			if err := tx.Records().SetSheetKey(ctx, uai, sh.ID, key); err != nil {
 				return err
 			}
 		}
@@ -774,7 +774,7 @@ func (im *importer) file(pos, eleve string, st sillage.Student, sh *sillage.Shee
 	if f.Content == "" && f.SHA256 != "" && im.req.Blobs.Has(strings.ToLower(f.SHA256)) {
 		// A sum alone stands for a file this establishment already holds;
 		// the blob store is the instance's, so ask the establishment's rows.
-		if known, err = im.tx.HasAttachmentContent(im.ctx, im.req.UAI, strings.ToLower(f.SHA256)); err != nil {
+		if known, err = im.tx.Records().HasAttachmentContent(im.ctx, im.req.UAI, strings.ToLower(f.SHA256)); err != nil {
 			return err
 		}
 	}
@@ -846,7 +846,7 @@ func (im *importer) file(pos, eleve string, st sillage.Student, sh *sillage.Shee
 		size = info.Size()
 	}
 	a := sillage.Attachment{SheetID: sh.ID, Name: name, SHA256: sum, Size: size, ContentType: ctype, UploadedBy: st.ID}
-	if err := im.tx.AddAttachment(im.ctx, im.req.UAI, &a); err != nil {
+	if err := im.tx.Records().AddAttachment(im.ctx, im.req.UAI, &a); err != nil {
 		return err
 	}
 	if err := step("fichier"); err != nil {

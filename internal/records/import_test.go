@@ -38,27 +38,27 @@ func newSchool(t testing.TB, st *store.Store) *school {
 	ctx := context.Background()
 	s := &school{students: map[string]sillage.Student{}}
 	err := st.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Lycée des métiers", Kind: sillage.KindLP}); err != nil {
+		if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Lycée des métiers", Kind: sillage.KindLP}); err != nil {
 			return err
 		}
 		s.ref = sillage.Referential{Diploma: "24732205", Kind: sillage.ReferentialBacPro, Label: "Bac pro SN", Competences: []sillage.Competence{
 			{Domain: "Préparer", Code: "C1", Label: "S'informer"}, {Domain: "Préparer", Code: "C2", Label: "Organiser"},
 			{Domain: "Réaliser", Code: "C3", Label: "Installer"}, {Domain: "Réaliser", Code: "C4", Label: "Contrôler"}}}
-		if err := tx.CreateReferential(ctx, uai, &s.ref); err != nil {
+		if err := tx.Records().CreateReferential(ctx, uai, &s.ref); err != nil {
 			return err
 		}
 		s.division = sillage.Division{SchoolYear: 2025, Code: "1SN", Label: "1re SN"}
-		if err := tx.CreateDivision(ctx, uai, &s.division); err != nil {
+		if err := tx.People().CreateDivision(ctx, uai, &s.division); err != nil {
 			return err
 		}
 		s.teacher = sillage.Person{Role: sillage.RoleTeacher, LastName: "Martin", FirstName: "Anne", STSID: "T1", Source: sillage.SourceSTS}
-		if err := tx.CreatePerson(ctx, uai, &s.teacher); err != nil {
+		if err := tx.People().CreatePerson(ctx, uai, &s.teacher); err != nil {
 			return err
 		}
 		for _, id := range []string{"E1", "E2", "E3"} {
 			stu := sillage.Student{Person: sillage.Person{LastName: "Élève", FirstName: id, SIECLEID: id, Source: sillage.SourceSIECLE},
 				Diploma: "24732205", DivisionID: s.division.ID}
-			if err := tx.CreateStudent(ctx, uai, &stu); err != nil {
+			if err := tx.People().CreateStudent(ctx, uai, &stu); err != nil {
 				return err
 			}
 			s.students[id] = stu
@@ -229,7 +229,7 @@ func TestImportMixedThenAgain(t *testing.T) {
 		// The good items are in: the shared evaluation has both students'
 		// results, matched on the natural key.
 		err = st.Read(ctx, func(tx *store.Tx) error {
-			evals, err := tx.ListEvaluations(ctx, uai, sillage.EvaluationFilter{})
+			evals, err := tx.Records().ListEvaluations(ctx, uai, sillage.EvaluationFilter{})
 			if err != nil {
 				return err
 			}
@@ -245,7 +245,7 @@ func TestImportMixedThenAgain(t *testing.T) {
 			if cablage.AuthorID != s.teacher.ID || cablage.DivisionID != s.division.ID || cablage.Diploma != "24732205" || cablage.Level != "Première" {
 				t.Errorf("evaluation = %+v", cablage)
 			}
-			rs, err := tx.ListResults(ctx, uai, sillage.ResultFilter{EvaluationID: cablage.ID})
+			rs, err := tx.Records().ListResults(ctx, uai, sillage.ResultFilter{EvaluationID: cablage.ID})
 			if err != nil {
 				return err
 			}
@@ -264,18 +264,18 @@ func TestImportMixedThenAgain(t *testing.T) {
 			if !reflect.DeepEqual(vals, map[string]string{"E1/C1": "3", "E1/C3": "ABS", "E2/C1": "2", "E2/C4": "4"}) {
 				t.Errorf("results = %v", vals)
 			}
-			grid, err := tx.ListEvaluationCompetences(ctx, uai, cablage.ID)
+			grid, err := tx.Records().ListEvaluationCompetences(ctx, uai, cablage.ID)
 			if err != nil || len(grid) != 3 {
 				t.Errorf("grid = %+v, %v; want C1, C3, C4", grid, err)
 			}
-			sheets, err := tx.ListSheets(ctx, uai, sillage.SheetFilter{StudentID: s.students["E1"].ID})
+			sheets, err := tx.Records().ListSheets(ctx, uai, sillage.SheetFilter{StudentID: s.students["E1"].ID})
 			if err != nil {
 				return err
 			}
 			if len(sheets) != 1 || sheets[0].Result != "4" || sheets[0].AuthorID != s.teacher.ID || sheets[0].Host != "Électricité Dupont" {
 				t.Fatalf("sheets = %+v", sheets)
 			}
-			sh, err := tx.GetSheet(ctx, uai, sheets[0].ID)
+			sh, err := tx.Records().GetSheet(ctx, uai, sheets[0].ID)
 			if err != nil {
 				return err
 			}
@@ -286,7 +286,7 @@ func TestImportMixedThenAgain(t *testing.T) {
 			if !blobs.Has(fmt.Sprintf("%x", sum)) {
 				t.Error("the attached file is not in the blob store")
 			}
-			entries, err := tx.ListAudit(ctx, uai, sillage.AuditFilter{})
+			entries, err := tx.Audit().ListAudit(ctx, uai, sillage.AuditFilter{})
 			if err != nil {
 				return err
 			}
@@ -393,7 +393,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 			t.Fatal("re-import of the export changed the tables")
 		}
 		err = st.Read(ctx, func(tx *store.Tx) error {
-			entries, err := tx.ListAudit(ctx, uai, sillage.AuditFilter{Action: audit.RecordsExported})
+			entries, err := tx.Audit().ListAudit(ctx, uai, sillage.AuditFilter{Action: audit.RecordsExported})
 			if err != nil || len(entries) != 1 || entries[0].Target != "établissement" {
 				t.Errorf("audit of the export: %+v %v", entries, err)
 			}
@@ -432,11 +432,11 @@ func TestImportFileBySumStaysInTheEstablishment(t *testing.T) {
 		}
 		const other = sillage.UAI("0010856A")
 		err = st.Write(ctx, func(tx *store.Tx) error {
-			if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: other, Name: "Lycée voisin", Kind: sillage.KindLP}); err != nil {
+			if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: other, Name: "Lycée voisin", Kind: sillage.KindLP}); err != nil {
 				return err
 			}
 			stu := sillage.Student{Person: sillage.Person{LastName: "Élève", FirstName: "B", SIECLEID: "B1", Source: sillage.SourceSIECLE}}
-			return tx.CreateStudent(ctx, other, &stu)
+			return tx.People().CreateStudent(ctx, other, &stu)
 		})
 		if err != nil {
 			t.Fatal(err)

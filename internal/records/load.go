@@ -67,7 +67,7 @@ type Records struct {
 // establishment) in one read transaction's view. Evaluations in the trash
 // and their results are left out, as are trashed sheets and documents.
 func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, studentIDs []int64) (*Records, error) {
-	est, err := tx.GetEstablishment(ctx, uai)
+	est, err := tx.Establishments().GetEstablishment(ctx, uai)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +75,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, studentIDs []int64
 	if out.Scale, err = LoadScale(ctx, tx, uai); err != nil {
 		return nil, err
 	}
-	students, err := tx.ListStudents(ctx, uai, sillage.StudentFilter{IDs: studentIDs})
+	students, err := tx.People().ListStudents(ctx, uai, sillage.StudentFilter{IDs: studentIDs})
 	if err != nil {
 		return nil, err
 	}
@@ -86,31 +86,31 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, studentIDs []int64
 	if len(studentIDs) == 1 {
 		one = studentIDs[0]
 	}
-	evals, err := tx.ListEvaluations(ctx, uai, sillage.EvaluationFilter{StudentID: one})
+	evals, err := tx.Records().ListEvaluations(ctx, uai, sillage.EvaluationFilter{StudentID: one})
 	if err != nil {
 		return nil, err
 	}
-	results, err := tx.ListResults(ctx, uai, sillage.ResultFilter{StudentID: one})
+	results, err := tx.Records().ListResults(ctx, uai, sillage.ResultFilter{StudentID: one})
 	if err != nil {
 		return nil, err
 	}
-	comments, err := tx.ListComments(ctx, uai, sillage.ResultFilter{StudentID: one})
+	comments, err := tx.Records().ListComments(ctx, uai, sillage.ResultFilter{StudentID: one})
 	if err != nil {
 		return nil, err
 	}
-	sheets, err := tx.ListSheets(ctx, uai, sillage.SheetFilter{StudentID: one})
+	sheets, err := tx.Records().ListSheets(ctx, uai, sillage.SheetFilter{StudentID: one})
 	if err != nil {
 		return nil, err
 	}
-	atts, err := tx.ListStudentAttachments(ctx, uai, one)
+	atts, err := tx.Records().ListStudentAttachments(ctx, uai, one)
 	if err != nil {
 		return nil, err
 	}
-	evalKeys, err := tx.ListEvaluationKeys(ctx, uai)
+	evalKeys, err := tx.Records().ListEvaluationKeys(ctx, uai)
 	if err != nil {
 		return nil, err
 	}
-	if out.SheetKeys, err = tx.ListSheetKeys(ctx, uai); err != nil {
+	if out.SheetKeys, err = tx.Records().ListSheetKeys(ctx, uai); err != nil {
 		return nil, err
 	}
 
@@ -124,7 +124,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, studentIDs []int64
 		evalByID[e.ID] = e
 		authorIDs[e.AuthorID] = true
 		if refs[e.ReferentialID] == nil {
-			ref, err := tx.GetReferential(ctx, uai, e.ReferentialID)
+			ref, err := tx.Records().GetReferential(ctx, uai, e.ReferentialID)
 			if err != nil {
 				return nil, err
 			}
@@ -203,7 +203,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, studentIDs []int64
 			ids = append(ids, id)
 		}
 	}
-	authors, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{IDs: ids})
+	authors, err := tx.People().ListPersons(ctx, uai, sillage.PersonFilter{IDs: ids})
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +220,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, studentIDs []int64
 			return a.ID > b.ID
 		})
 		if one != 0 {
-			if sr.Documents, err = tx.ListDocuments(ctx, uai, s.ID); err != nil {
+			if sr.Documents, err = tx.Records().ListDocuments(ctx, uai, s.ID); err != nil {
 				return nil, err
 			}
 		}

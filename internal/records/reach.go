@@ -36,7 +36,7 @@ func (w Who) MayEdit(e sillage.Evaluation) bool {
 
 // Reach returns a student of who's establishment within their reach.
 func Reach(ctx context.Context, tx *store.Tx, who Who, studentID int64) (sillage.Student, error) {
-	st, err := tx.GetStudent(ctx, who.UAI, studentID)
+	st, err := tx.People().GetStudent(ctx, who.UAI, studentID)
 	if err != nil {
 		return st, err
 	}
@@ -55,9 +55,9 @@ func reaches(ctx context.Context, tx *store.Tx, who Who, studentID int64) (bool,
 	case sillage.RoleStudent:
 		return who.PersonID == studentID, nil
 	case sillage.RoleParent:
-		return tx.IsGuardianOf(ctx, who.UAI, who.PersonID, studentID)
+		return tx.People().IsGuardianOf(ctx, who.UAI, who.PersonID, studentID)
 	case sillage.RoleTeacher:
-		return tx.TeachesStudent(ctx, who.UAI, who.PersonID, studentID)
+		return tx.Records().TeachesStudent(ctx, who.UAI, who.PersonID, studentID)
 	case sillage.RoleDirector, sillage.RoleAdministrator:
 		return true, nil
 	}
@@ -68,7 +68,7 @@ func reaches(ctx context.Context, tx *store.Tx, who Who, studentID int64) (bool,
 // the filter (nil for the other roles).
 func StudentsInReach(ctx context.Context, tx *store.Tx, who Who, f sillage.StudentFilter) ([]sillage.Student, error) {
 	if who.Role == sillage.RoleTeacher {
-		ids, err := tx.TeacherStudentIDs(ctx, who.UAI, who.PersonID)
+		ids, err := tx.Records().TeacherStudentIDs(ctx, who.UAI, who.PersonID)
 		if err != nil {
 			return nil, err
 		}
@@ -79,18 +79,18 @@ func StudentsInReach(ctx context.Context, tx *store.Tx, who Who, f sillage.Stude
 	} else if !who.Staff() {
 		return nil, nil
 	}
-	return tx.ListStudents(ctx, who.UAI, f)
+	return tx.People().ListStudents(ctx, who.UAI, f)
 }
 
 // DivisionsInReach lists the divisions whose evaluations a member of
 // staff handles: a teacher's own (taught or headed), every division for
 // the director and the administrators.
 func DivisionsInReach(ctx context.Context, tx *store.Tx, who Who) ([]sillage.Division, error) {
-	all, err := tx.ListDivisions(ctx, who.UAI, 0)
+	all, err := tx.People().ListDivisions(ctx, who.UAI, 0)
 	if err != nil || who.Staff() {
 		return all, err
 	}
-	ids, err := tx.TeacherDivisionIDs(ctx, who.UAI, who.PersonID)
+	ids, err := tx.People().TeacherDivisionIDs(ctx, who.UAI, who.PersonID)
 	if err != nil {
 		return nil, err
 	}
@@ -110,14 +110,14 @@ func DivisionsInReach(ctx context.Context, tx *store.Tx, who Who) ([]sillage.Div
 // DivisionInReach returns a division in which who creates evaluations:
 // any for an administrator, one they teach for a teacher.
 func DivisionInReach(ctx context.Context, tx *store.Tx, who Who, id int64) (sillage.Division, error) {
-	d, err := tx.GetDivision(ctx, who.UAI, id)
+	d, err := tx.People().GetDivision(ctx, who.UAI, id)
 	if err != nil {
 		return d, err
 	}
 	if who.Role == sillage.RoleAdministrator {
 		return d, nil
 	}
-	ok, err := tx.TeachesDivision(ctx, who.UAI, who.PersonID, id)
+	ok, err := tx.People().TeachesDivision(ctx, who.UAI, who.PersonID, id)
 	if err != nil {
 		return d, err
 	}
@@ -131,7 +131,7 @@ func DivisionInReach(ctx context.Context, tx *store.Tx, who Who, id int64) (sill
 // administrator every one; a teacher those they wrote and those of the
 // divisions they teach.
 func EvaluationInReach(ctx context.Context, tx *store.Tx, who Who, id int64) (sillage.Evaluation, error) {
-	e, err := tx.GetEvaluation(ctx, who.UAI, id)
+	e, err := tx.Records().GetEvaluation(ctx, who.UAI, id)
 	if err != nil {
 		return e, err
 	}
@@ -142,7 +142,7 @@ func EvaluationInReach(ctx context.Context, tx *store.Tx, who Who, id int64) (si
 	case who.Role == sillage.RoleAdministrator, who.Role == sillage.RoleTeacher && e.AuthorID == who.PersonID:
 		return e, nil
 	case who.Role == sillage.RoleTeacher && e.DivisionID != 0:
-		ok, err := tx.TeachesDivision(ctx, who.UAI, who.PersonID, e.DivisionID)
+		ok, err := tx.People().TeachesDivision(ctx, who.UAI, who.PersonID, e.DivisionID)
 		if err != nil || ok {
 			return e, err
 		}
@@ -158,7 +158,7 @@ func EvaluationsWithoutDivision(ctx context.Context, tx *store.Tx, who Who) ([]s
 	if who.Role == sillage.RoleAdministrator {
 		author = 0
 	}
-	all, err := tx.ListEvaluations(ctx, who.UAI, sillage.EvaluationFilter{AuthorID: author})
+	all, err := tx.Records().ListEvaluations(ctx, who.UAI, sillage.EvaluationFilter{AuthorID: author})
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +173,7 @@ func EvaluationsWithoutDivision(ctx context.Context, tx *store.Tx, who Who) ([]s
 
 // SheetInReach returns a live sheet whose student is within who's reach.
 func SheetInReach(ctx context.Context, tx *store.Tx, who Who, id int64) (sillage.Sheet, error) {
-	sh, err := tx.GetSheet(ctx, who.UAI, id)
+	sh, err := tx.Records().GetSheet(ctx, who.UAI, id)
 	if err != nil {
 		return sh, err
 	}
@@ -193,7 +193,7 @@ func SheetInReach(ctx context.Context, tx *store.Tx, who Who, id int64) (sillage
 // AttachmentInReach returns an attachment of a live sheet within reach,
 // with its sheet.
 func AttachmentInReach(ctx context.Context, tx *store.Tx, who Who, id int64) (sillage.Attachment, sillage.Sheet, error) {
-	a, err := tx.GetAttachment(ctx, who.UAI, id)
+	a, err := tx.Records().GetAttachment(ctx, who.UAI, id)
 	if err != nil {
 		return a, sillage.Sheet{}, err
 	}
@@ -206,7 +206,7 @@ func AttachmentInReach(ctx context.Context, tx *store.Tx, who Who, id int64) (si
 
 // DocumentInReach returns a live document of a student within reach.
 func DocumentInReach(ctx context.Context, tx *store.Tx, who Who, studentID, id int64) (sillage.Document, error) {
-	d, err := tx.GetDocument(ctx, who.UAI, id)
+	d, err := tx.Records().GetDocument(ctx, who.UAI, id)
 	if err != nil {
 		return d, err
 	}

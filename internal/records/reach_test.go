@@ -31,15 +31,15 @@ func newReachWorld(t *testing.T, st *store.Store) *reachWorld {
 	w := &reachWorld{school: newSchool(t, st)}
 	err := st.Write(ctx, func(tx *store.Tx) error {
 		div := sillage.Division{SchoolYear: 2025, Code: "2SN", Label: "2de SN"}
-		if err := tx.CreateDivision(ctx, uai, &div); err != nil {
+		if err := tx.People().CreateDivision(ctx, uai, &div); err != nil {
 			return err
 		}
 		w.other = sillage.Student{Person: sillage.Person{LastName: "Élève", FirstName: "E4", SIECLEID: "E4", Source: sillage.SourceSIECLE},
 			Diploma: "24732205", DivisionID: div.ID}
-		if err := tx.CreateStudent(ctx, uai, &w.other); err != nil {
+		if err := tx.People().CreateStudent(ctx, uai, &w.other); err != nil {
 			return err
 		}
-		if err := tx.ReplaceServices(ctx, uai, w.school.teacher.ID, []sillage.Service{{DivisionID: w.division.ID, SubjectCode: "000100"}}); err != nil {
+		if err := tx.People().ReplaceServices(ctx, uai, w.school.teacher.ID, []sillage.Service{{DivisionID: w.division.ID, SubjectCode: "000100"}}); err != nil {
 			return err
 		}
 		for _, p := range []struct {
@@ -51,19 +51,19 @@ func newReachWorld(t *testing.T, st *store.Store) *reachWorld {
 			if p.sts == "" {
 				p.p.Source = sillage.SourceManual
 			}
-			if err := tx.CreatePerson(ctx, uai, p.p); err != nil {
+			if err := tx.People().CreatePerson(ctx, uai, p.p); err != nil {
 				return err
 			}
 		}
-		if err := tx.LinkGuardian(ctx, uai, sillage.Guardianship{ParentID: w.parent.ID, StudentID: w.students["E1"].ID, Legal: true}); err != nil {
+		if err := tx.People().LinkGuardian(ctx, uai, sillage.Guardianship{ParentID: w.parent.ID, StudentID: w.students["E1"].ID, Legal: true}); err != nil {
 			return err
 		}
 		w.eval = sillage.Evaluation{Title: "Câblage", Date: sillage.NewDate(2025, 10, 1), Diploma: w.ref.Diploma, ReferentialID: w.ref.ID,
 			DivisionID: w.division.ID, AuthorID: w.school.teacher.ID, SchoolYear: 2025}
-		if err := tx.CreateEvaluation(ctx, uai, &w.eval); err != nil {
+		if err := tx.Records().CreateEvaluation(ctx, uai, &w.eval); err != nil {
 			return err
 		}
-		return tx.SetEvaluationCompetences(ctx, uai, w.eval.ID, []int64{w.ref.Competences[0].ID, w.ref.Competences[1].ID})
+		return tx.Records().SetEvaluationCompetences(ctx, uai, w.eval.ID, []int64{w.ref.Competences[0].ID, w.ref.Competences[1].ID})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -185,7 +185,7 @@ func TestEnterResults(t *testing.T) {
 			}
 		}
 		err := st.Read(ctx, func(tx *store.Tx) error {
-			rs, err := tx.ListResults(ctx, uai, sillage.ResultFilter{EvaluationID: w.eval.ID})
+			rs, err := tx.Records().ListResults(ctx, uai, sillage.ResultFilter{EvaluationID: w.eval.ID})
 			if err != nil {
 				return err
 			}
@@ -196,11 +196,11 @@ func TestEnterResults(t *testing.T) {
 			if len(rs) != 3 || !got["3"] || !got["ABS"] || !got["2"] {
 				t.Errorf("results %+v, want 3, ABS and the 2 of E2 on C3", rs)
 			}
-			cols, err := tx.ListEvaluationCompetences(ctx, uai, w.eval.ID)
+			cols, err := tx.Records().ListEvaluationCompetences(ctx, uai, w.eval.ID)
 			if err != nil || len(cols) != 3 {
 				t.Errorf("columns %+v %v, want C1, C2, C3", cols, err)
 			}
-			cs, err := tx.ListComments(ctx, uai, sillage.ResultFilter{EvaluationID: w.eval.ID})
+			cs, err := tx.Records().ListComments(ctx, uai, sillage.ResultFilter{EvaluationID: w.eval.ID})
 			if err != nil || len(cs) != 1 || cs[0].Text != "Bien" {
 				t.Errorf("comments %+v %v", cs, err)
 			}

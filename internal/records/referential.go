@@ -123,14 +123,14 @@ func ImportReferential(ctx context.Context, tx *store.Tx, uai sillage.UAI, r io.
 		}
 		seen[comp.Code] = true
 	}
-	ref, err := tx.GetReferentialByDiploma(ctx, uai, diploma)
+	ref, err := tx.Records().GetReferentialByDiploma(ctx, uai, diploma)
 	switch {
 	case sillage.KindOf(err) == sillage.KindNotFound:
 		ref = sillage.Referential{Diploma: diploma, Kind: kind, Label: strings.TrimSpace(f.Label)}
 		for _, c := range f.Competences {
 			ref.Competences = append(ref.Competences, sillage.Competence{Code: strings.TrimSpace(c.Code), Label: strings.TrimSpace(c.Label), Domain: strings.TrimSpace(c.Domain)})
 		}
-		if err := tx.CreateReferential(ctx, uai, &ref); err != nil {
+		if err := tx.Records().CreateReferential(ctx, uai, &ref); err != nil {
 			return rep, err
 		}
 		rep.Referential, rep.Created, rep.Added = ref, true, len(ref.Competences)
@@ -139,7 +139,7 @@ func ImportReferential(ctx context.Context, tx *store.Tx, uai sillage.UAI, r io.
 		return rep, err
 	}
 	ref.Label, ref.Kind = strings.TrimSpace(f.Label), kind
-	if err := tx.UpdateReferential(ctx, uai, ref); err != nil {
+	if err := tx.Records().UpdateReferential(ctx, uai, ref); err != nil {
 		return rep, err
 	}
 	byCode := map[string]sillage.Competence{}
@@ -152,7 +152,7 @@ func ImportReferential(ctx context.Context, tx *store.Tx, uai sillage.UAI, r io.
 		old, ok := byCode[want.Code]
 		switch {
 		case !ok:
-			if err := tx.CreateCompetence(ctx, uai, &want); err != nil {
+			if err := tx.Records().CreateCompetence(ctx, uai, &want); err != nil {
 				return rep, err
 			}
 			rep.Added++
@@ -160,7 +160,7 @@ func ImportReferential(ctx context.Context, tx *store.Tx, uai sillage.UAI, r io.
 			rep.Unchanged++
 		default:
 			want.ID = old.ID
-			if err := tx.UpdateCompetence(ctx, uai, want); err != nil {
+			if err := tx.Records().UpdateCompetence(ctx, uai, want); err != nil {
 				return rep, err
 			}
 			rep.Updated++
@@ -173,12 +173,12 @@ func ImportReferential(ctx context.Context, tx *store.Tx, uai sillage.UAI, r io.
 			next++
 			if c.Position != next {
 				c.Position = next
-				if err := tx.UpdateCompetence(ctx, uai, c); err != nil {
+				if err := tx.Records().UpdateCompetence(ctx, uai, c); err != nil {
 					return rep, err
 				}
 			}
 		}
 	}
-	rep.Referential, err = tx.GetReferential(ctx, uai, ref.ID)
+	rep.Referential, err = tx.Records().GetReferential(ctx, uai, ref.ID)
 	return rep, err
 }

@@ -32,7 +32,7 @@ const (
 // LoadScale returns the establishment's scale, or the default scale when
 // none was set (or the stored one is unreadable).
 func LoadScale(ctx context.Context, tx *store.Tx, uai sillage.UAI) (sillage.Scale, error) {
-	v, err := tx.GetSetting(ctx, uai, ScaleSetting, "")
+	v, err := tx.Periods().GetSetting(ctx, uai, ScaleSetting, "")
 	if err != nil || v == "" {
 		return sillage.DefaultScale(), err
 	}

@@ -63,13 +63,13 @@ func (r *run) archive() (func(*store.Tx) error, error) {
 		if d.recs, err = records.Load(ctx, tx, uai, nil); err != nil {
 			return err
 		}
-		if d.divisions, err = tx.ListDivisions(ctx, uai, year); err != nil {
+		if d.divisions, err = tx.People().ListDivisions(ctx, uai, year); err != nil {
 			return err
 		}
-		if d.pdfs, err = tx.ListReportPDFsByDivision(ctx, uai, year); err != nil {
+		if d.pdfs, err = tx.Livret().ListReportPDFsByDivision(ctx, uai, year); err != nil {
 			return err
 		}
-		exports, err := tx.ListLSUExports(ctx, uai, year)
+		exports, err := tx.Livret().ListLSUExports(ctx, uai, year)
 		if err != nil {
 			return err
 		}
@@ -79,7 +79,7 @@ func (r *run) archive() (func(*store.Tx) error, error) {
 				d.exports[code] = append(d.exports[code], x)
 			}
 		}
-		concerned, err = tx.ListYearStudents(ctx, uai, year, d.from, d.to)
+		concerned, err = tx.Rollover().ListYearStudents(ctx, uai, year, d.from, d.to)
 		return err
 	})
 	if err != nil {
@@ -158,7 +158,7 @@ func (r *run) archive() (func(*store.Tx) error, error) {
 		err := r.e.Store.Write(ctx, func(tx *store.Tx) error {
 			// The spaces' state and rights go to the undo pack first (the
 			// pack exists even without a space: the undo needs it).
-			scoped, err := tx.ListYearScopedIDs(ctx, uai, year)
+			scoped, err := tx.Rollover().ListYearScopedIDs(ctx, uai, year)
 			if err != nil {
 				return err
 			}
@@ -220,20 +220,20 @@ func (r *run) archive() (func(*store.Tx) error, error) {
 	return func(tx *store.Tx) error {
 		// Year N is closed to ordinary imports until step 4, and archived
 		// for the Livret; the state as it was is kept for the undo.
-		before, err := tx.GetYearState(ctx, uai)
+		before, err := tx.Rollover().GetYearState(ctx, uai)
 		if err != nil {
 			return err
 		}
 		if err := keepYearState(tx, r, before); err != nil {
 			return err
 		}
-		return tx.SetYearState(ctx, uai, before.Close(year))
+		return tx.Rollover().SetYearState(ctx, uai, before.Close(year))
 	}, nil
 }
 
 // trashSpaces moves the live class spaces of year and before to the trash.
 func trashSpaces(ctx context.Context, tx *store.Tx, uai sillage.UAI, year sillage.SchoolYear) (int, error) {
-	spaces, err := tx.ListClassSpaces(ctx, uai, sillage.ClassSpaceFilter{})
+	spaces, err := tx.Rollover().ListClassSpaces(ctx, uai, sillage.ClassSpaceFilter{})
 	if err != nil {
 		return 0, err
 	}
@@ -246,7 +246,7 @@ func trashSpaces(ctx context.Context, tx *store.Tx, uai sillage.UAI, year sillag
 		if err != nil {
 			return n, err
 		}
-		ok, err := tx.TrashClassSpace(ctx, uai, sp.ID, managers)
+		ok, err := tx.Rollover().TrashClassSpace(ctx, uai, sp.ID, managers)
 		if err != nil {
 			return n, err
 		}
@@ -410,21 +410,21 @@ func (r *run) record(tx *store.Tx, d *yearData, w written) error {
 	case w.job.division != nil:
 		div := *w.job.division
 		a := sillage.Archive{SchoolYear: d.year, DivisionCode: div.Code, Name: ClassArchiveName(d.year, div.Code), SHA256: w.ref.SHA256, Size: w.ref.Size}
-		if err := tx.AddArchive(ctx, uai, &a); err != nil {
+		if err := tx.Records().AddArchive(ctx, uai, &a); err != nil {
 			return err
 		}
 		detail := fmt.Sprintf("%s : %d élève(s), %d évaluation(s), %s", a.Name, len(d.classMembers(div)), len(d.byDivision[div.ID]), humanSize(a.Size))
 		return r.checkpoint(tx, w.job.item, a.ID, a.Size, detail)
 	case w.job.lsu:
 		a := sillage.Archive{SchoolYear: d.year, Name: EstablishmentArchiveName(d.year), SHA256: w.ref.SHA256, Size: w.ref.Size}
-		if err := tx.AddArchive(ctx, uai, &a); err != nil {
+		if err := tx.Records().AddArchive(ctx, uai, &a); err != nil {
 			return err
 		}
 		return r.checkpoint(tx, w.job.item, a.ID, a.Size, fmt.Sprintf("%s : %d fichier(s) LSU, %s", a.Name, len(d.exports[""]), humanSize(a.Size)))
 	default:
 		doc := sillage.Document{StudentID: w.job.student.Student.ID, Kind: sillage.DocumentArchive, Name: StudentArchiveName(d.year),
 			SHA256: w.ref.SHA256, Size: w.ref.Size, ContentType: "application/zip", SchoolYear: d.year}
-		if err := tx.AddDocument(ctx, uai, &doc); err != nil {
+		if err := tx.Records().AddDocument(ctx, uai, &doc); err != nil {
 			return err
 		}
 		return r.checkpoint(tx, w.job.item, doc.ID, doc.Size, "")

@@ -58,7 +58,7 @@ func (w BlockingWindow) Blocks(role sillage.Role, day sillage.Date) bool {
 // GetOverride returns an establishment's override of year's blocking (zero when none).
 func GetOverride(ctx context.Context, tx *store.Tx, uai sillage.UAI, year sillage.SchoolYear) (Override, error) {
 	var o Override
-	v, err := tx.GetSetting(ctx, uai, overrideKey(year), "")
+	v, err := tx.Periods().GetSetting(ctx, uai, overrideKey(year), "")
 	if err != nil || v == "" {
 		return o, err
 	}
@@ -130,7 +130,7 @@ func SetOverride(ctx context.Context, tx *store.Tx, uai sillage.UAI, cal Calenda
 		}
 		v = string(bs)
 	}
-	return tx.SetSetting(ctx, uai, overrideKey(cal.Year), v)
+	return tx.Periods().SetSetting(ctx, uai, overrideKey(cal.Year), v)
 }
 
 // Blocker answers the web layer's AccessBlocked hook, with a short cache:

@@ -180,7 +180,7 @@ func (b Blocking) Blocks(role sillage.Role) bool { return slices.Contains(b.Role
 
 // LoadCalendar returns the stored calendar of year, or the default one.
 func LoadCalendar(ctx context.Context, tx *store.Tx, year sillage.SchoolYear) (Calendar, error) {
-	rc, err := tx.GetRolloverCalendar(ctx, year)
+	rc, err := tx.Rollover().GetRolloverCalendar(ctx, year)
 	if sillage.KindOf(err) == sillage.KindNotFound {
 		return DefaultCalendar(year), nil
 	}
@@ -204,7 +204,7 @@ func SaveCalendar(ctx context.Context, tx *store.Tx, c Calendar, by string) erro
 	if err != nil {
 		return err
 	}
-	return tx.SetRolloverCalendar(ctx, c.Year, string(b), by)
+	return tx.Rollover().SetRolloverCalendar(ctx, c.Year, string(b), by)
 }
 
 // frenchDay is "17 août" or "1er septembre 2026" (withYear).

@@ -95,13 +95,13 @@ func TestFullChangeover(t *testing.T) {
 		for _, uai := range w.uais {
 			fx := w.fx[uai]
 			w.read(func(tx *store.Tx) error {
-				if _, err := tx.GetEvaluation(ctx, uai, fx.restored); err != nil {
+				if _, err := tx.Records().GetEvaluation(ctx, uai, fx.restored); err != nil {
 					t.Fatalf("restored evaluation: %v", err)
 				}
-				if _, err := tx.GetEvaluation(ctx, uai, fx.trashedEval); sillage.KindOf(err) != sillage.KindNotFound {
+				if _, err := tx.Records().GetEvaluation(ctx, uai, fx.trashedEval); sillage.KindOf(err) != sillage.KindNotFound {
 					t.Fatalf("trashed evaluation still there: %v", err)
 				}
-				if _, err := tx.GetSheet(ctx, uai, fx.trashedSheet); sillage.KindOf(err) != sillage.KindNotFound {
+				if _, err := tx.Records().GetSheet(ctx, uai, fx.trashedSheet); sillage.KindOf(err) != sillage.KindNotFound {
 					t.Fatalf("trashed sheet still there: %v", err)
 				}
 				return nil
@@ -118,7 +118,7 @@ func TestFullChangeover(t *testing.T) {
 			w.checkStudentArchives(uai, N)
 			w.checkTrashedSpaceRights(uai)
 			w.read(func(tx *store.Tx) error {
-				if s, err := tx.GetYearState(ctx, uai); err != nil || s != (sillage.YearState{Closed: 2025, Archived: 2025}) {
+				if s, err := tx.Rollover().GetYearState(ctx, uai); err != nil || s != (sillage.YearState{Closed: 2025, Archived: 2025}) {
 					t.Fatalf("year state %+v, %v", s, err)
 				}
 				return nil
@@ -137,20 +137,20 @@ func TestFullChangeover(t *testing.T) {
 			w.checkSummary(uai, fx.teacher, []string{"Atelier robotique", "Club théâtre"}, at(N, time.July, 17, 8))
 			w.checkSummary(uai, fx.teacher2, []string{"Club théâtre"}, at(N, time.July, 17, 8))
 			w.read(func(tx *store.Tx) error {
-				c, err := tx.CountYearScoped(ctx, uai, N)
+				c, err := tx.Rollover().CountYearScoped(ctx, uai, N)
 				if err != nil {
 					return err
 				}
 				if c != (sillage.YearCounts{}) {
 					t.Fatalf("%s: year-scoped data left after step 3: %+v", uai, c)
 				}
-				if _, err := tx.GetGroup(ctx, uai, fx.permanentGroup); err != nil {
+				if _, err := tx.People().GetGroup(ctx, uai, fx.permanentGroup); err != nil {
 					t.Fatalf("permanent group deleted: %v", err)
 				}
-				if rs, _ := tx.ListImportReports(ctx, uai); len(rs) != 0 {
+				if rs, _ := tx.Imports().ListImportReports(ctx, uai); len(rs) != 0 {
 					t.Fatalf("import reports left")
 				}
-				if ls, _ := tx.ListCredentialLists(ctx, uai); len(ls) != 0 {
+				if ls, _ := tx.Accounts().ListCredentialLists(ctx, uai); len(ls) != 0 {
 					t.Fatalf("credential lists left")
 				}
 				return nil
@@ -167,14 +167,17 @@ func TestFullChangeover(t *testing.T) {
 		files := w.nextYearFiles(N)
 		indexBefore := map[sillage.UAI]int{}
 		for _, uai := range w.uais {
-			w.read(func(tx *store.Tx) (err error) { indexBefore[uai], err = tx.CountIndexEntries(ctx, uai); return err })
+			w.read(func(tx *store.Tx) (err error) {
+				indexBefore[uai], err = tx.Transfer().CountIndexEntries(ctx, uai)
+				return err
+			})
 		}
 		res = w.run(N, rollover.StepDirectory, func(r *rollover.Request) { r.Files = files })
 		for _, o := range res.Outcomes {
 			// The terminale students left: deactivated, their record in the transfer index.
 			left := o.Report.Get("students_deactivated")
 			var after int
-			w.read(func(tx *store.Tx) (err error) { after, err = tx.CountIndexEntries(ctx, o.UAI); return err })
+			w.read(func(tx *store.Tx) (err error) { after, err = tx.Transfer().CountIndexEntries(ctx, o.UAI); return err })
 			if left == 0 || after-indexBefore[o.UAI] != int(left) {
 				t.Fatalf("%s: %d deactivated, index %d → %d", o.UAI, left, indexBefore[o.UAI], after)
 			}
@@ -183,16 +186,16 @@ func TestFullChangeover(t *testing.T) {
 		for _, uai := range w.uais {
 			fx := w.fx[uai]
 			w.read(func(tx *store.Tx) error {
-				if s, err := tx.GetYearState(ctx, uai); err != nil || s.Closed != 0 || s.Archived != 2025 {
+				if s, err := tx.Rollover().GetYearState(ctx, uai); err != nil || s.Closed != 0 || s.Archived != 2025 {
 					t.Fatalf("year state after step 4: %+v, %v", s, err)
 				}
-				if _, err := tx.GetPerson(ctx, uai, fx.oldTeacher); sillage.KindOf(err) != sillage.KindNotFound {
+				if _, err := tx.People().GetPerson(ctx, uai, fx.oldTeacher); sillage.KindOf(err) != sillage.KindNotFound {
 					t.Fatalf("teacher deactivated 4 years ago not deleted: %v", err)
 				}
-				if _, err := tx.GetPerson(ctx, uai, fx.recentParent); err != nil {
+				if _, err := tx.People().GetPerson(ctx, uai, fx.recentParent); err != nil {
 					t.Fatalf("parent deactivated 2 years ago deleted: %v", err)
 				}
-				divs, err := tx.ListDivisions(ctx, uai, N+1)
+				divs, err := tx.People().ListDivisions(ctx, uai, N+1)
 				if err != nil || len(divs) == 0 {
 					t.Fatalf("no division of 2026: %v", err)
 				}
@@ -201,7 +204,7 @@ func TestFullChangeover(t *testing.T) {
 						t.Fatalf("unexpected division %s", d.Code)
 					}
 				}
-				entries, err := tx.ListAudit(ctx, uai, sillage.AuditFilter{Action: "retention.deletion"})
+				entries, err := tx.Audit().ListAudit(ctx, uai, sillage.AuditFilter{Action: "retention.deletion"})
 				if err != nil || len(entries) != 1 || !strings.Contains(entries[0].Details, "1 compte") {
 					t.Fatalf("retention audit: %+v %v", entries, err)
 				}
@@ -238,7 +241,7 @@ func TestFullChangeover(t *testing.T) {
 		w.run(N, rollover.StepPeriods)
 		for _, uai := range w.uais {
 			w.read(func(tx *store.Tx) error {
-				ps, err := tx.ListPeriods(ctx, uai, N+1)
+				ps, err := tx.Periods().ListPeriods(ctx, uai, N+1)
 				if err != nil || len(ps) != 3 || ps[0].Start != sillage.NewDate(2026, time.September, 1) || ps[2].End != sillage.NewDate(2027, time.July, 3) {
 					t.Fatalf("periods of 2026: %+v %v", ps, err)
 				}
@@ -318,7 +321,7 @@ func (w *world) messages(uai sillage.UAI, to int64, subject string) []sillage.In
 	w.t.Helper()
 	var out []sillage.InboxMessage
 	w.read(func(tx *store.Tx) error {
-		ms, err := tx.ListMessages(w.ctx, uai, to)
+		ms, err := tx.Accounts().ListMessages(w.ctx, uai, to)
 		for _, m := range ms {
 			if m.Subject == subject {
 				out = append(out, m)
@@ -436,7 +439,7 @@ func (w *world) checkClassArchives(uai sillage.UAI, year sillage.SchoolYear) {
 	w.t.Helper()
 	ctx := w.ctx
 	var archives []sillage.Archive
-	w.read(func(tx *store.Tx) (err error) { archives, err = tx.ListArchives(ctx, uai); return err })
+	w.read(func(tx *store.Tx) (err error) { archives, err = tx.Records().ListArchives(ctx, uai); return err })
 	var count, lsuEst, withResults, classBirthDates int
 	for _, a := range archives {
 		if a.SchoolYear != year {
@@ -478,7 +481,7 @@ func (w *world) checkClassArchives(uai sillage.UAI, year sillage.SchoolYear) {
 				}
 				var members []sillage.Student
 				w.read(func(tx *store.Tx) (err error) {
-					members, err = tx.ListStudents(ctx, uai, sillage.StudentFilter{IDs: w.classIDs(uai, a.DivisionCode)})
+					members, err = tx.People().ListStudents(ctx, uai, sillage.StudentFilter{IDs: w.classIDs(uai, a.DivisionCode)})
 					return err
 				})
 				if pdfs != len(w.activeMembers(uai)) || lsu != 1 {
@@ -618,7 +621,7 @@ func keys(m map[string][]byte) []string {
 func (w *world) classIDs(uai sillage.UAI, code string) []int64 {
 	var ids []int64
 	w.read(func(tx *store.Tx) error {
-		ss, err := tx.ListStudents(w.ctx, uai, sillage.StudentFilter{})
+		ss, err := tx.People().ListStudents(w.ctx, uai, sillage.StudentFilter{})
 		for _, s := range ss {
 			if s.DivisionCode == code {
 				ids = append(ids, s.ID)
@@ -632,7 +635,7 @@ func (w *world) classIDs(uai sillage.UAI, code string) []int64 {
 func (w *world) activeMembers(uai sillage.UAI) []sillage.Student {
 	var out []sillage.Student
 	w.read(func(tx *store.Tx) (err error) {
-		out, err = tx.ListStudents(w.ctx, uai, sillage.StudentFilter{DivisionID: w.fx[uai].division.ID, ActiveOnly: true})
+		out, err = tx.People().ListStudents(w.ctx, uai, sillage.StudentFilter{DivisionID: w.fx[uai].division.ID, ActiveOnly: true})
 		return err
 	})
 	return out
@@ -646,7 +649,7 @@ func (w *world) checkStudentArchives(uai sillage.UAI, year sillage.SchoolYear) {
 	ctx := w.ctx
 	var students []sillage.Student
 	w.read(func(tx *store.Tx) (err error) {
-		students, err = tx.ListStudents(ctx, uai, sillage.StudentFilter{})
+		students, err = tx.People().ListStudents(ctx, uai, sillage.StudentFilter{})
 		return err
 	})
 	found, studentBirthDates := 0, 0
@@ -654,7 +657,7 @@ func (w *world) checkStudentArchives(uai sillage.UAI, year sillage.SchoolYear) {
 		var docs []sillage.Document
 		var recs *records.Records
 		w.read(func(tx *store.Tx) (err error) {
-			if docs, err = tx.ListDocuments(ctx, uai, s.ID); err != nil {
+			if docs, err = tx.Records().ListDocuments(ctx, uai, s.ID); err != nil {
 				return err
 			}
 			recs, err = records.Load(ctx, tx, uai, []int64{s.ID})
@@ -732,14 +735,14 @@ func (w *world) checkTrashedSpaceRights(uai sillage.UAI) {
 	w.t.Helper()
 	ctx, fx := w.ctx, w.fx[uai]
 	w.read(func(tx *store.Tx) error {
-		sp, err := tx.GetClassSpace(ctx, uai, fx.space)
+		sp, err := tx.Rollover().GetClassSpace(ctx, uai, fx.space)
 		if err != nil {
 			return err
 		}
 		if sp.TrashedAt.IsZero() {
 			w.t.Fatal("class space not in the trash")
 		}
-		persons, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{ActiveOnly: true})
+		persons, err := tx.People().ListPersons(ctx, uai, sillage.PersonFilter{ActiveOnly: true})
 		if err != nil {
 			return err
 		}
@@ -761,7 +764,7 @@ func (w *world) checkTrashedSpaceRights(uai sillage.UAI) {
 				w.t.Fatalf("%s %s on the trashed space: %s, want %s", p.Role, p.FullName(), got.Label(), want.Label())
 			}
 		}
-		rights, err := tx.ListClassSpaceRights(ctx, uai, sp.ID)
+		rights, err := tx.Rollover().ListClassSpaceRights(ctx, uai, sp.ID)
 		for _, r := range rights {
 			if r.PersonID == fx.director && r.Role != store.SpaceReader {
 				w.t.Fatalf("former manager kept %s", r.Role)
@@ -794,42 +797,42 @@ func (w *world) yearTwoWork() {
 	for _, uai := range w.uais {
 		fx := w.fx[uai]
 		w.write(func(tx *store.Tx) error {
-			divs, err := tx.ListDivisions(ctx, uai, N+1)
+			divs, err := tx.People().ListDivisions(ctx, uai, N+1)
 			if err != nil {
 				return err
 			}
 			d := divs[0]
-			members, err := tx.ListStudents(ctx, uai, sillage.StudentFilter{DivisionID: d.ID, ActiveOnly: true})
+			members, err := tx.People().ListStudents(ctx, uai, sillage.StudentFilter{DivisionID: d.ID, ActiveOnly: true})
 			if err != nil || len(members) == 0 {
 				w.t.Fatalf("no student in %s: %v", d.Code, err)
 			}
-			refs, err := tx.ListReferentials(ctx, uai)
+			refs, err := tx.Records().ListReferentials(ctx, uai)
 			if err != nil {
 				return err
 			}
-			ref, err := tx.GetReferential(ctx, uai, refs[0].ID)
+			ref, err := tx.Records().GetReferential(ctx, uai, refs[0].ID)
 			if err != nil {
 				return err
 			}
 			ev := sillage.Evaluation{Title: "Évaluation de mars", Date: sillage.NewDate(2027, time.March, 2), ReferentialID: ref.ID, AuthorID: fx.teacher2, DivisionID: d.ID}
-			if err := tx.CreateEvaluation(ctx, uai, &ev); err != nil {
+			if err := tx.Records().CreateEvaluation(ctx, uai, &ev); err != nil {
 				return err
 			}
 			for _, m := range members {
-				if err := tx.SetResult(ctx, uai, sillage.Result{EvaluationID: ev.ID, StudentID: m.ID, CompetenceID: ref.Competences[0].ID, Value: "3"}); err != nil {
+				if err := tx.Records().SetResult(ctx, uai, sillage.Result{EvaluationID: ev.ID, StudentID: m.ID, CompetenceID: ref.Competences[0].ID, Value: "3"}); err != nil {
 					return err
 				}
 			}
-			if _, err := tx.CreateClassSpace(ctx, uai, d.ID); err != nil {
+			if _, err := tx.Rollover().CreateClassSpace(ctx, uai, d.ID); err != nil {
 				return err
 			}
 			ref2 := w.put("%PDF-1.4 " + strconv.Itoa(int(d.ID)))
 			doc := sillage.Document{StudentID: members[0].ID, Kind: sillage.DocumentFile, Name: "vieux.pdf", SHA256: ref2.SHA256, Size: ref2.Size,
 				ContentType: "application/pdf", SchoolYear: N + 1}
-			if err := tx.AddDocument(ctx, uai, &doc); err != nil {
+			if err := tx.Records().AddDocument(ctx, uai, &doc); err != nil {
 				return err
 			}
-			return tx.TrashDocument(ctx, uai, doc.ID, members[0].ID)
+			return tx.Records().TrashDocument(ctx, uai, doc.ID, members[0].ID)
 		})
 	}
 }

@@ -49,7 +49,7 @@ func (r *run) cleanup() (func(*store.Tx) error, error) {
 				return err
 			}
 			// What the step deletes is kept in the undo pack first.
-			scoped, err := tx.ListYearScopedIDs(ctx, uai, year)
+			scoped, err := tx.Rollover().ListYearScopedIDs(ctx, uai, year)
 			if err != nil {
 				return err
 			}
@@ -68,7 +68,7 @@ func (r *run) cleanup() (func(*store.Tx) error, error) {
 			if c.ClassSpaces, err = trashSpaces(ctx, tx, uai, year); err != nil {
 				return err
 			}
-			groups, err := tx.ListYearLimitedGroups(ctx, uai)
+			groups, err := tx.Rollover().ListYearLimitedGroups(ctx, uai)
 			if err != nil {
 				return err
 			}
@@ -80,19 +80,19 @@ func (r *run) cleanup() (func(*store.Tx) error, error) {
 				}
 			}
 			c.Managers = len(managers)
-			if c.FreeGroups, err = tx.DeleteGroupsOfKind(ctx, uai, year, sillage.GroupFree); err != nil {
+			if c.FreeGroups, err = tx.Rollover().DeleteGroupsOfKind(ctx, uai, year, sillage.GroupFree); err != nil {
 				return err
 			}
 			if err := r.fail("groups"); err != nil {
 				return err
 			}
-			if c.TimetableGroups, err = tx.DeleteGroupsOfKind(ctx, uai, year, sillage.GroupTimetable); err != nil {
+			if c.TimetableGroups, err = tx.Rollover().DeleteGroupsOfKind(ctx, uai, year, sillage.GroupTimetable); err != nil {
 				return err
 			}
-			if c.OptionGroups, err = tx.DeleteGroupsOfKind(ctx, uai, year, sillage.GroupOption); err != nil {
+			if c.OptionGroups, err = tx.Rollover().DeleteGroupsOfKind(ctx, uai, year, sillage.GroupOption); err != nil {
 				return err
 			}
-			divs, err := tx.ListDivisions(ctx, uai, 0)
+			divs, err := tx.People().ListDivisions(ctx, uai, 0)
 			if err != nil {
 				return err
 			}
@@ -100,21 +100,21 @@ func (r *run) cleanup() (func(*store.Tx) error, error) {
 				if d.SchoolYear > year {
 					continue
 				}
-				if err := tx.DeleteDivision(ctx, uai, d.ID); err != nil {
+				if err := tx.People().DeleteDivision(ctx, uai, d.ID); err != nil {
 					return err
 				}
 				c.Divisions++
 			}
-			if c.Periods, err = tx.DeletePeriods(ctx, uai, year); err != nil {
+			if c.Periods, err = tx.Rollover().DeletePeriods(ctx, uai, year); err != nil {
 				return err
 			}
-			if c.ImportReports, err = tx.DeleteImportReports(ctx, uai, year); err != nil {
+			if c.ImportReports, err = tx.Imports().DeleteImportReports(ctx, uai, year); err != nil {
 				return err
 			}
-			if c.CredentialLists, err = tx.DeleteCredentialLists(ctx, uai, year); err != nil {
+			if c.CredentialLists, err = tx.Accounts().DeleteCredentialLists(ctx, uai, year); err != nil {
 				return err
 			}
-			if c.InitFiles, err = tx.DeleteRolloverFiles(ctx, uai, year-1); err != nil {
+			if c.InitFiles, err = tx.Rollover().DeleteRolloverFiles(ctx, uai, year-1); err != nil {
 				return err
 			}
 			b, err := json.Marshal(c)

@@ -88,7 +88,7 @@ func (r *run) directory() (func(*store.Tx) error, error) {
 		sum.Transfer = rep.TouchesTransfer()
 		sum.TransferQueued = rep.TransferQueued
 		err = r.e.Store.Write(ctx, func(tx *store.Tx) error {
-			files, err := tx.ListRolloverFiles(ctx, uai, year)
+			files, err := tx.Rollover().ListRolloverFiles(ctx, uai, year)
 			if err != nil {
 				return err
 			}
@@ -98,7 +98,7 @@ func (r *run) directory() (func(*store.Tx) error, error) {
 					sum.InitFiles = append(sum.InitFiles, f.SHA256)
 				}
 			}
-			if _, err := tx.DeleteRolloverFiles(ctx, uai, year); err != nil {
+			if _, err := tx.Rollover().DeleteRolloverFiles(ctx, uai, year); err != nil {
 				return err
 			}
 			b, err := json.Marshal(sum)
@@ -125,7 +125,7 @@ func (r *run) directory() (func(*store.Tx) error, error) {
 		for {
 			var batch int
 			err := r.e.Store.Write(ctx, func(tx *store.Tx) error {
-				old, err := tx.ListRetentionCandidates(ctx, uai, cutoff)
+				old, err := tx.Rollover().ListRetentionCandidates(ctx, uai, cutoff)
 				if err != nil {
 					return err
 				}
@@ -151,7 +151,7 @@ func (r *run) directory() (func(*store.Tx) error, error) {
 					return r.checkpoint(tx, "retention:done", deleted, 0, "")
 				}
 				deleted += int64(batch)
-				if err := tx.SetRolloverCheckpoint(ctx, uai, store.RolloverCheckpoint{SchoolYear: year, Step: int(r.step), Item: "retention", RefID: deleted}); err != nil {
+				if err := tx.Rollover().SetRolloverCheckpoint(ctx, uai, store.RolloverCheckpoint{SchoolYear: year, Step: int(r.step), Item: "retention", RefID: deleted}); err != nil {
 					return err
 				}
 				return r.fail("retention")
@@ -168,7 +168,7 @@ func (r *run) directory() (func(*store.Tx) error, error) {
 
 	if cps["invite"].Item == "" {
 		err := r.e.Store.Write(ctx, func(tx *store.Tx) error {
-			admins, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{Role: sillage.RoleAdministrator, ActiveOnly: true})
+			admins, err := tx.People().ListPersons(ctx, uai, sillage.PersonFilter{Role: sillage.RoleAdministrator, ActiveOnly: true})
 			if err != nil {
 				return err
 			}
@@ -221,18 +221,18 @@ func (r *run) directory() (func(*store.Tx) error, error) {
 	}
 	return func(tx *store.Tx) error {
 		// Year N is over: its imports are no longer refused as "closed".
-		state, err := tx.GetYearState(ctx, uai)
+		state, err := tx.Rollover().GetYearState(ctx, uai)
 		if err != nil {
 			return err
 		}
-		if err := tx.SetYearState(ctx, uai, state.Reopen()); err != nil {
+		if err := tx.Rollover().SetYearState(ctx, uai, state.Reopen()); err != nil {
 			return err
 		}
 		// The simulation of the file imported is of no more use.
-		if v, err := tx.GetSetting(ctx, uai, SimulationSetting, ""); err != nil || v == "" {
+		if v, err := tx.Periods().GetSetting(ctx, uai, SimulationSetting, ""); err != nil || v == "" {
 			return err
 		}
-		return tx.SetSetting(ctx, uai, SimulationSetting, "")
+		return tx.Periods().SetSetting(ctx, uai, SimulationSetting, "")
 	}, nil
 }
 
@@ -258,7 +258,7 @@ func (r *run) removeInitFiles(sums []string) {
 		return
 	}
 	referenced := func(sum string) (used bool, err error) {
-		err = r.e.Store.Read(r.ctx, func(tx *store.Tx) (err error) { used, err = tx.IsBlobReferenced(r.ctx, sum); return err })
+		err = r.e.Store.Read(r.ctx, func(tx *store.Tx) (err error) { used, err = tx.CrossTenant().IsBlobReferenced(r.ctx, sum); return err })
 		return used, err
 	}
 	for _, sum := range sums {
@@ -366,7 +366,7 @@ func (r *run) importFile(dry bool) (rep *directory.Report, name, sha string, err
 		return rep, opts.FileName, "", r.importErr(rep, opts.FileName, err)
 	}
 	var up sillage.RolloverFile
-	err = r.e.Store.Read(ctx, func(tx *store.Tx) (err error) { up, err = tx.GetRolloverFile(ctx, uai, r.year); return err })
+	err = r.e.Store.Read(ctx, func(tx *store.Tx) (err error) { up, err = tx.Rollover().GetRolloverFile(ctx, uai, r.year); return err })
 	switch {
 	case err == nil:
 		src, size, done, err := r.e.openInitFile(up.SHA256, im.TempDir)
@@ -649,7 +649,7 @@ func UploadInitFile(ctx context.Context, st *store.Store, put func(io.Reader) (s
 	}
 	f := sillage.RolloverFile{SchoolYear: year, Name: name, SHA256: sha, Size: n, UploadedBy: by}
 	err = st.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.AddRolloverFile(ctx, uai, &f); err != nil {
+		if err := tx.Rollover().AddRolloverFile(ctx, uai, &f); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, uai, who, audit.Import, "Fichier d'initialisation "+(year+1).String()+" déposé", name)

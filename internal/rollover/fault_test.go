@@ -133,7 +133,7 @@ func TestCrashedRunIsTakenAgain(t *testing.T) {
 		clock.T = at(N, time.July, 15, 8)
 		// The dead process's claim.
 		w.write(func(tx *store.Tx) error {
-			ok, err := tx.UpdateRolloverStepClaim(w.ctx, uai, N, 1, tx.Now().Add(rollover.DefaultLease), "operateur", "hôte-mort, processus 4242")
+			ok, err := tx.Rollover().UpdateRolloverStepClaim(w.ctx, uai, N, 1, tx.Now().Add(rollover.DefaultLease), "operateur", "hôte-mort, processus 4242")
 			if !ok {
 				t.Fatal("claim not taken")
 			}

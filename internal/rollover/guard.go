@@ -97,14 +97,14 @@ func (e *Engine) Preview(ctx context.Context, year sillage.SchoolYear, s Step, u
 		p.OutOfWindow = !p.Window.Contains(p.Today)
 		if uais != nil {
 			for _, u := range uais {
-				if _, err := tx.GetEstablishment(ctx, u); err != nil {
+				if _, err := tx.Establishments().GetEstablishment(ctx, u); err != nil {
 					return err
 				}
 			}
 			targets = append(targets, uais...)
 			return nil
 		}
-		es, err := tx.ListEstablishments(ctx)
+		es, err := tx.Establishments().ListEstablishments(ctx)
 		if err != nil {
 			return err
 		}
@@ -164,7 +164,7 @@ func (e *Engine) targetDigest(ctx context.Context, year sillage.SchoolYear, s St
 		switch s {
 		case StepPurge:
 			for _, t := range []string{"evaluations", "sheets", "documents", "class_spaces"} {
-				ids, err := tx.ListTrashedIDs(ctx, uai, t, time.Time{}, 0)
+				ids, err := tx.Rollover().ListTrashedIDs(ctx, uai, t, time.Time{}, 0)
 				if err != nil {
 					return err
 				}
@@ -180,7 +180,7 @@ func (e *Engine) targetDigest(ctx context.Context, year sillage.SchoolYear, s St
 			}
 			write("archives", ids)
 		case StepCleanup:
-			scoped, err := tx.ListYearScopedIDs(ctx, uai, year)
+			scoped, err := tx.Rollover().ListYearScopedIDs(ctx, uai, year)
 			if err != nil {
 				return err
 			}
@@ -193,7 +193,7 @@ func (e *Engine) targetDigest(ctx context.Context, year sillage.SchoolYear, s St
 				write(k, scoped[k])
 			}
 		case StepDirectory:
-			old, err := tx.ListRetentionCandidates(ctx, uai, e.retention().OtherAccountCutoff(tx.Now()))
+			old, err := tx.Rollover().ListRetentionCandidates(ctx, uai, e.retention().OtherAccountCutoff(tx.Now()))
 			if err != nil {
 				return err
 			}

@@ -137,7 +137,7 @@ func Enqueue(ctx context.Context, st *store.Store, q Inserter, year sillage.Scho
 	all := uais == nil
 	err = st.Write(ctx, func(tx *store.Tx) error {
 		if all {
-			es, err := tx.ListEstablishments(ctx)
+			es, err := tx.Establishments().ListEstablishments(ctx)
 			if err != nil {
 				return err
 			}
@@ -166,7 +166,7 @@ func Enqueue(ctx context.Context, st *store.Store, q Inserter, year sillage.Scho
 				}
 				continue
 			}
-			ok, err := tx.SetRolloverStepQueued(ctx, uai, year, int(s), actor)
+			ok, err := tx.Rollover().SetRolloverStepQueued(ctx, uai, year, int(s), actor)
 			if err != nil {
 				return err
 			}
@@ -206,7 +206,7 @@ func Relaunch(ctx context.Context, st *store.Store, q Inserter, year sillage.Sch
 			return sillage.Errorf(sillage.KindConflict, "étape %d pour %s : elle n'est pas bloquée (état : %s) ; seule une étape en cours dont le processus "+
 				"ne donne plus signe de vie peut être relancée", s, uai, StateLabel(cur.State))
 		}
-		ok, err := tx.SetRolloverStepRelaunched(ctx, uai, year, int(s), actor)
+		ok, err := tx.Rollover().SetRolloverStepRelaunched(ctx, uai, year, int(s), actor)
 		if err != nil {
 			return err
 		}
@@ -240,7 +240,7 @@ type Skip struct {
 func Skipped(ctx context.Context, st *store.Store, year sillage.SchoolYear, s Step) ([]Skip, error) {
 	var out []Skip
 	err := st.Read(ctx, func(tx *store.Tx) error {
-		es, err := tx.ListEstablishments(ctx)
+		es, err := tx.Establishments().ListEstablishments(ctx)
 		if err != nil {
 			return err
 		}
@@ -281,7 +281,7 @@ func Skipped(ctx context.Context, st *store.Store, year sillage.SchoolYear, s St
 func (e *Engine) markFailed(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, step Step, why string) {
 	wctx := context.WithoutCancel(ctx)
 	err := e.Store.Write(wctx, func(tx *store.Tx) error {
-		return tx.SetRolloverStepFailed(wctx, uai, year, int(step), why)
+		return tx.Rollover().SetRolloverStepFailed(wctx, uai, year, int(step), why)
 	})
 	if err != nil {
 		e.log().Error("rollover: step failure not recorded", "uai", uai, "step", int(step), "err", err)

@@ -45,7 +45,7 @@ func TestStepJobs(t *testing.T) {
 		for {
 			done := 0
 			w.read(func(tx *store.Tx) error {
-				steps, err := tx.ListRolloverSteps(ctx, N)
+				steps, err := tx.Rollover().ListRolloverSteps(ctx, N)
 				for _, s := range steps {
 					if s.Step == 1 && s.State == sillage.StepDone {
 						done++
@@ -110,7 +110,7 @@ func TestStepJobRefusesStalePreview(t *testing.T) {
 		deadline := time.Now().Add(30 * time.Second)
 		for {
 			var states []sillage.RolloverStep
-			w.read(func(tx *store.Tx) (err error) { states, err = tx.ListRolloverSteps(ctx, N); return err })
+			w.read(func(tx *store.Tx) (err error) { states, err = tx.Rollover().ListRolloverSteps(ctx, N); return err })
 			by := map[string]sillage.RolloverStep{}
 			for _, s := range states {
 				by[string(s.UAI)] = s

@@ -51,7 +51,7 @@ func leaseStore(t *testing.T, dsn store.DSN, clock sillage.Clock, create bool) *
 	if create {
 		ctx := context.Background()
 		if err := st.Write(ctx, func(tx *store.Tx) error {
-			return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: leaseUAI, Name: "Lycée", Kind: sillage.KindLP})
+			return tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: leaseUAI, Name: "Lycée", Kind: sillage.KindLP})
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +73,7 @@ func stepOf(t *testing.T, st *store.Store, step int) sillage.RolloverStep {
 	t.Helper()
 	var s sillage.RolloverStep
 	if err := st.Read(context.Background(), func(tx *store.Tx) (err error) {
-		s, err = tx.GetRolloverStep(context.Background(), leaseUAI, N, step)
+		s, err = tx.Rollover().GetRolloverStep(context.Background(), leaseUAI, N, step)
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -155,7 +155,7 @@ func TestStuckStepRelaunched(t *testing.T) {
 		ctx := context.Background()
 		clock.T = at(N, time.July, 15, 8)
 		if err := st.Write(ctx, func(tx *store.Tx) error {
-			return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: leaseUAI, Name: "Lycée", Kind: sillage.KindLP})
+			return tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: leaseUAI, Name: "Lycée", Kind: sillage.KindLP})
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -171,7 +171,7 @@ func TestStuckStepRelaunched(t *testing.T) {
 			t.Fatal("enqueue without its job succeeded")
 		}
 		if err := st.Read(ctx, func(tx *store.Tx) error {
-			_, err := tx.GetRolloverStep(ctx, leaseUAI, N, 1)
+			_, err := tx.Rollover().GetRolloverStep(ctx, leaseUAI, N, 1)
 			return err
 		}); sillage.KindOf(err) != sillage.KindNotFound {
 			t.Fatalf("step recorded without its job: %v", err)
@@ -183,7 +183,7 @@ func TestStuckStepRelaunched(t *testing.T) {
 		died := clock.T
 		// A worker takes the step, then its process dies.
 		if err := st.Write(ctx, func(tx *store.Tx) error {
-			_, err := tx.UpdateRolloverStepClaim(ctx, leaseUAI, N, 1, tx.Now().Add(rollover.DefaultLease), "operateur", "serveur-1, processus 999")
+			_, err := tx.Rollover().UpdateRolloverStepClaim(ctx, leaseUAI, N, 1, tx.Now().Add(rollover.DefaultLease), "operateur", "serveur-1, processus 999")
 			return err
 		}); err != nil {
 			t.Fatal(err)
@@ -233,7 +233,7 @@ func TestStuckStepRelaunched(t *testing.T) {
 		// The relaunch is in the journal.
 		var found bool
 		st.Read(ctx, func(tx *store.Tx) error {
-			es, err := tx.ListAudit(ctx, leaseUAI, sillage.AuditFilter{})
+			es, err := tx.Audit().ListAudit(ctx, leaseUAI, sillage.AuditFilter{})
 			for _, e := range es {
 				found = found || strings.Contains(e.Target, "relancée")
 			}

@@ -42,7 +42,7 @@ func GroupPath(id int64) string { return fmt.Sprintf("/groupes/%d", id) }
 // GroupInReach returns a group whose lifetime the person changes: one of
 // its managers, or an administrator; to anyone else it is "not found".
 func GroupInReach(ctx context.Context, tx *store.Tx, uai sillage.UAI, personID int64, role sillage.Role, id int64) (sillage.Group, error) {
-	g, err := tx.GetGroup(ctx, uai, id)
+	g, err := tx.People().GetGroup(ctx, uai, id)
 	if err != nil {
 		return g, err
 	}
@@ -60,7 +60,7 @@ var errNoticeSent = errors.New("notice already sent")
 // send delivers a message and records the notice, in tx; it reports false
 // (and writes nothing) when the notice was already sent.
 func send(ctx context.Context, tx *store.Tx, uai sillage.UAI, year sillage.SchoolYear, kind string, to int64, subject, body string) (bool, error) {
-	done, err := tx.ListRolloverNotices(ctx, uai, year, kind)
+	done, err := tx.Rollover().ListRolloverNotices(ctx, uai, year, kind)
 	if err != nil {
 		return false, err
 	}
@@ -70,10 +70,10 @@ func send(ctx context.Context, tx *store.Tx, uai sillage.UAI, year sillage.Schoo
 		}
 	}
 	m := sillage.InboxMessage{RecipientID: to, Sender: Sender, Subject: subject, Body: body}
-	if err := tx.SendMessage(ctx, uai, &m); err != nil {
+	if err := tx.Accounts().SendMessage(ctx, uai, &m); err != nil {
 		return false, err
 	}
-	ok, err := tx.AddRolloverNotice(ctx, uai, sillage.RolloverNotice{SchoolYear: year, Kind: kind, RecipientID: to, MessageID: m.ID})
+	ok, err := tx.Rollover().AddRolloverNotice(ctx, uai, sillage.RolloverNotice{SchoolYear: year, Kind: kind, RecipientID: to, MessageID: m.ID})
 	if err == nil && !ok {
 		return false, errNoticeSent
 	}
@@ -97,7 +97,7 @@ func SendDueNotices(ctx context.Context, st *store.Store) (*NoticeReport, error)
 	var uais []sillage.UAI
 	cals := map[sillage.SchoolYear]Calendar{}
 	err := st.Read(ctx, func(tx *store.Tx) error {
-		es, err := tx.ListEstablishments(ctx)
+		es, err := tx.Establishments().ListEstablishments(ctx)
 		for _, e := range es {
 			uais = append(uais, e.UAI)
 		}
@@ -174,7 +174,7 @@ func pending(ctx context.Context, st *store.Store, uai sillage.UAI, year sillage
 		if err != nil || len(ids) == 0 {
 			return err
 		}
-		sent, err := tx.ListRolloverNotices(ctx, uai, year, kind)
+		sent, err := tx.Rollover().ListRolloverNotices(ctx, uai, year, kind)
 		if err != nil {
 			return err
 		}
@@ -194,7 +194,7 @@ func pending(ctx context.Context, st *store.Store, uai sillage.UAI, year sillage
 
 func adminIDs(ctx context.Context, uai sillage.UAI) func(tx *store.Tx) ([]int64, error) {
 	return func(tx *store.Tx) ([]int64, error) {
-		admins, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{Role: sillage.RoleAdministrator, ActiveOnly: true})
+		admins, err := tx.People().ListPersons(ctx, uai, sillage.PersonFilter{Role: sillage.RoleAdministrator, ActiveOnly: true})
 		var ids []int64
 		for _, a := range admins {
 			ids = append(ids, a.ID)
@@ -205,7 +205,7 @@ func adminIDs(ctx context.Context, uai sillage.UAI) func(tx *store.Tx) ([]int64,
 
 func managerIDs(ctx context.Context, uai sillage.UAI) func(tx *store.Tx) ([]int64, error) {
 	return func(tx *store.Tx) ([]int64, error) {
-		groups, err := tx.ListYearLimitedGroups(ctx, uai)
+		groups, err := tx.Rollover().ListYearLimitedGroups(ctx, uai)
 		_, ids := managerGroups(groups)
 		return ids, err
 	}
@@ -220,11 +220,11 @@ func sendTrashWarnings(ctx context.Context, st *store.Store, uai sillage.UAI, ca
 		if done, err := stepDone(ctx, tx, uai, cal.Year, StepPurge); err != nil || done {
 			return err
 		}
-		admins, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{Role: sillage.RoleAdministrator, ActiveOnly: true})
+		admins, err := tx.People().ListPersons(ctx, uai, sillage.PersonFilter{Role: sillage.RoleAdministrator, ActiveOnly: true})
 		if err != nil || len(admins) == 0 {
 			return err
 		}
-		c, err := tx.CountTrash(ctx, uai, time.Time{})
+		c, err := tx.Rollover().CountTrash(ctx, uai, time.Time{})
 		if err != nil {
 			return err
 		}
@@ -284,7 +284,7 @@ func sendGroupWarnings(ctx context.Context, st *store.Store, uai sillage.UAI, ca
 		if done, err := stepDone(ctx, tx, uai, cal.Year, StepCleanup); err != nil || done {
 			return err
 		}
-		groups, err := tx.ListYearLimitedGroups(ctx, uai)
+		groups, err := tx.Rollover().ListYearLimitedGroups(ctx, uai)
 		if err != nil || len(groups) == 0 {
 			return err
 		}

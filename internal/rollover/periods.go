@@ -69,7 +69,7 @@ func (r *run) periods() (func(*store.Tx) error, error) {
 	}
 	if _, ok := cps["periods"]; !ok {
 		err := r.e.Store.Write(ctx, func(tx *store.Tx) error {
-			existing, err := tx.ListPeriods(ctx, uai, next)
+			existing, err := tx.Periods().ListPeriods(ctx, uai, next)
 			if err != nil {
 				return err
 			}
@@ -85,7 +85,7 @@ func (r *run) periods() (func(*store.Tx) error, error) {
 			}
 			term := choice.TermStart
 			if term.IsZero() {
-				if term, err = tx.GetTermStart(ctx, uai, next); err != nil {
+				if term, err = tx.Livret().GetTermStart(ctx, uai, next); err != nil {
 					return err
 				}
 			}
@@ -96,7 +96,7 @@ func (r *run) periods() (func(*store.Tx) error, error) {
 				}
 				term = cal.TermStart
 			}
-			if err := tx.SetTermStart(ctx, uai, next, term); err != nil {
+			if err := tx.Livret().SetTermStart(ctx, uai, next, term); err != nil {
 				return err
 			}
 			ps := ProposePeriods(next, choice.Kind, term)
@@ -109,7 +109,7 @@ func (r *run) periods() (func(*store.Tx) error, error) {
 				}
 			}
 			for i := range ps {
-				if err := tx.CreatePeriodChecked(ctx, uai, &ps[i]); err != nil {
+				if err := tx.Livret().CreatePeriodChecked(ctx, uai, &ps[i]); err != nil {
 					return sillage.Wrap(sillage.KindInvalid, err, fmt.Sprintf("%s : %s", ps[i].Label(), sillage.Message(err)))
 				}
 			}
@@ -138,14 +138,14 @@ func (r *run) periods() (func(*store.Tx) error, error) {
 		r.rep.count("periods_created", "Périodes créées", cp.RefID)
 	}
 	err = r.e.Store.Read(ctx, func(tx *store.Tx) error {
-		ps, err := tx.ListPeriods(ctx, uai, next)
+		ps, err := tx.Periods().ListPeriods(ctx, uai, next)
 		if err != nil {
 			return err
 		}
 		for _, p := range ps {
 			r.rep.Details = append(r.rep.Details, fmt.Sprintf("%s du %s au %s", p.Label(), p.Start.French(), p.End.French()))
 		}
-		term, err := tx.GetTermStart(ctx, uai, next)
+		term, err := tx.Livret().GetTermStart(ctx, uai, next)
 		if err == nil && !term.IsZero() {
 			r.rep.Details = append(r.rep.Details, "Rentrée le "+term.French())
 		}

@@ -117,7 +117,7 @@ func (e *Engine) PlanOne(ctx context.Context, year sillage.SchoolYear, uai silla
 func (e *Engine) planOne(ctx context.Context, year sillage.SchoolYear, uai sillage.UAI, sim *Simulation) (*EstablishmentPlan, error) {
 	ep := &EstablishmentPlan{UAI: uai}
 	err := e.Store.Read(ctx, func(tx *store.Tx) error {
-		est, err := tx.GetEstablishment(ctx, uai)
+		est, err := tx.Establishments().GetEstablishment(ctx, uai)
 		if err != nil {
 			return err
 		}
@@ -126,7 +126,7 @@ func (e *Engine) planOne(ctx context.Context, year sillage.SchoolYear, uai silla
 		if err != nil {
 			return err
 		}
-		steps, err := tx.ListRolloverStepsOf(ctx, uai, year)
+		steps, err := tx.Rollover().ListRolloverStepsOf(ctx, uai, year)
 		if err != nil {
 			return err
 		}
@@ -180,7 +180,7 @@ type planner struct {
 }
 
 func (pl planner) purge(sp *StepPlan) error {
-	c, err := pl.tx.CountTrash(pl.ctx, pl.uai, time.Time{})
+	c, err := pl.tx.Rollover().CountTrash(pl.ctx, pl.uai, time.Time{})
 	if err != nil {
 		return err
 	}
@@ -207,11 +207,11 @@ func (pl planner) purge(sp *StepPlan) error {
 			sp.Details = append(sp.Details, fmt.Sprintf("Archives de classe de %s supprimées : %d", y, years[y]))
 		}
 	}
-	admins, err := pl.tx.ListPersons(pl.ctx, pl.uai, sillage.PersonFilter{Role: sillage.RoleAdministrator, ActiveOnly: true})
+	admins, err := pl.tx.People().ListPersons(pl.ctx, pl.uai, sillage.PersonFilter{Role: sillage.RoleAdministrator, ActiveOnly: true})
 	if err != nil {
 		return err
 	}
-	sent, err := pl.tx.ListRolloverNotices(pl.ctx, pl.uai, pl.year, NoticeTrash)
+	sent, err := pl.tx.Rollover().ListRolloverNotices(pl.ctx, pl.uai, pl.year, NoticeTrash)
 	if err != nil {
 		return err
 	}
@@ -221,7 +221,7 @@ func (pl planner) purge(sp *StepPlan) error {
 }
 
 func (pl planner) archive(sp *StepPlan) error {
-	divs, err := pl.tx.ListDivisionArchiveCounts(pl.ctx, pl.uai, pl.year)
+	divs, err := pl.tx.Rollover().ListDivisionArchiveCounts(pl.ctx, pl.uai, pl.year)
 	if err != nil {
 		return err
 	}
@@ -232,7 +232,7 @@ func (pl planner) archive(sp *StepPlan) error {
 		sp.Details = append(sp.Details, fmt.Sprintf("%s : %d élève(s), %d évaluation(s), %d résultat(s), %d commentaire(s), %d bilan(s) du livret scolaire",
 			ClassArchiveName(pl.year, d.Code), d.Students, d.Evaluations, d.Results, d.Comments, d.ReportPDFs))
 	}
-	exports, err := pl.tx.ListLSUExports(pl.ctx, pl.uai, pl.year)
+	exports, err := pl.tx.Livret().ListLSUExports(pl.ctx, pl.uai, pl.year)
 	if err != nil {
 		return err
 	}
@@ -243,15 +243,15 @@ func (pl planner) archive(sp *StepPlan) error {
 		}
 	}
 	from, to := YearSpan(pl.year)
-	students, err := pl.tx.ListYearStudents(pl.ctx, pl.uai, pl.year, from, to)
+	students, err := pl.tx.Rollover().ListYearStudents(pl.ctx, pl.uai, pl.year, from, to)
 	if err != nil {
 		return err
 	}
-	natt, attSize, err := pl.tx.CountYearAttachments(pl.ctx, pl.uai, from, to)
+	natt, attSize, err := pl.tx.Rollover().CountYearAttachments(pl.ctx, pl.uai, from, to)
 	if err != nil {
 		return err
 	}
-	spaces, err := pl.tx.ListClassSpaces(pl.ctx, pl.uai, sillage.ClassSpaceFilter{SchoolYear: pl.year})
+	spaces, err := pl.tx.Rollover().ListClassSpaces(pl.ctx, pl.uai, sillage.ClassSpaceFilter{SchoolYear: pl.year})
 	if err != nil {
 		return err
 	}
@@ -274,11 +274,11 @@ func (pl planner) archive(sp *StepPlan) error {
 }
 
 func (pl planner) cleanup(sp *StepPlan) error {
-	c, err := pl.tx.CountYearScoped(pl.ctx, pl.uai, pl.year)
+	c, err := pl.tx.Rollover().CountYearScoped(pl.ctx, pl.uai, pl.year)
 	if err != nil {
 		return err
 	}
-	groups, err := pl.tx.ListYearLimitedGroups(pl.ctx, pl.uai)
+	groups, err := pl.tx.Rollover().ListYearLimitedGroups(pl.ctx, pl.uai)
 	if err != nil {
 		return err
 	}
@@ -297,7 +297,7 @@ func (pl planner) cleanup(sp *StepPlan) error {
 	sp.count("credential_lists", "Fichiers d'identifiants supprimés", c.CredentialLists)
 	sp.count("address_book", "Entrées du carnet d'adresses supprimées", 0)
 	sp.count("managers", "Gestionnaires de groupes prévenus", len(managers))
-	warned, err := pl.tx.ListRolloverNotices(pl.ctx, pl.uai, pl.year, NoticeGroupWarning)
+	warned, err := pl.tx.Rollover().ListRolloverNotices(pl.ctx, pl.uai, pl.year, NoticeGroupWarning)
 	if err != nil {
 		return err
 	}
@@ -314,7 +314,7 @@ func (pl planner) cleanup(sp *StepPlan) error {
 }
 
 func (pl planner) directory(sp *StepPlan) error {
-	f, err := pl.tx.GetRolloverFile(pl.ctx, pl.uai, pl.year)
+	f, err := pl.tx.Rollover().GetRolloverFile(pl.ctx, pl.uai, pl.year)
 	switch {
 	case err == nil:
 		sp.Details = append(sp.Details, fmt.Sprintf("Fichier d'initialisation %s déposé : %s (%s), le %s", pl.year+1, f.Name, humanSize(f.Size), f.UploadedAt.Format("02/01/2006")))
@@ -342,7 +342,7 @@ func (pl planner) directory(sp *StepPlan) error {
 		addSimulation(sp, sim, sim == pl.sim)
 	}
 	cutoff := pl.e.retention().OtherAccountCutoff(pl.tx.Now())
-	old, err := pl.tx.ListRetentionCandidates(pl.ctx, pl.uai, cutoff)
+	old, err := pl.tx.Rollover().ListRetentionCandidates(pl.ctx, pl.uai, cutoff)
 	if err != nil {
 		return err
 	}
@@ -356,7 +356,7 @@ func (pl planner) directory(sp *StepPlan) error {
 			sp.Details = append(sp.Details, fmt.Sprintf("dont %d %s", byRole[r], r.Label()))
 		}
 	}
-	admins, err := pl.tx.ListPersons(pl.ctx, pl.uai, sillage.PersonFilter{Role: sillage.RoleAdministrator, ActiveOnly: true})
+	admins, err := pl.tx.People().ListPersons(pl.ctx, pl.uai, sillage.PersonFilter{Role: sillage.RoleAdministrator, ActiveOnly: true})
 	if err != nil {
 		return err
 	}
@@ -370,13 +370,13 @@ func (pl planner) directory(sp *StepPlan) error {
 }
 
 func (pl planner) periods(sp *StepPlan) error {
-	existing, err := pl.tx.ListPeriods(pl.ctx, pl.uai, pl.year+1)
+	existing, err := pl.tx.Periods().ListPeriods(pl.ctx, pl.uai, pl.year+1)
 	if err != nil {
 		return err
 	}
 	sp.count("existing_periods", fmt.Sprintf("Périodes %s déjà définies", pl.year+1), len(existing))
 	term := pl.cal.TermStart
-	if t, err := pl.tx.GetTermStart(pl.ctx, pl.uai, pl.year+1); err == nil && !t.IsZero() {
+	if t, err := pl.tx.Livret().GetTermStart(pl.ctx, pl.uai, pl.year+1); err == nil && !t.IsZero() {
 		term = t
 	}
 	if len(existing) > 0 {

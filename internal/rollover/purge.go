@@ -29,7 +29,7 @@ func (r *run) purge() (func(*store.Tx) error, error) {
 	var warned int
 	var cal Calendar
 	err := r.e.Store.Read(ctx, func(tx *store.Tx) (err error) {
-		if before, err = tx.CountTrash(ctx, uai, cutoff); err != nil {
+		if before, err = tx.Rollover().CountTrash(ctx, uai, cutoff); err != nil {
 			return err
 		}
 		if expired, err = countExpiredArchives(ctx, tx, uai, lastYear); err != nil {
@@ -38,7 +38,7 @@ func (r *run) purge() (func(*store.Tx) error, error) {
 		if cal, err = LoadCalendar(ctx, tx, r.year); err != nil {
 			return err
 		}
-		ns, err := tx.ListRolloverNotices(ctx, uai, r.year, NoticeTrash)
+		ns, err := tx.Rollover().ListRolloverNotices(ctx, uai, r.year, NoticeTrash)
 		warned = len(ns)
 		return err
 	})
@@ -65,29 +65,29 @@ func (r *run) purge() (func(*store.Tx) error, error) {
 			if err := r.packTrash(tx, "evaluations", cutoff); err != nil {
 				return 0, err
 			}
-			return tx.DeleteTrashedEvaluations(ctx, uai, cutoff, purgeBatch)
+			return tx.Rollover().DeleteTrashedEvaluations(ctx, uai, cutoff, purgeBatch)
 		}},
 		{"sheets", "Fiches supprimées", audit.Purge, trash, func(ctx context.Context, tx *store.Tx) (int, error) {
 			if err := r.packTrash(tx, "sheets", cutoff); err != nil {
 				return 0, err
 			}
-			return tx.DeleteTrashedSheets(ctx, uai, cutoff, purgeBatch)
+			return tx.Rollover().DeleteTrashedSheets(ctx, uai, cutoff, purgeBatch)
 		}},
 		{"documents", "Documents supprimés", audit.Purge, trash, func(ctx context.Context, tx *store.Tx) (int, error) {
 			if err := r.packTrash(tx, "documents", cutoff); err != nil {
 				return 0, err
 			}
-			return tx.DeleteTrashedDocuments(ctx, uai, cutoff, purgeBatch)
+			return tx.Rollover().DeleteTrashedDocuments(ctx, uai, cutoff, purgeBatch)
 		}},
 		{"class_spaces", "Espaces de classe supprimés", audit.Purge, trash, func(ctx context.Context, tx *store.Tx) (int, error) {
-			ids, err := tx.ListTrashedIDs(ctx, uai, "class_spaces", cutoff, 0)
+			ids, err := tx.Rollover().ListTrashedIDs(ctx, uai, "class_spaces", cutoff, 0)
 			if err == nil {
 				err = r.packRows(tx, "class_spaces", ids)
 			}
 			if err != nil {
 				return 0, err
 			}
-			return tx.DeleteTrashedClassSpaces(ctx, uai, cutoff)
+			return tx.Rollover().DeleteTrashedClassSpaces(ctx, uai, cutoff)
 		}},
 		{"archives", fmt.Sprintf("Archives de classe supprimées (conservation de %d ans échue)", r.e.retention().ArchiveYears), audit.RetentionDeletion, retention,
 			func(ctx context.Context, tx *store.Tx) (int, error) {
@@ -112,7 +112,7 @@ func (r *run) purge() (func(*store.Tx) error, error) {
 				if err := audit.Record(ctx, tx, uai, auditActor(r.req.Actor), k.action, k.target, fmt.Sprintf("%s : %d", k.label, got)); err != nil {
 					return err
 				}
-				if err := tx.SetRolloverCheckpoint(ctx, uai, store.RolloverCheckpoint{SchoolYear: r.year, Step: int(r.step),
+				if err := tx.Rollover().SetRolloverCheckpoint(ctx, uai, store.RolloverCheckpoint{SchoolYear: r.year, Step: int(r.step),
 					Item: "deleted:" + k.key, RefID: n}); err != nil {
 					return err
 				}
@@ -133,7 +133,7 @@ func (r *run) purge() (func(*store.Tx) error, error) {
 		fmt.Sprintf("Archives de classe conservées %d ans : celles de %s et avant sont supprimées.", r.e.retention().ArchiveYears, lastYear))
 	// The reports of the previous changeovers are kept until this one.
 	return func(tx *store.Tx) error {
-		_, err := tx.DeleteRolloverSteps(ctx, uai, r.year)
+		_, err := tx.Rollover().DeleteRolloverSteps(ctx, uai, r.year)
 		return err
 	}, nil
 }
@@ -148,7 +148,7 @@ func expiredArchiveYear(year sillage.SchoolYear, ret sillage.Retention) sillage.
 // expiredArchives returns the archives of the establishment's Archives
 // space of lastYear and before.
 func expiredArchives(ctx context.Context, tx *store.Tx, uai sillage.UAI, lastYear sillage.SchoolYear) ([]sillage.Archive, error) {
-	all, err := tx.ListArchives(ctx, uai)
+	all, err := tx.Records().ListArchives(ctx, uai)
 	var out []sillage.Archive
 	for _, a := range all {
 		if a.SchoolYear <= lastYear {
@@ -182,7 +182,7 @@ func deleteExpiredArchives(ctx context.Context, tx *store.Tx, uai sillage.UAI, l
 		return 0, err
 	}
 	for _, a := range list {
-		if err := tx.DeleteArchive(ctx, uai, a.ID); err != nil {
+		if err := tx.Records().DeleteArchive(ctx, uai, a.ID); err != nil {
 			return 0, err
 		}
 	}

@@ -32,7 +32,7 @@ func TestExpiredArchivesPurged(t *testing.T) {
 			for i, y := range []sillage.SchoolYear{last - 1, last, last, last + 1} {
 				ref := w.put(fmt.Sprintf("PK archive %d %d", y, i))
 				a := sillage.Archive{SchoolYear: y, DivisionCode: fmt.Sprintf("1SN%d", i), Name: fmt.Sprintf("Archive %s — 1SN%d.zip", y, i), SHA256: ref.SHA256, Size: ref.Size}
-				if err := tx.AddArchive(ctx, uai, &a); err != nil {
+				if err := tx.Records().AddArchive(ctx, uai, &a); err != nil {
 					return err
 				}
 				if y <= last {
@@ -62,16 +62,16 @@ func TestExpiredArchivesPurged(t *testing.T) {
 		}
 		w.read(func(tx *store.Tx) error {
 			for _, id := range expired {
-				if _, err := tx.GetArchive(ctx, uai, id); sillage.KindOf(err) != sillage.KindNotFound {
+				if _, err := tx.Records().GetArchive(ctx, uai, id); sillage.KindOf(err) != sillage.KindNotFound {
 					t.Fatalf("expired archive %d still there: %v", id, err)
 				}
 			}
 			for _, id := range kept {
-				if _, err := tx.GetArchive(ctx, uai, id); err != nil {
+				if _, err := tx.Records().GetArchive(ctx, uai, id); err != nil {
 					t.Fatalf("archive %d within its retention deleted: %v", id, err)
 				}
 			}
-			entries, err := tx.ListAudit(ctx, uai, sillage.AuditFilter{Action: "retention.deletion"})
+			entries, err := tx.Audit().ListAudit(ctx, uai, sillage.AuditFilter{Action: "retention.deletion"})
 			if err != nil {
 				return err
 			}
@@ -99,10 +99,10 @@ func TestPurgeAuditEachBatch(t *testing.T) {
 			for i := 0; i < extra; i++ {
 				d := sillage.Document{StudentID: fx.student, Kind: sillage.DocumentFile, Name: fmt.Sprintf("brouillon-secret-%d.pdf", i), SHA256: ref.SHA256,
 					Size: ref.Size, ContentType: "application/pdf", SchoolYear: N}
-				if err := tx.AddDocument(ctx, uai, &d); err != nil {
+				if err := tx.Records().AddDocument(ctx, uai, &d); err != nil {
 					return err
 				}
-				if err := tx.TrashDocument(ctx, uai, d.ID, fx.student); err != nil {
+				if err := tx.Records().TrashDocument(ctx, uai, d.ID, fx.student); err != nil {
 					return err
 				}
 			}
@@ -115,7 +115,7 @@ func TestPurgeAuditEachBatch(t *testing.T) {
 			t.Fatalf("step 1 report: %+v", rep.Counts)
 		}
 		w.read(func(tx *store.Tx) error {
-			entries, err := tx.ListAudit(ctx, uai, sillage.AuditFilter{Action: "purge"})
+			entries, err := tx.Audit().ListAudit(ctx, uai, sillage.AuditFilter{Action: "purge"})
 			if err != nil {
 				return err
 			}

@@ -21,11 +21,11 @@ func TestSpaceAndGroupReach(t *testing.T) {
 		var space sillage.ClassSpace
 		var group sillage.Group
 		err := st.Write(ctx, func(tx *store.Tx) error {
-			if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Lycée", Kind: sillage.KindLP}); err != nil {
+			if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Lycée", Kind: sillage.KindLP}); err != nil {
 				return err
 			}
 			div := sillage.Division{SchoolYear: N, Code: "1SN"}
-			if err := tx.CreateDivision(ctx, uai, &div); err != nil {
+			if err := tx.People().CreateDivision(ctx, uai, &div); err != nil {
 				return err
 			}
 			for _, p := range []struct {
@@ -33,21 +33,21 @@ func TestSpaceAndGroupReach(t *testing.T) {
 				role sillage.Role
 			}{{&manager, sillage.RoleTeacher}, {&other, sillage.RoleTeacher}, {&admin, sillage.RoleAdministrator}, {&director, sillage.RoleDirector}} {
 				*p.p = sillage.Person{Role: p.role, LastName: "Personne", FirstName: string(p.role), Source: sillage.SourceManual}
-				if err := tx.CreatePerson(ctx, uai, p.p); err != nil {
+				if err := tx.People().CreatePerson(ctx, uai, p.p); err != nil {
 					return err
 				}
 			}
 			s := sillage.Student{Person: sillage.Person{LastName: "Élève", FirstName: "Un", SIECLEID: "E1", Source: sillage.SourceSIECLE}, DivisionID: div.ID}
-			if err := tx.CreateStudent(ctx, uai, &s); err != nil {
+			if err := tx.People().CreateStudent(ctx, uai, &s); err != nil {
 				return err
 			}
 			student = s.Person
 			group = sillage.Group{SchoolYear: N, Label: "Club théâtre", Kind: sillage.GroupFree, Lifetime: sillage.LifetimeYear, Managers: []int64{manager.ID}}
-			if err := tx.CreateGroup(ctx, uai, &group); err != nil {
+			if err := tx.People().CreateGroup(ctx, uai, &group); err != nil {
 				return err
 			}
 			var err error
-			space, err = tx.CreateClassSpace(ctx, uai, div.ID)
+			space, err = tx.Rollover().CreateClassSpace(ctx, uai, div.ID)
 			return err
 		})
 		if err != nil {

@@ -362,14 +362,14 @@ func (e *Engine) targets(ctx context.Context, only []sillage.UAI) ([]sillage.UAI
 	err := e.Store.Read(ctx, func(tx *store.Tx) error {
 		if len(only) > 0 {
 			for _, u := range only {
-				if _, err := tx.GetEstablishment(ctx, u); err != nil {
+				if _, err := tx.Establishments().GetEstablishment(ctx, u); err != nil {
 					return err
 				}
 			}
 			out = append(out, only...)
 			return nil
 		}
-		es, err := tx.ListEstablishments(ctx)
+		es, err := tx.Establishments().ListEstablishments(ctx)
 		for _, est := range es {
 			out = append(out, est.UAI)
 		}
@@ -458,7 +458,7 @@ func Order(ctx context.Context, tx *store.Tx, year sillage.SchoolYear, s Step, u
 
 // getStep returns a step's state; a step never run has an empty state.
 func getStep(ctx context.Context, tx *store.Tx, uai sillage.UAI, year sillage.SchoolYear, step int) (sillage.RolloverStep, error) {
-	s, err := tx.GetRolloverStep(ctx, uai, year, step)
+	s, err := tx.Rollover().GetRolloverStep(ctx, uai, year, step)
 	if sillage.KindOf(err) == sillage.KindNotFound {
 		return sillage.RolloverStep{UAI: uai, SchoolYear: year, Step: step}, nil
 	}
@@ -486,7 +486,7 @@ func (e *Engine) runOne(ctx context.Context, req Request, uai sillage.UAI) (*Ste
 	var why string
 	var est sillage.Establishment
 	err := e.Store.Read(ctx, func(tx *store.Tx) (err error) {
-		if est, err = tx.GetEstablishment(ctx, uai); err != nil {
+		if est, err = tx.Establishments().GetEstablishment(ctx, uai); err != nil {
 			return err
 		}
 		if cur, err = getStep(ctx, tx, uai, year, int(s)); err != nil {
@@ -512,7 +512,7 @@ func (e *Engine) runOne(ctx context.Context, req Request, uai sillage.UAI) (*Ste
 		if why, err = Order(ctx, tx, year, s, uai); err != nil || why != "" {
 			return err
 		}
-		claimed, err = tx.UpdateRolloverStepClaim(ctx, uai, year, int(s), tx.Now().Add(e.lease()), actor, e.owner())
+		claimed, err = tx.Rollover().UpdateRolloverStepClaim(ctx, uai, year, int(s), tx.Now().Add(e.lease()), actor, e.owner())
 		if err == nil && claimed {
 			cur, err = getStep(ctx, tx, uai, year, int(s))
 		}
@@ -568,7 +568,7 @@ func (e *Engine) runOne(ctx context.Context, req Request, uai sillage.UAI) (*Ste
 			if err != nil {
 				return err
 			}
-			if err := tx.SetRolloverStepDone(ctx, uai, year, int(s), string(b)); err != nil {
+			if err := tx.Rollover().SetRolloverStepDone(ctx, uai, year, int(s), string(b)); err != nil {
 				return err
 			}
 			if e.CollectTx != nil && (s == StepPurge || s == StepCleanup) {
@@ -587,7 +587,7 @@ func (e *Engine) runOne(ctx context.Context, req Request, uai sillage.UAI) (*Ste
 			msg = err.Error()
 		}
 		if werr := e.Store.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
-			return tx.SetRolloverStepFailed(ctx, uai, year, int(s), msg)
+			return tx.Rollover().SetRolloverStepFailed(ctx, uai, year, int(s), msg)
 		}); werr != nil {
 			e.log().Error("rollover: record failure", "uai", uai, "step", s, "err", werr)
 		}
@@ -630,7 +630,7 @@ func (e *Engine) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, 
 			}
 			var held bool
 			err := e.Store.Write(ctx, func(tx *store.Tx) (err error) {
-				held, err = tx.UpdateRolloverStepHeartbeat(ctx, uai, year, int(s), tx.Now().Add(e.lease()), e.owner())
+				held, err = tx.Rollover().UpdateRolloverStepHeartbeat(ctx, uai, year, int(s), tx.Now().Add(e.lease()), e.owner())
 				return err
 			})
 			switch {
@@ -722,7 +722,7 @@ func (r *run) progress(done, total int) {
 	r.lastProgress = time.Now()
 	r.mu.Unlock()
 	err := r.e.Store.Write(r.ctx, func(tx *store.Tx) error {
-		return tx.UpdateRolloverStepProgress(r.ctx, r.uai, r.year, int(r.step), done, total, tx.Now().Add(r.e.lease()))
+		return tx.Rollover().UpdateRolloverStepProgress(r.ctx, r.uai, r.year, int(r.step), done, total, tx.Now().Add(r.e.lease()))
 	})
 	if err != nil {
 		r.e.log().Warn("rollover: progress", "err", err)
@@ -733,7 +733,7 @@ func (r *run) progress(done, total int) {
 func (r *run) checkpoints() (map[string]store.RolloverCheckpoint, error) {
 	out := map[string]store.RolloverCheckpoint{}
 	err := r.e.Store.Read(r.ctx, func(tx *store.Tx) error {
-		cs, err := tx.ListRolloverCheckpoints(r.ctx, r.uai, r.year, int(r.step))
+		cs, err := tx.Rollover().ListRolloverCheckpoints(r.ctx, r.uai, r.year, int(r.step))
 		for _, c := range cs {
 			out[c.Item] = c
 		}
@@ -744,5 +744,5 @@ func (r *run) checkpoints() (map[string]store.RolloverCheckpoint, error) {
 
 // checkpoint records an item finished, in tx.
 func (r *run) checkpoint(tx *store.Tx, item string, refID, size int64, detail string) error {
-	return tx.AddRolloverCheckpoint(r.ctx, r.uai, store.RolloverCheckpoint{SchoolYear: r.year, Step: int(r.step), Item: item, RefID: refID, Size: size, Detail: detail})
+	return tx.Rollover().AddRolloverCheckpoint(r.ctx, r.uai, store.RolloverCheckpoint{SchoolYear: r.year, Step: int(r.step), Item: item, RefID: refID, Size: size, Detail: detail})
 }

@@ -175,7 +175,7 @@ func TestPeriodBeforeTermRefused(t *testing.T) {
 			t.Fatalf("period before term: %+v", o)
 		}
 		w.read(func(tx *store.Tx) error {
-			if ps, _ := tx.ListPeriods(w.ctx, uai, N+1); len(ps) != 0 {
+			if ps, _ := tx.Periods().ListPeriods(w.ctx, uai, N+1); len(ps) != 0 {
 				t.Fatalf("periods written: %+v", ps)
 			}
 			return nil
@@ -187,7 +187,7 @@ func TestPeriodBeforeTermRefused(t *testing.T) {
 			t.Fatalf("periods by hand: %+v", o)
 		}
 		w.read(func(tx *store.Tx) error {
-			ps, _ := tx.ListPeriods(w.ctx, uai, N+1)
+			ps, _ := tx.Periods().ListPeriods(w.ctx, uai, N+1)
 			if len(ps) != 2 || ps[0].Kind != sillage.Semester || ps[0].Start != sillage.NewDate(2026, time.September, 2) {
 				t.Fatalf("periods: %+v", ps)
 			}
@@ -225,7 +225,7 @@ func TestPeriodsStepKeepsThePeriodRules(t *testing.T) {
 				t.Errorf("%s: %+v, want a failure saying %q", c.name, o, c.want)
 			}
 			w.read(func(tx *store.Tx) error {
-				if ps, _ := tx.ListPeriods(w.ctx, uai, N+1); len(ps) != 0 {
+				if ps, _ := tx.Periods().ListPeriods(w.ctx, uai, N+1); len(ps) != 0 {
 					t.Fatalf("%s: periods written: %+v", c.name, ps)
 				}
 				return nil
@@ -260,7 +260,7 @@ func TestBlockingOverride(t *testing.T) {
 		ctx := t.Context()
 		uai := sillage.UAI("0860012W")
 		if err := st.Write(ctx, func(tx *store.Tx) error {
-			return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Lycée", Kind: sillage.KindLP})
+			return tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Lycée", Kind: sillage.KindLP})
 		}); err != nil {
 			t.Fatal(err)
 		}

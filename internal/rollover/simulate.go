@@ -121,7 +121,7 @@ func (e *HeldError) Unwrap() error { return sillage.Errorf(sillage.KindConflict,
 // LoadSimulation returns the stored simulation of year's step 4 for uai
 // (nil when there is none, or it is of another year).
 func LoadSimulation(ctx context.Context, tx *store.Tx, uai sillage.UAI, year sillage.SchoolYear) (*Simulation, error) {
-	v, err := tx.GetSetting(ctx, uai, SimulationSetting, "")
+	v, err := tx.Periods().GetSetting(ctx, uai, SimulationSetting, "")
 	if err != nil || v == "" {
 		return nil, err
 	}
@@ -137,7 +137,7 @@ func saveSimulation(ctx context.Context, tx *store.Tx, uai sillage.UAI, s *Simul
 	if err != nil {
 		return err
 	}
-	return tx.SetSetting(ctx, uai, SimulationSetting, string(b))
+	return tx.Periods().SetSetting(ctx, uai, SimulationSetting, string(b))
 }
 
 // Simulate runs the importer's dry run on the file step 4 would import for

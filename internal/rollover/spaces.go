@@ -21,11 +21,11 @@ const (
 // the person has on it, when it is at least need; a space the person has
 // no right on is "not found".
 func SpaceInReach(ctx context.Context, tx *store.Tx, uai sillage.UAI, personID, id int64, need Right) (sillage.ClassSpace, Right, error) {
-	sp, err := tx.GetClassSpace(ctx, uai, id)
+	sp, err := tx.Rollover().GetClassSpace(ctx, uai, id)
 	if err != nil {
 		return sp, RightNone, err
 	}
-	person, err := tx.GetPerson(ctx, uai, personID)
+	person, err := tx.People().GetPerson(ctx, uai, personID)
 	if err != nil {
 		return sp, RightNone, err
 	}
@@ -82,7 +82,7 @@ func SpaceAccess(ctx context.Context, tx *store.Tx, uai sillage.UAI, sp sillage.
 	if p.Role == sillage.RoleAdministrator {
 		return RightManager, nil
 	}
-	explicit, err := tx.GetClassSpaceRight(ctx, uai, sp.ID, p.ID)
+	explicit, err := tx.Rollover().GetClassSpaceRight(ctx, uai, sp.ID, p.ID)
 	if err != nil {
 		return RightNone, err
 	}
@@ -98,7 +98,7 @@ func SpaceAccess(ctx context.Context, tx *store.Tx, uai sillage.UAI, sp sillage.
 	}
 	switch p.Role {
 	case sillage.RoleTeacher:
-		heads, err := tx.ListHeadTeachers(ctx, uai, sp.DivisionID)
+		heads, err := tx.People().ListHeadTeachers(ctx, uai, sp.DivisionID)
 		if err != nil {
 			return RightNone, err
 		}
@@ -107,7 +107,7 @@ func SpaceAccess(ctx context.Context, tx *store.Tx, uai sillage.UAI, sp sillage.
 				return RightManager, nil
 			}
 		}
-		teaches, err := tx.TeachesDivision(ctx, uai, p.ID, sp.DivisionID)
+		teaches, err := tx.People().TeachesDivision(ctx, uai, p.ID, sp.DivisionID)
 		if err != nil {
 			return RightNone, err
 		}
@@ -117,7 +117,7 @@ func SpaceAccess(ctx context.Context, tx *store.Tx, uai sillage.UAI, sp sillage.
 	case sillage.RoleDirector:
 		best = max(best, RightReader)
 	case sillage.RoleStudent:
-		s, err := tx.GetStudent(ctx, uai, p.ID)
+		s, err := tx.People().GetStudent(ctx, uai, p.ID)
 		if err != nil {
 			return RightNone, err
 		}
@@ -131,7 +131,7 @@ func SpaceAccess(ctx context.Context, tx *store.Tx, uai sillage.UAI, sp sillage.
 // SpaceManagers returns a live space's managers other than the
 // administrators: its explicit managers and its division's head teachers.
 func SpaceManagers(ctx context.Context, tx *store.Tx, uai sillage.UAI, sp sillage.ClassSpace) ([]int64, error) {
-	rights, err := tx.ListClassSpaceRights(ctx, uai, sp.ID)
+	rights, err := tx.Rollover().ListClassSpaceRights(ctx, uai, sp.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +144,7 @@ func SpaceManagers(ctx context.Context, tx *store.Tx, uai sillage.UAI, sp sillag
 		}
 	}
 	if sp.DivisionID != 0 {
-		heads, err := tx.ListHeadTeachers(ctx, uai, sp.DivisionID)
+		heads, err := tx.People().ListHeadTeachers(ctx, uai, sp.DivisionID)
 		if err != nil {
 			return nil, err
 		}

@@ -61,7 +61,7 @@ func (w *world) upload(uai sillage.UAI, path string) string {
 func (w *world) activeStudents(uai sillage.UAI) int {
 	var n int
 	w.read(func(tx *store.Tx) error {
-		ss, err := tx.ListStudents(w.ctx, uai, sillage.StudentFilter{ActiveOnly: true})
+		ss, err := tx.People().ListStudents(w.ctx, uai, sillage.StudentFilter{ActiveOnly: true})
 		n = len(ss)
 		return err
 	})
@@ -70,7 +70,10 @@ func (w *world) activeStudents(uai sillage.UAI) int {
 
 func (w *world) stepState(uai sillage.UAI, s rollover.Step) sillage.RolloverStep {
 	var st sillage.RolloverStep
-	w.read(func(tx *store.Tx) (err error) { st, err = tx.GetRolloverStep(w.ctx, uai, N, int(s)); return err })
+	w.read(func(tx *store.Tx) (err error) {
+		st, err = tx.Rollover().GetRolloverStep(w.ctx, uai, N, int(s))
+		return err
+	})
 	return st
 }
 
@@ -130,7 +133,7 @@ func TestMassDeactivationGuard(t *testing.T) {
 			t.Fatalf("held import deactivated students: %d → %d", active, n)
 		}
 		w.read(func(tx *store.Tx) error {
-			if divs, _ := tx.ListDivisions(ctx, uai, N+1); len(divs) != 0 {
+			if divs, _ := tx.People().ListDivisions(ctx, uai, N+1); len(divs) != 0 {
 				t.Fatalf("held import created divisions: %d", len(divs))
 			}
 			return nil
@@ -167,7 +170,7 @@ func TestMassDeactivationGuard(t *testing.T) {
 			t.Fatalf("plan of a step done still shows the guard: %+v", sp.Simulation)
 		}
 		w.read(func(tx *store.Tx) error {
-			if v, _ := tx.GetSetting(ctx, uai, rollover.SimulationSetting, ""); v != "" {
+			if v, _ := tx.Periods().GetSetting(ctx, uai, rollover.SimulationSetting, ""); v != "" {
 				t.Fatalf("simulation kept after step 4: %s", v)
 			}
 			return nil
@@ -263,7 +266,7 @@ func TestInitFileDeletedAtImport(t *testing.T) {
 		// with the initialisation file.
 		shared := w.uais[1]
 		w.write(func(tx *store.Tx) error {
-			return tx.AddDocument(ctx, shared, &sillage.Document{StudentID: w.fx[shared].student, Kind: sillage.DocumentFile, Name: "copie.xml",
+			return tx.Records().AddDocument(ctx, shared, &sillage.Document{StudentID: w.fx[shared].student, Kind: sillage.DocumentFile, Name: "copie.xml",
 				SHA256: sums[shared], Size: 1, ContentType: "application/xml", SchoolYear: N})
 		})
 
@@ -324,7 +327,7 @@ func (w *world) rewrite(path string) string {
 func (w *world) checkInitFileGone(uai sillage.UAI, sum string, blobGone bool) {
 	w.t.Helper()
 	w.read(func(tx *store.Tx) error {
-		files, err := tx.ListRolloverFiles(w.ctx, uai, N)
+		files, err := tx.Rollover().ListRolloverFiles(w.ctx, uai, N)
 		if len(files) != 0 {
 			w.t.Fatalf("%s: %d initialisation file rows left", uai, len(files))
 		}

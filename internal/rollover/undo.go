@@ -39,14 +39,14 @@ func (r *run) packRows(tx *store.Tx, table string, ids []int64) error {
 	}
 	id, err := r.packID(tx)
 	if err == nil {
-		_, err = tx.AddRolloverPackRows(r.ctx, r.uai, id, table, ids)
+		_, err = tx.Rollover().AddRolloverPackRows(r.ctx, r.uai, id, table, ids)
 	}
 	return err
 }
 
 // packTrash copies the next batch step 1 deletes from table.
 func (r *run) packTrash(tx *store.Tx, table string, cutoff time.Time) error {
-	ids, err := tx.ListTrashedIDs(r.ctx, r.uai, table, cutoff, purgeBatch)
+	ids, err := tx.Rollover().ListTrashedIDs(r.ctx, r.uai, table, cutoff, purgeBatch)
 	if err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func (r *run) packSpaces(tx *store.Tx, ids []int64) error {
 	}
 	id, err := r.packID(tx)
 	if err == nil {
-		_, err = tx.AddRolloverPackSpaces(r.ctx, r.uai, id, ids)
+		_, err = tx.Rollover().AddRolloverPackSpaces(r.ctx, r.uai, id, ids)
 	}
 	return err
 }
@@ -80,17 +80,17 @@ func (r *run) packPersons(tx *store.Tx, persons []sillage.Person) error {
 	if err != nil {
 		return err
 	}
-	if _, err := tx.AddRolloverPackAccounts(r.ctx, r.uai, id, ids); err != nil {
+	if _, err := tx.Rollover().AddRolloverPackAccounts(r.ctx, r.uai, id, ids); err != nil {
 		return err
 	}
-	_, err = tx.AddRolloverPackRows(r.ctx, r.uai, id, "persons", ids)
+	_, err = tx.Rollover().AddRolloverPackRows(r.ctx, r.uai, id, "persons", ids)
 	return err
 }
 
 // packID returns the step's live pack, created on first use (its expiry
 // counts from then).
 func (r *run) packID(tx *store.Tx) (int64, error) {
-	return tx.CreateRolloverPack(r.ctx, r.uai, r.year, int(r.step), actorName(r.req.Actor), r.e.retention().RolloverUndoEnds(tx.Now()))
+	return tx.Rollover().CreateRolloverPack(r.ctx, r.uai, r.year, int(r.step), actorName(r.req.Actor), r.e.retention().RolloverUndoEnds(tx.Now()))
 }
 
 // UndoRequest asks to undo a step.
@@ -165,7 +165,7 @@ func (e *Engine) Undo(ctx context.Context, req UndoRequest) (*UndoResult, error)
 		}
 		err = e.Store.Read(ctx, func(tx *store.Tx) error {
 			for _, u := range all {
-				if _, err := tx.GetRolloverPack(ctx, u, req.Year, int(req.Step)); err == nil {
+				if _, err := tx.Rollover().GetRolloverPack(ctx, u, req.Year, int(req.Step)); err == nil {
 					uais = append(uais, u)
 				} else if sillage.KindOf(err) != sillage.KindNotFound {
 					return err
@@ -213,7 +213,7 @@ func (e *Engine) UndoOne(ctx context.Context, req UndoRequest, uai sillage.UAI) 
 	}
 	who := actorName(req.Actor)
 	err := e.Store.Write(ctx, func(tx *store.Tx) error {
-		pack, err := tx.GetRolloverPack(ctx, uai, year, int(s))
+		pack, err := tx.Rollover().GetRolloverPack(ctx, uai, year, int(s))
 		if sillage.KindOf(err) == sillage.KindNotFound {
 			return errUndo{UndoRefused, fmt.Sprintf("étape %d pour %s : rien à annuler (aucune sauvegarde d'annulation)", s, uai)}
 		}
@@ -245,7 +245,7 @@ func (e *Engine) UndoOne(ctx context.Context, req UndoRequest, uai sillage.UAI) 
 		if err := fail("restore"); err != nil {
 			return err
 		}
-		if o.Rows, err = tx.RestoreRolloverPackRows(ctx, uai, pack.ID); err != nil {
+		if o.Rows, err = tx.Rollover().RestoreRolloverPackRows(ctx, uai, pack.ID); err != nil {
 			return err
 		}
 		if err := fail("state"); err != nil {
@@ -259,7 +259,7 @@ func (e *Engine) UndoOne(ctx context.Context, req UndoRequest, uai sillage.UAI) 
 		// The step is "not started" again, unless what followed it already
 		// ran (steps 1 and 4 then stay done: their rows are back anyway).
 		if next.State == "" && s != StepDirectory {
-			if err := tx.DeleteRolloverStep(ctx, uai, year, int(s)); err != nil {
+			if err := tx.Rollover().DeleteRolloverStep(ctx, uai, year, int(s)); err != nil {
 				return err
 			}
 		}
@@ -273,7 +273,7 @@ func (e *Engine) UndoOne(ctx context.Context, req UndoRequest, uai sillage.UAI) 
 		if err := fail("finish"); err != nil {
 			return err
 		}
-		return tx.SetRolloverPackRestored(ctx, uai, pack.ID, who)
+		return tx.Rollover().SetRolloverPackRestored(ctx, uai, pack.ID, who)
 	})
 	var u errUndo
 	switch {
@@ -315,16 +315,16 @@ func undoBlocked(s Step, next string) string {
 // undoArchives removes what step 2 wrote (the class and establishment
 // archives, the students' archive documents) and opens year N again.
 func undoArchives(ctx context.Context, tx *store.Tx, uai sillage.UAI, year sillage.SchoolYear) error {
-	cps, err := tx.ListRolloverCheckpoints(ctx, uai, year, int(StepArchive))
+	cps, err := tx.Rollover().ListRolloverCheckpoints(ctx, uai, year, int(StepArchive))
 	if err != nil {
 		return err
 	}
 	for _, c := range cps {
 		switch {
 		case strings.HasPrefix(c.Item, "division:") || c.Item == "lsu":
-			err = tx.DeleteArchive(ctx, uai, c.RefID)
+			err = tx.Records().DeleteArchive(ctx, uai, c.RefID)
 		case strings.HasPrefix(c.Item, "student:"):
-			err = tx.DeleteDocument(ctx, uai, c.RefID)
+			err = tx.Records().DeleteDocument(ctx, uai, c.RefID)
 		}
 		if err != nil && sillage.KindOf(err) != sillage.KindNotFound {
 			return err
@@ -337,7 +337,7 @@ func undoArchives(ctx context.Context, tx *store.Tx, uai sillage.UAI, year silla
 			if err := json.Unmarshal([]byte(c.Detail), &before); err != nil {
 				return fmt.Errorf("year state kept by step 2: %w", err)
 			}
-			return tx.SetYearState(ctx, uai, before)
+			return tx.Rollover().SetYearState(ctx, uai, before)
 		}
 	}
 	return nil

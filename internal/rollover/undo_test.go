@@ -57,7 +57,7 @@ func contains(list []string, s string) bool {
 func (w *world) collect() {
 	w.t.Helper()
 	var refs map[string]bool
-	w.read(func(tx *store.Tx) (err error) { refs, err = tx.BlobRefs(w.ctx); return err })
+	w.read(func(tx *store.Tx) (err error) { refs, err = tx.CrossTenant().BlobRefs(w.ctx); return err })
 	if _, err := w.blobs.Collect(w.ctx, refs, time.Now().Add(time.Hour)); err != nil {
 		w.t.Fatal(err)
 	}
@@ -71,10 +71,10 @@ func (w *world) trashUniqueDoc(uai sillage.UAI) string {
 	w.write(func(tx *store.Tx) error {
 		d := sillage.Document{StudentID: w.fx[uai].student, Kind: sillage.DocumentFile, Name: "piece.pdf", SHA256: ref.SHA256, Size: ref.Size,
 			ContentType: "application/pdf", SchoolYear: N}
-		if err := tx.AddDocument(w.ctx, uai, &d); err != nil {
+		if err := tx.Records().AddDocument(w.ctx, uai, &d); err != nil {
 			return err
 		}
-		return tx.TrashDocument(w.ctx, uai, d.ID, w.fx[uai].student)
+		return tx.Records().TrashDocument(w.ctx, uai, d.ID, w.fx[uai].student)
 	})
 	return ref.SHA256
 }
@@ -163,11 +163,11 @@ func TestUndoRestoresEachStep(t *testing.T) {
 					t.Fatalf("second undo: %+v", o)
 				}
 				w.read(func(tx *store.Tx) error {
-					st, err := tx.GetRolloverStep(w.ctx, uai, N, int(s))
+					st, err := tx.Rollover().GetRolloverStep(w.ctx, uai, N, int(s))
 					if sillage.KindOf(err) != sillage.KindNotFound {
 						t.Fatalf("step %d after its undo: %+v %v, want not started", s, st, err)
 					}
-					entries, err := tx.ListAudit(w.ctx, uai, sillage.AuditFilter{Action: rollover.AuditUndoAction})
+					entries, err := tx.Audit().ListAudit(w.ctx, uai, sillage.AuditFilter{Action: rollover.AuditUndoAction})
 					if err != nil {
 						return err
 					}
@@ -227,7 +227,7 @@ func TestUndoRetention(t *testing.T) {
 			t.Fatalf("the old teacher's rows differ after the undo:\n%s\nwant\n%s", got, before)
 		}
 		w.read(func(tx *store.Tx) error {
-			s, err := tx.GetRolloverStep(w.ctx, uai, N, int(rollover.StepDirectory))
+			s, err := tx.Rollover().GetRolloverStep(w.ctx, uai, N, int(rollover.StepDirectory))
 			if err != nil || s.State != sillage.StepDone {
 				t.Fatalf("step 4 after the undo of its retention: %+v %v, want still done", s, err)
 			}
@@ -253,7 +253,10 @@ func TestUndoRefusals(t *testing.T) {
 		}
 		// Step 1's pack: 30 days from its run (15 July).
 		var pack sillage.RolloverPack
-		w.read(func(tx *store.Tx) (err error) { pack, err = tx.GetRolloverPack(w.ctx, uai, N, 1); return err })
+		w.read(func(tx *store.Tx) (err error) {
+			pack, err = tx.Rollover().GetRolloverPack(w.ctx, uai, N, 1)
+			return err
+		})
 		if want := at(N, time.July, 15, 8).AddDate(0, 0, 30); !pack.ExpiresAt.Equal(want) {
 			t.Fatalf("pack expires %v, want %v", pack.ExpiresAt, want)
 		}
@@ -266,7 +269,10 @@ func TestUndoRefusals(t *testing.T) {
 			t.Fatalf("undo past the pack's days: %+v", o)
 		}
 		var n int
-		w.write(func(tx *store.Tx) (err error) { n, err = tx.PurgeExpiredRolloverPacks(w.ctx, tx.Now()); return err })
+		w.write(func(tx *store.Tx) (err error) {
+			n, err = tx.CrossTenant().PurgeExpiredRolloverPacks(w.ctx, tx.Now())
+			return err
+		})
 		if n != 1 {
 			t.Fatalf("%d packs purged, want step 1's (step 3's was restored and expires later)", n)
 		}

@@ -142,7 +142,7 @@ func (w *world) decorate(uai sillage.UAI) *fixtureIDs {
 				w.t.Fatal(err)
 			}
 		}
-		persons, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{})
+		persons, err := tx.People().ListPersons(ctx, uai, sillage.PersonFilter{})
 		must(err)
 		var teachers []sillage.Person
 		for _, p := range persons {
@@ -158,98 +158,98 @@ func (w *world) decorate(uai sillage.UAI) *fixtureIDs {
 		fx.teacher, fx.teacher2 = teachers[0].ID, teachers[1].ID
 		old := sillage.Person{Role: sillage.RoleTeacher, FirstName: "Ancien", LastName: "Professeur", Source: sillage.SourceManual,
 			DeactivatedAt: w.clock.T.AddDate(-4, 0, 0)}
-		must(tx.CreatePerson(ctx, uai, &old))
+		must(tx.People().CreatePerson(ctx, uai, &old))
 		fx.oldTeacher = old.ID
 		parent := sillage.Person{Role: sillage.RoleParent, FirstName: "Récent", LastName: "Parent", Source: sillage.SourceManual,
 			DeactivatedAt: w.clock.T.AddDate(-2, 0, 0)}
-		must(tx.CreatePerson(ctx, uai, &parent))
+		must(tx.People().CreatePerson(ctx, uai, &parent))
 		fx.recentParent = parent.ID
 
-		divs, err := tx.ListDivisions(ctx, uai, N)
+		divs, err := tx.People().ListDivisions(ctx, uai, N)
 		must(err)
 		fx.division = divs[0]
-		members, err := tx.ListStudents(ctx, uai, sillage.StudentFilter{DivisionID: divs[0].ID, ActiveOnly: true})
+		members, err := tx.People().ListStudents(ctx, uai, sillage.StudentFilter{DivisionID: divs[0].ID, ActiveOnly: true})
 		must(err)
 		fx.student = members[0].ID
 
 		g := sillage.Group{SchoolYear: N, Label: "Club théâtre", Kind: sillage.GroupFree, Lifetime: sillage.LifetimeYear, Managers: []int64{fx.teacher, fx.teacher2}}
-		must(tx.CreateGroup(ctx, uai, &g))
+		must(tx.People().CreateGroup(ctx, uai, &g))
 		fx.yearGroup = g.ID
 		g2 := sillage.Group{SchoolYear: N, Label: "Atelier robotique", Kind: sillage.GroupFree, Lifetime: sillage.LifetimeYear, Managers: []int64{fx.teacher}}
-		must(tx.CreateGroup(ctx, uai, &g2))
+		must(tx.People().CreateGroup(ctx, uai, &g2))
 		g3 := sillage.Group{SchoolYear: N, Label: "Association sportive", Kind: sillage.GroupFree, Lifetime: sillage.LifetimePermanent, Managers: []int64{fx.teacher2}}
-		must(tx.CreateGroup(ctx, uai, &g3))
+		must(tx.People().CreateGroup(ctx, uai, &g3))
 		fx.permanentGroup = g3.ID
 		g4 := sillage.Group{SchoolYear: N, Code: "EDT1", Label: "Groupe EDT", Kind: sillage.GroupTimetable, Managers: []int64{fx.teacher}}
-		must(tx.CreateGroup(ctx, uai, &g4))
+		must(tx.People().CreateGroup(ctx, uai, &g4))
 		fx.timetableGroup = g4.ID
 		g5 := sillage.Group{SchoolYear: N, Code: "ESP2", Label: "Espagnol LV2", Kind: sillage.GroupOption}
-		must(tx.CreateGroup(ctx, uai, &g5))
+		must(tx.People().CreateGroup(ctx, uai, &g5))
 		fx.optionGroup = g5.ID
-		must(tx.AddGroupMember(ctx, uai, g.ID, fx.student))
+		must(tx.People().AddGroupMember(ctx, uai, g.ID, fx.student))
 
-		sp, err := tx.CreateClassSpace(ctx, uai, divs[0].ID)
+		sp, err := tx.Rollover().CreateClassSpace(ctx, uai, divs[0].ID)
 		must(err)
 		fx.space = sp.ID
-		must(tx.SetClassSpaceRight(ctx, uai, sp.ID, fx.director, store.SpaceManager))
-		must(tx.SetClassSpaceRight(ctx, uai, sp.ID, members[1].ID, store.SpaceReader))
+		must(tx.Rollover().SetClassSpaceRight(ctx, uai, sp.ID, fx.director, store.SpaceManager))
+		must(tx.Rollover().SetClassSpaceRight(ctx, uai, sp.ID, members[1].ID, store.SpaceReader))
 		doc := w.put("%PDF-1.4 cours de " + string(uai))
-		must(tx.AddClassSpaceFile(ctx, uai, &sillage.ClassSpaceFile{SpaceID: sp.ID, Name: "cours.pdf", SHA256: doc.SHA256, Size: doc.Size,
+		must(tx.Rollover().AddClassSpaceFile(ctx, uai, &sillage.ClassSpaceFile{SpaceID: sp.ID, Name: "cours.pdf", SHA256: doc.SHA256, Size: doc.Size,
 			ContentType: "application/pdf", PostedBy: fx.teacher}))
 		if len(divs) > 1 {
-			_, err := tx.CreateClassSpace(ctx, uai, divs[1].ID)
+			_, err := tx.Rollover().CreateClassSpace(ctx, uai, divs[1].ID)
 			must(err)
 		}
 
 		// Trash: an evaluation, a sheet, a document; another evaluation
 		// trashed then restored before step 1 (it must survive).
-		evals, err := tx.ListEvaluations(ctx, uai, sillage.EvaluationFilter{DivisionID: divs[0].ID})
+		evals, err := tx.Records().ListEvaluations(ctx, uai, sillage.EvaluationFilter{DivisionID: divs[0].ID})
 		must(err)
 		fx.trashedEval, fx.restored = evals[0].ID, evals[1].ID
-		must(tx.TrashEvaluation(ctx, uai, fx.trashedEval, fx.teacher))
-		must(tx.TrashEvaluation(ctx, uai, fx.restored, fx.teacher))
-		sheets, err := tx.ListSheets(ctx, uai, sillage.SheetFilter{})
+		must(tx.Records().TrashEvaluation(ctx, uai, fx.trashedEval, fx.teacher))
+		must(tx.Records().TrashEvaluation(ctx, uai, fx.restored, fx.teacher))
+		sheets, err := tx.Records().ListSheets(ctx, uai, sillage.SheetFilter{})
 		must(err)
 		if len(sheets) == 0 {
 			sh := sillage.Sheet{StudentID: fx.student, Kind: sillage.SheetBacPro, Title: "Situation", Context: sillage.ContextClass}
-			must(tx.CreateSheet(ctx, uai, &sh))
+			must(tx.Records().CreateSheet(ctx, uai, &sh))
 			sheets = append(sheets, sh)
 		}
 		fx.trashedSheet = sheets[0].ID
-		must(tx.TrashSheet(ctx, uai, fx.trashedSheet, fx.admin))
+		must(tx.Records().TrashSheet(ctx, uai, fx.trashedSheet, fx.admin))
 		ref := w.put("%PDF-1.4 document personnel")
 		d := sillage.Document{StudentID: fx.student, Kind: sillage.DocumentFile, Name: "attestation.pdf", SHA256: ref.SHA256, Size: ref.Size,
 			ContentType: "application/pdf", SchoolYear: N}
-		must(tx.AddDocument(ctx, uai, &d))
+		must(tx.Records().AddDocument(ctx, uai, &d))
 		d2 := sillage.Document{StudentID: fx.student, Kind: sillage.DocumentFile, Name: "brouillon.pdf", SHA256: ref.SHA256, Size: ref.Size,
 			ContentType: "application/pdf", SchoolYear: N}
-		must(tx.AddDocument(ctx, uai, &d2))
+		must(tx.Records().AddDocument(ctx, uai, &d2))
 		fx.trashedDoc = d2.ID
-		must(tx.TrashDocument(ctx, uai, d2.ID, fx.student))
+		must(tx.Records().TrashDocument(ctx, uai, d2.ID, fx.student))
 
 		// Livret Scolaire: a closed report's PDF per student of the first
 		// division, an export for the division and one for the establishment.
-		periods, err := tx.ListPeriods(ctx, uai, N)
+		periods, err := tx.Periods().ListPeriods(ctx, uai, N)
 		must(err)
 		for i, m := range members {
-			rep, err := tx.UpsertPeriodicReport(ctx, uai, m.ID, periods[0].ID, fx.teacher)
+			rep, err := tx.Livret().UpsertPeriodicReport(ctx, uai, m.ID, periods[0].ID, fx.teacher)
 			must(err)
 			pdf := w.put(fmt.Sprintf("%%PDF-1.4 bilan %d %s", i, uai))
-			must(tx.AddReportPDF(ctx, uai, &sillage.ReportPDF{Kind: store.ReportPDFPeriodic, ReportID: rep.ID, StudentID: m.ID, SchoolYear: N,
+			must(tx.Livret().AddReportPDF(ctx, uai, &sillage.ReportPDF{Kind: store.ReportPDFPeriodic, ReportID: rep.ID, StudentID: m.ID, SchoolYear: N,
 				DivisionCode: divs[0].Code, StudentName: m.FullName(), Title: "Bilan périodique — Trimestre 1", Name: "bilan-t1.pdf",
 				SHA256: pdf.SHA256, Size: pdf.Size}))
 		}
 		xml := w.put("<lsu>division " + divs[0].Code + "</lsu>")
 		rj := w.put(`{"rapport":1}`)
-		must(tx.CreateLSUExport(ctx, uai, &sillage.LSUExport{SchoolYear: N, Degree: "2D", Version: "10.0", Selection: "division " + divs[0].Code + " — Trimestre 1",
+		must(tx.Livret().CreateLSUExport(ctx, uai, &sillage.LSUExport{SchoolYear: N, Degree: "2D", Version: "10.0", Selection: "division " + divs[0].Code + " — Trimestre 1",
 			Outcome: store.ExportFile, ReportSHA256: rj.SHA256, ReportSize: rj.Size, FileName: "LSU_" + string(uai) + "_" + divs[0].Code + ".xml",
 			FileSHA256: xml.SHA256, FileSize: xml.Size}))
 		all := w.put("<lsu>établissement</lsu>")
-		must(tx.CreateLSUExport(ctx, uai, &sillage.LSUExport{SchoolYear: N, Degree: "2D", Version: "10.0", Selection: "tout l'établissement — Trimestre 1",
+		must(tx.Livret().CreateLSUExport(ctx, uai, &sillage.LSUExport{SchoolYear: N, Degree: "2D", Version: "10.0", Selection: "tout l'établissement — Trimestre 1",
 			Outcome: store.ExportFile, ReportSHA256: rj.SHA256, ReportSize: rj.Size, FileName: "LSU_" + string(uai) + ".xml", FileSHA256: all.SHA256, FileSize: all.Size}))
-		must(tx.CreateImportReport(ctx, uai, &sillage.ImportReport{Source: "siecle", FileName: "ElevesSansAdresses.xml", SchoolYear: N, Report: `{"statut":"applique"}`}))
+		must(tx.Imports().CreateImportReport(ctx, uai, &sillage.ImportReport{Source: "siecle", FileName: "ElevesSansAdresses.xml", SchoolYear: N, Report: `{"statut":"applique"}`}))
 		cred := w.put("identifiants")
-		must(tx.AddCredentialList(ctx, uai, &sillage.CredentialList{SchoolYear: N, DivisionCode: divs[0].Code, Title: divs[0].Code, Accounts: 2,
+		must(tx.Accounts().AddCredentialList(ctx, uai, &sillage.CredentialList{SchoolYear: N, DivisionCode: divs[0].Code, Title: divs[0].Code, Accounts: 2,
 			PDFSHA256: cred.SHA256, PDFSize: cred.Size, CSVSHA256: cred.SHA256, CSVSize: cred.Size}))
 		return nil
 	})
@@ -260,7 +260,7 @@ func (w *world) decorate(uai sillage.UAI) *fixtureIDs {
 func (w *world) restore() {
 	w.write(func(tx *store.Tx) error {
 		for _, fx := range w.fx {
-			if err := tx.RestoreEvaluation(w.ctx, w.uaiOf(fx), fx.restored); err != nil {
+			if err := tx.Records().RestoreEvaluation(w.ctx, w.uaiOf(fx), fx.restored); err != nil {
 				return err
 			}
 		}

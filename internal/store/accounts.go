@@ -24,7 +24,7 @@ func scanAccount(r scanner, extra ...any) (sillage.Account, error) {
 }
 
 // CreateAccount adds an account and sets its ID.
-func (tx *Tx) CreateAccount(ctx context.Context, a *sillage.Account) error {
+func (tx Accounts) CreateAccount(ctx context.Context, a *sillage.Account) error {
 	a.Login = sillage.NormalizeLogin(a.Login)
 	if a.Login == "" {
 		return sillage.Errorf(sillage.KindInvalid, "l'identifiant est obligatoire")
@@ -48,13 +48,13 @@ func (tx *Tx) CreateAccount(ctx context.Context, a *sillage.Account) error {
 }
 
 // LoginTaken reports whether a login is used.
-func (tx *Tx) LoginTaken(ctx context.Context, login string) (bool, error) {
+func (tx Accounts) LoginTaken(ctx context.Context, login string) (bool, error) {
 	n, err := tx.count(ctx, `SELECT COUNT(*) FROM accounts WHERE login = $1`, sillage.NormalizeLogin(login))
 	return n > 0, err
 }
 
 // GetAccount returns an account.
-func (tx *Tx) GetAccount(ctx context.Context, id int64) (sillage.Account, error) {
+func (tx Accounts) GetAccount(ctx context.Context, id int64) (sillage.Account, error) {
 	a, err := scanAccount(tx.queryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1`, id))
 	if err == sql.ErrNoRows {
 		return a, sillage.Errorf(sillage.KindNotFound, "compte introuvable")
@@ -63,7 +63,7 @@ func (tx *Tx) GetAccount(ctx context.Context, id int64) (sillage.Account, error)
 }
 
 // GetAccountByLogin returns the account with this login.
-func (tx *Tx) GetAccountByLogin(ctx context.Context, login string) (sillage.Account, error) {
+func (tx Accounts) GetAccountByLogin(ctx context.Context, login string) (sillage.Account, error) {
 	a, err := scanAccount(tx.queryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE login = $1`, sillage.NormalizeLogin(login)))
 	if err == sql.ErrNoRows {
 		return a, sillage.Errorf(sillage.KindNotFound, "compte introuvable")
@@ -72,20 +72,20 @@ func (tx *Tx) GetAccountByLogin(ctx context.Context, login string) (sillage.Acco
 }
 
 // SetPassword stores a new password hash; oneTime forces a change at next sign-in.
-func (tx *Tx) SetPassword(ctx context.Context, accountID int64, hash string, oneTime bool) error {
+func (tx Accounts) SetPassword(ctx context.Context, accountID int64, hash string, oneTime bool) error {
 	n, err := tx.execN(ctx, `UPDATE accounts SET password_hash = $2, must_change_password = $3, password_changed_at = $4 WHERE id = $1`,
 		accountID, hash, oneTime, tx.now)
 	return notFoundIfNone(n, err, "compte")
 }
 
 // AcknowledgePrivacy records that the account read version v of the notice.
-func (tx *Tx) AcknowledgePrivacy(ctx context.Context, accountID int64, v int) error {
+func (tx Accounts) AcknowledgePrivacy(ctx context.Context, accountID int64, v int) error {
 	n, err := tx.execN(ctx, `UPDATE accounts SET privacy_version = $2, privacy_acked_at = $3 WHERE id = $1`, accountID, v, tx.now)
 	return notFoundIfNone(n, err, "compte")
 }
 
 // RecordSignIn stamps the last sign-in of the account and of the person.
-func (tx *Tx) RecordSignIn(ctx context.Context, accountID int64, uai sillage.UAI, personID int64) error {
+func (tx Accounts) RecordSignIn(ctx context.Context, accountID int64, uai sillage.UAI, personID int64) error {
 	if _, err := tx.exec(ctx, `UPDATE accounts SET last_sign_in_at = $2 WHERE id = $1`, accountID, tx.now); err != nil {
 		return err
 	}
@@ -97,15 +97,15 @@ func (tx *Tx) RecordSignIn(ctx context.Context, accountID int64, uai sillage.UAI
 }
 
 // LinkAccount attaches an account to a person.
-func (tx *Tx) LinkAccount(ctx context.Context, uai sillage.UAI, personID, accountID int64) error {
+func (tx Accounts) LinkAccount(ctx context.Context, uai sillage.UAI, personID, accountID int64) error {
 	n, err := tx.execN(ctx, `UPDATE persons SET account_id = $3 WHERE uai = $1 AND id = $2`, uai, personID, accountID)
 	return notFoundIfNone(n, err, "personne")
 }
 
 // AccountMemberships lists the persons an account is linked to, across
 // establishments: what the sign-in offers to choose from.
-func (tx *Tx) AccountMemberships(ctx context.Context, accountID int64) ([]sillage.AccountMembership, error) {
-	return collect(ctx, tx, `SELECT e.name, `+prefixed("p.", personCols)+` FROM persons p JOIN establishments e ON e.uai = p.uai
+func (tx Accounts) AccountMemberships(ctx context.Context, accountID int64) ([]sillage.AccountMembership, error) {
+	return collect(ctx, tx.txn, `SELECT e.name, `+prefixed("p.", personCols)+` FROM persons p JOIN establishments e ON e.uai = p.uai
 		WHERE p.account_id = $1 ORDER BY e.name, p.uai`, []any{accountID}, func(r *sql.Rows) (sillage.AccountMembership, error) {
 		var m sillage.AccountMembership
 		var uai, role, source string
@@ -120,7 +120,7 @@ func (tx *Tx) AccountMemberships(ctx context.Context, accountID int64) ([]sillag
 // CloseAccount marks an account closed (its person was deleted) and ends
 // its sessions: it can no longer sign in, and sign-in says why (after the
 // password is checked, so the reason is told only to its owner).
-func (tx *Tx) CloseAccount(ctx context.Context, id int64, reason string) error {
+func (tx Accounts) CloseAccount(ctx context.Context, id int64, reason string) error {
 	if _, err := tx.exec(ctx, `DELETE FROM sessions WHERE account_id = $1`, id); err != nil {
 		return err
 	}
@@ -129,20 +129,20 @@ func (tx *Tx) CloseAccount(ctx context.Context, id int64, reason string) error {
 }
 
 // DeleteAccount deletes an account (persons keep their rows, unlinked).
-func (tx *Tx) DeleteAccount(ctx context.Context, id int64) error {
+func (tx Accounts) DeleteAccount(ctx context.Context, id int64) error {
 	n, err := tx.execN(ctx, `DELETE FROM accounts WHERE id = $1`, id)
 	return notFoundIfNone(n, err, "compte")
 }
 
 // ListOperators returns the operator accounts.
-func (tx *Tx) ListOperators(ctx context.Context) ([]sillage.Account, error) {
-	return collect(ctx, tx, `SELECT `+accountCols+` FROM accounts WHERE operator ORDER BY login`, nil,
+func (tx Accounts) ListOperators(ctx context.Context) ([]sillage.Account, error) {
+	return collect(ctx, tx.txn, `SELECT `+accountCols+` FROM accounts WHERE operator ORDER BY login`, nil,
 		func(r *sql.Rows) (sillage.Account, error) { return scanAccount(r) })
 }
 
 // AccountUsedElsewhere reports whether an account also signs a person of
 // another establishment in: one establishment must not set its password.
-func (tx *Tx) AccountUsedElsewhere(ctx context.Context, accountID int64, uai sillage.UAI) (bool, error) {
+func (tx CrossTenant) AccountUsedElsewhere(ctx context.Context, accountID int64, uai sillage.UAI) (bool, error) {
 	n, err := tx.count(ctx, `SELECT COUNT(*) FROM persons WHERE account_id = $1 AND uai <> $2`, accountID, uai)
 	return n > 0, err
 }
@@ -159,12 +159,12 @@ var accountColsOf = func() string {
 // ListRoleAccounts returns the accounts of an establishment's persons of
 // one role, keyed by person id, in one query (the people lists show every
 // person's account state and last sign-in).
-func (tx *Tx) ListRoleAccounts(ctx context.Context, uai sillage.UAI, role sillage.Role) (map[int64]sillage.Account, error) {
+func (tx Accounts) ListRoleAccounts(ctx context.Context, uai sillage.UAI, role sillage.Role) (map[int64]sillage.Account, error) {
 	type pair struct {
 		person  int64
 		account sillage.Account
 	}
-	pairs, err := collect(ctx, tx, `SELECT `+accountColsOf+`, p.id FROM persons p JOIN accounts a ON a.id = p.account_id
+	pairs, err := collect(ctx, tx.txn, `SELECT `+accountColsOf+`, p.id FROM persons p JOIN accounts a ON a.id = p.account_id
 		WHERE p.uai = $1 AND p.role = $2`, []any{uai, role},
 		func(r *sql.Rows) (pair, error) {
 			var pid int64

@@ -26,7 +26,7 @@ func (s *Store) sealAudit(e sillage.AuditEntry) string {
 // AppendAudit appends an entry to its establishment's chain, in the caller's
 // transaction (so the entry exists exactly when the action does). The
 // chain head row serialises concurrent appends to one chain.
-func (tx *Tx) AppendAudit(ctx context.Context, uai sillage.UAI, e *sillage.AuditEntry) error {
+func (tx Audit) AppendAudit(ctx context.Context, uai sillage.UAI, e *sillage.AuditEntry) error {
 	e.UAI = uai
 	if e.At.IsZero() {
 		e.At = tx.now
@@ -80,29 +80,29 @@ func auditWhere(f sillage.AuditFilter, q string, args []any) (string, []any) {
 }
 
 // ListAudit returns an establishment's entries, newest first.
-func (tx *Tx) ListAudit(ctx context.Context, uai sillage.UAI, f sillage.AuditFilter) ([]sillage.AuditEntry, error) {
+func (tx Audit) ListAudit(ctx context.Context, uai sillage.UAI, f sillage.AuditFilter) ([]sillage.AuditEntry, error) {
 	q, args := auditWhere(f, `SELECT `+auditCols+` FROM audit_log WHERE uai = $1`, []any{uai})
 	q += ` ORDER BY seq DESC`
 	if f.Limit > 0 {
 		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
 	}
-	return collect(ctx, tx, q, args, func(r *sql.Rows) (sillage.AuditEntry, error) { return scanAudit(r) })
+	return collect(ctx, tx.txn, q, args, func(r *sql.Rows) (sillage.AuditEntry, error) { return scanAudit(r) })
 }
 
 // ListInstanceAudit returns the entries of every chain, newest first: the
 // operator's view across the instance.
-func (tx *Tx) ListInstanceAudit(ctx context.Context, f sillage.AuditFilter) ([]sillage.AuditEntry, error) {
+func (tx Audit) ListInstanceAudit(ctx context.Context, f sillage.AuditFilter) ([]sillage.AuditEntry, error) {
 	q, args := auditWhere(f, `SELECT `+auditCols+` FROM audit_log WHERE 1 = 1`, nil)
 	q += ` ORDER BY at DESC, uai, seq DESC`
 	if f.Limit > 0 {
 		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
 	}
-	return collect(ctx, tx, q, args, func(r *sql.Rows) (sillage.AuditEntry, error) { return scanAudit(r) })
+	return collect(ctx, tx.txn, q, args, func(r *sql.Rows) (sillage.AuditEntry, error) { return scanAudit(r) })
 }
 
 // AuditChains lists the chains of the instance (” is the instance's own).
-func (tx *Tx) AuditChains(ctx context.Context) ([]sillage.AuditHead, error) {
-	return collect(ctx, tx, `SELECT uai, seq, hash, purged_seq, purged_hash FROM audit_heads ORDER BY uai`, nil,
+func (tx CrossTenant) AuditChains(ctx context.Context) ([]sillage.AuditHead, error) {
+	return collect(ctx, tx.txn, `SELECT uai, seq, hash, purged_seq, purged_hash FROM audit_heads ORDER BY uai`, nil,
 		func(r *sql.Rows) (sillage.AuditHead, error) {
 			var h sillage.AuditHead
 			var u string
@@ -114,7 +114,7 @@ func (tx *Tx) AuditChains(ctx context.Context) ([]sillage.AuditHead, error) {
 
 // WalkAudit calls fn for each entry of a chain in order; verification
 // reads chains this way without loading them whole.
-func (tx *Tx) WalkAudit(ctx context.Context, uai sillage.UAI, fn func(sillage.AuditEntry) error) error {
+func (tx Audit) WalkAudit(ctx context.Context, uai sillage.UAI, fn func(sillage.AuditEntry) error) error {
 	rows, err := tx.query(ctx, `SELECT `+auditCols+` FROM audit_log WHERE uai = $1 ORDER BY seq`, uai)
 	if err != nil {
 		return err
@@ -134,7 +134,7 @@ func (tx *Tx) WalkAudit(ctx context.Context, uai sillage.UAI, fn func(sillage.Au
 
 // PurgeAudit deletes a chain's entries older than before (retention),
 // recording where the chain now starts so verification accepts the cut.
-func (tx *Tx) PurgeAudit(ctx context.Context, uai sillage.UAI, before time.Time) (int, error) {
+func (tx Audit) PurgeAudit(ctx context.Context, uai sillage.UAI, before time.Time) (int, error) {
 	var lastSeq int64
 	var lastHash string
 	err := tx.queryRow(ctx, `SELECT seq, hash FROM audit_log WHERE uai = $1 AND at < $2 ORDER BY seq DESC LIMIT 1`, uai, before).Scan(&lastSeq, &lastHash)

@@ -48,21 +48,21 @@ func BenchmarkStoreBulkInsert(b *testing.B) {
 			var studentIDs []int64
 			var author int64
 			err = st.Read(ctx, func(tx *store.Tx) error {
-				refs, err := tx.ListReferentials(ctx, uai)
+				refs, err := tx.Records().ListReferentials(ctx, uai)
 				if err != nil {
 					return err
 				}
-				if ref, err = tx.GetReferential(ctx, uai, refs[0].ID); err != nil {
+				if ref, err = tx.Records().GetReferential(ctx, uai, refs[0].ID); err != nil {
 					return err
 				}
-				ss, err := tx.ListStudents(ctx, uai, sillage.StudentFilter{})
+				ss, err := tx.People().ListStudents(ctx, uai, sillage.StudentFilter{})
 				if err != nil {
 					return err
 				}
 				for _, s := range ss {
 					studentIDs = append(studentIDs, s.ID)
 				}
-				ts, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{Role: sillage.RoleTeacher})
+				ts, err := tx.People().ListPersons(ctx, uai, sillage.PersonFilter{Role: sillage.RoleTeacher})
 				author = ts[0].ID
 				return err
 			})
@@ -73,7 +73,7 @@ func BenchmarkStoreBulkInsert(b *testing.B) {
 				var id int64
 				err := st.Write(ctx, func(tx *store.Tx) error {
 					e := sillage.Evaluation{Title: "Bilan", Date: sillage.DateOf(now), ReferentialID: ref.ID, Diploma: ref.Diploma, AuthorID: author}
-					err := tx.CreateEvaluation(ctx, uai, &e)
+					err := tx.Records().CreateEvaluation(ctx, uai, &e)
 					id = e.ID
 					return err
 				})
@@ -97,7 +97,7 @@ func BenchmarkStoreBulkInsert(b *testing.B) {
 				rs := rowsFor(newEvaluation())
 				raw := rowsFor(newEvaluation())
 				t0 := time.Now()
-				if err := st.Write(ctx, func(tx *store.Tx) error { return tx.InsertResults(ctx, uai, rs) }); err != nil {
+				if err := st.Write(ctx, func(tx *store.Tx) error { return tx.Records().InsertResults(ctx, uai, rs) }); err != nil {
 					b.Fatal(err)
 				}
 				storeDur += time.Since(t0)

@@ -9,7 +9,7 @@ import (
 )
 
 // AddCredentialList records a generated list and sets its ID.
-func (tx *Tx) AddCredentialList(ctx context.Context, uai sillage.UAI, l *sillage.CredentialList) error {
+func (tx Accounts) AddCredentialList(ctx context.Context, uai sillage.UAI, l *sillage.CredentialList) error {
 	id, err := tx.NewID(ctx)
 	if err != nil {
 		return err
@@ -36,13 +36,13 @@ func scanCredentialList(r scanner) (sillage.CredentialList, error) {
 }
 
 // ListCredentialLists returns an establishment's lists, newest first.
-func (tx *Tx) ListCredentialLists(ctx context.Context, uai sillage.UAI) ([]sillage.CredentialList, error) {
-	return collect(ctx, tx, `SELECT `+credentialCols+` FROM credential_lists WHERE uai = $1 ORDER BY created_at DESC, id DESC`, []any{uai},
+func (tx Accounts) ListCredentialLists(ctx context.Context, uai sillage.UAI) ([]sillage.CredentialList, error) {
+	return collect(ctx, tx.txn, `SELECT `+credentialCols+` FROM credential_lists WHERE uai = $1 ORDER BY created_at DESC, id DESC`, []any{uai},
 		func(r *sql.Rows) (sillage.CredentialList, error) { return scanCredentialList(r) })
 }
 
 // GetCredentialList returns one list.
-func (tx *Tx) GetCredentialList(ctx context.Context, uai sillage.UAI, id int64) (sillage.CredentialList, error) {
+func (tx Accounts) GetCredentialList(ctx context.Context, uai sillage.UAI, id int64) (sillage.CredentialList, error) {
 	l, err := scanCredentialList(tx.queryRow(ctx, `SELECT `+credentialCols+` FROM credential_lists WHERE uai = $1 AND id = $2`, uai, id))
 	if err == sql.ErrNoRows {
 		return l, sillage.Errorf(sillage.KindNotFound, "liste d'identifiants introuvable")
@@ -52,14 +52,14 @@ func (tx *Tx) GetCredentialList(ctx context.Context, uai sillage.UAI, id int64) 
 
 // ListAllCredentialLists returns the lists of every establishment (the
 // hourly job seals the files of the lists written before they were sealed).
-func (tx *Tx) ListAllCredentialLists(ctx context.Context) ([]sillage.CredentialList, error) {
-	return collect(ctx, tx, `SELECT `+credentialCols+` FROM credential_lists ORDER BY uai, id`, nil,
+func (tx CrossTenant) ListAllCredentialLists(ctx context.Context) ([]sillage.CredentialList, error) {
+	return collect(ctx, tx.txn, `SELECT `+credentialCols+` FROM credential_lists ORDER BY uai, id`, nil,
 		func(r *sql.Rows) (sillage.CredentialList, error) { return scanCredentialList(r) })
 }
 
 // ReplaceCredentialListFiles points a list at other files (their sealed
 // copies).
-func (tx *Tx) ReplaceCredentialListFiles(ctx context.Context, uai sillage.UAI, id int64, pdfSHA256 string, pdfSize int64, csvSHA256 string, csvSize int64) error {
+func (tx Accounts) ReplaceCredentialListFiles(ctx context.Context, uai sillage.UAI, id int64, pdfSHA256 string, pdfSize int64, csvSHA256 string, csvSize int64) error {
 	n, err := tx.execN(ctx, `UPDATE credential_lists SET pdf_sha256 = $3, pdf_size = $4, csv_sha256 = $5, csv_size = $6 WHERE uai = $1 AND id = $2`,
 		uai, id, pdfSHA256, pdfSize, csvSHA256, csvSize)
 	if err == nil && n == 0 {
@@ -70,7 +70,7 @@ func (tx *Tx) ReplaceCredentialListFiles(ctx context.Context, uai sillage.UAI, i
 
 // DeleteCredentialLists deletes the lists of a school year (the changeover);
 // it returns how many went.
-func (tx *Tx) DeleteCredentialLists(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) (int, error) {
+func (tx Accounts) DeleteCredentialLists(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) (int, error) {
 	n, err := tx.execN(ctx, `DELETE FROM credential_lists WHERE uai = $1 AND school_year <= $2`, uai, year)
 	return int(n), err
 }
@@ -79,8 +79,8 @@ func (tx *Tx) DeleteCredentialLists(ctx context.Context, uai sillage.UAI, year s
 // before cutoff, and returns how many went per establishment. The lists
 // hold one-time passwords in clear: they are kept only as long as it takes
 // to hand them out.
-func (tx *Tx) ExpireCredentialLists(ctx context.Context, cutoff time.Time) (map[sillage.UAI]int, error) {
-	uais, err := collect(ctx, tx, `DELETE FROM credential_lists WHERE created_at < $1 RETURNING uai`, []any{cutoff},
+func (tx Accounts) ExpireCredentialLists(ctx context.Context, cutoff time.Time) (map[sillage.UAI]int, error) {
+	uais, err := collect(ctx, tx.txn, `DELETE FROM credential_lists WHERE created_at < $1 RETURNING uai`, []any{cutoff},
 		func(r *sql.Rows) (string, error) {
 			var u string
 			return u, r.Scan(&u)

@@ -20,7 +20,7 @@ func scanDocument(r scanner) (sillage.Document, error) {
 }
 
 // AddDocument records a file of a student's document space and sets its ID.
-func (tx *Tx) AddDocument(ctx context.Context, uai sillage.UAI, d *sillage.Document) error {
+func (tx Records) AddDocument(ctx context.Context, uai sillage.UAI, d *sillage.Document) error {
 	id, err := tx.NewID(ctx)
 	if err != nil {
 		return err
@@ -39,7 +39,7 @@ func (tx *Tx) AddDocument(ctx context.Context, uai sillage.UAI, d *sillage.Docum
 }
 
 // GetDocument returns a document.
-func (tx *Tx) GetDocument(ctx context.Context, uai sillage.UAI, id int64) (sillage.Document, error) {
+func (tx Records) GetDocument(ctx context.Context, uai sillage.UAI, id int64) (sillage.Document, error) {
 	d, err := scanDocument(tx.queryRow(ctx, `SELECT `+documentCols+` FROM documents WHERE uai = $1 AND id = $2`, uai, id))
 	if err == sql.ErrNoRows {
 		return d, sillage.Errorf(sillage.KindNotFound, "document introuvable")
@@ -48,25 +48,25 @@ func (tx *Tx) GetDocument(ctx context.Context, uai sillage.UAI, id int64) (silla
 }
 
 // ListDocuments returns a student's documents, newest first (not the trashed ones).
-func (tx *Tx) ListDocuments(ctx context.Context, uai sillage.UAI, studentID int64) ([]sillage.Document, error) {
-	return collect(ctx, tx, `SELECT `+documentCols+` FROM documents WHERE uai = $1 AND student_id = $2 AND deleted_at IS NULL
+func (tx Records) ListDocuments(ctx context.Context, uai sillage.UAI, studentID int64) ([]sillage.Document, error) {
+	return collect(ctx, tx.txn, `SELECT `+documentCols+` FROM documents WHERE uai = $1 AND student_id = $2 AND deleted_at IS NULL
 		ORDER BY created_at DESC, id DESC`, []any{uai, studentID}, func(r *sql.Rows) (sillage.Document, error) { return scanDocument(r) })
 }
 
 // TrashDocument moves a document to the trash.
-func (tx *Tx) TrashDocument(ctx context.Context, uai sillage.UAI, id, by int64) error {
+func (tx Records) TrashDocument(ctx context.Context, uai sillage.UAI, id, by int64) error {
 	n, err := tx.execN(ctx, `UPDATE documents SET deleted_at = $3, deleted_by = $4 WHERE uai = $1 AND id = $2 AND deleted_at IS NULL`, uai, id, tx.now, by)
 	return notFoundIfNone(n, err, "document")
 }
 
 // RestoreDocument takes a document out of the trash.
-func (tx *Tx) RestoreDocument(ctx context.Context, uai sillage.UAI, id int64) error {
+func (tx Records) RestoreDocument(ctx context.Context, uai sillage.UAI, id int64) error {
 	n, err := tx.execN(ctx, `UPDATE documents SET deleted_at = NULL, deleted_by = NULL WHERE uai = $1 AND id = $2 AND deleted_at IS NOT NULL`, uai, id)
 	return notFoundIfNone(n, err, "document dans la corbeille")
 }
 
 // DeleteDocument removes a document's row.
-func (tx *Tx) DeleteDocument(ctx context.Context, uai sillage.UAI, id int64) error {
+func (tx Records) DeleteDocument(ctx context.Context, uai sillage.UAI, id int64) error {
 	n, err := tx.execN(ctx, `DELETE FROM documents WHERE uai = $1 AND id = $2`, uai, id)
 	return notFoundIfNone(n, err, "document")
 }
@@ -83,7 +83,7 @@ func scanArchive(r scanner) (sillage.Archive, error) {
 }
 
 // AddArchive records a file of the establishment's Archives space and sets its ID.
-func (tx *Tx) AddArchive(ctx context.Context, uai sillage.UAI, a *sillage.Archive) error {
+func (tx Records) AddArchive(ctx context.Context, uai sillage.UAI, a *sillage.Archive) error {
 	id, err := tx.NewID(ctx)
 	if err != nil {
 		return err
@@ -98,7 +98,7 @@ func (tx *Tx) AddArchive(ctx context.Context, uai sillage.UAI, a *sillage.Archiv
 }
 
 // GetArchive returns one archive.
-func (tx *Tx) GetArchive(ctx context.Context, uai sillage.UAI, id int64) (sillage.Archive, error) {
+func (tx Records) GetArchive(ctx context.Context, uai sillage.UAI, id int64) (sillage.Archive, error) {
 	a, err := scanArchive(tx.queryRow(ctx, `SELECT `+archiveCols+` FROM archives WHERE uai = $1 AND id = $2`, uai, id))
 	if err == sql.ErrNoRows {
 		return a, sillage.Errorf(sillage.KindNotFound, "archive introuvable")
@@ -107,20 +107,20 @@ func (tx *Tx) GetArchive(ctx context.Context, uai sillage.UAI, id int64) (sillag
 }
 
 // ListArchives returns the establishment's archives, newest year first.
-func (tx *Tx) ListArchives(ctx context.Context, uai sillage.UAI) ([]sillage.Archive, error) {
-	return collect(ctx, tx, `SELECT `+archiveCols+` FROM archives WHERE uai = $1 ORDER BY school_year DESC, division_code, name`,
+func (tx Records) ListArchives(ctx context.Context, uai sillage.UAI) ([]sillage.Archive, error) {
+	return collect(ctx, tx.txn, `SELECT `+archiveCols+` FROM archives WHERE uai = $1 ORDER BY school_year DESC, division_code, name`,
 		[]any{uai}, func(r *sql.Rows) (sillage.Archive, error) { return scanArchive(r) })
 }
 
 // DeleteArchive removes an archive's row.
-func (tx *Tx) DeleteArchive(ctx context.Context, uai sillage.UAI, id int64) error {
+func (tx Records) DeleteArchive(ctx context.Context, uai sillage.UAI, id int64) error {
 	n, err := tx.execN(ctx, `DELETE FROM archives WHERE uai = $1 AND id = $2`, uai, id)
 	return notFoundIfNone(n, err, "archive")
 }
 
 // ListTrash returns everything in an establishment's trash, newest first.
-func (tx *Tx) ListTrash(ctx context.Context, uai sillage.UAI) ([]sillage.TrashItem, error) {
-	return collect(ctx, tx, `SELECT 'evaluation', id, title, author_id, deleted_at, deleted_by FROM evaluations WHERE uai = $1 AND deleted_at IS NOT NULL
+func (tx Records) ListTrash(ctx context.Context, uai sillage.UAI) ([]sillage.TrashItem, error) {
+	return collect(ctx, tx.txn, `SELECT 'evaluation', id, title, author_id, deleted_at, deleted_by FROM evaluations WHERE uai = $1 AND deleted_at IS NOT NULL
 		UNION ALL SELECT 'sheet', id, title, student_id, deleted_at, deleted_by FROM sheets WHERE uai = $1 AND deleted_at IS NOT NULL
 		UNION ALL SELECT 'document', id, name, student_id, deleted_at, deleted_by FROM documents WHERE uai = $1 AND deleted_at IS NOT NULL
 		ORDER BY 5 DESC, 2 DESC`, []any{uai}, func(r *sql.Rows) (sillage.TrashItem, error) {
@@ -134,7 +134,7 @@ func (tx *Tx) ListTrash(ctx context.Context, uai sillage.UAI) ([]sillage.TrashIt
 
 // BlobRefs returns every blob hash a row of the instance refers to, for the
 // collector of unreferenced blobs. It is instance-wide by nature.
-func (tx *Tx) BlobRefs(ctx context.Context) (map[string]bool, error) {
+func (tx CrossTenant) BlobRefs(ctx context.Context) (map[string]bool, error) {
 	rows, err := tx.query(ctx, `SELECT sha256 FROM attachments UNION SELECT sha256 FROM documents UNION SELECT sha256 FROM archives
 		UNION SELECT pdf_sha256 FROM credential_lists UNION SELECT csv_sha256 FROM credential_lists
 		UNION SELECT sha256 FROM lsu_report_pdfs UNION SELECT report_sha256 FROM lsu_exports UNION SELECT file_sha256 FROM lsu_exports WHERE file_sha256 <> ''

@@ -8,7 +8,7 @@ import (
 )
 
 // CreateEstablishment adds an establishment (a new tenant).
-func (tx *Tx) CreateEstablishment(ctx context.Context, e sillage.Establishment) error {
+func (tx Establishments) CreateEstablishment(ctx context.Context, e sillage.Establishment) error {
 	if err := e.Validate(); err != nil {
 		return err
 	}
@@ -35,7 +35,7 @@ func scanEstablishment(r interface{ Scan(...any) error }) (sillage.Establishment
 }
 
 // GetEstablishment returns the establishment uai.
-func (tx *Tx) GetEstablishment(ctx context.Context, uai sillage.UAI) (sillage.Establishment, error) {
+func (tx Establishments) GetEstablishment(ctx context.Context, uai sillage.UAI) (sillage.Establishment, error) {
 	e, err := scanEstablishment(tx.queryRow(ctx, `SELECT `+establishmentCols+` FROM establishments WHERE uai = $1`, uai))
 	if err == sql.ErrNoRows {
 		return e, sillage.Errorf(sillage.KindNotFound, "établissement %s introuvable", uai)
@@ -45,13 +45,13 @@ func (tx *Tx) GetEstablishment(ctx context.Context, uai sillage.UAI) (sillage.Es
 
 // ListEstablishments returns every establishment of the instance, by UAI.
 // Only the operator's pages and the instance-wide jobs list them.
-func (tx *Tx) ListEstablishments(ctx context.Context) ([]sillage.Establishment, error) {
-	return collect(ctx, tx, `SELECT `+establishmentCols+` FROM establishments ORDER BY uai`, nil,
+func (tx Establishments) ListEstablishments(ctx context.Context) ([]sillage.Establishment, error) {
+	return collect(ctx, tx.txn, `SELECT `+establishmentCols+` FROM establishments ORDER BY uai`, nil,
 		func(r *sql.Rows) (sillage.Establishment, error) { return scanEstablishment(r) })
 }
 
 // UpdateEstablishmentName renames an establishment.
-func (tx *Tx) UpdateEstablishmentName(ctx context.Context, uai sillage.UAI, name string) error {
+func (tx Establishments) UpdateEstablishmentName(ctx context.Context, uai sillage.UAI, name string) error {
 	n, err := tx.execN(ctx, `UPDATE establishments SET name = $2 WHERE uai = $1`, uai, name)
 	if err == nil && n == 0 {
 		return sillage.Errorf(sillage.KindNotFound, "établissement %s introuvable", uai)
@@ -60,7 +60,7 @@ func (tx *Tx) UpdateEstablishmentName(ctx context.Context, uai sillage.UAI, name
 }
 
 // SetTransferSettings records an establishment's transfer opt-in.
-func (tx *Tx) SetTransferSettings(ctx context.Context, uai sillage.UAI, s sillage.TransferSettings) error {
+func (tx Establishments) SetTransferSettings(ctx context.Context, uai sillage.UAI, s sillage.TransferSettings) error {
 	if s.ChangedAt.IsZero() {
 		s.ChangedAt = tx.now
 	}
@@ -73,7 +73,7 @@ func (tx *Tx) SetTransferSettings(ctx context.Context, uai sillage.UAI, s sillag
 }
 
 // EstablishmentCounts returns the figures of one establishment.
-func (tx *Tx) EstablishmentCounts(ctx context.Context, uai sillage.UAI) (sillage.EstablishmentCounts, error) {
+func (tx Establishments) EstablishmentCounts(ctx context.Context, uai sillage.UAI) (sillage.EstablishmentCounts, error) {
 	all, err := tx.countsBy(ctx, uai)
 	if err != nil {
 		return sillage.EstablishmentCounts{}, err
@@ -83,7 +83,7 @@ func (tx *Tx) EstablishmentCounts(ctx context.Context, uai sillage.UAI) (sillage
 
 // AllEstablishmentCounts returns the figures of every establishment, for the
 // operator's first page: one grouped query per table, not one per tenant.
-func (tx *Tx) AllEstablishmentCounts(ctx context.Context) (map[sillage.UAI]sillage.EstablishmentCounts, error) {
+func (tx CrossTenant) AllEstablishmentCounts(ctx context.Context) (map[sillage.UAI]sillage.EstablishmentCounts, error) {
 	return tx.countsBy(ctx, "")
 }
 

@@ -24,7 +24,7 @@ func scanImportReport(r scanner, withBody bool) (sillage.ImportReport, error) {
 }
 
 // CreateImportReport stores a report and sets its ID.
-func (tx *Tx) CreateImportReport(ctx context.Context, uai sillage.UAI, r *sillage.ImportReport) error {
+func (tx Imports) CreateImportReport(ctx context.Context, uai sillage.UAI, r *sillage.ImportReport) error {
 	if strings.TrimSpace(r.Report) == "" {
 		return sillage.Errorf(sillage.KindInvalid, "rapport d'import vide")
 	}
@@ -43,13 +43,13 @@ func (tx *Tx) CreateImportReport(ctx context.Context, uai sillage.UAI, r *sillag
 
 // ListImportReports returns the reports of an establishment, newest first,
 // without their body.
-func (tx *Tx) ListImportReports(ctx context.Context, uai sillage.UAI) ([]sillage.ImportReport, error) {
-	return collect(ctx, tx, `SELECT `+importReportCols+` FROM import_reports WHERE uai = $1 ORDER BY created_at DESC, id DESC`,
+func (tx Imports) ListImportReports(ctx context.Context, uai sillage.UAI) ([]sillage.ImportReport, error) {
+	return collect(ctx, tx.txn, `SELECT `+importReportCols+` FROM import_reports WHERE uai = $1 ORDER BY created_at DESC, id DESC`,
 		[]any{uai}, func(r *sql.Rows) (sillage.ImportReport, error) { return scanImportReport(r, false) })
 }
 
 // GetImportReport returns one report with its body.
-func (tx *Tx) GetImportReport(ctx context.Context, uai sillage.UAI, id int64) (sillage.ImportReport, error) {
+func (tx Imports) GetImportReport(ctx context.Context, uai sillage.UAI, id int64) (sillage.ImportReport, error) {
 	ir, err := scanImportReport(tx.queryRow(ctx, `SELECT `+importReportCols+`, report FROM import_reports WHERE uai = $1 AND id = $2`, uai, id), true)
 	if err == sql.ErrNoRows {
 		return ir, sillage.Errorf(sillage.KindNotFound, "rapport d'import introuvable")
@@ -59,13 +59,13 @@ func (tx *Tx) GetImportReport(ctx context.Context, uai sillage.UAI, id int64) (s
 
 // DeleteImportReports deletes the reports of school year and earlier
 // (the changeover's step 3); it returns how many went.
-func (tx *Tx) DeleteImportReports(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) (int, error) {
+func (tx Imports) DeleteImportReports(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) (int, error) {
 	n, err := tx.execN(ctx, `DELETE FROM import_reports WHERE uai = $1 AND school_year <= $2`, uai, year)
 	return int(n), err
 }
 
 // SetAAFStructure records that the AAF structure joinID is the establishment.
-func (tx *Tx) SetAAFStructure(ctx context.Context, uai sillage.UAI, joinID, name string) error {
+func (tx Imports) SetAAFStructure(ctx context.Context, uai sillage.UAI, joinID, name string) error {
 	if strings.TrimSpace(joinID) == "" {
 		return sillage.Errorf(sillage.KindInvalid, "identifiant de structure AAF vide")
 	}
@@ -75,8 +75,8 @@ func (tx *Tx) SetAAFStructure(ctx context.Context, uai sillage.UAI, joinID, name
 }
 
 // ListAAFStructures returns the AAF structures of an establishment.
-func (tx *Tx) ListAAFStructures(ctx context.Context, uai sillage.UAI) ([]sillage.AAFStructure, error) {
-	return collect(ctx, tx, `SELECT uai, join_id, name FROM aaf_structures WHERE uai = $1 ORDER BY join_id`, []any{uai},
+func (tx Imports) ListAAFStructures(ctx context.Context, uai sillage.UAI) ([]sillage.AAFStructure, error) {
+	return collect(ctx, tx.txn, `SELECT uai, join_id, name FROM aaf_structures WHERE uai = $1 ORDER BY join_id`, []any{uai},
 		func(r *sql.Rows) (sillage.AAFStructure, error) {
 			var s sillage.AAFStructure
 			var u string
@@ -89,12 +89,12 @@ func (tx *Tx) ListAAFStructures(ctx context.Context, uai sillage.UAI) ([]sillage
 // FindAAFStructures returns the establishments of AAF structure join ids,
 // across the instance: an AAF import routes each record to its
 // establishment with it (it reveals no establishment's data).
-func (tx *Tx) FindAAFStructures(ctx context.Context, joinIDs []string) ([]sillage.AAFStructure, error) {
+func (tx CrossTenant) FindAAFStructures(ctx context.Context, joinIDs []string) ([]sillage.AAFStructure, error) {
 	var out []sillage.AAFStructure
 	for _, chunk := range impChunks(joinIDs, 500) {
 		chunk = impPad(chunk)
 		q, args := `SELECT uai, join_id, name FROM aaf_structures WHERE join_id IN (`+impPlaceholders(1, len(chunk))+`) ORDER BY join_id, uai`, impArgs(chunk)
-		part, err := collect(ctx, tx, q, args, func(r *sql.Rows) (sillage.AAFStructure, error) {
+		part, err := collect(ctx, tx.txn, q, args, func(r *sql.Rows) (sillage.AAFStructure, error) {
 			var s sillage.AAFStructure
 			var u string
 			err := r.Scan(&u, &s.JoinID, &s.Name)
@@ -111,12 +111,12 @@ func (tx *Tx) FindAAFStructures(ctx context.Context, joinIDs []string) ([]sillag
 
 // FindAAFPersons returns the persons, in any establishment, whose AAF join
 // id is one of ids (their establishment and role only).
-func (tx *Tx) FindAAFPersons(ctx context.Context, ids []string) ([]sillage.PersonLocation, error) {
+func (tx CrossTenant) FindAAFPersons(ctx context.Context, ids []string) ([]sillage.PersonLocation, error) {
 	var out []sillage.PersonLocation
 	for _, chunk := range impChunks(ids, 500) {
 		chunk = impPad(chunk)
 		q := `SELECT uai, id, role, aaf_id FROM persons WHERE aaf_id IN (` + impPlaceholders(1, len(chunk)) + `) ORDER BY aaf_id, uai`
-		part, err := collect(ctx, tx, q, impArgs(chunk), func(r *sql.Rows) (sillage.PersonLocation, error) {
+		part, err := collect(ctx, tx.txn, q, impArgs(chunk), func(r *sql.Rows) (sillage.PersonLocation, error) {
 			var p sillage.PersonLocation
 			var u, role string
 			err := r.Scan(&u, &p.ID, &role, &p.AAFID)

@@ -101,7 +101,7 @@ func (tx *Tx) rowsSQL(head, tail string, ncol, n int) string {
 // InsertStudents adds students in a few statements and sets their IDs,
 // entry time (now) and transfer status ("new" unless set), as
 // CreateStudent does for one; each unqid joins the student's versions.
-func (tx *Tx) InsertStudents(ctx context.Context, uai sillage.UAI, ss []*sillage.Student) error {
+func (tx Imports) InsertStudents(ctx context.Context, uai sillage.UAI, ss []*sillage.Student) error {
 	if len(ss) == 0 {
 		return nil
 	}
@@ -136,7 +136,7 @@ func (tx *Tx) InsertStudents(ctx context.Context, uai sillage.UAI, ss []*sillage
 }
 
 // InsertPersons adds persons who are not students and sets their IDs.
-func (tx *Tx) InsertPersons(ctx context.Context, uai sillage.UAI, ps []*sillage.Person) error {
+func (tx Imports) InsertPersons(ctx context.Context, uai sillage.UAI, ps []*sillage.Person) error {
 	if len(ps) == 0 {
 		return nil
 	}
@@ -162,7 +162,7 @@ func (tx *Tx) InsertPersons(ctx context.Context, uai sillage.UAI, ps []*sillage.
 
 // InsertAccounts adds accounts (logins already unique, see FindLogins) and
 // sets their IDs.
-func (tx *Tx) InsertAccounts(ctx context.Context, accs []*sillage.Account) error {
+func (tx Imports) InsertAccounts(ctx context.Context, accs []*sillage.Account) error {
 	if len(accs) == 0 {
 		return nil
 	}
@@ -194,7 +194,7 @@ func (tx *Tx) InsertAccounts(ctx context.Context, accs []*sillage.Account) error
 // continue with nothing or with digits (the numbered variants an import
 // gives on a collision: "lea.martin", "lea.martin2"…). One statement per
 // 500 bases: each base is a range of the unique index on login.
-func (tx *Tx) FindLogins(ctx context.Context, bases []string) ([]string, error) {
+func (tx Imports) FindLogins(ctx context.Context, bases []string) ([]string, error) {
 	var out []string
 	for _, chunk := range impChunks(bases, 500) {
 		chunk = impPad(chunk)
@@ -213,7 +213,7 @@ func (tx *Tx) FindLogins(ctx context.Context, bases []string) ([]string, error) 
 		}
 		b.WriteString(`) SELECT a.login, b.lo FROM b JOIN accounts a ON a.login >= b.lo AND a.login < b.hi`)
 		type hit struct{ login, base string }
-		hits, err := collect(ctx, tx, b.String(), args, func(r *sql.Rows) (hit, error) {
+		hits, err := collect(ctx, tx.txn, b.String(), args, func(r *sql.Rows) (hit, error) {
 			var h hit
 			return h, r.Scan(&h.login, &h.base)
 		})
@@ -243,7 +243,7 @@ func numberedLogin(login, base string) bool {
 
 // SetPersonsActive deactivates (at the transaction's time) or reactivates
 // persons of an establishment.
-func (tx *Tx) SetPersonsActive(ctx context.Context, uai sillage.UAI, ids []int64, active bool) error {
+func (tx Imports) SetPersonsActive(ctx context.Context, uai sillage.UAI, ids []int64, active bool) error {
 	var at any // NULL: active
 	if !active {
 		at = tx.now
@@ -260,7 +260,7 @@ func (tx *Tx) SetPersonsActive(ctx context.Context, uai sillage.UAI, ids []int64
 
 // DeletePersonSessions ends the sessions opened as these persons of the
 // establishment (a deactivated person is signed out); it returns how many.
-func (tx *Tx) DeletePersonSessions(ctx context.Context, uai sillage.UAI, ids []int64) (int, error) {
+func (tx Imports) DeletePersonSessions(ctx context.Context, uai sillage.UAI, ids []int64) (int, error) {
 	total := 0
 	for _, chunk := range impIDChunks(ids, 500) {
 		chunk = impPad(chunk)
@@ -275,8 +275,8 @@ func (tx *Tx) DeletePersonSessions(ctx context.Context, uai sillage.UAI, ids []i
 }
 
 // ListAllGuardianships returns every parent–student link of an establishment.
-func (tx *Tx) ListAllGuardianships(ctx context.Context, uai sillage.UAI) ([]sillage.Guardianship, error) {
-	return collect(ctx, tx, `SELECT uai, parent_id, student_id, legal, relation FROM guardianships WHERE uai = $1 ORDER BY parent_id, student_id`,
+func (tx Imports) ListAllGuardianships(ctx context.Context, uai sillage.UAI) ([]sillage.Guardianship, error) {
+	return collect(ctx, tx.txn, `SELECT uai, parent_id, student_id, legal, relation FROM guardianships WHERE uai = $1 ORDER BY parent_id, student_id`,
 		[]any{uai}, func(r *sql.Rows) (sillage.Guardianship, error) {
 			var g sillage.Guardianship
 			var u string
@@ -288,7 +288,7 @@ func (tx *Tx) ListAllGuardianships(ctx context.Context, uai sillage.UAI) ([]sill
 
 // InsertGuardianships records parent–student links (an existing link gets
 // the new legal flag and relation). Both persons must be of uai.
-func (tx *Tx) InsertGuardianships(ctx context.Context, uai sillage.UAI, gs []sillage.Guardianship) error {
+func (tx Imports) InsertGuardianships(ctx context.Context, uai sillage.UAI, gs []sillage.Guardianship) error {
 	rows := make([][]any, len(gs))
 	for i, g := range gs {
 		rows[i] = []any{uai, g.ParentID, g.StudentID, g.Legal, g.Relation}
@@ -298,7 +298,7 @@ func (tx *Tx) InsertGuardianships(ctx context.Context, uai sillage.UAI, gs []sil
 }
 
 // DeleteGuardianships removes parent–student links.
-func (tx *Tx) DeleteGuardianships(ctx context.Context, uai sillage.UAI, gs []sillage.Guardianship) error {
+func (tx Imports) DeleteGuardianships(ctx context.Context, uai sillage.UAI, gs []sillage.Guardianship) error {
 	for _, g := range gs {
 		if _, err := tx.exec(ctx, `DELETE FROM guardianships WHERE uai = $1 AND parent_id = $2 AND student_id = $3`, uai, g.ParentID, g.StudentID); err != nil {
 			return err
@@ -309,8 +309,8 @@ func (tx *Tx) DeleteGuardianships(ctx context.Context, uai sillage.UAI, gs []sil
 
 // ListGroupMembersOfKind returns the memberships of the groups of a kind and
 // school year.
-func (tx *Tx) ListGroupMembersOfKind(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, kind sillage.GroupKind) ([]sillage.GroupMember, error) {
-	return collect(ctx, tx, `SELECT m.group_id, m.person_id FROM group_members m JOIN groups g ON g.uai = m.uai AND g.id = m.group_id
+func (tx Imports) ListGroupMembersOfKind(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, kind sillage.GroupKind) ([]sillage.GroupMember, error) {
+	return collect(ctx, tx.txn, `SELECT m.group_id, m.person_id FROM group_members m JOIN groups g ON g.uai = m.uai AND g.id = m.group_id
 		WHERE m.uai = $1 AND g.school_year = $2 AND g.kind = $3 ORDER BY m.group_id, m.person_id`, []any{uai, year, kind},
 		func(r *sql.Rows) (sillage.GroupMember, error) {
 			var m sillage.GroupMember
@@ -319,7 +319,7 @@ func (tx *Tx) ListGroupMembersOfKind(ctx context.Context, uai sillage.UAI, year 
 }
 
 // AddGroupMembers adds memberships (existing ones are kept).
-func (tx *Tx) AddGroupMembers(ctx context.Context, uai sillage.UAI, ms []sillage.GroupMember) error {
+func (tx Imports) AddGroupMembers(ctx context.Context, uai sillage.UAI, ms []sillage.GroupMember) error {
 	rows := make([][]any, len(ms))
 	for i, m := range ms {
 		rows[i] = []any{uai, m.GroupID, m.PersonID}
@@ -328,7 +328,7 @@ func (tx *Tx) AddGroupMembers(ctx context.Context, uai sillage.UAI, ms []sillage
 }
 
 // DeleteGroupMembers removes memberships.
-func (tx *Tx) DeleteGroupMembers(ctx context.Context, uai sillage.UAI, ms []sillage.GroupMember) error {
+func (tx Imports) DeleteGroupMembers(ctx context.Context, uai sillage.UAI, ms []sillage.GroupMember) error {
 	for _, m := range ms {
 		if _, err := tx.exec(ctx, `DELETE FROM group_members WHERE uai = $1 AND group_id = $2 AND person_id = $3`, uai, m.GroupID, m.PersonID); err != nil {
 			return err
@@ -338,7 +338,7 @@ func (tx *Tx) DeleteGroupMembers(ctx context.Context, uai sillage.UAI, ms []sill
 }
 
 // UpdateGroupLabel renames a group.
-func (tx *Tx) UpdateGroupLabel(ctx context.Context, uai sillage.UAI, id int64, label string) error {
+func (tx Imports) UpdateGroupLabel(ctx context.Context, uai sillage.UAI, id int64, label string) error {
 	if strings.TrimSpace(label) == "" {
 		return sillage.Errorf(sillage.KindInvalid, "le nom du groupe est obligatoire")
 	}
@@ -359,8 +359,8 @@ func impIDChunks(ids []int64, n int) [][]int64 {
 // ListAllStudents returns every student of an establishment, active or
 // not, by id, without the division code (an import matches thousands of
 // students at once and knows the divisions).
-func (tx *Tx) ListAllStudents(ctx context.Context, uai sillage.UAI) ([]sillage.Student, error) {
-	return collect(ctx, tx, `SELECT `+personCols+`, unqid, ine_status, previous_uai, previous_name, entered_at, school_entry,
+func (tx Imports) ListAllStudents(ctx context.Context, uai sillage.UAI) ([]sillage.Student, error) {
+	return collect(ctx, tx.txn, `SELECT `+personCols+`, unqid, ine_status, previous_uai, previous_name, entered_at, school_entry,
 		exit_date, exit_reason, transfer_status, transferred_at, mef, diploma, division_id, ''
 		FROM persons WHERE uai = $1 AND role = 'student' ORDER BY id`, []any{uai},
 		func(r *sql.Rows) (sillage.Student, error) { return scanStudent(r) })
@@ -375,7 +375,7 @@ func (tx *Tx) ListAllStudents(ctx context.Context, uai sillage.UAI) ([]sillage.S
 // transactions allocating from the same base wait for each other instead
 // of handing out the same login. A login taken outside the counters (an
 // administrator's account) is skipped.
-func (tx *Tx) AllocateLogins(ctx context.Context, bases []string) ([]string, error) {
+func (tx Imports) AllocateLogins(ctx context.Context, bases []string) ([]string, error) {
 	need := map[string]int{}
 	var order []string
 	for i, b := range bases {
@@ -401,7 +401,7 @@ func (tx *Tx) AllocateLogins(ctx context.Context, bases []string) ([]string, err
 		taken := map[string]bool{}
 		for _, chunk := range impChunks(all, 500) {
 			chunk = impPad(chunk)
-			ls, err := collect(ctx, tx, `SELECT login FROM accounts WHERE login IN (`+impPlaceholders(1, len(chunk))+`)`, impArgs(chunk),
+			ls, err := collect(ctx, tx.txn, `SELECT login FROM accounts WHERE login IN (`+impPlaceholders(1, len(chunk))+`)`, impArgs(chunk),
 				func(r *sql.Rows) (string, error) {
 					var s string
 					return s, r.Scan(&s)
@@ -463,7 +463,7 @@ func (tx *Tx) reserveLogins(ctx context.Context, order []string, need map[string
 		}
 		if len(fresh) > 0 {
 			// First time: count the accounts already there.
-			logins, err := tx.FindLogins(ctx, fresh)
+			logins, err := tx.Imports().FindLogins(ctx, fresh)
 			if err != nil {
 				return nil, err
 			}

@@ -19,7 +19,7 @@ func TestAllocateLogins(t *testing.T) {
 		alloc := func(bases ...string) []string {
 			var out []string
 			err := st.Write(ctx, func(tx *store.Tx) error {
-				logins, err := tx.AllocateLogins(ctx, bases)
+				logins, err := tx.Imports().AllocateLogins(ctx, bases)
 				if err != nil {
 					return err
 				}
@@ -28,7 +28,7 @@ func TestAllocateLogins(t *testing.T) {
 					accs[i] = &sillage.Account{Login: l}
 				}
 				out = logins
-				return tx.InsertAccounts(ctx, accs)
+				return tx.Imports().InsertAccounts(ctx, accs)
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -36,7 +36,7 @@ func TestAllocateLogins(t *testing.T) {
 			return out
 		}
 		create := func(login string) {
-			if err := st.Write(ctx, func(tx *store.Tx) error { return tx.CreateAccount(ctx, &sillage.Account{Login: login}) }); err != nil {
+			if err := st.Write(ctx, func(tx *store.Tx) error { return tx.Accounts().CreateAccount(ctx, &sillage.Account{Login: login}) }); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -39,7 +39,7 @@ func scanCycleReport(r scanner) (sillage.CycleReport, error) {
 
 // UpsertCycleReport creates or rewrites a student's end-of-cycle report
 // (a draft; a closed one is refused) and sets its ID.
-func (tx *Tx) UpsertCycleReport(ctx context.Context, uai sillage.UAI, c *sillage.CycleReport) error {
+func (tx Livret) UpsertCycleReport(ctx context.Context, uai sillage.UAI, c *sillage.CycleReport) error {
 	if c.Cycle < 2 || c.Cycle > 4 {
 		return sillage.Errorf(sillage.KindInvalid, "cycle %d invalide (2, 3 ou 4)", c.Cycle)
 	}
@@ -98,7 +98,7 @@ func (tx *Tx) UpsertCycleReport(ctx context.Context, uai sillage.UAI, c *sillage
 }
 
 // GetCycleReport returns an end-of-cycle report.
-func (tx *Tx) GetCycleReport(ctx context.Context, uai sillage.UAI, id int64) (sillage.CycleReport, error) {
+func (tx Livret) GetCycleReport(ctx context.Context, uai sillage.UAI, id int64) (sillage.CycleReport, error) {
 	c, err := scanCycleReport(tx.queryRow(ctx, `SELECT `+cycleReportCols+` FROM lsu_cycle_reports WHERE uai = $1 AND id = $2`, uai, id))
 	if err == sql.ErrNoRows {
 		return c, sillage.Errorf(sillage.KindNotFound, "bilan de fin de cycle introuvable")
@@ -107,7 +107,7 @@ func (tx *Tx) GetCycleReport(ctx context.Context, uai sillage.UAI, id int64) (si
 }
 
 // FindCycleReport returns a student's report for a cycle.
-func (tx *Tx) FindCycleReport(ctx context.Context, uai sillage.UAI, studentID int64, cycle int) (sillage.CycleReport, error) {
+func (tx Livret) FindCycleReport(ctx context.Context, uai sillage.UAI, studentID int64, cycle int) (sillage.CycleReport, error) {
 	c, err := scanCycleReport(tx.queryRow(ctx, `SELECT `+cycleReportCols+` FROM lsu_cycle_reports
 		WHERE uai = $1 AND student_id = $2 AND cycle = $3`, uai, studentID, cycle))
 	if err == sql.ErrNoRows {
@@ -118,13 +118,13 @@ func (tx *Tx) FindCycleReport(ctx context.Context, uai sillage.UAI, studentID in
 
 // ListCycleReports returns the end-of-cycle reports of students (nil:
 // every student), by student then cycle.
-func (tx *Tx) ListCycleReports(ctx context.Context, uai sillage.UAI, studentIDs []int64) ([]sillage.CycleReport, error) {
+func (tx Livret) ListCycleReports(ctx context.Context, uai sillage.UAI, studentIDs []int64) ([]sillage.CycleReport, error) {
 	q, args := `SELECT `+cycleReportCols+` FROM lsu_cycle_reports WHERE uai = $1`, []any{uai}
 	q, args = inIDs(q, args, "student_id", studentIDs)
-	return collect(ctx, tx, q+` ORDER BY student_id, cycle`, args, func(r *sql.Rows) (sillage.CycleReport, error) { return scanCycleReport(r) })
+	return collect(ctx, tx.txn, q+` ORDER BY student_id, cycle`, args, func(r *sql.Rows) (sillage.CycleReport, error) { return scanCycleReport(r) })
 }
 
 // SetCycleReportState closes or reopens an end-of-cycle report.
-func (tx *Tx) SetCycleReportState(ctx context.Context, uai sillage.UAI, id int64, state sillage.ReportState, by int64) error {
+func (tx Livret) SetCycleReportState(ctx context.Context, uai sillage.UAI, id int64, state sillage.ReportState, by int64) error {
 	return tx.setReportState(ctx, uai, "lsu_cycle_reports", id, state, by)
 }

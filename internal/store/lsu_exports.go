@@ -26,7 +26,7 @@ func scanReportPDF(r scanner) (sillage.ReportPDF, error) {
 }
 
 // AddReportPDF records an archived report PDF and sets its ID.
-func (tx *Tx) AddReportPDF(ctx context.Context, uai sillage.UAI, p *sillage.ReportPDF) error {
+func (tx Livret) AddReportPDF(ctx context.Context, uai sillage.UAI, p *sillage.ReportPDF) error {
 	if p.SHA256 == "" || p.Name == "" {
 		return sillage.Errorf(sillage.KindInvalid, "PDF du bilan incomplet")
 	}
@@ -49,15 +49,15 @@ func (tx *Tx) AddReportPDF(ctx context.Context, uai sillage.UAI, p *sillage.Repo
 // division, student and date: what the changeover's step 2 puts in each
 // class archive. Every closing is there; the last one of a report is its
 // final version.
-func (tx *Tx) ListReportPDFs(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) ([]sillage.ReportPDF, error) {
-	return collect(ctx, tx, `SELECT `+reportPDFCols+` FROM lsu_report_pdfs WHERE uai = $1 AND school_year = $2
+func (tx Livret) ListReportPDFs(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) ([]sillage.ReportPDF, error) {
+	return collect(ctx, tx.txn, `SELECT `+reportPDFCols+` FROM lsu_report_pdfs WHERE uai = $1 AND school_year = $2
 		ORDER BY division_code, student_name, student_id, created_at, id`, []any{uai, year},
 		func(r *sql.Rows) (sillage.ReportPDF, error) { return scanReportPDF(r) })
 }
 
 // ListReportPDFsByDivision returns a year's report PDFs grouped by division
 // code ("" for students without a division).
-func (tx *Tx) ListReportPDFsByDivision(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) (map[string][]sillage.ReportPDF, error) {
+func (tx Livret) ListReportPDFsByDivision(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) (map[string][]sillage.ReportPDF, error) {
 	all, err := tx.ListReportPDFs(ctx, uai, year)
 	if err != nil {
 		return nil, err
@@ -70,13 +70,13 @@ func (tx *Tx) ListReportPDFsByDivision(ctx context.Context, uai sillage.UAI, yea
 }
 
 // ListReportPDFsOfReport returns the PDFs archived for one report, oldest first.
-func (tx *Tx) ListReportPDFsOfReport(ctx context.Context, uai sillage.UAI, kind string, reportID int64) ([]sillage.ReportPDF, error) {
-	return collect(ctx, tx, `SELECT `+reportPDFCols+` FROM lsu_report_pdfs WHERE uai = $1 AND kind = $2 AND report_id = $3
+func (tx Livret) ListReportPDFsOfReport(ctx context.Context, uai sillage.UAI, kind string, reportID int64) ([]sillage.ReportPDF, error) {
+	return collect(ctx, tx.txn, `SELECT `+reportPDFCols+` FROM lsu_report_pdfs WHERE uai = $1 AND kind = $2 AND report_id = $3
 		ORDER BY created_at, id`, []any{uai, kind, reportID}, func(r *sql.Rows) (sillage.ReportPDF, error) { return scanReportPDF(r) })
 }
 
 // GetReportPDF returns one archived report PDF.
-func (tx *Tx) GetReportPDF(ctx context.Context, uai sillage.UAI, id int64) (sillage.ReportPDF, error) {
+func (tx Livret) GetReportPDF(ctx context.Context, uai sillage.UAI, id int64) (sillage.ReportPDF, error) {
 	p, err := scanReportPDF(tx.queryRow(ctx, `SELECT `+reportPDFCols+` FROM lsu_report_pdfs WHERE uai = $1 AND id = $2`, uai, id))
 	if err == sql.ErrNoRows {
 		return p, sillage.Errorf(sillage.KindNotFound, "PDF du bilan introuvable")
@@ -104,7 +104,7 @@ func scanLSUExport(r scanner) (sillage.LSUExport, error) {
 }
 
 // CreateLSUExport records an export and sets its ID.
-func (tx *Tx) CreateLSUExport(ctx context.Context, uai sillage.UAI, e *sillage.LSUExport) error {
+func (tx Livret) CreateLSUExport(ctx context.Context, uai sillage.UAI, e *sillage.LSUExport) error {
 	if e.ReportSHA256 == "" {
 		return sillage.Errorf(sillage.KindInvalid, "export LSU sans rapport")
 	}
@@ -124,7 +124,7 @@ func (tx *Tx) CreateLSUExport(ctx context.Context, uai sillage.UAI, e *sillage.L
 }
 
 // GetLSUExport returns an export.
-func (tx *Tx) GetLSUExport(ctx context.Context, uai sillage.UAI, id int64) (sillage.LSUExport, error) {
+func (tx Livret) GetLSUExport(ctx context.Context, uai sillage.UAI, id int64) (sillage.LSUExport, error) {
 	e, err := scanLSUExport(tx.queryRow(ctx, `SELECT `+lsuExportCols+` FROM lsu_exports WHERE uai = $1 AND id = $2`, uai, id))
 	if err == sql.ErrNoRows {
 		return e, sillage.Errorf(sillage.KindNotFound, "export introuvable")
@@ -133,11 +133,11 @@ func (tx *Tx) GetLSUExport(ctx context.Context, uai sillage.UAI, id int64) (sill
 }
 
 // ListLSUExports returns the exports of a school year (0: all), newest first.
-func (tx *Tx) ListLSUExports(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) ([]sillage.LSUExport, error) {
+func (tx Livret) ListLSUExports(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) ([]sillage.LSUExport, error) {
 	q, args := `SELECT `+lsuExportCols+` FROM lsu_exports WHERE uai = $1`, []any{uai}
 	if year != 0 {
 		q += ` AND school_year = $2`
 		args = append(args, year)
 	}
-	return collect(ctx, tx, q+` ORDER BY created_at DESC, id DESC`, args, func(r *sql.Rows) (sillage.LSUExport, error) { return scanLSUExport(r) })
+	return collect(ctx, tx.txn, q+` ORDER BY created_at DESC, id DESC`, args, func(r *sql.Rows) (sillage.LSUExport, error) { return scanLSUExport(r) })
 }

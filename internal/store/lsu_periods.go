@@ -12,8 +12,8 @@ import (
 func termStartKey(year sillage.SchoolYear) string { return "term_start." + strconv.Itoa(int(year)) }
 
 // GetTermStart returns the first day of term of a school year; zero when unset.
-func (tx *Tx) GetTermStart(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) (sillage.Date, error) {
-	v, err := tx.GetSetting(ctx, uai, termStartKey(year), "")
+func (tx Livret) GetTermStart(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) (sillage.Date, error) {
+	v, err := tx.Periods().GetSetting(ctx, uai, termStartKey(year), "")
 	if err != nil || v == "" {
 		return sillage.Date{}, err
 	}
@@ -26,11 +26,11 @@ func (tx *Tx) GetTermStart(ctx context.Context, uai sillage.UAI, year sillage.Sc
 
 // SetTermStart records the first day of term of a school year. It must
 // fall in that school year, and no period of the year may start before it.
-func (tx *Tx) SetTermStart(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, d sillage.Date) error {
+func (tx Livret) SetTermStart(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, d sillage.Date) error {
 	if d.IsZero() || sillage.SchoolYearOf(d.Time()) != year {
 		return sillage.Errorf(sillage.KindInvalid, "la date de rentrée doit appartenir à l'année scolaire %s", year)
 	}
-	ps, err := tx.ListPeriods(ctx, uai, year)
+	ps, err := tx.Periods().ListPeriods(ctx, uai, year)
 	if err != nil {
 		return err
 	}
@@ -39,14 +39,14 @@ func (tx *Tx) SetTermStart(ctx context.Context, uai sillage.UAI, year sillage.Sc
 			return sillage.Errorf(sillage.KindInvalid, "la période « %s » commence le %s, avant cette rentrée : corrigez d'abord la période", p.Label(), p.Start.French())
 		}
 	}
-	return tx.SetSetting(ctx, uai, termStartKey(year), d.String())
+	return tx.Periods().SetSetting(ctx, uai, termStartKey(year), d.String())
 }
 
 // SetPeriodDates changes the dates of a period: they must be in order, not
 // before the first day of term when it is known, and not overlap another
 // period of the year.
-func (tx *Tx) SetPeriodDates(ctx context.Context, uai sillage.UAI, id int64, start, end sillage.Date) error {
-	p, err := tx.GetPeriod(ctx, uai, id)
+func (tx Livret) SetPeriodDates(ctx context.Context, uai sillage.UAI, id int64, start, end sillage.Date) error {
+	p, err := tx.Periods().GetPeriod(ctx, uai, id)
 	if err != nil {
 		return err
 	}
@@ -63,11 +63,11 @@ func (tx *Tx) SetPeriodDates(ctx context.Context, uai sillage.UAI, id int64, sta
 // already cut in periods of the other kind. Every creation of a period
 // but the demo's and the tests' goes through it: the periods page and
 // step 5 of the changeover.
-func (tx *Tx) CreatePeriodChecked(ctx context.Context, uai sillage.UAI, p *sillage.Period) error {
+func (tx Livret) CreatePeriodChecked(ctx context.Context, uai sillage.UAI, p *sillage.Period) error {
 	if p.Kind != sillage.Trimester && p.Kind != sillage.Semester {
 		return sillage.Errorf(sillage.KindInvalid, "type de période inconnu : trimestre ou semestre")
 	}
-	ps, err := tx.ListPeriods(ctx, uai, p.SchoolYear)
+	ps, err := tx.Periods().ListPeriods(ctx, uai, p.SchoolYear)
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func (tx *Tx) CreatePeriodChecked(ctx context.Context, uai sillage.UAI, p *silla
 	if err := tx.checkPeriod(ctx, uai, check); err != nil {
 		return err
 	}
-	return tx.CreatePeriod(ctx, uai, p)
+	return tx.Periods().CreatePeriod(ctx, uai, p)
 }
 
 // checkPeriod checks a period before it is stored (p.ID is 0 for a new
@@ -100,7 +100,7 @@ func (tx *Tx) checkPeriod(ctx context.Context, uai sillage.UAI, p sillage.Period
 	if sillage.SchoolYearOf(p.Start.Time()) != p.SchoolYear || sillage.SchoolYearOf(p.End.Time()) != p.SchoolYear {
 		return sillage.Errorf(sillage.KindInvalid, "la période doit tenir dans l'année scolaire %s", p.SchoolYear)
 	}
-	term, err := tx.GetTermStart(ctx, uai, p.SchoolYear)
+	term, err := tx.Livret().GetTermStart(ctx, uai, p.SchoolYear)
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func (tx *Tx) checkPeriod(ctx context.Context, uai sillage.UAI, p sillage.Period
 		return sillage.Errorf(sillage.KindInvalid, "la période ne peut pas commencer le %s, avant la rentrée du %s : LSU rejetterait les élèves comme non scolarisés",
 			p.Start.French(), term.French())
 	}
-	ps, err := tx.ListPeriods(ctx, uai, p.SchoolYear)
+	ps, err := tx.Periods().ListPeriods(ctx, uai, p.SchoolYear)
 	if err != nil {
 		return err
 	}

@@ -55,7 +55,7 @@ func scanPeriodicReport(r scanner) (sillage.PeriodicReport, error) {
 
 // UpsertPeriodicReport returns the report of a student for a period,
 // creating it as a draft when there is none.
-func (tx *Tx) UpsertPeriodicReport(ctx context.Context, uai sillage.UAI, studentID, periodID int64, by int64) (sillage.PeriodicReport, error) {
+func (tx Livret) UpsertPeriodicReport(ctx context.Context, uai sillage.UAI, studentID, periodID int64, by int64) (sillage.PeriodicReport, error) {
 	r, err := tx.FindPeriodicReport(ctx, uai, studentID, periodID)
 	if sillage.KindOf(err) != sillage.KindNotFound {
 		return r, err
@@ -83,7 +83,7 @@ func (tx *Tx) UpsertPeriodicReport(ctx context.Context, uai sillage.UAI, student
 }
 
 // GetPeriodicReport returns a periodic report.
-func (tx *Tx) GetPeriodicReport(ctx context.Context, uai sillage.UAI, id int64) (sillage.PeriodicReport, error) {
+func (tx Livret) GetPeriodicReport(ctx context.Context, uai sillage.UAI, id int64) (sillage.PeriodicReport, error) {
 	r, err := scanPeriodicReport(tx.queryRow(ctx, `SELECT `+periodicReportCols+` FROM lsu_periodic_reports WHERE uai = $1 AND id = $2`, uai, id))
 	if err == sql.ErrNoRows {
 		return r, sillage.Errorf(sillage.KindNotFound, "bilan introuvable")
@@ -92,7 +92,7 @@ func (tx *Tx) GetPeriodicReport(ctx context.Context, uai sillage.UAI, id int64) 
 }
 
 // FindPeriodicReport returns the report of a student for a period.
-func (tx *Tx) FindPeriodicReport(ctx context.Context, uai sillage.UAI, studentID, periodID int64) (sillage.PeriodicReport, error) {
+func (tx Livret) FindPeriodicReport(ctx context.Context, uai sillage.UAI, studentID, periodID int64) (sillage.PeriodicReport, error) {
 	r, err := scanPeriodicReport(tx.queryRow(ctx, `SELECT `+periodicReportCols+` FROM lsu_periodic_reports
 		WHERE uai = $1 AND student_id = $2 AND period_id = $3`, uai, studentID, periodID))
 	if err == sql.ErrNoRows {
@@ -102,7 +102,7 @@ func (tx *Tx) FindPeriodicReport(ctx context.Context, uai sillage.UAI, studentID
 }
 
 // ListPeriodicReports returns periodic reports, by student then period.
-func (tx *Tx) ListPeriodicReports(ctx context.Context, uai sillage.UAI, f sillage.ReportFilter) ([]sillage.PeriodicReport, error) {
+func (tx Livret) ListPeriodicReports(ctx context.Context, uai sillage.UAI, f sillage.ReportFilter) ([]sillage.PeriodicReport, error) {
 	q, args := `SELECT `+periodicReportCols+` FROM lsu_periodic_reports WHERE uai = $1`, []any{uai}
 	q, args = inIDs(q, args, "period_id", f.PeriodIDs)
 	q, args = inIDs(q, args, "student_id", f.StudentIDs)
@@ -110,7 +110,7 @@ func (tx *Tx) ListPeriodicReports(ctx context.Context, uai sillage.UAI, f sillag
 		args = append(args, f.DivisionID)
 		q += fmt.Sprintf(` AND student_id IN (SELECT id FROM persons WHERE uai = $1 AND division_id = $%d)`, len(args))
 	}
-	return collect(ctx, tx, q+` ORDER BY student_id, period_id`, args, func(r *sql.Rows) (sillage.PeriodicReport, error) { return scanPeriodicReport(r) })
+	return collect(ctx, tx.txn, q+` ORDER BY student_id, period_id`, args, func(r *sql.Rows) (sillage.PeriodicReport, error) { return scanPeriodicReport(r) })
 }
 
 // errReportClosed refuses a change to a closed report.
@@ -137,7 +137,7 @@ func (tx *Tx) lockDraft(ctx context.Context, uai sillage.UAI, table string, id i
 // UpdatePeriodicReport rewrites what the head teacher enters: general
 // appreciation, school life, support measures and class council date. A
 // closed report is refused.
-func (tx *Tx) UpdatePeriodicReport(ctx context.Context, uai sillage.UAI, r sillage.PeriodicReport) error {
+func (tx Livret) UpdatePeriodicReport(ctx context.Context, uai sillage.UAI, r sillage.PeriodicReport) error {
 	if err := tx.lockDraft(ctx, uai, "lsu_periodic_reports", r.ID); err != nil {
 		return err
 	}
@@ -150,7 +150,7 @@ func (tx *Tx) UpdatePeriodicReport(ctx context.Context, uai sillage.UAI, r silla
 
 // SetPeriodicReportState closes a report (stamping the closing instant and
 // who closed it) or reopens it (the last closing date is kept).
-func (tx *Tx) SetPeriodicReportState(ctx context.Context, uai sillage.UAI, id int64, state sillage.ReportState, by int64) error {
+func (tx Livret) SetPeriodicReportState(ctx context.Context, uai sillage.UAI, id int64, state sillage.ReportState, by int64) error {
 	return tx.setReportState(ctx, uai, "lsu_periodic_reports", id, state, by)
 }
 
@@ -196,7 +196,7 @@ func scanSubjectResult(r scanner) (sillage.SubjectResult, error) {
 
 // SetSubjectResult writes a subject line of a draft report; an empty line
 // is removed. Values are checked here so no path stores what LSU refuses.
-func (tx *Tx) SetSubjectResult(ctx context.Context, uai sillage.UAI, s sillage.SubjectResult) error {
+func (tx Livret) SetSubjectResult(ctx context.Context, uai sillage.UAI, s sillage.SubjectResult) error {
 	switch {
 	case strings.TrimSpace(s.SubjectCode) == "":
 		return sillage.Errorf(sillage.KindInvalid, "matière manquante")
@@ -224,15 +224,15 @@ func (tx *Tx) SetSubjectResult(ctx context.Context, uai sillage.UAI, s sillage.S
 
 // ListSubjectResults returns the subject lines of reports (nil: every
 // report of the establishment), by report then subject.
-func (tx *Tx) ListSubjectResults(ctx context.Context, uai sillage.UAI, reportIDs []int64) ([]sillage.SubjectResult, error) {
+func (tx Livret) ListSubjectResults(ctx context.Context, uai sillage.UAI, reportIDs []int64) ([]sillage.SubjectResult, error) {
 	q, args := `SELECT `+subjectResultCols+` FROM lsu_subject_results WHERE uai = $1`, []any{uai}
 	q, args = inIDs(q, args, "report_id", reportIDs)
-	return collect(ctx, tx, q+` ORDER BY report_id, subject_code`, args, func(r *sql.Rows) (sillage.SubjectResult, error) { return scanSubjectResult(r) })
+	return collect(ctx, tx.txn, q+` ORDER BY report_id, subject_code`, args, func(r *sql.Rows) (sillage.SubjectResult, error) { return scanSubjectResult(r) })
 }
 
 // ListPeriodSubjectResults returns the subject lines of one subject for
 // a period's reports of the students of a division, keyed by student.
-func (tx *Tx) ListPeriodSubjectResults(ctx context.Context, uai sillage.UAI, divisionID, periodID int64, subjectCode string) (map[int64]sillage.SubjectResult, error) {
+func (tx Livret) ListPeriodSubjectResults(ctx context.Context, uai sillage.UAI, divisionID, periodID int64, subjectCode string) (map[int64]sillage.SubjectResult, error) {
 	rows, err := tx.query(ctx, `SELECT r.student_id, `+prefixed("s.", subjectResultCols)+` FROM lsu_subject_results s
 		JOIN lsu_periodic_reports r ON r.uai = s.uai AND r.id = s.report_id
 		WHERE s.uai = $1 AND r.period_id = $2 AND s.subject_code = $3
@@ -259,7 +259,7 @@ func (tx *Tx) ListPeriodSubjectResults(ctx context.Context, uai sillage.UAI, div
 const elementCols = `uai, id, division_id, period_id, subject_code, label, created_at`
 
 // AddProgrammeElement records a programme element worked on and sets its ID.
-func (tx *Tx) AddProgrammeElement(ctx context.Context, uai sillage.UAI, e *sillage.ProgrammeElement) error {
+func (tx Livret) AddProgrammeElement(ctx context.Context, uai sillage.UAI, e *sillage.ProgrammeElement) error {
 	e.Label = strings.TrimSpace(e.Label)
 	if e.Label == "" || strings.TrimSpace(e.SubjectCode) == "" {
 		return sillage.Errorf(sillage.KindInvalid, "le libellé de l'élément de programme est obligatoire")
@@ -284,7 +284,7 @@ func (tx *Tx) AddProgrammeElement(ctx context.Context, uai sillage.UAI, e *silla
 
 // ListProgrammeElements returns the elements of a division and period
 // (0: every one), in the order they were added.
-func (tx *Tx) ListProgrammeElements(ctx context.Context, uai sillage.UAI, divisionID, periodID int64) ([]sillage.ProgrammeElement, error) {
+func (tx Livret) ListProgrammeElements(ctx context.Context, uai sillage.UAI, divisionID, periodID int64) ([]sillage.ProgrammeElement, error) {
 	q, args := `SELECT `+elementCols+` FROM lsu_programme_elements WHERE uai = $1`, []any{uai}
 	if divisionID != 0 {
 		args = append(args, divisionID)
@@ -294,7 +294,7 @@ func (tx *Tx) ListProgrammeElements(ctx context.Context, uai sillage.UAI, divisi
 		args = append(args, periodID)
 		q += fmt.Sprintf(` AND period_id = $%d`, len(args))
 	}
-	return collect(ctx, tx, q+` ORDER BY division_id, period_id, subject_code, created_at, id`, args, func(r *sql.Rows) (sillage.ProgrammeElement, error) {
+	return collect(ctx, tx.txn, q+` ORDER BY division_id, period_id, subject_code, created_at, id`, args, func(r *sql.Rows) (sillage.ProgrammeElement, error) {
 		var e sillage.ProgrammeElement
 		var u string
 		err := r.Scan(&u, &e.ID, &e.DivisionID, &e.PeriodID, &e.SubjectCode, &e.Label, ts{&e.CreatedAt})
@@ -304,15 +304,15 @@ func (tx *Tx) ListProgrammeElements(ctx context.Context, uai sillage.UAI, divisi
 }
 
 // DeleteProgrammeElement removes a programme element.
-func (tx *Tx) DeleteProgrammeElement(ctx context.Context, uai sillage.UAI, id int64) error {
+func (tx Livret) DeleteProgrammeElement(ctx context.Context, uai sillage.UAI, id int64) error {
 	n, err := tx.execN(ctx, `DELETE FROM lsu_programme_elements WHERE uai = $1 AND id = $2`, uai, id)
 	return notFoundIfNone(n, err, "élément de programme")
 }
 
 // ListCompetenceValues returns the results a teacher gave in a division's
 // evaluations dated within [from, to] (live evaluations only).
-func (tx *Tx) ListCompetenceValues(ctx context.Context, uai sillage.UAI, divisionID, authorID int64, from, to sillage.Date) ([]sillage.CompetenceValue, error) {
-	return collect(ctx, tx, `SELECT r.student_id, r.value FROM results r
+func (tx Livret) ListCompetenceValues(ctx context.Context, uai sillage.UAI, divisionID, authorID int64, from, to sillage.Date) ([]sillage.CompetenceValue, error) {
+	return collect(ctx, tx.txn, `SELECT r.student_id, r.value FROM results r
 		JOIN evaluations e ON e.uai = r.uai AND e.id = r.evaluation_id
 		WHERE r.uai = $1 AND e.division_id = $2 AND e.author_id = $3 AND e.deleted_at IS NULL AND e.date >= $4 AND e.date <= $5
 		ORDER BY r.student_id, e.date, r.evaluation_id, r.competence_id`, []any{uai, divisionID, authorID, from, to},

@@ -64,7 +64,7 @@ func (tx *Tx) stampPerson(ctx context.Context, uai sillage.UAI, p *sillage.Perso
 }
 
 // CreatePerson adds a person (not a student: use CreateStudent) and sets its ID.
-func (tx *Tx) CreatePerson(ctx context.Context, uai sillage.UAI, p *sillage.Person) error {
+func (tx People) CreatePerson(ctx context.Context, uai sillage.UAI, p *sillage.Person) error {
 	if p.Role == sillage.RoleStudent {
 		return sillage.Errorf(sillage.KindInvalid, "un élève se crée avec CreateStudent")
 	}
@@ -80,7 +80,7 @@ func (tx *Tx) CreatePerson(ctx context.Context, uai sillage.UAI, p *sillage.Pers
 }
 
 // CreateStudent adds a student and sets its ID.
-func (tx *Tx) CreateStudent(ctx context.Context, uai sillage.UAI, s *sillage.Student) error {
+func (tx People) CreateStudent(ctx context.Context, uai sillage.UAI, s *sillage.Student) error {
 	s.Role = sillage.RoleStudent
 	if err := tx.stampPerson(ctx, uai, &s.Person); err != nil {
 		return err
@@ -108,7 +108,7 @@ func (tx *Tx) CreateStudent(ctx context.Context, uai sillage.UAI, s *sillage.Stu
 }
 
 // UpdatePerson rewrites the identity and external ids of a person.
-func (tx *Tx) UpdatePerson(ctx context.Context, uai sillage.UAI, p sillage.Person) error {
+func (tx People) UpdatePerson(ctx context.Context, uai sillage.UAI, p sillage.Person) error {
 	n, err := tx.execN(ctx, `UPDATE persons SET civility = $3, last_name = $4, first_name = $5, email = $6, birth_date = $7,
 		siecle_id = $8, aaf_id = $9, sts_id = $10, updated_at = $11 WHERE uai = $1 AND id = $2`,
 		uai, p.ID, p.Civility, p.LastName, p.FirstName, p.Email, p.BirthDate, p.SIECLEID, p.AAFID, p.STSID, tx.now)
@@ -120,7 +120,7 @@ func (tx *Tx) UpdatePerson(ctx context.Context, uai sillage.UAI, p sillage.Perso
 // the transfer engine owns them. A new unqid joins the student's versions
 // (person_unqids); the import replaces the versions with
 // ReplacePersonUnqids.
-func (tx *Tx) UpdateStudent(ctx context.Context, uai sillage.UAI, s sillage.Student) error {
+func (tx People) UpdateStudent(ctx context.Context, uai sillage.UAI, s sillage.Student) error {
 	n, err := tx.execN(ctx, `UPDATE persons SET civility = $3, last_name = $4, first_name = $5, email = $6, birth_date = $7,
 		siecle_id = $8, aaf_id = $9, unqid = $10, ine_status = $11, previous_uai = $12, previous_name = $13,
 		school_entry = $14, exit_date = $15, exit_reason = $16, mef = $17, diploma = $18, division_id = $19, updated_at = $20
@@ -141,7 +141,7 @@ func notFoundIfNone(n int64, err error, what string) error {
 }
 
 // SetPersonActive deactivates (at the transaction's time) or reactivates a person.
-func (tx *Tx) SetPersonActive(ctx context.Context, uai sillage.UAI, id int64, active bool) error {
+func (tx People) SetPersonActive(ctx context.Context, uai sillage.UAI, id int64, active bool) error {
 	var at time.Time // zero is stored as NULL: active
 	if !active {
 		at = tx.now
@@ -152,13 +152,13 @@ func (tx *Tx) SetPersonActive(ctx context.Context, uai sillage.UAI, id int64, ac
 }
 
 // SetPersonRole changes the role of a person.
-func (tx *Tx) SetPersonRole(ctx context.Context, uai sillage.UAI, id int64, role sillage.Role) error {
+func (tx People) SetPersonRole(ctx context.Context, uai sillage.UAI, id int64, role sillage.Role) error {
 	n, err := tx.execN(ctx, `UPDATE persons SET role = $3, updated_at = $4 WHERE uai = $1 AND id = $2`, uai, id, role, tx.now)
 	return notFoundIfNone(n, err, "personne")
 }
 
 // SetTransferStatus sets a student's transfer status (and when it was transferred).
-func (tx *Tx) SetTransferStatus(ctx context.Context, uai sillage.UAI, id int64, st sillage.TransferStatus) error {
+func (tx People) SetTransferStatus(ctx context.Context, uai sillage.UAI, id int64, st sillage.TransferStatus) error {
 	var at time.Time
 	if st == sillage.TransferTransferred {
 		at = tx.now
@@ -170,13 +170,13 @@ func (tx *Tx) SetTransferStatus(ctx context.Context, uai sillage.UAI, id int64, 
 
 // DeletePerson deletes a person and, by cascade, everything hanging from
 // them (results, comments, sheets and attachments, documents, links).
-func (tx *Tx) DeletePerson(ctx context.Context, uai sillage.UAI, id int64) error {
+func (tx People) DeletePerson(ctx context.Context, uai sillage.UAI, id int64) error {
 	n, err := tx.execN(ctx, `DELETE FROM persons WHERE uai = $1 AND id = $2`, uai, id)
 	return notFoundIfNone(n, err, "personne")
 }
 
 // GetPerson returns a person of any role.
-func (tx *Tx) GetPerson(ctx context.Context, uai sillage.UAI, id int64) (sillage.Person, error) {
+func (tx People) GetPerson(ctx context.Context, uai sillage.UAI, id int64) (sillage.Person, error) {
 	p, err := scanPerson(tx.queryRow(ctx, `SELECT `+personCols+` FROM persons WHERE uai = $1 AND id = $2`, uai, id))
 	if err == sql.ErrNoRows {
 		return p, sillage.Errorf(sillage.KindNotFound, "personne introuvable")
@@ -185,7 +185,7 @@ func (tx *Tx) GetPerson(ctx context.Context, uai sillage.UAI, id int64) (sillage
 }
 
 // GetStudent returns a student.
-func (tx *Tx) GetStudent(ctx context.Context, uai sillage.UAI, id int64) (sillage.Student, error) {
+func (tx People) GetStudent(ctx context.Context, uai sillage.UAI, id int64) (sillage.Student, error) {
 	s, err := scanStudent(tx.queryRow(ctx, `SELECT `+studentCols+` FROM persons WHERE uai = $1 AND id = $2 AND role = 'student'`, uai, id))
 	if err == sql.ErrNoRows {
 		return s, sillage.Errorf(sillage.KindNotFound, "élève introuvable")
@@ -194,7 +194,7 @@ func (tx *Tx) GetStudent(ctx context.Context, uai sillage.UAI, id int64) (sillag
 }
 
 // GetStudentBySIECLEID returns the student whose SIECLE ELEVE_ID is eleveID.
-func (tx *Tx) GetStudentBySIECLEID(ctx context.Context, uai sillage.UAI, eleveID string) (sillage.Student, error) {
+func (tx People) GetStudentBySIECLEID(ctx context.Context, uai sillage.UAI, eleveID string) (sillage.Student, error) {
 	s, err := scanStudent(tx.queryRow(ctx, `SELECT `+studentCols+` FROM persons WHERE uai = $1 AND role = 'student' AND siecle_id = $2`, uai, eleveID))
 	if err == sql.ErrNoRows || eleveID == "" {
 		return s, sillage.Errorf(sillage.KindNotFound, "élève %s introuvable", eleveID)
@@ -203,7 +203,7 @@ func (tx *Tx) GetStudentBySIECLEID(ctx context.Context, uai sillage.UAI, eleveID
 }
 
 // ListPersons returns the persons of an establishment, by name.
-func (tx *Tx) ListPersons(ctx context.Context, uai sillage.UAI, f sillage.PersonFilter) ([]sillage.Person, error) {
+func (tx People) ListPersons(ctx context.Context, uai sillage.UAI, f sillage.PersonFilter) ([]sillage.Person, error) {
 	q, args := `SELECT `+personCols+` FROM persons WHERE uai = $1`, []any{uai}
 	if f.Role != "" {
 		args = append(args, f.Role)
@@ -214,11 +214,11 @@ func (tx *Tx) ListPersons(ctx context.Context, uai sillage.UAI, f sillage.Person
 	}
 	q, args = inIDs(q, args, "id", f.IDs)
 	q += ` ORDER BY last_name, first_name, id`
-	return collect(ctx, tx, q, args, func(r *sql.Rows) (sillage.Person, error) { return scanPerson(r) })
+	return collect(ctx, tx.txn, q, args, func(r *sql.Rows) (sillage.Person, error) { return scanPerson(r) })
 }
 
 // ListStudents returns students, by division then name.
-func (tx *Tx) ListStudents(ctx context.Context, uai sillage.UAI, f sillage.StudentFilter) ([]sillage.Student, error) {
+func (tx People) ListStudents(ctx context.Context, uai sillage.UAI, f sillage.StudentFilter) ([]sillage.Student, error) {
 	q, args := `SELECT `+studentCols+` FROM persons WHERE uai = $1 AND role = 'student'`, []any{uai}
 	if f.DivisionID != 0 {
 		args = append(args, f.DivisionID)
@@ -239,11 +239,11 @@ func (tx *Tx) ListStudents(ctx context.Context, uai sillage.UAI, f sillage.Stude
 	}
 	q, args = inIDs(q, args, "id", f.IDs)
 	q += ` ORDER BY last_name, first_name, id`
-	return collect(ctx, tx, q, args, func(r *sql.Rows) (sillage.Student, error) { return scanStudent(r) })
+	return collect(ctx, tx.txn, q, args, func(r *sql.Rows) (sillage.Student, error) { return scanStudent(r) })
 }
 
 // LinkGuardian records that a parent is responsible for a student (idempotent).
-func (tx *Tx) LinkGuardian(ctx context.Context, uai sillage.UAI, g sillage.Guardianship) error {
+func (tx People) LinkGuardian(ctx context.Context, uai sillage.UAI, g sillage.Guardianship) error {
 	_, err := tx.exec(ctx, `INSERT INTO guardianships (uai, parent_id, student_id, legal, relation) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (uai, parent_id, student_id) DO UPDATE SET legal = excluded.legal, relation = excluded.relation`,
 		uai, g.ParentID, g.StudentID, g.Legal, g.Relation)
@@ -251,22 +251,22 @@ func (tx *Tx) LinkGuardian(ctx context.Context, uai sillage.UAI, g sillage.Guard
 }
 
 // UnlinkGuardian removes a parent–student link.
-func (tx *Tx) UnlinkGuardian(ctx context.Context, uai sillage.UAI, parentID, studentID int64) error {
+func (tx People) UnlinkGuardian(ctx context.Context, uai sillage.UAI, parentID, studentID int64) error {
 	_, err := tx.exec(ctx, `DELETE FROM guardianships WHERE uai = $1 AND parent_id = $2 AND student_id = $3`, uai, parentID, studentID)
 	return err
 }
 
 // ListChildren returns the students a parent is the legal guardian of.
-func (tx *Tx) ListChildren(ctx context.Context, uai sillage.UAI, parentID int64) ([]sillage.Student, error) {
-	return collect(ctx, tx, `SELECT `+studentCols+` FROM persons WHERE uai = $1 AND role = 'student'
+func (tx People) ListChildren(ctx context.Context, uai sillage.UAI, parentID int64) ([]sillage.Student, error) {
+	return collect(ctx, tx.txn, `SELECT `+studentCols+` FROM persons WHERE uai = $1 AND role = 'student'
 		AND id IN (SELECT student_id FROM guardianships WHERE uai = $1 AND parent_id = $2 AND legal)
 		ORDER BY last_name, first_name, id`, []any{uai, parentID},
 		func(r *sql.Rows) (sillage.Student, error) { return scanStudent(r) })
 }
 
 // ListGuardians returns the links of a student to their parents.
-func (tx *Tx) ListGuardians(ctx context.Context, uai sillage.UAI, studentID int64) ([]sillage.Guardianship, error) {
-	return collect(ctx, tx, `SELECT uai, parent_id, student_id, legal, relation FROM guardianships
+func (tx People) ListGuardians(ctx context.Context, uai sillage.UAI, studentID int64) ([]sillage.Guardianship, error) {
+	return collect(ctx, tx.txn, `SELECT uai, parent_id, student_id, legal, relation FROM guardianships
 		WHERE uai = $1 AND student_id = $2 ORDER BY parent_id`, []any{uai, studentID},
 		func(r *sql.Rows) (sillage.Guardianship, error) {
 			var g sillage.Guardianship
@@ -278,7 +278,7 @@ func (tx *Tx) ListGuardians(ctx context.Context, uai sillage.UAI, studentID int6
 }
 
 // IsGuardianOf reports whether parentID is the legal guardian of studentID.
-func (tx *Tx) IsGuardianOf(ctx context.Context, uai sillage.UAI, parentID, studentID int64) (bool, error) {
+func (tx People) IsGuardianOf(ctx context.Context, uai sillage.UAI, parentID, studentID int64) (bool, error) {
 	n, err := tx.count(ctx, `SELECT COUNT(*) FROM guardianships WHERE uai = $1 AND parent_id = $2 AND student_id = $3 AND legal`,
 		uai, parentID, studentID)
 	return n > 0, err

@@ -18,12 +18,12 @@ import (
 
 // ListPersonUnqids returns the unqid versions of the establishment's
 // students, by person, each sorted.
-func (tx *Tx) ListPersonUnqids(ctx context.Context, uai sillage.UAI) (map[int64][]string, error) {
+func (tx Imports) ListPersonUnqids(ctx context.Context, uai sillage.UAI) (map[int64][]string, error) {
 	type row struct {
 		id    int64
 		unqid string
 	}
-	rows, err := collect(ctx, tx, `SELECT person_id, unqid FROM person_unqids WHERE uai = $1 ORDER BY person_id, unqid`, []any{uai},
+	rows, err := collect(ctx, tx.txn, `SELECT person_id, unqid FROM person_unqids WHERE uai = $1 ORDER BY person_id, unqid`, []any{uai},
 		func(r *sql.Rows) (row, error) {
 			var x row
 			return x, r.Scan(&x.id, &x.unqid)
@@ -41,7 +41,7 @@ func (tx *Tx) ListPersonUnqids(ctx context.Context, uai sillage.UAI) (map[int64]
 // ReplacePersonUnqids sets the unqid versions of these students of the
 // establishment to exactly the given ones (an empty set removes them all),
 // in a few statements per 500 students.
-func (tx *Tx) ReplacePersonUnqids(ctx context.Context, uai sillage.UAI, sets []sillage.PersonUnqids) error {
+func (tx Imports) ReplacePersonUnqids(ctx context.Context, uai sillage.UAI, sets []sillage.PersonUnqids) error {
 	if len(sets) == 0 {
 		return nil
 	}
@@ -86,7 +86,7 @@ func (tx *Tx) addNewestUnqids(ctx context.Context, uai sillage.UAI, ss []*sillag
 // ListUnqidsByRef returns the unqid versions of these students, in any
 // establishment (the transfer engine re-checks a match in its
 // transaction), each sorted.
-func (tx *Tx) ListUnqidsByRef(ctx context.Context, refs []sillage.StudentRef) (map[sillage.StudentRef][]string, error) {
+func (tx CrossTenant) ListUnqidsByRef(ctx context.Context, refs []sillage.StudentRef) (map[sillage.StudentRef][]string, error) {
 	out := make(map[sillage.StudentRef][]string, len(refs))
 	for _, c := range chunks(len(refs), 2, 0) {
 		cte, args := refsCTE("r", refs[c[0]:c[1]], nil)
@@ -94,7 +94,7 @@ func (tx *Tx) ListUnqidsByRef(ctx context.Context, refs []sillage.StudentRef) (m
 			ref   sillage.StudentRef
 			unqid string
 		}
-		rows, err := collect(ctx, tx, `WITH `+cte+` SELECT u.uai, u.person_id, u.unqid FROM r
+		rows, err := collect(ctx, tx.txn, `WITH `+cte+` SELECT u.uai, u.person_id, u.unqid FROM r
 			JOIN person_unqids u ON u.uai = r.uai AND u.person_id = r.sid`, args, func(r *sql.Rows) (row, error) {
 			var x row
 			var u string

@@ -19,7 +19,7 @@ func scanPeriod(r scanner) (sillage.Period, error) {
 }
 
 // CreatePeriod adds a period and sets its ID.
-func (tx *Tx) CreatePeriod(ctx context.Context, uai sillage.UAI, p *sillage.Period) error {
+func (tx Periods) CreatePeriod(ctx context.Context, uai sillage.UAI, p *sillage.Period) error {
 	if p.Start.IsZero() || p.End.IsZero() || p.End.Before(p.Start) {
 		return sillage.Errorf(sillage.KindInvalid, "dates de période invalides")
 	}
@@ -37,7 +37,7 @@ func (tx *Tx) CreatePeriod(ctx context.Context, uai sillage.UAI, p *sillage.Peri
 }
 
 // GetPeriod returns a period.
-func (tx *Tx) GetPeriod(ctx context.Context, uai sillage.UAI, id int64) (sillage.Period, error) {
+func (tx Periods) GetPeriod(ctx context.Context, uai sillage.UAI, id int64) (sillage.Period, error) {
 	p, err := scanPeriod(tx.queryRow(ctx, `SELECT `+periodCols+` FROM periods WHERE uai = $1 AND id = $2`, uai, id))
 	if err == sql.ErrNoRows {
 		return p, sillage.Errorf(sillage.KindNotFound, "période introuvable")
@@ -46,19 +46,19 @@ func (tx *Tx) GetPeriod(ctx context.Context, uai sillage.UAI, id int64) (sillage
 }
 
 // ListPeriods returns the periods of a school year (0: every year), in order.
-func (tx *Tx) ListPeriods(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) ([]sillage.Period, error) {
+func (tx Periods) ListPeriods(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) ([]sillage.Period, error) {
 	q, args := `SELECT `+periodCols+` FROM periods WHERE uai = $1`, []any{uai}
 	if year != 0 {
 		q += ` AND school_year = $2`
 		args = append(args, year)
 	}
-	return collect(ctx, tx, q+` ORDER BY school_year, kind, idx`, args, func(r *sql.Rows) (sillage.Period, error) { return scanPeriod(r) })
+	return collect(ctx, tx.txn, q+` ORDER BY school_year, kind, idx`, args, func(r *sql.Rows) (sillage.Period, error) { return scanPeriod(r) })
 }
 
 // DeletePeriod deletes a period without reports: those entered for it
 // would be lost (the dates are corrected instead).
-func (tx *Tx) DeletePeriod(ctx context.Context, uai sillage.UAI, id int64) error {
-	rs, err := tx.ListPeriodicReports(ctx, uai, sillage.ReportFilter{PeriodIDs: []int64{id}})
+func (tx Periods) DeletePeriod(ctx context.Context, uai sillage.UAI, id int64) error {
+	rs, err := tx.Livret().ListPeriodicReports(ctx, uai, sillage.ReportFilter{PeriodIDs: []int64{id}})
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func (tx *Tx) DeletePeriod(ctx context.Context, uai sillage.UAI, id int64) error
 }
 
 // GetSetting returns an establishment setting, or def when unset.
-func (tx *Tx) GetSetting(ctx context.Context, uai sillage.UAI, key, def string) (string, error) {
+func (tx Periods) GetSetting(ctx context.Context, uai sillage.UAI, key, def string) (string, error) {
 	var v string
 	err := tx.queryRow(ctx, `SELECT value FROM settings WHERE uai = $1 AND key = $2`, uai, key).Scan(&v)
 	if err == sql.ErrNoRows {
@@ -80,13 +80,13 @@ func (tx *Tx) GetSetting(ctx context.Context, uai sillage.UAI, key, def string) 
 }
 
 // DeleteSetting removes an establishment setting (it reads as its default again).
-func (tx *Tx) DeleteSetting(ctx context.Context, uai sillage.UAI, key string) error {
+func (tx Periods) DeleteSetting(ctx context.Context, uai sillage.UAI, key string) error {
 	_, err := tx.exec(ctx, `DELETE FROM settings WHERE uai = $1 AND key = $2`, uai, key)
 	return err
 }
 
 // SetSetting stores an establishment setting.
-func (tx *Tx) SetSetting(ctx context.Context, uai sillage.UAI, key, value string) error {
+func (tx Periods) SetSetting(ctx context.Context, uai sillage.UAI, key, value string) error {
 	_, err := tx.exec(ctx, `INSERT INTO settings (uai, key, value) VALUES ($1, $2, $3)
 		ON CONFLICT (uai, key) DO UPDATE SET value = excluded.value`, uai, key, value)
 	return err

@@ -38,14 +38,14 @@ func TestPeriodRules(t *testing.T) {
 			{"second trimester", sillage.Period{SchoolYear: a.year, Kind: sillage.Trimester, Index: 2,
 				Start: sillage.NewDate(2025, 12, 1), End: sillage.NewDate(2026, 2, 28)}, created},
 		} {
-			err := st.Write(ctx, func(tx *store.Tx) error { return tx.CreatePeriodChecked(ctx, a.uai, &c.p) })
+			err := st.Write(ctx, func(tx *store.Tx) error { return tx.Livret().CreatePeriodChecked(ctx, a.uai, &c.p) })
 			if c.want == created && err != nil || c.want != created && sillage.KindOf(err) != c.want {
 				t.Errorf("%s: %v, want kind %v", c.name, err, c.want)
 			}
 		}
 		var t2 sillage.Period
 		err := st.Read(ctx, func(tx *store.Tx) error {
-			ps, err := tx.ListPeriods(ctx, a.uai, a.year)
+			ps, err := tx.Periods().ListPeriods(ctx, a.uai, a.year)
 			if err != nil {
 				return err
 			}
@@ -68,7 +68,7 @@ func TestPeriodRules(t *testing.T) {
 			{"without reports", t2.ID, created},
 			{"already gone", t2.ID, sillage.KindNotFound},
 		} {
-			err := st.Write(ctx, func(tx *store.Tx) error { return tx.DeletePeriod(ctx, a.uai, c.id) })
+			err := st.Write(ctx, func(tx *store.Tx) error { return tx.Periods().DeletePeriod(ctx, a.uai, c.id) })
 			if c.want == created && err != nil || c.want != created && sillage.KindOf(err) != c.want {
 				t.Errorf("delete %s: %v, want kind %v", c.name, err, c.want)
 			}

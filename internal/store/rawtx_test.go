@@ -43,7 +43,7 @@ func TestDriverSharesTheTransaction(t *testing.T) {
 		count := func() int {
 			var n int
 			if err := st.Read(ctx, func(tx *store.Tx) error {
-				vs, err := tx.ListKeyVersions(ctx, "essai")
+				vs, err := tx.Keys().ListKeyVersions(ctx, "essai")
 				n = len(vs)
 				return err
 			}); err != nil {

@@ -13,7 +13,7 @@ import (
 )
 
 // CreateReferential adds a referential with its competences and sets the IDs.
-func (tx *Tx) CreateReferential(ctx context.Context, uai sillage.UAI, r *sillage.Referential) error {
+func (tx Records) CreateReferential(ctx context.Context, uai sillage.UAI, r *sillage.Referential) error {
 	if strings.TrimSpace(r.Diploma) == "" || strings.TrimSpace(r.Label) == "" {
 		return sillage.Errorf(sillage.KindInvalid, "le diplôme et le libellé du référentiel sont obligatoires")
 	}
@@ -50,13 +50,13 @@ func (tx *Tx) CreateReferential(ctx context.Context, uai sillage.UAI, r *sillage
 }
 
 // UpdateReferential renames a referential and changes its kind.
-func (tx *Tx) UpdateReferential(ctx context.Context, uai sillage.UAI, r sillage.Referential) error {
+func (tx Records) UpdateReferential(ctx context.Context, uai sillage.UAI, r sillage.Referential) error {
 	n, err := tx.execN(ctx, `UPDATE referentials SET label = $3, kind = $4 WHERE uai = $1 AND id = $2`, uai, r.ID, r.Label, r.Kind)
 	return notFoundIfNone(n, err, "référentiel")
 }
 
 // CreateCompetence adds a competence to a referential and sets its ID.
-func (tx *Tx) CreateCompetence(ctx context.Context, uai sillage.UAI, c *sillage.Competence) error {
+func (tx Records) CreateCompetence(ctx context.Context, uai sillage.UAI, c *sillage.Competence) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func (tx *Tx) CreateCompetence(ctx context.Context, uai sillage.UAI, c *sillage.
 }
 
 // UpdateCompetence rewrites a competence's domain, code, label and position.
-func (tx *Tx) UpdateCompetence(ctx context.Context, uai sillage.UAI, c sillage.Competence) error {
+func (tx Records) UpdateCompetence(ctx context.Context, uai sillage.UAI, c sillage.Competence) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func (tx *Tx) UpdateCompetence(ctx context.Context, uai sillage.UAI, c sillage.C
 }
 
 // DeleteCompetence deletes a competence and the results given on it.
-func (tx *Tx) DeleteCompetence(ctx context.Context, uai sillage.UAI, id int64) error {
+func (tx Records) DeleteCompetence(ctx context.Context, uai sillage.UAI, id int64) error {
 	n, err := tx.execN(ctx, `DELETE FROM competences WHERE uai = $1 AND id = $2`, uai, id)
 	return notFoundIfNone(n, err, "compétence")
 }
@@ -100,7 +100,7 @@ func scanReferential(r scanner) (sillage.Referential, error) {
 }
 
 // GetReferential returns a referential with its competences.
-func (tx *Tx) GetReferential(ctx context.Context, uai sillage.UAI, id int64) (sillage.Referential, error) {
+func (tx Records) GetReferential(ctx context.Context, uai sillage.UAI, id int64) (sillage.Referential, error) {
 	ref, err := scanReferential(tx.queryRow(ctx, `SELECT `+referentialCols+` FROM referentials WHERE uai = $1 AND id = $2`, uai, id))
 	if err == sql.ErrNoRows {
 		return ref, sillage.Errorf(sillage.KindNotFound, "référentiel introuvable")
@@ -113,7 +113,7 @@ func (tx *Tx) GetReferential(ctx context.Context, uai sillage.UAI, id int64) (si
 }
 
 // GetReferentialByDiploma returns the referential of a diploma.
-func (tx *Tx) GetReferentialByDiploma(ctx context.Context, uai sillage.UAI, diploma string) (sillage.Referential, error) {
+func (tx Records) GetReferentialByDiploma(ctx context.Context, uai sillage.UAI, diploma string) (sillage.Referential, error) {
 	ref, err := scanReferential(tx.queryRow(ctx, `SELECT `+referentialCols+` FROM referentials WHERE uai = $1 AND diploma = $2`, uai, diploma))
 	if err == sql.ErrNoRows {
 		return ref, sillage.Errorf(sillage.KindNotFound, "aucun référentiel pour le diplôme %s", diploma)
@@ -126,14 +126,14 @@ func (tx *Tx) GetReferentialByDiploma(ctx context.Context, uai sillage.UAI, dipl
 }
 
 // ListReferentials returns the referentials, without their competences.
-func (tx *Tx) ListReferentials(ctx context.Context, uai sillage.UAI) ([]sillage.Referential, error) {
-	return collect(ctx, tx, `SELECT `+referentialCols+` FROM referentials WHERE uai = $1 ORDER BY label, id`, []any{uai},
+func (tx Records) ListReferentials(ctx context.Context, uai sillage.UAI) ([]sillage.Referential, error) {
+	return collect(ctx, tx.txn, `SELECT `+referentialCols+` FROM referentials WHERE uai = $1 ORDER BY label, id`, []any{uai},
 		func(r *sql.Rows) (sillage.Referential, error) { return scanReferential(r) })
 }
 
 // ListCompetences returns a referential's competences in order.
-func (tx *Tx) ListCompetences(ctx context.Context, uai sillage.UAI, referentialID int64) ([]sillage.Competence, error) {
-	return collect(ctx, tx, `SELECT uai, id, referential_id, domain, code, label, position FROM competences
+func (tx Records) ListCompetences(ctx context.Context, uai sillage.UAI, referentialID int64) ([]sillage.Competence, error) {
+	return collect(ctx, tx.txn, `SELECT uai, id, referential_id, domain, code, label, position FROM competences
 		WHERE uai = $1 AND referential_id = $2 ORDER BY position, code`, []any{uai, referentialID},
 		func(r *sql.Rows) (sillage.Competence, error) {
 			var c sillage.Competence
@@ -159,7 +159,7 @@ func scanEvaluation(r scanner) (sillage.Evaluation, error) {
 }
 
 // CreateEvaluation adds an evaluation and sets its ID.
-func (tx *Tx) CreateEvaluation(ctx context.Context, uai sillage.UAI, e *sillage.Evaluation) error {
+func (tx Records) CreateEvaluation(ctx context.Context, uai sillage.UAI, e *sillage.Evaluation) error {
 	if err := e.Validate(); err != nil {
 		return err
 	}
@@ -185,7 +185,7 @@ func (tx *Tx) CreateEvaluation(ctx context.Context, uai sillage.UAI, e *sillage.
 }
 
 // UpdateEvaluation rewrites an evaluation's title, date and level.
-func (tx *Tx) UpdateEvaluation(ctx context.Context, uai sillage.UAI, e sillage.Evaluation) error {
+func (tx Records) UpdateEvaluation(ctx context.Context, uai sillage.UAI, e sillage.Evaluation) error {
 	if err := e.Validate(); err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ func (tx *Tx) UpdateEvaluation(ctx context.Context, uai sillage.UAI, e sillage.E
 }
 
 // GetEvaluation returns an evaluation (also when it is in the trash).
-func (tx *Tx) GetEvaluation(ctx context.Context, uai sillage.UAI, id int64) (sillage.Evaluation, error) {
+func (tx Records) GetEvaluation(ctx context.Context, uai sillage.UAI, id int64) (sillage.Evaluation, error) {
 	e, err := scanEvaluation(tx.queryRow(ctx, `SELECT `+evaluationCols+` FROM evaluations e WHERE e.uai = $1 AND e.id = $2`, uai, id))
 	if err == sql.ErrNoRows {
 		return e, sillage.Errorf(sillage.KindNotFound, "évaluation introuvable")
@@ -204,7 +204,7 @@ func (tx *Tx) GetEvaluation(ctx context.Context, uai sillage.UAI, id int64) (sil
 }
 
 // ListEvaluations returns evaluations, newest first.
-func (tx *Tx) ListEvaluations(ctx context.Context, uai sillage.UAI, f sillage.EvaluationFilter) ([]sillage.Evaluation, error) {
+func (tx Records) ListEvaluations(ctx context.Context, uai sillage.UAI, f sillage.EvaluationFilter) ([]sillage.Evaluation, error) {
 	q, args := `SELECT `+evaluationCols+` FROM evaluations e WHERE e.uai = $1`, []any{uai}
 	if f.Trashed {
 		q += ` AND e.deleted_at IS NOT NULL`
@@ -225,29 +225,29 @@ func (tx *Tx) ListEvaluations(ctx context.Context, uai sillage.UAI, f sillage.Ev
 		q += fmt.Sprintf(` AND (EXISTS (SELECT 1 FROM results r WHERE r.uai = e.uai AND r.evaluation_id = e.id AND r.student_id = $%d)
 			OR EXISTS (SELECT 1 FROM comments c WHERE c.uai = e.uai AND c.evaluation_id = e.id AND c.student_id = $%d))`, n, n)
 	}
-	return collect(ctx, tx, q+` ORDER BY e.date DESC, e.id DESC`, args, func(r *sql.Rows) (sillage.Evaluation, error) { return scanEvaluation(r) })
+	return collect(ctx, tx.txn, q+` ORDER BY e.date DESC, e.id DESC`, args, func(r *sql.Rows) (sillage.Evaluation, error) { return scanEvaluation(r) })
 }
 
 // TrashEvaluation moves an evaluation to the trash.
-func (tx *Tx) TrashEvaluation(ctx context.Context, uai sillage.UAI, id, by int64) error {
+func (tx Records) TrashEvaluation(ctx context.Context, uai sillage.UAI, id, by int64) error {
 	n, err := tx.execN(ctx, `UPDATE evaluations SET deleted_at = $3, deleted_by = $4 WHERE uai = $1 AND id = $2 AND deleted_at IS NULL`, uai, id, tx.now, by)
 	return notFoundIfNone(n, err, "évaluation")
 }
 
 // RestoreEvaluation takes an evaluation out of the trash.
-func (tx *Tx) RestoreEvaluation(ctx context.Context, uai sillage.UAI, id int64) error {
+func (tx Records) RestoreEvaluation(ctx context.Context, uai sillage.UAI, id int64) error {
 	n, err := tx.execN(ctx, `UPDATE evaluations SET deleted_at = NULL, deleted_by = NULL WHERE uai = $1 AND id = $2 AND deleted_at IS NOT NULL`, uai, id)
 	return notFoundIfNone(n, err, "évaluation dans la corbeille")
 }
 
 // DeleteEvaluation deletes an evaluation with its results and comments.
-func (tx *Tx) DeleteEvaluation(ctx context.Context, uai sillage.UAI, id int64) error {
+func (tx Records) DeleteEvaluation(ctx context.Context, uai sillage.UAI, id int64) error {
 	n, err := tx.execN(ctx, `DELETE FROM evaluations WHERE uai = $1 AND id = $2`, uai, id)
 	return notFoundIfNone(n, err, "évaluation")
 }
 
 // SetResult sets one result; an empty value removes it.
-func (tx *Tx) SetResult(ctx context.Context, uai sillage.UAI, r sillage.Result) error {
+func (tx Records) SetResult(ctx context.Context, uai sillage.UAI, r sillage.Result) error {
 	if r.Value == "" {
 		_, err := tx.exec(ctx, `DELETE FROM results WHERE uai = $1 AND evaluation_id = $2 AND student_id = $3 AND competence_id = $4`,
 			uai, r.EvaluationID, r.StudentID, r.CompetenceID)
@@ -263,7 +263,7 @@ func (tx *Tx) SetResult(ctx context.Context, uai sillage.UAI, r sillage.Result) 
 }
 
 // ListResults returns results, by evaluation, student and competence.
-func (tx *Tx) ListResults(ctx context.Context, uai sillage.UAI, f sillage.ResultFilter) ([]sillage.Result, error) {
+func (tx Records) ListResults(ctx context.Context, uai sillage.UAI, f sillage.ResultFilter) ([]sillage.Result, error) {
 	q, args := `SELECT uai, evaluation_id, student_id, competence_id, value FROM results WHERE uai = $1`, []any{uai}
 	if f.EvaluationID != 0 {
 		args = append(args, f.EvaluationID)
@@ -273,7 +273,7 @@ func (tx *Tx) ListResults(ctx context.Context, uai sillage.UAI, f sillage.Result
 		args = append(args, f.StudentID)
 		q += fmt.Sprintf(` AND student_id = $%d`, len(args))
 	}
-	return collect(ctx, tx, q+` ORDER BY evaluation_id, student_id, competence_id`, args, func(r *sql.Rows) (sillage.Result, error) {
+	return collect(ctx, tx.txn, q+` ORDER BY evaluation_id, student_id, competence_id`, args, func(r *sql.Rows) (sillage.Result, error) {
 		var res sillage.Result
 		var u string
 		err := r.Scan(&u, &res.EvaluationID, &res.StudentID, &res.CompetenceID, &res.Value)
@@ -285,7 +285,7 @@ func (tx *Tx) ListResults(ctx context.Context, uai sillage.UAI, f sillage.Result
 // InsertResults bulk-inserts new results (they must not exist yet): the
 // path of the demo generator and of records imports. PostgreSQL uses COPY
 // inside the transaction; SQLite a prepared statement.
-func (tx *Tx) InsertResults(ctx context.Context, uai sillage.UAI, rs []sillage.Result) error {
+func (tx Records) InsertResults(ctx context.Context, uai sillage.UAI, rs []sillage.Result) error {
 	if len(rs) == 0 {
 		return nil
 	}
@@ -335,7 +335,7 @@ func (tx *Tx) copyFrom(ctx context.Context, table string, cols []string, src pgx
 }
 
 // SetComment sets a student's comment on an evaluation; empty removes it.
-func (tx *Tx) SetComment(ctx context.Context, uai sillage.UAI, c sillage.Comment) error {
+func (tx Records) SetComment(ctx context.Context, uai sillage.UAI, c sillage.Comment) error {
 	if strings.TrimSpace(c.Text) == "" {
 		_, err := tx.exec(ctx, `DELETE FROM comments WHERE uai = $1 AND evaluation_id = $2 AND student_id = $3`, uai, c.EvaluationID, c.StudentID)
 		return err
@@ -349,7 +349,7 @@ func (tx *Tx) SetComment(ctx context.Context, uai sillage.UAI, c sillage.Comment
 }
 
 // ListComments returns comments of an evaluation and/or a student.
-func (tx *Tx) ListComments(ctx context.Context, uai sillage.UAI, f sillage.ResultFilter) ([]sillage.Comment, error) {
+func (tx Records) ListComments(ctx context.Context, uai sillage.UAI, f sillage.ResultFilter) ([]sillage.Comment, error) {
 	q, args := `SELECT uai, evaluation_id, student_id, text FROM comments WHERE uai = $1`, []any{uai}
 	if f.EvaluationID != 0 {
 		args = append(args, f.EvaluationID)
@@ -359,7 +359,7 @@ func (tx *Tx) ListComments(ctx context.Context, uai sillage.UAI, f sillage.Resul
 		args = append(args, f.StudentID)
 		q += fmt.Sprintf(` AND student_id = $%d`, len(args))
 	}
-	return collect(ctx, tx, q+` ORDER BY evaluation_id, student_id`, args, func(r *sql.Rows) (sillage.Comment, error) {
+	return collect(ctx, tx.txn, q+` ORDER BY evaluation_id, student_id`, args, func(r *sql.Rows) (sillage.Comment, error) {
 		var c sillage.Comment
 		var u string
 		err := r.Scan(&u, &c.EvaluationID, &c.StudentID, &c.Text)

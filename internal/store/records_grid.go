@@ -12,7 +12,7 @@ import (
 // SetEvaluationCompetences replaces the competences an evaluation assesses
 // (the columns of its grid). Competences of another referential than the
 // evaluation's are refused.
-func (tx *Tx) SetEvaluationCompetences(ctx context.Context, uai sillage.UAI, evaluationID int64, competenceIDs []int64) error {
+func (tx Records) SetEvaluationCompetences(ctx context.Context, uai sillage.UAI, evaluationID int64, competenceIDs []int64) error {
 	if _, err := tx.exec(ctx, `DELETE FROM evaluation_competences WHERE uai = $1 AND evaluation_id = $2`, uai, evaluationID); err != nil {
 		return err
 	}
@@ -22,7 +22,7 @@ func (tx *Tx) SetEvaluationCompetences(ctx context.Context, uai sillage.UAI, eva
 // AddEvaluationCompetences adds competences to an evaluation's grid; those
 // already there are kept. Competences of another referential than the
 // evaluation's are refused (and nothing is added).
-func (tx *Tx) AddEvaluationCompetences(ctx context.Context, uai sillage.UAI, evaluationID int64, competenceIDs []int64) error {
+func (tx Records) AddEvaluationCompetences(ctx context.Context, uai sillage.UAI, evaluationID int64, competenceIDs []int64) error {
 	if len(competenceIDs) == 0 {
 		return nil
 	}
@@ -50,8 +50,8 @@ func (tx *Tx) AddEvaluationCompetences(ctx context.Context, uai sillage.UAI, eva
 // grid, in the referential's order: those chosen for it, and those that
 // have results in it (an evaluation brought by a transfer or an import has
 // no chosen list).
-func (tx *Tx) ListEvaluationCompetences(ctx context.Context, uai sillage.UAI, evaluationID int64) ([]sillage.Competence, error) {
-	return collect(ctx, tx, `SELECT uai, id, referential_id, domain, code, label, position FROM competences c
+func (tx Records) ListEvaluationCompetences(ctx context.Context, uai sillage.UAI, evaluationID int64) ([]sillage.Competence, error) {
+	return collect(ctx, tx.txn, `SELECT uai, id, referential_id, domain, code, label, position FROM competences c
 		WHERE c.uai = $1 AND (c.id IN (SELECT competence_id FROM evaluation_competences WHERE uai = $1 AND evaluation_id = $2)
 			OR c.id IN (SELECT competence_id FROM results WHERE uai = $1 AND evaluation_id = $2))
 		ORDER BY c.position, c.code, c.id`, []any{uai, evaluationID}, scanCompetence)
@@ -66,8 +66,8 @@ func scanCompetence(r *sql.Rows) (sillage.Competence, error) {
 }
 
 // GetCompetence returns one competence.
-func (tx *Tx) GetCompetence(ctx context.Context, uai sillage.UAI, id int64) (sillage.Competence, error) {
-	cs, err := collect(ctx, tx, `SELECT uai, id, referential_id, domain, code, label, position FROM competences WHERE uai = $1 AND id = $2`,
+func (tx Records) GetCompetence(ctx context.Context, uai sillage.UAI, id int64) (sillage.Competence, error) {
+	cs, err := collect(ctx, tx.txn, `SELECT uai, id, referential_id, domain, code, label, position FROM competences WHERE uai = $1 AND id = $2`,
 		[]any{uai, id}, scanCompetence)
 	if err != nil {
 		return sillage.Competence{}, err
@@ -80,13 +80,13 @@ func (tx *Tx) GetCompetence(ctx context.Context, uai sillage.UAI, id int64) (sil
 
 // CountCompetenceResults returns how many results were given on a competence
 // (deleting the competence deletes them).
-func (tx *Tx) CountCompetenceResults(ctx context.Context, uai sillage.UAI, competenceID int64) (int, error) {
+func (tx Records) CountCompetenceResults(ctx context.Context, uai sillage.UAI, competenceID int64) (int, error) {
 	return tx.count(ctx, `SELECT COUNT(*) FROM results WHERE uai = $1 AND competence_id = $2`, uai, competenceID)
 }
 
 // CountReferentialUse returns how many evaluations (live or in the trash)
 // use a referential, and how many results hang from its competences.
-func (tx *Tx) CountReferentialUse(ctx context.Context, uai sillage.UAI, referentialID int64) (evaluations, results int, err error) {
+func (tx Records) CountReferentialUse(ctx context.Context, uai sillage.UAI, referentialID int64) (evaluations, results int, err error) {
 	evaluations, err = tx.count(ctx, `SELECT COUNT(*) FROM evaluations WHERE uai = $1 AND referential_id = $2`, uai, referentialID)
 	if err != nil {
 		return 0, 0, err
@@ -98,7 +98,7 @@ func (tx *Tx) CountReferentialUse(ctx context.Context, uai sillage.UAI, referent
 
 // DeleteReferential deletes a referential and its competences. A referential
 // that evaluations use cannot be deleted.
-func (tx *Tx) DeleteReferential(ctx context.Context, uai sillage.UAI, id int64) error {
+func (tx Records) DeleteReferential(ctx context.Context, uai sillage.UAI, id int64) error {
 	n, err := tx.execN(ctx, `DELETE FROM referentials WHERE uai = $1 AND id = $2`, uai, id)
 	if sillage.KindOf(err) == sillage.KindConflict {
 		return sillage.Errorf(sillage.KindConflict, "ce référentiel est utilisé par des évaluations : il ne peut pas être supprimé")
@@ -108,7 +108,7 @@ func (tx *Tx) DeleteReferential(ctx context.Context, uai sillage.UAI, id int64) 
 
 // SetCompetencePositions renumbers a referential's competences in the
 // order given (ids of other referentials are ignored).
-func (tx *Tx) SetCompetencePositions(ctx context.Context, uai sillage.UAI, referentialID int64, ordered []int64) error {
+func (tx Records) SetCompetencePositions(ctx context.Context, uai sillage.UAI, referentialID int64, ordered []int64) error {
 	for i, id := range ordered {
 		if _, err := tx.exec(ctx, `UPDATE competences SET position = $4 WHERE uai = $1 AND referential_id = $2 AND id = $3`,
 			uai, referentialID, id, i+1); err != nil {
@@ -119,12 +119,12 @@ func (tx *Tx) SetCompetencePositions(ctx context.Context, uai sillage.UAI, refer
 }
 
 // ListResultsOfEvaluations returns the results of several evaluations.
-func (tx *Tx) ListResultsOfEvaluations(ctx context.Context, uai sillage.UAI, evaluationIDs []int64) ([]sillage.Result, error) {
+func (tx Records) ListResultsOfEvaluations(ctx context.Context, uai sillage.UAI, evaluationIDs []int64) ([]sillage.Result, error) {
 	q, args := inIDs(`SELECT uai, evaluation_id, student_id, competence_id, value FROM results WHERE uai = $1`, []any{uai}, "evaluation_id", evaluationIDs)
 	if evaluationIDs == nil {
 		return nil, nil
 	}
-	return collect(ctx, tx, q+` ORDER BY evaluation_id, student_id, competence_id`, args, func(r *sql.Rows) (sillage.Result, error) {
+	return collect(ctx, tx.txn, q+` ORDER BY evaluation_id, student_id, competence_id`, args, func(r *sql.Rows) (sillage.Result, error) {
 		var res sillage.Result
 		var u string
 		err := r.Scan(&u, &res.EvaluationID, &res.StudentID, &res.CompetenceID, &res.Value)
@@ -134,12 +134,12 @@ func (tx *Tx) ListResultsOfEvaluations(ctx context.Context, uai sillage.UAI, eva
 }
 
 // ListCommentsOfEvaluations returns the comments of several evaluations.
-func (tx *Tx) ListCommentsOfEvaluations(ctx context.Context, uai sillage.UAI, evaluationIDs []int64) ([]sillage.Comment, error) {
+func (tx Records) ListCommentsOfEvaluations(ctx context.Context, uai sillage.UAI, evaluationIDs []int64) ([]sillage.Comment, error) {
 	if evaluationIDs == nil {
 		return nil, nil
 	}
 	q, args := inIDs(`SELECT uai, evaluation_id, student_id, text FROM comments WHERE uai = $1`, []any{uai}, "evaluation_id", evaluationIDs)
-	return collect(ctx, tx, q+` ORDER BY evaluation_id, student_id`, args, func(r *sql.Rows) (sillage.Comment, error) {
+	return collect(ctx, tx.txn, q+` ORDER BY evaluation_id, student_id`, args, func(r *sql.Rows) (sillage.Comment, error) {
 		var c sillage.Comment
 		var u string
 		err := r.Scan(&u, &c.EvaluationID, &c.StudentID, &c.Text)
@@ -149,13 +149,13 @@ func (tx *Tx) ListCommentsOfEvaluations(ctx context.Context, uai sillage.UAI, ev
 }
 
 // FindEvaluationByKey returns the evaluation imported under an external key.
-func (tx *Tx) FindEvaluationByKey(ctx context.Context, uai sillage.UAI, key string) (sillage.EvaluationRef, error) {
+func (tx Records) FindEvaluationByKey(ctx context.Context, uai sillage.UAI, key string) (sillage.EvaluationRef, error) {
 	return tx.findEvaluation(ctx, `SELECT id, deleted_at FROM evaluations WHERE uai = $1 AND external_key = $2 AND external_key <> ''`, uai, key)
 }
 
 // FindEvaluationNatural returns the evaluation without external key with
 // this title, date, diploma and author: the natural key of an import.
-func (tx *Tx) FindEvaluationNatural(ctx context.Context, uai sillage.UAI, title string, date sillage.Date, diploma string, authorID int64) (sillage.EvaluationRef, error) {
+func (tx Records) FindEvaluationNatural(ctx context.Context, uai sillage.UAI, title string, date sillage.Date, diploma string, authorID int64) (sillage.EvaluationRef, error) {
 	return tx.findEvaluation(ctx, `SELECT id, deleted_at FROM evaluations WHERE uai = $1 AND title = $2 AND date = $3 AND diploma = $4
 		AND author_id = $5 AND external_key = '' ORDER BY id`, uai, title, date, diploma, authorID)
 }
@@ -175,7 +175,7 @@ func (tx *Tx) findEvaluation(ctx context.Context, q string, args ...any) (sillag
 }
 
 // SetEvaluationKey records the external key an evaluation was imported with.
-func (tx *Tx) SetEvaluationKey(ctx context.Context, uai sillage.UAI, id int64, key string) error {
+func (tx Records) SetEvaluationKey(ctx context.Context, uai sillage.UAI, id int64, key string) error {
 	n, err := tx.execN(ctx, `UPDATE evaluations SET external_key = $3 WHERE uai = $1 AND id = $2`, uai, id, key)
 	if sillage.KindOf(err) == sillage.KindConflict {
 		return sillage.Errorf(sillage.KindConflict, "la clé d'évaluation %q est déjà utilisée", key)
@@ -185,13 +185,13 @@ func (tx *Tx) SetEvaluationKey(ctx context.Context, uai sillage.UAI, id int64, k
 
 // ListEvaluationKeys returns the external keys of the evaluations imported
 // with one, by evaluation id.
-func (tx *Tx) ListEvaluationKeys(ctx context.Context, uai sillage.UAI) (map[int64]string, error) {
+func (tx Records) ListEvaluationKeys(ctx context.Context, uai sillage.UAI) (map[int64]string, error) {
 	return tx.keys(ctx, `SELECT id, external_key FROM evaluations WHERE uai = $1 AND external_key <> ''`, uai)
 }
 
 // ListSheetKeys returns the external keys of the sheets imported with one,
 // by sheet id.
-func (tx *Tx) ListSheetKeys(ctx context.Context, uai sillage.UAI) (map[int64]string, error) {
+func (tx Records) ListSheetKeys(ctx context.Context, uai sillage.UAI) (map[int64]string, error) {
 	return tx.keys(ctx, `SELECT id, external_key FROM sheets WHERE uai = $1 AND external_key <> ''`, uai)
 }
 
@@ -215,14 +215,14 @@ func (tx *Tx) keys(ctx context.Context, q string, uai sillage.UAI) (map[int64]st
 
 // FindSheetByKey returns the id of a student's sheet imported under an
 // external key (live or in the trash) and whether it is in the trash.
-func (tx *Tx) FindSheetByKey(ctx context.Context, uai sillage.UAI, studentID int64, key string) (sillage.EvaluationRef, error) {
+func (tx Records) FindSheetByKey(ctx context.Context, uai sillage.UAI, studentID int64, key string) (sillage.EvaluationRef, error) {
 	return tx.findSheet(ctx, `SELECT id, deleted_at FROM sheets WHERE uai = $1 AND student_id = $2 AND external_key = $3 AND external_key <> ''`,
 		uai, studentID, key)
 }
 
 // FindSheetNatural returns a student's sheet without external key of this
 // kind, title, context and PFMP start: the natural key of an import.
-func (tx *Tx) FindSheetNatural(ctx context.Context, uai sillage.UAI, s sillage.Sheet) (sillage.EvaluationRef, error) {
+func (tx Records) FindSheetNatural(ctx context.Context, uai sillage.UAI, s sillage.Sheet) (sillage.EvaluationRef, error) {
 	return tx.findSheet(ctx, `SELECT id, deleted_at FROM sheets WHERE uai = $1 AND student_id = $2 AND kind = $3 AND title = $4
 		AND context = $5 AND (pfmp_start = $6 OR (pfmp_start IS NULL AND $6 IS NULL)) AND external_key = '' ORDER BY id`,
 		uai, s.StudentID, s.Kind, s.Title, s.Context, s.PFMPStart)
@@ -243,7 +243,7 @@ func (tx *Tx) findSheet(ctx context.Context, q string, args ...any) (sillage.Eva
 }
 
 // SetSheetKey records the external key a sheet was imported with.
-func (tx *Tx) SetSheetKey(ctx context.Context, uai sillage.UAI, id int64, key string) error {
+func (tx Records) SetSheetKey(ctx context.Context, uai sillage.UAI, id int64, key string) error {
 	n, err := tx.execN(ctx, `UPDATE sheets SET external_key = $3 WHERE uai = $1 AND id = $2`, uai, id, key)
 	if sillage.KindOf(err) == sillage.KindConflict {
 		return sillage.Errorf(sillage.KindConflict, "la clé de fiche %q est déjà utilisée pour cet élève", key)
@@ -253,13 +253,13 @@ func (tx *Tx) SetSheetKey(ctx context.Context, uai sillage.UAI, id int64, key st
 
 // ListStudentAttachments returns the attachments of the live sheets of a
 // student (studentID 0: of every student), by sheet and upload time.
-func (tx *Tx) ListStudentAttachments(ctx context.Context, uai sillage.UAI, studentID int64) ([]sillage.Attachment, error) {
+func (tx Records) ListStudentAttachments(ctx context.Context, uai sillage.UAI, studentID int64) ([]sillage.Attachment, error) {
 	q, args := `SELECT `+prefixed("a.", attachmentCols)+` FROM attachments a JOIN sheets s ON s.uai = a.uai AND s.id = a.sheet_id
 		WHERE a.uai = $1 AND s.deleted_at IS NULL`, []any{uai}
 	if studentID != 0 {
 		args = append(args, studentID)
 		q += fmt.Sprintf(` AND s.student_id = $%d`, len(args))
 	}
-	return collect(ctx, tx, q+` ORDER BY a.sheet_id, a.uploaded_at, a.id`, args,
+	return collect(ctx, tx.txn, q+` ORDER BY a.sheet_id, a.uploaded_at, a.id`, args,
 		func(r *sql.Rows) (sillage.Attachment, error) { return scanAttachment(r) })
 }

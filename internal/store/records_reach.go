@@ -21,13 +21,13 @@ const teacherStudents = `SELECT p.id FROM persons p WHERE p.uai = $1 AND p.role 
 // TeachesStudent reports whether a student is within a teacher's reach: in
 // a division the teacher teaches or heads, or in a group the teacher
 // teaches or manages.
-func (tx *Tx) TeachesStudent(ctx context.Context, uai sillage.UAI, teacherID, studentID int64) (bool, error) {
+func (tx Records) TeachesStudent(ctx context.Context, uai sillage.UAI, teacherID, studentID int64) (bool, error) {
 	n, err := tx.count(ctx, `SELECT COUNT(*) FROM (`+teacherStudents+`) t WHERE t.id = $3`, uai, teacherID, studentID)
 	return n > 0, err
 }
 
 // TeacherStudentIDs returns the ids of the students within a teacher's reach.
-func (tx *Tx) TeacherStudentIDs(ctx context.Context, uai sillage.UAI, teacherID int64) ([]int64, error) {
-	return collect(ctx, tx, teacherStudents+` ORDER BY 1`, []any{uai, teacherID},
+func (tx Records) TeacherStudentIDs(ctx context.Context, uai sillage.UAI, teacherID int64) ([]int64, error) {
+	return collect(ctx, tx.txn, teacherStudents+` ORDER BY 1`, []any{uai, teacherID},
 		func(r *sql.Rows) (int64, error) { var v int64; return v, r.Scan(&v) })
 }

@@ -19,7 +19,7 @@ func TestStudentRoundTrip(t *testing.T) {
 		a := populate(t, st, "0860012W")
 		var got sillage.Student
 		err := st.Read(ctx, func(tx *store.Tx) (err error) {
-			got, err = tx.GetStudent(ctx, a.uai, a.student.ID)
+			got, err = tx.People().GetStudent(ctx, a.uai, a.student.ID)
 			return err
 		})
 		if err != nil {
@@ -36,33 +36,33 @@ func TestStudentRoundTrip(t *testing.T) {
 
 		// Deactivate later, then list by activity.
 		clock.Advance(48 * time.Hour)
-		if err := st.Write(ctx, func(tx *store.Tx) error { return tx.SetPersonActive(ctx, a.uai, a.student.ID, false) }); err != nil {
+		if err := st.Write(ctx, func(tx *store.Tx) error { return tx.People().SetPersonActive(ctx, a.uai, a.student.ID, false) }); err != nil {
 			t.Fatal(err)
 		}
 		err = st.Read(ctx, func(tx *store.Tx) error {
-			s, err := tx.GetStudent(ctx, a.uai, a.student.ID)
+			s, err := tx.People().GetStudent(ctx, a.uai, a.student.ID)
 			if err != nil {
 				return err
 			}
 			if !s.DeactivatedAt.Equal(clock.T) || s.Active() {
 				t.Errorf("deactivated_at = %v, want %v", s.DeactivatedAt, clock.T)
 			}
-			active, err := tx.ListStudents(ctx, a.uai, sillage.StudentFilter{ActiveOnly: true})
+			active, err := tx.People().ListStudents(ctx, a.uai, sillage.StudentFilter{ActiveOnly: true})
 			if err != nil {
 				return err
 			}
-			inactive, err := tx.ListStudents(ctx, a.uai, sillage.StudentFilter{InactiveOnly: true})
+			inactive, err := tx.People().ListStudents(ctx, a.uai, sillage.StudentFilter{InactiveOnly: true})
 			if err != nil {
 				return err
 			}
 			if len(active) != 0 || len(inactive) != 1 {
 				t.Errorf("active %d inactive %d, want 0 and 1", len(active), len(inactive))
 			}
-			bySIECLE, err := tx.GetStudentBySIECLEID(ctx, a.uai, "E123")
+			bySIECLE, err := tx.People().GetStudentBySIECLEID(ctx, a.uai, "E123")
 			if err != nil || bySIECLE.ID != a.student.ID {
 				t.Errorf("by SIECLE id: %v %v", bySIECLE.ID, err)
 			}
-			children, err := tx.ListChildren(ctx, a.uai, a.parent.ID)
+			children, err := tx.People().ListChildren(ctx, a.uai, a.parent.ID)
 			if err != nil || len(children) != 1 || children[0].ID != a.student.ID {
 				t.Errorf("children: %v %v", children, err)
 			}
@@ -72,19 +72,19 @@ func TestStudentRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Deleting the student cascades to everything hanging from them.
-		if err := st.Write(ctx, func(tx *store.Tx) error { return tx.DeletePerson(ctx, a.uai, a.student.ID) }); err != nil {
+		if err := st.Write(ctx, func(tx *store.Tx) error { return tx.People().DeletePerson(ctx, a.uai, a.student.ID) }); err != nil {
 			t.Fatal(err)
 		}
 		err = st.Read(ctx, func(tx *store.Tx) error {
-			rs, _ := tx.ListResults(ctx, a.uai, sillage.ResultFilter{EvaluationID: a.eval.ID})
-			cs, _ := tx.ListComments(ctx, a.uai, sillage.ResultFilter{EvaluationID: a.eval.ID})
-			sh, _ := tx.ListSheets(ctx, a.uai, sillage.SheetFilter{StudentID: a.student.ID})
-			_, attErr := tx.GetAttachment(ctx, a.uai, a.attachment.ID)
-			_, docErr := tx.GetDocument(ctx, a.uai, a.document.ID)
+			rs, _ := tx.Records().ListResults(ctx, a.uai, sillage.ResultFilter{EvaluationID: a.eval.ID})
+			cs, _ := tx.Records().ListComments(ctx, a.uai, sillage.ResultFilter{EvaluationID: a.eval.ID})
+			sh, _ := tx.Records().ListSheets(ctx, a.uai, sillage.SheetFilter{StudentID: a.student.ID})
+			_, attErr := tx.Records().GetAttachment(ctx, a.uai, a.attachment.ID)
+			_, docErr := tx.Records().GetDocument(ctx, a.uai, a.document.ID)
 			if len(rs)+len(cs)+len(sh) != 0 || sillage.KindOf(attErr) != sillage.KindNotFound || sillage.KindOf(docErr) != sillage.KindNotFound {
 				t.Errorf("after delete: %d results, %d comments, %d sheets, attachment %v, document %v", len(rs), len(cs), len(sh), attErr, docErr)
 			}
-			e, err := tx.GetEvaluation(ctx, a.uai, a.eval.ID)
+			e, err := tx.Records().GetEvaluation(ctx, a.uai, a.eval.ID)
 			if err != nil || e.Title != "Devis" {
 				t.Errorf("the evaluation must stay for the classmates: %v", err)
 			}
@@ -101,14 +101,14 @@ func TestTrashAndRestore(t *testing.T) {
 		ctx := context.Background()
 		a := populate(t, st, "0860012W")
 		err := st.Write(ctx, func(tx *store.Tx) error {
-			if err := tx.TrashSheet(ctx, a.uai, a.sheet.ID, a.teacher.ID); err != nil {
+			if err := tx.Records().TrashSheet(ctx, a.uai, a.sheet.ID, a.teacher.ID); err != nil {
 				return err
 			}
-			if err := tx.TrashDocument(ctx, a.uai, a.document.ID, a.student.ID); err != nil {
+			if err := tx.Records().TrashDocument(ctx, a.uai, a.document.ID, a.student.ID); err != nil {
 				return err
 			}
 			// Trashing twice is "not found": it is no longer live.
-			if err := tx.TrashSheet(ctx, a.uai, a.sheet.ID, a.teacher.ID); sillage.KindOf(err) != sillage.KindNotFound {
+			if err := tx.Records().TrashSheet(ctx, a.uai, a.sheet.ID, a.teacher.ID); sillage.KindOf(err) != sillage.KindNotFound {
 				t.Errorf("second trash: %v", err)
 			}
 			return nil
@@ -117,7 +117,7 @@ func TestTrashAndRestore(t *testing.T) {
 			t.Fatal(err)
 		}
 		var items []sillage.TrashItem
-		st.Read(ctx, func(tx *store.Tx) (err error) { items, err = tx.ListTrash(ctx, a.uai); return err })
+		st.Read(ctx, func(tx *store.Tx) (err error) { items, err = tx.Records().ListTrash(ctx, a.uai); return err })
 		var kinds []string
 		for _, it := range items {
 			kinds = append(kinds, string(it.Kind))
@@ -127,15 +127,15 @@ func TestTrashAndRestore(t *testing.T) {
 			t.Fatalf("trash = %v", kinds)
 		}
 		err = st.Write(ctx, func(tx *store.Tx) error {
-			if err := tx.RestoreEvaluation(ctx, a.uai, a.trashed.ID); err != nil {
+			if err := tx.Records().RestoreEvaluation(ctx, a.uai, a.trashed.ID); err != nil {
 				return err
 			}
-			return tx.RestoreSheet(ctx, a.uai, a.sheet.ID)
+			return tx.Records().RestoreSheet(ctx, a.uai, a.sheet.ID)
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		st.Read(ctx, func(tx *store.Tx) (err error) { items, err = tx.ListTrash(ctx, a.uai); return err })
+		st.Read(ctx, func(tx *store.Tx) (err error) { items, err = tx.Records().ListTrash(ctx, a.uai); return err })
 		if len(items) != 1 || items[0].Kind != sillage.TrashDocument {
 			t.Fatalf("after restore, trash = %+v", items)
 		}
@@ -150,21 +150,21 @@ func TestResultsUpsertAndBulk(t *testing.T) {
 		err := st.Write(ctx, func(tx *store.Tx) error {
 			r := a.result
 			r.Value = "4"
-			if err := tx.SetResult(ctx, a.uai, r); err != nil {
+			if err := tx.Records().SetResult(ctx, a.uai, r); err != nil {
 				return err
 			}
 			e2 := sillage.Evaluation{Title: "Bilan", Date: sillage.NewDate(2025, 10, 3), ReferentialID: a.ref.ID, AuthorID: a.teacher.ID}
-			if err := tx.CreateEvaluation(ctx, a.uai, &e2); err != nil {
+			if err := tx.Records().CreateEvaluation(ctx, a.uai, &e2); err != nil {
 				return err
 			}
-			return tx.InsertResults(ctx, a.uai, []sillage.Result{{EvaluationID: e2.ID, StudentID: a.student.ID, CompetenceID: c.ID, Value: "2"}})
+			return tx.Records().InsertResults(ctx, a.uai, []sillage.Result{{EvaluationID: e2.ID, StudentID: a.student.ID, CompetenceID: c.ID, Value: "2"}})
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		var rs []sillage.Result
 		st.Read(ctx, func(tx *store.Tx) (err error) {
-			rs, err = tx.ListResults(ctx, a.uai, sillage.ResultFilter{StudentID: a.student.ID})
+			rs, err = tx.Records().ListResults(ctx, a.uai, sillage.ResultFilter{StudentID: a.student.ID})
 			return err
 		})
 		if len(rs) != 2 || rs[0].Value != "4" || rs[1].Value != "2" {
@@ -172,14 +172,14 @@ func TestResultsUpsertAndBulk(t *testing.T) {
 		}
 		// A result on an unknown competence is refused as invalid.
 		err = st.Write(ctx, func(tx *store.Tx) error {
-			return tx.SetResult(ctx, a.uai, sillage.Result{EvaluationID: a.eval.ID, StudentID: a.student.ID, CompetenceID: 42, Value: "1"})
+			return tx.Records().SetResult(ctx, a.uai, sillage.Result{EvaluationID: a.eval.ID, StudentID: a.student.ID, CompetenceID: 42, Value: "1"})
 		})
 		if sillage.KindOf(err) != sillage.KindInvalid {
 			t.Fatalf("unknown competence: %v", err)
 		}
 		// The failed transaction left nothing behind.
 		st.Read(ctx, func(tx *store.Tx) (err error) {
-			rs, err = tx.ListResults(ctx, a.uai, sillage.ResultFilter{})
+			rs, err = tx.Records().ListResults(ctx, a.uai, sillage.ResultFilter{})
 			return err
 		})
 		if len(rs) != 2 {

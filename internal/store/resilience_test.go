@@ -15,7 +15,7 @@ import (
 func countEstablishments(ctx context.Context, st *store.Store) (int, error) {
 	var n int
 	err := st.Read(ctx, func(tx *store.Tx) error {
-		es, err := tx.ListEstablishments(ctx)
+		es, err := tx.Establishments().ListEstablishments(ctx)
 		n = len(es)
 		return err
 	})
@@ -49,7 +49,7 @@ func TestBrokenPostgresConnection(t *testing.T) {
 		}
 		uai := uaiN(i)
 		if err := st.Write(ctx, func(tx *store.Tx) error {
-			return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Lycée", Kind: sillage.KindLP})
+			return tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Lycée", Kind: sillage.KindLP})
 		}); err != nil {
 			t.Fatalf("write %d after a cut: %v", i, err)
 		}
@@ -67,7 +67,7 @@ func TestBrokenPostgresConnection(t *testing.T) {
 			if calls == 1 {
 				p.Cut()
 			}
-			es, err := tx.ListEstablishments(ctx)
+			es, err := tx.Establishments().ListEstablishments(ctx)
 			n = len(es)
 			return err
 		})
@@ -79,7 +79,7 @@ func TestBrokenPostgresConnection(t *testing.T) {
 	err := st.Read(ctx, func(tx *store.Tx) error {
 		calls++
 		p.Cut()
-		_, err := tx.ListEstablishments(ctx)
+		_, err := tx.Establishments().ListEstablishments(ctx)
 		return err
 	})
 	if calls != 2 || sillage.KindOf(err) != sillage.KindUnavailable || !strings.Contains(sillage.Message(err), "injoignable") {
@@ -87,11 +87,11 @@ func TestBrokenPostgresConnection(t *testing.T) {
 	}
 	// Cut in the middle of a write: refused, nothing committed.
 	err = st.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uaiN(100), Name: "Lycée", Kind: sillage.KindLP}); err != nil {
+		if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uaiN(100), Name: "Lycée", Kind: sillage.KindLP}); err != nil {
 			return err
 		}
 		p.Cut()
-		return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uaiN(101), Name: "Lycée", Kind: sillage.KindLP})
+		return tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uaiN(101), Name: "Lycée", Kind: sillage.KindLP})
 	})
 	if sillage.KindOf(err) != sillage.KindUnavailable || strings.Contains(sillage.Message(err), "driver") {
 		t.Fatalf("write cut in the middle: %v (%s)", err, sillage.Message(err))
@@ -145,7 +145,7 @@ func TestSQLiteBusyWriter(t *testing.T) {
 		go func() {
 			defer close(done)
 			other.Write(ctx, func(tx *store.Tx) error {
-				if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uaiN(int(d / time.Millisecond)), Name: "Verrou", Kind: sillage.KindLP}); err != nil {
+				if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uaiN(int(d / time.Millisecond)), Name: "Verrou", Kind: sillage.KindLP}); err != nil {
 					return err
 				}
 				close(locked)
@@ -165,7 +165,7 @@ func TestSQLiteBusyWriter(t *testing.T) {
 		}
 		cancel()
 		err := st.Write(ctx, func(tx *store.Tx) error {
-			return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uaiN(10 + i), Name: "Lycée", Kind: sillage.KindLP})
+			return tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uaiN(10 + i), Name: "Lycée", Kind: sillage.KindLP})
 		})
 		if err != nil {
 			t.Fatalf("write behind a lock held %v: %v", d, err)
@@ -175,7 +175,7 @@ func TestSQLiteBusyWriter(t *testing.T) {
 	}
 	done := hold(8 * time.Second)
 	err := st.Write(ctx, func(tx *store.Tx) error {
-		return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uaiN(20), Name: "Lycée", Kind: sillage.KindLP})
+		return tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uaiN(20), Name: "Lycée", Kind: sillage.KindLP})
 	})
 	if sillage.KindOf(err) != sillage.KindUnavailable || !strings.Contains(sillage.Message(err), "occupée") {
 		t.Fatalf("behind a lock held longer than every retry: %v (%q)", err, sillage.Message(err))

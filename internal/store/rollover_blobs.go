@@ -10,8 +10,8 @@ import (
 
 // ListRolloverFiles returns the initialisation files uploaded for the
 // changeovers up to year, newest first.
-func (tx *Tx) ListRolloverFiles(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) ([]sillage.RolloverFile, error) {
-	return collect(ctx, tx, `SELECT uai, id, school_year, name, sha256, size, uploaded_at, uploaded_by FROM rollover_files
+func (tx Rollover) ListRolloverFiles(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) ([]sillage.RolloverFile, error) {
+	return collect(ctx, tx.txn, `SELECT uai, id, school_year, name, sha256, size, uploaded_at, uploaded_by FROM rollover_files
 		WHERE uai = $1 AND school_year <= $2 ORDER BY uploaded_at DESC, id DESC`, []any{uai, year},
 		func(r *sql.Rows) (sillage.RolloverFile, error) {
 			var f sillage.RolloverFile
@@ -32,7 +32,7 @@ var blobColumns = []string{"attachments.sha256", "documents.sha256", "archives.s
 // IsBlobReferenced reports whether a row of the instance still refers to
 // the blob sum: the targeted form of BlobRefs, for removing one file at
 // once. Instance-wide by nature, like BlobRefs.
-func (tx *Tx) IsBlobReferenced(ctx context.Context, sum string) (bool, error) {
+func (tx CrossTenant) IsBlobReferenced(ctx context.Context, sum string) (bool, error) {
 	var parts []string
 	for _, c := range blobColumns {
 		table, col, _ := strings.Cut(c, ".")

@@ -18,7 +18,7 @@ func TestBlobReferenced(t *testing.T) {
 		ctx := context.Background()
 		a := populate(t, st, sillage.UAI("0860012W"))
 		err := st.Write(ctx, func(tx *store.Tx) error {
-			refs, err := tx.BlobRefs(ctx)
+			refs, err := tx.CrossTenant().BlobRefs(ctx)
 			if err != nil {
 				return err
 			}
@@ -26,24 +26,24 @@ func TestBlobReferenced(t *testing.T) {
 				t.Fatalf("%d referenced blobs, want one per blob column (10)", len(refs))
 			}
 			for sum := range refs {
-				if ok, err := tx.IsBlobReferenced(ctx, sum); err != nil || !ok {
+				if ok, err := tx.CrossTenant().IsBlobReferenced(ctx, sum); err != nil || !ok {
 					t.Fatalf("%s… referenced by BlobRefs, not by IsBlobReferenced: %v", sum[:8], err)
 				}
 			}
-			if ok, err := tx.IsBlobReferenced(ctx, strings.Repeat("9", 64)); err != nil || ok {
+			if ok, err := tx.CrossTenant().IsBlobReferenced(ctx, strings.Repeat("9", 64)); err != nil || ok {
 				t.Fatalf("an unknown blob is referenced: %v", err)
 			}
-			files, err := tx.ListRolloverFiles(ctx, a.uai, a.year)
+			files, err := tx.Rollover().ListRolloverFiles(ctx, a.uai, a.year)
 			if err != nil || len(files) != 1 || files[0].SHA256 != a.initFile.SHA256 {
 				t.Fatalf("init files %+v %v", files, err)
 			}
-			if files, _ := tx.ListRolloverFiles(ctx, a.uai, a.year-1); len(files) != 0 {
+			if files, _ := tx.Rollover().ListRolloverFiles(ctx, a.uai, a.year-1); len(files) != 0 {
 				t.Fatalf("files of an earlier changeover: %+v", files)
 			}
-			if _, err := tx.DeleteRolloverFiles(ctx, a.uai, a.year); err != nil {
+			if _, err := tx.Rollover().DeleteRolloverFiles(ctx, a.uai, a.year); err != nil {
 				return err
 			}
-			if ok, err := tx.IsBlobReferenced(ctx, a.initFile.SHA256); err != nil || ok {
+			if ok, err := tx.CrossTenant().IsBlobReferenced(ctx, a.initFile.SHA256); err != nil || ok {
 				t.Fatalf("deleted init file still referenced: %v", err)
 			}
 			return nil

@@ -33,7 +33,7 @@ func scanClassSpace(r scanner) (sillage.ClassSpace, error) {
 
 // FindClassSpace returns the live class space of a division, creating it
 // on first use (the division's first visit).
-func (tx *Tx) FindClassSpace(ctx context.Context, uai sillage.UAI, divisionID int64) (sillage.ClassSpace, error) {
+func (tx Rollover) FindClassSpace(ctx context.Context, uai sillage.UAI, divisionID int64) (sillage.ClassSpace, error) {
 	c, err := scanClassSpace(tx.queryRow(ctx, `SELECT `+classSpaceCols+` FROM class_spaces s
 		WHERE s.uai = $1 AND s.division_id = $2 AND s.trashed_at IS NULL`, uai, divisionID))
 	if err == sql.ErrNoRows {
@@ -44,11 +44,11 @@ func (tx *Tx) FindClassSpace(ctx context.Context, uai sillage.UAI, divisionID in
 
 // CreateClassSpace opens the space of a division (idempotent: the existing
 // live space is returned).
-func (tx *Tx) CreateClassSpace(ctx context.Context, uai sillage.UAI, divisionID int64) (sillage.ClassSpace, error) {
+func (tx Rollover) CreateClassSpace(ctx context.Context, uai sillage.UAI, divisionID int64) (sillage.ClassSpace, error) {
 	if c, err := tx.FindClassSpace(ctx, uai, divisionID); err == nil || sillage.KindOf(err) != sillage.KindNotFound {
 		return c, err
 	}
-	d, err := tx.GetDivision(ctx, uai, divisionID)
+	d, err := tx.People().GetDivision(ctx, uai, divisionID)
 	if err != nil {
 		return sillage.ClassSpace{}, err
 	}
@@ -68,7 +68,7 @@ func (tx *Tx) CreateClassSpace(ctx context.Context, uai sillage.UAI, divisionID 
 }
 
 // GetClassSpace returns a class space (live or in the trash).
-func (tx *Tx) GetClassSpace(ctx context.Context, uai sillage.UAI, id int64) (sillage.ClassSpace, error) {
+func (tx Rollover) GetClassSpace(ctx context.Context, uai sillage.UAI, id int64) (sillage.ClassSpace, error) {
 	c, err := scanClassSpace(tx.queryRow(ctx, `SELECT `+classSpaceCols+` FROM class_spaces s WHERE s.uai = $1 AND s.id = $2`, uai, id))
 	if err == sql.ErrNoRows {
 		return c, sillage.Errorf(sillage.KindNotFound, "espace de classe introuvable")
@@ -77,7 +77,7 @@ func (tx *Tx) GetClassSpace(ctx context.Context, uai sillage.UAI, id int64) (sil
 }
 
 // ListClassSpaces returns class spaces, by year and division code.
-func (tx *Tx) ListClassSpaces(ctx context.Context, uai sillage.UAI, f sillage.ClassSpaceFilter) ([]sillage.ClassSpace, error) {
+func (tx Rollover) ListClassSpaces(ctx context.Context, uai sillage.UAI, f sillage.ClassSpaceFilter) ([]sillage.ClassSpace, error) {
 	q, args := `SELECT `+classSpaceCols+` FROM class_spaces s WHERE s.uai = $1`, []any{uai}
 	if f.Trashed {
 		q += ` AND s.trashed_at IS NOT NULL`
@@ -88,13 +88,13 @@ func (tx *Tx) ListClassSpaces(ctx context.Context, uai sillage.UAI, f sillage.Cl
 		args = append(args, f.SchoolYear)
 		q += ` AND s.school_year = $2`
 	}
-	return collect(ctx, tx, q+` ORDER BY s.school_year DESC, s.division_code, s.id`, args,
+	return collect(ctx, tx.txn, q+` ORDER BY s.school_year DESC, s.division_code, s.id`, args,
 		func(r *sql.Rows) (sillage.ClassSpace, error) { return scanClassSpace(r) })
 }
 
 // ListClassSpaceRights returns the explicit rights on a space, by person.
-func (tx *Tx) ListClassSpaceRights(ctx context.Context, uai sillage.UAI, spaceID int64) ([]sillage.ClassSpaceRight, error) {
-	return collect(ctx, tx, `SELECT space_id, person_id, role FROM class_space_rights WHERE uai = $1 AND space_id = $2 ORDER BY person_id`,
+func (tx Rollover) ListClassSpaceRights(ctx context.Context, uai sillage.UAI, spaceID int64) ([]sillage.ClassSpaceRight, error) {
+	return collect(ctx, tx.txn, `SELECT space_id, person_id, role FROM class_space_rights WHERE uai = $1 AND space_id = $2 ORDER BY person_id`,
 		[]any{uai, spaceID}, func(r *sql.Rows) (sillage.ClassSpaceRight, error) {
 			var c sillage.ClassSpaceRight
 			return c, r.Scan(&c.SpaceID, &c.PersonID, &c.Role)
@@ -102,7 +102,7 @@ func (tx *Tx) ListClassSpaceRights(ctx context.Context, uai sillage.UAI, spaceID
 }
 
 // GetClassSpaceRight returns a person's explicit right on a space ("" when none).
-func (tx *Tx) GetClassSpaceRight(ctx context.Context, uai sillage.UAI, spaceID, personID int64) (string, error) {
+func (tx Rollover) GetClassSpaceRight(ctx context.Context, uai sillage.UAI, spaceID, personID int64) (string, error) {
 	var role string
 	err := tx.queryRow(ctx, `SELECT role FROM class_space_rights WHERE uai = $1 AND space_id = $2 AND person_id = $3`, uai, spaceID, personID).Scan(&role)
 	if err == sql.ErrNoRows {
@@ -112,7 +112,7 @@ func (tx *Tx) GetClassSpaceRight(ctx context.Context, uai sillage.UAI, spaceID, 
 }
 
 // SetClassSpaceRight gives a person a right on a space; "" removes it.
-func (tx *Tx) SetClassSpaceRight(ctx context.Context, uai sillage.UAI, spaceID, personID int64, role string) error {
+func (tx Rollover) SetClassSpaceRight(ctx context.Context, uai sillage.UAI, spaceID, personID int64, role string) error {
 	if role == "" {
 		_, err := tx.exec(ctx, `DELETE FROM class_space_rights WHERE uai = $1 AND space_id = $2 AND person_id = $3`, uai, spaceID, personID)
 		return err
@@ -132,7 +132,7 @@ func (tx *Tx) SetClassSpaceRight(ctx context.Context, uai sillage.UAI, spaceID, 
 // right is removed. managers are the space's managers before the move (its
 // explicit managers and the division's head teachers, as the caller reads
 // them). It reports whether the space was moved (false: already there).
-func (tx *Tx) TrashClassSpace(ctx context.Context, uai sillage.UAI, id int64, managers []int64) (bool, error) {
+func (tx Rollover) TrashClassSpace(ctx context.Context, uai sillage.UAI, id int64, managers []int64) (bool, error) {
 	n, err := tx.execN(ctx, `UPDATE class_spaces SET trashed_at = $3, division_id = NULL WHERE uai = $1 AND id = $2 AND trashed_at IS NULL`, uai, id, tx.now)
 	if err != nil || n == 0 {
 		return false, err
@@ -159,13 +159,13 @@ func (tx *Tx) TrashClassSpace(ctx context.Context, uai sillage.UAI, id int64, ma
 
 // DeleteTrashedClassSpaces deletes the spaces in the trash since before
 // cutoff, with their rights and documents; it returns how many went.
-func (tx *Tx) DeleteTrashedClassSpaces(ctx context.Context, uai sillage.UAI, cutoff time.Time) (int, error) {
+func (tx Rollover) DeleteTrashedClassSpaces(ctx context.Context, uai sillage.UAI, cutoff time.Time) (int, error) {
 	n, err := tx.execN(ctx, `DELETE FROM class_spaces WHERE uai = $1 AND trashed_at IS NOT NULL AND trashed_at < $2`, uai, cutoff)
 	return int(n), err
 }
 
 // AddClassSpaceFile records a document posted in a space and sets its ID.
-func (tx *Tx) AddClassSpaceFile(ctx context.Context, uai sillage.UAI, f *sillage.ClassSpaceFile) error {
+func (tx Rollover) AddClassSpaceFile(ctx context.Context, uai sillage.UAI, f *sillage.ClassSpaceFile) error {
 	id, err := tx.NewID(ctx)
 	if err != nil {
 		return err
@@ -192,13 +192,13 @@ func scanClassSpaceFile(r scanner) (sillage.ClassSpaceFile, error) {
 }
 
 // ListClassSpaceFiles returns the documents of a space, newest first.
-func (tx *Tx) ListClassSpaceFiles(ctx context.Context, uai sillage.UAI, spaceID int64) ([]sillage.ClassSpaceFile, error) {
-	return collect(ctx, tx, `SELECT `+classSpaceFileCols+` FROM class_space_files f WHERE f.uai = $1 AND f.space_id = $2
+func (tx Rollover) ListClassSpaceFiles(ctx context.Context, uai sillage.UAI, spaceID int64) ([]sillage.ClassSpaceFile, error) {
+	return collect(ctx, tx.txn, `SELECT `+classSpaceFileCols+` FROM class_space_files f WHERE f.uai = $1 AND f.space_id = $2
 		ORDER BY f.posted_at DESC, f.id DESC`, []any{uai, spaceID}, func(r *sql.Rows) (sillage.ClassSpaceFile, error) { return scanClassSpaceFile(r) })
 }
 
 // GetClassSpaceFile returns one document of a space.
-func (tx *Tx) GetClassSpaceFile(ctx context.Context, uai sillage.UAI, id int64) (sillage.ClassSpaceFile, error) {
+func (tx Rollover) GetClassSpaceFile(ctx context.Context, uai sillage.UAI, id int64) (sillage.ClassSpaceFile, error) {
 	f, err := scanClassSpaceFile(tx.queryRow(ctx, `SELECT `+classSpaceFileCols+` FROM class_space_files f WHERE f.uai = $1 AND f.id = $2`, uai, id))
 	if err == sql.ErrNoRows {
 		return f, sillage.Errorf(sillage.KindNotFound, "document introuvable")
@@ -207,7 +207,7 @@ func (tx *Tx) GetClassSpaceFile(ctx context.Context, uai sillage.UAI, id int64) 
 }
 
 // DeleteClassSpaceFile removes a document of a live space.
-func (tx *Tx) DeleteClassSpaceFile(ctx context.Context, uai sillage.UAI, id int64) error {
+func (tx Rollover) DeleteClassSpaceFile(ctx context.Context, uai sillage.UAI, id int64) error {
 	n, err := tx.execN(ctx, `DELETE FROM class_space_files WHERE uai = $1 AND id = $2
 		AND space_id IN (SELECT id FROM class_spaces WHERE uai = $1 AND trashed_at IS NULL)`, uai, id)
 	return notFoundIfNone(n, err, "document")

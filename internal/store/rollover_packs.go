@@ -137,7 +137,7 @@ func (p packValue) value() (any, error) {
 
 // CreateRolloverPack returns the live pack of a step, creating it when
 // there is none (a pack already restored is replaced: the step runs again).
-func (tx *Tx) CreateRolloverPack(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, step int, by string, expires time.Time) (int64, error) {
+func (tx Rollover) CreateRolloverPack(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, step int, by string, expires time.Time) (int64, error) {
 	p, err := tx.GetRolloverPack(ctx, uai, year, step)
 	switch {
 	case err == nil && !p.Restored():
@@ -149,7 +149,7 @@ func (tx *Tx) CreateRolloverPack(ctx context.Context, uai sillage.UAI, year sill
 	case sillage.KindOf(err) != sillage.KindNotFound:
 		return 0, err
 	}
-	if _, err := tx.GetEstablishment(ctx, uai); err != nil {
+	if _, err := tx.Establishments().GetEstablishment(ctx, uai); err != nil {
 		return 0, err
 	}
 	id, err := tx.NewID(ctx)
@@ -162,7 +162,7 @@ func (tx *Tx) CreateRolloverPack(ctx context.Context, uai sillage.UAI, year sill
 }
 
 // GetRolloverPack returns the pack of a step; not found when none.
-func (tx *Tx) GetRolloverPack(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, step int) (sillage.RolloverPack, error) {
+func (tx Rollover) GetRolloverPack(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, step int) (sillage.RolloverPack, error) {
 	p, err := scanRolloverPack(tx.queryRow(ctx, `SELECT `+rolloverPackCols+` FROM rollover_packs WHERE uai = $1 AND school_year = $2 AND step = $3`,
 		uai, year, step))
 	if err == sql.ErrNoRows {
@@ -172,13 +172,13 @@ func (tx *Tx) GetRolloverPack(ctx context.Context, uai sillage.UAI, year sillage
 }
 
 // ListRolloverPacks returns an establishment's packs, by year and step.
-func (tx *Tx) ListRolloverPacks(ctx context.Context, uai sillage.UAI) ([]sillage.RolloverPack, error) {
-	return collect(ctx, tx, `SELECT `+rolloverPackCols+` FROM rollover_packs WHERE uai = $1 ORDER BY school_year, step`, []any{uai},
+func (tx Rollover) ListRolloverPacks(ctx context.Context, uai sillage.UAI) ([]sillage.RolloverPack, error) {
+	return collect(ctx, tx.txn, `SELECT `+rolloverPackCols+` FROM rollover_packs WHERE uai = $1 ORDER BY school_year, step`, []any{uai},
 		func(r *sql.Rows) (sillage.RolloverPack, error) { return scanRolloverPack(r) })
 }
 
 // RolloverPacksSummary counts the packs not restored, in the whole instance.
-func (tx *Tx) RolloverPacksSummary(ctx context.Context) (sillage.RolloverPackStats, error) {
+func (tx Rollover) RolloverPacksSummary(ctx context.Context) (sillage.RolloverPackStats, error) {
 	var s sillage.RolloverPackStats
 	err := tx.queryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(row_count), 0), MIN(expires_at) FROM rollover_packs WHERE restored_at IS NULL`).
 		Scan(&s.Packs, &s.Rows, ts{&s.Earliest})
@@ -188,7 +188,7 @@ func (tx *Tx) RolloverPacksSummary(ctx context.Context) (sillage.RolloverPackSta
 // PurgeExpiredRolloverPacks deletes, in every establishment, the packs
 // that expired before now (their rows and file references go with them:
 // the collection of unreferenced files follows). It returns how many went.
-func (tx *Tx) PurgeExpiredRolloverPacks(ctx context.Context, now time.Time) (int, error) {
+func (tx CrossTenant) PurgeExpiredRolloverPacks(ctx context.Context, now time.Time) (int, error) {
 	n, err := tx.execN(ctx, `DELETE FROM rollover_packs WHERE expires_at < $1`, now)
 	return int(n), err
 }
@@ -197,7 +197,7 @@ func (tx *Tx) PurgeExpiredRolloverPacks(ctx context.Context, now time.Time) (int
 // every row their deletion would take (packTree), into the pack; it
 // returns how many rows it copied. Call it in the transaction that then
 // deletes them.
-func (tx *Tx) AddRolloverPackRows(ctx context.Context, uai sillage.UAI, packID int64, table string, ids []int64) (int, error) {
+func (tx Rollover) AddRolloverPackRows(ctx context.Context, uai sillage.UAI, packID int64, table string, ids []int64) (int, error) {
 	if _, ok := packRank[table]; !ok || table == "" {
 		return 0, sillage.Errorf(sillage.KindInvalid, "table %q hors des sauvegardes d'annulation", table)
 	}
@@ -213,7 +213,7 @@ func (tx *Tx) AddRolloverPackRows(ctx context.Context, uai sillage.UAI, packID i
 
 // AddRolloverPackLinks copies the value of table.col of the rows whose id
 // is in ids (a column a step is about to rewrite, such as trashed_at).
-func (tx *Tx) AddRolloverPackLinks(ctx context.Context, uai sillage.UAI, packID int64, table, col string, ids []int64) (int, error) {
+func (tx Rollover) AddRolloverPackLinks(ctx context.Context, uai sillage.UAI, packID int64, table, col string, ids []int64) (int, error) {
 	if !packLinkCols[table+"."+col] {
 		return 0, sillage.Errorf(sillage.KindInvalid, "colonne %s.%s hors des sauvegardes d'annulation", table, col)
 	}
@@ -230,7 +230,7 @@ func (tx *Tx) AddRolloverPackLinks(ctx context.Context, uai sillage.UAI, packID 
 // AddRolloverPackAccounts copies the closing state of the accounts of the
 // persons whose id is in ids (a deletion closes an account left without
 // person).
-func (tx *Tx) AddRolloverPackAccounts(ctx context.Context, uai sillage.UAI, packID int64, ids []int64) (int, error) {
+func (tx Rollover) AddRolloverPackAccounts(ctx context.Context, uai sillage.UAI, packID int64, ids []int64) (int, error) {
 	w, err := tx.packWriter(ctx, uai, packID)
 	if err != nil || len(ids) == 0 {
 		return 0, err
@@ -258,7 +258,7 @@ func (tx *Tx) AddRolloverPackAccounts(ctx context.Context, uai sillage.UAI, pack
 // AddRolloverPackSpaces copies the state of live class spaces a step is
 // about to move to the trash: where they stand (trashed_at, division_id)
 // and their explicit rights, which the move rewrites.
-func (tx *Tx) AddRolloverPackSpaces(ctx context.Context, uai sillage.UAI, packID int64, ids []int64) (int, error) {
+func (tx Rollover) AddRolloverPackSpaces(ctx context.Context, uai sillage.UAI, packID int64, ids []int64) (int, error) {
 	w, err := tx.packWriter(ctx, uai, packID)
 	if err != nil || len(ids) == 0 {
 		return 0, err
@@ -487,13 +487,13 @@ func inUAI(uai any, ids []int64) (string, []any) {
 // second restore changes nothing), cleared columns are set back, closed
 // accounts reopened as they were. It returns how many rows it wrote back.
 // The pack itself stays until SetRolloverPackRestored.
-func (tx *Tx) RestoreRolloverPackRows(ctx context.Context, uai sillage.UAI, packID int64) (int, error) {
+func (tx Rollover) RestoreRolloverPackRows(ctx context.Context, uai sillage.UAI, packID int64) (int, error) {
 	type packed struct {
 		seq        int64
 		table      string
 		kind, data string
 	}
-	list, err := collect(ctx, tx, `SELECT r.seq, r.tbl, r.kind, r.data FROM rollover_pack_rows r JOIN rollover_packs p ON p.uai = r.uai AND p.id = r.pack_id
+	list, err := collect(ctx, tx.txn, `SELECT r.seq, r.tbl, r.kind, r.data FROM rollover_pack_rows r JOIN rollover_packs p ON p.uai = r.uai AND p.id = r.pack_id
 		WHERE r.uai = $1 AND r.pack_id = $2 AND p.restored_at IS NULL ORDER BY r.seq`, []any{uai, packID},
 		func(r *sql.Rows) (packed, error) { var p packed; return p, r.Scan(&p.seq, &p.table, &p.kind, &p.data) })
 	if err != nil {
@@ -583,7 +583,7 @@ func (tx *Tx) RestoreRolloverPackRows(ctx context.Context, uai sillage.UAI, pack
 
 // SetRolloverPackRestored marks a pack restored by by and drops its rows
 // (the restored rows now keep their files themselves).
-func (tx *Tx) SetRolloverPackRestored(ctx context.Context, uai sillage.UAI, packID int64, by string) error {
+func (tx Rollover) SetRolloverPackRestored(ctx context.Context, uai sillage.UAI, packID int64, by string) error {
 	n, err := tx.execN(ctx, `UPDATE rollover_packs SET restored_at = $3, restored_by = $4 WHERE uai = $1 AND id = $2 AND restored_at IS NULL`,
 		uai, packID, tx.now, by)
 	if err := notFoundIfNone(n, err, "sauvegarde d'annulation"); err != nil {
@@ -600,7 +600,7 @@ func (tx *Tx) SetRolloverPackRestored(ctx context.Context, uai sillage.UAI, pack
 // ListTrashedIDs returns the ids of the rows of table (evaluations,
 // sheets, documents, class_spaces) in the trash since before cutoff, at
 // most limit (0: all), by id: the rows step 1 deletes next.
-func (tx *Tx) ListTrashedIDs(ctx context.Context, uai sillage.UAI, table string, cutoff time.Time, limit int) ([]int64, error) {
+func (tx Rollover) ListTrashedIDs(ctx context.Context, uai sillage.UAI, table string, cutoff time.Time, limit int) ([]int64, error) {
 	col := "deleted_at"
 	switch table {
 	case "evaluations", "sheets", "documents":
@@ -615,7 +615,7 @@ func (tx *Tx) ListTrashedIDs(ctx context.Context, uai sillage.UAI, table string,
 	if limit <= 0 {
 		limit = 1 << 30
 	}
-	return collect(ctx, tx, `SELECT id FROM `+table+` WHERE uai = $1 AND `+col+` IS NOT NULL AND `+col+` < $2 ORDER BY id LIMIT $3`,
+	return collect(ctx, tx.txn, `SELECT id FROM `+table+` WHERE uai = $1 AND `+col+` IS NOT NULL AND `+col+` < $2 ORDER BY id LIMIT $3`,
 		[]any{uai, cutoff, limit}, func(r *sql.Rows) (int64, error) { var v int64; return v, r.Scan(&v) })
 }
 
@@ -624,7 +624,7 @@ func (tx *Tx) ListTrashedIDs(ctx context.Context, uai sillage.UAI, table string,
 // and before, DeletePeriods, DeleteImportReports, DeleteCredentialLists,
 // DeleteRolloverFiles of year-1) and of the live class spaces it moves to
 // the trash ("class_spaces").
-func (tx *Tx) ListYearScopedIDs(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) (map[string][]int64, error) {
+func (tx Rollover) ListYearScopedIDs(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) (map[string][]int64, error) {
 	queries := []struct{ key, q string }{
 		{"groups", `SELECT id FROM groups WHERE uai = $1 AND ((kind = 'option' AND school_year <= $2) OR kind = 'timetable' OR (kind = 'free' AND lifetime = 'year')) ORDER BY id`},
 		{"divisions", `SELECT id FROM divisions WHERE uai = $1 AND school_year <= $2 ORDER BY id`},
@@ -636,7 +636,7 @@ func (tx *Tx) ListYearScopedIDs(ctx context.Context, uai sillage.UAI, year silla
 	}
 	out := map[string][]int64{}
 	for _, q := range queries {
-		ids, err := collect(ctx, tx, q.q, []any{uai, year}, func(r *sql.Rows) (int64, error) { var v int64; return v, r.Scan(&v) })
+		ids, err := collect(ctx, tx.txn, q.q, []any{uai, year}, func(r *sql.Rows) (int64, error) { var v int64; return v, r.Scan(&v) })
 		if err != nil {
 			return nil, err
 		}
@@ -649,7 +649,7 @@ func (tx *Tx) ListYearScopedIDs(ctx context.Context, uai sillage.UAI, year silla
 
 // DeleteRolloverStep forgets one step of an establishment's changeover
 // (state and checkpoints): after its undo, the step is "not started" again.
-func (tx *Tx) DeleteRolloverStep(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, step int) error {
+func (tx Rollover) DeleteRolloverStep(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, step int) error {
 	if _, err := tx.exec(ctx, `DELETE FROM rollover_checkpoints WHERE uai = $1 AND school_year = $2 AND step = $3`, uai, year, step); err != nil {
 		return err
 	}

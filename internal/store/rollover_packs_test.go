@@ -25,23 +25,23 @@ func TestRolloverPackRoundTrip(t *testing.T) {
 		var pack int64
 		err := st.Write(ctx, func(tx *store.Tx) (err error) {
 			// The fixture's own pack (step 1) stays; this one is step 4's.
-			if pack, err = tx.CreateRolloverPack(ctx, a.uai, a.year, 4, "op", tx.Now().Add(48*time.Hour)); err != nil {
+			if pack, err = tx.Rollover().CreateRolloverPack(ctx, a.uai, a.year, 4, "op", tx.Now().Add(48*time.Hour)); err != nil {
 				return err
 			}
-			if _, err := tx.AddRolloverPackAccounts(ctx, a.uai, pack, []int64{a.student.ID}); err != nil {
+			if _, err := tx.Rollover().AddRolloverPackAccounts(ctx, a.uai, pack, []int64{a.student.ID}); err != nil {
 				return err
 			}
-			n, err := tx.AddRolloverPackRows(ctx, a.uai, pack, "persons", []int64{a.student.ID})
+			n, err := tx.Rollover().AddRolloverPackRows(ctx, a.uai, pack, "persons", []int64{a.student.ID})
 			if err != nil {
 				return err
 			}
 			if n < 5 {
 				t.Fatalf("%d rows packed for a student with results, comments, a sheet, a document", n)
 			}
-			if _, err := tx.AddRolloverPackRows(ctx, a.uai, pack, "accounts", []int64{1}); sillage.KindOf(err) != sillage.KindInvalid {
+			if _, err := tx.Rollover().AddRolloverPackRows(ctx, a.uai, pack, "accounts", []int64{1}); sillage.KindOf(err) != sillage.KindInvalid {
 				t.Fatalf("a table outside the packs: %v", err)
 			}
-			return tx.DeletePerson(ctx, a.uai, a.student.ID)
+			return tx.People().DeletePerson(ctx, a.uai, a.student.ID)
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -51,7 +51,10 @@ func TestRolloverPackRoundTrip(t *testing.T) {
 		}
 		for i := range 2 {
 			var n int
-			if err := st.Write(ctx, func(tx *store.Tx) (err error) { n, err = tx.RestoreRolloverPackRows(ctx, a.uai, pack); return err }); err != nil {
+			if err := st.Write(ctx, func(tx *store.Tx) (err error) {
+				n, err = tx.Rollover().RestoreRolloverPackRows(ctx, a.uai, pack)
+				return err
+			}); err != nil {
 				t.Fatal(err)
 			}
 			if i == 1 && n != 0 {
@@ -59,14 +62,14 @@ func TestRolloverPackRoundTrip(t *testing.T) {
 			}
 		}
 		err = st.Write(ctx, func(tx *store.Tx) error {
-			s, err := tx.RolloverPacksSummary(ctx)
+			s, err := tx.Rollover().RolloverPacksSummary(ctx)
 			if err != nil {
 				return err
 			}
 			if s.Packs != 2 || s.Earliest.IsZero() {
 				t.Fatalf("summary %+v, want 2 live packs", s)
 			}
-			return tx.SetRolloverPackRestored(ctx, a.uai, pack, "op")
+			return tx.Rollover().SetRolloverPackRestored(ctx, a.uai, pack, "op")
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -76,14 +79,14 @@ func TestRolloverPackRoundTrip(t *testing.T) {
 		}
 		clock.Advance(31 * 24 * time.Hour)
 		err = st.Write(ctx, func(tx *store.Tx) error {
-			n, err := tx.PurgeExpiredRolloverPacks(ctx, tx.Now())
+			n, err := tx.CrossTenant().PurgeExpiredRolloverPacks(ctx, tx.Now())
 			if err != nil {
 				return err
 			}
 			if n != 2 {
 				t.Fatalf("%d packs purged, want 2", n)
 			}
-			s, err := tx.RolloverPacksSummary(ctx)
+			s, err := tx.Rollover().RolloverPacksSummary(ctx)
 			if s.Packs != 0 {
 				t.Fatalf("summary after the purge %+v", s)
 			}

@@ -73,94 +73,94 @@ func populate(t *testing.T, st *store.Store, uai sillage.UAI) *tenantA {
 				t.Fatal(err)
 			}
 		}
-		must(tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Lycée A", Kind: sillage.KindLP}))
+		must(tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Lycée A", Kind: sillage.KindLP}))
 		a.division = sillage.Division{SchoolYear: a.year, Code: "1SN", Label: "1re SN", MEFs: []string{"24732000000"}}
-		must(tx.CreateDivision(ctx, uai, &a.division))
+		must(tx.People().CreateDivision(ctx, uai, &a.division))
 		acc := sillage.Account{Login: "a.teacher"}
-		must(tx.CreateAccount(ctx, &acc))
+		must(tx.Accounts().CreateAccount(ctx, &acc))
 		a.teacher = sillage.Person{Role: sillage.RoleTeacher, LastName: "Martin", FirstName: "Anne", Source: sillage.SourceSTS, STSID: "P77", AccountID: acc.ID}
-		must(tx.CreatePerson(ctx, uai, &a.teacher))
+		must(tx.People().CreatePerson(ctx, uai, &a.teacher))
 		a.parent = sillage.Person{Role: sillage.RoleParent, LastName: "Durand", FirstName: "Paul", Source: sillage.SourceSIECLE, SIECLEID: "P77"}
-		must(tx.CreatePerson(ctx, uai, &a.parent))
+		must(tx.People().CreatePerson(ctx, uai, &a.parent))
 		a.student = sillage.Student{Person: sillage.Person{LastName: "Durand", FirstName: "Léa", Source: sillage.SourceSIECLE, SIECLEID: "E123"},
 			Unqid: "v1:ABC", MEF: "24732000000", Diploma: "24732000", DivisionID: a.division.ID}
-		must(tx.CreateStudent(ctx, uai, &a.student))
-		must(tx.ReplacePersonUnqids(ctx, uai, []sillage.PersonUnqids{{PersonID: a.student.ID, Unqids: []string{"v2:ABC", "v1:ABC"}}}))
+		must(tx.People().CreateStudent(ctx, uai, &a.student))
+		must(tx.Imports().ReplacePersonUnqids(ctx, uai, []sillage.PersonUnqids{{PersonID: a.student.ID, Unqids: []string{"v2:ABC", "v1:ABC"}}}))
 		a.guardian = sillage.Guardianship{ParentID: a.parent.ID, StudentID: a.student.ID, Legal: true}
-		must(tx.LinkGuardian(ctx, uai, a.guardian))
+		must(tx.People().LinkGuardian(ctx, uai, a.guardian))
 		a.group = sillage.Group{SchoolYear: a.year, Label: "Atelier", Kind: sillage.GroupFree, Managers: []int64{a.teacher.ID}}
-		must(tx.CreateGroup(ctx, uai, &a.group))
-		must(tx.AddGroupMember(ctx, uai, a.group.ID, a.student.ID))
-		must(tx.ReplaceServices(ctx, uai, a.teacher.ID, []sillage.Service{{DivisionID: a.division.ID, SubjectCode: "000000"}}))
-		must(tx.SetHeadTeachers(ctx, uai, a.division.ID, []int64{a.teacher.ID}))
-		must(tx.UpsertMEF(ctx, uai, sillage.MEF{Code: "24732000000", Label: "1PRO SN"}))
-		must(tx.UpsertSubject(ctx, uai, sillage.Subject{Code: "000000", LongLabel: "Maths"}))
-		must(tx.ReplaceProgrammes(ctx, uai, []sillage.Programme{{MEF: "24732000000", SubjectCode: "000000", Modality: "S"}}))
+		must(tx.People().CreateGroup(ctx, uai, &a.group))
+		must(tx.People().AddGroupMember(ctx, uai, a.group.ID, a.student.ID))
+		must(tx.People().ReplaceServices(ctx, uai, a.teacher.ID, []sillage.Service{{DivisionID: a.division.ID, SubjectCode: "000000"}}))
+		must(tx.People().SetHeadTeachers(ctx, uai, a.division.ID, []int64{a.teacher.ID}))
+		must(tx.People().UpsertMEF(ctx, uai, sillage.MEF{Code: "24732000000", Label: "1PRO SN"}))
+		must(tx.People().UpsertSubject(ctx, uai, sillage.Subject{Code: "000000", LongLabel: "Maths"}))
+		must(tx.People().ReplaceProgrammes(ctx, uai, []sillage.Programme{{MEF: "24732000000", SubjectCode: "000000", Modality: "S"}}))
 		a.ref = sillage.Referential{Diploma: "2473200", Kind: sillage.ReferentialBacPro, Label: "Bac pro SN",
 			Competences: []sillage.Competence{{Code: "C1", Label: "S'informer", Domain: "D1"}}}
-		must(tx.CreateReferential(ctx, uai, &a.ref))
+		must(tx.Records().CreateReferential(ctx, uai, &a.ref))
 		a.eval = sillage.Evaluation{Title: "Devis", Date: sillage.NewDate(2025, 10, 1), ReferentialID: a.ref.ID, AuthorID: a.teacher.ID, DivisionID: a.division.ID}
-		must(tx.CreateEvaluation(ctx, uai, &a.eval))
+		must(tx.Records().CreateEvaluation(ctx, uai, &a.eval))
 		a.trashed = sillage.Evaluation{Title: "Ancien", Date: sillage.NewDate(2025, 9, 20), ReferentialID: a.ref.ID, AuthorID: a.teacher.ID}
-		must(tx.CreateEvaluation(ctx, uai, &a.trashed))
-		must(tx.TrashEvaluation(ctx, uai, a.trashed.ID, a.teacher.ID))
+		must(tx.Records().CreateEvaluation(ctx, uai, &a.trashed))
+		must(tx.Records().TrashEvaluation(ctx, uai, a.trashed.ID, a.teacher.ID))
 		a.result = sillage.Result{EvaluationID: a.eval.ID, StudentID: a.student.ID, CompetenceID: a.ref.Competences[0].ID, Value: "3"}
-		must(tx.SetResult(ctx, uai, a.result))
+		must(tx.Records().SetResult(ctx, uai, a.result))
 		a.comment = sillage.Comment{EvaluationID: a.eval.ID, StudentID: a.student.ID, Text: "Bien"}
-		must(tx.SetComment(ctx, uai, a.comment))
-		must(tx.SetEvaluationCompetences(ctx, uai, a.eval.ID, []int64{a.ref.Competences[0].ID}))
-		must(tx.SetEvaluationKey(ctx, uai, a.eval.ID, "devis-2025"))
+		must(tx.Records().SetComment(ctx, uai, a.comment))
+		must(tx.Records().SetEvaluationCompetences(ctx, uai, a.eval.ID, []int64{a.ref.Competences[0].ID}))
+		must(tx.Records().SetEvaluationKey(ctx, uai, a.eval.ID, "devis-2025"))
 		a.sheet = sillage.Sheet{StudentID: a.student.ID, Kind: sillage.SheetBacPro, Title: "Installation", Context: sillage.ContextClass}
-		must(tx.CreateSheet(ctx, uai, &a.sheet))
+		must(tx.Records().CreateSheet(ctx, uai, &a.sheet))
 		a.attachment = sillage.Attachment{SheetID: a.sheet.ID, Name: "a.pdf", SHA256: strings.Repeat("a", 64), Size: 3, ContentType: "application/pdf"}
-		must(tx.AddAttachment(ctx, uai, &a.attachment))
+		must(tx.Records().AddAttachment(ctx, uai, &a.attachment))
 		a.document = sillage.Document{StudentID: a.student.ID, Kind: sillage.DocumentFile, Name: "d.pdf", SHA256: strings.Repeat("b", 64), Size: 3, ContentType: "application/pdf", SchoolYear: a.year}
-		must(tx.AddDocument(ctx, uai, &a.document))
+		must(tx.Records().AddDocument(ctx, uai, &a.document))
 		a.archive = sillage.Archive{SchoolYear: a.year, DivisionCode: "1SN", Name: "1SN.zip", SHA256: strings.Repeat("c", 64), Size: 3}
-		must(tx.AddArchive(ctx, uai, &a.archive))
+		must(tx.Records().AddArchive(ctx, uai, &a.archive))
 		a.period = sillage.Period{SchoolYear: a.year, Kind: sillage.Trimester, Index: 1, Start: sillage.NewDate(2025, 9, 1), End: sillage.NewDate(2025, 11, 30)}
-		must(tx.CreatePeriod(ctx, uai, &a.period))
-		must(tx.SetSetting(ctx, uai, "scale", "x"))
-		must(tx.SetYearState(ctx, uai, sillage.YearState{Closed: a.year, Archived: a.year}))
-		must(tx.AppendAudit(ctx, uai, &sillage.AuditEntry{Action: "test", ActorID: a.teacher.ID}))
-		must(tx.SendMessage(ctx, uai, &sillage.InboxMessage{RecipientID: a.teacher.ID, Sender: "Sillage", Subject: "s", Body: "b"}))
-		must(tx.CreateAPIToken(ctx, uai, &sillage.APIToken{TokenHash: "h-" + string(uai), Label: "script", PersonID: a.teacher.ID}))
-		must(tx.CreateImportReport(ctx, uai, &sillage.ImportReport{Source: "siecle", FileName: "ElevesSansAdresses.xml", SchoolYear: a.year, Report: `{"statut":"applique"}`}))
-		must(tx.SetAAFStructure(ctx, uai, "52000", "Lycée A"))
-		must(tx.AddCredentialList(ctx, uai, &sillage.CredentialList{SchoolYear: a.year, DivisionCode: "1SN", Title: "1SN", Accounts: 2,
+		must(tx.Periods().CreatePeriod(ctx, uai, &a.period))
+		must(tx.Periods().SetSetting(ctx, uai, "scale", "x"))
+		must(tx.Rollover().SetYearState(ctx, uai, sillage.YearState{Closed: a.year, Archived: a.year}))
+		must(tx.Audit().AppendAudit(ctx, uai, &sillage.AuditEntry{Action: "test", ActorID: a.teacher.ID}))
+		must(tx.Accounts().SendMessage(ctx, uai, &sillage.InboxMessage{RecipientID: a.teacher.ID, Sender: "Sillage", Subject: "s", Body: "b"}))
+		must(tx.Accounts().CreateAPIToken(ctx, uai, &sillage.APIToken{TokenHash: "h-" + string(uai), Label: "script", PersonID: a.teacher.ID}))
+		must(tx.Imports().CreateImportReport(ctx, uai, &sillage.ImportReport{Source: "siecle", FileName: "ElevesSansAdresses.xml", SchoolYear: a.year, Report: `{"statut":"applique"}`}))
+		must(tx.Imports().SetAAFStructure(ctx, uai, "52000", "Lycée A"))
+		must(tx.Accounts().AddCredentialList(ctx, uai, &sillage.CredentialList{SchoolYear: a.year, DivisionCode: "1SN", Title: "1SN", Accounts: 2,
 			PDFSHA256: strings.Repeat("d", 64), CSVSHA256: strings.Repeat("e", 64)}))
 		var err error
-		a.lsuReport, err = tx.UpsertPeriodicReport(ctx, uai, a.student.ID, a.period.ID, a.teacher.ID)
+		a.lsuReport, err = tx.Livret().UpsertPeriodicReport(ctx, uai, a.student.ID, a.period.ID, a.teacher.ID)
 		must(err)
 		avg := 1450
-		must(tx.SetSubjectResult(ctx, uai, sillage.SubjectResult{ReportID: a.lsuReport.ID, SubjectCode: "000000", Average: &avg, Appreciation: "Bien"}))
+		must(tx.Livret().SetSubjectResult(ctx, uai, sillage.SubjectResult{ReportID: a.lsuReport.ID, SubjectCode: "000000", Average: &avg, Appreciation: "Bien"}))
 		a.lsuElement = sillage.ProgrammeElement{DivisionID: a.division.ID, PeriodID: a.period.ID, SubjectCode: "000000", Label: "Fractions"}
-		must(tx.AddProgrammeElement(ctx, uai, &a.lsuElement))
+		must(tx.Livret().AddProgrammeElement(ctx, uai, &a.lsuElement))
 		a.lsuCycle = sillage.CycleReport{StudentID: a.student.ID, Cycle: 4, SchoolYear: a.year, Socle: map[string]int{"CPD_FRA": 3}, Synthesis: "s"}
-		must(tx.UpsertCycleReport(ctx, uai, &a.lsuCycle))
+		must(tx.Livret().UpsertCycleReport(ctx, uai, &a.lsuCycle))
 		a.lsuPDF = sillage.ReportPDF{Kind: store.ReportPDFPeriodic, ReportID: a.lsuReport.ID, StudentID: a.student.ID, SchoolYear: a.year,
 			DivisionCode: "1SN", Title: "Bilan", Name: "b.pdf", SHA256: strings.Repeat("f", 64), Size: 3}
-		must(tx.AddReportPDF(ctx, uai, &a.lsuPDF))
+		must(tx.Livret().AddReportPDF(ctx, uai, &a.lsuPDF))
 		a.lsuExport = sillage.LSUExport{SchoolYear: a.year, Degree: "2D", Version: "10.0", Selection: "1SN", Outcome: store.ExportFile,
 			ReportSHA256: strings.Repeat("1", 64), ReportSize: 2, FileName: "lsu.xml", FileSHA256: strings.Repeat("2", 64), FileSize: 2}
-		must(tx.CreateLSUExport(ctx, uai, &a.lsuExport))
-		a.space, err = tx.CreateClassSpace(ctx, uai, a.division.ID)
+		must(tx.Livret().CreateLSUExport(ctx, uai, &a.lsuExport))
+		a.space, err = tx.Rollover().CreateClassSpace(ctx, uai, a.division.ID)
 		must(err)
-		must(tx.SetClassSpaceRight(ctx, uai, a.space.ID, a.teacher.ID, store.SpaceManager))
+		must(tx.Rollover().SetClassSpaceRight(ctx, uai, a.space.ID, a.teacher.ID, store.SpaceManager))
 		a.spaceFile = sillage.ClassSpaceFile{SpaceID: a.space.ID, Name: "cours.pdf", SHA256: strings.Repeat("3", 64), Size: 3, ContentType: "application/pdf", PostedBy: a.teacher.ID}
-		must(tx.AddClassSpaceFile(ctx, uai, &a.spaceFile))
+		must(tx.Rollover().AddClassSpaceFile(ctx, uai, &a.spaceFile))
 		a.initFile = sillage.RolloverFile{SchoolYear: a.year, Name: "ElevesSansAdresses.xml", SHA256: strings.Repeat("4", 64), Size: 3}
-		must(tx.AddRolloverFile(ctx, uai, &a.initFile))
-		must(tx.SetRolloverCalendar(ctx, a.year, "{}", "test"))
-		_, err = tx.UpdateRolloverStepClaim(ctx, uai, a.year, 1, tx.Now().Add(time.Minute), "test", "test-owner")
+		must(tx.Rollover().AddRolloverFile(ctx, uai, &a.initFile))
+		must(tx.Rollover().SetRolloverCalendar(ctx, a.year, "{}", "test"))
+		_, err = tx.Rollover().UpdateRolloverStepClaim(ctx, uai, a.year, 1, tx.Now().Add(time.Minute), "test", "test-owner")
 		must(err)
-		must(tx.AddRolloverCheckpoint(ctx, uai, store.RolloverCheckpoint{SchoolYear: a.year, Step: 1, Item: "deleted:evaluations", RefID: 1}))
-		_, err = tx.AddRolloverNotice(ctx, uai, sillage.RolloverNotice{SchoolYear: a.year, Kind: "trash_warning", RecipientID: a.teacher.ID, MessageID: 1})
+		must(tx.Rollover().AddRolloverCheckpoint(ctx, uai, store.RolloverCheckpoint{SchoolYear: a.year, Step: 1, Item: "deleted:evaluations", RefID: 1}))
+		_, err = tx.Rollover().AddRolloverNotice(ctx, uai, sillage.RolloverNotice{SchoolYear: a.year, Kind: "trash_warning", RecipientID: a.teacher.ID, MessageID: 1})
 		must(err)
 		// An undo pack holding a copy of the sheet and its attachment.
-		a.pack, err = tx.CreateRolloverPack(ctx, uai, a.year, 1, "test", tx.Now().Add(30*24*time.Hour))
+		a.pack, err = tx.Rollover().CreateRolloverPack(ctx, uai, a.year, 1, "test", tx.Now().Add(30*24*time.Hour))
 		must(err)
-		_, err = tx.AddRolloverPackRows(ctx, uai, a.pack, "sheets", []int64{a.sheet.ID})
+		_, err = tx.Rollover().AddRolloverPackRows(ctx, uai, a.pack, "sheets", []int64{a.sheet.ID})
 		must(err)
 		return nil
 	})
@@ -365,13 +365,13 @@ func TestTenantSealing(t *testing.T) {
 		a := populate(t, st, "0860012W")
 		b := sillage.UAI("0010856A")
 		if err := st.Write(ctx, func(tx *store.Tx) error {
-			return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: b, Name: "Collège B", Kind: sillage.KindCollege})
+			return tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: b, Name: "Collège B", Kind: sillage.KindCollege})
 		}); err != nil {
 			t.Fatal(err)
 		}
 		before := snapshot(t, st, a.uai)
 
-		txType := reflect.TypeFor[*store.Tx]()
+		txType := reflect.TypeFor[*store.AllViews]()
 		var readMethods, writeMethods []reflect.Method
 		for i := 0; i < txType.NumMethod(); i++ {
 			m := txType.Method(i)
@@ -396,7 +396,7 @@ func TestTenantSealing(t *testing.T) {
 			for _, args := range calls(m, a, b) {
 				reads++
 				err := st.Read(ctx, func(tx *store.Tx) error {
-					out := m.Func.Call(append([]reflect.Value{reflect.ValueOf(tx)}, args...))
+					out := m.Func.Call(append([]reflect.Value{reflect.ValueOf(store.AllViewsOf(tx))}, args...))
 					if errV := out[len(out)-1]; !errV.IsNil() {
 						err := errV.Interface().(error)
 						if sillage.KindOf(err) != sillage.KindNotFound {
@@ -427,7 +427,7 @@ func TestTenantSealing(t *testing.T) {
 			for _, args := range calls(m, a, b) {
 				writes++
 				_ = st.Write(ctx, func(tx *store.Tx) error {
-					out := m.Func.Call(append([]reflect.Value{reflect.ValueOf(tx)}, args...))
+					out := m.Func.Call(append([]reflect.Value{reflect.ValueOf(store.AllViewsOf(tx))}, args...))
 					if errV := out[len(out)-1]; !errV.IsNil() {
 						return errV.Interface().(error)
 					}

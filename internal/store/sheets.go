@@ -24,7 +24,7 @@ func scanSheet(r scanner) (sillage.Sheet, error) {
 }
 
 // CreateSheet adds a professional-situation sheet and sets its ID.
-func (tx *Tx) CreateSheet(ctx context.Context, uai sillage.UAI, s *sillage.Sheet) error {
+func (tx Records) CreateSheet(ctx context.Context, uai sillage.UAI, s *sillage.Sheet) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func (tx *Tx) CreateSheet(ctx context.Context, uai sillage.UAI, s *sillage.Sheet
 }
 
 // UpdateSheet rewrites the descriptive fields and the evaluation of a sheet.
-func (tx *Tx) UpdateSheet(ctx context.Context, uai sillage.UAI, s sillage.Sheet) error {
+func (tx Records) UpdateSheet(ctx context.Context, uai sillage.UAI, s sillage.Sheet) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func (tx *Tx) UpdateSheet(ctx context.Context, uai sillage.UAI, s sillage.Sheet)
 }
 
 // GetSheet returns a sheet with its attachments.
-func (tx *Tx) GetSheet(ctx context.Context, uai sillage.UAI, id int64) (sillage.Sheet, error) {
+func (tx Records) GetSheet(ctx context.Context, uai sillage.UAI, id int64) (sillage.Sheet, error) {
 	s, err := scanSheet(tx.queryRow(ctx, `SELECT `+sheetCols+` FROM sheets s WHERE s.uai = $1 AND s.id = $2`, uai, id))
 	if err == sql.ErrNoRows {
 		return s, sillage.Errorf(sillage.KindNotFound, "fiche introuvable")
@@ -75,7 +75,7 @@ func (tx *Tx) GetSheet(ctx context.Context, uai sillage.UAI, id int64) (sillage.
 }
 
 // ListSheets returns sheets (without attachments), newest first.
-func (tx *Tx) ListSheets(ctx context.Context, uai sillage.UAI, f sillage.SheetFilter) ([]sillage.Sheet, error) {
+func (tx Records) ListSheets(ctx context.Context, uai sillage.UAI, f sillage.SheetFilter) ([]sillage.Sheet, error) {
 	q, args := `SELECT `+sheetCols+` FROM sheets s WHERE s.uai = $1`, []any{uai}
 	if f.Trashed {
 		q += ` AND s.deleted_at IS NOT NULL`
@@ -90,31 +90,31 @@ func (tx *Tx) ListSheets(ctx context.Context, uai sillage.UAI, f sillage.SheetFi
 		args = append(args, f.DivisionID)
 		q += fmt.Sprintf(` AND s.student_id IN (SELECT id FROM persons WHERE uai = $1 AND division_id = $%d)`, len(args))
 	}
-	return collect(ctx, tx, q+` ORDER BY s.created_at DESC, s.id DESC`, args, func(r *sql.Rows) (sillage.Sheet, error) { return scanSheet(r) })
+	return collect(ctx, tx.txn, q+` ORDER BY s.created_at DESC, s.id DESC`, args, func(r *sql.Rows) (sillage.Sheet, error) { return scanSheet(r) })
 }
 
 // TrashSheet moves a sheet to the trash.
-func (tx *Tx) TrashSheet(ctx context.Context, uai sillage.UAI, id, by int64) error {
+func (tx Records) TrashSheet(ctx context.Context, uai sillage.UAI, id, by int64) error {
 	n, err := tx.execN(ctx, `UPDATE sheets SET deleted_at = $3, deleted_by = $4 WHERE uai = $1 AND id = $2 AND deleted_at IS NULL`, uai, id, tx.now, by)
 	return notFoundIfNone(n, err, "fiche")
 }
 
 // RestoreSheet takes a sheet out of the trash.
-func (tx *Tx) RestoreSheet(ctx context.Context, uai sillage.UAI, id int64) error {
+func (tx Records) RestoreSheet(ctx context.Context, uai sillage.UAI, id int64) error {
 	n, err := tx.execN(ctx, `UPDATE sheets SET deleted_at = NULL, deleted_by = NULL WHERE uai = $1 AND id = $2 AND deleted_at IS NOT NULL`, uai, id)
 	return notFoundIfNone(n, err, "fiche dans la corbeille")
 }
 
 // DeleteSheet deletes a sheet and its attachments' rows (the blobs are
 // collected later, outside any transaction).
-func (tx *Tx) DeleteSheet(ctx context.Context, uai sillage.UAI, id int64) error {
+func (tx Records) DeleteSheet(ctx context.Context, uai sillage.UAI, id int64) error {
 	n, err := tx.execN(ctx, `DELETE FROM sheets WHERE uai = $1 AND id = $2`, uai, id)
 	return notFoundIfNone(n, err, "fiche")
 }
 
 // AddAttachment records a file attached to a sheet and sets its ID; the
 // bytes are already in the blob store under a.SHA256.
-func (tx *Tx) AddAttachment(ctx context.Context, uai sillage.UAI, a *sillage.Attachment) error {
+func (tx Records) AddAttachment(ctx context.Context, uai sillage.UAI, a *sillage.Attachment) error {
 	id, err := tx.NewID(ctx)
 	if err != nil {
 		return err
@@ -136,7 +136,7 @@ func (tx *Tx) AddAttachment(ctx context.Context, uai sillage.UAI, a *sillage.Att
 // in the trash, has a file with the content sum: the only blobs a records
 // file may name by their sum alone. Another establishment's file is not
 // there, even when the instance holds it.
-func (tx *Tx) HasAttachmentContent(ctx context.Context, uai sillage.UAI, sum string) (bool, error) {
+func (tx Records) HasAttachmentContent(ctx context.Context, uai sillage.UAI, sum string) (bool, error) {
 	n, err := tx.count(ctx, `SELECT COUNT(*) FROM attachments WHERE sha256 = $1 AND uai = $2`, sum, uai)
 	return n > 0, err
 }
@@ -152,13 +152,13 @@ func scanAttachment(r scanner) (sillage.Attachment, error) {
 }
 
 // ListAttachments returns a sheet's attachments by upload time.
-func (tx *Tx) ListAttachments(ctx context.Context, uai sillage.UAI, sheetID int64) ([]sillage.Attachment, error) {
-	return collect(ctx, tx, `SELECT `+attachmentCols+` FROM attachments WHERE uai = $1 AND sheet_id = $2 ORDER BY uploaded_at, id`,
+func (tx Records) ListAttachments(ctx context.Context, uai sillage.UAI, sheetID int64) ([]sillage.Attachment, error) {
+	return collect(ctx, tx.txn, `SELECT `+attachmentCols+` FROM attachments WHERE uai = $1 AND sheet_id = $2 ORDER BY uploaded_at, id`,
 		[]any{uai, sheetID}, func(r *sql.Rows) (sillage.Attachment, error) { return scanAttachment(r) })
 }
 
 // GetAttachment returns one attachment.
-func (tx *Tx) GetAttachment(ctx context.Context, uai sillage.UAI, id int64) (sillage.Attachment, error) {
+func (tx Records) GetAttachment(ctx context.Context, uai sillage.UAI, id int64) (sillage.Attachment, error) {
 	a, err := scanAttachment(tx.queryRow(ctx, `SELECT `+attachmentCols+` FROM attachments WHERE uai = $1 AND id = $2`, uai, id))
 	if err == sql.ErrNoRows {
 		return a, sillage.Errorf(sillage.KindNotFound, "fichier introuvable")
@@ -167,7 +167,7 @@ func (tx *Tx) GetAttachment(ctx context.Context, uai sillage.UAI, id int64) (sil
 }
 
 // DeleteAttachment removes an attachment's row.
-func (tx *Tx) DeleteAttachment(ctx context.Context, uai sillage.UAI, id int64) error {
+func (tx Records) DeleteAttachment(ctx context.Context, uai sillage.UAI, id int64) error {
 	n, err := tx.execN(ctx, `DELETE FROM attachments WHERE uai = $1 AND id = $2`, uai, id)
 	return notFoundIfNone(n, err, "fichier")
 }

@@ -35,22 +35,22 @@ func TestEstablishments(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
 		ctx := context.Background()
 		e := sillage.Establishment{UAI: "0860012W", Name: "Lycée Rosa Bonheur", Kind: sillage.KindLP}
-		if err := st.Write(ctx, func(tx *store.Tx) error { return tx.CreateEstablishment(ctx, e) }); err != nil {
+		if err := st.Write(ctx, func(tx *store.Tx) error { return tx.Establishments().CreateEstablishment(ctx, e) }); err != nil {
 			t.Fatal(err)
 		}
-		err := st.Write(ctx, func(tx *store.Tx) error { return tx.CreateEstablishment(ctx, e) })
+		err := st.Write(ctx, func(tx *store.Tx) error { return tx.Establishments().CreateEstablishment(ctx, e) })
 		if sillage.KindOf(err) != sillage.KindConflict {
 			t.Fatalf("second create: err = %v, want conflict", err)
 		}
 		err = st.Read(ctx, func(tx *store.Tx) error {
-			got, err := tx.GetEstablishment(ctx, e.UAI)
+			got, err := tx.Establishments().GetEstablishment(ctx, e.UAI)
 			if err != nil {
 				return err
 			}
 			if got.Name != e.Name || got.Kind != e.Kind || got.Transfer.Enabled || !got.CreatedAt.Equal(clock.T) {
 				t.Errorf("got %+v", got)
 			}
-			_, err = tx.GetEstablishment(ctx, "0010856A")
+			_, err = tx.Establishments().GetEstablishment(ctx, "0010856A")
 			if sillage.KindOf(err) != sillage.KindNotFound {
 				t.Errorf("unknown establishment: err = %v", err)
 			}
@@ -105,7 +105,7 @@ func TestTransactionEndsWithItsGoroutine(t *testing.T) {
 				defer close(done)
 				defer func() { _ = recover() }()
 				_ = st.Write(ctx, func(tx *store.Tx) error {
-					if err := tx.CreateEstablishment(ctx, e); err != nil {
+					if err := tx.Establishments().CreateEstablishment(ctx, e); err != nil {
 						return err
 					}
 					end()
@@ -119,7 +119,7 @@ func TestTransactionEndsWithItsGoroutine(t *testing.T) {
 			}
 			wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			err := st.Write(wctx, func(tx *store.Tx) error {
-				_, err := tx.GetEstablishment(wctx, e.UAI)
+				_, err := tx.Establishments().GetEstablishment(wctx, e.UAI)
 				if sillage.KindOf(err) != sillage.KindNotFound {
 					t.Errorf("%s: establishment after the interrupted write: %v, want not found (rolled back)", name, err)
 				}

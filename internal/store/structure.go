@@ -23,7 +23,7 @@ func scanDivision(r scanner) (sillage.Division, error) {
 }
 
 // CreateDivision adds a division and sets its ID.
-func (tx *Tx) CreateDivision(ctx context.Context, uai sillage.UAI, d *sillage.Division) error {
+func (tx People) CreateDivision(ctx context.Context, uai sillage.UAI, d *sillage.Division) error {
 	if strings.TrimSpace(d.Code) == "" {
 		return sillage.Errorf(sillage.KindInvalid, "le code de la division est obligatoire")
 	}
@@ -41,14 +41,14 @@ func (tx *Tx) CreateDivision(ctx context.Context, uai sillage.UAI, d *sillage.Di
 }
 
 // UpdateDivision rewrites a division's label, MEFs and STS flag.
-func (tx *Tx) UpdateDivision(ctx context.Context, uai sillage.UAI, d sillage.Division) error {
+func (tx People) UpdateDivision(ctx context.Context, uai sillage.UAI, d sillage.Division) error {
 	n, err := tx.execN(ctx, `UPDATE divisions SET label = $3, mefs = $4, from_sts = $5 WHERE uai = $1 AND id = $2`,
 		uai, d.ID, d.Label, strings.Join(d.MEFs, ","), d.FromSTS)
 	return notFoundIfNone(n, err, "division")
 }
 
 // GetDivision returns a division.
-func (tx *Tx) GetDivision(ctx context.Context, uai sillage.UAI, id int64) (sillage.Division, error) {
+func (tx People) GetDivision(ctx context.Context, uai sillage.UAI, id int64) (sillage.Division, error) {
 	d, err := scanDivision(tx.queryRow(ctx, `SELECT `+divisionCols+` FROM divisions WHERE uai = $1 AND id = $2`, uai, id))
 	if err == sql.ErrNoRows {
 		return d, sillage.Errorf(sillage.KindNotFound, "division introuvable")
@@ -57,7 +57,7 @@ func (tx *Tx) GetDivision(ctx context.Context, uai sillage.UAI, id int64) (silla
 }
 
 // GetDivisionByCode returns the division code of a school year.
-func (tx *Tx) GetDivisionByCode(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, code string) (sillage.Division, error) {
+func (tx People) GetDivisionByCode(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear, code string) (sillage.Division, error) {
 	d, err := scanDivision(tx.queryRow(ctx, `SELECT `+divisionCols+` FROM divisions WHERE uai = $1 AND school_year = $2 AND code = $3`, uai, year, code))
 	if err == sql.ErrNoRows {
 		return d, sillage.Errorf(sillage.KindNotFound, "division %q introuvable", code)
@@ -66,18 +66,18 @@ func (tx *Tx) GetDivisionByCode(ctx context.Context, uai sillage.UAI, year silla
 }
 
 // ListDivisions returns the divisions of a school year (0: every year), by code.
-func (tx *Tx) ListDivisions(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) ([]sillage.Division, error) {
+func (tx People) ListDivisions(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) ([]sillage.Division, error) {
 	q, args := `SELECT `+divisionCols+` FROM divisions WHERE uai = $1`, []any{uai}
 	if year != 0 {
 		q += ` AND school_year = $2`
 		args = append(args, year)
 	}
-	return collect(ctx, tx, q+` ORDER BY school_year, code`, args, func(r *sql.Rows) (sillage.Division, error) { return scanDivision(r) })
+	return collect(ctx, tx.txn, q+` ORDER BY school_year, code`, args, func(r *sql.Rows) (sillage.Division, error) { return scanDivision(r) })
 }
 
 // DeleteDivision deletes a division; its students keep their records and
 // lose the link (the changeover's step 3).
-func (tx *Tx) DeleteDivision(ctx context.Context, uai sillage.UAI, id int64) error {
+func (tx People) DeleteDivision(ctx context.Context, uai sillage.UAI, id int64) error {
 	if _, err := tx.exec(ctx, `UPDATE persons SET division_id = NULL WHERE uai = $1 AND division_id = $2`, uai, id); err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func scanGroup(r scanner) (sillage.Group, error) {
 }
 
 // CreateGroup adds a group with its managers and sets its ID.
-func (tx *Tx) CreateGroup(ctx context.Context, uai sillage.UAI, g *sillage.Group) error {
+func (tx People) CreateGroup(ctx context.Context, uai sillage.UAI, g *sillage.Group) error {
 	if strings.TrimSpace(g.Label) == "" {
 		return sillage.Errorf(sillage.KindInvalid, "le nom du groupe est obligatoire")
 	}
@@ -128,7 +128,7 @@ func (tx *Tx) CreateGroup(ctx context.Context, uai sillage.UAI, g *sillage.Group
 }
 
 // GetGroup returns a group with its managers.
-func (tx *Tx) GetGroup(ctx context.Context, uai sillage.UAI, id int64) (sillage.Group, error) {
+func (tx People) GetGroup(ctx context.Context, uai sillage.UAI, id int64) (sillage.Group, error) {
 	g, err := scanGroup(tx.queryRow(ctx, `SELECT `+groupCols+` FROM groups WHERE uai = $1 AND id = $2`, uai, id))
 	if err == sql.ErrNoRows {
 		return g, sillage.Errorf(sillage.KindNotFound, "groupe introuvable")
@@ -136,53 +136,53 @@ func (tx *Tx) GetGroup(ctx context.Context, uai sillage.UAI, id int64) (sillage.
 	if err != nil {
 		return g, mapErr(err)
 	}
-	g.Managers, err = collect(ctx, tx, `SELECT person_id FROM group_managers WHERE uai = $1 AND group_id = $2 ORDER BY person_id`,
+	g.Managers, err = collect(ctx, tx.txn, `SELECT person_id FROM group_managers WHERE uai = $1 AND group_id = $2 ORDER BY person_id`,
 		[]any{uai, id}, func(r *sql.Rows) (int64, error) { var v int64; return v, r.Scan(&v) })
 	return g, err
 }
 
 // ListGroups returns the groups of a school year (0: every year).
-func (tx *Tx) ListGroups(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) ([]sillage.Group, error) {
+func (tx People) ListGroups(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) ([]sillage.Group, error) {
 	q, args := `SELECT `+groupCols+` FROM groups WHERE uai = $1`, []any{uai}
 	if year != 0 {
 		q += ` AND school_year = $2`
 		args = append(args, year)
 	}
-	return collect(ctx, tx, q+` ORDER BY label, id`, args, func(r *sql.Rows) (sillage.Group, error) { return scanGroup(r) })
+	return collect(ctx, tx.txn, q+` ORDER BY label, id`, args, func(r *sql.Rows) (sillage.Group, error) { return scanGroup(r) })
 }
 
 // SetGroupLifetime makes a group permanent or limited to the school year.
-func (tx *Tx) SetGroupLifetime(ctx context.Context, uai sillage.UAI, id int64, l sillage.GroupLifetime) error {
+func (tx People) SetGroupLifetime(ctx context.Context, uai sillage.UAI, id int64, l sillage.GroupLifetime) error {
 	n, err := tx.execN(ctx, `UPDATE groups SET lifetime = $3 WHERE uai = $1 AND id = $2`, uai, id, l)
 	return notFoundIfNone(n, err, "groupe")
 }
 
 // DeleteGroup deletes a group, its memberships and services.
-func (tx *Tx) DeleteGroup(ctx context.Context, uai sillage.UAI, id int64) error {
+func (tx People) DeleteGroup(ctx context.Context, uai sillage.UAI, id int64) error {
 	n, err := tx.execN(ctx, `DELETE FROM groups WHERE uai = $1 AND id = $2`, uai, id)
 	return notFoundIfNone(n, err, "groupe")
 }
 
 // AddGroupMember adds a person to a group (idempotent).
-func (tx *Tx) AddGroupMember(ctx context.Context, uai sillage.UAI, groupID, personID int64) error {
+func (tx People) AddGroupMember(ctx context.Context, uai sillage.UAI, groupID, personID int64) error {
 	_, err := tx.exec(ctx, `INSERT INTO group_members (uai, group_id, person_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, uai, groupID, personID)
 	return err
 }
 
 // RemoveGroupMembers removes every member of a group.
-func (tx *Tx) RemoveGroupMembers(ctx context.Context, uai sillage.UAI, groupID int64) error {
+func (tx People) RemoveGroupMembers(ctx context.Context, uai sillage.UAI, groupID int64) error {
 	_, err := tx.exec(ctx, `DELETE FROM group_members WHERE uai = $1 AND group_id = $2`, uai, groupID)
 	return err
 }
 
 // ListGroupMembers returns the ids of a group's members.
-func (tx *Tx) ListGroupMembers(ctx context.Context, uai sillage.UAI, groupID int64) ([]int64, error) {
-	return collect(ctx, tx, `SELECT person_id FROM group_members WHERE uai = $1 AND group_id = $2 ORDER BY person_id`,
+func (tx People) ListGroupMembers(ctx context.Context, uai sillage.UAI, groupID int64) ([]int64, error) {
+	return collect(ctx, tx.txn, `SELECT person_id FROM group_members WHERE uai = $1 AND group_id = $2 ORDER BY person_id`,
 		[]any{uai, groupID}, func(r *sql.Rows) (int64, error) { var v int64; return v, r.Scan(&v) })
 }
 
 // ReplaceServices replaces a teacher's services (STS import).
-func (tx *Tx) ReplaceServices(ctx context.Context, uai sillage.UAI, teacherID int64, services []sillage.Service) error {
+func (tx People) ReplaceServices(ctx context.Context, uai sillage.UAI, teacherID int64, services []sillage.Service) error {
 	if _, err := tx.exec(ctx, `DELETE FROM services WHERE uai = $1 AND teacher_id = $2`, uai, teacherID); err != nil {
 		return err
 	}
@@ -200,13 +200,13 @@ func (tx *Tx) ReplaceServices(ctx context.Context, uai sillage.UAI, teacherID in
 }
 
 // ListServices returns the services of a teacher (teacherID != 0) or of the whole establishment.
-func (tx *Tx) ListServices(ctx context.Context, uai sillage.UAI, teacherID int64) ([]sillage.Service, error) {
+func (tx People) ListServices(ctx context.Context, uai sillage.UAI, teacherID int64) ([]sillage.Service, error) {
 	q, args := `SELECT uai, teacher_id, division_id, group_id, subject_code, modality FROM services WHERE uai = $1`, []any{uai}
 	if teacherID != 0 {
 		q += ` AND teacher_id = $2`
 		args = append(args, teacherID)
 	}
-	return collect(ctx, tx, q+` ORDER BY teacher_id, subject_code, id`, args, func(r *sql.Rows) (sillage.Service, error) {
+	return collect(ctx, tx.txn, q+` ORDER BY teacher_id, subject_code, id`, args, func(r *sql.Rows) (sillage.Service, error) {
 		var s sillage.Service
 		var u string
 		err := r.Scan(&u, &s.TeacherID, nullID{&s.DivisionID}, nullID{&s.GroupID}, &s.SubjectCode, &s.Modality)
@@ -220,7 +220,7 @@ func (tx *Tx) ListServices(ctx context.Context, uai sillage.UAI, teacherID int64
 // teacher who only teaches a group reaches that group's students one by one
 // (TeachesStudent), never their divisions: a language group drawn from two
 // classes must not open either class's grid, space or report.
-func (tx *Tx) TeachesDivision(ctx context.Context, uai sillage.UAI, teacherID, divisionID int64) (bool, error) {
+func (tx People) TeachesDivision(ctx context.Context, uai sillage.UAI, teacherID, divisionID int64) (bool, error) {
 	n, err := tx.count(ctx, `SELECT
 		(SELECT COUNT(*) FROM services WHERE uai = $1 AND teacher_id = $2 AND division_id = $3) +
 		(SELECT COUNT(*) FROM head_teachers WHERE uai = $1 AND teacher_id = $2 AND division_id = $3)`, uai, teacherID, divisionID)
@@ -231,7 +231,7 @@ func (tx *Tx) TeachesDivision(ctx context.Context, uai sillage.UAI, teacherID, d
 // a service in it, its head, or a group service with a member in it. Only
 // for pages that then keep the rows of the students within reach, such as
 // the LSU grid of a language group drawn from several classes.
-func (tx *Tx) TeachesInDivision(ctx context.Context, uai sillage.UAI, teacherID, divisionID int64) (bool, error) {
+func (tx People) TeachesInDivision(ctx context.Context, uai sillage.UAI, teacherID, divisionID int64) (bool, error) {
 	if ok, err := tx.TeachesDivision(ctx, uai, teacherID, divisionID); err != nil || ok {
 		return ok, err
 	}
@@ -242,14 +242,14 @@ func (tx *Tx) TeachesInDivision(ctx context.Context, uai sillage.UAI, teacherID,
 }
 
 // TeacherDivisionIDs returns the divisions a teacher teaches or heads.
-func (tx *Tx) TeacherDivisionIDs(ctx context.Context, uai sillage.UAI, teacherID int64) ([]int64, error) {
-	return collect(ctx, tx, `SELECT division_id FROM services WHERE uai = $1 AND teacher_id = $2 AND division_id IS NOT NULL
+func (tx People) TeacherDivisionIDs(ctx context.Context, uai sillage.UAI, teacherID int64) ([]int64, error) {
+	return collect(ctx, tx.txn, `SELECT division_id FROM services WHERE uai = $1 AND teacher_id = $2 AND division_id IS NOT NULL
 		UNION SELECT division_id FROM head_teachers WHERE uai = $1 AND teacher_id = $2
 		ORDER BY 1`, []any{uai, teacherID}, func(r *sql.Rows) (int64, error) { var v int64; return v, r.Scan(&v) })
 }
 
 // SetHeadTeachers replaces the head teachers of a division.
-func (tx *Tx) SetHeadTeachers(ctx context.Context, uai sillage.UAI, divisionID int64, teacherIDs []int64) error {
+func (tx People) SetHeadTeachers(ctx context.Context, uai sillage.UAI, divisionID int64, teacherIDs []int64) error {
 	if _, err := tx.exec(ctx, `DELETE FROM head_teachers WHERE uai = $1 AND division_id = $2`, uai, divisionID); err != nil {
 		return err
 	}
@@ -262,21 +262,21 @@ func (tx *Tx) SetHeadTeachers(ctx context.Context, uai sillage.UAI, divisionID i
 }
 
 // ListHeadTeachers returns the head teachers of a division.
-func (tx *Tx) ListHeadTeachers(ctx context.Context, uai sillage.UAI, divisionID int64) ([]int64, error) {
-	return collect(ctx, tx, `SELECT teacher_id FROM head_teachers WHERE uai = $1 AND division_id = $2 ORDER BY teacher_id`,
+func (tx People) ListHeadTeachers(ctx context.Context, uai sillage.UAI, divisionID int64) ([]int64, error) {
+	return collect(ctx, tx.txn, `SELECT teacher_id FROM head_teachers WHERE uai = $1 AND division_id = $2 ORDER BY teacher_id`,
 		[]any{uai, divisionID}, func(r *sql.Rows) (int64, error) { var v int64; return v, r.Scan(&v) })
 }
 
 // UpsertMEF records a MEF code and its labels.
-func (tx *Tx) UpsertMEF(ctx context.Context, uai sillage.UAI, m sillage.MEF) error {
+func (tx People) UpsertMEF(ctx context.Context, uai sillage.UAI, m sillage.MEF) error {
 	_, err := tx.exec(ctx, `INSERT INTO mefs (uai, code, formation, label) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (uai, code) DO UPDATE SET formation = excluded.formation, label = excluded.label`, uai, m.Code, m.Formation, m.Label)
 	return err
 }
 
 // ListMEFs returns the MEFs of an establishment.
-func (tx *Tx) ListMEFs(ctx context.Context, uai sillage.UAI) ([]sillage.MEF, error) {
-	return collect(ctx, tx, `SELECT code, formation, label FROM mefs WHERE uai = $1 ORDER BY code`, []any{uai},
+func (tx People) ListMEFs(ctx context.Context, uai sillage.UAI) ([]sillage.MEF, error) {
+	return collect(ctx, tx.txn, `SELECT code, formation, label FROM mefs WHERE uai = $1 ORDER BY code`, []any{uai},
 		func(r *sql.Rows) (sillage.MEF, error) {
 			var m sillage.MEF
 			return m, r.Scan(&m.Code, &m.Formation, &m.Label)
@@ -284,7 +284,7 @@ func (tx *Tx) ListMEFs(ctx context.Context, uai sillage.UAI) ([]sillage.MEF, err
 }
 
 // UpsertSubject records a subject and its labels.
-func (tx *Tx) UpsertSubject(ctx context.Context, uai sillage.UAI, s sillage.Subject) error {
+func (tx People) UpsertSubject(ctx context.Context, uai sillage.UAI, s sillage.Subject) error {
 	_, err := tx.exec(ctx, `INSERT INTO subjects (uai, code, short_label, long_label, national_code) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (uai, code) DO UPDATE SET short_label = excluded.short_label, long_label = excluded.long_label, national_code = excluded.national_code`,
 		uai, s.Code, s.ShortLabel, s.LongLabel, s.NationalCode)
@@ -292,8 +292,8 @@ func (tx *Tx) UpsertSubject(ctx context.Context, uai sillage.UAI, s sillage.Subj
 }
 
 // ListSubjects returns the subjects of an establishment.
-func (tx *Tx) ListSubjects(ctx context.Context, uai sillage.UAI) ([]sillage.Subject, error) {
-	return collect(ctx, tx, `SELECT code, short_label, long_label, national_code FROM subjects WHERE uai = $1 ORDER BY code`, []any{uai},
+func (tx People) ListSubjects(ctx context.Context, uai sillage.UAI) ([]sillage.Subject, error) {
+	return collect(ctx, tx.txn, `SELECT code, short_label, long_label, national_code FROM subjects WHERE uai = $1 ORDER BY code`, []any{uai},
 		func(r *sql.Rows) (sillage.Subject, error) {
 			var s sillage.Subject
 			return s, r.Scan(&s.Code, &s.ShortLabel, &s.LongLabel, &s.NationalCode)
@@ -301,7 +301,7 @@ func (tx *Tx) ListSubjects(ctx context.Context, uai sillage.UAI) ([]sillage.Subj
 }
 
 // ReplaceProgrammes replaces the Nomenclature's programmes of an establishment.
-func (tx *Tx) ReplaceProgrammes(ctx context.Context, uai sillage.UAI, ps []sillage.Programme) error {
+func (tx People) ReplaceProgrammes(ctx context.Context, uai sillage.UAI, ps []sillage.Programme) error {
 	if _, err := tx.exec(ctx, `DELETE FROM programmes WHERE uai = $1`, uai); err != nil {
 		return err
 	}
@@ -315,8 +315,8 @@ func (tx *Tx) ReplaceProgrammes(ctx context.Context, uai sillage.UAI, ps []silla
 }
 
 // ListProgrammes returns the programmes of an establishment.
-func (tx *Tx) ListProgrammes(ctx context.Context, uai sillage.UAI) ([]sillage.Programme, error) {
-	return collect(ctx, tx, `SELECT mef, subject_code, modality, hours FROM programmes WHERE uai = $1 ORDER BY mef, subject_code, modality`, []any{uai},
+func (tx People) ListProgrammes(ctx context.Context, uai sillage.UAI) ([]sillage.Programme, error) {
+	return collect(ctx, tx.txn, `SELECT mef, subject_code, modality, hours FROM programmes WHERE uai = $1 ORDER BY mef, subject_code, modality`, []any{uai},
 		func(r *sql.Rows) (sillage.Programme, error) {
 			var p sillage.Programme
 			return p, r.Scan(&p.MEF, &p.SubjectCode, &p.Modality, &p.Hours)

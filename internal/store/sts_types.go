@@ -9,7 +9,7 @@ import (
 
 // SetSTSTypes records the STS-web type (epp or local) of the staff of an
 // establishment, by STS id; it returns how many changed.
-func (tx *Tx) SetSTSTypes(ctx context.Context, uai sillage.UAI, types map[string]string) (int, error) {
+func (tx Imports) SetSTSTypes(ctx context.Context, uai sillage.UAI, types map[string]string) (int, error) {
 	total := 0
 	for _, id := range sortedKeys(types) {
 		n, err := tx.execN(ctx, `UPDATE persons SET sts_type = $3 WHERE uai = $1 AND sts_id = $2 AND sts_type <> $3`, uai, id, types[id])
@@ -22,7 +22,7 @@ func (tx *Tx) SetSTSTypes(ctx context.Context, uai sillage.UAI, types map[string
 }
 
 // ListSTSTypes returns the STS-web type of the establishment's staff, by STS id.
-func (tx *Tx) ListSTSTypes(ctx context.Context, uai sillage.UAI) (map[string]string, error) {
+func (tx Imports) ListSTSTypes(ctx context.Context, uai sillage.UAI) (map[string]string, error) {
 	rows, err := tx.query(ctx, `SELECT sts_id, sts_type FROM persons WHERE uai = $1 AND sts_id <> '' AND sts_type <> ''`, uai)
 	if err != nil {
 		return nil, err

@@ -100,11 +100,11 @@ func chunks(n, perItem, fixed int) [][2]int {
 // lock until the first ends; SQLite has one writer). A transfer that turns
 // out impossible puts its entry back with PutIndexEntries in the same
 // transaction.
-func (tx *Tx) DeleteIndexEntries(ctx context.Context, refs []sillage.StudentRef) ([]sillage.TransferIndexEntry, error) {
+func (tx CrossTenant) DeleteIndexEntries(ctx context.Context, refs []sillage.StudentRef) ([]sillage.TransferIndexEntry, error) {
 	var out []sillage.TransferIndexEntry
 	for _, c := range chunks(len(refs), 2, 0) {
 		cte, args := refsCTE("r", refs[c[0]:c[1]], nil)
-		es, err := collect(ctx, tx, `WITH `+cte+` DELETE FROM transfer_index WHERE (origin_uai, origin_student_id) IN (SELECT uai, sid FROM r)
+		es, err := collect(ctx, tx.txn, `WITH `+cte+` DELETE FROM transfer_index WHERE (origin_uai, origin_student_id) IN (SELECT uai, sid FROM r)
 			RETURNING unqid, origin_uai, origin_student_id, diploma, deactivated_at`, args,
 			func(r *sql.Rows) (sillage.TransferIndexEntry, error) { return scanIndexEntry(r) })
 		if err != nil {
@@ -116,7 +116,7 @@ func (tx *Tx) DeleteIndexEntries(ctx context.Context, refs []sillage.StudentRef)
 }
 
 // PutIndexEntries puts entries back (an impossible transfer keeps its entry).
-func (tx *Tx) PutIndexEntries(ctx context.Context, entries []sillage.TransferIndexEntry) error {
+func (tx CrossTenant) PutIndexEntries(ctx context.Context, entries []sillage.TransferIndexEntry) error {
 	for _, e := range entries {
 		if err := tx.PutIndexEntry(ctx, e); err != nil {
 			return err
@@ -127,13 +127,13 @@ func (tx *Tx) PutIndexEntries(ctx context.Context, entries []sillage.TransferInd
 
 // ListStudentsByRef returns the students named by refs (any establishment),
 // those that exist.
-func (tx *Tx) ListStudentsByRef(ctx context.Context, refs []sillage.StudentRef) ([]sillage.Student, error) {
+func (tx CrossTenant) ListStudentsByRef(ctx context.Context, refs []sillage.StudentRef) ([]sillage.Student, error) {
 	var out []sillage.Student
 	for _, c := range chunks(len(refs), 2, 0) {
 		cte, args := refsCTE("r", refs[c[0]:c[1]], nil)
 		// A filter, not a join: the student columns are unqualified and r
 		// has a uai column too (PostgreSQL refuses the ambiguity).
-		ss, err := collect(ctx, tx, `WITH `+cte+` SELECT `+studentCols+` FROM persons
+		ss, err := collect(ctx, tx.txn, `WITH `+cte+` SELECT `+studentCols+` FROM persons
 			WHERE role = 'student' AND (uai, id) IN (SELECT uai, sid FROM r)`, args, func(r *sql.Rows) (sillage.Student, error) { return scanStudent(r) })
 		if err != nil {
 			return nil, err
@@ -147,7 +147,7 @@ func (tx *Tx) ListStudentsByRef(ctx context.Context, refs []sillage.StudentRef) 
 // students (see TransferRecord): their results and comments with their
 // live evaluations, their live sheets with files. Students with nothing get
 // an empty record.
-func (tx *Tx) GetTransferRecords(ctx context.Context, refs []sillage.StudentRef) (map[sillage.StudentRef]sillage.TransferRecord, error) {
+func (tx CrossTenant) GetTransferRecords(ctx context.Context, refs []sillage.StudentRef) (map[sillage.StudentRef]sillage.TransferRecord, error) {
 	out := make(map[sillage.StudentRef]sillage.TransferRecord, len(refs))
 	type evalKey struct{ student, eval int64 }
 	for _, c := range chunks(len(refs), 2, 0) {
@@ -221,13 +221,13 @@ func (tx *Tx) GetTransferRecords(ctx context.Context, refs []sillage.StudentRef)
 		if err := rows.Err(); err != nil {
 			return nil, mapErr(err)
 		}
-		sheets, err := collect(ctx, tx, `WITH `+cte+` SELECT `+sheetCols+` FROM r JOIN sheets s ON s.uai = r.uai AND s.student_id = r.sid
+		sheets, err := collect(ctx, tx.txn, `WITH `+cte+` SELECT `+sheetCols+` FROM r JOIN sheets s ON s.uai = r.uai AND s.student_id = r.sid
 			WHERE s.deleted_at IS NULL ORDER BY s.student_id, s.created_at DESC, s.id DESC`, args,
 			func(r *sql.Rows) (sillage.Sheet, error) { return scanSheet(r) })
 		if err != nil {
 			return nil, err
 		}
-		atts, err := collect(ctx, tx, `WITH `+cte+` SELECT a.uai, a.id, a.sheet_id, a.name, a.sha256, a.size, a.content_type, a.uploaded_at, a.uploaded_by
+		atts, err := collect(ctx, tx.txn, `WITH `+cte+` SELECT a.uai, a.id, a.sheet_id, a.name, a.sha256, a.size, a.content_type, a.uploaded_at, a.uploaded_by
 			FROM r JOIN sheets s ON s.uai = r.uai AND s.student_id = r.sid AND s.deleted_at IS NULL
 			JOIN attachments a ON a.uai = s.uai AND a.sheet_id = s.id ORDER BY a.uploaded_at, a.id`, args,
 			func(r *sql.Rows) (sillage.Attachment, error) { return scanAttachment(r) })
@@ -264,7 +264,7 @@ type TransferReferential struct {
 
 // ListTransferReferentials returns, for each of these establishments, its
 // referentials by diploma with their competence codes.
-func (tx *Tx) ListTransferReferentials(ctx context.Context, uais []sillage.UAI) (map[sillage.UAI]map[string]TransferReferential, error) {
+func (tx CrossTenant) ListTransferReferentials(ctx context.Context, uais []sillage.UAI) (map[sillage.UAI]map[string]TransferReferential, error) {
 	out := map[sillage.UAI]map[string]TransferReferential{}
 	if len(uais) == 0 {
 		return out, nil
@@ -312,7 +312,7 @@ func (tx *Tx) ListTransferReferentials(ctx context.Context, uais []sillage.UAI) 
 // the destination's referential of the same diploma, tied to no division,
 // origin_uai kept when already set (a record that moved twice) or set to
 // the origin.
-func (tx *Tx) InsertBatchEvaluations(ctx context.Context, pairs []TransferPair, copies []EvalCopy) (int64, error) {
+func (tx CrossTenant) InsertBatchEvaluations(ctx context.Context, pairs []TransferPair, copies []EvalCopy) (int64, error) {
 	return tx.batchCopies(ctx, pairs, copies, `INSERT INTO evaluations (uai, id, title, date, level, diploma, referential_id, author_id, division_id,
 		school_year, origin_uai, created_at)
 		SELECT p.du, m.new_id, e.title, e.date, e.level, e.diploma, dr.id, p.au, NULL, e.school_year,
@@ -324,7 +324,7 @@ func (tx *Tx) InsertBatchEvaluations(ctx context.Context, pairs []TransferPair, 
 
 // InsertBatchComments copies each origin student's comments of the copied
 // evaluations to the copies, for the destination student.
-func (tx *Tx) InsertBatchComments(ctx context.Context, pairs []TransferPair, copies []EvalCopy) (int64, error) {
+func (tx CrossTenant) InsertBatchComments(ctx context.Context, pairs []TransferPair, copies []EvalCopy) (int64, error) {
 	return tx.batchCopies(ctx, pairs, copies, `INSERT INTO comments (uai, evaluation_id, student_id, text)
 		SELECT p.du, m.new_id, p.ds, c.text
 		FROM m JOIN p ON p.os = m.os JOIN comments c ON c.uai = p.ou AND c.evaluation_id = m.old_id AND c.student_id = m.os`, false)
@@ -358,7 +358,7 @@ func (tx *Tx) batchCopies(ctx context.Context, pairs []TransferPair, copies []Ev
 // destination student, keeping their ids (unique in the instance): the
 // evaluating teacher, a person of the origin, is kept by name (author_id 0,
 // author_name set).
-func (tx *Tx) InsertBatchSheets(ctx context.Context, pairs []TransferPair) (int64, error) {
+func (tx CrossTenant) InsertBatchSheets(ctx context.Context, pairs []TransferPair) (int64, error) {
 	return tx.batchPairs(ctx, pairs, `INSERT INTO sheets (uai, id, student_id, kind, title, description, context, class, pfmp_start, pfmp_end,
 		host, activities, author_id, author_name, result, comment, origin_uai, created_at, updated_at)
 		SELECT p.du, s.id, p.ds, s.kind, s.title, s.description, s.context, s.class, s.pfmp_start, s.pfmp_end,
@@ -371,7 +371,7 @@ func (tx *Tx) InsertBatchSheets(ctx context.Context, pairs []TransferPair) (int6
 // InsertBatchAttachments re-creates at their destination the rows of the
 // files of the copied sheets, keeping ids, names and blob hashes: the
 // references move, the bytes stay in the content-addressed store.
-func (tx *Tx) InsertBatchAttachments(ctx context.Context, pairs []TransferPair) (int64, error) {
+func (tx CrossTenant) InsertBatchAttachments(ctx context.Context, pairs []TransferPair) (int64, error) {
 	return tx.batchPairs(ctx, pairs, `INSERT INTO attachments (uai, id, sheet_id, name, sha256, size, content_type, uploaded_at, uploaded_by)
 		SELECT p.du, a.id, a.sheet_id, a.name, a.sha256, a.size, a.content_type, a.uploaded_at,
 			CASE WHEN a.uploaded_by = p.os THEN p.ds ELSE 0 END
@@ -394,7 +394,7 @@ func (tx *Tx) batchPairs(ctx context.Context, pairs []TransferPair, insert strin
 
 // DeleteStudentsByRef deletes these students with everything hanging from
 // them (cascade): the origin side of a batch of transfers.
-func (tx *Tx) DeleteStudentsByRef(ctx context.Context, refs []sillage.StudentRef) (int64, error) {
+func (tx CrossTenant) DeleteStudentsByRef(ctx context.Context, refs []sillage.StudentRef) (int64, error) {
 	var total int64
 	for _, c := range chunks(len(refs), 2, 0) {
 		cte, args := refsCTE("r", refs[c[0]:c[1]], nil)
@@ -409,7 +409,7 @@ func (tx *Tx) DeleteStudentsByRef(ctx context.Context, refs []sillage.StudentRef
 }
 
 // SetStudentsTransferred marks these students transferred, now.
-func (tx *Tx) SetStudentsTransferred(ctx context.Context, refs []sillage.StudentRef) (int64, error) {
+func (tx CrossTenant) SetStudentsTransferred(ctx context.Context, refs []sillage.StudentRef) (int64, error) {
 	var total int64
 	for _, c := range chunks(len(refs), 2, 1) {
 		cte, args := refsCTE("r", refs[c[0]:c[1]], []any{tx.now})
@@ -427,7 +427,7 @@ func (tx *Tx) SetStudentsTransferred(ctx context.Context, refs []sillage.Student
 // statement: each inserted the first time, rewritten when its state (done,
 // final, reason) changes, left alone otherwise (an impossible transfer
 // retried at every run keeps the date it became impossible).
-func (tx *Tx) RecordTransferLogs(ctx context.Context, es []sillage.TransferLogEntry) error {
+func (tx CrossTenant) RecordTransferLogs(ctx context.Context, es []sillage.TransferLogEntry) error {
 	if len(es) == 0 {
 		return nil
 	}
@@ -474,7 +474,7 @@ func (tx *Tx) RecordTransferLogs(ctx context.Context, es []sillage.TransferLogEn
 // AppendAuditEntries appends entries to one establishment's chain in a few
 // statements (AppendAudit does one entry): the head is advanced once, the
 // hashes chained in order, the rows inserted together.
-func (tx *Tx) AppendAuditEntries(ctx context.Context, uai sillage.UAI, es []*sillage.AuditEntry) error {
+func (tx Audit) AppendAuditEntries(ctx context.Context, uai sillage.UAI, es []*sillage.AuditEntry) error {
 	if len(es) == 0 {
 		return nil
 	}

@@ -9,7 +9,7 @@ import (
 
 // PutIndexEntry adds (or refreshes) the index entry of a deactivated
 // student, in the transaction that deactivates them.
-func (tx *Tx) PutIndexEntry(ctx context.Context, e sillage.TransferIndexEntry) error {
+func (tx CrossTenant) PutIndexEntry(ctx context.Context, e sillage.TransferIndexEntry) error {
 	if e.Unqid == "" {
 		return sillage.Errorf(sillage.KindInvalid, "un élève sans INE n'entre pas dans l'index")
 	}
@@ -25,12 +25,12 @@ func (tx *Tx) PutIndexEntry(ctx context.Context, e sillage.TransferIndexEntry) e
 // establishment finds them, so a student without one is not entered. It
 // returns the IDs entered; a student of another establishment is neither
 // deactivated nor entered.
-func (tx *Tx) DeactivateStudents(ctx context.Context, uai sillage.UAI, students []sillage.Student) ([]int64, error) {
+func (tx People) DeactivateStudents(ctx context.Context, uai sillage.UAI, students []sillage.Student) ([]int64, error) {
 	ids := make([]int64, len(students))
 	for i, s := range students {
 		ids[i] = s.ID
 	}
-	if err := tx.SetPersonsActive(ctx, uai, ids, false); err != nil {
+	if err := tx.Imports().SetPersonsActive(ctx, uai, ids, false); err != nil {
 		return nil, err
 	}
 	var entered []int64
@@ -56,13 +56,13 @@ func (tx *Tx) DeactivateStudents(ctx context.Context, uai sillage.UAI, students 
 // transaction, removes their transfer index entries: a student back in
 // their establishment is no longer to be transferred. It returns the IDs
 // whose entry was removed.
-func (tx *Tx) ReactivateStudents(ctx context.Context, uai sillage.UAI, ids []int64) ([]int64, error) {
-	if err := tx.SetPersonsActive(ctx, uai, ids, true); err != nil {
+func (tx People) ReactivateStudents(ctx context.Context, uai sillage.UAI, ids []int64) ([]int64, error) {
+	if err := tx.Imports().SetPersonsActive(ctx, uai, ids, true); err != nil {
 		return nil, err
 	}
 	var left []int64
 	for _, id := range ids {
-		removed, err := tx.RemoveIndexEntry(ctx, uai, id)
+		removed, err := tx.CrossTenant().RemoveIndexEntry(ctx, uai, id)
 		if err != nil {
 			return nil, err
 		}
@@ -74,7 +74,7 @@ func (tx *Tx) ReactivateStudents(ctx context.Context, uai sillage.UAI, ids []int
 }
 
 // RemoveIndexEntry removes a student's entry; it reports whether there was one.
-func (tx *Tx) RemoveIndexEntry(ctx context.Context, uai sillage.UAI, studentID int64) (bool, error) {
+func (tx CrossTenant) RemoveIndexEntry(ctx context.Context, uai sillage.UAI, studentID int64) (bool, error) {
 	n, err := tx.execN(ctx, `DELETE FROM transfer_index WHERE origin_uai = $1 AND origin_student_id = $2`, uai, studentID)
 	return n > 0, err
 }
@@ -88,7 +88,7 @@ func scanIndexEntry(r scanner) (sillage.TransferIndexEntry, error) {
 }
 
 // GetIndexEntry returns the entry of one origin student.
-func (tx *Tx) GetIndexEntry(ctx context.Context, uai sillage.UAI, studentID int64) (sillage.TransferIndexEntry, error) {
+func (tx CrossTenant) GetIndexEntry(ctx context.Context, uai sillage.UAI, studentID int64) (sillage.TransferIndexEntry, error) {
 	e, err := scanIndexEntry(tx.queryRow(ctx, `SELECT unqid, origin_uai, origin_student_id, diploma, deactivated_at FROM transfer_index
 		WHERE origin_uai = $1 AND origin_student_id = $2`, uai, studentID))
 	if err == sql.ErrNoRows {
@@ -98,6 +98,6 @@ func (tx *Tx) GetIndexEntry(ctx context.Context, uai sillage.UAI, studentID int6
 }
 
 // CountIndexEntries counts an establishment's entries in the index.
-func (tx *Tx) CountIndexEntries(ctx context.Context, uai sillage.UAI) (int, error) {
+func (tx Transfer) CountIndexEntries(ctx context.Context, uai sillage.UAI) (int, error) {
 	return tx.count(ctx, `SELECT COUNT(*) FROM transfer_index WHERE origin_uai = $1`, uai)
 }

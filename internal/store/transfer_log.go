@@ -24,7 +24,7 @@ func scanTransferLog(r scanner) (sillage.TransferLogEntry, error) {
 }
 
 // ListTransferLog returns an establishment's lines on one side, newest first.
-func (tx *Tx) ListTransferLog(ctx context.Context, uai sillage.UAI, f sillage.TransferLogFilter) ([]sillage.TransferLogEntry, error) {
+func (tx Transfer) ListTransferLog(ctx context.Context, uai sillage.UAI, f sillage.TransferLogFilter) ([]sillage.TransferLogEntry, error) {
 	col := "l.dest_uai"
 	if f.Side == sillage.TransferOutgoing {
 		col = "l.origin_uai"
@@ -52,11 +52,11 @@ func (tx *Tx) ListTransferLog(ctx context.Context, uai sillage.UAI, f sillage.Tr
 	if f.Limit > 0 {
 		q += ` LIMIT ` + itoa(f.Limit)
 	}
-	return collect(ctx, tx, q, args, func(r *sql.Rows) (sillage.TransferLogEntry, error) { return scanTransferLog(r) })
+	return collect(ctx, tx.txn, q, args, func(r *sql.Rows) (sillage.TransferLogEntry, error) { return scanTransferLog(r) })
 }
 
 // FindTransferLog returns the line of a pair (cross-tenant: the engine's).
-func (tx *Tx) FindTransferLog(ctx context.Context, destUAI sillage.UAI, destStudentID int64, originUAI sillage.UAI, originStudentID int64) (sillage.TransferLogEntry, error) {
+func (tx CrossTenant) FindTransferLog(ctx context.Context, destUAI sillage.UAI, destStudentID int64, originUAI sillage.UAI, originStudentID int64) (sillage.TransferLogEntry, error) {
 	e, err := scanTransferLog(tx.queryRow(ctx, `SELECT `+transferLogCols+transferLogFrom+`
 		WHERE l.dest_uai = $1 AND l.dest_student_id = $2 AND l.origin_uai = $3 AND l.origin_student_id = $4`,
 		destUAI, destStudentID, originUAI, originStudentID))
@@ -70,7 +70,7 @@ func (tx *Tx) FindTransferLog(ctx context.Context, destUAI sillage.UAI, destStud
 // with an unqid that have not received a record, entered in the window, by
 // name. Matches (another establishment's active student, an index entry)
 // are under any key version, as the transfer run makes them.
-func (tx *Tx) ListPendingTransfers(ctx context.Context, uai sillage.UAI, f sillage.PendingTransferFilter) ([]sillage.PendingTransfer, error) {
+func (tx Transfer) ListPendingTransfers(ctx context.Context, uai sillage.UAI, f sillage.PendingTransferFilter) ([]sillage.PendingTransfer, error) {
 	args := []any{uai}
 	var window, entered string
 	if !f.Since.IsZero() {
@@ -83,7 +83,7 @@ func (tx *Tx) ListPendingTransfers(ctx context.Context, uai sillage.UAI, f silla
 		window += fmt.Sprintf(` AND l.at < $%d`, len(args))
 		entered += fmt.Sprintf(` AND p.entered_at < $%d`, len(args))
 	}
-	return collect(ctx, tx, `SELECT p.id, p.last_name, p.first_name, COALESCE(d.code, ''), p.entered_at, p.previous_uai, p.previous_name,
+	return collect(ctx, tx.txn, `SELECT p.id, p.last_name, p.first_name, COALESCE(d.code, ''), p.entered_at, p.previous_uai, p.previous_name,
 		COALESCE((SELECT COALESCE(MAX(CASE WHEN q.uai = p.previous_uai THEN q.uai END), MIN(q.uai)) FROM person_unqids pu JOIN person_unqids qu ON qu.unqid = pu.unqid AND qu.uai <> pu.uai
 			JOIN persons q ON q.uai = qu.uai AND q.id = qu.person_id
 			WHERE pu.uai = p.uai AND pu.person_id = p.id AND q.role = 'student' AND q.deactivated_at IS NULL), ''),
@@ -107,7 +107,7 @@ func (tx *Tx) ListPendingTransfers(ctx context.Context, uai sillage.UAI, f silla
 
 // CountTransferLogBefore counts the lines of the transfer log that last
 // changed before cutoff (the purge's dry run).
-func (tx *Tx) CountTransferLogBefore(ctx context.Context, cutoff time.Time) (int, error) {
+func (tx CrossTenant) CountTransferLogBefore(ctx context.Context, cutoff time.Time) (int, error) {
 	var n int
 	err := tx.queryRow(ctx, `SELECT COUNT(*) FROM transfer_log WHERE at < $1`, cutoff).Scan(&n)
 	return n, mapErr(err)
@@ -116,7 +116,7 @@ func (tx *Tx) CountTransferLogBefore(ctx context.Context, cutoff time.Time) (int
 // DeleteTransferLogBefore deletes at most limit lines of the transfer log
 // that last changed before cutoff, and reports how many. The log holds the
 // student's name at the destination: it goes once its retention is over.
-func (tx *Tx) DeleteTransferLogBefore(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+func (tx CrossTenant) DeleteTransferLogBefore(ctx context.Context, cutoff time.Time, limit int) (int, error) {
 	n, err := tx.execN(ctx, `DELETE FROM transfer_log WHERE id IN (SELECT id FROM transfer_log WHERE at < $1 ORDER BY id LIMIT `+itoa(limit)+`)`, cutoff)
 	return int(n), err
 }

@@ -14,7 +14,7 @@ import (
 
 // CountPurgeable returns, per establishment, how many students were
 // deactivated before cutoff (across the instance).
-func (tx *Tx) CountPurgeable(ctx context.Context, cutoff time.Time) (map[sillage.UAI]int, error) {
+func (tx CrossTenant) CountPurgeable(ctx context.Context, cutoff time.Time) (map[sillage.UAI]int, error) {
 	rows, err := tx.query(ctx, `SELECT uai, COUNT(*) FROM persons WHERE role = 'student' AND deactivated_at IS NOT NULL AND deactivated_at < $1
 		GROUP BY uai ORDER BY uai`, cutoff)
 	if err != nil {
@@ -41,8 +41,8 @@ type PurgeCandidate struct {
 
 // ListPurgeable returns up to limit students of uai deactivated before
 // cutoff, oldest deactivation first.
-func (tx *Tx) ListPurgeable(ctx context.Context, uai sillage.UAI, cutoff time.Time, limit int) ([]PurgeCandidate, error) {
-	return collect(ctx, tx, `SELECT id, account_id FROM persons WHERE uai = $1 AND role = 'student' AND deactivated_at IS NOT NULL
+func (tx CrossTenant) ListPurgeable(ctx context.Context, uai sillage.UAI, cutoff time.Time, limit int) ([]PurgeCandidate, error) {
+	return collect(ctx, tx.txn, `SELECT id, account_id FROM persons WHERE uai = $1 AND role = 'student' AND deactivated_at IS NOT NULL
 		AND deactivated_at < $2 ORDER BY deactivated_at, id LIMIT `+itoa(max(limit, 1)), []any{uai, cutoff},
 		func(r *sql.Rows) (PurgeCandidate, error) {
 			var c PurgeCandidate
@@ -52,7 +52,7 @@ func (tx *Tx) ListPurgeable(ctx context.Context, uai sillage.UAI, cutoff time.Ti
 }
 
 // RemoveIndexEntries removes the index entries of these students of uai.
-func (tx *Tx) RemoveIndexEntries(ctx context.Context, uai sillage.UAI, studentIDs []int64) (int64, error) {
+func (tx CrossTenant) RemoveIndexEntries(ctx context.Context, uai sillage.UAI, studentIDs []int64) (int64, error) {
 	if len(studentIDs) == 0 {
 		return 0, nil
 	}
@@ -63,7 +63,7 @@ func (tx *Tx) RemoveIndexEntries(ctx context.Context, uai sillage.UAI, studentID
 // DeleteDeactivatedStudents deletes these students of uai — only those
 // deactivated before cutoff — with everything hanging from them
 // (cascade), and returns how many.
-func (tx *Tx) DeleteDeactivatedStudents(ctx context.Context, uai sillage.UAI, studentIDs []int64, cutoff time.Time) (int64, error) {
+func (tx CrossTenant) DeleteDeactivatedStudents(ctx context.Context, uai sillage.UAI, studentIDs []int64, cutoff time.Time) (int64, error) {
 	if len(studentIDs) == 0 {
 		return 0, nil
 	}
@@ -75,7 +75,7 @@ func (tx *Tx) DeleteDeactivatedStudents(ctx context.Context, uai sillage.UAI, st
 // CloseOrphanAccounts closes, for reason, those of these accounts that no
 // person of any establishment uses any more (their sessions end), and
 // returns how many it closed.
-func (tx *Tx) CloseOrphanAccounts(ctx context.Context, accountIDs []int64, reason string) (int64, error) {
+func (tx CrossTenant) CloseOrphanAccounts(ctx context.Context, accountIDs []int64, reason string) (int64, error) {
 	if len(accountIDs) == 0 {
 		return 0, nil
 	}

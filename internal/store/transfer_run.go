@@ -33,8 +33,8 @@ const transferMatches = `m (uai, sid, ou, os) AS (
 // that has an unqid, once per index entry of another establishment that
 // matches them under any key version (once with a nil Entry when there is
 // none), by establishment, student and deactivation date.
-func (tx *Tx) ListTransferCandidates(ctx context.Context) ([]sillage.TransferCandidate, error) {
-	return collect(ctx, tx, `WITH `+transferMatches+`
+func (tx CrossTenant) ListTransferCandidates(ctx context.Context) ([]sillage.TransferCandidate, error) {
+	return collect(ctx, tx.txn, `WITH `+transferMatches+`
 		SELECT p.uai, p.id, p.unqid, p.entered_at, p.diploma, p.previous_uai, p.previous_name,
 		i.unqid, i.origin_uai, i.origin_student_id, i.diploma, i.deactivated_at
 		FROM persons p LEFT JOIN m ON m.uai = p.uai AND m.sid = p.id
@@ -57,8 +57,8 @@ func (tx *Tx) ListTransferCandidates(ctx context.Context) ([]sillage.TransferCan
 
 // ListStudentsToSettle returns the new students entered before cutoff
 // (transfer.md 5 step 1), across the instance.
-func (tx *Tx) ListStudentsToSettle(ctx context.Context, cutoff time.Time) ([]sillage.StudentRef, error) {
-	return collect(ctx, tx, `SELECT uai, id FROM persons WHERE role = 'student' AND transfer_status = 'new' AND entered_at < $1
+func (tx CrossTenant) ListStudentsToSettle(ctx context.Context, cutoff time.Time) ([]sillage.StudentRef, error) {
+	return collect(ctx, tx.txn, `SELECT uai, id FROM persons WHERE role = 'student' AND transfer_status = 'new' AND entered_at < $1
 		ORDER BY uai, id`, []any{cutoff}, func(r *sql.Rows) (sillage.StudentRef, error) {
 		var s sillage.StudentRef
 		var u string
@@ -70,14 +70,14 @@ func (tx *Tx) ListStudentsToSettle(ctx context.Context, cutoff time.Time) ([]sil
 
 // SettleNewStudents marks settled every new student entered before cutoff,
 // across the instance, and returns how many.
-func (tx *Tx) SettleNewStudents(ctx context.Context, cutoff time.Time) (int64, error) {
+func (tx CrossTenant) SettleNewStudents(ctx context.Context, cutoff time.Time) (int64, error) {
 	return tx.execN(ctx, `UPDATE persons SET transfer_status = 'settled' WHERE role = 'student' AND transfer_status = 'new' AND entered_at < $1`, cutoff)
 }
 
 // FindActiveElsewhere returns, for each of these students, the
 // establishments other than their own where an active student shares one
 // of their unqid versions ("still active in <UAI>"), each once, in order.
-func (tx *Tx) FindActiveElsewhere(ctx context.Context, refs []sillage.StudentRef) (map[sillage.StudentRef][]sillage.UAI, error) {
+func (tx CrossTenant) FindActiveElsewhere(ctx context.Context, refs []sillage.StudentRef) (map[sillage.StudentRef][]sillage.UAI, error) {
 	out := map[sillage.StudentRef][]sillage.UAI{}
 	for _, c := range chunks(len(refs), 2, 0) {
 		cte, args := refsCTE("r", refs[c[0]:c[1]], nil)
@@ -85,7 +85,7 @@ func (tx *Tx) FindActiveElsewhere(ctx context.Context, refs []sillage.StudentRef
 			ref   sillage.StudentRef
 			other sillage.UAI
 		}
-		rows, err := collect(ctx, tx, `WITH `+cte+` SELECT DISTINCT pu.uai, pu.person_id, q.uai
+		rows, err := collect(ctx, tx.txn, `WITH `+cte+` SELECT DISTINCT pu.uai, pu.person_id, q.uai
 			FROM r JOIN person_unqids pu ON pu.uai = r.uai AND pu.person_id = r.sid
 			JOIN person_unqids qu ON qu.unqid = pu.unqid AND qu.uai <> pu.uai
 			JOIN persons q ON q.uai = qu.uai AND q.id = qu.person_id
@@ -116,7 +116,7 @@ const FormerEstablishmentName = "Ancien établissement"
 // "ancien établissement" (role system, no account), creating it on first
 // use. Two transactions creating it at once end with one row: the second
 // waits on the unique index and finds the first one's.
-func (tx *Tx) UpsertSystemAuthor(ctx context.Context, uai sillage.UAI) (int64, error) {
+func (tx CrossTenant) UpsertSystemAuthor(ctx context.Context, uai sillage.UAI) (int64, error) {
 	var id int64
 	err := tx.queryRow(ctx, `SELECT id FROM persons WHERE uai = $1 AND role = 'system'`, uai).Scan(&id)
 	if err == nil {
@@ -139,7 +139,7 @@ func (tx *Tx) UpsertSystemAuthor(ctx context.Context, uai sillage.UAI) (int64, e
 }
 
 // GetTransferRecord reads what a transfer of the student would move.
-func (tx *Tx) GetTransferRecord(ctx context.Context, uai sillage.UAI, studentID int64) (sillage.TransferRecord, error) {
+func (tx CrossTenant) GetTransferRecord(ctx context.Context, uai sillage.UAI, studentID int64) (sillage.TransferRecord, error) {
 	ref := sillage.StudentRef{UAI: uai, StudentID: studentID}
 	recs, err := tx.GetTransferRecords(ctx, []sillage.StudentRef{ref})
 	return recs[ref], err
@@ -150,7 +150,7 @@ func (tx *Tx) GetTransferRecord(ctx context.Context, uai sillage.UAI, studentID 
 // (copied with all its competences when absent), and in it every competence
 // of competenceIDs (origin ids) by code (copied when missing). It returns
 // how many referentials and competences it created.
-func (tx *Tx) UpsertTransferReferentials(ctx context.Context, dest sillage.UAI, origin sillage.UAI, refIDs, competenceIDs []int64) (refs, comps int, err error) {
+func (tx CrossTenant) UpsertTransferReferentials(ctx context.Context, dest sillage.UAI, origin sillage.UAI, refIDs, competenceIDs []int64) (refs, comps int, err error) {
 	if len(refIDs) == 0 {
 		return 0, 0, nil
 	}
@@ -159,20 +159,20 @@ func (tx *Tx) UpsertTransferReferentials(ctx context.Context, dest sillage.UAI, 
 		needed[id] = true
 	}
 	for _, refID := range refIDs {
-		src, err := tx.GetReferential(ctx, origin, refID)
+		src, err := tx.Records().GetReferential(ctx, origin, refID)
 		if sillage.KindOf(err) == sillage.KindNotFound {
 			continue
 		}
 		if err != nil {
 			return refs, comps, err
 		}
-		dst, err := tx.GetReferentialByDiploma(ctx, dest, src.Diploma)
+		dst, err := tx.Records().GetReferentialByDiploma(ctx, dest, src.Diploma)
 		if sillage.KindOf(err) == sillage.KindNotFound {
 			cp := sillage.Referential{Diploma: src.Diploma, Kind: src.Kind, Label: src.Label}
 			for _, c := range src.Competences {
 				cp.Competences = append(cp.Competences, sillage.Competence{Domain: c.Domain, Code: c.Code, Label: c.Label, Position: c.Position})
 			}
-			if err := tx.CreateReferential(ctx, dest, &cp); err != nil {
+			if err := tx.Records().CreateReferential(ctx, dest, &cp); err != nil {
 				return refs, comps, err
 			}
 			refs++
@@ -194,7 +194,7 @@ func (tx *Tx) UpsertTransferReferentials(ctx context.Context, dest sillage.UAI, 
 			}
 			last++
 			nc := sillage.Competence{ReferentialID: dst.ID, Domain: c.Domain, Code: c.Code, Label: c.Label, Position: last}
-			if err := tx.CreateCompetence(ctx, dest, &nc); err != nil {
+			if err := tx.Records().CreateCompetence(ctx, dest, &nc); err != nil {
 				return refs, comps, err
 			}
 			have[c.Code] = true

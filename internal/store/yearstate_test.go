@@ -31,10 +31,10 @@ func TestYearStateMigration(t *testing.T) {
 			inStep, after, never, odd := sillage.UAI("0860012W"), sillage.UAI("0010856A"), sillage.UAI("0860013X"), sillage.UAI("0860014Y")
 			err = st.Write(ctx, func(tx *store.Tx) error {
 				for _, u := range []sillage.UAI{inStep, after, never, odd} {
-					if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: u, Name: "Lycée " + string(u), Kind: sillage.KindLP}); err != nil {
+					if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: u, Name: "Lycée " + string(u), Kind: sillage.KindLP}); err != nil {
 						return err
 					}
-					if err := tx.SetSetting(ctx, u, "scale", "20"); err != nil {
+					if err := tx.Periods().SetSetting(ctx, u, "scale", "20"); err != nil {
 						return err
 					}
 				}
@@ -47,11 +47,11 @@ func TestYearStateMigration(t *testing.T) {
 					{odd, "rollover.archived_year", "x"},
 				}
 				for _, s := range settings {
-					if err := tx.SetSetting(ctx, s.uai, s.key, s.value); err != nil {
+					if err := tx.Periods().SetSetting(ctx, s.uai, s.key, s.value); err != nil {
 						return err
 					}
 				}
-				return tx.AddRolloverCheckpoint(ctx, inStep, store.RolloverCheckpoint{SchoolYear: 2025, Step: 2, Item: "settings",
+				return tx.Rollover().AddRolloverCheckpoint(ctx, inStep, store.RolloverCheckpoint{SchoolYear: 2025, Step: 2, Item: "settings",
 					Detail: `{"rollover.archived_year":"2024","rollover.closed_year":""}`})
 			})
 			if err != nil {
@@ -68,7 +68,7 @@ func TestYearStateMigration(t *testing.T) {
 					odd:    {},
 				}
 				for u, w := range want {
-					got, err := tx.GetYearState(ctx, u)
+					got, err := tx.Rollover().GetYearState(ctx, u)
 					if err != nil {
 						return err
 					}
@@ -76,15 +76,15 @@ func TestYearStateMigration(t *testing.T) {
 						t.Errorf("%s: year state %+v, want %+v", u, got, w)
 					}
 					for _, key := range []string{"rollover.closed_year", "rollover.archived_year"} {
-						if v, err := tx.GetSetting(ctx, u, key, "unset"); err != nil || v != "unset" {
+						if v, err := tx.Periods().GetSetting(ctx, u, key, "unset"); err != nil || v != "unset" {
 							t.Errorf("%s: setting %s still there: %q, %v", u, key, v, err)
 						}
 					}
-					if v, err := tx.GetSetting(ctx, u, "scale", ""); err != nil || v != "20" {
+					if v, err := tx.Periods().GetSetting(ctx, u, "scale", ""); err != nil || v != "20" {
 						t.Errorf("%s: another setting lost: %q, %v", u, v, err)
 					}
 				}
-				cps, err := tx.ListRolloverCheckpoints(ctx, inStep, 2025, 2)
+				cps, err := tx.Rollover().ListRolloverCheckpoints(ctx, inStep, 2025, 2)
 				if err != nil {
 					return err
 				}
@@ -111,27 +111,27 @@ func TestYearState(t *testing.T) {
 		ctx := context.Background()
 		uai := sillage.UAI("0860012W")
 		err := st.Write(ctx, func(tx *store.Tx) error {
-			if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Lycée A", Kind: sillage.KindLP}); err != nil {
+			if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Lycée A", Kind: sillage.KindLP}); err != nil {
 				return err
 			}
-			s, err := tx.GetYearState(ctx, uai)
+			s, err := tx.Rollover().GetYearState(ctx, uai)
 			if err != nil || s != (sillage.YearState{}) {
 				t.Fatalf("fresh state %+v, %v", s, err)
 			}
 			closed := s.Close(2025)
-			if err := tx.SetYearState(ctx, uai, closed); err != nil {
+			if err := tx.Rollover().SetYearState(ctx, uai, closed); err != nil {
 				return err
 			}
-			if s, err := tx.GetYearState(ctx, uai); err != nil || s != closed {
+			if s, err := tx.Rollover().GetYearState(ctx, uai); err != nil || s != closed {
 				t.Fatalf("state %+v, %v; want %+v", s, err, closed)
 			}
-			if err := tx.SetYearState(ctx, uai, closed.Reopen()); err != nil {
+			if err := tx.Rollover().SetYearState(ctx, uai, closed.Reopen()); err != nil {
 				return err
 			}
-			if s, err := tx.GetYearState(ctx, uai); err != nil || s != (sillage.YearState{Archived: 2025}) {
+			if s, err := tx.Rollover().GetYearState(ctx, uai); err != nil || s != (sillage.YearState{Archived: 2025}) {
 				t.Fatalf("reopened state %+v, %v", s, err)
 			}
-			return tx.SetYearState(ctx, uai, sillage.YearState{})
+			return tx.Rollover().SetYearState(ctx, uai, sillage.YearState{})
 		})
 		if err != nil {
 			t.Fatal(err)

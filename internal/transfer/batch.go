@@ -100,7 +100,7 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 		for i, it := range items {
 			origins[i] = sillage.StudentRef{UAI: it.entry.OriginUAI, StudentID: it.entry.OriginStudentID}
 		}
-		claimed, err := tx.DeleteIndexEntries(ctx, origins)
+		claimed, err := tx.CrossTenant().DeleteIndexEntries(ctx, origins)
 		if err != nil {
 			return err
 		}
@@ -115,7 +115,7 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 		for _, it := range items {
 			refs = append(refs, sillage.StudentRef{UAI: it.c.UAI, StudentID: it.c.StudentID})
 		}
-		list, err := tx.ListStudentsByRef(ctx, refs)
+		list, err := tx.CrossTenant().ListStudentsByRef(ctx, refs)
 		if err != nil {
 			return err
 		}
@@ -123,11 +123,11 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 		for _, s := range list {
 			students[sillage.StudentRef{UAI: s.UAI, StudentID: s.ID}] = s
 		}
-		versions, err := tx.ListUnqidsByRef(ctx, refs)
+		versions, err := tx.CrossTenant().ListUnqidsByRef(ctx, refs)
 		if err != nil {
 			return err
 		}
-		es, err := tx.ListEstablishments(ctx)
+		es, err := tx.Establishments().ListEstablishments(ctx)
 		if err != nil {
 			return err
 		}
@@ -163,7 +163,7 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 			if reason := e.decide(estabs[entry.OriginUAI], estabs[it.c.UAI], entry, dest.Diploma); reason != "" {
 				putBack = append(putBack, entry)
 				if reason == ReasonDiplomaChanged {
-					if err := tx.SetTransferStatus(ctx, it.c.UAI, it.c.StudentID, sillage.TransferDiplomaChanged); err != nil {
+					if err := tx.People().SetTransferStatus(ctx, it.c.UAI, it.c.StudentID, sillage.TransferDiplomaChanged); err != nil {
 						return err
 					}
 				}
@@ -175,10 +175,10 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 			}
 			moving = append(moving, i)
 		}
-		if err := tx.PutIndexEntries(ctx, putBack); err != nil {
+		if err := tx.CrossTenant().PutIndexEntries(ctx, putBack); err != nil {
 			return err
 		}
-		if err := tx.RecordTransferLogs(ctx, logs); err != nil {
+		if err := tx.CrossTenant().RecordTransferLogs(ctx, logs); err != nil {
 			return err
 		}
 		if len(moving) == 0 {
@@ -193,7 +193,7 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 		for k, i := range moving {
 			movingRefs[k] = origins[i]
 		}
-		recs, err := tx.GetTransferRecords(ctx, movingRefs)
+		recs, err := tx.CrossTenant().GetTransferRecords(ctx, movingRefs)
 		if err != nil {
 			return err
 		}
@@ -219,7 +219,7 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 			uais = append(uais, u)
 		}
 		sort.Slice(uais, func(a, b int) bool { return uais[a] < uais[b] })
-		have, err := tx.ListTransferReferentials(ctx, uais)
+		have, err := tx.CrossTenant().ListTransferReferentials(ctx, uais)
 		if err != nil {
 			return err
 		}
@@ -230,13 +230,13 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 				continue
 			}
 			refIDs, compIDs := referencesOf(rec)
-			if _, _, err := tx.UpsertTransferReferentials(ctx, items[i].c.UAI, origins[i].UAI, refIDs, compIDs); err != nil {
+			if _, _, err := tx.CrossTenant().UpsertTransferReferentials(ctx, items[i].c.UAI, origins[i].UAI, refIDs, compIDs); err != nil {
 				return err
 			}
 			created = true
 		}
 		if created {
-			if have, err = tx.ListTransferReferentials(ctx, uais); err != nil {
+			if have, err = tx.CrossTenant().ListTransferReferentials(ctx, uais); err != nil {
 				return err
 			}
 		}
@@ -249,7 +249,7 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 			if _, ok := authors[u]; ok || len(recs[origins[i]].Evaluations) == 0 {
 				continue
 			}
-			if authors[u], err = tx.UpsertSystemAuthor(ctx, u); err != nil {
+			if authors[u], err = tx.CrossTenant().UpsertSystemAuthor(ctx, u); err != nil {
 				return err
 			}
 		}
@@ -276,11 +276,11 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 			what string
 			run  func() (int64, error)
 		}{
-			{StepEvaluations, want.Evaluations, "évaluations", func() (int64, error) { return tx.InsertBatchEvaluations(ctx, pairs, copies) }},
+			{StepEvaluations, want.Evaluations, "évaluations", func() (int64, error) { return tx.CrossTenant().InsertBatchEvaluations(ctx, pairs, copies) }},
 			{StepResults, want.Results, "résultats", func() (int64, error) { return insertResults(ctx, tx, items, moving, origins, recs, have, copies) }},
-			{StepComments, want.Comments, "commentaires", func() (int64, error) { return tx.InsertBatchComments(ctx, pairs, copies) }},
-			{StepSheets, want.Sheets, "fiches", func() (int64, error) { return tx.InsertBatchSheets(ctx, pairs) }},
-			{StepFiles, want.Files, "fichiers", func() (int64, error) { return tx.InsertBatchAttachments(ctx, pairs) }},
+			{StepComments, want.Comments, "commentaires", func() (int64, error) { return tx.CrossTenant().InsertBatchComments(ctx, pairs, copies) }},
+			{StepSheets, want.Sheets, "fiches", func() (int64, error) { return tx.CrossTenant().InsertBatchSheets(ctx, pairs) }},
+			{StepFiles, want.Files, "fichiers", func() (int64, error) { return tx.CrossTenant().InsertBatchAttachments(ctx, pairs) }},
 		}
 		for _, s := range steps {
 			if err := expect(s.run())(s.want, s.what); err != nil {
@@ -292,7 +292,7 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 		}
 
 		// The origins forget the students; their accounts close.
-		if err := expect(tx.DeleteStudentsByRef(ctx, movingRefs))(len(moving), "élèves supprimés à l'origine"); err != nil {
+		if err := expect(tx.CrossTenant().DeleteStudentsByRef(ctx, movingRefs))(len(moving), "élèves supprimés à l'origine"); err != nil {
 			return err
 		}
 		if err := e.fp(StepOrigin); err != nil {
@@ -304,7 +304,7 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 				accounts = append(accounts, a)
 			}
 		}
-		if _, err := tx.CloseOrphanAccounts(ctx, accounts, sillage.ClosedTransferred); err != nil {
+		if _, err := tx.CrossTenant().CloseOrphanAccounts(ctx, accounts, sillage.ClosedTransferred); err != nil {
 			return err
 		}
 		if err := e.fp(StepAccount); err != nil {
@@ -314,7 +314,7 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 		for k, i := range moving {
 			destRefs[k] = sillage.StudentRef{UAI: items[i].c.UAI, StudentID: items[i].c.StudentID}
 		}
-		if err := expect(tx.SetStudentsTransferred(ctx, destRefs))(len(moving), "statuts"); err != nil {
+		if err := expect(tx.CrossTenant().SetStudentsTransferred(ctx, destRefs))(len(moving), "statuts"); err != nil {
 			return err
 		}
 		if err := e.fp(StepStatus); err != nil {
@@ -337,7 +337,7 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 			outs[i].move = &Move{OriginUAI: origins[i].UAI, OriginStudentID: origins[i].StudentID, DestUAI: it.c.UAI, DestStudentID: it.c.StudentID,
 				Counts: counts[k], Manifest: manifests[k]}
 		}
-		if err := tx.RecordTransferLogs(ctx, logs); err != nil {
+		if err := tx.CrossTenant().RecordTransferLogs(ctx, logs); err != nil {
 			return err
 		}
 		if err := e.fp(StepLog); err != nil {
@@ -351,7 +351,7 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 		}
 		sort.Slice(chainUAIs, func(a, b int) bool { return chainUAIs[a] < chainUAIs[b] })
 		for _, u := range chainUAIs {
-			if err := tx.AppendAuditEntries(ctx, u, chains[u]); err != nil {
+			if err := tx.Audit().AppendAuditEntries(ctx, u, chains[u]); err != nil {
 				return fmt.Errorf("audit: %w", err)
 			}
 		}
@@ -405,7 +405,7 @@ func insertResults(ctx context.Context, tx *store.Tx, items []pair, moving []int
 	}
 	var n int64
 	for _, u := range dests {
-		if err := tx.InsertResults(ctx, u, byDest[u]); err != nil {
+		if err := tx.Records().InsertResults(ctx, u, byDest[u]); err != nil {
 			return n, err
 		}
 		n += int64(len(byDest[u]))

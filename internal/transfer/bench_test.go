@@ -76,18 +76,18 @@ func genInstance(b *testing.B, st *store.Store, students int, arrivals bool, lef
 		err := st.Write(ctx, func(tx *store.Tx) error {
 			e := sillage.Establishment{UAI: u, Name: "Lycée " + string(u), Kind: sillage.KindLP,
 				Transfer: sillage.TransferSettings{Enabled: true, Reference: "CNIL-" + string(u)}}
-			if err := tx.CreateEstablishment(ctx, e); err != nil {
+			if err := tx.Establishments().CreateEstablishment(ctx, e); err != nil {
 				return err
 			}
 			teacher := sillage.Person{Role: sillage.RoleTeacher, LastName: "Prof", FirstName: string(u), Source: sillage.SourceDemo}
-			if err := tx.CreatePerson(ctx, u, &teacher); err != nil {
+			if err := tx.People().CreatePerson(ctx, u, &teacher); err != nil {
 				return err
 			}
 			ref := sillage.Referential{Diploma: benchDiploma, Kind: sillage.ReferentialBacPro, Label: "Bac pro MELEC"}
 			for c := 0; c < 12; c++ {
 				ref.Competences = append(ref.Competences, sillage.Competence{Domain: fmt.Sprintf("C%d", c/3+1), Code: fmt.Sprintf("C%d.%d", c/3+1, c%3+1), Label: fmt.Sprintf("Compétence %d", c)})
 			}
-			if err := tx.CreateReferential(ctx, u, &ref); err != nil {
+			if err := tx.Records().CreateReferential(ctx, u, &ref); err != nil {
 				return err
 			}
 			settled := sillage.TransferSettled
@@ -99,12 +99,12 @@ func genInstance(b *testing.B, st *store.Store, students int, arrivals bool, lef
 				if leaving {
 					s.DeactivatedAt = leftAt
 				}
-				if err := tx.CreateStudent(ctx, u, &s); err != nil {
+				if err := tx.People().CreateStudent(ctx, u, &s); err != nil {
 					return err
 				}
 				if leaving {
 					movers = append(movers, s.ID)
-					if err := tx.PutIndexEntry(ctx, sillage.TransferIndexEntry{Unqid: s.Unqid, OriginUAI: u, OriginStudentID: s.ID, Diploma: benchDiploma, DeactivatedAt: leftAt}); err != nil {
+					if err := tx.CrossTenant().PutIndexEntry(ctx, sillage.TransferIndexEntry{Unqid: s.Unqid, OriginUAI: u, OriginStudentID: s.ID, Diploma: benchDiploma, DeactivatedAt: leftAt}); err != nil {
 						return err
 					}
 				}
@@ -116,7 +116,7 @@ func genInstance(b *testing.B, st *store.Store, students int, arrivals bool, lef
 					k := per - moversPer + m
 					s := sillage.Student{Person: sillage.Person{FirstName: "Arrivé", LastName: fmt.Sprintf("N%d", k), Source: sillage.SourceDemo},
 						Unqid: unqid(prev, k), MEF: benchDiploma + "310", Diploma: benchDiploma, PreviousUAI: uai(prev)}
-					if err := tx.CreateStudent(ctx, u, &s); err != nil {
+					if err := tx.People().CreateStudent(ctx, u, &s); err != nil {
 						return err
 					}
 				}
@@ -126,7 +126,7 @@ func genInstance(b *testing.B, st *store.Store, students int, arrivals bool, lef
 			for ev := 0; ev < benchEvaluations; ev++ {
 				e := sillage.Evaluation{Title: fmt.Sprintf("Évaluation %d", ev), Date: sillage.NewDate(2025, 9, 1+ev%28), Level: "Première professionnelle",
 					Diploma: benchDiploma, ReferentialID: ref.ID, AuthorID: teacher.ID}
-				if err := tx.CreateEvaluation(ctx, u, &e); err != nil {
+				if err := tx.Records().CreateEvaluation(ctx, u, &e); err != nil {
 					return err
 				}
 				for j, id := range movers {
@@ -135,27 +135,27 @@ func genInstance(b *testing.B, st *store.Store, students int, arrivals bool, lef
 						results = append(results, sillage.Result{EvaluationID: e.ID, StudentID: id, CompetenceID: comp.ID, Value: strconv.Itoa(1 + (j+c)%4)})
 					}
 					if (ev+j)%10 == 0 {
-						if err := tx.SetComment(ctx, u, sillage.Comment{EvaluationID: e.ID, StudentID: id, Text: "Bon travail"}); err != nil {
+						if err := tx.Records().SetComment(ctx, u, sillage.Comment{EvaluationID: e.ID, StudentID: id, Text: "Bon travail"}); err != nil {
 							return err
 						}
 					}
 				}
 			}
-			if err := tx.InsertResults(ctx, u, results); err != nil {
+			if err := tx.Records().InsertResults(ctx, u, results); err != nil {
 				return err
 			}
 			for j, id := range movers {
 				for n := 0; n < benchSheets; n++ {
 					sh := sillage.Sheet{StudentID: id, Kind: sillage.SheetBacPro, Title: fmt.Sprintf("Situation %d", n), Context: sillage.ContextClass,
 						Class: "Atelier", AuthorID: teacher.ID, Result: "3", Comment: "Maîtrisé"}
-					if err := tx.CreateSheet(ctx, u, &sh); err != nil {
+					if err := tx.Records().CreateSheet(ctx, u, &sh); err != nil {
 						return err
 					}
 					for f := 0; f < benchFilesPerSh; f++ {
 						sum := sha256.Sum256([]byte(fmt.Sprintf("%d/%d/%d/%d", i, j, n, f)))
 						a := sillage.Attachment{SheetID: sh.ID, Name: fmt.Sprintf("piece-%d.pdf", f), SHA256: hex.EncodeToString(sum[:]), Size: 50_000,
 							ContentType: "application/pdf", UploadedBy: id}
-						if err := tx.AddAttachment(ctx, u, &a); err != nil {
+						if err := tx.Records().AddAttachment(ctx, u, &a); err != nil {
 							return err
 						}
 					}
@@ -262,33 +262,33 @@ func afterImportLatency(b *testing.B, st *store.Store, inst *instance) time.Dura
 	from, to := inst.origins[0], inst.origins[1]
 	const n = 25
 	err := st.Write(ctx, func(tx *store.Tx) error {
-		ref, err := tx.GetReferentialByDiploma(ctx, from, benchDiploma)
+		ref, err := tx.Records().GetReferentialByDiploma(ctx, from, benchDiploma)
 		if err != nil {
 			return err
 		}
 		ev := sillage.Evaluation{Title: "Après import", Date: sillage.NewDate(2025, 10, 1), Diploma: benchDiploma, ReferentialID: ref.ID}
-		if err := tx.CreateEvaluation(ctx, from, &ev); err != nil {
+		if err := tx.Records().CreateEvaluation(ctx, from, &ev); err != nil {
 			return err
 		}
 		for k := 0; k < n; k++ {
 			s := sillage.Student{Person: sillage.Person{FirstName: "Tardif", LastName: fmt.Sprint(k), Source: sillage.SourceDemo},
 				Unqid: fmt.Sprintf("v1:LATE%d", k), Diploma: benchDiploma, TransferStatus: sillage.TransferSettled}
-			if err := tx.CreateStudent(ctx, from, &s); err != nil {
+			if err := tx.People().CreateStudent(ctx, from, &s); err != nil {
 				return err
 			}
 			for c := 0; c < 5; c++ {
-				if err := tx.SetResult(ctx, from, sillage.Result{EvaluationID: ev.ID, StudentID: s.ID, CompetenceID: ref.Competences[c].ID, Value: "3"}); err != nil {
+				if err := tx.Records().SetResult(ctx, from, sillage.Result{EvaluationID: ev.ID, StudentID: s.ID, CompetenceID: ref.Competences[c].ID, Value: "3"}); err != nil {
 					return err
 				}
 			}
-			if err := tx.SetPersonActive(ctx, from, s.ID, false); err != nil {
+			if err := tx.People().SetPersonActive(ctx, from, s.ID, false); err != nil {
 				return err
 			}
-			if err := tx.PutIndexEntry(ctx, sillage.TransferIndexEntry{Unqid: s.Unqid, OriginUAI: from, OriginStudentID: s.ID, Diploma: benchDiploma, DeactivatedAt: tx.Now()}); err != nil {
+			if err := tx.CrossTenant().PutIndexEntry(ctx, sillage.TransferIndexEntry{Unqid: s.Unqid, OriginUAI: from, OriginStudentID: s.ID, Diploma: benchDiploma, DeactivatedAt: tx.Now()}); err != nil {
 				return err
 			}
 			d := sillage.Student{Person: sillage.Person{FirstName: "Tardif", LastName: fmt.Sprint(k), Source: sillage.SourceDemo}, Unqid: s.Unqid, Diploma: benchDiploma}
-			if err := tx.CreateStudent(ctx, to, &d); err != nil {
+			if err := tx.People().CreateStudent(ctx, to, &d); err != nil {
 				return err
 			}
 		}

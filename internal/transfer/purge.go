@@ -68,7 +68,10 @@ func Purge(ctx context.Context, st *store.Store, o Options) (*PurgeReport, error
 	e := &engine{st: st, o: o, now: st.Clock().Now()}
 	rep := &PurgeReport{At: e.now, DryRun: o.DryRun, Cutoff: o.Retention.StudentPurgeCutoff(e.now), Establishments: []PurgeEstablishment{}}
 	var counts map[sillage.UAI]int
-	if err := st.Read(ctx, func(tx *store.Tx) (err error) { counts, err = tx.CountPurgeable(ctx, rep.Cutoff); return err }); err != nil {
+	if err := st.Read(ctx, func(tx *store.Tx) (err error) {
+		counts, err = tx.CrossTenant().CountPurgeable(ctx, rep.Cutoff)
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	uais := make([]sillage.UAI, 0, len(counts))
@@ -119,14 +122,14 @@ func (e *engine) purgeLog(ctx context.Context, rep *PurgeReport) error {
 	rep.LogCutoff = e.o.Retention.AuditCutoff(e.now)
 	if e.o.DryRun {
 		return e.st.Read(ctx, func(tx *store.Tx) (err error) {
-			rep.LogLines, err = tx.CountTransferLogBefore(ctx, rep.LogCutoff)
+			rep.LogLines, err = tx.CrossTenant().CountTransferLogBefore(ctx, rep.LogCutoff)
 			return err
 		})
 	}
 	for {
 		var n int
 		err := e.st.Write(ctx, func(tx *store.Tx) (err error) {
-			if n, err = tx.DeleteTransferLogBefore(ctx, rep.LogCutoff, LogBatch); err != nil || n == 0 {
+			if n, err = tx.CrossTenant().DeleteTransferLogBefore(ctx, rep.LogCutoff, LogBatch); err != nil || n == 0 {
 				return err
 			}
 			return audit.Record(ctx, tx, "", audit.System, audit.Purge, fmt.Sprintf("suivi des transferts antérieur au %s", rep.LogCutoff.In(sillage.SchoolZone).Format("02/01/2006")),
@@ -145,7 +148,7 @@ func (e *engine) purgeLog(ctx context.Context, rep *PurgeReport) error {
 func (e *engine) purgeBatch(ctx context.Context, uai sillage.UAI, cutoff time.Time) (students, accounts, index int, err error) {
 	err = e.st.Write(ctx, func(tx *store.Tx) error {
 		students, accounts, index = 0, 0, 0
-		cands, err := tx.ListPurgeable(ctx, uai, cutoff, PurgeBatch)
+		cands, err := tx.CrossTenant().ListPurgeable(ctx, uai, cutoff, PurgeBatch)
 		if err != nil || len(cands) == 0 {
 			return err
 		}
@@ -160,7 +163,7 @@ func (e *engine) purgeBatch(ctx context.Context, uai sillage.UAI, cutoff time.Ti
 				accIDs = append(accIDs, c.AccountID)
 			}
 		}
-		n, err := tx.RemoveIndexEntries(ctx, uai, ids)
+		n, err := tx.CrossTenant().RemoveIndexEntries(ctx, uai, ids)
 		if err != nil {
 			return err
 		}
@@ -168,7 +171,7 @@ func (e *engine) purgeBatch(ctx context.Context, uai sillage.UAI, cutoff time.Ti
 		if err := e.fp(StepPurgeIndex); err != nil {
 			return err
 		}
-		if n, err = tx.DeleteDeactivatedStudents(ctx, uai, ids, cutoff); err != nil {
+		if n, err = tx.CrossTenant().DeleteDeactivatedStudents(ctx, uai, ids, cutoff); err != nil {
 			return err
 		}
 		students = int(n)
@@ -180,7 +183,7 @@ func (e *engine) purgeBatch(ctx context.Context, uai sillage.UAI, cutoff time.Ti
 		if err := e.fp(StepPurgeDelete); err != nil {
 			return err
 		}
-		if n, err = tx.CloseOrphanAccounts(ctx, accIDs, sillage.ClosedPurged); err != nil {
+		if n, err = tx.CrossTenant().CloseOrphanAccounts(ctx, accIDs, sillage.ClosedPurged); err != nil {
 			return err
 		}
 		accounts = int(n)

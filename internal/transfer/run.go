@@ -240,7 +240,7 @@ func Run(ctx context.Context, st *store.Store, o Options) (*Report, error) {
 	settleCutoff := o.Retention.SettledCutoff(e.now)
 	if o.DryRun {
 		err := st.Read(ctx, func(tx *store.Tx) (err error) {
-			rep.Settled, err = tx.ListStudentsToSettle(ctx, settleCutoff)
+			rep.Settled, err = tx.CrossTenant().ListStudentsToSettle(ctx, settleCutoff)
 			return err
 		})
 		if err != nil {
@@ -248,10 +248,10 @@ func Run(ctx context.Context, st *store.Store, o Options) (*Report, error) {
 		}
 	} else {
 		err := st.Write(ctx, func(tx *store.Tx) (err error) {
-			if rep.Settled, err = tx.ListStudentsToSettle(ctx, settleCutoff); err != nil {
+			if rep.Settled, err = tx.CrossTenant().ListStudentsToSettle(ctx, settleCutoff); err != nil {
 				return err
 			}
-			_, err = tx.SettleNewStudents(ctx, settleCutoff)
+			_, err = tx.CrossTenant().SettleNewStudents(ctx, settleCutoff)
 			return err
 		})
 		if err != nil {
@@ -271,10 +271,10 @@ func Run(ctx context.Context, st *store.Store, o Options) (*Report, error) {
 	estabs := map[sillage.UAI]sillage.Establishment{}
 	err := st.Read(ctx, func(tx *store.Tx) error {
 		var err error
-		if cands, err = tx.ListTransferCandidates(ctx); err != nil {
+		if cands, err = tx.CrossTenant().ListTransferCandidates(ctx); err != nil {
 			return err
 		}
-		es, err := tx.ListEstablishments(ctx)
+		es, err := tx.Establishments().ListEstablishments(ctx)
 		for _, es := range es {
 			estabs[es.UAI] = es
 		}
@@ -313,7 +313,7 @@ func Run(ctx context.Context, st *store.Store, o Options) (*Report, error) {
 	var active map[sillage.StudentRef][]sillage.UAI
 	if len(pendingRefs) > 0 {
 		err := st.Read(ctx, func(tx *store.Tx) (err error) {
-			active, err = tx.FindActiveElsewhere(ctx, pendingRefs)
+			active, err = tx.CrossTenant().FindActiveElsewhere(ctx, pendingRefs)
 			return err
 		})
 		if err != nil {
@@ -446,7 +446,7 @@ func (e *engine) dryRun(ctx context.Context, rep *Report, estabs map[sillage.UAI
 		}
 		var rec sillage.TransferRecord
 		err := e.st.Read(ctx, func(tx *store.Tx) (err error) {
-			rec, err = tx.GetTransferRecord(ctx, entry.OriginUAI, entry.OriginStudentID)
+			rec, err = tx.CrossTenant().GetTransferRecord(ctx, entry.OriginUAI, entry.OriginStudentID)
 			return err
 		})
 		if err != nil {

@@ -99,7 +99,7 @@ func TestDestinationOff(t *testing.T) {
 		}{{uaiD, sillage.TransferIncoming}, {uaiA, sillage.TransferOutgoing}} {
 			var lines []sillage.TransferLogEntry
 			err := st.Read(context.Background(), func(tx *store.Tx) (err error) {
-				lines, err = tx.ListTransferLog(context.Background(), side.uai, sillage.TransferLogFilter{Side: side.s})
+				lines, err = tx.Transfer().ListTransferLog(context.Background(), side.uai, sillage.TransferLogFilter{Side: side.s})
 				return err
 			})
 			if err != nil || len(lines) != 1 || lines[0].Done || lines[0].DestStudentID != newLea.ID {
@@ -139,7 +139,7 @@ func TestOriginDataExpiredThenPurged(t *testing.T) {
 		}
 		var acc sillage.Account
 		w.st.Read(context.Background(), func(tx *store.Tx) (err error) {
-			acc, err = tx.GetAccount(context.Background(), lea.AccountID)
+			acc, err = tx.Accounts().GetAccount(context.Background(), lea.AccountID)
 			return err
 		})
 		if acc.ClosedReason != sillage.ClosedPurged {
@@ -181,7 +181,10 @@ func TestStudentWithoutINE(t *testing.T) {
 		w.deactivate(uaiA, lea)
 		w.arrival(uaiB, "Léa", "Durand", "", diplomaMELEC)
 		var n int
-		w.st.Read(context.Background(), func(tx *store.Tx) (err error) { n, err = tx.CountIndexEntries(context.Background(), uaiA); return err })
+		w.st.Read(context.Background(), func(tx *store.Tx) (err error) {
+			n, err = tx.Transfer().CountIndexEntries(context.Background(), uaiA)
+			return err
+		})
 		if n != 0 {
 			t.Errorf("a student without INE entered the index")
 		}
@@ -207,7 +210,7 @@ func TestSameINEInTwoEstablishments(t *testing.T) {
 		w.refs[uaiC] = w.refs[uaiA]
 		w.write(func(tx *store.Tx) error {
 			ref := sillage.Referential{Diploma: diplomaMELEC, Label: "MELEC C", Competences: []sillage.Competence{{Code: "C1.1", Label: "Analyser"}}}
-			if err := tx.CreateReferential(context.Background(), uaiC, &ref); err != nil {
+			if err := tx.Records().CreateReferential(context.Background(), uaiC, &ref); err != nil {
 				return err
 			}
 			w.refs[uaiC] = ref
@@ -251,7 +254,7 @@ func TestMovesTwice(t *testing.T) {
 		}
 		ctx := context.Background()
 		err := st.Read(ctx, func(tx *store.Tx) error {
-			evals, err := tx.ListEvaluations(ctx, uaiC, sillage.EvaluationFilter{StudentID: atC.ID})
+			evals, err := tx.Records().ListEvaluations(ctx, uaiC, sillage.EvaluationFilter{StudentID: atC.ID})
 			if err != nil {
 				return err
 			}
@@ -262,30 +265,30 @@ func TestMovesTwice(t *testing.T) {
 			}
 			// C had no referential: copied from B's (with the competences the
 			// first transfer added).
-			ref, err := tx.GetReferentialByDiploma(ctx, uaiC, diplomaMELEC)
+			ref, err := tx.Records().GetReferentialByDiploma(ctx, uaiC, diplomaMELEC)
 			if err != nil {
 				return err
 			}
 			if len(ref.Competences) != 4 {
 				t.Errorf("C's copied referential has %d competences", len(ref.Competences))
 			}
-			sheets, err := tx.ListSheets(ctx, uaiC, sillage.SheetFilter{StudentID: atC.ID})
+			sheets, err := tx.Records().ListSheets(ctx, uaiC, sillage.SheetFilter{StudentID: atC.ID})
 			if err != nil {
 				return err
 			}
 			if len(sheets) != 2 || sheets[0].AuthorName != "ProfA Anne" {
 				t.Errorf("sheets at C: %+v", sheets)
 			}
-			if n, _ := tx.CountIndexEntries(ctx, uaiB); n != 0 {
+			if n, _ := tx.Transfer().CountIndexEntries(ctx, uaiB); n != 0 {
 				t.Errorf("B's entry left in the index")
 			}
-			evalsB, err := tx.ListEvaluations(ctx, uaiB, sillage.EvaluationFilter{})
+			evalsB, err := tx.Records().ListEvaluations(ctx, uaiB, sillage.EvaluationFilter{})
 			if err != nil {
 				return err
 			}
 			// The copies at B stay (empty): evaluations stay where they are.
 			for _, e := range evalsB {
-				if rs, _ := tx.ListResults(ctx, uaiB, sillage.ResultFilter{EvaluationID: e.ID}); len(rs) != 0 && e.OriginUAI == uaiA {
+				if rs, _ := tx.Records().ListResults(ctx, uaiB, sillage.ResultFilter{EvaluationID: e.ID}); len(rs) != 0 && e.OriginUAI == uaiA {
 					t.Errorf("B's copy %q still has results", e.Title)
 				}
 			}
@@ -330,7 +333,7 @@ func TestTimeRules(t *testing.T) {
 		}
 		var entries []sillage.AuditEntry
 		st.Read(context.Background(), func(tx *store.Tx) (err error) {
-			entries, err = tx.ListAudit(context.Background(), uaiA, sillage.AuditFilter{Action: "purge"})
+			entries, err = tx.Audit().ListAudit(context.Background(), uaiA, sillage.AuditFilter{Action: "purge"})
 			return err
 		})
 		if len(entries) != 1 || !strings.Contains(entries[0].Details, "1 élève(s)") || strings.Contains(entries[0].Details+entries[0].Target, "Moreau") {
@@ -350,14 +353,14 @@ func TestDryRunChangesNothing(t *testing.T) {
 		w := b.w
 		old := w.arrival(uaiC, "Ana", "Roux", "v1:ANA", diplomaMELEC)
 		w.write(func(tx *store.Tx) error {
-			_, err := tx.SettleNewStudents(context.Background(), clock.T.Add(time.Hour)) // settle everyone…
+			_, err := tx.CrossTenant().SettleNewStudents(context.Background(), clock.T.Add(time.Hour)) // settle everyone…
 			return err
 		})
 		w.write(func(tx *store.Tx) error { // …then make Léa at B new again
-			return tx.SetTransferStatus(context.Background(), uaiB, b.newLea.ID, sillage.TransferNew)
+			return tx.People().SetTransferStatus(context.Background(), uaiB, b.newLea.ID, sillage.TransferNew)
 		})
 		w.write(func(tx *store.Tx) error {
-			return tx.SetTransferStatus(context.Background(), uaiC, old.ID, sillage.TransferNew)
+			return tx.People().SetTransferStatus(context.Background(), uaiC, old.ID, sillage.TransferNew)
 		})
 		clock.T = clock.T.AddDate(0, 0, 1)
 		lost := w.student(uaiA, "Max", "Blanc", "v1:MAX", diplomaMELEC)
@@ -431,7 +434,7 @@ func TestTransferLogKeptAsLongAsTheAuditLog(t *testing.T) {
 		}
 		var entries []sillage.AuditEntry
 		st.Read(ctx, func(tx *store.Tx) (err error) {
-			entries, err = tx.ListAudit(ctx, "", sillage.AuditFilter{Action: audit.Purge})
+			entries, err = tx.Audit().ListAudit(ctx, "", sillage.AuditFilter{Action: audit.Purge})
 			return err
 		})
 		if len(entries) != 1 || !strings.Contains(entries[0].Details, "1 ligne(s) du suivi des transferts") || strings.Contains(entries[0].Details, "Durand") {

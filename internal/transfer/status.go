@@ -92,11 +92,11 @@ func LoadStatus(ctx context.Context, st *store.Store, uai sillage.UAI, f StatusF
 	s := &Status{UAI: uai, Since: f.Since, Until: f.Until, Done: f.Done, Incoming: []Line{}, Outgoing: []Line{}, Pending: []PendingLine{}, Impossible: []Line{}}
 	done := map[string]int{"": 0, "oui": 1, "non": 2}[f.Done]
 	err := st.Read(ctx, func(tx *store.Tx) error {
-		in, err := tx.ListTransferLog(ctx, uai, sillage.TransferLogFilter{Side: sillage.TransferIncoming, Since: f.Since, Until: f.Until, Done: done})
+		in, err := tx.Transfer().ListTransferLog(ctx, uai, sillage.TransferLogFilter{Side: sillage.TransferIncoming, Since: f.Since, Until: f.Until, Done: done})
 		if err != nil {
 			return err
 		}
-		out, err := tx.ListTransferLog(ctx, uai, sillage.TransferLogFilter{Side: sillage.TransferOutgoing, Since: f.Since, Until: f.Until, Done: done})
+		out, err := tx.Transfer().ListTransferLog(ctx, uai, sillage.TransferLogFilter{Side: sillage.TransferOutgoing, Since: f.Since, Until: f.Until, Done: done})
 		if err != nil {
 			return err
 		}
@@ -121,7 +121,7 @@ func LoadStatus(ctx context.Context, st *store.Store, uai sillage.UAI, f StatusF
 		// The window applies to the pending list too: students entered in
 		// it, less those whose impossible line is in the impossible list
 		// (in the same window), with its reason.
-		pending, err := tx.ListPendingTransfers(ctx, uai, sillage.PendingTransferFilter{Since: f.Since, Until: f.Until})
+		pending, err := tx.Transfer().ListPendingTransfers(ctx, uai, sillage.PendingTransferFilter{Since: f.Since, Until: f.Until})
 		if err != nil {
 			return err
 		}
@@ -226,7 +226,7 @@ func WriteCSV(w io.Writer, s *Status, list string) error {
 // is given. Every change — on, off, number changed — is audited with who
 // did it, in the same transaction. It reports whether anything changed.
 func ChangeSettings(ctx context.Context, tx *store.Tx, uai sillage.UAI, enable bool, reference string, who audit.Actor) (bool, error) {
-	est, err := tx.GetEstablishment(ctx, uai)
+	est, err := tx.Establishments().GetEstablishment(ctx, uai)
 	if err != nil {
 		return false, err
 	}
@@ -244,7 +244,7 @@ func ChangeSettings(ctx context.Context, tx *store.Tx, uai sillage.UAI, enable b
 	if old.Enabled == enable && old.Reference == ref {
 		return false, nil
 	}
-	if err := tx.SetTransferSettings(ctx, uai, sillage.TransferSettings{Enabled: enable, Reference: ref}); err != nil {
+	if err := tx.Establishments().SetTransferSettings(ctx, uai, sillage.TransferSettings{Enabled: enable, Reference: ref}); err != nil {
 		return false, err
 	}
 	var what []string

@@ -69,7 +69,7 @@ func TestTransferMovesTheRecord(t *testing.T) {
 			t.Errorf("digest of what arrived %s ≠ digest of what left %s", got, m.Manifest)
 		}
 		err := st.Read(ctx, func(tx *store.Tx) error {
-			evals, err := tx.ListEvaluations(ctx, uaiB, sillage.EvaluationFilter{StudentID: b.newLea.ID})
+			evals, err := tx.Records().ListEvaluations(ctx, uaiB, sillage.EvaluationFilter{StudentID: b.newLea.ID})
 			if err != nil {
 				return err
 			}
@@ -87,14 +87,14 @@ func TestTransferMovesTheRecord(t *testing.T) {
 					t.Errorf("evaluation in referential %d, want B's %d", e.ReferentialID, w.refs[uaiB].ID)
 				}
 			}
-			ref, err := tx.GetReferential(ctx, uaiB, w.refs[uaiB].ID)
+			ref, err := tx.Records().GetReferential(ctx, uaiB, w.refs[uaiB].ID)
 			if err != nil {
 				return err
 			}
 			if len(ref.Competences) != 4 {
 				t.Errorf("B's referential has %d competences, want the 2 missing ones added", len(ref.Competences))
 			}
-			sheets, err := tx.ListSheets(ctx, uaiB, sillage.SheetFilter{StudentID: b.newLea.ID})
+			sheets, err := tx.Records().ListSheets(ctx, uaiB, sillage.SheetFilter{StudentID: b.newLea.ID})
 			if err != nil {
 				return err
 			}
@@ -102,7 +102,7 @@ func TestTransferMovesTheRecord(t *testing.T) {
 				if s.AuthorName != "ProfA Anne" || s.AuthorID != 0 || s.OriginUAI != uaiA {
 					t.Errorf("moved sheet author %q (%d), origin %s", s.AuthorName, s.AuthorID, s.OriginUAI)
 				}
-				full, err := tx.GetSheet(ctx, uaiB, s.ID)
+				full, err := tx.Records().GetSheet(ctx, uaiB, s.ID)
 				if err != nil {
 					return err
 				}
@@ -113,7 +113,7 @@ func TestTransferMovesTheRecord(t *testing.T) {
 				}
 			}
 			// The destination student's identity and account are untouched.
-			got, err := tx.GetStudent(ctx, uaiB, b.newLea.ID)
+			got, err := tx.People().GetStudent(ctx, uaiB, b.newLea.ID)
 			if err != nil {
 				return err
 			}
@@ -121,27 +121,27 @@ func TestTransferMovesTheRecord(t *testing.T) {
 				got.LastName != "Durand" || !got.Active() {
 				t.Errorf("destination student %+v", got)
 			}
-			acc, err := tx.GetAccount(ctx, b.newLea.AccountID)
+			acc, err := tx.Accounts().GetAccount(ctx, b.newLea.AccountID)
 			if err != nil || !acc.ClosedAt.IsZero() {
 				t.Errorf("destination account closed: %+v %v", acc, err)
 			}
 
 			// Origin: the student is gone, the evaluations stay for the
 			// classmate, the account is closed.
-			if _, err := tx.GetStudent(ctx, uaiA, b.lea.ID); sillage.KindOf(err) != sillage.KindNotFound {
+			if _, err := tx.People().GetStudent(ctx, uaiA, b.lea.ID); sillage.KindOf(err) != sillage.KindNotFound {
 				t.Errorf("origin student still there: %v", err)
 			}
-			mate, err := tx.ListResults(ctx, uaiA, sillage.ResultFilter{StudentID: b.mate.ID})
+			mate, err := tx.Records().ListResults(ctx, uaiA, sillage.ResultFilter{StudentID: b.mate.ID})
 			if err != nil {
 				return err
 			}
 			if len(mate) != 8 {
 				t.Errorf("classmate has %d results, want 8", len(mate))
 			}
-			if n, _ := tx.CountIndexEntries(ctx, uaiA); n != 0 {
+			if n, _ := tx.Transfer().CountIndexEntries(ctx, uaiA); n != 0 {
 				t.Errorf("index entries at A: %d", n)
 			}
-			acc, err = tx.GetAccount(ctx, b.lea.AccountID)
+			acc, err = tx.Accounts().GetAccount(ctx, b.lea.AccountID)
 			if err != nil {
 				return err
 			}
@@ -152,7 +152,7 @@ func TestTransferMovesTheRecord(t *testing.T) {
 				uai    sillage.UAI
 				action string
 			}{{uaiA, audit.TransferSent}, {uaiB, audit.TransferReceived}} {
-				es, err := tx.ListAudit(ctx, side.uai, sillage.AuditFilter{Action: side.action})
+				es, err := tx.Audit().ListAudit(ctx, side.uai, sillage.AuditFilter{Action: side.action})
 				if err != nil {
 					return err
 				}
@@ -187,7 +187,7 @@ func readRecord(t *testing.T, st *store.Store, u sillage.UAI, id int64) sillage.
 	t.Helper()
 	var rec sillage.TransferRecord
 	err := st.Read(context.Background(), func(tx *store.Tx) (err error) {
-		rec, err = tx.GetTransferRecord(context.Background(), u, id)
+		rec, err = tx.CrossTenant().GetTransferRecord(context.Background(), u, id)
 		return err
 	})
 	if err != nil {
@@ -254,14 +254,14 @@ func TestTransferResultOfAnotherReferential(t *testing.T) {
 				w.write(func(tx *store.Tx) error {
 					other := sillage.Referential{Diploma: diplomaCommerce, Kind: sillage.ReferentialBacPro, Label: "Bac pro Commerce",
 						Competences: []sillage.Competence{{Domain: "V", Code: "V1", Label: "Vendre"}}}
-					if err := tx.CreateReferential(ctx, uaiA, &other); err != nil {
+					if err := tx.Records().CreateReferential(ctx, uaiA, &other); err != nil {
 						return err
 					}
-					evals, err := tx.ListEvaluations(ctx, uaiA, sillage.EvaluationFilter{StudentID: lea.ID})
+					evals, err := tx.Records().ListEvaluations(ctx, uaiA, sillage.EvaluationFilter{StudentID: lea.ID})
 					if err != nil || len(evals) == 0 {
 						return fmt.Errorf("evaluations of Léa: %d, %v", len(evals), err)
 					}
-					return tx.SetResult(ctx, uaiA, sillage.Result{EvaluationID: evals[0].ID, StudentID: lea.ID, CompetenceID: other.Competences[0].ID, Value: "4"})
+					return tx.Records().SetResult(ctx, uaiA, sillage.Result{EvaluationID: evals[0].ID, StudentID: lea.ID, CompetenceID: other.Competences[0].ID, Value: "4"})
 				})
 				w.deactivate(uaiA, lea)
 				newLea := w.arrival(uaiB, "Léa", "Durand", "v1:LEA", diplomaMELEC)
@@ -274,14 +274,14 @@ func TestTransferResultOfAnotherReferential(t *testing.T) {
 					t.Errorf("digest of what arrived %s ≠ digest of what left %s", got, transfer.Manifest(before))
 				}
 				err := st.Read(ctx, func(tx *store.Tx) error {
-					ref, err := tx.GetReferentialByDiploma(ctx, uaiB, diplomaCommerce)
+					ref, err := tx.Records().GetReferentialByDiploma(ctx, uaiB, diplomaCommerce)
 					if err != nil {
 						return err
 					}
 					if len(ref.Competences) != 1 || ref.Competences[0].Code != "V1" {
 						t.Errorf("B's copied Commerce referential %+v", ref.Competences)
 					}
-					rs, err := tx.ListResults(ctx, uaiB, sillage.ResultFilter{StudentID: newLea.ID})
+					rs, err := tx.Records().ListResults(ctx, uaiB, sillage.ResultFilter{StudentID: newLea.ID})
 					if err != nil {
 						return err
 					}

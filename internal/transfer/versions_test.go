@@ -18,7 +18,7 @@ import (
 func (w *world) versions(u sillage.UAI, id int64, unqids ...string) {
 	w.t.Helper()
 	w.write(func(tx *store.Tx) error {
-		return tx.ReplacePersonUnqids(context.Background(), u, []sillage.PersonUnqids{{PersonID: id, Unqids: unqids}})
+		return tx.Imports().ReplacePersonUnqids(context.Background(), u, []sillage.PersonUnqids{{PersonID: id, Unqids: unqids}})
 	})
 }
 
@@ -29,7 +29,7 @@ func (w *world) arrivalFrom(u sillage.UAI, first, last, unqid string, previous s
 	w.seq++
 	s := sillage.Student{Person: sillage.Person{FirstName: first, LastName: last, Source: sillage.SourceSIECLE, SIECLEID: fmt.Sprint(w.seq)},
 		Unqid: unqid, MEF: diplomaMELEC + "310", Diploma: diplomaMELEC, DivisionID: w.div[u].ID, PreviousUAI: previous}
-	w.write(func(tx *store.Tx) error { return tx.CreateStudent(context.Background(), u, &s) })
+	w.write(func(tx *store.Tx) error { return tx.People().CreateStudent(context.Background(), u, &s) })
 	return s
 }
 

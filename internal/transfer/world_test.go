@@ -60,16 +60,16 @@ func newWorld(t *testing.T, st *store.Store, clock *storetest.Clock) *world {
 			if u != uaiD {
 				e.Transfer = sillage.TransferSettings{Enabled: true, Reference: "CNIL-" + string(u)}
 			}
-			if err := tx.CreateEstablishment(ctx, e); err != nil {
+			if err := tx.Establishments().CreateEstablishment(ctx, e); err != nil {
 				return err
 			}
 			teacher := sillage.Person{Role: sillage.RoleTeacher, LastName: "Prof" + string("ABCD"[i]), FirstName: "Anne", Source: sillage.SourceManual}
-			if err := tx.CreatePerson(ctx, u, &teacher); err != nil {
+			if err := tx.People().CreatePerson(ctx, u, &teacher); err != nil {
 				return err
 			}
 			w.teacher[u] = teacher
 			d := sillage.Division{SchoolYear: sillage.SchoolYearOf(clock.T), Code: "1MELEC", Label: "1re MELEC"}
-			if err := tx.CreateDivision(ctx, u, &d); err != nil {
+			if err := tx.People().CreateDivision(ctx, u, &d); err != nil {
 				return err
 			}
 			w.div[u] = d
@@ -79,14 +79,14 @@ func newWorld(t *testing.T, st *store.Store, clock *storetest.Clock) *world {
 			{Domain: "C2", Code: "C2.1", Label: "Réaliser"}, {Domain: "C2", Code: "C2.2", Label: "Contrôler"}}}
 		a := full
 		a.Competences = append([]sillage.Competence(nil), full.Competences...)
-		if err := tx.CreateReferential(ctx, uaiA, &a); err != nil {
+		if err := tx.Records().CreateReferential(ctx, uaiA, &a); err != nil {
 			return err
 		}
 		w.refs[uaiA] = a
 		b := full
 		b.Label = "MELEC (référentiel de B)"
 		b.Competences = []sillage.Competence{{Domain: "C1", Code: "C1.1", Label: "Analyser"}, {Domain: "C2", Code: "C2.1", Label: "Réaliser"}}
-		if err := tx.CreateReferential(ctx, uaiB, &b); err != nil {
+		if err := tx.Records().CreateReferential(ctx, uaiB, &b); err != nil {
 			return err
 		}
 		w.refs[uaiB] = b
@@ -126,11 +126,11 @@ func (w *world) create(u sillage.UAI, first, last, unqid, diploma string, status
 	}
 	w.write(func(tx *store.Tx) error {
 		acc := sillage.Account{Login: fmt.Sprintf("%s.%s.%d", strings.ToLower(first), strings.ToLower(string(u)), w.seq)}
-		if err := tx.CreateAccount(ctx, &acc); err != nil {
+		if err := tx.Accounts().CreateAccount(ctx, &acc); err != nil {
 			return err
 		}
 		s.AccountID = acc.ID
-		return tx.CreateStudent(ctx, u, &s)
+		return tx.People().CreateStudent(ctx, u, &s)
 	})
 	return s
 }
@@ -146,60 +146,60 @@ func (w *world) record(u sillage.UAI, s sillage.Student, classmate sillage.Stude
 		for i, title := range []string{"Câblage d'un tableau", "Mise en service"} {
 			ev := sillage.Evaluation{Title: title, Date: sillage.NewDate(2025, 9, 15+i), Level: "Première professionnelle", Diploma: ref.Diploma,
 				ReferentialID: ref.ID, AuthorID: w.teacher[u].ID, DivisionID: w.div[u].ID}
-			if err := tx.CreateEvaluation(ctx, u, &ev); err != nil {
+			if err := tx.Records().CreateEvaluation(ctx, u, &ev); err != nil {
 				return err
 			}
 			for k, c := range ref.Competences {
 				for _, who := range []int64{s.ID, classmate.ID} {
-					if err := tx.SetResult(ctx, u, sillage.Result{EvaluationID: ev.ID, StudentID: who, CompetenceID: c.ID, Value: fmt.Sprint(1 + (k+i)%4)}); err != nil {
+					if err := tx.Records().SetResult(ctx, u, sillage.Result{EvaluationID: ev.ID, StudentID: who, CompetenceID: c.ID, Value: fmt.Sprint(1 + (k+i)%4)}); err != nil {
 						return err
 					}
 				}
 			}
 			if i == 0 {
-				if err := tx.SetComment(ctx, u, sillage.Comment{EvaluationID: ev.ID, StudentID: s.ID, Text: "Travail soigné de " + s.FirstName}); err != nil {
+				if err := tx.Records().SetComment(ctx, u, sillage.Comment{EvaluationID: ev.ID, StudentID: s.ID, Text: "Travail soigné de " + s.FirstName}); err != nil {
 					return err
 				}
-				if err := tx.SetComment(ctx, u, sillage.Comment{EvaluationID: ev.ID, StudentID: classmate.ID, Text: "Bien"}); err != nil {
+				if err := tx.Records().SetComment(ctx, u, sillage.Comment{EvaluationID: ev.ID, StudentID: classmate.ID, Text: "Bien"}); err != nil {
 					return err
 				}
 			}
 		}
 		trashed := sillage.Evaluation{Title: "Brouillon", Date: sillage.NewDate(2025, 9, 1), ReferentialID: ref.ID, AuthorID: w.teacher[u].ID}
-		if err := tx.CreateEvaluation(ctx, u, &trashed); err != nil {
+		if err := tx.Records().CreateEvaluation(ctx, u, &trashed); err != nil {
 			return err
 		}
-		if err := tx.SetResult(ctx, u, sillage.Result{EvaluationID: trashed.ID, StudentID: s.ID, CompetenceID: ref.Competences[0].ID, Value: "2"}); err != nil {
+		if err := tx.Records().SetResult(ctx, u, sillage.Result{EvaluationID: trashed.ID, StudentID: s.ID, CompetenceID: ref.Competences[0].ID, Value: "2"}); err != nil {
 			return err
 		}
-		if err := tx.TrashEvaluation(ctx, u, trashed.ID, w.teacher[u].ID); err != nil {
+		if err := tx.Records().TrashEvaluation(ctx, u, trashed.ID, w.teacher[u].ID); err != nil {
 			return err
 		}
 		for i, kind := range []sillage.SheetKind{sillage.SheetBacPro, sillage.SheetBEP} {
 			sh := sillage.Sheet{StudentID: s.ID, Kind: kind, Title: fmt.Sprintf("Situation %d de %s", i+1, s.FirstName), Context: sillage.ContextClass,
 				Class: "Atelier", AuthorID: w.teacher[u].ID, Result: "3", Comment: "Situation maîtrisée"}
-			if err := tx.CreateSheet(ctx, u, &sh); err != nil {
+			if err := tx.Records().CreateSheet(ctx, u, &sh); err != nil {
 				return err
 			}
 			for f := 0; f < 2; f++ {
 				sum := sha256.Sum256([]byte(fmt.Sprintf("%s/%d/%d", s.FirstName, i, f)))
 				a := sillage.Attachment{SheetID: sh.ID, Name: fmt.Sprintf("compte-rendu-%d.pdf", f+1), SHA256: hex.EncodeToString(sum[:]),
 					Size: int64(100 + f), ContentType: "application/pdf", UploadedBy: s.ID}
-				if err := tx.AddAttachment(ctx, u, &a); err != nil {
+				if err := tx.Records().AddAttachment(ctx, u, &a); err != nil {
 					return err
 				}
 			}
 		}
 		doc := sillage.Document{StudentID: s.ID, Kind: sillage.DocumentFile, Name: "bulletin.pdf", SHA256: strings.Repeat("d", 64), Size: 10,
 			ContentType: "application/pdf", SchoolYear: 2025}
-		if err := tx.AddDocument(ctx, u, &doc); err != nil {
+		if err := tx.Records().AddDocument(ctx, u, &doc); err != nil {
 			return err
 		}
 		parent := sillage.Person{Role: sillage.RoleParent, LastName: s.LastName, FirstName: "Parent", Source: sillage.SourceSIECLE}
-		if err := tx.CreatePerson(ctx, u, &parent); err != nil {
+		if err := tx.People().CreatePerson(ctx, u, &parent); err != nil {
 			return err
 		}
-		return tx.LinkGuardian(ctx, u, sillage.Guardianship{ParentID: parent.ID, StudentID: s.ID, Legal: true})
+		return tx.People().LinkGuardian(ctx, u, sillage.Guardianship{ParentID: parent.ID, StudentID: s.ID, Legal: true})
 	})
 }
 
@@ -209,13 +209,13 @@ func (w *world) deactivate(u sillage.UAI, s sillage.Student) {
 	w.t.Helper()
 	ctx := context.Background()
 	w.write(func(tx *store.Tx) error {
-		if err := tx.SetPersonActive(ctx, u, s.ID, false); err != nil {
+		if err := tx.People().SetPersonActive(ctx, u, s.ID, false); err != nil {
 			return err
 		}
 		if s.Unqid == "" {
 			return nil
 		}
-		return tx.PutIndexEntry(ctx, sillage.TransferIndexEntry{Unqid: s.Unqid, OriginUAI: u, OriginStudentID: s.ID, Diploma: s.Diploma, DeactivatedAt: tx.Now()})
+		return tx.CrossTenant().PutIndexEntry(ctx, sillage.TransferIndexEntry{Unqid: s.Unqid, OriginUAI: u, OriginStudentID: s.ID, Diploma: s.Diploma, DeactivatedAt: tx.Now()})
 	})
 }
 
@@ -224,10 +224,10 @@ func (w *world) reactivate(u sillage.UAI, s sillage.Student) {
 	w.t.Helper()
 	ctx := context.Background()
 	w.write(func(tx *store.Tx) error {
-		if err := tx.SetPersonActive(ctx, u, s.ID, true); err != nil {
+		if err := tx.People().SetPersonActive(ctx, u, s.ID, true); err != nil {
 			return err
 		}
-		_, err := tx.RemoveIndexEntry(ctx, u, s.ID)
+		_, err := tx.CrossTenant().RemoveIndexEntry(ctx, u, s.ID)
 		return err
 	})
 }
@@ -235,7 +235,7 @@ func (w *world) reactivate(u sillage.UAI, s sillage.Student) {
 func (w *world) setTransfer(u sillage.UAI, on bool) {
 	w.t.Helper()
 	w.write(func(tx *store.Tx) error {
-		return tx.SetTransferSettings(context.Background(), u, sillage.TransferSettings{Enabled: on, Reference: "CNIL-" + string(u)})
+		return tx.Establishments().SetTransferSettings(context.Background(), u, sillage.TransferSettings{Enabled: on, Reference: "CNIL-" + string(u)})
 	})
 }
 
@@ -260,7 +260,10 @@ func (w *world) run(o transfer.Options) *transfer.Report {
 func (w *world) studentRow(u sillage.UAI, id int64) (sillage.Student, bool) {
 	w.t.Helper()
 	var s sillage.Student
-	err := w.st.Read(context.Background(), func(tx *store.Tx) (err error) { s, err = tx.GetStudent(context.Background(), u, id); return err })
+	err := w.st.Read(context.Background(), func(tx *store.Tx) (err error) {
+		s, err = tx.People().GetStudent(context.Background(), u, id)
+		return err
+	})
 	if sillage.KindOf(err) == sillage.KindNotFound {
 		return s, false
 	}
@@ -274,7 +277,7 @@ func (w *world) logOf(dest sillage.UAI, destID int64, origin sillage.UAI, origin
 	w.t.Helper()
 	var e sillage.TransferLogEntry
 	err := w.st.Read(context.Background(), func(tx *store.Tx) (err error) {
-		e, err = tx.FindTransferLog(context.Background(), dest, destID, origin, originID)
+		e, err = tx.CrossTenant().FindTransferLog(context.Background(), dest, destID, origin, originID)
 		return err
 	})
 	if sillage.KindOf(err) == sillage.KindNotFound {

@@ -80,13 +80,13 @@ type listedPerson struct {
 
 // listPeople returns the people of one profile whose name contains q.
 func listPeople(ctx context.Context, tx *store.Tx, uai sillage.UAI, role sillage.Role, q string) ([]listedPerson, error) {
-	persons, err := tx.ListPersons(ctx, uai, sillage.PersonFilter{Role: role})
+	persons, err := tx.People().ListPersons(ctx, uai, sillage.PersonFilter{Role: role})
 	if err != nil {
 		return nil, err
 	}
 	divisions := map[int64]string{}
 	if role == sillage.RoleStudent {
-		students, err := tx.ListStudents(ctx, uai, sillage.StudentFilter{})
+		students, err := tx.People().ListStudents(ctx, uai, sillage.StudentFilter{})
 		if err != nil {
 			return nil, err
 		}
@@ -94,7 +94,7 @@ func listPeople(ctx context.Context, tx *store.Tx, uai sillage.UAI, role sillage
 			divisions[st.ID] = st.DivisionCode
 		}
 	}
-	accs, err := tx.ListRoleAccounts(ctx, uai, role)
+	accs, err := tx.Accounts().ListRoleAccounts(ctx, uai, role)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +179,7 @@ func (s *Server) personInReach(r *http.Request, req *Request) (sillage.Person, e
 	}
 	ctx := r.Context()
 	var p sillage.Person
-	err = s.store.Read(ctx, func(tx *store.Tx) (err error) { p, err = tx.GetPerson(ctx, req.P.UAI, id); return err })
+	err = s.store.Read(ctx, func(tx *store.Tx) (err error) { p, err = tx.People().GetPerson(ctx, req.P.UAI, id); return err })
 	return p, err
 }
 
@@ -265,10 +265,10 @@ func (s *Server) credentialsPage(w http.ResponseWriter, r *http.Request, req *Re
 	var lists []sillage.CredentialList
 	var divisions []sillage.Division
 	err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		if lists, err = tx.ListCredentialLists(ctx, req.P.UAI); err != nil {
+		if lists, err = tx.Accounts().ListCredentialLists(ctx, req.P.UAI); err != nil {
 			return err
 		}
-		divisions, err = tx.ListDivisions(ctx, req.P.UAI, sillage.SchoolYearOf(s.clock.Now()))
+		divisions, err = tx.People().ListDivisions(ctx, req.P.UAI, sillage.SchoolYearOf(s.clock.Now()))
 		return err
 	})
 	if err != nil {
@@ -336,7 +336,10 @@ func (s *Server) serveCredentials(w http.ResponseWriter, r *http.Request, req *R
 	}
 	ctx := r.Context()
 	var l sillage.CredentialList
-	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { l, err = tx.GetCredentialList(ctx, req.P.UAI, id); return err }); err != nil {
+	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
+		l, err = tx.Accounts().GetCredentialList(ctx, req.P.UAI, id)
+		return err
+	}); err != nil {
 		return err
 	}
 	if accounts.CredentialListExpired(l, s.clock.Now(), s.cfg.CredentialListDays) {
@@ -420,7 +423,7 @@ type tokenRow struct {
 func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request, req *Request) error {
 	ctx := r.Context()
 	var tokens []sillage.APIToken
-	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { tokens, err = tx.ListAPITokens(ctx, req.P.UAI); return err }); err != nil {
+	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { tokens, err = tx.Accounts().ListAPITokens(ctx, req.P.UAI); return err }); err != nil {
 		return err
 	}
 	now := s.clock.Now()
@@ -466,7 +469,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, req *Request
 	var t sillage.APIToken
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
 		t = sillage.APIToken{TokenHash: hash, Label: label, PersonID: req.P.PersonID, Scope: scope, ExpiresAt: tx.Now().Add(s.tokenLifetime())}
-		if err := tx.CreateAPIToken(ctx, req.P.UAI, &t); err != nil {
+		if err := tx.Accounts().CreateAPIToken(ctx, req.P.UAI, &t); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), audit.APITokenIssued, label,
@@ -486,7 +489,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, req *Reques
 	}
 	ctx := r.Context()
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.RevokeAPIToken(ctx, req.P.UAI, id, ""); err != nil {
+		if err := tx.Accounts().RevokeAPIToken(ctx, req.P.UAI, id, ""); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), audit.APITokenRevoked, fmt.Sprint(id), "")

@@ -21,11 +21,11 @@ func init() {
 		// The target of the account actions: a member of staff nobody in
 		// the fixture signs in as.
 		acc := sillage.Account{Login: "cible." + strings.ToLower(string(tn.UAI)), PasswordHash: fixtureHash}
-		if err := tx.CreateAccount(ctx, &acc); err != nil {
+		if err := tx.Accounts().CreateAccount(ctx, &acc); err != nil {
 			return err
 		}
 		target := sillage.Person{Role: sillage.RoleStaff, FirstName: "Camille", LastName: "Cible", Source: sillage.SourceManual, AccountID: acc.ID}
-		if err := tx.CreatePerson(ctx, tn.UAI, &target); err != nil {
+		if err := tx.People().CreatePerson(ctx, tn.UAI, &target); err != nil {
 			return err
 		}
 		tn.IDs["person"] = target.ID
@@ -40,12 +40,12 @@ func init() {
 		}
 		l := sillage.CredentialList{SchoolYear: sillage.SchoolYearOf(f.clock.T), Title: "Identifiants des personnels", Accounts: 1,
 			PDFSHA256: pdf.SHA256, PDFSize: pdf.Size, CSVSHA256: pdf.SHA256, CSVSize: pdf.Size}
-		if err := tx.AddCredentialList(ctx, tn.UAI, &l); err != nil {
+		if err := tx.Accounts().AddCredentialList(ctx, tn.UAI, &l); err != nil {
 			return err
 		}
 		tn.IDs["list"] = l.ID
 		t := sillage.APIToken{TokenHash: "fixture-" + string(tn.UAI), Label: "script", PersonID: tn.Persons[sillage.RoleAdministrator].ID}
-		if err := tx.CreateAPIToken(ctx, tn.UAI, &t); err != nil {
+		if err := tx.Accounts().CreateAPIToken(ctx, tn.UAI, &t); err != nil {
 			return err
 		}
 		tn.IDs["token"] = t.ID
@@ -64,19 +64,19 @@ func TestCredentialListForADivision(t *testing.T) {
 			return err
 		}
 		acc := sillage.Account{Login: login, MustChangePassword: true}
-		if err := tx.CreateAccount(ctx, &acc); err != nil {
+		if err := tx.Accounts().CreateAccount(ctx, &acc); err != nil {
 			return err
 		}
 		st := sillage.Student{Person: sillage.Person{FirstName: "Zoé", LastName: "Nouvelle", Source: sillage.SourceSIECLE, SIECLEID: "2002", AccountID: acc.ID},
 			DivisionID: f.a.Division.ID}
-		if err := tx.CreateStudent(ctx, uaiA, &st); err != nil {
+		if err := tx.People().CreateStudent(ctx, uaiA, &st); err != nil {
 			return err
 		}
 		parent := sillage.Person{Role: sillage.RoleParent, FirstName: "Marc", LastName: "Nouvelle", Source: sillage.SourceSIECLE}
-		if err := tx.CreatePerson(ctx, uaiA, &parent); err != nil {
+		if err := tx.People().CreatePerson(ctx, uaiA, &parent); err != nil {
 			return err
 		}
-		return tx.LinkGuardian(ctx, uaiA, sillage.Guardianship{ParentID: parent.ID, StudentID: st.ID, Legal: true})
+		return tx.People().LinkGuardian(ctx, uaiA, sillage.Guardianship{ParentID: parent.ID, StudentID: st.ID, Legal: true})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +87,7 @@ func TestCredentialListForADivision(t *testing.T) {
 		t.Fatalf("issue: %d %s", status, body)
 	}
 	var lists []sillage.CredentialList
-	f.st.Read(ctx, func(tx *store.Tx) (err error) { lists, err = tx.ListCredentialLists(ctx, uaiA); return err })
+	f.st.Read(ctx, func(tx *store.Tx) (err error) { lists, err = tx.Accounts().ListCredentialLists(ctx, uaiA); return err })
 	var div *sillage.CredentialList
 	for i := range lists {
 		if lists[i].DivisionCode == "1SN" {
@@ -111,7 +111,10 @@ func TestCredentialListForADivision(t *testing.T) {
 	login, otp := fields[2], fields[3]
 	// At rest, the list is sealed: neither file holds the password.
 	var stored sillage.CredentialList
-	f.st.Read(ctx, func(tx *store.Tx) (err error) { stored, err = tx.GetCredentialList(ctx, uaiA, div.ID); return err })
+	f.st.Read(ctx, func(tx *store.Tx) (err error) {
+		stored, err = tx.Accounts().GetCredentialList(ctx, uaiA, div.ID)
+		return err
+	})
 	for _, sum := range []string{stored.PDFSHA256, stored.CSVSHA256} {
 		var raw []byte
 		rf, err := f.blobs.Open(sum)
@@ -139,7 +142,7 @@ func TestCredentialListForADivision(t *testing.T) {
 	}
 	var entries []sillage.AuditEntry
 	f.st.Read(ctx, func(tx *store.Tx) (err error) {
-		entries, err = tx.ListAudit(ctx, uaiA, sillage.AuditFilter{Action: audit.CredentialsIssued})
+		entries, err = tx.Audit().ListAudit(ctx, uaiA, sillage.AuditFilter{Action: audit.CredentialsIssued})
 		return err
 	})
 	// The issue, then the two downloads of the division's list (CSV, PDF).

@@ -21,7 +21,7 @@ type archiveYear struct {
 func (s *Server) archivesPage(w http.ResponseWriter, r *http.Request, req *Request) error {
 	ctx := r.Context()
 	var list []sillage.Archive
-	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { list, err = tx.ListArchives(ctx, req.P.UAI); return err }); err != nil {
+	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { list, err = tx.Records().ListArchives(ctx, req.P.UAI); return err }); err != nil {
 		return err
 	}
 	var years []archiveYear
@@ -46,7 +46,7 @@ func (s *Server) downloadArchive(w http.ResponseWriter, r *http.Request, req *Re
 	ctx := r.Context()
 	var a sillage.Archive
 	err = s.store.Write(ctx, func(tx *store.Tx) (err error) {
-		if a, err = tx.GetArchive(ctx, req.P.UAI, id); err != nil {
+		if a, err = tx.Records().GetArchive(ctx, req.P.UAI, id); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), audit.RecordDownloaded, "Archive "+a.Name, "")

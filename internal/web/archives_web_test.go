@@ -38,7 +38,7 @@ func TestArchivesFollowTheReadersRole(t *testing.T) {
 					return err
 				}
 				a := sillage.Archive{SchoolYear: 2024, DivisionCode: "1SN", Name: "Archive 2024-2025 — 1SN bis.zip", SHA256: cref.SHA256, Size: cref.Size}
-				if err := tx.AddArchive(ctx, f.a.UAI, &a); err != nil {
+				if err := tx.Records().AddArchive(ctx, f.a.UAI, &a); err != nil {
 					return err
 				}
 				sref, err := f.blobs.Put(bytes.NewReader(student))
@@ -47,7 +47,7 @@ func TestArchivesFollowTheReadersRole(t *testing.T) {
 				}
 				d := sillage.Document{StudentID: f.a.Student.ID, Kind: sillage.DocumentArchive, Name: "Archive de l'année 2024-2025.zip",
 					SHA256: sref.SHA256, Size: sref.Size, ContentType: "application/zip", SchoolYear: 2024}
-				if err := tx.AddDocument(ctx, f.a.UAI, &d); err != nil {
+				if err := tx.Records().AddDocument(ctx, f.a.UAI, &d); err != nil {
 					return err
 				}
 				archiveID, docID = a.ID, d.ID
@@ -64,7 +64,7 @@ func TestArchivesFollowTheReadersRole(t *testing.T) {
 					return err
 				}
 				broken = sillage.Archive{SchoolYear: 2024, DivisionCode: "2SN", Name: "Archive 2024-2025 — 2SN.zip", SHA256: ref.SHA256, Size: ref.Size}
-				return tx.AddArchive(ctx, f.a.UAI, &broken)
+				return tx.Records().AddArchive(ctx, f.a.UAI, &broken)
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -65,7 +65,10 @@ func TestBrowserFirstSignIn(t *testing.T) {
 	}
 	b.Screenshot("accueil")
 	var acc sillage.Account
-	f.st.Read(ctx, func(tx *store.Tx) (err error) { acc, err = tx.GetAccountByLogin(ctx, created.Login); return err })
+	f.st.Read(ctx, func(tx *store.Tx) (err error) {
+		acc, err = tx.Accounts().GetAccountByLogin(ctx, created.Login)
+		return err
+	})
 	if acc.MustChangePassword || acc.PrivacyVersion == 0 || acc.PrivacyAckedAt.IsZero() {
 		t.Fatalf("account after onboarding: %+v", acc)
 	}

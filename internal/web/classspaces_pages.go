@@ -33,12 +33,12 @@ func (s *Server) classSpacesPage(w http.ResponseWriter, r *http.Request, req *Re
 	var live, trashed []spaceRow
 	var toOpen []divisionRow
 	err := s.store.Read(ctx, func(tx *store.Tx) error {
-		person, err := tx.GetPerson(ctx, req.P.UAI, req.P.PersonID)
+		person, err := tx.People().GetPerson(ctx, req.P.UAI, req.P.PersonID)
 		if err != nil {
 			return err
 		}
 		for _, f := range []sillage.ClassSpaceFilter{{}, {Trashed: true}} {
-			spaces, err := tx.ListClassSpaces(ctx, req.P.UAI, f)
+			spaces, err := tx.Rollover().ListClassSpaces(ctx, req.P.UAI, f)
 			if err != nil {
 				return err
 			}
@@ -64,11 +64,11 @@ func (s *Server) classSpacesPage(w http.ResponseWriter, r *http.Request, req *Re
 		for _, sp := range live {
 			open[sp.DivisionID] = true
 		}
-		divs, err := tx.ListDivisions(ctx, req.P.UAI, year)
+		divs, err := tx.People().ListDivisions(ctx, req.P.UAI, year)
 		if err != nil {
 			return err
 		}
-		years, err := tx.GetYearState(ctx, req.P.UAI)
+		years, err := tx.Rollover().GetYearState(ctx, req.P.UAI)
 		if err != nil {
 			return err
 		}
@@ -101,7 +101,7 @@ func mayOpenSpace(ctx context.Context, tx *store.Tx, p auth.Principal, divisionI
 	if p.Role != sillage.RoleTeacher {
 		return false, nil
 	}
-	return tx.TeachesDivision(ctx, p.UAI, p.PersonID, divisionID)
+	return tx.People().TeachesDivision(ctx, p.UAI, p.PersonID, divisionID)
 }
 
 // openClassSpace opens a division's space.
@@ -119,7 +119,7 @@ func (s *Server) openClassSpace(w http.ResponseWriter, r *http.Request, req *Req
 	ctx := r.Context()
 	var sp sillage.ClassSpace
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		d, err := tx.GetDivision(ctx, req.P.UAI, divID)
+		d, err := tx.People().GetDivision(ctx, req.P.UAI, divID)
 		if err != nil {
 			return err
 		}
@@ -130,14 +130,14 @@ func (s *Server) openClassSpace(w http.ResponseWriter, r *http.Request, req *Req
 		if !ok {
 			return sillage.Errorf(sillage.KindNotFound, "division introuvable")
 		}
-		years, err := tx.GetYearState(ctx, req.P.UAI)
+		years, err := tx.Rollover().GetYearState(ctx, req.P.UAI)
 		if err != nil {
 			return err
 		}
 		if years.IsArchived(d.SchoolYear) {
 			return sillage.Errorf(sillage.KindConflict, "l'année %s est archivée : on n'ouvre plus d'espace pour ses divisions", d.SchoolYear)
 		}
-		sp, err = tx.CreateClassSpace(ctx, req.P.UAI, d.ID)
+		sp, err = tx.Rollover().CreateClassSpace(ctx, req.P.UAI, d.ID)
 		return err
 	})
 	if err != nil {
@@ -166,25 +166,25 @@ func (s *Server) classSpacePage(w http.ResponseWriter, r *http.Request, req *Req
 		if sp, right, err = rollover.SpaceInReach(ctx, tx, req.P.UAI, req.P.PersonID, id, rollover.RightReader); err != nil {
 			return err
 		}
-		if files, err = tx.ListClassSpaceFiles(ctx, req.P.UAI, sp.ID); err != nil {
+		if files, err = tx.Rollover().ListClassSpaceFiles(ctx, req.P.UAI, sp.ID); err != nil {
 			return err
 		}
 		if right < rollover.RightManager {
 			return nil
 		}
-		rs, err := tx.ListClassSpaceRights(ctx, req.P.UAI, sp.ID)
+		rs, err := tx.Rollover().ListClassSpaceRights(ctx, req.P.UAI, sp.ID)
 		if err != nil {
 			return err
 		}
 		for _, x := range rs {
-			p, err := tx.GetPerson(ctx, req.P.UAI, x.PersonID)
+			p, err := tx.People().GetPerson(ctx, req.P.UAI, x.PersonID)
 			if err != nil {
 				return err
 			}
 			rights = append(rights, rightRow{p, x.Role})
 		}
 		for _, role := range []sillage.Role{sillage.RoleTeacher, sillage.RoleDirector, sillage.RoleStaff} {
-			ps, err := tx.ListPersons(ctx, req.P.UAI, sillage.PersonFilter{Role: role, ActiveOnly: true})
+			ps, err := tx.People().ListPersons(ctx, req.P.UAI, sillage.PersonFilter{Role: role, ActiveOnly: true})
 			if err != nil {
 				return err
 			}
@@ -225,7 +225,7 @@ func (s *Server) postClassSpaceFile(w http.ResponseWriter, r *http.Request, req 
 		if _, _, err := rollover.SpaceInReach(ctx, tx, req.P.UAI, req.P.PersonID, id, rollover.RightWriter); err != nil {
 			return err
 		}
-		return tx.AddClassSpaceFile(ctx, req.P.UAI, &sillage.ClassSpaceFile{SpaceID: id, Name: f.Name, SHA256: f.Ref.SHA256, Size: f.Ref.Size,
+		return tx.Rollover().AddClassSpaceFile(ctx, req.P.UAI, &sillage.ClassSpaceFile{SpaceID: id, Name: f.Name, SHA256: f.Ref.SHA256, Size: f.Ref.Size,
 			ContentType: f.ContentType, PostedBy: req.P.PersonID})
 	})
 	if err != nil {
@@ -249,7 +249,7 @@ func (s *Server) downloadClassSpaceFile(w http.ResponseWriter, r *http.Request, 
 		if _, _, err := rollover.SpaceInReach(ctx, tx, req.P.UAI, req.P.PersonID, id, rollover.RightReader); err != nil {
 			return err
 		}
-		f, err = tx.GetClassSpaceFile(ctx, req.P.UAI, fid)
+		f, err = tx.Rollover().GetClassSpaceFile(ctx, req.P.UAI, fid)
 		if err == nil && f.SpaceID != id {
 			err = sillage.Errorf(sillage.KindNotFound, "document introuvable")
 		}
@@ -276,7 +276,7 @@ func (s *Server) deleteClassSpaceFile(w http.ResponseWriter, r *http.Request, re
 		if _, _, err := rollover.SpaceInReach(ctx, tx, req.P.UAI, req.P.PersonID, id, rollover.RightWriter); err != nil {
 			return err
 		}
-		f, err := tx.GetClassSpaceFile(ctx, req.P.UAI, fid)
+		f, err := tx.Rollover().GetClassSpaceFile(ctx, req.P.UAI, fid)
 		if err == nil && f.SpaceID != id {
 			err = sillage.Errorf(sillage.KindNotFound, "document introuvable")
 		}
@@ -296,7 +296,7 @@ func (s *Server) deleteClassSpaceFile(w http.ResponseWriter, r *http.Request, re
 		if err != nil {
 			return err
 		}
-		f, err := tx.GetClassSpaceFile(ctx, req.P.UAI, fid)
+		f, err := tx.Rollover().GetClassSpaceFile(ctx, req.P.UAI, fid)
 		if err != nil || f.SpaceID != id {
 			return sillage.Errorf(sillage.KindNotFound, "document introuvable")
 		}
@@ -304,7 +304,7 @@ func (s *Server) deleteClassSpaceFile(w http.ResponseWriter, r *http.Request, re
 			return sillage.Errorf(sillage.KindForbidden, "seuls l'auteur du document et les gestionnaires de l'espace peuvent le retirer")
 		}
 		name = f.Name
-		return tx.DeleteClassSpaceFile(ctx, req.P.UAI, fid)
+		return tx.Rollover().DeleteClassSpaceFile(ctx, req.P.UAI, fid)
 	})
 	if err != nil {
 		return err
@@ -344,14 +344,14 @@ func (s *Server) setClassSpaceRight(w http.ResponseWriter, r *http.Request, req 
 		if !sp.TrashedAt.IsZero() {
 			return sillage.Errorf(sillage.KindConflict, "les droits d'un espace dans la corbeille sont ceux du changement d'année")
 		}
-		p, err := tx.GetPerson(ctx, req.P.UAI, personID)
+		p, err := tx.People().GetPerson(ctx, req.P.UAI, personID)
 		if err != nil {
 			return err
 		}
 		if p.Role == sillage.RoleStudent || p.Role == sillage.RoleParent {
 			return sillage.Errorf(sillage.KindInvalid, "les élèves de la division lisent l'espace d'eux-mêmes ; les responsables n'y ont pas accès")
 		}
-		return tx.SetClassSpaceRight(ctx, req.P.UAI, sp.ID, p.ID, role)
+		return tx.Rollover().SetClassSpaceRight(ctx, req.P.UAI, sp.ID, p.ID, role)
 	})
 	if err != nil {
 		return err

@@ -26,7 +26,10 @@ type departedData struct {
 func (s *Server) departedPage(w http.ResponseWriter, r *http.Request, req *Request) error {
 	ctx := r.Context()
 	var p sillage.Person
-	err := s.store.Read(ctx, func(tx *store.Tx) (err error) { p, err = tx.GetPerson(ctx, req.P.UAI, req.P.PersonID); return err })
+	err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
+		p, err = tx.People().GetPerson(ctx, req.P.UAI, req.P.PersonID)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -41,7 +44,7 @@ func (s *Server) departedDownload(w http.ResponseWriter, r *http.Request, req *R
 	ctx := r.Context()
 	var p sillage.Person
 	err := s.store.Write(ctx, func(tx *store.Tx) (err error) {
-		if p, err = tx.GetPerson(ctx, req.P.UAI, req.P.PersonID); err != nil {
+		if p, err = tx.People().GetPerson(ctx, req.P.UAI, req.P.PersonID); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), audit.RecordDownloaded, p.FullName(), "dossier complet (ZIP), élève parti")

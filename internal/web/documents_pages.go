@@ -16,7 +16,7 @@ func (s *Server) myDocumentsPage(w http.ResponseWriter, r *http.Request, req *Re
 	ctx := r.Context()
 	var docs []sillage.Document
 	err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		docs, err = tx.ListDocuments(ctx, req.P.UAI, req.P.PersonID)
+		docs, err = tx.Records().ListDocuments(ctx, req.P.UAI, req.P.PersonID)
 		return err
 	})
 	if err != nil {

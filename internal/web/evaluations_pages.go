@@ -55,7 +55,7 @@ func (s *Server) evaluationsPage(w http.ResponseWriter, r *http.Request, req *Re
 			}
 		}
 		if current.ID != 0 {
-			evals, err = tx.ListEvaluations(ctx, req.P.UAI, sillage.EvaluationFilter{DivisionID: current.ID})
+			evals, err = tx.Records().ListEvaluations(ctx, req.P.UAI, sillage.EvaluationFilter{DivisionID: current.ID})
 		}
 		return err
 	})
@@ -86,7 +86,7 @@ type evaluationForm struct {
 // fillEvaluationForm loads the referentials, the chosen one and its
 // competences grouped by domain.
 func fillEvaluationForm(ctx context.Context, tx *store.Tx, uai sillage.UAI, f *evaluationForm, refID int64) error {
-	refs, err := tx.ListReferentials(ctx, uai)
+	refs, err := tx.Records().ListReferentials(ctx, uai)
 	if err != nil {
 		return err
 	}
@@ -107,7 +107,7 @@ func fillEvaluationForm(ctx context.Context, tx *store.Tx, uai sillage.UAI, f *e
 	if refID == 0 {
 		return nil
 	}
-	if f.Referential, err = tx.GetReferential(ctx, uai, refID); err != nil {
+	if f.Referential, err = tx.Records().GetReferential(ctx, uai, refID); err != nil {
 		return err
 	}
 	f.Groups = nil
@@ -127,7 +127,7 @@ func defaultLevel(ctx context.Context, tx *store.Tx, uai sillage.UAI, d sillage.
 	if len(d.MEFs) == 0 {
 		return ""
 	}
-	mefs, err := tx.ListMEFs(ctx, uai)
+	mefs, err := tx.People().ListMEFs(ctx, uai)
 	if err != nil {
 		return ""
 	}
@@ -270,7 +270,7 @@ func (s *Server) editEvaluationPage(w http.ResponseWriter, r *http.Request, req 
 		}
 		f.Evaluation = e
 		if e.DivisionID != 0 {
-			if f.Division, err = tx.GetDivision(ctx, req.P.UAI, e.DivisionID); err != nil {
+			if f.Division, err = tx.People().GetDivision(ctx, req.P.UAI, e.DivisionID); err != nil {
 				return err
 			}
 		}
@@ -331,7 +331,7 @@ func (s *Server) updateEvaluation(w http.ResponseWriter, r *http.Request, req *R
 				f.Checked[c] = true
 			}
 			if e.DivisionID != 0 {
-				f.Division, _ = tx.GetDivision(ctx, req.P.UAI, e.DivisionID)
+				f.Division, _ = tx.People().GetDivision(ctx, req.P.UAI, e.DivisionID)
 			}
 			return s.fillEditForm(ctx, tx, req.P.UAI, &f)
 		}
@@ -403,7 +403,7 @@ func (s *Server) evaluationPage(w http.ResponseWriter, r *http.Request, req *Req
 		}
 		g.Evaluation, g.Editable = e, recordsWho(req.P).MayEdit(e)
 		if e.DivisionID != 0 {
-			if g.Division, err = tx.GetDivision(ctx, req.P.UAI, e.DivisionID); err != nil {
+			if g.Division, err = tx.People().GetDivision(ctx, req.P.UAI, e.DivisionID); err != nil {
 				return err
 			}
 		}
@@ -559,7 +559,7 @@ func (s *Server) trashEvaluation(w http.ResponseWriter, r *http.Request, req *Re
 		if !confirmed {
 			return nil
 		}
-		if err := tx.TrashEvaluation(ctx, req.P.UAI, id, req.P.PersonID); err != nil {
+		if err := tx.Records().TrashEvaluation(ctx, req.P.UAI, id, req.P.PersonID); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), audit.EvaluationTrashed, e.Title,

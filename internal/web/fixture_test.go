@@ -208,7 +208,7 @@ func (f *fixture) populate(ctx context.Context) {
 			return err
 		}
 		f.opAcc = sillage.Account{Login: "operateur", PasswordHash: fixtureHash, Operator: true, PrivacyVersion: web.PrivacyNoticeVersion}
-		return tx.CreateAccount(ctx, &f.opAcc)
+		return tx.Accounts().CreateAccount(ctx, &f.opAcc)
 	})
 	if err != nil {
 		f.t.Fatal(err)
@@ -281,17 +281,17 @@ func (f *fixture) serve() {
 // each with an account that has read the notice and chosen a password.
 func (f *fixture) tenant(ctx context.Context, tx *store.Tx, uai sillage.UAI, name string) (*tenant, error) {
 	tn := &tenant{UAI: uai, Persons: map[sillage.Role]sillage.Person{}, IDs: map[string]int64{}, RoleIDs: map[sillage.Role]map[string]int64{}}
-	if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: name, Kind: sillage.KindLP}); err != nil {
+	if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: name, Kind: sillage.KindLP}); err != nil {
 		return nil, err
 	}
 	tn.Division = sillage.Division{SchoolYear: sillage.SchoolYearOf(f.clock.T), Code: "1SN", Label: "1re SN"}
-	if err := tx.CreateDivision(ctx, uai, &tn.Division); err != nil {
+	if err := tx.People().CreateDivision(ctx, uai, &tn.Division); err != nil {
 		return nil, err
 	}
 	tn.IDs["division"] = tn.Division.ID
 	newAccount := func(login string) (int64, error) {
 		acc := sillage.Account{Login: login + "." + strings.ToLower(string(uai)), PasswordHash: fixtureHash, PrivacyVersion: web.PrivacyNoticeVersion}
-		err := tx.CreateAccount(ctx, &acc)
+		err := tx.Accounts().CreateAccount(ctx, &acc)
 		return acc.ID, err
 	}
 	for _, role := range []sillage.Role{sillage.RoleTeacher, sillage.RoleDirector, sillage.RoleAdministrator, sillage.RoleStaff} {
@@ -300,7 +300,7 @@ func (f *fixture) tenant(ctx context.Context, tx *store.Tx, uai sillage.UAI, nam
 			return nil, err
 		}
 		p := sillage.Person{Role: role, FirstName: strings.ToUpper(string(role[:1])) + string(role[1:]), LastName: name, Source: sillage.SourceManual, AccountID: accID}
-		if err := tx.CreatePerson(ctx, uai, &p); err != nil {
+		if err := tx.People().CreatePerson(ctx, uai, &p); err != nil {
 			return nil, err
 		}
 		tn.Persons[role] = p
@@ -311,7 +311,7 @@ func (f *fixture) tenant(ctx context.Context, tx *store.Tx, uai sillage.UAI, nam
 	}
 	tn.Student = sillage.Student{Person: sillage.Person{FirstName: "Léa", LastName: "Élève " + name, Source: sillage.SourceSIECLE, SIECLEID: "1001", AccountID: accID},
 		Unqid: "v1:TEST" + string(uai), MEF: "24732205310", Diploma: "24732205", DivisionID: tn.Division.ID}
-	if err := tx.CreateStudent(ctx, uai, &tn.Student); err != nil {
+	if err := tx.People().CreateStudent(ctx, uai, &tn.Student); err != nil {
 		return nil, err
 	}
 	tn.Persons[sillage.RoleStudent] = tn.Student.Person
@@ -321,20 +321,20 @@ func (f *fixture) tenant(ctx context.Context, tx *store.Tx, uai sillage.UAI, nam
 		return nil, err
 	}
 	parent := sillage.Person{Role: sillage.RoleParent, FirstName: "Paul", LastName: "Parent " + name, Source: sillage.SourceSIECLE, AccountID: accID}
-	if err := tx.CreatePerson(ctx, uai, &parent); err != nil {
+	if err := tx.People().CreatePerson(ctx, uai, &parent); err != nil {
 		return nil, err
 	}
 	tn.Persons[sillage.RoleParent] = parent
-	if err := tx.LinkGuardian(ctx, uai, sillage.Guardianship{ParentID: parent.ID, StudentID: tn.Student.ID, Legal: true}); err != nil {
+	if err := tx.People().LinkGuardian(ctx, uai, sillage.Guardianship{ParentID: parent.ID, StudentID: tn.Student.ID, Legal: true}); err != nil {
 		return nil, err
 	}
 	teacher := tn.Persons[sillage.RoleTeacher]
-	if err := tx.ReplaceServices(ctx, uai, teacher.ID, []sillage.Service{{DivisionID: tn.Division.ID, SubjectCode: "000000"}}); err != nil {
+	if err := tx.People().ReplaceServices(ctx, uai, teacher.ID, []sillage.Service{{DivisionID: tn.Division.ID, SubjectCode: "000000"}}); err != nil {
 		return nil, err
 	}
 	for role, p := range tn.Persons {
 		m := sillage.InboxMessage{RecipientID: p.ID, Sender: "Sillage", Subject: "Bienvenue", Body: "Bonjour"}
-		if err := tx.SendMessage(ctx, uai, &m); err != nil {
+		if err := tx.Accounts().SendMessage(ctx, uai, &m); err != nil {
 			return nil, err
 		}
 		tn.setRoleID(role, "message", m.ID)
@@ -364,7 +364,7 @@ func (f *fixture) session(tn *tenant, role sillage.Role) *http.Client {
 				p := tn.Persons[role]
 				sess.AccountID, sess.UAI, sess.PersonID = p.AccountID, tn.UAI, p.ID
 			}
-			return tx.CreateSession(ctx, sess)
+			return tx.Accounts().CreateSession(ctx, sess)
 		})
 		if err != nil {
 			f.t.Fatal(err)
@@ -385,7 +385,7 @@ func (f *fixture) apiToken(tn *tenant, role sillage.Role, scope sillage.TokenSco
 	token, _ := auth.NewToken()
 	ctx := context.Background()
 	err := f.st.Write(ctx, func(tx *store.Tx) error {
-		return tx.CreateAPIToken(ctx, tn.UAI, &sillage.APIToken{TokenHash: auth.HashToken(token), Label: "matrice", PersonID: tn.Persons[role].ID, Scope: scope})
+		return tx.Accounts().CreateAPIToken(ctx, tn.UAI, &sillage.APIToken{TokenHash: auth.HashToken(token), Label: "matrice", PersonID: tn.Persons[role].ID, Scope: scope})
 	})
 	if err != nil {
 		f.t.Fatal(err)

@@ -16,7 +16,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, req *Request) erro
 	ctx := r.Context()
 	var unread int
 	err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		unread, err = tx.CountUnreadMessages(ctx, req.P.UAI, req.P.PersonID)
+		unread, err = tx.Accounts().CountUnreadMessages(ctx, req.P.UAI, req.P.PersonID)
 		return err
 	})
 	if err != nil {
@@ -55,7 +55,7 @@ func (s *Server) messagesPage(w http.ResponseWriter, r *http.Request, req *Reque
 	ctx := r.Context()
 	var msgs []sillage.InboxMessage
 	err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		msgs, err = tx.ListMessages(ctx, req.P.UAI, req.P.PersonID)
+		msgs, err = tx.Accounts().ListMessages(ctx, req.P.UAI, req.P.PersonID)
 		return err
 	})
 	if err != nil {
@@ -72,10 +72,10 @@ func (s *Server) messagePage(w http.ResponseWriter, r *http.Request, req *Reques
 	ctx := r.Context()
 	var m sillage.InboxMessage
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.SetMessageRead(ctx, req.P.UAI, req.P.PersonID, id); err != nil {
+		if err := tx.Accounts().SetMessageRead(ctx, req.P.UAI, req.P.PersonID, id); err != nil {
 			return err
 		}
-		m, err = tx.GetMessage(ctx, req.P.UAI, req.P.PersonID, id)
+		m, err = tx.Accounts().GetMessage(ctx, req.P.UAI, req.P.PersonID, id)
 		return err
 	})
 	if err != nil {

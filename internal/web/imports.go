@@ -55,7 +55,7 @@ type importListItem struct {
 func (s *Server) renderImports(w http.ResponseWriter, r *http.Request, req *Request, status int, reports []*directory.Report, token string, extra *directory.AAFResult) error {
 	ctx := r.Context()
 	var kept []sillage.ImportReport
-	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { kept, err = tx.ListImportReports(ctx, req.P.UAI); return err }); err != nil {
+	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { kept, err = tx.Imports().ListImportReports(ctx, req.P.UAI); return err }); err != nil {
 		return err
 	}
 	items := make([]importListItem, len(kept))
@@ -332,7 +332,7 @@ func (s *Server) loadImportReport(ctx context.Context, req *Request, r *http.Req
 		return sillage.ImportReport{}, nil, err
 	}
 	var ir sillage.ImportReport
-	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { ir, err = tx.GetImportReport(ctx, req.P.UAI, id); return err }); err != nil {
+	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { ir, err = tx.Imports().GetImportReport(ctx, req.P.UAI, id); return err }); err != nil {
 		return ir, nil, err
 	}
 	rep, err := directory.ParseReport([]byte(ir.Report))

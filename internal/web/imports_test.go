@@ -33,7 +33,7 @@ func init() {
 	fixtureSetups = append(fixtureSetups, func(ctx context.Context, tx *store.Tx, f *fixture, tn *tenant) error {
 		body := fmt.Sprintf(`{"uai":%q,"source":"siecle","type_de_fichier":"SIECLE — élèves","fichier":"ElevesSansAdresses.xml","statut":"applique","personnes":[{"type":"eleves","libelle":"Élèves","crees":1}]}`, tn.UAI)
 		ir := sillage.ImportReport{Source: "siecle", FileName: "ElevesSansAdresses.xml", SchoolYear: sillage.SchoolYearOf(f.clock.T), Report: body}
-		if err := tx.CreateImportReport(ctx, tn.UAI, &ir); err != nil {
+		if err := tx.Imports().CreateImportReport(ctx, tn.UAI, &ir); err != nil {
 			return err
 		}
 		tn.IDs["report"] = ir.ID
@@ -155,7 +155,7 @@ func testImportPages(t *testing.T, f *fixture) {
 	}
 	var kept []sillage.ImportReport
 	f.st.Read(context.Background(), func(tx *store.Tx) (err error) {
-		kept, err = tx.ListImportReports(context.Background(), uaiA)
+		kept, err = tx.Imports().ListImportReports(context.Background(), uaiA)
 		return err
 	})
 	if len(kept) != 3 {

@@ -60,11 +60,11 @@ func (s *Server) journalPage(w http.ResponseWriter, r *http.Request, req *Reques
 	var entries []sillage.AuditEntry
 	var actors []sillage.Person
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
-		if entries, err = tx.ListAudit(ctx, req.P.UAI, f); err != nil {
+		if entries, err = tx.Audit().ListAudit(ctx, req.P.UAI, f); err != nil {
 			return err
 		}
 		for _, role := range staffRoles {
-			ps, err := tx.ListPersons(ctx, req.P.UAI, sillage.PersonFilter{Role: role})
+			ps, err := tx.People().ListPersons(ctx, req.P.UAI, sillage.PersonFilter{Role: role})
 			if err != nil {
 				return err
 			}
@@ -87,7 +87,7 @@ func (s *Server) journalCSV(w http.ResponseWriter, r *http.Request, req *Request
 	f.Limit = 0
 	ctx := r.Context()
 	var entries []sillage.AuditEntry
-	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { entries, err = tx.ListAudit(ctx, req.P.UAI, f); return err }); err != nil {
+	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { entries, err = tx.Audit().ListAudit(ctx, req.P.UAI, f); return err }); err != nil {
 		return err
 	}
 	serveDownload(w, "text/csv; charset=utf-8", "journal-"+strings.ToLower(string(req.P.UAI))+".csv")
@@ -125,7 +125,7 @@ func (s *Server) operatorJournalPage(w http.ResponseWriter, r *http.Request, req
 	}
 	ctx := r.Context()
 	var entries []sillage.AuditEntry
-	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { entries, err = tx.ListInstanceAudit(ctx, f); return err }); err != nil {
+	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { entries, err = tx.Audit().ListInstanceAudit(ctx, f); return err }); err != nil {
 		return err
 	}
 	return s.render(w, r, req, http.StatusOK, "journal.html", "Journal de l'instance", map[string]any{
@@ -140,7 +140,7 @@ func (s *Server) operatorJournalCSV(w http.ResponseWriter, r *http.Request, req 
 	f.Limit = 0
 	ctx := r.Context()
 	var entries []sillage.AuditEntry
-	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { entries, err = tx.ListInstanceAudit(ctx, f); return err }); err != nil {
+	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { entries, err = tx.Audit().ListInstanceAudit(ctx, f); return err }); err != nil {
 		return err
 	}
 	serveDownload(w, "text/csv; charset=utf-8", "journal-instance.csv")
@@ -163,7 +163,10 @@ func actionChoices() []choice {
 
 func (s *Server) retentionPage(w http.ResponseWriter, r *http.Request, req *Request) error {
 	var packs sillage.RolloverPackStats
-	if err := s.store.Read(r.Context(), func(tx *store.Tx) (err error) { packs, err = tx.RolloverPacksSummary(r.Context()); return err }); err != nil {
+	if err := s.store.Read(r.Context(), func(tx *store.Tx) (err error) {
+		packs, err = tx.Rollover().RolloverPacksSummary(r.Context())
+		return err
+	}); err != nil {
 		return err
 	}
 	return s.render(w, r, req, http.StatusOK, "retention.html", "Durées de conservation", map[string]any{

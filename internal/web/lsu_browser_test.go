@@ -44,25 +44,25 @@ func TestBrowserLivretGridAndExport(t *testing.T) {
 	err := f.st.Write(ctx, func(tx *store.Tx) error {
 		ref := sillage.Referential{Diploma: "CYCLE3", Kind: sillage.ReferentialOther, Label: "Français cycle 3",
 			Competences: []sillage.Competence{{Code: "LIRE", Label: "Lire"}, {Code: "ECRIRE", Label: "Écrire"}}}
-		if err := tx.CreateReferential(ctx, lf.UAI, &ref); err != nil {
+		if err := tx.Records().CreateReferential(ctx, lf.UAI, &ref); err != nil {
 			return err
 		}
 		ev := sillage.Evaluation{Title: "Lecture", Date: sillage.NewDate(2025, 10, 1), ReferentialID: ref.ID, AuthorID: teacher.ID, DivisionID: div.ID}
-		if err := tx.CreateEvaluation(ctx, lf.UAI, &ev); err != nil {
+		if err := tx.Records().CreateEvaluation(ctx, lf.UAI, &ev); err != nil {
 			return err
 		}
 		// The two rows start without an average in French.
 		for _, st := range []sillage.Student{first, second} {
-			r, err := tx.FindPeriodicReport(ctx, lf.UAI, st.ID, period.ID)
+			r, err := tx.Livret().FindPeriodicReport(ctx, lf.UAI, st.ID, period.ID)
 			if err != nil {
 				return err
 			}
-			if err := tx.SetSubjectResult(ctx, lf.UAI, sillage.SubjectResult{ReportID: r.ID, SubjectCode: "020700", Appreciation: "Bon travail."}); err != nil {
+			if err := tx.Livret().SetSubjectResult(ctx, lf.UAI, sillage.SubjectResult{ReportID: r.ID, SubjectCode: "020700", Appreciation: "Bon travail."}); err != nil {
 				return err
 			}
 		}
 		for i, v := range []string{"4", "4"} {
-			if err := tx.SetResult(ctx, lf.UAI, sillage.Result{EvaluationID: ev.ID, StudentID: first.ID, CompetenceID: ref.Competences[i].ID, Value: v}); err != nil {
+			if err := tx.Records().SetResult(ctx, lf.UAI, sillage.Result{EvaluationID: ev.ID, StudentID: first.ID, CompetenceID: ref.Competences[i].ID, Value: v}); err != nil {
 				return err
 			}
 		}
@@ -106,7 +106,7 @@ func TestBrowserLivretGridAndExport(t *testing.T) {
 	b.Screenshot("grille-enregistree")
 	var res map[int64]sillage.SubjectResult
 	f.st.Read(ctx, func(tx *store.Tx) (err error) {
-		res, err = tx.ListPeriodSubjectResults(ctx, lf.UAI, div.ID, period.ID, "020700")
+		res, err = tx.Livret().ListPeriodSubjectResults(ctx, lf.UAI, div.ID, period.ID, "020700")
 		return err
 	})
 	if r := res[first.ID]; r.Average == nil || *r.Average != 1700 || r.Positioning != 4 {

@@ -19,11 +19,11 @@ var minimalPDF = []byte("%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Roo
 func init() {
 	fixtureSetups = append(fixtureSetups, func(ctx context.Context, tx *store.Tx, f *fixture, tn *tenant) error {
 		teacher := tn.Persons[sillage.RoleTeacher]
-		heads, err := tx.ListHeadTeachers(ctx, tn.UAI, tn.Division.ID)
+		heads, err := tx.People().ListHeadTeachers(ctx, tn.UAI, tn.Division.ID)
 		if err != nil {
 			return err
 		}
-		if err := tx.SetHeadTeachers(ctx, tn.UAI, tn.Division.ID, append(heads, teacher.ID)); err != nil {
+		if err := tx.People().SetHeadTeachers(ctx, tn.UAI, tn.Division.ID, append(heads, teacher.ID)); err != nil {
 			return err
 		}
 		period, err := fixturePeriod(ctx, tx, tn)
@@ -31,12 +31,12 @@ func init() {
 			return err
 		}
 		tn.IDs["period"] = period.ID
-		r, err := tx.UpsertPeriodicReport(ctx, tn.UAI, tn.Student.ID, period.ID, teacher.ID)
+		r, err := tx.Livret().UpsertPeriodicReport(ctx, tn.UAI, tn.Student.ID, period.ID, teacher.ID)
 		if err != nil {
 			return err
 		}
 		avg := 1325
-		if err := tx.SetSubjectResult(ctx, tn.UAI, sillage.SubjectResult{ReportID: r.ID, SubjectCode: "000000", Average: &avg,
+		if err := tx.Livret().SetSubjectResult(ctx, tn.UAI, sillage.SubjectResult{ReportID: r.ID, SubjectCode: "000000", Average: &avg,
 			Appreciation: "Travail régulier.", TeacherID: teacher.ID}); err != nil {
 			return err
 		}
@@ -47,7 +47,7 @@ func init() {
 		pdf := sillage.ReportPDF{Kind: store.ReportPDFPeriodic, ReportID: r.ID, StudentID: tn.Student.ID, SchoolYear: period.SchoolYear,
 			DivisionCode: tn.Division.Code, StudentName: tn.Student.FullName(), Title: "Bilan périodique — " + period.Label(),
 			Name: "bilan.pdf", SHA256: ref.SHA256, Size: ref.Size}
-		if err := tx.AddReportPDF(ctx, tn.UAI, &pdf); err != nil {
+		if err := tx.Livret().AddReportPDF(ctx, tn.UAI, &pdf); err != nil {
 			return err
 		}
 		tn.IDs["pdf"] = pdf.ID
@@ -64,7 +64,7 @@ func init() {
 		exp := sillage.LSUExport{SchoolYear: period.SchoolYear, Degree: "2D", Version: "10.0", Selection: "division " + tn.Division.Code + " — " + period.Label(),
 			Outcome: store.ExportFile, Students: 1, Fixed: 1, ReportSHA256: rep.SHA256, ReportSize: rep.Size, FileName: "LSU.xml",
 			FileSHA256: file.SHA256, FileSize: file.Size}
-		if err := tx.CreateLSUExport(ctx, tn.UAI, &exp); err != nil {
+		if err := tx.Livret().CreateLSUExport(ctx, tn.UAI, &exp); err != nil {
 			return err
 		}
 		tn.IDs["export"] = exp.ID
@@ -76,9 +76,9 @@ func init() {
 // created unless another capability's setup already did.
 func fixturePeriod(ctx context.Context, tx *store.Tx, tn *tenant) (sillage.Period, error) {
 	if id, ok := tn.IDs["period"]; ok {
-		return tx.GetPeriod(ctx, tn.UAI, id)
+		return tx.Periods().GetPeriod(ctx, tn.UAI, id)
 	}
-	ps, err := tx.ListPeriods(ctx, tn.UAI, tn.Division.SchoolYear)
+	ps, err := tx.Periods().ListPeriods(ctx, tn.UAI, tn.Division.SchoolYear)
 	if err != nil {
 		return sillage.Period{}, err
 	}
@@ -87,5 +87,5 @@ func fixturePeriod(ctx context.Context, tx *store.Tx, tn *tenant) (sillage.Perio
 	}
 	p := sillage.Period{SchoolYear: tn.Division.SchoolYear, Kind: sillage.Trimester, Index: 1,
 		Start: sillage.NewDate(int(tn.Division.SchoolYear), 9, 1), End: sillage.NewDate(int(tn.Division.SchoolYear), 11, 30)}
-	return p, tx.CreatePeriod(ctx, tn.UAI, &p)
+	return p, tx.Periods().CreatePeriod(ctx, tn.UAI, &p)
 }

@@ -56,21 +56,21 @@ func (s *Server) lsuPage(w http.ResponseWriter, r *http.Request, req *Request) e
 			return err
 		}
 		d.Thresholds = livret.FormatThresholds(d.Settings.Thresholds)
-		if d.Periods, err = tx.ListPeriods(ctx, req.P.UAI, year); err != nil {
+		if d.Periods, err = tx.Periods().ListPeriods(ctx, req.P.UAI, year); err != nil {
 			return err
 		}
-		if d.Divisions, err = tx.ListDivisions(ctx, req.P.UAI, year); err != nil {
+		if d.Divisions, err = tx.People().ListDivisions(ctx, req.P.UAI, year); err != nil {
 			return err
 		}
 		inYear := map[int64]bool{}
 		for _, div := range d.Divisions {
 			inYear[div.ID] = true
 		}
-		students, err := tx.ListStudents(ctx, req.P.UAI, sillage.StudentFilter{}) // departed students too: export before they leave LSU
+		students, err := tx.People().ListStudents(ctx, req.P.UAI, sillage.StudentFilter{}) // departed students too: export before they leave LSU
 		if err != nil {
 			return err
 		}
-		mefs, err := tx.ListMEFs(ctx, req.P.UAI)
+		mefs, err := tx.People().ListMEFs(ctx, req.P.UAI)
 		if err != nil {
 			return err
 		}
@@ -88,7 +88,7 @@ func (s *Server) lsuPage(w http.ResponseWriter, r *http.Request, req *Request) e
 			}
 		}
 		slices.Sort(d.Levels)
-		if d.Exports, err = tx.ListLSUExports(ctx, req.P.UAI, year); err != nil {
+		if d.Exports, err = tx.Livret().ListLSUExports(ctx, req.P.UAI, year); err != nil {
 			return err
 		}
 		if d.RolledOver, err = livret.RolledOver(ctx, tx, req.P.UAI, year); err != nil {
@@ -110,7 +110,7 @@ func (s *Server) lsuPrereqs(r *http.Request, tx *store.Tx, req *Request, d lsuPa
 	add := func(ok bool, label, detail string) {
 		out = append(out, lsuPrereq{Label: label, Detail: detail, OK: ok})
 	}
-	directors, err := tx.ListPersons(ctx, req.P.UAI, sillage.PersonFilter{Role: sillage.RoleDirector, ActiveOnly: true})
+	directors, err := tx.People().ListPersons(ctx, req.P.UAI, sillage.PersonFilter{Role: sillage.RoleDirector, ActiveOnly: true})
 	if err != nil {
 		return nil, err
 	}
@@ -127,11 +127,11 @@ func (s *Server) lsuPrereqs(r *http.Request, tx *store.Tx, req *Request, d lsuPa
 			}
 		}
 		add(sts > 0, "Divisions issues du dernier import STS-web", fmt.Sprintf("%d division(s) sur %d", sts, len(d.Divisions)))
-		subjects, err := tx.ListSubjects(ctx, req.P.UAI)
+		subjects, err := tx.People().ListSubjects(ctx, req.P.UAI)
 		if err != nil {
 			return nil, err
 		}
-		progs, err := tx.ListProgrammes(ctx, req.P.UAI)
+		progs, err := tx.People().ListProgrammes(ctx, req.P.UAI)
 		if err != nil {
 			return nil, err
 		}
@@ -147,13 +147,13 @@ func (s *Server) lsuPrereqs(r *http.Request, tx *store.Tx, req *Request, d lsuPa
 	} else {
 		add(true, "Dernier fichier ONDE de l'école", "à déposer avec chaque export : les INE ne sont pas conservés par Sillage")
 	}
-	term, err := tx.GetTermStart(ctx, req.P.UAI, d.Year)
+	term, err := tx.Livret().GetTermStart(ctx, req.P.UAI, d.Year)
 	if err != nil {
 		return nil, err
 	}
 	add(len(d.Periods) > 0 && !term.IsZero(), "Périodes et date de rentrée", fmt.Sprintf("%d période(s) ; rentrée %s", len(d.Periods), orDash(term.French())))
 	for _, p := range d.Periods {
-		reports, err := tx.ListPeriodicReports(ctx, req.P.UAI, sillage.ReportFilter{PeriodIDs: []int64{p.ID}})
+		reports, err := tx.Livret().ListPeriodicReports(ctx, req.P.UAI, sillage.ReportFilter{PeriodIDs: []int64{p.ID}})
 		if err != nil {
 			return nil, err
 		}
@@ -311,7 +311,7 @@ func (s *Server) lsuExportOf(r *http.Request, req *Request) (sillage.LSUExport, 
 	}
 	ctx := r.Context()
 	var e sillage.LSUExport
-	err = s.store.Read(ctx, func(tx *store.Tx) (err error) { e, err = tx.GetLSUExport(ctx, req.P.UAI, id); return err })
+	err = s.store.Read(ctx, func(tx *store.Tx) (err error) { e, err = tx.Livret().GetLSUExport(ctx, req.P.UAI, id); return err })
 	return e, err
 }
 

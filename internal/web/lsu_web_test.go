@@ -152,7 +152,7 @@ func TestLSUExportPage(t *testing.T) {
 			ctx := context.Background()
 			var entries []sillage.AuditEntry
 			f.st.Read(ctx, func(tx *store.Tx) (err error) {
-				entries, err = tx.ListAudit(ctx, uaiCollege, sillage.AuditFilter{Action: audit.ExportLSU})
+				entries, err = tx.Audit().ListAudit(ctx, uaiCollege, sillage.AuditFilter{Action: audit.ExportLSU})
 				return err
 			})
 			// The export, then the download of its file: both journaled.
@@ -186,7 +186,7 @@ func TestLSUExportRefusedWithoutSchemas(t *testing.T) {
 	}
 	var exps []sillage.LSUExport
 	f.st.Read(context.Background(), func(tx *store.Tx) (err error) {
-		exps, err = tx.ListLSUExports(context.Background(), uaiCollege, 0)
+		exps, err = tx.Livret().ListLSUExports(context.Background(), uaiCollege, 0)
 		return err
 	})
 	if len(exps) != 0 {
@@ -245,7 +245,7 @@ func TestLSUFirstDegreeNoINEKeptOrLogged(t *testing.T) {
 			// The report pages of the exports.
 			var exps []sillage.LSUExport
 			f.st.Read(context.Background(), func(tx *store.Tx) (err error) {
-				exps, err = tx.ListLSUExports(context.Background(), uaiEcole, 0)
+				exps, err = tx.Livret().ListLSUExports(context.Background(), uaiEcole, 0)
 				return err
 			})
 			if len(exps) != 2 || exps[0].FileSHA256 != "" || exps[1].FileSHA256 != "" {
@@ -261,7 +261,10 @@ func TestLSUFirstDegreeNoINEKeptOrLogged(t *testing.T) {
 			texts = append(texts, logs.String(), bodyOf(f.get(c, "/lsu")))
 			texts = append(texts, dumpDatabase(t, f.st)...)
 			var refs map[string]bool
-			f.st.Read(context.Background(), func(tx *store.Tx) (err error) { refs, err = tx.BlobRefs(context.Background()); return err })
+			f.st.Read(context.Background(), func(tx *store.Tx) (err error) {
+				refs, err = tx.CrossTenant().BlobRefs(context.Background())
+				return err
+			})
 			for h := range refs {
 				if b, err := f.blobs.Open(h); err == nil {
 					data, _ := io.ReadAll(b)

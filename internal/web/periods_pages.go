@@ -40,17 +40,17 @@ func (s *Server) periodsPage(w http.ResponseWriter, r *http.Request, req *Reques
 	d := periodsData{Year: year, Current: sillage.SchoolYearOf(s.clock.Now()), Reports: map[int64]int{}}
 	d.Next = d.Current + 1
 	err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		if d.Periods, err = tx.ListPeriods(ctx, req.P.UAI, year); err != nil {
+		if d.Periods, err = tx.Periods().ListPeriods(ctx, req.P.UAI, year); err != nil {
 			return err
 		}
 		for _, p := range d.Periods {
-			rs, err := tx.ListPeriodicReports(ctx, req.P.UAI, sillage.ReportFilter{PeriodIDs: []int64{p.ID}})
+			rs, err := tx.Livret().ListPeriodicReports(ctx, req.P.UAI, sillage.ReportFilter{PeriodIDs: []int64{p.ID}})
 			if err != nil {
 				return err
 			}
 			d.Reports[p.ID] = len(rs)
 		}
-		d.TermStart, err = tx.GetTermStart(ctx, req.P.UAI, year)
+		d.TermStart, err = tx.Livret().GetTermStart(ctx, req.P.UAI, year)
 		return err
 	})
 	if err != nil {
@@ -84,7 +84,7 @@ func (s *Server) setTermStart(w http.ResponseWriter, r *http.Request, req *Reque
 	}
 	ctx := r.Context()
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.SetTermStart(ctx, req.P.UAI, year, d); err != nil {
+		if err := tx.Livret().SetTermStart(ctx, req.P.UAI, year, d); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), livret.AuditPeriods, "rentrée "+year.String(), "date de rentrée : "+d.French())
@@ -119,7 +119,7 @@ func (s *Server) createPeriod(w http.ResponseWriter, r *http.Request, req *Reque
 	p := sillage.Period{SchoolYear: year, Kind: kind, Index: idx, Start: start, End: end}
 	ctx := r.Context()
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.CreatePeriodChecked(ctx, req.P.UAI, &p); err != nil {
+		if err := tx.Livret().CreatePeriodChecked(ctx, req.P.UAI, &p); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), livret.AuditPeriods, p.Label()+" "+year.String(),
@@ -139,7 +139,7 @@ func (s *Server) periodInReach(r *http.Request, req *Request) (sillage.Period, e
 	}
 	ctx := r.Context()
 	var p sillage.Period
-	err = s.store.Read(ctx, func(tx *store.Tx) (err error) { p, err = tx.GetPeriod(ctx, req.P.UAI, id); return err })
+	err = s.store.Read(ctx, func(tx *store.Tx) (err error) { p, err = tx.Periods().GetPeriod(ctx, req.P.UAI, id); return err })
 	return p, err
 }
 
@@ -161,7 +161,7 @@ func (s *Server) updatePeriod(w http.ResponseWriter, r *http.Request, req *Reque
 	}
 	ctx := r.Context()
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.SetPeriodDates(ctx, req.P.UAI, p.ID, start, end); err != nil {
+		if err := tx.Livret().SetPeriodDates(ctx, req.P.UAI, p.ID, start, end); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), livret.AuditPeriods, p.Label()+" "+p.SchoolYear.String(),
@@ -180,7 +180,7 @@ func (s *Server) deletePeriod(w http.ResponseWriter, r *http.Request, req *Reque
 	}
 	ctx := r.Context()
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.DeletePeriod(ctx, req.P.UAI, p.ID); err != nil {
+		if err := tx.Periods().DeletePeriod(ctx, req.P.UAI, p.ID); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), livret.AuditPeriods, p.Label()+" "+p.SchoolYear.String(), "supprimée")

@@ -33,7 +33,7 @@ type apiReferential struct {
 func (s *Server) apiReferentials(w http.ResponseWriter, r *http.Request, req *Request) error {
 	ctx := r.Context()
 	var refs []sillage.Referential
-	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { refs, err = tx.ListReferentials(ctx, req.P.UAI); return err }); err != nil {
+	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { refs, err = tx.Records().ListReferentials(ctx, req.P.UAI); return err }); err != nil {
 		return err
 	}
 	out := []apiReferential{}
@@ -50,7 +50,7 @@ func (s *Server) apiReferential(w http.ResponseWriter, r *http.Request, req *Req
 	}
 	ctx := r.Context()
 	var ref sillage.Referential
-	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { ref, err = tx.GetReferential(ctx, req.P.UAI, id); return err }); err != nil {
+	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { ref, err = tx.Records().GetReferential(ctx, req.P.UAI, id); return err }); err != nil {
 		return err
 	}
 	f := records.ReferentialToFile(ref)
@@ -184,7 +184,7 @@ func (s *Server) apiEvaluations(w http.ResponseWriter, r *http.Request, req *Req
 			if divisionID != 0 && d.ID != divisionID {
 				continue
 			}
-			evals, err := tx.ListEvaluations(ctx, req.P.UAI, sillage.EvaluationFilter{DivisionID: d.ID})
+			evals, err := tx.Records().ListEvaluations(ctx, req.P.UAI, sillage.EvaluationFilter{DivisionID: d.ID})
 			if err != nil {
 				return err
 			}

@@ -86,8 +86,8 @@ func TestBrowserTeacherFillsGrid(t *testing.T) {
 	waitFor(t, "the results in the database", func() bool {
 		values = map[string]string{}
 		f.st.Read(ctx, func(tx *store.Tx) error {
-			rs, _ := tx.ListResults(ctx, f.a.UAI, sillage.ResultFilter{EvaluationID: f.a.IDs["evaluation"]})
-			ref, _ := tx.GetReferential(ctx, f.a.UAI, f.a.IDs["referential"])
+			rs, _ := tx.Records().ListResults(ctx, f.a.UAI, sillage.ResultFilter{EvaluationID: f.a.IDs["evaluation"]})
+			ref, _ := tx.Records().GetReferential(ctx, f.a.UAI, f.a.IDs["referential"])
 			codes := map[int64]string{}
 			for _, c := range ref.Competences {
 				codes[c.ID] = c.Code
@@ -99,7 +99,7 @@ func TestBrowserTeacherFillsGrid(t *testing.T) {
 				}
 				values[who+"/"+codes[r.CompetenceID]] = r.Value
 			}
-			cs, _ := tx.ListComments(ctx, f.a.UAI, sillage.ResultFilter{EvaluationID: f.a.IDs["evaluation"], StudentID: f.a.Student.ID})
+			cs, _ := tx.Records().ListComments(ctx, f.a.UAI, sillage.ResultFilter{EvaluationID: f.a.IDs["evaluation"], StudentID: f.a.Student.ID})
 			if len(cs) == 1 {
 				comment = cs[0].Text
 			}

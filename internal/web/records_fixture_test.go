@@ -45,7 +45,7 @@ func init() {
 			{Domain: "Préparer", Code: "C2", Label: "Organiser l'intervention"},
 			{Domain: "Réaliser", Code: "C3", Label: "Installer les équipements"},
 		}}
-		if err := tx.CreateReferential(ctx, tn.UAI, &rf.Ref); err != nil {
+		if err := tx.Records().CreateReferential(ctx, tn.UAI, &rf.Ref); err != nil {
 			return err
 		}
 		tn.IDs["referential"] = rf.Ref.ID
@@ -53,22 +53,22 @@ func init() {
 		teacher := tn.Persons[sillage.RoleTeacher]
 		rf.Evaluation = sillage.Evaluation{Title: "Câblage d'un coffret", Date: sillage.NewDate(2025, 10, 1), Level: "Première professionnelle",
 			Diploma: rf.Ref.Diploma, ReferentialID: rf.Ref.ID, AuthorID: teacher.ID, DivisionID: tn.Division.ID}
-		if err := tx.CreateEvaluation(ctx, tn.UAI, &rf.Evaluation); err != nil {
+		if err := tx.Records().CreateEvaluation(ctx, tn.UAI, &rf.Evaluation); err != nil {
 			return err
 		}
-		if err := tx.SetEvaluationCompetences(ctx, tn.UAI, rf.Evaluation.ID, []int64{rf.Ref.Competences[0].ID, rf.Ref.Competences[1].ID}); err != nil {
+		if err := tx.Records().SetEvaluationCompetences(ctx, tn.UAI, rf.Evaluation.ID, []int64{rf.Ref.Competences[0].ID, rf.Ref.Competences[1].ID}); err != nil {
 			return err
 		}
-		if err := tx.SetResult(ctx, tn.UAI, sillage.Result{EvaluationID: rf.Evaluation.ID, StudentID: tn.Student.ID, CompetenceID: rf.Ref.Competences[0].ID, Value: "3"}); err != nil {
+		if err := tx.Records().SetResult(ctx, tn.UAI, sillage.Result{EvaluationID: rf.Evaluation.ID, StudentID: tn.Student.ID, CompetenceID: rf.Ref.Competences[0].ID, Value: "3"}); err != nil {
 			return err
 		}
-		if err := tx.SetComment(ctx, tn.UAI, sillage.Comment{EvaluationID: rf.Evaluation.ID, StudentID: tn.Student.ID, Text: "Travail soigné."}); err != nil {
+		if err := tx.Records().SetComment(ctx, tn.UAI, sillage.Comment{EvaluationID: rf.Evaluation.ID, StudentID: tn.Student.ID, Text: "Travail soigné."}); err != nil {
 			return err
 		}
 		tn.IDs["evaluation"] = rf.Evaluation.ID
 		rf.Sheet = sillage.Sheet{StudentID: tn.Student.ID, Kind: sillage.SheetBacPro, Title: "Installation d'un réseau", Context: sillage.ContextPFMP,
 			PFMPStart: sillage.NewDate(2025, 11, 3), PFMPEnd: sillage.NewDate(2025, 11, 28), Host: "Réseaux Dupont", Description: "Câblage d'une baie."}
-		if err := tx.CreateSheet(ctx, tn.UAI, &rf.Sheet); err != nil {
+		if err := tx.Records().CreateSheet(ctx, tn.UAI, &rf.Sheet); err != nil {
 			return err
 		}
 		tn.IDs["sheet"] = rf.Sheet.ID
@@ -78,7 +78,7 @@ func init() {
 		}
 		rf.Attachment = sillage.Attachment{SheetID: rf.Sheet.ID, Name: "rapport de stage.pdf", SHA256: ref.SHA256, Size: ref.Size,
 			ContentType: "application/pdf", UploadedBy: tn.Student.ID}
-		if err := tx.AddAttachment(ctx, tn.UAI, &rf.Attachment); err != nil {
+		if err := tx.Records().AddAttachment(ctx, tn.UAI, &rf.Attachment); err != nil {
 			return err
 		}
 		tn.IDs["attachment"] = rf.Attachment.ID
@@ -88,7 +88,7 @@ func init() {
 		}
 		rf.Document = sillage.Document{StudentID: tn.Student.ID, Kind: sillage.DocumentArchive, Name: "Archive 2024-2025.zip", SHA256: zref.SHA256,
 			Size: zref.Size, ContentType: "application/zip", SchoolYear: 2024}
-		if err := tx.AddDocument(ctx, tn.UAI, &rf.Document); err != nil {
+		if err := tx.Records().AddDocument(ctx, tn.UAI, &rf.Document); err != nil {
 			return err
 		}
 		tn.IDs["document"] = rf.Document.ID

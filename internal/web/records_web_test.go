@@ -36,7 +36,7 @@ func (f *fixture) sessionOf(uai sillage.UAI, p sillage.Person) *http.Client {
 	ctx := context.Background()
 	token, _ := auth.NewToken()
 	err := f.st.Write(ctx, func(tx *store.Tx) error {
-		return tx.CreateSession(ctx, sillage.Session{TokenHash: auth.HashToken(token), AccountID: p.AccountID, UAI: uai, PersonID: p.ID,
+		return tx.Accounts().CreateSession(ctx, sillage.Session{TokenHash: auth.HashToken(token), AccountID: p.AccountID, UAI: uai, PersonID: p.ID,
 			CreatedAt: f.clock.T, LastSeenAt: f.clock.T, ExpiresAt: f.clock.T.Add(f.cfg.SessionIdle)})
 	})
 	if err != nil {
@@ -48,11 +48,11 @@ func (f *fixture) sessionOf(uai sillage.UAI, p sillage.Person) *http.Client {
 // withAccount gives a person an account that has read the notice.
 func withAccount(ctx context.Context, tx *store.Tx, uai sillage.UAI, p *sillage.Person, login string) error {
 	acc := sillage.Account{Login: login, PasswordHash: fixtureHash, PrivacyVersion: web.PrivacyNoticeVersion}
-	if err := tx.CreateAccount(ctx, &acc); err != nil {
+	if err := tx.Accounts().CreateAccount(ctx, &acc); err != nil {
 		return err
 	}
 	p.AccountID = acc.ID
-	return tx.LinkAccount(ctx, uai, p.ID, acc.ID)
+	return tx.Accounts().LinkAccount(ctx, uai, p.ID, acc.ID)
 }
 
 // others adds to establishment A: a classmate of the fixture's student (same
@@ -79,14 +79,14 @@ func addOthers(t *testing.T, f *fixture) *others {
 	err := f.st.Write(ctx, func(tx *store.Tx) error {
 		o.classmate = sillage.Student{Person: sillage.Person{FirstName: "Hugo", LastName: "Camarade", SIECLEID: "1002", Source: sillage.SourceSIECLE},
 			Diploma: "24732205", DivisionID: a.Division.ID}
-		if err := tx.CreateStudent(ctx, a.UAI, &o.classmate); err != nil {
+		if err := tx.People().CreateStudent(ctx, a.UAI, &o.classmate); err != nil {
 			return err
 		}
 		if err := withAccount(ctx, tx, a.UAI, &o.classmate.Person, "hugo.camarade"); err != nil {
 			return err
 		}
 		o.classSheet = sillage.Sheet{StudentID: o.classmate.ID, Kind: sillage.SheetBEP, Title: "Dépannage", Context: sillage.ContextClass}
-		if err := tx.CreateSheet(ctx, a.UAI, &o.classSheet); err != nil {
+		if err := tx.Records().CreateSheet(ctx, a.UAI, &o.classSheet); err != nil {
 			return err
 		}
 		ref, err := f.blobs.Put(bytes.NewReader(testPDF("camarade")))
@@ -94,61 +94,61 @@ func addOthers(t *testing.T, f *fixture) *others {
 			return err
 		}
 		o.classFile = sillage.Attachment{SheetID: o.classSheet.ID, Name: "depannage.pdf", SHA256: ref.SHA256, Size: ref.Size, ContentType: "application/pdf"}
-		if err := tx.AddAttachment(ctx, a.UAI, &o.classFile); err != nil {
+		if err := tx.Records().AddAttachment(ctx, a.UAI, &o.classFile); err != nil {
 			return err
 		}
-		if err := tx.SetResult(ctx, a.UAI, sillage.Result{EvaluationID: a.IDs["evaluation"], StudentID: o.classmate.ID, CompetenceID: a.IDs["competence"], Value: "1"}); err != nil {
+		if err := tx.Records().SetResult(ctx, a.UAI, sillage.Result{EvaluationID: a.IDs["evaluation"], StudentID: o.classmate.ID, CompetenceID: a.IDs["competence"], Value: "1"}); err != nil {
 			return err
 		}
-		if err := tx.SetComment(ctx, a.UAI, sillage.Comment{EvaluationID: a.IDs["evaluation"], StudentID: o.classmate.ID, Text: "Commentaire du camarade"}); err != nil {
+		if err := tx.Records().SetComment(ctx, a.UAI, sillage.Comment{EvaluationID: a.IDs["evaluation"], StudentID: o.classmate.ID, Text: "Commentaire du camarade"}); err != nil {
 			return err
 		}
 		d2 := sillage.Division{SchoolYear: a.Division.SchoolYear, Code: "TMELEC", Label: "Terminale MELEC"}
-		if err := tx.CreateDivision(ctx, a.UAI, &d2); err != nil {
+		if err := tx.People().CreateDivision(ctx, a.UAI, &d2); err != nil {
 			return err
 		}
 		o.farDivisionID = d2.ID
 		o.far = sillage.Student{Person: sillage.Person{FirstName: "Zoé", LastName: "Lointaine", SIECLEID: "2001", Source: sillage.SourceSIECLE},
 			Diploma: "24732205", DivisionID: d2.ID}
-		if err := tx.CreateStudent(ctx, a.UAI, &o.far); err != nil {
+		if err := tx.People().CreateStudent(ctx, a.UAI, &o.far); err != nil {
 			return err
 		}
 		o.farTeacher = sillage.Person{Role: sillage.RoleTeacher, FirstName: "Marc", LastName: "Ailleurs", Source: sillage.SourceManual}
-		if err := tx.CreatePerson(ctx, a.UAI, &o.farTeacher); err != nil {
+		if err := tx.People().CreatePerson(ctx, a.UAI, &o.farTeacher); err != nil {
 			return err
 		}
 		if err := withAccount(ctx, tx, a.UAI, &o.farTeacher, "marc.ailleurs"); err != nil {
 			return err
 		}
-		if err := tx.ReplaceServices(ctx, a.UAI, o.farTeacher.ID, []sillage.Service{{DivisionID: d2.ID, SubjectCode: "X"}}); err != nil {
+		if err := tx.People().ReplaceServices(ctx, a.UAI, o.farTeacher.ID, []sillage.Service{{DivisionID: d2.ID, SubjectCode: "X"}}); err != nil {
 			return err
 		}
 		o.farEval = sillage.Evaluation{Title: "Évaluation d'ailleurs", Date: sillage.NewDate(2025, 10, 2), Diploma: "24732205", ReferentialID: a.IDs["referential"],
 			AuthorID: o.farTeacher.ID, DivisionID: d2.ID}
-		if err := tx.CreateEvaluation(ctx, a.UAI, &o.farEval); err != nil {
+		if err := tx.Records().CreateEvaluation(ctx, a.UAI, &o.farEval); err != nil {
 			return err
 		}
-		if err := tx.SetResult(ctx, a.UAI, sillage.Result{EvaluationID: o.farEval.ID, StudentID: o.far.ID, CompetenceID: a.IDs["competence"], Value: "4"}); err != nil {
+		if err := tx.Records().SetResult(ctx, a.UAI, sillage.Result{EvaluationID: o.farEval.ID, StudentID: o.far.ID, CompetenceID: a.IDs["competence"], Value: "4"}); err != nil {
 			return err
 		}
 		o.colleague = sillage.Person{Role: sillage.RoleTeacher, FirstName: "Julie", LastName: "Collègue", Source: sillage.SourceManual}
-		if err := tx.CreatePerson(ctx, a.UAI, &o.colleague); err != nil {
+		if err := tx.People().CreatePerson(ctx, a.UAI, &o.colleague); err != nil {
 			return err
 		}
 		if err := withAccount(ctx, tx, a.UAI, &o.colleague, "julie.collegue"); err != nil {
 			return err
 		}
-		if err := tx.ReplaceServices(ctx, a.UAI, o.colleague.ID, []sillage.Service{{DivisionID: a.Division.ID, SubjectCode: "Y"}}); err != nil {
+		if err := tx.People().ReplaceServices(ctx, a.UAI, o.colleague.ID, []sillage.Service{{DivisionID: a.Division.ID, SubjectCode: "Y"}}); err != nil {
 			return err
 		}
 		o.nonLegal = sillage.Person{Role: sillage.RoleParent, FirstName: "Paul", LastName: "Oncle", Source: sillage.SourceSIECLE}
-		if err := tx.CreatePerson(ctx, a.UAI, &o.nonLegal); err != nil {
+		if err := tx.People().CreatePerson(ctx, a.UAI, &o.nonLegal); err != nil {
 			return err
 		}
 		if err := withAccount(ctx, tx, a.UAI, &o.nonLegal, "paul.oncle"); err != nil {
 			return err
 		}
-		return tx.LinkGuardian(ctx, a.UAI, sillage.Guardianship{ParentID: o.nonLegal.ID, StudentID: a.Student.ID, Legal: false})
+		return tx.People().LinkGuardian(ctx, a.UAI, sillage.Guardianship{ParentID: o.nonLegal.ID, StudentID: a.Student.ID, Legal: false})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -340,7 +340,7 @@ func TestGridCells(t *testing.T) {
 			}
 			var c2 int64
 			f.st.Read(ctx, func(tx *store.Tx) error {
-				ref, _ := tx.GetReferential(ctx, f.a.UAI, f.a.IDs["referential"])
+				ref, _ := tx.Records().GetReferential(ctx, f.a.UAI, f.a.IDs["referential"])
 				c2 = ref.Competences[1].ID
 				return nil
 			})
@@ -361,7 +361,7 @@ func TestGridCells(t *testing.T) {
 			// A competence of the referential that is not a column is refused.
 			var c3 int64
 			f.st.Read(ctx, func(tx *store.Tx) error {
-				ref, _ := tx.GetReferential(ctx, f.a.UAI, f.a.IDs["referential"])
+				ref, _ := tx.Records().GetReferential(ctx, f.a.UAI, f.a.IDs["referential"])
 				c3 = ref.Competences[2].ID
 				return nil
 			})
@@ -381,8 +381,8 @@ func TestGridCells(t *testing.T) {
 			var rs []sillage.Result
 			var cs []sillage.Comment
 			f.st.Read(ctx, func(tx *store.Tx) (err error) {
-				rs, _ = tx.ListResults(ctx, f.a.UAI, sillage.ResultFilter{EvaluationID: f.a.IDs["evaluation"], StudentID: f.a.Student.ID})
-				cs, err = tx.ListComments(ctx, f.a.UAI, sillage.ResultFilter{EvaluationID: f.a.IDs["evaluation"], StudentID: o.classmate.ID})
+				rs, _ = tx.Records().ListResults(ctx, f.a.UAI, sillage.ResultFilter{EvaluationID: f.a.IDs["evaluation"], StudentID: f.a.Student.ID})
+				cs, err = tx.Records().ListComments(ctx, f.a.UAI, sillage.ResultFilter{EvaluationID: f.a.IDs["evaluation"], StudentID: o.classmate.ID})
 				return err
 			})
 			got := map[int64]string{}
@@ -398,7 +398,7 @@ func TestGridCells(t *testing.T) {
 				t.Fatalf("clear a cell: %d %s", status, body)
 			}
 			f.st.Read(ctx, func(tx *store.Tx) (err error) {
-				rs, err = tx.ListResults(ctx, f.a.UAI, sillage.ResultFilter{EvaluationID: f.a.IDs["evaluation"], StudentID: f.a.Student.ID})
+				rs, err = tx.Records().ListResults(ctx, f.a.UAI, sillage.ResultFilter{EvaluationID: f.a.IDs["evaluation"], StudentID: f.a.Student.ID})
 				return err
 			})
 			if len(rs) != 1 {
@@ -466,7 +466,7 @@ func TestUploadRefusals(t *testing.T) {
 			count := func() int {
 				var n int
 				f.st.Read(ctx, func(tx *store.Tx) error {
-					atts, err := tx.ListAttachments(ctx, f.a.UAI, f.a.IDs["sheet"])
+					atts, err := tx.Records().ListAttachments(ctx, f.a.UAI, f.a.IDs["sheet"])
 					n = len(atts)
 					return err
 				})
@@ -520,7 +520,7 @@ func TestUploadRefusals(t *testing.T) {
 			}
 			var att sillage.Attachment
 			f.st.Read(ctx, func(tx *store.Tx) error {
-				atts, err := tx.ListAttachments(ctx, f.a.UAI, f.a.IDs["sheet"])
+				atts, err := tx.Records().ListAttachments(ctx, f.a.UAI, f.a.IDs["sheet"])
 				att = atts[len(atts)-1]
 				return err
 			})
@@ -578,8 +578,8 @@ func TestTrashAndRestoreEvaluation(t *testing.T) {
 	var e sillage.Evaluation
 	var entries []sillage.AuditEntry
 	f.st.Read(ctx, func(tx *store.Tx) (err error) {
-		e, _ = tx.GetEvaluation(ctx, f.a.UAI, id)
-		entries, err = tx.ListAudit(ctx, f.a.UAI, sillage.AuditFilter{Action: "evaluation"})
+		e, _ = tx.Records().GetEvaluation(ctx, f.a.UAI, id)
+		entries, err = tx.Audit().ListAudit(ctx, f.a.UAI, sillage.AuditFilter{Action: "evaluation"})
 		return err
 	})
 	if !e.DeletedAt.IsZero() {
@@ -610,8 +610,8 @@ func TestDeleteCompetence(t *testing.T) {
 	status, body = f.do(c, "POST", p, url.Values{"confirmer": {"1"}})
 	expectStatus(t, "delete", status, http.StatusSeeOther, body)
 	f.st.Read(ctx, func(tx *store.Tx) error {
-		rs, _ := tx.ListResults(ctx, f.a.UAI, sillage.ResultFilter{EvaluationID: f.a.IDs["evaluation"]})
-		entries, err := tx.ListAudit(ctx, f.a.UAI, sillage.AuditFilter{Action: audit.ReferentialDeleted})
+		rs, _ := tx.Records().ListResults(ctx, f.a.UAI, sillage.ResultFilter{EvaluationID: f.a.IDs["evaluation"]})
+		entries, err := tx.Audit().ListAudit(ctx, f.a.UAI, sillage.AuditFilter{Action: audit.ReferentialDeleted})
 		if len(rs) != 0 || err != nil || len(entries) != 1 || !strings.Contains(entries[0].Target, "C1") || !strings.Contains(entries[0].Details, "1 résultat") {
 			t.Errorf("after delete: %d results, audit %+v %v", len(rs), entries, err)
 		}
@@ -620,7 +620,7 @@ func TestDeleteCompetence(t *testing.T) {
 	// A competence without results goes at once.
 	var c3 int64
 	f.st.Read(ctx, func(tx *store.Tx) error {
-		ref, err := tx.GetReferential(ctx, f.a.UAI, f.a.IDs["referential"])
+		ref, err := tx.Records().GetReferential(ctx, f.a.UAI, f.a.IDs["referential"])
 		c3 = ref.Competences[len(ref.Competences)-1].ID
 		return err
 	})
@@ -641,7 +641,7 @@ func TestReferentialEditing(t *testing.T) {
 	expectStatus(t, "create", status, http.StatusSeeOther, body)
 	var ref sillage.Referential
 	f.st.Read(ctx, func(tx *store.Tx) (err error) {
-		ref, err = tx.GetReferentialByDiploma(ctx, f.a.UAI, "50025517")
+		ref, err = tx.Records().GetReferentialByDiploma(ctx, f.a.UAI, "50025517")
 		return err
 	})
 	if ref.ID == 0 || ref.Kind != sillage.ReferentialBEP {
@@ -659,7 +659,7 @@ func TestReferentialEditing(t *testing.T) {
 	codes := func() []string {
 		var out []string
 		f.st.Read(ctx, func(tx *store.Tx) error {
-			cs, err := tx.ListCompetences(ctx, f.a.UAI, ref.ID)
+			cs, err := tx.Records().ListCompetences(ctx, f.a.UAI, ref.ID)
 			for _, x := range cs {
 				out = append(out, x.Domain+"/"+x.Code)
 			}
@@ -672,7 +672,7 @@ func TestReferentialEditing(t *testing.T) {
 	}
 	var a2 int64
 	f.st.Read(ctx, func(tx *store.Tx) error {
-		cs, err := tx.ListCompetences(ctx, f.a.UAI, ref.ID)
+		cs, err := tx.Records().ListCompetences(ctx, f.a.UAI, ref.ID)
 		a2 = cs[1].ID
 		return err
 	})
@@ -725,7 +725,7 @@ func TestEvaluationCreation(t *testing.T) {
 	}
 	var comps []sillage.Competence
 	f.st.Read(ctx, func(tx *store.Tx) (err error) {
-		comps, err = tx.ListCompetences(ctx, f.a.UAI, f.a.IDs["referential"])
+		comps, err = tx.Records().ListCompetences(ctx, f.a.UAI, f.a.IDs["referential"])
 		return err
 	})
 	form := url.Values{"division": {fmt.Sprint(f.a.Division.ID)}, "referentiel": {fmt.Sprint(f.a.IDs["referential"])}, "titre": {"Mise en service"},
@@ -740,13 +740,13 @@ func TestEvaluationCreation(t *testing.T) {
 	var e sillage.Evaluation
 	var grid []sillage.Competence
 	f.st.Read(ctx, func(tx *store.Tx) error {
-		evals, err := tx.ListEvaluations(ctx, f.a.UAI, sillage.EvaluationFilter{DivisionID: f.a.Division.ID})
+		evals, err := tx.Records().ListEvaluations(ctx, f.a.UAI, sillage.EvaluationFilter{DivisionID: f.a.Division.ID})
 		for _, x := range evals {
 			if x.Title == "Mise en service" {
 				e = x
 			}
 		}
-		grid, _ = tx.ListEvaluationCompetences(ctx, f.a.UAI, e.ID)
+		grid, _ = tx.Records().ListEvaluationCompetences(ctx, f.a.UAI, e.ID)
 		return err
 	})
 	if e.ID == 0 || e.AuthorID != f.a.Persons[sillage.RoleTeacher].ID || e.Diploma != "24732205" || len(grid) != 2 {
@@ -756,8 +756,8 @@ func TestEvaluationCreation(t *testing.T) {
 	status, body = f.do(c, "POST", fmt.Sprintf("/evaluations/%d/modifier", e.ID), edit)
 	expectStatus(t, "edit", status, http.StatusSeeOther, body)
 	f.st.Read(ctx, func(tx *store.Tx) (err error) {
-		e, _ = tx.GetEvaluation(ctx, f.a.UAI, e.ID)
-		grid, err = tx.ListEvaluationCompetences(ctx, f.a.UAI, e.ID)
+		e, _ = tx.Records().GetEvaluation(ctx, f.a.UAI, e.ID)
+		grid, err = tx.Records().ListEvaluationCompetences(ctx, f.a.UAI, e.ID)
 		return err
 	})
 	if e.Title != "Mise en service d'une baie" || len(grid) != 1 || grid[0].ID != comps[1].ID {
@@ -781,7 +781,7 @@ func TestSheets(t *testing.T) {
 	expectStatus(t, "create", status, http.StatusSeeOther, body)
 	var sh sillage.Sheet
 	f.st.Read(ctx, func(tx *store.Tx) error {
-		shs, err := tx.ListSheets(ctx, f.a.UAI, sillage.SheetFilter{StudentID: f.a.Student.ID})
+		shs, err := tx.Records().ListSheets(ctx, f.a.UAI, sillage.SheetFilter{StudentID: f.a.Student.ID})
 		sh = shs[0]
 		return err
 	})
@@ -793,7 +793,7 @@ func TestSheets(t *testing.T) {
 	expectStatus(t, "value off the scale", status, 400, body)
 	status, body = f.do(tc, "POST", fmt.Sprintf("/fiches/%d/evaluation", sh.ID), url.Values{"resultat": {"4"}, "commentaire": {"Excellent."}})
 	expectStatus(t, "evaluate", status, http.StatusSeeOther, body)
-	f.st.Read(ctx, func(tx *store.Tx) (err error) { sh, err = tx.GetSheet(ctx, f.a.UAI, sh.ID); return err })
+	f.st.Read(ctx, func(tx *store.Tx) (err error) { sh, err = tx.Records().GetSheet(ctx, f.a.UAI, sh.ID); return err })
 	if sh.Result != "4" || sh.AuthorID != f.a.Persons[sillage.RoleTeacher].ID || sh.Comment != "Excellent." {
 		t.Fatalf("evaluated sheet %+v", sh)
 	}
@@ -808,10 +808,10 @@ func TestSheets(t *testing.T) {
 	expectStatus(t, "student attaches a file to an evaluated sheet", status, http.StatusConflict, body)
 	var files []sillage.Attachment
 	f.st.Read(ctx, func(tx *store.Tx) (err error) {
-		if sh, err = tx.GetSheet(ctx, f.a.UAI, sh.ID); err != nil {
+		if sh, err = tx.Records().GetSheet(ctx, f.a.UAI, sh.ID); err != nil {
 			return err
 		}
-		files, err = tx.ListAttachments(ctx, f.a.UAI, sh.ID)
+		files, err = tx.Records().ListAttachments(ctx, f.a.UAI, sh.ID)
 		return err
 	})
 	if sh.Title != "Stage chez un installateur" || len(files) != 0 {
@@ -867,7 +867,7 @@ func TestFullRecordDownloads(t *testing.T) {
 	}
 	var entries []sillage.AuditEntry
 	f.st.Read(ctx, func(tx *store.Tx) (err error) {
-		entries, err = tx.ListAudit(ctx, f.a.UAI, sillage.AuditFilter{Action: audit.RecordDownloaded})
+		entries, err = tx.Audit().ListAudit(ctx, f.a.UAI, sillage.AuditFilter{Action: audit.RecordDownloaded})
 		return err
 	})
 	roles := map[string]bool{}
@@ -968,7 +968,7 @@ func TestScale(t *testing.T) {
 		t.Errorf("old code accepted: %d", status)
 	}
 	f.st.Read(ctx, func(tx *store.Tx) error {
-		entries, err := tx.ListAudit(ctx, f.a.UAI, sillage.AuditFilter{Action: records.AuditScaleChanged})
+		entries, err := tx.Audit().ListAudit(ctx, f.a.UAI, sillage.AuditFilter{Action: records.AuditScaleChanged})
 		if err != nil || len(entries) != 1 {
 			t.Errorf("audit of the scale: %+v %v", entries, err)
 		}
@@ -986,7 +986,7 @@ func TestAPIRecordJournaled(t *testing.T) {
 	count := func() []sillage.AuditEntry {
 		var entries []sillage.AuditEntry
 		f.st.Read(ctx, func(tx *store.Tx) (err error) {
-			entries, err = tx.ListAudit(ctx, f.a.UAI, sillage.AuditFilter{Action: audit.RecordDownloaded})
+			entries, err = tx.Audit().ListAudit(ctx, f.a.UAI, sillage.AuditFilter{Action: audit.RecordDownloaded})
 			return err
 		})
 		return entries

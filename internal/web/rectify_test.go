@@ -24,7 +24,7 @@ func TestAdministratorRectifiesAPerson(t *testing.T) {
 		t.Helper()
 		var entries []sillage.AuditEntry
 		if err := f.st.Read(ctx, func(tx *store.Tx) (err error) {
-			entries, err = tx.ListAudit(ctx, uaiA, sillage.AuditFilter{Action: audit.Rectification})
+			entries, err = tx.Audit().ListAudit(ctx, uaiA, sillage.AuditFilter{Action: audit.Rectification})
 			return err
 		}); err != nil {
 			t.Fatal(err)
@@ -34,7 +34,7 @@ func TestAdministratorRectifiesAPerson(t *testing.T) {
 	person := func() sillage.Person {
 		t.Helper()
 		var p sillage.Person
-		if err := f.st.Read(ctx, func(tx *store.Tx) (err error) { p, err = tx.GetPerson(ctx, uaiA, teacher.ID); return err }); err != nil {
+		if err := f.st.Read(ctx, func(tx *store.Tx) (err error) { p, err = tx.People().GetPerson(ctx, uaiA, teacher.ID); return err }); err != nil {
 			t.Fatal(err)
 		}
 		return p

@@ -34,22 +34,22 @@ func (s *Server) renderReferentials(w http.ResponseWriter, r *http.Request, req 
 	var rows []referentialRow
 	var diplomas []diplomaChoice
 	err := s.store.Read(ctx, func(tx *store.Tx) error {
-		refs, err := tx.ListReferentials(ctx, req.P.UAI)
+		refs, err := tx.Records().ListReferentials(ctx, req.P.UAI)
 		if err != nil {
 			return err
 		}
 		for _, ref := range refs {
-			cs, err := tx.ListCompetences(ctx, req.P.UAI, ref.ID)
+			cs, err := tx.Records().ListCompetences(ctx, req.P.UAI, ref.ID)
 			if err != nil {
 				return err
 			}
-			evals, _, err := tx.CountReferentialUse(ctx, req.P.UAI, ref.ID)
+			evals, _, err := tx.Records().CountReferentialUse(ctx, req.P.UAI, ref.ID)
 			if err != nil {
 				return err
 			}
 			rows = append(rows, referentialRow{Referential: ref, Competences: len(cs), Evaluations: evals})
 		}
-		mefs, err := tx.ListMEFs(ctx, req.P.UAI)
+		mefs, err := tx.People().ListMEFs(ctx, req.P.UAI)
 		if err != nil {
 			return err
 		}
@@ -93,7 +93,7 @@ func (s *Server) createReferential(w http.ResponseWriter, r *http.Request, req *
 		return s.renderReferentials(w, r, req, http.StatusBadRequest, errs, ref)
 	}
 	ctx := r.Context()
-	err = s.store.Write(ctx, func(tx *store.Tx) error { return tx.CreateReferential(ctx, req.P.UAI, &ref) })
+	err = s.store.Write(ctx, func(tx *store.Tx) error { return tx.Records().CreateReferential(ctx, req.P.UAI, &ref) })
 	if sillage.KindOf(err) == sillage.KindConflict {
 		return s.renderReferentials(w, r, req, http.StatusConflict, []string{sillage.Message(err)}, ref)
 	}
@@ -150,10 +150,10 @@ func (s *Server) renderReferential(w http.ResponseWriter, r *http.Request, req *
 	var ref sillage.Referential
 	var evals, results int
 	err = s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		if ref, err = tx.GetReferential(ctx, req.P.UAI, id); err != nil {
+		if ref, err = tx.Records().GetReferential(ctx, req.P.UAI, id); err != nil {
 			return err
 		}
-		evals, results, err = tx.CountReferentialUse(ctx, req.P.UAI, id)
+		evals, results, err = tx.Records().CountReferentialUse(ctx, req.P.UAI, id)
 		return err
 	})
 	if err != nil {
@@ -190,7 +190,7 @@ func (s *Server) updateReferential(w http.ResponseWriter, r *http.Request, req *
 	label := strings.TrimSpace(r.FormValue("libelle"))
 	kind, kerr := records.ParseReferentialKind(r.FormValue("type"))
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		ref, err := tx.GetReferential(ctx, req.P.UAI, id)
+		ref, err := tx.Records().GetReferential(ctx, req.P.UAI, id)
 		if err != nil {
 			return err
 		}
@@ -201,7 +201,7 @@ func (s *Server) updateReferential(w http.ResponseWriter, r *http.Request, req *
 			return sillage.Errorf(sillage.KindInvalid, "le libellé du référentiel est obligatoire")
 		}
 		ref.Label, ref.Kind = label, kind
-		return tx.UpdateReferential(ctx, req.P.UAI, ref)
+		return tx.Records().UpdateReferential(ctx, req.P.UAI, ref)
 	})
 	if err != nil {
 		return err
@@ -216,7 +216,7 @@ func (s *Server) exportReferential(w http.ResponseWriter, r *http.Request, req *
 	}
 	ctx := r.Context()
 	var ref sillage.Referential
-	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { ref, err = tx.GetReferential(ctx, req.P.UAI, id); return err }); err != nil {
+	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { ref, err = tx.Records().GetReferential(ctx, req.P.UAI, id); return err }); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -247,7 +247,7 @@ func (s *Server) addCompetence(w http.ResponseWriter, r *http.Request, req *Requ
 	ctx := r.Context()
 	var c sillage.Competence
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		ref, err := tx.GetReferential(ctx, req.P.UAI, id)
+		ref, err := tx.Records().GetReferential(ctx, req.P.UAI, id)
 		if err != nil {
 			return err
 		}
@@ -274,7 +274,7 @@ func (s *Server) addCompetence(w http.ResponseWriter, r *http.Request, req *Requ
 				c.Position = i + 1
 			}
 		}
-		if err := tx.CreateCompetence(ctx, req.P.UAI, &c); err != nil {
+		if err := tx.Records().CreateCompetence(ctx, req.P.UAI, &c); err != nil {
 			return err
 		}
 		for i := range ordered {
@@ -282,7 +282,7 @@ func (s *Server) addCompetence(w http.ResponseWriter, r *http.Request, req *Requ
 				ordered[i] = c.ID
 			}
 		}
-		return tx.SetCompetencePositions(ctx, req.P.UAI, ref.ID, ordered)
+		return tx.Records().SetCompetencePositions(ctx, req.P.UAI, ref.ID, ordered)
 	})
 	if k := sillage.KindOf(err); k == sillage.KindInvalid || k == sillage.KindConflict {
 		return s.renderReferential(w, r, req, http.StatusBadRequest, []string{sillage.Message(err)})
@@ -304,13 +304,13 @@ func (s *Server) updateCompetence(w http.ResponseWriter, r *http.Request, req *R
 	ctx := r.Context()
 	var c sillage.Competence
 	err = s.store.Write(ctx, func(tx *store.Tx) (err error) {
-		if c, err = tx.GetCompetence(ctx, req.P.UAI, id); err != nil {
+		if c, err = tx.Records().GetCompetence(ctx, req.P.UAI, id); err != nil {
 			return err
 		}
 		if err := competenceFromForm(r, &c); err != nil {
 			return err
 		}
-		err = tx.UpdateCompetence(ctx, req.P.UAI, c)
+		err = tx.Records().UpdateCompetence(ctx, req.P.UAI, c)
 		if sillage.KindOf(err) == sillage.KindConflict {
 			return sillage.Errorf(sillage.KindConflict, "le code %s est déjà celui d'une autre compétence de ce référentiel", c.Code)
 		}
@@ -335,13 +335,13 @@ func (s *Server) moveCompetence(w http.ResponseWriter, r *http.Request, req *Req
 	ctx := r.Context()
 	var c sillage.Competence
 	err = s.store.Write(ctx, func(tx *store.Tx) (err error) {
-		if c, err = tx.GetCompetence(ctx, req.P.UAI, id); err != nil {
+		if c, err = tx.Records().GetCompetence(ctx, req.P.UAI, id); err != nil {
 			return err
 		}
 		if dir != "haut" && dir != "bas" {
 			return sillage.Errorf(sillage.KindInvalid, "sens de déplacement inconnu : haut ou bas")
 		}
-		cs, err := tx.ListCompetences(ctx, req.P.UAI, c.ReferentialID)
+		cs, err := tx.Records().ListCompetences(ctx, req.P.UAI, c.ReferentialID)
 		if err != nil {
 			return err
 		}
@@ -362,14 +362,14 @@ func (s *Server) moveCompetence(w http.ResponseWriter, r *http.Request, req *Req
 				// Moving across a domain boundary joins the neighbour's domain.
 				if cs[j].Domain != c.Domain {
 					c.Domain = cs[j].Domain
-					if err := tx.UpdateCompetence(ctx, req.P.UAI, c); err != nil {
+					if err := tx.Records().UpdateCompetence(ctx, req.P.UAI, c); err != nil {
 						return err
 					}
 				}
 			}
 			break
 		}
-		return tx.SetCompetencePositions(ctx, req.P.UAI, c.ReferentialID, ids)
+		return tx.Records().SetCompetencePositions(ctx, req.P.UAI, c.ReferentialID, ids)
 	})
 	if err != nil {
 		return err
@@ -395,19 +395,19 @@ func (s *Server) deleteCompetence(w http.ResponseWriter, r *http.Request, req *R
 	confirmed := r.FormValue("confirmer") == "1"
 	deleted := false
 	err = s.store.Write(ctx, func(tx *store.Tx) (err error) {
-		if c, err = tx.GetCompetence(ctx, req.P.UAI, id); err != nil {
+		if c, err = tx.Records().GetCompetence(ctx, req.P.UAI, id); err != nil {
 			return err
 		}
-		if ref, err = tx.GetReferential(ctx, req.P.UAI, c.ReferentialID); err != nil {
+		if ref, err = tx.Records().GetReferential(ctx, req.P.UAI, c.ReferentialID); err != nil {
 			return err
 		}
-		if results, err = tx.CountCompetenceResults(ctx, req.P.UAI, id); err != nil {
+		if results, err = tx.Records().CountCompetenceResults(ctx, req.P.UAI, id); err != nil {
 			return err
 		}
 		if results > 0 && !confirmed {
 			return nil
 		}
-		if err := tx.DeleteCompetence(ctx, req.P.UAI, id); err != nil {
+		if err := tx.Records().DeleteCompetence(ctx, req.P.UAI, id); err != nil {
 			return err
 		}
 		deleted = true
@@ -446,10 +446,10 @@ func (s *Server) deleteReferential(w http.ResponseWriter, r *http.Request, req *
 	var ref sillage.Referential
 	confirmed := r.FormValue("confirmer") == "1"
 	err = s.store.Write(ctx, func(tx *store.Tx) (err error) {
-		if ref, err = tx.GetReferential(ctx, req.P.UAI, id); err != nil {
+		if ref, err = tx.Records().GetReferential(ctx, req.P.UAI, id); err != nil {
 			return err
 		}
-		evals, _, err := tx.CountReferentialUse(ctx, req.P.UAI, id)
+		evals, _, err := tx.Records().CountReferentialUse(ctx, req.P.UAI, id)
 		if err != nil {
 			return err
 		}
@@ -459,7 +459,7 @@ func (s *Server) deleteReferential(w http.ResponseWriter, r *http.Request, req *
 		if !confirmed {
 			return nil
 		}
-		if err := tx.DeleteReferential(ctx, req.P.UAI, id); err != nil {
+		if err := tx.Records().DeleteReferential(ctx, req.P.UAI, id); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), audit.ReferentialDeleted, "référentiel "+ref.Label+" ("+ref.Diploma+")",
@@ -544,7 +544,7 @@ func (s *Server) saveScale(w http.ResponseWriter, r *http.Request, req *Request)
 		if err != nil {
 			return err
 		}
-		if err := tx.SetSetting(ctx, req.P.UAI, records.ScaleSetting, string(data)); err != nil {
+		if err := tx.Periods().SetSetting(ctx, req.P.UAI, records.ScaleSetting, string(data)); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), records.AuditScaleChanged, "échelle des résultats",

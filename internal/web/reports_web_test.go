@@ -117,7 +117,7 @@ func TestEntryGridPages(t *testing.T) {
 			}
 			var pdfs []sillage.ReportPDF
 			f.st.Read(context.Background(), func(tx *store.Tx) (err error) {
-				pdfs, err = tx.ListReportPDFs(context.Background(), uaiCollege, lsutest.Year)
+				pdfs, err = tx.Livret().ListReportPDFs(context.Background(), uaiCollege, lsutest.Year)
 				return err
 			})
 			if len(pdfs) != 4 {
@@ -201,7 +201,7 @@ func TestPeriodsPage(t *testing.T) {
 	}
 	var entries []sillage.AuditEntry
 	f.st.Read(context.Background(), func(tx *store.Tx) (err error) {
-		entries, err = tx.ListAudit(context.Background(), uaiA, sillage.AuditFilter{Action: "periods"})
+		entries, err = tx.Audit().ListAudit(context.Background(), uaiA, sillage.AuditFilter{Action: "periods"})
 		return err
 	})
 	if len(entries) != 4 {

@@ -138,7 +138,7 @@ func (s *Server) identify(r *http.Request, rt route) (*Request, error) {
 		if sess, err = s.sessions.Find(ctx, tx, c.Value); err != nil {
 			return err
 		}
-		acc, err := tx.GetAccount(ctx, sess.AccountID)
+		acc, err := tx.Accounts().GetAccount(ctx, sess.AccountID)
 		if err != nil {
 			return err
 		}
@@ -153,7 +153,7 @@ func (s *Server) identify(r *http.Request, rt route) (*Request, error) {
 			req.P.Operator = acc.Operator
 			return nil
 		}
-		person, err := tx.GetPerson(ctx, sess.UAI, sess.PersonID)
+		person, err := tx.People().GetPerson(ctx, sess.UAI, sess.PersonID)
 		if err != nil || person.AccountID != acc.ID {
 			req.P = auth.Principal{AccountID: acc.ID, Login: acc.Login}
 			return nil
@@ -166,7 +166,7 @@ func (s *Server) identify(r *http.Request, rt route) (*Request, error) {
 			req.P.Departed = true
 		}
 		req.P.UAI, req.P.PersonID, req.P.Role, req.P.Name = person.UAI, person.ID, person.Role, person.FirstName+" "+person.LastName
-		req.Establish, err = tx.GetEstablishment(ctx, person.UAI)
+		req.Establish, err = tx.Establishments().GetEstablishment(ctx, person.UAI)
 		return err
 	})
 	if sess.TokenHash == "" {
@@ -183,14 +183,14 @@ func (s *Server) identify(r *http.Request, rt route) (*Request, error) {
 	}
 	req.Session = sess
 	if req.Flash != "" {
-		s.store.Write(ctx, func(tx *store.Tx) error { return tx.SetFlash(ctx, sess.TokenHash, "") })
+		s.store.Write(ctx, func(tx *store.Tx) error { return tx.Accounts().SetFlash(ctx, sess.TokenHash, "") })
 	}
 	return req, nil
 }
 
 func (s *Server) identifyToken(ctx context.Context, token string, req *Request) error {
 	return s.store.Write(ctx, func(tx *store.Tx) error {
-		t, err := tx.FindAPIToken(ctx, auth.HashToken(token))
+		t, err := tx.Accounts().FindAPIToken(ctx, auth.HashToken(token))
 		if err != nil {
 			return nil // unknown or revoked token: unauthenticated
 		}
@@ -198,20 +198,20 @@ func (s *Server) identifyToken(ctx context.Context, token string, req *Request) 
 			// First use after the expiry: the token is revoked for good
 			// and the refusal journaled (later uses find no token).
 			req.TokenRefused = "ce jeton a expiré le " + exp.In(sillage.SchoolZone).Format("02/01/2006") + " : créez-en un autre"
-			if err := tx.RevokeAPIToken(ctx, t.UAI, t.ID, "expiration"); err != nil {
+			if err := tx.Accounts().RevokeAPIToken(ctx, t.UAI, t.ID, "expiration"); err != nil {
 				return err
 			}
 			return audit.Record(ctx, tx, t.UAI, audit.Actor{ID: t.PersonID, Role: "api", Name: "jeton « " + t.Label + " »"},
 				audit.SecurityRefused, "jeton « "+t.Label+" »", "jeton expiré le "+exp.In(sillage.SchoolZone).Format("02/01/2006")+" : refusé et révoqué")
 		}
-		person, err := tx.GetPerson(ctx, t.UAI, t.PersonID)
+		person, err := tx.People().GetPerson(ctx, t.UAI, t.PersonID)
 		if err != nil || !person.Active() {
 			return nil
 		}
 		req.P = auth.Principal{UAI: t.UAI, PersonID: person.ID, Role: person.Role, Name: "jeton « " + t.Label + " »", APIToken: true,
 			ReadOnly: t.Scope != sillage.ScopeReadWrite}
-		req.Establish, _ = tx.GetEstablishment(ctx, t.UAI)
-		return tx.TouchAPIToken(ctx, t.UAI, t.ID)
+		req.Establish, _ = tx.Establishments().GetEstablishment(ctx, t.UAI)
+		return tx.Accounts().TouchAPIToken(ctx, t.UAI, t.ID)
 	})
 }
 
@@ -294,7 +294,7 @@ func (s *Server) setFlash(ctx context.Context, req *Request, msg string) {
 	if req.Session.TokenHash == "" {
 		return
 	}
-	s.store.Write(ctx, func(tx *store.Tx) error { return tx.SetFlash(ctx, req.Session.TokenHash, msg) })
+	s.store.Write(ctx, func(tx *store.Tx) error { return tx.Accounts().SetFlash(ctx, req.Session.TokenHash, msg) })
 }
 
 // redirect answers a form post: flash message and 303 to the next page.

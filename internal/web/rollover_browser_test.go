@@ -39,10 +39,10 @@ func TestBrowserRollover(t *testing.T) {
 
 	// Step 1 of A is running: 12 items of 40 done.
 	err := f.st.Write(ctx, func(tx *store.Tx) error {
-		if _, err := tx.UpdateRolloverStepClaim(ctx, uaiA, year, 1, tx.Now().Add(time.Hour), "test", "test-owner"); err != nil {
+		if _, err := tx.Rollover().UpdateRolloverStepClaim(ctx, uaiA, year, 1, tx.Now().Add(time.Hour), "test", "test-owner"); err != nil {
 			return err
 		}
-		return tx.UpdateRolloverStepProgress(ctx, uaiA, year, 1, 12, 40, tx.Now().Add(time.Hour))
+		return tx.Rollover().UpdateRolloverStepProgress(ctx, uaiA, year, 1, 12, 40, tx.Now().Add(time.Hour))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +54,7 @@ func TestBrowserRollover(t *testing.T) {
 	b.Screenshot("etape-en-cours")
 	// The step ends: the table refreshes itself (htmx, every 2 s).
 	err = f.st.Write(ctx, func(tx *store.Tx) error {
-		return tx.SetRolloverStepDone(ctx, uaiA, year, 1, `{"comptes":[{"cle":"evaluations","libelle":"Évaluations supprimées","nombre":3}]}`)
+		return tx.Rollover().SetRolloverStepDone(ctx, uaiA, year, 1, `{"comptes":[{"cle":"evaluations","libelle":"Évaluations supprimées","nombre":3}]}`)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -96,14 +96,14 @@ func TestBrowserRolloverGuardAndUndo(t *testing.T) {
 
 	count := func() int {
 		var n sillage.TrashCounts
-		if err := f.st.Read(ctx, func(tx *store.Tx) (err error) { n, err = tx.CountTrash(ctx, uaiA, time.Time{}); return err }); err != nil {
+		if err := f.st.Read(ctx, func(tx *store.Tx) (err error) { n, err = tx.Rollover().CountTrash(ctx, uaiA, time.Time{}); return err }); err != nil {
 			t.Fatal(err)
 		}
 		return n.Total()
 	}
 	// An evaluation of A in the trash (with its results).
 	err := f.st.Write(ctx, func(tx *store.Tx) error {
-		return tx.TrashEvaluation(ctx, uaiA, f.a.IDs["evaluation"], f.a.Persons[sillage.RoleTeacher].ID)
+		return tx.Records().TrashEvaluation(ctx, uaiA, f.a.IDs["evaluation"], f.a.Persons[sillage.RoleTeacher].ID)
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -40,7 +40,7 @@ func (s *Server) establishmentRolloverData(r *http.Request, uai sillage.UAI) (*e
 		if d.Calendar, err = rollover.LoadCalendar(ctx, tx, year); err != nil {
 			return err
 		}
-		if f, err := tx.GetRolloverFile(ctx, uai, year); err == nil {
+		if f, err := tx.Rollover().GetRolloverFile(ctx, uai, year); err == nil {
 			d.File = &f
 		} else if sillage.KindOf(err) != sillage.KindNotFound {
 			return err
@@ -107,7 +107,7 @@ func (s *Server) rolloverUpload(w http.ResponseWriter, r *http.Request, req *Req
 	}
 	defer file.Close()
 	ctx := r.Context()
-	if err := s.store.Read(ctx, func(tx *store.Tx) error { _, err := tx.GetEstablishment(ctx, uai); return err }); err != nil {
+	if err := s.store.Read(ctx, func(tx *store.Tx) error { _, err := tx.Establishments().GetEstablishment(ctx, uai); return err }); err != nil {
 		return err
 	}
 	box, err := s.secrets()
@@ -195,7 +195,7 @@ func (s *Server) periodsData(r *http.Request, req *Request) (*periodsPageData, e
 			return err
 		}
 		d.TermStart = cal.TermStart
-		if t, err := tx.GetTermStart(ctx, req.P.UAI, d.Next); err == nil && !t.IsZero() {
+		if t, err := tx.Livret().GetTermStart(ctx, req.P.UAI, d.Next); err == nil && !t.IsZero() {
 			d.TermStart = t
 		}
 		if v := r.FormValue("rentree"); v != "" {
@@ -203,7 +203,7 @@ func (s *Server) periodsData(r *http.Request, req *Request) (*periodsPageData, e
 				d.TermStart = t
 			}
 		}
-		d.Existing, err = tx.ListPeriods(ctx, req.P.UAI, d.Next)
+		d.Existing, err = tx.Periods().ListPeriods(ctx, req.P.UAI, d.Next)
 		return err
 	})
 	d.Proposal = rollover.ProposePeriods(d.Next, d.Kind, d.TermStart)

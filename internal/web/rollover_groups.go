@@ -35,7 +35,7 @@ func (s *Server) groupsData(ctx context.Context, req *Request, only int64) (*gro
 				who = 0
 			}
 			var err error
-			if d.Groups, err = tx.ListManagedGroups(ctx, req.P.UAI, who); err != nil {
+			if d.Groups, err = tx.Rollover().ListManagedGroups(ctx, req.P.UAI, who); err != nil {
 				return err
 			}
 		}
@@ -43,7 +43,7 @@ func (s *Server) groupsData(ctx context.Context, req *Request, only int64) (*gro
 		for _, g := range d.Groups {
 			ids = append(ids, g.Managers...)
 		}
-		ps, err := tx.ListPersons(ctx, req.P.UAI, sillage.PersonFilter{IDs: ids})
+		ps, err := tx.People().ListPersons(ctx, req.P.UAI, sillage.PersonFilter{IDs: ids})
 		if err != nil {
 			return err
 		}
@@ -105,7 +105,7 @@ func (s *Server) setGroupLifetime(w http.ResponseWriter, r *http.Request, req *R
 		if g.Kind != sillage.GroupFree {
 			return sillage.Errorf(sillage.KindConflict, "seule la durée de vie d'un groupe libre se choisit : les groupes d'option et d'emploi du temps suivent l'année")
 		}
-		return tx.SetGroupLifetime(ctx, req.P.UAI, g.ID, l)
+		return tx.People().SetGroupLifetime(ctx, req.P.UAI, g.ID, l)
 	})
 	if err != nil {
 		return err

@@ -124,11 +124,11 @@ func (s *Server) rolloverStates(r *http.Request, year sillage.SchoolYear) (*roll
 		if d.Calendar, err = rollover.LoadCalendar(ctx, tx, year); err != nil {
 			return err
 		}
-		es, err := tx.ListEstablishments(ctx)
+		es, err := tx.Establishments().ListEstablishments(ctx)
 		if err != nil {
 			return err
 		}
-		steps, err := tx.ListRolloverSteps(ctx, year)
+		steps, err := tx.Rollover().ListRolloverSteps(ctx, year)
 		if err != nil {
 			return err
 		}
@@ -172,11 +172,11 @@ func (s *Server) rolloverStates(r *http.Request, year sillage.SchoolYear) (*roll
 				prevDone = st.State == sillage.StepDone
 				row.Steps = append(row.Steps, c)
 			}
-			f, err := tx.GetRolloverFile(ctx, e.UAI, year)
+			f, err := tx.Rollover().GetRolloverFile(ctx, e.UAI, year)
 			if err == nil {
 				row.File = f.Name
 			}
-			packs, err := tx.ListRolloverPacks(ctx, e.UAI)
+			packs, err := tx.Rollover().ListRolloverPacks(ctx, e.UAI)
 			if err != nil {
 				return err
 			}
@@ -417,10 +417,10 @@ func (s *Server) renderStepReport(w http.ResponseWriter, r *http.Request, req *R
 	var st sillage.RolloverStep
 	var est sillage.Establishment
 	err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		if est, err = tx.GetEstablishment(ctx, uai); err != nil {
+		if est, err = tx.Establishments().GetEstablishment(ctx, uai); err != nil {
 			return err
 		}
-		st, err = tx.GetRolloverStep(ctx, uai, year, int(step))
+		st, err = tx.Rollover().GetRolloverStep(ctx, uai, year, int(step))
 		if sillage.KindOf(err) == sillage.KindNotFound {
 			st, err = sillage.RolloverStep{UAI: uai, SchoolYear: year, Step: int(step)}, nil
 		}

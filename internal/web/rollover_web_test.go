@@ -30,7 +30,7 @@ import (
 // every role that manages groups.
 func init() {
 	fixtureSetups = append(fixtureSetups, func(ctx context.Context, tx *store.Tx, f *fixture, tn *tenant) error {
-		sp, err := tx.CreateClassSpace(ctx, tn.UAI, tn.Division.ID)
+		sp, err := tx.Rollover().CreateClassSpace(ctx, tn.UAI, tn.Division.ID)
 		if err != nil {
 			return err
 		}
@@ -41,7 +41,7 @@ func init() {
 		}
 		file := sillage.ClassSpaceFile{SpaceID: sp.ID, Name: "cours.pdf", SHA256: ref.SHA256, Size: ref.Size, ContentType: "application/pdf",
 			PostedBy: tn.Persons[sillage.RoleTeacher].ID}
-		if err := tx.AddClassSpaceFile(ctx, tn.UAI, &file); err != nil {
+		if err := tx.Rollover().AddClassSpaceFile(ctx, tn.UAI, &file); err != nil {
 			return err
 		}
 		tn.IDs["spacefile"] = file.ID
@@ -50,13 +50,13 @@ func init() {
 			return err
 		}
 		a := sillage.Archive{SchoolYear: tn.Division.SchoolYear - 1, DivisionCode: "1SN", Name: "Archive 2024-2025 — 1SN.zip", SHA256: zipRef.SHA256, Size: zipRef.Size}
-		if err := tx.AddArchive(ctx, tn.UAI, &a); err != nil {
+		if err := tx.Records().AddArchive(ctx, tn.UAI, &a); err != nil {
 			return err
 		}
 		tn.IDs["archive"] = a.ID
 		g := sillage.Group{SchoolYear: tn.Division.SchoolYear, Label: "Club théâtre", Kind: sillage.GroupFree, Lifetime: sillage.LifetimeYear,
 			Managers: []int64{tn.Persons[sillage.RoleTeacher].ID, tn.Persons[sillage.RoleDirector].ID, tn.Persons[sillage.RoleStaff].ID}}
-		if err := tx.CreateGroup(ctx, tn.UAI, &g); err != nil {
+		if err := tx.People().CreateGroup(ctx, tn.UAI, &g); err != nil {
 			return err
 		}
 		tn.IDs["group"] = g.ID
@@ -162,7 +162,7 @@ func TestRolloverOperatorPageAndQueue(t *testing.T) {
 	ctx := context.Background()
 	died := f.clock.T
 	if err := f.st.Write(ctx, func(tx *store.Tx) error {
-		_, err := tx.UpdateRolloverStepClaim(ctx, uaiA, year, 1, tx.Now().Add(rollover.DefaultLease), "operateur", "serveur-2, processus 77")
+		_, err := tx.Rollover().UpdateRolloverStepClaim(ctx, uaiA, year, 1, tx.Now().Add(rollover.DefaultLease), "operateur", "serveur-2, processus 77")
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -280,7 +280,7 @@ func TestBlockedStudent(t *testing.T) {
 	// A student of B who left (deactivated by step 4) still reaches their
 	// one page and its download: the blocking would eat their window.
 	ctx := context.Background()
-	if err := f.st.Write(ctx, func(tx *store.Tx) error { return tx.SetPersonActive(ctx, uaiB, f.b.Student.ID, false) }); err != nil {
+	if err := f.st.Write(ctx, func(tx *store.Tx) error { return tx.People().SetPersonActive(ctx, uaiB, f.b.Student.ID, false) }); err != nil {
 		t.Fatal(err)
 	}
 	c := f.anonymous()
@@ -313,7 +313,7 @@ func TestGroupLifetimeFromMessage(t *testing.T) {
 	var msgID int64
 	var msgs []sillage.InboxMessage
 	f.st.Read(ctx, func(tx *store.Tx) (err error) {
-		msgs, err = tx.ListMessages(ctx, uaiA, f.a.Persons[sillage.RoleTeacher].ID)
+		msgs, err = tx.Accounts().ListMessages(ctx, uaiA, f.a.Persons[sillage.RoleTeacher].ID)
 		return err
 	})
 	for _, m := range msgs {
@@ -331,7 +331,7 @@ func TestGroupLifetimeFromMessage(t *testing.T) {
 		t.Fatalf("lifetime: %d %.300s", status, body)
 	}
 	f.st.Read(ctx, func(tx *store.Tx) error {
-		g, err := tx.GetGroup(ctx, uaiA, f.a.IDs["group"])
+		g, err := tx.People().GetGroup(ctx, uaiA, f.a.IDs["group"])
 		if err != nil || g.Lifetime != sillage.LifetimePermanent {
 			t.Fatalf("group %+v %v", g, err)
 		}
@@ -350,7 +350,7 @@ func TestLinkifyKeepsTextSafe(t *testing.T) {
 	var id int64
 	if err := f.st.Write(ctx, func(tx *store.Tx) error {
 		m := sillage.InboxMessage{RecipientID: f.a.Persons[sillage.RoleTeacher].ID, Sender: "Test", Subject: "Liens", Body: body}
-		err := tx.SendMessage(ctx, uaiA, &m)
+		err := tx.Accounts().SendMessage(ctx, uaiA, &m)
 		id = m.ID
 		return err
 	}); err != nil {
@@ -408,7 +408,7 @@ func TestClassSpaceReach(t *testing.T) {
 	}
 	// The space goes to the trash.
 	if err := f.st.Write(ctx, func(tx *store.Tx) error {
-		_, err := tx.TrashClassSpace(ctx, uaiA, f.a.IDs["space"], nil)
+		_, err := tx.Rollover().TrashClassSpace(ctx, uaiA, f.a.IDs["space"], nil)
 		return err
 	}); err != nil {
 		t.Fatal(err)

@@ -63,7 +63,7 @@ func TestSignInRateLimit(t *testing.T) {
 	ctx := context.Background()
 	var entries []sillage.AuditEntry
 	f.st.Read(ctx, func(tx *store.Tx) (err error) {
-		entries, err = tx.ListAudit(ctx, uaiA, sillage.AuditFilter{Action: audit.SignInLocked})
+		entries, err = tx.Audit().ListAudit(ctx, uaiA, sillage.AuditFilter{Action: audit.SignInLocked})
 		return err
 	})
 	if len(entries) != 1 || !strings.Contains(entries[0].Target, login) || !strings.Contains(entries[0].Details, "ralenties") {
@@ -102,7 +102,7 @@ func TestCrossSiteFormIsRefused(t *testing.T) {
 	}
 	ctx := context.Background()
 	var tokens []sillage.APIToken
-	f.st.Read(ctx, func(tx *store.Tx) (err error) { tokens, err = tx.ListAPITokens(ctx, uaiA); return err })
+	f.st.Read(ctx, func(tx *store.Tx) (err error) { tokens, err = tx.Accounts().ListAPITokens(ctx, uaiA); return err })
 	for _, tk := range tokens {
 		if tk.Label == "pirate" {
 			t.Fatal("the cross-site request created a token")
@@ -200,7 +200,7 @@ func TestAPITokens(t *testing.T) {
 	}
 	ctx := context.Background()
 	var tokens []sillage.APIToken
-	f.st.Read(ctx, func(tx *store.Tx) (err error) { tokens, err = tx.ListAPITokens(ctx, uaiA); return err })
+	f.st.Read(ctx, func(tx *store.Tx) (err error) { tokens, err = tx.Accounts().ListAPITokens(ctx, uaiA); return err })
 	var id int64
 	for _, tk := range tokens {
 		if tk.TokenHash == auth.HashToken(token) {
@@ -261,10 +261,10 @@ func TestClosedAccountSignInExplains(t *testing.T) {
 	ctx := context.Background()
 	student := f.a.Persons[sillage.RoleStudent]
 	f.st.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.DeletePerson(ctx, uaiA, student.ID); err != nil {
+		if err := tx.People().DeletePerson(ctx, uaiA, student.ID); err != nil {
 			return err
 		}
-		return tx.CloseAccount(ctx, student.AccountID, sillage.ClosedTransferred)
+		return tx.Accounts().CloseAccount(ctx, student.AccountID, sillage.ClosedTransferred)
 	})
 	_, status, body := signIn(t, f, "student."+strings.ToLower(string(uaiA)), fixturePassword)
 	if status != http.StatusUnauthorized || !parsePage(t, body).has("p.errors", "transféré") {
@@ -283,7 +283,7 @@ func TestEstablishmentChosenAtSignIn(t *testing.T) {
 	teacher := f.a.Persons[sillage.RoleTeacher]
 	err := f.st.Write(ctx, func(tx *store.Tx) error {
 		p := sillage.Person{Role: sillage.RoleTeacher, FirstName: teacher.FirstName, LastName: teacher.LastName, Source: sillage.SourceManual, AccountID: teacher.AccountID}
-		return tx.CreatePerson(ctx, uaiB, &p)
+		return tx.People().CreatePerson(ctx, uaiB, &p)
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -90,7 +90,7 @@ func (s *Server) createSheetFor(w http.ResponseWriter, r *http.Request, req *Req
 		if len(errs) > 0 {
 			return nil
 		}
-		return tx.CreateSheet(ctx, req.P.UAI, &sh)
+		return tx.Records().CreateSheet(ctx, req.P.UAI, &sh)
 	})
 	if err != nil {
 		return err
@@ -125,7 +125,7 @@ func (s *Server) sheetPageData(r *http.Request, req *Request, id int64) (sheetPa
 		if err != nil {
 			return err
 		}
-		if d.Student, err = tx.GetStudent(ctx, req.P.UAI, sh.StudentID); err != nil {
+		if d.Student, err = tx.People().GetStudent(ctx, req.P.UAI, sh.StudentID); err != nil {
 			return err
 		}
 		if d.Scale, err = scaleOf(ctx, tx, req.P.UAI); err != nil {
@@ -225,10 +225,10 @@ func (s *Server) updateSheet(own bool) handler {
 			}
 			sh = old
 			if errs = parseSheet(r, &sh); len(errs) > 0 {
-				student, err = tx.GetStudent(ctx, req.P.UAI, old.StudentID)
+				student, err = tx.People().GetStudent(ctx, req.P.UAI, old.StudentID)
 				return err
 			}
-			return tx.UpdateSheet(ctx, req.P.UAI, sh)
+			return tx.Records().UpdateSheet(ctx, req.P.UAI, sh)
 		})
 		if err != nil {
 			return err
@@ -273,7 +273,7 @@ func (s *Server) evaluateSheet(w http.ResponseWriter, r *http.Request, req *Requ
 			return err
 		}
 		sh.AuthorID, sh.Result, sh.Comment = req.P.PersonID, value, comment
-		return tx.UpdateSheet(ctx, req.P.UAI, sh)
+		return tx.Records().UpdateSheet(ctx, req.P.UAI, sh)
 	})
 	if err != nil {
 		return err
@@ -304,7 +304,7 @@ func (s *Server) trashSheet(own bool) handler {
 			if r.FormValue("confirmer") != "1" {
 				return nil
 			}
-			if err := tx.TrashSheet(ctx, req.P.UAI, id, req.P.PersonID); err != nil {
+			if err := tx.Records().TrashSheet(ctx, req.P.UAI, id, req.P.PersonID); err != nil {
 				return err
 			}
 			return audit.Record(ctx, tx, req.P.UAI, req.Actor(), records.AuditSheetTrashed, sh.Title, fmt.Sprintf("fiche n° %d de l'élève n° %d", id, sh.StudentID))
@@ -378,7 +378,7 @@ func (s *Server) uploadAttachment(w http.ResponseWriter, r *http.Request, req *R
 			return err // evaluated while the file was arriving
 		}
 		a := sillage.Attachment{SheetID: sh.ID, Name: f.Name, SHA256: f.Ref.SHA256, Size: f.Ref.Size, ContentType: f.ContentType, UploadedBy: req.P.PersonID}
-		return tx.AddAttachment(ctx, req.P.UAI, &a)
+		return tx.Records().AddAttachment(ctx, req.P.UAI, &a)
 	})
 	if err != nil {
 		return err
@@ -449,7 +449,7 @@ func (s *Server) deleteOwnAttachment(w http.ResponseWriter, r *http.Request, req
 		if evaluated(sh) {
 			return errEvaluated("ses fichiers ne peuvent plus être retirés")
 		}
-		if err := tx.DeleteAttachment(ctx, req.P.UAI, id); err != nil {
+		if err := tx.Records().DeleteAttachment(ctx, req.P.UAI, id); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), records.AuditAttachmentDeleted, a.Name, fmt.Sprintf("fiche n° %d", sh.ID))

@@ -99,11 +99,11 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request, req *Request) er
 	var acc sillage.Account
 	var memberships []sillage.AccountMembership
 	err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		acc, err = tx.GetAccountByLogin(ctx, login)
+		acc, err = tx.Accounts().GetAccountByLogin(ctx, login)
 		if err != nil {
 			return err
 		}
-		memberships, err = tx.AccountMemberships(ctx, acc.ID)
+		memberships, err = tx.Accounts().AccountMemberships(ctx, acc.ID)
 		return err
 	})
 	if err != nil && sillage.KindOf(err) != sillage.KindNotFound {
@@ -139,12 +139,12 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request, req *Request) er
 		}
 		if !acc.Operator && len(usable) == 1 {
 			m := usable[0]
-			if err := tx.SelectSessionEstablishment(ctx, sess.TokenHash, m.UAI, m.PersonID); err != nil {
+			if err := tx.Accounts().SelectSessionEstablishment(ctx, sess.TokenHash, m.UAI, m.PersonID); err != nil {
 				return err
 			}
-			return tx.RecordSignIn(ctx, acc.ID, m.UAI, m.PersonID)
+			return tx.Accounts().RecordSignIn(ctx, acc.ID, m.UAI, m.PersonID)
 		}
-		return tx.RecordSignIn(ctx, acc.ID, "", 0)
+		return tx.Accounts().RecordSignIn(ctx, acc.ID, "", 0)
 	})
 	if err != nil {
 		return err
@@ -182,7 +182,7 @@ func (s *Server) auditLockout(ctx context.Context, login, addr string, ms []sill
 
 func (s *Server) signout(w http.ResponseWriter, r *http.Request, req *Request) error {
 	if req.Session.TokenHash != "" {
-		if err := s.store.Write(r.Context(), func(tx *store.Tx) error { return tx.DeleteSession(r.Context(), req.Session.TokenHash) }); err != nil {
+		if err := s.store.Write(r.Context(), func(tx *store.Tx) error { return tx.Accounts().DeleteSession(r.Context(), req.Session.TokenHash) }); err != nil {
 			return err
 		}
 	}
@@ -193,7 +193,7 @@ func (s *Server) signout(w http.ResponseWriter, r *http.Request, req *Request) e
 
 func (s *Server) memberships(ctx context.Context, accountID int64) ([]sillage.AccountMembership, error) {
 	var ms []sillage.AccountMembership
-	err := s.store.Read(ctx, func(tx *store.Tx) (err error) { ms, err = tx.AccountMemberships(ctx, accountID); return err })
+	err := s.store.Read(ctx, func(tx *store.Tx) (err error) { ms, err = tx.Accounts().AccountMemberships(ctx, accountID); return err })
 	usable, _ := s.usable(ms)
 	return usable, err
 }
@@ -228,10 +228,10 @@ func (s *Server) chooseEstablishment(w http.ResponseWriter, r *http.Request, req
 			continue
 		}
 		err := s.store.Write(ctx, func(tx *store.Tx) error {
-			if err := tx.SelectSessionEstablishment(ctx, req.Session.TokenHash, m.UAI, m.PersonID); err != nil {
+			if err := tx.Accounts().SelectSessionEstablishment(ctx, req.Session.TokenHash, m.UAI, m.PersonID); err != nil {
 				return err
 			}
-			return tx.RecordSignIn(ctx, req.P.AccountID, m.UAI, m.PersonID)
+			return tx.Accounts().RecordSignIn(ctx, req.P.AccountID, m.UAI, m.PersonID)
 		})
 		if err != nil {
 			return err
@@ -267,7 +267,9 @@ func (s *Server) acknowledgePrivacy(w http.ResponseWriter, r *http.Request, req 
 		return sillage.Errorf(sillage.KindInvalid, "cochez la case pour confirmer votre lecture de la notice")
 	}
 	ctx := r.Context()
-	if err := s.store.Write(ctx, func(tx *store.Tx) error { return tx.AcknowledgePrivacy(ctx, req.P.AccountID, s.noticeVersion) }); err != nil {
+	if err := s.store.Write(ctx, func(tx *store.Tx) error {
+		return tx.Accounts().AcknowledgePrivacy(ctx, req.P.AccountID, s.noticeVersion)
+	}); err != nil {
 		return err
 	}
 	next := "/"
@@ -335,10 +337,10 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, req *Req
 	// a password) is signed out; this session goes on.
 	ended := 0
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.SetPassword(ctx, req.P.AccountID, hash, false); err != nil {
+		if err := tx.Accounts().SetPassword(ctx, req.P.AccountID, hash, false); err != nil {
 			return err
 		}
-		if ended, err = tx.DeleteOtherAccountSessions(ctx, req.P.AccountID, req.Session.TokenHash); err != nil {
+		if ended, err = tx.Accounts().DeleteOtherAccountSessions(ctx, req.P.AccountID, req.Session.TokenHash); err != nil {
 			return err
 		}
 		// A token minted from a hijacked session dies with the password.
@@ -362,7 +364,7 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, req *Reques
 func (s *Server) signoutEverywhere(w http.ResponseWriter, r *http.Request, req *Request) error {
 	ctx := r.Context()
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
-		n, err := tx.DeleteAccountSessions(ctx, req.P.AccountID)
+		n, err := tx.Accounts().DeleteAccountSessions(ctx, req.P.AccountID)
 		if err != nil {
 			return err
 		}

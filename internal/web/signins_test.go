@@ -17,10 +17,10 @@ func TestDirectorSeesLastSignIns(t *testing.T) {
 	teacher := f.a.Persons[sillage.RoleTeacher]
 	var acc sillage.Account
 	err := f.st.Write(ctx, func(tx *store.Tx) (err error) {
-		if err := tx.RecordSignIn(ctx, teacher.AccountID, uaiA, teacher.ID); err != nil {
+		if err := tx.Accounts().RecordSignIn(ctx, teacher.AccountID, uaiA, teacher.ID); err != nil {
 			return err
 		}
-		acc, err = tx.GetAccount(ctx, teacher.AccountID)
+		acc, err = tx.Accounts().GetAccount(ctx, teacher.AccountID)
 		return err
 	})
 	if err != nil {

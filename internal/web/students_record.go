@@ -125,7 +125,7 @@ func (s *Server) childrenPage(w http.ResponseWriter, r *http.Request, req *Reque
 	ctx := r.Context()
 	var children []sillage.Student
 	err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		children, err = tx.ListChildren(ctx, req.P.UAI, req.P.PersonID)
+		children, err = tx.People().ListChildren(ctx, req.P.UAI, req.P.PersonID)
 		return err
 	})
 	if err != nil {
@@ -179,7 +179,7 @@ func (s *Server) studentsPage(w http.ResponseWriter, r *http.Request, req *Reque
 			}
 			row := studentRow{Student: st}
 			if req.P.Allowed(auth.ViewLogins) && st.AccountID != 0 {
-				if acc, err := tx.GetAccount(ctx, st.AccountID); err == nil {
+				if acc, err := tx.Accounts().GetAccount(ctx, st.AccountID); err == nil {
 					row.Login = acc.Login
 				}
 			}
@@ -224,25 +224,25 @@ func (s *Server) studentPage(w http.ResponseWriter, r *http.Request, req *Reques
 	var login string
 	logins := req.P.Allowed(auth.ViewLogins)
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
-		links, err := tx.ListGuardians(ctx, req.P.UAI, id)
+		links, err := tx.People().ListGuardians(ctx, req.P.UAI, id)
 		if err != nil {
 			return err
 		}
 		for _, l := range links {
-			p, err := tx.GetPerson(ctx, req.P.UAI, l.ParentID)
+			p, err := tx.People().GetPerson(ctx, req.P.UAI, l.ParentID)
 			if err != nil {
 				return err
 			}
 			g := guardianView{Person: p, Legal: l.Legal, Relation: l.Relation}
 			if logins && p.AccountID != 0 {
-				if acc, err := tx.GetAccount(ctx, p.AccountID); err == nil {
+				if acc, err := tx.Accounts().GetAccount(ctx, p.AccountID); err == nil {
 					g.Login = acc.Login
 				}
 			}
 			guardians = append(guardians, g)
 		}
 		if logins && v.Student.AccountID != 0 {
-			if acc, err := tx.GetAccount(ctx, v.Student.AccountID); err == nil {
+			if acc, err := tx.Accounts().GetAccount(ctx, v.Student.AccountID); err == nil {
 				login = acc.Login
 			}
 		}

@@ -71,10 +71,10 @@ func TestAPITokensDieWithAccountEvents(t *testing.T) {
 				var tokens []sillage.APIToken
 				var entries []sillage.AuditEntry
 				f.st.Read(ctx, func(tx *store.Tx) (err error) {
-					if tokens, err = tx.ListAPITokens(ctx, uaiA); err != nil {
+					if tokens, err = tx.Accounts().ListAPITokens(ctx, uaiA); err != nil {
 						return err
 					}
-					entries, err = tx.ListAudit(ctx, uaiA, sillage.AuditFilter{Action: audit.APITokenRevoked})
+					entries, err = tx.Audit().ListAudit(ctx, uaiA, sillage.AuditFilter{Action: audit.APITokenRevoked})
 					return err
 				})
 				revoked := 0
@@ -144,7 +144,7 @@ func TestAPITokenExpiryScopeAndLastUse(t *testing.T) {
 			ctx := context.Background()
 			var entries []sillage.AuditEntry
 			f.st.Read(ctx, func(tx *store.Tx) (err error) {
-				entries, err = tx.ListAudit(ctx, uaiA, sillage.AuditFilter{Action: audit.SecurityRefused})
+				entries, err = tx.Audit().ListAudit(ctx, uaiA, sillage.AuditFilter{Action: audit.SecurityRefused})
 				return err
 			})
 			if len(entries) != 2 || !strings.Contains(entries[0].Details, "jeton expiré") || !strings.Contains(entries[1].Details, "écriture refusée à un jeton en lecture seule") {

@@ -29,7 +29,9 @@ func TestBrowserTransferSettings(t *testing.T) {
 	f := newFixture(t)
 	moveStudent(t, f, false)
 	ctx := context.Background()
-	f.st.Write(ctx, func(tx *store.Tx) error { return tx.SetTransferSettings(ctx, uaiB, sillage.TransferSettings{}) })
+	f.st.Write(ctx, func(tx *store.Tx) error {
+		return tx.Establishments().SetTransferSettings(ctx, uaiB, sillage.TransferSettings{})
+	})
 	browserSignIn(b, f, "administrator."+strings.ToLower(string(uaiB)))
 	b.Do(chromedp.Navigate(f.ts.URL+"/transferts/parametres"), chromedp.WaitVisible(chromedp.CSS("#transfer-settings")))
 	if !strings.Contains(b.Text("ul.without-ine"), "CARRIE Stéphanie (1SN)") {
@@ -78,7 +80,7 @@ func TestBrowserDepartedPage(t *testing.T) {
 	b := browsertest.New(t)
 	f := newFixture(t)
 	ctx := context.Background()
-	f.st.Write(ctx, func(tx *store.Tx) error { return tx.SetPersonActive(ctx, uaiA, f.a.Student.ID, false) })
+	f.st.Write(ctx, func(tx *store.Tx) error { return tx.People().SetPersonActive(ctx, uaiA, f.a.Student.ID, false) })
 	browserSignIn(b, f, "student."+strings.ToLower(string(uaiA)))
 	b.Do(chromedp.WaitVisible(chromedp.CSS("#download")))
 	if !strings.HasSuffix(b.Location(), "/depart") {

@@ -36,20 +36,20 @@ func TestTransferDashboardLoad(t *testing.T) {
 	ctx := context.Background()
 	err = f.st.Write(ctx, func(tx *store.Tx) error {
 		for _, u := range []sillage.UAI{uaiA, uaiB} {
-			if err := tx.SetTransferSettings(ctx, u, sillage.TransferSettings{Enabled: true, Reference: "CNIL"}); err != nil {
+			if err := tx.Establishments().SetTransferSettings(ctx, u, sillage.TransferSettings{Enabled: true, Reference: "CNIL"}); err != nil {
 				return err
 			}
 		}
-		ref, err := tx.GetReferentialByDiploma(ctx, uaiA, "24732205")
+		ref, err := tx.Records().GetReferentialByDiploma(ctx, uaiA, "24732205")
 		if sillage.KindOf(err) == sillage.KindNotFound {
 			ref = sillage.Referential{Diploma: "24732205", Label: "MELEC", Competences: []sillage.Competence{{Code: "C1", Label: "Analyser"}, {Code: "C2", Label: "Réaliser"}}}
-			err = tx.CreateReferential(ctx, uaiA, &ref)
+			err = tx.Records().CreateReferential(ctx, uaiA, &ref)
 		}
 		if err != nil {
 			return err
 		}
 		ev := sillage.Evaluation{Title: "Bilan", Date: sillage.NewDate(2025, 6, 10), Diploma: "24732205", ReferentialID: ref.ID}
-		if err := tx.CreateEvaluation(ctx, uaiA, &ev); err != nil {
+		if err := tx.Records().CreateEvaluation(ctx, uaiA, &ev); err != nil {
 			return err
 		}
 		for k := 0; k < 2000; k++ {
@@ -58,7 +58,7 @@ func TestTransferDashboardLoad(t *testing.T) {
 			if k < 400 {
 				s.TransferStatus, s.PreviousUAI = sillage.TransferNew, uaiA
 			}
-			if err := tx.CreateStudent(ctx, uaiB, &s); err != nil {
+			if err := tx.People().CreateStudent(ctx, uaiB, &s); err != nil {
 				return err
 			}
 			if k >= 300 {
@@ -66,18 +66,18 @@ func TestTransferDashboardLoad(t *testing.T) {
 			}
 			o := sillage.Student{Person: sillage.Person{FirstName: "Élève", LastName: fmt.Sprintf("B%04d", k), Source: sillage.SourceSIECLE},
 				Unqid: s.Unqid, Diploma: "24732205", TransferStatus: sillage.TransferSettled}
-			if err := tx.CreateStudent(ctx, uaiA, &o); err != nil {
+			if err := tx.People().CreateStudent(ctx, uaiA, &o); err != nil {
 				return err
 			}
 			for _, c := range ref.Competences {
-				if err := tx.SetResult(ctx, uaiA, sillage.Result{EvaluationID: ev.ID, StudentID: o.ID, CompetenceID: c.ID, Value: "3"}); err != nil {
+				if err := tx.Records().SetResult(ctx, uaiA, sillage.Result{EvaluationID: ev.ID, StudentID: o.ID, CompetenceID: c.ID, Value: "3"}); err != nil {
 					return err
 				}
 			}
-			if err := tx.SetPersonActive(ctx, uaiA, o.ID, false); err != nil {
+			if err := tx.People().SetPersonActive(ctx, uaiA, o.ID, false); err != nil {
 				return err
 			}
-			if err := tx.PutIndexEntry(ctx, sillage.TransferIndexEntry{Unqid: o.Unqid, OriginUAI: uaiA, OriginStudentID: o.ID, Diploma: o.Diploma, DeactivatedAt: tx.Now()}); err != nil {
+			if err := tx.CrossTenant().PutIndexEntry(ctx, sillage.TransferIndexEntry{Unqid: o.Unqid, OriginUAI: uaiA, OriginStudentID: o.ID, Diploma: o.Diploma, DeactivatedAt: tx.Now()}); err != nil {
 				return err
 			}
 		}

@@ -31,7 +31,7 @@ func (s *Server) loadTransferSettings(r *http.Request, req *Request) (*transferS
 	ctx := r.Context()
 	d := &transferSettingsData{Max: sillage.MaxTransferReferenceLen}
 	err := s.store.Read(ctx, func(tx *store.Tx) error {
-		est, err := tx.GetEstablishment(ctx, req.P.UAI)
+		est, err := tx.Establishments().GetEstablishment(ctx, req.P.UAI)
 		if err != nil {
 			return err
 		}
@@ -39,7 +39,7 @@ func (s *Server) loadTransferSettings(r *http.Request, req *Request) (*transferS
 		if !d.ChangedAt.IsZero() {
 			d.ChangedAt = d.ChangedAt.In(sillage.SchoolZone) // shown as the schools' wall clock
 		}
-		d.WithoutINE, err = tx.ListStudents(ctx, req.P.UAI, sillage.StudentFilter{ActiveOnly: true, WithoutUnqid: true})
+		d.WithoutINE, err = tx.People().ListStudents(ctx, req.P.UAI, sillage.StudentFilter{ActiveOnly: true, WithoutUnqid: true})
 		return err
 	})
 	return d, err

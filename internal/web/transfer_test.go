@@ -28,31 +28,31 @@ func moveStudent(t *testing.T, f *fixture, run bool) sillage.Student {
 	var arrived sillage.Student
 	err := f.st.Write(ctx, func(tx *store.Tx) error {
 		for _, u := range []sillage.UAI{uaiA, uaiB} {
-			if err := tx.SetTransferSettings(ctx, u, sillage.TransferSettings{Enabled: true, Reference: "CNIL-" + string(u)}); err != nil {
+			if err := tx.Establishments().SetTransferSettings(ctx, u, sillage.TransferSettings{Enabled: true, Reference: "CNIL-" + string(u)}); err != nil {
 				return err
 			}
 		}
 		s := f.a.Student
-		if err := tx.SetPersonActive(ctx, uaiA, s.ID, false); err != nil {
+		if err := tx.People().SetPersonActive(ctx, uaiA, s.ID, false); err != nil {
 			return err
 		}
-		if err := tx.PutIndexEntry(ctx, sillage.TransferIndexEntry{Unqid: s.Unqid, OriginUAI: uaiA, OriginStudentID: s.ID, Diploma: s.Diploma, DeactivatedAt: tx.Now()}); err != nil {
+		if err := tx.CrossTenant().PutIndexEntry(ctx, sillage.TransferIndexEntry{Unqid: s.Unqid, OriginUAI: uaiA, OriginStudentID: s.ID, Diploma: s.Diploma, DeactivatedAt: tx.Now()}); err != nil {
 			return err
 		}
 		arrived = sillage.Student{Person: sillage.Person{FirstName: "Léa", LastName: "Durand", Source: sillage.SourceSIECLE, SIECLEID: "9001"},
 			Unqid: s.Unqid, MEF: s.MEF, Diploma: s.Diploma, DivisionID: f.b.Division.ID, PreviousUAI: uaiA}
-		if err := tx.CreateStudent(ctx, uaiB, &arrived); err != nil {
+		if err := tx.People().CreateStudent(ctx, uaiB, &arrived); err != nil {
 			return err
 		}
 		// A student of B without INE, and one still waiting.
 		noINE := sillage.Student{Person: sillage.Person{FirstName: "Stéphanie", LastName: "Carrie", Source: sillage.SourceSIECLE, SIECLEID: "9002"},
 			INEStatus: sillage.INEMissing, DivisionID: f.b.Division.ID}
-		if err := tx.CreateStudent(ctx, uaiB, &noINE); err != nil {
+		if err := tx.People().CreateStudent(ctx, uaiB, &noINE); err != nil {
 			return err
 		}
 		waiting := sillage.Student{Person: sillage.Person{FirstName: "Hugo", LastName: "Attente", Source: sillage.SourceSIECLE, SIECLEID: "9003"},
 			Unqid: "v1:ATTENTE", Diploma: s.Diploma, DivisionID: f.b.Division.ID, PreviousUAI: "0170001A"}
-		return tx.CreateStudent(ctx, uaiB, &waiting)
+		return tx.People().CreateStudent(ctx, uaiB, &waiting)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +71,7 @@ func TestTransferSettingsPage(t *testing.T) {
 	moveStudent(t, f, false)
 	ctx := context.Background()
 	f.st.Write(ctx, func(tx *store.Tx) error {
-		return tx.SetTransferSettings(ctx, uaiB, sillage.TransferSettings{})
+		return tx.Establishments().SetTransferSettings(ctx, uaiB, sillage.TransferSettings{})
 	})
 	admin := f.session(f.b, sillage.RoleAdministrator)
 	status, body := f.do(admin, "GET", "/transferts/parametres", nil)
@@ -108,10 +108,10 @@ func TestTransferSettingsPage(t *testing.T) {
 	var est sillage.Establishment
 	var entries []sillage.AuditEntry
 	f.st.Read(ctx, func(tx *store.Tx) (err error) {
-		if est, err = tx.GetEstablishment(ctx, uaiB); err != nil {
+		if est, err = tx.Establishments().GetEstablishment(ctx, uaiB); err != nil {
 			return err
 		}
-		entries, err = tx.ListAudit(ctx, uaiB, sillage.AuditFilter{Action: audit.TransferSettings})
+		entries, err = tx.Audit().ListAudit(ctx, uaiB, sillage.AuditFilter{Action: audit.TransferSettings})
 		return err
 	})
 	if est.Transfer.Enabled || est.Transfer.Reference != "REG-2026-07" {
@@ -209,7 +209,7 @@ func TestDepartedStudent(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	login := "student." + strings.ToLower(string(uaiA))
-	f.st.Write(ctx, func(tx *store.Tx) error { return tx.SetPersonActive(ctx, uaiA, f.a.Student.ID, false) })
+	f.st.Write(ctx, func(tx *store.Tx) error { return tx.People().SetPersonActive(ctx, uaiA, f.a.Student.ID, false) })
 
 	c := f.anonymous()
 	status, loc, body := transferSignIn(t, f, c, login)
@@ -259,7 +259,7 @@ func TestDepartedStudent(t *testing.T) {
 	}
 	var downloads []sillage.AuditEntry
 	f.st.Read(ctx, func(tx *store.Tx) (err error) {
-		downloads, err = tx.ListAudit(ctx, uaiA, sillage.AuditFilter{Action: audit.RecordDownloaded})
+		downloads, err = tx.Audit().ListAudit(ctx, uaiA, sillage.AuditFilter{Action: audit.RecordDownloaded})
 		return err
 	})
 	if len(downloads) != 1 {
@@ -302,7 +302,7 @@ func TestSignInAfterTransferAndPurge(t *testing.T) {
 
 	// B's student leaves; seven months later the purge deletes them.
 	loginB := "student." + strings.ToLower(string(uaiB))
-	f.st.Write(ctx, func(tx *store.Tx) error { return tx.SetPersonActive(ctx, uaiB, f.b.Student.ID, false) })
+	f.st.Write(ctx, func(tx *store.Tx) error { return tx.People().SetPersonActive(ctx, uaiB, f.b.Student.ID, false) })
 	f.clock.T = f.clock.T.AddDate(0, 7, 0)
 	rep, err := transfer.Purge(ctx, f.st, transfer.Options{})
 	if err != nil || rep.Students != 1 {
@@ -347,24 +347,24 @@ func TestTransferDashboardSchoolDays(t *testing.T) {
 			f.clock.T = time.Date(2025, time.October, 6, 22, 30, 0, 0, time.UTC) // 07/10 at 00:30 in Paris
 			s := f.a.Student
 			err := f.st.Write(ctx, func(tx *store.Tx) error {
-				ref, err := tx.GetReferentialByDiploma(ctx, uaiA, s.Diploma)
+				ref, err := tx.Records().GetReferentialByDiploma(ctx, uaiA, s.Diploma)
 				if sillage.KindOf(err) == sillage.KindNotFound {
 					ref = sillage.Referential{Diploma: s.Diploma, Kind: sillage.ReferentialBacPro, Label: "Bac pro MELEC",
 						Competences: []sillage.Competence{{Domain: "C1", Code: "C1.1", Label: "Analyser"}}}
-					err = tx.CreateReferential(ctx, uaiA, &ref)
+					err = tx.Records().CreateReferential(ctx, uaiA, &ref)
 				}
 				if err != nil {
 					return err
 				}
 				ev := sillage.Evaluation{Title: "Câblage", Date: sillage.NewDate(2025, 10, 1), Diploma: s.Diploma, ReferentialID: ref.ID,
 					AuthorID: f.a.Persons[sillage.RoleTeacher].ID}
-				if err := tx.CreateEvaluation(ctx, uaiA, &ev); err != nil {
+				if err := tx.Records().CreateEvaluation(ctx, uaiA, &ev); err != nil {
 					return err
 				}
-				if err := tx.SetResult(ctx, uaiA, sillage.Result{EvaluationID: ev.ID, StudentID: s.ID, CompetenceID: ref.Competences[0].ID, Value: "3"}); err != nil {
+				if err := tx.Records().SetResult(ctx, uaiA, sillage.Result{EvaluationID: ev.ID, StudentID: s.ID, CompetenceID: ref.Competences[0].ID, Value: "3"}); err != nil {
 					return err
 				}
-				return tx.SetComment(ctx, uaiA, sillage.Comment{EvaluationID: ev.ID, StudentID: s.ID, Text: "Soigné"})
+				return tx.Records().SetComment(ctx, uaiA, sillage.Comment{EvaluationID: ev.ID, StudentID: s.ID, Text: "Soigné"})
 			})
 			if err != nil {
 				t.Fatal(err)

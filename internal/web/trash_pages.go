@@ -40,7 +40,7 @@ func mayRestore(p auth.Principal, it sillage.TrashItem) bool {
 }
 
 func (s *Server) trashItems(ctx context.Context, tx *store.Tx, p auth.Principal) ([]trashRow, error) {
-	items, err := tx.ListTrash(ctx, p.UAI)
+	items, err := tx.Records().ListTrash(ctx, p.UAI)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +56,7 @@ func (s *Server) trashItems(ctx context.Context, tx *store.Tx, p auth.Principal)
 	for id := range ids {
 		list = append(list, id)
 	}
-	persons, err := tx.ListPersons(ctx, p.UAI, sillage.PersonFilter{IDs: list})
+	persons, err := tx.People().ListPersons(ctx, p.UAI, sillage.PersonFilter{IDs: list})
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +99,7 @@ func (s *Server) restoreFromTrash(w http.ResponseWriter, r *http.Request, req *R
 	ctx := r.Context()
 	var label string
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		items, err := tx.ListTrash(ctx, req.P.UAI)
+		items, err := tx.Records().ListTrash(ctx, req.P.UAI)
 		if err != nil {
 			return err
 		}
@@ -116,11 +116,11 @@ func (s *Server) restoreFromTrash(w http.ResponseWriter, r *http.Request, req *R
 		var action string
 		switch kind {
 		case sillage.TrashEvaluation:
-			err, action = tx.RestoreEvaluation(ctx, req.P.UAI, id), audit.EvaluationRestored
+			err, action = tx.Records().RestoreEvaluation(ctx, req.P.UAI, id), audit.EvaluationRestored
 		case sillage.TrashSheet:
-			err, action = tx.RestoreSheet(ctx, req.P.UAI, id), records.AuditSheetRestored
+			err, action = tx.Records().RestoreSheet(ctx, req.P.UAI, id), records.AuditSheetRestored
 		case sillage.TrashDocument:
-			err, action = tx.RestoreDocument(ctx, req.P.UAI, id), records.AuditDocumentRestored
+			err, action = tx.Records().RestoreDocument(ctx, req.P.UAI, id), records.AuditDocumentRestored
 		}
 		if err != nil {
 			return err

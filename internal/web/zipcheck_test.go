@@ -36,7 +36,7 @@ func twoNamedZIP(t *testing.T, f *fixture) {
 	ctx := context.Background()
 	countReports := func() int {
 		var kept []sillage.ImportReport
-		f.st.Read(ctx, func(tx *store.Tx) (err error) { kept, err = tx.ListImportReports(ctx, uaiA); return err })
+		f.st.Read(ctx, func(tx *store.Tx) (err error) { kept, err = tx.Imports().ListImportReports(ctx, uaiA); return err })
 		return len(kept)
 	}
 	before := countReports()
@@ -46,7 +46,7 @@ func twoNamedZIP(t *testing.T, f *fixture) {
 	}
 	var entries []sillage.AuditEntry
 	f.st.Read(ctx, func(tx *store.Tx) (err error) {
-		entries, err = tx.ListAudit(ctx, uaiA, sillage.AuditFilter{Action: audit.SecurityRefused})
+		entries, err = tx.Audit().ListAudit(ctx, uaiA, sillage.AuditFilter{Action: audit.SecurityRefused})
 		return err
 	})
 	if n := countReports(); n != before {

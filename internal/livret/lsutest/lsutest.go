@@ -108,14 +108,14 @@ func (f *Fixture) build(ctx context.Context, tx *store.Tx, o Options) error {
 	if o.Ecole {
 		kind = sillage.KindEcole
 	}
-	if err := tx.CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: o.Name, Kind: kind}); err != nil {
+	if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: o.Name, Kind: kind}); err != nil {
 		return err
 	}
 	f.Director = sillage.Person{Role: sillage.RoleDirector, Civility: "MME", LastName: "FONTAINE", FirstName: "Claire", Source: sillage.SourceSTS, STSID: "900"}
-	if err := tx.CreatePerson(ctx, uai, &f.Director); err != nil {
+	if err := tx.People().CreatePerson(ctx, uai, &f.Director); err != nil {
 		return err
 	}
-	if err := tx.SetTermStart(ctx, uai, Year, sillage.NewDate(2025, 9, 1)); err != nil {
+	if err := tx.Livret().SetTermStart(ctx, uai, Year, sillage.NewDate(2025, 9, 1)); err != nil {
 		return err
 	}
 	bounds := [][2]sillage.Date{
@@ -125,7 +125,7 @@ func (f *Fixture) build(ctx context.Context, tx *store.Tx, o Options) error {
 	}
 	for i := 0; i < 3; i++ {
 		p := sillage.Period{SchoolYear: Year, Kind: sillage.Trimester, Index: i + 1, Start: bounds[i][0], End: bounds[i][1]}
-		if err := tx.CreatePeriodChecked(ctx, uai, &p); err != nil {
+		if err := tx.Livret().CreatePeriodChecked(ctx, uai, &p); err != nil {
 			return err
 		}
 		f.Periods = append(f.Periods, p)
@@ -144,21 +144,21 @@ func (f *Fixture) build(ctx context.Context, tx *store.Tx, o Options) error {
 		for i, s := range Subjects {
 			if i < o.Subjects {
 				subjects = append(subjects, subj{s.Code, s.Label, s.Modality})
-				if err := tx.UpsertSubject(ctx, uai, sillage.Subject{Code: s.Code, ShortLabel: s.Label, LongLabel: s.Label}); err != nil {
+				if err := tx.People().UpsertSubject(ctx, uai, sillage.Subject{Code: s.Code, ShortLabel: s.Label, LongLabel: s.Label}); err != nil {
 					return err
 				}
 			}
 		}
 		var progs []sillage.Programme
 		for _, l := range levels {
-			if err := tx.UpsertMEF(ctx, uai, sillage.MEF{Code: l.mef, Formation: l.formation, Label: l.formation}); err != nil {
+			if err := tx.People().UpsertMEF(ctx, uai, sillage.MEF{Code: l.mef, Formation: l.formation, Label: l.formation}); err != nil {
 				return err
 			}
 			for _, s := range subjects {
 				progs = append(progs, sillage.Programme{MEF: l.mef, SubjectCode: s.code, Modality: s.modality, Hours: "3.00"})
 			}
 		}
-		if err := tx.ReplaceProgrammes(ctx, uai, progs); err != nil {
+		if err := tx.People().ReplaceProgrammes(ctx, uai, progs); err != nil {
 			return err
 		}
 	}
@@ -175,7 +175,7 @@ func (f *Fixture) build(ctx context.Context, tx *store.Tx, o Options) error {
 		if !o.Ecole {
 			t.STSID = fmt.Sprint(5000 + i)
 		}
-		if err := tx.CreatePerson(ctx, uai, &t); err != nil {
+		if err := tx.People().CreatePerson(ctx, uai, &t); err != nil {
 			return err
 		}
 		f.Teachers = append(f.Teachers, t)
@@ -192,12 +192,12 @@ func (f *Fixture) build(ctx context.Context, tx *store.Tx, o Options) error {
 		if o.Ecole {
 			div = sillage.Division{SchoolYear: Year, Code: fmt.Sprint(70001 + d), Label: fmt.Sprintf("CE2 %c", 'A'+d)}
 		}
-		if err := tx.CreateDivision(ctx, uai, &div); err != nil {
+		if err := tx.People().CreateDivision(ctx, uai, &div); err != nil {
 			return err
 		}
 		f.Divisions = append(f.Divisions, div)
 		head := f.Teachers[d%len(f.Teachers)]
-		if err := tx.SetHeadTeachers(ctx, uai, div.ID, []int64{head.ID}); err != nil {
+		if err := tx.People().SetHeadTeachers(ctx, uai, div.ID, []int64{head.ID}); err != nil {
 			return err
 		}
 		for k := 0; k < o.PerDivision; k++ {
@@ -213,7 +213,7 @@ func (f *Fixture) build(ctx context.Context, tx *store.Tx, o Options) error {
 				fmt.Fprintf(&onde, "\"%s\";;\"%s\";\"%s\";\"%s\";\"%s\";\"CYCLE II\";\"CE2\";\"%s\";\"%s\"\n", s.LastName, s.FirstName,
 					s.BirthDate.French(), []string{"F", "M"}[n%2], ine, div.Label, div.Code)
 			}
-			if err := tx.CreateStudent(ctx, uai, &s); err != nil {
+			if err := tx.People().CreateStudent(ctx, uai, &s); err != nil {
 				return err
 			}
 			s.DivisionCode = div.Code
@@ -230,7 +230,7 @@ func (f *Fixture) build(ctx context.Context, tx *store.Tx, o Options) error {
 		for _, div := range f.Divisions {
 			svcs = append(svcs, sillage.Service{DivisionID: div.ID, SubjectCode: subjects[i].code, Modality: "CG"})
 		}
-		if err := tx.ReplaceServices(ctx, uai, t.ID, svcs); err != nil {
+		if err := tx.People().ReplaceServices(ctx, uai, t.ID, svcs); err != nil {
 			return err
 		}
 	}
@@ -242,7 +242,7 @@ func (f *Fixture) build(ctx context.Context, tx *store.Tx, o Options) error {
 		d := si / max(o.PerDivision, 1)
 		div := f.Divisions[d]
 		for pi, p := range f.Periods[:o.Periods] {
-			r, err := tx.UpsertPeriodicReport(ctx, uai, s.ID, p.ID, f.Director.ID)
+			r, err := tx.Livret().UpsertPeriodicReport(ctx, uai, s.ID, p.ID, f.Director.ID)
 			if err != nil {
 				return err
 			}
@@ -258,7 +258,7 @@ func (f *Fixture) build(ctx context.Context, tx *store.Tx, o Options) error {
 			case 7:
 				r.Support, r.PPREComplement = []string{"PPRE"}, "Soutien en lecture, deux séances par semaine."
 			}
-			if err := tx.UpdatePeriodicReport(ctx, uai, r); err != nil {
+			if err := tx.Livret().UpdatePeriodicReport(ctx, uai, r); err != nil {
 				return err
 			}
 			for k, sub := range subjects {
@@ -272,12 +272,12 @@ func (f *Fixture) build(ctx context.Context, tx *store.Tx, o Options) error {
 						res.Average, res.Status = nil, 3 // exempt from PE
 					}
 				}
-				if err := tx.SetSubjectResult(ctx, uai, res); err != nil {
+				if err := tx.Livret().SetSubjectResult(ctx, uai, res); err != nil {
 					return err
 				}
 			}
 			if !o.Draft {
-				if err := tx.SetPeriodicReportState(ctx, uai, r.ID, sillage.ReportClosed, f.Director.ID); err != nil {
+				if err := tx.Livret().SetPeriodicReportState(ctx, uai, r.ID, sillage.ReportClosed, f.Director.ID); err != nil {
 					return err
 				}
 			}
@@ -291,7 +291,7 @@ func (f *Fixture) build(ctx context.Context, tx *store.Tx, o Options) error {
 						if k%3 == 2 && e == 1 {
 							continue
 						}
-						if err := tx.AddProgrammeElement(ctx, uai, &el); err != nil {
+						if err := tx.Livret().AddProgrammeElement(ctx, uai, &el); err != nil {
 							return err
 						}
 					}
@@ -319,10 +319,10 @@ func (f *Fixture) build(ctx context.Context, tx *store.Tx, o Options) error {
 			if cycle == 4 && si%4 == 0 {
 				c.ComplementCode, c.ComplementLevel = "LCA", 1+si%2
 			}
-			if err := tx.UpsertCycleReport(ctx, uai, &c); err != nil {
+			if err := tx.Livret().UpsertCycleReport(ctx, uai, &c); err != nil {
 				return err
 			}
-			if err := tx.SetCycleReportState(ctx, uai, c.ID, sillage.ReportClosed, f.Director.ID); err != nil {
+			if err := tx.Livret().SetCycleReportState(ctx, uai, c.ID, sillage.ReportClosed, f.Director.ID); err != nil {
 				return err
 			}
 		}

@@ -69,7 +69,7 @@ func TestNoINEAtRestFinds(t *testing.T) {
 		os.Remove(filepath.Join(data, "import-"+ine))
 		check("clean again", false)
 		err := st.Write(ctx, func(tx *store.Tx) error {
-			return tx.CreateEstablishment(ctx, sillage.Establishment{UAI: "0860012W", Name: "Lycée " + ine, Kind: sillage.KindLP})
+			return tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: "0860012W", Name: "Lycée " + ine, Kind: sillage.KindLP})
 		})
 		if err != nil {
 			t.Fatal(err)
