@@ -58,3 +58,25 @@ type CredentialList struct {
 	CreatedAt    time.Time
 	CreatedBy    int64
 }
+
+// Who is the person reading or writing records and reports, in their
+// establishment, as the capability packages (records, livret) know them:
+// not the web's principal, so that a rule holds the same for the pages,
+// the API and any other caller.
+type Who struct {
+	UAI      UAI
+	PersonID int64
+	Role     Role
+}
+
+// Staff reports whether who sees every student, division and report of
+// the establishment: the director and the administrators.
+func (w Who) Staff() bool {
+	return w.Role == RoleDirector || w.Role == RoleAdministrator
+}
+
+// MayEdit reports whether who changes an evaluation: its author and the
+// administrators; the other teachers of the division read it.
+func (w Who) MayEdit(e Evaluation) bool {
+	return w.Role == RoleAdministrator || w.PersonID == e.AuthorID
+}

@@ -101,7 +101,7 @@ func (e *entry) cycleOrDefault(d sillage.Division, cycle int) (int, error) {
 
 // LoadCycleClass reads a division's end-of-cycle reports (cycle 0: the
 // cycle its level ends).
-func LoadCycleClass(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, divisionID int64, cycle int) (*CycleClass, error) {
+func LoadCycleClass(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage.Who, divisionID int64, cycle int) (*CycleClass, error) {
 	e, err := newEntry(ctx, tx, uai, who)
 	if err != nil {
 		return nil, err
@@ -143,7 +143,7 @@ func LoadCycleClass(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who,
 
 // LoadCycle reads a student's end-of-cycle report (cycle 0: the cycle
 // their class ends).
-func LoadCycle(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, studentID int64, cycle int) (*CycleView, error) {
+func LoadCycle(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage.Who, studentID int64, cycle int) (*CycleView, error) {
 	e, err := newEntry(ctx, tx, uai, who)
 	if err != nil {
 		return nil, err
@@ -208,7 +208,7 @@ type CycleInput struct {
 
 // SaveCycle records an end-of-cycle report (head teacher, director,
 // administrator).
-func SaveCycle(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, studentID int64, cycle int, in CycleInput) error {
+func SaveCycle(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage.Who, studentID int64, cycle int, in CycleInput) error {
 	v, err := LoadCycle(ctx, tx, uai, who, studentID, cycle)
 	if err != nil {
 		return err
@@ -268,7 +268,7 @@ func option(code, level string, labels map[string]string, what string) (string, 
 }
 
 // CloseCycle closes an end-of-cycle report and archives its PDF.
-func CloseCycle(ctx context.Context, st *store.Store, blobs *blob.Store, uai sillage.UAI, who Who, actor audit.Actor, studentID int64, cycle int) error {
+func CloseCycle(ctx context.Context, st *store.Store, blobs *blob.Store, uai sillage.UAI, who sillage.Who, actor audit.Actor, studentID int64, cycle int) error {
 	return st.Write(ctx, func(tx *store.Tx) error {
 		v, err := LoadCycle(ctx, tx, uai, who, studentID, cycle)
 		if err != nil {
@@ -307,7 +307,7 @@ func CloseCycle(ctx context.Context, st *store.Store, blobs *blob.Store, uai sil
 }
 
 // ReopenCycle reopens a closed end-of-cycle report (director, administrator).
-func ReopenCycle(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, actor audit.Actor, studentID int64, cycle int) error {
+func ReopenCycle(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage.Who, actor audit.Actor, studentID int64, cycle int) error {
 	v, err := LoadCycle(ctx, tx, uai, who, studentID, cycle)
 	if err != nil {
 		return err

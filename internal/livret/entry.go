@@ -13,18 +13,6 @@ import (
 	"github.com/sillage/sillage/internal/store"
 )
 
-// Who is the person entering reports.
-type Who struct {
-	PersonID int64
-	Role     sillage.Role
-}
-
-// Staff reports whether who sees and enters everything of the
-// establishment's Livret Scolaire: the director and the administrators.
-func (w Who) Staff() bool {
-	return w.Role == sillage.RoleDirector || w.Role == sillage.RoleAdministrator
-}
-
 // SubjectChoice is a subject (2nd degree) or a domain (1st degree) a
 // grid can be entered for.
 type SubjectChoice struct {
@@ -76,11 +64,11 @@ type entry struct {
 	ctx    context.Context
 	tx     *store.Tx
 	uai    sillage.UAI
-	who    Who
+	who    sillage.Who
 	degree lsu.Degree
 }
 
-func newEntry(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who) (*entry, error) {
+func newEntry(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage.Who) (*entry, error) {
 	est, err := tx.Establishments().GetEstablishment(ctx, uai)
 	if err != nil {
 		return nil, err
@@ -367,7 +355,7 @@ func (e *entry) period(id int64) (sillage.Period, error) {
 
 // LoadGrid reads the grid of a subject (the first one within reach when
 // subject is empty).
-func LoadGrid(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, divisionID, periodID int64, subject string) (*Grid, error) {
+func LoadGrid(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage.Who, divisionID, periodID int64, subject string) (*Grid, error) {
 	e, err := newEntry(ctx, tx, uai, who)
 	if err != nil {
 		return nil, err
@@ -495,7 +483,7 @@ func parseSmall(s string, max int, what string) (int, error) {
 }
 
 // SaveResult enters one student's line of a grid and returns it as stored.
-func SaveResult(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, divisionID, periodID, studentID int64, subject string, in ResultInput) (GridRow, error) {
+func SaveResult(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage.Who, divisionID, periodID, studentID int64, subject string, in ResultInput) (GridRow, error) {
 	g, err := LoadGrid(ctx, tx, uai, who, divisionID, periodID, subject)
 	if err != nil {
 		return GridRow{}, err
@@ -548,7 +536,7 @@ func SaveResult(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, div
 }
 
 // AddElement records a programme element worked on in a grid's subject.
-func AddElement(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, divisionID, periodID int64, subject, label string) error {
+func AddElement(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage.Who, divisionID, periodID int64, subject, label string) error {
 	g, err := LoadGrid(ctx, tx, uai, who, divisionID, periodID, subject)
 	if err != nil {
 		return err
@@ -568,7 +556,7 @@ func AddElement(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, div
 }
 
 // RemoveElement removes a programme element of a grid's subject.
-func RemoveElement(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, divisionID, periodID int64, subject string, elementID int64) error {
+func RemoveElement(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage.Who, divisionID, periodID int64, subject string, elementID int64) error {
 	g, err := LoadGrid(ctx, tx, uai, who, divisionID, periodID, subject)
 	if err != nil {
 		return err

@@ -71,7 +71,7 @@ func entryFixture(t *testing.T, st *store.Store) *lsutest.Fixture {
 	return f
 }
 
-func teacherWho(p sillage.Person) livret.Who { return livret.Who{PersonID: p.ID, Role: p.Role} }
+func teacherWho(p sillage.Person) sillage.Who { return sillage.Who{PersonID: p.ID, Role: p.Role} }
 
 func TestGridReachAndEntry(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
@@ -97,7 +97,7 @@ func TestGridReachAndEntry(t *testing.T) {
 			if _, err := livret.LoadGrid(ctx, tx, f.UAI, teacherWho(newcomer), div.ID, period.ID, ""); sillage.KindOf(err) != sillage.KindNotFound {
 				t.Errorf("a teacher without a service in the division: %v", err)
 			}
-			staff, err := livret.LoadGrid(ctx, tx, f.UAI, livret.Who{PersonID: f.Director.ID, Role: sillage.RoleDirector}, div.ID, period.ID, "061300")
+			staff, err := livret.LoadGrid(ctx, tx, f.UAI, sillage.Who{PersonID: f.Director.ID, Role: sillage.RoleDirector}, div.ID, period.ID, "061300")
 			if err != nil || len(staff.Subjects) != 3 {
 				t.Fatalf("the director's grid: %+v %v", staff, err)
 			}
@@ -211,7 +211,7 @@ func TestCloseFreezeReopen(t *testing.T) {
 		head := f.Teachers[0] // head teacher of the first division
 		notHead := f.Teachers[1]
 		s := f.Students[0]
-		director := livret.Who{PersonID: f.Director.ID, Role: sillage.RoleDirector}
+		director := sillage.Who{PersonID: f.Director.ID, Role: sillage.RoleDirector}
 		headActor := audit.Actor{ID: head.ID, Role: string(sillage.RoleTeacher), Name: "Prof principal"}
 		write(t, st, func(ctx context.Context, tx *store.Tx) error {
 			in := livret.HeadInput{GeneralAppreciation: "Trimestre encourageant.", Late: "1", Absences: "4", Unjustified: "2", MissedHours: "3",
@@ -345,7 +345,7 @@ func TestCycleReportEntry(t *testing.T) {
 		if len(pdfs) != 1 || pdfs[0].Kind != store.ReportPDFCycle || pdfs[0].DivisionCode != "3E1" {
 			t.Errorf("cycle PDF: %+v", pdfs)
 		}
-		return livret.ReopenCycle(ctx, tx, f.UAI, livret.Who{PersonID: f.Director.ID, Role: sillage.RoleDirector}, actor, s.ID, 4)
+		return livret.ReopenCycle(ctx, tx, f.UAI, sillage.Who{PersonID: f.Director.ID, Role: sillage.RoleDirector}, actor, s.ID, 4)
 	})
 }
 

@@ -381,7 +381,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 		return out
 	}
 
-	// Who teaches what: division services, and group services reaching
+	// sillage.Who teaches what: division services, and group services reaching
 	// the students who belong to the group.
 	services, err := tx.People().ListServices(ctx, uai, 0)
 	if err != nil {

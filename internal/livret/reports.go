@@ -42,7 +42,7 @@ type ClassLink struct {
 
 // LoadHome reads the Livret Scolaire page. periodID 0 selects the period
 // of today, else the first one.
-func LoadHome(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, now time.Time, periodID int64) (*Home, error) {
+func LoadHome(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage.Who, now time.Time, periodID int64) (*Home, error) {
 	e, err := newEntry(ctx, tx, uai, who)
 	if err != nil {
 		return nil, err
@@ -139,7 +139,7 @@ type ClassRow struct {
 }
 
 // LoadClass reads a division's reports of a period.
-func LoadClass(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, divisionID, periodID int64) (*ClassView, error) {
+func LoadClass(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage.Who, divisionID, periodID int64) (*ClassView, error) {
 	e, err := newEntry(ctx, tx, uai, who)
 	if err != nil {
 		return nil, err
@@ -252,7 +252,7 @@ func personName(p sillage.Person) string {
 }
 
 // LoadReport reads a student's periodic report of a period.
-func LoadReport(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, studentID, periodID int64) (*ReportView, error) {
+func LoadReport(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage.Who, studentID, periodID int64) (*ReportView, error) {
 	e, err := newEntry(ctx, tx, uai, who)
 	if err != nil {
 		return nil, err
@@ -422,7 +422,7 @@ func parseDay(s string) (sillage.Date, error) {
 
 // SaveHead records the head teacher's part of a report: general
 // appreciation, school life, support measures, class council date.
-func SaveHead(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, studentID, periodID int64, in HeadInput) error {
+func SaveHead(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage.Who, studentID, periodID int64, in HeadInput) error {
 	v, err := LoadReport(ctx, tx, uai, who, studentID, periodID)
 	if err != nil {
 		return err
@@ -480,13 +480,13 @@ func errClosed() error {
 
 // CloseReport closes a student's periodic report, archives its PDF and
 // records it in the audit log, in one transaction.
-func CloseReport(ctx context.Context, st *store.Store, blobs *blob.Store, uai sillage.UAI, who Who, actor audit.Actor, studentID, periodID int64) error {
+func CloseReport(ctx context.Context, st *store.Store, blobs *blob.Store, uai sillage.UAI, who sillage.Who, actor audit.Actor, studentID, periodID int64) error {
 	return st.Write(ctx, func(tx *store.Tx) error {
 		return closeReport(ctx, tx, blobs, uai, who, actor, studentID, periodID)
 	})
 }
 
-func closeReport(ctx context.Context, tx *store.Tx, blobs *blob.Store, uai sillage.UAI, who Who, actor audit.Actor, studentID, periodID int64) error {
+func closeReport(ctx context.Context, tx *store.Tx, blobs *blob.Store, uai sillage.UAI, who sillage.Who, actor audit.Actor, studentID, periodID int64) error {
 	v, err := LoadReport(ctx, tx, uai, who, studentID, periodID)
 	if err != nil {
 		return err
@@ -521,7 +521,7 @@ func closeReport(ctx context.Context, tx *store.Tx, blobs *blob.Store, uai silla
 
 // CloseClass closes every draft report of a division for a period (the
 // head teacher's "close the class"), and returns how many were closed.
-func CloseClass(ctx context.Context, st *store.Store, blobs *blob.Store, uai sillage.UAI, who Who, actor audit.Actor, divisionID, periodID int64) (int, error) {
+func CloseClass(ctx context.Context, st *store.Store, blobs *blob.Store, uai sillage.UAI, who sillage.Who, actor audit.Actor, divisionID, periodID int64) (int, error) {
 	n := 0
 	err := st.Write(ctx, func(tx *store.Tx) error {
 		v, err := LoadClass(ctx, tx, uai, who, divisionID, periodID)
@@ -546,7 +546,7 @@ func CloseClass(ctx context.Context, st *store.Store, blobs *blob.Store, uai sil
 }
 
 // ReopenReport reopens a closed periodic report (director, administrator).
-func ReopenReport(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, actor audit.Actor, studentID, periodID int64) error {
+func ReopenReport(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage.Who, actor audit.Actor, studentID, periodID int64) error {
 	v, err := LoadReport(ctx, tx, uai, who, studentID, periodID)
 	if err != nil {
 		return err
@@ -564,7 +564,7 @@ func ReopenReport(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, a
 		fmt.Sprintf("%s, %s, %s", v.Student.FullName(), v.Division.Code, v.Period.Label()))
 }
 
-func archivePDF(ctx context.Context, tx *store.Tx, blobs *blob.Store, uai sillage.UAI, who Who, kind string, reportID int64,
+func archivePDF(ctx context.Context, tx *store.Tx, blobs *blob.Store, uai sillage.UAI, who sillage.Who, kind string, reportID int64,
 	s sillage.Student, d sillage.Division, year sillage.SchoolYear, title string, pdf *bytes.Buffer) error {
 	ref, err := blobs.Put(pdf)
 	if err != nil {
@@ -576,7 +576,7 @@ func archivePDF(ctx context.Context, tx *store.Tx, blobs *blob.Store, uai sillag
 }
 
 // PDFOfStudent returns an archived report PDF of a student within reach.
-func PDFOfStudent(ctx context.Context, tx *store.Tx, uai sillage.UAI, who Who, pdfID int64) (sillage.ReportPDF, error) {
+func PDFOfStudent(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage.Who, pdfID int64) (sillage.ReportPDF, error) {
 	p, err := tx.Livret().GetReportPDF(ctx, uai, pdfID)
 	if err != nil {
 		return p, err

@@ -58,7 +58,7 @@ func (e *ItemError) Unwrap() error { return e.Err }
 // column or a competence of its referential, each value on the
 // establishment's scale, each comment within MaxCommentRunes. It returns
 // the evaluation.
-func EnterResults(ctx context.Context, tx *store.Tx, who Who, evaluationID int64, in Entry) (sillage.Evaluation, error) {
+func EnterResults(ctx context.Context, tx *store.Tx, who sillage.Who, evaluationID int64, in Entry) (sillage.Evaluation, error) {
 	e, err := EvaluationInReach(ctx, tx, who, evaluationID)
 	if err != nil {
 		return e, err

@@ -13,29 +13,8 @@ import (
 // groups, the director and the administrator every student. Out of reach
 // is "not found", never "forbidden": nothing says the student exists.
 
-// Who is the person reading or writing records, in their establishment.
-// It is not auth.Principal so that the record's rules hold the same for
-// the pages, the API and any other caller.
-type Who struct {
-	UAI      sillage.UAI
-	PersonID int64
-	Role     sillage.Role
-}
-
-// Staff reports whether who sees every student and every division of the
-// establishment: the director and the administrators.
-func (w Who) Staff() bool {
-	return w.Role == sillage.RoleDirector || w.Role == sillage.RoleAdministrator
-}
-
-// MayEdit reports whether who changes an evaluation: its author and the
-// administrators; the other teachers of the division read it.
-func (w Who) MayEdit(e sillage.Evaluation) bool {
-	return w.Role == sillage.RoleAdministrator || w.PersonID == e.AuthorID
-}
-
 // Reach returns a student of who's establishment within their reach.
-func Reach(ctx context.Context, tx *store.Tx, who Who, studentID int64) (sillage.Student, error) {
+func Reach(ctx context.Context, tx *store.Tx, who sillage.Who, studentID int64) (sillage.Student, error) {
 	st, err := tx.People().GetStudent(ctx, who.UAI, studentID)
 	if err != nil {
 		return st, err
@@ -50,7 +29,7 @@ func Reach(ctx context.Context, tx *store.Tx, who Who, studentID int64) (sillage
 	return st, nil
 }
 
-func reaches(ctx context.Context, tx *store.Tx, who Who, studentID int64) (bool, error) {
+func reaches(ctx context.Context, tx *store.Tx, who sillage.Who, studentID int64) (bool, error) {
 	switch who.Role {
 	case sillage.RoleStudent:
 		return who.PersonID == studentID, nil
@@ -66,7 +45,7 @@ func reaches(ctx context.Context, tx *store.Tx, who Who, studentID int64) (bool,
 
 // StudentsInReach lists the students a member of staff may see, within
 // the filter (nil for the other roles).
-func StudentsInReach(ctx context.Context, tx *store.Tx, who Who, f sillage.StudentFilter) ([]sillage.Student, error) {
+func StudentsInReach(ctx context.Context, tx *store.Tx, who sillage.Who, f sillage.StudentFilter) ([]sillage.Student, error) {
 	if who.Role == sillage.RoleTeacher {
 		ids, err := tx.Records().TeacherStudentIDs(ctx, who.UAI, who.PersonID)
 		if err != nil {
@@ -85,7 +64,7 @@ func StudentsInReach(ctx context.Context, tx *store.Tx, who Who, f sillage.Stude
 // DivisionsInReach lists the divisions whose evaluations a member of
 // staff handles: a teacher's own (taught or headed), every division for
 // the director and the administrators.
-func DivisionsInReach(ctx context.Context, tx *store.Tx, who Who) ([]sillage.Division, error) {
+func DivisionsInReach(ctx context.Context, tx *store.Tx, who sillage.Who) ([]sillage.Division, error) {
 	all, err := tx.People().ListDivisions(ctx, who.UAI, 0)
 	if err != nil || who.Staff() {
 		return all, err
@@ -109,7 +88,7 @@ func DivisionsInReach(ctx context.Context, tx *store.Tx, who Who) ([]sillage.Div
 
 // DivisionInReach returns a division in which who creates evaluations:
 // any for an administrator, one they teach for a teacher.
-func DivisionInReach(ctx context.Context, tx *store.Tx, who Who, id int64) (sillage.Division, error) {
+func DivisionInReach(ctx context.Context, tx *store.Tx, who sillage.Who, id int64) (sillage.Division, error) {
 	d, err := tx.People().GetDivision(ctx, who.UAI, id)
 	if err != nil {
 		return d, err
@@ -130,7 +109,7 @@ func DivisionInReach(ctx context.Context, tx *store.Tx, who Who, id int64) (sill
 // EvaluationInReach returns a live evaluation who may see: an
 // administrator every one; a teacher those they wrote and those of the
 // divisions they teach.
-func EvaluationInReach(ctx context.Context, tx *store.Tx, who Who, id int64) (sillage.Evaluation, error) {
+func EvaluationInReach(ctx context.Context, tx *store.Tx, who sillage.Who, id int64) (sillage.Evaluation, error) {
 	e, err := tx.Records().GetEvaluation(ctx, who.UAI, id)
 	if err != nil {
 		return e, err
@@ -153,7 +132,7 @@ func EvaluationInReach(ctx context.Context, tx *store.Tx, who Who, id int64) (si
 // EvaluationsWithoutDivision lists the evaluations attached to no
 // division that who handles: a teacher's own, every one for an
 // administrator.
-func EvaluationsWithoutDivision(ctx context.Context, tx *store.Tx, who Who) ([]sillage.Evaluation, error) {
+func EvaluationsWithoutDivision(ctx context.Context, tx *store.Tx, who sillage.Who) ([]sillage.Evaluation, error) {
 	author := who.PersonID
 	if who.Role == sillage.RoleAdministrator {
 		author = 0
@@ -172,7 +151,7 @@ func EvaluationsWithoutDivision(ctx context.Context, tx *store.Tx, who Who) ([]s
 }
 
 // SheetInReach returns a live sheet whose student is within who's reach.
-func SheetInReach(ctx context.Context, tx *store.Tx, who Who, id int64) (sillage.Sheet, error) {
+func SheetInReach(ctx context.Context, tx *store.Tx, who sillage.Who, id int64) (sillage.Sheet, error) {
 	sh, err := tx.Records().GetSheet(ctx, who.UAI, id)
 	if err != nil {
 		return sh, err
@@ -192,7 +171,7 @@ func SheetInReach(ctx context.Context, tx *store.Tx, who Who, id int64) (sillage
 
 // AttachmentInReach returns an attachment of a live sheet within reach,
 // with its sheet.
-func AttachmentInReach(ctx context.Context, tx *store.Tx, who Who, id int64) (sillage.Attachment, sillage.Sheet, error) {
+func AttachmentInReach(ctx context.Context, tx *store.Tx, who sillage.Who, id int64) (sillage.Attachment, sillage.Sheet, error) {
 	a, err := tx.Records().GetAttachment(ctx, who.UAI, id)
 	if err != nil {
 		return a, sillage.Sheet{}, err
@@ -205,7 +184,7 @@ func AttachmentInReach(ctx context.Context, tx *store.Tx, who Who, id int64) (si
 }
 
 // DocumentInReach returns a live document of a student within reach.
-func DocumentInReach(ctx context.Context, tx *store.Tx, who Who, studentID, id int64) (sillage.Document, error) {
+func DocumentInReach(ctx context.Context, tx *store.Tx, who sillage.Who, studentID, id int64) (sillage.Document, error) {
 	d, err := tx.Records().GetDocument(ctx, who.UAI, id)
 	if err != nil {
 		return d, err

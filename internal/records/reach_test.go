@@ -20,8 +20,8 @@ type reachWorld struct {
 	*school
 	other                              sillage.Student
 	idle, parent, director, admin      sillage.Person
-	teacher, idleW, parentW, directorW records.Who
-	adminW                             records.Who
+	teacher, idleW, parentW, directorW sillage.Who
+	adminW                             sillage.Who
 	eval                               sillage.Evaluation
 }
 
@@ -68,7 +68,7 @@ func newReachWorld(t *testing.T, st *store.Store) *reachWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	who := func(p sillage.Person) records.Who { return records.Who{UAI: uai, PersonID: p.ID, Role: p.Role} }
+	who := func(p sillage.Person) sillage.Who { return sillage.Who{UAI: uai, PersonID: p.ID, Role: p.Role} }
 	w.teacher, w.idleW, w.parentW, w.directorW, w.adminW = who(w.school.teacher), who(w.idle), who(w.parent), who(w.director), who(w.admin)
 	return w
 }
@@ -80,12 +80,12 @@ func TestReach(t *testing.T) {
 		ctx := context.Background()
 		w := newReachWorld(t, st)
 		e1, e2 := w.students["E1"], w.students["E2"]
-		self := records.Who{UAI: uai, PersonID: e1.ID, Role: sillage.RoleStudent}
+		self := sillage.Who{UAI: uai, PersonID: e1.ID, Role: sillage.RoleStudent}
 		elsewhere := w.directorW
 		elsewhere.UAI = "0860013X"
 		for _, c := range []struct {
 			name    string
-			who     records.Who
+			who     sillage.Who
 			student int64
 			reached bool
 		}{
@@ -116,7 +116,7 @@ func TestReach(t *testing.T) {
 		}
 		for _, c := range []struct {
 			name string
-			who  records.Who
+			who  sillage.Who
 			want int
 		}{
 			{"teacher", w.teacher, 3}, {"teacher of nothing", w.idleW, 0}, {"parent", w.parentW, 0}, {"director", w.directorW, 4},
@@ -151,7 +151,7 @@ func TestEnterResults(t *testing.T) {
 		const ok = sillage.Kind(-1)
 		for _, c := range []struct {
 			name string
-			who  records.Who
+			who  sillage.Who
 			in   records.Entry
 			want sillage.Kind
 			item string // the list of the refused item, if any
@@ -233,7 +233,7 @@ func TestEvaluationsWithoutDivision(t *testing.T) {
 		}
 		for _, c := range []struct {
 			name string
-			who  records.Who
+			who  sillage.Who
 			want int
 		}{
 			{"teacher", w.teacher, 1}, {"teacher of nothing", w.idleW, 1}, {"administrator", w.adminW, 2}, {"director", w.directorW, 0},

@@ -33,7 +33,7 @@ func (s *Server) downloadDocument(w http.ResponseWriter, r *http.Request, req *R
 	ctx := r.Context()
 	var d sillage.Document
 	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		d, err = records.DocumentInReach(ctx, tx, recordsWho(req.P), studentID, id)
+		d, err = records.DocumentInReach(ctx, tx, whoOf(req.P), studentID, id)
 		return err
 	}); err != nil {
 		return err

@@ -25,12 +25,12 @@ func (s *Server) evaluationsPage(w http.ResponseWriter, r *http.Request, req *Re
 	var evals []sillage.Evaluation
 	var current sillage.Division
 	err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		if divisions, err = records.DivisionsInReach(ctx, tx, recordsWho(req.P)); err != nil {
+		if divisions, err = records.DivisionsInReach(ctx, tx, whoOf(req.P)); err != nil {
 			return err
 		}
 		switch {
 		case sel == "sans":
-			evals, err = records.EvaluationsWithoutDivision(ctx, tx, recordsWho(req.P))
+			evals, err = records.EvaluationsWithoutDivision(ctx, tx, whoOf(req.P))
 			return err
 		case sel != "":
 			id, err := strconv.ParseInt(sel, 10, 64)
@@ -152,7 +152,7 @@ func (s *Server) newEvaluationPage(w http.ResponseWriter, r *http.Request, req *
 	f := evaluationForm{Action: "/evaluations", Checked: map[int64]bool{}, New: true}
 	err = s.store.Read(ctx, func(tx *store.Tx) (err error) {
 		if divID == 0 {
-			divs, err := records.DivisionsInReach(ctx, tx, recordsWho(req.P))
+			divs, err := records.DivisionsInReach(ctx, tx, whoOf(req.P))
 			if err != nil {
 				return err
 			}
@@ -161,7 +161,7 @@ func (s *Server) newEvaluationPage(w http.ResponseWriter, r *http.Request, req *
 			}
 			divID = divs[len(divs)-1].ID
 		}
-		if f.Division, err = records.DivisionInReach(ctx, tx, recordsWho(req.P), divID); err != nil {
+		if f.Division, err = records.DivisionInReach(ctx, tx, whoOf(req.P), divID); err != nil {
 			return err
 		}
 		f.Evaluation = sillage.Evaluation{Date: sillage.Today(tx.Now()), Level: defaultLevel(ctx, tx, req.P.UAI, f.Division)}
@@ -227,7 +227,7 @@ func (s *Server) createEvaluation(w http.ResponseWriter, r *http.Request, req *R
 		if divID == 0 {
 			return sillage.Errorf(sillage.KindInvalid, "choisissez la division de l'évaluation")
 		}
-		if f.Division, err = records.DivisionInReach(ctx, tx, recordsWho(req.P), divID); err != nil {
+		if f.Division, err = records.DivisionInReach(ctx, tx, whoOf(req.P), divID); err != nil {
 			return err
 		}
 		if err := fillEvaluationForm(ctx, tx, req.P.UAI, &f, refID); err != nil {
@@ -261,11 +261,11 @@ func (s *Server) editEvaluationPage(w http.ResponseWriter, r *http.Request, req 
 	ctx := r.Context()
 	f := evaluationForm{Checked: map[int64]bool{}, WithResults: map[int64]bool{}}
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
-		e, err := records.EvaluationInReach(ctx, tx, recordsWho(req.P), id)
+		e, err := records.EvaluationInReach(ctx, tx, whoOf(req.P), id)
 		if err != nil {
 			return err
 		}
-		if !recordsWho(req.P).MayEdit(e) {
+		if !whoOf(req.P).MayEdit(e) {
 			return sillage.Errorf(sillage.KindForbidden, "seuls l'auteur de l'évaluation et les administrateurs la modifient")
 		}
 		f.Evaluation = e
@@ -316,11 +316,11 @@ func (s *Server) updateEvaluation(w http.ResponseWriter, r *http.Request, req *R
 	f := evaluationForm{Checked: map[int64]bool{}, WithResults: map[int64]bool{}}
 	var errs []string
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		e, err := records.EvaluationInReach(ctx, tx, recordsWho(req.P), id)
+		e, err := records.EvaluationInReach(ctx, tx, whoOf(req.P), id)
 		if err != nil {
 			return err
 		}
-		if !recordsWho(req.P).MayEdit(e) {
+		if !whoOf(req.P).MayEdit(e) {
 			return sillage.Errorf(sillage.KindForbidden, "seuls l'auteur de l'évaluation et les administrateurs la modifient")
 		}
 		var comps []int64
@@ -397,11 +397,11 @@ func (s *Server) evaluationPage(w http.ResponseWriter, r *http.Request, req *Req
 	ctx := r.Context()
 	var g gridData
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
-		e, err := records.EvaluationInReach(ctx, tx, recordsWho(req.P), id)
+		e, err := records.EvaluationInReach(ctx, tx, whoOf(req.P), id)
 		if err != nil {
 			return err
 		}
-		g.Evaluation, g.Editable = e, recordsWho(req.P).MayEdit(e)
+		g.Evaluation, g.Editable = e, whoOf(req.P).MayEdit(e)
 		if e.DivisionID != 0 {
 			if g.Division, err = tx.People().GetDivision(ctx, req.P.UAI, e.DivisionID); err != nil {
 				return err
@@ -468,12 +468,12 @@ func (s *Server) setResultCell(w http.ResponseWriter, r *http.Request, req *Requ
 		if err1 != nil || err2 != nil || compID == 0 {
 			// Reach first: an evaluation out of reach is not found
 			// whatever the form says.
-			if _, err := records.EvaluationInReach(ctx, tx, recordsWho(req.P), id); err != nil {
+			if _, err := records.EvaluationInReach(ctx, tx, whoOf(req.P), id); err != nil {
 				return err
 			}
 			return sillage.Errorf(sillage.KindInvalid, "cellule inconnue : élève ou compétence manquant")
 		}
-		_, err := records.EnterResults(ctx, tx, recordsWho(req.P), id, records.Entry{
+		_, err := records.EnterResults(ctx, tx, whoOf(req.P), id, records.Entry{
 			Results: []records.ResultInput{{StudentID: studentID, CompetenceID: compID, Value: value}}})
 		return err
 	})
@@ -504,12 +504,12 @@ func (s *Server) setCommentCell(w http.ResponseWriter, r *http.Request, req *Req
 	ctx := r.Context()
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
 		if err1 != nil || studentID == 0 {
-			if _, err := records.EvaluationInReach(ctx, tx, recordsWho(req.P), id); err != nil {
+			if _, err := records.EvaluationInReach(ctx, tx, whoOf(req.P), id); err != nil {
 				return err
 			}
 			return sillage.Errorf(sillage.KindInvalid, "élève manquant")
 		}
-		_, err := records.EnterResults(ctx, tx, recordsWho(req.P), id, records.Entry{
+		_, err := records.EnterResults(ctx, tx, whoOf(req.P), id, records.Entry{
 			Comments: []records.CommentInput{{StudentID: studentID, Text: text}}})
 		return err
 	})
@@ -545,10 +545,10 @@ func (s *Server) trashEvaluation(w http.ResponseWriter, r *http.Request, req *Re
 	var e sillage.Evaluation
 	var results int
 	err = s.store.Write(ctx, func(tx *store.Tx) (err error) {
-		if e, err = records.EvaluationInReach(ctx, tx, recordsWho(req.P), id); err != nil {
+		if e, err = records.EvaluationInReach(ctx, tx, whoOf(req.P), id); err != nil {
 			return err
 		}
-		if !recordsWho(req.P).MayEdit(e) {
+		if !whoOf(req.P).MayEdit(e) {
 			return sillage.Errorf(sillage.KindForbidden, "seuls l'auteur de l'évaluation et les administrateurs la suppriment")
 		}
 		grid, err := records.LoadGrid(ctx, tx, req.P.UAI, e)

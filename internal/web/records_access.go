@@ -16,10 +16,10 @@ import (
 	"github.com/sillage/sillage/internal/store"
 )
 
-// recordsWho is the principal as the record's rules know them (records.Who):
+// recordsWho is the principal as the record's rules know them (sillage.Who):
 // the reach and the entry of results are decided in package records.
-func recordsWho(p auth.Principal) records.Who {
-	return records.Who{UAI: p.UAI, PersonID: p.PersonID, Role: p.Role}
+func whoOf(p auth.Principal) sillage.Who {
+	return sillage.Who{UAI: p.UAI, PersonID: p.PersonID, Role: p.Role}
 }
 
 // serveBlob sends a stored file as a download: Content-Disposition

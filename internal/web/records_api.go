@@ -88,7 +88,7 @@ func (s *Server) apiStudents(w http.ResponseWriter, r *http.Request, req *Reques
 	}
 	var sts []sillage.Student
 	err = s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		sts, err = records.StudentsInReach(ctx, tx, recordsWho(req.P), sillage.StudentFilter{DivisionID: divisionID})
+		sts, err = records.StudentsInReach(ctx, tx, whoOf(req.P), sillage.StudentFilter{DivisionID: divisionID})
 		return err
 	})
 	if err != nil {
@@ -108,7 +108,7 @@ func (s *Server) apiStudentRecord(w http.ResponseWriter, r *http.Request, req *R
 	// The whole record leaves Sillage, as with the ZIP download: journaled
 	// in the same transaction.
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
-		st, err := records.Reach(ctx, tx, recordsWho(req.P), studentID)
+		st, err := records.Reach(ctx, tx, whoOf(req.P), studentID)
 		if err != nil {
 			return err
 		}
@@ -176,7 +176,7 @@ func (s *Server) apiEvaluations(w http.ResponseWriter, r *http.Request, req *Req
 	}
 	out := []apiEvaluation{}
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
-		divs, err := records.DivisionsInReach(ctx, tx, recordsWho(req.P))
+		divs, err := records.DivisionsInReach(ctx, tx, whoOf(req.P))
 		if err != nil {
 			return err
 		}
@@ -193,7 +193,7 @@ func (s *Server) apiEvaluations(w http.ResponseWriter, r *http.Request, req *Req
 			}
 		}
 		if divisionID == 0 {
-			mine, err := records.EvaluationsWithoutDivision(ctx, tx, recordsWho(req.P))
+			mine, err := records.EvaluationsWithoutDivision(ctx, tx, whoOf(req.P))
 			if err != nil {
 				return err
 			}
@@ -217,7 +217,7 @@ func (s *Server) apiEvaluation(w http.ResponseWriter, r *http.Request, req *Requ
 	ctx := r.Context()
 	var out apiEvaluation
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
-		e, err := records.EvaluationInReach(ctx, tx, recordsWho(req.P), id)
+		e, err := records.EvaluationInReach(ctx, tx, whoOf(req.P), id)
 		if err != nil {
 			return err
 		}
@@ -270,7 +270,7 @@ func (s *Server) apiSetResults(w http.ResponseWriter, r *http.Request, req *Requ
 	// Reach first (another establishment's evaluation is "not found"
 	// whatever the body), then the body, read outside any transaction.
 	if err := s.store.Read(ctx, func(tx *store.Tx) error {
-		_, err := records.EvaluationInReach(ctx, tx, recordsWho(req.P), id)
+		_, err := records.EvaluationInReach(ctx, tx, whoOf(req.P), id)
 		return err
 	}); err != nil {
 		return err
@@ -289,7 +289,7 @@ func (s *Server) apiSetResults(w http.ResponseWriter, r *http.Request, req *Requ
 		in.Comments = append(in.Comments, records.CommentInput{StudentID: c.Student, Text: c.Text})
 	}
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		e, err := records.EnterResults(ctx, tx, recordsWho(req.P), id, in)
+		e, err := records.EnterResults(ctx, tx, whoOf(req.P), id, in)
 		var item *records.ItemError
 		if errors.As(err, &item) {
 			return sillage.Errorf(sillage.KindOf(err), "%s[%d] : %s", item.List, item.Index, sillage.Message(err))
@@ -321,7 +321,7 @@ func (s *Server) apiSheet(w http.ResponseWriter, r *http.Request, req *Request) 
 	ctx := r.Context()
 	var sh sillage.Sheet
 	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		sh, err = records.SheetInReach(ctx, tx, recordsWho(req.P), id)
+		sh, err = records.SheetInReach(ctx, tx, whoOf(req.P), id)
 		return err
 	}); err != nil {
 		return err

@@ -19,10 +19,6 @@ import (
 // appreciation, school life and support measures, then closes the reports;
 // the director and the administrators see everything and reopen.
 
-func whoOf(req *Request) livret.Who {
-	return livret.Who{PersonID: req.P.PersonID, Role: req.P.Role}
-}
-
 func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }
 
 func (s *Server) livretHome(w http.ResponseWriter, r *http.Request, req *Request) error {
@@ -30,7 +26,7 @@ func (s *Server) livretHome(w http.ResponseWriter, r *http.Request, req *Request
 	periodID, _ := strconv.ParseInt(r.URL.Query().Get("periode"), 10, 64)
 	var h *livret.Home
 	err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		h, err = livret.LoadHome(ctx, tx, req.P.UAI, whoOf(req), s.clock.Now(), periodID)
+		h, err = livret.LoadHome(ctx, tx, req.P.UAI, whoOf(req.P), s.clock.Now(), periodID)
 		return err
 	})
 	if err != nil {
@@ -89,7 +85,7 @@ func (s *Server) gridPage(w http.ResponseWriter, r *http.Request, req *Request) 
 	ctx := r.Context()
 	var g *livret.Grid
 	err = s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		g, err = livret.LoadGrid(ctx, tx, req.P.UAI, whoOf(req), divisionID, periodID, r.URL.Query().Get("matiere"))
+		g, err = livret.LoadGrid(ctx, tx, req.P.UAI, whoOf(req.P), divisionID, periodID, r.URL.Query().Get("matiere"))
 		return err
 	})
 	if err != nil {
@@ -121,10 +117,10 @@ func (s *Server) saveGridRow(w http.ResponseWriter, r *http.Request, req *Reques
 	var g *livret.Grid
 	var row livret.GridRow
 	err = s.store.Write(ctx, func(tx *store.Tx) (err error) {
-		if row, err = livret.SaveResult(ctx, tx, req.P.UAI, whoOf(req), divisionID, periodID, studentID, subject, in); err != nil {
+		if row, err = livret.SaveResult(ctx, tx, req.P.UAI, whoOf(req.P), divisionID, periodID, studentID, subject, in); err != nil {
 			return err
 		}
-		g, err = livret.LoadGrid(ctx, tx, req.P.UAI, whoOf(req), divisionID, periodID, subject)
+		g, err = livret.LoadGrid(ctx, tx, req.P.UAI, whoOf(req.P), divisionID, periodID, subject)
 		if err == nil {
 			for _, gr := range g.Rows {
 				if gr.Student.ID == studentID {
@@ -151,7 +147,7 @@ func (s *Server) saveGridRow(w http.ResponseWriter, r *http.Request, req *Reques
 		var shown livret.Grid
 		var current livret.GridRow
 		if rerr := s.store.Read(ctx, func(tx *store.Tx) error {
-			g, err := livret.LoadGrid(ctx, tx, req.P.UAI, whoOf(req), divisionID, periodID, subject)
+			g, err := livret.LoadGrid(ctx, tx, req.P.UAI, whoOf(req.P), divisionID, periodID, subject)
 			if err != nil {
 				return err
 			}
@@ -186,7 +182,7 @@ func (s *Server) addGridElement(w http.ResponseWriter, r *http.Request, req *Req
 	subject := strings.TrimSpace(r.PostFormValue("matiere"))
 	ctx := r.Context()
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		return livret.AddElement(ctx, tx, req.P.UAI, whoOf(req), divisionID, periodID, subject, r.PostFormValue("libelle"))
+		return livret.AddElement(ctx, tx, req.P.UAI, whoOf(req.P), divisionID, periodID, subject, r.PostFormValue("libelle"))
 	})
 	if err != nil {
 		return err
@@ -206,7 +202,7 @@ func (s *Server) removeGridElement(w http.ResponseWriter, r *http.Request, req *
 	ctx := r.Context()
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
 		// Reach first: another establishment's grid is "not found".
-		if _, err := livret.LoadGrid(ctx, tx, req.P.UAI, whoOf(req), divisionID, periodID, ""); err != nil {
+		if _, err := livret.LoadGrid(ctx, tx, req.P.UAI, whoOf(req.P), divisionID, periodID, ""); err != nil {
 			return err
 		}
 		id, err := formID(r, "element")
@@ -216,7 +212,7 @@ func (s *Server) removeGridElement(w http.ResponseWriter, r *http.Request, req *
 		if id == 0 {
 			return sillage.Errorf(sillage.KindInvalid, "élément de programme manquant")
 		}
-		return livret.RemoveElement(ctx, tx, req.P.UAI, whoOf(req), divisionID, periodID, subject, id)
+		return livret.RemoveElement(ctx, tx, req.P.UAI, whoOf(req.P), divisionID, periodID, subject, id)
 	})
 	if err != nil {
 		return err
@@ -232,7 +228,7 @@ func (s *Server) classPage(w http.ResponseWriter, r *http.Request, req *Request)
 	ctx := r.Context()
 	var v *livret.ClassView
 	err = s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		v, err = livret.LoadClass(ctx, tx, req.P.UAI, whoOf(req), divisionID, periodID)
+		v, err = livret.LoadClass(ctx, tx, req.P.UAI, whoOf(req.P), divisionID, periodID)
 		return err
 	})
 	if err != nil {
@@ -246,7 +242,7 @@ func (s *Server) closeClassReports(w http.ResponseWriter, r *http.Request, req *
 	if err != nil {
 		return err
 	}
-	n, err := livret.CloseClass(r.Context(), s.store, s.blobs, req.P.UAI, whoOf(req), req.Actor(), divisionID, periodID)
+	n, err := livret.CloseClass(r.Context(), s.store, s.blobs, req.P.UAI, whoOf(req.P), req.Actor(), divisionID, periodID)
 	if err != nil {
 		return err
 	}
@@ -282,7 +278,7 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request, req *Request
 	ctx := r.Context()
 	var v *livret.ReportView
 	err = s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		v, err = livret.LoadReport(ctx, tx, req.P.UAI, whoOf(req), studentID, periodID)
+		v, err = livret.LoadReport(ctx, tx, req.P.UAI, whoOf(req.P), studentID, periodID)
 		return err
 	})
 	if err != nil {
@@ -305,7 +301,7 @@ func (s *Server) saveReportHead(w http.ResponseWriter, r *http.Request, req *Req
 		CouncilDate: r.PostFormValue("conseil")}
 	ctx := r.Context()
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		return livret.SaveHead(ctx, tx, req.P.UAI, whoOf(req), studentID, periodID, in)
+		return livret.SaveHead(ctx, tx, req.P.UAI, whoOf(req.P), studentID, periodID, in)
 	})
 	if err != nil {
 		return err
@@ -318,7 +314,7 @@ func (s *Server) closeStudentReport(w http.ResponseWriter, r *http.Request, req 
 	if err != nil {
 		return err
 	}
-	if err := livret.CloseReport(r.Context(), s.store, s.blobs, req.P.UAI, whoOf(req), req.Actor(), studentID, periodID); err != nil {
+	if err := livret.CloseReport(r.Context(), s.store, s.blobs, req.P.UAI, whoOf(req.P), req.Actor(), studentID, periodID); err != nil {
 		return err
 	}
 	return s.redirect(w, r, req, reportURL(studentID, periodID), "Bilan fermé : il ne peut plus être modifié, son PDF est archivé.")
@@ -331,7 +327,7 @@ func (s *Server) reopenStudentReport(w http.ResponseWriter, r *http.Request, req
 	}
 	ctx := r.Context()
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		return livret.ReopenReport(ctx, tx, req.P.UAI, whoOf(req), req.Actor(), studentID, periodID)
+		return livret.ReopenReport(ctx, tx, req.P.UAI, whoOf(req.P), req.Actor(), studentID, periodID)
 	})
 	if err != nil {
 		return err
@@ -356,7 +352,7 @@ func (s *Server) reportPDF(w http.ResponseWriter, r *http.Request, req *Request)
 	var buf bytes.Buffer
 	var name string
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
-		v, err := livret.LoadReport(ctx, tx, req.P.UAI, whoOf(req), studentID, periodID)
+		v, err := livret.LoadReport(ctx, tx, req.P.UAI, whoOf(req.P), studentID, periodID)
 		if err != nil {
 			return err
 		}
@@ -378,7 +374,7 @@ func (s *Server) archivedPDF(w http.ResponseWriter, r *http.Request, req *Reques
 	ctx := r.Context()
 	var p sillage.ReportPDF
 	err = s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		p, err = livret.PDFOfStudent(ctx, tx, req.P.UAI, whoOf(req), id)
+		p, err = livret.PDFOfStudent(ctx, tx, req.P.UAI, whoOf(req.P), id)
 		return err
 	})
 	if err != nil {
@@ -410,7 +406,7 @@ func (s *Server) cycleClassPage(w http.ResponseWriter, r *http.Request, req *Req
 	ctx := r.Context()
 	var c *livret.CycleClass
 	err = s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		c, err = livret.LoadCycleClass(ctx, tx, req.P.UAI, whoOf(req), divisionID, cycleParam(r))
+		c, err = livret.LoadCycleClass(ctx, tx, req.P.UAI, whoOf(req.P), divisionID, cycleParam(r))
 		return err
 	})
 	if err != nil {
@@ -431,7 +427,7 @@ func (s *Server) cyclePage(w http.ResponseWriter, r *http.Request, req *Request)
 	ctx := r.Context()
 	var v *livret.CycleView
 	err = s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		v, err = livret.LoadCycle(ctx, tx, req.P.UAI, whoOf(req), studentID, cycleParam(r))
+		v, err = livret.LoadCycle(ctx, tx, req.P.UAI, whoOf(req.P), studentID, cycleParam(r))
 		return err
 	})
 	if err != nil {
@@ -457,12 +453,12 @@ func (s *Server) saveCycleReport(w http.ResponseWriter, r *http.Request, req *Re
 	cycle := cycleParam(r)
 	ctx := r.Context()
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		v, err := livret.LoadCycle(ctx, tx, req.P.UAI, whoOf(req), studentID, cycle)
+		v, err := livret.LoadCycle(ctx, tx, req.P.UAI, whoOf(req.P), studentID, cycle)
 		if err != nil {
 			return err
 		}
 		cycle = v.Cycle
-		return livret.SaveCycle(ctx, tx, req.P.UAI, whoOf(req), studentID, cycle, in)
+		return livret.SaveCycle(ctx, tx, req.P.UAI, whoOf(req.P), studentID, cycle, in)
 	})
 	if err != nil {
 		return err
@@ -479,7 +475,7 @@ func (s *Server) closeCycleReport(w http.ResponseWriter, r *http.Request, req *R
 		return err
 	}
 	cycle := cycleParam(r)
-	if err := livret.CloseCycle(r.Context(), s.store, s.blobs, req.P.UAI, whoOf(req), req.Actor(), studentID, cycle); err != nil {
+	if err := livret.CloseCycle(r.Context(), s.store, s.blobs, req.P.UAI, whoOf(req.P), req.Actor(), studentID, cycle); err != nil {
 		return err
 	}
 	return s.redirect(w, r, req, cycleURL(studentID, cycle), "Bilan de fin de cycle fermé : son PDF est archivé.")
@@ -496,7 +492,7 @@ func (s *Server) reopenCycleReport(w http.ResponseWriter, r *http.Request, req *
 	cycle := cycleParam(r)
 	ctx := r.Context()
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		return livret.ReopenCycle(ctx, tx, req.P.UAI, whoOf(req), req.Actor(), studentID, cycle)
+		return livret.ReopenCycle(ctx, tx, req.P.UAI, whoOf(req.P), req.Actor(), studentID, cycle)
 	})
 	if err != nil {
 		return err
@@ -513,7 +509,7 @@ func (s *Server) cyclePDF(w http.ResponseWriter, r *http.Request, req *Request) 
 	var buf bytes.Buffer
 	var cycle int
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
-		v, err := livret.LoadCycle(ctx, tx, req.P.UAI, whoOf(req), studentID, cycleParam(r))
+		v, err := livret.LoadCycle(ctx, tx, req.P.UAI, whoOf(req.P), studentID, cycleParam(r))
 		if err != nil {
 			return err
 		}

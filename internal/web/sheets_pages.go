@@ -84,7 +84,7 @@ func (s *Server) createSheetFor(w http.ResponseWriter, r *http.Request, req *Req
 	errs := parseSheet(r, &sh)
 	var student sillage.Student
 	err := s.store.Write(ctx, func(tx *store.Tx) (err error) {
-		if student, err = records.Reach(ctx, tx, recordsWho(req.P), studentID); err != nil {
+		if student, err = records.Reach(ctx, tx, whoOf(req.P), studentID); err != nil {
 			return err
 		}
 		if len(errs) > 0 {
@@ -121,7 +121,7 @@ func (s *Server) sheetPageData(r *http.Request, req *Request, id int64) (sheetPa
 	ctx := r.Context()
 	var d sheetPageData
 	err := s.store.Read(ctx, func(tx *store.Tx) error {
-		sh, err := records.SheetInReach(ctx, tx, recordsWho(req.P), id)
+		sh, err := records.SheetInReach(ctx, tx, whoOf(req.P), id)
 		if err != nil {
 			return err
 		}
@@ -216,7 +216,7 @@ func (s *Server) updateSheet(own bool) handler {
 		var sh sillage.Sheet
 		var student sillage.Student
 		err = s.store.Write(ctx, func(tx *store.Tx) error {
-			old, err := records.SheetInReach(ctx, tx, recordsWho(req.P), id)
+			old, err := records.SheetInReach(ctx, tx, whoOf(req.P), id)
 			if err != nil {
 				return err
 			}
@@ -258,7 +258,7 @@ func (s *Server) evaluateSheet(w http.ResponseWriter, r *http.Request, req *Requ
 	value := records.NormalizeValue(r.FormValue("resultat"))
 	comment := strings.TrimSpace(r.FormValue("commentaire"))
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		sh, err := records.SheetInReach(ctx, tx, recordsWho(req.P), id)
+		sh, err := records.SheetInReach(ctx, tx, whoOf(req.P), id)
 		if err != nil {
 			return err
 		}
@@ -295,7 +295,7 @@ func (s *Server) trashSheet(own bool) handler {
 		ctx := r.Context()
 		var sh sillage.Sheet
 		err = s.store.Write(ctx, func(tx *store.Tx) (err error) {
-			if sh, err = records.SheetInReach(ctx, tx, recordsWho(req.P), id); err != nil {
+			if sh, err = records.SheetInReach(ctx, tx, whoOf(req.P), id); err != nil {
 				return err
 			}
 			if own && evaluated(sh) {
@@ -357,7 +357,7 @@ func (s *Server) uploadAttachment(w http.ResponseWriter, r *http.Request, req *R
 		return nil
 	}
 	if err := s.store.Read(ctx, func(tx *store.Tx) error {
-		sh, err := records.SheetInReach(ctx, tx, recordsWho(req.P), id)
+		sh, err := records.SheetInReach(ctx, tx, whoOf(req.P), id)
 		if err != nil {
 			return err
 		}
@@ -370,7 +370,7 @@ func (s *Server) uploadAttachment(w http.ResponseWriter, r *http.Request, req *R
 		return err
 	}
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		sh, err := records.SheetInReach(ctx, tx, recordsWho(req.P), id)
+		sh, err := records.SheetInReach(ctx, tx, whoOf(req.P), id)
 		if err != nil {
 			return err
 		}
@@ -394,7 +394,7 @@ func (s *Server) downloadAttachment(w http.ResponseWriter, r *http.Request, req 
 	ctx := r.Context()
 	var a sillage.Attachment
 	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
-		a, _, err = records.AttachmentInReach(ctx, tx, recordsWho(req.P), id)
+		a, _, err = records.AttachmentInReach(ctx, tx, whoOf(req.P), id)
 		return err
 	}); err != nil {
 		return err
@@ -415,7 +415,7 @@ func (s *Server) downloadChildAttachment(w http.ResponseWriter, r *http.Request,
 	var a sillage.Attachment
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
 		var sh sillage.Sheet
-		if a, sh, err = records.AttachmentInReach(ctx, tx, recordsWho(req.P), id); err != nil {
+		if a, sh, err = records.AttachmentInReach(ctx, tx, whoOf(req.P), id); err != nil {
 			return err
 		}
 		if sh.StudentID != studentID {
@@ -443,7 +443,7 @@ func (s *Server) deleteOwnAttachment(w http.ResponseWriter, r *http.Request, req
 	var a sillage.Attachment
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
 		var sh sillage.Sheet
-		if a, sh, err = records.AttachmentInReach(ctx, tx, recordsWho(req.P), id); err != nil {
+		if a, sh, err = records.AttachmentInReach(ctx, tx, whoOf(req.P), id); err != nil {
 			return err
 		}
 		if evaluated(sh) {
@@ -469,7 +469,7 @@ func (s *Server) newStudentSheetPage(w http.ResponseWriter, r *http.Request, req
 	}
 	ctx := r.Context()
 	var st sillage.Student
-	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { st, err = records.Reach(ctx, tx, recordsWho(req.P), id); return err }); err != nil {
+	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { st, err = records.Reach(ctx, tx, whoOf(req.P), id); return err }); err != nil {
 		return err
 	}
 	return s.renderSheetForm(w, r, req, http.StatusOK, sheetForm{Sheet: sillage.Sheet{Kind: sillage.SheetBacPro, Context: sillage.ContextClass},

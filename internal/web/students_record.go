@@ -95,7 +95,7 @@ func buildRecordView(recs *records.Records, sr *records.StudentRecord) recordVie
 func (s *Server) loadRecordView(ctx context.Context, p auth.Principal, studentID int64) (recordView, error) {
 	var v recordView
 	err := s.store.Read(ctx, func(tx *store.Tx) error {
-		if _, err := records.Reach(ctx, tx, recordsWho(p), studentID); err != nil {
+		if _, err := records.Reach(ctx, tx, whoOf(p), studentID); err != nil {
 			return err
 		}
 		recs, sr, err := records.LoadStudent(ctx, tx, p.UAI, studentID)
@@ -169,7 +169,7 @@ func (s *Server) studentsPage(w http.ResponseWriter, r *http.Request, req *Reque
 	var divisions []sillage.Division
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
 		f := sillage.StudentFilter{DivisionID: divisionID, ActiveOnly: !former, InactiveOnly: former}
-		students, err := records.StudentsInReach(ctx, tx, recordsWho(req.P), f)
+		students, err := records.StudentsInReach(ctx, tx, whoOf(req.P), f)
 		if err != nil {
 			return err
 		}
@@ -185,7 +185,7 @@ func (s *Server) studentsPage(w http.ResponseWriter, r *http.Request, req *Reque
 			}
 			rows = append(rows, row)
 		}
-		divisions, err = records.DivisionsInReach(ctx, tx, recordsWho(req.P))
+		divisions, err = records.DivisionsInReach(ctx, tx, whoOf(req.P))
 		return err
 	})
 	if err != nil {
@@ -265,7 +265,7 @@ func (s *Server) downloadRecord(w http.ResponseWriter, r *http.Request, req *Req
 	ctx := r.Context()
 	var st sillage.Student
 	err := s.store.Write(ctx, func(tx *store.Tx) (err error) {
-		if st, err = records.Reach(ctx, tx, recordsWho(req.P), studentID); err != nil {
+		if st, err = records.Reach(ctx, tx, whoOf(req.P), studentID); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), audit.RecordDownloaded, st.FullName(), "dossier complet (ZIP)")
