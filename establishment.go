@@ -55,9 +55,18 @@ const (
 	KindLGT     EstablishmentKind = "lgt"     // lycée général et technologique
 	KindCollege EstablishmentKind = "college" // collège
 	KindEcole   EstablishmentKind = "ecole"   // école primaire
+	// KindUnknown is an establishment whose kind no file told (an AAF
+	// structure of an unrecognised type): the operator sets it, and what
+	// depends on the kind (LSU) waits until then.
+	KindUnknown EstablishmentKind = "unknown"
 )
 
+// EstablishmentKinds are the kinds an operator chooses from.
+var EstablishmentKinds = []EstablishmentKind{KindCollege, KindEcole, KindLP, KindLGT}
+
 // ParseEstablishmentKind checks a kind given on the command line or a form.
+// "unknown" is not a choice: it is what an import leaves for the operator
+// to set.
 func ParseEstablishmentKind(s string) (EstablishmentKind, error) {
 	switch k := EstablishmentKind(strings.ToLower(strings.TrimSpace(s))); k {
 	case KindLP, KindLGT, KindCollege, KindEcole:
@@ -77,6 +86,8 @@ func (k EstablishmentKind) Label() string {
 		return "Collège"
 	case KindEcole:
 		return "École"
+	case KindUnknown:
+		return "Type inconnu"
 	}
 	return string(k)
 }
@@ -110,6 +121,9 @@ func (e Establishment) Validate() error {
 	}
 	if strings.TrimSpace(e.Name) == "" {
 		return Errorf(KindInvalid, "le nom de l'établissement est obligatoire")
+	}
+	if e.Kind == KindUnknown {
+		return nil
 	}
 	if _, err := ParseEstablishmentKind(string(e.Kind)); err != nil {
 		return err

@@ -13,7 +13,9 @@ import (
 	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/auth"
 	"github.com/sillage/sillage/internal/ident"
+	"github.com/sillage/sillage/internal/instance"
 	"github.com/sillage/sillage/internal/keyreg"
+	"github.com/sillage/sillage/internal/livret"
 	"github.com/sillage/sillage/internal/privacy"
 	"github.com/sillage/sillage/internal/store"
 )
@@ -66,6 +68,49 @@ func (a *app) configCmd() *cobra.Command {
 		},
 	}
 	jsonFlag(cmd.Flags(), &asJSON)
+	return cmd
+}
+
+// establishmentKindCmd sets the kind an import left unknown or guessed
+// wrong: the Livret Scolaire (LSU) is offered to écoles and collèges only.
+func (a *app) establishmentKindCmd() *cobra.Command {
+	var uai, kind string
+	cmd := &cobra.Command{
+		Use:   "kind --uai UAI --kind college|ecole|lp|lgt",
+		Short: "Indique le type d'un établissement (le Livret Scolaire Unique n'est proposé qu'aux écoles et aux collèges)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			u, err := sillage.ParseUAI(uai)
+			if err != nil {
+				return usageError{err}
+			}
+			k, err := sillage.ParseEstablishmentKind(kind)
+			if err != nil {
+				return usageError{err}
+			}
+			ctx := cmd.Context()
+			st, err := a.open(ctx)
+			if err != nil {
+				return err
+			}
+			err = st.Write(ctx, func(tx *store.Tx) error {
+				return instance.SetKind(ctx, tx, u, k, audit.Actor{Role: "operator", Name: "ligne de commande"})
+			})
+			if err != nil {
+				return err
+			}
+			lsuNote := "le Livret Scolaire Unique (LSU) ne le concerne pas"
+			if livret.Applies(sillage.Establishment{UAI: u, Kind: k}) {
+				lsuNote = "le Livret Scolaire Unique (LSU) lui est proposé"
+			}
+			fmt.Fprintf(a.stdout, "Établissement %s : %s ; %s.\n", u, strings.ToLower(k.Label()), lsuNote)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&uai, "uai", "", "code UAI : 7 chiffres et la lettre de contrôle")
+	cmd.Flags().StringVar(&kind, "kind", "", "type : college, ecole, lp (lycée professionnel) ou lgt (lycée général et technologique)")
+	cmd.MarkFlagRequired("uai")
+	cmd.MarkFlagRequired("kind")
 	return cmd
 }
 
@@ -172,7 +217,7 @@ func (a *app) establishmentCmd() *cobra.Command {
 		},
 	}
 	jsonFlag(list.Flags(), &asJSON)
-	cmd.AddCommand(add, list, a.establishmentTransferCmd())
+	cmd.AddCommand(add, list, a.establishmentKindCmd(), a.establishmentTransferCmd())
 	return cmd
 }
 

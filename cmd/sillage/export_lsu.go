@@ -65,7 +65,13 @@ func (a *app) exportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := establishmentExists(cmd, st, u); err != nil {
+			est, err := establishmentOf(cmd, st, u)
+			if err != nil {
+				return err
+			}
+			// A lycée is told that LSU does not concern it before being
+			// asked for schemas or an ONDE file.
+			if _, err := livret.DegreeOf(est); err != nil {
 				return err
 			}
 			var pupils *onde.PupilsFile

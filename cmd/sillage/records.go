@@ -139,12 +139,20 @@ func (a *app) recordsCmd() *cobra.Command {
 
 // establishmentExists refuses an unknown establishment with one line.
 func establishmentExists(cmd *cobra.Command, st *store.Store, u sillage.UAI) error {
+	_, err := establishmentOf(cmd, st, u)
+	return err
+}
+
+// establishmentOf reads an establishment of the instance, refused with its
+// UAI when there is none.
+func establishmentOf(cmd *cobra.Command, st *store.Store, u sillage.UAI) (est sillage.Establishment, err error) {
 	ctx := cmd.Context()
-	return st.Read(ctx, func(tx *store.Tx) error {
-		_, err := tx.Establishments().GetEstablishment(ctx, u)
+	err = st.Read(ctx, func(tx *store.Tx) error {
+		est, err = tx.Establishments().GetEstablishment(ctx, u)
 		if sillage.KindOf(err) == sillage.KindNotFound {
 			return sillage.Errorf(sillage.KindNotFound, "établissement %s inconnu de l'instance", u)
 		}
 		return err
 	})
+	return est, err
 }

@@ -42,6 +42,7 @@ const (
 	RolloverStep         = "rollover.step"
 	Rectification        = "rectification"
 	EstablishmentCreated = "establishment.created"
+	EstablishmentKind    = "establishment.kind"
 	RetentionDeletion    = "retention.deletion"
 	AuditPurged          = "audit.purged"
 	ChainSealed          = "audit.sealed" // the chain is sealed under the audit key from here on
@@ -291,6 +292,7 @@ var actionLabels = map[string]string{
 	RolloverStep:         "Étape du changement d'année",
 	Rectification:        "Rectification des données",
 	EstablishmentCreated: "Création d'établissement",
+	EstablishmentKind:    "Type d'établissement",
 	RetentionDeletion:    "Suppression par durée de conservation",
 	AuditPurged:          "Purge du journal d'audit",
 	ChainSealed:          "Scellement du journal d'audit",

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -779,8 +780,13 @@ func (r *aafRun) estOf(join string) (int, error) {
 	return i, nil
 }
 
-// kindOfStructure guesses the kind of a new establishment from its type.
+// kindOfStructure guesses the kind of a new establishment from its type;
+// a type it does not recognise leaves the kind unknown, for the operator to
+// set (sillage establishment kind), rather than guessing a lycée.
 func kindOfStructure(s *aaf.Structure) sillage.EstablishmentKind {
+	if k, ok := kindOfNature(strings.TrimSpace(s.Type)); ok {
+		return k
+	}
 	t := strings.ToUpper(s.Type + " " + s.Name)
 	switch {
 	case strings.Contains(t, "PROF") || strings.HasPrefix(strings.TrimSpace(t), "LP "):
@@ -789,8 +795,32 @@ func kindOfStructure(s *aaf.Structure) sillage.EstablishmentKind {
 		return sillage.KindCollege
 	case strings.Contains(t, "ECOLE") || strings.Contains(t, "ELEMENTAIRE") || strings.Contains(t, "MATERNELLE"):
 		return sillage.KindEcole
+	case strings.Contains(t, "LYCEE") || strings.Contains(t, "LYC "):
+		return sillage.KindLGT
 	}
-	return sillage.KindLGT
+	return sillage.KindUnknown
+}
+
+// kindOfNature reads the national "nature d'UAI" code some AAF feeds give
+// as the structure's type (340: collège): 1xx are écoles, 300–306 lycées
+// généraux et technologiques, 320 and 390 (SEP) lycées professionnels, 340,
+// 350 and 352 collèges. Other codes (EREA…) leave the kind to the operator.
+func kindOfNature(code string) (sillage.EstablishmentKind, bool) {
+	n, err := strconv.Atoi(code)
+	if err != nil || len(code) != 3 {
+		return "", false
+	}
+	switch {
+	case n >= 100 && n < 200:
+		return sillage.KindEcole, true
+	case n >= 300 && n <= 306:
+		return sillage.KindLGT, true
+	case n == 320 || n == 390:
+		return sillage.KindLP, true
+	case n == 340 || n == 350 || n == 352:
+		return sillage.KindCollege, true
+	}
+	return sillage.KindUnknown, true
 }
 
 // routeRelatives sends each relative to the establishments where a

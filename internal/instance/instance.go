@@ -7,10 +7,29 @@ package instance
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/store"
 )
+
+// SetKind records the kind of an establishment, chosen by the operator
+// where an import left it unknown or guessed it wrong: what the
+// establishment is offered depends on it (LSU concerns écoles and collèges
+// only). The entry goes to the establishment's own journal, where its
+// administrators see why the Livret Scolaire appeared or went.
+func SetKind(ctx context.Context, tx *store.Tx, uai sillage.UAI, kind sillage.EstablishmentKind, who audit.Actor) error {
+	est, err := tx.Establishments().GetEstablishment(ctx, uai)
+	if err != nil {
+		return err
+	}
+	if err := tx.Establishments().SetEstablishmentKind(ctx, uai, kind); err != nil {
+		return err
+	}
+	return audit.Record(ctx, tx, uai, who, audit.EstablishmentKind, string(uai),
+		fmt.Sprintf("type : %s → %s", est.Kind.Label(), kind.Label()))
+}
 
 // Row is an establishment with its figures.
 type Row struct {

@@ -73,7 +73,11 @@ func newEntry(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage.Wh
 	if err != nil {
 		return nil, err
 	}
-	return &entry{ctx: ctx, tx: tx, uai: uai, who: who, degree: DegreeOf(est)}, nil
+	degree, err := DegreeOf(est)
+	if err != nil {
+		return nil, err
+	}
+	return &entry{ctx: ctx, tx: tx, uai: uai, who: who, degree: degree}, nil
 }
 
 // notFound hides what is out of reach, as another establishment's data is.

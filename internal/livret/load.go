@@ -141,7 +141,11 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 	if err != nil {
 		return nil, err
 	}
-	l := &loader{ctx: ctx, tx: tx, uai: uai, degree: DegreeOf(est), noted: map[string]bool{}}
+	degree, err := DegreeOf(est)
+	if err != nil {
+		return nil, err
+	}
+	l := &loader{ctx: ctx, tx: tx, uai: uai, degree: degree, noted: map[string]bool{}}
 	out := &Loaded{Degree: l.degree}
 	settings, err := LoadSettings(ctx, tx, uai, l.degree)
 	if err != nil {

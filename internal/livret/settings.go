@@ -45,12 +45,34 @@ type Settings struct {
 var DefaultThresholds = [3]float64{1.5, 2.5, 3.5}
 
 // DegreeOf is the LSU degree of an establishment: écoles export the 1st
-// degree, every other kind the 2nd.
-func DegreeOf(e sillage.Establishment) lsu.Degree {
-	if e.Kind.FirstDegree() {
-		return lsu.FirstDegree
+// degree, collèges the 2nd. LSU stops at the end of the collège (cycle 4):
+// a lycée, professional or general, has no Livret Scolaire Unique, and is
+// told so rather than offered collège reports; an establishment of unknown
+// kind is told who sets it. The refusal says why and what to do.
+func DegreeOf(e sillage.Establishment) (lsu.Degree, error) {
+	switch e.Kind {
+	case sillage.KindEcole:
+		return lsu.FirstDegree, nil
+	case sillage.KindCollege:
+		return lsu.SecondDegree, nil
+	case sillage.KindUnknown:
+		return "", sillage.Errorf(sillage.KindInvalid, "le type de l'établissement %s n'est pas connu : le Livret Scolaire Unique (LSU) ne concerne que les écoles et les collèges. "+
+			"L'opérateur de l'instance l'indique par la commande %s", e.UAI, setKindCommand(e.UAI))
 	}
-	return lsu.SecondDegree
+	return "", sillage.Errorf(sillage.KindInvalid, "le Livret Scolaire Unique (LSU) ne s'applique pas à %s, %s : il ne concerne que les écoles (1er degré) et les collèges (2nd degré), "+
+		"du CP à la 3e. Si l'établissement est en fait un collège ou une école, l'opérateur de l'instance corrige son type par la commande %s",
+		e.UAI, strings.ToLower(e.Kind.Label()), setKindCommand(e.UAI))
+}
+
+// Applies reports whether LSU concerns the establishment (DegreeOf refuses
+// with the reason otherwise): menus offer the Livret Scolaire only then.
+func Applies(e sillage.Establishment) bool {
+	_, err := DegreeOf(e)
+	return err == nil
+}
+
+func setKindCommand(uai sillage.UAI) string {
+	return fmt.Sprintf("« sillage establishment kind --uai %s --kind college » (ou ecole)", uai)
 }
 
 // DefaultVersion is the schema version of a degree when none is set.

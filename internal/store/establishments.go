@@ -59,6 +59,19 @@ func (tx Establishments) UpdateEstablishmentName(ctx context.Context, uai sillag
 	return err
 }
 
+// SetEstablishmentKind records the kind an operator chose (an import may
+// leave it unknown, or have guessed it wrong).
+func (tx Establishments) SetEstablishmentKind(ctx context.Context, uai sillage.UAI, kind sillage.EstablishmentKind) error {
+	if _, err := sillage.ParseEstablishmentKind(string(kind)); err != nil {
+		return err
+	}
+	n, err := tx.execN(ctx, `UPDATE establishments SET kind = $2 WHERE uai = $1`, uai, kind)
+	if err == nil && n == 0 {
+		return sillage.Errorf(sillage.KindNotFound, "établissement %s introuvable", uai)
+	}
+	return err
+}
+
 // SetTransferSettings records an establishment's transfer opt-in.
 func (tx Establishments) SetTransferSettings(ctx context.Context, uai sillage.UAI, s sillage.TransferSettings) error {
 	if s.ChangedAt.IsZero() {

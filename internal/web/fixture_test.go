@@ -278,10 +278,12 @@ func (f *fixture) serve() {
 }
 
 // tenant creates an establishment with a division and a person per role,
-// each with an account that has read the notice and chosen a password.
+// each with an account that has read the notice and chosen a password. It
+// is a collège so that every route answers, the Livret Scolaire's included
+// (LSU concerns écoles and collèges only).
 func (f *fixture) tenant(ctx context.Context, tx *store.Tx, uai sillage.UAI, name string) (*tenant, error) {
 	tn := &tenant{UAI: uai, Persons: map[sillage.Role]sillage.Person{}, IDs: map[string]int64{}, RoleIDs: map[sillage.Role]map[string]int64{}}
-	if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: name, Kind: sillage.KindLP}); err != nil {
+	if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: name, Kind: sillage.KindCollege}); err != nil {
 		return nil, err
 	}
 	tn.Division = sillage.Division{SchoolYear: sillage.SchoolYearOf(f.clock.T), Code: "1SN", Label: "1re SN"}

@@ -46,12 +46,16 @@ type lsuPageData struct {
 func (s *Server) lsuPage(w http.ResponseWriter, r *http.Request, req *Request) error {
 	ctx := r.Context()
 	year := sillage.SchoolYearOf(s.clock.Now())
-	d := lsuPageData{Year: year, Degree: livret.DegreeOf(req.Establish)}
+	degree, err := livret.DegreeOf(req.Establish)
+	if err != nil {
+		return err
+	}
+	d := lsuPageData{Year: year, Degree: degree}
 	d.Versions = lsu.Versions(d.Degree)
 	if _, err := livret.SchemaDir(s.cfg.LSUSchemaDir); err != nil {
 		d.SchemaErr = sillage.Message(err)
 	}
-	err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
+	err = s.store.Read(ctx, func(tx *store.Tx) (err error) {
 		if d.Settings, err = livret.LoadSettings(ctx, tx, req.P.UAI, d.Degree); err != nil {
 			return err
 		}
@@ -387,7 +391,10 @@ func (s *Server) saveLSUSettings(w http.ResponseWriter, r *http.Request, req *Re
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	degree := livret.DegreeOf(req.Establish)
+	degree, err := livret.DegreeOf(req.Establish)
+	if err != nil {
+		return err
+	}
 	set := livret.Settings{Version: r.PostFormValue("version"), ModalityN: r.PostFormValue("modalite_n"),
 		Mode: lsu.PositioningMode(r.PostFormValue("mode"))}
 	th, err := livret.ParseThresholds(r.PostFormValue("seuils"))

@@ -9,10 +9,12 @@ import (
 	"path"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/auth"
 	"github.com/sillage/sillage/internal/blob"
+	"github.com/sillage/sillage/internal/livret"
 )
 
 // page is what every template receives.
@@ -128,7 +130,7 @@ func (s *Server) renderTemplate(w http.ResponseWriter, r *http.Request, req *Req
 	}
 	p := page{Title: title, P: req.P, Etab: req.Establish, Flash: req.Flash, ExpiresAt: req.Session.ExpiresAt,
 		Now: s.clock.Now(), Path: r.URL.Path, Data: data}
-	p.Nav = s.nav(req.P, r.URL.Path)
+	p.Nav = s.nav(req, r.URL.Path)
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, tmpl, p); err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
@@ -152,6 +154,24 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int,
 	}
 }
 
+// renderNotApplicable explains, on a Livret Scolaire page, why LSU does
+// not concern the establishment (livret.DegreeOf). A page asked for is
+// answered with the explanation; an action is refused with it.
+func (s *Server) renderNotApplicable(w http.ResponseWriter, r *http.Request, req *Request, reason error) {
+	status := http.StatusOK
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		status = http.StatusConflict
+	}
+	msg := []rune(sillage.Message(reason))
+	if len(msg) > 0 {
+		msg[0] = unicode.ToUpper(msg[0])
+	}
+	data := map[string]any{"Reason": string(msg) + ".", "Kind": req.Establish.Kind.Label()}
+	if err := s.render(w, r, req, status, "lsu_not_applicable.html", "Livret Scolaire Unique", data); err != nil {
+		s.log.Error("render lsu not applicable page", "err", err)
+	}
+}
+
 func (s *Server) renderBlocked(w http.ResponseWriter, r *http.Request, req *Request, msg string) {
 	// Only the message: no menu leading to pages that are blocked too.
 	only := *req
@@ -165,43 +185,45 @@ func (s *Server) renderBlocked(w http.ResponseWriter, r *http.Request, req *Requ
 var menu = []struct {
 	label, href string
 	action      auth.Action
+	lsu         bool // offered only where LSU applies (livret.Applies)
 }{
-	{"Accueil", "/", auth.ViewHome},
-	{"Mon livret", "/mon-livret", auth.ViewOwnRecord},
-	{"Mes documents", "/mes-documents", auth.ViewOwnRecord},
-	{"Mes enfants", "/mes-enfants", auth.ViewChildRecord},
-	{"Élèves", "/eleves", auth.ViewStudents},
-	{"Évaluations", "/evaluations", auth.EditEvaluations},
-	{"Référentiels", "/referentiels", auth.ViewReferentials},
-	{"Livret scolaire", "/livret", auth.EnterReports},
-	{"Imports", "/imports", auth.ImportDirectory},
-	{"Comptes", "/comptes", auth.ManageAccounts},
-	{"Connexions", "/connexions", auth.ViewAllSignIns},
-	{"Transferts", "/transferts", auth.TransferDashboard},
-	{"Export LSU", "/lsu", auth.ExportLSU},
-	{"Périodes", "/periodes", auth.ManagePeriods},
-	{"Corbeille", "/corbeille", auth.RestoreTrash},
-	{"Archives", "/archives", auth.ViewArchives},
-	{"Espaces de classe", "/classes", auth.ViewClassSpaces},
-	{"Groupes", "/groupes", auth.ManageGroups},
-	{"Changement d'année", "/changement-annee", auth.ViewRollover},
-	{"Journal", "/journal", auth.ReadAudit},
-	{"Établissements", "/operateur", auth.OperatorHome},
-	{"Changement d'année", "/operateur/changement-annee", auth.OperatorRollover},
-	{"Tâches", "/operateur/taches", auth.OperatorJobs},
-	{"Journal de l'instance", "/operateur/journal", auth.OperatorAudit},
-	{"Conservation", "/operateur/conservation", auth.OperatorRetention},
-	{"Registre des traitements", "/operateur/registre", auth.OperatorPrivacy},
-	{"Messages", "/messages", auth.ReadMessages},
+	{"Accueil", "/", auth.ViewHome, false},
+	{"Mon livret", "/mon-livret", auth.ViewOwnRecord, false},
+	{"Mes documents", "/mes-documents", auth.ViewOwnRecord, false},
+	{"Mes enfants", "/mes-enfants", auth.ViewChildRecord, false},
+	{"Élèves", "/eleves", auth.ViewStudents, false},
+	{"Évaluations", "/evaluations", auth.EditEvaluations, false},
+	{"Référentiels", "/referentiels", auth.ViewReferentials, false},
+	{"Livret scolaire", "/livret", auth.EnterReports, true},
+	{"Imports", "/imports", auth.ImportDirectory, false},
+	{"Comptes", "/comptes", auth.ManageAccounts, false},
+	{"Connexions", "/connexions", auth.ViewAllSignIns, false},
+	{"Transferts", "/transferts", auth.TransferDashboard, false},
+	{"Export LSU", "/lsu", auth.ExportLSU, true},
+	{"Périodes", "/periodes", auth.ManagePeriods, false},
+	{"Corbeille", "/corbeille", auth.RestoreTrash, false},
+	{"Archives", "/archives", auth.ViewArchives, false},
+	{"Espaces de classe", "/classes", auth.ViewClassSpaces, false},
+	{"Groupes", "/groupes", auth.ManageGroups, false},
+	{"Changement d'année", "/changement-annee", auth.ViewRollover, false},
+	{"Journal", "/journal", auth.ReadAudit, false},
+	{"Établissements", "/operateur", auth.OperatorHome, false},
+	{"Changement d'année", "/operateur/changement-annee", auth.OperatorRollover, false},
+	{"Tâches", "/operateur/taches", auth.OperatorJobs, false},
+	{"Journal de l'instance", "/operateur/journal", auth.OperatorAudit, false},
+	{"Conservation", "/operateur/conservation", auth.OperatorRetention, false},
+	{"Registre des traitements", "/operateur/registre", auth.OperatorPrivacy, false},
+	{"Messages", "/messages", auth.ReadMessages, false},
 }
 
-func (s *Server) nav(p auth.Principal, current string) []navItem {
+func (s *Server) nav(req *Request, current string) []navItem {
+	p := req.P
 	if p.AccountID == 0 && !p.APIToken {
 		return nil
 	}
 	var items []navItem
 	for _, m := range menu {
-		if !p.Allowed(m.action) || !s.hasRoute("GET", m.href) {
+		if !p.Allowed(m.action) || !s.hasRoute("GET", m.href) || (m.lsu && !livret.Applies(req.Establish)) {
 			continue
 		}
 		active := current == m.href || (m.href != "/" && strings.HasPrefix(current, m.href+"/"))

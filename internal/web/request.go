@@ -13,6 +13,7 @@ import (
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/auth"
+	"github.com/sillage/sillage/internal/livret"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/zipcheck"
 )
@@ -28,7 +29,10 @@ type route struct {
 	api        bool // JSON answers; bearer tokens accepted
 	// summary describes an API route in the OpenAPI document (French).
 	summary string
-	h       handler
+	// lsu routes are the Livret Scolaire Unique's: an establishment LSU
+	// does not concern (a lycée, a kind not yet set) is told why instead.
+	lsu bool
+	h   handler
 }
 
 // handler serves a request for a known principal; its error is answered
@@ -107,6 +111,12 @@ func (s *Server) wrap(rt route) http.Handler {
 			if req.P.ReadOnly && r.Method != http.MethodGet && r.Method != http.MethodHead {
 				s.refuseReadOnlyToken(r, req)
 				writeJSONError(w, http.StatusForbidden, "ce jeton est en lecture seule : il ne peut rien modifier (créez un jeton « lecture et écriture »)")
+				return
+			}
+		}
+		if rt.lsu {
+			if _, err := livret.DegreeOf(req.Establish); err != nil {
+				s.renderNotApplicable(w, r, req, err)
 				return
 			}
 		}
