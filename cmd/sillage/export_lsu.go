@@ -180,6 +180,12 @@ func printReport(w io.Writer, res *livret.Outcome, out string) {
 		if l.Before != "" || l.After != "" {
 			fix = fmt.Sprintf(" [%s → %s]", l.Before, l.After)
 		}
+		if l.Fix != "" {
+			fix += " ; à faire : " + l.Fix
+		}
+		if l.Link != "" {
+			fix += " (page " + l.Link + ")"
+		}
 		fmt.Fprintf(w, "  %s — %s%s%s\n", l.Kind.Label(), where, l.Message, fix)
 	}
 }

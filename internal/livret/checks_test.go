@@ -31,16 +31,22 @@ func write(t testing.TB, st *store.Store, fn func(ctx context.Context, tx *store
 }
 
 func hasLine(r *lsu.Report, kind lsu.Kind, student, msg string) bool {
-	for _, l := range r.Lines {
+	return lineOf(r, kind, student, msg) != nil
+}
+
+func lineOf(r *lsu.Report, kind lsu.Kind, student, msg string) *lsu.Line {
+	for i, l := range r.Lines {
 		if l.Kind == kind && (student == "" || l.Student == student) && strings.Contains(l.Message, msg) {
-			return true
+			return &r.Lines[i]
 		}
 	}
-	return false
+	return nil
 }
 
 // TestBlockingChecksFromStore triggers every blocking check reachable from
-// stored data, each from a fresh collège or école where one thing is wrong.
+// stored data, each from a fresh collège or école where one thing is wrong,
+// on every engine: the line names the student, says what to do and links to
+// the page where it is done.
 func TestBlockingChecksFromStore(t *testing.T) {
 	requireXmllint(t)
 	first := func(f *lsutest.Fixture, div string) sillage.Student {
@@ -58,22 +64,23 @@ func TestBlockingChecksFromStore(t *testing.T) {
 		draft   bool
 		mutate  func(ctx context.Context, tx *store.Tx, f *lsutest.Fixture) error
 		onde    func(f *lsutest.Fixture) []byte
-		file    bool   // the whole file is refused
-		student bool   // the first student of 3E1 (70001) is blocked
-		message string // in the blocking line
+		file    bool                                               // the whole file is refused
+		student bool                                               // the first student of 3E1 (70001) is blocked
+		message string                                             // in the blocking line
+		link    func(f *lsutest.Fixture, s sillage.Student) string // the page where it is fixed
 	}{
-		{name: "report not closed", draft: true, student: true, message: "bilan non fermé"}, // the end-of-cycle reports still go
-		{name: "no head of establishment", file: true, message: "aucun chef d'établissement",
+		{name: "report not closed", draft: true, student: true, message: "bilan non fermé", link: reportPage}, // the end-of-cycle reports still go
+		{name: "no head of establishment", file: true, message: "aucun chef d'établissement", link: page("/comptes"),
 			mutate: func(ctx context.Context, tx *store.Tx, f *lsutest.Fixture) error {
 				return tx.People().SetPersonActive(ctx, f.UAI, f.Director.ID, false)
 			}},
-		{name: "division absent from the latest STS import", student: true, file: true, message: "absente du dernier import STS-web",
+		{name: "division absent from the latest STS import", student: true, file: true, message: "absente du dernier import STS-web", link: page("/imports"),
 			mutate: func(ctx context.Context, tx *store.Tx, f *lsutest.Fixture) error {
 				d := f.Divisions[3]
 				d.FromSTS = false
 				return tx.People().UpdateDivision(ctx, f.UAI, d)
 			}},
-		{name: "no STS import at all", file: true, message: "aucune division issue d'un import STS-web",
+		{name: "no STS import at all", file: true, message: "aucune division issue d'un import STS-web", link: page("/imports"),
 			mutate: func(ctx context.Context, tx *store.Tx, f *lsutest.Fixture) error {
 				for _, d := range f.Divisions {
 					d.FromSTS = false
@@ -83,7 +90,7 @@ func TestBlockingChecksFromStore(t *testing.T) {
 				}
 				return nil
 			}},
-		{name: "subject not linked to a SIECLE subject code", student: true, message: "non rattachée à un code matière SIECLE",
+		{name: "subject not linked to a SIECLE subject code", student: true, message: "non rattachée à un code matière SIECLE", link: page("/imports"),
 			mutate: func(ctx context.Context, tx *store.Tx, f *lsutest.Fixture) error {
 				s := first(f, "3E1")
 				svcs, err := tx.People().ListServices(ctx, f.UAI, f.Teachers[0].ID)
@@ -106,7 +113,7 @@ func TestBlockingChecksFromStore(t *testing.T) {
 				}
 				return tx.Livret().SetPeriodicReportState(ctx, f.UAI, r.ID, sillage.ReportClosed, 0)
 			}},
-		{name: "modality N refused by configuration", student: true, message: "modalité d'élection N refusée",
+		{name: "modality N refused by configuration", student: true, message: "modalité d'élection N refusée", link: page("/lsu#lsu-settings"),
 			mutate: func(ctx context.Context, tx *store.Tx, f *lsutest.Fixture) error {
 				ps, err := tx.People().ListProgrammes(ctx, f.UAI)
 				if err != nil {
@@ -119,7 +126,7 @@ func TestBlockingChecksFromStore(t *testing.T) {
 				}
 				return tx.People().ReplaceProgrammes(ctx, f.UAI, ps)
 			}},
-		{name: "end-of-cycle report with a domain not positioned", student: true, message: "domaines du socle sans positionnement",
+		{name: "end-of-cycle report with a domain not positioned", student: true, message: "domaines du socle sans positionnement", link: cyclePage,
 			mutate: func(ctx context.Context, tx *store.Tx, f *lsutest.Fixture) error {
 				s := first(f, "3E1")
 				c, err := tx.Livret().FindCycleReport(ctx, f.UAI, s.ID, 4)
@@ -135,22 +142,22 @@ func TestBlockingChecksFromStore(t *testing.T) {
 				}
 				return tx.Livret().SetCycleReportState(ctx, f.UAI, c.ID, sillage.ReportClosed, 0)
 			}},
-		{name: "student without ELEVE_ID", student: true, message: "sans identifiant SIECLE",
+		{name: "student without ELEVE_ID", student: true, message: "sans identifiant SIECLE", link: page("/imports"),
 			mutate: func(ctx context.Context, tx *store.Tx, f *lsutest.Fixture) error {
 				s := first(f, "3E1")
 				s.SIECLEID = ""
 				return tx.People().UpdateStudent(ctx, f.UAI, s)
 			}},
-		{name: "year already rolled over", file: true, message: "l'année scolaire a été basculée",
+		{name: "year already rolled over", file: true, message: "l'année scolaire a été basculée", link: page("/changement-annee"),
 			mutate: func(ctx context.Context, tx *store.Tx, f *lsutest.Fixture) error {
 				return tx.Rollover().SetYearState(ctx, f.UAI, sillage.YearState{Archived: 2025})
 			}},
-		{name: "1st degree: class absent from the latest ONDE file", ecole: true, student: true, file: true, message: "absente du dernier import ONDE",
+		{name: "1st degree: class absent from the latest ONDE file", ecole: true, student: true, file: true, message: "absente du dernier import ONDE", link: page("/imports"),
 			onde: func(f *lsutest.Fixture) []byte {
 				// A stale file: the class has another id there.
 				return bytes.ReplaceAll(f.ONDE, []byte(`"70001"`), []byte(`"79999"`))
 			}},
-		{name: "1st degree: student missing from the ONDE file", ecole: true, student: true, message: "INE absent",
+		{name: "1st degree: student missing from the ONDE file", ecole: true, student: true, message: "INE absent", link: page("/lsu#export-form"),
 			onde: func(f *lsutest.Fixture) []byte {
 				lines := strings.Split(string(f.ONDE), "\n")
 				s := first(f, "70001")
@@ -163,56 +170,77 @@ func TestBlockingChecksFromStore(t *testing.T) {
 				return []byte(strings.Join(keep, "\n"))
 			}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			st := storetest.Open(t, store.SQLite, &storetest.Clock{T: storetest.Epoch})
-			opts := lsutest.Options{UAI: uaiCollege, Divisions: 4, PerDivision: 2, Periods: 1, Subjects: 3, Cycle: true, Draft: tt.draft}
-			div := "3E1"
-			if tt.ecole {
-				opts = lsutest.Options{UAI: uaiEcole, Ecole: true, Divisions: 2, PerDivision: 2, Periods: 1, Subjects: 3, Cycle: true, Draft: tt.draft}
-				div = "70001"
-			}
-			f, err := lsutest.Build(context.Background(), st, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if tt.mutate != nil {
-				write(t, st, func(ctx context.Context, tx *store.Tx) error { return tt.mutate(ctx, tx, f) })
-			}
-			req := livret.Request{Selection: livret.Selection{DivisionCode: div, PeriodIDs: f.PeriodIDs(1), Cycle: true}}
-			if tt.ecole {
-				data := f.ONDE
-				if tt.onde != nil {
-					data = tt.onde(f)
+	for _, engine := range storetest.Engines(t) {
+		for _, tt := range tests {
+			t.Run(string(engine)+"/"+tt.name, func(t *testing.T) {
+				st := storetest.Open(t, engine, &storetest.Clock{T: storetest.Epoch})
+				opts := lsutest.Options{UAI: uaiCollege, Divisions: 4, PerDivision: 2, Periods: 1, Subjects: 3, Cycle: true, Draft: tt.draft}
+				div := "3E1"
+				if tt.ecole {
+					opts = lsutest.Options{UAI: uaiEcole, Ecole: true, Divisions: 2, PerDivision: 2, Periods: 1, Subjects: 3, Cycle: true, Draft: tt.draft}
+					div = "70001"
 				}
-				req.ONDE = readONDE(t, data)
-			}
-			out := run(t, st, openBlobs(t), f.UAI, req)
-			s := first(f, div)
-			who := ""
-			if tt.student {
-				who = s.FullName()
-				if !hasLine(out.Report, lsu.Blocking, who, tt.message) {
-					t.Fatalf("no blocking line %q for %s:\n%s", tt.message, who, reportCSV(t, out.Report))
+				f, err := lsutest.Build(context.Background(), st, opts)
+				if err != nil {
+					t.Fatal(err)
 				}
-			} else if !hasLine(out.Report, lsu.Blocking, "", tt.message) {
-				t.Fatalf("no blocking line %q:\n%s", tt.message, reportCSV(t, out.Report))
-			}
-			if tt.file != out.Refused() {
-				t.Fatalf("file refused = %v, want %v (%s)\n%s", out.Refused(), tt.file, out.Export.Refusal, reportCSV(t, out.Report))
-			}
-			if !out.Refused() {
-				if err := validate(t, out.Report.Target.Degree, out.Report.Target.Version, out.File); err != nil {
-					t.Fatalf("the file of the other students does not validate: %v", err)
+				if tt.mutate != nil {
+					write(t, st, func(ctx context.Context, tx *store.Tx) error { return tt.mutate(ctx, tx, f) })
 				}
-			} else if out.File != "" || out.Export.FileSHA256 != "" {
-				t.Fatal("a refused export offers a file")
-			}
-			if out.Export.ID == 0 || out.Export.ReportSHA256 == "" {
-				t.Fatalf("the export and its report are not kept: %+v", out.Export)
-			}
-		})
+				req := livret.Request{Selection: livret.Selection{DivisionCode: div, PeriodIDs: f.PeriodIDs(1), Cycle: true}}
+				if tt.ecole {
+					data := f.ONDE
+					if tt.onde != nil {
+						data = tt.onde(f)
+					}
+					req.ONDE = readONDE(t, data)
+				}
+				out := run(t, st, openBlobs(t), f.UAI, req)
+				s := first(f, div)
+				who := ""
+				if tt.student {
+					who = s.FullName()
+					if !hasLine(out.Report, lsu.Blocking, who, tt.message) {
+						t.Fatalf("no blocking line %q for %s:\n%s", tt.message, who, reportCSV(t, out.Report))
+					}
+				} else if !hasLine(out.Report, lsu.Blocking, "", tt.message) {
+					t.Fatalf("no blocking line %q:\n%s", tt.message, reportCSV(t, out.Report))
+				}
+				l := lineOf(out.Report, lsu.Blocking, who, tt.message)
+				if want := tt.link(f, s); l.Fix == "" || l.Link != want {
+					t.Errorf("blocking line %q: fix %q, link %q, want %q", l.Message, l.Fix, l.Link, want)
+				}
+				if tt.file != out.Refused() {
+					t.Fatalf("file refused = %v, want %v (%s)\n%s", out.Refused(), tt.file, out.Export.Refusal, reportCSV(t, out.Report))
+				}
+				if !out.Refused() {
+					if err := validate(t, out.Report.Target.Degree, out.Report.Target.Version, out.File); err != nil {
+						t.Fatalf("the file of the other students does not validate: %v", err)
+					}
+				} else if out.File != "" || out.Export.FileSHA256 != "" {
+					t.Fatal("a refused export offers a file")
+				}
+				if out.Export.ID == 0 || out.Export.ReportSHA256 == "" {
+					t.Fatalf("the export and its report are not kept: %+v", out.Export)
+				}
+			})
+		}
 	}
+}
+
+// page, reportPage and cyclePage are the pages where a blocking line is
+// fixed: a fixed one, the student's periodic report of the first period,
+// their end-of-cycle report.
+func page(path string) func(*lsutest.Fixture, sillage.Student) string {
+	return func(*lsutest.Fixture, sillage.Student) string { return path }
+}
+
+func reportPage(f *lsutest.Fixture, s sillage.Student) string {
+	return fmt.Sprintf("/livret/eleve/%d/%d", s.ID, f.Periods[0].ID)
+}
+
+func cyclePage(_ *lsutest.Fixture, s sillage.Student) string {
+	return fmt.Sprintf("/livret/cycle/eleve/%d", s.ID)
 }
 
 // TestFixLinesFromStore shows the report lines of the fixes made on stored

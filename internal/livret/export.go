@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -158,6 +159,7 @@ func Run(ctx context.Context, st *store.Store, blobs *blob.Store, uai sillage.UA
 	for _, n := range loaded.Notes {
 		addLine(rep, n)
 	}
+	linkReport(rep)
 	out.Report = rep
 	// The report is final once collected: it is kept while the file is
 	// generated and validated (the blob store syncs to disk).
@@ -261,6 +263,58 @@ func Run(ctx context.Context, st *store.Store, blobs *blob.Store, uai sillage.UA
 	}
 	out.Export = exp
 	return out, nil
+}
+
+// linkReport gives each blocking line the address of the page where it is
+// fixed: the student's report of the period, their end-of-cycle report,
+// the periods, the imports, the people of the establishment, the export
+// form, the changeover. The lines carry the local ids Load gave ("S12",
+// "P3"), which are Sillage's ids.
+func linkReport(rep *lsu.Report) {
+	for i := range rep.Lines {
+		if l := &rep.Lines[i]; l.Kind == lsu.Blocking {
+			l.Link = pageOf(*l)
+		}
+	}
+}
+
+func pageOf(l lsu.Line) string {
+	student, studentOK := localID(l.StudentRef, "S")
+	switch l.Place {
+	case lsu.PlaceReport:
+		if period, ok := localID(l.PeriodRef, "P"); ok && studentOK {
+			return fmt.Sprintf("/livret/eleve/%d/%d", student, period)
+		}
+		return "/livret"
+	case lsu.PlaceCycle:
+		if studentOK {
+			return fmt.Sprintf("/livret/cycle/eleve/%d", student)
+		}
+		return "/livret"
+	case lsu.PlacePeriods:
+		return "/periodes"
+	case lsu.PlaceImports:
+		return "/imports"
+	case lsu.PlaceAccounts:
+		return "/comptes"
+	case lsu.PlaceExport:
+		return "/lsu#export-form"
+	case lsu.PlaceSettings:
+		return "/lsu#lsu-settings"
+	case lsu.PlaceRollover:
+		return "/changement-annee"
+	}
+	return ""
+}
+
+// localID reads back an id of idStr.
+func localID(s, prefix string) (int64, bool) {
+	rest, ok := strings.CutPrefix(s, prefix)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(rest, 10, 64)
+	return n, err == nil && n > 0
 }
 
 // produce writes the validated file of a plan, or a ZIP of its validated

@@ -22,13 +22,13 @@ import (
 func Collect(in *Input) (*Plan, *Report) {
 	if in == nil {
 		rep := &Report{Lines: []Line{}}
-		rep.blockFile("aucune donnée à exporter")
+		rep.blockFile(PlaceExport, "aucune donnée à exporter", "choisissez des élèves et au moins une période ou les bilans de fin de cycle")
 		return nil, rep
 	}
 	c := &collector{in: in, rep: &Report{Target: in.Target, Lines: []Line{}}}
 	sp, err := resolve(in.Target)
 	if err != nil {
-		c.rep.blockFile(sillage.Message(err))
+		c.rep.blockFile(PlaceExport, sillage.Message(err), "choisissez une version de schéma proposée dans les paramètres de l'export")
 		return nil, c.rep
 	}
 	c.sp = sp
@@ -79,7 +79,10 @@ type subjectInfo struct {
 	canon   string
 	label   string
 	problem string
-	key     string // sort key of the canonical subject
+	// Where the problem is fixed, when not by importing the nomenclature.
+	place Place
+	fix   string
+	key   string // sort key of the canonical subject
 }
 
 type teacherInfo struct {
@@ -96,11 +99,28 @@ type studentInfo struct {
 	exported bool
 }
 
-// where locates a report line.
-type where struct{ student, division, period, subject string }
+// where locates a report line: what it shows, and the local ids of the
+// student and period a blocking line links to.
+type where struct {
+	student, division, period, subject string
+	studentRef, periodRef              string
+}
 
 func (w where) line(k Kind, msg string) Line {
 	return Line{Kind: k, Student: w.student, Division: w.division, Period: w.period, Subject: w.subject, Message: msg}
+}
+
+// block is a blocking line: what blocks, what to do, and where.
+func (w where) block(place Place, msg, fix string) Line {
+	l := w.line(Blocking, msg)
+	l.Fix, l.Place = fix, place
+	if place == PlaceReport || place == PlaceCycle {
+		l.StudentRef = w.studentRef
+	}
+	if place == PlaceReport {
+		l.PeriodRef = w.periodRef
+	}
+	return l
 }
 
 func (w where) fix(msg, before, after string) Line {
@@ -183,11 +203,12 @@ func (c *collector) header() {
 
 	uai, err := sillage.ParseUAI(c.in.Establishment.UAI)
 	if err != nil {
-		c.rep.blockFile("établissement : " + sillage.Message(err))
+		c.rep.blockFile(PlaceImports, "établissement : "+sillage.Message(err), "importez un fichier SIECLE ou STS-web de l'établissement pour en établir l'UAI")
 	}
 	c.plan.UAI = string(uai)
 	if c.in.YearRolledOver {
-		c.rep.blockFile("l'année scolaire a été basculée : l'export vers LSU n'est plus possible une fois l'année changée, LSU refuserait ces bilans")
+		c.rep.blockFile(PlaceRollover, "l'année scolaire a été basculée : l'export vers LSU n'est plus possible une fois l'année changée, LSU refuserait ces bilans",
+			"aucune correction possible dans Sillage : les bilans de cette année se transmettent à LSU avant le changement d'année ; les PDF des bilans fermés restent dans les archives")
 	}
 }
 
@@ -247,9 +268,9 @@ func (c *collector) heads() {
 	c.flush(&b)
 	if len(c.plan.Heads) == 0 {
 		if c.sp.degree == SecondDegree {
-			c.rep.blockFile("aucun chef d'établissement : renseignez le ou les responsables de l'établissement qui signent les bilans")
+			c.rep.blockFile(PlaceAccounts, "aucun chef d'établissement", "renseignez le ou les responsables de l'établissement qui signent les bilans (import STS-web ou compte de direction)")
 		} else {
-			c.rep.blockFile("aucun directeur d'école : renseignez le directeur (civilité, nom, prénom) qui signe les bilans")
+			c.rep.blockFile(PlaceAccounts, "aucun directeur d'école", "renseignez le directeur (civilité, nom, prénom) qui signe les bilans")
 		}
 	}
 }
@@ -261,7 +282,7 @@ func (c *collector) directory() {
 			c.stsDivisions[d] = true
 		}
 		if len(c.stsDivisions) == 0 {
-			c.rep.blockFile("aucune division issue d'un import STS-web : importez le fichier STS-web de l'année avant d'exporter vers LSU")
+			c.rep.blockFile(PlaceImports, "aucune division issue d'un import STS-web", "importez le fichier STS-web de l'année avant d'exporter vers LSU")
 		}
 		return
 	}
@@ -272,7 +293,7 @@ func (c *collector) directory() {
 		}
 	}
 	if len(c.ondeClasses) == 0 {
-		c.rep.blockFile("aucune classe issue d'un import ONDE : importez le fichier ONDE de tous les élèves de l'école avant d'exporter vers LSU")
+		c.rep.blockFile(PlaceImports, "aucune classe issue d'un import ONDE", "importez le fichier ONDE de tous les élèves de l'école avant d'exporter vers LSU")
 	}
 }
 
@@ -359,7 +380,7 @@ func (c *collector) subjects() {
 			clean.Modality = strings.ToUpper(strings.TrimSpace(s.Modality))
 			switch n := utf8.RuneCountInString(clean.Code); {
 			case n == 0:
-				info.problem = "matière non rattachée à un code matière SIECLE : reliez-la à une matière de la nomenclature"
+				info.problem = "matière non rattachée à un code matière SIECLE"
 			case n != 6:
 				info.problem = fmt.Sprintf("code matière SIECLE « %s » invalide : 6 caractères attendus", visible(clean.Code))
 			}
@@ -370,6 +391,7 @@ func (c *collector) subjects() {
 					clean.Modality = repl
 				} else {
 					info.problem = "modalité d'élection N refusée par LSU et aucune modalité de remplacement valide (S, O, F, L, R, X ou D) n'est configurée"
+					info.place, info.fix = PlaceSettings, "choisissez la modalité qui remplace N dans les paramètres de l'export"
 				}
 			}
 			if info.problem == "" && !slices.Contains(modalities, clean.Modality) {
@@ -388,6 +410,7 @@ func (c *collector) subjects() {
 			clean.DomainCode = strings.TrimSpace(s.DomainCode)
 			if utf8.RuneCountInString(clean.DomainCode) != 7 {
 				info.problem = "matière non rattachée à un domaine LSU du 1er degré (code de 7 caractères, par exemple FRA-RAC)"
+				info.place, info.fix = PlaceReport, "saisissez ce résultat dans l'un des domaines LSU proposés par la saisie du Livret scolaire"
 			}
 			key = clean.DomainCode
 		}
@@ -568,7 +591,7 @@ func (c *collector) students() {
 		if c.sp.degree == FirstDegree {
 			info.division = fit(s.ClassLabel, c.sp.limits.ClassLabel, false, false)
 		}
-		w := where{student: name, division: info.division}
+		w := where{student: name, division: info.division, studentRef: s.ID}
 		b := &lineBuf{}
 		clean := Student{ID: s.ID, EntryDate: s.EntryDate, Level: strings.TrimSpace(s.Level)}
 		clean.LastName = text(b, w, "nom de l'élève", s.LastName, c.sp.limits.Name, true, false)
@@ -578,25 +601,25 @@ func (c *collector) students() {
 			clean.EleveID = strings.TrimSpace(s.EleveID)
 			switch {
 			case clean.EleveID == "":
-				b.add(w.line(Blocking, "élève sans identifiant SIECLE (ELEVE_ID) : refaites l'import SIECLE ; LSU identifie l'élève par cet identifiant, jamais par l'INE"))
+				b.add(w.block(PlaceImports, "élève sans identifiant SIECLE (ELEVE_ID)", "refaites l'import SIECLE ; LSU identifie l'élève par cet identifiant, jamais par l'INE"))
 			case c.sp.idBeInteger:
 				if n, ok := positiveInteger(clean.EleveID); ok {
 					clean.EleveID = n
 				} else {
-					b.add(w.line(Blocking, "identifiant SIECLE (ELEVE_ID) non numérique : le schéma "+c.sp.version+" exige un entier"))
+					b.add(w.block(PlaceImports, "identifiant SIECLE (ELEVE_ID) non numérique : le schéma "+c.sp.version+" exige un entier", "refaites l'import SIECLE avec le fichier de SIECLE lui-même"))
 				}
 			default:
 				if v, _ := cleanText(clean.EleveID, false); v != clean.EleveID || utf8.RuneCountInString(v) > 50 {
-					b.add(w.line(Blocking, "identifiant SIECLE (ELEVE_ID) invalide : caractères non autorisés ou plus de 50 caractères"))
+					b.add(w.block(PlaceImports, "identifiant SIECLE (ELEVE_ID) invalide : caractères non autorisés ou plus de 50 caractères", "refaites l'import SIECLE avec le fichier de SIECLE lui-même"))
 				}
 			}
 			switch n := utf8.RuneCountInString(s.Division); {
 			case strings.TrimSpace(s.Division) == "":
-				b.add(w.line(Blocking, "élève sans division"))
+				b.add(w.block(PlaceImports, "élève sans division", "importez le fichier SIECLE de l'année, qui place l'élève dans sa division"))
 			case n > c.sp.limits.Division:
-				b.add(w.line(Blocking, fmt.Sprintf("code de division de %d caractères : LSU en accepte %d au plus", n, c.sp.limits.Division)))
+				b.add(w.block(PlaceImports, fmt.Sprintf("code de division de %d caractères : LSU en accepte %d au plus", n, c.sp.limits.Division), "raccourcissez le code de la division dans STS-web et SIECLE, puis réimportez-les"))
 			case !c.stsDivisions[s.Division]:
-				b.add(w.line(Blocking, fmt.Sprintf("la division « %s » est absente du dernier import STS-web : importez STS-web ou corrigez la division", visible(s.Division))))
+				b.add(w.block(PlaceImports, fmt.Sprintf("la division « %s » est absente du dernier import STS-web", visible(s.Division)), "importez le fichier STS-web de l'année, ou corrigez la division de l'élève dans SIECLE et réimportez"))
 			}
 		} else {
 			clean.ClassLabel = text(b, w, "libellé de la classe", s.ClassLabel, c.sp.limits.ClassLabel, false, false)
@@ -604,26 +627,26 @@ func (c *collector) students() {
 			ine, _, err := s.INE.Check()
 			switch {
 			case s.INE.IsZero():
-				b.add(w.line(Blocking, "INE absent : fournissez l'INE issu du dernier fichier ONDE pour exporter ce bilan"))
+				b.add(w.block(PlaceExport, "INE absent", "déposez avec l'export le dernier fichier ONDE de l'école, qui donne l'INE de l'élève"))
 			case err != nil:
-				b.add(w.line(Blocking, "INE invalide ("+sillage.Message(err)+") : vérifiez le fichier ONDE"))
+				b.add(w.block(PlaceExport, "INE invalide ("+sillage.Message(err)+")", "vérifiez l'INE de l'élève dans ONDE et déposez une nouvelle extraction avec l'export"))
 			}
 			clean.INE = ine
 			classID, ok := positiveInteger(s.ClassID)
 			switch {
 			case strings.TrimSpace(s.ClassID) == "":
-				b.add(w.line(Blocking, "élève sans identifiant de classe ONDE"))
+				b.add(w.block(PlaceImports, "élève sans identifiant de classe ONDE", "importez le fichier ONDE de tous les élèves de l'école"))
 			case !ok:
-				b.add(w.line(Blocking, fmt.Sprintf("identifiant de classe ONDE « %s » invalide : un nombre est attendu", visible(s.ClassID))))
+				b.add(w.block(PlaceImports, fmt.Sprintf("identifiant de classe ONDE « %s » invalide : un nombre est attendu", visible(s.ClassID)), "importez l'extraction ONDE elle-même (CSVExtraction.csv)"))
 			case !c.ondeClasses[classID]:
-				b.add(w.line(Blocking, fmt.Sprintf("la classe d'identifiant ONDE %s est absente du dernier import ONDE : importez le fichier ONDE de tous les élèves de l'école", classID)))
+				b.add(w.block(PlaceImports, fmt.Sprintf("la classe d'identifiant ONDE %s est absente du dernier import ONDE", classID), "importez le fichier ONDE de tous les élèves de l'école"))
 			}
 			clean.ClassID = classID
 		}
 		info.student = clean
 		idCount[s.ID]++
 		if idCount[s.ID] > 1 {
-			b.add(w.line(Blocking, "élève présent deux fois dans l'export (même identifiant local)"))
+			b.add(w.block(PlaceExport, "élève présent deux fois dans l'export (même identifiant local)", "relancez l'export : l'élève ne doit y figurer qu'une fois"))
 		} else {
 			c.studentOf[s.ID] = info
 		}
@@ -647,11 +670,11 @@ func (c *collector) students() {
 	}
 	for _, info := range infos {
 		if k := keyOf(info.student); k != "" && shared[k] > 1 {
-			w := where{student: info.name, division: info.division}
+			w := where{student: info.name, division: info.division, studentRef: info.student.ID}
 			if c.sp.degree == FirstDegree {
-				bufs[info].add(w.line(Blocking, "INE partagé avec un autre élève de l'export : vérifiez le fichier ONDE"))
+				bufs[info].add(w.block(PlaceExport, "INE partagé avec un autre élève de l'export", "vérifiez les INE des deux élèves dans ONDE et déposez une nouvelle extraction avec l'export"))
 			} else {
-				bufs[info].add(w.line(Blocking, "identifiant SIECLE (ELEVE_ID) partagé avec un autre élève de l'export : refaites l'import SIECLE"))
+				bufs[info].add(w.block(PlaceImports, "identifiant SIECLE (ELEVE_ID) partagé avec un autre élève de l'export", "refaites l'import SIECLE"))
 			}
 		}
 	}
@@ -692,8 +715,8 @@ func (c *collector) reports() {
 	}
 	slices.Sort(unknown)
 	for _, id := range slices.Compact(unknown) {
-		c.rep.add(Line{Kind: Blocking, Student: "identifiant local " + id,
-			Message: "bilan d'un élève absent de la liste des élèves de l'export"})
+		c.rep.add(where{student: "identifiant local " + id}.block(PlaceExport, "bilan d'un élève absent de la liste des élèves de l'export",
+			"relancez l'export en choisissant l'élève, sa division ou son niveau"))
 	}
 
 	for _, info := range c.order {
@@ -819,30 +842,31 @@ func schoolingDate(s Student, p Period) time.Time {
 func (c *collector) periodic(info *studentInfo, r PeriodicReport, seen map[string]bool) (PeriodicReport, bool) {
 	b := &lineBuf{}
 	defer c.flush(b)
-	w := where{student: info.name, division: info.division}
+	w := where{student: info.name, division: info.division, studentRef: r.StudentID, periodRef: r.PeriodID}
 	pinfo, ok := c.periodOf[r.PeriodID]
 	if !ok {
 		w.period = "période inconnue (identifiant local " + r.PeriodID + ")"
-		b.add(w.line(Blocking, "bilan périodique d'une période absente de l'export"))
+		b.add(w.block(PlaceExport, "bilan périodique d'une période absente de l'export", "relancez l'export en cochant la période de ce bilan"))
 		return PeriodicReport{}, false
 	}
 	w.period = pinfo.label
 	if pinfo.problem != "" {
-		b.add(w.line(Blocking, "période invalide : "+pinfo.problem))
+		b.add(w.block(PlacePeriods, "période invalide : "+pinfo.problem, "corrigez la période (rang, dates) sur la page des périodes"))
 		return PeriodicReport{}, false
 	}
 	period := c.periodOf[pinfo.canon].period
 	if seen[pinfo.canon] {
-		b.add(w.line(Blocking, "deux bilans périodiques pour la même période : un seul peut être transmis"))
+		b.add(w.block(PlacePeriods, "deux bilans périodiques pour la même période : un seul peut être transmis",
+			"supprimez la période déclarée deux fois (même rang) sur la page des périodes, ou n'exportez que l'une des deux"))
 		return PeriodicReport{}, false
 	}
 	seen[pinfo.canon] = true
 
 	out := PeriodicReport{StudentID: r.StudentID, PeriodID: pinfo.canon, State: Closed, ClosedAt: r.ClosedAt}
 	if r.State != Closed {
-		b.add(w.line(Blocking, "bilan non fermé : passez-le à l'état fermé (complet) avant l'export"))
+		b.add(w.block(PlaceReport, "bilan non fermé", "complétez le bilan et fermez-le avant l'export"))
 	} else if !validDate(r.ClosedAt) {
-		b.add(w.line(Blocking, "bilan fermé sans date de fermeture : fermez-le de nouveau"))
+		b.add(w.block(PlaceReport, "bilan fermé sans date de fermeture", "rouvrez le bilan puis fermez-le de nouveau"))
 	}
 	out.CouncilDate = r.CouncilDate
 	if !validDate(r.CouncilDate) && validDate(r.ClosedAt) {
@@ -872,7 +896,7 @@ func (c *collector) periodic(info *studentInfo, r PeriodicReport, seen map[strin
 
 	out.Subjects = c.subjectResults(b, w, r.Subjects)
 	if len(out.Subjects) == 0 && !b.blocked {
-		b.add(w.line(Blocking, "aucune matière à transmettre : LSU exige au moins un acquis par bilan"))
+		b.add(w.block(PlaceReport, "aucune matière à transmettre : LSU exige au moins un acquis par bilan", "saisissez au moins une matière (moyenne ou positionnement) dans ce bilan"))
 	}
 	field := "appréciation générale"
 	out.GeneralAppreciation = text(b, w, field, r.GeneralAppreciation, c.sp.limits.GeneralAppreciation, true, true)
@@ -881,7 +905,7 @@ func (c *collector) periodic(info *studentInfo, r PeriodicReport, seen map[strin
 	}
 	out.Support = c.support(b, w, r.Support)
 	if c.sp.degree == FirstDegree && len(teachers1D(out.HeadTeacherIDs, out.Subjects)) == 0 {
-		b.add(w.line(Blocking, "aucun enseignant pour ce bilan : le 1er degré exige au moins un enseignant"))
+		b.add(w.block(PlaceReport, "aucun enseignant pour ce bilan : le 1er degré exige au moins un enseignant", "indiquez l'enseignant de la classe ou d'un domaine du bilan"))
 	}
 	return out, !b.blocked
 }
@@ -917,17 +941,21 @@ func (c *collector) subjectResults(b *lineBuf, rw where, results []SubjectResult
 		sinfo, ok := c.subjectOf[r.SubjectID]
 		if !ok {
 			w.subject = "matière inconnue (identifiant local " + r.SubjectID + ")"
-			b.add(w.line(Blocking, "matière absente de l'export"))
+			b.add(w.block(PlaceReport, "matière absente de l'export", "retirez la matière du bilan ou réimportez la nomenclature SIECLE qui la déclare"))
 			continue
 		}
 		w.subject = sinfo.label
 		if sinfo.problem != "" {
-			b.add(w.line(Blocking, sinfo.problem))
+			if sinfo.place == "" {
+				b.add(w.block(PlaceImports, sinfo.problem, "reliez la matière à la nomenclature : importez la nomenclature SIECLE (matières et modalités d'élection) de l'année"))
+			} else {
+				b.add(w.block(sinfo.place, sinfo.problem, sinfo.fix))
+			}
 			continue
 		}
 		canon := c.subjectOf[sinfo.canon]
 		if seen[sinfo.canon] {
-			b.add(w.line(Blocking, "la matière apparaît deux fois dans le bilan (même code et même modalité) : LSU n'en accepte qu'une"))
+			b.add(w.block(PlaceReport, "la matière apparaît deux fois dans le bilan (même code et même modalité) : LSU n'en accepte qu'une", "ne gardez qu'une ligne pour cette matière dans le bilan"))
 			continue
 		}
 		seen[sinfo.canon] = true
@@ -974,7 +1002,7 @@ var statusLabels = map[EvaluationStatus]string{NotGraded: "non noté", Pending: 
 func (c *collector) subjectResult(b *lineBuf, w where, r SubjectResult) (SubjectResult, bool) {
 	out := SubjectResult{Positioning: r.Positioning}
 	if r.Positioning < 0 || r.Positioning > 4 {
-		b.add(w.line(Blocking, fmt.Sprintf("positionnement %d invalide : 1 à 4 attendu", r.Positioning)))
+		b.add(w.block(PlaceReport, fmt.Sprintf("positionnement %d invalide : 1 à 4 attendu", r.Positioning), "saisissez un positionnement de 1 à 4 pour cette matière"))
 		return out, false
 	}
 	out.ElementIDs = c.elementRefs(b, w, r.ElementIDs)
@@ -1002,14 +1030,14 @@ func (c *collector) subjectResult(b *lineBuf, w where, r SubjectResult) (Subject
 	}
 
 	if r.Status < NoStatus || r.Status > Exempt {
-		b.add(w.line(Blocking, fmt.Sprintf("statut d'évaluation %d invalide", r.Status)))
+		b.add(w.block(PlaceReport, fmt.Sprintf("statut d'évaluation %d invalide", r.Status), "choisissez non noté, en attente ou dispensé pour cette matière, ou saisissez une note"))
 		return out, false
 	}
 	out.Status = r.Status
 	if r.Average != nil {
 		v := *r.Average
 		if !validMark(v) {
-			b.add(w.line(Blocking, "moyenne "+frMark(v)+" hors de l'intervalle 0 à 20"))
+			b.add(w.block(PlaceReport, "moyenne "+frMark(v)+" hors de l'intervalle 0 à 20", "saisissez une moyenne de 0 à 20 pour cette matière"))
 			return out, false
 		}
 		if out.Status != NoStatus {
@@ -1043,7 +1071,8 @@ func (c *collector) subjectResult(b *lineBuf, w where, r SubjectResult) (Subject
 		return out, false
 	}
 	if len(out.TeacherIDs) == 0 {
-		b.add(w.line(Blocking, "matière sans enseignant transmissible : LSU exige au moins un enseignant par matière"))
+		b.add(w.block(PlaceReport, "matière sans enseignant transmissible : LSU exige au moins un enseignant par matière",
+			"indiquez l'enseignant de la matière (issu de STS-web) dans la saisie de la classe"))
 		return out, false
 	}
 	// SACoche writes "-" when a graded subject has no appreciation: LSU
@@ -1068,7 +1097,7 @@ func (c *collector) subDomains(b *lineBuf, w where, subs []SubDomainResult) (out
 			continue
 		}
 		if s.Positioning < 0 || s.Positioning > 4 {
-			b.add(w.line(Blocking, fmt.Sprintf("positionnement %d du sous-domaine %s invalide : 1 à 4 attendu", s.Positioning, code)))
+			b.add(w.block(PlaceReport, fmt.Sprintf("positionnement %d du sous-domaine %s invalide : 1 à 4 attendu", s.Positioning, code), "saisissez un positionnement de 1 à 4 pour ce sous-domaine"))
 			ok = false
 			continue
 		}
@@ -1151,7 +1180,7 @@ var (
 func (c *collector) cycle(info *studentInfo, r CycleReport, seen map[int]bool) (CycleReport, bool) {
 	b := &lineBuf{}
 	defer c.flush(b)
-	w := where{student: info.name, division: info.division, period: fmt.Sprintf("Fin de cycle %d", r.Cycle)}
+	w := where{student: info.name, division: info.division, period: fmt.Sprintf("Fin de cycle %d", r.Cycle), studentRef: r.StudentID}
 	out := CycleReport{StudentID: r.StudentID, Cycle: r.Cycle, Year: r.Year, State: Closed, ClosedAt: r.ClosedAt}
 
 	valid := []int{3, 4}
@@ -1159,21 +1188,21 @@ func (c *collector) cycle(info *studentInfo, r CycleReport, seen map[int]bool) (
 		valid = []int{2}
 	}
 	if !slices.Contains(valid, r.Cycle) {
-		b.add(w.line(Blocking, fmt.Sprintf("cycle %d invalide au %s", r.Cycle, c.sp.degree.label())))
+		b.add(w.block(PlaceCycle, fmt.Sprintf("cycle %d invalide au %s", r.Cycle, c.sp.degree.label()), "saisissez le bilan du cycle de l'élève (3 ou 4 au collège, 2 à l'école)"))
 		return out, false
 	}
 	if seen[r.Cycle] {
-		b.add(w.line(Blocking, "deux bilans de fin de cycle pour le même cycle : un seul peut être transmis"))
+		b.add(w.block(PlaceCycle, "deux bilans de fin de cycle pour le même cycle : un seul peut être transmis", "n'exportez que le bilan de fin de cycle de l'année en cours"))
 		return out, false
 	}
 	seen[r.Cycle] = true
 	if r.Year < 1000 || r.Year > 9999 {
-		b.add(w.line(Blocking, fmt.Sprintf("millésime %d invalide (année de la rentrée sur 4 chiffres attendue)", r.Year)))
+		b.add(w.block(PlaceCycle, fmt.Sprintf("millésime %d invalide (année de la rentrée sur 4 chiffres attendue)", r.Year), "rouvrez et fermez de nouveau le bilan de fin de cycle dans l'année en cours"))
 	}
 	if r.State != Closed {
-		b.add(w.line(Blocking, "bilan de fin de cycle non fermé : passez-le à l'état fermé (complet) avant l'export"))
+		b.add(w.block(PlaceCycle, "bilan de fin de cycle non fermé", "complétez le bilan de fin de cycle et fermez-le avant l'export"))
 	} else if !validDate(r.ClosedAt) {
-		b.add(w.line(Blocking, "bilan de fin de cycle fermé sans date de fermeture : fermez-le de nouveau"))
+		b.add(w.block(PlaceCycle, "bilan de fin de cycle fermé sans date de fermeture", "rouvrez le bilan de fin de cycle puis fermez-le de nouveau"))
 	}
 	out.CreatedAt = r.CreatedAt
 	if !validDate(r.CreatedAt) && validDate(r.ClosedAt) {
@@ -1195,10 +1224,10 @@ func (c *collector) cycle(info *studentInfo, r CycleReport, seen map[int]bool) (
 		}
 	}
 	if len(missing) > 0 {
-		b.add(w.line(Blocking, "domaines du socle sans positionnement : "+strings.Join(missing, ", ")+" ; les 8 domaines sont obligatoires"))
+		b.add(w.block(PlaceCycle, "domaines du socle sans positionnement : "+strings.Join(missing, ", "), "positionnez les 8 domaines du socle (0 = dispensé), ils sont obligatoires"))
 	}
 	if len(invalid) > 0 {
-		b.add(w.line(Blocking, "positionnement du socle invalide (0 à 4 attendu, 0 = dispensé) : "+strings.Join(invalid, ", ")))
+		b.add(w.block(PlaceCycle, "positionnement du socle invalide : "+strings.Join(invalid, ", "), "positionnez ces domaines de 0 à 4 (0 = dispensé)"))
 	}
 	var unknown []string
 	for d := range r.Socle {
@@ -1225,7 +1254,7 @@ func (c *collector) cycle(info *studentInfo, r CycleReport, seen map[int]bool) (
 	}
 	out.HeadTeacherIDs = c.teacherRefs(b, w, r.HeadTeacherIDs, role)
 	if c.sp.degree == FirstDegree && len(out.HeadTeacherIDs) == 0 {
-		b.add(w.line(Blocking, "aucun enseignant pour ce bilan de fin de cycle : le 1er degré exige au moins un enseignant"))
+		b.add(w.block(PlaceCycle, "aucun enseignant pour ce bilan de fin de cycle : le 1er degré exige au moins un enseignant", "indiquez l'enseignant de la classe de l'élève"))
 	}
 	return out, !b.blocked
 }
@@ -1255,7 +1284,7 @@ func option(b *lineBuf, w where, field string, o *Option, codes []string) *Optio
 func (c *collector) finish() (*Plan, *Report) {
 	c.rep.Counts.StudentsBlocked = len(c.blockedStudents)
 	if !c.rep.FileBlocked && c.plan.Empty() {
-		c.rep.blockFile("aucun bilan exportable : voir les lignes bloquantes du rapport")
+		c.rep.blockFile(PlaceExport, "aucun bilan exportable", "corrigez les lignes bloquantes des élèves, puis relancez l'export")
 	}
 	if c.rep.FileBlocked {
 		return nil, c.rep

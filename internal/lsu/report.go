@@ -44,7 +44,31 @@ type Line struct {
 	Message  string `json:"message"`
 	Before   string `json:"before,omitempty"` // fixes: the original value
 	After    string `json:"after,omitempty"`  // fixes: the value written
+
+	// A blocking line says what to do (Fix, in French) and where: Place is
+	// the kind of page, StudentRef and PeriodRef the local ids of the
+	// student and period it concerns, which the caller turns into the
+	// address of the page (Link).
+	Fix        string `json:"fix,omitempty"`
+	Place      Place  `json:"place,omitempty"`
+	StudentRef string `json:"student_ref,omitempty"`
+	PeriodRef  string `json:"period_ref,omitempty"`
+	Link       string `json:"link,omitempty"`
 }
+
+// Place is where a blocking line is fixed.
+type Place string
+
+const (
+	PlaceReport   Place = "report"   // the student's periodic report of the period
+	PlaceCycle    Place = "cycle"    // the student's end-of-cycle report
+	PlacePeriods  Place = "periods"  // the periods and first day of term
+	PlaceImports  Place = "imports"  // a directory import (SIECLE, STS-web, ONDE)
+	PlaceAccounts Place = "accounts" // the establishment's people (its head)
+	PlaceExport   Place = "export"   // the export form: selection, ONDE file
+	PlaceSettings Place = "settings" // the export settings (modality N…)
+	PlaceRollover Place = "rollover" // the changeover of the year
+)
 
 // Counts sums up a report.
 type Counts struct {
@@ -84,10 +108,11 @@ func (r *Report) add(l Line) {
 	}
 }
 
-// blockFile records a reason why no file can be generated.
-func (r *Report) blockFile(msg string) {
+// blockFile records a reason why no file can be generated, with what to
+// do and where.
+func (r *Report) blockFile(place Place, msg, fix string) {
 	r.FileBlocked = true
-	r.add(Line{Kind: Blocking, Message: msg})
+	r.add(Line{Kind: Blocking, Message: msg, Fix: fix, Place: place})
 }
 
 // Filter returns the lines of one kind.
@@ -102,7 +127,7 @@ func (r *Report) Filter(k Kind) []Line {
 }
 
 // csvHeader is the first row of the CSV report, in French.
-var csvHeader = []string{"Type", "Élève", "Division", "Période", "Matière", "Message", "Valeur d'origine", "Valeur écrite"}
+var csvHeader = []string{"Type", "Élève", "Division", "Période", "Matière", "Message", "Valeur d'origine", "Valeur écrite", "À faire", "Page"}
 
 // WriteCSV writes the report for spreadsheets (csvout), with the CRLF line
 // ends spreadsheet software on Windows expects.
@@ -112,7 +137,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	cw.UseCRLF()
 	cw.Write(csvHeader)
 	for _, l := range r.Lines {
-		cw.Write([]string{l.Kind.Label(), l.Student, l.Division, l.Period, l.Subject, l.Message, l.Before, l.After})
+		cw.Write([]string{l.Kind.Label(), l.Student, l.Division, l.Period, l.Subject, l.Message, l.Before, l.After, l.Fix, l.Link})
 	}
 	if err := cw.Flush(); err != nil {
 		return fmt.Errorf("écriture du rapport CSV : %w", err)

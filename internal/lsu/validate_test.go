@@ -381,14 +381,14 @@ func TestWriteCSV(t *testing.T) {
 	rep := &Report{}
 	rep.add(Line{Kind: Fixed, Student: "=HYPERLINK(\"x\")", Division: "3 A", Period: "Trimestre 1/3 2025-2026", Subject: "Français",
 		Message: "appréciation tronquée ; voir", Before: "+long", After: "-"})
-	rep.add(Line{Kind: Blocking, Message: "aucun chef d'établissement"})
+	rep.add(Line{Kind: Blocking, Message: "aucun chef d'établissement", Fix: "renseignez le chef d'établissement", Link: "/comptes"})
 	var buf bytes.Buffer
 	if err := rep.WriteCSV(&buf); err != nil {
 		t.Fatal(err)
 	}
-	want := "\ufeffType;Élève;Division;Période;Matière;Message;Valeur d'origine;Valeur écrite\r\n" +
-		"Corrigé;\"'=HYPERLINK(\"\"x\"\")\";3 A;Trimestre 1/3 2025-2026;Français;\"appréciation tronquée ; voir\";'+long;-\r\n" +
-		"Bloquant;;;;;aucun chef d'établissement;;\r\n"
+	want := "\ufeffType;Élève;Division;Période;Matière;Message;Valeur d'origine;Valeur écrite;À faire;Page\r\n" +
+		"Corrigé;\"'=HYPERLINK(\"\"x\"\")\";3 A;Trimestre 1/3 2025-2026;Français;\"appréciation tronquée ; voir\";'+long;-;;\r\n" +
+		"Bloquant;;;;;aucun chef d'établissement;;;renseignez le chef d'établissement;/comptes\r\n"
 	if buf.String() != want {
 		t.Errorf("CSV =\n%q\nwant\n%q", buf.String(), want)
 	}

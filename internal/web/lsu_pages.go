@@ -21,10 +21,11 @@ import (
 // administrators: choose what to export, run it, read the report, download
 // the file and the report again later.
 
-// lsuPrereq is one prerequisite of the export, checked on the page.
+// lsuPrereq is one prerequisite of the export, checked on the page; one
+// still to do links to the page where it is done.
 type lsuPrereq struct {
-	Label, Detail string
-	OK            bool
+	Label, Detail, Link string
+	OK                  bool
 }
 
 type lsuPageData struct {
@@ -111,8 +112,8 @@ func (s *Server) lsuPage(w http.ResponseWriter, r *http.Request, req *Request) e
 func (s *Server) lsuPrereqs(r *http.Request, tx *store.Tx, req *Request, d lsuPageData) ([]lsuPrereq, error) {
 	ctx := r.Context()
 	var out []lsuPrereq
-	add := func(ok bool, label, detail string) {
-		out = append(out, lsuPrereq{Label: label, Detail: detail, OK: ok})
+	add := func(ok bool, label, detail, link string) {
+		out = append(out, lsuPrereq{Label: label, Detail: detail, Link: link, OK: ok})
 	}
 	directors, err := tx.People().ListPersons(ctx, req.P.UAI, sillage.PersonFilter{Role: sillage.RoleDirector, ActiveOnly: true})
 	if err != nil {
@@ -122,7 +123,7 @@ func (s *Server) lsuPrereqs(r *http.Request, tx *store.Tx, req *Request, d lsuPa
 	if d.Degree == lsu.FirstDegree {
 		head = "directeur d'école"
 	}
-	add(len(directors) > 0, "Un "+head+" qui signe les bilans", fmt.Sprintf("%d compte(s) de direction actif(s)", len(directors)))
+	add(len(directors) > 0, "Un "+head+" qui signe les bilans", fmt.Sprintf("%d compte(s) de direction actif(s)", len(directors)), "/comptes")
 	if d.Degree == lsu.SecondDegree {
 		sts := 0
 		for _, div := range d.Divisions {
@@ -130,7 +131,7 @@ func (s *Server) lsuPrereqs(r *http.Request, tx *store.Tx, req *Request, d lsuPa
 				sts++
 			}
 		}
-		add(sts > 0, "Divisions issues du dernier import STS-web", fmt.Sprintf("%d division(s) sur %d", sts, len(d.Divisions)))
+		add(sts > 0, "Divisions issues du dernier import STS-web", fmt.Sprintf("%d division(s) sur %d", sts, len(d.Divisions)), "/imports")
 		subjects, err := tx.People().ListSubjects(ctx, req.P.UAI)
 		if err != nil {
 			return nil, err
@@ -140,22 +141,22 @@ func (s *Server) lsuPrereqs(r *http.Request, tx *store.Tx, req *Request, d lsuPa
 			return nil, err
 		}
 		add(len(subjects) > 0 && len(progs) > 0, "Nomenclature SIECLE importée (matières et modalités d'élection)",
-			fmt.Sprintf("%d matière(s), %d programme(s)", len(subjects), len(progs)))
+			fmt.Sprintf("%d matière(s), %d programme(s)", len(subjects), len(progs)), "/imports")
 		without := 0
 		for _, st := range d.Students {
 			if st.SIECLEID == "" {
 				without++
 			}
 		}
-		add(without == 0, "Élèves importés de SIECLE (identifiant ELEVE_ID)", fmt.Sprintf("%d élève(s) sans ELEVE_ID", without))
+		add(without == 0, "Élèves importés de SIECLE (identifiant ELEVE_ID)", fmt.Sprintf("%d élève(s) sans ELEVE_ID", without), "/imports")
 	} else {
-		add(true, "Dernier fichier ONDE de l'école", "à déposer avec chaque export : les INE ne sont pas conservés par Sillage")
+		add(true, "Dernier fichier ONDE de l'école", "à déposer avec chaque export : les INE ne sont pas conservés par Sillage", "#export-form")
 	}
 	term, err := tx.Livret().GetTermStart(ctx, req.P.UAI, d.Year)
 	if err != nil {
 		return nil, err
 	}
-	add(len(d.Periods) > 0 && !term.IsZero(), "Périodes et date de rentrée", fmt.Sprintf("%d période(s) ; rentrée %s", len(d.Periods), orDash(term.French())))
+	add(len(d.Periods) > 0 && !term.IsZero(), "Périodes et date de rentrée", fmt.Sprintf("%d période(s) ; rentrée %s", len(d.Periods), orDash(term.French())), "/periodes")
 	for _, p := range d.Periods {
 		reports, err := tx.Livret().ListPeriodicReports(ctx, req.P.UAI, sillage.ReportFilter{PeriodIDs: []int64{p.ID}})
 		if err != nil {
@@ -167,7 +168,7 @@ func (s *Server) lsuPrereqs(r *http.Request, tx *store.Tx, req *Request, d lsuPa
 				closed++
 			}
 		}
-		add(closed > 0 && closed == len(reports), "Bilans fermés — "+p.Label(), fmt.Sprintf("%d fermé(s) sur %d saisi(s)", closed, len(reports)))
+		add(closed > 0 && closed == len(reports), "Bilans fermés — "+p.Label(), fmt.Sprintf("%d fermé(s) sur %d saisi(s)", closed, len(reports)), fmt.Sprintf("/livret?periode=%d", p.ID))
 	}
 	return out, nil
 }

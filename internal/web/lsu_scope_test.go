@@ -8,7 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/livret/lsutest"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/store/storetest"
 )
@@ -107,4 +110,105 @@ func scopeEstablishment(t *testing.T, f *fixture, uai sillage.UAI, kind sillage.
 		t.Fatal(err)
 	}
 	return director
+}
+
+// TestLSUReportLeadsSomewhere: stored situations trigger blocking checks;
+// the export's report shows each blocking line with the student's name,
+// what to do and a link to the page where it is done, and a prerequisite
+// still to do links to its page. On every engine.
+func TestLSUReportLeadsSomewhere(t *testing.T) {
+	for _, engine := range storetest.Engines(t) {
+		t.Run(string(engine), func(t *testing.T) {
+			f := newFixtureOn(t, engine)
+			lf := f.lsuEstablishment(lsutest.Options{UAI: uaiCollege, Divisions: 4, PerDivision: 3, Periods: 1, Subjects: 3, Cycle: true, Draft: true})
+			var in3E1 []sillage.Student
+			for _, s := range lf.Students {
+				if s.DivisionCode == "3E1" {
+					in3E1 = append(in3E1, s)
+				}
+			}
+			noID, noSocle, draft := in3E1[0], in3E1[1], in3E1[2]
+			ctx := context.Background()
+			err := f.st.Write(ctx, func(tx *store.Tx) error {
+				noID.SIECLEID = ""
+				if err := tx.People().UpdateStudent(ctx, uaiCollege, noID); err != nil {
+					return err
+				}
+				c, err := tx.Livret().FindCycleReport(ctx, uaiCollege, noSocle.ID, 4)
+				if err != nil {
+					return err
+				}
+				if err := tx.Livret().SetCycleReportState(ctx, uaiCollege, c.ID, sillage.ReportDraft, 0); err != nil {
+					return err
+				}
+				delete(c.Socle, "SYS_NAT")
+				if err := tx.Livret().UpsertCycleReport(ctx, uaiCollege, &c); err != nil {
+					return err
+				}
+				return tx.Livret().SetCycleReportState(ctx, uaiCollege, c.ID, sillage.ReportClosed, 0)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := f.sessionOf(uaiCollege, lf.Director)
+			period := lf.Periods[0].ID
+
+			// Each prerequisite to do links to the page where it is done.
+			pg := parsePage(t, bodyOf(f.get(c, "/lsu")))
+			todo := map[string]string{}
+			pg.doc.Find("#prereqs li.ko").Each(func(_ int, li *goquery.Selection) {
+				href, _ := li.Find("a.todo").Attr("href")
+				todo[squash(li.Text())] = href
+			})
+			for label, href := range map[string]string{
+				"à faire Élèves importés de SIECLE (identifiant ELEVE_ID) — 1 élève(s) sans ELEVE_ID": "/imports",
+				"à faire Bilans fermés — " + lf.Periods[0].Label() + " — 0 fermé(s) sur 12 saisi(s)":  fmt.Sprintf("/livret?periode=%d", period),
+			} {
+				if todo[label] != href {
+					t.Errorf("prerequisite %q: link %q, want %q (%q)", label, todo[label], href, todo)
+				}
+			}
+			if len(todo) == 0 || pg.count("#prereqs li.ko a.todo[href]") != len(todo) {
+				t.Errorf("prerequisites to do without a link: %q", todo)
+			}
+
+			form := url.Values{"portee": {"division"}, "division": {"3E1"}, "periode": {fmt.Sprint(period)}, "cycle": {"1"}}
+			resp := postMultipart(t, c, f.ts.URL+"/lsu", form, "", nil)
+			loc := resp.Header.Get("Location")
+			if resp.StatusCode != http.StatusSeeOther || !exportLink.MatchString(loc) {
+				t.Fatalf("POST /lsu: %d %s %.300s", resp.StatusCode, loc, bodyOf(resp))
+			}
+			pg = parsePage(t, bodyOf(f.get(c, loc+"?type=blocking")))
+			for _, want := range []struct {
+				student sillage.Student
+				message string
+				href    string
+			}{
+				{noID, "élève sans identifiant SIECLE", "/imports"},
+				{noSocle, "domaines du socle sans positionnement", fmt.Sprintf("/livret/cycle/eleve/%d", noSocle.ID)},
+				{noSocle, "bilan non fermé", fmt.Sprintf("/livret/eleve/%d/%d", noSocle.ID, period)},
+				{draft, "bilan non fermé", fmt.Sprintf("/livret/eleve/%d/%d", draft.ID, period)},
+			} {
+				found := false
+				pg.doc.Find("#report tr.kind-blocking").Each(func(_ int, row *goquery.Selection) {
+					cells := row.Find("td")
+					if squash(cells.Eq(1).Text()) != want.student.FullName() || !strings.Contains(cells.Eq(5).Text(), want.message) {
+						return
+					}
+					found = true
+					link := cells.Eq(5).Find("a.fix-link")
+					if href, _ := link.Attr("href"); href != want.href || !strings.HasPrefix(squash(cells.Eq(5).Find(".fix").Text()), "À faire : ") || squash(link.Text()) == "" {
+						t.Errorf("%s, %s: link %q (want %q), %q", want.student.FullName(), want.message, href, want.href, squash(cells.Eq(5).Text()))
+					}
+				})
+				if !found {
+					t.Errorf("no blocking line %q for %s in %q", want.message, want.student.FullName(), pg.texts("#report tr"))
+				}
+			}
+			// Every blocking line leads somewhere.
+			if n, linked := pg.count("#report tr.kind-blocking"), pg.count("#report tr.kind-blocking a.fix-link"); n == 0 || n != linked {
+				t.Errorf("%d blocking lines, %d with a link", n, linked)
+			}
+		})
+	}
 }
