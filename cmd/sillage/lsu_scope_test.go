@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
+	"github.com/sillage/sillage/internal/livret/lsutest"
 	"github.com/sillage/sillage/internal/sharedref"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/store/storetest"
@@ -90,6 +92,37 @@ func TestExportLSUByKind(t *testing.T) {
 			})
 			if len(entries) != 1 || entries[0].Details != "type : Lycée professionnel → Collège" {
 				t.Errorf("audit: %+v", entries)
+			}
+		})
+	}
+}
+
+// TestExportLSUReportFixes: the command's report says, for each blocking
+// line, what to do and the page where it is done.
+func TestExportLSUReportFixes(t *testing.T) {
+	for _, engine := range storetest.Engines(t) {
+		t.Run(string(engine), func(t *testing.T) {
+			c := newCLI(t, engine)
+			f := seedLSU(t, c, lsutest.Options{UAI: "0861234Z", Divisions: 4, PerDivision: 2, Periods: 1, Subjects: 3, Draft: true})
+			p := f.Periods[0].ID
+			code, stdout, errs := c.run("export", "lsu", "--uai", "0861234Z", "--division", "3E1", "--period", fmt.Sprint(p), "--out", filepath.Join(t.TempDir(), "lsu.xml"))
+			if code != exitFailure || !strings.Contains(errs, "aucun fichier LSU généré") {
+				t.Fatalf("export: %d %q", code, errs)
+			}
+			n := 0
+			for _, s := range f.Students {
+				if s.DivisionCode != "3E1" {
+					continue
+				}
+				n++
+				want := fmt.Sprintf("Bloquant — %s (3E1), Trimestre 1/3 2025-2026 : bilan non fermé ; à faire : complétez le bilan et fermez-le avant l'export (page /livret/eleve/%d/%d)",
+					s.FullName(), s.ID, p)
+				if !strings.Contains(stdout, want) {
+					t.Errorf("no line %q in\n%s", want, stdout)
+				}
+			}
+			if n == 0 || !strings.Contains(stdout, "Bloquant — aucun bilan exportable ; à faire : corrigez les lignes bloquantes des élèves, puis relancez l'export (page /lsu#export-form)") {
+				t.Errorf("report:\n%s", stdout)
 			}
 		})
 	}

@@ -59,6 +59,34 @@ func TestEstablishments(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+
+		// An import may leave the kind unknown; the operator sets it.
+		unknown := sillage.Establishment{UAI: "0860015Z", Name: "Structure AAF", Kind: sillage.KindUnknown}
+		err = st.Write(ctx, func(tx *store.Tx) error {
+			if err := tx.Establishments().CreateEstablishment(ctx, unknown); err != nil {
+				return err
+			}
+			return tx.Establishments().SetEstablishmentKind(ctx, unknown.UAI, sillage.KindCollege)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = st.Write(ctx, func(tx *store.Tx) error {
+			if err := tx.Establishments().SetEstablishmentKind(ctx, unknown.UAI, sillage.KindUnknown); sillage.KindOf(err) != sillage.KindInvalid {
+				t.Errorf("back to unknown: err = %v", err)
+			}
+			if err := tx.Establishments().SetEstablishmentKind(ctx, "0010856A", sillage.KindLP); sillage.KindOf(err) != sillage.KindNotFound {
+				t.Errorf("kind of an unknown establishment: err = %v", err)
+			}
+			got, err := tx.Establishments().GetEstablishment(ctx, unknown.UAI)
+			if err == nil && got.Kind != sillage.KindCollege {
+				t.Errorf("kind %q, want college", got.Kind)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	})
 }
 
