@@ -317,7 +317,7 @@ func (pl planner) directory(sp *StepPlan) error {
 	f, err := pl.tx.Rollover().GetRolloverFile(pl.ctx, pl.uai, pl.year)
 	switch {
 	case err == nil:
-		sp.Details = append(sp.Details, fmt.Sprintf("Fichier d'initialisation %s déposé : %s (%s), le %s", pl.year+1, f.Name, humanSize(f.Size), f.UploadedAt.Format("02/01/2006")))
+		sp.Details = append(sp.Details, fmt.Sprintf("Fichier d'initialisation %s déposé : %s (%s), le %s", pl.year+1, f.Name, humanSize(f.Size), sillage.FormatDate(f.UploadedAt)))
 	case sillage.KindOf(err) == sillage.KindNotFound:
 		if sp.State != sillage.StepDone {
 			sp.Warnings = append(sp.Warnings, fmt.Sprintf("Aucun fichier d'initialisation %s déposé : à donner en ligne de commande (--file %s=CHEMIN) ou à déposer sur la page de l'établissement", pl.year+1, pl.uai))

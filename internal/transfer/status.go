@@ -178,7 +178,6 @@ func WriteCSV(w io.Writer, s *Status, list string) error {
 		}
 		return "non"
 	}
-	date := func(t time.Time) string { return t.In(sillage.SchoolZone).Format("02/01/2006") }
 	counts := func(c *Counts) []string {
 		if c == nil {
 			return []string{"", "", "", "", ""}
@@ -195,18 +194,18 @@ func WriteCSV(w io.Writer, s *Status, list string) error {
 		rows = append(rows, []string{"Date", who, where, "Établissement", "Transfert effectué", "Cause", "Évaluations", "Résultats",
 			"Commentaires", "Fiches", "Fichiers", "Empreinte (SHA-256)"})
 		for _, l := range lines {
-			rows = append(rows, append([]string{date(l.Date), l.Student, string(l.OtherUAI), l.OtherName, yes(l.Done), l.Reason},
+			rows = append(rows, append([]string{sillage.FormatDate(l.Date), l.Student, string(l.OtherUAI), l.OtherName, yes(l.Done), l.Reason},
 				append(counts(l.Counts), l.Manifest)...))
 		}
 	case "en-attente":
 		rows = append(rows, []string{"Élève", "Division", "Entré le", "Ancien établissement (UAI)", "Ancien établissement", "Raison"})
 		for _, p := range s.Pending {
-			rows = append(rows, []string{p.Student, p.Division, date(p.EnteredAt), string(p.PreviousUAI), p.PreviousName, p.Reason})
+			rows = append(rows, []string{p.Student, p.Division, sillage.FormatDate(p.EnteredAt), string(p.PreviousUAI), p.PreviousName, p.Reason})
 		}
 	case "impossibles":
 		rows = append(rows, []string{"Date", "Sens", "Élève", "Autre établissement (UAI)", "Établissement", "Cause", "Définitif"})
 		for _, l := range s.Impossible {
-			rows = append(rows, []string{date(l.Date), l.Direction, l.Student, string(l.OtherUAI), l.OtherName, l.Reason, yes(l.Final)})
+			rows = append(rows, []string{sillage.FormatDate(l.Date), l.Direction, l.Student, string(l.OtherUAI), l.OtherName, l.Reason, yes(l.Final)})
 		}
 	default:
 		return sillage.Errorf(sillage.KindNotFound, "liste %q inconnue", list)
