@@ -8,7 +8,6 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/backup"
-	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/keyreg"
 	"github.com/sillage/sillage/internal/store"
 )
@@ -65,7 +64,7 @@ func (a *app) backupCmd() *cobra.Command {
 				fmt.Fprintf(a.stdout, "  clé %s : %s (%d version(s) inscrite(s) dans la base)\n", name, file, len(meta.Keys[name]))
 			}
 			if meta.BlobsCopied {
-				fmt.Fprintf(a.stdout, "  fichiers : %d copiés (%s)\n", meta.Blobs, blob.HumanSize(meta.BlobBytes))
+				fmt.Fprintf(a.stdout, "  fichiers : %d copiés (%s)\n", meta.Blobs, sillage.FormatSize(meta.BlobBytes))
 			} else {
 				fmt.Fprintf(a.stdout, "  fichiers : %d listés dans %s, non copiés : copiez %s avec rsync\n", meta.Blobs, backup.BlobListFile, a.cfg.BlobDir())
 			}

@@ -13,7 +13,6 @@ import (
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/auth"
-	"github.com/sillage/sillage/internal/blob"
 )
 
 // page is what every template receives.
@@ -50,7 +49,7 @@ var funcs = template.FuncMap{
 	"iso":       func(d sillage.Date) string { return d.String() },
 	"role":      func(r sillage.Role) string { return r.Label() },
 	"actorrole": audit.RoleLabel,
-	"size":      blob.HumanSize,
+	"size":      sillage.FormatSize,
 	"unix":      func(t time.Time) int64 { return t.Unix() },
 	"add":       func(a, b int) int { return a + b },
 	"plural":    func(n int, one, many string) string { return map[bool]string{true: one, false: many}[n <= 1] },

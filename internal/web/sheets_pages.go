@@ -8,7 +8,6 @@ import (
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/auth"
-	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/records"
 	"github.com/sillage/sillage/internal/store"
 )
@@ -134,7 +133,7 @@ func (s *Server) sheetPageData(r *http.Request, req *Request, id int64) (sheetPa
 		d.Sheet = sheetView{Sheet: sh, ResultLabel: records.ValueLabel(d.Scale, sh.Result), ResultClass: levelClass(d.Scale, sh.Result)}
 		return nil
 	})
-	d.MaxUpload = blob.HumanSize(s.uploadLimit())
+	d.MaxUpload = sillage.FormatSize(s.uploadLimit())
 	return d, err
 }
 
