@@ -360,7 +360,7 @@ func (s *Server) importReportJSON(w http.ResponseWriter, r *http.Request, req *R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Disposition", contentDisposition("rapport-import-"+ir.Source+"-"+ir.CreatedAt.Format("2006-01-02")+".json"))
+	w.Header().Set("Content-Disposition", contentDisposition("rapport-import-"+ir.Source+"-"+sillage.Today(ir.CreatedAt).String()+".json"))
 	w.Header().Set("Cache-Control", "private, no-store")
 	_, err = w.Write(append(body, '\n'))
 	return err

@@ -346,7 +346,7 @@ func (s *Server) transferCSV(list string) handler {
 		if err := transfer.WriteCSV(&buf, st, list); err != nil {
 			return err
 		}
-		name := "transferts-" + list + "-" + string(req.P.UAI) + "-" + s.clock.Now().Format("2006-01-02") + ".csv"
+		name := "transferts-" + list + "-" + string(req.P.UAI) + "-" + sillage.Today(s.clock.Now()).String() + ".csv"
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 		w.Header().Set("Cache-Control", "private, no-store")
