@@ -162,11 +162,8 @@ func (a *app) establishmentCmd() *cobra.Command {
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "UAI\tÉtablissement\tType\tÉlèves actifs\tEnseignants\tDivisions\tTransfert")
 			for _, r := range rows {
-				on := "non"
-				if r.TransferEnabled {
-					on = "oui"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\n", r.UAI, r.Name, r.Kind, r.ActiveStudents, r.Teachers, r.Divisions, on)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\n", r.UAI, r.Name, sillage.EstablishmentKind(r.Kind).Label(), r.ActiveStudents, r.Teachers, r.Divisions,
+					sillage.FormatBool(r.TransferEnabled))
 			}
 			return tw.Flush()
 		},

@@ -137,13 +137,6 @@ func statusBound(s string) (time.Time, error) {
 	return sillage.ParseNow(s)
 }
 
-func yesNo(b bool) string {
-	if b {
-		return "oui"
-	}
-	return "non"
-}
-
 func countsText(c transfer.Counts) string {
 	return fmt.Sprintf("%d évaluation(s), %d résultat(s), %d commentaire(s), %d fiche(s), %d fichier(s)", c.Evaluations, c.Results, c.Comments, c.Sheets, c.Files)
 }
@@ -197,7 +190,7 @@ func printStatus(w io.Writer, s *transfer.Status) {
 			if l.OtherName != "" {
 				other += " (" + l.OtherName + ")"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", sillage.FormatDate(l.Date), l.Student, other, yesNo(l.Done), l.Reason)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", sillage.FormatDate(l.Date), l.Student, other, sillage.FormatBool(l.Done), l.Reason)
 		}
 	}
 	section("Élèves arrivés : dossiers reçus ou non reçus", s.Incoming, "Élève", "Venant de")

@@ -172,12 +172,6 @@ var Lists = []string{"recus", "envoyes", "en-attente", "impossibles"}
 // (csvout: UTF-8 with a byte order mark, ';' between fields, no formula).
 func WriteCSV(w io.Writer, s *Status, list string) error {
 	cw := csvout.NewWriter(w)
-	yes := func(b bool) string {
-		if b {
-			return "oui"
-		}
-		return "non"
-	}
 	counts := func(c *Counts) []string {
 		if c == nil {
 			return []string{"", "", "", "", ""}
@@ -197,7 +191,7 @@ func WriteCSV(w io.Writer, s *Status, list string) error {
 		rows = append(rows, []string{date, who, where, "Établissement", "Transfert effectué", "Cause", "Évaluations", "Résultats",
 			"Commentaires", "Fiches", "Fichiers", "Empreinte (SHA-256)"})
 		for _, l := range lines {
-			rows = append(rows, append([]string{sillage.FormatDate(l.Date), l.Student, string(l.OtherUAI), l.OtherName, yes(l.Done), l.Reason},
+			rows = append(rows, append([]string{sillage.FormatDate(l.Date), l.Student, string(l.OtherUAI), l.OtherName, sillage.FormatBool(l.Done), l.Reason},
 				append(counts(l.Counts), l.Manifest)...))
 		}
 	case "en-attente":
@@ -208,7 +202,7 @@ func WriteCSV(w io.Writer, s *Status, list string) error {
 	case "impossibles":
 		rows = append(rows, []string{date, "Sens", "Élève", "Autre établissement (UAI)", "Établissement", "Cause", "Définitif"})
 		for _, l := range s.Impossible {
-			rows = append(rows, []string{sillage.FormatDate(l.Date), l.Direction, l.Student, string(l.OtherUAI), l.OtherName, l.Reason, yes(l.Final)})
+			rows = append(rows, []string{sillage.FormatDate(l.Date), l.Direction, l.Student, string(l.OtherUAI), l.OtherName, l.Reason, sillage.FormatBool(l.Final)})
 		}
 	default:
 		return sillage.Errorf(sillage.KindNotFound, "liste %q inconnue", list)
