@@ -50,13 +50,3 @@ func CheckDir(dir string, minFree int64) error {
 func (s *Store) Check(minFree int64) error {
 	return CheckDir(filepath.Join(s.dir, "tmp"), minFree)
 }
-
-func replaceDot(s string) string {
-	b := []byte(s)
-	for i := range b {
-		if b[i] == '.' {
-			b[i] = ','
-		}
-	}
-	return string(b)
-}
