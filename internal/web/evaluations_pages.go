@@ -569,7 +569,7 @@ func (s *Server) trashEvaluation(w http.ResponseWriter, r *http.Request, req *Re
 			return err
 		}
 		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), audit.EvaluationTrashed, e.Title,
-			fmt.Sprintf("évaluation n° %d du %s, %d résultat(s)", id, e.Date.French(), results))
+			fmt.Sprintf("évaluation du %s, %d résultat(s)", e.Date.French(), results))
 	})
 	if err != nil {
 		return err

@@ -335,7 +335,7 @@ func (s *Server) lsuExportPage(w http.ResponseWriter, r *http.Request, req *Requ
 	if d.Kind != "" {
 		d.Lines = rep.Filter(d.Kind)
 	}
-	return s.render(w, r, req, http.StatusOK, "lsu_export.html", "Export LSU n° "+strconv.FormatInt(e.ID, 10), d)
+	return s.render(w, r, req, http.StatusOK, "lsu_export.html", "Export LSU du "+sillage.FormatDateTime(e.CreatedAt), d)
 }
 
 func (s *Server) lsuExportFile(w http.ResponseWriter, r *http.Request, req *Request) error {

@@ -306,7 +306,11 @@ func (s *Server) trashSheet(own bool) handler {
 			if err := tx.Records().TrashSheet(ctx, req.P.UAI, id, req.P.PersonID); err != nil {
 				return err
 			}
-			return audit.Record(ctx, tx, req.P.UAI, req.Actor(), records.AuditSheetTrashed, sh.Title, fmt.Sprintf("fiche n° %d de l'élève n° %d", id, sh.StudentID))
+			st, err := tx.People().GetStudent(ctx, req.P.UAI, sh.StudentID)
+			if err != nil {
+				return err
+			}
+			return audit.Record(ctx, tx, req.P.UAI, req.Actor(), records.AuditSheetTrashed, sh.Title, "fiche de "+st.FullName())
 		})
 		if err != nil {
 			return err
