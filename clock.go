@@ -202,11 +202,72 @@ func FormatDuration(d time.Duration) string {
 	return strings.Join(parts, " ")
 }
 
+// The one path for instants a person reads: pages, CSV, PDFs, journal and
+// command reports all go through these, so that every time is in the
+// schools' zone (instants are stored in UTC, an hour or two off Paris).
+
 // FormatDateTime writes an instant as the pages do, in the schools' time
 // zone: "06/10/2025 à 11h00".
-func FormatDateTime(t time.Time) string {
+func FormatDateTime(t time.Time) string { return formatIn(t, "02/01/2006 à 15h04") }
+
+// FormatDate writes the day of an instant in the schools' time zone:
+// "06/10/2025".
+func FormatDate(t time.Time) string { return formatIn(t, "02/01/2006") }
+
+// FormatLongDate writes the day of an instant in words, in the schools'
+// time zone: "6 octobre 2025".
+func FormatLongDate(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(SchoolZone).Format("02/01/2006 à 15h04")
+	t = t.In(SchoolZone)
+	return fmt.Sprintf("%d %s %d", t.Day(), frenchMonths[t.Month()-1], t.Year())
+}
+
+// FormatTimestamp writes an instant to the second for CSV and operator
+// reports, in the schools' time zone: "2025-10-06 11:00:00". The column or
+// the report says which zone (ZoneLabel).
+func FormatTimestamp(t time.Time) string { return formatIn(t, "2006-01-02 15:04:05") }
+
+// FormatDateTimeSeconds writes an instant to the second, in the schools'
+// time zone: "06/10/2025 à 11:00:05" (backups, stuck steps).
+func FormatDateTimeSeconds(t time.Time) string { return formatIn(t, "02/01/2006 à 15:04:05") }
+
+func formatIn(t time.Time, layout string) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(SchoolZone).Format(layout)
+}
+
+var frenchMonths = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
+
+// zoneNames are the French names of the zones of the académies, for
+// ZoneLabel; another zone reads as its city part.
+var zoneNames = map[string]string{
+	"Europe/Paris":          "Paris",
+	"Indian/Reunion":        "La Réunion",
+	"Indian/Mayotte":        "Mayotte",
+	"America/Martinique":    "Martinique",
+	"America/Guadeloupe":    "Guadeloupe",
+	"America/Cayenne":       "Guyane",
+	"America/Miquelon":      "Saint-Pierre-et-Miquelon",
+	"Pacific/Noumea":        "Nouméa",
+	"Pacific/Tahiti":        "Tahiti",
+	"Pacific/Wallis":        "Wallis-et-Futuna",
+	"America/St_Barthelemy": "Saint-Barthélemy",
+	"America/Marigot":       "Saint-Martin",
+}
+
+// ZoneLabel names the schools' time zone for the header of a CSV column or
+// an operator report: "heure de Paris".
+func ZoneLabel() string {
+	name := SchoolZone.String()
+	if n, ok := zoneNames[name]; ok {
+		return "heure de " + n
+	}
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		name = name[i+1:]
+	}
+	return "heure de " + strings.ReplaceAll(name, "_", " ")
 }

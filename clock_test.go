@@ -40,3 +40,32 @@ func TestFormatDateTime(t *testing.T) {
 		}
 	}
 }
+
+// TestFormatInSchoolZone: every writer reads the instant in the schools'
+// zone. 23:30 UTC on 28 March 2026 is 00:30 on the 29th in Paris, the
+// night the clocks go forward (at 01:00 UTC): two hours later it is 03:30.
+func TestFormatInSchoolZone(t *testing.T) {
+	at := time.Date(2026, time.March, 28, 23, 30, 0, 0, time.UTC)
+	for _, c := range []struct{ got, want string }{
+		{FormatDateTime(at), "29/03/2026 à 00h30"},
+		{FormatDateTime(at.Add(2 * time.Hour)), "29/03/2026 à 03h30"},
+		{FormatDate(at), "29/03/2026"},
+		{FormatLongDate(at), "29 mars 2026"},
+		{FormatTimestamp(at), "2026-03-29 00:30:00"},
+		{FormatDateTimeSeconds(at.Add(5 * time.Second)), "29/03/2026 à 00:30:05"},
+		{FormatDate(time.Time{}), ""},
+		{ZoneLabel(), "heure de Paris"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+	defer func(z *time.Location) { SchoolZone = z }(SchoolZone)
+	SchoolZone = mustLoadZone("Indian/Reunion")
+	if got := ZoneLabel(); got != "heure de La Réunion" {
+		t.Errorf("ZoneLabel() = %q in Réunion", got)
+	}
+	if got := FormatDateTime(at); got != "29/03/2026 à 03h30" {
+		t.Errorf("FormatDateTime in Réunion = %q", got)
+	}
+}

@@ -207,11 +207,8 @@ func (a *app) establishmentCmd() *cobra.Command {
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "UAI\tÉtablissement\tType\tÉlèves actifs\tEnseignants\tDivisions\tTransfert")
 			for _, r := range rows {
-				on := "non"
-				if r.TransferEnabled {
-					on = "oui"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\n", r.UAI, r.Name, r.Kind, r.ActiveStudents, r.Teachers, r.Divisions, on)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\n", r.UAI, r.Name, sillage.EstablishmentKind(r.Kind).Label(), r.ActiveStudents, r.Teachers, r.Divisions,
+					sillage.FormatBool(r.TransferEnabled))
 			}
 			return tw.Flush()
 		},
@@ -358,7 +355,7 @@ func (a *app) auditCmd() *cobra.Command {
 			} else if len(problems) == 0 {
 				fmt.Fprintf(a.stdout, "Journal intact : %d entrées vérifiées avec la clé du journal", checked)
 				if opts.Checkpoint != nil {
-					fmt.Fprintf(a.stdout, " et le point de contrôle du %s", opts.Checkpoint.CreatedAt.In(sillage.SchoolZone).Format("02/01/2006 à 15:04"))
+					fmt.Fprintf(a.stdout, " et le point de contrôle du %s", sillage.FormatDateTime(opts.Checkpoint.CreatedAt))
 				}
 				fmt.Fprintln(a.stdout, ".")
 			} else {
@@ -437,7 +434,7 @@ func (a *app) auditCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "%d entrées antérieures au %s supprimées ; chaque journal reste vérifiable.\n", n, cutoff.Format("02/01/2006"))
+			fmt.Fprintf(a.stdout, "%d entrées antérieures au %s supprimées ; chaque journal reste vérifiable.\n", n, sillage.FormatDate(cutoff))
 			return nil
 		},
 	}
@@ -580,7 +577,7 @@ func (a *app) idKeyCmd() *cobra.Command {
 			}
 			fmt.Fprintf(a.stdout, "Versions connues de la base : %d\n", len(known))
 			for _, k := range known {
-				fmt.Fprintf(a.stdout, "  v%d : empreinte %s, inscrite le %s\n", k.Version, keyreg.Short(k.Fingerprint), k.RecordedAt.In(sillage.SchoolZone).Format("02/01/2006 à 15:04"))
+				fmt.Fprintf(a.stdout, "  v%d : empreinte %s, inscrite le %s\n", k.Version, keyreg.Short(k.Fingerprint), sillage.FormatDateTime(k.RecordedAt))
 			}
 			if loadErr != nil {
 				return loadErr

@@ -8,7 +8,6 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/backup"
-	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/keyreg"
 	"github.com/sillage/sillage/internal/store"
 )
@@ -59,13 +58,13 @@ func (a *app) backupCmd() *cobra.Command {
 			if asJSON {
 				return a.printJSON(meta)
 			}
-			fmt.Fprintf(a.stdout, "Sauvegarde écrite dans %s (%s, %s)\n", args[0], meta.At.In(sillage.SchoolZone).Format("02/01/2006 à 15:04:05"), meta.Engine)
+			fmt.Fprintf(a.stdout, "Sauvegarde écrite dans %s (%s, %s)\n", args[0], sillage.FormatDateTimeSeconds(meta.At), meta.Engine)
 			fmt.Fprintf(a.stdout, "  base : %s (migration %d)\n", meta.Database, meta.Migration)
 			for name, file := range meta.KeyFiles {
 				fmt.Fprintf(a.stdout, "  clé %s : %s (%d version(s) inscrite(s) dans la base)\n", name, file, len(meta.Keys[name]))
 			}
 			if meta.BlobsCopied {
-				fmt.Fprintf(a.stdout, "  fichiers : %d copiés (%s)\n", meta.Blobs, blob.HumanSize(meta.BlobBytes))
+				fmt.Fprintf(a.stdout, "  fichiers : %d copiés (%s)\n", meta.Blobs, sillage.FormatSize(meta.BlobBytes))
 			} else {
 				fmt.Fprintf(a.stdout, "  fichiers : %d listés dans %s, non copiés : copiez %s avec rsync\n", meta.Blobs, backup.BlobListFile, a.cfg.BlobDir())
 			}
@@ -101,7 +100,7 @@ func (a *app) restoreCmd() *cobra.Command {
 				if asJSON {
 					return a.printJSON(meta)
 				}
-				fmt.Fprintf(a.stdout, "Sauvegarde intègre : %s du %s, %d fichier(s).\n", meta.Engine, meta.At.In(sillage.SchoolZone).Format("02/01/2006 à 15:04:05"), meta.Blobs)
+				fmt.Fprintf(a.stdout, "Sauvegarde intègre : %s du %s, %d fichier(s).\n", meta.Engine, sillage.FormatDateTimeSeconds(meta.At), meta.Blobs)
 				return nil
 			}
 			dsn := a.cfg.DSN()
@@ -120,7 +119,7 @@ func (a *app) restoreCmd() *cobra.Command {
 			if asJSON {
 				return a.printJSON(rep)
 			}
-			fmt.Fprintf(a.stdout, "Sauvegarde du %s restaurée dans %s.\n", rep.Meta.At.In(sillage.SchoolZone).Format("02/01/2006 à 15:04:05"), dsn)
+			fmt.Fprintf(a.stdout, "Sauvegarde du %s restaurée dans %s.\n", sillage.FormatDateTimeSeconds(rep.Meta.At), dsn)
 			fmt.Fprintf(a.stdout, "  fichiers : %d copiés, %d déjà présents\n", rep.BlobsCopied, rep.BlobsPresent)
 			for _, k := range rep.KeysWritten {
 				fmt.Fprintf(a.stdout, "  clé écrite : %s\n", k)

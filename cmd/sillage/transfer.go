@@ -137,16 +137,6 @@ func statusBound(s string) (time.Time, error) {
 	return sillage.ParseNow(s)
 }
 
-// schoolDate formats an instant as a day of the schools' zone.
-func schoolDate(t time.Time) string { return t.In(sillage.SchoolZone).Format("02/01/2006") }
-
-func yesNo(b bool) string {
-	if b {
-		return "oui"
-	}
-	return "non"
-}
-
 func countsText(c transfer.Counts) string {
 	return fmt.Sprintf("%d évaluation(s), %d résultat(s), %d commentaire(s), %d fiche(s), %d fichier(s)", c.Evaluations, c.Results, c.Comments, c.Sheets, c.Files)
 }
@@ -156,7 +146,7 @@ func printTransferReport(w io.Writer, r *transfer.Report) {
 	if r.DryRun {
 		title += " — simulation : rien n'a été modifié"
 	}
-	fmt.Fprintf(w, "%s (%s)\n", title, r.At.In(sillage.SchoolZone).Format("02/01/2006 15:04"))
+	fmt.Fprintf(w, "%s (%s)\n", title, sillage.FormatDateTime(r.At))
 	verb := map[bool]string{true: "à transférer", false: "transféré(s)"}[r.DryRun]
 	fmt.Fprintf(w, "Installés (plus de 6 mois dans l'établissement) : %d\n", len(r.Settled))
 	fmt.Fprintf(w, "Dossiers %s : %d\n", verb, len(r.Transferred))
@@ -187,7 +177,7 @@ func printTransferReport(w io.Writer, r *transfer.Report) {
 }
 
 func printStatus(w io.Writer, s *transfer.Status) {
-	fmt.Fprintf(w, "Suivi des transferts de %s depuis le %s\n", s.UAI, schoolDate(s.Since))
+	fmt.Fprintf(w, "Suivi des transferts de %s depuis le %s\n", s.UAI, sillage.FormatDate(s.Since))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	section := func(title string, lines []transfer.Line, who, where string) {
 		fmt.Fprintf(tw, "\n%s (%d)\n", title, len(lines))
@@ -200,7 +190,7 @@ func printStatus(w io.Writer, s *transfer.Status) {
 			if l.OtherName != "" {
 				other += " (" + l.OtherName + ")"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", schoolDate(l.Date), l.Student, other, yesNo(l.Done), l.Reason)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", sillage.FormatDate(l.Date), l.Student, other, sillage.FormatBool(l.Done), l.Reason)
 		}
 	}
 	section("Élèves arrivés : dossiers reçus ou non reçus", s.Incoming, "Élève", "Venant de")
@@ -213,7 +203,7 @@ func printStatus(w io.Writer, s *transfer.Status) {
 			if p.PreviousName != "" {
 				previous = strings.TrimSpace(previous + " (" + p.PreviousName + ")")
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Student, p.Division, schoolDate(p.EnteredAt), previous, p.Reason)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Student, p.Division, sillage.FormatDate(p.EnteredAt), previous, p.Reason)
 		}
 	}
 	section("Transferts impossibles", s.Impossible, "Élève", "Autre établissement")
@@ -258,7 +248,7 @@ func (a *app) purgeCmd() *cobra.Command {
 				if dry {
 					title += " — simulation : rien n'a été supprimé"
 				}
-				fmt.Fprintf(a.stdout, "%s : élèves désactivés avant le %s\n", title, schoolDate(rep.Cutoff))
+				fmt.Fprintf(a.stdout, "%s : élèves désactivés avant le %s\n", title, sillage.FormatDate(rep.Cutoff))
 				for _, e := range rep.Establishments {
 					fmt.Fprintf(a.stdout, "  %s : %d élève(s) %s\n", e.UAI, e.Students, verb)
 				}
@@ -268,7 +258,7 @@ func (a *app) purgeCmd() *cobra.Command {
 				}
 				fmt.Fprintln(a.stdout)
 				lines := map[bool]string{true: "à supprimer", false: "supprimée(s)"}[dry]
-				fmt.Fprintf(a.stdout, "Suivi des transferts : %d ligne(s) antérieure(s) au %s %s\n", rep.LogLines, schoolDate(rep.LogCutoff), lines)
+				fmt.Fprintf(a.stdout, "Suivi des transferts : %d ligne(s) antérieure(s) au %s %s\n", rep.LogLines, sillage.FormatDate(rep.LogCutoff), lines)
 			}
 			if err != nil {
 				return err
@@ -324,7 +314,7 @@ func (a *app) jobsCmd() *cobra.Command {
 					out = j.Errors[len(j.Errors)-1]
 				}
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", j.ID, j.KindLabel(), j.TriggerLabel(), j.StateLabel(), j.Attempt,
-					j.CreatedAt.In(sillage.SchoolZone).Format("02/01/2006 15:04"), strings.Join(strings.Fields(out), " "))
+					sillage.FormatDateTime(j.CreatedAt), strings.Join(strings.Fields(out), " "))
 			}
 			return tw.Flush()
 		},

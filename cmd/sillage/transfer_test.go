@@ -275,7 +275,7 @@ func TestTransferStatusText(t *testing.T) {
 				t.Errorf("status since the 22nd (Paris): %d\n%s", code, out)
 			}
 			code, out, _ = c.run("transfer", "run", "--dry-run", "--now", "2026-11-23T10:00:00Z")
-			if code != exitOK || !strings.Contains(out, "23/11/2026 11:00") {
+			if code != exitOK || !strings.Contains(out, "23/11/2026 à 11h00") {
 				t.Errorf("run: the date in the schools' zone: %d\n%s", code, out)
 			}
 		})

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/sillage/sillage"
@@ -129,7 +130,7 @@ func Verify(ctx context.Context, st *store.Store, uai sillage.UAI, opts VerifyOp
 		if !found {
 			if cp != nil && cp.Seq > 0 {
 				problem = &Problem{uai, 1, fmt.Sprintf("journal supprimé : le point de contrôle du %s atteste %d entrées",
-					opts.Checkpoint.CreatedAt.In(sillage.SchoolZone).Format("02/01/2006 à 15:04"), cp.Seq)}
+					sillage.FormatDateTime(opts.Checkpoint.CreatedAt), cp.Seq)}
 			}
 			return nil // an empty chain is intact
 		}
@@ -247,15 +248,33 @@ func VerifyAll(ctx context.Context, st *store.Store, opts VerifyOptions) ([]Prob
 	return problems, total, nil
 }
 
-// WriteCSV writes entries as CSV for spreadsheets (csvout).
+// WriteCSV writes entries as CSV for spreadsheets (csvout). The date is the
+// schools' wall clock, named in its header; the action keeps its code (for
+// filters and scripts) beside its French label.
 func WriteCSV(w io.Writer, entries []sillage.AuditEntry) error {
 	cw := csvout.NewWriter(w)
-	cw.Write([]string{"n°", "date", "établissement", "acteur", "rôle", "action", "cible", "détails", "empreinte"})
+	cw.Write([]string{"n°", "date (" + sillage.ZoneLabel() + ")", "établissement", "acteur", "rôle", "action", "libellé de l'action", "cible", "détails", "empreinte"})
 	for _, e := range entries {
-		cw.Write([]string{fmt.Sprint(e.Seq), e.At.Format("2006-01-02 15:04:05"), string(e.UAI), e.ActorName, e.ActorRole,
-			e.Action, e.Target, e.Details, e.Hash})
+		cw.Write([]string{fmt.Sprint(e.Seq), sillage.FormatTimestamp(e.At), string(e.UAI), e.ActorName, RoleLabel(e.ActorRole),
+			e.Action, ActionLabel(e.Action), e.Target, e.Details, e.Hash})
 	}
 	return cw.Flush()
+}
+
+// RoleLabel is the French name of an actor's role in the journal: a role
+// of an establishment, or the operator, an API token or Sillage itself.
+func RoleLabel(role string) string {
+	switch role {
+	case "operator":
+		return "opérateur"
+	case "api":
+		return "jeton d'API"
+	case "system":
+		return "système"
+	case "":
+		return "inconnu"
+	}
+	return strings.ToLower(sillage.Role(role).Label())
 }
 
 // ActionLabel is the French label of an action, for pages and CSV.
@@ -328,7 +347,7 @@ func PurgeExpired(ctx context.Context, st *store.Store, before time.Time) (int, 
 			// The target names the cut: verification asks the cut in the
 			// chain's head to be attested by this (keyed) entry.
 			return Record(ctx, tx, c.UAI, System, AuditPurged, purgeTarget(cut),
-				fmt.Sprintf("%d entrées antérieures au %s supprimées", n, before.Format("02/01/2006")))
+				fmt.Sprintf("%d entrées antérieures au %s supprimées", n, sillage.FormatDate(before)))
 		})
 		if err != nil {
 			return total, err

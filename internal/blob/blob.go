@@ -149,7 +149,7 @@ func (s *Store) put(r io.Reader, sync bool) (Ref, error) {
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(r, s.maxSize+1))
 	if err == nil && n > s.maxSize {
-		err = sillage.Wrap(sillage.KindInvalid, ErrTooLarge, fmt.Sprintf("fichier trop volumineux : la limite est de %s", HumanSize(s.maxSize)))
+		err = sillage.Wrap(sillage.KindInvalid, ErrTooLarge, fmt.Sprintf("fichier trop volumineux : la limite est de %s", sillage.FormatSize(s.maxSize)))
 	}
 	if err == nil && sync {
 		err = f.Sync()
@@ -320,31 +320,4 @@ func (s *Store) Collect(ctx context.Context, refs map[string]bool, olderThan tim
 		}
 	}
 	return rep, nil
-}
-
-// HumanSize writes a size the French way: "12,5 Mo".
-func HumanSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return frenchFloat(float64(n)/(1<<30)) + " Go"
-	case n >= 1<<20:
-		return frenchFloat(float64(n)/(1<<20)) + " Mo"
-	case n >= 1<<10:
-		return frenchFloat(float64(n)/(1<<10)) + " ko"
-	}
-	return fmt.Sprintf("%d octets", n)
-}
-
-func frenchFloat(f float64) string {
-	s := fmt.Sprintf("%.1f", f)
-	if len(s) > 2 && s[len(s)-2:] == ".0" {
-		return s[:len(s)-2]
-	}
-	b := []byte(s)
-	for i := range b {
-		if b[i] == '.' {
-			b[i] = ','
-		}
-	}
-	return string(b)
 }

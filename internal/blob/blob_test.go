@@ -160,14 +160,6 @@ func TestOpenReadOnlyDir(t *testing.T) {
 	}
 }
 
-func TestHumanSize(t *testing.T) {
-	for n, want := range map[int64]string{12: "12 octets", 2048: "2 ko", 5 << 20: "5 Mo", 12<<20 + 512<<10: "12,5 Mo"} {
-		if got := HumanSize(n); got != want {
-			t.Errorf("HumanSize(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
 func TestPutDeferredThenSync(t *testing.T) {
 	s, err := Open(t.TempDir(), 0)
 	if err != nil {

@@ -40,7 +40,7 @@ func CheckDir(dir string, minFree int64) error {
 	}
 	if free >= 0 && free < minFree {
 		return sillage.Errorf(sillage.KindUnavailable, "le dossier %s n'a plus que %s de libre (minimum : %s, SILLAGE_MIN_FREE_SPACE)",
-			dir, Size(free), Size(minFree))
+			dir, sillage.FormatSize(free), sillage.FormatSize(minFree))
 	}
 	return nil
 }
@@ -49,33 +49,4 @@ func CheckDir(dir string, minFree int64) error {
 // where every file is written first).
 func (s *Store) Check(minFree int64) error {
 	return CheckDir(filepath.Join(s.dir, "tmp"), minFree)
-}
-
-// Size writes a number of bytes in French units: "512 o", "3,2 Mo", "1,5 Go".
-func Size(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d o", n)
-	}
-	units := []string{"Ko", "Mo", "Go", "To", "Po"}
-	v, i := float64(n)/unit, 0
-	for v >= unit && i < len(units)-1 {
-		v /= unit
-		i++
-	}
-	s := fmt.Sprintf("%.1f", v)
-	if s[len(s)-2:] == ".0" {
-		s = s[:len(s)-2]
-	}
-	return replaceDot(s) + " " + units[i]
-}
-
-func replaceDot(s string) string {
-	b := []byte(s)
-	for i := range b {
-		if b[i] == '.' {
-			b[i] = ','
-		}
-	}
-	return string(b)
 }

@@ -9,14 +9,6 @@ import (
 	"github.com/sillage/sillage"
 )
 
-func TestSize(t *testing.T) {
-	for n, want := range map[int64]string{0: "0 o", 1023: "1023 o", 1024: "1 Ko", 1536: "1,5 Ko", 812 << 20: "812 Mo", 1 << 30: "1 Go", 5<<40 + 1<<39: "5,5 To"} {
-		if got := Size(n); got != want {
-			t.Errorf("Size(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
 func TestCheckDir(t *testing.T) {
 	dir := t.TempDir()
 	notDir := filepath.Join(dir, "fichier")

@@ -363,9 +363,12 @@ type Setting struct {
 // Settings lists the configuration with secrets masked.
 func (c *Config) Settings() []Setting {
 	dsn := c.DSN()
-	now := c.Now
-	if now == "" {
-		now = "(horloge du système)"
+	now := "(horloge du système)"
+	if c.Now != "" {
+		now = c.Now
+		if t, err := sillage.ParseNow(c.Now); err == nil {
+			now = sillage.FormatDateTime(t) + " (" + sillage.ZoneLabel() + ")"
+		}
 	}
 	return []Setting{
 		{"base de données", "SILLAGE_DB", dsn.String()},
@@ -374,31 +377,31 @@ func (c *Config) Settings() []Setting {
 		{"fichier de la clé du journal d'audit", "SILLAGE_AUDIT_KEY_FILE", c.AuditKeyFile},
 		{"fichier de la clé de signature des points de contrôle", "SILLAGE_AUDIT_SIGNING_KEY_FILE", c.AuditSigningKeyFile},
 		{"fichier de la clé de chiffrement des fichiers sensibles", "SILLAGE_SECRETS_KEY_FILE", c.SecretsKeyFile},
-		{"conservation des listes d'identifiants (jours)", "SILLAGE_CREDENTIAL_LIST_DAYS", strconv.Itoa(c.CredentialListDays)},
+		{"conservation des listes d'identifiants", "SILLAGE_CREDENTIAL_LIST_DAYS", count(c.CredentialListDays, "jour", "jours")},
 		{"adresse d'écoute", "SILLAGE_ADDR", c.Addr},
 		{"URL publique", "SILLAGE_BASE_URL", c.BaseURL},
 		{"certificat TLS", "SILLAGE_TLS_CERT", c.TLSCert},
 		{"clé TLS", "SILLAGE_TLS_KEY", c.TLSKey},
 		{"horloge", "--now", now},
-		{"conservation d'un élève désactivé (mois)", "SILLAGE_RETENTION_STUDENT_MONTHS", strconv.Itoa(c.Retention.StudentMonths)},
-		{"fenêtre de réception d'un nouvel élève (mois)", "SILLAGE_RETENTION_NEW_STUDENT_MONTHS", strconv.Itoa(c.Retention.NewStudentMonths)},
-		{"accès d'un élève parti (mois)", "SILLAGE_RETENTION_DEPARTED_ACCESS_MONTHS", strconv.Itoa(c.Retention.DepartedAccessMonths)},
-		{"conservation des autres comptes désactivés (ans)", "SILLAGE_RETENTION_OTHER_ACCOUNT_YEARS", strconv.Itoa(c.Retention.OtherAccountYears)},
-		{"conservation des archives de classe (ans)", "SILLAGE_RETENTION_ARCHIVE_YEARS", strconv.Itoa(c.Retention.ArchiveYears)},
-		{"conservation du journal d'audit (mois)", "SILLAGE_RETENTION_AUDIT_MONTHS", strconv.Itoa(c.Retention.AuditMonths)},
-		{"délai d'annulation d'une étape du changement d'année (jours)", "SILLAGE_ROLLOVER_UNDO_DAYS", strconv.Itoa(c.Retention.RolloverUndoDays)},
-		{"taille maximale d'un fichier déposé", "SILLAGE_MAX_UPLOAD", strconv.FormatInt(c.MaxUpload, 10)},
-		{"taille maximale d'un fichier importé", "SILLAGE_MAX_IMPORT", strconv.FormatInt(c.MaxImport, 10)},
-		{"place libre exigée par /readyz", "SILLAGE_MIN_FREE_SPACE", strconv.FormatInt(c.MinFreeSpace, 10)},
+		{"conservation d'un élève désactivé", "SILLAGE_RETENTION_STUDENT_MONTHS", count(c.Retention.StudentMonths, "mois", "mois")},
+		{"fenêtre de réception d'un nouvel élève", "SILLAGE_RETENTION_NEW_STUDENT_MONTHS", count(c.Retention.NewStudentMonths, "mois", "mois")},
+		{"accès d'un élève parti", "SILLAGE_RETENTION_DEPARTED_ACCESS_MONTHS", count(c.Retention.DepartedAccessMonths, "mois", "mois")},
+		{"conservation des autres comptes désactivés", "SILLAGE_RETENTION_OTHER_ACCOUNT_YEARS", count(c.Retention.OtherAccountYears, "an", "ans")},
+		{"conservation des archives de classe", "SILLAGE_RETENTION_ARCHIVE_YEARS", count(c.Retention.ArchiveYears, "an", "ans")},
+		{"conservation du journal d'audit", "SILLAGE_RETENTION_AUDIT_MONTHS", count(c.Retention.AuditMonths, "mois", "mois")},
+		{"délai d'annulation d'une étape du changement d'année", "SILLAGE_ROLLOVER_UNDO_DAYS", count(c.Retention.RolloverUndoDays, "jour", "jours")},
+		{"taille maximale d'un fichier déposé", "SILLAGE_MAX_UPLOAD", sillage.FormatSize(c.MaxUpload)},
+		{"taille maximale d'un fichier importé", "SILLAGE_MAX_IMPORT", sillage.FormatSize(c.MaxImport)},
+		{"place libre exigée par /readyz", "SILLAGE_MIN_FREE_SPACE", sillage.FormatSize(c.MinFreeSpace)},
 		{"expiration des sessions inactives", "SILLAGE_SESSION_IDLE", sillage.FormatDuration(c.SessionIdle)},
-		{"part de désactivation soumise à confirmation", "SILLAGE_MASS_DEACTIVATION", strconv.FormatFloat(c.MassDeactivation, 'f', -1, 64)},
+		{"part de désactivation soumise à confirmation", "SILLAGE_MASS_DEACTIVATION", sillage.FormatPercent(c.MassDeactivation)},
 		{"heure du transfert quotidien", "SILLAGE_TRANSFER_SWEEP_AT", c.TransferSweepAt},
 		{"fuseau horaire des établissements", "SILLAGE_TIMEZONE", c.TimeZone},
 		{"jour de la purge hebdomadaire", "SILLAGE_PURGE_WEEKDAY", frenchWeekdays[c.PurgeWeekday]},
 		{"schémas LSU officiels", "SILLAGE_LSU_SCHEMA_DIR", c.LSUSchemaDir},
 		{"contact données personnelles", "SILLAGE_PRIVACY_CONTACT", c.PrivacyContact},
 		{"responsable du traitement", "SILLAGE_PRIVACY_CONTROLLER", c.PrivacyController},
-		{"cookies sécurisés (HTTPS)", "SILLAGE_SECURE_COOKIES", strconv.FormatBool(c.SecureCookies)},
+		{"cookies sécurisés (HTTPS)", "SILLAGE_SECURE_COOKIES", sillage.FormatBool(c.SecureCookies)},
 		{"tâches de fond simultanées", "SILLAGE_JOB_WORKERS", strconv.Itoa(c.JobWorkers)},
 		{"mandataires inverses de confiance", "SILLAGE_TRUSTED_PROXIES", proxiesString(c.TrustedProxies, "aucun (adresse de la connexion)")},
 		{"lecteurs des métriques", "SILLAGE_METRICS_FROM", proxiesString(c.MetricsFrom, "aucun (jeton ou adresse dédiée)")},
@@ -406,6 +409,15 @@ func (c *Config) Settings() []Setting {
 		{"adresse d'écoute des métriques", "SILLAGE_METRICS_ADDR", orNone(c.MetricsAddr, "aucune (sur le site)")},
 		{"durée de vie des jetons d'API", "SILLAGE_API_TOKEN_DAYS", sillage.FormatDuration(c.APITokenLifetime)},
 	}
+}
+
+// count writes a number of days, months or years in words: "1 an",
+// "6 mois".
+func count(n int, one, many string) string {
+	if n <= 1 {
+		return strconv.Itoa(n) + " " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 var frenchWeekdays = [...]string{"dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"}

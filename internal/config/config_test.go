@@ -114,6 +114,14 @@ func TestSecurityDefaults(t *testing.T) {
 	if strings.Contains(shown, "jeton-secret") || !strings.Contains(shown, "SILLAGE_API_TOKEN_DAYS=30 jours") || !strings.Contains(shown, "SILLAGE_METRICS_TOKEN=(masqué)") {
 		t.Fatalf("settings:\n%s", shown)
 	}
+	// Settings read as words, never "20971520", "0.3" or "false".
+	for _, want := range []string{"SILLAGE_MAX_UPLOAD=20 Mo\n", "SILLAGE_MAX_IMPORT=512 Mo\n", "SILLAGE_MIN_FREE_SPACE=1 Go\n",
+		"SILLAGE_MASS_DEACTIVATION=30 %\n", "SILLAGE_SECURE_COOKIES=non\n", "SILLAGE_SESSION_IDLE=30 minutes\n",
+		"SILLAGE_RETENTION_STUDENT_MONTHS=6 mois\n", "SILLAGE_CREDENTIAL_LIST_DAYS=7 jours\n"} {
+		if !strings.Contains(shown, want) {
+			t.Errorf("settings lack %q:\n%s", want, shown)
+		}
+	}
 }
 
 // TestUseDataDir: the key files placed in the data directory by default

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/lsu"
 	"github.com/sillage/sillage/internal/pdfdoc"
 )
@@ -25,7 +26,7 @@ func PeriodicPDF(w io.Writer, v *ReportView) error {
 	d.Field("Classe", strings.TrimSpace(v.Division.Code+" "+v.Division.Label))
 	d.Field("Période", "du "+v.Period.Start.French()+" au "+v.Period.End.French())
 	d.Field("Professeur(s) principal(aux)", strings.Join(v.HeadTeachers, ", "))
-	d.Field("État", stateText(v.Report.Closed(), v.Report.ClosedAt.Format("02/01/2006")))
+	d.Field("État", stateText(v.Report.Closed(), sillage.FormatDate(v.Report.ClosedAt)))
 
 	d.Heading("Suivi des acquis scolaires")
 	if len(v.Lines) == 0 {
@@ -122,7 +123,7 @@ func CyclePDF(w io.Writer, v *CycleView) error {
 	d.Field("Établissement", v.Establishment.Name+" ("+string(v.Establishment.UAI)+")")
 	d.Field("Élève", v.Student.FullName())
 	d.Field("Classe", strings.TrimSpace(v.Division.Code+" "+v.Division.Label))
-	d.Field("État", stateText(v.Report.Closed(), v.Report.ClosedAt.Format("02/01/2006")))
+	d.Field("État", stateText(v.Report.Closed(), sillage.FormatDate(v.Report.ClosedAt)))
 	d.Heading("Maîtrise des composantes du socle commun")
 	var rows [][]string
 	for _, dom := range v.Domains {

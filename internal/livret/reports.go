@@ -570,7 +570,7 @@ func archivePDF(ctx context.Context, tx *store.Tx, blobs *blob.Store, uai sillag
 	if err != nil {
 		return err
 	}
-	name := fmt.Sprintf("%s_%s_%s.pdf", slug(title), slug(s.LastName+" "+s.FirstName), tx.Now().Format("20060102-150405"))
+	name := fmt.Sprintf("%s_%s_%s.pdf", slug(title), slug(s.LastName+" "+s.FirstName), tx.Now().In(sillage.SchoolZone).Format("20060102-150405"))
 	return tx.Livret().AddReportPDF(ctx, uai, &sillage.ReportPDF{Kind: kind, ReportID: reportID, StudentID: s.ID, SchoolYear: year,
 		DivisionCode: d.Code, StudentName: s.FullName(), Title: title, Name: name, SHA256: ref.SHA256, Size: ref.Size, CreatedBy: who.PersonID})
 }

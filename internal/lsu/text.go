@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/sillage/sillage"
 )
 
 // cleanText makes s writable in an LSU string: invalid UTF-8 and characters
@@ -111,11 +113,9 @@ func validDate(t time.Time) bool {
 func isoDate(t time.Time) string { return t.Format(time.DateOnly) }
 
 // isoDateTime is the lock date: xs:dateTime in the 1st degree and the
-// "StringDateTime" pattern of 7.0, both without a time zone.
-func isoDateTime(t time.Time) string { return t.Format("2006-01-02T15:04:05") }
-
-// frDate is a date in the French form, for report messages.
-func frDate(t time.Time) string { return t.Format("02/01/2006") }
+// "StringDateTime" pattern of 7.0, both without a time zone, so it is the
+// schools' wall clock (LSU reads it as local time).
+func isoDateTime(t time.Time) string { return t.In(sillage.SchoolZone).Format("2006-01-02T15:04:05") }
 
 // day is the calendar date of t, comparable as a string.
 func day(t time.Time) string { return isoDate(t) }

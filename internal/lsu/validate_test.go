@@ -84,7 +84,7 @@ func TestVersionsDiffer(t *testing.T) {
 		{f10, `moyenne-eleve="17.50"`, "date-verrou"},
 		{f10, `statut-evaluation-eleve="3"`, "eleve-non-note"},
 		{f7, `moyenne-eleve="17.5/20"`, "statut-evaluation"},
-		{f7, `date-verrou="2025-11-28T17:30:00"`, `schemaVersion="10.0"`},
+		{f7, `date-verrou="2025-11-28T18:30:00"`, `schemaVersion="10.0"`},
 		{f7, `eleve-non-note="true"`, `moyenne-eleve="17.50"`},
 	} {
 		if !bytes.Contains(want.file, []byte(want.has)) || bytes.Contains(want.file, []byte(want.hasNot)) {

@@ -204,7 +204,7 @@ func readme(recs *records.Records, sr *records.StudentRecord, now time.Time, nfi
 	var b strings.Builder
 	fmt.Fprintf(&b, "Livret de %s\n", sr.Student.FullName())
 	fmt.Fprintf(&b, "Établissement : %s (%s)\n", recs.Establishment.Name, recs.Establishment.UAI)
-	fmt.Fprintf(&b, "Édité le %s par Sillage.\n\n", now.Format("02/01/2006"))
+	fmt.Fprintf(&b, "Édité le %s par Sillage.\n\n", sillage.FormatDate(now))
 	fmt.Fprintf(&b, "Contenu de cette archive :\n")
 	fmt.Fprintf(&b, "- %s : le livret lisible (évaluations, résultats par compétence, commentaires, situations professionnelles) ;\n", PDFName)
 	fmt.Fprintf(&b, "- %s : les mêmes données au format JSON « %s » (version %d), pour les reprendre dans un autre logiciel ;\n",

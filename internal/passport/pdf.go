@@ -28,7 +28,7 @@ func writePDF(w io.Writer, recs *records.Records, sr *records.StudentRecord, pat
 			d.Field("Diplôme préparé", r.Label)
 		}
 	}
-	d.Field("Édité le", now.Format("02/01/2006"))
+	d.Field("Édité le", sillage.FormatDate(now))
 
 	d.Heading(fmt.Sprintf("Évaluations (%d)", len(sr.Evaluations)))
 	if len(sr.Evaluations) == 0 {

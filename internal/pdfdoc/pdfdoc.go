@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-pdf/fpdf"
+	"github.com/sillage/sillage"
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/goregular"
 )
@@ -48,7 +49,7 @@ func New(title string, date time.Time) *Doc {
 		f.SetTextColor(90, 90, 90)
 		f.SetXY(margin, 8)
 		f.CellFormat(contentW/2, 5, title, "", 0, "L", false, 0, "")
-		f.CellFormat(contentW/2, 5, "Édité le "+date.Format("02/01/2006"), "", 0, "R", false, 0, "")
+		f.CellFormat(contentW/2, 5, "Édité le "+sillage.FormatDate(date), "", 0, "R", false, 0, "")
 		f.SetTextColor(0, 0, 0)
 		f.SetY(margin + 6)
 	})

@@ -39,3 +39,18 @@ func TestDeterministicPDF(t *testing.T) {
 		t.Fatalf("%d pages, want at least 2", n)
 	}
 }
+
+// TestDateInSchoolZone: the stamp is the schools' day. 23:30 UTC on 28
+// March 2026 is already 00:30 on the 29th in Paris (the night the clocks go
+// forward), so a UTC stamp would be a day off.
+func TestDateInSchoolZone(t *testing.T) {
+	d := New("Essai", time.Date(2026, 3, 28, 23, 30, 0, 0, time.UTC))
+	d.Para("Texte")
+	var buf bytes.Buffer
+	if err := d.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if !HasText(buf.Bytes(), "Édité le 29/03/2026") || HasText(buf.Bytes(), "28/03/2026") {
+		t.Fatal("the PDF is not stamped with the day in Paris, 29/03/2026")
+	}
+}

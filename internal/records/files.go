@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/sillage/sillage"
-	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/zipcheck"
 )
 
@@ -84,7 +83,7 @@ func CheckFile(name string, r io.ReaderAt, size int64, lim FileLimits) (string, 
 	}
 	if lim.MaxSize > 0 && size > lim.MaxSize {
 		return "", "", sillage.Errorf(sillage.KindInvalid, "le fichier %q est trop volumineux (%s) : la limite est de %s",
-			n, blob.HumanSize(size), blob.HumanSize(lim.MaxSize))
+			n, sillage.FormatSize(size), sillage.FormatSize(lim.MaxSize))
 	}
 	head := make([]byte, 8)
 	k, _ := r.ReadAt(head, 0)
@@ -160,7 +159,7 @@ func checkZIP(r io.ReaderAt, size int64, lim FileLimits) error {
 		u, c := f.UncompressedSize64, f.CompressedSize64
 		total += u
 		if lim.MaxExpanded > 0 && (total > lim.MaxExpanded || u > lim.MaxExpanded) {
-			return zipError(fmt.Sprintf("contenu déclaré de plus de %s une fois décompressé", blob.HumanSize(int64(lim.MaxExpanded))))
+			return zipError(fmt.Sprintf("contenu déclaré de plus de %s une fois décompressé", sillage.FormatSize(int64(lim.MaxExpanded))))
 		}
 		if u > 0 && c == 0 && f.Method != zip.Store || lim.MaxRatio > 0 && c > 0 && u/c > lim.MaxRatio {
 			return zipError(fmt.Sprintf("l'entrée %q se décompresse plus de %d fois : archive piégée (« bombe »)", sanitizeForMessage(f.Name), lim.MaxRatio))

@@ -781,7 +781,7 @@ func (im *importer) file(pos, eleve string, st sillage.Student, sh *sillage.Shee
 	switch {
 	case f.Content != "":
 		if int64(base64.StdEncoding.DecodedLen(len(f.Content))) > lim.MaxSize+2 {
-			im.reject(pos, eleve, "fichier « %s » trop volumineux : la limite est de %s", name, blob.HumanSize(lim.MaxSize))
+			im.reject(pos, eleve, "fichier « %s » trop volumineux : la limite est de %s", name, sillage.FormatSize(lim.MaxSize))
 			return nil
 		}
 		data, err = base64.StdEncoding.DecodeString(f.Content)

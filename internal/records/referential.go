@@ -182,3 +182,45 @@ func ImportReferential(ctx context.Context, tx *store.Tx, uai sillage.UAI, r io.
 	rep.Referential, err = tx.Records().GetReferential(ctx, uai, ref.ID)
 	return rep, err
 }
+
+// Diploma is a diploma of the establishment's MEF nomenclature (imported
+// from SIECLE or STS-web): its code, the diploma part of a MEF, and its name.
+type Diploma struct{ Code, Name string }
+
+// Diplomas are the diplomas an establishment's nomenclature names, in its
+// order. Pages and messages name a diploma through them, never by its bare
+// code.
+type Diplomas []Diploma
+
+// LoadDiplomas reads the diploma names of uai's MEF nomenclature.
+func LoadDiplomas(ctx context.Context, tx *store.Tx, uai sillage.UAI) (Diplomas, error) {
+	mefs, err := tx.People().ListMEFs(ctx, uai)
+	if err != nil {
+		return nil, fmt.Errorf("diploma names of %s: %w", uai, err)
+	}
+	var ds Diplomas
+	seen := map[string]bool{}
+	for _, m := range mefs {
+		code, name := sillage.DiplomaOfMEF(m.Code), strings.TrimSpace(m.Formation+" "+m.Label)
+		if code == "" || name == "" || seen[code] {
+			continue
+		}
+		seen[code] = true
+		ds = append(ds, Diploma{Code: code, Name: name})
+	}
+	return ds, nil
+}
+
+// Name is the name of the diploma code for a sentence: the nomenclature's
+// name, or, when no import named it, the code said to be one.
+func (ds Diplomas) Name(code string) string {
+	if code == "" {
+		return ""
+	}
+	for _, d := range ds {
+		if d.Code == code {
+			return d.Name
+		}
+	}
+	return "diplôme de code " + code + " (intitulé absent de la nomenclature importée)"
+}

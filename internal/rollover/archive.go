@@ -215,7 +215,7 @@ func (r *run) archive() (func(*store.Tx) error, error) {
 	r.rep.count("student_bytes", "Taille des archives d'élève (octets)", studentBytes)
 	r.rep.count("class_spaces", "Espaces de classe mis à la corbeille", cps["spaces"].RefID)
 	if students > 0 {
-		r.rep.Details = append(r.rep.Details, fmt.Sprintf("Archives d'élève : %d, %s en tout, %s en moyenne", students, humanSize(studentBytes), humanSize(studentBytes/int64(students))))
+		r.rep.Details = append(r.rep.Details, fmt.Sprintf("Archives d'élève : %d, %s en tout, %s en moyenne", students, sillage.FormatSize(studentBytes), sillage.FormatSize(studentBytes/int64(students))))
 	}
 	return func(tx *store.Tx) error {
 		// Year N is closed to ordinary imports until step 4, and archived
@@ -413,14 +413,14 @@ func (r *run) record(tx *store.Tx, d *yearData, w written) error {
 		if err := tx.Records().AddArchive(ctx, uai, &a); err != nil {
 			return err
 		}
-		detail := fmt.Sprintf("%s : %d élève(s), %d évaluation(s), %s", a.Name, len(d.classMembers(div)), len(d.byDivision[div.ID]), humanSize(a.Size))
+		detail := fmt.Sprintf("%s : %d élève(s), %d évaluation(s), %s", a.Name, len(d.classMembers(div)), len(d.byDivision[div.ID]), sillage.FormatSize(a.Size))
 		return r.checkpoint(tx, w.job.item, a.ID, a.Size, detail)
 	case w.job.lsu:
 		a := sillage.Archive{SchoolYear: d.year, Name: EstablishmentArchiveName(d.year), SHA256: w.ref.SHA256, Size: w.ref.Size}
 		if err := tx.Records().AddArchive(ctx, uai, &a); err != nil {
 			return err
 		}
-		return r.checkpoint(tx, w.job.item, a.ID, a.Size, fmt.Sprintf("%s : %d fichier(s) LSU, %s", a.Name, len(d.exports[""]), humanSize(a.Size)))
+		return r.checkpoint(tx, w.job.item, a.ID, a.Size, fmt.Sprintf("%s : %d fichier(s) LSU, %s", a.Name, len(d.exports[""]), sillage.FormatSize(a.Size)))
 	default:
 		doc := sillage.Document{StudentID: w.job.student.Student.ID, Kind: sillage.DocumentArchive, Name: StudentArchiveName(d.year),
 			SHA256: w.ref.SHA256, Size: w.ref.Size, ContentType: "application/zip", SchoolYear: d.year}

@@ -323,7 +323,7 @@ func (d *yearData) writeClass(a *archiveWriter, blobs *blob.Store, div sillage.D
 	var b strings.Builder
 	fmt.Fprintf(&b, "Archive de la division %s — année scolaire %s\n", div.Code, d.year)
 	fmt.Fprintf(&b, "Établissement : %s (%s)\n", d.est.Name, d.est.UAI)
-	fmt.Fprintf(&b, "Écrite par Sillage lors du changement d'année, le %s.\n\n", a.modified.Format("02/01/2006"))
+	fmt.Fprintf(&b, "Écrite par Sillage lors du changement d'année, le %s.\n\n", sillage.FormatDate(a.modified))
 	b.WriteString("Cette archive est un document à conserver par l'établissement jusqu'au terme de la durée de conservation des archives.\n\n")
 	b.WriteString("Contenu :\n")
 	fmt.Fprintf(&b, "- %s : les %d élève(s) de la classe pendant l'année ;\n", StudentsCSV, len(members))
@@ -341,7 +341,7 @@ func (d *yearData) writeClass(a *archiveWriter, blobs *blob.Store, div sillage.D
 			s := m.Student
 			status := "inscrit"
 			if !s.Active() {
-				status = "parti le " + s.DeactivatedAt.Format("02/01/2006")
+				status = "parti le " + sillage.FormatDate(s.DeactivatedAt)
 			}
 			if s.DivisionID != div.ID {
 				status += " (dans une autre division en fin d'année)"
@@ -558,7 +558,7 @@ func (d *yearData) writeStudent(a *archiveWriter, blobs *blob.Store, sr *records
 	var b strings.Builder
 	fmt.Fprintf(&b, "Archive de l'année %s de %s\n", d.year, sr.Student.FullName())
 	fmt.Fprintf(&b, "Établissement : %s (%s)\n", d.est.Name, d.est.UAI)
-	fmt.Fprintf(&b, "Écrite par Sillage lors du changement d'année, le %s.\n\n", a.modified.Format("02/01/2006"))
+	fmt.Fprintf(&b, "Écrite par Sillage lors du changement d'année, le %s.\n\n", sillage.FormatDate(a.modified))
 	b.WriteString("Contenu :\n")
 	fmt.Fprintf(&b, "- %s.html : le livret de l'année, lisible dans un navigateur (%d évaluation(s), %d fiche(s)) ;\n", base, len(yr.Evaluations), len(yr.Sheets))
 	fmt.Fprintf(&b, "- %s.json : les mêmes données au format « %s » (version %d), pour les reprendre dans un autre logiciel ;\n", base, records.FormatName, records.FormatVersion)
@@ -735,7 +735,7 @@ func (d *yearData) writeEstablishmentLSU(a *archiveWriter, blobs *blob.Store) er
 	fmt.Fprintf(&b, "Fichiers LSU exportés pour l'année %s, hors exports d'une seule division\n", d.year)
 	fmt.Fprintf(&b, "Établissement : %s (%s)\n\n", d.est.Name, d.est.UAI)
 	for _, x := range exports {
-		fmt.Fprintf(&b, "- %s : %s, le %s (%d élève(s))\n", x.FileName, x.Selection, x.CreatedAt.Format("02/01/2006"), x.Students)
+		fmt.Fprintf(&b, "- %s : %s, le %s (%d élève(s))\n", x.FileName, x.Selection, sillage.FormatDate(x.CreatedAt), x.Students)
 	}
 	if err := a.text(ReadmeName, b.String()); err != nil {
 		return err

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/sillage/sillage"
-	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -265,7 +264,7 @@ func (pl planner) archive(sp *StepPlan) error {
 	sp.Details = append(sp.Details,
 		"Contenu de chaque archive de classe : "+ClassArchiveContents,
 		"Contenu de chaque archive d'élève : "+StudentArchiveContents,
-		fmt.Sprintf("Fichiers joints des fiches de l'année : %d (%s)", natt, humanSize(attSize)))
+		fmt.Sprintf("Fichiers joints des fiches de l'année : %d (%s)", natt, sillage.FormatSize(attSize)))
 	if nfiles > 0 {
 		sp.Details = append(sp.Details, fmt.Sprintf("%d fichier(s) LSU exporté(s) : dans l'archive de leur division, ou dans %s pour l'établissement entier",
 			nfiles, EstablishmentArchiveName(pl.year)))
@@ -317,7 +316,7 @@ func (pl planner) directory(sp *StepPlan) error {
 	f, err := pl.tx.Rollover().GetRolloverFile(pl.ctx, pl.uai, pl.year)
 	switch {
 	case err == nil:
-		sp.Details = append(sp.Details, fmt.Sprintf("Fichier d'initialisation %s déposé : %s (%s), le %s", pl.year+1, f.Name, humanSize(f.Size), f.UploadedAt.Format("02/01/2006")))
+		sp.Details = append(sp.Details, fmt.Sprintf("Fichier d'initialisation %s déposé : %s (%s), le %s", pl.year+1, f.Name, sillage.FormatSize(f.Size), sillage.FormatDate(f.UploadedAt)))
 	case sillage.KindOf(err) == sillage.KindNotFound:
 		if sp.State != sillage.StepDone {
 			sp.Warnings = append(sp.Warnings, fmt.Sprintf("Aucun fichier d'initialisation %s déposé : à donner en ligne de commande (--file %s=CHEMIN) ou à déposer sur la page de l'établissement", pl.year+1, pl.uai))
@@ -402,4 +401,3 @@ func rolesLabel(rs []sillage.Role) string {
 }
 
 // humanSize is "1,2 Mo".
-func humanSize(n int64) string { return blob.HumanSize(n) }

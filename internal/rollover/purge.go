@@ -129,7 +129,7 @@ func (r *run) purge() (func(*store.Tx) error, error) {
 		}
 		r.rep.count(k.key, k.label, n)
 	}
-	r.rep.Details = append(r.rep.Details, fmt.Sprintf("Éléments mis à la corbeille avant le %s supprimés définitivement.", r.started.Format("02/01/2006 à 15h04")),
+	r.rep.Details = append(r.rep.Details, fmt.Sprintf("Éléments mis à la corbeille avant le %s supprimés définitivement.", sillage.FormatDateTime(r.started)),
 		fmt.Sprintf("Archives de classe conservées %d ans : celles de %s et avant sont supprimées.", r.e.retention().ArchiveYears, lastYear))
 	// The reports of the previous changeovers are kept until this one.
 	return func(tx *store.Tx) error {

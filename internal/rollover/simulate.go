@@ -176,9 +176,9 @@ func addSimulation(sp *StepPlan, s *Simulation, live bool) {
 	sp.Simulation = s
 	when := "simulation de l'import"
 	if !live {
-		when = "simulation du " + s.At.Format("02/01/2006")
+		when = "simulation du " + sillage.FormatDate(s.At)
 		if s.Held {
-			when = "import retenu le " + s.At.Format("02/01/2006")
+			when = "import retenu le " + sillage.FormatDate(s.At)
 		}
 	}
 	if s.Error != "" {
@@ -188,7 +188,7 @@ func addSimulation(sp *StepPlan, s *Simulation, live bool) {
 	if s.Held {
 		sp.count("mass_deactivation_hold", "Désactivation massive à confirmer (au-delà du seuil)", 1)
 		sp.Warnings = append(sp.Warnings, fmt.Sprintf("Import de %s retenu le %s par la garde de désactivation massive : %s. Confirmez la désactivation massive pour cet établissement, puis relancez l'étape 4.",
-			s.File, s.At.Format("02/01/2006"), s.GuardText()))
+			s.File, sillage.FormatDate(s.At), s.GuardText()))
 		return
 	}
 	sp.count("students_created", "Élèves créés ("+when+")", s.Created)

@@ -221,10 +221,10 @@ func (e *Engine) UndoOne(ctx context.Context, req UndoRequest, uai sillage.UAI) 
 			return err
 		}
 		if pack.Restored() {
-			return errUndo{UndoAlready, fmt.Sprintf("étape %d pour %s : déjà annulée le %s par %s", s, uai, frenchTime(pack.RestoredAt), pack.RestoredBy)}
+			return errUndo{UndoAlready, fmt.Sprintf("étape %d pour %s : déjà annulée le %s par %s", s, uai, sillage.FormatDateTime(pack.RestoredAt), pack.RestoredBy)}
 		}
 		if !tx.Now().Before(pack.ExpiresAt) {
-			return errUndo{UndoRefused, fmt.Sprintf("étape %d pour %s : le délai d'annulation a pris fin le %s", s, uai, frenchTime(pack.ExpiresAt))}
+			return errUndo{UndoRefused, fmt.Sprintf("étape %d pour %s : le délai d'annulation a pris fin le %s", s, uai, sillage.FormatDateTime(pack.ExpiresAt))}
 		}
 		cur, err := getStep(ctx, tx, uai, year, int(s))
 		if err != nil {
@@ -354,9 +354,4 @@ func keepYearState(tx *store.Tx, r *run, before sillage.YearState) error {
 		return err
 	}
 	return r.checkpoint(tx, yearStateItem, 0, 0, string(b))
-}
-
-// frenchTime is "06/12/2026 à 21h30" in the schools' time zone.
-func frenchTime(t time.Time) string {
-	return t.In(sillage.SchoolZone).Format("02/01/2006 à 15h04")
 }

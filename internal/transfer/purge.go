@@ -132,7 +132,7 @@ func (e *engine) purgeLog(ctx context.Context, rep *PurgeReport) error {
 			if n, err = tx.CrossTenant().DeleteTransferLogBefore(ctx, rep.LogCutoff, LogBatch); err != nil || n == 0 {
 				return err
 			}
-			return audit.Record(ctx, tx, "", audit.System, audit.Purge, fmt.Sprintf("suivi des transferts antérieur au %s", rep.LogCutoff.In(sillage.SchoolZone).Format("02/01/2006")),
+			return audit.Record(ctx, tx, "", audit.System, audit.Purge, fmt.Sprintf("suivi des transferts antérieur au %s", sillage.FormatDate(rep.LogCutoff)),
 				fmt.Sprintf("%d ligne(s) du suivi des transferts supprimée(s)", n))
 		})
 		if err != nil {
@@ -190,7 +190,7 @@ func (e *engine) purgeBatch(ctx context.Context, uai sillage.UAI, cutoff time.Ti
 		if err := e.fp(StepPurgeAccounts); err != nil {
 			return err
 		}
-		err = audit.Record(ctx, tx, uai, audit.System, audit.Purge, fmt.Sprintf("élèves désactivés avant le %s", cutoff.Format("02/01/2006")),
+		err = audit.Record(ctx, tx, uai, audit.System, audit.Purge, fmt.Sprintf("élèves désactivés avant le %s", sillage.FormatDate(cutoff)),
 			fmt.Sprintf("%d élève(s) supprimé(s) avec toutes leurs données, %d compte(s) fermé(s), %d entrée(s) retirée(s) de l'index des transferts",
 				students, accounts, index))
 		if err != nil {

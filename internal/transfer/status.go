@@ -172,19 +172,15 @@ var Lists = []string{"recus", "envoyes", "en-attente", "impossibles"}
 // (csvout: UTF-8 with a byte order mark, ';' between fields, no formula).
 func WriteCSV(w io.Writer, s *Status, list string) error {
 	cw := csvout.NewWriter(w)
-	yes := func(b bool) string {
-		if b {
-			return "oui"
-		}
-		return "non"
-	}
-	date := func(t time.Time) string { return t.In(sillage.SchoolZone).Format("02/01/2006") }
 	counts := func(c *Counts) []string {
 		if c == nil {
 			return []string{"", "", "", "", ""}
 		}
 		return []string{strconv.Itoa(c.Evaluations), strconv.Itoa(c.Results), strconv.Itoa(c.Comments), strconv.Itoa(c.Sheets), strconv.Itoa(c.Files)}
 	}
+	// The days are the schools' (an instant near midnight UTC is the next
+	// day in Paris): the header says so.
+	date, entered := "Date ("+sillage.ZoneLabel()+")", "Entré le ("+sillage.ZoneLabel()+")"
 	var rows [][]string
 	switch list {
 	case "recus", "envoyes":
@@ -192,21 +188,21 @@ func WriteCSV(w io.Writer, s *Status, list string) error {
 		if list == "envoyes" {
 			lines, who, where = s.Outgoing, "Élève (initiales)", "Parti vers (UAI)"
 		}
-		rows = append(rows, []string{"Date", who, where, "Établissement", "Transfert effectué", "Cause", "Évaluations", "Résultats",
+		rows = append(rows, []string{date, who, where, "Établissement", "Transfert effectué", "Cause", "Évaluations", "Résultats",
 			"Commentaires", "Fiches", "Fichiers", "Empreinte (SHA-256)"})
 		for _, l := range lines {
-			rows = append(rows, append([]string{date(l.Date), l.Student, string(l.OtherUAI), l.OtherName, yes(l.Done), l.Reason},
+			rows = append(rows, append([]string{sillage.FormatDate(l.Date), l.Student, string(l.OtherUAI), l.OtherName, sillage.FormatBool(l.Done), l.Reason},
 				append(counts(l.Counts), l.Manifest)...))
 		}
 	case "en-attente":
-		rows = append(rows, []string{"Élève", "Division", "Entré le", "Ancien établissement (UAI)", "Ancien établissement", "Raison"})
+		rows = append(rows, []string{"Élève", "Division", entered, "Ancien établissement (UAI)", "Ancien établissement", "Raison"})
 		for _, p := range s.Pending {
-			rows = append(rows, []string{p.Student, p.Division, date(p.EnteredAt), string(p.PreviousUAI), p.PreviousName, p.Reason})
+			rows = append(rows, []string{p.Student, p.Division, sillage.FormatDate(p.EnteredAt), string(p.PreviousUAI), p.PreviousName, p.Reason})
 		}
 	case "impossibles":
-		rows = append(rows, []string{"Date", "Sens", "Élève", "Autre établissement (UAI)", "Établissement", "Cause", "Définitif"})
+		rows = append(rows, []string{date, "Sens", "Élève", "Autre établissement (UAI)", "Établissement", "Cause", "Définitif"})
 		for _, l := range s.Impossible {
-			rows = append(rows, []string{date(l.Date), l.Direction, l.Student, string(l.OtherUAI), l.OtherName, l.Reason, yes(l.Final)})
+			rows = append(rows, []string{sillage.FormatDate(l.Date), l.Direction, l.Student, string(l.OtherUAI), l.OtherName, l.Reason, sillage.FormatBool(l.Final)})
 		}
 	default:
 		return sillage.Errorf(sillage.KindNotFound, "liste %q inconnue", list)

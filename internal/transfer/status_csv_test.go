@@ -26,10 +26,10 @@ func TestWriteCSV(t *testing.T) {
 		rows         int
 		cell         string
 	}{
-		{"recus", "Date", 1, "'=HYPERLINK(\"http://x\")"},
-		{"envoyes", "Date", 0, ""},
+		{"recus", "Date (heure de Paris)", 1, "'=HYPERLINK(\"http://x\")"},
+		{"envoyes", "Date (heure de Paris)", 0, ""},
 		{"en-attente", "Élève", 1, "DURAND Léa"},
-		{"impossibles", "Date", 0, ""},
+		{"impossibles", "Date (heure de Paris)", 0, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.list, func(t *testing.T) {
@@ -70,7 +70,7 @@ func TestWriteCSV(t *testing.T) {
 // dateColumn returns the column of the list's date.
 func dateColumn(header []string) int {
 	for i, h := range header {
-		if h == "Date" || h == "Entré le" {
+		if h == "Date (heure de Paris)" || h == "Entré le (heure de Paris)" {
 			return i
 		}
 	}

@@ -430,15 +430,15 @@ func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request, req *Request
 	rows := make([]tokenRow, len(tokens))
 	for i, t := range tokens {
 		row := tokenRow{APIToken: t, Expires: s.tokenExpiry(t)}
-		row.ExpiresOn = row.Expires.In(sillage.SchoolZone).Format("02/01/2006")
+		row.ExpiresOn = sillage.FormatDate(row.Expires)
 		switch {
 		case !t.RevokedAt.IsZero():
-			row.State = "révoqué le " + t.RevokedAt.In(sillage.SchoolZone).Format("02/01/2006")
+			row.State = "révoqué le " + sillage.FormatDate(t.RevokedAt)
 			if t.RevokedReason != "" {
 				row.State += " (" + t.RevokedReason + ")"
 			}
 		case !now.Before(row.Expires):
-			row.State = "expiré le " + row.Expires.In(sillage.SchoolZone).Format("02/01/2006")
+			row.State = "expiré le " + sillage.FormatDate(row.Expires)
 		default:
 			row.State, row.Live = "actif", true
 		}
@@ -473,13 +473,13 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, req *Request
 			return err
 		}
 		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), audit.APITokenIssued, label,
-			scope.Label()+", expire le "+t.ExpiresAt.In(sillage.SchoolZone).Format("02/01/2006"))
+			scope.Label()+", expire le "+sillage.FormatDate(t.ExpiresAt))
 	})
 	if err != nil {
 		return err
 	}
 	return s.render(w, r, req, http.StatusOK, "token_secret.html", "Jeton créé", map[string]any{"Label": label, "Token": token,
-		"Scope": scope.Label(), "ExpiresOn": t.ExpiresAt.In(sillage.SchoolZone).Format("02/01/2006"), "Lifetime": sillage.FormatDuration(s.tokenLifetime())})
+		"Scope": scope.Label(), "ExpiresOn": sillage.FormatDate(t.ExpiresAt), "Lifetime": sillage.FormatDuration(s.tokenLifetime())})
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, req *Request) error {

@@ -349,13 +349,14 @@ func (s *Server) updateEvaluation(w http.ResponseWriter, r *http.Request, req *R
 
 // gridData is the entry grid of an evaluation.
 type gridData struct {
-	Evaluation sillage.Evaluation
-	Division   sillage.Division
-	Domains    []domainGroup
-	Columns    []sillage.Competence
-	Rows       []gridRow
-	Scale      sillage.Scale
-	Editable   bool
+	Evaluation  sillage.Evaluation
+	DiplomaName string
+	Division    sillage.Division
+	Domains     []domainGroup
+	Columns     []sillage.Competence
+	Rows        []gridRow
+	Scale       sillage.Scale
+	Editable    bool
 }
 
 type gridRow struct {
@@ -402,6 +403,11 @@ func (s *Server) evaluationPage(w http.ResponseWriter, r *http.Request, req *Req
 			return err
 		}
 		g.Evaluation, g.Editable = e, whoOf(req.P).MayEdit(e)
+		diplomas, err := records.LoadDiplomas(ctx, tx, req.P.UAI)
+		if err != nil {
+			return err
+		}
+		g.DiplomaName = diplomas.Name(e.Diploma)
 		if e.DivisionID != 0 {
 			if g.Division, err = tx.People().GetDivision(ctx, req.P.UAI, e.DivisionID); err != nil {
 				return err
@@ -563,7 +569,7 @@ func (s *Server) trashEvaluation(w http.ResponseWriter, r *http.Request, req *Re
 			return err
 		}
 		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), audit.EvaluationTrashed, e.Title,
-			fmt.Sprintf("évaluation n° %d du %s, %d résultat(s)", id, e.Date.French(), results))
+			fmt.Sprintf("évaluation du %s, %d résultat(s)", e.Date.French(), results))
 	})
 	if err != nil {
 		return err

@@ -11,7 +11,6 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/aaf"
-	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/directory"
 	"github.com/sillage/sillage/internal/keyreg"
 	"github.com/sillage/sillage/internal/scratch"
@@ -67,7 +66,7 @@ func (s *Server) renderImports(w http.ResponseWriter, r *http.Request, req *Requ
 		items[i] = importListItem{k, label}
 	}
 	return s.render(w, r, req, status, "imports.html", "Imports de l'annuaire", map[string]any{
-		"View": "list", "Sources": importSources, "MaxImport": blob.HumanSize(s.cfg.MaxImport), "Reports": reports, "Token": token,
+		"View": "list", "Sources": importSources, "MaxImport": sillage.FormatSize(s.cfg.MaxImport), "Reports": reports, "Token": token,
 		"AAF": extra, "Kept": items, "Threshold": int(100*s.cfg.MassDeactivation + 0.5)})
 }
 
@@ -104,7 +103,7 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, dir string) 
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				return nil, sillage.Errorf(sillage.KindInvalid, "fichier trop volumineux : la limite est de %s", blob.HumanSize(s.cfg.MaxImport))
+				return nil, sillage.Errorf(sillage.KindInvalid, "fichier trop volumineux : la limite est de %s", sillage.FormatSize(s.cfg.MaxImport))
 			}
 			return nil, sillage.Errorf(sillage.KindInvalid, "envoi du fichier interrompu ou illisible")
 		}
@@ -138,12 +137,12 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, dir string) 
 			if err != nil {
 				var mbe *http.MaxBytesError
 				if errors.As(err, &mbe) {
-					return nil, sillage.Errorf(sillage.KindInvalid, "fichier trop volumineux : la limite est de %s", blob.HumanSize(s.cfg.MaxImport))
+					return nil, sillage.Errorf(sillage.KindInvalid, "fichier trop volumineux : la limite est de %s", sillage.FormatSize(s.cfg.MaxImport))
 				}
 				return nil, sillage.Errorf(sillage.KindInvalid, "envoi du fichier interrompu ou illisible")
 			}
 			if total > s.cfg.MaxImport {
-				return nil, sillage.Errorf(sillage.KindInvalid, "fichier trop volumineux : la limite est de %s", blob.HumanSize(s.cfg.MaxImport))
+				return nil, sillage.Errorf(sillage.KindInvalid, "fichier trop volumineux : la limite est de %s", sillage.FormatSize(s.cfg.MaxImport))
 			}
 			u.files = append(u.files, uploadFile{path: f.Name(), orig: filepath.Base(part.FileName())})
 		}
@@ -361,7 +360,7 @@ func (s *Server) importReportJSON(w http.ResponseWriter, r *http.Request, req *R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Disposition", contentDisposition("rapport-import-"+ir.Source+"-"+ir.CreatedAt.Format("2006-01-02")+".json"))
+	w.Header().Set("Content-Disposition", contentDisposition("rapport-import-"+ir.Source+"-"+sillage.Today(ir.CreatedAt).String()+".json"))
 	w.Header().Set("Cache-Control", "private, no-store")
 	_, err = w.Write(append(body, '\n'))
 	return err

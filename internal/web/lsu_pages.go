@@ -186,14 +186,12 @@ func (s *Server) parseExportForm(w http.ResponseWriter, r *http.Request) error {
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload+1<<20)
 		if err := r.ParseMultipartForm(8 << 20); err != nil {
-			return sillage.Errorf(sillage.KindInvalid, "formulaire illisible ou fichier trop volumineux (%s au plus)", sizeText(s.cfg.MaxUpload))
+			return sillage.Errorf(sillage.KindInvalid, "formulaire illisible ou fichier trop volumineux (%s au plus)", sillage.FormatSize(s.cfg.MaxUpload))
 		}
 		return nil
 	}
 	return parseForm(w, r)
 }
-
-func sizeText(n int64) string { return strconv.FormatInt(n>>20, 10) + " Mo" }
 
 // exportSelection reads what to export from the form.
 func exportSelection(r *http.Request) (livret.Selection, string, error) {
@@ -342,7 +340,7 @@ func (s *Server) lsuExportPage(w http.ResponseWriter, r *http.Request, req *Requ
 	if d.Kind != "" {
 		d.Lines = rep.Filter(d.Kind)
 	}
-	return s.render(w, r, req, http.StatusOK, "lsu_export.html", "Export LSU n° "+strconv.FormatInt(e.ID, 10), d)
+	return s.render(w, r, req, http.StatusOK, "lsu_export.html", "Export LSU du "+sillage.FormatDateTime(e.CreatedAt), d)
 }
 
 func (s *Server) lsuExportFile(w http.ResponseWriter, r *http.Request, req *Request) error {

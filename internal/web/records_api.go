@@ -13,7 +13,6 @@ import (
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/auth"
-	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/records"
 	"github.com/sillage/sillage/internal/store"
 )
@@ -372,7 +371,7 @@ func (s *Server) importRecordsFrom(r *http.Request, req *Request, body io.Reader
 	if _, err := io.Copy(tmp, body); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, sillage.Errorf(sillage.KindInvalid, "fichier trop volumineux : la limite est de %s (SILLAGE_MAX_IMPORT)", blob.HumanSize(s.cfg.MaxImport))
+			return nil, sillage.Errorf(sillage.KindInvalid, "fichier trop volumineux : la limite est de %s (SILLAGE_MAX_IMPORT)", sillage.FormatSize(s.cfg.MaxImport))
 		}
 		return nil, sillage.Wrap(sillage.KindInvalid, err, "fichier non reçu en entier")
 	}

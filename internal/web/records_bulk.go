@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/sillage/sillage"
-	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/records"
 )
 
@@ -15,7 +14,7 @@ import (
 
 func (s *Server) recordsBulkPage(w http.ResponseWriter, r *http.Request, req *Request) error {
 	return s.render(w, r, req, http.StatusOK, "records_bulk.html", "Livrets : import et export JSON", map[string]any{
-		"MaxImport": blob.HumanSize(s.cfg.MaxImport)})
+		"MaxImport": sillage.FormatSize(s.cfg.MaxImport)})
 }
 
 func (s *Server) recordsBulkExport(w http.ResponseWriter, r *http.Request, req *Request) error {
@@ -51,7 +50,7 @@ func (s *Server) recordsBulkImport(w http.ResponseWriter, r *http.Request, req *
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				return sillage.Errorf(sillage.KindInvalid, "fichier trop volumineux : la limite est de %s", blob.HumanSize(s.cfg.MaxImport))
+				return sillage.Errorf(sillage.KindInvalid, "fichier trop volumineux : la limite est de %s", sillage.FormatSize(s.cfg.MaxImport))
 			}
 			break
 		}
@@ -72,5 +71,5 @@ func (s *Server) recordsBulkImport(w http.ResponseWriter, r *http.Request, req *
 		return sillage.Errorf(sillage.KindInvalid, "aucun fichier reçu : choisissez un fichier JSON de livrets")
 	}
 	return s.render(w, r, req, http.StatusOK, "records_bulk.html", "Livrets : rapport d'import", map[string]any{
-		"MaxImport": blob.HumanSize(s.cfg.MaxImport), "Report": rep})
+		"MaxImport": sillage.FormatSize(s.cfg.MaxImport), "Report": rep})
 }

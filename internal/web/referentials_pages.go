@@ -19,11 +19,10 @@ import (
 
 type referentialRow struct {
 	sillage.Referential
+	DiplomaName string
 	Competences int
 	Evaluations int
 }
-
-type diplomaChoice struct{ Code, Label string }
 
 func (s *Server) referentialsPage(w http.ResponseWriter, r *http.Request, req *Request) error {
 	return s.renderReferentials(w, r, req, http.StatusOK, nil, sillage.Referential{})
@@ -32,10 +31,13 @@ func (s *Server) referentialsPage(w http.ResponseWriter, r *http.Request, req *R
 func (s *Server) renderReferentials(w http.ResponseWriter, r *http.Request, req *Request, status int, errs []string, form sillage.Referential) error {
 	ctx := r.Context()
 	var rows []referentialRow
-	var diplomas []diplomaChoice
+	var diplomas records.Diplomas
 	err := s.store.Read(ctx, func(tx *store.Tx) error {
 		refs, err := tx.Records().ListReferentials(ctx, req.P.UAI)
 		if err != nil {
+			return err
+		}
+		if diplomas, err = records.LoadDiplomas(ctx, tx, req.P.UAI); err != nil {
 			return err
 		}
 		for _, ref := range refs {
@@ -47,19 +49,7 @@ func (s *Server) renderReferentials(w http.ResponseWriter, r *http.Request, req 
 			if err != nil {
 				return err
 			}
-			rows = append(rows, referentialRow{Referential: ref, Competences: len(cs), Evaluations: evals})
-		}
-		mefs, err := tx.People().ListMEFs(ctx, req.P.UAI)
-		if err != nil {
-			return err
-		}
-		seen := map[string]bool{}
-		for _, m := range mefs {
-			d := sillage.DiplomaOfMEF(m.Code)
-			if !seen[d] {
-				seen[d] = true
-				diplomas = append(diplomas, diplomaChoice{Code: d, Label: strings.TrimSpace(m.Formation + " " + m.Label)})
-			}
+			rows = append(rows, referentialRow{Referential: ref, DiplomaName: diplomas.Name(ref.Diploma), Competences: len(cs), Evaluations: evals})
 		}
 		return nil
 	})
@@ -149,8 +139,12 @@ func (s *Server) renderReferential(w http.ResponseWriter, r *http.Request, req *
 	ctx := r.Context()
 	var ref sillage.Referential
 	var evals, results int
+	var diplomas records.Diplomas
 	err = s.store.Read(ctx, func(tx *store.Tx) (err error) {
 		if ref, err = tx.Records().GetReferential(ctx, req.P.UAI, id); err != nil {
+			return err
+		}
+		if diplomas, err = records.LoadDiplomas(ctx, tx, req.P.UAI); err != nil {
 			return err
 		}
 		evals, results, err = tx.Records().CountReferentialUse(ctx, req.P.UAI, id)
@@ -172,7 +166,7 @@ func (s *Server) renderReferential(w http.ResponseWriter, r *http.Request, req *
 		g.Competences = append(g.Competences, competenceRow{Competence: c, First: i == 0, Last: i == len(ref.Competences)-1})
 	}
 	return s.render(w, r, req, status, "referential.html", ref.Label, map[string]any{
-		"Ref": ref, "Groups": groups, "Domains": domains, "Manage": req.P.Allowed(auth.ManageReferentials), "Errors": errs,
+		"Ref": ref, "DiplomaName": diplomas.Name(ref.Diploma), "Groups": groups, "Domains": domains, "Manage": req.P.Allowed(auth.ManageReferentials), "Errors": errs,
 		"Evaluations": evals, "Results": results,
 		"Kinds": []sillage.ReferentialKind{sillage.ReferentialBacPro, sillage.ReferentialBEP, sillage.ReferentialOther},
 	})

@@ -12,8 +12,8 @@ import (
 	"unicode"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/auth"
-	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/livret"
 )
 
@@ -35,42 +35,29 @@ type navItem struct {
 	Active      bool
 }
 
-var months = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
-
 var funcs = template.FuncMap{
+	// Instants are stored in UTC; people read them in the schools' zone.
 	"date": func(v any) string {
 		switch d := v.(type) {
 		case sillage.Date:
 			return d.French()
 		case time.Time:
-			if d.IsZero() {
-				return ""
-			}
-			return d.Format("02/01/2006")
+			return sillage.FormatDate(d)
 		}
 		return ""
 	},
-	"datetime": func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.Format("02/01/2006 à 15h04")
-	},
-	"longdate": func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return fmt.Sprintf("%d %s %d", t.Day(), months[t.Month()-1], t.Year())
-	},
-	"iso":      func(d sillage.Date) string { return d.String() },
-	"role":     func(r sillage.Role) string { return r.Label() },
-	"size":     blob.HumanSize,
-	"unix":     func(t time.Time) int64 { return t.Unix() },
-	"add":      func(a, b int) int { return a + b },
-	"plural":   func(n int, one, many string) string { return map[bool]string{true: one, false: many}[n <= 1] },
-	"join":     strings.Join,
-	"contains": func(list []string, s string) bool { return containsString(list, s) },
-	"allowed":  func(p auth.Principal, a string) bool { return p.Allowed(auth.Action(a)) },
+	"datetime":  sillage.FormatDateTime,
+	"longdate":  sillage.FormatLongDate,
+	"iso":       func(d sillage.Date) string { return d.String() },
+	"role":      func(r sillage.Role) string { return r.Label() },
+	"actorrole": audit.RoleLabel,
+	"size":      sillage.FormatSize,
+	"unix":      func(t time.Time) int64 { return t.Unix() },
+	"add":       func(a, b int) int { return a + b },
+	"plural":    func(n int, one, many string) string { return map[bool]string{true: one, false: many}[n <= 1] },
+	"join":      strings.Join,
+	"contains":  func(list []string, s string) bool { return containsString(list, s) },
+	"allowed":   func(p auth.Principal, a string) bool { return p.Allowed(auth.Action(a)) },
 	"nl2br": func(s string) template.HTML {
 		return template.HTML(strings.ReplaceAll(template.HTMLEscapeString(s), "\n", "<br>"))
 	},

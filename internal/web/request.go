@@ -207,12 +207,12 @@ func (s *Server) identifyToken(ctx context.Context, token string, req *Request) 
 		if exp := s.tokenExpiry(t); !tx.Now().Before(exp) {
 			// First use after the expiry: the token is revoked for good
 			// and the refusal journaled (later uses find no token).
-			req.TokenRefused = "ce jeton a expiré le " + exp.In(sillage.SchoolZone).Format("02/01/2006") + " : créez-en un autre"
+			req.TokenRefused = "ce jeton a expiré le " + sillage.FormatDate(exp) + " : créez-en un autre"
 			if err := tx.Accounts().RevokeAPIToken(ctx, t.UAI, t.ID, "expiration"); err != nil {
 				return err
 			}
 			return audit.Record(ctx, tx, t.UAI, audit.Actor{ID: t.PersonID, Role: "api", Name: "jeton « " + t.Label + " »"},
-				audit.SecurityRefused, "jeton « "+t.Label+" »", "jeton expiré le "+exp.In(sillage.SchoolZone).Format("02/01/2006")+" : refusé et révoqué")
+				audit.SecurityRefused, "jeton « "+t.Label+" »", "jeton expiré le "+sillage.FormatDate(exp)+" : refusé et révoqué")
 		}
 		person, err := tx.People().GetPerson(ctx, t.UAI, t.PersonID)
 		if err != nil || !person.Active() {

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/sillage/sillage"
-	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/rollover"
 	"github.com/sillage/sillage/internal/store"
 )
@@ -85,7 +84,7 @@ func (s *Server) rolloverUpload(w http.ResponseWriter, r *http.Request, req *Req
 	if err := r.ParseMultipartForm(1 << 20); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return sillage.Errorf(sillage.KindInvalid, "fichier trop volumineux : la limite est de %s ; déposez l'export au format ZIP", blob.HumanSize(limit))
+			return sillage.Errorf(sillage.KindInvalid, "fichier trop volumineux : la limite est de %s ; déposez l'export au format ZIP", sillage.FormatSize(limit))
 		}
 		return sillage.Errorf(sillage.KindInvalid, "aucun fichier reçu : choisissez l'export SIECLE des élèves de la nouvelle année (XML ou ZIP)")
 	}
@@ -124,7 +123,7 @@ func (s *Server) rolloverUpload(w http.ResponseWriter, r *http.Request, req *Req
 	if err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("Fichier d'initialisation %s « %s » (%s) déposé pour %s : l'étape 4 l'importera.", year+1, f.Name, blob.HumanSize(f.Size), uai)
+	msg := fmt.Sprintf("Fichier d'initialisation %s « %s » (%s) déposé pour %s : l'étape 4 l'importera.", year+1, f.Name, sillage.FormatSize(f.Size), uai)
 	if sim := s.simulateInitFile(r, year, uai); sim != nil {
 		msg += fmt.Sprintf(" Simulation de l'import : %d élève(s) créé(s), %d mis à jour, %d désactivé(s), %d division(s) créée(s).",
 			sim.Created, sim.Updated, sim.Deactivated, len(sim.Divisions))

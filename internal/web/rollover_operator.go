@@ -557,5 +557,5 @@ func frenchDateTime(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
-	return t.In(sillage.SchoolZone).Format("02/01/2006 à 15h04")
+	return sillage.FormatDateTime(t)
 }

@@ -205,7 +205,7 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > limit {
 			s.renderError(w, r, http.StatusRequestEntityTooLarge,
-				fmt.Sprintf("Requête trop volumineuse : %s au plus.", blob.HumanSize(limit)))
+				fmt.Sprintf("Requête trop volumineuse : %s au plus.", sillage.FormatSize(limit)))
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {

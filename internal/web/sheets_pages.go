@@ -8,7 +8,6 @@ import (
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/auth"
-	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/records"
 	"github.com/sillage/sillage/internal/store"
 )
@@ -134,7 +133,7 @@ func (s *Server) sheetPageData(r *http.Request, req *Request, id int64) (sheetPa
 		d.Sheet = sheetView{Sheet: sh, ResultLabel: records.ValueLabel(d.Scale, sh.Result), ResultClass: levelClass(d.Scale, sh.Result)}
 		return nil
 	})
-	d.MaxUpload = blob.HumanSize(s.uploadLimit())
+	d.MaxUpload = sillage.FormatSize(s.uploadLimit())
 	return d, err
 }
 
@@ -307,7 +306,11 @@ func (s *Server) trashSheet(own bool) handler {
 			if err := tx.Records().TrashSheet(ctx, req.P.UAI, id, req.P.PersonID); err != nil {
 				return err
 			}
-			return audit.Record(ctx, tx, req.P.UAI, req.Actor(), records.AuditSheetTrashed, sh.Title, fmt.Sprintf("fiche n° %d de l'élève n° %d", id, sh.StudentID))
+			st, err := tx.People().GetStudent(ctx, req.P.UAI, sh.StudentID)
+			if err != nil {
+				return err
+			}
+			return audit.Record(ctx, tx, req.P.UAI, req.Actor(), records.AuditSheetTrashed, sh.Title, "fiche de "+st.FullName())
 		})
 		if err != nil {
 			return err

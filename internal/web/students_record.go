@@ -223,7 +223,11 @@ func (s *Server) studentPage(w http.ResponseWriter, r *http.Request, req *Reques
 	var guardians []guardianView
 	var login string
 	logins := req.P.Allowed(auth.ViewLogins)
+	var diplomas records.Diplomas
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
+		if diplomas, err = records.LoadDiplomas(ctx, tx, req.P.UAI); err != nil {
+			return err
+		}
 		links, err := tx.People().ListGuardians(ctx, req.P.UAI, id)
 		if err != nil {
 			return err
@@ -253,7 +257,7 @@ func (s *Server) studentPage(w http.ResponseWriter, r *http.Request, req *Reques
 	}
 	sort.SliceStable(guardians, func(i, j int) bool { return guardians[i].Legal && !guardians[j].Legal })
 	return s.render(w, r, req, http.StatusOK, "student.html", v.Student.FirstName+" "+v.Student.LastName, map[string]any{
-		"Record": v, "Guardians": guardians, "Login": login, "Logins": logins, "SignIns": req.P.Allowed(auth.ViewLastSignIns),
+		"Record": v, "DiplomaName": diplomas.Name(v.Student.Diploma), "Guardians": guardians, "Login": login, "Logins": logins, "SignIns": req.P.Allowed(auth.ViewLastSignIns),
 		"NewSheet": req.P.Allowed(auth.EvaluateSheets),
 	})
 }

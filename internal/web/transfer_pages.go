@@ -138,7 +138,7 @@ func transferRowsOf(lines []transfer.Line) transferRows {
 		if i == dashboardMax {
 			break
 		}
-		r := transferRow{Date: l.Date.In(sillage.SchoolZone).Format("02/01/2006"), Direction: l.Direction, Student: l.Student, Other: string(l.OtherUAI),
+		r := transferRow{Date: sillage.FormatDate(l.Date), Direction: l.Direction, Student: l.Student, Other: string(l.OtherUAI),
 			OtherName: l.OtherName, Reason: l.Reason, Done: l.Done, Retry: "à chaque passage"}
 		if l.Final {
 			r.Retry = "non (définitif)"
@@ -292,7 +292,7 @@ func (s *Server) renderTables(st *transfer.Status) (template.HTML, error) {
 		if i == dashboardMax {
 			break
 		}
-		d.Pending.Rows = append(d.Pending.Rows, pendingRow{p.Student, p.Division, p.EnteredAt.In(sillage.SchoolZone).Format("02/01/2006"),
+		d.Pending.Rows = append(d.Pending.Rows, pendingRow{p.Student, p.Division, sillage.FormatDate(p.EnteredAt),
 			string(p.PreviousUAI), p.PreviousName, p.Reason})
 	}
 	var buf bytes.Buffer
@@ -346,7 +346,7 @@ func (s *Server) transferCSV(list string) handler {
 		if err := transfer.WriteCSV(&buf, st, list); err != nil {
 			return err
 		}
-		name := "transferts-" + list + "-" + string(req.P.UAI) + "-" + s.clock.Now().Format("2006-01-02") + ".csv"
+		name := "transferts-" + list + "-" + string(req.P.UAI) + "-" + sillage.Today(s.clock.Now()).String() + ".csv"
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 		w.Header().Set("Cache-Control", "private, no-store")

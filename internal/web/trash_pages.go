@@ -125,7 +125,7 @@ func (s *Server) restoreFromTrash(w http.ResponseWriter, r *http.Request, req *R
 		if err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), action, item.Label, fmt.Sprintf("%s n° %d restauré(e)", kind.Label(), id))
+		return audit.Record(ctx, tx, req.P.UAI, req.Actor(), action, item.Label, kind.Label()+" restauré(e)")
 	})
 	if err != nil {
 		return err

@@ -26,7 +26,7 @@ func (s *Server) receiveFile(w http.ResponseWriter, r *http.Request) (receivedFi
 	if err := r.ParseMultipartForm(1 << 20); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return receivedFile{}, sillage.Errorf(sillage.KindInvalid, "fichier trop volumineux : la limite est de %s", blob.HumanSize(limit))
+			return receivedFile{}, sillage.Errorf(sillage.KindInvalid, "fichier trop volumineux : la limite est de %s", sillage.FormatSize(limit))
 		}
 		return receivedFile{}, sillage.Errorf(sillage.KindInvalid, "aucun fichier reçu : choisissez un fichier PDF ou ZIP")
 	}
