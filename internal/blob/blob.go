@@ -14,10 +14,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sillage/sillage"
@@ -34,6 +36,9 @@ type Store struct {
 	maxSize int64
 	scratch *scratch.Dir // this process's temporary files, under tmp/
 	tmpRel  string       // its path relative to root
+
+	mu       sync.Mutex
+	unsynced map[string]bool // blobs PutDeferred wrote since the last Sync
 }
 
 // Ref names a stored blob.
@@ -121,23 +126,104 @@ var ErrTooLarge = errors.New("fichier trop volumineux")
 func (s *Store) Put(r io.Reader) (Ref, error) { return s.put(r, true) }
 
 // PutDeferred is Put without the sync of each file: for work that writes
-// many small files and records them in batches (the changeover's
-// archives). Call Sync before committing the rows that reference them, so
-// that no committed row can point at a file a crash would lose.
+// many files and records them in batches (the changeover's archives). Call
+// Sync before committing the rows that reference them, so that no
+// committed row can point at a file a crash would lose.
 func (s *Store) PutDeferred(r io.Reader) (Ref, error) { return s.put(r, false) }
 
-// Sync flushes every file written so far to the disk (one syncfs for the
-// file system of the store, instead of one fsync per file).
+// syncWorkers is how many files Sync flushes at once: the file system
+// commits concurrent flushes together.
+const syncWorkers = 8
+
+// Sync flushes the files PutDeferred wrote since the last Sync, then the
+// folders that name them (a renamed file is only durable once its folder
+// is). Only these: a flush of the whole file system (syncfs) would also
+// wait for every other process's writes, PostgreSQL's included.
 func (s *Store) Sync() error {
-	f, err := s.root.Open(".")
-	if err != nil {
-		return sillage.Wrap(sillage.KindUnavailable, err, "synchronisation des fichiers")
+	s.mu.Lock()
+	names := s.unsynced
+	s.unsynced = nil
+	s.mu.Unlock()
+	if len(names) == 0 {
+		return nil
 	}
-	defer f.Close()
-	if err := syncfs(f); err != nil {
+	var files []string
+	dirs := map[string]bool{"sha256": true} // holds the new sha256/ab folders
+	for n := range names {
+		files = append(files, n)
+		dirs[path.Dir(n)] = true
+	}
+	for d := range dirs {
+		files = append(files, d)
+	}
+	// Files first, then folders: a folder synced before its file could
+	// name a file whose content a crash loses.
+	err := s.syncAll(files[:len(names)])
+	if err == nil {
+		err = s.syncAll(files[len(names):])
+	}
+	if err != nil {
+		// Kept for the next Sync: the caller commits nothing this time.
+		s.mu.Lock()
+		if s.unsynced == nil {
+			s.unsynced = map[string]bool{}
+		}
+		maps.Copy(s.unsynced, names)
+		s.mu.Unlock()
 		return sillage.Wrap(sillage.KindUnavailable, err, "synchronisation des fichiers")
 	}
 	return nil
+}
+
+// syncAll fsyncs these files or folders of the store, syncWorkers at once.
+func (s *Store) syncAll(names []string) error {
+	work := make(chan string)
+	errs := make(chan error, syncWorkers)
+	for range min(syncWorkers, len(names)) {
+		go func() {
+			var first error
+			for n := range work {
+				if first == nil {
+					first = s.syncOne(n)
+				}
+			}
+			errs <- first
+		}()
+	}
+	for _, n := range names {
+		work <- n
+	}
+	close(work)
+	var err error
+	for range min(syncWorkers, len(names)) {
+		err = errors.Join(err, <-errs)
+	}
+	return err
+}
+
+func (s *Store) syncOne(name string) error {
+	f, err := s.root.Open(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // collected since: nothing of it to keep
+	}
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// deferSync notes a blob written without sync, for the next Sync.
+func (s *Store) deferSync(name string) {
+	s.mu.Lock()
+	if s.unsynced == nil {
+		s.unsynced = map[string]bool{}
+	}
+	s.unsynced[name] = true
+	s.mu.Unlock()
 }
 
 func (s *Store) put(r io.Reader, sync bool) (Ref, error) {
@@ -172,11 +258,14 @@ func (s *Store) put(r io.Reader, sync bool) (Ref, error) {
 	}
 	if _, err := s.root.Stat(final); err == nil {
 		s.root.Remove(tmpName) // already stored: content-addressed
-		return Ref{SHA256: sum, Size: n}, nil
-	}
-	if err := s.root.Rename(tmpName, final); err != nil {
+	} else if err := s.root.Rename(tmpName, final); err != nil {
 		s.root.Remove(tmpName)
 		return Ref{}, sillage.Wrap(sillage.KindUnavailable, err, "écriture du fichier")
+	}
+	if !sync {
+		// Also when the blob was there already: it may be another
+		// deferred write not synced yet.
+		s.deferSync(final)
 	}
 	return Ref{SHA256: sum, Size: n}, nil
 }

@@ -182,4 +182,48 @@ func TestPutDeferredThenSync(t *testing.T) {
 	if string(b) != "archive" {
 		t.Fatalf("content %q", b)
 	}
+	if len(s.unsynced) != 0 {
+		t.Fatalf("still to sync after Sync: %v", s.unsynced)
+	}
+}
+
+// Sync flushes the files written without sync since the last one (and
+// their folders), not the whole file system: a synced Put leaves nothing
+// for it, the same content written twice is one file, and a file removed
+// meanwhile (collected) is no error.
+func TestSyncFlushesTheDeferredFiles(t *testing.T) {
+	s, err := Open(t.TempDir(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Put(strings.NewReader("synced")); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.unsynced) != 0 {
+		t.Fatalf("a synced Put left %v to sync", s.unsynced)
+	}
+	var refs []Ref
+	for _, c := range []string{"a", "b", "c", "a", strings.Repeat("x", 100)} {
+		ref, err := s.PutDeferred(strings.NewReader(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs = append(refs, ref)
+	}
+	if len(s.unsynced) != 4 {
+		t.Fatalf("%d files to sync, want 4: %v", len(s.unsynced), s.unsynced)
+	}
+	if err := s.root.Remove(s.name(refs[1].SHA256)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.unsynced) != 0 {
+		t.Fatalf("still to sync after Sync: %v", s.unsynced)
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatalf("a Sync with nothing to do: %v", err)
+	}
 }

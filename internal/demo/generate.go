@@ -61,7 +61,7 @@ func Generate(ctx context.Context, st *store.Store, blobs *blob.Store, kr ident.
 		g.res.Establishments = append(g.res.Establishments, p.Establishment)
 		progress(fmt.Sprintf("%s — %s : %d élèves", p.Establishment.UAI, p.Establishment.Name, len(p.Students)))
 	}
-	return g.res, st.Analyze(ctx)
+	return g.res, st.Optimize(ctx)
 }
 
 type generator struct {

@@ -333,6 +333,11 @@ func (im *Importer) transact(ctx context.Context, spec txSpec, opts Options, rep
 		rep.ID, rep.TransferQueued = 0, false
 		return err
 	}
+	// The import is committed; fresh statistics for the transfer run it
+	// queued and for the pages (store.Optimize). A failure undoes nothing.
+	if err := im.Store.Optimize(ctx); err != nil {
+		im.log().Warn("statistics not refreshed after the import", "uai", spec.uai, "err", err)
+	}
 	return nil
 }
 

@@ -68,7 +68,8 @@ func StudentArchiveName(y sillage.SchoolYear) string {
 func StudentRecordName(y sillage.SchoolYear) string { return "livret-" + y.String() }
 
 // compression: the fastest deflate level; archives are written at night
-// for a whole region, and their PDF and ZIP files are stored as they are.
+// for a whole region, and the files compressed already are stored as they
+// are (copyBlob).
 const compression = flate.BestSpeed
 
 var flatePool = sync.Pool{New: func() any {
@@ -119,8 +120,10 @@ func (a *archiveWriter) entry(name string) (io.Writer, error) {
 	return countWriter{w, &a.raw}, err
 }
 
-// copyBlob stores a file of the blob store as it is (PDF and ZIP files are
-// compressed already); a missing blob is reported, not fatal.
+// copyBlob copies a file of the blob store into the archive: stored as it
+// is when compressed already (scans, photos, office files, most PDFs:
+// blob.Compressed judges by content), deflated otherwise (LSU XML, text,
+// the PDFs Sillage writes). A missing blob is reported, not fatal.
 func (a *archiveWriter) copyBlob(blobs *blob.Store, name, sha string, modified time.Time, missing *[]string) error {
 	src, err := blobs.Open(sha)
 	if sillage.KindOf(err) == sillage.KindNotFound {
@@ -134,15 +137,28 @@ func (a *archiveWriter) copyBlob(blobs *blob.Store, name, sha string, modified t
 	if modified.IsZero() {
 		modified = a.modified
 	}
-	w, err := a.zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store, Modified: modified.UTC()})
+	if a.buf == nil {
+		a.buf = make([]byte, blob.CompressedHead)
+	}
+	n, err := io.ReadFull(src, a.buf)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return err
+	}
+	head := a.buf[:n]
+	method := zip.Deflate
+	if blob.Compressed(head) {
+		method = zip.Store
+	}
+	w, err := a.zw.CreateHeader(&zip.FileHeader{Name: name, Method: method, Modified: modified.UTC()})
 	if err != nil {
 		return err
 	}
-	if a.buf == nil {
-		a.buf = make([]byte, 64<<10)
+	cw := countWriter{w, &a.raw}
+	if _, err := cw.Write(head); err != nil || n < len(a.buf) {
+		return err
 	}
 	// Hide WriterTo so the one buffer is used for every file.
-	_, err = io.CopyBuffer(countWriter{w, &a.raw}, struct{ io.Reader }{src}, a.buf)
+	_, err = io.CopyBuffer(cw, struct{ io.Reader }{src}, a.buf)
 	return err
 }
 

@@ -52,7 +52,7 @@ func benchWorld(b *testing.B, kind store.Kind) *world {
 
 // bigAttachments gives every sheet's file SILLAGE_BENCH_ATTACHMENT_KB
 // kilobytes of its own (the demo's files are tiny; real ones are scans and
-// photos, stored in the archives as they are).
+// photos: PDFs of compressed images, stored in the archives as they are).
 func bigAttachments(b *testing.B, w *world) {
 	kb, _ := strconv.Atoi(os.Getenv("SILLAGE_BENCH_ATTACHMENT_KB"))
 	if kb <= 0 {
@@ -63,8 +63,8 @@ func bigAttachments(b *testing.B, w *world) {
 	buf := make([]byte, kb<<10)
 	for _, row := range rows {
 		uai, id, _ := strings.Cut(row, "|")
-		copy(buf, "%PDF-1.4\n")
-		for i := 9; i+8 <= len(buf); i += 8 {
+		head := copy(buf, "%PDF-1.4\n1 0 obj\n<< /Type /XObject /Subtype /Image /Filter /DCTDecode >>\nstream\n")
+		for i := head; i+8 <= len(buf); i += 8 {
 			binary.LittleEndian.PutUint64(buf[i:], rng.Uint64())
 		}
 		ref, err := w.blobs.Put(bytes.NewReader(buf))

@@ -431,6 +431,12 @@ func (e *Engine) RunOne(ctx context.Context, req Request, uai sillage.UAI) Outco
 		o.Status, o.Message, o.Err = OutcomeFailed, sillage.Message(err), err
 	default:
 		o.Status, o.Report = OutcomeDone, rep
+		// A step moves or removes a year of rows: statistics for the
+		// next steps and the pages (store.Optimize). A failure undoes
+		// nothing.
+		if err := e.Store.Optimize(ctx); err != nil {
+			e.log().Warn("statistics not refreshed after the rollover step", "uai", uai, "step", int(req.Step), "err", err)
+		}
 	}
 	if e.OnChange != nil {
 		e.OnChange(uai)

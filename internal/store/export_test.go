@@ -1,6 +1,10 @@
 package store
 
-import "context"
+import (
+	"context"
+
+	"github.com/sillage/sillage"
+)
 
 // PackCascades lists, for the tests, what a pack copies along with a
 // table's rows: "child.column" by parent table.
@@ -25,4 +29,38 @@ func (s *Store) MigrateTo(ctx context.Context, version int64) error {
 	}
 	_, err = p.UpTo(ctx, version)
 	return err
+}
+
+// TransferReadPlans returns SQLite's EXPLAIN QUERY PLAN lines of the
+// transfer's candidate read and of its results read for refs, by read.
+func (tx CrossTenant) TransferReadPlans(ctx context.Context, refs []sillage.StudentRef) (map[string][]string, error) {
+	cte, args := refsCTE("r", refs, nil)
+	reads := map[string]struct {
+		q    string
+		args []any
+	}{
+		"candidates": {transferCandidatesQuery, nil},
+		"results":    {"WITH " + cte + transferResultsQuery, args},
+	}
+	out := map[string][]string{}
+	for name, r := range reads {
+		rows, err := tx.query(ctx, "EXPLAIN QUERY PLAN "+r.q, r.args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[name] = append(out[name], detail)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

@@ -143,6 +143,19 @@ func (tx CrossTenant) ListStudentsByRef(ctx context.Context, refs []sillage.Stud
 	return out, nil
 }
 
+// transferEvalCols are the evaluation columns of a transfer record's reads.
+const transferEvalCols = `e.id, e.title, e.date, e.level, e.diploma, e.school_year, e.referential_id, rf.diploma`
+
+// transferResultsQuery reads the results of the students of the CTE r (the
+// bulk of a transfer record; a constant so that a test can check its plan).
+const transferResultsQuery = ` SELECT x.student_id, ` + transferEvalCols + `, x.competence_id, c.referential_id, crf.diploma, c.code, x.value
+			FROM r JOIN results x ON x.uai = r.uai AND x.student_id = r.sid
+			JOIN evaluations e ON e.uai = x.uai AND e.id = x.evaluation_id AND e.deleted_at IS NULL
+			JOIN referentials rf ON rf.uai = e.uai AND rf.id = e.referential_id
+			JOIN competences c ON c.uai = x.uai AND c.id = x.competence_id
+			JOIN referentials crf ON crf.uai = c.uai AND crf.id = c.referential_id
+			ORDER BY x.student_id, e.id, c.code`
+
 // GetTransferRecords reads what a transfer moves for each of these origin
 // students (see TransferRecord): their results and comments with their
 // live evaluations, their live sheets with files. Students with nothing get
@@ -164,19 +177,12 @@ func (tx CrossTenant) GetTransferRecords(ctx context.Context, refs []sillage.Stu
 			order[student] = append(order[student], k)
 			return p
 		}
-		const evalCols = `e.id, e.title, e.date, e.level, e.diploma, e.school_year, e.referential_id, rf.diploma`
 		var year int64
 		evalDest := func(e *sillage.TransferEvaluation) []any {
 			return []any{&e.ID, &e.Title, dt{&e.Date}, &e.Level, &e.Diploma, &year, &e.ReferentialID, &e.ReferentialDiploma}
 		}
 		cte, args := refsCTE("r", part, nil)
-		rows, err := tx.query(ctx, `WITH `+cte+` SELECT x.student_id, `+evalCols+`, x.competence_id, c.referential_id, crf.diploma, c.code, x.value
-			FROM r JOIN results x ON x.uai = r.uai AND x.student_id = r.sid
-			JOIN evaluations e ON e.uai = x.uai AND e.id = x.evaluation_id AND e.deleted_at IS NULL
-			JOIN referentials rf ON rf.uai = e.uai AND rf.id = e.referential_id
-			JOIN competences c ON c.uai = x.uai AND c.id = x.competence_id
-			JOIN referentials crf ON crf.uai = c.uai AND crf.id = c.referential_id
-			ORDER BY x.student_id, e.id, c.code`, args...)
+		rows, err := tx.query(ctx, `WITH `+cte+transferResultsQuery, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -197,7 +203,7 @@ func (tx CrossTenant) GetTransferRecords(ctx context.Context, refs []sillage.Stu
 		if err := rows.Err(); err != nil {
 			return nil, mapErr(err)
 		}
-		rows, err = tx.query(ctx, `WITH `+cte+` SELECT x.student_id, `+evalCols+`, x.text
+		rows, err = tx.query(ctx, `WITH `+cte+` SELECT x.student_id, `+transferEvalCols+`, x.text
 			FROM r JOIN comments x ON x.uai = r.uai AND x.student_id = r.sid
 			JOIN evaluations e ON e.uai = x.uai AND e.id = x.evaluation_id AND e.deleted_at IS NULL
 			JOIN referentials rf ON rf.uai = e.uai AND rf.id = e.referential_id

@@ -21,26 +21,37 @@ import (
 // origin student and this one share a version. The second way finds an
 // entry made under the newest key for a student only known here under an
 // older one, so the result is the same whatever the order of the imports.
+//
+// The index (the departures) drives both halves through CROSS JOIN, which
+// SQLite keeps in the written order: without statistics (a real instance
+// has only those PRAGMA optimize gathered) its planner would scan every
+// student's unqids instead, twice per run. PostgreSQL plans CROSS JOIN …
+// WHERE like any inner join.
 const transferMatches = `m (uai, sid, ou, os) AS (
 		SELECT du.uai, du.person_id, i.origin_uai, i.origin_student_id
-		FROM person_unqids du JOIN transfer_index i ON i.unqid = du.unqid AND i.origin_uai <> du.uai
+		FROM transfer_index i CROSS JOIN person_unqids du
+		WHERE du.unqid = i.unqid AND du.uai <> i.origin_uai
 		UNION
 		SELECT du.uai, du.person_id, i.origin_uai, i.origin_student_id
-		FROM transfer_index i JOIN person_unqids ou ON ou.uai = i.origin_uai AND ou.person_id = i.origin_student_id
-		JOIN person_unqids du ON du.unqid = ou.unqid AND du.uai <> i.origin_uai)`
+		FROM transfer_index i CROSS JOIN person_unqids ou CROSS JOIN person_unqids du
+		WHERE ou.uai = i.origin_uai AND ou.person_id = i.origin_student_id AND du.unqid = ou.unqid AND du.uai <> i.origin_uai)`
+
+// transferCandidatesQuery is ListTransferCandidates' statement (a constant
+// so that a test can check its plan).
+const transferCandidatesQuery = `WITH ` + transferMatches + `
+		SELECT p.uai, p.id, p.unqid, p.entered_at, p.diploma, p.previous_uai, p.previous_name,
+		i.unqid, i.origin_uai, i.origin_student_id, i.diploma, i.deactivated_at
+		FROM persons p LEFT JOIN m ON m.uai = p.uai AND m.sid = p.id
+		LEFT JOIN transfer_index i ON i.origin_uai = m.ou AND i.origin_student_id = m.os
+		WHERE p.role = 'student' AND p.transfer_status = 'new' AND p.deactivated_at IS NULL AND p.unqid <> ''
+		ORDER BY p.uai, p.id, i.deactivated_at, i.origin_uai`
 
 // ListTransferCandidates returns every new, active student of the instance
 // that has an unqid, once per index entry of another establishment that
 // matches them under any key version (once with a nil Entry when there is
 // none), by establishment, student and deactivation date.
 func (tx CrossTenant) ListTransferCandidates(ctx context.Context) ([]sillage.TransferCandidate, error) {
-	return collect(ctx, tx.txn, `WITH `+transferMatches+`
-		SELECT p.uai, p.id, p.unqid, p.entered_at, p.diploma, p.previous_uai, p.previous_name,
-		i.unqid, i.origin_uai, i.origin_student_id, i.diploma, i.deactivated_at
-		FROM persons p LEFT JOIN m ON m.uai = p.uai AND m.sid = p.id
-		LEFT JOIN transfer_index i ON i.origin_uai = m.ou AND i.origin_student_id = m.os
-		WHERE p.role = 'student' AND p.transfer_status = 'new' AND p.deactivated_at IS NULL AND p.unqid <> ''
-		ORDER BY p.uai, p.id, i.deactivated_at, i.origin_uai`, nil, func(r *sql.Rows) (sillage.TransferCandidate, error) {
+	return collect(ctx, tx.txn, transferCandidatesQuery, nil, func(r *sql.Rows) (sillage.TransferCandidate, error) {
 		var c sillage.TransferCandidate
 		var uai, prev string
 		var oUnqid, oUAI, oDiploma sql.NullString

@@ -422,6 +422,13 @@ func Run(ctx context.Context, st *store.Store, o Options) (*Report, error) {
 	if err := ctx.Err(); err != nil {
 		return rep, err
 	}
+	// The moves changed the tables' sizes: statistics for the next run and
+	// the pages (store.Optimize; a failure there undoes nothing).
+	if !o.DryRun && len(rep.Transferred) > 0 {
+		if err := st.Optimize(ctx); err != nil {
+			e.log.Warn("statistics not refreshed after the transfer run", "err", err)
+		}
+	}
 	sort.SliceStable(rep.Pending, func(i, j int) bool {
 		if rep.Pending[i].UAI != rep.Pending[j].UAI {
 			return rep.Pending[i].UAI < rep.Pending[j].UAI

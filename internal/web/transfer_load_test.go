@@ -90,9 +90,6 @@ func TestTransferDashboardLoad(t *testing.T) {
 	if err != nil || len(rep.Transferred) != 300 {
 		t.Fatalf("transfer: %d, %v", len(rep.Transferred), err)
 	}
-	if _, err := f.st.SQLDB().Exec("ANALYZE"); err != nil {
-		t.Fatal(err)
-	}
 	f.session(f.b, sillage.RoleDirector)
 	token := f.tokens[string(uaiB)+"/"+string(sillage.RoleDirector)]
 	status, body := f.do(f.clientWithToken(token), "GET", "/transferts", nil)

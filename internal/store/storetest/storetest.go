@@ -110,8 +110,11 @@ func DSN(tb testing.TB, k store.Kind) store.DSN {
 	q := u.Query()
 	q.Set("search_path", schema)
 	// Tests need no durability across a machine crash: do not wait for
-	// the WAL flush at each commit.
-	q.Set("synchronous_commit", "off")
+	// the WAL flush at each commit. Benchmarks measure what production
+	// gets, which waits for it.
+	if _, bench := tb.(*testing.B); !bench {
+		q.Set("synchronous_commit", "off")
+	}
 	u.RawQuery = q.Encode()
 	return store.DSN{Kind: store.Postgres, URL: u.String()}
 }
