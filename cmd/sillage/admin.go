@@ -80,13 +80,9 @@ func (a *app) establishmentKindCmd() *cobra.Command {
 		Short: "Indique le type d'un établissement (le Livret Scolaire Unique n'est proposé qu'aux écoles et aux collèges)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			u, err := sillage.ParseUAI(uai)
+			u, k, err := parseUAIKind(uai, kind)
 			if err != nil {
-				return usageError{err}
-			}
-			k, err := sillage.ParseEstablishmentKind(kind)
-			if err != nil {
-				return usageError{err}
+				return err
 			}
 			ctx := cmd.Context()
 			st, err := a.open(ctx)
@@ -114,6 +110,20 @@ func (a *app) establishmentKindCmd() *cobra.Command {
 	return cmd
 }
 
+// parseUAIKind reads the --uai and --kind flags of the establishment
+// commands; a bad value is a usage error.
+func parseUAIKind(uai, kind string) (sillage.UAI, sillage.EstablishmentKind, error) {
+	u, err := sillage.ParseUAI(uai)
+	if err != nil {
+		return "", "", usageError{err}
+	}
+	k, err := sillage.ParseEstablishmentKind(kind)
+	if err != nil {
+		return "", "", usageError{err}
+	}
+	return u, k, nil
+}
+
 func (a *app) establishmentCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "establishment", Short: "Gère les établissements de l'instance"}
 	var uai, name, kind string
@@ -122,13 +132,9 @@ func (a *app) establishmentCmd() *cobra.Command {
 		Short: "Ajoute un établissement",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			u, err := sillage.ParseUAI(uai)
+			u, k, err := parseUAIKind(uai, kind)
 			if err != nil {
-				return usageError{err}
-			}
-			k, err := sillage.ParseEstablishmentKind(kind)
-			if err != nil {
-				return usageError{err}
+				return err
 			}
 			if strings.TrimSpace(name) == "" {
 				return usagef("le nom de l'établissement est obligatoire (--name)")
