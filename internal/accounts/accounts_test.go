@@ -13,6 +13,7 @@ import (
 	"github.com/sillage/sillage/internal/accounts"
 	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/blob"
+	"github.com/sillage/sillage/internal/pdfdoc"
 	"github.com/sillage/sillage/internal/sealbox"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/store/storetest"
@@ -72,7 +73,7 @@ func TestSharedAccount(t *testing.T) {
 		var list sillage.CredentialList
 		box := testBox(t)
 		err = st.Write(ctx, func(tx *store.Tx) (err error) {
-			list, creds, err = accounts.IssueStaff(ctx, tx, blobs, box, a, admin, 2025)
+			list, creds, err = accounts.IssueStaff(ctx, tx, blobs, box, a, admin, "https://sillage.ac-exemple.fr/connexion", 2025)
 			return err
 		})
 		if err != nil {
@@ -156,6 +157,15 @@ func checkSealedList(t *testing.T, blobs *blob.Store, box *sealbox.Box, l sillag
 		}
 		if sum == l.PDFSHA256 && !bytes.HasPrefix(plain, []byte("%PDF-")) {
 			t.Fatal("the sealed PDF does not open into a PDF")
+		}
+		if sum == l.PDFSHA256 {
+			for _, c := range creds {
+				for _, want := range []string{"Établissement 0860012W", c.Login, c.Password, "https://sillage.ac-exemple.fr/connexion"} {
+					if !pdfdoc.HasText(plain, want) {
+						t.Fatalf("%s's slip lacks %q", c.Name, want)
+					}
+				}
+			}
 		}
 		if sum == l.CSVSHA256 {
 			for _, c := range creds {

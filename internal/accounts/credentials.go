@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"sync"
-	"time"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
@@ -21,6 +20,7 @@ import (
 type Credential struct {
 	Name     string // "NOM Prénom"
 	Role     string // "Élève", or "Responsable de NOM Prénom"
+	Class    string // the division's code, for a student
 	Login    string
 	Password string
 }
@@ -35,8 +35,9 @@ func needsCredentials(acc sillage.Account) bool {
 // their legal guardians whose accounts were never activated, and stores the
 // list (PDF and CSV) in the blob store, sealed by box (the lists hold
 // passwords in clear: privacy.md, docs/securite.md). Issuing again replaces the passwords
-// of the previous list for accounts still not activated.
-func IssueDivision(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Box, uai sillage.UAI, who audit.Actor, divisionID int64) (sillage.CredentialList, []Credential, error) {
+// of the previous list for accounts still not activated. signIn is the
+// sign-in address printed on each slip.
+func IssueDivision(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Box, uai sillage.UAI, who audit.Actor, signIn string, divisionID int64) (sillage.CredentialList, []Credential, error) {
 	div, err := tx.People().GetDivision(ctx, uai, divisionID)
 	if err != nil {
 		return sillage.CredentialList{}, nil, err
@@ -45,13 +46,9 @@ func IssueDivision(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *se
 	if err != nil {
 		return sillage.CredentialList{}, nil, err
 	}
-	type target struct {
-		person sillage.Person
-		role   string
-	}
 	var targets []target
 	for _, s := range students {
-		targets = append(targets, target{s.Person, sillage.RoleStudent.Label()})
+		targets = append(targets, target{s.Person, sillage.RoleStudent.Label(), div.Code})
 		links, err := tx.People().ListGuardians(ctx, uai, s.ID)
 		if err != nil {
 			return sillage.CredentialList{}, nil, err
@@ -65,42 +62,47 @@ func IssueDivision(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *se
 				return sillage.CredentialList{}, nil, err
 			}
 			if p.Active() {
-				targets = append(targets, target{p, "Responsable de " + s.FullName()})
+				targets = append(targets, target{person: p, role: "Responsable de " + s.FullName()})
 			}
 		}
 	}
-	persons := make([]sillage.Person, len(targets))
-	roles := make([]string, len(targets))
-	for i, t := range targets {
-		persons[i], roles[i] = t.person, t.role
-	}
-	return issue(ctx, tx, blobs, box, uai, who, div.SchoolYear, div.Code, "Identifiants de la classe "+div.Code, persons, roles)
+	return issue(ctx, tx, blobs, box, uai, who, signIn, div.SchoolYear, div.Code, "Identifiants de la classe "+div.Code, targets)
+}
+
+// target is a person a list may give credentials to.
+type target struct {
+	person sillage.Person
+	role   string // as printed: "Élève", "Responsable de NOM Prénom"…
+	class  string // the division's code, for a student
 }
 
 // IssueStaff issues one-time passwords to the active staff (teachers,
 // direction, administrators, other staff) whose accounts were never activated.
-func IssueStaff(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Box, uai sillage.UAI, who audit.Actor, year sillage.SchoolYear) (sillage.CredentialList, []Credential, error) {
-	var persons []sillage.Person
-	var roles []string
+func IssueStaff(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Box, uai sillage.UAI, who audit.Actor, signIn string, year sillage.SchoolYear) (sillage.CredentialList, []Credential, error) {
+	var targets []target
 	for _, role := range []sillage.Role{sillage.RoleTeacher, sillage.RoleDirector, sillage.RoleAdministrator, sillage.RoleStaff} {
 		ps, err := tx.People().ListPersons(ctx, uai, sillage.PersonFilter{Role: role, ActiveOnly: true})
 		if err != nil {
 			return sillage.CredentialList{}, nil, err
 		}
 		for _, p := range ps {
-			persons = append(persons, p)
-			roles = append(roles, role.Label())
+			targets = append(targets, target{person: p, role: role.Label()})
 		}
 	}
-	return issue(ctx, tx, blobs, box, uai, who, year, "", "Identifiants des personnels", persons, roles)
+	return issue(ctx, tx, blobs, box, uai, who, signIn, year, "", "Identifiants des personnels", targets)
 }
 
-func issue(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Box, uai sillage.UAI, who audit.Actor, year sillage.SchoolYear,
-	division, title string, persons []sillage.Person, roles []string) (sillage.CredentialList, []Credential, error) {
+func issue(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Box, uai sillage.UAI, who audit.Actor, signIn string, year sillage.SchoolYear,
+	division, title string, targets []target) (sillage.CredentialList, []Credential, error) {
+	est, err := tx.Establishments().GetEstablishment(ctx, uai)
+	if err != nil {
+		return sillage.CredentialList{}, nil, err
+	}
 	var creds []Credential
 	var accountIDs []int64
 	shared := 0
-	for i, p := range persons {
+	for _, t := range targets {
+		p := t.person
 		if p.AccountID == 0 {
 			login, err := UniqueLogin(ctx, tx, p.FirstName, p.LastName)
 			if err != nil {
@@ -130,7 +132,7 @@ func issue(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Bo
 			shared++
 			continue
 		}
-		creds = append(creds, Credential{Name: p.FullName(), Role: roles[i], Login: acc.Login, Password: auth.OneTimePassword()})
+		creds = append(creds, Credential{Name: p.FullName(), Role: t.role, Class: t.class, Login: acc.Login, Password: auth.OneTimePassword()})
 		accountIDs = append(accountIDs, acc.ID)
 	}
 	if len(creds) == 0 {
@@ -145,7 +147,7 @@ func issue(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Bo
 			return sillage.CredentialList{}, nil, err
 		}
 	}
-	pdfRef, csvRef, err := storeFiles(blobs, box, title, tx.Now(), creds)
+	pdfRef, csvRef, err := storeFiles(blobs, box, Handout{Title: title, At: tx.Now(), Establishment: est.Name, SignIn: signIn}, creds)
 	if err != nil {
 		return sillage.CredentialList{}, nil, err
 	}
@@ -193,7 +195,7 @@ const Purpose = sealbox.PurposeCredentials
 
 // storeFiles stores the PDF and the CSV sealed: the blob store never holds
 // a one-time password in clear.
-func storeFiles(blobs *blob.Store, box *sealbox.Box, title string, at time.Time, creds []Credential) (blob.Ref, blob.Ref, error) {
+func storeFiles(blobs *blob.Store, box *sealbox.Box, h Handout, creds []Credential) (blob.Ref, blob.Ref, error) {
 	if box == nil {
 		return blob.Ref{}, blob.Ref{}, sillage.Errorf(sillage.KindUnavailable, "clé de chiffrement absente (SILLAGE_SECRETS_KEY_FILE) : les listes d'identifiants ne peuvent pas être conservées")
 	}
@@ -211,7 +213,7 @@ func storeFiles(blobs *blob.Store, box *sealbox.Box, title string, at time.Time,
 		}
 		return blobs.Put(bytes.NewReader(sealed))
 	}
-	pdfRef, err := put(func(b *bytes.Buffer) error { return WritePDF(b, title, at, sorted) })
+	pdfRef, err := put(func(b *bytes.Buffer) error { return WritePDF(b, h, sorted) })
 	if err != nil {
 		return blob.Ref{}, blob.Ref{}, err
 	}

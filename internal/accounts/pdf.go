@@ -7,17 +7,36 @@ import (
 	"github.com/sillage/sillage/internal/pdfdoc"
 )
 
-// WritePDF writes a credential list as a PDF to hand out: a table, and the
-// instructions for the first sign-in.
-func WritePDF(w io.Writer, title string, at time.Time, creds []Credential) error {
-	d := pdfdoc.New(title, at)
-	d.Title(title)
-	d.Note("Mots de passe provisoires : ils doivent être changés à la première connexion, après lecture de la notice sur les données personnelles. " +
-		"Ce document est confidentiel : remettez à chacun sa ligne seulement.")
-	rows := make([][]string, len(creds))
+// Handout is what every slip of a credential list shares.
+type Handout struct {
+	Title         string
+	At            time.Time
+	Establishment string // its name, heading each slip
+	SignIn        string // the sign-in address
+}
+
+// FirstSignIn is the instruction printed on every slip.
+const FirstSignIn = "À la première connexion, vous choisirez votre mot de passe. Ce coupon est personnel : ne le confiez à personne."
+
+// WritePDF writes a credential list as a PDF to hand out: one slip per
+// person, between cut lines, so each gets their own credentials and no
+// one else's.
+func WritePDF(w io.Writer, h Handout, creds []Credential) error {
+	d := pdfdoc.New(h.Title, h.At)
+	d.Title(h.Title)
+	d.Note("Document confidentiel : découpez-le le long des pointillés et remettez à chacun son coupon seulement. " +
+		"Les mots de passe sont provisoires.")
+	slips := make([]pdfdoc.Slip, len(creds))
 	for i, c := range creds {
-		rows[i] = []string{c.Name, c.Role, c.Login, c.Password}
+		slips[i] = pdfdoc.Slip{Heading: h.Establishment, Note: FirstSignIn, Fields: [][2]string{
+			{"Nom", c.Name},
+			{"Profil", c.Role},
+			{"Classe", c.Class},
+			{"Identifiant", c.Login},
+			{"Mot de passe provisoire", c.Password},
+			{"Adresse de connexion", h.SignIn},
+		}}
 	}
-	d.Table([]string{"Nom", "Profil", "Identifiant", "Mot de passe provisoire"}, []float64{0.3, 0.3, 0.22, 0.18}, rows)
+	d.Slips(slips)
 	return d.Write(w)
 }

@@ -252,22 +252,53 @@ func (s *Store) put(r io.Reader, sync bool) (Ref, error) {
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	final := s.name(sum)
-	if err := s.root.MkdirAll(path.Dir(final), 0o750); err != nil {
+	fanout := path.Dir(final)
+	_, statErr := s.root.Stat(fanout)
+	newFanout := errors.Is(statErr, fs.ErrNotExist)
+	if err := s.root.MkdirAll(fanout, 0o750); err != nil {
 		s.root.Remove(tmpName)
 		return Ref{}, sillage.Wrap(sillage.KindUnavailable, err, "écriture du fichier")
 	}
+	var durable []string // what a synced Put flushes after its rename
 	if _, err := s.root.Stat(final); err == nil {
 		s.root.Remove(tmpName) // already stored: content-addressed
+		if sync && s.isUnsynced(final) {
+			// A deferred write of the same content, not flushed yet:
+			// this caller is promised a durable blob now.
+			durable = append(durable, final, fanout)
+		}
 	} else if err := s.root.Rename(tmpName, final); err != nil {
 		s.root.Remove(tmpName)
 		return Ref{}, sillage.Wrap(sillage.KindUnavailable, err, "écriture du fichier")
+	} else if sync {
+		// The rename is only durable once the folder naming the file is
+		// flushed, and a new fan-out folder once sha256/ is.
+		durable = append(durable, fanout)
+	}
+	if sync && newFanout {
+		durable = append(durable, "sha256")
 	}
 	if !sync {
 		// Also when the blob was there already: it may be another
 		// deferred write not synced yet.
 		s.deferSync(final)
 	}
+	for _, name := range durable {
+		if err := s.syncOne(name); err != nil {
+			// The blob stays (content-addressed, possibly shared); the
+			// caller commits nothing that references it this time.
+			return Ref{}, sillage.Wrap(sillage.KindUnavailable, err, "synchronisation du fichier")
+		}
+	}
 	return Ref{SHA256: sum, Size: n}, nil
+}
+
+// isUnsynced reports whether name waits for the next Sync (which flushes
+// it again, harmlessly, if a synced Put flushed it meanwhile).
+func (s *Store) isUnsynced(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.unsynced[name]
 }
 
 func randomName() string {

@@ -227,3 +227,79 @@ func TestSyncFlushesTheDeferredFiles(t *testing.T) {
 		t.Fatalf("a Sync with nothing to do: %v", err)
 	}
 }
+
+// A synced Put flushes the folders that name the new file (its fan-out
+// folder, and sha256/ when that folder is new): the content round-trips
+// whether the fan-out folder is new or not, and through a deferred write
+// of the same content still waiting for Sync.
+func TestSyncedPutIntoNewAndExistingFolders(t *testing.T) {
+	s, err := Open(t.TempDir(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	pending, err := s.PutDeferred(strings.NewReader("en attente"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"premier", "premier", "en attente"} {
+		ref, err := s.Put(strings.NewReader(c))
+		if err != nil {
+			t.Fatalf("put %q: %v", c, err)
+		}
+		f, err := s.Open(ref.SHA256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(f)
+		f.Close()
+		if string(b) != c {
+			t.Fatalf("content %q, want %q", b, c)
+		}
+	}
+	// A sibling in an existing fan-out folder.
+	sum := sha256.Sum256([]byte("premier"))
+	if _, err := os.Stat(filepath.Join(s.dir, "sha256", hex.EncodeToString(sum[:])[:2])); err != nil {
+		t.Fatal(err)
+	}
+	if !s.isUnsynced(s.name(pending.SHA256)) {
+		t.Fatal("the deferred write was dropped from the next Sync")
+	}
+	tmp, _ := os.ReadDir(s.scratch.Path)
+	if len(tmp) != 0 {
+		t.Fatalf("%d temporary files left", len(tmp))
+	}
+}
+
+// A Put that fails (the reader breaks, the fan-out folder cannot be made)
+// leaves no temporary file and no blob.
+func TestFailedPutLeavesNothing(t *testing.T) {
+	s, err := Open(t.TempDir(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Put(io.MultiReader(strings.NewReader("début"), failingReader{})); sillage.KindOf(err) != sillage.KindUnavailable {
+		t.Fatalf("broken reader: %v", err)
+	}
+	content := "contenu bloqué"
+	sum := sha256.Sum256([]byte(content))
+	// A file where the fan-out folder should be: the folder cannot be made.
+	if err := os.WriteFile(filepath.Join(s.dir, "sha256", hex.EncodeToString(sum[:])[:2]), nil, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(strings.NewReader(content)); sillage.KindOf(err) != sillage.KindUnavailable {
+		t.Fatalf("blocked fan-out folder: %v", err)
+	}
+	if s.Has(hex.EncodeToString(sum[:])) {
+		t.Fatal("a failed Put stored its blob")
+	}
+	tmp, _ := os.ReadDir(s.scratch.Path)
+	if len(tmp) != 0 {
+		t.Fatalf("failed Puts left %d temporary files", len(tmp))
+	}
+}
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }

@@ -54,3 +54,18 @@ func TestDateInSchoolZone(t *testing.T) {
 		t.Fatal("the PDF is not stamped with the day in Paris, 29/03/2026")
 	}
 }
+
+// TestPages: Pages finds every page, in order, each with its own text.
+func TestPages(t *testing.T) {
+	pdf := render(t)
+	pages := Pages(pdf)
+	if n := bytes.Count(pdf, []byte("/Type /Page\n")); len(pages) != n || n < 2 {
+		t.Fatalf("%d pages found, the document has %d", len(pages), n)
+	}
+	if !PageHasText(pages[0], "Livret de compétences") || PageHasText(pages[1], "Livret de compétences") {
+		t.Fatal("the title is not on the first page only")
+	}
+	if !PageHasText(pages[1], "page 2/") {
+		t.Fatal("the second page's footer is not on the second page")
+	}
+}

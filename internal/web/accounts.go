@@ -307,20 +307,34 @@ func (s *Server) issueCredentials(w http.ResponseWriter, r *http.Request, req *R
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
 		var err error
 		if target == "staff" {
-			list, _, err = accounts.IssueStaff(ctx, tx, s.blobs, box, req.P.UAI, req.Actor(), sillage.SchoolYearOf(s.clock.Now()))
+			list, _, err = accounts.IssueStaff(ctx, tx, s.blobs, box, req.P.UAI, req.Actor(), s.signInAddress(r), sillage.SchoolYearOf(s.clock.Now()))
 			return err
 		}
 		id, err := formID(r, "division")
 		if err != nil || id == 0 {
 			return sillage.Errorf(sillage.KindInvalid, "classe inconnue")
 		}
-		list, _, err = accounts.IssueDivision(ctx, tx, s.blobs, box, req.P.UAI, req.Actor(), id)
+		list, _, err = accounts.IssueDivision(ctx, tx, s.blobs, box, req.P.UAI, req.Actor(), s.signInAddress(r), id)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	return s.redirect(w, r, req, "/comptes/identifiants", fmt.Sprintf("%s : %d mots de passe provisoires édités. Téléchargez la liste ci-dessous.", list.Title, list.Accounts))
+}
+
+// signInAddress is the sign-in page's address printed on credential slips:
+// the public URL when one is set (SILLAGE_BASE_URL), else the address the
+// administrator issuing the list reaches Sillage at.
+func (s *Server) signInAddress(r *http.Request) string {
+	if base := strings.TrimSpace(s.cfg.BaseURL); base != "" {
+		return strings.TrimRight(base, "/") + "/connexion"
+	}
+	scheme := "http"
+	if r.TLS != nil || s.cfg.SecureCookies {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + "/connexion"
 }
 
 func (s *Server) downloadCredentials(format string) handler {

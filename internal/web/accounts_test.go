@@ -13,6 +13,7 @@ import (
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/accounts"
 	"github.com/sillage/sillage/internal/audit"
+	"github.com/sillage/sillage/internal/pdfdoc"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -139,6 +140,13 @@ func TestCredentialListForADivision(t *testing.T) {
 	status, pdf := f.do(admin, "GET", "/comptes/identifiants/"+itoa(div.ID)+"/pdf", nil)
 	if status != http.StatusOK || !strings.HasPrefix(pdf, "%PDF-") {
 		t.Fatalf("pdf: %d", status)
+	}
+	// One slip each, with the establishment, the class of the student and
+	// the address this administrator reached Sillage at.
+	for _, want := range []string{"Lycée A", "NOUVELLE Zoé", "NOUVELLE Marc", "Classe :", "1SN", login, otp, f.ts.URL + "/connexion", accounts.FirstSignIn} {
+		if !pdfdoc.HasText([]byte(pdf), want) {
+			t.Errorf("the slips lack %q", want)
+		}
 	}
 	var entries []sillage.AuditEntry
 	f.st.Read(ctx, func(tx *store.Tx) (err error) {

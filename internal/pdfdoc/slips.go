@@ -1,0 +1,97 @@
+package pdfdoc
+
+import "strings"
+
+// Slip is one cut-out slip of a handout: a heading, "label : value" lines
+// (empty values are skipped) and a closing note.
+type Slip struct {
+	Heading string
+	Fields  [][2]string
+	Note    string
+}
+
+const (
+	slipPad    = 3.5  // space inside a slip, above and below its text
+	slipLine   = 5.0  // height of a field line
+	noteLine   = 4.5  // height of a note line
+	slipLabelW = 52.0 // width of the labels column
+	pageBottom = 297 - margin - 8
+)
+
+// Slips writes slips one under the other, each between dashed cut lines
+// marked with scissors. A slip that does not fit in what is left of the
+// page starts the next one: none is ever cut across two pages.
+func (d *Doc) Slips(slips []Slip) {
+	d.f.Ln(2)
+	for _, s := range slips {
+		h := d.slipHeight(s)
+		if d.f.GetY()+h > pageBottom {
+			d.f.AddPage()
+		}
+		d.writeSlip(s, h)
+	}
+}
+
+// slipHeight is the height of a slip, its text wrapped as writeSlip
+// writes it.
+func (d *Doc) slipHeight(s Slip) float64 {
+	h := 2*slipPad + slipLine + 1 // heading
+	d.f.SetFont("go", "", 10)
+	for _, fl := range s.Fields {
+		if strings.TrimSpace(fl[1]) != "" {
+			h += float64(len(d.f.SplitText(fl[1], contentW-slipLabelW-4))) * slipLine
+		}
+	}
+	if s.Note != "" {
+		d.f.SetFont("go", "", 9)
+		h += 1 + float64(len(d.f.SplitText(s.Note, contentW-4)))*noteLine
+	}
+	return h
+}
+
+func (d *Doc) writeSlip(s Slip, h float64) {
+	top := d.f.GetY()
+	d.cutLine(top)
+	d.f.SetXY(margin+2, top+slipPad)
+	d.f.SetFont("go", "B", 11)
+	d.f.CellFormat(contentW-4, slipLine, s.Heading, "", 1, "L", false, 0, "")
+	d.f.Ln(1)
+	for _, fl := range s.Fields {
+		if strings.TrimSpace(fl[1]) == "" {
+			continue
+		}
+		d.f.SetX(margin + 2)
+		d.f.SetFont("go", "", 10)
+		d.f.CellFormat(slipLabelW, slipLine, fl[0]+" :", "", 0, "L", false, 0, "")
+		d.f.SetFont("go", "B", 10)
+		d.f.MultiCell(contentW-slipLabelW-4, slipLine, fl[1], "", "L", false)
+	}
+	if s.Note != "" {
+		d.f.Ln(1)
+		d.f.SetX(margin + 2)
+		d.f.SetFont("go", "", 9)
+		d.f.SetTextColor(70, 70, 70)
+		d.f.MultiCell(contentW-4, noteLine, s.Note, "", "L", false)
+		d.f.SetTextColor(0, 0, 0)
+	}
+	d.cutLine(top + h)
+	d.f.SetXY(margin, top+h)
+}
+
+// cutLine draws a dashed line across the page at y, with scissors at its
+// left end, drawn rather than written: the Go fonts have no ✂.
+func (d *Doc) cutLine(y float64) {
+	f := d.f
+	f.SetDrawColor(120, 120, 120)
+	f.SetLineWidth(0.2)
+	f.SetDashPattern([]float64{1.5, 1}, 0)
+	f.Line(margin+7, y, pageW-margin, y)
+	f.SetDashPattern(nil, 0)
+	// Two rings for the handles, two crossed blades pointing at the line.
+	x := margin
+	f.Circle(x+0.9, y-1.2, 0.9, "D")
+	f.Circle(x+0.9, y+1.2, 0.9, "D")
+	f.Line(x+1.7, y-0.8, x+6, y+0.9)
+	f.Line(x+1.7, y+0.8, x+6, y-0.9)
+	f.SetDrawColor(0, 0, 0)
+}
