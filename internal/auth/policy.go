@@ -77,6 +77,7 @@ const (
 
 	// The operator of the instance.
 	OperatorHome      Action = "operator.home"
+	OperatorKind      Action = "operator.kind" // an establishment's kind (what it is offered depends on it)
 	OperatorRollover  Action = "operator.rollover"
 	OperatorJobs      Action = "operator.jobs"
 	OperatorAudit     Action = "operator.audit"
@@ -141,6 +142,7 @@ var establishmentPolicy = map[Action][]sillage.Role{
 // jobs, configuration, aggregated counts — never a record's content.
 var operatorPolicy = map[Action]bool{
 	OperatorHome:      true,
+	OperatorKind:      true,
 	OperatorRollover:  true,
 	OperatorJobs:      true,
 	OperatorAudit:     true,

@@ -57,11 +57,11 @@ func DegreeOf(e sillage.Establishment) (lsu.Degree, error) {
 		return lsu.SecondDegree, nil
 	case sillage.KindUnknown:
 		return "", sillage.Errorf(sillage.KindInvalid, "le type de l'établissement %s n'est pas connu : le Livret Scolaire Unique (LSU) ne concerne que les écoles et les collèges. "+
-			"L'opérateur de l'instance l'indique par la commande %s", e.UAI, setKindCommand(e.UAI))
+			"L'opérateur de l'instance l'indique %s", e.UAI, howToSetKind(e.UAI))
 	}
 	return "", sillage.Errorf(sillage.KindInvalid, "le Livret Scolaire Unique (LSU) ne s'applique pas à %s, %s : il ne concerne que les écoles (1er degré) et les collèges (2nd degré), "+
-		"du CP à la 3e. Si l'établissement est en fait un collège ou une école, l'opérateur de l'instance corrige son type par la commande %s",
-		e.UAI, strings.ToLower(e.Kind.Label()), setKindCommand(e.UAI))
+		"du CP à la 3e. Si l'établissement est en fait un collège ou une école, l'opérateur de l'instance corrige son type %s",
+		e.UAI, strings.ToLower(e.Kind.Label()), howToSetKind(e.UAI))
 }
 
 // Applies reports whether LSU concerns the establishment (DegreeOf refuses
@@ -71,8 +71,10 @@ func Applies(e sillage.Establishment) bool {
 	return err == nil
 }
 
-func setKindCommand(uai sillage.UAI) string {
-	return fmt.Sprintf("« sillage establishment kind --uai %s --kind college » (ou ecole)", uai)
+// howToSetKind names both ways the operator sets the kind: their web page
+// (where they usually are) and the command line (for scripts).
+func howToSetKind(uai sillage.UAI) string {
+	return fmt.Sprintf("sur sa page « Établissements de l'instance » (choix du type, puis « Enregistrer ») ou par la commande « sillage establishment kind --uai %s --kind college » (ou ecole)", uai)
 }
 
 // DefaultVersion is the schema version of a degree when none is set.

@@ -1,11 +1,14 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/instance"
+	"github.com/sillage/sillage/internal/livret"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -95,5 +98,35 @@ func (s *Server) operatorHome(w http.ResponseWriter, r *http.Request, req *Reque
 		return err
 	}
 	sort.Slice(o.Rows, func(i, j int) bool { return o.Rows[i].Name < o.Rows[j].Name })
-	return s.render(w, r, req, http.StatusOK, "operator.html", "Établissements de l'instance", map[string]any{"Rows": o.Rows, "Total": o.Total})
+	return s.render(w, r, req, http.StatusOK, "operator.html", "Établissements de l'instance", map[string]any{"Rows": o.Rows, "Total": o.Total, "Kinds": sillage.EstablishmentKinds})
+}
+
+// setEstablishmentKind records the kind the operator chose on their page,
+// as the command line does (instance.SetKind, audited in the
+// establishment's journal); the flash says whether the Livret Scolaire
+// Unique now concerns the establishment, since that is why the kind matters.
+func (s *Server) setEstablishmentKind(w http.ResponseWriter, r *http.Request, req *Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	uai, err := sillage.ParseUAI(r.PostFormValue("uai"))
+	if err != nil {
+		return err
+	}
+	kind, err := sillage.ParseEstablishmentKind(r.PostFormValue("type"))
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	err = s.store.Write(ctx, func(tx *store.Tx) error {
+		return instance.SetKind(ctx, tx, uai, kind, req.Actor())
+	})
+	if err != nil {
+		return fmt.Errorf("set the kind of %s: %w", uai, err)
+	}
+	lsu := "ne le concerne pas"
+	if livret.Applies(sillage.Establishment{UAI: uai, Kind: kind}) {
+		lsu = "lui est proposé"
+	}
+	return s.redirect(w, r, req, "/operateur", fmt.Sprintf("Type de l'établissement enregistré : %s — le Livret Scolaire Unique %s.", strings.ToLower(kind.Label()), lsu))
 }

@@ -52,7 +52,8 @@ func TestLSUOfferedByKind(t *testing.T) {
 							t.Errorf("%s: explanation shown %v, LSU offered %v", path, explained, tc.offered)
 						}
 						if !tc.offered && (!pg.has("#lsu-not-applicable", tc.reason) || !pg.has("#lsu-not-applicable", "écoles") ||
-							!pg.has("#lsu-not-applicable", "sillage establishment kind --uai "+string(uai))) {
+							!pg.has("#lsu-not-applicable", "sillage establishment kind --uai "+string(uai)) ||
+							!pg.has("#lsu-not-applicable", "« Établissements de l'instance »")) {
 							t.Errorf("%s: reason %q not in %q", path, tc.reason, pg.text("#lsu-not-applicable"))
 						}
 						if tc.offered && path == "/lsu" && !pg.has("h2", "Prérequis") {

@@ -194,6 +194,7 @@ func (s *Server) routeTable() []route {
 
 		// Operator of the instance.
 		{method: "GET", path: "/operateur", action: auth.OperatorHome, h: s.operatorHome},
+		{method: "POST", path: "/operateur/etablissement/type", action: auth.OperatorKind, h: s.setEstablishmentKind},
 		{method: "GET", path: "/operateur/taches", action: auth.OperatorJobs, h: s.jobsPage},
 		{method: "POST", path: "/operateur/taches/transfert", action: auth.OperatorJobs, h: s.runTransferNow},
 		{method: "POST", path: "/operateur/taches/purge", action: auth.OperatorJobs, h: s.runPurgeNow},
