@@ -780,22 +780,37 @@ func (r *aafRun) estOf(join string) (int, error) {
 	return i, nil
 }
 
-// kindOfStructure guesses the kind of a new establishment from its type;
-// a type it does not recognise leaves the kind unknown, for the operator to
-// set (sillage establishment kind), rather than guessing a lycée.
+// kindOfStructure guesses the kind of a new establishment: from the
+// nature d'UAI code (ENTStructureCodeTypeStruct, or a type that is a code),
+// then from the type's words (ENTStructureTypeStruct: "COLLEGE"), then from
+// the name ("CLG JEAN MOULIN") only when the type says nothing ("SANS
+// OBJET"). What none of them tells is left unknown for the operator to set
+// rather than guessed a lycée.
 func kindOfStructure(s *aaf.Structure) sillage.EstablishmentKind {
-	if k, ok := kindOfNature(strings.TrimSpace(s.Type)); ok {
+	for _, code := range []string{s.TypeCode, s.Type} {
+		if k, ok := kindOfNature(strings.TrimSpace(code)); ok {
+			return k
+		}
+	}
+	if k := kindOfWords(s.Type); k != sillage.KindUnknown {
 		return k
 	}
-	t := strings.ToUpper(s.Type + " " + s.Name)
+	return kindOfWords(s.Name)
+}
+
+// kindOfWords reads an establishment's kind from the words of its type or
+// name.
+func kindOfWords(text string) sillage.EstablishmentKind {
+	t := " " + strings.ToUpper(strings.TrimSpace(text)) + " "
 	switch {
-	case strings.Contains(t, "PROF") || strings.HasPrefix(strings.TrimSpace(t), "LP "):
+	case strings.Contains(t, "PROFESSIONNEL") || strings.Contains(t, "LYCEE PROF") || strings.Contains(t, " LYC PROF") ||
+		strings.Contains(t, " LP ") || strings.Contains(t, " SEP "):
 		return sillage.KindLP
-	case strings.Contains(t, "COLLEGE") || strings.Contains(t, "CLG"):
+	case strings.Contains(t, "COLLEGE") || strings.Contains(t, " CLG "):
 		return sillage.KindCollege
 	case strings.Contains(t, "ECOLE") || strings.Contains(t, "ELEMENTAIRE") || strings.Contains(t, "MATERNELLE"):
 		return sillage.KindEcole
-	case strings.Contains(t, "LYCEE") || strings.Contains(t, "LYC "):
+	case strings.Contains(t, "LYCEE") || strings.Contains(t, " LYC ") || strings.Contains(t, " LGT "):
 		return sillage.KindLGT
 	}
 	return sillage.KindUnknown

@@ -12,27 +12,36 @@ import (
 // is left unknown for the operator rather than guessed a lycée.
 func TestKindOfStructure(t *testing.T) {
 	for _, tc := range []struct {
-		typ, name string
-		want      sillage.EstablishmentKind
+		code, typ, name string
+		want            sillage.EstablishmentKind
 	}{
-		{"340", "", sillage.KindCollege},
-		{"352", "", sillage.KindCollege},
-		{"151", "", sillage.KindEcole},
-		{"320", "", sillage.KindLP},
-		{"390", "", sillage.KindLP},
-		{"300", "", sillage.KindLGT},
-		{"306", "", sillage.KindLGT},
-		{"370", "EREA", sillage.KindUnknown},
-		{"COLLEGE", "", sillage.KindCollege},
-		{"ECOLE", "", sillage.KindEcole},
-		{"LYCEE PROFESSIONNEL", "", sillage.KindLP},
-		{"LYCEE", "", sillage.KindLGT},
-		{"SANS OBJET", "CLG JEAN MOULIN", sillage.KindCollege},
-		{"SANS OBJET", "CENTRE DE FORMATION", sillage.KindUnknown},
-		{"", "", sillage.KindUnknown},
+		// The code comes in ENTStructureCodeTypeStruct, beside words
+		// in ENTStructureTypeStruct (as in the national sample feeds).
+		{"340", "SANS OBJET", "", sillage.KindCollege},
+		{"340", "COLLEGE", "LYCEE PROFESSIONNEL X", sillage.KindCollege},
+		{"352", "", "", sillage.KindCollege},
+		{"151", "", "", sillage.KindEcole},
+		{"320", "", "", sillage.KindLP},
+		{"390", "", "", sillage.KindLP},
+		{"300", "", "", sillage.KindLGT},
+		{"306", "", "", sillage.KindLGT},
+		{"370", "", "EREA", sillage.KindUnknown},
+		// Some feeds put the code in the type.
+		{"", "340", "", sillage.KindCollege},
+		{"", "COLLEGE", "", sillage.KindCollege},
+		{"", "COLLEGE", "CLG PROFESSEUR CALMETTE", sillage.KindCollege},
+		{"", "ECOLE", "", sillage.KindEcole},
+		{"", "LYCEE PROFESSIONNEL", "", sillage.KindLP},
+		{"", "LYCEE", "", sillage.KindLGT},
+		{"", "SANS OBJET", "CLG JEAN MOULIN", sillage.KindCollege},
+		{"", "SANS OBJET", "LP JEAN JAURES", sillage.KindLP},
+		{"", "LYCEE PROF.", "", sillage.KindLP},
+		{"", "SANS OBJET", "CLG PROFESSEUR CALMETTE", sillage.KindCollege},
+		{"", "SANS OBJET", "CENTRE DE FORMATION", sillage.KindUnknown},
+		{"", "", "", sillage.KindUnknown},
 	} {
-		if got := kindOfStructure(&aaf.Structure{Type: tc.typ, Name: tc.name}); got != tc.want {
-			t.Errorf("%q %q: %s, want %s", tc.typ, tc.name, got, tc.want)
+		if got := kindOfStructure(&aaf.Structure{TypeCode: tc.code, Type: tc.typ, Name: tc.name}); got != tc.want {
+			t.Errorf("%q %q %q: %s, want %s", tc.code, tc.typ, tc.name, got, tc.want)
 		}
 	}
 }
