@@ -588,9 +588,10 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 			continue
 		}
 		d := divOfStudent[c.StudentID]
-		// date-creation is the date the report was established: its
-		// last closing (Sillage keeps no other).
-		cr := lsu.CycleReport{StudentID: idStr("S", c.StudentID), Cycle: c.Cycle, Year: int(c.SchoolYear), State: lsu.Draft, ClosedAt: c.ClosedAt, CreatedAt: c.ClosedAt,
+		// date-creation is the date the report was established: the
+		// schools' calendar day of its last closing (Sillage keeps no
+		// other).
+		cr := lsu.CycleReport{StudentID: idStr("S", c.StudentID), Cycle: c.Cycle, Year: int(c.SchoolYear), State: lsu.Draft, ClosedAt: c.ClosedAt, CreatedAt: sillage.Today(c.ClosedAt).Time(),
 			Socle: map[string]int{}, Synthesis: c.Synthesis, HeadTeacherIDs: teacherRefs(headTeachers[d.ID])}
 		if c.Closed() {
 			cr.State = lsu.Closed

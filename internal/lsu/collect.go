@@ -335,14 +335,14 @@ func (c *collector) periods() {
 		case !validDate(p.End) && c.sp.degree == FirstDegree:
 			info.problem = "date de fin de période absente"
 		case validDate(p.End) && day(p.End) < day(p.Start):
-			info.problem = fmt.Sprintf("la période finit le %s, avant son début le %s", sillage.FormatDate(p.End), sillage.FormatDate(p.Start))
+			info.problem = fmt.Sprintf("la période finit le %s, avant son début le %s", sillage.DateOf(p.End).French(), sillage.DateOf(p.Start).French())
 		}
 		if info.problem != "" {
 			continue // blocks the reports of this period, in their lines
 		}
 		if validDate(p.TermStart) && day(p.Start) < day(p.TermStart) {
 			c.rep.add(w.line(Warning, fmt.Sprintf("la période commence le %s, avant la rentrée du %s : LSU risque de rejeter les élèves comme non scolarisés ; corrigez la date de début de la période",
-				sillage.FormatDate(p.Start), sillage.FormatDate(p.TermStart))))
+				sillage.DateOf(p.Start).French(), sillage.DateOf(p.TermStart).French())))
 		}
 		key := fmt.Sprintf("%04d/%d/%d", p.Year, p.Index, p.Count)
 		if c.sp.degree == FirstDegree {
@@ -876,16 +876,18 @@ func (c *collector) periodic(info *studentInfo, r PeriodicReport, seen map[strin
 		if c.sp.degree == FirstDegree {
 			msg = "date de création du bilan absente : date de la dernière fermeture du bilan écrite"
 		}
-		b.add(w.fix(msg, "", sillage.FormatDate(r.ClosedAt)))
-		out.CouncilDate = r.ClosedAt
+		// The closing is an instant; the council date is the schools'
+		// calendar day it fell on, as the file's other dates are.
+		out.CouncilDate = sillage.Today(r.ClosedAt).Time()
+		b.add(w.fix(msg, "", sillage.DateOf(out.CouncilDate).French()))
 	}
 	scol := schoolingDate(info.student, period)
 	if validDate(info.student.EntryDate) && day(period.Start) < day(info.student.EntryDate) {
 		b.add(w.line(Warning, fmt.Sprintf("la période commence le %s, avant l'entrée de l'élève le %s : la date de scolarité transmise est celle de l'entrée",
-			sillage.FormatDate(period.Start), sillage.FormatDate(info.student.EntryDate))))
+			sillage.DateOf(period.Start).French(), sillage.DateOf(info.student.EntryDate).French())))
 	}
 	if validDate(out.CouncilDate) && day(out.CouncilDate) < day(scol) {
-		b.add(w.line(Warning, fmt.Sprintf("conseil de classe du %s antérieur à la date de scolarité (%s)", sillage.FormatDate(out.CouncilDate), sillage.FormatDate(scol))))
+		b.add(w.line(Warning, fmt.Sprintf("conseil de classe du %s antérieur à la date de scolarité (%s)", sillage.DateOf(out.CouncilDate).French(), sillage.DateOf(scol).French())))
 	}
 	out.HeadID = c.head(b, w, r.HeadID)
 	role := "professeur principal"
@@ -1206,8 +1208,8 @@ func (c *collector) cycle(info *studentInfo, r CycleReport, seen map[int]bool) (
 	}
 	out.CreatedAt = r.CreatedAt
 	if !validDate(r.CreatedAt) && validDate(r.ClosedAt) {
-		b.add(w.fix("date de création du bilan de fin de cycle absente : date de la dernière fermeture écrite", "", sillage.FormatDate(r.ClosedAt)))
-		out.CreatedAt = r.ClosedAt
+		out.CreatedAt = sillage.Today(r.ClosedAt).Time()
+		b.add(w.fix("date de création du bilan de fin de cycle absente : date de la dernière fermeture écrite", "", sillage.DateOf(out.CreatedAt).French()))
 	}
 
 	var missing, invalid []string

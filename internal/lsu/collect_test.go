@@ -262,6 +262,13 @@ func TestCollectChecks(t *testing.T) {
 		{name: "class council date missing", mutate: func(in *Input) { in.Periodic[2].CouncilDate = time.Time{} },
 			kind: Fixed, student: hugo, msg: "date du conseil de classe absente", after: "28/11/2025",
 			check: contains(`eleve-ref="EL_2" periode-ref="PER_2025_1_3" date-conseil-classe="2025-11-28"`)},
+		{name: "class council date missing, closed late in the evening", mutate: func(in *Input) {
+			// 23:30 UTC on 27 November is 00:30 on the 28th in Paris: the
+			// council date is the schools' day, as the lock date is.
+			in.Periodic[2].CouncilDate = time.Time{}
+			in.Periodic[2].ClosedAt = time.Date(2025, 11, 27, 23, 30, 0, 0, time.UTC)
+		}, kind: Fixed, student: hugo, msg: "date du conseil de classe absente", after: "28/11/2025",
+			check: contains(`eleve-ref="EL_2" periode-ref="PER_2025_1_3" date-conseil-classe="2025-11-28"`)},
 		{name: "modality N mapped", mutate: func(in *Input) { in.Subjects[4].Modality = "n"; in.Config.ModalityN = "O" },
 			kind: Fixed, msg: "modalité d'élection N", after: "O", check: contains(`code="020600" modalite-election="O"`)},
 		{name: "teacher without STS id", mutate: func(in *Input) { in.Teachers[2].STSID = "" },
