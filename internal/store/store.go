@@ -155,8 +155,11 @@ func Open(ctx context.Context, dsn DSN, opts Options) (*Store, error) {
 	}
 	// SQLite's advice for a long-lived connection: statistics as the last
 	// process left the data. (PostgreSQL's autovacuum needs no start.)
+	// A database another process holds for writing (a long import) is
+	// left as it is: that process refreshes the statistics after its work,
+	// and a command must not fail for want of them.
 	if dsn.Kind == SQLite && !opts.NoMigrate {
-		if err := s.Optimize(ctx); err != nil {
+		if err := s.Optimize(ctx); err != nil && !sqliteBusy(err) {
 			s.Close()
 			return nil, err
 		}
