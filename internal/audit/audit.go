@@ -316,6 +316,20 @@ var actionLabels = map[string]string{
 	AuditPurged:          "Purge du journal d'audit",
 	ChainSealed:          "Scellement du journal d'audit",
 	SecurityRefused:      "Refus pour raison de sécurité",
+	// Actions the capability packages record under their own codes.
+	"lsu.settings":        "Paramètres du Livret Scolaire",
+	"lsu.report.closed":   "Bilan du Livret Scolaire fermé",
+	"lsu.report.reopened": "Bilan du Livret Scolaire rouvert",
+	"periods.changed":     "Périodes modifiées",
+	"sheet.trashed":       "Fiche mise à la corbeille",
+	"sheet.restored":      "Fiche restaurée",
+	"document.trashed":    "Document mis à la corbeille",
+	"document.restored":   "Document restauré",
+	"attachment.deleted":  "Pièce jointe supprimée",
+	"settings.scale":      "Échelle d'évaluation modifiée",
+	"rollover.calendar":   "Calendrier du changement d'année",
+	"rollover.blocking":   "Blocage des accès pendant le changement d'année",
+	"rollover.undo":       "Annulation d'une étape du changement d'année",
 }
 
 // PurgeExpired deletes the entries older than before in every chain (the

@@ -155,7 +155,7 @@ func actionChoices() []choice {
 		audit.AccountCreated, audit.AccountDeleted, audit.AccountPasswordReset, audit.CredentialsIssued, audit.CredentialsExpired,
 		audit.RoleChanged, audit.Rectification, audit.SignInLocked, audit.SignOutEverywhere, audit.APITokenIssued, audit.APITokenRevoked, audit.ReferentialDeleted,
 		audit.EvaluationTrashed, audit.EvaluationRestored, audit.ExportLSU, audit.RecordDownloaded, audit.RecordsExported,
-		audit.RecordsImported, audit.RolloverStep, audit.RetentionDeletion, audit.EstablishmentCreated, audit.SecurityRefused, audit.ChainSealed} {
+		audit.RecordsImported, audit.RolloverStep, audit.RetentionDeletion, audit.EstablishmentCreated, audit.EstablishmentKind, audit.SecurityRefused, audit.ChainSealed} {
 		out = append(out, choice{a, audit.ActionLabel(a)})
 	}
 	return out
