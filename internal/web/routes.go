@@ -146,7 +146,7 @@ func (s *Server) routeTable() []route {
 		{method: "POST", path: "/livret/eleve/{student}/{period}/fermer", lsu: true, action: auth.EnterReports, h: s.closeStudentReport},
 		{method: "POST", path: "/livret/eleve/{student}/{period}/rouvrir", lsu: true, action: auth.ReopenReports, h: s.reopenStudentReport},
 		{method: "GET", path: "/livret/eleve/{student}/{period}/pdf", lsu: true, action: auth.EnterReports, h: s.reportPDF},
-		{method: "GET", path: "/livret/pdf/{pdf}", lsu: true, action: auth.EnterReports, h: s.archivedPDF},
+		{method: "GET", path: "/livret/pdf/{pdf}", action: auth.EnterReports, h: s.archivedPDF},
 		{method: "GET", path: "/livret/cycle/classe/{division}", lsu: true, action: auth.EnterReports, h: s.cycleClassPage},
 		{method: "GET", path: "/livret/cycle/eleve/{student}", lsu: true, action: auth.EnterReports, h: s.cyclePage},
 		{method: "POST", path: "/livret/cycle/eleve/{student}", lsu: true, action: auth.EnterReports, h: s.saveCycleReport},
@@ -156,9 +156,9 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/lsu", lsu: true, action: auth.ExportLSU, h: s.lsuPage},
 		{method: "POST", path: "/lsu", lsu: true, action: auth.ExportLSU, h: s.runLSUExport},
 		{method: "POST", path: "/lsu/parametres", lsu: true, action: auth.ExportLSU, h: s.saveLSUSettings},
-		{method: "GET", path: "/lsu/exports/{export}", lsu: true, action: auth.ExportLSU, h: s.lsuExportPage},
-		{method: "GET", path: "/lsu/exports/{export}/fichier", lsu: true, action: auth.ExportLSU, h: s.lsuExportFile},
-		{method: "GET", path: "/lsu/exports/{export}/rapport.csv", lsu: true, action: auth.ExportLSU, h: s.lsuExportCSV},
+		{method: "GET", path: "/lsu/exports/{export}", action: auth.ExportLSU, h: s.lsuExportPage},
+		{method: "GET", path: "/lsu/exports/{export}/fichier", action: auth.ExportLSU, h: s.lsuExportFile},
+		{method: "GET", path: "/lsu/exports/{export}/rapport.csv", action: auth.ExportLSU, h: s.lsuExportCSV},
 
 		// The changeover (rollover.md): the operator's calendar, plan and steps;
 		// the establishment's steps, initialisation file, periods and access
