@@ -253,8 +253,6 @@ func (s *Store) put(r io.Reader, sync bool) (Ref, error) {
 	sum := hex.EncodeToString(h.Sum(nil))
 	final := s.name(sum)
 	fanout := path.Dir(final)
-	_, statErr := s.root.Stat(fanout)
-	newFanout := errors.Is(statErr, fs.ErrNotExist)
 	if err := s.root.MkdirAll(fanout, 0o750); err != nil {
 		s.root.Remove(tmpName)
 		return Ref{}, sillage.Wrap(sillage.KindUnavailable, err, "écriture du fichier")
@@ -275,7 +273,10 @@ func (s *Store) put(r io.Reader, sync bool) (Ref, error) {
 		// flushed, and a new fan-out folder once sha256/ is.
 		durable = append(durable, fanout)
 	}
-	if sync && newFanout {
+	if sync && len(durable) > 0 {
+		// The fan-out folder may be new: made by this Put, by a deferred
+		// write not flushed yet, or by a concurrent Put that has not
+		// flushed sha256/ yet. Flushing an unchanged folder costs little.
 		durable = append(durable, "sha256")
 	}
 	if !sync {
