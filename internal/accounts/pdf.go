@@ -16,7 +16,7 @@ type Handout struct {
 }
 
 // FirstSignIn is the instruction printed on every slip.
-const FirstSignIn = "À la première connexion, vous choisirez votre mot de passe. Ce coupon est personnel : ne le confiez à personne."
+const FirstSignIn = "À la première connexion, lisez la notice sur vos données puis choisissez votre mot de passe. Coupon personnel."
 
 // WritePDF writes a credential list as a PDF to hand out: one slip per
 // person, between cut lines, so each gets their own credentials and no
