@@ -55,6 +55,17 @@ func (a *app) openEngine(ctx context.Context, withImporter bool) (*rollover.Engi
 // current one (in July of 2026, 2025-2026).
 func (a *app) defaultYear() sillage.SchoolYear { return sillage.SchoolYearOf(a.clock().Now()) }
 
+// parseStepUAIs reads the --step and --uai flags of the changeover
+// commands; a bad step is a usage error.
+func parseStepUAIs(step int, uais []string) (rollover.Step, []sillage.UAI, error) {
+	s, err := rollover.ParseStep(step)
+	if err != nil {
+		return s, nil, usageError{err}
+	}
+	only, err := parseUAIs(uais)
+	return s, only, err
+}
+
 func parseUAIs(list []string) ([]sillage.UAI, error) {
 	var out []sillage.UAI
 	for _, s := range list {
@@ -215,11 +226,7 @@ func (a *app) rolloverRunCmd() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			s, err := rollover.ParseStep(step)
-			if err != nil {
-				return usageError{err}
-			}
-			only, err := parseUAIs(uais)
+			s, only, err := parseStepUAIs(step, uais)
 			if err != nil {
 				return err
 			}
@@ -545,11 +552,7 @@ func (a *app) rolloverEnqueueCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			s, err := rollover.ParseStep(step)
-			if err != nil {
-				return usageError{err}
-			}
-			only, err := parseUAIs(uais)
+			s, only, err := parseStepUAIs(step, uais)
 			if err != nil {
 				return err
 			}
@@ -640,11 +643,7 @@ func (a *app) rolloverUndoCmd() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			s, err := rollover.ParseStep(step)
-			if err != nil {
-				return usageError{err}
-			}
-			only, err := parseUAIs(uais)
+			s, only, err := parseStepUAIs(step, uais)
 			if err != nil {
 				return err
 			}
