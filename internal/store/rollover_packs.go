@@ -235,22 +235,12 @@ func (tx Rollover) AddRolloverPackAccounts(ctx context.Context, uai sillage.UAI,
 	if err != nil || len(ids) == 0 {
 		return 0, err
 	}
-	for _, chunk := range impIDChunks(ids, packChunk) {
-		ph, args := inUAI(uai, chunk)
-		rows, err := tx.query(ctx, `SELECT a.id, a.closed_at, a.closed_reason FROM accounts a WHERE a.id IN
-			(SELECT account_id FROM persons WHERE uai = $1 AND account_id IS NOT NULL AND id IN (`+ph+`)) ORDER BY a.id`, args...)
-		if err != nil {
-			return 0, err
-		}
-		recs, err := scanPackRows(rows)
-		if err != nil {
-			return 0, err
-		}
-		for _, r := range recs {
-			if err := w.add(ctx, "accounts", packAccount, r); err != nil {
-				return 0, err
-			}
-		}
+	err = w.copy(ctx, "accounts", packAccount, ids, func(ph string) string {
+		return `SELECT a.id, a.closed_at, a.closed_reason FROM accounts a WHERE a.id IN
+			(SELECT account_id FROM persons WHERE uai = $1 AND account_id IS NOT NULL AND id IN (` + ph + `)) ORDER BY a.id`
+	}, nil)
+	if err != nil {
+		return 0, err
 	}
 	return w.n, w.close(ctx)
 }
@@ -273,21 +263,11 @@ func (tx Rollover) AddRolloverPackSpaces(ctx context.Context, uai sillage.UAI, p
 			return 0, err
 		}
 	}
-	for _, chunk := range impIDChunks(ids, packChunk) {
-		ph, args := inUAI(uai, chunk)
-		rows, err := tx.query(ctx, `SELECT * FROM class_space_rights WHERE uai = $1 AND space_id IN (`+ph+`)`, args...)
-		if err != nil {
-			return 0, err
-		}
-		recs, err := scanPackRows(rows)
-		if err != nil {
-			return 0, err
-		}
-		for _, r := range recs {
-			if err := w.add(ctx, "class_space_rights", packRow, r); err != nil {
-				return 0, err
-			}
-		}
+	err = w.copy(ctx, "class_space_rights", packRow, ids, func(ph string) string {
+		return `SELECT * FROM class_space_rights WHERE uai = $1 AND space_id IN (` + ph + `)`
+	}, nil)
+	if err != nil {
+		return 0, err
 	}
 	return w.n, w.close(ctx)
 }
@@ -381,27 +361,17 @@ func (w *packWriter) rows(ctx context.Context, table, col string, ids []int64, d
 	if depth > 4 {
 		return fmt.Errorf("store: pack: tables too deep at %s", table)
 	}
-	for _, chunk := range impIDChunks(ids, packChunk) {
-		ph, args := inUAI(w.uai, chunk)
-		rows, err := w.tx.query(ctx, `SELECT * FROM `+table+` WHERE uai = $1 AND `+col+` IN (`+ph+`)`, args...)
-		if err != nil {
-			return err
-		}
-		recs, err := scanPackRows(rows)
-		if err != nil {
-			return err
-		}
+	return w.copy(ctx, table, packRow, ids, func(ph string) string {
+		return `SELECT * FROM ` + table + ` WHERE uai = $1 AND ` + col + ` IN (` + ph + `)`
+	}, func(recs []map[string]packValue) error {
 		var own []int64
 		for _, r := range recs {
-			if err := w.add(ctx, table, packRow, r); err != nil {
-				return err
-			}
 			if id, ok := r["id"]; ok && id.K == "i" {
 				own = append(own, id.I)
 			}
 		}
 		if len(own) == 0 {
-			continue
+			return nil
 		}
 		for _, c := range packTree[table] {
 			if c.link {
@@ -414,15 +384,25 @@ func (w *packWriter) rows(ctx context.Context, table, col string, ids []int64, d
 				return err
 			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // links copies (id, col) of the rows of table whose by column is in ids.
 func (w *packWriter) links(ctx context.Context, table, col, by string, ids []int64) error {
+	return w.copy(ctx, table, packLink, ids, func(ph string) string {
+		return `SELECT id, ` + col + ` FROM ` + table + ` WHERE uai = $1 AND ` + by + ` IN (` + ph + `) ORDER BY id`
+	}, nil)
+}
+
+// copy adds to the pack, as kind rows of table, what the query q(ph)
+// returns for each chunk of ids ($1 is the UAI, ph the chunk's
+// placeholders); then hands each chunk's rows to then, when given.
+func (w *packWriter) copy(ctx context.Context, table, kind string, ids []int64, q func(ph string) string,
+	then func([]map[string]packValue) error) error {
 	for _, chunk := range impIDChunks(ids, packChunk) {
 		ph, args := inUAI(w.uai, chunk)
-		rows, err := w.tx.query(ctx, `SELECT id, `+col+` FROM `+table+` WHERE uai = $1 AND `+by+` IN (`+ph+`) ORDER BY id`, args...)
+		rows, err := w.tx.query(ctx, q(ph), args...)
 		if err != nil {
 			return err
 		}
@@ -431,7 +411,12 @@ func (w *packWriter) links(ctx context.Context, table, col, by string, ids []int
 			return err
 		}
 		for _, r := range recs {
-			if err := w.add(ctx, table, packLink, r); err != nil {
+			if err := w.add(ctx, table, kind, r); err != nil {
+				return err
+			}
+		}
+		if then != nil {
+			if err := then(recs); err != nil {
 				return err
 			}
 		}
