@@ -312,11 +312,8 @@ func ReopenCycle(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage
 	if err != nil {
 		return err
 	}
-	if !who.Staff() {
-		return sillage.Errorf(sillage.KindForbidden, "seuls le chef d'établissement et les administrateurs rouvrent un bilan fermé")
-	}
-	if !v.Report.Closed() {
-		return sillage.Errorf(sillage.KindConflict, "ce bilan n'est pas fermé")
+	if err := mayReopen(who, v.Report.Closed()); err != nil {
+		return err
 	}
 	if err := tx.Livret().SetCycleReportState(ctx, uai, v.Report.ID, sillage.ReportDraft, who.PersonID); err != nil {
 		return err

@@ -400,13 +400,9 @@ func LoadGrid(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage.Wh
 	if err != nil {
 		return nil, err
 	}
-	reports, err := tx.Livret().ListPeriodicReports(ctx, uai, sillage.ReportFilter{DivisionID: divisionID, PeriodIDs: []int64{periodID}})
+	byStudent, err := reportsByStudent(ctx, tx, uai, divisionID, periodID)
 	if err != nil {
 		return nil, err
-	}
-	byStudent := map[int64]sillage.PeriodicReport{}
-	for _, r := range reports {
-		byStudent[r.StudentID] = r
 	}
 	proposals, err := e.proposals(d, p, scopes[g.Subject.Code], settings)
 	if err != nil {

@@ -160,14 +160,12 @@ func LoadClass(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage.W
 	if err != nil {
 		return nil, err
 	}
-	reports, err := tx.Livret().ListPeriodicReports(ctx, uai, sillage.ReportFilter{DivisionID: divisionID, PeriodIDs: []int64{periodID}})
+	byStudent, err := reportsByStudent(ctx, tx, uai, divisionID, periodID)
 	if err != nil {
 		return nil, err
 	}
-	byStudent := map[int64]sillage.PeriodicReport{}
 	var ids []int64
-	for _, r := range reports {
-		byStudent[r.StudentID] = r
+	for _, r := range byStudent {
 		ids = append(ids, r.ID)
 	}
 	count := map[int64]int{}
@@ -188,6 +186,19 @@ func LoadClass(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage.W
 		}
 	}
 	return v, nil
+}
+
+// reportsByStudent returns the periodic reports of a division for a period, by student.
+func reportsByStudent(ctx context.Context, tx *store.Tx, uai sillage.UAI, divisionID, periodID int64) (map[int64]sillage.PeriodicReport, error) {
+	reports, err := tx.Livret().ListPeriodicReports(ctx, uai, sillage.ReportFilter{DivisionID: divisionID, PeriodIDs: []int64{periodID}})
+	if err != nil {
+		return nil, err
+	}
+	byStudent := make(map[int64]sillage.PeriodicReport, len(reports))
+	for _, r := range reports {
+		byStudent[r.StudentID] = r
+	}
+	return byStudent, nil
 }
 
 // ReportView is one student's periodic report, as shown and printed.
@@ -551,17 +562,25 @@ func ReopenReport(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillag
 	if err != nil {
 		return err
 	}
-	if !who.Staff() {
-		return sillage.Errorf(sillage.KindForbidden, "seuls le chef d'établissement et les administrateurs rouvrent un bilan fermé")
-	}
-	if !v.Report.Closed() {
-		return sillage.Errorf(sillage.KindConflict, "ce bilan n'est pas fermé")
+	if err := mayReopen(who, v.Report.Closed()); err != nil {
+		return err
 	}
 	if err := tx.Livret().SetPeriodicReportState(ctx, uai, v.Report.ID, sillage.ReportDraft, who.PersonID); err != nil {
 		return err
 	}
 	return audit.Record(ctx, tx, uai, actor, AuditReportOpened, fmt.Sprintf("bilan périodique n° %d", v.Report.ID),
 		fmt.Sprintf("%s, %s, %s", v.Student.FullName(), v.Division.Code, v.Period.Label()))
+}
+
+// mayReopen says whether who may reopen a report: only staff, and only a closed one.
+func mayReopen(who sillage.Who, closed bool) error {
+	if !who.Staff() {
+		return sillage.Errorf(sillage.KindForbidden, "seuls le chef d'établissement et les administrateurs rouvrent un bilan fermé")
+	}
+	if !closed {
+		return sillage.Errorf(sillage.KindConflict, "ce bilan n'est pas fermé")
+	}
+	return nil
 }
 
 func archivePDF(ctx context.Context, tx *store.Tx, blobs *blob.Store, uai sillage.UAI, who sillage.Who, kind string, reportID int64,
