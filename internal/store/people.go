@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/french"
 )
 
 const personCols = `uai, id, role, account_id, civility, last_name, first_name, email, birth_date, source,
@@ -214,10 +215,12 @@ func (tx People) ListPersons(ctx context.Context, uai sillage.UAI, f sillage.Per
 	}
 	q, args = inIDs(q, args, "id", f.IDs)
 	q += ` ORDER BY last_name, first_name, id`
-	return collect(ctx, tx.txn, q, args, func(r *sql.Rows) (sillage.Person, error) { return scanPerson(r) })
+	persons, err := collect(ctx, tx.txn, q, args, func(r *sql.Rows) (sillage.Person, error) { return scanPerson(r) })
+	french.SortFunc(persons, func(p sillage.Person) []string { return []string{p.LastName, p.FirstName} })
+	return persons, err
 }
 
-// ListStudents returns students, by division then name.
+// ListStudents returns students, in French order of their names.
 func (tx People) ListStudents(ctx context.Context, uai sillage.UAI, f sillage.StudentFilter) ([]sillage.Student, error) {
 	q, args := `SELECT `+studentCols+` FROM persons WHERE uai = $1 AND role = 'student'`, []any{uai}
 	if f.DivisionID != 0 {
@@ -239,7 +242,14 @@ func (tx People) ListStudents(ctx context.Context, uai sillage.UAI, f sillage.St
 	}
 	q, args = inIDs(q, args, "id", f.IDs)
 	q += ` ORDER BY last_name, first_name, id`
-	return collect(ctx, tx.txn, q, args, func(r *sql.Rows) (sillage.Student, error) { return scanStudent(r) })
+	return sortStudents(collect(ctx, tx.txn, q, args, func(r *sql.Rows) (sillage.Student, error) { return scanStudent(r) }))
+}
+
+// sortStudents puts students in French order of their names (SQL orders by
+// bytes, where Élodie comes after Zoé); the SQL order breaks ties.
+func sortStudents(students []sillage.Student, err error) ([]sillage.Student, error) {
+	french.SortFunc(students, func(s sillage.Student) []string { return []string{s.LastName, s.FirstName} })
+	return students, err
 }
 
 // LinkGuardian records that a parent is responsible for a student (idempotent).
@@ -258,10 +268,10 @@ func (tx People) UnlinkGuardian(ctx context.Context, uai sillage.UAI, parentID, 
 
 // ListChildren returns the students a parent is the legal guardian of.
 func (tx People) ListChildren(ctx context.Context, uai sillage.UAI, parentID int64) ([]sillage.Student, error) {
-	return collect(ctx, tx.txn, `SELECT `+studentCols+` FROM persons WHERE uai = $1 AND role = 'student'
+	return sortStudents(collect(ctx, tx.txn, `SELECT `+studentCols+` FROM persons WHERE uai = $1 AND role = 'student'
 		AND id IN (SELECT student_id FROM guardianships WHERE uai = $1 AND parent_id = $2 AND legal)
 		ORDER BY last_name, first_name, id`, []any{uai, parentID},
-		func(r *sql.Rows) (sillage.Student, error) { return scanStudent(r) })
+		func(r *sql.Rows) (sillage.Student, error) { return scanStudent(r) }))
 }
 
 // ListGuardians returns the links of a student to their parents.

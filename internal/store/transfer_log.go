@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/french"
 )
 
 const transferLogCols = `l.id, l.at, l.origin_uai, l.dest_uai, l.origin_student_id, l.dest_student_id, l.done, l.final, l.reason,
@@ -83,7 +84,7 @@ func (tx Transfer) ListPendingTransfers(ctx context.Context, uai sillage.UAI, f 
 		window += fmt.Sprintf(` AND l.at < $%d`, len(args))
 		entered += fmt.Sprintf(` AND p.entered_at < $%d`, len(args))
 	}
-	return collect(ctx, tx.txn, `SELECT p.id, p.last_name, p.first_name, COALESCE(d.code, ''), p.entered_at, p.previous_uai, p.previous_name,
+	pending, err := collect(ctx, tx.txn, `SELECT p.id, p.last_name, p.first_name, COALESCE(d.code, ''), p.entered_at, p.previous_uai, p.previous_name,
 		COALESCE((SELECT COALESCE(MAX(CASE WHEN q.uai = p.previous_uai THEN q.uai END), MIN(q.uai)) FROM person_unqids pu JOIN person_unqids qu ON qu.unqid = pu.unqid AND qu.uai <> pu.uai
 			JOIN persons q ON q.uai = qu.uai AND q.id = qu.person_id
 			WHERE pu.uai = p.uai AND pu.person_id = p.id AND q.role = 'student' AND q.deactivated_at IS NULL), ''),
@@ -103,6 +104,8 @@ func (tx Transfer) ListPendingTransfers(ctx context.Context, uai sillage.UAI, f 
 		p.PreviousUAI, p.ActiveIn = sillage.UAI(prev), sillage.UAI(active)
 		return p, err
 	})
+	french.SortFunc(pending, func(p sillage.PendingTransfer) []string { return []string{p.LastName, p.FirstName} })
+	return pending, err
 }
 
 // CountTransferLogBefore counts the lines of the transfer log that last
