@@ -85,6 +85,7 @@ type AuditFilter struct {
 	ActorID  int64
 	Action   string // prefix, e.g. "transfer"
 	Limit    int    // 0 = no limit
+	Offset   int    // with Limit: entries skipped before the first returned (a page)
 }
 
 // AuditHead is the state of a chain: its last entry and where retention cut it.

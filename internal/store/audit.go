@@ -79,13 +79,34 @@ func auditWhere(f sillage.AuditFilter, q string, args []any) (string, []any) {
 	return q, args
 }
 
+// auditPage is the LIMIT and OFFSET of a filter; an offset counts only with a
+// limit (SQLite has no OFFSET without LIMIT).
+func auditPage(f sillage.AuditFilter) string {
+	if f.Limit <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(` LIMIT %d OFFSET %d`, f.Limit, max(f.Offset, 0))
+}
+
+// CountAudit counts an establishment's entries that match the filter
+// (Limit and Offset aside).
+func (tx Audit) CountAudit(ctx context.Context, uai sillage.UAI, f sillage.AuditFilter) (int, error) {
+	q, args := auditWhere(f, `SELECT COUNT(*) FROM audit_log WHERE uai = $1`, []any{uai})
+	var n int
+	return n, mapErr(tx.queryRow(ctx, q, args...).Scan(&n))
+}
+
+// CountInstanceAudit counts the entries of every chain that match the filter.
+func (tx Audit) CountInstanceAudit(ctx context.Context, f sillage.AuditFilter) (int, error) {
+	q, args := auditWhere(f, `SELECT COUNT(*) FROM audit_log WHERE 1 = 1`, nil)
+	var n int
+	return n, mapErr(tx.queryRow(ctx, q, args...).Scan(&n))
+}
+
 // ListAudit returns an establishment's entries, newest first.
 func (tx Audit) ListAudit(ctx context.Context, uai sillage.UAI, f sillage.AuditFilter) ([]sillage.AuditEntry, error) {
 	q, args := auditWhere(f, `SELECT `+auditCols+` FROM audit_log WHERE uai = $1`, []any{uai})
-	q += ` ORDER BY seq DESC`
-	if f.Limit > 0 {
-		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
-	}
+	q += ` ORDER BY seq DESC` + auditPage(f)
 	return collect(ctx, tx.txn, q, args, func(r *sql.Rows) (sillage.AuditEntry, error) { return scanAudit(r) })
 }
 
@@ -93,10 +114,7 @@ func (tx Audit) ListAudit(ctx context.Context, uai sillage.UAI, f sillage.AuditF
 // operator's view across the instance.
 func (tx Audit) ListInstanceAudit(ctx context.Context, f sillage.AuditFilter) ([]sillage.AuditEntry, error) {
 	q, args := auditWhere(f, `SELECT `+auditCols+` FROM audit_log WHERE 1 = 1`, nil)
-	q += ` ORDER BY at DESC, uai, seq DESC`
-	if f.Limit > 0 {
-		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
-	}
+	q += ` ORDER BY at DESC, uai, seq DESC` + auditPage(f)
 	return collect(ctx, tx.txn, q, args, func(r *sql.Rows) (sillage.AuditEntry, error) { return scanAudit(r) })
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/sillage/sillage/internal/accounts"
 	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/auth"
+	"github.com/sillage/sillage/internal/french"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -67,7 +68,7 @@ func peopleQuery(r *http.Request) (sillage.Role, string) {
 	if _, err := sillage.ParseRole(string(role)); err != nil {
 		role = sillage.RoleTeacher
 	}
-	return role, strings.ToLower(strings.TrimSpace(r.URL.Query().Get("q")))
+	return role, r.URL.Query().Get("q")
 }
 
 // listedPerson is a person of a people list with their account (zero when
@@ -78,8 +79,9 @@ type listedPerson struct {
 	Division string
 }
 
-// listPeople returns the people of one profile whose name contains q.
-func listPeople(ctx context.Context, tx *store.Tx, uai sillage.UAI, role sillage.Role, q string) ([]listedPerson, error) {
+// listPeople returns the people of one profile whose name matches q, in
+// French order.
+func listPeople(ctx context.Context, tx *store.Tx, uai sillage.UAI, role sillage.Role, q french.Query) ([]listedPerson, error) {
 	persons, err := tx.People().ListPersons(ctx, uai, sillage.PersonFilter{Role: role})
 	if err != nil {
 		return nil, err
@@ -100,7 +102,7 @@ func listPeople(ctx context.Context, tx *store.Tx, uai sillage.UAI, role sillage
 	}
 	var out []listedPerson
 	for _, p := range persons {
-		if q != "" && !strings.Contains(strings.ToLower(p.FullName()), q) {
+		if !q.Match(p.FullName()) {
 			continue
 		}
 		out = append(out, listedPerson{Person: p, Account: accs[p.ID], Division: divisions[p.ID]})
@@ -112,11 +114,13 @@ func (s *Server) accountsPage(w http.ResponseWriter, r *http.Request, req *Reque
 	ctx := r.Context()
 	role, q := peopleQuery(r)
 	var rows []accountRow
+	var page pager
 	err := s.store.Read(ctx, func(tx *store.Tx) error {
-		people, err := listPeople(ctx, tx, req.P.UAI, role, q)
+		people, err := listPeople(ctx, tx, req.P.UAI, role, french.ParseQuery(q))
 		if err != nil {
 			return err
 		}
+		people, page = paginate(r, people, "personne", "personnes")
 		for _, lp := range people {
 			p := lp.Person
 			row := accountRow{Person: p, Division: lp.Division, Imported: importedFrom(p.Source), Civilities: accounts.Civilities,
@@ -132,7 +136,7 @@ func (s *Server) accountsPage(w http.ResponseWriter, r *http.Request, req *Reque
 		return err
 	}
 	return s.render(w, r, req, http.StatusOK, "accounts.html", "Comptes", map[string]any{
-		"Rows": rows, "Role": role, "Roles": sillage.Roles, "StaffRoles": staffRoles, "Q": q})
+		"Rows": rows, "Page": page, "Role": role, "Roles": sillage.Roles, "StaffRoles": staffRoles, "Q": q})
 }
 
 func (s *Server) createAccount(w http.ResponseWriter, r *http.Request, req *Request) error {

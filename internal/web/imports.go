@@ -57,6 +57,7 @@ func (s *Server) renderImports(w http.ResponseWriter, r *http.Request, req *Requ
 	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { kept, err = tx.Imports().ListImportReports(ctx, req.P.UAI); return err }); err != nil {
 		return err
 	}
+	kept, page := paginate(r, kept, "rapport", "rapports")
 	items := make([]importListItem, len(kept))
 	for i, k := range kept {
 		label := k.Source
@@ -67,7 +68,7 @@ func (s *Server) renderImports(w http.ResponseWriter, r *http.Request, req *Requ
 	}
 	return s.render(w, r, req, status, "imports.html", "Imports de l'annuaire", map[string]any{
 		"View": "list", "Sources": importSources, "MaxImport": sillage.FormatSize(s.cfg.MaxImport), "Reports": reports, "Token": token,
-		"AAF": extra, "Kept": items, "Threshold": int(100*s.cfg.MassDeactivation + 0.5)})
+		"AAF": extra, "Kept": items, "KeptPage": page, "Threshold": int(100*s.cfg.MassDeactivation + 0.5)})
 }
 
 // upload is what the import form sent.

@@ -16,7 +16,7 @@ import (
 // du/au (YYYY-MM-DD), acteur (id), action (prefix).
 func auditFilter(r *http.Request) (sillage.AuditFilter, map[string]string, error) {
 	q := r.URL.Query()
-	f := sillage.AuditFilter{Action: strings.TrimSpace(q.Get("action")), Limit: 500}
+	f := sillage.AuditFilter{Action: strings.TrimSpace(q.Get("action"))}
 	values := map[string]string{"du": q.Get("du"), "au": q.Get("au"), "acteur": q.Get("acteur"), "action": f.Action}
 	if d, err := sillage.ParseDate(q.Get("du")); err != nil {
 		return f, values, err
@@ -36,6 +36,14 @@ func auditFilter(r *http.Request) (sillage.AuditFilter, map[string]string, error
 		f.ActorID = id
 	}
 	return f, values, nil
+}
+
+// journalPage places the asked page among total entries and sets the
+// filter's LIMIT and OFFSET to read only its lines.
+func journalPage(r *http.Request, f *sillage.AuditFilter, total int) pager {
+	p := newPager(r, "page", pageNumber(r, "page"), total, "entrée", "entrées")
+	f.Limit, f.Offset = pageSize, p.Offset()
+	return p
 }
 
 type journalRow struct {
@@ -59,7 +67,13 @@ func (s *Server) journalPage(w http.ResponseWriter, r *http.Request, req *Reques
 	ctx := r.Context()
 	var entries []sillage.AuditEntry
 	var actors []sillage.Person
+	var page pager
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
+		total, err := tx.Audit().CountAudit(ctx, req.P.UAI, f)
+		if err != nil {
+			return err
+		}
+		page = journalPage(r, &f, total)
 		if entries, err = tx.Audit().ListAudit(ctx, req.P.UAI, f); err != nil {
 			return err
 		}
@@ -76,7 +90,7 @@ func (s *Server) journalPage(w http.ResponseWriter, r *http.Request, req *Reques
 		return err
 	}
 	return s.render(w, r, req, http.StatusOK, "journal.html", "Journal d'audit", map[string]any{
-		"Rows": rowsOf(entries), "Filter": values, "Actors": actors, "Actions": actionChoices(), "CSV": "/journal.csv?" + r.URL.RawQuery})
+		"Rows": rowsOf(entries), "Page": page, "Filter": values, "Actors": actors, "Actions": actionChoices(), "CSV": "/journal.csv?" + r.URL.RawQuery})
 }
 
 func (s *Server) journalCSV(w http.ResponseWriter, r *http.Request, req *Request) error {
@@ -84,7 +98,6 @@ func (s *Server) journalCSV(w http.ResponseWriter, r *http.Request, req *Request
 	if err != nil {
 		return err
 	}
-	f.Limit = 0
 	ctx := r.Context()
 	var entries []sillage.AuditEntry
 	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { entries, err = tx.Audit().ListAudit(ctx, req.P.UAI, f); return err }); err != nil {
@@ -125,11 +138,21 @@ func (s *Server) operatorJournalPage(w http.ResponseWriter, r *http.Request, req
 	}
 	ctx := r.Context()
 	var entries []sillage.AuditEntry
-	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { entries, err = tx.Audit().ListInstanceAudit(ctx, f); return err }); err != nil {
+	var page pager
+	err = s.store.Read(ctx, func(tx *store.Tx) error {
+		total, err := tx.Audit().CountInstanceAudit(ctx, f)
+		if err != nil {
+			return err
+		}
+		page = journalPage(r, &f, total)
+		entries, err = tx.Audit().ListInstanceAudit(ctx, f)
+		return err
+	})
+	if err != nil {
 		return err
 	}
 	return s.render(w, r, req, http.StatusOK, "journal.html", "Journal de l'instance", map[string]any{
-		"Rows": rowsOf(forOperator(entries)), "Filter": values, "Actions": actionChoices(), "Instance": true, "CSV": "/operateur/journal.csv?" + r.URL.RawQuery})
+		"Rows": rowsOf(forOperator(entries)), "Page": page, "Filter": values, "Actions": actionChoices(), "Instance": true, "CSV": "/operateur/journal.csv?" + r.URL.RawQuery})
 }
 
 func (s *Server) operatorJournalCSV(w http.ResponseWriter, r *http.Request, req *Request) error {
@@ -137,7 +160,6 @@ func (s *Server) operatorJournalCSV(w http.ResponseWriter, r *http.Request, req 
 	if err != nil {
 		return err
 	}
-	f.Limit = 0
 	ctx := r.Context()
 	var entries []sillage.AuditEntry
 	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) { entries, err = tx.Audit().ListInstanceAudit(ctx, f); return err }); err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/french"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -31,7 +32,7 @@ func (s *Server) signInsPage(w http.ResponseWriter, r *http.Request, req *Reques
 	role, q := peopleQuery(r)
 	var rows []signInRow
 	err := s.store.Read(ctx, func(tx *store.Tx) error {
-		people, err := listPeople(ctx, tx, req.P.UAI, role, q)
+		people, err := listPeople(ctx, tx, req.P.UAI, role, french.ParseQuery(q))
 		for _, lp := range people {
 			rows = append(rows, signInRow{Name: lp.FullName(), Division: lp.Division, Active: lp.Active(),
 				HasAccount: lp.AccountID != 0, LastSignIn: lp.Account.LastSignInAt})
@@ -42,6 +43,7 @@ func (s *Server) signInsPage(w http.ResponseWriter, r *http.Request, req *Reques
 		return err
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].LastSignIn.After(rows[j].LastSignIn) })
+	rows, page := paginate(r, rows, "personne", "personnes")
 	return s.render(w, r, req, http.StatusOK, "signins.html", "Dernières connexions",
-		map[string]any{"Rows": rows, "Role": role, "Roles": signInRoles, "Q": q})
+		map[string]any{"Rows": rows, "Page": page, "Role": role, "Roles": signInRoles, "Q": q})
 }

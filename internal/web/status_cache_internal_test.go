@@ -27,7 +27,7 @@ func TestStatusCacheOneRefreshAtATime(t *testing.T) {
 	// Lists 4 s old, past the TTL but not stale: served at once.
 	old := statusCacheEntry{at: time.Now().Add(-4 * time.Second), tables: "anciennes"}
 	c.m[key] = old
-	if e, err := c.load(r, s, uai, f); err != nil || e.tables != "anciennes" {
+	if e, err := c.load(r, s, uai, f, nil); err != nil || e.tables != "anciennes" {
 		t.Fatalf("during a refresh, recent lists: %q, %v", e.tables, err)
 	}
 
@@ -35,7 +35,7 @@ func TestStatusCacheOneRefreshAtATime(t *testing.T) {
 	c.m[key] = statusCacheEntry{at: time.Now().Add(-2 * statusCacheStale), tables: "périmées"}
 	got := make(chan statusCacheEntry)
 	go func() {
-		e, err := c.load(r, s, uai, f)
+		e, err := c.load(r, s, uai, f, nil)
 		if err != nil {
 			t.Error(err)
 		}

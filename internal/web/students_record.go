@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/auth"
+	"github.com/sillage/sillage/internal/french"
 	"github.com/sillage/sillage/internal/passport"
 	"github.com/sillage/sillage/internal/records"
 	"github.com/sillage/sillage/internal/store"
@@ -163,9 +165,10 @@ func (s *Server) studentsPage(w http.ResponseWriter, r *http.Request, req *Reque
 	if err != nil {
 		return err
 	}
-	q := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("q")))
+	q := french.ParseQuery(r.URL.Query().Get("q"))
 	former := r.URL.Query().Get("anciens") == "1"
 	var rows []studentRow
+	var page pager
 	var divisions []sillage.Division
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
 		f := sillage.StudentFilter{DivisionID: divisionID, ActiveOnly: !former, InactiveOnly: former}
@@ -173,10 +176,9 @@ func (s *Server) studentsPage(w http.ResponseWriter, r *http.Request, req *Reque
 		if err != nil {
 			return err
 		}
+		students = slices.DeleteFunc(students, func(st sillage.Student) bool { return !q.Match(st.FullName()) })
+		students, page = paginate(r, students, "élève", "élèves")
 		for _, st := range students {
-			if q != "" && !strings.Contains(strings.ToLower(st.FullName()), q) {
-				continue
-			}
 			row := studentRow{Student: st}
 			if req.P.Allowed(auth.ViewLogins) && st.AccountID != 0 {
 				if acc, err := tx.Accounts().GetAccount(ctx, st.AccountID); err == nil {
@@ -192,7 +194,7 @@ func (s *Server) studentsPage(w http.ResponseWriter, r *http.Request, req *Reque
 		return err
 	}
 	return s.render(w, r, req, http.StatusOK, "students.html", "Élèves", map[string]any{
-		"Rows": rows, "Divisions": divisions, "Division": divisionID, "Q": r.URL.Query().Get("q"), "Former": former,
+		"Rows": rows, "Page": page, "Divisions": divisions, "Division": divisionID, "Q": r.URL.Query().Get("q"), "Former": former,
 		"Logins": req.P.Allowed(auth.ViewLogins), "SignIns": req.P.Allowed(auth.ViewLastSignIns), "Bulk": req.P.Allowed(auth.RecordsBulk),
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -105,13 +106,17 @@ type transferDashboardData struct {
 	Filter  map[string]string
 	Query   string
 	Lists   []transferListLink
-	Max     int
-	Tables  template.HTML // the four lists, rendered once per cache entry
+	Tables  template.HTML // the four lists: their first pages rendered once per cache entry
 }
 
-// dashboardMax is how many lines of each list the page shows (the CSV
-// files hold them all): the page stays light for a large establishment.
-const dashboardMax = 50
+// transferLists are the dashboard's four lists: their anchor on the page and
+// the query parameter of their page number (each list pages on its own).
+var transferLists = []struct{ anchor, param, one, many string }{
+	{"recus", "p-recus", "nouvel élève", "nouveaux élèves"},
+	{"envoyes", "p-envoyes", "ancien élève", "anciens élèves"},
+	{"en-attente", "p-en-attente", "élève en attente", "élèves en attente"},
+	{"impossibles", "p-impossibles", "transfert impossible", "transferts impossibles"},
+}
 
 // transferRow is a line of the dashboard, formatted once in Go (the
 // template only places strings: a page of hundreds of lines renders fast).
@@ -121,23 +126,20 @@ type transferRow struct {
 }
 
 type transferRows struct {
-	Rows  []transferRow
-	Total int
+	Rows []transferRow
+	Page pager
 }
 
 type pendingRow struct{ Student, Division, Entered, Previous, PreviousName, Reason string }
 
 type pendingRows struct {
-	Rows  []pendingRow
-	Total int
+	Rows []pendingRow
+	Page pager
 }
 
-func transferRowsOf(lines []transfer.Line) transferRows {
-	out := transferRows{Total: len(lines)}
-	for i, l := range lines {
-		if i == dashboardMax {
-			break
-		}
+func transferRowsOf(lines []transfer.Line, p pager) transferRows {
+	out := transferRows{Page: p}
+	for _, l := range pageOf(lines, p) {
 		r := transferRow{Date: sillage.FormatDate(l.Date), Direction: l.Direction, Student: l.Student, Other: string(l.OtherUAI),
 			OtherName: l.OtherName, Reason: l.Reason, Done: l.Done, Retry: "à chaque passage"}
 		if l.Final {
@@ -215,7 +217,7 @@ func newStatusCache() *statusCache {
 	return &statusCache{m: map[string]statusCacheEntry{}, loading: map[string]chan struct{}{}}
 }
 
-func (c *statusCache) load(r *http.Request, s *Server, uai sillage.UAI, f transfer.StatusFilter) (statusCacheEntry, error) {
+func (c *statusCache) load(r *http.Request, s *Server, uai sillage.UAI, f transfer.StatusFilter, filters url.Values) (statusCacheEntry, error) {
 	key := fmt.Sprintf("%s|%v|%v|%s", uai, f.Since.Unix(), f.Until.Unix(), f.Done)
 	for {
 		now := time.Now()
@@ -230,7 +232,7 @@ func (c *statusCache) load(r *http.Request, s *Server, uai sillage.UAI, f transf
 			done = make(chan struct{})
 			c.loading[key] = done
 			c.mu.Unlock()
-			return c.refresh(r, s, key, uai, f, done)
+			return c.refresh(r, s, key, uai, f, filters, done)
 		}
 		c.mu.Unlock()
 		if ok && now.Sub(e.at) < statusCacheStale {
@@ -246,7 +248,7 @@ func (c *statusCache) load(r *http.Request, s *Server, uai sillage.UAI, f transf
 
 // refresh reads and renders the lists of key, stores them and ends the
 // key's refresh (done), whatever the outcome.
-func (c *statusCache) refresh(r *http.Request, s *Server, key string, uai sillage.UAI, f transfer.StatusFilter, done chan struct{}) (statusCacheEntry, error) {
+func (c *statusCache) refresh(r *http.Request, s *Server, key string, uai sillage.UAI, f transfer.StatusFilter, filters url.Values, done chan struct{}) (statusCacheEntry, error) {
 	defer func() {
 		c.mu.Lock()
 		delete(c.loading, key)
@@ -257,7 +259,7 @@ func (c *statusCache) refresh(r *http.Request, s *Server, key string, uai sillag
 	if err != nil {
 		return statusCacheEntry{}, err
 	}
-	tables, err := s.renderTables(st)
+	tables, err := s.renderTables(st, filters, nil)
 	if err != nil {
 		return statusCacheEntry{}, err
 	}
@@ -284,14 +286,26 @@ type transferTables struct {
 	Pending    pendingRows
 }
 
-// renderTables renders the dashboard's four lists.
-func (s *Server) renderTables(st *transfer.Status) (template.HTML, error) {
-	d := transferTables{Incoming: transferRowsOf(st.Incoming), Outgoing: transferRowsOf(st.Outgoing),
-		Impossible: transferRowsOf(st.Impossible), Pending: pendingRows{Total: len(st.Pending)}}
-	for i, p := range st.Pending {
-		if i == dashboardMax {
-			break
+// renderTables renders the dashboard's four lists, each at its page (pages
+// holds the page numbers by list parameter; absent: the first); filters are
+// the dashboard's filters, kept in the lists' page links.
+func (s *Server) renderTables(st *transfer.Status, filters url.Values, pages map[string]int) (template.HTML, error) {
+	at := func(i, total int) pager {
+		l := transferLists[i]
+		q := url.Values{}
+		for k, v := range filters {
+			q[k] = v
 		}
+		for k, n := range pages {
+			if k != l.param && n > 1 {
+				q.Set(k, strconv.Itoa(n))
+			}
+		}
+		return pagerAt("/transferts", q, l.anchor, l.param, pages[l.param], total, l.one, l.many)
+	}
+	d := transferTables{Incoming: transferRowsOf(st.Incoming, at(0, len(st.Incoming))), Outgoing: transferRowsOf(st.Outgoing, at(1, len(st.Outgoing))),
+		Impossible: transferRowsOf(st.Impossible, at(3, len(st.Impossible))), Pending: pendingRows{Page: at(2, len(st.Pending))}}
+	for _, p := range pageOf(st.Pending, d.Pending.Page) {
 		d.Pending.Rows = append(d.Pending.Rows, pendingRow{p.Student, p.Division, sillage.FormatDate(p.EnteredAt),
 			string(p.PreviousUAI), p.PreviousName, p.Reason})
 	}
@@ -311,12 +325,8 @@ func (s *Server) transferDashboard(w http.ResponseWriter, r *http.Request, req *
 		// The default window, to the day, so that the cache key is stable.
 		f.Since = sillage.MonthsBefore(transfer.DayStart(sillage.Today(s.clock.Now())), s.cfg.Retention.NewStudentMonths)
 	}
-	entry, err := s.dashboard.load(r, s, req.P.UAI, f)
-	if err != nil {
-		return err
-	}
 	if raw["du"] == "" {
-		raw["du"] = entry.st.Since.In(sillage.SchoolZone).Format("2006-01-02")
+		raw["du"] = f.Since.In(sillage.SchoolZone).Format("2006-01-02")
 	}
 	v := url.Values{}
 	for k, x := range raw {
@@ -324,7 +334,24 @@ func (s *Server) transferDashboard(w http.ResponseWriter, r *http.Request, req *
 			v.Set(k, x)
 		}
 	}
-	d := transferDashboardData{Enabled: req.Establish.Transfer.Enabled, Filter: raw, Query: v.Encode(), Max: dashboardMax, Tables: entry.tables}
+	entry, err := s.dashboard.load(r, s, req.P.UAI, f, v)
+	if err != nil {
+		return err
+	}
+	d := transferDashboardData{Enabled: req.Establish.Transfer.Enabled, Filter: raw, Query: v.Encode(), Tables: entry.tables}
+	// Most readers want the first pages, rendered once per cache entry;
+	// another page of a list is rendered from the cached lists.
+	pages := map[string]int{}
+	for _, l := range transferLists {
+		if n := pageNumber(r, l.param); n > 1 {
+			pages[l.param] = n
+		}
+	}
+	if len(pages) > 0 {
+		if d.Tables, err = s.renderTables(entry.st, v, pages); err != nil {
+			return err
+		}
+	}
 	for _, l := range []struct{ name, label string }{{"recus", "reçus"}, {"envoyes", "envoyés"}, {"en-attente", "en attente"}, {"impossibles", "impossibles"}} {
 		d.Lists = append(d.Lists, transferListLink{l.name, l.label, "/transferts/" + l.name + ".csv?" + d.Query})
 	}
