@@ -22,7 +22,7 @@ const DemoPassword = "demo-sillage-2026"
 func (a *app) demoCmd() *cobra.Command {
 	var establishments, students int
 	var seed uint64
-	var noServe, noTransfer bool
+	var noServe, noTransfer, noLivret bool
 	var siecleOut string
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -47,6 +47,7 @@ func (a *app) demoCmd() *cobra.Command {
 			}
 			opts := demo.DefaultOptions(a.clock().Now())
 			opts.Seed, opts.Establishments, opts.Students, opts.DemoPassword = seed, establishments, students, DemoPassword
+			opts.Livret = !noLivret
 			ctx := cmd.Context()
 			accounts, err := a.fillDemo(ctx, opts, !noTransfer)
 			if err != nil {
@@ -78,6 +79,7 @@ func (a *app) demoCmd() *cobra.Command {
 	f.Uint64Var(&seed, "seed", 2026, "graine du générateur (même graine, même académie)")
 	f.BoolVar(&noServe, "no-serve", false, "remplit la base sans lancer le serveur")
 	f.BoolVar(&noTransfer, "no-transfer", false, "laisse en attente les dossiers des élèves qui ont changé d'établissement (pour essayer le transfert)")
+	f.BoolVar(&noLivret, "no-livret", false, "sans le collège et l'école dont le Livret Scolaire est rempli (export LSU)")
 	f.StringVar(&siecleOut, "siecle-out", "", "écrit aussi, par établissement, l'export SIECLE qui produit ses élèves")
 	f.StringVar(&a.cfg.Addr, "addr", a.cfg.Addr, "adresse d'écoute")
 	return cmd
@@ -119,6 +121,15 @@ func (a *app) fillDemo(ctx context.Context, opts demo.Options, runTransfer bool)
 	fmt.Fprintf(a.stdout, "%d établissements, %d élèves, %d personnes, %d évaluations, %d résultats, %d fiches, %d fichiers (%s).\n",
 		len(res.Establishments), res.Students, res.Persons, res.Evaluations, res.Results, res.Sheets, res.Files, time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(a.stdout, "La clé de hachage des INE est dans %s : sauvegardez-la.\n", a.cfg.IDKeyFile)
+	// The INEs of the first degree are never stored: an école's LSU export
+	// reads them from the ONDE extraction the user joins to it.
+	for _, f := range res.ONDE {
+		name := filepath.Join(a.cfg.DataDir, "onde-"+string(f.UAI)+".csv")
+		if err := os.WriteFile(name, f.CSV, 0o600); err != nil {
+			return nil, fmt.Errorf("extraction ONDE de démonstration : %w", err)
+		}
+		fmt.Fprintf(a.stdout, "Extraction ONDE de l'école %s, à joindre à son export LSU : %s\n", f.UAI, name)
+	}
 	if !runTransfer {
 		return res.Accounts, nil
 	}

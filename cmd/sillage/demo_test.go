@@ -25,7 +25,8 @@ func TestDemoFillsOnceAndWritesSIECLE(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("demo: %d %q %q", code, out, errs)
 	}
-	for _, want := range []string{"2 établissements", "Comptes de démonstration", "operateur", "admin.", DemoPassword, "Transfert des dossiers : "} {
+	// Two lycées professionnels, then a collège and an école for the Livret.
+	for _, want := range []string{"4 établissements", "Livret Scolaire rempli", "Extraction ONDE de l'école", "Comptes de démonstration", "operateur", "admin.", DemoPassword, "Transfert des dossiers : "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -95,7 +96,8 @@ func TestBrowserDemoFirstPage(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#establishments")),
 	)
 	text := b.Text("#establishments")
-	if strings.Count(text, "Lycée") < 3 || !strings.Contains(text, "Total (3 établissements)") {
+	// Three lycées professionnels, the collège and the école of the Livret.
+	if strings.Count(text, "Lycée") < 3 || !strings.Contains(text, "Collège") || !strings.Contains(text, "École") || !strings.Contains(text, "Total (5 établissements)") {
 		t.Fatalf("first page:\n%s", text)
 	}
 	b.Screenshot("premiere-page-operateur")

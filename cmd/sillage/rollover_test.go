@@ -57,11 +57,11 @@ func nextYearSIECLE(t *testing.T, opts demo.Options, dir string) []sillage.UAI {
 func TestRolloverCommands(t *testing.T) {
 	dir := t.TempDir()
 	c := &cli{t: t, env: map[string]string{"SILLAGE_DB": "sqlite:" + filepath.Join(dir, "demo.db"), "SILLAGE_DATA_DIR": filepath.Join(dir, "data")}}
-	if code, out, errs := c.run("demo", "--no-serve", "--establishments", "2", "--students", "120", "--now", "2026-06-15"); code != exitOK {
+	if code, out, errs := c.run("demo", "--no-serve", "--no-livret", "--establishments", "2", "--students", "120", "--now", "2026-06-15"); code != exitOK {
 		t.Fatalf("demo: %d %q %q", code, out, errs)
 	}
 	opts := demo.DefaultOptions(time.Date(2026, 6, 15, 0, 0, 0, 0, time.UTC))
-	opts.Establishments, opts.Students = 2, 120
+	opts.Establishments, opts.Students, opts.Livret = 2, 120, false
 	files := t.TempDir()
 	uais := nextYearSIECLE(t, opts, files)
 

@@ -31,7 +31,7 @@ func keyring(t *testing.T) ident.Keyring {
 
 func small() demo.Options {
 	o := demo.DefaultOptions(now)
-	o.Establishments, o.Students = 3, 150
+	o.Establishments, o.Students, o.Livret = 3, 150, false
 	return o
 }
 

@@ -33,6 +33,7 @@ type Result struct {
 	Results        int
 	Sheets         int
 	Files          int
+	ONDE           []ONDEFile // the demo écoles' pupils extractions
 }
 
 // Generate stores the academy. The keyring hashes the synthetic INEs, as an
@@ -60,6 +61,15 @@ func Generate(ctx context.Context, st *store.Store, blobs *blob.Store, kr ident.
 		}
 		g.res.Establishments = append(g.res.Establishments, p.Establishment)
 		progress(fmt.Sprintf("%s — %s : %d élèves", p.Establishment.UAI, p.Establishment.Name, len(p.Students)))
+	}
+	if o.Livret {
+		for _, l := range o.livretSchools() {
+			before := g.res.Students
+			if err := g.livretSchool(ctx, l); err != nil {
+				return nil, err
+			}
+			progress(fmt.Sprintf("%s — %s : %d élèves, Livret Scolaire rempli", l.UAI, l.Name, g.res.Students-before))
+		}
 	}
 	return g.res, st.Optimize(ctx)
 }
@@ -436,7 +446,8 @@ func Accounts(ctx context.Context, st *store.Store, o Options) ([]Account, error
 				if err != nil {
 					return err
 				}
-				if acc.PasswordHash != "" && !acc.MustChangePassword && p.Source == sillage.SourceDemo {
+				// Every other account the demo creates is left to activate.
+				if acc.PasswordHash != "" && !acc.MustChangePassword {
 					out = append(out, Account{Login: acc.Login, Role: p.Role.Label(), Name: p.FirstName + " " + p.LastName, Establishment: e.Name})
 				}
 			}

@@ -35,12 +35,15 @@ type Options struct {
 	DemoPassword string
 	// Attachments attaches a small PDF to each sheet.
 	Attachments bool
+	// Livret adds a collège and an école with their Livret Scolaire filled,
+	// so the LSU export can be tried (the lycées professionnels have none).
+	Livret bool
 }
 
 // DefaultOptions is the academy of `sillage demo`.
 func DefaultOptions(now time.Time) Options {
 	return Options{Seed: 2026, Establishments: 4, Students: 600, Now: now, MoverShare: 0.03,
-		EvaluationsPerDivision: 6, CompetencesPerEvaluation: 4, Accounts: true, Attachments: true}
+		EvaluationsPerDivision: 6, CompetencesPerEvaluation: 4, Accounts: true, Attachments: true, Livret: true}
 }
 
 func (o Options) withDefaults() Options {

@@ -1,5 +1,6 @@
 // Package lsutest builds synthetic establishments with a complete Livret
-// Scolaire in a store, for the tests and benchmarks of the LSU export: a
+// Scolaire in a store, for the tests and benchmarks of the LSU export and for
+// the demo academy: a
 // collège (2nd degree: STS teachers and divisions, SIECLE students,
 // Nomenclature subjects and programmes) or an école (1st degree, with the
 // ONDE extraction that carries the INEs). The same options always give the
@@ -31,9 +32,14 @@ type Options struct {
 	Draft bool
 	// Cycle writes closed end-of-cycle reports for the classes that end a cycle.
 	Cycle bool
+	// Year is the school year (zero: Year, the store tests' clock).
+	Year sillage.SchoolYear
+	// OnPerson, when set, is called with the director and each teacher
+	// before they are stored (the demo gives them accounts).
+	OnPerson func(ctx context.Context, tx *store.Tx, p *sillage.Person) error
 }
 
-// Year is the school year of the fixtures (the store tests' clock).
+// Year is the default school year of the fixtures (the store tests' clock).
 const Year = sillage.SchoolYear(2025)
 
 // Subject is a SIECLE subject of the collège fixture.
@@ -91,6 +97,12 @@ func Build(ctx context.Context, st *store.Store, o Options) (*Fixture, error) {
 	if o.Periods == 0 {
 		o.Periods = 3
 	}
+	if o.Year == 0 {
+		o.Year = Year
+	}
+	if o.OnPerson == nil {
+		o.OnPerson = func(context.Context, *store.Tx, *sillage.Person) error { return nil }
+	}
 	if o.Name == "" {
 		o.Name = "Collège Jean Moulin"
 		if o.Ecole {
@@ -112,19 +124,23 @@ func (f *Fixture) build(ctx context.Context, tx *store.Tx, o Options) error {
 		return err
 	}
 	f.Director = sillage.Person{Role: sillage.RoleDirector, Civility: "MME", LastName: "FONTAINE", FirstName: "Claire", Source: sillage.SourceSTS, STSID: "900"}
+	if err := o.OnPerson(ctx, tx, &f.Director); err != nil {
+		return err
+	}
 	if err := tx.People().CreatePerson(ctx, uai, &f.Director); err != nil {
 		return err
 	}
-	if err := tx.Livret().SetTermStart(ctx, uai, Year, sillage.NewDate(2025, 9, 1)); err != nil {
+	y := int(o.Year)
+	if err := tx.Livret().SetTermStart(ctx, uai, o.Year, sillage.NewDate(y, 9, 1)); err != nil {
 		return err
 	}
 	bounds := [][2]sillage.Date{
-		{sillage.NewDate(2025, 9, 1), sillage.NewDate(2025, 11, 30)},
-		{sillage.NewDate(2025, 12, 1), sillage.NewDate(2026, 2, 28)},
-		{sillage.NewDate(2026, 3, 1), sillage.NewDate(2026, 7, 4)},
+		{sillage.NewDate(y, 9, 1), sillage.NewDate(y, 11, 30)},
+		{sillage.NewDate(y, 12, 1), sillage.NewDate(y+1, 3, 0)}, // to the end of February
+		{sillage.NewDate(y+1, 3, 1), sillage.NewDate(y+1, 7, 4)},
 	}
 	for i := 0; i < 3; i++ {
-		p := sillage.Period{SchoolYear: Year, Kind: sillage.Trimester, Index: i + 1, Start: bounds[i][0], End: bounds[i][1]}
+		p := sillage.Period{SchoolYear: o.Year, Kind: sillage.Trimester, Index: i + 1, Start: bounds[i][0], End: bounds[i][1]}
 		if err := tx.Livret().CreatePeriodChecked(ctx, uai, &p); err != nil {
 			return err
 		}
@@ -175,6 +191,9 @@ func (f *Fixture) build(ctx context.Context, tx *store.Tx, o Options) error {
 		if !o.Ecole {
 			t.STSID = fmt.Sprint(5000 + i)
 		}
+		if err := o.OnPerson(ctx, tx, &t); err != nil {
+			return err
+		}
 		if err := tx.People().CreatePerson(ctx, uai, &t); err != nil {
 			return err
 		}
@@ -187,10 +206,10 @@ func (f *Fixture) build(ctx context.Context, tx *store.Tx, o Options) error {
 	n := 0
 	for d := 0; d < o.Divisions; d++ {
 		lvl := levels[d%len(levels)]
-		div := sillage.Division{SchoolYear: Year, Code: fmt.Sprintf("%sE%d", lvl.prefix, d/len(levels)+1), Label: fmt.Sprintf("%se %d", lvl.prefix, d/len(levels)+1),
+		div := sillage.Division{SchoolYear: o.Year, Code: fmt.Sprintf("%sE%d", lvl.prefix, d/len(levels)+1), Label: fmt.Sprintf("%se %d", lvl.prefix, d/len(levels)+1),
 			MEFs: []string{lvl.mef}, FromSTS: true}
 		if o.Ecole {
-			div = sillage.Division{SchoolYear: Year, Code: fmt.Sprint(70001 + d), Label: fmt.Sprintf("CE2 %c", 'A'+d)}
+			div = sillage.Division{SchoolYear: o.Year, Code: fmt.Sprint(70001 + d), Label: fmt.Sprintf("CE2 %c", 'A'+d)}
 		}
 		if err := tx.People().CreateDivision(ctx, uai, &div); err != nil {
 			return err
@@ -202,11 +221,11 @@ func (f *Fixture) build(ctx context.Context, tx *store.Tx, o Options) error {
 		}
 		for k := 0; k < o.PerDivision; k++ {
 			s := sillage.Student{Person: sillage.Person{LastName: lastNames[n%len(lastNames)], FirstName: firstNames[(n/len(lastNames)+k)%len(firstNames)],
-				BirthDate: sillage.NewDate(2014-d%len(levels), time.Month(1+n%12), 1+n%28), Source: sillage.SourceSIECLE, SIECLEID: fmt.Sprint(1_000_000 + n)},
-				MEF: lvl.mef, SchoolEntry: sillage.NewDate(2025-d%len(levels), 9, 1), DivisionID: div.ID}
+				BirthDate: sillage.NewDate(y-11-d%len(levels), time.Month(1+n%12), 1+n%28), Source: sillage.SourceSIECLE, SIECLEID: fmt.Sprint(1_000_000 + n)},
+				MEF: lvl.mef, SchoolEntry: sillage.NewDate(y-d%len(levels), 9, 1), DivisionID: div.ID}
 			if o.Ecole {
 				s.MEF, s.SchoolEntry, s.SIECLEID = "", sillage.Date{}, fmt.Sprintf("onde:%04d", n)
-				s.BirthDate = sillage.NewDate(2017, time.Month(1+n%12), 1+n%28)
+				s.BirthDate = sillage.NewDate(y-8, time.Month(1+n%12), 1+n%28)
 				s.Source = sillage.SourceONDE
 				ine := ine(n)
 				f.INEs = append(f.INEs, ine)
@@ -311,7 +330,7 @@ func (f *Fixture) build(ctx context.Context, tx *store.Tx, o Options) error {
 			if cycle == 0 {
 				continue
 			}
-			c := sillage.CycleReport{StudentID: s.ID, Cycle: cycle, SchoolYear: Year, Socle: map[string]int{},
+			c := sillage.CycleReport{StudentID: s.ID, Cycle: cycle, SchoolYear: o.Year, Socle: map[string]int{},
 				Synthesis: "Acquis solides dans l'ensemble des domaines ; l'autonomie reste à consolider.", UpdatedBy: f.Director.ID}
 			for i, dom := range store.SocleDomains {
 				c.Socle[dom] = 1 + (si+i)%4

@@ -1,0 +1,87 @@
+package demo_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/demo"
+	"github.com/sillage/sillage/internal/livret"
+	"github.com/sillage/sillage/internal/lsu"
+	"github.com/sillage/sillage/internal/onde"
+	"github.com/sillage/sillage/internal/store"
+	"github.com/sillage/sillage/internal/store/storetest"
+)
+
+// The demo has a collège and an école with their Livret Scolaire filled for
+// the trimesters already over, demo accounts for their director and a
+// teacher, and nothing blocks their LSU export.
+func TestDemoLivret(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
+		clock.T = now
+		o := demo.DefaultOptions(now)
+		o.Establishments, o.Students, o.DemoPassword = 1, 30, "demo-test"
+		res := generate(t, st, o)
+		ctx := context.Background()
+		kinds := map[sillage.EstablishmentKind]sillage.UAI{}
+		for _, e := range res.Establishments {
+			kinds[e.Kind] = e.UAI
+		}
+		college, ecole := kinds[sillage.KindCollege], kinds[sillage.KindEcole]
+		if college == "" || ecole == "" || len(res.ONDE) != 1 || res.ONDE[0].UAI != ecole {
+			t.Fatalf("establishments %+v, ONDE files %d", res.Establishments, len(res.ONDE))
+		}
+		accs, err := demo.Accounts(ctx, st, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		roles := map[string]int{}
+		for _, a := range accs {
+			if a.Establishment != "" {
+				roles[a.Role]++
+			}
+		}
+		// An administrator and a director per lycée, a director per livret
+		// school; a teacher in the first lycée and in each livret school.
+		if roles[sillage.RoleDirector.Label()] != 3 || roles[sillage.RoleTeacher.Label()] != 3 {
+			t.Errorf("demo accounts by role: %v", roles)
+		}
+		pupils, err := onde.ReadPupils(bytes.NewReader(res.ONDE[0].CSV))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, uai := range []sillage.UAI{college, ecole} {
+			err := st.Read(ctx, func(tx *store.Tx) error {
+				periods, err := tx.Periods().ListPeriods(ctx, uai, sillage.SchoolYearOf(now))
+				if err != nil {
+					return err
+				}
+				// 2 February: the first trimester is over, the second is not.
+				reports, err := tx.Livret().ListPeriodicReports(ctx, uai, sillage.ReportFilter{PeriodIDs: []int64{periods[0].ID}})
+				if err != nil {
+					return err
+				}
+				if len(reports) == 0 || !reports[0].Closed() {
+					t.Errorf("%s: %d reports for the first trimester", uai, len(reports))
+				}
+				opts := livret.LoadOptions{Now: now}
+				if uai == ecole {
+					opts.ONDE = pupils
+				}
+				loaded, err := livret.Load(ctx, tx, uai, livret.Selection{PeriodIDs: []int64{periods[0].ID}}, opts)
+				if err != nil {
+					return err
+				}
+				_, rep := lsu.Collect(loaded.Input)
+				if rep.FileBlocked || rep.Counts.Blocking > 0 {
+					t.Errorf("%s: the LSU export is blocked: %+v", uai, rep.Filter(lsu.Blocking))
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
