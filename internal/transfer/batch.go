@@ -320,6 +320,16 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 		if err := e.fp(StepStatus); err != nil {
 			return err
 		}
+		arrivals := make([]arrival, len(moving))
+		for k, i := range moving {
+			arrivals[k] = arrival{Dest: destRefs[k], From: estabs[origins[i].UAI].Name}
+		}
+		if err := notifyArrivals(ctx, tx, arrivals); err != nil {
+			return err
+		}
+		if err := e.fp(StepNotified); err != nil {
+			return err
+		}
 		if err := e.changed(ctx, tx); err != nil {
 			return err
 		}

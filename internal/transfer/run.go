@@ -101,7 +101,7 @@ const (
 
 // TransferSteps lists the failpoints of a transfer.
 var TransferSteps = []string{StepBegin, StepClaim, StepCheck, StepRead, StepReferentials, StepAuthor, StepEvaluations, StepResults,
-	StepComments, StepSheets, StepFiles, StepOrigin, StepAccount, StepStatus, StepLog, StepAudit, StepCommitted}
+	StepComments, StepSheets, StepFiles, StepOrigin, StepAccount, StepStatus, StepNotified, StepLog, StepAudit, StepCommitted}
 
 // Report is what a run did (or, dry, would do). It names students by
 // establishment and internal number only: the operator reads it.

@@ -338,6 +338,7 @@ func (w *world) state() string {
 	q(`SELECT 'guardian', uai, parent_id, student_id FROM guardianships`)
 	q(`SELECT 'index', unqid, origin_uai, origin_student_id, diploma FROM transfer_index`)
 	q(`SELECT 'log', origin_uai, dest_uai, origin_student_id, dest_student_id, done, final, reason, dest_name, origin_initials, counts, manifest FROM transfer_log`)
+	q(`SELECT 'message', uai, recipient_id, sender, subject, body FROM messages`)
 	q(`SELECT 'account', login, closed_reason, CASE WHEN closed_at IS NULL THEN 'open' ELSE 'closed' END FROM accounts`)
 	q(`SELECT 'audit', uai, action, target, details FROM audit_log`)
 	for i, l := range lines {
