@@ -21,6 +21,7 @@ type Account struct {
 	LastSignInAt       time.Time
 	ClosedAt           time.Time // the account's person was deleted
 	ClosedReason       string    // ClosedTransferred, ClosedPurged, ClosedDeleted
+	ClosedTo           UAI       // ClosedTransferred: the establishment that holds the record now
 }
 
 // Why an account was closed.

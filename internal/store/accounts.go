@@ -13,13 +13,15 @@ import (
 // establishment's data; the persons linked to it are read per establishment.
 
 const accountCols = `id, login, password_hash, must_change_password, operator, privacy_version, privacy_acked_at,
-	created_at, password_changed_at, last_sign_in_at, closed_at, closed_reason`
+	created_at, password_changed_at, last_sign_in_at, closed_at, closed_reason, closed_to`
 
 // scanAccount scans accountCols, then the extra columns that follow.
 func scanAccount(r scanner, extra ...any) (sillage.Account, error) {
 	var a sillage.Account
+	var to string
 	err := r.Scan(append([]any{&a.ID, &a.Login, &a.PasswordHash, &a.MustChangePassword, &a.Operator, &a.PrivacyVersion, ts{&a.PrivacyAckedAt},
-		ts{&a.CreatedAt}, ts{&a.PasswordChangedAt}, ts{&a.LastSignInAt}, ts{&a.ClosedAt}, &a.ClosedReason}, extra...)...)
+		ts{&a.CreatedAt}, ts{&a.PasswordChangedAt}, ts{&a.LastSignInAt}, ts{&a.ClosedAt}, &a.ClosedReason, &to}, extra...)...)
+	a.ClosedTo = sillage.UAI(to)
 	return a, err
 }
 

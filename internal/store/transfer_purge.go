@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sillage/sillage"
@@ -86,4 +89,32 @@ func (tx CrossTenant) CloseOrphanAccounts(ctx context.Context, accountIDs []int6
 	q, args = inIDs(`UPDATE accounts SET closed_at = $1, closed_reason = $2 WHERE closed_at IS NULL AND NOT operator
 		AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.account_id = accounts.id)`, []any{tx.now, reason}, "id", accountIDs)
 	return tx.execN(ctx, q, args...)
+}
+
+// NoteAccountsTransferredTo records, for accounts a transfer closed, the
+// establishment that holds the record now (closed_to), so that their owner
+// learns it after signing in with the right password.
+func (tx CrossTenant) NoteAccountsTransferredTo(ctx context.Context, to map[int64]sillage.UAI) error {
+	ids := make([]int64, 0, len(to))
+	for id := range to {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, c := range chunks(len(ids), 2, 1) {
+		var b strings.Builder
+		args := []any{sillage.ClosedTransferred}
+		b.WriteString(`WITH v (id, dest) AS (VALUES `)
+		for i, id := range ids[c[0]:c[1]] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			args = append(args, id, string(to[id]))
+			fmt.Fprintf(&b, "(CAST($%d AS BIGINT), CAST($%d AS TEXT))", len(args)-1, len(args))
+		}
+		b.WriteString(`) UPDATE accounts SET closed_to = v.dest FROM v WHERE accounts.id = v.id AND accounts.closed_reason = $1`)
+		if _, err := tx.exec(ctx, b.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }

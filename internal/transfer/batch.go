@@ -299,12 +299,17 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 			return err
 		}
 		var accounts []int64
+		closedTo := map[int64]sillage.UAI{}
 		for _, i := range moving {
 			if a := students[origins[i]].AccountID; a != 0 {
 				accounts = append(accounts, a)
+				closedTo[a] = items[i].c.UAI
 			}
 		}
 		if _, err := tx.CrossTenant().CloseOrphanAccounts(ctx, accounts, sillage.ClosedTransferred); err != nil {
+			return err
+		}
+		if err := tx.CrossTenant().NoteAccountsTransferredTo(ctx, closedTo); err != nil {
 			return err
 		}
 		if err := e.fp(StepAccount); err != nil {

@@ -71,10 +71,23 @@ func (s *Server) usable(ms []sillage.AccountMembership) ([]sillage.AccountMember
 	return out, reason
 }
 
-func closedReason(reason string) string {
-	switch reason {
+// closedReason tells the owner of a closed account, after the right
+// password, why it is closed; a transferred student learns where their
+// record is now.
+func (s *Server) closedReason(ctx context.Context, acc sillage.Account) string {
+	switch acc.ClosedReason {
 	case sillage.ClosedTransferred:
-		return "Votre dossier a été transféré vers votre nouvel établissement : ce compte ne permet plus de se connecter ici. Connectez-vous avec le compte que vous a remis votre nouvel établissement."
+		where := "votre nouvel établissement"
+		if acc.ClosedTo != "" {
+			var e sillage.Establishment
+			err := s.store.Read(ctx, func(tx *store.Tx) (err error) { e, err = tx.Establishments().GetEstablishment(ctx, acc.ClosedTo); return err })
+			if err == nil {
+				where = e.Name + " (" + string(e.UAI) + ")"
+			}
+		}
+		return fmt.Sprintf("Votre livret a été transféré le %s vers %s : ce compte ne permet plus de se connecter ici. "+
+			"Connectez-vous avec le compte que vous a remis votre nouvel établissement ; vous y retrouvez votre livret.",
+			sillage.FormatDate(acc.ClosedAt), where)
 	case sillage.ClosedPurged:
 		return "Votre dossier a été supprimé au terme de sa durée de conservation : ce compte ne permet plus de se connecter."
 	}
@@ -123,7 +136,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request, req *Request) er
 	}
 	s.limiter.Succeed(login, addr)
 	if !acc.ClosedAt.IsZero() {
-		return again(closedReason(acc.ClosedReason))
+		return again(s.closedReason(ctx, acc))
 	}
 	usable, reason := s.usable(memberships)
 	if len(usable) == 0 && !acc.Operator {

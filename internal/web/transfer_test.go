@@ -292,9 +292,11 @@ func TestSignInAfterTransferAndPurge(t *testing.T) {
 	if _, err := transfer.Run(ctx, f.st, transfer.Options{}); err != nil {
 		t.Fatal(err)
 	}
+	// The right password learns where the record went, and when.
 	status, _, body := transferSignIn(t, f, f.anonymous(), loginA)
-	if status != http.StatusUnauthorized || !parsePage(t, body).has("p.errors", "transféré vers votre nouvel établissement") {
-		t.Errorf("after the transfer: %d %s", status, body)
+	want := "Votre livret a été transféré le " + sillage.FormatDate(f.clock.T) + " vers Collège B (" + string(uaiB) + ")"
+	if status != http.StatusUnauthorized || !parsePage(t, body).has("p.errors", want) {
+		t.Errorf("after the transfer: %d, want %q in %s", status, want, parsePage(t, body).text("p.errors"))
 	}
 	if status, _ := f.do(c, "GET", "/depart", nil); status != http.StatusSeeOther {
 		t.Errorf("the session survived the transfer: %d", status)
