@@ -80,7 +80,10 @@ func (s *Server) closedReason(ctx context.Context, acc sillage.Account) string {
 		where := "votre nouvel établissement"
 		if acc.ClosedTo != "" {
 			var e sillage.Establishment
-			err := s.store.Read(ctx, func(tx *store.Tx) (err error) { e, err = tx.Establishments().GetEstablishment(ctx, acc.ClosedTo); return err })
+			err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
+				e, err = tx.Establishments().GetEstablishment(ctx, acc.ClosedTo)
+				return err
+			})
 			if err == nil {
 				where = e.Name + " (" + string(e.UAI) + ")"
 			}
