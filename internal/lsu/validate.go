@@ -274,7 +274,7 @@ func findingMessages(e *xsd.Error) []string {
 		}
 		msgs = append(msgs, strings.ReplaceAll(f.String(), "{"+Namespace+"}", ""))
 	}
-	if n := e.Structural + e.Refs - len(msgs); n > 0 {
+	if n := e.Structural + e.Lenient - len(msgs); n > 0 {
 		msgs = append(msgs, fmt.Sprintf("… et %d autres messages", n))
 	}
 	return msgs

@@ -516,7 +516,7 @@ var builtins = map[string]struct {
 	"string":             {base: "string"},
 	"ID":                 {base: "ID"},
 	"IDREF":              {base: "IDREF"},
-	"IDREFS":             {base: "IDREF", list: true, facets: []Facet{{Kind: "minLength", Values: []string{"1"}}}},
+	"IDREFS":             {base: "IDREF", list: true, facets: []Facet{{Kind: "minLength", Values: []string{"1"}, Builtin: true}}},
 	"NCName":             {base: "NCName"},
 	"boolean":            {base: "boolean"},
 	"date":               {base: "date"},

@@ -42,7 +42,7 @@ func GoSource(pkg, header string, names []string, schemas []*Schema) ([]byte, er
 	return out, nil
 }
 
-var nilField = regexp.MustCompile(`, \w+: \[\](xsd\.\w+|string)\(nil\)`)
+var nilField = regexp.MustCompile(`, \w+: \[\](xsd\.\w+|string)\(nil\)|, Builtin: false`)
 
 // literal prints a value as a Go composite literal, without the fields
 // that are nil slices.

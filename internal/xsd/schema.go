@@ -94,4 +94,7 @@ type Simple struct {
 type Facet struct {
 	Kind   string
 	Values []string
+	// Builtin marks a facet of a built-in type itself (xs:IDREFS has
+	// minLength 1), which libxml2 does not enforce.
+	Builtin bool
 }

@@ -102,13 +102,13 @@ func normalize(base, s string) string {
 	return collapse(s)
 }
 
-// Finding is one reason a document is invalid. Ref marks an xs:IDREF that
-// names no xs:ID of the document (a rule of XML Schema that libxml2's
-// xmllint does not enforce).
+// Finding is one reason a document is invalid. Lenient marks the rules of
+// XML Schema that libxml2's xmllint does not enforce: an xs:IDREF that names
+// no xs:ID of the document, an empty xs:IDREFS.
 type Finding struct {
-	Line int
-	Msg  string
-	Ref  bool
+	Line    int
+	Msg     string
+	Lenient bool
 }
 
 func (f Finding) String() string {
@@ -122,8 +122,8 @@ func (f Finding) String() string {
 // MaxFindings findings and counts all of them.
 type Error struct {
 	Findings   []Finding
-	Structural int // findings other than dangling references
-	Refs       int // dangling references
+	Structural int // findings xmllint makes too
+	Lenient    int // findings xmllint does not make (see Finding)
 }
 
 // MaxFindings bounds the findings an Error keeps.
@@ -137,7 +137,7 @@ func (e *Error) Error() string {
 		}
 		b.WriteString(f.String())
 	}
-	if n := e.Structural + e.Refs - len(e.Findings); n > 0 {
+	if n := e.Structural + e.Lenient - len(e.Findings); n > 0 {
 		fmt.Fprintf(&b, " ; … et %d autres", n)
 	}
 	return b.String()
@@ -173,19 +173,22 @@ type ref struct {
 	line int
 }
 
-func (r *run) add(line int, isRef bool, format string, args ...any) {
+func (r *run) add(line int, lenient bool, format string, args ...any) {
 	if r.err == nil {
 		r.err = &Error{}
 	}
-	if isRef {
-		r.err.Refs++
+	if lenient {
+		r.err.Lenient++
 	} else {
 		r.err.Structural++
 	}
 	if len(r.err.Findings) < MaxFindings {
-		r.err.Findings = append(r.err.Findings, Finding{Line: line, Msg: fmt.Sprintf(format, args...), Ref: isRef})
+		r.err.Findings = append(r.err.Findings, Finding{Line: line, Msg: fmt.Sprintf(format, args...), Lenient: lenient})
 	}
 }
+
+// lenientError is a value error that libxml2 does not report.
+type lenientError struct{ error }
 
 // Validate reads a whole document and checks it against the schema: well
 // formedness (encoding/xml, strict), the root element, element order and
@@ -386,7 +389,8 @@ func (r *run) attrs(f *frame, t xml.StartElement, line int) map[string]value {
 		}, a.Value)
 		val, err := r.simple(decls[i].Simple, raw, line)
 		if err != nil {
-			r.add(line, false, "attribut « %s » de « %s » : %v", a.Name.Local, f.name, err)
+			var le lenientError
+			r.add(line, errors.As(err, &le), "attribut « %s » de « %s » : %v", a.Name.Local, f.name, err)
 			continue
 		}
 		vals[a.Name.Local] = val
@@ -481,7 +485,8 @@ func (r *run) end(line int) {
 			si = f.ct.Text
 		}
 		if _, err := r.simple(si, f.text.String(), f.line); err != nil {
-			r.add(f.line, false, "contenu de « %s » : %v", f.name, err)
+			var le lenientError
+			r.add(f.line, errors.As(err, &le), "contenu de « %s » : %v", f.name, err)
 		}
 	case f.failed:
 	case f.nfa != nil:
@@ -580,7 +585,11 @@ func (v *Validator) facet(si, j int, f Facet, val value, norm string, length int
 	case "minLength":
 		if length < n {
 			if st.Item >= 0 {
-				return fmt.Errorf("au moins %d références attendues (%s)", n, what)
+				err := fmt.Errorf("au moins %d valeur(s) attendue(s) dans la liste (%s)", n, what)
+				if f.Builtin {
+					return lenientError{err}
+				}
+				return err
 			}
 			return fmt.Errorf("« %s » compte moins de %d caractères (%s)", clip(norm), n, what)
 		}
