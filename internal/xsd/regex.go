@@ -104,7 +104,9 @@ func escape(rs []rune, inClass bool) (string, int, error) {
 		return `\r`, 1, nil
 	case 't':
 		return `\t`, 1, nil
-	case '\\', '|', '.', '?', '*', '+', '(', ')', '{', '}', '-', '[', ']', '^':
+	case '-':
+		return `\-`, 1, nil
+	case '\\', '|', '.', '?', '*', '+', '(', ')', '{', '}', '[', ']', '^':
 		return regexp.QuoteMeta(string(r)), 1, nil
 	case 's':
 		return wrap(` \t\n\r`), 1, nil

@@ -94,9 +94,12 @@ func lexicalFamily(base string) string {
 }
 
 // normalize applies the whiteSpace facet of a built-in type: xs:string
-// preserves, every other supported type collapses.
+// preserves, every other supported type collapses — but xs:date and
+// xs:dateTime, which libxml2 parses as they are (a blank around a date is
+// an error for xmllint; the stricter reading is kept).
 func normalize(base, s string) string {
-	if base == "string" {
+	switch base {
+	case "string", "date", "dateTime":
 		return s
 	}
 	return collapse(s)

@@ -91,7 +91,7 @@ func lexical(base, s string) (value, error) {
 			re = dtLex
 		}
 		m := re.FindStringSubmatch(s)
-		if m == nil || !validDate(m[1], m[2], m[3], m[4]) || (base == "dateTime" && !validTime(m[5], m[6], m[7])) {
+		if m == nil || !validDate(m[1], m[2], m[3], m[4]) || (base == "dateTime" && !validTime(m[5], m[6], m[7], m[8])) {
 			what := "une date (AAAA-MM-JJ)"
 			if base == "dateTime" {
 				what = "une date et heure (AAAA-MM-JJThh:mm:ss)"
@@ -130,10 +130,15 @@ func validDate(neg, y, mo, d string) bool {
 	return day <= days
 }
 
-func validTime(h, m, s string) bool {
+// validTime accepts 00:00:00 to 23:59:59, and 24:00:00 (the end of the
+// day, as libxml2 does).
+func validTime(h, m, s, frac string) bool {
 	hh, _ := strconv.Atoi(h)
 	mm, _ := strconv.Atoi(m)
 	ss, _ := strconv.Atoi(s)
+	if hh == 24 {
+		return mm == 0 && ss == 0 && strings.Trim(frac, ".0") == ""
+	}
 	return hh <= 23 && mm <= 59 && ss <= 59
 }
 
