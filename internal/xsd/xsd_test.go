@@ -197,7 +197,7 @@ func TestTranslatePattern(t *testing.T) {
 		{`[1-4]`, "44", false}, // implicitly anchored
 		{`2`, "12", false},
 		{`\d{2}`, "٢٣", true}, // \d is any Nd digit
-		{`^a$`, "^a$", true}, // ^ and $ are ordinary characters
+		{`^a$`, "^a$", true},  // ^ and $ are ordinary characters
 		{`^a$`, "a", false},
 		{`a{2,}`, "aaa", true},
 		{`[a\-z]`, "-", true},
