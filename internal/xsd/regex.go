@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // XML name character classes, as Go character-class bodies (XML 1.0 fifth
@@ -197,4 +198,45 @@ func class(rs []rune) (string, int, error) {
 		first = false
 	}
 	return "", 0, fmt.Errorf("classe non fermée")
+}
+
+// matcher matches a whole value against an XSD pattern.
+type matcher interface{ MatchString(string) bool }
+
+// anyChar is the XSD idiom for "any character": '.' (all but \n and \r)
+// or \n, that is every character but \r.
+const anyChar = `(.|\n)*`
+
+// containsMatcher is the fast form of the pattern (.|\n)*[…](.|\n)*, the
+// "not blank" rule of every LSU text type: no \r, and one character in the
+// class. Go's regexp would backtrack over the whole text.
+type containsMatcher struct{ class *regexp.Regexp }
+
+func (m containsMatcher) MatchString(s string) bool {
+	if strings.IndexByte(s, '\r') >= 0 {
+		return false
+	}
+	var buf [utf8.UTFMax]byte
+	for _, r := range s {
+		if m.class.Match(buf[:utf8.EncodeRune(buf[:], r)]) {
+			return true
+		}
+	}
+	return false
+}
+
+// compilePattern compiles an XSD pattern, in its fast form when it has one.
+func compilePattern(p string) (matcher, error) {
+	if mid, ok := strings.CutPrefix(p, anyChar); ok {
+		if cls, ok := strings.CutSuffix(mid, anyChar); ok && strings.HasPrefix(cls, "[") {
+			if body, n, err := class([]rune(cls)); err == nil && n == len([]rune(cls)) {
+				return containsMatcher{class: regexp.MustCompile(`^` + body + `$`)}, nil
+			}
+		}
+	}
+	g, err := TranslatePattern(p)
+	if err != nil {
+		return nil, err
+	}
+	return regexp.MustCompile(g), nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/big"
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -18,10 +17,10 @@ const XSINamespace = "http://www.w3.org/2001/XMLSchema-instance"
 // and safe for concurrent use.
 type Validator struct {
 	s       *Schema
-	nfas    []*nfa               // per complex type with a sequence or choice content
-	regexps [][][]*regexp.Regexp // per simple type, per pattern facet, the alternatives
-	bounds  [][]*big.Rat         // per simple type, per facet: the parsed numeric bound
-	enums   [][][]value          // per simple type, per facet: the enumeration values
+	nfas    []*nfa        // per complex type with a sequence or choice content
+	regexps [][][]matcher // per simple type, per pattern facet, the alternatives
+	bounds  [][]bound     // per simple type, per facet: the parsed numeric bound
+	enums   [][][]value   // per simple type, per facet: the enumeration values
 }
 
 // New prepares a validator for a compiled schema (see Compile and
@@ -29,8 +28,8 @@ type Validator struct {
 func New(s *Schema) (*Validator, error) {
 	v := &Validator{s: s,
 		nfas:    make([]*nfa, len(s.Complexes)),
-		regexps: make([][][]*regexp.Regexp, len(s.Simples)),
-		bounds:  make([][]*big.Rat, len(s.Simples)),
+		regexps: make([][][]matcher, len(s.Simples)),
+		bounds:  make([][]bound, len(s.Simples)),
 		enums:   make([][][]value, len(s.Simples)),
 	}
 	for i, ct := range s.Complexes {
@@ -39,19 +38,19 @@ func New(s *Schema) (*Validator, error) {
 		}
 	}
 	for i, st := range s.Simples {
-		v.regexps[i] = make([][]*regexp.Regexp, len(st.Facets))
-		v.bounds[i] = make([]*big.Rat, len(st.Facets))
+		v.regexps[i] = make([][]matcher, len(st.Facets))
+		v.bounds[i] = make([]bound, len(st.Facets))
 		v.enums[i] = make([][]value, len(st.Facets))
 		base := st.Base
 		for j, f := range st.Facets {
 			switch f.Kind {
 			case "pattern":
 				for _, p := range f.Values {
-					g, err := TranslatePattern(p)
+					m, err := compilePattern(p)
 					if err != nil {
 						return nil, err
 					}
-					v.regexps[i][j] = append(v.regexps[i][j], regexp.MustCompile(g))
+					v.regexps[i][j] = append(v.regexps[i][j], m)
 				}
 			case "enumeration":
 				for _, e := range f.Values {
@@ -76,7 +75,15 @@ func New(s *Schema) (*Validator, error) {
 				if (f.Kind == "minInclusive" || f.Kind == "maxInclusive") && lexicalFamily(base) != "decimal" {
 					return nil, fmt.Errorf("type %s : facette %s non prise en charge pour xs:%s", st.Name, f.Kind, base)
 				}
-				v.bounds[i][j] = n
+				v.bounds[i][j] = bound{rat: n}
+				if f.Kind == "minInclusive" || f.Kind == "maxInclusive" {
+					if !decLex.MatchString(f.Values[0]) {
+						return nil, fmt.Errorf("type %s : facette %s=%q invalide", st.Name, f.Kind, f.Values[0])
+					}
+					v.bounds[i][j].dec = parseDecimal(f.Values[0])
+				} else if !n.IsInt() || n.Sign() < 0 {
+					return nil, fmt.Errorf("type %s : facette %s=%q invalide", st.Name, f.Kind, f.Values[0])
+				}
 			default:
 				return nil, fmt.Errorf("type %s : facette %s non prise en charge", st.Name, f.Kind)
 			}
@@ -91,6 +98,12 @@ func lexicalFamily(base string) string {
 		return "decimal"
 	}
 	return base
+}
+
+// bound is the value of a numeric facet.
+type bound struct {
+	rat *big.Rat
+	dec decimal
 }
 
 // normalize applies the whiteSpace facet of a built-in type: xs:string
@@ -169,6 +182,7 @@ type run struct {
 	stack    []*frame
 	skip     int
 	rootDone bool
+	vals     []namedValue // reused by attrs
 }
 
 type ref struct {
@@ -354,19 +368,17 @@ func expected(names []string) string {
 
 // attrs checks the attributes of an element and returns the values of the
 // valid declared ones, for xs:unique.
-func (r *run) attrs(f *frame, t xml.StartElement, line int) map[string]value {
+func (r *run) attrs(f *frame, t xml.StartElement, line int) []namedValue {
 	var decls []Attr
 	if f.ct != nil {
 		decls = f.ct.Attrs
 	}
-	vals := map[string]value{}
-	seen := map[xml.Name]bool{}
-	for _, a := range t.Attr {
-		if seen[a.Name] {
+	vals := r.vals[:0]
+	for k, a := range t.Attr {
+		if slices.ContainsFunc(t.Attr[:k], func(b xml.Attr) bool { return b.Name == a.Name }) {
 			r.add(line, false, "attribut « %s » répété sur « %s »", a.Name.Local, f.name)
 			continue
 		}
-		seen[a.Name] = true
 		switch {
 		case a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns"):
 			continue
@@ -384,31 +396,41 @@ func (r *run) attrs(f *frame, t xml.StartElement, line int) map[string]value {
 		// Attribute-value normalisation: a literal tab or line break is a
 		// space (encoding/xml leaves them; a character reference cannot be
 		// told apart, and is normalised too).
-		raw := strings.Map(func(c rune) rune {
-			if c == '\t' || c == '\n' || c == '\r' {
-				return ' '
-			}
-			return c
-		}, a.Value)
+		raw := a.Value
+		if strings.ContainsAny(raw, "\t\n\r") {
+			raw = strings.Map(func(c rune) rune {
+				if c == '\t' || c == '\n' || c == '\r' {
+					return ' '
+				}
+				return c
+			}, raw)
+		}
 		val, err := r.simple(decls[i].Simple, raw, line)
 		if err != nil {
 			var le lenientError
 			r.add(line, errors.As(err, &le), "attribut « %s » de « %s » : %v", a.Name.Local, f.name, err)
 			continue
 		}
-		vals[a.Name.Local] = val
+		vals = append(vals, namedValue{a.Name.Local, val})
 	}
 	for _, d := range decls {
-		if d.Required && !seen[xml.Name{Local: d.Name}] {
+		if d.Required && !slices.ContainsFunc(t.Attr, func(a xml.Attr) bool { return a.Name.Space == "" && a.Name.Local == d.Name }) {
 			r.add(line, false, "attribut obligatoire « %s » absent de « %s »", d.Name, f.name)
 		}
 	}
+	r.vals = vals
 	return vals
+}
+
+// namedValue is the value of an attribute.
+type namedValue struct {
+	name string
+	val  value
 }
 
 // unique checks the xs:unique constraints of p that select a child named
 // name, with the child's attribute values.
-func (r *run) unique(p *frame, name string, vals map[string]value, line int) {
+func (r *run) unique(p *frame, name string, vals []namedValue, line int) {
 	for i, u := range p.el.Uniques {
 		if u.Selector != name {
 			continue
@@ -417,11 +439,12 @@ func (r *run) unique(p *frame, name string, vals map[string]value, line int) {
 		var shown []string
 		complete := true
 		for _, fld := range u.Fields {
-			v, ok := vals[fld]
-			if !ok {
+			i := slices.IndexFunc(vals, func(nv namedValue) bool { return nv.name == fld })
+			if i < 0 {
 				complete = false
 				break
 			}
+			v := vals[i].val
 			key.WriteString(v.family)
 			key.WriteByte(0)
 			key.WriteString(v.canon)
@@ -579,7 +602,7 @@ func (v *Validator) facet(si, j int, f Facet, val value, norm string, length int
 		return fmt.Errorf("« %s » n'est pas une valeur permise pour %s (%s)", clip(norm), what, strings.Join(f.Values, ", "))
 	}
 	b := v.bounds[si][j]
-	n := int(b.Num().Int64())
+	n := int(b.rat.Num().Int64())
 	switch f.Kind {
 	case "length":
 		if length != n {
@@ -601,18 +624,18 @@ func (v *Validator) facet(si, j int, f Facet, val value, norm string, length int
 			return fmt.Errorf("texte de %d caractères, au plus %d permis (%s)", length, n, what)
 		}
 	case "minInclusive":
-		if val.num.Cmp(b) < 0 {
+		if val.dec.cmp(b.dec, b.rat) < 0 {
 			return fmt.Errorf("« %s » est inférieur au minimum %s (%s)", norm, f.Values[0], what)
 		}
 	case "maxInclusive":
-		if val.num.Cmp(b) > 0 {
+		if val.dec.cmp(b.dec, b.rat) > 0 {
 			return fmt.Errorf("« %s » est supérieur au maximum %s (%s)", norm, f.Values[0], what)
 		}
 	case "totalDigits", "fractionDigits":
-		if val.num == nil {
+		if val.family != "decimal" {
 			return fmt.Errorf("facette %s sur une valeur non numérique", f.Kind)
 		}
-		total, frac := digits(val.num)
+		total, frac := val.dec.digits()
 		if (f.Kind == "totalDigits" && total > n) || (f.Kind == "fractionDigits" && frac > n) {
 			return fmt.Errorf("« %s » a trop de chiffres (%s : %d)", norm, f.Kind, n)
 		}

@@ -21,21 +21,92 @@ func collapse(s string) string {
 func isBlank(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' }
 
 var (
-	ncName   = regexp.MustCompile(`^[` + strings.Replace(nameStart, ":", "", 1) + `][` + strings.Replace(nameChar, ":", "", 1) + `]*$`)
-	intLex   = regexp.MustCompile(`^[+-]?[0-9]+$`)
-	decLex   = regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$`)
-	dateLex  = regexp.MustCompile(`^(-?)([0-9]{4,})-([0-9]{2})-([0-9]{2})(Z|[+-][0-9]{2}:[0-9]{2})?$`)
-	dtLex    = regexp.MustCompile(`^(-?)([0-9]{4,})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?$`)
-	minInt32 = big.NewRat(-1<<31, 1)
-	maxInt32 = big.NewRat(1<<31-1, 1)
+	ncName  = regexp.MustCompile(`^[` + strings.Replace(nameStart, ":", "", 1) + `][` + strings.Replace(nameChar, ":", "", 1) + `]*$`)
+	intLex  = regexp.MustCompile(`^[+-]?[0-9]+$`)
+	decLex  = regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$`)
+	dateLex = regexp.MustCompile(`^(-?)([0-9]{4,})-([0-9]{2})-([0-9]{2})(Z|[+-][0-9]{2}:[0-9]{2})?$`)
+	dtLex   = regexp.MustCompile(`^(-?)([0-9]{4,})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?$`)
 )
 
 // value is a checked atomic value: its primitive family and canonical form,
 // compared by xs:unique and by enumerations.
 type value struct {
-	family string // "string", "decimal", "boolean", "date", "dateTime"
+	family string // "string", "decimal", "boolean", "date", "dateTime", "list"
 	canon  string
-	num    *big.Rat
+	dec    decimal // family "decimal"
+}
+
+// decimal is a lexically valid decimal in canonical parts: no sign for
+// zero, no leading zero in intPart, no trailing zero in fracPart.
+type decimal struct {
+	neg               bool
+	intPart, fracPart string
+	canon             string
+}
+
+// parseDecimal splits a lexically valid decimal (see decLex).
+func parseDecimal(s string) decimal {
+	var d decimal
+	switch {
+	case strings.HasPrefix(s, "-"):
+		d.neg, s = true, s[1:]
+	case strings.HasPrefix(s, "+"):
+		s = s[1:]
+	}
+	i, f, _ := strings.Cut(s, ".")
+	d.intPart = strings.TrimLeft(i, "0")
+	d.fracPart = strings.TrimRight(f, "0")
+	if d.intPart == "" && d.fracPart == "" {
+		d.neg = false
+	}
+	var b strings.Builder
+	if d.neg {
+		b.WriteByte('-')
+	}
+	if d.intPart == "" {
+		b.WriteByte('0')
+	} else {
+		b.WriteString(d.intPart)
+	}
+	if d.fracPart != "" {
+		b.WriteByte('.')
+		b.WriteString(d.fracPart)
+	}
+	d.canon = b.String()
+	return d
+}
+
+// digits returns the totalDigits and fractionDigits of the value.
+func (d decimal) digits() (total, frac int) {
+	total = len(d.intPart) + len(d.fracPart)
+	if total == 0 {
+		total = 1
+	}
+	return total, len(d.fracPart)
+}
+
+// cmp compares d with a bound: exactly with floats when both have at most
+// 15 significant digits (two such decimals are distinct doubles, in the
+// same order), with big.Rat otherwise.
+func (d decimal) cmp(b decimal, rat *big.Rat) int {
+	if len(d.intPart)+len(d.fracPart) <= 15 && len(b.intPart)+len(b.fracPart) <= 15 {
+		x, _ := strconv.ParseFloat(d.canon, 64)
+		y, _ := strconv.ParseFloat(b.canon, 64)
+		switch {
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		}
+		return 0
+	}
+	x, _ := new(big.Rat).SetString(d.canon)
+	return x.Cmp(rat)
+}
+
+func inInt32(canon string) bool {
+	n, err := strconv.ParseInt(canon, 10, 64)
+	return err == nil && n >= -1<<31 && n <= 1<<31-1
 }
 
 // lexical checks the (whitespace-normalised) lexical form s against the
@@ -65,26 +136,16 @@ func lexical(base, s string) (value, error) {
 		if !re.MatchString(s) {
 			return value{}, fmt.Errorf("« %s » n'est pas un nombre valide (xs:%s)", s, base)
 		}
-		t := strings.TrimPrefix(s, "+")
-		if strings.HasSuffix(t, ".") {
-			t += "0"
-		}
-		if strings.HasPrefix(t, ".") || strings.HasPrefix(t, "-.") {
-			t = strings.Replace(t, ".", "0.", 1)
-		}
-		n, ok := new(big.Rat).SetString(t)
-		if !ok {
-			return value{}, fmt.Errorf("« %s » n'est pas un nombre valide (xs:%s)", s, base)
-		}
+		d := parseDecimal(s)
 		switch {
-		case base == "int" && (n.Cmp(minInt32) < 0 || n.Cmp(maxInt32) > 0):
+		case base == "int" && (len(d.intPart) > 10 || !inInt32(d.canon)):
 			return value{}, fmt.Errorf("« %s » est hors des bornes de xs:int", s)
-		case base == "positiveInteger" && n.Sign() <= 0:
+		case base == "positiveInteger" && (d.neg || d.canon == "0"):
 			return value{}, fmt.Errorf("« %s » n'est pas un entier strictement positif", s)
-		case base == "nonNegativeInteger" && n.Sign() < 0:
+		case base == "nonNegativeInteger" && d.neg:
 			return value{}, fmt.Errorf("« %s » n'est pas un entier positif ou nul", s)
 		}
-		return value{family: "decimal", canon: n.RatString(), num: n}, nil
+		return value{family: "decimal", canon: d.canon, dec: d}, nil
 	case "date", "dateTime":
 		re := dateLex
 		if base == "dateTime" {
@@ -140,20 +201,6 @@ func validTime(h, m, s, frac string) bool {
 		return mm == 0 && ss == 0 && strings.Trim(frac, ".0") == ""
 	}
 	return hh <= 23 && mm <= 59 && ss <= 59
-}
-
-// digits returns the total and fraction digits of a decimal's canonical
-// value.
-func digits(n *big.Rat) (total, frac int) {
-	s := new(big.Rat).Abs(n).FloatString(40)
-	intPart, fracPart, _ := strings.Cut(s, ".")
-	fracPart = strings.TrimRight(fracPart, "0")
-	intPart = strings.TrimLeft(intPart, "0")
-	total = len(intPart) + len(fracPart)
-	if total == 0 {
-		total = 1
-	}
-	return total, len(fracPart)
 }
 
 // length returns the length of a value for the length facets: characters

@@ -73,6 +73,9 @@ var attrCases = []struct {
 	{"int", "0", true}, {"int", "-2147483648", true}, {"int", "2147483647", true}, {"int", "2147483648", false}, {"int", "+7", true}, {"int", " 7 ", true},
 	{"int", "7.0", false}, {"int", "", false}, {"int", "1 2", false},
 	{"pos", "1", true}, {"pos", "0", false}, {"pos", "-0", false}, {"pos", "+01", true}, {"pos", "99999999999999999999999", true},
+	{"int", "-0", true}, {"int", "00000000002147483647", true}, {"int", "-2147483649", false}, {"pos", "00", false},
+	{"mark", "20.000", true}, {"mark", "-0", true}, {"mark", "0020.00", true}, {"mark", "19.999999999999999999", false}, {"mark", "20.0000000000000000001", false},
+	{"mark", "-0.01", false}, {"mark", "123.4", false},
 	{"nonneg", "0", true}, {"nonneg", "-0", true}, {"nonneg", "-1", false},
 	{"mark", "0", true}, {"mark", "20", true}, {"mark", "20.00", true}, {"mark", "20.01", false}, {"mark", "-0.00", true}, {"mark", "15.5", true},
 	{"mark", "15.555", false}, {"mark", "15.500", true}, {"mark", ".5", true}, {"mark", "5.", true}, {"mark", "1e1", false}, {"mark", "015.25", true},
@@ -223,6 +226,32 @@ func TestTranslatePattern(t *testing.T) {
 		if g, err := TranslatePattern(bad); err == nil {
 			t.Errorf("TranslatePattern(%q) = %q, want an error", bad, g)
 		}
+	}
+}
+
+// TestFastPattern: the fast form of (.|\n)*[…](.|\n)* gives the regular
+// expression's verdict.
+func TestFastPattern(t *testing.T) {
+	for _, p := range []string{`(.|\n)*[^\s](.|\n)*`, `(.|\n)*[a-c](.|\n)*`} {
+		fast, err := compilePattern(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := fast.(containsMatcher); !ok {
+			t.Fatalf("%q has no fast form", p)
+		}
+		g, _ := TranslatePattern(p)
+		slow := regexp.MustCompile(g)
+		for _, s := range []string{"", " ", "a", " \n\t", "x\r", "\r", "  b  ", "\u00a0", "é", "line\nline", strings.Repeat(" ", 300) + "c", "c\r\n", "😀"} {
+			if fast.MatchString(s) != slow.MatchString(s) {
+				t.Errorf("%q on %q: fast %v, regexp %v", p, s, fast.MatchString(s), slow.MatchString(s))
+			}
+		}
+	}
+	if m, _ := compilePattern(`(.|\n)*[^\s]+(.|\n)*`); m == nil {
+		t.Fatal("no matcher")
+	} else if _, ok := m.(containsMatcher); ok {
+		t.Error("a quantified class took the fast form")
 	}
 }
 
