@@ -1,6 +1,7 @@
 package xsd
 
 import (
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -175,7 +176,6 @@ type frame struct {
 
 type run struct {
 	v        *Validator
-	dec      *xml.Decoder
 	err      *Error
 	ids      map[string]bool
 	refs     []ref
@@ -212,8 +212,22 @@ type lenientError struct{ error }
 // cardinality, attributes, simple values and their facets, xs:unique,
 // xs:ID uniqueness and xs:IDREF resolution. It returns nil or an *Error.
 func (v *Validator) Validate(rd io.Reader) error {
-	dec := xml.NewDecoder(rd)
-	r := &run{v: v, dec: dec, ids: map[string]bool{}}
+	data, err := io.ReadAll(rd)
+	if err != nil {
+		return fmt.Errorf("lecture du document : %w", err)
+	}
+	r := &run{v: v, ids: map[string]bool{}}
+	if (&scanner{data: data}).scan(r) == nil {
+		return r.finish()
+	}
+	return v.validateDecoder(data)
+}
+
+// validateDecoder reads the document with encoding/xml (strict): the path
+// of whatever the fast scanner leaves, malformed documents included.
+func (v *Validator) validateDecoder(data []byte) error {
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	r := &run{v: v, ids: map[string]bool{}}
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
@@ -239,6 +253,10 @@ func (v *Validator) Validate(rd io.Reader) error {
 			r.add(line, false, "déclaration <!%s> non acceptée", firstWord(string(t)))
 		}
 	}
+	return r.finish()
+}
+
+func (r *run) finish() error {
 	if !r.rootDone {
 		r.add(0, false, "document vide : l'élément racine manque")
 	}
@@ -463,7 +481,7 @@ func (r *run) unique(p *frame, name string, vals []namedValue, line int) {
 	}
 }
 
-func (r *run) chars(t xml.CharData, line int) {
+func (r *run) chars(t []byte, line int) {
 	if r.skip > 0 {
 		return
 	}

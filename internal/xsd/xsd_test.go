@@ -304,3 +304,47 @@ func TestWellFormedness(t *testing.T) {
 		}
 	}
 }
+
+// TestScannerAgreesWithDecoder: the fast scanner and encoding/xml give the
+// same findings on every case, and the scanner does read the plain ones.
+func TestScannerAgreesWithDecoder(t *testing.T) {
+	v := typesValidator(t)
+	docs := map[string][]byte{}
+	for _, c := range allCases() {
+		docs[c.name] = c.doc()
+	}
+	for name, body := range map[string]string{
+		"entities":          `<v string="a&lt;b&amp;c&quot;&apos;&gt;" text="&#65;&#x42;"/>`,
+		"prefixed root":     `<t:v xmlns:t="urn:test" text="x"/>`,
+		"comment and cdata": `<!-- a --><text><![CDATA[ab]]><!-- b -->c</text>`,
+		"single quotes":     `<v text='x"y'/>`,
+		"blank before end":  `<v text="x" ></v >`,
+		"bad ref":           `<v text="&nbsp;"/>`,
+		"lt in attribute":   `<v text="a<b"/>`,
+		"cr":                "<v text=\"a\r\nb\"/>",
+		"pi":                `<?pi x?><v/>`,
+		"xml lang":          `<v xml:lang="fr"/>`,
+		"unbound prefix":    `<p:v/>`,
+		"utf8":              "<v text=\"\xff\"/>",
+		"mismatched":        `<v></text>`,
+		"double dash":       `<!-- a -- b --><v/>`,
+	} {
+		docs[name] = []byte(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<doc xmlns="urn:test">` + body + "</doc>\n")
+	}
+	docs["no declaration"] = []byte(`<doc xmlns="urn:test"><v/></doc>`)
+	docs["latin1"] = []byte(`<?xml version="1.0" encoding="ISO-8859-1"?><doc xmlns="urn:test"/>`)
+	fast := 0
+	for name, doc := range docs {
+		r := &run{v: v, ids: map[string]bool{}}
+		if (&scanner{data: doc}).scan(r) == nil {
+			fast++
+		}
+		a, b := v.Validate(bytes.NewReader(doc)), v.validateDecoder(doc)
+		if fmt.Sprint(a) != fmt.Sprint(b) {
+			t.Errorf("%s: scanner %v, decoder %v", name, a, b)
+		}
+	}
+	if fast < len(docs)*3/4 {
+		t.Errorf("the scanner read only %d of %d documents", fast, len(docs))
+	}
+}
