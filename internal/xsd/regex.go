@@ -225,8 +225,21 @@ func (m containsMatcher) MatchString(s string) bool {
 	return false
 }
 
+// runeMatcher is the fast form of a pattern that is one character class,
+// such as [1-4]: one character, in the class.
+type runeMatcher struct{ class *regexp.Regexp }
+
+func (m runeMatcher) MatchString(s string) bool {
+	return utf8.RuneCountInString(s) == 1 && m.class.MatchString(s)
+}
+
 // compilePattern compiles an XSD pattern, in its fast form when it has one.
 func compilePattern(p string) (matcher, error) {
+	if rs := []rune(p); strings.HasPrefix(p, "[") {
+		if body, n, err := class(rs); err == nil && n == len(rs) {
+			return runeMatcher{class: regexp.MustCompile(`^` + body + `$`)}, nil
+		}
+	}
 	if mid, ok := strings.CutPrefix(p, anyChar); ok {
 		if cls, ok := strings.CutSuffix(mid, anyChar); ok && strings.HasPrefix(cls, "[") {
 			if body, n, err := class([]rune(cls)); err == nil && n == len([]rune(cls)) {

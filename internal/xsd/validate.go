@@ -454,7 +454,6 @@ func (r *run) unique(p *frame, name string, vals []namedValue, line int) {
 			continue
 		}
 		var key strings.Builder
-		var shown []string
 		complete := true
 		for _, fld := range u.Fields {
 			i := slices.IndexFunc(vals, func(nv namedValue) bool { return nv.name == fld })
@@ -467,13 +466,16 @@ func (r *run) unique(p *frame, name string, vals []namedValue, line int) {
 			key.WriteByte(0)
 			key.WriteString(v.canon)
 			key.WriteByte(1)
-			shown = append(shown, fld+"="+v.canon)
 		}
 		if !complete {
 			continue
 		}
 		k := key.String()
 		if p.uniques[i][k] {
+			var shown []string
+			for _, fld := range u.Fields {
+				shown = append(shown, fld+"="+vals[slices.IndexFunc(vals, func(nv namedValue) bool { return nv.name == fld })].val.canon)
+			}
 			r.add(line, false, "« %s » en double dans « %s » (%s ; contrainte d'unicité %s)", name, p.name, strings.Join(shown, ", "), u.Name)
 			continue
 		}

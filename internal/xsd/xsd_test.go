@@ -248,6 +248,19 @@ func TestFastPattern(t *testing.T) {
 			}
 		}
 	}
+	for _, p := range []string{`[1-4]`, `[^\s]`, `[a-c\-]`} {
+		fast, _ := compilePattern(p)
+		if _, ok := fast.(runeMatcher); !ok {
+			t.Fatalf("%q has no fast form", p)
+		}
+		g, _ := TranslatePattern(p)
+		slow := regexp.MustCompile(g)
+		for _, s := range []string{"", "1", "4", "5", "44", " ", "-", "b", "é", "😀", "\n"} {
+			if fast.MatchString(s) != slow.MatchString(s) {
+				t.Errorf("%q on %q: fast %v, regexp %v", p, s, fast.MatchString(s), slow.MatchString(s))
+			}
+		}
+	}
 	if m, _ := compilePattern(`(.|\n)*[^\s]+(.|\n)*`); m == nil {
 		t.Fatal("no matcher")
 	} else if _, ok := m.(containsMatcher); ok {
