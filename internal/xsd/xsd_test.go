@@ -361,3 +361,32 @@ func TestScannerAgreesWithDecoder(t *testing.T) {
 		t.Errorf("the scanner read only %d of %d documents", fast, len(docs))
 	}
 }
+
+// FuzzScanner: on any bytes, the fast scanner (with its fallback) and
+// encoding/xml give the same findings.
+func FuzzScanner(f *testing.F) {
+	for _, c := range allCases() {
+		f.Add(c.doc())
+	}
+	f.Add([]byte(`<?xml version="1.0"?><doc xmlns="urn:test"><v text="&#x41;&amp;"/><!-- c --><text><![CDATA[x]]></text></doc>`))
+	v, err := func() (*Validator, error) {
+		data, err := os.ReadFile("testdata/types.xsd")
+		if err != nil {
+			return nil, err
+		}
+		s, err := Compile(data)
+		if err != nil {
+			return nil, err
+		}
+		return New(s)
+	}()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		a, b := v.Validate(bytes.NewReader(doc)), v.validateDecoder(doc)
+		if fmt.Sprint(a) != fmt.Sprint(b) {
+			t.Fatalf("scanner %v, decoder %v", a, b)
+		}
+	})
+}
