@@ -29,8 +29,9 @@ func (a *app) exportCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "lsu --uai UAI [--division CODE | --level NIVEAU | --student ELEVE_ID] --period ID... [--cycle] [--schema 10.0] --out FICHIER [--json]",
 		Short: "Exporte le livret scolaire vers LSU (fichier « import éditeur » validé contre le schéma officiel)",
-		Long: "Vérifie les bilans choisis, écrit le fichier LSU et le valide avec xmllint contre le schéma officiel de la version\n" +
-			"choisie (SILLAGE_LSU_SCHEMA_DIR, ou ../shared/reference/lsu) : un fichier invalide n'est jamais écrit.\n" +
+		Long: "Vérifie les bilans choisis, écrit le fichier LSU et le valide avec les règles intégrées du schéma officiel de la\n" +
+			"version choisie, puis avec xmllint quand les schémas officiels sont installés (SILLAGE_LSU_SCHEMA_DIR, ou\n" +
+			"../shared/reference/lsu) : un fichier invalide n'est jamais écrit.\n" +
 			"Le rapport (bloquant, corrigé, ignoré, avertissement, par élève) est affiché, conservé avec l'export et inscrit au\n" +
 			"journal. Le code de sortie est 1 quand aucun fichier n'a été produit.\n" +
 			"Au 1er degré, --onde donne le dernier fichier ONDE de l'école (CSVExtraction.csv) : les INE qu'il contient servent\n" +

@@ -103,6 +103,18 @@ func TestExportLSUCommand(t *testing.T) {
 			if _, err := os.Stat(none); err == nil {
 				t.Fatal("a file was written without validation")
 			}
+			// No folder configured (none beside the working directory): the
+			// built-in rules validate, the file is written.
+			delete(c.env, "SILLAGE_LSU_SCHEMA_DIR")
+			builtin := filepath.Join(t.TempDir(), "builtin.xml")
+			code, stdout, errs = c.run("export", "lsu", "--uai", "0861234Z", "--division", "3E1", "--period", p1, "--out", builtin)
+			if code != exitOK || !strings.Contains(stdout, "Fichier validé") {
+				t.Fatalf("without schemas: %d\n%s\n%s", code, stdout, errs)
+			}
+			if err := lsu.Validate(context.Background(), xsd, builtin); err != nil {
+				t.Fatalf("the file written with the built-in rules only: %v", err)
+			}
+			c.env["SILLAGE_LSU_SCHEMA_DIR"] = t.TempDir()
 			for _, args := range [][]string{
 				{"export", "lsu", "--uai", "0861234Z", "--division", "3E1", "--out", none},
 				{"export", "lsu", "--uai", "0861234Z", "--period", p1},

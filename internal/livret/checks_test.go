@@ -428,8 +428,19 @@ func TestSelection(t *testing.T) {
 	if _, err := livret.Run(ctx, st, blobs, f.UAI, livret.Request{Selection: livret.Selection{DivisionCode: "6E1"}, SchemaDir: "x"}); sillage.KindOf(err) != sillage.KindInvalid {
 		t.Errorf("no period and no cycle: %v", err)
 	}
-	if _, err := livret.Run(ctx, st, blobs, f.UAI, livret.Request{Selection: livret.Selection{DivisionCode: "6E1", PeriodIDs: f.PeriodIDs(1)}}); sillage.KindOf(err) != sillage.KindUnavailable {
-		t.Errorf("no schema folder: %v", err)
+	// No schema folder and no xmllint needed: the built-in rules validate
+	// the file, which is offered.
+	out, err := livret.Run(ctx, st, blobs, f.UAI, livret.Request{Selection: livret.Selection{DivisionCode: "6E1", PeriodIDs: f.PeriodIDs(1)}})
+	if err != nil || out.Refused() {
+		t.Fatalf("no schema folder: %v %+v", err, out)
+	}
+	defer out.Cleanup()
+	data, err := os.ReadFile(out.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lsu.ValidateRules(lsu.Target{Degree: lsu.SecondDegree, Version: lsu.Version10}, data); err != nil {
+		t.Errorf("the file offered without schema folder: %v", err)
 	}
 }
 
@@ -440,8 +451,8 @@ func TestSchemaDir(t *testing.T) {
 	wd, _ := os.Getwd()
 	defer os.Chdir(wd)
 	os.Chdir(t.TempDir())
-	if _, err := livret.SchemaDir(""); err != livret.ErrNoSchemas {
-		t.Errorf("no schemas anywhere: %v", err)
+	if got, err := livret.SchemaDir(""); got != "" || err != nil {
+		t.Errorf("no schemas anywhere: %q %v, want the built-in rules alone", got, err)
 	}
 	root := t.TempDir()
 	os.MkdirAll(filepath.Join(root, "shared", "reference", "lsu", "2d"), 0o755)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -24,22 +25,21 @@ import (
 	"github.com/sillage/sillage/internal/store"
 )
 
-// ErrNoSchemas refuses an export when the official XSDs cannot be found:
-// a file that was not validated is never offered.
-var ErrNoSchemas = sillage.Errorf(sillage.KindUnavailable,
-	"schémas LSU officiels introuvables : définissez SILLAGE_LSU_SCHEMA_DIR (dossier contenant 2d/ et 1d/, comme shared/reference/lsu) ; "+
-		"aucun fichier LSU n'est proposé sans avoir été validé")
-
-// SchemaDir returns the folder of the official LSU schemas: the configured
-// one (SILLAGE_LSU_SCHEMA_DIR), else ../shared/reference/lsu relative to
-// the working directory or to the executable. It refuses when none exists.
+// SchemaDir returns the folder of the official LSU schemas, used to run
+// xmllint on top of the built-in rules: the configured one (an error when it
+// holds no schemas), else ../shared/reference/lsu next to the working
+// directory or the executable when xmllint is installed, else "" — the
+// built-in rules alone then validate every file, and exports still work.
 func SchemaDir(configured string) (string, error) {
 	if c := strings.TrimSpace(configured); c != "" {
 		if isSchemaDir(c) {
 			return c, nil
 		}
 		return "", sillage.Errorf(sillage.KindUnavailable, "SILLAGE_LSU_SCHEMA_DIR (%s) ne contient pas les schémas LSU (dossiers 2d/ et 1d/) : "+
-			"corrigez ce réglage ; aucun fichier LSU n'est proposé sans avoir été validé", c)
+			"corrigez ce réglage, ou videz-le pour valider avec les seules règles intégrées", c)
+	}
+	if _, err := exec.LookPath("xmllint"); err != nil {
+		return "", nil
 	}
 	var candidates []string
 	if wd, err := os.Getwd(); err == nil {
@@ -53,7 +53,7 @@ func SchemaDir(configured string) (string, error) {
 			return filepath.Clean(c), nil
 		}
 	}
-	return "", ErrNoSchemas
+	return "", nil
 }
 
 func isSchemaDir(dir string) bool {
@@ -78,7 +78,7 @@ type Request struct {
 	Version    string           // "" : the establishment's setting
 	Split      string           // SplitNone, SplitDivision or SplitLevel
 	ONDE       *onde.PupilsFile // 1st degree: the latest ONDE extraction
-	SchemaDir  string           // see SchemaDir
+	SchemaDir  string           // see SchemaDir; "" for the built-in rules only
 	AppVersion string
 	Actor      audit.Actor
 }
@@ -121,16 +121,13 @@ func addLine(r *lsu.Report, l lsu.Line) {
 }
 
 // Run exports the Livret Scolaire to LSU: reads the store, collects (checks
-// and fixes), generates one file or one per part, validates each against the
-// official XSD, and records the export with its report (and, in the 2nd
+// and fixes), generates one file or one per part, validates each (built-in
+// rules, and xmllint with the official XSD when req.SchemaDir is set), and records the export with its report (and, in the 2nd
 // degree, the file) as blobs, with an audit entry when a file was produced.
 // A refused export is recorded too, so its report can be read. Errors are
-// what prevents an export from running at all (bad selection, no schemas,
-// no xmllint); the outcome carries the report otherwise.
+// what prevents an export from running at all (bad selection, configured
+// schemas but no xmllint); the outcome carries the report otherwise.
 func Run(ctx context.Context, st *store.Store, blobs *blob.Store, uai sillage.UAI, req Request) (out *Outcome, err error) {
-	if req.SchemaDir == "" {
-		return nil, ErrNoSchemas
-	}
 	var loaded *Loaded
 	err = st.Read(ctx, func(tx *store.Tx) (err error) {
 		loaded, err = Load(ctx, tx, uai, req.Selection, LoadOptions{Version: req.Version, ONDE: req.ONDE, AppVersion: req.AppVersion, Now: st.Clock().Now()})

@@ -3,11 +3,14 @@ package lsu
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sillage/sillage/internal/sharedref"
 )
@@ -129,4 +132,57 @@ func BenchmarkLSUExportCollege(b *testing.B) {
 		}
 		reportMS(b, "ms/college")
 	})
+}
+
+// BenchmarkLSUValidateClass is the built-in rules on one class's file (30
+// students, 3 terms, 12 subjects), beside its raw limits measured in the
+// same run on the same bytes: encoding/xml reading every token, and xmllint
+// alone (a process reading the file and the official XSD).
+func BenchmarkLSUValidateClass(b *testing.B) {
+	plan, _ := Collect(collegeScale(1, 30))
+	var buf bytes.Buffer
+	if err := Generate(&buf, plan); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	path := filepath.Join(b.TempDir(), "class.xml")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	lint := haveXmllint(b)
+	ctx := context.Background()
+	var rules, decode, xmllint time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if err := ValidateRules(plan.Target, data); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		dec := xml.NewDecoder(bytes.NewReader(data))
+		for {
+			if _, err := dec.Token(); err == io.EOF {
+				break
+			} else if err != nil {
+				b.Fatal(err)
+			}
+		}
+		t2 := time.Now()
+		rules += t1.Sub(t0)
+		decode += t2.Sub(t1)
+		if lint {
+			if err := Validate(ctx, schema(b, SecondDegree, Version10), path); err != nil {
+				b.Fatal(err)
+			}
+			xmllint += time.Since(t2)
+		}
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(rules.Microseconds())/1000/n, "rules-ms")
+	b.ReportMetric(float64(decode.Microseconds())/1000/n, "xml-decode-ms")
+	b.ReportMetric(rules.Seconds()/decode.Seconds(), "ratio-to-decode")
+	if lint {
+		b.ReportMetric(float64(xmllint.Microseconds())/1000/n, "xmllint-alone-ms")
+		b.ReportMetric(rules.Seconds()/xmllint.Seconds(), "ratio-to-xmllint")
+	}
+	b.ReportMetric(float64(len(data))/1024, "KiB/file")
 }

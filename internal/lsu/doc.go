@@ -2,12 +2,15 @@
 // (lsu.md): it collects an establishment's reports from a plain input model,
 // checks and fixes them into a Plan with a per-student Report, generates the
 // "import éditeur" XML file of the target schema version, and validates it
-// with xmllint against the official XSD before it is offered.
+// before it is offered: always with the built-in rules of that version
+// (package lsurules, generated from the official XSDs), and also with
+// xmllint against the official XSD when a schema folder is configured.
 //
 //	plan, report := lsu.Collect(&input)          // checks, fixes, report lines
 //	err := lsu.Generate(w, plan)                 // the XML, deterministic
+//	err = lsu.ValidateRules(target, data)        // the built-in rules
 //	err = lsu.Validate(ctx, xsdPath, xmlPath)    // xmllint --stream
-//	report, err = lsu.Export(ctx, &input, xsdDir, out) // all of it, atomically
+//	report, err = lsu.Export(ctx, &input, xsdDir, out) // all of it, atomically ("" : rules only)
 //
 // The package never touches a database: another package fills Input from
 // the store. The INE (first degree only) is held as an ident.INE, written
@@ -32,9 +35,11 @@
 //     error), always in the 1st degree (required). Averages are decimals in
 //     10.0 and "15.5/20" text before; every evaluation status maps to
 //     eleve-non-note in 7.0, which has no other.
-//   - xmllint --stream does not detect duplicate xs:ID values nor xs:IDREF
-//     values that point nowhere (libxml2 2.9.14, checked): Generate checks
-//     both as it writes, and CheckReferences checks any file.
+//   - xmllint --stream does not detect duplicate xs:ID values, and xmllint
+//     in any mode lets xs:IDREF values that point nowhere and empty
+//     xs:IDREFS through (libxml2 2.9.14, checked): Generate checks them as
+//     it writes, CheckReferences checks any file, and the built-in rules
+//     refuse them (TestRulesAgreeWithXmllint counts them apart).
 //   - The 1st-degree domain codes (7 characters, "FRA-RAC") come from the
 //     caller: no LSU 1st-degree nomenclature is in the reference files.
 package lsu

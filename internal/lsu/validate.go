@@ -15,6 +15,8 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/ident"
+	"github.com/sillage/sillage/internal/lsu/lsurules"
+	"github.com/sillage/sillage/internal/xsd"
 )
 
 // ValidationError holds the validator's messages about a file that does
@@ -96,18 +98,7 @@ func messages(out []byte, xmlPath, xsdPath string, secrets []string) []string {
 				}
 			}
 		}
-		line = strings.ReplaceAll(line, "{"+Namespace+"}", "")
-		for _, s := range secrets {
-			if s != "" {
-				line = strings.ReplaceAll(line, s, "[INE masqué]")
-			}
-		}
-		line = token11.ReplaceAllStringFunc(line, func(tok string) string {
-			if _, err := ident.CheckINE(tok); err == nil {
-				return "[INE masqué]"
-			}
-			return tok
-		})
+		line = mask(strings.ReplaceAll(line, "{"+Namespace+"}", ""), secrets)
 		total++
 		if len(msgs) < maxMessages {
 			msgs = append(msgs, line)
@@ -120,6 +111,22 @@ func messages(out []byte, xmlPath, xsdPath string, secrets []string) []string {
 		msgs = []string{"xmllint a échoué sans message (schéma " + filepath.Base(xsdPath) + ")"}
 	}
 	return msgs
+}
+
+// mask hides the INEs in a message: the given ones, and any 11-character
+// word that is a valid INE.
+func mask(line string, secrets []string) string {
+	for _, s := range secrets {
+		if s != "" {
+			line = strings.ReplaceAll(line, s, "[INE masqué]")
+		}
+	}
+	return token11.ReplaceAllStringFunc(line, func(tok string) string {
+		if _, err := ident.CheckINE(tok); err == nil {
+			return "[INE masqué]"
+		}
+		return tok
+	})
 }
 
 // capped keeps the first max bytes written to it and drops the rest.
@@ -138,10 +145,10 @@ func (c *capped) Write(p []byte) (int, error) {
 func (c *capped) Bytes() []byte { return c.buf.Bytes() }
 
 // Export collects, generates and validates an export, and writes the file
-// to out only when it is valid: the file is written to a temporary file in
-// out's directory, checked (references, then xmllint against the official
-// XSD of the target version found under xsdDir, see SchemaFile), and renamed
-// into place. An invalid file is removed and never offered; the error says
+// to out only when it is valid: the file is checked (references, then the
+// built-in rules of the target version, then, when xsdDir is set, xmllint
+// against the official XSD found under it, see SchemaFile), written to a
+// temporary file in out's directory and renamed into place. An invalid file is removed and never offered; the error says
 // why. The report is returned in every case.
 func Export(ctx context.Context, in *Input, xsdDir, out string) (*Report, error) {
 	plan, rep := Collect(in)
@@ -162,11 +169,27 @@ func Export(ctx context.Context, in *Input, xsdDir, out string) (*Report, error)
 }
 
 // ExportPlan writes one plan (for example a part returned by Split) to out
-// under the same rules as Export: generated, checked, validated, then
-// renamed into place.
+// under the same rules as Export: generated, checked against the built-in
+// rules of the target version (always), validated with xmllint against the
+// official XSD when xsdDir is set, then renamed into place.
 func ExportPlan(ctx context.Context, p *Plan, xsdDir, out string) (err error) {
-	xsd, err := SchemaFile(xsdDir, p.Target.Degree, p.Target.Version)
-	if err != nil {
+	xsd := ""
+	if xsdDir != "" {
+		if xsd, err = SchemaFile(xsdDir, p.Target.Degree, p.Target.Version); err != nil {
+			return err
+		}
+	}
+	var ines []string
+	for _, s := range p.Students {
+		ines = append(ines, s.INE.Value())
+	}
+	// Generate checks identifiers and references as it writes; the
+	// built-in rules then read the file back as LSU will.
+	var buf bytes.Buffer
+	if err := Generate(&buf, p); err != nil {
+		return err
+	}
+	if err := validateRules(p.Target, buf.Bytes(), ines); err != nil {
 		return err
 	}
 	f, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp")
@@ -180,10 +203,8 @@ func ExportPlan(ctx context.Context, p *Plan, xsdDir, out string) (err error) {
 			os.Remove(tmp)
 		}
 	}()
-	// Generate checks identifiers and references as it writes (what
-	// xmllint --stream misses), so the file is not parsed twice.
-	if err := Generate(f, p); err != nil {
-		return err
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("écriture du fichier LSU : %w", err)
 	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("écriture du fichier LSU : %w", err)
@@ -191,18 +212,70 @@ func ExportPlan(ctx context.Context, p *Plan, xsdDir, out string) (err error) {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("écriture du fichier LSU : %w", err)
 	}
-	var ines []string
-	for _, s := range p.Students {
-		ines = append(ines, s.INE.Value())
-	}
-	if err := validate(ctx, xsd, tmp, nil, ines); err != nil {
-		if sillage.KindOf(err) == sillage.KindInvalid {
-			return sillage.Wrap(sillage.KindInternal, err, "le fichier LSU généré a été refusé par le validateur ; il n'est pas proposé")
+	if xsd != "" {
+		if err := validate(ctx, xsd, tmp, nil, ines); err != nil {
+			if sillage.KindOf(err) == sillage.KindInvalid {
+				return sillage.Wrap(sillage.KindInternal, err, "le fichier LSU généré a été refusé par le validateur ; il n'est pas proposé")
+			}
+			return err
 		}
-		return err
 	}
 	if err := os.Rename(tmp, out); err != nil {
 		return fmt.Errorf("mise en place du fichier LSU : %w", err)
 	}
 	return nil
+}
+
+// ValidateRules checks an LSU file against the built-in rules of a target
+// version (derived from its official XSD, see package lsurules). It returns
+// nil, or a KindInvalid error around a *ValidationError.
+func ValidateRules(t Target, data []byte) error {
+	sp, err := resolve(t)
+	if err != nil {
+		return err
+	}
+	v, err := lsurules.Validator(string(sp.degree) + "/" + sp.version)
+	if err != nil {
+		return sillage.Wrap(sillage.KindInternal, err, "règles LSU intégrées indisponibles")
+	}
+	if err := v.Validate(bytes.NewReader(data)); err != nil {
+		var xe *xsd.Error
+		if !errors.As(err, &xe) {
+			return err
+		}
+		return sillage.Wrap(sillage.KindInvalid, &ValidationError{Messages: findingMessages(xe)},
+			"le fichier LSU n'est pas conforme au schéma "+sp.version+" ("+sp.degree.label()+")")
+	}
+	return nil
+}
+
+// validateRules is ValidateRules on a generated file: a refusal is a bug,
+// the file is not offered, and the INEs of a 1st-degree file are masked.
+func validateRules(t Target, data []byte, ines []string) error {
+	err := ValidateRules(t, data)
+	if err == nil {
+		return nil
+	}
+	var verr *ValidationError
+	if errors.As(err, &verr) {
+		for i, m := range verr.Messages {
+			verr.Messages[i] = mask(m, ines)
+		}
+		return sillage.Wrap(sillage.KindInternal, verr, "le fichier LSU généré a été refusé par les règles du schéma ; il n'est pas proposé")
+	}
+	return err
+}
+
+func findingMessages(e *xsd.Error) []string {
+	var msgs []string
+	for _, f := range e.Findings {
+		if len(msgs) == maxMessages {
+			break
+		}
+		msgs = append(msgs, strings.ReplaceAll(f.String(), "{"+Namespace+"}", ""))
+	}
+	if n := e.Structural + e.Lenient - len(msgs); n > 0 {
+		msgs = append(msgs, fmt.Sprintf("… et %d autres messages", n))
+	}
+	return msgs
 }

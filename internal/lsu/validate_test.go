@@ -135,6 +135,38 @@ func dirEntries(t *testing.T, dir string) []string {
 	return names
 }
 
+// TestExportWithoutSchemas: with no XSD folder (and no xmllint needed) the
+// built-in rules validate the file, which is offered; a file they refuse is
+// not.
+func TestExportWithoutSchemas(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name string
+		in   func() *Input
+	}{{"college", collegeInput}, {"ecole", ecoleInput}} {
+		t.Run(tt.name, func(t *testing.T) {
+			in := tt.in()
+			out := filepath.Join(t.TempDir(), "lsu.xml")
+			if _, err := Export(ctx, in, "", out); err != nil {
+				t.Fatalf("Export without schemas: %v", err)
+			}
+			data, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ValidateRules(in.Target, data); err != nil {
+				t.Errorf("the offered file: %v", err)
+			}
+			broken := bytes.Replace(data, []byte("</entete>"), []byte("</entete><entete/>"), 1)
+			err = ValidateRules(in.Target, broken)
+			var verr *ValidationError
+			if sillage.KindOf(err) != sillage.KindInvalid || !errors.As(err, &verr) || !strings.Contains(verr.Messages[0], "« entete » inattendu") {
+				t.Errorf("a second entete: %v", err)
+			}
+		})
+	}
+}
+
 func TestExport(t *testing.T) {
 	requireXmllint(t)
 	xsdDir := sharedref.Path(t, "lsu")
@@ -202,14 +234,14 @@ func TestExport(t *testing.T) {
 		}
 	})
 	t.Run("INE masked in the validator's messages", func(t *testing.T) {
-		// A hand-made plan with one INE twice: xmllint quotes the
+		// A hand-made plan with one INE twice: both validators quote the
 		// duplicate key, the error must not.
 		plan, _ := Collect(ecoleInput())
 		plan.Students[1].INE = plan.Students[0].INE
 		dir := t.TempDir()
 		err := ExportPlan(ctx, plan, xsdDir, filepath.Join(dir, "lsu.xml"))
-		if err == nil || !strings.Contains(err.Error(), "Duplicate key-sequence") {
-			t.Fatalf("ExportPlan = %v, want the duplicate INE refused", err)
+		if err == nil || !strings.Contains(err.Error(), "en double") {
+			t.Fatalf("ExportPlan = %v, want the duplicate INE refused by the built-in rules", err)
 		}
 		if strings.Contains(err.Error(), plan.Students[0].INE.Value()) {
 			t.Errorf("the error holds the INE: %v", err)
@@ -219,6 +251,23 @@ func TestExport(t *testing.T) {
 		}
 		if names := dirEntries(t, dir); len(names) != 0 {
 			t.Errorf("files left behind: %v", names)
+		}
+		// The same file through xmllint.
+		path := filepath.Join(dir, "same.xml")
+		var buf bytes.Buffer
+		if err := Generate(&buf, plan); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		xsd, _ := SchemaFile(xsdDir, plan.Target.Degree, plan.Target.Version)
+		err = validate(ctx, xsd, path, nil, []string{plan.Students[0].INE.Value()})
+		if err == nil || !strings.Contains(err.Error(), "Duplicate key-sequence") {
+			t.Fatalf("xmllint: %v, want the duplicate INE refused", err)
+		}
+		if strings.Contains(err.Error(), plan.Students[0].INE.Value()) || !strings.Contains(err.Error(), "[INE masqué]") {
+			t.Errorf("xmllint's error is not masked: %v", err)
 		}
 	})
 	t.Run("split parts", func(t *testing.T) {
