@@ -1,6 +1,7 @@
 package acquisition
 
 import (
+	"slices"
 	"strconv"
 	"time"
 
@@ -96,6 +97,8 @@ func progress(in *Input, mine []sillage.DatedResult) Progress {
 			}
 		}
 	}
+	// A domain with only absences or exemptions draws nothing.
+	p.Series = slices.DeleteFunc(p.Series, func(s Series) bool { return !slices.ContainsFunc(s.Scores, Score.Valid) })
 	return p
 }
 
