@@ -33,7 +33,7 @@ func (s Score) Valid() bool { return s.Used > 0 }
 func Evaluated(sc sillage.Scale, pts []Point) []float64 {
 	sorted := slices.Clone(pts)
 	slices.SortStableFunc(sorted, func(a, b Point) int {
-		if c := cmp.Compare(a.Date.String(), b.Date.String()); c != 0 {
+		if c := cmp.Compare(dayOf(a.Date), dayOf(b.Date)); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.EvaluationID, b.EvaluationID)
@@ -113,3 +113,6 @@ func LevelOf(sc sillage.Scale, points float64) sillage.ScaleLevel {
 	}
 	return best
 }
+
+// dayOf orders dates without formatting them.
+func dayOf(d sillage.Date) int { return (d.Year*13+int(d.Month))*32 + d.Day }
