@@ -58,7 +58,7 @@ func ProgressSVG(p Progress, sc sillage.Scale, id, who string) string {
 	h := bottom + 40 + 20*float64(len(p.Series))
 	var b strings.Builder
 	title := "Progression par domaine, mois par mois — " + who
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" role="img" aria-labelledby="%s-t %s-d">`, w, h, w, h, id, id)
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" font-family="sans-serif" role="img" aria-labelledby="%s-t %s-d">`, w, h, w, h, id, id)
 	fmt.Fprintf(&b, `<title id="%s-t">%s</title>`, id, esc(title))
 	desc := fmt.Sprintf("État d'acquisition de %d domaine(s) à la fin de chaque mois, de %s à %s ; les mêmes valeurs sont dans le tableau qui suit.",
 		len(p.Series), monthLabel(p.Months, 0), monthLabel(p.Months, len(p.Months)-1))
@@ -175,7 +175,7 @@ func DistributionSVG(cols []Column, sc sillage.Scale, id, class string) string {
 	legendY := top + float64(len(cols))*(barH+gap) + 14
 	h := legendY + 22*float64((len(levels)+1+2)/3) + 10
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" role="img" aria-labelledby="%s-t %s-d">`, w, h, w, h, id, id)
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" font-family="sans-serif" role="img" aria-labelledby="%s-t %s-d">`, w, h, w, h, id, id)
 	fmt.Fprintf(&b, `<title id="%s-t">%s</title>`, id, esc("Répartition des élèves par niveau, compétence par compétence — "+class))
 	fmt.Fprintf(&b, `<desc id="%s-d">%s</desc>`, id, esc(fmt.Sprintf("Pour chacune des %d compétences, une barre partagée selon le nombre d'élèves à chaque niveau de l'échelle, puis ceux sans résultat ; chaque part porte son nombre, et le tableau qui suit donne les mêmes valeurs.", len(cols))))
 	b.WriteString(`<defs>`)
