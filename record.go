@@ -385,6 +385,18 @@ type ResultFilter struct {
 	StudentID    int64
 }
 
+// DatedResult is a result with what places it in time: its evaluation's
+// date and, for a result brought by a transfer, the establishment it was
+// given in. The acquisition summaries read it.
+type DatedResult struct {
+	StudentID    int64
+	CompetenceID int64
+	EvaluationID int64
+	Date         Date
+	OriginUAI    UAI // "" when given here
+	Value        string
+}
+
 // EvaluationRef is what the records import needs to find an evaluation
 // again: its id, whether it is in the trash.
 type EvaluationRef struct {

@@ -263,3 +263,30 @@ func (tx Records) ListStudentAttachments(ctx context.Context, uai sillage.UAI, s
 	return collect(ctx, tx.txn, q+` ORDER BY a.sheet_id, a.uploaded_at, a.id`, args,
 		func(r *sql.Rows) (sillage.Attachment, error) { return scanAttachment(r) })
 }
+
+// ListDatedResults returns the results of live evaluations of the given
+// students (nil: every student) dated from..to inclusive (a zero bound is
+// open), oldest first: by date, then evaluation, student and competence.
+func (tx Records) ListDatedResults(ctx context.Context, uai sillage.UAI, studentIDs []int64, from, to sillage.Date) ([]sillage.DatedResult, error) {
+	if studentIDs != nil && len(studentIDs) == 0 {
+		return nil, nil
+	}
+	q, args := inIDs(`SELECT r.student_id, r.competence_id, r.evaluation_id, e.date, e.origin_uai, r.value
+		FROM results r JOIN evaluations e ON e.uai = r.uai AND e.id = r.evaluation_id
+		WHERE r.uai = $1 AND e.deleted_at IS NULL`, []any{uai}, "r.student_id", studentIDs)
+	if !from.IsZero() {
+		args = append(args, from)
+		q += fmt.Sprintf(` AND e.date >= $%d`, len(args))
+	}
+	if !to.IsZero() {
+		args = append(args, to)
+		q += fmt.Sprintf(` AND e.date <= $%d`, len(args))
+	}
+	return collect(ctx, tx.txn, q+` ORDER BY e.date, r.evaluation_id, r.student_id, r.competence_id`, args, func(r *sql.Rows) (sillage.DatedResult, error) {
+		var d sillage.DatedResult
+		var origin string
+		err := r.Scan(&d.StudentID, &d.CompetenceID, &d.EvaluationID, dt{&d.Date}, &origin, &d.Value)
+		d.OriginUAI = sillage.UAI(origin)
+		return d, err
+	})
+}

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"fmt"
+	"github.com/sillage/sillage/internal/acquisition"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -47,6 +48,23 @@ var funcs = template.FuncMap{
 		return ""
 	},
 	"datetime":  sillage.FormatDateTime,
+	"acqclass":  scoreClass,
+	"acqseries": acquisition.SeriesLabel,
+	// dict passes several values to a partial template: key, value, …
+	"dict": func(kv ...any) (map[string]any, error) {
+		if len(kv)%2 != 0 {
+			return nil, fmt.Errorf("dict: odd number of arguments")
+		}
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i < len(kv); i += 2 {
+			k, ok := kv[i].(string)
+			if !ok {
+				return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+			}
+			m[k] = kv[i+1]
+		}
+		return m, nil
+	},
 	"longdate":  sillage.FormatLongDate,
 	"iso":       func(d sillage.Date) string { return d.String() },
 	"role":      func(r sillage.Role) string { return r.Label() },
@@ -176,9 +194,11 @@ var menu = []struct {
 }{
 	{"Accueil", "/", auth.ViewHome, false},
 	{"Mon livret", "/mon-livret", auth.ViewOwnRecord, false},
+	{"Mes acquis", "/mon-livret/acquis", auth.ViewOwnRecord, false},
 	{"Mes documents", "/mes-documents", auth.ViewOwnRecord, false},
 	{"Mes enfants", "/mes-enfants", auth.ViewChildRecord, false},
 	{"Élèves", "/eleves", auth.ViewStudents, false},
+	{"Acquis", "/acquis", auth.ViewStudents, false},
 	{"Évaluations", "/evaluations", auth.EditEvaluations, false},
 	{"Référentiels", "/referentiels", auth.ViewReferentials, false},
 	{"Livret scolaire", "/livret", auth.EnterReports, true},
@@ -215,6 +235,17 @@ func (s *Server) nav(req *Request, current string) []navItem {
 		}
 		active := current == m.href || (m.href != "/" && strings.HasPrefix(current, m.href+"/"))
 		items = append(items, navItem{Label: m.label, Href: m.href, Active: active})
+	}
+	// One entry is current: the longest that matches (/mon-livret/acquis
+	// is "Mes acquis", not "Mon livret").
+	best := -1
+	for i, it := range items {
+		if it.Active && (best < 0 || len(it.Href) > len(items[best].Href)) {
+			best = i
+		}
+	}
+	for i := range items {
+		items[i].Active = i == best
 	}
 	return items
 }
