@@ -28,8 +28,12 @@ func TestSSOStorage(t *testing.T) {
 		})
 
 		// Providers enabled per establishment.
-		write(func(tx *store.Tx) error { return tx.Accounts().SetSSOProviders(ctx, a.uai, []string{"ent", "educonnect"}) })
-		write(func(tx *store.Tx) error { return tx.Accounts().SetSSOProviders(ctx, a.uai, []string{"educonnect", "oidc"}) })
+		write(func(tx *store.Tx) error {
+			return tx.Accounts().SetSSOProviders(ctx, a.uai, []string{"ent", "educonnect"})
+		})
+		write(func(tx *store.Tx) error {
+			return tx.Accounts().SetSSOProviders(ctx, a.uai, []string{"educonnect", "oidc"})
+		})
 		var gotA, gotB []string
 		_ = st.Read(ctx, func(tx *store.Tx) (err error) {
 			if gotA, err = tx.Accounts().SSOProviders(ctx, a.uai); err != nil {
@@ -91,11 +95,17 @@ func TestSSOStorage(t *testing.T) {
 			return nil
 		})
 		var n int
-		write(func(tx *store.Tx) (err error) { n, err = tx.Accounts().UnlinkSSO(ctx, b.uai, a.teacher.ID, ""); return err })
+		write(func(tx *store.Tx) (err error) {
+			n, err = tx.Accounts().UnlinkSSO(ctx, b.uai, a.teacher.ID, "")
+			return err
+		})
 		if n != 0 {
 			t.Errorf("unlinked from another establishment: %d", n)
 		}
-		write(func(tx *store.Tx) (err error) { n, err = tx.Accounts().UnlinkSSO(ctx, a.uai, a.teacher.ID, ""); return err })
+		write(func(tx *store.Tx) (err error) {
+			n, err = tx.Accounts().UnlinkSSO(ctx, a.uai, a.teacher.ID, "")
+			return err
+		})
 		if n != 1 {
 			t.Errorf("unlinked %d", n)
 		}
@@ -142,7 +152,10 @@ func TestSSOStorage(t *testing.T) {
 			t.Error("a ticket must be fresh once, then a replay")
 		}
 		var ended bool
-		write(func(tx *store.Tx) (err error) { ended, err = tx.Accounts().EndSSOSession(ctx, "ent", "ticket", "t1"); return err })
+		write(func(tx *store.Tx) (err error) {
+			ended, err = tx.Accounts().EndSSOSession(ctx, "ent", "ticket", "t1")
+			return err
+		})
 		if !ended {
 			t.Error("single log-out ended no session")
 		}
