@@ -273,7 +273,7 @@ func (s *Server) acknowledgePrivacy(w http.ResponseWriter, r *http.Request, req 
 		return err
 	}
 	next := "/"
-	if req.Account.MustChangePassword {
+	if req.Account.MustChangePassword && req.Session.SSOProvider == "" {
 		next = "/premiere-connexion/mot-de-passe"
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)

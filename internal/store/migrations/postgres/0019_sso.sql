@@ -51,7 +51,12 @@ CREATE TABLE sso_seen (
 );
 CREATE INDEX sso_seen_expires ON sso_seen (expires_at);
 
+-- The provider a session was opened through ('' for a password): such a
+-- session is not asked to change a password it never used.
+ALTER TABLE sessions ADD COLUMN sso_provider TEXT NOT NULL DEFAULT '';
+
 -- +goose Down
+ALTER TABLE sessions DROP COLUMN sso_provider;
 DROP TABLE sso_seen;
 DROP TABLE sso_pending;
 DROP TABLE sso_links;
