@@ -172,18 +172,27 @@ func (s *Service) SetEnabled(ctx context.Context, who audit.Actor, uai sillage.U
 // Unlink removes a person's linked identities (of one provider, or all),
 // audited; the next sign-in matches again.
 func (s *Service) Unlink(ctx context.Context, who audit.Actor, uai sillage.UAI, personID int64, providerID string) (int, error) {
+	label := providerID
+	if pr, ok := s.Provider(providerID); ok {
+		label = pr.Label
+	}
+	return Unlink(ctx, s.o.Store, who, uai, personID, providerID, label)
+}
+
+// Unlink removes a person's linked identities of a provider ("" for all;
+// label names it in the journal), audited.
+func Unlink(ctx context.Context, st *store.Store, who audit.Actor, uai sillage.UAI, personID int64, providerID, label string) (int, error) {
 	n := 0
-	err := s.o.Store.Write(ctx, func(tx *store.Tx) error {
+	if providerID == "" {
+		label = "tous les fournisseurs"
+	}
+	err := st.Write(ctx, func(tx *store.Tx) error {
 		p, err := tx.People().GetPerson(ctx, uai, personID)
 		if err != nil {
 			return err
 		}
 		if n, err = tx.Accounts().UnlinkSSO(ctx, uai, personID, providerID); err != nil || n == 0 {
 			return err
-		}
-		label := "tous les fournisseurs"
-		if pr, ok := s.Provider(providerID); ok {
-			label = pr.Label
 		}
 		return audit.Record(ctx, tx, uai, who, ActionUnlinked, p.LastName+" "+p.FirstName, "identité déliée : "+label)
 	})
@@ -252,6 +261,25 @@ func hashOf(s string) string {
 // URLs of a provider's endpoints.
 func (s *Service) endpoint(p Provider, tail string) string {
 	return s.base.String() + "/sso/" + p.Protocol + "/" + p.ID + "/" + tail
+}
+
+// ReturnURL is the address the provider sends people back to (CAS
+// service, SAML assertion consumer service, OpenID Connect redirect URI),
+// to declare at the provider; MetadataURL is the SAML metadata's ("" for
+// the other protocols).
+func (s *Service) ReturnURL(p Provider) string {
+	if p.Protocol == SAML {
+		return s.endpoint(p, "acs")
+	}
+	return s.endpoint(p, "callback")
+}
+
+// MetadataURL is the SAML service provider's metadata address.
+func (s *Service) MetadataURL(p Provider) string {
+	if p.Protocol != SAML {
+		return ""
+	}
+	return s.endpoint(p, "metadata")
 }
 
 // CASService is the service URL of a CAS provider: exactly the same at the
