@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/auth"
@@ -69,8 +68,8 @@ func (f *fixture) serveSSO(cas *casServer) {
 	svc, err := sso.New(sso.Options{
 		Providers: []sso.Provider{{ID: "ent", Protocol: sso.CAS, Label: "l'ENT", CASURL: cas.URL + "/cas"}},
 		Store:     f.st, Clock: f.clock, Sessions: &auth.Sessions{Store: f.st, Clock: f.clock, Idle: f.cfg.SessionIdle},
-		Keyring:   func(context.Context) (ident.Keyring, error) { return ident.Load(f.cfg.IDKeyFile) },
-		BaseURL:   ts.URL, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Keyring: func(context.Context) (ident.Keyring, error) { return ident.Load(f.cfg.IDKeyFile) },
+		BaseURL: ts.URL, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		f.t.Fatal(err)
@@ -215,5 +214,4 @@ func TestSSOPages(t *testing.T) {
 	if p := parsePage(t, body); !strings.HasPrefix(p.attr("#sso-logout a", "href"), cas.URL+"/cas/logout?service=") {
 		t.Errorf("sign-out page: %s", p.text("#sso-logout"))
 	}
-	_ = time.Second
 }
