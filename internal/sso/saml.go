@@ -3,6 +3,7 @@ package sso
 import (
 	"context"
 	"crypto"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/xml"
@@ -95,6 +96,9 @@ func (s *Service) newSAML(p Provider) (*samlSP, error) {
 		// channel to the IdP that ÉduConnect does not offer us.
 		AssertionConsumerServiceBindings: []string{saml.HTTPPostBinding},
 		AuthnNameIDFormat:                saml.PersistentNameIDFormat,
+	}
+	if _, ok := signer.(*rsa.PrivateKey); ok {
+		sp.SignatureMethod = dsig.RSASHA256SignatureMethod // AuthnRequests signed, as the metadata says
 	}
 	return &samlSP{sp: sp, p: p, clock: s.o.Clock}, nil
 }

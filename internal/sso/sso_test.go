@@ -3,6 +3,7 @@ package sso
 import (
 	"context"
 	"encoding/base64"
+	"encoding/xml"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -346,4 +347,27 @@ func TestActionsHaveFrenchLabels(t *testing.T) {
 			t.Errorf("action %s has no French label", a)
 		}
 	}
+}
+
+func TestSAMLMetadata(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
+		w := newWorld(t, st, clock)
+		md, err := w.svc.Metadata("educonnect")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ed saml.EntityDescriptor
+		if err := xml.Unmarshal(md, &ed); err != nil {
+			t.Fatal(err)
+		}
+		d := ed.SPSSODescriptors[0]
+		if ed.EntityID != baseURL+"/sso/saml/educonnect/metadata" || d.WantAssertionsSigned == nil || !*d.WantAssertionsSigned ||
+			d.AuthnRequestsSigned == nil || !*d.AuthnRequestsSigned || len(d.AssertionConsumerServices) != 1 ||
+			d.AssertionConsumerServices[0].Location != baseURL+"/sso/saml/educonnect/acs" || d.AssertionConsumerServices[0].Binding != saml.HTTPPostBinding {
+			t.Fatalf("metadata: %s", md)
+		}
+		if _, err := w.svc.Metadata("ent"); sillage.KindOf(err) != sillage.KindNotFound {
+			t.Errorf("metadata of a CAS provider: %v", err)
+		}
+	})
 }
