@@ -86,13 +86,16 @@ func isParent(affiliation string) bool {
 	return strings.HasPrefix(a, "resp") || strings.HasPrefix(a, "parent")
 }
 
-// sameName compares names without case, accents, spaces, dashes or
-// apostrophes ("Lefèvre-Durand" is "LEFEVRE DURAND").
+// sameName compares names without case, accents, ligatures, spaces,
+// dashes or apostrophes ("Lefèvre-Durand" is "LEFEVRE DURAND").
 func sameName(a, b string) bool { return foldName(a) == foldName(b) && foldName(a) != "" }
+
+// ligatures NFD keeps whole.
+var ligatures = strings.NewReplacer("Œ", "OE", "œ", "OE", "Æ", "AE", "æ", "AE", "ß", "SS")
 
 func foldName(s string) string {
 	var out strings.Builder
-	for _, r := range norm.NFD.String(s) {
+	for _, r := range norm.NFD.String(ligatures.Replace(s)) {
 		switch {
 		case unicode.Is(unicode.Mn, r):
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
