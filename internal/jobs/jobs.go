@@ -58,6 +58,12 @@ const (
 	TriggerSweep    = "sweep"
 	TriggerOperator = "operator"
 	TriggerCLI      = "cli"
+	// TriggerEstablishment: an establishment's director or administrator
+	// asked for a pass from the transfer dashboard.
+	TriggerEstablishment = "establishment"
+	// TriggerSettings: an establishment changed its transfer setting, so
+	// the reasons shown on both sides of its pending transfers change.
+	TriggerSettings = "settings"
 )
 
 // TransferArgs are a transfer run's arguments. Day makes the daily sweep
@@ -212,6 +218,10 @@ func (j Job) TriggerLabel() string {
 		return "à la demande (opérateur)"
 	case TriggerCLI:
 		return "à la demande (ligne de commande)"
+	case TriggerEstablishment:
+		return "à la demande (établissement)"
+	case TriggerSettings:
+		return "après un changement des paramètres du transfert"
 	case "weekly":
 		return "passage hebdomadaire"
 	case "after":

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/jobs"
+	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/transfer"
 )
 
@@ -15,6 +16,7 @@ import (
 type JobQueue interface {
 	List(ctx context.Context, limit int) ([]jobs.Job, error)
 	EnqueueTransfer(ctx context.Context, trigger string, uais []sillage.UAI) (int64, error)
+	EnqueueTransferTx(ctx context.Context, tx *store.Tx, trigger string, uais []sillage.UAI) (int64, error)
 	EnqueuePurge(ctx context.Context, trigger string) (int64, error)
 }
 
@@ -54,6 +56,29 @@ func (s *Server) runTransferNow(w http.ResponseWriter, r *http.Request, req *Req
 	}
 	return s.redirect(w, r, req, "/operateur/taches", fmt.Sprintf("Transfert des dossiers effectué : %d transféré(s), %d impossible(s), %d en attente, %d en échec.",
 		len(rep.Transferred), len(rep.Impossible), len(rep.Pending), len(rep.Errors)))
+}
+
+// runTransferForEstablishment is the dashboard's "run a pass now" of a
+// director or an administrator whose establishment has enabled the
+// transfer: queued (or, without a queue, run in the request) for their
+// establishment.
+func (s *Server) runTransferForEstablishment(w http.ResponseWriter, r *http.Request, req *Request) error {
+	if !req.Establish.Transfer.Enabled {
+		return sillage.Errorf(sillage.KindConflict, "activez d'abord le transfert des données des élèves (paramètres du transfert)")
+	}
+	if s.hooks.Jobs != nil {
+		if _, err := s.hooks.Jobs.EnqueueTransfer(r.Context(), jobs.TriggerEstablishment, []sillage.UAI{req.P.UAI}); err != nil {
+			return err
+		}
+		return s.redirect(w, r, req, "/transferts", "Passage du transfert lancé : le tableau se met à jour dans quelques instants.")
+	}
+	rep, err := transfer.Run(r.Context(), s.store, transfer.Options{Retention: s.cfg.Retention, Logger: s.log})
+	if rep == nil {
+		return err
+	}
+	s.dashboard.forget(req.P.UAI)
+	return s.redirect(w, r, req, "/transferts", fmt.Sprintf("Passage du transfert effectué : %d transféré(s), %d impossible(s), %d en attente.",
+		len(rep.Transferred), len(rep.Impossible), len(rep.Pending)))
 }
 
 // runPurgeNow queues a purge (or, without a queue, runs it in the request).

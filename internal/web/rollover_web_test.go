@@ -71,6 +71,10 @@ func (q *fakeQueue) List(ctx context.Context, limit int) ([]jobs.Job, error) { r
 func (q *fakeQueue) EnqueueTransfer(ctx context.Context, trigger string, uais []sillage.UAI) (int64, error) {
 	return 0, nil
 }
+func (q *fakeQueue) EnqueueTransferTx(ctx context.Context, tx *store.Tx, trigger string, uais []sillage.UAI) (int64, error) {
+	q.inserted = append(q.inserted, jobs.TransferArgs{Trigger: trigger})
+	return int64(len(q.inserted)), nil
+}
 func (q *fakeQueue) EnqueuePurge(ctx context.Context, trigger string) (int64, error) { return 0, nil }
 func (q *fakeQueue) InsertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (int64, error) {
 	q.inserted = append(q.inserted, args)

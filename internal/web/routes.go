@@ -149,6 +149,7 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/transferts/impossibles.csv", action: auth.TransferDashboard, h: s.transferCSV("impossibles")},
 		{method: "GET", path: "/transferts/parametres", action: auth.TransferSettings, h: s.transferSettingsPage},
 		{method: "POST", path: "/transferts/parametres", action: auth.TransferSettings, h: s.saveTransferSettings},
+		{method: "POST", path: "/transferts/passage", action: auth.TransferSettings, h: s.runTransferForEstablishment},
 		// The departed student's one page (transfer.md 8).
 		{method: "GET", path: "/depart", action: auth.DepartedDownload, h: s.departedPage},
 		{method: "GET", path: "/depart/livret.zip", action: auth.DepartedDownload, h: s.departedDownload},

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/jobs"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/transfer"
 )
@@ -66,7 +67,15 @@ func (s *Server) saveTransferSettings(w http.ResponseWriter, r *http.Request, re
 	switch choice {
 	case "oui", "non":
 		err = s.store.Write(ctx, func(tx *store.Tx) (err error) {
-			changed, err = transfer.ChangeSettings(ctx, tx, req.P.UAI, choice == "oui", reference, req.Actor())
+			if changed, err = transfer.ChangeSettings(ctx, tx, req.P.UAI, choice == "oui", reference, req.Actor()); err != nil || !changed {
+				return err
+			}
+			// The reasons of pending and impossible transfers on both sides
+			// depend on this setting: a pass, queued with the change,
+			// refreshes them.
+			if s.hooks.Jobs != nil {
+				_, err = s.hooks.Jobs.EnqueueTransferTx(ctx, tx, jobs.TriggerSettings, []sillage.UAI{req.P.UAI})
+			}
 			return err
 		})
 	default:
@@ -215,6 +224,18 @@ const (
 
 func newStatusCache() *statusCache {
 	return &statusCache{m: map[string]statusCacheEntry{}, loading: map[string]chan struct{}{}}
+}
+
+// forget drops an establishment's lists: a pass just run in the request
+// shows at once.
+func (c *statusCache) forget(uai sillage.UAI) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.m {
+		if strings.HasPrefix(k, string(uai)+"|") {
+			delete(c.m, k)
+		}
+	}
 }
 
 func (c *statusCache) load(r *http.Request, s *Server, uai sillage.UAI, f transfer.StatusFilter, filters url.Values) (statusCacheEntry, error) {
