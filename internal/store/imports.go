@@ -132,7 +132,7 @@ func (tx CrossTenant) FindAAFPersons(ctx context.Context, ids []string) ([]silla
 }
 
 // findAAFPersonsQuery is FindAAFPersons' statement for n ids. It repeats
-// the partial index's condition (aaf_id <> ”), without which neither
+// the partial index's condition (a non-empty aaf_id), without which neither
 // engine can prove that the index holds the rows.
 func findAAFPersonsQuery(n int) string {
 	return `SELECT uai, id, role, aaf_id FROM persons WHERE aaf_id <> '' AND aaf_id IN (` + impPlaceholders(1, n) + `) ORDER BY aaf_id, uai`
