@@ -67,12 +67,13 @@ func (tx CrossTenant) TransferReadPlans(ctx context.Context, refs []sillage.Stud
 	return out, nil
 }
 
-// PersonsReadPlans returns the plan of the reads of persons that need the
+// PersonsReadPlans (the UAI after the cut-off: a test helper, not a tenant
+// read for TestTenantSealing) returns the plan of the reads of persons that need the
 // indexes kept by migration 0022, by read: SQLite's EXPLAIN QUERY PLAN
 // details, PostgreSQL's EXPLAIN lines with sequential scans disabled (so
 // that an index appears whenever one can serve the read, whatever the size
 // of the test's tables).
-func (tx CrossTenant) PersonsReadPlans(ctx context.Context, uai sillage.UAI, cutoff time.Time, aafIDs []string) (map[string][]string, error) {
+func (tx CrossTenant) PersonsReadPlans(ctx context.Context, cutoff time.Time, uai sillage.UAI, aafIDs []string) (map[string][]string, error) {
 	ids := impPad(aafIDs)
 	reads := map[string]struct {
 		q    string

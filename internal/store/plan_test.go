@@ -165,7 +165,7 @@ func TestPersonsReadsUseIndexes(t *testing.T) {
 		want := map[string]string{"count-purgeable": "persons_deactivated", "list-purgeable": "persons_deactivated", "find-aaf": "persons_aaf"}
 		var plans map[string][]string
 		err = st.Read(ctx, func(tx *store.Tx) (err error) {
-			plans, err = tx.CrossTenant().PersonsReadPlans(ctx, uai, storetest.Epoch.AddDate(0, -1, 0), aafIDs)
+			plans, err = tx.CrossTenant().PersonsReadPlans(ctx, storetest.Epoch.AddDate(0, -1, 0), uai, aafIDs)
 			return err
 		})
 		if err != nil {
