@@ -2,6 +2,7 @@ package directory
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -50,6 +51,14 @@ func siecleLoc(line int, element string) string {
 // ElevesAvecAdresses.xml, root BEE_ELEVES), a complete file: r is the XML
 // content (see OpenFile for a ZIP). The file's PARAMETRES/UAJ must be
 // opts.UAI.
+//
+// Reading and writing overlap on two cores: a goroutine decodes the file
+// and hands its records over in batches through a bounded channel; as soon
+// as the header is known (it names the establishment and the year), the
+// transaction opens and makes its checks while the decoding goes on, then
+// takes the records as they come (their INE hashed here) before it plans
+// and writes. A file that fails to decode rolls the transaction back:
+// nothing is written.
 func (im *Importer) SIECLE(ctx context.Context, r io.Reader, opts Options) (*Report, error) {
 	if err := im.checkKeyring(); err != nil {
 		return nil, err
@@ -58,117 +67,23 @@ func (im *Importer) SIECLE(ctx context.Context, r io.Reader, opts Options) (*Rep
 		return nil, err
 	}
 	rep := newReport(SourceSIECLE, opts.UAI, opts.FileName, im.Store.Clock().Now())
-	var hdr siecle.Header
-	var ins []*studentIn
-	byID := map[string]*studentIn{}
-	var t0 txn // setINE needs the keyring only
-	t0.im = im
-	present := newPresence()
-	// The STRUCTURES block may come before or after ELEVES (the format
-	// guarantees no order): structures are joined once the file is read.
-	var structures []siecle.StudentStructures
-	err := siecle.DecodeStudents(r, siecle.StudentsHandler{
-		Header: func(h siecle.Header) error {
-			if h.UAJ != opts.UAI {
-				return wrongUAI(h.UAJ, opts.UAI)
-			}
-			hdr = h
-			return nil
-		},
-		Student: func(s siecle.Student) error {
-			if len(ins) >= MaxStudentsPerFile {
-				return sillage.Errorf(sillage.KindInvalid, "plus de %d élèves : ce fichier ne peut pas être celui d'un seul établissement", MaxStudentsPerFile)
-			}
-			in := &studentIn{loc: siecleLoc(s.Line, "ELEVE"), op: opAdd,
-				fields: fAll &^ (fCivility | fEmail | fDivision | fGroups)}
-			last := s.UsageName
-			if strings.TrimSpace(last) == "" {
-				last = s.LastName
-			}
-			in.s = sillage.Student{Person: sillage.Person{LastName: last, FirstName: s.FirstName, BirthDate: sillage.DateOf(s.BirthDate),
-				SIECLEID: s.EleveID, Source: sillage.SourceSIECLE},
-				MEF: s.MEF, SchoolEntry: sillage.DateOf(s.EntryDate), ExitDate: sillage.DateOf(s.ExitDate), ExitReason: s.ExitReason}
-			if s.ExitDate.IsZero() {
-				in.s.ExitReason = ""
-			}
-			if p := s.Previous; p != nil && strings.TrimSpace(p.UAI) != "" {
-				rne := strings.ToUpper(strings.TrimSpace(p.UAI))
-				if rne != string(opts.UAI) {
-					if u, err := sillage.ParseUAI(rne); err == nil {
-						in.s.PreviousUAI = u
-					}
-					in.s.PreviousName = strings.TrimSpace(p.Name)
-					if in.s.PreviousName == "" {
-						in.s.PreviousName = strings.TrimSpace(p.Denomination)
-					}
-				}
-			}
-			ine, _, ierr := ident.ChooseINE(s.IDNational.Value(), s.INERNIE.Value(), s.INEBEA.Value())
-			if err := t0.setINE(in, ine, ierr); err != nil {
-				return err
-			}
-			if _, dup := byID[s.EleveID]; !dup {
-				byID[s.EleveID] = in
-			}
-			ins = append(ins, in)
-			return nil
-		},
-		Structures: func(ss siecle.StudentStructures) error {
-			if len(structures) >= MaxStudentsPerFile {
-				return sillage.Errorf(sillage.KindInvalid, "plus de %d structures d'élèves : ce fichier ne peut pas être celui d'un seul établissement", MaxStudentsPerFile)
-			}
-			structures = append(structures, ss)
-			return nil
-		},
-		Reject: func(rj siecle.Reject) error {
-			loc := siecleLoc(rj.Line, rj.Element)
-			if rj.Element == "ELEVE" {
-				rep.rejectRecord(loc, rj.Name, rj.Reason)
-				rep.Records++
-			} else {
-				rep.reject(loc, rj.Name, rj.Reason)
-			}
-			if rj.Element != "STRUCTURES_ELEVE" && rj.Element != "OPTION" {
-				// The record still names its student: by ELEVE_ID
-				// and by INE, they are present (see presence). A
-				// student whose STRUCTURES_ELEVE is rejected gets no
-				// fDivision: they keep the division they have.
-				h := heldRecord{loc: loc, reason: rj.Reason}
-				addHeld(present.siecle, rj.EleveID, h)
-				present.addINE(im.Keyring, h, rj.IDNational, rj.INERNIE, rj.INEBEA)
-			}
-			return nil
-		},
-	})
-	if err != nil {
-		if sillage.KindOf(err) == sillage.KindInvalid {
-			rep.setStatus(StatusRefused, sillage.Message(err))
-		}
-		return rep, err
+	sr := &siecleRead{im: im, uai: opts.UAI, rep: rep, byID: map[string]*studentIn{}, present: newPresence()}
+	sr.t0.im = im // setINE needs the keyring only
+	dec := decodeSIECLE(r, opts.UAI)
+	defer dec.stop()
+	// The records that come before the header (the format guarantees no
+	// order) are taken before the transaction.
+	if err := dec.take(sr, true); err != nil {
+		return sr.refused(err)
 	}
-	rep.Records += len(ins)
-	rejectedIDs := map[string]bool{}
-	for id := range present.siecle {
-		rejectedIDs[id] = true
-	}
-	for _, ss := range structures {
-		in := byID[ss.EleveID]
-		if in == nil {
-			if !rejectedIDs[ss.EleveID] {
-				rep.reject(siecleLoc(ss.Line, "STRUCTURES_ELEVE"), "", fmt.Sprintf("structures de l'élève %s, absent du bloc <ELEVES> : ignorées", ss.EleveID))
-			}
-			continue
-		}
-		if in.fields&fDivision != 0 {
-			rep.reject(siecleLoc(ss.Line, "STRUCTURES_ELEVE"), in.name(), "structures en double pour cet élève : les premières sont gardées")
-			continue
-		}
-		in.division, in.groups = ss.Division, ss.Groups
-		in.fields |= fDivision | fGroups
-	}
-	spec := txSpec{source: SourceSIECLE, src: sillage.SourceSIECLE, uai: opts.UAI, year: sillage.SchoolYear(hdr.Year), complete: true, present: present,
+	hdr := sr.hdr
+	spec := txSpec{source: SourceSIECLE, src: sillage.SourceSIECLE, uai: opts.UAI, year: sillage.SchoolYear(hdr.Year), complete: true, present: sr.present,
 		fileYear: sillage.SchoolYear(hdr.Year), exported: exportedAt(hdr),
 		apply: func(t *txn) error {
+			if err := dec.take(sr, false); err != nil {
+				return err
+			}
+			ins := sr.joinStructures()
 			for _, in := range ins {
 				in.exited = !in.s.ExitDate.IsZero() && in.s.ExitDate.Before(t.today)
 			}
@@ -182,6 +97,230 @@ func (im *Importer) SIECLE(ctx context.Context, r io.Reader, opts Options) (*Rep
 			return t.writeStudents(p)
 		}}
 	return rep, im.transact(ctx, spec, opts, rep)
+}
+
+// siecleBatch is the number of records handed over at once by the
+// decoding goroutine, and siecleQueue the batches it may have ahead.
+const siecleBatch, siecleQueue = 64, 8
+
+// siecleEvent is one element of the file, in the file's order.
+type siecleEvent struct {
+	header     *siecle.Header
+	student    *siecle.Student
+	structures *siecle.StudentStructures
+	reject     *siecle.Reject
+}
+
+// siecleDecoder is the decoding goroutine seen from the import.
+type siecleDecoder struct {
+	batches chan []siecleEvent
+	quit    chan struct{}
+	err     error // set before batches is closed
+	stopped bool
+}
+
+var errDecodeStopped = errors.New("decoding stopped")
+
+// decodeSIECLE starts decoding r; the file's UAJ is checked against uai
+// in the goroutine, so that a wrong file stops at its header.
+func decodeSIECLE(r io.Reader, uai sillage.UAI) *siecleDecoder {
+	d := &siecleDecoder{batches: make(chan []siecleEvent, siecleQueue), quit: make(chan struct{})}
+	go func() {
+		defer close(d.batches)
+		batch := make([]siecleEvent, 0, siecleBatch)
+		flush := func() error {
+			if len(batch) == 0 {
+				return nil
+			}
+			select {
+			case d.batches <- batch:
+				batch = make([]siecleEvent, 0, siecleBatch)
+				return nil
+			case <-d.quit:
+				return errDecodeStopped
+			}
+		}
+		add := func(e siecleEvent) error {
+			batch = append(batch, e)
+			if len(batch) == cap(batch) {
+				return flush()
+			}
+			return nil
+		}
+		err := siecle.DecodeStudents(r, siecle.StudentsHandler{
+			Header: func(h siecle.Header) error {
+				if h.UAJ != uai {
+					return wrongUAI(h.UAJ, uai)
+				}
+				batch = append(batch, siecleEvent{header: &h})
+				return flush() // the transaction waits for it
+			},
+			Student:    func(s siecle.Student) error { return add(siecleEvent{student: &s}) },
+			Structures: func(ss siecle.StudentStructures) error { return add(siecleEvent{structures: &ss}) },
+			Reject:     func(rj siecle.Reject) error { return add(siecleEvent{reject: &rj}) },
+		})
+		if err == nil {
+			err = flush()
+		}
+		d.err = err
+	}()
+	return d
+}
+
+// take hands the decoded records to sr, in order: until the header when
+// untilHeader, else to the end of the file. It returns the decoding's
+// error, or sr's.
+func (d *siecleDecoder) take(sr *siecleRead, untilHeader bool) error {
+	for batch := range d.batches {
+		for _, e := range batch {
+			if err := sr.handle(e); err != nil {
+				d.stop()
+				return err
+			}
+		}
+		if untilHeader && sr.haveHeader {
+			return nil
+		}
+	}
+	return d.err
+}
+
+// stop ends the decoding early (the import failed) and waits for the
+// goroutine to let go of the file.
+func (d *siecleDecoder) stop() {
+	if d.stopped {
+		return
+	}
+	d.stopped = true
+	close(d.quit)
+	for range d.batches {
+	}
+}
+
+// siecleRead gathers a SIECLE file's records for the import.
+type siecleRead struct {
+	im         *Importer
+	uai        sillage.UAI
+	rep        *Report
+	t0         txn
+	hdr        siecle.Header
+	haveHeader bool
+	ins        []*studentIn
+	byID       map[string]*studentIn
+	present    *presence
+	// The STRUCTURES block may come before or after ELEVES (the format
+	// guarantees no order): structures are joined once the file is read.
+	structures []siecle.StudentStructures
+}
+
+// refused is the report of a file refused before its transaction.
+func (sr *siecleRead) refused(err error) (*Report, error) {
+	if sillage.KindOf(err) == sillage.KindInvalid {
+		sr.rep.setStatus(StatusRefused, sillage.Message(err))
+	}
+	return sr.rep, err
+}
+
+func (sr *siecleRead) handle(e siecleEvent) error {
+	switch {
+	case e.header != nil:
+		sr.hdr, sr.haveHeader = *e.header, true
+	case e.student != nil:
+		return sr.student(*e.student)
+	case e.structures != nil:
+		if len(sr.structures) >= MaxStudentsPerFile {
+			return sillage.Errorf(sillage.KindInvalid, "plus de %d structures d'élèves : ce fichier ne peut pas être celui d'un seul établissement", MaxStudentsPerFile)
+		}
+		sr.structures = append(sr.structures, *e.structures)
+	case e.reject != nil:
+		sr.reject(*e.reject)
+	}
+	return nil
+}
+
+func (sr *siecleRead) student(s siecle.Student) error {
+	if len(sr.ins) >= MaxStudentsPerFile {
+		return sillage.Errorf(sillage.KindInvalid, "plus de %d élèves : ce fichier ne peut pas être celui d'un seul établissement", MaxStudentsPerFile)
+	}
+	in := &studentIn{loc: siecleLoc(s.Line, "ELEVE"), op: opAdd,
+		fields: fAll &^ (fCivility | fEmail | fDivision | fGroups)}
+	last := s.UsageName
+	if strings.TrimSpace(last) == "" {
+		last = s.LastName
+	}
+	in.s = sillage.Student{Person: sillage.Person{LastName: last, FirstName: s.FirstName, BirthDate: sillage.DateOf(s.BirthDate),
+		SIECLEID: s.EleveID, Source: sillage.SourceSIECLE},
+		MEF: s.MEF, SchoolEntry: sillage.DateOf(s.EntryDate), ExitDate: sillage.DateOf(s.ExitDate), ExitReason: s.ExitReason}
+	if s.ExitDate.IsZero() {
+		in.s.ExitReason = ""
+	}
+	if p := s.Previous; p != nil && strings.TrimSpace(p.UAI) != "" {
+		rne := strings.ToUpper(strings.TrimSpace(p.UAI))
+		if rne != string(sr.uai) {
+			if u, err := sillage.ParseUAI(rne); err == nil {
+				in.s.PreviousUAI = u
+			}
+			in.s.PreviousName = strings.TrimSpace(p.Name)
+			if in.s.PreviousName == "" {
+				in.s.PreviousName = strings.TrimSpace(p.Denomination)
+			}
+		}
+	}
+	ine, _, ierr := ident.ChooseINE(s.IDNational.Value(), s.INERNIE.Value(), s.INEBEA.Value())
+	if err := sr.t0.setINE(in, ine, ierr); err != nil {
+		return err
+	}
+	if _, dup := sr.byID[s.EleveID]; !dup {
+		sr.byID[s.EleveID] = in
+	}
+	sr.ins = append(sr.ins, in)
+	return nil
+}
+
+func (sr *siecleRead) reject(rj siecle.Reject) {
+	loc := siecleLoc(rj.Line, rj.Element)
+	if rj.Element == "ELEVE" {
+		sr.rep.rejectRecord(loc, rj.Name, rj.Reason)
+		sr.rep.Records++
+	} else {
+		sr.rep.reject(loc, rj.Name, rj.Reason)
+	}
+	if rj.Element != "STRUCTURES_ELEVE" && rj.Element != "OPTION" {
+		// The record still names its student: by ELEVE_ID and by INE,
+		// they are present (see presence). A student whose
+		// STRUCTURES_ELEVE is rejected gets no fDivision: they keep the
+		// division they have.
+		h := heldRecord{loc: loc, reason: rj.Reason}
+		addHeld(sr.present.siecle, rj.EleveID, h)
+		sr.present.addINE(sr.im.Keyring, h, rj.IDNational, rj.INERNIE, rj.INEBEA)
+	}
+}
+
+// joinStructures gives each student the division and groups of their
+// STRUCTURES_ELEVE, once the whole file is read, and returns the students.
+func (sr *siecleRead) joinStructures() []*studentIn {
+	rep := sr.rep
+	rep.Records += len(sr.ins)
+	rejectedIDs := map[string]bool{}
+	for id := range sr.present.siecle {
+		rejectedIDs[id] = true
+	}
+	for _, ss := range sr.structures {
+		in := sr.byID[ss.EleveID]
+		if in == nil {
+			if !rejectedIDs[ss.EleveID] {
+				rep.reject(siecleLoc(ss.Line, "STRUCTURES_ELEVE"), "", fmt.Sprintf("structures de l'élève %s, absent du bloc <ELEVES> : ignorées", ss.EleveID))
+			}
+			continue
+		}
+		if in.fields&fDivision != 0 {
+			rep.reject(siecleLoc(ss.Line, "STRUCTURES_ELEVE"), in.name(), "structures en double pour cet élève : les premières sont gardées")
+			continue
+		}
+		in.division, in.groups = ss.Division, ss.Groups
+		in.fields |= fDivision | fGroups
+	}
+	return sr.ins
 }
 
 // writeStudents writes a student plan alone (SIECLE, ONDE).

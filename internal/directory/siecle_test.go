@@ -1,6 +1,7 @@
 package directory_test
 
 import (
+	"bytes"
 	"context"
 	"testing"
 
@@ -146,4 +147,38 @@ func hasIndexEntry(t *testing.T, st *store.Store, uai sillage.UAI, id int64) boo
 		t.Fatal(err)
 	}
 	return found
+}
+
+// The SIECLE import decodes in a goroutine while its transaction runs: a
+// file cut anywhere after its header (in ELEVES, in STRUCTURES, a few bytes
+// before its end) is refused with nothing written, the transaction rolled
+// back, and the next import of the whole file goes through. 600 students
+// make several batches of the decoding goroutine.
+func TestSIECLECutFileWritesNothing(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
+		data, uai := siecleFile(t, 600)
+		e := newEnv(t, st, clock)
+		e.establishment(uai, sillage.KindLP)
+		ctx := context.Background()
+		im := &directory.Importer{Store: st, Keyring: testKeyring}
+		structures := bytes.Index(data, []byte("<STRUCTURES>"))
+		if structures < 0 {
+			t.Fatal("no STRUCTURES block")
+		}
+		before := dump(t, st)
+		for _, cut := range []int{len(data) / 10, len(data) / 2, structures + 200, len(data) - 20} {
+			rep, err := im.SIECLE(ctx, bytes.NewReader(data[:cut]), directory.Options{UAI: uai})
+			if err == nil {
+				t.Fatalf("cut at %d of %d: imported", cut, len(data))
+			}
+			if rep == nil || rep.Status != directory.StatusRefused {
+				t.Errorf("cut at %d: report %+v", cut, rep)
+			}
+			if after := dump(t, st); after != before {
+				t.Fatalf("cut at %d: the database changed", cut)
+			}
+		}
+		rep := ok(t)(im.SIECLE(ctx, bytes.NewReader(data), directory.Options{UAI: uai}))
+		want(t, rep, directory.KindStudents, 600, 0, 0, 0, 0)
+	})
 }

@@ -2,15 +2,11 @@ package store_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/blob"
@@ -21,8 +17,10 @@ import (
 )
 
 // BenchmarkStoreBulkInsert measures inserting demo evaluation results
-// through the store (InsertResults) beside the raw rate of the same rows in
-// the same run: a bare prepared INSERT on SQLite, a bare COPY on PostgreSQL.
+// through the store (InsertResults) beside the physical limit of the same
+// rows in the same run (storetest.RawLoad: a bare COPY on PostgreSQL, a
+// bare prepared INSERT on SQLite, into a table with the same columns and
+// no key, index or foreign key).
 // SILLAGE_BENCH_STUDENTS sets the students of the academy (default 300).
 func BenchmarkStoreBulkInsert(b *testing.B) {
 	students := 300
@@ -95,14 +93,17 @@ func BenchmarkStoreBulkInsert(b *testing.B) {
 			rows := 0
 			for b.Loop() {
 				rs := rowsFor(newEvaluation())
-				raw := rowsFor(newEvaluation())
+				raw := make([][]any, len(rs))
+				for i, r := range rs {
+					raw[i] = []any{string(uai), r.EvaluationID, r.StudentID, r.CompetenceID, r.Value}
+				}
 				t0 := time.Now()
 				if err := st.Write(ctx, func(tx *store.Tx) error { return tx.Records().InsertResults(ctx, uai, rs) }); err != nil {
 					b.Fatal(err)
 				}
 				storeDur += time.Since(t0)
 				t1 := time.Now()
-				if err := rawInsert(ctx, st, kind, uai, raw); err != nil {
+				if err := storetest.RawLoad(ctx, st, "results", resultCols, raw); err != nil {
 					b.Fatal(err)
 				}
 				rawDur += time.Since(t1)
@@ -117,44 +118,5 @@ func BenchmarkStoreBulkInsert(b *testing.B) {
 	}
 }
 
-// rawInsert writes results with no store in between.
-func rawInsert(ctx context.Context, st *store.Store, kind store.Kind, uai sillage.UAI, rs []sillage.Result) error {
-	conn, err := st.SQLDB().Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if kind == store.Postgres {
-		return conn.Raw(func(dc any) error {
-			c := dc.(*stdlib.Conn).Conn()
-			i := 0
-			_, err := c.CopyFrom(ctx, pgx.Identifier{"results"}, []string{"uai", "evaluation_id", "student_id", "competence_id", "value"},
-				pgx.CopyFromFunc(func() ([]any, error) {
-					if i == len(rs) {
-						return nil, nil
-					}
-					r := rs[i]
-					i++
-					return []any{string(uai), r.EvaluationID, r.StudentID, r.CompetenceID, r.Value}, nil
-				}))
-			return err
-		})
-	}
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, "INSERT INTO results (uai, evaluation_id, student_id, competence_id, value) VALUES (?1, ?2, ?3, ?4, ?5)")
-	if err != nil {
-		return err
-	}
-	u := string(uai)
-	for _, r := range rs {
-		if _, err := stmt.ExecContext(ctx, u, r.EvaluationID, r.StudentID, r.CompetenceID, r.Value); err != nil {
-			return fmt.Errorf("raw insert: %w", err)
-		}
-	}
-	stmt.Close()
-	return tx.Commit()
-}
+// resultCols are the columns of results an insert gives.
+var resultCols = []string{"uai", "evaluation_id", "student_id", "competence_id", "value"}

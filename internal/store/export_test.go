@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"time"
 
 	"github.com/sillage/sillage"
 )
@@ -63,4 +65,70 @@ func (tx CrossTenant) TransferReadPlans(ctx context.Context, refs []sillage.Stud
 		}
 	}
 	return out, nil
+}
+
+// PersonsReadPlans (the UAI after the cut-off: a test helper, not a tenant
+// read for TestTenantSealing) returns the plan of the reads of persons that need the
+// indexes kept by migration 0022, by read: SQLite's EXPLAIN QUERY PLAN
+// details, PostgreSQL's EXPLAIN lines with sequential scans disabled (so
+// that an index appears whenever one can serve the read, whatever the size
+// of the test's tables).
+func (tx CrossTenant) PersonsReadPlans(ctx context.Context, cutoff time.Time, uai sillage.UAI, aafIDs []string) (map[string][]string, error) {
+	ids := impPad(aafIDs)
+	reads := map[string]struct {
+		q    string
+		args []any
+	}{
+		"count-purgeable": {countPurgeableQuery, []any{cutoff}},
+		"list-purgeable":  {listPurgeableQuery + "100", []any{uai, cutoff}},
+		"find-aaf":        {findAAFPersonsQuery(len(ids)), impArgs(ids)},
+	}
+	if tx.s.dsn.Kind == Postgres {
+		if _, err := tx.exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
+			return nil, err
+		}
+	}
+	out := map[string][]string{}
+	for name, r := range reads {
+		explain := "EXPLAIN QUERY PLAN "
+		if tx.s.dsn.Kind == Postgres {
+			explain = "EXPLAIN "
+		}
+		rows, err := tx.query(ctx, explain+r.q, r.args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var line string
+			if tx.s.dsn.Kind == Postgres {
+				err = rows.Scan(&line)
+			} else {
+				var id, parent, unused int
+				err = rows.Scan(&id, &parent, &unused, &line)
+			}
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[name] = append(out[name], line)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// TableIndexes returns the names of a table's indexes, its primary key's
+// and its constraints' automatic ones excepted.
+func (tx CrossTenant) TableIndexes(ctx context.Context, table string) ([]string, error) {
+	q := `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL`
+	if tx.s.dsn.Kind == Postgres {
+		q = `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1 AND indexname <> $1 || '_pkey'`
+	}
+	return collect(ctx, tx.txn, q, []any{table}, func(r *sql.Rows) (string, error) {
+		var s string
+		return s, r.Scan(&s)
+	})
 }

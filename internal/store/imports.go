@@ -115,7 +115,7 @@ func (tx CrossTenant) FindAAFPersons(ctx context.Context, ids []string) ([]silla
 	var out []sillage.PersonLocation
 	for _, chunk := range impChunks(ids, 500) {
 		chunk = impPad(chunk)
-		q := `SELECT uai, id, role, aaf_id FROM persons WHERE aaf_id IN (` + impPlaceholders(1, len(chunk)) + `) ORDER BY aaf_id, uai`
+		q := findAAFPersonsQuery(len(chunk))
 		part, err := collect(ctx, tx.txn, q, impArgs(chunk), func(r *sql.Rows) (sillage.PersonLocation, error) {
 			var p sillage.PersonLocation
 			var u, role string
@@ -129,6 +129,13 @@ func (tx CrossTenant) FindAAFPersons(ctx context.Context, ids []string) ([]silla
 		out = append(out, part...)
 	}
 	return out, nil
+}
+
+// findAAFPersonsQuery is FindAAFPersons' statement for n ids. It repeats
+// the partial index's condition (a non-empty aaf_id), without which neither
+// engine can prove that the index holds the rows.
+func findAAFPersonsQuery(n int) string {
+	return `SELECT uai, id, role, aaf_id FROM persons WHERE aaf_id <> '' AND aaf_id IN (` + impPlaceholders(1, n) + `) ORDER BY aaf_id, uai`
 }
 
 // impPad pads a list to a power of two (at least 8) by repeating its last

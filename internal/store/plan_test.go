@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -127,4 +128,72 @@ func allowedScan(l string) bool {
 		}
 	}
 	return strings.HasSuffix(l, " CONSTANT ROWS")
+}
+
+// Migration 0022 left persons with the indexes its reads need and no
+// other (each index costs an import one insertion per row). The reads that
+// relied on a dropped index must still find their rows by index, on both
+// engines, without statistics gathered by hand.
+func TestPersonsReadsUseIndexes(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
+		ctx := context.Background()
+		uai := sillage.UAI("0010856A")
+		left := storetest.Epoch.AddDate(0, -2, 0)
+		var aafIDs []string
+		err := st.Write(ctx, func(tx *store.Tx) error {
+			if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: uai, Name: "Lycée", Kind: sillage.KindLP}); err != nil {
+				return err
+			}
+			for k := range 300 {
+				s := sillage.Student{Person: sillage.Person{FirstName: "Élève", LastName: "N" + strconv.Itoa(k), Source: sillage.SourceAAF,
+					AAFID: "A" + strconv.Itoa(k)}, Unqid: fmt.Sprintf("v1:S%04d", k)}
+				if k%10 == 0 {
+					s.DeactivatedAt = left
+				}
+				if err := tx.People().CreateStudent(ctx, uai, &s); err != nil {
+					return err
+				}
+				if k%50 == 0 {
+					aafIDs = append(aafIDs, s.AAFID)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"count-purgeable": "persons_deactivated", "list-purgeable": "persons_deactivated", "find-aaf": "persons_aaf"}
+		var plans map[string][]string
+		err = st.Read(ctx, func(tx *store.Tx) (err error) {
+			plans, err = tx.CrossTenant().PersonsReadPlans(ctx, storetest.Epoch.AddDate(0, -1, 0), uai, aafIDs)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for read, index := range want {
+			plan := strings.Join(plans[read], "\n")
+			if !strings.Contains(plan, index) {
+				t.Errorf("%s does not read by %s:\n%s", read, index, plan)
+			}
+			if strings.Contains(plan, "Seq Scan on persons") || strings.Contains(plan, "SCAN persons\n") || strings.HasSuffix(plan, "SCAN persons") {
+				t.Errorf("%s scans persons:\n%s", read, plan)
+			}
+		}
+
+		var names []string
+		err = st.Read(ctx, func(tx *store.Tx) (err error) {
+			names, err = tx.CrossTenant().TableIndexes(ctx, "persons")
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(names)
+		wantNames := []string{"persons_aaf", "persons_account", "persons_deactivated", "persons_division", "persons_role",
+			"persons_siecle", "persons_sts", "persons_system", "persons_transfer_new"}
+		if !slices.Equal(names, wantNames) {
+			t.Errorf("indexes of persons (besides its key) = %v, want %v", names, wantNames)
+		}
+	})
 }

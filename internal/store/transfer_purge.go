@@ -15,11 +15,20 @@ import (
 // are deleted with all their data, their index entries removed and their
 // accounts closed when no other person uses them.
 
+// countPurgeableQuery and listPurgeableQuery (followed by the limit) are
+// the purge's reads, read by index (persons_deactivated) whatever the
+// statistics (TestPersonsReadsUseIndexes).
+const (
+	countPurgeableQuery = `SELECT uai, COUNT(*) FROM persons WHERE role = 'student' AND deactivated_at IS NOT NULL AND deactivated_at < $1
+		GROUP BY uai ORDER BY uai`
+	listPurgeableQuery = `SELECT id, account_id FROM persons WHERE uai = $1 AND role = 'student' AND deactivated_at IS NOT NULL
+		AND deactivated_at < $2 ORDER BY deactivated_at, id LIMIT `
+)
+
 // CountPurgeable returns, per establishment, how many students were
 // deactivated before cutoff (across the instance).
 func (tx CrossTenant) CountPurgeable(ctx context.Context, cutoff time.Time) (map[sillage.UAI]int, error) {
-	rows, err := tx.query(ctx, `SELECT uai, COUNT(*) FROM persons WHERE role = 'student' AND deactivated_at IS NOT NULL AND deactivated_at < $1
-		GROUP BY uai ORDER BY uai`, cutoff)
+	rows, err := tx.query(ctx, countPurgeableQuery, cutoff)
 	if err != nil {
 		return nil, err
 	}
@@ -45,8 +54,7 @@ type PurgeCandidate struct {
 // ListPurgeable returns up to limit students of uai deactivated before
 // cutoff, oldest deactivation first.
 func (tx CrossTenant) ListPurgeable(ctx context.Context, uai sillage.UAI, cutoff time.Time, limit int) ([]PurgeCandidate, error) {
-	return collect(ctx, tx.txn, `SELECT id, account_id FROM persons WHERE uai = $1 AND role = 'student' AND deactivated_at IS NOT NULL
-		AND deactivated_at < $2 ORDER BY deactivated_at, id LIMIT `+itoa(max(limit, 1)), []any{uai, cutoff},
+	return collect(ctx, tx.txn, listPurgeableQuery+itoa(max(limit, 1)), []any{uai, cutoff},
 		func(r *sql.Rows) (PurgeCandidate, error) {
 			var c PurgeCandidate
 			err := r.Scan(&c.ID, nullID{&c.AccountID})
