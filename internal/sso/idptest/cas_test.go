@@ -1,0 +1,148 @@
+package idptest
+
+import (
+	"encoding/xml"
+	"net/http"
+	"net/url"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// casResponse is a CAS 3.0 serviceValidate answer.
+type casResponse struct {
+	Success *struct {
+		User       string `xml:"user"`
+		Attributes struct {
+			Any []struct {
+				XMLName xml.Name
+				Value   string `xml:",chardata"`
+			} `xml:",any"`
+		} `xml:"attributes"`
+	} `xml:"authenticationSuccess"`
+	Failure *struct {
+		Code string `xml:"code,attr"`
+	} `xml:"authenticationFailure"`
+}
+
+func (r casResponse) attrs() map[string][]string {
+	m := map[string][]string{}
+	if r.Success == nil {
+		return m
+	}
+	for _, a := range r.Success.Attributes.Any {
+		m[a.XMLName.Local] = append(m[a.XMLName.Local], strings.TrimSpace(a.Value))
+	}
+	for k := range m {
+		sort.Strings(m[k])
+	}
+	return m
+}
+
+func serviceValidate(t *testing.T, p *IdP, service, ticket string) casResponse {
+	t.Helper()
+	q := url.Values{"service": {service}, "ticket": {ticket}}
+	resp, err := http.Get(p.CASBase() + "/p3/serviceValidate?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := read(resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r casResponse
+	if err := xml.Unmarshal([]byte(a.Body), &r); err != nil {
+		t.Fatalf("serviceValidate answer is not CAS XML: %v\n%s", err, a.Body)
+	}
+	return r
+}
+
+func casLogin(t *testing.T, p *IdP, service string, who Person) (ticket string, a Answer) {
+	t.Helper()
+	a, err := p.SignIn(p.Client(), p.CASBase()+"/login?"+url.Values{"service": {service}}.Encode(), who)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Status != http.StatusFound || !strings.HasPrefix(a.Location, service+"?ticket=") {
+		return "", a
+	}
+	return strings.TrimPrefix(a.Location, service+"?ticket="), a
+}
+
+func TestCASServiceValidateReleasesAttributes(t *testing.T) {
+	p := FromEnv(t)
+	one := func(v string) []string {
+		if v == "" {
+			return nil
+		}
+		return []string{v}
+	}
+	for _, who := range People {
+		t.Run(who.Login, func(t *testing.T) {
+			ticket, a := casLogin(t, p, p.CASService(), who)
+			if ticket == "" {
+				t.Fatalf("no ticket: status %d, Location %q\n%.500s", a.Status, a.Location, a.Body)
+			}
+			r := serviceValidate(t, p, p.CASService(), ticket)
+			if r.Success == nil {
+				t.Fatalf("serviceValidate refused a fresh ticket: %+v", r.Failure)
+			}
+			if r.Success.User != who.Login {
+				t.Errorf("user = %q, want %q", r.Success.User, who.Login)
+			}
+			children := append([]string(nil), who.ChildrenINE...)
+			sort.Strings(children)
+			want := map[string][]string{
+				"cn": {who.CN()}, "sn": {who.SN}, "givenName": {who.GivenName}, "mail": {who.Mail},
+				CASProfile: {who.Profile}, CASJointure: one(who.Jointure), CASUAI: {who.UAI},
+				CASINE: one(who.INE), CASChildrenINE: children,
+			}
+			for k, v := range want {
+				if len(v) == 0 {
+					delete(want, k)
+				}
+			}
+			if got := r.attrs(); !reflect.DeepEqual(got, want) {
+				t.Errorf("attributes:\n got %v\nwant %v", got, want)
+			}
+
+			// A service ticket is good once.
+			again := serviceValidate(t, p, p.CASService(), ticket)
+			if again.Success != nil || again.Failure == nil || again.Failure.Code != "INVALID_TICKET" {
+				t.Errorf("replayed ticket: got %+v, want INVALID_TICKET", again)
+			}
+		})
+	}
+}
+
+func TestCASRefusals(t *testing.T) {
+	p := FromEnv(t)
+
+	// A ticket is bound to its service.
+	ticket, a := casLogin(t, p, p.CASService(), Student)
+	if ticket == "" {
+		t.Fatalf("no ticket: %d %q", a.Status, a.Location)
+	}
+	if r := serviceValidate(t, p, p.SPBase+"/autre", ticket); r.Success != nil {
+		t.Errorf("ticket validated for another service: %+v", r.Success)
+	}
+
+	// A service that is not Sillage's gets no ticket (access control policy).
+	foreign := "http://127.0.0.1:1/x"
+	if tk, a := casLogin(t, p, foreign, Student); tk != "" || strings.Contains(a.Location, "ticket=") {
+		t.Errorf("foreign service got a ticket: %d %q", a.Status, a.Location)
+	}
+
+	// A wrong password gets no ticket.
+	bad := Student
+	bad.Password = "wrong"
+	if tk, a := casLogin(t, p, p.CASService(), bad); tk != "" {
+		t.Errorf("wrong password got a ticket: %d %q", a.Status, a.Location)
+	}
+
+	// A made-up ticket is refused.
+	if r := serviceValidate(t, p, p.CASService(), "ST-0000"); r.Success != nil || r.Failure == nil {
+		t.Errorf("made-up ticket: %+v", r)
+	}
+}

@@ -1,0 +1,274 @@
+// Package idptest knows the identity provider the SSO tests sign in
+// through: LemonLDAP::NG, installed and configured by .ci/idp/setup.sh as
+// CAS 3.0 server, SAML 2.0 identity provider and OpenID Connect provider,
+// with three test people (a student, a parent, a teacher).
+//
+// SILLAGE_TEST_IDP holds the provider's base URL (http://127.0.0.1:8099);
+// tests skip when it is unset, unless SILLAGE_REQUIRE_IDP=1 (CI), which
+// turns the skip into a failure. SILLAGE_TEST_IDP_SP is the Sillage the
+// provider knows as its client (http://127.0.0.1:8098 unless set): its CAS
+// service, SAML entity and OIDC redirect URI are under that base.
+package idptest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+// Person is one test identity of the provider (.ci/idp/users.sql). The
+// INEs and jointure ids are synthetic and belong to nobody.
+type Person struct {
+	Login, Password string
+	GivenName, SN   string
+	Mail            string
+	Profile         string   // ENT profile: National_ELV, National_TUT, National_ENS
+	Affiliation     string   // EduConnect FrEduCtPersonAffiliation ("" for staff)
+	EduConnectID    string   // EduConnect FrEduCtId ("" for staff)
+	Jointure        string   // AAF jointure id
+	UAI             string   // the establishment
+	INE             string   // the student's own INE ("" otherwise)
+	ChildrenINE     []string // a parent's children's INEs (nil otherwise)
+}
+
+// The test people, as .ci/idp/users.sql declares them.
+var (
+	Student = Person{
+		Login: "eleve.sillage", Password: "Sillage-Test-2026",
+		GivenName: "Léa", SN: "MARTIN", Mail: "lea.martin@example.test",
+		Profile: "National_ELV", Affiliation: "eleve2d", EduConnectID: "ect-eleve-0001",
+		Jointure: "9100001", UAI: "0999001A", INE: "990000001AB",
+	}
+	Parent = Person{
+		Login: "parent.sillage", Password: "Sillage-Test-2026",
+		GivenName: "Claire", SN: "MARTIN", Mail: "claire.martin@example.test",
+		Profile: "National_TUT", Affiliation: "resp2d", EduConnectID: "ect-resp-0001",
+		Jointure: "9100002", UAI: "0999001A", ChildrenINE: []string{"990000001AB", "990000002CD"},
+	}
+	Teacher = Person{
+		Login: "prof.sillage", Password: "Sillage-Test-2026",
+		GivenName: "Paul", SN: "DURAND", Mail: "paul.durand@example.test",
+		Profile: "National_ENS", Jointure: "9100003", UAI: "0999001A",
+	}
+	People = []Person{Student, Parent, Teacher}
+)
+
+// CN is the person's display name as the provider releases it.
+func (p Person) CN() string { return p.GivenName + " " + titleCase(p.SN) }
+
+func titleCase(s string) string {
+	if s == "" {
+		return s
+	}
+	return s[:1] + strings.ToLower(s[1:])
+}
+
+// The OpenID Connect client Sillage is declared as.
+const (
+	OIDCClientID     = "sillage"
+	OIDCClientSecret = "sillage-ci-secret"
+	OIDCScopeSillage = "sillage" // the scope that releases the claims below
+)
+
+// The names the provider releases attributes under, per protocol.
+const (
+	// CAS (ENT style).
+	CASJointure    = "ENTPersonJointure"
+	CASProfile     = "ENTPersonProfils"
+	CASUAI         = "ENTPersonStructRattach"
+	CASINE         = "ENTEleveINE"
+	CASChildrenINE = "ENTAuxEnfantINE"
+	// SAML (EduConnect): FriendlyName of each attribute.
+	SAMLEduConnectID = "FrEduCtId"
+	SAMLAffiliation  = "FrEduCtPersonAffiliation"
+	SAMLUAI          = "FrEduCtEleveUAI"
+	SAMLINE          = "FrEduCtEleveINE"
+	SAMLChildrenINE  = "FrEduCtEnfantINE"
+	// OpenID Connect claims (scope "sillage").
+	OIDCJointure    = "jointure"
+	OIDCProfile     = "profile_ent"
+	OIDCUAI         = "uai"
+	OIDCINE         = "ine"
+	OIDCChildrenINE = "children_ine"
+)
+
+// IdP is the running provider.
+type IdP struct {
+	Base   string // the portal, without a trailing slash
+	SPBase string // the Sillage the provider knows, without a trailing slash
+}
+
+// FromEnv returns the provider named by SILLAGE_TEST_IDP, or skips the test
+// (fails it under SILLAGE_REQUIRE_IDP=1).
+func FromEnv(t testing.TB) *IdP {
+	t.Helper()
+	base := os.Getenv("SILLAGE_TEST_IDP")
+	if base == "" {
+		if os.Getenv("SILLAGE_REQUIRE_IDP") == "1" {
+			t.Fatal("SILLAGE_REQUIRE_IDP=1 but SILLAGE_TEST_IDP is not set (.ci/idp/setup.sh)")
+		}
+		t.Skip("no identity provider (SILLAGE_TEST_IDP unset; .ci/idp/setup.sh starts one)")
+	}
+	sp := os.Getenv("SILLAGE_TEST_IDP_SP")
+	if sp == "" {
+		sp = "http://127.0.0.1:8098"
+	}
+	return &IdP{Base: strings.TrimRight(base, "/"), SPBase: strings.TrimRight(sp, "/")}
+}
+
+// CASBase is the CAS server's prefix (login, p3/serviceValidate, logout).
+func (p *IdP) CASBase() string { return p.Base + "/cas" }
+
+// CASService is the service URL of Sillage's CAS callback.
+func (p *IdP) CASService() string { return p.SPBase + "/sso/cas/callback" }
+
+// SAMLMetadataURL is where the identity provider's metadata is served.
+func (p *IdP) SAMLMetadataURL() string { return p.Base + "/saml/metadata" }
+
+// SAMLEntityID is the entity id Sillage is declared under.
+func (p *IdP) SAMLEntityID() string { return p.SPBase + "/sso/saml/metadata" }
+
+// SAMLACS is Sillage's assertion consumer service (HTTP-POST).
+func (p *IdP) SAMLACS() string { return p.SPBase + "/sso/saml/acs" }
+
+// OIDCIssuer is the OpenID Connect issuer (discovery under it).
+func (p *IdP) OIDCIssuer() string { return p.Base }
+
+// OIDCRedirectURI is the redirect URI Sillage is declared with.
+func (p *IdP) OIDCRedirectURI() string { return p.SPBase + "/sso/oidc/callback" }
+
+// Client is an HTTP client with a cookie jar that does not follow
+// redirections to Sillage (SPBase), so a test sees where the provider sends
+// the browser.
+func (p *IdP) Client() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{
+		Jar:     jar,
+		Timeout: 20 * time.Second,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if strings.HasPrefix(req.URL.String(), p.SPBase+"/") || len(via) > 10 {
+				return http.ErrUseLastResponse
+			}
+			return nil
+		},
+	}
+}
+
+// Answer is what the provider sent back after a sign-in: a redirection
+// (Location) or a page (Body), e.g. the form that posts a SAML response.
+type Answer struct {
+	Status   int
+	Location string
+	Body     string
+}
+
+// SignIn opens start (a CAS login, SAML SSO or OIDC authorization URL) with
+// c, fills the provider's login form with who's credentials, and returns
+// the provider's answer to the form.
+func (p *IdP) SignIn(c *http.Client, start string, who Person) (Answer, error) {
+	page, err := get(c, start)
+	if err != nil {
+		return Answer{}, err
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(page.Body))
+	if err != nil {
+		return Answer{}, err
+	}
+	form := doc.Find("form#lform")
+	if form.Length() == 0 {
+		return Answer{}, fmt.Errorf("no login form at %s (status %d): %.300s", start, page.Status, page.Body)
+	}
+	values := url.Values{}
+	form.Find("input").Each(func(_ int, in *goquery.Selection) {
+		name, _ := in.Attr("name")
+		typ, _ := in.Attr("type")
+		if name == "" || typ == "checkbox" {
+			return
+		}
+		v, _ := in.Attr("value")
+		values.Set(name, v)
+	})
+	values.Set("user", who.Login)
+	values.Set("password", who.Password)
+	action, _ := form.Attr("action")
+	target, err := resolve(page.URL, action)
+	if err != nil {
+		return Answer{}, err
+	}
+	resp, err := c.PostForm(target, values)
+	if err != nil {
+		return Answer{}, err
+	}
+	return read(resp)
+}
+
+type page struct {
+	Answer
+	URL string
+}
+
+func get(c *http.Client, u string) (page, error) {
+	resp, err := c.Get(u)
+	if err != nil {
+		return page{}, err
+	}
+	a, err := read(resp)
+	return page{Answer: a, URL: resp.Request.URL.String()}, err
+}
+
+func read(resp *http.Response) (Answer, error) {
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return Answer{}, err
+	}
+	return Answer{Status: resp.StatusCode, Location: resp.Header.Get("Location"), Body: string(b)}, nil
+}
+
+func resolve(base, ref string) (string, error) {
+	b, err := url.Parse(base)
+	if err != nil {
+		return "", err
+	}
+	if ref == "" || ref == "#" {
+		return b.String(), nil
+	}
+	r, err := url.Parse(ref)
+	if err != nil {
+		return "", err
+	}
+	return b.ResolveReference(r).String(), nil
+}
+
+// PostedForm reads the self-submitting form a provider answers with (SAML
+// HTTP-POST binding): its action and its hidden fields.
+func PostedForm(body string) (action string, fields url.Values, err error) {
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
+	if err != nil {
+		return "", nil, err
+	}
+	form := doc.Find("form").FilterFunction(func(_ int, f *goquery.Selection) bool {
+		return f.Find(`input[name="SAMLResponse"], input[name="SAMLRequest"]`).Length() > 0
+	}).First()
+	if form.Length() == 0 {
+		return "", nil, errors.New("no form carrying a SAML message in the page")
+	}
+	action, _ = form.Attr("action")
+	fields = url.Values{}
+	form.Find("input").Each(func(_ int, in *goquery.Selection) {
+		if name, ok := in.Attr("name"); ok && name != "" {
+			v, _ := in.Attr("value")
+			fields.Set(name, v)
+		}
+	})
+	return action, fields, nil
+}
