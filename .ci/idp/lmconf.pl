@@ -152,7 +152,7 @@ my $conf = {
 
     # SAML 2.0 identity provider, one service provider: Sillage.
     issuerDBSAMLActivation   => 1,
-    samlEntityID             => '#PORTAL#saml/metadata',
+    samlEntityID             => '#PORTAL#/saml/metadata',
     samlServicePrivateKeySig => $samlKey,
     samlServicePrivateKeySigPwd => '',
     samlServicePublicKeySig  => $samlCert,

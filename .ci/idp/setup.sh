@@ -171,15 +171,22 @@ http {
 NGINX
 nginx -t -q -c "$state/nginx.conf" 2>"$state/log/nginx-test.log" || { cat "$state/log/nginx-test.log" >&2; fail "nginx configuration"; }
 
-alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# alive PIDFILE NAME: the process of the pid file runs and is NAME (a pid
+# file left by a machine that stopped may name another process since).
+alive() {
+  local pid
+  [ -s "$1" ] || return 1
+  pid="$(cat "$1")"
+  kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2"
+}
 
 # 8. The FastCGI server (portal), restarted when the configuration changed.
-if alive "$state/run/llng.pid" && [ "$changed$users_changed" != 00 ]; then
+if alive "$state/run/llng.pid" llng-fastcgi-server && [ "$changed$users_changed" != 00 ]; then
   say "configuration or users changed: restarting the portal"
   kill "$(cat "$state/run/llng.pid")" 2>/dev/null || true
-  for _ in $(seq 1 50); do alive "$state/run/llng.pid" || break; sleep 0.1; done
+  for _ in $(seq 1 50); do alive "$state/run/llng.pid" llng-fastcgi-server || break; sleep 0.1; done
 fi
-if ! alive "$state/run/llng.pid"; then
+if ! alive "$state/run/llng.pid" llng-fastcgi-server; then
   say "starting the LemonLDAP::NG portal"
   rm -f "$state/run/llng.sock" "$state/run/llng.pid"
   # In the foreground of a session of its own, so that its log goes to a
@@ -194,7 +201,7 @@ if ! alive "$state/run/llng.pid"; then
 fi
 
 # 9. nginx: started if stopped, reloaded otherwise (its file may have changed).
-if alive "$state/run/nginx.pid"; then
+if alive "$state/run/nginx.pid" nginx; then
   nginx -q -c "$state/nginx.conf" -s reload 2>>"$state/log/nginx-error.log" || fail "nginx reload"
 else
   say "starting nginx on 127.0.0.1:$port"

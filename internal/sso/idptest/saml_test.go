@@ -1,0 +1,220 @@
+package idptest
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/xml"
+	"errors"
+	"net/http"
+	"net/url"
+	"reflect"
+	"sort"
+	"testing"
+
+	"github.com/crewjam/saml"
+)
+
+func idpMetadata(t *testing.T, p *IdP) (*saml.EntityDescriptor, []byte) {
+	t.Helper()
+	resp, err := http.Get(p.SAMLMetadataURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := read(resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Status != http.StatusOK {
+		t.Fatalf("metadata: status %d", a.Status)
+	}
+	var md saml.EntityDescriptor
+	if err := xml.Unmarshal([]byte(a.Body), &md); err != nil {
+		t.Fatalf("metadata is not SAML metadata: %v", err)
+	}
+	return &md, []byte(a.Body)
+}
+
+func TestSAMLMetadataHasSigningKey(t *testing.T) {
+	p := FromEnv(t)
+	md, _ := idpMetadata(t, p)
+	if md.EntityID != p.Base+"/saml/metadata" {
+		t.Errorf("entityID = %q", md.EntityID)
+	}
+	if len(md.IDPSSODescriptors) != 1 {
+		t.Fatalf("%d IDPSSODescriptor, want 1", len(md.IDPSSODescriptors))
+	}
+	idp := md.IDPSSODescriptors[0]
+	var certs int
+	for _, kd := range idp.KeyDescriptors {
+		if kd.Use != "signing" && kd.Use != "" {
+			continue
+		}
+		for _, c := range kd.KeyInfo.X509Data.X509Certificates {
+			der, err := base64.StdEncoding.DecodeString(string(bytes.Join(bytes.Fields([]byte(c.Data)), nil)))
+			if err != nil {
+				t.Fatalf("signing certificate is not base64: %v", err)
+			}
+			if _, err := x509.ParseCertificate(der); err != nil {
+				t.Fatalf("signing certificate: %v", err)
+			}
+			certs++
+		}
+	}
+	if certs == 0 {
+		t.Fatal("no signing certificate in the metadata")
+	}
+	var redirect bool
+	for _, s := range idp.SingleSignOnServices {
+		redirect = redirect || s.Binding == saml.HTTPRedirectBinding
+	}
+	if !redirect {
+		t.Error("no HTTP-Redirect single sign-on service")
+	}
+}
+
+func serviceProvider(t *testing.T, p *IdP, md *saml.EntityDescriptor) *saml.ServiceProvider {
+	t.Helper()
+	acs, _ := url.Parse(p.SAMLACS())
+	meta, _ := url.Parse(p.SAMLEntityID())
+	return &saml.ServiceProvider{
+		EntityID:          p.SAMLEntityID(),
+		AcsURL:            *acs,
+		MetadataURL:       *meta,
+		IDPMetadata:       md,
+		AuthnNameIDFormat: saml.PersistentNameIDFormat,
+	}
+}
+
+// samlSignIn signs who in through sp and returns the SAML response the
+// provider posts to the ACS, with the request id it answers.
+func samlSignIn(t *testing.T, p *IdP, sp *saml.ServiceProvider, who Person) (responseXML []byte, requestID string) {
+	t.Helper()
+	req, err := sp.MakeAuthenticationRequest(sp.GetSSOBindingLocation(saml.HTTPRedirectBinding), saml.HTTPRedirectBinding, saml.HTTPPostBinding)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := req.Redirect("relay-"+who.Login, sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := p.SignIn(p.Client(), u.String(), who)
+	if err != nil {
+		t.Fatal(err)
+	}
+	action, fields, err := PostedForm(a.Body)
+	if err != nil {
+		t.Fatalf("%v (status %d, Location %q)\n%.800s", err, a.Status, a.Location, a.Body)
+	}
+	if action != p.SAMLACS() {
+		t.Fatalf("response posted to %q, want %q", action, p.SAMLACS())
+	}
+	if got := fields.Get("RelayState"); got != "relay-"+who.Login {
+		t.Errorf("RelayState = %q", got)
+	}
+	raw, err := base64.StdEncoding.DecodeString(fields.Get("SAMLResponse"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw, req.ID
+}
+
+// details unwraps crewjam/saml's deliberately vague error.
+func details(err error) error {
+	var ire *saml.InvalidResponseError
+	if errors.As(err, &ire) && ire.PrivateErr != nil {
+		return ire.PrivateErr
+	}
+	return err
+}
+
+func assertionValues(a *saml.Assertion) map[string][]string {
+	m := map[string][]string{}
+	for _, st := range a.AttributeStatements {
+		for _, at := range st.Attributes {
+			for _, v := range at.Values {
+				m[at.FriendlyName] = append(m[at.FriendlyName], v.Value)
+			}
+		}
+	}
+	for k := range m {
+		sort.Strings(m[k])
+	}
+	return m
+}
+
+func TestSAMLSignedAssertionWithEduConnectAttributes(t *testing.T) {
+	p := FromEnv(t)
+	md, _ := idpMetadata(t, p)
+	sp := serviceProvider(t, p, md)
+	acs, _ := url.Parse(p.SAMLACS())
+	for _, who := range People {
+		t.Run(who.Login, func(t *testing.T) {
+			raw, id := samlSignIn(t, p, sp, who)
+			a, err := sp.ParseXMLResponse(raw, []string{id}, *acs)
+			if err != nil {
+				t.Fatalf("response refused: %v", details(err))
+			}
+			if a.Subject == nil || a.Subject.NameID == nil || a.Subject.NameID.Value == "" {
+				t.Fatal("no NameID")
+			}
+			if a.Subject.NameID.Format != string(saml.PersistentNameIDFormat) {
+				t.Errorf("NameID format %q", a.Subject.NameID.Format)
+			}
+			want := map[string][]string{"sn": {who.SN}, "givenName": {who.GivenName}}
+			add := func(k string, v ...string) {
+				if len(v) > 0 && v[0] != "" {
+					s := append([]string(nil), v...)
+					sort.Strings(s)
+					want[k] = s
+				}
+			}
+			add(SAMLEduConnectID, who.EduConnectID)
+			add(SAMLAffiliation, who.Affiliation)
+			if who.Affiliation != "" {
+				add(SAMLUAI, who.UAI)
+			}
+			add(SAMLINE, who.INE)
+			add(SAMLChildrenINE, who.ChildrenINE...)
+			got := assertionValues(a)
+			if who.Affiliation == "" {
+				delete(got, SAMLUAI) // staff: EduConnect releases no school
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("attributes:\n got %v\nwant %v", got, want)
+			}
+		})
+	}
+}
+
+func TestSAMLRefusals(t *testing.T) {
+	p := FromEnv(t)
+	md, _ := idpMetadata(t, p)
+	sp := serviceProvider(t, p, md)
+	acs, _ := url.Parse(p.SAMLACS())
+	raw, id := samlSignIn(t, p, sp, Student)
+	if _, err := sp.ParseXMLResponse(raw, []string{id}, *acs); err != nil {
+		t.Fatalf("genuine response refused: %v", details(err))
+	}
+
+	// A changed attribute breaks the signature.
+	tampered := bytes.Replace(raw, []byte(Student.INE), []byte("990000009ZZ"), 1)
+	if bytes.Equal(tampered, raw) {
+		t.Fatal("the INE is not in the response")
+	}
+	if _, err := sp.ParseXMLResponse(tampered, []string{id}, *acs); err == nil {
+		t.Error("tampered response accepted")
+	}
+
+	// Another service provider is not the audience.
+	other := *sp
+	other.EntityID = p.SPBase + "/autre"
+	if _, err := other.ParseXMLResponse(raw, []string{id}, *acs); err == nil {
+		t.Error("response accepted by another audience")
+	}
+
+	// An answer to another request is refused.
+	if _, err := sp.ParseXMLResponse(raw, []string{"id-other"}, *acs); err == nil {
+		t.Error("response accepted for another request id")
+	}
+}
