@@ -2,6 +2,7 @@ package idptest
 
 import (
 	"encoding/xml"
+	"fmt"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -42,20 +43,29 @@ func (r casResponse) attrs() map[string][]string {
 
 func serviceValidate(t *testing.T, p *IdP, service, ticket string) casResponse {
 	t.Helper()
+	r, err := validate(p, service, ticket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// validate calls CAS 3.0 serviceValidate (safe off the test's goroutine).
+func validate(p *IdP, service, ticket string) (casResponse, error) {
 	q := url.Values{"service": {service}, "ticket": {ticket}}
 	resp, err := http.Get(p.CASBase() + "/p3/serviceValidate?" + q.Encode())
 	if err != nil {
-		t.Fatal(err)
+		return casResponse{}, err
 	}
 	a, err := read(resp)
 	if err != nil {
-		t.Fatal(err)
+		return casResponse{}, err
 	}
 	var r casResponse
 	if err := xml.Unmarshal([]byte(a.Body), &r); err != nil {
-		t.Fatalf("serviceValidate answer is not CAS XML: %v\n%s", err, a.Body)
+		return casResponse{}, fmt.Errorf("serviceValidate answer is not CAS XML: %v\n%s", err, a.Body)
 	}
-	return r
+	return r, nil
 }
 
 func casLogin(t *testing.T, p *IdP, service string, who Person) (ticket string, a Answer) {

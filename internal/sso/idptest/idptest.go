@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -271,4 +272,27 @@ func PostedForm(body string) (action string, fields url.Values, err error) {
 		}
 	})
 	return action, fields, nil
+}
+
+// ListenSP listens on SPBase's address for a test's Sillage (the provider
+// only knows that one). Test binaries of several packages may run at once:
+// a busy address is tried again until it is free, up to a minute.
+func (p *IdP) ListenSP(t testing.TB) net.Listener {
+	t.Helper()
+	u, err := url.Parse(p.SPBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		l, err := net.Listen("tcp", u.Host)
+		if err == nil {
+			t.Cleanup(func() { l.Close() })
+			return l
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("listen on %s for the SSO tests: %v", u.Host, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
