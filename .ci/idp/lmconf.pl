@@ -50,13 +50,13 @@ my $uri   = 'urn:oasis:names:tc:SAML:2.0:attrname-format:uri';
 my $basic = 'urn:oasis:names:tc:SAML:2.0:attrname-format:basic';
 my $ect   = 'urn:oid:1.3.6.1.4.1.20326.10.999.1';
 my %samlAttrs = (
-    freduId     => "0;$ect.57;$uri;FrEduCtId",
-    affiliation => "0;$ect.7;$uri;FrEduCtPersonAffiliation",
-    uai         => "0;$ect.72;$uri;FrEduCtEleveUAI",
-    ine         => "0;FrEduCtEleveINE;$basic;FrEduCtEleveINE",
-    childrenIne => "0;FrEduCtEnfantINE;$basic;FrEduCtEnfantINE",
-    sn          => "0;urn:oid:2.5.4.4;$uri;sn",
-    givenName   => "0;urn:oid:2.5.4.42;$uri;givenName",
+    freduId       => "0;$ect.57;$uri;FrEduCtId",
+    affiliation   => "0;$ect.7;$uri;FrEduCtPersonAffiliation",
+    uai           => "0;$ect.72;$uri;FrEduCtEleveUAI",
+    eduIne        => "0;FrEduCtEleveINE;$basic;FrEduCtEleveINE",
+    sn            => "0;urn:oid:2.5.4.4;$uri;sn",
+    givenName     => "0;urn:oid:2.5.4.42;$uri;givenName",
+    staffJointure => "0;ENTPersonJointure;$basic;ENTPersonJointure",
 );
 
 my $conf = {
@@ -85,7 +85,13 @@ my $conf = {
     exportedHeaders => {},
     exportedVars    => {},
     groups          => {},
-    macros          => {},
+    # eduIne: EduConnect's FrEduCtEleveINE, a student's own INE or a
+    # parent's children's. staffJointure: the AAF jointure id, released by
+    # SAML for staff only (EduConnect people are matched on the INE).
+    macros => {
+        eduIne        => '$ine ? $ine : $childrenIne',
+        staffJointure => '$profile eq "National_ENS" ? $jointure : ""',
+    },
 
     globalStorage        => 'Apache::Session::File',
     globalStorageOptions => {
@@ -144,8 +150,6 @@ my $conf = {
             ENTPersonProfils       => 'profile',
             ENTPersonJointure      => 'jointure',
             ENTPersonStructRattach => 'uai',
-            ENTEleveINE            => 'ine',
-            ENTAuxEnfantINE        => 'childrenIne',
         },
     },
     casAppMetaDataMacros => { sillage => {} },
@@ -197,7 +201,7 @@ my $conf = {
             oidcRPMetaDataOptionsClientSecret => 'sillage-ci-secret',
             oidcRPMetaDataOptionsPublic       => 0,
             oidcRPMetaDataOptionsRequirePKCE  => 1,
-            oidcRPMetaDataOptionsRedirectUris => "$sp/sso/oidc/callback",
+            oidcRPMetaDataOptionsRedirectUris => "$sp/sso/oidc/lemon-oidc/callback",
             oidcRPMetaDataOptionsPostLogoutRedirectUris => "$sp/",
             oidcRPMetaDataOptionsBypassConsent => 1,
             oidcRPMetaDataOptionsIDTokenSignAlg => 'RS256',
@@ -211,19 +215,22 @@ my $conf = {
     },
     oidcRPMetaDataExportedVars => {
         sillage => {
-            name        => 'cn',
-            family_name => 'sn',
-            given_name  => 'givenName',
-            email       => 'mail',
-            profile_ent => 'profile',
-            jointure    => 'jointure',
-            uai         => 'uai',
-            ine         => 'ine',
-            children_ine => 'childrenIne;string;always',
+            name                     => 'cn',
+            family_name              => 'sn',
+            given_name               => 'givenName',
+            email                    => 'mail',
+            ENTPersonProfils         => 'profile',
+            ENTPersonJointure        => 'jointure',
+            ENTPersonStructRattach   => 'uai',
+            FrEduCtPersonAffiliation => 'affiliation',
+            FrEduCtEleveINE          => 'eduIne;string;always',
         },
     },
     oidcRPMetaDataOptionsExtraClaims => {
-        sillage => { sillage => 'profile_ent jointure uai ine children_ine' },
+        sillage => {
+            sillage => 'ENTPersonProfils ENTPersonJointure ENTPersonStructRattach '
+              . 'FrEduCtPersonAffiliation FrEduCtEleveINE',
+        },
     },
     oidcRPMetaDataMacros => { sillage => {} },
 };

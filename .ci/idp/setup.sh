@@ -95,11 +95,11 @@ fi
 #    Sillage key works; responses and assertions are signed by the IdP.
 cat >"$state/sp-metadata.xml" <<XML
 <?xml version="1.0" encoding="UTF-8"?>
-<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="${sp}/sso/saml/metadata">
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="${sp}/sso/saml/lemon-saml/metadata">
   <md:SPSSODescriptor AuthnRequestsSigned="false" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
-    <md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${sp}/sso/saml/slo"/>
+    <md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${sp}/sso/saml/lemon-saml/slo"/>
     <md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat>
-    <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${sp}/sso/saml/acs" index="0" isDefault="true"/>
+    <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${sp}/sso/saml/lemon-saml/acs" index="0" isDefault="true"/>
   </md:SPSSODescriptor>
 </md:EntityDescriptor>
 XML
@@ -220,5 +220,5 @@ check() {
 }
 check "OpenID Connect discovery" "${portal}.well-known/openid-configuration" '"issuer":"http://127.0.0.1:'"$port"'"'
 check "SAML metadata" "${portal}saml/metadata" 'IDPSSODescriptor'
-check "CAS login page" "${portal}cas/login?service=$(printf '%s' "$sp/sso/cas/callback" | sed 's#:#%3A#g; s#/#%2F#g')" 'name="user"'
+check "CAS login page" "${portal}cas/login?service=$(printf '%s' "$sp/sso/cas/lemon-cas/callback" | sed 's#:#%3A#g; s#/#%2F#g')" 'name="user"'
 say "ready on $portal (CAS ${portal}cas, SAML ${portal}saml/metadata, OIDC ${portal}.well-known/openid-configuration)"

@@ -20,7 +20,7 @@ func TestBrowserCASSignIn(t *testing.T) {
 	b := browsertest.New(t)
 	l := p.ListenSP(t)
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/sso/cas/callback" {
+		if p.SPBase+r.URL.Path != p.CASService() {
 			http.NotFound(w, r)
 			return
 		}
@@ -29,7 +29,7 @@ func TestBrowserCASSignIn(t *testing.T) {
 			fmt.Fprintf(w, "<h1 id=who>refusé</h1>")
 			return
 		}
-		fmt.Fprintf(w, "<h1 id=who>%s %s</h1>", v.Success.User, v.attrs()[CASJointure])
+		fmt.Fprintf(w, "<h1 id=who>%s %s</h1>", v.Success.User, v.attrs()[AttrJointure])
 	})}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })

@@ -80,27 +80,35 @@ const (
 	OIDCScopeSillage = "sillage" // the scope that releases the claims below
 )
 
-// The names the provider releases attributes under, per protocol.
+// Provider ids Sillage's configuration gives the three protocols of the
+// provider; they are in Sillage's SSO URLs (/sso/<protocol>/<id>/…).
 const (
-	// CAS (ENT style).
-	CASJointure    = "ENTPersonJointure"
-	CASProfile     = "ENTPersonProfils"
-	CASUAI         = "ENTPersonStructRattach"
-	CASINE         = "ENTEleveINE"
-	CASChildrenINE = "ENTAuxEnfantINE"
-	// SAML (EduConnect): FriendlyName of each attribute.
-	SAMLEduConnectID = "FrEduCtId"
-	SAMLAffiliation  = "FrEduCtPersonAffiliation"
-	SAMLUAI          = "FrEduCtEleveUAI"
-	SAMLINE          = "FrEduCtEleveINE"
-	SAMLChildrenINE  = "FrEduCtEnfantINE"
-	// OpenID Connect claims (scope "sillage").
-	OIDCJointure    = "jointure"
-	OIDCProfile     = "profile_ent"
-	OIDCUAI         = "uai"
-	OIDCINE         = "ine"
-	OIDCChildrenINE = "children_ine"
+	ProviderCAS  = "lemon-cas"
+	ProviderSAML = "lemon-saml"
+	ProviderOIDC = "lemon-oidc"
 )
+
+// The names the provider releases attributes under. CAS (an ENT) releases
+// the AAF jointure id for everyone; SAML (EduConnect) the INE of a student,
+// or a parent's children's, and the jointure id for staff only; OpenID
+// Connect (an académie portal) both kinds.
+const (
+	AttrJointure    = "ENTPersonJointure"        // CAS, SAML (staff), OIDC
+	AttrProfile     = "ENTPersonProfils"         // CAS, OIDC
+	AttrUAI         = "ENTPersonStructRattach"   // CAS, OIDC
+	AttrINE         = "FrEduCtEleveINE"          // SAML, OIDC (list)
+	AttrAffiliation = "FrEduCtPersonAffiliation" // SAML, OIDC
+	AttrEduConnect  = "FrEduCtId"                // SAML
+	AttrEleveUAI    = "FrEduCtEleveUAI"          // SAML
+)
+
+// EduINE is what the provider releases as FrEduCtEleveINE for p.
+func (p Person) EduINE() []string {
+	if p.INE != "" {
+		return []string{p.INE}
+	}
+	return p.ChildrenINE
+}
 
 // IdP is the running provider.
 type IdP struct {
@@ -130,22 +138,22 @@ func FromEnv(t testing.TB) *IdP {
 func (p *IdP) CASBase() string { return p.Base + "/cas" }
 
 // CASService is the service URL of Sillage's CAS callback.
-func (p *IdP) CASService() string { return p.SPBase + "/sso/cas/callback" }
+func (p *IdP) CASService() string { return p.SPBase + "/sso/cas/" + ProviderCAS + "/callback" }
 
 // SAMLMetadataURL is where the identity provider's metadata is served.
 func (p *IdP) SAMLMetadataURL() string { return p.Base + "/saml/metadata" }
 
 // SAMLEntityID is the entity id Sillage is declared under.
-func (p *IdP) SAMLEntityID() string { return p.SPBase + "/sso/saml/metadata" }
+func (p *IdP) SAMLEntityID() string { return p.SPBase + "/sso/saml/" + ProviderSAML + "/metadata" }
 
 // SAMLACS is Sillage's assertion consumer service (HTTP-POST).
-func (p *IdP) SAMLACS() string { return p.SPBase + "/sso/saml/acs" }
+func (p *IdP) SAMLACS() string { return p.SPBase + "/sso/saml/" + ProviderSAML + "/acs" }
 
 // OIDCIssuer is the OpenID Connect issuer (discovery under it).
 func (p *IdP) OIDCIssuer() string { return p.Base }
 
 // OIDCRedirectURI is the redirect URI Sillage is declared with.
-func (p *IdP) OIDCRedirectURI() string { return p.SPBase + "/sso/oidc/callback" }
+func (p *IdP) OIDCRedirectURI() string { return p.SPBase + "/sso/oidc/" + ProviderOIDC + "/callback" }
 
 // Client is an HTTP client with a cookie jar that does not follow
 // redirections to Sillage (SPBase), so a test sees where the provider sends

@@ -105,24 +105,24 @@ func TestOIDCAuthorizationCodeWithPKCE(t *testing.T) {
 			}
 			want := map[string]any{
 				"name": who.CN(), "family_name": who.SN, "given_name": who.GivenName, "email": who.Mail,
-				OIDCProfile: who.Profile, OIDCJointure: who.Jointure, OIDCUAI: who.UAI,
+				AttrProfile: who.Profile, AttrJointure: who.Jointure, AttrUAI: who.UAI,
 			}
-			if who.INE != "" {
-				want[OIDCINE] = who.INE
+			if who.Affiliation != "" {
+				want[AttrAffiliation] = who.Affiliation
 			}
-			if len(who.ChildrenINE) > 0 {
+			if ines := who.EduINE(); len(ines) > 0 {
 				var l []any
-				for _, v := range who.ChildrenINE {
+				for _, v := range ines {
 					l = append(l, v)
 				}
-				want[OIDCChildrenINE] = l
+				want[AttrINE] = l
 			}
 			for k, v := range want {
 				if !reflect.DeepEqual(claims[k], v) {
 					t.Errorf("claim %s = %#v, want %#v", k, claims[k], v)
 				}
 			}
-			for _, k := range []string{OIDCINE, OIDCChildrenINE} {
+			for _, k := range []string{AttrINE, AttrAffiliation} {
 				if _, ok := want[k]; !ok && claims[k] != nil {
 					t.Errorf("claim %s released for %s: %#v", k, who.Login, claims[k])
 				}

@@ -169,17 +169,14 @@ func TestSAMLSignedAssertionWithEduConnectAttributes(t *testing.T) {
 					want[k] = s
 				}
 			}
-			add(SAMLEduConnectID, who.EduConnectID)
-			add(SAMLAffiliation, who.Affiliation)
-			if who.Affiliation != "" {
-				add(SAMLUAI, who.UAI)
+			add(AttrEduConnect, who.EduConnectID)
+			add(AttrAffiliation, who.Affiliation)
+			add(AttrEleveUAI, who.UAI)
+			add(AttrINE, who.EduINE()...)
+			if who.Profile == "National_ENS" {
+				add(AttrJointure, who.Jointure)
 			}
-			add(SAMLINE, who.INE)
-			add(SAMLChildrenINE, who.ChildrenINE...)
 			got := assertionValues(a)
-			if who.Affiliation == "" {
-				delete(got, SAMLUAI) // staff: EduConnect releases no school
-			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("attributes:\n got %v\nwant %v", got, want)
 			}
