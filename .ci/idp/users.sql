@@ -21,8 +21,8 @@ CREATE TABLE users (
 );
 INSERT INTO users VALUES
  ('eleve.sillage', 'Sillage-Test-2026', 'Léa Martin', 'MARTIN', 'Léa', 'lea.martin@example.test',
-  'National_ELV', 'eleve2d', 'ect-eleve-0001', '9100001', '0999001A', '990000001AB', ''),
+  'National_ELV', 'eleve2d', 'ect-eleve-0001', '9100001', '0999001W', '990000001AB', ''),
  ('parent.sillage', 'Sillage-Test-2026', 'Claire Martin', 'MARTIN', 'Claire', 'claire.martin@example.test',
-  'National_TUT', 'resp2d', 'ect-resp-0001', '9100002', '0999001A', '', '990000001AB;990000002CD'),
+  'National_TUT', 'resp2d', 'ect-resp-0001', '9100002', '0999001W', '', '990000001AB;990000002CD'),
  ('prof.sillage', 'Sillage-Test-2026', 'Paul Durand', 'DURAND', 'Paul', 'paul.durand@example.test',
-  'National_ENS', '', '', '9100003', '0999001A', '', '');
+  'National_ENS', '', '', '9100003', '0999001W', '', '');

@@ -47,18 +47,18 @@ var (
 		Login: "eleve.sillage", Password: "Sillage-Test-2026",
 		GivenName: "Léa", SN: "MARTIN", Mail: "lea.martin@example.test",
 		Profile: "National_ELV", Affiliation: "eleve2d", EduConnectID: "ect-eleve-0001",
-		Jointure: "9100001", UAI: "0999001A", INE: "990000001AB",
+		Jointure: "9100001", UAI: "0999001W", INE: "990000001AB",
 	}
 	Parent = Person{
 		Login: "parent.sillage", Password: "Sillage-Test-2026",
 		GivenName: "Claire", SN: "MARTIN", Mail: "claire.martin@example.test",
 		Profile: "National_TUT", Affiliation: "resp2d", EduConnectID: "ect-resp-0001",
-		Jointure: "9100002", UAI: "0999001A", ChildrenINE: []string{"990000001AB", "990000002CD"},
+		Jointure: "9100002", UAI: "0999001W", ChildrenINE: []string{"990000001AB", "990000002CD"},
 	}
 	Teacher = Person{
 		Login: "prof.sillage", Password: "Sillage-Test-2026",
 		GivenName: "Paul", SN: "DURAND", Mail: "paul.durand@example.test",
-		Profile: "National_ENS", Jointure: "9100003", UAI: "0999001A",
+		Profile: "National_ENS", Jointure: "9100003", UAI: "0999001W",
 	}
 	People = []Person{Student, Parent, Teacher}
 )
