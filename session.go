@@ -13,6 +13,9 @@ type Session struct {
 	LastSeenAt time.Time
 	ExpiresAt  time.Time
 	Flash      string
+	// SSOProvider is the single sign-on provider the session was opened
+	// through ("" for a password).
+	SSOProvider string
 }
 
 // APIToken is a bearer token an administrator issued for the machine

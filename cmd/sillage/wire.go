@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sillage/sillage/internal/audit"
+	"github.com/sillage/sillage/internal/auth"
 	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/directory"
 	"github.com/sillage/sillage/internal/ident"
@@ -16,6 +17,7 @@ import (
 	"github.com/sillage/sillage/internal/keyreg"
 	"github.com/sillage/sillage/internal/rollover"
 	"github.com/sillage/sillage/internal/sealbox"
+	"github.com/sillage/sillage/internal/sso"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/web"
 )
@@ -112,6 +114,21 @@ func (a *app) keyring(ctx context.Context) (ident.Keyring, error) {
 		return ident.Keyring{}, err
 	}
 	return keyreg.LoadIDKey(ctx, st, a.cfg.IDKeyFile, a.cfg.DefaultIDKeyCreate)
+}
+
+// singleSignOn builds the identity providers of SILLAGE_SSO_FILE (nil when
+// unset: passwords only). Students and parents signing in through
+// ÉduConnect are matched on the INE key, loaded when first needed.
+func (a *app) singleSignOn(st *store.Store) (*sso.Service, error) {
+	if a.cfg.SSOFile == "" {
+		return nil, nil
+	}
+	providers, err := sso.LoadFile(a.cfg.SSOFile)
+	if err != nil {
+		return nil, err
+	}
+	return sso.New(sso.Options{Providers: providers, Store: st, Clock: a.clock(), Logger: a.log, BaseURL: a.cfg.BaseURL,
+		Sessions: &auth.Sessions{Store: st, Clock: a.clock(), Idle: a.cfg.SessionIdle}, Keyring: a.keyring})
 }
 
 // checkKeys refuses to go on when the database knows key versions the key
@@ -284,8 +301,15 @@ func (a *app) server(ctx context.Context) (srv *web.Server, stop func(), err err
 		archives.Close()
 		return nil, nil, err
 	}
+	signOn, err := a.singleSignOn(st)
+	if err != nil {
+		q.Close()
+		archives.Close()
+		return nil, nil, err
+	}
 	srv, err = web.NewServer(web.Deps{Config: &a.cfg, Store: st, Blobs: files, Clock: a.clock(), Logger: a.log, Rollover: e,
-		Hooks: web.Hooks{QueueTransfer: q.ImportHook(), Jobs: q, AccessBlocked: blocker.Blocked, BlockingChanged: blocker.Invalidate}})
+		Hooks: web.Hooks{QueueTransfer: q.ImportHook(), Jobs: q, AccessBlocked: blocker.Blocked, BlockingChanged: blocker.Invalidate},
+		SSO:   signOn})
 	if err != nil {
 		q.Close()
 		archives.Close()

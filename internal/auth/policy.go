@@ -83,6 +83,7 @@ const (
 	OperatorAudit     Action = "operator.audit"
 	OperatorRetention Action = "operator.retention"
 	OperatorPrivacy   Action = "operator.privacy"
+	OperatorSSO       Action = "operator.sso" // which single sign-on providers each establishment uses
 )
 
 var (
@@ -148,6 +149,7 @@ var operatorPolicy = map[Action]bool{
 	OperatorAudit:     true,
 	OperatorRetention: true,
 	OperatorPrivacy:   true,
+	OperatorSSO:       true,
 }
 
 // Principal is who makes a request.

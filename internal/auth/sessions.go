@@ -43,6 +43,15 @@ func (s *Sessions) Create(ctx context.Context, tx *store.Tx, accountID int64) (s
 	return token, sess, tx.Accounts().CreateSession(ctx, sess)
 }
 
+// CreateSSO starts a session for an account signed in through a single
+// sign-on provider: the same session, remembering the provider.
+func (s *Sessions) CreateSSO(ctx context.Context, tx *store.Tx, accountID int64, provider string) (string, sillage.Session, error) {
+	token, hash := NewToken()
+	now := s.Clock.Now()
+	sess := sillage.Session{TokenHash: hash, AccountID: accountID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.Idle), SSOProvider: provider}
+	return token, sess, tx.Accounts().CreateSession(ctx, sess)
+}
+
 // Find returns the live session of a token, in the caller's transaction
 // (the request reads its session, account and person in one go).
 func (s *Sessions) Find(ctx context.Context, tx *store.Tx, token string) (sillage.Session, error) {

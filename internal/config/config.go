@@ -61,6 +61,9 @@ type Config struct {
 	APITokenLifetime             time.Duration // SILLAGE_API_TOKEN_DAYS: an API token expires after this
 	MetricsToken                 string        // SILLAGE_METRICS_TOKEN: bearer token that opens /metrics (secret)
 	MetricsAddr                  string        // SILLAGE_METRICS_ADDR: /metrics on its own listen address only
+	// SSOFile (SILLAGE_SSO_FILE) describes the single sign-on providers
+	// (JSON, docs/sso.md); "" : none, passwords only.
+	SSOFile string
 	// CredentialListDays: how long a credential list (one-time passwords)
 	// is kept (SILLAGE_CREDENTIAL_LIST_DAYS, 1 to 30).
 	CredentialListDays int
@@ -110,6 +113,7 @@ var envVars = []envVar{
 	{"SILLAGE_DATA_DIR", func(c *Config, s string) error { c.DataDir = s; return nil }},
 	{"SILLAGE_ADDR", func(c *Config, s string) error { c.Addr = s; return nil }},
 	{"SILLAGE_BASE_URL", func(c *Config, s string) error { c.BaseURL = s; return nil }},
+	{"SILLAGE_SSO_FILE", func(c *Config, s string) error { c.SSOFile = strings.TrimSpace(s); return nil }},
 	{"SILLAGE_ID_KEY_FILE", func(c *Config, s string) error { c.IDKeyFile = s; return nil }},
 	{"SILLAGE_SECRETS_KEY_FILE", func(c *Config, s string) error { c.SecretsKeyFile = s; return nil }},
 	{"SILLAGE_CREDENTIAL_LIST_DAYS", intVar(func(c *Config) *int { return &c.CredentialListDays })},
@@ -380,6 +384,7 @@ func (c *Config) Settings() []Setting {
 		{"conservation des listes d'identifiants", "SILLAGE_CREDENTIAL_LIST_DAYS", count(c.CredentialListDays, "jour", "jours")},
 		{"adresse d'écoute", "SILLAGE_ADDR", c.Addr},
 		{"URL publique", "SILLAGE_BASE_URL", c.BaseURL},
+		{"fournisseurs d'identité (connexion unique)", "SILLAGE_SSO_FILE", orNone(c.SSOFile, "aucun (mots de passe seulement)")},
 		{"certificat TLS", "SILLAGE_TLS_CERT", c.TLSCert},
 		{"clé TLS", "SILLAGE_TLS_KEY", c.TLSKey},
 		{"horloge", "--now", now},

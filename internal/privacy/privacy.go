@@ -100,6 +100,7 @@ func NewNotice(c *config.Config) Notice {
 			{"Session", "cookie « sillage_session » : maintient votre connexion ; supprimé à la déconnexion et sans effet après " + sillage.FormatDuration(c.SessionIdle) + " d'inactivité"},
 			{"Établissement choisi", "cookie « sillage_etablissement » : retient l'établissement choisi lorsque votre compte en a plusieurs"},
 			{"Mode de connexion", "retenu uniquement lorsque plusieurs modes de connexion sont proposés (aucun cookie n'est déposé aujourd'hui)"},
+			{"Connexion unique", "cookie « sillage_sso » : lorsque l'établissement propose la connexion par l'ENT, ÉduConnect ou un portail, relie la réponse du fournisseur d'identité à la connexion commencée dans ce navigateur ; supprimé à l'arrivée, 10 minutes au plus"},
 			{"Temps restant", "le temps restant avant la fin de la session est affiché par la page elle-même, sans cookie"},
 			{"Aucun autre cookie", "ni publicité, ni réseau social, ni mesure d'audience : aucun bandeau de consentement n'est donc nécessaire"},
 		},

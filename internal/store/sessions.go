@@ -10,8 +10,8 @@ import (
 
 // CreateSession stores a new session.
 func (tx Accounts) CreateSession(ctx context.Context, s sillage.Session) error {
-	_, err := tx.exec(ctx, `INSERT INTO sessions (token_hash, account_id, uai, person_id, created_at, last_seen_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, s.TokenHash, s.AccountID, s.UAI, s.PersonID, s.CreatedAt, s.LastSeenAt, s.ExpiresAt)
+	_, err := tx.exec(ctx, `INSERT INTO sessions (token_hash, account_id, uai, person_id, created_at, last_seen_at, expires_at, sso_provider)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, s.TokenHash, s.AccountID, s.UAI, s.PersonID, s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.SSOProvider)
 	return err
 }
 
@@ -20,9 +20,9 @@ func (tx Accounts) CreateSession(ctx context.Context, s sillage.Session) error {
 func (tx Accounts) GetSession(ctx context.Context, tokenHash string, now time.Time) (sillage.Session, error) {
 	var s sillage.Session
 	var u string
-	err := tx.queryRow(ctx, `SELECT token_hash, account_id, uai, person_id, created_at, last_seen_at, expires_at, flash FROM sessions
+	err := tx.queryRow(ctx, `SELECT token_hash, account_id, uai, person_id, created_at, last_seen_at, expires_at, flash, sso_provider FROM sessions
 		WHERE token_hash = $1 AND expires_at > $2`, tokenHash, now).Scan(&s.TokenHash, &s.AccountID, &u, &s.PersonID,
-		ts{&s.CreatedAt}, ts{&s.LastSeenAt}, ts{&s.ExpiresAt}, &s.Flash)
+		ts{&s.CreatedAt}, ts{&s.LastSeenAt}, ts{&s.ExpiresAt}, &s.Flash, &s.SSOProvider)
 	s.UAI = sillage.UAI(u)
 	if err == sql.ErrNoRows {
 		return s, sillage.Errorf(sillage.KindNotFound, "session expirée")

@@ -27,6 +27,10 @@ func principalOf(role sillage.Role, uai sillage.UAI, personID int64) auth.Princi
 var publicRoutes = map[string]bool{
 	"GET /": true, "GET /connexion": true, "POST /connexion": true, "GET /confidentialite": true,
 	"POST /deconnexion": true, "GET /api/v1/openapi.json": true,
+	// Single sign-on: the start, the providers' answers and the SAML
+	// metadata are reached before any session exists.
+	"GET /sso/{provider}/connexion": true, "GET /sso/cas/{provider}/callback": true, "POST /sso/cas/{provider}/callback": true,
+	"GET /sso/saml/{provider}/metadata": true, "POST /sso/saml/{provider}/acs": true, "GET /sso/oidc/{provider}/callback": true,
 }
 
 func TestPublicRoutesAreListed(t *testing.T) {

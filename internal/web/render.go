@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -15,6 +16,7 @@ import (
 	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/auth"
 	"github.com/sillage/sillage/internal/livret"
+	"github.com/sillage/sillage/internal/sso"
 )
 
 // page is what every template receives.
@@ -36,6 +38,8 @@ type navItem struct {
 }
 
 var funcs = template.FuncMap{
+	"ssoProtocol": sso.ProtocolLabel,
+	"inList":      func(list []string, v string) bool { return slices.Contains(list, v) },
 	// Instants are stored in UTC; people read them in the schools' zone.
 	"date": func(v any) string {
 		switch d := v.(type) {
@@ -200,6 +204,7 @@ var menu = []struct {
 	{"Journal de l'instance", "/operateur/journal", auth.OperatorAudit, false},
 	{"Conservation", "/operateur/conservation", auth.OperatorRetention, false},
 	{"Registre des traitements", "/operateur/registre", auth.OperatorPrivacy, false},
+	{"Connexion unique", "/operateur/sso", auth.OperatorSSO, false},
 	{"Messages", "/messages", auth.ReadMessages, false},
 }
 

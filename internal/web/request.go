@@ -270,7 +270,7 @@ func (s *Server) gate(r *http.Request, rt route, req *Request) string {
 	if req.Account.PrivacyVersion < s.noticeVersion {
 		return "/premiere-connexion"
 	}
-	if req.Account.MustChangePassword {
+	if req.Account.MustChangePassword && req.Session.SSOProvider == "" {
 		return "/premiere-connexion/mot-de-passe"
 	}
 	if !req.P.Operator && req.P.UAI == "" {

@@ -13,6 +13,14 @@ func (s *Server) routeTable() []route {
 		{method: "POST", path: "/connexion", h: s.signin},
 		{method: "GET", path: "/confidentialite", h: s.privacyPage},
 		{method: "POST", path: "/deconnexion", h: s.signout},
+		// Single sign-on (docs/sso.md): start, the providers' answers, the
+		// SAML metadata, the CAS single log-out (back channel).
+		{method: "GET", path: "/sso/{provider}/connexion", h: s.ssoBegin},
+		{method: "GET", path: "/sso/cas/{provider}/callback", h: s.ssoFinish},
+		{method: "POST", path: "/sso/cas/{provider}/callback", h: s.ssoCASLogout},
+		{method: "GET", path: "/sso/saml/{provider}/metadata", h: s.ssoMetadata},
+		{method: "POST", path: "/sso/saml/{provider}/acs", h: s.ssoFinish},
+		{method: "GET", path: "/sso/oidc/{provider}/callback", h: s.ssoFinish},
 
 		// First sign-in and account.
 		{method: "GET", path: "/premiere-connexion", action: auth.SignedIn, onboarding: true, h: s.firstSigninPage},
@@ -36,6 +44,8 @@ func (s *Server) routeTable() []route {
 		{method: "POST", path: "/comptes/{person}/role", action: auth.ManageAccounts, h: s.changeRole},
 		{method: "POST", path: "/comptes/{person}/supprimer", action: auth.ManageAccounts, h: s.deleteAccount},
 		{method: "POST", path: "/comptes/{person}/identite", action: auth.ManageAccounts, h: s.rectifyPerson},
+		{method: "GET", path: "/comptes/{person}/sso", action: auth.ManageAccounts, h: s.ssoLinksPage},
+		{method: "POST", path: "/comptes/{person}/sso/delier", action: auth.ManageAccounts, h: s.ssoUnlink},
 		{method: "GET", path: "/comptes/identifiants", action: auth.IssueCredentials, h: s.credentialsPage},
 		{method: "POST", path: "/comptes/identifiants", action: auth.IssueCredentials, h: s.issueCredentials},
 		{method: "GET", path: "/comptes/identifiants/{list}/pdf", action: auth.IssueCredentials, h: s.downloadCredentials("pdf")},
@@ -202,6 +212,8 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/operateur/journal.csv", action: auth.OperatorAudit, h: s.operatorJournalCSV},
 		{method: "GET", path: "/operateur/conservation", action: auth.OperatorRetention, h: s.retentionPage},
 		{method: "GET", path: "/operateur/registre", action: auth.OperatorPrivacy, h: s.registerPage},
+		{method: "GET", path: "/operateur/sso", action: auth.OperatorSSO, h: s.ssoOperatorPage},
+		{method: "POST", path: "/operateur/sso", action: auth.OperatorSSO, h: s.ssoOperatorSave},
 
 		// JSON API.
 		{method: "GET", path: "/api/v1/openapi.json", api: true, h: s.openAPI},

@@ -32,6 +32,7 @@ import (
 	"github.com/sillage/sillage/internal/privacy"
 	"github.com/sillage/sillage/internal/rollover"
 	"github.com/sillage/sillage/internal/sealbox"
+	"github.com/sillage/sillage/internal/sso"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -54,6 +55,9 @@ type Deps struct {
 	// Hooks lets the capabilities that run outside the request (jobs,
 	// imports, transfers) plug in; nil hooks are skipped.
 	Hooks Hooks
+	// SSO signs people in through the instance's identity providers (nil:
+	// none configured).
+	SSO *sso.Service
 }
 
 // Hooks are optional collaborators the server calls.
@@ -98,6 +102,8 @@ type Server struct {
 	box   *sealbox.Box
 	// dashboard keeps the transfer dashboards' lists a few seconds.
 	dashboard *statusCache
+
+	sso *sso.Service
 }
 
 // NewServer builds the server: templates parsed, routes registered.
@@ -121,6 +127,7 @@ func NewServer(d Deps) (*Server, error) {
 		mux:       http.NewServeMux(),
 		metrics:   newMetrics(),
 		dashboard: newStatusCache(),
+		sso:       d.SSO,
 	}
 	s.noticeVersion = d.NoticeVersion
 	if s.noticeVersion == 0 {
@@ -148,6 +155,11 @@ func NewServer(d Deps) (*Server, error) {
 	s.mux.HandleFunc("/", s.notFound)
 
 	protect := http.NewCrossOriginProtection()
+	// The identity providers post to these two from their own origin: the
+	// SAML response (bound to its sign-in by RelayState and InResponseTo)
+	// and the CAS single log-out (a server-to-server request).
+	protect.AddInsecureBypassPattern("POST /sso/saml/{provider}/acs")
+	protect.AddInsecureBypassPattern("POST /sso/cas/{provider}/callback")
 	protect.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusForbidden, "Requête refusée : elle ne provient pas de Sillage (protection contre la falsification de requête).")
 	}))

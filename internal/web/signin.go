@@ -20,6 +20,7 @@ const PrivacyNoticeVersion = privacy.NoticeVersion
 
 type signinData struct {
 	Error, Login, Return string
+	SSO                  ssoView
 }
 
 func safeReturn(s string) string {
@@ -46,7 +47,8 @@ func (s *Server) signinPage(w http.ResponseWriter, r *http.Request, req *Request
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return nil
 	}
-	return s.render(w, r, req, http.StatusOK, "signin.html", "Connexion", signinData{Return: safeReturn(r.URL.Query().Get("retour"))})
+	ret := safeReturn(r.URL.Query().Get("retour"))
+	return s.render(w, r, req, http.StatusOK, "signin.html", "Connexion", signinData{Return: ret, SSO: s.ssoSignin(r, ret)})
 }
 
 // usable returns the memberships an account may sign in to now, and the
@@ -90,7 +92,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request, req *Request) er
 	password := r.PostFormValue("password")
 	ret := safeReturn(r.PostFormValue("retour"))
 	again := func(msg string) error {
-		return s.render(w, r, req, http.StatusUnauthorized, "signin.html", "Connexion", signinData{Error: msg, Login: login, Return: ret})
+		return s.render(w, r, req, http.StatusUnauthorized, "signin.html", "Connexion", signinData{Error: msg, Login: login, Return: ret, SSO: s.ssoSignin(r, ret)})
 	}
 	addr := s.clientAddr(r)
 	if ok, until := s.limiter.Allow(login, addr); !ok {
@@ -187,7 +189,13 @@ func (s *Server) signout(w http.ResponseWriter, r *http.Request, req *Request) e
 		}
 	}
 	s.clearSessionCookie(w)
-	http.Redirect(w, r, "/connexion", http.StatusSeeOther)
+	to := "/connexion"
+	if p := req.Session.SSOProvider; p != "" && s.sso != nil {
+		// The provider's own session goes on: the sign-in page offers to
+		// end it too (a link, not a redirection after this form).
+		to += "?deconnecte=" + url.QueryEscape(p)
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
 }
 
@@ -273,7 +281,7 @@ func (s *Server) acknowledgePrivacy(w http.ResponseWriter, r *http.Request, req 
 		return err
 	}
 	next := "/"
-	if req.Account.MustChangePassword {
+	if req.Account.MustChangePassword && req.Session.SSOProvider == "" {
 		next = "/premiere-connexion/mot-de-passe"
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
@@ -378,6 +386,12 @@ func (s *Server) signoutEverywhere(w http.ResponseWriter, r *http.Request, req *
 		return err
 	}
 	s.clearSessionCookie(w)
-	http.Redirect(w, r, "/connexion", http.StatusSeeOther)
+	to := "/connexion"
+	if p := req.Session.SSOProvider; p != "" && s.sso != nil {
+		// The provider's own session goes on: the sign-in page offers to
+		// end it too (a link, not a redirection after this form).
+		to += "?deconnecte=" + url.QueryEscape(p)
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
 }

@@ -1,0 +1,103 @@
+package sso
+
+import (
+	"context"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/store"
+)
+
+// resolve finds the one person of the establishment an identity is: by
+// its link when the subject was linked before, else by the directory's
+// identifiers. It reports whether the person came from a link.
+//
+//   - an AAF join id (ENT, académie): the person imported with it;
+//   - a student's INE (ÉduConnect): the student whose unqid it hashes to;
+//   - a parent (ÉduConnect sends their children's INEs): the legal
+//     guardian of all of those students, with the asserted name when the
+//     provider sends one.
+//
+// Nobody and more than one person are refusals telling whom to ask.
+func resolve(ctx context.Context, tx *store.Tx, est sillage.Establishment, p Provider, id Identity, unqids []string) (sillage.Person, bool, error) {
+	if id.Subject != "" {
+		person, err := tx.Accounts().SSOPersonByLink(ctx, est.UAI, p.ID, id.Subject)
+		if err == nil {
+			return person, true, nil
+		}
+		if sillage.KindOf(err) != sillage.KindNotFound {
+			return person, false, err
+		}
+	}
+	var found []sillage.Person
+	var err error
+	switch {
+	case id.Jointure != "":
+		found, err = tx.Accounts().PersonsByAAFID(ctx, est.UAI, id.Jointure)
+	case len(id.INEs) > 0 && isParent(id.Affiliation):
+		var children []sillage.Person
+		if children, err = tx.Accounts().StudentsByUnqids(ctx, est.UAI, unqids); err != nil || len(children) == 0 {
+			break
+		}
+		ids := make([]int64, len(children))
+		for i, c := range children {
+			ids[i] = c.ID
+		}
+		if found, err = tx.Accounts().LegalGuardiansOf(ctx, est.UAI, ids); err != nil {
+			break
+		}
+		if id.LastName != "" {
+			var named []sillage.Person
+			for _, g := range found {
+				if sameName(g.LastName, id.LastName) && (id.FirstName == "" || sameName(g.FirstName, id.FirstName)) {
+					named = append(named, g)
+				}
+			}
+			found = named
+		}
+	case len(id.INEs) > 0:
+		found, err = tx.Accounts().StudentsByUnqids(ctx, est.UAI, unqids)
+	default:
+		return sillage.Person{}, false, refuse("aucun identifiant exploitable dans la réponse (ni jointure AAF, ni INE)",
+			"Le fournisseur d'identité n'a pas transmis d'identifiant permettant de vous reconnaître. "+askAdmin)
+	}
+	if err != nil {
+		return sillage.Person{}, false, err
+	}
+	switch len(found) {
+	case 0:
+		return sillage.Person{}, false, refuse("identité inconnue de l'établissement",
+			"Votre identité n'est rattachée à aucune personne de "+est.Name+" dans Sillage. "+askAdmin+
+				" Il vérifiera que l'annuaire importé vous connaît.")
+	case 1:
+		return found[0], false, nil
+	}
+	return sillage.Person{}, false, refuse("identité ambiguë : plusieurs personnes correspondent",
+		"Votre identité correspond à plusieurs personnes de "+est.Name+" : Sillage ne peut pas choisir. "+askAdmin)
+}
+
+// isParent reports whether an ÉduConnect affiliation is a legal
+// representative's (resp1d, resp2d…) rather than a pupil's (eleve1d, eleve2d…).
+func isParent(affiliation string) bool {
+	a := strings.ToLower(strings.TrimSpace(affiliation))
+	return strings.HasPrefix(a, "resp") || strings.HasPrefix(a, "parent")
+}
+
+// sameName compares names without case, accents, spaces, dashes or
+// apostrophes ("Lefèvre-Durand" is "LEFEVRE DURAND").
+func sameName(a, b string) bool { return foldName(a) == foldName(b) && foldName(a) != "" }
+
+func foldName(s string) string {
+	var out strings.Builder
+	for _, r := range norm.NFD.String(s) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			out.WriteRune(unicode.ToUpper(r))
+		}
+	}
+	return out.String()
+}
