@@ -133,6 +133,7 @@ my $conf = {
     issuerDBCASActivation  => 1,
     casAccessControlPolicy => 'error',
     casStorage             => '',
+    casBackChannelSingleLogout => 1,    # POSTs a logoutRequest to each service at log-out
     casAppMetaDataOptions  => {
         sillage => {
             casAppMetaDataOptionsService     => "$sp/",

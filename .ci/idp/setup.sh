@@ -176,14 +176,14 @@ nginx -t -q -c "$state/nginx.conf" 2>"$state/log/nginx-test.log" || { cat "$stat
 alive() {
   local pid
   [ -s "$1" ] || return 1
-  pid="$(cat "$1")"
+  pid="$(cat "$1" 2>/dev/null)" || return 1
   kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2"
 }
 
 # 8. The FastCGI server (portal), restarted when the configuration changed.
 if alive "$state/run/llng.pid" llng-fastcgi-server && [ "$changed$users_changed" != 00 ]; then
   say "configuration or users changed: restarting the portal"
-  kill "$(cat "$state/run/llng.pid")" 2>/dev/null || true
+  kill "$(cat "$state/run/llng.pid" 2>/dev/null)" 2>/dev/null || true
   for _ in $(seq 1 50); do alive "$state/run/llng.pid" llng-fastcgi-server || break; sleep 0.1; done
 fi
 if ! alive "$state/run/llng.pid" llng-fastcgi-server; then

@@ -81,43 +81,49 @@ func TestBrowserSSOThroughLemonLDAP(t *testing.T) {
 		t.Fatal("server did not start")
 	}
 
+	// signIn signs who in through provider in b, up to Sillage's home.
+	signIn := func(t *testing.T, b *browsertest.Browser, provider string, who idptest.Person) {
+		t.Helper()
+		b.Do(chromedp.Navigate(idp.SPBase+"/connexion?etablissement="+string(ssoUAI)),
+			chromedp.WaitVisible(chromedp.CSS("ul.sso-buttons")))
+		if who.Login == idptest.Student.Login {
+			b.Screenshot("sillage-connexion")
+		}
+		b.Do(chromedp.Click(chromedp.CSS(`ul.sso-buttons a[href^="/sso/`+provider+`/connexion"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#userfield")))
+		if !strings.HasPrefix(b.Location(), idp.Base+"/") {
+			t.Fatalf("not at the provider: %s", b.Location())
+		}
+		b.Do(
+			chromedp.SendKeys(chromedp.CSS("#userfield"), who.Login),
+			chromedp.SendKeys(chromedp.CSS("#passwordfield"), who.Password),
+			chromedp.Submit(chromedp.CSS("#passwordfield")),
+		)
+		// Back at Sillage, past the provider's answer (/sso/…).
+		at := waitLocation(t, b, func(l string) bool {
+			return strings.HasPrefix(l, idp.SPBase+"/") && !strings.HasPrefix(l, idp.SPBase+"/sso/")
+		})
+		// A first sign-in shows the notice on personal data.
+		if strings.HasPrefix(at, idp.SPBase+"/premiere-connexion") {
+			b.Do(
+				chromedp.WaitVisible(chromedp.CSS(`input[name="ack"]`)),
+				chromedp.Click(chromedp.CSS(`input[name="ack"]`)),
+				chromedp.Submit(chromedp.CSS(`input[name="ack"]`)),
+			)
+			at = waitLocation(t, b, func(l string) bool { return !strings.Contains(l, "/premiere-connexion") })
+		}
+		b.Do(chromedp.WaitReady(chromedp.CSS("body")))
+		if got := b.Text("h1"); !strings.Contains(got, "Bonjour "+who.GivenName) {
+			b.Screenshot("echec")
+			t.Fatalf("after sign-in at %s: heading %q; page:\n%.600s", at, got, b.Text("main"))
+		}
+	}
+
 	for _, provider := range []string{idptest.ProviderCAS, idptest.ProviderSAML, idptest.ProviderOIDC} {
 		for _, who := range idptest.People {
 			t.Run(provider+"/"+who.Login, func(t *testing.T) {
 				b := browsertest.New(t)
-				b.Do(chromedp.Navigate(idp.SPBase+"/connexion?etablissement="+string(ssoUAI)),
-					chromedp.WaitVisible(chromedp.CSS("ul.sso-buttons")))
-				if who.Login == idptest.Student.Login {
-					b.Screenshot("sillage-connexion")
-				}
-				b.Do(chromedp.Click(chromedp.CSS(`ul.sso-buttons a[href^="/sso/`+provider+`/connexion"]`)),
-					chromedp.WaitVisible(chromedp.CSS("#userfield")))
-				if !strings.HasPrefix(b.Location(), idp.Base+"/") {
-					t.Fatalf("not at the provider: %s", b.Location())
-				}
-				b.Do(
-					chromedp.SendKeys(chromedp.CSS("#userfield"), who.Login),
-					chromedp.SendKeys(chromedp.CSS("#passwordfield"), who.Password),
-					chromedp.Submit(chromedp.CSS("#passwordfield")),
-				)
-				// Back at Sillage, past the provider's answer (/sso/…).
-				at := waitLocation(t, b, func(l string) bool {
-					return strings.HasPrefix(l, idp.SPBase+"/") && !strings.HasPrefix(l, idp.SPBase+"/sso/")
-				})
-				// A first sign-in shows the notice on personal data.
-				if strings.HasPrefix(at, idp.SPBase+"/premiere-connexion") {
-					b.Do(
-						chromedp.WaitVisible(chromedp.CSS(`input[name="ack"]`)),
-						chromedp.Click(chromedp.CSS(`input[name="ack"]`)),
-						chromedp.Submit(chromedp.CSS(`input[name="ack"]`)),
-					)
-					at = waitLocation(t, b, func(l string) bool { return !strings.Contains(l, "/premiere-connexion") })
-				}
-				b.Do(chromedp.WaitReady(chromedp.CSS("body")))
-				if got := b.Text("h1"); !strings.Contains(got, "Bonjour "+who.GivenName) {
-					b.Screenshot("echec")
-					t.Fatalf("after sign-in at %s: heading %q; page:\n%.600s", at, got, b.Text("main"))
-				}
+				signIn(t, b, provider, who)
 				b.Screenshot("accueil")
 
 				// The identity is now linked to that person, for that provider.
@@ -135,6 +141,20 @@ func TestBrowserSSOThroughLemonLDAP(t *testing.T) {
 			})
 		}
 	}
+
+	// Signing out at the CAS server ends the Sillage session it opened
+	// (back-channel logoutRequest to the service).
+	t.Run("lemon-cas/single-log-out", func(t *testing.T) {
+		b := browsertest.New(t)
+		signIn(t, b, idptest.ProviderCAS, idptest.Teacher)
+		b.Do(chromedp.Navigate(idp.Base+"/?logout=1"), chromedp.WaitReady(chromedp.CSS("body")))
+		b.Screenshot("deconnexion-fournisseur")
+		b.Do(chromedp.Navigate(idp.SPBase+"/"), chromedp.WaitReady(chromedp.CSS("body")))
+		if at := b.Location(); !strings.HasPrefix(at, idp.SPBase+"/connexion") {
+			b.Screenshot("encore-connecte")
+			t.Fatalf("the Sillage session outlived the CAS log-out: at %s, heading %q", at, b.Text("h1"))
+		}
+	})
 }
 
 // waitLocation waits until the browser's URL satisfies ok, and returns it.
