@@ -69,6 +69,17 @@ if [ ! -s "$state/keys/oidc.pub" ]; then
   openssl pkey -in "$state/keys/oidc.key" -pubout -out "$state/keys/oidc.pub" 2>/dev/null || fail "openssl (OIDC public key)"
 fi
 
+# Sillage's SAML key pair for the tests (a throwaway, readable: the tests
+# give it to Sillage, and the IdP checks the requests it signs with it).
+as_root mkdir -p "$state/sp"
+if [ ! -s "$state/sp/sp.crt" ]; then
+  say "making the test service provider's key pair"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Sillage CI SP" \
+    -keyout "$state/sp/sp.key" -out "$state/sp/sp.crt" 2>/dev/null || fail "openssl (SP key)"
+  chmod 0644 "$state/sp/sp.key" "$state/sp/sp.crt"
+fi
+sp_cert="$(grep -v -- '-----' "$state/sp/sp.crt" | tr -d '\n')"
+
 # 4. Users: an SQLite base made from users.sql, remade when the file
 #    changes (the portal keeps its connection: it is restarted then). Values
 #    are stored as UTF-8 bytes, which is what the portal expects.
@@ -90,14 +101,15 @@ if ! cmp -s "$here/users.sql" "$state/users.sql"; then
   users_changed=1
 fi
 
-# 5. Sillage as SAML service provider: its entity id and endpoints. No key
-#    in it: the IdP neither checks request signatures nor encrypts, so any
-#    Sillage key works; responses and assertions are signed by the IdP.
+# 5. Sillage as SAML service provider: its entity id, endpoints and the
+#    test key pair above. The IdP checks the signature of its requests and
+#    signs its responses and assertions.
 cat >"$state/sp-metadata.xml" <<XML
 <?xml version="1.0" encoding="UTF-8"?>
-<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="${sp}/sso/saml/lemon-saml/metadata">
-  <md:SPSSODescriptor AuthnRequestsSigned="false" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
-    <md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${sp}/sso/saml/lemon-saml/slo"/>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="${sp}/sso/saml/lemon-saml/metadata">
+  <md:SPSSODescriptor AuthnRequestsSigned="true" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${sp_cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+    <md:KeyDescriptor use="encryption"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${sp_cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
     <md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat>
     <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${sp}/sso/saml/lemon-saml/acs" index="0" isDefault="true"/>
   </md:SPSSODescriptor>

@@ -2,14 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"io"
-	"math/big"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -175,19 +169,9 @@ func waitLocation(t *testing.T, b *browsertest.Browser, ok func(string) bool) st
 }
 
 // writeSSOFile writes Sillage's SILLAGE_SSO_FILE for the provider's three
-// protocols, with Sillage's SAML key pair and OIDC client secret.
+// protocols, with the OIDC client secret.
 func writeSSOFile(t *testing.T, dir string, idp *idptest.IdP) string {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Sillage SSO test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
 	write := func(name string, data []byte) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, data, 0o600); err != nil {
@@ -195,8 +179,9 @@ func writeSSOFile(t *testing.T, dir string, idp *idptest.IdP) string {
 		}
 		return p
 	}
-	keyFile := write("sp.key", pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
-	certFile := write("sp.crt", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	// The SAML key pair the provider knows: it checks the requests'
+	// signatures.
+	keyFile, certFile := idp.SAMLKeyFiles()
 	secretFile := write("oidc-secret", []byte(idptest.OIDCClientSecret+"\n"))
 	file := sso.File{Providers: []sso.Provider{
 		{ID: idptest.ProviderCAS, Protocol: sso.CAS, Label: "l'ENT", CASURL: idp.CASBase()},

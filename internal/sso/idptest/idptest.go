@@ -11,6 +11,9 @@
 package idptest
 
 import (
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +22,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -114,6 +118,10 @@ func (p Person) EduINE() []string {
 type IdP struct {
 	Base   string // the portal, without a trailing slash
 	SPBase string // the Sillage the provider knows, without a trailing slash
+	// SPKeys is the folder of Sillage's SAML test key pair (sp.key,
+	// sp.crt) that the provider knows: it checks the requests signed with
+	// it. SILLAGE_TEST_IDP_SP_KEYS, by default setup.sh's.
+	SPKeys string
 }
 
 // FromEnv returns the provider named by SILLAGE_TEST_IDP, or skips the test
@@ -131,7 +139,11 @@ func FromEnv(t testing.TB) *IdP {
 	if sp == "" {
 		sp = "http://127.0.0.1:8098"
 	}
-	return &IdP{Base: strings.TrimRight(base, "/"), SPBase: strings.TrimRight(sp, "/")}
+	keys := os.Getenv("SILLAGE_TEST_IDP_SP_KEYS")
+	if keys == "" {
+		keys = "/var/lib/sillage-idp/sp"
+	}
+	return &IdP{Base: strings.TrimRight(base, "/"), SPBase: strings.TrimRight(sp, "/"), SPKeys: keys}
 }
 
 // CASBase is the CAS server's prefix (login, p3/serviceValidate, logout).
@@ -145,6 +157,43 @@ func (p *IdP) SAMLMetadataURL() string { return p.Base + "/saml/metadata" }
 
 // SAMLEntityID is the entity id Sillage is declared under.
 func (p *IdP) SAMLEntityID() string { return p.SPBase + "/sso/saml/" + ProviderSAML + "/metadata" }
+
+// SAMLKeyFiles returns the paths of Sillage's SAML test key pair (PEM).
+func (p *IdP) SAMLKeyFiles() (keyFile, certFile string) {
+	return filepath.Join(p.SPKeys, "sp.key"), filepath.Join(p.SPKeys, "sp.crt")
+}
+
+// SAMLKeyPair reads Sillage's SAML test key pair.
+func (p *IdP) SAMLKeyPair(t testing.TB) (*rsa.PrivateKey, *x509.Certificate) {
+	t.Helper()
+	keyFile, certFile := p.SAMLKeyFiles()
+	kb, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatalf("the SP test key (.ci/idp/setup.sh makes it): %v", err)
+	}
+	cb, err := os.ReadFile(certFile)
+	if err != nil {
+		t.Fatalf("the SP test certificate: %v", err)
+	}
+	kblock, _ := pem.Decode(kb)
+	cblock, _ := pem.Decode(cb)
+	if kblock == nil || cblock == nil {
+		t.Fatal("the SP test key pair is not PEM")
+	}
+	k, err := x509.ParsePKCS8PrivateKey(kblock.Bytes)
+	if err != nil {
+		t.Fatalf("the SP test key: %v", err)
+	}
+	key, ok := k.(*rsa.PrivateKey)
+	if !ok {
+		t.Fatalf("the SP test key is a %T, not RSA", k)
+	}
+	cert, err := x509.ParseCertificate(cblock.Bytes)
+	if err != nil {
+		t.Fatalf("the SP test certificate: %v", err)
+	}
+	return key, cert
+}
 
 // SAMLACS is Sillage's assertion consumer service (HTTP-POST).
 func (p *IdP) SAMLACS() string { return p.SPBase + "/sso/saml/" + ProviderSAML + "/acs" }

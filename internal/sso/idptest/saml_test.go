@@ -2,6 +2,8 @@ package idptest
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/xml"
@@ -13,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/crewjam/saml"
+	dsig "github.com/russellhaering/goxmldsig"
 )
 
 func idpMetadata(t *testing.T, p *IdP) (*saml.EntityDescriptor, []byte) {
@@ -77,18 +80,21 @@ func serviceProvider(t *testing.T, p *IdP, md *saml.EntityDescriptor) *saml.Serv
 	t.Helper()
 	acs, _ := url.Parse(p.SAMLACS())
 	meta, _ := url.Parse(p.SAMLEntityID())
+	key, cert := p.SAMLKeyPair(t)
 	return &saml.ServiceProvider{
 		EntityID:          p.SAMLEntityID(),
 		AcsURL:            *acs,
 		MetadataURL:       *meta,
 		IDPMetadata:       md,
 		AuthnNameIDFormat: saml.PersistentNameIDFormat,
+		Key:               key,
+		Certificate:       cert,
+		SignatureMethod:   dsig.RSASHA256SignatureMethod,
 	}
 }
 
-// samlSignIn signs who in through sp and returns the SAML response the
-// provider posts to the ACS, with the request id it answers.
-func samlSignIn(t *testing.T, p *IdP, sp *saml.ServiceProvider, who Person) (responseXML []byte, requestID string) {
+// samlAnswer signs who in through sp and returns the provider's answer.
+func samlAnswer(t *testing.T, p *IdP, sp *saml.ServiceProvider, who Person) (Answer, *saml.AuthnRequest) {
 	t.Helper()
 	req, err := sp.MakeAuthenticationRequest(sp.GetSSOBindingLocation(saml.HTTPRedirectBinding), saml.HTTPRedirectBinding, saml.HTTPPostBinding)
 	if err != nil {
@@ -102,6 +108,14 @@ func samlSignIn(t *testing.T, p *IdP, sp *saml.ServiceProvider, who Person) (res
 	if err != nil {
 		t.Fatal(err)
 	}
+	return a, req
+}
+
+// samlSignIn signs who in through sp and returns the SAML response the
+// provider posts to the ACS, with the request id it answers.
+func samlSignIn(t *testing.T, p *IdP, sp *saml.ServiceProvider, who Person) (responseXML []byte, requestID string) {
+	t.Helper()
+	a, req := samlAnswer(t, p, sp, who)
 	action, fields, err := PostedForm(a.Body)
 	if err != nil {
 		t.Fatalf("%v (status %d, Location %q)\n%.800s", err, a.Status, a.Location, a.Body)
@@ -208,6 +222,23 @@ func TestSAMLRefusals(t *testing.T) {
 	other.EntityID = p.SPBase + "/autre"
 	if _, err := other.ParseXMLResponse(raw, []string{id}, *acs); err == nil {
 		t.Error("response accepted by another audience")
+	}
+
+	// The provider checks the requests' signatures: an unsigned request,
+	// or one signed with another key, gets no response.
+	unsigned := *sp
+	unsigned.SignatureMethod = ""
+	otherKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrongKey := *sp
+	wrongKey.Key = otherKey
+	for name, bad := range map[string]*saml.ServiceProvider{"unsigned": &unsigned, "other key": &wrongKey} {
+		a, _ := samlAnswer(t, p, bad, Student)
+		if _, fields, err := PostedForm(a.Body); err == nil && fields.Get("SAMLResponse") != "" {
+			t.Errorf("%s request: the provider answered with a SAML response", name)
+		}
 	}
 
 	// An answer to another request is refused.
