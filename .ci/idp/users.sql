@@ -25,4 +25,7 @@ INSERT INTO users VALUES
  ('parent.sillage', 'Sillage-Test-2026', 'Claire Martin', 'MARTIN', 'Claire', 'claire.martin@example.test',
   'National_TUT', 'resp2d', 'ect-resp-0001', '9100002', '0999001W', '', '990000001AB;990000002CD'),
  ('prof.sillage', 'Sillage-Test-2026', 'Paul Durand', 'DURAND', 'Paul', 'paul.durand@example.test',
-  'National_ENS', '', '', '9100003', '0999001W', '', '');
+  'National_ENS', '', '', '9100003', '0999001W', '', ''),
+ -- A student the provider knows and Sillage does not (the refusals).
+ ('inconnu.sillage', 'Sillage-Test-2026', 'Noé Absent', 'ABSENT', 'Noé', 'noe.absent@example.test',
+  'National_ELV', 'eleve2d', 'ect-eleve-0099', '9100099', '0999001W', '990000099ZZ', '');

@@ -53,27 +53,35 @@ func TestBrowserSSOThroughLemonLDAP(t *testing.T) {
 	ctx := context.Background()
 	people := seedSSOPeople(t, ctx, a)
 
-	// Sillage on the one address the provider knows (waiting for another
-	// package's test to free it).
+	// Sillage on the one address the provider knows; another package's
+	// test may hold it for a while (idptest.ListenSP waits for it).
 	u, _ := url.Parse(idp.SPBase)
-	idp.ListenSP(t).Close()
 	a.cfg.Addr = u.Host
 	sctx, cancel := context.WithCancel(ctx)
-	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- a.serve(sctx, func(url string) { ready <- url }) }()
+	for attempt := 1; ; attempt++ {
+		idp.ListenSP(t).Close()
+		ready := make(chan string, 1)
+		go func() { done <- a.serve(sctx, func(url string) { ready <- url }) }()
+		var err error
+		select {
+		case <-ready:
+		case err = <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatal("server did not start")
+		}
+		if err == nil {
+			break
+		}
+		if attempt == 5 || !strings.Contains(err.Error(), "écoute sur") {
+			t.Fatalf("serve: %v", err)
+		}
+	}
 	defer func() {
 		cancel()
 		<-done
 		a.close()
 	}()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("server did not start")
-	}
 
 	// signIn signs who in through provider in b, up to Sillage's home.
 	signIn := func(t *testing.T, b *browsertest.Browser, provider string, who idptest.Person) {
@@ -134,6 +142,30 @@ func TestBrowserSSOThroughLemonLDAP(t *testing.T) {
 				}
 			})
 		}
+	}
+
+	// Someone the provider knows and Sillage does not is refused, in French,
+	// and told whom to ask; no session is opened.
+	for _, provider := range []string{idptest.ProviderCAS, idptest.ProviderSAML, idptest.ProviderOIDC} {
+		t.Run(provider+"/unknown", func(t *testing.T) {
+			b := browsertest.New(t)
+			b.Do(chromedp.Navigate(idp.SPBase+"/sso/"+provider+"/connexion?etablissement="+string(ssoUAI)),
+				chromedp.WaitVisible(chromedp.CSS("#userfield")),
+				chromedp.SendKeys(chromedp.CSS("#userfield"), idptest.Unknown.Login),
+				chromedp.SendKeys(chromedp.CSS("#passwordfield"), idptest.Unknown.Password),
+				chromedp.Submit(chromedp.CSS("#passwordfield")),
+			)
+			waitLocation(t, b, func(l string) bool { return strings.HasPrefix(l, idp.SPBase+"/") })
+			b.Do(chromedp.WaitVisible(chromedp.CSS("main")))
+			if text := b.Text("main"); !strings.Contains(text, "administrateur de Sillage") {
+				t.Fatalf("refusal page at %s:\n%.600s", b.Location(), text)
+			}
+			b.Screenshot("refus")
+			b.Do(chromedp.Navigate(idp.SPBase+"/"), chromedp.WaitReady(chromedp.CSS("body")))
+			if at := b.Location(); !strings.HasPrefix(at, idp.SPBase+"/connexion") {
+				t.Fatalf("a refused sign-in opened a session: at %s", at)
+			}
+		})
 	}
 
 	// Signing out at the CAS server ends the Sillage session it opened

@@ -65,6 +65,14 @@ var (
 		Profile: "National_ENS", Jointure: "9100003", UAI: "0999001W",
 	}
 	People = []Person{Student, Parent, Teacher}
+	// Unknown is a student the provider knows and Sillage's tests do not
+	// create: signing in as them must be refused.
+	Unknown = Person{
+		Login: "inconnu.sillage", Password: "Sillage-Test-2026",
+		GivenName: "Noé", SN: "ABSENT", Mail: "noe.absent@example.test",
+		Profile: "National_ELV", Affiliation: "eleve2d", EduConnectID: "ect-eleve-0099",
+		Jointure: "9100099", UAI: "0999001W", INE: "990000099ZZ",
+	}
 )
 
 // CN is the person's display name as the provider releases it.
