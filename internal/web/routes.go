@@ -1,6 +1,9 @@
 package web
 
-import "github.com/sillage/sillage/internal/auth"
+import (
+	"github.com/sillage/sillage/internal/auth"
+	"github.com/sillage/sillage/internal/sso"
+)
 
 // routeTable is Sillage's whole HTTP surface. Each route names the policy
 // action it needs ("" = public); the authorization matrix test walks this
@@ -16,11 +19,11 @@ func (s *Server) routeTable() []route {
 		// Single sign-on (docs/sso.md): start, the providers' answers, the
 		// SAML metadata, the CAS single log-out (back channel).
 		{method: "GET", path: "/sso/{provider}/connexion", h: s.ssoBegin},
-		{method: "GET", path: "/sso/cas/{provider}/callback", h: s.ssoFinish},
+		{method: "GET", path: "/sso/cas/{provider}/callback", h: s.ssoFinish(sso.CAS)},
 		{method: "POST", path: "/sso/cas/{provider}/callback", h: s.ssoCASLogout},
 		{method: "GET", path: "/sso/saml/{provider}/metadata", h: s.ssoMetadata},
-		{method: "POST", path: "/sso/saml/{provider}/acs", h: s.ssoFinish},
-		{method: "GET", path: "/sso/oidc/{provider}/callback", h: s.ssoFinish},
+		{method: "POST", path: "/sso/saml/{provider}/acs", h: s.ssoFinish(sso.SAML)},
+		{method: "GET", path: "/sso/oidc/{provider}/callback", h: s.ssoFinish(sso.OIDC)},
 
 		// First sign-in and account.
 		{method: "GET", path: "/premiere-connexion", action: auth.SignedIn, onboarding: true, h: s.firstSigninPage},

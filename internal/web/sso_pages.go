@@ -109,11 +109,26 @@ func (s *Server) ssoBegin(w http.ResponseWriter, r *http.Request, req *Request) 
 	return nil
 }
 
+// provider returns the provider of the path, if it speaks protocol.
+func (s *Server) ssoProvider(r *http.Request, protocol string) (sso.Provider, error) {
+	p, ok := s.sso.Provider(r.PathValue("provider"))
+	if !ok || p.Protocol != protocol {
+		return p, sillage.Errorf(sillage.KindNotFound, "fournisseur d'identité inconnu")
+	}
+	return p, nil
+}
+
 // ssoFinish receives a provider's answer: CAS ticket, SAML response,
 // OpenID Connect code.
-func (s *Server) ssoFinish(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if s.sso == nil {
-		return sillage.Errorf(sillage.KindNotFound, "pas d'authentification unique")
+func (s *Server) ssoFinish(protocol string) handler {
+	return func(w http.ResponseWriter, r *http.Request, req *Request) error {
+		return s.ssoFinishAs(w, r, req, protocol)
+	}
+}
+
+func (s *Server) ssoFinishAs(w http.ResponseWriter, r *http.Request, req *Request, protocol string) error {
+	if _, err := s.ssoProvider(r, protocol); err != nil {
+		return err
 	}
 	cookie := ""
 	if c, err := r.Cookie(ssoStateCookie); err == nil {
@@ -139,8 +154,8 @@ func (s *Server) ssoFinish(w http.ResponseWriter, r *http.Request, req *Request)
 
 // ssoCASLogout is the CAS server's back-channel single log-out.
 func (s *Server) ssoCASLogout(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if s.sso == nil {
-		return sillage.Errorf(sillage.KindNotFound, "pas d'authentification unique")
+	if _, err := s.ssoProvider(r, sso.CAS); err != nil {
+		return err
 	}
 	if err := parseForm(w, r); err != nil {
 		return err
@@ -154,8 +169,8 @@ func (s *Server) ssoCASLogout(w http.ResponseWriter, r *http.Request, req *Reque
 }
 
 func (s *Server) ssoMetadata(w http.ResponseWriter, r *http.Request, req *Request) error {
-	if s.sso == nil {
-		return sillage.Errorf(sillage.KindNotFound, "pas d'authentification unique")
+	if _, err := s.ssoProvider(r, sso.SAML); err != nil {
+		return err
 	}
 	md, err := s.sso.Metadata(r.PathValue("provider"))
 	if err != nil {

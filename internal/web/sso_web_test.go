@@ -101,7 +101,15 @@ func TestSSOPages(t *testing.T) {
 	ctx := context.Background()
 	teacher := f.a.Persons[sillage.RoleTeacher]
 	teacher.AAFID = "AAF-ENS-1"
-	if err := f.st.Write(ctx, func(tx *store.Tx) error { return tx.People().UpdatePerson(ctx, f.a.UAI, teacher) }); err != nil {
+	// Their password is a provisional one: a password session would be
+	// sent to change it; a single sign-on session is not.
+	err := f.st.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.Accounts().SetPassword(ctx, teacher.AccountID, "x", true); err != nil {
+			return err
+		}
+		return tx.People().UpdatePerson(ctx, f.a.UAI, teacher)
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 
@@ -192,6 +200,36 @@ func TestSSOPages(t *testing.T) {
 	}
 	if status, _ := f.do(stranger, "GET", "/compte", nil); status != http.StatusSeeOther {
 		t.Errorf("a refused identity got a session: %d", status)
+	}
+
+	// A provider answers only under its own protocol and where it is
+	// enabled; the SAML route, open to cross-site posts, is no exception.
+	foreign := func(method, path string) int {
+		req, _ := http.NewRequest(method, f.ts.URL+path, strings.NewReader("SAMLResponse=x&RelayState=y"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", "https://idp.example")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, tc := range []struct {
+		method, path string
+		want         int
+	}{
+		{"POST", "/sso/saml/ent/acs", http.StatusNotFound},
+		{"GET", "/sso/saml/ent/metadata", http.StatusNotFound},
+		{"GET", "/sso/oidc/ent/callback?code=x&state=y", http.StatusNotFound},
+		{"GET", "/sso/inconnu/connexion?etablissement=" + string(f.a.UAI), http.StatusNotFound},
+		{"GET", "/sso/ent/connexion?etablissement=" + string(f.b.UAI), http.StatusNotFound},
+		{"GET", "/sso/ent/connexion", http.StatusBadRequest},
+		{"POST", "/sso/cas/ent/callback", http.StatusBadRequest},
+	} {
+		if got := foreign(tc.method, tc.path); got != tc.want {
+			t.Errorf("%s %s: %d, want %d", tc.method, tc.path, got, tc.want)
+		}
 	}
 
 	// Sign-out of an ENT session offers to end the ENT's session too.
