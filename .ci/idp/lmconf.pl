@@ -25,7 +25,7 @@ my $samlKey  = slurp("$state/keys/saml.key");
 my $samlCert = slurp("$state/keys/saml.crt");
 my $oidcKey  = slurp("$state/keys/oidc.key");
 my $oidcPub  = slurp("$state/keys/oidc.pub");
-my $spMeta   = slurp("$state/sp-metadata.xml");
+my %spMeta   = map { $_ => slurp("$state/sp-metadata-$_.xml") } qw(lemon-saml lemon-saml-chiffre);
 
 # Session attributes (session key => column of the users table).
 my %dbiVars = (
@@ -58,6 +58,26 @@ my %samlAttrs = (
     givenName     => "0;urn:oid:2.5.4.42;$uri;givenName",
     staffJointure => "0;ENTPersonJointure;$basic;ENTPersonJointure",
 );
+
+# The options of Sillage as SAML service provider; $encryption: 'none' or
+# 'assertion' (encrypted for the certificate of its metadata).
+sub spOptions {
+    my ($encryption) = @_;
+    return {
+        samlSPMetaDataOptionsNameIDFormat             => 'persistent',
+        samlSPMetaDataOptionsNameIDSessionKey         => 'uid',
+        samlSPMetaDataOptionsSignSSOMessage           => 1,
+        samlSPMetaDataOptionsSignSLOMessage           => 1,
+        samlSPMetaDataOptionsCheckSSOMessageSignature => 1,
+        samlSPMetaDataOptionsCheckSLOMessageSignature => 0,
+        samlSPMetaDataOptionsEncryptionMode           => $encryption,
+        samlSPMetaDataOptionsEnableIDPInitiatedURL    => 0,
+        samlSPMetaDataOptionsOneTimeUse               => 0,
+        samlSPMetaDataOptionsNotOnOrAfterTimeout      => 300,
+        samlSPMetaDataOptionsSessionNotOnOrAfterTimeout => 72000,
+        samlSPMetaDataOptionsForceUTF8                => 1,
+    };
+}
 
 my $conf = {
     cfgNum     => 1,
@@ -165,25 +185,19 @@ my $conf = {
     samlServicePublicKeyEnc  => '',
     samlServiceSignatureMethod => 'RSA_SHA256',
     samlServiceUseCertificateInResponse => 1,
-    samlSPMetaDataXML => { sillage => { samlSPMetaDataXML => $spMeta } },
-    samlSPMetaDataExportedAttributes => { sillage => \%samlAttrs },
-    samlSPMetaDataOptions => {
-        sillage => {
-            samlSPMetaDataOptionsNameIDFormat             => 'persistent',
-            samlSPMetaDataOptionsNameIDSessionKey         => 'uid',
-            samlSPMetaDataOptionsSignSSOMessage           => 1,
-            samlSPMetaDataOptionsSignSLOMessage           => 1,
-            samlSPMetaDataOptionsCheckSSOMessageSignature => 1,
-            samlSPMetaDataOptionsCheckSLOMessageSignature => 0,
-            samlSPMetaDataOptionsEncryptionMode           => 'none',
-            samlSPMetaDataOptionsEnableIDPInitiatedURL    => 0,
-            samlSPMetaDataOptionsOneTimeUse               => 0,
-            samlSPMetaDataOptionsNotOnOrAfterTimeout      => 300,
-            samlSPMetaDataOptionsSessionNotOnOrAfterTimeout => 72000,
-            samlSPMetaDataOptionsForceUTF8                => 1,
-        },
+    samlSPMetaDataXML => {
+        sillage         => { samlSPMetaDataXML => $spMeta{'lemon-saml'} },
+        sillagechiffre  => { samlSPMetaDataXML => $spMeta{'lemon-saml-chiffre'} },
     },
-    samlSPMetaDataMacros => { sillage => {} },
+    samlSPMetaDataExportedAttributes => {
+        sillage        => \%samlAttrs,
+        sillagechiffre => \%samlAttrs,
+    },
+    samlSPMetaDataOptions => {
+        sillage        => spOptions('none'),
+        sillagechiffre => spOptions('assertion'),
+    },
+    samlSPMetaDataMacros => { sillage => {}, sillagechiffre => {} },
 
     # OpenID Connect provider, one relying party: Sillage.
     issuerDBOpenIDConnectActivation => 1,

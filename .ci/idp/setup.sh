@@ -104,17 +104,22 @@ fi
 # 5. Sillage as SAML service provider: its entity id, endpoints and the
 #    test key pair above. The IdP checks the signature of its requests and
 #    signs its responses and assertions.
-cat >"$state/sp-metadata.xml" <<XML
+#    Two entities: lemon-saml (signed assertions) and lemon-saml-chiffre
+#    (signed, then encrypted for Sillage's certificate, as EduConnect does).
+for id in lemon-saml lemon-saml-chiffre; do
+  cat >"$state/sp-metadata-$id.xml" <<XML
 <?xml version="1.0" encoding="UTF-8"?>
-<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="${sp}/sso/saml/lemon-saml/metadata">
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="${sp}/sso/saml/${id}/metadata">
   <md:SPSSODescriptor AuthnRequestsSigned="true" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
     <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${sp_cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
     <md:KeyDescriptor use="encryption"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${sp_cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
     <md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat>
-    <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${sp}/sso/saml/lemon-saml/acs" index="0" isDefault="true"/>
+    <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${sp}/sso/saml/${id}/acs" index="0" isDefault="true"/>
   </md:SPSSODescriptor>
 </md:EntityDescriptor>
 XML
+done
+rm -f "$state/sp-metadata.xml"
 
 # 6. LemonLDAP::NG's configuration (lmConf) and its ini file.
 perl "$here/lmconf.pl" "$state" "$portal" "$sp" >"$state/conf/lmConf-1.json.new" || fail "lmconf.pl"

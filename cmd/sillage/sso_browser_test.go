@@ -25,9 +25,15 @@ import (
 // ssoUAI is the establishment of the identity provider's test people.
 var ssoUAI = sillage.UAI(idptest.Student.UAI)
 
+// ssoProviders are the provider's protocols as Sillage is configured with
+// them: CAS, SAML with signed assertions, SAML with encrypted assertions,
+// OpenID Connect.
+var ssoProviders = []string{idptest.ProviderCAS, idptest.ProviderSAML, idptest.ProviderSAMLEncrypted, idptest.ProviderOIDC}
+
 // TestBrowserSSOThroughLemonLDAP runs Sillage as `sillage serve` does, with
-// the three providers of the CI's LemonLDAP::NG in SILLAGE_SSO_FILE, and
-// signs a student, a parent and a teacher in through each of them in
+// the CI's LemonLDAP::NG in SILLAGE_SSO_FILE as CAS server, SAML IdP (once
+// with signed assertions, once with encrypted ones) and OpenID Connect
+// provider, and signs a student, a parent and a teacher in through each in
 // chromium: Sillage's button, the provider's login page, back to Sillage's
 // home under the right name. Each first sign-in matches the person (AAF
 // jointure id through CAS and OpenID Connect; the hashed INE of the student
@@ -121,7 +127,7 @@ func TestBrowserSSOThroughLemonLDAP(t *testing.T) {
 		}
 	}
 
-	for _, provider := range []string{idptest.ProviderCAS, idptest.ProviderSAML, idptest.ProviderOIDC} {
+	for _, provider := range ssoProviders {
 		for _, who := range idptest.People {
 			t.Run(provider+"/"+who.Login, func(t *testing.T) {
 				b := browsertest.New(t)
@@ -146,7 +152,7 @@ func TestBrowserSSOThroughLemonLDAP(t *testing.T) {
 
 	// Someone the provider knows and Sillage does not is refused, in French,
 	// and told whom to ask; no session is opened.
-	for _, provider := range []string{idptest.ProviderCAS, idptest.ProviderSAML, idptest.ProviderOIDC} {
+	for _, provider := range ssoProviders {
 		t.Run(provider+"/unknown", func(t *testing.T) {
 			b := browsertest.New(t)
 			b.Do(chromedp.Navigate(idp.SPBase+"/sso/"+provider+"/connexion?etablissement="+string(ssoUAI)),
@@ -218,6 +224,8 @@ func writeSSOFile(t *testing.T, dir string, idp *idptest.IdP) string {
 	file := sso.File{Providers: []sso.Provider{
 		{ID: idptest.ProviderCAS, Protocol: sso.CAS, Label: "l'ENT", CASURL: idp.CASBase()},
 		{ID: idptest.ProviderSAML, Protocol: sso.SAML, Label: "ÉduConnect", SAMLIdPMetadataURL: idp.SAMLMetadataURL(),
+			SAMLKeyFile: keyFile, SAMLCertFile: certFile},
+		{ID: idptest.ProviderSAMLEncrypted, Protocol: sso.SAML, Label: "ÉduConnect (assertions chiffrées)", SAMLIdPMetadataURL: idp.SAMLMetadataURL(),
 			SAMLKeyFile: keyFile, SAMLCertFile: certFile},
 		{ID: idptest.ProviderOIDC, Protocol: sso.OIDC, Label: "le portail académique", OIDCIssuer: idp.OIDCIssuer(),
 			OIDCClientID: idptest.OIDCClientID, OIDCClientSecretFile: secretFile,
@@ -307,7 +315,7 @@ func seedSSOPeople(t *testing.T, ctx context.Context, a *app) map[string]int64 {
 				return err
 			}
 		}
-		return tx.Accounts().SetSSOProviders(ctx, ssoUAI, []string{idptest.ProviderCAS, idptest.ProviderSAML, idptest.ProviderOIDC})
+		return tx.Accounts().SetSSOProviders(ctx, ssoUAI, ssoProviders)
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -97,7 +97,10 @@ const (
 const (
 	ProviderCAS  = "lemon-cas"
 	ProviderSAML = "lemon-saml"
-	ProviderOIDC = "lemon-oidc"
+	// ProviderSAMLEncrypted is the same SAML IdP for a second Sillage
+	// entity, whose assertions it encrypts (as EduConnect does).
+	ProviderSAMLEncrypted = "lemon-saml-chiffre"
+	ProviderOIDC          = "lemon-oidc"
 )
 
 // The names the provider releases attributes under. CAS (an ENT) releases
@@ -163,8 +166,11 @@ func (p *IdP) CASService() string { return p.SPBase + "/sso/cas/" + ProviderCAS 
 // SAMLMetadataURL is where the identity provider's metadata is served.
 func (p *IdP) SAMLMetadataURL() string { return p.Base + "/saml/metadata" }
 
-// SAMLEntityID is the entity id Sillage is declared under.
-func (p *IdP) SAMLEntityID() string { return p.SPBase + "/sso/saml/" + ProviderSAML + "/metadata" }
+// SAMLEntityID is the entity id Sillage is declared under for provider
+// (ProviderSAML or ProviderSAMLEncrypted).
+func (p *IdP) SAMLEntityID(provider string) string {
+	return p.SPBase + "/sso/saml/" + provider + "/metadata"
+}
 
 // SAMLKeyFiles returns the paths of Sillage's SAML test key pair (PEM).
 func (p *IdP) SAMLKeyFiles() (keyFile, certFile string) {
@@ -203,8 +209,8 @@ func (p *IdP) SAMLKeyPair(t testing.TB) (*rsa.PrivateKey, *x509.Certificate) {
 	return key, cert
 }
 
-// SAMLACS is Sillage's assertion consumer service (HTTP-POST).
-func (p *IdP) SAMLACS() string { return p.SPBase + "/sso/saml/" + ProviderSAML + "/acs" }
+// SAMLACS is Sillage's assertion consumer service (HTTP-POST) for provider.
+func (p *IdP) SAMLACS(provider string) string { return p.SPBase + "/sso/saml/" + provider + "/acs" }
 
 // OIDCIssuer is the OpenID Connect issuer (discovery under it).
 func (p *IdP) OIDCIssuer() string { return p.Base }

@@ -76,13 +76,13 @@ func TestSAMLMetadataHasSigningKey(t *testing.T) {
 	}
 }
 
-func serviceProvider(t *testing.T, p *IdP, md *saml.EntityDescriptor) *saml.ServiceProvider {
+func serviceProvider(t *testing.T, p *IdP, md *saml.EntityDescriptor, provider string) *saml.ServiceProvider {
 	t.Helper()
-	acs, _ := url.Parse(p.SAMLACS())
-	meta, _ := url.Parse(p.SAMLEntityID())
+	acs, _ := url.Parse(p.SAMLACS(provider))
+	meta, _ := url.Parse(p.SAMLEntityID(provider))
 	key, cert := p.SAMLKeyPair(t)
 	return &saml.ServiceProvider{
-		EntityID:          p.SAMLEntityID(),
+		EntityID:          p.SAMLEntityID(provider),
 		AcsURL:            *acs,
 		MetadataURL:       *meta,
 		IDPMetadata:       md,
@@ -120,8 +120,8 @@ func samlSignIn(t *testing.T, p *IdP, sp *saml.ServiceProvider, who Person) (res
 	if err != nil {
 		t.Fatalf("%v (status %d, Location %q)\n%.800s", err, a.Status, a.Location, a.Body)
 	}
-	if action != p.SAMLACS() {
-		t.Fatalf("response posted to %q, want %q", action, p.SAMLACS())
+	if action != sp.AcsURL.String() {
+		t.Fatalf("response posted to %q, want %q", action, sp.AcsURL.String())
 	}
 	if got := fields.Get("RelayState"); got != "relay-"+who.Login {
 		t.Errorf("RelayState = %q", got)
@@ -160,12 +160,12 @@ func assertionValues(a *saml.Assertion) map[string][]string {
 func TestSAMLSignedAssertionWithEduConnectAttributes(t *testing.T) {
 	p := FromEnv(t)
 	md, _ := idpMetadata(t, p)
-	sp := serviceProvider(t, p, md)
-	acs, _ := url.Parse(p.SAMLACS())
+	sp := serviceProvider(t, p, md, ProviderSAML)
+	acs := sp.AcsURL
 	for _, who := range People {
 		t.Run(who.Login, func(t *testing.T) {
 			raw, id := samlSignIn(t, p, sp, who)
-			a, err := sp.ParseXMLResponse(raw, []string{id}, *acs)
+			a, err := sp.ParseXMLResponse(raw, []string{id}, acs)
 			if err != nil {
 				t.Fatalf("response refused: %v", details(err))
 			}
@@ -201,10 +201,10 @@ func TestSAMLSignedAssertionWithEduConnectAttributes(t *testing.T) {
 func TestSAMLRefusals(t *testing.T) {
 	p := FromEnv(t)
 	md, _ := idpMetadata(t, p)
-	sp := serviceProvider(t, p, md)
-	acs, _ := url.Parse(p.SAMLACS())
+	sp := serviceProvider(t, p, md, ProviderSAML)
+	acs := sp.AcsURL
 	raw, id := samlSignIn(t, p, sp, Student)
-	if _, err := sp.ParseXMLResponse(raw, []string{id}, *acs); err != nil {
+	if _, err := sp.ParseXMLResponse(raw, []string{id}, acs); err != nil {
 		t.Fatalf("genuine response refused: %v", details(err))
 	}
 
@@ -213,14 +213,14 @@ func TestSAMLRefusals(t *testing.T) {
 	if bytes.Equal(tampered, raw) {
 		t.Fatal("the INE is not in the response")
 	}
-	if _, err := sp.ParseXMLResponse(tampered, []string{id}, *acs); err == nil {
+	if _, err := sp.ParseXMLResponse(tampered, []string{id}, acs); err == nil {
 		t.Error("tampered response accepted")
 	}
 
 	// Another service provider is not the audience.
 	other := *sp
 	other.EntityID = p.SPBase + "/autre"
-	if _, err := other.ParseXMLResponse(raw, []string{id}, *acs); err == nil {
+	if _, err := other.ParseXMLResponse(raw, []string{id}, acs); err == nil {
 		t.Error("response accepted by another audience")
 	}
 
@@ -242,7 +242,50 @@ func TestSAMLRefusals(t *testing.T) {
 	}
 
 	// An answer to another request is refused.
-	if _, err := sp.ParseXMLResponse(raw, []string{"id-other"}, *acs); err == nil {
+	if _, err := sp.ParseXMLResponse(raw, []string{"id-other"}, acs); err == nil {
 		t.Error("response accepted for another request id")
+	}
+}
+
+// TestSAMLEncryptedAssertion: for its second entity the provider encrypts
+// the signed assertion for Sillage's certificate; only Sillage's key opens
+// it, and the INEs travel only inside.
+func TestSAMLEncryptedAssertion(t *testing.T) {
+	p := FromEnv(t)
+	md, _ := idpMetadata(t, p)
+	sp := serviceProvider(t, p, md, ProviderSAMLEncrypted)
+	for _, who := range []Person{Student, Parent} {
+		t.Run(who.Login, func(t *testing.T) {
+			raw, id := samlSignIn(t, p, sp, who)
+			if !bytes.Contains(raw, []byte("EncryptedAssertion")) {
+				t.Fatal("the response carries no encrypted assertion")
+			}
+			for _, ine := range who.EduINE() {
+				if bytes.Contains(raw, []byte(ine)) {
+					t.Fatal("an INE is readable in the encrypted response")
+				}
+			}
+			a, err := sp.ParseXMLResponse(raw, []string{id}, sp.AcsURL)
+			if err != nil {
+				t.Fatalf("encrypted response refused: %v", details(err))
+			}
+			got := assertionValues(a)[AttrINE]
+			want := append([]string(nil), who.EduINE()...)
+			sort.Strings(want)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s = %v, want %v", AttrINE, got, want)
+			}
+
+			// Another key cannot open it.
+			other, err := rsa.GenerateKey(rand.Reader, 2048)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stranger := *sp
+			stranger.Key = other
+			if _, err := stranger.ParseXMLResponse(raw, []string{id}, sp.AcsURL); err == nil {
+				t.Error("the assertion opened with another key")
+			}
+		})
 	}
 }
