@@ -40,7 +40,6 @@ var ssoProviders = []string{idptest.ProviderCAS, idptest.ProviderSAML, idptest.P
 // and of the parent's children through SAML) and links the identity.
 func TestBrowserSSOThroughLemonLDAP(t *testing.T) {
 	idp := idptest.FromEnv(t)
-	browsertest.New(t) // skips (or fails in CI) without chromium, before any work
 	dir := t.TempDir()
 	ssoFile := writeSSOFile(t, dir, idp)
 	env := map[string]string{
@@ -129,6 +128,9 @@ func TestBrowserSSOThroughLemonLDAP(t *testing.T) {
 
 	for _, provider := range ssoProviders {
 		for _, who := range idptest.People {
+			if provider == idptest.ProviderSAMLEncrypted && who.INE == "" && len(who.ChildrenINE) == 0 {
+				continue // encryption matters for the INEs; the teacher is seen by lemon-saml
+			}
 			t.Run(provider+"/"+who.Login, func(t *testing.T) {
 				b := browsertest.New(t)
 				signIn(t, b, provider, who)
@@ -152,7 +154,7 @@ func TestBrowserSSOThroughLemonLDAP(t *testing.T) {
 
 	// Someone the provider knows and Sillage does not is refused, in French,
 	// and told whom to ask; no session is opened.
-	for _, provider := range ssoProviders {
+	for _, provider := range []string{idptest.ProviderCAS, idptest.ProviderSAML, idptest.ProviderOIDC} {
 		t.Run(provider+"/unknown", func(t *testing.T) {
 			b := browsertest.New(t)
 			b.Do(chromedp.Navigate(idp.SPBase+"/sso/"+provider+"/connexion?etablissement="+string(ssoUAI)),
