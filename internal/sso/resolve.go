@@ -24,7 +24,7 @@ import (
 // Nobody and more than one person are refusals telling whom to ask.
 func resolve(ctx context.Context, tx *store.Tx, est sillage.Establishment, p Provider, id Identity, unqids []string) (sillage.Person, bool, error) {
 	if id.Subject != "" {
-		person, err := tx.Accounts().SSOPersonByLink(ctx, est.UAI, p.ID, id.Subject)
+		person, err := tx.Accounts().FindSSOLinkedPerson(ctx, est.UAI, p.ID, id.Subject)
 		if err == nil {
 			return person, true, nil
 		}
@@ -36,17 +36,17 @@ func resolve(ctx context.Context, tx *store.Tx, est sillage.Establishment, p Pro
 	var err error
 	switch {
 	case id.Jointure != "":
-		found, err = tx.Accounts().PersonsByAAFID(ctx, est.UAI, id.Jointure)
+		found, err = tx.Accounts().FindPersonsByAAFID(ctx, est.UAI, id.Jointure)
 	case len(id.INEs) > 0 && isParent(id.Affiliation):
 		var children []sillage.Person
-		if children, err = tx.Accounts().StudentsByUnqids(ctx, est.UAI, unqids); err != nil || len(children) == 0 {
+		if children, err = tx.Accounts().FindStudentsByUnqids(ctx, est.UAI, unqids); err != nil || len(children) == 0 {
 			break
 		}
 		ids := make([]int64, len(children))
 		for i, c := range children {
 			ids[i] = c.ID
 		}
-		if found, err = tx.Accounts().LegalGuardiansOf(ctx, est.UAI, ids); err != nil {
+		if found, err = tx.Accounts().FindLegalGuardiansOf(ctx, est.UAI, ids); err != nil {
 			break
 		}
 		if id.LastName != "" {
@@ -59,7 +59,7 @@ func resolve(ctx context.Context, tx *store.Tx, est sillage.Establishment, p Pro
 			found = named
 		}
 	case len(id.INEs) > 0:
-		found, err = tx.Accounts().StudentsByUnqids(ctx, est.UAI, unqids)
+		found, err = tx.Accounts().FindStudentsByUnqids(ctx, est.UAI, unqids)
 	default:
 		return sillage.Person{}, false, refuse("aucun identifiant exploitable dans la réponse (ni jointure AAF, ni INE)",
 			"Le fournisseur d'identité n'a pas transmis d'identifiant permettant de vous reconnaître. "+askAdmin)
@@ -86,13 +86,16 @@ func isParent(affiliation string) bool {
 	return strings.HasPrefix(a, "resp") || strings.HasPrefix(a, "parent")
 }
 
-// sameName compares names without case, accents, spaces, dashes or
-// apostrophes ("Lefèvre-Durand" is "LEFEVRE DURAND").
+// sameName compares names without case, accents, ligatures, spaces,
+// dashes or apostrophes ("Lefèvre-Durand" is "LEFEVRE DURAND").
 func sameName(a, b string) bool { return foldName(a) == foldName(b) && foldName(a) != "" }
+
+// ligatures NFD keeps whole.
+var ligatures = strings.NewReplacer("Œ", "OE", "œ", "OE", "Æ", "AE", "æ", "AE", "ß", "SS")
 
 func foldName(s string) string {
 	var out strings.Builder
-	for _, r := range norm.NFD.String(s) {
+	for _, r := range norm.NFD.String(ligatures.Replace(s)) {
 		switch {
 		case unicode.Is(unicode.Mn, r):
 		case unicode.IsLetter(r) || unicode.IsDigit(r):

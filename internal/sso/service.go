@@ -130,7 +130,7 @@ func (s *Service) Enabled(ctx context.Context, tx *store.Tx, uai sillage.UAI) ([
 	if s == nil || uai == "" {
 		return nil, nil
 	}
-	ids, err := tx.Accounts().SSOProviders(ctx, uai)
+	ids, err := tx.Accounts().ListSSOProviders(ctx, uai)
 	if err != nil {
 		return nil, err
 	}
@@ -313,7 +313,7 @@ func (s *Service) Begin(ctx context.Context, providerID string, uai sillage.UAI,
 		return "", "", sillage.Errorf(sillage.KindUnavailable, "le fournisseur d'identité %s ne répond pas ; réessayez plus tard", pr.Label)
 	}
 	err = s.o.Store.Write(ctx, func(tx *store.Tx) error {
-		enabled, err := tx.Accounts().SSOProviders(ctx, uai)
+		enabled, err := tx.Accounts().ListSSOProviders(ctx, uai)
 		if err != nil {
 			return err
 		}
@@ -457,7 +457,7 @@ func (s *Service) signIn(ctx context.Context, p Provider, pending sillage.SSOPen
 				err = tx.Accounts().TouchSSOLink(ctx, person.UAI, p.ID, id.Subject)
 			} else {
 				how = "identité reconnue dans l'annuaire et liée"
-				err = tx.Accounts().LinkSSO(ctx, person.UAI, p.ID, id.Subject, person.ID)
+				err = tx.Accounts().LinkSSO(ctx, person.UAI, sillage.SSOLink{Provider: p.ID, Subject: id.Subject, PersonID: person.ID})
 			}
 			if err != nil {
 				return err

@@ -86,6 +86,10 @@ func populate(t *testing.T, st *store.Store, uai sillage.UAI) *tenantA {
 			Unqid: "v1:ABC", MEF: "24732000000", Diploma: "24732000", DivisionID: a.division.ID}
 		must(tx.People().CreateStudent(ctx, uai, &a.student))
 		must(tx.Imports().ReplacePersonUnqids(ctx, uai, []sillage.PersonUnqids{{PersonID: a.student.ID, Unqids: []string{"v2:ABC", "v1:ABC"}}}))
+		// A single sign-on provider (named like one of A's codes, so that
+		// the sealing test asks B for it) and an identity linked to the teacher.
+		must(tx.Accounts().SetSSOProviders(ctx, uai, []string{"P77"}))
+		must(tx.Accounts().LinkSSO(ctx, uai, sillage.SSOLink{Provider: "P77", Subject: "E123", PersonID: a.teacher.ID}))
 		a.guardian = sillage.Guardianship{ParentID: a.parent.ID, StudentID: a.student.ID, Legal: true}
 		must(tx.People().LinkGuardian(ctx, uai, a.guardian))
 		a.group = sillage.Group{SchoolYear: a.year, Label: "Atelier", Kind: sillage.GroupFree, Managers: []int64{a.teacher.ID}}
@@ -176,7 +180,8 @@ var tenantTables = []string{"credential_lists", "audit_log", "messages", "api_to
 	"sheets", "attachments", "documents", "archives", "periods", "settings", "evaluation_competences", "import_reports", "aaf_structures",
 	"lsu_periodic_reports", "lsu_subject_results", "lsu_programme_elements", "lsu_cycle_reports", "lsu_report_pdfs", "lsu_exports",
 	"rollover_steps", "rollover_checkpoints", "rollover_notices", "rollover_files", "class_spaces", "class_space_rights", "class_space_files",
-	"person_unqids", "rollover_packs", "rollover_pack_rows", "rollover_pack_blobs", "year_states"}
+	"person_unqids", "rollover_packs", "rollover_pack_rows", "rollover_pack_blobs", "year_states",
+	"sso_enabled", "sso_links"}
 
 // snapshot digests every row of uai in every tenant table.
 func snapshot(t *testing.T, st *store.Store, uai sillage.UAI) string {

@@ -14,8 +14,8 @@ import (
 // establishment and the links are tenant rows (UAI first); the pending
 // sign-ins and the used tickets belong to the instance, as sessions do.
 
-// SSOProviders returns the providers enabled for the establishment, by id.
-func (tx Accounts) SSOProviders(ctx context.Context, uai sillage.UAI) ([]string, error) {
+// ListSSOProviders returns the providers enabled for the establishment, by id.
+func (tx Accounts) ListSSOProviders(ctx context.Context, uai sillage.UAI) ([]string, error) {
 	return collect(ctx, tx.txn, `SELECT provider FROM sso_enabled WHERE uai = $1 ORDER BY provider`, []any{uai},
 		func(r *sql.Rows) (string, error) {
 			var p string
@@ -51,8 +51,8 @@ func (tx Accounts) SetSSOProviders(ctx context.Context, uai sillage.UAI, provide
 	return nil
 }
 
-// SSOPersonByLink returns the person an identity is linked to.
-func (tx Accounts) SSOPersonByLink(ctx context.Context, uai sillage.UAI, provider, subject string) (sillage.Person, error) {
+// FindSSOLinkedPerson returns the person an identity is linked to.
+func (tx Accounts) FindSSOLinkedPerson(ctx context.Context, uai sillage.UAI, provider, subject string) (sillage.Person, error) {
 	p, err := scanPerson(tx.queryRow(ctx, `SELECT `+prefixed("p.", personCols)+` FROM sso_links l
 		JOIN persons p ON p.uai = l.uai AND p.id = l.person_id
 		WHERE l.uai = $1 AND l.provider = $2 AND l.subject = $3`, uai, provider, subject))
@@ -62,13 +62,13 @@ func (tx Accounts) SSOPersonByLink(ctx context.Context, uai sillage.UAI, provide
 	return p, mapErr(err)
 }
 
-// LinkSSO links an identity to a person (or moves it to that person), and
-// records its use now.
-func (tx Accounts) LinkSSO(ctx context.Context, uai sillage.UAI, provider, subject string, personID int64) error {
+// LinkSSO links an identity (l's provider and subject) to l's person, or
+// moves it to that person, and records its use now.
+func (tx Accounts) LinkSSO(ctx context.Context, uai sillage.UAI, l sillage.SSOLink) error {
 	_, err := tx.exec(ctx, `INSERT INTO sso_links (uai, provider, subject, person_id, created_at, last_used_at)
 		VALUES ($1, $2, $3, $4, $5, $5)
 		ON CONFLICT (uai, provider, subject) DO UPDATE SET person_id = excluded.person_id, last_used_at = excluded.last_used_at`,
-		uai, provider, subject, personID, tx.now)
+		uai, l.Provider, l.Subject, l.PersonID, tx.now)
 	return mapErr(err)
 }
 
@@ -79,8 +79,8 @@ func (tx Accounts) TouchSSOLink(ctx context.Context, uai sillage.UAI, provider, 
 	return err
 }
 
-// SSOLinks returns the identities linked to a person.
-func (tx Accounts) SSOLinks(ctx context.Context, uai sillage.UAI, personID int64) ([]sillage.SSOLink, error) {
+// ListSSOLinks returns the identities linked to a person.
+func (tx Accounts) ListSSOLinks(ctx context.Context, uai sillage.UAI, personID int64) ([]sillage.SSOLink, error) {
 	return collect(ctx, tx.txn, `SELECT uai, provider, subject, person_id, created_at, last_used_at FROM sso_links
 		WHERE uai = $1 AND person_id = $2 ORDER BY provider, subject`, []any{uai, personID},
 		func(r *sql.Rows) (sillage.SSOLink, error) {
@@ -100,17 +100,17 @@ func (tx Accounts) UnlinkSSO(ctx context.Context, uai sillage.UAI, personID int6
 	return int(n), err
 }
 
-// PersonsByAAFID returns the persons of the establishment whose AAF join
+// FindPersonsByAAFID returns the persons of the establishment whose AAF join
 // id (ENTPersonJointure) is aafID: at most one by the unique index, a
 // slice so that the caller states the rule.
-func (tx Accounts) PersonsByAAFID(ctx context.Context, uai sillage.UAI, aafID string) ([]sillage.Person, error) {
+func (tx Accounts) FindPersonsByAAFID(ctx context.Context, uai sillage.UAI, aafID string) ([]sillage.Person, error) {
 	return collect(ctx, tx.txn, `SELECT `+personCols+` FROM persons WHERE uai = $1 AND aaf_id = $2 AND aaf_id <> '' ORDER BY id`,
 		[]any{uai, aafID}, func(r *sql.Rows) (sillage.Person, error) { return scanPerson(r) })
 }
 
-// StudentsByUnqids returns the students of the establishment having one
+// FindStudentsByUnqids returns the students of the establishment having one
 // of these unqid versions (each student once).
-func (tx Accounts) StudentsByUnqids(ctx context.Context, uai sillage.UAI, unqids []string) ([]sillage.Person, error) {
+func (tx Accounts) FindStudentsByUnqids(ctx context.Context, uai sillage.UAI, unqids []string) ([]sillage.Person, error) {
 	if len(unqids) == 0 {
 		return nil, nil
 	}
@@ -126,9 +126,9 @@ func (tx Accounts) StudentsByUnqids(ctx context.Context, uai sillage.UAI, unqids
 	return collect(ctx, tx.txn, q+`)) ORDER BY id`, args, func(r *sql.Rows) (sillage.Person, error) { return scanPerson(r) })
 }
 
-// LegalGuardiansOf returns the parents who are the legal guardian of
+// FindLegalGuardiansOf returns the parents who are the legal guardian of
 // every one of these students (each parent once).
-func (tx Accounts) LegalGuardiansOf(ctx context.Context, uai sillage.UAI, studentIDs []int64) ([]sillage.Person, error) {
+func (tx Accounts) FindLegalGuardiansOf(ctx context.Context, uai sillage.UAI, studentIDs []int64) ([]sillage.Person, error) {
 	if len(studentIDs) == 0 {
 		return nil, nil
 	}

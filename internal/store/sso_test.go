@@ -36,10 +36,10 @@ func TestSSOStorage(t *testing.T) {
 		})
 		var gotA, gotB []string
 		_ = st.Read(ctx, func(tx *store.Tx) (err error) {
-			if gotA, err = tx.Accounts().SSOProviders(ctx, a.uai); err != nil {
+			if gotA, err = tx.Accounts().ListSSOProviders(ctx, a.uai); err != nil {
 				return err
 			}
-			gotB, err = tx.Accounts().SSOProviders(ctx, b.uai)
+			gotB, err = tx.Accounts().ListSSOProviders(ctx, b.uai)
 			return err
 		})
 		if !slices.Equal(gotA, []string{"educonnect", "oidc"}) || len(gotB) != 0 {
@@ -51,25 +51,25 @@ func TestSSOStorage(t *testing.T) {
 		teacher.AAFID = "AAF-77"
 		write(func(tx *store.Tx) error { return tx.People().UpdatePerson(ctx, a.uai, teacher) })
 		_ = st.Read(ctx, func(tx *store.Tx) error {
-			ps, err := tx.Accounts().PersonsByAAFID(ctx, a.uai, "AAF-77")
+			ps, err := tx.Accounts().FindPersonsByAAFID(ctx, a.uai, "AAF-77")
 			if err != nil || len(ps) != 1 || ps[0].ID != a.teacher.ID {
 				t.Errorf("by AAF id in A: %v %v", ps, err)
 			}
-			if ps, _ := tx.Accounts().PersonsByAAFID(ctx, b.uai, "AAF-77"); len(ps) != 0 {
+			if ps, _ := tx.Accounts().FindPersonsByAAFID(ctx, b.uai, "AAF-77"); len(ps) != 0 {
 				t.Errorf("by AAF id in B found %v", ps)
 			}
-			if ps, _ := tx.Accounts().PersonsByAAFID(ctx, a.uai, ""); len(ps) != 0 {
+			if ps, _ := tx.Accounts().FindPersonsByAAFID(ctx, a.uai, ""); len(ps) != 0 {
 				t.Errorf("an empty AAF id matched %v", ps)
 			}
-			ps, err = tx.Accounts().StudentsByUnqids(ctx, a.uai, []string{"v9:NONE", "v1:ABC"})
+			ps, err = tx.Accounts().FindStudentsByUnqids(ctx, a.uai, []string{"v9:NONE", "v1:ABC"})
 			if err != nil || len(ps) != 1 || ps[0].ID != a.student.ID {
 				t.Errorf("by unqid: %v %v", ps, err)
 			}
-			ps, err = tx.Accounts().LegalGuardiansOf(ctx, a.uai, []int64{a.student.ID})
+			ps, err = tx.Accounts().FindLegalGuardiansOf(ctx, a.uai, []int64{a.student.ID})
 			if err != nil || len(ps) != 1 || ps[0].ID != a.parent.ID {
 				t.Errorf("guardians: %v %v", ps, err)
 			}
-			ps, _ = tx.Accounts().LegalGuardiansOf(ctx, a.uai, []int64{a.student.ID, a.teacher.ID})
+			ps, _ = tx.Accounts().FindLegalGuardiansOf(ctx, a.uai, []int64{a.student.ID, a.teacher.ID})
 			if len(ps) != 0 {
 				t.Errorf("guardian of every child: %v", ps)
 			}
@@ -77,18 +77,20 @@ func TestSSOStorage(t *testing.T) {
 		})
 
 		// Links: made, found by subject, touched, listed, unlinked.
-		write(func(tx *store.Tx) error { return tx.Accounts().LinkSSO(ctx, a.uai, "ent", "sub-1", a.teacher.ID) })
+		write(func(tx *store.Tx) error {
+			return tx.Accounts().LinkSSO(ctx, a.uai, sillage.SSOLink{Provider: "ent", Subject: "sub-1", PersonID: a.parent.ID})
+		})
 		clock.Advance(time.Hour)
 		write(func(tx *store.Tx) error { return tx.Accounts().TouchSSOLink(ctx, a.uai, "ent", "sub-1") })
 		_ = st.Read(ctx, func(tx *store.Tx) error {
-			p, err := tx.Accounts().SSOPersonByLink(ctx, a.uai, "ent", "sub-1")
-			if err != nil || p.ID != a.teacher.ID {
+			p, err := tx.Accounts().FindSSOLinkedPerson(ctx, a.uai, "ent", "sub-1")
+			if err != nil || p.ID != a.parent.ID {
 				t.Errorf("by link: %v %v", p.ID, err)
 			}
-			if _, err := tx.Accounts().SSOPersonByLink(ctx, b.uai, "ent", "sub-1"); sillage.KindOf(err) != sillage.KindNotFound {
+			if _, err := tx.Accounts().FindSSOLinkedPerson(ctx, b.uai, "ent", "sub-1"); sillage.KindOf(err) != sillage.KindNotFound {
 				t.Errorf("link seen from B: %v", err)
 			}
-			ls, err := tx.Accounts().SSOLinks(ctx, a.uai, a.teacher.ID)
+			ls, err := tx.Accounts().ListSSOLinks(ctx, a.uai, a.parent.ID)
 			if err != nil || len(ls) != 1 || !ls[0].LastUsedAt.Equal(clock.T) || !ls[0].CreatedAt.Equal(clock.T.Add(-time.Hour)) {
 				t.Errorf("links: %+v %v", ls, err)
 			}
@@ -96,14 +98,14 @@ func TestSSOStorage(t *testing.T) {
 		})
 		var n int
 		write(func(tx *store.Tx) (err error) {
-			n, err = tx.Accounts().UnlinkSSO(ctx, b.uai, a.teacher.ID, "")
+			n, err = tx.Accounts().UnlinkSSO(ctx, b.uai, a.parent.ID, "")
 			return err
 		})
 		if n != 0 {
 			t.Errorf("unlinked from another establishment: %d", n)
 		}
 		write(func(tx *store.Tx) (err error) {
-			n, err = tx.Accounts().UnlinkSSO(ctx, a.uai, a.teacher.ID, "")
+			n, err = tx.Accounts().UnlinkSSO(ctx, a.uai, a.parent.ID, "")
 			return err
 		})
 		if n != 1 {

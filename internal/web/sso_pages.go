@@ -200,7 +200,7 @@ func (s *Server) ssoLinksPage(w http.ResponseWriter, r *http.Request, req *Reque
 		if person, err = tx.People().GetPerson(ctx, req.P.UAI, id); err != nil {
 			return err
 		}
-		links, err := tx.Accounts().SSOLinks(ctx, req.P.UAI, id)
+		links, err := tx.Accounts().ListSSOLinks(ctx, req.P.UAI, id)
 		if err != nil {
 			return err
 		}
@@ -261,7 +261,7 @@ func (s *Server) ssoOperatorPage(w http.ResponseWriter, r *http.Request, req *Re
 			return err
 		}
 		for _, e := range ests {
-			ids, err := tx.Accounts().SSOProviders(ctx, e.UAI)
+			ids, err := tx.Accounts().ListSSOProviders(ctx, e.UAI)
 			if err != nil {
 				return err
 			}
