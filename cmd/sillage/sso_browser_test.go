@@ -139,7 +139,7 @@ func TestBrowserSSOThroughLemonLDAP(t *testing.T) {
 				// The identity is now linked to that person, for that provider.
 				var links []sillage.SSOLink
 				err := a.st.Read(ctx, func(tx *store.Tx) (err error) {
-					links, err = tx.Accounts().SSOLinks(ctx, ssoUAI, people[who.Login])
+					links, err = tx.Accounts().ListSSOLinks(ctx, ssoUAI, people[who.Login])
 					return err
 				})
 				if err != nil {
