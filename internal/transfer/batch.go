@@ -232,7 +232,9 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 		for k := range missing {
 			gaps = append(gaps, k)
 		}
-		sort.Slice(gaps, func(a, b int) bool { return gaps[a][0] < gaps[b][0] || gaps[a][0] == gaps[b][0] && gaps[a][1] < gaps[b][1] })
+		sort.Slice(gaps, func(a, b int) bool {
+			return gaps[a][0] < gaps[b][0] || gaps[a][0] == gaps[b][0] && gaps[a][1] < gaps[b][1]
+		})
 		for _, k := range gaps {
 			if _, _, err := tx.CrossTenant().UpsertTransferReferentials(ctx, sillage.UAI(k[0]), sillage.UAI(k[1]), missing[k][0], missing[k][1]); err != nil {
 				return err
