@@ -44,6 +44,39 @@ func (tx CrossTenant) TransferReadPlans(ctx context.Context, refs []sillage.Stud
 		"candidates": {transferCandidatesQuery, nil},
 		"results":    {"WITH " + cte + transferResultsQuery, args},
 	}
+	return tx.explain(ctx, reads)
+}
+
+// TransferMovePlans stages pairs (in the caller's write transaction, which
+// should roll back) and returns SQLite's EXPLAIN QUERY PLAN lines of every
+// statement of the staged move, by statement.
+func (tx CrossTenant) TransferMovePlans(ctx context.Context, pairs []TransferPair) (map[string][]string, error) {
+	if _, err := tx.StageTransfer(ctx, pairs); err != nil {
+		return nil, err
+	}
+	type stmt = struct {
+		q    string
+		args []any
+	}
+	return tx.explain(ctx, map[string]stmt{
+		"stage":           {stageKeysSQL(false), nil},
+		"summary":         {summarizeSQL, nil},
+		"manifest":        {manifestPartsSQL(false), nil},
+		"evaluations":     {moveEvaluationsSQL, []any{tx.now}},
+		"results":         {moveResultsSQL, nil},
+		"comments":        {moveCommentsSQL, nil},
+		"sheets":          {moveSheetsSQL, nil},
+		"attachments":     {moveAttachmentsSQL, nil},
+		"origin results":  {`DELETE FROM results WHERE ` + stagedStudents, nil},
+		"origin comments": {`DELETE FROM comments WHERE ` + stagedStudents, nil},
+		"origin students": {deleteStagedSQL, nil},
+	})
+}
+
+func (tx CrossTenant) explain(ctx context.Context, reads map[string]struct {
+	q    string
+	args []any
+}) (map[string][]string, error) {
 	out := map[string][]string{}
 	for name, r := range reads {
 		rows, err := tx.query(ctx, "EXPLAIN QUERY PLAN "+r.q, r.args...)

@@ -169,9 +169,13 @@ func (tx People) SetTransferStatus(ctx context.Context, uai sillage.UAI, id int6
 	return notFoundIfNone(n, err, "élève")
 }
 
-// DeletePerson deletes a person and, by cascade, everything hanging from
-// them (results, comments, sheets and attachments, documents, links).
+// DeletePerson deletes a person with everything hanging from them: their
+// results and comments, then, by cascade, sheets and attachments,
+// documents, links.
 func (tx People) DeletePerson(ctx context.Context, uai sillage.UAI, id int64) error {
+	if err := tx.deleteRecordsWhere(ctx, `uai = $1 AND student_id = $2`, uai, id); err != nil {
+		return err
+	}
 	n, err := tx.execN(ctx, `DELETE FROM persons WHERE uai = $1 AND id = $2`, uai, id)
 	return notFoundIfNone(n, err, "personne")
 }

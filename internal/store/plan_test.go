@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -116,6 +117,55 @@ func TestTransferReadsUseIndexesWithoutAnalyze(t *testing.T) {
 			}
 		}
 	}
+
+	// The statements of the move, on a batch staged in a transaction that
+	// rolls back: each is driven by the batch's temporary tables (the only
+	// tables they may scan) and reaches every other table by index.
+	pairs := make([]store.TransferPair, 0, movers)
+	for _, r := range refs[:movers] {
+		pairs = append(pairs, store.TransferPair{OriginUAI: r.UAI, OriginStudentID: r.StudentID, DestUAI: uai(1), DestStudentID: 1})
+	}
+	errRollback := errors.New("rollback")
+	err = st.Write(ctx, func(tx *store.Tx) error {
+		plans, err = tx.CrossTenant().TransferMovePlans(ctx, pairs)
+		if err != nil {
+			return err
+		}
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatal(err)
+	}
+	if len(plans) != 11 {
+		t.Fatalf("%d statements explained, want 11", len(plans))
+	}
+	for stmt, lines := range plans {
+		plan := strings.Join(lines, "\n")
+		t.Logf("%s:\n%s", stmt, plan)
+		for _, l := range lines {
+			if strings.HasPrefix(l, "SCAN ") && !movePlanScan(l) {
+				t.Errorf("the move's %s statement scans a whole table without statistics (%q):\n%s", stmt, l, plan)
+			}
+			// A search on the UAI alone reads a whole establishment (the
+			// foreign-key cascades of a student's deletion on small
+			// tables keyed otherwise are left as they are).
+			if strings.HasSuffix(l, "(uai=?)") && stmt != "origin students" {
+				t.Errorf("the move's %s statement reads a whole establishment without statistics (%q):\n%s", stmt, l, plan)
+			}
+		}
+	}
+}
+
+// movePlanScan tells the scans the move's statements may do: the batch's
+// temporary tables (aliases p and m), and the subqueries of a batch's own
+// rows.
+func movePlanScan(l string) bool {
+	for _, ok := range []string{"SCAN p", "SCAN m", "SCAN transfer_pairs", "SCAN transfer_copies", "SCAN k", "SCAN l"} {
+		if l == ok || strings.HasPrefix(l, ok+" ") {
+			return true
+		}
+	}
+	return strings.HasSuffix(l, " CONSTANT ROWS")
 }
 
 // allowedScan tells the scans the transfer's reads may do at any size: the

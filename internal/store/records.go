@@ -85,6 +85,9 @@ func (tx Records) UpdateCompetence(ctx context.Context, uai sillage.UAI, c silla
 
 // DeleteCompetence deletes a competence and the results given on it.
 func (tx Records) DeleteCompetence(ctx context.Context, uai sillage.UAI, id int64) error {
+	if _, err := tx.exec(ctx, `DELETE FROM results WHERE uai = $1 AND competence_id = $2`, uai, id); err != nil {
+		return err
+	}
 	n, err := tx.execN(ctx, `DELETE FROM competences WHERE uai = $1 AND id = $2`, uai, id)
 	return notFoundIfNone(n, err, "compétence")
 }
@@ -242,6 +245,9 @@ func (tx Records) RestoreEvaluation(ctx context.Context, uai sillage.UAI, id int
 
 // DeleteEvaluation deletes an evaluation with its results and comments.
 func (tx Records) DeleteEvaluation(ctx context.Context, uai sillage.UAI, id int64) error {
+	if err := tx.deleteRecordsWhere(ctx, `uai = $1 AND evaluation_id = $2`, uai, id); err != nil {
+		return err
+	}
 	n, err := tx.execN(ctx, `DELETE FROM evaluations WHERE uai = $1 AND id = $2`, uai, id)
 	return notFoundIfNone(n, err, "évaluation")
 }
@@ -253,10 +259,14 @@ func (tx Records) SetResult(ctx context.Context, uai sillage.UAI, r sillage.Resu
 			uai, r.EvaluationID, r.StudentID, r.CompetenceID)
 		return err
 	}
-	_, err := tx.exec(ctx, `INSERT INTO results (uai, evaluation_id, student_id, competence_id, value) VALUES ($1, $2, $3, $4, $5)
+	// The checks the foreign keys made before migration 0021.
+	n, err := tx.execN(ctx, `INSERT INTO results (uai, evaluation_id, student_id, competence_id, value)
+		SELECT CAST($1 AS TEXT), CAST($2 AS BIGINT), CAST($3 AS BIGINT), CAST($4 AS BIGINT), CAST($5 AS TEXT)
+		WHERE EXISTS (SELECT 1 FROM evaluations WHERE uai = $1 AND id = $2) AND EXISTS (SELECT 1 FROM persons WHERE uai = $1 AND id = $3)
+			AND EXISTS (SELECT 1 FROM competences WHERE uai = $1 AND id = $4)
 		ON CONFLICT (uai, evaluation_id, student_id, competence_id) DO UPDATE SET value = excluded.value`,
 		uai, r.EvaluationID, r.StudentID, r.CompetenceID, r.Value)
-	if sillage.KindOf(err) == sillage.KindConflict {
+	if err == nil && n == 0 {
 		return sillage.Errorf(sillage.KindInvalid, "élève, évaluation ou compétence introuvable")
 	}
 	return err
@@ -283,7 +293,10 @@ func (tx Records) ListResults(ctx context.Context, uai sillage.UAI, f sillage.Re
 }
 
 // InsertResults bulk-inserts new results (they must not exist yet): the
-// path of the demo generator and of records imports. PostgreSQL uses COPY
+// path of the demo generator and of records imports. Their evaluations,
+// students and competences must exist: the callers take them from the
+// database in the same transaction (no foreign key checks them since
+// migration 0021). PostgreSQL uses COPY
 // inside the transaction; SQLite a prepared statement.
 func (tx Records) InsertResults(ctx context.Context, uai sillage.UAI, rs []sillage.Result) error {
 	if len(rs) == 0 {
@@ -340,9 +353,12 @@ func (tx Records) SetComment(ctx context.Context, uai sillage.UAI, c sillage.Com
 		_, err := tx.exec(ctx, `DELETE FROM comments WHERE uai = $1 AND evaluation_id = $2 AND student_id = $3`, uai, c.EvaluationID, c.StudentID)
 		return err
 	}
-	_, err := tx.exec(ctx, `INSERT INTO comments (uai, evaluation_id, student_id, text) VALUES ($1, $2, $3, $4)
+	// The checks the foreign keys made before migration 0021.
+	n, err := tx.execN(ctx, `INSERT INTO comments (uai, evaluation_id, student_id, text)
+		SELECT CAST($1 AS TEXT), CAST($2 AS BIGINT), CAST($3 AS BIGINT), CAST($4 AS TEXT)
+		WHERE EXISTS (SELECT 1 FROM evaluations WHERE uai = $1 AND id = $2) AND EXISTS (SELECT 1 FROM persons WHERE uai = $1 AND id = $3)
 		ON CONFLICT (uai, evaluation_id, student_id) DO UPDATE SET text = excluded.text`, uai, c.EvaluationID, c.StudentID, c.Text)
-	if sillage.KindOf(err) == sillage.KindConflict {
+	if err == nil && n == 0 {
 		return sillage.Errorf(sillage.KindInvalid, "élève ou évaluation introuvable")
 	}
 	return err

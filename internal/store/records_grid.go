@@ -99,6 +99,12 @@ func (tx Records) CountReferentialUse(ctx context.Context, uai sillage.UAI, refe
 // DeleteReferential deletes a referential and its competences. A referential
 // that evaluations use cannot be deleted.
 func (tx Records) DeleteReferential(ctx context.Context, uai sillage.UAI, id int64) error {
+	// The results on its competences, unless evaluations use it (then the
+	// deletion below is refused and nothing changes).
+	if _, err := tx.exec(ctx, `DELETE FROM results WHERE uai = $1 AND competence_id IN (SELECT id FROM competences WHERE uai = $1 AND referential_id = $2)
+		AND NOT EXISTS (SELECT 1 FROM evaluations WHERE uai = $1 AND referential_id = $2)`, uai, id); err != nil {
+		return err
+	}
 	n, err := tx.execN(ctx, `DELETE FROM referentials WHERE uai = $1 AND id = $2`, uai, id)
 	if sillage.KindOf(err) == sillage.KindConflict {
 		return sillage.Errorf(sillage.KindConflict, "ce référentiel est utilisé par des évaluations : il ne peut pas être supprimé")

@@ -31,8 +31,11 @@ func (tx Rollover) CountTrash(ctx context.Context, uai sillage.UAI, cutoff time.
 // trash before cutoff, with their results and comments; it returns how
 // many went (the changeover's step 1 calls it until 0).
 func (tx Rollover) DeleteTrashedEvaluations(ctx context.Context, uai sillage.UAI, cutoff time.Time, limit int) (int, error) {
-	n, err := tx.execN(ctx, `DELETE FROM evaluations WHERE uai = $1 AND id IN (SELECT id FROM evaluations
-		WHERE uai = $1 AND deleted_at IS NOT NULL AND deleted_at < $2 ORDER BY id LIMIT $3)`, uai, cutoff, limit)
+	const which = `(SELECT id FROM evaluations WHERE uai = $1 AND deleted_at IS NOT NULL AND deleted_at < $2 ORDER BY id LIMIT $3)`
+	if err := tx.deleteRecordsWhere(ctx, `uai = $1 AND evaluation_id IN `+which, uai, cutoff, limit); err != nil {
+		return 0, err
+	}
+	n, err := tx.execN(ctx, `DELETE FROM evaluations WHERE uai = $1 AND id IN `+which, uai, cutoff, limit)
 	return int(n), err
 }
 

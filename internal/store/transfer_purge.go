@@ -72,13 +72,18 @@ func (tx CrossTenant) RemoveIndexEntries(ctx context.Context, uai sillage.UAI, s
 }
 
 // DeleteDeactivatedStudents deletes these students of uai — only those
-// deactivated before cutoff — with everything hanging from them
-// (cascade), and returns how many.
+// deactivated before cutoff — with everything hanging from them (their
+// results and comments, then the rest by cascade), and returns how many.
 func (tx CrossTenant) DeleteDeactivatedStudents(ctx context.Context, uai sillage.UAI, studentIDs []int64, cutoff time.Time) (int64, error) {
 	if len(studentIDs) == 0 {
 		return 0, nil
 	}
-	q, args := inIDs(`DELETE FROM persons WHERE uai = $1 AND role = 'student' AND deactivated_at IS NOT NULL AND deactivated_at < $2`,
+	const which = `SELECT id FROM persons WHERE uai = $1 AND role = 'student' AND deactivated_at IS NOT NULL AND deactivated_at < $2`
+	q, args := inIDs(which, []any{uai, cutoff}, "id", studentIDs)
+	if err := tx.deleteRecordsWhere(ctx, `uai = $1 AND student_id IN (`+q+`)`, args...); err != nil {
+		return 0, err
+	}
+	q, args = inIDs(`DELETE FROM persons WHERE uai = $1 AND role = 'student' AND deactivated_at IS NOT NULL AND deactivated_at < $2`,
 		[]any{uai, cutoff}, "id", studentIDs)
 	return tx.execN(ctx, q, args...)
 }

@@ -188,102 +188,92 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 			return err
 		}
 
-		// Step 4: read, then copy everything with a few statements.
+		// Step 4, in the database: the batch's pairs and the map of the
+		// evaluations it copies go into temporary tables, the rows move
+		// with INSERT … SELECT through them, the database counts them and
+		// computes the manifests.
+		pairs := make([]store.TransferPair, len(moving))
 		movingRefs := make([]sillage.StudentRef, len(moving))
 		for k, i := range moving {
 			movingRefs[k] = origins[i]
+			pairs[k] = store.TransferPair{OriginUAI: origins[i].UAI, OriginStudentID: origins[i].StudentID, DestUAI: items[i].c.UAI,
+				DestStudentID: items[i].c.StudentID}
 		}
-		recs, err := tx.CrossTenant().GetTransferRecords(ctx, movingRefs)
+		if _, err := tx.CrossTenant().StageTransfer(ctx, pairs); err != nil {
+			return err
+		}
+		if err := e.fp(StepStage); err != nil {
+			return err
+		}
+		sums, err := tx.CrossTenant().SummarizeTransfer(ctx)
 		if err != nil {
 			return err
 		}
 		counts := make([]Counts, len(moving))
 		manifests := make([]string, len(moving))
 		var want Counts
-		nEvals := 0
+		withEvals := map[sillage.UAI]bool{}
 		for k, i := range moving {
-			rec := recs[origins[i]]
-			counts[k], manifests[k] = CountsOf(rec), Manifest(rec)
+			s := sums[origins[i].StudentID]
+			counts[k], manifests[k] = Counts{s.Evaluations, s.Results, s.Comments, s.Sheets, s.Files}, s.Manifest
 			want = want.add(counts[k])
-			nEvals += len(rec.Evaluations)
+			if s.Evaluations > 0 {
+				withEvals[items[i].c.UAI] = true
+			}
 		}
 		if err := e.fp(StepRead); err != nil {
 			return err
 		}
-		destUAIs := map[sillage.UAI]bool{}
-		for _, i := range moving {
-			destUAIs[items[i].c.UAI] = true
-		}
-		var uais []sillage.UAI
-		for u := range destUAIs {
-			uais = append(uais, u)
-		}
-		sort.Slice(uais, func(a, b int) bool { return uais[a] < uais[b] })
-		have, err := tx.CrossTenant().ListTransferReferentials(ctx, uais)
+		missing, err := tx.CrossTenant().MissingTransferReferences(ctx)
 		if err != nil {
 			return err
 		}
-		created := false
-		for _, i := range moving {
-			rec := recs[origins[i]]
-			if covered(have[items[i].c.UAI], rec) {
-				continue
-			}
-			refIDs, compIDs := referencesOf(rec)
-			if _, _, err := tx.CrossTenant().UpsertTransferReferentials(ctx, items[i].c.UAI, origins[i].UAI, refIDs, compIDs); err != nil {
-				return err
-			}
-			created = true
+		var gaps [][2]string
+		for k := range missing {
+			gaps = append(gaps, k)
 		}
-		if created {
-			if have, err = tx.CrossTenant().ListTransferReferentials(ctx, uais); err != nil {
+		sort.Slice(gaps, func(a, b int) bool {
+			return gaps[a][0] < gaps[b][0] || gaps[a][0] == gaps[b][0] && gaps[a][1] < gaps[b][1]
+		})
+		for _, k := range gaps {
+			if _, _, err := tx.CrossTenant().UpsertTransferReferentials(ctx, sillage.UAI(k[0]), sillage.UAI(k[1]), missing[k][0], missing[k][1]); err != nil {
 				return err
 			}
 		}
 		if err := e.fp(StepReferentials); err != nil {
 			return err
 		}
-		authors := map[sillage.UAI]int64{}
-		for _, i := range moving {
-			u := items[i].c.UAI
-			if _, ok := authors[u]; ok || len(recs[origins[i]].Evaluations) == 0 {
-				continue
+		var authorUAIs []sillage.UAI
+		for u := range withEvals {
+			authorUAIs = append(authorUAIs, u)
+		}
+		sort.Slice(authorUAIs, func(a, b int) bool { return authorUAIs[a] < authorUAIs[b] })
+		for _, u := range authorUAIs {
+			id, err := tx.CrossTenant().UpsertSystemAuthor(ctx, u)
+			if err != nil {
+				return err
 			}
-			if authors[u], err = tx.CrossTenant().UpsertSystemAuthor(ctx, u); err != nil {
+			if err := tx.CrossTenant().SetStagedAuthor(ctx, u, id); err != nil {
 				return err
 			}
 		}
 		if err := e.fp(StepAuthor); err != nil {
 			return err
 		}
-		pairs := make([]store.TransferPair, len(moving))
-		var copies []store.EvalCopy
-		ids, err := tx.NewIDs(ctx, nEvals)
-		if err != nil {
-			return err
-		}
-		for k, i := range moving {
-			it := items[i]
-			pairs[k] = store.TransferPair{OriginUAI: origins[i].UAI, OriginStudentID: origins[i].StudentID, DestUAI: it.c.UAI,
-				DestStudentID: it.c.StudentID, AuthorID: authors[it.c.UAI]}
-			for _, ev := range recs[origins[i]].Evaluations {
-				copies = append(copies, store.EvalCopy{Old: ev.ID, Student: origins[i].StudentID, New: ids[len(copies)]})
-			}
-		}
 		steps := []struct {
 			step string
 			want int
 			what string
-			run  func() (int64, error)
+			run  func(context.Context) (int64, error)
 		}{
-			{StepEvaluations, want.Evaluations, "évaluations", func() (int64, error) { return tx.CrossTenant().InsertBatchEvaluations(ctx, pairs, copies) }},
-			{StepResults, want.Results, "résultats", func() (int64, error) { return insertResults(ctx, tx, items, moving, origins, recs, have, copies) }},
-			{StepComments, want.Comments, "commentaires", func() (int64, error) { return tx.CrossTenant().InsertBatchComments(ctx, pairs, copies) }},
-			{StepSheets, want.Sheets, "fiches", func() (int64, error) { return tx.CrossTenant().InsertBatchSheets(ctx, pairs) }},
-			{StepFiles, want.Files, "fichiers", func() (int64, error) { return tx.CrossTenant().InsertBatchAttachments(ctx, pairs) }},
+			{StepEvaluations, want.Evaluations, "évaluations", tx.CrossTenant().MoveStagedEvaluations},
+			{StepResults, want.Results, "résultats", tx.CrossTenant().MoveStagedResults},
+			{StepComments, want.Comments, "commentaires", tx.CrossTenant().MoveStagedComments},
+			{StepSheets, want.Sheets, "fiches", tx.CrossTenant().MoveStagedSheets},
+			{StepFiles, want.Files, "fichiers", tx.CrossTenant().MoveStagedAttachments},
 		}
 		for _, s := range steps {
-			if err := expect(s.run())(s.want, s.what); err != nil {
+			if err := expect(s.run(ctx))(s.want, s.what); err != nil {
 				return err
 			}
 			if err := e.fp(s.step); err != nil {
@@ -292,7 +282,7 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 		}
 
 		// The origins forget the students; their accounts close.
-		if err := expect(tx.CrossTenant().DeleteStudentsByRef(ctx, movingRefs))(len(moving), "élèves supprimés à l'origine"); err != nil {
+		if err := expect(tx.CrossTenant().DeleteStagedOrigins(ctx))(len(moving), "élèves supprimés à l'origine"); err != nil {
 			return err
 		}
 		if err := e.fp(StepOrigin); err != nil {
@@ -386,66 +376,8 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 	return outs, nil
 }
 
-// insertResults writes the copies of the results, read already for the
-// manifest, in bulk (COPY on PostgreSQL): each result goes to the copy of
-// its evaluation, for the destination student, on the competence of the
-// same code in the destination's referential of the diploma of the
-// competence's referential (the evaluation's, nearly always). It
-// returns how many it wrote (a result whose competence cannot be mapped is
-// not written, and the count check stops the batch).
-func insertResults(ctx context.Context, tx *store.Tx, items []pair, moving []int, origins []sillage.StudentRef, recs map[sillage.StudentRef]sillage.TransferRecord,
-	have map[sillage.UAI]map[string]store.TransferReferential, copies []store.EvalCopy) (int64, error) {
-	newID := make(map[[2]int64]int64, len(copies))
-	for _, c := range copies {
-		newID[[2]int64{c.Old, c.Student}] = c.New
-	}
-	byDest := map[sillage.UAI][]sillage.Result{}
-	var dests []sillage.UAI
-	for _, i := range moving {
-		it := items[i]
-		refs := have[it.c.UAI]
-		for _, ev := range recs[origins[i]].Evaluations {
-			for _, r := range ev.Results {
-				cid, ok := refs[r.ReferentialDiploma].Codes[r.Code]
-				if !ok {
-					continue
-				}
-				if _, seen := byDest[it.c.UAI]; !seen {
-					dests = append(dests, it.c.UAI)
-				}
-				byDest[it.c.UAI] = append(byDest[it.c.UAI], sillage.Result{EvaluationID: newID[[2]int64{ev.ID, origins[i].StudentID}],
-					StudentID: it.c.StudentID, CompetenceID: cid, Value: r.Value})
-			}
-		}
-	}
-	var n int64
-	for _, u := range dests {
-		if err := tx.Records().InsertResults(ctx, u, byDest[u]); err != nil {
-			return n, err
-		}
-		n += int64(len(byDest[u]))
-	}
-	return n, nil
-}
-
 func (c Counts) add(d Counts) Counts {
 	return Counts{c.Evaluations + d.Evaluations, c.Results + d.Results, c.Comments + d.Comments, c.Sheets + d.Sheets, c.Files + d.Files}
-}
-
-// covered reports whether the destination's referentials hold everything
-// the record needs: a referential per diploma, every competence code.
-func covered(have map[string]store.TransferReferential, rec sillage.TransferRecord) bool {
-	for _, ev := range rec.Evaluations {
-		if _, ok := have[ev.ReferentialDiploma]; !ok {
-			return false
-		}
-		for _, r := range ev.Results {
-			if _, ok := have[r.ReferentialDiploma].Codes[r.Code]; !ok {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // matches reports whether an index entry designates the student whose
@@ -474,26 +406,6 @@ func expect(n int64, err error) func(want int, what string) error {
 		}
 		return nil
 	}
-}
-
-// referencesOf lists the origin referentials and competences the record uses.
-func referencesOf(rec sillage.TransferRecord) (refs, comps []int64) {
-	seen := map[int64]bool{}
-	for _, ev := range rec.Evaluations {
-		if !seen[ev.ReferentialID] {
-			seen[ev.ReferentialID] = true
-			refs = append(refs, ev.ReferentialID)
-		}
-		for _, r := range ev.Results {
-			comps = append(comps, r.CompetenceID)
-			if !seen[r.ReferentialID] {
-				seen[r.ReferentialID] = true
-				refs = append(refs, r.ReferentialID)
-			}
-		}
-	}
-	sort.Slice(refs, func(i, j int) bool { return refs[i] < refs[j] })
-	return refs, comps
 }
 
 // auditOf returns the entries of both establishments for one transfer.

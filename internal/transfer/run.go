@@ -83,6 +83,7 @@ const (
 	StepBegin        = "transfer.begin"
 	StepClaim        = "transfer.claim"
 	StepCheck        = "transfer.check"
+	StepStage        = "transfer.stage"
 	StepRead         = "transfer.read"
 	StepReferentials = "transfer.referentials"
 	StepAuthor       = "transfer.author"
@@ -100,7 +101,7 @@ const (
 )
 
 // TransferSteps lists the failpoints of a transfer.
-var TransferSteps = []string{StepBegin, StepClaim, StepCheck, StepRead, StepReferentials, StepAuthor, StepEvaluations, StepResults,
+var TransferSteps = []string{StepBegin, StepClaim, StepCheck, StepStage, StepRead, StepReferentials, StepAuthor, StepEvaluations, StepResults,
 	StepComments, StepSheets, StepFiles, StepOrigin, StepAccount, StepStatus, StepNotified, StepLog, StepAudit, StepCommitted}
 
 // Report is what a run did (or, dry, would do). It names students by

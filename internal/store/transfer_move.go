@@ -1,0 +1,436 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/sillage/sillage"
+)
+
+// The server-side move of a batch of transfers. The batch's pairs and the
+// map of the evaluations it copies (origin evaluation and student → id of
+// the copy) go into two temporary tables of the transaction; every other
+// row moves with INSERT … SELECT through them, and the counts and the
+// manifest digests are computed by the database: nothing of a record is
+// read into the process. The temporary tables are the connection's own
+// (PostgreSQL empties them at commit; SQLite's single writer empties them
+// when a batch starts), so two batches never see each other's.
+
+// stageKeysSQL lists the evaluations a staged batch copies, by origin
+// student: found from the students' results and comments through their
+// student index, not from every evaluation of the origin. SQLite is told
+// the index: without statistics it would rather read the whole
+// establishment's results through the primary key, which covers the
+// query but is searched on the UAI alone.
+func stageKeysSQL(pg bool) string {
+	results, comments := "results x", "comments x"
+	if !pg {
+		results, comments = "results x INDEXED BY results_student", "comments x INDEXED BY comments_student"
+	}
+	return `SELECT p.os, x.evaluation_id FROM transfer_pairs p CROSS JOIN ` + results + ` CROSS JOIN evaluations e
+			WHERE x.uai = p.ou AND x.student_id = p.os AND e.uai = x.uai AND e.id = x.evaluation_id AND e.deleted_at IS NULL
+		UNION
+		SELECT p.os, x.evaluation_id FROM transfer_pairs p CROSS JOIN ` + comments + ` CROSS JOIN evaluations e
+			WHERE x.uai = p.ou AND x.student_id = p.os AND e.uai = x.uai AND e.id = x.evaluation_id AND e.deleted_at IS NULL
+		ORDER BY 1, 2`
+}
+
+// StageTransfer fills the temporary tables of a batch: the pairs, and the
+// map of the copies to make, each with a new id — one per live evaluation
+// of the origin in which the pair's origin student has a result or a
+// comment. It returns how many copies the batch makes.
+func (tx CrossTenant) StageTransfer(ctx context.Context, pairs []TransferPair) (int, error) {
+	pg := tx.Kind() == Postgres
+	suffix := ""
+	if pg {
+		suffix = " ON COMMIT DELETE ROWS"
+	}
+	for _, q := range []string{
+		`CREATE TEMP TABLE IF NOT EXISTS transfer_pairs (ou TEXT NOT NULL, os BIGINT NOT NULL PRIMARY KEY, du TEXT NOT NULL, ds BIGINT NOT NULL,
+			au BIGINT NOT NULL)` + suffix,
+		`CREATE TEMP TABLE IF NOT EXISTS transfer_copies (ou TEXT NOT NULL, old_id BIGINT NOT NULL, os BIGINT NOT NULL, du TEXT NOT NULL,
+			ds BIGINT NOT NULL, new_id BIGINT NOT NULL, PRIMARY KEY (os, old_id))` + suffix,
+		`DELETE FROM transfer_pairs`,
+		`DELETE FROM transfer_copies`,
+	} {
+		if _, err := tx.exec(ctx, q); err != nil {
+			return 0, err
+		}
+	}
+	for _, c := range chunks(len(pairs), 5, 0) {
+		var b strings.Builder
+		b.WriteString(`INSERT INTO transfer_pairs (ou, os, du, ds, au) VALUES `)
+		var args []any
+		for i, p := range pairs[c[0]:c[1]] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			args = append(args, string(p.OriginUAI), p.OriginStudentID, string(p.DestUAI), p.DestStudentID, p.AuthorID)
+			n := len(args)
+			fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d)", n-4, n-3, n-2, n-1, n)
+		}
+		if _, err := tx.exec(ctx, b.String(), args...); err != nil {
+			return 0, err
+		}
+	}
+	type key struct{ os, old int64 }
+	keys, err := collect(ctx, tx.txn, stageKeysSQL(pg), nil, func(r *sql.Rows) (key, error) {
+		var k key
+		return k, r.Scan(&k.os, &k.old)
+	})
+	if err != nil {
+		return 0, err
+	}
+	ids, err := tx.NewIDs(ctx, len(keys))
+	if err != nil {
+		return 0, err
+	}
+	for _, c := range chunks(len(keys), 3, 0) {
+		var b strings.Builder
+		b.WriteString(`WITH k (os, old_id, new_id) AS (VALUES `)
+		var args []any
+		for i := c[0]; i < c[1]; i++ {
+			if i > c[0] {
+				b.WriteString(", ")
+			}
+			args = append(args, keys[i].os, keys[i].old, ids[i])
+			n := len(args)
+			fmt.Fprintf(&b, "(CAST($%d AS BIGINT), CAST($%d AS BIGINT), CAST($%d AS BIGINT))", n-2, n-1, n)
+		}
+		b.WriteString(`) INSERT INTO transfer_copies (ou, old_id, os, du, ds, new_id)
+			SELECT p.ou, k.old_id, p.os, p.du, p.ds, k.new_id FROM k JOIN transfer_pairs p ON p.os = k.os`)
+		if _, err := tx.exec(ctx, b.String(), args...); err != nil {
+			return 0, err
+		}
+	}
+	if pg {
+		// Temporary tables get no statistics from autovacuum: without
+		// them the planner would guess their size.
+		if _, err := tx.exec(ctx, `ANALYZE transfer_pairs, transfer_copies`); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
+}
+
+// MissingTransferReferences lists, by destination and origin, the origin
+// referentials and competences of the staged batch whose diploma or code
+// the destination's referentials lack (nearly always none): the caller
+// copies them (UpsertTransferReferentials) before the evaluations move.
+// For a pair of establishments with anything missing it returns every
+// referential and competence the batch uses there.
+func (tx CrossTenant) MissingTransferReferences(ctx context.Context) (map[[2]string][2][]int64, error) {
+	// What the copies use: the evaluations' referentials, the results'
+	// competences (and theirs).
+	const used = `SELECT m.du AS du, m.ou AS ou, e.referential_id AS rid, 0 AS cid FROM transfer_copies m
+			CROSS JOIN evaluations e WHERE e.uai = m.ou AND e.id = m.old_id
+		UNION
+		SELECT m.du, m.ou, c.referential_id, c.id FROM transfer_copies m CROSS JOIN results x CROSS JOIN competences c
+			WHERE x.uai = m.ou AND x.evaluation_id = m.old_id AND x.student_id = m.os AND c.uai = x.uai AND c.id = x.competence_id`
+	type use struct {
+		du, ou   string
+		rid, cid int64
+	}
+	missing, err := collect(ctx, tx.txn, `SELECT DISTINCT u.du, u.ou FROM (`+used+`) u
+		JOIN referentials r ON r.uai = u.ou AND r.id = u.rid
+		LEFT JOIN competences c ON c.uai = u.ou AND c.id = u.cid
+		WHERE NOT EXISTS (SELECT 1 FROM referentials dr WHERE dr.uai = u.du AND dr.diploma = r.diploma)
+			OR c.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM referentials dr JOIN competences dc ON dc.uai = dr.uai AND dc.referential_id = dr.id
+				WHERE dr.uai = u.du AND dr.diploma = r.diploma AND dc.code = c.code)`, nil, func(r *sql.Rows) ([2]string, error) {
+		var k [2]string
+		return k, r.Scan(&k[0], &k[1])
+	})
+	if err != nil || len(missing) == 0 {
+		return nil, err
+	}
+	want := map[[2]string]bool{}
+	for _, k := range missing {
+		want[k] = true
+	}
+	uses, err := collect(ctx, tx.txn, `SELECT du, ou, rid, cid FROM (`+used+`) u ORDER BY du, ou, rid, cid`, nil, func(r *sql.Rows) (use, error) {
+		var u use
+		return u, r.Scan(&u.du, &u.ou, &u.rid, &u.cid)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := map[[2]string][2][]int64{}
+	type refKey struct {
+		k   [2]string
+		rid int64
+	}
+	seen := map[refKey]bool{}
+	for _, u := range uses {
+		k := [2]string{u.du, u.ou}
+		if !want[k] {
+			continue
+		}
+		v := out[k]
+		if !seen[refKey{k, u.rid}] {
+			seen[refKey{k, u.rid}] = true
+			v[0] = append(v[0], u.rid)
+		}
+		if u.cid != 0 {
+			v[1] = append(v[1], u.cid)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// TransferSummary is what the staged batch moves for one origin student:
+// the counts of TransferRecord and the manifest digest (see
+// transfer.Manifest, whose canonical list the database builds here).
+type TransferSummary struct {
+	Evaluations, Results, Comments, Sheets, Files int
+	Manifest                                      string
+}
+
+// SummarizeTransfer counts what the staged batch moves and computes each
+// origin student's manifest digest, in the database, by origin student id.
+func (tx CrossTenant) SummarizeTransfer(ctx context.Context) (map[int64]TransferSummary, error) {
+	out := map[int64]TransferSummary{}
+	type row struct {
+		os int64
+		s  TransferSummary
+	}
+	rows, err := collect(ctx, tx.txn, summarizeSQL, nil, func(r *sql.Rows) (row, error) {
+		var x row
+		return x, r.Scan(&x.os, &x.s.Evaluations, &x.s.Results, &x.s.Comments, &x.s.Sheets, &x.s.Files)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		out[r.os] = r.s
+	}
+	digests, err := tx.transferManifests(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for os, s := range out {
+		d, ok := digests[os]
+		if !ok {
+			d = emptyManifest
+		}
+		s.Manifest = d
+		out[os] = s
+	}
+	return out, nil
+}
+
+// emptyManifest is the digest of a record with nothing in it.
+var emptyManifest = func() string { h := sha256.Sum256(nil); return hex.EncodeToString(h[:]) }()
+
+// manifestPartsSQL is the statement that builds, per origin student of the
+// staged batch, the two parts of the canonical list (0: evaluations, 1:
+// sheets), on PostgreSQL (pg) or SQLite.
+func manifestPartsSQL(pg bool) string {
+	// lp is a length-prefixed field; agg an ordered concatenation.
+	lp := func(v string) string {
+		if pg {
+			return ` || ' ' || octet_length(` + v + `) || ':' || ` + v
+		}
+		return ` || ' ' || length(CAST(` + v + ` AS BLOB)) || ':' || ` + v
+	}
+	agg := func(v, order string) string {
+		if pg {
+			return `string_agg(` + v + `, '' ORDER BY ` + order + `)`
+		}
+		return `group_concat(` + v + `, '' ORDER BY ` + order + `)`
+	}
+	collate := ""
+	date := func(col string) string { return `COALESCE(` + col + `, '')` }
+	stamp := func(col string) string { return col }
+	if pg {
+		collate = ` COLLATE "C"`
+		date = func(col string) string { return `COALESCE(to_char(` + col + `, 'YYYY-MM-DD'), '')` }
+		stamp = func(col string) string {
+			return `to_char(` + col + ` AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
+		}
+	}
+	// by is a sort key compared byte by byte, as Go compares strings.
+	by := func(v string) string { return "(" + v + ")" + collate }
+	const nl = "'\n'"
+	resultLine := `'result'` + lp("c.code") + lp("x.value") + ` || ` + nl
+	evalBlock := `'evaluation'` + lp(date("e.date")) + lp("e.title") + lp("e.level") + lp("e.diploma") + lp("rf.diploma") + ` || ` + nl +
+		` || COALESCE((SELECT ` + agg(resultLine, by("c.code")+", "+by("x.value")) + ` FROM results x CROSS JOIN competences c
+			WHERE x.uai = m.ou AND x.evaluation_id = m.old_id AND x.student_id = m.os AND c.uai = x.uai AND c.id = x.competence_id), '')` +
+		` || COALESCE((SELECT 'comment'` + lp("t.text") + ` || ` + nl + ` FROM comments t
+			WHERE t.uai = m.ou AND t.evaluation_id = m.old_id AND t.student_id = m.os), '')`
+	author := `COALESCE((SELECT a.last_name || ' ' || a.first_name FROM persons a WHERE a.uai = s.uai AND a.id = s.author_id), s.author_name)`
+	fileLine := `'file'` + lp("f.name") + lp("f.sha256") + lp("CAST(f.size AS TEXT)") + lp("f.content_type") + ` || ` + nl
+	sheetBlock := `'sheet'` + lp("s.kind") + lp("s.title") + lp("s.description") + lp("s.context") + lp("s.class") + lp(date("s.pfmp_start")) +
+		lp(date("s.pfmp_end")) + lp("s.host") + lp("s.activities") + lp(author) + lp("s.result") + lp("s.comment") + lp(stamp("s.created_at")) +
+		` || ` + nl + ` || COALESCE((SELECT ` + agg(fileLine, by(fileLine)) + ` FROM attachments f WHERE f.uai = s.uai AND f.sheet_id = s.id), '')`
+	blocks := `SELECT m.os AS os, 0 AS part, ` + evalBlock + ` AS b FROM transfer_copies m
+			CROSS JOIN evaluations e CROSS JOIN referentials rf
+			WHERE e.uai = m.ou AND e.id = m.old_id AND rf.uai = e.uai AND rf.id = e.referential_id
+		UNION ALL
+		SELECT p.os, 1, ` + sheetBlock + ` FROM transfer_pairs p CROSS JOIN sheets s
+			WHERE s.uai = p.ou AND s.student_id = p.os AND s.deleted_at IS NULL`
+	return `SELECT os, part, ` + agg("b", by("b")) + ` AS list FROM (` + blocks + `) k GROUP BY os, part`
+}
+
+// transferManifests computes the manifest digests of the staged batch's
+// origin students that move anything. The canonical list is transfer.Manifest's:
+// one line per item, each field as its byte length, ':', the value; an
+// evaluation's results by code and value; the evaluation blocks sorted by
+// their bytes, then the sheet blocks sorted likewise, each sheet's file
+// lines sorted. PostgreSQL hashes it too; SQLite has no SHA-256, so its
+// list comes back, one string per student, and is hashed here.
+func (tx CrossTenant) transferManifests(ctx context.Context) (map[int64]string, error) {
+	pg := tx.Kind() == Postgres
+	parts := manifestPartsSQL(pg)
+	out := map[int64]string{}
+	if pg {
+		type row struct {
+			os     int64
+			digest string
+		}
+		rows, err := collect(ctx, tx.txn, `SELECT os, encode(sha256(convert_to(string_agg(list, '' ORDER BY part), 'UTF8')), 'hex') FROM (`+parts+`) l GROUP BY os`, nil,
+			func(r *sql.Rows) (row, error) {
+				var x row
+				return x, r.Scan(&x.os, &x.digest)
+			})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			out[r.os] = r.digest
+		}
+		return out, nil
+	}
+	type row struct {
+		os   int64
+		list string
+	}
+	rows, err := collect(ctx, tx.txn, parts+` ORDER BY os, part`, nil, func(r *sql.Rows) (row, error) {
+		var x row
+		var part int
+		return x, r.Scan(&x.os, &part, &x.list)
+	})
+	if err != nil {
+		return nil, err
+	}
+	hs := map[int64][]byte{}
+	var order []int64
+	for _, r := range rows {
+		if _, ok := hs[r.os]; !ok {
+			order = append(order, r.os)
+		}
+		hs[r.os] = append(hs[r.os], r.list...)
+	}
+	for _, os := range order {
+		h := sha256.Sum256(hs[os])
+		out[os] = hex.EncodeToString(h[:])
+	}
+	return out, nil
+}
+
+// The statements of the staged move (constants, so that a test can check
+// their plans).
+const (
+	moveEvaluationsSQL = `INSERT INTO evaluations (uai, id, title, date, level, diploma, referential_id, author_id, division_id,
+		school_year, origin_uai, created_at)
+		SELECT m.du, m.new_id, e.title, e.date, e.level, e.diploma, dr.id, p.au, NULL, e.school_year,
+			CASE WHEN e.origin_uai <> '' THEN e.origin_uai ELSE m.ou END, $1
+		FROM transfer_copies m CROSS JOIN transfer_pairs p CROSS JOIN evaluations e CROSS JOIN referentials r CROSS JOIN referentials dr
+		WHERE p.os = m.os AND e.uai = m.ou AND e.id = m.old_id AND r.uai = e.uai AND r.id = e.referential_id
+			AND dr.uai = m.du AND dr.diploma = r.diploma`
+	moveResultsSQL = `INSERT INTO results (uai, evaluation_id, student_id, competence_id, value)
+		SELECT m.du, m.new_id, m.ds, dc.id, x.value
+		FROM transfer_copies m CROSS JOIN results x CROSS JOIN competences c CROSS JOIN referentials crf
+			CROSS JOIN referentials drf CROSS JOIN competences dc
+		WHERE x.uai = m.ou AND x.evaluation_id = m.old_id AND x.student_id = m.os AND c.uai = x.uai AND c.id = x.competence_id
+			AND crf.uai = c.uai AND crf.id = c.referential_id AND drf.uai = m.du AND drf.diploma = crf.diploma
+			AND dc.uai = drf.uai AND dc.referential_id = drf.id AND dc.code = c.code`
+	moveCommentsSQL = `INSERT INTO comments (uai, evaluation_id, student_id, text)
+		SELECT m.du, m.new_id, m.ds, x.text FROM transfer_copies m CROSS JOIN comments x
+		WHERE x.uai = m.ou AND x.evaluation_id = m.old_id AND x.student_id = m.os`
+	moveSheetsSQL = `INSERT INTO sheets (uai, id, student_id, kind, title, description, context, class, pfmp_start, pfmp_end,
+		host, activities, author_id, author_name, result, comment, origin_uai, created_at, updated_at)
+		SELECT p.du, s.id, p.ds, s.kind, s.title, s.description, s.context, s.class, s.pfmp_start, s.pfmp_end,
+			s.host, s.activities, 0,
+			COALESCE((SELECT a.last_name || ' ' || a.first_name FROM persons a WHERE a.uai = s.uai AND a.id = s.author_id), s.author_name),
+			s.result, s.comment, CASE WHEN s.origin_uai <> '' THEN s.origin_uai ELSE p.ou END, s.created_at, s.updated_at
+		FROM transfer_pairs p CROSS JOIN sheets s WHERE s.uai = p.ou AND s.student_id = p.os AND s.deleted_at IS NULL`
+	moveAttachmentsSQL = `INSERT INTO attachments (uai, id, sheet_id, name, sha256, size, content_type, uploaded_at, uploaded_by)
+		SELECT p.du, a.id, a.sheet_id, a.name, a.sha256, a.size, a.content_type, a.uploaded_at,
+			CASE WHEN a.uploaded_by = p.os THEN p.ds ELSE 0 END
+		FROM transfer_pairs p CROSS JOIN sheets s CROSS JOIN attachments a
+		WHERE s.uai = p.ou AND s.student_id = p.os AND s.deleted_at IS NULL AND a.uai = s.uai AND a.sheet_id = s.id`
+	summarizeSQL = `SELECT p.os,
+		(SELECT COUNT(*) FROM transfer_copies m WHERE m.os = p.os),
+		(SELECT COUNT(*) FROM transfer_copies m CROSS JOIN results x CROSS JOIN competences c
+			WHERE m.os = p.os AND x.uai = m.ou AND x.evaluation_id = m.old_id AND x.student_id = m.os AND c.uai = x.uai AND c.id = x.competence_id),
+		(SELECT COUNT(*) FROM transfer_copies m CROSS JOIN comments x
+			WHERE m.os = p.os AND x.uai = m.ou AND x.evaluation_id = m.old_id AND x.student_id = m.os),
+		(SELECT COUNT(*) FROM sheets s WHERE s.uai = p.ou AND s.student_id = p.os AND s.deleted_at IS NULL),
+		(SELECT COUNT(*) FROM sheets s CROSS JOIN attachments a WHERE s.uai = p.ou AND s.student_id = p.os AND s.deleted_at IS NULL
+			AND a.uai = s.uai AND a.sheet_id = s.id)
+		FROM transfer_pairs p`
+	stagedStudents  = `(uai, student_id) IN (SELECT ou, os FROM transfer_pairs)`
+	deleteStagedSQL = `DELETE FROM persons WHERE role = 'student' AND (uai, id) IN (SELECT ou, os FROM transfer_pairs)`
+)
+
+// MoveStagedEvaluations creates the copies of the staged map: same title,
+// date, level, diploma and school year, authored by the pair's author, in
+// the destination's referential of the same diploma, tied to no division,
+// origin_uai kept when already set (a record that moved twice) or set to
+// the origin.
+func (tx CrossTenant) MoveStagedEvaluations(ctx context.Context) (int64, error) {
+	return tx.execN(ctx, moveEvaluationsSQL, tx.now)
+}
+
+// MoveStagedResults copies the origin students' results of the copied
+// evaluations to the copies, for the destination students, each on the
+// competence of the same code in the destination's referential of the
+// diploma of the competence's referential. A result whose competence has
+// no counterpart is not written (the caller's count check stops the batch).
+func (tx CrossTenant) MoveStagedResults(ctx context.Context) (int64, error) {
+	return tx.execN(ctx, moveResultsSQL)
+}
+
+// MoveStagedComments copies the origin students' comments of the copied
+// evaluations to the copies, for the destination students.
+func (tx CrossTenant) MoveStagedComments(ctx context.Context) (int64, error) {
+	return tx.execN(ctx, moveCommentsSQL)
+}
+
+// MoveStagedSheets copies the origin students' live sheets to their
+// destination students, keeping their ids (unique in the instance): the
+// evaluating teacher, a person of the origin, is kept by name (author_id 0,
+// author_name set).
+func (tx CrossTenant) MoveStagedSheets(ctx context.Context) (int64, error) {
+	return tx.execN(ctx, moveSheetsSQL)
+}
+
+// MoveStagedAttachments re-creates at their destination the rows of the
+// files of the copied sheets, keeping ids, names and blob hashes: the
+// references move, the bytes stay in the content-addressed store.
+func (tx CrossTenant) MoveStagedAttachments(ctx context.Context) (int64, error) {
+	return tx.execN(ctx, moveAttachmentsSQL)
+}
+
+// DeleteStagedOrigins deletes the staged origin students with everything
+// hanging from them: their results and comments (set-based, by the
+// students' index), then the students, whose foreign keys take the rest
+// (sheets, attachments, documents, links). It returns how many students.
+func (tx CrossTenant) DeleteStagedOrigins(ctx context.Context) (int64, error) {
+	if err := tx.deleteRecordsWhere(ctx, stagedStudents); err != nil {
+		return 0, err
+	}
+	return tx.execN(ctx, deleteStagedSQL)
+}
+
+// SetStagedAuthor sets the author of the copies the staged batch makes at
+// dest (its generic "ancien établissement" user).
+func (tx CrossTenant) SetStagedAuthor(ctx context.Context, dest sillage.UAI, authorID int64) error {
+	_, err := tx.exec(ctx, `UPDATE transfer_pairs SET au = $2 WHERE du = $1`, string(dest), authorID)
+	return err
+}
