@@ -97,10 +97,22 @@ func Create(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit.Actor,
 }
 
 // ResetPassword gives a person a new one-time password and ends their sessions.
-func ResetPassword(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit.Actor, personID int64) (Created, error) {
+func ResetPassword(ctx context.Context, tx *store.Tx, uai sillage.UAI, who audit.Actor, personID int64, ret sillage.Retention) (Created, error) {
 	p, err := tx.People().GetPerson(ctx, uai, personID)
 	if err != nil {
 		return Created{}, err
+	}
+	// A departed student keeps access to download their record for a
+	// while (privacy.md): new credentials within that window, not after;
+	// other persons who left need none.
+	if !p.Active() {
+		if p.Role != sillage.RoleStudent {
+			return Created{}, sillage.Errorf(sillage.KindConflict, "%s a quitté l'établissement : son compte ne sert plus", p.FullName())
+		}
+		if ends := ret.DepartedAccessEnds(p.DeactivatedAt); !tx.Now().Before(ends) {
+			return Created{}, sillage.Errorf(sillage.KindConflict, "l'accès de %s, parti de l'établissement, a pris fin le %s : de nouveaux identifiants ne lui serviraient pas",
+				p.FullName(), sillage.FormatDate(ends))
+		}
 	}
 	if p.AccountID == 0 {
 		login, err := UniqueLogin(ctx, tx, p.FirstName, p.LastName)

@@ -58,7 +58,7 @@ func TestSharedAccount(t *testing.T) {
 		}
 		admin := audit.Actor{ID: 1, Role: string(sillage.RoleAdministrator), Name: "Admin"}
 		err = st.Write(ctx, func(tx *store.Tx) error {
-			_, err := accounts.ResetPassword(ctx, tx, a, admin, shared.ID)
+			_, err := accounts.ResetPassword(ctx, tx, a, admin, shared.ID, sillage.DefaultRetention())
 			return err
 		})
 		if sillage.KindOf(err) != sillage.KindConflict || !strings.Contains(sillage.Message(err), "autre établissement") {

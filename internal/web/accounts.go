@@ -27,6 +27,10 @@ type accountRow struct {
 	// Civilities offered by the rectification form: the usual ones, and
 	// the person's own when an import wrote another ("MME").
 	Civilities []string
+	// CanReset: the person may be given new credentials (active, or a
+	// departed student until AccessEnds, their download window).
+	CanReset   bool
+	AccessEnds time.Time
 }
 
 // importedFrom names the directory whose next import rewrites a person's
@@ -124,7 +128,11 @@ func (s *Server) accountsPage(w http.ResponseWriter, r *http.Request, req *Reque
 		for _, lp := range people {
 			p := lp.Person
 			row := accountRow{Person: p, Division: lp.Division, Imported: importedFrom(p.Source), Civilities: accounts.Civilities,
-				Login: lp.Account.Login, State: accountState(p, lp.Account, p.AccountID != 0)}
+				Login: lp.Account.Login, State: accountState(p, lp.Account, p.AccountID != 0), CanReset: p.Active()}
+			if !p.Active() && p.Role == sillage.RoleStudent && lp.Account.ClosedAt.IsZero() {
+				row.AccessEnds = s.cfg.Retention.DepartedAccessEnds(p.DeactivatedAt)
+				row.CanReset = s.clock.Now().Before(row.AccessEnds)
+			}
 			if p.Civility != "" && !slices.Contains(accounts.Civilities, p.Civility) {
 				row.Civilities = append(slices.Clip(accounts.Civilities), p.Civility)
 			}
@@ -165,7 +173,7 @@ func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request, req *Requ
 	ctx := r.Context()
 	var created accounts.Created
 	err = s.store.Write(ctx, func(tx *store.Tx) (err error) {
-		created, err = accounts.ResetPassword(ctx, tx, req.P.UAI, req.Actor(), id)
+		created, err = accounts.ResetPassword(ctx, tx, req.P.UAI, req.Actor(), id, s.cfg.Retention)
 		return err
 	})
 	if err != nil {
