@@ -121,7 +121,7 @@ func (a *app) checkKeys(ctx context.Context, st *store.Store) error {
 }
 
 // files opens the blob store once.
-func (a *app) files() (*blob.Store, error) {
+func (a *app) files() (blob.Store, error) {
 	if a.blobs != nil {
 		return a.blobs, nil
 	}
@@ -209,14 +209,14 @@ func (a *app) collectTx(q *jobs.Queue) func(ctx context.Context, tx *store.Tx) e
 const archiveLimit = 1 << 40
 
 // archives opens the file store the changeover writes its archives to.
-func (a *app) archives() (*blob.Store, error) { return blob.Open(a.cfg.BlobDir(), archiveLimit) }
+func (a *app) archives() (blob.Store, error) { return blob.Open(a.cfg.BlobDir(), archiveLimit) }
 
 // rolloverEngine builds the changeover's engine, the one way, for the
 // server's workers and for the command line: over the store and the file
 // store of the archives (nil for the commands that only guard, enqueue or
 // undo), with the secrets key that opens the uploaded initialisation files
 // and step 4's importer when given (nil: step 4 says which it lacks).
-func (a *app) rolloverEngine(st *store.Store, archives *blob.Store, box *sealbox.Box, im *directory.Importer) *rollover.Engine {
+func (a *app) rolloverEngine(st *store.Store, archives blob.Store, box *sealbox.Box, im *directory.Importer) *rollover.Engine {
 	return &rollover.Engine{Store: st, Blobs: archives, Retention: a.cfg.Retention, Log: a.log, Box: box, Importer: im}
 }
 

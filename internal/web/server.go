@@ -42,7 +42,7 @@ var assets embed.FS
 type Deps struct {
 	Config *config.Config
 	Store  *store.Store
-	Blobs  *blob.Store
+	Blobs  blob.Store
 	Clock  sillage.Clock
 	Logger *slog.Logger
 	// NoticeVersion is the privacy notice version users must have
@@ -79,7 +79,7 @@ type Hooks struct {
 type Server struct {
 	cfg      *config.Config
 	store    *store.Store
-	blobs    *blob.Store
+	blobs    blob.Store
 	clock    sillage.Clock
 	log      *slog.Logger
 	rollover *rollover.Engine
