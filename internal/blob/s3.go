@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -300,7 +299,3 @@ func (i objectInfo) Mode() fs.FileMode  { return 0o440 }
 func (i objectInfo) ModTime() time.Time { return i.modified }
 func (i objectInfo) IsDir() bool        { return false }
 func (i objectInfo) Sys() any           { return nil }
-
-// TempDirOf is where a store over the data directory dataDir writes its
-// temporary files when its blobs live elsewhere.
-func TempDirOf(dataDir string) string { return filepath.Join(dataDir, "tmp") }
