@@ -22,7 +22,7 @@ if [ ! -x "$gw" ]; then
   echo "objectstore: versitygw ${VERSITYGW_VERSION} installed in $(( $(date +%s) - start )) s"
 fi
 
-answering() { curl -s -o /dev/null --max-time 2 "http://127.0.0.1:${S3_PORT}/" 2>/dev/null; }
+answering() { (exec 3<>"/dev/tcp/127.0.0.1/${S3_PORT}") 2>/dev/null; }
 
 if ! answering; then
   mkdir -p "$S3_DIR/data" "$S3_DIR/meta"
