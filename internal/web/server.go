@@ -117,7 +117,7 @@ func NewServer(d Deps) (*Server, error) {
 		rollover:  d.Rollover,
 		hooks:     d.Hooks,
 		sessions:  &auth.Sessions{Store: d.Store, Clock: d.Clock, Idle: d.Config.SessionIdle},
-		limiter:   auth.NewLimiter(d.Clock),
+		limiter:   sharedLimiter(d),
 		mux:       http.NewServeMux(),
 		metrics:   newMetrics(),
 		dashboard: newStatusCache(),
@@ -153,6 +153,14 @@ func NewServer(d Deps) (*Server, error) {
 	}))
 	s.handler = s.securityHeaders(s.limitBody(protect.Handler(s.mux)))
 	return s, nil
+}
+
+// sharedLimiter is the sign-in limiter over the database: every server
+// process counts the same failures.
+func sharedLimiter(d Deps) *auth.Limiter {
+	l := auth.NewLimiter(d.Clock)
+	l.Store = d.Store
+	return l
 }
 
 // ServeHTTP serves a request.
