@@ -382,6 +382,14 @@ func TestTwoServersOnePostgres(t *testing.T) {
 			}
 		}
 	}
+	// A backup lists the files and finds them in the bucket.
+	code, out, errs = c.run("backup", filepath.Join(root, "sauvegarde"))
+	if code != exitOK || !strings.Contains(out, "compartiment "+bucket) || strings.Contains(out, "attention") {
+		t.Errorf("backup: %d %q %q", code, out, errs)
+	}
+	if code, _, errs := c.run("restore", filepath.Join(root, "sauvegarde")); code == exitOK || !strings.Contains(errs, "SILLAGE_BLOB_S3_ENDPOINT") {
+		t.Errorf("restore onto an object store: %d %q", code, errs)
+	}
 	t.Logf("%d requests by %d clients on two servers; %d cell writes acknowledged (%d cells), %d files uploaded; %d movers transferred; %v in all",
 		requests, clients, acked, len(written), len(uploaded), doneTransfers, time.Since(start).Round(time.Millisecond))
 }
