@@ -35,9 +35,9 @@ import (
 	"time"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/ident"
 	"github.com/sillage/sillage/internal/keyreg"
-	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -69,7 +69,7 @@ type Options struct {
 	// BlobDir (an object store's bucket, which this command does not copy:
 	// use SkipBlobs with it).
 	Blobs blob.Store
-	Clock     sillage.Clock
+	Clock sillage.Clock
 	// AfterSnapshot, when set, runs once the database copy is taken and
 	// before the files are copied (tests).
 	AfterSnapshot func()
