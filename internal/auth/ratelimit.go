@@ -216,6 +216,18 @@ func (l *Limiter) recent(as *addrState, now time.Time) {
 // and if not, when it may. An allowed attempt is counted as a failure
 // until Succeed or Release says otherwise.
 func (l *Limiter) Allow(login, addr string) (bool, time.Time) {
+	ok, until, err := l.Check(login, addr)
+	if err != nil {
+		// Nothing can be counted: nothing is checked.
+		return false, l.Clock.Now().Add(l.BaseDelay)
+	}
+	return ok, until
+}
+
+// Check is Allow that says why it could not judge the attempt (the
+// database is unreachable): the caller answers that, not "too many
+// attempts".
+func (l *Limiter) Check(login, addr string) (bool, time.Time, error) {
 	var ok bool
 	var until time.Time
 	err := l.update(login, addr, func(now time.Time, ls *loginState, as *addrState) {
@@ -237,10 +249,9 @@ func (l *Limiter) Allow(login, addr string) (bool, time.Time) {
 		ok = true
 	})
 	if err != nil {
-		// Nothing can be counted: nothing is checked.
-		return false, l.Clock.Now().Add(l.BaseDelay)
+		return false, time.Time{}, err
 	}
-	return ok, until
+	return ok, until, nil
 }
 
 // Fail confirms an allowed attempt as a failure; it returns true when the
