@@ -38,7 +38,7 @@ type app struct {
 
 	st     *store.Store
 	sealed int // audit chains this run sealed under the audit key
-	blobs  *blob.Store
+	blobs  blob.Store
 	jq     *jobs.Queue
 }
 

@@ -51,7 +51,17 @@ func (a *app) backupCmd() *cobra.Command {
 			}
 			defer st.Close()
 			start := time.Now() // elapsed time only, not a rule
-			meta, err := backup.Create(ctx, args[0], backup.Options{Store: st, BlobDir: a.cfg.BlobDir(), Keys: a.backupKeys(), SkipBlobs: skipBlobs, Clock: a.clock()})
+			o := backup.Options{Store: st, BlobDir: a.cfg.BlobDir(), Keys: a.backupKeys(), SkipBlobs: skipBlobs, Clock: a.clock()}
+			if a.cfg.BlobS3() {
+				// The files are in the object store's bucket: listed and
+				// looked for there, copied by the object store's own means.
+				files, err := a.files()
+				if err != nil {
+					return err
+				}
+				o.Blobs, o.SkipBlobs = files, true
+			}
+			meta, err := backup.Create(ctx, args[0], o)
 			if err != nil {
 				return err
 			}
@@ -65,6 +75,9 @@ func (a *app) backupCmd() *cobra.Command {
 			}
 			if meta.BlobsCopied {
 				fmt.Fprintf(a.stdout, "  fichiers : %d copiés (%s)\n", meta.Blobs, sillage.FormatSize(meta.BlobBytes))
+			} else if a.cfg.BlobS3() {
+				fmt.Fprintf(a.stdout, "  fichiers : %d listés dans %s, non copiés : ils sont dans le compartiment %s du stockage objet %s (sauvegardez-le par ses propres moyens : versions, réplication)\n",
+					meta.Blobs, backup.BlobListFile, a.cfg.BlobS3Bucket, a.cfg.BlobS3Endpoint)
 			} else {
 				fmt.Fprintf(a.stdout, "  fichiers : %d listés dans %s, non copiés : copiez %s avec rsync\n", meta.Blobs, backup.BlobListFile, a.cfg.BlobDir())
 			}
@@ -102,6 +115,10 @@ func (a *app) restoreCmd() *cobra.Command {
 				}
 				fmt.Fprintf(a.stdout, "Sauvegarde intègre : %s du %s, %d fichier(s).\n", meta.Engine, sillage.FormatDateTimeSeconds(meta.At), meta.Blobs)
 				return nil
+			}
+			if a.cfg.BlobS3() {
+				return sillage.Errorf(sillage.KindInvalid, "sillage restore écrit les fichiers dans le dossier des données : restaurez sans SILLAGE_BLOB_S3_ENDPOINT, "+
+					"puis copiez le dossier %s/sha256 dans le compartiment (mêmes noms sous sha256/)", a.cfg.BlobDir())
 			}
 			dsn := a.cfg.DSN()
 			rep, err := backup.Restore(ctx, args[0], backup.Target{DSN: dsn, BlobDir: a.cfg.BlobDir(), Keys: a.restoreKeys()})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -138,16 +139,29 @@ func (a *app) checkKeys(ctx context.Context, st *store.Store) error {
 }
 
 // files opens the blob store once.
-func (a *app) files() (*blob.Store, error) {
+func (a *app) files() (blob.Store, error) {
 	if a.blobs != nil {
 		return a.blobs, nil
 	}
-	b, err := blob.Open(a.cfg.BlobDir(), a.cfg.MaxUpload)
+	b, err := a.openBlobs(a.cfg.MaxUpload)
 	if err != nil {
 		return nil, err
 	}
 	a.blobs = b
 	return b, nil
+}
+
+// openBlobs opens the file store the configuration names, with this limit
+// per file: the bucket of an object store (SILLAGE_BLOB_S3_*), which
+// several servers share, or the data directory's files/ folder.
+func (a *app) openBlobs(maxSize int64) (blob.Store, error) {
+	if !a.cfg.BlobS3() {
+		return blob.Open(a.cfg.BlobDir(), maxSize)
+	}
+	c := a.cfg
+	return blob.OpenS3(context.Background(), blob.S3Config{Endpoint: c.BlobS3Endpoint, Bucket: c.BlobS3Bucket,
+		AccessKey: c.BlobS3AccessKey, SecretKey: c.BlobS3SecretKey, Region: c.BlobS3Region, TLS: c.BlobS3TLS, Prefix: c.BlobS3Prefix},
+		filepath.Join(c.BlobDir(), "tmp"), maxSize)
 }
 
 // importer opens what an import needs: the store and the INE key.
@@ -226,14 +240,14 @@ func (a *app) collectTx(q *jobs.Queue) func(ctx context.Context, tx *store.Tx) e
 const archiveLimit = 1 << 40
 
 // archives opens the file store the changeover writes its archives to.
-func (a *app) archives() (*blob.Store, error) { return blob.Open(a.cfg.BlobDir(), archiveLimit) }
+func (a *app) archives() (blob.Store, error) { return a.openBlobs(archiveLimit) }
 
 // rolloverEngine builds the changeover's engine, the one way, for the
 // server's workers and for the command line: over the store and the file
 // store of the archives (nil for the commands that only guard, enqueue or
 // undo), with the secrets key that opens the uploaded initialisation files
 // and step 4's importer when given (nil: step 4 says which it lacks).
-func (a *app) rolloverEngine(st *store.Store, archives *blob.Store, box *sealbox.Box, im *directory.Importer) *rollover.Engine {
+func (a *app) rolloverEngine(st *store.Store, archives blob.Store, box *sealbox.Box, im *directory.Importer) *rollover.Engine {
 	return &rollover.Engine{Store: st, Blobs: archives, Retention: a.cfg.Retention, Log: a.log, Box: box, Importer: im}
 }
 

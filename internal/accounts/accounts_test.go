@@ -131,7 +131,7 @@ func testBox(t *testing.T) *sealbox.Box {
 // checkSealedList: the files of a credential list hold no one-time
 // password or login in clear in the blob store; they open with the key
 // into the PDF and the CSV with every password.
-func checkSealedList(t *testing.T, blobs *blob.Store, box *sealbox.Box, l sillage.CredentialList, creds []accounts.Credential) {
+func checkSealedList(t *testing.T, blobs blob.Store, box *sealbox.Box, l sillage.CredentialList, creds []accounts.Credential) {
 	t.Helper()
 	for _, sum := range []string{l.PDFSHA256, l.CSVSHA256} {
 		f, err := blobs.Open(sum)

@@ -37,7 +37,7 @@ func needsCredentials(acc sillage.Account) bool {
 // passwords in clear: privacy.md, docs/securite.md). Issuing again replaces the passwords
 // of the previous list for accounts still not activated. signIn is the
 // sign-in address printed on each slip.
-func IssueDivision(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Box, uai sillage.UAI, who audit.Actor, signIn string, divisionID int64) (sillage.CredentialList, []Credential, error) {
+func IssueDivision(ctx context.Context, tx *store.Tx, blobs blob.Store, box *sealbox.Box, uai sillage.UAI, who audit.Actor, signIn string, divisionID int64) (sillage.CredentialList, []Credential, error) {
 	div, err := tx.People().GetDivision(ctx, uai, divisionID)
 	if err != nil {
 		return sillage.CredentialList{}, nil, err
@@ -78,7 +78,7 @@ type target struct {
 
 // IssueStaff issues one-time passwords to the active staff (teachers,
 // direction, administrators, other staff) whose accounts were never activated.
-func IssueStaff(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Box, uai sillage.UAI, who audit.Actor, signIn string, year sillage.SchoolYear) (sillage.CredentialList, []Credential, error) {
+func IssueStaff(ctx context.Context, tx *store.Tx, blobs blob.Store, box *sealbox.Box, uai sillage.UAI, who audit.Actor, signIn string, year sillage.SchoolYear) (sillage.CredentialList, []Credential, error) {
 	var targets []target
 	for _, role := range []sillage.Role{sillage.RoleTeacher, sillage.RoleDirector, sillage.RoleAdministrator, sillage.RoleStaff} {
 		ps, err := tx.People().ListPersons(ctx, uai, sillage.PersonFilter{Role: role, ActiveOnly: true})
@@ -92,7 +92,7 @@ func IssueStaff(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealb
 	return issue(ctx, tx, blobs, box, uai, who, signIn, year, "", "Identifiants des personnels", targets)
 }
 
-func issue(ctx context.Context, tx *store.Tx, blobs *blob.Store, box *sealbox.Box, uai sillage.UAI, who audit.Actor, signIn string, year sillage.SchoolYear,
+func issue(ctx context.Context, tx *store.Tx, blobs blob.Store, box *sealbox.Box, uai sillage.UAI, who audit.Actor, signIn string, year sillage.SchoolYear,
 	division, title string, targets []target) (sillage.CredentialList, []Credential, error) {
 	est, err := tx.Establishments().GetEstablishment(ctx, uai)
 	if err != nil {
@@ -195,7 +195,7 @@ const Purpose = sealbox.PurposeCredentials
 
 // storeFiles stores the PDF and the CSV sealed: the blob store never holds
 // a one-time password in clear.
-func storeFiles(blobs *blob.Store, box *sealbox.Box, h Handout, creds []Credential) (blob.Ref, blob.Ref, error) {
+func storeFiles(blobs blob.Store, box *sealbox.Box, h Handout, creds []Credential) (blob.Ref, blob.Ref, error) {
 	if box == nil {
 		return blob.Ref{}, blob.Ref{}, sillage.Errorf(sillage.KindUnavailable, "clé de chiffrement absente (SILLAGE_SECRETS_KEY_FILE) : les listes d'identifiants ne peuvent pas être conservées")
 	}

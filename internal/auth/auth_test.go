@@ -2,12 +2,16 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/store"
+	"github.com/sillage/sillage/internal/store/storetest"
 )
 
 func TestPolicyMatchesPrivacyTable(t *testing.T) {
@@ -60,8 +64,11 @@ func TestPolicyMatchesPrivacyTable(t *testing.T) {
 // attempt wait longer and longer, never more than MaxDelay; once the wait
 // is over the correct password passes, whoever caused the failures.
 func TestLimiterDelayGrowsButOwnerPasses(t *testing.T) {
-	clock := &sillage.FixedClock{T: time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)}
-	l := NewLimiter(clock)
+	forEachLimiter(t, testLimiterDelay)
+}
+
+func testLimiterDelay(t *testing.T, newLimiter func() (*Limiter, *storetest.Clock)) {
+	l, clock := newLimiter()
 	reports := 0
 	var waits []time.Duration
 	for i := 0; i < 12; i++ {
@@ -122,6 +129,10 @@ func TestLimiterDelayGrowsButOwnerPasses(t *testing.T) {
 // TestLimiterPerAddress: an address (an IPv6 /64) over its limit is
 // refused; another address is not.
 func TestLimiterPerAddress(t *testing.T) {
+	forEachLimiter(t, testLimiterPerAddress)
+}
+
+func testLimiterPerAddress(t *testing.T, newLimiter func() (*Limiter, *storetest.Clock)) {
 	tests := []struct {
 		name            string
 		attacker, other string
@@ -134,8 +145,7 @@ func TestLimiterPerAddress(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := &sillage.FixedClock{T: time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)}
-			l := NewLimiter(clock)
+			l, clock := newLimiter()
 			reports := 0
 			for i := 0; i < l.MaxPerAddr; i++ {
 				login := fmt.Sprintf("login%d", i)
@@ -166,8 +176,11 @@ func TestLimiterPerAddress(t *testing.T) {
 // TestLimiterBurst: attempts in flight count, so a burst of parallel
 // sign-ins cannot all pass before the first failure is recorded.
 func TestLimiterBurst(t *testing.T) {
-	clock := &sillage.FixedClock{T: time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)}
-	l := NewLimiter(clock)
+	forEachLimiter(t, testLimiterBurst)
+}
+
+func testLimiterBurst(t *testing.T, newLimiter func() (*Limiter, *storetest.Clock)) {
+	l, _ := newLimiter()
 	allowed := 0
 	for i := 0; i < 20; i++ {
 		if ok, _ := l.Allow("lea.durand", "10.0.0.1"); ok {
@@ -189,7 +202,7 @@ func TestLimiterBurst(t *testing.T) {
 		}
 	}
 	// The address kept the other attempts: 3 + 1 + 3 allowed, one release, one success.
-	if n := len(l.failures[AddrKey("10.0.0.1")]); n != 2*l.FreeFailures-1 {
+	if n := len(addrFailures(t, l, "10.0.0.1")); n != 2*l.FreeFailures-1 {
 		t.Errorf("address attempts counted: %d, want %d", n, 2*l.FreeFailures-1)
 	}
 }
@@ -232,5 +245,109 @@ func TestLoginBase(t *testing.T) {
 		if got := LoginBase(in[0], in[1]); got != want {
 			t.Errorf("LoginBase(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// forEachLimiter runs test against the limiter in memory and over the
+// database of each engine (the state every server process shares).
+func forEachLimiter(t *testing.T, test func(t *testing.T, newLimiter func() (*Limiter, *storetest.Clock))) {
+	t.Run("memory", func(t *testing.T) {
+		test(t, func() (*Limiter, *storetest.Clock) {
+			clock := &storetest.Clock{T: time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)}
+			return NewLimiter(clock), clock
+		})
+	})
+	for _, kind := range storetest.Engines(t) {
+		t.Run(string(kind), func(t *testing.T) {
+			// One database per engine (a schema costs seconds), emptied
+			// for each limiter.
+			clock := &storetest.Clock{}
+			st := storetest.Open(t, kind, clock)
+			test(t, func() (*Limiter, *storetest.Clock) {
+				clock.T = time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)
+				if err := st.Write(context.Background(), func(tx *store.Tx) error {
+					_, err := tx.Accounts().DeleteThrottleBefore(context.Background(), clock.T.AddDate(100, 0, 0))
+					return err
+				}); err != nil {
+					t.Fatal(err)
+				}
+				l := NewLimiter(clock)
+				l.Store = st
+				return l, clock
+			})
+		})
+	}
+}
+
+// addrFailures is what the limiter counts against an address.
+func addrFailures(t *testing.T, l *Limiter, addr string) []time.Time {
+	t.Helper()
+	var state string
+	if l.Store == nil {
+		state = l.mem[AddrKey(addr)]
+	} else if err := l.Store.Write(context.Background(), func(tx *store.Tx) error {
+		states, err := tx.Accounts().LockThrottle(context.Background(), []string{AddrKey(addr)})
+		state = states[AddrKey(addr)]
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var as addrState
+	if state != "" {
+		if err := json.Unmarshal([]byte(state), &as); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return as.Failures
+}
+
+// TestLimiterSharedByTwoServers: two limiters over one database (two
+// server processes) count the same failures: the delay a login earned on
+// one server holds on the other, a burst spread over both allows only the
+// free failures, and a success on one forgets them for both.
+func TestLimiterSharedByTwoServers(t *testing.T) {
+	for _, kind := range storetest.Engines(t) {
+		t.Run(string(kind), func(t *testing.T) {
+			clock := &storetest.Clock{T: time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)}
+			st := storetest.Open(t, kind, clock)
+			a, b := NewLimiter(clock), NewLimiter(clock)
+			a.Store, b.Store = st, st
+			servers := []*Limiter{a, b}
+			var mu sync.Mutex
+			allowed := 0
+			var wg sync.WaitGroup
+			for i := range 20 {
+				wg.Go(func() {
+					if ok, _ := servers[i%2].Allow("lea.durand", fmt.Sprintf("10.0.0.%d", i)); ok {
+						mu.Lock()
+						allowed++
+						mu.Unlock()
+					}
+				})
+			}
+			wg.Wait()
+			if allowed != a.FreeFailures {
+				t.Fatalf("a burst over two servers allowed %d attempts, want %d", allowed, a.FreeFailures)
+			}
+			for i := range allowed {
+				servers[i%2].Fail("lea.durand", "10.0.0.1")
+			}
+			clock.T = clock.T.Add(a.Delay(a.FreeFailures))
+			if ok, _ := a.Allow("lea.durand", "10.0.0.1"); !ok {
+				t.Fatal("server A: the attempt after the delay must be checked")
+			}
+			a.Fail("lea.durand", "10.0.0.1")
+			if ok, until := b.Allow("lea.durand", "10.0.0.2"); ok || !until.After(clock.T) {
+				t.Fatalf("server B ignores the delay earned on A: ok=%v until=%v", ok, until)
+			}
+			clock.T = clock.T.Add(a.MaxDelay)
+			if ok, _ := b.Allow("lea.durand", "10.0.0.2"); !ok {
+				t.Fatal("server B: the owner must pass once the delay is over")
+			}
+			b.Succeed("lea.durand", "10.0.0.2")
+			if ok, _ := a.Allow("lea.durand", "10.0.0.1"); !ok {
+				t.Fatal("server A: a success on B must forget the failures")
+			}
+		})
 	}
 }

@@ -1,11 +1,15 @@
 package auth
 
 import (
+	"context"
+	"encoding/json"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/store"
 )
 
 // Limiter slows down password guessing without handing attackers a way to
@@ -25,8 +29,15 @@ import (
 // An attempt counts as a failure from the moment it is allowed: Allow
 // reserves it, Succeed or Release give it back, so a burst of parallel
 // attempts cannot all pass before the first failure is recorded.
+//
+// With a Store, the state lives in the database (table signin_throttle),
+// its rows locked while an attempt is judged: every server process counts
+// the same failures, as a load balancer spreads them. Without one, it
+// lives in this process's memory. A database that cannot be reached
+// refuses the attempt (Allow) or leaves it counted (Succeed, Release).
 type Limiter struct {
 	Clock        sillage.Clock
+	Store        *store.Store  // nil: in memory
 	FreeFailures int           // failures of a login before any delay
 	BaseDelay    time.Duration // the first delay; each further failure doubles it
 	MaxDelay     time.Duration // the ceiling of the delay
@@ -35,20 +46,30 @@ type Limiter struct {
 	MaxPerAddr   int
 
 	mu           sync.Mutex
-	logins       map[string]*loginState
-	failures     map[string][]time.Time // per address
-	reported     map[string]bool        // keys whose limit was reported in the current episode
+	mem          map[string]string // in memory: the same records as the table's
 	lastSweep    time.Time
 	sweepEveryIn time.Duration
 }
 
+// loginState is a login's record.
 type loginState struct {
-	failures  int
-	last      time.Time // last attempt reserved
-	next      time.Time // no attempt is checked before
-	prevNext  time.Time // next before the last reservation (Release)
-	prevLast  time.Time
-	delayedAt bool // the delay started in this episode (reported once)
+	Failures int       `json:"f"`
+	Last     time.Time `json:"l"`           // last attempt reserved
+	Next     time.Time `json:"n"`           // no attempt is checked before
+	PrevNext time.Time `json:"pn"`          // Next before the last reservation (Release)
+	PrevLast time.Time `json:"pl"`          // Last before it
+	Delayed  bool      `json:"d,omitempty"` // the delay started in this episode (reported once)
+}
+
+// empty reports whether the record holds nothing to keep.
+func (ls loginState) empty() bool {
+	return ls.Failures == 0 && ls.Last.IsZero() && ls.Next.IsZero() && !ls.Delayed
+}
+
+// addrState is an address's record.
+type addrState struct {
+	Failures []time.Time `json:"f"`           // in the window, oldest first
+	Reported bool        `json:"r,omitempty"` // its limit was reported in the current episode
 }
 
 // NewLimiter returns the default limiter: 3 free failures per login, then
@@ -56,11 +77,10 @@ type loginState struct {
 // (or IPv6 /64) in 15 minutes.
 func NewLimiter(clock sillage.Clock) *Limiter {
 	return &Limiter{Clock: clock, FreeFailures: 3, BaseDelay: 2 * time.Second, MaxDelay: 5 * time.Minute, Forget: time.Hour,
-		Window: 15 * time.Minute, MaxPerAddr: 30,
-		logins: map[string]*loginState{}, failures: map[string][]time.Time{}, reported: map[string]bool{}, sweepEveryIn: time.Minute}
+		Window: 15 * time.Minute, MaxPerAddr: 30, sweepEveryIn: time.Minute}
 }
 
-func loginKey(login string) string { return sillage.NormalizeLogin(login) }
+func loginKey(login string) string { return "l:" + sillage.NormalizeLogin(login) }
 
 // AddrKey is the key an address is counted under: the address itself for
 // IPv4, its /64 for IPv6.
@@ -89,121 +109,237 @@ func (l *Limiter) Delay(n int) time.Duration {
 	return min(d, l.MaxDelay)
 }
 
-func (l *Limiter) login(key string, now time.Time) *loginState {
-	st := l.logins[key]
-	if st != nil && now.Sub(st.last) >= l.Forget {
-		delete(l.logins, key)
-		st = nil
+// limiterTimeout bounds the database work of one attempt.
+const limiterTimeout = 10 * time.Second
+
+// update hands fn the records of login and addr, decoded, and keeps what
+// fn leaves in them: in one locked transaction with a Store, under the
+// mutex otherwise.
+func (l *Limiter) update(login, addr string, fn func(now time.Time, ls *loginState, as *addrState)) error {
+	lk, ak := loginKey(login), AddrKey(addr)
+	apply := func(now time.Time, states map[string]string) (map[string]string, error) {
+		var ls loginState
+		var as addrState
+		if s := states[lk]; s != "" {
+			if err := json.Unmarshal([]byte(s), &ls); err != nil {
+				return nil, err
+			}
+		}
+		if s := states[ak]; s != "" {
+			if err := json.Unmarshal([]byte(s), &as); err != nil {
+				return nil, err
+			}
+		}
+		fn(now, &ls, &as)
+		out := map[string]string{lk: "", ak: ""}
+		if !ls.empty() {
+			b, _ := json.Marshal(ls)
+			out[lk] = string(b)
+		}
+		if len(as.Failures) > 0 || as.Reported {
+			b, _ := json.Marshal(as)
+			out[ak] = string(b)
+		}
+		return out, nil
 	}
-	if st == nil {
-		st = &loginState{}
-		l.logins[key] = st
+	if l.Store == nil {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		now := l.Clock.Now()
+		l.sweepMemory(now)
+		out, err := apply(now, map[string]string{lk: l.mem[lk], ak: l.mem[ak]})
+		if err != nil {
+			return err
+		}
+		if l.mem == nil {
+			l.mem = map[string]string{}
+		}
+		for k, v := range out {
+			if v == "" {
+				delete(l.mem, k)
+			} else {
+				l.mem[k] = v
+			}
+		}
+		return nil
 	}
-	return st
+	ctx, cancel := context.WithTimeout(context.Background(), limiterTimeout)
+	defer cancel()
+	return l.Store.Write(ctx, func(tx *store.Tx) error {
+		now := tx.Now()
+		if l.sweepDue(now) {
+			// Records older than both periods say nothing any more.
+			if _, err := tx.Accounts().DeleteThrottleBefore(ctx, now.Add(-max(l.Forget, l.Window))); err != nil {
+				return err
+			}
+		}
+		states, err := tx.Accounts().LockThrottle(ctx, []string{lk, ak})
+		if err != nil {
+			return err
+		}
+		out, err := apply(now, states)
+		if err != nil {
+			return err
+		}
+		for k, v := range out {
+			if err := tx.Accounts().SaveThrottle(ctx, k, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
-func (l *Limiter) recent(key string, now time.Time) []time.Time {
-	fs := l.failures[key]
+// forget drops a login's record once it has been quiet for Forget.
+func (l *Limiter) forget(ls *loginState, now time.Time) {
+	if ls.Failures > 0 || !ls.Last.IsZero() {
+		if now.Sub(ls.Last) >= l.Forget {
+			*ls = loginState{}
+		}
+	}
+}
+
+// recent drops the address failures that left the window; under the limit
+// again, the address's episode is over.
+func (l *Limiter) recent(as *addrState, now time.Time) {
 	i := 0
-	for i < len(fs) && now.Sub(fs[i]) >= l.Window {
+	for i < len(as.Failures) && now.Sub(as.Failures[i]) >= l.Window {
 		i++
 	}
-	fs = fs[i:]
-	if len(fs) == 0 {
-		delete(l.failures, key)
-	} else {
-		l.failures[key] = fs
+	as.Failures = as.Failures[i:]
+	if len(as.Failures) < l.MaxPerAddr {
+		as.Reported = false
 	}
-	if len(fs) < l.MaxPerAddr {
-		delete(l.reported, key)
-	}
-	return fs
 }
 
 // Allow reports whether a sign-in for login from addr may be checked now,
 // and if not, when it may. An allowed attempt is counted as a failure
 // until Succeed or Release says otherwise.
 func (l *Limiter) Allow(login, addr string) (bool, time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.Clock.Now()
-	l.sweep(now)
-	ak := AddrKey(addr)
-	if fs := l.recent(ak, now); len(fs) >= l.MaxPerAddr {
-		return false, fs[len(fs)-l.MaxPerAddr].Add(l.Window)
+	ok, until, err := l.Check(login, addr)
+	if err != nil {
+		// Nothing can be counted: nothing is checked.
+		return false, l.Clock.Now().Add(l.BaseDelay)
 	}
-	st := l.login(loginKey(login), now)
-	if now.Before(st.next) {
-		return false, st.next
+	return ok, until
+}
+
+// Check is Allow that says why it could not judge the attempt (the
+// database is unreachable): the caller answers that, not "too many
+// attempts".
+func (l *Limiter) Check(login, addr string) (bool, time.Time, error) {
+	var ok bool
+	var until time.Time
+	err := l.update(login, addr, func(now time.Time, ls *loginState, as *addrState) {
+		l.recent(as, now)
+		if len(as.Failures) >= l.MaxPerAddr {
+			until = as.Failures[len(as.Failures)-l.MaxPerAddr].Add(l.Window)
+			return
+		}
+		l.forget(ls, now)
+		if now.Before(ls.Next) {
+			until = ls.Next
+			return
+		}
+		ls.PrevNext, ls.PrevLast = ls.Next, ls.Last
+		ls.Failures++
+		ls.Last = now
+		ls.Next = now.Add(l.Delay(ls.Failures))
+		as.Failures = append(as.Failures, now)
+		ok = true
+	})
+	if err != nil {
+		return false, time.Time{}, err
 	}
-	st.prevNext, st.prevLast = st.next, st.last
-	st.failures++
-	st.last = now
-	st.next = now.Add(l.Delay(st.failures))
-	l.failures[ak] = append(l.failures[ak], now)
-	return true, time.Time{}
+	return ok, until, nil
 }
 
 // Fail confirms an allowed attempt as a failure; it returns true when the
 // login's delays begin or the address reaches its limit, once per episode
 // (the moment to write the audit entry).
 func (l *Limiter) Fail(login, addr string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.Clock.Now()
 	report := false
-	if st := l.logins[loginKey(login)]; st != nil && st.failures >= l.FreeFailures && !st.delayedAt {
-		st.delayedAt, report = true, true
-	}
-	ak := AddrKey(addr)
-	if len(l.recent(ak, now)) >= l.MaxPerAddr && !l.reported[ak] {
-		l.reported[ak], report = true, true
-	}
+	l.update(login, addr, func(now time.Time, ls *loginState, as *addrState) {
+		if ls.Failures >= l.FreeFailures && !ls.Delayed {
+			ls.Delayed, report = true, true
+		}
+		l.recent(as, now)
+		if len(as.Failures) >= l.MaxPerAddr && !as.Reported {
+			as.Reported, report = true, true
+		}
+	})
 	return report
 }
 
 // Succeed forgets the failures of a login after a successful sign-in and
 // gives the address its attempt back.
 func (l *Limiter) Succeed(login, addr string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.logins, loginKey(login))
-	l.drop(AddrKey(addr))
+	l.update(login, addr, func(now time.Time, ls *loginState, as *addrState) {
+		*ls = loginState{}
+		dropLatest(as)
+	})
 }
 
 // Release gives back an allowed attempt that could not be checked (an
 // error before the password was compared).
 func (l *Limiter) Release(login, addr string) {
+	l.update(login, addr, func(now time.Time, ls *loginState, as *addrState) {
+		if ls.Failures > 0 {
+			ls.Failures--
+			ls.Next, ls.Last = ls.PrevNext, ls.PrevLast
+		}
+		dropLatest(as)
+	})
+}
+
+// dropLatest removes the latest attempt of an address.
+func dropLatest(as *addrState) {
+	if n := len(as.Failures); n > 0 {
+		as.Failures = as.Failures[:n-1]
+	}
+}
+
+// sweepDue reports whether a sweep of old records is due (at most once
+// per sweepEveryIn in this process).
+func (l *Limiter) sweepDue(now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if st := l.logins[loginKey(login)]; st != nil && st.failures > 0 {
-		st.failures--
-		st.next, st.last = st.prevNext, st.prevLast
+	every := l.sweepEveryIn
+	if every <= 0 {
+		every = time.Minute
 	}
-	l.drop(AddrKey(addr))
+	if now.Sub(l.lastSweep) < every {
+		return false
+	}
+	l.lastSweep = now
+	return true
 }
 
-// drop removes the latest attempt of an address.
-func (l *Limiter) drop(key string) {
-	fs := l.failures[key]
-	if len(fs) <= 1 {
-		delete(l.failures, key)
-		return
+// sweepMemory drops the in-memory records the limiter forgot (l.mu held).
+func (l *Limiter) sweepMemory(now time.Time) {
+	every := l.sweepEveryIn
+	if every <= 0 {
+		every = time.Minute
 	}
-	l.failures[key] = fs[:len(fs)-1]
-}
-
-func (l *Limiter) sweep(now time.Time) {
-	if now.Sub(l.lastSweep) < l.sweepEveryIn {
+	if now.Sub(l.lastSweep) < every {
 		return
 	}
 	l.lastSweep = now
-	for k := range l.failures {
-		l.recent(k, now)
-	}
-	for k, st := range l.logins {
-		if now.Sub(st.last) >= l.Forget {
-			delete(l.logins, k)
+	for k, v := range l.mem {
+		if strings.HasPrefix(k, "l:") {
+			var ls loginState
+			if json.Unmarshal([]byte(v), &ls) == nil {
+				if l.forget(&ls, now); ls.empty() {
+					delete(l.mem, k)
+				}
+			}
+			continue
+		}
+		var as addrState
+		if json.Unmarshal([]byte(v), &as) == nil {
+			if l.recent(&as, now); len(as.Failures) == 0 {
+				delete(l.mem, k)
+			}
 		}
 	}
 }

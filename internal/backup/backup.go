@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/ident"
 	"github.com/sillage/sillage/internal/keyreg"
 	"github.com/sillage/sillage/internal/store"
@@ -64,7 +65,11 @@ type Options struct {
 	BlobDir   string // the content-addressed store (its sha256/ folder)
 	Keys      []Key
 	SkipBlobs bool // list the files without copying them (rsync them yourself)
-	Clock     sillage.Clock
+	// Blobs, when set, is where the listed files are looked for instead of
+	// BlobDir (an object store's bucket, which this command does not copy:
+	// use SkipBlobs with it).
+	Blobs blob.Store
+	Clock sillage.Clock
 	// AfterSnapshot, when set, runs once the database copy is taken and
 	// before the files are copied (tests).
 	AfterSnapshot func()
@@ -198,7 +203,10 @@ func Create(ctx context.Context, dest string, o Options) (*Meta, error) {
 	sort.Strings(refs)
 	for _, sum := range refs {
 		size, ok := copied[sum]
-		if o.SkipBlobs {
+		switch {
+		case o.SkipBlobs && o.Blobs != nil:
+			size, ok = storedSize(o.Blobs, sum)
+		case o.SkipBlobs:
 			info, err := os.Stat(filepath.Join(o.BlobDir, blobPath(sum)))
 			ok = err == nil
 			if ok {
@@ -519,4 +527,18 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// storedSize is the size of a blob of the store, false when it lacks it.
+func storedSize(b blob.Store, sum string) (int64, bool) {
+	f, err := b.Open(sum)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return 0, false
+	}
+	return info.Size(), true
 }

@@ -211,6 +211,23 @@ func TestBackupRefusals(t *testing.T) {
 			if _, err := backup.Create(ctx, dest, o); err == nil || !strings.Contains(err.Error(), "existe déjà") {
 				t.Fatalf("backup over an existing one: %v", err)
 			}
+			// Files in a store of their own (an object store's bucket):
+			// listed, looked for there, not in the data directory.
+			elsewhere, err := blob.Open(t.TempDir(), 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer elsewhere.Close()
+			for i := range 4 {
+				elsewhere.Put(strings.NewReader(fmt.Sprintf("fichier %d %s", i, strings.Repeat("x", 2000))))
+			}
+			o.Blobs, o.BlobDir = elsewhere, filepath.Join(t.TempDir(), "absent")
+			meta, err = backup.Create(ctx, filepath.Join(t.TempDir(), "b"), o)
+			if err != nil || meta.BlobsCopied || meta.Blobs != 4 || len(meta.MissingBlobs) != 1 || meta.BlobBytes != 4*2010 {
+				t.Fatalf("files in a store of their own: %+v %v", meta, err)
+			}
+			o = in.options()
+			o.SkipBlobs = true
 
 			// Missing file of the backup.
 			os.Rename(filepath.Join(dest, backup.BlobListFile), filepath.Join(dest, "x"))

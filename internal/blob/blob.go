@@ -29,8 +29,9 @@ import (
 // DefaultMaxSize bounds one file (attachments, documents).
 const DefaultMaxSize = 20 << 20
 
-// Store is a content-addressed file store.
-type Store struct {
+// Local is the content-addressed file store in a folder of the local
+// file system (or one every process mounts).
+type Local struct {
 	root    *os.Root
 	dir     string
 	maxSize int64
@@ -49,7 +50,7 @@ type Ref struct {
 
 // Open opens (creating it if needed) the blob store in dir. maxSize bounds
 // each Put; 0 means DefaultMaxSize.
-func Open(dir string, maxSize int64) (*Store, error) {
+func Open(dir string, maxSize int64) (*Local, error) {
 	if maxSize <= 0 {
 		maxSize = DefaultMaxSize
 	}
@@ -76,7 +77,7 @@ func Open(dir string, maxSize int64) (*Store, error) {
 		root.Close()
 		return nil, sillage.Wrap(sillage.KindUnavailable, err, fmt.Sprintf("le dossier des fichiers %s n'est pas accessible en écriture", dir))
 	}
-	return &Store{root: root, dir: dir, maxSize: maxSize, scratch: sd, tmpRel: path.Join("tmp", filepath.Base(sd.Path))}, nil
+	return &Local{root: root, dir: dir, maxSize: maxSize, scratch: sd, tmpRel: path.Join("tmp", filepath.Base(sd.Path))}, nil
 }
 
 // ScratchPrefix names the temporary folder of each process in tmp/ (a
@@ -108,13 +109,13 @@ func SweepTemporary(tmpDir string) int {
 }
 
 // Close releases the store and removes its temporary folder.
-func (s *Store) Close() error {
+func (s *Local) Close() error {
 	s.scratch.Close()
 	return s.root.Close()
 }
 
 // MaxSize is the largest file Put accepts.
-func (s *Store) MaxSize() int64 { return s.maxSize }
+func (s *Local) MaxSize() int64 { return s.maxSize }
 
 // ErrTooLarge is returned by Put for a file over the size limit.
 var ErrTooLarge = errors.New("fichier trop volumineux")
@@ -123,13 +124,13 @@ var ErrTooLarge = errors.New("fichier trop volumineux")
 // written to a temporary file, synced, then renamed to its address, so a
 // crash leaves either no blob or a whole one. Storing the same content twice
 // keeps one copy.
-func (s *Store) Put(r io.Reader) (Ref, error) { return s.put(r, true) }
+func (s *Local) Put(r io.Reader) (Ref, error) { return s.put(r, true) }
 
 // PutDeferred is Put without the sync of each file: for work that writes
 // many files and records them in batches (the changeover's archives). Call
 // Sync before committing the rows that reference them, so that no
 // committed row can point at a file a crash would lose.
-func (s *Store) PutDeferred(r io.Reader) (Ref, error) { return s.put(r, false) }
+func (s *Local) PutDeferred(r io.Reader) (Ref, error) { return s.put(r, false) }
 
 // syncWorkers is how many files Sync flushes at once: the file system
 // commits concurrent flushes together.
@@ -139,7 +140,7 @@ const syncWorkers = 8
 // folders that name them (a renamed file is only durable once its folder
 // is). Only these: a flush of the whole file system (syncfs) would also
 // wait for every other process's writes, PostgreSQL's included.
-func (s *Store) Sync() error {
+func (s *Local) Sync() error {
 	s.mu.Lock()
 	names := s.unsynced
 	s.unsynced = nil
@@ -176,7 +177,7 @@ func (s *Store) Sync() error {
 }
 
 // syncAll fsyncs these files or folders of the store, syncWorkers at once.
-func (s *Store) syncAll(names []string) error {
+func (s *Local) syncAll(names []string) error {
 	work := make(chan string)
 	errs := make(chan error, syncWorkers)
 	for range min(syncWorkers, len(names)) {
@@ -201,7 +202,7 @@ func (s *Store) syncAll(names []string) error {
 	return err
 }
 
-func (s *Store) syncOne(name string) error {
+func (s *Local) syncOne(name string) error {
 	f, err := s.root.Open(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil // collected since: nothing of it to keep
@@ -217,7 +218,7 @@ func (s *Store) syncOne(name string) error {
 }
 
 // deferSync notes a blob written without sync, for the next Sync.
-func (s *Store) deferSync(name string) {
+func (s *Local) deferSync(name string) {
 	s.mu.Lock()
 	if s.unsynced == nil {
 		s.unsynced = map[string]bool{}
@@ -226,7 +227,7 @@ func (s *Store) deferSync(name string) {
 	s.mu.Unlock()
 }
 
-func (s *Store) put(r io.Reader, sync bool) (Ref, error) {
+func (s *Local) put(r io.Reader, sync bool) (Ref, error) {
 	tmpName := path.Join(s.tmpRel, randomName())
 	f, err := s.root.OpenFile(tmpName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
 	if err != nil {
@@ -258,8 +259,13 @@ func (s *Store) put(r io.Reader, sync bool) (Ref, error) {
 		return Ref{}, sillage.Wrap(sillage.KindUnavailable, err, "écriture du fichier")
 	}
 	var durable []string // what a synced Put flushes after its rename
-	if _, err := s.root.Stat(final); err == nil {
-		s.root.Remove(tmpName) // already stored: content-addressed
+	// Already stored (content-addressed): written again, its date is
+	// renewed so that the collector's grace period starts again, or an old
+	// unreferenced copy could go before the row that now refers to it
+	// commits. A copy the collector removes meanwhile is written anew.
+	now := time.Now()
+	if err := s.root.Chtimes(final, now, now); err == nil {
+		s.root.Remove(tmpName)
 		if sync && s.isUnsynced(final) {
 			// A deferred write of the same content, not flushed yet:
 			// this caller is promised a durable blob now.
@@ -296,7 +302,7 @@ func (s *Store) put(r io.Reader, sync bool) (Ref, error) {
 
 // isUnsynced reports whether name waits for the next Sync (which flushes
 // it again, harmlessly, if a synced Put flushed it meanwhile).
-func (s *Store) isUnsynced(name string) bool {
+func (s *Local) isUnsynced(name string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.unsynced[name]
@@ -309,7 +315,7 @@ func randomName() string {
 }
 
 // name is the path of a blob: sha256/ab/abcdef…
-func (s *Store) name(sum string) string { return path.Join("sha256", sum[:2], sum) }
+func (s *Local) name(sum string) string { return path.Join("sha256", sum[:2], sum) }
 
 // validSum refuses anything but 64 lowercase hex digits, so a hash taken
 // from a request or a file can never name another path.
@@ -327,7 +333,7 @@ func validSum(sum string) bool {
 }
 
 // Open returns the blob's content.
-func (s *Store) Open(sum string) (*os.File, error) {
+func (s *Local) Open(sum string) (File, error) {
 	if !validSum(sum) {
 		return nil, sillage.Errorf(sillage.KindNotFound, "fichier introuvable")
 	}
@@ -342,7 +348,7 @@ func (s *Store) Open(sum string) (*os.File, error) {
 }
 
 // Has reports whether the blob is stored.
-func (s *Store) Has(sum string) bool {
+func (s *Local) Has(sum string) bool {
 	if !validSum(sum) {
 		return false
 	}
@@ -356,7 +362,7 @@ func (s *Store) Has(sum string) bool {
 // it once the rows that referred to the blob are committed as deleted,
 // outside any write transaction. It reports whether a file was removed; a
 // blob already gone is not an error.
-func (s *Store) RemoveIfUnreferenced(sum string, referenced func(sum string) (bool, error)) (bool, error) {
+func (s *Local) RemoveIfUnreferenced(sum string, referenced func(sum string) (bool, error)) (bool, error) {
 	if !validSum(sum) {
 		return false, nil
 	}
@@ -390,7 +396,7 @@ type CollectReport struct {
 // written before olderThan. The grace period protects a blob written by a
 // transaction that has not committed its row yet. Run it outside any
 // transaction: it only reads the set of references.
-func (s *Store) Collect(ctx context.Context, refs map[string]bool, olderThan time.Time) (CollectReport, error) {
+func (s *Local) Collect(ctx context.Context, refs map[string]bool, olderThan time.Time) (CollectReport, error) {
 	var rep CollectReport
 	err := fs.WalkDir(s.root.FS(), "sha256", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {

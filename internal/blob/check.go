@@ -47,6 +47,6 @@ func CheckDir(dir string, minFree int64) error {
 
 // Check is CheckDir on the store's own folder (its temporary files' one,
 // where every file is written first).
-func (s *Store) Check(minFree int64) error {
+func (s *Local) Check(minFree int64) error {
 	return CheckDir(filepath.Join(s.dir, "tmp"), minFree)
 }

@@ -64,6 +64,15 @@ type Config struct {
 	// SSOFile (SILLAGE_SSO_FILE) describes the single sign-on providers
 	// (JSON, docs/sso.md); "" : none, passwords only.
 	SSOFile string
+	// The files on an S3-compatible object store instead of DataDir/files
+	// (SILLAGE_BLOB_S3_*): what several servers share.
+	BlobS3Endpoint  string // host:port; "" : files in the data directory
+	BlobS3Bucket    string
+	BlobS3AccessKey string
+	BlobS3SecretKey string // secret
+	BlobS3Region    string
+	BlobS3Prefix    string // a folder of the bucket ("" : its root)
+	BlobS3TLS       bool   // https (default true)
 	// CredentialListDays: how long a credential list (one-time passwords)
 	// is kept (SILLAGE_CREDENTIAL_LIST_DAYS, 1 to 30).
 	CredentialListDays int
@@ -89,6 +98,7 @@ func Default() Config {
 		JobWorkers:         2,
 		APITokenLifetime:   90 * 24 * time.Hour,
 		CredentialListDays: 7,
+		BlobS3TLS:          true,
 	}
 }
 
@@ -180,6 +190,20 @@ var envVars = []envVar{
 		ps, err := ParseProxies(s)
 		c.MetricsFrom = ps
 		return err
+	}},
+	{"SILLAGE_BLOB_S3_ENDPOINT", func(c *Config, s string) error { c.BlobS3Endpoint = strings.TrimSpace(s); return nil }},
+	{"SILLAGE_BLOB_S3_BUCKET", func(c *Config, s string) error { c.BlobS3Bucket = strings.TrimSpace(s); return nil }},
+	{"SILLAGE_BLOB_S3_ACCESS_KEY", func(c *Config, s string) error { c.BlobS3AccessKey = strings.TrimSpace(s); return nil }},
+	{"SILLAGE_BLOB_S3_SECRET_KEY", func(c *Config, s string) error { c.BlobS3SecretKey = strings.TrimSpace(s); return nil }},
+	{"SILLAGE_BLOB_S3_REGION", func(c *Config, s string) error { c.BlobS3Region = strings.TrimSpace(s); return nil }},
+	{"SILLAGE_BLOB_S3_PREFIX", func(c *Config, s string) error { c.BlobS3Prefix = strings.TrimSpace(s); return nil }},
+	{"SILLAGE_BLOB_S3_TLS", func(c *Config, s string) error {
+		b, err := strconv.ParseBool(strings.TrimSpace(s))
+		c.BlobS3TLS = b
+		if err != nil {
+			return fmt.Errorf("true ou false attendu")
+		}
+		return nil
 	}},
 	{"SILLAGE_SECURE_COOKIES", func(c *Config, s string) error {
 		b, err := strconv.ParseBool(strings.TrimSpace(s))
@@ -308,6 +332,14 @@ func (c *Config) Validate() error {
 		// travel in clear.
 		c.SecureCookies = true
 	}
+	if c.BlobS3Endpoint != "" {
+		if strings.Contains(c.BlobS3Endpoint, "://") || strings.Contains(c.BlobS3Endpoint, "/") {
+			return sillage.Errorf(sillage.KindInvalid, "SILLAGE_BLOB_S3_ENDPOINT attend hôte:port, sans https:// ni chemin (https se règle par SILLAGE_BLOB_S3_TLS)")
+		}
+		if c.BlobS3Bucket == "" || c.BlobS3AccessKey == "" || c.BlobS3SecretKey == "" {
+			return sillage.Errorf(sillage.KindInvalid, "le stockage objet (SILLAGE_BLOB_S3_ENDPOINT) demande aussi SILLAGE_BLOB_S3_BUCKET, SILLAGE_BLOB_S3_ACCESS_KEY et SILLAGE_BLOB_S3_SECRET_KEY")
+		}
+	}
 	if c.MetricsAddr != "" && c.MetricsAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
 		return sillage.Errorf(sillage.KindInvalid, "SILLAGE_METRICS_ADDR doit différer de l'adresse d'écoute du site (SILLAGE_ADDR)")
 	}
@@ -351,7 +383,11 @@ func (c *Config) Clock() sillage.Clock {
 	return sillage.SystemClock{}
 }
 
-// BlobDir is where files are stored.
+// BlobS3 reports whether the files live on an S3-compatible object store.
+func (c *Config) BlobS3() bool { return c.BlobS3Endpoint != "" }
+
+// BlobDir is where files are stored (when not on an object store; the
+// object store's temporary files are written under its tmp/ folder).
 func (c *Config) BlobDir() string { return filepath.Join(c.DataDir, "files") }
 
 // HeldImportsDir is where the imports held for a confirmation wait, sealed.
@@ -413,6 +449,13 @@ func (c *Config) Settings() []Setting {
 		{"jeton des métriques", "SILLAGE_METRICS_TOKEN", masked(c.MetricsToken)},
 		{"adresse d'écoute des métriques", "SILLAGE_METRICS_ADDR", orNone(c.MetricsAddr, "aucune (sur le site)")},
 		{"durée de vie des jetons d'API", "SILLAGE_API_TOKEN_DAYS", sillage.FormatDuration(c.APITokenLifetime)},
+		{"stockage objet des fichiers", "SILLAGE_BLOB_S3_ENDPOINT", orNone(c.BlobS3Endpoint, "aucun (dossier des données)")},
+		{"compartiment du stockage objet", "SILLAGE_BLOB_S3_BUCKET", c.BlobS3Bucket},
+		{"dossier dans le compartiment", "SILLAGE_BLOB_S3_PREFIX", c.BlobS3Prefix},
+		{"région du stockage objet", "SILLAGE_BLOB_S3_REGION", c.BlobS3Region},
+		{"clé d'accès du stockage objet", "SILLAGE_BLOB_S3_ACCESS_KEY", c.BlobS3AccessKey},
+		{"clé secrète du stockage objet", "SILLAGE_BLOB_S3_SECRET_KEY", masked(c.BlobS3SecretKey)},
+		{"stockage objet en HTTPS", "SILLAGE_BLOB_S3_TLS", sillage.FormatBool(c.BlobS3TLS)},
 	}
 }
 

@@ -60,6 +60,10 @@ func TestInvalid(t *testing.T) {
 		{map[string]string{"SILLAGE_DATA_DIR": "/srv/data", "SILLAGE_SECRETS_KEY_FILE": "/srv/data"}, "ne doit pas être dans le dossier des données"},
 		{map[string]string{"SILLAGE_CREDENTIAL_LIST_DAYS": "0"}, "entre 1 et 30"},
 		{map[string]string{"SILLAGE_CREDENTIAL_LIST_DAYS": "31"}, "entre 1 et 30"},
+		{map[string]string{"SILLAGE_BLOB_S3_ENDPOINT": "s3.example.fr:443"}, "SILLAGE_BLOB_S3_BUCKET"},
+		{map[string]string{"SILLAGE_BLOB_S3_ENDPOINT": "https://s3.example.fr", "SILLAGE_BLOB_S3_BUCKET": "b",
+			"SILLAGE_BLOB_S3_ACCESS_KEY": "a", "SILLAGE_BLOB_S3_SECRET_KEY": "s"}, "sans https://"},
+		{map[string]string{"SILLAGE_BLOB_S3_TLS": "peut-être"}, "SILLAGE_BLOB_S3_TLS"},
 	}
 	for _, tt := range tests {
 		c := Default()
@@ -148,5 +152,30 @@ func TestUseDataDir(t *testing.T) {
 	}
 	if !c.DefaultIDKeyCreate || c.DefaultAuditKeyCreate {
 		t.Errorf("created by default: id key %v (want true), audit key %v (want false)", c.DefaultIDKeyCreate, c.DefaultAuditKeyCreate)
+	}
+}
+
+// TestBlobS3: the object store is off by default, over HTTPS when set, its
+// secret key never printed.
+func TestBlobS3(t *testing.T) {
+	c := Default()
+	if err := c.Validate(); err != nil || c.BlobS3() {
+		t.Fatalf("default: S3 %v, %v", c.BlobS3(), err)
+	}
+	c = Default()
+	if err := c.FromEnv(env(map[string]string{"SILLAGE_BLOB_S3_ENDPOINT": "s3.example.fr:443", "SILLAGE_BLOB_S3_BUCKET": "sillage",
+		"SILLAGE_BLOB_S3_ACCESS_KEY": "AKIA", "SILLAGE_BLOB_S3_SECRET_KEY": "tres-secret"})); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if !c.BlobS3() || !c.BlobS3TLS || c.BlobS3Bucket != "sillage" {
+		t.Fatalf("config = %+v", c)
+	}
+	for _, s := range c.Settings() {
+		if strings.Contains(s.Value, "tres-secret") {
+			t.Fatalf("setting %q shows the secret key", s.Name)
+		}
 	}
 }

@@ -38,7 +38,7 @@ type Result struct {
 
 // Generate stores the academy. The keyring hashes the synthetic INEs, as an
 // import would; blobs receives the sheets' files (nil: no files).
-func Generate(ctx context.Context, st *store.Store, blobs *blob.Store, kr ident.Keyring, o Options, progress func(string)) (*Result, error) {
+func Generate(ctx context.Context, st *store.Store, blobs blob.Store, kr ident.Keyring, o Options, progress func(string)) (*Result, error) {
 	o = o.withDefaults()
 	if progress == nil {
 		progress = func(string) {}
@@ -76,7 +76,7 @@ func Generate(ctx context.Context, st *store.Store, blobs *blob.Store, kr ident.
 
 type generator struct {
 	st       *store.Store
-	blobs    *blob.Store
+	blobs    blob.Store
 	kr       ident.Keyring
 	o        Options
 	res      *Result

@@ -107,7 +107,7 @@ func (ExpireArgs) Kind() string { return KindExpire }
 // Config is what the queue needs.
 type Config struct {
 	Store     *store.Store
-	Blobs     *blob.Store // nil: no collection
+	Blobs     blob.Store // nil: no collection
 	Retention sillage.Retention
 	// SweepHour, SweepMinute: the daily sweep (local time).
 	SweepHour, SweepMinute int

@@ -26,7 +26,7 @@ var uaiA, uaiB = uaiN(1), uaiN(2)
 
 // mover stores a student who left A with a sheet and a file, and the same
 // student new at B: the next transfer run moves the record.
-func mover(t *testing.T, st *store.Store, blobs *blob.Store) (originID, destID int64, orphan string) {
+func mover(t *testing.T, st *store.Store, blobs blob.Store) (originID, destID int64, orphan string) {
 	t.Helper()
 	ctx := context.Background()
 	ref, err := blobs.Put(bytes.NewReader([]byte("%PDF-1.4 compte rendu")))

@@ -268,7 +268,7 @@ func option(code, level string, labels map[string]string, what string) (string, 
 }
 
 // CloseCycle closes an end-of-cycle report and archives its PDF.
-func CloseCycle(ctx context.Context, st *store.Store, blobs *blob.Store, uai sillage.UAI, who sillage.Who, actor audit.Actor, studentID int64, cycle int) error {
+func CloseCycle(ctx context.Context, st *store.Store, blobs blob.Store, uai sillage.UAI, who sillage.Who, actor audit.Actor, studentID int64, cycle int) error {
 	return st.Write(ctx, func(tx *store.Tx) error {
 		v, err := LoadCycle(ctx, tx, uai, who, studentID, cycle)
 		if err != nil {

@@ -127,7 +127,7 @@ func addLine(r *lsu.Report, l lsu.Line) {
 // A refused export is recorded too, so its report can be read. Errors are
 // what prevents an export from running at all (bad selection, configured
 // schemas but no xmllint); the outcome carries the report otherwise.
-func Run(ctx context.Context, st *store.Store, blobs *blob.Store, uai sillage.UAI, req Request) (out *Outcome, err error) {
+func Run(ctx context.Context, st *store.Store, blobs blob.Store, uai sillage.UAI, req Request) (out *Outcome, err error) {
 	var loaded *Loaded
 	err = st.Read(ctx, func(tx *store.Tx) (err error) {
 		loaded, err = Load(ctx, tx, uai, req.Selection, LoadOptions{Version: req.Version, ONDE: req.ONDE, AppVersion: req.AppVersion, Now: st.Clock().Now()})
@@ -363,7 +363,7 @@ func produce(ctx context.Context, plan *lsu.Plan, req Request, dir, base string,
 }
 
 // ReadReport reads the report kept with an export.
-func ReadReport(blobs *blob.Store, e sillage.LSUExport) (*lsu.Report, error) {
+func ReadReport(blobs blob.Store, e sillage.LSUExport) (*lsu.Report, error) {
 	f, err := blobs.Open(e.ReportSHA256)
 	if err != nil {
 		return nil, sillage.Wrap(sillage.KindNotFound, err, "rapport de l'export introuvable")

@@ -41,7 +41,7 @@ func requireXmllint(tb testing.TB) {
 	}
 }
 
-func openBlobs(tb testing.TB) *blob.Store {
+func openBlobs(tb testing.TB) blob.Store {
 	b, err := blob.Open(tb.TempDir(), 0)
 	if err != nil {
 		tb.Fatal(err)
@@ -81,7 +81,7 @@ func readONDE(t testing.TB, data []byte) *onde.PupilsFile {
 	return pf
 }
 
-func run(t testing.TB, st *store.Store, blobs *blob.Store, uai sillage.UAI, req livret.Request) *livret.Outcome {
+func run(t testing.TB, st *store.Store, blobs blob.Store, uai sillage.UAI, req livret.Request) *livret.Outcome {
 	t.Helper()
 	req.SchemaDir = sharedref.Path(t, "lsu")
 	req.Actor = actor

@@ -491,13 +491,13 @@ func errClosed() error {
 
 // CloseReport closes a student's periodic report, archives its PDF and
 // records it in the audit log, in one transaction.
-func CloseReport(ctx context.Context, st *store.Store, blobs *blob.Store, uai sillage.UAI, who sillage.Who, actor audit.Actor, studentID, periodID int64) error {
+func CloseReport(ctx context.Context, st *store.Store, blobs blob.Store, uai sillage.UAI, who sillage.Who, actor audit.Actor, studentID, periodID int64) error {
 	return st.Write(ctx, func(tx *store.Tx) error {
 		return closeReport(ctx, tx, blobs, uai, who, actor, studentID, periodID)
 	})
 }
 
-func closeReport(ctx context.Context, tx *store.Tx, blobs *blob.Store, uai sillage.UAI, who sillage.Who, actor audit.Actor, studentID, periodID int64) error {
+func closeReport(ctx context.Context, tx *store.Tx, blobs blob.Store, uai sillage.UAI, who sillage.Who, actor audit.Actor, studentID, periodID int64) error {
 	v, err := LoadReport(ctx, tx, uai, who, studentID, periodID)
 	if err != nil {
 		return err
@@ -532,7 +532,7 @@ func closeReport(ctx context.Context, tx *store.Tx, blobs *blob.Store, uai silla
 
 // CloseClass closes every draft report of a division for a period (the
 // head teacher's "close the class"), and returns how many were closed.
-func CloseClass(ctx context.Context, st *store.Store, blobs *blob.Store, uai sillage.UAI, who sillage.Who, actor audit.Actor, divisionID, periodID int64) (int, error) {
+func CloseClass(ctx context.Context, st *store.Store, blobs blob.Store, uai sillage.UAI, who sillage.Who, actor audit.Actor, divisionID, periodID int64) (int, error) {
 	n := 0
 	err := st.Write(ctx, func(tx *store.Tx) error {
 		v, err := LoadClass(ctx, tx, uai, who, divisionID, periodID)
@@ -583,7 +583,7 @@ func mayReopen(who sillage.Who, closed bool) error {
 	return nil
 }
 
-func archivePDF(ctx context.Context, tx *store.Tx, blobs *blob.Store, uai sillage.UAI, who sillage.Who, kind string, reportID int64,
+func archivePDF(ctx context.Context, tx *store.Tx, blobs blob.Store, uai sillage.UAI, who sillage.Who, kind string, reportID int64,
 	s sillage.Student, d sillage.Division, year sillage.SchoolYear, title string, pdf *bytes.Buffer) error {
 	ref, err := blobs.Put(pdf)
 	if err != nil {

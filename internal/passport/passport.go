@@ -47,7 +47,7 @@ type Options struct {
 // Write streams the full record of a student of an establishment as a ZIP
 // to w. External ids (ELEVE_ID, STS-web ids) are left out: the archive goes
 // to the student, a parent or the direction, who may not see them.
-func Write(ctx context.Context, st *store.Store, blobs *blob.Store, uai sillage.UAI, studentID int64, w io.Writer, opts Options) error {
+func Write(ctx context.Context, st *store.Store, blobs blob.Store, uai sillage.UAI, studentID int64, w io.Writer, opts Options) error {
 	var recs *records.Records
 	var sr *records.StudentRecord
 	var now time.Time

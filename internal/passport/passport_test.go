@@ -37,7 +37,7 @@ func pdfOf(seed uint64, size int) []byte {
 
 type built struct {
 	student sillage.Student
-	blobs   *blob.Store
+	blobs   blob.Store
 	files   map[string][]byte // sha256 -> content
 	results int
 }

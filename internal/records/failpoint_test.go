@@ -67,7 +67,7 @@ var errInjected = errors.New("panne injectée")
 func TestImportFailpoints(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, ref *store.Store, _ *storetest.Clock) {
 		ctx := context.Background()
-		req := func(blobs *blob.Store) records.ImportRequest {
+		req := func(blobs blob.Store) records.ImportRequest {
 			return records.ImportRequest{UAI: uai, Actor: audit.Actor{Role: "administrator", Name: "Admin"}, Blobs: blobs}
 		}
 		newSchool(t, ref)

@@ -24,7 +24,7 @@ type ImportRequest struct {
 	DryRun bool // check and count everything, change nothing
 	// Blobs receives the files given in "contenu_base64" (and is where a
 	// file named only by its sha256 is looked for). Nil refuses files.
-	Blobs  *blob.Store
+	Blobs  blob.Store
 	Limits FileLimits
 }
 

@@ -380,7 +380,7 @@ func (r *run) writeOne(ctx context.Context, d *yearData, j archiveJob) (blob.Ref
 // runs in its own goroutine on one end of a pipe, the store reads the
 // other end, so the archive is never held in memory. The file is not synced
 // here: see flush in writeArchives.
-func putZip(blobs *blob.Store, modified time.Time, write func(a *archiveWriter) error) (blob.Ref, error) {
+func putZip(blobs blob.Store, modified time.Time, write func(a *archiveWriter) error) (blob.Ref, error) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {

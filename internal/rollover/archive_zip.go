@@ -124,7 +124,7 @@ func (a *archiveWriter) entry(name string) (io.Writer, error) {
 // is when compressed already (scans, photos, office files, most PDFs:
 // blob.Compressed judges by content), deflated otherwise (LSU XML, text,
 // the PDFs Sillage writes). A missing blob is reported, not fatal.
-func (a *archiveWriter) copyBlob(blobs *blob.Store, name, sha string, modified time.Time, missing *[]string) error {
+func (a *archiveWriter) copyBlob(blobs blob.Store, name, sha string, modified time.Time, missing *[]string) error {
 	src, err := blobs.Open(sha)
 	if sillage.KindOf(err) == sillage.KindNotFound {
 		*missing = append(*missing, name)
@@ -315,7 +315,7 @@ func sortStudents(list []*records.StudentRecord) {
 // with the results per student and competence (CSV and PDF), the comments,
 // the Livret Scolaire report PDFs of the year and the LSU files exported
 // for the division.
-func (d *yearData) writeClass(a *archiveWriter, blobs *blob.Store, div sillage.Division) error {
+func (d *yearData) writeClass(a *archiveWriter, blobs blob.Store, div sillage.Division) error {
 	members := d.classMembers(div)
 	evals := d.byDivision[div.ID]
 	pdfs := lastPDFs(d.pdfs[div.Code])
@@ -551,7 +551,7 @@ func (d *yearData) studentYear(sr *records.StudentRecord) records.StudentRecord 
 // writeStudent writes a student's archive of year N: the readable record
 // (HTML), the same data in the records JSON format, their results as CSV,
 // the files attached to their sheets, and their Livret Scolaire reports.
-func (d *yearData) writeStudent(a *archiveWriter, blobs *blob.Store, sr *records.StudentRecord) error {
+func (d *yearData) writeStudent(a *archiveWriter, blobs blob.Store, sr *records.StudentRecord) error {
 	yr := d.studentYear(sr)
 	pdfs := lastPDFs(d.pdfsOf[sr.Student.ID])
 	// Files: fichiers/NN-sheet/name, as the full-record download names them.
@@ -745,7 +745,7 @@ func (d *yearData) studentHTML(w io.Writer, yr *records.StudentRecord, paths map
 
 // writeEstablishmentLSU writes the archive of the LSU files exported for
 // the whole establishment, a level or a student.
-func (d *yearData) writeEstablishmentLSU(a *archiveWriter, blobs *blob.Store) error {
+func (d *yearData) writeEstablishmentLSU(a *archiveWriter, blobs blob.Store) error {
 	exports := d.exports[""]
 	var b strings.Builder
 	fmt.Fprintf(&b, "Fichiers LSU exportés pour l'année %s, hors exports d'une seule division\n", d.year)

@@ -133,11 +133,19 @@ func SetOverride(ctx context.Context, tx *store.Tx, uai sillage.UAI, cal Calenda
 	return tx.Periods().SetSetting(ctx, uai, overrideKey(cal.Year), v)
 }
 
+// DefaultBlockerTTL is how long a Blocker keeps an establishment's window:
+// short, because several server processes share one database and each
+// has its own cache (one read per establishment every few seconds).
+const DefaultBlockerTTL = 5 * time.Second
+
 // Blocker answers the web layer's AccessBlocked hook, with a short cache:
 // it is asked on every signed-in request.
 type Blocker struct {
 	Store *store.Store
-	TTL   time.Duration // default 30 seconds
+	// TTL bounds how long a window is kept (default 5 seconds):
+	// Invalidate reaches only this process, so a change made through
+	// another server process is seen here within TTL.
+	TTL time.Duration
 
 	mu    sync.Mutex
 	cache map[blockKey]blockEntry
@@ -174,7 +182,7 @@ func (b *Blocker) Invalidate(uai sillage.UAI) {
 func (b *Blocker) window(ctx context.Context, uai sillage.UAI, year sillage.SchoolYear) (BlockingWindow, error) {
 	ttl := b.TTL
 	if ttl <= 0 {
-		ttl = 30 * time.Second
+		ttl = DefaultBlockerTTL
 	}
 	k := blockKey{uai, year}
 	b.mu.Lock()

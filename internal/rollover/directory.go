@@ -550,7 +550,7 @@ const InitFilePurpose = sealbox.PurposeInitFile
 // SealedPut returns the put function of UploadInitFile that stores the file
 // sealed by box: the blob store never holds the INEs in clear while the
 // file waits for step 4 (weeks). The size returned is the file's own.
-func SealedPut(blobs *blob.Store, box *sealbox.Box) func(io.Reader) (string, int64, error) {
+func SealedPut(blobs blob.Store, box *sealbox.Box) func(io.Reader) (string, int64, error) {
 	return func(r io.Reader) (string, int64, error) {
 		if box == nil {
 			return "", 0, sillage.Errorf(sillage.KindUnavailable, "clé de chiffrement absente (SILLAGE_SECRETS_KEY_FILE) : le fichier d'initialisation ne peut pas être conservé")

@@ -87,7 +87,7 @@ type Engine struct {
 	// Blobs holds the archives written and the files read (attachments,
 	// report PDFs, initialisation files). Its size limit must allow the
 	// largest archive: the command opens it without the upload limit.
-	Blobs     *blob.Store
+	Blobs     blob.Store
 	Retention sillage.Retention
 	// Box opens the uploaded initialisation files, kept sealed (they hold
 	// every student's INE).

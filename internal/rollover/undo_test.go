@@ -20,7 +20,7 @@ import (
 // restores the records, not these.
 var stateTables = map[string]bool{"audit_log": true, "audit_heads": true, "rollover_steps": true, "rollover_checkpoints": true,
 	"rollover_notices": true, "rollover_packs": true, "rollover_pack_rows": true, "rollover_pack_blobs": true, "sessions": true,
-	"id_counter": true, "rollover_calendars": true}
+	"id_counter": true, "rollover_calendars": true, "signin_throttle": true}
 
 // recordDigest digests every row of every table of Sillage but the
 // bookkeeping ones and skip, table by table, rows sorted.

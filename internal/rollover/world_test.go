@@ -48,7 +48,7 @@ type world struct {
 	ctx     context.Context
 	st      *store.Store
 	clock   *storetest.Clock
-	blobs   *blob.Store
+	blobs   blob.Store
 	blobDir string
 	e       *rollover.Engine
 	opts    demo.Options

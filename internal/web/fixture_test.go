@@ -59,7 +59,7 @@ type tenant struct {
 type fixture struct {
 	t       *testing.T
 	st      *store.Store
-	blobs   *blob.Store
+	blobs   blob.Store
 	blobDir string
 	clock   *storetest.Clock
 	cfg     *config.Config
@@ -169,7 +169,7 @@ func buildTemplate(t *testing.T) error {
 	return st.Close()
 }
 
-func openBlobs(t *testing.T, dir string) *blob.Store {
+func openBlobs(t *testing.T, dir string) blob.Store {
 	b, err := blob.Open(dir, 1<<20)
 	if err != nil {
 		t.Fatal(err)

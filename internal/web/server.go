@@ -43,7 +43,7 @@ var assets embed.FS
 type Deps struct {
 	Config *config.Config
 	Store  *store.Store
-	Blobs  *blob.Store
+	Blobs  blob.Store
 	Clock  sillage.Clock
 	Logger *slog.Logger
 	// NoticeVersion is the privacy notice version users must have
@@ -83,7 +83,7 @@ type Hooks struct {
 type Server struct {
 	cfg      *config.Config
 	store    *store.Store
-	blobs    *blob.Store
+	blobs    blob.Store
 	clock    sillage.Clock
 	log      *slog.Logger
 	rollover *rollover.Engine
@@ -123,7 +123,7 @@ func NewServer(d Deps) (*Server, error) {
 		rollover:  d.Rollover,
 		hooks:     d.Hooks,
 		sessions:  &auth.Sessions{Store: d.Store, Clock: d.Clock, Idle: d.Config.SessionIdle},
-		limiter:   auth.NewLimiter(d.Clock),
+		limiter:   sharedLimiter(d),
 		mux:       http.NewServeMux(),
 		metrics:   newMetrics(),
 		dashboard: newStatusCache(),
@@ -165,6 +165,14 @@ func NewServer(d Deps) (*Server, error) {
 	}))
 	s.handler = s.securityHeaders(s.limitBody(protect.Handler(s.mux)))
 	return s, nil
+}
+
+// sharedLimiter is the sign-in limiter over the database: every server
+// process counts the same failures.
+func sharedLimiter(d Deps) *auth.Limiter {
+	l := auth.NewLimiter(d.Clock)
+	l.Store = d.Store
+	return l
 }
 
 // ServeHTTP serves a request.

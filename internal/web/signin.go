@@ -111,7 +111,9 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request, req *Request) er
 		return s.render(w, r, req, http.StatusUnauthorized, "signin.html", "Connexion", signinData{Error: msg, Login: login, Return: ret, SSO: s.ssoSignin(r, ret)})
 	}
 	addr := s.clientAddr(r)
-	if ok, until := s.limiter.Allow(login, addr); !ok {
+	if ok, until, err := s.limiter.Check(login, addr); err != nil {
+		return err
+	} else if !ok {
 		return again(fmt.Sprintf("Trop de tentatives de connexion : réessayez dans %s.", auth.RetryIn(until, s.clock.Now())))
 	}
 	var acc sillage.Account
@@ -324,7 +326,9 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, req *Req
 	}
 	// The current password is guessed here as at the sign-in: same limits.
 	addr := s.clientAddr(r)
-	if ok, until := s.limiter.Allow(req.Account.Login, addr); !ok {
+	if ok, until, err := s.limiter.Check(req.Account.Login, addr); err != nil {
+		return err
+	} else if !ok {
 		return again(fmt.Sprintf("Trop de tentatives : réessayez dans %s.", auth.RetryIn(until, s.clock.Now())))
 	}
 	ok, err := auth.CheckPassword(ctx, r.PostFormValue("current"), req.Account.PasswordHash)
