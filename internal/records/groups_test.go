@@ -157,11 +157,17 @@ func TestTeacherGroups(t *testing.T) {
 		}
 
 		// E1 leaves the group: still a row (a result), no longer a member.
-		must(write(func(tx *store.Tx) error { _, err := records.RemoveGroupStudent(ctx, tx, w.teacher, g.ID, e1); return err }))
+		must(write(func(tx *store.Tx) error {
+			_, err := records.RemoveGroupStudent(ctx, tx, w.teacher, g.ID, e1)
+			return err
+		}))
 		if ids, in, err := rows(w.teacher); err != nil || !slices.Equal(ids, []int64{e2, e1}) || in[e1] || !in[e2] {
 			t.Errorf("grid after E1 left: %v %v %v", ids, in, err)
 		}
-		err = write(func(tx *store.Tx) error { _, err := records.RemoveGroupStudent(ctx, tx, w.teacher, g.ID, e1); return err })
+		err = write(func(tx *store.Tx) error {
+			_, err := records.RemoveGroupStudent(ctx, tx, w.teacher, g.ID, e1)
+			return err
+		})
 		if kind(err) != sillage.KindNotFound {
 			t.Errorf("removing a student not in the group: %v", err)
 		}
@@ -174,7 +180,10 @@ func TestTeacherGroups(t *testing.T) {
 			}
 			return err
 		}))
-		must(write(func(tx *store.Tx) error { _, err := records.AddGroupStudents(ctx, tx, w.adminW, g.ID, []int64{w.other.ID}); return err }))
+		must(write(func(tx *store.Tx) error {
+			_, err := records.AddGroupStudents(ctx, tx, w.adminW, g.ID, []int64{w.other.ID})
+			return err
+		}))
 
 		// An option group is not changed by hand, even by its teacher.
 		opt := sillage.Group{SchoolYear: 2025, Code: "LV2", Label: "Espagnol LV2", Kind: sillage.GroupOption}
@@ -188,7 +197,10 @@ func TestTeacherGroups(t *testing.T) {
 			_, err := records.GroupInReach(ctx, tx, w.teacher, opt.ID)
 			return err
 		}))
-		err = write(func(tx *store.Tx) error { _, err := records.AddGroupStudents(ctx, tx, w.teacher, opt.ID, []int64{e1}); return err })
+		err = write(func(tx *store.Tx) error {
+			_, err := records.AddGroupStudents(ctx, tx, w.teacher, opt.ID, []int64{e1})
+			return err
+		})
 		if kind(err) != sillage.KindConflict {
 			t.Errorf("changing an option group: %v", err)
 		}
