@@ -326,6 +326,7 @@ var actionLabels = map[string]string{
 	"document.trashed":    "Document mis à la corbeille",
 	"document.restored":   "Document restauré",
 	"attachment.deleted":  "Pièce jointe supprimée",
+	"group.deleted":       "Groupe supprimé",
 	"settings.scale":      "Échelle d'évaluation modifiée",
 	"rollover.calendar":   "Calendrier du changement d'année",
 	"rollover.blocking":   "Blocage des accès pendant le changement d'année",

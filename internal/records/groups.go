@@ -74,7 +74,7 @@ func MayChangeGroup(who sillage.Who, g sillage.Group) bool {
 }
 
 // changeableGroup returns a group who may change, or why not.
-func changeableGroup(ctx context.Context, tx *store.Tx, who sillage.Who, id int64) (sillage.Group, error) {
+func ChangeableGroup(ctx context.Context, tx *store.Tx, who sillage.Who, id int64) (sillage.Group, error) {
 	g, err := GroupInReach(ctx, tx, who, id)
 	if err != nil {
 		return g, err
@@ -109,7 +109,7 @@ func CreateGroup(ctx context.Context, tx *store.Tx, who sillage.Who, label strin
 // nothing: each an active student within who's reach. It returns how many
 // were not yet in the group.
 func AddGroupStudents(ctx context.Context, tx *store.Tx, who sillage.Who, groupID int64, studentIDs []int64) (int, error) {
-	g, err := changeableGroup(ctx, tx, who, groupID)
+	g, err := ChangeableGroup(ctx, tx, who, groupID)
 	if err != nil {
 		return 0, err
 	}
@@ -120,14 +120,18 @@ func AddGroupStudents(ctx context.Context, tx *store.Tx, who sillage.Who, groupI
 	if err != nil {
 		return 0, err
 	}
+	reach, err := StudentsInReach(ctx, tx, who, sillage.StudentFilter{ActiveOnly: true})
+	if err != nil {
+		return 0, err
+	}
+	ok := map[int64]bool{}
+	for _, st := range reach {
+		ok[st.ID] = true
+	}
 	added := 0
 	for _, id := range studentIDs {
-		st, err := Reach(ctx, tx, who, id)
-		if err != nil {
-			return 0, err
-		}
-		if !st.Active() {
-			return 0, sillage.Errorf(sillage.KindInvalid, "%s n'est plus inscrit dans l'établissement", st.FullName())
+		if !ok[id] {
+			return 0, sillage.Errorf(sillage.KindNotFound, "élève introuvable : seuls les élèves inscrits et à votre portée s'ajoutent à un groupe")
 		}
 		if slices.Contains(members, id) {
 			continue
@@ -141,19 +145,13 @@ func AddGroupStudents(ctx context.Context, tx *store.Tx, who sillage.Who, groupI
 	return added, nil
 }
 
-// RemoveGroupStudent takes a student out of a group who may change. The
-// student's results stay in the group's evaluations.
+// RemoveGroupStudent takes a student out of a group who may change
+// (idempotent: a student already out stays out). The student's results
+// stay in the group's evaluations.
 func RemoveGroupStudent(ctx context.Context, tx *store.Tx, who sillage.Who, groupID, studentID int64) (sillage.Group, error) {
-	g, err := changeableGroup(ctx, tx, who, groupID)
+	g, err := ChangeableGroup(ctx, tx, who, groupID)
 	if err != nil {
 		return g, err
-	}
-	members, err := tx.People().ListGroupMembers(ctx, who.UAI, g.ID)
-	if err != nil {
-		return g, err
-	}
-	if !slices.Contains(members, studentID) {
-		return g, sillage.Errorf(sillage.KindNotFound, "élève introuvable dans le groupe")
 	}
 	return g, tx.People().RemoveGroupMember(ctx, who.UAI, g.ID, studentID)
 }
@@ -161,7 +159,7 @@ func RemoveGroupStudent(ctx context.Context, tx *store.Tx, who sillage.Who, grou
 // DeleteGroup deletes a group who may change. Its evaluations, results
 // and comments stay: they are the students' learning record.
 func DeleteGroup(ctx context.Context, tx *store.Tx, who sillage.Who, groupID int64) (sillage.Group, error) {
-	g, err := changeableGroup(ctx, tx, who, groupID)
+	g, err := ChangeableGroup(ctx, tx, who, groupID)
 	if err != nil {
 		return g, err
 	}
