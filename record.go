@@ -228,6 +228,17 @@ type Sheet struct {
 	DeletedAt   time.Time
 	DeletedBy   int64
 	Attachments []Attachment
+	Results     []SheetResult // per competence, in the referential's order
+}
+
+// SheetResult is the evaluation of one competence on a sheet: a scale
+// value and an optional comment.
+type SheetResult struct {
+	SheetID      int64
+	CompetenceID int64
+	Code, Label  string // read-only, joined from the competence
+	Value        string
+	Comment      string
 }
 
 // Validate checks the sheet's descriptive fields.

@@ -571,6 +571,12 @@ func TestUploadRefusals(t *testing.T) {
 					t.Errorf("photo %s: downloaded with its metadata", seed)
 				}
 			}
+			_, body = f.do(c, "GET", fmt.Sprintf("/mon-livret/fiches/%d", f.a.IDs["sheet"]), nil)
+			for _, kind := range []string{"photo JPEG", "photo PNG", "photo WebP", "PDF"} {
+				if !parsePage(t, body).has("main", kind) {
+					t.Errorf("the sheet page does not name a %s", kind)
+				}
+			}
 		})
 	}
 }
