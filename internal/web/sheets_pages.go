@@ -116,7 +116,7 @@ type sheetPageData struct {
 	Errors      []string
 	CanDelete   bool
 	CanEditDesc bool
-	Locked      bool // the student's own sheet, evaluated: read only
+	Locked      bool                   // the student's own sheet, evaluated: read only
 	Referential string                 // the label of the student's referential
 	Form        []sheetCompetenceInput // its competences, for the evaluation form
 }
