@@ -184,3 +184,46 @@ func TestGridShowsCodesAndWholeComments(t *testing.T) {
 		t.Errorf("no text area for an empty comment")
 	}
 }
+
+// TestSheetPerCompetencePages: the teacher's sheet page lists the
+// competences of the student's referential with a level and a comment
+// each; what is entered shows on the sheet and in the student's record;
+// a value off the scale is refused in French and changes nothing.
+func TestSheetPerCompetencePages(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	tc := f.session(f.a, sillage.RoleTeacher)
+	sheet := fmt.Sprintf("/fiches/%d", f.a.IDs["sheet"])
+	comp := f.a.IDs["competence"]
+	status, body := f.do(tc, "GET", sheet, nil)
+	if pg := parsePage(t, body); status != 200 || pg.count(fmt.Sprintf(`#competences-fiche select[name="competence-%d"]`, comp)) != 1 ||
+		pg.count(fmt.Sprintf(`#competences-fiche textarea[name="commentaire-%d"]`, comp)) != 1 {
+		t.Fatalf("sheet form: %d %.2000s", status, body)
+	}
+	status, body = f.do(tc, "POST", sheet+"/evaluation", url.Values{fmt.Sprintf("competence-%d", comp): {"9"}})
+	if status != 400 || !parsePage(t, body).has(".error-message", "hors de l'échelle") {
+		t.Fatalf("value off the scale: %d %.500s", status, body)
+	}
+	status, body = f.do(tc, "POST", sheet+"/evaluation", url.Values{fmt.Sprintf("competence-%d", comp): {"3"},
+		fmt.Sprintf("commentaire-%d", comp): {"Schéma lu sans aide."}, "resultat": {""}})
+	expectStatus(t, "evaluate", status, http.StatusSeeOther, body)
+	var code string
+	f.st.Read(ctx, func(tx *store.Tx) error {
+		rs, err := tx.Records().ListResultsOfSheet(ctx, f.a.UAI, f.a.IDs["sheet"])
+		if len(rs) == 1 && rs[0].Value == "3" {
+			code = rs[0].Code
+		}
+		return err
+	})
+	if code == "" {
+		t.Fatal("the competence's result is not stored")
+	}
+	_, body = f.do(tc, "GET", sheet, nil)
+	if pg := parsePage(t, body); !pg.has("table.sheet-competences", code) || !pg.has("table.sheet-competences", "Maîtrisé") || !pg.has("table.sheet-competences", "Schéma lu sans aide.") {
+		t.Errorf("sheet page: %.2000s", body)
+	}
+	_, body = f.do(f.session(f.a, sillage.RoleStudent), "GET", "/mon-livret", nil)
+	if pg := parsePage(t, body); !pg.has(".record-sheets table.sheet-competences", code) || !pg.has(".record-sheets table.sheet-competences", "Schéma lu sans aide.") {
+		t.Errorf("the student's record lacks the per-competence evaluation: %.3000s", body)
+	}
+}

@@ -58,10 +58,13 @@
     if (handled) e.preventDefault();
   });
 
-  // A grid cell's whole content is selected on focus, so typing replaces it.
+  // A grid cell's whole content (code or comment) is selected on focus, so
+  // typing replaces it, as in a text field.
   document.addEventListener("focusin", function (e) {
     var input = e.target;
-    if (input instanceof HTMLInputElement && input.classList.contains("code") && input.closest("table.grid")) {
+    var cell = input instanceof HTMLInputElement && input.classList.contains("code");
+    var comment = input instanceof HTMLTextAreaElement && input.classList.contains("comment");
+    if ((cell || comment) && input.closest("table.grid")) {
       input.select();
     }
   });
