@@ -123,7 +123,8 @@ type Evaluation struct {
 	ReferentialID int64
 	AuthorID      int64
 	AuthorName    string // read-only, joined
-	DivisionID    int64  // 0 when not tied to a division (transferred)
+	DivisionID    int64  // 0 when not tied to a division (transferred, or given to a group)
+	GroupID       int64  // the group whose students it evaluates (0: none)
 	SchoolYear    SchoolYear
 	OriginUAI     UAI // set on evaluations brought by a transfer
 	CreatedAt     time.Time
@@ -227,6 +228,17 @@ type Sheet struct {
 	DeletedAt   time.Time
 	DeletedBy   int64
 	Attachments []Attachment
+	Results     []SheetResult // per competence, in the referential's order
+}
+
+// SheetResult is the evaluation of one competence on a sheet: a scale
+// value and an optional comment.
+type SheetResult struct {
+	SheetID      int64
+	CompetenceID int64
+	Code, Label  string // read-only, joined from the competence
+	Value        string
+	Comment      string
 }
 
 // Validate checks the sheet's descriptive fields.
@@ -374,6 +386,7 @@ func (p Period) Label() string {
 // EvaluationFilter selects evaluations.
 type EvaluationFilter struct {
 	DivisionID int64 // 0 = any
+	GroupID    int64 // 0 = any
 	AuthorID   int64 // 0 = any
 	StudentID  int64 // evaluations where this student has a result or a comment
 	Trashed    bool  // the trash instead of the live ones

@@ -334,6 +334,7 @@ var actionLabels = map[string]string{
 	"rollover.calendar":    "Calendrier du changement d'année",
 	"rollover.blocking":    "Blocage des accès pendant le changement d'année",
 	"rollover.undo":        "Annulation d'une étape du changement d'année",
+	"group.deleted":        "Groupe supprimé",
 }
 
 // PurgeExpired deletes the entries older than before in every chain (the

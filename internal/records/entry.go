@@ -160,8 +160,9 @@ func enterResults(ctx context.Context, tx *store.Tx, uai sillage.UAI, g *Grid, r
 
 // Grid is an evaluation as its entry grid shows it: the competences
 // evaluated (columns), the students (rows: the active students of its
-// division, then those with a result or a comment who are no longer in
-// it), the results and the comments.
+// division or group, then those with a result or a comment who are no
+// longer in it), the results and the comments. InDivision marks the
+// students of the division or group.
 type Grid struct {
 	Evaluation sillage.Evaluation
 	Columns    []sillage.Competence
@@ -179,15 +180,19 @@ func LoadGrid(ctx context.Context, tx *store.Tx, uai sillage.UAI, e sillage.Eval
 	if g.Columns, err = tx.Records().ListEvaluationCompetences(ctx, uai, e.ID); err != nil {
 		return nil, err
 	}
-	if e.DivisionID != 0 {
-		sts, err := tx.People().ListStudents(ctx, uai, sillage.StudentFilter{DivisionID: e.DivisionID, ActiveOnly: true})
-		if err != nil {
-			return nil, err
-		}
-		for _, st := range sts {
-			g.Students = append(g.Students, st)
-			g.InDivision[st.ID] = true
-		}
+	var sts []sillage.Student
+	switch {
+	case e.GroupID != 0:
+		sts, err = GroupStudents(ctx, tx, uai, e.GroupID)
+	case e.DivisionID != 0:
+		sts, err = tx.People().ListStudents(ctx, uai, sillage.StudentFilter{DivisionID: e.DivisionID, ActiveOnly: true})
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range sts {
+		g.Students = append(g.Students, st)
+		g.InDivision[st.ID] = true
 	}
 	if g.Results, err = tx.Records().ListResults(ctx, uai, sillage.ResultFilter{EvaluationID: e.ID}); err != nil {
 		return nil, err

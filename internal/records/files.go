@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/photo"
 	"github.com/sillage/sillage/internal/zipcheck"
 )
 
@@ -70,9 +72,10 @@ func CheckName(name string) (string, error) {
 // CheckFile checks a file a student attaches: a plain name, a size within
 // the limit, and a content that is really a PDF (a %PDF- header and a
 // %%EOF trailer) or a ZIP (a readable central directory whose declared
-// entries stay within the limits). The type comes from the content; the
-// name's extension must agree with it. It returns the cleaned name and the
-// content type.
+// entries stay within the limits) or a photo (JPEG, PNG or WebP whose
+// header decodes and whose metadata can be stripped, see CleanPhoto). The
+// type comes from the content; the name's extension must agree with it.
+// It returns the cleaned name and the content type.
 func CheckFile(name string, r io.ReaderAt, size int64, lim FileLimits) (string, string, error) {
 	n, err := CheckName(name)
 	if err != nil {
@@ -85,10 +88,13 @@ func CheckFile(name string, r io.ReaderAt, size int64, lim FileLimits) (string, 
 		return "", "", sillage.Errorf(sillage.KindInvalid, "le fichier %q est trop volumineux (%s) : la limite est de %s",
 			n, sillage.FormatSize(size), sillage.FormatSize(lim.MaxSize))
 	}
-	head := make([]byte, 8)
+	head := make([]byte, 16)
 	k, _ := r.ReadAt(head, 0)
 	head = head[:k]
 	ext := strings.ToLower(path.Ext(n))
+	if ctype := photo.Sniff(head); ctype != "" {
+		return checkPhoto(n, ext, ctype, r, size)
+	}
 	switch {
 	case bytes.HasPrefix(head, []byte("%PDF-")):
 		if ext != ".pdf" {
@@ -112,8 +118,51 @@ func CheckFile(name string, r io.ReaderAt, size int64, lim FileLimits) (string, 
 		return "", "", sillage.Errorf(sillage.KindInvalid, "le fichier %q porte l'extension .pdf mais son contenu n'est pas un PDF", n)
 	case ".zip":
 		return "", "", sillage.Errorf(sillage.KindInvalid, "le fichier %q porte l'extension .zip mais son contenu n'est pas une archive ZIP", n)
+	case ".jpg", ".jpeg", ".png", ".webp":
+		return "", "", sillage.Errorf(sillage.KindInvalid, "le fichier %q porte l'extension %s mais son contenu n'est pas une photo de ce format", n, ext)
 	}
-	return "", "", sillage.Errorf(sillage.KindInvalid, "le fichier %q n'est ni un PDF ni une archive ZIP : seuls ces deux formats sont acceptés", n)
+	return "", "", sillage.Errorf(sillage.KindInvalid, "le fichier %q n'est ni un PDF, ni une archive ZIP, ni une photo JPEG, PNG ou WebP : seuls ces formats sont acceptés", n)
+}
+
+// photoNames are the French names of the photo formats, for messages.
+var photoNames = map[string]string{photo.TypeJPEG: "JPEG", photo.TypePNG: "PNG", photo.TypeWebP: "WebP"}
+
+// checkPhoto checks a file whose first bytes announce a photo: the name's
+// extension must agree with the format and the header must decode to a
+// picture of reasonable dimensions.
+func checkPhoto(n, ext, ctype string, r io.ReaderAt, size int64) (string, string, error) {
+	exts := photo.Extensions[ctype]
+	if !slices.Contains(exts, ext) {
+		return "", "", sillage.Errorf(sillage.KindInvalid, "le fichier %q est une photo %s : son nom doit finir par %s", n, photoNames[ctype], strings.Join(exts, " ou "))
+	}
+	data := make([]byte, size)
+	if _, err := r.ReadAt(data, 0); err != nil && err != io.EOF {
+		return "", "", err
+	}
+	if _, err := photo.Check(ctype, data); err != nil {
+		return "", "", sillage.Errorf(sillage.KindInvalid, "photo %q refusée : %s", n, err.Error())
+	}
+	if _, err := photo.Strip(ctype, data); err != nil {
+		return "", "", sillage.Errorf(sillage.KindInvalid, "photo %q refusée : sa structure est incorrecte, les métadonnées ne peuvent pas en être retirées", n)
+	}
+	return n, ctype, nil
+}
+
+// IsPhoto reports whether a content type CheckFile gave is a photo's.
+func IsPhoto(ctype string) bool { return photoNames[ctype] != "" }
+
+// CleanPhoto returns a photo CheckFile accepted without its metadata
+// (EXIF and its GPS position, XMP, IPTC, comments, dates): what is stored
+// is always the cleaned file. Other files are returned unchanged.
+func CleanPhoto(name, ctype string, data []byte) ([]byte, error) {
+	if !IsPhoto(ctype) {
+		return data, nil
+	}
+	out, err := photo.Strip(ctype, data)
+	if err != nil {
+		return nil, sillage.Errorf(sillage.KindInvalid, "photo %q refusée : sa structure est incorrecte, les métadonnées ne peuvent pas en être retirées", name)
+	}
+	return out, nil
 }
 
 // checkPDFTrailer looks for %%EOF in the last kilobyte (trailing

@@ -3,8 +3,15 @@ package records_test
 import (
 	"archive/zip"
 	"bytes"
+	"image"
+	_ "image/jpeg"
+	_ "image/png"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	_ "golang.org/x/image/webp"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/records"
@@ -13,6 +20,44 @@ import (
 // samplePDF is a minimal well-formed PDF.
 func samplePDF(text string) []byte {
 	return []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% " + text + "\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+}
+
+// photoSeed reads one of the photos the photo package generates for its
+// tests (each holds an EXIF block with a GPS position).
+func photoSeed(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "photo", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestCleanPhoto: a photo is stored without its GPS position and still
+// decodes; other files are left as they are.
+func TestCleanPhoto(t *testing.T) {
+	for _, c := range []struct{ name, seed, ctype string }{
+		{"a.jpg", "seed.jpg", "image/jpeg"}, {"a.png", "seed.png", "image/png"}, {"a.webp", "seed.webp", "image/webp"},
+	} {
+		in := photoSeed(t, c.seed)
+		if !bytes.Contains(in, []byte("GPS 46.5802N")) {
+			t.Fatalf("%s: the seed holds no GPS position", c.seed)
+		}
+		out, err := records.CleanPhoto(c.name, c.ctype, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(out, []byte("GPS 46.5802N")) || bytes.Contains(out, []byte("Exif")) {
+			t.Errorf("%s: metadata left after cleaning", c.name)
+		}
+		if _, _, err := image.Decode(bytes.NewReader(out)); err != nil {
+			t.Errorf("%s: the cleaned photo does not decode: %v", c.name, err)
+		}
+	}
+	pdf := samplePDF("x")
+	if out, err := records.CleanPhoto("a.pdf", records.TypePDF, pdf); err != nil || !bytes.Equal(out, pdf) {
+		t.Errorf("a PDF was changed: %v", err)
+	}
 }
 
 func zipOf(t testing.TB, files map[string][]byte, method uint16) []byte {
@@ -52,7 +97,17 @@ func TestCheckFile(t *testing.T) {
 		{"faux.zip", []byte("PK pas vraiment une archive"), "", "n'est pas une archive ZIP"},
 		{"tronque.pdf", []byte("%PDF-1.4\n1 0 obj << >> endobj\n"), "", "%%EOF"},
 		{"zip-illisible.zip", []byte("PK\x03\x04 et puis plus rien"), "", "répertoire central illisible"},
-		{"image.png", []byte("\x89PNG\r\n\x1a\n...."), "", "ni un PDF ni une archive ZIP"},
+		{"image.png", []byte("\x89PNG\r\n\x1a\n...."), "", "en-tête d'image est illisible"},
+		{"texte.txt", []byte("Bonjour"), "", "ni un PDF, ni une archive ZIP, ni une photo"},
+		{"atelier.jpg", photoSeed(t, "seed.jpg"), "image/jpeg", ""},
+		{"Atelier.JPEG", photoSeed(t, "seed.jpg"), "image/jpeg", ""},
+		{"plan.png", photoSeed(t, "seed.png"), "image/png", ""},
+		{"piece.webp", photoSeed(t, "seed.webp"), "image/webp", ""},
+		{"atelier.pdf", photoSeed(t, "seed.jpg"), "", "photo JPEG : son nom doit finir par .jpg ou .jpeg"},
+		{"plan.jpg", photoSeed(t, "seed.png"), "", "photo PNG : son nom doit finir par .png"},
+		{"deguise.jpg", samplePDF("pdf déguisé"), "", "est un PDF"},
+		{"faux.webp", []byte("Ceci n'est pas une photo."), "", "n'est pas une photo de ce format"},
+		{"tronquee.jpg", photoSeed(t, "seed.jpg")[:300], "", "photo"},
 		{"rapport.zip", samplePDF("ok"), "", "doit finir par .pdf"},
 		{"archive.pdf", zipOf(t, map[string][]byte{"a": []byte("a")}, zip.Store), "", "doit finir par .zip"},
 		{"gros.pdf", append(samplePDF("x"), make([]byte, 70<<10)...), "", "trop volumineux"},

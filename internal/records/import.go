@@ -819,6 +819,14 @@ func (im *importer) file(pos, eleve string, st sillage.Student, sh *sillage.Shee
 			return nil
 		}
 		sum = got
+		if IsPhoto(ctype) {
+			// Stored without its metadata, as an upload would be.
+			if data, err = CleanPhoto(name, ctype, data); err != nil {
+				im.reject(pos, eleve, "%s", sillage.Message(err))
+				return nil
+			}
+			sum = sha256Hex(data)
+		}
 	}
 	for _, a := range sh.Attachments {
 		if a.Name == name && a.SHA256 == sum {

@@ -106,6 +106,10 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, studentIDs []int64
 	if err != nil {
 		return nil, err
 	}
+	sheetResults, err := tx.Records().ListSheetResults(ctx, uai, one)
+	if err != nil {
+		return nil, err
+	}
 	evalKeys, err := tx.Records().ListEvaluationKeys(ctx, uai)
 	if err != nil {
 		return nil, err
@@ -188,9 +192,14 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, studentIDs []int64
 	for _, a := range atts {
 		attsBySheet[a.SheetID] = append(attsBySheet[a.SheetID], a)
 	}
+	resultsBySheet := map[int64][]sillage.SheetResult{}
+	for _, x := range sheetResults {
+		resultsBySheet[x.SheetID] = append(resultsBySheet[x.SheetID], x)
+	}
 	for _, sh := range sheets {
 		if sr := byStudent[sh.StudentID]; sr != nil {
 			sh.Attachments = attsBySheet[sh.ID]
+			sh.Results = resultsBySheet[sh.ID]
 			sr.Sheets = append(sr.Sheets, sh)
 			if sh.AuthorID != 0 {
 				authorIDs[sh.AuthorID] = true

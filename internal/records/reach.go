@@ -108,7 +108,7 @@ func DivisionInReach(ctx context.Context, tx *store.Tx, who sillage.Who, id int6
 
 // EvaluationInReach returns a live evaluation who may see: an
 // administrator every one; a teacher those they wrote and those of the
-// divisions they teach.
+// divisions they teach and the groups they manage or teach.
 func EvaluationInReach(ctx context.Context, tx *store.Tx, who sillage.Who, id int64) (sillage.Evaluation, error) {
 	e, err := tx.Records().GetEvaluation(ctx, who.UAI, id)
 	if err != nil {
@@ -125,12 +125,17 @@ func EvaluationInReach(ctx context.Context, tx *store.Tx, who sillage.Who, id in
 		if err != nil || ok {
 			return e, err
 		}
+	case who.Role == sillage.RoleTeacher && e.GroupID != 0:
+		ok, err := tx.People().TeachesGroup(ctx, who.UAI, who.PersonID, e.GroupID)
+		if err != nil || ok {
+			return e, err
+		}
 	}
 	return sillage.Evaluation{}, sillage.Errorf(sillage.KindNotFound, "évaluation introuvable")
 }
 
 // EvaluationsWithoutDivision lists the evaluations attached to no
-// division that who handles: a teacher's own, every one for an
+// division and no group that who handles: a teacher's own, every one for an
 // administrator.
 func EvaluationsWithoutDivision(ctx context.Context, tx *store.Tx, who sillage.Who) ([]sillage.Evaluation, error) {
 	author := who.PersonID
@@ -143,7 +148,7 @@ func EvaluationsWithoutDivision(ctx context.Context, tx *store.Tx, who sillage.W
 	}
 	var out []sillage.Evaluation
 	for _, e := range all {
-		if e.DivisionID == 0 {
+		if e.DivisionID == 0 && e.GroupID == 0 {
 			out = append(out, e)
 		}
 	}

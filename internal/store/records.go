@@ -149,14 +149,14 @@ func (tx Records) ListCompetences(ctx context.Context, uai sillage.UAI, referent
 
 const evaluationCols = `e.uai, e.id, e.title, e.date, e.level, e.diploma, e.referential_id, e.author_id,
 	COALESCE((SELECT p.last_name || ' ' || p.first_name FROM persons p WHERE p.uai = e.uai AND p.id = e.author_id), ''),
-	e.division_id, e.school_year, e.origin_uai, e.created_at, e.deleted_at, e.deleted_by`
+	e.division_id, e.school_year, e.origin_uai, e.created_at, e.deleted_at, e.deleted_by, e.group_id`
 
 func scanEvaluation(r scanner) (sillage.Evaluation, error) {
 	var e sillage.Evaluation
 	var uai, origin string
 	var year int64
 	err := r.Scan(&uai, &e.ID, &e.Title, dt{&e.Date}, &e.Level, &e.Diploma, &e.ReferentialID, &e.AuthorID, &e.AuthorName,
-		nullID{&e.DivisionID}, &year, &origin, ts{&e.CreatedAt}, ts{&e.DeletedAt}, nullID{&e.DeletedBy})
+		nullID{&e.DivisionID}, &year, &origin, ts{&e.CreatedAt}, ts{&e.DeletedAt}, nullID{&e.DeletedBy}, nullID{&e.GroupID})
 	e.UAI, e.SchoolYear, e.OriginUAI = sillage.UAI(uai), sillage.SchoolYear(year), sillage.UAI(origin)
 	return e, err
 }
@@ -178,9 +178,9 @@ func (tx Records) CreateEvaluation(ctx context.Context, uai sillage.UAI, e *sill
 		e.SchoolYear = sillage.SchoolYearOf(e.Date.Time())
 	}
 	_, err = tx.exec(ctx, `INSERT INTO evaluations (uai, id, title, date, level, diploma, referential_id, author_id, division_id,
-		school_year, origin_uai, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		school_year, origin_uai, created_at, group_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		uai, e.ID, e.Title, e.Date, e.Level, e.Diploma, e.ReferentialID, e.AuthorID, idOrNull(e.DivisionID),
-		e.SchoolYear, e.OriginUAI, e.CreatedAt)
+		e.SchoolYear, e.OriginUAI, e.CreatedAt, idOrNull(e.GroupID))
 	if sillage.KindOf(err) == sillage.KindConflict {
 		return sillage.Errorf(sillage.KindInvalid, "référentiel introuvable")
 	}
@@ -217,6 +217,10 @@ func (tx Records) ListEvaluations(ctx context.Context, uai sillage.UAI, f sillag
 	if f.DivisionID != 0 {
 		args = append(args, f.DivisionID)
 		q += fmt.Sprintf(` AND e.division_id = $%d`, len(args))
+	}
+	if f.GroupID != 0 {
+		args = append(args, f.GroupID)
+		q += fmt.Sprintf(` AND e.group_id = $%d`, len(args))
 	}
 	if f.AuthorID != 0 {
 		args = append(args, f.AuthorID)

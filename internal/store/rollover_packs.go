@@ -43,7 +43,7 @@ type packChild struct {
 // migrations) and the columns it clears (DeleteDivision).
 var packTree = map[string][]packChild{
 	"evaluations":          {{"results", "evaluation_id", false}, {"comments", "evaluation_id", false}, {"evaluation_competences", "evaluation_id", false}},
-	"sheets":               {{"attachments", "sheet_id", false}},
+	"sheets":               {{"attachments", "sheet_id", false}, {"sheet_results", "sheet_id", false}},
 	"class_spaces":         {{"class_space_rights", "space_id", false}, {"class_space_files", "space_id", false}},
 	"groups":               {{"group_members", "group_id", false}, {"group_managers", "group_id", false}, {"services", "group_id", false}},
 	"periods":              {{"lsu_periodic_reports", "period_id", false}, {"lsu_programme_elements", "period_id", false}},
@@ -65,7 +65,7 @@ var packRank = map[string]int{
 	"guardianships": 2, "group_members": 2, "group_managers": 2, "services": 2, "head_teachers": 2, "messages": 2, "person_unqids": 2, "sso_links": 2,
 	"class_space_rights": 2, "class_space_files": 2, "evaluations": 2, "sheets": 2, "documents": 2, "lsu_periodic_reports": 2,
 	"lsu_cycle_reports": 2, "lsu_programme_elements": 2,
-	"results": 3, "comments": 3, "evaluation_competences": 3, "attachments": 3, "lsu_subject_results": 3,
+	"results": 3, "comments": 3, "evaluation_competences": 3, "attachments": 3, "lsu_subject_results": 3, "sheet_results": 3,
 }
 
 // packLinkCols are the columns a pack may set back by UPDATE.

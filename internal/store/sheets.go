@@ -171,3 +171,46 @@ func (tx Records) DeleteAttachment(ctx context.Context, uai sillage.UAI, id int6
 	n, err := tx.execN(ctx, `DELETE FROM attachments WHERE uai = $1 AND id = $2`, uai, id)
 	return notFoundIfNone(n, err, "fichier")
 }
+
+// sheetResultCols reads sheet_results r joined with competences c.
+const sheetResultCols = `r.sheet_id, r.competence_id, c.code, c.label, r.value, r.comment`
+
+func scanSheetResult(r *sql.Rows) (sillage.SheetResult, error) {
+	var x sillage.SheetResult
+	return x, r.Scan(&x.SheetID, &x.CompetenceID, &x.Code, &x.Label, &x.Value, &x.Comment)
+}
+
+// SetSheetResults replaces a sheet's per-competence results.
+func (tx Records) SetSheetResults(ctx context.Context, uai sillage.UAI, sheetID int64, rs []sillage.SheetResult) error {
+	if _, err := tx.exec(ctx, `DELETE FROM sheet_results WHERE uai = $1 AND sheet_id = $2`, uai, sheetID); err != nil {
+		return err
+	}
+	for _, x := range rs {
+		if _, err := tx.exec(ctx, `INSERT INTO sheet_results (uai, sheet_id, competence_id, value, comment) VALUES ($1, $2, $3, $4, $5)`,
+			uai, sheetID, x.CompetenceID, x.Value, x.Comment); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
+// ListSheetResults returns the per-competence results of the sheets of a
+// student (0: of every student), by sheet then in the referential's order.
+func (tx Records) ListSheetResults(ctx context.Context, uai sillage.UAI, studentID int64) ([]sillage.SheetResult, error) {
+	q, args := `SELECT `+sheetResultCols+` FROM sheet_results r
+		JOIN competences c ON c.uai = r.uai AND c.id = r.competence_id
+		JOIN sheets s ON s.uai = r.uai AND s.id = r.sheet_id
+		WHERE r.uai = $1`, []any{uai}
+	if studentID != 0 {
+		q += ` AND s.student_id = $2`
+		args = append(args, studentID)
+	}
+	return collect(ctx, tx.txn, q+` ORDER BY r.sheet_id, c.position, c.id`, args, scanSheetResult)
+}
+
+// ListResultsOfSheet returns one sheet's per-competence results.
+func (tx Records) ListResultsOfSheet(ctx context.Context, uai sillage.UAI, sheetID int64) ([]sillage.SheetResult, error) {
+	return collect(ctx, tx.txn, `SELECT `+sheetResultCols+` FROM sheet_results r
+		JOIN competences c ON c.uai = r.uai AND c.id = r.competence_id
+		WHERE r.uai = $1 AND r.sheet_id = $2 ORDER BY c.position, c.id`, []any{uai, sheetID}, scanSheetResult)
+}

@@ -175,6 +175,29 @@ func (tx People) RemoveGroupMembers(ctx context.Context, uai sillage.UAI, groupI
 	return err
 }
 
+// RemoveGroupMember takes a person out of a group (idempotent).
+func (tx People) RemoveGroupMember(ctx context.Context, uai sillage.UAI, groupID, personID int64) error {
+	_, err := tx.exec(ctx, `DELETE FROM group_members WHERE uai = $1 AND group_id = $2 AND person_id = $3`, uai, groupID, personID)
+	return err
+}
+
+// teacherGroups selects the ids of the groups a teacher manages or
+// teaches (an STS service). $1 is the UAI, $2 the teacher.
+const teacherGroups = `SELECT group_id FROM group_managers WHERE uai = $1 AND person_id = $2
+	UNION SELECT group_id FROM services WHERE uai = $1 AND teacher_id = $2 AND group_id IS NOT NULL`
+
+// ListTeacherGroups returns the groups a teacher manages or teaches.
+func (tx People) ListTeacherGroups(ctx context.Context, uai sillage.UAI, teacherID int64) ([]sillage.Group, error) {
+	return collect(ctx, tx.txn, `SELECT `+groupCols+` FROM groups WHERE uai = $1 AND id IN (`+teacherGroups+`) ORDER BY label, id`,
+		[]any{uai, teacherID}, func(r *sql.Rows) (sillage.Group, error) { return scanGroup(r) })
+}
+
+// TeachesGroup reports whether a teacher manages or teaches a group.
+func (tx People) TeachesGroup(ctx context.Context, uai sillage.UAI, teacherID, groupID int64) (bool, error) {
+	n, err := tx.count(ctx, `SELECT COUNT(*) FROM (`+teacherGroups+`) t WHERE t.group_id = $3`, uai, teacherID, groupID)
+	return n > 0, err
+}
+
 // ListGroupMembers returns the ids of a group's members.
 func (tx People) ListGroupMembers(ctx context.Context, uai sillage.UAI, groupID int64) ([]int64, error) {
 	return collect(ctx, tx.txn, `SELECT person_id FROM group_members WHERE uai = $1 AND group_id = $2 ORDER BY person_id`,

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
@@ -13,22 +14,39 @@ import (
 	"github.com/sillage/sillage/internal/store"
 )
 
-// Evaluations, per division: teachers for the divisions they teach or
-// head, administrators for every division. The author and the
+// Evaluations, per division or per group: teachers for the divisions they
+// teach or head and the groups they manage or teach, administrators for
+// every division and group. The author and the
 // administrators change an evaluation; the other teachers of the division
 // read it.
 
 func (s *Server) evaluationsPage(w http.ResponseWriter, r *http.Request, req *Request) error {
 	ctx := r.Context()
 	sel := r.URL.Query().Get("division")
+	selGroup := r.URL.Query().Get("groupe")
 	var divisions []sillage.Division
+	var groups []sillage.Group
 	var evals []sillage.Evaluation
 	var current sillage.Division
+	var currentGroup sillage.Group
 	err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
 		if divisions, err = records.DivisionsInReach(ctx, tx, whoOf(req.P)); err != nil {
 			return err
 		}
+		if groups, err = records.GroupsInReach(ctx, tx, whoOf(req.P)); err != nil {
+			return err
+		}
 		switch {
+		case selGroup != "":
+			id, err := strconv.ParseInt(selGroup, 10, 64)
+			if err != nil {
+				return sillage.Errorf(sillage.KindNotFound, "groupe introuvable")
+			}
+			if currentGroup, err = records.GroupInReach(ctx, tx, whoOf(req.P), id); err != nil {
+				return err
+			}
+			evals, err = tx.Records().ListEvaluations(ctx, req.P.UAI, sillage.EvaluationFilter{GroupID: id})
+			return err
 		case sel == "sans":
 			evals, err = records.EvaluationsWithoutDivision(ctx, tx, whoOf(req.P))
 			return err
@@ -64,6 +82,7 @@ func (s *Server) evaluationsPage(w http.ResponseWriter, r *http.Request, req *Re
 	}
 	return s.render(w, r, req, http.StatusOK, "evaluations.html", "Évaluations", map[string]any{
 		"Divisions": divisions, "Current": current, "Without": sel == "sans", "Evaluations": evals, "Me": req.P.PersonID,
+		"Groups": groups, "CurrentGroup": currentGroup,
 		"Admin": req.P.Role == sillage.RoleAdministrator,
 	})
 }
@@ -72,6 +91,7 @@ func (s *Server) evaluationsPage(w http.ResponseWriter, r *http.Request, req *Re
 type evaluationForm struct {
 	Evaluation   sillage.Evaluation
 	Division     sillage.Division
+	Group        sillage.Group // set instead of Division for a group's evaluation
 	Referentials []sillage.Referential
 	Referential  sillage.Referential
 	Groups       []domainGroup
@@ -148,9 +168,20 @@ func (s *Server) newEvaluationPage(w http.ResponseWriter, r *http.Request, req *
 	if err != nil {
 		return err
 	}
+	groupID, err := formID(r, "groupe")
+	if err != nil {
+		return err
+	}
 	ctx := r.Context()
 	f := evaluationForm{Action: "/evaluations", Checked: map[int64]bool{}, New: true}
 	err = s.store.Read(ctx, func(tx *store.Tx) (err error) {
+		if groupID != 0 {
+			if f.Group, err = records.GroupInReach(ctx, tx, whoOf(req.P), groupID); err != nil {
+				return err
+			}
+			f.Evaluation = sillage.Evaluation{Date: sillage.Today(tx.Now())}
+			return fillEvaluationForm(ctx, tx, req.P.UAI, &f, refID)
+		}
 		if divID == 0 {
 			divs, err := records.DivisionsInReach(ctx, tx, whoOf(req.P))
 			if err != nil {
@@ -170,11 +201,26 @@ func (s *Server) newEvaluationPage(w http.ResponseWriter, r *http.Request, req *
 	if err != nil {
 		return err
 	}
-	f.Cancel = fmt.Sprintf("/evaluations?division=%d", f.Division.ID)
+	f.Cancel = evaluationsBack(f.Division.ID, f.Group.ID)
 	if r.Header.Get("HX-Request") == "true" {
 		return s.renderFragment(w, r, req, "evaluation_form.html", "competences-fragment", f)
 	}
-	return s.render(w, r, req, http.StatusOK, "evaluation_form.html", "Nouvelle évaluation — "+f.Division.Code, f)
+	title := "Nouvelle évaluation — " + f.Division.Code
+	if f.Group.ID != 0 {
+		title = "Nouvelle évaluation — groupe " + f.Group.Label
+	}
+	return s.render(w, r, req, http.StatusOK, "evaluation_form.html", title, f)
+}
+
+// evaluationsBack is the list of evaluations of a division or a group.
+func evaluationsBack(divisionID, groupID int64) string {
+	switch {
+	case groupID != 0:
+		return fmt.Sprintf("/evaluations?groupe=%d", groupID)
+	case divisionID != 0:
+		return fmt.Sprintf("/evaluations?division=%d", divisionID)
+	}
+	return "/evaluations"
 }
 
 // parseEvaluation reads the evaluation form's own fields and the chosen
@@ -216,6 +262,10 @@ func (s *Server) createEvaluation(w http.ResponseWriter, r *http.Request, req *R
 	if err != nil {
 		return err
 	}
+	groupID, err := formID(r, "groupe")
+	if err != nil {
+		return err
+	}
 	ctx := r.Context()
 	f := evaluationForm{Action: "/evaluations", Checked: map[int64]bool{}, New: true}
 	var e sillage.Evaluation
@@ -224,11 +274,17 @@ func (s *Server) createEvaluation(w http.ResponseWriter, r *http.Request, req *R
 		f.Checked[c] = true
 	}
 	err = s.store.Write(ctx, func(tx *store.Tx) (err error) {
-		if divID == 0 {
-			return sillage.Errorf(sillage.KindInvalid, "choisissez la division de l'évaluation")
-		}
-		if f.Division, err = records.DivisionInReach(ctx, tx, whoOf(req.P), divID); err != nil {
-			return err
+		switch {
+		case groupID != 0:
+			if f.Group, err = records.GroupInReach(ctx, tx, whoOf(req.P), groupID); err != nil {
+				return err
+			}
+		case divID == 0:
+			return sillage.Errorf(sillage.KindInvalid, "choisissez la division ou le groupe de l'évaluation")
+		default:
+			if f.Division, err = records.DivisionInReach(ctx, tx, whoOf(req.P), divID); err != nil {
+				return err
+			}
 		}
 		if err := fillEvaluationForm(ctx, tx, req.P.UAI, &f, refID); err != nil {
 			return err
@@ -241,13 +297,18 @@ func (s *Server) createEvaluation(w http.ResponseWriter, r *http.Request, req *R
 		}
 		e.ReferentialID, e.Diploma, e.DivisionID, e.AuthorID = f.Referential.ID, f.Referential.Diploma, f.Division.ID, req.P.PersonID
 		e.SchoolYear = f.Division.SchoolYear
+		if f.Group.ID != 0 {
+			// A permanent group outlives its first year: the evaluation
+			// belongs to the current one.
+			e.GroupID, e.SchoolYear = f.Group.ID, sillage.SchoolYearOf(tx.Now())
+		}
 		return records.SaveEvaluation(ctx, tx, req.P.UAI, &e, comps)
 	})
 	if err != nil {
 		return err
 	}
 	if len(errs) > 0 {
-		f.Evaluation, f.Errors, f.Cancel = e, errs, fmt.Sprintf("/evaluations?division=%d", f.Division.ID)
+		f.Evaluation, f.Errors, f.Cancel = e, errs, evaluationsBack(f.Division.ID, f.Group.ID)
 		return s.render(w, r, req, http.StatusBadRequest, "evaluation_form.html", "Nouvelle évaluation", f)
 	}
 	return s.redirect(w, r, req, fmt.Sprintf("/evaluations/%d", e.ID), "Évaluation créée : saisissez les résultats.")
@@ -274,6 +335,7 @@ func (s *Server) editEvaluationPage(w http.ResponseWriter, r *http.Request, req 
 				return err
 			}
 		}
+		f.Group = groupOf(ctx, tx, req.P.UAI, e)
 		return s.fillEditForm(ctx, tx, req.P.UAI, &f)
 	})
 	if err != nil {
@@ -333,6 +395,7 @@ func (s *Server) updateEvaluation(w http.ResponseWriter, r *http.Request, req *R
 			if e.DivisionID != 0 {
 				f.Division, _ = tx.People().GetDivision(ctx, req.P.UAI, e.DivisionID)
 			}
+			f.Group = groupOf(ctx, tx, req.P.UAI, e)
 			return s.fillEditForm(ctx, tx, req.P.UAI, &f)
 		}
 		return records.SaveEvaluation(ctx, tx, req.P.UAI, &e, comps)
@@ -352,6 +415,7 @@ type gridData struct {
 	Evaluation  sillage.Evaluation
 	DiplomaName string
 	Division    sillage.Division
+	Group       sillage.Group
 	Domains     []domainGroup
 	Columns     []sillage.Competence
 	Rows        []gridRow
@@ -377,6 +441,19 @@ type gridCell struct {
 	Editable     bool
 	State        string // "", "saved", "failed"
 	Message      string
+	Level        string // the value's label on the scale
+	Code         bool   // a code off the scale (ABS, DISP...): not a level
+	Points       int    // the level's points (colour), when not a code
+}
+
+// withLevel marks a cell with what its value means on the scale: a level
+// (its colour) or a code such as ABS or DISP, shown apart.
+func (c gridCell) withLevel(sc sillage.Scale) gridCell {
+	c.Level, c.Code, c.Points = "", false, 0
+	if l, ok := sc.Level(c.Value); ok && c.Value != "" {
+		c.Level, c.Code, c.Points = l.Label, l.Points < 0, l.Points
+	}
+	return c
 }
 
 type commentCell struct {
@@ -384,6 +461,7 @@ type commentCell struct {
 	StudentID    int64
 	Name         string
 	Text         string
+	Lines        int // the text area's height: the whole comment shows
 	Row, Col     int
 	Editable     bool
 	State        string
@@ -413,6 +491,7 @@ func (s *Server) evaluationPage(w http.ResponseWriter, r *http.Request, req *Req
 				return err
 			}
 		}
+		g.Group = groupOf(ctx, tx, req.P.UAI, e)
 		if g.Scale, err = scaleOf(ctx, tx, req.P.UAI); err != nil {
 			return err
 		}
@@ -440,10 +519,10 @@ func (s *Server) evaluationPage(w http.ResponseWriter, r *http.Request, req *Req
 			row := gridRow{Student: st, Left: !grid.InDivision[st.ID]}
 			for j, c := range g.Columns {
 				row.Cells = append(row.Cells, gridCell{EvaluationID: e.ID, StudentID: st.ID, CompetenceID: c.ID, Name: st.FullName() + " — " + c.Code,
-					Value: values[[2]int64{st.ID, c.ID}], Row: i, Col: j, Editable: g.Editable})
+					Value: values[[2]int64{st.ID, c.ID}], Row: i, Col: j, Editable: g.Editable}.withLevel(g.Scale))
 			}
 			row.Comment = commentCell{EvaluationID: e.ID, StudentID: st.ID, Name: st.FullName(), Text: comments[st.ID], Row: i, Col: len(g.Columns),
-				Editable: g.Editable}
+				Editable: g.Editable, Lines: commentLines(comments[st.ID])}
 			g.Rows = append(g.Rows, row)
 		}
 		return nil
@@ -481,6 +560,11 @@ func (s *Server) setResultCell(w http.ResponseWriter, r *http.Request, req *Requ
 		}
 		_, err := records.EnterResults(ctx, tx, whoOf(req.P), id, records.Entry{
 			Results: []records.ResultInput{{StudentID: studentID, CompetenceID: compID, Value: value}}})
+		if err != nil {
+			return err
+		}
+		sc, err := scaleOf(ctx, tx, req.P.UAI)
+		cell = cell.withLevel(sc)
 		return err
 	})
 	status := http.StatusOK
@@ -505,7 +589,7 @@ func (s *Server) setCommentCell(w http.ResponseWriter, r *http.Request, req *Req
 	}
 	studentID, err1 := formID(r, "eleve")
 	text := strings.TrimSpace(r.FormValue("commentaire"))
-	cell := commentCell{EvaluationID: id, StudentID: studentID, Text: text, Editable: true,
+	cell := commentCell{EvaluationID: id, StudentID: studentID, Text: text, Editable: true, Lines: commentLines(text),
 		Row: atoiOr(r.FormValue("ligne")), Col: atoiOr(r.FormValue("colonne")), Name: r.FormValue("nom")}
 	ctx := r.Context()
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
@@ -580,9 +664,31 @@ func (s *Server) trashEvaluation(w http.ResponseWriter, r *http.Request, req *Re
 			Details:  []string{fmt.Sprintf("Ses %d résultat(s) et ses commentaires la suivent. Vous (ou un administrateur) pourrez la restaurer depuis la corbeille jusqu'au changement d'année.", results)},
 			Action:   r.URL.Path, Cancel: fmt.Sprintf("/evaluations/%d", id), Button: "Mettre à la corbeille"})
 	}
-	back := "/evaluations"
-	if e.DivisionID != 0 {
-		back = fmt.Sprintf("/evaluations?division=%d", e.DivisionID)
-	}
+	back := evaluationsBack(e.DivisionID, e.GroupID)
 	return s.redirect(w, r, req, back, "Évaluation « "+e.Title+" » mise à la corbeille.")
+}
+
+// groupOf returns the group an evaluation was given to, if it still
+// exists (a group deleted by hand or at the changeover leaves its
+// evaluations).
+func groupOf(ctx context.Context, tx *store.Tx, uai sillage.UAI, e sillage.Evaluation) sillage.Group {
+	if e.GroupID == 0 {
+		return sillage.Group{}
+	}
+	g, err := tx.People().GetGroup(ctx, uai, e.GroupID)
+	if err != nil {
+		return sillage.Group{}
+	}
+	return g
+}
+
+// commentLines is the height, in lines, of a comment's text area in the
+// grid: enough for the whole text at about 40 characters a line, so that
+// nothing is hidden, from 2 to 30 lines.
+func commentLines(text string) int {
+	n := 0
+	for _, line := range strings.Split(text, "\n") {
+		n += 1 + utf8.RuneCountInString(line)/40
+	}
+	return min(max(n, 2), 30)
 }

@@ -60,7 +60,8 @@ func init() {
 			return err
 		}
 		tn.IDs["group"] = g.ID
-		return nil
+		// The fixture's student is in it (a member to take out).
+		return tx.People().AddGroupMember(ctx, tn.UAI, g.ID, tn.IDs["student"])
 	})
 }
 

@@ -188,7 +188,7 @@ func (s *Server) routeTable() []route {
 
 		// The changeover (rollover.md): the operator's calendar, plan and steps;
 		// the establishment's steps, initialisation file, periods and access
-		// blocking; the Archives space; class spaces; groups' lifetime.
+		// blocking; the Archives space; class spaces; groups (free groups, their students, their lifetime).
 		{method: "GET", path: "/operateur/changement-annee", action: auth.OperatorRollover, h: s.rolloverOperatorPage},
 		{method: "GET", path: "/operateur/changement-annee/avancement", action: auth.OperatorRollover, h: s.rolloverProgress},
 		{method: "GET", path: "/operateur/changement-annee/rapport", action: auth.OperatorRollover, h: s.rolloverReportPage},
@@ -215,8 +215,12 @@ func (s *Server) routeTable() []route {
 		{method: "POST", path: "/classes/{space}/documents/{spacefile}/supprimer", action: auth.PostClassSpace, h: s.deleteClassSpaceFile},
 		{method: "POST", path: "/classes/{space}/droits", action: auth.PostClassSpace, h: s.setClassSpaceRight},
 		{method: "GET", path: "/groupes", action: auth.ManageGroups, h: s.groupsPage},
+		{method: "POST", path: "/groupes", action: auth.ManageGroups, h: s.createGroup},
 		{method: "GET", path: "/groupes/{group}", action: auth.ManageGroups, h: s.groupPage},
 		{method: "POST", path: "/groupes/{group}/duree", action: auth.ManageGroups, h: s.setGroupLifetime},
+		{method: "POST", path: "/groupes/{group}/eleves", action: auth.ManageGroups, h: s.addGroupStudents},
+		{method: "POST", path: "/groupes/{group}/eleves/{student}/retirer", action: auth.ManageGroups, h: s.removeGroupStudent},
+		{method: "POST", path: "/groupes/{group}/supprimer", action: auth.ManageGroups, h: s.deleteGroup},
 
 		// Operator of the instance.
 		{method: "GET", path: "/operateur", action: auth.OperatorHome, h: s.operatorHome},

@@ -1,8 +1,11 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/sillage/sillage"
@@ -113,7 +116,15 @@ type sheetPageData struct {
 	Errors      []string
 	CanDelete   bool
 	CanEditDesc bool
-	Locked      bool // the student's own sheet, evaluated: read only
+	Locked      bool                   // the student's own sheet, evaluated: read only
+	Referential string                 // the label of the student's referential
+	Form        []sheetCompetenceInput // its competences, for the evaluation form
+}
+
+// sheetCompetenceInput is one line of the sheet's evaluation form.
+type sheetCompetenceInput struct {
+	Competence     sillage.Competence
+	Value, Comment string
 }
 
 func (s *Server) sheetPageData(r *http.Request, req *Request, id int64) (sheetPageData, error) {
@@ -130,7 +141,23 @@ func (s *Server) sheetPageData(r *http.Request, req *Request, id int64) (sheetPa
 		if d.Scale, err = scaleOf(ctx, tx, req.P.UAI); err != nil {
 			return err
 		}
-		d.Sheet = sheetView{Sheet: sh, ResultLabel: records.ValueLabel(d.Scale, sh.Result), ResultClass: levelClass(d.Scale, sh.Result)}
+		if sh.Results, err = tx.Records().ListResultsOfSheet(ctx, req.P.UAI, sh.ID); err != nil {
+			return err
+		}
+		d.Sheet = newSheetView(d.Scale, sh)
+		ref, ok, err := records.SheetReferential(ctx, tx, req.P.UAI, d.Student)
+		if err != nil || !ok {
+			return err
+		}
+		d.Referential = ref.Label
+		entered := map[int64]sillage.SheetResult{}
+		for _, x := range sh.Results {
+			entered[x.CompetenceID] = x
+		}
+		for _, c := range ref.Competences {
+			x := entered[c.ID]
+			d.Form = append(d.Form, sheetCompetenceInput{Competence: c, Value: x.Value, Comment: x.Comment})
+		}
 		return nil
 	})
 	d.MaxUpload = sillage.FormatSize(s.uploadLimit())
@@ -254,25 +281,23 @@ func (s *Server) evaluateSheet(w http.ResponseWriter, r *http.Request, req *Requ
 		return err
 	}
 	ctx := r.Context()
-	value := records.NormalizeValue(r.FormValue("resultat"))
-	comment := strings.TrimSpace(r.FormValue("commentaire"))
+	in := records.SheetEntry{Result: r.PostFormValue("resultat"), Comment: r.PostFormValue("commentaire")}
+	for key, vs := range r.PostForm {
+		// One value ("competence-ID") and one comment ("commentaire-ID")
+		// per competence of the form.
+		if !strings.HasPrefix(key, "competence-") || len(vs) != 1 {
+			continue
+		}
+		cid, err := strconv.ParseInt(strings.TrimPrefix(key, "competence-"), 10, 64)
+		if err != nil || cid <= 0 {
+			return sillage.Errorf(sillage.KindInvalid, "compétence inconnue")
+		}
+		in.Competences = append(in.Competences, sillage.SheetResult{CompetenceID: cid, Value: vs[0], Comment: r.PostFormValue(fmt.Sprintf("commentaire-%d", cid))})
+	}
+	slices.SortFunc(in.Competences, func(a, b sillage.SheetResult) int { return cmp.Compare(a.CompetenceID, b.CompetenceID) })
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		sh, err := records.SheetInReach(ctx, tx, whoOf(req.P), id)
-		if err != nil {
-			return err
-		}
-		sc, err := scaleOf(ctx, tx, req.P.UAI)
-		if err != nil {
-			return err
-		}
-		if value == "" && comment == "" {
-			return sillage.Errorf(sillage.KindInvalid, "choisissez un résultat ou écrivez un commentaire")
-		}
-		if err := sc.Check(value); err != nil {
-			return err
-		}
-		sh.AuthorID, sh.Result, sh.Comment = req.P.PersonID, value, comment
-		return tx.Records().UpdateSheet(ctx, req.P.UAI, sh)
+		_, err := records.EvaluateSheet(ctx, tx, whoOf(req.P), id, in)
+		return err
 	})
 	if err != nil {
 		return err

@@ -53,6 +53,23 @@ type sheetView struct {
 	sillage.Sheet
 	ResultLabel string
 	ResultClass string
+	Competences []sheetCompetence // the per-competence evaluation
+}
+
+// sheetCompetence is one competence evaluated on a sheet.
+type sheetCompetence struct {
+	sillage.SheetResult
+	ValueLabel string
+	Class      string
+}
+
+// newSheetView shows a sheet with its results on the scale.
+func newSheetView(sc sillage.Scale, sh sillage.Sheet) sheetView {
+	v := sheetView{Sheet: sh, ResultLabel: records.ValueLabel(sc, sh.Result), ResultClass: levelClass(sc, sh.Result)}
+	for _, x := range sh.Results {
+		v.Competences = append(v.Competences, sheetCompetence{SheetResult: x, ValueLabel: records.ValueLabel(sc, x.Value), Class: levelClass(sc, x.Value)})
+	}
+	return v
 }
 
 // levelClass is the CSS class of a value: its place on the scale.
@@ -88,7 +105,7 @@ func buildRecordView(recs *records.Records, sr *records.StudentRecord) recordVie
 		if p, ok := recs.Authors[sh.AuthorID]; ok {
 			sh.AuthorName = p.FullName()
 		}
-		v.Sheets = append(v.Sheets, sheetView{Sheet: sh, ResultLabel: records.ValueLabel(recs.Scale, sh.Result), ResultClass: levelClass(recs.Scale, sh.Result)})
+		v.Sheets = append(v.Sheets, newSheetView(recs.Scale, sh))
 	}
 	return v
 }

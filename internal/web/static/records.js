@@ -5,7 +5,7 @@
   "use strict";
 
   function gridInput(table, row, col) {
-    return table.querySelector('input[data-row="' + row + '"][data-col="' + col + '"]');
+    return table.querySelector('input[data-row="' + row + '"][data-col="' + col + '"], textarea[data-row="' + row + '"][data-col="' + col + '"]');
   }
 
   function move(input, dRow, dCol) {
@@ -29,14 +29,16 @@
 
   document.addEventListener("keydown", function (e) {
     var input = e.target;
-    if (!(input instanceof HTMLInputElement) || !input.closest("table.grid")) return;
+    var area = input instanceof HTMLTextAreaElement;
+    if (!(input instanceof HTMLInputElement || area) || !input.closest("table.grid")) return;
     var handled = false;
     switch (e.key) {
       case "ArrowDown":
-        handled = move(input, 1, 0);
+        // In a comment of several lines, the arrows first move in the text.
+        if (!area || input.value.indexOf("\n", input.selectionEnd) === -1) handled = move(input, 1, 0);
         break;
       case "ArrowUp":
-        handled = move(input, -1, 0);
+        if (!area || input.value.lastIndexOf("\n", input.selectionStart - 1) === -1) handled = move(input, -1, 0);
         break;
       case "Enter":
         // Leaving the cell saves it (change event), then go down.
@@ -56,10 +58,13 @@
     if (handled) e.preventDefault();
   });
 
-  // A grid cell's whole content is selected on focus, so typing replaces it.
+  // A grid cell's whole content (code or comment) is selected on focus, so
+  // typing replaces it, as in a text field.
   document.addEventListener("focusin", function (e) {
     var input = e.target;
-    if (input instanceof HTMLInputElement && input.classList.contains("code") && input.closest("table.grid")) {
+    var cell = input instanceof HTMLInputElement && input.classList.contains("code");
+    var comment = input instanceof HTMLTextAreaElement && input.classList.contains("comment");
+    if ((cell || comment) && input.closest("table.grid")) {
       input.select();
     }
   });

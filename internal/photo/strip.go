@@ -1,0 +1,180 @@
+package photo
+
+import (
+	"bytes"
+	"encoding/binary"
+)
+
+// StripJPEG drops the JPEG segments that carry metadata: APP1 to APP15
+// (EXIF with GPS, XMP, IPTC/Photoshop, maker notes...) and COM comments.
+// It keeps APP0 (JFIF, the pixel density), an APP2 ICC colour profile and
+// the fixed-size APP14 "Adobe" colour-transform segment, because without
+// them some pictures would show wrong colours; none of them describes the
+// person, the place or the time. Entropy-coded data is copied untouched;
+// anything after the end-of-image marker is dropped.
+func StripJPEG(data []byte) ([]byte, error) {
+	if len(data) < 4 || data[0] != 0xFF || data[1] != 0xD8 {
+		return nil, ErrMalformed
+	}
+	out := make([]byte, 0, len(data))
+	out = append(out, 0xFF, 0xD8)
+	i := 2
+	for {
+		if i >= len(data) || data[i] != 0xFF {
+			return nil, ErrMalformed
+		}
+		for i+1 < len(data) && data[i+1] == 0xFF { // fill bytes
+			i++
+		}
+		if i+1 >= len(data) {
+			return nil, ErrMalformed
+		}
+		m := data[i+1]
+		i += 2
+		switch {
+		case m == 0xD9:
+			return append(out, 0xFF, 0xD9), nil
+		case m >= 0xD0 && m <= 0xD7 || m == 0x01:
+			out = append(out, 0xFF, m)
+			continue
+		case m == 0xD8 || m == 0x00:
+			return nil, ErrMalformed
+		}
+		if i+2 > len(data) {
+			return nil, ErrMalformed
+		}
+		n := int(binary.BigEndian.Uint16(data[i:]))
+		if n < 2 || i+n > len(data) {
+			return nil, ErrMalformed
+		}
+		seg := data[i : i+n]
+		if keepJPEGSegment(m, seg[2:]) {
+			out = append(out, 0xFF, m)
+			out = append(out, seg...)
+		}
+		i += n
+		if m == 0xDA { // start of scan: copy the entropy-coded data
+			j := i
+			for j < len(data) {
+				if data[j] != 0xFF {
+					j++
+					continue
+				}
+				if j+1 >= len(data) {
+					return nil, ErrMalformed
+				}
+				if next := data[j+1]; next == 0x00 || next >= 0xD0 && next <= 0xD7 {
+					j += 2
+					continue
+				}
+				break
+			}
+			out = append(out, data[i:j]...)
+			i = j
+		}
+	}
+}
+
+func keepJPEGSegment(marker byte, body []byte) bool {
+	switch {
+	case marker == 0xFE: // COM
+		return false
+	case marker == 0xE0: // APP0: JFIF / JFXX
+		return true
+	case marker == 0xE2:
+		return bytes.HasPrefix(body, []byte("ICC_PROFILE\x00"))
+	case marker == 0xEE:
+		return len(body) == 12 && bytes.HasPrefix(body, []byte("Adobe"))
+	case marker >= 0xE1 && marker <= 0xEF:
+		return false
+	}
+	return true
+}
+
+// pngMetadata lists the PNG chunks StripPNG drops: texts (author,
+// comments, XMP in iTXt), EXIF and the modification time.
+var pngMetadata = map[string]bool{"tEXt": true, "zTXt": true, "iTXt": true, "eXIf": true, "tIME": true}
+
+// StripPNG drops the tEXt, zTXt, iTXt, eXIf and tIME chunks of a PNG and
+// anything after its IEND chunk; every other chunk is copied as it is.
+func StripPNG(data []byte) ([]byte, error) {
+	if !bytes.HasPrefix(data, pngSignature) {
+		return nil, ErrMalformed
+	}
+	out := make([]byte, 0, len(data))
+	out = append(out, pngSignature...)
+	i := len(pngSignature)
+	for {
+		if i+8 > len(data) {
+			return nil, ErrMalformed
+		}
+		n := int64(binary.BigEndian.Uint32(data[i:]))
+		typ := string(data[i+4 : i+8])
+		end := int64(i) + 12 + n
+		if n > 1<<31-1 || end > int64(len(data)) {
+			return nil, ErrMalformed
+		}
+		if !pngMetadata[typ] {
+			out = append(out, data[i:end]...)
+		}
+		i = int(end)
+		if typ == "IEND" {
+			return out, nil
+		}
+	}
+}
+
+// webpKeep lists the WebP chunks StripWebP keeps: the picture, its alpha,
+// animation and colour profile. EXIF, XMP and unknown chunks are dropped.
+var webpKeep = map[string]bool{"VP8 ": true, "VP8L": true, "VP8X": true, "ALPH": true, "ANIM": true, "ANMF": true, "ICCP": true}
+
+// VP8X flags announcing EXIF and XMP chunks.
+const (
+	vp8xEXIF = 0x08
+	vp8xXMP  = 0x04
+)
+
+// StripWebP drops a WebP's EXIF and XMP chunks (and any chunk it does not
+// know), clears the matching flags of the VP8X header, and rewrites the
+// RIFF size. Bytes beyond the RIFF size are dropped.
+func StripWebP(data []byte) ([]byte, error) {
+	if len(data) < 12 || string(data[:4]) != "RIFF" || string(data[8:12]) != "WEBP" {
+		return nil, ErrMalformed
+	}
+	riffEnd := 8 + int64(binary.LittleEndian.Uint32(data[4:]))
+	if riffEnd > int64(len(data)) || riffEnd < 12 {
+		return nil, ErrMalformed
+	}
+	body := make([]byte, 0, len(data))
+	i := int64(12)
+	for i < riffEnd {
+		if i+8 > riffEnd {
+			return nil, ErrMalformed
+		}
+		fourcc := string(data[i : i+4])
+		n := int64(binary.LittleEndian.Uint32(data[i+4:]))
+		end := i + 8 + n
+		if end > riffEnd {
+			return nil, ErrMalformed
+		}
+		if webpKeep[fourcc] {
+			start := len(body)
+			body = append(body, data[i:end]...)
+			if fourcc == "VP8X" {
+				if n < 10 {
+					return nil, ErrMalformed
+				}
+				body[start+8] &^= vp8xEXIF | vp8xXMP
+			}
+			if n%2 == 1 {
+				body = append(body, 0)
+			}
+		}
+		i = end + n%2
+	}
+	out := make([]byte, 12, 12+len(body))
+	copy(out, "RIFF")
+	binary.LittleEndian.PutUint32(out[4:], uint32(4+len(body)))
+	copy(out[8:], "WEBP")
+	return append(out, body...), nil
+}
