@@ -363,17 +363,10 @@ func (s *Local) Has(sum string) bool {
 // outside any write transaction. It reports whether a file was removed; a
 // blob already gone is not an error.
 func (s *Local) RemoveIfUnreferenced(sum string, referenced func(sum string) (bool, error)) (bool, error) {
-	if !validSum(sum) {
-		return false, nil
-	}
-	if referenced == nil {
-		return false, errors.New("blob: RemoveIfUnreferenced without a reference check")
-	}
-	used, err := referenced(sum)
-	if err != nil || used {
+	if ok, err := removable(sum, referenced); !ok {
 		return false, err
 	}
-	err = s.root.Remove(s.name(sum))
+	err := s.root.Remove(s.name(sum))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return false, nil
@@ -381,6 +374,19 @@ func (s *Local) RemoveIfUnreferenced(sum string, referenced func(sum string) (bo
 		return false, sillage.Wrap(sillage.KindUnavailable, err, "suppression du fichier")
 	}
 	return true, nil
+}
+
+// removable is the check both stores make before RemoveIfUnreferenced
+// removes sum: a valid digest, a reference check given, and no row using it.
+func removable(sum string, referenced func(sum string) (bool, error)) (bool, error) {
+	if !validSum(sum) {
+		return false, nil
+	}
+	if referenced == nil {
+		return false, errors.New("blob: RemoveIfUnreferenced without a reference check")
+	}
+	used, err := referenced(sum)
+	return err == nil && !used, err
 }
 
 // CollectReport says what the collector found.

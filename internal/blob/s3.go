@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -179,14 +178,7 @@ func (s *S3) Has(sum string) bool {
 // RemoveIfUnreferenced removes one blob at once, unless referenced says a
 // row still refers to it; see Local.RemoveIfUnreferenced.
 func (s *S3) RemoveIfUnreferenced(sum string, referenced func(sum string) (bool, error)) (bool, error) {
-	if !validSum(sum) {
-		return false, nil
-	}
-	if referenced == nil {
-		return false, errors.New("blob: RemoveIfUnreferenced without a reference check")
-	}
-	used, err := referenced(sum)
-	if err != nil || used {
+	if ok, err := removable(sum, referenced); !ok {
 		return false, err
 	}
 	ctx := context.Background()
