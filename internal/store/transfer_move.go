@@ -125,12 +125,16 @@ func (tx CrossTenant) StageTransfer(ctx context.Context, pairs []TransferPair) (
 // referential and competence the batch uses there.
 func (tx CrossTenant) MissingTransferReferences(ctx context.Context) (map[[2]string][2][]int64, error) {
 	// What the copies use: the evaluations' referentials, the results'
-	// competences (and theirs).
+	// and the sheets' per-competence results' competences (and theirs).
 	const used = `SELECT m.du AS du, m.ou AS ou, e.referential_id AS rid, 0 AS cid FROM transfer_copies m
 			CROSS JOIN evaluations e WHERE e.uai = m.ou AND e.id = m.old_id
 		UNION
 		SELECT m.du, m.ou, c.referential_id, c.id FROM transfer_copies m CROSS JOIN results x CROSS JOIN competences c
-			WHERE x.uai = m.ou AND x.evaluation_id = m.old_id AND x.student_id = m.os AND c.uai = x.uai AND c.id = x.competence_id`
+			WHERE x.uai = m.ou AND x.evaluation_id = m.old_id AND x.student_id = m.os AND c.uai = x.uai AND c.id = x.competence_id
+		UNION
+		SELECT p.du, p.ou, c.referential_id, c.id FROM transfer_pairs p CROSS JOIN sheets s CROSS JOIN sheet_results sr CROSS JOIN competences c
+			WHERE s.uai = p.ou AND s.student_id = p.os AND s.deleted_at IS NULL AND sr.uai = s.uai AND sr.sheet_id = s.id
+				AND c.uai = sr.uai AND c.id = sr.competence_id`
 	type use struct {
 		du, ou   string
 		rid, cid int64
@@ -364,6 +368,18 @@ const (
 			CASE WHEN a.uploaded_by = p.os THEN p.ds ELSE 0 END
 		FROM transfer_pairs p CROSS JOIN sheets s CROSS JOIN attachments a
 		WHERE s.uai = p.ou AND s.student_id = p.os AND s.deleted_at IS NULL AND a.uai = s.uai AND a.sheet_id = s.id`
+	// The sheets keep their ids; each per-competence result goes to the
+	// competence of the same code in the destination's referential of the
+	// same diploma (made sure to exist by UpsertTransferReferentials).
+	moveSheetResultsSQL = `INSERT INTO sheet_results (uai, sheet_id, competence_id, value, comment)
+		SELECT p.du, sr.sheet_id, dc.id, sr.value, sr.comment
+		FROM transfer_pairs p CROSS JOIN sheets s CROSS JOIN sheet_results sr CROSS JOIN competences c CROSS JOIN referentials crf
+			CROSS JOIN referentials drf CROSS JOIN competences dc
+		WHERE s.uai = p.ou AND s.student_id = p.os AND s.deleted_at IS NULL AND sr.uai = s.uai AND sr.sheet_id = s.id
+			AND c.uai = sr.uai AND c.id = sr.competence_id AND crf.uai = c.uai AND crf.id = c.referential_id
+			AND drf.uai = p.du AND drf.diploma = crf.diploma AND dc.uai = drf.uai AND dc.referential_id = drf.id AND dc.code = c.code`
+	countSheetResultsSQL = `SELECT COUNT(*) FROM transfer_pairs p CROSS JOIN sheets s CROSS JOIN sheet_results sr
+		WHERE s.uai = p.ou AND s.student_id = p.os AND s.deleted_at IS NULL AND sr.uai = s.uai AND sr.sheet_id = s.id`
 	summarizeSQL = `SELECT p.os,
 		(SELECT COUNT(*) FROM transfer_copies m WHERE m.os = p.os),
 		(SELECT COUNT(*) FROM transfer_copies m CROSS JOIN results x CROSS JOIN competences c
@@ -415,6 +431,18 @@ func (tx CrossTenant) MoveStagedSheets(ctx context.Context) (int64, error) {
 // references move, the bytes stay in the content-addressed store.
 func (tx CrossTenant) MoveStagedAttachments(ctx context.Context) (int64, error) {
 	return tx.execN(ctx, moveAttachmentsSQL)
+}
+
+// MoveStagedSheetResults copies the per-competence results of the copied
+// sheets and returns how many it wrote and how many the origin held: the
+// caller refuses the batch when they differ (a competence without its
+// counterpart), so none is lost.
+func (tx CrossTenant) MoveStagedSheetResults(ctx context.Context) (moved, held int64, err error) {
+	if err := tx.queryRow(ctx, countSheetResultsSQL).Scan(&held); err != nil {
+		return 0, 0, err
+	}
+	moved, err = tx.execN(ctx, moveSheetResultsSQL)
+	return moved, held, err
 }
 
 // DeleteStagedOrigins deletes the staged origin students with everything

@@ -280,6 +280,10 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 				return err
 			}
 		}
+		moved, held, err := tx.CrossTenant().MoveStagedSheetResults(ctx)
+		if err := expect(moved, err)(int(held), "résultats des fiches par compétence"); err != nil {
+			return err
+		}
 
 		// The origins forget the students; their accounts close.
 		if err := expect(tx.CrossTenant().DeleteStagedOrigins(ctx))(len(moving), "élèves supprimés à l'origine"); err != nil {
