@@ -49,17 +49,26 @@ func resolve(ctx context.Context, tx *store.Tx, est sillage.Establishment, p Pro
 		if found, err = tx.Accounts().FindLegalGuardiansOf(ctx, est.UAI, ids); err != nil {
 			break
 		}
-		if id.LastName != "" {
-			var named []sillage.Person
-			for _, g := range found {
-				if sameName(g.LastName, id.LastName) && (id.FirstName == "" || sameName(g.FirstName, id.FirstName)) {
-					named = append(named, g)
-				}
-			}
-			found = named
+		// A child may have a legal guardian Sillage does not know: without
+		// the name, the one it knows could be someone else.
+		if id.LastName == "" {
+			return sillage.Person{}, false, refuse("responsable sans nom dans la réponse",
+				"Le fournisseur d'identité n'a pas transmis votre nom : Sillage ne peut pas vérifier que vous êtes le responsable connu de l'élève. "+askAdmin)
 		}
-	case len(id.INEs) > 0:
+		var named []sillage.Person
+		for _, g := range found {
+			if sameName(g.LastName, id.LastName) && (id.FirstName == "" || sameName(g.FirstName, id.FirstName)) {
+				named = append(named, g)
+			}
+		}
+		found = named
+	case len(id.INEs) > 0 && isPupil(id.Affiliation):
 		found, err = tx.Accounts().FindStudentsByUnqids(ctx, est.UAI, unqids)
+	case len(id.INEs) > 0:
+		// An INE sent for someone who is neither a pupil nor a guardian (or
+		// whose profile is missing) could be a parent's child's.
+		return sillage.Person{}, false, refuse("profil (élève ou responsable) absent ou inconnu",
+			"Le fournisseur d'identité n'a pas précisé si vous êtes élève ou responsable légal. "+askAdmin)
 	default:
 		return sillage.Person{}, false, refuse("aucun identifiant exploitable dans la réponse (ni jointure AAF, ni INE)",
 			"Le fournisseur d'identité n'a pas transmis d'identifiant permettant de vous reconnaître. "+askAdmin)
@@ -84,6 +93,13 @@ func resolve(ctx context.Context, tx *store.Tx, est sillage.Establishment, p Pro
 func isParent(affiliation string) bool {
 	a := strings.ToLower(strings.TrimSpace(affiliation))
 	return strings.HasPrefix(a, "resp") || strings.HasPrefix(a, "parent")
+}
+
+// isPupil reports whether an ÉduConnect affiliation is a pupil's (eleve1d,
+// eleve2d…).
+func isPupil(affiliation string) bool {
+	a := strings.ToLower(strings.TrimSpace(affiliation))
+	return strings.HasPrefix(a, "eleve") || strings.HasPrefix(a, "élève") || strings.HasPrefix(a, "student")
 }
 
 // sameName compares names without case, accents, ligatures, spaces,

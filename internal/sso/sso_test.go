@@ -206,8 +206,10 @@ func TestSAML(t *testing.T) {
 				message: "aucune personne", reason: "identité inconnue"},
 			{name: "deux élèves pour un INE", session: educonnectSession("ec-twin", map[string][]string{"FrEduCtEleveINE": {ineTwin}, "FrEduCtPersonAffiliation": {"eleve2d"}}),
 				message: "plusieurs personnes", reason: "ambiguë"},
-			{name: "parent sans nom : deux responsables", session: educonnectSession("ec-resp", map[string][]string{"FrEduCtEleveINE": {ineLea}, "FrEduCtPersonAffiliation": {"resp2d"}}),
-				message: "plusieurs personnes", reason: "ambiguë"},
+			{name: "parent sans nom", session: educonnectSession("ec-resp", map[string][]string{"FrEduCtEleveINE": {ineLea}, "FrEduCtPersonAffiliation": {"resp2d"}}),
+				message: "pas transmis votre nom", reason: "responsable sans nom"},
+			{name: "INE sans profil", session: educonnectSession("ec-noaff", map[string][]string{"FrEduCtEleveINE": {ineLea}}),
+				message: "élève ou responsable légal", reason: "profil"},
 			{name: "parent d'un autre nom", session: educonnectSession("ec-resp3", map[string][]string{"FrEduCtEleveINE": {ineLea}, "FrEduCtPersonAffiliation": {"resp2d"}, "sn": {"Dupont"}}),
 				message: "aucune personne", reason: "identité inconnue"},
 		}
