@@ -75,6 +75,7 @@ func sampleJPEG(t testing.TB) []byte {
 	var out bytes.Buffer
 	out.Write(plain[:2])
 	out.Write(jpegSegment(0xE0, []byte("JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")))
+	out.Write(jpegSegment(0xE0, []byte("JFXX\x00\x10thumbnail "+gpsMarker)))
 	out.Write(jpegSegment(0xE1, append([]byte("Exif\x00\x00"), exifWithGPS()...)))
 	out.Write(jpegSegment(0xE1, []byte("http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta><exif:GPSLatitude>"+gpsMarker+"</exif:GPSLatitude></x:xmpmeta>")))
 	out.Write(jpegSegment(0xED, []byte("Photoshop 3.0\x008BIM IPTC "+gpsMarker)))
@@ -106,6 +107,7 @@ func samplePNG(t testing.TB) []byte {
 	out.Write(pngChunk("tEXt", []byte("Comment\x00"+gpsMarker)))
 	out.Write(pngChunk("iTXt", []byte("XML:com.adobe.xmp\x00\x00\x00\x00\x00"+gpsMarker)))
 	out.Write(pngChunk("tIME", []byte{0x07, 0xEA, 12, 7, 3, 0, 0}))
+	out.Write(pngChunk("zxIf", []byte("old-style EXIF "+gpsMarker)))
 	out.Write(plain[ihdrEnd:])
 	return out.Bytes()
 }

@@ -7,7 +7,8 @@ import (
 
 // StripJPEG drops the JPEG segments that carry metadata: APP1 to APP15
 // (EXIF with GPS, XMP, IPTC/Photoshop, maker notes...) and COM comments.
-// It keeps APP0 (JFIF, the pixel density), an APP2 ICC colour profile and
+// It keeps a bare APP0 JFIF header (the pixel density; not one carrying a
+// thumbnail, a picture with its own metadata), an APP2 ICC colour profile and
 // the fixed-size APP14 "Adobe" colour-transform segment, because without
 // them some pictures would show wrong colours; none of them describes the
 // person, the place or the time. Entropy-coded data is copied untouched;
@@ -79,8 +80,8 @@ func keepJPEGSegment(marker byte, body []byte) bool {
 	switch {
 	case marker == 0xFE: // COM
 		return false
-	case marker == 0xE0: // APP0: JFIF / JFXX
-		return true
+	case marker == 0xE0: // APP0: a bare JFIF header only (a JFIF or JFXX thumbnail is a picture with its own metadata)
+		return len(body) == 14 && bytes.HasPrefix(body, []byte("JFIF\x00")) && body[12] == 0 && body[13] == 0
 	case marker == 0xE2:
 		return bytes.HasPrefix(body, []byte("ICC_PROFILE\x00"))
 	case marker == 0xEE:
@@ -91,12 +92,13 @@ func keepJPEGSegment(marker byte, body []byte) bool {
 	return true
 }
 
-// pngMetadata lists the PNG chunks StripPNG drops: texts (author,
-// comments, XMP in iTXt), EXIF and the modification time.
-var pngMetadata = map[string]bool{"tEXt": true, "zTXt": true, "iTXt": true, "eXIf": true, "tIME": true}
+// pngKeep lists the PNG chunks StripPNG keeps: the picture and how to show
+// it (palette, transparency, colour space, pixel size, animation). Texts,
+// EXIF, the modification time and any chunk it does not know are dropped.
+var pngKeep = map[string]bool{"IHDR": true, "PLTE": true, "IDAT": true, "IEND": true, "tRNS": true, "cHRM": true, "gAMA": true,
+	"iCCP": true, "sBIT": true, "sRGB": true, "cICP": true, "bKGD": true, "hIST": true, "pHYs": true, "acTL": true, "fcTL": true, "fdAT": true}
 
-// StripPNG drops the tEXt, zTXt, iTXt, eXIf and tIME chunks of a PNG and
-// anything after its IEND chunk; every other chunk is copied as it is.
+// StripPNG keeps only the chunks of pngKeep, as they are, up to IEND.
 func StripPNG(data []byte) ([]byte, error) {
 	if !bytes.HasPrefix(data, pngSignature) {
 		return nil, ErrMalformed
@@ -114,7 +116,7 @@ func StripPNG(data []byte) ([]byte, error) {
 		if n > 1<<31-1 || end > int64(len(data)) {
 			return nil, ErrMalformed
 		}
-		if !pngMetadata[typ] {
+		if pngKeep[typ] {
 			out = append(out, data[i:end]...)
 		}
 		i = int(end)
