@@ -97,8 +97,18 @@ func (tx Records) CountReferentialUse(ctx context.Context, uai sillage.UAI, refe
 }
 
 // DeleteReferential deletes a referential and its competences. A referential
-// that evaluations use cannot be deleted.
+// that evaluations or sheets' per-competence results use cannot be deleted.
 func (tx Records) DeleteReferential(ctx context.Context, uai sillage.UAI, id int64) error {
+	// Sheets evaluated competence by competence are part of the record:
+	// their results would go with the competences (foreign key cascade).
+	var sheetResults int
+	if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM sheet_results WHERE uai = $1 AND competence_id IN
+		(SELECT id FROM competences WHERE uai = $1 AND referential_id = $2)`, uai, id).Scan(&sheetResults); err != nil {
+		return mapErr(err)
+	}
+	if sheetResults > 0 {
+		return sillage.Errorf(sillage.KindConflict, "ce référentiel est utilisé par des fiches évaluées compétence par compétence : il ne peut pas être supprimé")
+	}
 	// The results on its competences, unless evaluations use it (then the
 	// deletion below is refused and nothing changes).
 	if _, err := tx.exec(ctx, `DELETE FROM results WHERE uai = $1 AND competence_id IN (SELECT id FROM competences WHERE uai = $1 AND referential_id = $2)

@@ -207,7 +207,21 @@ func TestEvaluationCompetencesAndKeys(t *testing.T) {
 		if sillage.KindOf(err) != sillage.KindConflict {
 			t.Errorf("delete a used referential: %v", err)
 		}
+		// A sheet evaluated on one of its competences keeps it too.
 		err = st.Write(ctx, func(tx *store.Tx) error {
+			return tx.Records().SetSheetResults(ctx, a.uai, a.sheet.ID, []sillage.SheetResult{{CompetenceID: foreign.ID, Value: "2"}})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = st.Write(ctx, func(tx *store.Tx) error { return tx.Records().DeleteReferential(ctx, a.uai, foreign.ReferentialID) })
+		if sillage.KindOf(err) != sillage.KindConflict {
+			t.Errorf("delete a referential a sheet's results use: %v", err)
+		}
+		err = st.Write(ctx, func(tx *store.Tx) error {
+			if err := tx.Records().SetSheetResults(ctx, a.uai, a.sheet.ID, nil); err != nil {
+				return err
+			}
 			if err := tx.Records().DeleteReferential(ctx, a.uai, foreign.ReferentialID); err != nil {
 				return err
 			}

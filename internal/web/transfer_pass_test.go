@@ -26,7 +26,7 @@ func TestDashboardRunsAPass(t *testing.T) {
 	}
 	_, body = f.do(c, "GET", "/transferts", nil)
 	p := parsePage(t, body)
-	if !p.has("p.flash", "1 transféré(s)") || !p.has("h2#recus", "(1)") {
+	if !p.has("p.flash", "Passage du transfert effectué") || !p.has("h2#recus", "(1)") {
 		t.Errorf("after the pass: flash %q, received %q", p.text("p.flash"), p.text("h2#recus"))
 	}
 
