@@ -45,10 +45,23 @@ func TestMigration0021KeepsRecords(t *testing.T) {
 				if err := tx.People().CreateStudent(ctx, u, &s); err != nil {
 					return err
 				}
+				// The evaluation as the schema of 0018 holds it (the store's
+				// CreateEvaluation writes columns of later migrations).
 				ev = sillage.Evaluation{Title: "Câblage", Date: sillage.NewDate(2025, 9, 15), ReferentialID: ref.ID, Diploma: "24732205"}
-				if err := tx.Records().CreateEvaluation(ctx, u, &ev); err != nil {
+				if ev.ID, err = tx.NewID(ctx); err != nil {
 					return err
 				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.SQLDB().ExecContext(ctx, `INSERT INTO evaluations (uai, id, title, date, level, diploma, referential_id, author_id,
+				division_id, school_year, origin_uai, created_at) VALUES ($1, $2, $3, $4, '', $5, $6, 0, NULL, 2025, '', $7)`,
+				string(u), ev.ID, ev.Title, ev.Date.String(), ev.Diploma, ev.ReferentialID, clock.T); err != nil {
+				t.Fatal(err)
+			}
+			err = st.Write(ctx, func(tx *store.Tx) error {
 				for i, c := range ref.Competences {
 					r := sillage.Result{UAI: u, EvaluationID: ev.ID, StudentID: s.ID, CompetenceID: c.ID, Value: []string{"2", "4"}[i]}
 					want = append(want, r)
