@@ -91,7 +91,7 @@ func TestTwoServersOnePostgres(t *testing.T) {
 
 	// The academy, its movers left waiting for the transfer run.
 	c := &cli{t: t, env: envA, dsn: dsn}
-	code, out, errs := c.run("demo", "--no-serve", "--no-transfer", "--establishments", "2", "--students", "120", "--now", "2026-06-15")
+	code, out, errs := c.run("demo", "--no-serve", "--no-transfer", "--no-livret", "--establishments", "2", "--students", "120", "--now", "2026-06-15")
 	if code != exitOK {
 		t.Fatalf("demo: %d %q %q", code, out, errs)
 	}
