@@ -294,7 +294,7 @@ func (a *app) server(ctx context.Context) (srv *web.Server, stop func(), err err
 	blocker := rollover.NewBlocker(st)
 	e.OnChange = blocker.Invalidate
 	q, err := jobs.Open(ctx, jobs.Config{Store: st, Blobs: files, Box: box, Retention: a.cfg.Retention, SweepHour: h, SweepMinute: m,
-		PurgeWeekday: a.cfg.PurgeWeekday, Workers: a.cfg.JobWorkers, Logger: a.log, HeldImportsDir: a.cfg.HeldImportsDir(),
+		PurgeWeekday: a.cfg.PurgeWeekday, Workers: a.cfg.JobWorkers, Logger: a.log,
 		CredentialListDays: a.cfg.CredentialListDays, Extensions: []jobs.Extension{rollover.Jobs(e)}})
 	if err != nil {
 		archives.Close()

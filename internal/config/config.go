@@ -390,8 +390,9 @@ func (c *Config) BlobS3() bool { return c.BlobS3Endpoint != "" }
 // object store's temporary files are written under its tmp/ folder).
 func (c *Config) BlobDir() string { return filepath.Join(c.DataDir, "files") }
 
-// HeldImportsDir is where the imports held for a confirmation wait, sealed.
-func (c *Config) HeldImportsDir() string { return filepath.Join(c.DataDir, "imports-en-attente") }
+// UploadsDir is where an import's upload is written while its request
+// lasts (the imports held for a confirmation are kept in the database).
+func (c *Config) UploadsDir() string { return filepath.Join(c.DataDir, "imports-en-attente") }
 
 // Setting is one line of `sillage config`.
 type Setting struct {

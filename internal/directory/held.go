@@ -1,12 +1,12 @@
 package directory
 
 import (
+	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/sealbox"
+	"github.com/sillage/sillage/internal/store"
 )
 
 // HeldTTL is how long an upload held for a mass-deactivation confirmation
@@ -26,13 +27,14 @@ const HeldPurpose = sealbox.PurposeHeldImport
 // HeldImports keeps the uploads an import held for a mass-deactivation
 // confirmation (the file is needed again when the administrator confirms).
 // They carry every student's INE: they are kept sealed (sealbox, a key
-// outside the database and the data directory), each in a folder named by
-// a random token with a meta.json (establishment, type, names as uploaded,
+// outside the database and the data directory), in the database (so that
+// the confirmation may reach any server of the instance), under a random
+// token with a description (establishment, type, names as uploaded,
 // date), and deleted when confirmed or, past HeldTTL, by Expire, which the
-// background jobs run every hour (and the server at start).
+// background jobs run every hour.
 type HeldImports struct {
-	Dir string
-	Box *sealbox.Box
+	Store *store.Store
+	Box   *sealbox.Box
 }
 
 // HeldMeta describes a held upload.
@@ -44,19 +46,16 @@ type HeldMeta struct {
 	Created time.Time   `json:"created"`
 }
 
-// HeldFile is one file of a held upload: Path is where it is (sealed in
-// the held folder, in clear once taken), Orig the name it was uploaded under.
+// HeldFile is one file of a held upload: Path is where it is in clear
+// (given to Keep, returned by Take), Orig the name it was uploaded under.
 type HeldFile struct {
-	Path string `json:"path"`
+	Path string `json:"path,omitempty"`
 	Orig string `json:"orig"`
 }
 
-const heldMetaName = "meta.json"
-
 // Keep seals the files of m (their Path in clear, left to the caller to
-// remove) into a new held folder and returns its token. The folder appears
-// under its token only once complete.
-func (h *HeldImports) Keep(m HeldMeta) (string, error) {
+// remove) into a new held upload and returns its token.
+func (h *HeldImports) Keep(ctx context.Context, m HeldMeta) (string, error) {
 	if h.Box == nil {
 		return "", sillage.Errorf(sillage.KindUnavailable, "clé de chiffrement absente (SILLAGE_SECRETS_KEY_FILE) : l'import ne peut pas être mis en attente")
 	}
@@ -65,57 +64,53 @@ func (h *HeldImports) Keep(m HeldMeta) (string, error) {
 		return "", err
 	}
 	token := hex.EncodeToString(b[:])
-	if err := os.MkdirAll(h.Dir, 0o700); err != nil {
-		return "", err
+	kept := HeldImport{Token: token, Created: m.Created}
+	desc := m
+	desc.Files = nil
+	for _, f := range m.Files {
+		sealed, err := sealFile(h.Box, f.Path)
+		if err != nil {
+			return "", fmt.Errorf("seal held upload %s: %w", f.Orig, err)
+		}
+		kept.Files = append(kept.Files, sealed)
+		desc.Files = append(desc.Files, HeldFile{Orig: f.Orig})
 	}
-	tmp, err := os.MkdirTemp(h.Dir, "envoi-*")
+	meta, err := json.Marshal(desc)
 	if err != nil {
 		return "", err
 	}
-	done := false
-	defer func() {
-		if !done {
-			os.RemoveAll(tmp)
-		}
-	}()
-	kept := m
-	kept.Files = nil
-	for i, f := range m.Files {
-		name := fmt.Sprintf("fichier-%d.scelle", i)
-		if err := sealFile(h.Box, f.Path, filepath.Join(tmp, name)); err != nil {
-			return "", err
-		}
-		kept.Files = append(kept.Files, HeldFile{Path: name, Orig: f.Orig})
-	}
-	data, err := json.Marshal(kept)
+	kept.Meta = meta
+	err = h.Store.Write(ctx, func(tx *store.Tx) error { return tx.Imports().KeepHeldImport(ctx, m.UAI, kept) })
 	if err != nil {
 		return "", err
 	}
-	if err := os.WriteFile(filepath.Join(tmp, heldMetaName), data, 0o600); err != nil {
-		return "", err
-	}
-	if err := os.Rename(tmp, filepath.Join(h.Dir, token)); err != nil {
-		return "", err
-	}
-	done = true
 	return token, nil
 }
 
+// HeldImport is a held upload as the store keeps it.
+type HeldImport = store.HeldImport
+
 // Take returns the held upload of token if it is the establishment's and
 // not expired at now, its files opened into dir (in clear: the caller
-// removes dir when the request ends), and deletes the held folder: a
-// token is used once. Another establishment's token is "not found".
-func (h *HeldImports) Take(uai sillage.UAI, token string, now time.Time, dir string) (*HeldMeta, error) {
+// removes dir when the request ends), and deletes it: a token is used
+// once, even when what follows fails. Another establishment's token is
+// "not found".
+func (h *HeldImports) Take(ctx context.Context, uai sillage.UAI, token string, now time.Time, dir string) (*HeldMeta, error) {
 	if len(token) != 32 || strings.Trim(token, "0123456789abcdef") != "" {
 		return nil, sillage.Errorf(sillage.KindNotFound, "import en attente introuvable")
 	}
-	held := filepath.Join(h.Dir, token)
-	data, err := os.ReadFile(filepath.Join(held, heldMetaName))
-	var m HeldMeta
-	if err != nil || json.Unmarshal(data, &m) != nil || m.UAI != uai {
-		return nil, sillage.Errorf(sillage.KindNotFound, "import en attente introuvable ou expiré : envoyez le fichier à nouveau")
+	var held HeldImport
+	err := h.Store.Write(ctx, func(tx *store.Tx) (err error) {
+		held, err = tx.Imports().TakeHeldImport(ctx, uai, token)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	defer os.RemoveAll(held)
+	var m HeldMeta
+	if json.Unmarshal(held.Meta, &m) != nil || m.UAI != uai || len(m.Files) != len(held.Files) {
+		return nil, sillage.Errorf(sillage.KindNotFound, "import en attente illisible : envoyez le fichier à nouveau")
+	}
 	if now.Sub(m.Created) > HeldTTL {
 		return nil, sillage.Errorf(sillage.KindNotFound, "import en attente expiré : envoyez le fichier à nouveau")
 	}
@@ -126,7 +121,7 @@ func (h *HeldImports) Take(uai sillage.UAI, token string, now time.Time, dir str
 	out.Files = nil
 	for i, f := range m.Files {
 		clear := filepath.Join(dir, fmt.Sprintf("confirme-%d", i))
-		if err := openFile(h.Box, filepath.Join(held, filepath.Base(f.Path)), clear); err != nil {
+		if err := openFile(h.Box, held.Files[i], clear); err != nil {
 			return nil, sillage.Wrap(sillage.KindInvalid, err, "import en attente illisible : envoyez le fichier à nouveau")
 		}
 		out.Files = append(out.Files, HeldFile{Path: clear, Orig: f.Orig})
@@ -134,74 +129,38 @@ func (h *HeldImports) Take(uai sillage.UAI, token string, now time.Time, dir str
 	return &out, nil
 }
 
-// Expire removes the held uploads past HeldTTL at now, and the folders of
-// uploads a crash interrupted (no meta.json) older than twice that by
-// their modification time (the injected clock does not date files);
-// it returns how many went.
-func (h *HeldImports) Expire(now time.Time) (int, error) {
-	entries, err := os.ReadDir(h.Dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, e := range entries {
-		dir := filepath.Join(h.Dir, e.Name())
-		var m HeldMeta
-		if data, err := os.ReadFile(filepath.Join(dir, heldMetaName)); err == nil && json.Unmarshal(data, &m) == nil {
-			if now.Sub(m.Created) > HeldTTL {
-				if err := os.RemoveAll(dir); err != nil {
-					return n, err
-				}
-				n++
-			}
-			continue
-		}
-		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > 2*HeldTTL {
-			if err := os.RemoveAll(dir); err != nil {
-				return n, err
-			}
-			n++
-		}
-	}
-	return n, nil
+// Expire deletes the held uploads of every establishment past HeldTTL at
+// now and returns how many went.
+func (h *HeldImports) Expire(ctx context.Context, now time.Time) (n int, err error) {
+	err = h.Store.Write(ctx, func(tx *store.Tx) (err error) {
+		n, err = tx.CrossTenant().ExpireHeldImports(ctx, now.Add(-HeldTTL))
+		return err
+	})
+	return n, err
 }
 
-// sealFile writes src sealed to dst (synced).
-func sealFile(box *sealbox.Box, src, dst string) error {
+// sealFile returns the content of src sealed.
+func sealFile(box *sealbox.Box, src string) ([]byte, error) {
 	in, err := os.Open(src)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer in.Close()
+	var out bytes.Buffer
+	if _, err := box.Encrypt(&out, in, HeldPurpose); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// openFile writes sealed opened to dst; a file that does not open leaves
+// no dst.
+func openFile(box *sealbox.Box, sealed []byte, dst string) error {
 	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
-	_, err = box.Encrypt(out, in, HeldPurpose)
-	if err == nil {
-		err = out.Sync()
-	}
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// openFile writes src opened to dst; a file that does not open leaves no dst.
-func openFile(box *sealbox.Box, src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = box.Decrypt(out, in, HeldPurpose)
+	_, err = box.Decrypt(out, bytes.NewReader(sealed), HeldPurpose)
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}

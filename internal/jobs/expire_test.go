@@ -50,10 +50,10 @@ func TestHourlyExpiry(t *testing.T) {
 		}
 		src := filepath.Join(t.TempDir(), "eleves.xml")
 		os.WriteFile(src, []byte("<BEE_ELEVES/>"), 0o600)
-		held := &directory.HeldImports{Dir: filepath.Join(t.TempDir(), "imports-en-attente"), Box: box}
+		held := &directory.HeldImports{Store: st, Box: box}
 		keep := func(at time.Time) string {
 			t.Helper()
-			token, err := held.Keep(directory.HeldMeta{UAI: uaiA, Source: directory.SourceSIECLE, Created: at, Files: []directory.HeldFile{{Path: src, Orig: "e.xml"}}})
+			token, err := held.Keep(ctx, directory.HeldMeta{UAI: uaiA, Source: directory.SourceSIECLE, Created: at, Files: []directory.HeldFile{{Path: src, Orig: "e.xml"}}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -61,11 +61,16 @@ func TestHourlyExpiry(t *testing.T) {
 		}
 		old, recent := keep(clock.T.Add(-directory.HeldTTL-time.Minute)), keep(clock.T.Add(-time.Minute))
 
-		q := openQueue(t, jobs.Config{Store: st, HeldImportsDir: held.Dir, CredentialListDays: days})
+		q := openQueue(t, jobs.Config{Store: st, CredentialListDays: days})
 		if err := q.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
-		exists := func(token string) bool { _, err := os.Stat(filepath.Join(held.Dir, token)); return err == nil }
+		// Taking is the only way to read a held upload; a taken one is
+		// gone, so each is looked at once, after the expiry.
+		exists := func(token string) bool {
+			_, err := held.Take(ctx, uaiA, token, clock.T.Add(-time.Minute), t.TempDir())
+			return err == nil
+		}
 		titles := func() []string {
 			var out []string
 			st.Read(ctx, func(tx *store.Tx) error {
@@ -92,8 +97,8 @@ func TestHourlyExpiry(t *testing.T) {
 			}
 			return false
 		})
-		if got := titles(); len(got) != 1 || got[0] != "récente" || exists(old) || !exists(recent) {
-			t.Fatalf("after the expiry: lists %v, old held %v, recent held %v", got, exists(old), exists(recent))
+		if got, oldHeld, recentHeld := titles(), exists(old), exists(recent); len(got) != 1 || got[0] != "récente" || oldHeld || !recentHeld {
+			t.Fatalf("after the expiry: lists %v, old held %v, recent held %v", got, oldHeld, recentHeld)
 		}
 		// Called again directly: nothing more.
 		if lists, n, err := q.Expire(ctx); err != nil || lists != 0 || n != 0 {

@@ -130,9 +130,6 @@ type Config struct {
 	// Box seals the files written in clear before Sillage sealed them
 	// (credential lists, initialisation files), every hour (nil: none).
 	Box *sealbox.Box
-	// HeldImportsDir is the folder of the imports held for a
-	// confirmation, expired every hour ("" : none).
-	HeldImportsDir string
 	// CredentialListDays: the credential lists older than this are
 	// deleted every hour (default accounts.DefaultCredentialListDays).
 	CredentialListDays int

@@ -136,11 +136,9 @@ func (q *Queue) Expire(ctx context.Context) (lists, held int, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	if cfg.HeldImportsDir != "" {
-		h := directory.HeldImports{Dir: cfg.HeldImportsDir}
-		if held, err = h.Expire(cfg.Store.Clock().Now()); err != nil {
-			return lists, held, sillage.Wrap(sillage.KindUnavailable, err, "suppression des imports en attente expirés")
-		}
+	h := directory.HeldImports{Store: cfg.Store}
+	if held, err = h.Expire(ctx, cfg.Store.Clock().Now()); err != nil {
+		return lists, held, sillage.Wrap(sillage.KindUnavailable, err, "suppression des imports en attente expirés")
 	}
 	cfg.Logger.Info("expiry", "credential_lists", lists, "held_imports", held)
 	return lists, held, nil

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/sillage/sillage"
@@ -154,14 +155,13 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, dir string) 
 
 func (s *Server) importUpload(w http.ResponseWriter, r *http.Request, req *Request) error {
 	s.dropExpiredPending()
-	// Uploads wait beside the pending ones (same file system: a held one
-	// is moved, not copied).
+	// Uploads are written to this server's disk while the request lasts.
 	if err := os.MkdirAll(s.pendingDir(), 0o700); err != nil {
 		return err
 	}
-	// The upload's folder is this process's until the request ends (a
-	// held one is renamed away first): if the server dies meanwhile, the
-	// next start removes it (dropExpiredPending).
+	// The upload's folder is this process's until the request ends: if
+	// the server dies meanwhile, the next start removes it
+	// (dropExpiredPending).
 	sd, err := scratch.New(s.pendingDir(), uploadPrefix)
 	if err != nil {
 		return err
@@ -180,7 +180,7 @@ func (s *Server) importUpload(w http.ResponseWriter, r *http.Request, req *Reque
 		if err != nil {
 			return err
 		}
-		m, err := held.Take(req.P.UAI, u.confirm, s.clock.Now(), dir)
+		m, err := held.Take(r.Context(), req.P.UAI, u.confirm, s.clock.Now(), dir)
 		if err != nil {
 			return err
 		}
@@ -276,7 +276,7 @@ func (s *Server) importUpload(w http.ResponseWriter, r *http.Request, req *Reque
 		for _, f := range u.files {
 			m.Files = append(m.Files, directory.HeldFile{Path: f.path, Orig: f.orig})
 		}
-		if token, err = held.Keep(m); err != nil {
+		if token, err = held.Keep(r.Context(), m); err != nil {
 			return err
 		}
 	} else if runErr != nil && len(reports) == 0 {
@@ -299,7 +299,7 @@ func (s *Server) importer(ctx context.Context) (*directory.Importer, error) {
 		QueueTransfer: s.hooks.QueueTransfer}, nil
 }
 
-func (s *Server) pendingDir() string { return s.cfg.HeldImportsDir() }
+func (s *Server) pendingDir() string { return s.cfg.UploadsDir() }
 
 // uploadPrefix names the folders of uploads in progress.
 const uploadPrefix = "envoi-"
@@ -310,19 +310,28 @@ func (s *Server) heldImports() (*directory.HeldImports, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &directory.HeldImports{Dir: s.pendingDir(), Box: box}, nil
+	return &directory.HeldImports{Store: s.store, Box: box}, nil
 }
 
-// dropExpiredPending removes the held uploads past their time and the
-// leftovers of uploads a crash interrupted. The background jobs do it
-// every hour; the server does it at start and at every visit of the
-// imports page and upload too.
+// legacyHeld names the folders where an older version kept held uploads
+// on disk (a random token): unreachable now that they are kept in the
+// database, they are removed like interrupted uploads.
+var legacyHeld = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// dropExpiredPending removes the uploads a crash interrupted (and the
+// held uploads an older version left on disk); the held uploads in the
+// database expire by the hourly job, and Take refuses them past their time
+// meanwhile. The server does it at start and at every visit of the imports
+// page and upload.
 func (s *Server) dropExpiredPending() {
-	// Uploads in progress when their process died go at once.
 	scratch.Sweep(s.pendingDir(), uploadPrefix)
-	h := directory.HeldImports{Dir: s.pendingDir()}
-	if _, err := h.Expire(s.clock.Now()); err != nil {
-		s.log.Warn("expire held imports", "err", err)
+	entries, _ := os.ReadDir(s.pendingDir())
+	for _, e := range entries {
+		if e.IsDir() && legacyHeld.MatchString(e.Name()) {
+			if err := os.RemoveAll(filepath.Join(s.pendingDir(), e.Name())); err != nil {
+				s.log.Warn("remove a held upload of an older version", "err", err)
+			}
+		}
 	}
 }
 

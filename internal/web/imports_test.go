@@ -133,8 +133,13 @@ func testImportPages(t *testing.T, f *fixture) {
 	ines := storetest.INEsIn(t, filepath.Join("..", "directory", "testdata", "siecle_0860012W_1.xml"),
 		filepath.Join("..", "directory", "testdata", "siecle_0860012W_2.xml"))
 	storetest.NoINEAtRest(t, f.st, ines, f.cfg.DataDir, f.blobDir)
-	if entries, _ := os.ReadDir(filepath.Join(f.cfg.HeldImportsDir(), token)); len(entries) != 2 {
-		t.Fatalf("the held folder holds %d files, want the sealed file and its description", len(entries))
+	// Held in the database (any server of the instance may take the
+	// confirmation), nothing left on this server's disk.
+	if n := heldCount(t, f.st); n != 1 {
+		t.Fatalf("%d held uploads in the database, want 1", n)
+	}
+	if entries, _ := os.ReadDir(f.cfg.UploadsDir()); len(entries) != 0 {
+		t.Fatalf("the uploads' folder keeps %d entries once the upload is held", len(entries))
 	}
 	// Another establishment's administrator cannot confirm it.
 	other := f.session(f.b, sillage.RoleAdministrator)
@@ -150,8 +155,8 @@ func testImportPages(t *testing.T, f *fixture) {
 	}
 	// Confirmed, nothing of the upload is left.
 	storetest.NoINEAtRest(t, f.st, ines, f.cfg.DataDir, f.blobDir)
-	if entries, _ := os.ReadDir(f.cfg.HeldImportsDir()); len(entries) != 0 {
-		t.Fatalf("the held imports' folder keeps %d entries after the confirmation", len(entries))
+	if entries, _ := os.ReadDir(f.cfg.UploadsDir()); len(entries) != 0 || heldCount(t, f.st) != 0 {
+		t.Fatalf("after the confirmation: %d entries in the uploads' folder, %d held uploads", len(entries), heldCount(t, f.st))
 	}
 	var kept []sillage.ImportReport
 	f.st.Read(context.Background(), func(tx *store.Tx) (err error) {
@@ -341,4 +346,14 @@ func TestImportPagesRejectsAndOldFiles(t *testing.T) {
 	if status != 200 || !parsePage(t, body).has(".import-report .badge", "appliqué") {
 		t.Fatalf("old file confirmed: %d %.800s", status, body)
 	}
+}
+
+// heldCount is the number of uploads held for a confirmation.
+func heldCount(t *testing.T, st *store.Store) int {
+	t.Helper()
+	var n int
+	if err := st.SQLDB().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM held_imports`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
