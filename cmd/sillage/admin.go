@@ -594,3 +594,31 @@ func (a *app) idKeyCmd() *cobra.Command {
 	cmd.AddCommand(initCmd, rotate, status)
 	return cmd
 }
+
+func (a *app) secretsKeyCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "secretskey", Short: "Clé de chiffrement des fichiers sensibles (hors de la base de données)"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "replace",
+		Short: "Crée une nouvelle clé à la place d'une clé perdue pour de bon",
+		Long: "Crée le fichier SILLAGE_SECRETS_KEY_FILE quand la clé est perdue (aucune sauvegarde, aucun autre serveur\n" +
+			"qui la garde) et abandonne les versions que la base connaissait. Ce qu'elle chiffrait ne s'ouvrira plus :\n" +
+			"les listes d'identifiants (à rééditer), les fichiers d'initialisation (à redéposer) et les imports en\n" +
+			"attente de confirmation (à renvoyer). Copiez ensuite le nouveau fichier sur chaque serveur.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			st, err := a.open(ctx)
+			if err != nil {
+				return err
+			}
+			_, retired, err := keyreg.ReplaceSecretsKey(ctx, st, a.cfg.SecretsKeyFile)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "Nouvelle clé de chiffrement créée dans %s ; %d ancienne(s) version(s) abandonnée(s).\n", a.cfg.SecretsKeyFile, retired)
+			fmt.Fprintln(a.stdout, "Copiez ce fichier sur chaque serveur de l'instance et sauvegardez-le à part des données.")
+			return nil
+		},
+	})
+	return cmd
+}

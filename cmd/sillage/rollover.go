@@ -20,6 +20,7 @@ import (
 	"github.com/sillage/sillage/internal/directory"
 	"github.com/sillage/sillage/internal/jobs"
 	"github.com/sillage/sillage/internal/rollover"
+	"github.com/sillage/sillage/internal/keyreg"
 	"github.com/sillage/sillage/internal/sealbox"
 	"github.com/sillage/sillage/internal/store"
 )
@@ -39,7 +40,7 @@ func (a *app) openEngine(ctx context.Context, withImporter bool) (*rollover.Engi
 	var box *sealbox.Box
 	var im *directory.Importer
 	if withImporter {
-		if box, err = sealbox.LoadOrCreate(a.cfg.SecretsKeyFile); err != nil {
+		if box, err = keyreg.LoadSecretsBox(ctx, st, a.cfg.SecretsKeyFile); err != nil {
 			archives.Close()
 			return nil, err
 		}

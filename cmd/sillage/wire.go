@@ -41,6 +41,7 @@ func (a *app) commands() []*cobra.Command {
 		a.auditCmd(),
 		a.privacyCmd(),
 		a.idKeyCmd(),
+		a.secretsKeyCmd(),
 		a.backupCmd(),
 		a.restoreCmd(),
 		a.exportCmd(),
@@ -274,7 +275,7 @@ func (a *app) server(ctx context.Context) (srv *web.Server, stop func(), err err
 	if err != nil {
 		return nil, nil, err
 	}
-	box, err := sealbox.LoadOrCreate(a.cfg.SecretsKeyFile)
+	box, err := keyreg.LoadSecretsBox(ctx, st, a.cfg.SecretsKeyFile)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/ident"
+	"github.com/sillage/sillage/internal/sealbox"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -31,6 +32,7 @@ const (
 	IDKey           = "id-key"            // the INE hashing key
 	AuditKey        = "audit-key"         // seals the audit chains (HMAC)
 	AuditSigningKey = "audit-signing-key" // signs the audit checkpoints (Ed25519 seed)
+	SecretsKey      = "secrets-key"       // seals the files kept with secrets or INEs (sealbox)
 )
 
 // labels name the keys in messages.
@@ -38,6 +40,7 @@ var labels = map[string]string{
 	IDKey:           "la clé des INE",
 	AuditKey:        "la clé du journal d'audit",
 	AuditSigningKey: "la clé de signature des points de contrôle",
+	SecretsKey:      "la clé de chiffrement des fichiers sensibles",
 }
 
 // losses say what a new key in place of a lost one would break.
@@ -45,6 +48,7 @@ var losses = map[string]string{
 	IDKey:           "les élèves ne seraient plus reconnus d'un établissement à l'autre",
 	AuditKey:        "le journal d'audit déjà écrit ne pourrait plus être vérifié",
 	AuditSigningKey: "les points de contrôle déjà exportés ne pourraient plus être vérifiés",
+	SecretsKey:      "les fichiers chiffrés par les autres serveurs ou avant la perte (listes d'identifiants, fichiers d'initialisation, imports en attente) ne s'ouvriraient plus",
 }
 
 // loss says what replacing a key would break.
@@ -339,4 +343,65 @@ func LoadKey(ctx context.Context, st *store.Store, name, file, header string, ma
 		return ident.Keyring{}, err
 	}
 	return kr, nil
+}
+
+// LoadSecretsBox returns the key that seals the files kept with secrets or
+// INEs, checked against the registry like the other keys: a server that
+// does not find the file creates one only while the database knows none
+// (the first server of an instance), so a second server started without a
+// copy refuses to start instead of sealing with a key the others lack.
+func LoadSecretsBox(ctx context.Context, st *store.Store, file string) (*sealbox.Box, error) {
+	if !ident.FileExists(file) {
+		known, err := Active(ctx, st, SecretsKey)
+		if err != nil {
+			return nil, err
+		}
+		if len(known) > 0 {
+			return nil, sillage.Errorf(sillage.KindUnavailable, "%s ; si elle est perdue pour de bon (aucune sauvegarde, aucun autre serveur), « sillage secretskey replace » en crée une nouvelle",
+				strings.TrimSuffix(sillage.Message(errNoFile(SecretsKey, file, known)), "."))
+		}
+	}
+	box, err := sealbox.LoadOrCreate(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := Check(ctx, st, SecretsKey, file, box.Fingerprints()); err != nil {
+		return nil, err
+	}
+	return box, nil
+}
+
+// ReplaceSecretsKey creates a new secrets key file in place of a lost one
+// (`sillage secretskey replace`): the versions the database knew are
+// retired, the new key starts above them. What the lost key sealed does
+// not open any more — credential lists, initialisation files and imports
+// held for a confirmation, all short-lived. It returns the new box and the
+// number of versions retired; it refuses when the file exists.
+func ReplaceSecretsKey(ctx context.Context, st *store.Store, file string) (*sealbox.Box, int, error) {
+	if ident.FileExists(file) {
+		return nil, 0, sillage.Errorf(sillage.KindConflict, "le fichier %s existe déjà : il n'est jamais remplacé ; s'il est le bon, rien n'est à faire", file)
+	}
+	var all []sillage.KeyVersion
+	if err := st.Read(ctx, func(tx *store.Tx) (err error) { all, err = tx.Keys().ListKeyVersions(ctx, SecretsKey); return err }); err != nil {
+		return nil, 0, err
+	}
+	next := 1
+	for _, k := range all {
+		next = max(next, k.Version+1)
+	}
+	box, err := sealbox.Create(file, next)
+	if err != nil {
+		return nil, 0, err
+	}
+	var retired int64
+	err = st.Write(ctx, func(tx *store.Tx) (err error) {
+		if retired, err = tx.Keys().RetireKeyVersions(ctx, SecretsKey); err != nil {
+			return err
+		}
+		return tx.Keys().RecordKeyVersion(ctx, SecretsKey, next, box.Fingerprints()[next])
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return box, int(retired), nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/ident"
 	"github.com/sillage/sillage/internal/keyreg"
+	"github.com/sillage/sillage/internal/sealbox"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/store/storetest"
 )
@@ -170,6 +171,90 @@ func TestIDKeyOlderInstance(t *testing.T) {
 		kr, _, err := keyreg.InitIDKey(ctx, st, file, true)
 		if err != nil || kr.Version() != 3 {
 			t.Fatalf("replace: %v, version %d", err, kr.Version())
+		}
+	})
+}
+
+// TestSecretsKeyShared: the first server creates the secrets key and the
+// database records it; another server started without a copy refuses to
+// start (creating nothing), one with its own new key too, and one with a
+// copy of the first server's file starts.
+func TestSecretsKeyShared(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, _ *storetest.Clock) {
+		ctx := context.Background()
+		dir := t.TempDir()
+		first := filepath.Join(dir, "a", "secrets-key")
+		box, err := keyreg.LoadSecretsBox(ctx, st, first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := keyreg.LoadSecretsBox(ctx, st, first); err != nil {
+			t.Fatalf("the same file again: %v", err)
+		}
+		missing := filepath.Join(dir, "b", "secrets-key")
+		if _, err := keyreg.LoadSecretsBox(ctx, st, missing); sillage.KindOf(err) != sillage.KindUnavailable || !strings.Contains(sillage.Message(err), "introuvable") {
+			t.Fatalf("a server without the file: %v", err)
+		}
+		if ident.FileExists(missing) {
+			t.Fatal("a server without the file created a key of its own")
+		}
+		own := filepath.Join(dir, "c", "secrets-key")
+		if _, err := sealbox.LoadOrCreate(own); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := keyreg.LoadSecretsBox(ctx, st, own); sillage.KindOf(err) != sillage.KindUnavailable {
+			t.Fatalf("a server with a key of its own: %v", err)
+		}
+		data, err := os.ReadFile(first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		copied := filepath.Join(dir, "d", "secrets-key")
+		os.MkdirAll(filepath.Dir(copied), 0o700)
+		if err := os.WriteFile(copied, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		other, err := keyreg.LoadSecretsBox(ctx, st, copied)
+		if err != nil {
+			t.Fatalf("a copy of the first server's key: %v", err)
+		}
+		sealed, err := box.Seal([]byte("liste"), sealbox.PurposeCredentials)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plain, err := other.Open(sealed, sealbox.PurposeCredentials); err != nil || string(plain) != "liste" {
+			t.Fatalf("the copy opens what the first sealed: %q %v", plain, err)
+		}
+	})
+}
+
+// TestSecretsKeyReplaced: a key lost for good is replaced deliberately;
+// the new key starts above the retired versions and is accepted from then
+// on, and the replacement refuses to overwrite an existing file.
+func TestSecretsKeyReplaced(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, _ *storetest.Clock) {
+		ctx := context.Background()
+		dir := t.TempDir()
+		lost := filepath.Join(dir, "lost")
+		if _, err := keyreg.LoadSecretsBox(ctx, st, lost); err != nil {
+			t.Fatal(err)
+		}
+		os.Remove(lost)
+		if _, err := keyreg.LoadSecretsBox(ctx, st, lost); err == nil || !strings.Contains(sillage.Message(err), "secretskey replace") {
+			t.Fatalf("the refusal names the way out: %v", err)
+		}
+		box, retired, err := keyreg.ReplaceSecretsKey(ctx, st, lost)
+		if err != nil || retired != 1 {
+			t.Fatalf("replace: %d %v", retired, err)
+		}
+		if _, ok := box.Fingerprints()[2]; !ok {
+			t.Fatalf("the new key is not above the retired one: %v", box.Fingerprints())
+		}
+		if _, err := keyreg.LoadSecretsBox(ctx, st, lost); err != nil {
+			t.Fatalf("the new key after the replacement: %v", err)
+		}
+		if _, _, err := keyreg.ReplaceSecretsKey(ctx, st, lost); sillage.KindOf(err) != sillage.KindConflict {
+			t.Fatalf("a replacement over an existing file: %v", err)
 		}
 	})
 }

@@ -20,10 +20,12 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +36,7 @@ import (
 	"strings"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/ident"
 )
 
 // Magic opens every sealed file.
@@ -304,11 +307,30 @@ func LoadOrCreate(path string) (*Box, error) {
 	if _, err := os.Lstat(path); err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return Load(path)
 	}
+	box, err := create(path, 1)
+	if errors.Is(err, fs.ErrExist) {
+		return Load(path) // another process created it meanwhile
+	}
+	return box, err
+}
+
+// Create writes a new key file at path holding one random key of the given
+// version (a replacement of a lost key starts above the versions it
+// replaces), and refuses when path exists.
+func Create(path string, version int) (*Box, error) {
+	box, err := create(path, version)
+	if errors.Is(err, fs.ErrExist) {
+		return nil, sillage.Errorf(sillage.KindConflict, "le fichier de la clé de chiffrement %s existe déjà : il n'est jamais remplacé", path)
+	}
+	return box, err
+}
+
+func create(path string, version int) (*Box, error) {
 	secret := make([]byte, keySize)
 	if _, err := rand.Read(secret); err != nil {
 		return nil, err
 	}
-	content := keyFileHeader + "v1 " + base64.StdEncoding.EncodeToString(secret) + "\n"
+	content := keyFileHeader + "v" + strconv.Itoa(version) + " " + base64.StdEncoding.EncodeToString(secret) + "\n"
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("dossier de la clé de chiffrement %s : %w", dir, err)
@@ -331,8 +353,24 @@ func LoadOrCreate(path string) (*Box, error) {
 	if err != nil {
 		return nil, fmt.Errorf("création de la clé de chiffrement %s : %w", path, err)
 	}
-	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, fs.ErrExist) {
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("création de la clé de chiffrement %s : %w", path, err)
 	}
 	return Load(path)
+}
+
+// Fingerprints returns each version's fingerprint, in hex, as the key
+// registry keeps them (HMAC-SHA256 of ident.FingerprintLabel under the
+// secret): never a secret.
+func (b *Box) Fingerprints() map[int]string {
+	out := make(map[int]string, len(b.secrets))
+	for v, s := range b.secrets {
+		mac := hmac.New(sha256.New, s)
+		mac.Write([]byte(ident.FingerprintLabel))
+		out[v] = hex.EncodeToString(mac.Sum(nil))
+	}
+	return out
 }

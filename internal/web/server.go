@@ -29,6 +29,7 @@ import (
 	"github.com/sillage/sillage/internal/auth"
 	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/config"
+	"github.com/sillage/sillage/internal/keyreg"
 	"github.com/sillage/sillage/internal/privacy"
 	"github.com/sillage/sillage/internal/rollover"
 	"github.com/sillage/sillage/internal/sealbox"
@@ -510,7 +511,7 @@ func (s *Server) secrets() (*sealbox.Box, error) {
 	if s.box != nil {
 		return s.box, nil
 	}
-	box, err := sealbox.LoadOrCreate(s.cfg.SecretsKeyFile)
+	box, err := keyreg.LoadSecretsBox(context.Background(), s.store, s.cfg.SecretsKeyFile)
 	if err != nil {
 		return nil, err
 	}
