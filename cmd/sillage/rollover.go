@@ -19,8 +19,8 @@ import (
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/directory"
 	"github.com/sillage/sillage/internal/jobs"
-	"github.com/sillage/sillage/internal/rollover"
 	"github.com/sillage/sillage/internal/keyreg"
+	"github.com/sillage/sillage/internal/rollover"
 	"github.com/sillage/sillage/internal/sealbox"
 	"github.com/sillage/sillage/internal/store"
 )
