@@ -8,6 +8,7 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/backup"
+	"github.com/sillage/sillage/internal/ident"
 	"github.com/sillage/sillage/internal/keyreg"
 	"github.com/sillage/sillage/internal/store"
 )
@@ -140,6 +141,12 @@ func (a *app) restoreCmd() *cobra.Command {
 			fmt.Fprintf(a.stdout, "  fichiers : %d copiés, %d déjà présents\n", rep.BlobsCopied, rep.BlobsPresent)
 			for _, k := range rep.KeysWritten {
 				fmt.Fprintf(a.stdout, "  clé écrite : %s\n", k)
+			}
+			// The secrets key is kept apart from the backups on purpose:
+			// the server will ask for it.
+			if known, err := keyreg.Active(ctx, st, keyreg.SecretsKey); err == nil && len(known) > 0 && !ident.FileExists(a.cfg.SecretsKeyFile) {
+				fmt.Fprintf(a.stdout, "  la clé de chiffrement des fichiers sensibles n'est pas dans la sauvegarde (elle est gardée à part) : copiez-la à %s avant de démarrer le serveur ; perdue, « sillage secretskey replace » en crée une nouvelle\n",
+					a.cfg.SecretsKeyFile)
 			}
 			fmt.Fprintln(a.stdout, "Vérifiez ensuite les journaux : sillage audit verify.")
 			return nil
