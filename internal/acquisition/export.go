@@ -111,21 +111,32 @@ func writeProgress(d *pdfdoc.Doc, p Progress) {
 	for k, s := range p.Series {
 		d.Field(SeriesLabel(k), s.Name)
 	}
-	for start := 0; start < len(p.Series); start += 5 {
-		end := min(start+5, len(p.Series))
-		head := []string{"Fin du mois"}
-		widths := []float64{0.16}
+	months := make([]string, len(p.Months))
+	for i, m := range p.Months {
+		months[i] = m.Label()
+	}
+	wideTable(d, "Fin du mois", 0.16, 5, len(p.Series), months, func(i, k int) string { return StateText(p.Series[k].Scores[i]) })
+}
+
+// wideTable writes a table of n labelled columns (SeriesLabel) as several
+// tables of at most per columns each, every one headed by the first column
+// (first, its rows named by rowNames), so that it fits a page.
+func wideTable(d *pdfdoc.Doc, first string, firstWidth float64, per, n int, rowNames []string, cell func(row, col int) string) {
+	for start := 0; start < n; start += per {
+		end := min(start+per, n)
+		head := []string{first}
+		widths := []float64{firstWidth}
 		for k := start; k < end; k++ {
 			head = append(head, SeriesLabel(k))
-			widths = append(widths, 0.84/float64(end-start))
+			widths = append(widths, (1-firstWidth)/float64(end-start))
 		}
-		var rows [][]string
-		for i, m := range p.Months {
-			row := []string{m.Label()}
+		rows := make([][]string, len(rowNames))
+		for i, name := range rowNames {
+			row := []string{name}
 			for k := start; k < end; k++ {
-				row = append(row, StateText(p.Series[k].Scores[i]))
+				row = append(row, cell(i, k))
 			}
-			rows = append(rows, row)
+			rows[i] = row
 		}
 		d.Table(head, widths, rows)
 	}
@@ -191,29 +202,17 @@ func ClassPDF(w io.Writer, v *ClassView, at time.Time) error {
 	for k, dm := range doms {
 		d.Field(SeriesLabel(k), dm.ref+" — "+dm.name)
 	}
-	for start := 0; start < len(doms); start += 6 {
-		end := min(start+6, len(doms))
-		head := []string{"Élève"}
-		widths := []float64{0.28}
-		for k := start; k < end; k++ {
-			head = append(head, SeriesLabel(k))
-			widths = append(widths, 0.72/float64(end-start))
-		}
-		var rows [][]string
-		for _, st := range v.Students {
-			byKey := map[domKey]Score{}
-			for _, r := range st.Referentials {
-				for _, dm := range r.Domains {
-					byKey[domKey{r.Referential.Label, dm.Name}] = dm.Score
-				}
+	names := make([]string, len(v.Students))
+	states := make([]map[domKey]Score, len(v.Students))
+	for i, st := range v.Students {
+		names[i] = st.Student.FullName()
+		states[i] = map[domKey]Score{}
+		for _, r := range st.Referentials {
+			for _, dm := range r.Domains {
+				states[i][domKey{r.Referential.Label, dm.Name}] = dm.Score
 			}
-			row := []string{st.Student.FullName()}
-			for k := start; k < end; k++ {
-				row = append(row, StateText(byKey[doms[k]]))
-			}
-			rows = append(rows, row)
 		}
-		d.Table(head, widths, rows)
 	}
+	wideTable(d, "Élève", 0.28, 6, len(doms), names, func(i, k int) string { return StateText(states[i][doms[k]]) })
 	return d.Write(w)
 }
