@@ -77,10 +77,16 @@ func input(ctx context.Context, tx *store.Tx, uai sillage.UAI, studentIDs []int6
 	if err != nil {
 		return nil, c, err
 	}
+	comps, err := tx.Records().ListAllCompetences(ctx, uai)
+	if err != nil {
+		return nil, c, err
+	}
+	byRef := map[int64][]sillage.Competence{}
+	for _, comp := range comps {
+		byRef[comp.ReferentialID] = append(byRef[comp.ReferentialID], comp)
+	}
 	for _, ref := range refs {
-		if ref.Competences, err = tx.Records().ListCompetences(ctx, uai, ref.ID); err != nil {
-			return nil, c, err
-		}
+		ref.Competences = byRef[ref.ID]
 		for _, comp := range ref.Competences {
 			if used[comp.ID] {
 				in.Referentials = append(in.Referentials, ref)

@@ -137,15 +137,17 @@ func (tx Records) ListReferentials(ctx context.Context, uai sillage.UAI) ([]sill
 // ListCompetences returns a referential's competences in order.
 func (tx Records) ListCompetences(ctx context.Context, uai sillage.UAI, referentialID int64) ([]sillage.Competence, error) {
 	return collect(ctx, tx.txn, `SELECT uai, id, referential_id, domain, code, label, position FROM competences
-		WHERE uai = $1 AND referential_id = $2 ORDER BY position, code`, []any{uai, referentialID},
-		func(r *sql.Rows) (sillage.Competence, error) {
-			var c sillage.Competence
-			var u string
-			err := r.Scan(&u, &c.ID, &c.ReferentialID, &c.Domain, &c.Code, &c.Label, &c.Position)
-			c.UAI = sillage.UAI(u)
-			return c, err
-		})
+		WHERE uai = $1 AND referential_id = $2 ORDER BY position, code`, []any{uai, referentialID}, scanCompetence)
 }
+
+// ListAllCompetences returns the competences of every referential of the
+// establishment, each referential's in order: one query where a page
+// needs them all.
+func (tx Records) ListAllCompetences(ctx context.Context, uai sillage.UAI) ([]sillage.Competence, error) {
+	return collect(ctx, tx.txn, `SELECT uai, id, referential_id, domain, code, label, position FROM competences
+		WHERE uai = $1 ORDER BY referential_id, position, code`, []any{uai}, scanCompetence)
+}
+
 
 const evaluationCols = `e.uai, e.id, e.title, e.date, e.level, e.diploma, e.referential_id, e.author_id,
 	COALESCE((SELECT p.last_name || ' ' || p.first_name FROM persons p WHERE p.uai = e.uai AND p.id = e.author_id), ''),
