@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -282,9 +283,14 @@ func (s *Service) MetadataURL(p Provider) string {
 	return s.endpoint(p, "metadata")
 }
 
-// CASService is the service URL of a CAS provider: exactly the same at the
-// login and at the validation.
-func (s *Service) CASService(p Provider) string { return s.endpoint(p, "callback") }
+// CASService is the service URL of a CAS provider for one sign-in: the
+// callback with the sign-in's state, exactly the same at the login and at
+// the validation. The ticket is thus bound to the state, and the state to
+// the browser's cookie: a ticket issued to someone else's sign-in does not
+// validate here (login CSRF).
+func (s *Service) CASService(p Provider, state string) string {
+	return s.endpoint(p, "callback") + "?state=" + url.QueryEscape(state)
+}
 
 // Begin starts a sign-in at a provider for an establishment; it returns
 // where to send the browser and the state the browser keeps in a cookie.
@@ -298,7 +304,7 @@ func (s *Service) Begin(ctx context.Context, providerID string, uai sillage.UAI,
 		ExpiresAt: s.o.Clock.Now().Add(PendingTTL)}
 	switch pr.Protocol {
 	case CAS:
-		redirect = strings.TrimRight(pr.CASURL, "/") + "/login?service=" + url.QueryEscape(s.CASService(pr.Provider))
+		redirect = strings.TrimRight(pr.CASURL, "/") + "/login?service=" + url.QueryEscape(s.CASService(pr.Provider, state))
 	case SAML:
 		redirect, pending.RequestID, err = pr.saml.authnRequest(state)
 	case OIDC:
@@ -329,9 +335,11 @@ func (s *Service) Begin(ctx context.Context, providerID string, uai sillage.UAI,
 }
 
 // Finish completes a sign-in from the provider's answer. cookieState is
-// the state the browser kept ("" when the answer is a cross-site POST the
-// cookie does not follow: SAML, where the RelayState and the request id
-// bind the answer instead). A refusal is a *Refusal, already audited.
+// the state the browser kept in its cookie when the sign-in started: the
+// answer's own state (CAS: the state parameter of the service URL; SAML:
+// the RelayState; OpenID Connect: the state parameter) must be the same,
+// so that an answer made for one browser cannot sign another one in
+// (login CSRF). A refusal is a *Refusal, already audited.
 func (s *Service) Finish(ctx context.Context, r *http.Request, providerID, cookieState string) (Outcome, error) {
 	pr, ok := s.providers[providerID]
 	if !ok {
@@ -339,18 +347,16 @@ func (s *Service) Finish(ctx context.Context, r *http.Request, providerID, cooki
 	}
 	var state string
 	switch pr.Protocol {
-	case CAS:
-		state = cookieState
+	case CAS, OIDC:
+		state = r.URL.Query().Get("state")
 	case SAML:
 		if err := r.ParseForm(); err != nil {
 			return Outcome{}, sillage.Errorf(sillage.KindInvalid, "réponse SAML illisible")
 		}
 		state = r.PostForm.Get("RelayState")
-	case OIDC:
-		state = r.URL.Query().Get("state")
-		if state == "" || cookieState != state {
-			return Outcome{}, s.refused(ctx, pr.Provider, "", errBrowser)
-		}
+	}
+	if state == "" || subtle.ConstantTimeCompare([]byte(state), []byte(cookieState)) != 1 {
+		return Outcome{}, s.refused(ctx, pr.Provider, "", errBrowser)
 	}
 	var pending sillage.SSOPending
 	err := s.o.Store.Write(ctx, func(tx *store.Tx) (err error) {
@@ -366,7 +372,7 @@ func (s *Service) Finish(ctx context.Context, r *http.Request, providerID, cooki
 	var id Identity
 	switch pr.Protocol {
 	case CAS:
-		id, err = s.casValidate(ctx, pr.Provider, r.URL.Query().Get("ticket"))
+		id, err = s.casValidate(ctx, pr.Provider, r.URL.Query().Get("ticket"), state)
 	case SAML:
 		id, err = pr.saml.parse(r, pending.RequestID)
 	case OIDC:

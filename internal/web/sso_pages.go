@@ -16,8 +16,26 @@ import (
 // these handlers parse, call and render.
 
 // ssoStateCookie binds a provider's answer to the browser that started
-// the sign-in (CAS, OpenID Connect). Strictly necessary; at most 10 minutes.
+// the sign-in (every protocol: see sso.Service.Finish). Strictly
+// necessary; at most 10 minutes.
 const ssoStateCookie = "sillage_sso"
+
+// setSSOStateCookie sets (or, maxAge < 0, clears) the state cookie. Over
+// TLS it is SameSite=None; Secure, as crewjam/saml's CookieRequestTracker
+// does: the SAML answer is a POST from the provider's site, which a Lax
+// cookie does not follow. On plain http (a test instance), browsers refuse
+// SameSite=None without Secure: the cookie is Lax, which the redirections
+// of CAS and OpenID Connect carry, and a SAML provider of another site
+// cannot sign anyone in (docs/sso.md).
+func (s *Server) setSSOStateCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {
+	secure := r.TLS != nil || s.cfg.SecureCookies
+	same := http.SameSiteLaxMode
+	if secure {
+		same = http.SameSiteNoneMode
+	}
+	http.SetCookie(w, &http.Cookie{Name: ssoStateCookie, Value: value, Path: "/sso/", HttpOnly: true, Secure: secure,
+		SameSite: same, MaxAge: maxAge})
+}
 
 // ssoView is what the sign-in page shows of single sign-on.
 type ssoView struct {
@@ -103,8 +121,7 @@ func (s *Server) ssoBegin(w http.ResponseWriter, r *http.Request, req *Request) 
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: ssoStateCookie, Value: state, Path: "/sso/", HttpOnly: true, Secure: s.cfg.SecureCookies,
-		SameSite: http.SameSiteLaxMode, MaxAge: int(sso.PendingTTL.Seconds())})
+	s.setSSOStateCookie(w, r, state, int(sso.PendingTTL.Seconds()))
 	http.Redirect(w, r, redirect, http.StatusSeeOther)
 	return nil
 }
@@ -134,8 +151,7 @@ func (s *Server) ssoFinishAs(w http.ResponseWriter, r *http.Request, req *Reques
 	if c, err := r.Cookie(ssoStateCookie); err == nil {
 		cookie = c.Value
 	}
-	http.SetCookie(w, &http.Cookie{Name: ssoStateCookie, Value: "", Path: "/sso/", HttpOnly: true, Secure: s.cfg.SecureCookies,
-		SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	s.setSSOStateCookie(w, r, "", -1)
 	out, err := s.sso.Finish(r.Context(), r, r.PathValue("provider"), cookie)
 	var ref *sso.Refusal
 	if errors.As(err, &ref) {
