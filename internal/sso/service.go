@@ -236,6 +236,11 @@ type Identity struct {
 	// id) recorded against replay, with its kind.
 	Used, UsedKind string
 	UsedUntil      time.Time
+	// Single log-out: the provider's names for the person (SAML NameID
+	// and its format, OpenID Connect sub) and for its session (SAML
+	// SessionIndex, OpenID Connect sid); the raw ID token for
+	// id_token_hint, only when it carries no INE.
+	SLOSubject, SLOSubjectFormat, SLOSession, IDToken string
 }
 
 // Outcome is a successful sign-in.
@@ -451,6 +456,12 @@ func (s *Service) signIn(ctx context.Context, p Provider, pending sillage.SSOPen
 				return errReplay
 			}
 		}
+		if id.SLOSubject != "" || id.SLOSession != "" || id.IDToken != "" {
+			if err := tx.Accounts().RecordSSOSession(ctx, sillage.SSOSession{SessionHash: sess.TokenHash, Provider: p.ID,
+				Subject: id.SLOSubject, SubjectFormat: id.SLOSubjectFormat, SessionIndex: id.SLOSession, IDToken: id.IDToken}); err != nil {
+				return err
+			}
+		}
 		if err := tx.Accounts().SelectSessionEstablishment(ctx, sess.TokenHash, person.UAI, person.ID); err != nil {
 			return err
 		}
@@ -493,8 +504,57 @@ func (s *Service) refused(ctx context.Context, p Provider, uai sillage.UAI, ref 
 	return ref
 }
 
+// SignOutURL is where to send the browser, after Sillage's own sign-out
+// of the session sessionHash, so that the provider ends its session too
+// ("" when there is none): a signed SAML LogoutRequest naming the
+// person and the session to the provider's SingleLogoutService; the
+// OpenID Connect end_session_endpoint with the ID token as id_token_hint;
+// the CAS logout. Call it before the session ends: it reads the session.
+func (s *Service) SignOutURL(ctx context.Context, sessionHash, providerID string) string {
+	pr, ok := s.providers[providerID]
+	if !ok {
+		return ""
+	}
+	var ss sillage.SSOSession
+	err := s.o.Store.Read(ctx, func(tx *store.Tx) (err error) {
+		ss, err = tx.Accounts().GetSSOSession(ctx, sessionHash)
+		return err
+	})
+	if err != nil && sillage.KindOf(err) != sillage.KindNotFound {
+		s.o.Logger.Error("sso sign-out", "provider", providerID, "err", err)
+	}
+	if err != nil || ss.Provider != providerID {
+		return s.LogoutURL(ctx, providerID)
+	}
+	switch pr.Protocol {
+	case SAML:
+		u, err := pr.saml.logoutRequest(ss)
+		if err != nil {
+			s.o.Logger.Error("sso SAML LogoutRequest", "provider", providerID, "err", err)
+			return ""
+		}
+		return u
+	case OIDC:
+		rp, err := s.oidcOf(ctx, pr)
+		if err != nil || rp.endSession == "" {
+			return ""
+		}
+		q := url.Values{"client_id": {pr.OIDCClientID}, "post_logout_redirect_uri": {s.base.String() + "/connexion"}}
+		if ss.IDToken != "" {
+			q.Set("id_token_hint", ss.IDToken)
+		}
+		sep := "?"
+		if strings.Contains(rp.endSession, "?") {
+			sep = "&"
+		}
+		return rp.endSession + sep + q.Encode()
+	}
+	return s.LogoutURL(ctx, providerID)
+}
+
 // LogoutURL is where to send the browser after Sillage's own sign-out so
-// that the provider ends its session too ("" when there is none).
+// that the provider ends its session too ("" when there is none), when
+// the session is not known any more (SignOutURL is preferred).
 func (s *Service) LogoutURL(ctx context.Context, providerID string) string {
 	pr, ok := s.providers[providerID]
 	if !ok {

@@ -420,6 +420,10 @@ func TestSAMLMetadata(t *testing.T) {
 			d.AssertionConsumerServices[0].Location != baseURL+"/sso/saml/educonnect/acs" || d.AssertionConsumerServices[0].Binding != saml.HTTPPostBinding {
 			t.Fatalf("metadata: %s", md)
 		}
+		if len(d.SingleLogoutServices) != 2 || d.SingleLogoutServices[0].Location != baseURL+"/sso/saml/educonnect/slo" ||
+			d.SingleLogoutServices[0].Binding != saml.HTTPRedirectBinding || d.SingleLogoutServices[1].Binding != saml.HTTPPostBinding {
+			t.Errorf("single log-out services: %+v", d.SingleLogoutServices)
+		}
 		if _, err := w.svc.Metadata("ent"); sillage.KindOf(err) != sillage.KindNotFound {
 			t.Errorf("metadata of a CAS provider: %v", err)
 		}
