@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/crewjam/saml"
+
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/auth"
@@ -550,6 +552,31 @@ func (s *Service) SignOutURL(ctx context.Context, sessionHash, providerID string
 		return rp.endSession + sep + q.Encode()
 	}
 	return s.LogoutURL(ctx, providerID)
+}
+
+// LogoutURLAllowed reports whether u is a log-out address of the
+// provider (its SingleLogoutService, end_session_endpoint or CAS logout):
+// what the browser brings back of SignOutURL is checked before it is
+// shown as a link.
+func (s *Service) LogoutURLAllowed(ctx context.Context, providerID, u string) bool {
+	pr, ok := s.providers[providerID]
+	if !ok || u == "" {
+		return false
+	}
+	var prefix string
+	switch pr.Protocol {
+	case CAS:
+		prefix = strings.TrimRight(pr.CASURL, "/") + "/logout?"
+	case SAML:
+		if loc := pr.saml.sp.GetSLOBindingLocation(saml.HTTPRedirectBinding); loc != "" {
+			prefix = loc + "?"
+		}
+	case OIDC:
+		if rp, err := s.oidcOf(ctx, pr); err == nil && rp.endSession != "" {
+			prefix = rp.endSession
+		}
+	}
+	return prefix != "" && strings.HasPrefix(u, prefix)
 }
 
 // LogoutURL is where to send the browser after Sillage's own sign-out so

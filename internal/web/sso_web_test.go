@@ -244,6 +244,9 @@ func TestSSOPages(t *testing.T) {
 		{"GET", "/sso/ent/connexion?etablissement=" + string(f.b.UAI), http.StatusNotFound},
 		{"GET", "/sso/ent/connexion", http.StatusBadRequest},
 		{"POST", "/sso/cas/ent/callback", http.StatusBadRequest},
+		{"POST", "/sso/saml/ent/slo", http.StatusNotFound},
+		{"GET", "/sso/saml/ent/slo?SAMLRequest=x", http.StatusNotFound},
+		{"POST", "/sso/oidc/ent/deconnexion", http.StatusNotFound},
 	} {
 		if got := foreign(tc.method, tc.path); got != tc.want {
 			t.Errorf("%s %s: %d, want %d", tc.method, tc.path, got, tc.want)
@@ -269,6 +272,14 @@ func TestSSOPages(t *testing.T) {
 	_, body = f.do(browser, "GET", to, nil)
 	if p := parsePage(t, body); !strings.HasPrefix(p.attr("#sso-logout a", "href"), cas.URL+"/cas/logout?service=") {
 		t.Errorf("sign-out page: %s", p.text("#sso-logout"))
+	}
+	// The link rides from the sign-out in a cookie; one that is not the
+	// provider's log-out address (planted by someone else) is not shown.
+	u, _ := url.Parse(f.ts.URL)
+	browser.Jar.SetCookies(u, []*http.Cookie{{Name: "sillage_sso_logout", Value: "https://piege.example/logout", Path: "/connexion"}})
+	_, body = f.do(browser, "GET", to, nil)
+	if p := parsePage(t, body); !strings.HasPrefix(p.attr("#sso-logout a", "href"), cas.URL+"/cas/logout?service=") {
+		t.Errorf("sign-out page with a planted link: %s", p.attr("#sso-logout a", "href"))
 	}
 }
 
