@@ -281,9 +281,9 @@ func (s *Service) SAMLLogout(ctx context.Context, r *http.Request, providerID st
 	slo := sp.SloURL
 	r2.URL.Scheme, r2.URL.Host, r2.URL.Path = slo.Scheme, slo.Host, slo.Path
 	if r.Form.Get("SAMLResponse") != "" {
-		if err := sp.ValidateLogoutResponseRequest(r2); err != nil {
-			s.o.Logger.Warn("sso SAML LogoutResponse refused", "provider", providerID, "err", samlReason(err))
-		}
+		// The answer to Sillage's own LogoutRequest changes nothing here
+		// (the session ended before the request left): it is not read,
+		// whatever it says, and the browser goes back to the sign-in page.
 		return "", 0, nil
 	}
 	req, err := sp.ValidateLogoutRequest(r2)
