@@ -27,3 +27,16 @@ type SSOPending struct {
 	ReturnTo  string // local path to go back to
 	ExpiresAt time.Time
 }
+
+// SSOSession is what single log-out keeps of a session opened through a
+// provider: who (SAML NameID and its format, OpenID Connect sub), which
+// provider session (SAML SessionIndex, OpenID Connect sid), and the ID
+// token to send back as id_token_hint (only one that carries no INE).
+type SSOSession struct {
+	SessionHash   string
+	Provider      string
+	Subject       string
+	SubjectFormat string
+	SessionIndex  string
+	IDToken       string
+}

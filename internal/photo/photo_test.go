@@ -6,7 +6,7 @@ import (
 	"flag"
 	"hash/crc32"
 	"image"
-	_ "image/jpeg"
+	"image/jpeg"
 	_ "image/png"
 	"os"
 	"path/filepath"
@@ -224,4 +224,73 @@ func FuzzStrip(f *testing.F) {
 			}
 		}
 	})
+}
+
+// exifOrientedWithGPS is a little-endian EXIF block whose IFD0 holds an
+// Orientation (6: the phone was held upright) and a GPS IFD pointer.
+func exifOrientedWithGPS(orientation uint16) []byte {
+	var b bytes.Buffer
+	le := binary.LittleEndian
+	w16 := func(v uint16) { _ = binary.Write(&b, le, v) }
+	w32 := func(v uint32) { _ = binary.Write(&b, le, v) }
+	b.WriteString("II")
+	w16(42)
+	w32(8)
+	w16(2)              // IFD0: two entries
+	w16(0x0112)         // Orientation
+	w16(3)              // SHORT
+	w32(1)              //
+	w16(orientation)    // value
+	w16(0)              // padding
+	w16(0x8825)         // GPS IFD pointer
+	w16(4)              // LONG
+	w32(1)              //
+	w32(8 + 2 + 24 + 4) // GPS IFD just after IFD0
+	w32(0)              // no next IFD
+	w16(1)              // GPS IFD: GPSProcessingMethod
+	w16(0x001B)
+	w16(7)
+	w32(uint32(len(gpsMarker)))
+	w32(uint32(8 + 2 + 24 + 4 + 2 + 12 + 4))
+	w32(0)
+	b.WriteString(gpsMarker)
+	return b.Bytes()
+}
+
+// TestStripJPEGKeepsOrientation: of the EXIF block only the Orientation
+// survives, in a minimal EXIF block (a portrait from a phone does not show
+// sideways); GPS and the rest go; stripping is stable; an orientation out
+// of range or of the wrong type is dropped with the rest.
+func TestStripJPEGKeepsOrientation(t *testing.T) {
+	var enc bytes.Buffer
+	if err := jpeg.Encode(&enc, image.NewGray(image.Rect(0, 0, 8, 4)), nil); err != nil {
+		t.Fatal(err)
+	}
+	with := func(exif []byte) []byte {
+		seg := []byte{0xFF, 0xE1, 0, 0}
+		binary.BigEndian.PutUint16(seg[2:], uint16(len(exif)+8))
+		seg = append(append(seg, "Exif\x00\x00"...), exif...)
+		return append(append(append([]byte{}, enc.Bytes()[:2]...), seg...), enc.Bytes()[2:]...)
+	}
+	kept := []byte("Exif\x00\x00MM\x00\x2a\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x01\x00\x06\x00\x00\x00\x00\x00\x00")
+	src := with(exifOrientedWithGPS(6))
+	out, err := photo.StripJPEG(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(out, []byte(gpsMarker)) || !bytes.Contains(out, kept) || bytes.Count(out, []byte("Exif\x00")) != 1 {
+		t.Fatalf("stripped EXIF: %q", out[:60])
+	}
+	if !samePixels(decode(t, src), decode(t, out)) {
+		t.Error("not the same picture")
+	}
+	if again, err := photo.StripJPEG(out); err != nil || !bytes.Equal(again, out) {
+		t.Errorf("stripping twice changes the photo (err %v)", err)
+	}
+	for _, o := range []uint16{0, 9} {
+		out, err := photo.StripJPEG(with(exifOrientedWithGPS(o)))
+		if err != nil || bytes.Contains(out, []byte("Exif\x00")) {
+			t.Errorf("orientation %d: kept an EXIF block (err %v)", o, err)
+		}
+	}
 }

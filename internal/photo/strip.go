@@ -11,8 +11,10 @@ import (
 // thumbnail, a picture with its own metadata), an APP2 ICC colour profile and
 // the fixed-size APP14 "Adobe" colour-transform segment, because without
 // them some pictures would show wrong colours; none of them describes the
-// person, the place or the time. Entropy-coded data is copied untouched;
-// anything after the end-of-image marker is dropped.
+// person, the place or the time. Of the EXIF block only the Orientation
+// tag is kept, in a minimal EXIF block of its own: without it a portrait
+// taken with a phone would show sideways. Entropy-coded data is copied
+// untouched; anything after the end-of-image marker is dropped.
 func StripJPEG(data []byte) ([]byte, error) {
 	if len(data) < 4 || data[0] != 0xFF || data[1] != 0xD8 {
 		return nil, ErrMalformed
@@ -20,6 +22,7 @@ func StripJPEG(data []byte) ([]byte, error) {
 	out := make([]byte, 0, len(data))
 	out = append(out, 0xFF, 0xD8)
 	i := 2
+	oriented := false // the first EXIF Orientation found is kept, once
 	for {
 		if i >= len(data) || data[i] != 0xFF {
 			return nil, ErrMalformed
@@ -52,6 +55,9 @@ func StripJPEG(data []byte) ([]byte, error) {
 		if keepJPEGSegment(m, seg[2:]) {
 			out = append(out, 0xFF, m)
 			out = append(out, seg...)
+		} else if o := exifOrientation(m, seg[2:]); o != 0 && !oriented {
+			out = append(out, orientationSegment(o)...)
+			oriented = true
 		}
 		i += n
 		if m == 0xDA { // start of scan: copy the entropy-coded data
@@ -74,6 +80,65 @@ func StripJPEG(data []byte) ([]byte, error) {
 			i = j
 		}
 	}
+}
+
+// exifOrientation returns the Orientation (1 to 8) of an APP1 EXIF
+// segment's IFD0, or 0 (not EXIF, no such tag, malformed).
+func exifOrientation(marker byte, body []byte) uint16 {
+	if marker != 0xE1 || !bytes.HasPrefix(body, []byte("Exif\x00\x00")) {
+		return 0
+	}
+	t := body[6:]
+	if len(t) < 8 {
+		return 0
+	}
+	var bo binary.ByteOrder
+	switch string(t[:2]) {
+	case "II":
+		bo = binary.LittleEndian
+	case "MM":
+		bo = binary.BigEndian
+	default:
+		return 0
+	}
+	if bo.Uint16(t[2:]) != 42 {
+		return 0
+	}
+	off := uint64(bo.Uint32(t[4:]))
+	if off < 8 || off+2 > uint64(len(t)) {
+		return 0
+	}
+	n := uint64(bo.Uint16(t[off:]))
+	for k := uint64(0); k < n; k++ {
+		e := off + 2 + 12*k
+		if e+12 > uint64(len(t)) {
+			return 0
+		}
+		if bo.Uint16(t[e:]) != 0x0112 {
+			continue
+		}
+		if bo.Uint16(t[e+2:]) != 3 || bo.Uint32(t[e+4:]) != 1 { // one SHORT
+			return 0
+		}
+		if v := bo.Uint16(t[e+8:]); v >= 1 && v <= 8 {
+			return v
+		}
+		return 0
+	}
+	return 0
+}
+
+// orientationSegment is an APP1 EXIF segment holding only an Orientation:
+// a big-endian TIFF header and an IFD0 of one entry.
+func orientationSegment(o uint16) []byte {
+	body := []byte("Exif\x00\x00MM\x00\x2a\x00\x00\x00\x08" + // TIFF header, IFD0 at 8
+		"\x00\x01" + // one entry
+		"\x01\x12\x00\x03\x00\x00\x00\x01") // Orientation, SHORT, count 1
+	body = append(body, byte(o>>8), byte(o), 0, 0, // value, padded
+		0, 0, 0, 0) // no next IFD
+	seg := []byte{0xFF, 0xE1, 0, 0}
+	binary.BigEndian.PutUint16(seg[2:], uint16(len(body)+2))
+	return append(seg, body...)
 }
 
 func keepJPEGSegment(marker byte, body []byte) bool {

@@ -61,7 +61,8 @@ func TestDocumentationExample(t *testing.T) {
 		if err := tx.People().CreatePerson(ctx, uai, &p); err != nil {
 			return err
 		}
-		s := sillage.Student{Person: sillage.Person{LastName: "Durand", FirstName: "Léa", SIECLEID: "4521337", Source: sillage.SourceSIECLE}, DivisionID: d.ID}
+		s := sillage.Student{Person: sillage.Person{LastName: "Durand", FirstName: "Léa", SIECLEID: "4521337", Source: sillage.SourceSIECLE}, DivisionID: d.ID,
+			Diploma: "24725510"}
 		return tx.People().CreateStudent(ctx, uai, &s)
 	})
 	if err != nil {
@@ -77,5 +78,15 @@ func TestDocumentationExample(t *testing.T) {
 	rep.WriteText(&out)
 	if got, want := strings.TrimSpace(out.String()), strings.TrimSpace(blocks[1]); got != want {
 		t.Errorf("report of the documented example:\n%s\n\ndocumentation says:\n%s", got, want)
+	}
+	// The sheet's per-competence results (version 2) came in.
+	if err := st.Read(ctx, func(tx *store.Tx) error {
+		rs, err := tx.Records().ListSheetResults(ctx, uai, 0)
+		if err == nil && (len(rs) != 2 || rs[1].Code != "C3" || rs[1].Value != "4" || rs[1].Comment == "") {
+			t.Errorf("per-competence results of the example's sheet: %+v", rs)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
 	}
 }

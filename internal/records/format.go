@@ -11,9 +11,18 @@ import (
 // The records JSON format (docs/records-json.md). Every value a person
 // reads or writes is a string (dates too), so that a wrong value is
 // reported with its position instead of failing the whole file.
+//
+// Version 2 added the per-competence results of sheets
+// (fiches[].evaluation.competences); an import reads versions 1 and 2,
+// and a Sillage that reads only version 1 refuses a version 2 file
+// instead of dropping those results.
 const (
 	FormatName    = "sillage-livrets"
-	FormatVersion = 1
+	FormatVersion = 2
+	// MinFormatVersion is the oldest version an import still reads.
+	MinFormatVersion = 1
+	// ReferentialVersion is the version of the referential format.
+	ReferentialVersion = 1
 )
 
 // File is a records JSON document: students matched by their SIECLE
@@ -106,11 +115,23 @@ type Sheet struct {
 	Files       []Attachment     `json:"fichiers,omitempty"`
 }
 
-// SheetEvaluation is a teacher's evaluation of a sheet.
+// SheetEvaluation is a teacher's evaluation of a sheet: an overall result
+// and comment, and per-competence results (version 2). Competences nil
+// (the key absent, as in version 1) keeps a found sheet's per-competence
+// results; a list, even empty, replaces them.
 type SheetEvaluation struct {
-	Author  *Author `json:"auteur,omitempty"`
-	Result  string  `json:"resultat,omitempty"`
-	Comment string  `json:"commentaire,omitempty"`
+	Author      *Author           `json:"auteur,omitempty"`
+	Result      string            `json:"resultat,omitempty"`
+	Comment     string            `json:"commentaire,omitempty"`
+	Competences []SheetCompetence `json:"competences,omitempty"`
+}
+
+// SheetCompetence is a sheet's result on one competence of the student's
+// referential, with the teacher's comment on it.
+type SheetCompetence struct {
+	Competence string `json:"competence"`
+	Value      string `json:"valeur,omitempty"`
+	Comment    string `json:"commentaire,omitempty"`
 }
 
 // Attachment is a file attached to a sheet. On export its bytes are not in
@@ -212,8 +233,11 @@ func ToFile(recs *Records, o ExportOptions) *File {
 			js := Sheet{Key: recs.SheetKeys[sh.ID], Kind: string(sh.Kind), Title: sh.Title, Description: sh.Description,
 				Context: contextToJSON(sh.Context), Class: sh.Class, PFMPStart: sh.PFMPStart.String(), PFMPEnd: sh.PFMPEnd.String(),
 				Host: sh.Host, Activities: sh.Activities, Origin: string(sh.OriginUAI)}
-			if sh.AuthorID != 0 || sh.Result != "" || sh.Comment != "" {
+			if sh.AuthorID != 0 || sh.Result != "" || sh.Comment != "" || len(sh.Results) > 0 {
 				js.Evaluation = &SheetEvaluation{Author: author(sh.AuthorID, sh.AuthorName), Result: sh.Result, Comment: sh.Comment}
+				for _, x := range sh.Results {
+					js.Evaluation.Competences = append(js.Evaluation.Competences, SheetCompetence{Competence: x.Code, Value: x.Value, Comment: x.Comment})
+				}
 			}
 			for _, a := range sh.Attachments {
 				js.Files = append(js.Files, Attachment{Name: a.Name, Type: a.ContentType, Size: a.Size, SHA256: a.SHA256, Path: o.Paths[a.ID]})

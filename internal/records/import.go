@@ -259,8 +259,8 @@ func (im *importer) run(r io.Reader) error {
 	if format != FormatName {
 		return sillage.Errorf(sillage.KindInvalid, "« format » doit valoir %q : ce n'est pas un fichier de livrets Sillage (rien n'a été importé)", FormatName)
 	}
-	if version != FormatVersion {
-		return sillage.Errorf(sillage.KindInvalid, "version %d du format non prise en charge (version %d attendue) : rien n'a été importé", version, FormatVersion)
+	if version < MinFormatVersion || version > FormatVersion {
+		return sillage.Errorf(sillage.KindInvalid, "version %d du format non prise en charge (versions %d à %d) : rien n'a été importé", version, MinFormatVersion, FormatVersion)
 	}
 	if err := step("resultats"); err != nil {
 		return err
@@ -692,6 +692,15 @@ func (im *importer) sheet(pos, eleve string, st sillage.Student, s Sheet) error 
 		}
 		sh.AuthorID, sh.Result, sh.Comment = au.id, v, strings.TrimSpace(s.Evaluation.Comment)
 	}
+	// Per-competence results (version 2): given, even empty, they replace
+	// the sheet's; absent, a found sheet keeps its own.
+	replace := s.Evaluation != nil && s.Evaluation.Competences != nil
+	var results []sillage.SheetResult
+	if replace {
+		if results, err = im.sheetCompetences(pos+".evaluation", eleve, st, s.Evaluation.Competences); err != nil {
+			return err
+		}
+	}
 	key := strings.TrimSpace(s.Key)
 	var found sillage.EvaluationRef
 	if key != "" {
@@ -712,12 +721,27 @@ func (im *importer) sheet(pos, eleve string, st sillage.Student, s Sheet) error 
 		if s.Evaluation == nil {
 			sh.AuthorID, sh.Result, sh.Comment = old.AuthorID, old.Result, old.Comment
 		}
-		if sameSheet(old, sh) {
-			im.rep.SheetsUnchanged++
-		} else {
+		resultsChanged := false
+		if replace {
+			oldResults, err := tx.Records().ListResultsOfSheet(ctx, uai, old.ID)
+			if err != nil {
+				return err
+			}
+			resultsChanged = !sameSheetResults(oldResults, results)
+		}
+		if !sameSheet(old, sh) {
 			if err := tx.Records().UpdateSheet(ctx, uai, sh); err != nil {
 				return err
 			}
+		}
+		if resultsChanged {
+			if err := tx.Records().SetSheetResults(ctx, uai, sh.ID, results); err != nil {
+				return err
+			}
+		}
+		if sameSheet(old, sh) && !resultsChanged {
+			im.rep.SheetsUnchanged++
+		} else {
 			im.rep.SheetsUpdated++
 		}
 		sh.Attachments = old.Attachments
@@ -733,6 +757,11 @@ func (im *importer) sheet(pos, eleve string, st sillage.Student, s Sheet) error 
 				return err
 			}
 		}
+		if len(results) > 0 {
+			if err := tx.Records().SetSheetResults(ctx, uai, sh.ID, results); err != nil {
+				return err
+			}
+		}
 		im.rep.SheetsCreated++
 	default:
 		return err
@@ -743,6 +772,74 @@ func (im *importer) sheet(pos, eleve string, st sillage.Student, s Sheet) error 
 		}
 	}
 	return nil
+}
+
+// sheetCompetences checks a sheet's per-competence results against the
+// referential of the student's diploma and the scale, as a teacher's entry
+// is checked (EvaluateSheet); a wrong one is rejected alone. Entries with
+// neither value nor comment are dropped, as the entry page does.
+func (im *importer) sheetCompetences(pos, eleve string, st sillage.Student, in []SheetCompetence) ([]sillage.SheetResult, error) {
+	ref, hasRef, err := SheetReferential(im.ctx, im.tx, im.req.UAI, st)
+	if err != nil {
+		return nil, err
+	}
+	codes := map[string]sillage.Competence{}
+	for _, c := range ref.Competences {
+		codes[c.Code] = c
+	}
+	var out []sillage.SheetResult
+	seen := map[int64]string{}
+	for k, x := range in {
+		cpos := fmt.Sprintf("%s.competences[%d]", pos, k)
+		code := strings.TrimSpace(x.Competence)
+		c, ok := codes[code]
+		switch {
+		case !hasRef:
+			im.reject(cpos, eleve, "l'établissement n'a pas de référentiel pour le diplôme de l'élève : résultat de la compétence « %s » ignoré", code)
+			continue
+		case !ok:
+			im.reject(cpos, eleve, "compétence « %s » inconnue dans le référentiel du diplôme %s", code, ref.Diploma)
+			continue
+		}
+		v, text := NormalizeValue(x.Value), strings.TrimSpace(x.Comment)
+		if err := im.scale.Check(v); err != nil {
+			im.reject(cpos, eleve, "%s : %s", code, sillage.Message(err))
+			continue
+		}
+		if utf8.RuneCountInString(text) > MaxCommentRunes {
+			im.reject(cpos, eleve, "%s : le commentaire dépasse 2 000 caractères", code)
+			continue
+		}
+		if prev, dup := seen[c.ID]; dup {
+			if prev != v+"\x00"+text {
+				im.reject(cpos, eleve, "compétence « %s » en double avec une autre valeur", code)
+			}
+			continue
+		}
+		seen[c.ID] = v + "\x00" + text
+		if v != "" || text != "" {
+			out = append(out, sillage.SheetResult{CompetenceID: c.ID, Code: c.Code, Label: c.Label, Value: v, Comment: text})
+		}
+	}
+	return out, nil
+}
+
+// sameSheetResults compares two sets of per-competence results.
+func sameSheetResults(a, b []sillage.SheetResult) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	m := make(map[int64]sillage.SheetResult, len(a))
+	for _, x := range a {
+		m[x.CompetenceID] = x
+	}
+	for _, y := range b {
+		x, ok := m[y.CompetenceID]
+		if !ok || x.Value != y.Value || x.Comment != y.Comment {
+			return false
+		}
+	}
+	return true
 }
 
 func sameSheet(a, b sillage.Sheet) bool {

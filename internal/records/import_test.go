@@ -82,6 +82,7 @@ func digest(t *testing.T, st *store.Store) string {
 		`SELECT evaluation_id, competence_id FROM evaluation_competences WHERE uai = '0860012W' ORDER BY 1, 2`,
 		`SELECT id, student_id, kind, title, context, host, author_id, result, comment, external_key FROM sheets WHERE uai = '0860012W' ORDER BY id`,
 		`SELECT sheet_id, name, sha256, size, content_type FROM attachments WHERE uai = '0860012W' ORDER BY 1, 2`,
+		`SELECT sheet_id, competence_id, value, comment FROM sheet_results WHERE uai = '0860012W' ORDER BY 1, 2`,
 	} {
 		rows, err := st.SQLDB().Query(q)
 		if err != nil {
@@ -331,7 +332,7 @@ func TestImportRefusesWholeFile(t *testing.T) {
 			"truncated":     `{"format": "sillage-livrets", "version": 1, "eleves": [{"eleve_id": "E1", "evaluations": [` + good,
 			"wrong format":  `{"format": "autre", "version": 1, "eleves": [{"eleve_id": "E1", "evaluations": [` + good + `]}]}`,
 			"no format":     `{"version": 1, "eleves": [{"eleve_id": "E1", "evaluations": [` + good + `]}]}`,
-			"wrong version": `{"format": "sillage-livrets", "version": 2, "eleves": [{"eleve_id": "E1", "evaluations": [` + good + `]}]}`,
+			"wrong version": `{"format": "sillage-livrets", "version": 3, "eleves": [{"eleve_id": "E1", "evaluations": [` + good + `]}]}`,
 			"other school":  `{"format": "sillage-livrets", "version": 1, "uai": "0010856A", "eleves": [{"eleve_id": "E1", "evaluations": [` + good + `]}]}`,
 			"syntax inside": `{"format": "sillage-livrets", "version": 1, "eleves": [{"eleve_id": "E1", "evaluations": [` + good + `,]}]}`,
 		}

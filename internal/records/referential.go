@@ -24,7 +24,7 @@ type ReferentialFile struct {
 
 // ReferentialToFile writes a referential as JSON data.
 func ReferentialToFile(r sillage.Referential) ReferentialFile {
-	f := ReferentialFile{Format: ReferentialFormat, Version: FormatVersion,
+	f := ReferentialFile{Format: ReferentialFormat, Version: ReferentialVersion,
 		Referential: Referential{Diploma: r.Diploma, Kind: string(r.Kind), Label: r.Label, Competences: []Competence{}}}
 	for _, c := range r.Competences {
 		f.Competences = append(f.Competences, Competence{Domain: c.Domain, Code: c.Code, Label: c.Label})
@@ -98,8 +98,8 @@ func ImportReferential(ctx context.Context, tx *store.Tx, uai sillage.UAI, r io.
 	if f.Format != ReferentialFormat {
 		return rep, sillage.Errorf(sillage.KindInvalid, "« format » doit valoir %q : ce n'est pas un référentiel Sillage", ReferentialFormat)
 	}
-	if f.Version != FormatVersion {
-		return rep, sillage.Errorf(sillage.KindInvalid, "version %d non prise en charge (version %d attendue)", f.Version, FormatVersion)
+	if f.Version != ReferentialVersion {
+		return rep, sillage.Errorf(sillage.KindInvalid, "version %d non prise en charge (version %d attendue)", f.Version, ReferentialVersion)
 	}
 	diploma, err := NormalizeDiploma(f.Diploma)
 	if err != nil {

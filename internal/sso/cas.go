@@ -49,11 +49,11 @@ func (c *casSuccess) attrs() map[string][]string {
 }
 
 // casValidate checks a service ticket with the CAS server.
-func (s *Service) casValidate(ctx context.Context, p Provider, ticket string) (Identity, error) {
+func (s *Service) casValidate(ctx context.Context, p Provider, ticket, state string) (Identity, error) {
 	if ticket == "" {
 		return Identity{}, rejected("réponse CAS sans ticket")
 	}
-	q := url.Values{"service": {s.CASService(p)}, "ticket": {ticket}}
+	q := url.Values{"service": {s.CASService(p, state)}, "ticket": {ticket}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(p.CASURL, "/")+"/p3/serviceValidate?"+q.Encode(), nil)
 	if err != nil {
 		return Identity{}, err

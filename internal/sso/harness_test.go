@@ -305,9 +305,10 @@ func newFakeIdP(t *testing.T, clock *storetest.Clock) *fakeIdP {
 	t.Cleanup(f.srv.Close)
 	md, _ := url.Parse(f.srv.URL + "/metadata")
 	sso, _ := url.Parse(f.srv.URL + "/sso")
+	slo, _ := url.Parse(f.srv.URL + "/slo")
 	f.idp = &saml.IdentityProvider{
 		Key: key, Signer: key, Certificate: cert,
-		MetadataURL: *md, SSOURL: *sso,
+		MetadataURL: *md, SSOURL: *sso, LogoutURL: *slo,
 		ServiceProviderProvider: f, SessionProvider: f,
 		Clock: dsig.NewFakeClock(clockAdapter{clockworkReal: newRealClock(), c: clock}),
 	}
@@ -340,7 +341,7 @@ func (f *fakeIdP) answer(t *testing.T, sso *url.URL, s *saml.Session) (string, s
 }
 
 func educonnectSession(nameID string, attrs map[string][]string) *saml.Session {
-	s := &saml.Session{ID: "sess-" + nameID, NameID: nameID, NameIDFormat: string(saml.PersistentNameIDFormat)}
+	s := &saml.Session{ID: "sess-" + nameID, Index: "idx-" + nameID, NameID: nameID, NameIDFormat: string(saml.PersistentNameIDFormat)}
 	for k, vs := range attrs {
 		a := saml.Attribute{FriendlyName: k, Name: "urn:test:" + k, NameFormat: "urn:oasis:names:tc:SAML:2.0:attrname-format:uri"}
 		for _, v := range vs {

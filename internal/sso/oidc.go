@@ -2,15 +2,20 @@ package sso
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/crewjam/saml"
 	"golang.org/x/oauth2"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/store"
 )
 
 // OpenID Connect relying party: authorization code with PKCE (S256), state
@@ -19,8 +24,11 @@ import (
 // the injected clock.
 
 type oidcRP struct {
-	oauth      oauth2.Config
-	verifier   *oidc.IDTokenVerifier
+	oauth    oauth2.Config
+	verifier *oidc.IDTokenVerifier
+	// logout checks back-channel logout tokens: signature, issuer,
+	// audience as the ID token; expiry is optional there (iat is checked).
+	logout     *oidc.IDTokenVerifier
 	endSession string
 	client     *http.Client
 	p          Provider
@@ -55,7 +63,9 @@ func (s *Service) oidcOf(ctx context.Context, pr *provider) (*oidcRP, error) {
 	rp := &oidcRP{
 		oauth: oauth2.Config{ClientID: pr.OIDCClientID, ClientSecret: secret, Endpoint: op.Endpoint(),
 			RedirectURL: s.endpoint(pr.Provider, "callback"), Scopes: pr.OIDCScopes},
-		verifier:   op.VerifierContext(oidc.ClientContext(context.Background(), s.o.HTTPClient), &oidc.Config{ClientID: pr.OIDCClientID, Now: s.o.Clock.Now}),
+		verifier: op.VerifierContext(oidc.ClientContext(context.Background(), s.o.HTTPClient), &oidc.Config{ClientID: pr.OIDCClientID, Now: s.o.Clock.Now}),
+		logout: op.VerifierContext(oidc.ClientContext(context.Background(), s.o.HTTPClient), &oidc.Config{ClientID: pr.OIDCClientID,
+			Now: s.o.Clock.Now, SkipExpiryCheck: true}),
 		endSession: extra.EndSession,
 		client:     s.o.HTTPClient,
 		p:          pr.Provider,
@@ -104,7 +114,88 @@ func (rp *oidcRP) exchange(ctx context.Context, r *http.Request, pending sillage
 	if rp.p.Attributes.Subject != "" {
 		id.Subject = first(attrs[rp.p.Attributes.Subject])
 	}
+	// Single log-out: the provider names the session by sub and sid; the
+	// ID token goes back as id_token_hint, unless it carries an INE
+	// (never stored).
+	id.SLOSubject, id.SLOSession = idt.Subject, first(attrs["sid"])
+	if len(attrs[rp.p.Attributes.INE]) == 0 {
+		id.IDToken = raw
+	}
 	return id, nil
+}
+
+// backChannelLogoutEvent is the event of a logout token.
+const backChannelLogoutEvent = "http://schemas.openid.net/event/backchannel-logout"
+
+// logoutTokenMaxAge bounds how old a logout token may be (by its iat).
+const logoutTokenMaxAge = 5 * time.Minute
+
+// OIDCBackChannelLogout handles the provider's back-channel logout (OpenID
+// Connect Back-Channel Logout 1.0): the logout token is checked (signature
+// by the provider's keys, issuer, audience, issued within minutes, the
+// back-channel logout event, no nonce, a sub or a sid, not replayed by
+// its jti) and the Sillage sessions it names end. It returns how many.
+func (s *Service) OIDCBackChannelLogout(ctx context.Context, providerID, logoutToken string) (int, error) {
+	pr, ok := s.providers[providerID]
+	if !ok || pr.Protocol != OIDC {
+		return 0, sillage.Errorf(sillage.KindNotFound, "fournisseur d'identité inconnu")
+	}
+	rp, err := s.oidcOf(ctx, pr)
+	if err != nil {
+		return 0, sillage.Errorf(sillage.KindUnavailable, "le fournisseur d'identité %s ne répond pas", pr.Label)
+	}
+	refuseToken := func(reason string) (int, error) {
+		s.refused(ctx, pr.Provider, "", refuse("jeton de déconnexion refusé : "+reason, ""))
+		return 0, sillage.Errorf(sillage.KindInvalid, "jeton de déconnexion refusé")
+	}
+	if logoutToken == "" {
+		return refuseToken("absent")
+	}
+	tok, err := rp.logout.Verify(oidc.ClientContext(ctx, rp.client), logoutToken)
+	if err != nil {
+		return refuseToken(err.Error())
+	}
+	var c struct {
+		Sid    string                     `json:"sid"`
+		Nonce  *string                    `json:"nonce"`
+		JTI    string                     `json:"jti"`
+		Exp    int64                      `json:"exp"`
+		Events map[string]json.RawMessage `json:"events"`
+	}
+	if err := tok.Claims(&c); err != nil {
+		return refuseToken("revendications illisibles")
+	}
+	now := s.o.Clock.Now()
+	switch {
+	case c.Events[backChannelLogoutEvent] == nil:
+		return refuseToken("sans l'événement " + backChannelLogoutEvent)
+	case c.Nonce != nil:
+		return refuseToken("un jeton de déconnexion ne porte pas de nonce")
+	case tok.Subject == "" && c.Sid == "":
+		return refuseToken("ni sub ni sid")
+	case c.JTI == "":
+		return refuseToken("sans jti")
+	case tok.IssuedAt.IsZero() || now.Sub(tok.IssuedAt) > logoutTokenMaxAge || tok.IssuedAt.Sub(now) > saml.MaxClockSkew:
+		return refuseToken("émis hors du délai accepté")
+	case c.Exp != 0 && !now.Before(time.Unix(c.Exp, 0).Add(saml.MaxClockSkew)):
+		return refuseToken("expiré")
+	}
+	ended := 0
+	err = s.o.Store.Write(ctx, func(tx *store.Tx) error {
+		fresh, err := tx.Accounts().MarkSSOSeen(ctx, providerID, "logout-jti", hashOf(c.JTI), "", now.Add(2*logoutTokenMaxAge))
+		if err != nil {
+			return err
+		}
+		if !fresh {
+			return errReplay
+		}
+		ended, err = tx.Accounts().EndSSOSessions(ctx, providerID, tok.Subject, c.Sid)
+		return err
+	})
+	if errors.Is(err, errReplay) {
+		return refuseToken("rejeu (jti déjà reçu)")
+	}
+	return ended, err
 }
 
 // claimAttrs reads string and string-list claims as attributes.

@@ -5,9 +5,8 @@ import (
 	"strings"
 	"unicode"
 
-	"golang.org/x/text/unicode/norm"
-
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/french"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -103,20 +102,19 @@ func isPupil(affiliation string) bool {
 }
 
 // sameName compares names without case, accents, ligatures, spaces,
-// dashes or apostrophes ("Lefèvre-Durand" is "LEFEVRE DURAND").
-func sameName(a, b string) bool { return foldName(a) == foldName(b) && foldName(a) != "" }
+// dashes, apostrophes or other punctuation ("Lefèvre-Durand" is "LEFEVRE
+// DURAND", "D'Almeida" is "dalmeida"): french.Fold's form, with only its
+// letters and digits kept.
+func sameName(a, b string) bool {
+	fa := nameKey(a)
+	return fa != "" && fa == nameKey(b)
+}
 
-// ligatures NFD keeps whole.
-var ligatures = strings.NewReplacer("Œ", "OE", "œ", "OE", "Æ", "AE", "æ", "AE", "ß", "SS")
-
-func foldName(s string) string {
-	var out strings.Builder
-	for _, r := range norm.NFD.String(ligatures.Replace(s)) {
-		switch {
-		case unicode.Is(unicode.Mn, r):
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			out.WriteRune(unicode.ToUpper(r))
+func nameKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return r
 		}
-	}
-	return out.String()
+		return -1
+	}, french.Fold(s))
 }

@@ -14,6 +14,11 @@ func TestSameName(t *testing.T) {
 		{"", "", false}, // nothing to compare is no match
 		{"Œdipe", "OEDIPE", true},
 		{"Lætitia", "laetitia", true},
+		{"Lefèvre Durand", "LEFEVREDURAND", true}, // spaces are ignored, not only collapsed
+		{"St. Jean", "ST JEAN", true},             // nor other punctuation
+		{"Müller", "MULLER", true},
+		{"-", "'", false}, // punctuation alone is nothing to compare
+		{"Marie", "Marie-Anne", false},
 	}
 	for _, tt := range tests {
 		if got := sameName(tt.a, tt.b); got != tt.want {

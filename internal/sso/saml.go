@@ -20,6 +20,7 @@ import (
 	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/store"
 )
 
 // SAML 2.0 service provider through github.com/crewjam/saml: it checks
@@ -83,15 +84,20 @@ func (s *Service) newSAML(p Provider) (*samlSP, error) {
 	}
 	metadataURL, _ := url.Parse(s.endpoint(p, "metadata"))
 	acsURL, _ := url.Parse(s.endpoint(p, "acs"))
+	sloURL, _ := url.Parse(s.endpoint(p, "slo"))
 	sp := &saml.ServiceProvider{
 		EntityID:    metadataURL.String(),
 		Key:         signer,
 		Certificate: cert,
 		MetadataURL: *metadataURL,
 		AcsURL:      *acsURL,
-		IDPMetadata: md,
-		HTTPClient:  s.o.HTTPClient,
-		Clock:       dsig.NewFakeClock(clockAdapter{clockworkReal: newRealClock(), c: s.o.Clock}),
+		SloURL:      *sloURL,
+		// Single log-out: the provider's LogoutRequest and its answer to
+		// ours come by redirection or by a posted form.
+		LogoutBindings: []string{saml.HTTPRedirectBinding, saml.HTTPPostBinding},
+		IDPMetadata:    md,
+		HTTPClient:     s.o.HTTPClient,
+		Clock:          dsig.NewFakeClock(clockAdapter{clockworkReal: newRealClock(), c: s.o.Clock}),
 		// Only the POST binding: the artifact binding would need a back
 		// channel to the IdP that ÉduConnect does not offer us.
 		AssertionConsumerServiceBindings: []string{saml.HTTPPostBinding},
@@ -165,6 +171,15 @@ func (sp *samlSP) parse(r *http.Request, requestID string) (Identity, error) {
 	if a.ID == "" {
 		return Identity{}, rejected("assertion SAML sans identifiant")
 	}
+	if a.Subject != nil && a.Subject.NameID != nil {
+		id.SLOSubject, id.SLOSubjectFormat = a.Subject.NameID.Value, a.Subject.NameID.Format
+	}
+	for _, st := range a.AuthnStatements {
+		if st.SessionIndex != "" {
+			id.SLOSession = st.SessionIndex
+			break
+		}
+	}
 	until := sp.clock.Now().Add(saml.MaxIssueDelay + saml.MaxClockSkew)
 	if a.Conditions != nil && !a.Conditions.NotOnOrAfter.IsZero() {
 		until = a.Conditions.NotOnOrAfter.Add(saml.MaxClockSkew)
@@ -216,4 +231,107 @@ func fetchMetadata(client *http.Client, u string) (*saml.EntityDescriptor, error
 		return nil, err
 	}
 	return parseMetadata(data)
+}
+
+// logoutRequest returns the redirection to the identity provider's
+// SingleLogoutService with a signed LogoutRequest naming the person
+// (NameID, in the format the assertion gave) and the session of the
+// sign-in; "" when the provider has no such service.
+func (sp *samlSP) logoutRequest(ss sillage.SSOSession) (string, error) {
+	loc := sp.sp.GetSLOBindingLocation(saml.HTTPRedirectBinding)
+	if loc == "" || ss.Subject == "" {
+		return "", nil
+	}
+	req, err := sp.sp.MakeLogoutRequest(loc, ss.Subject, saml.WithSessionIndex(ss.SessionIndex))
+	if err != nil {
+		return "", err
+	}
+	if ss.SubjectFormat != "" && ss.SubjectFormat != req.NameID.Format {
+		req.NameID.Format = ss.SubjectFormat
+		req.Signature = nil
+		if err := sp.sp.SignLogoutRequest(req); err != nil {
+			return "", err
+		}
+	}
+	u, err := sp.sp.RedirectLogoutRequestURL(req, "")
+	if err != nil {
+		return "", err
+	}
+	return u.String(), nil
+}
+
+// SAMLLogout handles the provider's requests at the single log-out
+// service. A LogoutRequest (the person signed out at the provider, or at
+// another service) is checked (signature, issuer, destination, dates) and
+// ends the Sillage sessions of its NameID, or only those of its
+// SessionIndex values; the answer is a LogoutResponse sent back by
+// redirection (redirect is then the provider's URL). A LogoutResponse
+// answers Sillage's own LogoutRequest: the session had already ended,
+// redirect is then "" (back to the sign-in page).
+func (s *Service) SAMLLogout(ctx context.Context, r *http.Request, providerID string) (redirect string, ended int, err error) {
+	pr, ok := s.providers[providerID]
+	if !ok || pr.saml == nil {
+		return "", 0, sillage.Errorf(sillage.KindNotFound, "fournisseur SAML inconnu")
+	}
+	if err := r.ParseForm(); err != nil {
+		return "", 0, sillage.Errorf(sillage.KindInvalid, "demande de déconnexion SAML illisible")
+	}
+	sp := pr.saml.sp
+	r2 := r.Clone(ctx)
+	slo := sp.SloURL
+	r2.URL.Scheme, r2.URL.Host, r2.URL.Path = slo.Scheme, slo.Host, slo.Path
+	if r.Form.Get("SAMLResponse") != "" {
+		// The answer to Sillage's own LogoutRequest changes nothing here
+		// (the session ended before the request left): it is not read,
+		// whatever it says, and the browser goes back to the sign-in page.
+		return "", 0, nil
+	}
+	req, err := sp.ValidateLogoutRequest(r2)
+	if err != nil {
+		reason := samlReason(err)
+		s.refused(ctx, pr.Provider, "", refuse("demande de déconnexion unique SAML refusée : "+reason, ""))
+		return "", 0, sillage.Errorf(sillage.KindInvalid, "demande de déconnexion SAML refusée")
+	}
+	if req.NameID == nil || strings.TrimSpace(req.NameID.Value) == "" {
+		return "", 0, sillage.Errorf(sillage.KindInvalid, "demande de déconnexion SAML sans NameID")
+	}
+	err = s.o.Store.Write(ctx, func(tx *store.Tx) error {
+		indexes := req.AllSessionIndexes()
+		if len(indexes) == 0 {
+			n, err := tx.Accounts().EndSSOSessions(ctx, providerID, req.NameID.Value, "")
+			ended += n
+			return err
+		}
+		for _, ix := range indexes {
+			if ix.Value == "" {
+				continue
+			}
+			n, err := tx.Accounts().EndSSOSessions(ctx, providerID, req.NameID.Value, ix.Value)
+			if err != nil {
+				return err
+			}
+			ended += n
+		}
+		return nil
+	})
+	if err != nil {
+		return "", 0, err
+	}
+	if sp.GetSLOBindingLocation(saml.HTTPRedirectBinding) == "" {
+		return "", ended, nil
+	}
+	u, err := sp.MakeRedirectLogoutResponse(req.ID, r.Form.Get("RelayState"))
+	if err != nil {
+		return "", ended, err
+	}
+	return u.String(), ended, nil
+}
+
+// samlReason is the library's private reason of a refused message.
+func samlReason(err error) string {
+	var ire *saml.InvalidResponseError
+	if errors.As(err, &ire) && ire.PrivateErr != nil {
+		return ire.PrivateErr.Error()
+	}
+	return err.Error()
 }

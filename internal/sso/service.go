@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -15,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/crewjam/saml"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
@@ -235,6 +238,11 @@ type Identity struct {
 	// id) recorded against replay, with its kind.
 	Used, UsedKind string
 	UsedUntil      time.Time
+	// Single log-out: the provider's names for the person (SAML NameID
+	// and its format, OpenID Connect sub) and for its session (SAML
+	// SessionIndex, OpenID Connect sid); the raw ID token for
+	// id_token_hint, only when it carries no INE.
+	SLOSubject, SLOSubjectFormat, SLOSession, IDToken string
 }
 
 // Outcome is a successful sign-in.
@@ -282,9 +290,14 @@ func (s *Service) MetadataURL(p Provider) string {
 	return s.endpoint(p, "metadata")
 }
 
-// CASService is the service URL of a CAS provider: exactly the same at the
-// login and at the validation.
-func (s *Service) CASService(p Provider) string { return s.endpoint(p, "callback") }
+// CASService is the service URL of a CAS provider for one sign-in: the
+// callback with the sign-in's state, exactly the same at the login and at
+// the validation. The ticket is thus bound to the state, and the state to
+// the browser's cookie: a ticket issued to someone else's sign-in does not
+// validate here (login CSRF).
+func (s *Service) CASService(p Provider, state string) string {
+	return s.endpoint(p, "callback") + "?state=" + url.QueryEscape(state)
+}
 
 // Begin starts a sign-in at a provider for an establishment; it returns
 // where to send the browser and the state the browser keeps in a cookie.
@@ -298,7 +311,7 @@ func (s *Service) Begin(ctx context.Context, providerID string, uai sillage.UAI,
 		ExpiresAt: s.o.Clock.Now().Add(PendingTTL)}
 	switch pr.Protocol {
 	case CAS:
-		redirect = strings.TrimRight(pr.CASURL, "/") + "/login?service=" + url.QueryEscape(s.CASService(pr.Provider))
+		redirect = strings.TrimRight(pr.CASURL, "/") + "/login?service=" + url.QueryEscape(s.CASService(pr.Provider, state))
 	case SAML:
 		redirect, pending.RequestID, err = pr.saml.authnRequest(state)
 	case OIDC:
@@ -329,9 +342,11 @@ func (s *Service) Begin(ctx context.Context, providerID string, uai sillage.UAI,
 }
 
 // Finish completes a sign-in from the provider's answer. cookieState is
-// the state the browser kept ("" when the answer is a cross-site POST the
-// cookie does not follow: SAML, where the RelayState and the request id
-// bind the answer instead). A refusal is a *Refusal, already audited.
+// the state the browser kept in its cookie when the sign-in started: the
+// answer's own state (CAS: the state parameter of the service URL; SAML:
+// the RelayState; OpenID Connect: the state parameter) must be the same,
+// so that an answer made for one browser cannot sign another one in
+// (login CSRF). A refusal is a *Refusal, already audited.
 func (s *Service) Finish(ctx context.Context, r *http.Request, providerID, cookieState string) (Outcome, error) {
 	pr, ok := s.providers[providerID]
 	if !ok {
@@ -339,18 +354,16 @@ func (s *Service) Finish(ctx context.Context, r *http.Request, providerID, cooki
 	}
 	var state string
 	switch pr.Protocol {
-	case CAS:
-		state = cookieState
+	case CAS, OIDC:
+		state = r.URL.Query().Get("state")
 	case SAML:
 		if err := r.ParseForm(); err != nil {
 			return Outcome{}, sillage.Errorf(sillage.KindInvalid, "réponse SAML illisible")
 		}
 		state = r.PostForm.Get("RelayState")
-	case OIDC:
-		state = r.URL.Query().Get("state")
-		if state == "" || cookieState != state {
-			return Outcome{}, s.refused(ctx, pr.Provider, "", errBrowser)
-		}
+	}
+	if state == "" || subtle.ConstantTimeCompare([]byte(state), []byte(cookieState)) != 1 {
+		return Outcome{}, s.refused(ctx, pr.Provider, "", errBrowser)
 	}
 	var pending sillage.SSOPending
 	err := s.o.Store.Write(ctx, func(tx *store.Tx) (err error) {
@@ -366,7 +379,7 @@ func (s *Service) Finish(ctx context.Context, r *http.Request, providerID, cooki
 	var id Identity
 	switch pr.Protocol {
 	case CAS:
-		id, err = s.casValidate(ctx, pr.Provider, r.URL.Query().Get("ticket"))
+		id, err = s.casValidate(ctx, pr.Provider, r.URL.Query().Get("ticket"), state)
 	case SAML:
 		id, err = pr.saml.parse(r, pending.RequestID)
 	case OIDC:
@@ -445,6 +458,12 @@ func (s *Service) signIn(ctx context.Context, p Provider, pending sillage.SSOPen
 				return errReplay
 			}
 		}
+		if id.SLOSubject != "" || id.SLOSession != "" || id.IDToken != "" {
+			if err := tx.Accounts().RecordSSOSession(ctx, sillage.SSOSession{SessionHash: sess.TokenHash, Provider: p.ID,
+				Subject: id.SLOSubject, SubjectFormat: id.SLOSubjectFormat, SessionIndex: id.SLOSession, IDToken: id.IDToken}); err != nil {
+				return err
+			}
+		}
 		if err := tx.Accounts().SelectSessionEstablishment(ctx, sess.TokenHash, person.UAI, person.ID); err != nil {
 			return err
 		}
@@ -487,8 +506,82 @@ func (s *Service) refused(ctx context.Context, p Provider, uai sillage.UAI, ref 
 	return ref
 }
 
+// SignOutURL is where to send the browser, after Sillage's own sign-out
+// of the session sessionHash, so that the provider ends its session too
+// ("" when there is none): a signed SAML LogoutRequest naming the
+// person and the session to the provider's SingleLogoutService; the
+// OpenID Connect end_session_endpoint with the ID token as id_token_hint;
+// the CAS logout. Call it before the session ends: it reads the session.
+func (s *Service) SignOutURL(ctx context.Context, sessionHash, providerID string) string {
+	pr, ok := s.providers[providerID]
+	if !ok {
+		return ""
+	}
+	var ss sillage.SSOSession
+	err := s.o.Store.Read(ctx, func(tx *store.Tx) (err error) {
+		ss, err = tx.Accounts().GetSSOSession(ctx, sessionHash)
+		return err
+	})
+	if err != nil && sillage.KindOf(err) != sillage.KindNotFound {
+		s.o.Logger.Error("sso sign-out", "provider", providerID, "err", err)
+	}
+	if err != nil || ss.Provider != providerID {
+		return s.LogoutURL(ctx, providerID)
+	}
+	switch pr.Protocol {
+	case SAML:
+		u, err := pr.saml.logoutRequest(ss)
+		if err != nil {
+			s.o.Logger.Error("sso SAML LogoutRequest", "provider", providerID, "err", err)
+			return ""
+		}
+		return u
+	case OIDC:
+		rp, err := s.oidcOf(ctx, pr)
+		if err != nil || rp.endSession == "" {
+			return ""
+		}
+		q := url.Values{"client_id": {pr.OIDCClientID}, "post_logout_redirect_uri": {s.base.String() + "/connexion"}}
+		if ss.IDToken != "" {
+			q.Set("id_token_hint", ss.IDToken)
+		}
+		sep := "?"
+		if strings.Contains(rp.endSession, "?") {
+			sep = "&"
+		}
+		return rp.endSession + sep + q.Encode()
+	}
+	return s.LogoutURL(ctx, providerID)
+}
+
+// LogoutURLAllowed reports whether u is a log-out address of the
+// provider (its SingleLogoutService, end_session_endpoint or CAS logout):
+// what the browser brings back of SignOutURL is checked before it is
+// shown as a link.
+func (s *Service) LogoutURLAllowed(ctx context.Context, providerID, u string) bool {
+	pr, ok := s.providers[providerID]
+	if !ok || u == "" {
+		return false
+	}
+	var prefix string
+	switch pr.Protocol {
+	case CAS:
+		prefix = strings.TrimRight(pr.CASURL, "/") + "/logout?"
+	case SAML:
+		if loc := pr.saml.sp.GetSLOBindingLocation(saml.HTTPRedirectBinding); loc != "" {
+			prefix = loc + "?"
+		}
+	case OIDC:
+		if rp, err := s.oidcOf(ctx, pr); err == nil && rp.endSession != "" {
+			prefix = rp.endSession
+		}
+	}
+	return prefix != "" && strings.HasPrefix(u, prefix)
+}
+
 // LogoutURL is where to send the browser after Sillage's own sign-out so
-// that the provider ends its session too ("" when there is none).
+// that the provider ends its session too ("" when there is none), when
+// the session is not known any more (SignOutURL is preferred).
 func (s *Service) LogoutURL(ctx context.Context, providerID string) string {
 	pr, ok := s.providers[providerID]
 	if !ok {

@@ -22,9 +22,17 @@ import (
 )
 
 // casFinish is the browser coming back from the CAS server with a ticket
-// and its state cookie.
+// (at the service URL it was issued for, as a CAS server redirects) and
+// its state cookie.
 func (w *world) casFinish(ticket, cookieState string) (Outcome, error) {
-	r := httptest.NewRequest(http.MethodGet, baseURL+"/sso/cas/ent/callback?ticket="+url.QueryEscape(ticket), nil)
+	w.cas.mu.Lock()
+	service := w.cas.service[ticket]
+	w.cas.mu.Unlock()
+	sep := "?"
+	if strings.Contains(service, "?") {
+		sep = "&"
+	}
+	r := httptest.NewRequest(http.MethodGet, service+sep+"ticket="+url.QueryEscape(ticket), nil)
 	return w.svc.Finish(context.Background(), r, "ent", cookieState)
 }
 
@@ -80,9 +88,10 @@ func TestCAS(t *testing.T) {
 		ctx := context.Background()
 		teacher := casUser{user: "amartin", attrs: map[string][]string{"ENTPersonJointure": {"AAF-T1"}}}
 
-		// The service URL is exact: the same at the login and the validation.
+		// The service URL is exact: the same at the login and the
+		// validation; it carries the sign-in's state.
 		login, state := w.begin("ent")
-		if got := login.Query().Get("service"); got != baseURL+"/sso/cas/ent/callback" {
+		if got := login.Query().Get("service"); got != baseURL+"/sso/cas/ent/callback?state="+state {
 			t.Fatalf("service %q", got)
 		}
 		ticket := w.cas.login(t, login, teacher)
@@ -98,16 +107,38 @@ func TestCAS(t *testing.T) {
 			t.Errorf("journal of the sign-in: %+v", es)
 		}
 
-		// The same ticket again, with a fresh state: a replay.
-		_, state2 := w.begin("ent")
-		_, err = w.casFinish(ticket, state2)
+		// The same ticket again under its state, made pending again (as a
+		// second server of the same base might hold it): a replay.
+		if err := st.Write(ctx, func(tx *store.Tx) error {
+			return tx.Accounts().CreateSSOPending(ctx, sillage.SSOPending{StateHash: hashOf(state), Provider: "ent",
+				UAI: uaiA, ReturnTo: "/", ExpiresAt: clock.Now().Add(time.Minute)})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = w.casFinish(ticket, state)
 		refusal(t, err, "déjà été utilisée", "rejeu")
 
 		// The state cookie serves once, and only from its browser.
 		_, err = w.casFinish(w.cas.login(t, login, teacher), state)
 		refusal(t, err, "expiré", "état de connexion")
 		_, err = w.casFinish(w.cas.login(t, login, teacher), "autre")
-		refusal(t, err, "expiré", "état de connexion")
+		refusal(t, err, "pas été commencée dans ce navigateur", "navigateur")
+
+		// Login CSRF: an attacker's ticket (for the attacker's own
+		// sign-in) delivered to a victim's browser is refused, whether
+		// the victim has no state cookie or one of their own sign-in.
+		attackerLogin, _ := w.begin("ent")
+		attackerTicket := w.cas.login(t, attackerLogin, teacher)
+		_, err = w.casFinish(attackerTicket, "")
+		refusal(t, err, "pas été commencée dans ce navigateur", "navigateur")
+		_, victimState := w.begin("ent")
+		_, err = w.casFinish(attackerTicket, victimState)
+		refusal(t, err, "pas été commencée dans ce navigateur", "navigateur")
+		// Even with the state swapped into the callback URL, the ticket
+		// was issued for the attacker's service URL: the server refuses it.
+		r := httptest.NewRequest(http.MethodGet, baseURL+"/sso/cas/ent/callback?state="+url.QueryEscape(victimState)+"&ticket="+url.QueryEscape(attackerTicket), nil)
+		_, err = w.svc.Finish(ctx, r, "ent", victimState)
+		refusal(t, err, "n'a pas confirmé", "INVALID_SERVICE")
 
 		// Single log-out: the CAS server names the ticket; its session ends.
 		ended, err := w.svc.CASLogout(ctx, "ent", `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="L1" Version="2.0" IssueInstant="2025-01-01T00:00:00Z"><saml:NameID xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">amartin</saml:NameID><samlp:SessionIndex>`+ticket+`</samlp:SessionIndex></samlp:LogoutRequest>`)
@@ -149,15 +180,18 @@ func TestCAS(t *testing.T) {
 		login, state = w.begin("ent")
 		wrong := *login
 		q := wrong.Query()
-		q.Set("service", baseURL+"/sso/cas/ent/callback?x=1")
+		q.Set("service", baseURL+"/sso/cas/ent/callback?state="+url.QueryEscape(state)+"&x=1")
 		wrong.RawQuery = q.Encode()
 		_, err = w.casFinish(w.cas.login(t, &wrong, teacher), state)
 		refusal(t, err, "n'a pas confirmé", "INVALID_SERVICE")
 
 		// Refusals are audited: in the establishment's journal when the
 		// sign-in is known, in the instance's when its state is not.
-		if a, inst := len(w.journal(uaiA, ActionRefused)), len(w.journal("", ActionRefused)); a != 4 || inst != 2 {
-			t.Errorf("refusals in the journals: %d of A, %d of the instance; want 4 and 2", a, inst)
+		if a, inst := len(w.journal(uaiA, ActionRefused)), len(w.journal("", ActionRefused)); a != 5 || inst != 4 {
+			t.Errorf("refusals in the journals: %d of A, %d of the instance; want 5 and 4", a, inst)
+		}
+		if es := w.journal("", ActionRefused); len(es) == 0 || !strings.Contains(es[0].Details+es[len(es)-1].Details, "navigateur") {
+			t.Errorf("the browser refusal is not in the instance's journal: %+v", es)
 		}
 	})
 }
@@ -167,12 +201,12 @@ func TestSAML(t *testing.T) {
 		w := newWorld(t, st, clock)
 		student := educonnectSession("ec-lea", map[string][]string{"FrEduCtEleveINE": {ineLea}, "FrEduCtPersonAffiliation": {"eleve2d"}})
 		finish := func(s *saml.Session, edit func(resp string) string) (Outcome, error) {
-			sso, _ := w.begin("educonnect")
+			sso, state := w.begin("educonnect")
 			resp, relay := w.idp.answer(t, sso, s)
 			if edit != nil {
 				resp = edit(resp)
 			}
-			return w.svc.Finish(context.Background(), acsRequest(resp, relay), "educonnect", "")
+			return w.svc.Finish(context.Background(), acsRequest(resp, relay), "educonnect", state)
 		}
 
 		// A student: the INE is hashed on the spot and matched on the unqid.
@@ -217,7 +251,7 @@ func TestSAML(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				w.idp.audience = ""
 				edit := tc.edit
-				sso, _ := w.begin("educonnect")
+				sso, state := w.begin("educonnect")
 				if tc.before != nil {
 					tc.before()
 				}
@@ -228,18 +262,31 @@ func TestSAML(t *testing.T) {
 				if edit != nil {
 					resp = edit(resp)
 				}
-				_, err := w.svc.Finish(context.Background(), acsRequest(resp, relay), "educonnect", "")
+				_, err := w.svc.Finish(context.Background(), acsRequest(resp, relay), "educonnect", state)
 				refusal(t, err, tc.message, tc.reason)
 			})
 		}
 
-		// The same response posted twice: the RelayState served once.
+		// Login CSRF: a response to the attacker's own sign-in, posted by
+		// the attacker's page from the victim's browser, is refused: the
+		// victim has no state cookie, or one of their own sign-in.
 		sso, _ := w.begin("educonnect")
 		resp, relay := w.idp.answer(t, sso, student)
-		if _, err := w.svc.Finish(context.Background(), acsRequest(resp, relay), "educonnect", ""); err != nil {
+		_, err = w.svc.Finish(context.Background(), acsRequest(resp, relay), "educonnect", "")
+		refusal(t, err, "pas été commencée dans ce navigateur", "navigateur")
+		_, victimState := w.begin("educonnect")
+		_, err = w.svc.Finish(context.Background(), acsRequest(resp, relay), "educonnect", victimState)
+		refusal(t, err, "pas été commencée dans ce navigateur", "navigateur")
+		_, err = w.svc.Finish(context.Background(), acsRequest(resp, victimState), "educonnect", victimState)
+		refusal(t, err, "n'a pas confirmé", "InResponseTo")
+
+		// The same response posted twice: the RelayState served once.
+		sso, state := w.begin("educonnect")
+		resp, relay = w.idp.answer(t, sso, student)
+		if _, err := w.svc.Finish(context.Background(), acsRequest(resp, relay), "educonnect", state); err != nil {
 			t.Fatal(err)
 		}
-		_, err = w.svc.Finish(context.Background(), acsRequest(resp, relay), "educonnect", "")
+		_, err = w.svc.Finish(context.Background(), acsRequest(resp, relay), "educonnect", state)
 		refusal(t, err, "expiré", "état de connexion")
 		// And an assertion already used, even under a sign-in that
 		// expects its request id: refused by its id, on every server.
@@ -256,7 +303,7 @@ func TestSAML(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		_, err = w.svc.Finish(context.Background(), acsRequest(resp, "rejeu"), "educonnect", "")
+		_, err = w.svc.Finish(context.Background(), acsRequest(resp, "rejeu"), "educonnect", "rejeu")
 		refusal(t, err, "déjà été utilisée", "rejeu")
 
 		// The journal never holds an INE.
@@ -333,12 +380,17 @@ func TestOIDC(t *testing.T) {
 				refusal(t, err, tc.message, tc.reason)
 			})
 		}
+		// Login CSRF: the attacker's code and state, delivered to a
+		// victim's browser that holds no state cookie.
+		auth, _ := w.begin("portail")
+		_, err = w.svc.Finish(context.Background(), w.op.authorize(t, auth, claims), "portail", "")
+		refusal(t, err, "pas été commencée dans ce navigateur", "navigateur")
 		// A provider not enabled for the establishment cannot be started.
 		if _, _, err := w.svc.Begin(context.Background(), "portail", uaiB, "/"); sillage.KindOf(err) != sillage.KindNotFound {
 			t.Errorf("begin at a provider B does not use: %v", err)
 		}
-		if a, inst := len(w.journal(uaiA, ActionRefused)), len(w.journal("", ActionRefused)); a != len(cases)-1 || inst != 1 {
-			t.Errorf("refusals audited: %d of A, %d of the instance; want %d and 1", a, inst, len(cases)-1)
+		if a, inst := len(w.journal(uaiA, ActionRefused)), len(w.journal("", ActionRefused)); a != len(cases)-1 || inst != 2 {
+			t.Errorf("refusals audited: %d of A, %d of the instance; want %d and 2", a, inst, len(cases)-1)
 		}
 	})
 }
@@ -367,6 +419,10 @@ func TestSAMLMetadata(t *testing.T) {
 			d.AuthnRequestsSigned == nil || !*d.AuthnRequestsSigned || len(d.AssertionConsumerServices) != 1 ||
 			d.AssertionConsumerServices[0].Location != baseURL+"/sso/saml/educonnect/acs" || d.AssertionConsumerServices[0].Binding != saml.HTTPPostBinding {
 			t.Fatalf("metadata: %s", md)
+		}
+		if len(d.SingleLogoutServices) != 2 || d.SingleLogoutServices[0].Location != baseURL+"/sso/saml/educonnect/slo" ||
+			d.SingleLogoutServices[0].Binding != saml.HTTPRedirectBinding || d.SingleLogoutServices[1].Binding != saml.HTTPPostBinding {
+			t.Errorf("single log-out services: %+v", d.SingleLogoutServices)
 		}
 		if _, err := w.svc.Metadata("ent"); sillage.KindOf(err) != sillage.KindNotFound {
 			t.Errorf("metadata of a CAS provider: %v", err)

@@ -31,6 +31,8 @@ var publicRoutes = map[string]bool{
 	// metadata are reached before any session exists.
 	"GET /sso/{provider}/connexion": true, "GET /sso/cas/{provider}/callback": true, "POST /sso/cas/{provider}/callback": true,
 	"GET /sso/saml/{provider}/metadata": true, "POST /sso/saml/{provider}/acs": true, "GET /sso/oidc/{provider}/callback": true,
+	// Single log-out: the providers' requests, checked by their signatures.
+	"GET /sso/saml/{provider}/slo": true, "POST /sso/saml/{provider}/slo": true, "POST /sso/oidc/{provider}/deconnexion": true,
 }
 
 func TestPublicRoutesAreListed(t *testing.T) {

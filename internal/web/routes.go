@@ -24,6 +24,11 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/sso/saml/{provider}/metadata", h: s.ssoMetadata},
 		{method: "POST", path: "/sso/saml/{provider}/acs", h: s.ssoFinish(sso.SAML)},
 		{method: "GET", path: "/sso/oidc/{provider}/callback", h: s.ssoFinish(sso.OIDC)},
+		// Single log-out from the providers: SAML (redirect or POST binding),
+		// OpenID Connect back channel.
+		{method: "GET", path: "/sso/saml/{provider}/slo", h: s.ssoSAMLLogout},
+		{method: "POST", path: "/sso/saml/{provider}/slo", h: s.ssoSAMLLogout},
+		{method: "POST", path: "/sso/oidc/{provider}/deconnexion", h: s.ssoOIDCLogout},
 
 		// First sign-in and account.
 		{method: "GET", path: "/premiere-connexion", action: auth.SignedIn, onboarding: true, h: s.firstSigninPage},

@@ -156,11 +156,17 @@ func NewServer(d Deps) (*Server, error) {
 	s.mux.HandleFunc("/", s.notFound)
 
 	protect := http.NewCrossOriginProtection()
-	// The identity providers post to these two from their own origin: the
-	// SAML response (bound to its sign-in by RelayState and InResponseTo)
-	// and the CAS single log-out (a server-to-server request).
+	// The identity providers post to these from their own origin: the
+	// SAML response (bound to its sign-in by the state cookie, RelayState
+	// and InResponseTo) and the CAS single log-out (a server-to-server
+	// request).
 	protect.AddInsecureBypassPattern("POST /sso/saml/{provider}/acs")
 	protect.AddInsecureBypassPattern("POST /sso/cas/{provider}/callback")
+	// The single log-out of SAML (a LogoutRequest posted by the provider's
+	// page, checked by its signature) and of OpenID Connect (a logout token
+	// posted server to server, checked by its signature).
+	protect.AddInsecureBypassPattern("POST /sso/saml/{provider}/slo")
+	protect.AddInsecureBypassPattern("POST /sso/oidc/{provider}/deconnexion")
 	protect.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusForbidden, "Requête refusée : elle ne provient pas de Sillage (protection contre la falsification de requête).")
 	}))

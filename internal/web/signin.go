@@ -201,18 +201,25 @@ func (s *Server) auditLockout(ctx context.Context, login, addr string, ms []sill
 }
 
 func (s *Server) signout(w http.ResponseWriter, r *http.Request, req *Request) error {
+	to := "/connexion"
+	if p := req.Session.SSOProvider; p != "" && s.sso != nil && req.Session.TokenHash != "" {
+		// The provider's own session goes on: the sign-in page offers to
+		// end it too (a link, not a redirection after this form). The
+		// link names this session (SAML LogoutRequest, OpenID Connect
+		// id_token_hint): made now, before the session ends, it rides to
+		// that page in a short cookie.
+		if u := s.sso.SignOutURL(r.Context(), req.Session.TokenHash, p); u != "" {
+			http.SetCookie(w, &http.Cookie{Name: ssoLogoutCookie, Value: u, Path: "/connexion", HttpOnly: true,
+				Secure: r.TLS != nil || s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode, MaxAge: 300})
+		}
+		to += "?deconnecte=" + url.QueryEscape(p)
+	}
 	if req.Session.TokenHash != "" {
 		if err := s.store.Write(r.Context(), func(tx *store.Tx) error { return tx.Accounts().DeleteSession(r.Context(), req.Session.TokenHash) }); err != nil {
 			return err
 		}
 	}
 	s.clearSessionCookie(w)
-	to := "/connexion"
-	if p := req.Session.SSOProvider; p != "" && s.sso != nil {
-		// The provider's own session goes on: the sign-in page offers to
-		// end it too (a link, not a redirection after this form).
-		to += "?deconnecte=" + url.QueryEscape(p)
-	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
 }

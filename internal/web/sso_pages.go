@@ -16,8 +16,31 @@ import (
 // these handlers parse, call and render.
 
 // ssoStateCookie binds a provider's answer to the browser that started
-// the sign-in (CAS, OpenID Connect). Strictly necessary; at most 10 minutes.
+// the sign-in (every protocol: see sso.Service.Finish). Strictly
+// necessary; at most 10 minutes.
 const ssoStateCookie = "sillage_sso"
+
+// ssoLogoutCookie carries, from the sign-out to the sign-in page, the
+// link that ends the provider's session too (SAML LogoutRequest, OpenID
+// Connect id_token_hint). Strictly necessary; 5 minutes.
+const ssoLogoutCookie = "sillage_sso_logout"
+
+// setSSOStateCookie sets (or, maxAge < 0, clears) the state cookie. Over
+// TLS it is SameSite=None; Secure, as crewjam/saml's CookieRequestTracker
+// does: the SAML answer is a POST from the provider's site, which a Lax
+// cookie does not follow. On plain http (a test instance), browsers refuse
+// SameSite=None without Secure: the cookie is Lax, which the redirections
+// of CAS and OpenID Connect carry, and a SAML provider of another site
+// cannot sign anyone in (docs/sso.md).
+func (s *Server) setSSOStateCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {
+	secure := r.TLS != nil || s.cfg.SecureCookies
+	same := http.SameSiteLaxMode
+	if secure {
+		same = http.SameSiteNoneMode
+	}
+	http.SetCookie(w, &http.Cookie{Name: ssoStateCookie, Value: value, Path: "/sso/", HttpOnly: true, Secure: secure,
+		SameSite: same, MaxAge: maxAge})
+}
 
 // ssoView is what the sign-in page shows of single sign-on.
 type ssoView struct {
@@ -83,7 +106,14 @@ func (s *Server) ssoSignin(r *http.Request, ret string) ssoView {
 	}
 	if id := r.URL.Query().Get("deconnecte"); id != "" {
 		if p, ok := s.sso.Provider(id); ok {
-			if u := s.sso.LogoutURL(ctx, id); u != "" {
+			u := ""
+			if c, err := r.Cookie(ssoLogoutCookie); err == nil && s.sso.LogoutURLAllowed(ctx, id, c.Value) {
+				u = c.Value
+			}
+			if u == "" {
+				u = s.sso.LogoutURL(ctx, id)
+			}
+			if u != "" {
 				v.LoggedOut, v.LogoutURL = p.Label, u
 			}
 		}
@@ -103,8 +133,7 @@ func (s *Server) ssoBegin(w http.ResponseWriter, r *http.Request, req *Request) 
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: ssoStateCookie, Value: state, Path: "/sso/", HttpOnly: true, Secure: s.cfg.SecureCookies,
-		SameSite: http.SameSiteLaxMode, MaxAge: int(sso.PendingTTL.Seconds())})
+	s.setSSOStateCookie(w, r, state, int(sso.PendingTTL.Seconds()))
 	http.Redirect(w, r, redirect, http.StatusSeeOther)
 	return nil
 }
@@ -134,8 +163,7 @@ func (s *Server) ssoFinishAs(w http.ResponseWriter, r *http.Request, req *Reques
 	if c, err := r.Cookie(ssoStateCookie); err == nil {
 		cookie = c.Value
 	}
-	http.SetCookie(w, &http.Cookie{Name: ssoStateCookie, Value: "", Path: "/sso/", HttpOnly: true, Secure: s.cfg.SecureCookies,
-		SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	s.setSSOStateCookie(w, r, "", -1)
 	out, err := s.sso.Finish(r.Context(), r, r.PathValue("provider"), cookie)
 	var ref *sso.Refusal
 	if errors.As(err, &ref) {
@@ -165,6 +193,41 @@ func (s *Server) ssoCASLogout(w http.ResponseWriter, r *http.Request, req *Reque
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Write([]byte("ok\n"))
+	return nil
+}
+
+// ssoSAMLLogout is the SAML single log-out service: the provider's
+// LogoutRequest (the person signed out there), answered by redirection to
+// the provider, or its answer to Sillage's own LogoutRequest.
+func (s *Server) ssoSAMLLogout(w http.ResponseWriter, r *http.Request, req *Request) error {
+	if _, err := s.ssoProvider(r, sso.SAML); err != nil {
+		return err
+	}
+	to, _, err := s.sso.SAMLLogout(r.Context(), r, r.PathValue("provider"))
+	if err != nil {
+		return err
+	}
+	if to == "" {
+		to = "/connexion"
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}
+
+// ssoOIDCLogout is the OpenID Connect back-channel logout (a
+// server-to-server POST of a logout token).
+func (s *Server) ssoOIDCLogout(w http.ResponseWriter, r *http.Request, req *Request) error {
+	if _, err := s.ssoProvider(r, sso.OIDC); err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	if _, err := s.sso.OIDCBackChannelLogout(r.Context(), r.PathValue("provider"), r.PostFormValue("logout_token")); err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
 	return nil
 }
 

@@ -60,6 +60,14 @@ func (c *casServer) issue(t *testing.T, loginURL, jointure string) string {
 	return ticket
 }
 
+// callback is where the CAS server sends the browser back with a ticket:
+// the service URL the ticket was issued for, plus the ticket.
+func (c *casServer) callback(ticket string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tickets[ticket][0] + "&ticket=" + url.QueryEscape(ticket)
+}
+
 // serveSSO restarts the fixture's server with an ENT's CAS configured.
 func (f *fixture) serveSSO(cas *casServer) {
 	f.t.Helper()
@@ -144,7 +152,17 @@ func TestSSOPages(t *testing.T) {
 		t.Fatalf("start: %d", status)
 	}
 	ticket := cas.issue(t, login, "AAF-ENS-1")
-	status, to := location(t, browser, f.ts.URL+"/sso/cas/ent/callback?ticket="+ticket)
+	// Login CSRF: the ticket delivered to another browser (one without
+	// the state cookie) signs nobody in there, and is audited.
+	victim := f.anonymous()
+	status, body = f.do(victim, "GET", strings.TrimPrefix(cas.callback(ticket), f.ts.URL), nil)
+	if p := parsePage(t, body); status != http.StatusForbidden || !strings.Contains(p.text(".errors"), "pas été commencée dans ce navigateur") {
+		t.Fatalf("a ticket in another browser: %d %s", status, p.text(".errors"))
+	}
+	if status, _ := f.do(victim, "GET", "/compte", nil); status != http.StatusSeeOther {
+		t.Fatalf("another browser was signed in by the ticket: /compte answers %d", status)
+	}
+	status, to := location(t, browser, cas.callback(ticket))
 	if status != http.StatusSeeOther || to != "/" {
 		t.Fatalf("callback: %d → %q", status, to)
 	}
@@ -193,7 +211,7 @@ func TestSSOPages(t *testing.T) {
 	// Someone the directory does not know: refused in French, nobody signed in.
 	stranger := f.anonymous()
 	_, login = location(t, stranger, f.ts.URL+href)
-	status, body = f.do(stranger, "GET", "/sso/cas/ent/callback?ticket="+cas.issue(t, login, "AAF-INCONNU"), nil)
+	status, body = f.do(stranger, "GET", strings.TrimPrefix(cas.callback(cas.issue(t, login, "AAF-INCONNU")), f.ts.URL), nil)
 	p = parsePage(t, body)
 	if status != http.StatusForbidden || !strings.Contains(p.text(".errors"), "Adressez-vous à l'administrateur de Sillage") {
 		t.Fatalf("unknown identity: %d %s", status, p.text(".errors"))
@@ -226,6 +244,9 @@ func TestSSOPages(t *testing.T) {
 		{"GET", "/sso/ent/connexion?etablissement=" + string(f.b.UAI), http.StatusNotFound},
 		{"GET", "/sso/ent/connexion", http.StatusBadRequest},
 		{"POST", "/sso/cas/ent/callback", http.StatusBadRequest},
+		{"POST", "/sso/saml/ent/slo", http.StatusNotFound},
+		{"GET", "/sso/saml/ent/slo?SAMLRequest=x", http.StatusNotFound},
+		{"POST", "/sso/oidc/ent/deconnexion", http.StatusNotFound},
 	} {
 		if got := foreign(tc.method, tc.path); got != tc.want {
 			t.Errorf("%s %s: %d, want %d", tc.method, tc.path, got, tc.want)
@@ -235,7 +256,7 @@ func TestSSOPages(t *testing.T) {
 	// Sign-out of an ENT session offers to end the ENT's session too.
 	browser = f.anonymous()
 	_, login = location(t, browser, f.ts.URL+href)
-	location(t, browser, f.ts.URL+"/sso/cas/ent/callback?ticket="+cas.issue(t, login, "AAF-ENS-1"))
+	location(t, browser, cas.callback(cas.issue(t, login, "AAF-ENS-1")))
 	status, to = func() (int, string) {
 		req, _ := http.NewRequest("POST", f.ts.URL+"/deconnexion", nil)
 		resp, err := browser.Do(req)
@@ -251,5 +272,57 @@ func TestSSOPages(t *testing.T) {
 	_, body = f.do(browser, "GET", to, nil)
 	if p := parsePage(t, body); !strings.HasPrefix(p.attr("#sso-logout a", "href"), cas.URL+"/cas/logout?service=") {
 		t.Errorf("sign-out page: %s", p.text("#sso-logout"))
+	}
+	// The link rides from the sign-out in a cookie; one that is not the
+	// provider's log-out address (planted by someone else) is not shown.
+	u, _ := url.Parse(f.ts.URL)
+	browser.Jar.SetCookies(u, []*http.Cookie{{Name: "sillage_sso_logout", Value: "https://piege.example/logout", Path: "/connexion"}})
+	_, body = f.do(browser, "GET", to, nil)
+	if p := parsePage(t, body); !strings.HasPrefix(p.attr("#sso-logout a", "href"), cas.URL+"/cas/logout?service=") {
+		t.Errorf("sign-out page with a planted link: %s", p.attr("#sso-logout a", "href"))
+	}
+}
+
+// TestSSOStateCookie: the cookie that binds a provider's answer to the
+// browser is HttpOnly, for /sso/ only, at most the sign-in's 10 minutes;
+// over TLS it is SameSite=None; Secure (the SAML answer is a cross-site
+// POST), on plain http SameSite=Lax (browsers drop None without Secure).
+func TestSSOStateCookie(t *testing.T) {
+	for _, tc := range []struct {
+		secure bool
+		want   http.SameSite
+	}{{false, http.SameSiteLaxMode}, {true, http.SameSiteNoneMode}} {
+		f := newFixture(t)
+		f.cfg.SecureCookies = tc.secure
+		cas := newCASServer(t)
+		f.serveSSO(cas)
+		if err := f.st.Write(context.Background(), func(tx *store.Tx) error {
+			return tx.Accounts().SetSSOProviders(context.Background(), f.a.UAI, []string{"ent"})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := f.anonymous().Get(f.ts.URL + "/sso/ent/connexion?etablissement=" + string(f.a.UAI))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		var c *http.Cookie
+		for _, x := range resp.Cookies() {
+			if x.Name == "sillage_sso" {
+				c = x
+			}
+		}
+		if resp.StatusCode != http.StatusSeeOther || c == nil {
+			t.Fatalf("start (secure %v): %d, cookies %v", tc.secure, resp.StatusCode, resp.Cookies())
+		}
+		if !c.HttpOnly || c.Path != "/sso/" || c.MaxAge <= 0 || c.MaxAge > 600 || c.Secure != tc.secure || c.SameSite != tc.want {
+			t.Errorf("state cookie (secure %v): %s", tc.secure, resp.Header.Get("Set-Cookie"))
+		}
+		// The cookie's value is the state the CAS service URL carries.
+		login, _ := url.Parse(resp.Header.Get("Location"))
+		svc, _ := url.Parse(login.Query().Get("service"))
+		if svc.Query().Get("state") != c.Value || c.Value == "" {
+			t.Errorf("service %s does not carry the cookie's state", svc)
+		}
 	}
 }
