@@ -94,9 +94,10 @@ func resetArchives(b *testing.B, st *store.Store) {
 	}
 }
 
-// rawBytes returns the uncompressed content of every archive of the blob
-// store's rows: the bytes the archives hold.
-func rawBytes(b *testing.B, w *world) []byte {
+// rawBytes returns the uncompressed content of the archives' deflated
+// entries (the bytes the archive step actually compressed) and how many
+// bytes it stored as they were (files compressed already).
+func rawBytes(b *testing.B, w *world) (deflated []byte, stored int64) {
 	var out bytes.Buffer
 	lines := queryLines(w.t, w.st.SQLDB(), `SELECT sha256 FROM archives UNION ALL SELECT sha256 FROM documents WHERE kind = 'archive'`)
 	for _, sha := range lines {
@@ -110,6 +111,10 @@ func rawBytes(b *testing.B, w *world) []byte {
 			b.Fatal(err)
 		}
 		for _, e := range zr.File {
+			if e.Method != zip.Deflate {
+				stored += int64(e.UncompressedSize64)
+				continue
+			}
 			rc, err := e.Open()
 			if err != nil {
 				b.Fatal(err)
@@ -119,12 +124,15 @@ func rawBytes(b *testing.B, w *world) []byte {
 		}
 		f.Close()
 	}
-	return out.Bytes()
+	return out.Bytes(), stored
 }
 
 // BenchmarkArchive measures step 2 (every class and student archive of the
-// instance, streamed into the file store) in students/s, and the same bytes
-// through raw deflate at the archives' level in the same run.
+// instance, streamed into the file store) in students/s, and its raw limit
+// in the same run: raw deflate, at the archives' level, of the bytes the
+// archives deflated (the files compressed already are stored: they are not
+// compressed, so not part of the limit; their size is reported beside).
+// The ratio compares the two throughputs over the same deflated bytes.
 func BenchmarkArchive(b *testing.B) {
 	for _, kind := range storetest.Engines(b) {
 		b.Run(string(kind), func(b *testing.B) {
@@ -133,6 +141,7 @@ func BenchmarkArchive(b *testing.B) {
 			var students int
 			var archiveTime time.Duration
 			var raw []byte
+			var stored int64
 			for b.Loop() {
 				b.StopTimer()
 				resetArchives(b, w.st)
@@ -147,10 +156,16 @@ func BenchmarkArchive(b *testing.B) {
 					students += int(o.Report.Get("student_archives"))
 				}
 				b.StopTimer()
-				raw = rawBytes(b, w)
+				raw, stored = rawBytes(b, w)
 				b.StartTimer()
 			}
-			// The raw limit: the same bytes through deflate, same level.
+			if len(raw) == 0 {
+				b.Fatal("no deflated entry in the archives")
+			}
+			if kb, _ := strconv.Atoi(os.Getenv("SILLAGE_BENCH_ATTACHMENT_KB")); kb > 0 && stored == 0 {
+				b.Fatal("the attachments compressed already were deflated again, not stored")
+			}
+			// The raw limit: the deflated bytes through deflate, same level.
 			start := time.Now()
 			fw, _ := flate.NewWriter(io.Discard, flate.BestSpeed)
 			for i := 0; i < b.N; i++ {
@@ -164,6 +179,8 @@ func BenchmarkArchive(b *testing.B) {
 			b.ReportMetric(float64(students)/archiveTime.Seconds(), "students/s")
 			b.ReportMetric(archiveRate/1e6, "MB/s")
 			b.ReportMetric(rawRate/1e6, "raw-MB/s")
+			b.ReportMetric(float64(len(raw))/1e6, "MB-deflated")
+			b.ReportMetric(float64(stored)/1e6, "MB-stored")
 			b.ReportMetric(archiveRate/rawRate, "ratio-to-raw")
 		})
 	}

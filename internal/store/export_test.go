@@ -59,6 +59,7 @@ func (tx CrossTenant) TransferMovePlans(ctx context.Context, pairs []TransferPai
 		args []any
 	}
 	return tx.explain(ctx, map[string]stmt{
+		"stage results":   {stageResultsSQL(false), nil},
 		"stage":           {stageKeysSQL(false), nil},
 		"summary":         {summarizeSQL, nil},
 		"manifest":        {manifestPartsSQL(false), nil},

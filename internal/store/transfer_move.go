@@ -11,28 +11,46 @@ import (
 	"github.com/sillage/sillage"
 )
 
-// The server-side move of a batch of transfers. The batch's pairs and the
-// map of the evaluations it copies (origin evaluation and student → id of
-// the copy) go into two temporary tables of the transaction; every other
-// row moves with INSERT … SELECT through them, and the counts and the
-// manifest digests are computed by the database: nothing of a record is
-// read into the process. The temporary tables are the connection's own
-// (PostgreSQL empties them at commit; SQLite's single writer empties them
-// when a batch starts), so two batches never see each other's.
+// The server-side move of a batch of transfers. The batch's pairs, its
+// origin students' results (read once, by the students' index, with their
+// competence's code) and the map of the evaluations it copies (origin
+// evaluation and student → id of the copy) go into three temporary tables
+// of the transaction; every other row moves with INSERT … SELECT through
+// them, and the counts and the manifest digests are computed by the
+// database: nothing of a record is read into the process, and the results,
+// the bulk of a record, are read from the real table once per batch (and
+// deleted once), not once per statement. The temporary tables are the
+// connection's own (PostgreSQL empties them at commit; SQLite's single
+// writer empties them when a batch starts), so two batches never see each
+// other's.
+
+// stageResultsSQL reads the results of a staged batch's origin students,
+// once, through the students' index, with their competence's code: the
+// statements that follow count, digest and copy them from there. SQLite
+// is told the index: without statistics it would rather read the whole
+// establishment's results through the primary key, which covers the query
+// but is searched on the UAI alone.
+func stageResultsSQL(pg bool) string {
+	results := "results x"
+	if !pg {
+		results = "results x INDEXED BY results_student"
+	}
+	return `INSERT INTO transfer_results (ou, os, old_id, competence_id, code, value)
+		SELECT p.ou, p.os, x.evaluation_id, x.competence_id, c.code, x.value FROM transfer_pairs p CROSS JOIN ` + results + ` CROSS JOIN competences c
+		WHERE x.uai = p.ou AND x.student_id = p.os AND c.uai = x.uai AND c.id = x.competence_id`
+}
 
 // stageKeysSQL lists the evaluations a staged batch copies, by origin
-// student: found from the students' results and comments through their
-// student index, not from every evaluation of the origin. SQLite is told
-// the index: without statistics it would rather read the whole
-// establishment's results through the primary key, which covers the
-// query but is searched on the UAI alone.
+// student: the live evaluations of the staged results and of the students'
+// comments (found through their student index), not every evaluation of
+// the origin.
 func stageKeysSQL(pg bool) string {
-	results, comments := "results x", "comments x"
+	comments := "comments x"
 	if !pg {
-		results, comments = "results x INDEXED BY results_student", "comments x INDEXED BY comments_student"
+		comments = "comments x INDEXED BY comments_student"
 	}
-	return `SELECT p.os, x.evaluation_id FROM transfer_pairs p CROSS JOIN ` + results + ` CROSS JOIN evaluations e
-			WHERE x.uai = p.ou AND x.student_id = p.os AND e.uai = x.uai AND e.id = x.evaluation_id AND e.deleted_at IS NULL
+	return `SELECT k.os, k.old_id FROM (SELECT DISTINCT ou, os, old_id FROM transfer_results) k CROSS JOIN evaluations e
+			WHERE e.uai = k.ou AND e.id = k.old_id AND e.deleted_at IS NULL
 		UNION
 		SELECT p.os, x.evaluation_id FROM transfer_pairs p CROSS JOIN ` + comments + ` CROSS JOIN evaluations e
 			WHERE x.uai = p.ou AND x.student_id = p.os AND e.uai = x.uai AND e.id = x.evaluation_id AND e.deleted_at IS NULL
@@ -54,8 +72,11 @@ func (tx CrossTenant) StageTransfer(ctx context.Context, pairs []TransferPair) (
 			au BIGINT NOT NULL)` + suffix,
 		`CREATE TEMP TABLE IF NOT EXISTS transfer_copies (ou TEXT NOT NULL, old_id BIGINT NOT NULL, os BIGINT NOT NULL, du TEXT NOT NULL,
 			ds BIGINT NOT NULL, new_id BIGINT NOT NULL, PRIMARY KEY (os, old_id))` + suffix,
+		`CREATE TEMP TABLE IF NOT EXISTS transfer_results (ou TEXT NOT NULL, os BIGINT NOT NULL, old_id BIGINT NOT NULL,
+			competence_id BIGINT NOT NULL, code TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (os, old_id, competence_id))` + suffix,
 		`DELETE FROM transfer_pairs`,
 		`DELETE FROM transfer_copies`,
+		`DELETE FROM transfer_results`,
 	} {
 		if _, err := tx.exec(ctx, q); err != nil {
 			return 0, err
@@ -76,6 +97,9 @@ func (tx CrossTenant) StageTransfer(ctx context.Context, pairs []TransferPair) (
 		if _, err := tx.exec(ctx, b.String(), args...); err != nil {
 			return 0, err
 		}
+	}
+	if _, err := tx.exec(ctx, stageResultsSQL(pg)); err != nil {
+		return 0, err
 	}
 	type key struct{ os, old int64 }
 	keys, err := collect(ctx, tx.txn, stageKeysSQL(pg), nil, func(r *sql.Rows) (key, error) {
@@ -107,13 +131,10 @@ func (tx CrossTenant) StageTransfer(ctx context.Context, pairs []TransferPair) (
 			return 0, err
 		}
 	}
-	if pg {
-		// Temporary tables get no statistics from autovacuum: without
-		// them the planner would guess their size.
-		if _, err := tx.exec(ctx, `ANALYZE transfer_pairs, transfer_copies`); err != nil {
-			return 0, err
-		}
-	}
+	// No ANALYZE of the temporary tables (autovacuum never sees them): the
+	// planner reads their actual size in pages, enough for the hash and
+	// index joins of a batch, and an ANALYZE per batch cost more than it
+	// saved (catalog writes at every batch).
 	return len(keys), nil
 }
 
@@ -129,8 +150,9 @@ func (tx CrossTenant) MissingTransferReferences(ctx context.Context) (map[[2]str
 	const used = `SELECT m.du AS du, m.ou AS ou, e.referential_id AS rid, 0 AS cid FROM transfer_copies m
 			CROSS JOIN evaluations e WHERE e.uai = m.ou AND e.id = m.old_id
 		UNION
-		SELECT m.du, m.ou, c.referential_id, c.id FROM transfer_copies m CROSS JOIN results x CROSS JOIN competences c
-			WHERE x.uai = m.ou AND x.evaluation_id = m.old_id AND x.student_id = m.os AND c.uai = x.uai AND c.id = x.competence_id
+		SELECT r.du, r.ou, c.referential_id, c.id FROM (SELECT DISTINCT m.du AS du, m.ou AS ou, x.competence_id AS cid
+				FROM transfer_copies m CROSS JOIN transfer_results x WHERE x.os = m.os AND x.old_id = m.old_id) r
+			CROSS JOIN competences c WHERE c.uai = r.ou AND c.id = r.cid
 		UNION
 		SELECT p.du, p.ou, c.referential_id, c.id FROM transfer_pairs p CROSS JOIN sheets s CROSS JOIN sheet_results sr CROSS JOIN competences c
 			WHERE s.uai = p.ou AND s.student_id = p.os AND s.deleted_at IS NULL AND sr.uai = s.uai AND sr.sheet_id = s.id
@@ -260,10 +282,10 @@ func manifestPartsSQL(pg bool) string {
 	// by is a sort key compared byte by byte, as Go compares strings.
 	by := func(v string) string { return "(" + v + ")" + collate }
 	const nl = "'\n'"
-	resultLine := `'result'` + lp("c.code") + lp("x.value") + ` || ` + nl
+	resultLine := `'result'` + lp("c.code") + lp("c.value") + ` || ` + nl
 	evalBlock := `'evaluation'` + lp(date("e.date")) + lp("e.title") + lp("e.level") + lp("e.diploma") + lp("rf.diploma") + ` || ` + nl +
-		` || COALESCE((SELECT ` + agg(resultLine, by("c.code")+", "+by("x.value")) + ` FROM results x CROSS JOIN competences c
-			WHERE x.uai = m.ou AND x.evaluation_id = m.old_id AND x.student_id = m.os AND c.uai = x.uai AND c.id = x.competence_id), '')` +
+		` || COALESCE((SELECT ` + agg(resultLine, by("c.code")+", "+by("c.value")) + ` FROM transfer_results c
+			WHERE c.os = m.os AND c.old_id = m.old_id), '')` +
 		` || COALESCE((SELECT 'comment'` + lp("t.text") + ` || ` + nl + ` FROM comments t
 			WHERE t.uai = m.ou AND t.evaluation_id = m.old_id AND t.student_id = m.os), '')`
 	author := `COALESCE((SELECT a.last_name || ' ' || a.first_name FROM persons a WHERE a.uai = s.uai AND a.id = s.author_id), s.author_name)`
@@ -348,9 +370,9 @@ const (
 			AND dr.uai = m.du AND dr.diploma = r.diploma`
 	moveResultsSQL = `INSERT INTO results (uai, evaluation_id, student_id, competence_id, value)
 		SELECT m.du, m.new_id, m.ds, dc.id, x.value
-		FROM transfer_copies m CROSS JOIN results x CROSS JOIN competences c CROSS JOIN referentials crf
+		FROM transfer_copies m CROSS JOIN transfer_results x CROSS JOIN competences c CROSS JOIN referentials crf
 			CROSS JOIN referentials drf CROSS JOIN competences dc
-		WHERE x.uai = m.ou AND x.evaluation_id = m.old_id AND x.student_id = m.os AND c.uai = x.uai AND c.id = x.competence_id
+		WHERE x.os = m.os AND x.old_id = m.old_id AND c.uai = m.ou AND c.id = x.competence_id
 			AND crf.uai = c.uai AND crf.id = c.referential_id AND drf.uai = m.du AND drf.diploma = crf.diploma
 			AND dc.uai = drf.uai AND dc.referential_id = drf.id AND dc.code = c.code`
 	moveCommentsSQL = `INSERT INTO comments (uai, evaluation_id, student_id, text)
@@ -382,8 +404,7 @@ const (
 		WHERE s.uai = p.ou AND s.student_id = p.os AND s.deleted_at IS NULL AND sr.uai = s.uai AND sr.sheet_id = s.id`
 	summarizeSQL = `SELECT p.os,
 		(SELECT COUNT(*) FROM transfer_copies m WHERE m.os = p.os),
-		(SELECT COUNT(*) FROM transfer_copies m CROSS JOIN results x CROSS JOIN competences c
-			WHERE m.os = p.os AND x.uai = m.ou AND x.evaluation_id = m.old_id AND x.student_id = m.os AND c.uai = x.uai AND c.id = x.competence_id),
+		(SELECT COUNT(*) FROM transfer_copies m CROSS JOIN transfer_results x WHERE m.os = p.os AND x.os = m.os AND x.old_id = m.old_id),
 		(SELECT COUNT(*) FROM transfer_copies m CROSS JOIN comments x
 			WHERE m.os = p.os AND x.uai = m.ou AND x.evaluation_id = m.old_id AND x.student_id = m.os),
 		(SELECT COUNT(*) FROM sheets s WHERE s.uai = p.ou AND s.student_id = p.os AND s.deleted_at IS NULL),

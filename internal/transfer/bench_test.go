@@ -40,6 +40,13 @@ import (
 // statistics as imports do (store.Optimize) and nothing more: no ANALYZE,
 // and PostgreSQL with its production settings (storetest keeps
 // synchronous_commit on for benchmarks).
+//
+// Beside wall times, the sweep and its raw limit are measured in CPU time
+// (this process and, when PostgreSQL runs on this machine, its server
+// processes for the benchmark's connections: storetest.CPUTime), the
+// figure that holds when other work loads the machine; the log line gives
+// the load average. SILLAGE_BENCH_STEPS=1 runs the sweep with one worker
+// and logs the time spent before each step of the transfers.
 
 func benchScale(b *testing.B) float64 {
 	s := os.Getenv("SILLAGE_BENCH_SCALE")
@@ -446,20 +453,33 @@ func BenchmarkTransferSweep(b *testing.B) {
 			var movers, rows int64
 			var sweep, raw time.Duration
 			var rawRowsN int64
+			var sweepCPUs, rawCPUs time.Duration
+			cpuOK := true // the server's processes could be read
 			for b.Loop() {
 				b.StopTimer()
 				clock := &storetest.Clock{T: storetest.Epoch}
 				st := storetest.Open(b, kind, clock)
 				inst := genInstance(b, st, students, true, storetest.Epoch.AddDate(0, -1, 0))
-				n, d := rawLoad(b, st, inst, rawRows(b, st, inst))
+				tables := rawRows(b, st, inst)
+				c0 := cpuTime(b, st)
+				n, d := rawLoad(b, st, inst, tables)
+				rawCPU := cpuTime(b, st).Since(c0)
 				rawRowsN += n
 				raw += d
+				rawCPUs += rawCPU
 				b.StartTimer()
+				c0 = cpuTime(b, st)
 				start := time.Now()
-				rep, err := transfer.Run(context.Background(), st, transfer.Options{})
+				opts, steps := stepTimer()
+				rep, err := transfer.Run(context.Background(), st, opts)
 				took := time.Since(start)
-				sweep += took
 				b.StopTimer()
+				c1 := cpuTime(b, st)
+				sweepCPU := c1.Since(c0)
+				sweepCPUs += sweepCPU
+				cpuOK = cpuOK && c0.Visible && c1.Visible
+				steps(b)
+				sweep += took
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -475,8 +495,9 @@ func BenchmarkTransferSweep(b *testing.B) {
 					b.Fatalf("the sweep wrote %d rows, the raw baseline %d: not the same rows", moved, n)
 				}
 				rows += moved
-				b.Logf("sweep of %d movers (%d rows) in %v; raw: the same rows bulk-loaded and deleted in %v (ratio %.2f)", len(rep.Transferred), moved,
-					took.Round(time.Millisecond), d.Round(time.Millisecond), d.Seconds()/took.Seconds())
+				b.Logf("sweep of %d movers (%d rows) in %v (CPU %v); raw: the same rows bulk-loaded and deleted in %v (CPU %v); ratio %.2f, in CPU time %.2f; load average %s",
+					len(rep.Transferred), moved, took.Round(time.Millisecond), sweepCPU.Round(time.Millisecond), d.Round(time.Millisecond),
+					rawCPU.Round(time.Millisecond), d.Seconds()/took.Seconds(), rawCPU.Seconds()/sweepCPU.Seconds(), loadAverage())
 
 				// Latency after an import: a few more movers on the big
 				// instance, the run that the import triggers.
@@ -491,6 +512,14 @@ func BenchmarkTransferSweep(b *testing.B) {
 			b.ReportMetric(rowRate, "rows/s")
 			b.ReportMetric(rawRate, "raw-rows/s")
 			b.ReportMetric(rowRate/rawRate, "ratio-to-raw")
+			if cpuOK && sweepCPUs > 0 {
+				// The same ratio in processor time (this process and
+				// PostgreSQL's server processes): the one that holds on a
+				// loaded machine.
+				b.ReportMetric(rawCPUs.Seconds()/float64(rawRowsN)*float64(rows)/sweepCPUs.Seconds(), "cpu-ratio-to-raw")
+				b.ReportMetric(sweepCPUs.Seconds()/float64(b.N), "s-cpu-sweep")
+				b.ReportMetric(rawCPUs.Seconds()/float64(b.N), "s-cpu-raw")
+			}
 			b.ReportMetric(sweep.Seconds()/float64(b.N), "s-sweep")
 			b.ReportMetric(raw.Seconds()/float64(b.N), "s-raw")
 		})
@@ -582,4 +611,57 @@ func BenchmarkPurge(b *testing.B) {
 			b.ReportMetric(total.Seconds()/float64(b.N), "s-purge")
 		})
 	}
+}
+
+// stepTimer returns the options of a timed sweep and a function logging the
+// time spent before each failpoint of the transfer (SILLAGE_BENCH_STEPS=1:
+// one worker, so that the steps follow each other; otherwise the default
+// options and nothing logged).
+func stepTimer() (transfer.Options, func(*testing.B)) {
+	if os.Getenv("SILLAGE_BENCH_STEPS") != "1" {
+		return transfer.Options{}, func(*testing.B) {}
+	}
+	spent := map[string]time.Duration{}
+	var order []string
+	last := time.Now()
+	o := transfer.Options{Workers: 1, Failpoint: func(step string) error {
+		now := time.Now()
+		if _, ok := spent[step]; !ok {
+			order = append(order, step)
+		}
+		spent[step] += now.Sub(last)
+		last = now
+		return nil
+	}}
+	return o, func(b *testing.B) {
+		var lines []string
+		for _, s := range order {
+			lines = append(lines, fmt.Sprintf("%s %v", s, spent[s].Round(time.Millisecond)))
+		}
+		b.Logf("time before each step: %s", strings.Join(lines, ", "))
+	}
+}
+
+// cpuTime is storetest.CPUTime; a PostgreSQL whose processes cannot be
+// read (another machine) leaves the CPU metrics out.
+func cpuTime(b *testing.B, st *store.Store) storetest.CPU {
+	b.Helper()
+	c, err := storetest.CPUTime(context.Background(), st)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+// loadAverage is the machine's load over 1, 5 and 15 minutes.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
 }

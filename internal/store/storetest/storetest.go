@@ -109,6 +109,11 @@ func DSN(tb testing.TB, k store.Kind) store.DSN {
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
+	// The schema names the store's server processes too, so that a
+	// benchmark can find them and measure their CPU time (CPUTime).
+	if q.Get("application_name") == "" {
+		q.Set("application_name", schema)
+	}
 	// Tests need no durability across a machine crash: do not wait for
 	// the WAL flush at each commit. Benchmarks measure what production
 	// gets, which waits for it.
