@@ -279,15 +279,17 @@ func (r *aafRun) run() error {
 	}
 	sort.Slice(order, func(i, j int) bool { return r.ests[order[i]].uai < r.ests[order[j]].uai })
 	skipped := 0
+	var todo []int
 	for _, i := range order {
 		if r.opts.UAI != "" && r.ests[i].uai != r.opts.UAI {
 			r.sp.drop(estKey(i))
 			skipped++
 			continue
 		}
-		if err := r.applyEst(i); err != nil {
-			return err
-		}
+		todo = append(todo, i)
+	}
+	if err := r.applyAll(todo); err != nil {
+		return err
 	}
 	if skipped > 0 {
 		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("%d autres établissements présents dans les fichiers : non importés ici", skipped))
@@ -926,6 +928,53 @@ func (r *aafRun) routeRelatives() error {
 	return nil
 }
 
+// applyAll imports the establishments todo, in this order, each in its
+// own transaction. The records of the next one are read back from the
+// spill and decoded by another goroutine while the current one's
+// transaction runs: decoding and writing use the two cores. At most two
+// establishments' records wait in memory beside the one being written.
+func (r *aafRun) applyAll(todo []int) error {
+	type loaded struct {
+		recs *estRecords
+		err  error
+	}
+	done := make(chan struct{})
+	next := make(chan loaded, 1)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(next)
+		for _, i := range todo {
+			recs, err := r.loadEst(i)
+			select {
+			case next <- loaded{recs, err}:
+			case <-done:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	// The reader is gone before the caller removes the spill files.
+	defer wg.Wait()
+	defer close(done)
+	for _, i := range todo {
+		l, ok := <-next
+		if !ok {
+			return errSpillCorrupt // the reader stops only after an error it sent
+		}
+		if l.err != nil {
+			return l.err
+		}
+		if err := r.applyEst(i, l.recs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // estRecords are an establishment's records, decoded.
 type estRecords struct {
 	students  []*aaf.Student
@@ -986,13 +1035,10 @@ func (r *aafRun) loadEst(i int) (*estRecords, error) {
 	return recs, nil
 }
 
-// applyEst imports one establishment in its transaction.
-func (r *aafRun) applyEst(i int) error {
+// applyEst imports one establishment, whose records are recs, in its
+// transaction.
+func (r *aafRun) applyEst(i int, recs *estRecords) error {
 	e := r.ests[i]
-	recs, err := r.loadEst(i)
-	if err != nil {
-		return err
-	}
 	rep := newReport(SourceAAF, e.uai, r.fileLabel(), r.im.Store.Clock().Now())
 	var year sillage.SchoolYear
 	if !r.date.IsZero() {
@@ -1004,7 +1050,7 @@ func (r *aafRun) applyEst(i int) error {
 	}
 	spec := txSpec{source: SourceAAF, src: sillage.SourceAAF, uai: e.uai, year: year, complete: r.completeFor(e), create: create,
 		aafStructures: e.joins, apply: func(t *txn) error { return r.apply(t, e, recs) }}
-	err = r.im.transact(r.ctx, spec, r.opts, rep)
+	err := r.im.transact(r.ctx, spec, r.opts, rep)
 	if r.opts.OnReport != nil {
 		r.opts.OnReport(rep)
 		rep = rep.summaryOnly()

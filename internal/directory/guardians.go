@@ -276,15 +276,27 @@ func (t *txn) writeLinks(gs []sillage.Guardianship, links []wantLink, owner link
 			del = append(del, g)
 		}
 	}
-	var add []sillage.Guardianship
+	// fresh are the links the establishment does not have (most of them
+	// on a first import, bulk-loaded); add, those it has otherwise.
+	var add, fresh []sillage.Guardianship
 	for k, l := range want {
-		if g, ok := have[k]; ok && g.Legal && g.Relation == l.relation {
+		g, ok := have[k]
+		if ok && g.Legal && g.Relation == l.relation {
 			continue
 		}
-		add = append(add, sillage.Guardianship{ParentID: k[0], StudentID: k[1], Legal: true, Relation: l.relation})
+		link := sillage.Guardianship{ParentID: k[0], StudentID: k[1], Legal: true, Relation: l.relation}
+		if ok {
+			add = append(add, link)
+		} else {
+			fresh = append(fresh, link)
+		}
 	}
 	sortLinks(add)
+	sortLinks(fresh)
 	sortLinks(del)
+	if err := t.tx.Imports().InsertNewGuardianships(t.ctx, t.uai, fresh); err != nil {
+		return err
+	}
 	if err := t.tx.Imports().InsertGuardianships(t.ctx, t.uai, add); err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 
 	"github.com/sillage/sillage/internal/aaf"
 	"github.com/sillage/sillage/internal/scratch"
@@ -22,6 +23,9 @@ import (
 // (each file opened in append mode, written, closed: an académie has
 // thousands of establishments, more than a process may keep open).
 type spill struct {
+	// mu guards the buffers: the records of one establishment are read
+	// back while those of another are being imported (aafRun.applyAll).
+	mu    sync.Mutex
 	dir   string
 	owned *scratch.Dir
 	bufs  map[string]*bytes.Buffer
@@ -52,6 +56,8 @@ func newSpill(parent string) (*spill, error) {
 
 // append adds one record under key.
 func (s *spill) append(key string, rec []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	b := s.bufs[key]
 	if b == nil {
 		b = &bytes.Buffer{}
@@ -127,10 +133,13 @@ func (s *spill) flushLargest() error {
 
 // read streams the records of key in the order they were appended.
 func (s *spill) read(key string, fn func(rec []byte) error) error {
-	if err := s.flush(key); err != nil {
+	s.mu.Lock()
+	err := s.flush(key)
+	delete(s.bufs, key)
+	s.mu.Unlock()
+	if err != nil {
 		return err
 	}
-	delete(s.bufs, key)
 	f, err := os.Open(s.path(key))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -164,13 +173,17 @@ func (s *spill) read(key string, fn func(rec []byte) error) error {
 
 // drop removes one key's file once it has been read.
 func (s *spill) drop(key string) {
+	s.mu.Lock()
 	delete(s.bufs, key)
+	s.mu.Unlock()
 	os.Remove(s.path(key))
 }
 
 // remove deletes every spill file.
 func (s *spill) remove() error {
+	s.mu.Lock()
 	s.bufs = nil
+	s.mu.Unlock()
 	return s.owned.Close()
 }
 

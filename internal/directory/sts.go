@@ -328,7 +328,15 @@ func (t *txn) replaceServices(teachers []int64, want map[int64][]sillage.Service
 		byTeacher[s.TeacherID] = append(byTeacher[s.TeacherID], serviceKey(s))
 	}
 	c := t.rep.counts(KindServices)
+	// The teachers whose services change, replaced in one batch.
+	var changed []int64
+	var replaced []sillage.Service
+	done := map[int64]bool{}
 	for _, id := range teachers {
+		if done[id] {
+			continue // named twice (a deactivated teacher also given)
+		}
+		done[id] = true
 		var w []string
 		seen := map[string]bool{}
 		var services []sillage.Service
@@ -361,9 +369,11 @@ func (t *txn) replaceServices(teachers []int64, want map[int64][]sillage.Service
 		if slices.Equal(w, h) {
 			continue
 		}
-		if err := t.tx.People().ReplaceServices(t.ctx, t.uai, id, services); err != nil {
-			return err
-		}
+		changed = append(changed, id)
+		replaced = append(replaced, services...)
+	}
+	if err := t.tx.Imports().ReplaceServices(t.ctx, t.uai, changed, replaced); err != nil {
+		return err
 	}
 	return t.step("services")
 }
@@ -395,11 +405,12 @@ func (t *txn) updateHeadTeachers(given map[int64][]int64, deactivated []int64) e
 		ids = append(ids, d.ID)
 	}
 	slices.Sort(ids)
+	all, err := t.tx.Imports().ListAllHeadTeachers(t.ctx, t.uai)
+	if err != nil {
+		return err
+	}
 	for _, id := range ids {
-		cur, err := t.tx.People().ListHeadTeachers(t.ctx, t.uai, id)
-		if err != nil {
-			return err
-		}
+		cur := all[id]
 		var want []int64
 		for _, h := range cur {
 			if !touched[h] {

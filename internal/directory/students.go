@@ -127,22 +127,29 @@ func (t *txn) loadStructures() error {
 	return nil
 }
 
-// ensureDivision creates a division of this year from the students present
-// in it (imports.md rule 6).
-func (t *txn) ensureDivision(code, label string) error {
-	if _, ok := t.divisions[code]; ok {
-		return nil
+// ensureDivisions creates the divisions of this year that the students
+// present in them name (imports.md rule 6) and that do not exist yet, in
+// one batch.
+func (t *txn) ensureDivisions(codes []string, labels map[string]string) error {
+	var ds []*sillage.Division
+	for _, code := range codes {
+		if _, ok := t.divisions[code]; ok {
+			continue
+		}
+		label := labels[code]
+		if label == "" {
+			label = code
+		}
+		ds = append(ds, &sillage.Division{SchoolYear: t.year, Code: code, Label: label})
 	}
-	if label == "" {
-		label = code
-	}
-	d := &sillage.Division{SchoolYear: t.year, Code: code, Label: label}
-	if err := t.tx.People().CreateDivision(t.ctx, t.uai, d); err != nil {
+	if err := t.tx.Imports().InsertDivisions(t.ctx, t.uai, ds); err != nil {
 		return err
 	}
-	t.divisions[code] = d
-	t.rep.DivisionsCreated = append(t.rep.DivisionsCreated, code)
-	t.rep.counts(KindDivisions).Created++
+	for _, d := range ds {
+		t.divisions[d.Code] = d
+		t.rep.DivisionsCreated = append(t.rep.DivisionsCreated, d.Code)
+		t.rep.counts(KindDivisions).Created++
+	}
 	return nil
 }
 
@@ -684,10 +691,8 @@ func studentChanged(a, b sillage.Student) bool {
 // prepare creates the new divisions and option groups and queues the new
 // students' accounts.
 func (p *studentPlan) prepare(t *txn) error {
-	for _, code := range p.newDivs {
-		if err := t.ensureDivision(code, p.divLabel[code]); err != nil {
-			return err
-		}
+	if err := t.ensureDivisions(p.newDivs, p.divLabel); err != nil {
+		return err
 	}
 	if err := t.step("divisions"); err != nil {
 		return err

@@ -309,6 +309,17 @@ func (tx Imports) InsertGuardianships(ctx context.Context, uai sillage.UAI, gs [
 		` ON CONFLICT (uai, parent_id, student_id) DO UPDATE SET legal = excluded.legal, relation = excluded.relation`, 5, rows)
 }
 
+// InsertNewGuardianships adds parent–student links the establishment does
+// not have yet (the import read them all in the same transaction): COPY on
+// PostgreSQL, no conflict clause.
+func (tx Imports) InsertNewGuardianships(ctx context.Context, uai sillage.UAI, gs []sillage.Guardianship) error {
+	rows := make([][]any, len(gs))
+	for i, g := range gs {
+		rows[i] = []any{uai, g.ParentID, g.StudentID, g.Legal, g.Relation}
+	}
+	return tx.bulkInsert(ctx, "guardianships", []string{"uai", "parent_id", "student_id", "legal", "relation"}, rows)
+}
+
 // DeleteGuardianships removes parent–student links.
 func (tx Imports) DeleteGuardianships(ctx context.Context, uai sillage.UAI, gs []sillage.Guardianship) error {
 	for _, g := range gs {
@@ -614,4 +625,75 @@ func copyArg(a any) any {
 		return d.Time()
 	}
 	return convertArg(a, false)
+}
+
+// InsertDivisions adds divisions in a few statements and sets their IDs,
+// as CreateDivision does for one (an import creates an establishment's
+// divisions at once: one round trip each was most of a first import's
+// wait on PostgreSQL).
+func (tx Imports) InsertDivisions(ctx context.Context, uai sillage.UAI, ds []*sillage.Division) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	ids, err := tx.NewIDs(ctx, len(ds))
+	if err != nil {
+		return err
+	}
+	rows := make([][]any, len(ds))
+	for i, d := range ds {
+		if strings.TrimSpace(d.Code) == "" {
+			return sillage.Errorf(sillage.KindInvalid, "le code de la division est obligatoire")
+		}
+		d.UAI, d.ID = uai, ids[i]
+		rows[i] = []any{uai, d.ID, d.SchoolYear, d.Code, d.Label, strings.Join(d.MEFs, ","), d.FromSTS}
+	}
+	err = tx.insertRows(ctx, `INSERT INTO divisions (uai, id, school_year, code, label, mefs, from_sts) VALUES `, "", 7, rows)
+	if sillage.KindOf(err) == sillage.KindConflict {
+		return sillage.Errorf(sillage.KindConflict, "une des divisions créées existe déjà pour l'année")
+	}
+	return err
+}
+
+// ReplaceServices replaces the services of the teachers given by services
+// (every service of each of teachers is deleted, then services are
+// added), in a few statements whatever the number of teachers.
+func (tx Imports) ReplaceServices(ctx context.Context, uai sillage.UAI, teachers []int64, services []sillage.Service) error {
+	for _, chunk := range impIDChunks(teachers, 500) {
+		chunk = impPad(chunk)
+		q, args := inIDs(`DELETE FROM services WHERE uai = $1`, []any{uai}, "teacher_id", chunk)
+		if _, err := tx.exec(ctx, q, args...); err != nil {
+			return err
+		}
+	}
+	if len(services) == 0 {
+		return nil
+	}
+	ids, err := tx.NewIDs(ctx, len(services))
+	if err != nil {
+		return err
+	}
+	rows := make([][]any, len(services))
+	for i, s := range services {
+		rows[i] = []any{uai, ids[i], s.TeacherID, idOrNull(s.DivisionID), idOrNull(s.GroupID), s.SubjectCode, s.Modality}
+	}
+	return tx.insertRows(ctx, `INSERT INTO services (uai, id, teacher_id, division_id, group_id, subject_code, modality) VALUES `, "", 7, rows)
+}
+
+// ListAllHeadTeachers returns the head teachers of every division of an
+// establishment, by division, each list sorted.
+func (tx Imports) ListAllHeadTeachers(ctx context.Context, uai sillage.UAI) (map[int64][]int64, error) {
+	type pair struct{ div, teacher int64 }
+	ps, err := collect(ctx, tx.txn, `SELECT division_id, teacher_id FROM head_teachers WHERE uai = $1 ORDER BY division_id, teacher_id`,
+		[]any{uai}, func(r *sql.Rows) (pair, error) {
+			var p pair
+			return p, r.Scan(&p.div, &p.teacher)
+		})
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64][]int64{}
+	for _, p := range ps {
+		out[p.div] = append(out[p.div], p.teacher)
+	}
+	return out, nil
 }
