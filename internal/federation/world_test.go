@@ -186,8 +186,14 @@ type countingWriter struct {
 
 func (c *countingWriter) Write(b []byte) (int, error) {
 	if c.tamper && len(b) > 200 {
+		// A byte of a file's content (stored as is in the archive), or of
+		// the middle of a message.
 		b = append([]byte(nil), b...)
-		b[len(b)/3] ^= 0x01
+		at := len(b) / 3
+		if i := bytes.Index(b, []byte("%PDF-1.4")); i >= 0 {
+			at = i + 20
+		}
+		b[at] ^= 0x01
 	}
 	c.n += int64(len(b))
 	return c.ResponseWriter.Write(b)
