@@ -26,6 +26,9 @@ import (
 
 const diploma = "24732205"
 
+// competences is the size of A's referential (B's has 2 of them).
+var competences = 4
+
 func uaiN(n int) sillage.UAI {
 	digits := fmt.Sprintf("0%06d", 860000+n)
 	l, _ := sillage.UAICheckLetter(digits)
@@ -166,7 +169,7 @@ func newInstance(t testing.TB, name string, kind store.Kind, n int) *instance {
 			return err
 		}
 		in.ref = sillage.Referential{Diploma: diploma, Kind: sillage.ReferentialBacPro, Label: "Bac pro MELEC (" + name + ")"}
-		codes := 4
+		codes := competences
 		if name == "B" {
 			codes = 2 // the others come with the record
 		}
