@@ -31,6 +31,9 @@ var publicRoutes = map[string]bool{
 	// metadata are reached before any session exists.
 	"GET /sso/{provider}/connexion": true, "GET /sso/cas/{provider}/callback": true, "POST /sso/cas/{provider}/callback": true,
 	"GET /sso/saml/{provider}/metadata": true, "POST /sso/saml/{provider}/acs": true, "GET /sso/oidc/{provider}/callback": true,
+	// Federation: another instance's signed messages (the protocol checks
+	// the signature of a declared peer).
+	"POST /federation/demande": true, "POST /federation/accuse": true,
 }
 
 func TestPublicRoutesAreListed(t *testing.T) {

@@ -24,6 +24,10 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/sso/saml/{provider}/metadata", h: s.ssoMetadata},
 		{method: "POST", path: "/sso/saml/{provider}/acs", h: s.ssoFinish(sso.SAML)},
 		{method: "GET", path: "/sso/oidc/{provider}/callback", h: s.ssoFinish(sso.OIDC)},
+		// Federation (docs/federation.md, « Protocole »): another instance's
+		// signed messages, no session.
+		{method: "POST", path: "/federation/demande", h: s.federationEndpoint},
+		{method: "POST", path: "/federation/accuse", h: s.federationEndpoint},
 
 		// First sign-in and account.
 		{method: "GET", path: "/premiere-connexion", action: auth.SignedIn, onboarding: true, h: s.firstSigninPage},

@@ -58,6 +58,9 @@ type Deps struct {
 	// SSO signs people in through the instance's identity providers (nil:
 	// none configured).
 	SSO *sso.Service
+	// Federation serves the federation protocol's endpoints
+	// (federation.Node.Handler; nil: the instance is in no federation).
+	Federation http.Handler
 }
 
 // Hooks are optional collaborators the server calls.
@@ -103,7 +106,8 @@ type Server struct {
 	// dashboard keeps the transfer dashboards' lists a few seconds.
 	dashboard *statusCache
 
-	sso *sso.Service
+	sso        *sso.Service
+	federation http.Handler
 }
 
 // NewServer builds the server: templates parsed, routes registered.
@@ -128,6 +132,7 @@ func NewServer(d Deps) (*Server, error) {
 		metrics:   newMetrics(),
 		dashboard: newStatusCache(),
 		sso:       d.SSO,
+		federation: d.Federation,
 	}
 	s.noticeVersion = d.NoticeVersion
 	if s.noticeVersion == 0 {
