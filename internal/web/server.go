@@ -119,19 +119,19 @@ func NewServer(d Deps) (*Server, error) {
 		d.Logger = slog.Default()
 	}
 	s := &Server{
-		cfg:       d.Config,
-		store:     d.Store,
-		blobs:     d.Blobs,
-		clock:     d.Clock,
-		log:       d.Logger,
-		rollover:  d.Rollover,
-		hooks:     d.Hooks,
-		sessions:  &auth.Sessions{Store: d.Store, Clock: d.Clock, Idle: d.Config.SessionIdle},
-		limiter:   sharedLimiter(d),
-		mux:       http.NewServeMux(),
-		metrics:   newMetrics(),
-		dashboard: newStatusCache(),
-		sso:       d.SSO,
+		cfg:        d.Config,
+		store:      d.Store,
+		blobs:      d.Blobs,
+		clock:      d.Clock,
+		log:        d.Logger,
+		rollover:   d.Rollover,
+		hooks:      d.Hooks,
+		sessions:   &auth.Sessions{Store: d.Store, Clock: d.Clock, Idle: d.Config.SessionIdle},
+		limiter:    sharedLimiter(d),
+		mux:        http.NewServeMux(),
+		metrics:    newMetrics(),
+		dashboard:  newStatusCache(),
+		sso:        d.SSO,
 		federation: d.Federation,
 	}
 	s.noticeVersion = d.NoticeVersion
