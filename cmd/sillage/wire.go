@@ -18,6 +18,7 @@ import (
 	"github.com/sillage/sillage/internal/keyreg"
 	"github.com/sillage/sillage/internal/rollover"
 	"github.com/sillage/sillage/internal/sealbox"
+	"github.com/sillage/sillage/internal/signing"
 	"github.com/sillage/sillage/internal/sso"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/web"
@@ -180,15 +181,37 @@ func (a *app) importer(ctx context.Context) (*directory.Importer, error) {
 	if err != nil {
 		return nil, err
 	}
-	im := a.newImporter(st, kr)
+	fed, err := a.federationKey(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	im := a.newImporter(st, kr, fed)
 	im.QueueTransfer = q.ImportHook()
 	return im, nil
 }
 
-// newImporter is the directory's importer over st with the INE key kr;
-// its QueueTransfer is set by who opened the job queue.
-func (a *app) newImporter(st *store.Store, kr ident.Keyring) *directory.Importer {
-	return &directory.Importer{Store: st, Keyring: kr, MassDeactivation: a.cfg.MassDeactivation, MaxExpanded: a.cfg.MaxImport, Log: a.log}
+// federationKey loads the federation key (zero: federation off), checked
+// against the key registry; never created (docs/federation.md).
+func (a *app) federationKey(ctx context.Context, st *store.Store) (ident.Keyring, error) {
+	return keyreg.LoadFederationKey(ctx, st, a.cfg.FederationKeyFile)
+}
+
+// signingKey loads the instance's signing identity, checked against the
+// key registry: created on first use for the embedded default while the
+// database knows none, required otherwise.
+func (a *app) signingKey(ctx context.Context) (*signing.Signer, error) {
+	st, err := a.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return keyreg.LoadSigningKey(ctx, st, a.cfg.SigningKeyFile, a.cfg.DefaultSigningKeyCreate)
+}
+
+// newImporter is the directory's importer over st with the INE key kr and
+// the federation key fed; its QueueTransfer is set by who opened the job
+// queue.
+func (a *app) newImporter(st *store.Store, kr, fed ident.Keyring) *directory.Importer {
+	return &directory.Importer{Store: st, Keyring: kr, Federation: fed, MassDeactivation: a.cfg.MassDeactivation, MaxExpanded: a.cfg.MaxImport, Log: a.log}
 }
 
 // jobQueue opens the job queue once, to enqueue only (the server's
@@ -285,8 +308,13 @@ func (a *app) server(ctx context.Context) (srv *web.Server, stop func(), err err
 	// Step 4 fails, saying why, until the INE key is configured; the rest
 	// of the server runs without it.
 	var im *directory.Importer
-	if kr, err := a.keyring(ctx); err == nil {
-		im = a.newImporter(st, kr)
+	kr, err := a.keyring(ctx)
+	var fed ident.Keyring
+	if err == nil {
+		fed, err = a.federationKey(ctx, st)
+	}
+	if err == nil {
+		im = a.newImporter(st, kr, fed)
 	} else {
 		a.log.Warn("rollover: no INE key, step 4 will fail until it is configured", "err", err)
 	}

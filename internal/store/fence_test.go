@@ -23,8 +23,10 @@ var crossTenantAllowed = map[string]bool{
 	"internal/backup":    true,
 	"internal/demo":      true,
 	"internal/directory": true,
-	// The federation protocol reads the transfer index and writes the
-	// transfer log and its own state tables, like the transfer engine.
+	// federation: the origin instance finds the student a peer asks for
+	// by federation hash in the transfer index of all its establishments;
+	// the protocol writes the transfer log and its own state tables, like
+	// the transfer engine.
 	"internal/federation": true,
 	"internal/instance":   true,
 	"internal/jobs":       true,
