@@ -134,12 +134,12 @@ func (n *Node) Run(ctx context.Context) (*Report, error) {
 func (n *Node) ask(ctx context.Context, p Peer, c sillage.TransferCandidate, est sillage.Establishment, rep *Report) (bool, error) {
 	now := n.now()
 	var q sillage.FederationRequest
-	var hash string
+	var hashes []string
 	err := n.Store.Write(ctx, func(tx *store.Tx) (err error) {
 		if q, err = tx.CrossTenant().EnsureFederationRequest(ctx, c.UAI, c.StudentID, p.Name, newID()); err != nil {
 			return err
 		}
-		hash, err = n.Hashes.StudentHash(ctx, tx, c.UAI, c.StudentID)
+		hashes, err = n.Hashes.StudentHashes(ctx, tx, c.UAI, c.StudentID)
 		return err
 	})
 	if err != nil {
@@ -147,10 +147,10 @@ func (n *Node) ask(ctx context.Context, p Peer, c sillage.TransferCandidate, est
 		return false, nil
 	}
 	switch {
-	case hash == "", q.State == sillage.FederationImported, q.State == sillage.FederationDone, q.Final, q.NextAt.After(now):
+	case len(hashes) == 0, q.State == sillage.FederationImported, q.State == sillage.FederationDone, q.Final, q.NextAt.After(now):
 		return false, nil
 	}
-	req := Request{RequestID: q.ID, Nonce: newID(), FedHash: hash, DestUAI: c.UAI, DestReference: est.Transfer.Reference, Diploma: c.Diploma,
+	req := Request{RequestID: q.ID, Nonce: newID(), FedHashes: hashes, DestUAI: c.UAI, DestReference: est.Transfer.Reference, Diploma: c.Diploma,
 		PreviousUAI: c.PreviousUAI, IssuedAt: now, ExpiresAt: now.Add(n.validity())}
 	env, err := n.Signer.Seal(PurposeRequest, req)
 	if err != nil {

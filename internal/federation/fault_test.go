@@ -110,7 +110,7 @@ func TestRefusals(t *testing.T) {
 	a, b := pair(t, ka, kb)
 	now := a.clock.T
 	req := func(issued, expires time.Time) federation.Request {
-		return federation.Request{RequestID: "r1", Nonce: issued.String() + expires.String(), FedHash: "fed:nobody", DestUAI: b.uai,
+		return federation.Request{RequestID: "r1", Nonce: issued.String() + expires.String(), FedHashes: []string{"fed:nobody"}, DestUAI: b.uai,
 			DestReference: "CNIL", Diploma: diploma, IssuedAt: issued, ExpiresAt: expires}
 	}
 	valid := sealed(t, b.signer, federation.PurposeRequest, req(now, now.Add(10*time.Minute)))
@@ -122,6 +122,9 @@ func TestRefusals(t *testing.T) {
 	json.Unmarshal(valid, &env)
 	tampered := env
 	tampered.Payload = bytes.Replace(env.Payload, []byte("fed:nobody"), []byte("fed:someone"), 1)
+	if bytes.Equal(tampered.Payload, env.Payload) {
+		t.Fatal("nothing tampered")
+	}
 	unsigned := env
 	unsigned.Signature = signing.Signature{}
 	wrongPurpose := sealed(t, b.signer, federation.PurposeReceipt, req(now, now.Add(time.Minute)))

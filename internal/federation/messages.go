@@ -51,9 +51,9 @@ const (
 // Request is what the destination asks: the record of the student whose
 // federation hash is FedHash, for the new student of DestUAI.
 type Request struct {
-	RequestID     string      `json:"request_id"` // stable across the retries of one request
-	Nonce         string      `json:"nonce"`      // new at each sending
-	FedHash       string      `json:"federation_hash"`
+	RequestID     string      `json:"request_id"`        // stable across the retries of one request
+	Nonce         string      `json:"nonce"`             // new at each sending
+	FedHashes     []string    `json:"federation_hashes"` // every version the destination holds
 	DestUAI       sillage.UAI `json:"dest_uai"`
 	DestReference string      `json:"dest_reference"` // the destination's transfer declaration (CNIL) reference
 	Diploma       string      `json:"diploma"`        // what the student prepares at the destination

@@ -38,14 +38,53 @@ type Peers interface {
 }
 
 // Hashes reaches the federation hashes the instance computes at import
-// (a keyed hash of the INE that only the federation's instances share).
+// (a keyed hash of the INE that only the federation's instances share, one
+// per version of the federation key).
 type Hashes interface {
-	// StudentHash is the federation hash of a student of uai, newest key
-	// version ("" when the student has none: no INE at import).
-	StudentHash(ctx context.Context, tx *store.Tx, uai sillage.UAI, studentID int64) (string, error)
+	// StudentHashes are the federation hashes of a student of uai (none
+	// when the student had no valid INE at import).
+	StudentHashes(ctx context.Context, tx *store.Tx, uai sillage.UAI, studentID int64) ([]string, error)
 	// FindDeparted returns the index entries of the deactivated students
-	// whose federation hash (any key version) is hash.
-	FindDeparted(ctx context.Context, tx *store.Tx, hash string) ([]sillage.TransferIndexEntry, error)
+	// with one of hashes, newest deactivation first.
+	FindDeparted(ctx context.Context, tx *store.Tx, hashes []string) ([]sillage.TransferIndexEntry, error)
+}
+
+// StoreHashes are the hashes the imports store beside the unqids
+// (person_federation_hashes).
+type StoreHashes struct{}
+
+// StudentHashes implements Hashes.
+func (StoreHashes) StudentHashes(ctx context.Context, tx *store.Tx, uai sillage.UAI, studentID int64) ([]string, error) {
+	return tx.People().FederationHashes(ctx, uai, studentID)
+}
+
+// FindDeparted implements Hashes.
+func (StoreHashes) FindDeparted(ctx context.Context, tx *store.Tx, hashes []string) ([]sillage.TransferIndexEntry, error) {
+	return tx.CrossTenant().FindIndexByFederationHashes(ctx, hashes)
+}
+
+// StorePeers are the peers the operator declared (federation_peers), each
+// as its last verified description describes it (Describe; a peer without
+// one is left out: nothing is exchanged with it).
+type StorePeers struct {
+	Store    *store.Store
+	Describe func(sillage.FederationPeer) (Peer, bool)
+}
+
+// Peers implements Peers.
+func (s StorePeers) Peers(ctx context.Context) ([]Peer, error) {
+	var ps []sillage.FederationPeer
+	err := s.Store.Read(ctx, func(tx *store.Tx) (err error) {
+		ps, err = tx.Federation().ListPeers(ctx)
+		return err
+	})
+	var out []Peer
+	for _, p := range ps {
+		if d, ok := s.Describe(p); ok {
+			out = append(out, d)
+		}
+	}
+	return out, err
 }
 
 // Node is this instance in the federation: the origin's endpoints

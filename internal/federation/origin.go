@@ -97,7 +97,7 @@ func (n *Node) serveRequest(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = n.seeNonce(ctx, peer.Name, req.Nonce, req.ExpiresAt)
 	}
-	if err == nil && (req.RequestID == "" || req.FedHash == "" || !validUAI(req.DestUAI)) {
+	if err == nil && (req.RequestID == "" || len(req.FedHashes) == 0 || len(req.FedHashes) > 16 || !validUAI(req.DestUAI)) {
 		err = sillage.Errorf(sillage.KindInvalid, "demande incomplète")
 	}
 	if err != nil {
@@ -145,7 +145,7 @@ func (n *Node) answer(ctx context.Context, peer Peer, req Request) (Answer, []by
 	var reason transfer.Reason
 	var student sillage.Student
 	err := n.Store.Read(ctx, func(tx *store.Tx) error {
-		entries, err := n.Hashes.FindDeparted(ctx, tx, req.FedHash)
+		entries, err := n.Hashes.FindDeparted(ctx, tx, req.FedHashes)
 		if err != nil || len(entries) == 0 {
 			return err
 		}
@@ -228,8 +228,17 @@ func (n *Node) answer(ctx context.Context, peer Peer, req Request) (Answer, []by
 		return ans, nil, err
 	}
 	err = n.Store.Write(ctx, func(tx *store.Tx) error {
-		return tx.CrossTenant().PutFederationServed(ctx, sillage.FederationServed{Peer: peer.Name, RequestID: req.RequestID, OriginUAI: entry.OriginUAI,
-			OriginStudentID: entry.OriginStudentID, DestUAI: req.DestUAI, Digest: ans.Digest, Counts: ans.Counts})
+		if err := tx.CrossTenant().PutFederationServed(ctx, sillage.FederationServed{Peer: peer.Name, RequestID: req.RequestID, OriginUAI: entry.OriginUAI,
+			OriginStudentID: entry.OriginStudentID, DestUAI: req.DestUAI, Digest: ans.Digest, Counts: ans.Counts}); err != nil {
+			return err
+		}
+		// The outgoing list shows it sent, waiting for the receipt.
+		l := sillage.TransferLogEntry{OriginUAI: entry.OriginUAI, OriginStudentID: entry.OriginStudentID, DestUAI: req.DestUAI,
+			Reason: string(transfer.ReasonAwaitingReceipt), OriginInitials: student.Initials(), Counts: ans.Counts, Manifest: ans.Digest}
+		if err := tx.CrossTenant().RecordTransferLogs(ctx, []sillage.TransferLogEntry{l}); err != nil {
+			return err
+		}
+		return tx.CrossTenant().SetTransferLogPeer(ctx, req.DestUAI, 0, entry.OriginUAI, entry.OriginStudentID, peer.Name)
 	})
 	if err != nil {
 		return ans, nil, err

@@ -51,7 +51,6 @@ type instance struct {
 	ref     sillage.Referential
 	div     sillage.Division
 	peers   *peerList
-	hashes  *fakeHashes
 	seq     int
 
 	down     atomic.Bool            // the server drops every connection
@@ -72,45 +71,6 @@ func (p *peerList) Peers(context.Context) ([]federation.Peer, error) {
 	return append([]federation.Peer(nil), p.peers...), nil
 }
 
-// fakeHashes stands for the federation hashes computed at import: the
-// test names each student's hash.
-type fakeHashes struct {
-	mu     sync.Mutex
-	byHash map[string][]sillage.StudentRef
-	of     map[sillage.StudentRef]string
-}
-
-func (h *fakeHashes) set(ref sillage.StudentRef, hash string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.byHash[hash] = append(h.byHash[hash], ref)
-	h.of[ref] = hash
-}
-
-func (h *fakeHashes) StudentHash(_ context.Context, _ *store.Tx, uai sillage.UAI, id int64) (string, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.of[sillage.StudentRef{UAI: uai, StudentID: id}], nil
-}
-
-func (h *fakeHashes) FindDeparted(ctx context.Context, tx *store.Tx, hash string) ([]sillage.TransferIndexEntry, error) {
-	h.mu.Lock()
-	refs := append([]sillage.StudentRef(nil), h.byHash[hash]...)
-	h.mu.Unlock()
-	var out []sillage.TransferIndexEntry
-	for _, r := range refs {
-		e, err := tx.CrossTenant().GetIndexEntry(ctx, r.UAI, r.StudentID)
-		if sillage.KindOf(err) == sillage.KindNotFound {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, nil
-}
-
 func newSigner(t testing.TB, secret string) *signing.Signer {
 	t.Helper()
 	kr, err := ident.NewKeyring(map[int][]byte{1: bytes.Repeat([]byte(secret), 32)})
@@ -126,15 +86,14 @@ func newSigner(t testing.TB, secret string) *signing.Signer {
 
 func newInstance(t testing.TB, name string, kind store.Kind, n int) *instance {
 	t.Helper()
-	in := &instance{t: t, name: name, clock: &storetest.Clock{T: storetest.Epoch}, uai: uaiN(n), peers: &peerList{},
-		hashes: &fakeHashes{byHash: map[string][]sillage.StudentRef{}, of: map[sillage.StudentRef]string{}}}
+	in := &instance{t: t, name: name, clock: &storetest.Clock{T: storetest.Epoch}, uai: uaiN(n), peers: &peerList{}}
 	in.st = storetest.Open(t, kind, in.clock)
 	in.signer = newSigner(t, name)
 	var err error
 	if in.blobs, err = blob.Open(t.TempDir(), 50<<20); err != nil {
 		t.Fatal(err)
 	}
-	in.node = &federation.Node{Store: in.st, Signer: in.signer, Peers: in.peers, Hashes: in.hashes, Blobs: in.blobs,
+	in.node = &federation.Node{Store: in.st, Signer: in.signer, Peers: in.peers, Hashes: federation.StoreHashes{}, Blobs: in.blobs,
 		Failpoint: func(step string) error {
 			if p := in.failStep.Load(); p != nil && *p == step {
 				in.failStep.Store(nil)
@@ -240,9 +199,12 @@ func (in *instance) student(first, hash string, status sillage.TransferStatus, p
 			return err
 		}
 		s.AccountID = acc.ID
-		return tx.People().CreateStudent(ctx, in.uai, &s)
+		if err := tx.People().CreateStudent(ctx, in.uai, &s); err != nil {
+			return err
+		}
+		// What an import holding the INE stores beside the unqid.
+		return tx.Imports().ReplaceFederationHashes(ctx, in.uai, []sillage.PersonFederationHashes{{PersonID: s.ID, Hashes: []string{hash}}})
 	})
-	in.hashes.set(sillage.StudentRef{UAI: in.uai, StudentID: s.ID}, hash)
 	return s
 }
 
