@@ -31,6 +31,10 @@ var publicRoutes = map[string]bool{
 	// metadata are reached before any session exists.
 	"GET /sso/{provider}/connexion": true, "GET /sso/cas/{provider}/callback": true, "POST /sso/cas/{provider}/callback": true,
 	"GET /sso/saml/{provider}/metadata": true, "POST /sso/saml/{provider}/acs": true, "GET /sso/oidc/{provider}/callback": true,
+	// Federation: the instance's signed description (what peers and anyone
+	// checking a passport read) and the page where anyone checks a signed
+	// archive (showing only valid or invalid, issuer and date).
+	"GET /federation/description": true, "GET /verifier": true, "POST /verifier": true,
 }
 
 func TestPublicRoutesAreListed(t *testing.T) {

@@ -104,6 +104,8 @@ type Server struct {
 	dashboard *statusCache
 
 	sso *sso.Service
+	// ident is the instance's signing identity, loaded on first use.
+	ident identity
 }
 
 // NewServer builds the server: templates parsed, routes registered.
