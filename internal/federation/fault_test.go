@@ -17,7 +17,7 @@ import (
 
 // leave makes a student leave A with a record and arrive at B; it returns
 // both and A's digest and counts.
-func leave(a, b *instance, first, hash string) (sillage.Student, sillage.Student, string, federation.Counts) {
+func leave(a, b *peerInst, first, hash string) (sillage.Student, sillage.Student, string, federation.Counts) {
 	s := a.student(first, hash, sillage.TransferSettled, "")
 	a.record(s, 2, 2, 3, 600)
 	want, counts := a.digest(s.ID), a.counts(s.ID)
@@ -28,7 +28,7 @@ func leave(a, b *instance, first, hash string) (sillage.Student, sillage.Student
 
 // settle runs B until the request of to is done (at most tries runs, the
 // clocks advancing between them past the retry delays).
-func settle(t *testing.T, a, b *instance, to sillage.Student, tries int) {
+func settle(t *testing.T, a, b *peerInst, to sillage.Student, tries int) {
 	t.Helper()
 	for i := 0; i < tries; i++ {
 		for _, q := range b.requests() {
@@ -48,7 +48,7 @@ func TestFailpoints(t *testing.T) {
 	ka, kb := engines(t)
 	a, b := pair(t, ka, kb)
 	type fault struct {
-		side *instance
+		side *peerInst
 		step string
 	}
 	var faults []fault

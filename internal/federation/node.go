@@ -279,3 +279,16 @@ func (n *Node) refused(ctx context.Context, uai sillage.UAI, from, what string, 
 	}
 	n.log().Warn("federation message refused", "from", from, "what", what, "err", cause)
 }
+
+// DescribedPeer is a declared peer as its last verified description
+// describes it (StorePeers.Describe): its declared address, the keys and
+// the establishments the description lists. A peer whose description
+// lists establishments with transfers enabled has opted in: it is asked
+// for the students whose previous establishment no peer serves.
+func DescribedPeer(p sillage.FederationPeer) (Peer, bool) {
+	d, ok := LastDescription(p)
+	if !ok || len(d.Keys) == 0 {
+		return Peer{}, false
+	}
+	return Peer{Name: p.BaseURL, URL: p.BaseURL, Keys: d.Keys, UAIs: d.UAIs, Discoverable: len(d.UAIs) > 0}, true
+}

@@ -12,7 +12,7 @@ import (
 	"github.com/sillage/sillage/internal/transfer"
 )
 
-func (in *instance) status() *transfer.Status {
+func (in *peerInst) status() *transfer.Status {
 	in.t.Helper()
 	st, err := transfer.LoadStatus(context.Background(), in.st, in.uai, transfer.StatusFilter{}, sillage.Retention{})
 	if err != nil {

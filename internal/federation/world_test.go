@@ -37,7 +37,7 @@ func uaiN(n int) sillage.UAI {
 
 // instance is one Sillage instance of the test: its store, keys, files,
 // node and server, one establishment.
-type instance struct {
+type peerInst struct {
 	t       testing.TB
 	name    string
 	st      *store.Store
@@ -84,9 +84,9 @@ func newSigner(t testing.TB, secret string) *signing.Signer {
 	return s
 }
 
-func newInstance(t testing.TB, name string, kind store.Kind, n int) *instance {
+func newInstance(t testing.TB, name string, kind store.Kind, n int) *peerInst {
 	t.Helper()
-	in := &instance{t: t, name: name, clock: &storetest.Clock{T: storetest.Epoch}, uai: uaiN(n), peers: &peerList{}}
+	in := &peerInst{t: t, name: name, clock: &storetest.Clock{T: storetest.Epoch}, uai: uaiN(n), peers: &peerList{}}
 	in.st = storetest.Open(t, kind, in.clock)
 	in.signer = newSigner(t, name)
 	var err error
@@ -162,19 +162,19 @@ func (c *countingWriter) Write(b []byte) (int, error) {
 }
 
 // declare makes a and b peers of each other.
-func declare(a, b *instance) {
+func declare(a, b *peerInst) {
 	a.peers.peers = append(a.peers.peers, federation.Peer{Name: b.srv.URL, URL: b.srv.URL, Keys: b.signer.PublicKeys(), UAIs: []sillage.UAI{b.uai}})
 	b.peers.peers = append(b.peers.peers, federation.Peer{Name: a.srv.URL, URL: a.srv.URL, Keys: a.signer.PublicKeys(), UAIs: []sillage.UAI{a.uai}})
 }
 
-func (in *instance) write(fn func(tx *store.Tx) error) {
+func (in *peerInst) write(fn func(tx *store.Tx) error) {
 	in.t.Helper()
 	if err := in.st.Write(context.Background(), fn); err != nil {
 		in.t.Fatal(err)
 	}
 }
 
-func (in *instance) read(fn func(tx *store.Tx) error) {
+func (in *peerInst) read(fn func(tx *store.Tx) error) {
 	in.t.Helper()
 	if err := in.st.Read(context.Background(), fn); err != nil {
 		in.t.Fatal(err)
@@ -184,7 +184,7 @@ func (in *instance) read(fn func(tx *store.Tx) error) {
 // student creates a student with a federation hash: settled (here for
 // years) or new (just imported), with previous as the previous
 // establishment their file names.
-func (in *instance) student(first, hash string, status sillage.TransferStatus, previous sillage.UAI) sillage.Student {
+func (in *peerInst) student(first, hash string, status sillage.TransferStatus, previous sillage.UAI) sillage.Student {
 	in.t.Helper()
 	ctx := context.Background()
 	in.seq++
@@ -221,7 +221,7 @@ func pdf(seed string, size int) []byte {
 
 // record gives s evaluations (results on every competence of the
 // referential, a comment on the first) and sheets with files.
-func (in *instance) record(s sillage.Student, evals, sheets, files, fileSize int) {
+func (in *peerInst) record(s sillage.Student, evals, sheets, files, fileSize int) {
 	in.t.Helper()
 	ctx := context.Background()
 	in.write(func(tx *store.Tx) error {
@@ -278,7 +278,7 @@ func boolInt(b bool) int {
 }
 
 // deactivate does what an import does when a student leaves.
-func (in *instance) deactivate(s sillage.Student) {
+func (in *peerInst) deactivate(s sillage.Student) {
 	in.t.Helper()
 	ctx := context.Background()
 	in.write(func(tx *store.Tx) error {
@@ -288,7 +288,7 @@ func (in *instance) deactivate(s sillage.Student) {
 }
 
 // digest is the federation digest of what s holds here ("" when s is gone).
-func (in *instance) digest(id int64) string {
+func (in *peerInst) digest(id int64) string {
 	in.t.Helper()
 	var d string
 	in.read(func(tx *store.Tx) error {
@@ -306,7 +306,7 @@ func (in *instance) digest(id int64) string {
 	return d
 }
 
-func (in *instance) counts(id int64) federation.Counts {
+func (in *peerInst) counts(id int64) federation.Counts {
 	in.t.Helper()
 	var c federation.Counts
 	in.read(func(tx *store.Tx) error {
@@ -320,7 +320,7 @@ func (in *instance) counts(id int64) federation.Counts {
 	return c
 }
 
-func (in *instance) studentRow(id int64) (sillage.Student, bool) {
+func (in *peerInst) studentRow(id int64) (sillage.Student, bool) {
 	in.t.Helper()
 	var out []sillage.Student
 	in.read(func(tx *store.Tx) (err error) {
@@ -333,7 +333,7 @@ func (in *instance) studentRow(id int64) (sillage.Student, bool) {
 	return out[0], true
 }
 
-func (in *instance) run() *federation.Report {
+func (in *peerInst) run() *federation.Report {
 	in.t.Helper()
 	rep, err := in.node.Run(context.Background())
 	if err != nil {
@@ -342,13 +342,13 @@ func (in *instance) run() *federation.Report {
 	return rep
 }
 
-func advance(d time.Duration, ins ...*instance) {
+func advance(d time.Duration, ins ...*peerInst) {
 	for _, in := range ins {
 		in.clock.Advance(d)
 	}
 }
 
-func (in *instance) requests() []sillage.FederationRequest {
+func (in *peerInst) requests() []sillage.FederationRequest {
 	in.t.Helper()
 	var qs []sillage.FederationRequest
 	in.read(func(tx *store.Tx) (err error) {
@@ -358,7 +358,7 @@ func (in *instance) requests() []sillage.FederationRequest {
 	return qs
 }
 
-func (in *instance) served() []sillage.FederationServed {
+func (in *peerInst) served() []sillage.FederationServed {
 	in.t.Helper()
 	var ss []sillage.FederationServed
 	in.read(func(tx *store.Tx) (err error) {
@@ -368,7 +368,7 @@ func (in *instance) served() []sillage.FederationServed {
 	return ss
 }
 
-func (in *instance) log(side sillage.TransferSide) []sillage.TransferLogEntry {
+func (in *peerInst) log(side sillage.TransferSide) []sillage.TransferLogEntry {
 	in.t.Helper()
 	var ls []sillage.TransferLogEntry
 	in.read(func(tx *store.Tx) (err error) {
@@ -379,7 +379,7 @@ func (in *instance) log(side sillage.TransferSide) []sillage.TransferLogEntry {
 }
 
 // audits counts the entries of action in a chain ("" the instance's).
-func (in *instance) audits(uai sillage.UAI, action string) int {
+func (in *peerInst) audits(uai sillage.UAI, action string) int {
 	in.t.Helper()
 	var es []sillage.AuditEntry
 	in.read(func(tx *store.Tx) (err error) {
@@ -396,7 +396,7 @@ func (in *instance) audits(uai sillage.UAI, action string) int {
 }
 
 // pair is the two instances of a test: A (origin) and B (destination).
-func pair(t testing.TB, ka, kb store.Kind) (*instance, *instance) {
+func pair(t testing.TB, ka, kb store.Kind) (*peerInst, *peerInst) {
 	a := newInstance(t, "A", ka, 1)
 	b := newInstance(t, "B", kb, 2)
 	declare(a, b)

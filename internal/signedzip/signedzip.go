@@ -20,6 +20,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -92,7 +93,8 @@ type Manifest struct {
 }
 
 // File is one file to write: its content, or a function that opens it
-// (read once, streamed into the archive).
+// (read once, streamed into the archive; called in order, after the
+// files before it are written; ErrSkip leaves the file out).
 type File struct {
 	Name     string
 	Content  []byte
@@ -134,11 +136,13 @@ func Write(w io.Writer, s *signing.Signer, m Meta, files []File) (Manifest, erro
 			return Manifest{}, fmt.Errorf("signedzip: file %q written twice or reserved", f.Name)
 		}
 		seen[f.Name] = true
-		e, err := writeFile(zw, f, man.IssuedAt)
+		e, skipped, err := writeFile(zw, f, man.IssuedAt)
 		if err != nil {
 			return Manifest{}, err
 		}
-		man.Files = append(man.Files, e)
+		if !skipped {
+			man.Files = append(man.Files, e)
+		}
 	}
 	raw, err := json.Marshal(man)
 	if err != nil {
@@ -169,7 +173,25 @@ func Write(w io.Writer, s *signing.Signer, m Meta, files []File) (Manifest, erro
 	return man, nil
 }
 
-func writeFile(zw *zip.Writer, f File, issued time.Time) (Entry, error) {
+// ErrSkip, returned by a File's Open, leaves the file out of the archive
+// (and of its manifest): a file found missing only when it is read.
+var ErrSkip = errors.New("signedzip: file skipped")
+
+// writeFile writes one file; skipped is true when its Open said ErrSkip.
+func writeFile(zw *zip.Writer, f File, issued time.Time) (e Entry, skipped bool, err error) {
+	var src io.Reader = bytes.NewReader(f.Content)
+	if f.Open != nil {
+		rc, err := f.Open()
+		if errors.Is(err, ErrSkip) {
+			return Entry{}, true, nil
+		}
+		if err != nil {
+			return Entry{}, false, fmt.Errorf("signedzip: open %s: %w", f.Name, err)
+		}
+		defer rc.Close()
+		// Hide WriterTo so that io.Copy's one buffer is used.
+		src = struct{ io.Reader }{rc}
+	}
 	method := zip.Deflate
 	if f.Store {
 		method = zip.Store
@@ -180,23 +202,14 @@ func writeFile(zw *zip.Writer, f File, issued time.Time) (Entry, error) {
 	}
 	ew, err := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: method, Modified: mod.UTC()})
 	if err != nil {
-		return Entry{}, fmt.Errorf("signedzip: %s: %w", f.Name, err)
-	}
-	var src io.Reader = bytes.NewReader(f.Content)
-	if f.Open != nil {
-		rc, err := f.Open()
-		if err != nil {
-			return Entry{}, fmt.Errorf("signedzip: open %s: %w", f.Name, err)
-		}
-		defer rc.Close()
-		src = rc
+		return Entry{}, false, fmt.Errorf("signedzip: %s: %w", f.Name, err)
 	}
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(ew, h), src)
 	if err != nil {
-		return Entry{}, fmt.Errorf("signedzip: write %s: %w", f.Name, err)
+		return Entry{}, false, fmt.Errorf("signedzip: write %s: %w", f.Name, err)
 	}
-	return Entry{Name: f.Name, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	return Entry{Name: f.Name, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, false, nil
 }
 
 func digest(b []byte) string {

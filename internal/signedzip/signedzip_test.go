@@ -124,6 +124,10 @@ func TestWriteVerify(t *testing.T) {
 	if got.Purpose != PurposePassport || got.Issuer != meta.Issuer || !got.IssuedAt.Equal(meta.IssuedAt) || len(got.Files) != 3 {
 		t.Fatalf("manifest: %+v", got)
 	}
+	skipped := write(t, s, meta, append(sample(), File{Name: "absent.pdf", Open: func() (io.ReadCloser, error) { return nil, ErrSkip }}))
+	if m, err := Verify(bytes.NewReader(skipped), int64(len(skipped)), s.PublicKeys()); err != nil || len(m.Files) != 3 {
+		t.Fatalf("a skipped file is neither written nor listed: %v %+v", err, m.Files)
+	}
 	if got.Files[2].Name != "fichiers/Exposé 1.pdf" || got.Files[2].Size != int64(len("%PDF-1.7 pas vraiment")) {
 		t.Fatalf("streamed file entry: %+v", got.Files[2])
 	}

@@ -34,6 +34,10 @@ var publicRoutes = map[string]bool{
 	// Federation: another instance's signed messages (the protocol checks
 	// the signature of a declared peer).
 	"POST /federation/demande": true, "POST /federation/accuse": true,
+	// Federation: the instance's signed description (what peers and anyone
+	// checking a passport read) and the page where anyone checks a signed
+	// archive (showing only valid or invalid, issuer and date).
+	"GET /federation/description": true, "GET /verifier": true, "POST /verifier": true,
 }
 
 func TestPublicRoutesAreListed(t *testing.T) {

@@ -106,7 +106,10 @@ type Server struct {
 	// dashboard keeps the transfer dashboards' lists a few seconds.
 	dashboard *statusCache
 
-	sso        *sso.Service
+	sso *sso.Service
+	// ident is the instance's signing identity, loaded on first use.
+	ident identity
+	// federation serves the protocol's endpoints (nil: in no federation).
 	federation http.Handler
 }
 
