@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"time"
 
@@ -13,9 +14,11 @@ import (
 	"github.com/sillage/sillage/internal/auth"
 	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/directory"
+	"github.com/sillage/sillage/internal/federation"
 	"github.com/sillage/sillage/internal/ident"
 	"github.com/sillage/sillage/internal/jobs"
 	"github.com/sillage/sillage/internal/keyreg"
+	"github.com/sillage/sillage/internal/records"
 	"github.com/sillage/sillage/internal/rollover"
 	"github.com/sillage/sillage/internal/sealbox"
 	"github.com/sillage/sillage/internal/signing"
@@ -207,6 +210,22 @@ func (a *app) signingKey(ctx context.Context) (*signing.Signer, error) {
 	return keyreg.LoadSigningKey(ctx, st, a.cfg.SigningKeyFile, a.cfg.DefaultSigningKeyCreate)
 }
 
+// federationNode is this instance in the federation's protocol
+// (docs/federation.md, « Protocole »): nil when it is in no federation (no
+// federation key) or cannot sign (no signing key: said in the log).
+func (a *app) federationNode(ctx context.Context, st *store.Store, files blob.Store, fed ident.Keyring) *federation.Node {
+	if len(fed.Versions()) == 0 {
+		return nil
+	}
+	s, err := a.signingKey(ctx)
+	if err != nil {
+		a.log.Warn("federation: no signing key, the protocol is off", "err", err)
+		return nil
+	}
+	return &federation.Node{Store: st, Signer: s, Peers: federation.StorePeers{Store: st, Describe: federation.DescribedPeer},
+		Hashes: federation.StoreHashes{}, Blobs: files, Limits: records.DefaultLimits(a.cfg.MaxUpload), Retention: a.cfg.Retention, Logger: a.log}
+}
+
 // newImporter is the directory's importer over st with the INE key kr and
 // the federation key fed; its QueueTransfer is set by who opened the job
 // queue.
@@ -321,9 +340,10 @@ func (a *app) server(ctx context.Context) (srv *web.Server, stop func(), err err
 	e := a.rolloverEngine(st, archives, box, im)
 	blocker := rollover.NewBlocker(st)
 	e.OnChange = blocker.Invalidate
+	node := a.federationNode(ctx, st, files, fed)
 	q, err := jobs.Open(ctx, jobs.Config{Store: st, Blobs: files, Box: box, Retention: a.cfg.Retention, SweepHour: h, SweepMinute: m,
 		PurgeWeekday: a.cfg.PurgeWeekday, Workers: a.cfg.JobWorkers, Logger: a.log, HeldImportsDir: a.cfg.HeldImportsDir(),
-		CredentialListDays: a.cfg.CredentialListDays, Extensions: []jobs.Extension{rollover.Jobs(e)}})
+		CredentialListDays: a.cfg.CredentialListDays, Extensions: []jobs.Extension{rollover.Jobs(e)}, Federation: node})
 	if err != nil {
 		archives.Close()
 		return nil, nil, err
@@ -349,9 +369,13 @@ func (a *app) server(ctx context.Context) (srv *web.Server, stop func(), err err
 		archives.Close()
 		return nil, nil, err
 	}
+	var fedHandler http.Handler
+	if node != nil {
+		fedHandler = node.Handler()
+	}
 	srv, err = web.NewServer(web.Deps{Config: &a.cfg, Store: st, Blobs: files, Clock: a.clock(), Logger: a.log, Rollover: e,
 		Hooks: web.Hooks{QueueTransfer: q.ImportHook(), Jobs: q, AccessBlocked: blocker.Blocked, BlockingChanged: blocker.Invalidate},
-		SSO:   signOn})
+		SSO:   signOn, Federation: fedHandler})
 	if err != nil {
 		q.Close()
 		archives.Close()
