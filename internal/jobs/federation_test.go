@@ -21,7 +21,9 @@ import (
 
 type onePeer struct{ p federation.Peer }
 
-func (o onePeer) Peers(context.Context) ([]federation.Peer, error) { return []federation.Peer{o.p}, nil }
+func (o onePeer) Peers(context.Context) ([]federation.Peer, error) {
+	return []federation.Peer{o.p}, nil
+}
 
 // TestTransferJobAsksPeers: the transfer job, after its run, asks the peer
 // instance serving a new student's previous establishment for the record.
