@@ -272,3 +272,29 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkWriteVerify: a record's archive (a JSON of 150 results and 5
+// stored files of 1 MiB) signed, then verified.
+func BenchmarkWriteVerify(b *testing.B) {
+	s := signer(b, map[int]string{1: "a"})
+	var js strings.Builder
+	for i := range 150 {
+		fmt.Fprintf(&js, `{"competence":"C%d","value":"%d","comment":"Travail soigné, à poursuivre"},`, i, i%4+1)
+	}
+	files := []File{{Name: "livret.json", Content: []byte("[" + js.String() + "{}]")}}
+	for i := range 5 {
+		files = append(files, File{Name: fmt.Sprintf("fichiers/%d.pdf", i), Content: bytes.Repeat([]byte{byte(i), 1, 2, 3, 5, 8, 13, 21}, 1<<17), Store: true})
+	}
+	var size int
+	for b.Loop() {
+		var buf bytes.Buffer
+		if _, err := Write(&buf, s, meta, files); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Verify(bytes.NewReader(buf.Bytes()), int64(buf.Len()), s.PublicKeys()); err != nil {
+			b.Fatal(err)
+		}
+		size = buf.Len()
+	}
+	b.ReportMetric(float64(size), "bytes/archive")
+}

@@ -57,8 +57,10 @@ func (s *Server) federationDescription(w http.ResponseWriter, r *http.Request, r
 	if err != nil {
 		return err
 	}
+	// A read: the instance id exists once identity ran, so a public
+	// request never takes the write lock.
 	var sd federation.Signed
-	if err := s.store.Write(ctx, func(tx *store.Tx) (err error) {
+	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
 		sd, _, err = federation.Describe(ctx, tx, signer, s.cfg.BaseURL)
 		return err
 	}); err != nil {
@@ -91,7 +93,7 @@ func (s *Server) renderFederation(w http.ResponseWriter, r *http.Request, req *R
 	}
 	var d federation.Description
 	var peers []sillage.FederationPeer
-	if err := s.store.Write(ctx, func(tx *store.Tx) (err error) {
+	if err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
 		if _, d, err = federation.Describe(ctx, tx, signer, s.cfg.BaseURL); err != nil {
 			return err
 		}
