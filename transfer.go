@@ -87,6 +87,11 @@ type TransferLogEntry struct {
 	// Joined on read: the establishments' names ("" when not in the instance).
 	OriginName string
 	DestEstab  string
+
+	// Peer is the other instance of a federated transfer (its name as
+	// declared by the operator; "" inside the instance): the other side's
+	// establishment is then not in this instance.
+	Peer string
 }
 
 // TransferSide selects the lines of an establishment as destination

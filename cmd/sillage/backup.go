@@ -16,11 +16,16 @@ import (
 // backupKeys are the key files saved with the database, by registry name
 // (internal/keyreg): a key added later is added here.
 func (a *app) backupKeys() []backup.Key {
-	return []backup.Key{
+	keys := []backup.Key{
 		{Name: keyreg.IDKey, Path: a.cfg.IDKeyFile},
 		{Name: keyreg.AuditKey, Path: a.cfg.AuditKeyFile},
 		{Name: keyreg.AuditSigningKey, Path: a.cfg.AuditSigningKeyFile},
+		{Name: keyreg.SigningKey, Path: a.cfg.SigningKeyFile},
 	}
+	if a.cfg.FederationKeyFile != "" {
+		keys = append(keys, backup.Key{Name: keyreg.FederationKey, Path: a.cfg.FederationKeyFile})
+	}
+	return keys
 }
 
 // restoreKeys says where restore writes each key file.

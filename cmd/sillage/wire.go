@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"time"
 
@@ -13,11 +14,14 @@ import (
 	"github.com/sillage/sillage/internal/auth"
 	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/directory"
+	"github.com/sillage/sillage/internal/federation"
 	"github.com/sillage/sillage/internal/ident"
 	"github.com/sillage/sillage/internal/jobs"
 	"github.com/sillage/sillage/internal/keyreg"
+	"github.com/sillage/sillage/internal/records"
 	"github.com/sillage/sillage/internal/rollover"
 	"github.com/sillage/sillage/internal/sealbox"
+	"github.com/sillage/sillage/internal/signing"
 	"github.com/sillage/sillage/internal/sso"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/web"
@@ -42,6 +46,9 @@ func (a *app) commands() []*cobra.Command {
 		a.privacyCmd(),
 		a.idKeyCmd(),
 		a.secretsKeyCmd(),
+		a.signKeyCmd(),
+		a.federationCmd(),
+		a.verifyCmd(),
 		a.backupCmd(),
 		a.restoreCmd(),
 		a.exportCmd(),
@@ -181,15 +188,53 @@ func (a *app) importer(ctx context.Context) (*directory.Importer, error) {
 	if err != nil {
 		return nil, err
 	}
-	im := a.newImporter(st, kr)
+	fed, err := a.federationKey(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	im := a.newImporter(st, kr, fed)
 	im.QueueTransfer = q.ImportHook()
 	return im, nil
 }
 
-// newImporter is the directory's importer over st with the INE key kr;
-// its QueueTransfer is set by who opened the job queue.
-func (a *app) newImporter(st *store.Store, kr ident.Keyring) *directory.Importer {
-	return &directory.Importer{Store: st, Keyring: kr, MassDeactivation: a.cfg.MassDeactivation, MaxExpanded: a.cfg.MaxImport, Log: a.log}
+// federationKey loads the federation key (zero: federation off), checked
+// against the key registry; never created (docs/federation.md).
+func (a *app) federationKey(ctx context.Context, st *store.Store) (ident.Keyring, error) {
+	return keyreg.LoadFederationKey(ctx, st, a.cfg.FederationKeyFile)
+}
+
+// signingKey loads the instance's signing identity, checked against the
+// key registry: created on first use for the embedded default while the
+// database knows none, required otherwise.
+func (a *app) signingKey(ctx context.Context) (*signing.Signer, error) {
+	st, err := a.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return keyreg.LoadSigningKey(ctx, st, a.cfg.SigningKeyFile, a.cfg.DefaultSigningKeyCreate)
+}
+
+// federationNode is this instance in the federation's protocol
+// (docs/federation.md, « Protocole »): nil when it is in no federation (no
+// federation key) or cannot sign (no signing key: said in the log).
+func (a *app) federationNode(ctx context.Context, st *store.Store, files blob.Store, fed ident.Keyring) *federation.Node {
+	if len(fed.Versions()) == 0 {
+		return nil
+	}
+	s, err := a.signingKey(ctx)
+	if err != nil {
+		a.log.Warn("federation: no signing key, the protocol is off", "err", err)
+		return nil
+	}
+	return &federation.Node{Store: st, Signer: s, Peers: federation.StorePeers{Store: st, Describe: federation.DescribedPeer},
+		Hashes: federation.StoreHashes{}, Blobs: files, Limits: records.DefaultLimits(a.cfg.MaxUpload), Retention: a.cfg.Retention, Logger: a.log}
+}
+
+// newImporter is the directory's importer over st with the INE key kr and
+// the federation key fed; its QueueTransfer is set by who opened the job
+// queue.
+func (a *app) newImporter(st *store.Store, kr, fed ident.Keyring) *directory.Importer {
+	return &directory.Importer{Store: st, Keyring: kr, Federation: fed, MassDeactivation: a.cfg.MassDeactivation, MaxExpanded: a.cfg.MaxImport, Log: a.log}
 }
 
 // jobQueue opens the job queue once, to enqueue only (the server's
@@ -286,17 +331,23 @@ func (a *app) server(ctx context.Context) (srv *web.Server, stop func(), err err
 	// Step 4 fails, saying why, until the INE key is configured; the rest
 	// of the server runs without it.
 	var im *directory.Importer
-	if kr, err := a.keyring(ctx); err == nil {
-		im = a.newImporter(st, kr)
+	kr, err := a.keyring(ctx)
+	var fed ident.Keyring
+	if err == nil {
+		fed, err = a.federationKey(ctx, st)
+	}
+	if err == nil {
+		im = a.newImporter(st, kr, fed)
 	} else {
 		a.log.Warn("rollover: no INE key, step 4 will fail until it is configured", "err", err)
 	}
 	e := a.rolloverEngine(st, archives, box, im)
 	blocker := rollover.NewBlocker(st)
 	e.OnChange = blocker.Invalidate
+	node := a.federationNode(ctx, st, files, fed)
 	q, err := jobs.Open(ctx, jobs.Config{Store: st, Blobs: files, Box: box, Retention: a.cfg.Retention, SweepHour: h, SweepMinute: m,
 		PurgeWeekday: a.cfg.PurgeWeekday, Workers: a.cfg.JobWorkers, Logger: a.log,
-		CredentialListDays: a.cfg.CredentialListDays, Extensions: []jobs.Extension{rollover.Jobs(e)}})
+		CredentialListDays: a.cfg.CredentialListDays, Extensions: []jobs.Extension{rollover.Jobs(e)}, Federation: node})
 	if err != nil {
 		archives.Close()
 		return nil, nil, err
@@ -322,9 +373,13 @@ func (a *app) server(ctx context.Context) (srv *web.Server, stop func(), err err
 		archives.Close()
 		return nil, nil, err
 	}
+	var fedHandler http.Handler
+	if node != nil {
+		fedHandler = node.Handler()
+	}
 	srv, err = web.NewServer(web.Deps{Config: &a.cfg, Store: st, Blobs: files, Clock: a.clock(), Logger: a.log, Rollover: e,
 		Hooks: web.Hooks{QueueTransfer: q.ImportHook(), Jobs: q, AccessBlocked: blocker.Blocked, BlockingChanged: blocker.Invalidate},
-		SSO:   signOn})
+		SSO:   signOn, Federation: fedHandler})
 	if err != nil {
 		q.Close()
 		archives.Close()

@@ -48,6 +48,7 @@ const (
 	AuditPurged          = "audit.purged"
 	ChainSealed          = "audit.sealed" // the chain is sealed under the audit key from here on
 	SecurityRefused      = "security.refused"
+	FederationRefused    = "federation.refused" // a message of the federation protocol refused (docs/federation.md)
 )
 
 // Actor is who acts: a person of the establishment, the operator, an API
@@ -316,6 +317,7 @@ var actionLabels = map[string]string{
 	AuditPurged:          "Purge du journal d'audit",
 	ChainSealed:          "Scellement du journal d'audit",
 	SecurityRefused:      "Refus pour raison de sécurité",
+	FederationRefused:    "Message de fédération refusé",
 	// Actions the capability packages record under their own codes.
 	"signin.sso":           "Connexion par authentification unique",
 	"signin.sso_refused":   "Connexion par authentification unique refusée",

@@ -84,6 +84,8 @@ const (
 	OperatorRetention Action = "operator.retention"
 	OperatorPrivacy   Action = "operator.privacy"
 	OperatorSSO       Action = "operator.sso" // which single sign-on providers each establishment uses
+	// OperatorFederation: the instance's identity and its declared peers.
+	OperatorFederation Action = "operator.federation"
 )
 
 var (
@@ -142,14 +144,15 @@ var establishmentPolicy = map[Action][]sillage.Role{
 // operatorPolicy lists what the instance's operator may do: changeover,
 // jobs, configuration, aggregated counts — never a record's content.
 var operatorPolicy = map[Action]bool{
-	OperatorHome:      true,
-	OperatorKind:      true,
-	OperatorRollover:  true,
-	OperatorJobs:      true,
-	OperatorAudit:     true,
-	OperatorRetention: true,
-	OperatorPrivacy:   true,
-	OperatorSSO:       true,
+	OperatorHome:       true,
+	OperatorKind:       true,
+	OperatorRollover:   true,
+	OperatorJobs:       true,
+	OperatorAudit:      true,
+	OperatorRetention:  true,
+	OperatorPrivacy:    true,
+	OperatorSSO:        true,
+	OperatorFederation: true,
 }
 
 // Principal is who makes a request.

@@ -54,13 +54,20 @@ type Config struct {
 	MetricsFrom        []netip.Prefix // who may read /metrics without the token, by connection address (SILLAGE_METRICS_FROM)
 	DefaultIDKeyCreate bool           // create the key file when it is missing (embedded default only)
 
-	AuditKeyFile                 string        // SILLAGE_AUDIT_KEY_FILE: seals the audit chains (HMAC), outside the database
-	AuditSigningKeyFile          string        // SILLAGE_AUDIT_SIGNING_KEY_FILE: signs the audit checkpoints (Ed25519 seed)
-	DefaultAuditKeyCreate        bool          // create the audit key file when missing (embedded default only)
-	DefaultAuditSigningKeyCreate bool          // create the signing key file when missing (embedded default only)
-	APITokenLifetime             time.Duration // SILLAGE_API_TOKEN_DAYS: an API token expires after this
-	MetricsToken                 string        // SILLAGE_METRICS_TOKEN: bearer token that opens /metrics (secret)
-	MetricsAddr                  string        // SILLAGE_METRICS_ADDR: /metrics on its own listen address only
+	AuditKeyFile                 string // SILLAGE_AUDIT_KEY_FILE: seals the audit chains (HMAC), outside the database
+	AuditSigningKeyFile          string // SILLAGE_AUDIT_SIGNING_KEY_FILE: signs the audit checkpoints (Ed25519 seed)
+	DefaultAuditKeyCreate        bool   // create the audit key file when missing (embedded default only)
+	DefaultAuditSigningKeyCreate bool   // create the signing key file when missing (embedded default only)
+	// SigningKeyFile (SILLAGE_SIGNING_KEY_FILE) is the instance's signing
+	// identity (Ed25519 seed): it signs passports and federation messages.
+	SigningKeyFile          string
+	DefaultSigningKeyCreate bool // create it when missing (embedded default only)
+	// FederationKeyFile (SILLAGE_FEDERATION_KEY_FILE) is the federation's
+	// key, received from the federation's operator; "" : federation off.
+	FederationKeyFile string
+	APITokenLifetime  time.Duration // SILLAGE_API_TOKEN_DAYS: an API token expires after this
+	MetricsToken      string        // SILLAGE_METRICS_TOKEN: bearer token that opens /metrics (secret)
+	MetricsAddr       string        // SILLAGE_METRICS_ADDR: /metrics on its own listen address only
 	// SSOFile (SILLAGE_SSO_FILE) describes the single sign-on providers
 	// (JSON, docs/sso.md); "" : none, passwords only.
 	SSOFile string
@@ -142,6 +149,8 @@ var envVars = []envVar{
 	{"SILLAGE_RETENTION_AUDIT_MONTHS", intVar(func(c *Config) *int { return &c.Retention.AuditMonths })},
 	{"SILLAGE_AUDIT_KEY_FILE", func(c *Config, s string) error { c.AuditKeyFile = s; return nil }},
 	{"SILLAGE_AUDIT_SIGNING_KEY_FILE", func(c *Config, s string) error { c.AuditSigningKeyFile = s; return nil }},
+	{"SILLAGE_SIGNING_KEY_FILE", func(c *Config, s string) error { c.SigningKeyFile = s; return nil }},
+	{"SILLAGE_FEDERATION_KEY_FILE", func(c *Config, s string) error { c.FederationKeyFile = strings.TrimSpace(s); return nil }},
 	{"SILLAGE_METRICS_TOKEN", func(c *Config, s string) error { c.MetricsToken = strings.TrimSpace(s); return nil }},
 	{"SILLAGE_METRICS_ADDR", func(c *Config, s string) error { c.MetricsAddr = strings.TrimSpace(s); return nil }},
 	{"SILLAGE_API_TOKEN_DAYS", func(c *Config, s string) error {
@@ -256,6 +265,9 @@ func (c *Config) UseDataDir(dir string) {
 	if c.DefaultAuditSigningKeyCreate {
 		c.AuditSigningKeyFile, c.DefaultAuditSigningKeyCreate = "", false
 	}
+	if c.DefaultSigningKeyCreate {
+		c.SigningKeyFile, c.DefaultSigningKeyCreate = "", false
+	}
 }
 
 func (c *Config) Validate() error {
@@ -279,6 +291,10 @@ func (c *Config) Validate() error {
 	if c.AuditSigningKeyFile == "" {
 		c.AuditSigningKeyFile = filepath.Join(c.DataDir, "audit-signing-key")
 		c.DefaultAuditSigningKeyCreate = true
+	}
+	if c.SigningKeyFile == "" {
+		c.SigningKeyFile = filepath.Join(c.DataDir, "signing-key")
+		c.DefaultSigningKeyCreate = true
 	}
 	if c.APITokenLifetime < 24*time.Hour {
 		return sillage.Errorf(sillage.KindInvalid, "la durée de vie des jetons d'API doit être d'au moins un jour")
@@ -418,6 +434,8 @@ func (c *Config) Settings() []Setting {
 		{"fichier de la clé du journal d'audit", "SILLAGE_AUDIT_KEY_FILE", c.AuditKeyFile},
 		{"fichier de la clé de signature des points de contrôle", "SILLAGE_AUDIT_SIGNING_KEY_FILE", c.AuditSigningKeyFile},
 		{"fichier de la clé de chiffrement des fichiers sensibles", "SILLAGE_SECRETS_KEY_FILE", c.SecretsKeyFile},
+		{"fichier de la clé de signature de l'instance", "SILLAGE_SIGNING_KEY_FILE", c.SigningKeyFile},
+		{"fichier de la clé de fédération", "SILLAGE_FEDERATION_KEY_FILE", orNone(c.FederationKeyFile, "aucun (fédération désactivée)")},
 		{"conservation des listes d'identifiants", "SILLAGE_CREDENTIAL_LIST_DAYS", count(c.CredentialListDays, "jour", "jours")},
 		{"adresse d'écoute", "SILLAGE_ADDR", c.Addr},
 		{"URL publique", "SILLAGE_BASE_URL", c.BaseURL},

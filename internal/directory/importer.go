@@ -31,6 +31,10 @@ const DefaultMaxRejectShare = 0.20
 type Importer struct {
 	Store   *store.Store
 	Keyring ident.Keyring
+	// Federation is the federation key (docs/federation.md): when it holds
+	// a version, an import holding a student's INE also stores the
+	// student's federation hash under every version. Zero: federation off.
+	Federation ident.Keyring
 	// MassDeactivation is the share of the active persons of one kind a
 	// complete file may deactivate without confirmation (0: the default).
 	MassDeactivation float64

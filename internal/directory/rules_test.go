@@ -482,6 +482,8 @@ func TestPrivacyNoINE(t *testing.T) {
 		var logs bytes.Buffer
 		e := newEnv(t, st, clock)
 		e.im.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		// With a federation key: its hashes are stored too, never the INE.
+		e.im.Federation = fedKeyring(t, 1, 2)
 		e.establishment(scenarioUAI, sillage.KindLP)
 		e.establishment("0860001J", sillage.KindEcole)
 		ctx := context.Background()
@@ -532,7 +534,7 @@ func TestPrivacyNoINE(t *testing.T) {
 				}
 			}
 		}
-		if len(reports) < 10 || !strings.Contains(texts[len(texts)-1], "v1:") {
+		if len(reports) < 10 || !strings.Contains(texts[len(texts)-1], "v1:") || !strings.Contains(texts[len(texts)-1], "f2:") {
 			t.Fatalf("the scenario did too little: %d reports", len(reports))
 		}
 		// At rest: the database files (or tables) and the importer's

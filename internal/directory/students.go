@@ -43,13 +43,14 @@ const (
 
 // studentIn is a student as a file gives it.
 type studentIn struct {
-	loc      string          // where in the file, for rejects
-	s        sillage.Student // the file's values (Unqid and INEStatus from setINE)
-	unqids   []string        // the unqid under every key version, for matching
-	division string          // division code
-	divLabel string          // division label for a new division ("": the code)
-	groups   []string        // option group codes
-	exited   bool            // DATE_SORTIE is past: the student has left
+	loc       string          // where in the file, for rejects
+	s         sillage.Student // the file's values (Unqid and INEStatus from setINE)
+	unqids    []string        // the unqid under every key version, for matching
+	fedHashes []string        // the federation hash under every federation key version
+	division  string          // division code
+	divLabel  string          // division label for a new division ("": the code)
+	groups    []string        // option group codes
+	exited    bool            // DATE_SORTIE is past: the student has left
 	// ineReason says why the INE is not used, when more precise than the
 	// status (a wrong check letter); never the INE itself.
 	ineReason string
@@ -64,6 +65,8 @@ type studentIn struct {
 	// versionsChanged: the file's unqid versions differ from the stored
 	// ones (person_unqids), replaced at write time.
 	versionsChanged bool
+	// fedChanged: the file's federation hashes differ from the stored ones.
+	fedChanged bool
 }
 
 func (in *studentIn) name() string { return in.s.FullName() }
@@ -90,6 +93,12 @@ func (t *txn) setINE(in *studentIn, ine ident.INE, err error) error {
 		return nil
 	}
 	in.unqids, in.s.Unqid, in.s.INEStatus = unqids, unqids[0], sillage.INEValid
+	if t.im.Federation.Version() > 0 {
+		// The same INE, already checked: no error but a missing key.
+		if in.fedHashes, err = t.im.Federation.FederationHashes(ine); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -193,6 +202,12 @@ func (t *txn) planStudents(ins []*studentIn, complete bool) (*studentPlan, error
 	versions, err := t.tx.Imports().ListPersonUnqids(t.ctx, t.uai)
 	if err != nil {
 		return nil, err
+	}
+	var fedStored map[int64][]string
+	if t.im.Federation.Version() > 0 {
+		if fedStored, err = t.tx.Imports().ListFederationHashes(t.ctx, t.uai); err != nil {
+			return nil, err
+		}
 	}
 	bySIECLE := make(map[string]*sillage.Student, len(existing))
 	byAAF := map[string]*sillage.Student{}
@@ -400,6 +415,9 @@ func (t *txn) planStudents(ins []*studentIn, complete bool) (*studentPlan, error
 			} else {
 				in.versionsChanged = !sameSet(versions[cur.ID], in.unqids)
 			}
+		}
+		if len(in.fedHashes) > 0 && in.fields&fINE != 0 {
+			in.fedChanged = cur == nil || !sameSet(fedStored[cur.ID], in.fedHashes)
 		}
 		// Division: present students create theirs; a student who
 		// left keeps a division only if it exists.
@@ -729,12 +747,22 @@ func (p *studentPlan) insert(t *txn) error {
 // (created) or of the others, where the file's differ.
 func (p *studentPlan) writeVersions(t *txn, created bool) error {
 	var sets []sillage.PersonUnqids
+	var fed []sillage.PersonFederationHashes
 	for _, in := range p.ins {
-		if in.versionsChanged && in.created == created && in.op != opDelete {
+		if in.created != created || in.op == opDelete {
+			continue
+		}
+		if in.versionsChanged {
 			sets = append(sets, sillage.PersonUnqids{PersonID: in.next.ID, Unqids: in.unqids})
 		}
+		if in.fedChanged {
+			fed = append(fed, sillage.PersonFederationHashes{PersonID: in.next.ID, Hashes: in.fedHashes})
+		}
 	}
-	return t.tx.Imports().ReplacePersonUnqids(t.ctx, t.uai, sets)
+	if err := t.tx.Imports().ReplacePersonUnqids(t.ctx, t.uai, sets); err != nil {
+		return err
+	}
+	return t.tx.Imports().ReplaceFederationHashes(t.ctx, t.uai, fed)
 }
 
 // finish writes the updates, (de)activations with their index entries and

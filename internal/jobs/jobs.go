@@ -40,6 +40,7 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/blob"
+	"github.com/sillage/sillage/internal/federation"
 	"github.com/sillage/sillage/internal/sealbox"
 	"github.com/sillage/sillage/internal/store"
 )
@@ -135,6 +136,10 @@ type Config struct {
 	CredentialListDays int
 	// Failpoint is passed to the runs (tests only).
 	Failpoint func(step string) error
+	// Federation, when set, asks the peer instances for the records of
+	// the new students no establishment of this instance sends, after
+	// every transfer run (docs/federation.md, « Protocole »).
+	Federation *federation.Node
 	// Extensions are the other capabilities' jobs run by this queue's
 	// workers (and enqueued through it: River refuses a kind it has no
 	// worker for).

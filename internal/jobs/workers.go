@@ -42,6 +42,20 @@ func (w *transferWorker) Work(ctx context.Context, job *river.Job[TransferArgs])
 			"pending", len(rep.Pending), "settled", len(rep.Settled), "elapsed", rep.Elapsed)
 		_ = river.RecordOutput(ctx, summary)
 	}
+	if err != nil || cfg.Federation == nil {
+		return err
+	}
+	// Then the students no establishment here sends: asked of the peer
+	// instances (what fails is retried by the next run).
+	frep, err := cfg.Federation.Run(ctx)
+	if frep != nil {
+		cfg.Logger.Info("federation run", "asked", frep.Asked, "imported", frep.Imported, "pending", frep.Pending,
+			"impossible", frep.Impossible, "receipts", frep.Receipts, "failed", frep.Failed)
+		if rep != nil {
+			_ = river.RecordOutput(ctx, fmt.Sprintf("%d transféré(s), %d impossible(s), %d en attente, %d installé(s) ; fédération : %d reçu(s), %d demande(s), %d échec(s)",
+				len(rep.Transferred), len(rep.Impossible), len(rep.Pending), len(rep.Settled), frep.Imported, frep.Asked, frep.Failed))
+		}
+	}
 	return err
 }
 

@@ -24,15 +24,18 @@ import (
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/ident"
 	"github.com/sillage/sillage/internal/sealbox"
+	"github.com/sillage/sillage/internal/signing"
 	"github.com/sillage/sillage/internal/store"
 )
 
 // The registry names of the instance's keys.
 const (
-	IDKey           = "id-key"            // the INE hashing key
-	AuditKey        = "audit-key"         // seals the audit chains (HMAC)
-	AuditSigningKey = "audit-signing-key" // signs the audit checkpoints (Ed25519 seed)
-	SecretsKey      = "secrets-key"       // seals the files kept with secrets or INEs (sealbox)
+	IDKey           = "id-key"             // the INE hashing key
+	AuditKey        = "audit-key"          // seals the audit chains (HMAC)
+	AuditSigningKey = "audit-signing-key"  // signs the audit checkpoints (Ed25519 seed)
+	SigningKey      = signing.RegistryName // the instance's signing identity (Ed25519 seed)
+	FederationKey   = "federation-key"     // the federation's INE hashing key, shared by its instances
+	SecretsKey      = "secrets-key"        // seals the files kept with secrets or INEs (sealbox)
 )
 
 // labels name the keys in messages.
@@ -41,6 +44,8 @@ var labels = map[string]string{
 	AuditKey:        "la clé du journal d'audit",
 	AuditSigningKey: "la clé de signature des points de contrôle",
 	SecretsKey:      "la clé de chiffrement des fichiers sensibles",
+	SigningKey:      "la clé de signature de l'instance",
+	FederationKey:   "la clé de fédération",
 }
 
 // losses say what a new key in place of a lost one would break.
@@ -49,6 +54,8 @@ var losses = map[string]string{
 	AuditKey:        "le journal d'audit déjà écrit ne pourrait plus être vérifié",
 	AuditSigningKey: "les points de contrôle déjà exportés ne pourraient plus être vérifiés",
 	SecretsKey:      "les fichiers chiffrés par les autres serveurs ou avant la perte (listes d'identifiants, fichiers d'initialisation, imports en attente) ne s'ouvriraient plus",
+	SigningKey:      "les passeports déjà remis ne pourraient plus être vérifiés et chaque instance partenaire devrait déclarer la nouvelle clé",
+	FederationKey:   "les élèves ne seraient plus reconnus d'une instance à l'autre",
 }
 
 // loss says what replacing a key would break.
@@ -404,4 +411,39 @@ func ReplaceSecretsKey(ctx context.Context, st *store.Store, file string) (*seal
 		return nil, 0, err
 	}
 	return box, int(retired), nil
+}
+
+// LoadSigningKey returns the instance's signer (its Ed25519 identity),
+// checked against the registry like every key: created on first use only
+// for the embedded default while the database knows no version.
+func LoadSigningKey(ctx context.Context, st *store.Store, file string, mayCreate bool) (*signing.Signer, error) {
+	kr, err := LoadKey(ctx, st, SigningKey, file, signing.KeyFileHeader, mayCreate)
+	if err != nil {
+		return nil, fmt.Errorf("clé de signature de l'instance : %w", err)
+	}
+	return signing.NewSigner(kr)
+}
+
+// LoadFederationKey returns the federation key, or a zero keyring when
+// file is "" (federation off). It is never created: the federation's
+// operator distributes it. An instance whose database knows a version
+// refuses to go on without the file (its students' federation hashes
+// would silently stop being computed).
+func LoadFederationKey(ctx context.Context, st *store.Store, file string) (ident.Keyring, error) {
+	if file == "" {
+		known, err := Active(ctx, st, FederationKey)
+		if err != nil {
+			return ident.Keyring{}, err
+		}
+		if len(known) > 0 {
+			return ident.Keyring{}, sillage.Errorf(sillage.KindUnavailable,
+				"la base connaît %s (%d version(s)) mais SILLAGE_FEDERATION_KEY_FILE n'est pas renseigné : indiquez le fichier reçu de l'opérateur de la fédération", Label(FederationKey), len(known))
+		}
+		return ident.Keyring{}, nil
+	}
+	kr, err := LoadKey(ctx, st, FederationKey, file, "", false)
+	if err != nil {
+		return ident.Keyring{}, fmt.Errorf("clé de fédération : %w", err)
+	}
+	return kr, nil
 }

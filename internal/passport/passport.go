@@ -2,16 +2,17 @@
 // professionnel", transfer.md 8 and privacy.md "rights of the people") as
 // one ZIP: a readable PDF of the evaluations and professional situations,
 // every file attached to the sheets, and the same data as records JSON
-// (docs/records-json.md) for portability.
+// (docs/records-json.md) for portability, signed by the instance
+// (internal/signedzip) so that anyone can check where it comes from.
 //
 // The ZIP is streamed: the database is read once, then the archive is
 // written entry by entry to the destination, the attached files copied
 // from the blob store through one fixed buffer, so memory does not grow
-// with the size of the files.
+// with the size of the files (the PDF and the JSON are built in memory).
 package passport
 
 import (
-	"archive/zip"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -24,6 +25,8 @@ import (
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/blob"
 	"github.com/sillage/sillage/internal/records"
+	"github.com/sillage/sillage/internal/signedzip"
+	"github.com/sillage/sillage/internal/signing"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -42,6 +45,10 @@ type Options struct {
 	// legal guardians and the administrator see it; a director does not
 	// (privacy.md: names and results only).
 	BirthDate bool
+	// Signer signs the archive's manifest (required); Issuer names the
+	// instance in it.
+	Signer *signing.Signer
+	Issuer signedzip.Issuer
 }
 
 // Write streams the full record of a student of an establishment as a ZIP
@@ -65,69 +72,52 @@ func Write(ctx context.Context, st *store.Store, blobs blob.Store, uai sillage.U
 		paths[f.att.ID] = f.path
 	}
 
-	zw := zip.NewWriter(w)
-	entry := func(name string, method uint16, modified time.Time) (io.Writer, error) {
-		return zw.CreateHeader(&zip.FileHeader{Name: name, Method: method, Modified: modified.UTC()})
-	}
-	ew, err := entry(ReadmeName, zip.Deflate, now)
-	if err != nil {
-		return err
-	}
-	if _, err := io.WriteString(ew, readme(recs, sr, now, len(files))); err != nil {
-		return err
-	}
-	ew, err = entry(PDFName, zip.Deflate, now)
-	if err != nil {
-		return err
-	}
-	if err := writePDF(ew, recs, sr, paths, now, opts.BirthDate); err != nil {
-		return err
-	}
-	ew, err = entry(JSONName, zip.Deflate, now)
-	if err != nil {
+	// The PDF and the JSON are small beside the files: built in memory,
+	// the files streamed from the blob store.
+	var pdf, js bytes.Buffer
+	if err := writePDF(&pdf, recs, sr, paths, now, opts.BirthDate); err != nil {
 		return err
 	}
 	one := *recs
 	one.Students = []records.StudentRecord{*sr}
-	if err := records.Encode(ew, records.ToFile(&one, records.ExportOptions{Paths: paths, Now: now, BirthDate: opts.BirthDate})); err != nil {
+	if err := records.Encode(&js, records.ToFile(&one, records.ExportOptions{Paths: paths, Now: now, BirthDate: opts.BirthDate})); err != nil {
 		return err
 	}
-	buf := make([]byte, 64<<10)
+	entries := []signedzip.File{
+		{Name: ReadmeName, Content: []byte(readme(recs, sr, now, len(files)))},
+		{Name: PDFName, Content: pdf.Bytes()},
+		{Name: JSONName, Content: js.Bytes()},
+	}
 	var missing []string
 	for _, f := range files {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		src, err := blobs.Open(f.att.SHA256)
-		if sillage.KindOf(err) == sillage.KindNotFound {
-			missing = append(missing, f.path)
-			continue
-		}
-		if err != nil {
-			return err
-		}
 		// The files are PDF or ZIP, compressed already: stored as they are.
-		ew, err := entry(f.path, zip.Store, f.att.UploadedAt)
-		if err == nil {
-			// Hide WriterTo so the one buffer is used for every file.
-			_, err = io.CopyBuffer(ew, struct{ io.Reader }{src}, buf)
-		}
-		src.Close()
-		if err != nil {
-			return fmt.Errorf("copie de %s : %w", f.path, err)
-		}
+		entries = append(entries, signedzip.File{Name: f.path, Modified: f.att.UploadedAt, Store: true, Open: func() (io.ReadCloser, error) {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			src, err := blobs.Open(f.att.SHA256)
+			if sillage.KindOf(err) == sillage.KindNotFound {
+				missing = append(missing, f.path)
+				return nil, signedzip.ErrSkip
+			}
+			return src, err
+		}})
 	}
-	if len(missing) > 0 {
-		ew, err := entry(MissingName, zip.Deflate, now)
-		if err != nil {
-			return err
+	entries = append(entries, signedzip.File{Name: MissingName, Open: func() (io.ReadCloser, error) {
+		if len(missing) == 0 {
+			return nil, signedzip.ErrSkip
 		}
-		fmt.Fprintln(ew, "Ces fichiers joints n'ont pas pu être relus sur le serveur ; signalez-le à l'administrateur de l'établissement :")
+		var b strings.Builder
+		fmt.Fprintln(&b, "Ces fichiers joints n'ont pas pu être relus sur le serveur ; signalez-le à l'administrateur de l'établissement :")
 		for _, m := range missing {
-			fmt.Fprintln(ew, "- "+m)
+			fmt.Fprintln(&b, "- "+m)
 		}
-	}
-	return zw.Close()
+		return io.NopCloser(strings.NewReader(b.String())), nil
+	}})
+	// Signed by the instance (MANIFEST.json, MANIFEST.sig): anyone can
+	// check it with `sillage verify` or the instance's /verifier page.
+	_, err = signedzip.Write(w, opts.Signer, signedzip.Meta{Purpose: signedzip.PurposePassport, Issuer: opts.Issuer, IssuedAt: now}, entries)
+	return err
 }
 
 type placedFile struct {

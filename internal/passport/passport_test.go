@@ -15,8 +15,11 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/blob"
+	"github.com/sillage/sillage/internal/ident"
 	"github.com/sillage/sillage/internal/passport"
 	"github.com/sillage/sillage/internal/records"
+	"github.com/sillage/sillage/internal/signedzip"
+	"github.com/sillage/sillage/internal/signing"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/store/storetest"
 )
@@ -125,12 +128,26 @@ func build(tb testing.TB, st *store.Store, blobsDir string, nEval, resultsPer, n
 	return out
 }
 
+var testSigner = func() *signing.Signer {
+	kr, err := ident.NewKeyring(map[int][]byte{1: bytes.Repeat([]byte{3}, 32)})
+	if err != nil {
+		panic(err)
+	}
+	s, err := signing.NewSigner(kr)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}()
+
+var testIssuer = signedzip.Issuer{ID: "sillage-test", URL: "https://sillage.example"}
+
 func TestWrite(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store, _ *storetest.Clock) {
 		ctx := context.Background()
 		b := build(t, st, t.TempDir(), 3, 5, 2, 2, 4096)
 		var buf bytes.Buffer
-		if err := passport.Write(ctx, st, b.blobs, uai, b.student.ID, &buf, passport.Options{BirthDate: true}); err != nil {
+		if err := passport.Write(ctx, st, b.blobs, uai, b.student.ID, &buf, passport.Options{BirthDate: true, Signer: testSigner, Issuer: testIssuer}); err != nil {
 			t.Fatal(err)
 		}
 		zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
@@ -154,9 +171,18 @@ func TestWrite(t *testing.T) {
 		}
 		wantNames := []string{passport.ReadmeName, passport.PDFName, passport.JSONName,
 			"fichiers/01-Situation 2 _ installer _ dépanner/compte-rendu.pdf", "fichiers/01-Situation 2 _ installer _ dépanner/compte-rendu (2).pdf",
-			"fichiers/02-Situation 1 _ installer _ dépanner/compte-rendu.pdf", "fichiers/02-Situation 1 _ installer _ dépanner/compte-rendu (2).pdf"}
+			"fichiers/02-Situation 1 _ installer _ dépanner/compte-rendu.pdf", "fichiers/02-Situation 1 _ installer _ dépanner/compte-rendu (2).pdf",
+			signedzip.ManifestName, signedzip.SignatureName}
 		if fmt.Sprint(names) != fmt.Sprint(wantNames) {
 			t.Fatalf("entries:\n got %q\nwant %q", names, wantNames)
+		}
+		// Signed by the instance: verifiable with its keys, and by nothing else.
+		m, err := signedzip.Verify(bytes.NewReader(buf.Bytes()), int64(buf.Len()), testSigner.PublicKeys())
+		if err != nil || m.Purpose != signedzip.PurposePassport || m.Issuer != testIssuer || len(m.Files) != len(wantNames)-2 {
+			t.Fatalf("signed passport: %v %+v", err, m)
+		}
+		if err := passport.Write(ctx, st, b.blobs, uai, b.student.ID, io.Discard, passport.Options{}); err == nil {
+			t.Fatal("a passport without the instance's signing key was written")
 		}
 		if !bytes.HasPrefix(entries[passport.PDFName], []byte("%PDF-")) || !bytes.Contains(entries[passport.PDFName], []byte("%%EOF")) {
 			t.Error("livret.pdf is not a PDF")
@@ -210,7 +236,7 @@ func TestWriteOtherEstablishmentAndMissingFile(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	err := passport.Write(ctx, st, b.blobs, "0010856A", b.student.ID, io.Discard, passport.Options{})
+	err := passport.Write(ctx, st, b.blobs, "0010856A", b.student.ID, io.Discard, passport.Options{Signer: testSigner, Issuer: testIssuer})
 	if sillage.KindOf(err) != sillage.KindNotFound {
 		t.Fatalf("another establishment's student: %v", err)
 	}
@@ -221,14 +247,17 @@ func TestWriteOtherEstablishmentAndMissingFile(t *testing.T) {
 		}
 	}
 	var buf bytes.Buffer
-	if err := passport.Write(ctx, st, b.blobs, uai, b.student.ID, &buf, passport.Options{BirthDate: true}); err != nil {
+	if err := passport.Write(ctx, st, b.blobs, uai, b.student.ID, &buf, passport.Options{BirthDate: true, Signer: testSigner, Issuer: testIssuer}); err != nil {
 		t.Fatal(err)
 	}
 	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	last := zr.File[len(zr.File)-1]
+	last := zr.File[len(zr.File)-3] // then MANIFEST.json, MANIFEST.sig
+	if _, err := signedzip.Verify(bytes.NewReader(buf.Bytes()), int64(buf.Len()), testSigner.PublicKeys()); err != nil {
+		t.Fatalf("a passport with missing files is still signed: %v", err)
+	}
 	if last.Name != passport.MissingName {
 		t.Fatalf("last entry %s, want %s", last.Name, passport.MissingName)
 	}
@@ -268,7 +297,7 @@ func BenchmarkWrite(b *testing.B) {
 			n := 0
 			for b.Loop() {
 				cw := &countWriter{}
-				if err := passport.Write(ctx, st, bt.blobs, uai, bt.student.ID, cw, passport.Options{}); err != nil {
+				if err := passport.Write(ctx, st, bt.blobs, uai, bt.student.ID, cw, passport.Options{Signer: testSigner, Issuer: testIssuer}); err != nil {
 					b.Fatal(err)
 				}
 				total = cw.n
@@ -316,7 +345,7 @@ func TestBirthDateForWhomItMayConcern(t *testing.T) {
 			}
 			return out
 		}
-		with, without := entries(passport.Options{BirthDate: true}), entries(passport.Options{})
+		with, without := entries(passport.Options{BirthDate: true, Signer: testSigner, Issuer: testIssuer}), entries(passport.Options{Signer: testSigner, Issuer: testIssuer})
 		if !bytes.Contains(with[passport.JSONName], []byte(`"2009-03-14"`)) {
 			t.Error("the birth date is missing from the JSON asked with it")
 		}
@@ -336,7 +365,7 @@ func TestBirthDateForWhomItMayConcern(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if unknown := entries(passport.Options{BirthDate: true}); !bytes.Equal(unknown[passport.PDFName], without[passport.PDFName]) {
+		if unknown := entries(passport.Options{BirthDate: true, Signer: testSigner, Issuer: testIssuer}); !bytes.Equal(unknown[passport.PDFName], without[passport.PDFName]) {
 			t.Error("the PDF without the birth date differs from the PDF of a student whose birth date is unknown")
 		}
 	})

@@ -26,6 +26,17 @@ type ImportRequest struct {
 	// file named only by its sha256 is looked for). Nil refuses files.
 	Blobs  blob.Store
 	Limits FileLimits
+	// EvaluationAuthorID, when set, authors every evaluation created (a
+	// federated transfer: the destination's generic user "ancien
+	// établissement", as a transfer inside the instance does).
+	EvaluationAuthorID int64
+	// KeepAuthorNames keeps, on a sheet whose evaluating teacher is not a
+	// person of the establishment, the teacher's name (a record that comes
+	// from another instance), instead of recording it without author.
+	KeepAuthorNames bool
+	// RequireAll refuses the whole import when any item is rejected (a
+	// federated transfer: nothing may be left behind).
+	RequireAll bool
 }
 
 // Report is what an import did (or, in a dry run, would do), and every item
@@ -122,22 +133,45 @@ func step(name string) error {
 func Import(ctx context.Context, st *store.Store, req ImportRequest, r io.Reader) (*Report, error) {
 	rep := &Report{DryRun: req.DryRun, Rejected: []Rejection{}, Warnings: []Rejection{}}
 	err := st.Write(ctx, func(tx *store.Tx) error {
-		*rep = Report{DryRun: req.DryRun, Rejected: []Rejection{}, Warnings: []Rejection{}}
-		im := &importer{ctx: ctx, tx: tx, req: req, rep: rep}
-		if err := im.run(r); err != nil {
+		var err error
+		rep, err = ImportTx(ctx, tx, req, r)
+		if err != nil {
 			return err
 		}
 		if req.DryRun {
 			return errDryRun
 		}
-		if err := step("journal"); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, req.UAI, req.Actor, audit.RecordsImported, "",
-			fmt.Sprintf("%d élève(s) ; évaluations : %d créée(s) ; résultats : %d ajouté(s), %d modifié(s) ; fiches : %d créée(s), %d modifiée(s) ; fichiers : %d ; %d rejet(s)",
-				rep.Students, rep.EvaluationsCreated, rep.ResultsAdded, rep.ResultsChanged, rep.SheetsCreated, rep.SheetsUpdated, rep.FilesAdded, len(rep.Rejected)))
+		return nil
 	})
 	if err != nil && !errors.Is(err, errDryRun) {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// ImportTx is Import inside the caller's transaction, audit entry
+// included (a dry run writes nothing of its own but leaves the rollback to
+// the caller). With RequireAll, a rejected item fails the whole import.
+func ImportTx(ctx context.Context, tx *store.Tx, req ImportRequest, r io.Reader) (*Report, error) {
+	rep := &Report{DryRun: req.DryRun, Rejected: []Rejection{}, Warnings: []Rejection{}}
+	im := &importer{ctx: ctx, tx: tx, req: req, rep: rep}
+	if err := im.run(r); err != nil {
+		return nil, err
+	}
+	if req.RequireAll && len(rep.Rejected) > 0 {
+		x := rep.Rejected[0]
+		return nil, sillage.Errorf(sillage.KindInvalid, "%d élément(s) refusé(s), dont %s : %s ; rien n'a été importé", len(rep.Rejected), x.Position, x.Reason)
+	}
+	if req.DryRun {
+		return rep, nil
+	}
+	if err := step("journal"); err != nil {
+		return nil, err
+	}
+	err := audit.Record(ctx, tx, req.UAI, req.Actor, audit.RecordsImported, "",
+		fmt.Sprintf("%d élève(s) ; évaluations : %d créée(s) ; résultats : %d ajouté(s), %d modifié(s) ; fiches : %d créée(s), %d modifiée(s) ; fichiers : %d ; %d rejet(s)",
+			rep.Students, rep.EvaluationsCreated, rep.ResultsAdded, rep.ResultsChanged, rep.SheetsCreated, rep.SheetsUpdated, rep.FilesAdded, len(rep.Rejected)))
+	if err != nil {
 		return nil, err
 	}
 	return rep, nil
@@ -496,6 +530,9 @@ func (im *importer) evaluation(pos, eleve string, st sillage.Student, e Evaluati
 	if err != nil {
 		return err
 	}
+	if im.req.EvaluationAuthorID != 0 {
+		au = authorEntry{id: im.req.EvaluationAuthorID}
+	}
 	key := strings.TrimSpace(e.Key)
 	ck := "k:" + key
 	if key == "" {
@@ -687,10 +724,13 @@ func (im *importer) sheet(pos, eleve string, st sillage.Student, s Sheet) error 
 		if err != nil {
 			return err
 		}
-		if au.warning != "" {
+		if au.warning != "" && !im.req.KeepAuthorNames {
 			im.warn(pos+".evaluation", eleve, "%s", au.warning)
 		}
 		sh.AuthorID, sh.Result, sh.Comment = au.id, v, strings.TrimSpace(s.Evaluation.Comment)
+		if au.id == 0 && im.req.KeepAuthorNames && s.Evaluation.Author != nil {
+			sh.AuthorName = strings.TrimSpace(s.Evaluation.Author.Name)
+		}
 	}
 	// Per-competence results (version 2): given, even empty, they replace
 	// the sheet's; absent, a found sheet keeps its own.
@@ -745,8 +785,14 @@ func (im *importer) sheet(pos, eleve string, st sillage.Student, s Sheet) error 
 			im.rep.SheetsUpdated++
 		}
 		sh.Attachments = old.Attachments
+		if err := im.keepAuthorName(sh); err != nil {
+			return err
+		}
 	case sillage.KindOf(err) == sillage.KindNotFound:
 		if err := tx.Records().CreateSheet(ctx, uai, &sh); err != nil {
+			return err
+		}
+		if err := im.keepAuthorName(sh); err != nil {
 			return err
 		}
 		if err := step("fiche"); err != nil {
@@ -840,6 +886,15 @@ func sameSheetResults(a, b []sillage.SheetResult) bool {
 		}
 	}
 	return true
+}
+
+// keepAuthorName writes the name of a sheet's evaluating teacher who is not
+// a person of the establishment (KeepAuthorNames).
+func (im *importer) keepAuthorName(sh sillage.Sheet) error {
+	if sh.AuthorID != 0 || sh.AuthorName == "" {
+		return nil
+	}
+	return im.tx.Records().SetSheetAuthorName(im.ctx, im.req.UAI, sh.ID, sh.AuthorName)
 }
 
 func sameSheet(a, b sillage.Sheet) bool {

@@ -56,8 +56,9 @@ func Fingerprint(pub ed25519.PublicKey) string {
 
 // Signer signs with the newest version of the instance's key.
 type Signer struct {
-	priv ed25519.PrivateKey
-	pubs []PublicKey // newest first
+	priv  ed25519.PrivateKey
+	privs []ed25519.PrivateKey // every version, in the order of pubs
+	pubs  []PublicKey          // newest first
 }
 
 // NewSigner derives the keys of every version of the seed file.
@@ -74,6 +75,7 @@ func NewSigner(kr ident.Keyring) (*Signer, error) {
 		priv := ed25519.NewKeyFromSeed(seed)
 		pub := priv.Public().(ed25519.PublicKey)
 		s.pubs = append(s.pubs, PublicKey{ID: Fingerprint(pub), Key: pub})
+		s.privs = append(s.privs, priv)
 		if v == kr.Version() {
 			s.priv = priv
 		}
@@ -110,6 +112,17 @@ func signed(purpose string, msg []byte) []byte {
 // "federation-request").
 func (s *Signer) Sign(purpose string, msg []byte) Signature {
 	return Signature{KeyID: s.pubs[0].ID, Value: ed25519.Sign(s.priv, signed(purpose, msg))}
+}
+
+// SignAll signs msg for purpose with every version of the key, newest
+// first: a peer that pinned an older key still recognises what the newest
+// signs (a rotation endorsed by the keys it replaces).
+func (s *Signer) SignAll(purpose string, msg []byte) []Signature {
+	out := make([]Signature, len(s.privs))
+	for i, priv := range s.privs {
+		out[i] = Signature{KeyID: s.pubs[i].ID, Value: ed25519.Sign(priv, signed(purpose, msg))}
+	}
+	return out
 }
 
 // Verify checks that sig is a signature of msg for purpose by one of keys

@@ -102,3 +102,19 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+func TestSignAll(t *testing.T) {
+	rotated := must(NewSigner(keyring(t, map[int]string{1: "a", 2: "b"})))
+	old := must(NewSigner(keyring(t, map[int]string{1: "a"})))
+	sigs := rotated.SignAll("federation-description", []byte("x"))
+	if len(sigs) != 2 || sigs[0].KeyID != rotated.KeyID() || sigs[1].KeyID != old.KeyID() {
+		t.Fatalf("SignAll: %+v", sigs)
+	}
+	// A peer that knows only the old key verifies the old key's signature.
+	if err := Verify(old.PublicKeys(), "federation-description", []byte("x"), sigs[1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(old.PublicKeys(), "federation-description", []byte("x"), sigs[0]); err == nil {
+		t.Fatal("the new key is unknown to the old instance's keys")
+	}
+}

@@ -148,7 +148,6 @@ func (tx Records) ListAllCompetences(ctx context.Context, uai sillage.UAI) ([]si
 		WHERE uai = $1 ORDER BY referential_id, position, code`, []any{uai}, scanCompetence)
 }
 
-
 const evaluationCols = `e.uai, e.id, e.title, e.date, e.level, e.diploma, e.referential_id, e.author_id,
 	COALESCE((SELECT p.last_name || ' ' || p.first_name FROM persons p WHERE p.uai = e.uai AND p.id = e.author_id), ''),
 	e.division_id, e.school_year, e.origin_uai, e.created_at, e.deleted_at, e.deleted_by, e.group_id`

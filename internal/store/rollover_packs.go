@@ -54,7 +54,8 @@ var packTree = map[string][]packChild{
 		{"group_managers", "person_id", false}, {"services", "teacher_id", false}, {"head_teachers", "teacher_id", false},
 		{"results", "student_id", false}, {"comments", "student_id", false}, {"sheets", "student_id", false}, {"documents", "student_id", false},
 		{"messages", "recipient_id", false}, {"lsu_periodic_reports", "student_id", false}, {"lsu_cycle_reports", "student_id", false},
-		{"class_space_rights", "person_id", false}, {"person_unqids", "person_id", false}, {"sso_links", "person_id", false}},
+		{"class_space_rights", "person_id", false}, {"person_unqids", "person_id", false}, {"sso_links", "person_id", false},
+		{"person_federation_hashes", "person_id", false}},
 }
 
 // packRank orders the restore: a row comes after the rows it refers to.
@@ -62,7 +63,7 @@ var packTree = map[string][]packChild{
 var packRank = map[string]int{
 	"divisions": 0, "groups": 0, "periods": 0, "class_spaces": 0, "import_reports": 0, "credential_lists": 0, "rollover_files": 0, "archives": 0,
 	"persons":       1,
-	"guardianships": 2, "group_members": 2, "group_managers": 2, "services": 2, "head_teachers": 2, "messages": 2, "person_unqids": 2, "sso_links": 2,
+	"guardianships": 2, "group_members": 2, "group_managers": 2, "services": 2, "head_teachers": 2, "messages": 2, "person_unqids": 2, "sso_links": 2, "person_federation_hashes": 2,
 	"class_space_rights": 2, "class_space_files": 2, "evaluations": 2, "sheets": 2, "documents": 2, "lsu_periodic_reports": 2,
 	"lsu_cycle_reports": 2, "lsu_programme_elements": 2,
 	"results": 3, "comments": 3, "evaluation_competences": 3, "attachments": 3, "lsu_subject_results": 3, "sheet_results": 3,

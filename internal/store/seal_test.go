@@ -86,6 +86,7 @@ func populate(t *testing.T, st *store.Store, uai sillage.UAI) *tenantA {
 			Unqid: "v1:ABC", MEF: "24732000000", Diploma: "24732000", DivisionID: a.division.ID}
 		must(tx.People().CreateStudent(ctx, uai, &a.student))
 		must(tx.Imports().ReplacePersonUnqids(ctx, uai, []sillage.PersonUnqids{{PersonID: a.student.ID, Unqids: []string{"v2:ABC", "v1:ABC"}}}))
+		must(tx.Imports().ReplaceFederationHashes(ctx, uai, []sillage.PersonFederationHashes{{PersonID: a.student.ID, Hashes: []string{"f1:ABC"}}}))
 		// A single sign-on provider (named like one of A's codes, so that
 		// the sealing test asks B for it) and an identity linked to the teacher.
 		must(tx.Accounts().SetSSOProviders(ctx, uai, []string{"P77"}))

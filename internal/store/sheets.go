@@ -214,3 +214,11 @@ func (tx Records) ListResultsOfSheet(ctx context.Context, uai sillage.UAI, sheet
 		JOIN competences c ON c.uai = r.uai AND c.id = r.competence_id
 		WHERE r.uai = $1 AND r.sheet_id = $2 ORDER BY c.position, c.id`, []any{uai, sheetID}, scanSheetResult)
 }
+
+// SetSheetAuthorName records the name of the teacher who evaluated a sheet
+// when they are not a person of the establishment (a record received from
+// another establishment keeps its evaluator by name): author_id 0.
+func (tx Records) SetSheetAuthorName(ctx context.Context, uai sillage.UAI, sheetID int64, name string) error {
+	_, err := tx.exec(ctx, `UPDATE sheets SET author_id = 0, author_name = $3 WHERE uai = $1 AND id = $2`, string(uai), sheetID, name)
+	return err
+}

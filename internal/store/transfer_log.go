@@ -11,7 +11,7 @@ import (
 )
 
 const transferLogCols = `l.id, l.at, l.origin_uai, l.dest_uai, l.origin_student_id, l.dest_student_id, l.done, l.final, l.reason,
-	l.dest_name, l.origin_initials, l.counts, l.manifest, COALESCE(o.name, ''), COALESCE(d.name, '')`
+	l.dest_name, l.origin_initials, l.counts, l.manifest, COALESCE(o.name, ''), COALESCE(d.name, ''), l.peer`
 
 const transferLogFrom = ` FROM transfer_log l LEFT JOIN establishments o ON o.uai = l.origin_uai LEFT JOIN establishments d ON d.uai = l.dest_uai`
 
@@ -19,7 +19,7 @@ func scanTransferLog(r scanner) (sillage.TransferLogEntry, error) {
 	var e sillage.TransferLogEntry
 	var o, d string
 	err := r.Scan(&e.ID, ts{&e.At}, &o, &d, &e.OriginStudentID, &e.DestStudentID, &e.Done, &e.Final, &e.Reason,
-		&e.DestName, &e.OriginInitials, &e.Counts, &e.Manifest, &e.OriginName, &e.DestEstab)
+		&e.DestName, &e.OriginInitials, &e.Counts, &e.Manifest, &e.OriginName, &e.DestEstab, &e.Peer)
 	e.OriginUAI, e.DestUAI = sillage.UAI(o), sillage.UAI(d)
 	return e, err
 }

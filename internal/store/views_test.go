@@ -16,10 +16,11 @@ type AllViews struct {
 	Livret
 	Rollover
 	Transfer
+	Federation
 	CrossTenant
 }
 
 // AllViewsOf returns every view of tx.
 func AllViewsOf(tx *Tx) *AllViews {
-	return &AllViews{tx.Accounts(), tx.Audit(), tx.Keys(), tx.Establishments(), tx.Imports(), tx.People(), tx.Records(), tx.Periods(), tx.Livret(), tx.Rollover(), tx.Transfer(), tx.CrossTenant()}
+	return &AllViews{tx.Accounts(), tx.Audit(), tx.Keys(), tx.Establishments(), tx.Imports(), tx.People(), tx.Records(), tx.Periods(), tx.Livret(), tx.Rollover(), tx.Transfer(), tx.Federation(), tx.CrossTenant()}
 }

@@ -28,6 +28,10 @@ func (r Reason) Label() string {
 		return "Données d'origine expirées (élève désactivé depuis trop longtemps)"
 	case ReasonDiplomaChanged:
 		return "Changement de diplôme"
+	case ReasonUnsupported:
+		return "Dossier non transférable entre instances pour l'instant (résultats par compétence des fiches)"
+	case ReasonAwaitingReceipt:
+		return "Dossier envoyé ; en attente de l'accusé de réception de la destination (l'autre instance détient le transfert)"
 	case "":
 		return ""
 	}

@@ -110,7 +110,7 @@ func LoadStatus(ctx context.Context, st *store.Store, uai sillage.UAI, f StatusF
 		for _, e := range out {
 			l := lineOf(e, false)
 			s.Outgoing = append(s.Outgoing, l)
-			if !e.Done {
+			if !e.Done && e.Reason != string(ReasonAwaitingReceipt) {
 				s.Impossible = append(s.Impossible, l)
 			}
 		}
@@ -125,6 +125,17 @@ func LoadStatus(ctx context.Context, st *store.Store, uai sillage.UAI, f StatusF
 		if err != nil {
 			return err
 		}
+		// Students whose record is asked of another instance: who holds it.
+		asked, err := tx.CrossTenant().ListFederationRequests(ctx, uai)
+		if err != nil {
+			return err
+		}
+		federated := map[int64]string{}
+		for _, q := range asked {
+			if r := federationPending(q); r != "" && federated[q.DestStudentID] == "" {
+				federated[q.DestStudentID] = r
+			}
+		}
 		for _, p := range pending {
 			if p.ImpossibleLog {
 				continue // in the impossible list, with its reason
@@ -136,6 +147,8 @@ func LoadStatus(ctx context.Context, st *store.Store, uai sillage.UAI, f StatusF
 			reason := PendingReason(active, p.PreviousUAI)
 			if p.EntryWaiting {
 				reason = "Dossier trouvé : transfert au prochain passage"
+			} else if r := federated[p.StudentID]; r != "" {
+				reason = r
 			}
 			s.Pending = append(s.Pending, PendingLine{StudentID: p.StudentID, Student: strings.TrimSpace(strings.ToUpper(p.LastName) + " " + p.FirstName),
 				Division: p.DivisionCode, EnteredAt: p.EnteredAt, PreviousUAI: p.PreviousUAI, PreviousName: p.PreviousName, Reason: reason})
@@ -161,6 +174,10 @@ func lineOf(e sillage.TransferLogEntry, incoming bool) Line {
 		if l.Student == "" {
 			l.Student = "[masqué]"
 		}
+	}
+	if e.Peer != "" {
+		// The other side is an establishment of a peer instance.
+		l.OtherName = peerName(e.Peer)
 	}
 	return l
 }

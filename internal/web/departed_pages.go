@@ -42,8 +42,12 @@ func (s *Server) departedPage(w http.ResponseWriter, r *http.Request, req *Reque
 // one ZIP; the download is audited before the first byte.
 func (s *Server) departedDownload(w http.ResponseWriter, r *http.Request, req *Request) error {
 	ctx := r.Context()
+	signer, issuer, err := s.identity(ctx) // the passport is signed by the instance
+	if err != nil {
+		return err
+	}
 	var p sillage.Person
-	err := s.store.Write(ctx, func(tx *store.Tx) (err error) {
+	err = s.store.Write(ctx, func(tx *store.Tx) (err error) {
 		if p, err = tx.People().GetPerson(ctx, req.P.UAI, req.P.PersonID); err != nil {
 			return err
 		}
@@ -54,7 +58,7 @@ func (s *Server) departedDownload(w http.ResponseWriter, r *http.Request, req *R
 	}
 	name := "livret-" + passport.Clean(strings.ToLower(p.LastName+"-"+p.FirstName), "eleve") + ".zip"
 	dw := &departedWriter{w: w, name: strings.ReplaceAll(name, " ", "-")}
-	err = passport.Write(ctx, s.store, s.blobs, req.P.UAI, req.P.PersonID, dw, passport.Options{BirthDate: true}) // their own
+	err = passport.Write(ctx, s.store, s.blobs, req.P.UAI, req.P.PersonID, dw, passport.Options{BirthDate: true, Signer: signer, Issuer: issuer}) // their own
 	if err != nil && dw.started {
 		s.log.Error("departed record download failed", "uai", req.P.UAI, "student", req.P.PersonID, "err", err)
 		return nil // the truncated archive tells the browser

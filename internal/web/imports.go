@@ -289,13 +289,18 @@ func (s *Server) importUpload(w http.ResponseWriter, r *http.Request, req *Reque
 	return s.renderImports(w, r, req, status, reports, token, aafRes)
 }
 
-// importer builds the importer of a request: the store and the INE key.
+// importer builds the importer of a request: the store, the INE key and
+// the federation key (zero: federation off).
 func (s *Server) importer(ctx context.Context) (*directory.Importer, error) {
 	kr, err := keyreg.LoadIDKey(ctx, s.store, s.cfg.IDKeyFile, s.cfg.DefaultIDKeyCreate)
 	if err != nil {
 		return nil, err
 	}
-	return &directory.Importer{Store: s.store, Keyring: kr, MassDeactivation: s.cfg.MassDeactivation, MaxExpanded: s.cfg.MaxImport, Log: s.log,
+	fed, err := keyreg.LoadFederationKey(ctx, s.store, s.cfg.FederationKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	return &directory.Importer{Store: s.store, Keyring: kr, Federation: fed, MassDeactivation: s.cfg.MassDeactivation, MaxExpanded: s.cfg.MaxImport, Log: s.log,
 		QueueTransfer: s.hooks.QueueTransfer}, nil
 }
 

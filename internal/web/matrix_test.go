@@ -33,6 +33,13 @@ var publicRoutes = map[string]bool{
 	"GET /sso/saml/{provider}/metadata": true, "POST /sso/saml/{provider}/acs": true, "GET /sso/oidc/{provider}/callback": true,
 	// Single log-out: the providers' requests, checked by their signatures.
 	"GET /sso/saml/{provider}/slo": true, "POST /sso/saml/{provider}/slo": true, "POST /sso/oidc/{provider}/deconnexion": true,
+	// Federation: another instance's signed messages (the protocol checks
+	// the signature of a declared peer).
+	"POST /federation/demande": true, "POST /federation/accuse": true,
+	// Federation: the instance's signed description (what peers and anyone
+	// checking a passport read) and the page where anyone checks a signed
+	// archive (showing only valid or invalid, issuer and date).
+	"GET /federation/description": true, "GET /verifier": true, "POST /verifier": true,
 }
 
 func TestPublicRoutesAreListed(t *testing.T) {

@@ -225,6 +225,7 @@ var menu = []struct {
 	{"Conservation", "/operateur/conservation", auth.OperatorRetention, false},
 	{"Registre des traitements", "/operateur/registre", auth.OperatorPrivacy, false},
 	{"Connexion unique", "/operateur/sso", auth.OperatorSSO, false},
+	{"Fédération", "/operateur/federation", auth.OperatorFederation, false},
 	{"Messages", "/messages", auth.ReadMessages, false},
 }
 

@@ -16,6 +16,11 @@ func (s *Server) routeTable() []route {
 		{method: "POST", path: "/connexion", h: s.signin},
 		{method: "GET", path: "/confidentialite", h: s.privacyPage},
 		{method: "POST", path: "/deconnexion", h: s.signout},
+		// Federation (docs/federation.md): the instance's signed
+		// description, and the page where anyone checks a signed archive.
+		{method: "GET", path: "/federation/description", h: s.federationDescription},
+		{method: "GET", path: "/verifier", h: s.verifyPage},
+		{method: "POST", path: "/verifier", h: s.verifyUpload},
 		// Single sign-on (docs/sso.md): start, the providers' answers, the
 		// SAML metadata, the CAS single log-out (back channel).
 		{method: "GET", path: "/sso/{provider}/connexion", h: s.ssoBegin},
@@ -29,6 +34,10 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/sso/saml/{provider}/slo", h: s.ssoSAMLLogout},
 		{method: "POST", path: "/sso/saml/{provider}/slo", h: s.ssoSAMLLogout},
 		{method: "POST", path: "/sso/oidc/{provider}/deconnexion", h: s.ssoOIDCLogout},
+		// Federation (docs/federation.md, « Protocole »): another instance's
+		// signed messages, no session.
+		{method: "POST", path: "/federation/demande", h: s.federationEndpoint},
+		{method: "POST", path: "/federation/accuse", h: s.federationEndpoint},
 
 		// First sign-in and account.
 		{method: "GET", path: "/premiere-connexion", action: auth.SignedIn, onboarding: true, h: s.firstSigninPage},
@@ -239,6 +248,10 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/operateur/registre", action: auth.OperatorPrivacy, h: s.registerPage},
 		{method: "GET", path: "/operateur/sso", action: auth.OperatorSSO, h: s.ssoOperatorPage},
 		{method: "POST", path: "/operateur/sso", action: auth.OperatorSSO, h: s.ssoOperatorSave},
+		{method: "GET", path: "/operateur/federation", action: auth.OperatorFederation, h: s.federationOperatorPage},
+		{method: "POST", path: "/operateur/federation", action: auth.OperatorFederation, h: s.federationAddPeer},
+		{method: "POST", path: "/operateur/federation/retirer", action: auth.OperatorFederation, h: s.federationRemovePeer},
+		{method: "POST", path: "/operateur/federation/actualiser", action: auth.OperatorFederation, h: s.federationFetchPeer},
 
 		// JSON API.
 		{method: "GET", path: "/api/v1/openapi.json", api: true, h: s.openAPI},

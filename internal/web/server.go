@@ -59,6 +59,9 @@ type Deps struct {
 	// SSO signs people in through the instance's identity providers (nil:
 	// none configured).
 	SSO *sso.Service
+	// Federation serves the federation protocol's endpoints
+	// (federation.Node.Handler; nil: the instance is in no federation).
+	Federation http.Handler
 }
 
 // Hooks are optional collaborators the server calls.
@@ -105,6 +108,10 @@ type Server struct {
 	dashboard *statusCache
 
 	sso *sso.Service
+	// ident is the instance's signing identity, loaded on first use.
+	ident identity
+	// federation serves the protocol's endpoints (nil: in no federation).
+	federation http.Handler
 }
 
 // NewServer builds the server: templates parsed, routes registered.
@@ -116,19 +123,20 @@ func NewServer(d Deps) (*Server, error) {
 		d.Logger = slog.Default()
 	}
 	s := &Server{
-		cfg:       d.Config,
-		store:     d.Store,
-		blobs:     d.Blobs,
-		clock:     d.Clock,
-		log:       d.Logger,
-		rollover:  d.Rollover,
-		hooks:     d.Hooks,
-		sessions:  &auth.Sessions{Store: d.Store, Clock: d.Clock, Idle: d.Config.SessionIdle},
-		limiter:   sharedLimiter(d),
-		mux:       http.NewServeMux(),
-		metrics:   newMetrics(),
-		dashboard: newStatusCache(),
-		sso:       d.SSO,
+		cfg:        d.Config,
+		store:      d.Store,
+		blobs:      d.Blobs,
+		clock:      d.Clock,
+		log:        d.Logger,
+		rollover:   d.Rollover,
+		hooks:      d.Hooks,
+		sessions:   &auth.Sessions{Store: d.Store, Clock: d.Clock, Idle: d.Config.SessionIdle},
+		limiter:    sharedLimiter(d),
+		mux:        http.NewServeMux(),
+		metrics:    newMetrics(),
+		dashboard:  newStatusCache(),
+		sso:        d.SSO,
+		federation: d.Federation,
 	}
 	s.noticeVersion = d.NoticeVersion
 	if s.noticeVersion == 0 {

@@ -286,8 +286,12 @@ func (s *Server) studentPage(w http.ResponseWriter, r *http.Request, req *Reques
 // connection drops half way.
 func (s *Server) downloadRecord(w http.ResponseWriter, r *http.Request, req *Request, studentID int64) error {
 	ctx := r.Context()
+	signer, issuer, err := s.identity(ctx) // the passport is signed by the instance
+	if err != nil {
+		return err
+	}
 	var st sillage.Student
-	err := s.store.Write(ctx, func(tx *store.Tx) (err error) {
+	err = s.store.Write(ctx, func(tx *store.Tx) (err error) {
 		if st, err = records.Reach(ctx, tx, whoOf(req.P), studentID); err != nil {
 			return err
 		}
@@ -304,7 +308,7 @@ func (s *Server) downloadRecord(w http.ResponseWriter, r *http.Request, req *Req
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Cache-Control", "private, no-store")
 	}}
-	err = passport.Write(ctx, s.store, s.blobs, req.P.UAI, studentID, lw, passport.Options{BirthDate: req.P.Allowed(auth.ViewBirthDate)})
+	err = passport.Write(ctx, s.store, s.blobs, req.P.UAI, studentID, lw, passport.Options{BirthDate: req.P.Allowed(auth.ViewBirthDate), Signer: signer, Issuer: issuer})
 	if err != nil && lw.started {
 		// The headers are gone: the truncated archive tells the browser.
 		s.log.Error("full record download failed", "uai", req.P.UAI, "student", studentID, "err", err)

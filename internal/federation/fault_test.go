@@ -1,0 +1,218 @@
+package federation_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/audit"
+	"github.com/sillage/sillage/internal/federation"
+	"github.com/sillage/sillage/internal/signing"
+)
+
+// leave makes a student leave A with a record and arrive at B; it returns
+// both and A's digest and counts.
+func leave(a, b *peerInst, first, hash string) (sillage.Student, sillage.Student, string, federation.Counts) {
+	s := a.student(first, hash, sillage.TransferSettled, "")
+	a.record(s, 2, 2, 3, 600)
+	want, counts := a.digest(s.ID), a.counts(s.ID)
+	a.deactivate(s)
+	arrived := b.student(first, hash, sillage.TransferNew, a.uai)
+	return s, arrived, want, counts
+}
+
+// settle runs B until the request of to is done (at most tries runs, the
+// clocks advancing between them past the retry delays).
+func settle(t *testing.T, a, b *peerInst, to sillage.Student, tries int) {
+	t.Helper()
+	for i := 0; i < tries; i++ {
+		for _, q := range b.requests() {
+			if q.DestStudentID == to.ID && q.State == sillage.FederationDone {
+				return
+			}
+		}
+		advance(10*time.Minute, a, b)
+		b.run()
+	}
+}
+
+// TestFailpoints kills each side at every step (a failpoint fails once,
+// as a crash there would) and checks that the next runs end with the
+// record at B, once, and nothing at A.
+func TestFailpoints(t *testing.T) {
+	ka, kb := engines(t)
+	a, b := pair(t, ka, kb)
+	type fault struct {
+		side *peerInst
+		step string
+	}
+	var faults []fault
+	for _, s := range federation.DestSteps {
+		faults = append(faults, fault{b, s})
+	}
+	for _, s := range federation.OriginSteps {
+		faults = append(faults, fault{a, s})
+	}
+	for _, f := range faults {
+		t.Run(f.step, func(t *testing.T) {
+			from, to, want, counts := leave(a, b, "Léa", "fed:"+f.step)
+			step := f.step
+			f.side.failStep.Store(&step)
+			rep, err := b.node.Run(context.Background())
+			if f.side.failStep.Load() != nil {
+				t.Fatalf("the failpoint %s was never reached (run: %+v, %v)", f.step, rep, err)
+			}
+			if strings.HasPrefix(f.step, "federation.dest.") && err == nil {
+				t.Fatalf("a failpoint of the destination must stop its run")
+			}
+			settle(t, a, b, to, 4)
+			checkArrived(t, a, b, from, to, want, counts)
+		})
+	}
+	if n := a.audits(a.uai, audit.TransferSent); n != len(faults) {
+		t.Errorf("A's audit: %d transfer.sent, want %d (one per student)", n, len(faults))
+	}
+}
+
+// post sends raw bytes to an endpoint and returns the status and the
+// refusal's text.
+func post(t *testing.T, url string, body []byte) (int, string) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r federation.Refusal
+	json.NewDecoder(resp.Body).Decode(&r)
+	return resp.StatusCode, r.Error
+}
+
+func sealed(t *testing.T, s *signing.Signer, purpose string, payload any) []byte {
+	t.Helper()
+	env, err := s.Seal(purpose, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(env)
+	return b
+}
+
+// TestRefusals: replayed, tampered, unsigned, unknown-peer, expired and
+// skewed messages are refused by the origin, and each refusal audited.
+func TestRefusals(t *testing.T) {
+	ka, kb := engines(t)
+	a, b := pair(t, ka, kb)
+	now := a.clock.T
+	req := func(issued, expires time.Time) federation.Request {
+		return federation.Request{RequestID: "r1", Nonce: issued.String() + expires.String(), FedHashes: []string{"fed:nobody"}, DestUAI: b.uai,
+			DestReference: "CNIL", Diploma: diploma, IssuedAt: issued, ExpiresAt: expires}
+	}
+	valid := sealed(t, b.signer, federation.PurposeRequest, req(now, now.Add(10*time.Minute)))
+	url := a.srv.URL + federation.PathRequest
+	if code, msg := post(t, url, valid); code != http.StatusOK {
+		t.Fatalf("a valid request: %d %s", code, msg)
+	}
+	var env signing.Envelope
+	json.Unmarshal(valid, &env)
+	tampered := env
+	tampered.Payload = bytes.Replace(env.Payload, []byte("fed:nobody"), []byte("fed:someone"), 1)
+	if bytes.Equal(tampered.Payload, env.Payload) {
+		t.Fatal("nothing tampered")
+	}
+	unsigned := env
+	unsigned.Signature = signing.Signature{}
+	wrongPurpose := sealed(t, b.signer, federation.PurposeReceipt, req(now, now.Add(time.Minute)))
+	enc := func(e signing.Envelope) []byte { x, _ := json.Marshal(e); return x }
+	for _, c := range []struct {
+		name string
+		body []byte
+		code int
+		says string
+	}{
+		{"replayed", valid, http.StatusConflict, "rejeu"},
+		{"tampered", enc(tampered), http.StatusBadRequest, "signature invalide"},
+		{"unsigned", enc(unsigned), http.StatusBadRequest, "non signé"},
+		{"unknown peer", sealed(t, newSigner(t, "C"), federation.PurposeRequest, req(now, now.Add(time.Minute))), http.StatusForbidden, "non déclarée"},
+		{"expired", sealed(t, b.signer, federation.PurposeRequest, req(now.Add(-4*time.Minute), now.Add(-time.Minute))), http.StatusBadRequest, "expiré"},
+		{"clock skew", sealed(t, b.signer, federation.PurposeRequest, req(now.Add(6*time.Minute), now.Add(10*time.Minute))), http.StatusBadRequest, "écart d'horloge"},
+		{"valid too long", sealed(t, b.signer, federation.PurposeRequest, req(now, now.Add(3*time.Hour))), http.StatusBadRequest, "valable plus"},
+		{"other purpose", wrongPurpose, http.StatusBadRequest, "attendu"},
+		{"not an envelope", []byte(`{"hello": 1`), http.StatusBadRequest, "illisible"},
+		{"receipt of nothing", sealed(t, b.signer, federation.PurposeReceipt, federation.Receipt{RequestID: "r9", Nonce: "n9", Digest: "x",
+			DestUAI: b.uai, IssuedAt: now, ExpiresAt: now.Add(time.Minute)}), http.StatusNotFound, "aucun dossier"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := url
+			if c.name == "receipt of nothing" {
+				path = a.srv.URL + federation.PathReceipt
+			}
+			code, msg := post(t, path, c.body)
+			if code != c.code || !strings.Contains(msg, c.says) {
+				t.Errorf("got %d %q, want %d with %q", code, msg, c.code, c.says)
+			}
+		})
+	}
+	if n := a.audits("", audit.FederationRefused); n != 10 {
+		t.Errorf("A's instance journal: %d refusals, want 10", n)
+	}
+}
+
+// TestDestinationRefuses: a package or an answer altered on the way is
+// refused by the destination, audited there, and asked again; the record
+// arrives once the way is clean.
+func TestDestinationRefuses(t *testing.T) {
+	ka, kb := engines(t)
+	a, b := pair(t, ka, kb)
+	from, to, want, counts := leave(a, b, "Léa", "fed:lea")
+	a.tamper.Store(true)
+	rep := b.run()
+	if rep.Imported != 0 || rep.Failed != 1 {
+		t.Fatalf("tampered package: %+v", rep)
+	}
+	if q := b.requests()[0]; q.State != sillage.FederationSent || q.Reason != federation.ReasonRefused || !strings.Contains(q.Detail, "refusé") {
+		t.Fatalf("request after a tampered package: %+v", q)
+	}
+	if n, m := b.audits("", audit.FederationRefused), b.audits(b.uai, audit.FederationRefused); n != 1 || m != 1 {
+		t.Fatalf("B's journals: %d and %d refusals, want 1 and 1", n, m)
+	}
+	if _, ok := a.studentRow(from.ID); !ok {
+		t.Fatal("A deleted the student without a receipt")
+	}
+	a.tamper.Store(false)
+	settle(t, a, b, to, 3)
+	checkArrived(t, a, b, from, to, want, counts)
+}
+
+// TestPeerDownForADay: the origin's instance is unreachable for a day; the
+// destination keeps asking, less and less often, and the record arrives
+// when it is back.
+func TestPeerDownForADay(t *testing.T) {
+	ka, kb := engines(t)
+	a, b := pair(t, ka, kb)
+	from, to, want, counts := leave(a, b, "Léa", "fed:lea")
+	a.down.Store(true)
+	for i := 0; i < 6; i++ {
+		rep := b.run()
+		if rep.Imported != 0 {
+			t.Fatalf("imported from a peer that is down: %+v", rep)
+		}
+		advance(4*time.Hour, a, b)
+	}
+	q := b.requests()[0]
+	if q.State != sillage.FederationSent || q.Reason != federation.ReasonUnreachable || q.Attempts < 3 || !strings.Contains(q.Detail, "injoignable") {
+		t.Fatalf("request while the peer is down: %+v", q)
+	}
+	if _, ok := a.studentRow(from.ID); !ok {
+		t.Fatal("A lost the student while it was down")
+	}
+	a.down.Store(false)
+	advance(6*time.Hour, a, b)
+	settle(t, a, b, to, 2)
+	checkArrived(t, a, b, from, to, want, counts)
+}

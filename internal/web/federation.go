@@ -1,0 +1,16 @@
+package web
+
+import "net/http"
+
+// federationEndpoint hands another instance's signed message to the
+// federation protocol (docs/federation.md, « Protocole »): no session, no
+// form; the protocol checks the signature of a declared peer and answers
+// in JSON or with a signed package.
+func (s *Server) federationEndpoint(w http.ResponseWriter, r *http.Request, _ *Request) error {
+	if s.federation == nil {
+		writeJSONError(w, http.StatusNotFound, "cette instance ne participe à aucune fédération")
+		return nil
+	}
+	s.federation.ServeHTTP(w, r)
+	return nil
+}
