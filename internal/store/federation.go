@@ -187,8 +187,8 @@ func (tx Imports) ReplaceFederationHashes(ctx context.Context, uai sillage.UAI, 
 	return tx.insertRows(ctx, `INSERT INTO person_federation_hashes (uai, person_id, hash) VALUES `, ` ON CONFLICT DO NOTHING`, 3, rows)
 }
 
-// FederationHashes returns one student's federation hash versions, sorted.
-func (tx People) FederationHashes(ctx context.Context, uai sillage.UAI, personID int64) ([]string, error) {
+// GetFederationHashes returns one student's federation hash versions, sorted.
+func (tx People) GetFederationHashes(ctx context.Context, uai sillage.UAI, personID int64) ([]string, error) {
 	return collect(ctx, tx.txn, `SELECT hash FROM person_federation_hashes WHERE uai = $1 AND person_id = $2 ORDER BY hash`, []any{uai, personID},
 		func(r *sql.Rows) (string, error) {
 			var h string

@@ -55,7 +55,7 @@ func TestFederationHashesStorage(t *testing.T) {
 			if other, _ := tx.Imports().ListFederationHashes(ctx, b); len(other) != 0 {
 				t.Errorf("B lists A's hashes: %v", other)
 			}
-			if h, _ := tx.People().FederationHashes(ctx, b, s1.ID); len(h) != 0 {
+			if h, _ := tx.People().GetFederationHashes(ctx, b, s1.ID); len(h) != 0 {
 				t.Errorf("B reads A's student's hashes: %v", h)
 			}
 			// The unqid versions are untouched: no match in the instance
@@ -76,7 +76,7 @@ func TestFederationHashesStorage(t *testing.T) {
 			if err := tx.Imports().ReplaceFederationHashes(ctx, a, []sillage.PersonFederationHashes{{PersonID: s2.ID, Hashes: []string{"f2:TWO", "f1:TWO"}}}); err != nil {
 				return err
 			}
-			h, err := tx.People().FederationHashes(ctx, a, s2.ID)
+			h, err := tx.People().GetFederationHashes(ctx, a, s2.ID)
 			if err != nil || !slices.Equal(h, []string{"f1:TWO", "f2:TWO"}) {
 				t.Errorf("after replacement: %v %v", h, err)
 			}
