@@ -55,7 +55,7 @@ type StoreHashes struct{}
 
 // StudentHashes implements Hashes.
 func (StoreHashes) StudentHashes(ctx context.Context, tx *store.Tx, uai sillage.UAI, studentID int64) ([]string, error) {
-	return tx.People().FederationHashes(ctx, uai, studentID)
+	return tx.People().GetFederationHashes(ctx, uai, studentID)
 }
 
 // FindDeparted implements Hashes.
