@@ -277,6 +277,15 @@ func Verify(r io.ReaderAt, size int64, keys []signing.PublicKey) (Manifest, erro
 // Open verifies the archive like Verify, under lim, and keeps it open for
 // reading its files.
 func Open(r io.ReaderAt, size int64, keys []signing.PublicKey, lim Limits) (*Archive, error) {
+	if lim.MaxEntries > 0 {
+		n, ok := directoryEntries(r, size, lim.MaxEntries)
+		if !ok {
+			return nil, refuse("ce fichier n'est pas une archive ZIP lisible")
+		}
+		if n > lim.MaxEntries {
+			return nil, refuse("plus de %d entrées dans l'archive", lim.MaxEntries)
+		}
+	}
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, refuse("ce fichier n'est pas une archive ZIP lisible")

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -297,4 +298,30 @@ func BenchmarkWriteVerify(b *testing.B) {
 		size = buf.Len()
 	}
 	b.ReportMetric(float64(size), "bytes/archive")
+}
+
+// TestManyEmptyEntries: an archive packed with empty records is refused by
+// counting its directory before archive/zip builds an entry per record.
+func TestManyEmptyEntries(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for i := range DefaultLimits.MaxEntries + 10 {
+		if _, err := zw.CreateHeader(&zip.FileHeader{Name: strconv.Itoa(i), Method: zip.Store}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	if n, ok := directoryEntries(bytes.NewReader(b), int64(len(b)), DefaultLimits.MaxEntries); !ok || n != DefaultLimits.MaxEntries+1 {
+		t.Fatalf("counted %d (%v), want the walk to stop at %d", n, ok, DefaultLimits.MaxEntries+1)
+	}
+	_, err := Open(bytes.NewReader(b), int64(len(b)), nil, DefaultLimits)
+	if err == nil || !strings.Contains(err.Error(), "entrées dans l'archive") {
+		t.Fatalf("want the entries refusal, got %v", err)
+	}
+	if _, ok := directoryEntries(bytes.NewReader([]byte("pas une archive")), 15, 10); ok {
+		t.Fatal("a file without an end record was taken for an archive")
+	}
 }
