@@ -150,7 +150,7 @@ func (n *Node) ask(ctx context.Context, p Peer, c sillage.TransferCandidate, est
 	case len(hashes) == 0, q.State == sillage.FederationImported, q.State == sillage.FederationDone, q.Final, q.NextAt.After(now):
 		return false, nil
 	}
-	req := Request{RequestID: q.ID, Nonce: newID(), FedHashes: hashes, DestUAI: c.UAI, DestReference: est.Transfer.Reference, Diploma: c.Diploma,
+	req := Request{Audience: p.InstanceID, RequestID: q.ID, Nonce: newID(), FedHashes: hashes, DestUAI: c.UAI, DestReference: est.Transfer.Reference, Diploma: c.Diploma,
 		PreviousUAI: c.PreviousUAI, IssuedAt: now, ExpiresAt: now.Add(n.validity())}
 	env, err := n.Signer.Seal(PurposeRequest, req)
 	if err != nil {
@@ -464,7 +464,7 @@ func ensureReferentials(ctx context.Context, tx *store.Tx, uai sillage.UAI, refs
 // origin's acknowledgement, closes the request.
 func (n *Node) sendReceipt(ctx context.Context, p Peer, q sillage.FederationRequest, rep *Report) error {
 	now := n.now()
-	rc := Receipt{RequestID: q.ID, Nonce: newID(), Digest: q.Digest, DestUAI: q.DestUAI, OriginUAI: q.OriginUAI, IssuedAt: now,
+	rc := Receipt{Audience: p.InstanceID, RequestID: q.ID, Nonce: newID(), Digest: q.Digest, DestUAI: q.DestUAI, OriginUAI: q.OriginUAI, IssuedAt: now,
 		ExpiresAt: now.Add(n.validity())}
 	env, err := n.Signer.Seal(PurposeReceipt, rc)
 	if err != nil {

@@ -109,8 +109,9 @@ func TestRefusals(t *testing.T) {
 	ka, kb := engines(t)
 	a, b := pair(t, ka, kb)
 	now := a.clock.T
+	self := a.instanceID()
 	req := func(issued, expires time.Time) federation.Request {
-		return federation.Request{RequestID: "r1", Nonce: issued.String() + expires.String(), FedHashes: []string{"fed:nobody"}, DestUAI: b.uai,
+		return federation.Request{Audience: self, RequestID: "r1", Nonce: issued.String() + expires.String(), FedHashes: []string{"fed:nobody"}, DestUAI: b.uai,
 			DestReference: "CNIL", Diploma: diploma, IssuedAt: issued, ExpiresAt: expires}
 	}
 	valid := sealed(t, b.signer, federation.PurposeRequest, req(now, now.Add(10*time.Minute)))
@@ -128,6 +129,13 @@ func TestRefusals(t *testing.T) {
 	unsigned := env
 	unsigned.Signature = signing.Signature{}
 	wrongPurpose := sealed(t, b.signer, federation.PurposeReceipt, req(now, now.Add(time.Minute)))
+	// What B sent to a third instance, replayed to A (or A's own message
+	// sent on by B): addressed to another instance.
+	elsewhere := req(now, now.Add(time.Minute))
+	elsewhere.Audience, elsewhere.Nonce = "sillage-autre", "n-elsewhere"
+	// A request for an establishment B does not serve.
+	notServed := req(now, now.Add(time.Minute))
+	notServed.DestUAI, notServed.Nonce = "0990099Z", "n-notserved"
 	enc := func(e signing.Envelope) []byte { x, _ := json.Marshal(e); return x }
 	for _, c := range []struct {
 		name string
@@ -144,7 +152,9 @@ func TestRefusals(t *testing.T) {
 		{"valid too long", sealed(t, b.signer, federation.PurposeRequest, req(now, now.Add(3*time.Hour))), http.StatusBadRequest, "valable plus"},
 		{"other purpose", wrongPurpose, http.StatusBadRequest, "attendu"},
 		{"not an envelope", []byte(`{"hello": 1`), http.StatusBadRequest, "illisible"},
-		{"receipt of nothing", sealed(t, b.signer, federation.PurposeReceipt, federation.Receipt{RequestID: "r9", Nonce: "n9", Digest: "x",
+		{"other audience", sealed(t, b.signer, federation.PurposeRequest, elsewhere), http.StatusForbidden, "autre instance"},
+		{"destination not served by the peer", sealed(t, b.signer, federation.PurposeRequest, notServed), http.StatusForbidden, "ne sert pas"},
+		{"receipt of nothing", sealed(t, b.signer, federation.PurposeReceipt, federation.Receipt{Audience: self, RequestID: "r9", Nonce: "n9", Digest: "x",
 			DestUAI: b.uai, IssuedAt: now, ExpiresAt: now.Add(time.Minute)}), http.StatusNotFound, "aucun dossier"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -158,8 +168,8 @@ func TestRefusals(t *testing.T) {
 			}
 		})
 	}
-	if n := a.audits("", audit.FederationRefused); n != 10 {
-		t.Errorf("A's instance journal: %d refusals, want 10", n)
+	if n := a.audits("", audit.FederationRefused); n != 12 {
+		t.Errorf("A's instance journal: %d refusals, want 12", n)
 	}
 }
 

@@ -178,6 +178,10 @@ func VerifyDescription(p sillage.FederationPeer, raw []byte) (Description, error
 		if d.PublicURL != p.BaseURL {
 			return Description{}, sillage.Errorf(sillage.KindInvalid, "la description reçue de %s est celle de %q", p.BaseURL, d.PublicURL)
 		}
+		// The peer's keys are those that signed this description: a key
+		// listed without its signature (another instance's, say) would
+		// let its messages pass for this peer's.
+		d.Keys = signedBy(listed, sd)
 		return d, nil
 	}
 	return Description{}, lastErr
@@ -308,3 +312,18 @@ func FindPeer(ctx context.Context, st *store.Store, ref string) (sillage.Federat
 
 // IsUndeclared reports a refusal for an instance that is not a peer.
 func IsUndeclared(err error) bool { return errors.Is(err, sillage.ErrForbidden) }
+
+// signedBy keeps the keys of listed whose signature of the description is
+// among its signature and endorsements.
+func signedBy(listed []signing.PublicKey, sd Signed) []signing.PublicKey {
+	var out []signing.PublicKey
+	for _, k := range listed {
+		for _, sig := range append([]signing.Signature{sd.Signature}, sd.Endorsements...) {
+			if sig.KeyID == k.ID && signing.Verify([]signing.PublicKey{k}, PurposeDescription, sd.Payload, sig) == nil {
+				out = append(out, k)
+				break
+			}
+		}
+	}
+	return out
+}

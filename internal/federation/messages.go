@@ -51,6 +51,7 @@ const (
 // Request is what the destination asks: the record of the student whose
 // federation hash is FedHash, for the new student of DestUAI.
 type Request struct {
+	Audience      string      `json:"audience"`          // the origin instance's id: no other accepts it
 	RequestID     string      `json:"request_id"`        // stable across the retries of one request
 	Nonce         string      `json:"nonce"`             // new at each sending
 	FedHashes     []string    `json:"federation_hashes"` // every version the destination holds
@@ -86,6 +87,7 @@ type Answer struct {
 
 // Receipt is the destination's acknowledgement of an imported package.
 type Receipt struct {
+	Audience  string      `json:"audience"` // the origin instance's id: no other accepts it
 	RequestID string      `json:"request_id"`
 	Nonce     string      `json:"nonce"`
 	Digest    string      `json:"digest"`

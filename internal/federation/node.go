@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/sillage/sillage"
@@ -21,8 +22,12 @@ import (
 type Peer struct {
 	Name string // how this instance names it (the declared URL)
 	URL  string // base address of its federation endpoints
-	Keys []signing.PublicKey
-	UAIs []sillage.UAI // the establishments it serves
+	// InstanceID is its identifier (from its verified description): the
+	// requests and receipts sent to it name it, so that it alone accepts
+	// them.
+	InstanceID string
+	Keys       []signing.PublicKey
+	UAIs       []sillage.UAI // the establishments it serves
 	// Discoverable: it accepts requests for students whose previous
 	// establishment is not one of its UAIs (asked when no peer serves the
 	// previous establishment the student's file names).
@@ -115,6 +120,36 @@ type Node struct {
 	// Failpoint, when set, is called at each step of both sides; an error
 	// it returns stops there, as if the process died (tests only).
 	Failpoint func(step string) error
+
+	selfMu sync.Mutex
+	self   string // this instance's id, read once
+}
+
+// selfID is this instance's identifier in the federation.
+func (n *Node) selfID(ctx context.Context) (string, error) {
+	n.selfMu.Lock()
+	defer n.selfMu.Unlock()
+	if n.self != "" {
+		return n.self, nil
+	}
+	err := n.Store.Write(ctx, func(tx *store.Tx) (err error) {
+		n.self, err = tx.Federation().InstanceID(ctx)
+		return err
+	})
+	return n.self, err
+}
+
+// checkAudience refuses a message addressed to another instance: a peer
+// cannot replay to a third instance what another peer sent it.
+func (n *Node) checkAudience(ctx context.Context, audience string) error {
+	self, err := n.selfID(ctx)
+	if err != nil {
+		return err
+	}
+	if audience != self {
+		return sillage.Errorf(sillage.KindForbidden, "message destiné à une autre instance (%s) : refusé", audience)
+	}
+	return nil
 }
 
 // The steps of both sides, as the failpoint sees them.
@@ -203,14 +238,24 @@ func (n *Node) peerOf(ctx context.Context, keyID string) (Peer, error) {
 	if err != nil {
 		return Peer{}, err
 	}
+	var found []Peer
 	for _, p := range peers {
 		for _, k := range p.Keys {
 			if k.ID == keyID {
-				return p, nil
+				found = append(found, p)
+				break
 			}
 		}
 	}
-	return Peer{}, sillage.Errorf(sillage.KindForbidden, "message signé par une instance non déclarée (clé %s)", signing.Short(keyID))
+	switch len(found) {
+	case 0:
+		return Peer{}, sillage.Errorf(sillage.KindForbidden, "message signé par une instance non déclarée (clé %s)", signing.Short(keyID))
+	case 1:
+		return found[0], nil
+	}
+	// Two declared peers claim the same key: which one speaks cannot be
+	// told, so neither is believed.
+	return Peer{}, sillage.Errorf(sillage.KindForbidden, "message signé par une clé (%s) que plusieurs instances déclarées publient : refusé", signing.Short(keyID))
 }
 
 // checkTimes refuses a message dated too far from this instance's clock,
@@ -290,5 +335,5 @@ func DescribedPeer(p sillage.FederationPeer) (Peer, bool) {
 	if !ok || len(d.Keys) == 0 {
 		return Peer{}, false
 	}
-	return Peer{Name: p.BaseURL, URL: p.BaseURL, Keys: d.Keys, UAIs: d.UAIs, Discoverable: len(d.UAIs) > 0}, true
+	return Peer{Name: p.BaseURL, URL: p.BaseURL, InstanceID: d.InstanceID, Keys: d.Keys, UAIs: d.UAIs, Discoverable: len(d.UAIs) > 0}, true
 }

@@ -92,6 +92,9 @@ func (n *Node) serveRequest(w http.ResponseWriter, r *http.Request) {
 	var req Request
 	peer, err := n.open(ctx, r, PurposeRequest, &req)
 	if err == nil {
+		err = n.checkAudience(ctx, req.Audience)
+	}
+	if err == nil {
 		err = n.checkTimes(req.IssuedAt, req.ExpiresAt)
 	}
 	if err == nil {
@@ -99,6 +102,9 @@ func (n *Node) serveRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil && (req.RequestID == "" || len(req.FedHashes) == 0 || len(req.FedHashes) > 16 || !validUAI(req.DestUAI)) {
 		err = sillage.Errorf(sillage.KindInvalid, "demande incomplète")
+	}
+	if err == nil && !peer.Serves(req.DestUAI) {
+		err = sillage.Errorf(sillage.KindForbidden, "demande pour l'établissement %s, que l'instance %s ne sert pas", req.DestUAI, peer.Name)
 	}
 	if err != nil {
 		n.refused(ctx, "", from(peer, r), "demande de dossier", err)
@@ -307,6 +313,9 @@ func (n *Node) serveReceipt(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var rc Receipt
 	peer, err := n.open(ctx, r, PurposeReceipt, &rc)
+	if err == nil {
+		err = n.checkAudience(ctx, rc.Audience)
+	}
 	if err == nil {
 		err = n.checkTimes(rc.IssuedAt, rc.ExpiresAt)
 	}

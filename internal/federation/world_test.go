@@ -163,8 +163,15 @@ func (c *countingWriter) Write(b []byte) (int, error) {
 
 // declare makes a and b peers of each other.
 func declare(a, b *peerInst) {
-	a.peers.peers = append(a.peers.peers, federation.Peer{Name: b.srv.URL, URL: b.srv.URL, Keys: b.signer.PublicKeys(), UAIs: []sillage.UAI{b.uai}})
-	b.peers.peers = append(b.peers.peers, federation.Peer{Name: a.srv.URL, URL: a.srv.URL, Keys: a.signer.PublicKeys(), UAIs: []sillage.UAI{a.uai}})
+	a.peers.peers = append(a.peers.peers, federation.Peer{Name: b.srv.URL, URL: b.srv.URL, InstanceID: b.instanceID(), Keys: b.signer.PublicKeys(), UAIs: []sillage.UAI{b.uai}})
+	b.peers.peers = append(b.peers.peers, federation.Peer{Name: a.srv.URL, URL: a.srv.URL, InstanceID: a.instanceID(), Keys: a.signer.PublicKeys(), UAIs: []sillage.UAI{a.uai}})
+}
+
+// instanceID is the instance's identifier in the federation.
+func (in *peerInst) instanceID() string {
+	var id string
+	in.write(func(tx *store.Tx) (err error) { id, err = tx.Federation().InstanceID(context.Background()); return err })
+	return id
 }
 
 func (in *peerInst) write(fn func(tx *store.Tx) error) {
