@@ -133,9 +133,9 @@ func TestRefusals(t *testing.T) {
 	// sent on by B): addressed to another instance.
 	elsewhere := req(now, now.Add(time.Minute))
 	elsewhere.Audience, elsewhere.Nonce = "sillage-autre", "n-elsewhere"
-	// A request for an establishment B does not serve.
+	// A request for an establishment B does not serve (one of A's).
 	notServed := req(now, now.Add(time.Minute))
-	notServed.DestUAI, notServed.Nonce = "0990099Z", "n-notserved"
+	notServed.DestUAI, notServed.Nonce = a.uai, "n-notserved"
 	enc := func(e signing.Envelope) []byte { x, _ := json.Marshal(e); return x }
 	for _, c := range []struct {
 		name string

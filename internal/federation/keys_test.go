@@ -1,6 +1,7 @@
 package federation_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -44,5 +45,44 @@ func TestKeyClaimedByTwoPeers(t *testing.T) {
 	code, msg := post(t, a.srv.URL+federation.PathRequest, sealed(t, b.signer, federation.PurposeRequest, req))
 	if code != http.StatusForbidden || !strings.Contains(msg, "plusieurs instances") {
 		t.Fatalf("got %d %q, want a refusal naming the shared key", code, msg)
+	}
+}
+
+// TestServedToOneAtATime: while a record sent to one instance waits for
+// its receipt, another instance that asks for the same student is told
+// to wait; once the receipt is in, the record is at the first only.
+func TestServedToOneAtATime(t *testing.T) {
+	ka, kb := engines(t)
+	a, b, c := newInstance(t, "A", ka, 1), newInstance(t, "B", kb, 2), newInstance(t, "C", ka, 3)
+	declare(a, b)
+	declare(a, c)
+	lea := a.student("Léa", "fed:lea", sillage.TransferSettled, "")
+	a.record(lea, 2, 1, 1, 500)
+	a.deactivate(lea)
+	advance(time.Hour, a, b, c)
+	b.student("Léa", "fed:lea", sillage.TransferNew, a.uai)
+	c.student("Léa", "fed:lea", sillage.TransferNew, a.uai)
+	// B imports, its receipt is lost.
+	step := federation.StepReceiptSent
+	b.failStep.Store(&step)
+	if _, err := b.node.Run(context.Background()); err == nil {
+		t.Fatal("the lost receipt must stop B's run")
+	}
+	if rep := c.run(); rep.Imported != 0 || rep.Pending != 1 {
+		t.Fatalf("C while the record waits for B's receipt: %+v", rep)
+	}
+	if qs := c.requests(); len(qs) != 1 || qs[0].Reason != federation.ReasonBusy {
+		t.Fatalf("C's request: %+v", qs)
+	}
+	advance(time.Hour, a, b, c)
+	if rep := b.run(); rep.Receipts != 1 {
+		t.Fatalf("B's receipt, sent again: %+v", rep)
+	}
+	if _, ok := a.studentRow(lea.ID); ok {
+		t.Fatal("A still holds the student after B's receipt")
+	}
+	advance(13*time.Hour, a, b, c)
+	if rep := c.run(); rep.Imported != 0 {
+		t.Fatalf("C imported a record already at B: %+v", rep)
 	}
 }

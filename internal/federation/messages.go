@@ -122,6 +122,7 @@ type Refusal struct {
 const (
 	ReasonNoRecord    = "federation_no_record"   // no departed student with this hash at the origin (yet)
 	ReasonUnsupported = "federation_unsupported" // the record holds what the package cannot carry
+	ReasonBusy        = "federation_busy"        // the record is being sent to another instance (until its receipt)
 	ReasonRefused     = "federation_refused"     // a message was refused (signature, peer, time…)
 	ReasonUnreachable = "federation_unreachable" // the peer did not answer
 	ReasonImport      = "federation_import"      // the destination could not import the package

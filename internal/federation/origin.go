@@ -233,7 +233,20 @@ func (n *Node) answer(ctx context.Context, peer Peer, req Request) (Answer, []by
 	if err := n.fp(StepPackageBuilt); err != nil {
 		return ans, nil, err
 	}
+	busy := false
 	err = n.Store.Write(ctx, func(tx *store.Tx) error {
+		// A record sent to one instance is not sent to another until its
+		// receipt: two destinations would both keep it.
+		open, err := tx.CrossTenant().ListFederationServed(ctx, entry.OriginUAI, sillage.FederationStateServed)
+		if err != nil {
+			return err
+		}
+		for _, o := range open {
+			if o.OriginStudentID == entry.OriginStudentID && (o.Peer != peer.Name || o.RequestID != req.RequestID) {
+				busy = true
+				return nil
+			}
+		}
 		if err := tx.CrossTenant().PutFederationServed(ctx, sillage.FederationServed{Peer: peer.Name, RequestID: req.RequestID, OriginUAI: entry.OriginUAI,
 			OriginStudentID: entry.OriginStudentID, DestUAI: req.DestUAI, Digest: ans.Digest, Counts: ans.Counts}); err != nil {
 			return err
@@ -248,6 +261,11 @@ func (n *Node) answer(ctx context.Context, peer Peer, req Request) (Answer, []by
 	})
 	if err != nil {
 		return ans, nil, err
+	}
+	if busy {
+		pending := Answer{RequestID: req.RequestID, Nonce: req.Nonce, DestUAI: req.DestUAI, IssuedAt: ans.IssuedAt,
+			Status: StatusPending, Reason: ReasonBusy}
+		return pending, nil, nil
 	}
 	return ans, buf.Bytes(), nil
 }

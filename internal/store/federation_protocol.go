@@ -91,11 +91,14 @@ func scanFederationServed(r scanner) (sillage.FederationServed, error) {
 }
 
 // PutFederationServed records (or refreshes, when the same request is
-// asked again) a package served to a peer. A row already deleted stays so.
+// asked again: every column, the student included, since a later
+// departure may answer it) a package served to a peer. A row already
+// deleted stays so.
 func (tx CrossTenant) PutFederationServed(ctx context.Context, s sillage.FederationServed) error {
 	_, err := tx.exec(ctx, `INSERT INTO federation_served (peer, request_id, origin_uai, origin_student_id, dest_uai, digest, counts, state,
 		created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
-		ON CONFLICT (peer, request_id) DO UPDATE SET digest = excluded.digest, counts = excluded.counts, updated_at = excluded.updated_at
+		ON CONFLICT (peer, request_id) DO UPDATE SET origin_uai = excluded.origin_uai, origin_student_id = excluded.origin_student_id,
+			dest_uai = excluded.dest_uai, digest = excluded.digest, counts = excluded.counts, updated_at = excluded.updated_at
 		WHERE federation_served.state = $8`,
 		s.Peer, s.RequestID, string(s.OriginUAI), s.OriginStudentID, string(s.DestUAI), s.Digest, s.Counts, string(sillage.FederationStateServed), tx.now)
 	return err

@@ -36,6 +36,8 @@ func federationPending(q sillage.FederationRequest) string {
 		return ""
 	case q.Reason == "federation_unreachable":
 		return "Chez " + peer + " (origine) : instance injoignable pour l'instant ; nouvel essai le " + next
+	case q.Reason == "federation_busy":
+		return "Chez " + peer + " (origine) : dossier en cours d'envoi vers une autre instance ; nouvel essai le " + next
 	case q.Reason == "federation_import":
 		return "Ici (destination) : " + detail + " ; nouvel essai le " + next
 	case q.Reason == "federation_refused":
