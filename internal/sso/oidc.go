@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/ident"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -118,10 +119,34 @@ func (rp *oidcRP) exchange(ctx context.Context, r *http.Request, pending sillage
 	// ID token goes back as id_token_hint, unless it carries an INE
 	// (never stored).
 	id.SLOSubject, id.SLOSession = idt.Subject, first(attrs["sid"])
-	if len(attrs[rp.p.Attributes.INE]) == 0 {
+	if len(attrs[rp.p.Attributes.INE]) == 0 && !holdsINE(claims) {
 		id.IDToken = raw
 	}
 	return id, nil
+}
+
+// holdsINE reports whether any string among the claims, at any depth and
+// under any name, is a valid INE: such a token is never kept, whatever
+// the provider calls the claim.
+func holdsINE(v any) bool {
+	switch x := v.(type) {
+	case string:
+		_, err := ident.CheckINE(ident.NormalizeINE(x))
+		return err == nil
+	case []any:
+		for _, e := range x {
+			if holdsINE(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if holdsINE(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // backChannelLogoutEvent is the event of a logout token.
