@@ -241,9 +241,8 @@ func TestImportAAFUpload(t *testing.T) {
 	}
 }
 
-// TestHeldImportExpires: a held upload carries INEs; an hour later it is
-// gone from the disk at the next visit of the imports page, and its token
-// no longer confirms anything.
+// TestHeldImportExpires: a held upload carries INEs; it is kept sealed in
+// the database, and an hour later its token no longer confirms anything.
 func TestHeldImportExpires(t *testing.T) {
 	f := newFixture(t)
 	srv, err := web.NewServer(web.Deps{Config: f.cfg, Store: f.st, Blobs: f.blobs, Clock: f.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -261,21 +260,18 @@ func TestHeldImportExpires(t *testing.T) {
 	if status != http.StatusConflict || !heldToken.MatchString(token) {
 		t.Fatalf("held: %d %.500s", status, body)
 	}
-	held := filepath.Join(f.cfg.DataDir, "imports-en-attente", token)
-	if _, err := os.Stat(held); err != nil {
-		t.Fatalf("the held upload is not on the disk: %v", err)
+	if n := heldCount(t, f.st); n != 1 {
+		t.Fatalf("%d held uploads in the database, want 1", n)
 	}
 	f.clock.T = f.clock.T.Add(61 * time.Minute)
 	delete(f.tokens, string(f.a.UAI)+"/"+string(sillage.RoleAdministrator)) // the idle session expired meanwhile
 	admin = f.session(f.a, sillage.RoleAdministrator)
-	if status, _ := f.do(admin, "GET", "/imports", nil); status != 200 {
-		t.Fatalf("imports page: %d", status)
-	}
-	if _, err := os.Stat(held); !os.IsNotExist(err) {
-		t.Fatalf("the expired held upload is still on the disk: %v", err)
-	}
 	if status, _ := postImport(t, admin, ts.URL, map[string]string{"jeton": token}); status != http.StatusNotFound {
 		t.Fatalf("an expired confirmation: %d", status)
+	}
+	// Refused, it is gone too (the hourly job deletes the others).
+	if n := heldCount(t, f.st); n != 0 {
+		t.Fatalf("%d held uploads left after an expired confirmation", n)
 	}
 }
 
