@@ -73,7 +73,9 @@ func LoadProjects(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillag
 	for code, label := range labels {
 		pg.Subjects = append(pg.Subjects, SubjectChoice{Code: code, Label: label})
 	}
-	slices.SortFunc(pg.Subjects, func(a, b SubjectChoice) int { return strings.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label)) })
+	slices.SortFunc(pg.Subjects, func(a, b SubjectChoice) int {
+		return strings.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label))
+	})
 	if pg.LocalThemes, err = tx.Livret().ListEPIThemes(ctx, uai); err != nil {
 		return nil, err
 	}

@@ -95,7 +95,9 @@ func TestProjectChecks(t *testing.T) {
 		{"EPI with one discipline", func(in *Input) { in.Projects.Items[0].SubjectIDs = []string{"fr"} }, Blocking, PlaceProjects, "deux disciplines"},
 		{"EPI with an unknown theme", func(in *Input) { in.Projects.Items[0].Theme = "EPI_XXX" }, Blocking, PlaceProjects, "thématique inconnue"},
 		{"AP without discipline", func(in *Input) { in.Projects.Items[2].SubjectIDs = []string{"nowhere"} }, Blocking, PlaceProjects, "aucune discipline"},
-		{"group without teacher", func(in *Input) { in.Projects.Groups[0].Pairs = []TeacherSubject{{TeacherID: "t-unknown", SubjectID: "fr"}} }, Blocking, PlaceProjects, "aucun enseignant"},
+		{"group without teacher", func(in *Input) {
+			in.Projects.Groups[0].Pairs = []TeacherSubject{{TeacherID: "t-unknown", SubjectID: "fr"}}
+		}, Blocking, PlaceProjects, "aucun enseignant"},
 		{"missing appreciation", func(in *Input) { in.Periodic[0].Projects[0].Comment = " " }, Warning, PlaceProjectEntry, "appréciation absente"},
 		{"long appreciation", func(in *Input) { in.Periodic[0].Projects[0].Comment = long }, Fixed, "", "appréciation tronqué à 600"},
 		{"long class commentary", func(in *Input) { in.Projects.Groups[0].Comment = long }, Fixed, "", "commentaire de la classe tronqué à 600"},
