@@ -19,10 +19,10 @@ import (
 // local theme), an AP and two parcours for the 3E1 of the collège, then
 // closes its reports of both trimesters. It returns the EPI group of term
 // 1 and the division.
-func projectsCollege(t *testing.T, st *store.Store) (*lsutest.Fixture, sillage.LSUProjectGroup, sillage.Division) {
+func projectsCollege(t testing.TB, st *store.Store, perDivision int) (*lsutest.Fixture, sillage.LSUProjectGroup, sillage.Division) {
 	t.Helper()
 	ctx := context.Background()
-	f, err := lsutest.Build(ctx, st, lsutest.Options{UAI: uaiCollege, Divisions: 4, PerDivision: 5, Periods: 2, Subjects: 6, Draft: true})
+	f, err := lsutest.Build(ctx, st, lsutest.Options{UAI: uaiCollege, Divisions: 4, PerDivision: perDivision, Periods: 2, Subjects: 6, Draft: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func projectsCollege(t *testing.T, st *store.Store) (*lsutest.Fixture, sillage.L
 func TestExportGoldenProjects(t *testing.T) {
 	requireXmllint(t)
 	storetest.Run(t, func(t *testing.T, st *store.Store, _ *storetest.Clock) {
-		f, g1, _ := projectsCollege(t, st)
+		f, g1, _ := projectsCollege(t, st, 5)
 		for _, version := range []string{lsu.Version10, lsu.Version7} {
 			t.Run(version, func(t *testing.T) {
 				out := run(t, st, openBlobs(t), uaiCollege, livret.Request{Version: version, Selection: livret.Selection{DivisionCode: "3E1", PeriodIDs: f.PeriodIDs(2)}})
@@ -185,7 +185,7 @@ func TestExportGoldenProjects(t *testing.T) {
 func TestProjectChecksFromStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store, _ *storetest.Clock) {
 		ctx := context.Background()
-		f, _, div := projectsCollege(t, st)
+		f, _, div := projectsCollege(t, st, 5)
 		err := st.Write(ctx, func(tx *store.Tx) error {
 			// Stored as an older Nomenclature knew it.
 			p := sillage.LSUProject{SchoolYear: f.Periods[0].SchoolYear, Kind: "epi", Title: "Ancien", Theme: "EPI_SAN", Subjects: []string{f.SubjectIDs[0], "999999"}}
@@ -237,4 +237,26 @@ func mustReports(t *testing.T, tx *store.Tx, divisionID int64) []sillage.Periodi
 		t.Fatal(err)
 	}
 	return rs
+}
+
+// BenchmarkLSUExportProjectsClass exports a 3e of 30 with its EPI, AP and
+// parcours (two trimesters) through the database, validated by the
+// built-in rules: the time per export, as the web page runs it.
+func BenchmarkLSUExportProjectsClass(b *testing.B) {
+	for _, kind := range storetest.Engines(b) {
+		b.Run(string(kind), func(b *testing.B) {
+			st := storetest.Open(b, kind, &storetest.Clock{T: storetest.Epoch})
+			f, _, _ := projectsCollege(b, st, 30)
+			blobs := openBlobs(b)
+			req := livret.Request{Selection: livret.Selection{DivisionCode: "3E1", PeriodIDs: f.PeriodIDs(2)}, AppVersion: "bench", Actor: actor}
+			b.ResetTimer()
+			for b.Loop() {
+				out, err := livret.Run(context.Background(), st, blobs, uaiCollege, req)
+				if err != nil || out.Refused() {
+					b.Fatalf("export: %v %+v", err, out.Export)
+				}
+				out.Cleanup()
+			}
+		})
+	}
 }
