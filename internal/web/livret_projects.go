@@ -87,7 +87,7 @@ func (s *Server) createProjectGroup(w http.ResponseWriter, r *http.Request, req 
 }
 
 func (s *Server) deleteProjectGroup(w http.ResponseWriter, r *http.Request, req *Request) error {
-	id, err := pathID(r, "group")
+	id, err := pathID(r, "projectgroup")
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func texts(r *http.Request) map[int64]string {
 }
 
 func (s *Server) projectGroupPage(w http.ResponseWriter, r *http.Request, req *Request) error {
-	id, err := pathID(r, "group")
+	id, err := pathID(r, "projectgroup")
 	if err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func (s *Server) projectGroupPage(w http.ResponseWriter, r *http.Request, req *R
 }
 
 func (s *Server) saveProjectGroup(w http.ResponseWriter, r *http.Request, req *Request) error {
-	id, err := pathID(r, "group")
+	id, err := pathID(r, "projectgroup")
 	if err != nil {
 		return err
 	}

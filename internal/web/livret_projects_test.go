@@ -14,7 +14,7 @@ import (
 )
 
 // Every tenant of the fixture has an EPI ({project}) that its division
-// follows in the first trimester, with the teacher ({group}).
+// follows in the first trimester, with the teacher ({projectgroup}).
 func init() {
 	fixtureSetups = append(fixtureSetups, func(ctx context.Context, tx *store.Tx, f *fixture, tn *tenant) error {
 		period, err := fixturePeriod(ctx, tx, tn)
@@ -32,7 +32,7 @@ func init() {
 		if err := tx.Livret().CreateProjectGroup(ctx, tn.UAI, &g); err != nil {
 			return err
 		}
-		tn.IDs["group"] = g.ID
+		tn.IDs["projectgroup"] = g.ID
 		return nil
 	})
 }
