@@ -51,6 +51,11 @@ func (g *generator) livretSchool(ctx context.Context, o lsutest.Options) error {
 		return fmt.Errorf("établissement %s : %w", o.UAI, err)
 	}
 	kind := sillage.KindCollege
+	if !o.Ecole {
+		if err := g.livretProjects(ctx, f); err != nil {
+			return fmt.Errorf("établissement %s : %w", o.UAI, err)
+		}
+	}
 	if o.Ecole {
 		kind = sillage.KindEcole
 		g.res.ONDE = append(g.res.ONDE, ONDEFile{UAI: o.UAI, CSV: f.ONDE})

@@ -73,6 +73,9 @@ func TestDemoLivret(t *testing.T) {
 				if err != nil {
 					return err
 				}
+				if uai == college && (len(loaded.Input.Projects.Items) != 2 || len(loaded.Input.Projects.Parcours) != 2) {
+					t.Errorf("the collège's export lacks its EPI, AP or parcours: %+v", loaded.Input.Projects)
+				}
 				_, rep := lsu.Collect(loaded.Input)
 				if rep.FileBlocked || rep.Counts.Blocking > 0 {
 					t.Errorf("%s: the LSU export is blocked: %+v", uai, rep.Filter(lsu.Blocking))

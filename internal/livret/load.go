@@ -608,6 +608,11 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 		in.Cycles = append(in.Cycles, cr)
 	}
 
+	// EPI, AP and parcours of the reports' divisions and periods (projects.go).
+	if err := l.loadProjects(in, year, reports, divOfStudent, isSelected, teacherRefs, addSubject); err != nil {
+		return nil, err
+	}
+
 	// The teachers the reports name.
 	ids := make([]int64, 0, len(teachersUsed))
 	for id := range teachersUsed {

@@ -43,6 +43,7 @@ func Collect(in *Input) (*Plan, *Report) {
 	c.subjects()
 	c.teachers()
 	c.elements()
+	c.projects()
 	c.students()
 	c.reports()
 	return c.finish()
@@ -59,6 +60,8 @@ type collector struct {
 	subjectOf map[string]*subjectInfo
 	teacherOf map[string]*teacherInfo
 	elementOf map[string]string // input element id → plan element id
+	projectOf map[string]*projectInfo
+	groupOf   map[string]*groupInfo
 	studentOf map[string]*studentInfo
 	order     []*studentInfo // students in file order
 
@@ -906,6 +909,7 @@ func (c *collector) periodic(info *studentInfo, r PeriodicReport, seen map[strin
 		out.SchoolLife = c.schoolLife(b, w, r.SchoolLife)
 	}
 	out.Support = c.support(b, w, r.Support)
+	out.Projects, out.Parcours = c.reportProjects(b, w, r)
 	if c.sp.degree == FirstDegree && len(teachers1D(out.HeadTeacherIDs, out.Subjects)) == 0 {
 		b.add(w.block(PlaceReport, "aucun enseignant pour ce bilan : le 1er degré exige au moins un enseignant", "indiquez l'enseignant de la classe ou d'un domaine du bilan"))
 	}

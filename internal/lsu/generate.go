@@ -75,6 +75,8 @@ type doc struct {
 
 	usedHeads, usedPeriods, usedSubjects, usedTeachers, usedElements []string
 	classes                                                          []Student // one student per class (1D)
+
+	pj projectDoc // EPI, AP, parcours (epi.go)
 }
 
 func (d *doc) id(kind, planID string) string { return d.ids[kind+"\x00"+planID] }
@@ -107,7 +109,11 @@ func newDoc(p *Plan, sp spec) (*doc, error) {
 	if err := d.collectUsed(); err != nil {
 		return nil, err
 	}
+	if err := d.collectProjects(); err != nil {
+		return nil, err
+	}
 	d.assignIDs()
+	d.assignProjectIDs()
 	return d, nil
 }
 
@@ -382,6 +388,8 @@ func (d *doc) write2D(x *xw) {
 		x.close("enseignants")
 	}
 	d.writeElements(x)
+	d.writeParcoursCommuns(x)
+	d.writeProjects(x)
 
 	if len(d.p.Periodic) > 0 {
 		x.open("bilans-periodiques")
@@ -453,6 +461,7 @@ func (d *doc) periodic2D(x *xw, r PeriodicReport) {
 		d.acquis2D(x, res)
 	}
 	x.close("liste-acquis")
+	d.reportProjects(x, r)
 	d.support(x, r.Support)
 	x.text("acquis-conseils", fit(r.GeneralAppreciation, d.sp.limits.GeneralAppreciation, true, true))
 	d.schoolLife(x, r.SchoolLife)

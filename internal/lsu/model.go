@@ -50,6 +50,7 @@ type Input struct {
 	Elements      []ProgrammeElement
 	Periodic      []PeriodicReport
 	Cycles        []CycleReport
+	Projects      Projects // EPI, AP and class parcours (2nd degree, epi.go)
 
 	// Directory is what the latest national directory imports know; LSU
 	// rejects divisions and classes it does not find in SIECLE or ONDE.
@@ -162,6 +163,8 @@ type PeriodicReport struct {
 	GeneralAppreciation string
 	SchoolLife          *SchoolLife // nil when nothing was recorded (written as zeros)
 	Support             []SupportMeasure
+	Projects            []ProjectResult   // EPI and AP groups followed (epi.go)
+	Parcours            []StudentParcours // the student's parcours commentaries
 
 	HeadID         string   // head of establishment signing; empty means the first one
 	HeadTeacherIDs []string // professeurs principaux (2D) / class teachers (1D)

@@ -21,6 +21,7 @@ type Plan struct {
 	Elements []ProgrammeElement
 	Periodic []PeriodicReport // in file order
 	Cycles   []CycleReport    // in file order
+	Projects Projects         // EPI, AP and class parcours; Generate writes those the reports use
 }
 
 // Empty reports whether the plan holds no report to write.
@@ -64,6 +65,7 @@ func Split(p *Plan, by SplitBy) []*Plan {
 				Target: p.Target, Part: label,
 				Editor: p.Editor, Application: p.Application, AppVersion: p.AppVersion, UAI: p.UAI,
 				Heads: p.Heads, Periods: p.Periods, Subjects: p.Subjects, Teachers: p.Teachers, Elements: p.Elements,
+				Projects: p.Projects,
 			}
 			groups[key] = g
 		}
