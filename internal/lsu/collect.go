@@ -45,6 +45,7 @@ func Collect(in *Input) (*Plan, *Report) {
 	c.elements()
 	c.students()
 	c.reports()
+	c.classSchoolLife()
 	return c.finish()
 }
 
@@ -643,6 +644,7 @@ func (c *collector) students() {
 			}
 			clean.ClassID = classID
 		}
+		clean.Guardians = c.guardians(b, w, s.Guardians)
 		info.student = clean
 		idCount[s.ID]++
 		if idCount[s.ID] > 1 {
@@ -906,6 +908,7 @@ func (c *collector) periodic(info *studentInfo, r PeriodicReport, seen map[strin
 		out.SchoolLife = c.schoolLife(b, w, r.SchoolLife)
 	}
 	out.Support = c.support(b, w, r.Support)
+	c.periodicMore(b, w, r, &out)
 	if c.sp.degree == FirstDegree && len(teachers1D(out.HeadTeacherIDs, out.Subjects)) == 0 {
 		b.add(w.block(PlaceReport, "aucun enseignant pour ce bilan : le 1er degré exige au moins un enseignant", "indiquez l'enseignant de la classe ou d'un domaine du bilan"))
 	}

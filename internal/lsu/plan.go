@@ -21,6 +21,8 @@ type Plan struct {
 	Elements []ProgrammeElement
 	Periodic []PeriodicReport // in file order
 	Cycles   []CycleReport    // in file order
+
+	ClassSchoolLife []ClassSchoolLife // sorted by period and division
 }
 
 // Empty reports whether the plan holds no report to write.
@@ -78,6 +80,10 @@ func Split(p *Plan, by SplitBy) []*Plan {
 		if g, ok := groups[groupOf[r.StudentID]]; ok {
 			g.Cycles = append(g.Cycles, r)
 		}
+	}
+	// Generate writes only the class comments of the divisions a part holds.
+	for _, g := range groups {
+		g.ClassSchoolLife = p.ClassSchoolLife
 	}
 	keys := make([]string, 0, len(groups))
 	for k := range groups {
