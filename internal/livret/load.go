@@ -608,6 +608,10 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 		in.Cycles = append(in.Cycles, cr)
 	}
 
+	if err := l.loadFamily(in, reports, periods, selected, divisions); err != nil {
+		return nil, err
+	}
+
 	// The teachers the reports name.
 	ids := make([]int64, 0, len(teachersUsed))
 	for id := range teachersUsed {
