@@ -14,9 +14,11 @@ func TestLSUFamilyBlocks(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
 		ctx := context.Background()
 		a := populate(t, st, "0860012W")
-		b := populate(t, st, "0860013X")
-		uai := a.uai
+		uai, b := a.uai, sillage.UAI("0010856A")
 		err := st.Write(ctx, func(tx *store.Tx) error {
+			if err := tx.Establishments().CreateEstablishment(ctx, sillage.Establishment{UAI: b, Name: "Collège B", Kind: sillage.KindCollege}); err != nil {
+				return err
+			}
 			lv := tx.Livret()
 			// Class comment: replaced, listed per period, removed when emptied.
 			if err := lv.SetClassSchoolLife(ctx, uai, sillage.ClassSchoolLife{PeriodID: a.period.ID, DivisionID: a.division.ID, Comment: "Classe agréable", UpdatedBy: a.teacher.ID}); err != nil {
@@ -29,8 +31,8 @@ func TestLSUFamilyBlocks(t *testing.T) {
 			if len(got) != 1 || got[0].Comment != "Classe agréable" || got[0].DivisionID != a.division.ID || got[0].UpdatedBy != a.teacher.ID {
 				t.Fatalf("class comments: %+v", got)
 			}
-			// Another establishment's period or division is not found.
-			if err := lv.SetClassSchoolLife(ctx, uai, sillage.ClassSchoolLife{PeriodID: b.period.ID, DivisionID: a.division.ID, Comment: "x"}); sillage.KindOf(err) != sillage.KindNotFound {
+			// Through another establishment, A's period and division are not found.
+			if err := lv.SetClassSchoolLife(ctx, b, sillage.ClassSchoolLife{PeriodID: a.period.ID, DivisionID: a.division.ID, Comment: "x"}); sillage.KindOf(err) != sillage.KindNotFound {
 				t.Errorf("class comment on another establishment's period: %v", err)
 			}
 			if err := lv.SetClassSchoolLife(ctx, uai, sillage.ClassSchoolLife{PeriodID: a.period.ID, DivisionID: a.division.ID, Comment: "  "}); err != nil {
@@ -46,7 +48,7 @@ func TestLSUFamilyBlocks(t *testing.T) {
 			if err := lv.SetPeriodicExtras(ctx, uai, e, a.teacher.ID); err != nil {
 				return err
 			}
-			extras, err := lv.ListPeriodicExtras(ctx, uai, []int64{a.lsuReport.ID, b.lsuReport.ID})
+			extras, err := lv.ListPeriodicExtras(ctx, uai, []int64{a.lsuReport.ID, a.lsuReport.ID + 1000})
 			if err != nil {
 				return err
 			}
@@ -54,7 +56,10 @@ func TestLSUFamilyBlocks(t *testing.T) {
 			if len(extras) != 1 || x.HomeworkDone != e.HomeworkDone || len(x.Socle) != 2 || x.Socle["CPD_FRA"] != 0 || x.Socle["SYS_NAT"] != 4 {
 				t.Fatalf("extras: %+v", extras)
 			}
-			if err := lv.SetPeriodicExtras(ctx, uai, sillage.PeriodicExtras{ReportID: b.lsuReport.ID, HomeworkDone: "x"}, 0); sillage.KindOf(err) != sillage.KindNotFound {
+			if other, err := lv.ListPeriodicExtras(ctx, b, nil); err != nil || len(other) != 0 {
+				t.Errorf("A's extras through B: %+v, %v", other, err)
+			}
+			if err := lv.SetPeriodicExtras(ctx, b, sillage.PeriodicExtras{ReportID: a.lsuReport.ID, HomeworkDone: "x"}, 0); sillage.KindOf(err) != sillage.KindNotFound {
 				t.Errorf("extras of another establishment's report: %v", err)
 			}
 			if err := lv.SetPeriodicExtras(ctx, uai, sillage.PeriodicExtras{ReportID: a.lsuReport.ID}, 0); err != nil {
@@ -77,7 +82,7 @@ func TestLSUFamilyBlocks(t *testing.T) {
 				!slices.Equal(cs[0].Address.Lines, addr.Lines) || cs[0].Address.PostalCode != "86000" || cs[0].Address.Town != "POITIERS" {
 				t.Fatalf("guardian contacts: %+v", cs)
 			}
-			if cs, err := tx.People().ListGuardianContacts(ctx, uai, []int64{b.student.ID}); err != nil || len(cs) != 0 {
+			if cs, err := tx.People().ListGuardianContacts(ctx, b, []int64{a.student.ID}); err != nil || len(cs) != 0 {
 				t.Fatalf("another establishment's student: %+v, %v", cs, err)
 			}
 			return nil
