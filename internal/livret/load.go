@@ -497,9 +497,21 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 		total, n int
 	}
 	classAvg := map[dpsKey]*sum{}
-	resultsOf := map[int64][]sillage.SubjectResult{}
+	// Results come ordered by report: each report's lines are a sub-slice.
+	resultsOf := make(map[int64][]sillage.SubjectResult, len(reports))
+	for i := 0; i < len(results); {
+		j := i + 1
+		for j < len(results) && results[j].ReportID == results[i].ReportID {
+			j++
+		}
+		if id := results[i].ReportID; resultsOf[id] != nil {
+			resultsOf[id] = append(resultsOf[id], results[i:j]...)
+		} else {
+			resultsOf[id] = results[i:j:j]
+		}
+		i = j
+	}
 	for _, res := range results {
-		resultsOf[res.ReportID] = append(resultsOf[res.ReportID], res)
 		r := reportByID[res.ReportID]
 		if res.Average == nil || res.Status != 0 {
 			continue
@@ -549,6 +561,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 			}
 			pr.Support = append(pr.Support, m)
 		}
+		pr.Subjects = make([]lsu.SubjectResult, 0, len(resultsOf[r.ID]))
 		for _, res := range resultsOf[r.ID] {
 			modality := ""
 			if l.degree == lsu.SecondDegree {

@@ -934,8 +934,8 @@ func (c *collector) subjectResults(b *lineBuf, rw where, results []SubjectResult
 		key string
 		r   SubjectResult
 	}
-	var out []kept
-	seen := map[string]bool{}
+	out := make([]kept, 0, len(results))
+	seen := make(map[string]bool, len(results))
 	var otherMode []string
 	mode := c.in.Config.Positioning
 	if mode == "" {
