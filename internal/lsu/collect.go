@@ -46,6 +46,7 @@ func Collect(in *Input) (*Plan, *Report) {
 	c.projects()
 	c.students()
 	c.reports()
+	c.classSchoolLife()
 	return c.finish()
 }
 
@@ -646,6 +647,7 @@ func (c *collector) students() {
 			}
 			clean.ClassID = classID
 		}
+		clean.Guardians = c.guardians(b, w, s.Guardians)
 		info.student = clean
 		idCount[s.ID]++
 		if idCount[s.ID] > 1 {
@@ -910,6 +912,7 @@ func (c *collector) periodic(info *studentInfo, r PeriodicReport, seen map[strin
 	}
 	out.Support = c.support(b, w, r.Support)
 	out.Projects, out.Parcours = c.reportProjects(b, w, r)
+	c.periodicMore(b, w, r, &out)
 	if c.sp.degree == FirstDegree && len(teachers1D(out.HeadTeacherIDs, out.Subjects)) == 0 {
 		b.add(w.block(PlaceReport, "aucun enseignant pour ce bilan : le 1er degré exige au moins un enseignant", "indiquez l'enseignant de la classe ou d'un domaine du bilan"))
 	}
@@ -935,8 +938,8 @@ func (c *collector) subjectResults(b *lineBuf, rw where, results []SubjectResult
 		key string
 		r   SubjectResult
 	}
-	var out []kept
-	seen := map[string]bool{}
+	out := make([]kept, 0, len(results))
+	seen := make(map[string]bool, len(results))
 	var otherMode []string
 	mode := c.in.Config.Positioning
 	if mode == "" {

@@ -388,7 +388,10 @@ func (d *doc) write2D(x *xw) {
 		x.close("enseignants")
 	}
 	d.writeElements(x)
+	// XSD order: parcours-communs, vies-scolaires-communs, then the EPI
+	// and AP declarations (epis-thematiques … acc-persos-groupes).
 	d.writeParcoursCommuns(x)
+	d.writeClassSchoolLife(x)
 	d.writeProjects(x)
 
 	if len(d.p.Periodic) > 0 {
@@ -464,7 +467,10 @@ func (d *doc) periodic2D(x *xw, r PeriodicReport) {
 	d.reportProjects(x, r)
 	d.support(x, r.Support)
 	x.text("acquis-conseils", fit(r.GeneralAppreciation, d.sp.limits.GeneralAppreciation, true, true))
+	d.homeworkDone(x, r)
 	d.schoolLife(x, r.SchoolLife)
+	d.periodSocle(x, r.Socle)
+	d.responsables(x, s.Guardians)
 	x.close("bilan-periodique")
 }
 
@@ -657,8 +663,10 @@ func (d *doc) cycle(x *xw, r CycleReport) {
 			x.empty(name, attrs...)
 		}
 		option("enseignement-complement", r.Complement, complementCodes)
-		// responsables would come here; langue-culture-regionale follows them.
+		d.responsables(x, d.students[r.StudentID].Guardians)
 		option("langue-culture-regionale", r.RegionalLanguage, regionalCodes)
+	} else {
+		d.responsables(x, d.students[r.StudentID].Guardians)
 	}
 	x.close("bilan-cycle")
 }
@@ -784,6 +792,8 @@ func (d *doc) periodic1D(x *xw, r PeriodicReport) {
 	x.close("liste-acquis")
 	d.support(x, r.Support)
 	x.text("appreciation-generale", fit(r.GeneralAppreciation, d.sp.limits.GeneralAppreciation, true, true))
+	d.periodSocle(x, r.Socle)
+	d.responsables(x, s.Guardians)
 	x.close("bilan-periodique")
 }
 

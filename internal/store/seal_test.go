@@ -160,6 +160,9 @@ func populate(t *testing.T, st *store.Store, uai sillage.UAI) *tenantA {
 		must(tx.Livret().CreateProjectGroup(ctx, uai, &a.lsuGroup))
 		must(tx.Livret().SetClassParcours(ctx, uai, sillage.ClassParcours{DivisionID: a.division.ID, PeriodID: a.period.ID, Code: "PAR_CIT", Text: "Délégués"}))
 		must(tx.Livret().SetReportBlock(ctx, uai, sillage.ReportBlock{ReportID: a.lsuReport.ID, GroupID: a.lsuGroup.ID, Text: "Bien"}))
+		must(tx.Livret().SetClassSchoolLife(ctx, uai, sillage.ClassSchoolLife{PeriodID: a.period.ID, DivisionID: a.division.ID, Comment: "Classe calme", UpdatedBy: a.teacher.ID}))
+		must(tx.Livret().SetPeriodicExtras(ctx, uai, sillage.PeriodicExtras{ReportID: a.lsuReport.ID, HomeworkDone: "Assidu", Socle: map[string]int{"CPD_FRA": 2}}, a.teacher.ID))
+		must(tx.People().SetPostalAddress(ctx, uai, a.parent.ID, sillage.PostalAddress{Lines: []string{"1 rue Haute"}, PostalCode: "86000", Town: "POITIERS"}))
 		a.space, err = tx.Rollover().CreateClassSpace(ctx, uai, a.division.ID)
 		must(err)
 		must(tx.Rollover().SetClassSpaceRight(ctx, uai, a.space.ID, a.teacher.ID, store.SpaceManager))
@@ -191,7 +194,7 @@ var tenantTables = []string{"credential_lists", "audit_log", "messages", "api_to
 	"head_teachers", "mefs", "subjects", "programmes", "referentials", "competences", "evaluations", "results", "comments",
 	"sheets", "attachments", "documents", "archives", "periods", "settings", "evaluation_competences", "import_reports", "aaf_structures",
 	"lsu_periodic_reports", "lsu_subject_results", "lsu_programme_elements", "lsu_cycle_reports", "lsu_report_pdfs", "lsu_exports",
-	"lsu_epi_themes", "lsu_projects", "lsu_project_groups", "lsu_class_parcours", "lsu_report_blocks",
+	"lsu_epi_themes", "lsu_projects", "lsu_project_groups", "lsu_class_parcours", "lsu_report_blocks", "lsu_class_school_life",
 	"rollover_steps", "rollover_checkpoints", "rollover_notices", "rollover_files", "class_spaces", "class_space_rights", "class_space_files",
 	"person_unqids", "rollover_packs", "rollover_pack_rows", "rollover_pack_blobs", "year_states",
 	"sso_enabled", "sso_links"}
