@@ -46,6 +46,10 @@ const (
 	ManageReferentials Action = "referentials.manage"
 	EnterReports       Action = "lsu.reports.enter"
 	ReopenReports      Action = "lsu.reports.reopen" // a closed Livret Scolaire report
+	// EnterClassSchoolLife: the school-life comment of a division for a
+	// period (LSU vie-scolaire-commun), written by the vie scolaire (staff:
+	// the CPE) or the direction; no student's data is shown with it.
+	EnterClassSchoolLife Action = "lsu.classschoollife.enter"
 
 	// Establishment administration.
 	ViewLogins Action = "accounts.logins" // logins and external (join) ids
@@ -119,6 +123,8 @@ var establishmentPolicy = map[Action][]sillage.Role{
 	ManageReferentials: {administrator},
 	EnterReports:       {teacher, director, administrator},
 	ReopenReports:      {director, administrator},
+
+	EnterClassSchoolLife: {director, administrator, staff},
 
 	ViewLogins:        {administrator},
 	ViewBirthDate:     {student, parent, administrator},

@@ -50,14 +50,24 @@ func (g *generator) livretSchool(ctx context.Context, o lsutest.Options) error {
 	if err != nil {
 		return fmt.Errorf("établissement %s : %w", o.UAI, err)
 	}
+	// The blocks around the subjects: legal guardians with their address,
+	// devoirs faits, socle of the term, the class school-life comments.
+	if err := lsutest.AddFamily(ctx, g.st, f); err != nil {
+		return fmt.Errorf("établissement %s : %w", o.UAI, err)
+	}
 	kind := sillage.KindCollege
+	if !o.Ecole {
+		if err := g.livretProjects(ctx, f); err != nil {
+			return fmt.Errorf("établissement %s : %w", o.UAI, err)
+		}
+	}
 	if o.Ecole {
 		kind = sillage.KindEcole
 		g.res.ONDE = append(g.res.ONDE, ONDEFile{UAI: o.UAI, CSV: f.ONDE})
 	}
 	g.res.Establishments = append(g.res.Establishments, sillage.Establishment{UAI: o.UAI, Name: o.Name, Kind: kind})
 	g.res.Students += len(f.Students)
-	g.res.Persons += len(f.Students) + len(f.Teachers) + 1
+	g.res.Persons += 3*len(f.Students) + len(f.Teachers) + 1 // two guardians a student
 	return nil
 }
 

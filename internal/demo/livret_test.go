@@ -73,9 +73,24 @@ func TestDemoLivret(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				_, rep := lsu.Collect(loaded.Input)
+				if uai == college && (len(loaded.Input.Projects.Items) != 2 || len(loaded.Input.Projects.Parcours) != 2) {
+					t.Errorf("the collège's export lacks its EPI, AP or parcours: %+v", loaded.Input.Projects)
+				}
+				plan, rep := lsu.Collect(loaded.Input)
 				if rep.FileBlocked || rep.Counts.Blocking > 0 {
 					t.Errorf("%s: the LSU export is blocked: %+v", uai, rep.Filter(lsu.Blocking))
+				}
+				// The blocks around the subjects are filled.
+				guardians, socle, homework := 0, 0, 0
+				for _, s := range plan.Students {
+					guardians += len(s.Guardians)
+				}
+				for _, r := range plan.Periodic {
+					socle += min(len(r.Socle), 1)
+					homework += min(len(r.HomeworkDone), 1)
+				}
+				if guardians == 0 || socle == 0 || (uai == college) != (homework > 0 && len(plan.ClassSchoolLife) > 0) {
+					t.Errorf("%s: %d guardians, %d socles of the term, %d devoirs faits, %d class comments", uai, guardians, socle, homework, len(plan.ClassSchoolLife))
 				}
 				return nil
 			})

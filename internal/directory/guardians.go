@@ -25,6 +25,7 @@ func (im *Importer) Responsables(ctx context.Context, r io.Reader, opts Options)
 	var hdr siecle.Header
 	persons := map[string]siecle.Person{}
 	var links []siecle.Link
+	addresses := map[string]siecle.Address{}
 	present := newPresence()
 	err := siecle.DecodeGuardians(r, siecle.GuardiansHandler{
 		Header: func(h siecle.Header) error {
@@ -47,6 +48,13 @@ func (im *Importer) Responsables(ctx context.Context, r io.Reader, opts Options)
 		},
 		Link: func(l siecle.Link) error {
 			links = append(links, l)
+			return nil
+		},
+		Address: func(a siecle.Address) error {
+			if len(addresses) >= 4*MaxStudentsPerFile {
+				return sillage.Errorf(sillage.KindInvalid, "trop d'adresses : ce fichier ne peut pas être celui d'un seul établissement")
+			}
+			addresses[a.AddressID] = a
 			return nil
 		},
 		Reject: func(rj siecle.Reject) error {
@@ -120,7 +128,10 @@ func (im *Importer) Responsables(ctx context.Context, r io.Reader, opts Options)
 			if others > 0 {
 				rep.warn("%d personnes qui ne sont pas responsables légales (personnes en charge, contacts) : non importées", others)
 			}
-			return t.applyParents(ins, wanted, true, linkOwner{all: true})
+			if err := t.applyParents(ins, wanted, true, linkOwner{all: true}); err != nil {
+				return err
+			}
+			return t.writeAddresses(ins, persons, addresses)
 		}}
 	return rep, im.transact(ctx, spec, opts, rep)
 }
@@ -326,4 +337,43 @@ func civility(s string) string {
 		return "Mlle"
 	}
 	return strings.TrimSpace(s)
+}
+
+// writeAddresses stores the postal address of each legal guardian of the
+// file (the Livret sends it to LSU); a guardian whose address the file no
+// longer gives loses the stored one.
+func (t *txn) writeAddresses(ins []*personIn, persons map[string]siecle.Person, addresses map[string]siecle.Address) error {
+	for _, in := range ins {
+		if in.next.ID == 0 {
+			continue
+		}
+		var pa sillage.PostalAddress
+		if a, ok := addresses[persons[in.p.SIECLEID].AddressID]; ok {
+			pa = postalAddress(a)
+		}
+		if err := t.tx.People().SetPostalAddress(t.ctx, t.uai, in.next.ID, pa); err != nil {
+			return err
+		}
+	}
+	return t.step("addresses")
+}
+
+// postalAddress keeps the non-empty lines of a SIECLE address; a foreign
+// address has its town in COMMUNE_ETRANGERE and its country on a last line.
+func postalAddress(a siecle.Address) sillage.PostalAddress {
+	var pa sillage.PostalAddress
+	for _, l := range a.Lines {
+		if l = strings.TrimSpace(l); l != "" {
+			pa.Lines = append(pa.Lines, l)
+		}
+	}
+	pa.PostalCode = strings.TrimSpace(a.PostalCode)
+	pa.Town = strings.TrimSpace(a.Town)
+	if pa.Town == "" {
+		pa.Town = strings.TrimSpace(a.ForeignTown)
+	}
+	if c := strings.TrimSpace(a.Country); c != "" && strings.TrimSpace(a.CountryCode) != "100" && len(pa.Lines) < 4 {
+		pa.Lines = append(pa.Lines, c)
+	}
+	return pa
 }

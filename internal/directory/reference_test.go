@@ -151,6 +151,19 @@ func TestReferenceResponsables(t *testing.T) {
 					}
 				}
 			}
+			// The address goes with the guardian, for the Livret.
+			cs, err := tx.People().ListGuardianContacts(ctx, "0140070A", []int64{ss["610308"].ID})
+			if err != nil {
+				return err
+			}
+			for _, c := range cs {
+				if a := c.Address; strings.Join(a.Lines, "|") != "18 RUE DES HOMMETS|MEZIDON CANON" || a.PostalCode != "14270" || a.Town != "MEZIDON VALLEE D AUGE" {
+					t.Errorf("guardian %d address %+v", c.ParentID, a)
+				}
+			}
+			if len(cs) != 2 {
+				t.Errorf("%d guardian contacts, want 2", len(cs))
+			}
 			return nil
 		})
 		if err != nil {

@@ -24,6 +24,7 @@ type benchCase struct {
 	split   string
 	unit    string
 	xmllint bool // the official XSDs configured: xmllint runs after the built-in rules
+	family  bool // the blocks of lsutest.AddFamily filled too
 }
 
 // cpuTime is the CPU time (user and system) of this process and of its
@@ -46,6 +47,11 @@ func benchExport(b *testing.B, c benchCase) {
 	f, err := lsutest.Build(context.Background(), st, c.options)
 	if err != nil {
 		b.Fatal(err)
+	}
+	if c.family {
+		if err := lsutest.AddFamily(context.Background(), st, f); err != nil {
+			b.Fatal(err)
+		}
 	}
 	b.Logf("fixture of %d students built in %s", len(f.Students), time.Since(start).Round(time.Millisecond))
 	blobs := openBlobs(b)
@@ -124,7 +130,8 @@ func benchExport(b *testing.B, c benchCase) {
 
 // BenchmarkLSUExportClass is one class exported as the /lsu page does it,
 // through the database, on each engine: 30 students, 3 closed trimesters,
-// 12 subjects, read from the store, checked, generated, validated, kept as
+// 12 subjects, the class comments, devoirs faits, socle of the term and
+// two legal guardians each (lsutest.AddFamily), read from the store, checked, generated, validated, kept as
 // blobs with its report and audit entry. "builtin" is an instance out of
 // the box (the built-in rules alone), "builtin+xmllint" one with the
 // official XSDs configured. The raw limit is xmllint alone on the same
@@ -141,7 +148,7 @@ func BenchmarkLSUExportClass(b *testing.B) {
 				name += "+xmllint"
 			}
 			b.Run(name, func(b *testing.B) {
-				benchExport(b, benchCase{engine: engine, options: o, sel: sel, unit: "ms/class", xmllint: lint})
+				benchExport(b, benchCase{engine: engine, options: o, sel: sel, unit: "ms/class", xmllint: lint, family: true})
 			})
 		}
 	}

@@ -269,7 +269,7 @@ func Run(ctx context.Context, st *store.Store, blobs blob.Store, uai sillage.UAI
 // "P3"), which are Sillage's ids.
 func linkReport(rep *lsu.Report) {
 	for i := range rep.Lines {
-		if l := &rep.Lines[i]; l.Kind == lsu.Blocking {
+		if l := &rep.Lines[i]; l.Kind == lsu.Blocking || l.Place != "" {
 			l.Link = pageOf(*l)
 		}
 	}
@@ -300,6 +300,13 @@ func pageOf(l lsu.Line) string {
 		return "/lsu#lsu-settings"
 	case lsu.PlaceRollover:
 		return "/changement-annee"
+	case lsu.PlaceProjects:
+		return "/livret/projets"
+	case lsu.PlaceProjectEntry:
+		if group, ok := localID(l.GroupRef, "G"); ok {
+			return fmt.Sprintf("/livret/groupe/%d", group)
+		}
+		return "/livret/projets"
 	}
 	return ""
 }

@@ -2,7 +2,6 @@ package livret
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -65,6 +64,12 @@ func subjectKey(code, modality string) string {
 		return code
 	}
 	return code + "/" + modality
+}
+
+// dpsKey names a division's subject in a period.
+type dpsKey struct {
+	division, period int64
+	subject          string
 }
 
 func idStr(prefix string, id int64) string { return prefix + strconv.FormatInt(id, 10) }
@@ -432,7 +437,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 	}
 
 	// Programme elements of the involved divisions and periods.
-	elements := map[string][]string{} // "division/period/subject" → element ids
+	elements := map[dpsKey][]string{} // division, period, subject → element ids
 	for id := range involved {
 		for _, p := range periods {
 			els, err := tx.Livret().ListProgrammeElements(ctx, uai, id, p.ID)
@@ -442,7 +447,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 			for _, e := range els {
 				eid := idStr("E", e.ID)
 				in.Elements = append(in.Elements, lsu.ProgrammeElement{ID: eid, Label: e.Label})
-				k := fmt.Sprintf("%d/%d/%s", e.DivisionID, e.PeriodID, e.SubjectCode)
+				k := dpsKey{e.DivisionID, e.PeriodID, e.SubjectCode}
 				elements[k] = append(elements[k], eid)
 			}
 		}
@@ -491,15 +496,27 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 	type sum struct {
 		total, n int
 	}
-	classAvg := map[string]*sum{}
-	resultsOf := map[int64][]sillage.SubjectResult{}
+	classAvg := map[dpsKey]*sum{}
+	// Results come ordered by report: each report's lines are a sub-slice.
+	resultsOf := make(map[int64][]sillage.SubjectResult, len(reports))
+	for i := 0; i < len(results); {
+		j := i + 1
+		for j < len(results) && results[j].ReportID == results[i].ReportID {
+			j++
+		}
+		if id := results[i].ReportID; resultsOf[id] != nil {
+			resultsOf[id] = append(resultsOf[id], results[i:j]...)
+		} else {
+			resultsOf[id] = results[i:j:j]
+		}
+		i = j
+	}
 	for _, res := range results {
-		resultsOf[res.ReportID] = append(resultsOf[res.ReportID], res)
 		r := reportByID[res.ReportID]
 		if res.Average == nil || res.Status != 0 {
 			continue
 		}
-		k := fmt.Sprintf("%d/%d/%s", studentDiv[r.StudentID], r.PeriodID, res.SubjectCode)
+		k := dpsKey{studentDiv[r.StudentID], r.PeriodID, res.SubjectCode}
 		if classAvg[k] == nil {
 			classAvg[k] = &sum{}
 		}
@@ -544,6 +561,7 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 			}
 			pr.Support = append(pr.Support, m)
 		}
+		pr.Subjects = make([]lsu.SubjectResult, 0, len(resultsOf[r.ID]))
 		for _, res := range resultsOf[r.ID] {
 			modality := ""
 			if l.degree == lsu.SecondDegree {
@@ -569,12 +587,12 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 				teachers = append(teachers, res.TeacherID)
 			}
 			sr := lsu.SubjectResult{SubjectID: addSubject(res.SubjectCode, modality), TeacherIDs: teacherRefs(teachers),
-				ElementIDs: elements[fmt.Sprintf("%d/%d/%s", div.ID, r.PeriodID, res.SubjectCode)], Positioning: res.Positioning,
+				ElementIDs: elements[dpsKey{div.ID, r.PeriodID, res.SubjectCode}], Positioning: res.Positioning,
 				Status: lsu.EvaluationStatus(res.Status), Appreciation: res.Appreciation}
 			if res.Average != nil {
 				sr.Average = new(float64(*res.Average) / 100)
 			}
-			if c := classAvg[fmt.Sprintf("%d/%d/%s", div.ID, r.PeriodID, res.SubjectCode)]; c != nil && c.n > 0 && l.degree == lsu.SecondDegree {
+			if c := classAvg[dpsKey{div.ID, r.PeriodID, res.SubjectCode}]; c != nil && c.n > 0 && l.degree == lsu.SecondDegree {
 				sr.StructureAverage = new(math.Round(float64(c.total)/float64(c.n)) / 100)
 			}
 			pr.Subjects = append(pr.Subjects, sr)
@@ -606,6 +624,15 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 			cr.RegionalLanguage = &lsu.Option{Code: c.RegionalCode, Level: c.RegionalLevel}
 		}
 		in.Cycles = append(in.Cycles, cr)
+	}
+
+	// EPI, AP and parcours of the reports' divisions and periods (projects.go).
+	if err := l.loadProjects(in, year, reports, divOfStudent, isSelected, teacherRefs, addSubject); err != nil {
+		return nil, err
+	}
+	// Class comment, devoirs faits, socle of the term and guardians (load_family.go).
+	if err := l.loadFamily(in, reports, periods, selected, divisions); err != nil {
+		return nil, err
 	}
 
 	// The teachers the reports name.

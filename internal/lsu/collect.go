@@ -43,8 +43,10 @@ func Collect(in *Input) (*Plan, *Report) {
 	c.subjects()
 	c.teachers()
 	c.elements()
+	c.projects()
 	c.students()
 	c.reports()
+	c.classSchoolLife()
 	return c.finish()
 }
 
@@ -59,6 +61,8 @@ type collector struct {
 	subjectOf map[string]*subjectInfo
 	teacherOf map[string]*teacherInfo
 	elementOf map[string]string // input element id → plan element id
+	projectOf map[string]*projectInfo
+	groupOf   map[string]*groupInfo
 	studentOf map[string]*studentInfo
 	order     []*studentInfo // students in file order
 
@@ -643,6 +647,7 @@ func (c *collector) students() {
 			}
 			clean.ClassID = classID
 		}
+		clean.Guardians = c.guardians(b, w, s.Guardians)
 		info.student = clean
 		idCount[s.ID]++
 		if idCount[s.ID] > 1 {
@@ -906,6 +911,8 @@ func (c *collector) periodic(info *studentInfo, r PeriodicReport, seen map[strin
 		out.SchoolLife = c.schoolLife(b, w, r.SchoolLife)
 	}
 	out.Support = c.support(b, w, r.Support)
+	out.Projects, out.Parcours = c.reportProjects(b, w, r)
+	c.periodicMore(b, w, r, &out)
 	if c.sp.degree == FirstDegree && len(teachers1D(out.HeadTeacherIDs, out.Subjects)) == 0 {
 		b.add(w.block(PlaceReport, "aucun enseignant pour ce bilan : le 1er degré exige au moins un enseignant", "indiquez l'enseignant de la classe ou d'un domaine du bilan"))
 	}
@@ -931,8 +938,8 @@ func (c *collector) subjectResults(b *lineBuf, rw where, results []SubjectResult
 		key string
 		r   SubjectResult
 	}
-	var out []kept
-	seen := map[string]bool{}
+	out := make([]kept, 0, len(results))
+	seen := make(map[string]bool, len(results))
 	var otherMode []string
 	mode := c.in.Config.Positioning
 	if mode == "" {

@@ -75,6 +75,8 @@ type doc struct {
 
 	usedHeads, usedPeriods, usedSubjects, usedTeachers, usedElements []string
 	classes                                                          []Student // one student per class (1D)
+
+	pj projectDoc // EPI, AP, parcours (epi.go)
 }
 
 func (d *doc) id(kind, planID string) string { return d.ids[kind+"\x00"+planID] }
@@ -107,7 +109,11 @@ func newDoc(p *Plan, sp spec) (*doc, error) {
 	if err := d.collectUsed(); err != nil {
 		return nil, err
 	}
+	if err := d.collectProjects(); err != nil {
+		return nil, err
+	}
 	d.assignIDs()
+	d.assignProjectIDs()
 	return d, nil
 }
 
@@ -382,6 +388,11 @@ func (d *doc) write2D(x *xw) {
 		x.close("enseignants")
 	}
 	d.writeElements(x)
+	// XSD order: parcours-communs, vies-scolaires-communs, then the EPI
+	// and AP declarations (epis-thematiques … acc-persos-groupes).
+	d.writeParcoursCommuns(x)
+	d.writeClassSchoolLife(x)
+	d.writeProjects(x)
 
 	if len(d.p.Periodic) > 0 {
 		x.open("bilans-periodiques")
@@ -453,9 +464,13 @@ func (d *doc) periodic2D(x *xw, r PeriodicReport) {
 		d.acquis2D(x, res)
 	}
 	x.close("liste-acquis")
+	d.reportProjects(x, r)
 	d.support(x, r.Support)
 	x.text("acquis-conseils", fit(r.GeneralAppreciation, d.sp.limits.GeneralAppreciation, true, true))
+	d.homeworkDone(x, r)
 	d.schoolLife(x, r.SchoolLife)
+	d.periodSocle(x, r.Socle)
+	d.responsables(x, s.Guardians)
 	x.close("bilan-periodique")
 }
 
@@ -648,8 +663,10 @@ func (d *doc) cycle(x *xw, r CycleReport) {
 			x.empty(name, attrs...)
 		}
 		option("enseignement-complement", r.Complement, complementCodes)
-		// responsables would come here; langue-culture-regionale follows them.
+		d.responsables(x, d.students[r.StudentID].Guardians)
 		option("langue-culture-regionale", r.RegionalLanguage, regionalCodes)
+	} else {
+		d.responsables(x, d.students[r.StudentID].Guardians)
 	}
 	x.close("bilan-cycle")
 }
@@ -775,6 +792,8 @@ func (d *doc) periodic1D(x *xw, r PeriodicReport) {
 	x.close("liste-acquis")
 	d.support(x, r.Support)
 	x.text("appreciation-generale", fit(r.GeneralAppreciation, d.sp.limits.GeneralAppreciation, true, true))
+	d.periodSocle(x, r.Socle)
+	d.responsables(x, s.Guardians)
 	x.close("bilan-periodique")
 }
 

@@ -50,6 +50,10 @@ type Input struct {
 	Elements      []ProgrammeElement
 	Periodic      []PeriodicReport
 	Cycles        []CycleReport
+	Projects      Projects // EPI, AP and class parcours (2nd degree, epi.go)
+
+	// ClassSchoolLife holds the class-level school-life comments (2D).
+	ClassSchoolLife []ClassSchoolLife
 
 	// Directory is what the latest national directory imports know; LSU
 	// rejects divisions and classes it does not find in SIECLE or ONDE.
@@ -93,6 +97,9 @@ type Student struct {
 	INE        ident.INE // supplied at export time from ONDE; written into the file, masked everywhere else
 	ClassID    string    // ONDE class identifier
 	ClassLabel string    // ONDE class label
+
+	// Guardians are the legal guardians written in the student's reports.
+	Guardians []Guardian
 }
 
 // Period is a term or semester of the school year.
@@ -162,6 +169,10 @@ type PeriodicReport struct {
 	GeneralAppreciation string
 	SchoolLife          *SchoolLife // nil when nothing was recorded (written as zeros)
 	Support             []SupportMeasure
+	Projects            []ProjectResult   // EPI and AP groups followed (epi.go)
+	Parcours            []StudentParcours // the student's parcours commentaries
+	HomeworkDone        string            // devoirs faits (2D): what the student did in it
+	Socle               map[string]int    // optional socle positioning of the term: domain code → 0–4
 
 	HeadID         string   // head of establishment signing; empty means the first one
 	HeadTeacherIDs []string // professeurs principaux (2D) / class teachers (1D)

@@ -21,6 +21,9 @@ type Plan struct {
 	Elements []ProgrammeElement
 	Periodic []PeriodicReport // in file order
 	Cycles   []CycleReport    // in file order
+	Projects Projects         // EPI, AP and class parcours; Generate writes those the reports use
+
+	ClassSchoolLife []ClassSchoolLife // sorted by period and division
 }
 
 // Empty reports whether the plan holds no report to write.
@@ -64,6 +67,7 @@ func Split(p *Plan, by SplitBy) []*Plan {
 				Target: p.Target, Part: label,
 				Editor: p.Editor, Application: p.Application, AppVersion: p.AppVersion, UAI: p.UAI,
 				Heads: p.Heads, Periods: p.Periods, Subjects: p.Subjects, Teachers: p.Teachers, Elements: p.Elements,
+				Projects: p.Projects,
 			}
 			groups[key] = g
 		}
@@ -78,6 +82,10 @@ func Split(p *Plan, by SplitBy) []*Plan {
 		if g, ok := groups[groupOf[r.StudentID]]; ok {
 			g.Cycles = append(g.Cycles, r)
 		}
+	}
+	// Generate writes only the class comments of the divisions a part holds.
+	for _, g := range groups {
+		g.ClassSchoolLife = p.ClassSchoolLife
 	}
 	keys := make([]string, 0, len(groups))
 	for k := range groups {

@@ -53,6 +53,7 @@ type Line struct {
 	Place      Place  `json:"place,omitempty"`
 	StudentRef string `json:"student_ref,omitempty"`
 	PeriodRef  string `json:"period_ref,omitempty"`
+	GroupRef   string `json:"group_ref,omitempty"` // an EPI or AP group (PlaceProjectEntry)
 	Link       string `json:"link,omitempty"`
 }
 

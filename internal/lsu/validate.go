@@ -186,6 +186,7 @@ func ExportPlan(ctx context.Context, p *Plan, xsdDir, out string) (err error) {
 	// Generate checks identifiers and references as it writes; the
 	// built-in rules then read the file back as LSU will.
 	var buf bytes.Buffer
+	buf.Grow(16<<10 + 12<<10*len(p.Periodic) + 4<<10*len(p.Cycles)) // about what a report takes
 	if err := Generate(&buf, p); err != nil {
 		return err
 	}
@@ -238,7 +239,7 @@ func ValidateRules(t Target, data []byte) error {
 	if err != nil {
 		return sillage.Wrap(sillage.KindInternal, err, "règles LSU intégrées indisponibles")
 	}
-	if err := v.Validate(bytes.NewReader(data)); err != nil {
+	if err := v.ValidateBytes(data); err != nil {
 		var xe *xsd.Error
 		if !errors.As(err, &xe) {
 			return err

@@ -42,13 +42,15 @@ type packChild struct {
 // deletion takes with it (foreign keys ON DELETE CASCADE of the
 // migrations) and the columns it clears (DeleteDivision).
 var packTree = map[string][]packChild{
-	"evaluations":          {{"results", "evaluation_id", false}, {"comments", "evaluation_id", false}, {"evaluation_competences", "evaluation_id", false}},
-	"sheets":               {{"attachments", "sheet_id", false}, {"sheet_results", "sheet_id", false}},
-	"class_spaces":         {{"class_space_rights", "space_id", false}, {"class_space_files", "space_id", false}},
-	"groups":               {{"group_members", "group_id", false}, {"group_managers", "group_id", false}, {"services", "group_id", false}},
-	"periods":              {{"lsu_periodic_reports", "period_id", false}, {"lsu_programme_elements", "period_id", false}},
-	"lsu_periodic_reports": {{"lsu_subject_results", "report_id", false}},
+	"evaluations":  {{"results", "evaluation_id", false}, {"comments", "evaluation_id", false}, {"evaluation_competences", "evaluation_id", false}},
+	"sheets":       {{"attachments", "sheet_id", false}, {"sheet_results", "sheet_id", false}},
+	"class_spaces": {{"class_space_rights", "space_id", false}, {"class_space_files", "space_id", false}},
+	"groups":       {{"group_members", "group_id", false}, {"group_managers", "group_id", false}, {"services", "group_id", false}},
+	"periods": {{"lsu_periodic_reports", "period_id", false}, {"lsu_programme_elements", "period_id", false}, {"lsu_project_groups", "period_id", false},
+		{"lsu_class_parcours", "period_id", false}, {"lsu_class_school_life", "period_id", false}},
+	"lsu_periodic_reports": {{"lsu_subject_results", "report_id", false}, {"lsu_report_blocks", "report_id", false}},
 	"divisions": {{"services", "division_id", false}, {"head_teachers", "division_id", false}, {"lsu_programme_elements", "division_id", false},
+		{"lsu_project_groups", "division_id", false}, {"lsu_class_parcours", "division_id", false}, {"lsu_class_school_life", "division_id", false},
 		{"persons", "division_id", true}, {"evaluations", "division_id", true}},
 	"persons": {{"guardianships", "parent_id", false}, {"guardianships", "student_id", false}, {"group_members", "person_id", false},
 		{"group_managers", "person_id", false}, {"services", "teacher_id", false}, {"head_teachers", "teacher_id", false},
@@ -65,8 +67,9 @@ var packRank = map[string]int{
 	"persons":       1,
 	"guardianships": 2, "group_members": 2, "group_managers": 2, "services": 2, "head_teachers": 2, "messages": 2, "person_unqids": 2, "sso_links": 2, "person_federation_hashes": 2,
 	"class_space_rights": 2, "class_space_files": 2, "evaluations": 2, "sheets": 2, "documents": 2, "lsu_periodic_reports": 2,
-	"lsu_cycle_reports": 2, "lsu_programme_elements": 2,
+	"lsu_cycle_reports": 2, "lsu_programme_elements": 2, "lsu_project_groups": 2, "lsu_class_parcours": 2, "lsu_class_school_life": 2,
 	"results": 3, "comments": 3, "evaluation_competences": 3, "attachments": 3, "lsu_subject_results": 3, "sheet_results": 3,
+	"lsu_report_blocks": 3,
 }
 
 // packLinkCols are the columns a pack may set back by UPDATE.

@@ -43,6 +43,9 @@ type tenantA struct {
 	lsuElement sillage.ProgrammeElement
 	lsuPDF     sillage.ReportPDF
 	lsuExport  sillage.LSUExport
+	// EPI, AP and parcours (lsu_projects.go).
+	lsuProject sillage.LSUProject
+	lsuGroup   sillage.LSUProjectGroup
 	// Changeover (rollover_*.go).
 	space     sillage.ClassSpace
 	spaceFile sillage.ClassSpaceFile
@@ -54,13 +57,14 @@ func (a *tenantA) ids() []int64 {
 	ids := []int64{a.teacher.ID, a.parent.ID, a.student.ID, a.division.ID, a.group.ID, a.ref.ID, a.ref.Competences[0].ID,
 		a.eval.ID, a.trashed.ID, a.sheet.ID, a.attachment.ID, a.document.ID, a.archive.ID, a.period.ID}
 	ids = append(ids, a.lsuReport.ID, a.lsuCycle.ID, a.lsuElement.ID, a.lsuPDF.ID, a.lsuExport.ID)
+	ids = append(ids, a.lsuProject.ID, a.lsuGroup.ID)
 	ids = append(ids, a.space.ID, a.spaceFile.ID, a.initFile.ID, a.pack)
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	return ids
 }
 
 func (a *tenantA) strs() []string {
-	return []string{"", "E123", "P77", "1SN", "24732000000", "2473200", "scale", "0860012W", "000000", a.attachment.SHA256}
+	return []string{"", "E123", "P77", "1SN", "24732000000", "2473200", "scale", "0860012W", "000000", a.attachment.SHA256, "PAR_CIT", "LOC_A"}
 }
 
 func populate(t *testing.T, st *store.Store, uai sillage.UAI) *tenantA {
@@ -149,6 +153,17 @@ func populate(t *testing.T, st *store.Store, uai sillage.UAI) *tenantA {
 		a.lsuExport = sillage.LSUExport{SchoolYear: a.year, Degree: "2D", Version: "10.0", Selection: "1SN", Outcome: store.ExportFile,
 			ReportSHA256: strings.Repeat("1", 64), ReportSize: 2, FileName: "lsu.xml", FileSHA256: strings.Repeat("2", 64), FileSize: 2}
 		must(tx.Livret().CreateLSUExport(ctx, uai, &a.lsuExport))
+		must(tx.Livret().SetEPITheme(ctx, uai, sillage.EPITheme{Code: "LOC_A", Label: "Thème local"}))
+		a.lsuProject = sillage.LSUProject{SchoolYear: a.year, Kind: "epi", Title: "Journal", Theme: "LOC_A", Subjects: []string{"000000", "000001"}}
+		must(tx.Livret().CreateProject(ctx, uai, &a.lsuProject))
+		a.lsuGroup = sillage.LSUProjectGroup{ProjectID: a.lsuProject.ID, DivisionID: a.division.ID, PeriodID: a.period.ID, Title: "Journal 1SN",
+			Teachers: []sillage.TeacherSubject{{TeacherID: a.teacher.ID, SubjectCode: "000000"}}}
+		must(tx.Livret().CreateProjectGroup(ctx, uai, &a.lsuGroup))
+		must(tx.Livret().SetClassParcours(ctx, uai, sillage.ClassParcours{DivisionID: a.division.ID, PeriodID: a.period.ID, Code: "PAR_CIT", Text: "Délégués"}))
+		must(tx.Livret().SetReportBlock(ctx, uai, sillage.ReportBlock{ReportID: a.lsuReport.ID, GroupID: a.lsuGroup.ID, Text: "Bien"}))
+		must(tx.Livret().SetClassSchoolLife(ctx, uai, sillage.ClassSchoolLife{PeriodID: a.period.ID, DivisionID: a.division.ID, Comment: "Classe calme", UpdatedBy: a.teacher.ID}))
+		must(tx.Livret().SetPeriodicExtras(ctx, uai, sillage.PeriodicExtras{ReportID: a.lsuReport.ID, HomeworkDone: "Assidu", Socle: map[string]int{"CPD_FRA": 2}}, a.teacher.ID))
+		must(tx.People().SetPostalAddress(ctx, uai, a.parent.ID, sillage.PostalAddress{Lines: []string{"1 rue Haute"}, PostalCode: "86000", Town: "POITIERS"}))
 		a.space, err = tx.Rollover().CreateClassSpace(ctx, uai, a.division.ID)
 		must(err)
 		must(tx.Rollover().SetClassSpaceRight(ctx, uai, a.space.ID, a.teacher.ID, store.SpaceManager))
@@ -180,6 +195,7 @@ var tenantTables = []string{"credential_lists", "audit_log", "messages", "api_to
 	"head_teachers", "mefs", "subjects", "programmes", "referentials", "competences", "evaluations", "results", "comments",
 	"sheets", "attachments", "documents", "archives", "periods", "settings", "evaluation_competences", "import_reports", "aaf_structures",
 	"lsu_periodic_reports", "lsu_subject_results", "lsu_programme_elements", "lsu_cycle_reports", "lsu_report_pdfs", "lsu_exports",
+	"lsu_epi_themes", "lsu_projects", "lsu_project_groups", "lsu_class_parcours", "lsu_report_blocks", "lsu_class_school_life",
 	"rollover_steps", "rollover_checkpoints", "rollover_notices", "rollover_files", "class_spaces", "class_space_rights", "class_space_files",
 	"person_unqids", "rollover_packs", "rollover_pack_rows", "rollover_pack_blobs", "year_states",
 	"sso_enabled", "sso_links"}
@@ -218,7 +234,8 @@ func snapshot(t *testing.T, st *store.Store, uai sillage.UAI) string {
 
 var readPrefixes = []string{"Get", "List", "Is", "Has", "Teaches", "Teacher", "EstablishmentCounts", "Login", "Walk", "Count", "Find"}
 var writePrefixes = []string{"Create", "Update", "Set", "Delete", "Trash", "Restore", "Add", "Remove", "Replace", "Link",
-	"Unlink", "Upsert", "Insert", "Record", "Acknowledge", "Append", "Purge", "Revoke", "Touch", "Send", "Select", "Deactivate", "Reactivate"}
+	"Unlink", "Upsert", "Insert", "Record", "Acknowledge", "Append", "Purge", "Revoke", "Touch", "Send", "Select", "Deactivate", "Reactivate",
+	"Keep", "Take"}
 
 func hasPrefix(name string, prefixes []string) bool {
 	for _, p := range prefixes {

@@ -206,6 +206,7 @@ var menu = []struct {
 	{"Évaluations", "/evaluations", auth.EditEvaluations, false},
 	{"Référentiels", "/referentiels", auth.ViewReferentials, false},
 	{"Livret scolaire", "/livret", auth.EnterReports, true},
+	{"Vie scolaire des classes", "/livret/vie-scolaire", auth.EnterClassSchoolLife, true},
 	{"Imports", "/imports", auth.ImportDirectory, false},
 	{"Comptes", "/comptes", auth.ManageAccounts, false},
 	{"Connexions", "/connexions", auth.ViewAllSignIns, false},

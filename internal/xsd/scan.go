@@ -298,12 +298,23 @@ func (s *scanner) close(r *run) {
 // checkChars refuses what the scanner leaves to encoding/xml: invalid
 // UTF-8, characters XML forbids, \r (line-end normalisation).
 func checkChars(b []byte) error {
-	for _, c := range b {
-		if c < 0x20 && c != '\t' && c != '\n' {
-			return errFallback
+	// One pass: control characters, and U+FFFE/U+FFFF (EF BF BE/BF);
+	// the UTF-8 check only when a byte is not ASCII.
+	ascii := true
+	for i, c := range b {
+		switch {
+		case c < 0x20:
+			if c != '\t' && c != '\n' {
+				return errFallback
+			}
+		case c >= 0x80:
+			ascii = false
+			if c == 0xEF && i+2 < len(b) && b[i+1] == 0xBF && (b[i+2] == 0xBE || b[i+2] == 0xBF) {
+				return errFallback
+			}
 		}
 	}
-	if !utf8.Valid(b) || bytes.Contains(b, []byte("\xef\xbf\xbe")) || bytes.Contains(b, []byte("\xef\xbf\xbf")) {
+	if !ascii && !utf8.Valid(b) {
 		return errFallback
 	}
 	return nil

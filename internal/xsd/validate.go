@@ -216,6 +216,12 @@ func (v *Validator) Validate(rd io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("lecture du document : %w", err)
 	}
+	return v.ValidateBytes(data)
+}
+
+// ValidateBytes is Validate on a document already in memory (not copied,
+// not changed).
+func (v *Validator) ValidateBytes(data []byte) error {
 	r := &run{v: v, ids: map[string]bool{}}
 	if (&scanner{data: data}).scan(r) == nil {
 		return r.finish()

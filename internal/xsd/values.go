@@ -116,7 +116,7 @@ func lexical(base, s string) (value, error) {
 	case "string":
 		return value{family: "string", canon: s}, nil
 	case "ID", "IDREF", "NCName":
-		if !ncName.MatchString(s) {
+		if !asciiNCName(s) && !ncName.MatchString(s) {
 			return value{}, fmt.Errorf("« %s » n'est pas un nom XML valide (xs:%s)", s, base)
 		}
 		return value{family: "string", canon: s}, nil
@@ -133,7 +133,7 @@ func lexical(base, s string) (value, error) {
 		if base != "decimal" {
 			re = intLex
 		}
-		if !re.MatchString(s) {
+		if !asciiNumber(s, base == "decimal") && !re.MatchString(s) {
 			return value{}, fmt.Errorf("« %s » n'est pas un nombre valide (xs:%s)", s, base)
 		}
 		d := parseDecimal(s)
@@ -206,3 +206,39 @@ func validTime(h, m, s, frac string) bool {
 // length returns the length of a value for the length facets: characters
 // for strings (and names), items for lists.
 func runeLen(s string) int { return utf8.RuneCountInString(s) }
+
+// asciiNCName is the fast path of ncName: a name of ASCII letters, digits,
+// '_', '-' and '.', starting with a letter or '_'. false sends s to the
+// regular expression, which decides.
+func asciiNCName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
+		case i > 0 && (c >= '0' && c <= '9' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// asciiNumber is the fast path of intLex and decLex: digits, with one
+// '.' between digits when decimal. false sends s to the regular
+// expression, which decides.
+func asciiNumber(s string, decimal bool) bool {
+	dot := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+		case c == '.' && decimal && !dot && i > 0 && i < len(s)-1:
+			dot = true
+		default:
+			return false
+		}
+	}
+	return s != ""
+}

@@ -390,3 +390,38 @@ func FuzzScanner(f *testing.F) {
 		}
 	})
 }
+
+// The fast paths of lexical agree with the regular expressions they skip.
+func TestLexicalFastPaths(t *testing.T) {
+	for _, s := range []string{"", "a", "_x", "EL_1", "PER_2025_1_3", "DI_020700_S", "1a", "-a", ".a", "a-b.c", "é", "a b", "a:b", "Z9"} {
+		if asciiNCName(s) && !ncName.MatchString(s) {
+			t.Errorf("asciiNCName(%q) accepts what ncName refuses", s)
+		}
+	}
+	for _, s := range []string{"", "0", "12", "12.50", ".5", "5.", "1.2.3", "+1", "-1", "1e3", "0012"} {
+		if asciiNumber(s, false) && !intLex.MatchString(s) {
+			t.Errorf("asciiNumber(%q, int) accepts what intLex refuses", s)
+		}
+		if asciiNumber(s, true) && !decLex.MatchString(s) {
+			t.Errorf("asciiNumber(%q, decimal) accepts what decLex refuses", s)
+		}
+	}
+	if !asciiNCName("EL_1") || !asciiNumber("15.50", true) || asciiNumber("15.50", false) {
+		t.Error("the fast paths refuse the common case")
+	}
+}
+
+// checkChars refuses what XML 1.0 does not allow, in one pass.
+func TestCheckChars(t *testing.T) {
+	for _, tc := range []struct {
+		in string
+		ok bool
+	}{
+		{"", true}, {"abc\tdef\nghi", true}, {"élève « x »", true}, {"\uFFFD", true},
+		{"a\x01b", false}, {"a\rb", false}, {"a\xef\xbf\xbeb", false}, {"\xef\xbf\xbf", false}, {"a\xffb", false}, {"\xef\xbf", false},
+	} {
+		if err := checkChars([]byte(tc.in)); (err == nil) != tc.ok {
+			t.Errorf("checkChars(%q) = %v, want ok %v", tc.in, err, tc.ok)
+		}
+	}
+}
