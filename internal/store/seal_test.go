@@ -235,7 +235,7 @@ func snapshot(t *testing.T, st *store.Store, uai sillage.UAI) string {
 var readPrefixes = []string{"Get", "List", "Is", "Has", "Teaches", "Teacher", "EstablishmentCounts", "Login", "Walk", "Count", "Find"}
 var writePrefixes = []string{"Create", "Update", "Set", "Delete", "Trash", "Restore", "Add", "Remove", "Replace", "Link",
 	"Unlink", "Upsert", "Insert", "Record", "Acknowledge", "Append", "Purge", "Revoke", "Touch", "Send", "Select", "Deactivate", "Reactivate",
-	"Keep", "Take"}
+	"Keep", "Take", "Ensure"}
 
 func hasPrefix(name string, prefixes []string) bool {
 	for _, p := range prefixes {
