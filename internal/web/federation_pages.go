@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/auth"
 	"github.com/sillage/sillage/internal/federation"
 	"github.com/sillage/sillage/internal/keyreg"
 	"github.com/sillage/sillage/internal/signedzip"
@@ -188,8 +189,16 @@ func (s *Server) verifyPage(w http.ResponseWriter, r *http.Request, req *Request
 func (s *Server) verifyUpload(w http.ResponseWriter, r *http.Request, req *Request) error {
 	ctx := r.Context()
 	limit := s.maxVerifyUpload()
-	r.Body = http.MaxBytesReader(w, r.Body, limit+1<<20)
 	data := map[string]any{"Max": sillage.FormatSize(limit)}
+	// Anyone may upload here: each address has a few checks a quarter of
+	// an hour, counted before the upload is read.
+	if ok, until, _, err := s.verifyWindow.Take(s.clientAddr(r)); err != nil {
+		return err
+	} else if !ok {
+		data["Problems"] = []string{"Trop de vérifications depuis votre adresse : réessayez dans " + auth.RetryIn(until, s.clock.Now()) + "."}
+		return s.render(w, r, req, http.StatusTooManyRequests, "verify.html", "Vérifier un document", data)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit+1<<20)
 	if err := r.ParseMultipartForm(1 << 20); err != nil {
 		data["Problems"] = []string{"Aucun fichier reçu : choisissez l'archive ZIP à vérifier (" + sillage.FormatSize(limit) + " au plus)."}
 		return s.render(w, r, req, http.StatusBadRequest, "verify.html", "Vérifier un document", data)

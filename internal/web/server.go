@@ -94,11 +94,15 @@ type Server struct {
 	hooks    Hooks
 	sessions *auth.Sessions
 	limiter  *auth.Limiter
-	pages    map[string]*template.Template
-	routes   []route
-	mux      *http.ServeMux
-	handler  http.Handler
-	metrics  *metrics
+	// verifyWindow bounds the public verifier's uploads per address;
+	// federationWindow the federation messages refused per address (each
+	// refusal is audited): both shared by every server process.
+	verifyWindow, federationWindow *auth.Window
+	pages                          map[string]*template.Template
+	routes                         []route
+	mux                            *http.ServeMux
+	handler                        http.Handler
+	metrics                        *metrics
 	// noticeVersion is the privacy notice version to acknowledge.
 	noticeVersion int
 	// box seals the files kept with secrets (loaded on first use).
@@ -123,15 +127,19 @@ func NewServer(d Deps) (*Server, error) {
 		d.Logger = slog.Default()
 	}
 	s := &Server{
-		cfg:        d.Config,
-		store:      d.Store,
-		blobs:      d.Blobs,
-		clock:      d.Clock,
-		log:        d.Logger,
-		rollover:   d.Rollover,
-		hooks:      d.Hooks,
-		sessions:   &auth.Sessions{Store: d.Store, Clock: d.Clock, Idle: d.Config.SessionIdle},
-		limiter:    sharedLimiter(d),
+		cfg:      d.Config,
+		store:    d.Store,
+		blobs:    d.Blobs,
+		clock:    d.Clock,
+		log:      d.Logger,
+		rollover: d.Rollover,
+		hooks:    d.Hooks,
+		sessions: &auth.Sessions{Store: d.Store, Clock: d.Clock, Idle: d.Config.SessionIdle},
+		limiter:  sharedLimiter(d),
+		verifyWindow: &auth.Window{Clock: d.Clock, Store: d.Store, Name: "verifier",
+			Max: verifyPerWindow, Period: 15 * time.Minute},
+		federationWindow: &auth.Window{Clock: d.Clock, Store: d.Store, Name: "federation",
+			Max: federationRefusalsPerWindow, Period: 15 * time.Minute},
 		mux:        http.NewServeMux(),
 		metrics:    newMetrics(),
 		dashboard:  newStatusCache(),
@@ -181,6 +189,15 @@ func NewServer(d Deps) (*Server, error) {
 	s.handler = s.securityHeaders(s.limitBody(protect.Handler(s.mux)))
 	return s, nil
 }
+
+// The public endpoints' allowances per address and quarter of an hour: a
+// person checks a few documents; a peer instance whose messages are refused
+// that often is misconfigured or not a peer, and its refusals stop filling
+// the audit log.
+const (
+	verifyPerWindow             = 20
+	federationRefusalsPerWindow = 30
+)
 
 // sharedLimiter is the sign-in limiter over the database: every server
 // process counts the same failures.
