@@ -11,6 +11,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -161,22 +162,26 @@ func (n *Node) ask(ctx context.Context, p Peer, c sillage.TransferCandidate, est
 	}
 	rep.Asked++
 	resp, body, err := n.post(ctx, p.URL+PathRequest, env)
+	if sillage.KindOf(err) == sillage.KindInvalid {
+		n.refused(ctx, c.UAI, p.Name, "réponse", err)
+		return false, n.failed(ctx, q.ID, ReasonRefused, "réponse de l'instance "+p.Name+" refusée : "+sillage.Message(err), rep)
+	}
 	if err != nil {
 		return false, n.failed(ctx, q.ID, ReasonUnreachable, fmt.Sprintf("instance %s injoignable : %v", p.Name, err), rep)
 	}
+	defer body.close()
 	if err := n.fp(StepAnswerReceived); err != nil {
 		return false, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return false, n.failed(ctx, q.ID, ReasonRefused, fmt.Sprintf("demande refusée par l'instance %s : %s", p.Name, refusalText(resp, body)), rep)
+		return false, n.failed(ctx, q.ID, ReasonRefused, fmt.Sprintf("demande refusée par l'instance %s : %s", p.Name, refusalText(resp, body.data)), rep)
 	}
-	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if ct == "application/zip" {
-		return n.receive(ctx, p, c, q, req, body, rep)
+	if body.pkg != nil {
+		return n.receive(ctx, p, c, q, req, body.pkg, body.pkgSize, rep)
 	}
 	var ans Answer
 	var e signing.Envelope
-	if err := json.Unmarshal(body, &e); err != nil {
+	if err := json.Unmarshal(body.data, &e); err != nil {
 		err = sillage.Errorf(sillage.KindInvalid, "réponse illisible")
 		n.refused(ctx, c.UAI, p.Name, "réponse", err)
 		return false, n.failed(ctx, q.ID, ReasonRefused, "réponse de l'instance "+p.Name+" refusée : "+sillage.Message(err), rep)
@@ -246,9 +251,9 @@ func (n *Node) checkAnswer(ans Answer, req Request) error {
 }
 
 // receive verifies a package and imports it, then sends the receipt.
-func (n *Node) receive(ctx context.Context, p Peer, c sillage.TransferCandidate, q sillage.FederationRequest, req Request, body []byte,
+func (n *Node) receive(ctx context.Context, p Peer, c sillage.TransferCandidate, q sillage.FederationRequest, req Request, pkg io.ReaderAt, size int64,
 	rep *Report) (bool, error) {
-	doc, ans, err := n.verifyPackage(p, req, body)
+	doc, ans, err := n.verifyPackage(p, req, pkg, size)
 	if err != nil {
 		n.refused(ctx, c.UAI, p.Name, "dossier", err)
 		return false, n.failed(ctx, q.ID, ReasonRefused, "dossier de l'instance "+p.Name+" refusé : "+sillage.Message(err), rep)
@@ -360,9 +365,9 @@ func (n *Node) fpTx(step string, fe **failpointError) error {
 // package, the answer of this sending, the records' digest the one signed,
 // every file the one listed. It returns the records with the files'
 // contents in them.
-func (n *Node) verifyPackage(p Peer, req Request, body []byte) (*records.File, Answer, error) {
+func (n *Node) verifyPackage(p Peer, req Request, pkg io.ReaderAt, size int64) (*records.File, Answer, error) {
 	var ans Answer
-	a, err := signedzip.Open(bytes.NewReader(body), int64(len(body)), p.Keys, signedzip.DefaultLimits)
+	a, err := signedzip.Open(pkg, size, p.Keys, signedzip.DefaultLimits)
 	if err != nil {
 		return nil, ans, err
 	}
@@ -477,15 +482,16 @@ func (n *Node) sendReceipt(ctx context.Context, p Peer, q sillage.FederationRequ
 	if err != nil {
 		return n.failed(ctx, q.ID, ReasonUnreachable, fmt.Sprintf("accusé de réception non remis : instance %s injoignable (%v)", p.Name, err), rep)
 	}
+	defer body.close()
 	if err := n.fp(StepAckReceived); err != nil {
 		return err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return n.failed(ctx, q.ID, ReasonRefused, fmt.Sprintf("accusé de réception refusé par l'instance %s : %s", p.Name, refusalText(resp, body)), rep)
+		return n.failed(ctx, q.ID, ReasonRefused, fmt.Sprintf("accusé de réception refusé par l'instance %s : %s", p.Name, refusalText(resp, body.data)), rep)
 	}
 	var ack Ack
 	var e signing.Envelope
-	err = json.Unmarshal(body, &e)
+	err = json.Unmarshal(body.data, &e)
 	if err == nil {
 		err = signing.Open(p.Keys, PurposeAck, e, &ack)
 	} else {
@@ -541,9 +547,31 @@ func (n *Node) failed(ctx context.Context, id, reason, detail string, rep *Repor
 	})
 }
 
-// post sends a signed envelope and reads the whole answer (a package is
-// bounded by the archive's limits).
-func (n *Node) post(ctx context.Context, url string, env signing.Envelope) (*http.Response, []byte, error) {
+// answerBody is a peer's answer: a JSON message in memory, or a package
+// spooled to a temporary file (up to the archive's limits, never held
+// whole in memory while it is verified).
+type answerBody struct {
+	data    []byte   // a message (bounded by maxAnswer)
+	pkg     *os.File // a package (application/zip), nil otherwise
+	pkgSize int64
+}
+
+// maxAnswer bounds a peer's JSON message (an answer, a refusal, a
+// confirmation): a few hundred bytes in practice.
+const maxAnswer = 1 << 20
+
+// close removes the spooled package, if any.
+func (b *answerBody) close() {
+	if b.pkg != nil {
+		b.pkg.Close()
+		os.Remove(b.pkg.Name())
+	}
+}
+
+// post sends a signed envelope and reads the answer: a package is spooled
+// to a temporary file (bounded by the archive's limits), anything else is
+// read in memory (bounded by maxAnswer). The caller closes the body.
+func (n *Node) post(ctx context.Context, url string, env signing.Envelope) (*http.Response, *answerBody, error) {
 	b, err := json.Marshal(env)
 	if err != nil {
 		return nil, nil, err
@@ -558,9 +586,32 @@ func (n *Node) post(ctx context.Context, url string, env signing.Envelope) (*htt
 		return nil, nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, int64(signedzip.DefaultLimits.MaxExpanded)+1))
-	if err != nil {
+	body := &answerBody{}
+	if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct == "application/zip" && resp.StatusCode == http.StatusOK {
+		limit := n.MaxPackage
+		if limit <= 0 {
+			limit = int64(signedzip.DefaultLimits.MaxExpanded)
+		}
+		f, err := os.CreateTemp("", "sillage-federation-*.zip")
+		if err != nil {
+			return nil, nil, fmt.Errorf("spool a package: %w", err)
+		}
+		body.pkg = f
+		body.pkgSize, err = io.Copy(f, io.LimitReader(resp.Body, limit+1))
+		if err == nil && body.pkgSize > limit {
+			err = sillage.Errorf(sillage.KindInvalid, "dossier de plus de %s", sillage.FormatSize(limit))
+		}
+		if err != nil {
+			body.close()
+			return nil, nil, err
+		}
+		return resp, body, nil
+	}
+	if body.data, err = io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1)); err != nil {
 		return nil, nil, err
+	}
+	if len(body.data) > maxAnswer {
+		return nil, nil, sillage.Errorf(sillage.KindInvalid, "réponse de plus de %s", sillage.FormatSize(maxAnswer))
 	}
 	return resp, body, nil
 }

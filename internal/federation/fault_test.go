@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -225,4 +226,39 @@ func TestPeerDownForADay(t *testing.T) {
 	advance(6*time.Hour, a, b)
 	settle(t, a, b, to, 2)
 	checkArrived(t, a, b, from, to, want, counts)
+}
+
+// TestPackageTooLarge: a package over the destination's limit is refused
+// while it arrives (spooled to a temporary file, never held in memory),
+// audited, asked again later; nothing is imported, no temporary file is
+// left, and the origin keeps the record.
+func TestPackageTooLarge(t *testing.T) {
+	ka, kb := engines(t)
+	a, b := pair(t, ka, kb)
+	from, to, want, counts := leave(a, b, "Léa", "fed:lea")
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	b.node.MaxPackage = 1000
+	rep := b.run()
+	if rep.Imported != 0 || rep.Failed != 1 {
+		t.Fatalf("package over the limit: %+v", rep)
+	}
+	if q := b.requests()[0]; q.State != sillage.FederationSent || q.Reason != federation.ReasonRefused || !strings.Contains(q.Detail, "dossier de plus de") {
+		t.Fatalf("request after a package over the limit: %+v", q)
+	}
+	if n := b.audits(b.uai, audit.FederationRefused); n != 1 {
+		t.Fatalf("B's journal: %d refusals, want 1", n)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Fatalf("temporary files left: %v", left)
+	}
+	if _, ok := a.studentRow(from.ID); !ok {
+		t.Fatal("A deleted the student without a receipt")
+	}
+	b.node.MaxPackage = 0
+	settle(t, a, b, to, 3)
+	checkArrived(t, a, b, from, to, want, counts)
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Fatalf("temporary files left after the transfer: %v", left)
+	}
 }

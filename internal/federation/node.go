@@ -101,10 +101,13 @@ type Node struct {
 	Hashes Hashes
 	Blobs  blob.Store
 	// Limits of the files a package brings (the uploads' limits).
-	Limits    records.FileLimits
-	Retention sillage.Retention
-	Client    *http.Client
-	Logger    *slog.Logger
+	Limits records.FileLimits
+	// MaxPackage bounds the size of a package received (default: the
+	// signed archives' expanded limit, 1 GiB).
+	MaxPackage int64
+	Retention  sillage.Retention
+	Client     *http.Client
+	Logger     *slog.Logger
 	// MaxSkew bounds the difference between a message's date and this
 	// instance's clock (default 5 minutes).
 	MaxSkew time.Duration
