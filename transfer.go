@@ -126,6 +126,7 @@ type PendingTransfer struct {
 	ActiveIn      UAI  // still active in another establishment ("" if not): the previous one of the file when it is one of them
 	EntryWaiting  bool // an index entry matches: the next run will act on it
 	ImpossibleLog bool // a line of the log, in the window, says it is impossible for now
+	ServedAway    bool // the matching record was sent to another instance of the federation, which has not confirmed it yet
 }
 
 // PendingTransferFilter is the window of the pending list: students entered in

@@ -10,6 +10,8 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/federation"
+	"github.com/sillage/sillage/internal/store"
+	"github.com/sillage/sillage/internal/transfer"
 )
 
 // TestDescriptionKeysAreSigners: a description that lists another
@@ -84,5 +86,80 @@ func TestServedToOneAtATime(t *testing.T) {
 	advance(13*time.Hour, a, b, c)
 	if rep := c.run(); rep.Imported != 0 {
 		t.Fatalf("C imported a record already at B: %+v", rep)
+	}
+}
+
+// TestServedAwayStaysForTheInstance: while a record sent to another
+// instance waits for its receipt, the same student arriving in another
+// establishment of the origin's own instance waits too (the in-instance
+// transfer does not take it: both destinations would keep it); after the
+// receipt the record is at the other instance only.
+func TestServedAwayStaysForTheInstance(t *testing.T) {
+	ka, kb := engines(t)
+	a, b := pair(t, ka, kb)
+	lea := a.student("Léa", "fed:lea", sillage.TransferSettled, "")
+	a.record(lea, 2, 1, 1, 500)
+	a.deactivate(lea)
+	advance(time.Hour, a, b)
+	b.student("Léa", "fed:lea", sillage.TransferNew, a.uai)
+	step := federation.StepReceiptSent
+	b.failStep.Store(&step)
+	if _, err := b.node.Run(context.Background()); err == nil {
+		t.Fatal("the lost receipt must stop B's run")
+	}
+	// Léa also turns up in a second establishment of A's instance.
+	ctx := context.Background()
+	other := uaiN(9)
+	var here sillage.Student
+	a.write(func(tx *store.Tx) error {
+		e := sillage.Establishment{UAI: other, Name: "Lycée A bis", Kind: sillage.KindLP,
+			Transfer: sillage.TransferSettings{Enabled: true, Reference: "CNIL-" + string(other)}}
+		if err := tx.Establishments().CreateEstablishment(ctx, e); err != nil {
+			return err
+		}
+		div := sillage.Division{SchoolYear: sillage.SchoolYearOf(a.clock.T), Code: "TMELEC", Label: "Tle MELEC"}
+		if err := tx.People().CreateDivision(ctx, other, &div); err != nil {
+			return err
+		}
+		acc := sillage.Account{Login: "lea.abis"}
+		if err := tx.Accounts().CreateAccount(ctx, &acc); err != nil {
+			return err
+		}
+		here = sillage.Student{Person: sillage.Person{FirstName: "Léa", LastName: "DURAND", Source: sillage.SourceSIECLE, SIECLEID: "9001"},
+			Unqid: lea.Unqid, MEF: lea.MEF, Diploma: lea.Diploma, DivisionID: div.ID, TransferStatus: sillage.TransferNew, PreviousUAI: a.uai}
+		here.AccountID = acc.ID
+		return tx.People().CreateStudent(ctx, other, &here)
+	})
+	rep, err := transfer.Run(ctx, a.st, transfer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Transferred) != 0 || len(rep.Pending) != 1 || rep.Pending[0].Reason != transfer.ReasonServedAwayText {
+		t.Fatalf("in-instance run while the record waits for B's receipt: %+v", rep)
+	}
+	if _, ok := a.studentRow(lea.ID); !ok {
+		t.Fatal("A's origin student is gone before any receipt")
+	}
+	// The second establishment's dashboard says why she waits.
+	status, err := transfer.LoadStatus(ctx, a.st, other, transfer.StatusFilter{}, sillage.Retention{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(status.Pending) != 1 || status.Pending[0].Reason != transfer.ReasonServedAwayText {
+		t.Fatalf("dashboard of the second establishment: %+v", status.Pending)
+	}
+	advance(time.Hour, a, b)
+	if rep := b.run(); rep.Receipts != 1 {
+		t.Fatalf("B's receipt, sent again: %+v", rep)
+	}
+	if _, ok := a.studentRow(lea.ID); ok {
+		t.Fatal("A still holds the student after B's receipt")
+	}
+	rep, err = transfer.Run(ctx, a.st, transfer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Transferred) != 0 {
+		t.Fatalf("the in-instance run moved a record already at B: %+v", rep)
 	}
 }

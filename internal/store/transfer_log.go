@@ -93,14 +93,17 @@ func (tx Transfer) ListPendingTransfers(ctx context.Context, uai sillage.UAI, f 
 		OR EXISTS (SELECT 1 FROM person_unqids pu JOIN person_unqids ou ON ou.unqid = pu.unqid AND ou.uai <> pu.uai
 			JOIN transfer_index i ON i.origin_uai = ou.uai AND i.origin_student_id = ou.person_id
 			WHERE pu.uai = p.uai AND pu.person_id = p.id),
-		EXISTS (SELECT 1 FROM transfer_log l WHERE l.dest_uai = p.uai AND l.dest_student_id = p.id AND NOT l.done`+window+`)
+		EXISTS (SELECT 1 FROM transfer_log l WHERE l.dest_uai = p.uai AND l.dest_student_id = p.id AND NOT l.done`+window+`),
+		EXISTS (SELECT 1 FROM person_unqids pu JOIN transfer_index i ON i.unqid = pu.unqid AND i.origin_uai <> pu.uai
+			JOIN federation_served fs ON fs.origin_uai = i.origin_uai AND fs.origin_student_id = i.origin_student_id AND fs.state = 'served'
+			WHERE pu.uai = p.uai AND pu.person_id = p.id)
 		FROM persons p LEFT JOIN divisions d ON d.uai = p.uai AND d.id = p.division_id
 		WHERE p.uai = $1 AND p.role = 'student' AND p.transfer_status = 'new' AND p.deactivated_at IS NULL AND p.unqid <> ''`+entered+`
 		ORDER BY p.last_name, p.first_name, p.id`, args, func(r *sql.Rows) (sillage.PendingTransfer, error) {
 		var p sillage.PendingTransfer
 		var prev, active string
 		err := r.Scan(&p.StudentID, &p.LastName, &p.FirstName, &p.DivisionCode, ts{&p.EnteredAt}, &prev, &p.PreviousName, &active,
-			&p.EntryWaiting, &p.ImpossibleLog)
+			&p.EntryWaiting, &p.ImpossibleLog, &p.ServedAway)
 		p.PreviousUAI, p.ActiveIn = sillage.UAI(prev), sillage.UAI(active)
 		return p, err
 	})

@@ -171,6 +171,11 @@ func PendingReason(activeIn []sillage.UAI, previous sillage.UAI) string {
 	return "Aucun dossier à recevoir pour l'instant"
 }
 
+// ReasonServedAwayText is the wait of a student whose record was sent to
+// another instance of the federation and waits for its receipt there: it
+// comes here only if that instance refuses it.
+const ReasonServedAwayText = "Dossier en cours d'envoi vers une autre instance (en attente de son accusé de réception)"
+
 // Impossible is a transfer that cannot happen (transfer.md 5 step 3).
 type Impossible struct {
 	OriginUAI       sillage.UAI `json:"origine"`
@@ -270,10 +275,21 @@ func Run(ctx context.Context, st *store.Store, o Options) (*Report, error) {
 	// Step 2: the candidates and their entries.
 	var cands []sillage.TransferCandidate
 	estabs := map[sillage.UAI]sillage.Establishment{}
+	// Records served to another instance of the federation and waiting for
+	// its receipt: sent here too, both destinations would keep them. They
+	// stay where they are until the receipt (or forever, if it never comes).
+	servedAway := map[sillage.StudentRef]bool{}
 	err := st.Read(ctx, func(tx *store.Tx) error {
 		var err error
 		if cands, err = tx.CrossTenant().ListTransferCandidates(ctx); err != nil {
 			return err
+		}
+		served, err := tx.CrossTenant().ListFederationServed(ctx, "", sillage.FederationStateServed)
+		if err != nil {
+			return err
+		}
+		for _, s := range served {
+			servedAway[sillage.StudentRef{UAI: s.OriginUAI, StudentID: s.OriginStudentID}] = true
 		}
 		es, err := tx.Establishments().ListEstablishments(ctx)
 		for _, es := range es {
@@ -285,8 +301,9 @@ func Run(ctx context.Context, st *store.Store, o Options) (*Report, error) {
 		return nil, err
 	}
 	type dest struct {
-		c       sillage.TransferCandidate
-		entries []sillage.TransferIndexEntry
+		c          sillage.TransferCandidate
+		entries    []sillage.TransferIndexEntry
+		servedAway bool // an entry was left out: its record is on its way to another instance
 	}
 	var dests []*dest
 	byRef := map[sillage.StudentRef]*dest{}
@@ -302,12 +319,16 @@ func Run(ctx context.Context, st *store.Store, o Options) (*Report, error) {
 			dests = append(dests, d)
 		}
 		if c.Entry != nil {
+			if servedAway[sillage.StudentRef{UAI: c.Entry.OriginUAI, StudentID: c.Entry.OriginStudentID}] {
+				d.servedAway = true
+				continue
+			}
 			d.entries = append(d.entries, *c.Entry)
 		}
 	}
 	var pendingRefs []sillage.StudentRef
 	for _, d := range dests {
-		if len(d.entries) == 0 {
+		if len(d.entries) == 0 && !d.servedAway {
 			pendingRefs = append(pendingRefs, sillage.StudentRef{UAI: d.c.UAI, StudentID: d.c.StudentID})
 		}
 	}
@@ -390,8 +411,12 @@ func Run(ctx context.Context, st *store.Store, o Options) (*Report, error) {
 	for _, d := range dests {
 		if len(d.entries) == 0 {
 			ref := sillage.StudentRef{UAI: d.c.UAI, StudentID: d.c.StudentID}
+			reason := PendingReason(active[ref], d.c.PreviousUAI)
+			if d.servedAway {
+				reason = ReasonServedAwayText
+			}
 			rep.Pending = append(rep.Pending, Pending{UAI: d.c.UAI, StudentID: d.c.StudentID, ActiveIn: active[ref], PreviousUAI: d.c.PreviousUAI,
-				Reason: PendingReason(active[ref], d.c.PreviousUAI)})
+				Reason: reason})
 			continue
 		}
 		if err := ctx.Err(); err != nil {

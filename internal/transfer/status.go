@@ -145,7 +145,9 @@ func LoadStatus(ctx context.Context, st *store.Store, uai sillage.UAI, f StatusF
 				active = []sillage.UAI{p.ActiveIn}
 			}
 			reason := PendingReason(active, p.PreviousUAI)
-			if p.EntryWaiting {
+			if p.ServedAway {
+				reason = ReasonServedAwayText
+			} else if p.EntryWaiting {
 				reason = "Dossier trouvé : transfert au prochain passage"
 			} else if r := federated[p.StudentID]; r != "" {
 				reason = r
