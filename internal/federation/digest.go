@@ -22,6 +22,7 @@ import (
 //	  comment <text>
 //	sheet <type> <title> <description> <context> <class> <PFMP start> <PFMP end> <host> <activities>
 //	  evaluated <author> <result> <comment>   (when it has a result or a comment)
+//	  competence <code> <value> <comment>     (its per-competence results, by code, value, comment)
 //	  file <name> <sha256> <size> <type>      (sorted)
 //
 // Every field is length-prefixed; the evaluation blocks, then the sheet
@@ -58,6 +59,23 @@ func Digest(s records.Student) string {
 				author = ev.Author.Name
 			}
 			field(&b, "evaluated", author, ev.Result, ev.Comment)
+		}
+		if ev := sh.Evaluation; ev != nil && len(ev.Competences) > 0 {
+			// Absent from records without them: their digest is the one
+			// instances computed before sheets carried competences.
+			cs := append([]records.SheetCompetence(nil), ev.Competences...)
+			sort.Slice(cs, func(i, j int) bool {
+				if cs[i].Competence != cs[j].Competence {
+					return cs[i].Competence < cs[j].Competence
+				}
+				if cs[i].Value != cs[j].Value {
+					return cs[i].Value < cs[j].Value
+				}
+				return cs[i].Comment < cs[j].Comment
+			})
+			for _, c := range cs {
+				field(&b, "competence", c.Competence, c.Value, c.Comment)
+			}
 		}
 		var files []string
 		for _, f := range sh.Files {

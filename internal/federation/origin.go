@@ -201,14 +201,6 @@ func (n *Node) answer(ctx context.Context, peer Peer, req Request) (Answer, []by
 		ans.Status, ans.Reason = StatusPending, ReasonNoRecord
 		return ans, nil, nil
 	}
-	for _, sh := range rec.Students[0].Sheets {
-		if len(sh.Results) > 0 {
-			// The records JSON does not carry a sheet's per-competence
-			// results: sending it would lose them.
-			ans.Status, ans.Reason, ans.OriginUAI = StatusImpossible, ReasonUnsupported, entry.OriginUAI
-			return ans, nil, nil
-		}
-	}
 	student = rec.Students[0].Student
 	doc, files, err := n.packageContent(rec)
 	if err != nil {

@@ -22,6 +22,15 @@ func checkArrived(t *testing.T, a, b *peerInst, from, to sillage.Student, want s
 	if got := b.counts(to.ID); got != wantCounts {
 		t.Errorf("B holds %+v, want %+v (nothing lost, nothing twice)", got, wantCounts)
 	}
+	// The sheets' per-competence results came too (the fixture gives each
+	// sheet three, one on a competence B's referential lacked).
+	b.read(func(tx *store.Tx) error {
+		rs, err := tx.Records().ListSheetResults(context.Background(), b.uai, to.ID)
+		if err == nil && len(rs) != 3*wantCounts.Sheets {
+			t.Errorf("B holds %d per-competence sheet results, want %d", len(rs), 3*wantCounts.Sheets)
+		}
+		return err
+	})
 	if s, _ := b.studentRow(to.ID); s.TransferStatus != sillage.TransferTransferred {
 		t.Errorf("B's student is %q, want transferred", s.TransferStatus)
 	}

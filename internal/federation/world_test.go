@@ -257,6 +257,15 @@ func (in *peerInst) record(s sillage.Student, evals, sheets, files, fileSize int
 			if err := tx.Records().CreateSheet(ctx, in.uai, &sh); err != nil {
 				return err
 			}
+			// Per-competence results on the sheet, the third competence
+			// one the destination's referential lacks.
+			var rs []sillage.SheetResult
+			for k, c := range in.ref.Competences[:min(3, len(in.ref.Competences))] {
+				rs = append(rs, sillage.SheetResult{CompetenceID: c.ID, Value: fmt.Sprint(1 + (k+i)%4), Comment: fmt.Sprintf("Critère %d observé", k+1)})
+			}
+			if err := tx.Records().SetSheetResults(ctx, in.uai, sh.ID, rs); err != nil {
+				return err
+			}
 			for f := 0; f < files/sheets+boolInt(i < files%sheets); f++ {
 				n++
 				content := pdf(fmt.Sprintf("%s-%d-%d", s.FirstName, i, f), fileSize)
