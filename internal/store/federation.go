@@ -139,52 +139,17 @@ func (tx Federation) SetPeerError(ctx context.Context, id int64, msg string) err
 // ListFederationHashes returns the federation hash versions of the
 // establishment's students, by person, each sorted.
 func (tx Imports) ListFederationHashes(ctx context.Context, uai sillage.UAI) (map[int64][]string, error) {
-	type row struct {
-		id   int64
-		hash string
-	}
-	rows, err := collect(ctx, tx.txn, `SELECT person_id, hash FROM person_federation_hashes WHERE uai = $1 ORDER BY person_id, hash`, []any{uai},
-		func(r *sql.Rows) (row, error) {
-			var x row
-			return x, r.Scan(&x.id, &x.hash)
-		})
-	if err != nil {
-		return nil, err
-	}
-	out := map[int64][]string{}
-	for _, r := range rows {
-		out[r.id] = append(out[r.id], r.hash)
-	}
-	return out, nil
+	return tx.listPersonKeys(ctx, `SELECT person_id, hash FROM person_federation_hashes WHERE uai = $1 ORDER BY person_id, hash`, uai)
 }
 
 // ReplaceFederationHashes sets the federation hash versions of these
 // students of the establishment to exactly the given ones.
 func (tx Imports) ReplaceFederationHashes(ctx context.Context, uai sillage.UAI, sets []sillage.PersonFederationHashes) error {
-	if len(sets) == 0 {
-		return nil
-	}
-	ids := make([]int64, len(sets))
-	var rows [][]any
+	ids, keys := make([]int64, len(sets)), make([][]string, len(sets))
 	for i, s := range sets {
-		ids[i] = s.PersonID
-		seen := map[string]bool{}
-		for _, h := range s.Hashes {
-			if h == "" || seen[h] {
-				continue
-			}
-			seen[h] = true
-			rows = append(rows, []any{uai, s.PersonID, h})
-		}
+		ids[i], keys[i] = s.PersonID, s.Hashes
 	}
-	for _, chunk := range impIDChunks(ids, 500) {
-		chunk = impPad(chunk)
-		q, args := inIDs(`DELETE FROM person_federation_hashes WHERE uai = $1`, []any{uai}, "person_id", chunk)
-		if _, err := tx.exec(ctx, q, args...); err != nil {
-			return err
-		}
-	}
-	return tx.insertRows(ctx, `INSERT INTO person_federation_hashes (uai, person_id, hash) VALUES `, ` ON CONFLICT DO NOTHING`, 3, rows)
+	return tx.replacePersonKeys(ctx, "person_federation_hashes", "hash", uai, ids, keys)
 }
 
 // GetFederationHashes returns one student's federation hash versions, sorted.

@@ -19,53 +19,69 @@ import (
 // ListPersonUnqids returns the unqid versions of the establishment's
 // students, by person, each sorted.
 func (tx Imports) ListPersonUnqids(ctx context.Context, uai sillage.UAI) (map[int64][]string, error) {
-	type row struct {
-		id    int64
-		unqid string
-	}
-	rows, err := collect(ctx, tx.txn, `SELECT person_id, unqid FROM person_unqids WHERE uai = $1 ORDER BY person_id, unqid`, []any{uai},
-		func(r *sql.Rows) (row, error) {
-			var x row
-			return x, r.Scan(&x.id, &x.unqid)
-		})
-	if err != nil {
-		return nil, err
-	}
-	out := map[int64][]string{}
-	for _, r := range rows {
-		out[r.id] = append(out[r.id], r.unqid)
-	}
-	return out, nil
+	return tx.listPersonKeys(ctx, `SELECT person_id, unqid FROM person_unqids WHERE uai = $1 ORDER BY person_id, unqid`, uai)
 }
 
 // ReplacePersonUnqids sets the unqid versions of these students of the
 // establishment to exactly the given ones (an empty set removes them all),
 // in a few statements per 500 students.
 func (tx Imports) ReplacePersonUnqids(ctx context.Context, uai sillage.UAI, sets []sillage.PersonUnqids) error {
-	if len(sets) == 0 {
+	ids, keys := make([]int64, len(sets)), make([][]string, len(sets))
+	for i, s := range sets {
+		ids[i], keys[i] = s.PersonID, s.Unqids
+	}
+	return tx.replacePersonKeys(ctx, "person_unqids", "unqid", uai, ids, keys)
+}
+
+// listPersonKeys reads a table of keys per person (the unqid versions, the
+// federation hash versions) of an establishment: query selects person_id
+// and the key, ordered by both, for the establishment $1.
+func (tx *txn) listPersonKeys(ctx context.Context, query string, uai sillage.UAI) (map[int64][]string, error) {
+	type row struct {
+		id  int64
+		key string
+	}
+	rows, err := collect(ctx, tx, query, []any{uai}, func(r *sql.Rows) (row, error) {
+		var x row
+		return x, r.Scan(&x.id, &x.key)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64][]string{}
+	for _, r := range rows {
+		out[r.id] = append(out[r.id], r.key)
+	}
+	return out, nil
+}
+
+// replacePersonKeys sets the keys of these persons in table (columns uai,
+// person_id and column; one of this package's tables, never user input)
+// to exactly keys[i] for ids[i]: their rows deleted per 500 persons, the
+// new ones inserted in batches; empty and repeated keys are skipped.
+func (tx *txn) replacePersonKeys(ctx context.Context, table, column string, uai sillage.UAI, ids []int64, keys [][]string) error {
+	if len(ids) == 0 {
 		return nil
 	}
-	ids := make([]int64, len(sets))
 	var rows [][]any
-	for i, s := range sets {
-		ids[i] = s.PersonID
+	for i, id := range ids {
 		seen := map[string]bool{}
-		for _, u := range s.Unqids {
-			if u == "" || seen[u] {
+		for _, k := range keys[i] {
+			if k == "" || seen[k] {
 				continue
 			}
-			seen[u] = true
-			rows = append(rows, []any{uai, s.PersonID, u})
+			seen[k] = true
+			rows = append(rows, []any{uai, id, k})
 		}
 	}
 	for _, chunk := range impIDChunks(ids, 500) {
 		chunk = impPad(chunk)
-		q, args := inIDs(`DELETE FROM person_unqids WHERE uai = $1`, []any{uai}, "person_id", chunk)
+		q, args := inIDs(`DELETE FROM `+table+` WHERE uai = $1`, []any{uai}, "person_id", chunk)
 		if _, err := tx.exec(ctx, q, args...); err != nil {
 			return err
 		}
 	}
-	return tx.insertRows(ctx, `INSERT INTO person_unqids (uai, person_id, unqid) VALUES `, ` ON CONFLICT DO NOTHING`, 3, rows)
+	return tx.insertRows(ctx, `INSERT INTO `+table+` (uai, person_id, `+column+`) VALUES `, ` ON CONFLICT DO NOTHING`, 3, rows)
 }
 
 // addNewestUnqids records the newest unqid of students just written, so
