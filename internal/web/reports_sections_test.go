@@ -165,8 +165,8 @@ func TestReportSections(t *testing.T) {
 			if pg.attr("#parcours-PAR_CIT a.enter", "href") != fmt.Sprintf("/livret/parcours/%d/%d?parcours=PAR_CIT", div.ID, sf.period.ID) {
 				t.Error("the head teacher gets no link to the parcours' entry")
 			}
-			if pg.count("#class-school-life-link") != 0 {
-				t.Error("a teacher gets the link to the class school-life entry")
+			if pg.count("#class-school-life-link") != 0 || pg.count("#guardians-import-link") != 0 {
+				t.Error("a teacher gets the link to the class school-life entry or to the imports")
 			}
 			_, body = f.do(maths, "GET", report, nil)
 			pg = parsePage(t, body)
@@ -177,8 +177,22 @@ func TestReportSections(t *testing.T) {
 			_, body = f.do(director, "GET", report, nil)
 			pg = parsePage(t, body)
 			if pg.attr("#class-school-life-link", "href") != fmt.Sprintf("/livret/vie-scolaire?periode=%d#division-%d", sf.period.ID, div.ID) ||
-				pg.count("#epi a.enter, #ap a.enter") != 2 {
-				t.Error("the director gets no link to the class school-life entry or to the groups")
+				pg.count("#epi a.enter, #ap a.enter") != 2 || pg.count("#guardians-import-link") != 0 {
+				t.Error("the director gets no link to the class school-life entry or to the groups, or one to the imports")
+			}
+			// The administrator, who imports SIECLE, is led to the imports.
+			admin := sillage.Person{Role: sillage.RoleAdministrator, LastName: "ADMIN", FirstName: "Alice"}
+			if err := f.st.Write(context.Background(), func(tx *store.Tx) error {
+				if err := tx.People().CreatePerson(context.Background(), uaiCollege, &admin); err != nil {
+					return err
+				}
+				return withAccount(context.Background(), tx, uaiCollege, &admin, "admin.sections")
+			}); err != nil {
+				t.Fatal(err)
+			}
+			_, body = f.do(f.sessionOf(uaiCollege, admin), "GET", report, nil)
+			if parsePage(t, body).attr("#guardians-import-link", "href") != "/imports" {
+				t.Error("the administrator gets no link to the import of the guardians")
 			}
 
 			// A classmate: the division's EPI, AP and parcours are sent for
