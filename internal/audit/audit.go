@@ -326,6 +326,7 @@ var actionLabels = map[string]string{
 	"lsu.settings":         "Paramètres du Livret Scolaire",
 	"lsu.report.closed":    "Bilan du Livret Scolaire fermé",
 	"lsu.report.reopened":  "Bilan du Livret Scolaire rouvert",
+	"lsu.project.changed":  "EPI ou accompagnement personnalisé modifié",
 	"periods.changed":      "Périodes modifiées",
 	"sheet.trashed":        "Fiche mise à la corbeille",
 	"sheet.restored":       "Fiche restaurée",

@@ -27,20 +27,15 @@ type SocleChoice struct {
 }
 
 // ExtrasView is the page of a report's devoirs faits, socle of the term and
-// legal guardians.
+// legal guardians (its Extras and Guardians are the ReportView's).
 type ExtrasView struct {
 	*ReportView
-	Extras    sillage.PeriodicExtras
-	Socle     []SocleChoice
-	Levels    []string // SocleLevels
-	Guardians []sillage.GuardianContact
+	Socle  []SocleChoice
+	Levels []string // SocleLevels
 }
 
 // HasHomework says whether the degree's LSU file carries devoirs faits.
 func (v *ExtrasView) HasHomework() bool { return v.Degree == lsu.SecondDegree }
-
-// RelationLabel names a guardian's link to the student.
-func (v *ExtrasView) RelationLabel(code string) string { return lsu.RelationLabel(code) }
 
 // LoadExtras reads the page of a report's complements.
 func LoadExtras(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage.Who, studentID, periodID int64) (*ExtrasView, error) {
@@ -49,22 +44,12 @@ func LoadExtras(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage.
 		return nil, err
 	}
 	v := &ExtrasView{ReportView: rv, Levels: SocleLevels}
-	if rv.Report.ID != 0 {
-		ex, err := tx.Livret().ListPeriodicExtras(ctx, uai, []int64{rv.Report.ID})
-		if err != nil {
-			return nil, err
-		}
-		v.Extras = ex[rv.Report.ID]
-	}
 	for _, d := range sillage.SocleDomains {
 		c := SocleChoice{Code: d, Label: SocleLabels[d]}
 		if n, ok := v.Extras.Socle[d]; ok {
 			c.Value = strconv.Itoa(n)
 		}
 		v.Socle = append(v.Socle, c)
-	}
-	if v.Guardians, err = tx.People().ListGuardianContacts(ctx, uai, []int64{studentID}); err != nil {
-		return nil, err
 	}
 	return v, nil
 }

@@ -40,20 +40,9 @@ func PeriodicPDF(w io.Writer, v *ReportView) error {
 		}
 		d.Table(headers, widths, rows)
 	}
-	d.Heading("Appréciation générale")
-	d.Para(orDash(v.Report.GeneralAppreciation))
-	if v.Degree == lsu.SecondDegree {
-		d.Heading("Vie scolaire")
-		d.Field("Retards", counterText(v.Report.Late))
-		d.Field("Demi-journées d'absence", counterText(v.Report.Absences))
-		d.Field("dont non justifiées", counterText(v.Report.Unjustified))
-		d.Field("Heures de cours manquées", counterText(v.Report.MissedHours))
-		if c := strings.TrimSpace(v.Report.SchoolLifeComment); c != "" {
-			d.Para(c)
-		}
-	}
+	writeProjects(d, v)
 	if len(v.Report.Support) > 0 {
-		d.Heading("Modalités d'accompagnement")
+		d.Heading("Modalités spécifiques d'accompagnement")
 		for _, c := range v.Report.Support {
 			line := c + " — " + SupportLabels[c]
 			if c == "PPRE" && strings.TrimSpace(v.Report.PPREComplement) != "" {
@@ -62,13 +51,94 @@ func PeriodicPDF(w io.Writer, v *ReportView) error {
 			d.Para(line)
 		}
 	}
+	d.Heading("Bilan de l'acquisition des connaissances et compétences")
+	d.Subheading("Appréciation générale sur la progression de l'élève")
+	d.Para(orDash(v.Report.GeneralAppreciation))
+	if len(v.SocleTerm) > 0 {
+		d.Subheading("Positionnement sur le socle commun pour la période")
+		var rows [][]string
+		for _, l := range v.SocleTerm {
+			rows = append(rows, []string{l.Label, l.LevelLabel()})
+		}
+		d.Table([]string{"Domaine", "Positionnement"}, []float64{0.7, 0.3}, rows)
+	}
+	if h := strings.TrimSpace(v.Extras.HomeworkDone); h != "" {
+		d.Heading("Devoirs faits")
+		d.Para(h)
+	}
+	if v.HasSchoolLife() {
+		d.Heading("Vie scolaire")
+		d.Field("Retards", counterText(v.Report.Late))
+		d.Field("Demi-journées d'absence", counterText(v.Report.Absences))
+		d.Field("dont non justifiées", counterText(v.Report.Unjustified))
+		d.Field("Heures de cours manquées", counterText(v.Report.MissedHours))
+		if c := strings.TrimSpace(v.Report.SchoolLifeComment); c != "" {
+			d.Para(c)
+		}
+		d.Field("Vie scolaire de la classe", v.ClassSchoolLife)
+	}
+	d.Heading("Communication avec la famille")
 	if !v.Report.CouncilDate.IsZero() {
 		d.Field("Conseil de classe", v.Report.CouncilDate.French())
 	}
 	if len(v.Heads) > 0 {
 		d.Field("Chef d'établissement", strings.Join(v.Heads, ", "))
 	}
+	for _, g := range v.Guardians {
+		d.Field("Responsable légal", guardianText(g))
+	}
 	return d.Write(w)
+}
+
+// writeProjects writes the EPI, the AP and the parcours of the period;
+// nothing when the student has none.
+func writeProjects(d *pdfdoc.Doc, v *ReportView) {
+	if !v.HasProjects() {
+		return
+	}
+	d.Heading("Projets")
+	if len(v.EPI) > 0 {
+		d.Subheading("Enseignements pratiques interdisciplinaires (EPI)")
+		var rows [][]string
+		for _, p := range v.EPI {
+			rows = append(rows, []string{p.ThemeLabel + "\n" + p.Title, strings.Join(p.Subjects, ", "), firstNonEmpty(p.ClassComment, p.Description), orDash(p.Appreciation)})
+		}
+		d.Table([]string{"Thématique et intitulé", "Disciplines", "Projet réalisé", "Implication de l'élève"}, []float64{0.24, 0.2, 0.26, 0.3}, rows)
+	}
+	if len(v.AP) > 0 {
+		d.Subheading("Accompagnement personnalisé")
+		var rows [][]string
+		for _, p := range v.AP {
+			rows = append(rows, []string{p.Title, strings.Join(p.Subjects, ", "), firstNonEmpty(p.ClassComment, p.Description), orDash(p.Appreciation)})
+		}
+		d.Table([]string{"Intitulé", "Disciplines", "Action réalisée", "Appréciation"}, []float64{0.24, 0.2, 0.26, 0.3}, rows)
+	}
+	if len(v.Parcours) > 0 {
+		d.Subheading("Parcours éducatifs")
+		var rows [][]string
+		for _, p := range v.Parcours {
+			rows = append(rows, []string{p.Label, orDash(p.ClassText), orDash(p.Text)})
+		}
+		d.Table([]string{"Parcours", "Projet mis en œuvre", "Implication de l'élève"}, []float64{0.24, 0.38, 0.38}, rows)
+	}
+}
+
+// guardianText is a legal guardian as the family reads it: name, link,
+// postal address.
+func guardianText(g sillage.GuardianContact) string {
+	s := strings.Join(strings.Fields(g.Civility+" "+g.FirstName+" "+g.LastName), " ")
+	if rel := lsu.RelationLabel(g.Relation); rel != "" {
+		s += " (" + rel + ")"
+	}
+	var addr []string
+	addr = append(addr, g.Address.Lines...)
+	if t := strings.TrimSpace(g.Address.PostalCode + " " + g.Address.Town); t != "" {
+		addr = append(addr, t)
+	}
+	if len(addr) > 0 {
+		s += " — " + strings.Join(addr, ", ")
+	}
+	return s
 }
 
 func stateText(closed bool, date string) string {

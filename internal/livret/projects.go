@@ -170,32 +170,45 @@ func CreateProject(ctx context.Context, tx *store.Tx, uai sillage.UAI, who silla
 	if err := e.mayDeclare(); err != nil {
 		return sillage.LSUProject{}, err
 	}
-	p := sillage.LSUProject{SchoolYear: sillage.SchoolYearOf(now), Kind: in.Kind, Title: in.Title, Description: in.Description, UpdatedBy: who.PersonID}
-	if in.Kind == string(lsu.KindEPI) {
+	p := sillage.LSUProject{SchoolYear: sillage.SchoolYearOf(now), Kind: in.Kind, UpdatedBy: who.PersonID}
+	if err := e.fillProject(&p, in); err != nil {
+		return p, err
+	}
+	err = tx.Livret().CreateProject(ctx, uai, &p)
+	return p, err
+}
+
+// fillProject sets a project's title, theme, description and disciplines
+// from the form, for its declaration and its edits, checking what the
+// store cannot: the theme is a national or local one, the disciplines are
+// in the imported nomenclature. The store checks the rest (title, number
+// of disciplines). The kind is p's.
+func (e *entry) fillProject(p *sillage.LSUProject, in ProjectInput) error {
+	p.Title, p.Description, p.Theme, p.Subjects = in.Title, in.Description, "", nil
+	if p.Kind == string(lsu.KindEPI) {
 		p.Theme = strings.TrimSpace(in.Theme)
-		themes, err := tx.Livret().ListEPIThemes(ctx, uai)
+		themes, err := e.tx.Livret().ListEPIThemes(e.ctx, e.uai)
 		if err != nil {
-			return p, err
+			return err
 		}
 		if !slices.ContainsFunc(lsu.EPIThemes, func(t lsu.CodeLabel) bool { return t.Code == p.Theme }) &&
 			!slices.ContainsFunc(themes, func(t sillage.EPITheme) bool { return t.Code == p.Theme }) {
-			return p, sillage.Errorf(sillage.KindInvalid, "choisissez une thématique de la liste")
+			return sillage.Errorf(sillage.KindInvalid, "choisissez une thématique de la liste")
 		}
 	}
 	labels, err := e.subjectLabels()
 	if err != nil {
-		return p, err
+		return err
 	}
 	for _, s := range in.Subjects {
 		if _, ok := labels[s]; !ok {
-			return p, sillage.Errorf(sillage.KindInvalid, "discipline « %s » absente de la nomenclature importée", s)
+			return sillage.Errorf(sillage.KindInvalid, "discipline « %s » absente de la nomenclature importée", s)
 		}
 		if !slices.Contains(p.Subjects, s) {
 			p.Subjects = append(p.Subjects, s)
 		}
 	}
-	err = tx.Livret().CreateProject(ctx, uai, &p)
-	return p, err
+	return nil
 }
 
 // DeleteProject removes a project with its groups; unconfirmed, it only
@@ -275,7 +288,19 @@ func CreateGroup(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage
 	if err != nil {
 		return sillage.LSUProjectGroup{}, err
 	}
-	g := sillage.LSUProjectGroup{ProjectID: p.ID, DivisionID: d.ID, PeriodID: in.PeriodID, Title: strings.TrimSpace(in.Title), UpdatedBy: who.PersonID}
+	g := sillage.LSUProjectGroup{ProjectID: p.ID, DivisionID: d.ID, PeriodID: in.PeriodID, UpdatedBy: who.PersonID}
+	if err := fillGroup(&g, p, d, in); err != nil {
+		return g, err
+	}
+	err = tx.Livret().CreateProjectGroup(ctx, uai, &g)
+	return g, err
+}
+
+// fillGroup sets a group's title (the project's and the division's when
+// none is typed) and its teachers from the form, for its creation and its
+// edits; the store checks the teachers and their disciplines.
+func fillGroup(g *sillage.LSUProjectGroup, p sillage.LSUProject, d sillage.Division, in GroupInput) error {
+	g.Title, g.Teachers = strings.TrimSpace(in.Title), nil
 	if g.Title == "" {
 		g.Title = p.Title + " — " + d.Code
 	}
@@ -283,15 +308,14 @@ func CreateGroup(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage
 		id, code, ok := strings.Cut(t, ":")
 		n, err := strconv.ParseInt(id, 10, 64)
 		if !ok || err != nil {
-			return g, sillage.Errorf(sillage.KindInvalid, "enseignant « %s » invalide", t)
+			return sillage.Errorf(sillage.KindInvalid, "enseignant « %s » invalide", t)
 		}
 		ts := sillage.TeacherSubject{TeacherID: n, SubjectCode: code}
 		if !slices.Contains(g.Teachers, ts) {
 			g.Teachers = append(g.Teachers, ts)
 		}
 	}
-	err = tx.Livret().CreateProjectGroup(ctx, uai, &g)
-	return g, err
+	return nil
 }
 
 // DeleteGroup removes a project group; unconfirmed, it only checks that

@@ -218,6 +218,14 @@ type ReportView struct {
 	CanClose      bool
 	CanReopen     bool
 	PDFs          []sillage.ReportPDF
+
+	// The sections around the subjects (report_sections.go).
+	EPI, AP         []ReportProject
+	Parcours        []ReportParcours
+	Extras          sillage.PeriodicExtras // devoirs faits, socle of the term
+	SocleTerm       []SocleLine            // the positioned domains of Extras.Socle
+	ClassSchoolLife string                 // the division's comment for the period
+	Guardians       []sillage.GuardianContact
 }
 
 // ReportLine is a subject line as shown.
@@ -388,6 +396,9 @@ func LoadReport(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage.
 		if v.PDFs, err = tx.Livret().ListReportPDFsOfReport(ctx, uai, store.ReportPDFPeriodic, r.ID); err != nil {
 			return nil, err
 		}
+	}
+	if err := e.loadSections(v, labels, byID); err != nil {
+		return nil, err
 	}
 	return v, nil
 }
