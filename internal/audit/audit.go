@@ -327,6 +327,8 @@ var actionLabels = map[string]string{
 	"lsu.report.closed":    "Bilan du Livret Scolaire fermé",
 	"lsu.report.reopened":  "Bilan du Livret Scolaire rouvert",
 	"lsu.project.changed":  "EPI ou accompagnement personnalisé modifié",
+	"lsu.project.declared": "EPI ou accompagnement personnalisé déclaré",
+	"lsu.project.deleted":  "EPI ou accompagnement personnalisé supprimé",
 	"periods.changed":      "Périodes modifiées",
 	"sheet.trashed":        "Fiche mise à la corbeille",
 	"sheet.restored":       "Fiche restaurée",

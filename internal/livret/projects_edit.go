@@ -144,3 +144,42 @@ func (g GroupView) Has(teacherID int64, subject string) bool {
 // HasSubject says whether the project has this discipline (the edit
 // form's selection).
 func (v ProjectView) HasSubject(code string) bool { return slices.Contains(v.Project.Subjects, code) }
+
+// The audit actions of a project or group declared or deleted.
+const (
+	AuditProjectDeclared = "lsu.project.declared"
+	AuditProjectDeleted  = "lsu.project.deleted"
+)
+
+// AuditDeclared records a project, or a group of it (g not nil), just
+// declared, in the transaction that declared it.
+func AuditDeclared(ctx context.Context, tx *store.Tx, uai sillage.UAI, actor audit.Actor, p sillage.LSUProject, g *sillage.LSUProjectGroup) error {
+	if g == nil {
+		return audit.Record(ctx, tx, uai, actor, AuditProjectDeclared, projectTarget(p), "")
+	}
+	return audit.Record(ctx, tx, uai, actor, AuditProjectDeclared, fmt.Sprintf("groupe « %s » de %s", g.Title, projectTarget(p)), "")
+}
+
+// AuditDeleting records a project (groupID 0) or a group about to be
+// deleted, in the transaction that deletes it: its name is read before it
+// is gone. Its groups go with a project, its appreciations with either.
+func AuditDeleting(ctx context.Context, tx *store.Tx, uai sillage.UAI, actor audit.Actor, projectID, groupID int64) error {
+	if groupID != 0 {
+		g, err := tx.Livret().GetProjectGroup(ctx, uai, groupID)
+		if err != nil {
+			return err
+		}
+		projectID = g.ProjectID
+		p, err := tx.Livret().GetProject(ctx, uai, projectID)
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, uai, actor, AuditProjectDeleted, fmt.Sprintf("groupe « %s » de %s", g.Title, projectTarget(p)),
+			"appréciations du groupe supprimées")
+	}
+	p, err := tx.Livret().GetProject(ctx, uai, projectID)
+	if err != nil {
+		return err
+	}
+	return audit.Record(ctx, tx, uai, actor, AuditProjectDeleted, projectTarget(p), "groupes et appréciations supprimés")
+}

@@ -36,8 +36,11 @@ func (s *Server) createProject(w http.ResponseWriter, r *http.Request, req *Requ
 		Description: r.PostFormValue("description"), Subjects: r.PostForm["disciplines"]}
 	ctx := r.Context()
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
-		_, err := livret.CreateProject(ctx, tx, req.P.UAI, whoOf(req.P), s.clock.Now(), in)
-		return err
+		p, err := livret.CreateProject(ctx, tx, req.P.UAI, whoOf(req.P), s.clock.Now(), in)
+		if err != nil {
+			return err
+		}
+		return livret.AuditDeclared(ctx, tx, req.P.UAI, req.Actor(), p, nil)
 	})
 	if err != nil {
 		return err
@@ -55,7 +58,16 @@ func (s *Server) deleteProject(w http.ResponseWriter, r *http.Request, req *Requ
 	}
 	confirmed := r.PostFormValue("confirmer") == "1"
 	ctx := r.Context()
-	if err := s.store.Write(ctx, func(tx *store.Tx) error { return livret.DeleteProject(ctx, tx, req.P.UAI, whoOf(req.P), id, confirmed) }); err != nil {
+	err = s.store.Write(ctx, func(tx *store.Tx) error {
+		if err := livret.DeleteProject(ctx, tx, req.P.UAI, whoOf(req.P), id, false); err != nil || !confirmed {
+			return err
+		}
+		if err := livret.AuditDeleting(ctx, tx, req.P.UAI, req.Actor(), id, 0); err != nil {
+			return err
+		}
+		return livret.DeleteProject(ctx, tx, req.P.UAI, whoOf(req.P), id, true)
+	})
+	if err != nil {
 		return err
 	}
 	if !confirmed {
@@ -77,8 +89,15 @@ func (s *Server) createProjectGroup(w http.ResponseWriter, r *http.Request, req 
 	in.PeriodID, _ = formID(r, "periode")
 	ctx := r.Context()
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		_, err := livret.CreateGroup(ctx, tx, req.P.UAI, whoOf(req.P), in)
-		return err
+		g, err := livret.CreateGroup(ctx, tx, req.P.UAI, whoOf(req.P), in)
+		if err != nil {
+			return err
+		}
+		p, err := tx.Livret().GetProject(ctx, req.P.UAI, g.ProjectID)
+		if err != nil {
+			return err
+		}
+		return livret.AuditDeclared(ctx, tx, req.P.UAI, req.Actor(), p, &g)
 	})
 	if err != nil {
 		return err
@@ -96,7 +115,16 @@ func (s *Server) deleteProjectGroup(w http.ResponseWriter, r *http.Request, req 
 	}
 	confirmed := r.PostFormValue("confirmer") == "1"
 	ctx := r.Context()
-	if err := s.store.Write(ctx, func(tx *store.Tx) error { return livret.DeleteGroup(ctx, tx, req.P.UAI, whoOf(req.P), id, confirmed) }); err != nil {
+	err = s.store.Write(ctx, func(tx *store.Tx) error {
+		if err := livret.DeleteGroup(ctx, tx, req.P.UAI, whoOf(req.P), id, false); err != nil || !confirmed {
+			return err
+		}
+		if err := livret.AuditDeleting(ctx, tx, req.P.UAI, req.Actor(), 0, id); err != nil {
+			return err
+		}
+		return livret.DeleteGroup(ctx, tx, req.P.UAI, whoOf(req.P), id, true)
+	})
+	if err != nil {
 		return err
 	}
 	if !confirmed {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/sillage/sillage"
@@ -147,6 +149,26 @@ func TestProjectPages(t *testing.T) {
 				t.Error("no parcours link on the class page")
 			}
 
+			// A second group, deleted on its own.
+			group2 := url.Values{"division": {fmt.Sprint(lf.Divisions[1].ID)}, "periode": {fmt.Sprint(period.ID)}, "intitule": {"Journal — 6E2"},
+				"enseignants": {fmt.Sprintf("%d:020700", lf.Teachers[0].ID)}}
+			if st, _ := f.do(director, "POST", fmt.Sprintf("/livret/projets/%d/groupes", project.ID), group2); st != http.StatusSeeOther {
+				t.Fatalf("add a second group: %d", st)
+			}
+			var second sillage.LSUProjectGroup
+			f.st.Read(context.Background(), func(tx *store.Tx) error {
+				gs, err := tx.Livret().ListProjectGroups(context.Background(), uaiCollege, sillage.ProjectGroupFilter{ProjectID: project.ID})
+				for _, g := range gs {
+					if g.DivisionID == lf.Divisions[1].ID {
+						second = g
+					}
+				}
+				return err
+			})
+			if st, _ := f.do(director, "POST", fmt.Sprintf("/livret/groupe/%d/supprimer", second.ID), url.Values{"confirmer": {"1"}}); st != http.StatusSeeOther {
+				t.Fatalf("delete the second group: %d", st)
+			}
+
 			// Deleting needs the confirmation.
 			del := fmt.Sprintf("/livret/projets/%d/supprimer", project.ID)
 			if st, _ := f.do(director, "POST", del, url.Values{}); st != http.StatusSeeOther {
@@ -160,6 +182,29 @@ func TestProjectPages(t *testing.T) {
 			}
 			if st, _ := f.do(french, "GET", href, nil); st != http.StatusNotFound {
 				t.Errorf("the deleted project's group: %d", st)
+			}
+			// Declared, grouped and deleted: each in the establishment's
+			// journal, the unconfirmed deletion not.
+			var entries []sillage.AuditEntry
+			f.st.Read(context.Background(), func(tx *store.Tx) (err error) {
+				entries, err = tx.Audit().ListAudit(context.Background(), uaiCollege, sillage.AuditFilter{Action: "lsu.project."})
+				return err
+			})
+			var got []string
+			for _, e := range entries {
+				got = append(got, e.Action+" "+e.Target)
+			}
+			slices.Sort(got)
+			want := []string{
+				fmt.Sprintf("lsu.project.declared EPI « Journal du collège » (n° %d)", project.ID),
+				fmt.Sprintf("lsu.project.declared groupe « Journal du collège — 6E1 » de EPI « Journal du collège » (n° %d)", project.ID),
+				fmt.Sprintf("lsu.project.declared groupe « Journal — 6E2 » de EPI « Journal du collège » (n° %d)", project.ID),
+				fmt.Sprintf("lsu.project.deleted groupe « Journal — 6E2 » de EPI « Journal du collège » (n° %d)", project.ID),
+				fmt.Sprintf("lsu.project.deleted EPI « Journal du collège » (n° %d)", project.ID),
+			}
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("journal:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
 		})
 	}
