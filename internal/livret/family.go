@@ -42,6 +42,14 @@ func (v *ExtrasView) HasHomework() bool { return v.Degree == lsu.SecondDegree }
 // RelationLabel names a guardian's link to the student.
 func (v *ExtrasView) RelationLabel(code string) string { return lsu.RelationLabel(code) }
 
+// RanksSent says whether the degree's LSU file carries the guardians'
+// rank (legal1/legal2) and legal persons: the 2nd degree's does.
+func (v *ExtrasView) RanksSent() bool { return v.Degree == lsu.SecondDegree }
+
+// RankLabel names a legal guardian's rank: "Responsable légal 1", "2", or
+// without a number when SIECLE did not give it.
+func (v *ExtrasView) RankLabel(rank int) string { return sillage.LegalRankLabel(rank) }
+
 // LoadExtras reads the page of a report's complements.
 func LoadExtras(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage.Who, studentID, periodID int64) (*ExtrasView, error) {
 	rv, err := LoadReport(ctx, tx, uai, who, studentID, periodID)
