@@ -227,3 +227,45 @@ func TestSplitClassSchoolLife(t *testing.T) {
 		}
 	}
 }
+
+// The built-in validator knows the guardians' attributes of each schema:
+// legal1/legal2 are booleans and denomination a Chaine600 in the 2nd
+// degree, none of them exists in the 1st; xmllint says the same.
+func TestValidatorGuardianAttributes(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      func() *Input
+		version string
+		old     string // a fragment of the generated file
+		new     string // what replaces it
+		valid   bool
+	}{
+		{"10.0 legal1 true", fullCollegeInput, Version10, `legal1="true"`, `legal1="1"`, true},
+		{"10.0 legal1 not a boolean", fullCollegeInput, Version10, `legal1="true"`, `legal1="oui"`, false},
+		{"7.0 legal2 not a boolean", fullCollegeInput, Version7, `legal2="true"`, `legal2="2"`, false},
+		{"10.0 denomination empty", fullCollegeInput, Version10, `denomination="AIDE SOCIALE À L'ENFANCE DE LA VIENNE"`, `denomination=""`, false},
+		{"10.0 denomination of 601", fullCollegeInput, Version10, `denomination="AIDE SOCIALE À L'ENFANCE DE LA VIENNE"`, `denomination="` + long(601) + `"`, false},
+		{"1.0b legal1", fullEcoleInput, Version1b, `lien-parente="MERE"`, `legal1="true" lien-parente="MERE"`, false},
+		{"1.0 denomination", fullEcoleInput, Version1_0, `lien-parente="MERE"`, `denomination="ASE" lien-parente="MERE"`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := tt.in()
+			in.Target.Version = tt.version
+			got, _ := generate(t, in)
+			if !bytes.Contains(got, []byte(tt.old)) {
+				t.Fatalf("the generated file lacks %s", tt.old)
+			}
+			mutated := bytes.Replace(got, []byte(tt.old), []byte(tt.new), 1)
+			target := Target{Degree: in.Target.Degree, Version: tt.version}
+			if err := ValidateRules(target, mutated); (err == nil) != tt.valid {
+				t.Errorf("built-in validator: %v, want valid=%v", err, tt.valid)
+			}
+			if haveXmllint(t) {
+				if err := validFile(t, schema(t, target.Degree, tt.version), mutated); (err == nil) != tt.valid {
+					t.Errorf("xmllint: %v, want valid=%v", err, tt.valid)
+				}
+			}
+		})
+	}
+}
