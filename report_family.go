@@ -77,13 +77,24 @@ func (a PostalAddress) IsZero() bool {
 }
 
 // GuardianContact is a legal guardian of a student with what the Livret
-// sends to LSU: civility, names, link and postal address.
+// sends to LSU: civility, names (or, for a legal person, its
+// denomination), rank, link and postal address.
 type GuardianContact struct {
-	StudentID int64
-	ParentID  int64
-	Civility  string
-	LastName  string
-	FirstName string
-	Relation  string // CODE_PARENTE or AAF link, as received
-	Address   PostalAddress
+	StudentID    int64
+	ParentID     int64
+	Civility     string
+	LastName     string
+	FirstName    string
+	Denomination string // a legal person's name (Aide sociale à l'enfance…); "" for a natural person
+	Rank         int    // 1 first legal guardian, 2 second, 0 not known
+	Relation     string // CODE_PARENTE or AAF link, as received
+	Address      PostalAddress
+}
+
+// GuardianDetails is what the SIECLE guardians import keeps of a guardian
+// for the Livret: its postal address and, for a legal person, its
+// denomination.
+type GuardianDetails struct {
+	Address      PostalAddress
+	Denomination string
 }

@@ -256,6 +256,20 @@ type Guardianship struct {
 	StudentID int64
 	Legal     bool   // legal guardian (RESP_LEGAL / NIVEAU_RESPONSABILITE = 1)
 	Relation  string // CODE_PARENTE or AAF lien, as received
+	// Rank is 1 for the student's first legal guardian, 2 for the second
+	// (LSU legal1/legal2), 0 when not known or not legal.
+	Rank int
+}
+
+// LegalRankLabel names a legal guardian's rank as pages show it.
+func LegalRankLabel(rank int) string {
+	switch rank {
+	case 1:
+		return "Responsable légal 1"
+	case 2:
+		return "Responsable légal 2"
+	}
+	return "Responsable légal"
 }
 
 // Service is a teacher teaching a subject in a division or group (STS-web).

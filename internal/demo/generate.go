@@ -258,7 +258,7 @@ func (g *generator) establishment(ctx context.Context, tx *store.Tx, p Establish
 			if err := tx.People().CreatePerson(ctx, uai, &parent); err != nil {
 				return err
 			}
-			if err := tx.People().LinkGuardian(ctx, uai, sillage.Guardianship{ParentID: parent.ID, StudentID: s.ID, Legal: true, Relation: []string{"20", "10"}[n]}); err != nil {
+			if err := tx.People().LinkGuardian(ctx, uai, sillage.Guardianship{ParentID: parent.ID, StudentID: s.ID, Legal: true, Relation: []string{"20", "10"}[n], Rank: n + 1}); err != nil {
 				return err
 			}
 			g.res.Persons++

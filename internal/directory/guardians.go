@@ -116,8 +116,9 @@ func (im *Importer) Responsables(ctx context.Context, r io.Reader, opts Options)
 					inByID[l.PersonID] = in
 					ins = append(ins, in)
 				}
-				wanted = append(wanted, wantLink{parent: in, studentID: sid, relation: l.Relationship})
+				wanted = append(wanted, wantLink{parent: in, studentID: sid, relation: l.Relationship, rank: l.LegalRank, ranked: true})
 			}
+			rankLinks(wanted)
 			rep.counts(KindParents) // the line shows even when no legal guardian remains
 			others := 0
 			for id := range notLegal {
@@ -142,6 +143,50 @@ type wantLink struct {
 	studentID int64            // an existing student (SIECLE)
 	student   *sillage.Student // or the student as the import leaves it (AAF; ID set once written)
 	relation  string
+	// rank is 1 or 2 for the student's first or second legal guardian, 0
+	// beyond; ranked says the file ranks its guardians (SIECLE). AAF does
+	// not: an existing link keeps the rank it has.
+	rank   int
+	ranked bool
+}
+
+// rankLinks gives each student's legal guardians their rank: the one
+// RESP_LEGAL states, then, for those the file does not rank
+// (NIVEAU_RESPONSABILITE) or whose rank another guardian of the student
+// already holds, the first free rank in the order of the file. A third
+// legal guardian gets 0: LSU knows only two.
+func rankLinks(links []wantLink) {
+	taken := map[int64]*[3]bool{}
+	for i := range links {
+		l := &links[i]
+		t := taken[l.studentID]
+		if t == nil {
+			t = &[3]bool{}
+			taken[l.studentID] = t
+		}
+		if l.rank == 1 || l.rank == 2 {
+			if t[l.rank] {
+				l.rank = 0
+			} else {
+				t[l.rank] = true
+			}
+		} else {
+			l.rank = 0
+		}
+	}
+	for i := range links {
+		l := &links[i]
+		if l.rank != 0 {
+			continue
+		}
+		t := taken[l.studentID]
+		for r := 1; r <= 2; r++ {
+			if !t[r] {
+				l.rank, t[r] = r, true
+				break
+			}
+		}
+	}
 }
 
 func (l wantLink) sid() int64 {
@@ -225,24 +270,24 @@ func (t *txn) applyParents(ins []*personIn, links []wantLink, complete bool, own
 // markLinkChanges counts a parent whose legal links change as updated.
 func (t *txn) markLinkChanges(p *personPlan, gs []sillage.Guardianship, links []wantLink, owner linkOwner) {
 	owned := owner.owns()
-	have := map[int64]map[int64]string{}
+	have := map[int64]map[int64]linkState{}
 	for _, g := range gs {
 		if !g.Legal || !owner.all && !owned[g.StudentID] {
 			continue
 		}
 		if have[g.ParentID] == nil {
-			have[g.ParentID] = map[int64]string{}
+			have[g.ParentID] = map[int64]linkState{}
 		}
-		have[g.ParentID][g.StudentID] = g.Relation
+		have[g.ParentID][g.StudentID] = linkState{g.Relation, g.Rank}
 	}
-	want := map[*personIn]map[int64]string{}
+	want := map[*personIn]map[int64]wantLink{}
 	newStudent := map[*personIn]bool{}
 	for _, l := range links {
 		if want[l.parent] == nil {
-			want[l.parent] = map[int64]string{}
+			want[l.parent] = map[int64]wantLink{}
 		}
 		if id := l.sid(); id != 0 {
-			want[l.parent][id] = l.relation
+			want[l.parent][id] = l
 		} else {
 			newStudent[l.parent] = true // a student this import creates
 		}
@@ -253,8 +298,8 @@ func (t *txn) markLinkChanges(p *personPlan, gs []sillage.Guardianship, links []
 		}
 		h, w := have[in.cur.ID], want[in]
 		same := len(h) == len(w) && !newStudent[in]
-		for sid, rel := range w {
-			if r, ok := h[sid]; !ok || r != rel {
+		for sid, l := range w {
+			if st, ok := h[sid]; !ok || st.relation != l.relation || l.ranked && st.rank != l.rank {
 				same = false
 			}
 		}
@@ -265,6 +310,12 @@ func (t *txn) markLinkChanges(p *personPlan, gs []sillage.Guardianship, links []
 			c.Updated++
 		}
 	}
+}
+
+// linkState is what a stored legal link says: relation and rank.
+type linkState struct {
+	relation string
+	rank     int
 }
 
 // writeLinks adds the wanted legal links and removes the legal links of the
@@ -292,10 +343,14 @@ func (t *txn) writeLinks(gs []sillage.Guardianship, links []wantLink, owner link
 	var add, fresh []sillage.Guardianship
 	for k, l := range want {
 		g, ok := have[k]
-		if ok && g.Legal && g.Relation == l.relation {
+		rank := l.rank
+		if !l.ranked {
+			rank = g.Rank // the file does not rank: the link keeps its rank (0 when new)
+		}
+		if ok && g.Legal && g.Relation == l.relation && g.Rank == rank {
 			continue
 		}
-		link := sillage.Guardianship{ParentID: k[0], StudentID: k[1], Legal: true, Relation: l.relation}
+		link := sillage.Guardianship{ParentID: k[0], StudentID: k[1], Legal: true, Relation: l.relation, Rank: rank}
 		if ok {
 			add = append(add, link)
 		} else {
@@ -340,18 +395,23 @@ func civility(s string) string {
 }
 
 // writeAddresses stores the postal address of each legal guardian of the
-// file (the Livret sends it to LSU); a guardian whose address the file no
-// longer gives loses the stored one.
+// file and, for a legal person, its denomination (the Livret sends both to
+// LSU); a guardian whose address the file no longer gives loses the stored
+// one, one that has become a natural person its denomination.
 func (t *txn) writeAddresses(ins []*personIn, persons map[string]siecle.Person, addresses map[string]siecle.Address) error {
 	for _, in := range ins {
 		if in.next.ID == 0 {
 			continue
 		}
-		var pa sillage.PostalAddress
-		if a, ok := addresses[persons[in.p.SIECLEID].AddressID]; ok {
-			pa = postalAddress(a)
+		var d sillage.GuardianDetails
+		p := persons[in.p.SIECLEID]
+		if a, ok := addresses[p.AddressID]; ok {
+			d.Address = postalAddress(a)
 		}
-		if err := t.tx.People().SetPostalAddress(t.ctx, t.uai, in.next.ID, pa); err != nil {
+		if p.LegalEntity() {
+			d.Denomination = strings.TrimSpace(in.p.LastName)
+		}
+		if err := t.tx.People().SetGuardianDetails(t.ctx, t.uai, in.next.ID, d); err != nil {
 			return err
 		}
 	}

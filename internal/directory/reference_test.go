@@ -163,6 +163,9 @@ func TestReferenceResponsables(t *testing.T) {
 			}
 			if len(cs) != 2 {
 				t.Errorf("%d guardian contacts, want 2", len(cs))
+			} else if cs[0].LastName != "ROCK" || cs[0].Rank != 1 || cs[1].LastName != "TRUC" || cs[1].Rank != 2 || cs[0].Denomination+cs[1].Denomination != "" {
+				// NIVEAU_RESPONSABILITE does not rank: the order of the file.
+				t.Errorf("guardian contacts %+v, want ROCK legal 1 then TRUC legal 2", cs)
 			}
 			return nil
 		})

@@ -16,7 +16,9 @@ import (
 // TestExportGoldenFamily exports, through the database on every engine, a
 // collège class (10.0 and 7.0) and an école class (1.0b) whose reports
 // carry the class school-life comment, devoirs faits, the socle of the
-// term and the legal guardians with their addresses: each file passes the
+// term and the legal guardians with their addresses, legal 1 and legal 2
+// and a legal person (written in the 2nd degree, left out with a line in
+// the 1st, whose schema has no place for it): each file passes the
 // built-in validator and xmllint with the official XSD, and equals its
 // golden file.
 func TestExportGoldenFamily(t *testing.T) {
@@ -39,9 +41,10 @@ func TestExportGoldenFamily(t *testing.T) {
 			want    []string
 		}{
 			{"college_3E1_full_10.0", uaiCollege, livret.Request{Selection: livret.Selection{DivisionCode: "3E1", PeriodIDs: col.PeriodIDs(2), Cycle: true}},
-				lsu.SecondDegree, lsu.Version10, []string{"<vie-scolaire-commun ", "<devoirs-faits>", "<socle>", `lien-parente="MERE"`, "<adresse ", "</responsables>\n      </bilan-cycle>"}},
+				lsu.SecondDegree, lsu.Version10, []string{"<vie-scolaire-commun ", "<devoirs-faits>", "<socle>", `lien-parente="MERE"`, "<adresse ", "</responsables>\n      </bilan-cycle>",
+					`prenom="Claire" legal1="true"`, `prenom="Julien" legal2="true"`, `<responsable legal2="true" lien-parente="AIDE SOCIALE A L'ENFANCE" denomination="AIDE SOCIALE`}},
 			{"college_3E1_full_7.0", uaiCollege, livret.Request{Selection: livret.Selection{DivisionCode: "3E1", PeriodIDs: col.PeriodIDs(2)}, Version: lsu.Version7},
-				lsu.SecondDegree, lsu.Version7, []string{"<vie-scolaire-commun ", "<devoirs-faits>", `lien-parente="PERE"`}},
+				lsu.SecondDegree, lsu.Version7, []string{"<vie-scolaire-commun ", "<devoirs-faits>", `lien-parente="PERE"`, `legal1="true"`, `denomination="AIDE SOCIALE`}},
 			{"ecole_70001_full_1.0b", uaiEcole, livret.Request{Selection: livret.Selection{DivisionCode: "70001", PeriodIDs: eco.PeriodIDs(1), Cycle: true}, ONDE: readONDE(t, eco.ONDE)},
 				lsu.FirstDegree, lsu.Version1b, []string{"<socle>", `<domaine code="CPD_ETR"/>`, `<responsable civilite="MME"`, "<adresse ligne1="}},
 		} {

@@ -70,7 +70,7 @@ func (l *loader) loadFamily(in *lsu.Input, reports []sillage.PeriodicReport, per
 	}
 	byStudent := map[string][]lsu.Guardian{}
 	for _, c := range contacts {
-		g := lsu.Guardian{Civility: c.Civility, LastName: c.LastName, FirstName: c.FirstName, Relation: c.Relation}
+		g := lsu.Guardian{Civility: c.Civility, LastName: c.LastName, FirstName: c.FirstName, Denomination: c.Denomination, Rank: c.Rank, Relation: c.Relation}
 		if !c.Address.IsZero() {
 			a := &lsu.Address{PostalCode: c.Address.PostalCode, Town: c.Address.Town}
 			copy(a.Lines[:], c.Address.Lines)

@@ -127,6 +127,10 @@ func writeProjects(d *pdfdoc.Doc, v *ReportView) {
 // postal address.
 func guardianText(g sillage.GuardianContact) string {
 	s := strings.Join(strings.Fields(g.Civility+" "+g.FirstName+" "+g.LastName), " ")
+	if g.Denomination != "" {
+		s = g.Denomination + " (personne morale)"
+	}
+	s = sillage.LegalRankLabel(g.Rank) + " : " + s
 	if rel := lsu.RelationLabel(g.Relation); rel != "" {
 		s += " (" + rel + ")"
 	}

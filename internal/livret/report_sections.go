@@ -60,6 +60,10 @@ func (v *ReportView) HasSchoolLife() bool { return v.Degree == lsu.SecondDegree 
 // RelationLabel names a guardian's link to the student.
 func (v *ReportView) RelationLabel(code string) string { return lsu.RelationLabel(code) }
 
+// RankLabel names a legal guardian's rank: "Responsable légal 1", "2", or
+// without a number when SIECLE did not give it.
+func (v *ReportView) RankLabel(rank int) string { return sillage.LegalRankLabel(rank) }
+
 // loadSections adds to a report its projects, devoirs faits, socle of the
 // term, the class's school-life comment and the legal guardians. labels
 // and persons are LoadReport's (subject labels, persons by ID).

@@ -328,7 +328,9 @@ func baseDocuments(tb testing.TB, n int, rng *rand.Rand) map[string][][]byte {
 		key := string(sp.degree) + "/" + sp.version
 		docs[key] = append(docs[key], b.Bytes())
 	}
-	for _, in := range []*Input{collegeInput(), ecoleInput()} {
+	// The full classes carry the family blocks: responsables with legal1,
+	// legal2 and a legal person's denomination.
+	for _, in := range []*Input{collegeInput(), ecoleInput(), fullCollegeInput(), fullEcoleInput()} {
 		for _, version := range Versions(in.Target.Degree) {
 			in.Target.Version = version
 			if p, _ := Collect(in); p != nil {

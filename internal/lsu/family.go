@@ -29,9 +29,20 @@ type Guardian struct {
 	Civility  string // "M" or "MME"; required in the 1st degree
 	LastName  string // required in the 1st degree
 	FirstName string // required in the 1st degree
-	Relation  string // lien de parenté: a SIECLE CODE_PARENTE ("10") or a label ("MERE")
-	Address   *Address
+	// Denomination is set for a legal person (the Aide sociale à
+	// l'enfance…): the 2nd degree writes it instead of civility and names;
+	// the 1st degree's schema has no place for it.
+	Denomination string
+	// Rank is 1 for the first legal guardian, 2 for the second (legal1,
+	// legal2 in the 2nd degree), 0 when not known.
+	Rank     int
+	Relation string // lien de parenté: a SIECLE CODE_PARENTE ("10") or a label ("MERE")
+	Address  *Address
 }
+
+// maxDenomination is LSU's limit for a legal person's denomination
+// (Chaine600).
+const maxDenomination = 600
 
 // Address is a postal address of a guardian.
 type Address struct {
@@ -63,7 +74,26 @@ func RelationLabel(code string) string {
 // left out with a line.
 func (c *collector) guardians(b *lineBuf, w where, gs []Guardian) []Guardian {
 	var out []Guardian
+	var ranked [3]bool
 	for _, g := range gs {
+		if g.Rank < 1 || g.Rank > 2 || ranked[g.Rank] || c.sp.degree == FirstDegree {
+			// A rank LSU does not know or already given stays unsaid;
+			// the 1st degree's schema has no legal1/legal2.
+			g.Rank = 0
+		}
+		if den, _ := cleanText(g.Denomination, false); den != "" {
+			if c.sp.degree == FirstDegree {
+				b.add(w.line(Ignored, "responsable légal "+den+" (personne morale) non transmis : le livret du 1er degré n'accepte que des personnes, avec civilité, nom et prénom"))
+				continue
+			}
+			ranked[g.Rank] = true
+			out = append(out, Guardian{Rank: g.Rank,
+				Denomination: text(b, w, "responsable légal "+den+" : dénomination", den, maxDenomination, false, false),
+				Relation:     text(b, w, "responsable légal "+den+" : lien de parenté", RelationLabel(g.Relation), 40, false, false),
+				Address:      c.addressOf(b, w, "responsable légal "+den, g.Address),
+			})
+			continue
+		}
 		civ := civility(g.Civility)
 		last, _ := cleanText(g.LastName, false)
 		first, _ := cleanText(g.FirstName, false)
@@ -77,17 +107,23 @@ func (c *collector) guardians(b *lineBuf, w where, gs []Guardian) []Guardian {
 			continue
 		}
 		field := "responsable légal " + name
-		out1 := Guardian{Civility: civ,
+		ranked[g.Rank] = true
+		out = append(out, Guardian{Civility: civ, Rank: g.Rank,
 			LastName:  text(b, w, field+" : nom", last, c.sp.limits.Name, true, false),
 			FirstName: text(b, w, field+" : prénom", first, c.sp.limits.Name, false, false),
 			Relation:  text(b, w, field+" : lien de parenté", RelationLabel(g.Relation), 40, false, false),
-		}
-		if g.Address != nil {
-			out1.Address = c.address(b, w, field, *g.Address)
-		}
-		out = append(out, out1)
+			Address:   c.addressOf(b, w, field, g.Address),
+		})
 	}
 	return out
+}
+
+// addressOf cleans an optional address.
+func (c *collector) addressOf(b *lineBuf, w where, field string, a *Address) *Address {
+	if a == nil {
+		return nil
+	}
+	return c.address(b, w, field, *a)
 }
 
 // address cleans an address; one without postal code or town (or, in the
@@ -274,25 +310,44 @@ func (d *doc) responsables(x *xw, gs []Guardian) {
 	}
 	x.open("responsables")
 	for _, g := range gs {
-		civ := civility(g.Civility)
-		last := fit(g.LastName, d.sp.limits.Name, false, false)
-		first := fit(g.FirstName, d.sp.limits.Name, false, false)
-		if d.sp.degree == FirstDegree && (civ == "" || last == "" || first == "") {
-			x.fail(fmt.Errorf("responsable sans civilité, nom ou prénom"))
+		// The attributes in the schema's order: civilite, nom, prenom,
+		// legal1, legal2, lien-parente, denomination (2nd degree).
+		var attrs []attr
+		den := fit(g.Denomination, maxDenomination, false, false)
+		if den == "" {
+			civ := civility(g.Civility)
+			last := fit(g.LastName, d.sp.limits.Name, false, false)
+			first := fit(g.FirstName, d.sp.limits.Name, false, false)
+			if d.sp.degree == FirstDegree && (civ == "" || last == "" || first == "") {
+				x.fail(fmt.Errorf("responsable sans civilité, nom ou prénom"))
+				return
+			}
+			if civ != "" {
+				attrs = append(attrs, a("civilite", civ))
+			}
+			if last != "" {
+				attrs = append(attrs, a("nom", last))
+			}
+			if first != "" {
+				attrs = append(attrs, a("prenom", first))
+			}
+		} else if d.sp.degree == FirstDegree {
+			x.fail(fmt.Errorf("personne morale responsable : le 1er degré ne la prévoit pas"))
 			return
 		}
-		var attrs []attr
-		if civ != "" {
-			attrs = append(attrs, a("civilite", civ))
-		}
-		if last != "" {
-			attrs = append(attrs, a("nom", last))
-		}
-		if first != "" {
-			attrs = append(attrs, a("prenom", first))
+		if d.sp.degree == SecondDegree {
+			switch g.Rank {
+			case 1:
+				attrs = append(attrs, a("legal1", "true"))
+			case 2:
+				attrs = append(attrs, a("legal2", "true"))
+			}
 		}
 		if rel := fit(g.Relation, 40, false, false); rel != "" {
 			attrs = append(attrs, a("lien-parente", rel))
+		}
+		if den != "" {
+			attrs = append(attrs, a("denomination", den))
 		}
 		if g.Address == nil {
 			x.empty("responsable", attrs...)

@@ -121,6 +121,8 @@ func FuzzDecodeStudents(f *testing.F) {
 func FuzzDecodeGuardians(f *testing.F) {
 	f.Add([]byte(`<BEE_RESPONSABLES><PARAMETRES><UAJ>0860012W</UAJ><ANNEE_SCOLAIRE>2025</ANNEE_SCOLAIRE></PARAMETRES><DONNEES><PERSONNES><PERSONNE PERSONNE_ID="1"><NOM_DE_FAMILLE>A</NOM_DE_FAMILLE></PERSONNE></PERSONNES><RESPONSABLES><RESPONSABLE_ELEVE><ELEVE_ID>1</ELEVE_ID><PERSONNE_ID>1</PERSONNE_ID><RESP_LEGAL>2</RESP_LEGAL></RESPONSABLE_ELEVE></RESPONSABLES><ADRESSES><ADRESSE ADRESSE_ID="1"><CODE_POSTAL>86000</CODE_POSTAL></ADRESSE></ADRESSES></DONNEES></BEE_RESPONSABLES>`))
 	f.Add([]byte(`<BEE_RESPONSABLES><PARAMETRES><UAJ>0860012W</UAJ><ANNEE_SCOLAIRE>2025</ANNEE_SCOLAIRE></PARAMETRES><DONNEES><RESPONSABLES><RESPONSABLE_ELEVE><NIVEAU_RESPONSABILITE>9</NIVEAU_RESPONSABILITE></RESPONSABLE_ELEVE></RESPONSABLES></DONNEES></BEE_RESPONSABLES>`))
+	// Both tags: the level says legal, RESP_LEGAL the rank.
+	f.Add([]byte(`<BEE_RESPONSABLES><PARAMETRES><UAJ>0860012W</UAJ><ANNEE_SCOLAIRE>2025</ANNEE_SCOLAIRE></PARAMETRES><DONNEES><RESPONSABLES><RESPONSABLE_ELEVE><ELEVE_ID>1</ELEVE_ID><PERSONNE_ID>1</PERSONNE_ID><RESP_LEGAL>2</RESP_LEGAL><NIVEAU_RESPONSABILITE>1</NIVEAU_RESPONSABILITE></RESPONSABLE_ELEVE></RESPONSABLES></DONNEES></BEE_RESPONSABLES>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		err := DecodeGuardians(bytes.NewReader(data), GuardiansHandler{
 			Person: func(p Person) error {
@@ -132,6 +134,9 @@ func FuzzDecodeGuardians(f *testing.F) {
 			Link: func(l Link) error {
 				if l.EleveID == "" || l.PersonID == "" {
 					t.Errorf("incomplete link delivered: %+v", l)
+				}
+				if l.LegalRank < 0 || l.LegalRank > 2 || l.LegalRank != 0 && !l.LegalGuardian {
+					t.Errorf("rank %d on a link (legal %v)", l.LegalRank, l.LegalGuardian)
 				}
 				return nil
 			},

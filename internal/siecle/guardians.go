@@ -3,6 +3,7 @@ package siecle
 import (
 	"encoding/xml"
 	"io"
+	"strings"
 
 	"github.com/sillage/sillage/internal/siecle/xmlrec"
 )
@@ -22,6 +23,15 @@ type Person struct {
 // Name is "NOM Prénom".
 func (p Person) Name() string { return fullName(p.LastName, p.FirstName) }
 
+// LegalEntity reports whether the person is a legal person (personne
+// morale: the Aide sociale à l'enfance, a service, an association). The
+// export has no element for it: SIECLE records such a guardian with its
+// denomination as the name, and neither civility nor first name, which a
+// natural person always has.
+func (p Person) LegalEntity() bool {
+	return strings.TrimSpace(p.Civility) == "" && strings.TrimSpace(p.FirstName) == "" && strings.TrimSpace(p.LastName) != ""
+}
+
 // Link is one RESPONSABLES/RESPONSABLE_ELEVE: a person responsible for a
 // student.
 type Link struct {
@@ -33,7 +43,11 @@ type Link struct {
 	// NIVEAU_RESPONSABILITE 1 in newer ones (2 is a person in charge of the
 	// student, 3 a contact). When both tags are present the newer one wins.
 	LegalGuardian bool
-	Relationship  string // CODE_PARENTE: 10 mère, 20 père… (Nomenclature LIENS_PARENTE)
+	// LegalRank is 1 or 2 when RESP_LEGAL says the person is the first or
+	// the second legal guardian; 0 otherwise (NIVEAU_RESPONSABILITE does
+	// not rank them: the importer then follows the order of the file).
+	LegalRank    int
+	Relationship string // CODE_PARENTE: 10 mère, 20 père… (Nomenclature LIENS_PARENTE)
 }
 
 // Address is one ADRESSES/ADRESSE.
@@ -214,6 +228,7 @@ func (x reader) link() (Link, *Reject, error) {
 		switch respLegal {
 		case "1", "2":
 			l.LegalGuardian = true
+			l.LegalRank = int(respLegal[0] - '0')
 		case "0":
 		default:
 			pb.add("RESP_LEGAL %q inconnu (0, 1 ou 2 attendu)", respLegal)
@@ -221,6 +236,11 @@ func (x reader) link() (Link, *Reject, error) {
 	default:
 		// Neither tag: the safe reading is "not a legal guardian", which
 		// gives no access to the student's record.
+	}
+	// Both tags: NIVEAU_RESPONSABILITE says whether the person is a legal
+	// guardian, RESP_LEGAL still tells the first from the second.
+	if haveLevel && l.LegalGuardian && (respLegal == "1" || respLegal == "2") {
+		l.LegalRank = int(respLegal[0] - '0')
 	}
 	if l.EleveID == "" {
 		pb.add("ELEVE_ID absent")

@@ -54,15 +54,26 @@ func TestReadGuardiansOlderNames(t *testing.T) {
 	if !slices.Equal(persons, wantPersons) {
 		t.Errorf("persons = %q, want %q", persons, wantPersons)
 	}
+	// Only the ASE (no civility, no first name) is a legal person; Odile
+	// GARNIER, without civility, is not.
+	var entities []string
+	for _, p := range f.Persons {
+		if p.LegalEntity() {
+			entities = append(entities, p.PersonID)
+		}
+	}
+	if !slices.Equal(entities, []string{"7003"}) {
+		t.Errorf("legal persons = %q, want [7003]", entities)
+	}
 	var links []string
 	for _, l := range f.Links {
-		links = append(links, fmt.Sprintf("%s→%s legal=%v", l.PersonID, l.EleveID, l.LegalGuardian))
+		links = append(links, fmt.Sprintf("%s→%s legal=%v rank=%d", l.PersonID, l.EleveID, l.LegalGuardian, l.LegalRank))
 	}
 	wantLinks := []string{
-		"7001→4100001 legal=true",  // RESP_LEGAL 1
-		"7002→4100001 legal=true",  // RESP_LEGAL 2: the second legal guardian
-		"7003→4100003 legal=false", // NIVEAU_RESPONSABILITE 2: person in charge
-		"7004→4100003 legal=false", // RESP_LEGAL 0
+		"7001→4100001 legal=true rank=1",  // RESP_LEGAL 1
+		"7002→4100001 legal=true rank=2",  // RESP_LEGAL 2: the second legal guardian
+		"7003→4100003 legal=false rank=0", // NIVEAU_RESPONSABILITE 2: person in charge
+		"7004→4100003 legal=false rank=0", // RESP_LEGAL 0
 	}
 	if !slices.Equal(links, wantLinks) {
 		t.Errorf("links = %q, want %q", links, wantLinks)
@@ -88,14 +99,20 @@ func TestDecodeGuardiansLinks(t *testing.T) {
 		name   string
 		fields string
 		legal  bool
+		rank   int
 		reject string
 	}{
-		{"NIVEAU 1", "<NIVEAU_RESPONSABILITE>1</NIVEAU_RESPONSABILITE>", true, ""},
-		{"NIVEAU 3 contact", "<NIVEAU_RESPONSABILITE>3</NIVEAU_RESPONSABILITE>", false, ""},
-		{"newer tag wins", "<RESP_LEGAL>1</RESP_LEGAL><NIVEAU_RESPONSABILITE>2</NIVEAU_RESPONSABILITE>", false, ""},
-		{"neither tag", "", false, ""},
-		{"unknown level", "<NIVEAU_RESPONSABILITE>9</NIVEAU_RESPONSABILITE>", false, `NIVEAU_RESPONSABILITE "9" inconnu`},
-		{"empty level", "<NIVEAU_RESPONSABILITE/>", false, `NIVEAU_RESPONSABILITE "" inconnu`},
+		{"NIVEAU 1", "<NIVEAU_RESPONSABILITE>1</NIVEAU_RESPONSABILITE>", true, 0, ""},
+		{"NIVEAU 3 contact", "<NIVEAU_RESPONSABILITE>3</NIVEAU_RESPONSABILITE>", false, 0, ""},
+		{"newer tag wins", "<RESP_LEGAL>1</RESP_LEGAL><NIVEAU_RESPONSABILITE>2</NIVEAU_RESPONSABILITE>", false, 0, ""},
+		{"RESP_LEGAL 1", "<RESP_LEGAL>1</RESP_LEGAL>", true, 1, ""},
+		{"RESP_LEGAL 2", "<RESP_LEGAL>2</RESP_LEGAL>", true, 2, ""},
+		{"RESP_LEGAL 0", "<RESP_LEGAL>0</RESP_LEGAL>", false, 0, ""},
+		{"both tags rank", "<RESP_LEGAL>2</RESP_LEGAL><NIVEAU_RESPONSABILITE>1</NIVEAU_RESPONSABILITE>", true, 2, ""},
+		{"both tags, not ranked", "<RESP_LEGAL>0</RESP_LEGAL><NIVEAU_RESPONSABILITE>1</NIVEAU_RESPONSABILITE>", true, 0, ""},
+		{"neither tag", "", false, 0, ""},
+		{"unknown level", "<NIVEAU_RESPONSABILITE>9</NIVEAU_RESPONSABILITE>", false, 0, `NIVEAU_RESPONSABILITE "9" inconnu`},
+		{"empty level", "<NIVEAU_RESPONSABILITE/>", false, 0, `NIVEAU_RESPONSABILITE "" inconnu`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,8 +131,8 @@ func TestDecodeGuardiansLinks(t *testing.T) {
 			if len(f.Links) != 1 || len(f.Rejects) != 0 {
 				t.Fatalf("links = %v, rejects = %v", f.Links, f.Rejects)
 			}
-			if f.Links[0].LegalGuardian != tt.legal {
-				t.Errorf("legal guardian = %v, want %v", f.Links[0].LegalGuardian, tt.legal)
+			if f.Links[0].LegalGuardian != tt.legal || f.Links[0].LegalRank != tt.rank {
+				t.Errorf("legal guardian = %v rank %d, want %v rank %d", f.Links[0].LegalGuardian, f.Links[0].LegalRank, tt.legal, tt.rank)
 			}
 		})
 	}

@@ -288,25 +288,25 @@ func (tx Imports) DeletePersonSessions(ctx context.Context, uai sillage.UAI, ids
 
 // ListAllGuardianships returns every parent–student link of an establishment.
 func (tx Imports) ListAllGuardianships(ctx context.Context, uai sillage.UAI) ([]sillage.Guardianship, error) {
-	return collect(ctx, tx.txn, `SELECT uai, parent_id, student_id, legal, relation FROM guardianships WHERE uai = $1 ORDER BY parent_id, student_id`,
+	return collect(ctx, tx.txn, `SELECT uai, parent_id, student_id, legal, relation, legal_rank FROM guardianships WHERE uai = $1 ORDER BY parent_id, student_id`,
 		[]any{uai}, func(r *sql.Rows) (sillage.Guardianship, error) {
 			var g sillage.Guardianship
 			var u string
-			err := r.Scan(&u, &g.ParentID, &g.StudentID, &g.Legal, &g.Relation)
+			err := r.Scan(&u, &g.ParentID, &g.StudentID, &g.Legal, &g.Relation, &g.Rank)
 			g.UAI = sillage.UAI(u)
 			return g, err
 		})
 }
 
 // InsertGuardianships records parent–student links (an existing link gets
-// the new legal flag and relation). Both persons must be of uai.
+// the new legal flag, relation and rank). Both persons must be of uai.
 func (tx Imports) InsertGuardianships(ctx context.Context, uai sillage.UAI, gs []sillage.Guardianship) error {
 	rows := make([][]any, len(gs))
 	for i, g := range gs {
-		rows[i] = []any{uai, g.ParentID, g.StudentID, g.Legal, g.Relation}
+		rows[i] = []any{uai, g.ParentID, g.StudentID, g.Legal, g.Relation, g.Rank}
 	}
-	return tx.insertRows(ctx, `INSERT INTO guardianships (uai, parent_id, student_id, legal, relation) VALUES `,
-		` ON CONFLICT (uai, parent_id, student_id) DO UPDATE SET legal = excluded.legal, relation = excluded.relation`, 5, rows)
+	return tx.insertRows(ctx, `INSERT INTO guardianships (uai, parent_id, student_id, legal, relation, legal_rank) VALUES `,
+		` ON CONFLICT (uai, parent_id, student_id) DO UPDATE SET legal = excluded.legal, relation = excluded.relation, legal_rank = excluded.legal_rank`, 6, rows)
 }
 
 // InsertNewGuardianships adds parent–student links the establishment does
@@ -315,9 +315,9 @@ func (tx Imports) InsertGuardianships(ctx context.Context, uai sillage.UAI, gs [
 func (tx Imports) InsertNewGuardianships(ctx context.Context, uai sillage.UAI, gs []sillage.Guardianship) error {
 	rows := make([][]any, len(gs))
 	for i, g := range gs {
-		rows[i] = []any{uai, g.ParentID, g.StudentID, g.Legal, g.Relation}
+		rows[i] = []any{uai, g.ParentID, g.StudentID, g.Legal, g.Relation, g.Rank}
 	}
-	return tx.bulkInsert(ctx, "guardianships", []string{"uai", "parent_id", "student_id", "legal", "relation"}, rows)
+	return tx.bulkInsert(ctx, "guardianships", []string{"uai", "parent_id", "student_id", "legal", "relation", "legal_rank"}, rows)
 }
 
 // DeleteGuardianships removes parent–student links.

@@ -88,17 +88,30 @@ func (tx People) SetPostalAddress(ctx context.Context, uai sillage.UAI, personID
 	return err
 }
 
+// SetGuardianDetails writes what the SIECLE guardians import keeps of a
+// guardian for the Livret: its postal address and its denomination (""
+// for a natural person), in one statement.
+func (tx People) SetGuardianDetails(ctx context.Context, uai sillage.UAI, personID int64, d sillage.GuardianDetails) error {
+	a := d.Address
+	_, err := tx.exec(ctx, `UPDATE persons SET address_lines = $3, postal_code = $4, town = $5, denomination = $6 WHERE uai = $1 AND id = $2`,
+		uai, personID, strings.Join(a.Lines, "\n"), a.PostalCode, a.Town, d.Denomination)
+	return err
+}
+
 // ListGuardianContacts returns the legal guardians of the given students
-// (all students when nil) with their postal address, by student and parent.
+// (all students when nil) with their rank, denomination and postal
+// address, by student, then legal guardian 1, 2 and those of unknown
+// rank, then parent.
 func (tx People) ListGuardianContacts(ctx context.Context, uai sillage.UAI, studentIDs []int64) ([]sillage.GuardianContact, error) {
-	q, args := `SELECT g.student_id, p.id, p.civility, p.last_name, p.first_name, g.relation, p.address_lines, p.postal_code, p.town
+	q, args := `SELECT g.student_id, p.id, p.civility, p.last_name, p.first_name, p.denomination, g.legal_rank, g.relation, p.address_lines, p.postal_code, p.town
 		FROM guardianships g JOIN persons p ON p.uai = g.uai AND p.id = g.parent_id
 		WHERE g.uai = $1 AND g.legal AND p.deactivated_at IS NULL`, []any{uai}
 	q, args = inIDs(q, args, "g.student_id", studentIDs)
-	return collect(ctx, tx.txn, q+` ORDER BY g.student_id, g.parent_id`, args, func(r *sql.Rows) (sillage.GuardianContact, error) {
+	q += ` ORDER BY g.student_id, CASE WHEN g.legal_rank > 0 THEN g.legal_rank ELSE 3 END, g.parent_id`
+	return collect(ctx, tx.txn, q, args, func(r *sql.Rows) (sillage.GuardianContact, error) {
 		var c sillage.GuardianContact
 		var lines string
-		err := r.Scan(&c.StudentID, &c.ParentID, &c.Civility, &c.LastName, &c.FirstName, &c.Relation, &lines, &c.Address.PostalCode, &c.Address.Town)
+		err := r.Scan(&c.StudentID, &c.ParentID, &c.Civility, &c.LastName, &c.FirstName, &c.Denomination, &c.Rank, &c.Relation, &lines, &c.Address.PostalCode, &c.Address.Town)
 		if lines != "" {
 			c.Address.Lines = strings.Split(lines, "\n")
 		}

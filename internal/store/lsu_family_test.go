@@ -85,6 +85,29 @@ func TestLSUFamilyBlocks(t *testing.T) {
 			if cs, err := tx.People().ListGuardianContacts(ctx, b, []int64{a.student.ID}); err != nil || len(cs) != 0 {
 				t.Fatalf("another establishment's student: %+v, %v", cs, err)
 			}
+
+			// The rank of the link and a legal person's denomination; B
+			// cannot write them on A's guardian.
+			if err := tx.People().LinkGuardian(ctx, uai, sillage.Guardianship{ParentID: a.parent.ID, StudentID: a.student.ID, Legal: true, Relation: "51", Rank: 2}); err != nil {
+				return err
+			}
+			if err := tx.People().SetGuardianDetails(ctx, uai, a.parent.ID, sillage.GuardianDetails{Address: addr, Denomination: "ASE DE LA VIENNE"}); err != nil {
+				return err
+			}
+			if err := tx.People().SetGuardianDetails(ctx, b, a.parent.ID, sillage.GuardianDetails{Denomination: "AUTRE"}); err != nil {
+				return err
+			}
+			cs, err = tx.People().ListGuardianContacts(ctx, uai, []int64{a.student.ID})
+			if err != nil {
+				return err
+			}
+			if len(cs) != 1 || cs[0].Rank != 2 || cs[0].Denomination != "ASE DE LA VIENNE" || cs[0].Relation != "51" || cs[0].Address.Town != "POITIERS" {
+				t.Fatalf("guardian contacts after rank and denomination: %+v", cs)
+			}
+			gs, err := tx.People().ListGuardians(ctx, uai, a.student.ID)
+			if err != nil || len(gs) != 1 || gs[0].Rank != 2 {
+				t.Fatalf("guardianships: %+v, %v", gs, err)
+			}
 			return nil
 		})
 		if err != nil {

@@ -258,9 +258,9 @@ func sortStudents(students []sillage.Student, err error) ([]sillage.Student, err
 
 // LinkGuardian records that a parent is responsible for a student (idempotent).
 func (tx People) LinkGuardian(ctx context.Context, uai sillage.UAI, g sillage.Guardianship) error {
-	_, err := tx.exec(ctx, `INSERT INTO guardianships (uai, parent_id, student_id, legal, relation) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (uai, parent_id, student_id) DO UPDATE SET legal = excluded.legal, relation = excluded.relation`,
-		uai, g.ParentID, g.StudentID, g.Legal, g.Relation)
+	_, err := tx.exec(ctx, `INSERT INTO guardianships (uai, parent_id, student_id, legal, relation, legal_rank) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (uai, parent_id, student_id) DO UPDATE SET legal = excluded.legal, relation = excluded.relation, legal_rank = excluded.legal_rank`,
+		uai, g.ParentID, g.StudentID, g.Legal, g.Relation, g.Rank)
 	return err
 }
 
@@ -280,12 +280,12 @@ func (tx People) ListChildren(ctx context.Context, uai sillage.UAI, parentID int
 
 // ListGuardians returns the links of a student to their parents.
 func (tx People) ListGuardians(ctx context.Context, uai sillage.UAI, studentID int64) ([]sillage.Guardianship, error) {
-	return collect(ctx, tx.txn, `SELECT uai, parent_id, student_id, legal, relation FROM guardianships
+	return collect(ctx, tx.txn, `SELECT uai, parent_id, student_id, legal, relation, legal_rank FROM guardianships
 		WHERE uai = $1 AND student_id = $2 ORDER BY parent_id`, []any{uai, studentID},
 		func(r *sql.Rows) (sillage.Guardianship, error) {
 			var g sillage.Guardianship
 			var u string
-			err := r.Scan(&u, &g.ParentID, &g.StudentID, &g.Legal, &g.Relation)
+			err := r.Scan(&u, &g.ParentID, &g.StudentID, &g.Legal, &g.Relation, &g.Rank)
 			g.UAI = sillage.UAI(u)
 			return g, err
 		})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/sillage/sillage"
@@ -30,10 +31,21 @@ func TestReportExtrasPage(t *testing.T) {
 				if err := tx.People().CreatePerson(ctx, uaiCollege, &parent); err != nil {
 					return err
 				}
-				if err := tx.People().LinkGuardian(ctx, uaiCollege, sillage.Guardianship{ParentID: parent.ID, StudentID: s.ID, Legal: true, Relation: "10"}); err != nil {
+				if err := tx.People().LinkGuardian(ctx, uaiCollege, sillage.Guardianship{ParentID: parent.ID, StudentID: s.ID, Legal: true, Relation: "10", Rank: 1}); err != nil {
 					return err
 				}
-				return tx.People().SetPostalAddress(ctx, uaiCollege, parent.ID, sillage.PostalAddress{Lines: []string{"4 rue du Port"}, PostalCode: "17000", Town: "LA ROCHELLE"})
+				if err := tx.People().SetPostalAddress(ctx, uaiCollege, parent.ID, sillage.PostalAddress{Lines: []string{"4 rue du Port"}, PostalCode: "17000", Town: "LA ROCHELLE"}); err != nil {
+					return err
+				}
+				// The second legal guardian is a legal person.
+				ase := sillage.Person{Role: sillage.RoleParent, LastName: "ASE DE CHARENTE-MARITIME", Source: sillage.SourceSIECLE}
+				if err := tx.People().CreatePerson(ctx, uaiCollege, &ase); err != nil {
+					return err
+				}
+				if err := tx.People().LinkGuardian(ctx, uaiCollege, sillage.Guardianship{ParentID: ase.ID, StudentID: s.ID, Legal: true, Relation: "51", Rank: 2}); err != nil {
+					return err
+				}
+				return tx.People().SetGuardianDetails(ctx, uaiCollege, ase.ID, sillage.GuardianDetails{Denomination: "ASE DE CHARENTE-MARITIME"})
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -46,8 +58,18 @@ func TestReportExtrasPage(t *testing.T) {
 			st, page := f.do(french, "GET", report+"/complements", nil)
 			pg := parsePage(t, page)
 			if st != 200 || pg.count("#extras-form textarea#devoirs") != 1 || pg.count("#socle select") != 8 ||
-				!pg.has("#guardians td", "MERE") || !pg.has("#guardians td", "17000 LA ROCHELLE") {
+				!pg.has("#guardians td", "MERE") || !pg.has("#guardians td", "17000 LA ROCHELLE") ||
+				!pg.has("#guardians tbody tr:nth-child(1)", "Responsable légal 1") ||
+				!pg.has("#guardians tbody tr:nth-child(2)", "ASE DE CHARENTE-MARITIME Responsable légal 2 (personne morale)") {
 				t.Fatalf("complements page: %d %.500s", st, page)
+			}
+			// The student's page says the same.
+			_, page = f.do(french, "GET", fmt.Sprintf("/eleves/%d", s.ID), nil)
+			pg = parsePage(t, page)
+			if !pg.has("#student-guardians tbody tr:nth-child(1) td:nth-child(1)", "MARTIN Claire") ||
+				!pg.has("#student-guardians tbody tr:nth-child(1) td:nth-child(2)", "Responsable légal 1") ||
+				!pg.has("#student-guardians tbody tr:nth-child(2)", "Responsable légal 2 (personne morale)") {
+				t.Fatalf("student page guardians: %.1500s", page[max(strings.Index(page, "student-guardians"), 0):])
 			}
 			form := url.Values{"devoirs": {"Deux séances par semaine."}, "socle_CPD_FRA": {"3"}, "socle_REP_MND": {"0"}}
 			if st, body := f.do(french, "POST", report+"/complements", form); st != http.StatusSeeOther {

@@ -219,9 +219,37 @@ func (s *Server) studentsPage(w http.ResponseWriter, r *http.Request, req *Reque
 // guardianView is a parent as the student's page shows them.
 type guardianView struct {
 	sillage.Person
-	Legal    bool
-	Relation string
-	Login    string
+	Legal        bool
+	Rank         int    // 1, 2: legal guardian 1 or 2; 0 not known
+	Denomination string // a legal person's
+	Relation     string
+	Login        string
+}
+
+// Quality says what the guardian is to the student: "Responsable légal 1",
+// "Responsable légal 2", "Responsable légal", "autre responsable"; a legal
+// person is said so.
+func (g guardianView) Quality() string {
+	if !g.Legal {
+		return "autre responsable"
+	}
+	q := sillage.LegalRankLabel(g.Rank)
+	if g.Denomination != "" {
+		q += " (personne morale)"
+	}
+	return q
+}
+
+// order ranks legal guardian 1, 2, the other legal guardians, then the
+// others.
+func (g guardianView) order() int {
+	switch {
+	case g.Legal && g.Rank > 0:
+		return g.Rank
+	case g.Legal:
+		return 3
+	}
+	return 4
 }
 
 func (s *Server) studentPage(w http.ResponseWriter, r *http.Request, req *Request) error {
@@ -251,12 +279,21 @@ func (s *Server) studentPage(w http.ResponseWriter, r *http.Request, req *Reques
 		if err != nil {
 			return err
 		}
+		// The denominations of the legal persons among the legal guardians.
+		contacts, err := tx.People().ListGuardianContacts(ctx, req.P.UAI, []int64{id})
+		if err != nil {
+			return err
+		}
+		denomination := map[int64]string{}
+		for _, c := range contacts {
+			denomination[c.ParentID] = c.Denomination
+		}
 		for _, l := range links {
 			p, err := tx.People().GetPerson(ctx, req.P.UAI, l.ParentID)
 			if err != nil {
 				return err
 			}
-			g := guardianView{Person: p, Legal: l.Legal, Relation: l.Relation}
+			g := guardianView{Person: p, Legal: l.Legal, Rank: l.Rank, Denomination: denomination[l.ParentID], Relation: l.Relation}
 			if logins && p.AccountID != 0 {
 				if acc, err := tx.Accounts().GetAccount(ctx, p.AccountID); err == nil {
 					g.Login = acc.Login
@@ -274,7 +311,7 @@ func (s *Server) studentPage(w http.ResponseWriter, r *http.Request, req *Reques
 	if err != nil {
 		return err
 	}
-	sort.SliceStable(guardians, func(i, j int) bool { return guardians[i].Legal && !guardians[j].Legal })
+	sort.SliceStable(guardians, func(i, j int) bool { return guardians[i].order() < guardians[j].order() })
 	return s.render(w, r, req, http.StatusOK, "student.html", v.Student.FirstName+" "+v.Student.LastName, map[string]any{
 		"Record": v, "DiplomaName": diplomas.Name(v.Student.Diploma), "Guardians": guardians, "Login": login, "Logins": logins, "SignIns": req.P.Allowed(auth.ViewLastSignIns),
 		"NewSheet": req.P.Allowed(auth.EvaluateSheets),

@@ -9,8 +9,10 @@ import (
 )
 
 // AddFamily fills, deterministically, the Livret's blocks around the
-// subjects for a built fixture: two legal guardians per student (the first
-// with a postal address, the second with one every other student), each
+// subjects for a built fixture: two legal guardians per student, legal 1
+// and legal 2 (the first with a postal address, the second with one every
+// other student; one student in five has the Aide sociale à l'enfance, a
+// legal person, as second guardian), each
 // periodic report's devoirs faits (2nd degree, two reports out of three)
 // and a socle of the term (one report out of two), and a class school-life
 // comment for every division and period.
@@ -24,14 +26,26 @@ func AddFamily(ctx context.Context, st *store.Store, f *Fixture) error {
 		streets := []string{"rue des Lilas", "avenue de la Gare", "impasse du Moulin", "place du Marché", "chemin des Vignes"}
 		towns := []struct{ code, town string }{{"86000", "POITIERS"}, {"86180", "BUXEROLLES"}, {"86360", "CHASSENEUIL-DU-POITOU"}}
 		for i, s := range f.Students {
-			for j, who := range []struct{ civ, first, rel string }{{"Mme", "Claire", "10"}, {"M.", "Julien", "20"}} {
-				p := sillage.Person{Role: sillage.RoleParent, Civility: who.civ, LastName: s.LastName, FirstName: who.first, Source: sillage.SourceSIECLE,
+			for j, who := range []struct{ civ, last, first, rel string }{{"Mme", s.LastName, "Claire", "10"}, {"M.", s.LastName, "Julien", "20"}} {
+				legalPerson := j == 1 && i%5 == 3
+				if legalPerson {
+					who.civ, who.last, who.first, who.rel = "", "AIDE SOCIALE À L'ENFANCE DE LA VIENNE", "", "51"
+				}
+				p := sillage.Person{Role: sillage.RoleParent, Civility: who.civ, LastName: who.last, FirstName: who.first, Source: sillage.SourceSIECLE,
 					SIECLEID: fmt.Sprintf("R%d%d", s.ID, j)}
 				if err := tx.People().CreatePerson(ctx, f.UAI, &p); err != nil {
 					return err
 				}
-				if err := tx.People().LinkGuardian(ctx, f.UAI, sillage.Guardianship{ParentID: p.ID, StudentID: s.ID, Legal: true, Relation: who.rel}); err != nil {
+				if err := tx.People().LinkGuardian(ctx, f.UAI, sillage.Guardianship{ParentID: p.ID, StudentID: s.ID, Legal: true, Relation: who.rel, Rank: j + 1}); err != nil {
 					return err
+				}
+				if legalPerson {
+					d := sillage.GuardianDetails{Denomination: who.last,
+						Address: sillage.PostalAddress{Lines: []string{"39 place Aristide Briand"}, PostalCode: "86000", Town: "POITIERS"}}
+					if err := tx.People().SetGuardianDetails(ctx, f.UAI, p.ID, d); err != nil {
+						return err
+					}
+					continue
 				}
 				if j == 1 && i%2 == 1 {
 					continue // no address known
