@@ -22,8 +22,14 @@ import (
 // DigitalDomain is a domain of the CRCN and its skills, as the page heads
 // its columns.
 type DigitalDomain struct {
+	Num    string // "1" to "5", the CRCN's numbering
 	Label  string
-	Skills []lsu.CodeLabel
+	Skills []DigitalSkillHead
+}
+
+// DigitalSkillHead is a skill as a column head: "1.1", its code and label.
+type DigitalSkillHead struct {
+	Num, Code, Label string
 }
 
 // DigitalCell is a student's level on one skill.
@@ -81,18 +87,31 @@ func (e *entry) digitalDivision(id int64) (sillage.Division, error) {
 	if err != nil {
 		return d, err
 	}
-	mefs, err := e.tx.People().ListMEFs(e.ctx, e.uai)
+	ok, err := e.hasDigitalSkills(d)
 	if err != nil {
 		return d, err
+	}
+	if !ok {
+		return d, sillage.Errorf(sillage.KindInvalid, "la classe %s n'est pas une classe de 6e : les compétences numériques du Livret ne concernent que le cycle 3", d.Code)
+	}
+	return d, nil
+}
+
+// hasDigitalSkills says whether a division's reports carry the digital
+// skills: a collège division whose level ends cycle 3 (6e).
+func (e *entry) hasDigitalSkills(d sillage.Division) (bool, error) {
+	if e.degree != lsu.SecondDegree {
+		return false, nil
+	}
+	mefs, err := e.tx.People().ListMEFs(e.ctx, e.uai)
+	if err != nil {
+		return false, err
 	}
 	m := make(map[string]sillage.MEF, len(mefs))
 	for _, x := range mefs {
 		m[x.Code] = x
 	}
-	if e.divisionCycle(d, m) != 3 {
-		return d, sillage.Errorf(sillage.KindInvalid, "la classe %s n'est pas une classe de 6e : les compétences numériques du Livret ne concernent que le cycle 3", d.Code)
-	}
-	return d, nil
+	return e.divisionCycle(d, m) == 3, nil
 }
 
 // LoadDigitalEntry reads the page of the digital skills of a division for
@@ -114,11 +133,11 @@ func LoadDigitalEntry(ctx context.Context, tx *store.Tx, uai sillage.UAI, who si
 		return nil, notFound()
 	}
 	v := &DigitalEntry{Division: d, Period: p, Levels: []string{"1", "2", "3"}, MaxChars: maxComment}
-	for _, dom := range lsu.DigitalSkillDomains {
-		dd := DigitalDomain{Label: dom.Label}
+	for i, dom := range lsu.DigitalSkillDomains {
+		dd := DigitalDomain{Num: strconv.Itoa(i + 1), Label: dom.Label}
 		for _, s := range lsu.DigitalSkillCodes {
 			if strings.HasPrefix(s.Code, dom.Code+"_") {
-				dd.Skills = append(dd.Skills, s)
+				dd.Skills = append(dd.Skills, DigitalSkillHead{Num: dd.Num + "." + strconv.Itoa(len(dd.Skills)+1), Code: s.Code, Label: s.Label})
 			}
 		}
 		v.Domains = append(v.Domains, dd)
