@@ -328,7 +328,9 @@ func baseDocuments(tb testing.TB, n int, rng *rand.Rand) map[string][][]byte {
 		key := string(sp.degree) + "/" + sp.version
 		docs[key] = append(docs[key], b.Bytes())
 	}
-	for _, in := range []*Input{collegeInput(), ecoleInput()} {
+	// The collège with every block (EPI, AP, parcours, family, digital
+	// skills): the mutations reach each element the validator knows.
+	for _, in := range []*Input{collegeInput(), ecoleInput(), withDigital(withFamily(collegeProjects()))} {
 		for _, version := range Versions(in.Target.Degree) {
 			in.Target.Version = version
 			if p, _ := Collect(in); p != nil {

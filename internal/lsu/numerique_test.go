@@ -180,3 +180,43 @@ func TestGenerateRefusesInvalidDigitalLevel(t *testing.T) {
 		t.Fatal("Generate wrote a level 0")
 	}
 }
+
+// TestDigitalSkillsRulesRefuse breaks the digital skills of a valid file in
+// each way the schema forbids: the built-in validator refuses every one,
+// as xmllint does with the official XSD.
+func TestDigitalSkillsRulesRefuse(t *testing.T) {
+	for _, version := range []string{Version10, Version7} {
+		in := withDigital(collegeInput())
+		in.Target.Version = version
+		good, _ := generate(t, in)
+		for _, tc := range []struct{ name, old, new string }{
+			{"level 4", `code="CN_INF_MEN" niveau="3"`, `code="CN_INF_MEN" niveau="4"`},
+			{"level 0", `code="CN_INF_MEN" niveau="3"`, `code="CN_INF_MEN" niveau="0"`},
+			{"unknown skill", `code="CN_INF_MEN"`, `code="CN_INF_XXX"`},
+			{"skill twice", `code="CN_COM_COL"`, `code="CN_INF_MEN"`},
+			{"no level", ` niveau="3"`, ``},
+			{"blank appreciation", "<appreciation-num>Sait chercher &amp; trier l'information ; doit protéger ses mots de passe.</appreciation-num>", "<appreciation-num> </appreciation-num>"},
+			{"appreciation after the skills", "<appreciation-num>Sait chercher &amp; trier l'information ; doit protéger ses mots de passe.</appreciation-num>\n          <competence-num code=\"CN_INF_MEN\" niveau=\"3\"/>",
+				"<competence-num code=\"CN_INF_MEN\" niveau=\"3\"/>\n          <appreciation-num>Sait chercher</appreciation-num>"},
+			{"structure type", `type-structure="D"`, `type-structure="C"`},
+			{"blank common appreciation", `type-structure="D">Usage raisonné de l'ENT.<`, `type-structure="D">  <`},
+			{"dangling reference", `comp-num-commun-refs="CNC_1"`, `comp-num-commun-refs="CNC_9"`},
+			{"common without id", `<competences-numeriques-commun id="CNC_2" `, `<competences-numeriques-commun `},
+		} {
+			t.Run(version+"/"+tc.name, func(t *testing.T) {
+				if !bytes.Contains(good, []byte(tc.old)) {
+					t.Fatalf("the file lacks %q", tc.old)
+				}
+				bad := bytes.Replace(good, []byte(tc.old), []byte(tc.new), 1)
+				if err := ValidateRules(in.Target, bad); err == nil {
+					t.Error("the built-in validator accepts it")
+				}
+				if haveXmllint(t) {
+					if err := validFile(t, schema(t, SecondDegree, version), bad); err == nil && tc.name != "dangling reference" {
+						t.Error("xmllint accepts it: the case is wrong")
+					}
+				}
+			})
+		}
+	}
+}
