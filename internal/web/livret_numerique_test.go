@@ -8,7 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/browsertest"
 	"github.com/sillage/sillage/internal/livret/lsutest"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/store/storetest"
@@ -107,5 +110,44 @@ func TestDigitalSkillsPage(t *testing.T) {
 				t.Errorf("an école: %d %.300s", st, body)
 			}
 		})
+	}
+}
+
+// TestBrowserDigitalSkills: in chromium, the head teacher of a 6e goes
+// from the Livret to the class's digital skills, positions a student and
+// writes the class's appreciation; screenshots of the page.
+func TestBrowserDigitalSkills(t *testing.T) {
+	b := browsertest.New(t)
+	f := newFixture(t)
+	lf := f.lsuEstablishment(lsutest.Options{UAI: uaiCollege, Divisions: 1, PerDivision: 4, Periods: 1, Subjects: 3, Draft: true})
+	first := lf.Students[0]
+	lsuSignIn(b, f, "prof0."+strings.ToLower(string(lf.UAI)))
+	b.Do(chromedp.Navigate(f.ts.URL+"/livret"), chromedp.WaitVisible(chromedp.CSS("#classes")))
+	b.Do(chromedp.Click(chromedp.CSS("#classes a.digital-link")), chromedp.WaitVisible(chromedp.CSS("#digital-entry")))
+	b.Screenshot("competences-numeriques")
+	row := fmt.Sprintf("#eleve-%d", first.ID)
+	b.Do(
+		chromedp.SetValue(chromedp.CSS(fmt.Sprintf(`%s select[name="niveau-%d-CN_CRE_TEX"]`, row, first.ID)), "2"),
+		chromedp.SendKeys(chromedp.CSS(row+" textarea"), "Met en forme ses textes avec soin."),
+		chromedp.SendKeys(chromedp.CSS("#commune"), "Séances de traitement de texte."),
+		chromedp.Click(chromedp.CSS(`#digital-entry button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("p.flash")),
+	)
+	b.Screenshot("competences-numeriques-enregistrees")
+	if msg := b.Text("p.flash"); !strings.Contains(msg, "compétences numériques sont enregistrées") {
+		t.Fatalf("after saving: %q", msg)
+	}
+	var skills map[int64]sillage.DigitalSkills
+	f.st.Read(context.Background(), func(tx *store.Tx) (err error) {
+		skills, err = tx.Livret().ListDigitalSkills(context.Background(), uaiCollege, nil)
+		return err
+	})
+	if len(skills) != 1 {
+		t.Fatalf("stored: %+v", skills)
+	}
+	for _, s := range skills {
+		if s.Levels["CN_CRE_TEX"] != 2 || len(s.Levels) != 1 || s.Appreciation != "Met en forme ses textes avec soin." {
+			t.Errorf("stored: %+v", s)
+		}
 	}
 }
