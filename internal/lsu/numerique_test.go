@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/sillage/sillage"
 )
 
 // withDigital adds the digital skills of cycle 3 to a collège class: levels
@@ -217,6 +219,19 @@ func TestDigitalSkillsRulesRefuse(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// The codes the Livret stores are those this package writes, in the same
+// order.
+func TestDigitalSkillCodesAgree(t *testing.T) {
+	if len(DigitalSkillCodes) != len(sillage.DigitalSkillCodes) {
+		t.Fatalf("%d codes here, %d stored", len(DigitalSkillCodes), len(sillage.DigitalSkillCodes))
+	}
+	for i, c := range DigitalSkillCodes {
+		if c.Code != sillage.DigitalSkillCodes[i] || c.Label == "" {
+			t.Errorf("code %d: %q (%q), stored %q", i, c.Code, c.Label, sillage.DigitalSkillCodes[i])
 		}
 	}
 }
