@@ -60,6 +60,10 @@ func (g *generator) livretSchool(ctx context.Context, o lsutest.Options) error {
 		if err := g.livretProjects(ctx, f); err != nil {
 			return fmt.Errorf("établissement %s : %w", o.UAI, err)
 		}
+		// The 6e's digital skills of cycle 3 (the école's LSU has none).
+		if err := lsutest.AddDigital(ctx, g.st, f); err != nil {
+			return fmt.Errorf("établissement %s : %w", o.UAI, err)
+		}
 	}
 	if o.Ecole {
 		kind = sillage.KindEcole

@@ -92,6 +92,16 @@ func TestDemoLivret(t *testing.T) {
 				if guardians == 0 || socle == 0 || (uai == college) != (homework > 0 && len(plan.ClassSchoolLife) > 0) {
 					t.Errorf("%s: %d guardians, %d socles of the term, %d devoirs faits, %d class comments", uai, guardians, socle, homework, len(plan.ClassSchoolLife))
 				}
+				// The collège's 6e has digital skills; the école has none.
+				digital := 0
+				for _, r := range plan.Periodic {
+					if r.Digital != nil {
+						digital++
+					}
+				}
+				if (uai == college) != (digital > 0 && len(plan.DigitalCommons) > 0) {
+					t.Errorf("%s: %d reports with digital skills, %d common appreciations", uai, digital, len(plan.DigitalCommons))
+				}
 				return nil
 			})
 			if err != nil {

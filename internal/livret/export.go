@@ -307,6 +307,13 @@ func pageOf(l lsu.Line) string {
 			return fmt.Sprintf("/livret/groupe/%d", group)
 		}
 		return "/livret/projets"
+	case lsu.PlaceDigitalSkills:
+		// The page is the division's: this address finds the student's
+		// division and leads to their line (DigitalEntryOf).
+		if period, ok := localID(l.PeriodRef, "P"); ok && studentOK {
+			return fmt.Sprintf("/livret/numerique/eleve/%d/%d", student, period)
+		}
+		return "/livret"
 	}
 	return ""
 }

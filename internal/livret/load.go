@@ -634,6 +634,10 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 	if err := l.loadFamily(in, reports, periods, selected, divisions); err != nil {
 		return nil, err
 	}
+	// Digital skills of cycle 3 (load_digital.go).
+	if err := l.loadDigital(in, reports, periods, selected, divisions); err != nil {
+		return nil, err
+	}
 
 	// The teachers the reports name.
 	ids := make([]int64, 0, len(teachersUsed))

@@ -129,6 +129,7 @@ type ClassView struct {
 	Rows     []ClassRow
 	Head     bool // the viewer closes these reports
 	Closed   int
+	Digital  bool // a 6e of a collège: the digital skills page applies (numerique.go)
 }
 
 // ClassRow is one student's report of the period.
@@ -154,6 +155,9 @@ func LoadClass(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage.W
 	}
 	v := &ClassView{Degree: e.degree, Division: d, Period: p}
 	if v.Head, err = e.isHead(divisionID); err != nil {
+		return nil, err
+	}
+	if v.Digital, err = e.hasDigitalSkills(d); err != nil {
 		return nil, err
 	}
 	students, err := e.gridStudents(divisionID, periodID, &serviceScope{whole: true})

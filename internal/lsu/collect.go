@@ -47,6 +47,7 @@ func Collect(in *Input) (*Plan, *Report) {
 	c.students()
 	c.reports()
 	c.classSchoolLife()
+	c.digitalCommons()
 	return c.finish()
 }
 
@@ -913,6 +914,7 @@ func (c *collector) periodic(info *studentInfo, r PeriodicReport, seen map[strin
 	out.Support = c.support(b, w, r.Support)
 	out.Projects, out.Parcours = c.reportProjects(b, w, r)
 	c.periodicMore(b, w, r, &out)
+	c.digitalSkills(b, w, info, r, &out)
 	if c.sp.degree == FirstDegree && len(teachers1D(out.HeadTeacherIDs, out.Subjects)) == 0 {
 		b.add(w.block(PlaceReport, "aucun enseignant pour ce bilan : le 1er degré exige au moins un enseignant", "indiquez l'enseignant de la classe ou d'un domaine du bilan"))
 	}

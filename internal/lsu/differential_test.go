@@ -329,8 +329,10 @@ func baseDocuments(tb testing.TB, n int, rng *rand.Rand) map[string][][]byte {
 		docs[key] = append(docs[key], b.Bytes())
 	}
 	// The full classes carry the family blocks: responsables with legal1,
-	// legal2 and a legal person's denomination.
-	for _, in := range []*Input{collegeInput(), ecoleInput(), fullCollegeInput(), fullEcoleInput()} {
+	// legal2 and a legal person's denomination; the collège with every
+	// block (EPI, AP, parcours, family, digital skills): the mutations
+	// reach each element the validator knows.
+	for _, in := range []*Input{collegeInput(), ecoleInput(), fullCollegeInput(), fullEcoleInput(), withDigital(withFamily(collegeProjects()))} {
 		for _, version := range Versions(in.Target.Degree) {
 			in.Target.Version = version
 			if p, _ := Collect(in); p != nil {

@@ -77,6 +77,9 @@ type doc struct {
 	classes                                                          []Student // one student per class (1D)
 
 	pj projectDoc // EPI, AP, parcours (epi.go)
+
+	digital      map[[2]string]string // (period, division) → xs:ID of its common appreciation (numerique.go)
+	digitalOrder []DigitalCommon      // the common appreciations written
 }
 
 func (d *doc) id(kind, planID string) string { return d.ids[kind+"\x00"+planID] }
@@ -114,6 +117,7 @@ func newDoc(p *Plan, sp spec) (*doc, error) {
 	}
 	d.assignIDs()
 	d.assignProjectIDs()
+	d.assignDigitalIDs()
 	return d, nil
 }
 
@@ -388,8 +392,10 @@ func (d *doc) write2D(x *xw) {
 		x.close("enseignants")
 	}
 	d.writeElements(x)
-	// XSD order: parcours-communs, vies-scolaires-communs, then the EPI
-	// and AP declarations (epis-thematiques … acc-persos-groupes).
+	// XSD order: competences-numeriques-communs, parcours-communs,
+	// vies-scolaires-communs, then the EPI and AP declarations
+	// (epis-thematiques … acc-persos-groupes).
+	d.writeDigitalCommons(x)
 	d.writeParcoursCommuns(x)
 	d.writeClassSchoolLife(x)
 	d.writeProjects(x)
@@ -464,6 +470,7 @@ func (d *doc) periodic2D(x *xw, r PeriodicReport) {
 		d.acquis2D(x, res)
 	}
 	x.close("liste-acquis")
+	d.reportDigitalSkills(x, r)
 	d.reportProjects(x, r)
 	d.support(x, r.Support)
 	x.text("acquis-conseils", fit(r.GeneralAppreciation, d.sp.limits.GeneralAppreciation, true, true))

@@ -55,6 +55,10 @@ type Input struct {
 	// ClassSchoolLife holds the class-level school-life comments (2D).
 	ClassSchoolLife []ClassSchoolLife
 
+	// DigitalCommons holds the class-level appreciations of the digital
+	// skills of cycle 3 (2D, numerique.go).
+	DigitalCommons []DigitalCommon
+
 	// Directory is what the latest national directory imports know; LSU
 	// rejects divisions and classes it does not find in SIECLE or ONDE.
 	Directory Directory
@@ -173,6 +177,7 @@ type PeriodicReport struct {
 	Parcours            []StudentParcours // the student's parcours commentaries
 	HomeworkDone        string            // devoirs faits (2D): what the student did in it
 	Socle               map[string]int    // optional socle positioning of the term: domain code → 0–4
+	Digital             *DigitalSkills    // digital skills of cycle 3 (2D, numerique.go); nil when none
 
 	HeadID         string   // head of establishment signing; empty means the first one
 	HeadTeacherIDs []string // professeurs principaux (2D) / class teachers (1D)

@@ -24,6 +24,7 @@ type Plan struct {
 	Projects Projects         // EPI, AP and class parcours; Generate writes those the reports use
 
 	ClassSchoolLife []ClassSchoolLife // sorted by period and division
+	DigitalCommons  []DigitalCommon   // sorted by period and division
 }
 
 // Empty reports whether the plan holds no report to write.
@@ -83,9 +84,11 @@ func Split(p *Plan, by SplitBy) []*Plan {
 			g.Cycles = append(g.Cycles, r)
 		}
 	}
-	// Generate writes only the class comments of the divisions a part holds.
+	// Generate writes only the class comments and common appreciations of
+	// the divisions a part holds.
 	for _, g := range groups {
 		g.ClassSchoolLife = p.ClassSchoolLife
+		g.DigitalCommons = p.DigitalCommons
 	}
 	keys := make([]string, 0, len(groups))
 	for k := range groups {

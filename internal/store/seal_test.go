@@ -164,6 +164,8 @@ func populate(t *testing.T, st *store.Store, uai sillage.UAI) *tenantA {
 		must(tx.Livret().SetClassSchoolLife(ctx, uai, sillage.ClassSchoolLife{PeriodID: a.period.ID, DivisionID: a.division.ID, Comment: "Classe calme", UpdatedBy: a.teacher.ID}))
 		must(tx.Livret().SetPeriodicExtras(ctx, uai, sillage.PeriodicExtras{ReportID: a.lsuReport.ID, HomeworkDone: "Assidu", Socle: map[string]int{"CPD_FRA": 2}}, a.teacher.ID))
 		must(tx.People().SetPostalAddress(ctx, uai, a.parent.ID, sillage.PostalAddress{Lines: []string{"1 rue Haute"}, PostalCode: "86000", Town: "POITIERS"}))
+		must(tx.Livret().SetDigitalSkills(ctx, uai, sillage.DigitalSkills{ReportID: a.lsuReport.ID, Levels: map[string]int{"CN_INF_MEN": 2}}, a.teacher.ID))
+		must(tx.Livret().SetClassDigitalSkills(ctx, uai, sillage.ClassDigitalSkills{PeriodID: a.period.ID, DivisionID: a.division.ID, Comment: "Salle informatique", UpdatedBy: a.teacher.ID}))
 		a.space, err = tx.Rollover().CreateClassSpace(ctx, uai, a.division.ID)
 		must(err)
 		must(tx.Rollover().SetClassSpaceRight(ctx, uai, a.space.ID, a.teacher.ID, store.SpaceManager))
@@ -195,7 +197,7 @@ var tenantTables = []string{"credential_lists", "audit_log", "messages", "api_to
 	"head_teachers", "mefs", "subjects", "programmes", "referentials", "competences", "evaluations", "results", "comments",
 	"sheets", "attachments", "documents", "archives", "periods", "settings", "evaluation_competences", "import_reports", "aaf_structures",
 	"lsu_periodic_reports", "lsu_subject_results", "lsu_programme_elements", "lsu_cycle_reports", "lsu_report_pdfs", "lsu_exports",
-	"lsu_epi_themes", "lsu_projects", "lsu_project_groups", "lsu_class_parcours", "lsu_report_blocks", "lsu_class_school_life",
+	"lsu_epi_themes", "lsu_projects", "lsu_project_groups", "lsu_class_parcours", "lsu_report_blocks", "lsu_class_school_life", "lsu_class_digital_skills",
 	"rollover_steps", "rollover_checkpoints", "rollover_notices", "rollover_files", "class_spaces", "class_space_rights", "class_space_files",
 	"person_unqids", "rollover_packs", "rollover_pack_rows", "rollover_pack_blobs", "year_states",
 	"sso_enabled", "sso_links"}

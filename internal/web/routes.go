@@ -210,6 +210,10 @@ func (s *Server) routeTable() []route {
 		{method: "POST", path: "/livret/groupe/{projectgroup}/supprimer", lsu: true, action: auth.ExportLSU, h: s.deleteProjectGroup},
 		{method: "GET", path: "/livret/parcours/{division}/{period}", lsu: true, action: auth.EnterReports, h: s.parcoursPage},
 		{method: "POST", path: "/livret/parcours/{division}/{period}", lsu: true, action: auth.EnterReports, h: s.saveParcours},
+		// Digital skills of cycle 3 (6e, livret_numerique.go).
+		{method: "GET", path: "/livret/numerique/{division}/{period}", lsu: true, action: auth.EnterReports, h: s.digitalPage},
+		{method: "POST", path: "/livret/numerique/{division}/{period}", lsu: true, action: auth.EnterReports, h: s.saveDigital},
+		{method: "GET", path: "/livret/numerique/eleve/{student}/{period}", lsu: true, action: auth.EnterReports, h: s.digitalOfStudent},
 		{method: "GET", path: "/lsu", lsu: true, action: auth.ExportLSU, h: s.lsuPage},
 		{method: "POST", path: "/lsu", lsu: true, action: auth.ExportLSU, h: s.runLSUExport},
 		{method: "POST", path: "/lsu/parametres", lsu: true, action: auth.ExportLSU, h: s.saveLSUSettings},
