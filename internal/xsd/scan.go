@@ -22,6 +22,7 @@ var errFallback = errors.New("xsd: fast scanner fallback")
 // are reported.
 type scanner struct {
 	data     []byte
+	src      string // data as a string: values are substrings of it
 	pos      int
 	line     int
 	counted  int // data[:counted] has been counted into line
@@ -47,6 +48,9 @@ func (s *scanner) lineAt() int {
 // scan feeds r with the document's events; errFallback when it cannot.
 func (s *scanner) scan(r *run) error {
 	s.line, s.names = 1, map[string]string{}
+	// One string copy of the document: every value without a reference
+	// is a substring of it, with no allocation of its own.
+	s.src = string(s.data)
 	if m := xmlDecl.Find(s.data); m != nil {
 		s.pos = len(m)
 	} else if bytes.HasPrefix(s.data, []byte("<?")) || bytes.HasPrefix(s.data, []byte("\xef\xbb\xbf")) {
@@ -58,7 +62,7 @@ func (s *scanner) scan(r *run) error {
 			lt = len(s.data) - s.pos
 		}
 		if lt > 0 {
-			text, err := s.text(s.data[s.pos:s.pos+lt], false)
+			text, direct, err := s.text(s.pos, s.pos+lt, false)
 			if err != nil {
 				return err
 			}
@@ -66,7 +70,7 @@ func (s *scanner) scan(r *run) error {
 				return errFallback
 			}
 			s.pos += lt
-			r.chars(text, s.lineAt())
+			r.chars(text, direct, s.lineAt())
 			continue
 		}
 		rest := s.data[s.pos:]
@@ -82,8 +86,9 @@ func (s *scanner) scan(r *run) error {
 			if end < 0 || len(s.open) == 0 || checkChars(rest[9:9+end]) != nil {
 				return errFallback
 			}
+			start := s.pos + 9
 			s.pos += 9 + end + 3
-			r.chars(rest[9:9+end], s.lineAt())
+			r.chars(rest[9:9+end], s.src[start:start+end], s.lineAt())
 		case bytes.HasPrefix(rest, []byte("</")):
 			if err := s.endTag(r); err != nil {
 				return err
@@ -219,16 +224,17 @@ func (s *scanner) startTag(r *run) error {
 		if end < 0 {
 			return errFallback
 		}
-		rawVal := s.data[s.pos+1 : s.pos+1+end]
-		if bytes.IndexByte(rawVal, '<') >= 0 {
+		if bytes.IndexByte(s.data[s.pos+1:s.pos+1+end], '<') >= 0 {
 			return errFallback
 		}
-		val, err := s.text(rawVal, true)
+		val, value, err := s.text(s.pos+1, s.pos+1+end, true)
 		if err != nil {
 			return err
 		}
 		s.pos += end + 2
-		value := string(val)
+		if value == "" {
+			value = string(val)
+		}
 		switch {
 		case ap == "" && al == "xmlns":
 			s.ns = append(s.ns, nsBinding{"", value})
@@ -320,17 +326,20 @@ func checkChars(b []byte) error {
 	return nil
 }
 
-// text checks character data (or an attribute value) and replaces its
-// references. The result is valid until the next call.
-func (s *scanner) text(b []byte, attr bool) ([]byte, error) {
+// text checks the character data (or attribute value) data[start:end]
+// and replaces its references. The bytes are valid until the next call;
+// direct is the same text as a substring of the document when it holds no
+// reference, "" otherwise.
+func (s *scanner) text(start, end int, attr bool) (text []byte, direct string, err error) {
+	b := s.data[start:end]
 	if err := checkChars(b); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if !attr && bytes.Contains(b, []byte("]]>")) {
-		return nil, errFallback
+		return nil, "", errFallback
 	}
 	if bytes.IndexByte(b, '&') < 0 {
-		return b, nil
+		return b, s.src[start:end], nil
 	}
 	out := s.buf[:0]
 	for len(b) > 0 {
@@ -342,7 +351,7 @@ func (s *scanner) text(b []byte, attr bool) ([]byte, error) {
 		out = append(out, b[:amp]...)
 		semi := bytes.IndexByte(b[amp:], ';')
 		if semi < 0 {
-			return nil, errFallback
+			return nil, "", errFallback
 		}
 		ref := string(b[amp+1 : amp+semi])
 		switch ref {
@@ -365,18 +374,18 @@ func (s *scanner) text(b []byte, attr bool) ([]byte, error) {
 			case len(ref) > 1 && ref[0] == '#' && ref[1] != '+' && ref[1] != '-':
 				n, err = strconv.ParseUint(ref[1:], 10, 32)
 			default:
-				return nil, errFallback
+				return nil, "", errFallback
 			}
 			c := rune(n)
 			if err != nil || !isXMLChar(c) {
-				return nil, errFallback
+				return nil, "", errFallback
 			}
 			out = utf8.AppendRune(out, c)
 		}
 		b = b[amp+semi+1:]
 	}
 	s.buf = out
-	return out, nil
+	return out, "", nil
 }
 
 func isXMLChar(c rune) bool {

@@ -12,10 +12,26 @@ import (
 // collapse applies whiteSpace="collapse": runs of blanks become one space,
 // leading and trailing ones go.
 func collapse(s string) string {
-	if !strings.ContainsAny(s, " \t\n\r") {
+	if collapsed(s) {
 		return s
 	}
 	return strings.Join(strings.FieldsFunc(s, isBlank), " ")
+}
+
+// collapsed reports whether s is its own collapsed form: no tab or line
+// end, and single spaces between words only.
+func collapsed(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\t', '\n', '\r':
+			return false
+		case ' ':
+			if i == 0 || i == len(s)-1 || s[i+1] == ' ' {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func isBlank(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' }
@@ -47,6 +63,7 @@ type decimal struct {
 // parseDecimal splits a lexically valid decimal (see decLex).
 func parseDecimal(s string) decimal {
 	var d decimal
+	orig := s
 	switch {
 	case strings.HasPrefix(s, "-"):
 		d.neg, s = true, s[1:]
@@ -58,6 +75,12 @@ func parseDecimal(s string) decimal {
 	d.fracPart = strings.TrimRight(f, "0")
 	if d.intPart == "" && d.fracPart == "" {
 		d.neg = false
+	}
+	// Most values are written canonically already ("12.5", "3"): their
+	// canonical form is the text itself, with no new string.
+	if !d.neg && i == d.intPart && i != "" && s == orig && (f != "" && f == d.fracPart || !strings.Contains(s, ".")) {
+		d.canon = s
+		return d
 	}
 	var b strings.Builder
 	if d.neg {
