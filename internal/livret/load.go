@@ -178,12 +178,23 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 		return nil, sillage.Errorf(sillage.KindInvalid, "au 1er degré, choisissez l'élève dans la liste : il n'a pas d'identifiant SIECLE")
 	}
 
-	// Periods, all of one school year.
+	// Periods, all of one school year, read in one query.
 	var periods []sillage.Period
 	year := sillage.SchoolYearOf(opts.Now)
-	for i, id := range sel.PeriodIDs {
-		p, err := tx.Periods().GetPeriod(ctx, uai, id)
+	var known map[int64]sillage.Period
+	if len(sel.PeriodIDs) > 0 {
+		all, err := tx.Periods().ListPeriods(ctx, uai, 0)
 		if err != nil {
+			return nil, err
+		}
+		known = make(map[int64]sillage.Period, len(all))
+		for _, p := range all {
+			known[p.ID] = p
+		}
+	}
+	for i, id := range sel.PeriodIDs {
+		p, ok := known[id]
+		if !ok {
 			return nil, sillage.Errorf(sillage.KindNotFound, "période %d introuvable", id)
 		}
 		if i == 0 {
@@ -436,15 +447,21 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 		}
 	}
 
-	// Programme elements of the involved divisions and periods.
+	// Programme elements of the involved divisions and periods: one query
+	// per division, written period by period in the selection's order.
 	elements := map[dpsKey][]string{} // division, period, subject → element ids
 	for id := range involved {
-		for _, p := range periods {
-			els, err := tx.Livret().ListProgrammeElements(ctx, uai, id, p.ID)
-			if err != nil {
+		var all []sillage.ProgrammeElement
+		if len(periods) > 0 {
+			if all, err = tx.Livret().ListProgrammeElements(ctx, uai, id, 0); err != nil {
 				return nil, err
 			}
-			for _, e := range els {
+		}
+		for _, p := range periods {
+			for _, e := range all {
+				if e.PeriodID != p.ID {
+					continue
+				}
 				eid := idStr("E", e.ID)
 				in.Elements = append(in.Elements, lsu.ProgrammeElement{ID: eid, Label: e.Label})
 				k := dpsKey{e.DivisionID, e.PeriodID, e.SubjectCode}
