@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -83,6 +84,7 @@ func New(s *Schema) (*Validator, error) {
 						return nil, fmt.Errorf("type %s : facette %s=%q invalide", st.Name, f.Kind, f.Values[0])
 					}
 					v.bounds[i][j].dec = parseDecimal(f.Values[0])
+					v.bounds[i][j].f, _ = strconv.ParseFloat(v.bounds[i][j].dec.canon, 64)
 				} else if !n.IsInt() || n.Sign() < 0 {
 					return nil, fmt.Errorf("type %s : facette %s=%q invalide", st.Name, f.Kind, f.Values[0])
 				}
@@ -107,6 +109,7 @@ type bound struct {
 	rat *big.Rat
 	n   int // rat as an int, for the length and digits facets
 	dec decimal
+	f   float64 // dec as a float, for decimal.cmp
 }
 
 // normalize applies the whiteSpace facet of a built-in type: xs:string
@@ -761,11 +764,11 @@ func (v *Validator) facet(si, j int, f Facet, val value, norm string, length int
 			return fmt.Errorf("texte de %d caractères, au plus %d permis (%s)", length, n, what)
 		}
 	case "minInclusive":
-		if val.dec.cmp(b.dec, b.rat) < 0 {
+		if val.dec.cmp(b) < 0 {
 			return fmt.Errorf("« %s » est inférieur au minimum %s (%s)", norm, f.Values[0], what)
 		}
 	case "maxInclusive":
-		if val.dec.cmp(b.dec, b.rat) > 0 {
+		if val.dec.cmp(b) > 0 {
 			return fmt.Errorf("« %s » est supérieur au maximum %s (%s)", norm, f.Values[0], what)
 		}
 	case "totalDigits", "fractionDigits":

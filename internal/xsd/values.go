@@ -111,10 +111,10 @@ func (d decimal) digits() (total, frac int) {
 // cmp compares d with a bound: exactly with floats when both have at most
 // 15 significant digits (two such decimals are distinct doubles, in the
 // same order), with big.Rat otherwise.
-func (d decimal) cmp(b decimal, rat *big.Rat) int {
-	if len(d.intPart)+len(d.fracPart) <= 15 && len(b.intPart)+len(b.fracPart) <= 15 {
+func (d decimal) cmp(b bound) int {
+	if len(d.intPart)+len(d.fracPart) <= 15 && len(b.dec.intPart)+len(b.dec.fracPart) <= 15 {
 		x, _ := strconv.ParseFloat(d.canon, 64)
-		y, _ := strconv.ParseFloat(b.canon, 64)
+		y := b.f
 		switch {
 		case x < y:
 			return -1
@@ -124,7 +124,7 @@ func (d decimal) cmp(b decimal, rat *big.Rat) int {
 		return 0
 	}
 	x, _ := new(big.Rat).SetString(d.canon)
-	return x.Cmp(rat)
+	return x.Cmp(b.rat)
 }
 
 func inInt32(canon string) bool {
