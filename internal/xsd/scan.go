@@ -304,6 +304,14 @@ func (s *scanner) close(r *run) {
 // checkChars refuses what the scanner leaves to encoding/xml: invalid
 // UTF-8, characters XML forbids, \r (line-end normalisation).
 func checkChars(b []byte) error {
+	_, _, err := scanChars(b)
+	return err
+}
+
+// scanChars is checkChars, also telling whether b holds a '&' (a
+// reference to replace) or a ']' (maybe the end of a CDATA section), so
+// that text reads the bytes once.
+func scanChars(b []byte) (amp, bracket bool, err error) {
 	// One pass: control characters, and U+FFFE/U+FFFF (EF BF BE/BF);
 	// the UTF-8 check only when a byte is not ASCII.
 	ascii := true
@@ -311,19 +319,23 @@ func checkChars(b []byte) error {
 		switch {
 		case c < 0x20:
 			if c != '\t' && c != '\n' {
-				return errFallback
+				return false, false, errFallback
 			}
+		case c == '&':
+			amp = true
+		case c == ']':
+			bracket = true
 		case c >= 0x80:
 			ascii = false
 			if c == 0xEF && i+2 < len(b) && b[i+1] == 0xBF && (b[i+2] == 0xBE || b[i+2] == 0xBF) {
-				return errFallback
+				return false, false, errFallback
 			}
 		}
 	}
 	if !ascii && !utf8.Valid(b) {
-		return errFallback
+		return false, false, errFallback
 	}
-	return nil
+	return amp, bracket, nil
 }
 
 // text checks the character data (or attribute value) data[start:end]
@@ -332,13 +344,14 @@ func checkChars(b []byte) error {
 // reference, "" otherwise.
 func (s *scanner) text(start, end int, attr bool) (text []byte, direct string, err error) {
 	b := s.data[start:end]
-	if err := checkChars(b); err != nil {
+	amp, bracket, err := scanChars(b)
+	if err != nil {
 		return nil, "", err
 	}
-	if !attr && bytes.Contains(b, []byte("]]>")) {
+	if !attr && bracket && bytes.Contains(b, []byte("]]>")) {
 		return nil, "", errFallback
 	}
-	if bytes.IndexByte(b, '&') < 0 {
+	if !amp {
 		return b, s.src[start:end], nil
 	}
 	out := s.buf[:0]

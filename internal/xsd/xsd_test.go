@@ -437,6 +437,21 @@ func TestCollapse(t *testing.T) {
 	}
 }
 
+// TestScanChars: the '&' and ']' scanChars reports for text.
+func TestScanChars(t *testing.T) {
+	for _, tc := range []struct {
+		in           string
+		amp, bracket bool
+	}{
+		{"", false, false}, {"a &amp; b", true, false}, {"x]]>y", false, true}, {"é & ]", true, true}, {"plain é", false, false},
+	} {
+		amp, bracket, err := scanChars([]byte(tc.in))
+		if err != nil || amp != tc.amp || bracket != tc.bracket {
+			t.Errorf("scanChars(%q) = %v, %v, %v; want %v, %v, nil", tc.in, amp, bracket, err, tc.amp, tc.bracket)
+		}
+	}
+}
+
 // checkChars refuses what XML 1.0 does not allow, in one pass.
 func TestCheckChars(t *testing.T) {
 	for _, tc := range []struct {
