@@ -481,10 +481,11 @@ func (d *doc) periodic2D(x *xw, r PeriodicReport) {
 }
 
 func (d *doc) acquis2D(x *xw, r SubjectResult) {
-	attrs := []attr{
+	// Room for every attribute of an acquis: one allocation per subject line.
+	attrs := append(make([]attr, 0, 8),
 		a("discipline-ref", d.id("matière", r.SubjectID)),
 		a("enseignant-refs", d.refs("enseignant", r.TeacherIDs)),
-	}
+	)
 	if len(r.ElementIDs) > 0 {
 		attrs = append(attrs, a("element-programme-refs", d.refs("élément", r.ElementIDs)))
 	}
