@@ -178,12 +178,23 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 		return nil, sillage.Errorf(sillage.KindInvalid, "au 1er degré, choisissez l'élève dans la liste : il n'a pas d'identifiant SIECLE")
 	}
 
-	// Periods, all of one school year.
+	// Periods, all of one school year, read in one query.
 	var periods []sillage.Period
 	year := sillage.SchoolYearOf(opts.Now)
-	for i, id := range sel.PeriodIDs {
-		p, err := tx.Periods().GetPeriod(ctx, uai, id)
+	var known map[int64]sillage.Period
+	if len(sel.PeriodIDs) > 0 {
+		all, err := tx.Periods().ListPeriods(ctx, uai, 0)
 		if err != nil {
+			return nil, err
+		}
+		known = make(map[int64]sillage.Period, len(all))
+		for _, p := range all {
+			known[p.ID] = p
+		}
+	}
+	for i, id := range sel.PeriodIDs {
+		p, ok := known[id]
+		if !ok {
 			return nil, sillage.Errorf(sillage.KindNotFound, "période %d introuvable", id)
 		}
 		if i == 0 {
@@ -378,13 +389,21 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 			in.Establishment.Heads = append(in.Establishment.Heads, lsu.Head{ID: idStr("D", p.ID), Civility: p.Civility, LastName: p.LastName, FirstName: p.FirstName})
 		}
 	}
+	// The file's reference of each teacher, made once: every subject line
+	// of every report names its teachers.
+	teacherRef := map[int64]string{}
+	for id, p := range l.persons {
+		if p.Role == sillage.RoleTeacher {
+			teacherRef[id] = idStr("T", id)
+		}
+	}
 	teachersUsed := map[int64]bool{}
 	teacherRefs := func(ids []int64) []string {
 		var out []string
 		for _, id := range ids {
-			if p, ok := l.persons[id]; ok && p.Role == sillage.RoleTeacher {
+			if ref, ok := teacherRef[id]; ok {
 				teachersUsed[id] = true
-				out = append(out, idStr("T", id))
+				out = append(out, ref)
 			}
 		}
 		return out
@@ -396,12 +415,16 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 	if err != nil {
 		return nil, err
 	}
-	divTeachers := map[string][]int64{} // "division/subject"
+	type divSubject struct {
+		division int64
+		subject  string
+	}
+	divTeachers := map[divSubject][]int64{}
 	groupTeachers := map[int64][]sillage.Service{}
 	for _, s := range services {
 		switch {
 		case s.DivisionID != 0:
-			k := strconv.FormatInt(s.DivisionID, 10) + "/" + s.SubjectCode
+			k := divSubject{s.DivisionID, s.SubjectCode}
 			if !slices.Contains(divTeachers[k], s.TeacherID) {
 				divTeachers[k] = append(divTeachers[k], s.TeacherID)
 			}
@@ -436,15 +459,21 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 		}
 	}
 
-	// Programme elements of the involved divisions and periods.
+	// Programme elements of the involved divisions and periods: one query
+	// per division, written period by period in the selection's order.
 	elements := map[dpsKey][]string{} // division, period, subject → element ids
 	for id := range involved {
-		for _, p := range periods {
-			els, err := tx.Livret().ListProgrammeElements(ctx, uai, id, p.ID)
-			if err != nil {
+		var all []sillage.ProgrammeElement
+		if len(periods) > 0 {
+			if all, err = tx.Livret().ListProgrammeElements(ctx, uai, id, 0); err != nil {
 				return nil, err
 			}
-			for _, e := range els {
+		}
+		for _, p := range periods {
+			for _, e := range all {
+				if e.PeriodID != p.ID {
+					continue
+				}
 				eid := idStr("E", e.ID)
 				in.Elements = append(in.Elements, lsu.ProgrammeElement{ID: eid, Label: e.Label})
 				k := dpsKey{e.DivisionID, e.PeriodID, e.SubjectCode}
@@ -539,6 +568,18 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 	}
 
 	// Periodic reports.
+	// The modality of a subject depends on the student's MEF (or their
+	// division's): worked out once per MEF and subject.
+	type modalityKey struct {
+		mef      string
+		division int64
+		code     string
+	}
+	type found struct {
+		modality string
+		ok       bool
+	}
+	modalities := map[modalityKey]found{}
 	for _, r := range reports {
 		if !isSelected[r.StudentID] {
 			continue
@@ -565,19 +606,28 @@ func Load(ctx context.Context, tx *store.Tx, uai sillage.UAI, sel Selection, opt
 		for _, res := range resultsOf[r.ID] {
 			modality := ""
 			if l.degree == lsu.SecondDegree {
-				mefs := []string{student.MEF}
+				key := modalityKey{mef: student.MEF, code: res.SubjectCode}
 				if student.MEF == "" {
-					mefs = div.MEFs
+					key.division = div.ID
 				}
-				var ok bool
-				if modality, ok = l.modalityOf(mefs, res.SubjectCode); !ok {
+				m, known := modalities[key]
+				if !known {
+					mefs := []string{student.MEF}
+					if student.MEF == "" {
+						mefs = div.MEFs
+					}
+					m.modality, m.ok = l.modalityOf(mefs, res.SubjectCode)
+					modalities[key] = m
+				}
+				modality = m.modality
+				if !m.ok {
 					modality = "S"
 					l.note("modality/"+res.SubjectCode, lsu.Line{Kind: lsu.Warning, Subject: nameOf(nomenclature, res.SubjectCode),
 						Message: "modalité d'élection introuvable dans la Nomenclature pour le MEF des élèves : « S » (tronc commun) écrite ; " +
 							"importez la Nomenclature SIECLE de l'année, LSU signalera la matière si elle est déclarée autrement"})
 				}
 			}
-			teachers := slices.Clone(divTeachers[strconv.FormatInt(div.ID, 10)+"/"+res.SubjectCode])
+			teachers := slices.Clone(divTeachers[divSubject{div.ID, res.SubjectCode}])
 			for _, t := range studentGroupTeachers[r.StudentID][res.SubjectCode] {
 				if !slices.Contains(teachers, t) {
 					teachers = append(teachers, t)

@@ -803,7 +803,7 @@ func (c *collector) headName(id string) string {
 
 // teacherRefs resolves teacher ids, dropping the unknown ones with a line.
 func (c *collector) teacherRefs(b *lineBuf, w where, ids []string, role string) []string {
-	var out []string
+	out := make([]string, 0, len(ids))
 	for _, id := range ids {
 		t, ok := c.teacherOf[id]
 		if !ok || !t.ok {
@@ -818,11 +818,14 @@ func (c *collector) teacherRefs(b *lineBuf, w where, ids []string, role string) 
 			out = append(out, t.canon)
 		}
 	}
+	if len(out) == 0 {
+		return nil // no list rather than an empty one, as before
+	}
 	return out
 }
 
 func (c *collector) elementRefs(b *lineBuf, w where, ids []string) []string {
-	var out []string
+	out := make([]string, 0, len(ids))
 	for _, id := range ids {
 		canon, ok := c.elementOf[id]
 		if !ok {
@@ -832,6 +835,9 @@ func (c *collector) elementRefs(b *lineBuf, w where, ids []string) []string {
 		if !slices.Contains(out, canon) {
 			out = append(out, canon)
 		}
+	}
+	if len(out) == 0 {
+		return nil // no list rather than an empty one, as before
 	}
 	return out
 }

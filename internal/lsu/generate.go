@@ -282,11 +282,17 @@ func (d *doc) assignIDs() {
 }
 
 func (d *doc) refs(kind string, planIDs []string) string {
-	out := make([]string, len(planIDs))
-	for i, id := range planIDs {
-		out[i] = d.id(kind, id)
+	if len(planIDs) == 1 {
+		return d.id(kind, planIDs[0])
 	}
-	return strings.Join(out, " ")
+	var b strings.Builder
+	for i, id := range planIDs {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(d.id(kind, id))
+	}
+	return b.String()
 }
 
 func (d *doc) root(x *xw) {
@@ -482,10 +488,11 @@ func (d *doc) periodic2D(x *xw, r PeriodicReport) {
 }
 
 func (d *doc) acquis2D(x *xw, r SubjectResult) {
-	attrs := []attr{
+	// Room for every attribute of an acquis: one allocation per subject line.
+	attrs := append(make([]attr, 0, 8),
 		a("discipline-ref", d.id("matière", r.SubjectID)),
 		a("enseignant-refs", d.refs("enseignant", r.TeacherIDs)),
-	}
+	)
 	if len(r.ElementIDs) > 0 {
 		attrs = append(attrs, a("element-programme-refs", d.refs("élément", r.ElementIDs)))
 	}
@@ -849,9 +856,20 @@ func (d *doc) acquis1D(x *xw, code string, r SubjectResult) {
 
 // needsEscape is the fast path of escape: most values are plain text.
 func needsEscape(s string, attr bool) bool {
-	for i := 0; i < len(s); i++ {
+	for i := 0; i < len(s); {
 		switch c := s[i]; {
-		case c == '&' || c == '<' || c == '>' || c == '\r' || c == 0xEF:
+		case c >= utf8.RuneSelf:
+			// One pass: the UTF-8 check of each sequence as it comes.
+			if c == 0xEF {
+				return true
+			}
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				return true
+			}
+			i += size
+			continue
+		case c == '&' || c == '<' || c == '>' || c == '\r':
 			return true
 		case c == '"' || c == '\n' || c == '\t':
 			if attr {
@@ -860,8 +878,9 @@ func needsEscape(s string, attr bool) bool {
 		case c < 0x20:
 			return true
 		}
+		i++
 	}
-	return !utf8.ValidString(s)
+	return false
 }
 
 // attr is one attribute, written in the order given.
@@ -900,11 +919,13 @@ func (x *xw) track(attrs []attr) {
 			}
 			x.ids[at.value] = true
 		case strings.HasSuffix(at.name, "-refs"):
-			fields := strings.Fields(at.value)
-			if len(fields) == 0 {
+			n := len(x.refs)
+			for f := range strings.FieldsSeq(at.value) {
+				x.refs = append(x.refs, f)
+			}
+			if len(x.refs) == n {
 				x.fail(fmt.Errorf("liste de références %s vide", at.name))
 			}
-			x.refs = append(x.refs, fields...)
 		case strings.HasSuffix(at.name, "-ref"):
 			x.refs = append(x.refs, at.value)
 		}

@@ -51,17 +51,29 @@ func cleanText(s string, multiline bool) (out string, removed bool) {
 // common case, checked byte by byte. 0xEF leads the only valid UTF-8
 // sequences XML forbids (U+FFFE, U+FFFF), so it sends s to the slow path.
 func plainText(s string, multiline bool) bool {
-	for i := 0; i < len(s); i++ {
+	for i := 0; i < len(s); {
 		switch c := s[i]; {
+		case c >= utf8.RuneSelf:
+			// One pass: the UTF-8 check of each sequence as it comes.
+			if c == 0xEF {
+				return false
+			}
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				return false
+			}
+			i += size
+			continue
 		case c == '\n' || c == '\t':
 			if !multiline {
 				return false
 			}
-		case c < 0x20 || c == 0x7F || c == 0xEF:
+		case c < 0x20 || c == 0x7F:
 			return false
 		}
+		i++
 	}
-	return utf8.ValidString(s)
+	return true
 }
 
 // xmlChar reports whether r is allowed in an XML 1.0 document.
@@ -75,7 +87,9 @@ func xmlChar(r rune) bool {
 // truncate cuts s to max characters (runes: the XSD lengths count
 // characters, not bytes) and trims the spaces the cut may leave.
 func truncate(s string, max int) (string, bool) {
-	if max <= 0 || utf8.RuneCountInString(s) <= max {
+	// A character is at least one byte: a text of at most max bytes
+	// needs no counting.
+	if max <= 0 || len(s) <= max || utf8.RuneCountInString(s) <= max {
 		return s, false
 	}
 	n := 0

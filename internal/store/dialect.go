@@ -287,6 +287,10 @@ func (s ts) Scan(src any) error {
 }
 
 func (s ts) parse(v string) error {
+	if t, ok := parseSQLiteTime(v); ok {
+		*s.t = t
+		return nil
+	}
 	for _, layout := range []string{sqliteTime, time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05"} {
 		if t, err := time.Parse(layout, v); err == nil {
 			*s.t = t.UTC()
@@ -294,6 +298,41 @@ func (s ts) parse(v string) error {
 		}
 	}
 	return fmt.Errorf("store: bad timestamp %q", v)
+}
+
+// parseSQLiteTime reads a timestamp in the layout SQLite rows hold
+// (sqliteTime, "2006-01-02T15:04:05.000000Z") without time.Parse: an export
+// reads thousands of them. ok is false for anything else, which time.Parse
+// then reads (or refuses).
+func parseSQLiteTime(v string) (time.Time, bool) {
+	if len(v) != len(sqliteTime) || v[4] != '-' || v[7] != '-' || v[10] != 'T' || v[13] != ':' || v[16] != ':' || v[19] != '.' || v[26] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(i, j int) (int, bool) {
+		n := 0
+		for _, c := range []byte(v[i:j]) {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	year, ok1 := num(0, 4)
+	month, ok2 := num(5, 7)
+	day, ok3 := num(8, 10)
+	hour, ok4 := num(11, 13)
+	minute, ok5 := num(14, 16)
+	sec, ok6 := num(17, 19)
+	micro, ok7 := num(20, 26)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, micro*1000, time.UTC)
+	if t.Day() != day { // 31 April, 29 February of a common year: time.Parse refuses them
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // dt scans a civil date stored by either engine; NULL is the zero Date.

@@ -3,6 +3,7 @@ package store
 import (
 	"reflect"
 	"testing"
+	"time"
 )
 
 func TestSQLiteBind(t *testing.T) {
@@ -24,6 +25,31 @@ func TestSQLiteBind(t *testing.T) {
 		got, gotArgs := (sqliteDialect{}).bind(tt.in, append([]any(nil), tt.args...))
 		if got != tt.want || !reflect.DeepEqual(gotArgs, tt.wantArgs) {
 			t.Errorf("bind(%q, %v)\n got %q %v\nwant %q %v", tt.in, tt.args, got, gotArgs, tt.want, tt.wantArgs)
+		}
+	}
+}
+
+// TestParseSQLiteTime: the fast reading of SQLite's timestamps gives what
+// time.Parse gives, and leaves it everything else.
+func TestParseSQLiteTime(t *testing.T) {
+	for _, v := range []string{
+		"2025-09-01T08:30:00.000000Z", "2024-02-29T23:59:59.999999Z", "1999-12-31T00:00:00.123456Z", "0001-01-01T00:00:00.000000Z",
+		"2025-02-29T10:00:00.000000Z", "2025-04-31T10:00:00.000000Z", "2025-13-01T10:00:00.000000Z", "2025-00-01T10:00:00.000000Z",
+		"2025-01-00T10:00:00.000000Z", "2025-01-01T24:00:00.000000Z", "2025-01-01T10:60:00.000000Z", "2025-01-01T10:00:60.000000Z",
+		"2025-01-01T10:00:00.00000aZ", "2025-01-01 10:00:00.000000Z", "2025-01-01T10:00:00.000000+", "2025-1-01T10:00:00.0000000Z",
+		"2025-01-01T10:00:00Z", "", "+025-01-01T10:00:00.000000Z",
+	} {
+		want, werr := time.Parse(sqliteTime, v)
+		got, ok := parseSQLiteTime(v)
+		switch {
+		case ok && werr != nil:
+			t.Errorf("parseSQLiteTime(%q) accepts what time.Parse refuses (%v)", v, werr)
+		case ok && !got.Equal(want.UTC()):
+			t.Errorf("parseSQLiteTime(%q) = %v, time.Parse %v", v, got, want)
+		case ok && got.Location() != time.UTC:
+			t.Errorf("parseSQLiteTime(%q) is not in UTC", v)
+		case !ok && werr == nil:
+			t.Errorf("parseSQLiteTime(%q) leaves a valid timestamp to time.Parse", v)
 		}
 	}
 }

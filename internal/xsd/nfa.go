@@ -109,10 +109,10 @@ func (n *nfa) close(set []int) []int {
 }
 
 // step follows the child element name from states; it returns the new
-// states and the matched declaration, or -1.
-func (n *nfa) step(s *Schema, states []int, name string) ([]int, int) {
+// states, appended to next (a buffer that must not share memory with
+// states), and the matched declaration, or -1.
+func (n *nfa) step(s *Schema, states []int, name string, next []int) ([]int, int) {
 	decl := -1
-	var next []int
 	for _, st := range states {
 		for _, e := range n.edges[st] {
 			if s.Elements[e.elem].Name != name {

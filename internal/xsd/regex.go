@@ -210,40 +210,64 @@ const anyChar = `(.|\n)*`
 // containsMatcher is the fast form of the pattern (.|\n)*[…](.|\n)*, the
 // "not blank" rule of every LSU text type: no \r, and one character in the
 // class. Go's regexp would backtrack over the whole text.
-type containsMatcher struct{ class *regexp.Regexp }
+type containsMatcher struct{ class charClass }
 
 func (m containsMatcher) MatchString(s string) bool {
 	if strings.IndexByte(s, '\r') >= 0 {
 		return false
 	}
-	var buf [utf8.UTFMax]byte
 	for _, r := range s {
-		if m.class.Match(buf[:utf8.EncodeRune(buf[:], r)]) {
+		if m.class.has(r) {
 			return true
 		}
 	}
 	return false
 }
 
+// charClass is a compiled character class, with the answers for ASCII
+// worked out once.
+type charClass struct {
+	re    *regexp.Regexp // ^[…]$
+	ascii [utf8.RuneSelf]bool
+}
+
+func newCharClass(body string) charClass {
+	c := charClass{re: regexp.MustCompile(`^` + body + `$`)}
+	for b := range utf8.RuneSelf {
+		c.ascii[b] = c.re.MatchString(string(rune(b)))
+	}
+	return c
+}
+
+func (c *charClass) has(r rune) bool {
+	if r < utf8.RuneSelf {
+		return c.ascii[r]
+	}
+	var buf [utf8.UTFMax]byte
+	return c.re.Match(buf[:utf8.EncodeRune(buf[:], r)])
+}
+
 // runeMatcher is the fast form of a pattern that is one character class,
 // such as [1-4]: one character, in the class.
-type runeMatcher struct{ class *regexp.Regexp }
+type runeMatcher struct{ class charClass }
 
 func (m runeMatcher) MatchString(s string) bool {
-	return utf8.RuneCountInString(s) == 1 && m.class.MatchString(s)
+	r, size := utf8.DecodeRuneInString(s)
+	// An invalid byte reads as U+FFFD, as in package regexp.
+	return size == len(s) && size > 0 && m.class.has(r)
 }
 
 // compilePattern compiles an XSD pattern, in its fast form when it has one.
 func compilePattern(p string) (matcher, error) {
 	if rs := []rune(p); strings.HasPrefix(p, "[") {
 		if body, n, err := class(rs); err == nil && n == len(rs) {
-			return runeMatcher{class: regexp.MustCompile(`^` + body + `$`)}, nil
+			return runeMatcher{class: newCharClass(body)}, nil
 		}
 	}
 	if mid, ok := strings.CutPrefix(p, anyChar); ok {
 		if cls, ok := strings.CutSuffix(mid, anyChar); ok && strings.HasPrefix(cls, "[") {
 			if body, n, err := class([]rune(cls)); err == nil && n == len([]rune(cls)) {
-				return containsMatcher{class: regexp.MustCompile(`^` + body + `$`)}, nil
+				return containsMatcher{class: newCharClass(body)}, nil
 			}
 		}
 	}

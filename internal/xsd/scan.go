@@ -22,6 +22,7 @@ var errFallback = errors.New("xsd: fast scanner fallback")
 // are reported.
 type scanner struct {
 	data     []byte
+	src      string // data as a string: values are substrings of it
 	pos      int
 	line     int
 	counted  int // data[:counted] has been counted into line
@@ -47,6 +48,9 @@ func (s *scanner) lineAt() int {
 // scan feeds r with the document's events; errFallback when it cannot.
 func (s *scanner) scan(r *run) error {
 	s.line, s.names = 1, map[string]string{}
+	// One string copy of the document: every value without a reference
+	// is a substring of it, with no allocation of its own.
+	s.src = string(s.data)
 	if m := xmlDecl.Find(s.data); m != nil {
 		s.pos = len(m)
 	} else if bytes.HasPrefix(s.data, []byte("<?")) || bytes.HasPrefix(s.data, []byte("\xef\xbb\xbf")) {
@@ -58,7 +62,7 @@ func (s *scanner) scan(r *run) error {
 			lt = len(s.data) - s.pos
 		}
 		if lt > 0 {
-			text, err := s.text(s.data[s.pos:s.pos+lt], false)
+			text, direct, err := s.text(s.pos, s.pos+lt, false)
 			if err != nil {
 				return err
 			}
@@ -66,7 +70,7 @@ func (s *scanner) scan(r *run) error {
 				return errFallback
 			}
 			s.pos += lt
-			r.chars(text, s.lineAt())
+			r.chars(text, direct, s.lineAt())
 			continue
 		}
 		rest := s.data[s.pos:]
@@ -82,8 +86,9 @@ func (s *scanner) scan(r *run) error {
 			if end < 0 || len(s.open) == 0 || checkChars(rest[9:9+end]) != nil {
 				return errFallback
 			}
+			start := s.pos + 9
 			s.pos += 9 + end + 3
-			r.chars(rest[9:9+end], s.lineAt())
+			r.chars(rest[9:9+end], s.src[start:start+end], s.lineAt())
 		case bytes.HasPrefix(rest, []byte("</")):
 			if err := s.endTag(r); err != nil {
 				return err
@@ -219,16 +224,17 @@ func (s *scanner) startTag(r *run) error {
 		if end < 0 {
 			return errFallback
 		}
-		rawVal := s.data[s.pos+1 : s.pos+1+end]
-		if bytes.IndexByte(rawVal, '<') >= 0 {
+		if bytes.IndexByte(s.data[s.pos+1:s.pos+1+end], '<') >= 0 {
 			return errFallback
 		}
-		val, err := s.text(rawVal, true)
+		val, value, err := s.text(s.pos+1, s.pos+1+end, true)
 		if err != nil {
 			return err
 		}
 		s.pos += end + 2
-		value := string(val)
+		if value == "" {
+			value = string(val)
+		}
 		switch {
 		case ap == "" && al == "xmlns":
 			s.ns = append(s.ns, nsBinding{"", value})
@@ -298,6 +304,14 @@ func (s *scanner) close(r *run) {
 // checkChars refuses what the scanner leaves to encoding/xml: invalid
 // UTF-8, characters XML forbids, \r (line-end normalisation).
 func checkChars(b []byte) error {
+	_, _, err := scanChars(b)
+	return err
+}
+
+// scanChars is checkChars, also telling whether b holds a '&' (a
+// reference to replace) or a ']' (maybe the end of a CDATA section), so
+// that text reads the bytes once.
+func scanChars(b []byte) (amp, bracket bool, err error) {
 	// One pass: control characters, and U+FFFE/U+FFFF (EF BF BE/BF);
 	// the UTF-8 check only when a byte is not ASCII.
 	ascii := true
@@ -305,32 +319,40 @@ func checkChars(b []byte) error {
 		switch {
 		case c < 0x20:
 			if c != '\t' && c != '\n' {
-				return errFallback
+				return false, false, errFallback
 			}
+		case c == '&':
+			amp = true
+		case c == ']':
+			bracket = true
 		case c >= 0x80:
 			ascii = false
 			if c == 0xEF && i+2 < len(b) && b[i+1] == 0xBF && (b[i+2] == 0xBE || b[i+2] == 0xBF) {
-				return errFallback
+				return false, false, errFallback
 			}
 		}
 	}
 	if !ascii && !utf8.Valid(b) {
-		return errFallback
+		return false, false, errFallback
 	}
-	return nil
+	return amp, bracket, nil
 }
 
-// text checks character data (or an attribute value) and replaces its
-// references. The result is valid until the next call.
-func (s *scanner) text(b []byte, attr bool) ([]byte, error) {
-	if err := checkChars(b); err != nil {
-		return nil, err
+// text checks the character data (or attribute value) data[start:end]
+// and replaces its references. The bytes are valid until the next call;
+// direct is the same text as a substring of the document when it holds no
+// reference, "" otherwise.
+func (s *scanner) text(start, end int, attr bool) (text []byte, direct string, err error) {
+	b := s.data[start:end]
+	amp, bracket, err := scanChars(b)
+	if err != nil {
+		return nil, "", err
 	}
-	if !attr && bytes.Contains(b, []byte("]]>")) {
-		return nil, errFallback
+	if !attr && bracket && bytes.Contains(b, []byte("]]>")) {
+		return nil, "", errFallback
 	}
-	if bytes.IndexByte(b, '&') < 0 {
-		return b, nil
+	if !amp {
+		return b, s.src[start:end], nil
 	}
 	out := s.buf[:0]
 	for len(b) > 0 {
@@ -342,7 +364,7 @@ func (s *scanner) text(b []byte, attr bool) ([]byte, error) {
 		out = append(out, b[:amp]...)
 		semi := bytes.IndexByte(b[amp:], ';')
 		if semi < 0 {
-			return nil, errFallback
+			return nil, "", errFallback
 		}
 		ref := string(b[amp+1 : amp+semi])
 		switch ref {
@@ -365,18 +387,18 @@ func (s *scanner) text(b []byte, attr bool) ([]byte, error) {
 			case len(ref) > 1 && ref[0] == '#' && ref[1] != '+' && ref[1] != '-':
 				n, err = strconv.ParseUint(ref[1:], 10, 32)
 			default:
-				return nil, errFallback
+				return nil, "", errFallback
 			}
 			c := rune(n)
 			if err != nil || !isXMLChar(c) {
-				return nil, errFallback
+				return nil, "", errFallback
 			}
 			out = utf8.AppendRune(out, c)
 		}
 		b = b[amp+semi+1:]
 	}
 	s.buf = out
-	return out, nil
+	return out, "", nil
 }
 
 func isXMLChar(c rune) bool {

@@ -8,7 +8,9 @@ import (
 	"io"
 	"math/big"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // XSINamespace is the namespace of xsi:schemaLocation.
@@ -76,12 +78,13 @@ func New(s *Schema) (*Validator, error) {
 				if (f.Kind == "minInclusive" || f.Kind == "maxInclusive") && lexicalFamily(base) != "decimal" {
 					return nil, fmt.Errorf("type %s : facette %s non prise en charge pour xs:%s", st.Name, f.Kind, base)
 				}
-				v.bounds[i][j] = bound{rat: n}
+				v.bounds[i][j] = bound{rat: n, n: int(n.Num().Int64())}
 				if f.Kind == "minInclusive" || f.Kind == "maxInclusive" {
 					if !decLex.MatchString(f.Values[0]) {
 						return nil, fmt.Errorf("type %s : facette %s=%q invalide", st.Name, f.Kind, f.Values[0])
 					}
 					v.bounds[i][j].dec = parseDecimal(f.Values[0])
+					v.bounds[i][j].f, _ = strconv.ParseFloat(v.bounds[i][j].dec.canon, 64)
 				} else if !n.IsInt() || n.Sign() < 0 {
 					return nil, fmt.Errorf("type %s : facette %s=%q invalide", st.Name, f.Kind, f.Values[0])
 				}
@@ -104,7 +107,9 @@ func lexicalFamily(base string) string {
 // bound is the value of a numeric facet.
 type bound struct {
 	rat *big.Rat
+	n   int // rat as an int, for the length and digits facets
 	dec decimal
+	f   float64 // dec as a float, for decimal.cmp
 }
 
 // normalize applies the whiteSpace facet of a built-in type: xs:string
@@ -160,18 +165,52 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// frame is an open element.
+// frame is an open element. Frames are reused once their element is
+// closed (run.free): a document opens tens of thousands of elements, and
+// their buffers are kept from one to the next.
 type frame struct {
-	el      *Element
-	ct      *Complex
-	nfa     *nfa
-	states  []int
-	seen    []bool // xs:all: items seen
-	text    strings.Builder
+	el     *Element
+	ct     *Complex
+	nfa    *nfa
+	states []int
+	// owned says states is this frame's buffer (not the automaton's
+	// shared start set), so it can take the next step's states in turn.
+	owned bool
+	spare []int
+	seen  []bool // xs:all: items seen
+	// The text content: direct when it came in one piece straight from the
+	// document, else gathered in text (multi).
+	direct  string
+	text    []byte
+	multi   bool
+	pieces  int
 	failed  bool // content already reported: no more content findings
 	line    int
 	uniques []map[string]bool
 	name    string
+}
+
+// content returns the text content of the frame.
+func (f *frame) content() string {
+	if !f.multi {
+		return f.direct
+	}
+	return string(f.text)
+}
+
+// addText adds a piece of text content; direct is the same text as a
+// substring of the document, or "" when it is not one.
+func (f *frame) addText(t []byte, direct string) {
+	if f.pieces == 0 && direct != "" {
+		f.direct, f.pieces = direct, 1
+		return
+	}
+	if !f.multi {
+		f.text = append(f.text[:0], f.direct...)
+		f.multi = true
+	}
+	f.text = append(f.text, t...)
+	f.pieces++
 }
 
 type run struct {
@@ -180,9 +219,11 @@ type run struct {
 	ids      map[string]bool
 	refs     []ref
 	stack    []*frame
+	free     []*frame // closed frames, reused
 	skip     int
 	rootDone bool
 	vals     []namedValue // reused by attrs
+	key      []byte       // reused by unique
 }
 
 type ref struct {
@@ -254,7 +295,7 @@ func (v *Validator) validateDecoder(data []byte) error {
 		case xml.EndElement:
 			r.end(line)
 		case xml.CharData:
-			r.chars(t, line)
+			r.chars(t, "", line)
 		case xml.Directive:
 			r.add(line, false, "déclaration <!%s> non acceptée", firstWord(string(t)))
 		}
@@ -323,7 +364,8 @@ func (r *run) start(t xml.StartElement, line int) {
 		}
 	}
 	el := &s.Elements[decl]
-	f := &frame{el: el, line: line, name: el.Name}
+	f := r.frame()
+	f.el, f.line, f.name = el, line, el.Name
 	if el.Complex >= 0 {
 		f.ct = &s.Complexes[el.Complex]
 		if n := r.v.nfas[el.Complex]; n != nil {
@@ -346,6 +388,27 @@ func (r *run) start(t xml.StartElement, line int) {
 	r.stack = append(r.stack, f)
 }
 
+// frame returns a cleared frame, a closed one when there is one.
+func (r *run) frame() *frame {
+	n := len(r.free)
+	if n == 0 {
+		return &frame{}
+	}
+	f := r.free[n-1]
+	r.free = r.free[:n-1]
+	spare := f.spare
+	if spare == nil && f.owned {
+		spare = f.states
+	}
+	*f = frame{spare: spare[:0], text: f.text[:0]}
+	return f
+}
+
+// release hands a closed frame back for reuse.
+func (r *run) release(f *frame) {
+	r.free = append(r.free, f)
+}
+
 // child finds the declaration of a child element in its parent's content
 // model and advances it; -1 (with a finding) when it is not allowed there.
 func (r *run) child(p *frame, t xml.StartElement, line int) int {
@@ -360,12 +423,20 @@ func (r *run) child(p *frame, t xml.StartElement, line int) int {
 		r.add(line, false, "élément « %s » inattendu : « %s » ne contient que du texte", name, p.name)
 		return -1
 	case p.nfa != nil:
-		next, decl := p.nfa.step(s, p.states, name)
+		next, decl := p.nfa.step(s, p.states, name, p.spare[:0])
 		if decl < 0 {
+			p.spare = next[:0]
 			r.add(line, false, "élément « %s » inattendu dans « %s »%s", name, p.name, expected(p.nfa.expect(s, p.states)))
 			return -1
 		}
-		p.states = next
+		// The states just left become the buffer of the next step, unless
+		// they are the automaton's own start set.
+		if p.owned {
+			p.spare = p.states[:0]
+		} else {
+			p.spare = nil
+		}
+		p.states, p.owned = next, true
 		return decl
 	case p.seen != nil:
 		for i, it := range p.ct.Content.Items {
@@ -459,7 +530,7 @@ func (r *run) unique(p *frame, name string, vals []namedValue, line int) {
 		if u.Selector != name {
 			continue
 		}
-		var key strings.Builder
+		key := r.key[:0]
 		complete := true
 		for _, fld := range u.Fields {
 			i := slices.IndexFunc(vals, func(nv namedValue) bool { return nv.name == fld })
@@ -468,16 +539,17 @@ func (r *run) unique(p *frame, name string, vals []namedValue, line int) {
 				break
 			}
 			v := vals[i].val
-			key.WriteString(v.family)
-			key.WriteByte(0)
-			key.WriteString(v.canon)
-			key.WriteByte(1)
+			key = append(key, v.family...)
+			key = append(key, 0)
+			key = append(key, v.canon...)
+			key = append(key, 1)
 		}
+		r.key = key
 		if !complete {
 			continue
 		}
-		k := key.String()
-		if p.uniques[i][k] {
+		// Looked up without a new string; one is made only to be kept.
+		if p.uniques[i][string(key)] {
 			var shown []string
 			for _, fld := range u.Fields {
 				shown = append(shown, fld+"="+vals[slices.IndexFunc(vals, func(nv namedValue) bool { return nv.name == fld })].val.canon)
@@ -485,23 +557,25 @@ func (r *run) unique(p *frame, name string, vals []namedValue, line int) {
 			r.add(line, false, "« %s » en double dans « %s » (%s ; contrainte d'unicité %s)", name, p.name, strings.Join(shown, ", "), u.Name)
 			continue
 		}
-		p.uniques[i][k] = true
+		p.uniques[i][string(key)] = true
 	}
 }
 
-func (r *run) chars(t []byte, line int) {
+// chars is character data; direct is the same text as a substring of the
+// document, or "" when it is not one (a reference was replaced).
+func (r *run) chars(t []byte, direct string, line int) {
 	if r.skip > 0 {
 		return
 	}
 	if len(r.stack) == 0 {
-		if strings.TrimFunc(string(t), isBlank) != "" {
+		if !blank(t) {
 			r.add(line, false, "texte hors de l'élément racine")
 		}
 		return
 	}
 	f := r.stack[len(r.stack)-1]
 	if f.el.Simple >= 0 || (f.ct != nil && f.ct.Text >= 0) {
-		f.text.Write(t)
+		f.addText(t, direct)
 		return
 	}
 	if f.ct != nil && f.ct.Content.Kind == Empty {
@@ -513,10 +587,20 @@ func (r *run) chars(t []byte, line int) {
 		}
 		return
 	}
-	if strings.TrimFunc(string(t), isBlank) != "" && !f.failed {
+	if !blank(t) && !f.failed {
 		r.add(line, false, "texte inattendu dans « %s », qui ne contient que des éléments", f.name)
 		f.failed = true
 	}
+}
+
+// blank reports whether t holds only XML blanks (see isBlank).
+func blank(t []byte) bool {
+	for _, c := range t {
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *run) end(line int) {
@@ -529,6 +613,7 @@ func (r *run) end(line int) {
 	}
 	f := r.stack[len(r.stack)-1]
 	r.stack = r.stack[:len(r.stack)-1]
+	defer r.release(f)
 	s := r.v.s
 	switch {
 	case f.el.Simple >= 0 || (f.ct != nil && f.ct.Text >= 0):
@@ -536,7 +621,7 @@ func (r *run) end(line int) {
 		if si < 0 {
 			si = f.ct.Text
 		}
-		if _, err := r.simple(si, f.text.String(), f.line); err != nil {
+		if _, err := r.simple(si, f.content(), f.line); err != nil {
 			var le lenientError
 			r.add(f.line, errors.As(err, &le), "contenu de « %s » : %v", f.name, err)
 		}
@@ -563,18 +648,31 @@ func (r *run) simple(si int, raw string, line int) (value, error) {
 	var norm string
 	if st.Item >= 0 {
 		norm = collapse(raw)
-		items := strings.Fields(norm)
-		canon := make([]string, 0, len(items))
-		for _, it := range items {
+		// The items of the collapsed text are separated by one space. The
+		// list's canonical form is the text itself unless an item's
+		// canonical form differs from the item.
+		var canon []string
+		items := 0
+		for rest := norm; rest != ""; items++ {
+			it, after, _ := strings.Cut(rest, " ")
+			rest = after
 			iv, err := r.simple(st.Item, it, line)
 			if err != nil {
 				return value{}, err
 			}
-			canon = append(canon, iv.canon)
+			if canon == nil && iv.canon != it {
+				canon = strings.SplitN(norm, " ", items+1)[:items] // the items before
+			}
+			if canon != nil {
+				canon = append(canon, iv.canon)
+			}
 		}
-		val = value{family: "list", canon: strings.Join(canon, " ")}
+		val = value{family: "list", canon: norm}
+		if canon != nil {
+			val.canon = strings.Join(canon, " ")
+		}
 		for j, f := range st.Facets {
-			if err := v.facet(si, j, f, val, norm, len(items)); err != nil {
+			if err := v.facet(si, j, f, val, norm, items); err != nil {
 				return value{}, err
 			}
 		}
@@ -586,7 +684,7 @@ func (r *run) simple(si int, raw string, line int) (value, error) {
 		return value{}, err
 	}
 	for j, f := range st.Facets {
-		if err := v.facet(si, j, f, val, norm, runeLen(norm)); err != nil {
+		if err := v.facet(si, j, f, val, norm, -1); err != nil {
 			return value{}, err
 		}
 	}
@@ -597,11 +695,18 @@ func (r *run) simple(si int, raw string, line int) (value, error) {
 		}
 		r.ids[val.canon] = true
 	case "IDREF":
-		r.refs = append(r.refs, ref{id: val.canon, line: line})
+		// A reference to an identifier already read is resolved; the
+		// others are checked once the whole document is read.
+		if !r.ids[val.canon] {
+			r.refs = append(r.refs, ref{id: val.canon, line: line})
+		}
 	}
 	return val, nil
 }
 
+// facet checks one facet. length is the number of items of a list, -1
+// for an atomic value, whose characters are counted only when the bytes do
+// not settle the length facets alone (a character is 1 to 4 bytes).
 func (v *Validator) facet(si, j int, f Facet, val value, norm string, length int) error {
 	st := &v.s.Simples[si]
 	what := st.Name
@@ -628,7 +733,16 @@ func (v *Validator) facet(si, j int, f Facet, val value, norm string, length int
 		return fmt.Errorf("« %s » n'est pas une valeur permise pour %s (%s)", clip(norm), what, strings.Join(f.Values, ", "))
 	}
 	b := v.bounds[si][j]
-	n := int(b.rat.Num().Int64())
+	n := b.n
+	if length < 0 {
+		switch {
+		case f.Kind == "maxLength" && len(norm) <= n,
+			f.Kind == "minLength" && (len(norm)+utf8.UTFMax-1)/utf8.UTFMax >= n:
+			return nil
+		case f.Kind == "length", f.Kind == "minLength", f.Kind == "maxLength":
+			length = runeLen(norm)
+		}
+	}
 	switch f.Kind {
 	case "length":
 		if length != n {
@@ -650,11 +764,11 @@ func (v *Validator) facet(si, j int, f Facet, val value, norm string, length int
 			return fmt.Errorf("texte de %d caractères, au plus %d permis (%s)", length, n, what)
 		}
 	case "minInclusive":
-		if val.dec.cmp(b.dec, b.rat) < 0 {
+		if val.dec.cmp(b) < 0 {
 			return fmt.Errorf("« %s » est inférieur au minimum %s (%s)", norm, f.Values[0], what)
 		}
 	case "maxInclusive":
-		if val.dec.cmp(b.dec, b.rat) > 0 {
+		if val.dec.cmp(b) > 0 {
 			return fmt.Errorf("« %s » est supérieur au maximum %s (%s)", norm, f.Values[0], what)
 		}
 	case "totalDigits", "fractionDigits":

@@ -12,10 +12,26 @@ import (
 // collapse applies whiteSpace="collapse": runs of blanks become one space,
 // leading and trailing ones go.
 func collapse(s string) string {
-	if !strings.ContainsAny(s, " \t\n\r") {
+	if collapsed(s) {
 		return s
 	}
 	return strings.Join(strings.FieldsFunc(s, isBlank), " ")
+}
+
+// collapsed reports whether s is its own collapsed form: no tab or line
+// end, and single spaces between words only.
+func collapsed(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\t', '\n', '\r':
+			return false
+		case ' ':
+			if i == 0 || i == len(s)-1 || s[i+1] == ' ' {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func isBlank(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' }
@@ -47,6 +63,7 @@ type decimal struct {
 // parseDecimal splits a lexically valid decimal (see decLex).
 func parseDecimal(s string) decimal {
 	var d decimal
+	orig := s
 	switch {
 	case strings.HasPrefix(s, "-"):
 		d.neg, s = true, s[1:]
@@ -58,6 +75,12 @@ func parseDecimal(s string) decimal {
 	d.fracPart = strings.TrimRight(f, "0")
 	if d.intPart == "" && d.fracPart == "" {
 		d.neg = false
+	}
+	// Most values are written canonically already ("12.5", "3"): their
+	// canonical form is the text itself, with no new string.
+	if !d.neg && i == d.intPart && i != "" && s == orig && (f != "" && f == d.fracPart || !strings.Contains(s, ".")) {
+		d.canon = s
+		return d
 	}
 	var b strings.Builder
 	if d.neg {
@@ -88,10 +111,10 @@ func (d decimal) digits() (total, frac int) {
 // cmp compares d with a bound: exactly with floats when both have at most
 // 15 significant digits (two such decimals are distinct doubles, in the
 // same order), with big.Rat otherwise.
-func (d decimal) cmp(b decimal, rat *big.Rat) int {
-	if len(d.intPart)+len(d.fracPart) <= 15 && len(b.intPart)+len(b.fracPart) <= 15 {
+func (d decimal) cmp(b bound) int {
+	if len(d.intPart)+len(d.fracPart) <= 15 && len(b.dec.intPart)+len(b.dec.fracPart) <= 15 {
 		x, _ := strconv.ParseFloat(d.canon, 64)
-		y, _ := strconv.ParseFloat(b.canon, 64)
+		y := b.f
 		switch {
 		case x < y:
 			return -1
@@ -101,7 +124,7 @@ func (d decimal) cmp(b decimal, rat *big.Rat) int {
 		return 0
 	}
 	x, _ := new(big.Rat).SetString(d.canon)
-	return x.Cmp(rat)
+	return x.Cmp(b.rat)
 }
 
 func inInt32(canon string) bool {

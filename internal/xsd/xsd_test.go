@@ -242,7 +242,7 @@ func TestFastPattern(t *testing.T) {
 		}
 		g, _ := TranslatePattern(p)
 		slow := regexp.MustCompile(g)
-		for _, s := range []string{"", " ", "a", " \n\t", "x\r", "\r", "  b  ", "\u00a0", "é", "line\nline", strings.Repeat(" ", 300) + "c", "c\r\n", "😀"} {
+		for _, s := range []string{"", " ", "a", " \n\t", "x\r", "\r", "  b  ", "\u00a0", "é", "line\nline", strings.Repeat(" ", 300) + "c", "c\r\n", "😀", "\xff", " \xff ", "\x7f", "~"} {
 			if fast.MatchString(s) != slow.MatchString(s) {
 				t.Errorf("%q on %q: fast %v, regexp %v", p, s, fast.MatchString(s), slow.MatchString(s))
 			}
@@ -255,7 +255,7 @@ func TestFastPattern(t *testing.T) {
 		}
 		g, _ := TranslatePattern(p)
 		slow := regexp.MustCompile(g)
-		for _, s := range []string{"", "1", "4", "5", "44", " ", "-", "b", "é", "😀", "\n"} {
+		for _, s := range []string{"", "1", "4", "5", "44", " ", "-", "b", "é", "😀", "\n", "\xff", "\xe2\x82", "\x7f", "~", "\t"} {
 			if fast.MatchString(s) != slow.MatchString(s) {
 				t.Errorf("%q on %q: fast %v, regexp %v", p, s, fast.MatchString(s), slow.MatchString(s))
 			}
@@ -408,6 +408,47 @@ func TestLexicalFastPaths(t *testing.T) {
 	}
 	if !asciiNCName("EL_1") || !asciiNumber("15.50", true) || asciiNumber("15.50", false) {
 		t.Error("the fast paths refuse the common case")
+	}
+}
+
+// TestDecimalCanon: the canonical form of a decimal, whether the text is
+// kept as it is (already canonical) or rebuilt.
+func TestDecimalCanon(t *testing.T) {
+	for in, want := range map[string]string{
+		"0": "0", "12": "12", "12.5": "12.5", "12.50": "12.5", "012.5": "12.5", "+3": "3", "-3": "-3", "-0": "0", "-0.0": "0",
+		"0.25": "0.25", ".25": "0.25", "5.": "5", "5.0": "5", "20.00": "20", "100": "100", "10.05": "10.05", "00": "0",
+	} {
+		if got := parseDecimal(in).canon; got != want {
+			t.Errorf("parseDecimal(%q).canon = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestCollapse: whiteSpace="collapse", with the text kept as it is when
+// it is collapsed already.
+func TestCollapse(t *testing.T) {
+	for in, want := range map[string]string{
+		"": "", "a": "a", "a b": "a b", " a": "a", "a ": "a", "a  b": "a b", "a\tb": "a b", "a\nb": "a b", "a\rb": "a b",
+		" \n ": "", "T1 T2 T3": "T1 T2 T3", "é  à": "é à", "\u00a0a": "\u00a0a",
+	} {
+		if got := collapse(in); got != want {
+			t.Errorf("collapse(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestScanChars: the '&' and ']' scanChars reports for text.
+func TestScanChars(t *testing.T) {
+	for _, tc := range []struct {
+		in           string
+		amp, bracket bool
+	}{
+		{"", false, false}, {"a &amp; b", true, false}, {"x]]>y", false, true}, {"é & ]", true, true}, {"plain é", false, false},
+	} {
+		amp, bracket, err := scanChars([]byte(tc.in))
+		if err != nil || amp != tc.amp || bracket != tc.bracket {
+			t.Errorf("scanChars(%q) = %v, %v, %v; want %v, %v, nil", tc.in, amp, bracket, err, tc.amp, tc.bracket)
+		}
 	}
 }
 
