@@ -41,7 +41,6 @@ func (v *ExtrasView) HasHomework() bool { return v.Degree == lsu.SecondDegree }
 // rank (legal1/legal2) and legal persons: the 2nd degree's does.
 func (v *ExtrasView) RanksSent() bool { return v.Degree == lsu.SecondDegree }
 
-
 // LoadExtras reads the page of a report's complements.
 func LoadExtras(ctx context.Context, tx *store.Tx, uai sillage.UAI, who sillage.Who, studentID, periodID int64) (*ExtrasView, error) {
 	rv, err := LoadReport(ctx, tx, uai, who, studentID, periodID)

@@ -61,6 +61,22 @@ type DigitalEntry struct {
 	MaxChars int
 }
 
+// DigitalDomains are the CRCN's domains with their skills numbered "1.1"
+// to "5.2", as the entry page and the report show them.
+func DigitalDomains() []DigitalDomain {
+	var out []DigitalDomain
+	for i, dom := range lsu.DigitalSkillDomains {
+		dd := DigitalDomain{Num: strconv.Itoa(i + 1), Label: dom.Label}
+		for _, s := range lsu.DigitalSkillCodes {
+			if strings.HasPrefix(s.Code, dom.Code+"_") {
+				dd.Skills = append(dd.Skills, DigitalSkillHead{Num: dd.Num + "." + strconv.Itoa(len(dd.Skills)+1), Code: s.Code, Label: s.Label})
+			}
+		}
+		out = append(out, dd)
+	}
+	return out
+}
+
 // errNoDigitalSkills refuses the page to an école: the 1st degree's LSU
 // schema has no digital skills.
 func errNoDigitalSkills() error {
@@ -132,16 +148,7 @@ func LoadDigitalEntry(ctx context.Context, tx *store.Tx, uai sillage.UAI, who si
 	if p.SchoolYear != d.SchoolYear {
 		return nil, notFound()
 	}
-	v := &DigitalEntry{Division: d, Period: p, Levels: []string{"1", "2", "3"}, MaxChars: maxComment}
-	for i, dom := range lsu.DigitalSkillDomains {
-		dd := DigitalDomain{Num: strconv.Itoa(i + 1), Label: dom.Label}
-		for _, s := range lsu.DigitalSkillCodes {
-			if strings.HasPrefix(s.Code, dom.Code+"_") {
-				dd.Skills = append(dd.Skills, DigitalSkillHead{Num: dd.Num + "." + strconv.Itoa(len(dd.Skills)+1), Code: s.Code, Label: s.Label})
-			}
-		}
-		v.Domains = append(v.Domains, dd)
-	}
+	v := &DigitalEntry{Division: d, Period: p, Levels: []string{"1", "2", "3"}, Domains: DigitalDomains(), MaxChars: maxComment}
 	if v.Periods, err = tx.Periods().ListPeriods(ctx, uai, p.SchoolYear); err != nil {
 		return nil, err
 	}

@@ -290,3 +290,80 @@ func rowOf(v *livret.DigitalEntry, studentID int64) livret.DigitalRow {
 	}
 	return livret.DigitalRow{}
 }
+
+// TestReportDigital: the report of each student of a 6e carries the levels
+// and appreciation stored for them, in the CRCN's order, with the class's
+// common appreciation of the period and the way to the entry while a
+// draft; a 5e's report has none of it nor the way.
+func TestReportDigital(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, _ *storetest.Clock) {
+		ctx := context.Background()
+		f, err := lsutest.Build(ctx, st, lsutest.Options{UAI: uaiCollege, Divisions: 2, PerDivision: 5, Periods: 2, Subjects: 3, Draft: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := lsutest.AddDigital(ctx, st, f); err != nil {
+			t.Fatal(err)
+		}
+		dir := sillage.Who{UAI: uaiCollege, PersonID: f.Director.ID, Role: sillage.RoleDirector}
+		division := map[int64]sillage.Division{}
+		for _, d := range f.Divisions {
+			division[d.ID] = d
+		}
+		seen := 0
+		err = st.Read(ctx, func(tx *store.Tx) error {
+			commons, err := tx.Livret().ListClassDigitalSkills(ctx, uaiCollege, nil)
+			if err != nil {
+				return err
+			}
+			common := map[[2]int64]string{}
+			for _, c := range commons {
+				common[[2]int64{c.DivisionID, c.PeriodID}] = c.Comment
+			}
+			for _, p := range f.Periods {
+				for _, s := range f.Students {
+					v, err := livret.LoadReport(ctx, tx, uaiCollege, dir, s.ID, p.ID)
+					if err != nil {
+						return err
+					}
+					stored, err := tx.Livret().ListDigitalSkills(ctx, uaiCollege, []int64{v.Report.ID})
+					if err != nil {
+						return err
+					}
+					ds := stored[v.Report.ID]
+					var want []string
+					for _, sk := range lsu.DigitalSkillCodes {
+						if n, ok := ds.Levels[sk.Code]; ok {
+							want = append(want, sk.Label+": "+lsu.DigitalLevelLabels[n])
+						}
+					}
+					var got []string
+					for _, l := range v.Digital {
+						got = append(got, l.Label+": "+l.LevelLabel())
+					}
+					name := s.FullName() + " (" + division[s.DivisionID].Code + ", " + p.Label() + ")"
+					if strings.Join(got, "\n") != strings.Join(want, "\n") {
+						t.Errorf("%s: levels\n%s\nwant\n%s", name, strings.Join(got, "\n"), strings.Join(want, "\n"))
+					}
+					if v.DigitalAppreciation != ds.Appreciation || v.ClassDigital != common[[2]int64{s.DivisionID, p.ID}] {
+						t.Errorf("%s: appreciation %q, class %q", name, v.DigitalAppreciation, v.ClassDigital)
+					}
+					sixth := strings.HasPrefix(division[s.DivisionID].Code, "6")
+					if v.CanEnterDigital != sixth || v.HasDigital() != sixth {
+						t.Errorf("%s: may enter %v, has the section %v; want %v", name, v.CanEnterDigital, v.HasDigital(), sixth)
+					}
+					if len(v.Digital) > 0 {
+						seen++
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen == 0 {
+			t.Fatal("no report with digital skills: the fixture changed")
+		}
+	})
+}

@@ -40,6 +40,7 @@ func PeriodicPDF(w io.Writer, v *ReportView) error {
 		}
 		d.Table(headers, widths, rows)
 	}
+	writeDigital(d, v)
 	writeProjects(d, v)
 	if len(v.Report.Support) > 0 {
 		d.Heading("Modalités spécifiques d'accompagnement")
@@ -88,6 +89,28 @@ func PeriodicPDF(w io.Writer, v *ReportView) error {
 		d.Field("Responsable légal", guardianText(g))
 	}
 	return d.Write(w)
+}
+
+// writeDigital writes the digital skills of cycle 3, where LSU places
+// them (after the subjects); nothing when none is entered.
+func writeDigital(d *pdfdoc.Doc, v *ReportView) {
+	if !v.HasDigital() {
+		return
+	}
+	d.Heading("Compétences numériques")
+	if len(v.Digital) > 0 {
+		var rows [][]string
+		for _, l := range v.Digital {
+			rows = append(rows, []string{l.Num + " " + l.Label, l.LevelLabel()})
+		}
+		d.Table([]string{"Compétence", "Niveau"}, []float64{0.7, 0.3}, rows)
+	}
+	if a := strings.TrimSpace(v.DigitalAppreciation); a != "" {
+		d.Field("Appréciation", a)
+	}
+	if c := strings.TrimSpace(v.ClassDigital); c != "" {
+		d.Field("Appréciation commune à la classe", c)
+	}
 }
 
 // writeProjects writes the EPI, the AP and the parcours of the period;

@@ -42,11 +42,15 @@ func sectionsView(degree lsu.Degree) *livret.ReportView {
 			UpdatedAt: time.Date(2025, 12, 1, 10, 0, 0, 0, time.UTC)},
 		EPI: []livret.ReportProject{{Kind: "epi", Title: "Journal du collège", ThemeLabel: "Information, communication, citoyenneté",
 			Subjects: []string{"Français", "Mathématiques"}, ClassComment: "Deux numéros publiés.", Appreciation: "Rédactrice investie."}},
-		AP:              []livret.ReportProject{{Kind: "ap", Title: "Méthodologie", Subjects: []string{"Mathématiques"}, Appreciation: "Fiches soignées."}},
-		Parcours:        []livret.ReportParcours{{Code: "PAR_CIT", Label: "Parcours citoyen", ClassText: "Élection des délégués.", Text: "Élue déléguée."}},
-		Extras:          sillage.PeriodicExtras{ReportID: 1, HomeworkDone: "Deux séances par semaine."},
-		SocleTerm:       []livret.SocleLine{{Code: "CPD_FRA", Label: "Comprendre, s'exprimer en utilisant la langue française", Level: 3}},
-		ClassSchoolLife: "Classe attentive.",
+		Digital: []livret.DigitalLine{{Num: "1.1", Label: "Mener une recherche et une veille d'information", Level: 2},
+			{Num: "3.4", Label: "Programmer", Level: 3}},
+		DigitalAppreciation: "Cherche avec méthode.",
+		ClassDigital:        "Séances en salle informatique.",
+		AP:                  []livret.ReportProject{{Kind: "ap", Title: "Méthodologie", Subjects: []string{"Mathématiques"}, Appreciation: "Fiches soignées."}},
+		Parcours:            []livret.ReportParcours{{Code: "PAR_CIT", Label: "Parcours citoyen", ClassText: "Élection des délégués.", Text: "Élue déléguée."}},
+		Extras:              sillage.PeriodicExtras{ReportID: 1, HomeworkDone: "Deux séances par semaine."},
+		SocleTerm:           []livret.SocleLine{{Code: "CPD_FRA", Label: "Comprendre, s'exprimer en utilisant la langue française", Level: 3}},
+		ClassSchoolLife:     "Classe attentive.",
 		Guardians: []sillage.GuardianContact{{Civility: "Mme", FirstName: "Claire", LastName: "MARTIN", Relation: "10",
 			Address: sillage.PostalAddress{Lines: []string{"4 rue du Port"}, PostalCode: "17000", Town: "LA ROCHELLE"}}},
 	}
@@ -58,7 +62,8 @@ func sectionsView(degree lsu.Degree) *livret.ReportView {
 func TestPeriodicPDFSections(t *testing.T) {
 	at := pdfText(t, sectionsView(lsu.SecondDegree))
 	last := -1
-	for _, s := range []string{"Suivi des acquis scolaires", "Projets", "Enseignements pratiques interdisciplinaires", "Journal du collège",
+	for _, s := range []string{"Suivi des acquis scolaires", "Compétences numériques", "1.1 Mener une recherche et une veille d'information",
+		"Niveau 2 — novice", "3.4 Programmer", "Niveau 3 — indépendant", "Cherche avec méthode.", "Séances en salle informatique.", "Projets", "Enseignements pratiques interdisciplinaires", "Journal du collège",
 		"Deux numéros publiés.", "Rédactrice investie.", "Accompagnement personnalisé", "Fiches soignées.", "Parcours éducatifs",
 		"Parcours citoyen", "Élection des délégués.", "Élue déléguée.", "Modalités spécifiques d'accompagnement",
 		"Bilan de l'acquisition des connaissances et compétences", "Bon trimestre.", "3 — Maîtrise satisfaisante", "Devoirs faits",
@@ -76,8 +81,9 @@ func TestPeriodicPDFSections(t *testing.T) {
 
 	empty := sectionsView(lsu.SecondDegree)
 	empty.EPI, empty.AP, empty.Parcours, empty.Extras, empty.SocleTerm, empty.ClassSchoolLife, empty.Guardians, empty.Report.Support = nil, nil, nil, sillage.PeriodicExtras{}, nil, "", nil, nil
+	empty.Digital, empty.DigitalAppreciation, empty.ClassDigital = nil, "", ""
 	at = pdfText(t, empty)
-	for _, s := range []string{"Projets", "Enseignements pratiques", "Parcours éducatifs", "Devoirs faits", "Modalités spécifiques", "Positionnement sur le socle", "Vie scolaire de la classe", "Responsable légal"} {
+	for _, s := range []string{"Compétences numériques", "Projets", "Enseignements pratiques", "Parcours éducatifs", "Devoirs faits", "Modalités spécifiques", "Positionnement sur le socle", "Vie scolaire de la classe", "Responsable légal"} {
 		if at(s) >= 0 {
 			t.Errorf("an empty section is printed: %q", s)
 		}
@@ -86,6 +92,15 @@ func TestPeriodicPDFSections(t *testing.T) {
 		if at(s) < 0 {
 			t.Errorf("a required section is left out: %q", s)
 		}
+	}
+
+	// Only the class's common appreciation: LSU receives the block (its
+	// reference), the PDF prints it without a table.
+	common := sectionsView(lsu.SecondDegree)
+	common.Digital, common.DigitalAppreciation = nil, ""
+	at = pdfText(t, common)
+	if at("Compétences numériques") < 0 || at("Séances en salle informatique.") < 0 || at("Niveau") >= 0 {
+		t.Error("the class's common appreciation alone: the section is missing, or a level is printed")
 	}
 
 	ecole := sectionsView(lsu.FirstDegree)

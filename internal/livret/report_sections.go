@@ -9,8 +9,8 @@ import (
 )
 
 // The parts of a periodic report a family reads besides the subjects, in
-// the order of the paper livret (and of the LSU file): the projects (EPI,
-// AP, parcours), the support measures, the general appreciation with the
+// the order of the paper livret (and of the LSU file): the digital skills
+// of cycle 3, the projects (EPI, AP, parcours), the support measures, the general appreciation with the
 // socle of the term, devoirs faits, school life (the student's and the
 // class's) and the legal guardians. The report page and its PDF show what
 // the export sends, so a parent reads what LSU receives.
@@ -51,6 +51,23 @@ type SocleLine struct {
 // LevelLabel shows the positioning ("3 — Maîtrise satisfaisante").
 func (l SocleLine) LevelLabel() string { return strconv.Itoa(l.Level) + " — " + SocleLevels[l.Level] }
 
+// DigitalLine is a digital skill positioned in the report.
+type DigitalLine struct {
+	Num   string // "1.1", the CRCN's numbering, as on the entry page
+	Label string
+	Level int // 1–3
+}
+
+// LevelLabel names the level ("Niveau 2 — novice").
+func (l DigitalLine) LevelLabel() string { return lsu.DigitalLevelLabels[l.Level] }
+
+// HasDigital says whether the report has a digital-skills section: LSU
+// receives the block as soon as the student has a level or an
+// appreciation, or the class a common appreciation.
+func (v *ReportView) HasDigital() bool {
+	return len(v.Digital) > 0 || v.DigitalAppreciation != "" || v.ClassDigital != ""
+}
+
 // HasProjects says whether the report has a projects section.
 func (v *ReportView) HasProjects() bool { return len(v.EPI)+len(v.AP)+len(v.Parcours) > 0 }
 
@@ -89,6 +106,9 @@ func (e *entry) loadSections(v *ReportView, labels map[string]string, persons ma
 	}
 	if v.Degree != lsu.SecondDegree || v.Division.ID == 0 {
 		return nil
+	}
+	if err := e.loadReportDigital(v); err != nil {
+		return err
 	}
 	comments, err := e.tx.Livret().ListClassSchoolLife(e.ctx, e.uai, []int64{v.Period.ID})
 	if err != nil {
@@ -172,6 +192,50 @@ func (e *entry) loadReportProjects(v *ReportView, labels map[string]string, pers
 		} else {
 			v.EPI = append(v.EPI, rp)
 		}
+	}
+	return nil
+}
+
+// loadReportDigital reads the student's digital skills for the period and
+// the class's common appreciation (one query each), and whether the viewer
+// may enter them: the entry page's own check on the division (its teachers,
+// its head teachers, the staff; a 6e), while the report is a draft.
+func (e *entry) loadReportDigital(v *ReportView) error {
+	if v.Report.ID != 0 {
+		skills, err := e.tx.Livret().ListDigitalSkills(e.ctx, e.uai, []int64{v.Report.ID})
+		if err != nil {
+			return err
+		}
+		ds := skills[v.Report.ID]
+		v.DigitalAppreciation = ds.Appreciation
+		for _, dom := range DigitalDomains() {
+			for _, s := range dom.Skills {
+				if n, ok := ds.Levels[s.Code]; ok && n >= 1 && n <= lsu.MaxDigitalLevel {
+					v.Digital = append(v.Digital, DigitalLine{Num: s.Num, Label: s.Label, Level: n})
+				}
+			}
+		}
+	}
+	commons, err := e.tx.Livret().ListClassDigitalSkills(e.ctx, e.uai, []int64{v.Period.ID})
+	if err != nil {
+		return err
+	}
+	for _, c := range commons {
+		if c.DivisionID == v.Division.ID {
+			v.ClassDigital = c.Comment
+		}
+	}
+	if v.Report.Closed() {
+		return nil
+	}
+	_, err = e.digitalDivision(v.Division.ID)
+	switch k := sillage.KindOf(err); {
+	case err == nil:
+		v.CanEnterDigital = true
+	case k == sillage.KindInvalid || k == sillage.KindNotFound:
+		// not a 6e, or not a division the viewer enters for: no link
+	default:
+		return err
 	}
 	return nil
 }

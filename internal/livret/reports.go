@@ -230,6 +230,14 @@ type ReportView struct {
 	SocleTerm       []SocleLine            // the positioned domains of Extras.Socle
 	ClassSchoolLife string                 // the division's comment for the period
 	Guardians       []sillage.GuardianContact
+	// The digital skills of cycle 3 (2nd degree): the positioned skills in
+	// the CRCN's order, the student's appreciation, the class's common one.
+	Digital             []DigitalLine
+	DigitalAppreciation string
+	ClassDigital        string
+	// CanEnterDigital: the viewer may enter the division's digital skills
+	// (the entry page's own check) and the report is a draft.
+	CanEnterDigital bool
 }
 
 // ReportLine is a subject line as shown.

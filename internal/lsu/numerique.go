@@ -52,6 +52,11 @@ var DigitalSkillDomains = []CodeLabel{
 // MaxDigitalLevel is the highest level of a digital skill in cycle 3.
 const MaxDigitalLevel = 3
 
+// DigitalLevelLabels name the levels 1–3 as a family reads them: the
+// CRCN's first three levels, the first two of its "novice" stage and the
+// first of its "indépendant" one (décret 2019-919, annexe).
+var DigitalLevelLabels = []string{"", "Niveau 1 — novice", "Niveau 2 — novice", "Niveau 3 — indépendant"}
+
 // DigitalSkills is a student's positioning on the digital skills in a
 // periodic report.
 type DigitalSkills struct {

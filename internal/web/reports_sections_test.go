@@ -77,6 +77,13 @@ func newSectionsFixture(t *testing.T, f *fixture) *sectionsFixture {
 		if err := lv.SetClassSchoolLife(ctx, uaiCollege, sillage.ClassSchoolLife{PeriodID: period.ID, DivisionID: div.ID, Comment: "Classe attentive et solidaire."}); err != nil {
 			return err
 		}
+		if err := lv.SetDigitalSkills(ctx, uaiCollege, sillage.DigitalSkills{ReportID: r.ID, Levels: map[string]int{"CN_INF_MEN": 2, "CN_CRE_PRO": 3},
+			Appreciation: "Cherche avec méthode."}, lf.Director.ID); err != nil {
+			return err
+		}
+		if err := lv.SetClassDigitalSkills(ctx, uaiCollege, sillage.ClassDigitalSkills{PeriodID: period.ID, DivisionID: div.ID, Comment: "Séances en salle informatique."}); err != nil {
+			return err
+		}
 		r.Support = []string{"PPRE"}
 		r.PPREComplement = "Soutien en lecture."
 		r.SchoolLifeComment = "Toujours ponctuelle."
@@ -98,7 +105,8 @@ func newSectionsFixture(t *testing.T, f *fixture) *sectionsFixture {
 	return sf
 }
 
-// TestReportSections: the report page shows the EPI, the AP, the parcours,
+// TestReportSections: the report page shows the digital skills, the EPI,
+// the AP, the parcours,
 // the support measures, the general appreciation with the socle of the
 // term, devoirs faits, school life (the student's and the class's) and
 // the legal guardians, in the order of the paper livret, each with a link
@@ -130,6 +138,12 @@ func TestReportSections(t *testing.T) {
 				{epiRow + " td.appreciation", "Rédactrice en chef investie."},
 				{apRow + " td", "Méthodologie"},
 				{apRow + " td.appreciation", "Fiches de méthode soignées."},
+				{"#digital-skills td", "1.1 Mener une recherche et une veille d'information"},
+				{"#digital-skills td", "Niveau 2 — novice"},
+				{"#digital-skills td", "3.4 Programmer"},
+				{"#digital-skills td", "Niveau 3 — indépendant"},
+				{"#digital-appreciation", "Cherche avec méthode."},
+				{"#class-digital", "Séances en salle informatique."},
 				{"#parcours tr#parcours-PAR_CIT td", "Parcours citoyen"},
 				{"#parcours tr#parcours-PAR_CIT td", "Élection des délégués."},
 				{"#parcours tr#parcours-PAR_CIT td.appreciation", "Élue déléguée de classe."},
@@ -149,12 +163,15 @@ func TestReportSections(t *testing.T) {
 			if n := pg.count("#socle-term tbody tr"); n != 2 {
 				t.Errorf("%d socle domains shown, want the 2 positioned", n)
 			}
+			if n := pg.count("#digital-skills tbody tr"); n != 2 {
+				t.Errorf("%d digital skills shown, want the 2 positioned", n)
+			}
 			// The sections follow the paper livret.
 			var order []string
 			pg.doc.Find("main section[id], #subjects").Each(func(_ int, s *goquery.Selection) {
 				order = append(order, s.AttrOr("id", ""))
 			})
-			want := []string{"subjects", "projects", "support", "assessment", "homework", "school-life", "family"}
+			want := []string{"subjects", "digital", "projects", "support", "assessment", "homework", "school-life", "family"}
 			if fmt.Sprint(order) != fmt.Sprint(want) {
 				t.Errorf("sections %v, want %v", order, want)
 			}
@@ -168,11 +185,18 @@ func TestReportSections(t *testing.T) {
 			if pg.count("#class-school-life-link") != 0 || pg.count("#guardians-import-link") != 0 {
 				t.Error("a teacher gets the link to the class school-life entry or to the imports")
 			}
+			digitalEntry := fmt.Sprintf("/livret/numerique/%d/%d#eleve-%d", div.ID, sf.period.ID, sf.student.ID)
+			if pg.attr("#digital #digital-link", "href") != digitalEntry {
+				t.Errorf("the head teacher's link to the digital skills: %q, want %q", pg.attr("#digital #digital-link", "href"), digitalEntry)
+			}
 			_, body = f.do(maths, "GET", report, nil)
 			pg = parsePage(t, body)
 			if pg.count(epiRow+" a.enter") != 0 || pg.attr(apRow+" a.enter", "href") != fmt.Sprintf("/livret/groupe/%d", sf.ap.ID) ||
 				pg.count("#parcours a.enter") != 0 || pg.count("#head-form") != 0 || !pg.has("#epi td.appreciation", "Rédactrice en chef investie.") {
 				t.Error("a teacher of the class who is not its head teacher: wrong links, or the sections not shown")
+			}
+			if pg.attr("#digital-link", "href") != digitalEntry {
+				t.Error("a teacher of the 6e gets no link to the digital skills' entry")
 			}
 			_, body = f.do(director, "GET", report, nil)
 			pg = parsePage(t, body)
@@ -202,15 +226,32 @@ func TestReportSections(t *testing.T) {
 			if pg.text(epiRow+" td.appreciation") != "— Saisir les appréciations du groupe" || pg.text("#parcours-PAR_CIT td.appreciation") != "— Saisir le parcours" {
 				t.Errorf("a classmate's projects: %q, %q", pg.text(epiRow+" td.appreciation"), pg.text("#parcours-PAR_CIT td.appreciation"))
 			}
-			if pg.count("#support, #homework, #socle-term, #report-guardians") != 0 || !pg.has("#class-school-life", "Classe attentive") {
+			if pg.count("#support, #homework, #socle-term, #report-guardians, #digital-skills, #digital-appreciation") != 0 || !pg.has("#class-school-life", "Classe attentive") {
 				t.Error("a classmate shows another student's blocks, or not the class's comment")
+			}
+			// LSU receives the class's common appreciation for them too.
+			if !pg.has("#digital #class-digital", "Séances en salle informatique.") || !pg.has("#digital", "Aucune compétence positionnée.") {
+				t.Error("a classmate's report misses the class's common digital appreciation")
+			}
+			// Nothing entered for the class either: no section, only the
+			// way to the entry for who may enter.
+			if err := f.st.Write(context.Background(), func(tx *store.Tx) error {
+				return tx.Livret().SetClassDigitalSkills(context.Background(), uaiCollege, sillage.ClassDigitalSkills{PeriodID: sf.period.ID, DivisionID: div.ID})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			neighborEntry := fmt.Sprintf("/livret/numerique/%d/%d#eleve-%d", div.ID, sf.period.ID, sf.neighbor.ID)
+			_, body = f.do(french, "GET", fmt.Sprintf("/livret/eleve/%d/%d", sf.neighbor.ID, sf.period.ID), nil)
+			pg = parsePage(t, body)
+			if pg.count("#digital") != 0 || pg.attr("#digital-entry #digital-link", "href") != neighborEntry {
+				t.Error("a report without digital skills shows the section, or not the way to enter them")
 			}
 
 			// A student of a division without projects: no such sections.
 			_, body = f.do(director, "GET", fmt.Sprintf("/livret/eleve/%d/%d", sf.other.ID, sf.period.ID), nil)
 			pg = parsePage(t, body)
-			if pg.count("#projects, #epi, #ap, #parcours, #homework, #class-school-life") != 0 {
-				t.Error("a student without EPI, AP or parcours shows their sections")
+			if pg.count("#projects, #epi, #ap, #parcours, #homework, #class-school-life, #digital, #digital-entry") != 0 {
+				t.Error("a student without EPI, AP or parcours (or of a 5e) shows their sections or the digital skills' entry")
 			}
 			if pg.count("#projects-entry") != 1 || pg.count("#assessment") != 1 || pg.count("#school-life") != 1 || pg.count("#family") != 1 {
 				t.Error("the required sections or the way to enter projects are missing")
@@ -222,7 +263,8 @@ func TestReportSections(t *testing.T) {
 			}
 			_, body = f.do(french, "GET", report, nil)
 			pg = parsePage(t, body)
-			if !pg.has("#epi td.appreciation", "Rédactrice en chef investie.") || pg.count("a.enter") != 0 {
+			if !pg.has("#epi td.appreciation", "Rédactrice en chef investie.") || pg.count("a.enter") != 0 ||
+				!pg.has("#digital-skills td", "Niveau 3 — indépendant") || pg.count("#digital-link") != 0 {
 				t.Error("the closed report's sections or links")
 			}
 		})
@@ -254,7 +296,9 @@ func TestReportPDFSections(t *testing.T) {
 			}
 			pages := pdfdoc.Pages(pdf)
 			last := -1
-			for _, s := range []string{"Suivi des acquis scolaires", "Projets", "Enseignements pratiques interdisciplinaires", "Journal du collège",
+			for _, s := range []string{"Suivi des acquis scolaires", "Compétences numériques", "1.1 Mener une recherche et une veille d'information",
+				"Niveau 2 — novice", "3.4 Programmer", "Niveau 3 — indépendant", "Cherche avec méthode.", "Séances en salle informatique.",
+				"Projets", "Enseignements pratiques interdisciplinaires", "Journal du collège",
 				"Rédactrice en chef investie.", "Accompagnement personnalisé", "Fiches de méthode soignées.", "Parcours éducatifs", "Parcours citoyen",
 				"Élue déléguée de classe.", "Modalités spécifiques d'accompagnement", "Soutien en lecture.",
 				"Bilan de l'acquisition des connaissances et compétences", "3 — Maîtrise satisfaisante", "Devoirs faits",
@@ -272,7 +316,7 @@ func TestReportPDFSections(t *testing.T) {
 			}
 			resp = f.get(director, fmt.Sprintf("/livret/eleve/%d/%d/pdf", sf.other.ID, sf.period.ID))
 			pdf = []byte(bodyOf(resp))
-			for _, s := range []string{"Projets", "Enseignements pratiques interdisciplinaires", "Parcours éducatifs", "Devoirs faits"} {
+			for _, s := range []string{"Compétences numériques", "Projets", "Enseignements pratiques interdisciplinaires", "Parcours éducatifs", "Devoirs faits"} {
 				if pdfdoc.HasText(pdf, s) {
 					t.Errorf("the PDF of a student without them shows %q", s)
 				}
