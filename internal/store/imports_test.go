@@ -182,3 +182,70 @@ func TestImportBatches(t *testing.T) {
 		}
 	})
 }
+
+// TestPlanEachStatement: on PostgreSQL, the login checks prepared while
+// the accounts table was empty keep a generic plan that scans it whole once
+// it has grown; after PlanEachStatement the same statements read its index.
+// On SQLite the call does nothing and the allocations go on.
+func TestPlanEachStatement(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, _ *storetest.Clock) {
+		ctx := context.Background()
+		// seqScans is the number of full scans of accounts this
+		// transaction made so far (PostgreSQL's per-transaction counters).
+		seqScans := func(tx *store.Tx) int64 {
+			var n int64
+			if err := tx.Driver(ctx, func(d store.DriverTx) error {
+				return d.Pgx.QueryRow(ctx, `SELECT coalesce(sum(seq_scan), 0) FROM pg_stat_xact_user_tables
+					WHERE relname = 'accounts' AND schemaname = current_schema()`).Scan(&n)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		alloc := func(tx *store.Tx, base string) {
+			if _, err := tx.Imports().AllocateLogins(ctx, []string{base}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		grow := func(tx *store.Tx, n int) error {
+			accs := make([]*sillage.Account, n)
+			for i := range accs {
+				accs[i] = &sillage.Account{Login: "compte" + strconv.Itoa(n) + "." + strconv.Itoa(i)}
+			}
+			return tx.Imports().InsertAccounts(ctx, accs)
+		}
+		err := st.Write(ctx, func(tx *store.Tx) error {
+			// The first establishment's accounts, then the checks of the
+			// next ones, past the five custom plans.
+			if err := grow(tx, 300); err != nil {
+				return err
+			}
+			for i := 0; i < 8; i++ {
+				alloc(tx, "eleve"+strconv.Itoa(i)+".petit")
+			}
+			if err := grow(tx, 20000); err != nil {
+				return err
+			}
+			if tx.Kind() != store.Postgres {
+				tx.PlanEachStatement()
+				alloc(tx, "lea.martin")
+				return nil
+			}
+			s0 := seqScans(tx)
+			alloc(tx, "lea.martin")
+			s1 := seqScans(tx)
+			if s1 == s0 {
+				t.Fatalf("no full scan of accounts with the cached plans: the case this test is about did not happen")
+			}
+			tx.PlanEachStatement()
+			alloc(tx, "paul.roux")
+			if s2 := seqScans(tx); s2 != s1 {
+				t.Errorf("%d full scans of accounts after PlanEachStatement, want none", s2-s1)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
