@@ -240,9 +240,6 @@ type txSpec struct {
 func (im *Importer) transact(ctx context.Context, spec txSpec, opts Options, rep *Report) error {
 	rep.Complete = spec.complete
 	err := im.Store.Write(ctx, func(tx *store.Tx) error {
-		// The tables grow with each establishment of an AAF run: plans
-		// cached while they were small would scan them whole.
-		tx.PlanEachStatement()
 		t := &txn{im: im, ctx: ctx, tx: tx, uai: spec.uai, year: spec.year, opts: opts, rep: rep, src: spec.src,
 			today: sillage.Today(tx.Now()), present: spec.present}
 		if t.year == 0 {

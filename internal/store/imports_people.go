@@ -697,17 +697,3 @@ func (tx Imports) ListAllHeadTeachers(ctx context.Context, uai sillage.UAI) (map
 	}
 	return out, nil
 }
-
-// PlanEachStatement makes PostgreSQL plan each statement of the rest of
-// this transaction for its own arguments. The connections keep their
-// prepared statements, and after five runs PostgreSQL keeps a generic plan
-// chosen for the tables as they were then: a query first run when accounts
-// or persons were nearly empty keeps scanning them whole after an import
-// filled them, and an académie's import, one establishment after another,
-// becomes quadratic (a login check scanning a million accounts per batch).
-// The statements then go unprepared instead, planned each time in the same
-// round trip: a fraction of a millisecond each, and an import runs a few
-// dozen per establishment. Not plan_cache_mode: it would also replan the
-// foreign key checks, one per inserted row. Nothing to do on SQLite, which
-// plans from the schema alone.
-func (tx *Tx) PlanEachStatement() { tx.planEach = tx.s.dsn.Kind == Postgres }

@@ -452,19 +452,6 @@ type Tx struct {
 	// issued counts the statements sent: a connection broken on the first
 	// one is retried (nothing reached the database, fn saw nothing).
 	issued int
-	// planEach: the statements go unprepared (PlanEachStatement).
-	planEach bool
-}
-
-// bind adapts a statement and its arguments to the driver. After
-// PlanEachStatement on PostgreSQL, pgx sends it without preparing it
-// (parsed and planned with these arguments, in the same round trip).
-func (tx *Tx) bind(q string, args []any) (string, []any) {
-	q, args = tx.d.bind(q, args)
-	if tx.planEach {
-		args = append([]any{pgx.QueryExecModeExec}, args...)
-	}
-	return q, args
 }
 
 // Now is the time the transaction started, by the store's clock: every
@@ -476,7 +463,7 @@ func (tx *Tx) Kind() Kind { return tx.s.dsn.Kind }
 
 func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	tx.issued++
-	q, args = tx.bind(q, args)
+	q, args = tx.d.bind(q, args)
 	res, err := tx.tx.ExecContext(ctx, q, args...)
 	if err != nil {
 		return nil, mapErr(err)
@@ -499,7 +486,7 @@ func (tx *Tx) execN(ctx context.Context, q string, args ...any) (int64, error) {
 
 func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	tx.issued++
-	q, args = tx.bind(q, args)
+	q, args = tx.d.bind(q, args)
 	rows, err := tx.tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, mapErr(err)
@@ -509,7 +496,7 @@ func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 
 func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	tx.issued++
-	q, args = tx.bind(q, args)
+	q, args = tx.d.bind(q, args)
 	return tx.tx.QueryRowContext(ctx, q, args...)
 }
 
