@@ -545,16 +545,13 @@ func (tx *Tx) reserveLogins(ctx context.Context, order []string, need map[string
 			chunk = impPad(rest)
 		}
 		// A join on the numbers to take, not a CASE: a CASE of 500 bases
-		// is tried in order for each of the 500 counters.
+		// is tried in order for each of the 500 counters. The padding's
+		// repeats join the same counter with the same number: both
+		// engines update a row once, whatever rows of FROM it matches.
 		var q strings.Builder
 		q.WriteString(`WITH v (base, n) AS (VALUES `)
 		args := make([]any, 0, 2*len(chunk))
-		seen := make(map[string]bool, len(chunk))
 		for _, b := range chunk {
-			if seen[b] {
-				continue // the padding's repeats: one row per counter
-			}
-			seen[b] = true
 			if len(args) > 0 {
 				q.WriteString(", ")
 			}
