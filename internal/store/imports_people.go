@@ -544,15 +544,22 @@ func (tx *Tx) reserveLogins(ctx context.Context, order []string, need map[string
 			}
 			chunk = impPad(rest)
 		}
+		// A join on the numbers to take, not a CASE: a CASE of 500 bases
+		// is tried in order for each of the 500 counters. The padding's
+		// repeats join the same counter with the same number: both
+		// engines update a row once, whatever rows of FROM it matches.
 		var q strings.Builder
-		q.WriteString(`UPDATE login_counters SET last = last + CASE base`)
-		args := make([]any, 0, 3*len(chunk))
+		q.WriteString(`WITH v (base, n) AS (VALUES `)
+		args := make([]any, 0, 2*len(chunk))
 		for _, b := range chunk {
+			if len(args) > 0 {
+				q.WriteString(", ")
+			}
 			args = append(args, b, need[b])
-			q.WriteString(` WHEN $` + itoa(len(args)-1) + ` THEN CAST($` + itoa(len(args)) + ` AS BIGINT)`)
+			q.WriteString(`($` + itoa(len(args)-1) + `, CAST($` + itoa(len(args)) + ` AS BIGINT))`)
 		}
-		q.WriteString(` ELSE 0 END WHERE base IN (` + impPlaceholders(len(args)+1, len(chunk)) + `) RETURNING base, last`)
-		args = append(args, impArgs(chunk)...)
+		q.WriteString(`) UPDATE login_counters SET last = login_counters.last + v.n FROM v WHERE login_counters.base = v.base
+			RETURNING login_counters.base, login_counters.last`)
 		got, err := collect(ctx, tx, q.String(), args, func(r *sql.Rows) (loginCounter, error) {
 			var c loginCounter
 			return c, r.Scan(&c.base, &c.last)
