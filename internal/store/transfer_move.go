@@ -256,11 +256,23 @@ func (tx CrossTenant) SummarizeTransfer(ctx context.Context) (map[int64]Transfer
 		os int64
 		s  TransferSummary
 	}
-	q := summarizeSQL
 	if tx.Kind() == Postgres {
-		q = summarizePostgresSQL
+		rows, err := collect(ctx, tx.txn, summaryPostgresSQL, nil, func(r *sql.Rows) (row, error) {
+			var x row
+			var digest sql.NullString
+			err := r.Scan(&x.os, &x.s.Evaluations, &x.s.Results, &x.s.Comments, &x.s.Sheets, &x.s.Files, &digest)
+			x.s.Manifest = digest.String
+			if !digest.Valid {
+				x.s.Manifest = emptyManifest
+			}
+			return x, err
+		})
+		for _, r := range rows {
+			out[r.os] = r.s
+		}
+		return out, err
 	}
-	rows, err := collect(ctx, tx.txn, q, nil, func(r *sql.Rows) (row, error) {
+	rows, err := collect(ctx, tx.txn, summarizeSQL, nil, func(r *sql.Rows) (row, error) {
 		var x row
 		return x, r.Scan(&x.os, &x.s.Evaluations, &x.s.Results, &x.s.Comments, &x.s.Sheets, &x.s.Files)
 	})
@@ -333,7 +345,7 @@ func manifestPartsSQL(pg bool) string {
 		evalBlock = evalHead + ` || COALESCE(r.list, '') || COALESCE('comment'` + lp("t.text") + ` || ` + nl + `, '')`
 		evalFrom = `transfer_copies m JOIN evaluations e ON e.uai = m.ou AND e.id = m.old_id
 			JOIN referentials rf ON rf.uai = e.uai AND rf.id = e.referential_id
-			LEFT JOIN (SELECT c.os, c.old_id, ` + agg(resultLine, by("c.code")+", "+by("c.value")) + ` AS list FROM transfer_results c
+			LEFT JOIN (SELECT c.os, c.old_id, ` + agg(resultLine, by("c.code")+", "+by("c.value")) + ` AS list, COUNT(*) AS n FROM transfer_results c
 				GROUP BY c.os, c.old_id) r ON r.os = m.os AND r.old_id = m.old_id
 			LEFT JOIN comments t ON t.uai = m.ou AND t.evaluation_id = m.old_id AND t.student_id = m.os`
 	}
@@ -342,6 +354,17 @@ func manifestPartsSQL(pg bool) string {
 	sheetBlock := `'sheet'` + lp("s.kind") + lp("s.title") + lp("s.description") + lp("s.context") + lp("s.class") + lp(date("s.pfmp_start")) +
 		lp(date("s.pfmp_end")) + lp("s.host") + lp("s.activities") + lp(author) + lp("s.result") + lp("s.comment") + lp(stamp("s.created_at")) +
 		` || ` + nl + ` || COALESCE((SELECT ` + agg(fileLine, by(fileLine)) + ` FROM attachments f WHERE f.uai = s.uai AND f.sheet_id = s.id), '')`
+	if pg {
+		// PostgreSQL counts the items while it lists them (summaryPostgresSQL):
+		// each block carries its results, comment and files.
+		blocks := `SELECT m.os AS os, 0 AS part, ` + evalBlock + ` AS b, COALESCE(r.n, 0) AS nr,
+				CASE WHEN t.uai IS NULL THEN 0 ELSE 1 END AS nc, 0 AS nf FROM ` + evalFrom + `
+			UNION ALL
+			SELECT p.os, 1, ` + sheetBlock + `, 0, 0, (SELECT COUNT(*) FROM attachments f WHERE f.uai = s.uai AND f.sheet_id = s.id)
+				FROM transfer_pairs p CROSS JOIN sheets s WHERE s.uai = p.ou AND s.student_id = p.os AND s.deleted_at IS NULL`
+		return `SELECT os, part, ` + agg("b", by("b")) + ` AS list, COUNT(*) AS n, SUM(nr) AS nr, SUM(nc) AS nc, SUM(nf) AS nf
+			FROM (` + blocks + `) k GROUP BY os, part`
+	}
 	blocks := `SELECT m.os AS os, 0 AS part, ` + evalBlock + ` AS b FROM ` + evalFrom + `
 		UNION ALL
 		SELECT p.os, 1, ` + sheetBlock + ` FROM transfer_pairs p CROSS JOIN sheets s
@@ -349,35 +372,27 @@ func manifestPartsSQL(pg bool) string {
 	return `SELECT os, part, ` + agg("b", by("b")) + ` AS list FROM (` + blocks + `) k GROUP BY os, part`
 }
 
-// transferManifests computes the manifest digests of the staged batch's
-// origin students that move anything. The canonical list is transfer.Manifest's:
-// one line per item, each field as its byte length, ':', the value; an
-// evaluation's results by code and value; the evaluation blocks sorted by
-// their bytes, then the sheet blocks sorted likewise, each sheet's file
-// lines sorted. PostgreSQL hashes it too; SQLite has no SHA-256, so its
-// list comes back, one string per student, and is hashed here.
+// summaryPostgresSQL is SummarizeTransfer on PostgreSQL in one statement:
+// per staged pair, the counts and the manifest digest, from one pass over
+// the record (the manifest's list counts its own items), NULL for a record
+// with nothing in it.
+var summaryPostgresSQL = `SELECT p.os, COALESCE(l.ne, 0), COALESCE(l.nr, 0), COALESCE(l.nc, 0), COALESCE(l.ns, 0), COALESCE(l.nf, 0), l.digest
+	FROM transfer_pairs p LEFT JOIN (SELECT os, SUM(CASE WHEN part = 0 THEN n ELSE 0 END) AS ne, SUM(nr) AS nr, SUM(nc) AS nc,
+			SUM(CASE WHEN part = 1 THEN n ELSE 0 END) AS ns, SUM(nf) AS nf,
+			encode(sha256(convert_to(string_agg(list, '' ORDER BY part), 'UTF8')), 'hex') AS digest
+		FROM (` + manifestPartsSQL(true) + `) l GROUP BY os) l ON l.os = p.os`
+
+// transferManifests computes, on SQLite, the manifest digests of the
+// staged batch's origin students that move anything. The canonical list is
+// transfer.Manifest's: one line per item, each field as its byte length,
+// ':', the value; an evaluation's results by code and value; the
+// evaluation blocks sorted by their bytes, then the sheet blocks sorted
+// likewise, each sheet's file lines sorted. SQLite has no SHA-256, so its
+// list comes back, one string per student, and is hashed here (PostgreSQL
+// hashes it itself: summaryPostgresSQL).
 func (tx CrossTenant) transferManifests(ctx context.Context) (map[int64]string, error) {
-	pg := tx.Kind() == Postgres
-	parts := manifestPartsSQL(pg)
+	parts := manifestPartsSQL(false)
 	out := map[int64]string{}
-	if pg {
-		type row struct {
-			os     int64
-			digest string
-		}
-		rows, err := collect(ctx, tx.txn, `SELECT os, encode(sha256(convert_to(string_agg(list, '' ORDER BY part), 'UTF8')), 'hex') FROM (`+parts+`) l GROUP BY os`, nil,
-			func(r *sql.Rows) (row, error) {
-				var x row
-				return x, r.Scan(&x.os, &x.digest)
-			})
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			out[r.os] = r.digest
-		}
-		return out, nil
-	}
 	type row struct {
 		os   int64
 		list string
@@ -462,20 +477,6 @@ const (
 		FROM transfer_pairs p`
 	stagedStudents  = `(uai, student_id) IN (SELECT ou, os FROM transfer_pairs)`
 	deleteStagedSQL = `DELETE FROM persons WHERE role = 'student' AND (uai, id) IN (SELECT ou, os FROM transfer_pairs)`
-
-	// summarizePostgresSQL is summarizeSQL by grouped hash joins: the
-	// staged results have no index on PostgreSQL, and one pass over each
-	// table costs less than a subquery per pair.
-	summarizePostgresSQL = `SELECT p.os, COALESCE(e.n, 0), COALESCE(r.n, 0), COALESCE(t.n, 0), COALESCE(s.n, 0), COALESCE(s.f, 0)
-		FROM transfer_pairs p
-		LEFT JOIN (SELECT os, COUNT(*) AS n FROM transfer_copies GROUP BY os) e ON e.os = p.os
-		LEFT JOIN (SELECT x.os, COUNT(*) AS n FROM transfer_results x JOIN transfer_copies m ON m.os = x.os AND m.old_id = x.old_id
-			GROUP BY x.os) r ON r.os = p.os
-		LEFT JOIN (SELECT m.os, COUNT(*) AS n FROM transfer_copies m JOIN comments x
-			ON x.uai = m.ou AND x.evaluation_id = m.old_id AND x.student_id = m.os GROUP BY m.os) t ON t.os = p.os
-		LEFT JOIN (SELECT q.os, COUNT(DISTINCT s.id) AS n, COUNT(a.id) AS f FROM transfer_pairs q
-			JOIN sheets s ON s.uai = q.ou AND s.student_id = q.os AND s.deleted_at IS NULL
-			LEFT JOIN attachments a ON a.uai = s.uai AND a.sheet_id = s.id GROUP BY q.os) s ON s.os = p.os`
 
 	// moveResultsPostgresSQL is moveResultsSQL through the batch's map of
 	// competences (origin competence → the destination's of the same code
