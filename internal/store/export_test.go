@@ -60,7 +60,7 @@ func (tx CrossTenant) TransferMovePlans(ctx context.Context, pairs []TransferPai
 	}
 	return tx.explain(ctx, map[string]stmt{
 		"stage results":   {stageResultsSQL(false), nil},
-		"stage":           {stageKeysSQL(false), nil},
+		"stage":           {stageKeysSQL(false) + ` ORDER BY 1, 2`, nil},
 		"summary":         {summarizeSQL, nil},
 		"manifest":        {manifestPartsSQL(false), nil},
 		"evaluations":     {moveEvaluationsSQL, []any{tx.now}},

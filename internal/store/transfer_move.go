@@ -53,9 +53,19 @@ func stageKeysSQL(pg bool) string {
 			WHERE e.uai = k.ou AND e.id = k.old_id AND e.deleted_at IS NULL
 		UNION
 		SELECT p.os, x.evaluation_id FROM transfer_pairs p CROSS JOIN ` + comments + ` CROSS JOIN evaluations e
-			WHERE x.uai = p.ou AND x.student_id = p.os AND e.uai = x.uai AND e.id = x.evaluation_id AND e.deleted_at IS NULL
-		ORDER BY 1, 2`
+			WHERE x.uai = p.ou AND x.student_id = p.os AND e.uai = x.uai AND e.id = x.evaluation_id AND e.deleted_at IS NULL`
 }
+
+// stageCopiesPostgresSQL fills the map of the copies from the keys, in
+// their order, with the ids reserved for them passed as one array ($1):
+// on PostgreSQL the keys never travel to the process and back.
+var stageCopiesPostgresSQL = `INSERT INTO transfer_copies (ou, old_id, os, du, ds, new_id)
+	SELECT p.ou, k.old_id, p.os, p.du, p.ds, i.id
+	FROM (SELECT os, old_id, row_number() OVER (ORDER BY os, old_id) AS n FROM (` + stageKeysPostgres + `) q) k
+	JOIN transfer_pairs p ON p.os = k.os
+	JOIN unnest(CAST($1 AS BIGINT[])) WITH ORDINALITY AS i (id, n) ON i.n = k.n`
+
+var stageKeysPostgres = stageKeysSQL(true)
 
 // StageTransfer fills the temporary tables of a batch: the pairs, and the
 // map of the copies to make, each with a new id — one per live evaluation
@@ -63,9 +73,12 @@ func stageKeysSQL(pg bool) string {
 // comment. It returns how many copies the batch makes.
 func (tx CrossTenant) StageTransfer(ctx context.Context, pairs []TransferPair) (int, error) {
 	pg := tx.Kind() == Postgres
-	suffix := ""
+	// The staged results are read by hash joins on PostgreSQL, which need
+	// no index: maintaining one cost as much as writing the rows. SQLite
+	// joins by nested loops only, through this key.
+	suffix, resultsKey := "", ", PRIMARY KEY (os, old_id, competence_id)"
 	if pg {
-		suffix = " ON COMMIT DELETE ROWS"
+		suffix, resultsKey = " ON COMMIT DELETE ROWS", ""
 	}
 	for _, q := range []string{
 		`CREATE TEMP TABLE IF NOT EXISTS transfer_pairs (ou TEXT NOT NULL, os BIGINT NOT NULL PRIMARY KEY, du TEXT NOT NULL, ds BIGINT NOT NULL,
@@ -73,7 +86,7 @@ func (tx CrossTenant) StageTransfer(ctx context.Context, pairs []TransferPair) (
 		`CREATE TEMP TABLE IF NOT EXISTS transfer_copies (ou TEXT NOT NULL, old_id BIGINT NOT NULL, os BIGINT NOT NULL, du TEXT NOT NULL,
 			ds BIGINT NOT NULL, new_id BIGINT NOT NULL, PRIMARY KEY (os, old_id))` + suffix,
 		`CREATE TEMP TABLE IF NOT EXISTS transfer_results (ou TEXT NOT NULL, os BIGINT NOT NULL, old_id BIGINT NOT NULL,
-			competence_id BIGINT NOT NULL, code TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (os, old_id, competence_id))` + suffix,
+			competence_id BIGINT NOT NULL, code TEXT NOT NULL, value TEXT NOT NULL` + resultsKey + `)` + suffix,
 		`DELETE FROM transfer_pairs`,
 		`DELETE FROM transfer_copies`,
 		`DELETE FROM transfer_results`,
@@ -101,8 +114,26 @@ func (tx CrossTenant) StageTransfer(ctx context.Context, pairs []TransferPair) (
 	if _, err := tx.exec(ctx, stageResultsSQL(pg)); err != nil {
 		return 0, err
 	}
+	if pg {
+		var n int
+		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM (`+stageKeysPostgres+`) k`).Scan(&n); err != nil {
+			return 0, err
+		}
+		ids, err := tx.NewIDs(ctx, n)
+		if err != nil {
+			return 0, err
+		}
+		copied, err := tx.execN(ctx, stageCopiesPostgresSQL, ids)
+		if err != nil {
+			return 0, err
+		}
+		if copied != int64(n) {
+			return 0, fmt.Errorf("transfer: %d copies staged, %d expected", copied, n)
+		}
+		return n, nil
+	}
 	type key struct{ os, old int64 }
-	keys, err := collect(ctx, tx.txn, stageKeysSQL(pg), nil, func(r *sql.Rows) (key, error) {
+	keys, err := collect(ctx, tx.txn, stageKeysSQL(pg)+` ORDER BY 1, 2`, nil, func(r *sql.Rows) (key, error) {
 		var k key
 		return k, r.Scan(&k.os, &k.old)
 	})
@@ -113,6 +144,7 @@ func (tx CrossTenant) StageTransfer(ctx context.Context, pairs []TransferPair) (
 	if err != nil {
 		return 0, err
 	}
+	// SQLite: the keys come back and go in again with their ids.
 	for _, c := range chunks(len(keys), 3, 0) {
 		var b strings.Builder
 		b.WriteString(`WITH k (os, old_id, new_id) AS (VALUES `)
@@ -224,6 +256,22 @@ func (tx CrossTenant) SummarizeTransfer(ctx context.Context) (map[int64]Transfer
 		os int64
 		s  TransferSummary
 	}
+	if tx.Kind() == Postgres {
+		rows, err := collect(ctx, tx.txn, summaryPostgresSQL, nil, func(r *sql.Rows) (row, error) {
+			var x row
+			var digest sql.NullString
+			err := r.Scan(&x.os, &x.s.Evaluations, &x.s.Results, &x.s.Comments, &x.s.Sheets, &x.s.Files, &digest)
+			x.s.Manifest = digest.String
+			if !digest.Valid {
+				x.s.Manifest = emptyManifest
+			}
+			return x, err
+		})
+		for _, r := range rows {
+			out[r.os] = r.s
+		}
+		return out, err
+	}
 	rows, err := collect(ctx, tx.txn, summarizeSQL, nil, func(r *sql.Rows) (row, error) {
 		var x row
 		return x, r.Scan(&x.os, &x.s.Evaluations, &x.s.Results, &x.s.Comments, &x.s.Sheets, &x.s.Files)
@@ -283,54 +331,68 @@ func manifestPartsSQL(pg bool) string {
 	by := func(v string) string { return "(" + v + ")" + collate }
 	const nl = "'\n'"
 	resultLine := `'result'` + lp("c.code") + lp("c.value") + ` || ` + nl
-	evalBlock := `'evaluation'` + lp(date("e.date")) + lp("e.title") + lp("e.level") + lp("e.diploma") + lp("rf.diploma") + ` || ` + nl +
+	evalHead := `'evaluation'` + lp(date("e.date")) + lp("e.title") + lp("e.level") + lp("e.diploma") + lp("rf.diploma") + ` || ` + nl
+	evalBlock := evalHead +
 		` || COALESCE((SELECT ` + agg(resultLine, by("c.code")+", "+by("c.value")) + ` FROM transfer_results c
 			WHERE c.os = m.os AND c.old_id = m.old_id), '')` +
 		` || COALESCE((SELECT 'comment'` + lp("t.text") + ` || ` + nl + ` FROM comments t
 			WHERE t.uai = m.ou AND t.evaluation_id = m.old_id AND t.student_id = m.os), '')`
+	evalFrom := `transfer_copies m CROSS JOIN evaluations e CROSS JOIN referentials rf
+			WHERE e.uai = m.ou AND e.id = m.old_id AND rf.uai = e.uai AND rf.id = e.referential_id`
+	if pg {
+		// The staged results, without an index on PostgreSQL, are
+		// listed per evaluation copy in one grouped pass and joined.
+		evalBlock = evalHead + ` || COALESCE(r.list, '') || COALESCE('comment'` + lp("t.text") + ` || ` + nl + `, '')`
+		evalFrom = `transfer_copies m JOIN evaluations e ON e.uai = m.ou AND e.id = m.old_id
+			JOIN referentials rf ON rf.uai = e.uai AND rf.id = e.referential_id
+			LEFT JOIN (SELECT c.os, c.old_id, ` + agg(resultLine, by("c.code")+", "+by("c.value")) + ` AS list, COUNT(*) AS n FROM transfer_results c
+				GROUP BY c.os, c.old_id) r ON r.os = m.os AND r.old_id = m.old_id
+			LEFT JOIN comments t ON t.uai = m.ou AND t.evaluation_id = m.old_id AND t.student_id = m.os`
+	}
 	author := `COALESCE((SELECT a.last_name || ' ' || a.first_name FROM persons a WHERE a.uai = s.uai AND a.id = s.author_id), s.author_name)`
 	fileLine := `'file'` + lp("f.name") + lp("f.sha256") + lp("CAST(f.size AS TEXT)") + lp("f.content_type") + ` || ` + nl
 	sheetBlock := `'sheet'` + lp("s.kind") + lp("s.title") + lp("s.description") + lp("s.context") + lp("s.class") + lp(date("s.pfmp_start")) +
 		lp(date("s.pfmp_end")) + lp("s.host") + lp("s.activities") + lp(author) + lp("s.result") + lp("s.comment") + lp(stamp("s.created_at")) +
 		` || ` + nl + ` || COALESCE((SELECT ` + agg(fileLine, by(fileLine)) + ` FROM attachments f WHERE f.uai = s.uai AND f.sheet_id = s.id), '')`
-	blocks := `SELECT m.os AS os, 0 AS part, ` + evalBlock + ` AS b FROM transfer_copies m
-			CROSS JOIN evaluations e CROSS JOIN referentials rf
-			WHERE e.uai = m.ou AND e.id = m.old_id AND rf.uai = e.uai AND rf.id = e.referential_id
+	if pg {
+		// PostgreSQL counts the items while it lists them (summaryPostgresSQL):
+		// each block carries its results, comment and files.
+		blocks := `SELECT m.os AS os, 0 AS part, ` + evalBlock + ` AS b, COALESCE(r.n, 0) AS nr,
+				CASE WHEN t.uai IS NULL THEN 0 ELSE 1 END AS nc, 0 AS nf FROM ` + evalFrom + `
+			UNION ALL
+			SELECT p.os, 1, ` + sheetBlock + `, 0, 0, (SELECT COUNT(*) FROM attachments f WHERE f.uai = s.uai AND f.sheet_id = s.id)
+				FROM transfer_pairs p CROSS JOIN sheets s WHERE s.uai = p.ou AND s.student_id = p.os AND s.deleted_at IS NULL`
+		return `SELECT os, part, ` + agg("b", by("b")) + ` AS list, COUNT(*) AS n, SUM(nr) AS nr, SUM(nc) AS nc, SUM(nf) AS nf
+			FROM (` + blocks + `) k GROUP BY os, part`
+	}
+	blocks := `SELECT m.os AS os, 0 AS part, ` + evalBlock + ` AS b FROM ` + evalFrom + `
 		UNION ALL
 		SELECT p.os, 1, ` + sheetBlock + ` FROM transfer_pairs p CROSS JOIN sheets s
 			WHERE s.uai = p.ou AND s.student_id = p.os AND s.deleted_at IS NULL`
 	return `SELECT os, part, ` + agg("b", by("b")) + ` AS list FROM (` + blocks + `) k GROUP BY os, part`
 }
 
-// transferManifests computes the manifest digests of the staged batch's
-// origin students that move anything. The canonical list is transfer.Manifest's:
-// one line per item, each field as its byte length, ':', the value; an
-// evaluation's results by code and value; the evaluation blocks sorted by
-// their bytes, then the sheet blocks sorted likewise, each sheet's file
-// lines sorted. PostgreSQL hashes it too; SQLite has no SHA-256, so its
-// list comes back, one string per student, and is hashed here.
+// summaryPostgresSQL is SummarizeTransfer on PostgreSQL in one statement:
+// per staged pair, the counts and the manifest digest, from one pass over
+// the record (the manifest's list counts its own items), NULL for a record
+// with nothing in it.
+var summaryPostgresSQL = `SELECT p.os, COALESCE(l.ne, 0), COALESCE(l.nr, 0), COALESCE(l.nc, 0), COALESCE(l.ns, 0), COALESCE(l.nf, 0), l.digest
+	FROM transfer_pairs p LEFT JOIN (SELECT os, SUM(CASE WHEN part = 0 THEN n ELSE 0 END) AS ne, SUM(nr) AS nr, SUM(nc) AS nc,
+			SUM(CASE WHEN part = 1 THEN n ELSE 0 END) AS ns, SUM(nf) AS nf,
+			encode(sha256(convert_to(string_agg(list, '' ORDER BY part), 'UTF8')), 'hex') AS digest
+		FROM (` + manifestPartsSQL(true) + `) l GROUP BY os) l ON l.os = p.os`
+
+// transferManifests computes, on SQLite, the manifest digests of the
+// staged batch's origin students that move anything. The canonical list is
+// transfer.Manifest's: one line per item, each field as its byte length,
+// ':', the value; an evaluation's results by code and value; the
+// evaluation blocks sorted by their bytes, then the sheet blocks sorted
+// likewise, each sheet's file lines sorted. SQLite has no SHA-256, so its
+// list comes back, one string per student, and is hashed here (PostgreSQL
+// hashes it itself: summaryPostgresSQL).
 func (tx CrossTenant) transferManifests(ctx context.Context) (map[int64]string, error) {
-	pg := tx.Kind() == Postgres
-	parts := manifestPartsSQL(pg)
+	parts := manifestPartsSQL(false)
 	out := map[int64]string{}
-	if pg {
-		type row struct {
-			os     int64
-			digest string
-		}
-		rows, err := collect(ctx, tx.txn, `SELECT os, encode(sha256(convert_to(string_agg(list, '' ORDER BY part), 'UTF8')), 'hex') FROM (`+parts+`) l GROUP BY os`, nil,
-			func(r *sql.Rows) (row, error) {
-				var x row
-				return x, r.Scan(&x.os, &x.digest)
-			})
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			out[r.os] = r.digest
-		}
-		return out, nil
-	}
 	type row struct {
 		os   int64
 		list string
@@ -402,6 +464,8 @@ const (
 			AND drf.uai = p.du AND drf.diploma = crf.diploma AND dc.uai = drf.uai AND dc.referential_id = drf.id AND dc.code = c.code`
 	countSheetResultsSQL = `SELECT COUNT(*) FROM transfer_pairs p CROSS JOIN sheets s CROSS JOIN sheet_results sr
 		WHERE s.uai = p.ou AND s.student_id = p.os AND s.deleted_at IS NULL AND sr.uai = s.uai AND sr.sheet_id = s.id`
+	// summarizeSQL counts, per staged pair, by correlated subqueries
+	// (SQLite, through the temporary tables' keys).
 	summarizeSQL = `SELECT p.os,
 		(SELECT COUNT(*) FROM transfer_copies m WHERE m.os = p.os),
 		(SELECT COUNT(*) FROM transfer_copies m CROSS JOIN transfer_results x WHERE m.os = p.os AND x.os = m.os AND x.old_id = m.old_id),
@@ -413,6 +477,24 @@ const (
 		FROM transfer_pairs p`
 	stagedStudents  = `(uai, student_id) IN (SELECT ou, os FROM transfer_pairs)`
 	deleteStagedSQL = `DELETE FROM persons WHERE role = 'student' AND (uai, id) IN (SELECT ou, os FROM transfer_pairs)`
+
+	// moveResultsPostgresSQL is moveResultsSQL through the batch's map of
+	// competences (origin competence → the destination's of the same code
+	// in its referential of the same diploma), a few rows per pair of
+	// establishments, computed once (MATERIALIZED: without statistics on
+	// the temporary tables the planner would otherwise search the
+	// competences and referentials four times per result).
+	moveResultsPostgresSQL = `WITH k AS MATERIALIZED (SELECT p.ou, p.du, c.id AS oc, dc.id AS dc
+			FROM (SELECT DISTINCT ou, du FROM transfer_pairs) p
+			JOIN competences c ON c.uai = p.ou
+			JOIN referentials crf ON crf.uai = c.uai AND crf.id = c.referential_id
+			JOIN referentials drf ON drf.uai = p.du AND drf.diploma = crf.diploma
+			JOIN competences dc ON dc.uai = drf.uai AND dc.referential_id = drf.id AND dc.code = c.code)
+		INSERT INTO results (uai, evaluation_id, student_id, competence_id, value)
+		SELECT m.du, m.new_id, m.ds, k.dc, x.value
+		FROM transfer_results x JOIN transfer_copies m ON m.os = x.os AND m.old_id = x.old_id
+			JOIN k
+			ON k.ou = m.ou AND k.du = m.du AND k.oc = x.competence_id`
 )
 
 // MoveStagedEvaluations creates the copies of the staged map: same title,
@@ -430,6 +512,9 @@ func (tx CrossTenant) MoveStagedEvaluations(ctx context.Context) (int64, error) 
 // diploma of the competence's referential. A result whose competence has
 // no counterpart is not written (the caller's count check stops the batch).
 func (tx CrossTenant) MoveStagedResults(ctx context.Context) (int64, error) {
+	if tx.Kind() == Postgres {
+		return tx.execN(ctx, moveResultsPostgresSQL)
+	}
 	return tx.execN(ctx, moveResultsSQL)
 }
 

@@ -470,7 +470,7 @@ func BenchmarkTransferSweep(b *testing.B) {
 				b.StartTimer()
 				c0 = cpuTime(b, st)
 				start := time.Now()
-				opts, steps := stepTimer()
+				opts, steps := stepTimer(st)
 				rep, err := transfer.Run(context.Background(), st, opts)
 				took := time.Since(start)
 				b.StopTimer()
@@ -614,29 +614,40 @@ func BenchmarkPurge(b *testing.B) {
 }
 
 // stepTimer returns the options of a timed sweep and a function logging the
-// time spent before each failpoint of the transfer (SILLAGE_BENCH_STEPS=1:
-// one worker, so that the steps follow each other; otherwise the default
-// options and nothing logged).
-func stepTimer() (transfer.Options, func(*testing.B)) {
+// time, wall and CPU (storetest.CPUTime: this process and the store's
+// server processes), spent before each failpoint of the transfer
+// (SILLAGE_BENCH_STEPS=1: one worker, so that the steps follow each other;
+// otherwise the default options and nothing logged).
+func stepTimer(st *store.Store) (transfer.Options, func(*testing.B)) {
 	if os.Getenv("SILLAGE_BENCH_STEPS") != "1" {
 		return transfer.Options{}, func(*testing.B) {}
 	}
 	spent := map[string]time.Duration{}
+	cpu := map[string]time.Duration{}
 	var order []string
 	last := time.Now()
+	lastCPU, cpuErr := storetest.CPUTime(context.Background(), st)
 	o := transfer.Options{Workers: 1, Failpoint: func(step string) error {
 		now := time.Now()
+		c, err := storetest.CPUTime(context.Background(), st)
+		if err != nil {
+			cpuErr = err
+		}
 		if _, ok := spent[step]; !ok {
 			order = append(order, step)
 		}
 		spent[step] += now.Sub(last)
-		last = now
+		cpu[step] += c.Since(lastCPU)
+		last, lastCPU = time.Now(), c
 		return nil
 	}}
 	return o, func(b *testing.B) {
+		if cpuErr != nil {
+			b.Logf("CPU time per step unavailable: %v", cpuErr)
+		}
 		var lines []string
 		for _, s := range order {
-			lines = append(lines, fmt.Sprintf("%s %v", s, spent[s].Round(time.Millisecond)))
+			lines = append(lines, fmt.Sprintf("%s %v (CPU %v)", s, spent[s].Round(time.Millisecond), cpu[s].Round(time.Millisecond)))
 		}
 		b.Logf("time before each step: %s", strings.Join(lines, ", "))
 	}

@@ -75,8 +75,12 @@ type Options struct {
 // student's move stays atomic inside it: the batch commits whole or not at
 // all, and a batch that fails for another reason than a busy database is
 // redone one student per transaction, so one faulty record never holds the
-// others back.
-const DefaultBatch = 100
+// others back. 200 rather than 100: the statements a batch runs whatever
+// its size (and, on PostgreSQL, the scans the planner chooses without
+// statistics on the batch's temporary tables) weigh half as much per
+// student, about 7% of a sweep's processor time, and a batch still commits
+// in well under a second.
+const DefaultBatch = 200
 
 // The steps of a transfer, in order, as the failpoint sees them.
 const (
