@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/federation"
 	"github.com/sillage/sillage/internal/store"
+	"github.com/sillage/sillage/internal/store/storetest"
 	"github.com/sillage/sillage/internal/transfer"
 )
 
@@ -162,4 +164,69 @@ func TestServedAwayStaysForTheInstance(t *testing.T) {
 	if len(rep.Transferred) != 0 {
 		t.Fatalf("the in-instance run moved a record already at B: %+v", rep)
 	}
+}
+
+// TestServedDuringTheRun: a package served to another instance after the
+// in-instance run read its candidates, before it moves them, keeps the
+// student where it is (the move checks in its own transaction). Only
+// PostgreSQL runs writers side by side; SQLite's single writer cannot
+// interleave them.
+func TestServedDuringTheRun(t *testing.T) {
+	if !slices.Contains(storetest.Engines(t), store.Postgres) {
+		t.Skip("needs PostgreSQL")
+	}
+	a, b := pair(t, store.Postgres, store.Postgres)
+	lea := a.student("Léa", "fed:lea", sillage.TransferSettled, "")
+	a.record(lea, 2, 1, 1, 500)
+	a.deactivate(lea)
+	advance(time.Hour, a, b)
+	ctx := context.Background()
+	other := uaiN(9)
+	a.write(func(tx *store.Tx) error {
+		e := sillage.Establishment{UAI: other, Name: "Lycée A bis", Kind: sillage.KindLP,
+			Transfer: sillage.TransferSettings{Enabled: true, Reference: "CNIL-" + string(other)}}
+		if err := tx.Establishments().CreateEstablishment(ctx, e); err != nil {
+			return err
+		}
+		div := sillage.Division{SchoolYear: sillage.SchoolYearOf(a.clock.T), Code: "TMELEC", Label: "Tle MELEC"}
+		if err := tx.People().CreateDivision(ctx, other, &div); err != nil {
+			return err
+		}
+		acc := sillage.Account{Login: "lea.abis"}
+		if err := tx.Accounts().CreateAccount(ctx, &acc); err != nil {
+			return err
+		}
+		here := sillage.Student{Person: sillage.Person{FirstName: "Léa", LastName: "DURAND", Source: sillage.SourceSIECLE, SIECLEID: "9001"},
+			Unqid: lea.Unqid, MEF: lea.MEF, Diploma: lea.Diploma, DivisionID: div.ID, TransferStatus: sillage.TransferNew, PreviousUAI: a.uai}
+		here.AccountID = acc.ID
+		return tx.People().CreateStudent(ctx, other, &here)
+	})
+	served := false
+	rep, err := transfer.Run(ctx, a.st, transfer.Options{Failpoint: func(step string) error {
+		if step == transfer.StepBegin && !served {
+			served = true
+			// Another connection: the package leaves for instance B.
+			return a.st.Write(ctx, func(tx *store.Tx) error {
+				return tx.CrossTenant().PutFederationServed(ctx, sillage.FederationServed{Peer: b.srv.URL, RequestID: "r-1", OriginUAI: a.uai,
+					OriginStudentID: lea.ID, DestUAI: b.uai, Digest: "d", Counts: "{}"})
+			})
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !served || len(rep.Transferred) != 0 || rep.Skipped != 1 {
+		t.Fatalf("run while a package was served during it: %+v", rep)
+	}
+	if _, ok := a.studentRow(lea.ID); !ok {
+		t.Fatal("the origin student was moved while its package waits for B's receipt")
+	}
+	a.read(func(tx *store.Tx) error {
+		_, err := tx.CrossTenant().GetIndexEntry(ctx, a.uai, lea.ID)
+		if err != nil {
+			t.Errorf("the index entry was not put back: %v", err)
+		}
+		return nil
+	})
 }

@@ -225,8 +225,24 @@ func (n *Node) answer(ctx context.Context, peer Peer, req Request) (Answer, []by
 	if err := n.fp(StepPackageBuilt); err != nil {
 		return ans, nil, err
 	}
-	busy := false
+	busy, gone := false, false
 	err = n.Store.Write(ctx, func(tx *store.Tx) error {
+		// The index entry is claimed and put back: its rows stay locked
+		// until this transaction ends, so a transfer inside the instance
+		// claiming the same student either went first (the entry is gone:
+		// nothing is sent) or waits and then sees the package served.
+		ref := sillage.StudentRef{UAI: entry.OriginUAI, StudentID: entry.OriginStudentID}
+		claimed, err := tx.CrossTenant().DeleteIndexEntries(ctx, []sillage.StudentRef{ref})
+		if err != nil {
+			return err
+		}
+		if len(claimed) == 0 {
+			gone = true
+			return nil
+		}
+		if err := tx.CrossTenant().PutIndexEntries(ctx, claimed); err != nil {
+			return err
+		}
 		// A record sent to one instance is not sent to another until its
 		// receipt: two destinations would both keep it.
 		open, err := tx.CrossTenant().ListFederationServed(ctx, entry.OriginUAI, sillage.FederationStateServed)
@@ -254,9 +270,12 @@ func (n *Node) answer(ctx context.Context, peer Peer, req Request) (Answer, []by
 	if err != nil {
 		return ans, nil, err
 	}
-	if busy {
+	if busy || gone {
 		pending := Answer{RequestID: req.RequestID, Nonce: req.Nonce, DestUAI: req.DestUAI, IssuedAt: ans.IssuedAt,
 			Status: StatusPending, Reason: ReasonBusy}
+		if gone {
+			pending.Reason = ReasonNoRecord // moved meanwhile
+		}
 		return pending, nil, nil
 	}
 	return ans, buf.Bytes(), nil

@@ -111,6 +111,18 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 		if err := e.fp(StepClaim); err != nil {
 			return err
 		}
+		// Records served to another instance of the federation and waiting
+		// for its receipt stay (Run left them out; this sees a package
+		// served since, the claim above having waited for the federation's
+		// lock on the same entries).
+		served, err := tx.CrossTenant().ListFederationServed(ctx, "", sillage.FederationStateServed)
+		if err != nil {
+			return err
+		}
+		servedAway := map[sillage.StudentRef]bool{}
+		for _, s := range served {
+			servedAway[sillage.StudentRef{UAI: s.OriginUAI, StudentID: s.OriginStudentID}] = true
+		}
 		refs := append([]sillage.StudentRef(nil), origins...)
 		for _, it := range items {
 			refs = append(refs, sillage.StudentRef{UAI: it.c.UAI, StudentID: it.c.StudentID})
@@ -145,6 +157,11 @@ func (e *engine) moveBatch(ctx context.Context, items []pair) ([]itemResult, err
 			entry, ok := entries[oref]
 			if !ok {
 				outs[i].skipped = true // another run took it
+				continue
+			}
+			if servedAway[oref] {
+				outs[i].skipped = true
+				putBack = append(putBack, entry)
 				continue
 			}
 			dref := sillage.StudentRef{UAI: it.c.UAI, StudentID: it.c.StudentID}

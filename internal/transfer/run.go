@@ -176,8 +176,8 @@ func PendingReason(activeIn []sillage.UAI, previous sillage.UAI) string {
 }
 
 // ReasonServedAwayText is the wait of a student whose record was sent to
-// another instance of the federation and waits for its receipt there: it
-// comes here only if that instance refuses it.
+// another instance of the federation and waits for its receipt there: the
+// record stays at the origin until that receipt, which deletes it.
 const ReasonServedAwayText = "Dossier en cours d'envoi vers une autre instance (en attente de son accusé de réception)"
 
 // Impossible is a transfer that cannot happen (transfer.md 5 step 3).
