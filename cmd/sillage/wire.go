@@ -226,8 +226,12 @@ func (a *app) federationNode(ctx context.Context, st *store.Store, files blob.St
 		a.log.Warn("federation: no signing key, the protocol is off", "err", err)
 		return nil
 	}
+	// Refused messages that anyone could send: 30 audited per address and
+	// quarter of an hour, counted in the database for every server.
+	refusals := &auth.Window{Clock: st.Clock(), Store: st, Name: "federation", Max: 30, Period: 15 * time.Minute}
 	return &federation.Node{Store: st, Signer: s, Peers: federation.StorePeers{Store: st, Describe: federation.DescribedPeer},
-		Hashes: federation.StoreHashes{}, Blobs: files, Limits: records.DefaultLimits(a.cfg.MaxUpload), Retention: a.cfg.Retention, Logger: a.log}
+		Hashes: federation.StoreHashes{}, Blobs: files, Limits: records.DefaultLimits(a.cfg.MaxUpload), Retention: a.cfg.Retention, Logger: a.log,
+		Refusals: refusals}
 }
 
 // newImporter is the directory's importer over st with the INE key kr and

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
+	"github.com/sillage/sillage/internal/auth"
 	"github.com/sillage/sillage/internal/federation"
 	"github.com/sillage/sillage/internal/signing"
 )
@@ -260,5 +261,41 @@ func TestPackageTooLarge(t *testing.T) {
 	checkArrived(t, a, b, from, to, want, counts)
 	if left, _ := os.ReadDir(tmp); len(left) != 0 {
 		t.Fatalf("temporary files left after the transfer: %v", left)
+	}
+}
+
+// TestAnonymousRefusalsLimited: messages that do not open (anyone can send
+// them) are refused and audited up to the address's limit, the limit
+// audited once, then refused without an audit entry each; a declared
+// peer's signed messages are refused and audited whatever the limit.
+func TestAnonymousRefusalsLimited(t *testing.T) {
+	ka, kb := engines(t)
+	a, b := pair(t, ka, kb)
+	a.node.Refusals = &auth.Window{Clock: a.clock, Store: a.st, Name: "federation", Max: 3, Period: 15 * time.Minute}
+	url := a.srv.URL + federation.PathRequest
+	for i := range 6 {
+		if code, _ := post(t, url, []byte(`{"pas":"une enveloppe"}`)); code != http.StatusBadRequest {
+			t.Fatalf("junk message %d: %d, want 400", i+1, code)
+		}
+	}
+	// 3 refusals and the limit, not 6 refusals.
+	if n := a.audits("", audit.FederationRefused); n != 4 {
+		t.Fatalf("A's journal: %d refusal entries, want 3 and the limit", n)
+	}
+	// A declared peer's message refused (expired) is still audited.
+	now := a.clock.T
+	old := federation.Request{Audience: a.instanceID(), RequestID: "r1", Nonce: "n-old", FedHashes: []string{"fed:nobody"}, DestUAI: b.uai,
+		DestReference: "CNIL", Diploma: diploma, IssuedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour)}
+	if code, _ := post(t, url, sealed(t, b.signer, federation.PurposeRequest, old)); code == http.StatusOK {
+		t.Fatal("an expired request was accepted")
+	}
+	if n := a.audits("", audit.FederationRefused); n != 5 {
+		t.Fatalf("A's journal after a peer's refused message: %d entries, want 5", n)
+	}
+	// The window passes: the address is audited again.
+	a.clock.T = a.clock.T.Add(15 * time.Minute)
+	post(t, url, []byte(`{}`))
+	if n := a.audits("", audit.FederationRefused); n != 6 {
+		t.Fatalf("A's journal after the window: %d entries, want 6", n)
 	}
 }

@@ -105,9 +105,12 @@ type Node struct {
 	// MaxPackage bounds the size of a package received (default: the
 	// signed archives' expanded limit, 1 GiB).
 	MaxPackage int64
-	Retention  sillage.Retention
-	Client     *http.Client
-	Logger     *slog.Logger
+	// Refusals bounds the audited refusals of messages that anyone could
+	// have sent (nil: every one is audited).
+	Refusals  Throttle
+	Retention sillage.Retention
+	Client    *http.Client
+	Logger    *slog.Logger
 	// MaxSkew bounds the difference between a message's date and this
 	// instance's clock (default 5 minutes).
 	MaxSkew time.Duration

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"time"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
@@ -91,6 +93,7 @@ func (n *Node) serveRequest(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var req Request
 	peer, err := n.open(ctx, r, PurposeRequest, &req)
+	opened := err == nil
 	if err == nil {
 		err = n.checkAudience(ctx, req.Audience)
 	}
@@ -107,7 +110,7 @@ func (n *Node) serveRequest(w http.ResponseWriter, r *http.Request) {
 		err = sillage.Errorf(sillage.KindForbidden, "demande pour l'établissement %s, que l'instance %s ne sert pas", req.DestUAI, peer.Name)
 	}
 	if err != nil {
-		n.refused(ctx, "", from(peer, r), "demande de dossier", err)
+		n.refusedMessage(ctx, r, "", peer, opened, "demande de dossier", err)
 		refuse(w, err)
 		return
 	}
@@ -138,7 +141,65 @@ func from(p Peer, r *http.Request) string {
 	if p.Name != "" {
 		return p.Name
 	}
-	return "inconnue (" + r.RemoteAddr + ")"
+	return "inconnue (" + clientAddr(r) + ")"
+}
+
+// Throttle counts events per address (auth.Window): Take reports whether
+// the address still had one, and reached when this one was its last.
+type Throttle interface {
+	Take(addr string) (ok bool, until time.Time, reached bool, err error)
+}
+
+type clientAddrKey struct{}
+
+// WithClientAddr tells the handler the address a request comes from, as
+// the server reads it behind its trusted proxies.
+func WithClientAddr(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientAddrKey{}, addr)
+}
+
+// clientAddr is the request's address: the server's reading, else the
+// connection's host.
+func clientAddr(r *http.Request) string {
+	if a, ok := r.Context().Value(clientAddrKey{}).(string); ok && a != "" {
+		return a
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
+// refusedMessage audits a refused incoming message. One that did not open
+// (unsigned, unknown key, bad signature: anyone can send it) is counted
+// against its address by n.Refusals: past the limit, refusals from that
+// address are still refused and logged but no longer audited, and the
+// limit is audited once. A declared peer's signed messages are always
+// audited: their refusals say something about that peer.
+func (n *Node) refusedMessage(ctx context.Context, r *http.Request, uai sillage.UAI, peer Peer, opened bool, what string, cause error) {
+	if opened || n.Refusals == nil {
+		n.refused(ctx, uai, from(peer, r), what, cause)
+		return
+	}
+	addr := clientAddr(r)
+	ok, until, reached, err := n.Refusals.Take(addr)
+	if err != nil {
+		n.log().Error("federation refusal not counted", "addr", addr, "err", err)
+	}
+	if !ok && err == nil {
+		n.log().Debug("federation message refused, not audited (limit of the address)", "addr", addr, "what", what, "err", cause)
+		return
+	}
+	n.refused(ctx, uai, "inconnue ("+addr+")", what, cause)
+	if reached {
+		details := fmt.Sprintf("limite de messages refusés atteinte pour l'adresse %s : les suivants ne sont plus inscrits au journal jusqu'au %s",
+			addr, sillage.FormatDateTime(until))
+		if err := n.Store.Write(ctx, func(tx *store.Tx) error {
+			return audit.Record(ctx, tx, "", audit.System, audit.FederationRefused, "adresse "+addr, details)
+		}); err != nil {
+			n.log().Error("federation limit not audited", "addr", addr, "err", err)
+		}
+	}
 }
 
 // answer applies transfer.md's conditions to a request and builds the
@@ -342,6 +403,7 @@ func (n *Node) serveReceipt(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var rc Receipt
 	peer, err := n.open(ctx, r, PurposeReceipt, &rc)
+	opened := err == nil
 	if err == nil {
 		err = n.checkAudience(ctx, rc.Audience)
 	}
@@ -363,7 +425,7 @@ func (n *Node) serveReceipt(w http.ResponseWriter, r *http.Request) {
 			signing.Short(rc.Digest), signing.Short(served.Digest))
 	}
 	if err != nil {
-		n.refused(ctx, served.OriginUAI, from(peer, r), "accusé de réception", err)
+		n.refusedMessage(ctx, r, served.OriginUAI, peer, opened, "accusé de réception", err)
 		refuse(w, err)
 		return
 	}

@@ -94,15 +94,14 @@ type Server struct {
 	hooks    Hooks
 	sessions *auth.Sessions
 	limiter  *auth.Limiter
-	// verifyWindow bounds the public verifier's uploads per address;
-	// federationWindow the federation messages refused per address (each
-	// refusal is audited): both shared by every server process.
-	verifyWindow, federationWindow *auth.Window
-	pages                          map[string]*template.Template
-	routes                         []route
-	mux                            *http.ServeMux
-	handler                        http.Handler
-	metrics                        *metrics
+	// verifyWindow bounds the public verifier's uploads per address,
+	// shared by every server process.
+	verifyWindow *auth.Window
+	pages        map[string]*template.Template
+	routes       []route
+	mux          *http.ServeMux
+	handler      http.Handler
+	metrics      *metrics
 	// noticeVersion is the privacy notice version to acknowledge.
 	noticeVersion int
 	// box seals the files kept with secrets (loaded on first use).
@@ -138,8 +137,6 @@ func NewServer(d Deps) (*Server, error) {
 		limiter:  sharedLimiter(d),
 		verifyWindow: &auth.Window{Clock: d.Clock, Store: d.Store, Name: "verifier",
 			Max: verifyPerWindow, Period: 15 * time.Minute},
-		federationWindow: &auth.Window{Clock: d.Clock, Store: d.Store, Name: "federation",
-			Max: federationRefusalsPerWindow, Period: 15 * time.Minute},
 		mux:        http.NewServeMux(),
 		metrics:    newMetrics(),
 		dashboard:  newStatusCache(),
@@ -190,14 +187,10 @@ func NewServer(d Deps) (*Server, error) {
 	return s, nil
 }
 
-// The public endpoints' allowances per address and quarter of an hour: a
-// person checks a few documents; a peer instance whose messages are refused
-// that often is misconfigured or not a peer, and its refusals stop filling
-// the audit log.
-const (
-	verifyPerWindow             = 20
-	federationRefusalsPerWindow = 30
-)
+// verifyPerWindow is the public verifier's allowance per address and
+// quarter of an hour: a secretary checking a class's passports, not a
+// flood of uploads.
+const verifyPerWindow = 60
 
 // sharedLimiter is the sign-in limiter over the database: every server
 // process counts the same failures.
