@@ -12,12 +12,14 @@ import (
 	"mime"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/audit"
 	"github.com/sillage/sillage/internal/records"
+	"github.com/sillage/sillage/internal/scratch"
 	"github.com/sillage/sillage/internal/signedzip"
 	"github.com/sillage/sillage/internal/signing"
 	"github.com/sillage/sillage/internal/store"
@@ -554,6 +556,7 @@ type answerBody struct {
 	data    []byte   // a message (bounded by maxAnswer)
 	pkg     *os.File // a package (application/zip), nil otherwise
 	pkgSize int64
+	dir     *scratch.Dir // the package's folder, swept if this process dies
 }
 
 // maxAnswer bounds a peer's JSON message (an answer, a refusal, a
@@ -564,9 +567,16 @@ const maxAnswer = 1 << 20
 func (b *answerBody) close() {
 	if b.pkg != nil {
 		b.pkg.Close()
-		os.Remove(b.pkg.Name())
+	}
+	if b.dir != nil {
+		b.dir.Close()
 	}
 }
+
+// spoolPrefix names the folders packages are spooled into, under the
+// system's temporary folder: those of a process that died are removed by
+// the next one (internal/scratch), since a package holds a student's record.
+const spoolPrefix = "sillage-federation-"
 
 // post sends a signed envelope and reads the answer: a package is spooled
 // to a temporary file (bounded by the archive's limits), anything else is
@@ -592,9 +602,16 @@ func (n *Node) post(ctx context.Context, url string, env signing.Envelope) (*htt
 		if limit <= 0 {
 			limit = int64(signedzip.DefaultLimits.MaxExpanded)
 		}
-		f, err := os.CreateTemp("", "sillage-federation-*.zip")
+		scratch.Sweep(os.TempDir(), spoolPrefix)
+		dir, err := scratch.New(os.TempDir(), spoolPrefix)
 		if err != nil {
-			return nil, nil, fmt.Errorf("spool a package: %w", err)
+			return nil, nil, err
+		}
+		body.dir = dir
+		f, err := os.Create(filepath.Join(dir.Path, "dossier.zip"))
+		if err != nil {
+			body.close()
+			return nil, nil, fmt.Errorf("dossier reçu non écrit sur le disque : %w", err)
 		}
 		body.pkg = f
 		body.pkgSize, err = io.Copy(f, io.LimitReader(resp.Body, limit+1))
