@@ -88,6 +88,11 @@ func (im *Importer) Responsables(ctx context.Context, r io.Reader, opts Options)
 			inByID := map[string]*personIn{}
 			var wanted []wantLink
 			notLegal := map[string]bool{}
+			type pairKey struct {
+				person  string
+				student int64
+			}
+			linked := map[pairKey]bool{} // a link the file repeats counts once (it would take the second rank)
 			for _, l := range links {
 				loc := siecleLoc(l.Line, "RESPONSABLE_ELEVE")
 				if !l.LegalGuardian {
@@ -116,6 +121,10 @@ func (im *Importer) Responsables(ctx context.Context, r io.Reader, opts Options)
 					inByID[l.PersonID] = in
 					ins = append(ins, in)
 				}
+				if linked[pairKey{l.PersonID, sid}] {
+					continue
+				}
+				linked[pairKey{l.PersonID, sid}] = true
 				wanted = append(wanted, wantLink{parent: in, studentID: sid, relation: l.Relationship, rank: l.LegalRank, ranked: true})
 			}
 			rankLinks(wanted)

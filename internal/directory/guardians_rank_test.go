@@ -73,6 +73,7 @@ func TestResponsablesLegalRanks(t *testing.T) {
 				"610308|902|" + rl2 + pere, // second in RESP_LEGAL, first in the file
 				"610308|901|" + rl1 + mere,
 				"610399|903|" + niv1 + mere, // no rank given: the order of the file
+				"610399|903|" + niv1 + mere, // the same link repeated counts once
 				"610399|904|" + niv1 + pere,
 				"610305|905|" + niv1 + ase, // a legal person
 				"610305|906|" + niv3,       // a contact: not imported
