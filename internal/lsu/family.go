@@ -200,6 +200,17 @@ func (c *collector) classSchoolLife() {
 		}
 		return
 	}
+	c.plan.ClassSchoolLife = c.classTexts(c.in.ClassSchoolLife, "commentaire de vie scolaire de la classe",
+		"second commentaire de vie scolaire de la classe pour la même période : non transmis")
+}
+
+// classTexts keeps, of texts of a division for a period (the class's
+// school-life comment, the common appreciation of the digital skills),
+// those of the divisions and periods the plan's periodic reports cover,
+// checked for length (what names them in the report's lines), under the
+// plan's period IDs, sorted by period and division; a second text for the
+// same division and period is left out with the line second.
+func (c *collector) classTexts(texts []ClassSchoolLife, what, second string) []ClassSchoolLife {
 	division := map[string]string{}
 	for _, s := range c.plan.Students {
 		division[s.ID] = s.Division
@@ -208,8 +219,9 @@ func (c *collector) classSchoolLife() {
 	for _, r := range c.plan.Periodic {
 		covered[[2]string{r.PeriodID, division[r.StudentID]}] = true
 	}
+	var out []ClassSchoolLife
 	seen := map[[2]string]bool{}
-	for _, v := range c.in.ClassSchoolLife {
+	for _, v := range texts {
 		p := c.periodOf[v.PeriodID]
 		if p == nil {
 			continue
@@ -220,9 +232,9 @@ func (c *collector) classSchoolLife() {
 		}
 		b := &lineBuf{}
 		w := where{division: v.Division, period: p.label}
-		comment := text(b, w, "commentaire de vie scolaire de la classe", v.Comment, c.sp.limits.Comment, false, true)
+		comment := text(b, w, what, v.Comment, c.sp.limits.Comment, false, true)
 		if comment != "" && seen[key] {
-			b.add(w.line(Ignored, "second commentaire de vie scolaire de la classe pour la même période : non transmis"))
+			b.add(w.line(Ignored, second))
 			comment = ""
 		}
 		c.flush(b)
@@ -230,11 +242,12 @@ func (c *collector) classSchoolLife() {
 			continue
 		}
 		seen[key] = true
-		c.plan.ClassSchoolLife = append(c.plan.ClassSchoolLife, ClassSchoolLife{PeriodID: p.canon, Division: v.Division, Comment: comment})
+		out = append(out, ClassSchoolLife{PeriodID: p.canon, Division: v.Division, Comment: comment})
 	}
-	slices.SortFunc(c.plan.ClassSchoolLife, func(a, b ClassSchoolLife) int {
+	slices.SortFunc(out, func(a, b ClassSchoolLife) int {
 		return cmp.Or(periodLess(c.periodOf[a.PeriodID].period, c.periodOf[b.PeriodID].period), strings.Compare(a.Division, b.Division))
 	})
+	return out
 }
 
 // writeClassSchoolLife writes vies-scolaires-communs: the comments of the

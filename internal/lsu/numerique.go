@@ -1,7 +1,6 @@
 package lsu
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -146,41 +145,14 @@ func (c *collector) digitalCommons() {
 			"appréciation commune des compétences numériques non transmise : le schéma LSU du 1er degré ne la prévoit pas"))
 		return
 	}
-	division := map[string]string{}
-	for _, s := range c.plan.Students {
-		division[s.ID] = s.Division
+	in := make([]ClassSchoolLife, len(c.in.DigitalCommons))
+	for i, v := range c.in.DigitalCommons {
+		in[i] = ClassSchoolLife(v)
 	}
-	covered := map[[2]string]bool{}
-	for _, r := range c.plan.Periodic {
-		covered[[2]string{r.PeriodID, division[r.StudentID]}] = true
+	for _, v := range c.classTexts(in, "appréciation commune des compétences numériques",
+		"seconde appréciation commune des compétences numériques pour la même période : non transmise") {
+		c.plan.DigitalCommons = append(c.plan.DigitalCommons, DigitalCommon(v))
 	}
-	seen := map[[2]string]bool{}
-	for _, v := range c.in.DigitalCommons {
-		p := c.periodOf[v.PeriodID]
-		if p == nil {
-			continue
-		}
-		key := [2]string{p.canon, v.Division}
-		if !covered[key] {
-			continue // no report of that division and period in this export
-		}
-		b := &lineBuf{}
-		w := where{division: v.Division, period: p.label}
-		comment := text(b, w, "appréciation commune des compétences numériques", v.Comment, c.sp.limits.Comment, false, true)
-		if comment != "" && seen[key] {
-			b.add(w.line(Ignored, "seconde appréciation commune des compétences numériques pour la même période : non transmise"))
-			comment = ""
-		}
-		c.flush(b)
-		if comment == "" {
-			continue
-		}
-		seen[key] = true
-		c.plan.DigitalCommons = append(c.plan.DigitalCommons, DigitalCommon{PeriodID: p.canon, Division: v.Division, Comment: comment})
-	}
-	slices.SortFunc(c.plan.DigitalCommons, func(a, b DigitalCommon) int {
-		return cmp.Or(periodLess(c.periodOf[a.PeriodID].period, c.periodOf[b.PeriodID].period), strings.Compare(a.Division, b.Division))
-	})
 }
 
 // assignDigitalIDs gives an xs:ID to each common appreciation of a period
