@@ -111,27 +111,7 @@ func TestServedAwayStaysForTheInstance(t *testing.T) {
 	}
 	// Léa also turns up in a second establishment of A's instance.
 	ctx := context.Background()
-	other := uaiN(9)
-	var here sillage.Student
-	a.write(func(tx *store.Tx) error {
-		e := sillage.Establishment{UAI: other, Name: "Lycée A bis", Kind: sillage.KindLP,
-			Transfer: sillage.TransferSettings{Enabled: true, Reference: "CNIL-" + string(other)}}
-		if err := tx.Establishments().CreateEstablishment(ctx, e); err != nil {
-			return err
-		}
-		div := sillage.Division{SchoolYear: sillage.SchoolYearOf(a.clock.T), Code: "TMELEC", Label: "Tle MELEC"}
-		if err := tx.People().CreateDivision(ctx, other, &div); err != nil {
-			return err
-		}
-		acc := sillage.Account{Login: "lea.abis"}
-		if err := tx.Accounts().CreateAccount(ctx, &acc); err != nil {
-			return err
-		}
-		here = sillage.Student{Person: sillage.Person{FirstName: "Léa", LastName: "DURAND", Source: sillage.SourceSIECLE, SIECLEID: "9001"},
-			Unqid: lea.Unqid, MEF: lea.MEF, Diploma: lea.Diploma, DivisionID: div.ID, TransferStatus: sillage.TransferNew, PreviousUAI: a.uai}
-		here.AccountID = acc.ID
-		return tx.People().CreateStudent(ctx, other, &here)
-	})
+	other := a.arrivesElsewhere(lea)
 	rep, err := transfer.Run(ctx, a.st, transfer.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -181,26 +161,7 @@ func TestServedDuringTheRun(t *testing.T) {
 	a.deactivate(lea)
 	advance(time.Hour, a, b)
 	ctx := context.Background()
-	other := uaiN(9)
-	a.write(func(tx *store.Tx) error {
-		e := sillage.Establishment{UAI: other, Name: "Lycée A bis", Kind: sillage.KindLP,
-			Transfer: sillage.TransferSettings{Enabled: true, Reference: "CNIL-" + string(other)}}
-		if err := tx.Establishments().CreateEstablishment(ctx, e); err != nil {
-			return err
-		}
-		div := sillage.Division{SchoolYear: sillage.SchoolYearOf(a.clock.T), Code: "TMELEC", Label: "Tle MELEC"}
-		if err := tx.People().CreateDivision(ctx, other, &div); err != nil {
-			return err
-		}
-		acc := sillage.Account{Login: "lea.abis"}
-		if err := tx.Accounts().CreateAccount(ctx, &acc); err != nil {
-			return err
-		}
-		here := sillage.Student{Person: sillage.Person{FirstName: "Léa", LastName: "DURAND", Source: sillage.SourceSIECLE, SIECLEID: "9001"},
-			Unqid: lea.Unqid, MEF: lea.MEF, Diploma: lea.Diploma, DivisionID: div.ID, TransferStatus: sillage.TransferNew, PreviousUAI: a.uai}
-		here.AccountID = acc.ID
-		return tx.People().CreateStudent(ctx, other, &here)
-	})
+	a.arrivesElsewhere(lea)
 	served := false
 	rep, err := transfer.Run(ctx, a.st, transfer.Options{Failpoint: func(step string) error {
 		if step == transfer.StepBegin && !served {
@@ -229,4 +190,33 @@ func TestServedDuringTheRun(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// arrivesElsewhere makes s, gone from the instance's first establishment,
+// a new student of a second establishment of the same instance (transfers
+// on), and returns that establishment's UAI.
+func (in *peerInst) arrivesElsewhere(s sillage.Student) sillage.UAI {
+	in.t.Helper()
+	ctx := context.Background()
+	other := uaiN(9)
+	in.write(func(tx *store.Tx) error {
+		e := sillage.Establishment{UAI: other, Name: "Lycée " + in.name + " bis", Kind: sillage.KindLP,
+			Transfer: sillage.TransferSettings{Enabled: true, Reference: "CNIL-" + string(other)}}
+		if err := tx.Establishments().CreateEstablishment(ctx, e); err != nil {
+			return err
+		}
+		div := sillage.Division{SchoolYear: sillage.SchoolYearOf(in.clock.T), Code: "TMELEC", Label: "Tle MELEC"}
+		if err := tx.People().CreateDivision(ctx, other, &div); err != nil {
+			return err
+		}
+		acc := sillage.Account{Login: strings.ToLower(s.FirstName) + ".bis"}
+		if err := tx.Accounts().CreateAccount(ctx, &acc); err != nil {
+			return err
+		}
+		here := sillage.Student{Person: sillage.Person{FirstName: s.FirstName, LastName: s.LastName, Source: sillage.SourceSIECLE, SIECLEID: "9001"},
+			Unqid: s.Unqid, MEF: s.MEF, Diploma: s.Diploma, DivisionID: div.ID, TransferStatus: sillage.TransferNew, PreviousUAI: in.uai}
+		here.AccountID = acc.ID
+		return tx.People().CreateStudent(ctx, other, &here)
+	})
+	return other
 }
