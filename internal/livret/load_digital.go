@@ -13,27 +13,14 @@ func (l *loader) loadDigital(in *lsu.Input, reports []sillage.PeriodicReport, pe
 	if l.degree != lsu.SecondDegree {
 		return nil
 	}
-	index := make(map[string]int, len(in.Periodic))
-	for i, r := range in.Periodic {
-		index[r.StudentID+"/"+r.PeriodID] = i
-	}
-	var reportIDs []int64
-	for _, r := range reports {
-		if _, ok := index[idStr("S", r.StudentID)+"/"+idStr("P", r.PeriodID)]; ok {
-			reportIDs = append(reportIDs, r.ID)
-		}
-	}
+	reportIDs, at := periodicIndex(in, reports)
 	if len(reportIDs) > 0 {
 		skills, err := l.tx.Livret().ListDigitalSkills(l.ctx, l.uai, reportIDs)
 		if err != nil {
 			return err
 		}
-		for _, r := range reports {
-			s, ok := skills[r.ID]
-			if !ok {
-				continue
-			}
-			if i, ok := index[idStr("S", r.StudentID)+"/"+idStr("P", r.PeriodID)]; ok {
+		for id, s := range skills {
+			if i, ok := at[id]; ok {
 				in.Periodic[i].Digital = &lsu.DigitalSkills{Appreciation: s.Appreciation, Levels: s.Levels}
 			}
 		}

@@ -11,27 +11,14 @@ import (
 // guardians with their addresses. Three set-based reads, whatever the
 // number of students.
 func (l *loader) loadFamily(in *lsu.Input, reports []sillage.PeriodicReport, periods []sillage.Period, selected []sillage.Student, divisions map[int64]sillage.Division) error {
-	index := make(map[string]int, len(in.Periodic))
-	for i, r := range in.Periodic {
-		index[r.StudentID+"/"+r.PeriodID] = i
-	}
-	var reportIDs []int64
-	for _, r := range reports {
-		if _, ok := index[idStr("S", r.StudentID)+"/"+idStr("P", r.PeriodID)]; ok {
-			reportIDs = append(reportIDs, r.ID)
-		}
-	}
+	reportIDs, at := periodicIndex(in, reports)
 	if len(reportIDs) > 0 {
 		extras, err := l.tx.Livret().ListPeriodicExtras(l.ctx, l.uai, reportIDs)
 		if err != nil {
 			return err
 		}
-		for _, r := range reports {
-			e, ok := extras[r.ID]
-			if !ok {
-				continue
-			}
-			if i, ok := index[idStr("S", r.StudentID)+"/"+idStr("P", r.PeriodID)]; ok {
+		for id, e := range extras {
+			if i, ok := at[id]; ok {
 				in.Periodic[i].HomeworkDone, in.Periodic[i].Socle = e.HomeworkDone, e.Socle
 			}
 		}
@@ -83,4 +70,22 @@ func (l *loader) loadFamily(in *lsu.Input, reports []sillage.PeriodicReport, per
 		in.Students[i].Guardians = byStudent[in.Students[i].ID]
 	}
 	return nil
+}
+
+// periodicIndex returns the IDs of the stored periodic reports the export
+// carries, and the place of each in in.Periodic, by report ID.
+func periodicIndex(in *lsu.Input, reports []sillage.PeriodicReport) ([]int64, map[int64]int) {
+	index := make(map[string]int, len(in.Periodic))
+	for i, r := range in.Periodic {
+		index[r.StudentID+"/"+r.PeriodID] = i
+	}
+	var ids []int64
+	at := make(map[int64]int, len(in.Periodic))
+	for _, r := range reports {
+		if i, ok := index[idStr("S", r.StudentID)+"/"+idStr("P", r.PeriodID)]; ok {
+			ids = append(ids, r.ID)
+			at[r.ID] = i
+		}
+	}
+	return ids, at
 }
