@@ -121,6 +121,14 @@ func (tx Livret) UpdateProject(ctx context.Context, uai sillage.UAI, p sillage.L
 	if err := checkProject(p); err != nil {
 		return err
 	}
+	// Closed reports show the project as it was when they closed (and LSU
+	// receives it so): it cannot change under them.
+	if strings.TrimSpace(p.Title) != cur.Title || strings.TrimSpace(p.Theme) != cur.Theme || strings.TrimSpace(p.Description) != cur.Description ||
+		strings.Join(p.Subjects, ",") != strings.Join(cur.Subjects, ",") {
+		if err := tx.closedBlocks(ctx, uai, `SELECT id FROM lsu_project_groups WHERE uai = $1 AND project_id = $2`, p.ID); err != nil {
+			return err
+		}
+	}
 	_, err = tx.exec(ctx, `UPDATE lsu_projects SET title = $3, theme = $4, description = $5, subjects = $6, updated_at = $7, updated_by = $8
 		WHERE uai = $1 AND id = $2`, uai, p.ID, strings.TrimSpace(p.Title), strings.TrimSpace(p.Theme), strings.TrimSpace(p.Description),
 		strings.Join(p.Subjects, ","), tx.now, p.UpdatedBy)
@@ -142,8 +150,8 @@ func (tx Livret) ListProjects(ctx context.Context, uai sillage.UAI, year sillage
 		[]any{uai, int64(year)}, func(r *sql.Rows) (sillage.LSUProject, error) { return scanProject(r) })
 }
 
-// closedBlocks refuses to remove what a closed report holds: the lines
-// of the groups the subquery where selects.
+// closedBlocks refuses to remove or change what a closed report holds:
+// the lines of the groups the subquery where selects.
 func (tx *Tx) closedBlocks(ctx context.Context, uai sillage.UAI, where string, arg int64) error {
 	n, err := tx.count(ctx, `SELECT COUNT(*) FROM lsu_report_blocks b JOIN lsu_periodic_reports r ON r.uai = b.uai AND r.id = b.report_id
 		WHERE b.uai = $1 AND r.state = 'closed' AND b.group_id IN (`+where+`)`, uai, arg)
@@ -281,6 +289,11 @@ func (tx Livret) UpdateProjectGroup(ctx context.Context, uai sillage.UAI, g sill
 	}
 	if err := tx.checkGroup(ctx, uai, g, p); err != nil {
 		return err
+	}
+	if strings.TrimSpace(g.Title) != cur.Title || strings.TrimSpace(g.Comment) != cur.Comment || joinPairs(g.Teachers) != joinPairs(cur.Teachers) {
+		if err := tx.closedBlocks(ctx, uai, `$2`, g.ID); err != nil {
+			return err
+		}
 	}
 	_, err = tx.exec(ctx, `UPDATE lsu_project_groups SET title = $3, comment = $4, teachers = $5, updated_at = $6, updated_by = $7
 		WHERE uai = $1 AND id = $2`, uai, g.ID, strings.TrimSpace(g.Title), strings.TrimSpace(g.Comment), joinPairs(g.Teachers), tx.now, g.UpdatedBy)

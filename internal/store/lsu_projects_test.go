@@ -132,6 +132,21 @@ func TestLSUProjects(t *testing.T) {
 			if err := lv(tx).DeleteProject(ctx, uai, ap.ID); sillage.KindOf(err) != sillage.KindConflict {
 				t.Errorf("project held by a closed report deleted: %v", err)
 			}
+			// Nor can what it shows of them change; saving them unchanged
+			// is no change.
+			renamed := ap
+			renamed.Title = "Autre titre"
+			if err := lv(tx).UpdateProject(ctx, uai, renamed); sillage.KindOf(err) != sillage.KindConflict {
+				t.Errorf("project held by a closed report renamed: %v", err)
+			}
+			if err := lv(tx).UpdateProject(ctx, uai, ap); err != nil {
+				t.Errorf("project held by a closed report saved unchanged: %v", err)
+			}
+			commented := g
+			commented.Comment = "Nouveau commentaire"
+			if err := lv(tx).UpdateProjectGroup(ctx, uai, commented); sillage.KindOf(err) != sillage.KindConflict {
+				t.Errorf("group held by a closed report changed: %v", err)
+			}
 			if err := lv(tx).SetPeriodicReportState(ctx, uai, a.lsuReport.ID, sillage.ReportDraft, a.teacher.ID); err != nil {
 				return err
 			}
