@@ -134,11 +134,20 @@ func TestKilledBackup(t *testing.T) {
 				time.Sleep(time.Duration(rand.Int64N(int64(span))))
 				cmd.Process.Signal(syscall.SIGKILL)
 				err := cmd.Wait()
+				signaled := false
 				if ee, ok := err.(*exec.ExitError); ok && ee.Sys().(syscall.WaitStatus).Signaled() {
-					killed++
-					if _, err := os.Stat(dest); !os.IsNotExist(err) {
-						t.Fatalf("trial %d: a killed backup left %s", i, dest)
+					signaled = true
+					// Killed after its last rename, before it exited: the
+					// backup is finished, and must be whole.
+					if _, err := os.Stat(dest); err == nil {
+						if _, err := backup.Verify(dest); err != nil {
+							t.Fatalf("trial %d: a killed backup left %s, not a finished one: %v", i, dest, err)
+						}
+						signaled = false
 					}
+				}
+				if signaled {
+					killed++
 				} else {
 					finished++
 					if _, err := backup.Verify(dest); err != nil {
