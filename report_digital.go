@@ -1,9 +1,6 @@
 package sillage
 
 import (
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -32,35 +29,11 @@ func (d DigitalSkills) IsZero() bool { return len(d.Levels) == 0 && d.Appreciati
 // EncodeDigitalLevels writes the levels as stored: "CN_INF_MEN:2,CN_PRO_DON:1",
 // in the order of DigitalSkillCodes; unknown skills and levels out of 1–3
 // are dropped.
-func EncodeDigitalLevels(m map[string]int) string {
-	var parts []string
-	for _, c := range DigitalSkillCodes {
-		if v, ok := m[c]; ok && v >= 1 && v <= 3 {
-			parts = append(parts, c+":"+strconv.Itoa(v))
-		}
-	}
-	return strings.Join(parts, ",")
-}
+func EncodeDigitalLevels(m map[string]int) string { return encodeLevels(m, DigitalSkillCodes, 1, 3) }
 
 // DecodeDigitalLevels reads what EncodeDigitalLevels wrote; nil when
 // nothing is positioned.
-func DecodeDigitalLevels(s string) map[string]int {
-	if s == "" {
-		return nil
-	}
-	m := map[string]int{}
-	for _, p := range strings.Split(s, ",") {
-		c, v, ok := strings.Cut(p, ":")
-		n, err := strconv.Atoi(v)
-		if ok && err == nil && slices.Contains(DigitalSkillCodes, c) && n >= 1 && n <= 3 {
-			m[c] = n
-		}
-	}
-	if len(m) == 0 {
-		return nil
-	}
-	return m
-}
+func DecodeDigitalLevels(s string) map[string]int { return decodeLevels(s, DigitalSkillCodes, 1, 3) }
 
 // ClassDigitalSkills is the appreciation of the digital skills common to a
 // division for a period (LSU competences-numeriques-commun).

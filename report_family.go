@@ -35,27 +35,35 @@ type PeriodicExtras struct {
 // EncodeSocle writes a term's socle as stored: "CPD_FRA:3,SYS_NAT:0", in
 // the order of SocleDomains; unknown domains and values out of 0–4 are
 // dropped.
-func EncodeSocle(m map[string]int) string {
+func EncodeSocle(m map[string]int) string { return encodeLevels(m, SocleDomains, 0, 4) }
+
+// DecodeSocle reads what EncodeSocle wrote; nil when nothing is positioned.
+func DecodeSocle(s string) map[string]int { return decodeLevels(s, SocleDomains, 0, 4) }
+
+// encodeLevels writes levels by code as stored: "CODE:n,CODE:n", in the
+// order of codes; unknown codes and levels out of lo–hi are dropped.
+func encodeLevels(m map[string]int, codes []string, lo, hi int) string {
 	var parts []string
-	for _, d := range SocleDomains {
-		if v, ok := m[d]; ok && v >= 0 && v <= 4 {
-			parts = append(parts, d+":"+strconv.Itoa(v))
+	for _, c := range codes {
+		if v, ok := m[c]; ok && v >= lo && v <= hi {
+			parts = append(parts, c+":"+strconv.Itoa(v))
 		}
 	}
 	return strings.Join(parts, ",")
 }
 
-// DecodeSocle reads what EncodeSocle wrote; nil when nothing is positioned.
-func DecodeSocle(s string) map[string]int {
+// decodeLevels reads what encodeLevels wrote, dropping what it would have
+// dropped; nil when nothing is left.
+func decodeLevels(s string, codes []string, lo, hi int) map[string]int {
 	if s == "" {
 		return nil
 	}
 	m := map[string]int{}
 	for _, p := range strings.Split(s, ",") {
-		d, v, ok := strings.Cut(p, ":")
+		c, v, ok := strings.Cut(p, ":")
 		n, err := strconv.Atoi(v)
-		if ok && err == nil && slices.Contains(SocleDomains, d) && n >= 0 && n <= 4 {
-			m[d] = n
+		if ok && err == nil && slices.Contains(codes, c) && n >= lo && n <= hi {
+			m[c] = n
 		}
 	}
 	if len(m) == 0 {

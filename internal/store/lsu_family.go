@@ -12,32 +12,45 @@ import (
 // period (v.PeriodID, v.DivisionID, v.Comment, by v.UpdatedBy); an empty
 // comment removes it.
 func (tx Livret) SetClassSchoolLife(ctx context.Context, uai sillage.UAI, v sillage.ClassSchoolLife) error {
-	periodID, divisionID, comment, by := v.PeriodID, v.DivisionID, v.Comment, v.UpdatedBy
-	if strings.TrimSpace(comment) == "" {
-		_, err := tx.exec(ctx, `DELETE FROM lsu_class_school_life WHERE uai = $1 AND period_id = $2 AND division_id = $3`, uai, periodID, divisionID)
+	return tx.setClassText(ctx, "lsu_class_school_life", uai, v)
+}
+
+// ListClassSchoolLife returns the class school-life comments of periods.
+func (tx Livret) ListClassSchoolLife(ctx context.Context, uai sillage.UAI, periodIDs []int64) ([]sillage.ClassSchoolLife, error) {
+	return tx.listClassTexts(ctx, "lsu_class_school_life", uai, periodIDs)
+}
+
+// setClassText writes a text of a division for a period in table (one of
+// this package's tables of class texts, never user input: the school-life
+// comment, the common appreciation of the digital skills); an empty text
+// removes it.
+func (tx Livret) setClassText(ctx context.Context, table string, uai sillage.UAI, v sillage.ClassSchoolLife) error {
+	comment := strings.TrimSpace(v.Comment)
+	if comment == "" {
+		_, err := tx.exec(ctx, `DELETE FROM `+table+` WHERE uai = $1 AND period_id = $2 AND division_id = $3`, uai, v.PeriodID, v.DivisionID)
 		return err
 	}
 	// Checked first: on PostgreSQL a failed insert would abort the caller's
 	// transaction.
 	n, err := tx.count(ctx, `SELECT (SELECT COUNT(*) FROM periods WHERE uai = $1 AND id = $2)
-		* (SELECT COUNT(*) FROM divisions WHERE uai = $1 AND id = $3)`, uai, periodID, divisionID)
+		* (SELECT COUNT(*) FROM divisions WHERE uai = $1 AND id = $3)`, uai, v.PeriodID, v.DivisionID)
 	if err != nil {
 		return err
 	}
 	if n == 0 {
 		return sillage.Errorf(sillage.KindNotFound, "période ou division introuvable")
 	}
-	_, err = tx.exec(ctx, `INSERT INTO lsu_class_school_life (uai, period_id, division_id, comment, updated_at, updated_by)
+	_, err = tx.exec(ctx, `INSERT INTO `+table+` (uai, period_id, division_id, comment, updated_at, updated_by)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (uai, period_id, division_id) DO UPDATE SET comment = excluded.comment, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
-		uai, periodID, divisionID, comment, tx.now, by)
+		uai, v.PeriodID, v.DivisionID, comment, tx.now, v.UpdatedBy)
 	return err
 }
 
-// ListClassSchoolLife returns the class-level school-life comments of the
-// given periods (all periods when nil), by period and division.
-func (tx Livret) ListClassSchoolLife(ctx context.Context, uai sillage.UAI, periodIDs []int64) ([]sillage.ClassSchoolLife, error) {
-	q, args := `SELECT uai, period_id, division_id, comment, updated_at, updated_by FROM lsu_class_school_life WHERE uai = $1`, []any{uai}
+// listClassTexts returns the texts of table for periods, by period and
+// division.
+func (tx Livret) listClassTexts(ctx context.Context, table string, uai sillage.UAI, periodIDs []int64) ([]sillage.ClassSchoolLife, error) {
+	q, args := `SELECT uai, period_id, division_id, comment, updated_at, updated_by FROM `+table+` WHERE uai = $1`, []any{uai}
 	q, args = inIDs(q, args, "period_id", periodIDs)
 	return collect(ctx, tx.txn, q+` ORDER BY period_id, division_id`, args, func(r *sql.Rows) (sillage.ClassSchoolLife, error) {
 		var v sillage.ClassSchoolLife
