@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -144,11 +145,7 @@ func (a *app) federationCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			st, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			p, err := federation.FindPeer(ctx, st, args[0])
+			st, p, err := a.peerArg(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -165,11 +162,7 @@ func (a *app) federationCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			st, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			p, err := federation.FindPeer(ctx, st, args[0])
+			st, p, err := a.peerArg(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -185,6 +178,17 @@ func (a *app) federationCmd() *cobra.Command {
 	peer.AddCommand(add, list, remove, fetch)
 	cmd.AddCommand(describe, peer)
 	return cmd
+}
+
+// peerArg opens the store and finds the peer an argument names (its
+// number or its address).
+func (a *app) peerArg(ctx context.Context, arg string) (*store.Store, sillage.FederationPeer, error) {
+	st, err := a.open(ctx)
+	if err != nil {
+		return nil, sillage.FederationPeer{}, err
+	}
+	p, err := federation.FindPeer(ctx, st, arg)
+	return st, p, err
 }
 
 func printDescription(a *app, d federation.Description) {
