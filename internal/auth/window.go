@@ -41,20 +41,6 @@ const windowForget = 24 * time.Hour
 
 func (w *Window) key(addr string) string { return "w:" + w.Name + ":" + AddrKey(addr) }
 
-// Over reports whether addr has used up its events, and until when.
-func (w *Window) Over(addr string) (bool, time.Time, error) {
-	var over bool
-	var until time.Time
-	err := w.update(addr, func(now time.Time, events []time.Time) []time.Time {
-		events = w.recent(events, now)
-		if len(events) >= w.Max {
-			over, until = true, events[len(events)-w.Max].Add(w.Period)
-		}
-		return events
-	})
-	return over, until, err
-}
-
 // Take counts one event of addr. When the address had used up its events
 // already, the event is not counted and ok is false, with the moment it
 // may try again. reached is true when this event used up the last one:

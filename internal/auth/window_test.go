@@ -63,15 +63,15 @@ func TestWindowCountsPerAddress(t *testing.T) {
 		if want := first.Add(15 * time.Minute); !until.Equal(want) {
 			t.Fatalf("until %v, want %v (the oldest event leaves the window)", until, want)
 		}
-		if over, _, err := b.Over("203.0.113.7"); err != nil || !over {
-			t.Fatalf("the other server does not see the address over its limit: over=%v err=%v", over, err)
+		if ok, _, _, err := b.Take("203.0.113.7"); err != nil || ok {
+			t.Fatalf("the other server does not see the address over its limit: ok=%v err=%v", ok, err)
 		}
-		if over, _, err := b.Over("203.0.113.8"); err != nil || over {
-			t.Fatalf("another address is over: %v %v", over, err)
+		if ok, _, _, err := b.Take("203.0.113.8"); err != nil || !ok {
+			t.Fatalf("another address is over: %v %v", ok, err)
 		}
 		other := &Window{Clock: clock, Store: a.Store, Name: "federation", Max: 3, Period: 15 * time.Minute}
-		if over, _, err := other.Over("203.0.113.7"); err != nil || over {
-			t.Fatalf("another window's count leaks: %v %v", over, err)
+		if ok, _, _, err := other.Take("203.0.113.7"); err != nil || !ok {
+			t.Fatalf("another window's count leaks: %v %v", ok, err)
 		}
 		// An IPv6 host holds its /64: two addresses of one /64 count together.
 		for range 3 {
