@@ -60,7 +60,7 @@ func (tx CrossTenant) TransferMovePlans(ctx context.Context, pairs []TransferPai
 	}
 	return tx.explain(ctx, map[string]stmt{
 		"stage results":   {stageResultsSQL(false), nil},
-		"stage":           {stageKeysSQL(false) + ` ORDER BY 1, 2`, nil},
+		"stage":           {stageCopiesSQL(false, 1), []any{int64(0), int64(1), int64(1)}},
 		"summary":         {summarizeSQL, nil},
 		"manifest":        {manifestPartsSQL(false), nil},
 		"evaluations":     {moveEvaluationsSQL, []any{tx.now}},

@@ -157,15 +157,16 @@ func TestTransferReadsUseIndexesWithoutAnalyze(t *testing.T) {
 }
 
 // movePlanScan tells the scans the move's statements may do: the batch's
-// temporary tables (aliases p and m), and the subqueries of a batch's own
-// rows.
+// temporary tables (aliases p and m), the subqueries of a batch's own
+// rows and the batch's few ranges of reserved ids (i).
 func movePlanScan(l string) bool {
-	for _, ok := range []string{"SCAN p", "SCAN m", "SCAN transfer_pairs", "SCAN transfer_copies", "SCAN transfer_results", "SCAN k", "SCAN l"} {
+	for _, ok := range []string{"SCAN p", "SCAN m", "SCAN transfer_pairs", "SCAN transfer_copies", "SCAN transfer_results", "SCAN k", "SCAN l",
+		"SCAN i"} {
 		if l == ok || strings.HasPrefix(l, ok+" ") {
 			return true
 		}
 	}
-	return strings.HasSuffix(l, " CONSTANT ROWS")
+	return strings.HasSuffix(l, " CONSTANT ROWS") || l == "SCAN CONSTANT ROW" || strings.HasPrefix(l, "SCAN (subquery-")
 }
 
 // allowedScan tells the scans the transfer's reads may do at any size: the

@@ -40,51 +40,88 @@ func stageResultsSQL(pg bool) string {
 		WHERE x.uai = p.ou AND x.student_id = p.os AND c.uai = x.uai AND c.id = x.competence_id`
 }
 
-// stageKeysSQL lists the evaluations a staged batch copies, by origin
-// student: the live evaluations of the staged results and of the students'
-// comments (found through their student index), not every evaluation of
-// the origin.
+// stageKeysSQL lists the evaluations a staged batch may copy, by origin
+// student: those of the staged results and of the students' comments
+// (found through their student index), not every evaluation of the
+// origin. Deleted evaluations are among them: stageCopiesSQL leaves them.
 func stageKeysSQL(pg bool) string {
 	comments := "comments x"
 	if !pg {
 		comments = "comments x INDEXED BY comments_student"
 	}
-	return `SELECT k.os, k.old_id FROM (SELECT DISTINCT ou, os, old_id FROM transfer_results) k CROSS JOIN evaluations e
-			WHERE e.uai = k.ou AND e.id = k.old_id AND e.deleted_at IS NULL
+	return `SELECT os, old_id FROM transfer_results
 		UNION
-		SELECT p.os, x.evaluation_id FROM transfer_pairs p CROSS JOIN ` + comments + ` CROSS JOIN evaluations e
-			WHERE x.uai = p.ou AND x.student_id = p.os AND e.uai = x.uai AND e.id = x.evaluation_id AND e.deleted_at IS NULL`
+		SELECT p.os, x.evaluation_id FROM transfer_pairs p CROSS JOIN ` + comments + `
+			WHERE x.uai = p.ou AND x.student_id = p.os`
 }
 
-// stageCopiesPostgresSQL fills the map of the copies from the keys, in
-// their order, with the ids reserved for them passed as one array ($1):
-// on PostgreSQL the keys never travel to the process and back.
-var stageCopiesPostgresSQL = `INSERT INTO transfer_copies (ou, old_id, os, du, ds, new_id)
-	SELECT p.ou, k.old_id, p.os, p.du, p.ds, i.id
-	FROM (SELECT os, old_id, row_number() OVER (ORDER BY os, old_id) AS n FROM (` + stageKeysPostgres + `) q) k
-	JOIN transfer_pairs p ON p.os = k.os
-	JOIN unnest(CAST($1 AS BIGINT[])) WITH ORDINALITY AS i (id, n) ON i.n = k.n`
+// stageCopiesSQL fills the map of the copies from the keys, numbered in
+// their order, the n-th taking the n-th of the ids reserved for them,
+// passed as ranges (VALUES of offset, first id, count: a few per batch,
+// searched for each key, which SQLite's CROSS JOIN keeps inside): the keys
+// never travel to the process and back. Each copy carries what
+// the move, the manifest and the check of the referentials need of its
+// evaluation (fields, referential and its diploma), read here once, by
+// the evaluations' key: the statements that follow never search the
+// evaluations again.
+func stageCopiesSQL(pg bool, ranges int) string {
+	var b strings.Builder
+	for i := range ranges {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "(CAST($%d AS BIGINT), CAST($%d AS BIGINT), CAST($%d AS BIGINT))", 3*i+1, 3*i+2, 3*i+3)
+	}
+	return `WITH i (off, first_id, cnt) AS (VALUES ` + b.String() + `)
+	INSERT INTO transfer_copies (ou, old_id, os, du, ds, new_id, title, date, level, diploma, school_year, origin_uai, rid, rdip)
+	SELECT k.ou, k.old_id, k.os, k.du, k.ds, i.first_id + k.n - i.off - 1, k.title, k.date, k.level, k.diploma, k.school_year,
+		k.origin_uai, k.rid, k.rdip
+	FROM (SELECT q.*, row_number() OVER (ORDER BY q.os, q.old_id) AS n FROM (
+			SELECT p.ou, k.old_id, p.os, p.du, p.ds, e.title, e.date, e.level, e.diploma, e.school_year,
+				CASE WHEN e.origin_uai <> '' THEN e.origin_uai ELSE p.ou END AS origin_uai, e.referential_id AS rid, rf.diploma AS rdip
+			FROM (` + stageKeysSQL(pg) + `) k CROSS JOIN transfer_pairs p CROSS JOIN evaluations e CROSS JOIN referentials rf
+			WHERE p.os = k.os AND e.uai = p.ou AND e.id = k.old_id AND e.deleted_at IS NULL
+				AND rf.uai = e.uai AND rf.id = e.referential_id) q) k
+		CROSS JOIN i
+	WHERE k.n > i.off AND k.n <= i.off + i.cnt`
+}
 
-var stageKeysPostgres = stageKeysSQL(true)
+// idRanges packs ids into runs of consecutive ids: offset in ids, first
+// id, count.
+func idRanges(ids []int64) []any {
+	var out []any
+	for i := 0; i < len(ids); {
+		j := i + 1
+		for j < len(ids) && ids[j] == ids[j-1]+1 {
+			j++
+		}
+		out = append(out, int64(i), ids[i], int64(j-i))
+		i = j
+	}
+	return out
+}
 
-// StageTransfer fills the temporary tables of a batch: the pairs, and the
-// map of the copies to make, each with a new id — one per live evaluation
-// of the origin in which the pair's origin student has a result or a
-// comment. It returns how many copies the batch makes.
+// StageTransfer fills the temporary tables of a batch: the pairs, their
+// results, and the map of the copies to make, each with a new id — one per
+// live evaluation of the origin in which the pair's origin student has a
+// result or a comment. It returns how many copies the batch makes.
 func (tx CrossTenant) StageTransfer(ctx context.Context, pairs []TransferPair) (int, error) {
 	pg := tx.Kind() == Postgres
 	// The staged results are read by hash joins on PostgreSQL, which need
 	// no index: maintaining one cost as much as writing the rows. SQLite
 	// joins by nested loops only, through this key.
-	suffix, resultsKey := "", ", PRIMARY KEY (os, old_id, competence_id)"
+	suffix, resultsKey, date := "", ", PRIMARY KEY (os, old_id, competence_id)", "TEXT"
 	if pg {
-		suffix, resultsKey = " ON COMMIT DELETE ROWS", ""
+		suffix, resultsKey, date = " ON COMMIT DELETE ROWS", "", "DATE"
 	}
 	for _, q := range []string{
 		`CREATE TEMP TABLE IF NOT EXISTS transfer_pairs (ou TEXT NOT NULL, os BIGINT NOT NULL PRIMARY KEY, du TEXT NOT NULL, ds BIGINT NOT NULL,
 			au BIGINT NOT NULL)` + suffix,
+		// A copy carries its evaluation's fields (origin_uai already
+		// resolved), its origin referential and that one's diploma.
 		`CREATE TEMP TABLE IF NOT EXISTS transfer_copies (ou TEXT NOT NULL, old_id BIGINT NOT NULL, os BIGINT NOT NULL, du TEXT NOT NULL,
-			ds BIGINT NOT NULL, new_id BIGINT NOT NULL, PRIMARY KEY (os, old_id))` + suffix,
+			ds BIGINT NOT NULL, new_id BIGINT NOT NULL, title TEXT NOT NULL, date ` + date + ` NOT NULL, level TEXT NOT NULL, diploma TEXT NOT NULL,
+			school_year INTEGER NOT NULL, origin_uai TEXT NOT NULL, rid BIGINT NOT NULL, rdip TEXT NOT NULL, PRIMARY KEY (os, old_id))` + suffix,
 		`CREATE TEMP TABLE IF NOT EXISTS transfer_results (ou TEXT NOT NULL, os BIGINT NOT NULL, old_id BIGINT NOT NULL,
 			competence_id BIGINT NOT NULL, code TEXT NOT NULL, value TEXT NOT NULL` + resultsKey + `)` + suffix,
 		`DELETE FROM transfer_pairs`,
@@ -114,60 +151,29 @@ func (tx CrossTenant) StageTransfer(ctx context.Context, pairs []TransferPair) (
 	if _, err := tx.exec(ctx, stageResultsSQL(pg)); err != nil {
 		return 0, err
 	}
-	if pg {
-		var n int
-		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM (`+stageKeysPostgres+`) k`).Scan(&n); err != nil {
-			return 0, err
-		}
-		ids, err := tx.NewIDs(ctx, n)
-		if err != nil {
-			return 0, err
-		}
-		copied, err := tx.execN(ctx, stageCopiesPostgresSQL, ids)
-		if err != nil {
-			return 0, err
-		}
-		if copied != int64(n) {
-			return 0, fmt.Errorf("transfer: %d copies staged, %d expected", copied, n)
-		}
-		return n, nil
+	// As many ids as keys: a key of a deleted evaluation (rare) wastes
+	// its id, the copies being numbered among the live ones only.
+	var n int
+	if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM (`+stageKeysSQL(pg)+`) k`).Scan(&n); err != nil {
+		return 0, err
 	}
-	type key struct{ os, old int64 }
-	keys, err := collect(ctx, tx.txn, stageKeysSQL(pg)+` ORDER BY 1, 2`, nil, func(r *sql.Rows) (key, error) {
-		var k key
-		return k, r.Scan(&k.os, &k.old)
-	})
+	if n == 0 {
+		return 0, nil
+	}
+	ids, err := tx.NewIDs(ctx, n)
 	if err != nil {
 		return 0, err
 	}
-	ids, err := tx.NewIDs(ctx, len(keys))
+	ranges := idRanges(ids)
+	copied, err := tx.execN(ctx, stageCopiesSQL(pg, len(ranges)/3), ranges...)
 	if err != nil {
 		return 0, err
-	}
-	// SQLite: the keys come back and go in again with their ids.
-	for _, c := range chunks(len(keys), 3, 0) {
-		var b strings.Builder
-		b.WriteString(`WITH k (os, old_id, new_id) AS (VALUES `)
-		var args []any
-		for i := c[0]; i < c[1]; i++ {
-			if i > c[0] {
-				b.WriteString(", ")
-			}
-			args = append(args, keys[i].os, keys[i].old, ids[i])
-			n := len(args)
-			fmt.Fprintf(&b, "(CAST($%d AS BIGINT), CAST($%d AS BIGINT), CAST($%d AS BIGINT))", n-2, n-1, n)
-		}
-		b.WriteString(`) INSERT INTO transfer_copies (ou, old_id, os, du, ds, new_id)
-			SELECT p.ou, k.old_id, p.os, p.du, p.ds, k.new_id FROM k JOIN transfer_pairs p ON p.os = k.os`)
-		if _, err := tx.exec(ctx, b.String(), args...); err != nil {
-			return 0, err
-		}
 	}
 	// No ANALYZE of the temporary tables (autovacuum never sees them): the
 	// planner reads their actual size in pages, enough for the hash and
 	// index joins of a batch, and an ANALYZE per batch cost more than it
 	// saved (catalog writes at every batch).
-	return len(keys), nil
+	return int(copied), nil
 }
 
 // MissingTransferReferences lists, by destination and origin, the origin
@@ -179,8 +185,7 @@ func (tx CrossTenant) StageTransfer(ctx context.Context, pairs []TransferPair) (
 func (tx CrossTenant) MissingTransferReferences(ctx context.Context) (map[[2]string][2][]int64, error) {
 	// What the copies use: the evaluations' referentials, the results'
 	// and the sheets' per-competence results' competences (and theirs).
-	const used = `SELECT m.du AS du, m.ou AS ou, e.referential_id AS rid, 0 AS cid FROM transfer_copies m
-			CROSS JOIN evaluations e WHERE e.uai = m.ou AND e.id = m.old_id
+	const used = `SELECT m.du AS du, m.ou AS ou, m.rid AS rid, 0 AS cid FROM transfer_copies m
 		UNION
 		SELECT r.du, r.ou, c.referential_id, c.id FROM (SELECT DISTINCT m.du AS du, m.ou AS ou, x.competence_id AS cid
 				FROM transfer_copies m CROSS JOIN transfer_results x WHERE x.os = m.os AND x.old_id = m.old_id) r
@@ -331,20 +336,19 @@ func manifestPartsSQL(pg bool) string {
 	by := func(v string) string { return "(" + v + ")" + collate }
 	const nl = "'\n'"
 	resultLine := `'result'` + lp("c.code") + lp("c.value") + ` || ` + nl
-	evalHead := `'evaluation'` + lp(date("e.date")) + lp("e.title") + lp("e.level") + lp("e.diploma") + lp("rf.diploma") + ` || ` + nl
+	// The evaluation's fields come with its copy (stageCopiesSQL).
+	evalHead := `'evaluation'` + lp(date("m.date")) + lp("m.title") + lp("m.level") + lp("m.diploma") + lp("m.rdip") + ` || ` + nl
 	evalBlock := evalHead +
 		` || COALESCE((SELECT ` + agg(resultLine, by("c.code")+", "+by("c.value")) + ` FROM transfer_results c
 			WHERE c.os = m.os AND c.old_id = m.old_id), '')` +
 		` || COALESCE((SELECT 'comment'` + lp("t.text") + ` || ` + nl + ` FROM comments t
 			WHERE t.uai = m.ou AND t.evaluation_id = m.old_id AND t.student_id = m.os), '')`
-	evalFrom := `transfer_copies m CROSS JOIN evaluations e CROSS JOIN referentials rf
-			WHERE e.uai = m.ou AND e.id = m.old_id AND rf.uai = e.uai AND rf.id = e.referential_id`
+	evalFrom := `transfer_copies m`
 	if pg {
 		// The staged results, without an index on PostgreSQL, are
 		// listed per evaluation copy in one grouped pass and joined.
 		evalBlock = evalHead + ` || COALESCE(r.list, '') || COALESCE('comment'` + lp("t.text") + ` || ` + nl + `, '')`
-		evalFrom = `transfer_copies m JOIN evaluations e ON e.uai = m.ou AND e.id = m.old_id
-			JOIN referentials rf ON rf.uai = e.uai AND rf.id = e.referential_id
+		evalFrom = `transfer_copies m
 			LEFT JOIN (SELECT c.os, c.old_id, ` + agg(resultLine, by("c.code")+", "+by("c.value")) + ` AS list, COUNT(*) AS n FROM transfer_results c
 				GROUP BY c.os, c.old_id) r ON r.os = m.os AND r.old_id = m.old_id
 			LEFT JOIN comments t ON t.uai = m.ou AND t.evaluation_id = m.old_id AND t.student_id = m.os`
@@ -425,11 +429,9 @@ func (tx CrossTenant) transferManifests(ctx context.Context) (map[int64]string, 
 const (
 	moveEvaluationsSQL = `INSERT INTO evaluations (uai, id, title, date, level, diploma, referential_id, author_id, division_id,
 		school_year, origin_uai, created_at)
-		SELECT m.du, m.new_id, e.title, e.date, e.level, e.diploma, dr.id, p.au, NULL, e.school_year,
-			CASE WHEN e.origin_uai <> '' THEN e.origin_uai ELSE m.ou END, $1
-		FROM transfer_copies m CROSS JOIN transfer_pairs p CROSS JOIN evaluations e CROSS JOIN referentials r CROSS JOIN referentials dr
-		WHERE p.os = m.os AND e.uai = m.ou AND e.id = m.old_id AND r.uai = e.uai AND r.id = e.referential_id
-			AND dr.uai = m.du AND dr.diploma = r.diploma`
+		SELECT m.du, m.new_id, m.title, m.date, m.level, m.diploma, dr.id, p.au, NULL, m.school_year, m.origin_uai, $1
+		FROM transfer_copies m CROSS JOIN transfer_pairs p CROSS JOIN referentials dr
+		WHERE p.os = m.os AND dr.uai = m.du AND dr.diploma = m.rdip`
 	moveResultsSQL = `INSERT INTO results (uai, evaluation_id, student_id, competence_id, value)
 		SELECT m.du, m.new_id, m.ds, dc.id, x.value
 		FROM transfer_copies m CROSS JOIN transfer_results x CROSS JOIN competences c CROSS JOIN referentials crf
