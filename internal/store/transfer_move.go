@@ -132,6 +132,13 @@ func (tx CrossTenant) StageTransfer(ctx context.Context, pairs []TransferPair) (
 			return 0, err
 		}
 	}
+	if !pg {
+		// The map of the competences of the results (MoveStagedResults).
+		if _, err := tx.exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS transfer_competences (du TEXT NOT NULL, oc BIGINT NOT NULL, dc BIGINT NOT NULL,
+			PRIMARY KEY (oc, du))`); err != nil {
+			return 0, err
+		}
+	}
 	for _, c := range chunks(len(pairs), 5, 0) {
 		var b strings.Builder
 		b.WriteString(`INSERT INTO transfer_pairs (ou, os, du, ds, au) VALUES `)
@@ -432,13 +439,24 @@ const (
 		SELECT m.du, m.new_id, m.title, m.date, m.level, m.diploma, dr.id, p.au, NULL, m.school_year, m.origin_uai, $1
 		FROM transfer_copies m CROSS JOIN transfer_pairs p CROSS JOIN referentials dr
 		WHERE p.os = m.os AND dr.uai = m.du AND dr.diploma = m.rdip`
+	// competenceMapSQL maps, per destination, each origin competence the
+	// staged results use to the destination's competence of the same code
+	// in its referential of the same diploma: a few rows per pair of
+	// establishments, searched once per batch instead of four times per
+	// result (and only the competences used, not every one of the origins).
+	competenceMapSQL = `SELECT k.du, k.oc, dc.id AS dc
+		FROM (SELECT DISTINCT p.du, transfer_results.ou, transfer_results.competence_id AS oc FROM transfer_results CROSS JOIN transfer_pairs p
+				WHERE p.os = transfer_results.os) k
+			CROSS JOIN competences c CROSS JOIN referentials crf CROSS JOIN referentials drf CROSS JOIN competences dc
+		WHERE c.uai = k.ou AND c.id = k.oc AND crf.uai = c.uai AND crf.id = c.referential_id
+			AND drf.uai = k.du AND drf.diploma = crf.diploma AND dc.uai = drf.uai AND dc.referential_id = drf.id AND dc.code = c.code`
+	stageCompetencesSQL = `INSERT INTO transfer_competences (du, oc, dc) ` + competenceMapSQL
+	// moveResultsSQL copies the staged results through that map, by its
+	// key (SQLite).
 	moveResultsSQL = `INSERT INTO results (uai, evaluation_id, student_id, competence_id, value)
-		SELECT m.du, m.new_id, m.ds, dc.id, x.value
-		FROM transfer_copies m CROSS JOIN transfer_results x CROSS JOIN competences c CROSS JOIN referentials crf
-			CROSS JOIN referentials drf CROSS JOIN competences dc
-		WHERE x.os = m.os AND x.old_id = m.old_id AND c.uai = m.ou AND c.id = x.competence_id
-			AND crf.uai = c.uai AND crf.id = c.referential_id AND drf.uai = m.du AND drf.diploma = crf.diploma
-			AND dc.uai = drf.uai AND dc.referential_id = drf.id AND dc.code = c.code`
+		SELECT m.du, m.new_id, m.ds, k.dc, x.value
+		FROM transfer_copies m CROSS JOIN transfer_results x CROSS JOIN transfer_competences k
+		WHERE x.os = m.os AND x.old_id = m.old_id AND k.oc = x.competence_id AND k.du = m.du`
 	moveCommentsSQL = `INSERT INTO comments (uai, evaluation_id, student_id, text)
 		SELECT m.du, m.new_id, m.ds, x.text FROM transfer_copies m CROSS JOIN comments x
 		WHERE x.uai = m.ou AND x.evaluation_id = m.old_id AND x.student_id = m.os`
@@ -516,6 +534,11 @@ func (tx CrossTenant) MoveStagedEvaluations(ctx context.Context) (int64, error) 
 func (tx CrossTenant) MoveStagedResults(ctx context.Context) (int64, error) {
 	if tx.Kind() == Postgres {
 		return tx.execN(ctx, moveResultsPostgresSQL)
+	}
+	for _, q := range []string{`DELETE FROM transfer_competences`, stageCompetencesSQL} {
+		if _, err := tx.exec(ctx, q); err != nil {
+			return 0, err
+		}
 	}
 	return tx.execN(ctx, moveResultsSQL)
 }
