@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/sillage/sillage"
@@ -64,6 +66,7 @@ func (tx CrossTenant) TransferMovePlans(ctx context.Context, pairs []TransferPai
 		"summary":         {summarizeSQL, nil},
 		"manifest":        {manifestPartsSQL(false), nil},
 		"evaluations":     {moveEvaluationsSQL, []any{tx.now}},
+		"competences":     {stageCompetencesSQL, nil},
 		"results":         {moveResultsSQL, nil},
 		"comments":        {moveCommentsSQL, nil},
 		"sheets":          {moveSheetsSQL, nil},
@@ -72,6 +75,56 @@ func (tx CrossTenant) TransferMovePlans(ctx context.Context, pairs []TransferPai
 		"origin comments": {`DELETE FROM comments WHERE ` + stagedStudents, nil},
 		"origin students": {deleteStagedSQL, nil},
 	})
+}
+
+// PlanNode is a node of PostgreSQL's EXPLAIN (FORMAT JSON).
+type PlanNode struct {
+	NodeType    string     `json:"Node Type"`
+	Relation    string     `json:"Relation Name"`
+	IndexName   string     `json:"Index Name"`
+	IndexCond   string     `json:"Index Cond"`
+	SubplanName string     `json:"Subplan Name"`
+	Plans       []PlanNode `json:"Plans"`
+}
+
+// TransferMovePlansPostgres stages pairs (in the caller's write
+// transaction, which should roll back) and returns PostgreSQL's plans of
+// the staged move's statements that read the real tables, by statement,
+// with sequential scans disabled: a table that no index serves still shows
+// a sequential scan, whatever the size of the test's tables.
+func (tx CrossTenant) TransferMovePlansPostgres(ctx context.Context, pairs []TransferPair) (map[string]PlanNode, error) {
+	if _, err := tx.StageTransfer(ctx, pairs); err != nil {
+		return nil, err
+	}
+	if _, err := tx.exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
+		return nil, err
+	}
+	stmts := map[string]struct {
+		q    string
+		args []any
+	}{
+		"stage results": {stageResultsSQL(true), nil},
+		"stage":         {stageCopiesSQL(true, 2), []any{int64(0), int64(1), int64(1), int64(1), int64(10), int64(1 << 20)}},
+		"summary":       {summaryPostgresSQL, nil},
+		"evaluations":   {moveEvaluationsSQL, []any{tx.now}},
+		"results":       {moveResultsPostgresSQL, nil},
+		"comments":      {moveCommentsSQL, nil},
+	}
+	out := map[string]PlanNode{}
+	for name, st := range stmts {
+		var doc string
+		if err := tx.queryRow(ctx, "EXPLAIN (FORMAT JSON) "+st.q, st.args...).Scan(&doc); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		var plans []struct {
+			Plan PlanNode `json:"Plan"`
+		}
+		if err := json.Unmarshal([]byte(doc), &plans); err != nil || len(plans) != 1 {
+			return nil, fmt.Errorf("%s: plan %q: %v", name, doc, err)
+		}
+		out[name] = plans[0].Plan
+	}
+	return out, nil
 }
 
 func (tx CrossTenant) explain(ctx context.Context, reads map[string]struct {
