@@ -53,3 +53,32 @@ func TestParseSQLiteTime(t *testing.T) {
 		}
 	}
 }
+
+// The ids of a batch's copies go into the database as runs of consecutive
+// ids (PostgreSQL reserves blocks that other writers may interleave): each
+// id keeps its place.
+func TestIDRanges(t *testing.T) {
+	ids := []int64{5, 6, 7, 2000, 2001, 9, 10, 11, 12}
+	r := idRanges(ids)
+	want := []any{int64(0), int64(5), int64(3), int64(3), int64(2000), int64(2), int64(5), int64(9), int64(4)}
+	if !reflect.DeepEqual(r, want) {
+		t.Fatalf("idRanges(%v) = %v, want %v", ids, r, want)
+	}
+	// Expanded as the statement does: the n-th key (from 1) takes
+	// first + n - off - 1 in the range where off < n <= off + count.
+	for n := 1; n <= len(ids); n++ {
+		var got int64
+		for k := 0; k < len(r); k += 3 {
+			off, first, cnt := r[k].(int64), r[k+1].(int64), r[k+2].(int64)
+			if int64(n) > off && int64(n) <= off+cnt {
+				got = first + int64(n) - off - 1
+			}
+		}
+		if got != ids[n-1] {
+			t.Errorf("key %d gets id %d, want %d", n, got, ids[n-1])
+		}
+	}
+	if r := idRanges(nil); len(r) != 0 {
+		t.Errorf("idRanges(nil) = %v", r)
+	}
+}
