@@ -171,13 +171,16 @@ func (tx People) SetTransferStatus(ctx context.Context, uai sillage.UAI, id int6
 
 // DeletePerson deletes a person with everything hanging from them: their
 // results and comments, then, by cascade, sheets and attachments,
-// documents, links.
+// documents, links, then their unqid versions (deletePersonKeysOf).
 func (tx People) DeletePerson(ctx context.Context, uai sillage.UAI, id int64) error {
 	if err := tx.deleteRecordsWhere(ctx, `uai = $1 AND student_id = $2`, uai, id); err != nil {
 		return err
 	}
 	n, err := tx.execN(ctx, `DELETE FROM persons WHERE uai = $1 AND id = $2`, uai, id)
-	return notFoundIfNone(n, err, "personne")
+	if err := notFoundIfNone(n, err, "personne"); err != nil {
+		return err
+	}
+	return tx.deletePersonKeysOf(ctx, `uai = $1 AND person_id = $2`, uai, id)
 }
 
 // GetPerson returns a person of any role.

@@ -43,3 +43,38 @@ func (tx CrossTenant) RecordOrphans(ctx context.Context) (map[string]int64, erro
 	}
 	return out, nil
 }
+
+// deletePersonKeysOf deletes the unqid versions (person_unqids) of the
+// persons a statement of the transaction has just deleted: those whose
+// rows cond names (a condition on person_unqids: "uai = $1 AND person_id
+// = $2", "(uai, person_id) IN (SELECT …)") and whose person is gone. It
+// runs after the persons' deletion, not before: a versions row an import
+// added meanwhile (after locking the person, replacePersonKeys) is
+// committed by then and goes too. The foreign key's cascade did this
+// before migration 0036 (PostgreSQL).
+func (tx *Tx) deletePersonKeysOf(ctx context.Context, cond string, args ...any) error {
+	_, err := tx.exec(ctx, `DELETE FROM person_unqids WHERE `+cond+`
+		AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.uai = person_unqids.uai AND p.id = person_unqids.person_id)`, args...)
+	return err
+}
+
+// PersonOrphans counts, by relation, the rows that point at a person,
+// account or establishment that no longer exists, for the keys migration
+// 0036 dropped on PostgreSQL (all zero: every deletion keeps the
+// invariant). Reads every establishment.
+func (tx CrossTenant) PersonOrphans(ctx context.Context) (map[string]int64, error) {
+	checks := []struct{ name, q string }{
+		{"person_unqids.person", `SELECT COUNT(*) FROM person_unqids x WHERE NOT EXISTS (SELECT 1 FROM persons p WHERE p.uai = x.uai AND p.id = x.person_id)`},
+		{"persons.account", `SELECT COUNT(*) FROM persons x WHERE x.account_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = x.account_id)`},
+		{"persons.establishment", `SELECT COUNT(*) FROM persons x WHERE NOT EXISTS (SELECT 1 FROM establishments e WHERE e.uai = x.uai)`},
+	}
+	out := map[string]int64{}
+	for _, c := range checks {
+		var n int64
+		if err := tx.queryRow(ctx, c.q).Scan(&n); err != nil {
+			return nil, mapErr(err)
+		}
+		out[c.name] = n
+	}
+	return out, nil
+}
