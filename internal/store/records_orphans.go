@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 )
 
 // Results and comments have no foreign keys (migration 0021): the
@@ -44,18 +45,23 @@ func (tx CrossTenant) RecordOrphans(ctx context.Context) (map[string]int64, erro
 	return out, nil
 }
 
-// deletePersonKeysOf deletes the unqid versions (person_unqids) of the
-// persons a statement of the transaction has just deleted: those whose
-// rows cond names (a condition on person_unqids: "uai = $1 AND person_id
-// = $2", "(uai, person_id) IN (SELECT …)") and whose person is gone. It
-// runs after the persons' deletion, not before: a versions row an import
-// added meanwhile (after locking the person, replacePersonKeys) is
-// committed by then and goes too. The foreign key's cascade did this
-// before migration 0036 (PostgreSQL).
+// deletePersonKeysOf deletes the rows that point at the persons a
+// statement of the transaction has just deleted, in the tables whose keys
+// migration 0036 dropped on PostgreSQL (their cascades did this before):
+// the unqid versions (person_unqids) and the guardian links, by parent or
+// by student. cond names the candidate rows with {id} for the column that
+// holds the person ("uai = $1 AND {id} = $2", "(uai, {id}) IN (SELECT …)");
+// only those whose person is gone are deleted. It runs after the persons'
+// deletion, not before: a row an import added meanwhile (after locking the
+// person, lockPersons) is committed by then and goes too.
 func (tx *Tx) deletePersonKeysOf(ctx context.Context, cond string, args ...any) error {
-	_, err := tx.exec(ctx, `DELETE FROM person_unqids WHERE `+cond+`
-		AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.uai = person_unqids.uai AND p.id = person_unqids.person_id)`, args...)
-	return err
+	for _, c := range []struct{ table, col string }{{"person_unqids", "person_id"}, {"guardianships", "parent_id"}, {"guardianships", "student_id"}} {
+		if _, err := tx.exec(ctx, `DELETE FROM `+c.table+` WHERE `+strings.ReplaceAll(cond, "{id}", c.col)+`
+			AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.uai = `+c.table+`.uai AND p.id = `+c.table+`.`+c.col+`)`, args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // PersonOrphans counts, by relation, the rows that point at a person,
@@ -65,6 +71,8 @@ func (tx *Tx) deletePersonKeysOf(ctx context.Context, cond string, args ...any) 
 func (tx CrossTenant) PersonOrphans(ctx context.Context) (map[string]int64, error) {
 	checks := []struct{ name, q string }{
 		{"person_unqids.person", `SELECT COUNT(*) FROM person_unqids x WHERE NOT EXISTS (SELECT 1 FROM persons p WHERE p.uai = x.uai AND p.id = x.person_id)`},
+		{"guardianships.parent", `SELECT COUNT(*) FROM guardianships x WHERE NOT EXISTS (SELECT 1 FROM persons p WHERE p.uai = x.uai AND p.id = x.parent_id)`},
+		{"guardianships.student", `SELECT COUNT(*) FROM guardianships x WHERE NOT EXISTS (SELECT 1 FROM persons p WHERE p.uai = x.uai AND p.id = x.student_id)`},
 		{"persons.account", `SELECT COUNT(*) FROM persons x WHERE x.account_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = x.account_id)`},
 		{"persons.establishment", `SELECT COUNT(*) FROM persons x WHERE NOT EXISTS (SELECT 1 FROM establishments e WHERE e.uai = x.uai)`},
 	}

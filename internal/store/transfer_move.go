@@ -564,7 +564,7 @@ func (tx CrossTenant) DeleteStagedOrigins(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return n, tx.deletePersonKeysOf(ctx, `(uai, person_id) IN (SELECT ou, os FROM transfer_pairs)`)
+	return n, tx.deletePersonKeysOf(ctx, `(uai, {id}) IN (SELECT ou, os FROM transfer_pairs)`)
 }
 
 // SetStagedAuthor sets the author of the copies the staged batch makes at

@@ -90,7 +90,7 @@ func (tx CrossTenant) DeleteDeactivatedStudents(ctx context.Context, uai sillage
 	if err != nil {
 		return 0, err
 	}
-	q, args = inIDs(`uai = $1`, []any{uai}, "person_id", studentIDs)
+	q, args = inIDs(`uai = $1`, []any{uai}, "{id}", studentIDs)
 	return n, tx.deletePersonKeysOf(ctx, q, args...)
 }
 

@@ -64,8 +64,8 @@ func TestNoOrphanRecords(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				if len(p) != 3 {
-					t.Errorf("%s: %d person relations checked, want 3", when, len(p))
+				if len(p) != 5 {
+					t.Errorf("%s: %d person relations checked, want 5", when, len(p))
 				}
 				for rel, n := range p {
 					if n != 0 {
@@ -94,16 +94,42 @@ func TestNoOrphanRecords(t *testing.T) {
 			noOrphans(name)
 		}
 		write := func(fn func(tx *store.Tx) error) func() error { return func() error { return st.Write(ctx, fn) } }
-		// versions counts the unqid versions stored for a student of
-		// uaiA; dropping wraps a step that deletes the student: it had
-		// some before (the check is not vacuous), none after (migration
-		// 0036 dropped the key whose cascade deleted them on PostgreSQL).
+		// A parent of uaiA is the legal guardian of the three students
+		// the steps below delete.
+		parent := sillage.Person{Role: sillage.RoleParent, LastName: "Leroy", FirstName: "Anne", Source: sillage.SourceSIECLE}
+		if err := st.Write(ctx, func(tx *store.Tx) error {
+			if err := tx.People().CreatePerson(ctx, uaiA, &parent); err != nil {
+				return err
+			}
+			for _, s := range []sillage.Student{old, lea, zoe} {
+				if err := tx.People().LinkGuardian(ctx, uaiA, sillage.Guardianship{ParentID: parent.ID, StudentID: s.ID, Legal: true}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		// versions counts the unqid versions and the guardian links
+		// stored for a student of uaiA; dropping wraps a step that deletes
+		// the student: it had some before (the check is not vacuous), none
+		// after (migration 0036 dropped the keys whose cascades deleted
+		// them on PostgreSQL).
 		versions := func(id int64) int {
 			t.Helper()
 			var n int
 			err := st.Read(ctx, func(tx *store.Tx) error {
 				v, err := tx.Imports().ListPersonUnqids(ctx, uaiA)
+				if err != nil {
+					return err
+				}
 				n = len(v[id])
+				gs, err := tx.Imports().ListAllGuardianships(ctx, uaiA)
+				for _, g := range gs {
+					if g.StudentID == id {
+						n++
+					}
+				}
 				return err
 			})
 			if err != nil {
@@ -114,13 +140,13 @@ func TestNoOrphanRecords(t *testing.T) {
 		dropping := func(name string, id int64, do func() error) func() error {
 			return func() error {
 				if versions(id) == 0 {
-					t.Fatalf("%s: the student has no unqid version: the check would prove nothing", name)
+					t.Fatalf("%s: the student has no unqid version or guardian: the check would prove nothing", name)
 				}
 				if err := do(); err != nil {
 					return err
 				}
 				if n := versions(id); n != 0 {
-					t.Errorf("%s: %d unqid versions of the deleted student left", name, n)
+					t.Errorf("%s: %d unqid versions or guardian links of the deleted student left", name, n)
 				}
 				return nil
 			}
