@@ -8,6 +8,9 @@ import (
 	"github.com/sillage/sillage"
 )
 
+// UnanalyzedTablesSQL is the query Optimize lists fresh tables with.
+const UnanalyzedTablesSQL = unanalyzedTablesSQL
+
 // PackCascades lists, for the tests, what a pack copies along with a
 // table's rows: "child.column" by parent table.
 func PackCascades() map[string][]string {
