@@ -61,19 +61,23 @@ func (tx CrossTenant) TransferMovePlans(ctx context.Context, pairs []TransferPai
 		q    string
 		args []any
 	}
+	keys := personKeysDeleteSQL(stagedPersonKeys)
 	return tx.explain(ctx, map[string]stmt{
-		"stage results":   {stageResultsSQL(false), nil},
-		"stage":           {stageKeysSQL(false) + ` ORDER BY 1, 2`, nil},
-		"summary":         {summarizeSQL, nil},
-		"manifest":        {manifestPartsSQL(false), nil},
-		"evaluations":     {moveEvaluationsSQL, []any{tx.now}},
-		"results":         {moveResultsSQL, nil},
-		"comments":        {moveCommentsSQL, nil},
-		"sheets":          {moveSheetsSQL, nil},
-		"attachments":     {moveAttachmentsSQL, nil},
-		"origin results":  {`DELETE FROM results WHERE ` + stagedStudents, nil},
-		"origin comments": {`DELETE FROM comments WHERE ` + stagedStudents, nil},
-		"origin students": {deleteStagedSQL, nil},
+		"origin unqids":          {keys[0], nil},
+		"origin links by parent": {keys[1], nil},
+		"origin links":           {keys[2], nil},
+		"stage results":          {stageResultsSQL(false), nil},
+		"stage":                  {stageKeysSQL(false) + ` ORDER BY 1, 2`, nil},
+		"summary":                {summarizeSQL, nil},
+		"manifest":               {manifestPartsSQL(false), nil},
+		"evaluations":            {moveEvaluationsSQL, []any{tx.now}},
+		"results":                {moveResultsSQL, nil},
+		"comments":               {moveCommentsSQL, nil},
+		"sheets":                 {moveSheetsSQL, nil},
+		"attachments":            {moveAttachmentsSQL, nil},
+		"origin results":         {`DELETE FROM results WHERE ` + stagedStudents, nil},
+		"origin comments":        {`DELETE FROM comments WHERE ` + stagedStudents, nil},
+		"origin students":        {deleteStagedSQL, nil},
 	})
 }
 

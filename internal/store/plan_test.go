@@ -136,8 +136,8 @@ func TestTransferReadsUseIndexesWithoutAnalyze(t *testing.T) {
 	if !errors.Is(err, errRollback) {
 		t.Fatal(err)
 	}
-	if len(plans) != 12 {
-		t.Fatalf("%d statements explained, want 12", len(plans))
+	if len(plans) != 15 {
+		t.Fatalf("%d statements explained, want 15", len(plans))
 	}
 	for stmt, lines := range plans {
 		plan := strings.Join(lines, "\n")

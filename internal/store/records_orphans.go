@@ -55,13 +55,23 @@ func (tx CrossTenant) RecordOrphans(ctx context.Context) (map[string]int64, erro
 // deletion, not before: a row an import added meanwhile (after locking the
 // person, lockPersons) is committed by then and goes too.
 func (tx *Tx) deletePersonKeysOf(ctx context.Context, cond string, args ...any) error {
-	for _, c := range []struct{ table, col string }{{"person_unqids", "person_id"}, {"guardianships", "parent_id"}, {"guardianships", "student_id"}} {
-		if _, err := tx.exec(ctx, `DELETE FROM `+c.table+` WHERE `+strings.ReplaceAll(cond, "{id}", c.col)+`
-			AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.uai = `+c.table+`.uai AND p.id = `+c.table+`.`+c.col+`)`, args...); err != nil {
+	for _, q := range personKeysDeleteSQL(cond) {
+		if _, err := tx.exec(ctx, q, args...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// personKeysDeleteSQL returns deletePersonKeysOf's statements for cond:
+// the unqid versions, the links by parent, the links by student.
+func personKeysDeleteSQL(cond string) []string {
+	var out []string
+	for _, c := range []struct{ table, col string }{{"person_unqids", "person_id"}, {"guardianships", "parent_id"}, {"guardianships", "student_id"}} {
+		out = append(out, `DELETE FROM `+c.table+` WHERE `+strings.ReplaceAll(cond, "{id}", c.col)+`
+			AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.uai = `+c.table+`.uai AND p.id = `+c.table+`.`+c.col+`)`)
+	}
+	return out
 }
 
 // PersonOrphans counts, by relation, the rows that point at a person,

@@ -477,6 +477,9 @@ const (
 		FROM transfer_pairs p`
 	stagedStudents  = `(uai, student_id) IN (SELECT ou, os FROM transfer_pairs)`
 	deleteStagedSQL = `DELETE FROM persons WHERE role = 'student' AND (uai, id) IN (SELECT ou, os FROM transfer_pairs)`
+	// stagedPersonKeys names the rows of the staged students in the tables
+	// deletePersonKeysOf empties after them.
+	stagedPersonKeys = `(uai, {id}) IN (SELECT ou, os FROM transfer_pairs)`
 
 	// moveResultsPostgresSQL is moveResultsSQL through the batch's map of
 	// competences (origin competence → the destination's of the same code
@@ -564,7 +567,7 @@ func (tx CrossTenant) DeleteStagedOrigins(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return n, tx.deletePersonKeysOf(ctx, `(uai, {id}) IN (SELECT ou, os FROM transfer_pairs)`)
+	return n, tx.deletePersonKeysOf(ctx, stagedPersonKeys)
 }
 
 // SetStagedAuthor sets the author of the copies the staged batch makes at
