@@ -130,8 +130,13 @@ func (tx Accounts) CloseAccount(ctx context.Context, id int64, reason string) er
 	return notFoundIfNone(n, err, "compte")
 }
 
-// DeleteAccount deletes an account (persons keep their rows, unlinked).
+// DeleteAccount deletes an account (persons keep their rows, unlinked:
+// explicitly, persons.account_id has no foreign key on PostgreSQL since
+// migration 0036).
 func (tx Accounts) DeleteAccount(ctx context.Context, id int64) error {
+	if _, err := tx.exec(ctx, `UPDATE persons SET account_id = NULL WHERE account_id = $1`, id); err != nil {
+		return err
+	}
 	n, err := tx.execN(ctx, `DELETE FROM accounts WHERE id = $1`, id)
 	return notFoundIfNone(n, err, "compte")
 }

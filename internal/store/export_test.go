@@ -10,6 +10,9 @@ import (
 	"github.com/sillage/sillage"
 )
 
+// UnanalyzedTablesSQL is the query Optimize lists fresh tables with.
+const UnanalyzedTablesSQL = unanalyzedTablesSQL
+
 // PackCascades lists, for the tests, what a pack copies along with a
 // table's rows: "child.column" by parent table.
 func PackCascades() map[string][]string {
@@ -60,20 +63,24 @@ func (tx CrossTenant) TransferMovePlans(ctx context.Context, pairs []TransferPai
 		q    string
 		args []any
 	}
+	keys := personKeysDeleteSQL(stagedPersonKeys)
 	return tx.explain(ctx, map[string]stmt{
-		"stage results":   {stageResultsSQL(false), nil},
-		"stage":           {stageCopiesSQL(false, 1), []any{int64(0), int64(1), int64(1)}},
-		"summary":         {summarizeSQL, nil},
-		"manifest":        {manifestPartsSQL(false), nil},
-		"evaluations":     {moveEvaluationsSQL, []any{tx.now}},
-		"competences":     {stageCompetencesSQL, nil},
-		"results":         {moveResultsSQL, nil},
-		"comments":        {moveCommentsSQL, nil},
-		"sheets":          {moveSheetsSQL, nil},
-		"attachments":     {moveAttachmentsSQL, nil},
-		"origin results":  {`DELETE FROM results WHERE ` + stagedStudents, nil},
-		"origin comments": {`DELETE FROM comments WHERE ` + stagedStudents, nil},
-		"origin students": {deleteStagedSQL, nil},
+		"origin unqids":          {keys[0], nil},
+		"origin links by parent": {keys[1], nil},
+		"origin links":           {keys[2], nil},
+		"stage results":          {stageResultsSQL(false), nil},
+		"stage":                  {stageCopiesSQL(false, 1), []any{int64(0), int64(1), int64(1)}},
+		"summary":                {summarizeSQL, nil},
+		"manifest":               {manifestPartsSQL(false), nil},
+		"evaluations":            {moveEvaluationsSQL, []any{tx.now}},
+		"competences":            {stageCompetencesSQL, nil},
+		"results":                {moveResultsSQL, nil},
+		"comments":               {moveCommentsSQL, nil},
+		"sheets":                 {moveSheetsSQL, nil},
+		"attachments":            {moveAttachmentsSQL, nil},
+		"origin results":         {`DELETE FROM results WHERE ` + stagedStudents, nil},
+		"origin comments":        {`DELETE FROM comments WHERE ` + stagedStudents, nil},
+		"origin students":        {deleteStagedSQL, nil},
 	})
 }
 

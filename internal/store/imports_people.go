@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -301,6 +302,10 @@ func (tx Imports) ListAllGuardianships(ctx context.Context, uai sillage.UAI) ([]
 // InsertGuardianships records parent–student links (an existing link gets
 // the new legal flag, relation and rank). Both persons must be of uai.
 func (tx Imports) InsertGuardianships(ctx context.Context, uai sillage.UAI, gs []sillage.Guardianship) error {
+	gs, err := tx.liveLinks(ctx, uai, gs)
+	if err != nil {
+		return err
+	}
 	rows := make([][]any, len(gs))
 	for i, g := range gs {
 		rows[i] = []any{uai, g.ParentID, g.StudentID, g.Legal, g.Relation, g.Rank}
@@ -313,11 +318,52 @@ func (tx Imports) InsertGuardianships(ctx context.Context, uai sillage.UAI, gs [
 // not have yet (the import read them all in the same transaction): COPY on
 // PostgreSQL, no conflict clause.
 func (tx Imports) InsertNewGuardianships(ctx context.Context, uai sillage.UAI, gs []sillage.Guardianship) error {
+	gs, err := tx.liveLinks(ctx, uai, gs)
+	if err != nil {
+		return err
+	}
 	rows := make([][]any, len(gs))
 	for i, g := range gs {
 		rows[i] = []any{uai, g.ParentID, g.StudentID, g.Legal, g.Relation, g.Rank}
 	}
 	return tx.bulkInsert(ctx, "guardianships", []string{"uai", "parent_id", "student_id", "legal", "relation", "legal_rank"}, rows)
+}
+
+// liveLinks returns the links of gs whose parent and student exist, having
+// locked them FOR KEY SHARE on PostgreSQL, as the foreign keys' checks
+// did before migration 0036: a deletion running meanwhile waits for this
+// transaction, then deletes the links after the persons
+// (deletePersonKeysOf), or is over and its persons' links are not written.
+// SQLite keeps the keys (and has one writer at a time).
+func (tx *Tx) liveLinks(ctx context.Context, uai sillage.UAI, gs []sillage.Guardianship) ([]sillage.Guardianship, error) {
+	if tx.Kind() != Postgres || len(gs) == 0 {
+		return gs, nil
+	}
+	seen := map[int64]bool{}
+	var ids []int64
+	for _, g := range gs {
+		for _, id := range []int64{g.ParentID, g.StudentID} {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	slices.Sort(ids)
+	live, err := tx.lockPersons(ctx, uai, ids)
+	if err != nil {
+		return nil, err
+	}
+	if len(live) == len(ids) {
+		return gs, nil
+	}
+	out := make([]sillage.Guardianship, 0, len(gs))
+	for _, g := range gs {
+		if live[g.ParentID] && live[g.StudentID] {
+			out = append(out, g)
+		}
+	}
+	return out, nil
 }
 
 // DeleteGuardianships removes parent–student links.

@@ -171,13 +171,16 @@ func (tx People) SetTransferStatus(ctx context.Context, uai sillage.UAI, id int6
 
 // DeletePerson deletes a person with everything hanging from them: their
 // results and comments, then, by cascade, sheets and attachments,
-// documents, links.
+// documents, links, then their unqid versions (deletePersonKeysOf).
 func (tx People) DeletePerson(ctx context.Context, uai sillage.UAI, id int64) error {
 	if err := tx.deleteRecordsWhere(ctx, `uai = $1 AND student_id = $2`, uai, id); err != nil {
 		return err
 	}
 	n, err := tx.execN(ctx, `DELETE FROM persons WHERE uai = $1 AND id = $2`, uai, id)
-	return notFoundIfNone(n, err, "personne")
+	if err := notFoundIfNone(n, err, "personne"); err != nil {
+		return err
+	}
+	return tx.deletePersonKeysOf(ctx, `uai = $1 AND {id} = $2`, uai, id)
 }
 
 // GetPerson returns a person of any role.
@@ -258,7 +261,14 @@ func sortStudents(students []sillage.Student, err error) ([]sillage.Student, err
 
 // LinkGuardian records that a parent is responsible for a student (idempotent).
 func (tx People) LinkGuardian(ctx context.Context, uai sillage.UAI, g sillage.Guardianship) error {
-	_, err := tx.exec(ctx, `INSERT INTO guardianships (uai, parent_id, student_id, legal, relation, legal_rank) VALUES ($1, $2, $3, $4, $5, $6)
+	live, err := tx.liveLinks(ctx, uai, []sillage.Guardianship{g})
+	if err != nil {
+		return err
+	}
+	if len(live) == 0 {
+		return sillage.Errorf(sillage.KindNotFound, "personne introuvable")
+	}
+	_, err = tx.exec(ctx, `INSERT INTO guardianships (uai, parent_id, student_id, legal, relation, legal_rank) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (uai, parent_id, student_id) DO UPDATE SET legal = excluded.legal, relation = excluded.relation, legal_rank = excluded.legal_rank`,
 		uai, g.ParentID, g.StudentID, g.Legal, g.Relation, g.Rank)
 	return err

@@ -63,8 +63,23 @@ func (tx *txn) replacePersonKeys(ctx context.Context, table, column string, uai 
 	if len(ids) == 0 {
 		return nil
 	}
+	var live map[int64]bool
+	if table == "person_unqids" && tx.Kind() == Postgres {
+		// person_unqids has no foreign key (migration 0036): lock the
+		// persons as the key's check did, so that a deletion running
+		// meanwhile either waits for this transaction (and deletes these
+		// rows after the persons, deletePersonKeysOf) or is over, and the
+		// person's rows are not written. SQLite has one writer at a time.
+		var err error
+		if live, err = tx.lockPersons(ctx, uai, ids); err != nil {
+			return err
+		}
+	}
 	var rows [][]any
 	for i, id := range ids {
+		if live != nil && !live[id] {
+			continue
+		}
 		seen := map[string]bool{}
 		for _, k := range keys[i] {
 			if k == "" || seen[k] {
@@ -82,6 +97,28 @@ func (tx *txn) replacePersonKeys(ctx context.Context, table, column string, uai 
 		}
 	}
 	return tx.insertRows(ctx, `INSERT INTO `+table+` (uai, person_id, `+column+`) VALUES `, ` ON CONFLICT DO NOTHING`, 3, rows)
+}
+
+// lockPersons locks these persons of uai FOR KEY SHARE (PostgreSQL: what
+// a foreign key's check takes; a deletion waits for the transaction) and
+// returns those that exist.
+func (tx *Tx) lockPersons(ctx context.Context, uai sillage.UAI, ids []int64) (map[int64]bool, error) {
+	live := make(map[int64]bool, len(ids))
+	for _, chunk := range impIDChunks(ids, 500) {
+		chunk = impPad(chunk)
+		q, args := inIDs(`SELECT id FROM persons WHERE uai = $1`, []any{uai}, "id", chunk)
+		got, err := collect(ctx, tx, q+` FOR KEY SHARE`, args, func(r *sql.Rows) (int64, error) {
+			var id int64
+			return id, r.Scan(&id)
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range got {
+			live[id] = true
+		}
+	}
+	return live, nil
 }
 
 // addNewestUnqids records the newest unqid of students just written, so

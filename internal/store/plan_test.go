@@ -64,8 +64,8 @@ func TestTransferReadsUseIndexesWithoutAnalyze(t *testing.T) {
 	if !errors.Is(err, errRollback) {
 		t.Fatal(err)
 	}
-	if len(plans) != 13 {
-		t.Fatalf("%d statements explained, want 13", len(plans))
+	if len(plans) != 16 {
+		t.Fatalf("%d statements explained, want 16", len(plans))
 	}
 	for stmt, lines := range plans {
 		plan := strings.Join(lines, "\n")

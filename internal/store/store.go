@@ -599,8 +599,12 @@ func (s *Store) Optimize(ctx context.Context) error {
 		_, err := s.w.ExecContext(ctx, "PRAGMA optimize=0x10012")
 		return wrapOptimize(err)
 	}
-	rows, err := s.w.QueryContext(ctx, `SELECT quote_ident(relname) FROM pg_stat_user_tables
-		WHERE schemaname = current_schema() AND last_analyze IS NULL AND last_autoanalyze IS NULL`)
+	// pg_class and the two statistics functions rather than the view
+	// pg_stat_user_tables, which joins and groups every table of the
+	// database before the filter on the schema: several times the cost
+	// once other schemas share the database (issue 18: it ran after each
+	// import).
+	rows, err := s.w.QueryContext(ctx, unanalyzedTablesSQL)
 	if err != nil {
 		return wrapOptimize(err)
 	}
@@ -620,6 +624,12 @@ func (s *Store) Optimize(ctx context.Context) error {
 	_, err = s.w.ExecContext(ctx, "ANALYZE "+strings.Join(tables, ", "))
 	return wrapOptimize(err)
 }
+
+// unanalyzedTablesSQL lists the tables of the store's schema that were
+// never analyzed (PostgreSQL), as pg_stat_user_tables would.
+const unanalyzedTablesSQL = `SELECT quote_ident(c.relname) FROM pg_class c
+	WHERE c.relnamespace = (SELECT n.oid FROM pg_namespace n WHERE n.nspname = current_schema()) AND c.relkind IN ('r', 'p', 'm')
+		AND pg_stat_get_last_analyze_time(c.oid) IS NULL AND pg_stat_get_last_autoanalyze_time(c.oid) IS NULL`
 
 func wrapOptimize(err error) error {
 	if err == nil {

@@ -497,6 +497,9 @@ const (
 		FROM transfer_pairs p`
 	stagedStudents  = `(uai, student_id) IN (SELECT ou, os FROM transfer_pairs)`
 	deleteStagedSQL = `DELETE FROM persons WHERE role = 'student' AND (uai, id) IN (SELECT ou, os FROM transfer_pairs)`
+	// stagedPersonKeys names the rows of the staged students in the tables
+	// deletePersonKeysOf empties after them.
+	stagedPersonKeys = `(uai, {id}) IN (SELECT ou, os FROM transfer_pairs)`
 
 	// moveResultsPostgresSQL is moveResultsSQL through the batch's map of
 	// competences (origin competence → the destination's of the same code
@@ -579,12 +582,17 @@ func (tx CrossTenant) MoveStagedSheetResults(ctx context.Context) (moved, held i
 // DeleteStagedOrigins deletes the staged origin students with everything
 // hanging from them: their results and comments (set-based, by the
 // students' index), then the students, whose foreign keys take the rest
-// (sheets, attachments, documents, links). It returns how many students.
+// (sheets, attachments, documents, links), then their unqid versions
+// (deletePersonKeysOf). It returns how many students.
 func (tx CrossTenant) DeleteStagedOrigins(ctx context.Context) (int64, error) {
 	if err := tx.deleteRecordsWhere(ctx, stagedStudents); err != nil {
 		return 0, err
 	}
-	return tx.execN(ctx, deleteStagedSQL)
+	n, err := tx.execN(ctx, deleteStagedSQL)
+	if err != nil {
+		return 0, err
+	}
+	return n, tx.deletePersonKeysOf(ctx, stagedPersonKeys)
 }
 
 // SetStagedAuthor sets the author of the copies the staged batch makes at

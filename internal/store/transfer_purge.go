@@ -73,7 +73,8 @@ func (tx CrossTenant) RemoveIndexEntries(ctx context.Context, uai sillage.UAI, s
 
 // DeleteDeactivatedStudents deletes these students of uai — only those
 // deactivated before cutoff — with everything hanging from them (their
-// results and comments, then the rest by cascade), and returns how many.
+// results and comments, then the rest by cascade, then their unqid
+// versions: deletePersonKeysOf), and returns how many.
 func (tx CrossTenant) DeleteDeactivatedStudents(ctx context.Context, uai sillage.UAI, studentIDs []int64, cutoff time.Time) (int64, error) {
 	if len(studentIDs) == 0 {
 		return 0, nil
@@ -85,7 +86,12 @@ func (tx CrossTenant) DeleteDeactivatedStudents(ctx context.Context, uai sillage
 	}
 	q, args = inIDs(`DELETE FROM persons WHERE uai = $1 AND role = 'student' AND deactivated_at IS NOT NULL AND deactivated_at < $2`,
 		[]any{uai, cutoff}, "id", studentIDs)
-	return tx.execN(ctx, q, args...)
+	n, err := tx.execN(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	q, args = inIDs(`uai = $1`, []any{uai}, "{id}", studentIDs)
+	return n, tx.deletePersonKeysOf(ctx, q, args...)
 }
 
 // CloseOrphanAccounts closes, for reason, those of these accounts that no

@@ -60,6 +60,18 @@ func TestNoOrphanRecords(t *testing.T) {
 						t.Errorf("%s: %d orphan rows in %s", when, n, rel)
 					}
 				}
+				p, err := tx.CrossTenant().PersonOrphans(ctx)
+				if err != nil {
+					return err
+				}
+				if len(p) != 5 {
+					t.Errorf("%s: %d person relations checked, want 5", when, len(p))
+				}
+				for rel, n := range p {
+					if n != 0 {
+						t.Errorf("%s: %d orphan rows in %s", when, n, rel)
+					}
+				}
 				return nil
 			})
 			if err != nil {
@@ -82,22 +94,79 @@ func TestNoOrphanRecords(t *testing.T) {
 			noOrphans(name)
 		}
 		write := func(fn func(tx *store.Tx) error) func() error { return func() error { return st.Write(ctx, fn) } }
+		// A parent of uaiA is the legal guardian of the three students
+		// the steps below delete.
+		parent := sillage.Person{Role: sillage.RoleParent, LastName: "Leroy", FirstName: "Anne", Source: sillage.SourceSIECLE}
+		if err := st.Write(ctx, func(tx *store.Tx) error {
+			if err := tx.People().CreatePerson(ctx, uaiA, &parent); err != nil {
+				return err
+			}
+			for _, s := range []sillage.Student{old, lea, zoe} {
+				if err := tx.People().LinkGuardian(ctx, uaiA, sillage.Guardianship{ParentID: parent.ID, StudentID: s.ID, Legal: true}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		// versions counts the unqid versions and the guardian links
+		// stored for a student of uaiA; dropping wraps a step that deletes
+		// the student: it had some before (the check is not vacuous), none
+		// after (migration 0036 dropped the keys whose cascades deleted
+		// them on PostgreSQL).
+		versions := func(id int64) int {
+			t.Helper()
+			var n int
+			err := st.Read(ctx, func(tx *store.Tx) error {
+				v, err := tx.Imports().ListPersonUnqids(ctx, uaiA)
+				if err != nil {
+					return err
+				}
+				n = len(v[id])
+				gs, err := tx.Imports().ListAllGuardianships(ctx, uaiA)
+				for _, g := range gs {
+					if g.StudentID == id {
+						n++
+					}
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		dropping := func(name string, id int64, do func() error) func() error {
+			return func() error {
+				if versions(id) == 0 {
+					t.Fatalf("%s: the student has no unqid version or guardian: the check would prove nothing", name)
+				}
+				if err := do(); err != nil {
+					return err
+				}
+				if n := versions(id); n != 0 {
+					t.Errorf("%s: %d unqid versions or guardian links of the deleted student left", name, n)
+				}
+				return nil
+			}
+		}
 		noOrphans("before")
 
-		step("transfer", func() int { return results(sillage.ResultFilter{StudentID: lea.ID}) }, func() error {
+		step("transfer", func() int { return results(sillage.ResultFilter{StudentID: lea.ID}) }, dropping("transfer", lea.ID, func() error {
 			rep, err := transfer.Run(ctx, st, transfer.Options{})
 			if err == nil && len(rep.Transferred) != 1 {
 				t.Errorf("transfer: %+v", rep)
 			}
 			return err
-		})
-		step("purge", func() int { return results(sillage.ResultFilter{StudentID: old.ID}) }, func() error {
+		}))
+		step("purge", func() int { return results(sillage.ResultFilter{StudentID: old.ID}) }, dropping("purge", old.ID, func() error {
 			rep, err := transfer.Purge(ctx, st, transfer.Options{})
 			if err == nil && rep.Students != 1 {
 				t.Errorf("purge: %+v", rep)
 			}
 			return err
-		})
+		}))
 		comp := w.refs[uaiA].Competences[0].ID
 		step("competence", func() int {
 			n := 0
@@ -129,7 +198,7 @@ func TestNoOrphanRecords(t *testing.T) {
 			return err
 		}))
 		step("student", func() int { return results(sillage.ResultFilter{StudentID: zoe.ID}) },
-			write(func(tx *store.Tx) error { return tx.People().DeletePerson(ctx, uaiA, zoe.ID) }))
+			dropping("student", zoe.ID, write(func(tx *store.Tx) error { return tx.People().DeletePerson(ctx, uaiA, zoe.ID) })))
 
 		// The check sees an orphan when there is one.
 		err := st.Write(ctx, func(tx *store.Tx) error {
