@@ -303,12 +303,14 @@ func (r *aafRun) run() error {
 // countingReader reports the bytes read (by several parsers at once).
 type countingReader struct {
 	r    io.Reader
+	own  int64 // read through this one
 	n    *int64
 	tick func(int64)
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
+	c.own += int64(n)
 	total := atomic.AddInt64(c.n, int64(n))
 	if c.tick != nil && n > 0 {
 		c.tick(total)
@@ -416,13 +418,35 @@ func (r *aafRun) parseParallel(group []aaf.File, workers int) error {
 
 // parseInto reads one file and hands each request to emit.
 func (r *aafRun) parseInto(ctx context.Context, f aaf.File, emit func(file string, req *aaf.Request) error) error {
-	xf, err := xmlfile.OpenFile(f.Path, r.im.MaxExpanded)
-	if err != nil {
-		return sillage.Wrap(sillage.KindInvalid, err, fmt.Sprintf("fichier AAF %s illisible", filepath.Base(f.Path)))
+	// The fast scanner may open the file a second time (aaf.ParseOpen):
+	// the bytes of the first reading are then no longer counted as read.
+	var counted *countingReader
+	open := func() (io.ReadCloser, error) {
+		xf, err := xmlfile.OpenFile(f.Path, r.im.MaxExpanded)
+		if err != nil {
+			return nil, sillage.Wrap(sillage.KindInvalid, err, fmt.Sprintf("fichier AAF %s illisible", filepath.Base(f.Path)))
+		}
+		if counted != nil {
+			atomic.AddInt64(r.read, -counted.own)
+		}
+		counted = &countingReader{r: xf, n: r.read, tick: r.opts.Progress}
+		return struct {
+			io.Reader
+			io.Closer
+		}{counted, xf}, nil
 	}
-	defer xf.Close()
+	first, err := open()
+	if err != nil {
+		return err
+	}
 	base := filepath.Base(f.Path)
-	_, err = aaf.Parse(&countingReader{r: xf, n: r.read, tick: r.opts.Progress}, func(req *aaf.Request) error {
+	_, err = aaf.ParseOpen(func() (io.ReadCloser, error) {
+		if rc := first; rc != nil {
+			first = nil
+			return rc, nil
+		}
+		return open()
+	}, func(req *aaf.Request) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
