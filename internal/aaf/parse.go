@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strings"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/xmlfile"
@@ -66,17 +67,91 @@ const maxHeaderPairs = 32
 // A request passed to fn is fn's to keep.
 func Parse(r io.Reader, fn func(*Request) error) (Summary, error) {
 	p := &parser{fn: fn, src: &readErrReader{r: r}}
-	p.d = xmlfile.NewDecoder(p.src)
-	charset := p.d.CharsetReader
-	p.d.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
+	d := xmlfile.NewDecoder(p.src)
+	charset := d.CharsetReader
+	d.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
 		cr, err := charset(label, in)
 		if err != nil {
 			p.charsetErr = err
 		}
 		return cr, err
 	}
+	p.d = d
 	err := p.document()
 	return p.sum, err
+}
+
+// ParseOpen is Parse on the document open returns, read by the fast
+// scanner of the subset of XML AAF files are written in. A document it
+// does not read whole (another encoding, a DOCTYPE, any error) is opened
+// again and read by Parse, fn seeing only the requests it has not seen:
+// the answer is always Parse's.
+func ParseOpen(open func() (io.ReadCloser, error), fn func(*Request) error) (Summary, error) {
+	rc, err := open()
+	if err != nil {
+		return Summary{}, err
+	}
+	seen := 0
+	var fnErr error
+	p := &parser{src: &readErrReader{r: rc}, fn: func(r *Request) error {
+		seen++
+		fnErr = fn(r)
+		return fnErr
+	}}
+	p.d = newScanner(p.src)
+	err = p.document()
+	rc.Close()
+	switch {
+	case err == nil:
+		return p.sum, nil
+	case fnErr != nil && errors.Is(err, fnErr), p.src.err != nil:
+		return p.sum, err
+	}
+	rc, err = open()
+	if err != nil {
+		return Summary{}, err
+	}
+	defer rc.Close()
+	skip := seen
+	return Parse(rc, func(r *Request) error {
+		if skip > 0 {
+			skip--
+			return nil
+		}
+		return fn(r)
+	})
+}
+
+// tokenSource is what the parser reads: encoding/xml's Decoder, or the
+// fast scanner.
+type tokenSource interface {
+	Token() (xml.Token, error)
+	InputPos() (line, column int)
+}
+
+// text is xmlfile.Text on a tokenSource.
+func text(d tokenSource, start xml.StartElement) (string, error) {
+	if dec, ok := d.(*xml.Decoder); ok {
+		return xmlfile.Text(dec, start)
+	}
+	var b strings.Builder
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return "", sillage.Errorf(sillage.KindInvalid, "fin de fichier inattendue dans <%s>", start.Name.Local)
+			}
+			return "", err
+		}
+		switch t := tok.(type) {
+		case xml.CharData:
+			b.Write(t)
+		case xml.EndElement:
+			return strings.TrimSpace(b.String()), nil
+		case xml.StartElement:
+			return "", sillage.Errorf(sillage.KindInvalid, "élément <%s> inattendu dans <%s>", t.Name.Local, start.Name.Local)
+		}
+	}
 }
 
 // ParseFile parses the AAF file at path (plain XML, or a ZIP holding one
@@ -124,7 +199,7 @@ func (r *readErrReader) Read(p []byte) (int, error) {
 }
 
 type parser struct {
-	d          *xml.Decoder
+	d          tokenSource
 	src        *readErrReader
 	fn         func(*Request) error
 	sum        Summary
@@ -395,7 +470,7 @@ func (p *parser) identifier(cat Category) (string, error) {
 			if t.Name.Local != "id" || seen {
 				return "", invalid(p.line(), "élément <%s> inattendu dans <identifier>", t.Name.Local)
 			}
-			if id, err = xmlfile.Text(p.d, t); err != nil {
+			if id, err = text(p.d, t); err != nil {
 				return "", p.wrapText(err)
 			}
 			seen = true
@@ -488,7 +563,7 @@ func (p *parser) values(elem string) ([]string, error) {
 			if t.Name.Local != "value" {
 				return nil, invalid(p.line(), "élément <%s> inattendu dans <%s> : <value> attendu", t.Name.Local, elem)
 			}
-			v, err := xmlfile.Text(p.d, t)
+			v, err := text(p.d, t)
 			if err != nil {
 				return nil, p.wrapText(err)
 			}

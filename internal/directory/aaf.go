@@ -303,12 +303,14 @@ func (r *aafRun) run() error {
 // countingReader reports the bytes read (by several parsers at once).
 type countingReader struct {
 	r    io.Reader
+	own  int64 // read through this one
 	n    *int64
 	tick func(int64)
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
+	c.own += int64(n)
 	total := atomic.AddInt64(c.n, int64(n))
 	if c.tick != nil && n > 0 {
 		c.tick(total)
@@ -416,13 +418,35 @@ func (r *aafRun) parseParallel(group []aaf.File, workers int) error {
 
 // parseInto reads one file and hands each request to emit.
 func (r *aafRun) parseInto(ctx context.Context, f aaf.File, emit func(file string, req *aaf.Request) error) error {
-	xf, err := xmlfile.OpenFile(f.Path, r.im.MaxExpanded)
-	if err != nil {
-		return sillage.Wrap(sillage.KindInvalid, err, fmt.Sprintf("fichier AAF %s illisible", filepath.Base(f.Path)))
+	// The fast scanner may open the file a second time (aaf.ParseOpen):
+	// the bytes of the first reading are then no longer counted as read.
+	var counted *countingReader
+	open := func() (io.ReadCloser, error) {
+		xf, err := xmlfile.OpenFile(f.Path, r.im.MaxExpanded)
+		if err != nil {
+			return nil, sillage.Wrap(sillage.KindInvalid, err, fmt.Sprintf("fichier AAF %s illisible", filepath.Base(f.Path)))
+		}
+		if counted != nil {
+			atomic.AddInt64(r.read, -counted.own)
+		}
+		counted = &countingReader{r: xf, n: r.read, tick: r.opts.Progress}
+		return struct {
+			io.Reader
+			io.Closer
+		}{counted, xf}, nil
 	}
-	defer xf.Close()
+	first, err := open()
+	if err != nil {
+		return err
+	}
 	base := filepath.Base(f.Path)
-	_, err = aaf.Parse(&countingReader{r: xf, n: r.read, tick: r.opts.Progress}, func(req *aaf.Request) error {
+	_, err = aaf.ParseOpen(func() (io.ReadCloser, error) {
+		if rc := first; rc != nil {
+			first = nil
+			return rc, nil
+		}
+		return open()
+	}, func(req *aaf.Request) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -929,17 +953,22 @@ func (r *aafRun) routeRelatives() error {
 }
 
 // applyAll imports the establishments todo, in this order, each in its
-// own transaction. The records of the next one are read back from the
-// spill and decoded by another goroutine while the current one's
-// transaction runs: decoding and writing use the two cores. At most two
-// establishments' records wait in memory beside the one being written.
+// own transaction. The records of the next ones are read back from the
+// spill and decoded by another goroutine while the current transactions
+// run: decoding and writing use the two cores. On PostgreSQL two
+// establishments are written at once (writers); their reports are kept in
+// todo's order. An establishment refused or held leaves the others to be
+// imported, as one at a time; an error that stops the run (the database
+// failing) lets the establishment being written beside it finish, and
+// starts no other.
 func (r *aafRun) applyAll(todo []int) error {
+	writers := r.writers(len(todo))
 	type loaded struct {
 		recs *estRecords
 		err  error
 	}
 	done := make(chan struct{})
-	next := make(chan loaded, 1)
+	next := make(chan loaded, writers)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -960,19 +989,94 @@ func (r *aafRun) applyAll(todo []int) error {
 	// The reader is gone before the caller removes the spill files.
 	defer wg.Wait()
 	defer close(done)
-	for _, i := range todo {
-		l, ok := <-next
-		if !ok {
-			return errSpillCorrupt // the reader stops only after an error it sent
+	if writers == 1 {
+		for _, i := range todo {
+			l, ok := <-next
+			if !ok {
+				return errSpillCorrupt // the reader stops only after an error it sent
+			}
+			if l.err != nil {
+				return l.err
+			}
+			rep, err := r.applyEst(i, l.recs, nil)
+			r.publish(rep)
+			if err != nil {
+				return err
+			}
 		}
-		if l.err != nil {
-			return l.err
+		return nil
+	}
+	type job struct {
+		pos  int
+		recs *estRecords
+		lr   *loginReserver
+	}
+	type result struct {
+		pos int
+		rep *Report
+		err error
+	}
+	jobs := make(chan job)
+	results := make(chan result, writers)
+	var workers sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for j := range jobs {
+				rep, err := r.applyEst(todo[j.pos], j.recs, j.lr)
+				j.lr.done()
+				results <- result{j.pos, rep, err}
+			}
+		}()
+	}
+	defer workers.Wait()
+	var mu sync.Mutex
+	var after <-chan struct{}
+	reps := make([]*Report, len(todo))
+	published, dispatched, inflight := 0, 0, 0
+	var fatal error
+	for {
+		if fatal == nil && dispatched < len(todo) && inflight < writers {
+			l, ok := <-next
+			switch {
+			case !ok:
+				fatal = errSpillCorrupt
+			case l.err != nil:
+				fatal = l.err
+			default:
+				lr := newLoginReserver(r.im, &mu, after)
+				after = lr.reserved
+				jobs <- job{dispatched, l.recs, lr}
+				dispatched++
+				inflight++
+			}
+			continue
 		}
-		if err := r.applyEst(i, l.recs); err != nil {
-			return err
+		if inflight == 0 {
+			break
+		}
+		res := <-results
+		inflight--
+		reps[res.pos] = res.rep
+		if res.err != nil && fatal == nil {
+			fatal = res.err
+		}
+		for published < dispatched && reps[published] != nil {
+			r.publish(reps[published])
+			reps[published] = nil
+			published++
 		}
 	}
-	return nil
+	close(jobs)
+	// After a fatal error, the reports of the establishments written
+	// beside the failing one.
+	for ; published < dispatched; published++ {
+		if reps[published] != nil {
+			r.publish(reps[published])
+		}
+	}
+	return fatal
 }
 
 // estRecords are an establishment's records, decoded.
@@ -1036,10 +1140,11 @@ func (r *aafRun) loadEst(i int) (*estRecords, error) {
 }
 
 // applyEst imports one establishment, whose records are recs, in its
-// transaction.
-func (r *aafRun) applyEst(i int, recs *estRecords) error {
+// transaction, and returns its report; the error is one that stops the
+// run. With lr, its logins are reserved outside the transaction (parallel
+// writers); a deadlock with the other writer is run again.
+func (r *aafRun) applyEst(i int, recs *estRecords, lr *loginReserver) (*Report, error) {
 	e := r.ests[i]
-	rep := newReport(SourceAAF, e.uai, r.fileLabel(), r.im.Store.Clock().Now())
 	var year sillage.SchoolYear
 	if !r.date.IsZero() {
 		year = sillage.SchoolYearOf(r.date)
@@ -1048,23 +1153,39 @@ func (r *aafRun) applyEst(i int, recs *estRecords) error {
 	if create != nil && create.Validate() != nil {
 		create = nil
 	}
-	spec := txSpec{source: SourceAAF, src: sillage.SourceAAF, uai: e.uai, year: year, complete: r.completeFor(e), create: create,
-		aafStructures: e.joins, apply: func(t *txn) error { return r.apply(t, e, recs) }}
-	err := r.im.transact(r.ctx, spec, r.opts, rep)
+	if lr != nil {
+		if err := lr.wait(r.ctx); err != nil {
+			return newReport(SourceAAF, e.uai, r.fileLabel(), r.im.Store.Clock().Now()), err
+		}
+	}
+	for attempt := 1; ; attempt++ {
+		rep := newReport(SourceAAF, e.uai, r.fileLabel(), r.im.Store.Clock().Now())
+		spec := txSpec{source: SourceAAF, src: sillage.SourceAAF, uai: e.uai, year: year, complete: r.completeFor(e), create: create,
+			aafStructures: e.joins, logins: lr, apply: func(t *txn) error { return r.apply(t, e, recs) }}
+		err := r.im.transact(r.ctx, spec, r.opts, rep)
+		if lr != nil && store.Retryable(err) && attempt < 3 {
+			r.im.log().Info("AAF establishment run again after a deadlock with the other writer", "uai", e.uai)
+			continue
+		}
+		switch sillage.KindOf(err) {
+		case sillage.KindInternal:
+			var held *MassDeactivationError
+			if err != nil && !errors.As(err, &held) {
+				return rep, err
+			}
+		}
+		if err != nil {
+			r.im.log().Warn("AAF import refused for an establishment", "uai", e.uai, "err", sillage.Message(err))
+		}
+		return rep, nil
+	}
+}
+
+// publish hands an establishment's report to the caller, in todo's order.
+func (r *aafRun) publish(rep *Report) {
 	if r.opts.OnReport != nil {
 		r.opts.OnReport(rep)
 		rep = rep.summaryOnly()
 	}
 	r.res.Reports = append(r.res.Reports, rep)
-	switch sillage.KindOf(err) {
-	case sillage.KindInternal:
-		var held *MassDeactivationError
-		if err != nil && !errors.As(err, &held) {
-			return err
-		}
-	}
-	if err != nil {
-		r.im.log().Warn("AAF import refused for an establishment", "uai", e.uai, "err", sillage.Message(err))
-	}
-	return nil
 }

@@ -15,6 +15,10 @@ func (t *txn) newAccountFor(p *sillage.Person) { t.pending = append(t.pending, p
 // ("lea.martin", "lea.martin2"…), and no password yet — the administrator
 // issues one-time passwords later (credential lists).
 func (t *txn) allocateAccounts() error {
+	if t.logins != nil {
+		// Past this point the next establishment may reserve its own.
+		defer t.logins.done()
+	}
 	if len(t.pending) == 0 {
 		return nil
 	}
@@ -22,7 +26,13 @@ func (t *txn) allocateAccounts() error {
 	for i, p := range t.pending {
 		bases[i] = auth.LoginBase(p.FirstName, p.LastName)
 	}
-	logins, err := t.tx.Imports().AllocateLogins(t.ctx, bases)
+	var logins []string
+	var err error
+	if t.logins != nil {
+		logins, err = t.logins.allocate(t.ctx, bases)
+	} else {
+		logins, err = t.tx.Imports().AllocateLogins(t.ctx, bases)
+	}
 	if err != nil {
 		return err
 	}

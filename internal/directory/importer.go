@@ -52,6 +52,9 @@ type Importer struct {
 	// commits: the job queue queues the transfer run there (transfer.md
 	// 5(a)), so the run is queued exactly when the import commits.
 	QueueTransfer func(ctx context.Context, tx *store.Tx, uai sillage.UAI) error
+	// writers, when above zero, is how many establishments an AAF import
+	// writes at once on PostgreSQL (tests; 0: aafWriters).
+	writers int
 	// Failpoint is called at each step of an establishment's transaction;
 	// an error it returns fails the import at that step. Tests only.
 	Failpoint func(step string) error
@@ -177,6 +180,9 @@ type txn struct {
 	// pending accounts: the persons created by this transaction, given
 	// a login in one batch before they are written.
 	pending []*sillage.Person
+	// logins, when set, reserves the logins outside the transaction
+	// (AAF's parallel writers, see loginReserver); nil: in it.
+	logins *loginReserver
 
 	// present holds the identities the file's rejected records name
 	// (see presence); nil when none.
@@ -230,7 +236,9 @@ type txSpec struct {
 	aafStructures map[string]string
 	// present are the identities the file's rejected records name.
 	present *presence
-	apply   func(t *txn) error
+	// logins, when set, reserves the transaction's logins (see txn.logins).
+	logins *loginReserver
+	apply  func(t *txn) error
 }
 
 // transact runs spec in one transaction: the establishment must exist (or be
@@ -241,20 +249,23 @@ func (im *Importer) transact(ctx context.Context, spec txSpec, opts Options, rep
 	rep.Complete = spec.complete
 	err := im.Store.Write(ctx, func(tx *store.Tx) error {
 		t := &txn{im: im, ctx: ctx, tx: tx, uai: spec.uai, year: spec.year, opts: opts, rep: rep, src: spec.src,
-			today: sillage.Today(tx.Now()), present: spec.present}
+			today: sillage.Today(tx.Now()), present: spec.present, logins: spec.logins}
 		if t.year == 0 {
 			t.year = sillage.SchoolYearOf(tx.Now())
 		}
 		rep.SchoolYear = t.year
+		// The instance's audit chain records a creation at the end, just
+		// before the commit: its head row, which every writer creating an
+		// establishment updates, stays locked only while this one commits
+		// (AAF's establishments are written two at a time).
+		created := false
 		est, err := tx.Establishments().GetEstablishment(ctx, spec.uai)
 		switch {
 		case sillage.KindOf(err) == sillage.KindNotFound && spec.create != nil:
 			if err := tx.Establishments().CreateEstablishment(ctx, *spec.create); err != nil {
 				return err
 			}
-			if err := audit.Record(ctx, tx, "", opts.actor(), audit.EstablishmentCreated, string(spec.uai), spec.create.Name+" (import AAF)"); err != nil {
-				return err
-			}
+			created = true
 			rep.counts(KindStructures).Created++
 			est = *spec.create
 		case sillage.KindOf(err) == sillage.KindNotFound:
@@ -307,6 +318,11 @@ func (im *Importer) transact(ctx context.Context, spec txSpec, opts Options, rep
 		if err != nil {
 			return err
 		}
+		if created {
+			if err := audit.Record(ctx, tx, "", opts.actor(), audit.EstablishmentCreated, string(spec.uai), spec.create.Name+" (import AAF)"); err != nil {
+				return err
+			}
+		}
 		ir := sillage.ImportReport{Source: string(spec.source), FileName: rep.FileName, SchoolYear: t.year, CreatedBy: opts.Actor.ID, Report: string(body)}
 		if err := tx.Imports().CreateImportReport(ctx, spec.uai, &ir); err != nil {
 			return err
@@ -323,6 +339,9 @@ func (im *Importer) transact(ctx context.Context, spec txSpec, opts Options, rep
 		}
 		return t.step("commit")
 	})
+	if err != nil && spec.logins != nil {
+		spec.logins.release(ctx)
+	}
 	switch {
 	case errors.Is(err, errDryRun):
 		return nil

@@ -262,6 +262,10 @@ func (s *Store) Close() error {
 // Kind returns the database engine.
 func (s *Store) Kind() Kind { return s.dsn.Kind }
 
+// WriteConns is how many write transactions may be open at once (0: no
+// bound): SQLite has one writer.
+func (s *Store) WriteConns() int { return s.w.Stats().MaxOpenConnections }
+
 // DSN returns the data source (print it with String: the password is masked).
 func (s *Store) DSN() DSN { return s.dsn }
 

@@ -1,0 +1,88 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sort"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/sillage/sillage"
+)
+
+// LockLoginCounters returns the login counters of bases (normalised; a base
+// without a counter is absent), and on PostgreSQL locks them in the order of
+// the bases, sorted, one statement per 500 bases: two transactions that lock
+// their counters this way before allocating from them (AllocateLogins)
+// wait for each other instead of deadlocking. SQLite has one writer.
+func (tx Imports) LockLoginCounters(ctx context.Context, bases []string) (map[string]int64, error) {
+	seen := map[string]bool{}
+	var sorted []string
+	for _, b := range bases {
+		b = sillage.NormalizeLogin(b)
+		if !seen[b] {
+			seen[b] = true
+			sorted = append(sorted, b)
+		}
+	}
+	sort.Strings(sorted)
+	lock := ""
+	if tx.s.dsn.Kind == Postgres {
+		lock = ` FOR UPDATE`
+	}
+	out := make(map[string]int64, len(sorted))
+	for _, chunk := range impChunks(sorted, 500) {
+		chunk = impPad(chunk)
+		got, err := collect(ctx, tx.txn, `SELECT base, last FROM login_counters WHERE base IN (`+impPlaceholders(1, len(chunk))+`) ORDER BY base`+lock,
+			impArgs(chunk), func(r *sql.Rows) (loginCounter, error) {
+				var c loginCounter
+				return c, r.Scan(&c.base, &c.last)
+			})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range got {
+			out[c.base] = c.last
+		}
+	}
+	return out, nil
+}
+
+// RestoreLoginCounters gives back the numbers an allocation took when what
+// it allocated for was not written: each counter of after that still holds
+// its value there is set back to its value in before, or removed when
+// before has none. A counter another transaction moved on since is left as
+// it is (its numbers in between are skipped, which costs nothing: logins
+// stay unique).
+func (tx Imports) RestoreLoginCounters(ctx context.Context, before, after map[string]int64) error {
+	bases := make([]string, 0, len(after))
+	for b := range after {
+		bases = append(bases, b)
+	}
+	sort.Strings(bases)
+	for _, b := range bases {
+		prev, ok := before[b]
+		if ok && prev == after[b] {
+			continue
+		}
+		var err error
+		if ok {
+			_, err = tx.exec(ctx, `UPDATE login_counters SET last = $2 WHERE base = $1 AND last = $3`, b, prev, after[b])
+		} else {
+			_, err = tx.exec(ctx, `DELETE FROM login_counters WHERE base = $1 AND last = $2`, b, after[b])
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Retryable reports whether err is a PostgreSQL deadlock or serialization
+// failure: the transaction was rolled back whole, and running it again may
+// succeed.
+func Retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}
