@@ -182,8 +182,17 @@ func deflateTime(entries [][]byte, perEntry bool, passes int) time.Duration {
 // ratio-to-raw against deflate of them as one stream, ratio-to-raw-entries
 // against deflate entry by entry (a ZIP compresses each entry on its own:
 // with entries of a few kilobytes, building each one's Huffman tables costs
-// more than compressing its bytes). cpu-ms/op and cpu-ratio-to-raw are the
-// same over this process's processor time, steadier on a shared machine.
+// more than compressing its bytes). cpu-ms/op, cpu-ratio-to-raw and
+// cpu-ratio-to-raw-entries are the same over this process's processor
+// time, steadier on a shared machine.
+//
+// The target of performance.md ("archive writing ≥ 30% of raw deflate of
+// the bytes compressed") is ratio-to-raw-entries: a ZIP must deflate each
+// entry as a stream of its own (that is what lets a reader open one entry,
+// and what lets the archives store the files compressed already), so
+// deflating the same bytes entry by entry is the physical limit of writing
+// these archives; one-stream deflate is a limit no ZIP can reach, reported
+// beside to show what the format costs.
 func BenchmarkArchive(b *testing.B) {
 	for _, kind := range storetest.Engines(b) {
 		b.Run(string(kind), func(b *testing.B) {
@@ -242,6 +251,7 @@ func BenchmarkArchive(b *testing.B) {
 			if archiveCPU > 0 {
 				b.ReportMetric(archiveCPU.Seconds()*1e3/float64(b.N), "cpu-ms/op")
 				b.ReportMetric(float64(size)*float64(b.N)/archiveCPU.Seconds()/rawRate, "cpu-ratio-to-raw")
+				b.ReportMetric(float64(size)*float64(b.N)/archiveCPU.Seconds()/entryRate, "cpu-ratio-to-raw-entries")
 			}
 		})
 	}
