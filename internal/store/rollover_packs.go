@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -534,6 +535,9 @@ func (tx Rollover) RestoreRolloverPackRows(ctx context.Context, uai sillage.UAI,
 					args[i] = string(uai) // a pack only ever restores into its own establishment
 				}
 			}
+			if err := tx.packedPersonsLive(ctx, uai, p.table, rec); err != nil {
+				return n, fmt.Errorf("store: pack row %d: %w", p.seq, err)
+			}
 			q = `INSERT INTO ` + p.table + ` (` + strings.Join(cols, ", ") + `) VALUES (` + strings.Join(ph, ", ") + `) ON CONFLICT DO NOTHING`
 		case packLink:
 			col := ""
@@ -569,6 +573,42 @@ func (tx Rollover) RestoreRolloverPackRows(ctx context.Context, uai sillage.UAI,
 		n += int(c)
 	}
 	return n, nil
+}
+
+// packedPersonsLive refuses to write back a guardian link or an unqid
+// version whose persons were deleted since the pack was made, having
+// locked those that exist FOR KEY SHARE. On PostgreSQL these two tables
+// lost their foreign keys in migration 0036; the check keeps the undo
+// what it is on SQLite, where the keys refuse the row: the undo is
+// refused whole rather than leaving a link to nobody.
+func (tx Rollover) packedPersonsLive(ctx context.Context, uai sillage.UAI, table string, rec map[string]packValue) error {
+	if tx.Kind() != Postgres {
+		return nil
+	}
+	var cols []string
+	switch table {
+	case "guardianships":
+		cols = []string{"parent_id", "student_id"}
+	case "person_unqids":
+		cols = []string{"person_id"}
+	default:
+		return nil
+	}
+	ids := make([]int64, 0, len(cols))
+	for _, c := range cols {
+		ids = append(ids, rec[c].I)
+	}
+	slices.Sort(ids)
+	live, err := tx.lockPersons(ctx, uai, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if !live[id] {
+			return sillage.Errorf(sillage.KindConflict, "la personne n° %d, liée à une ligne de la sauvegarde (%s), a été supprimée depuis l'étape : l'annulation ne peut pas la rétablir", id, table)
+		}
+	}
+	return nil
 }
 
 // SetRolloverPackRestored marks a pack restored by by and drops its rows

@@ -187,3 +187,66 @@ func TestPackTreeCoversCascades(t *testing.T) {
 		t.Fatalf("only %d cascading keys checked: the test lost its reach", checked)
 	}
 }
+
+// TestRolloverPackRestoreRefusesLinkToDeleted: a packed guardian link
+// whose student was deleted after the pack was made is not written back:
+// the restore is refused whole on both engines (SQLite by its foreign key,
+// PostgreSQL, which lost the key in migration 0036, by its check), rather
+// than leaving a link to nobody.
+func TestRolloverPackRestoreRefusesLinkToDeleted(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
+		ctx := context.Background()
+		a := populate(t, st, "0860012W")
+		var pack int64
+		err := st.Write(ctx, func(tx *store.Tx) (err error) {
+			if pack, err = tx.Rollover().CreateRolloverPack(ctx, a.uai, a.year, 4, "op", tx.Now().Add(48*time.Hour)); err != nil {
+				return err
+			}
+			if _, err := tx.Rollover().AddRolloverPackRows(ctx, a.uai, pack, "persons", []int64{a.parent.ID}); err != nil {
+				return err
+			}
+			return tx.People().DeletePerson(ctx, a.uai, a.parent.ID)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Write(ctx, func(tx *store.Tx) error { return tx.People().DeletePerson(ctx, a.uai, a.student.ID) }); err != nil {
+			t.Fatal(err)
+		}
+		err = st.Write(ctx, func(tx *store.Tx) error {
+			_, err := tx.Rollover().RestoreRolloverPackRows(ctx, a.uai, pack)
+			return err
+		})
+		if err == nil {
+			t.Fatal("a link to a student deleted since the pack was written back")
+		}
+		if st.Kind() == store.Postgres && sillage.KindOf(err) != sillage.KindConflict {
+			t.Fatalf("refused as %v: %v", sillage.KindOf(err), err)
+		}
+		var orphans map[string]int64
+		if err := st.Read(ctx, func(tx *store.Tx) (err error) {
+			orphans, err = tx.CrossTenant().PersonOrphans(ctx)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for rel, n := range orphans {
+			if n != 0 {
+				t.Errorf("%d orphans in %s", n, rel)
+			}
+		}
+		var parents int
+		if err := st.Read(ctx, func(tx *store.Tx) error {
+			_, err := tx.People().GetPerson(ctx, a.uai, a.parent.ID)
+			if err == nil {
+				parents++
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if parents != 0 {
+			t.Fatal("the refused restore left the parent written back")
+		}
+	})
+}
