@@ -152,6 +152,13 @@ func (s *scanner) prolog() (xml.Token, error) {
 	for _, m := range headerPair.FindAllStringSubmatch(inst, -1) {
 		fields[m[1]] = m[2]
 	}
+	for k := range fields {
+		// encoding/xml reads "encoding=" wherever it is in the
+		// declaration: a field of another name is left to it.
+		if k != "version" && k != "encoding" && k != "standalone" {
+			return nil, errUnsupported
+		}
+	}
 	if fields["version"] != "1.0" || len(fields) > 3 {
 		return nil, errUnsupported
 	}

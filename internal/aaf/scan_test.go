@@ -113,3 +113,19 @@ func FuzzScanner(f *testing.F) {
 		parseBoth(t, data)
 	})
 }
+
+// A declaration field of another name is left to encoding/xml, which
+// reads "encoding=" wherever it stands: the scanner must not take such a
+// file for UTF-8 when the parser decodes it otherwise (here it refuses
+// it: UTF-8 text declared ISO-8859-1).
+func TestScannerLeavesOddDeclarations(t *testing.T) {
+	for _, decl := range []string{
+		`<?xml version="1.0" xencoding="ISO-8859-1"?>`,
+		`<?xml version="1.0" encodingx="UTF-8"?>`,
+	} {
+		d := decl + "<ficAlimMENESR>" + addEleve("1", `<attr name="sn"><value>Hélène</value></attr>`) + "</ficAlimMENESR>"
+		if parseBoth(t, []byte(d)) {
+			t.Errorf("%s: read by the scanner, want it left to encoding/xml", decl)
+		}
+	}
+}

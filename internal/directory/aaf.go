@@ -1155,7 +1155,11 @@ func (r *aafRun) applyEst(i int, recs *estRecords, lr *loginReserver) (*Report, 
 	}
 	if lr != nil {
 		if err := lr.wait(r.ctx); err != nil {
-			return newReport(SourceAAF, e.uai, r.fileLabel(), r.im.Store.Clock().Now()), err
+			// Stopped before its transaction began: refused, as one
+			// written alone would be.
+			rep := newReport(SourceAAF, e.uai, r.fileLabel(), r.im.Store.Clock().Now())
+			rep.setStatus(StatusRefused, sillage.Message(err))
+			return rep, err
 		}
 	}
 	for attempt := 1; ; attempt++ {
