@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"strings"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/xmlfile"
@@ -127,31 +126,6 @@ func ParseOpen(open func() (io.ReadCloser, error), fn func(*Request) error) (Sum
 type tokenSource interface {
 	Token() (xml.Token, error)
 	InputPos() (line, column int)
-}
-
-// text is xmlfile.Text on a tokenSource.
-func text(d tokenSource, start xml.StartElement) (string, error) {
-	if dec, ok := d.(*xml.Decoder); ok {
-		return xmlfile.Text(dec, start)
-	}
-	var b strings.Builder
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return "", sillage.Errorf(sillage.KindInvalid, "fin de fichier inattendue dans <%s>", start.Name.Local)
-			}
-			return "", err
-		}
-		switch t := tok.(type) {
-		case xml.CharData:
-			b.Write(t)
-		case xml.EndElement:
-			return strings.TrimSpace(b.String()), nil
-		case xml.StartElement:
-			return "", sillage.Errorf(sillage.KindInvalid, "élément <%s> inattendu dans <%s>", t.Name.Local, start.Name.Local)
-		}
-	}
 }
 
 // ParseFile parses the AAF file at path (plain XML, or a ZIP holding one
@@ -470,7 +444,7 @@ func (p *parser) identifier(cat Category) (string, error) {
 			if t.Name.Local != "id" || seen {
 				return "", invalid(p.line(), "élément <%s> inattendu dans <identifier>", t.Name.Local)
 			}
-			if id, err = text(p.d, t); err != nil {
+			if id, err = xmlfile.Text(p.d, t); err != nil {
 				return "", p.wrapText(err)
 			}
 			seen = true
@@ -563,7 +537,7 @@ func (p *parser) values(elem string) ([]string, error) {
 			if t.Name.Local != "value" {
 				return nil, invalid(p.line(), "élément <%s> inattendu dans <%s> : <value> attendu", t.Name.Local, elem)
 			}
-			v, err := text(p.d, t)
+			v, err := xmlfile.Text(p.d, t)
 			if err != nil {
 				return nil, p.wrapText(err)
 			}

@@ -27,22 +27,14 @@ func (tx *Tx) deleteRecordsWhere(ctx context.Context, cond string, args ...any) 
 // foreign keys dropped by migration 0021 kept, which every deletion keeps
 // now (all zero). Reads every establishment.
 func (tx CrossTenant) RecordOrphans(ctx context.Context) (map[string]int64, error) {
-	checks := []struct{ name, q string }{
+	checks := []orphanCheck{
 		{"results.evaluation", `SELECT COUNT(*) FROM results x WHERE NOT EXISTS (SELECT 1 FROM evaluations e WHERE e.uai = x.uai AND e.id = x.evaluation_id)`},
 		{"results.student", `SELECT COUNT(*) FROM results x WHERE NOT EXISTS (SELECT 1 FROM persons p WHERE p.uai = x.uai AND p.id = x.student_id)`},
 		{"results.competence", `SELECT COUNT(*) FROM results x WHERE NOT EXISTS (SELECT 1 FROM competences c WHERE c.uai = x.uai AND c.id = x.competence_id)`},
 		{"comments.evaluation", `SELECT COUNT(*) FROM comments x WHERE NOT EXISTS (SELECT 1 FROM evaluations e WHERE e.uai = x.uai AND e.id = x.evaluation_id)`},
 		{"comments.student", `SELECT COUNT(*) FROM comments x WHERE NOT EXISTS (SELECT 1 FROM persons p WHERE p.uai = x.uai AND p.id = x.student_id)`},
 	}
-	out := map[string]int64{}
-	for _, c := range checks {
-		var n int64
-		if err := tx.queryRow(ctx, c.q).Scan(&n); err != nil {
-			return nil, mapErr(err)
-		}
-		out[c.name] = n
-	}
-	return out, nil
+	return tx.countOrphans(ctx, checks)
 }
 
 // deletePersonKeysOf deletes the rows that point at the persons a
@@ -79,13 +71,21 @@ func personKeysDeleteSQL(cond string) []string {
 // 0036 dropped on PostgreSQL (all zero: every deletion keeps the
 // invariant). Reads every establishment.
 func (tx CrossTenant) PersonOrphans(ctx context.Context) (map[string]int64, error) {
-	checks := []struct{ name, q string }{
+	checks := []orphanCheck{
 		{"person_unqids.person", `SELECT COUNT(*) FROM person_unqids x WHERE NOT EXISTS (SELECT 1 FROM persons p WHERE p.uai = x.uai AND p.id = x.person_id)`},
 		{"guardianships.parent", `SELECT COUNT(*) FROM guardianships x WHERE NOT EXISTS (SELECT 1 FROM persons p WHERE p.uai = x.uai AND p.id = x.parent_id)`},
 		{"guardianships.student", `SELECT COUNT(*) FROM guardianships x WHERE NOT EXISTS (SELECT 1 FROM persons p WHERE p.uai = x.uai AND p.id = x.student_id)`},
 		{"persons.account", `SELECT COUNT(*) FROM persons x WHERE x.account_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = x.account_id)`},
 		{"persons.establishment", `SELECT COUNT(*) FROM persons x WHERE NOT EXISTS (SELECT 1 FROM establishments e WHERE e.uai = x.uai)`},
 	}
+	return tx.countOrphans(ctx, checks)
+}
+
+// orphanCheck is one relation of an orphan count: its name and the
+// statement counting its rows that point at nothing.
+type orphanCheck struct{ name, q string }
+
+func (tx CrossTenant) countOrphans(ctx context.Context, checks []orphanCheck) (map[string]int64, error) {
 	out := map[string]int64{}
 	for _, c := range checks {
 		var n int64

@@ -284,10 +284,16 @@ func (c *latinCheck) utf8Seq(b []byte) int {
 	return size
 }
 
+// TokenReader reads XML tokens as encoding/xml's Decoder does.
+type TokenReader interface {
+	Token() (xml.Token, error)
+}
+
 // Text returns the trimmed text content of the element whose start token was
 // just read, consuming its end. Nested elements are refused: the national
-// formats never mix text and children in a leaf.
-func Text(d *xml.Decoder, start xml.StartElement) (string, error) {
+// formats never mix text and children in a leaf. d is encoding/xml's
+// Decoder or any reader of its tokens (the AAF scanner).
+func Text(d TokenReader, start xml.StartElement) (string, error) {
 	var b strings.Builder
 	for {
 		tok, err := d.Token()
