@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -264,10 +265,11 @@ func (tx Records) SetResult(ctx context.Context, uai sillage.UAI, r sillage.Resu
 			uai, r.EvaluationID, r.StudentID, r.CompetenceID)
 		return err
 	}
-	// The checks the foreign keys made before migration 0021.
+	// The checks the foreign keys made before migration 0021, the
+	// student locked as the key's check locked it (studentLock).
 	n, err := tx.execN(ctx, `INSERT INTO results (uai, evaluation_id, student_id, competence_id, value)
 		SELECT CAST($1 AS TEXT), CAST($2 AS BIGINT), CAST($3 AS BIGINT), CAST($4 AS BIGINT), CAST($5 AS TEXT)
-		WHERE EXISTS (SELECT 1 FROM evaluations WHERE uai = $1 AND id = $2) AND EXISTS (SELECT 1 FROM persons WHERE uai = $1 AND id = $3)
+		WHERE EXISTS (SELECT 1 FROM evaluations WHERE uai = $1 AND id = $2) AND EXISTS (SELECT 1 FROM persons WHERE uai = $1 AND id = $3`+tx.studentLock()+`)
 			AND EXISTS (SELECT 1 FROM competences WHERE uai = $1 AND id = $4)
 		ON CONFLICT (uai, evaluation_id, student_id, competence_id) DO UPDATE SET value = excluded.value`,
 		uai, r.EvaluationID, r.StudentID, r.CompetenceID, r.Value)
@@ -275,6 +277,18 @@ func (tx Records) SetResult(ctx context.Context, uai sillage.UAI, r sillage.Resu
 		return sillage.Errorf(sillage.KindInvalid, "élève, évaluation ou compétence introuvable")
 	}
 	return err
+}
+
+// studentLock is the locking clause of a writer's check that a student
+// exists: on PostgreSQL the row is locked FOR KEY SHARE, as the foreign
+// keys dropped in migration 0021 locked it, so that a transfer moving the
+// student (which locks it FOR UPDATE before reading its record) either
+// reads this write or makes it wait and fail. SQLite has one writer.
+func (tx *Tx) studentLock() string {
+	if tx.Kind() == Postgres {
+		return ` FOR KEY SHARE`
+	}
+	return ""
 }
 
 // ListResults returns results, by evaluation, student and competence.
@@ -308,6 +322,23 @@ func (tx Records) InsertResults(ctx context.Context, uai sillage.UAI, rs []silla
 		return nil
 	}
 	if tx.Kind() == Postgres {
+		// The students locked as SetResult locks them (studentLock).
+		seen := map[int64]bool{}
+		var ids []int64
+		for _, r := range rs {
+			if !seen[r.StudentID] {
+				seen[r.StudentID] = true
+				ids = append(ids, r.StudentID)
+			}
+		}
+		slices.Sort(ids)
+		live, err := tx.lockPersons(ctx, uai, ids)
+		if err != nil {
+			return err
+		}
+		if len(live) != len(ids) {
+			return sillage.Errorf(sillage.KindNotFound, "élève introuvable")
+		}
 		return tx.copyResults(ctx, uai, rs)
 	}
 	tx.issued++
@@ -358,10 +389,10 @@ func (tx Records) SetComment(ctx context.Context, uai sillage.UAI, c sillage.Com
 		_, err := tx.exec(ctx, `DELETE FROM comments WHERE uai = $1 AND evaluation_id = $2 AND student_id = $3`, uai, c.EvaluationID, c.StudentID)
 		return err
 	}
-	// The checks the foreign keys made before migration 0021.
+	// The checks the foreign keys made before migration 0021 (studentLock).
 	n, err := tx.execN(ctx, `INSERT INTO comments (uai, evaluation_id, student_id, text)
 		SELECT CAST($1 AS TEXT), CAST($2 AS BIGINT), CAST($3 AS BIGINT), CAST($4 AS TEXT)
-		WHERE EXISTS (SELECT 1 FROM evaluations WHERE uai = $1 AND id = $2) AND EXISTS (SELECT 1 FROM persons WHERE uai = $1 AND id = $3)
+		WHERE EXISTS (SELECT 1 FROM evaluations WHERE uai = $1 AND id = $2) AND EXISTS (SELECT 1 FROM persons WHERE uai = $1 AND id = $3`+tx.studentLock()+`)
 		ON CONFLICT (uai, evaluation_id, student_id) DO UPDATE SET text = excluded.text`, uai, c.EvaluationID, c.StudentID, c.Text)
 	if err == nil && n == 0 {
 		return sillage.Errorf(sillage.KindInvalid, "élève ou évaluation introuvable")

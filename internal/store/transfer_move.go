@@ -155,6 +155,21 @@ func (tx CrossTenant) StageTransfer(ctx context.Context, pairs []TransferPair) (
 			return 0, err
 		}
 	}
+	if pg {
+		// The origin students, locked before anything of their records is
+		// read: a result, comment, sheet or file written for one of them
+		// (each writer locks the student FOR KEY SHARE, or through a
+		// foreign key) commits before this batch reads, and is moved, or
+		// waits for the batch and finds the student gone. In READ
+		// COMMITTED each statement sees what committed before it began:
+		// without the lock, a comment committed between the count of the
+		// keys and the copies, or a result after the staging, was deleted
+		// at the origin without being copied. (SQLite has one writer.)
+		if _, err := tx.exec(ctx, `SELECT p.id FROM persons p JOIN transfer_pairs t ON p.uai = t.ou AND p.id = t.os
+			ORDER BY p.uai, p.id FOR UPDATE OF p`); err != nil {
+			return 0, err
+		}
+	}
 	if _, err := tx.exec(ctx, stageResultsSQL(pg)); err != nil {
 		return 0, err
 	}
