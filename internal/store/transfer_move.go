@@ -518,13 +518,16 @@ const (
 
 	// moveResultsPostgresSQL is moveResultsSQL through the batch's map of
 	// competences (origin competence → the destination's of the same code
-	// in its referential of the same diploma), a few rows per pair of
-	// establishments, computed once (MATERIALIZED: without statistics on
-	// the temporary tables the planner would otherwise search the
-	// competences and referentials four times per result).
+	// in its referential of the same diploma), computed once
+	// (MATERIALIZED: without statistics on the temporary tables the
+	// planner would otherwise search the competences and referentials
+	// four times per result). As on SQLite the map holds only the
+	// competences the staged results use, each found by its key: an
+	// origin's whole set of competences (dozens of diplomas × tens of
+	// competences in a lycée) would be read for a few students otherwise.
 	moveResultsPostgresSQL = `WITH k AS MATERIALIZED (SELECT p.ou, p.du, c.id AS oc, dc.id AS dc
-			FROM (SELECT DISTINCT ou, du FROM transfer_pairs) p
-			JOIN competences c ON c.uai = p.ou
+			FROM (SELECT DISTINCT x.ou, p.du, x.competence_id FROM transfer_results x JOIN transfer_pairs p ON p.os = x.os) p
+			JOIN competences c ON c.uai = p.ou AND c.id = p.competence_id
 			JOIN referentials crf ON crf.uai = c.uai AND crf.id = c.referential_id
 			JOIN referentials drf ON drf.uai = p.du AND drf.diploma = crf.diploma
 			JOIN competences dc ON dc.uai = drf.uai AND dc.referential_id = drf.id AND dc.code = c.code)

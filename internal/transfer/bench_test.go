@@ -47,6 +47,23 @@ import (
 // figure that holds when other work loads the machine; the log line gives
 // the load average. SILLAGE_BENCH_STEPS=1 runs the sweep with one worker
 // and logs the time spent before each step of the transfers.
+// SILLAGE_BENCH_REFERENTIALS=N gives each establishment N more referentials
+// of 40 competences each, of other diplomas and unused by the records (a
+// lycée holds dozens of diplomas): what reads an origin's competences by
+// establishment rather than those the records use shows there.
+
+// benchExtraReferentials is SILLAGE_BENCH_REFERENTIALS (0 when unset).
+func benchExtraReferentials(b *testing.B) int {
+	s := os.Getenv("SILLAGE_BENCH_REFERENTIALS")
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		b.Fatalf("SILLAGE_BENCH_REFERENTIALS=%q: a count expected", s)
+	}
+	return n
+}
 
 func benchScale(b *testing.B) float64 {
 	s := os.Getenv("SILLAGE_BENCH_SCALE")
@@ -107,6 +124,7 @@ func genInstance(b *testing.B, st *store.Store, students int, arrivals bool, lef
 		return sillage.UAI(digits + string(l))
 	}
 	unqid := func(est, k int) string { return fmt.Sprintf("v1:B%05dS%04d", est, k) }
+	extraRefs := benchExtraReferentials(b)
 	start := time.Now()
 	for i := 0; i < estabs; i++ {
 		u := uai(i)
@@ -130,6 +148,15 @@ func genInstance(b *testing.B, st *store.Store, students int, arrivals bool, lef
 				return err
 			}
 			be.referential = ref.ID
+			for d := 0; d < extraRefs; d++ {
+				other := sillage.Referential{Diploma: fmt.Sprintf("4%07d", d), Kind: sillage.ReferentialBacPro, Label: fmt.Sprintf("Diplôme %d", d)}
+				for c := 0; c < 40; c++ {
+					other.Competences = append(other.Competences, sillage.Competence{Domain: fmt.Sprintf("C%d", c/4+1), Code: fmt.Sprintf("C%d.%d", c/4+1, c%4+1), Label: fmt.Sprintf("Compétence %d", c)})
+				}
+				if err := tx.Records().CreateReferential(ctx, u, &other); err != nil {
+					return err
+				}
+			}
 			for _, c := range ref.Competences {
 				be.codes[c.ID], be.comps[c.Code] = c.Code, c.ID
 			}
