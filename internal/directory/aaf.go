@@ -989,23 +989,6 @@ func (r *aafRun) applyAll(todo []int) error {
 	// The reader is gone before the caller removes the spill files.
 	defer wg.Wait()
 	defer close(done)
-	if writers == 1 {
-		for _, i := range todo {
-			l, ok := <-next
-			if !ok {
-				return errSpillCorrupt // the reader stops only after an error it sent
-			}
-			if l.err != nil {
-				return l.err
-			}
-			rep, err := r.applyEst(i, l.recs, nil)
-			r.publish(rep)
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 	type job struct {
 		pos  int
 		recs *estRecords
@@ -1025,7 +1008,9 @@ func (r *aafRun) applyAll(todo []int) error {
 			defer workers.Done()
 			for j := range jobs {
 				rep, err := r.applyEst(todo[j.pos], j.recs, j.lr)
-				j.lr.done()
+				if j.lr != nil {
+					j.lr.done()
+				}
 				results <- result{j.pos, rep, err}
 			}
 		}()
@@ -1045,8 +1030,12 @@ func (r *aafRun) applyAll(todo []int) error {
 			case l.err != nil:
 				fatal = l.err
 			default:
-				lr := newLoginReserver(r.im, &mu, after)
-				after = lr.reserved
+				// One writer reserves its logins in its transaction.
+				var lr *loginReserver
+				if writers > 1 {
+					lr = newLoginReserver(r.im, &mu, after)
+					after = lr.reserved
+				}
 				jobs <- job{dispatched, l.recs, lr}
 				dispatched++
 				inflight++
