@@ -69,6 +69,7 @@ func (tx CrossTenant) TransferMovePlans(ctx context.Context, pairs []TransferPai
 		"origin links by parent": {keys[1], nil},
 		"origin links":           {keys[2], nil},
 		"stage results":          {stageResultsSQL(false), nil},
+		"missing":                {missingReferencesSQL, nil},
 		"stage":                  {stageCopiesSQL(false, 1), []any{int64(0), int64(1), int64(1)}},
 		"summary":                {summarizeSQL, nil},
 		"manifest":               {manifestPartsSQL(false), nil},
@@ -116,6 +117,7 @@ func (tx CrossTenant) TransferMovePlansPostgres(ctx context.Context, pairs []Tra
 		"evaluations":   {moveEvaluationsSQL, []any{tx.now}},
 		"results":       {moveResultsPostgresSQL, nil},
 		"comments":      {moveCommentsSQL, nil},
+		"missing":       {missingReferencesSQL, nil},
 	}
 	out := map[string]PlanNode{}
 	for name, st := range stmts {

@@ -64,8 +64,8 @@ func TestTransferReadsUseIndexesWithoutAnalyze(t *testing.T) {
 	if !errors.Is(err, errRollback) {
 		t.Fatal(err)
 	}
-	if len(plans) != 16 {
-		t.Fatalf("%d statements explained, want 16", len(plans))
+	if len(plans) != 17 {
+		t.Fatalf("%d statements explained, want 17", len(plans))
 	}
 	for stmt, lines := range plans {
 		plan := strings.Join(lines, "\n")
@@ -79,6 +79,17 @@ func TestTransferReadsUseIndexesWithoutAnalyze(t *testing.T) {
 			// tables keyed otherwise are left as they are).
 			if strings.HasSuffix(l, "(uai=?)") && stmt != "origin students" {
 				t.Errorf("the move's %s statement reads a whole establishment without statistics (%q):\n%s", stmt, l, plan)
+			}
+		}
+		// The staged results find their competences' codes once per
+		// competence used (in the map k), not once per result.
+		if stmt == "stage results" {
+			inMap := false
+			for _, l := range lines {
+				inMap = inMap || l == "MATERIALIZE k"
+				if strings.HasPrefix(l, "SEARCH c ") && !inMap {
+					t.Errorf("the move's stage results statement searches the competences once per result:\n%s", plan)
+				}
 			}
 		}
 	}
@@ -117,12 +128,13 @@ func TestTransferMovePlansPostgres(t *testing.T) {
 	// The tables each statement must not read outside the map of
 	// competences: what staging carries in the temporary tables.
 	notRead := map[string][]string{
-		"stage results": {"evaluations", "referentials"},
+		"stage results": {"evaluations", "referentials", "competences"},
 		"stage":         {"results", "competences"},
 		"summary":       {"evaluations", "referentials", "results", "competences"},
 		"evaluations":   {"evaluations", "competences"},
 		"results":       {"results", "evaluations", "competences", "referentials"},
 		"comments":      {"evaluations", "referentials"},
+		"missing":       {"evaluations", "results"},
 	}
 	if len(plans) != len(notRead) {
 		t.Fatalf("%d statements explained, want %d", len(plans), len(notRead))
@@ -144,6 +156,12 @@ func TestTransferMovePlansPostgres(t *testing.T) {
 			}
 			if real && !inMap && slices.Contains(notRead[stmt], n.Relation) {
 				problems = append(problems, "reads "+n.Relation)
+			}
+			// The check of the referentials searches each competence and
+			// referential the batch uses by its key: a scan without a
+			// condition would read those of the whole instance.
+			if stmt == "missing" && (n.Relation == "competences" || n.Relation == "referentials") && n.IndexCond == "" {
+				problems = append(problems, "reads the whole of "+n.Relation)
 			}
 			for _, c := range n.Plans {
 				walk(c, inMap, depth+1)
@@ -247,10 +265,11 @@ func buildTransferInstance(t *testing.T, st *store.Store, base, estabs, per, mov
 
 // movePlanScan tells the scans the move's statements may do: the batch's
 // temporary tables (aliases p and m), the subqueries of a batch's own
-// rows and the batch's few ranges of reserved ids (i).
+// rows (among them the staged results' r and their distinct competences
+// u and d), and the batch's few ranges of reserved ids (i).
 func movePlanScan(l string) bool {
 	for _, ok := range []string{"SCAN p", "SCAN m", "SCAN transfer_pairs", "SCAN transfer_copies", "SCAN transfer_results", "SCAN k", "SCAN l",
-		"SCAN i"} {
+		"SCAN i", "SCAN r", "SCAN u", "SCAN d"} {
 		if l == ok || strings.HasPrefix(l, ok+" ") {
 			return true
 		}

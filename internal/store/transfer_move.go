@@ -30,14 +30,30 @@ import (
 // is told the index: without statistics it would rather read the whole
 // establishment's results through the primary key, which covers the query
 // but is searched on the UAI alone.
+//
+// The codes come from the distinct competences the results use (a few
+// dozen per batch), each found by its key (a correlated subquery: as a
+// join, PostgreSQL would hash every competence of the instance), then
+// joined to the results (by hash on PostgreSQL; SQLite, kept in that order
+// by the CROSS JOIN, searches them by an automatic index on the few codes
+// rather than index every result): a search of the competences per result cost as much as reading the
+// results, and more as the competences of the instance grow (an
+// establishment holds dozens of referentials; PostgreSQL then probes the
+// key once per result, or hashes every competence of the instance when it
+// has few).
 func stageResultsSQL(pg bool) string {
 	results := "results x"
 	if !pg {
 		results = "results x INDEXED BY results_student"
 	}
-	return `INSERT INTO transfer_results (ou, os, old_id, competence_id, code, value)
-		SELECT p.ou, p.os, x.evaluation_id, x.competence_id, c.code, x.value FROM transfer_pairs p CROSS JOIN ` + results + ` CROSS JOIN competences c
-		WHERE x.uai = p.ou AND x.student_id = p.os AND c.uai = x.uai AND c.id = x.competence_id`
+	return `WITH r AS MATERIALIZED (SELECT p.ou, p.os, x.evaluation_id AS old_id, x.competence_id, x.value
+			FROM transfer_pairs p CROSS JOIN ` + results + ` WHERE x.uai = p.ou AND x.student_id = p.os),
+		k AS MATERIALIZED (SELECT u.ou, u.competence_id,
+				(SELECT c.code FROM competences c WHERE c.uai = u.ou AND c.id = u.competence_id) AS code
+			FROM (SELECT DISTINCT ou, competence_id FROM r) u)
+	INSERT INTO transfer_results (ou, os, old_id, competence_id, code, value)
+		SELECT r.ou, r.os, r.old_id, r.competence_id, k.code, r.value FROM r CROSS JOIN k
+		WHERE k.ou = r.ou AND k.competence_id = r.competence_id AND k.code IS NOT NULL`
 }
 
 // stageKeysSQL lists the evaluations a staged batch may copy, by origin
@@ -205,27 +221,11 @@ func (tx CrossTenant) StageTransfer(ctx context.Context, pairs []TransferPair) (
 // For a pair of establishments with anything missing it returns every
 // referential and competence the batch uses there.
 func (tx CrossTenant) MissingTransferReferences(ctx context.Context) (map[[2]string][2][]int64, error) {
-	// What the copies use: the evaluations' referentials, the results'
-	// and the sheets' per-competence results' competences (and theirs).
-	const used = `SELECT m.du AS du, m.ou AS ou, m.rid AS rid, 0 AS cid FROM transfer_copies m
-		UNION
-		SELECT r.du, r.ou, c.referential_id, c.id FROM (SELECT DISTINCT m.du AS du, m.ou AS ou, x.competence_id AS cid
-				FROM transfer_copies m CROSS JOIN transfer_results x WHERE x.os = m.os AND x.old_id = m.old_id) r
-			CROSS JOIN competences c WHERE c.uai = r.ou AND c.id = r.cid
-		UNION
-		SELECT p.du, p.ou, c.referential_id, c.id FROM transfer_pairs p CROSS JOIN sheets s CROSS JOIN sheet_results sr CROSS JOIN competences c
-			WHERE s.uai = p.ou AND s.student_id = p.os AND s.deleted_at IS NULL AND sr.uai = s.uai AND sr.sheet_id = s.id
-				AND c.uai = sr.uai AND c.id = sr.competence_id`
 	type use struct {
 		du, ou   string
 		rid, cid int64
 	}
-	missing, err := collect(ctx, tx.txn, `SELECT DISTINCT u.du, u.ou FROM (`+used+`) u
-		JOIN referentials r ON r.uai = u.ou AND r.id = u.rid
-		LEFT JOIN competences c ON c.uai = u.ou AND c.id = u.cid
-		WHERE NOT EXISTS (SELECT 1 FROM referentials dr WHERE dr.uai = u.du AND dr.diploma = r.diploma)
-			OR c.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM referentials dr JOIN competences dc ON dc.uai = dr.uai AND dc.referential_id = dr.id
-				WHERE dr.uai = u.du AND dr.diploma = r.diploma AND dc.code = c.code)`, nil, func(r *sql.Rows) ([2]string, error) {
+	missing, err := collect(ctx, tx.txn, missingReferencesSQL, nil, func(r *sql.Rows) ([2]string, error) {
 		var k [2]string
 		return k, r.Scan(&k[0], &k[1])
 	})
@@ -236,7 +236,7 @@ func (tx CrossTenant) MissingTransferReferences(ctx context.Context) (map[[2]str
 	for _, k := range missing {
 		want[k] = true
 	}
-	uses, err := collect(ctx, tx.txn, `SELECT du, ou, rid, cid FROM (`+used+`) u ORDER BY du, ou, rid, cid`, nil, func(r *sql.Rows) (use, error) {
+	uses, err := collect(ctx, tx.txn, `SELECT du, ou, rid, cid FROM (`+transferUsedSQL+`) u ORDER BY du, ou, rid, cid`, nil, func(r *sql.Rows) (use, error) {
 		var u use
 		return u, r.Scan(&u.du, &u.ou, &u.rid, &u.cid)
 	})
@@ -266,6 +266,41 @@ func (tx CrossTenant) MissingTransferReferences(ctx context.Context) (map[[2]str
 	}
 	return out, nil
 }
+
+// transferUsedSQL lists what the staged copies use: the evaluations'
+// referentials, the results' and the sheets' per-competence results'
+// competences (and theirs). The results' competences are the distinct ones
+// of the batch, each found by its key (a correlated subquery): joined, they
+// made PostgreSQL, misled by the temporary tables' missing statistics, hash
+// every competence of the instance at every batch.
+const transferUsedSQL = `SELECT m.du AS du, m.ou AS ou, m.rid AS rid, 0 AS cid FROM transfer_copies m
+	UNION
+	SELECT r.du, r.ou, r.rid, r.cid FROM (SELECT d.du, d.ou, d.cid,
+			(SELECT c.referential_id FROM competences c WHERE c.uai = d.ou AND c.id = d.cid) AS rid
+		FROM (SELECT DISTINCT m.du AS du, m.ou AS ou, x.competence_id AS cid
+			FROM transfer_copies m CROSS JOIN transfer_results x WHERE x.os = m.os AND x.old_id = m.old_id) d) r
+		WHERE r.rid IS NOT NULL
+	UNION
+	SELECT p.du, p.ou, c.referential_id, c.id FROM transfer_pairs p CROSS JOIN sheets s CROSS JOIN sheet_results sr CROSS JOIN competences c
+		WHERE s.uai = p.ou AND s.student_id = p.os AND s.deleted_at IS NULL AND sr.uai = s.uai AND sr.sheet_id = s.id
+			AND c.uai = sr.uai AND c.id = sr.competence_id`
+
+// missingReferencesSQL lists the pairs of establishments (destination,
+// origin) whose staged copies use an origin referential whose diploma, or
+// a competence whose code, the destination's referentials lack. Each
+// referential and competence is found by its key, in scalar subqueries
+// (at most one row each: the referentials are unique by diploma, the
+// competences by referential and code), which PostgreSQL never turns into
+// a hash of the whole table as it did the NOT EXISTS of an OR.
+const missingReferencesSQL = `SELECT DISTINCT w.du, w.ou FROM (
+		SELECT v.du, v.ou, v.code, (SELECT dr.id FROM referentials dr WHERE dr.uai = v.du AND dr.diploma = v.dip) AS drid
+		FROM (SELECT u.du, u.ou,
+				(SELECT r.diploma FROM referentials r WHERE r.uai = u.ou AND r.id = u.rid) AS dip,
+				(SELECT c.code FROM competences c WHERE c.uai = u.ou AND c.id = u.cid) AS code
+			FROM (` + transferUsedSQL + `) u) v
+		WHERE v.dip IS NOT NULL) w
+	WHERE w.drid IS NULL
+		OR w.code IS NOT NULL AND (SELECT dc.id FROM competences dc WHERE dc.uai = w.du AND dc.referential_id = w.drid AND dc.code = w.code) IS NULL`
 
 // TransferSummary is what the staged batch moves for one origin student:
 // the counts of TransferRecord and the manifest digest (see
