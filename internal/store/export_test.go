@@ -228,3 +228,6 @@ func (tx CrossTenant) TableIndexes(ctx context.Context, table string) ([]string,
 		return s, r.Scan(&s)
 	})
 }
+
+// Issued is the number of statements the transaction has sent.
+func (tx *Tx) Issued() int { return tx.issued }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/sillage/sillage/internal/store"
@@ -70,4 +71,72 @@ func TestRestoreLoginCounters(t *testing.T) {
 			t.Fatalf("a counter created by the restored reservation is still there: %v", got)
 		}
 	})
+}
+
+// TestAllocateLoginsKnownBases: the bases whose counters exist cost one
+// statement per 500 (their update), not a read of the counters and then
+// their update; the logins continue the numbering, a base that is new
+// beside them starts at its bare form.
+func TestAllocateLoginsKnownBases(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, _ *storetest.Clock) {
+		ctx := context.Background()
+		bases := make([]string, 600) // two chunks of counters
+		for i := range bases {
+			bases[i] = "eleve" + strconv.Itoa(i) + ".nom"
+		}
+		alloc := func(bases []string) ([]string, int) {
+			var logins []string
+			var issued int
+			err := st.Write(ctx, func(tx *store.Tx) error {
+				var err error
+				if logins, err = tx.Imports().AllocateLogins(ctx, slices.Clone(bases)); err != nil {
+					return err
+				}
+				issued = tx.Issued()
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return logins, issued
+		}
+		if got, _ := alloc(bases); got[0] != "eleve0.nom" || got[599] != "eleve599.nom" {
+			t.Fatalf("first allocation: %v … %v", got[0], got[599])
+		}
+		// Every counter known: per chunk, the update and the check of
+		// the logins against the accounts.
+		got, issued := alloc(bases)
+		if got[0] != "eleve0.nom2" || got[599] != "eleve599.nom2" {
+			t.Errorf("second allocation: %v … %v", got[0], got[599])
+		}
+		if issued != 4 {
+			t.Errorf("%d statements for 600 known bases, want 4", issued)
+		}
+		// Known and new bases in one chunk.
+		got, _ = alloc([]string{"eleve1.nom", "nouveau.nom", "eleve1.nom"})
+		if !slices.Equal(got, []string{"eleve1.nom3", "nouveau.nom", "eleve1.nom4"}) {
+			t.Errorf("mixed allocation: %v", got)
+		}
+	})
+}
+
+// TestLoginCountersRoom: on PostgreSQL login_counters leaves room in its
+// pages (migration 0037), so that moving a counter on is a heap-only
+// update that does not touch the primary key's index.
+func TestLoginCountersRoom(t *testing.T) {
+	for _, k := range storetest.Engines(t) {
+		if k != store.Postgres {
+			continue
+		}
+		st := storetest.Open(t, k, &storetest.Clock{T: storetest.Epoch})
+		var opts string
+		err := st.SQLDB().QueryRowContext(context.Background(), `SELECT COALESCE(array_to_string(reloptions, ','), '') FROM pg_class
+			WHERE relname = 'login_counters' AND relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())`).Scan(&opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if opts != "fillfactor=50" {
+			t.Errorf("login_counters options %q, want fillfactor=50", opts)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -506,118 +507,118 @@ func (tx Imports) AllocateLogins(ctx context.Context, bases []string) ([]string,
 }
 
 // reserveLogins takes need[b] numbers from the counter of each base and
-// returns the logins they make.
+// returns the logins they make. The counters that exist are moved on
+// first, in one statement per 500 bases; the bases it did not find get
+// a counter. An import's bases are mostly known once an instance has a
+// few establishments (common names): one statement for them, not a read of
+// the counters and then their update (issue 18).
 func (tx *Tx) reserveLogins(ctx context.Context, order []string, need map[string]int) (map[string][]string, error) {
 	out := map[string][]string{}
 	for _, chunk := range impChunks(order, 500) {
-		chunk = impPad(chunk)
-		known, err := collect(ctx, tx, `SELECT base FROM login_counters WHERE base IN (`+impPlaceholders(1, len(chunk))+`)`, impArgs(chunk),
-			func(r *sql.Rows) (string, error) {
-				var s string
-				return s, r.Scan(&s)
-			})
+		got, err := tx.bumpLoginCounters(ctx, chunk, need)
 		if err != nil {
 			return nil, err
 		}
-		isKnown := map[string]bool{}
-		for _, b := range known {
-			isKnown[b] = true
+		fresh := takeCounters(out, got, chunk, need)
+		if len(fresh) == 0 {
+			continue
 		}
-		var fresh []string
-		for _, b := range chunk {
-			if !isKnown[b] {
-				isKnown[b] = true // once, the chunk is padded with repeats
-				fresh = append(fresh, b)
-			}
+		// First time: count the accounts already there.
+		logins, err := tx.Imports().FindLogins(ctx, fresh)
+		if err != nil {
+			return nil, err
 		}
-		if len(fresh) > 0 {
-			// First time: count the accounts already there.
-			logins, err := tx.Imports().FindLogins(ctx, fresh)
-			if err != nil {
-				return nil, err
-			}
-			last := map[string]int64{}
-			for _, l := range logins {
-				for _, b := range fresh {
-					if !numberedLogin(l, b) {
+		last := map[string]int64{}
+		for _, l := range logins {
+			for _, b := range fresh {
+				if !numberedLogin(l, b) {
+					continue
+				}
+				n := int64(1)
+				if len(l) > len(b) {
+					v, err := strconv.ParseInt(l[len(b):], 10, 64)
+					if err != nil {
 						continue
 					}
-					n := int64(1)
-					if len(l) > len(b) {
-						v, err := strconv.ParseInt(l[len(b):], 10, 64)
-						if err != nil {
-							continue
-						}
-						n = v
-					}
-					last[b] = max(last[b], n)
+					n = v
 				}
+				last[b] = max(last[b], n)
 			}
-			// A new counter starts past what it hands out now: no second
-			// statement for it. One another transaction created meanwhile
-			// is not returned and goes through the update below.
-			var ins strings.Builder
-			ins.WriteString(`INSERT INTO login_counters (base, last) VALUES `)
-			args := make([]any, 0, 2*len(fresh))
-			for i, b := range fresh {
-				if i > 0 {
-					ins.WriteString(", ")
-				}
-				args = append(args, b, last[b]+int64(need[b]))
-				ins.WriteString(`($` + itoa(len(args)-1) + `, CAST($` + itoa(len(args)) + ` AS BIGINT))`)
-			}
-			ins.WriteString(` ON CONFLICT (base) DO NOTHING RETURNING base, last`)
-			created, err := collect(ctx, tx, ins.String(), args, func(r *sql.Rows) (loginCounter, error) {
-				var c loginCounter
-				return c, r.Scan(&c.base, &c.last)
-			})
-			if err != nil {
-				return nil, err
-			}
-			done := map[string]bool{}
-			for _, c := range created {
-				done[c.base] = true
-				out[c.base] = append(out[c.base], numberedLogins(c.base, c.last, need[c.base])...)
-			}
-			var rest []string
-			for _, b := range chunk {
-				if !done[b] {
-					rest = append(rest, b)
-				}
-			}
-			if len(rest) == 0 {
-				continue
-			}
-			chunk = impPad(rest)
 		}
-		// A join on the numbers to take, not a CASE: a CASE of 500 bases
-		// is tried in order for each of the 500 counters. The padding's
-		// repeats join the same counter with the same number: both
-		// engines update a row once, whatever rows of FROM it matches.
-		var q strings.Builder
-		q.WriteString(`WITH v (base, n) AS (VALUES `)
-		args := make([]any, 0, 2*len(chunk))
-		for _, b := range chunk {
-			if len(args) > 0 {
-				q.WriteString(", ")
+		// A new counter starts past what it hands out now: no second
+		// statement for it. One another transaction created since the
+		// update above is not returned (the insert waits for that
+		// transaction's commit) and is moved on below.
+		var ins strings.Builder
+		ins.WriteString(`INSERT INTO login_counters (base, last) VALUES `)
+		args := make([]any, 0, 2*len(fresh))
+		for i, b := range fresh {
+			if i > 0 {
+				ins.WriteString(", ")
 			}
-			args = append(args, b, need[b])
-			q.WriteString(`($` + itoa(len(args)-1) + `, CAST($` + itoa(len(args)) + ` AS BIGINT))`)
+			args = append(args, b, last[b]+int64(need[b]))
+			ins.WriteString(`($` + itoa(len(args)-1) + `, CAST($` + itoa(len(args)) + ` AS BIGINT))`)
 		}
-		q.WriteString(`) UPDATE login_counters SET last = login_counters.last + v.n FROM v WHERE login_counters.base = v.base
-			RETURNING login_counters.base, login_counters.last`)
-		got, err := collect(ctx, tx, q.String(), args, func(r *sql.Rows) (loginCounter, error) {
-			var c loginCounter
-			return c, r.Scan(&c.base, &c.last)
-		})
+		ins.WriteString(` ON CONFLICT (base) DO NOTHING RETURNING base, last`)
+		created, err := collect(ctx, tx, ins.String(), args, scanLoginCounter)
 		if err != nil {
 			return nil, err
 		}
-		for _, c := range got {
-			out[c.base] = append(out[c.base], numberedLogins(c.base, c.last, need[c.base])...)
+		rest := takeCounters(out, created, fresh, need)
+		if len(rest) == 0 {
+			continue
+		}
+		if got, err = tx.bumpLoginCounters(ctx, rest, need); err != nil {
+			return nil, err
+		}
+		if rest = takeCounters(out, got, rest, need); len(rest) > 0 {
+			return nil, fmt.Errorf("login counters of %d bases neither found nor created", len(rest))
 		}
 	}
 	return out, nil
+}
+
+// bumpLoginCounters adds need[b] to the counter of each of bases (at most
+// 500) that has one, in one statement, and returns the counters moved.
+func (tx *Tx) bumpLoginCounters(ctx context.Context, bases []string, need map[string]int) ([]loginCounter, error) {
+	bases = impPad(bases)
+	// A join on the numbers to take, not a CASE: a CASE of 500 bases
+	// is tried in order for each of the 500 counters. The padding's
+	// repeats join the same counter with the same number: both
+	// engines update a row once, whatever rows of FROM it matches.
+	var q strings.Builder
+	q.WriteString(`WITH v (base, n) AS (VALUES `)
+	args := make([]any, 0, 2*len(bases))
+	for _, b := range bases {
+		if len(args) > 0 {
+			q.WriteString(", ")
+		}
+		args = append(args, b, need[b])
+		q.WriteString(`($` + itoa(len(args)-1) + `, CAST($` + itoa(len(args)) + ` AS BIGINT))`)
+	}
+	q.WriteString(`) UPDATE login_counters SET last = login_counters.last + v.n FROM v WHERE login_counters.base = v.base
+		RETURNING login_counters.base, login_counters.last`)
+	return collect(ctx, tx, q.String(), args, scanLoginCounter)
+}
+
+// takeCounters adds the logins of the counters got to out and returns the
+// bases of bases (each once) that got none.
+func takeCounters(out map[string][]string, got []loginCounter, bases []string, need map[string]int) []string {
+	for _, c := range got {
+		out[c.base] = append(out[c.base], numberedLogins(c.base, c.last, need[c.base])...)
+	}
+	var rest []string
+	for _, b := range bases {
+		if _, ok := out[b]; !ok {
+			rest = append(rest, b)
+		}
+	}
+	return rest
+}
+
+func scanLoginCounter(r *sql.Rows) (loginCounter, error) {
+	var c loginCounter
+	return c, r.Scan(&c.base, &c.last)
 }
 
 type loginCounter struct {

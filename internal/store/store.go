@@ -593,8 +593,12 @@ func prefixed(alias, cols string) string {
 // changed a lot since, sampling at most analysis_limit rows per index
 // (set on the writer). PostgreSQL's autovacuum keeps statistics current
 // but only after a delay: the tables it never analyzed yet (a fresh
-// instance's first imports) are analyzed here, since the foreign-key checks
-// planned while they looked empty would scan them whole.
+// instance's first imports) are analyzed here once they hold rows, since
+// the foreign-key checks planned while they looked empty would scan them
+// whole. A table still empty is left for a later call: analyzing the
+// seventy-odd empty tables of a fresh instance was most of its first
+// import's time on PostgreSQL (issue 18), and would only record them as
+// empty, which is what makes a plan scan a table whole once it fills.
 func (s *Store) Optimize(ctx context.Context) error {
 	if s.dsn.Kind == SQLite {
 		// 0x10000 checks every table, not only those this connection read
@@ -630,10 +634,15 @@ func (s *Store) Optimize(ctx context.Context) error {
 }
 
 // unanalyzedTablesSQL lists the tables of the store's schema that were
-// never analyzed (PostgreSQL), as pg_stat_user_tables would.
+// never analyzed (PostgreSQL), as pg_stat_user_tables would, and that hold
+// at least a page (a partitioned table has none of its own). The size is
+// read from the files, not from the statistics counters, which reach the
+// other connections up to a second after a commit; the planner checks it
+// after the cheaper conditions, for the never analyzed tables only.
 const unanalyzedTablesSQL = `SELECT quote_ident(c.relname) FROM pg_class c
 	WHERE c.relnamespace = (SELECT n.oid FROM pg_namespace n WHERE n.nspname = current_schema()) AND c.relkind IN ('r', 'p', 'm')
-		AND pg_stat_get_last_analyze_time(c.oid) IS NULL AND pg_stat_get_last_autoanalyze_time(c.oid) IS NULL`
+		AND pg_stat_get_last_analyze_time(c.oid) IS NULL AND pg_stat_get_last_autoanalyze_time(c.oid) IS NULL
+		AND (c.relkind = 'p' OR pg_relation_size(c.oid) > 0)`
 
 func wrapOptimize(err error) error {
 	if err == nil {
