@@ -1,7 +1,9 @@
 // Package pdfdoc writes Sillage's readable documents (records, credential
 // lists, reports, archives) as PDF, in French, with the Go fonts so every
-// accent, Œ and € renders. Output is deterministic for a given content and
-// date, so documents can be compared and archived.
+// accent, Œ and € renders (or, for documents written in bulk, the PDF
+// standard faces when all their text fits Windows-1252). Output is
+// deterministic for a given content and date, so documents can be
+// compared and archived.
 package pdfdoc
 
 import (
