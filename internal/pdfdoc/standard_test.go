@@ -64,6 +64,9 @@ func TestStandardFonts(t *testing.T) {
 					t.Errorf("%q is not on the page", s)
 				}
 			}
+			if pages := Pages(pdf); len(pages) != 1 || !PageHasText(pages[0], c.student) {
+				t.Errorf("%d pages found, want 1 showing %s", len(pages), c.student)
+			}
 			if HasText(pdf, "Ceci n'est pas écrit") {
 				t.Error("HasText finds what is not written")
 			}
