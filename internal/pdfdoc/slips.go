@@ -1,6 +1,9 @@
 package pdfdoc
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Slip is one cut-out slip of a handout: a heading, "label : value" lines
 // (empty values are skipped) and a closing note.
@@ -22,66 +25,77 @@ const (
 // marked with scissors. A slip that does not fit in what is left of the
 // page starts the next one: none is ever cut across two pages.
 func (d *Doc) Slips(slips []Slip) {
-	d.f.Ln(2)
-	for _, s := range slips {
-		h := d.slipHeight(s)
-		if d.f.GetY()+h > pageBottom {
-			d.f.AddPage()
+	slips = slices.Clone(slips)
+	for i, s := range slips {
+		slips[i].Fields = slices.Clone(s.Fields)
+		d.check(s.Heading, s.Note)
+		for _, fl := range s.Fields {
+			d.check(fl[0], fl[1])
 		}
-		d.writeSlip(s, h)
 	}
+	d.ops = append(d.ops, func(p *page) {
+		p.f.Ln(2)
+		for _, s := range slips {
+			h := p.slipHeight(s)
+			if p.f.GetY()+h > pageBottom {
+				p.f.AddPage()
+			}
+			p.writeSlip(s, h)
+		}
+	})
 }
 
 // slipHeight is the height of a slip, its text wrapped as writeSlip
 // writes it.
-func (d *Doc) slipHeight(s Slip) float64 {
+func (p *page) slipHeight(s Slip) float64 {
 	h := 2*slipPad + slipLine + 1 // heading
-	d.f.SetFont("go", "", 10)
+	p.font("", 10)
 	for _, fl := range s.Fields {
 		if strings.TrimSpace(fl[1]) != "" {
-			h += float64(len(d.f.SplitText(fl[1], contentW-slipLabelW-4))) * slipLine
+			h += float64(p.lines(fl[1], contentW-slipLabelW-4)) * slipLine
 		}
 	}
 	if s.Note != "" {
-		d.f.SetFont("go", "", 9)
-		h += 1 + float64(len(d.f.SplitText(s.Note, contentW-4)))*noteLine
+		p.font("", 9)
+		h += 1 + float64(p.lines(s.Note, contentW-4))*noteLine
 	}
 	return h
 }
 
-func (d *Doc) writeSlip(s Slip, h float64) {
-	top := d.f.GetY()
-	d.cutLine(top)
-	d.f.SetXY(margin+2, top+slipPad)
-	d.f.SetFont("go", "B", 11)
-	d.f.CellFormat(contentW-4, slipLine, s.Heading, "", 1, "L", false, 0, "")
-	d.f.Ln(1)
+func (p *page) writeSlip(s Slip, h float64) {
+	f := p.f
+	top := f.GetY()
+	p.cutLine(top)
+	f.SetXY(margin+2, top+slipPad)
+	p.font("B", 11)
+	p.cell(contentW-4, slipLine, s.Heading, "", 1, "L", false)
+	f.Ln(1)
 	for _, fl := range s.Fields {
 		if strings.TrimSpace(fl[1]) == "" {
 			continue
 		}
-		d.f.SetX(margin + 2)
-		d.f.SetFont("go", "", 10)
-		d.f.CellFormat(slipLabelW, slipLine, fl[0]+" :", "", 0, "L", false, 0, "")
-		d.f.SetFont("go", "B", 10)
-		d.f.MultiCell(contentW-slipLabelW-4, slipLine, fl[1], "", "L", false)
+		f.SetX(margin + 2)
+		p.font("", 10)
+		p.cell(slipLabelW, slipLine, fl[0]+" :", "", 0, "L", false)
+		p.font("B", 10)
+		p.multi(contentW-slipLabelW-4, slipLine, fl[1], "", "L", false)
 	}
 	if s.Note != "" {
-		d.f.Ln(1)
-		d.f.SetX(margin + 2)
-		d.f.SetFont("go", "", 9)
-		d.f.SetTextColor(70, 70, 70)
-		d.f.MultiCell(contentW-4, noteLine, s.Note, "", "L", false)
-		d.f.SetTextColor(0, 0, 0)
+		f.Ln(1)
+		f.SetX(margin + 2)
+		p.font("", 9)
+		f.SetTextColor(70, 70, 70)
+		p.multi(contentW-4, noteLine, s.Note, "", "L", false)
+		f.SetTextColor(0, 0, 0)
 	}
-	d.cutLine(top + h)
-	d.f.SetXY(margin, top+h)
+	p.cutLine(top + h)
+	f.SetXY(margin, top+h)
 }
 
 // cutLine draws a dashed line across the page at y, with scissors at its
 // left end, drawn rather than written: the Go fonts have no ✂.
-func (d *Doc) cutLine(y float64) {
-	f := d.f
+func (p *page) cutLine(y float64) {
+	f := p.f
 	f.SetDrawColor(120, 120, 120)
 	f.SetLineWidth(0.2)
 	f.SetDashPattern([]float64{1.5, 1}, 0)
