@@ -4,11 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sillage/sillage"
+	"github.com/sillage/sillage/internal/aaf"
 	"github.com/sillage/sillage/internal/directory"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/store/storetest"
@@ -134,6 +139,141 @@ func TestAAFParallelWriters(t *testing.T) {
 			}
 			if got := drop(dump(t, failed)); got != drop(want) {
 				t.Fatalf("after the failure, the run differs from a clean one:\n%s", firstDiff(got, drop(want)))
+			}
+		})
+	}
+}
+
+// writeAAFPeople writes a Complet AAF set into dir: one establishment per
+// name, each with one student of that name (first, last).
+func writeAAFPeople(t *testing.T, dir string, names [][2]string) {
+	t.Helper()
+	write := func(cat aaf.Category, add func(w *aaf.Writer) error) {
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("TEST_Complet_20250825_%s_0000.xml", cat)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := aaf.NewWriter(f, cat)
+		if err := add(w); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(aaf.CategoryStructure, func(w *aaf.Writer) error {
+		for e := range names {
+			id := strconv.Itoa(80000 + e)
+			if err := w.Add(id, map[string][]string{aaf.AttrStructJoin: {id}, aaf.AttrUAI: {string(nthUAI(20000 + e))},
+				aaf.AttrStructName: {"LYCEE " + id}, aaf.AttrStructType: {"LYCEE PROFESSIONNEL"}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	write(aaf.CategoryStudent, func(w *aaf.Writer) error {
+		for e, n := range names {
+			es, id := strconv.Itoa(80000+e), strconv.Itoa(1_000_000+e)
+			if err := w.Add(id, map[string][]string{aaf.AttrJoin: {id}, aaf.AttrSIECLEID: {strconv.Itoa(e)}, aaf.AttrINE: {fmt.Sprintf("%09dBA", 100_000_000+e)},
+				aaf.AttrLastName: {n[1]}, aaf.AttrFirstName: {n[0]}, aaf.AttrBirthDate: {"14/09/2009"}, aaf.AttrCivility: {"M."},
+				aaf.AttrStructures: {es}, aaf.AttrClasses: {es + "$2PRO01"}, aaf.AttrStudentMEF: {"24025510110"}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// TestAAFLoginReservationLockTimeout: while another transaction (a web
+// import of one establishment) holds a login counter an establishment of
+// the académie import needs, that establishment's reservation waits a
+// bounded time, a bounded number of times, then the establishment is
+// refused with a French message and nothing of it is written; the others
+// are imported. Run again once the counter is free, it is imported.
+func TestAAFLoginReservationLockTimeout(t *testing.T) {
+	ctx := context.Background()
+	for _, kind := range storetest.Engines(t) {
+		t.Run(string(kind), func(t *testing.T) {
+			if kind != store.Postgres {
+				t.Skip("SQLite writes one establishment at a time, and reserves its logins in its own transaction: no reservation connection waits")
+			}
+			dir := t.TempDir()
+			writeAAFPeople(t, dir, [][2]string{{"Léa", "Martin"}, {"Hugo", "Bernard"}, {"Jade", "Thomas"}})
+			st := storetest.Open(t, kind, &storetest.Clock{T: storetest.Epoch})
+			// The counter exists: a Hugo Bernard has an account elsewhere.
+			if err := st.Write(ctx, func(tx *store.Tx) error {
+				_, err := tx.Imports().AllocateLogins(ctx, []string{"hugo.bernard"})
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			locked, release, held := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+			go func() {
+				held <- st.Write(ctx, func(tx *store.Tx) error {
+					if _, err := tx.Imports().LockLoginCounters(ctx, []string{"hugo.bernard"}); err != nil {
+						return err
+					}
+					close(locked)
+					<-release
+					return nil
+				})
+			}()
+			<-locked
+			im := &directory.Importer{Store: st, Keyring: testKeyring, TempDir: t.TempDir()}
+			directory.SetWriters(im, 2)
+			directory.SetLoginLockTimeout(im, 200*time.Millisecond)
+			// Without a bound, the import would wait for as long as the
+			// other transaction lasts: here, until this deadline.
+			runCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			defer cancel()
+			start := time.Now()
+			res, err := im.AAF(runCtx, []string{dir}, directory.Options{})
+			close(release)
+			if herr := <-held; herr != nil {
+				t.Fatalf("holder: %v", herr)
+			}
+			if err != nil {
+				t.Fatalf("import: %v (after %s)", err, time.Since(start))
+			}
+			if len(res.Reports) != 3 {
+				t.Fatalf("%d reports", len(res.Reports))
+			}
+			for i, rep := range res.Reports {
+				want := directory.StatusApplied
+				if i == 1 {
+					want = directory.StatusRefused
+				}
+				if rep.Status != want {
+					t.Fatalf("%s: %s %q, want %s", rep.UAI, rep.Status, rep.Message, want)
+				}
+			}
+			refused := res.Reports[1]
+			if !strings.Contains(refused.Message, "identifiants de connexion") || !strings.Contains(refused.Message, "rien n'a été enregistré") {
+				t.Fatalf("message: %q", refused.Message)
+			}
+			if got := dumpOf(t, st, refused.UAI); got != "" {
+				t.Fatalf("refused establishment written:\n%s", got)
+			}
+			if got := logins(t, st); strings.Contains(got, "hugo") {
+				t.Fatalf("logins:\n%s", got)
+			}
+
+			// Run again, the counter free: imported, the others unchanged.
+			res, err = im.AAF(ctx, []string{dir}, directory.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, rep := range res.Reports {
+				created := rep.Count(directory.KindStudents).Created
+				if rep.Status != directory.StatusApplied || created != map[bool]int{true: 1, false: 0}[i == 1] {
+					t.Fatalf("again: %s %s %q, %d created", rep.UAI, rep.Status, rep.Message, created)
+				}
+			}
+			if got := logins(t, st); !strings.Contains(got, " hugo.bernard2\n") {
+				t.Fatalf("logins:\n%s", got)
 			}
 		})
 	}

@@ -55,6 +55,8 @@ type Importer struct {
 	// writers, when above zero, is how many establishments an AAF import
 	// writes at once on PostgreSQL (tests; 0: aafWriters).
 	writers int
+	// loginLockTimeout, when above zero, replaces loginLockTimeout (tests).
+	loginLockTimeout time.Duration
 	// Failpoint is called at each step of an establishment's transaction;
 	// an error it returns fails the import at that step. Tests only.
 	Failpoint func(step string) error
