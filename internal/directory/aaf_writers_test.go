@@ -278,3 +278,83 @@ func TestAAFLoginReservationLockTimeout(t *testing.T) {
 		})
 	}
 }
+
+// TestAAFDeltaLookupsBatched: a Delta that modifies every student and
+// every relative of an académie, and deletes a teacher, finds where each
+// person already is in a few queries (500 persons each), not one per
+// record; the modifications reach every establishment.
+func TestAAFDeltaLookupsBatched(t *testing.T) {
+	ctx := context.Background()
+	const students = 1200 // two establishments
+	dir := t.TempDir()
+	writeAAFAcademy(t, dir, students)
+	delta := t.TempDir()
+	write := func(cat aaf.Category, add func(w *aaf.Writer) error) {
+		f, err := os.Create(filepath.Join(delta, fmt.Sprintf("BENCH_Delta_20250910_%s_0000.xml", cat)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := aaf.NewWriter(f, cat)
+		if err := add(w); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	relatives := 0
+	write(aaf.CategoryStudent, func(w *aaf.Writer) error {
+		for i := 0; i < students; i++ {
+			e := strconv.Itoa(80000 + i/1000)
+			if err := w.Modify(strconv.Itoa(1_000_000+i), map[string][]string{aaf.AttrClasses: {fmt.Sprintf("%s$2PRO%02d", e, ((i%1000)/30+1)%34)}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	write(aaf.CategoryRelative, func(w *aaf.Writer) error {
+		for p := 0; p < 2*students; p++ {
+			id := strconv.Itoa(5_000_000 + p)
+			if err := w.Modify(id, map[string][]string{aaf.AttrEmail: {"autre" + id + "@example.org"}}); err != nil {
+				return err
+			}
+			relatives++
+		}
+		return nil
+	})
+	write(aaf.CategoryStaff, func(w *aaf.Writer) error { return w.Delete("9000000") })
+	for _, kind := range storetest.Engines(t) {
+		t.Run(string(kind), func(t *testing.T) {
+			st := storetest.Open(t, kind, &storetest.Clock{T: storetest.Epoch})
+			im := &directory.Importer{Store: st, Keyring: testKeyring, TempDir: t.TempDir()}
+			if _, err := im.AAF(ctx, []string{dir}, directory.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			before := directory.AAFLookups(im)
+			res, err := im.AAF(ctx, []string{delta}, directory.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Students and staff: one batch per 500 records of a file;
+			// relatives: one per hash bucket at least.
+			if n, most := directory.AAFLookups(im)-before, int64(students/500+1+1+relatives/500+64); n > most {
+				t.Fatalf("%d lookups for %d records, want at most %d", n, students+relatives+1, most)
+			}
+			var modified, parents, deactivated int
+			for _, rep := range res.Reports {
+				if rep.Status != directory.StatusApplied {
+					t.Fatalf("%s: %s %s", rep.UAI, rep.Status, rep.Message)
+				}
+				modified += rep.Count(directory.KindStudents).Updated
+				parents += rep.Count(directory.KindParents).Updated
+				deactivated += rep.Count(directory.KindTeachers).Deactivated
+			}
+			if len(res.Reports) != 2 || modified != students || parents == 0 || deactivated != 1 {
+				t.Fatalf("%d reports, %d students modified, %d relatives modified, %d teachers deactivated", len(res.Reports), modified, parents, deactivated)
+			}
+		})
+	}
+}
