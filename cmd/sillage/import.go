@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -161,8 +164,13 @@ func (a *app) importCmd() *cobra.Command {
 			bar := a.progressTotal(total, fmt.Sprintf("%d fichiers AAF", len(files)))
 			opts := directory.Options{DryRun: dry, ConfirmMassDeactivation: confirm, Actor: importActor, UAIMap: uaiMap,
 				Progress: func(read int64) { bar.update(read, total) }}
-			if !asJSON {
-				// Each establishment's report as soon as it is done.
+			// Each establishment's report as soon as it is done: the
+			// import then keeps only its counts to the end (an académie's
+			// full reports take hundreds of megabytes).
+			stream := &aafJSON{w: a.stdout}
+			if asJSON {
+				opts.OnReport = stream.report
+			} else {
 				opts.OnReport = func(rep *directory.Report) {
 					bar.clear()
 					fmt.Fprintln(a.stdout)
@@ -171,17 +179,20 @@ func (a *app) importCmd() *cobra.Command {
 			}
 			res, runErr := im.AAF(ctx, args, opts)
 			bar.finish()
-			if res == nil && runErr != nil {
+			if res == nil && runErr != nil && !stream.started {
 				return refused(runErr)
 			}
-			if res != nil {
-				if asJSON {
-					if err := a.printJSON(res); err != nil {
-						return err
-					}
-				} else {
-					a.printAAF(res)
+			if asJSON {
+				if res == nil {
+					// Not reached (a run that published reports returns its
+					// result), but the output must stay valid JSON.
+					res = &directory.AAFResult{}
 				}
+				if err := stream.finish(res); err != nil {
+					return err
+				}
+			} else if res != nil {
+				a.printAAF(res)
 			}
 			if runErr != nil {
 				return runErr
@@ -198,6 +209,67 @@ func (a *app) importCmd() *cobra.Command {
 	a.importFlags(aafCmd, &dry, &asJSON, &confirm)
 	cmd.AddCommand(aafCmd)
 	return cmd
+}
+
+// aafJSON writes an AAF result under --json while the import runs: each
+// establishment's report is written whole when it is published, and the
+// rest of the result (ignored structures, counts, warnings) at the end. The
+// bytes are those printJSON writes for the whole result, whose first field
+// is the list of reports.
+type aafJSON struct {
+	w       io.Writer
+	started bool // the opening of the result and of its list are written
+	err     error
+}
+
+// aafJSONHead is how printJSON opens an AAF result, up to its first report.
+const aafJSONHead = "{\n  \"etablissements\": [\n    "
+
+func (s *aafJSON) report(rep *directory.Report) {
+	if s.err != nil {
+		return
+	}
+	body, err := json.MarshalIndent(rep, "    ", "  ")
+	if err != nil {
+		s.err = fmt.Errorf("rapport JSON de %s : %w", rep.UAI, err)
+		return
+	}
+	sep := ",\n    "
+	if !s.started {
+		sep, s.started = aafJSONHead, true
+	}
+	if _, err := io.WriteString(s.w, sep); err != nil {
+		s.err = err
+		return
+	}
+	if _, err := s.w.Write(body); err != nil {
+		s.err = err
+	}
+}
+
+// finish writes the rest of res (whose reports were written, or none was)
+// and closes the result.
+func (s *aafJSON) finish(res *directory.AAFResult) error {
+	if s.err != nil {
+		return s.err
+	}
+	rest := *res
+	rest.Reports = []*directory.Report{}
+	body, err := json.MarshalIndent(&rest, "", "  ")
+	if err != nil {
+		return fmt.Errorf("résultat JSON de l'import AAF : %w", err)
+	}
+	if s.started {
+		const empty = "{\n  \"etablissements\": []"
+		tail, ok := bytes.CutPrefix(body, []byte(empty))
+		if !ok {
+			return fmt.Errorf("résultat JSON de l'import AAF : la liste des établissements n'est pas en tête")
+		}
+		body = append([]byte("\n  ]"), tail...)
+	}
+	body = append(body, '\n')
+	_, err = s.w.Write(body)
+	return err
 }
 
 func (a *app) importFlags(c *cobra.Command, dry, asJSON, confirm *bool) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/directory"
 	"github.com/sillage/sillage/internal/sharedref"
 	"github.com/sillage/sillage/internal/store/storetest"
@@ -90,6 +91,11 @@ func TestImportCommands(t *testing.T) {
 			if code != exitOK || json.Unmarshal([]byte(out), &res) != nil || len(res.Reports) != 1 || res.Reports[0].UAI != "0123456S" {
 				t.Fatalf("aaf: %d %q %q", code, out, errs)
 			}
+			// Written as the reports come, it is what printJSON writes for the result.
+			var again bytes.Buffer
+			if err := (&app{stdout: &again}).printJSON(&res); err != nil || again.String() != out {
+				t.Fatalf("aaf --json is not printJSON's encoding (%v):\n%s\n%s", err, out, again.String())
+			}
 			code, _, errs = c.run("import", "aaf", "--uai-map", "0123456Z=0123456Y", dir)
 			if code != exitUsage || !strings.Contains(errs, "--uai-map") {
 				t.Fatalf("bad mapping: %d %q", code, errs)
@@ -169,4 +175,52 @@ func readTestdata(t *testing.T, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestAAFJSONStream: the result of an AAF import written under --json as
+// the reports come is, byte for byte, the whole result printJSON writes —
+// with no report, one, several, and text JSON escapes (HTML characters,
+// accents).
+func TestAAFJSONStream(t *testing.T) {
+	at := storetest.Epoch
+	rep := func(uai, msg string) *directory.Report {
+		r := directory.RefusedReport(directory.SourceAAF, sillage.UAI(uai), "3 fichiers AAF Complet", at, msg)
+		r.WithoutINE = []directory.StudentLine{{Name: "Zoé <Lefèvre> & co", Division: "2PRO01", Reason: "INE absent"}}
+		r.Rejects = []directory.Reject{{Location: "ligne 12 (addRequest)", Reason: "date mal formée", LeftAsIs: true}}
+		r.Warnings = []string{"a \"quoted\" warning"}
+		return r
+	}
+	for _, tc := range []struct {
+		name    string
+		reports []*directory.Report
+	}{
+		{"none", nil},
+		{"one", []*directory.Report{rep("0860012W", "refusé : <motif>")}},
+		{"three", []*directory.Report{rep("0860012W", "un"), rep("0123456S", ""), rep("0860013X", "trois")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := &directory.AAFResult{Reports: []*directory.Report{}, Ignored: []directory.IgnoredStructure{{JoinID: "42", UAI: "0123456Z", Name: "LYCEE <X>", Reason: "UAI invalide", Records: 3}},
+				Files: 3, Requests: 12, Relatives: directory.RunRelatives{Referenced: 4, Legal: 3, Found: 2}, Unrouted: 1,
+				Rejects: []directory.Reject{}, Warnings: []string{"attention & co"}}
+			var streamed bytes.Buffer
+			s := &aafJSON{w: &streamed}
+			for _, r := range tc.reports {
+				s.report(r)
+				// The import keeps a summary, which must not be written.
+				res.Reports = append(res.Reports, directory.RefusedReport(directory.SourceAAF, r.UAI, "résumé", at, ""))
+			}
+			if err := s.finish(res); err != nil {
+				t.Fatal(err)
+			}
+			res.Reports = append([]*directory.Report{}, tc.reports...)
+			var whole bytes.Buffer
+			a := &app{stdout: &whole}
+			if err := a.printJSON(res); err != nil {
+				t.Fatal(err)
+			}
+			if streamed.String() != whole.String() {
+				t.Fatalf("streamed:\n%s\nwhole:\n%s", streamed.String(), whole.String())
+			}
+		})
+	}
 }

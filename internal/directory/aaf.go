@@ -181,6 +181,9 @@ type aafRun struct {
 	// rejected are the person records the run could not decode: the
 	// persons they name are left as they are where they already are.
 	rejected []rejectedRecord
+	// lookups are the records waiting for where the persons they name
+	// already are (a Delta's).
+	lookups lookupBatch
 }
 
 // rejectedRecord is a person record rejected as a whole.
@@ -231,6 +234,7 @@ func (r *aafRun) run() error {
 	}
 	defer sp.remove()
 	r.sp = sp
+	r.lookups = lookupBatch{r: r}
 	r.has = map[aaf.Category]bool{}
 	r.structs = map[string]*aaf.Structure{}
 	r.joinEst = map[string]int{}
@@ -340,6 +344,11 @@ func (r *aafRun) parseAll() error {
 			for _, f := range group {
 				if err := r.parseInto(r.ctx, f, r.route); err != nil {
 					return err
+				}
+				// The records of a Delta waiting for where their persons
+				// already are (route).
+				if err := r.lookups.flush(); err != nil {
+					return sillage.Wrap(sillage.KindOf(err), err, fmt.Sprintf("%s : import refusé, rien n'a été enregistré", filepath.Base(f.Path)))
 				}
 			}
 			continue
@@ -575,20 +584,27 @@ func (r *aafRun) route(file string, req *aaf.Request) error {
 			r.rejectPerson(file, req, err)
 			return nil
 		}
-		ests, err := r.targets(req, s.Structures, sillage.RoleStudent)
-		if err != nil {
-			return err
-		}
-		for _, e := range ests {
-			if err := r.spillRequest(estKey(e), file, req); err != nil {
+		spill := func(locs []sillage.PersonLocation) error {
+			ests, err := r.targets(req, s.Structures, sillage.RoleStudent, locs)
+			if err != nil {
 				return err
 			}
-			for _, l := range s.Relatives {
-				if err := r.spillLink(l.RelativeID, e, l.Legal == aaf.RespLegal); err != nil {
+			for _, e := range ests {
+				if err := r.spillRequest(estKey(e), file, req); err != nil {
 					return err
 				}
+				for _, l := range s.Relatives {
+					if err := r.spillLink(l.RelativeID, e, l.Legal == aaf.RespLegal); err != nil {
+						return err
+					}
+				}
 			}
+			return nil
 		}
+		if req.Op != aaf.OpAdd {
+			return r.lookups.add(req.ID, spill)
+		}
+		return spill(nil)
 	case aaf.CategoryRelative:
 		if _, err := aaf.DecodeRelative(req); err != nil {
 			r.rejectPerson(file, req, err)
@@ -611,15 +627,22 @@ func (r *aafRun) route(file string, req *aaf.Request) error {
 		for _, m := range s.HeadTeacherOf {
 			structures = append(structures, m.StructureID)
 		}
-		ests, err := r.targets(req, structures, sillage.RoleTeacher)
-		if err != nil {
-			return err
-		}
-		for _, e := range ests {
-			if err := r.spillRequest(estKey(e), file, req); err != nil {
+		spill := func(locs []sillage.PersonLocation) error {
+			ests, err := r.targets(req, structures, sillage.RoleTeacher, locs)
+			if err != nil {
 				return err
 			}
+			for _, e := range ests {
+				if err := r.spillRequest(estKey(e), file, req); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
+		if req.Op != aaf.OpAdd {
+			return r.lookups.add(req.ID, spill)
+		}
+		return spill(nil)
 	}
 	return nil
 }
@@ -664,8 +687,9 @@ func decodeSpilled(rec []byte) (string, *aaf.Request, error) {
 
 // targets returns the establishments a person's record goes to: those of
 // the structures it names; for a modification or a deletion, also those
-// where the person already is (a Delta names the person by join id only).
-func (r *aafRun) targets(req *aaf.Request, structures []string, role sillage.Role) ([]int, error) {
+// where the person already is, locs (a Delta names the person by join id
+// only).
+func (r *aafRun) targets(req *aaf.Request, structures []string, role sillage.Role, locs []sillage.PersonLocation) ([]int, error) {
 	seen := map[int]bool{}
 	var out []int
 	for _, s := range structures {
@@ -688,10 +712,6 @@ func (r *aafRun) targets(req *aaf.Request, structures []string, role sillage.Rol
 		}
 	}
 	if req.Op != aaf.OpAdd {
-		locs, err := r.locations(req.ID)
-		if err != nil {
-			return nil, err
-		}
 		for _, l := range locs {
 			student := l.Role == sillage.RoleStudent
 			if (role == sillage.RoleStudent) != student || l.Role == sillage.RoleParent {
@@ -710,14 +730,57 @@ func (r *aafRun) targets(req *aaf.Request, structures []string, role sillage.Rol
 	return out, nil
 }
 
-// locations finds where a person with this AAF join id already is.
-func (r *aafRun) locations(id string) ([]sillage.PersonLocation, error) {
+// lookupBatch is the lookups of where persons already are (by AAF join
+// id) that a Delta's records need, made 500 at a time: a Delta can name
+// hundreds of thousands of persons, and one query each made the reads the
+// largest part of its import.
+type lookupBatch struct {
+	r   *aafRun
+	ids []string
+	// then are called in order with the locations of ids[i].
+	then []func([]sillage.PersonLocation) error
+}
+
+// lookupBatchSize is a batch's size: FindAAFPersons' chunk.
+const lookupBatchSize = 500
+
+// add queues fn, to be called with the locations of id; a full batch is
+// looked up at once.
+func (b *lookupBatch) add(id string, fn func([]sillage.PersonLocation) error) error {
+	b.ids = append(b.ids, id)
+	b.then = append(b.then, fn)
+	if len(b.ids) >= lookupBatchSize {
+		return b.flush()
+	}
+	return nil
+}
+
+// flush looks up the queued ids and calls their functions, in order.
+func (b *lookupBatch) flush() error {
+	if len(b.ids) == 0 {
+		return nil
+	}
+	ids, then := b.ids, b.then
+	b.ids, b.then = nil, nil
 	var locs []sillage.PersonLocation
-	err := r.im.Store.Read(r.ctx, func(tx *store.Tx) (err error) {
-		locs, err = tx.CrossTenant().FindAAFPersons(r.ctx, []string{id})
+	err := b.r.im.Store.Read(b.r.ctx, func(tx *store.Tx) (err error) {
+		locs, err = tx.CrossTenant().FindAAFPersons(b.r.ctx, ids)
 		return err
 	})
-	return locs, err
+	if err != nil {
+		return err
+	}
+	b.r.im.aafLookups.Add(1)
+	byID := make(map[string][]sillage.PersonLocation, len(ids))
+	for _, l := range locs {
+		byID[l.AAFID] = append(byID[l.AAFID], l)
+	}
+	for i, fn := range then {
+		if err := fn(byID[ids[i]]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // est returns the index of an establishment of the run.
@@ -925,25 +988,27 @@ func (r *aafRun) routeRelatives() error {
 				}
 			}
 			if req.Op != aaf.OpAdd || !r.complete {
-				locs, err := r.locations(req.ID)
-				if err != nil {
-					return err
-				}
-				for _, l := range locs {
-					if l.Role != sillage.RoleParent {
-						continue
-					}
-					i := r.est(l.UAI, nil)
-					if !sent[i] {
-						sent[i] = true
-						if err := r.spillRequest(estKey(i), file, req); err != nil {
-							return err
+				return r.lookups.add(req.ID, func(locs []sillage.PersonLocation) error {
+					for _, l := range locs {
+						if l.Role != sillage.RoleParent {
+							continue
+						}
+						i := r.est(l.UAI, nil)
+						if !sent[i] {
+							sent[i] = true
+							if err := r.spillRequest(estKey(i), file, req); err != nil {
+								return err
+							}
 						}
 					}
-				}
+					return nil
+				})
 			}
 			return nil
 		})
+		if err == nil {
+			err = r.lookups.flush()
+		}
 		if err != nil {
 			return err
 		}

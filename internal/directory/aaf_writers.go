@@ -2,8 +2,11 @@ package directory
 
 import (
 	"context"
+	"fmt"
 	"sync"
+	"time"
 
+	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/store"
 )
 
@@ -81,25 +84,62 @@ func (lr *loginReserver) wait(ctx context.Context) error {
 	}
 }
 
+// How long a login reservation waits for a login counter another
+// transaction holds (a web import of an establishment allocating the same
+// bases in its own transaction), and how many times it tries. The wait
+// must be bounded: that transaction may itself wait for rows the
+// establishment being written beside holds (its transaction is open while
+// its logins are reserved), a cycle PostgreSQL cannot see, since one side
+// waits in this process.
+const (
+	loginLockTimeout  = 10 * time.Second
+	loginLockAttempts = 3
+)
+
 // allocate reserves one login per base, in order (see
-// store.Imports.AllocateLogins), and commits the reservation.
+// store.Imports.AllocateLogins), and commits the reservation. A counter
+// held by another transaction past the lock timeout, loginLockAttempts
+// times, refuses the establishment: its transaction rolls back whole.
 func (lr *loginReserver) allocate(ctx context.Context, bases []string) ([]string, error) {
 	lr.mu.Lock()
 	defer lr.mu.Unlock()
+	timeout := loginLockTimeout
+	if lr.im.loginLockTimeout > 0 {
+		timeout = lr.im.loginLockTimeout
+	}
 	var logins []string
 	var before, now map[string]int64
-	err := lr.im.Store.Write(ctx, func(tx *store.Tx) (err error) {
-		if before, err = tx.Imports().LockLoginCounters(ctx, bases); err != nil {
+	for attempt := 1; ; attempt++ {
+		err := lr.im.Store.Write(ctx, func(tx *store.Tx) (err error) {
+			if err := tx.Imports().SetLockTimeout(ctx, timeout); err != nil {
+				return err
+			}
+			if before, err = tx.Imports().LockLoginCounters(ctx, bases); err != nil {
+				return err
+			}
+			if logins, err = tx.Imports().AllocateLogins(ctx, append([]string(nil), bases...)); err != nil {
+				return err
+			}
+			now, err = tx.Imports().LockLoginCounters(ctx, bases)
 			return err
+		})
+		if err == nil {
+			break
 		}
-		if logins, err = tx.Imports().AllocateLogins(ctx, append([]string(nil), bases...)); err != nil {
-			return err
+		if !store.LockTimedOut(err) {
+			return nil, err
 		}
-		now, err = tx.Imports().LockLoginCounters(ctx, bases)
-		return err
-	})
-	if err != nil {
-		return nil, err
+		if attempt == loginLockAttempts {
+			return nil, sillage.Wrap(sillage.KindUnavailable, err, fmt.Sprintf("les identifiants de connexion des personnes à créer n'ont pas pu être réservés : "+
+				"un autre import en cours (page « Imports » d'un établissement) réserve les mêmes depuis plus de %s. Import de l'établissement refusé, "+
+				"rien n'a été enregistré pour lui ; relancez l'import AAF une fois l'autre import terminé", waitLabel(timeout*loginLockAttempts)))
+		}
+		lr.im.log().Info("AAF login reservation waited too long for a login counter; trying again", "attempt", attempt)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(timeout / 2):
+		}
 	}
 	if lr.before == nil {
 		lr.before, lr.now = map[string]int64{}, map[string]int64{}
@@ -132,4 +172,15 @@ func (lr *loginReserver) release(ctx context.Context) {
 		return
 	}
 	lr.before, lr.now = nil, nil
+}
+
+// waitLabel says a wait in French, in seconds or minutes.
+func waitLabel(d time.Duration) string {
+	if d < 2*time.Minute {
+		if n := int(d.Round(time.Second) / time.Second); n > 1 {
+			return fmt.Sprintf("%d secondes", n)
+		}
+		return "1 seconde"
+	}
+	return fmt.Sprintf("%d minutes", int(d.Round(time.Minute)/time.Minute))
 }

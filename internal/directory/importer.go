@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sillage/sillage"
@@ -55,6 +56,11 @@ type Importer struct {
 	// writers, when above zero, is how many establishments an AAF import
 	// writes at once on PostgreSQL (tests; 0: aafWriters).
 	writers int
+	// loginLockTimeout, when above zero, replaces loginLockTimeout (tests).
+	loginLockTimeout time.Duration
+	// aafLookups counts the AAF imports' lookups of where persons
+	// already are (tests: they are batched).
+	aafLookups atomic.Int64
 	// Failpoint is called at each step of an establishment's transaction;
 	// an error it returns fails the import at that step. Tests only.
 	Failpoint func(step string) error

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"sort"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -77,6 +79,30 @@ func (tx Imports) RestoreLoginCounters(ctx context.Context, before, after map[st
 		}
 	}
 	return nil
+}
+
+// SetLockTimeout makes the transaction's statements fail on PostgreSQL
+// (LockTimedOut) instead of waiting more than d for a row lock another
+// transaction holds, until the transaction ends. SQLite has one writer, and
+// a transaction waiting for it waits the store's busy timeout: nothing to
+// set.
+func (tx Imports) SetLockTimeout(ctx context.Context, d time.Duration) error {
+	if tx.s.dsn.Kind != Postgres {
+		return nil
+	}
+	// SET takes no parameter: the value is a number of milliseconds.
+	if _, err := tx.exec(ctx, fmt.Sprintf(`SET LOCAL lock_timeout = %d`, max(1, d.Milliseconds()))); err != nil {
+		return fmt.Errorf("lock_timeout: %w", err)
+	}
+	return nil
+}
+
+// LockTimedOut reports whether err is PostgreSQL's lock_not_available: a
+// statement waited for a lock longer than the transaction's lock timeout
+// (SetLockTimeout). The transaction is aborted: nothing it wrote stays.
+func LockTimedOut(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "55P03"
 }
 
 // Retryable reports whether err is a PostgreSQL deadlock or serialization
