@@ -49,7 +49,7 @@ func (d *Doc) Slips(slips []Slip) {
 // writes it.
 func (p *page) slipHeight(s Slip) float64 {
 	h := 2*slipPad + slipLine + 1 // heading
-	p.font("", 10)
+	p.font("B", 10)               // values are written in bold, wider than regular
 	for _, fl := range s.Fields {
 		if strings.TrimSpace(fl[1]) != "" {
 			h += float64(p.lines(fl[1], contentW-slipLabelW-4)) * slipLine
@@ -62,7 +62,9 @@ func (p *page) slipHeight(s Slip) float64 {
 	return h
 }
 
-func (p *page) writeSlip(s Slip, h float64) {
+// writeSlip writes s between cut lines h apart and returns where its text
+// ended.
+func (p *page) writeSlip(s Slip, h float64) (textEnd float64) {
 	f := p.f
 	top := f.GetY()
 	p.cutLine(top)
@@ -88,8 +90,10 @@ func (p *page) writeSlip(s Slip, h float64) {
 		p.multi(contentW-4, noteLine, s.Note, "", "L", false)
 		f.SetTextColor(0, 0, 0)
 	}
+	textEnd = f.GetY()
 	p.cutLine(top + h)
 	f.SetXY(margin, top+h)
+	return textEnd
 }
 
 // cutLine draws a dashed line across the page at y, with scissors at its
