@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -149,20 +147,7 @@ func TestAAFParallelWriters(t *testing.T) {
 func writeAAFPeople(t *testing.T, dir string, names [][2]string) {
 	t.Helper()
 	write := func(cat aaf.Category, add func(w *aaf.Writer) error) {
-		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("TEST_Complet_20250825_%s_0000.xml", cat)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		w := aaf.NewWriter(f, cat)
-		if err := add(w); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Close(); err != nil {
-			t.Fatal(err)
-		}
+		writeAAF(t, dir, fmt.Sprintf("TEST_Complet_20250825_%s_0000.xml", cat), cat, add)
 	}
 	write(aaf.CategoryStructure, func(w *aaf.Writer) error {
 		for e := range names {
@@ -290,20 +275,7 @@ func TestAAFDeltaLookupsBatched(t *testing.T) {
 	writeAAFAcademy(t, dir, students)
 	delta := t.TempDir()
 	write := func(cat aaf.Category, add func(w *aaf.Writer) error) {
-		f, err := os.Create(filepath.Join(delta, fmt.Sprintf("BENCH_Delta_20250910_%s_0000.xml", cat)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		w := aaf.NewWriter(f, cat)
-		if err := add(w); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Close(); err != nil {
-			t.Fatal(err)
-		}
+		writeAAF(t, delta, fmt.Sprintf("BENCH_Delta_20250910_%s_0000.xml", cat), cat, add)
 	}
 	relatives := 0
 	write(aaf.CategoryStudent, func(w *aaf.Writer) error {
