@@ -6,28 +6,18 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-pdf/fpdf"
+	"golang.org/x/text/encoding/charmap"
 )
 
-// The standard faces take text in Windows-1252: ASCII, the Latin-1 letters
-// (U+00A0 to U+00FF, same bytes) and, in 0x80 to 0x9F, these: Œ, œ, €,
-// typographic quotes and dashes among them.
-var cp1252High = map[rune]byte{
-	'€': 0x80, '‚': 0x82, 'ƒ': 0x83, '„': 0x84, '…': 0x85, '†': 0x86, '‡': 0x87,
-	'ˆ': 0x88, '‰': 0x89, 'Š': 0x8A, '‹': 0x8B, 'Œ': 0x8C, 'Ž': 0x8E,
-	'‘': 0x91, '’': 0x92, '“': 0x93, '”': 0x94, '•': 0x95, '–': 0x96, '—': 0x97,
-	'˜': 0x98, '™': 0x99, 'š': 0x9A, '›': 0x9B, 'œ': 0x9C, 'ž': 0x9E, 'Ÿ': 0x9F,
-}
-
-// cp1252 is r's byte in Windows-1252, false when it has none.
+// cp1252 is r's byte in Windows-1252 (the standard faces' encoding:
+// ASCII, Latin-1, and Œ, œ, €, typographic quotes and dashes in 0x80 to
+// 0x9F), false when it has none. The C1 controls that x/text maps to the
+// code page's five unassigned bytes are refused: no face draws them.
 func cp1252(r rune) (byte, bool) {
-	switch {
-	case r < 0x80 || (r >= 0xA0 && r <= 0xFF):
-		return byte(r), true
-	case r == utf8.RuneError:
+	if r == utf8.RuneError || (r >= 0x80 && r < 0xA0) {
 		return 0, false
 	}
-	b, ok := cp1252High[r]
-	return b, ok
+	return charmap.Windows1252.EncodeRune(r)
 }
 
 // fitsCP1252 reports whether every character of s has a byte in
