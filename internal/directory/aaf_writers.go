@@ -131,8 +131,9 @@ func (lr *loginReserver) allocate(ctx context.Context, bases []string) ([]string
 		}
 		if attempt == loginLockAttempts {
 			return nil, sillage.Wrap(sillage.KindUnavailable, err, fmt.Sprintf("les identifiants de connexion des personnes à créer n'ont pas pu être réservés : "+
-				"un autre import en cours (page « Imports » d'un établissement) réserve les mêmes depuis plus de %s. Import de l'établissement refusé, "+
-				"rien n'a été enregistré pour lui ; relancez l'import AAF une fois l'autre import terminé", waitLabel(timeout*loginLockAttempts)))
+				"leurs compteurs sont tenus depuis plus de %s par un autre import en cours (page « Imports » d'un établissement) "+
+				"ou par une opération de maintenance de la base de données. Import de l'établissement refusé, "+
+				"rien n'a été enregistré pour lui ; relancez l'import AAF une fois cet import ou cette opération terminés", waitLabel(timeout*loginLockAttempts)))
 		}
 		lr.im.log().Info("AAF login reservation waited too long for a login counter; trying again", "attempt", attempt)
 		select {
