@@ -65,6 +65,13 @@ func benchExtraReferentials(b *testing.B) int {
 	return n
 }
 
+// benchWorkers is SILLAGE_BENCH_WORKERS, the batches a sweep runs at once
+// (0 when unset: the engine's default).
+func benchWorkers() int {
+	n, _ := strconv.Atoi(os.Getenv("SILLAGE_BENCH_WORKERS"))
+	return max(n, 0)
+}
+
 func benchScale(b *testing.B) float64 {
 	s := os.Getenv("SILLAGE_BENCH_SCALE")
 	if s == "" {
@@ -644,10 +651,11 @@ func BenchmarkPurge(b *testing.B) {
 // time, wall and CPU (storetest.CPUTime: this process and the store's
 // server processes), spent before each failpoint of the transfer
 // (SILLAGE_BENCH_STEPS=1: one worker, so that the steps follow each other;
-// otherwise the default options and nothing logged).
+// otherwise the default options, SILLAGE_BENCH_WORKERS batches at once, and
+// nothing logged).
 func stepTimer(st *store.Store) (transfer.Options, func(*testing.B)) {
 	if os.Getenv("SILLAGE_BENCH_STEPS") != "1" {
-		return transfer.Options{}, func(*testing.B) {}
+		return transfer.Options{Workers: benchWorkers()}, func(*testing.B) {}
 	}
 	spent := map[string]time.Duration{}
 	cpu := map[string]time.Duration{}
