@@ -1,11 +1,8 @@
 package pdfdoc
 
 import (
-	"math"
-	"strings"
 	"unicode/utf8"
 
-	"github.com/go-pdf/fpdf"
 	"golang.org/x/text/encoding/charmap"
 )
 
@@ -52,55 +49,4 @@ func toCP1252(s string) string {
 		b = append(b, c)
 	}
 	return string(b)
-}
-
-// countLines is how many lines fpdf's MultiCell writes s (Windows-1252,
-// current font a standard face) in, w wide: the same breaks, on spaces and
-// newlines, the same widths.
-func countLines(f *fpdf.Fpdf, s string, w float64) int {
-	_, size := f.GetFontSize()
-	wmax := int(math.Ceil((w - 2*f.GetCellMargin()) * 1000 / size))
-	s = strings.ReplaceAll(s, "\r", "")
-	nb := len(s)
-	if nb > 0 && s[nb-1] == '\n' {
-		nb--
-	}
-	var cw [256]int
-	for c := 1; c < 256; c++ {
-		cw[c] = -1
-	}
-	width := func(c byte) int {
-		if cw[c] < 0 {
-			cw[c] = f.GetStringSymbolWidth(string([]byte{c}))
-		}
-		return cw[c]
-	}
-	sep, i, j, l, nl := -1, 0, 0, 0, 1
-	for i < nb {
-		c := s[i]
-		if c == '\n' {
-			i++
-			sep, j, l = -1, i, 0
-			nl++
-			continue
-		}
-		if c == ' ' {
-			sep = i
-		}
-		l += width(c)
-		if l > wmax {
-			if sep == -1 {
-				if i == j {
-					i++
-				}
-			} else {
-				i = sep + 1
-			}
-			sep, j, l = -1, i, 0
-			nl++
-		} else {
-			i++
-		}
-	}
-	return nl
 }

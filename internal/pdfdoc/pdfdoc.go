@@ -110,15 +110,8 @@ func (p *page) t(s string) string {
 func (p *page) font(style string, size float64) { p.f.SetFont(p.face, style, size) }
 
 // lines is how many lines MultiCell writes s in, w wide, with the current
-// font. fpdf's SplitText reads its text as UTF-8 runes, so it cannot count
-// Windows-1252 text; for it, the count follows MultiCell's own breaks
-// (spaces and newlines).
-func (p *page) lines(s string, w float64) int {
-	if !p.std {
-		return len(p.f.SplitText(s, w))
-	}
-	return countLines(p.f, p.t(s), w)
-}
+// font (see countLines).
+func (p *page) lines(s string, w float64) int { return countLines(p.f, p.t(s), w, !p.std) }
 
 // multi is MultiCell with the document's encoding.
 func (p *page) multi(w, h float64, s, border, align string, fill bool) {

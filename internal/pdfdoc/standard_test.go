@@ -3,11 +3,13 @@ package pdfdoc
 import (
 	"bytes"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-pdf/fpdf"
+	"golang.org/x/image/font/gofont/goregular"
 )
 
 func writeWith(t *testing.T, opts Options, name string) []byte {
@@ -78,8 +80,10 @@ func TestStandardFonts(t *testing.T) {
 }
 
 // TestCountLines: the rows of a table are as tall as MultiCell writes
-// their cells with the standard faces (fpdf's SplitText cannot count
-// Windows-1252 text): counted against how far MultiCell moves down.
+// their cells, with the standard faces (Windows-1252 bytes) and with the Go
+// fonts (UTF-8): counted against how far MultiCell moves down. fpdf's
+// SplitText, used before for the Go fonts, breaks at a no-break space where
+// MultiCell does not.
 func TestCountLines(t *testing.T) {
 	texts := []string{
 		"",
@@ -93,18 +97,39 @@ func TestCountLines(t *testing.T) {
 		"Deux fins de ligne…\n\n",
 		strings.Repeat("M.\u00a0Durand… et Mme\u00a0Léa… ", 6),
 	}
-	for _, w := range []float64{20, 55.3, 120, 178} {
-		for _, s := range texts {
-			f := fpdf.New("P", "mm", "A4", "")
-			f.SetAutoPageBreak(false, 0)
-			f.AddPage()
-			f.SetFont("helvetica", "", 9)
-			enc := toCP1252(s)
-			want := countLines(f, enc, w)
-			y := f.GetY()
-			f.MultiCell(w, 5, enc, "", "L", false)
-			if got := int(math.Round((f.GetY() - y) / 5)); got != want {
-				t.Errorf("width %v, %q: MultiCell wrote %d lines, countLines says %d", w, s, got, want)
+	wide := []string{
+		strings.Repeat("Łukasz Wiśniewski, Ζωή Παπαδοπούλου, Алексей Смирнов ", 4),
+		strings.Repeat("M.\u00a0Łukasz\u00a0Wiśniewski\u00a0et\u00a0Mme\u00a0Ζωή ", 5),
+		strings.Repeat("王小明王小明", 12) + " fin",
+		"Trois fins de ligne\n\n\n",
+	}
+	for _, unicodeFace := range []bool{false, true} {
+		list := texts
+		if unicodeFace {
+			list = append(slices.Clone(texts), wide...)
+		}
+		for _, w := range []float64{20, 55.3, 120, 178} {
+			for _, s := range list {
+				f := fpdf.New("P", "mm", "A4", "")
+				f.SetAutoPageBreak(false, 0)
+				f.AddPage()
+				enc := s
+				if unicodeFace {
+					f.AddUTF8FontFromBytes("go", "", goregular.TTF)
+					f.SetFont("go", "", 9)
+				} else {
+					f.SetFont("helvetica", "", 9)
+					enc = toCP1252(s)
+				}
+				want := countLines(f, enc, w, unicodeFace)
+				y := f.GetY()
+				f.MultiCell(w, 5, enc, "", "L", false)
+				if err := f.Error(); err != nil {
+					t.Fatal(err)
+				}
+				if got := int(math.Round((f.GetY() - y) / 5)); got != want {
+					t.Errorf("Go fonts %v, width %v, %q: MultiCell wrote %d lines, countLines says %d", unicodeFace, w, s, got, want)
+				}
 			}
 		}
 	}
