@@ -441,9 +441,12 @@ func (tx Imports) ListAllStudents(ctx context.Context, uai sillage.UAI) ([]silla
 // ("lea.martin2", "lea.martin3"…). The numbers come from a counter per base
 // (login_counters), so that the thousandth "marie.martin" costs no more
 // than the first; a base seen for the first time is counted from the
-// accounts. The counters are incremented with UPDATE … RETURNING: two
-// transactions allocating from the same base wait for each other instead
-// of handing out the same login. A login taken outside the counters (an
+// accounts. The counters are moved on in the statement that returns them:
+// two transactions allocating from the same base wait for each other
+// instead of handing out the same login, and on PostgreSQL they lock the
+// counters in the order of the bases (upsertLoginCounters), so that two
+// allocations never wait for each other both ways (a deadlock, which
+// PostgreSQL ends by aborting one). A login taken outside the counters (an
 // administrator's account) is skipped.
 func (tx Imports) AllocateLogins(ctx context.Context, bases []string) ([]string, error) {
 	need := map[string]int{}
@@ -511,8 +514,12 @@ func (tx Imports) AllocateLogins(ctx context.Context, bases []string) ([]string,
 // first, in one statement per 500 bases; the bases it did not find get
 // a counter. An import's bases are mostly known once an instance has a
 // few establishments (common names): one statement for them, not a read of
-// the counters and then their update (issue 18).
+// the counters and then their update (issue 18). SQLite has one writer;
+// PostgreSQL takes the counters in one ordered pass (upsertLoginCounters).
 func (tx *Tx) reserveLogins(ctx context.Context, order []string, need map[string]int) (map[string][]string, error) {
+	if tx.s.dsn.Kind == Postgres {
+		return tx.upsertLoginCounters(ctx, order, need)
+	}
 	out := map[string][]string{}
 	for _, chunk := range impChunks(order, 500) {
 		got, err := tx.bumpLoginCounters(ctx, chunk, need)
@@ -573,6 +580,113 @@ func (tx *Tx) reserveLogins(ctx context.Context, order []string, need map[string
 		}
 		if rest = takeCounters(out, got, rest, need); len(rest) > 0 {
 			return nil, fmt.Errorf("login counters of %d bases neither found nor created", len(rest))
+		}
+	}
+	return out, nil
+}
+
+// upsertLoginCounters is reserveLogins on PostgreSQL, where several
+// transactions allocate at once (two imports of different establishments,
+// an import beside an AAF run): every counter, known or new, is moved on
+// or created in one pass in the order of the bases, so that all
+// transactions lock the counters in one global order and wait for each
+// other instead of deadlocking. The bases are sorted, the chunks of 500
+// taken in that order, and each chunk's statement inserts its rows sorted
+// (an INSERT … ON CONFLICT DO UPDATE locks or creates each row as it comes
+// to it; an UPDATE … FROM locks them in the order of its plan's join). A
+// counter the statement created starts from zero: the accounts of its
+// base, counted now, move it on if there are any (rarely: an account made
+// before the counters, an administrator's), on a row only this
+// transaction sees.
+func (tx *Tx) upsertLoginCounters(ctx context.Context, order []string, need map[string]int) (map[string][]string, error) {
+	out := map[string][]string{}
+	sorted := slices.Clone(order)
+	slices.Sort(sorted)
+	for _, chunk := range impChunks(sorted, 500) {
+		padded := impPad(chunk)
+		var q strings.Builder
+		q.WriteString(`WITH v (base, n) AS (VALUES `)
+		args := make([]any, 0, 2*len(padded))
+		for _, b := range padded {
+			if len(args) > 0 {
+				q.WriteString(", ")
+			}
+			args = append(args, b, need[b])
+			q.WriteString(`($` + itoa(len(args)-1) + `, CAST($` + itoa(len(args)) + ` AS BIGINT))`)
+		}
+		// The padding's repeats go (a row may not be updated twice);
+		// COLLATE "C" sorts as Go does, which cut the chunks.
+		q.WriteString(`) INSERT INTO login_counters (base, last) SELECT base, n FROM (SELECT DISTINCT base, n FROM v) d ORDER BY base COLLATE "C"
+			ON CONFLICT (base) DO UPDATE SET last = login_counters.last + excluded.last
+			RETURNING login_counters.base, login_counters.last, login_counters.xmax = 0`)
+		type row struct {
+			c       loginCounter
+			created bool
+		}
+		rows, err := collect(ctx, tx, q.String(), args, func(r *sql.Rows) (row, error) {
+			var x row
+			return x, r.Scan(&x.c.base, &x.c.last, &x.created)
+		})
+		if err != nil {
+			return nil, err
+		}
+		var fresh []string
+		last := map[string]int64{}
+		for _, x := range rows {
+			last[x.c.base] = x.c.last
+			if x.created {
+				fresh = append(fresh, x.c.base)
+			}
+		}
+		if len(last) != len(chunk) {
+			return nil, fmt.Errorf("login counters: %d of %d bases neither moved on nor created", len(chunk)-len(last), len(chunk))
+		}
+		if len(fresh) > 0 {
+			// First time: count the accounts already there.
+			logins, err := tx.Imports().FindLogins(ctx, fresh)
+			if err != nil {
+				return nil, err
+			}
+			taken := map[string]int64{}
+			for _, l := range logins {
+				for _, b := range fresh {
+					if !numberedLogin(l, b) {
+						continue
+					}
+					n := int64(1)
+					if len(l) > len(b) {
+						v, err := strconv.ParseInt(l[len(b):], 10, 64)
+						if err != nil {
+							continue
+						}
+						n = v
+					}
+					taken[b] = max(taken[b], n)
+				}
+			}
+			if len(taken) > 0 {
+				var u strings.Builder
+				u.WriteString(`WITH v (base, n) AS (VALUES `)
+				args := make([]any, 0, 2*len(taken))
+				for _, b := range fresh {
+					if taken[b] == 0 {
+						continue
+					}
+					if len(args) > 0 {
+						u.WriteString(", ")
+					}
+					args = append(args, b, taken[b])
+					last[b] += taken[b]
+					u.WriteString(`($` + itoa(len(args)-1) + `, CAST($` + itoa(len(args)) + ` AS BIGINT))`)
+				}
+				u.WriteString(`) UPDATE login_counters SET last = login_counters.last + v.n FROM v WHERE login_counters.base = v.base`)
+				if _, err := tx.exec(ctx, u.String(), args...); err != nil {
+					return nil, err
+				}
+			}
+		}
+		for _, b := range chunk {
+			out[b] = numberedLogins(b, last[b], need[b])
 		}
 	}
 	return out, nil
