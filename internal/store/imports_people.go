@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -449,6 +450,28 @@ func (tx Imports) ListAllStudents(ctx context.Context, uai sillage.UAI) ([]silla
 // PostgreSQL ends by aborting one). A login taken outside the counters (an
 // administrator's account) is skipped.
 func (tx Imports) AllocateLogins(ctx context.Context, bases []string) ([]string, error) {
+	return tx.allocateLogins(ctx, bases, nil)
+}
+
+// ReserveLogins is AllocateLogins that also returns the counters of the
+// bases as they were before it (a base absent: its counter did not exist),
+// which RestoreLoginCounters needs to give the numbers back. They come
+// from the allocation's own statements: no lock is taken on the counters
+// before them, so that the counters are locked in the one order
+// AllocateLogins takes them in.
+func (tx Imports) ReserveLogins(ctx context.Context, bases []string) (logins []string, before map[string]int64, err error) {
+	before = map[string]int64{}
+	if logins, err = tx.allocateLogins(ctx, bases, before); err != nil {
+		return nil, nil, err
+	}
+	maps.DeleteFunc(before, func(_ string, v int64) bool { return v < 0 })
+	return logins, before, nil
+}
+
+// allocateLogins is AllocateLogins; before, when not nil, receives the
+// value each counter had before the allocation moved it on for the first
+// time (nothing for a counter it created).
+func (tx Imports) allocateLogins(ctx context.Context, bases []string, before map[string]int64) ([]string, error) {
 	need := map[string]int{}
 	var order []string
 	for i, b := range bases {
@@ -461,7 +484,7 @@ func (tx Imports) AllocateLogins(ctx context.Context, bases []string) ([]string,
 	}
 	given := map[string][]string{} // base → logins, in order
 	for len(need) > 0 {
-		got, err := tx.reserveLogins(ctx, order, need)
+		got, err := tx.reserveLogins(ctx, order, need, before)
 		if err != nil {
 			return nil, err
 		}
@@ -516,9 +539,9 @@ func (tx Imports) AllocateLogins(ctx context.Context, bases []string) ([]string,
 // few establishments (common names): one statement for them, not a read of
 // the counters and then their update (issue 18). SQLite has one writer;
 // PostgreSQL takes the counters in one ordered pass (upsertLoginCounters).
-func (tx *Tx) reserveLogins(ctx context.Context, order []string, need map[string]int) (map[string][]string, error) {
+func (tx *Tx) reserveLogins(ctx context.Context, order []string, need map[string]int, before map[string]int64) (map[string][]string, error) {
 	if tx.s.dsn.Kind == Postgres {
-		return tx.upsertLoginCounters(ctx, order, need)
+		return tx.upsertLoginCounters(ctx, order, need, before)
 	}
 	out := map[string][]string{}
 	for _, chunk := range impChunks(order, 500) {
@@ -526,6 +549,7 @@ func (tx *Tx) reserveLogins(ctx context.Context, order []string, need map[string
 		if err != nil {
 			return nil, err
 		}
+		noteBefore(before, got, need)
 		fresh := takeCounters(out, got, chunk, need)
 		if len(fresh) == 0 {
 			continue
@@ -571,6 +595,11 @@ func (tx *Tx) reserveLogins(ctx context.Context, order []string, need map[string
 		if err != nil {
 			return nil, err
 		}
+		for _, c := range created {
+			if before != nil {
+				before[c.base] = -1 // created here: nothing before
+			}
+		}
 		rest := takeCounters(out, created, fresh, need)
 		if len(rest) == 0 {
 			continue
@@ -578,6 +607,7 @@ func (tx *Tx) reserveLogins(ctx context.Context, order []string, need map[string
 		if got, err = tx.bumpLoginCounters(ctx, rest, need); err != nil {
 			return nil, err
 		}
+		noteBefore(before, got, need)
 		if rest = takeCounters(out, got, rest, need); len(rest) > 0 {
 			return nil, fmt.Errorf("login counters of %d bases neither found nor created", len(rest))
 		}
@@ -598,7 +628,7 @@ func (tx *Tx) reserveLogins(ctx context.Context, order []string, need map[string
 // base, counted now, move it on if there are any (rarely: an account made
 // before the counters, an administrator's), on a row only this
 // transaction sees.
-func (tx *Tx) upsertLoginCounters(ctx context.Context, order []string, need map[string]int) (map[string][]string, error) {
+func (tx *Tx) upsertLoginCounters(ctx context.Context, order []string, need map[string]int, before map[string]int64) (map[string][]string, error) {
 	out := map[string][]string{}
 	sorted := slices.Clone(order)
 	slices.Sort(sorted)
@@ -636,6 +666,11 @@ func (tx *Tx) upsertLoginCounters(ctx context.Context, order []string, need map[
 			last[x.c.base] = x.c.last
 			if x.created {
 				fresh = append(fresh, x.c.base)
+				if before != nil {
+					before[x.c.base] = -1 // created here: nothing before
+				}
+			} else {
+				noteBefore(before, []loginCounter{x.c}, need)
 			}
 		}
 		if len(last) != len(chunk) {
@@ -713,6 +748,20 @@ func (tx *Tx) bumpLoginCounters(ctx context.Context, bases []string, need map[st
 	q.WriteString(`) UPDATE login_counters SET last = login_counters.last + v.n FROM v WHERE login_counters.base = v.base
 		RETURNING login_counters.base, login_counters.last`)
 	return collect(ctx, tx, q.String(), args, scanLoginCounter)
+}
+
+// noteBefore records in before (when not nil) the value each counter of
+// got had before it was moved on by need, unless an earlier statement of the
+// allocation moved it (or created it: -1) already.
+func noteBefore(before map[string]int64, got []loginCounter, need map[string]int) {
+	if before == nil {
+		return
+	}
+	for _, c := range got {
+		if _, ok := before[c.base]; !ok {
+			before[c.base] = c.last - int64(need[c.base])
+		}
+	}
 }
 
 // takeCounters adds the logins of the counters got to out and returns the
