@@ -1196,7 +1196,7 @@ func (r *aafRun) loadEst(i int) (*estRecords, error) {
 // applyEst imports one establishment, whose records are recs, in its
 // transaction, and returns its report; the error is one that stops the
 // run. With lr, its logins are reserved outside the transaction (parallel
-// writers); a deadlock with the other writer is run again.
+// writers).
 func (r *aafRun) applyEst(i int, recs *estRecords, lr *loginReserver) (*Report, error) {
 	e := r.ests[i]
 	var year sillage.SchoolYear
@@ -1216,27 +1216,23 @@ func (r *aafRun) applyEst(i int, recs *estRecords, lr *loginReserver) (*Report, 
 			return rep, err
 		}
 	}
-	for attempt := 1; ; attempt++ {
-		rep := newReport(SourceAAF, e.uai, r.fileLabel(), r.im.Store.Clock().Now())
-		spec := txSpec{source: SourceAAF, src: sillage.SourceAAF, uai: e.uai, year: year, complete: r.completeFor(e), create: create,
-			aafStructures: e.joins, logins: lr, apply: func(t *txn) error { return r.apply(t, e, recs) }}
-		err := r.im.transact(r.ctx, spec, r.opts, rep)
-		if lr != nil && store.Retryable(err) && attempt < 3 {
-			r.im.log().Info("AAF establishment run again after a deadlock with the other writer", "uai", e.uai)
-			continue
+	// A deadlock with the other writer (or with an import beside the run)
+	// is run again by transact.
+	rep := newReport(SourceAAF, e.uai, r.fileLabel(), r.im.Store.Clock().Now())
+	spec := txSpec{source: SourceAAF, src: sillage.SourceAAF, uai: e.uai, year: year, complete: r.completeFor(e), create: create,
+		aafStructures: e.joins, logins: lr, apply: func(t *txn) error { return r.apply(t, e, recs) }}
+	err := r.im.transact(r.ctx, spec, r.opts, rep)
+	switch sillage.KindOf(err) {
+	case sillage.KindInternal:
+		var held *MassDeactivationError
+		if err != nil && !errors.As(err, &held) {
+			return rep, err
 		}
-		switch sillage.KindOf(err) {
-		case sillage.KindInternal:
-			var held *MassDeactivationError
-			if err != nil && !errors.As(err, &held) {
-				return rep, err
-			}
-		}
-		if err != nil {
-			r.im.log().Warn("AAF import refused for an establishment", "uai", e.uai, "err", sillage.Message(err))
-		}
-		return rep, nil
 	}
+	if err != nil {
+		r.im.log().Warn("AAF import refused for an establishment", "uai", e.uai, "err", sillage.Message(err))
+	}
+	return rep, nil
 }
 
 // publish hands an establishment's report to the caller, in todo's order.

@@ -42,13 +42,13 @@ func (r *aafRun) writers(n int) int {
 // shared by every establishment ("lea.martin" is in most of them), and a
 // counter updated in a transaction stays locked until it commits, which
 // would make the writers wait for each other for their whole
-// transactions. The counters are locked in sorted order, and the
-// reservations of one run are made one at a time (mu) and in the run's
-// establishment order (after): the logins are those a run writing one
-// establishment at a time gives. When the establishment's transaction
-// fails, release gives the numbers back (unless another establishment
-// reserved from the same counter meanwhile: then they are skipped, and
-// the logins stay unique).
+// transactions. The counters are locked in sorted order (as every
+// allocation locks them), and the reservations of one run are made one at
+// a time (mu) and in the run's establishment order (after): the logins
+// are those a run writing one establishment at a time gives. When the
+// establishment's transaction fails, release gives the numbers back
+// (unless another establishment reserved from the same counter meanwhile:
+// then they are skipped, and the logins stay unique).
 type loginReserver struct {
 	im *Importer
 	mu *sync.Mutex
@@ -114,10 +114,11 @@ func (lr *loginReserver) allocate(ctx context.Context, bases []string) ([]string
 			if err := tx.Imports().SetLockTimeout(ctx, timeout); err != nil {
 				return err
 			}
-			if before, err = tx.Imports().LockLoginCounters(ctx, bases); err != nil {
-				return err
-			}
-			if logins, err = tx.Imports().AllocateLogins(ctx, append([]string(nil), bases...)); err != nil {
+			// The counters as they were come from the allocation's
+			// own statements: locking them first, then creating the
+			// new ones, would lock them in another order than the
+			// imports allocating beside (store.Imports.AllocateLogins).
+			if logins, before, err = tx.Imports().ReserveLogins(ctx, append([]string(nil), bases...)); err != nil {
 				return err
 			}
 			now, err = tx.Imports().LockLoginCounters(ctx, bases)

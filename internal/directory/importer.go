@@ -247,11 +247,44 @@ type txSpec struct {
 	apply  func(t *txn) error
 }
 
+// txAttempts is how many times an establishment's transaction runs when
+// PostgreSQL aborts it on a deadlock or a serialization failure
+// (store.Retryable): two imports of different establishments share rows
+// (the login counters, the audit chain's head), and each re-run usually
+// finds the other one gone.
+const txAttempts = 3
+
 // transact runs spec in one transaction: the establishment must exist (or be
 // created), the year must not be closed; apply plans, checks the guard and
 // writes; the report and the audit entry are written in the same
-// transaction. A dry run rolls everything back.
+// transaction. A dry run rolls everything back. A transaction PostgreSQL
+// aborted (store.Retryable) is run again, up to txAttempts times in all,
+// from the report as the caller gave it: apply must start from the file's
+// records each time (nothing of a failed attempt is kept, in the database
+// or in the report).
 func (im *Importer) transact(ctx context.Context, spec txSpec, opts Options, rep *Report) error {
+	base, err := rep.clone()
+	if err != nil {
+		return err
+	}
+	for attempt := 1; ; attempt++ {
+		err := im.transactOnce(ctx, spec, opts, rep)
+		if err == nil || !store.Retryable(err) || attempt == txAttempts || ctx.Err() != nil {
+			return err
+		}
+		// The source, the establishment and the attempt: no personal data.
+		im.log().Warn("import transaction aborted by the database (deadlock or serialization failure): run again",
+			"source", string(spec.source), "uai", spec.uai, "attempt", attempt)
+		fresh, err := base.clone()
+		if err != nil {
+			return err
+		}
+		*rep = *fresh
+	}
+}
+
+// transactOnce is one attempt of transact.
+func (im *Importer) transactOnce(ctx context.Context, spec txSpec, opts Options, rep *Report) error {
 	rep.Complete = spec.complete
 	err := im.Store.Write(ctx, func(tx *store.Tx) error {
 		t := &txn{im: im, ctx: ctx, tx: tx, uai: spec.uai, year: spec.year, opts: opts, rep: rep, src: spec.src,

@@ -143,7 +143,15 @@ func (im *Importer) ONDE(ctx context.Context, r io.Reader, opts Options) (*Repor
 	spec := txSpec{source: SourceONDE, src: sillage.SourceONDE, uai: opts.UAI, complete: true, present: present,
 		fileYear: years.estimate(), yearEstimated: true,
 		apply: func(t *txn) error {
-			p, err := t.planStudents(ins, true)
+			// Each attempt of the transaction (Importer.transact)
+			// plans from the file's values, not from a failed
+			// attempt's plan.
+			fresh := make([]*studentIn, len(ins))
+			for i, in := range ins {
+				c := *in
+				fresh[i] = &c
+			}
+			p, err := t.planStudents(fresh, true)
 			if err != nil {
 				return err
 			}

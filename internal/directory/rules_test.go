@@ -361,15 +361,9 @@ func aafStep(name string, write func(*testing.T, string), mod ...func(*directory
 	}}
 }
 
-// TestFailpoints fails each import at each of its steps: the database is
-// left as it was, and running the import again gives the same state as a
-// run without failure.
-func TestFailpoints(t *testing.T) {
-	scenarios := []struct {
-		name   string
-		setup  []importStep
-		target importStep
-	}{
+// failpointScenarios are imports of every source, each after its setup.
+func failpointScenarios() []failpointScenario {
+	return []failpointScenario{
 		{"siecle first import", nil, siecleStep("siecle_0860012W_1.xml")},
 		{"siecle exits and arrivals", []importStep{siecleStep("siecle_0860012W_1.xml")}, siecleStep("siecle_0860012W_2.xml", confirm)},
 		{"siecle return", []importStep{siecleStep("siecle_0860012W_1.xml"), siecleStep("siecle_0860012W_2.xml", confirm)}, siecleStep("siecle_0860012W_3.xml")},
@@ -394,6 +388,19 @@ func TestFailpoints(t *testing.T) {
 			return err
 		}}},
 	}
+}
+
+type failpointScenario struct {
+	name   string
+	setup  []importStep
+	target importStep
+}
+
+// TestFailpoints fails each import at each of its steps: the database is
+// left as it was, and running the import again gives the same state as a
+// run without failure.
+func TestFailpoints(t *testing.T) {
+	scenarios := failpointScenarios()
 	storetest.Run(t, func(t *testing.T, _ *store.Store, _ *storetest.Clock) {
 		kind := store.SQLite
 		if strings.HasSuffix(t.Name(), "postgres") {

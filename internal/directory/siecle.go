@@ -67,19 +67,26 @@ func (im *Importer) SIECLE(ctx context.Context, r io.Reader, opts Options) (*Rep
 		return nil, err
 	}
 	rep := newReport(SourceSIECLE, opts.UAI, opts.FileName, im.Store.Clock().Now())
-	sr := &siecleRead{im: im, uai: opts.UAI, rep: rep, byID: map[string]*studentIn{}, present: newPresence()}
+	sr := &siecleRead{im: im, uai: opts.UAI, rep: rep}
 	sr.t0.im = im // setINE needs the keyring only
 	dec := decodeSIECLE(r, opts.UAI)
 	defer dec.stop()
 	// The records that come before the header (the format guarantees no
-	// order) are taken before the transaction.
+	// order) are kept before the transaction, and taken in it.
 	if err := dec.take(sr, true); err != nil {
 		return sr.refused(err)
 	}
 	hdr := sr.hdr
-	spec := txSpec{source: SourceSIECLE, src: sillage.SourceSIECLE, uai: opts.UAI, year: sillage.SchoolYear(hdr.Year), complete: true, present: sr.present,
+	spec := txSpec{source: SourceSIECLE, src: sillage.SourceSIECLE, uai: opts.UAI, year: sillage.SchoolYear(hdr.Year), complete: true,
 		fileYear: sillage.SchoolYear(hdr.Year), exported: exportedAt(hdr),
 		apply: func(t *txn) error {
+			// Each attempt of the transaction (Importer.transact)
+			// takes the records read so far again, from scratch, into
+			// its own report, then reads on.
+			if err := sr.restart(t.rep); err != nil {
+				return err
+			}
+			t.present = sr.present
 			if err := dec.take(sr, false); err != nil {
 				return err
 			}
@@ -168,11 +175,18 @@ func decodeSIECLE(r io.Reader, uai sillage.UAI) *siecleDecoder {
 }
 
 // take hands the decoded records to sr, in order: until the header when
-// untilHeader, else to the end of the file. It returns the decoding's
-// error, or sr's.
+// untilHeader (kept for restart, the header alone handled), else to the end
+// of the file. It returns the decoding's error, or sr's.
 func (d *siecleDecoder) take(sr *siecleRead, untilHeader bool) error {
 	for batch := range d.batches {
 		for _, e := range batch {
+			sr.events = append(sr.events, e)
+			if untilHeader {
+				if e.header != nil {
+					sr.hdr, sr.haveHeader = *e.header, true
+				}
+				continue
+			}
 			if err := sr.handle(e); err != nil {
 				d.stop()
 				return err
@@ -211,6 +225,22 @@ type siecleRead struct {
 	// The STRUCTURES block may come before or after ELEVES (the format
 	// guarantees no order): structures are joined once the file is read.
 	structures []siecle.StudentStructures
+	// events are the file's records taken so far, in order: a re-run of
+	// the transaction takes them again (restart).
+	events []siecleEvent
+}
+
+// restart empties what sr gathered from the records and takes the records
+// read so far again, into rep: each attempt of the import's transaction
+// starts from the file, not from what a failed attempt planned.
+func (sr *siecleRead) restart(rep *Report) error {
+	sr.rep, sr.ins, sr.byID, sr.structures, sr.present = rep, nil, map[string]*studentIn{}, nil, newPresence()
+	for _, e := range sr.events {
+		if err := sr.handle(e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // refused is the report of a file refused before its transaction.

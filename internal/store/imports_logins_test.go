@@ -27,13 +27,19 @@ func TestRestoreLoginCounters(t *testing.T) {
 			}
 			return out
 		}
+		// reserve is an AAF login reservation: the counters before
+		// come from ReserveLogins, checked against a read of them.
 		reserve := func(bases ...string) (before, after map[string]int64, logins []string) {
 			if err := st.Write(ctx, func(tx *store.Tx) (err error) {
-				if before, err = tx.Imports().LockLoginCounters(ctx, bases); err != nil {
+				read, err := tx.Imports().LockLoginCounters(ctx, bases)
+				if err != nil {
 					return err
 				}
-				if logins, err = tx.Imports().AllocateLogins(ctx, slices.Clone(bases)); err != nil {
+				if logins, before, err = tx.Imports().ReserveLogins(ctx, slices.Clone(bases)); err != nil {
 					return err
+				}
+				if !maps.Equal(before, read) {
+					t.Errorf("ReserveLogins: counters before %v, read %v", before, read)
 				}
 				after, err = tx.Imports().LockLoginCounters(ctx, bases)
 				return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -441,11 +442,36 @@ func (tx Imports) ListAllStudents(ctx context.Context, uai sillage.UAI) ([]silla
 // ("lea.martin2", "lea.martin3"…). The numbers come from a counter per base
 // (login_counters), so that the thousandth "marie.martin" costs no more
 // than the first; a base seen for the first time is counted from the
-// accounts. The counters are incremented with UPDATE … RETURNING: two
-// transactions allocating from the same base wait for each other instead
-// of handing out the same login. A login taken outside the counters (an
+// accounts. The counters are moved on in the statement that returns them:
+// two transactions allocating from the same base wait for each other
+// instead of handing out the same login, and on PostgreSQL they lock the
+// counters in the order of the bases (upsertLoginCounters), so that two
+// allocations never wait for each other both ways (a deadlock, which
+// PostgreSQL ends by aborting one). A login taken outside the counters (an
 // administrator's account) is skipped.
 func (tx Imports) AllocateLogins(ctx context.Context, bases []string) ([]string, error) {
+	return tx.allocateLogins(ctx, bases, nil)
+}
+
+// ReserveLogins is AllocateLogins that also returns the counters of the
+// bases as they were before it (a base absent: its counter did not exist),
+// which RestoreLoginCounters needs to give the numbers back. They come
+// from the allocation's own statements: no lock is taken on the counters
+// before them, so that the counters are locked in the one order
+// AllocateLogins takes them in.
+func (tx Imports) ReserveLogins(ctx context.Context, bases []string) (logins []string, before map[string]int64, err error) {
+	before = map[string]int64{}
+	if logins, err = tx.allocateLogins(ctx, bases, before); err != nil {
+		return nil, nil, err
+	}
+	maps.DeleteFunc(before, func(_ string, v int64) bool { return v < 0 })
+	return logins, before, nil
+}
+
+// allocateLogins is AllocateLogins; before, when not nil, receives the
+// value each counter had before the allocation moved it on for the first
+// time (nothing for a counter it created).
+func (tx Imports) allocateLogins(ctx context.Context, bases []string, before map[string]int64) ([]string, error) {
 	need := map[string]int{}
 	var order []string
 	for i, b := range bases {
@@ -458,7 +484,7 @@ func (tx Imports) AllocateLogins(ctx context.Context, bases []string) ([]string,
 	}
 	given := map[string][]string{} // base → logins, in order
 	for len(need) > 0 {
-		got, err := tx.reserveLogins(ctx, order, need)
+		got, err := tx.reserveLogins(ctx, order, need, before)
 		if err != nil {
 			return nil, err
 		}
@@ -511,14 +537,19 @@ func (tx Imports) AllocateLogins(ctx context.Context, bases []string) ([]string,
 // first, in one statement per 500 bases; the bases it did not find get
 // a counter. An import's bases are mostly known once an instance has a
 // few establishments (common names): one statement for them, not a read of
-// the counters and then their update (issue 18).
-func (tx *Tx) reserveLogins(ctx context.Context, order []string, need map[string]int) (map[string][]string, error) {
+// the counters and then their update (issue 18). SQLite has one writer;
+// PostgreSQL takes the counters in one ordered pass (upsertLoginCounters).
+func (tx *Tx) reserveLogins(ctx context.Context, order []string, need map[string]int, before map[string]int64) (map[string][]string, error) {
+	if tx.s.dsn.Kind == Postgres {
+		return tx.upsertLoginCounters(ctx, order, need, before)
+	}
 	out := map[string][]string{}
 	for _, chunk := range impChunks(order, 500) {
 		got, err := tx.bumpLoginCounters(ctx, chunk, need)
 		if err != nil {
 			return nil, err
 		}
+		noteBefore(before, got, need)
 		fresh := takeCounters(out, got, chunk, need)
 		if len(fresh) == 0 {
 			continue
@@ -564,6 +595,11 @@ func (tx *Tx) reserveLogins(ctx context.Context, order []string, need map[string
 		if err != nil {
 			return nil, err
 		}
+		for _, c := range created {
+			if before != nil {
+				before[c.base] = -1 // created here: nothing before
+			}
+		}
 		rest := takeCounters(out, created, fresh, need)
 		if len(rest) == 0 {
 			continue
@@ -571,8 +607,121 @@ func (tx *Tx) reserveLogins(ctx context.Context, order []string, need map[string
 		if got, err = tx.bumpLoginCounters(ctx, rest, need); err != nil {
 			return nil, err
 		}
+		noteBefore(before, got, need)
 		if rest = takeCounters(out, got, rest, need); len(rest) > 0 {
 			return nil, fmt.Errorf("login counters of %d bases neither found nor created", len(rest))
+		}
+	}
+	return out, nil
+}
+
+// upsertLoginCounters is reserveLogins on PostgreSQL, where several
+// transactions allocate at once (two imports of different establishments,
+// an import beside an AAF run): every counter, known or new, is moved on
+// or created in one pass in the order of the bases, so that all
+// transactions lock the counters in one global order and wait for each
+// other instead of deadlocking. The bases are sorted, the chunks of 500
+// taken in that order, and each chunk's statement inserts its rows sorted
+// (an INSERT … ON CONFLICT DO UPDATE locks or creates each row as it comes
+// to it; an UPDATE … FROM locks them in the order of its plan's join). A
+// counter the statement created starts from zero: the accounts of its
+// base, counted now, move it on if there are any (rarely: an account made
+// before the counters, an administrator's), on a row only this
+// transaction sees.
+func (tx *Tx) upsertLoginCounters(ctx context.Context, order []string, need map[string]int, before map[string]int64) (map[string][]string, error) {
+	out := map[string][]string{}
+	sorted := slices.Clone(order)
+	slices.Sort(sorted)
+	for _, chunk := range impChunks(sorted, 500) {
+		padded := impPad(chunk)
+		var q strings.Builder
+		q.WriteString(`WITH v (base, n) AS (VALUES `)
+		args := make([]any, 0, 2*len(padded))
+		for _, b := range padded {
+			if len(args) > 0 {
+				q.WriteString(", ")
+			}
+			args = append(args, b, need[b])
+			q.WriteString(`($` + itoa(len(args)-1) + `, CAST($` + itoa(len(args)) + ` AS BIGINT))`)
+		}
+		// The padding's repeats go (a row may not be updated twice);
+		// COLLATE "C" sorts as Go does, which cut the chunks.
+		q.WriteString(`) INSERT INTO login_counters (base, last) SELECT base, n FROM (SELECT DISTINCT base, n FROM v) d ORDER BY base COLLATE "C"
+			ON CONFLICT (base) DO UPDATE SET last = login_counters.last + excluded.last
+			RETURNING login_counters.base, login_counters.last, login_counters.xmax = 0`)
+		type row struct {
+			c       loginCounter
+			created bool
+		}
+		rows, err := collect(ctx, tx, q.String(), args, func(r *sql.Rows) (row, error) {
+			var x row
+			return x, r.Scan(&x.c.base, &x.c.last, &x.created)
+		})
+		if err != nil {
+			return nil, err
+		}
+		var fresh []string
+		last := map[string]int64{}
+		for _, x := range rows {
+			last[x.c.base] = x.c.last
+			if x.created {
+				fresh = append(fresh, x.c.base)
+				if before != nil {
+					before[x.c.base] = -1 // created here: nothing before
+				}
+			} else {
+				noteBefore(before, []loginCounter{x.c}, need)
+			}
+		}
+		if len(last) != len(chunk) {
+			return nil, fmt.Errorf("login counters: %d of %d bases neither moved on nor created", len(chunk)-len(last), len(chunk))
+		}
+		if len(fresh) > 0 {
+			// First time: count the accounts already there.
+			logins, err := tx.Imports().FindLogins(ctx, fresh)
+			if err != nil {
+				return nil, err
+			}
+			taken := map[string]int64{}
+			for _, l := range logins {
+				for _, b := range fresh {
+					if !numberedLogin(l, b) {
+						continue
+					}
+					n := int64(1)
+					if len(l) > len(b) {
+						v, err := strconv.ParseInt(l[len(b):], 10, 64)
+						if err != nil {
+							continue
+						}
+						n = v
+					}
+					taken[b] = max(taken[b], n)
+				}
+			}
+			if len(taken) > 0 {
+				var u strings.Builder
+				u.WriteString(`WITH v (base, n) AS (VALUES `)
+				args := make([]any, 0, 2*len(taken))
+				for _, b := range fresh {
+					if taken[b] == 0 {
+						continue
+					}
+					if len(args) > 0 {
+						u.WriteString(", ")
+					}
+					args = append(args, b, taken[b])
+					last[b] += taken[b]
+					u.WriteString(`($` + itoa(len(args)-1) + `, CAST($` + itoa(len(args)) + ` AS BIGINT))`)
+				}
+				u.WriteString(`) UPDATE login_counters SET last = login_counters.last + v.n FROM v WHERE login_counters.base = v.base`)
+				if _, err := tx.exec(ctx, u.String(), args...); err != nil {
+					return nil, err
+				}
+			}
+		}
+		for _, b := range chunk {
+			out[b] = numberedLogins(b, last[b], need[b])
 		}
 	}
 	return out, nil
@@ -599,6 +748,20 @@ func (tx *Tx) bumpLoginCounters(ctx context.Context, bases []string, need map[st
 	q.WriteString(`) UPDATE login_counters SET last = login_counters.last + v.n FROM v WHERE login_counters.base = v.base
 		RETURNING login_counters.base, login_counters.last`)
 	return collect(ctx, tx, q.String(), args, scanLoginCounter)
+}
+
+// noteBefore records in before (when not nil) the value each counter of
+// got had before it was moved on by need, unless an earlier statement of the
+// allocation moved it (or created it: -1) already.
+func noteBefore(before map[string]int64, got []loginCounter, need map[string]int) {
+	if before == nil {
+		return
+	}
+	for _, c := range got {
+		if _, ok := before[c.base]; !ok {
+			before[c.base] = c.last - int64(need[c.base])
+		}
+	}
 }
 
 // takeCounters adds the logins of the counters got to out and returns the
