@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-pdf/fpdf"
 	"github.com/sillage/sillage"
@@ -99,10 +100,29 @@ type page struct {
 	std  bool // standard face: strings go to fpdf in Windows-1252
 }
 
-// t is s as fpdf takes it with the document's face.
+// t is s as fpdf takes it with the document's face. fpdf's UTF-8 faces
+// hold the Basic Multilingual Plane only: a character beyond it (an emoji
+// in a comment, a rare ideograph of a name) made the whole document fail
+// ("character outside the supported range"), or panicked at U+10000. It is
+// written as U+FFFD, the replacement character, so the rest is readable.
 func (p *page) t(s string) string {
 	if p.std {
 		return toCP1252(s)
+	}
+	return inBMP(s)
+}
+
+// inBMP is s with every character beyond U+FFFF replaced by U+FFFD.
+func inBMP(s string) string {
+	for i, r := range s {
+		if r > 0xFFFF {
+			return s[:i] + strings.Map(func(r rune) rune {
+				if r > 0xFFFF {
+					return utf8.RuneError
+				}
+				return r
+			}, s[i:])
+		}
 	}
 	return s
 }

@@ -69,3 +69,26 @@ func TestPages(t *testing.T) {
 		t.Fatal("the second page's footer is not on the second page")
 	}
 }
+
+// TestBeyondBMP: a character beyond U+FFFF (an emoji typed in a comment, a
+// rare ideograph of a name) no longer makes the document fail: it is
+// written as U+FFFD and the rest of the text stays. U+10000 itself
+// panicked in fpdf's width lookup.
+func TestBeyondBMP(t *testing.T) {
+	for _, opts := range []Options{{}, {StandardFonts: true}} {
+		d := NewWith("Dossier de 𠮷田 Léa 😀", time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC), opts)
+		d.Title("Élève 𠮷田")
+		d.Field("Élève", "𠮷田 Léa \U00010000")
+		d.Table([]string{"Compétence", "Commentaire"}, []float64{0.5, 0.5}, [][]string{{"C1", "Très bien 👍 continue"}})
+		d.Note("Bravo 🎉")
+		var b bytes.Buffer
+		if err := d.Write(&b); err != nil {
+			t.Fatalf("%+v: %v", opts, err)
+		}
+		for _, s := range []string{"\uFFFD田 Léa", "Très bien \uFFFD continue", "Bravo \uFFFD"} {
+			if !HasText(b.Bytes(), s) {
+				t.Errorf("%+v: %q not shown", opts, s)
+			}
+		}
+	}
+}
