@@ -288,7 +288,7 @@ func (im *Importer) transactOnce(ctx context.Context, spec txSpec, opts Options,
 	rep.Complete = spec.complete
 	err := im.Store.Write(ctx, func(tx *store.Tx) error {
 		t := &txn{im: im, ctx: ctx, tx: tx, uai: spec.uai, year: spec.year, opts: opts, rep: rep, src: spec.src,
-			today: sillage.Today(tx.Now()), present: spec.present, logins: spec.logins}
+			today: sillage.Today(tx.Now()), present: spec.present.clone(), logins: spec.logins}
 		if t.year == 0 {
 			t.year = sillage.SchoolYearOf(tx.Now())
 		}

@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"maps"
 	"strings"
 
 	"github.com/sillage/sillage"
@@ -28,6 +29,16 @@ type heldRecord struct {
 
 func newPresence() *presence {
 	return &presence{siecle: map[string]heldRecord{}, aaf: map[string]heldRecord{}, unqid: map[string]heldRecord{}, names: map[string]heldRecord{}}
+}
+
+// clone is a copy of p, for one attempt of an import's transaction:
+// planning adds to the sets (students.go), and a re-run must start from
+// what the file named, not from what a failed attempt added. nil stays nil.
+func (p *presence) clone() *presence {
+	if p == nil {
+		return nil
+	}
+	return &presence{siecle: maps.Clone(p.siecle), aaf: maps.Clone(p.aaf), unqid: maps.Clone(p.unqid), names: maps.Clone(p.names)}
 }
 
 func addHeld(m map[string]heldRecord, key string, h heldRecord) {
