@@ -166,7 +166,17 @@ func (lr *loginReserver) release(ctx context.Context) {
 		return
 	}
 	bg := context.WithoutCancel(ctx)
+	timeout := loginLockTimeout
+	if lr.im.loginLockTimeout > 0 {
+		timeout = lr.im.loginLockTimeout
+	}
 	err := lr.im.Store.Write(bg, func(tx *store.Tx) error {
+		// Bounded like the reservation: it holds lr.mu, which the other
+		// writer waits for in Go, a wait PostgreSQL cannot see as part of
+		// a deadlock. Not given back, the numbers are only skipped.
+		if err := tx.Imports().SetLockTimeout(bg, timeout); err != nil {
+			return err
+		}
 		return tx.Imports().RestoreLoginCounters(bg, lr.before, lr.now)
 	})
 	if err != nil {
