@@ -31,7 +31,9 @@ func (tx Imports) LockLoginCounters(ctx context.Context, bases []string) (map[st
 	sort.Strings(sorted)
 	lock := ""
 	if tx.s.dsn.Kind == Postgres {
-		lock = ` FOR UPDATE`
+		// Locked in Go's byte order, the order every allocation takes
+		// the counters in (upsertLoginCounters).
+		lock = ` COLLATE "C" FOR UPDATE`
 	}
 	out := make(map[string]int64, len(sorted))
 	for _, chunk := range impChunks(sorted, 500) {

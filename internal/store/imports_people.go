@@ -555,26 +555,9 @@ func (tx *Tx) reserveLogins(ctx context.Context, order []string, need map[string
 			continue
 		}
 		// First time: count the accounts already there.
-		logins, err := tx.Imports().FindLogins(ctx, fresh)
+		last, err := tx.accountsPast(ctx, fresh)
 		if err != nil {
 			return nil, err
-		}
-		last := map[string]int64{}
-		for _, l := range logins {
-			for _, b := range fresh {
-				if !numberedLogin(l, b) {
-					continue
-				}
-				n := int64(1)
-				if len(l) > len(b) {
-					v, err := strconv.ParseInt(l[len(b):], 10, 64)
-					if err != nil {
-						continue
-					}
-					n = v
-				}
-				last[b] = max(last[b], n)
-			}
 		}
 		// A new counter starts past what it hands out now: no second
 		// statement for it. One another transaction created since the
@@ -678,44 +661,21 @@ func (tx *Tx) upsertLoginCounters(ctx context.Context, order []string, need map[
 		}
 		if len(fresh) > 0 {
 			// First time: count the accounts already there.
-			logins, err := tx.Imports().FindLogins(ctx, fresh)
+			taken, err := tx.accountsPast(ctx, fresh)
 			if err != nil {
 				return nil, err
 			}
-			taken := map[string]int64{}
-			for _, l := range logins {
-				for _, b := range fresh {
-					if !numberedLogin(l, b) {
-						continue
-					}
-					n := int64(1)
-					if len(l) > len(b) {
-						v, err := strconv.ParseInt(l[len(b):], 10, 64)
-						if err != nil {
-							continue
-						}
-						n = v
-					}
-					taken[b] = max(taken[b], n)
-				}
-			}
 			if len(taken) > 0 {
-				var u strings.Builder
-				u.WriteString(`WITH v (base, n) AS (VALUES `)
-				args := make([]any, 0, 2*len(taken))
+				skip := make(map[string]int, len(taken))
+				var bases []string
 				for _, b := range fresh {
-					if taken[b] == 0 {
-						continue
+					if taken[b] > 0 {
+						skip[b] = int(taken[b])
+						bases = append(bases, b)
+						last[b] += taken[b]
 					}
-					if len(args) > 0 {
-						u.WriteString(", ")
-					}
-					args = append(args, b, taken[b])
-					last[b] += taken[b]
-					u.WriteString(`($` + itoa(len(args)-1) + `, CAST($` + itoa(len(args)) + ` AS BIGINT))`)
 				}
-				u.WriteString(`) UPDATE login_counters SET last = login_counters.last + v.n FROM v WHERE login_counters.base = v.base`)
-				if _, err := tx.exec(ctx, u.String(), args...); err != nil {
+				if _, err := tx.bumpLoginCounters(ctx, bases, skip); err != nil {
 					return nil, err
 				}
 			}
@@ -725,6 +685,34 @@ func (tx *Tx) upsertLoginCounters(ctx context.Context, order []string, need map[
 		}
 	}
 	return out, nil
+}
+
+// accountsPast returns, for each base of bases that accounts already use
+// ("lea.martin", "lea.martin7"), the highest number they took (1 for the
+// base alone): a new counter starts past it.
+func (tx *Tx) accountsPast(ctx context.Context, bases []string) (map[string]int64, error) {
+	logins, err := tx.Imports().FindLogins(ctx, bases)
+	if err != nil {
+		return nil, err
+	}
+	last := map[string]int64{}
+	for _, l := range logins {
+		for _, b := range bases {
+			if !numberedLogin(l, b) {
+				continue
+			}
+			n := int64(1)
+			if len(l) > len(b) {
+				v, err := strconv.ParseInt(l[len(b):], 10, 64)
+				if err != nil {
+					continue
+				}
+				n = v
+			}
+			last[b] = max(last[b], n)
+		}
+	}
+	return last, nil
 }
 
 // bumpLoginCounters adds need[b] to the counter of each of bases (at most
