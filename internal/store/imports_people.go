@@ -616,17 +616,8 @@ func (tx *Tx) upsertLoginCounters(ctx context.Context, order []string, need map[
 	sorted := slices.Clone(order)
 	slices.Sort(sorted)
 	for _, chunk := range impChunks(sorted, 500) {
-		padded := impPad(chunk)
 		var q strings.Builder
-		q.WriteString(`WITH v (base, n) AS (VALUES `)
-		args := make([]any, 0, 2*len(padded))
-		for _, b := range padded {
-			if len(args) > 0 {
-				q.WriteString(", ")
-			}
-			args = append(args, b, need[b])
-			q.WriteString(`($` + itoa(len(args)-1) + `, CAST($` + itoa(len(args)) + ` AS BIGINT))`)
-		}
+		args := loginValues(&q, impPad(chunk), need)
 		// The padding's repeats go (a row may not be updated twice);
 		// COLLATE "C" sorts as Go does, which cut the chunks.
 		q.WriteString(`) INSERT INTO login_counters (base, last) SELECT base, n FROM (SELECT DISTINCT base, n FROM v) d ORDER BY base COLLATE "C"
@@ -718,12 +709,21 @@ func (tx *Tx) accountsPast(ctx context.Context, bases []string) (map[string]int6
 // bumpLoginCounters adds need[b] to the counter of each of bases (at most
 // 500) that has one, in one statement, and returns the counters moved.
 func (tx *Tx) bumpLoginCounters(ctx context.Context, bases []string, need map[string]int) ([]loginCounter, error) {
-	bases = impPad(bases)
 	// A join on the numbers to take, not a CASE: a CASE of 500 bases
 	// is tried in order for each of the 500 counters. The padding's
 	// repeats join the same counter with the same number: both
 	// engines update a row once, whatever rows of FROM it matches.
 	var q strings.Builder
+	args := loginValues(&q, impPad(bases), need)
+	q.WriteString(`) UPDATE login_counters SET last = login_counters.last + v.n FROM v WHERE login_counters.base = v.base
+		RETURNING login_counters.base, login_counters.last`)
+	return collect(ctx, tx, q.String(), args, scanLoginCounter)
+}
+
+// loginValues writes into q the start of a statement on the counters of
+// bases, `WITH v (base, n) AS (VALUES …)` with need[b] as n, and returns
+// its arguments.
+func loginValues(q *strings.Builder, bases []string, need map[string]int) []any {
 	q.WriteString(`WITH v (base, n) AS (VALUES `)
 	args := make([]any, 0, 2*len(bases))
 	for _, b := range bases {
@@ -733,9 +733,7 @@ func (tx *Tx) bumpLoginCounters(ctx context.Context, bases []string, need map[st
 		args = append(args, b, need[b])
 		q.WriteString(`($` + itoa(len(args)-1) + `, CAST($` + itoa(len(args)) + ` AS BIGINT))`)
 	}
-	q.WriteString(`) UPDATE login_counters SET last = login_counters.last + v.n FROM v WHERE login_counters.base = v.base
-		RETURNING login_counters.base, login_counters.last`)
-	return collect(ctx, tx, q.String(), args, scanLoginCounter)
+	return args
 }
 
 // noteBefore records in before (when not nil) the value each counter of
