@@ -7,7 +7,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/directory"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/store/storetest"
@@ -28,22 +27,11 @@ func TestRetryableFailpoints(t *testing.T) {
 		}
 		for _, sc := range failpointScenarios() {
 			t.Run(sc.name, func(t *testing.T) {
+				// One AAF writer: the logins are allocated in the
+				// establishment's transaction, and a failed attempt
+				// leaves no gap in their numbering.
 				prepare := func() *env {
-					clock := &storetest.Clock{T: storetest.Epoch}
-					e := newEnv(t, storetest.Open(t, kind, clock), clock)
-					e.establishment(scenarioUAI, sillage.KindLP)
-					e.establishment("0140070A", sillage.KindCollege)
-					e.establishment("0860001J", sillage.KindEcole)
-					// One AAF writer: the logins are allocated in the
-					// establishment's transaction, and a failed attempt
-					// leaves no gap in their numbering.
-					directory.SetWriters(e.im, 1)
-					for _, s := range sc.setup {
-						if err := s.run(e); err != nil {
-							t.Fatalf("setup %s: %v", s.name, err)
-						}
-					}
-					return e
+					return sc.prepare(t, kind, func(im *directory.Importer) { directory.SetWriters(im, 1) })
 				}
 				ref := prepare()
 				var steps []string

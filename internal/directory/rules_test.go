@@ -396,6 +396,27 @@ type failpointScenario struct {
 	target importStep
 }
 
+// prepare opens a fresh store of kind with the scenario's three
+// establishments and runs its set-up; adjust, when set, changes the
+// importer before the set-up runs.
+func (sc failpointScenario) prepare(t *testing.T, kind store.Kind, adjust func(*directory.Importer)) *env {
+	t.Helper()
+	clock := &storetest.Clock{T: storetest.Epoch}
+	e := newEnv(t, storetest.Open(t, kind, clock), clock)
+	e.establishment(scenarioUAI, sillage.KindLP)
+	e.establishment("0140070A", sillage.KindCollege)
+	e.establishment("0860001J", sillage.KindEcole)
+	if adjust != nil {
+		adjust(e.im)
+	}
+	for _, s := range sc.setup {
+		if err := s.run(e); err != nil {
+			t.Fatalf("setup %s: %v", s.name, err)
+		}
+	}
+	return e
+}
+
 // TestFailpoints fails each import at each of its steps: the database is
 // left as it was, and running the import again gives the same state as a
 // run without failure.
@@ -408,19 +429,7 @@ func TestFailpoints(t *testing.T) {
 		}
 		for _, sc := range scenarios {
 			t.Run(sc.name, func(t *testing.T) {
-				prepare := func() *env {
-					clock := &storetest.Clock{T: storetest.Epoch}
-					e := newEnv(t, storetest.Open(t, kind, clock), clock)
-					e.establishment(scenarioUAI, sillage.KindLP)
-					e.establishment("0140070A", sillage.KindCollege)
-					e.establishment("0860001J", sillage.KindEcole)
-					for _, s := range sc.setup {
-						if err := s.run(e); err != nil {
-							t.Fatalf("setup %s: %v", s.name, err)
-						}
-					}
-					return e
-				}
+				prepare := func() *env { return sc.prepare(t, kind, nil) }
 				// The reference: a run without failure, counting the steps.
 				ref := prepare()
 				var steps []string
