@@ -230,18 +230,14 @@ func (r *Report) summaryOnly() *Report {
 	return &c
 }
 
-// clone returns a deep copy of the report (through its JSON form, which
-// holds every field).
+// clone returns a deep copy of the report (through its stored JSON form,
+// which holds every field).
 func (r *Report) clone() (*Report, error) {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return nil, err
 	}
-	var c Report
-	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, err
-	}
-	return &c, nil
+	return ParseReport(b)
 }
 
 func (r *Report) setStatus(s Status, msg string) {
