@@ -103,10 +103,7 @@ const (
 func (lr *loginReserver) allocate(ctx context.Context, bases []string) ([]string, error) {
 	lr.mu.Lock()
 	defer lr.mu.Unlock()
-	timeout := loginLockTimeout
-	if lr.im.loginLockTimeout > 0 {
-		timeout = lr.im.loginLockTimeout
-	}
+	timeout := lr.lockTimeout()
 	var logins []string
 	var before, now map[string]int64
 	for attempt := 1; ; attempt++ {
@@ -166,10 +163,7 @@ func (lr *loginReserver) release(ctx context.Context) {
 		return
 	}
 	bg := context.WithoutCancel(ctx)
-	timeout := loginLockTimeout
-	if lr.im.loginLockTimeout > 0 {
-		timeout = lr.im.loginLockTimeout
-	}
+	timeout := lr.lockTimeout()
 	err := lr.im.Store.Write(bg, func(tx *store.Tx) error {
 		// Bounded like the reservation: it holds lr.mu, which the other
 		// writer waits for in Go, a wait PostgreSQL cannot see as part of
@@ -184,6 +178,15 @@ func (lr *loginReserver) release(ctx context.Context) {
 		return
 	}
 	lr.before, lr.now = nil, nil
+}
+
+// lockTimeout is how long a statement on the counters waits for a lock
+// another transaction holds (loginLockTimeout; tests shorten it).
+func (lr *loginReserver) lockTimeout() time.Duration {
+	if lr.im.loginLockTimeout > 0 {
+		return lr.im.loginLockTimeout
+	}
+	return loginLockTimeout
 }
 
 // waitLabel says a wait in French, in seconds or minutes.
