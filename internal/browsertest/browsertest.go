@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
+	"strings"
 	"time"
 
 	"github.com/chromedp/chromedp"
@@ -100,7 +101,19 @@ func (b *Browser) Do(actions ...chromedp.Action[chromedp.Void]) {
 // Text returns the text of the first element matching the CSS selector.
 func (b *Browser) Text(sel string) string {
 	b.t.Helper()
-	s, err := chromedp.Run(b.Ctx, chromedp.Text(chromedp.CSS(sel)))
+	// A page still replacing its document (the last redirect of a
+	// sign-in) can drop the node found between the query and the read:
+	// Chromium answers "No node with given id found"; the query is made
+	// again on the new document.
+	var s string
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		s, err = chromedp.Run(b.Ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err == nil || !strings.Contains(err.Error(), "No node with given id") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err != nil {
 		b.t.Fatalf("browser text %s: %v", sel, err)
 	}
