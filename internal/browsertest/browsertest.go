@@ -10,8 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"testing"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
