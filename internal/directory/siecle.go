@@ -177,13 +177,26 @@ func decodeSIECLE(r io.Reader, uai sillage.UAI) *siecleDecoder {
 // take hands the decoded records to sr, in order: until the header when
 // untilHeader (kept for restart, the header alone handled), else to the end
 // of the file. It returns the decoding's error, or sr's.
+//
+// Waiting for the header, the records are counted as they are kept: a file
+// over the per-file limit is refused there, not once held whole.
 func (d *siecleDecoder) take(sr *siecleRead, untilHeader bool) error {
+	var students, structures int
 	for batch := range d.batches {
 		for _, e := range batch {
 			sr.events = append(sr.events, e)
 			if untilHeader {
-				if e.header != nil {
+				switch {
+				case e.header != nil:
 					sr.hdr, sr.haveHeader = *e.header, true
+				case e.student != nil:
+					students++
+				case e.structures != nil:
+					structures++
+				}
+				if err := overLimit(students, structures); err != nil {
+					d.stop()
+					return err
 				}
 				continue
 			}
@@ -243,6 +256,18 @@ func (sr *siecleRead) restart(rep *Report) error {
 	return nil
 }
 
+// overLimit refuses a SIECLE file past MaxStudentsPerFile students or
+// student structures.
+func overLimit(students, structures int) error {
+	if students > MaxStudentsPerFile {
+		return sillage.Errorf(sillage.KindInvalid, "plus de %d élèves : ce fichier ne peut pas être celui d'un seul établissement", MaxStudentsPerFile)
+	}
+	if structures > MaxStudentsPerFile {
+		return sillage.Errorf(sillage.KindInvalid, "plus de %d structures d'élèves : ce fichier ne peut pas être celui d'un seul établissement", MaxStudentsPerFile)
+	}
+	return nil
+}
+
 // refused is the report of a file refused before its transaction.
 func (sr *siecleRead) refused(err error) (*Report, error) {
 	if sillage.KindOf(err) == sillage.KindInvalid {
@@ -258,8 +283,8 @@ func (sr *siecleRead) handle(e siecleEvent) error {
 	case e.student != nil:
 		return sr.student(*e.student)
 	case e.structures != nil:
-		if len(sr.structures) >= MaxStudentsPerFile {
-			return sillage.Errorf(sillage.KindInvalid, "plus de %d structures d'élèves : ce fichier ne peut pas être celui d'un seul établissement", MaxStudentsPerFile)
+		if err := overLimit(0, len(sr.structures)+1); err != nil {
+			return err
 		}
 		sr.structures = append(sr.structures, *e.structures)
 	case e.reject != nil:
@@ -269,8 +294,8 @@ func (sr *siecleRead) handle(e siecleEvent) error {
 }
 
 func (sr *siecleRead) student(s siecle.Student) error {
-	if len(sr.ins) >= MaxStudentsPerFile {
-		return sillage.Errorf(sillage.KindInvalid, "plus de %d élèves : ce fichier ne peut pas être celui d'un seul établissement", MaxStudentsPerFile)
+	if err := overLimit(len(sr.ins)+1, 0); err != nil {
+		return err
 	}
 	in := &studentIn{loc: siecleLoc(s.Line, "ELEVE"), op: opAdd,
 		fields: fAll &^ (fCivility | fEmail | fDivision | fGroups)}

@@ -3,6 +3,9 @@ package directory_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"strings"
 	"testing"
 
 	"github.com/sillage/sillage"
@@ -180,5 +183,64 @@ func TestSIECLECutFileWritesNothing(t *testing.T) {
 		}
 		rep := ok(t)(im.SIECLE(ctx, bytes.NewReader(data), directory.Options{UAI: uai}))
 		want(t, rep, directory.KindStudents, 600, 0, 0, 0, 0)
+	})
+}
+
+// studentStream is a SIECLE file whose PARAMETRES header comes last (the
+// format sets no order), written as it is read: total students, then the
+// header. given counts the students handed to the reader so far.
+type studentStream struct {
+	uai          sillage.UAI
+	total, given int
+	buf          []byte
+	ended        bool
+}
+
+func (s *studentStream) Read(p []byte) (int, error) {
+	for len(s.buf) == 0 {
+		switch {
+		case s.ended:
+			return 0, io.EOF
+		case s.given == 0 && s.buf == nil:
+			s.buf = []byte(`<?xml version="1.0" encoding="UTF-8"?>` + "\n<BEE_ELEVES VERSION=\"3.0\"><DONNEES><ELEVES>\n")
+		case s.given < s.total:
+			s.given++
+			s.buf = fmt.Appendf(s.buf[:0], `<ELEVE ELEVE_ID="%d"><NOM_DE_FAMILLE>NOM</NOM_DE_FAMILLE><PRENOM>Prénom</PRENOM>`+
+				`<DATE_NAISS>01/02/2010</DATE_NAISS><CODE_MEF>24024002210</CODE_MEF></ELEVE>`+"\n", s.given)
+		default:
+			s.ended = true
+			s.buf = fmt.Appendf(s.buf[:0], `</ELEVES></DONNEES><PARAMETRES><UAJ>%s</UAJ><ANNEE_SCOLAIRE>2025</ANNEE_SCOLAIRE>`+
+				`<DATE_EXPORT>01/10/2025</DATE_EXPORT></PARAMETRES></BEE_ELEVES>`+"\n", s.uai)
+		}
+	}
+	n := copy(p, s.buf)
+	s.buf = s.buf[n:]
+	return n, nil
+}
+
+// A file over the per-file student limit is refused as it is read, also
+// when its header comes last and its records must be kept until the header
+// names the establishment: not once the whole file is held in memory.
+func TestSIECLEHeaderLastOverLimitRefusedEarly(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store, clock *storetest.Clock) {
+		const uai = sillage.UAI("0860012W")
+		e := newEnv(t, st, clock)
+		e.establishment(uai, sillage.KindLP)
+		before := dump(t, st)
+		file := &studentStream{uai: uai, total: 3 * directory.MaxStudentsPerFile}
+		rep, err := e.im.SIECLE(context.Background(), file, directory.Options{UAI: uai})
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("plus de %d élèves", directory.MaxStudentsPerFile)) {
+			t.Fatalf("err = %v, want the per-file limit's refusal", err)
+		}
+		if rep == nil || rep.Status != directory.StatusRefused {
+			t.Errorf("report %+v, want refused", rep)
+		}
+		// The decoding runs a few batches ahead of the count.
+		if limit := directory.MaxStudentsPerFile + 5000; file.given > limit {
+			t.Errorf("%d students read before the refusal, want at most %d", file.given, limit)
+		}
+		if dump(t, st) != before {
+			t.Fatal("the database changed")
+		}
 	})
 }
