@@ -36,47 +36,13 @@ func TestLoginReservationBesideImport(t *testing.T) {
 			t.Fatal(err)
 		}
 		pg := st.Kind() == store.Postgres
-		until := func(n int, done chan error) {
-			t.Helper()
-			if !pg {
-				return
-			}
-			deadline := time.Now().Add(10 * time.Second)
-			for {
-				var waiting int
-				if err := st.SQLDB().QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
-					WHERE application_name = current_setting('application_name') AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
-					t.Fatal(err)
-				}
-				if waiting >= n {
-					return
-				}
-				select {
-				case err := <-done:
-					done <- err // finished without waiting: put it back
-					return
-				default:
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("%d transactions waiting for a lock, want %d", waiting, n)
-				}
-				time.Sleep(5 * time.Millisecond)
-			}
-		}
 		// The holder creates a.block and keeps it uncommitted.
-		held, stop, holder := make(chan error, 1), make(chan struct{}), make(chan error, 1)
+		var release func() error
 		if pg {
-			go func() {
-				holder <- st.Write(ctx, func(tx *store.Tx) error {
-					_, err := tx.Imports().AllocateLogins(ctx, []string{"a.block"})
-					held <- err
-					<-stop
-					return err
-				})
-			}()
-			if err := <-held; err != nil {
-				t.Fatal(err)
-			}
+			release = storetest.Hold(t, st, func(tx *store.Tx) error {
+				_, err := tx.Imports().AllocateLogins(ctx, []string{"a.block"})
+				return err
+			})
 		}
 		// The reservation needs a.block, a.new and b.known: it waits
 		// for a.block.
@@ -87,14 +53,13 @@ func TestLoginReservationBesideImport(t *testing.T) {
 			logins, err = directory.ReserveLogins(ctx, im, []string{"b.known", "a.new", "a.block"})
 			reservation <- err
 		}()
-		until(1, reservation)
+		storetest.UntilLockWaiters(t, st, 1, reservation)
 		// The import creates a.new, then needs b.known.
 		imp := make(chan error, 1)
 		go func() { imp <- alloc("a.new", "b.known") }()
-		until(2, imp)
+		storetest.UntilLockWaiters(t, st, 2, imp)
 		if pg {
-			close(stop)
-			if err := <-holder; err != nil {
+			if err := release(); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/store"
@@ -35,55 +34,6 @@ func TestAllocateLoginsNoDeadlock(t *testing.T) {
 			t.Fatal(err)
 		}
 		pg := st.Kind() == store.Postgres
-		// waiting counts the store's transactions waiting for a lock.
-		waiting := func(t *testing.T) int {
-			var n int
-			err := st.SQLDB().QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
-				WHERE application_name = current_setting('application_name') AND wait_event_type = 'Lock'`).Scan(&n)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
-		// until waits for n transactions waiting for a lock, or for done.
-		until := func(t *testing.T, n int, done chan error) {
-			t.Helper()
-			if !pg {
-				return
-			}
-			deadline := time.Now().Add(10 * time.Second)
-			for waiting(t) < n {
-				select {
-				case err := <-done:
-					done <- err // put it back for the caller
-					return
-				default:
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("%d transactions waiting for a lock, want %d", waiting(t), n)
-				}
-				time.Sleep(5 * time.Millisecond)
-			}
-		}
-		// hold runs fn in a transaction that stays open until release.
-		hold := func(t *testing.T, fn func(tx *store.Tx) error) (release func() error) {
-			held, stop, done := make(chan error, 1), make(chan struct{}), make(chan error, 1)
-			go func() {
-				done <- st.Write(ctx, func(tx *store.Tx) error {
-					err := fn(tx)
-					held <- err
-					if err != nil {
-						return err
-					}
-					<-stop
-					return nil
-				})
-			}()
-			if err := <-held; err != nil {
-				t.Fatal(err)
-			}
-			return func() error { close(stop); return <-done }
-		}
 		// spread returns first, 499 new bases starting with prefix,
 		// and last: first and last are 500 bases apart, in two
 		// statements of the allocation.
@@ -116,15 +66,15 @@ func TestAllocateLoginsNoDeadlock(t *testing.T) {
 			// the other waits for, unless both take them in one order.
 			var release func() error
 			if pg {
-				release = hold(t, func(tx *store.Tx) error {
+				release = storetest.Hold(t, st, func(tx *store.Tx) error {
 					_, err := tx.Imports().LockLoginCounters(ctx, []string{"b.known"})
 					return err
 				})
 			}
 			first := async(spread("b.known", "d", "a.known")...)
-			until(t, 1, first)
+			storetest.UntilLockWaiters(t, st, 1, first)
 			second := async(spread("a.known", "e", "b.known")...)
-			until(t, 2, second)
+			storetest.UntilLockWaiters(t, st, 2, second)
 			if pg {
 				if err := release(); err != nil {
 					t.Fatal(err)
@@ -142,20 +92,20 @@ func TestAllocateLoginsNoDeadlock(t *testing.T) {
 			// second's a.new while the second waits for its b.known.
 			var release func() error
 			if pg {
-				release = hold(t, func(tx *store.Tx) error {
+				release = storetest.Hold(t, st, func(tx *store.Tx) error {
 					_, err := tx.Imports().AllocateLogins(ctx, []string{"a.block"})
 					return err
 				})
 			}
 			first := async("a.block", "a.new", "b.known")
-			until(t, 1, first)
+			storetest.UntilLockWaiters(t, st, 1, first)
 			bases := make([]string, 0, 501)
 			for i := range 499 {
 				bases = append(bases, fmt.Sprintf("a.fill%03d", i))
 			}
 			bases = append(bases, "a.new", "b.known")
 			second := async(bases...)
-			until(t, 2, second)
+			storetest.UntilLockWaiters(t, st, 2, second)
 			if pg {
 				if err := release(); err != nil {
 					t.Fatal(err)
