@@ -380,6 +380,7 @@ func failpointScenarios() []failpointScenario {
 		{"aaf complet with rejects", []importStep{aafGenStep(rejectsAAF(false))}, aafGenStep(rejectsAAF(true))},
 		{"sts with rejects", []importStep{{"sts setup", func(e *env) error { e.stsSetup(rejectsSTS(false).uai); return nil }},
 			stsGenStep(rejectsSTS(false))}, stsGenStep(rejectsSTS(true))},
+		{"nomenclature", []importStep{nomenclatureStep("nomenclature_code_modalite_elec_double.xml")}, nomenclatureStep("nomenclature_simple.xml")},
 		{"onde", []importStep{{"onde 1", func(e *env) error {
 			_, err := e.im.ONDE(context.Background(), open(e.t, testdata("onde_0860001J_1.csv")), directory.Options{UAI: "0860001J"})
 			return err
@@ -388,6 +389,15 @@ func failpointScenarios() []failpointScenario {
 			return err
 		}}},
 	}
+}
+
+// nomenclatureStep imports a nomenclature fixture of the reference
+// files into 0140070A.
+func nomenclatureStep(name string) importStep {
+	return importStep{name, func(e *env) error {
+		_, err := e.im.Nomenclature(context.Background(), open(e.t, ref(e.t, "siecle", "fixtures_dossiersco", name)), directory.Options{UAI: "0140070A", FileName: name})
+		return err
+	}}
 }
 
 type failpointScenario struct {
