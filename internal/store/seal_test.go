@@ -377,17 +377,21 @@ const maxCalls = 20000
 
 // calls returns the argument lists for m: the product of every argument's
 // candidates while it stays within maxCalls; the arguments past that point
-// take their candidates in turn (the k-th list takes the k-th candidate,
-// round), so that each candidate of each argument is still tried, beside
-// every combination of the leading arguments (the UAI and the ids that
-// select the row come first in the store's signatures).
+// take their candidates in turn, so that each candidate of each argument is
+// still tried, beside every combination of the leading arguments (the UAI
+// and the ids that select the row come first in the store's signatures).
+// Each round of turns is shifted by one: an argument with as many
+// candidates as the one before it is not always given the same one.
 func calls(m reflect.Method, a *tenantA, b sillage.UAI) [][]reflect.Value {
 	lists := [][]reflect.Value{{}}
 	for i := 1; i < m.Type.NumIn(); i++ { // 0 is the receiver
 		cands := candidates(m.Type.In(i), a, b)
-		if len(lists)*len(cands) > maxCalls {
+		if n := len(cands); len(lists)*n > maxCalls {
+			if len(lists) < n {
+				panic(fmt.Sprintf("%s: %d argument lists cannot try the %d candidates of argument %d", m.Name, len(lists), n, i))
+			}
 			for k, l := range lists {
-				lists[k] = append(l, cands[k%len(cands)])
+				lists[k] = append(l, cands[(k+k/n)%n])
 			}
 			continue
 		}
