@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ func LockWaiters(tb testing.TB, st *store.Store) int {
 
 // UntilLockWaiters waits until n of st's transactions wait for a lock, or
 // until done has a value (the work finished without waiting: the value is
-// put back for the caller). It fails the test after 10 seconds. On SQLite
+// put back for the caller, so done must have room for it). It fails the test after 10 seconds. On SQLite
 // (one writer, nobody waits on a row) it returns at once.
 func UntilLockWaiters(tb testing.TB, st *store.Store, n int, done chan error) {
 	tb.Helper()
@@ -50,10 +51,19 @@ func UntilLockWaiters(tb testing.TB, st *store.Store, n int, done chan error) {
 
 // Hold runs fn in a write transaction of st that stays open, holding
 // what fn locked, until release is called; release returns the
-// transaction's outcome. An error of fn fails the test.
+// transaction's outcome. An error of fn fails the test. A test that stops
+// before release lets the transaction go at its cleanup, before the
+// store's own (dropping a schema would wait for the held locks).
 func Hold(tb testing.TB, st *store.Store, fn func(tx *store.Tx) error) (release func() error) {
 	tb.Helper()
 	held, stop, done := make(chan error, 1), make(chan struct{}), make(chan error, 1)
+	var once sync.Once
+	var outcome error
+	release = func() error {
+		once.Do(func() { close(stop); outcome = <-done })
+		return outcome
+	}
+	tb.Cleanup(func() { release() })
 	go func() {
 		done <- st.Write(context.Background(), func(tx *store.Tx) error {
 			err := fn(tx)
@@ -68,5 +78,5 @@ func Hold(tb testing.TB, st *store.Store, fn func(tx *store.Tx) error) (release 
 	if err := <-held; err != nil {
 		tb.Fatal(err)
 	}
-	return func() error { close(stop); return <-done }
+	return release
 }
