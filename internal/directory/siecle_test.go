@@ -235,8 +235,8 @@ func TestSIECLEHeaderLastOverLimitRefusedEarly(t *testing.T) {
 		if rep == nil || rep.Status != directory.StatusRefused {
 			t.Errorf("report %+v, want refused", rep)
 		}
-		// The decoding runs a few batches ahead of the count.
-		if limit := directory.MaxStudentsPerFile + 5000; file.given > limit {
+		// The decoding runs a few batches ahead of the count (8 of 64 queued).
+		if limit := directory.MaxStudentsPerFile + 1000; file.given > limit {
 			t.Errorf("%d students read before the refusal, want at most %d", file.given, limit)
 		}
 		if dump(t, st) != before {
