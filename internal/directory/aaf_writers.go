@@ -111,14 +111,12 @@ func (lr *loginReserver) allocate(ctx context.Context, bases []string) ([]string
 			if err := tx.Imports().SetLockTimeout(ctx, timeout); err != nil {
 				return err
 			}
-			// The counters as they were come from the allocation's
-			// own statements: locking them first, then creating the
-			// new ones, would lock them in another order than the
-			// imports allocating beside (store.Imports.AllocateLogins).
-			if logins, before, err = tx.Imports().ReserveLogins(ctx, append([]string(nil), bases...)); err != nil {
-				return err
-			}
-			now, err = tx.Imports().LockLoginCounters(ctx, bases)
+			// The counters as they were and as they are left come
+			// from the allocation's own statements: locking them
+			// first, then creating the new ones, would lock them in
+			// another order than the imports allocating beside
+			// (store.Imports.AllocateLogins).
+			logins, before, now, err = tx.Imports().ReserveLogins(ctx, append([]string(nil), bases...))
 			return err
 		})
 		if err == nil {

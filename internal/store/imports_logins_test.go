@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/sillage/sillage"
 	"github.com/sillage/sillage/internal/store"
 	"github.com/sillage/sillage/internal/store/storetest"
 )
@@ -27,22 +28,27 @@ func TestRestoreLoginCounters(t *testing.T) {
 			}
 			return out
 		}
-		// reserve is an AAF login reservation: the counters before
-		// come from ReserveLogins, checked against a read of them.
+		// reserve is an AAF login reservation: the counters before and
+		// after come from ReserveLogins, checked against reads of them.
 		reserve := func(bases ...string) (before, after map[string]int64, logins []string) {
 			if err := st.Write(ctx, func(tx *store.Tx) (err error) {
 				read, err := tx.Imports().LockLoginCounters(ctx, bases)
 				if err != nil {
 					return err
 				}
-				if logins, before, err = tx.Imports().ReserveLogins(ctx, slices.Clone(bases)); err != nil {
+				if logins, before, after, err = tx.Imports().ReserveLogins(ctx, slices.Clone(bases)); err != nil {
 					return err
 				}
 				if !maps.Equal(before, read) {
 					t.Errorf("ReserveLogins: counters before %v, read %v", before, read)
 				}
-				after, err = tx.Imports().LockLoginCounters(ctx, bases)
-				return err
+				if read, err = tx.Imports().LockLoginCounters(ctx, bases); err != nil {
+					return err
+				}
+				if !maps.Equal(after, read) {
+					t.Errorf("ReserveLogins: counters after %v, read %v", after, read)
+				}
+				return nil
 			}); err != nil {
 				t.Fatal(err)
 			}
@@ -75,6 +81,24 @@ func TestRestoreLoginCounters(t *testing.T) {
 		}
 		if got := counters("lea.martin", "paul.roux", "zoe.petit"); got["paul.roux"] != 0 {
 			t.Fatalf("a counter created by the restored reservation is still there: %v", got)
+		}
+		// Accounts the counters did not see: a new base whose counter
+		// starts past them, a known base whose next number is taken.
+		for _, login := range []string{"jean.dupont", "jean.dupont2", "lea.martin5"} {
+			if err := st.Write(ctx, func(tx *store.Tx) error { return tx.Accounts().CreateAccount(ctx, &sillage.Account{Login: login}) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before, after, logins = reserve("jean.dupont", "lea.martin")
+		if !slices.Equal(logins, []string{"jean.dupont3", "lea.martin6"}) {
+			t.Fatalf("logins past the accounts %v", logins)
+		}
+		if want := map[string]int64{"jean.dupont": 3, "lea.martin": 6}; !maps.Equal(after, want) {
+			t.Fatalf("counters after %v, want %v", after, want)
+		}
+		restore(before, after)
+		if got, want := counters("jean.dupont", "lea.martin"), map[string]int64{"lea.martin": 4}; !maps.Equal(got, want) {
+			t.Fatalf("after restoring past the accounts: %v, want %v", got, want)
 		}
 	})
 }

@@ -454,24 +454,52 @@ func (tx Imports) AllocateLogins(ctx context.Context, bases []string) ([]string,
 }
 
 // ReserveLogins is AllocateLogins that also returns the counters of the
-// bases as they were before it (a base absent: its counter did not exist),
-// which RestoreLoginCounters needs to give the numbers back. They come
-// from the allocation's own statements: no lock is taken on the counters
-// before them, so that the counters are locked in the one order
-// AllocateLogins takes them in.
-func (tx Imports) ReserveLogins(ctx context.Context, bases []string) (logins []string, before map[string]int64, err error) {
-	before = map[string]int64{}
-	if logins, err = tx.allocateLogins(ctx, bases, before); err != nil {
-		return nil, nil, err
+// bases as they were before it (a base absent: its counter did not exist)
+// and as it left them, which RestoreLoginCounters needs to give the
+// numbers back. They come from the allocation's own statements: no lock is
+// taken on the counters before them, so that the counters are locked in
+// the one order AllocateLogins takes them in, and none is read again after.
+func (tx Imports) ReserveLogins(ctx context.Context, bases []string) (logins []string, before, after map[string]int64, err error) {
+	trace := &loginTrace{before: map[string]int64{}, after: map[string]int64{}}
+	if logins, err = tx.allocateLogins(ctx, bases, trace); err != nil {
+		return nil, nil, nil, err
 	}
-	maps.DeleteFunc(before, func(_ string, v int64) bool { return v < 0 })
-	return logins, before, nil
+	maps.DeleteFunc(trace.before, func(_ string, v int64) bool { return v < 0 })
+	return logins, trace.before, trace.after, nil
 }
 
-// allocateLogins is AllocateLogins; before, when not nil, receives the
-// value each counter had before the allocation moved it on for the first
-// time (nothing for a counter it created).
-func (tx Imports) allocateLogins(ctx context.Context, bases []string, before map[string]int64) ([]string, error) {
+// loginTrace records what an allocation did to the counters: the value
+// each had before the allocation first moved it on (-1: created by it),
+// and the value the allocation's last statement left.
+type loginTrace struct {
+	before, after map[string]int64
+}
+
+// moved records counters got, moved on by need. A nil trace records
+// nothing (AllocateLogins).
+func (lt *loginTrace) moved(got []loginCounter, need map[string]int) {
+	if lt == nil {
+		return
+	}
+	for _, c := range got {
+		if _, ok := lt.before[c.base]; !ok {
+			lt.before[c.base] = c.last - int64(need[c.base])
+		}
+		lt.after[c.base] = c.last
+	}
+}
+
+// created records a counter the allocation created, at last.
+func (lt *loginTrace) created(base string, last int64) {
+	if lt == nil {
+		return
+	}
+	lt.before[base], lt.after[base] = -1, last
+}
+
+// allocateLogins is AllocateLogins; trace, when not nil, records what it
+// did to the counters.
+func (tx Imports) allocateLogins(ctx context.Context, bases []string, trace *loginTrace) ([]string, error) {
 	need := map[string]int{}
 	var order []string
 	for i, b := range bases {
@@ -484,7 +512,7 @@ func (tx Imports) allocateLogins(ctx context.Context, bases []string, before map
 	}
 	given := map[string][]string{} // base → logins, in order
 	for len(need) > 0 {
-		got, err := tx.reserveLogins(ctx, order, need, before)
+		got, err := tx.reserveLogins(ctx, order, need, trace)
 		if err != nil {
 			return nil, err
 		}
@@ -539,9 +567,9 @@ func (tx Imports) allocateLogins(ctx context.Context, bases []string, before map
 // few establishments (common names): one statement for them, not a read of
 // the counters and then their update (issue 18). SQLite has one writer;
 // PostgreSQL takes the counters in one ordered pass (upsertLoginCounters).
-func (tx *Tx) reserveLogins(ctx context.Context, order []string, need map[string]int, before map[string]int64) (map[string][]string, error) {
+func (tx *Tx) reserveLogins(ctx context.Context, order []string, need map[string]int, trace *loginTrace) (map[string][]string, error) {
 	if tx.s.dsn.Kind == Postgres {
-		return tx.upsertLoginCounters(ctx, order, need, before)
+		return tx.upsertLoginCounters(ctx, order, need, trace)
 	}
 	out := map[string][]string{}
 	for _, chunk := range impChunks(order, 500) {
@@ -549,7 +577,7 @@ func (tx *Tx) reserveLogins(ctx context.Context, order []string, need map[string
 		if err != nil {
 			return nil, err
 		}
-		noteBefore(before, got, need)
+		trace.moved(got, need)
 		fresh := takeCounters(out, got, chunk, need)
 		if len(fresh) == 0 {
 			continue
@@ -579,9 +607,7 @@ func (tx *Tx) reserveLogins(ctx context.Context, order []string, need map[string
 			return nil, err
 		}
 		for _, c := range created {
-			if before != nil {
-				before[c.base] = -1 // created here: nothing before
-			}
+			trace.created(c.base, c.last)
 		}
 		rest := takeCounters(out, created, fresh, need)
 		if len(rest) == 0 {
@@ -590,7 +616,7 @@ func (tx *Tx) reserveLogins(ctx context.Context, order []string, need map[string
 		if got, err = tx.bumpLoginCounters(ctx, rest, need); err != nil {
 			return nil, err
 		}
-		noteBefore(before, got, need)
+		trace.moved(got, need)
 		if rest = takeCounters(out, got, rest, need); len(rest) > 0 {
 			return nil, fmt.Errorf("login counters of %d bases neither found nor created", len(rest))
 		}
@@ -611,7 +637,7 @@ func (tx *Tx) reserveLogins(ctx context.Context, order []string, need map[string
 // base, counted now, move it on if there are any (rarely: an account made
 // before the counters, an administrator's), on a row only this
 // transaction sees.
-func (tx *Tx) upsertLoginCounters(ctx context.Context, order []string, need map[string]int, before map[string]int64) (map[string][]string, error) {
+func (tx *Tx) upsertLoginCounters(ctx context.Context, order []string, need map[string]int, trace *loginTrace) (map[string][]string, error) {
 	out := map[string][]string{}
 	sorted := slices.Clone(order)
 	slices.Sort(sorted)
@@ -640,11 +666,9 @@ func (tx *Tx) upsertLoginCounters(ctx context.Context, order []string, need map[
 			last[x.c.base] = x.c.last
 			if x.created {
 				fresh = append(fresh, x.c.base)
-				if before != nil {
-					before[x.c.base] = -1 // created here: nothing before
-				}
+				trace.created(x.c.base, x.c.last)
 			} else {
-				noteBefore(before, []loginCounter{x.c}, need)
+				trace.moved([]loginCounter{x.c}, need)
 			}
 		}
 		if len(last) != len(chunk) {
@@ -664,6 +688,7 @@ func (tx *Tx) upsertLoginCounters(ctx context.Context, order []string, need map[
 						skip[b] = int(taken[b])
 						bases = append(bases, b)
 						last[b] += taken[b]
+						trace.created(b, last[b])
 					}
 				}
 				if _, err := tx.bumpLoginCounters(ctx, bases, skip); err != nil {
@@ -734,20 +759,6 @@ func loginValues(q *strings.Builder, bases []string, need map[string]int) []any 
 		q.WriteString(`($` + itoa(len(args)-1) + `, CAST($` + itoa(len(args)) + ` AS BIGINT))`)
 	}
 	return args
-}
-
-// noteBefore records in before (when not nil) the value each counter of
-// got had before it was moved on by need, unless an earlier statement of the
-// allocation moved it (or created it: -1) already.
-func noteBefore(before map[string]int64, got []loginCounter, need map[string]int) {
-	if before == nil {
-		return
-	}
-	for _, c := range got {
-		if _, ok := before[c.base]; !ok {
-			before[c.base] = c.last - int64(need[c.base])
-		}
-	}
 }
 
 // takeCounters adds the logins of the counters got to out and returns the
