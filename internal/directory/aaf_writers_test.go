@@ -195,18 +195,10 @@ func TestAAFLoginReservationLockTimeout(t *testing.T) {
 			}); err != nil {
 				t.Fatal(err)
 			}
-			locked, release, held := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-			go func() {
-				held <- st.Write(ctx, func(tx *store.Tx) error {
-					if _, err := tx.Imports().LockLoginCounters(ctx, []string{"hugo.bernard"}); err != nil {
-						return err
-					}
-					close(locked)
-					<-release
-					return nil
-				})
-			}()
-			<-locked
+			release := storetest.Hold(t, st, func(tx *store.Tx) error {
+				_, err := tx.Imports().LockLoginCounters(ctx, []string{"hugo.bernard"})
+				return err
+			})
 			im := &directory.Importer{Store: st, Keyring: testKeyring, TempDir: t.TempDir()}
 			directory.SetWriters(im, 2)
 			directory.SetLoginLockTimeout(im, 200*time.Millisecond)
@@ -216,8 +208,7 @@ func TestAAFLoginReservationLockTimeout(t *testing.T) {
 			defer cancel()
 			start := time.Now()
 			res, err := im.AAF(runCtx, []string{dir}, directory.Options{})
-			close(release)
-			if herr := <-held; herr != nil {
+			if herr := release(); herr != nil {
 				t.Fatalf("holder: %v", herr)
 			}
 			if err != nil {

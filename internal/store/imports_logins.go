@@ -15,9 +15,11 @@ import (
 
 // LockLoginCounters returns the login counters of bases (normalised; a base
 // without a counter is absent), and on PostgreSQL locks them in the order of
-// the bases, sorted, one statement per 500 bases: two transactions that lock
-// their counters this way before allocating from them (AllocateLogins)
-// wait for each other instead of deadlocking. SQLite has one writer.
+// the bases, sorted, one statement per 500 bases: the order the allocations
+// lock them in (upsertLoginCounters), so that it never deadlocks with one.
+// The allocations themselves take no such lock first (their statements
+// return the values ReserveLogins needs); the tests read and hold the
+// counters with it. SQLite has one writer.
 func (tx Imports) LockLoginCounters(ctx context.Context, bases []string) (map[string]int64, error) {
 	seen := map[string]bool{}
 	var sorted []string

@@ -9,9 +9,9 @@ import (
 	"github.com/sillage/sillage/internal/store"
 )
 
-// LockWaiters returns how many of st's transactions wait for a lock
+// lockWaiters returns how many of st's transactions wait for a lock
 // (PostgreSQL: pg_stat_activity, counted for st's application name).
-func LockWaiters(tb testing.TB, st *store.Store) int {
+func lockWaiters(tb testing.TB, st *store.Store) int {
 	tb.Helper()
 	var n int
 	if err := st.SQLDB().QueryRowContext(context.Background(), `SELECT count(*) FROM pg_stat_activity
@@ -23,8 +23,9 @@ func LockWaiters(tb testing.TB, st *store.Store) int {
 
 // UntilLockWaiters waits until n of st's transactions wait for a lock, or
 // until done has a value (the work finished without waiting: the value is
-// put back for the caller, so done must have room for it). It fails the test after 10 seconds. On SQLite
-// (one writer, nobody waits on a row) it returns at once.
+// put back for the caller, so done must have room for it). It fails the
+// test after 10 seconds. On SQLite (one writer, nobody waits on a row) it
+// returns at once.
 func UntilLockWaiters(tb testing.TB, st *store.Store, n int, done chan error) {
 	tb.Helper()
 	if st.Kind() != store.Postgres {
@@ -32,7 +33,7 @@ func UntilLockWaiters(tb testing.TB, st *store.Store, n int, done chan error) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		waiting := LockWaiters(tb, st)
+		waiting := lockWaiters(tb, st)
 		if waiting >= n {
 			return
 		}
