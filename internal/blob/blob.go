@@ -37,9 +37,12 @@ type Local struct {
 	maxSize int64
 	scratch *scratch.Dir // this process's temporary files, under tmp/
 	tmpRel  string       // its path relative to root
+	tmp     folder       // the same, held open
+	sha     folder       // sha256/, which holds the fan-out folders
 
 	mu       sync.Mutex
-	unsynced map[string]bool // blobs PutDeferred wrote since the last Sync
+	unsynced map[string]bool   // blobs (their sums) PutDeferred wrote since the last Sync
+	fanouts  map[string]folder // the fan-out folders sha256/ab opened so far, by ab
 }
 
 // Ref names a stored blob.
@@ -77,7 +80,38 @@ func Open(dir string, maxSize int64) (*Local, error) {
 		root.Close()
 		return nil, sillage.Wrap(sillage.KindUnavailable, err, fmt.Sprintf("le dossier des fichiers %s n'est pas accessible en écriture", dir))
 	}
-	return &Local{root: root, dir: dir, maxSize: maxSize, scratch: sd, tmpRel: path.Join("tmp", filepath.Base(sd.Path))}, nil
+	s := &Local{root: root, dir: dir, maxSize: maxSize, scratch: sd, tmpRel: path.Join("tmp", filepath.Base(sd.Path)), fanouts: map[string]folder{}}
+	if s.tmp, err = openFolder(root, s.tmpRel); err == nil {
+		s.sha, err = openFolder(root, "sha256")
+	}
+	if err != nil {
+		s.Close()
+		return nil, sillage.Wrap(sillage.KindUnavailable, err, fmt.Sprintf("ouverture du dossier des fichiers %s", dir))
+	}
+	return s, nil
+}
+
+// fanout returns the folder sha256/ab of the blobs whose sum starts with
+// ab, made first when create is set (a Put); it stays open until Close.
+func (s *Local) fanout(sum string, create bool) (folder, error) {
+	ab := sum[:2]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f, ok := s.fanouts[ab]; ok {
+		return f, nil
+	}
+	rel := path.Join("sha256", ab)
+	if create {
+		if err := s.root.Mkdir(rel, 0o750); err != nil && !errors.Is(err, fs.ErrExist) {
+			return folder{}, err
+		}
+	}
+	f, err := openFolder(s.root, rel)
+	if err != nil {
+		return folder{}, err
+	}
+	s.fanouts[ab] = f
+	return f, nil
 }
 
 // ScratchPrefix names the temporary folder of each process in tmp/ (a
@@ -110,6 +144,14 @@ func SweepTemporary(tmpDir string) int {
 
 // Close releases the store and removes its temporary folder.
 func (s *Local) Close() error {
+	s.mu.Lock()
+	for _, f := range s.fanouts {
+		f.close()
+	}
+	s.fanouts = nil
+	s.mu.Unlock()
+	s.sha.close()
+	s.tmp.close()
 	s.scratch.Close()
 	return s.root.Close()
 }
@@ -148,20 +190,24 @@ func (s *Local) Sync() error {
 	if len(names) == 0 {
 		return nil
 	}
-	var files []string
-	dirs := map[string]bool{"sha256": true} // holds the new sha256/ab folders
-	for n := range names {
-		files = append(files, n)
-		dirs[path.Dir(n)] = true
-	}
-	for d := range dirs {
-		files = append(files, d)
+	var sums, fanouts []string
+	seen := map[string]bool{}
+	for sum := range names {
+		sums = append(sums, sum)
+		if !seen[sum[:2]] {
+			seen[sum[:2]] = true
+			fanouts = append(fanouts, sum)
+		}
 	}
 	// Files first, then folders: a folder synced before its file could
-	// name a file whose content a crash loses.
-	err := s.syncAll(files[:len(names)])
+	// name a file whose content a crash loses. sha256/ last: it holds the
+	// new fan-out folders.
+	err := s.syncAll(sums, s.syncBlob)
 	if err == nil {
-		err = s.syncAll(files[len(names):])
+		err = s.syncAll(fanouts, s.syncFanout)
+	}
+	if err == nil {
+		err = s.sha.sync()
 	}
 	if err != nil {
 		// Kept for the next Sync: the caller commits nothing this time.
@@ -176,8 +222,8 @@ func (s *Local) Sync() error {
 	return nil
 }
 
-// syncAll fsyncs these files or folders of the store, syncWorkers at once.
-func (s *Local) syncAll(names []string) error {
+// syncAll runs sync on each name, syncWorkers at once.
+func (s *Local) syncAll(names []string, sync func(string) error) error {
 	work := make(chan string)
 	errs := make(chan error, syncWorkers)
 	for range min(syncWorkers, len(names)) {
@@ -185,7 +231,7 @@ func (s *Local) syncAll(names []string) error {
 			var first error
 			for n := range work {
 				if first == nil {
-					first = s.syncOne(n)
+					first = sync(n)
 				}
 			}
 			errs <- first
@@ -202,8 +248,13 @@ func (s *Local) syncAll(names []string) error {
 	return err
 }
 
-func (s *Local) syncOne(name string) error {
-	f, err := s.root.Open(name)
+// syncBlob flushes a blob's file.
+func (s *Local) syncBlob(sum string) error {
+	fan, err := s.fanout(sum, false)
+	var f *os.File
+	if err == nil {
+		f, err = fan.open(sum)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil // collected since: nothing of it to keep
 	}
@@ -217,24 +268,39 @@ func (s *Local) syncOne(name string) error {
 	return err
 }
 
+// syncFanout flushes the fan-out folder of sum (the names it holds).
+func (s *Local) syncFanout(sum string) error {
+	fan, err := s.fanout(sum, false)
+	if err != nil {
+		return err
+	}
+	return fan.sync()
+}
+
 // deferSync notes a blob written without sync, for the next Sync.
-func (s *Local) deferSync(name string) {
+func (s *Local) deferSync(sum string) {
 	s.mu.Lock()
 	if s.unsynced == nil {
 		s.unsynced = map[string]bool{}
 	}
-	s.unsynced[name] = true
+	s.unsynced[sum] = true
 	s.mu.Unlock()
 }
 
+// copyBuffers are the buffers of Put's copy (32 KiB each, as io.Copy's):
+// the changeover writes thousands of archives in a row.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
 func (s *Local) put(r io.Reader, sync bool) (Ref, error) {
-	tmpName := path.Join(s.tmpRel, randomName())
-	f, err := s.root.OpenFile(tmpName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	tmpName := randomName()
+	f, err := s.tmp.create(tmpName)
 	if err != nil {
 		return Ref{}, sillage.Wrap(sillage.KindUnavailable, err, "écriture du fichier")
 	}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(r, s.maxSize+1))
+	buf := copyBuffers.Get().(*[]byte)
+	n, err := io.CopyBuffer(io.MultiWriter(f, h), io.LimitReader(r, s.maxSize+1), *buf)
+	copyBuffers.Put(buf)
 	if err == nil && n > s.maxSize {
 		err = sillage.Wrap(sillage.KindInvalid, ErrTooLarge, fmt.Sprintf("fichier trop volumineux : la limite est de %s", sillage.FormatSize(s.maxSize)))
 	}
@@ -245,67 +311,70 @@ func (s *Local) put(r io.Reader, sync bool) (Ref, error) {
 		err = cerr
 	}
 	if err != nil {
-		s.root.Remove(tmpName)
+		s.tmp.remove(tmpName)
 		if sillage.KindOf(err) == sillage.KindInvalid {
 			return Ref{}, err
 		}
 		return Ref{}, sillage.Wrap(sillage.KindUnavailable, err, "écriture du fichier")
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
-	final := s.name(sum)
-	fanout := path.Dir(final)
-	if err := s.root.MkdirAll(fanout, 0o750); err != nil {
-		s.root.Remove(tmpName)
+	fan, err := s.fanout(sum, true)
+	if err != nil {
+		s.tmp.remove(tmpName)
 		return Ref{}, sillage.Wrap(sillage.KindUnavailable, err, "écriture du fichier")
 	}
-	var durable []string // what a synced Put flushes after its rename
+	// What a synced Put flushes after its rename.
+	var syncFile, syncFolders bool
 	// Already stored (content-addressed): written again, its date is
 	// renewed so that the collector's grace period starts again, or an old
 	// unreferenced copy could go before the row that now refers to it
 	// commits. A copy the collector removes meanwhile is written anew.
-	now := time.Now()
-	if err := s.root.Chtimes(final, now, now); err == nil {
-		s.root.Remove(tmpName)
-		if sync && s.isUnsynced(final) {
+	if err := fan.touch(sum, time.Now()); err == nil {
+		s.tmp.remove(tmpName)
+		if sync && s.isUnsynced(sum) {
 			// A deferred write of the same content, not flushed yet:
 			// this caller is promised a durable blob now.
-			durable = append(durable, final, fanout)
+			syncFile, syncFolders = true, true
 		}
-	} else if err := s.root.Rename(tmpName, final); err != nil {
-		s.root.Remove(tmpName)
+	} else if err := s.tmp.renameInto(tmpName, fan, sum); err != nil {
+		s.tmp.remove(tmpName)
 		return Ref{}, sillage.Wrap(sillage.KindUnavailable, err, "écriture du fichier")
-	} else if sync {
+	} else {
 		// The rename is only durable once the folder naming the file is
 		// flushed, and a new fan-out folder once sha256/ is.
-		durable = append(durable, fanout)
-	}
-	if sync && len(durable) > 0 {
-		// The fan-out folder may be new: made by this Put, by a deferred
-		// write not flushed yet, or by a concurrent Put that has not
-		// flushed sha256/ yet. Flushing an unchanged folder costs little.
-		durable = append(durable, "sha256")
+		syncFolders = sync
 	}
 	if !sync {
 		// Also when the blob was there already: it may be another
 		// deferred write not synced yet.
-		s.deferSync(final)
+		s.deferSync(sum)
 	}
-	for _, name := range durable {
-		if err := s.syncOne(name); err != nil {
-			// The blob stays (content-addressed, possibly shared); the
-			// caller commits nothing that references it this time.
-			return Ref{}, sillage.Wrap(sillage.KindUnavailable, err, "synchronisation du fichier")
+	err = nil
+	if syncFile {
+		err = s.syncBlob(sum)
+	}
+	if err == nil && syncFolders {
+		// The fan-out folder may be new: made by this Put, by a deferred
+		// write not flushed yet, or by a concurrent Put that has not
+		// flushed sha256/ yet. Flushing an unchanged folder costs little.
+		if err = fan.sync(); err == nil {
+			err = s.sha.sync()
 		}
+	}
+	if err != nil {
+		// The blob stays (content-addressed, possibly shared); the
+		// caller commits nothing that references it this time.
+		return Ref{}, sillage.Wrap(sillage.KindUnavailable, err, "synchronisation du fichier")
 	}
 	return Ref{SHA256: sum, Size: n}, nil
 }
 
-// isUnsynced reports whether name waits for the next Sync (which flushes
-// it again, harmlessly, if a synced Put flushed it meanwhile).
-func (s *Local) isUnsynced(name string) bool {
+// isUnsynced reports whether the blob sum waits for the next Sync (which
+// flushes it again, harmlessly, if a synced Put flushed it meanwhile).
+func (s *Local) isUnsynced(sum string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.unsynced[name]
+	return s.unsynced[sum]
 }
 
 func randomName() string {
@@ -337,7 +406,11 @@ func (s *Local) Open(sum string) (File, error) {
 	if !validSum(sum) {
 		return nil, sillage.Errorf(sillage.KindNotFound, "fichier introuvable")
 	}
-	f, err := s.root.Open(s.name(sum))
+	fan, err := s.fanout(sum, false)
+	var f *os.File
+	if err == nil {
+		f, err = fan.open(sum)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, sillage.Errorf(sillage.KindNotFound, "fichier introuvable")
 	}

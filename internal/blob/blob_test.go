@@ -325,7 +325,7 @@ func TestSyncedPutIntoNewAndExistingFolders(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(s.dir, "sha256", hex.EncodeToString(sum[:])[:2])); err != nil {
 		t.Fatal(err)
 	}
-	if !s.isUnsynced(s.name(pending.SHA256)) {
+	if !s.isUnsynced(pending.SHA256) {
 		t.Fatal("the deferred write was dropped from the next Sync")
 	}
 	tmp, _ := os.ReadDir(s.scratch.Path)

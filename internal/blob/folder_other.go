@@ -1,0 +1,24 @@
+//go:build !unix
+
+package blob
+
+import (
+	"os"
+	"time"
+)
+
+// Without the *at system calls: through the root, by path.
+
+func (f folder) create(name string) (*os.File, error) {
+	return f.root.OpenFile(f.path(name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+}
+
+func (f folder) open(name string) (*os.File, error) { return f.root.Open(f.path(name)) }
+
+func (f folder) remove(name string) error { return f.root.Remove(f.path(name)) }
+
+func (f folder) touch(name string, t time.Time) error { return f.root.Chtimes(f.path(name), t, t) }
+
+func (f folder) renameInto(name string, to folder, newName string) error {
+	return f.root.Rename(f.path(name), to.path(newName))
+}
