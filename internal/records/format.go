@@ -1,8 +1,10 @@
 package records
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/sillage/sillage"
@@ -159,12 +161,35 @@ func contextToJSON(c sillage.SituationContext) string {
 	return jsonContextClass
 }
 
-// Encode writes f as indented JSON.
+// encodeBuffers hold Encode's compact and indented JSON between calls: the
+// changeover encodes a record per student, thousands in a row (an Encoder
+// with SetIndent grows a new indentation buffer for each).
+var encodeBuffers = sync.Pool{New: func() any { return new([2]bytes.Buffer) }}
+
+// keptBuffer is the largest buffer Encode keeps for the next call.
+const keptBuffer = 1 << 20
+
+// Encode writes f as indented JSON, followed by a newline.
 func Encode(w io.Writer, f *File) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	bufs := encodeBuffers.Get().(*[2]bytes.Buffer)
+	compact, indented := &bufs[0], &bufs[1]
+	compact.Reset()
+	indented.Reset()
+	defer func() {
+		if compact.Cap() <= keptBuffer && indented.Cap() <= keptBuffer {
+			encodeBuffers.Put(bufs)
+		}
+	}()
+	enc := json.NewEncoder(compact)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(f)
+	if err := enc.Encode(f); err != nil {
+		return err
+	}
+	if err := json.Indent(indented, compact.Bytes(), "", "  "); err != nil {
+		return err
+	}
+	_, err := w.Write(indented.Bytes())
+	return err
 }
 
 // ExportOptions shape an export.
