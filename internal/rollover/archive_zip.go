@@ -2,6 +2,8 @@ package rollover
 
 import (
 	"archive/zip"
+	"bufio"
+	"bytes"
 	"compress/flate"
 	"fmt"
 	"html"
@@ -85,22 +87,38 @@ func (p pooledFlate) Close() error {
 	return err
 }
 
+// headBuffers are copyBlob's buffers (blob.CompressedHead bytes): one per
+// archive with files, thousands of archives in a row.
+var headBuffers = sync.Pool{New: func() any { b := make([]byte, blob.CompressedHead); return &b }}
+
+// pageBuffers hold the student archives' HTML pages while they are built.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // archiveWriter writes one ZIP and counts the bytes of its entries.
 type archiveWriter struct {
 	zw       *zip.Writer
+	out      *bufio.Writer // from outBuffers, back at close
 	modified time.Time
-	raw      int64 // uncompressed bytes of every entry
-	buf      []byte
+	raw      int64         // uncompressed bytes of every entry
+	buf      *[]byte       // from headBuffers, back at close
+	page     *bytes.Buffer // from pageBuffers, back at close
 }
 
+// outBuffers stand between a ZIP and its destination (zip.Writer keeps a
+// buffered writer it is given): 32 KiB, as the blob store reads, instead
+// of a new 4 KiB buffer per archive.
+var outBuffers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
+
 func newArchiveWriter(w io.Writer, modified time.Time) *archiveWriter {
-	zw := zip.NewWriter(w)
+	out := outBuffers.Get().(*bufio.Writer)
+	out.Reset(w)
+	zw := zip.NewWriter(out)
 	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
 		fw := flatePool.Get().(*flate.Writer)
 		fw.Reset(out)
 		return pooledFlate{fw}, nil
 	})
-	return &archiveWriter{zw: zw, modified: modified.UTC()}
+	return &archiveWriter{zw: zw, out: out, modified: modified.UTC()}
 }
 
 type countWriter struct {
@@ -138,13 +156,14 @@ func (a *archiveWriter) copyBlob(blobs blob.Store, name, sha string, modified ti
 		modified = a.modified
 	}
 	if a.buf == nil {
-		a.buf = make([]byte, blob.CompressedHead)
+		a.buf = headBuffers.Get().(*[]byte)
 	}
-	n, err := io.ReadFull(src, a.buf)
+	buf := *a.buf
+	n, err := io.ReadFull(src, buf)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 		return err
 	}
-	head := a.buf[:n]
+	head := buf[:n]
 	method := zip.Deflate
 	if blob.Compressed(head) {
 		method = zip.Store
@@ -154,11 +173,11 @@ func (a *archiveWriter) copyBlob(blobs blob.Store, name, sha string, modified ti
 		return err
 	}
 	cw := countWriter{w, &a.raw}
-	if _, err := cw.Write(head); err != nil || n < len(a.buf) {
+	if _, err := cw.Write(head); err != nil || n < len(buf) {
 		return err
 	}
 	// Hide WriterTo so the one buffer is used for every file.
-	_, err = io.CopyBuffer(cw, struct{ io.Reader }{src}, a.buf)
+	_, err = io.CopyBuffer(cw, struct{ io.Reader }{src}, buf)
 	return err
 }
 
@@ -185,7 +204,32 @@ func (a *archiveWriter) missing(list []string) error {
 	return nil
 }
 
-func (a *archiveWriter) close() error { return a.zw.Close() }
+// pageBuffer returns the archive's page buffer, empty.
+func (a *archiveWriter) pageBuffer() *bytes.Buffer {
+	if a.page == nil {
+		a.page = pageBuffers.Get().(*bytes.Buffer)
+	}
+	a.page.Reset()
+	return a.page
+}
+
+func (a *archiveWriter) close() error {
+	if a.buf != nil {
+		headBuffers.Put(a.buf)
+		a.buf = nil
+	}
+	if a.page != nil {
+		pageBuffers.Put(a.page)
+		a.page = nil
+	}
+	err := a.zw.Close() // flushes out
+	if err == nil {
+		a.out.Reset(nil)
+		outBuffers.Put(a.out)
+	}
+	a.out = nil
+	return err
+}
 
 // csv writes one CSV entry of the archive for spreadsheets (csvout:
 // semicolons, UTF-8 with a byte order mark, no cell run as a formula:
@@ -589,11 +633,13 @@ func (d *yearData) writeStudent(a *archiveWriter, blobs blob.Store, sr *records.
 	if err := a.text(ReadmeName, b.String()); err != nil {
 		return err
 	}
+	page := a.pageBuffer()
+	d.studentHTML(page, &yr, paths, pdfs)
 	hw, err := a.entry(base + ".html")
 	if err != nil {
 		return err
 	}
-	if err := d.studentHTML(hw, &yr, paths, pdfs); err != nil {
+	if _, err := hw.Write(page.Bytes()); err != nil {
 		return err
 	}
 	one := *d.recs
@@ -657,29 +703,29 @@ func (d *yearData) writeStudent(a *archiveWriter, blobs blob.Store, sr *records.
 	return a.missing(missing)
 }
 
-// studentHTML is the readable record of the year, one self-contained page.
-func (d *yearData) studentHTML(w io.Writer, yr *records.StudentRecord, paths map[int64]string, pdfs []sillage.ReportPDF) error {
+// studentHTML appends to b the readable record of the year, one
+// self-contained page.
+func (d *yearData) studentHTML(b *bytes.Buffer, yr *records.StudentRecord, paths map[int64]string, pdfs []sillage.ReportPDF) {
 	e := html.EscapeString
 	s := yr.Student
-	var b strings.Builder
-	fmt.Fprintf(&b, "<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Livret %s — %s</title>\n", e(d.year.String()), e(s.FullName()))
+	fmt.Fprintf(b, "<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Livret %s — %s</title>\n", e(d.year.String()), e(s.FullName()))
 	b.WriteString("<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}table{border-collapse:collapse;width:100%}" +
 		"td,th{border:1px solid #999;padding:.2em .4em;text-align:left}h2{border-bottom:2px solid #246;margin-top:2em}.meta{color:#555}</style></head><body>\n")
-	fmt.Fprintf(&b, "<h1>Livret de l'année %s</h1>\n<p><strong>%s</strong>", e(d.year.String()), e(s.FullName()))
+	fmt.Fprintf(b, "<h1>Livret de l'année %s</h1>\n<p><strong>%s</strong>", e(d.year.String()), e(s.FullName()))
 	if !s.BirthDate.IsZero() {
-		fmt.Fprintf(&b, ", né(e) le %s", e(s.BirthDate.French()))
+		fmt.Fprintf(b, ", né(e) le %s", e(s.BirthDate.French()))
 	}
-	fmt.Fprintf(&b, "<br>%s (%s)", e(d.est.Name), e(string(d.est.UAI)))
+	fmt.Fprintf(b, "<br>%s (%s)", e(d.est.Name), e(string(d.est.UAI)))
 	if s.DivisionCode != "" {
-		fmt.Fprintf(&b, " — division %s", e(s.DivisionCode))
+		fmt.Fprintf(b, " — division %s", e(s.DivisionCode))
 	}
 	b.WriteString("</p>\n")
-	fmt.Fprintf(&b, "<h2>Évaluations (%d)</h2>\n", len(yr.Evaluations))
+	fmt.Fprintf(b, "<h2>Évaluations (%d)</h2>\n", len(yr.Evaluations))
 	if len(yr.Evaluations) == 0 {
 		b.WriteString("<p>Aucune évaluation cette année.</p>\n")
 	}
 	for _, ev := range yr.Evaluations {
-		fmt.Fprintf(&b, "<h3>%s — %s</h3>\n", e(ev.Date.French()), e(ev.Title))
+		fmt.Fprintf(b, "<h3>%s — %s</h3>\n", e(ev.Date.French()), e(ev.Title))
 		var meta []string
 		if ev.Referential != nil {
 			meta = append(meta, "Référentiel : "+ev.Referential.Label)
@@ -688,63 +734,61 @@ func (d *yearData) studentHTML(w io.Writer, yr *records.StudentRecord, paths map
 			meta = append(meta, "Évalué par : "+a)
 		}
 		if len(meta) > 0 {
-			fmt.Fprintf(&b, "<p class=\"meta\">%s</p>\n", e(strings.Join(meta, " — ")))
+			fmt.Fprintf(b, "<p class=\"meta\">%s</p>\n", e(strings.Join(meta, " — ")))
 		}
 		if len(ev.Results) > 0 {
 			b.WriteString("<table><tr><th>Domaine</th><th>Compétence</th><th>Résultat</th></tr>\n")
 			for _, r := range ev.Results {
-				fmt.Fprintf(&b, "<tr><td>%s</td><td>%s — %s</td><td>%s</td></tr>\n", e(r.Competence.Domain), e(r.Competence.Code), e(r.Competence.Label),
+				fmt.Fprintf(b, "<tr><td>%s</td><td>%s — %s</td><td>%s</td></tr>\n", e(r.Competence.Domain), e(r.Competence.Code), e(r.Competence.Label),
 					e(d.valueText(r.Value)))
 			}
 			b.WriteString("</table>\n")
 		}
 		if ev.Comment != "" {
-			fmt.Fprintf(&b, "<p>Commentaire : %s</p>\n", e(ev.Comment))
+			fmt.Fprintf(b, "<p>Commentaire : %s</p>\n", e(ev.Comment))
 		}
 	}
-	fmt.Fprintf(&b, "<h2>Situations professionnelles (%d)</h2>\n", len(yr.Sheets))
+	fmt.Fprintf(b, "<h2>Situations professionnelles (%d)</h2>\n", len(yr.Sheets))
 	if len(yr.Sheets) == 0 {
 		b.WriteString("<p>Aucune fiche cette année.</p>\n")
 	}
 	for _, sh := range yr.Sheets {
-		fmt.Fprintf(&b, "<h3>%s — %s</h3>\n<p>", e(sh.Kind.Label()), e(sh.Title))
+		fmt.Fprintf(b, "<h3>%s — %s</h3>\n<p>", e(sh.Kind.Label()), e(sh.Title))
 		if sh.Context == sillage.ContextPFMP {
-			fmt.Fprintf(&b, "PFMP du %s au %s, %s", e(sh.PFMPStart.French()), e(sh.PFMPEnd.French()), e(sh.Host))
+			fmt.Fprintf(b, "PFMP du %s au %s, %s", e(sh.PFMPStart.French()), e(sh.PFMPEnd.French()), e(sh.Host))
 		} else {
-			fmt.Fprintf(&b, "En établissement : %s", e(sh.Class))
+			fmt.Fprintf(b, "En établissement : %s", e(sh.Class))
 		}
 		b.WriteString("</p>\n")
 		if sh.Description != "" {
-			fmt.Fprintf(&b, "<p>%s</p>\n", e(sh.Description))
+			fmt.Fprintf(b, "<p>%s</p>\n", e(sh.Description))
 		}
 		if sh.Activities != "" {
-			fmt.Fprintf(&b, "<p>Activités et compétences : %s</p>\n", e(sh.Activities))
+			fmt.Fprintf(b, "<p>Activités et compétences : %s</p>\n", e(sh.Activities))
 		}
 		if sh.Result != "" || sh.Comment != "" {
-			fmt.Fprintf(&b, "<p>Résultat : %s — évaluée par %s. %s</p>\n", e(d.valueText(sh.Result)),
+			fmt.Fprintf(b, "<p>Résultat : %s — évaluée par %s. %s</p>\n", e(d.valueText(sh.Result)),
 				e(d.authorName(sh.AuthorID, sh.AuthorName)), e(sh.Comment))
 		}
 		if len(sh.Attachments) > 0 {
 			b.WriteString("<ul>\n")
 			for _, a := range sh.Attachments {
-				fmt.Fprintf(&b, "<li><a href=\"%s\">%s</a></li>\n", e(paths[a.ID]), e(a.Name))
+				fmt.Fprintf(b, "<li><a href=\"%s\">%s</a></li>\n", e(paths[a.ID]), e(a.Name))
 			}
 			b.WriteString("</ul>\n")
 		}
 	}
-	fmt.Fprintf(&b, "<h2>Livret scolaire (%d bilan(s))</h2>\n", len(pdfs))
+	fmt.Fprintf(b, "<h2>Livret scolaire (%d bilan(s))</h2>\n", len(pdfs))
 	if len(pdfs) == 0 {
 		b.WriteString("<p>Aucun bilan archivé.</p>\n")
 	} else {
 		b.WriteString("<ul>\n")
 		for _, p := range pdfs {
-			fmt.Fprintf(&b, "<li>%s</li>\n", e(p.Title))
+			fmt.Fprintf(b, "<li>%s</li>\n", e(p.Title))
 		}
 		b.WriteString("</ul>\n")
 	}
 	b.WriteString("</body></html>\n")
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 // writeEstablishmentLSU writes the archive of the LSU files exported for
