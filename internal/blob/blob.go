@@ -1,8 +1,9 @@
 // Package blob is the content-addressed file store: each file lives under
-// its SHA-256 in the data directory, reached only through an os.Root so no
-// name can escape it. Rows of the database reference blobs by hash; moving
-// a record between establishments moves references, never bytes, and a
-// collector removes blobs no row references any more.
+// its SHA-256 in the data directory, reached only through an os.Root or a
+// folder it opened, by a single checked name, so no name can escape it.
+// Rows of the database reference blobs by hash; moving a record between
+// establishments moves references, never bytes, and a collector removes
+// blobs no row references any more.
 package blob
 
 import (
