@@ -44,6 +44,7 @@ type Local struct {
 	mu       sync.Mutex
 	unsynced map[string]bool   // blobs (their sums) PutDeferred wrote since the last Sync
 	fanouts  map[string]folder // the fan-out folders sha256/ab opened so far, by ab
+	closed   bool
 }
 
 // Ref names a stored blob.
@@ -92,27 +93,49 @@ func Open(dir string, maxSize int64) (*Local, error) {
 	return s, nil
 }
 
-// fanout returns the folder sha256/ab of the blobs whose sum starts with
-// ab, made first when create is set (a Put); it stays open until Close.
-func (s *Local) fanout(sum string, create bool) (folder, error) {
-	ab := sum[:2]
+// fanout returns the fan-out folder sha256/ab (ab: the first two digits
+// of a sum), made first when create is set (a Put); it stays open until
+// Close.
+func (s *Local) fanout(ab string, create bool) (folder, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if f, ok := s.fanouts[ab]; ok {
+	f, ok := s.fanouts[ab]
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return folder{}, os.ErrClosed
+	}
+	if ok {
 		return f, nil
 	}
-	rel := path.Join("sha256", ab)
-	if create {
-		if err := s.root.Mkdir(rel, 0o750); err != nil && !errors.Is(err, fs.ErrExist) {
-			return folder{}, err
-		}
-	}
-	f, err := openFolder(s.root, rel)
+	// Opened without the lock: the other blobs' work goes on meanwhile.
+	f, err := s.sha.sub(ab, create)
 	if err != nil {
 		return folder{}, err
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		f.close()
+		return folder{}, os.ErrClosed
+	}
+	if had, ok := s.fanouts[ab]; ok {
+		f.close() // opened by another call meanwhile
+		return had, nil
+	}
 	s.fanouts[ab] = f
 	return f, nil
+}
+
+// forget drops the cached fan-out folder f of ab, found removed (by hand:
+// the store never removes one), so that the next call makes and opens it
+// again. f is not closed here: another call may still be using it; the
+// os.File's finalizer closes it.
+func (s *Local) forget(ab string, f folder) {
+	s.mu.Lock()
+	if cur, ok := s.fanouts[ab]; ok && cur.dir == f.dir {
+		delete(s.fanouts, ab)
+	}
+	s.mu.Unlock()
 }
 
 // ScratchPrefix names the temporary folder of each process in tmp/ (a
@@ -146,10 +169,11 @@ func SweepTemporary(tmpDir string) int {
 // Close releases the store and removes its temporary folder.
 func (s *Local) Close() error {
 	s.mu.Lock()
-	for _, f := range s.fanouts {
+	s.closed = true
+	for ab, f := range s.fanouts {
 		f.close()
+		delete(s.fanouts, ab)
 	}
-	s.fanouts = nil
 	s.mu.Unlock()
 	s.sha.close()
 	s.tmp.close()
@@ -191,13 +215,13 @@ func (s *Local) Sync() error {
 	if len(names) == 0 {
 		return nil
 	}
-	var sums, fanouts []string
+	var sums, fanouts []string // fanouts: the folders' two digits
 	seen := map[string]bool{}
 	for sum := range names {
 		sums = append(sums, sum)
 		if !seen[sum[:2]] {
 			seen[sum[:2]] = true
-			fanouts = append(fanouts, sum)
+			fanouts = append(fanouts, sum[:2])
 		}
 	}
 	// Files first, then folders: a folder synced before its file could
@@ -251,7 +275,7 @@ func (s *Local) syncAll(names []string, sync func(string) error) error {
 
 // syncBlob flushes a blob's file.
 func (s *Local) syncBlob(sum string) error {
-	fan, err := s.fanout(sum, false)
+	fan, err := s.fanout(sum[:2], false)
 	var f *os.File
 	if err == nil {
 		f, err = fan.open(sum)
@@ -269,9 +293,9 @@ func (s *Local) syncBlob(sum string) error {
 	return err
 }
 
-// syncFanout flushes the fan-out folder of sum (the names it holds).
-func (s *Local) syncFanout(sum string) error {
-	fan, err := s.fanout(sum, false)
+// syncFanout flushes the fan-out folder sha256/ab (the names it holds).
+func (s *Local) syncFanout(ab string) error {
+	fan, err := s.fanout(ab, false)
 	if err != nil {
 		return err
 	}
@@ -319,7 +343,7 @@ func (s *Local) put(r io.Reader, sync bool) (Ref, error) {
 		return Ref{}, sillage.Wrap(sillage.KindUnavailable, err, "écriture du fichier")
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
-	fan, err := s.fanout(sum, true)
+	fan, err := s.fanout(sum[:2], true)
 	if err != nil {
 		s.tmp.remove(tmpName)
 		return Ref{}, sillage.Wrap(sillage.KindUnavailable, err, "écriture du fichier")
@@ -329,15 +353,16 @@ func (s *Local) put(r io.Reader, sync bool) (Ref, error) {
 	// Already stored (content-addressed): written again, its date is
 	// renewed so that the collector's grace period starts again, or an old
 	// unreferenced copy could go before the row that now refers to it
-	// commits. A copy the collector removes meanwhile is written anew.
-	if err := fan.touch(sum, time.Now()); err == nil {
+	// commits. A copy the collector removes meanwhile is written anew, and
+	// anything but a regular file (a symbolic link) is replaced.
+	if stored, err := fan.isFile(sum); err == nil && stored && fan.touch(sum, time.Now()) == nil {
 		s.tmp.remove(tmpName)
-		if sync && s.isUnsynced(sum) {
-			// A deferred write of the same content, not flushed yet:
-			// this caller is promised a durable blob now.
-			syncFile, syncFolders = true, true
-		}
-	} else if err := s.tmp.renameInto(tmpName, fan, sum); err != nil {
+		// A synced Put is promised a durable blob, and the copy there may
+		// not be yet: a deferred write not flushed, one whose Sync is under
+		// way, another synced Put between its rename and its flushes.
+		// Flushing what is durable already costs little.
+		syncFile, syncFolders = sync, sync
+	} else if err := s.rename(tmpName, &fan, sum); err != nil {
 		s.tmp.remove(tmpName)
 		return Ref{}, sillage.Wrap(sillage.KindUnavailable, err, "écriture du fichier")
 	} else {
@@ -370,12 +395,21 @@ func (s *Local) put(r io.Reader, sync bool) (Ref, error) {
 	return Ref{SHA256: sum, Size: n}, nil
 }
 
-// isUnsynced reports whether the blob sum waits for the next Sync (which
-// flushes it again, harmlessly, if a synced Put flushed it meanwhile).
-func (s *Local) isUnsynced(sum string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.unsynced[sum]
+// rename moves the temporary file to its address in *fan. A fan-out folder
+// removed under its open handle (by hand) is made again, once, and *fan
+// is then the new one.
+func (s *Local) rename(tmpName string, fan *folder, sum string) error {
+	err := s.tmp.renameInto(tmpName, *fan, sum)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	s.forget(sum[:2], *fan)
+	again, ferr := s.fanout(sum[:2], true)
+	if ferr != nil {
+		return ferr
+	}
+	*fan = again
+	return s.tmp.renameInto(tmpName, again, sum)
 }
 
 func randomName() string {
@@ -407,7 +441,7 @@ func (s *Local) Open(sum string) (File, error) {
 	if !validSum(sum) {
 		return nil, sillage.Errorf(sillage.KindNotFound, "fichier introuvable")
 	}
-	fan, err := s.fanout(sum, false)
+	fan, err := s.fanout(sum[:2], false)
 	var f *os.File
 	if err == nil {
 		f, err = fan.open(sum)
@@ -426,8 +460,12 @@ func (s *Local) Has(sum string) bool {
 	if !validSum(sum) {
 		return false
 	}
-	_, err := s.root.Stat(s.name(sum))
-	return err == nil
+	fan, err := s.fanout(sum[:2], false)
+	if err != nil {
+		return false
+	}
+	stored, err := fan.isFile(sum)
+	return err == nil && stored
 }
 
 // RemoveIfUnreferenced removes one blob at once, unless referenced says a

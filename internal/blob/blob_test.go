@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -325,7 +327,10 @@ func TestSyncedPutIntoNewAndExistingFolders(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(s.dir, "sha256", hex.EncodeToString(sum[:])[:2])); err != nil {
 		t.Fatal(err)
 	}
-	if !s.isUnsynced(pending.SHA256) {
+	s.mu.Lock()
+	waiting := s.unsynced[pending.SHA256]
+	s.mu.Unlock()
+	if !waiting {
 		t.Fatal("the deferred write was dropped from the next Sync")
 	}
 	tmp, _ := os.ReadDir(s.scratch.Path)
@@ -366,3 +371,45 @@ func TestFailedPutLeavesNothing(t *testing.T) {
 type failingReader struct{}
 
 func (failingReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
+
+// Closing the store while it is used (a server stopping after its grace
+// period, jobs still running) makes the calls fail, never panic or act on
+// another file; after Close every call fails.
+func TestCloseWhileInUse(t *testing.T) {
+	s, err := Open(t.TempDir(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := s.Put(strings.NewReader("déjà là"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			for i := range 200 {
+				if _, err := s.PutDeferred(strings.NewReader(fmt.Sprint(g, " ", i))); err != nil {
+					return
+				}
+				if f, err := s.Open(ref.SHA256); err == nil {
+					f.Close()
+				}
+				s.Sync()
+			}
+		}()
+	}
+	close(start)
+	time.Sleep(5 * time.Millisecond)
+	s.Close()
+	wg.Wait()
+	if _, err := s.Put(strings.NewReader("après")); sillage.KindOf(err) != sillage.KindUnavailable {
+		t.Fatalf("Put after Close: %v", err)
+	}
+	if _, err := s.Open(ref.SHA256); sillage.KindOf(err) != sillage.KindUnavailable {
+		t.Fatalf("Open after Close: %v", err)
+	}
+}

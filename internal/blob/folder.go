@@ -13,14 +13,17 @@ import (
 // and two closes, a rename between tmp/p-…/ and sha256/ab/ eight), which
 // was a sixth of the changeover's archive step. The names given to a
 // folder are single names checked by the store (a SHA-256 in hex, a random
-// temporary name): no separator, so nothing is looked up outside the
-// folder, and the last name is never followed as a symbolic link.
+// temporary name, two hex digits): no separator, so nothing is looked up
+// outside the folder. On Unix systems the last name is never followed as a
+// symbolic link; elsewhere the os.Root follows links that stay inside it.
 type folder struct {
 	root *os.Root // the store's root, for the systems without *at calls
 	rel  string   // the folder's path in the root
 	dir  *os.File // the open folder: its descriptor, and its sync
 }
 
+// openFolder opens a folder of the root the store made itself when it
+// opened (tmp/p-…, sha256/).
 func openFolder(root *os.Root, rel string) (folder, error) {
 	d, err := root.Open(rel)
 	if err != nil {

@@ -3,6 +3,8 @@
 package blob
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"time"
 )
@@ -15,7 +17,24 @@ func (f folder) create(name string) (*os.File, error) {
 
 func (f folder) open(name string) (*os.File, error) { return f.root.Open(f.path(name)) }
 
+func (f folder) sub(name string, create bool) (folder, error) {
+	if create {
+		if err := f.root.Mkdir(f.path(name), 0o750); err != nil && !errors.Is(err, fs.ErrExist) {
+			return folder{}, err
+		}
+	}
+	return openFolder(f.root, f.path(name))
+}
+
 func (f folder) remove(name string) error { return f.root.Remove(f.path(name)) }
+
+func (f folder) isFile(name string) (bool, error) {
+	info, err := f.root.Lstat(f.path(name))
+	if err != nil {
+		return false, err
+	}
+	return info.Mode().IsRegular(), nil
+}
 
 func (f folder) touch(name string, t time.Time) error { return f.root.Chtimes(f.path(name), t, t) }
 
