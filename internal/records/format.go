@@ -166,7 +166,8 @@ func contextToJSON(c sillage.SituationContext) string {
 // with SetIndent grows a new indentation buffer for each).
 var encodeBuffers = sync.Pool{New: func() any { return new([2]bytes.Buffer) }}
 
-// keptBuffer is the largest buffer Encode keeps for the next call.
+// keptBuffer bounds the compact JSON whose buffers Encode keeps for the
+// next call (the indented one is about twice as large).
 const keptBuffer = 1 << 20
 
 // Encode writes f as indented JSON, followed by a newline.
@@ -176,7 +177,7 @@ func Encode(w io.Writer, f *File) error {
 	compact.Reset()
 	indented.Reset()
 	defer func() {
-		if compact.Cap() <= keptBuffer && indented.Cap() <= keptBuffer {
+		if compact.Cap() <= keptBuffer {
 			encodeBuffers.Put(bufs)
 		}
 	}()

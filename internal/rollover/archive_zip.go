@@ -91,8 +91,11 @@ func (p pooledFlate) Close() error {
 // archive with files, thousands of archives in a row.
 var headBuffers = sync.Pool{New: func() any { b := make([]byte, blob.CompressedHead); return &b }}
 
-// pageBuffers hold the student archives' HTML pages while they are built.
+// pageBuffers hold the student archives' HTML pages while they are built;
+// one grown past keptPage (a record of hundreds of evaluations) is not kept.
 var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const keptPage = 1 << 20
 
 // archiveWriter writes one ZIP and counts the bytes of its entries.
 type archiveWriter struct {
@@ -219,7 +222,9 @@ func (a *archiveWriter) close() error {
 		a.buf = nil
 	}
 	if a.page != nil {
-		pageBuffers.Put(a.page)
+		if a.page.Cap() <= keptPage {
+			pageBuffers.Put(a.page)
+		}
 		a.page = nil
 	}
 	err := a.zw.Close() // flushes out
@@ -227,7 +232,8 @@ func (a *archiveWriter) close() error {
 		a.out.Reset(nil)
 		outBuffers.Put(a.out)
 	}
-	a.out = nil
+	// Neither may be used again: out may be another archive's already.
+	a.zw, a.out = nil, nil
 	return err
 }
 
