@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/sillage/sillage"
@@ -44,6 +45,7 @@ type Local struct {
 	mu       sync.Mutex
 	unsynced map[string]bool   // blobs (their sums) PutDeferred wrote since the last Sync
 	fanouts  map[string]folder // the fan-out folders sha256/ab opened so far, by ab
+	retired  []folder          // fan-out folders found removed, closed at Close
 	closed   bool
 }
 
@@ -126,16 +128,32 @@ func (s *Local) fanout(ab string, create bool) (folder, error) {
 	return f, nil
 }
 
-// forget drops the cached fan-out folder f of ab, found removed (by hand:
-// the store never removes one), so that the next call makes and opens it
-// again. f is not closed here: another call may still be using it; the
-// os.File's finalizer closes it.
-func (s *Local) forget(ab string, f folder) {
+// inFanout runs op in the fan-out folder of sum and returns the folder.
+// When op finds nothing and the cached folder has been removed since it
+// was opened (by hand, or removed and made again by another process or a
+// restore: the store never removes one), the folder is opened again, made
+// when create is set, and op runs once more.
+func (s *Local) inFanout(sum string, create bool, op func(folder) error) (folder, error) {
+	ab := sum[:2]
+	fan, err := s.fanout(ab, create)
+	if err != nil {
+		return fan, err
+	}
+	err = op(fan)
+	if !errors.Is(err, fs.ErrNotExist) || !fan.removed() {
+		return fan, err
+	}
 	s.mu.Lock()
-	if cur, ok := s.fanouts[ab]; ok && cur.dir == f.dir {
+	if cur, ok := s.fanouts[ab]; ok && cur.dir == fan.dir {
 		delete(s.fanouts, ab)
+		// Not closed now: another call may still be using it.
+		s.retired = append(s.retired, fan)
 	}
 	s.mu.Unlock()
+	if fan, err = s.fanout(ab, create); err != nil {
+		return fan, err
+	}
+	return fan, op(fan)
 }
 
 // ScratchPrefix names the temporary folder of each process in tmp/ (a
@@ -174,6 +192,10 @@ func (s *Local) Close() error {
 		f.close()
 		delete(s.fanouts, ab)
 	}
+	for _, f := range s.retired {
+		f.close()
+	}
+	s.retired = nil
 	s.mu.Unlock()
 	s.sha.close()
 	s.tmp.close()
@@ -275,11 +297,11 @@ func (s *Local) syncAll(names []string, sync func(string) error) error {
 
 // syncBlob flushes a blob's file.
 func (s *Local) syncBlob(sum string) error {
-	fan, err := s.fanout(sum[:2], false)
 	var f *os.File
-	if err == nil {
+	_, err := s.inFanout(sum, false, func(fan folder) (err error) {
 		f, err = fan.open(sum)
-	}
+		return err
+	})
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil // collected since: nothing of it to keep
 	}
@@ -362,7 +384,7 @@ func (s *Local) put(r io.Reader, sync bool) (Ref, error) {
 		// way, another synced Put between its rename and its flushes.
 		// Flushing what is durable already costs little.
 		syncFile, syncFolders = sync, sync
-	} else if err := s.rename(tmpName, &fan, sum); err != nil {
+	} else if fan, err = s.inFanout(sum, true, func(fan folder) error { return s.tmp.renameInto(tmpName, fan, sum) }); err != nil {
 		s.tmp.remove(tmpName)
 		return Ref{}, sillage.Wrap(sillage.KindUnavailable, err, "écriture du fichier")
 	} else {
@@ -395,23 +417,6 @@ func (s *Local) put(r io.Reader, sync bool) (Ref, error) {
 	return Ref{SHA256: sum, Size: n}, nil
 }
 
-// rename moves the temporary file to its address in *fan. A fan-out folder
-// removed under its open handle (by hand) is made again, once, and *fan
-// is then the new one.
-func (s *Local) rename(tmpName string, fan *folder, sum string) error {
-	err := s.tmp.renameInto(tmpName, *fan, sum)
-	if !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	s.forget(sum[:2], *fan)
-	again, ferr := s.fanout(sum[:2], true)
-	if ferr != nil {
-		return ferr
-	}
-	*fan = again
-	return s.tmp.renameInto(tmpName, again, sum)
-}
-
 func randomName() string {
 	var b [12]byte
 	rand.Read(b[:])
@@ -441,12 +446,14 @@ func (s *Local) Open(sum string) (File, error) {
 	if !validSum(sum) {
 		return nil, sillage.Errorf(sillage.KindNotFound, "fichier introuvable")
 	}
-	fan, err := s.fanout(sum[:2], false)
 	var f *os.File
-	if err == nil {
+	_, err := s.inFanout(sum, false, func(fan folder) (err error) {
 		f, err = fan.open(sum)
-	}
-	if errors.Is(err, fs.ErrNotExist) {
+		return err
+	})
+	// A symbolic link where the blob should be is not the blob (Has says
+	// so too): missing, as the callers that list missing files expect.
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ELOOP) {
 		return nil, sillage.Errorf(sillage.KindNotFound, "fichier introuvable")
 	}
 	if err != nil {
@@ -460,11 +467,11 @@ func (s *Local) Has(sum string) bool {
 	if !validSum(sum) {
 		return false
 	}
-	fan, err := s.fanout(sum[:2], false)
-	if err != nil {
-		return false
-	}
-	stored, err := fan.isFile(sum)
+	var stored bool
+	_, err := s.inFanout(sum, false, func(fan folder) (err error) {
+		stored, err = fan.isFile(sum)
+		return err
+	})
 	return err == nil && stored
 }
 

@@ -384,16 +384,19 @@ func TestCloseWhileInUse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := make(chan struct{})
+	written := make(chan struct{}, 4)
 	var wg sync.WaitGroup
 	for g := range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			<-start
 			for i := range 200 {
 				if _, err := s.PutDeferred(strings.NewReader(fmt.Sprint(g, " ", i))); err != nil {
 					return
+				}
+				select {
+				case written <- struct{}{}:
+				default:
 				}
 				if f, err := s.Open(ref.SHA256); err == nil {
 					f.Close()
@@ -402,10 +405,15 @@ func TestCloseWhileInUse(t *testing.T) {
 			}
 		}()
 	}
-	close(start)
-	time.Sleep(5 * time.Millisecond)
+	<-written // the writers are at work
 	s.Close()
-	wg.Wait()
+	stopped := make(chan struct{})
+	go func() { wg.Wait(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(time.Minute):
+		t.Fatal("calls still running a minute after Close")
+	}
 	if _, err := s.Put(strings.NewReader("après")); sillage.KindOf(err) != sillage.KindUnavailable {
 		t.Fatalf("Put after Close: %v", err)
 	}

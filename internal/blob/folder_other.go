@@ -26,6 +26,10 @@ func (f folder) sub(name string, create bool) (folder, error) {
 	return openFolder(f.root, f.path(name))
 }
 
+// removed: not known without the *at calls; the store never removes a
+// fan-out folder itself.
+func (f folder) removed() bool { return false }
+
 func (f folder) remove(name string) error { return f.root.Remove(f.path(name)) }
 
 func (f folder) isFile(name string) (bool, error) {

@@ -20,7 +20,7 @@ import (
 func (f folder) at(call func(fd int) error) error {
 	rc, err := f.dir.SyscallConn()
 	if err != nil {
-		return err
+		return os.ErrClosed
 	}
 	var callErr error
 	err = rc.Control(func(fd uintptr) {
@@ -31,9 +31,17 @@ func (f folder) at(call func(fd int) error) error {
 		}
 	})
 	if err != nil {
-		return err
+		return os.ErrClosed // Control fails only on a closed file
 	}
 	return callErr
+}
+
+// removed reports whether the folder has been removed since it was opened
+// (a removed folder has no link left).
+func (f folder) removed() bool {
+	var st unix.Stat_t
+	err := f.at(func(dir int) error { return unix.Fstat(dir, &st) })
+	return err == nil && st.Nlink == 0
 }
 
 func (f folder) openat(op, name string, flags int, perm uint32) (*os.File, error) {

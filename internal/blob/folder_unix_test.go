@@ -46,6 +46,9 @@ func TestPutReplacesASymbolicLink(t *testing.T) {
 		if s.Has(sum) {
 			t.Fatalf("Has: a link to %s taken for the blob", target)
 		}
+		if _, err := s.Open(sum); sillage.KindOf(err) != sillage.KindNotFound {
+			t.Fatalf("Open of a link to %s: %v, want « introuvable »", target, err)
+		}
 		if _, err := s.Put(bytes.NewReader(content)); err != nil {
 			t.Fatalf("Put over a link to %s: %v", target, err)
 		}
@@ -86,6 +89,11 @@ func TestFIFOWhereAFanOutFolderShouldBe(t *testing.T) {
 			t.Fatalf("Put: %v", err)
 		}
 	case <-time.After(10 * time.Second):
+		// Release the blocked open, or the deferred Close could wait on it
+		// and hang the whole test binary.
+		if w, err := os.OpenFile(filepath.Join(dir, "sha256", sum[:2]), os.O_WRONLY|unix.O_NONBLOCK, 0); err == nil {
+			w.Close()
+		}
 		t.Fatal("Put blocked on a FIFO")
 	}
 	if _, err := s.Open(sum); sillage.KindOf(err) == sillage.KindNotFound || err == nil {
@@ -131,5 +139,52 @@ func TestRemovedFanOutFolderIsMadeAgain(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "sha256", prefix, ref.SHA256)); err != nil {
 		t.Fatalf("not at its address: %v", err)
+	}
+}
+
+// A fan-out folder removed and made again by another process (or a
+// restore) while this store holds the old one open: this store finds the
+// blobs written there.
+func TestFanOutFolderMadeAgainElsewhere(t *testing.T) {
+	dir := t.TempDir()
+	here, err := Open(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer here.Close()
+	elsewhere, err := Open(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer elsewhere.Close()
+	first := []byte("premier")
+	prefix := sumHex(first)[:2]
+	var second []byte
+	for i := 0; second == nil; i++ {
+		if c := []byte(fmt.Sprint("second ", i)); sumHex(c)[:2] == prefix {
+			second = c
+		}
+	}
+	if _, err := here.Put(bytes.NewReader(first)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "sha256", prefix)); err != nil {
+		t.Fatal(err)
+	}
+	ref, err := elsewhere.Put(bytes.NewReader(second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !here.Has(ref.SHA256) {
+		t.Fatal("Has: the blob written by the other store not found")
+	}
+	f, err := here.Open(ref.SHA256)
+	if err != nil {
+		t.Fatalf("Open of the blob written by the other store: %v", err)
+	}
+	got, _ := io.ReadAll(f)
+	f.Close()
+	if !bytes.Equal(got, second) {
+		t.Fatalf("content %q", got)
 	}
 }
