@@ -101,90 +101,58 @@ func TestFIFOWhereAFanOutFolderShouldBe(t *testing.T) {
 	}
 }
 
-// A fan-out folder removed by hand while the store holds it open is made
-// again by the next Put of its prefix.
-func TestRemovedFanOutFolderIsMadeAgain(t *testing.T) {
-	dir := t.TempDir()
-	s, err := Open(dir, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+// A fan-out folder removed by hand while the store holds it open: the
+// next Put of its prefix makes it again, and when another process (or a
+// restore) made it again, this store finds the blobs written there.
+func TestRemovedFanOutFolder(t *testing.T) {
 	first := []byte("premier")
 	prefix := sumHex(first)[:2]
-	var second []byte
+	var second []byte // content of the same fan-out folder
 	for i := 0; second == nil; i++ {
 		if c := []byte(fmt.Sprint("second ", i)); sumHex(c)[:2] == prefix {
 			second = c
 		}
 	}
-	if _, err := s.Put(bytes.NewReader(first)); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.RemoveAll(filepath.Join(dir, "sha256", prefix)); err != nil {
-		t.Fatal(err)
-	}
-	ref, err := s.Put(bytes.NewReader(second))
-	if err != nil {
-		t.Fatalf("Put into the removed folder: %v", err)
-	}
-	f, err := s.Open(ref.SHA256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := io.ReadAll(f)
-	f.Close()
-	if !bytes.Equal(got, second) {
-		t.Fatalf("content %q", got)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "sha256", prefix, ref.SHA256)); err != nil {
-		t.Fatalf("not at its address: %v", err)
-	}
-}
-
-// A fan-out folder removed and made again by another process (or a
-// restore) while this store holds the old one open: this store finds the
-// blobs written there.
-func TestFanOutFolderMadeAgainElsewhere(t *testing.T) {
-	dir := t.TempDir()
-	here, err := Open(dir, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer here.Close()
-	elsewhere, err := Open(dir, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer elsewhere.Close()
-	first := []byte("premier")
-	prefix := sumHex(first)[:2]
-	var second []byte
-	for i := 0; second == nil; i++ {
-		if c := []byte(fmt.Sprint("second ", i)); sumHex(c)[:2] == prefix {
-			second = c
-		}
-	}
-	if _, err := here.Put(bytes.NewReader(first)); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.RemoveAll(filepath.Join(dir, "sha256", prefix)); err != nil {
-		t.Fatal(err)
-	}
-	ref, err := elsewhere.Put(bytes.NewReader(second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !here.Has(ref.SHA256) {
-		t.Fatal("Has: the blob written by the other store not found")
-	}
-	f, err := here.Open(ref.SHA256)
-	if err != nil {
-		t.Fatalf("Open of the blob written by the other store: %v", err)
-	}
-	got, _ := io.ReadAll(f)
-	f.Close()
-	if !bytes.Equal(got, second) {
-		t.Fatalf("content %q", got)
+	for _, writer := range []string{"this store", "another store"} {
+		t.Run(writer, func(t *testing.T) {
+			dir := t.TempDir()
+			here, err := Open(dir, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer here.Close()
+			w := here
+			if writer == "another store" {
+				if w, err = Open(dir, 0); err != nil {
+					t.Fatal(err)
+				}
+				defer w.Close()
+			}
+			if _, err := here.Put(bytes.NewReader(first)); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.RemoveAll(filepath.Join(dir, "sha256", prefix)); err != nil {
+				t.Fatal(err)
+			}
+			ref, err := w.Put(bytes.NewReader(second))
+			if err != nil {
+				t.Fatalf("Put into the removed folder: %v", err)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "sha256", prefix, ref.SHA256)); err != nil {
+				t.Fatalf("not at its address: %v", err)
+			}
+			if !here.Has(ref.SHA256) {
+				t.Fatal("Has: the blob not found")
+			}
+			f, err := here.Open(ref.SHA256)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			got, _ := io.ReadAll(f)
+			f.Close()
+			if !bytes.Equal(got, second) {
+				t.Fatalf("content %q", got)
+			}
+		})
 	}
 }
