@@ -297,11 +297,7 @@ func (s *Local) syncAll(names []string, sync func(string) error) error {
 
 // syncBlob flushes a blob's file.
 func (s *Local) syncBlob(sum string) error {
-	var f *os.File
-	_, err := s.inFanout(sum, false, func(fan folder) (err error) {
-		f, err = fan.open(sum)
-		return err
-	})
+	f, err := s.openBlob(sum)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil // collected since: nothing of it to keep
 	}
@@ -313,6 +309,16 @@ func (s *Local) syncBlob(sum string) error {
 		err = cerr
 	}
 	return err
+}
+
+// openBlob opens the file of the blob sum (Open and Sync).
+func (s *Local) openBlob(sum string) (*os.File, error) {
+	var f *os.File
+	_, err := s.inFanout(sum, false, func(fan folder) (err error) {
+		f, err = fan.open(sum)
+		return err
+	})
+	return f, err
 }
 
 // syncFanout flushes the fan-out folder sha256/ab (the names it holds).
@@ -446,11 +452,7 @@ func (s *Local) Open(sum string) (File, error) {
 	if !validSum(sum) {
 		return nil, sillage.Errorf(sillage.KindNotFound, "fichier introuvable")
 	}
-	var f *os.File
-	_, err := s.inFanout(sum, false, func(fan folder) (err error) {
-		f, err = fan.open(sum)
-		return err
-	})
+	f, err := s.openBlob(sum)
 	// A symbolic link where the blob should be is not the blob (Has says
 	// so too): missing, as the callers that list missing files expect.
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ELOOP) {
